@@ -1,0 +1,48 @@
+// Layer rules (STYLE.md §1): domain libraries are pure TypeScript. They import nothing from the
+// frameworks (NestJS, TypeORM, kafkajs, pg, ws) and nothing from apps/ or the glue libraries.
+// Glue libraries: messaging, platform, testing. Everything else under libs/ is domain.
+const glue = '^libs/(messaging|platform|testing)/';
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles make modules impossible to reason about in isolation.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-is-framework-free',
+      severity: 'error',
+      comment: 'Domain libraries must not import NestJS, TypeORM, kafkajs, pg or ws.',
+      from: { path: '^libs/', pathNot: glue },
+      to: { path: 'node_modules/(@nestjs|typeorm|kafkajs|pg|ws|ocpp-rpc|express)/' },
+    },
+    {
+      name: 'domain-not-on-glue',
+      severity: 'error',
+      comment: 'Domain libraries do not depend on the glue libraries or on apps.',
+      from: { path: '^libs/', pathNot: glue },
+      to: { path: ['^apps/', glue] },
+    },
+    {
+      name: 'libs-not-on-apps',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^dist/|node_modules)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};
