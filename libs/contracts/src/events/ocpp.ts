@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../catalogue';
+import { closed } from '../envelope';
+import { Topics } from '../topics';
+
+/**
+ * One record per thing a station said or did at the gateway, verbatim: a CALL with its payload
+ * (and the answer when the gateway answers itself, e.g. the transactionId it assigned), a
+ * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect. Key = station id.
+ */
+export const OcppMessageReceivedV1 = defineEvent({
+  type: 'ocpp.message_received',
+  version: 1,
+  topic: Topics.ocppInbound,
+  description: 'an inbound OCPP frame or connection event, verbatim, with its metadata',
+  schema: closed({
+    stationId: Type.String({ minLength: 1, maxLength: 255 }),
+    protocol: Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]),
+    kind: Type.Union([Type.Literal('call'), Type.Literal('callresult'), Type.Literal('callerror'), Type.Literal('connected'), Type.Literal('disconnected')]),
+    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 36 })),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    payload: Type.Optional(Type.Unknown()),
+    response: Type.Optional(Type.Unknown()),
+    receivedAt: Type.String({ format: 'date-time' }),
+    connectionId: Type.String({ minLength: 1 }),
+    gatewayInstance: Type.String({ minLength: 1 }),
+    reason: Type.Optional(Type.String()),
+  }),
+  example: {
+    stationId: 'CP-001',
+    protocol: 'ocpp1.6',
+    kind: 'call',
+    messageId: '19223201',
+    action: 'StartTransaction',
+    payload: { connectorId: 1, idTag: 'ABC123', meterStart: 1200, timestamp: '2026-03-01T10:00:00Z' },
+    response: { transactionId: 42, idTagInfo: { status: 'Accepted' } },
+    receivedAt: '2026-03-01T10:00:00.120Z',
+    connectionId: 'c0a8e2b4-0b5f-4e02-9a43-1f5a7c7f2d11',
+    gatewayInstance: 'gw-1',
+  },
+});
+export type OcppMessageReceived = EventOf<typeof OcppMessageReceivedV1>;
