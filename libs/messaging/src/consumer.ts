@@ -1,0 +1,344 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ContractError, deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
+import type { Logger } from '@csms/platform';
+import { classifyFailure } from './failures';
+import { recordInInbox } from './inbox';
+import { appendToOutbox, type OutboxRelay } from './outbox';
+import type { RecordPosition, RecordPublisher } from './records';
+import { ensureTopics } from './topics-admin';
+import { StallDetector, backoffMs } from './watchdog';
+
+export interface HandlerContext {
+  /** the transaction in which the inbox row, the state change and the outbox rows commit together */
+  manager: EntityManager;
+  position: RecordPosition;
+  logger: Logger;
+  /** events to emit if and only if this transaction commits (the transactional outbox) */
+  emit(...events: Envelope[]): void;
+}
+
+export type EventHandler = (event: Envelope, ctx: HandlerContext) => Promise<void>;
+
+export interface EventConsumerOptions {
+  /** consumer group id; also the inbox's consumer name and the dead-letter topic's suffix */
+  name: string;
+  topics: string[];
+  /** the event versions this consumer accepts; anything else is parked */
+  catalogue: EventCatalogue;
+  handler: EventHandler;
+  kafka: Kafka;
+  dataSource: DataSource;
+  /** used to park poison records on the dead-letter topic */
+  publisher: RecordPublisher;
+  logger: Logger;
+  /** nudged after each commit that emitted events */
+  relay?: OutboxRelay;
+  fromBeginning?: boolean;
+  /** messages applied in one database transaction */
+  chunkSize?: number;
+  /** attempts for an error that does not say whether it is retriable, before parking */
+  maxAttempts?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** no sign of life for this long while running = stalled: restart the consumer */
+  stallTimeoutMs?: number;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  /** partitions for the dead-letter topic when it has to be created */
+  deadLetterPartitions?: number;
+}
+
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  parked: number;
+  retries: number;
+  restarts: number;
+}
+
+/** Dead-letter record headers: the original record is kept verbatim as the value, with its key. */
+export const DLQ_HEADERS = {
+  code: 'dlq-error-code',
+  message: 'dlq-error-message',
+  topic: 'dlq-source-topic',
+  partition: 'dlq-source-partition',
+  offset: 'dlq-source-offset',
+  group: 'dlq-consumer-group',
+  attempts: 'dlq-attempts',
+} as const;
+
+interface Item {
+  message: KafkaMessage;
+  position: RecordPosition;
+  event?: Envelope;
+  error?: unknown;
+}
+
+class Stopped extends Error {}
+
+/**
+ * Consumes events with exactly-once effect over at-least-once delivery:
+ * each event is decoded and validated against the catalogue (contract violations are parked at once),
+ * then applied in a PostgreSQL transaction together with its inbox row and the events it emits (outbox).
+ * The Kafka offset is committed only after that transaction commits; a redelivered event finds its
+ * inbox row and changes nothing. Failures: an error flagged retriable is retried with back-off for as
+ * long as it takes (the partition waits: order is kept); an error flagged not retriable is parked on
+ * `dlq.<name>` with its error; an unknown error is retried `maxAttempts` times, then parked.
+ */
+export class EventConsumer {
+  private consumer?: Consumer;
+  private running = false;
+  private readonly stall: StallDetector;
+  private watchdogTimer?: NodeJS.Timeout;
+  private restarting?: Promise<void>;
+  private readonly o: Required<Omit<EventConsumerOptions, 'relay'>> & { relay?: OutboxRelay };
+  private readonly log: Logger;
+  private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, retries: 0, restarts: 0 };
+
+  constructor(opts: EventConsumerOptions) {
+    this.o = {
+      fromBeginning: true,
+      chunkSize: 100,
+      maxAttempts: 5,
+      retryInitialMs: 100,
+      retryMaxMs: 30_000,
+      stallTimeoutMs: 60_000,
+      partitionsConsumedConcurrently: 1,
+      sessionTimeoutMs: 30_000,
+      deadLetterPartitions: 1,
+      ...opts,
+    };
+    this.log = opts.logger.child({ consumer: opts.name });
+    this.stall = new StallDetector(this.o.stallTimeoutMs, Date.now());
+  }
+
+  get deadLetterTopic(): string {
+    return deadLetterSpec(this.o.name).name;
+  }
+
+  stats(): ConsumerStats {
+    return { ...this.stats_ };
+  }
+
+  /** Ready = running and not stalled. */
+  health(): { ok: boolean; running: boolean; silentForMs: number } {
+    const silentForMs = this.stall.silentForMs(Date.now());
+    return { ok: this.running && !this.stall.isStalled(Date.now()), running: this.running, silentForMs };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions);
+    this.running = true;
+    this.stall.alive(Date.now());
+    await this.launch();
+    const every = Math.max(100, Math.floor(this.o.stallTimeoutMs / 4));
+    this.watchdogTimer = setInterval(() => this.watch(), every);
+    this.watchdogTimer.unref();
+  }
+
+  /** Graceful: stops fetching, lets the batch in hand finish and commit, then disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    await this.restarting;
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (c) await c.disconnect();
+  }
+
+  private async launch(): Promise<void> {
+    const c = this.o.kafka.consumer({
+      groupId: this.o.name,
+      sessionTimeout: this.o.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.o.sessionTimeoutMs / 10),
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 200 },
+    });
+    const alive = () => this.stall.alive(Date.now());
+    c.on(c.events.FETCH_START, alive);
+    c.on(c.events.HEARTBEAT, alive);
+    c.on(c.events.START_BATCH_PROCESS, alive);
+    c.on(c.events.GROUP_JOIN, alive);
+    c.on(c.events.CRASH, (e) => {
+      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart && this.running) void this.restart('crash without restart');
+    });
+    this.consumer = c;
+    await c.connect();
+    await c.subscribe({ topics: this.o.topics, fromBeginning: this.o.fromBeginning });
+    await c.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
+      eachBatch: (p) => this.eachBatch(p),
+    });
+  }
+
+  private watch(): void {
+    if (this.running && !this.restarting && this.stall.isStalled(Date.now())) {
+      void this.restart(`no sign of life for ${this.stall.silentForMs(Date.now())} ms`);
+    }
+  }
+
+  private restart(reason: string): Promise<void> {
+    if (this.restarting) return this.restarting;
+    this.restarting = (async () => {
+      this.stats_.restarts += 1;
+      this.log.warn({ reason }, 'restarting stalled or crashed consumer');
+      const old = this.consumer;
+      this.consumer = undefined;
+      await old?.disconnect().catch((e) => this.log.warn({ err: e }, 'disconnect during restart failed'));
+      let attempt = 0;
+      while (this.running) {
+        try {
+          this.stall.alive(Date.now());
+          await this.launch();
+          break;
+        } catch (e) {
+          attempt += 1;
+          this.log.error({ err: e, attempt }, 'consumer restart failed; retrying');
+          await new Promise((r) => setTimeout(r, backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs)));
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const live = () => this.running && p.isRunning() && !p.isStale();
+    const items: Item[] = batch.messages.map((message) => {
+      const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      try {
+        return { message, position, event: this.o.catalogue.decode(message.value) };
+      } catch (error) {
+        return { message, position, error };
+      }
+    });
+    for (let i = 0; i < items.length && live(); ) {
+      const head = items[i];
+      if (head.error !== undefined) {
+        await this.park(head, head.error, 1);
+        p.resolveOffset(head.message.offset);
+        i += 1;
+      } else {
+        let j = i;
+        while (j < items.length && j - i < this.o.chunkSize && items[j].error === undefined) j++;
+        const chunk = items.slice(i, j);
+        try {
+          await this.applyChunk(chunk);
+        } catch (e) {
+          if (e instanceof Stopped) return;
+          // isolate the failing event: apply one by one, each with its own retry/park policy
+          for (const it of chunk) {
+            if (!live()) return;
+            try {
+              await this.applyOne(it, p);
+            } catch (e2) {
+              if (e2 instanceof Stopped) return;
+              throw e2;
+            }
+            p.resolveOffset(it.message.offset);
+          }
+        }
+        p.resolveOffset(chunk[chunk.length - 1].message.offset);
+        i = j;
+      }
+      this.stall.alive(Date.now());
+      await p.commitOffsetsIfNecessary();
+      await p.heartbeat();
+    }
+  }
+
+  /** Applies a run of valid events in one transaction; throws if any handler fails. */
+  private async applyChunk(chunk: Item[]): Promise<void> {
+    let emitted = 0;
+    let applied = 0;
+    let duplicates = 0;
+    await this.o.dataSource.transaction(async (manager) => {
+      for (const it of chunk) {
+        const r = await this.applyInTx(manager, it);
+        if (r === 'duplicate') duplicates++;
+        else {
+          applied++;
+          emitted += r;
+        }
+      }
+    });
+    this.stats_.applied += applied;
+    this.stats_.duplicates += duplicates;
+    if (emitted > 0) this.o.relay?.nudge();
+  }
+
+  private async applyInTx(manager: EntityManager, it: Item): Promise<number | 'duplicate'> {
+    const event = it.event!;
+    if (!(await recordInInbox(manager, this.o.name, event.id, it.position))) return 'duplicate';
+    const out: Envelope[] = [];
+    await this.o.handler(event, {
+      manager,
+      position: it.position,
+      logger: this.log.child({ correlationId: event.correlationId ?? event.id, eventId: event.id }),
+      emit: (...events) => out.push(...events),
+    });
+    await appendToOutbox(manager, this.o.catalogue, out);
+    return out.length;
+  }
+
+  private async applyOne(it: Item, p: EachBatchPayload): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.applyChunk([it]);
+        return;
+      } catch (e) {
+        const verdict = classifyFailure(e);
+        if (verdict === 'park' || (verdict === 'unknown' && attempt >= this.o.maxAttempts)) {
+          await this.park(it, e, attempt);
+          return;
+        }
+        this.stats_.retries++;
+        const wait = backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs);
+        this.log.warn({ err: e, attempt, waitMs: wait, ...it.position }, 'applying event failed; retrying');
+        await this.pause(wait, p);
+      }
+    }
+  }
+
+  /** Waits without letting the group think we died; gives up if we are stopping or lost the partition. */
+  private async pause(ms: number, p: EachBatchPayload): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!this.running || !p.isRunning() || p.isStale()) throw new Stopped();
+      await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+      this.stall.alive(Date.now());
+      await p.heartbeat();
+    }
+  }
+
+  /** Parks a record on the dead-letter topic verbatim, with the error; resolves once the broker has it. */
+  private async park(it: Item, error: unknown, attempts: number): Promise<void> {
+    const err = error as { code?: string; message?: string };
+    const code = error instanceof ContractError ? error.code : (err?.code ?? 'HANDLER_FAILED');
+    this.log.error({ err: error, code, ...it.position, attempts }, 'parking event on the dead-letter topic');
+    await this.o.publisher.publish([
+      {
+        topic: this.deadLetterTopic,
+        key: it.message.key ? it.message.key.toString('utf8') : null,
+        value: it.message.value ?? '',
+        headers: {
+          [DLQ_HEADERS.code]: String(code),
+          [DLQ_HEADERS.message]: String(err?.message ?? error).slice(0, 2000),
+          [DLQ_HEADERS.topic]: it.position.topic,
+          [DLQ_HEADERS.partition]: String(it.position.partition),
+          [DLQ_HEADERS.offset]: it.position.offset,
+          [DLQ_HEADERS.group]: this.o.name,
+          [DLQ_HEADERS.attempts]: String(attempts),
+        },
+      },
+    ]);
+    this.stats_.parked++;
+  }
+}

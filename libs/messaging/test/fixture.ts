@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { EventCatalogue, closed, defineEvent, deriveId, type Envelope } from '@csms/contracts';
+import { appendToOutbox, messagingMigrations, type EventHandler } from '@csms/messaging';
+
+/**
+ * A tiny service for the messaging tests: a business transaction increments a per-key counter and
+ * emits `test.counter_incremented {key, n}`; a consumer folds those events into totals.
+ * Its state change is deliberately NOT idempotent (count = count + 1), so a duplicate apply would show.
+ */
+export function counterEvents(topic: string) {
+  const V1 = defineEvent({
+    type: 'test.counter_incremented',
+    version: 1,
+    topic,
+    description: 'test',
+    schema: closed({ key: Type.String(), n: Type.Integer({ minimum: 1 }) }),
+    example: { key: 'a', n: 1 },
+  });
+  return { V1, catalogue: new EventCatalogue([V1]) };
+}
+
+class CounterTables1764200000001 implements MigrationInterface {
+  name = 'CounterTables1764200000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('create table counters (key text primary key, n integer not null)');
+    await q.query('create table totals (key text primary key, count integer not null, sum integer not null)');
+    await q.query('create table applied_log (seq bigserial primary key, event_id uuid not null, key text not null, n integer not null)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table applied_log; drop table totals; drop table counters');
+  }
+}
+export const fixtureMigrations = [...messagingMigrations, CounterTables1764200000001];
+
+/** The business transaction: increments `key` and emits the event through the outbox. */
+export async function increment(ds: DataSource, catalogue: EventCatalogue, def: ReturnType<typeof counterEvents>['V1'], key: string, fail = false): Promise<Envelope> {
+  return ds.transaction(async (m) => {
+    const [{ n }] = await m.query('insert into counters (key, n) values ($1, 1) on conflict (key) do update set n = counters.n + 1 returning n', [key]);
+    const ev = catalogue.create(def, { id: deriveId('counter', key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
+    await appendToOutbox(m, catalogue, [ev]);
+    if (fail) throw new Error('business rule failed after the outbox append');
+    return ev;
+  });
+}
+
+export const applyTotals: EventHandler = async (event, { manager }) => {
+  const { key, n } = event.payload as { key: string; n: number };
+  await manager.query('insert into totals (key, count, sum) values ($1, 1, $2) on conflict (key) do update set count = totals.count + 1, sum = totals.sum + $2', [key, n]);
+  await manager.query('insert into applied_log (event_id, key, n) values ($1, $2, $3)', [event.id, key, n]);
+};
+
+export async function totals(ds: DataSource): Promise<Record<string, { count: number; sum: number }>> {
+  const rows: Array<{ key: string; count: number; sum: number }> = await ds.query('select key, count, sum from totals order by key');
+  return Object.fromEntries(rows.map((r) => [r.key, { count: r.count, sum: r.sum }]));
+}
+
+export async function appliedCount(ds: DataSource): Promise<number> {
+  const [{ c }] = await ds.query('select count(*)::int as c from applied_log');
+  return c;
+}

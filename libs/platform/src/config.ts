@@ -1,0 +1,47 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+
+/**
+ * Configuration is environment variables, validated by a schema at start-up (STYLE.md §9).
+ * Every invalid or missing variable is named in one error, so a service fails fast and says why.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Coerces env strings (numbers, booleans) and applies defaults; returns the typed config. */
+export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  const candidate: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') candidate[key] = v;
+  }
+  if (!validate(candidate)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const name = e.keyword === 'required' ? String(e.params.missingProperty) : e.instancePath.replace(/^\//, '');
+      const value = env[name];
+      return `${name}: ${e.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return candidate as Static<TObject<P>>;
+}
+
+/** Variables every service shares. */
+export const CommonConfig = {
+  KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092', pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$', description: 'comma-separated host:port list' }),
+  KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_PARTITIONS: Type.Integer({ default: 3, minimum: 1, maximum: 1000, description: 'partitions of topics the project creates' }),
+  LOG_LEVEL: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
+};
+
+export function brokersOf(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,50 @@
+import { DataSource, type MixedList } from 'typeorm';
+import { Client } from 'pg';
+
+export interface DatabaseOptions {
+  url: string;
+  /** TypeORM migration classes, run at start-up; schema changes are migrations, never `synchronize`. */
+  migrations: MixedList<Function>;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function createDataSource(opts: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    migrations: opts.migrations,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    logging: false,
+    extra: { max: opts.poolSize ?? 10, application_name: opts.applicationName ?? 'csms' },
+  });
+}
+
+/** Connects and runs pending migrations, each in its own transaction. */
+export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
+  const ds = createDataSource(opts);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}
+
+/** Creates the database named in `url` when it does not exist (connects to the `postgres` database to do so). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} must be [A-Za-z0-9_]+`);
+  u.pathname = '/postgres';
+  const c = new Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    const r = await c.query('select 1 from pg_database where datname = $1', [name]);
+    if (r.rowCount === 0) {
+      await c.query(`create database "${name}"`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created concurrently by another process
+      });
+    }
+  } finally {
+    await c.end();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './logger';
+export * from './config';
+export * from './database';
