@@ -45,8 +45,12 @@ export interface EventConsumerOptions {
   stallTimeoutMs?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** longest a fetch waits for data; also bounds how long a graceful stop waits for the fetch in flight */
+  maxWaitTimeMs?: number;
   /** partitions for the dead-letter topic when it has to be created */
   deadLetterPartitions?: number;
+  /** the watchdog's clock (tests move it to simulate a silent consumer) */
+  now?: () => number;
 }
 
 export interface ConsumerStats {
@@ -106,11 +110,13 @@ export class EventConsumer {
       stallTimeoutMs: 60_000,
       partitionsConsumedConcurrently: 1,
       sessionTimeoutMs: 30_000,
+      maxWaitTimeMs: 1000,
       deadLetterPartitions: 1,
+      now: Date.now,
       ...opts,
     };
     this.log = opts.logger.child({ consumer: opts.name });
-    this.stall = new StallDetector(this.o.stallTimeoutMs, Date.now());
+    this.stall = new StallDetector(this.o.stallTimeoutMs, this.o.now());
   }
 
   get deadLetterTopic(): string {
@@ -123,15 +129,15 @@ export class EventConsumer {
 
   /** Ready = running and not stalled. */
   health(): { ok: boolean; running: boolean; silentForMs: number } {
-    const silentForMs = this.stall.silentForMs(Date.now());
-    return { ok: this.running && !this.stall.isStalled(Date.now()), running: this.running, silentForMs };
+    const silentForMs = this.stall.silentForMs(this.o.now());
+    return { ok: this.running && !this.stall.isStalled(this.o.now()), running: this.running, silentForMs };
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions);
     this.running = true;
-    this.stall.alive(Date.now());
+    this.stall.alive(this.o.now());
     await this.launch();
     const every = Math.max(100, Math.floor(this.o.stallTimeoutMs / 4));
     this.watchdogTimer = setInterval(() => this.watch(), every);
@@ -153,10 +159,11 @@ export class EventConsumer {
       groupId: this.o.name,
       sessionTimeout: this.o.sessionTimeoutMs,
       heartbeatInterval: Math.floor(this.o.sessionTimeoutMs / 10),
+      maxWaitTimeInMs: this.o.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 200 },
     });
-    const alive = () => this.stall.alive(Date.now());
+    const alive = () => this.stall.alive(this.o.now());
     c.on(c.events.FETCH_START, alive);
     c.on(c.events.HEARTBEAT, alive);
     c.on(c.events.START_BATCH_PROCESS, alive);
@@ -177,8 +184,8 @@ export class EventConsumer {
   }
 
   private watch(): void {
-    if (this.running && !this.restarting && this.stall.isStalled(Date.now())) {
-      void this.restart(`no sign of life for ${this.stall.silentForMs(Date.now())} ms`);
+    if (this.running && !this.restarting && this.stall.isStalled(this.o.now())) {
+      void this.restart(`no sign of life for ${this.stall.silentForMs(this.o.now())} ms`);
     }
   }
 
@@ -193,7 +200,7 @@ export class EventConsumer {
       let attempt = 0;
       while (this.running) {
         try {
-          this.stall.alive(Date.now());
+          this.stall.alive(this.o.now());
           await this.launch();
           break;
         } catch (e) {
@@ -248,7 +255,7 @@ export class EventConsumer {
         p.resolveOffset(chunk[chunk.length - 1].message.offset);
         i = j;
       }
-      this.stall.alive(Date.now());
+      this.stall.alive(this.o.now());
       await p.commitOffsetsIfNecessary();
       await p.heartbeat();
     }
@@ -313,7 +320,7 @@ export class EventConsumer {
     while (Date.now() < until) {
       if (!this.running || !p.isRunning() || p.isStale()) throw new Stopped();
       await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
-      this.stall.alive(Date.now());
+      this.stall.alive(this.o.now());
       await p.heartbeat();
     }
   }

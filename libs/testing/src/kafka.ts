@@ -45,7 +45,7 @@ export class TopicCollector {
   ) {}
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: uniqueName('collector'), allowAutoTopicCreation: false });
+    this.consumer = this.kafka.consumer({ groupId: uniqueName('collector'), allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({

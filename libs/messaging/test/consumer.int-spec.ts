@@ -1,0 +1,205 @@
+import type { Kafka } from 'kafkajs';
+import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
+import { DLQ_HEADERS, EventConsumer, KafkaRecordPublisher, type EventHandler } from '@csms/messaging';
+import { silentLogger } from '@csms/platform';
+import { TopicCollector, createTestDatabase, createTestTopics, testKafka, uniqueName, waitFor, type TestDatabase } from '@csms/testing';
+import { appliedCount, applyTotals, counterEvents, fixtureMigrations, totals } from './fixture';
+
+describe('event consumer: inbox, retries and dead-letter parking (real Kafka, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let kafka: Kafka;
+  let publisher: KafkaRecordPublisher;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('consumer', fixtureMigrations);
+    kafka = testKafka();
+    publisher = new KafkaRecordPublisher(kafka);
+  });
+
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+    await db.dataSource.query('truncate outbox, inbox, counters, totals, applied_log');
+  });
+
+  afterAll(async () => {
+    await publisher.disconnect();
+    await db.drop();
+  });
+
+  async function setup() {
+    const topic = uniqueName('test.counters');
+    await createTestTopics(kafka, [topic], 1);
+    const ev = counterEvents(topic);
+    const make = (key: string, n: number): Envelope =>
+      ev.catalogue.create(ev.V1, { id: deriveId('counter', topic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
+    const send = (...events: Envelope[]) => publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
+    return { topic, ...ev, make, send };
+  }
+
+  async function startConsumer(
+    topic: string,
+    catalogue: ReturnType<typeof counterEvents>['catalogue'],
+    name: string,
+    handler: EventHandler = applyTotals,
+    extra: Partial<ConstructorParameters<typeof EventConsumer>[0]> = {},
+  ) {
+    const consumer = new EventConsumer({
+      ...extra,
+      name,
+      topics: [topic],
+      catalogue,
+      handler,
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger: silentLogger(),
+      retryInitialMs: 20,
+      maxAttempts: 3,
+    });
+    await consumer.start();
+    let stopped = false;
+    const stop = async () => {
+      if (!stopped) {
+        stopped = true;
+        await consumer.stop();
+      }
+    };
+    cleanups.push(stop);
+    return { consumer, stop };
+  }
+
+  it('a redelivered event (crash after the commit, before the offset commit) changes state once', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    const events = Array.from({ length: 10 }, (_, i) => make('a', i + 1));
+    await send(...events);
+    const group = uniqueName('redelivery');
+    const first = await startConsumer(topic, catalogue, group);
+    await waitFor(() => first.consumer.stats().applied === 10, { what: '10 applied' });
+    await first.stop();
+
+    // as if the offsets had never been committed: the whole topic comes again
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId: group, topic, earliest: true });
+    await admin.disconnect();
+
+    const second = await startConsumer(topic, catalogue, group);
+    await waitFor(() => second.consumer.stats().duplicates === 10, { what: '10 duplicates dropped' });
+    expect(second.consumer.stats().applied).toBe(0);
+    expect(await totals(db.dataSource)).toEqual({ a: { count: 10, sum: 55 } });
+    expect(await appliedCount(db.dataSource)).toBe(10);
+  });
+
+  it('the inbox row and the state change commit or roll back together', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    let flakyFailures = 0;
+    const handler: EventHandler = async (event, ctx) => {
+      await applyTotals(event, ctx); // state written first...
+      const n = (event.payload as { n: number }).n;
+      if (n === 3) throw new CsmsError('INVARIANT_BROKEN', 'event 3 breaks an invariant', { retriable: false }); // ...then rolled back
+      if (n === 5 && flakyFailures < 2) {
+        flakyFailures++;
+        throw new CsmsError('DB_BUSY', 'transient', { retriable: true });
+      }
+    };
+    const events = Array.from({ length: 6 }, (_, i) => make('b', i + 1));
+    await send(...events);
+    const { consumer } = await startConsumer(topic, catalogue, uniqueName('atomic'), handler);
+    await waitFor(() => consumer.stats().applied === 5 && consumer.stats().parked === 1, { what: '5 applied and 1 parked' });
+
+    // event 3: neither its state change nor its inbox row exists
+    const inbox: Array<{ event_id: string }> = await db.dataSource.query('select event_id from inbox order by "offset"');
+    expect(inbox.map((r) => r.event_id)).toEqual([events[0], events[1], events[3], events[4], events[5]].map((e) => e.id));
+    const applied: Array<{ n: number }> = await db.dataSource.query('select n from applied_log order by seq');
+    expect(applied.map((r) => r.n)).toEqual([1, 2, 4, 5, 6]);
+    expect(await totals(db.dataSource)).toEqual({ b: { count: 5, sum: 18 } });
+    // event 5 failed twice (retriable), then applied once
+    expect(flakyFailures).toBe(2);
+    expect(consumer.stats().retries).toBeGreaterThanOrEqual(2);
+  });
+
+  it('parks malformed, unknown-type and unknown-version events on the dead-letter topic with their error, and goes on', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    const good1 = make('c', 1);
+    const good2 = make('c', 2);
+    const newer = { ...make('c', 99), version: 2 };
+    const unknown = { ...make('c', 98), type: 'test.something_else' };
+    const badPayload = { ...make('c', 97), payload: { key: 'c', n: -1 } };
+    await send(good1);
+    await publisher.publish([{ topic, key: 'c', value: '{"this is": not json' }]);
+    await send(newer, unknown, badPayload, good2);
+
+    const group = uniqueName('dlq');
+    const { consumer } = await startConsumer(topic, catalogue, group);
+    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 4, { what: '2 applied, 4 parked' });
+    expect(await totals(db.dataSource)).toEqual({ c: { count: 2, sum: 3 } });
+
+    const collector = await new TopicCollector(kafka, [consumer.deadLetterTopic]).start();
+    cleanups.push(() => collector.close());
+    await waitFor(() => collector.records.length === 4, { what: 'four dead letters' });
+    const parked = collector.records.map((r) => ({ code: r.headers[DLQ_HEADERS.code], offset: r.headers[DLQ_HEADERS.offset], key: r.key, value: r.value }));
+    expect(parked).toEqual([
+      { code: 'MALFORMED_JSON', offset: '1', key: 'c', value: '{"this is": not json' },
+      { code: 'UNKNOWN_EVENT_VERSION', offset: '2', key: 'c', value: JSON.stringify(newer) },
+      { code: 'UNKNOWN_EVENT_TYPE', offset: '3', key: 'c', value: JSON.stringify(unknown) },
+      { code: 'INVALID_PAYLOAD', offset: '4', key: 'c', value: JSON.stringify(badPayload) },
+    ]);
+    for (const r of collector.records) {
+      expect(r.headers[DLQ_HEADERS.topic]).toBe(topic);
+      expect(r.headers[DLQ_HEADERS.group]).toBe(group);
+      expect(r.headers[DLQ_HEADERS.message].length).toBeGreaterThan(5);
+    }
+  });
+
+  it('parks an event whose handler keeps failing with an unclassified error after maxAttempts, and goes on', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    let attempts = 0;
+    const handler: EventHandler = async (event, ctx) => {
+      if ((event.payload as { n: number }).n === 1) {
+        attempts++;
+        throw new Error('something unexpected');
+      }
+      await applyTotals(event, ctx);
+    };
+    await send(make('d', 1), make('d', 2));
+    const { consumer } = await startConsumer(topic, catalogue, uniqueName('poison'), handler);
+    await waitFor(() => consumer.stats().parked === 1 && consumer.stats().applied === 1, { what: 'poison parked, next applied' });
+    // once in the chunk transaction, then maxAttempts (3) on its own
+    expect(attempts).toBe(4);
+    expect(await totals(db.dataSource)).toEqual({ d: { count: 1, sum: 2 } });
+  });
+
+  it('stops gracefully: the batch in hand commits, and a new instance goes on from there', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    await send(...Array.from({ length: 50 }, (_, i) => make('e', i + 1)));
+    const group = uniqueName('graceful');
+    const first = await startConsumer(topic, catalogue, group);
+    await waitFor(() => first.consumer.stats().applied > 0, { what: 'some applied' });
+    await first.stop();
+    const appliedByFirst = first.consumer.stats().applied;
+    await send(...Array.from({ length: 10 }, (_, i) => make('e', i + 51)));
+    const second = await startConsumer(topic, catalogue, group);
+    await waitFor(async () => (await appliedCount(db.dataSource)) === 60, { what: 'all 60 applied' });
+    // committed offsets were honoured: nothing the first instance applied came again
+    expect(second.consumer.stats().duplicates).toBe(0);
+    expect(second.consumer.stats().applied).toBe(60 - appliedByFirst);
+    expect(await totals(db.dataSource)).toEqual({ e: { count: 60, sum: 1830 } });
+  });
+
+  it('the watchdog restarts a consumer that has gone silent, and consumption goes on', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    let skewMs = 0;
+    const { consumer } = await startConsumer(topic, catalogue, uniqueName('watchdog'), applyTotals, { stallTimeoutMs: 2000, now: () => Date.now() + skewMs });
+    await send(make('f', 1));
+    await waitFor(() => consumer.stats().applied === 1, { what: 'first event applied' });
+    expect(consumer.stats().restarts).toBe(0);
+    // as if no fetch, heartbeat or batch had happened for a minute
+    skewMs = 60_000;
+    await waitFor(() => consumer.stats().restarts === 1, { what: 'the watchdog to restart the consumer' });
+    await waitFor(() => consumer.health().ok, { what: 'the restarted consumer to be healthy' });
+    await send(make('f', 2));
+    await waitFor(() => consumer.stats().applied === 2, { what: 'the restarted consumer to apply the next event' });
+    expect(await totals(db.dataSource)).toEqual({ f: { count: 2, sum: 3 } });
+  });
+});
