@@ -1,10 +1,13 @@
-import { DataSource, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Client } from 'pg';
+
+/** TypeORM migration classes (schema changes are migrations, never `synchronize`). */
+export type Migrations = NonNullable<DataSourceOptions['migrations']>;
 
 export interface DatabaseOptions {
   url: string;
   /** TypeORM migration classes, run at start-up; schema changes are migrations, never `synchronize`. */
-  migrations: MixedList<Function>;
+  migrations: Migrations;
   poolSize?: number;
   applicationName?: string;
 }

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import type { DataSource, MixedList } from 'typeorm';
-import { openDatabase } from '@csms/platform';
+import type { DataSource } from 'typeorm';
+import { openDatabase, type Migrations } from '@csms/platform';
 import { TEST_DATABASE_URL } from './env';
 
 let counter = 0;
@@ -33,7 +33,7 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
  * A database of its own for one test suite (created here, migrated like a service does at start-up,
  * dropped by `drop()`), so suites run in parallel without seeing each other's rows.
  */
-export async function createTestDatabase(label: string, migrations: MixedList<Function>): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, migrations: Migrations): Promise<TestDatabase> {
   const name = `csms_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${++counter}`;
   await admin((c) => c.query(`drop database if exists "${name}" with (force)`).then(() => c.query(`create database "${name}"`)));
   const url = withDatabase(TEST_DATABASE_URL, name);
