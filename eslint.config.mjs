@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     // Determinism (DESIGN.md rule 2): domain libraries never read the clock or randomness.
     files: ['libs/**/*.ts'],
-    ignores: ['libs/testing/**', 'libs/messaging/**', 'libs/platform/**', '**/*.spec.ts', '**/*.int-spec.ts'],
+    ignores: ['libs/testing/**', 'libs/messaging/**', 'libs/platform/**', 'libs/service-kit/**', '**/*.spec.ts', '**/*.int-spec.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '@csms/platform';
+import { ProblemDetailsFilter } from './problem';
+
+/** Nest's own log lines, as pino JSON lines. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+}
+
+export interface HttpServiceOptions {
+  service: string;
+  title: string;
+  description?: string;
+  version?: string;
+  logger: Logger;
+  /** largest JSON body accepted (default 1 MiB) */
+  bodyLimit?: string;
+}
+
+/** Routes outside the /api/v1 prefix. */
+export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
+
+/**
+ * Creates a service's HTTP application the way every service does it: API under /api/v1, RFC 9457
+ * errors, OpenAPI at /docs and /openapi.json, a correlation id per request (x-correlation-id, echoed),
+ * JSON logs, graceful shutdown on SIGTERM/SIGINT (Nest's shutdown hooks call each provider's
+ * onApplicationShutdown, where consumers stop and commit).
+ */
+export async function createHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(module as never, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
+  const express = await import('express');
+  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const id = (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
+    req.headers['x-correlation-id'] = id;
+    res.setHeader('x-correlation-id', id);
+    next();
+  });
+  app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED_ROUTES });
+  app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(opts.title)
+      .setDescription(opts.description ?? '')
+      .setVersion(opts.version ?? '1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key; roles: operator, finance, integration, admin' })
+      .addSecurityRequirements('bearer')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json' });
+  return app;
+}
