@@ -8,3 +8,4 @@ export * from './inbox';
 export * from './consumer';
 export * from './failures';
 export * from './watchdog';
+export * from './runtime';

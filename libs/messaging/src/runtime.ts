@@ -1,0 +1,71 @@
+import type { DataSource } from 'typeorm';
+import type { Kafka } from 'kafkajs';
+import type { TopicSpec } from '@csms/contracts';
+import type { Logger } from '@csms/platform';
+import { EventConsumer, type EventConsumerOptions } from './consumer';
+import { createKafka } from './kafka';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox';
+import { KafkaRecordPublisher } from './producer';
+import { ensureTopics } from './topics-admin';
+
+export interface MessagingRuntimeOptions {
+  service: string;
+  brokers: string[];
+  dataSource: DataSource;
+  logger: Logger;
+  /** topics this service produces to or consumes from; created if missing */
+  topics: readonly TopicSpec[];
+  partitions: number;
+  relay?: OutboxRelayOptions;
+}
+
+export type ConsumerSpec = Omit<EventConsumerOptions, 'kafka' | 'dataSource' | 'publisher' | 'logger' | 'relay'>;
+
+/**
+ * A service's messaging, wired once: the Kafka client, the shared idempotent producer, the outbox relay
+ * and its consumers. `start()` creates the topics and starts everything; `stop()` is graceful (consumers
+ * finish and commit the batch in hand, the relay finishes its round, the producer disconnects).
+ */
+export class MessagingRuntime {
+  readonly kafka: Kafka;
+  readonly publisher: KafkaRecordPublisher;
+  readonly relay: OutboxRelay;
+  private readonly consumers: EventConsumer[] = [];
+  private started = false;
+
+  constructor(private readonly opts: MessagingRuntimeOptions) {
+    this.kafka = createKafka({ brokers: opts.brokers, clientId: opts.service, logger: opts.logger });
+    this.publisher = new KafkaRecordPublisher(this.kafka);
+    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), opts.relay);
+  }
+
+  addConsumer(spec: ConsumerSpec): EventConsumer {
+    const c = new EventConsumer({ ...spec, kafka: this.kafka, dataSource: this.opts.dataSource, publisher: this.publisher, logger: this.opts.logger, relay: this.relay });
+    this.consumers.push(c);
+    return c;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions);
+    await this.publisher.connect();
+    this.relay.start();
+    for (const c of this.consumers) await c.start();
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.consumers) await c.stop().catch((e) => this.opts.logger.error({ err: e }, 'consumer stop failed'));
+    await this.relay.stop();
+    await this.publisher.disconnect();
+    this.started = false;
+  }
+
+  /** Ready when started, the relay is publishing and no consumer is stalled. */
+  health(): { ok: boolean; detail: Record<string, unknown> } {
+    const relay = this.relay.health();
+    const consumers = Object.fromEntries(this.consumers.map((c, i) => [`consumer${i}`, c.health()]));
+    const ok = this.started && relay.ok && Object.values(consumers).every((c) => c.ok);
+    return { ok, detail: { started: this.started, relay, consumers } };
+  }
+}
