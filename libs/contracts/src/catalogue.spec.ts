@@ -164,3 +164,14 @@ describe('deriveId', () => {
     expect(deriveId('ab', 'c')).not.toBe(deriveId('a', 'bc'));
   });
 });
+
+describe('topic renames', () => {
+  it('maps default topic names to the deployment’s names, keeping the events', () => {
+    const base = systemCatalogue();
+    const renamed = base.withTopics({ 'ocpp.inbound': 'test-inbound-1' });
+    expect(base.topicOf({ type: 'ocpp.message_received', version: 1 })).toBe('ocpp.inbound');
+    expect(renamed.topicOf({ type: 'ocpp.message_received', version: 1 })).toBe('test-inbound-1');
+    expect(renamed.topic('session.events')).toBe('session.events');
+    expect(renamed.definitions()).toEqual(base.definitions());
+  });
+});

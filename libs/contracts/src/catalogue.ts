@@ -63,7 +63,20 @@ export class EventCatalogue {
   private readonly latest = new Map<string, number>();
   private readonly upcasters = new Map<string, Upcaster>();
 
-  constructor(definitions: readonly EventDefinition[], upcasters: readonly Upcaster[] = []) {
+  private readonly topicMap: Readonly<Record<string, string>>;
+
+  /**
+   * @param topicMap renames topics (default name -> actual name), for deployments and tests that use
+   *   other topic names than the defaults in the definitions.
+   */
+  constructor(
+    private readonly definitions_: readonly EventDefinition[],
+    private readonly upcasters_: readonly Upcaster[] = [],
+    topicMap: Readonly<Record<string, string>> = {},
+  ) {
+    const definitions = definitions_;
+    const upcasters = upcasters_;
+    this.topicMap = topicMap;
     this.ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
     addFormats(this.ajv);
     this.validateEnvelope = this.ajv.compile(EnvelopeSchema);
@@ -170,6 +183,16 @@ export class EventCatalogue {
   topicOf(env: Pick<Envelope, 'type' | 'version'>): string {
     const entry = this.byKey.get(`${env.type}@${env.version}`);
     if (!entry) throw new ContractError('UNKNOWN_EVENT_TYPE', `unknown event ${env.type} v${env.version}`);
-    return entry.def.topic;
+    return this.topic(entry.def.topic);
+  }
+
+  /** The actual name of a default topic name under this catalogue's renames. */
+  topic(defaultName: string): string {
+    return this.topicMap[defaultName] ?? defaultName;
+  }
+
+  /** The same events and upcasters with topics renamed (default name -> actual name). */
+  withTopics(topicMap: Readonly<Record<string, string>>): EventCatalogue {
+    return new EventCatalogue(this.definitions_, this.upcasters_, { ...this.topicMap, ...topicMap });
   }
 }

@@ -4,12 +4,23 @@ export * from './ids';
 export * from './topics';
 export * from './catalogue';
 export * from './events/ocpp';
+export * from './events/session';
+export * from './events/registry';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
+import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from './events/session';
+import { StationRegisteredV1, TokenRegisteredV1 } from './events/registry';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
-export const ALL_EVENTS: readonly EventDefinition[] = [OcppMessageReceivedV1];
+export const ALL_EVENTS: readonly EventDefinition[] = [
+  OcppMessageReceivedV1,
+  StationRegisteredV1,
+  TokenRegisteredV1,
+  SessionStartedV1,
+  SessionUpdatedV1,
+  SessionEndedV1,
+];
 export const ALL_UPCASTERS: readonly Upcaster[] = [];
 
 /** The catalogue of the whole system. Services may build narrower ones for what they consume. */

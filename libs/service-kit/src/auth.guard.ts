@@ -1,4 +1,4 @@
-import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiProblem } from './problem';
@@ -23,8 +23,8 @@ export interface AuthenticatedRequest extends Request {
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
-    private readonly store: ApiKeyStore,
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ApiKeyStore) private readonly store: ApiKeyStore,
   ) {}
 
   canActivate(ctx: ExecutionContext): boolean {

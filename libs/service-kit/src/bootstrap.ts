@@ -42,8 +42,8 @@ export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
 /**
  * Creates a service's HTTP application the way every service does it: API under /api/v1, RFC 9457
  * errors, OpenAPI at /docs and /openapi.json, a correlation id per request (x-correlation-id, echoed),
- * JSON logs, graceful shutdown on SIGTERM/SIGINT (Nest's shutdown hooks call each provider's
- * onApplicationShutdown, where consumers stop and commit).
+ * JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
+ * the app); Nest's shutdown hooks are not enabled because they would exit before that finishes.
  */
 export async function createHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
@@ -57,7 +57,6 @@ export async function createHttpService(module: unknown, opts: HttpServiceOption
   });
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED_ROUTES });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
-  app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

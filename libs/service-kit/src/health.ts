@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Injectable, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Injectable, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Public } from './auth.guard';
 
@@ -32,7 +32,7 @@ export class HealthRegistry {
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(private readonly registry: HealthRegistry) {}
+  constructor(@Inject(HealthRegistry) private readonly registry: HealthRegistry) {}
 
   @Get('live')
   @HttpCode(200)

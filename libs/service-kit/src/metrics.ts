@@ -1,4 +1,4 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Public } from './auth.guard';
@@ -14,7 +14,7 @@ export function createMetricsRegistry(service: string): Registry {
 @Public()
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly registry: Registry) {}
+  constructor(@Inject(Registry) private readonly registry: Registry) {}
 
   @Get()
   async metrics(@Res() res: Response): Promise<void> {

@@ -53,6 +53,9 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     await app.close();
   });
 
+  // a loose view of JSON bodies for assertions
+  type Body = Record<string, unknown> & { code?: string; errors?: Array<{ field: string }>; paths?: Record<string, unknown>; components?: { securitySchemes: Record<string, unknown> } };
+  const json = async (r: Response): Promise<Body> => (await r.json()) as Body;
   const call = (path: string, init: RequestInit & { key?: string } = {}) =>
     fetch(`${base}${path}`, {
       ...init,
@@ -63,7 +66,7 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     const r = await call('/api/v1/things');
     expect(r.status).toBe(401);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await r.json()).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', field: 'Authorization', instance: '/api/v1/things', type: 'urn:csms:problem:unauthenticated' });
+    expect(await json(r)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', field: 'Authorization', instance: '/api/v1/things', type: 'urn:csms:problem:unauthenticated' });
   });
 
   it('refuses an unknown key with 401', async () => {
@@ -74,29 +77,29 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   it('refuses a key of the wrong role with 403', async () => {
     const r = await call('/api/v1/things', { method: 'POST', key: operator.key, body: JSON.stringify({ name: 'a', amount: '1.00' }) });
     expect(r.status).toBe(403);
-    expect((await r.json()).code).toBe('FORBIDDEN');
+    expect((await json(r)).code).toBe('FORBIDDEN');
   });
 
   it('lets the right role, and admin, through', async () => {
     expect((await call('/api/v1/things', { key: operator.key })).status).toBe(200);
     const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: 'a', amount: '1.00' }) });
     expect(r.status).toBe(201);
-    expect(await r.json()).toEqual({ ok: true, name: 'a', amount: '1.00' });
+    expect(await json(r)).toEqual({ ok: true, name: 'a', amount: '1.00' });
     expect((await call('/api/v1/things', { method: 'POST', key: admin.key, body: JSON.stringify({ name: 'b', amount: '2' }) })).status).toBe(201);
   });
 
   it('rejects invalid input with 400 and every field at fault', async () => {
     const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: '', amount: 'ten', extra: 1 }) });
     expect(r.status).toBe(400);
-    const p = await r.json();
+    const p = await json(r);
     expect(p.code).toBe('VALIDATION_FAILED');
-    expect(p.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body/amount', 'body/extra', 'body/name']);
+    expect(p.errors!.map((e: { field: string }) => e.field).sort()).toEqual(['body/amount', 'body/extra', 'body/name']);
   });
 
   it('turns a deliberate ApiProblem into its status and code', async () => {
     const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: 'taken', amount: '1' }) });
     expect(r.status).toBe(409);
-    expect(await r.json()).toMatchObject({ code: 'THING_EXISTS', field: '/name', title: 'Conflict' });
+    expect(await json(r)).toMatchObject({ code: 'THING_EXISTS', field: '/name', title: 'Conflict' });
   });
 
   it('hides internal errors behind a 500 problem', async () => {
@@ -110,7 +113,7 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   it('answers unknown routes with a 404 problem', async () => {
     const r = await call('/api/v1/nothing-here', { key: admin.key });
     expect(r.status).toBe(404);
-    expect((await r.json()).code).toBe('NOT_FOUND');
+    expect((await json(r)).code).toBe('NOT_FOUND');
   });
 
   it('serves health without a key; ready follows the registered checks', async () => {
@@ -119,7 +122,7 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     dbUp = false;
     const r = await call('/health/ready');
     expect(r.status).toBe(503);
-    expect(await r.json()).toEqual({ status: 'unavailable', checks: { database: { ok: false } } });
+    expect(await json(r)).toEqual({ status: 'unavailable', checks: { database: { ok: false } } });
     dbUp = true;
   });
 
@@ -129,9 +132,9 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(await m.text()).toMatch(/process_cpu_user_seconds_total\{service="kit-test"\}/);
     const o = await call('/openapi.json');
     expect(o.status).toBe(200);
-    const doc = await o.json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/things']));
-    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const doc = await json(o);
+    expect(Object.keys(doc.paths!)).toEqual(expect.arrayContaining(['/api/v1/things']));
+    expect(doc.components!.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect((await call('/docs')).status).toBe(200);
   });
 

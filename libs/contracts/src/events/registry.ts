@@ -1,0 +1,85 @@
+import { Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../catalogue';
+import { closed } from '../envelope';
+import { Topics } from '../topics';
+
+const Connector = closed({ connectorId: Type.Integer({ minimum: 1 }) });
+const Evse = closed({ evseId: Type.Integer({ minimum: 1 }), connectors: Type.Array(Connector) });
+
+/**
+ * The latest state of one station in the registry (compacted topic, key = station id). Every gateway
+ * instance reads the topic from the beginning into memory and answers BootNotification and the upgrade's
+ * authentication from it. `deleted: true` removes the station (followed by a tombstone when compacted).
+ */
+export const StationRegisteredV1 = defineEvent({
+  type: 'registry.station_registered',
+  version: 1,
+  topic: Topics.registryStations,
+  description: 'a station was registered or changed in the registry (its whole latest state)',
+  schema: closed({
+    stationId: Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' }),
+    securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    /** scrypt hash of the Basic-auth password, never the password */
+    passwordHash: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
+    /** subject CN of the client certificate (profile 3); null = the station id */
+    certificateCn: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]),
+    siteId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+    timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+    evses: Type.Array(Evse),
+    enabled: Type.Boolean(),
+    deleted: Type.Boolean(),
+    /** increases with every change of this station */
+    revision: Type.Integer({ minimum: 1 }),
+  }),
+  example: {
+    stationId: 'CP-001',
+    securityProfile: 2,
+    passwordHash: 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    certificateCn: null,
+    siteId: 'site-amsterdam-1',
+    timeZone: 'Europe/Amsterdam',
+    evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }],
+    enabled: true,
+    deleted: false,
+    revision: 1,
+  },
+});
+export type StationRegistered = EventOf<typeof StationRegisteredV1>;
+
+/** The latest state of one id token (compacted topic, key = token uid). */
+export const TokenRegisteredV1 = defineEvent({
+  type: 'registry.token_registered',
+  version: 1,
+  topic: Topics.registryTokens,
+  description: 'an id token was registered or changed in the registry (its whole latest state)',
+  schema: closed({
+    uid: Type.String({ minLength: 1, maxLength: 36 }),
+    type: Type.Union([
+      Type.Literal('Central'),
+      Type.Literal('eMAID'),
+      Type.Literal('ISO14443'),
+      Type.Literal('ISO15693'),
+      Type.Literal('KeyCode'),
+      Type.Literal('Local'),
+      Type.Literal('MacAddress'),
+      Type.Literal('NoAuthorization'),
+    ]),
+    status: Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked'), Type.Literal('Expired'), Type.Literal('Invalid')]),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    groupId: Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()]),
+    billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+    deleted: Type.Boolean(),
+    revision: Type.Integer({ minimum: 1 }),
+  }),
+  example: {
+    uid: '04A2B3C4D5E6F7',
+    type: 'ISO14443',
+    status: 'Accepted',
+    expiresAt: '2027-01-01T00:00:00Z',
+    groupId: 'FLEET-42',
+    billingAccountId: 'acct-1001',
+    deleted: false,
+    revision: 3,
+  },
+});
+export type TokenRegistered = EventOf<typeof TokenRegisteredV1>;
