@@ -1,0 +1,33 @@
+/**
+ * The raw inbound record the gateway publishes on `ocpp.inbound` (one per OCPP frame or connection
+ * event). This shape is a contract with the gateway: it will move to libs/contracts; keep it exact.
+ */
+export interface OcppInboundRecord {
+  stationId: string;
+  protocol: 'ocpp1.6' | 'ocpp2.0.1';
+  kind: 'call' | 'callresult' | 'callerror' | 'connected' | 'disconnected';
+  messageId?: string;
+  /** for calls */
+  action?: string;
+  /** the request payload, verbatim */
+  payload?: unknown;
+  /**
+   * the CALLRESULT payload the gateway answered with when it answers itself (BootNotification,
+   * Authorize, StartTransaction incl. the transactionId it assigned, ...)
+   */
+  response?: unknown;
+  /** RFC 3339 UTC, gateway receive time */
+  receivedAt: string;
+  connectionId: string;
+  gatewayInstance: string;
+  /** for disconnected */
+  reason?: string;
+}
+
+/** Where a record came from: the envelope id of the record and, when known, its log position. */
+export interface SourceIdentity {
+  eventId: string;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+}

@@ -1,0 +1,744 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { ChargerEvent, ChargingState, NormalisedSample } from '@csms/ocpp-normaliser';
+import { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
+import {
+  REVIEW_FLAGS,
+  type InternalSessionEvent,
+  type PublicSessionEvent,
+  type SessionClosure,
+  type SessionDeciderEvent,
+  type SessionEnded,
+  type SessionEndedPayload,
+  type SessionFlag,
+  type SessionStarted,
+  type SessionUpdated,
+  type SourceRef,
+} from './events';
+import { chainInsert, chainToArray, cloneSession, initialState, type Chain, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
+import { chargingPeriods, computeEnergy, fromFixed, toDecimal, totals } from './summary';
+
+/** Namespaces of the name-based ids. */
+export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
+export const SESSION_EVENT_NAMESPACE = 'c8e5d2f3-4a6b-5d9c-8e1f-2b3c4d5e6f70';
+
+/** The session id of a transaction: UUID v5 of `${stationId}|${transactionId}` (the first transactionId seen). */
+export const sessionIdOf = (stationId: string, transactionId: string): string => uuidv5(`${stationId}|${transactionId}`, SESSION_NAMESPACE);
+
+export type SessionCommand =
+  /**
+   * fold the charger events normalised from ONE inbound record (a 2.0.1 TransactionEvent gives several);
+   * public events are decided once, after all of them are applied
+   */
+  | { type: 'RecordChargerEvents'; events: ChargerEvent[] }
+  /** fold one normalised charger event (a record that gave a single event) */
+  | { type: 'RecordChargerEvent'; event: ChargerEvent }
+  /**
+   * apply the time-based closing rules at `now` (event time, e.g. the receivedAt of the newest inbound
+   * record the service consumed; never the wall clock)
+   */
+  | { type: 'CloseStaleSessions'; now: string };
+
+export interface Decider<Command, State, Event> {
+  decide: (command: Command, state: State) => Event[];
+  evolve: (state: State, event: Event) => State;
+  initialState: () => State;
+}
+
+/** Epoch ms of an instant; fast path for the canonical `YYYY-MM-DDTHH:mm:ss.sssZ` the normaliser emits. */
+function ms(iso: string): number {
+  if (iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */) {
+    const n = (a: number, b: number): number => {
+      let v = 0;
+      for (let i = a; i < b; i++) v = v * 10 + iso.charCodeAt(i) - 48;
+      return v;
+    };
+    return Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23));
+  }
+  return Date.parse(iso);
+}
+const EARLIEST = new Map<string, number>();
+const txKey = (stationId: string, transactionId: string): string => `${stationId}|${transactionId}`;
+
+function connectorKeyOf(e: { stationId: string; protocol: string; evseId?: number; connectorId?: number }): string | undefined {
+  if (e.protocol === 'ocpp1.6') return e.connectorId === undefined || e.connectorId === 0 ? undefined : `${e.stationId}|c${e.connectorId}`;
+  return e.evseId === undefined || e.evseId === 0 ? undefined : `${e.stationId}|e${e.evseId}`;
+}
+
+/** A session wherever it is kept: open/held sessions in `sessions`, sessions with a session.ended in `closed`. */
+export function sessionOf(state: SessionsState, id: string): SessionState | undefined {
+  for (const s of state.sessions) if (s.sessionId === id) return s;
+  return state.closed[id];
+}
+
+/** A new state object with one fixed shape (object spreads of records fall into slow dictionary mode). */
+function withState(st: SessionsState, p: Partial<SessionsState>): SessionsState {
+  return {
+    sessions: p.sessions ?? st.sessions,
+    closed: p.closed ?? st.closed,
+    byTransaction: p.byTransaction ?? st.byTransaction,
+    byStartIdentity: p.byStartIdentity ?? st.byStartIdentity,
+    connectors: p.connectors ?? st.connectors,
+  };
+}
+
+/** Stores a session in the map its status belongs to (moving it from `sessions` to `closed` once ended). */
+function put(state: SessionsState, s: SessionState, extra: Partial<SessionsState> = {}): SessionsState {
+  const i = state.sessions.findIndex((x) => x.sessionId === s.sessionId);
+  if (s.ended) {
+    const sessions = i < 0 ? state.sessions : state.sessions.filter((_, k) => k !== i);
+    return withState(state, { ...extra, sessions, closed: { ...state.closed, [s.sessionId]: s } });
+  }
+  const sessions = i < 0 ? [...state.sessions, s] : state.sessions.map((x, k) => (k === i ? s : x));
+  return withState(state, { ...extra, sessions });
+}
+
+function addFlag(flags: SessionFlag[], f: SessionFlag): SessionFlag[] {
+  return flags.includes(f) ? flags : [...flags, f].sort();
+}
+
+function insertSorted<T extends { ms: number }>(list: T[], item: T, same: (a: T) => boolean): T[] {
+  const n = list.length;
+  if (n === 0 || list[n - 1].ms < item.ms) return [...list, item]; // the usual case: in order
+  if (list.some((x) => x.ms === item.ms && same(x))) return list;
+  let i = list.length;
+  while (i > 0 && list[i - 1].ms > item.ms) i--;
+  return [...list.slice(0, i), item, ...list.slice(i)];
+}
+
+/** Total of a quantity at one instant: the phase-less value, else the sum of L1, L2, L3 (or L1-N...). */
+function total(samples: NormalisedSample[], measurand: string, unit: string): string | undefined {
+  let phased: string | undefined;
+  let sum = 0n;
+  let scale = 0;
+  const parts: string[] = [];
+  for (const x of samples) {
+    if (x.measurand !== measurand || x.unit !== unit || x.value === undefined || x.unitMismatch) continue;
+    if (x.location !== 'Outlet' && measurand.startsWith('Energy')) continue;
+    if (x.phase === undefined) return x.value;
+    if (['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N'].includes(x.phase)) parts.push(x.value);
+  }
+  if (parts.length === 0) return undefined;
+  // exact decimal sum without floats
+  for (const p of parts) scale = Math.max(scale, (p.split('.')[1] ?? '').length);
+  for (const p of parts) {
+    const [i, f = ''] = p.replace(/^\+/, '').split('.');
+    const neg = i.startsWith('-');
+    const digits = BigInt((neg ? i.slice(1) : i) + f.padEnd(scale, '0'));
+    sum += neg ? -digits : digits;
+  }
+  const neg = sum < 0n;
+  const s = (neg ? -sum : sum).toString().padStart(scale + 1, '0');
+  phased = scale === 0 ? s : `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`.replace(/\.?0+$/, '');
+  return neg ? `-${phased}` : phased;
+}
+
+function earliest(cfg: SessionDeciderConfig): number {
+  let v = EARLIEST.get(cfg.earliestPlausibleTime);
+  if (v === undefined) EARLIEST.set(cfg.earliestPlausibleTime, (v = ms(cfg.earliestPlausibleTime)));
+  return v;
+}
+
+function clockFlags(s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfig): SessionFlag[] {
+  let flags = s.flags;
+  if (e.flags?.includes('TIMESTAMP_WITHOUT_OFFSET')) flags = addFlag(flags, 'TIMESTAMP_WITHOUT_OFFSET');
+  const offline = 'tx' in e && e.tx?.offline === true;
+  if (offline) flags = addFlag(flags, 'OFFLINE_QUEUED');
+  if (e.occurredAtIsReceiveTime) return flags;
+  const occurred = ms(e.occurredAt);
+  const received = ms(e.receivedAt);
+  if (occurred - received > cfg.clockAheadToleranceSeconds * 1000) flags = addFlag(flags, 'STATION_CLOCK_AHEAD');
+  if (occurred < earliest(cfg)) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
+  else if (received - occurred > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
+  return flags;
+}
+
+function sourceOf(e: ChargerEvent): SourceRef {
+  const { eventId, topic, partition, offset } = e.source;
+  const ref: SourceRef = { eventId };
+  if (topic !== undefined) ref.topic = topic;
+  if (partition !== undefined) ref.partition = partition;
+  if (offset !== undefined) ref.offset = offset;
+  return ref;
+}
+
+function newSession(sessionId: string, e: ChargerEvent & { transactionId: string }): SessionState {
+  const t = ms(e.occurredAt);
+  // every field present (optional ones undefined): one object shape, so the copies made by evolve stay fast
+  return {
+    sessionId,
+    stationId: e.stationId,
+    protocol: e.protocol,
+    transactionId: e.transactionId,
+    aliases: [],
+    evseId: undefined,
+    connectorId: undefined,
+    connectorKey: undefined,
+    startKnown: false,
+    startedAt: e.occurredAt,
+    startedAtMs: t,
+    startIdentity: undefined,
+    idToken: undefined,
+    meterStartWh: undefined,
+    reservationId: undefined,
+    remoteStartId: undefined,
+    initialState: undefined,
+    end: undefined,
+    readings: null,
+    power: null,
+    current: null,
+    states: [],
+    seqNos: null,
+    signed: [],
+    flags: [],
+    sources: null,
+    lastEventMs: t,
+    lastEventAt: e.occurredAt,
+    lastReceivedMs: ms(e.receivedAt),
+    duplicatesIgnored: 0,
+    seqCount: 0,
+    seqMin: undefined,
+    seqMax: undefined,
+    startSeqNo: undefined,
+    endSeqNo: undefined,
+    published: 0,
+    startedEmitted: false,
+    lastUpdateMs: undefined,
+    lastUpdateState: undefined,
+    heldIncomplete: undefined,
+    closure: undefined,
+    ended: undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// evolve
+
+function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string | undefined, cfg: SessionDeciderConfig): SessionsState {
+  let connectors = state.connectors;
+  const ckey = connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number });
+  if (fact.type === 'connector.status.changed' && ckey) {
+    const prev = connectors[ckey];
+    const t = ms(fact.occurredAt);
+    if (!prev || prev.ms <= t) {
+      connectors = { ...connectors, [ckey]: { ...prev, status: fact.status, ms: t, ...(fact.chargingState ? { chargingState: fact.chargingState } : {}) } };
+    }
+  }
+  if (sessionId === undefined || !('transactionId' in fact || fact.type === 'connector.status.changed')) {
+    return connectors === state.connectors ? state : withState(state, { connectors });
+  }
+  const existing = sessionOf(state, sessionId);
+  if (!existing && fact.type === 'connector.status.changed') return withState(state, { connectors });
+  let s: SessionState = existing ? cloneSession(existing) : newSession(sessionId, fact as ChargerEvent & { transactionId: string });
+  let byTransaction = state.byTransaction;
+  let byStartIdentity = state.byStartIdentity;
+  const t = ms(fact.occurredAt);
+
+  if (!existing) byTransaction = { ...byTransaction, [txKey(s.stationId, s.transactionId)]: sessionId };
+  if (ckey && s.connectorKey === undefined) {
+    s.connectorKey = ckey;
+    if ('evseId' in fact && fact.evseId !== undefined) s.evseId = fact.evseId;
+    if ('connectorId' in fact && fact.connectorId !== undefined && fact.type !== 'connector.status.changed') s.connectorId = fact.connectorId;
+  }
+  if (fact.type !== 'connector.status.changed' && 'connectorId' in fact && fact.connectorId !== undefined && s.connectorId === undefined) {
+    s.connectorId = fact.connectorId;
+  }
+  s.flags = clockFlags(s, fact, cfg);
+  if (s.sources?.head.eventId !== fact.source.eventId) s.sources = { head: sourceOf(fact), tail: s.sources };
+  if (t > s.lastEventMs) {
+    s.lastEventMs = t;
+    s.lastEventAt = fact.occurredAt;
+  }
+  s.lastReceivedMs = Math.max(s.lastReceivedMs, ms(fact.receivedAt));
+  if (!s.startKnown && fact.type !== 'transaction.started' && t < s.startedAtMs) {
+    s.startedAt = fact.occurredAt;
+    s.startedAtMs = t;
+  }
+  if ('tx' in fact && fact.tx && seqSource(s, fact.tx.seqNo) === undefined) {
+    const n = fact.tx.seqNo;
+    s.seqNos = { head: { seqNo: n, eventId: fact.source.eventId }, tail: s.seqNos };
+    s.seqCount += 1;
+    s.seqMin = s.seqMin === undefined ? n : Math.min(s.seqMin, n);
+    s.seqMax = s.seqMax === undefined ? n : Math.max(s.seqMax, n);
+  }
+
+  switch (fact.type) {
+    case 'transaction.started': {
+      s.startKnown = true;
+      s.startedAt = fact.occurredAt;
+      s.startedAtMs = t;
+      if (fact.idToken) s.idToken = fact.idToken;
+      if (fact.meterStartWh !== undefined) s.meterStartWh = fact.meterStartWh;
+      if (fact.reservationId !== undefined) s.reservationId = fact.reservationId;
+      if (fact.remoteStartId !== undefined) s.remoteStartId = fact.remoteStartId;
+      if (fact.tx) s.startSeqNo = fact.tx.seqNo;
+      const fromConnector = ckey ? connectors[ckey]?.chargingState : undefined;
+      const initial = fact.chargingState ?? (fromConnector && fromConnector !== 'Idle' ? fromConnector : undefined);
+      if (initial) s.initialState = initial;
+      if (fact.protocol === 'ocpp1.6' && fact.meterStartWh !== undefined && fact.connectorId !== undefined) {
+        s.startIdentity = `${fact.stationId}|${fact.connectorId}|${fact.meterStartWh}|${fact.occurredAt}`;
+        byStartIdentity = { ...byStartIdentity, [s.startIdentity]: sessionId };
+      }
+      break;
+    }
+    case 'meter.sampled': {
+      const energy = total(fact.samples, 'Energy.Active.Import.Register', 'Wh');
+      if (energy !== undefined) {
+        const ctx = fact.samples.find((x) => x.measurand === 'Energy.Active.Import.Register')?.context ?? 'Sample.Periodic';
+        const r: EnergyReading = { ms: t, at: fact.occurredAt, wh: energy, context: ctx };
+        s.readings = chainInsert(s.readings, r, () => true);
+      }
+      const power = total(fact.samples, 'Power.Active.Import', 'W');
+      if (power !== undefined) s.power = chainInsert<InstantReading>(s.power, { ms: t, value: power }, () => true);
+      const current = total(fact.samples, 'Current.Import', 'A');
+      if (current !== undefined) s.current = chainInsert<InstantReading>(s.current, { ms: t, value: current }, () => true);
+      if (fact.samples.some((x) => x.unitMismatch)) s.flags = addFlag(s.flags, 'UNIT_MISMATCH_IGNORED');
+      for (const x of fact.samples) {
+        if (x.signed && !s.signed.some((y) => y.at === fact.occurredAt && y.context === x.context && y.measurand === x.measurand)) {
+          s.signed = [...s.signed, { at: fact.occurredAt, context: x.context, measurand: x.measurand, signed: x.signed }];
+        }
+      }
+      break;
+    }
+    case 'charging.state.changed':
+    case 'connector.status.changed': {
+      const cs = fact.chargingState;
+      if (cs) s.states = insertSorted<StateChange>(s.states, { ms: t, at: fact.occurredAt, state: cs }, (x) => x.state === cs);
+      break;
+    }
+    case 'transaction.updated':
+      if (fact.idToken && !s.idToken) s.idToken = fact.idToken;
+      break;
+    case 'transaction.ended': {
+      s.end = { at: fact.occurredAt, ms: t, receivedAtMs: ms(fact.receivedAt), eventId: fact.eventId };
+      if (fact.meterStopWh !== undefined) s.end.meterStopWh = fact.meterStopWh;
+      if (fact.stoppedReason !== undefined) s.end.reason = fact.stoppedReason;
+      if (fact.idToken) s.end.stopIdToken = fact.idToken;
+      if (fact.tx) s.endSeqNo = fact.tx.seqNo;
+      break;
+    }
+    default:
+      break;
+  }
+
+  if (s.connectorKey) {
+    const c = connectors[s.connectorKey];
+    const open = s.end === undefined && s.closure === undefined;
+    if (open && fact.type === 'transaction.started' && (!c?.openSessionId || (sessionOf(state, c.openSessionId)?.startedAtMs ?? 0) <= s.startedAtMs)) {
+      connectors = { ...connectors, [s.connectorKey]: { status: c?.status ?? 'Occupied', ms: c?.ms ?? t, ...(c?.chargingState ? { chargingState: c.chargingState } : {}), openSessionId: sessionId } };
+    } else if (!open && c?.openSessionId === sessionId) {
+      const { openSessionId: _drop, ...rest } = c;
+      connectors = { ...connectors, [s.connectorKey]: rest };
+    }
+  }
+  return put(state, s, { byTransaction, byStartIdentity, connectors });
+}
+
+export function evolveWith(cfg: SessionDeciderConfig) {
+  return (state: SessionsState, event: SessionDeciderEvent): SessionsState => {
+    switch (event.type) {
+      case 'session.fact.recorded':
+        return applyFact(state, event.fact, event.sessionId, cfg);
+      case 'session.transaction.aliased': {
+        const s = sessionOf(state, event.sessionId);
+        if (!s) return state;
+        const next = cloneSession(s);
+        next.aliases = [...s.aliases, event.transactionId];
+        next.duplicatesIgnored = s.duplicatesIgnored + 1;
+        next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
+        if (next.sources?.head.eventId !== event.fact.source.eventId) next.sources = { head: sourceOf(event.fact), tail: next.sources };
+        return put(state, next, { byTransaction: { ...state.byTransaction, [txKey(event.stationId, event.transactionId)]: s.sessionId } });
+      }
+      case 'session.fact.discarded': {
+        const s = event.sessionId === undefined ? undefined : sessionOf(state, event.sessionId);
+        if (!s) return state;
+        const next = cloneSession(s);
+        next.duplicatesIgnored = s.duplicatesIgnored + 1;
+        next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
+        return put(state, next);
+      }
+      case 'session.forgotten': {
+        const drop = new Set(event.sessionIds);
+        const keep = <T>(rec: Record<string, T>, id: (v: T) => string | undefined): Record<string, T> =>
+          Object.fromEntries(Object.entries(rec).filter(([, v]) => !drop.has(id(v) ?? '')));
+        return {
+          sessions: state.sessions.filter((s) => !drop.has(s.sessionId)),
+          closed: keep(state.closed, (s) => s.sessionId),
+          byTransaction: keep(state.byTransaction, (v) => v),
+          byStartIdentity: keep(state.byStartIdentity, (v) => v),
+          connectors: state.connectors,
+        };
+      }
+      case 'session.started':
+      case 'session.updated':
+      case 'session.ended': {
+        const s = sessionOf(state, event.payload.sessionId);
+        if (!s) return state;
+        const next = cloneSession(s);
+        next.published = s.published + 1;
+        let connectors = state.connectors;
+        if (event.type === 'session.started') next.startedEmitted = true;
+        if (event.type === 'session.updated') {
+          next.lastUpdateMs = ms(event.occurredAt);
+          next.lastUpdateState = event.payload.chargingState;
+          if (event.payload.status === 'incomplete') next.heldIncomplete = true;
+        }
+        if (event.type === 'session.ended') {
+          const p = event.payload;
+          next.ended = { revision: p.revision, digest: digestOf(p), receivedMs: Math.max(s.lastReceivedMs, s.ended?.receivedMs ?? 0) };
+          if (p.closure !== 'stop' && !s.end) next.closure = { rule: p.closure as Exclude<SessionClosure, 'stop'>, endedAt: p.endedAt, endedAtMs: ms(p.endedAt) };
+          if (p.closure === 'incomplete-timeout') next.closure = { rule: 'incomplete-timeout', endedAt: p.endedAt, endedAtMs: ms(p.endedAt) };
+          const c = s.connectorKey ? connectors[s.connectorKey] : undefined;
+          if (c?.openSessionId === s.sessionId && s.connectorKey) {
+            const { openSessionId: _drop, ...rest } = c;
+            connectors = { ...connectors, [s.connectorKey]: rest };
+          }
+        }
+        return put(state, next, { connectors });
+      }
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// decide
+
+/** The record that first carried a seqNo, if seen. O(1) for a seqNo above all seen (the usual case). */
+function seqSource(s: SessionState, n: number): string | undefined {
+  if (s.seqMax === undefined || n > s.seqMax) return undefined;
+  for (let x: Chain<{ seqNo: number; eventId: string }> = s.seqNos; x; x = x.tail) if (x.head.seqNo === n) return x.head.eventId;
+  return undefined;
+}
+
+/** Provenance in first-seen order, each record once. */
+function sourcesOf(s: SessionState): SourceRef[] {
+  const seen = new Set<string>();
+  return chainToArray(s.sources).filter((x) => !seen.has(x.eventId) && seen.add(x.eventId) !== undefined);
+}
+
+/** O(1) in the usual case: are seqNos missing between the start (or lowest) and the end (or highest)? */
+function hasGap(s: SessionState): boolean {
+  if (s.seqCount === 0 || s.seqMin === undefined || s.seqMax === undefined) return false;
+  const from = s.startSeqNo ?? s.seqMin;
+  const to = s.endSeqNo ?? s.seqMax;
+  if (s.seqMin >= from && s.seqMax <= to) return to - from + 1 !== s.seqCount;
+  return missingSeqNos(s).length > 0;
+}
+
+export function missingSeqNos(s: SessionState): number[] {
+  if (s.seqCount === 0) return [];
+  const seenSet = new Set(chainToArray(s.seqNos).map((x) => x.seqNo));
+  const seen = [...seenSet];
+  if (seen.length === 0) return [];
+  const from = s.startSeqNo ?? s.seqMin ?? 0;
+  const to = s.endSeqNo ?? s.seqMax ?? 0;
+  const missing: number[] = [];
+  for (let n = from; n <= to && missing.length < 1000; n++) if (!seenSet.has(n)) missing.push(n);
+  return missing;
+}
+
+const digests = new WeakMap<SessionEndedPayload, string>();
+
+/** What a revision compares: the payload without revision, provenance and the revision flag (memoised per payload). */
+function digestOf(p: SessionEndedPayload): string {
+  let d = digests.get(p);
+  if (d === undefined) digests.set(p, (d = computeDigest(p)));
+  return d;
+}
+
+function computeDigest(p: SessionEndedPayload): string {
+  const { revision: _r, sources: _s, dataQuality, ...rest } = p;
+  return JSON.stringify({ ...rest, flags: dataQuality.flags.filter((f) => f !== 'REVISED_AFTER_CLOSE'), missing: dataQuality.missingSeqNos });
+}
+
+function currentState(s: SessionState): ChargingState {
+  return s.states.length > 0 ? s.states[s.states.length - 1].state : (s.initialState ?? 'Charging');
+}
+
+function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type: T, n: number, occurredAt: string, causationId: string, payload: P) {
+  return {
+    id: uuidv5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NAMESPACE),
+    type,
+    version: 1 as const,
+    occurredAt,
+    key: s.sessionId,
+    causationId,
+    correlationId: s.sessionId,
+    payload,
+  };
+}
+
+function identity(s: SessionState) {
+  const id: { sessionId: string; stationId: string; protocol: SessionState['protocol']; transactionId: string; evseId?: number; connectorId?: number } = {
+    sessionId: s.sessionId,
+    stationId: s.stationId,
+    protocol: s.protocol,
+    transactionId: s.transactionId,
+  };
+  if (s.evseId !== undefined) id.evseId = s.evseId;
+  if (s.connectorId !== undefined) id.connectorId = s.connectorId;
+  return id;
+}
+
+function started(s: SessionState, n: number, causationId: string): SessionStarted {
+  const p: SessionStarted['payload'] = { ...identity(s), startedAt: s.startedAt, startKnown: s.startKnown, sources: sourcesOf(s) };
+  if (s.idToken) p.idToken = s.idToken;
+  if (s.meterStartWh !== undefined) p.meterStartWh = s.meterStartWh;
+  if (s.reservationId !== undefined) p.reservationId = s.reservationId;
+  if (s.remoteStartId !== undefined) p.remoteStartId = s.remoteStartId;
+  return envelope(s, 'session.started', n, s.startedAt, causationId, p);
+}
+
+function updated(s: SessionState, n: number, occurredAt: string, causationId: string, cfg: SessionDeciderConfig): SessionUpdated {
+  const energy = computeEnergy(s, Math.max(s.lastEventMs, s.startedAtMs), cfg);
+  const flags = [...new Set<SessionFlag>([...s.flags, ...energy.flags.filter((f) => f !== 'ENERGY_FROM_LAST_SAMPLE' && f !== 'NO_ENERGY_DATA')])].sort();
+  const missing = missingSeqNos(s);
+  if (missing.length > 0) flags.push('SEQNO_GAP');
+  if (!s.startKnown) flags.push('START_MISSING');
+  const last = energy.points[energy.points.length - 1];
+  const p: SessionUpdated['payload'] = {
+    ...identity(s),
+    status: s.end && (missing.length > 0 || !s.startKnown) ? 'incomplete' : 'active',
+    startedAt: s.startedAt,
+    chargingState: currentState(s),
+    energyWh: fromFixed(energy.total, energy.scale),
+    missingSeqNos: missing,
+    flags: [...new Set(flags)].sort(),
+  };
+  if (last) p.lastReadingAt = last.at;
+  return envelope(s, 'session.updated', n, occurredAt, causationId, p);
+}
+
+function ended(
+  s: SessionState,
+  n: number,
+  closure: SessionClosure,
+  endedAtOverride: string | undefined,
+  causationId: string,
+  cfg: SessionDeciderConfig,
+): SessionEnded {
+  const flags = new Set<SessionFlag>(s.flags);
+  let endAt = s.end?.at ?? endedAtOverride ?? s.closure?.endedAt ?? s.lastEventAt;
+  let endMs = ms(endAt);
+  if (endMs < s.startedAtMs) {
+    flags.add('END_BEFORE_START');
+    endMs = s.startedAtMs;
+    endAt = s.startedAt;
+  }
+  const energy = computeEnergy(s, endMs, cfg);
+  energy.flags.forEach((f) => flags.add(f));
+  const { periods, parkingMs } = chargingPeriods(s, s.startedAtMs, endMs, energy);
+  const missing = missingSeqNos(s);
+  if (missing.length > 0) flags.add('SEQNO_GAP');
+  if (!s.startKnown) flags.add('START_MISSING');
+  if (closure === 'new-transaction') flags.add('NEVER_STOPPED').add('CLOSED_BY_NEW_TRANSACTION');
+  if (closure === 'timeout') flags.add('NEVER_STOPPED').add('CLOSED_BY_TIMEOUT');
+  const revision = (s.ended?.revision ?? 0) + 1;
+  if (revision > 1) flags.add('REVISED_AFTER_CLOSE');
+  const sorted = [...flags].sort();
+  const p: SessionEndedPayload = {
+    ...identity(s),
+    revision,
+    closure,
+    startedAt: s.startedAt,
+    endedAt: new Date(endMs).toISOString(),
+    totals: totals(toDecimal(energy.total, energy.scale), endMs - s.startedAtMs, parkingMs),
+    chargingPeriods: periods,
+    energyTimeline: energy.points.map((x) => ({ at: x.at, cumulativeWh: fromFixed(x.cum, energy.scale) })),
+    signedMeterValues: s.signed,
+    dataQuality: {
+      flags: sorted,
+      needsReview: sorted.some((f) => REVIEW_FLAGS.includes(f)),
+      estimated: sorted.includes('ENERGY_FROM_LAST_SAMPLE') || sorted.includes('NEVER_STOPPED') || sorted.includes('NO_ENERGY_DATA'),
+      missingSeqNos: missing,
+      duplicatesIgnored: s.duplicatesIgnored,
+    },
+    sources: sourcesOf(s),
+  };
+  if (s.end?.reason !== undefined) p.stoppedReason = s.end.reason;
+  if (s.idToken) p.idToken = s.idToken;
+  if (s.end?.stopIdToken) p.stopIdToken = s.end.stopIdToken;
+  if (s.meterStartWh !== undefined) p.meterStartWh = s.meterStartWh;
+  if (s.end?.meterStopWh !== undefined) p.meterStopWh = s.end.meterStopWh;
+  return envelope(s, 'session.ended', n, p.endedAt, causationId, p);
+}
+
+/** Public events owed by a session after a fact was applied to it. */
+function publicEvents(s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfig): PublicSessionEvent[] {
+  const out: PublicSessionEvent[] = [];
+  if (!s.startedEmitted) out.push(started(s, out.length, e.eventId));
+  const incomplete = !s.startKnown || hasGap(s);
+  const closedByRule = s.closure !== undefined;
+  if (s.end || closedByRule) {
+    if (s.end && incomplete && !s.ended) {
+      // held incomplete: say so once, then wait for the missing seqNos or the grace rule
+      if (!s.heldIncomplete) out.push(updated(s, out.length, e.occurredAt, e.eventId, cfg));
+      return out;
+    }
+    const closure: SessionClosure = s.end ? (s.closure?.rule === 'incomplete-timeout' && incomplete ? 'incomplete-timeout' : 'stop') : s.closure!.rule;
+    const candidate = ended(s, out.length, closure, undefined, e.eventId, cfg);
+    if (!s.ended || s.ended.digest !== digestOf(candidate.payload)) out.push(candidate);
+    return out;
+  }
+  const t = ms(e.occurredAt);
+  const stateChanged = (s.lastUpdateState ?? s.initialState ?? 'Charging') !== currentState(s);
+  const due = t >= (s.lastUpdateMs ?? s.startedAtMs) + cfg.updateIntervalSeconds * 1000;
+  if (s.startedEmitted && (stateChanged || due)) out.push(updated(s, out.length, e.occurredAt, e.eventId, cfg));
+  return out;
+}
+
+function fold(state: SessionsState, events: SessionDeciderEvent[], evolve: (s: SessionsState, e: SessionDeciderEvent) => SessionsState): SessionsState {
+  return events.reduce(evolve, state);
+}
+
+type Evolve = (state: SessionsState, event: SessionDeciderEvent) => SessionsState;
+
+/**
+ * decide() already folds its own events to know what is due; it remembers that result for the returned
+ * array so that handle() need not fold the same events a second time. Purely an optimisation: the memo
+ * is keyed by the (fresh) events array and only used for the exact state and evolve it was made from.
+ */
+const folded = new WeakMap<SessionDeciderEvent[], { from: SessionsState; to: SessionsState; evolve: Evolve }>();
+
+export function decideWith(cfg: SessionDeciderConfig, evolve: Evolve = evolveWith(cfg)) {
+  return (command: SessionCommand, state: SessionsState): SessionDeciderEvent[] => {
+    if (command.type === 'CloseStaleSessions') return closeStale(state, ms(command.now), cfg);
+    const batch = command.type === 'RecordChargerEvent' ? [command.event] : command.events;
+    const out: SessionDeciderEvent[] = [];
+    const touched = new Map<string, ChargerEvent>();
+    let current = state;
+    const emit = (ev: SessionDeciderEvent): void => {
+      out.push(ev);
+      current = evolve(current, ev);
+    };
+    for (const e of batch) {
+      const sessionId = route(e, state, current, emit, cfg);
+      if (sessionId !== undefined) {
+        touched.delete(sessionId);
+        touched.set(sessionId, e);
+      }
+    }
+    for (const [sessionId, e] of touched) {
+      const s = sessionOf(current, sessionId);
+      if (s) for (const ev of publicEvents(s, e, cfg)) emit(ev);
+    }
+    folded.set(out, { from: state, to: current, evolve });
+    return out;
+  };
+}
+
+/**
+ * Routes one charger event: emits the internal fact (or discard/alias) and any rule-based closing of an
+ * older session. Returns the session whose public events may be due. `before` is the state before the
+ * inbound record: duplicates are judged against earlier records only.
+ */
+function route(
+  e: ChargerEvent,
+  before: SessionsState,
+  current: SessionsState,
+  emit: (ev: SessionDeciderEvent) => void,
+  cfg: SessionDeciderConfig,
+): string | undefined {
+  if (!('transactionId' in e) || e.transactionId === undefined) {
+    if (e.type !== 'connector.status.changed') return undefined;
+    // 1.6: the connector's status is the charging state of the session open on it
+    const key = connectorKeyOf(e);
+    const open = key ? current.connectors[key]?.openSessionId : undefined;
+    const applies = open !== undefined && e.chargingState !== undefined;
+    emit({ type: 'session.fact.recorded', fact: e, ...(applies ? { sessionId: open } : {}) });
+    return applies ? open : undefined;
+  }
+  let sessionId = current.byTransaction[txKey(e.stationId, e.transactionId)];
+  if (e.type === 'transaction.started' && e.protocol === 'ocpp1.6' && e.meterStartWh !== undefined && e.connectorId !== undefined) {
+    // dedupe a retried 1.6 StartTransaction: same station+connector+meterStart+timestamp
+    const same = current.byStartIdentity[`${e.stationId}|${e.connectorId}|${e.meterStartWh}|${e.occurredAt}`];
+    if (same !== undefined) {
+      if (sessionId === same) emit({ type: 'session.fact.discarded', sessionId: same, eventId: e.eventId, reason: 'DUPLICATE_START' });
+      else emit({ type: 'session.transaction.aliased', sessionId: same, stationId: e.stationId, transactionId: e.transactionId, fact: e });
+      return undefined;
+    }
+  }
+  const existing = sessionId === undefined ? undefined : sessionOf(before, sessionId);
+  if (existing && 'tx' in e && e.tx) {
+    const first = seqSource(existing, e.tx.seqNo);
+    if (first !== undefined && first !== e.source.eventId) {
+      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SEQNO' });
+      return undefined;
+    }
+  }
+  if (existing && e.protocol === 'ocpp1.6') {
+    if (e.type === 'transaction.ended' && existing.end && existing.end.at === e.occurredAt && existing.end.meterStopWh === e.meterStopWh) {
+      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_END' });
+      return undefined;
+    }
+    if (e.type === 'meter.sampled' && isRepeat(existing, e)) {
+      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SAMPLE' });
+      return undefined;
+    }
+  }
+  if (sessionId === undefined) {
+    sessionId = sessionIdOf(e.stationId, e.transactionId);
+    // never-stopped rule: a new transaction on a connector closes the older session still open there
+    const key = connectorKeyOf(e);
+    const openId = key ? current.connectors[key]?.openSessionId : undefined;
+    const open = openId ? sessionOf(current, openId) : undefined;
+    if (e.type === 'transaction.started' && open && !open.end && !open.closure && open.startedAtMs <= ms(e.occurredAt)) {
+      const endAt = open.lastEventMs <= ms(e.occurredAt) ? open.lastEventAt : e.occurredAt;
+      emit(ended(open, 0, 'new-transaction', endAt, e.eventId, cfg));
+    }
+  }
+  emit({ type: 'session.fact.recorded', sessionId, fact: e });
+  return sessionId;
+}
+
+/** A 1.6 sample group already applied (transactionData repeating MeterValues, or a retried MeterValues). */
+function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }): boolean {
+  const t = ms(e.occurredAt);
+  const wh = total(e.samples, 'Energy.Active.Import.Register', 'Wh');
+  if (wh === undefined) return false;
+  for (let x = s.readings; x && x.head.ms >= t; x = x.tail) if (x.head.ms === t && x.head.wh === wh) return true;
+  return false;
+}
+
+function closeStale(state: SessionsState, now: number, cfg: SessionDeciderConfig): SessionDeciderEvent[] {
+  const out: SessionDeciderEvent[] = [];
+  const forget: string[] = [];
+  for (const id of [...state.sessions.map((x) => x.sessionId), ...Object.keys(state.closed)].sort()) {
+    const s = sessionOf(state, id)!;
+    if (s.ended) {
+      if (now - s.ended.receivedMs >= cfg.retainEndedSeconds * 1000 && now - s.lastReceivedMs >= cfg.retainEndedSeconds * 1000) forget.push(id);
+      continue;
+    }
+    const cause = `close-stale@${new Date(now).toISOString()}`;
+    if (s.end) {
+      // held incomplete (seqNo gap or start missing): closed anyway after the grace period
+      if (now - Math.max(s.end.receivedAtMs, s.lastReceivedMs) >= cfg.incompleteGraceSeconds * 1000) out.push(ended(s, 0, 'incomplete-timeout', undefined, cause, cfg));
+    } else if (now - s.lastReceivedMs >= cfg.staleAfterSeconds * 1000) {
+      out.push(ended(s, 0, 'timeout', s.lastEventAt, cause, cfg));
+    }
+  }
+  if (forget.length > 0) out.push({ type: 'session.forgotten', sessionIds: forget });
+  return out;
+}
+
+export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): Decider<SessionCommand, SessionsState, SessionDeciderEvent> {
+  const cfg = { ...DEFAULT_SESSION_CONFIG, ...config };
+  const evolve = evolveWith(cfg);
+  return { decide: decideWith(cfg, evolve), evolve, initialState };
+}
+
+const defaultDecider = sessionDecider();
+export const decide = defaultDecider.decide;
+export const evolve = defaultDecider.evolve;
+export { initialState };
+
+/** Convenience: decide, then fold the decided events into the state. */
+export function handle(
+  command: SessionCommand,
+  state: SessionsState,
+  decider: Decider<SessionCommand, SessionsState, SessionDeciderEvent> = defaultDecider,
+): { events: SessionDeciderEvent[]; state: SessionsState } {
+  const events = decider.decide(command, state);
+  const memo = folded.get(events);
+  if (memo && memo.from === state && memo.evolve === decider.evolve) return { events, state: memo.to };
+  return { events, state: fold(state, events, decider.evolve) };
+}
