@@ -1,0 +1,24 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CommonConfig, loadConfig } from '@csms/platform';
+
+export const SessionServiceConfigSchema = Type.Object({
+  ...CommonConfig,
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_sessions', pattern: '^postgres(ql)?://' }),
+  HTTP_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
+  HTTP_HOST: Type.String({ default: '127.0.0.1' }),
+  API_KEYS: Type.Optional(Type.String()),
+  /** consumer group; one per deployment (instances of the service share it) */
+  SESSION_CONSUMER_GROUP: Type.String({ default: 'session-service', minLength: 1 }),
+  /** topic names (overridable for tests and multi-tenant deployments) */
+  OCPP_INBOUND_TOPIC: Type.String({ default: 'ocpp.inbound' }),
+  SESSION_EVENTS_TOPIC: Type.String({ default: 'session.events' }),
+  /** decider rules (event time, seconds): see libs/sessions/README.md */
+  SESSION_UPDATE_INTERVAL_SECONDS: Type.Integer({ default: 900, minimum: 0 }),
+  SESSION_STALE_AFTER_SECONDS: Type.Integer({ default: 259200, minimum: 60 }),
+  SESSION_PARTITIONS_CONCURRENCY: Type.Integer({ default: 3, minimum: 1, maximum: 64 }),
+});
+export type SessionServiceConfig = Static<typeof SessionServiceConfigSchema>;
+
+export function loadSessionServiceConfig(env: NodeJS.ProcessEnv = process.env): SessionServiceConfig {
+  return loadConfig(SessionServiceConfigSchema, env);
+}

@@ -1,0 +1,50 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { messagingMigrations } from '@csms/messaging';
+
+/**
+ * - station_state: the session decider's state, one row per station (the key of ocpp.inbound), so a
+ *   station's records fold in order under a row lock while stations run in parallel.
+ * - sessions: the read model behind the REST API (latest public payload of each session).
+ */
+export class SessionTables1764300000000 implements MigrationInterface {
+  name = 'SessionTables1764300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table station_state (
+        station_id   text primary key,
+        state        jsonb       not null,
+        last_event   timestamptz,
+        records      bigint      not null default 0
+      )`);
+    await q.query(`
+      create table sessions (
+        session_id     uuid primary key,
+        station_id     text        not null,
+        transaction_id text        not null,
+        protocol       text        not null,
+        evse_id        integer,
+        connector_id   integer,
+        id_token       text,
+        status         text        not null,
+        started_at     timestamptz not null,
+        ended_at       timestamptz,
+        energy_wh      numeric,
+        revision       integer     not null default 0,
+        needs_review   boolean     not null default false,
+        started        jsonb,
+        latest         jsonb,
+        ended          jsonb
+      )`);
+    await q.query('create index sessions_station on sessions (station_id, started_at, session_id)');
+    await q.query('create index sessions_token on sessions (id_token, started_at, session_id)');
+    await q.query('create index sessions_started on sessions (started_at, session_id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table sessions');
+    await q.query('drop table station_state');
+  }
+}
+
+export const sessionServiceMigrations = [...messagingMigrations, SessionTables1764300000000];

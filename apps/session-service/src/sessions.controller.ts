@@ -1,0 +1,124 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Type } from '@sinclair/typebox';
+import { DataSource } from 'typeorm';
+import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+
+const ListQuery = Type.Object(
+  {
+    stationId: Type.Optional(Type.String({ minLength: 1 })),
+    idToken: Type.Optional(Type.String({ minLength: 1 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('incomplete'), Type.Literal('ended')])),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+interface Row {
+  session_id: string;
+  station_id: string;
+  transaction_id: string;
+  protocol: string;
+  evse_id: number | null;
+  connector_id: number | null;
+  id_token: string | null;
+  status: string;
+  started_at: Date;
+  ended_at: Date | null;
+  energy_wh: string | null;
+  revision: number;
+  needs_review: boolean;
+  latest: unknown;
+  ended: unknown;
+}
+
+function toDto(r: Row) {
+  return {
+    sessionId: r.session_id,
+    stationId: r.station_id,
+    transactionId: r.transaction_id,
+    protocol: r.protocol,
+    evseId: r.evse_id ?? undefined,
+    connectorId: r.connector_id ?? undefined,
+    idToken: r.id_token ?? undefined,
+    status: r.status,
+    startedAt: r.started_at.toISOString(),
+    endedAt: r.ended_at?.toISOString(),
+    energyWh: r.energy_wh ?? undefined,
+    revision: r.revision,
+    needsReview: r.needs_review,
+    /** the session.ended payload (totals, charging periods, data quality, provenance) once ended */
+    ended: r.ended ?? undefined,
+    /** the latest public payload */
+    latest: r.latest ?? undefined,
+  };
+}
+
+const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.started_at.toISOString(), r.session_id])).toString('base64url');
+function decodeCursor(c: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+}
+
+@ApiTags('sessions')
+@RequireRoles('operator', 'finance', 'integration')
+@Controller('sessions')
+export class SessionsController {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Live and ended sessions, newest first, filtered by station, token, status and start time; cursor pagination' })
+  @ApiQuery({ name: 'stationId', required: false })
+  @ApiQuery({ name: 'idToken', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['active', 'incomplete', 'ended'] })
+  @ApiQuery({ name: 'from', required: false, description: 'sessions started at or after (RFC 3339)' })
+  @ApiQuery({ name: 'to', required: false, description: 'sessions started before (RFC 3339)' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async list(@Query() query: Record<string, string>) {
+    const q = validateInput(ListQuery, query, 'query');
+    const limit = Number(q.limit ?? 50);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (q.stationId) add('station_id = ?', q.stationId);
+    if (q.idToken) add('id_token = ?', q.idToken);
+    if (q.status) add('status = ?', q.status);
+    if (q.from) add('started_at >= ?', q.from);
+    if (q.to) add('started_at < ?', q.to);
+    if (q.cursor) {
+      const [at, id] = decodeCursor(q.cursor);
+      args.push(at, id);
+      where.push(`(started_at, session_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
+    }
+    args.push(limit + 1);
+    const rows: Row[] = await this.ds.query(
+      `select * from sessions ${where.length ? `where ${where.join(' and ')}` : ''} order by started_at desc, session_id desc limit $${args.length}`,
+      args,
+    );
+    const page = rows.slice(0, limit);
+    return { items: page.map(toDto), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : undefined };
+  }
+
+  @Get(':sessionId')
+  @ApiOperation({ summary: 'One session by id' })
+  async get(@Param('sessionId') sessionId: string) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) {
+      throw new ApiProblem(400, 'VALIDATION_FAILED', 'sessionId must be a UUID', { field: 'path/sessionId' });
+    }
+    const rows: Row[] = await this.ds.query('select * from sessions where session_id = $1', [sessionId]);
+    if (rows.length === 0) throw new ApiProblem(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`, { field: 'path/sessionId' });
+    return toDto(rows[0]);
+  }
+}
