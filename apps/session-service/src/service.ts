@@ -35,11 +35,13 @@ export async function startSessionService(cfg: SessionServiceConfig, logger: Log
     topics: [...specs, deadLetterSpec(cfg.SESSION_CONSUMER_GROUP)],
     partitions: cfg.KAFKA_PARTITIONS,
   });
+  const fold = makeInboundHandler(catalogue, { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS });
   const consumer = runtime.addConsumer({
     name: cfg.SESSION_CONSUMER_GROUP,
     topics: [cfg.OCPP_INBOUND_TOPIC],
     catalogue,
-    handler: makeInboundHandler(catalogue, { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS }),
+    handler: fold.handler,
+    onChunkEnd: fold.onChunkEnd,
     partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
   });
 

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ContractError, deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
 import { classifyFailure } from './failures';
-import { recordInInbox } from './inbox';
+import { recordManyInInbox } from './inbox';
 import { appendToOutbox, type OutboxRelay } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
 import { ensureTopics } from './topics-admin';
@@ -16,7 +16,15 @@ export interface HandlerContext {
   logger: Logger;
   /** events to emit if and only if this transaction commits (the transactional outbox) */
   emit(...events: Envelope[]): void;
+  /**
+   * scratch space shared by the events applied in the same transaction (a chunk): a handler may cache
+   * state here and write it once in `onChunkEnd`
+   */
+  scratch: Map<string, unknown>;
 }
+
+/** Runs once per chunk transaction, after its last handler, before the outbox append and the commit. */
+export type ChunkEndHook = (ctx: { manager: EntityManager; scratch: Map<string, unknown>; emit(...events: Envelope[]): void }) => Promise<void>;
 
 export type EventHandler = (event: Envelope, ctx: HandlerContext) => Promise<void>;
 
@@ -27,6 +35,8 @@ export interface EventConsumerOptions {
   /** the event versions this consumer accepts; anything else is parked */
   catalogue: EventCatalogue;
   handler: EventHandler;
+  /** flushes what handlers left in `scratch` (e.g. state cached across the chunk) */
+  onChunkEnd?: ChunkEndHook;
   kafka: Kafka;
   dataSource: DataSource;
   /** used to park poison records on the dead-letter topic */
@@ -96,7 +106,7 @@ export class EventConsumer {
   private readonly stall: StallDetector;
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
-  private readonly o: Required<Omit<EventConsumerOptions, 'relay'>> & { relay?: OutboxRelay };
+  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd'>> & Pick<EventConsumerOptions, 'relay' | 'onChunkEnd'>;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, retries: 0, restarts: 0 };
 
@@ -261,38 +271,44 @@ export class EventConsumer {
     }
   }
 
-  /** Applies a run of valid events in one transaction; throws if any handler fails. */
+  /**
+   * Applies a run of valid events in one transaction; throws if any handler fails. One statement
+   * records the whole run in the inbox; only the events it newly recorded are handled; the events
+   * they emit are appended to the outbox once, at the end, in order.
+   */
   private async applyChunk(chunk: Item[]): Promise<void> {
-    let emitted = 0;
+    const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
     await this.o.dataSource.transaction(async (manager) => {
+      const fresh = await recordManyInInbox(
+        manager,
+        this.o.name,
+        chunk.map((it) => ({ eventId: it.event!.id, position: it.position })),
+      );
+      const scratch = new Map<string, unknown>();
+      const emit = (...events: Envelope[]) => out.push(...events);
       for (const it of chunk) {
-        const r = await this.applyInTx(manager, it);
-        if (r === 'duplicate') duplicates++;
-        else {
-          applied++;
-          emitted += r;
+        const event = it.event!;
+        if (!fresh.delete(event.id.toLowerCase())) {
+          duplicates++;
+          continue;
         }
+        await this.o.handler(event, {
+          manager,
+          position: it.position,
+          logger: this.log.child({ correlationId: event.correlationId ?? event.id, eventId: event.id }),
+          emit,
+          scratch,
+        });
+        applied++;
       }
+      await this.o.onChunkEnd?.({ manager, scratch, emit });
+      await appendToOutbox(manager, this.o.catalogue, out);
     });
     this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
-    if (emitted > 0) this.o.relay?.nudge();
-  }
-
-  private async applyInTx(manager: EntityManager, it: Item): Promise<number | 'duplicate'> {
-    const event = it.event!;
-    if (!(await recordInInbox(manager, this.o.name, event.id, it.position))) return 'duplicate';
-    const out: Envelope[] = [];
-    await this.o.handler(event, {
-      manager,
-      position: it.position,
-      logger: this.log.child({ correlationId: event.correlationId ?? event.id, eventId: event.id }),
-      emit: (...events) => out.push(...events),
-    });
-    await appendToOutbox(manager, this.o.catalogue, out);
-    return out.length;
+    if (out.length > 0) this.o.relay?.nudge();
   }
 
   private async applyOne(it: Item, p: EachBatchPayload): Promise<void> {

@@ -15,3 +15,18 @@ export async function recordInInbox(manager: EntityManager, consumer: string, ev
   );
   return rows.length === 1;
 }
+
+/**
+ * Records a run of events in one statement; returns the ids that were newly recorded (the others had
+ * been applied before, or occur twice in the run: only their first occurrence counts).
+ */
+export async function recordManyInInbox(manager: EntityManager, consumer: string, items: ReadonlyArray<{ eventId: string; position: RecordPosition }>): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const rows: Array<{ event_id: string }> = await manager.query(
+    `insert into inbox (consumer, event_id, topic, partition, "offset")
+     select $1, * from unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+     on conflict (consumer, event_id) do nothing returning event_id`,
+    [consumer, items.map((i) => i.eventId), items.map((i) => i.position.topic), items.map((i) => i.position.partition), items.map((i) => i.position.offset)],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
