@@ -1,0 +1,73 @@
+import type { Dec } from '@csms/money';
+import type { OcpiTariff, ReservationRestrictionType, TariffDimensionType, TariffType } from './types';
+
+/** A price component with its numbers parsed once. */
+export interface CompiledComponent {
+  readonly type: TariffDimensionType;
+  readonly elementIndex: number;
+  readonly componentIndex: number;
+  /** Price excl. VAT per kWh / per hour / per fee. */
+  readonly price: Dec;
+  /** price and vat as plain decimal strings (for the breakdown). */
+  readonly priceText: string;
+  readonly vatText: string | null;
+  /** VAT percentage; null when the tariff gives no VAT (incl = excl). */
+  readonly vat: Dec | null;
+  /** 1 + vat/100, or 1 when vat is null. */
+  readonly vatFactor: Dec;
+  /** step_size as written (Wh for ENERGY, s for TIME / PARKING_TIME, unused for FLAT). */
+  readonly stepSize: number;
+  /** Category of a FLAT fee: RESERVATION for a FLAT in a reservation element, FIXED otherwise. */
+  readonly reservation: boolean;
+}
+
+export interface CompiledRestrictions {
+  /** Seconds of the local day; end 86400 for "00:00" as end_time. Undefined when absent. */
+  readonly startSecond?: number;
+  readonly endSecond?: number;
+  /** Local dates as YYYYMMDD integers; start inclusive, end exclusive. */
+  readonly startDate?: number;
+  readonly endDate?: number;
+  /** min_kwh / max_kwh as thresholds on energy in mWh (integers): energy >= min, energy < max. */
+  readonly minMilliWh?: number;
+  readonly maxMilliWh?: number;
+  readonly minCurrent?: Dec;
+  readonly maxCurrent?: Dec;
+  readonly minPower?: Dec;
+  readonly maxPower?: Dec;
+  /** Milliseconds of session age. */
+  readonly minDurationMs?: number;
+  readonly maxDurationMs?: number;
+  /** Bit i set = weekday i active (0 = MONDAY). Undefined when absent. */
+  readonly dayMask?: number;
+  readonly reservation?: ReservationRestrictionType;
+}
+
+export interface CompiledElement {
+  readonly index: number;
+  readonly restrictions: CompiledRestrictions | null;
+  /** The restrictions as written, values as strings, in a fixed key order (for the breakdown). */
+  readonly restrictionsText: Readonly<Record<string, string>>;
+  readonly components: Readonly<Partial<Record<TariffDimensionType, CompiledComponent>>>;
+}
+
+export interface CompiledPrice {
+  readonly excl: Dec;
+  readonly incl: Dec | null;
+}
+
+/** A validated, pre-parsed tariff. Build with compileTariff(); treat as opaque and immutable. */
+export interface CompiledTariff {
+  readonly kind: 'CompiledTariff';
+  readonly source: OcpiTariff;
+  readonly id: string;
+  readonly currency: string;
+  readonly type: TariffType | null;
+  readonly minPrice: CompiledPrice | null;
+  readonly maxPrice: CompiledPrice | null;
+  readonly validFromMs: number | null;
+  readonly validToMs: number | null;
+  readonly elements: readonly CompiledElement[];
+  /** For each dimension, the elements (in list order) that hold a component of it. */
+  readonly elementsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledElement[]>>;
+}

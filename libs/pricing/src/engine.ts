@@ -1,0 +1,523 @@
+import { Currency, DEFAULT_ROUNDING, Dec, RoundingMode, formatMinorUnits, findCurrency, isRoundingMode, toPlainString } from '@csms/money';
+import type { CompiledComponent, CompiledElement, CompiledTariff } from './compiled';
+import { PricingError } from './errors';
+import { ceilToStep, formatScaled, hoursFromMs } from './fixed';
+import { ParsedPeriod, ParsedSession, parseSession } from './session';
+import { LocalParts, formatLocal, localParts } from './time';
+import {
+  CdrChargingPeriodOut,
+  CostCategory,
+  DAYS_OF_WEEK,
+  LineItemOut,
+  OcpiTariff,
+  PeriodContextOut,
+  PriceAdjustmentOut,
+  PriceOut,
+  PricedCdr,
+  PricingOptions,
+  PricingSession,
+  PricingWarningOut,
+  StepRoundingOut,
+  TariffDimensionType,
+} from './types';
+import { compileTariff } from './validate-tariff';
+import { PRICING_ENGINE_VERSION } from './version';
+
+const D = Dec;
+const ZERO = new D(0);
+const KWH_PER_MILLI_WH = new D('0.000001');
+const MS_PER_HOUR = new D(3_600_000);
+
+interface ResolvedOptions {
+  rounding: RoundingMode;
+  parkingStepBasis: 'BILLABLE' | 'TOTAL';
+  missingMeasurement: 'SATISFIED' | 'NOT_SATISFIED';
+  unpricedConsumption: 'FREE' | 'REJECT';
+}
+
+function resolveOptions(o: PricingOptions): ResolvedOptions {
+  const rounding = o.rounding ?? DEFAULT_ROUNDING;
+  if (!isRoundingMode(rounding)) throw new PricingError('PRICING_INVALID_OPTIONS', 'rounding', `unknown rounding mode ${JSON.stringify(rounding)}`);
+  const parkingStepBasis = o.parkingStepBasis ?? 'BILLABLE';
+  if (parkingStepBasis !== 'BILLABLE' && parkingStepBasis !== 'TOTAL') {
+    throw new PricingError('PRICING_INVALID_OPTIONS', 'parkingStepBasis', 'must be BILLABLE or TOTAL');
+  }
+  const missingMeasurement = o.missingMeasurement ?? 'SATISFIED';
+  if (missingMeasurement !== 'SATISFIED' && missingMeasurement !== 'NOT_SATISFIED') {
+    throw new PricingError('PRICING_INVALID_OPTIONS', 'missingMeasurement', 'must be SATISFIED or NOT_SATISFIED');
+  }
+  const unpricedConsumption = o.unpricedConsumption ?? 'FREE';
+  if (unpricedConsumption !== 'FREE' && unpricedConsumption !== 'REJECT') {
+    throw new PricingError('PRICING_INVALID_OPTIONS', 'unpricedConsumption', 'must be FREE or REJECT');
+  }
+  return { rounding, parkingStepBasis, missingMeasurement, unpricedConsumption };
+}
+
+/** What the engine knows at the start of a period. */
+interface PeriodCtx {
+  period: ParsedPeriod;
+  local: LocalParts;
+  /** Session age at the period start, ms. */
+  sessionMs: number;
+  /** Energy consumed before this period, mWh. */
+  energyBefore: number;
+  expired: boolean;
+  missing: boolean;
+}
+
+/**
+ * The value compared with a min_/max_ current or power restriction: the period's MIN_ value for
+ * a min_ restriction and its MAX_ value for a max_ restriction (so the element applies to the whole
+ * period), falling back to the other one when only one is given.
+ */
+function measured(p: ParsedPeriod, kind: 'current' | 'power', bound: 'min' | 'max'): string | null {
+  if (kind === 'current') return bound === 'min' ? (p.minCurrent ?? p.maxCurrent) : (p.maxCurrent ?? p.minCurrent);
+  return bound === 'min' ? (p.minPower ?? p.maxPower) : (p.maxPower ?? p.minPower);
+}
+
+/**
+ * OCPI 2.2.1 TariffRestrictions, all ANDed, evaluated at the period start in local time:
+ * start_time inclusive / end_time exclusive (wrapping past midnight when end < start; "00:00" as
+ * end_time = end of day), start_date inclusive / end_date exclusive, min_* inclusive / max_*
+ * exclusive, durations as session age; elements with a reservation restriction apply only to
+ * reservation periods (RESERVATION_EXPIRES only when the reservation expired), other elements
+ * only outside them.
+ */
+function elementMatches(el: CompiledElement, ctx: PeriodCtx, opts: ResolvedOptions): boolean {
+  const r = el.restrictions;
+  const p = ctx.period;
+  if (r === null) return !p.isReservation;
+  if (r.reservation === undefined) {
+    if (p.isReservation) return false;
+  } else {
+    if (!p.isReservation) return false;
+    if (r.reservation === 'RESERVATION_EXPIRES' && !ctx.expired) return false;
+  }
+  const t = ctx.local.secondOfDay;
+  if (r.startSecond !== undefined && r.endSecond !== undefined) {
+    if (r.startSecond < r.endSecond) {
+      if (t < r.startSecond || t >= r.endSecond) return false;
+    } else if (t < r.startSecond && t >= r.endSecond) return false;
+  } else if (r.startSecond !== undefined) {
+    if (t < r.startSecond) return false;
+  } else if (r.endSecond !== undefined) {
+    if (t >= r.endSecond) return false;
+  }
+  if (r.startDate !== undefined && ctx.local.dateKey < r.startDate) return false;
+  if (r.endDate !== undefined && ctx.local.dateKey >= r.endDate) return false;
+  if (r.dayMask !== undefined && (r.dayMask & (1 << ctx.local.weekday)) === 0) return false;
+  if (r.minMilliWh !== undefined && ctx.energyBefore < r.minMilliWh) return false;
+  if (r.maxMilliWh !== undefined && ctx.energyBefore >= r.maxMilliWh) return false;
+  if (r.minDurationMs !== undefined && ctx.sessionMs < r.minDurationMs) return false;
+  if (r.maxDurationMs !== undefined && ctx.sessionMs >= r.maxDurationMs) return false;
+  if (r.minCurrent !== undefined || r.maxCurrent !== undefined || r.minPower !== undefined || r.maxPower !== undefined) {
+    const checks: [Dec | undefined, 'current' | 'power', 'min' | 'max'][] = [
+      [r.minCurrent, 'current', 'min'],
+      [r.maxCurrent, 'current', 'max'],
+      [r.minPower, 'power', 'min'],
+      [r.maxPower, 'power', 'max'],
+    ];
+    for (const [limit, kind, bound] of checks) {
+      if (limit === undefined) continue;
+      const v = measured(p, kind, bound);
+      if (v === null) {
+        ctx.missing = true;
+        if (opts.missingMeasurement === 'NOT_SATISFIED') return false;
+        continue;
+      }
+      const value = new D(v);
+      if (bound === 'min' ? value.lt(limit) : value.gte(limit)) return false;
+    }
+  }
+  return true;
+}
+
+/** First element, in list order, holding a component of `dim` whose restrictions all match. */
+function chooseComponent(
+  tariff: CompiledTariff,
+  dim: TariffDimensionType,
+  ctx: PeriodCtx,
+  opts: ResolvedOptions,
+  memo: (boolean | undefined)[],
+): CompiledComponent | null {
+  const candidates = tariff.elementsByDimension[dim];
+  for (let i = 0; i < candidates.length; i++) {
+    const el = candidates[i];
+    let ok = memo[el.index];
+    if (ok === undefined) {
+      ok = elementMatches(el, ctx, opts);
+      memo[el.index] = ok;
+    }
+    if (ok) return el.components[dim] as CompiledComponent;
+  }
+  return null;
+}
+
+type Group = 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'RESERVATION_TIME';
+
+/** Everything one component priced (or one dimension left unpriced), in integer units. */
+interface Acc {
+  component: CompiledComponent | null;
+  category: CostCategory;
+  dimension: TariffDimensionType | 'RESERVATION_TIME';
+  group: Group | null;
+  /** mWh for ENERGY, ms for time, 1 for FLAT. */
+  quantity: number;
+  billed: number;
+  periods: number[];
+  note: LineItemOut['note'];
+}
+
+function price(excl: Dec, incl: Dec): PriceOut {
+  return { excl_vat: toPlainString(excl), incl_vat: toPlainString(incl) };
+}
+
+/** Mutable state of one pricing run. */
+interface RunState {
+  readonly opts: ResolvedOptions;
+  readonly accs: Acc[];
+  readonly byComponent: Map<CompiledComponent, Acc>;
+  readonly unpricedByDimension: Map<string, Acc>;
+  readonly lastInGroup: Partial<Record<Group, Acc>>;
+  readonly warnings: PricingWarningOut[];
+  readonly stepRounding: StepRoundingOut[];
+}
+
+function addPriced(
+  st: RunState,
+  component: CompiledComponent,
+  category: CostCategory,
+  dimension: Acc['dimension'],
+  group: Group | null,
+  quantity: number,
+  periodIndex: number,
+): void {
+  let acc = st.byComponent.get(component);
+  if (!acc) {
+    acc = { component, category, dimension, group, quantity: 0, billed: 0, periods: [], note: group === null ? 'FLAT_ONCE' : 'PRICED' };
+    st.byComponent.set(component, acc);
+    st.accs.push(acc);
+  }
+  acc.quantity += quantity;
+  acc.billed += quantity;
+  acc.periods.push(periodIndex);
+  if (group !== null) st.lastInGroup[group] = acc;
+}
+
+function addUnpriced(st: RunState, p: ParsedPeriod, dimension: Acc['dimension'], category: CostCategory, quantity: number): void {
+  const shown = dimension === 'ENERGY' ? `${formatScaled(quantity, 6)} kWh` : `${formatScaled(quantity, 3)} s`;
+  if (st.opts.unpricedConsumption === 'REJECT') {
+    throw new PricingError('PRICING_NO_APPLICABLE_ELEMENT', `charging_periods[${p.index}]`, `no tariff element prices ${dimension} at ${p.startText} (${shown})`);
+  }
+  let acc = st.unpricedByDimension.get(dimension);
+  if (!acc) {
+    acc = { component: null, category, dimension, group: null, quantity: 0, billed: 0, periods: [], note: 'UNPRICED_NO_APPLICABLE_ELEMENT' };
+    st.unpricedByDimension.set(dimension, acc);
+    st.accs.push(acc);
+  }
+  acc.quantity += quantity;
+  acc.billed += quantity;
+  acc.periods.push(p.index);
+  st.warnings.push({
+    code: 'UNPRICED_CONSUMPTION',
+    period_index: p.index,
+    detail: `${shown} of ${dimension} with no applicable tariff element: not billed (OCPI 2.2.1: no matching element, the dimension is free)`,
+  });
+}
+
+/**
+ * step_size, once per session per group, on the group's total, with the step of the component
+ * that priced the group's last period; the extra is billed by that component at its price.
+ */
+function roundGroup(st: RunState, group: Group, totalOverride: number | null): void {
+  const last = st.lastInGroup[group];
+  if (!last) return;
+  const comp = last.component as CompiledComponent;
+  let quantity = 0;
+  for (const a of st.accs) if (a.group === group) quantity += a.quantity;
+  if (totalOverride !== null) quantity = totalOverride;
+  // step_size is in Wh (ENERGY, quantities in mWh) or s (time, quantities in ms): x1000 both.
+  const billedTotal = ceilToStep(quantity, comp.stepSize * 1000);
+  const extra = billedTotal - quantity;
+  last.billed += extra;
+  const decimals = group === 'ENERGY' ? 6 : 3;
+  st.stepRounding.push({
+    group,
+    unit: group === 'ENERGY' ? 'kWh' : 's',
+    quantity: formatScaled(quantity, decimals),
+    step_size: comp.stepSize,
+    billed_quantity: formatScaled(billedTotal, decimals),
+    extra: formatScaled(extra, decimals),
+    period_index: last.periods[last.periods.length - 1],
+    element_index: comp.elementIndex,
+  });
+}
+
+interface Clamped {
+  excl: Dec;
+  incl: Dec;
+  rule: PriceAdjustmentOut['rule'];
+}
+
+/**
+ * min_price / max_price on the session total, separately excl and incl VAT. When the bound has no
+ * incl_vat, the incl total moves by the same factor as the excl total.
+ */
+function applyBound(total: Clamped, bound: { excl: Dec; incl: Dec | null }, kind: 'MIN_PRICE' | 'MAX_PRICE'): Clamped {
+  const exclMoves = kind === 'MIN_PRICE' ? total.excl.lt(bound.excl) : total.excl.gt(bound.excl);
+  const excl = exclMoves ? bound.excl : total.excl;
+  let incl = total.incl;
+  if (bound.incl !== null) {
+    if (kind === 'MIN_PRICE' ? total.incl.lt(bound.incl) : total.incl.gt(bound.incl)) incl = bound.incl;
+  } else if (exclMoves) {
+    incl = total.excl.isZero() ? bound.excl : total.incl.times(bound.excl).dividedBy(total.excl);
+  }
+  const moved = !excl.eq(total.excl) || !incl.eq(total.incl);
+  return { excl, incl, rule: moved ? kind : total.rule };
+}
+
+function roundPrice(excl: Dec, incl: Dec, currency: Currency, mode: RoundingMode): PriceOut {
+  return {
+    excl_vat: formatMinorUnits(excl, currency, mode),
+    incl_vat: formatMinorUnits(incl, currency, mode),
+  };
+}
+
+/**
+ * Price one session with one OCPI 2.2.1 tariff. Pure and deterministic: the same tariff, session
+ * and options always give the same output (serialise with toCanonicalJson for byte equality).
+ *
+ * Throws TariffValidationError for an invalid tariff and PricingError for an invalid session, a
+ * currency mismatch, a tariff not in force at the session start, or (policy REJECT) consumption
+ * that no element prices.
+ */
+export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession, options: PricingOptions = {}): PricedCdr {
+  const tariff = compileTariff(tariffInput);
+  const opts = resolveOptions(options);
+  const session: ParsedSession = parseSession(sessionInput);
+  if (session.currency !== tariff.currency) {
+    throw new PricingError('PRICING_CURRENCY_MISMATCH', 'currency', `session currency ${session.currency} differs from tariff currency ${tariff.currency}`);
+  }
+  // OCPI: the tariff valid at the session start applies: start_date_time <= start < end_date_time.
+  if ((tariff.validFromMs !== null && session.startMs < tariff.validFromMs) || (tariff.validToMs !== null && session.startMs >= tariff.validToMs)) {
+    throw new PricingError('PRICING_TARIFF_NOT_IN_FORCE', 'start_date_time', `tariff ${tariff.id} is not in force at ${session.startText}`);
+  }
+  const currency = findCurrency(tariff.currency)!;
+
+  let pricesChargingTime = false;
+  let pricesReservationTime = false;
+  for (const e of tariff.elementsByDimension.TIME) {
+    if (e.restrictions?.reservation === undefined) pricesChargingTime = true;
+    else pricesReservationTime = true;
+  }
+  const pricesEnergy = tariff.elementsByDimension.ENERGY.length > 0;
+  const pricesParking = tariff.elementsByDimension.PARKING_TIME.length > 0;
+
+  const st: RunState = {
+    opts,
+    accs: [],
+    byComponent: new Map(),
+    unpricedByDimension: new Map(),
+    lastInGroup: {},
+    warnings: [],
+    stepRounding: [],
+  };
+  const { accs, warnings } = st;
+  const contexts: PeriodContextOut[] = [];
+  const cdrPeriods: CdrChargingPeriodOut[] = [];
+  let energyBefore = 0;
+  let parkingMs = 0;
+  let chargingMs = 0;
+  let reservationMs = 0;
+
+  const memo: (boolean | undefined)[] = new Array(tariff.elements.length);
+  // One context object, updated per period (fewer allocations on the hot path).
+  const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0, expired: session.expired, missing: false };
+  for (const p of session.periods) {
+    ctx.period = p;
+    if (p.index > 0) ctx.local = localParts(session.timeZone, p.startMs);
+    ctx.sessionMs = p.startMs - session.startMs;
+    ctx.energyBefore = energyBefore;
+    ctx.missing = false;
+    if (p.startMs < session.startMs) {
+      warnings.push({ code: 'PERIOD_BEFORE_SESSION_START', period_index: p.index, detail: `period starts at ${p.startText}, before the session start ${session.startText}` });
+    }
+    memo.fill(undefined);
+    const flat = chooseComponent(tariff, 'FLAT', ctx, opts, memo);
+    const energyC = chooseComponent(tariff, 'ENERGY', ctx, opts, memo);
+    const timeC = chooseComponent(tariff, 'TIME', ctx, opts, memo);
+    const parkingC = chooseComponent(tariff, 'PARKING_TIME', ctx, opts, memo);
+    if (ctx.missing) {
+      warnings.push({
+        code: 'MEASUREMENT_MISSING_FOR_RESTRICTION',
+        period_index: p.index,
+        detail: `a current/power restriction was evaluated without a MIN_/MAX_ value: treated as ${opts.missingMeasurement}`,
+      });
+    }
+
+    // FLAT: each distinct FLAT component is billed once, in the first period it is active.
+    if (flat && !st.byComponent.has(flat)) addPriced(st, flat, flat.reservation ? 'RESERVATION' : 'FIXED', 'FLAT', null, 1, p.index);
+    if (p.energy !== null && p.energy > 0) {
+      if (energyC) addPriced(st, energyC, 'ENERGY', 'ENERGY', 'ENERGY', p.energy, p.index);
+      else if (pricesEnergy) addUnpriced(st, p, 'ENERGY', 'ENERGY', p.energy);
+    }
+    if (p.time !== null && p.time > 0) {
+      chargingMs += p.time;
+      if (timeC) addPriced(st, timeC, 'TIME', 'TIME', 'TIME', p.time, p.index);
+      else if (pricesChargingTime) addUnpriced(st, p, 'TIME', 'TIME', p.time);
+    }
+    if (p.parking !== null && p.parking > 0) {
+      parkingMs += p.parking;
+      if (parkingC) addPriced(st, parkingC, 'PARKING', 'PARKING_TIME', 'PARKING_TIME', p.parking, p.index);
+      else if (pricesParking) addUnpriced(st, p, 'PARKING_TIME', 'PARKING', p.parking);
+    }
+    if (p.reservationTime !== null && p.reservationTime > 0) {
+      reservationMs += p.reservationTime;
+      if (timeC) addPriced(st, timeC, 'RESERVATION', 'RESERVATION_TIME', 'RESERVATION_TIME', p.reservationTime, p.index);
+      else if (pricesReservationTime) addUnpriced(st, p, 'RESERVATION_TIME', 'RESERVATION', p.reservationTime);
+    }
+
+    contexts.push({
+      period_index: p.index,
+      start_date_time: p.startText,
+      local_time: formatLocal(ctx.local),
+      day_of_week: DAYS_OF_WEEK[ctx.local.weekday],
+      session_seconds: formatScaled(ctx.sessionMs, 3),
+      energy_before_kwh: formatScaled(energyBefore, 6),
+      duration_seconds: formatScaled(p.endMs - p.startMs, 3),
+      reservation: p.isReservation,
+      elements: {
+        ENERGY: energyC ? energyC.elementIndex : null,
+        FLAT: flat ? flat.elementIndex : null,
+        TIME: timeC ? timeC.elementIndex : null,
+        PARKING_TIME: parkingC ? parkingC.elementIndex : null,
+      },
+    });
+    cdrPeriods.push({ start_date_time: p.startText, dimensions: p.dimensions, tariff_id: tariff.id });
+    if (p.energy !== null) energyBefore += p.energy;
+  }
+
+  if (energyBefore !== session.totalEnergy) {
+    warnings.push({
+      code: 'ENERGY_TOTAL_MISMATCH',
+      period_index: null,
+      detail: `sum of period ENERGY (${formatScaled(energyBefore, 6)} kWh) differs from total_energy (${formatScaled(session.totalEnergy, 6)} kWh); periods are priced, total_energy is reported`,
+    });
+  }
+
+  roundGroup(st, 'ENERGY', null);
+  if (st.lastInGroup.PARKING_TIME) {
+    // Charging time followed by priced parking: only the parking time is rounded.
+    roundGroup(st, 'PARKING_TIME', opts.parkingStepBasis === 'TOTAL' ? parkingMs : null);
+  } else {
+    roundGroup(st, 'TIME', null);
+  }
+  roundGroup(st, 'RESERVATION_TIME', null);
+
+  // Amounts at full precision, then category sums.
+  const sums: Record<CostCategory, { excl: Dec; incl: Dec }> = {
+    FIXED: { excl: ZERO, incl: ZERO },
+    ENERGY: { excl: ZERO, incl: ZERO },
+    TIME: { excl: ZERO, incl: ZERO },
+    PARKING: { excl: ZERO, incl: ZERO },
+    RESERVATION: { excl: ZERO, incl: ZERO },
+  };
+  const lines: LineItemOut[] = [];
+  for (const a of accs) {
+    const c = a.component;
+    const decimals = a.dimension === 'ENERGY' ? 6 : a.dimension === 'FLAT' ? 0 : 3;
+    let excl = ZERO;
+    let incl = ZERO;
+    if (c) {
+      if (c.type === 'FLAT') excl = c.price;
+      else if (c.type === 'ENERGY') excl = c.price.times(a.billed).times(KWH_PER_MILLI_WH);
+      else excl = c.price.times(a.billed).dividedBy(MS_PER_HOUR);
+      incl = c.vat === null ? excl : excl.times(c.vatFactor);
+      const s = sums[a.category];
+      s.excl = s.excl.plus(excl);
+      s.incl = s.incl.plus(incl);
+    }
+    lines.push({
+      category: a.category,
+      dimension: a.dimension,
+      element_index: c ? c.elementIndex : null,
+      component_index: c ? c.componentIndex : null,
+      restrictions: c ? (tariff.elements[c.elementIndex].restrictionsText as Record<string, string>) : {},
+      periods: a.periods,
+      unit: a.dimension === 'FLAT' ? 'fee' : a.dimension === 'ENERGY' ? 'kWh' : 's',
+      quantity: formatScaled(a.quantity, decimals),
+      billed_quantity: formatScaled(a.billed, decimals),
+      step_size: c && c.type !== 'FLAT' ? c.stepSize : null,
+      unit_price: c ? c.priceText : '0',
+      vat: c ? c.vatText : null,
+      amount_excl_vat: toPlainString(excl),
+      amount_incl_vat: toPlainString(incl),
+      note: a.note,
+    });
+  }
+
+  let totalExcl = ZERO;
+  let totalIncl = ZERO;
+  for (const k of ['FIXED', 'ENERGY', 'TIME', 'PARKING', 'RESERVATION'] as const) {
+    totalExcl = totalExcl.plus(sums[k].excl);
+    totalIncl = totalIncl.plus(sums[k].incl);
+  }
+
+  // Subtotals are kept as computed; a min/max price difference is reported as the adjustment.
+  let clamped: Clamped = { excl: totalExcl, incl: totalIncl, rule: 'NONE' };
+  if (tariff.minPrice) clamped = applyBound(clamped, tariff.minPrice, 'MIN_PRICE');
+  if (tariff.maxPrice && clamped.rule === 'NONE') clamped = applyBound(clamped, tariff.maxPrice, 'MAX_PRICE');
+  const clampedExcl = clamped.excl;
+  const clampedIncl = clamped.incl;
+  const adjustment: PriceAdjustmentOut = { rule: clamped.rule, ...price(clampedExcl.minus(totalExcl), clampedIncl.minus(totalIncl)) };
+
+  // Each reported total is rounded once, from its unrounded value, to the minor unit.
+  const mode = opts.rounding;
+  const totalMs = session.endMs - session.startMs;
+
+  return {
+    session_id: session.sessionId,
+    tariff_id: tariff.id,
+    currency: tariff.currency,
+    start_date_time: session.startText,
+    end_date_time: session.endText,
+    charging_periods: cdrPeriods,
+    total_cost: roundPrice(clampedExcl, clampedIncl, currency, mode),
+    total_fixed_cost: roundPrice(sums.FIXED.excl, sums.FIXED.incl, currency, mode),
+    total_energy: formatScaled(session.totalEnergy, 6),
+    total_energy_cost: roundPrice(sums.ENERGY.excl, sums.ENERGY.incl, currency, mode),
+    total_time: hoursFromMs(totalMs),
+    total_time_cost: roundPrice(sums.TIME.excl, sums.TIME.incl, currency, mode),
+    total_parking_time: hoursFromMs(parkingMs),
+    total_parking_cost: roundPrice(sums.PARKING.excl, sums.PARKING.incl, currency, mode),
+    total_reservation_cost: roundPrice(sums.RESERVATION.excl, sums.RESERVATION.incl, currency, mode),
+    breakdown: { periods: contexts, lines, step_rounding: st.stepRounding, price_adjustment: adjustment },
+    audit: {
+      engine_version: PRICING_ENGINE_VERSION,
+      rounding: mode,
+      minor_units: currency.minorUnits,
+      policies: {
+        parking_step_basis: opts.parkingStepBasis,
+        missing_measurement: opts.missingMeasurement,
+        unpriced_consumption: opts.unpricedConsumption,
+      },
+      time_zone: session.timeZone,
+      unrounded: {
+        total_cost: price(clampedExcl, clampedIncl),
+        total_cost_before_min_max: price(totalExcl, totalIncl),
+        total_fixed_cost: price(sums.FIXED.excl, sums.FIXED.incl),
+        total_energy_cost: price(sums.ENERGY.excl, sums.ENERGY.incl),
+        total_time_cost: price(sums.TIME.excl, sums.TIME.incl),
+        total_parking_cost: price(sums.PARKING.excl, sums.PARKING.incl),
+        total_reservation_cost: price(sums.RESERVATION.excl, sums.RESERVATION.incl),
+        price_adjustment: adjustment,
+        total_energy_kwh: formatScaled(energyBefore, 6),
+        total_time_seconds: formatScaled(totalMs, 3),
+        total_parking_time_seconds: formatScaled(parkingMs, 3),
+        total_charging_time_seconds: formatScaled(chargingMs, 3),
+        total_reservation_time_seconds: formatScaled(reservationMs, 3),
+      },
+      warnings,
+    },
+  };
+}

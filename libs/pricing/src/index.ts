@@ -1,0 +1,10 @@
+export { toCanonicalJson } from './canonical-json';
+export type { CompiledTariff } from './compiled';
+export { priceSession } from './engine';
+export { PricingError, TariffValidationError } from './errors';
+export type { PricingErrorCode, TariffErrorCode, TariffIssue } from './errors';
+export { formatUtc, isValidTimeZone, localParts, parseRfc3339 } from './time';
+export type { LocalParts } from './time';
+export * from './types';
+export { compileTariff, isCompiledTariff, tariffIssues, validateTariff } from './validate-tariff';
+export { PRICING_ENGINE_VERSION } from './version';
