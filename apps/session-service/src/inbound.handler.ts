@@ -1,9 +1,9 @@
 import type { EventCatalogue, Envelope, OcppMessageReceived } from '@csms/contracts';
 import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from '@csms/contracts';
-import type { ChunkEndHook, EventHandler } from '@csms/messaging';
+import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { handle, initialState, type SessionCommand, type SessionDeciderConfig, sessionDecider, type SessionsState } from '@csms/sessions';
-import { loadStationState, projectSessionEvent, saveStationState, type PublicSessionEnvelope } from './session-store';
+import { foldIntoRow, loadStationStates, saveSessionRows, saveStationStates, type PublicSessionEnvelope, type SessionRow } from './session-store';
 
 export const SERVICE_SOURCE = 'session-service';
 const PUBLIC = new Set<string>([SessionStartedV1.type, SessionUpdatedV1.type, SessionEndedV1.type]);
@@ -12,52 +12,83 @@ interface CachedStation {
   state: SessionsState;
   dirty: boolean;
   lastEventAt: string;
+  records: number;
 }
-const key = (stationId: string) => `station:${stationId}`;
+interface ChunkState {
+  stations: Map<string, CachedStation>;
+  rows: Map<string, SessionRow>;
+}
+const CHUNK = 'sessions';
 
 /**
- * Folds one `ocpp.message_received` record into the sessions of its station:
+ * Folds `ocpp.message_received` records into the sessions of their stations:
  * normalise (pure) -> decide + evolve (pure) -> station state, read model and emitted events, all in the
- * consumer's transaction (with the inbox row and the outbox rows). Time-based closing rules run at the
- * record's receive time (event time, never the wall clock), after the record's own events.
- * A station's state is loaded (and locked) once per chunk transaction and written once at its end.
+ * consumer's chunk transaction (with the inbox rows and the outbox rows). Time-based closing rules run
+ * at each record's receive time (event time, never the wall clock), after the record's own events.
+ * Per chunk: the stations' states are loaded (and locked) in one query and written in one statement,
+ * and the read-model rows of the sessions it touched are written in one statement.
  */
-export function makeInboundHandler(catalogue: EventCatalogue, config: Partial<SessionDeciderConfig>): { handler: EventHandler; onChunkEnd: ChunkEndHook } {
+export function makeInboundHandler(
+  catalogue: EventCatalogue,
+  config: Partial<SessionDeciderConfig>,
+): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
   const decider = sessionDecider(config);
+  const chunkOf = (scratch: Map<string, unknown>): ChunkState => {
+    let c = scratch.get(CHUNK) as ChunkState | undefined;
+    if (!c) {
+      c = { stations: new Map(), rows: new Map() };
+      scratch.set(CHUNK, c);
+    }
+    return c;
+  };
+
+  const onChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
+    const ids = events.filter((e) => e.type === 'ocpp.message_received').map((e) => (e.payload as OcppInboundRecord).stationId);
+    const loaded = await loadStationStates(manager, ids);
+    const c = chunkOf(scratch);
+    for (const id of new Set(ids)) c.stations.set(id, { state: loaded.get(id) ?? initialState(), dirty: false, lastEventAt: '', records: 0 });
+  };
+
   const handler: EventHandler = async (event, ctx) => {
     const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
     const res = normalise(record, { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset });
     if (!res.ok) throw res.error; // not retriable: parked with its code and field path
-    const { manager, scratch } = ctx;
-    let cached = scratch.get(key(record.stationId)) as CachedStation | undefined;
-    if (!cached) {
-      cached = { state: (await loadStationState(manager, record.stationId)) ?? initialState(), dirty: false, lastEventAt: record.receivedAt };
-      scratch.set(key(record.stationId), cached);
+    const c = chunkOf(ctx.scratch);
+    let st = c.stations.get(record.stationId);
+    if (!st) {
+      const loaded = await loadStationStates(ctx.manager, [record.stationId]);
+      st = { state: loaded.get(record.stationId) ?? initialState(), dirty: false, lastEventAt: '', records: 0 };
+      c.stations.set(record.stationId, st);
     }
     const commands: SessionCommand[] = [];
     if (res.events.length > 0) commands.push({ type: 'RecordChargerEvents', events: res.events });
     commands.push({ type: 'CloseStaleSessions', now: record.receivedAt });
     for (const command of commands) {
-      const r = handle(command, cached.state, decider);
-      if (r.state !== cached.state) {
-        cached.state = r.state;
-        cached.dirty = true;
-        cached.lastEventAt = record.receivedAt;
+      const r = handle(command, st.state, decider);
+      if (r.state !== st.state) {
+        st.state = r.state;
+        st.dirty = true;
       }
       for (const d of r.events as Array<{ type: string }>) {
         if (!PUBLIC.has(d.type)) continue;
         const env = catalogue.check({ ...(d as object), source: SERVICE_SOURCE }) as Envelope;
-        await projectSessionEvent(manager, env as PublicSessionEnvelope);
+        foldIntoRow(c.rows, env as PublicSessionEnvelope);
         ctx.emit(env);
       }
     }
+    st.records++;
+    if (record.receivedAt > st.lastEventAt) st.lastEventAt = record.receivedAt;
   };
+
   const onChunkEnd: ChunkEndHook = async ({ manager, scratch }) => {
-    for (const [k, v] of scratch) {
-      if (!k.startsWith('station:')) continue;
-      const c = v as CachedStation;
-      if (c.dirty) await saveStationState(manager, k.slice('station:'.length), c.state, c.lastEventAt);
-    }
+    const c = scratch.get(CHUNK) as ChunkState | undefined;
+    if (!c) return;
+    await saveStationStates(
+      manager,
+      [...c.stations].filter(([, s]) => s.dirty).map(([stationId, s]) => ({ stationId, state: s.state, lastEventAt: s.lastEventAt, records: s.records })),
+    );
+    await saveSessionRows(manager, c.rows.values());
   };
-  return { handler, onChunkEnd };
+
+  return { handler, onChunkStart, onChunkEnd };
 }

@@ -41,6 +41,7 @@ export async function startSessionService(cfg: SessionServiceConfig, logger: Log
     topics: [cfg.OCPP_INBOUND_TOPIC],
     catalogue,
     handler: fold.handler,
+    onChunkStart: fold.onChunkStart,
     onChunkEnd: fold.onChunkEnd,
     partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
   });

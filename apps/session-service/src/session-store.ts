@@ -4,59 +4,122 @@ import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from
 
 export type PublicSessionEnvelope = SessionStartedEvent | SessionUpdatedEvent | SessionEndedEvent;
 
-/** The decider state of one station, locked for the rest of the transaction. */
-export async function loadStationState(m: EntityManager, stationId: string): Promise<SessionsState | undefined> {
-  const rows: Array<{ state: SessionsState }> = await m.query('select state from station_state where station_id = $1 for update', [stationId]);
-  return rows[0]?.state;
+/** The decider states of some stations, locked for the rest of the transaction (in a stable order). */
+export async function loadStationStates(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, SessionsState>> {
+  const ids = [...new Set(stationIds)].sort();
+  const rows: Array<{ station_id: string; state: SessionsState }> = await m.query(
+    'select station_id, state from station_state where station_id = any($1::text[]) order by station_id for update',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.station_id, r.state]));
 }
 
-export async function saveStationState(m: EntityManager, stationId: string, state: SessionsState, lastEventAt: string): Promise<void> {
+export async function saveStationStates(m: EntityManager, states: ReadonlyArray<{ stationId: string; state: SessionsState; lastEventAt: string; records: number }>): Promise<void> {
+  if (states.length === 0) return;
   await m.query(
-    `insert into station_state (station_id, state, last_event, records) values ($1, $2, $3, 1)
-     on conflict (station_id) do update set state = excluded.state, last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + 1`,
-    [stationId, JSON.stringify(state), lastEventAt],
+    `insert into station_state (station_id, state, last_event, records)
+     select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::bigint[])
+     on conflict (station_id) do update set state = excluded.state,
+       last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
+    [states.map((s) => s.stationId), states.map((s) => JSON.stringify(s.state)), states.map((s) => s.lastEventAt), states.map((s) => s.records)],
   );
 }
 
-/** Projects a public session event into the `sessions` read model. */
-export async function projectSessionEvent(m: EntityManager, e: PublicSessionEnvelope): Promise<void> {
+/** One row of the `sessions` read model as a chunk's events leave it (null = not stated by this chunk). */
+export interface SessionRow {
+  session_id: string;
+  station_id: string;
+  transaction_id: string;
+  protocol: string;
+  evse_id: number | null;
+  connector_id: number | null;
+  id_token: string | null;
+  status: string | null;
+  started_at: string;
+  ended_at: string | null;
+  energy_wh: string | null;
+  revision: number;
+  needs_review: boolean | null;
+  started: unknown;
+  latest: unknown;
+  ended: unknown;
+}
+
+/** Folds a public session event into the in-memory row of its session (same rules as the SQL merge below). */
+export function foldIntoRow(rows: Map<string, SessionRow>, e: PublicSessionEnvelope): void {
   const p = e.payload;
-  const common = [p.sessionId, p.stationId, p.transactionId, p.protocol, p.evseId ?? null, p.connectorId ?? null];
-  if (e.type === 'session.started') {
-    await m.query(
-      `insert into sessions (session_id, station_id, transaction_id, protocol, evse_id, connector_id, id_token, status, started_at, started, latest)
-       values ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $9)
-       on conflict (session_id) do update set started = excluded.started, started_at = excluded.started_at,
-         id_token = coalesce(excluded.id_token, sessions.id_token)`,
-      [...common, e.payload.idToken?.idToken ?? null, e.payload.startedAt, JSON.stringify(e.payload)],
-    );
-  } else if (e.type === 'session.updated') {
-    await m.query(
-      `insert into sessions (session_id, station_id, transaction_id, protocol, evse_id, connector_id, status, started_at, energy_wh, needs_review, latest)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10)
-       on conflict (session_id) do update set status = case when sessions.status = 'ended' then 'ended' else excluded.status end,
-         energy_wh = case when sessions.status = 'ended' then sessions.energy_wh else excluded.energy_wh end, latest = excluded.latest`,
-      [...common, e.payload.status, e.payload.startedAt, e.payload.energyWh, JSON.stringify(e.payload)],
-    );
-  } else {
-    const q = e.payload.dataQuality;
-    await m.query(
-      `insert into sessions (session_id, station_id, transaction_id, protocol, evse_id, connector_id, id_token, status, started_at, ended_at, energy_wh, revision, needs_review, latest, ended)
-       values ($1, $2, $3, $4, $5, $6, $7, 'ended', $8, $9, $10, $11, $12, $13, $13)
-       on conflict (session_id) do update set status = 'ended', started_at = excluded.started_at, ended_at = excluded.ended_at,
-         energy_wh = excluded.energy_wh, revision = excluded.revision, needs_review = excluded.needs_review,
-         id_token = coalesce(sessions.id_token, excluded.id_token), latest = excluded.latest, ended = excluded.ended
-       where sessions.revision < excluded.revision`,
-      [
-        ...common,
-        e.payload.idToken?.idToken ?? null,
-        e.payload.startedAt,
-        e.payload.endedAt,
-        e.payload.totals.energyWh,
-        e.payload.revision,
-        q.needsReview,
-        JSON.stringify(e.payload),
-      ],
-    );
+  let r = rows.get(p.sessionId);
+  if (!r) {
+    r = {
+      session_id: p.sessionId,
+      station_id: p.stationId,
+      transaction_id: p.transactionId,
+      protocol: p.protocol,
+      evse_id: p.evseId ?? null,
+      connector_id: p.connectorId ?? null,
+      id_token: null,
+      status: null,
+      started_at: p.startedAt,
+      ended_at: null,
+      energy_wh: null,
+      revision: 0,
+      needs_review: null,
+      started: null,
+      latest: null,
+      ended: null,
+    };
+    rows.set(p.sessionId, r);
   }
+  if (e.type === 'session.started') {
+    r.started = e.payload;
+    r.started_at = e.payload.startedAt;
+    r.id_token = e.payload.idToken?.idToken ?? r.id_token;
+    if (r.status === null) r.status = 'active';
+    r.latest = r.latest ?? e.payload;
+  } else if (e.type === 'session.updated') {
+    if (r.status !== 'ended') {
+      r.status = e.payload.status;
+      r.energy_wh = e.payload.energyWh;
+    }
+    r.latest = e.payload;
+  } else if (e.payload.revision > r.revision) {
+    r.status = 'ended';
+    r.started_at = e.payload.startedAt;
+    r.ended_at = e.payload.endedAt;
+    r.energy_wh = e.payload.totals.energyWh;
+    r.revision = e.payload.revision;
+    r.needs_review = e.payload.dataQuality.needsReview;
+    r.id_token = r.id_token ?? e.payload.idToken?.idToken ?? null;
+    r.latest = e.payload;
+    r.ended = e.payload;
+  }
+}
+
+/**
+ * Writes the rows a chunk produced in one statement, merged with what earlier chunks wrote:
+ * an ended session stays ended unless a higher revision arrives; a later chunk's facts win otherwise.
+ */
+export async function saveSessionRows(m: EntityManager, rows: Iterable<SessionRow>): Promise<void> {
+  const list = [...rows];
+  if (list.length === 0) return;
+  await m.query(
+    `insert into sessions (session_id, station_id, transaction_id, protocol, evse_id, connector_id, id_token, status, started_at, ended_at,
+                           energy_wh, revision, needs_review, started, latest, ended)
+     select session_id, station_id, transaction_id, protocol, evse_id, connector_id, id_token, coalesce(status, 'active'), started_at, ended_at,
+            energy_wh, revision, coalesce(needs_review, false), started, latest, ended
+       from jsonb_populate_recordset(null::sessions, $1::jsonb)
+     on conflict (session_id) do update set
+       id_token     = coalesce(sessions.id_token, excluded.id_token),
+       started      = coalesce(excluded.started, sessions.started),
+       started_at   = case when excluded.revision > sessions.revision or excluded.started is not null then excluded.started_at else sessions.started_at end,
+       status       = case when excluded.revision > sessions.revision then 'ended' when sessions.status = 'ended' then 'ended' else excluded.status end,
+       energy_wh    = case when excluded.revision > sessions.revision then excluded.energy_wh when sessions.status = 'ended' then sessions.energy_wh
+                           else coalesce(excluded.energy_wh, sessions.energy_wh) end,
+       ended_at     = case when excluded.revision > sessions.revision then excluded.ended_at else sessions.ended_at end,
+       needs_review = case when excluded.revision > sessions.revision then excluded.needs_review else sessions.needs_review end,
+       ended        = case when excluded.revision > sessions.revision then excluded.ended else sessions.ended end,
+       revision     = greatest(sessions.revision, excluded.revision),
+       latest       = coalesce(excluded.latest, sessions.latest)`,
+    [JSON.stringify(list)],
+  );
 }

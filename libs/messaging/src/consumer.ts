@@ -23,6 +23,9 @@ export interface HandlerContext {
   scratch: Map<string, unknown>;
 }
 
+/** Runs once per chunk transaction, before its first handler, with the events it will handle (to prefetch state). */
+export type ChunkStartHook = (ctx: { manager: EntityManager; scratch: Map<string, unknown>; events: readonly Envelope[] }) => Promise<void>;
+
 /** Runs once per chunk transaction, after its last handler, before the outbox append and the commit. */
 export type ChunkEndHook = (ctx: { manager: EntityManager; scratch: Map<string, unknown>; emit(...events: Envelope[]): void }) => Promise<void>;
 
@@ -35,6 +38,8 @@ export interface EventConsumerOptions {
   /** the event versions this consumer accepts; anything else is parked */
   catalogue: EventCatalogue;
   handler: EventHandler;
+  /** prefetches what the chunk's handlers will need into `scratch` */
+  onChunkStart?: ChunkStartHook;
   /** flushes what handlers left in `scratch` (e.g. state cached across the chunk) */
   onChunkEnd?: ChunkEndHook;
   kafka: Kafka;
@@ -106,7 +111,7 @@ export class EventConsumer {
   private readonly stall: StallDetector;
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
-  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd'>> & Pick<EventConsumerOptions, 'relay' | 'onChunkEnd'>;
+  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart'>> & Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart'>;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, retries: 0, restarts: 0 };
 
@@ -288,6 +293,8 @@ export class EventConsumer {
       );
       const scratch = new Map<string, unknown>();
       const emit = (...events: Envelope[]) => out.push(...events);
+      const todo = chunk.filter((it) => fresh.has(it.event!.id.toLowerCase()));
+      if (todo.length > 0) await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
       for (const it of chunk) {
         const event = it.event!;
         if (!fresh.delete(event.id.toLowerCase())) {
