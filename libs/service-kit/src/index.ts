@@ -6,3 +6,4 @@ export * from './health';
 export * from './metrics';
 export * from './module';
 export * from './bootstrap';
+export * from './service';

@@ -1,0 +1,107 @@
+import { Module, type INestApplication, type Provider, type Type as NestType } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { TopicSpec } from '@csms/contracts';
+import { MessagingRuntime, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
+import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
+import { parseApiKeys } from './api-keys';
+import { createHttpService } from './bootstrap';
+import { HealthRegistry } from './health';
+import { ServiceKitModule } from './module';
+
+export interface ServiceDefinition {
+  /** process and log name, e.g. `session-service` */
+  name: string;
+  title: string;
+  description: string;
+  databaseUrl: string;
+  migrations: Migrations;
+  http: { port: number; host: string };
+  apiKeys?: string;
+  kafka: { brokers: string; partitions: number; clientId?: string };
+  /** topics the service uses (created if missing) */
+  topics: readonly TopicSpec[];
+  consumers: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => ConsumerSpec[];
+  controllers: NestType[];
+  providers?: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => Provider[];
+}
+
+export interface RunningService {
+  app: INestApplication;
+  dataSource: DataSource;
+  runtime: MessagingRuntime;
+  consumers: EventConsumer[];
+  url: string;
+  /** graceful: consumers finish and commit the batch in hand, the relay finishes its round, then HTTP and the database close */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service the way every service starts: its database (created, migrated), its messaging
+ * (topics, outbox relay, consumers with their dead-letter topics), its HTTP API (API keys, problem
+ * details, health with database and Kafka checks, metrics, OpenAPI).
+ */
+export async function startService(def: ServiceDefinition, logger: Logger): Promise<RunningService> {
+  await ensureDatabaseExists(def.databaseUrl);
+  const dataSource = await openDatabase({ url: def.databaseUrl, migrations: def.migrations, applicationName: def.name });
+  const runtime = new MessagingRuntime({
+    service: def.kafka.clientId ?? def.name,
+    brokers: brokersOf(def.kafka.brokers),
+    dataSource,
+    logger,
+    topics: def.topics,
+    partitions: def.kafka.partitions,
+  });
+  const consumers = def.consumers({ dataSource, runtime }).map((spec) => runtime.addConsumer(spec));
+  const providers: Provider[] = [{ provide: DataSource, useValue: dataSource }, ...(def.providers?.({ dataSource, runtime }) ?? [])];
+
+  @Module({
+    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger })],
+    controllers: def.controllers,
+    providers,
+  })
+  class ServiceModule {}
+
+  const app = await createHttpService(ServiceModule, { service: def.name, title: def.title, description: def.description, logger });
+  const health = app.get(HealthRegistry);
+  health.register('database', async () => (await dataSource.query('select 1')).length === 1);
+  health.register('kafka', async () => runtime.health());
+  await runtime.start();
+  await app.listen(def.http.port, def.http.host);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  logger.info({ url }, `${def.name} ready`);
+  let stopped = false;
+  return {
+    app,
+    dataSource,
+    runtime,
+    consumers,
+    url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await runtime.stop();
+      await app.close();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/** The `main.ts` of a service: start, then stop gracefully on SIGTERM/SIGINT. */
+export async function runServiceProcess(start: () => Promise<{ stop(): Promise<void> }>, logger: Logger): Promise<void> {
+  const svc = await start();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing the batch in hand');
+    svc.stop().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error({ err: e }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
