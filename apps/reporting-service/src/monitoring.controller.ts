@@ -1,0 +1,171 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Type } from '@sinclair/typebox';
+import { DataSource } from 'typeorm';
+import { acknowledge, type StationView } from '@csms/monitoring';
+import { ApiProblem, RequireRoles, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
+import { loadView, saveAlarms, saveView } from './monitoring.handler';
+
+const StationsQuery = Type.Object(
+  {
+    online: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+const AlarmsQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')])),
+    stationId: Type.Optional(Type.String({ minLength: 1 })),
+    kind: Type.Optional(Type.Union([Type.Literal('CONNECTOR_FAULTED'), Type.Literal('MONITORING_EVENT'), Type.Literal('SECURITY_EVENT')])),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+function summary(v: StationView) {
+  return {
+    stationId: v.stationId,
+    online: v.online,
+    lastMessageAt: v.lastMessageAt,
+    protocol: v.protocol,
+    vendor: v.vendor,
+    model: v.model,
+    firmwareVersion: v.firmwareVersion,
+    connectedAt: v.connectedAt,
+    disconnectedAt: v.disconnectedAt,
+    disconnectReason: v.disconnectReason,
+    connectors: Object.values(v.connectors).sort((a, b) => (a.evseId ?? 0) - (b.evseId ?? 0) || a.connectorId - b.connectorId),
+    firmware: v.firmware,
+    diagnostics: v.diagnostics,
+    openAlarms: v.openAlarms.length,
+  };
+}
+
+interface AlarmRow {
+  alarm_id: string;
+  station_id: string;
+  kind: string;
+  evse_id: number | null;
+  connector_id: number | null;
+  code: string;
+  detail: string;
+  opened_at: Date;
+  opened_by: string;
+  closed_at: Date | null;
+  closed_by: string | null;
+}
+const alarmDto = (r: AlarmRow) => ({
+  alarmId: r.alarm_id,
+  stationId: r.station_id,
+  kind: r.kind,
+  evseId: r.evse_id ?? undefined,
+  connectorId: r.connector_id ?? undefined,
+  code: r.code,
+  detail: r.detail,
+  status: r.closed_at ? 'closed' : 'open',
+  openedAt: r.opened_at.toISOString(),
+  closedAt: r.closed_at?.toISOString(),
+  closedBy: r.closed_by ?? undefined,
+});
+
+@ApiTags('monitoring')
+@Controller()
+export class MonitoringController {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  @Get('stations')
+  @RequireRoles('operator', 'integration')
+  @ApiOperation({ summary: 'Every station: online/offline, last message, connectors, firmware and diagnostics status, open alarms; ordered by station id' })
+  @ApiQuery({ name: 'online', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false, description: 'the last station id of the previous page' })
+  async stations(@Query() query: Record<string, string>) {
+    const q = validateInput(StationsQuery, query, 'query');
+    const limit = Number(q.limit ?? 100);
+    const args: unknown[] = [];
+    const where: string[] = [];
+    if (q.online) {
+      args.push(q.online === 'true');
+      where.push(`online = $${args.length}`);
+    }
+    if (q.cursor) {
+      args.push(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+      where.push(`station_id > $${args.length}`);
+    }
+    args.push(limit + 1);
+    const rows: Array<{ station_id: string; view: StationView }> = await this.ds.query(
+      `select station_id, view from station_monitor ${where.length ? `where ${where.join(' and ')}` : ''} order by station_id limit $${args.length}`,
+      args,
+    );
+    const page = rows.slice(0, limit);
+    return { items: page.map((r) => summary(r.view)), nextCursor: rows.length > limit ? Buffer.from(page[page.length - 1].station_id).toString('base64url') : undefined };
+  }
+
+  @Get('stations/:stationId')
+  @RequireRoles('operator', 'integration')
+  @ApiOperation({ summary: 'One station with its open alarms' })
+  async station(@Param('stationId') stationId: string) {
+    const rows: Array<{ view: StationView }> = await this.ds.query('select view from station_monitor where station_id = $1', [stationId]);
+    if (rows.length === 0) throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId} has said anything yet`, { field: 'path/stationId' });
+    return { ...summary(rows[0].view), alarms: rows[0].view.openAlarms.map((a) => ({ ...a, status: 'open' })) };
+  }
+
+  @Get('alarms')
+  @RequireRoles('operator', 'integration')
+  @ApiOperation({ summary: 'Alarms (Faulted connectors, NotifyEvent alerts, security events), newest first' })
+  @ApiQuery({ name: 'status', required: false, enum: ['open', 'closed', 'all'] })
+  @ApiQuery({ name: 'stationId', required: false })
+  @ApiQuery({ name: 'kind', required: false })
+  async alarms(@Query() query: Record<string, string>) {
+    const q = validateInput(AlarmsQuery, query, 'query');
+    const limit = Number(q.limit ?? 100);
+    const args: unknown[] = [];
+    const where: string[] = [];
+    const status = q.status ?? 'open';
+    if (status === 'open') where.push('closed_at is null');
+    if (status === 'closed') where.push('closed_at is not null');
+    if (q.stationId) {
+      args.push(q.stationId);
+      where.push(`station_id = $${args.length}`);
+    }
+    if (q.kind) {
+      args.push(q.kind);
+      where.push(`kind = $${args.length}`);
+    }
+    if (q.cursor) {
+      const [at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string];
+      args.push(at, id);
+      where.push(`(opened_at, alarm_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
+    }
+    args.push(limit + 1);
+    const rows: AlarmRow[] = await this.ds.query(
+      `select * from alarms ${where.length ? `where ${where.join(' and ')}` : ''} order by opened_at desc, alarm_id desc limit $${args.length}`,
+      args,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(alarmDto), nextCursor: rows.length > limit ? Buffer.from(JSON.stringify([last.opened_at.toISOString(), last.alarm_id])).toString('base64url') : undefined };
+  }
+
+  @Post('alarms/:alarmId/acknowledge')
+  @HttpCode(200)
+  @RequireRoles('operator')
+  @ApiOperation({ summary: 'An operator acknowledges an open alarm: it closes (security events close only this way)' })
+  async acknowledge(@Param('alarmId') alarmId: string, @Req() req: AuthenticatedRequest) {
+    if (!/^[0-9a-f-]{36}$/i.test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
+    return this.ds.transaction(async (m) => {
+      const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
+      if (rows.length === 0) throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });
+      if (rows[0].closed_at) throw new ApiProblem(409, 'ALARM_CLOSED', `alarm ${alarmId} is already closed`, { field: 'path/alarmId' });
+      const view = (await loadView(m, rows[0].station_id))!;
+      const r = acknowledge(view, alarmId, new Date().toISOString(), `api-key:${req.apiKey?.name ?? 'unknown'}`);
+      await saveView(m, r.view);
+      await saveAlarms(m, [], r.closed);
+      const [after] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
+      return alarmDto(after);
+    });
+  }
+}
