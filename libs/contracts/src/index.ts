@@ -6,11 +6,15 @@ export * from './catalogue';
 export * from './events/ocpp';
 export * from './events/session';
 export * from './events/registry';
+export * from './events/tariff';
+export * from './events/billing';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
 import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from './events/session';
 import { StationRegisteredV1, TokenRegisteredV1 } from './events/registry';
+import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
+import { CdrCreatedV1, SessionPricingFailedV1 } from './events/billing';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -20,6 +24,10 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   SessionStartedV1,
   SessionUpdatedV1,
   SessionEndedV1,
+  TariffVersionPublishedV1,
+  TariffAssignmentSetV1,
+  CdrCreatedV1,
+  SessionPricingFailedV1,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [];
 

@@ -1,0 +1,114 @@
+import type { EntityManager } from 'typeorm';
+import type { Envelope, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
+import type { TariffAssignment, TariffVersionRef } from '@csms/billing';
+import type { OcpiTariff } from '@csms/pricing';
+
+/**
+ * Projections of the catalogue and registry events into tables. Idempotent (keyed upserts): the API
+ * applies its own events in the transaction that emits them, and the consumer of the topics applies
+ * them again (after a rebuild, for the first time) with the same result.
+ */
+export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Promise<void> {
+  switch (env.type) {
+    case 'tariff.version_published': {
+      const p = (env as TariffVersionPublished).payload;
+      await m.query(
+        `insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff) values ($1, $2, $3, $4, $5, $6)
+         on conflict (tariff_id, version) do nothing`,
+        [p.tariffId, p.version, p.effectiveFrom, p.publishedAt, p.contentHash, JSON.stringify(p.tariff)],
+      );
+      return;
+    }
+    case 'tariff.assignment_set': {
+      const p = (env as TariffAssignmentSet).payload;
+      await m.query(
+        `insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed) values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (assignment_id) do nothing`,
+        [p.assignmentId, p.tariffId, JSON.stringify(p.scope), p.effectiveFrom, p.setAt, p.sequence, p.removed],
+      );
+      return;
+    }
+    case 'registry.station_registered': {
+      const p = (env as StationRegistered).payload;
+      if (p.deleted) {
+        await m.query('delete from stations where station_id = $1 and revision <= $2', [p.stationId, p.revision]);
+        return;
+      }
+      await m.query(
+        `insert into stations (station_id, site_id, time_zone, revision) values ($1, $2, $3, $4)
+         on conflict (station_id) do update set site_id = excluded.site_id, time_zone = excluded.time_zone, revision = excluded.revision
+         where stations.revision < excluded.revision`,
+        [p.stationId, p.siteId, p.timeZone, p.revision],
+      );
+      return;
+    }
+    case 'registry.token_registered': {
+      const p = (env as TokenRegistered).payload;
+      if (p.deleted) {
+        await m.query('delete from tokens where uid = $1 and revision <= $2', [p.uid, p.revision]);
+        return;
+      }
+      await m.query(
+        `insert into tokens (uid, group_id, billing_account_id, revision) values ($1, $2, $3, $4)
+         on conflict (uid) do update set group_id = excluded.group_id, billing_account_id = excluded.billing_account_id, revision = excluded.revision
+         where tokens.revision < excluded.revision`,
+        [p.uid, p.groupId, p.billingAccountId, p.revision],
+      );
+      return;
+    }
+    default:
+      return; // other events on these topics are not the catalogue's business
+  }
+}
+
+interface VersionRow {
+  tariff_id: string;
+  version: number;
+  effective_from: Date;
+  published_at: Date;
+  content_hash: string;
+  tariff: OcpiTariff;
+}
+
+export interface StoredVersion extends TariffVersionRef {
+  contentHash: string;
+  tariff: OcpiTariff;
+}
+
+const toVersion = (r: VersionRow): StoredVersion => ({
+  tariffId: r.tariff_id,
+  version: r.version,
+  effectiveFrom: r.effective_from.toISOString(),
+  publishedAt: r.published_at.toISOString(),
+  contentHash: r.content_hash,
+  tariff: r.tariff,
+});
+
+export async function versionsOf(m: EntityManager, tariffId?: string): Promise<StoredVersion[]> {
+  const rows: VersionRow[] = tariffId
+    ? await m.query('select * from tariff_versions where tariff_id = $1 order by version', [tariffId])
+    : await m.query('select * from tariff_versions order by tariff_id, version');
+  return rows.map(toVersion);
+}
+
+export async function versionOf(m: EntityManager, tariffId: string, version: number): Promise<StoredVersion | undefined> {
+  const rows: VersionRow[] = await m.query('select * from tariff_versions where tariff_id = $1 and version = $2', [tariffId, version]);
+  return rows[0] && toVersion(rows[0]);
+}
+
+export async function allAssignments(m: EntityManager): Promise<TariffAssignment[]> {
+  const rows: Array<{ assignment_id: string; tariff_id: string; scope: TariffAssignment['scope']; effective_from: Date; sequence: number; removed: boolean }> = await m.query(
+    'select assignment_id, tariff_id, scope, effective_from, sequence, removed from tariff_assignments order by sequence',
+  );
+  return rows.map((r) => ({ assignmentId: r.assignment_id, tariffId: r.tariff_id, scope: r.scope, effectiveFrom: r.effective_from.toISOString(), sequence: r.sequence, removed: r.removed }));
+}
+
+export async function stationOf(m: EntityManager, stationId: string): Promise<{ siteId: string | null; timeZone: string } | undefined> {
+  const rows: Array<{ site_id: string | null; time_zone: string }> = await m.query('select site_id, time_zone from stations where station_id = $1', [stationId]);
+  return rows[0] && { siteId: rows[0].site_id, timeZone: rows[0].time_zone };
+}
+
+export async function tokenOf(m: EntityManager, uid: string): Promise<{ groupId: string | null; accountId: string | null } | undefined> {
+  const rows: Array<{ group_id: string | null; billing_account_id: string | null }> = await m.query('select group_id, billing_account_id from tokens where uid = $1', [uid]);
+  return rows[0] && { groupId: rows[0].group_id, accountId: rows[0].billing_account_id };
+}

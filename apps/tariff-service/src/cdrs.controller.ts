@@ -1,0 +1,187 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Type } from '@sinclair/typebox';
+import Decimal from 'decimal.js';
+import { DataSource } from 'typeorm';
+import { TariffValidationError, validateTariff, type OcpiTariff } from '@csms/pricing';
+import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { buildCdr, type CdrAudit, type OcpiCdr, type SourcePosition } from './cdr-builder';
+import { pricingContext } from './pricing.handler';
+import { TARIFF_CONFIG } from './tokens';
+import type { TariffServiceConfig } from './config';
+
+const ListQuery = Type.Object(
+  {
+    stationId: Type.Optional(Type.String({ minLength: 1 })),
+    idToken: Type.Optional(Type.String({ minLength: 1 })),
+    sessionId: Type.Optional(Type.String({ format: 'uuid' })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+    include: Type.Optional(Type.Literal('audit')),
+  },
+  { additionalProperties: false },
+);
+
+const WhatIfBody = Type.Object(
+  {
+    tariff: Type.Object({}, { additionalProperties: true }),
+    stationId: Type.Optional(Type.String({ minLength: 1 })),
+    siteId: Type.Optional(Type.String({ minLength: 1 })),
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+  },
+  { additionalProperties: false },
+);
+
+interface CdrRow {
+  cdr_id: string;
+  start_at: Date;
+  cdr: OcpiCdr;
+  audit: CdrAudit;
+}
+
+const encodeCursor = (r: CdrRow) => Buffer.from(JSON.stringify([r.start_at.toISOString(), r.cdr_id])).toString('base64url');
+function decodeCursor(c: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+}
+
+@ApiTags('cdrs')
+@Controller()
+export class CdrsController {
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(TARIFF_CONFIG) private readonly cfg: TariffServiceConfig,
+  ) {}
+
+  @Get('cdrs')
+  @RequireRoles('finance', 'integration', 'operator')
+  @ApiOperation({ summary: 'CDRs as OCPI 2.2.1 JSON, by station, token, session or start time, oldest first, cursor pagination; include=audit adds how each was computed' })
+  @ApiQuery({ name: 'stationId', required: false })
+  @ApiQuery({ name: 'idToken', required: false })
+  @ApiQuery({ name: 'sessionId', required: false })
+  @ApiQuery({ name: 'from', required: false })
+  @ApiQuery({ name: 'to', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'include', required: false, enum: ['audit'] })
+  async list(@Query() query: Record<string, string>) {
+    const q = validateInput(ListQuery, query, 'query');
+    const limit = Number(q.limit ?? 50);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (q.stationId) add('station_id = ?', q.stationId);
+    if (q.idToken) add('token_uid = ?', q.idToken);
+    if (q.sessionId) add('session_id = ?', q.sessionId);
+    if (q.from) add('start_at >= ?', q.from);
+    if (q.to) add('start_at < ?', q.to);
+    if (q.cursor) {
+      const [at, id] = decodeCursor(q.cursor);
+      args.push(at, id);
+      where.push(`(start_at, cdr_id) > ($${args.length - 1}::timestamptz, $${args.length})`);
+    }
+    args.push(limit + 1);
+    const rows: CdrRow[] = await this.ds.query(
+      `select cdr_id, start_at, cdr, audit from cdrs ${where.length ? `where ${where.join(' and ')}` : ''} order by start_at, cdr_id limit $${args.length}`,
+      args,
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => (q.include === 'audit' ? { ...r.cdr, audit: r.audit } : r.cdr)),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : undefined,
+    };
+  }
+
+  @Get('cdrs/:cdrId')
+  @RequireRoles('finance', 'integration', 'operator')
+  @ApiOperation({ summary: 'One CDR as OCPI 2.2.1 JSON' })
+  async get(@Param('cdrId') cdrId: string, @Query('include') include?: string) {
+    const rows: CdrRow[] = await this.ds.query('select cdr_id, start_at, cdr, audit from cdrs where cdr_id = $1', [cdrId]);
+    if (rows.length === 0) throw new ApiProblem(404, 'CDR_NOT_FOUND', `no CDR ${cdrId}`, { field: 'path/cdrId' });
+    return include === 'audit' ? { ...rows[0].cdr, audit: rows[0].audit } : rows[0].cdr;
+  }
+
+  @Get('pricing-failures')
+  @RequireRoles('finance', 'operator', 'integration')
+  @ApiOperation({ summary: 'Sessions that could not be priced (never billed as free)' })
+  async failures() {
+    const rows: Array<Record<string, unknown>> = await this.ds.query('select * from pricing_failures order by ended_at, session_id');
+    return {
+      items: rows.map((r) => ({ sessionId: r.session_id, revision: r.revision, stationId: r.station_id, code: r.code, detail: r.detail, field: r.field ?? undefined, endedAt: (r.ended_at as Date).toISOString() })),
+    };
+  }
+
+  @Post('what-if')
+  @HttpCode(200)
+  @RequireRoles('finance')
+  @ApiOperation({ summary: 'Prices past sessions (station or site, start time range) under a draft tariff; emits nothing; returns per-session and total differences against what was billed' })
+  async whatIf(@Body() body: unknown) {
+    const b = validateInput(WhatIfBody, body, 'body');
+    let draft: OcpiTariff;
+    try {
+      draft = validateTariff(b.tariff) as unknown as OcpiTariff;
+    } catch (e) {
+      if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/tariff/${e.field}` });
+      throw e;
+    }
+    const args: unknown[] = [b.from, b.to];
+    let scope = '';
+    if (b.stationId) {
+      args.push(b.stationId);
+      scope += ` and p.station_id = $${args.length}`;
+    }
+    if (b.siteId) {
+      args.push(b.siteId);
+      scope += ` and p.site_id = $${args.length}`;
+    }
+    args.push(b.limit ?? 1000);
+    // the latest revision of each session in range, with the CDR billed for it (if any)
+    const rows: Array<{ session: never; source: SourcePosition; cdr: OcpiCdr | null }> = await this.ds.query(
+      `select distinct on (p.session_id) p.session, p.source, c.cdr
+         from priced_sessions p left join cdrs c on c.session_id = p.session_id and c.revision = p.revision and not c.credit
+        where p.started_at >= $1 and p.started_at < $2 ${scope}
+        order by p.session_id, p.revision desc limit $${args.length}`,
+      args,
+    );
+    const items = [];
+    let billed = { excl: new Decimal(0), incl: new Decimal(0) };
+    let draftTotal = { excl: new Decimal(0), incl: new Decimal(0) };
+    for (const r of rows) {
+      const ctx = await pricingContext(this.ds.manager, this.cfg, r.session, r.source);
+      const outcome = buildCdr(ctx, { tariff: draft });
+      const was = r.cdr?.total_cost;
+      const would = outcome.kind === 'priced' ? outcome.cdr.total_cost : undefined;
+      if (was) billed = { excl: billed.excl.plus(was.excl_vat), incl: billed.incl.plus(was.incl_vat) };
+      if (would) draftTotal = { excl: draftTotal.excl.plus(would.excl_vat), incl: draftTotal.incl.plus(would.incl_vat) };
+      items.push({
+        sessionId: (r.session as { sessionId: string }).sessionId,
+        billed: was ?? null,
+        draft: would ?? null,
+        ...(outcome.kind === 'failed' ? { draftError: { code: outcome.code, detail: outcome.detail } } : {}),
+        difference: was && would ? { excl_vat: new Decimal(would.excl_vat).minus(was.excl_vat).toFixed(), incl_vat: new Decimal(would.incl_vat).minus(was.incl_vat).toFixed() } : null,
+      });
+    }
+    return {
+      currency: draft.currency,
+      sessions: items.length,
+      items,
+      totals: {
+        billed: { excl_vat: billed.excl.toFixed(), incl_vat: billed.incl.toFixed() },
+        draft: { excl_vat: draftTotal.excl.toFixed(), incl_vat: draftTotal.incl.toFixed() },
+        difference: { excl_vat: draftTotal.excl.minus(billed.excl).toFixed(), incl_vat: draftTotal.incl.minus(billed.incl).toFixed() },
+      },
+    };
+  }
+}

@@ -1,0 +1,92 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { messagingMigrations } from '@csms/messaging';
+
+/**
+ * The tariff service's tables. The catalogue (tariff_versions, tariff_assignments) and the registry
+ * copies (stations, tokens) are projections of tariff.events and the registry topics, so a rebuild
+ * from the topics gives them back; cdrs and pricing_failures are what it derived from session.events.
+ */
+export class TariffTables1764400000000 implements MigrationInterface {
+  name = 'TariffTables1764400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table tariff_versions (
+        tariff_id      text        not null,
+        version        integer     not null,
+        effective_from timestamptz not null,
+        published_at   timestamptz not null,
+        content_hash   text        not null,
+        tariff         jsonb       not null,
+        primary key (tariff_id, version)
+      )`);
+    await q.query(`
+      create table tariff_assignments (
+        assignment_id  text primary key,
+        tariff_id      text        not null,
+        scope          jsonb       not null,
+        effective_from timestamptz not null,
+        set_at         timestamptz not null,
+        sequence       integer     not null unique,
+        removed        boolean     not null
+      )`);
+    await q.query(`create table stations (station_id text primary key, site_id text, time_zone text not null, revision integer not null)`);
+    await q.query(`create table tokens (uid text primary key, group_id text, billing_account_id text, revision integer not null)`);
+    await q.query(`
+      create table priced_sessions (
+        session_id  uuid        not null,
+        revision    integer     not null,
+        station_id  text        not null,
+        site_id     text,
+        started_at  timestamptz not null,
+        ended_at    timestamptz not null,
+        session     jsonb       not null,
+        source      jsonb       not null,
+        outcome     text        not null,
+        primary key (session_id, revision)
+      )`);
+    await q.query('create index priced_sessions_station on priced_sessions (station_id, started_at)');
+    await q.query('create index priced_sessions_site on priced_sessions (site_id, started_at)');
+    await q.query(`
+      create table cdrs (
+        cdr_id         text primary key,
+        session_id     uuid        not null,
+        revision       integer     not null,
+        station_id     text        not null,
+        token_uid      text,
+        start_at       timestamptz not null,
+        end_at         timestamptz not null,
+        currency       text        not null,
+        total_excl_vat numeric     not null,
+        total_incl_vat numeric     not null,
+        credit         boolean     not null,
+        credit_reference_id text,
+        tariff_id      text        not null,
+        tariff_version integer     not null,
+        content_hash   text        not null,
+        cdr            jsonb       not null,
+        audit          jsonb       not null
+      )`);
+    await q.query('create index cdrs_session on cdrs (session_id, revision)');
+    await q.query('create index cdrs_start on cdrs (start_at, cdr_id)');
+    await q.query('create index cdrs_station on cdrs (station_id, start_at, cdr_id)');
+    await q.query('create index cdrs_token on cdrs (token_uid, start_at, cdr_id)');
+    await q.query(`
+      create table pricing_failures (
+        session_id uuid    not null,
+        revision   integer not null,
+        station_id text    not null,
+        code       text    not null,
+        detail     text    not null,
+        field      text,
+        ended_at   timestamptz not null,
+        primary key (session_id, revision)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['pricing_failures', 'cdrs', 'priced_sessions', 'tokens', 'stations', 'tariff_assignments', 'tariff_versions']) await q.query(`drop table ${t}`);
+  }
+}
+
+export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000];

@@ -1,0 +1,66 @@
+import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
+import { createLogger, type Logger } from '@csms/platform';
+import { startService, type RunningService } from '@csms/service-kit';
+import { applyCatalogueEvent } from './catalogue';
+import { CATALOGUE_DEPS, CatalogueController, type CatalogueDeps } from './catalogue.controller';
+import { CdrsController } from './cdrs.controller';
+import type { TariffServiceConfig } from './config';
+import { tariffServiceMigrations } from './migrations';
+import { makePricingHandler } from './pricing.handler';
+import { TARIFF_CONFIG } from './tokens';
+
+export interface RunningTariffService extends RunningService {
+  catalogueConsumer: RunningService['consumers'][number];
+  pricingConsumer: RunningService['consumers'][number];
+}
+
+/**
+ * Starts the tariff service: the catalogue API (tariff versions and assignments, emitted to
+ * tariff.events through the outbox), a consumer that projects tariff.events and the registry topics
+ * into its tables, and a consumer that prices every session.ended into a CDR on billing.events.
+ */
+export async function startTariffService(cfg: TariffServiceConfig, logger: Logger = createLogger('tariff-service', cfg.LOG_LEVEL)): Promise<RunningTariffService> {
+  const catalogue = systemCatalogue().withTopics({
+    [Topics.tariffEvents]: cfg.TARIFF_EVENTS_TOPIC,
+    [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
+    [Topics.billingEvents]: cfg.BILLING_EVENTS_TOPIC,
+    [Topics.registryStations]: cfg.REGISTRY_STATIONS_TOPIC,
+    [Topics.registryTokens]: cfg.REGISTRY_TOKENS_TOPIC,
+  });
+  const mine = [Topics.tariffEvents, Topics.sessionEvents, Topics.billingEvents, Topics.registryStations, Topics.registryTokens] as string[];
+  const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
+  const catalogueGroup = `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`;
+  const pricingGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
+  const svc = await startService(
+    {
+      name: 'tariff-service',
+      title: 'CSMS tariff service',
+      description: 'OCPI 2.2.1 tariff catalogue, pricing and CDRs',
+      databaseUrl: cfg.DATABASE_URL,
+      migrations: tariffServiceMigrations,
+      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
+      apiKeys: cfg.API_KEYS,
+      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID },
+      topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup)],
+      consumers: () => [
+        {
+          name: catalogueGroup,
+          topics: [cfg.TARIFF_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC, cfg.REGISTRY_TOKENS_TOPIC],
+          catalogue,
+          handler: (event, ctx) => applyCatalogueEvent(ctx.manager, event),
+        },
+        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg) },
+      ],
+      controllers: [CatalogueController, CdrsController],
+      providers: ({ runtime }) => {
+        const deps: CatalogueDeps = { catalogue, relay: runtime.relay, now: () => new Date() };
+        return [
+          { provide: CATALOGUE_DEPS, useValue: deps },
+          { provide: TARIFF_CONFIG, useValue: cfg },
+        ];
+      },
+    },
+    logger,
+  );
+  return { ...svc, catalogueConsumer: svc.consumers[0], pricingConsumer: svc.consumers[1] };
+}

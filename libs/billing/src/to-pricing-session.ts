@@ -1,0 +1,388 @@
+import type { SessionEndedEvent } from '@csms/contracts';
+import { decFromWireNumber } from '@csms/money';
+import { compileTariff, formatUtc, isValidTimeZone, localParts, parseRfc3339 } from '@csms/pricing';
+import type { OcpiNumber, OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '@csms/pricing';
+import { BillingError } from './errors';
+import { Ratio, X, XF, ZERO, add, ceilInt, cmp, div, floor6, mul, ratio, sub } from './exact';
+
+/** The payload of a `session.ended` v1 event (libs/contracts). */
+export type SessionEndedPayload = SessionEndedEvent['payload'];
+type ChargingPeriodIn = SessionEndedPayload['chargingPeriods'][number];
+
+export interface ToPricingSessionOptions {
+  /** IANA time zone of the location (OCPI Location.time_zone): tariff restrictions are local. */
+  timeZone: string;
+  /** ISO 4217 currency of the tariff (the engine refuses a mismatch). */
+  currency: string;
+  /** The tariff version that will price the session: the periods are split for ITS boundaries. */
+  tariff: OcpiTariff;
+}
+
+/** Period categories of the session service and the OCPI dimension that carries their time. */
+const TIME_DIMENSION: Record<ChargingPeriodIn['category'], 'TIME' | 'PARKING_TIME' | null> = {
+  // The EV is (or may be) requesting power: OCPI charging TIME.
+  CHARGING: 'TIME',
+  // The EV requests power but the EVSE does not deliver (smart charging, EVSE limit): not parking
+  // per the OCPI 2.2.1 erratum ("PARKING_TIME: the vehicle is not requesting power").
+  SUSPENDED_EVSE: 'TIME',
+  // Plugged in, before the first charge: counted as charging time by the session service's
+  // totals (chargingTimeSeconds = total - parking), and not parking (no parking fee before charging).
+  PREPARING: 'TIME',
+  // SuspendedEV, or EVConnected after charging: the vehicle occupies the bay and requests no power.
+  PARKING: 'PARKING_TIME',
+  // OCPP 2.0.1 Idle: no EV connected while the transaction is open (before plug-in, after unplug):
+  // neither charging nor parking at the charger. Carries no time dimension (priced by neither).
+  IDLE: null,
+};
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const THOUSAND = new XF(1000);
+
+function fail(code: BillingError['code'], field: string, reason: string): never {
+  throw new BillingError(code, field, reason);
+}
+
+function instant(text: unknown, field: string): number {
+  const ms = typeof text === 'string' ? parseRfc3339(text) : null;
+  if (ms === null) fail('BILLING_INVALID_SESSION', field, `must be an RFC 3339 date-time, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+const DECIMAL_RE = /^\d+(\.\d+)?$/;
+
+function decimal(text: unknown, field: string): X {
+  if (typeof text !== 'string' || !DECIMAL_RE.test(text)) fail('BILLING_INVALID_SESSION', field, `must be a non-negative decimal string, got ${JSON.stringify(text)}`);
+  return new XF(text);
+}
+
+function ocpiNumber(v: OcpiNumber): X {
+  return new XF(typeof v === 'number' ? decFromWireNumber(v).toFixed() : v);
+}
+
+// ------------------------------------------------------------------ tariff boundaries
+
+/** What in the tariff makes a moment cost-relevant. Reservation elements never apply here. */
+interface TariffBoundaries {
+  /** Local seconds of the day at which a time-of-day restriction flips (0 = local midnight). */
+  secondsOfDay: number[];
+  /** Session ages (ms) of min_duration / max_duration. */
+  durationsMs: number[];
+  /** min_kwh / max_kwh as the engine compares them: kWh ceiled to 1 mWh. */
+  kwh: X[];
+}
+
+function timeToSeconds(hhmm: string): number {
+  return (Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))) * 60;
+}
+
+function boundariesOf(tariff: OcpiTariff): TariffBoundaries {
+  const seconds = new Set<number>();
+  const durations = new Set<number>();
+  const kwh: X[] = [];
+  for (const el of tariff.elements) {
+    const r = el.restrictions;
+    if (!r || r.reservation !== undefined) continue;
+    if (r.start_time !== undefined) seconds.add(timeToSeconds(r.start_time));
+    // "00:00" as end_time is the end of the day, i.e. the next local midnight.
+    if (r.end_time !== undefined) seconds.add(timeToSeconds(r.end_time) % 86_400);
+    // A window with only one end is open until / from midnight; dates and weekdays change at midnight.
+    if ((r.start_time === undefined) !== (r.end_time === undefined)) seconds.add(0);
+    if (r.day_of_week !== undefined || r.start_date !== undefined || r.end_date !== undefined) seconds.add(0);
+    if (r.min_duration !== undefined) durations.add(r.min_duration * 1000);
+    if (r.max_duration !== undefined) durations.add(r.max_duration * 1000);
+    for (const v of [r.min_kwh, r.max_kwh]) {
+      // The engine holds energy in whole mWh: energy >= x  <=>  energy >= ceil(x, 1 mWh).
+      if (v !== undefined) kwh.push(ocpiNumber(v).times(1_000_000).ceil().div(1_000_000));
+    }
+  }
+  return { secondsOfDay: [...seconds].sort((a, b) => a - b), durationsMs: [...durations], kwh };
+}
+
+/** UTC offset (ms) of `zone` at `ms`, as the engine sees it (local time floored to the second). */
+function offsetAt(zone: string, ms: number): number {
+  const lp = localParts(zone, ms);
+  return (lp.epochDay * 86_400 + lp.secondOfDay - Math.floor(ms / 1000)) * 1000;
+}
+
+/**
+ * Instants in (fromMs, toMs) at which a local time-of-day boundary (`seconds`, local seconds of the
+ * day; 0 = midnight, which also changes the date and weekday) is reached, in the IANA zone, exact
+ * across DST: the session is cut into intervals of constant UTC offset (offsets sampled every UTC
+ * hour, transitions found to the second), each local boundary inside an interval gives a cut, and
+ * an offset change is itself a cut when the jump of the wall clock crosses a boundary (spring
+ * forward over 02:30, fall back over 02:30 or midnight).
+ */
+export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[]): number[] {
+  const cuts: number[] = [];
+  if (seconds.length === 0 || toMs <= fromMs) return cuts;
+  // Offset transitions in [fromMs, toMs].
+  const transitions: number[] = [];
+  let prevMs = fromMs;
+  let prevOff = offsetAt(zone, fromMs);
+  for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS + HOUR_MS; ; t += HOUR_MS) {
+    const at = Math.min(t, toMs);
+    const off = offsetAt(zone, at);
+    if (off !== prevOff) {
+      let lo = Math.floor(prevMs / 1000);
+      let hi = Math.floor(at / 1000);
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (offsetAt(zone, mid * 1000) === prevOff) lo = mid;
+        else hi = mid;
+      }
+      transitions.push(hi * 1000);
+      prevOff = off;
+    }
+    prevMs = at;
+    if (at >= toMs) break;
+  }
+  const edges = [fromMs, ...transitions, toMs];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const u0 = edges[i];
+    const u1 = edges[i + 1];
+    const off = offsetAt(zone, u0);
+    const localFrom = u0 + off;
+    const localTo = u1 + off;
+    for (let day = Math.floor(localFrom / DAY_MS); day * DAY_MS < localTo; day++) {
+      for (const s of seconds) {
+        const local = day * DAY_MS + s * 1000;
+        if (local >= localFrom && local < localTo) cuts.push(local - off);
+      }
+    }
+  }
+  for (const tr of transitions) {
+    const before = localParts(zone, tr - 1);
+    const after = localParts(zone, tr);
+    const flips = seconds.some((s) => (s === 0 ? before.dateKey !== after.dateKey : before.secondOfDay >= s !== after.secondOfDay >= s));
+    if (flips) cuts.push(tr);
+  }
+  return cuts.filter((c) => c > fromMs && c < toMs);
+}
+
+// ------------------------------------------------------------------ energy
+
+interface Knot {
+  ms: number;
+  /** Cumulative Wh. */
+  wh: X;
+}
+
+/** The energy timeline, sorted, one knot per instant (the last reading of an instant), non-decreasing. */
+function timelineOf(p: SessionEndedPayload): Knot[] {
+  const raw = p.energyTimeline.map((e, i) => ({ ms: instant(e.at, `energyTimeline[${i}].at`), wh: decimal(e.cumulativeWh, `energyTimeline[${i}].cumulativeWh`), i }));
+  raw.sort((a, b) => a.ms - b.ms || a.i - b.i);
+  const knots: Knot[] = [];
+  for (const r of raw) {
+    const prev = knots[knots.length - 1];
+    // Cumulative billed energy never decreases (the session service counts no decrease).
+    const wh = prev && prev.wh.gt(r.wh) ? prev.wh : r.wh;
+    if (prev && prev.ms === r.ms) knots[knots.length - 1] = { ms: r.ms, wh };
+    else knots.push({ ms: r.ms, wh });
+  }
+  return knots;
+}
+
+/** Cumulative Wh at `ms`, linear between knots, constant outside them; exact rational. */
+function interpolate(knots: readonly Knot[], ms: number): Ratio {
+  if (knots.length === 0) return ratio(ZERO);
+  if (ms <= knots[0].ms) return ratio(knots[0].wh);
+  const last = knots[knots.length - 1];
+  if (ms >= last.ms) return ratio(last.wh);
+  let lo = 0;
+  let hi = knots.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (knots[mid].ms <= ms) lo = mid;
+    else hi = mid;
+  }
+  const a = knots[lo];
+  const b = knots[hi];
+  if (a.ms === ms) return ratio(a.wh);
+  const span = new XF(b.ms - a.ms);
+  return { n: a.wh.times(span).plus(b.wh.minus(a.wh).times(ms - a.ms)), d: span };
+}
+
+/** A period of the session service after validation, with its exact energy anchors. */
+interface Parent {
+  src: ChargingPeriodIn;
+  index: number;
+  startMs: number;
+  endMs: number;
+  /** kWh, exact. */
+  energy: X;
+  /** Cumulative kWh before / after the period, exact. */
+  before: X;
+  after: X;
+  /** The same on the 1 mWh grid (equal to the exact ones when the input has at most 1 mWh resolution). */
+  gridBefore: X;
+  gridAfter: X;
+  /** Timeline Wh at the period's ends. */
+  iStart: Ratio;
+  iEnd: Ratio;
+  /** true: energy follows the timeline inside the period; false: linear in time (no usable readings). */
+  byTimeline: boolean;
+}
+
+/**
+ * Cumulative session energy (kWh, exact) at `ms` inside parent `p`: the parent's exact energy,
+ * distributed over the period as the energy timeline rises (linear interpolation between readings),
+ * or linearly in time when the timeline does not rise inside the period.
+ */
+function cumulativeAt(p: Parent, knots: readonly Knot[], ms: number): Ratio {
+  let progress: Ratio;
+  if (p.byTimeline) progress = div(sub(interpolate(knots, ms), p.iStart), sub(p.iEnd, p.iStart));
+  else progress = ratio(new XF(ms - p.startMs), new XF(p.endMs - p.startMs));
+  return add(ratio(p.before), mul(ratio(p.energy), progress));
+}
+
+/** First whole millisecond in [p.startMs, p.endMs] at which the cumulative energy reaches `kwh`. */
+function crossingIn(p: Parent, knots: readonly Knot[], kwh: X): number {
+  const fraction = ratio(kwh.minus(p.before), p.energy); // in (0, 1]
+  if (!p.byTimeline) {
+    const t = add(ratio(new XF(p.startMs)), mul(fraction, ratio(new XF(p.endMs - p.startMs))));
+    return ceilInt(t).toNumber();
+  }
+  const target = add(p.iStart, mul(fraction, sub(p.iEnd, p.iStart))); // Wh on the timeline
+  const xs = [p.startMs, ...knots.filter((k) => k.ms > p.startMs && k.ms < p.endMs).map((k) => k.ms), p.endMs];
+  let prevMs = xs[0];
+  let prevWh = interpolate(knots, prevMs);
+  if (cmp(prevWh, target) >= 0) return prevMs;
+  for (let i = 1; i < xs.length; i++) {
+    const ms = xs[i];
+    const wh = interpolate(knots, ms);
+    if (cmp(wh, target) >= 0) {
+      // prevMs + (target - prevWh) * (ms - prevMs) / (wh - prevWh)
+      const t = add(ratio(new XF(prevMs)), div(mul(sub(target, prevWh), ratio(new XF(ms - prevMs))), sub(wh, prevWh)));
+      return Math.min(ceilInt(t).toNumber(), ms);
+    }
+    prevMs = ms;
+    prevWh = wh;
+  }
+  return p.endMs;
+}
+
+function formatSeconds(ms: number): string {
+  return new XF(ms).div(THOUSAND).toFixed();
+}
+
+/**
+ * Builds the engine input from a `session.ended` v1 payload, cut at every moment that is
+ * cost-relevant for `opts.tariff` (see README "Splitting rule"). Pure and deterministic.
+ *
+ * Throws TariffValidationError (from @csms/pricing) for an invalid tariff and BillingError for a
+ * payload that contradicts itself (unknown time zone, periods that do not tile the session,
+ * period energies that do not sum to totals.energyKwh).
+ */
+export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession {
+  if (!isValidTimeZone(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
+  compileTariff(opts.tariff); // throws TariffValidationError: an invalid tariff is never priced
+  const zone = opts.timeZone;
+  const startMs = instant(ended.startedAt, 'startedAt');
+  const endMs = instant(ended.endedAt, 'endedAt');
+  if (endMs < startMs) fail('BILLING_INVALID_SESSION', 'endedAt', 'must not be before startedAt');
+  if (ended.chargingPeriods.length === 0) fail('BILLING_INVALID_SESSION', 'chargingPeriods', 'must not be empty');
+
+  // Parents: validated, contiguous, zero-length periods folded into their neighbour.
+  const raw = ended.chargingPeriods.map((src, i) => {
+    const s = instant(src.startDateTime, `chargingPeriods[${i}].startDateTime`);
+    const e = instant(src.endDateTime, `chargingPeriods[${i}].endDateTime`);
+    const expectedStart = i === 0 ? startMs : instant(ended.chargingPeriods[i - 1].endDateTime, `chargingPeriods[${i - 1}].endDateTime`);
+    if (s !== expectedStart) {
+      fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${i}].startDateTime`, i === 0 ? 'the first period must start at startedAt' : 'must equal the previous period\'s endDateTime');
+    }
+    if (e < s) fail('BILLING_INVALID_SESSION', `chargingPeriods[${i}].endDateTime`, 'must not be before startDateTime');
+    return { src, index: i, startMs: s, endMs: e, energy: decimal(src.energyWh, `chargingPeriods[${i}].energyWh`).div(THOUSAND) };
+  });
+  const last = raw[raw.length - 1];
+  if (last.endMs !== endMs) fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${raw.length - 1}].endDateTime`, 'the last period must end at endedAt');
+  const total = decimal(ended.totals.energyKwh, 'totals.energyKwh');
+  const sum = raw.reduce((acc, r) => acc.plus(r.energy), ZERO);
+  if (!sum.eq(total)) {
+    fail('BILLING_ENERGY_MISMATCH', 'chargingPeriods', `period energies sum to ${sum.toFixed()} kWh, totals.energyKwh is ${total.toFixed()} kWh`);
+  }
+  const kept = raw.filter((r) => r.endMs > r.startMs);
+  if (kept.length === 0) kept.push({ ...raw[0], energy: ZERO }); // a zero-length session: one empty period
+  for (const r of raw) {
+    if (r.endMs > r.startMs || r.energy.isZero()) continue;
+    // Energy of a zero-length period goes to the period that follows it (or the last one).
+    const target = kept.find((k) => k.startMs >= r.endMs) ?? kept[kept.length - 1];
+    target.energy = target.energy.plus(r.energy);
+  }
+
+  const knots = timelineOf(ended);
+  const totalGrid = total.toDecimalPlaces(6, XF.ROUND_HALF_UP);
+  const parents: Parent[] = [];
+  let before = ZERO;
+  for (let k = 0; k < kept.length; k++) {
+    const r = kept[k];
+    const after = before.plus(r.energy);
+    const iStart = interpolate(knots, r.startMs);
+    const iEnd = interpolate(knots, r.endMs);
+    parents.push({
+      src: r.src,
+      index: r.index,
+      startMs: r.startMs,
+      endMs: r.endMs,
+      energy: r.energy,
+      before,
+      after,
+      gridBefore: before.toDecimalPlaces(6, XF.ROUND_FLOOR),
+      gridAfter: k === kept.length - 1 ? totalGrid : after.toDecimalPlaces(6, XF.ROUND_FLOOR),
+      iStart,
+      iEnd,
+      byTimeline: cmp(iEnd, iStart) > 0,
+    });
+    before = after;
+  }
+
+  // Cost-relevant moments of this tariff.
+  const b = boundariesOf(opts.tariff);
+  const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay));
+  for (const d of b.durationsMs) if (startMs + d > startMs && startMs + d < endMs) cuts.add(startMs + d);
+  for (const kwh of b.kwh) {
+    if (kwh.lte(0)) continue; // holds from the start
+    const p = parents.find((q) => q.after.gte(kwh));
+    if (!p || p.before.gte(kwh)) continue; // never reached, or reached at a period start
+    cuts.add(crossingIn(p, knots, kwh));
+  }
+  const sortedCuts = [...cuts].sort((x, y) => x - y);
+
+  const periods: PricingPeriod[] = [];
+  for (const p of parents) {
+    const dimension = TIME_DIMENSION[p.src.category];
+    const maxPower = p.src.maxPowerW !== undefined ? decimal(p.src.maxPowerW, `chargingPeriods[${p.index}].maxPowerW`).div(THOUSAND).toFixed() : undefined;
+    const maxCurrent = p.src.maxCurrentA !== undefined ? decimal(p.src.maxCurrentA, `chargingPeriods[${p.index}].maxCurrentA`).toFixed() : undefined;
+    const bounds = [p.startMs, ...sortedCuts.filter((c) => c > p.startMs && c < p.endMs), p.endMs];
+    let cumBefore = p.gridBefore;
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const from = bounds[i];
+      const to = bounds[i + 1];
+      let cumAfter: X;
+      if (i + 2 === bounds.length) cumAfter = p.gridAfter;
+      else {
+        // Floored to 1 mWh: the remainder of each piece moves to the next; the last piece ends on the
+        // parent's exact cumulative energy, so the pieces sum exactly to the parent period.
+        cumAfter = floor6(cumulativeAt(p, knots, to)).plus(0.000001);
+        if (cumAfter.lt(cumBefore)) cumAfter = cumBefore;
+        if (cumAfter.gt(p.gridAfter)) cumAfter = p.gridAfter;
+      }
+      const dims: PricingDimension[] = [{ type: 'ENERGY', volume: cumAfter.minus(cumBefore).toFixed() }];
+      if (dimension !== null) dims.push({ type: dimension, volume: formatSeconds(to - from) });
+      if (maxPower !== undefined) dims.push({ type: 'MAX_POWER', volume: maxPower });
+      if (maxCurrent !== undefined) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent });
+      periods.push({ start_date_time: formatUtc(from), dimensions: dims });
+      cumBefore = cumAfter;
+    }
+  }
+
+  return {
+    session_id: ended.sessionId,
+    start_date_time: ended.startedAt,
+    end_date_time: ended.endedAt,
+    time_zone: zone,
+    currency: opts.currency,
+    total_energy: totalGrid.toFixed(),
+    charging_periods: periods,
+  };
+}

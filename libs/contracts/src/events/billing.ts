@@ -1,0 +1,143 @@
+import { Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../catalogue';
+import { closed } from '../envelope';
+import { Topics } from '../topics';
+
+const Instant = Type.String({ format: 'date-time' });
+const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
+const Price = closed({ excl_vat: Decimal, incl_vat: Decimal });
+const Obj = Type.Object({}, { additionalProperties: true });
+
+/**
+ * A priced session: the OCPI 2.2.1 CDR object exactly (`cdr`), and how it was computed (`audit`):
+ * tariff id and version, the element used per period, the line items, the unrounded totals, the source
+ * session event and inbound records, the engine version and the content hash of `cdr`.
+ * A credit CDR (`cdr.credit = true`, `credit_reference_id`) cancels an earlier one when a session is
+ * corrected; history is never edited.
+ */
+export const CdrCreatedV1 = defineEvent({
+  type: 'cdr.created',
+  version: 1,
+  topic: Topics.billingEvents,
+  description: 'an OCPI 2.2.1 CDR (or credit CDR) with its audit section',
+  schema: closed({
+    cdr: Type.Object(
+      {
+        country_code: Type.String({ minLength: 2, maxLength: 2 }),
+        party_id: Type.String({ minLength: 3, maxLength: 3 }),
+        id: Type.String({ minLength: 1, maxLength: 39 }),
+        start_date_time: Instant,
+        end_date_time: Instant,
+        session_id: Type.String({ maxLength: 36 }),
+        cdr_token: Obj,
+        auth_method: Type.String(),
+        cdr_location: Obj,
+        currency: Type.String({ minLength: 3, maxLength: 3 }),
+        tariffs: Type.Array(Obj),
+        charging_periods: Type.Array(Obj),
+        total_cost: Price,
+        total_fixed_cost: Type.Optional(Price),
+        total_energy: Decimal,
+        total_energy_cost: Type.Optional(Price),
+        total_time: Decimal,
+        total_time_cost: Type.Optional(Price),
+        total_parking_time: Type.Optional(Decimal),
+        total_parking_cost: Type.Optional(Price),
+        total_reservation_cost: Type.Optional(Price),
+        remark: Type.Optional(Type.String({ maxLength: 255 })),
+        signed_data: Type.Optional(Obj),
+        meter_id: Type.Optional(Type.String({ maxLength: 255 })),
+        credit: Type.Optional(Type.Boolean()),
+        credit_reference_id: Type.Optional(Type.String({ maxLength: 39 })),
+        last_updated: Instant,
+      },
+      { additionalProperties: false },
+    ),
+    audit: Type.Object(
+      {
+        sessionId: Type.String({ format: 'uuid' }),
+        sessionRevision: Type.Integer({ minimum: 1 }),
+        stationId: Type.String(),
+        tariffId: Type.String(),
+        tariffVersion: Type.Integer({ minimum: 1 }),
+        tariffContentHash: Type.String(),
+        assignment: Obj,
+        engineVersion: Type.String(),
+        timeZone: Type.String(),
+        timeZoneSource: Type.Union([Type.Literal('registry'), Type.Literal('default')]),
+        sourceEvent: closed({ eventId: Type.String(), topic: Type.String(), partition: Type.Integer(), offset: Type.String() }),
+        inboundRecords: Type.Array(Obj),
+        pricing: Obj,
+        contentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  example: {
+    cdr: {
+      country_code: 'NL',
+      party_id: 'CSM',
+      id: 'CDR-5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e',
+      start_date_time: '2026-03-01T10:00:00Z',
+      end_date_time: '2026-03-01T11:00:00Z',
+      session_id: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+      cdr_token: { country_code: 'NL', party_id: 'CSM', uid: 'ABC123', type: 'RFID', contract_id: 'ABC123' },
+      auth_method: 'WHITELIST',
+      cdr_location: { id: 'CP-001', evse_uid: 'CP-001*1', evse_id: 'CP-001*1', connector_id: '1' },
+      currency: 'EUR',
+      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR' }],
+      charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],
+      total_cost: { excl_vat: '7.00', incl_vat: '8.47' },
+      total_energy: '20',
+      total_energy_cost: { excl_vat: '7.00', incl_vat: '8.47' },
+      total_time: '1',
+      last_updated: '2026-03-01T11:00:00Z',
+    },
+    audit: {
+      sessionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+      sessionRevision: 1,
+      stationId: 'CP-001',
+      tariffId: 'AC-STANDARD',
+      tariffVersion: 1,
+      tariffContentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
+      assignment: { assignmentId: 'asg-1', level: 'station' },
+      engineVersion: 'pricing-1',
+      timeZone: 'Europe/Amsterdam',
+      timeZoneSource: 'registry',
+      sourceEvent: { eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7', topic: 'session.events', partition: 0, offset: '3' },
+      inboundRecords: [],
+      pricing: {},
+      contentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
+    },
+  },
+});
+
+/** A session that could not be priced (no tariff applies, the tariff is not in force, the input is invalid): never a free CDR. */
+export const SessionPricingFailedV1 = defineEvent({
+  type: 'session.pricing_failed',
+  version: 1,
+  topic: Topics.billingEvents,
+  description: 'a session could not be priced; reporting shows it, nothing is billed until it is resolved',
+  schema: closed({
+    sessionId: Type.String({ format: 'uuid' }),
+    sessionRevision: Type.Integer({ minimum: 1 }),
+    stationId: Type.String(),
+    code: Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }),
+    detail: Type.String(),
+    field: Type.Optional(Type.String()),
+    sessionEndedAt: Instant,
+    sourceEvent: closed({ eventId: Type.String(), topic: Type.String(), partition: Type.Integer(), offset: Type.String() }),
+  }),
+  example: {
+    sessionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+    sessionRevision: 1,
+    stationId: 'CP-001',
+    code: 'NO_ASSIGNMENT',
+    detail: 'no tariff is assigned to station CP-001, its site, its token or as the default',
+    sessionEndedAt: '2026-03-01T11:00:00Z',
+    sourceEvent: { eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7', topic: 'session.events', partition: 0, offset: '3' },
+  },
+});
+
+export type CdrCreated = EventOf<typeof CdrCreatedV1>;
+export type SessionPricingFailed = EventOf<typeof SessionPricingFailedV1>;
