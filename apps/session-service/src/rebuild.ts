@@ -6,37 +6,21 @@
  * re-emits identical session events (same ids, same content: they are derived from the log alone);
  * downstream consumers drop the copies through their inbox.
  */
-import { Client } from 'pg';
-import { brokersOf, createLogger, ensureDatabaseExists, openDatabase } from '@csms/platform';
-import { createKafka } from '@csms/messaging';
+import { createLogger } from '@csms/platform';
+import { rebuildFromLog } from '@csms/service-kit';
 import { loadSessionServiceConfig, type SessionServiceConfig } from './config';
 import { sessionServiceMigrations } from './migrations';
 
-export async function rebuildSessionStore(cfg: SessionServiceConfig): Promise<void> {
-  const logger = createLogger('session-rebuild', cfg.LOG_LEVEL);
-  const kafka = createKafka({ brokers: brokersOf(cfg.KAFKA_BROKERS), clientId: 'session-rebuild', logger });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const groups = await admin.describeGroups([cfg.SESSION_CONSUMER_GROUP]);
-    const members = groups.groups[0]?.members.length ?? 0;
-    if (members > 0) throw new Error(`consumer group ${cfg.SESSION_CONSUMER_GROUP} has ${members} running member(s): stop the session service first`);
-    const url = new URL(cfg.DATABASE_URL);
-    const name = decodeURIComponent(url.pathname.slice(1));
-    url.pathname = '/postgres';
-    const c = new Client({ connectionString: url.toString() });
-    await c.connect();
-    await c.query(`drop database if exists "${name}" with (force)`);
-    await c.end();
-    await ensureDatabaseExists(cfg.DATABASE_URL);
-    const ds = await openDatabase({ url: cfg.DATABASE_URL, migrations: sessionServiceMigrations });
-    await ds.destroy();
-    const topics = await admin.listTopics();
-    if (topics.includes(cfg.OCPP_INBOUND_TOPIC)) await admin.resetOffsets({ groupId: cfg.SESSION_CONSUMER_GROUP, topic: cfg.OCPP_INBOUND_TOPIC, earliest: true });
-    logger.info({ database: name, group: cfg.SESSION_CONSUMER_GROUP, topic: cfg.OCPP_INBOUND_TOPIC }, 'session store emptied; the service will refold the log from offset zero on start');
-  } finally {
-    await admin.disconnect();
-  }
+export function rebuildSessionStore(cfg: SessionServiceConfig): Promise<void> {
+  return rebuildFromLog(
+    {
+      databaseUrl: cfg.DATABASE_URL,
+      migrations: sessionServiceMigrations,
+      kafkaBrokers: cfg.KAFKA_BROKERS,
+      groups: [{ groupId: cfg.SESSION_CONSUMER_GROUP, topics: [cfg.OCPP_INBOUND_TOPIC] }],
+    },
+    createLogger('session-rebuild', cfg.LOG_LEVEL),
+  );
 }
 
 if (require.main === module) {

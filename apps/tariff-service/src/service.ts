@@ -49,7 +49,8 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
           catalogue,
           handler: (event, ctx) => applyCatalogueEvent(ctx.manager, event),
         },
-        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg) },
+        // prices only once the catalogue and registry copies hold everything already in their topics
+        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg), startAfterCaughtUp: [catalogueGroup] },
       ],
       controllers: [CatalogueController, CdrsController],
       providers: ({ runtime }) => {

@@ -159,6 +159,36 @@ export class EventConsumer {
     this.watchdogTimer.unref();
   }
 
+  /**
+   * Resolves when the group's committed offsets have reached the end of its topics as they were when
+   * this was called (everything already in the log is applied). Used to rebuild a catalogue before
+   * consumers that depend on it start.
+   */
+  async caughtUp(timeoutMs = 300_000): Promise<void> {
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const targets = new Map<string, number>();
+      for (const topic of this.o.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
+      }
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
+        const done = [...targets].every(([k, high]) => {
+          const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
+          const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
+          return off !== undefined && Number(off) >= high;
+        });
+        if (done) return;
+        if (Date.now() > deadline) throw new Error(`consumer ${this.o.name} did not catch up within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Graceful: stops fetching, lets the batch in hand finish and commit, then disconnects. */
   async stop(): Promise<void> {
     this.running = false;

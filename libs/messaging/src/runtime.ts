@@ -19,7 +19,10 @@ export interface MessagingRuntimeOptions {
   relay?: OutboxRelayOptions;
 }
 
-export type ConsumerSpec = Omit<EventConsumerOptions, 'kafka' | 'dataSource' | 'publisher' | 'logger' | 'relay'>;
+export type ConsumerSpec = Omit<EventConsumerOptions, 'kafka' | 'dataSource' | 'publisher' | 'logger' | 'relay'> & {
+  /** names of consumers (of this runtime) that must have caught up with their topics before this one starts */
+  startAfterCaughtUp?: string[];
+};
 
 /**
  * A service's messaging, wired once: the Kafka client, the shared idempotent producer, the outbox relay
@@ -30,7 +33,7 @@ export class MessagingRuntime {
   readonly kafka: Kafka;
   readonly publisher: KafkaRecordPublisher;
   readonly relay: OutboxRelay;
-  private readonly consumers: EventConsumer[] = [];
+  private readonly consumers: Array<{ consumer: EventConsumer; spec: ConsumerSpec }> = [];
   private started = false;
 
   constructor(private readonly opts: MessagingRuntimeOptions) {
@@ -41,7 +44,7 @@ export class MessagingRuntime {
 
   addConsumer(spec: ConsumerSpec): EventConsumer {
     const c = new EventConsumer({ ...spec, kafka: this.kafka, dataSource: this.opts.dataSource, publisher: this.publisher, logger: this.opts.logger, relay: this.relay });
-    this.consumers.push(c);
+    this.consumers.push({ consumer: c, spec });
     return c;
   }
 
@@ -50,12 +53,20 @@ export class MessagingRuntime {
     await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions);
     await this.publisher.connect();
     this.relay.start();
-    for (const c of this.consumers) await c.start();
+    const byName = new Map(this.consumers.map((c) => [c.spec.name, c.consumer]));
+    for (const { consumer, spec } of this.consumers) {
+      for (const dep of spec.startAfterCaughtUp ?? []) {
+        const d = byName.get(dep);
+        if (!d) throw new Error(`consumer ${spec.name} waits for unknown consumer ${dep}`);
+        await d.caughtUp();
+      }
+      await consumer.start();
+    }
     this.started = true;
   }
 
   async stop(): Promise<void> {
-    for (const c of this.consumers) await c.stop().catch((e) => this.opts.logger.error({ err: e }, 'consumer stop failed'));
+    for (const { consumer } of this.consumers) await consumer.stop().catch((e) => this.opts.logger.error({ err: e }, 'consumer stop failed'));
     await this.relay.stop();
     await this.publisher.disconnect();
     this.started = false;
@@ -64,7 +75,7 @@ export class MessagingRuntime {
   /** Ready when started, the relay is publishing and no consumer is stalled. */
   health(): { ok: boolean; detail: Record<string, unknown> } {
     const relay = this.relay.health();
-    const consumers = Object.fromEntries(this.consumers.map((c, i) => [`consumer${i}`, c.health()]));
+    const consumers = Object.fromEntries(this.consumers.map(({ consumer, spec }) => [spec.name, consumer.health()]));
     const ok = this.started && relay.ok && Object.values(consumers).every((c) => c.ok);
     return { ok, detail: { started: this.started, relay, consumers } };
   }

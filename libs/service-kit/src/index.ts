@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './module';
 export * from './bootstrap';
 export * from './service';
+export * from './rebuild';
