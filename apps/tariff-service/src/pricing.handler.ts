@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { CdrCreatedV1, SessionPricingFailedV1, deriveId, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
 import type { EventHandler } from '@csms/messaging';
-import { allAssignments, stationOf, tokenOf, versionsOf } from './catalogue';
+import type { TariffAssignment } from '@csms/billing';
+import { allAssignments, stationOf, tokenOf, versionsOf, type StoredVersion } from './catalogue';
 import { buildCdr, creditCdrOf, type CdrAudit, type OcpiCdr, type PricingContext, type SourcePosition } from './cdr-builder';
 import type { TariffServiceConfig } from './config';
 
@@ -34,15 +35,32 @@ export async function storeCdr(m: EntityManager, cdr: OcpiCdr, audit: CdrAudit):
   );
 }
 
+/** The catalogue as the transaction sees it (read once per chunk of sessions). */
+export interface CatalogueSnapshot {
+  assignments: TariffAssignment[];
+  versions: StoredVersion[];
+}
+
+export async function catalogueSnapshot(m: EntityManager): Promise<CatalogueSnapshot> {
+  return { assignments: await allAssignments(m), versions: await versionsOf(m) };
+}
+
 /** Everything buildCdr needs, read from the service's tables inside the consumer's transaction. */
-export async function pricingContext(m: EntityManager, cfg: TariffServiceConfig, session: SessionEndedEvent['payload'], source: SourcePosition): Promise<PricingContext> {
+export async function pricingContext(
+  m: EntityManager,
+  cfg: TariffServiceConfig,
+  session: SessionEndedEvent['payload'],
+  source: SourcePosition,
+  snapshot?: CatalogueSnapshot,
+): Promise<PricingContext> {
+  const cat = snapshot ?? (await catalogueSnapshot(m));
   return {
     session,
     source,
     station: await stationOf(m, session.stationId),
     token: session.idToken ? await tokenOf(m, session.idToken.idToken) : undefined,
-    assignments: await allAssignments(m),
-    versions: await versionsOf(m),
+    assignments: cat.assignments,
+    versions: cat.versions,
     cpo: { countryCode: cfg.CPO_COUNTRY_CODE, partyId: cfg.CPO_PARTY_ID },
     defaultTimeZone: cfg.DEFAULT_TIME_ZONE,
     rounding: cfg.PRICING_ROUNDING as PricingContext['rounding'],
@@ -60,7 +78,13 @@ export function makePricingHandler(catalogue: EventCatalogue, cfg: TariffService
     const s = (event as SessionEndedEvent).payload;
     const m = ctx.manager;
     const source: SourcePosition = { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset };
-    const pc = await pricingContext(m, cfg, s, source);
+    // the catalogue cannot change under a chunk: the catalogue consumer commits separately, and a chunk reads one snapshot
+    let snapshot = ctx.scratch.get('catalogue') as CatalogueSnapshot | undefined;
+    if (!snapshot) {
+      snapshot = await catalogueSnapshot(m);
+      ctx.scratch.set('catalogue', snapshot);
+    }
+    const pc = await pricingContext(m, cfg, s, source, snapshot);
     const outcome = buildCdr(pc);
     const inserted: unknown[] = await m.query(
       `insert into priced_sessions (session_id, revision, station_id, site_id, started_at, ended_at, session, source, outcome)

@@ -50,7 +50,7 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
           handler: (event, ctx) => applyCatalogueEvent(ctx.manager, event),
         },
         // prices only once the catalogue and registry copies hold everything already in their topics
-        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg), startAfterCaughtUp: [catalogueGroup] },
+        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg), startAfterCaughtUp: [catalogueGroup], partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS },
       ],
       controllers: [CatalogueController, CdrsController],
       providers: ({ runtime }) => {

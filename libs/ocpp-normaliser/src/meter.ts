@@ -75,7 +75,8 @@ function fits(m: Measurand, canonical: string): boolean {
 }
 
 function scale(value: Decimal, exp: number): string {
-  return (exp === 0 ? value : value.times(new Decimal(10).pow(exp))).toString();
+  // toFixed(): plain notation always (toString() would write 1e-7 or 1e+21)
+  return (exp === 0 ? value : value.times(new Decimal(10).pow(exp))).toFixed();
 }
 
 function decimalFrom16(raw: string, path: string): Decimal {
@@ -115,13 +116,13 @@ export function normaliseSample16(v: unknown, path: string): NormalisedSample {
   const format = optOneOf(o, 'format', path, ['Raw', 'SignedData'] as const) ?? 'Raw';
   const measurand = optOneOf(o, 'measurand', path, MEASURANDS) ?? 'Energy.Active.Import.Register';
   const unit = optStr(o, 'unit', path);
+  const phase = optOneOf(o, 'phase', path, PHASES);
   const rest = {
-    phase: optOneOf(o, 'phase', path, PHASES),
+    ...(phase === undefined ? {} : { phase }),
     location: optOneOf(o, 'location', path, LOCATIONS) ?? 'Outlet',
     context: optOneOf(o, 'context', path, READING_CONTEXTS) ?? 'Sample.Periodic',
     raw: unit === undefined ? { value } : { value, unit },
   } as Omit<NormalisedSample, 'measurand' | 'unit' | 'value'>;
-  if (rest.phase === undefined) delete rest.phase;
   if (format === 'SignedData') {
     // The reading is inside the signed blob (OCMF or vendor format): carried verbatim, never parsed here.
     rest.signed = { format: 'ocpp1.6-SignedData', data: value };
@@ -156,13 +157,13 @@ export function normaliseSample201(v: unknown, path: string): NormalisedSample {
   const raw: NormalisedSample['raw'] = { value: o.value as number };
   if (unit !== undefined) raw.unit = unit;
   if (multiplier !== undefined) raw.multiplier = multiplier;
+  const phase = optOneOf(o, 'phase', path, PHASES);
   const rest = {
-    phase: optOneOf(o, 'phase', path, PHASES),
+    ...(phase === undefined ? {} : { phase }),
     location: optOneOf(o, 'location', path, LOCATIONS) ?? 'Outlet',
     context: optOneOf(o, 'context', path, READING_CONTEXTS) ?? 'Sample.Periodic',
     raw,
   } as Omit<NormalisedSample, 'measurand' | 'unit' | 'value'>;
-  if (rest.phase === undefined) delete rest.phase;
   if (o.signedMeterValue !== undefined) rest.signed = signed201(o.signedMeterValue, `${path}.signedMeterValue`);
   return finish(measurand, unit, value, multiplier ?? 0, rest);
 }

@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import type { SessionCommand } from './decider';
 import { sessionDecider, sessionIdOf } from './decider';
 import type { SessionEndedPayload } from './events';
+import { normaliseOrThrow } from '@csms/ocpp-normaliser';
 import { closeStale, endedOf, run, station, typesOf, updatesOf } from './spec-helpers';
 
 /** given/when/then: `given` folds history; `when` returns only what the new commands decide. */
@@ -275,6 +276,22 @@ describe('duplicates', () => {
   });
 });
 
+describe('samples outside a transaction', () => {
+  it('1.6 MeterValues without transactionId and 2.0.1 MeterValues are not attributed to a session', () => {
+    const a = station('CS-X');
+    const b = station('CS-Y', 'ocpp2.0.1');
+    const g = given(a.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }));
+    const r = g.when(a.meter16({ at: '2026-03-01T10:30:00Z', values: [{ value: '99999' }] }), a.stop16({ tx: 1, meterStop: 100, at: '2026-03-01T11:00:00Z' }));
+    expect(only(r.published).totals.energyWh).toBe('100');
+    const started = given(b.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', wh: 0 }));
+    const { events } = normaliseOrThrow(
+      { stationId: 'CS-Y', protocol: 'ocpp2.0.1', kind: 'call', action: 'MeterValues', payload: { evseId: 1, meterValue: [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: 99999 }] }] }, receivedAt: '2026-03-01T10:30:00Z', connectionId: 'c', gatewayInstance: 'g' },
+      { eventId: 'mv-1' },
+    );
+    expect(started.when([{ type: 'RecordChargerEvents', events }]).events).toEqual([]);
+  });
+});
+
 describe('out of order and offline', () => {
   it('1.6 messages queued offline and delivered days late are priced at station time, flagged DELIVERED_LATE', () => {
     const cs = station('CS-O');
@@ -521,6 +538,16 @@ describe('transaction never stopped', () => {
     expect(p.dataQuality).toMatchObject({ flags: ['CLOSED_BY_NEW_TRANSACTION', 'ENERGY_FROM_LAST_SAMPLE', 'NEVER_STOPPED'], needsReview: true, estimated: true });
   });
 
+  it('2.0.1: a new Started on the same EVSE closes the open transaction there', () => {
+    const c = station('CS-NS2', 'ocpp2.0.1');
+    const { published } = given(
+      c.tx201({ eventType: 'Started', tx: 'A', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 }),
+      c.tx201({ eventType: 'Updated', tx: 'A', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 2000 }),
+    ).when(c.tx201({ eventType: 'Started', tx: 'B', seqNo: 2, at: '2026-03-01T13:00:00Z', chargingState: 'Charging', wh: 2100 }));
+    expect(typesOf(published)).toEqual(['session.ended', 'session.started']);
+    expect(only(published)).toMatchObject({ transactionId: 'A', closure: 'new-transaction', endedAt: '2026-03-01T10:30:00.000Z', totals: { energyWh: '2000' } });
+  });
+
   it('a new transaction on another connector does not close it', () => {
     const { published } = given(...first).when(cs.start16({ tx: 2, connectorId: 2, meterStart: 0, at: '2026-03-01T12:00:00Z' }));
     expect(typesOf(published)).toEqual(['session.started']);
@@ -573,6 +600,31 @@ describe('determinism', () => {
     expect(a.events).toEqual(b.events);
     expect(a.state).toEqual(b.state);
     expect(new Set(a.published.map((e) => e.id)).size).toBe(a.published.length);
+  });
+
+  it('a state persisted as JSON between records (as the service stores it) gives the same events', () => {
+    const build = () => {
+      const cs = station('CS-JSON');
+      return [
+        ...cs.status16({ status: 'Charging', at: '2026-03-01T09:59:00Z' }),
+        ...cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
+        ...cs.meter16({ tx: 1, at: '2026-03-01T10:20:00Z', values: [{ value: '3000' }, { value: '9000', measurand: 'Power.Active.Import', unit: 'W' }] }),
+        ...cs.wh16({ tx: 1, at: '2026-03-01T10:10:00Z', wh: '1500' }),
+        ...cs.status16({ status: 'SuspendedEV', at: '2026-03-01T10:40:00Z' }),
+        ...cs.stop16({ tx: 1, meterStop: 5000, at: '2026-03-01T11:00:00Z' }),
+        ...cs.wh16({ tx: 1, at: '2026-03-01T10:50:00Z', wh: '4500', receivedAt: '2026-03-02T10:00:00Z' }),
+      ];
+    };
+    const direct = run(build());
+    let state = sessionDecider().initialState();
+    const events = [];
+    for (const c of build()) {
+      const r = run([c], JSON.parse(JSON.stringify(state)));
+      events.push(...r.events);
+      state = r.state;
+    }
+    expect(JSON.parse(JSON.stringify(events))).toEqual(JSON.parse(JSON.stringify(direct.events)));
+    expect(endedOf(direct.events).map((e) => e.payload.revision)).toEqual([1, 2]);
   });
 
   it('evolve rebuilds the state from the decided events alone', () => {

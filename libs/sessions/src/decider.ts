@@ -1,9 +1,8 @@
-import { v5 as uuidv5 } from 'uuid';
+import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
 import type { ChargerEvent, ChargingState, NormalisedSample } from '@csms/ocpp-normaliser';
 import { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
 import {
   REVIEW_FLAGS,
-  type InternalSessionEvent,
   type PublicSessionEvent,
   type SessionClosure,
   type SessionDeciderEvent,
@@ -14,15 +13,18 @@ import {
   type SessionUpdated,
   type SourceRef,
 } from './events';
-import { chainInsert, chainToArray, cloneSession, initialState, type Chain, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
-import { chargingPeriods, computeEnergy, fromFixed, toDecimal, totals } from './summary';
+import { chunkedAppend, chunkedFindFromEnd, chunkedInsert, chunkedLast, chunkedToArray, cloneSession, initialState, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
+import { chargingPeriods, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
 
 /** Namespaces of the name-based ids. */
 export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
 export const SESSION_EVENT_NAMESPACE = 'c8e5d2f3-4a6b-5d9c-8e1f-2b3c4d5e6f70';
+// parsed once: uuid's v5 would parse a string namespace on every call
+const SESSION_NS = uuidParse(SESSION_NAMESPACE);
+const SESSION_EVENT_NS = uuidParse(SESSION_EVENT_NAMESPACE);
 
 /** The session id of a transaction: UUID v5 of `${stationId}|${transactionId}` (the first transactionId seen). */
-export const sessionIdOf = (stationId: string, transactionId: string): string => uuidv5(`${stationId}|${transactionId}`, SESSION_NAMESPACE);
+export const sessionIdOf = (stationId: string, transactionId: string): string => uuidv5(`${stationId}|${transactionId}`, SESSION_NS);
 
 export type SessionCommand =
   /**
@@ -45,17 +47,30 @@ export interface Decider<Command, State, Event> {
 }
 
 /** Epoch ms of an instant; fast path for the canonical `YYYY-MM-DDTHH:mm:ss.sssZ` the normaliser emits. */
+function digits(iso: string, a: number, b: number): number {
+  let v = 0;
+  for (let i = a; i < b; i++) v = v * 10 + iso.charCodeAt(i) - 48;
+  return v;
+}
+
+let lastIso = '';
+let lastMs = 0;
+
 function ms(iso: string): number {
+  if (iso === lastIso) return lastMs;
+  lastIso = iso;
+  lastMs = parseMs(iso);
+  return lastMs;
+}
+
+function parseMs(iso: string): number {
   if (iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */) {
-    const n = (a: number, b: number): number => {
-      let v = 0;
-      for (let i = a; i < b; i++) v = v * 10 + iso.charCodeAt(i) - 48;
-      return v;
-    };
-    return Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23));
+    return Date.UTC(digits(iso, 0, 4), digits(iso, 5, 7) - 1, digits(iso, 8, 10), digits(iso, 11, 13), digits(iso, 14, 16), digits(iso, 17, 19), digits(iso, 20, 23));
   }
   return Date.parse(iso);
 }
+
+const ALWAYS = (): boolean => true;
 const EARLIEST = new Map<string, number>();
 const txKey = (stationId: string, transactionId: string): string => `${stationId}|${transactionId}`;
 
@@ -71,10 +86,10 @@ export function sessionOf(state: SessionsState, id: string): SessionState | unde
 }
 
 /** A new state object with one fixed shape (object spreads of records fall into slow dictionary mode). */
-function withState(st: SessionsState, p: Partial<SessionsState>): SessionsState {
+function withState(st: SessionsState, p: Partial<SessionsState>, sessions?: SessionState[], closed?: SessionsState['closed']): SessionsState {
   return {
-    sessions: p.sessions ?? st.sessions,
-    closed: p.closed ?? st.closed,
+    sessions: sessions ?? p.sessions ?? st.sessions,
+    closed: closed ?? p.closed ?? st.closed,
     byTransaction: p.byTransaction ?? st.byTransaction,
     byStartIdentity: p.byStartIdentity ?? st.byStartIdentity,
     connectors: p.connectors ?? st.connectors,
@@ -83,13 +98,20 @@ function withState(st: SessionsState, p: Partial<SessionsState>): SessionsState 
 
 /** Stores a session in the map its status belongs to (moving it from `sessions` to `closed` once ended). */
 function put(state: SessionsState, s: SessionState, extra: Partial<SessionsState> = {}): SessionsState {
-  const i = state.sessions.findIndex((x) => x.sessionId === s.sessionId);
+  const list = state.sessions;
+  let i = -1;
+  for (let k = 0; k < list.length; k++) if (list[k].sessionId === s.sessionId) i = k;
   if (s.ended) {
-    const sessions = i < 0 ? state.sessions : state.sessions.filter((_, k) => k !== i);
-    return withState(state, { ...extra, sessions, closed: { ...state.closed, [s.sessionId]: s } });
+    const sessions = i < 0 ? list : list.filter((_, k) => k !== i);
+    return withState(state, extra, sessions, { ...state.closed, [s.sessionId]: s });
   }
-  const sessions = i < 0 ? [...state.sessions, s] : state.sessions.map((x, k) => (k === i ? s : x));
-  return withState(state, { ...extra, sessions });
+  let sessions: SessionState[];
+  if (i < 0) sessions = [...list, s];
+  else {
+    sessions = list.slice();
+    sessions[i] = s;
+  }
+  return withState(state, extra, sessions);
 }
 
 function addFlag(flags: SessionFlag[], f: SessionFlag): SessionFlag[] {
@@ -105,31 +127,42 @@ function insertSorted<T extends { ms: number }>(list: T[], item: T, same: (a: T)
   return [...list.slice(0, i), item, ...list.slice(i)];
 }
 
+const LINE_PHASES = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
+
 /** Total of a quantity at one instant: the phase-less value, else the sum of L1, L2, L3 (or L1-N...). */
 function total(samples: NormalisedSample[], measurand: string, unit: string): string | undefined {
-  let phased: string | undefined;
-  let sum = 0n;
-  let scale = 0;
   const parts: string[] = [];
   for (const x of samples) {
     if (x.measurand !== measurand || x.unit !== unit || x.value === undefined || x.unitMismatch) continue;
     if (x.location !== 'Outlet' && measurand.startsWith('Energy')) continue;
     if (x.phase === undefined) return x.value;
-    if (['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N'].includes(x.phase)) parts.push(x.value);
+    if (LINE_PHASES.has(x.phase)) parts.push(x.value);
   }
   if (parts.length === 0) return undefined;
+  if (parts.length === 1) return parts[0];
   // exact decimal sum without floats
-  for (const p of parts) scale = Math.max(scale, (p.split('.')[1] ?? '').length);
-  for (const p of parts) {
-    const [i, f = ''] = p.replace(/^\+/, '').split('.');
-    const neg = i.startsWith('-');
-    const digits = BigInt((neg ? i.slice(1) : i) + f.padEnd(scale, '0'));
-    sum += neg ? -digits : digits;
+  let scale = 0;
+  for (const p of parts) scale = Math.max(scale, decimalsOf(p));
+  let sum = 0n;
+  for (const p of parts) sum += toFixed(p, scale);
+  return fromFixed(sum, scale);
+}
+
+/** total() of active-import energy (Wh), power (W) and current (A), in one call. */
+function totals3(samples: NormalisedSample[]): [string | undefined, string | undefined, string | undefined] {
+  let e = false;
+  let p = false;
+  let c = false;
+  for (const x of samples) {
+    if (x.measurand === 'Energy.Active.Import.Register') e = true;
+    else if (x.measurand === 'Power.Active.Import') p = true;
+    else if (x.measurand === 'Current.Import') c = true;
   }
-  const neg = sum < 0n;
-  const s = (neg ? -sum : sum).toString().padStart(scale + 1, '0');
-  phased = scale === 0 ? s : `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`.replace(/\.?0+$/, '');
-  return neg ? `-${phased}` : phased;
+  return [
+    e ? total(samples, 'Energy.Active.Import.Register', 'Wh') : undefined,
+    p ? total(samples, 'Power.Active.Import', 'W') : undefined,
+    c ? total(samples, 'Current.Import', 'A') : undefined,
+  ];
 }
 
 function earliest(cfg: SessionDeciderConfig): number {
@@ -138,14 +171,12 @@ function earliest(cfg: SessionDeciderConfig): number {
   return v;
 }
 
-function clockFlags(s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfig): SessionFlag[] {
+function clockFlags(s: SessionState, e: ChargerEvent, occurred: number, received: number, cfg: SessionDeciderConfig): SessionFlag[] {
   let flags = s.flags;
   if (e.flags?.includes('TIMESTAMP_WITHOUT_OFFSET')) flags = addFlag(flags, 'TIMESTAMP_WITHOUT_OFFSET');
   const offline = 'tx' in e && e.tx?.offline === true;
   if (offline) flags = addFlag(flags, 'OFFLINE_QUEUED');
   if (e.occurredAtIsReceiveTime) return flags;
-  const occurred = ms(e.occurredAt);
-  const received = ms(e.receivedAt);
   if (occurred - received > cfg.clockAheadToleranceSeconds * 1000) flags = addFlag(flags, 'STATION_CLOCK_AHEAD');
   if (occurred < earliest(cfg)) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
   else if (received - occurred > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
@@ -183,14 +214,14 @@ function newSession(sessionId: string, e: ChargerEvent & { transactionId: string
     remoteStartId: undefined,
     initialState: undefined,
     end: undefined,
-    readings: null,
-    power: null,
-    current: null,
+    readings: [],
+    power: [],
+    current: [],
     states: [],
-    seqNos: null,
+    seqNos: [],
     signed: [],
     flags: [],
-    sources: null,
+    sources: [],
     lastEventMs: t,
     lastEventAt: e.occurredAt,
     lastReceivedMs: ms(e.receivedAt),
@@ -215,8 +246,9 @@ function newSession(sessionId: string, e: ChargerEvent & { transactionId: string
 
 function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string | undefined, cfg: SessionDeciderConfig): SessionsState {
   let connectors = state.connectors;
-  const ckey = connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number });
-  if (fact.type === 'connector.status.changed' && ckey) {
+  const statusKey = fact.type === 'connector.status.changed' ? connectorKeyOf(fact) : undefined;
+  if (fact.type === 'connector.status.changed' && statusKey) {
+    const ckey = statusKey;
     const prev = connectors[ckey];
     const t = ms(fact.occurredAt);
     if (!prev || prev.ms <= t) {
@@ -228,12 +260,13 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
   }
   const existing = sessionOf(state, sessionId);
   if (!existing && fact.type === 'connector.status.changed') return withState(state, { connectors });
-  let s: SessionState = existing ? cloneSession(existing) : newSession(sessionId, fact as ChargerEvent & { transactionId: string });
+  const s: SessionState = existing ? cloneSession(existing) : newSession(sessionId, fact as ChargerEvent & { transactionId: string });
   let byTransaction = state.byTransaction;
   let byStartIdentity = state.byStartIdentity;
   const t = ms(fact.occurredAt);
 
   if (!existing) byTransaction = { ...byTransaction, [txKey(s.stationId, s.transactionId)]: sessionId };
+  const ckey = statusKey ?? (s.connectorKey === undefined ? connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number }) : undefined);
   if (ckey && s.connectorKey === undefined) {
     s.connectorKey = ckey;
     if ('evseId' in fact && fact.evseId !== undefined) s.evseId = fact.evseId;
@@ -242,20 +275,21 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
   if (fact.type !== 'connector.status.changed' && 'connectorId' in fact && fact.connectorId !== undefined && s.connectorId === undefined) {
     s.connectorId = fact.connectorId;
   }
-  s.flags = clockFlags(s, fact, cfg);
-  if (s.sources?.head.eventId !== fact.source.eventId) s.sources = { head: sourceOf(fact), tail: s.sources };
+  const received = ms(fact.receivedAt);
+  s.flags = clockFlags(s, fact, t, received, cfg);
+  if (chunkedLast(s.sources)?.eventId !== fact.source.eventId) s.sources = chunkedAppend(s.sources, sourceOf(fact));
   if (t > s.lastEventMs) {
     s.lastEventMs = t;
     s.lastEventAt = fact.occurredAt;
   }
-  s.lastReceivedMs = Math.max(s.lastReceivedMs, ms(fact.receivedAt));
+  s.lastReceivedMs = Math.max(s.lastReceivedMs, received);
   if (!s.startKnown && fact.type !== 'transaction.started' && t < s.startedAtMs) {
     s.startedAt = fact.occurredAt;
     s.startedAtMs = t;
   }
   if ('tx' in fact && fact.tx && seqSource(s, fact.tx.seqNo) === undefined) {
     const n = fact.tx.seqNo;
-    s.seqNos = { head: { seqNo: n, eventId: fact.source.eventId }, tail: s.seqNos };
+    s.seqNos = chunkedAppend(s.seqNos, { seqNo: n, eventId: fact.source.eventId });
     s.seqCount += 1;
     s.seqMin = s.seqMin === undefined ? n : Math.min(s.seqMin, n);
     s.seqMax = s.seqMax === undefined ? n : Math.max(s.seqMax, n);
@@ -271,7 +305,7 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
       if (fact.reservationId !== undefined) s.reservationId = fact.reservationId;
       if (fact.remoteStartId !== undefined) s.remoteStartId = fact.remoteStartId;
       if (fact.tx) s.startSeqNo = fact.tx.seqNo;
-      const fromConnector = ckey ? connectors[ckey]?.chargingState : undefined;
+      const fromConnector = s.connectorKey ? connectors[s.connectorKey]?.chargingState : undefined;
       const initial = fact.chargingState ?? (fromConnector && fromConnector !== 'Idle' ? fromConnector : undefined);
       if (initial) s.initialState = initial;
       if (fact.protocol === 'ocpp1.6' && fact.meterStartWh !== undefined && fact.connectorId !== undefined) {
@@ -281,18 +315,22 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
       break;
     }
     case 'meter.sampled': {
-      const energy = total(fact.samples, 'Energy.Active.Import.Register', 'Wh');
+      const [energy, power, current] = totals3(fact.samples);
       if (energy !== undefined) {
-        const ctx = fact.samples.find((x) => x.measurand === 'Energy.Active.Import.Register')?.context ?? 'Sample.Periodic';
+        let ctx: string = 'Sample.Periodic';
+        for (const x of fact.samples) {
+          if (x.measurand === 'Energy.Active.Import.Register') {
+            ctx = x.context;
+            break;
+          }
+        }
         const r: EnergyReading = { ms: t, at: fact.occurredAt, wh: energy, context: ctx };
-        s.readings = chainInsert(s.readings, r, () => true);
+        s.readings = chunkedInsert(s.readings, r, ALWAYS);
       }
-      const power = total(fact.samples, 'Power.Active.Import', 'W');
-      if (power !== undefined) s.power = chainInsert<InstantReading>(s.power, { ms: t, value: power }, () => true);
-      const current = total(fact.samples, 'Current.Import', 'A');
-      if (current !== undefined) s.current = chainInsert<InstantReading>(s.current, { ms: t, value: current }, () => true);
-      if (fact.samples.some((x) => x.unitMismatch)) s.flags = addFlag(s.flags, 'UNIT_MISMATCH_IGNORED');
+      if (power !== undefined) s.power = chunkedInsert<InstantReading>(s.power, { ms: t, value: power }, ALWAYS);
+      if (current !== undefined) s.current = chunkedInsert<InstantReading>(s.current, { ms: t, value: current }, ALWAYS);
       for (const x of fact.samples) {
+        if (x.unitMismatch) s.flags = addFlag(s.flags, 'UNIT_MISMATCH_IGNORED');
         if (x.signed && !s.signed.some((y) => y.at === fact.occurredAt && y.context === x.context && y.measurand === x.measurand)) {
           s.signed = [...s.signed, { at: fact.occurredAt, context: x.context, measurand: x.measurand, signed: x.signed }];
         }
@@ -345,7 +383,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
         next.aliases = [...s.aliases, event.transactionId];
         next.duplicatesIgnored = s.duplicatesIgnored + 1;
         next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
-        if (next.sources?.head.eventId !== event.fact.source.eventId) next.sources = { head: sourceOf(event.fact), tail: next.sources };
+        if (chunkedLast(next.sources)?.eventId !== event.fact.source.eventId) next.sources = chunkedAppend(next.sources, sourceOf(event.fact));
         return put(state, next, { byTransaction: { ...state.byTransaction, [txKey(event.stationId, event.transactionId)]: s.sessionId } });
       }
       case 'session.fact.discarded': {
@@ -384,7 +422,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
         }
         if (event.type === 'session.ended') {
           const p = event.payload;
-          next.ended = { revision: p.revision, digest: digestOf(p), receivedMs: Math.max(s.lastReceivedMs, s.ended?.receivedMs ?? 0) };
+          next.ended = { revision: p.revision, payload: p, receivedMs: Math.max(s.lastReceivedMs, s.ended?.receivedMs ?? 0) };
           if (p.closure !== 'stop' && !s.end) next.closure = { rule: p.closure as Exclude<SessionClosure, 'stop'>, endedAt: p.endedAt, endedAtMs: ms(p.endedAt) };
           if (p.closure === 'incomplete-timeout') next.closure = { rule: 'incomplete-timeout', endedAt: p.endedAt, endedAtMs: ms(p.endedAt) };
           const c = s.connectorKey ? connectors[s.connectorKey] : undefined;
@@ -405,14 +443,13 @@ export function evolveWith(cfg: SessionDeciderConfig) {
 /** The record that first carried a seqNo, if seen. O(1) for a seqNo above all seen (the usual case). */
 function seqSource(s: SessionState, n: number): string | undefined {
   if (s.seqMax === undefined || n > s.seqMax) return undefined;
-  for (let x: Chain<{ seqNo: number; eventId: string }> = s.seqNos; x; x = x.tail) if (x.head.seqNo === n) return x.head.eventId;
-  return undefined;
+  return chunkedFindFromEnd(s.seqNos, (x) => x.seqNo === n)?.eventId;
 }
 
 /** Provenance in first-seen order, each record once. */
 function sourcesOf(s: SessionState): SourceRef[] {
   const seen = new Set<string>();
-  return chainToArray(s.sources).filter((x) => !seen.has(x.eventId) && seen.add(x.eventId) !== undefined);
+  return chunkedToArray(s.sources).filter((x) => !seen.has(x.eventId) && seen.add(x.eventId) !== undefined);
 }
 
 /** O(1) in the usual case: are seqNos missing between the start (or lowest) and the end (or highest)? */
@@ -426,7 +463,7 @@ function hasGap(s: SessionState): boolean {
 
 export function missingSeqNos(s: SessionState): number[] {
   if (s.seqCount === 0) return [];
-  const seenSet = new Set(chainToArray(s.seqNos).map((x) => x.seqNo));
+  const seenSet = new Set(chunkedToArray(s.seqNos).map((x) => x.seqNo));
   const seen = [...seenSet];
   if (seen.length === 0) return [];
   const from = s.startSeqNo ?? s.seqMin ?? 0;
@@ -456,7 +493,7 @@ function currentState(s: SessionState): ChargingState {
 
 function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type: T, n: number, occurredAt: string, causationId: string, payload: P) {
   return {
-    id: uuidv5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NAMESPACE),
+    id: uuidv5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NS),
     type,
     version: 1 as const,
     occurredAt,
@@ -489,12 +526,11 @@ function started(s: SessionState, n: number, causationId: string): SessionStarte
 }
 
 function updated(s: SessionState, n: number, occurredAt: string, causationId: string, cfg: SessionDeciderConfig): SessionUpdated {
-  const energy = computeEnergy(s, Math.max(s.lastEventMs, s.startedAtMs), cfg);
+  const energy = computeEnergy(s, Math.max(s.lastEventMs, s.startedAtMs), cfg, false);
   const flags = [...new Set<SessionFlag>([...s.flags, ...energy.flags.filter((f) => f !== 'ENERGY_FROM_LAST_SAMPLE' && f !== 'NO_ENERGY_DATA')])].sort();
-  const missing = missingSeqNos(s);
+  const missing = hasGap(s) ? missingSeqNos(s) : [];
   if (missing.length > 0) flags.push('SEQNO_GAP');
   if (!s.startKnown) flags.push('START_MISSING');
-  const last = energy.points[energy.points.length - 1];
   const p: SessionUpdated['payload'] = {
     ...identity(s),
     status: s.end && (missing.length > 0 || !s.startKnown) ? 'incomplete' : 'active',
@@ -504,7 +540,7 @@ function updated(s: SessionState, n: number, occurredAt: string, causationId: st
     missingSeqNos: missing,
     flags: [...new Set(flags)].sort(),
   };
-  if (last) p.lastReadingAt = last.at;
+  if (energy.lastAt !== undefined) p.lastReadingAt = energy.lastAt;
   return envelope(s, 'session.updated', n, occurredAt, causationId, p);
 }
 
@@ -527,7 +563,7 @@ function ended(
   const energy = computeEnergy(s, endMs, cfg);
   energy.flags.forEach((f) => flags.add(f));
   const { periods, parkingMs } = chargingPeriods(s, s.startedAtMs, endMs, energy);
-  const missing = missingSeqNos(s);
+  const missing = hasGap(s) ? missingSeqNos(s) : [];
   if (missing.length > 0) flags.add('SEQNO_GAP');
   if (!s.startKnown) flags.add('START_MISSING');
   if (closure === 'new-transaction') flags.add('NEVER_STOPPED').add('CLOSED_BY_NEW_TRANSACTION');
@@ -576,7 +612,7 @@ function publicEvents(s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfi
     }
     const closure: SessionClosure = s.end ? (s.closure?.rule === 'incomplete-timeout' && incomplete ? 'incomplete-timeout' : 'stop') : s.closure!.rule;
     const candidate = ended(s, out.length, closure, undefined, e.eventId, cfg);
-    if (!s.ended || s.ended.digest !== digestOf(candidate.payload)) out.push(candidate);
+    if (!s.ended || digestOf(s.ended.payload) !== digestOf(candidate.payload)) out.push(candidate);
     return out;
   }
   const t = ms(e.occurredAt);
@@ -597,33 +633,45 @@ type Evolve = (state: SessionsState, event: SessionDeciderEvent) => SessionsStat
  * array so that handle() need not fold the same events a second time. Purely an optimisation: the memo
  * is keyed by the (fresh) events array and only used for the exact state and evolve it was made from.
  */
-const folded = new WeakMap<SessionDeciderEvent[], { from: SessionsState; to: SessionsState; evolve: Evolve }>();
+let lastFold: { events: SessionDeciderEvent[]; from: SessionsState; to: SessionsState; evolve: Evolve } | undefined;
 
 export function decideWith(cfg: SessionDeciderConfig, evolve: Evolve = evolveWith(cfg)) {
   return (command: SessionCommand, state: SessionsState): SessionDeciderEvent[] => {
     if (command.type === 'CloseStaleSessions') return closeStale(state, ms(command.now), cfg);
     const batch = command.type === 'RecordChargerEvent' ? [command.event] : command.events;
-    const out: SessionDeciderEvent[] = [];
-    const touched = new Map<string, ChargerEvent>();
-    let current = state;
-    const emit = (ev: SessionDeciderEvent): void => {
-      out.push(ev);
-      current = evolve(current, ev);
-    };
+    const ctx: DecideContext = { out: [], current: state, evolve };
+    const touchedIds: string[] = [];
+    const touchedBy: ChargerEvent[] = [];
     for (const e of batch) {
-      const sessionId = route(e, state, current, emit, cfg);
+      const sessionId = route(e, state, ctx, cfg);
       if (sessionId !== undefined) {
-        touched.delete(sessionId);
-        touched.set(sessionId, e);
+        const k = touchedIds.indexOf(sessionId);
+        if (k >= 0) {
+          touchedIds.splice(k, 1);
+          touchedBy.splice(k, 1);
+        }
+        touchedIds.push(sessionId);
+        touchedBy.push(e);
       }
     }
-    for (const [sessionId, e] of touched) {
-      const s = sessionOf(current, sessionId);
-      if (s) for (const ev of publicEvents(s, e, cfg)) emit(ev);
+    for (let k = 0; k < touchedIds.length; k++) {
+      const s = sessionOf(ctx.current, touchedIds[k]);
+      if (s) for (const ev of publicEvents(s, touchedBy[k], cfg)) emit(ctx, ev);
     }
-    folded.set(out, { from: state, to: current, evolve });
-    return out;
+    lastFold = { events: ctx.out, from: state, to: ctx.current, evolve };
+    return ctx.out;
   };
+}
+
+interface DecideContext {
+  out: SessionDeciderEvent[];
+  current: SessionsState;
+  evolve: Evolve;
+}
+
+function emit(ctx: DecideContext, ev: SessionDeciderEvent): void {
+  ctx.out.push(ev);
+  ctx.current = ctx.evolve(ctx.current, ev);
 }
 
 /**
@@ -631,20 +679,15 @@ export function decideWith(cfg: SessionDeciderConfig, evolve: Evolve = evolveWit
  * older session. Returns the session whose public events may be due. `before` is the state before the
  * inbound record: duplicates are judged against earlier records only.
  */
-function route(
-  e: ChargerEvent,
-  before: SessionsState,
-  current: SessionsState,
-  emit: (ev: SessionDeciderEvent) => void,
-  cfg: SessionDeciderConfig,
-): string | undefined {
+function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: SessionDeciderConfig): string | undefined {
+  const current = ctx.current;
   if (!('transactionId' in e) || e.transactionId === undefined) {
     if (e.type !== 'connector.status.changed') return undefined;
     // 1.6: the connector's status is the charging state of the session open on it
     const key = connectorKeyOf(e);
     const open = key ? current.connectors[key]?.openSessionId : undefined;
     const applies = open !== undefined && e.chargingState !== undefined;
-    emit({ type: 'session.fact.recorded', fact: e, ...(applies ? { sessionId: open } : {}) });
+    emit(ctx, { type: 'session.fact.recorded', fact: e, ...(applies ? { sessionId: open } : {}) });
     return applies ? open : undefined;
   }
   let sessionId = current.byTransaction[txKey(e.stationId, e.transactionId)];
@@ -652,8 +695,8 @@ function route(
     // dedupe a retried 1.6 StartTransaction: same station+connector+meterStart+timestamp
     const same = current.byStartIdentity[`${e.stationId}|${e.connectorId}|${e.meterStartWh}|${e.occurredAt}`];
     if (same !== undefined) {
-      if (sessionId === same) emit({ type: 'session.fact.discarded', sessionId: same, eventId: e.eventId, reason: 'DUPLICATE_START' });
-      else emit({ type: 'session.transaction.aliased', sessionId: same, stationId: e.stationId, transactionId: e.transactionId, fact: e });
+      if (sessionId === same) emit(ctx, { type: 'session.fact.discarded', sessionId: same, eventId: e.eventId, reason: 'DUPLICATE_START' });
+      else emit(ctx, { type: 'session.transaction.aliased', sessionId: same, stationId: e.stationId, transactionId: e.transactionId, fact: e });
       return undefined;
     }
   }
@@ -661,17 +704,17 @@ function route(
   if (existing && 'tx' in e && e.tx) {
     const first = seqSource(existing, e.tx.seqNo);
     if (first !== undefined && first !== e.source.eventId) {
-      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SEQNO' });
+      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SEQNO' });
       return undefined;
     }
   }
   if (existing && e.protocol === 'ocpp1.6') {
     if (e.type === 'transaction.ended' && existing.end && existing.end.at === e.occurredAt && existing.end.meterStopWh === e.meterStopWh) {
-      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_END' });
+      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_END' });
       return undefined;
     }
     if (e.type === 'meter.sampled' && isRepeat(existing, e)) {
-      emit({ type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SAMPLE' });
+      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SAMPLE' });
       return undefined;
     }
   }
@@ -683,10 +726,10 @@ function route(
     const open = openId ? sessionOf(current, openId) : undefined;
     if (e.type === 'transaction.started' && open && !open.end && !open.closure && open.startedAtMs <= ms(e.occurredAt)) {
       const endAt = open.lastEventMs <= ms(e.occurredAt) ? open.lastEventAt : e.occurredAt;
-      emit(ended(open, 0, 'new-transaction', endAt, e.eventId, cfg));
+      emit(ctx, ended(open, 0, 'new-transaction', endAt, e.eventId, cfg));
     }
   }
-  emit({ type: 'session.fact.recorded', sessionId, fact: e });
+  emit(ctx, { type: 'session.fact.recorded', sessionId, fact: e });
   return sessionId;
 }
 
@@ -695,28 +738,33 @@ function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }):
   const t = ms(e.occurredAt);
   const wh = total(e.samples, 'Energy.Active.Import.Register', 'Wh');
   if (wh === undefined) return false;
-  for (let x = s.readings; x && x.head.ms >= t; x = x.tail) if (x.head.ms === t && x.head.wh === wh) return true;
-  return false;
+  // newest first, stopping at the first reading older than t
+  const hit = chunkedFindFromEnd(s.readings, (r) => r.ms < t || (r.ms === t && r.wh === wh));
+  return hit !== undefined && hit.ms === t && hit.wh === wh;
 }
 
 function closeStale(state: SessionsState, now: number, cfg: SessionDeciderConfig): SessionDeciderEvent[] {
-  const out: SessionDeciderEvent[] = [];
+  // cheap when nothing is due (the service runs it after every record): only due sessions are sorted
+  const retain = cfg.retainEndedSeconds * 1000;
   const forget: string[] = [];
-  for (const id of [...state.sessions.map((x) => x.sessionId), ...Object.keys(state.closed)].sort()) {
-    const s = sessionOf(state, id)!;
-    if (s.ended) {
-      if (now - s.ended.receivedMs >= cfg.retainEndedSeconds * 1000 && now - s.lastReceivedMs >= cfg.retainEndedSeconds * 1000) forget.push(id);
-      continue;
-    }
-    const cause = `close-stale@${new Date(now).toISOString()}`;
+  for (const id in state.closed) {
+    const s = state.closed[id];
+    if (s.ended && now - s.ended.receivedMs >= retain && now - s.lastReceivedMs >= retain) forget.push(id);
+  }
+  const due: Array<{ s: SessionState; closure: 'incomplete-timeout' | 'timeout' }> = [];
+  for (const s of state.sessions) {
     if (s.end) {
       // held incomplete (seqNo gap or start missing): closed anyway after the grace period
-      if (now - Math.max(s.end.receivedAtMs, s.lastReceivedMs) >= cfg.incompleteGraceSeconds * 1000) out.push(ended(s, 0, 'incomplete-timeout', undefined, cause, cfg));
-    } else if (now - s.lastReceivedMs >= cfg.staleAfterSeconds * 1000) {
-      out.push(ended(s, 0, 'timeout', s.lastEventAt, cause, cfg));
-    }
+      if (now - Math.max(s.end.receivedAtMs, s.lastReceivedMs) >= cfg.incompleteGraceSeconds * 1000) due.push({ s, closure: 'incomplete-timeout' });
+    } else if (now - s.lastReceivedMs >= cfg.staleAfterSeconds * 1000) due.push({ s, closure: 'timeout' });
   }
-  if (forget.length > 0) out.push({ type: 'session.forgotten', sessionIds: forget });
+  const out: SessionDeciderEvent[] = [];
+  if (due.length > 0) {
+    const cause = `close-stale@${new Date(now).toISOString()}`;
+    due.sort((a, b) => (a.s.sessionId < b.s.sessionId ? -1 : 1));
+    for (const d of due) out.push(ended(d.s, 0, d.closure, d.closure === 'timeout' ? d.s.lastEventAt : undefined, cause, cfg));
+  }
+  if (forget.length > 0) out.push({ type: 'session.forgotten', sessionIds: forget.sort() });
   return out;
 }
 
@@ -738,7 +786,8 @@ export function handle(
   decider: Decider<SessionCommand, SessionsState, SessionDeciderEvent> = defaultDecider,
 ): { events: SessionDeciderEvent[]; state: SessionsState } {
   const events = decider.decide(command, state);
-  const memo = folded.get(events);
-  if (memo && memo.from === state && memo.evolve === decider.evolve) return { events, state: memo.to };
+  const memo = lastFold;
+  lastFold = undefined;
+  if (memo && memo.events === events && memo.from === state && memo.evolve === decider.evolve) return { events, state: memo.to };
   return { events, state: fold(state, events, decider.evolve) };
 }

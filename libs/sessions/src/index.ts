@@ -9,6 +9,7 @@ export {
   sessionDecider,
   sessionIdOf,
   missingSeqNos,
+  sessionOf,
   SESSION_NAMESPACE,
   SESSION_EVENT_NAMESPACE,
   type SessionCommand,

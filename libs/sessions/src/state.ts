@@ -1,32 +1,57 @@
 import type { ChargingState, IdToken, OcppProtocol } from '@csms/ocpp-normaliser';
-import type { SessionClosure, SessionFlag, SignedReading, SourceRef } from './events';
+import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, SourceRef } from './events';
 
 /** A total active-import register reading (Wh, decimal string) at a station time. */
 /**
- * Immutable singly linked list, newest first. Appending is O(1) and shares everything with the previous
- * state (arrays would be copied on every event). Plain data: deep-equal comparable, JSON serialisable.
+ * Append-mostly list stored as chunks of at most CHUNK items (plain, flat JSON: the service persists the
+ * state). Appending copies one chunk and the chunk index, not the whole list, so folding a long session
+ * stays cheap; earlier states keep their own chunks (nothing is mutated).
  */
-export type Chain<T> = { readonly head: T; readonly tail: Chain<T> } | null;
+export type Chunked<T> = T[][];
+const CHUNK = 32;
 
-export function chainToArray<T>(c: Chain<T>): T[] {
-  const out: T[] = [];
-  for (let x = c; x; x = x.tail) out.push(x.head);
-  return out.reverse();
+export function chunkedToArray<T>(c: Chunked<T>): T[] {
+  return c.length === 1 ? c[0].slice() : ([] as T[]).concat(...c);
 }
 
-/** Inserts by ascending ms (newest at the head); keeps the chain when an item at that ms is `same`. */
-export function chainInsert<T extends { ms: number }>(c: Chain<T>, item: T, same: (x: T) => boolean): Chain<T> {
-  if (!c || c.head.ms < item.ms) return { head: item, tail: c }; // the usual case: in order
-  const newer: T[] = [];
-  let x: Chain<T> = c;
-  while (x && x.head.ms >= item.ms) {
-    if (x.head.ms === item.ms && same(x.head)) return c;
-    newer.push(x.head);
-    x = x.tail;
-  }
-  let out: Chain<T> = { head: item, tail: x };
-  for (let i = newer.length - 1; i >= 0; i--) out = { head: newer[i], tail: out };
+export function chunkedLast<T>(c: Chunked<T>): T | undefined {
+  const last = c[c.length - 1];
+  return last ? last[last.length - 1] : undefined;
+}
+
+export function chunkedAppend<T>(c: Chunked<T>, item: T): Chunked<T> {
+  const last = c[c.length - 1];
+  if (!last || last.length >= CHUNK) return [...c, [item]];
+  const out = c.slice();
+  out[out.length - 1] = [...last, item];
   return out;
+}
+
+function rechunk<T>(items: T[]): Chunked<T> {
+  const out: Chunked<T> = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** Inserts by ascending ms; keeps the list when an item at that ms is `same`. O(chunk) when in order. */
+export function chunkedInsert<T extends { ms: number }>(c: Chunked<T>, item: T, same: (x: T) => boolean): Chunked<T> {
+  const last = chunkedLast(c);
+  if (!last || last.ms < item.ms) return chunkedAppend(c, item); // the usual case: in order
+  const all = chunkedToArray(c);
+  if (all.some((x) => x.ms === item.ms && same(x))) return c;
+  let i = all.length;
+  while (i > 0 && all[i - 1].ms > item.ms) i--;
+  all.splice(i, 0, item);
+  return rechunk(all);
+}
+
+/** Visits items newest first until `visit` returns true. */
+export function chunkedFindFromEnd<T>(c: Chunked<T>, visit: (x: T) => boolean): T | undefined {
+  for (let k = c.length - 1; k >= 0; k--) {
+    const chunk = c[k];
+    for (let i = chunk.length - 1; i >= 0; i--) if (visit(chunk[i])) return chunk[i];
+  }
+  return undefined;
 }
 
 export interface EnergyReading {
@@ -78,12 +103,12 @@ export interface SessionState {
   remoteStartId?: number;
   initialState?: ChargingState;
   end?: SessionEnd;
-  readings: Chain<EnergyReading>;
-  power: Chain<InstantReading>;
-  current: Chain<InstantReading>;
+  readings: Chunked<EnergyReading>;
+  power: Chunked<InstantReading>;
+  current: Chunked<InstantReading>;
   states: StateChange[];
   /** 2.0.1: the seqNos seen, each with the source record id that first carried it */
-  seqNos: Chain<{ seqNo: number; eventId: string }>;
+  seqNos: Chunked<{ seqNo: number; eventId: string }>;
   seqCount: number;
   seqMin?: number;
   seqMax?: number;
@@ -91,8 +116,8 @@ export interface SessionState {
   endSeqNo?: number;
   signed: SignedReading[];
   flags: SessionFlag[];
-  /** newest first; may repeat an id that is not at the head (deduplicated when published) */
-  sources: Chain<SourceRef>;
+  /** in arrival order; may repeat an id that is not the last (deduplicated when published) */
+  sources: Chunked<SourceRef>;
   lastEventMs: number;
   lastEventAt: string;
   lastReceivedMs: number;
@@ -105,7 +130,8 @@ export interface SessionState {
   /** a session.updated(status incomplete) was emitted for the held end */
   heldIncomplete?: true;
   closure?: { rule: Exclude<SessionClosure, 'stop'>; endedAt: string; endedAtMs: number };
-  ended?: { revision: number; digest: string; receivedMs: number };
+  /** the last session.ended published (compared with a recomputation when late messages arrive) */
+  ended?: { revision: number; payload: SessionEndedPayload; receivedMs: number };
 }
 
 /** Copies a session with one fixed object shape (faster than a spread, whatever the source's hidden class). */

@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import type { ChargingState } from '@csms/ocpp-normaliser';
 import type { SessionDeciderConfig } from './config';
 import type { CdrDimension, ChargingPeriod, PeriodCategory, SessionFlag, SessionTotals } from './events';
-import { chainToArray, type InstantReading, type SessionState } from './state';
+import { chunkedToArray, type EnergyReading, type InstantReading, type SessionState } from './state';
 
 const MS_PER_HOUR = 3_600_000;
 const ZERO = new Decimal(0);
@@ -20,15 +20,21 @@ export interface EnergyResult {
   /** decimal places of the fixed-point values (the most any reading had): exact, no floats */
   scale: number;
   total: bigint;
+  /** station time of the last point used */
+  lastAt?: string;
   flags: SessionFlag[];
 }
 
 /** Exact decimal string → fixed point at `scale` (scale >= the string's decimals). */
 export function toFixed(v: string, scale: number): bigint {
-  const neg = v.startsWith('-');
-  const [i, f = ''] = (neg || v.startsWith('+') ? v.slice(1) : v).split('.');
-  const digits = BigInt((i || '0') + f.padEnd(scale, '0'));
-  return neg ? -digits : digits;
+  const c = v.charCodeAt(0);
+  const signed = c === 45 || c === 43; // '-' '+'
+  const body = signed ? v.slice(1) : v;
+  const dot = body.indexOf('.');
+  const int = dot < 0 ? body : body.slice(0, dot);
+  const frac = dot < 0 ? '' : body.slice(dot + 1);
+  const digits = BigInt((int || '0') + frac + (scale > frac.length ? '0'.repeat(scale - frac.length) : ''));
+  return c === 45 ? -digits : digits;
 }
 
 export function decimalsOf(v: string): number {
@@ -59,46 +65,56 @@ export const toDecimal = (v: bigint, scale: number): Decimal => new Decimal(from
  *   (ENERGY_JUMP_IMPLAUSIBLE).
  * Energy is therefore never negative. Arithmetic is exact fixed point (BigInt) at the finest scale read.
  */
-export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDeciderConfig): EnergyResult {
+export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDeciderConfig, keepPoints = true): EnergyResult {
   const flags: SessionFlag[] = [];
   const tol = cfg.readingToleranceSeconds * 1000;
-  const raw: Array<{ ms: number; at: string; wh: string }> = [];
-  if (s.meterStartWh !== undefined && s.startKnown) raw.push({ ms: s.startedAtMs, at: s.startedAt, wh: s.meterStartWh });
-  let sorted = true;
-  for (const r of chainToArray(s.readings)) {
-    if (r.ms < s.startedAtMs - tol || r.ms > endMs + tol) {
-      flags.push('READING_OUTSIDE_SESSION');
-      continue;
+  const useStart = s.meterStartWh !== undefined && s.startKnown;
+  const stop = s.end ? s.end.meterStopWh : undefined;
+  let scale = 0;
+  if (useStart) scale = decimalsOf(s.meterStartWh as string);
+  if (stop !== undefined) scale = Math.max(scale, decimalsOf(stop));
+  for (const chunk of s.readings) scale = Math.max(scale, infoOf(chunk).maxDecimals);
+
+  // readings are kept in time order and clamping is monotone, so the points come out sorted
+  const raw: Array<{ ms: number; at: string; wh: bigint }> = [];
+  if (useStart) raw.push({ ms: s.startedAtMs, at: s.startedAt, wh: toFixed(s.meterStartWh as string, scale) });
+  let anyNonZero = false;
+  for (const chunk of s.readings) {
+    const values = valuesOf(chunk, scale);
+    for (let k = 0; k < chunk.length; k++) {
+      const r = chunk[k];
+      if (r.ms < s.startedAtMs - tol || r.ms > endMs + tol) {
+        flags.push('READING_OUTSIDE_SESSION');
+        continue;
+      }
+      const ms = Math.min(Math.max(r.ms, s.startedAtMs), endMs);
+      if (values[k] !== 0n) anyNonZero = true;
+      raw.push({ ms, at: ms === r.ms ? r.at : new Date(ms).toISOString(), wh: values[k] });
     }
-    const ms = Math.min(Math.max(r.ms, s.startedAtMs), endMs);
-    if (raw.length > 0 && ms < raw[raw.length - 1].ms) sorted = false;
-    raw.push({ ms, at: ms === r.ms ? r.at : new Date(ms).toISOString(), wh: r.wh });
   }
-  const stop = s.end?.meterStopWh;
+  if (useStart && raw[0].wh !== 0n) anyNonZero = true;
   let stopUsed = false;
   if (stop !== undefined && s.end) {
-    if (/^[+-]?0*(\.0*)?$/.test(stop) && raw.some((p) => /[1-9]/.test(p.wh))) flags.push('STOP_METER_VALUE_ZERO');
+    const wh = toFixed(stop, scale);
+    if (wh === 0n && anyNonZero) flags.push('STOP_METER_VALUE_ZERO');
     else {
-      if (raw.length > 0 && endMs < raw[raw.length - 1].ms) sorted = false;
-      raw.push({ ms: endMs, at: s.end.ms === endMs ? s.end.at : new Date(endMs).toISOString(), wh: stop });
+      raw.push({ ms: endMs, at: s.end.ms === endMs ? s.end.at : new Date(endMs).toISOString(), wh });
       stopUsed = true;
     }
   }
   if (!stopUsed && raw.length > 0) flags.push('ENERGY_FROM_LAST_SAMPLE');
   if (raw.length === 0) flags.push('NO_ENERGY_DATA');
-  if (!sorted) raw.sort((a, b) => a.ms - b.ms);
 
-  let scale = 0;
-  for (const p of raw) scale = Math.max(scale, decimalsOf(p.wh));
   const unit = 10n ** BigInt(scale);
   const maxW = BigInt(Math.trunc(cfg.maxPlausiblePowerW));
   const slack = BigInt(Math.trunc(cfg.plausibilitySlackWh)) * BigInt(MS_PER_HOUR);
   const points: EnergyPoint[] = [];
   let cum = 0n;
   let zeroSoFar = true;
-  let prev: EnergyPoint | undefined;
+  let prev: { ms: number; wh: bigint } | undefined;
+  let lastAt: string | undefined;
   for (const p of raw) {
-    const wh = toFixed(p.wh, scale);
+    const wh = p.wh;
     // the same reading twice (meterStart and its Transaction.Begin sample, meterStop and Transaction.End)
     if (prev && prev.ms === p.ms && prev.wh === wh) continue;
     if (prev) {
@@ -110,10 +126,42 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
       } else cum += delta;
     }
     if (wh !== 0n) zeroSoFar = false;
-    prev = { ms: p.ms, at: p.at, wh, cum };
-    points.push(prev);
+    prev = p;
+    lastAt = p.at;
+    if (keepPoints) points.push({ ms: p.ms, at: p.at, wh, cum });
   }
-  return { points, scale, total: cum, flags: [...new Set(flags)] };
+  return { points, scale, total: cum, lastAt, flags: flags.length > 1 ? [...new Set(flags)] : flags };
+}
+
+/**
+ * Parsed register values per chunk of readings. Full chunks are shared by every later state, so a
+ * session's summaries (recomputed as it grows) parse each reading about once. A cache, not state.
+ */
+interface ChunkInfo {
+  maxDecimals: number;
+  scale: number;
+  values: bigint[];
+}
+const chunkInfos = new WeakMap<EnergyReading[], ChunkInfo>();
+
+function infoOf(chunk: EnergyReading[]): ChunkInfo {
+  let info = chunkInfos.get(chunk);
+  if (!info) {
+    let maxDecimals = 0;
+    for (const r of chunk) maxDecimals = Math.max(maxDecimals, decimalsOf(r.wh));
+    info = { maxDecimals, scale: -1, values: [] };
+    chunkInfos.set(chunk, info);
+  }
+  return info;
+}
+
+function valuesOf(chunk: EnergyReading[], scale: number): bigint[] {
+  const info = infoOf(chunk);
+  if (info.scale !== scale) {
+    info.values = chunk.map((r) => toFixed(r.wh, scale));
+    info.scale = scale;
+  }
+  return info.values;
 }
 
 /** Cumulative billed energy at an instant, linearly interpolated between readings, to the mWh. */
@@ -151,18 +199,49 @@ function category(state: ChargingState, chargedBefore: boolean): PeriodCategory 
   }
 }
 
-/** Highest value sampled in [from, to) ([from, to] for the last period); exact, compared as fixed point. */
-function maxIn(list: InstantReading[], from: number, to: number, last: boolean): Decimal | undefined {
-  const inRange = list.filter((r) => r.ms >= from && (r.ms < to || (last && r.ms === to)));
-  if (inRange.length === 0) return undefined;
-  let scale = 0;
-  for (const r of inRange) scale = Math.max(scale, decimalsOf(r.value));
-  let best = toFixed(inRange[0].value, scale);
-  for (let i = 1; i < inRange.length; i++) {
-    const v = toFixed(inRange[i].value, scale);
-    if (v > best) best = v;
+/** Compares two plain decimal strings (no exponent, as the normaliser writes them) exactly, without parsing. */
+export function compareDecimal(a: string, b: string): number {
+  const na = a.charCodeAt(0) === 45; // '-'
+  const nb = b.charCodeAt(0) === 45;
+  if (na !== nb) return na ? -1 : 1;
+  const sign = na ? -1 : 1;
+  let ia = na ? 1 : 0;
+  let ib = nb ? 1 : 0;
+  while (a.charCodeAt(ia) === 48 && ia + 1 < a.length && a.charCodeAt(ia + 1) !== 46) ia++; // leading zeros
+  while (b.charCodeAt(ib) === 48 && ib + 1 < b.length && b.charCodeAt(ib + 1) !== 46) ib++;
+  const da = a.indexOf('.', ia);
+  const db = b.indexOf('.', ib);
+  const la = (da < 0 ? a.length : da) - ia;
+  const lb = (db < 0 ? b.length : db) - ib;
+  if (la !== lb) return sign * (la < lb ? -1 : 1);
+  const n = Math.max(a.length - ia, b.length - ib);
+  for (let k = 0; k < n; k++) {
+    // past the end, and the '.' itself, compare as '0' (the integer parts have the same length)
+    let ca = ia + k < a.length ? a.charCodeAt(ia + k) : 48;
+    let cb = ib + k < b.length ? b.charCodeAt(ib + k) : 48;
+    if (ca === 46) ca = 48;
+    if (cb === 46) cb = 48;
+    if (ca !== cb) return sign * (ca < cb ? -1 : 1);
   }
-  return toDecimal(best, scale);
+  return 0;
+}
+
+/** Highest value sampled in [from, to) ([from, to] for the last period); exact. */
+function maxIn(list: InstantReading[], from: number, to: number, last: boolean): Decimal | undefined {
+  let best: string | undefined;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].ms < from) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo; k < list.length; k++) {
+    const r = list[k];
+    if (r.ms > to || (r.ms === to && !last)) break;
+    if (best === undefined || compareDecimal(r.value, best) > 0) best = r.value;
+  }
+  return best === undefined ? undefined : new Decimal(best);
 }
 
 const seconds = (ms: number): Decimal => new Decimal(ms).div(1000);
@@ -187,8 +266,8 @@ export function chargingPeriods(
     }
   }
   const segments = [{ ms: startMs, state }, ...cuts];
-  const power = chainToArray(s.power);
-  const current = chainToArray(s.current);
+  const power = chunkedToArray(s.power);
+  const current = chunkedToArray(s.current);
   // cumulative energy at each boundary, forced monotone and within [0, total] so that every period's
   // energy is >= 0 and the periods sum exactly to the session total (interpolation rounds to the mWh)
   const total = toDecimal(energy.total, energy.scale);
@@ -224,23 +303,23 @@ export function chargingPeriods(
     const maxCurrent = maxIn(current, seg.ms, to, isLast);
     const dur = seconds(durMs);
     const dims: CdrDimension[] = [
-      { type: 'ENERGY', volume: e.div(1000).toString() },
-      { type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toString() },
+      { type: 'ENERGY', volume: e.div(1000).toFixed() },
+      { type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
     ];
-    if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toString() });
-    if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toString() });
+    if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toFixed() });
+    if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toFixed() });
     const period: ChargingPeriod = {
       startDateTime: new Date(seg.ms).toISOString(),
       endDateTime: new Date(to).toISOString(),
       chargingState: seg.state,
       category: cat,
-      energyWh: e.toString(),
-      durationSeconds: dur.toString(),
+      energyWh: e.toFixed(),
+      durationSeconds: dur.toFixed(),
       dimensions: dims,
     };
-    if (maxPower) period.maxPowerW = maxPower.toString();
+    if (maxPower) period.maxPowerW = maxPower.toFixed();
     if (maxPower && derived) period.maxPowerDerived = true;
-    if (maxCurrent) period.maxCurrentA = maxCurrent.toString();
+    if (maxCurrent) period.maxCurrentA = maxCurrent.toFixed();
     periods.push(period);
   });
   return { periods, parkingMs };
@@ -248,10 +327,10 @@ export function chargingPeriods(
 
 export function totals(energy: Decimal, totalMs: number, parkingMs: number): SessionTotals {
   return {
-    energyWh: energy.toString(),
-    energyKwh: energy.div(1000).toString(),
-    timeSeconds: seconds(totalMs).toString(),
-    chargingTimeSeconds: seconds(totalMs - parkingMs).toString(),
-    parkingTimeSeconds: seconds(parkingMs).toString(),
+    energyWh: energy.toFixed(),
+    energyKwh: energy.div(1000).toFixed(),
+    timeSeconds: seconds(totalMs).toFixed(),
+    chargingTimeSeconds: seconds(totalMs - parkingMs).toFixed(),
+    parkingTimeSeconds: seconds(parkingMs).toFixed(),
   };
 }

@@ -1,0 +1,122 @@
+/**
+ * CDRs priced per second by the running tariff service (real Kafka and PostgreSQL).
+ *   npx tsx bench/tariff-service.ts [sessions=2000]
+ * Publishes session.ended events (the contract's example session, one per station, dated tomorrow) to a
+ * fresh topic, assigns a 4-element time-of-day tariff as the default, and measures from the first CDR
+ * stored to the last. Prints a human line and a JSON line.
+ */
+import os from 'node:os';
+import { Client } from 'pg';
+import { SessionEndedV1, deriveId, systemCatalogue } from '@csms/contracts';
+import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
+import { silentLogger } from '@csms/platform';
+import { newApiKey } from '@csms/service-kit';
+import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
+import { startTariffService } from '../apps/tariff-service/src/service';
+
+async function main(): Promise<void> {
+  const n = Number(process.argv[2] ?? 2000);
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const tag = `${process.pid}`;
+  const t = (s: string) => `bench.${s}-${tag}`;
+  const topics = { tariffs: t('tariff-events'), sessions: t('session-events'), billing: t('billing-events'), stations: t('stations'), tokens: t('tokens') };
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench', logger: silentLogger() });
+  const partitions = Number(process.env.KAFKA_PARTITIONS ?? 3);
+  await ensureTopics(kafka, Object.values(topics).map((name) => ({ name, description: 'bench', key: 'k', retentionMs: 3600_000, cleanupPolicy: 'delete' as const })), partitions);
+  const key = newApiKey('bench', 'finance');
+  const db = new URL(base);
+  db.pathname = `/csms_bench_tariffs_${tag}`;
+  const svc = await startTariffService(
+    loadTariffServiceConfig({
+      KAFKA_BROKERS: brokers,
+      KAFKA_PARTITIONS: String(partitions),
+      DATABASE_URL: db.toString(),
+      HTTP_PORT: '0',
+      API_KEYS: key.entry,
+      TARIFF_CONSUMER_GROUP: `bench-${tag}`,
+      TARIFF_EVENTS_TOPIC: topics.tariffs,
+      SESSION_EVENTS_TOPIC: topics.sessions,
+      BILLING_EVENTS_TOPIC: topics.billing,
+      REGISTRY_STATIONS_TOPIC: topics.stations,
+      REGISTRY_TOKENS_TOPIC: topics.tokens,
+      DEFAULT_TIME_ZONE: 'Europe/Amsterdam',
+      LOG_LEVEL: 'silent',
+    }),
+    silentLogger(),
+  );
+  const call = (method: string, path: string, body: unknown) =>
+    fetch(`${svc.url}${path}`, { method, headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const tariff = {
+    country_code: 'NL',
+    party_id: 'CSM',
+    id: 'BENCH',
+    currency: 'EUR',
+    elements: [
+      { price_components: [{ type: 'FLAT', price: 0.5, vat: 21, step_size: 1 }] },
+      { price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }], restrictions: { start_time: '17:00', end_time: '21:00' } },
+      { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 }, { type: 'TIME', price: 1.2, vat: 21, step_size: 60 }] },
+      { price_components: [{ type: 'PARKING_TIME', price: 6, vat: 21, step_size: 300 }] },
+    ],
+  };
+  if ((await call('PUT', '/api/v1/tariffs/BENCH', tariff)).status !== 200) throw new Error('tariff not accepted');
+  if ((await call('POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } })).status !== 201) throw new Error('assignment not accepted');
+
+  const day = new Date(Date.now() + 86400_000).toISOString().slice(0, 10);
+  const catalogue = systemCatalogue();
+  const ex = SessionEndedV1.example;
+  const shift = (s: string) => s.replace('2026-03-01', day);
+  const events = Array.from({ length: n }, (_, i) => {
+    const sessionId = deriveId('bench-session', tag, i);
+    return catalogue.create(SessionEndedV1, {
+      id: deriveId('bench-ended', tag, i),
+      key: sessionId,
+      occurredAt: shift(ex.endedAt),
+      source: 'bench',
+      payload: {
+        ...ex,
+        sessionId,
+        stationId: `BENCH-${i}`,
+        startedAt: shift(ex.startedAt),
+        endedAt: shift(ex.endedAt),
+        chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
+        energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
+      },
+    });
+  });
+  const publisher = new KafkaRecordPublisher(kafka);
+  for (let i = 0; i < events.length; i += 2000) {
+    await publisher.publish(events.slice(i, i + 2000).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
+  }
+  await publisher.disconnect();
+  const count = async () => Number((await svc.dataSource.query('select count(*)::int as c from cdrs'))[0].c);
+  while ((await count()) === 0) await new Promise((r) => setTimeout(r, 5));
+  const first = performance.now();
+  while ((await count()) < n) await new Promise((r) => setTimeout(r, 25));
+  const seconds = (performance.now() - first) / 1000;
+  await svc.stop();
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`drop database if exists "csms_bench_tariffs_${tag}" with (force)`);
+  await admin.end();
+  const a = kafka.admin();
+  await a.connect();
+  await a.deleteTopics({ topics: Object.values(topics) });
+  await a.disconnect();
+  const result = {
+    bench: 'tariff-service',
+    sessions: n,
+    partitions,
+    seconds: Number(seconds.toFixed(2)),
+    cdrsPerSecond: Math.round(n / seconds),
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  };
+  console.log(`tariff service: ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s`);
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
