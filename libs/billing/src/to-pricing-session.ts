@@ -168,37 +168,44 @@ interface Knot {
   wh: X;
 }
 
-/** The energy timeline, sorted, one knot per instant (the last reading of an instant), non-decreasing. */
+/**
+ * The energy timeline, sorted by time (stable), non-decreasing (the session service never counts a
+ * decrease). Several readings at one instant are a jump at that instant: the cumulative energy is
+ * right-continuous, as in the session service (at an instant, the last reading of that instant).
+ */
 function timelineOf(p: SessionEndedPayload): Knot[] {
   const raw = p.energyTimeline.map((e, i) => ({ ms: instant(e.at, `energyTimeline[${i}].at`), wh: decimal(e.cumulativeWh, `energyTimeline[${i}].cumulativeWh`), i }));
   raw.sort((a, b) => a.ms - b.ms || a.i - b.i);
   const knots: Knot[] = [];
   for (const r of raw) {
     const prev = knots[knots.length - 1];
-    // Cumulative billed energy never decreases (the session service counts no decrease).
-    const wh = prev && prev.wh.gt(r.wh) ? prev.wh : r.wh;
-    if (prev && prev.ms === r.ms) knots[knots.length - 1] = { ms: r.ms, wh };
-    else knots.push({ ms: r.ms, wh });
+    knots.push({ ms: r.ms, wh: prev && prev.wh.gt(r.wh) ? prev.wh : r.wh });
   }
   return knots;
 }
 
-/** Cumulative Wh at `ms`, linear between knots, constant outside them; exact rational. */
-function interpolate(knots: readonly Knot[], ms: number): Ratio {
-  if (knots.length === 0) return ratio(ZERO);
-  if (ms <= knots[0].ms) return ratio(knots[0].wh);
-  const last = knots[knots.length - 1];
-  if (ms >= last.ms) return ratio(last.wh);
+/**
+ * Cumulative Wh at `ms`, exact rational: linear between the last reading at or before `ms` and the
+ * first reading after it, constant before the first and after the last reading. `left`: the limit
+ * from the left (the value before a jump at `ms`).
+ */
+function interpolate(knots: readonly Knot[], ms: number, left = false): Ratio {
+  const n = knots.length;
+  if (n === 0) return ratio(ZERO);
+  if (ms < knots[0].ms || (left && ms === knots[0].ms)) return ratio(knots[0].wh);
+  if (ms > knots[n - 1].ms || (!left && ms === knots[n - 1].ms)) return ratio(knots[n - 1].wh);
+  // lo: the last knot before ms (left) or at or before ms; hi = lo + 1.
   let lo = 0;
-  let hi = knots.length - 1;
+  let hi = n - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (knots[mid].ms <= ms) lo = mid;
+    if (left ? knots[mid].ms < ms : knots[mid].ms <= ms) lo = mid;
     else hi = mid;
   }
   const a = knots[lo];
   const b = knots[hi];
-  if (a.ms === ms) return ratio(a.wh);
+  if (!left && a.ms === ms) return ratio(a.wh);
+  if (left && b.ms === ms) return ratio(b.wh);
   const span = new XF(b.ms - a.ms);
   return { n: a.wh.times(span).plus(b.wh.minus(a.wh).times(ms - a.ms)), d: span };
 }
@@ -244,20 +251,19 @@ function crossingIn(p: Parent, knots: readonly Knot[], kwh: X): number {
     return ceilInt(t).toNumber();
   }
   const target = add(p.iStart, mul(fraction, sub(p.iEnd, p.iStart))); // Wh on the timeline
-  const xs = [p.startMs, ...knots.filter((k) => k.ms > p.startMs && k.ms < p.endMs).map((k) => k.ms), p.endMs];
-  let prevMs = xs[0];
-  let prevWh = interpolate(knots, prevMs);
-  if (cmp(prevWh, target) >= 0) return prevMs;
-  for (let i = 1; i < xs.length; i++) {
-    const ms = xs[i];
-    const wh = interpolate(knots, ms);
-    if (cmp(wh, target) >= 0) {
-      // prevMs + (target - prevWh) * (ms - prevMs) / (wh - prevWh)
-      const t = add(ratio(new XF(prevMs)), div(mul(sub(target, prevWh), ratio(new XF(ms - prevMs))), sub(wh, prevWh)));
-      return Math.min(ceilInt(t).toNumber(), ms);
-    }
-    prevMs = ms;
-    prevWh = wh;
+  // The timeline inside the period as points; two points at one instant are a jump.
+  const points: { ms: number; wh: Ratio }[] = [{ ms: p.startMs, wh: p.iStart }];
+  for (const k of knots) if (k.ms > p.startMs && k.ms < p.endMs) points.push({ ms: k.ms, wh: ratio(k.wh) });
+  points.push({ ms: p.endMs, wh: interpolate(knots, p.endMs, true) }, { ms: p.endMs, wh: p.iEnd });
+  if (cmp(points[0].wh, target) >= 0) return p.startMs;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1];
+    const b = points[i];
+    if (cmp(b.wh, target) < 0) continue;
+    if (b.ms === a.ms) return b.ms;
+    // a.ms + (target - a.wh) * (b.ms - a.ms) / (b.wh - a.wh), rounded up to the millisecond
+    const t = add(ratio(new XF(a.ms)), div(mul(sub(target, a.wh), ratio(new XF(b.ms - a.ms))), sub(b.wh, a.wh)));
+    return Math.min(ceilInt(t).toNumber(), b.ms);
   }
   return p.endMs;
 }
@@ -363,7 +369,7 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
       else {
         // Floored to 1 mWh: the remainder of each piece moves to the next; the last piece ends on the
         // parent's exact cumulative energy, so the pieces sum exactly to the parent period.
-        cumAfter = floor6(cumulativeAt(p, knots, to)).plus(0.000001);
+        cumAfter = floor6(cumulativeAt(p, knots, to));
         if (cumAfter.lt(cumBefore)) cumAfter = cumBefore;
         if (cumAfter.gt(p.gridAfter)) cumAfter = p.gridAfter;
       }

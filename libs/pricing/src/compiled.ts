@@ -17,6 +17,14 @@ export interface CompiledComponent {
   readonly vatFactor: Dec;
   /** step_size as written (Wh for ENERGY, s for TIME / PARKING_TIME, unused for FLAT). */
   readonly stepSize: number;
+  /** step_size in the engine's quantity units (mWh or ms): stepSize x 1000, exact. */
+  readonly stepUnits: bigint;
+  /**
+   * The amount of one quantity unit (one mWh, one ms, one fee) as an integer over the tariff's
+   * amountDenominator, excl. and incl. VAT: exact (the denominator is chosen so these are integers).
+   */
+  readonly exclPerUnit: bigint;
+  readonly inclPerUnit: bigint;
   /** Category of a FLAT fee: RESERVATION for a FLAT in a reservation element, FIXED otherwise. */
   readonly reservation: boolean;
 }
@@ -28,14 +36,14 @@ export interface CompiledRestrictions {
   /** Local dates as YYYYMMDD integers; start inclusive, end exclusive. */
   readonly startDate?: number;
   readonly endDate?: number;
-  /** min_kwh / max_kwh as thresholds on energy in mWh (integers): energy >= min, energy < max. */
-  readonly minMilliWh?: number;
-  readonly maxMilliWh?: number;
+  /** min_kwh / max_kwh as thresholds on energy in mWh (exact): energy >= min, energy < max. */
+  readonly minMilliWh?: bigint;
+  readonly maxMilliWh?: bigint;
   readonly minCurrent?: Dec;
   readonly maxCurrent?: Dec;
   readonly minPower?: Dec;
   readonly maxPower?: Dec;
-  /** Milliseconds of session age. */
+  /** Milliseconds of session age (an age, compared, never priced). */
   readonly minDurationMs?: number;
   readonly maxDurationMs?: number;
   /** Bit i set = weekday i active (0 = MONDAY). Undefined when absent. */
@@ -54,6 +62,9 @@ export interface CompiledElement {
 export interface CompiledPrice {
   readonly excl: Dec;
   readonly incl: Dec | null;
+  /** The same over the tariff's amountDenominator (exact integers). */
+  readonly exclUnits: bigint;
+  readonly inclUnits: bigint | null;
 }
 
 /** A validated, pre-parsed tariff. Build with compileTariff(); treat as opaque and immutable. */
@@ -68,6 +79,14 @@ export interface CompiledTariff {
   readonly validFromMs: number | null;
   readonly validToMs: number | null;
   readonly elements: readonly CompiledElement[];
+  /**
+   * Amounts are exact integers over amountDenominator = 9 x 10^amountScale, where amountScale
+   * covers every price's and VAT factor's decimals plus 7: then an ENERGY amount (price x mWh / 10^6),
+   * a TIME amount (price x ms / 3,600,000 = price x ms x 25 / 10^8 / 9), a VAT factor and min/max
+   * prices are all exact integers over it.
+   */
+  readonly amountScale: number;
+  readonly amountDenominator: bigint;
   /** For each dimension, the elements (in list order) that hold a component of it. */
   readonly elementsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledElement[]>>;
 }

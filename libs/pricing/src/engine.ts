@@ -1,9 +1,12 @@
-import { Currency, DEFAULT_ROUNDING, Dec, RoundingMode, formatMinorUnits, findCurrency, isRoundingMode, toPlainString } from '@csms/money';
-import type { CompiledComponent, CompiledElement, CompiledTariff } from './compiled';
+import * as money from '@csms/money';
+import type { Currency, Dec, RoundingMode } from '@csms/money';
+import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledTariff } from './compiled';
 import { PricingError } from './errors';
-import { ceilToStep, formatScaled, hoursFromMs } from './fixed';
-import { ParsedPeriod, ParsedSession, parseSession } from './session';
-import { LocalParts, formatLocal, localParts } from './time';
+import * as fixed from './fixed';
+import * as sessionModule from './session';
+import type { ParsedPeriod, ParsedSession } from './session';
+import * as time from './time';
+import type { LocalParts } from './time';
 import {
   CdrChargingPeriodOut,
   CostCategory,
@@ -20,13 +23,19 @@ import {
   StepRoundingOut,
   TariffDimensionType,
 } from './types';
-import { compileTariff } from './validate-tariff';
+import * as validate from './validate-tariff';
 import { PRICING_ENGINE_VERSION } from './version';
 
-const D = Dec;
-const ZERO = new D(0);
-const KWH_PER_MILLI_WH = new D('0.000001');
-const MS_PER_HOUR = new D(3_600_000);
+// Hot-path functions bound once at load: a call through a CommonJS module namespace (as emitted by
+// esbuild / tsx, which the benchmark runs on) goes through an accessor each time.
+const { DEFAULT_ROUNDING, Dec: D, findCurrency, isRoundingMode } = money;
+const { ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, pow10 } = fixed;
+const { parseSession } = sessionModule;
+const { formatLocal, localParts } = time;
+const { compileTariff } = validate;
+const WEEKDAYS = DAYS_OF_WEEK;
+/** Index of each cost category in the per-category sums. */
+const CATEGORY_INDEX: Record<CostCategory, number> = { FIXED: 0, ENERGY: 1, TIME: 2, PARKING: 3, RESERVATION: 4 };
 
 interface ResolvedOptions {
   rounding: RoundingMode;
@@ -60,7 +69,7 @@ interface PeriodCtx {
   /** Session age at the period start, ms. */
   sessionMs: number;
   /** Energy consumed before this period, mWh. */
-  energyBefore: number;
+  energyBefore: bigint;
   expired: boolean;
   missing: boolean;
 }
@@ -161,15 +170,36 @@ interface Acc {
   category: CostCategory;
   dimension: TariffDimensionType | 'RESERVATION_TIME';
   group: Group | null;
-  /** mWh for ENERGY, ms for time, 1 for FLAT. */
-  quantity: number;
-  billed: number;
+  /** mWh for ENERGY, ms for time, 1 for FLAT; exact. */
+  quantity: bigint;
+  billed: bigint;
   periods: number[];
   note: LineItemOut['note'];
 }
 
-function price(excl: Dec, incl: Dec): PriceOut {
-  return { excl_vat: toPlainString(excl), incl_vat: toPlainString(incl) };
+/** An exact amount: n / d (d > 0). On the tariff's amount denominator for all but a capped incl total. */
+interface Amount {
+  n: bigint;
+  d: bigint;
+}
+
+/** Unrounded amount text (exact, or 40 significant digits when it does not terminate). */
+function amountText(a: Amount, t: CompiledTariff): string {
+  return formatRatio(a.n, a.d, a.d === t.amountDenominator ? t.amountScale : -1);
+}
+
+function price(excl: Amount, incl: Amount, t: CompiledTariff): PriceOut {
+  return { excl_vat: amountText(excl, t), incl_vat: amountText(incl, t) };
+}
+
+function cmpAmount(a: Amount, b: Amount): number {
+  const l = a.n * b.d;
+  const r = b.n * a.d;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+function subAmount(a: Amount, b: Amount): Amount {
+  return a.d === b.d ? { n: a.n - b.n, d: a.d } : { n: a.n * b.d - b.n * a.d, d: a.d * b.d };
 }
 
 /** Mutable state of one pricing run. */
@@ -189,12 +219,12 @@ function addPriced(
   category: CostCategory,
   dimension: Acc['dimension'],
   group: Group | null,
-  quantity: number,
+  quantity: bigint,
   periodIndex: number,
 ): void {
   let acc = st.byComponent.get(component);
   if (!acc) {
-    acc = { component, category, dimension, group, quantity: 0, billed: 0, periods: [], note: group === null ? 'FLAT_ONCE' : 'PRICED' };
+    acc = { component, category, dimension, group, quantity: 0n, billed: 0n, periods: [], note: group === null ? 'FLAT_ONCE' : 'PRICED' };
     st.byComponent.set(component, acc);
     st.accs.push(acc);
   }
@@ -204,14 +234,14 @@ function addPriced(
   if (group !== null) st.lastInGroup[group] = acc;
 }
 
-function addUnpriced(st: RunState, p: ParsedPeriod, dimension: Acc['dimension'], category: CostCategory, quantity: number): void {
+function addUnpriced(st: RunState, p: ParsedPeriod, dimension: Acc['dimension'], category: CostCategory, quantity: bigint): void {
   const shown = dimension === 'ENERGY' ? `${formatScaled(quantity, 6)} kWh` : `${formatScaled(quantity, 3)} s`;
   if (st.opts.unpricedConsumption === 'REJECT') {
     throw new PricingError('PRICING_NO_APPLICABLE_ELEMENT', `charging_periods[${p.index}]`, `no tariff element prices ${dimension} at ${p.startText} (${shown})`);
   }
   let acc = st.unpricedByDimension.get(dimension);
   if (!acc) {
-    acc = { component: null, category, dimension, group: null, quantity: 0, billed: 0, periods: [], note: 'UNPRICED_NO_APPLICABLE_ELEMENT' };
+    acc = { component: null, category, dimension, group: null, quantity: 0n, billed: 0n, periods: [], note: 'UNPRICED_NO_APPLICABLE_ELEMENT' };
     st.unpricedByDimension.set(dimension, acc);
     st.accs.push(acc);
   }
@@ -229,15 +259,15 @@ function addUnpriced(st: RunState, p: ParsedPeriod, dimension: Acc['dimension'],
  * step_size, once per session per group, on the group's total, with the step of the component
  * that priced the group's last period; the extra is billed by that component at its price.
  */
-function roundGroup(st: RunState, group: Group, totalOverride: number | null): void {
+function roundGroup(st: RunState, group: Group, totalOverride: bigint | null): void {
   const last = st.lastInGroup[group];
   if (!last) return;
   const comp = last.component as CompiledComponent;
-  let quantity = 0;
+  let quantity = 0n;
   for (const a of st.accs) if (a.group === group) quantity += a.quantity;
   if (totalOverride !== null) quantity = totalOverride;
   // step_size is in Wh (ENERGY, quantities in mWh) or s (time, quantities in ms): x1000 both.
-  const billedTotal = ceilToStep(quantity, comp.stepSize * 1000);
+  const billedTotal = ceilToStep(quantity, comp.stepUnits);
   const extra = billedTotal - quantity;
   last.billed += extra;
   const decimals = group === 'ENERGY' ? 6 : 3;
@@ -254,33 +284,39 @@ function roundGroup(st: RunState, group: Group, totalOverride: number | null): v
 }
 
 interface Clamped {
-  excl: Dec;
-  incl: Dec;
+  excl: Amount;
+  incl: Amount;
   rule: PriceAdjustmentOut['rule'];
 }
 
 /**
  * min_price / max_price on the session total, separately excl and incl VAT. When the bound has no
- * incl_vat, the incl total moves by the same factor as the excl total.
+ * incl_vat, the incl total moves by the same factor as the excl total (exactly: a rational).
  */
-function applyBound(total: Clamped, bound: { excl: Dec; incl: Dec | null }, kind: 'MIN_PRICE' | 'MAX_PRICE'): Clamped {
-  const exclMoves = kind === 'MIN_PRICE' ? total.excl.lt(bound.excl) : total.excl.gt(bound.excl);
-  const excl = exclMoves ? bound.excl : total.excl;
+function applyBound(total: Clamped, bound: CompiledPrice, den: bigint, kind: 'MIN_PRICE' | 'MAX_PRICE'): Clamped {
+  const boundExcl: Amount = { n: bound.exclUnits, d: den };
+  const c = cmpAmount(total.excl, boundExcl);
+  const exclMoves = kind === 'MIN_PRICE' ? c < 0 : c > 0;
+  const excl = exclMoves ? boundExcl : total.excl;
   let incl = total.incl;
-  if (bound.incl !== null) {
-    if (kind === 'MIN_PRICE' ? total.incl.lt(bound.incl) : total.incl.gt(bound.incl)) incl = bound.incl;
+  if (bound.inclUnits !== null) {
+    const boundIncl: Amount = { n: bound.inclUnits, d: den };
+    const ci = cmpAmount(total.incl, boundIncl);
+    if (kind === 'MIN_PRICE' ? ci < 0 : ci > 0) incl = boundIncl;
   } else if (exclMoves) {
-    incl = total.excl.isZero() ? bound.excl : total.incl.times(bound.excl).dividedBy(total.excl);
+    incl = total.excl.n === 0n ? boundExcl : { n: total.incl.n * boundExcl.n * total.excl.d, d: total.incl.d * boundExcl.d * total.excl.n };
   }
-  const moved = !excl.eq(total.excl) || !incl.eq(total.incl);
+  const moved = cmpAmount(excl, total.excl) !== 0 || cmpAmount(incl, total.incl) !== 0;
   return { excl, incl, rule: moved ? kind : total.rule };
 }
 
-function roundPrice(excl: Dec, incl: Dec, currency: Currency, mode: RoundingMode): PriceOut {
-  return {
-    excl_vat: formatMinorUnits(excl, currency, mode),
-    incl_vat: formatMinorUnits(incl, currency, mode),
-  };
+/** An exact amount rounded once, by `mode`, to the currency's minor unit. */
+function roundAmount(a: Amount, currency: Currency, mode: RoundingMode): string {
+  return formatMinor(divRound(a.n * pow10(currency.minorUnits), a.d, mode), currency.minorUnits);
+}
+
+function roundPrice(excl: Amount, incl: Amount, currency: Currency, mode: RoundingMode): PriceOut {
+  return { excl_vat: roundAmount(excl, currency, mode), incl_vat: roundAmount(incl, currency, mode) };
 }
 
 /**
@@ -325,14 +361,15 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const { accs, warnings } = st;
   const contexts: PeriodContextOut[] = [];
   const cdrPeriods: CdrChargingPeriodOut[] = [];
-  let energyBefore = 0;
-  let parkingMs = 0;
-  let chargingMs = 0;
-  let reservationMs = 0;
+  let energyBefore = 0n;
+  let energyBeforeText: string | null = '0';
+  let parkingMs = 0n;
+  let chargingMs = 0n;
+  let reservationMs = 0n;
 
   const memo: (boolean | undefined)[] = new Array(tariff.elements.length);
   // One context object, updated per period (fewer allocations on the hot path).
-  const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0, expired: session.expired, missing: false };
+  const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
   for (const p of session.periods) {
     ctx.period = p;
     if (p.index > 0) ctx.local = localParts(session.timeZone, p.startMs);
@@ -356,35 +393,36 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     }
 
     // FLAT: each distinct FLAT component is billed once, in the first period it is active.
-    if (flat && !st.byComponent.has(flat)) addPriced(st, flat, flat.reservation ? 'RESERVATION' : 'FIXED', 'FLAT', null, 1, p.index);
-    if (p.energy !== null && p.energy > 0) {
+    if (flat && !st.byComponent.has(flat)) addPriced(st, flat, flat.reservation ? 'RESERVATION' : 'FIXED', 'FLAT', null, 1n, p.index);
+    if (p.energy !== null && p.energy > 0n) {
       if (energyC) addPriced(st, energyC, 'ENERGY', 'ENERGY', 'ENERGY', p.energy, p.index);
       else if (pricesEnergy) addUnpriced(st, p, 'ENERGY', 'ENERGY', p.energy);
     }
-    if (p.time !== null && p.time > 0) {
+    if (p.time !== null && p.time > 0n) {
       chargingMs += p.time;
       if (timeC) addPriced(st, timeC, 'TIME', 'TIME', 'TIME', p.time, p.index);
       else if (pricesChargingTime) addUnpriced(st, p, 'TIME', 'TIME', p.time);
     }
-    if (p.parking !== null && p.parking > 0) {
+    if (p.parking !== null && p.parking > 0n) {
       parkingMs += p.parking;
       if (parkingC) addPriced(st, parkingC, 'PARKING', 'PARKING_TIME', 'PARKING_TIME', p.parking, p.index);
       else if (pricesParking) addUnpriced(st, p, 'PARKING_TIME', 'PARKING', p.parking);
     }
-    if (p.reservationTime !== null && p.reservationTime > 0) {
+    if (p.reservationTime !== null && p.reservationTime > 0n) {
       reservationMs += p.reservationTime;
       if (timeC) addPriced(st, timeC, 'RESERVATION', 'RESERVATION_TIME', 'RESERVATION_TIME', p.reservationTime, p.index);
       else if (pricesReservationTime) addUnpriced(st, p, 'RESERVATION_TIME', 'RESERVATION', p.reservationTime);
     }
 
+    if (energyBeforeText === null) energyBeforeText = formatScaled(energyBefore, 6);
     contexts.push({
       period_index: p.index,
       start_date_time: p.startText,
       local_time: formatLocal(ctx.local),
-      day_of_week: DAYS_OF_WEEK[ctx.local.weekday],
-      session_seconds: formatScaled(ctx.sessionMs, 3),
-      energy_before_kwh: formatScaled(energyBefore, 6),
-      duration_seconds: formatScaled(p.endMs - p.startMs, 3),
+      day_of_week: WEEKDAYS[ctx.local.weekday],
+      session_seconds: formatMillis(ctx.sessionMs),
+      energy_before_kwh: energyBeforeText,
+      duration_seconds: formatMillis(p.endMs - p.startMs),
       reservation: p.isReservation,
       elements: {
         ENERGY: energyC ? energyC.elementIndex : null,
@@ -394,7 +432,10 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
       },
     });
     cdrPeriods.push({ start_date_time: p.startText, dimensions: p.dimensions, tariff_id: tariff.id });
-    if (p.energy !== null) energyBefore += p.energy;
+    if (p.energy !== null && p.energy !== 0n) {
+      energyBefore += p.energy;
+      energyBeforeText = null;
+    }
   }
 
   if (energyBefore !== session.totalEnergy) {
@@ -414,28 +455,22 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   }
   roundGroup(st, 'RESERVATION_TIME', null);
 
-  // Amounts at full precision, then category sums.
-  const sums: Record<CostCategory, { excl: Dec; incl: Dec }> = {
-    FIXED: { excl: ZERO, incl: ZERO },
-    ENERGY: { excl: ZERO, incl: ZERO },
-    TIME: { excl: ZERO, incl: ZERO },
-    PARKING: { excl: ZERO, incl: ZERO },
-    RESERVATION: { excl: ZERO, incl: ZERO },
-  };
+  // Amounts, exact: integers over the tariff's amount denominator (billed units x amount per unit).
+  const den = tariff.amountDenominator;
+  const sumExcl = [0n, 0n, 0n, 0n, 0n];
+  const sumIncl = [0n, 0n, 0n, 0n, 0n];
   const lines: LineItemOut[] = [];
   for (const a of accs) {
     const c = a.component;
     const decimals = a.dimension === 'ENERGY' ? 6 : a.dimension === 'FLAT' ? 0 : 3;
-    let excl = ZERO;
-    let incl = ZERO;
+    let excl = 0n;
+    let incl = 0n;
     if (c) {
-      if (c.type === 'FLAT') excl = c.price;
-      else if (c.type === 'ENERGY') excl = c.price.times(a.billed).times(KWH_PER_MILLI_WH);
-      else excl = c.price.times(a.billed).dividedBy(MS_PER_HOUR);
-      incl = c.vat === null ? excl : excl.times(c.vatFactor);
-      const s = sums[a.category];
-      s.excl = s.excl.plus(excl);
-      s.incl = s.incl.plus(incl);
+      excl = a.billed * c.exclPerUnit;
+      incl = a.billed * c.inclPerUnit;
+      const k = CATEGORY_INDEX[a.category];
+      sumExcl[k] += excl;
+      sumIncl[k] += incl;
     }
     lines.push({
       category: a.category,
@@ -450,26 +485,29 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
       step_size: c && c.type !== 'FLAT' ? c.stepSize : null,
       unit_price: c ? c.priceText : '0',
       vat: c ? c.vatText : null,
-      amount_excl_vat: toPlainString(excl),
-      amount_incl_vat: toPlainString(incl),
+      amount_excl_vat: formatRatio(excl, den, tariff.amountScale),
+      amount_incl_vat: formatRatio(incl, den, tariff.amountScale),
       note: a.note,
     });
   }
-
-  let totalExcl = ZERO;
-  let totalIncl = ZERO;
-  for (const k of ['FIXED', 'ENERGY', 'TIME', 'PARKING', 'RESERVATION'] as const) {
-    totalExcl = totalExcl.plus(sums[k].excl);
-    totalIncl = totalIncl.plus(sums[k].incl);
-  }
+  const amount = (n: bigint): Amount => ({ n, d: den });
+  const sums: Record<CostCategory, { excl: Amount; incl: Amount }> = {
+    FIXED: { excl: amount(sumExcl[0]), incl: amount(sumIncl[0]) },
+    ENERGY: { excl: amount(sumExcl[1]), incl: amount(sumIncl[1]) },
+    TIME: { excl: amount(sumExcl[2]), incl: amount(sumIncl[2]) },
+    PARKING: { excl: amount(sumExcl[3]), incl: amount(sumIncl[3]) },
+    RESERVATION: { excl: amount(sumExcl[4]), incl: amount(sumIncl[4]) },
+  };
+  const totalExcl = amount(sumExcl[0] + sumExcl[1] + sumExcl[2] + sumExcl[3] + sumExcl[4]);
+  const totalIncl = amount(sumIncl[0] + sumIncl[1] + sumIncl[2] + sumIncl[3] + sumIncl[4]);
 
   // Subtotals are kept as computed; a min/max price difference is reported as the adjustment.
   let clamped: Clamped = { excl: totalExcl, incl: totalIncl, rule: 'NONE' };
-  if (tariff.minPrice) clamped = applyBound(clamped, tariff.minPrice, 'MIN_PRICE');
-  if (tariff.maxPrice && clamped.rule === 'NONE') clamped = applyBound(clamped, tariff.maxPrice, 'MAX_PRICE');
+  if (tariff.minPrice) clamped = applyBound(clamped, tariff.minPrice, den, 'MIN_PRICE');
+  if (tariff.maxPrice && clamped.rule === 'NONE') clamped = applyBound(clamped, tariff.maxPrice, den, 'MAX_PRICE');
   const clampedExcl = clamped.excl;
   const clampedIncl = clamped.incl;
-  const adjustment: PriceAdjustmentOut = { rule: clamped.rule, ...price(clampedExcl.minus(totalExcl), clampedIncl.minus(totalIncl)) };
+  const adjustment: PriceAdjustmentOut = { rule: clamped.rule, ...price(subAmount(clampedExcl, totalExcl), subAmount(clampedIncl, totalIncl), tariff) };
 
   // Each reported total is rounded once, from its unrounded value, to the minor unit.
   const mode = opts.rounding;
@@ -486,7 +524,7 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     total_fixed_cost: roundPrice(sums.FIXED.excl, sums.FIXED.incl, currency, mode),
     total_energy: formatScaled(session.totalEnergy, 6),
     total_energy_cost: roundPrice(sums.ENERGY.excl, sums.ENERGY.incl, currency, mode),
-    total_time: hoursFromMs(totalMs),
+    total_time: hoursFromMs(BigInt(totalMs)),
     total_time_cost: roundPrice(sums.TIME.excl, sums.TIME.incl, currency, mode),
     total_parking_time: hoursFromMs(parkingMs),
     total_parking_cost: roundPrice(sums.PARKING.excl, sums.PARKING.incl, currency, mode),
@@ -503,16 +541,16 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
       },
       time_zone: session.timeZone,
       unrounded: {
-        total_cost: price(clampedExcl, clampedIncl),
-        total_cost_before_min_max: price(totalExcl, totalIncl),
-        total_fixed_cost: price(sums.FIXED.excl, sums.FIXED.incl),
-        total_energy_cost: price(sums.ENERGY.excl, sums.ENERGY.incl),
-        total_time_cost: price(sums.TIME.excl, sums.TIME.incl),
-        total_parking_cost: price(sums.PARKING.excl, sums.PARKING.incl),
-        total_reservation_cost: price(sums.RESERVATION.excl, sums.RESERVATION.incl),
+        total_cost: price(clampedExcl, clampedIncl, tariff),
+        total_cost_before_min_max: price(totalExcl, totalIncl, tariff),
+        total_fixed_cost: price(sums.FIXED.excl, sums.FIXED.incl, tariff),
+        total_energy_cost: price(sums.ENERGY.excl, sums.ENERGY.incl, tariff),
+        total_time_cost: price(sums.TIME.excl, sums.TIME.incl, tariff),
+        total_parking_cost: price(sums.PARKING.excl, sums.PARKING.incl, tariff),
+        total_reservation_cost: price(sums.RESERVATION.excl, sums.RESERVATION.incl, tariff),
         price_adjustment: adjustment,
         total_energy_kwh: formatScaled(energyBefore, 6),
-        total_time_seconds: formatScaled(totalMs, 3),
+        total_time_seconds: formatMillis(totalMs),
         total_parking_time_seconds: formatScaled(parkingMs, 3),
         total_charging_time_seconds: formatScaled(chargingMs, 3),
         total_reservation_time_seconds: formatScaled(reservationMs, 3),

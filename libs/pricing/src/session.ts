@@ -1,8 +1,13 @@
-import { findCurrency, isDecimalString } from '@csms/money';
+import * as money from '@csms/money';
 import { PricingError, PricingErrorCode } from './errors';
-import { formatScaled, hoursFromMs, parseScaled } from './fixed';
-import { formatUtc, isValidTimeZone, parseRfc3339 } from './time';
+import * as fixed from './fixed';
+import * as time from './time';
 import { CdrDimensionOut, PERIOD_DIMENSION_TYPES, PeriodDimensionType, PricingSession } from './types';
+
+// Hot-path functions bound once at load (see engine.ts).
+const { findCurrency, isDecimalString } = money;
+const { formatScaled, hoursFromMs, parseScaled } = fixed;
+const { formatUtc, isValidTimeZone, parseRfc3339 } = time;
 
 /** A period of the session with its values parsed. Internal to the engine. */
 export interface ParsedPeriod {
@@ -10,12 +15,12 @@ export interface ParsedPeriod {
   readonly startMs: number;
   readonly endMs: number;
   readonly startText: string;
-  /** mWh (1e-6 kWh); null when the period has no ENERGY dimension. */
-  readonly energy: number | null;
-  /** Milliseconds; null when absent. */
-  readonly time: number | null;
-  readonly parking: number | null;
-  readonly reservationTime: number | null;
+  /** mWh (1e-6 kWh), exact; null when the period has no ENERGY dimension. */
+  readonly energy: bigint | null;
+  /** Milliseconds, exact; null when absent. */
+  readonly time: bigint | null;
+  readonly parking: bigint | null;
+  readonly reservationTime: bigint | null;
   /** Decimal strings as given (parsed only when a restriction compares them). */
   readonly minCurrent: string | null;
   readonly maxCurrent: string | null;
@@ -34,8 +39,8 @@ export interface ParsedSession {
   readonly endText: string;
   readonly timeZone: string;
   readonly currency: string;
-  /** mWh. */
-  readonly totalEnergy: number;
+  /** mWh, exact. */
+  readonly totalEnergy: bigint;
   readonly expired: boolean;
   readonly periods: readonly ParsedPeriod[];
 }
@@ -59,7 +64,7 @@ function volumeField(name: string, period: number, dimension: number): string {
   return period < 0 ? name : `charging_periods[${period}].dimensions[${dimension}].volume`;
 }
 
-function scaled(v: unknown, decimals: number, name: string, period: number, dimension: number, unit: string): number {
+function scaled(v: unknown, decimals: number, name: string, period: number, dimension: number, unit: string): bigint {
   if (typeof v === 'string') {
     const fast = parseScaled(v, decimals);
     if (fast !== null) return fast;
@@ -70,6 +75,28 @@ function scaled(v: unknown, decimals: number, name: string, period: number, dime
   const n = parseScaled(v, decimals);
   if (n === null) fail('PRICING_INVALID_DECIMAL', field, `${unit} with at most ${decimals} decimals and 15 significant digits, got ${v}`);
   return n;
+}
+
+/** A non-negative plain decimal string ("12", "0.5"): digits, optionally a point and digits. */
+function isNonNegativeDecimal(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const n = v.length;
+  let i = 0;
+  while (i < n && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
+  if (i === 0) return false;
+  if (i === n) return true;
+  if (v.charCodeAt(i) !== 46 || i === n - 1) return false;
+  for (i++; i < n; i++) if (v.charCodeAt(i) < 48 || v.charCodeAt(i) > 57) return false;
+  return true;
+}
+
+/**
+ * True when a plain decimal string (already validated) is in canonical form: no leading zero
+ * before another digit, no trailing zero after the point.
+ */
+function isCanonical(text: string): boolean {
+  if (text.charCodeAt(0) === 48 && text.length > 1 && text.charCodeAt(1) !== 46) return false;
+  return text.indexOf('.') < 0 || text.charCodeAt(text.length - 1) !== 48;
 }
 
 /** The input text when it already is canonical UTC ("YYYY-MM-DDTHH:MM:SSZ"), else formatUtc. */
@@ -142,10 +169,10 @@ export function parseSession(input: PricingSession): ParsedSession {
     if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `${f}.start_date_time`, 'a period must start before the session end_date_time');
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
     if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `${f}.dimensions`, 'must be a list');
-    let energy: number | null = null;
-    let time: number | null = null;
-    let parking: number | null = null;
-    let reservationTime: number | null = null;
+    let energy: bigint | null = null;
+    let time: bigint | null = null;
+    let parking: bigint | null = null;
+    let reservationTime: bigint | null = null;
     let minCurrent: string | null = null;
     let maxCurrent: string | null = null;
     let minPower: string | null = null;
@@ -166,7 +193,8 @@ export function parseSession(input: PricingSession): ParsedSession {
       switch (type) {
         case 'ENERGY':
           energy = scaled(d.volume, 6, '', i, j, 'kWh');
-          dims.push({ type, volume: formatScaled(energy, 6) });
+          // A volume already written canonically is its own text (most are): no formatting.
+          dims.push({ type, volume: isCanonical(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6) });
           break;
         case 'TIME':
         case 'PARKING_TIME':
@@ -180,7 +208,7 @@ export function parseSession(input: PricingSession): ParsedSession {
         }
         default: {
           const v = d.volume;
-          if (!isDecimalString(v) || v.startsWith('-')) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
           if (type === 'MIN_CURRENT') minCurrent = v;
           else if (type === 'MAX_CURRENT') maxCurrent = v;
           else if (type === 'MIN_POWER') minPower = v;
@@ -196,12 +224,12 @@ export function parseSession(input: PricingSession): ParsedSession {
       }
       if (s.reservation === undefined) fail('PRICING_RESERVATION_INFO_MISSING', 'reservation', 'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)');
     }
-    const timeSum = (time ?? 0) + (parking ?? 0) + (reservationTime ?? 0);
-    if (timeSum > pEnd - pStart) {
+    const timeSum = (time ?? 0n) + (parking ?? 0n) + (reservationTime ?? 0n);
+    if (timeSum > BigInt(pEnd - pStart)) {
       fail(
         'PRICING_PERIOD_TIME_EXCEEDS_DURATION',
         `${f}.dimensions`,
-        `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(pEnd - pStart, 3)} s)`,
+        `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(BigInt(pEnd - pStart), 3)} s)`,
       );
     }
     periods.push({

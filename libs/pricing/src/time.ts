@@ -194,13 +194,21 @@ interface Transition {
 const zoneCaches = new Map<string, Map<number, number | Transition>>();
 
 /** UTC offset in minutes of `zone` at instant `epochMs` (Europe/Amsterdam in summer: 120). */
+let lastZone = '';
+let lastBucket = NaN;
+let lastEntry: number | Transition = 0;
+
 export function offsetMinutes(zone: string, epochMs: number): number {
+  const bucket = Math.floor(epochMs / HOUR);
+  // Consecutive periods of a session mostly fall in the same UTC hour: skip the map lookups.
+  if (bucket === lastBucket && zone === lastZone) {
+    return typeof lastEntry === 'number' ? lastEntry : epochMs < lastEntry.atMs ? lastEntry.before : lastEntry.after;
+  }
   let cache = zoneCaches.get(zone);
   if (!cache) {
     cache = new Map();
     zoneCaches.set(zone, cache);
   }
-  const bucket = Math.floor(epochMs / HOUR);
   let entry = cache.get(bucket);
   if (entry === undefined) {
     const startMs = bucket * HOUR;
@@ -222,6 +230,9 @@ export function offsetMinutes(zone: string, epochMs: number): number {
     if (cache.size >= MAX_CACHED_HOURS_PER_ZONE) cache.clear();
     cache.set(bucket, entry);
   }
+  lastZone = zone;
+  lastBucket = bucket;
+  lastEntry = entry;
   if (typeof entry === 'number') return entry;
   return epochMs < entry.atMs ? entry.before : entry.after;
 }
@@ -255,10 +266,17 @@ function civilFromDays(z: number): [number, number, number] {
   return [m <= 2 ? y + 1 : y, m, d];
 }
 
+/** The civil date of the last local day converted (consecutive periods mostly share their day). */
+let lastDay: LocalParts | null = null;
+
 export function localParts(zone: string, epochMs: number): LocalParts {
   const localMs = epochMs + offsetMinutes(zone, epochMs) * 60000;
   const epochDay = Math.floor(localMs / 86_400_000);
   const secondOfDay = Math.floor((localMs - epochDay * 86_400_000) / 1000);
+  const d = lastDay;
+  if (d !== null && d.epochDay === epochDay) {
+    return { epochDay, dateKey: d.dateKey, year: d.year, month: d.month, day: d.day, secondOfDay, weekday: d.weekday };
+  }
   // civilFromDays, inlined (no array allocation on the hot path).
   const z = epochDay + 719468;
   const era = Math.floor(z / 146097);
@@ -271,7 +289,9 @@ export function localParts(zone: string, epochMs: number): LocalParts {
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   // 1970-01-01 was a Thursday (index 3 when MONDAY = 0).
   const weekday = (((epochDay + 3) % 7) + 7) % 7;
-  return { epochDay, dateKey: year * 10000 + month * 100 + day, year, month, day, secondOfDay, weekday };
+  const parts = { epochDay, dateKey: year * 10000 + month * 100 + day, year, month, day, secondOfDay, weekday };
+  lastDay = parts;
+  return parts;
 }
 
 /** "YYYY-MM-DDTHH:MM:SS" of local parts. */

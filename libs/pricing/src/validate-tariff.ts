@@ -1,6 +1,7 @@
 import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
+import { pow10 } from './fixed';
 import { parseRfc3339 } from './time';
 import {
   DAYS_OF_WEEK,
@@ -103,7 +104,8 @@ function checkPrice(c: Collector, value: unknown, field: string): CompiledPrice 
   const excl = c.nonNegative(value.excl_vat, `${field}.excl_vat`, 'TARIFF_NEGATIVE_PRICE');
   const incl = value.incl_vat === undefined ? null : c.nonNegative(value.incl_vat, `${field}.incl_vat`, 'TARIFF_NEGATIVE_PRICE');
   if (excl === undefined || incl === undefined) return undefined;
-  return { excl, incl };
+  // exclUnits / inclUnits are set once the tariff's amount scale is known
+  return { excl, incl, exclUnits: 0n, inclUnits: null };
 }
 
 function checkRange(
@@ -193,8 +195,7 @@ function checkRestrictions(
 
   const kwh = checkRange(c, r, field, 'min_kwh', 'max_kwh');
   // Energy so far is an integer in mWh, so energy >= min <=> energy >= ceil(min * 1e6), same for max.
-  const toMilli = (v: Dec | undefined): number | undefined =>
-    v === undefined ? undefined : Math.min(Number(v.times(1e6).ceil().toFixed(0)), Number.MAX_SAFE_INTEGER);
+  const toMilli = (v: Dec | undefined): bigint | undefined => (v === undefined ? undefined : BigInt(v.times(1e6).ceil().toFixed(0)));
   out.minMilliWh = toMilli(kwh.min);
   out.maxMilliWh = toMilli(kwh.max);
   const current = checkRange(c, r, field, 'min_current', 'max_current');
@@ -298,8 +299,48 @@ function checkComponent(
     vat,
     vatFactor: vat === null ? new Dec(1) : new Dec(1).plus(vat.dividedBy(100)),
     stepSize: step,
+    stepUnits: BigInt(step) * 1000n,
+    // set by withAmountUnits once the tariff's amount scale is known
+    exclPerUnit: 0n,
+    inclPerUnit: 0n,
     reservation,
   };
+}
+
+/** Integer count of 10^-scale units of an exact decimal with at most `scale` decimals. */
+function toUnits(d: Dec, scale: number): bigint {
+  return BigInt(d.times(`1e${scale}`).toFixed(0));
+}
+
+/**
+ * The amount scale of a tariff (see CompiledTariff.amountScale): every price's decimals plus its
+ * VAT factor's, plus 7 (ms -> h is / 3,600,000 = / (9 x 4 x 10^5)), and every min/max price's.
+ */
+function amountScaleOf(elements: readonly CompiledElement[], bounds: readonly (CompiledPrice | null | undefined)[]): number {
+  let k = 7;
+  for (const el of elements) {
+    for (const comp of Object.values(el.components)) {
+      if (comp) k = Math.max(k, comp.price.decimalPlaces() + comp.vatFactor.decimalPlaces() + 7);
+    }
+  }
+  for (const b of bounds) {
+    if (!b) continue;
+    k = Math.max(k, b.excl.decimalPlaces(), b.incl ? b.incl.decimalPlaces() : 0);
+  }
+  return k;
+}
+
+/** A component with its exact per-unit amounts over 9 x 10^k (one mWh, one ms or one fee). */
+function withAmountUnits(comp: CompiledComponent, k: number): CompiledComponent {
+  const ps = comp.price.decimalPlaces();
+  const pn = toUnits(comp.price, ps);
+  let excl: bigint;
+  if (comp.type === 'FLAT') excl = pn * 9n * pow10(k - ps);
+  else if (comp.type === 'ENERGY') excl = pn * 9n * pow10(k - ps - 6); // price / 10^6 per mWh
+  else excl = pn * 25n * pow10(k - ps - 7); // price / 3,600,000 per ms = price x 25 / (9 x 10^7)
+  const fs = comp.vatFactor.decimalPlaces();
+  const incl = comp.vat === null ? excl : (excl * toUnits(comp.vatFactor, fs)) / pow10(fs); // exact: k >= ps + fs + 7
+  return { ...comp, exclPerUnit: excl, inclPerUnit: incl };
 }
 
 function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: CompiledTariff } {
@@ -399,6 +440,16 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
   }
 
   if (c.issues.length > 0 || currency === undefined) return { issues: c.issues };
+  const amountScale = amountScaleOf(elements, [minPrice, maxPrice]);
+  const amountDenominator = 9n * pow10(amountScale);
+  const boundUnits = (b: CompiledPrice | null | undefined): CompiledPrice | null =>
+    b ? { ...b, exclUnits: toUnits(b.excl, amountScale) * 9n, inclUnits: b.incl ? toUnits(b.incl, amountScale) * 9n : null } : null;
+  for (let i = 0; i < elements.length; i++) {
+    const el = elements[i];
+    const components: Partial<Record<TariffDimensionType, CompiledComponent>> = {};
+    for (const type of Object.keys(el.components) as TariffDimensionType[]) components[type] = withAmountUnits(el.components[type] as CompiledComponent, amountScale);
+    elements[i] = { ...el, components };
+  }
   const byDim = (d: TariffDimensionType): CompiledElement[] => elements.filter((e) => e.components[d] !== undefined);
   const compiled: CompiledTariff = {
     kind: 'CompiledTariff',
@@ -406,11 +457,13 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     id: t.id as string,
     currency,
     type,
-    minPrice: minPrice ?? null,
-    maxPrice: maxPrice ?? null,
+    minPrice: boundUnits(minPrice),
+    maxPrice: boundUnits(maxPrice),
     validFromMs,
     validToMs,
     elements,
+    amountScale,
+    amountDenominator,
     elementsByDimension: { ENERGY: byDim('ENERGY'), FLAT: byDim('FLAT'), TIME: byDim('TIME'), PARKING_TIME: byDim('PARKING_TIME') },
   };
   return { issues: [], compiled };
