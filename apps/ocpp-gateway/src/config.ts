@@ -1,0 +1,41 @@
+import { hostname } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
+import { Topics } from '@csms/contracts';
+import { CommonConfig, loadConfig } from '@csms/platform';
+
+/** Every environment variable of the gateway (validated at start-up; see README). */
+export const GatewayConfigSchema = Type.Object({
+  ...CommonConfig,
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_gateway', pattern: '^postgres(ql)?://' }),
+  HTTP_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535, description: 'REST API, health, metrics' }),
+  OCPP_HOST: Type.String({ default: '0.0.0.0' }),
+  OCPP_PORT: Type.Integer({ default: 9000, minimum: 0, maximum: 65535, description: 'ws:// endpoint (profile 1)' }),
+  OCPP_TLS_PORT: Type.Integer({ default: 9443, minimum: 0, maximum: 65535, description: 'wss:// endpoint (profiles 2, 3); only with OCPP_TLS_CERT_FILE' }),
+  OCPP_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  OCPP_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  OCPP_TLS_CLIENT_CA_FILE: Type.Optional(Type.String({ minLength: 1, description: 'CA of station certificates (profile 3)' })),
+  OCPP_MAX_FRAME_BYTES: Type.Integer({ default: 65536, minimum: 1024 }),
+  OCPP_MAX_BAD_MESSAGES: Type.Integer({ default: 10, minimum: 1 }),
+  OCPP_CALL_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
+  OCPP_HEARTBEAT_INTERVAL_S: Type.Integer({ default: 300, minimum: 1 }),
+  OCPP_PING_INTERVAL_S: Type.Integer({ default: 60, minimum: 0, description: 'WebSocket ping to detect dead peers; 0 = off' }),
+  OCPP_ALLOW_PROVISIONAL: Type.Boolean({ default: false, description: 'accept unknown stations (BootNotification Pending)' }),
+  GATEWAY_INSTANCE: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
+  PUBLISH_LINGER_MS: Type.Integer({ default: 2, minimum: 0 }),
+  PUBLISH_PRODUCERS: Type.Integer({ default: 1, minimum: 1, maximum: 16, description: 'parallel idempotent producers for ocpp.inbound (a station always uses the same one)' }),
+  PUBLISH_MAX_BATCH: Type.Integer({ default: 500, minimum: 1 }),
+  PUBLISH_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'no broker ack by then = CALLERROR InternalError' }),
+  API_KEYS: Type.Optional(Type.String()),
+  TOPIC_OCPP_INBOUND: Type.String({ default: Topics.ocppInbound }),
+  TOPIC_REGISTRY_STATIONS: Type.String({ default: Topics.registryStations }),
+  TOPIC_REGISTRY_TOKENS: Type.String({ default: Topics.registryTokens }),
+  TOPIC_OCPP_COMMANDS: Type.String({ default: Topics.ocppCommands }),
+  TOPIC_OCPP_COMMAND_RESULTS: Type.String({ default: Topics.ocppCommandResults }),
+  COMMAND_TTL_S: Type.Integer({ default: 300, minimum: 1, description: 'default lifetime of a command sent through the API' }),
+});
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const c = loadConfig(GatewayConfigSchema, env);
+  return { ...c, GATEWAY_INSTANCE: c.GATEWAY_INSTANCE ?? `${hostname()}-${process.pid}` };
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Logger } from '@csms/platform';
+import { HealthRegistry, LOGGER, ServiceKitModule, parseApiKeys } from '@csms/service-kit';
+import type { GatewayConfig } from './config';
+import { StationsController, TokensController } from './http/registry.controller';
+import { CommandsController } from './http/commands.controller';
+import { CommandService } from './commands/command.service';
+import { RegistryService } from './registry/registry.service';
+import { GatewayRuntime, type RuntimeOverrides } from './runtime';
+
+const METRICS = Symbol('gateway-metrics');
+
+@Injectable()
+class GatewayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(GatewayRuntime) private readonly runtime: GatewayRuntime,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.health.register('database', async () => {
+      await this.runtime.dataSource.query('select 1');
+      return true;
+    });
+    this.health.register('kafka', async () => {
+      const publishing = this.runtime.batcher.health();
+      return { ok: publishing.ok && (await this.runtime.kafkaAnswers()), detail: publishing };
+    });
+    this.health.register('registry', async () => this.runtime.registryCache.health());
+    this.health.register('outbox', async () => this.runtime.relay.health());
+  }
+
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ signal }, 'stopping: closing station connections, flushing records');
+    await this.runtime.stop();
+  }
+}
+
+/**
+ * The gateway as a Nest application: the service kit (API-key guard, problem details, health, metrics),
+ * the registry REST API, and the runtime that owns the OCPP-J listeners (a raw `ws` server: see README).
+ */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger, overrides: RuntimeOverrides = {}): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [ServiceKitModule.forRoot({ service: 'ocpp-gateway', apiKeys: parseApiKeys(config.API_KEYS), logger })],
+      controllers: [StationsController, TokensController, CommandsController],
+      providers: [
+        {
+          provide: METRICS,
+          inject: [Registry],
+          useFactory: (registry: Registry) => {
+            const connections = new Gauge({ name: 'ocpp_connections', help: 'stations connected to this instance', registers: [registry] });
+            const bad = new Counter({ name: 'ocpp_bad_messages_total', help: 'bad messages by kind', labelNames: ['kind'], registers: [registry] });
+            const refused = new Counter({ name: 'ocpp_upgrades_refused_total', help: 'refused upgrades by HTTP status', labelNames: ['status'], registers: [registry] });
+            const answered = new Histogram({
+              name: 'ocpp_call_duration_seconds',
+              help: 'inbound CALL to CALLRESULT/CALLERROR, including the broker acknowledgement, by action and outcome',
+              labelNames: ['protocol', 'action', 'outcome'],
+              buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+              registers: [registry],
+            });
+            return {
+              callAnswered: (protocol: string, action: string, outcome: string, seconds: number) => answered.observe({ protocol, action, outcome }, seconds),
+              connections: (n: number) => connections.set(n),
+              badMessage: (kind: string) => bad.inc({ kind }),
+              refused: (status: number) => refused.inc({ status: String(status) }),
+            };
+          },
+        },
+        {
+          provide: GatewayRuntime,
+          inject: [METRICS],
+          useFactory: (metrics: RuntimeOverrides['metrics']) => GatewayRuntime.start(config, logger, { metrics, ...overrides }),
+        },
+        { provide: RegistryService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.registry },
+        { provide: CommandService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.commands },
+        GatewayLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,138 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Type, type Static } from '@sinclair/typebox';
+import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { RegistryError, RegistryService, type StationView, type TokenView } from '../registry/registry.service';
+
+const Id = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
+const TokenUid = Type.String({ minLength: 1, maxLength: 36 });
+const Evse = Type.Object(
+  { evseId: Type.Integer({ minimum: 1 }), connectors: Type.Array(Type.Object({ connectorId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })) },
+  { additionalProperties: false },
+);
+export const StationBody = Type.Object(
+  {
+    securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    /** OCPP 1.6 security whitepaper: AuthorizationKey, 16 to 40 characters */
+    password: Type.Optional(Type.String({ minLength: 16, maxLength: 40 })),
+    certificateCn: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()])),
+    siteId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    evses: Type.Optional(Type.Array(Evse)),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export const TokenBody = Type.Object(
+  {
+    type: Type.Union(['Central', 'eMAID', 'ISO14443', 'ISO15693', 'KeyCode', 'Local', 'MacAddress', 'NoAuthorization'].map((t) => Type.Literal(t))),
+    status: Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked'), Type.Literal('Expired'), Type.Literal('Invalid')]),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    groupId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()])),
+    billingAccountId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+const Page = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      throw new ApiProblem(e.code.endsWith('NOT_FOUND') ? 404 : 422, e.code, e.message, { field: e.field });
+    }
+    throw e;
+  }
+}
+
+function page(q: unknown): { limit: number; cursor?: string } {
+  const p = validateInput(Page, q, 'query');
+  const limit = p.limit ? Number(p.limit) : 50;
+  if (limit < 1 || limit > 500) throw new ApiProblem(400, 'VALIDATION_FAILED', 'limit must be 1 to 500', { field: 'query/limit' });
+  return { limit, cursor: p.cursor };
+}
+
+@ApiTags('stations')
+@Controller('stations')
+export class StationsController {
+  // explicit tokens: tsx/esbuild does not emit decorator metadata
+  constructor(@Inject(RegistryService) private readonly registry: RegistryService) {}
+
+  @Get()
+  @RequireRoles('operator', 'integration')
+  @ApiOperation({ summary: 'List stations (cursor pagination by station id)' })
+  list(@Query() q: unknown): Promise<{ items: StationView[]; nextCursor: string | null }> {
+    const p = page(q);
+    return this.registry.listStations(p.limit, p.cursor);
+  }
+
+  @Get(':stationId')
+  @RequireRoles('operator', 'integration')
+  get(@Param('stationId') id: string): Promise<StationView> {
+    return mapErrors(() => this.registry.getStation(validateInput(Id, id, 'path/stationId')));
+  }
+
+  @Put(':stationId')
+  @RequireRoles('operator')
+  @ApiOperation({ summary: 'Register or change a station (password is hashed; never returned)' })
+  @ApiBody({ schema: StationBody as object })
+  put(@Param('stationId') id: string, @Body() body: unknown): Promise<StationView> {
+    const stationId = validateInput(Id, id, 'path/stationId');
+    const input = validateInput(StationBody, body) as Static<typeof StationBody>;
+    if (input.timeZone && !isValidTimeZone(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
+    return mapErrors(() => this.registry.putStation(stationId, input));
+  }
+
+  @Delete(':stationId')
+  @HttpCode(204)
+  @RequireRoles('operator')
+  async remove(@Param('stationId') id: string): Promise<void> {
+    await mapErrors(() => this.registry.deleteStation(validateInput(Id, id, 'path/stationId')));
+  }
+}
+
+@ApiTags('tokens')
+@Controller('tokens')
+export class TokensController {
+  // explicit tokens: tsx/esbuild does not emit decorator metadata
+  constructor(@Inject(RegistryService) private readonly registry: RegistryService) {}
+
+  @Get()
+  @RequireRoles('operator', 'integration', 'finance')
+  list(@Query() q: unknown): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+    const p = page(q);
+    return this.registry.listTokens(p.limit, p.cursor);
+  }
+
+  @Get(':uid')
+  @RequireRoles('operator', 'integration', 'finance')
+  get(@Param('uid') uid: string): Promise<TokenView> {
+    return mapErrors(() => this.registry.getToken(validateInput(TokenUid, uid, 'path/uid')));
+  }
+
+  @Put(':uid')
+  @RequireRoles('operator', 'integration')
+  @ApiOperation({ summary: 'Register or change an id token' })
+  @ApiBody({ schema: TokenBody as object })
+  put(@Param('uid') uid: string, @Body() body: unknown): Promise<TokenView> {
+    const input = validateInput(TokenBody, body) as never;
+    return mapErrors(() => this.registry.putToken(validateInput(TokenUid, uid, 'path/uid'), input));
+  }
+
+  @Delete(':uid')
+  @HttpCode(204)
+  @RequireRoles('operator', 'integration')
+  async remove(@Param('uid') uid: string): Promise<void> {
+    await mapErrors(() => this.registry.deleteToken(validateInput(TokenUid, uid, 'path/uid')));
+  }
+}

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import type WebSocket from 'ws';
+import { isOcppAction, type OcppProtocol } from '@csms/ocpp';
+import {
+  BadMessageBudget,
+  callErrorCode,
+  decideRoute,
+  encodeCall,
+  encodeCallError,
+  encodeCallResult,
+  parseFrame,
+  type CallErrorCode,
+  type CallFrame,
+  type JsonObject,
+  type OcppSchemaValidator,
+} from '@csms/ocpp-gateway-core';
+import type { Logger } from '@csms/platform';
+import type { HandlerContext, RoutingTable } from './handler';
+import type { InboundRecorder } from './inbound-recorder';
+
+/** WebSocket close codes the gateway uses. */
+export const CloseCodes = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  policyViolation: 1008,
+  tooBig: 1009,
+} as const;
+
+export interface ConnectionOptions {
+  maxBadMessages: number;
+  callTimeoutMs: number;
+}
+
+export type CallOutcome =
+  | { status: 'accepted'; payload: JsonObject }
+  | { status: 'error'; errorCode: string; errorDescription: string }
+  | { status: 'invalid_response'; detail: string }
+  | { status: 'timed_out' }
+  | { status: 'offline' };
+
+const handledSets = new WeakMap<RoutingTable, ReadonlySet<string>>();
+function handledActions(routes: RoutingTable): ReadonlySet<string> {
+  let set = handledSets.get(routes);
+  if (!set) {
+    set = new Set(Object.keys(routes));
+    handledSets.set(routes, set);
+  }
+  return set;
+}
+
+interface PendingCall {
+  messageId: string;
+  action: string;
+  timer: NodeJS.Timeout;
+  resolve: (o: CallOutcome) => void;
+}
+
+/**
+ * One station's OCPP-J connection: parses frames, validates, routes to the handler, records the call
+ * (and its answer) durably before replying, answers every bad message with the CALLERROR of its version,
+ * disconnects a station that keeps sending garbage, and sends CSMS-initiated calls one at a time.
+ */
+export class StationConnection {
+  readonly connectionId = randomUUID();
+  readonly connectedAt: Date;
+  private readonly budget: BadMessageBudget;
+  private pending: PendingCall | null = null;
+  private readonly waiting: Array<() => void> = [];
+  private closed = false;
+  alive = true;
+
+  constructor(
+    readonly stationId: string,
+    readonly protocol: OcppProtocol,
+    readonly provisional: boolean,
+    private readonly ws: WebSocket,
+    private readonly routes: RoutingTable,
+    private readonly validator: OcppSchemaValidator,
+    private readonly recorder: InboundRecorder,
+    private readonly ctx: HandlerContext,
+    private readonly opts: ConnectionOptions,
+    private readonly logger: Logger,
+    private readonly onBadMessage: (kind: string) => void,
+    private readonly onCallAnswered: (action: string, outcome: 'result' | 'internal_error', seconds: number) => void = () => undefined,
+  ) {
+    this.connectedAt = ctx.now();
+    this.budget = new BadMessageBudget(opts.maxBadMessages);
+  }
+
+  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) {
+      // OCPP-J messages are UTF-8 text frames
+      this.bad('binary', { messageId: '-1', errorCode: callErrorCode(this.protocol, 'unreadable'), errorDescription: 'binary frames are not OCPP-J' });
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const frame = parseFrame(this.protocol, text);
+    switch (frame.kind) {
+      case 'invalid':
+        this.bad(frame.failure, frame.reply);
+        return;
+      case 'call':
+        // never an unhandled rejection: the process must not crash on anything a station sends
+        this.onCall(frame).catch((e) => {
+          this.logger.error({ err: e, stationId: this.stationId, messageId: frame.messageId }, 'call handling failed');
+          this.send(encodeCallError(frame.messageId, callErrorCode(this.protocol, 'internal'), 'internal error'));
+        });
+        return;
+      case 'callresult':
+      case 'callerror':
+        this.onResponse(frame);
+        return;
+    }
+  }
+
+  private bad(kind: string, reply: { messageId: string; errorCode: CallErrorCode; errorDescription: string } | null): void {
+    this.onBadMessage(kind);
+    if (reply) this.send(encodeCallError(reply.messageId, reply.errorCode, reply.errorDescription));
+    if (this.budget.spend()) {
+      this.logger.warn({ stationId: this.stationId, badMessages: this.budget.spent }, 'too many bad messages: disconnecting');
+      this.close(CloseCodes.policyViolation, 'too many bad messages');
+    }
+  }
+
+  private async onCall(frame: CallFrame): Promise<void> {
+    const decision = decideRoute(frame.action, handledActions(this.routes), isOcppAction(this.protocol, frame.action));
+    if (decision.route === 'notImplemented') {
+      this.bad('notImplemented', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notImplemented'), errorDescription: `unknown action ${frame.action}` });
+      return;
+    }
+    if (decision.route === 'notSupported') {
+      this.send(encodeCallError(frame.messageId, callErrorCode(this.protocol, 'notSupported'), `${frame.action} is not served by the CSMS`));
+      return;
+    }
+    const check = this.validator.validate(this.protocol, frame.action, 'request', frame.payload);
+    if (!check.ok) {
+      this.bad(check.failure, { messageId: frame.messageId, errorCode: check.errorCode, errorDescription: check.description });
+      return;
+    }
+    let response: object;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      response = await this.routes[frame.action].handler(frame.payload as never, this.ctx);
+      const out = this.validator.validate(this.protocol, frame.action, 'response', response);
+      if (!out.ok) throw new Error(`handler produced an invalid ${frame.action} response: ${out.description}`);
+      // the CALLRESULT means the fact is durable: it waits for the broker's acknowledgement
+      await this.recorder.record(this, { kind: 'call', messageId: frame.messageId, action: frame.action, payload: frame.payload, response });
+    } catch (e) {
+      this.logger.error({ err: e, stationId: this.stationId, action: frame.action, messageId: frame.messageId }, 'call failed: answering InternalError');
+      this.send(encodeCallError(frame.messageId, callErrorCode(this.protocol, 'internal'), 'the call could not be recorded; retry later'));
+      this.onCallAnswered(frame.action, 'internal_error', seconds());
+      return;
+    }
+    this.send(encodeCallResult(frame.messageId, response as JsonObject));
+    this.onCallAnswered(frame.action, 'result', seconds());
+    this.afterCall?.(frame.action, frame.payload);
+  }
+
+  /** told of every call answered (after the answer went out): e.g. connectors the station reports */
+  afterCall?: (action: string, payload: JsonObject) => void;
+
+  private onResponse(frame: { kind: 'callresult'; messageId: string; payload: JsonObject } | { kind: 'callerror'; messageId: string; errorCode: string; errorDescription: string; errorDetails: JsonObject }): void {
+    const p = this.pending;
+    if (!p || p.messageId !== frame.messageId) {
+      this.logger.warn({ stationId: this.stationId, messageId: frame.messageId }, 'response to no outstanding call: ignored');
+      return;
+    }
+    this.pending = null;
+    clearTimeout(p.timer);
+    let outcome: CallOutcome;
+    if (frame.kind === 'callresult') {
+      const check = this.validator.validate(this.protocol, p.action, 'response', frame.payload);
+      outcome = check.ok ? { status: 'accepted', payload: frame.payload } : { status: 'invalid_response', detail: check.description };
+    } else {
+      outcome = { status: 'error', errorCode: frame.errorCode, errorDescription: frame.errorDescription };
+    }
+    const record =
+      frame.kind === 'callresult'
+        ? { kind: 'callresult' as const, messageId: frame.messageId, action: p.action, payload: frame.payload }
+        : { kind: 'callerror' as const, messageId: frame.messageId, action: p.action, payload: { errorCode: frame.errorCode, errorDescription: frame.errorDescription, errorDetails: frame.errorDetails } };
+    this.recorder.record(this, record).catch((e) => this.logger.error({ err: e, stationId: this.stationId }, 'response not recorded'));
+    p.resolve(outcome);
+    this.waiting.shift()?.();
+  }
+
+  /**
+   * Sends a CSMS-initiated CALL. At most one is outstanding per station (OCPP-J §4.1.1): a second waits for
+   * the first to be answered or to time out.
+   */
+  async call(action: string, payload: JsonObject): Promise<CallOutcome> {
+    while (this.pending) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.closed) return { status: 'offline' };
+    const messageId = randomUUID();
+    return new Promise<CallOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending?.messageId === messageId) this.pending = null;
+        resolve({ status: 'timed_out' });
+        this.waiting.shift()?.();
+      }, this.opts.callTimeoutMs);
+      this.pending = { messageId, action, timer, resolve };
+      this.send(encodeCall(messageId, action, payload));
+    });
+  }
+
+  send(text: string): void {
+    if (this.closed) return;
+    this.ws.send(text, (err) => {
+      if (err) this.logger.debug({ err, stationId: this.stationId }, 'send failed');
+    });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  /** Called once the socket is closed: fails the outstanding call. */
+  closedWith(): void {
+    this.closed = true;
+    if (this.pending) {
+      clearTimeout(this.pending.timer);
+      this.pending.resolve({ status: 'offline' });
+      this.pending = null;
+    }
+    for (const w of this.waiting.splice(0)) w();
+  }
+}

@@ -1,0 +1,62 @@
+import { EventCatalogue, OcppMessageReceivedV1, type OcppMessageReceived } from '@csms/contracts';
+import { eventHeaders } from '@csms/messaging';
+import type { OcppProtocol } from '@csms/ocpp';
+import type { OutgoingRecord } from '@csms/messaging';
+import { fastDeriveId } from './fast-id';
+
+const catalogue = new EventCatalogue([OcppMessageReceivedV1]);
+
+export interface InboundFact {
+  kind: OcppMessageReceived['payload']['kind'];
+  messageId?: string;
+  action?: string;
+  payload?: unknown;
+  response?: unknown;
+  reason?: string;
+}
+
+export interface ConnectionIdentity {
+  stationId: string;
+  protocol: OcppProtocol;
+  connectionId: string;
+}
+
+/**
+ * Turns what a station said into `ocpp.message_received` v1 on `ocpp.inbound` (key = station id) and
+ * resolves when the broker has acknowledged it. Event ids are name-based: station id + connection id +
+ * message id (+ kind), so a re-publish of the same fact carries the same id. `receivedAt` is the gateway
+ * clock: the fact's own timestamp, recorded once.
+ */
+export class InboundRecorder {
+  constructor(
+    private readonly publisher: { publish(record: OutgoingRecord): Promise<void> },
+    private readonly topic: string,
+    private readonly instance: string,
+    private readonly now: () => Date,
+  ) {}
+
+  record(conn: ConnectionIdentity, fact: InboundFact): Promise<void> {
+    const receivedAt = this.now().toISOString();
+    const env = catalogue.create(OcppMessageReceivedV1, {
+      id: fastDeriveId('ocpp.message_received', conn.stationId, conn.connectionId, fact.messageId ?? fact.kind, fact.kind),
+      key: conn.stationId,
+      occurredAt: receivedAt,
+      source: `ocpp-gateway/${this.instance}`,
+      correlationId: fact.messageId ?? conn.connectionId,
+      payload: {
+        stationId: conn.stationId,
+        protocol: conn.protocol,
+        kind: fact.kind,
+        ...(fact.messageId !== undefined ? { messageId: fact.messageId } : {}),
+        ...(fact.action !== undefined ? { action: fact.action } : {}),
+        ...(fact.payload !== undefined ? { payload: fact.payload } : {}),
+        ...(fact.response !== undefined ? { response: fact.response } : {}),
+        ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
+        receivedAt,
+        connectionId: conn.connectionId,
+        gatewayInstance: this.instance,
+      },
+    });
+    return this.publisher.publish({ topic: this.topic, key: conn.stationId, value: JSON.stringify(env), headers: eventHeaders(env) });
+  }
+}

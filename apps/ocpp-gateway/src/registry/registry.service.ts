@@ -1,0 +1,306 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { EventCatalogue, StationRegisteredV1, TokenRegisteredV1, Topics, deriveId, type StationRegistered, type TokenRegistered } from '@csms/contracts';
+import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
+import { withConnector, type EvseInfo, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
+import type { RegistryCache } from './registry-cache';
+import { hashPassword } from './password';
+
+const catalogue = new EventCatalogue([StationRegisteredV1, TokenRegisteredV1]);
+
+export interface StationInput {
+  securityProfile: SecurityProfile;
+  password?: string;
+  certificateCn?: string | null;
+  siteId?: string | null;
+  timeZone?: string;
+  evses?: EvseInfo[];
+  enabled?: boolean;
+}
+
+/** A station as the API shows it (never the password or its hash). */
+export interface StationView {
+  stationId: string;
+  securityProfile: SecurityProfile;
+  hasPassword: boolean;
+  certificateCn: string | null;
+  siteId: string | null;
+  timeZone: string;
+  evses: EvseInfo[];
+  enabled: boolean;
+  revision: number;
+  updatedAt: string;
+}
+
+export interface TokenInput {
+  type: TokenType;
+  status: TokenStatus;
+  expiresAt?: string | null;
+  groupId?: string | null;
+  billingAccountId?: string | null;
+}
+
+export interface TokenView {
+  uid: string;
+  type: TokenType;
+  status: TokenStatus;
+  expiresAt: string | null;
+  groupId: string | null;
+  billingAccountId: string | null;
+  revision: number;
+  updatedAt: string;
+}
+
+export class RegistryError extends Error {
+  constructor(
+    readonly code: 'STATION_NOT_FOUND' | 'TOKEN_NOT_FOUND' | 'PASSWORD_REQUIRED',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface StationRow {
+  station_id: string;
+  security_profile: number;
+  password_hash: string | null;
+  certificate_cn: string | null;
+  site_id: string | null;
+  time_zone: string;
+  evses: EvseInfo[];
+  enabled: boolean;
+  revision: number;
+  updated_at: Date;
+}
+interface TokenRow {
+  uid: string;
+  type: TokenType;
+  status: TokenStatus;
+  expires_at: Date | null;
+  group_id: string | null;
+  billing_account_id: string | null;
+  revision: number;
+  updated_at: Date;
+}
+
+function stationView(r: StationRow): StationView {
+  return {
+    stationId: r.station_id,
+    securityProfile: r.security_profile as SecurityProfile,
+    hasPassword: r.password_hash !== null,
+    certificateCn: r.certificate_cn,
+    siteId: r.site_id,
+    timeZone: r.time_zone,
+    evses: r.evses,
+    enabled: r.enabled,
+    revision: Number(r.revision),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+function tokenView(r: TokenRow): TokenView {
+  return {
+    uid: r.uid,
+    type: r.type,
+    status: r.status,
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    groupId: r.group_id,
+    billingAccountId: r.billing_account_id,
+    revision: Number(r.revision),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/**
+ * The registry's write side: rows in the gateway's database and, in the same transaction, the
+ * registry event in the outbox (ADR 0003), which the relay publishes to the compacted topic that every
+ * gateway instance reads. The local cache applies the event at once (read-your-writes).
+ */
+export class RegistryService {
+  /** the registry events with the topic names of this deployment (TOPIC_REGISTRY_*) */
+  private readonly outboxCatalogue: EventCatalogue;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly relay: OutboxRelay,
+    private readonly cache: RegistryCache,
+    topics: { stations: string; tokens: string },
+    private readonly source: string,
+  ) {
+    this.outboxCatalogue = catalogue.withTopics({ [Topics.registryStations]: topics.stations, [Topics.registryTokens]: topics.tokens });
+  }
+
+  async putStation(stationId: string, input: StationInput): Promise<StationView> {
+    const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
+    const { view, event } = await this.ds.transaction(async (m) => {
+      const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
+      const hash = passwordHash ?? old?.password_hash ?? null;
+      if (input.securityProfile < 3 && hash === null) {
+        throw new RegistryError('PASSWORD_REQUIRED', 'security profiles 1 and 2 need a password (Basic authentication)', '/password');
+      }
+      const revision = await this.nextRevision(m);
+      const [row]: StationRow[] = await m.query(
+        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (station_id) do update set security_profile = $2, password_hash = $3, certificate_cn = $4, site_id = $5,
+           time_zone = $6, evses = $7, enabled = $8, revision = $9, updated_at = now()
+         returning *`,
+        [
+          stationId,
+          input.securityProfile,
+          hash,
+          input.certificateCn ?? null,
+          input.siteId ?? null,
+          input.timeZone ?? 'UTC',
+          JSON.stringify(input.evses ?? []),
+          input.enabled ?? true,
+          revision,
+        ],
+      );
+      const event = this.stationEvent(row, false);
+      await appendToOutbox(m, this.outboxCatalogue, [event]);
+      return { view: stationView(row), event };
+    });
+    this.cache.apply(event);
+    this.relay.nudge();
+    return view;
+  }
+
+  /**
+   * A connector a station reported (StatusNotification) that the registry does not list yet: added, with a
+   * new revision and registry event. No-op for unknown stations and known connectors.
+   */
+  async recordConnector(stationId: string, evseId: number, connectorId: number): Promise<void> {
+    const event = await this.ds.transaction(async (m) => {
+      const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
+      if (!old) return null;
+      const evses = withConnector(old.evses, evseId, connectorId);
+      if (!evses) return null;
+      const [[row]]: [StationRow[], number] = await m.query('update stations set evses = $2, revision = $3, updated_at = now() where station_id = $1 returning *', [
+        stationId,
+        JSON.stringify(evses),
+        await this.nextRevision(m),
+      ]);
+      const e = this.stationEvent(row, false);
+      await appendToOutbox(m, this.outboxCatalogue, [e]);
+      return e;
+    });
+    if (event) {
+      this.cache.apply(event);
+      this.relay.nudge();
+    }
+  }
+
+  async deleteStation(stationId: string): Promise<void> {
+    const event = await this.ds.transaction(async (m) => {
+      // TypeORM returns [rows, affected] for a DELETE ... RETURNING
+      const [[row]]: [StationRow[], number] = await m.query('delete from stations where station_id = $1 returning *', [stationId]);
+      if (!row) throw new RegistryError('STATION_NOT_FOUND', `no station ${stationId}`);
+      const e = this.stationEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true);
+      await appendToOutbox(m, this.outboxCatalogue, [e]);
+      return e;
+    });
+    this.cache.apply(event);
+    this.relay.nudge();
+  }
+
+  async getStation(stationId: string): Promise<StationView> {
+    const [row]: StationRow[] = await this.ds.query('select * from stations where station_id = $1', [stationId]);
+    if (!row) throw new RegistryError('STATION_NOT_FOUND', `no station ${stationId}`);
+    return stationView(row);
+  }
+
+  async listStations(limit: number, cursor?: string): Promise<{ items: StationView[]; nextCursor: string | null }> {
+    const rows: StationRow[] = await this.ds.query('select * from stations where station_id > $1 order by station_id limit $2', [cursor ?? '', limit + 1]);
+    const items = rows.slice(0, limit).map(stationView);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].stationId : null };
+  }
+
+  async putToken(uid: string, input: TokenInput): Promise<TokenView> {
+    const { view, event } = await this.ds.transaction(async (m) => {
+      const revision = await this.nextRevision(m);
+      const [row]: TokenRow[] = await m.query(
+        `insert into id_tokens (uid, type, status, expires_at, group_id, billing_account_id, revision)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (uid) do update set type = $2, status = $3, expires_at = $4, group_id = $5, billing_account_id = $6, revision = $7, updated_at = now()
+         returning *`,
+        [uid, input.type, input.status, input.expiresAt ?? null, input.groupId ?? null, input.billingAccountId ?? null, revision],
+      );
+      const event = this.tokenEvent(row, false);
+      await appendToOutbox(m, this.outboxCatalogue, [event]);
+      return { view: tokenView(row), event };
+    });
+    this.cache.apply(event);
+    this.relay.nudge();
+    return view;
+  }
+
+  async deleteToken(uid: string): Promise<void> {
+    const event = await this.ds.transaction(async (m) => {
+      const [[row]]: [TokenRow[], number] = await m.query('delete from id_tokens where uid = $1 returning *', [uid]);
+      if (!row) throw new RegistryError('TOKEN_NOT_FOUND', `no token ${uid}`);
+      const e = this.tokenEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true);
+      await appendToOutbox(m, this.outboxCatalogue, [e]);
+      return e;
+    });
+    this.cache.apply(event);
+    this.relay.nudge();
+  }
+
+  async getToken(uid: string): Promise<TokenView> {
+    const [row]: TokenRow[] = await this.ds.query('select * from id_tokens where uid = $1', [uid]);
+    if (!row) throw new RegistryError('TOKEN_NOT_FOUND', `no token ${uid}`);
+    return tokenView(row);
+  }
+
+  async listTokens(limit: number, cursor?: string): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+    const rows: TokenRow[] = await this.ds.query('select * from id_tokens where uid > $1 order by uid limit $2', [cursor ?? '', limit + 1]);
+    const items = rows.slice(0, limit).map(tokenView);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].uid : null };
+  }
+
+  private async nextRevision(m: EntityManager): Promise<number> {
+    const [{ r }]: Array<{ r: string }> = await m.query(`select nextval('registry_revision_seq') as r`);
+    return Number(r);
+  }
+
+  private stationEvent(r: StationRow, deleted: boolean): StationRegistered {
+    return catalogue.create(StationRegisteredV1, {
+      id: deriveId('registry.station_registered', r.station_id, Number(r.revision)),
+      key: r.station_id,
+      occurredAt: r.updated_at.toISOString(),
+      source: this.source,
+      payload: {
+        stationId: r.station_id,
+        securityProfile: r.security_profile as SecurityProfile,
+        passwordHash: r.password_hash,
+        certificateCn: r.certificate_cn,
+        siteId: r.site_id,
+        timeZone: r.time_zone,
+        evses: r.evses,
+        enabled: r.enabled,
+        deleted,
+        revision: Number(r.revision),
+      },
+    });
+  }
+
+  private tokenEvent(r: TokenRow, deleted: boolean): TokenRegistered {
+    return catalogue.create(TokenRegisteredV1, {
+      id: deriveId('registry.token_registered', r.uid, Number(r.revision)),
+      key: r.uid,
+      occurredAt: r.updated_at.toISOString(),
+      source: this.source,
+      payload: {
+        uid: r.uid,
+        type: r.type,
+        status: r.status,
+        expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+        groupId: r.group_id,
+        billingAccountId: r.billing_account_id,
+        deleted,
+        revision: Number(r.revision),
+      },
+    });
+  }
+
+}

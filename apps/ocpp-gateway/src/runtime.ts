@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { Topics, TOPIC_SPECS, type TopicSpec } from '@csms/contracts';
+import { KafkaRecordPublisher, OutboxRelay, createKafka, ensureTopics, type RecordPublisher } from '@csms/messaging';
+import { brokersOf, ensureDatabaseExists, openDatabase, type Logger } from '@csms/platform';
+import type { GatewayConfig } from './config';
+import { gatewayMigrations } from './migrations';
+import { BatchingPublisher, ShardedPublisher } from './ocpp/batching-publisher';
+import { InboundRecorder } from './ocpp/inbound-recorder';
+import { OcppServer, type OcppServerDeps } from './ocpp/ocpp-server';
+import { PasswordVerifier } from './registry/password';
+import { RegistryCache } from './registry/registry-cache';
+import { RegistryService } from './registry/registry.service';
+import { TransactionIdStore } from './transactions/transaction-ids';
+import { CommandConsumer } from './commands/command-consumer';
+import { CommandService } from './commands/command.service';
+import { PresenceStore } from './commands/presence';
+
+export interface RuntimeOverrides {
+  now?: () => Date;
+  /** the publisher of inbound records (tests point it at a dead broker) */
+  inboundPublisher?: RecordPublisher;
+  metrics?: OcppServerDeps['metrics'];
+}
+
+function spec(name: string, like: string): TopicSpec {
+  const base = TOPIC_SPECS.find((s) => s.name === like)!;
+  return { ...base, name };
+}
+
+/**
+ * The gateway's parts, wired in start order: database (migrations), topics, registry (read to the end),
+ * producer, outbox relay, OCPP listeners. `stop()` undoes it in reverse, letting in-flight records finish.
+ */
+export class GatewayRuntime {
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly dataSource: DataSource,
+    readonly kafka: Kafka,
+    readonly producer: KafkaRecordPublisher,
+    private readonly inboundProducers: KafkaRecordPublisher[],
+    readonly batcher: ShardedPublisher,
+    readonly relay: OutboxRelay,
+    readonly registryCache: RegistryCache,
+    readonly registry: RegistryService,
+    readonly server: OcppServer,
+    readonly commands: CommandService,
+    readonly commandConsumer: CommandConsumer,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: GatewayConfig, logger: Logger, overrides: RuntimeOverrides = {}): Promise<GatewayRuntime> {
+    const now = overrides.now ?? (() => new Date());
+    await ensureDatabaseExists(config.DATABASE_URL);
+    const dataSource = await openDatabase({ url: config.DATABASE_URL, migrations: gatewayMigrations, applicationName: `ocpp-gateway-${config.GATEWAY_INSTANCE}` });
+    const kafka = createKafka({ brokers: brokersOf(config.KAFKA_BROKERS), clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway', logger });
+    const topics = { stations: config.TOPIC_REGISTRY_STATIONS, tokens: config.TOPIC_REGISTRY_TOKENS };
+    await ensureTopics(
+      kafka,
+      [
+        spec(config.TOPIC_OCPP_INBOUND, Topics.ocppInbound),
+        spec(topics.stations, Topics.registryStations),
+        spec(topics.tokens, Topics.registryTokens),
+        spec(config.TOPIC_OCPP_COMMANDS, Topics.ocppCommands),
+        spec(config.TOPIC_OCPP_COMMAND_RESULTS, Topics.ocppCommandResults),
+      ],
+      config.KAFKA_PARTITIONS,
+    );
+    const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger);
+    await registryCache.start();
+    const producer = new KafkaRecordPublisher(kafka);
+    await producer.connect();
+    // inbound records: PUBLISH_PRODUCERS idempotent producers, a station's records always through the same one
+    const inboundProducers = overrides.inboundPublisher ? [] : Array.from({ length: config.PUBLISH_PRODUCERS }, () => new KafkaRecordPublisher(kafka));
+    await Promise.all(inboundProducers.map((p) => p.connect()));
+    const batchOpts = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, timeoutMs: config.PUBLISH_TIMEOUT_MS };
+    const batcher = new ShardedPublisher(
+      overrides.inboundPublisher ? [new BatchingPublisher(overrides.inboundPublisher, batchOpts)] : inboundProducers.map((p) => new BatchingPublisher(p, batchOpts)),
+    );
+    const relay = new OutboxRelay(dataSource, producer, logger, { pollIntervalMs: 200 });
+    relay.start();
+    const registry = new RegistryService(dataSource, relay, registryCache, topics, `ocpp-gateway/${config.GATEWAY_INSTANCE}`);
+    const transactions = new TransactionIdStore(dataSource);
+    const presence = new PresenceStore(dataSource, config.GATEWAY_INSTANCE);
+    await presence.clearOwn();
+    const commands = new CommandService(dataSource, relay, { commands: config.TOPIC_OCPP_COMMANDS, results: config.TOPIC_OCPP_COMMAND_RESULTS }, `ocpp-gateway/${config.GATEWAY_INSTANCE}`, now);
+    const tls =
+      config.OCPP_TLS_CERT_FILE && config.OCPP_TLS_KEY_FILE
+        ? {
+            port: config.OCPP_TLS_PORT,
+            cert: readFileSync(config.OCPP_TLS_CERT_FILE),
+            key: readFileSync(config.OCPP_TLS_KEY_FILE),
+            ca: config.OCPP_TLS_CLIENT_CA_FILE ? readFileSync(config.OCPP_TLS_CLIENT_CA_FILE) : undefined,
+          }
+        : undefined;
+    const server = new OcppServer(
+      {
+        host: config.OCPP_HOST,
+        port: config.OCPP_PORT,
+        tls,
+        maxFrameBytes: config.OCPP_MAX_FRAME_BYTES,
+        maxBadMessages: config.OCPP_MAX_BAD_MESSAGES,
+        callTimeoutMs: config.OCPP_CALL_TIMEOUT_MS,
+        heartbeatIntervalS: config.OCPP_HEARTBEAT_INTERVAL_S,
+        pingIntervalS: config.OCPP_PING_INTERVAL_S,
+        allowProvisional: config.OCPP_ALLOW_PROVISIONAL,
+      },
+      {
+        registry: registryCache,
+        passwords: new PasswordVerifier(),
+        recorder: new InboundRecorder(batcher, config.TOPIC_OCPP_INBOUND, config.GATEWAY_INSTANCE, now),
+        assignTransactionId: (s) => transactions.assign(s),
+        now,
+        logger: logger.child({ component: 'ocpp' }),
+        metrics: overrides.metrics,
+        presence,
+        connectorReported: (stationId, evseId, connectorId) => registry.recordConnector(stationId, evseId, connectorId),
+      },
+    );
+    await server.listen();
+    const commandConsumer = new CommandConsumer(kafka, config.TOPIC_OCPP_COMMANDS, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }));
+    await commandConsumer.start();
+    logger.info({ ports: server.ports, instance: config.GATEWAY_INSTANCE }, 'OCPP endpoint listening');
+    return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, registryCache, registry, server, commands, commandConsumer, logger);
+  }
+
+  /** Kafka answers a metadata request (readiness). */
+  async kafkaAnswers(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.commandConsumer.stop().catch(() => undefined);
+    await this.server.close();
+    await this.batcher.drain().catch(() => undefined);
+    await this.relay.stop();
+    await this.registryCache.stop().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    await Promise.all(this.inboundProducers.map((p) => p.disconnect().catch(() => undefined)));
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    this.logger.info('gateway stopped');
+  }
+}

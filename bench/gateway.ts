@@ -1,0 +1,156 @@
+/**
+ * Benchmark of the OCPP gateway against a bare ocpp-rpc server (same schema validation, no Kafka).
+ *
+ *   npx tsx bench/gateway.ts
+ *
+ * Needs Kafka (KAFKA_BROKERS) and PostgreSQL (DATABASE_URL) like the gateway. The server under test runs
+ * in its own process (bench/gateway-server.ts) and the simulated stations in BENCH_WORKERS other processes
+ * (bench/gateway-load.ts, raw `ws` clients speaking OCPP-J 1.6, one outstanding CALL per station).
+ * Phases, for the gateway and then the baseline:
+ *   1. connect BENCH_STATIONS stations, each sends BootNotification; server RSS before/after -> per connection
+ *   2. closed loop for BENCH_SECONDS: BENCH_CONCURRENCY stations call MeterValues back to back -> CALLs/s
+ *      (for the gateway every one of them is a record acknowledged by Kafka before the CALLRESULT)
+ *   3. open loop at BENCH_RATE CALLs/s for BENCH_SECONDS -> p50 / p99 CALL -> CALLRESULT
+ * Prints one JSON line. Environment: BENCH_STATIONS (19000; the process fd limit here is 20000),
+ * BENCH_WORKERS (2), BENCH_SECONDS (15), BENCH_RATE (5000), BENCH_CONCURRENCY (2000), BENCH_SKIP_BASELINE.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+const STATIONS = Number(process.env.BENCH_STATIONS ?? 19000);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
+const run = randomUUID().slice(0, 8);
+
+function child(file: string, env: Record<string, string>): ChildProcess {
+  return fork(join(__dirname, file), [], {
+    env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --max-old-space-size=2048` },
+    // BENCH_CPU_PROF=<dir>: a CPU profile of the server under test
+    execArgv: ['--import', 'tsx', ...(file === 'gateway-server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function next<T>(p: ChildProcess, pred: (m: Record<string, unknown>) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: Record<string, unknown>) => {
+      if (pred(m)) {
+        p.off('message', on);
+        resolve(m as T);
+      }
+    };
+    p.on('message', on);
+    p.once('exit', (code) => reject(new Error(`${p.pid} exited with ${code}`)));
+  });
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function measure(mode: 'gateway' | 'baseline') {
+  const server = child('gateway-server.ts', {
+    BENCH_MODE: mode,
+    OCPP_PORT: '0',
+    OCPP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    OCPP_ALLOW_PROVISIONAL: 'true',
+    OCPP_PING_INTERVAL_S: '0',
+    LOG_LEVEL: 'warn',
+    GATEWAY_INSTANCE: `bench-${run}`,
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/csms_bench_gateway',
+    TOPIC_OCPP_INBOUND: `bench.ocpp.inbound-${run}`,
+    TOPIC_REGISTRY_STATIONS: `bench.registry.stations-${run}`,
+    TOPIC_REGISTRY_TOKENS: `bench.registry.tokens-${run}`,
+    TOPIC_OCPP_COMMANDS: `bench.ocpp.commands-${run}`,
+    TOPIC_OCPP_COMMAND_RESULTS: `bench.ocpp.command_results-${run}`,
+  });
+  const { url } = await next<{ url: string }>(server, (m) => m.ready === true);
+  const rssOf = async () => {
+    const r = next<{ rss: number }>(server, (m) => typeof m.rss === 'number' && !m.initial);
+    server.send({ cmd: 'rss' });
+    return (await r).rss;
+  };
+  const rssBefore = await rssOf();
+  const workers = Array.from({ length: WORKERS }, () => child('gateway-load.ts', {}));
+  const all = <T>(cmd: Record<string, unknown> | ((i: number) => Record<string, unknown>)) =>
+    Promise.all(
+      workers.map((w, i) => {
+        const msg = typeof cmd === 'function' ? cmd(i) : cmd;
+        const r = next<T>(w, (m) => m.cmd === msg.cmd);
+        w.send(msg);
+        return r;
+      }),
+    );
+  const t0 = Date.now();
+  const per = Math.ceil(STATIONS / WORKERS);
+  const conns = await all<{ connected: number; failed: number }>((i) => ({
+    cmd: 'connect',
+    url,
+    ids: Array.from({ length: Math.min(per, STATIONS - i * per) }, (_, k) => `BENCH-${run}-${i}-${k}`),
+  }));
+  const connectSeconds = (Date.now() - t0) / 1000;
+  const connected = conns.reduce((n, c) => n + c.connected, 0);
+  const rssConnected = await rssOf();
+
+  const closed = await all<{ completed: number; errors: number; latencies: number[] }>({ cmd: 'closedLoop', durationMs: SECONDS * 1000, concurrency: Math.ceil(CONCURRENCY / WORKERS) });
+  const completed = closed.reduce((n, c) => n + c.completed, 0);
+  const closedLat = closed.flatMap((c) => c.latencies).sort((a, b) => a - b);
+
+  const open = await all<{ completed: number; errors: number; skipped: number; latencies: number[] }>({ cmd: 'openLoop', rate: RATE / WORKERS, durationMs: SECONDS * 1000 });
+  const lat = open.flatMap((c) => c.latencies).sort((a, b) => a - b);
+  const rssEnd = await rssOf();
+
+  await all({ cmd: 'close' });
+  for (const w of workers) w.kill();
+  server.send({ cmd: 'stop' });
+  await next(server, (m) => m.stopped === true).catch(() => undefined);
+  return {
+    stations: connected,
+    connectFailures: conns.reduce((n, c) => n + c.failed, 0),
+    connectSeconds,
+    rssBeforeMB: +(rssBefore / 2 ** 20).toFixed(1),
+    rssConnectedMB: +(rssConnected / 2 ** 20).toFixed(1),
+    rssEndMB: +(rssEnd / 2 ** 20).toFixed(1),
+    rssPerConnectionKB: +((rssConnected - rssBefore) / connected / 1024).toFixed(2),
+    saturatedCallsPerS: Math.round(completed / SECONDS),
+    saturatedErrors: closed.reduce((n, c) => n + c.errors, 0),
+    saturatedP50ms: +(percentile(closedLat, 0.5) / 1000).toFixed(2),
+    saturatedP99ms: +(percentile(closedLat, 0.99) / 1000).toFixed(2),
+    fixedRate: RATE,
+    fixedRateAchievedPerS: Math.round(open.reduce((n, c) => n + c.completed, 0) / SECONDS),
+    fixedRateErrors: open.reduce((n, c) => n + c.errors, 0),
+    fixedRateSkipped: open.reduce((n, c) => n + c.skipped, 0),
+    p50ms: +(percentile(lat, 0.5) / 1000).toFixed(2),
+    p99ms: +(percentile(lat, 0.99) / 1000).toFixed(2),
+  };
+}
+
+async function main(): Promise<void> {
+  const gateway = await measure('gateway');
+  const baseline = process.env.BENCH_SKIP_BASELINE ? null : await measure('baseline');
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      config: { stations: STATIONS, workers: WORKERS, seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY },
+      gateway,
+      baseline,
+      ratio: baseline
+        ? {
+            callsPerS: +(gateway.saturatedCallsPerS / baseline.saturatedCallsPerS).toFixed(3),
+            p99AtRate: +(gateway.p99ms / baseline.p99ms).toFixed(2),
+            rssPerConnection: +(gateway.rssPerConnectionKB / baseline.rssPerConnectionKB).toFixed(2),
+          }
+        : null,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
