@@ -63,11 +63,11 @@ async function measure(mode: 'gateway' | 'baseline') {
     LOG_LEVEL: 'warn',
     GATEWAY_INSTANCE: `bench-${run}`,
     DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/csms_bench_gateway',
-    TOPIC_OCPP_INBOUND: `bench.ocpp.inbound-${run}`,
-    TOPIC_REGISTRY_STATIONS: `bench.registry.stations-${run}`,
-    TOPIC_REGISTRY_TOKENS: `bench.registry.tokens-${run}`,
-    TOPIC_OCPP_COMMANDS: `bench.ocpp.commands-${run}`,
-    TOPIC_OCPP_COMMAND_RESULTS: `bench.ocpp.command_results-${run}`,
+    OCPP_INBOUND_TOPIC: `bench.ocpp.inbound-${run}`,
+    REGISTRY_STATIONS_TOPIC: `bench.registry.stations-${run}`,
+    REGISTRY_TOKENS_TOPIC: `bench.registry.tokens-${run}`,
+    OCPP_COMMANDS_TOPIC: `bench.ocpp.commands-${run}`,
+    OCPP_COMMAND_RESULTS_TOPIC: `bench.ocpp.command_results-${run}`,
   });
   const { url } = await next<{ url: string }>(server, (m) => m.ready === true);
   const rssOf = async () => {

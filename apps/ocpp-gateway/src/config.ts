@@ -7,7 +7,7 @@ import { CommonConfig, loadConfig } from '@csms/platform';
 export const GatewayConfigSchema = Type.Object({
   ...CommonConfig,
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_gateway', pattern: '^postgres(ql)?://' }),
-  HTTP_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535, description: 'REST API, health, metrics' }),
+  HTTP_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'REST API, health, metrics' }),
   OCPP_HOST: Type.String({ default: '0.0.0.0' }),
   OCPP_PORT: Type.Integer({ default: 9000, minimum: 0, maximum: 65535, description: 'ws:// endpoint (profile 1)' }),
   OCPP_TLS_PORT: Type.Integer({ default: 9443, minimum: 0, maximum: 65535, description: 'wss:// endpoint (profiles 2, 3); only with OCPP_TLS_CERT_FILE' }),
@@ -26,11 +26,11 @@ export const GatewayConfigSchema = Type.Object({
   PUBLISH_MAX_BATCH: Type.Integer({ default: 500, minimum: 1 }),
   PUBLISH_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'no broker ack by then = CALLERROR InternalError' }),
   API_KEYS: Type.Optional(Type.String()),
-  TOPIC_OCPP_INBOUND: Type.String({ default: Topics.ocppInbound }),
-  TOPIC_REGISTRY_STATIONS: Type.String({ default: Topics.registryStations }),
-  TOPIC_REGISTRY_TOKENS: Type.String({ default: Topics.registryTokens }),
-  TOPIC_OCPP_COMMANDS: Type.String({ default: Topics.ocppCommands }),
-  TOPIC_OCPP_COMMAND_RESULTS: Type.String({ default: Topics.ocppCommandResults }),
+  OCPP_INBOUND_TOPIC: Type.String({ default: Topics.ocppInbound }),
+  REGISTRY_STATIONS_TOPIC: Type.String({ default: Topics.registryStations }),
+  REGISTRY_TOKENS_TOPIC: Type.String({ default: Topics.registryTokens }),
+  OCPP_COMMANDS_TOPIC: Type.String({ default: Topics.ocppCommands }),
+  OCPP_COMMAND_RESULTS_TOPIC: Type.String({ default: Topics.ocppCommandResults }),
   COMMAND_TTL_S: Type.Integer({ default: 300, minimum: 1, description: 'default lifetime of a command sent through the API' }),
 });
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

@@ -55,15 +55,15 @@ export class GatewayRuntime {
     await ensureDatabaseExists(config.DATABASE_URL);
     const dataSource = await openDatabase({ url: config.DATABASE_URL, migrations: gatewayMigrations, applicationName: `ocpp-gateway-${config.GATEWAY_INSTANCE}` });
     const kafka = createKafka({ brokers: brokersOf(config.KAFKA_BROKERS), clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway', logger });
-    const topics = { stations: config.TOPIC_REGISTRY_STATIONS, tokens: config.TOPIC_REGISTRY_TOKENS };
+    const topics = { stations: config.REGISTRY_STATIONS_TOPIC, tokens: config.REGISTRY_TOKENS_TOPIC };
     await ensureTopics(
       kafka,
       [
-        spec(config.TOPIC_OCPP_INBOUND, Topics.ocppInbound),
+        spec(config.OCPP_INBOUND_TOPIC, Topics.ocppInbound),
         spec(topics.stations, Topics.registryStations),
         spec(topics.tokens, Topics.registryTokens),
-        spec(config.TOPIC_OCPP_COMMANDS, Topics.ocppCommands),
-        spec(config.TOPIC_OCPP_COMMAND_RESULTS, Topics.ocppCommandResults),
+        spec(config.OCPP_COMMANDS_TOPIC, Topics.ocppCommands),
+        spec(config.OCPP_COMMAND_RESULTS_TOPIC, Topics.ocppCommandResults),
       ],
       config.KAFKA_PARTITIONS,
     );
@@ -84,7 +84,7 @@ export class GatewayRuntime {
     const transactions = new TransactionIdStore(dataSource);
     const presence = new PresenceStore(dataSource, config.GATEWAY_INSTANCE);
     await presence.clearOwn();
-    const commands = new CommandService(dataSource, relay, { commands: config.TOPIC_OCPP_COMMANDS, results: config.TOPIC_OCPP_COMMAND_RESULTS }, `ocpp-gateway/${config.GATEWAY_INSTANCE}`, now);
+    const commands = new CommandService(dataSource, relay, { commands: config.OCPP_COMMANDS_TOPIC, results: config.OCPP_COMMAND_RESULTS_TOPIC }, `ocpp-gateway/${config.GATEWAY_INSTANCE}`, now);
     const tls =
       config.OCPP_TLS_CERT_FILE && config.OCPP_TLS_KEY_FILE
         ? {
@@ -109,7 +109,7 @@ export class GatewayRuntime {
       {
         registry: registryCache,
         passwords: new PasswordVerifier(),
-        recorder: new InboundRecorder(batcher, config.TOPIC_OCPP_INBOUND, config.GATEWAY_INSTANCE, now),
+        recorder: new InboundRecorder(batcher, config.OCPP_INBOUND_TOPIC, config.GATEWAY_INSTANCE, now),
         assignTransactionId: (s) => transactions.assign(s),
         now,
         logger: logger.child({ component: 'ocpp' }),
@@ -119,7 +119,7 @@ export class GatewayRuntime {
       },
     );
     await server.listen();
-    const commandConsumer = new CommandConsumer(kafka, config.TOPIC_OCPP_COMMANDS, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }));
+    const commandConsumer = new CommandConsumer(kafka, config.OCPP_COMMANDS_TOPIC, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }));
     await commandConsumer.start();
     logger.info({ ports: server.ports, instance: config.GATEWAY_INSTANCE }, 'OCPP endpoint listening');
     return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, registryCache, registry, server, commands, commandConsumer, logger);

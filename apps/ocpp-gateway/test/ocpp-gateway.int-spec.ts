@@ -45,11 +45,11 @@ describe('ocpp-gateway', () => {
     kafka = testKafka();
     env = {
       DATABASE_URL: db.url,
-      TOPIC_OCPP_INBOUND: topics.inbound,
-      TOPIC_REGISTRY_STATIONS: topics.stations,
-      TOPIC_REGISTRY_TOKENS: topics.tokens,
-      TOPIC_OCPP_COMMANDS: topics.commands,
-      TOPIC_OCPP_COMMAND_RESULTS: topics.results,
+      OCPP_INBOUND_TOPIC: topics.inbound,
+      REGISTRY_STATIONS_TOPIC: topics.stations,
+      REGISTRY_TOKENS_TOPIC: topics.tokens,
+      OCPP_COMMANDS_TOPIC: topics.commands,
+      OCPP_COMMAND_RESULTS_TOPIC: topics.results,
       OCPP_TLS_CERT_FILE: pki.serverCert,
       OCPP_TLS_KEY_FILE: pki.serverKey,
       OCPP_TLS_CLIENT_CA_FILE: `${pki.dir}/test-ca.crt`,

@@ -8,6 +8,7 @@ export * from './events/session';
 export * from './events/registry';
 export * from './events/tariff';
 export * from './events/billing';
+export * from './events/commands';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -15,6 +16,7 @@ import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from './events/ses
 import { StationRegisteredV1, TokenRegisteredV1 } from './events/registry';
 import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
 import { CdrCreatedV1, SessionPricingFailedV1 } from './events/billing';
+import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -28,6 +30,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   TariffAssignmentSetV1,
   CdrCreatedV1,
   SessionPricingFailedV1,
+  OcppCommandRequestedV1,
+  OcppCommandCompletedV1,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [];
 

@@ -53,7 +53,7 @@ function view(r: CommandRow): CommandView {
  * later completions (e.g. several instances saying `offline`) change nothing and publish nothing.
  */
 export class CommandService {
-  /** the command events with the topic names of this deployment (TOPIC_OCPP_COMMANDS / _RESULTS) */
+  /** the command events with the topic names of this deployment (OCPP_COMMANDS_TOPIC / _RESULTS) */
   private readonly outboxCatalogue: EventCatalogue;
 
   constructor(
