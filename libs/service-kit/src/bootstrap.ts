@@ -9,8 +9,9 @@ import { ProblemDetailsFilter } from './problem';
 /** Nest's own log lines, as pino JSON lines. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
+  // Nest's own start-up chatter (modules, routes) is debug; warnings and errors keep their level
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+/** A TCP port free right now on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  env: Record<string, string>;
+  child: ChildProcess;
+  /** what the process wrote to stderr and stdout (last 200 lines) */
+  output(): string;
+  /** resolves with the exit code (null when killed by a signal) */
+  exited(): Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader), with `env` on top of this
+ * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`.
+ */
+export async function startServiceProcess(name: string, env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const keep = (d: Buffer) => {
+    lines.push(...d.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${env.HTTP_PORT}`;
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up:\n${lines.join('\n')}`);
+    try {
+      const r = await fetch(`${url}/health/ready`);
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} was not ready within ${readyTimeoutMs} ms:\n${lines.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    name,
+    url,
+    env,
+    child,
+    output: () => lines.join('\n'),
+    exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : exit),
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
