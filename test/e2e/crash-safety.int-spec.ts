@@ -9,12 +9,25 @@
 import Decimal from 'decimal.js';
 import { Client } from 'pg';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, createTestTopics, freePort, startServiceProcess, testKafka, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
 import { loadSessionServiceConfig } from '../../apps/session-service/src/config';
 import { rebuildSessionStore } from '../../apps/session-service/src/rebuild';
 import { loadTariffServiceConfig } from '../../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../../apps/tariff-service/src/rebuild';
-import { PersistentStation, driveSession, prng, type PlannedSession } from './driver';
+import {
+  PersistentStation,
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+  createTestTopics,
+  driveSession,
+  freePort,
+  prng,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  waitFor,
+  type PlannedSession,
+  type ServiceProcess,
+} from '@csms/testing';
 
 const SEED = 20261126;
 const STATIONS = 20;
