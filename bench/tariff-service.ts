@@ -85,8 +85,8 @@ async function main(): Promise<void> {
     });
   });
   const publisher = new KafkaRecordPublisher(kafka);
-  for (let i = 0; i < events.length; i += 2000) {
-    await publisher.publish(events.slice(i, i + 2000).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
+  for (let i = 0; i < events.length; i += 200) {
+    await publisher.publish(events.slice(i, i + 200).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
   }
   await publisher.disconnect();
   const count = async () => Number((await svc.dataSource.query('select count(*)::int as c from cdrs'))[0].c);

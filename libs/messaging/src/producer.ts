@@ -5,6 +5,8 @@ import type { OutgoingRecord, RecordPublisher } from './records';
  * The shared producer of a process: idempotent (no duplicates from its own retries), acks=all,
  * records keyed (order per key), one connection reused for every send.
  */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
 export class KafkaRecordPublisher implements RecordPublisher {
   private readonly producer: Producer;
   private connected?: Promise<void>;
@@ -22,9 +24,29 @@ export class KafkaRecordPublisher implements RecordPublisher {
     return this.connected;
   }
 
+  /**
+   * Sends in order, in requests of at most ~512 KiB (the broker refuses a record batch above its
+   * `max.message.bytes`, 1 MiB by default, with MESSAGE_TOO_LARGE, which is not retriable).
+   */
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
+    let chunk: OutgoingRecord[] = [];
+    let bytes = 0;
+    for (const r of records) {
+      const size = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key?.length ?? 0) + 64;
+      if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+        await this.send(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(r);
+      bytes += size;
+    }
+    await this.send(chunk);
+  }
+
+  private async send(records: readonly OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic);

@@ -140,4 +140,17 @@ describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
     expect(ids.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());
     expect(await totals(db.dataSource)).toEqual({ k0: { count: 4, sum: 10 }, k1: { count: 3, sum: 6 }, k2: { count: 3, sum: 6 } });
   });
+
+  it('publishes a relay batch larger than the broker accepts in one request (split by size, order kept)', async () => {
+    const topic = uniqueName('test.big');
+    await createTestTopics(kafka, [topic], 1);
+    const records = Array.from({ length: 300 }, (_, i) => ({ topic, key: 'one-key', value: JSON.stringify({ i, pad: 'x'.repeat(10_000) }) }));
+    // 300 x 10 KB = 3 MB for one partition: over the broker's 1 MiB max.message.bytes in one record batch
+    await publisher.publish(records);
+    expect(await topicSize(kafka, topic)).toBe(300);
+    const collector = await new TopicCollector(kafka, [topic]).start();
+    cleanups.push(() => collector.close());
+    await waitFor(() => collector.records.length === 300, { what: 'all 300 records' });
+    expect(collector.records.map((r) => JSON.parse(r.value!).i)).toEqual(records.map((_, i) => i));
+  });
 });
