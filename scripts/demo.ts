@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     seed: SEED,
     password,
     tokens,
-    shape: { base: 'quick', chargeSeconds: [30, 60], idleSeconds: [15, 30], gapSeconds: [0, 10], plugToAuthSeconds: [2, 5], authToChargeSeconds: [1, 3], maxPowerW: [50_000, 150_000], faultProbability: 0.2 },
+    shape: { base: 'quick', chargeSeconds: [30, 60], idleSeconds: [15, 30], gapSeconds: [0, 10], plugToAuthSeconds: [2, 5], authToChargeSeconds: [1, 3], maxPowerW: [50_000, 150_000], faultProbability: 0.2, faultSeconds: [10, 20], suspendProbability: 0.2, suspendSeconds: [5, 15], unplugAfterStopSeconds: [2, 5] },
     speed: 1,
     sampleIntervalSeconds: 10,
     keepLog: false,
