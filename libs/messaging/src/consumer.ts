@@ -281,8 +281,11 @@ export class EventConsumer {
         let j = i;
         while (j < items.length && j - i < this.o.chunkSize && items[j].error === undefined) j++;
         const chunk = items.slice(i, j);
+        const t0 = Date.now();
         try {
           await this.applyChunk(chunk);
+          // LOG_LEVEL=debug shows where time goes: how old the chunk's first record was, and how long applying took
+          this.log.debug({ n: chunk.length, lagMs: t0 - Number(chunk[0].message.timestamp), applyMs: Date.now() - t0, partition: batch.partition }, 'chunk applied');
         } catch (e) {
           if (e instanceof Stopped) return;
           // isolate the failing event: apply one by one, each with its own retry/park policy
