@@ -64,6 +64,8 @@ export class EventCatalogue {
   private readonly upcasters = new Map<string, Upcaster>();
 
   private readonly topicMap: Readonly<Record<string, string>>;
+  /** envelopes this catalogue has checked (envelopes are immutable once made: `encode` need not check them again) */
+  private readonly checked = new WeakSet<object>();
 
   /**
    * @param topicMap renames topics (default name -> actual name), for deployments and tests that use
@@ -136,6 +138,7 @@ export class EventCatalogue {
         field: `/payload${d.field === '/' ? '' : d.field}`,
       });
     }
+    this.checked.add(env);
     return env;
   }
 
@@ -176,7 +179,7 @@ export class EventCatalogue {
 
   /** A validated envelope to wire bytes (JSON). */
   encode(env: Envelope): string {
-    this.check(env);
+    if (!this.checked.has(env)) this.check(env);
     return JSON.stringify(env);
   }
 
