@@ -3,14 +3,14 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { acknowledge, type StationView } from '@csms/monitoring';
-import { ApiProblem, RequireRoles, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
 import { loadView, saveAlarms, saveView } from './monitoring.handler';
 
 const StationsQuery = Type.Object(
   {
     online: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
 );
@@ -19,7 +19,7 @@ const AlarmsQuery = Type.Object(
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')])),
     stationId: Type.Optional(Type.String({ minLength: 1 })),
     kind: Type.Optional(Type.Union([Type.Literal('CONNECTOR_FAULTED'), Type.Literal('MONITORING_EVENT'), Type.Literal('SECURITY_EVENT')])),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
@@ -92,7 +92,7 @@ export class MonitoringController {
       where.push(`online = $${args.length}`);
     }
     if (q.cursor) {
-      args.push(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+      args.push(decodeCursor(q.cursor, 1)[0]);
       where.push(`station_id > $${args.length}`);
     }
     args.push(limit + 1);
@@ -101,7 +101,7 @@ export class MonitoringController {
       args,
     );
     const page = rows.slice(0, limit);
-    return { items: page.map((r) => summary(r.view)), nextCursor: rows.length > limit ? Buffer.from(page[page.length - 1].station_id).toString('base64url') : undefined };
+    return { items: page.map((r) => summary(r.view)), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].station_id]) : undefined };
   }
 
   @Get('stations/:stationId')
@@ -136,7 +136,7 @@ export class MonitoringController {
       where.push(`kind = $${args.length}`);
     }
     if (q.cursor) {
-      const [at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string];
+      const [at, id] = decodeCursor(q.cursor, 2);
       args.push(at, id);
       where.push(`(opened_at, alarm_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
     }
@@ -147,7 +147,7 @@ export class MonitoringController {
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map(alarmDto), nextCursor: rows.length > limit ? Buffer.from(JSON.stringify([last.opened_at.toISOString(), last.alarm_id])).toString('base64url') : undefined };
+    return { items: page.map(alarmDto), nextCursor: rows.length > limit ? encodeCursor([last.opened_at.toISOString(), last.alarm_id]) : undefined };
   }
 
   @Post('alarms/:alarmId/acknowledge')

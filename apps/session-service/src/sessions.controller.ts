@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput } from '@csms/service-kit';
 
 const ListQuery = Type.Object(
   {
@@ -11,7 +11,7 @@ const ListQuery = Type.Object(
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('incomplete'), Type.Literal('ended')])),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
@@ -57,17 +57,6 @@ function toDto(r: Row) {
   };
 }
 
-const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.started_at.toISOString(), r.session_id])).toString('base64url');
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // fall through
-  }
-  throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
-}
-
 @ApiTags('sessions')
 @RequireRoles('operator', 'finance', 'integration')
 @Controller('sessions')
@@ -98,7 +87,7 @@ export class SessionsController {
     if (q.from) add('started_at >= ?', q.from);
     if (q.to) add('started_at < ?', q.to);
     if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor);
+      const [at, id] = decodeCursor(q.cursor, 2);
       args.push(at, id);
       where.push(`(started_at, session_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
     }
@@ -108,7 +97,7 @@ export class SessionsController {
       args,
     );
     const page = rows.slice(0, limit);
-    return { items: page.map(toDto), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : undefined };
+    return { items: page.map(toDto), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].started_at.toISOString(), page[page.length - 1].session_id]) : undefined };
   }
 
   @Get(':sessionId')

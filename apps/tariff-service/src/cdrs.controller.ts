@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
-import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
+import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff, type OcpiTariff } from '@csms/pricing';
-import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput } from '@csms/service-kit';
 import { buildCdr, type CdrAudit, type OcpiCdr, type SourcePosition } from './cdr-builder';
 import { pricingContext } from './pricing.handler';
 import { TARIFF_CONFIG } from './tokens';
@@ -17,7 +17,7 @@ const ListQuery = Type.Object(
     sessionId: Type.Optional(Type.String({ format: 'uuid' })),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
     include: Type.Optional(Type.Literal('audit')),
   },
@@ -41,17 +41,6 @@ interface CdrRow {
   start_at: Date;
   cdr: OcpiCdr;
   audit: CdrAudit;
-}
-
-const encodeCursor = (r: CdrRow) => Buffer.from(JSON.stringify([r.start_at.toISOString(), r.cdr_id])).toString('base64url');
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // fall through
-  }
-  throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
 }
 
 @ApiTags('cdrs')
@@ -88,7 +77,7 @@ export class CdrsController {
     if (q.from) add('start_at >= ?', q.from);
     if (q.to) add('start_at < ?', q.to);
     if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor);
+      const [at, id] = decodeCursor(q.cursor, 2);
       args.push(at, id);
       where.push(`(start_at, cdr_id) > ($${args.length - 1}::timestamptz, $${args.length})`);
     }
@@ -100,7 +89,7 @@ export class CdrsController {
     const page = rows.slice(0, limit);
     return {
       items: page.map((r) => (q.include === 'audit' ? { ...r.cdr, audit: r.audit } : r.cdr)),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : undefined,
+      nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].start_at.toISOString(), page[page.length - 1].cdr_id]) : undefined,
     };
   }
 
@@ -156,31 +145,34 @@ export class CdrsController {
       args,
     );
     const items = [];
-    let billed = { excl: new Decimal(0), incl: new Decimal(0) };
-    let draftTotal = { excl: new Decimal(0), incl: new Decimal(0) };
+    const cur = draft.currency;
+    const pair = (p?: { excl_vat: string; incl_vat: string }) => (p ? { excl: Money.of(p.excl_vat, cur), incl: Money.of(p.incl_vat, cur) } : undefined);
+    const text = (m: { excl: Money; incl: Money }) => ({ excl_vat: m.excl.toDecimalString(), incl_vat: m.incl.toDecimalString() });
+    let billed = { excl: Money.zero(cur), incl: Money.zero(cur) };
+    let draftTotal = { excl: Money.zero(cur), incl: Money.zero(cur) };
     for (const r of rows) {
       const ctx = await pricingContext(this.ds.manager, this.cfg, r.session, r.source);
       const outcome = buildCdr(ctx, { tariff: draft });
-      const was = r.cdr?.total_cost;
-      const would = outcome.kind === 'priced' ? outcome.cdr.total_cost : undefined;
-      if (was) billed = { excl: billed.excl.plus(was.excl_vat), incl: billed.incl.plus(was.incl_vat) };
-      if (would) draftTotal = { excl: draftTotal.excl.plus(would.excl_vat), incl: draftTotal.incl.plus(would.incl_vat) };
+      const was = r.cdr && r.cdr.currency === cur ? pair(r.cdr.total_cost) : undefined;
+      const would = outcome.kind === 'priced' ? pair(outcome.cdr.total_cost) : undefined;
+      if (was) billed = { excl: billed.excl.add(was.excl), incl: billed.incl.add(was.incl) };
+      if (would) draftTotal = { excl: draftTotal.excl.add(would.excl), incl: draftTotal.incl.add(would.incl) };
       items.push({
         sessionId: (r.session as { sessionId: string }).sessionId,
-        billed: was ?? null,
-        draft: would ?? null,
+        billed: r.cdr?.total_cost ?? null,
+        draft: outcome.kind === 'priced' ? outcome.cdr.total_cost : null,
         ...(outcome.kind === 'failed' ? { draftError: { code: outcome.code, detail: outcome.detail } } : {}),
-        difference: was && would ? { excl_vat: new Decimal(would.excl_vat).minus(was.excl_vat).toFixed(), incl_vat: new Decimal(would.incl_vat).minus(was.incl_vat).toFixed() } : null,
+        difference: was && would ? text({ excl: would.excl.subtract(was.excl), incl: would.incl.subtract(was.incl) }) : null,
       });
     }
     return {
-      currency: draft.currency,
+      currency: cur,
       sessions: items.length,
       items,
       totals: {
-        billed: { excl_vat: billed.excl.toFixed(), incl_vat: billed.incl.toFixed() },
-        draft: { excl_vat: draftTotal.excl.toFixed(), incl_vat: draftTotal.incl.toFixed() },
-        difference: { excl_vat: draftTotal.excl.minus(billed.excl).toFixed(), incl_vat: draftTotal.incl.minus(billed.incl).toFixed() },
+        billed: text(billed),
+        draft: text(draftTotal),
+        difference: text({ excl: draftTotal.excl.subtract(billed.excl), incl: draftTotal.incl.subtract(billed.incl) }),
       },
     };
   }

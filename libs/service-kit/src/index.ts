@@ -8,3 +8,4 @@ export * from './module';
 export * from './bootstrap';
 export * from './service';
 export * from './rebuild';
+export * from './pagination';
