@@ -16,6 +16,8 @@ export const SessionServiceConfigSchema = Type.Object({
   SESSION_UPDATE_INTERVAL_SECONDS: Type.Integer({ default: 900, minimum: 0 }),
   SESSION_STALE_AFTER_SECONDS: Type.Integer({ default: 259200, minimum: 60 }),
   SESSION_PARTITIONS_CONCURRENCY: Type.Integer({ default: 3, minimum: 1, maximum: 64 }),
+  /** most records applied in one transaction when there is a backlog (a quiet stream makes small chunks anyway) */
+  SESSION_CHUNK_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
 });
 export type SessionServiceConfig = Static<typeof SessionServiceConfigSchema>;
 

@@ -38,6 +38,7 @@ export async function startSessionService(cfg: SessionServiceConfig, logger: Log
           onChunkStart: fold.onChunkStart,
           onChunkEnd: fold.onChunkEnd,
           partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
+          chunkSize: cfg.SESSION_CHUNK_SIZE,
         },
       ],
       controllers: [SessionsController],
