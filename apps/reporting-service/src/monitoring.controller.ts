@@ -3,7 +3,7 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { acknowledge, type StationView } from '@csms/monitoring';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
 import { loadView, saveAlarms, saveView } from './monitoring.handler';
 
 const StationsQuery = Type.Object(
@@ -84,24 +84,15 @@ export class MonitoringController {
   @ApiQuery({ name: 'cursor', required: false, description: 'the last station id of the previous page' })
   async stations(@Query() query: Record<string, string>) {
     const q = validateInput(StationsQuery, query, 'query');
-    const limit = Number(q.limit ?? 100);
-    const args: unknown[] = [];
-    const where: string[] = [];
-    if (q.online) {
-      args.push(q.online === 'true');
-      where.push(`online = $${args.length}`);
-    }
-    if (q.cursor) {
-      args.push(decodeCursor(q.cursor, 1)[0]);
-      where.push(`station_id > $${args.length}`);
-    }
-    args.push(limit + 1);
-    const rows: Array<{ station_id: string; view: StationView }> = await this.ds.query(
-      `select station_id, view from station_monitor ${where.length ? `where ${where.join(' and ')}` : ''} order by station_id limit $${args.length}`,
-      args,
-    );
-    const page = rows.slice(0, limit);
-    return { items: page.map((r) => summary(r.view)), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].station_id]) : undefined };
+    const { rows: page, nextCursor } = await keysetPage<{ station_id: string; view: StationView }>(this.ds, {
+      select: 'select station_id, view from station_monitor',
+      filters: [q.online && ['online = ?', q.online === 'true']],
+      key: [['station_id', 'text']],
+      limit: Number(q.limit ?? 100),
+      cursor: q.cursor,
+      keyOf: (r) => [r.station_id],
+    });
+    return { items: page.map((r) => summary(r.view)), nextCursor };
   }
 
   @Get('stations/:stationId')
@@ -121,33 +112,25 @@ export class MonitoringController {
   @ApiQuery({ name: 'kind', required: false })
   async alarms(@Query() query: Record<string, string>) {
     const q = validateInput(AlarmsQuery, query, 'query');
-    const limit = Number(q.limit ?? 100);
-    const args: unknown[] = [];
-    const where: string[] = [];
     const status = q.status ?? 'open';
-    if (status === 'open') where.push('closed_at is null');
-    if (status === 'closed') where.push('closed_at is not null');
-    if (q.stationId) {
-      args.push(q.stationId);
-      where.push(`station_id = $${args.length}`);
-    }
-    if (q.kind) {
-      args.push(q.kind);
-      where.push(`kind = $${args.length}`);
-    }
-    if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor, 2);
-      args.push(at, id);
-      where.push(`(opened_at, alarm_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
-    }
-    args.push(limit + 1);
-    const rows: AlarmRow[] = await this.ds.query(
-      `select * from alarms ${where.length ? `where ${where.join(' and ')}` : ''} order by opened_at desc, alarm_id desc limit $${args.length}`,
-      args,
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page.map(alarmDto), nextCursor: rows.length > limit ? encodeCursor([last.opened_at.toISOString(), last.alarm_id]) : undefined };
+    const { rows: page, nextCursor } = await keysetPage<AlarmRow>(this.ds, {
+      select: 'select * from alarms',
+      filters: [
+        status === 'open' && ['closed_at is null'],
+        status === 'closed' && ['closed_at is not null'],
+        q.stationId && ['station_id = ?', q.stationId],
+        q.kind && ['kind = ?', q.kind],
+      ],
+      key: [
+        ['opened_at', 'timestamptz'],
+        ['alarm_id', 'uuid'],
+      ],
+      descending: true,
+      limit: Number(q.limit ?? 100),
+      cursor: q.cursor,
+      keyOf: (r) => [r.opened_at.toISOString(), r.alarm_id],
+    });
+    return { items: page.map(alarmDto), nextCursor };
   }
 
   @Post('alarms/:alarmId/acknowledge')

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
 
 const ListQuery = Type.Object(
   {
@@ -74,30 +74,25 @@ export class SessionsController {
   @ApiQuery({ name: 'cursor', required: false })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
-    const limit = Number(q.limit ?? 50);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replace('?', `$${args.length}`));
-    };
-    if (q.stationId) add('station_id = ?', q.stationId);
-    if (q.idToken) add('id_token = ?', q.idToken);
-    if (q.status) add('status = ?', q.status);
-    if (q.from) add('started_at >= ?', q.from);
-    if (q.to) add('started_at < ?', q.to);
-    if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor, 2);
-      args.push(at, id);
-      where.push(`(started_at, session_id) < ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
-    }
-    args.push(limit + 1);
-    const rows: Row[] = await this.ds.query(
-      `select * from sessions ${where.length ? `where ${where.join(' and ')}` : ''} order by started_at desc, session_id desc limit $${args.length}`,
-      args,
-    );
-    const page = rows.slice(0, limit);
-    return { items: page.map(toDto), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].started_at.toISOString(), page[page.length - 1].session_id]) : undefined };
+    const { rows: page, nextCursor } = await keysetPage<Row>(this.ds, {
+      select: 'select * from sessions',
+      filters: [
+        q.stationId && ['station_id = ?', q.stationId],
+        q.idToken && ['id_token = ?', q.idToken],
+        q.status && ['status = ?', q.status],
+        q.from && ['started_at >= ?', q.from],
+        q.to && ['started_at < ?', q.to],
+      ],
+      key: [
+        ['started_at', 'timestamptz'],
+        ['session_id', 'uuid'],
+      ],
+      descending: true,
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [r.started_at.toISOString(), r.session_id],
+    });
+    return { items: page.map(toDto), nextCursor };
   }
 
   @Get(':sessionId')

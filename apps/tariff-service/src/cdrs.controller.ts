@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff, type OcpiTariff } from '@csms/pricing';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, encodeCursor, validateInput } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
 import { buildCdr, type CdrAudit, type OcpiCdr, type SourcePosition } from './cdr-builder';
 import { pricingContext } from './pricing.handler';
 import { TARIFF_CONFIG } from './tokens';
@@ -64,32 +64,26 @@ export class CdrsController {
   @ApiQuery({ name: 'include', required: false, enum: ['audit'] })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
-    const limit = Number(q.limit ?? 50);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replace('?', `$${args.length}`));
-    };
-    if (q.stationId) add('station_id = ?', q.stationId);
-    if (q.idToken) add('token_uid = ?', q.idToken);
-    if (q.sessionId) add('session_id = ?', q.sessionId);
-    if (q.from) add('start_at >= ?', q.from);
-    if (q.to) add('start_at < ?', q.to);
-    if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor, 2);
-      args.push(at, id);
-      where.push(`(start_at, cdr_id) > ($${args.length - 1}::timestamptz, $${args.length})`);
-    }
-    args.push(limit + 1);
-    const rows: CdrRow[] = await this.ds.query(
-      `select cdr_id, start_at, cdr, audit from cdrs ${where.length ? `where ${where.join(' and ')}` : ''} order by start_at, cdr_id limit $${args.length}`,
-      args,
-    );
-    const page = rows.slice(0, limit);
+    const { rows: page, nextCursor } = await keysetPage<CdrRow>(this.ds, {
+      select: 'select cdr_id, start_at, cdr, audit from cdrs',
+      filters: [
+        q.stationId && ['station_id = ?', q.stationId],
+        q.idToken && ['token_uid = ?', q.idToken],
+        q.sessionId && ['session_id = ?', q.sessionId],
+        q.from && ['start_at >= ?', q.from],
+        q.to && ['start_at < ?', q.to],
+      ],
+      key: [
+        ['start_at', 'timestamptz'],
+        ['cdr_id', 'text'],
+      ],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [r.start_at.toISOString(), r.cdr_id],
+    });
     return {
       items: page.map((r) => (q.include === 'audit' ? { ...r.cdr, audit: r.audit } : r.cdr)),
-      nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].start_at.toISOString(), page[page.length - 1].cdr_id]) : undefined,
+      nextCursor,
     };
   }
 

@@ -22,3 +22,45 @@ export function decodeCursor(cursor: string, parts: number): string[] {
 
 /** The `limit` query parameter: 1..500 as text (the schema pattern every list endpoint shares). */
 export const LIMIT_PATTERN = '^([1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$';
+
+export interface KeysetQuery<R> {
+  /** `select … from …` without where/order/limit */
+  select: string;
+  /** conditions, `[sql with one ?, value]` or `[sql]`; falsy entries are skipped */
+  filters: Array<readonly [string, unknown] | readonly [string] | false | undefined | null | ''>;
+  /** the sort key: columns with their SQL types, unique together (e.g. a time and an id) */
+  key: ReadonlyArray<readonly [column: string, type: string]>;
+  descending?: boolean;
+  limit: number;
+  cursor?: string;
+  /** the sort key of a row, as text, in the order of `key` */
+  keyOf: (row: R) => string[];
+}
+
+/** One page of a keyset-paginated list query, and the cursor of the next page (none on the last). */
+export async function keysetPage<R>(db: { query(sql: string, args: unknown[]): Promise<R[]> }, q: KeysetQuery<R>): Promise<{ rows: R[]; nextCursor?: string }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  for (const f of q.filters) {
+    if (!f) continue;
+    if (f.length === 1) {
+      where.push(f[0]);
+      continue;
+    }
+    args.push(f[1]);
+    where.push(f[0].replace('?', `$${args.length}`));
+  }
+  if (q.cursor) {
+    const values = decodeCursor(q.cursor, q.key.length);
+    const params = values.map((v, i) => {
+      args.push(v);
+      return `$${args.length}::${q.key[i][1]}`;
+    });
+    where.push(`(${q.key.map(([c]) => c).join(', ')}) ${q.descending ? '<' : '>'} (${params.join(', ')})`);
+  }
+  args.push(q.limit + 1);
+  const order = q.key.map(([c]) => `${c}${q.descending ? ' desc' : ''}`).join(', ');
+  const rows = await db.query(`${q.select} ${where.length ? `where ${where.join(' and ')}` : ''} order by ${order} limit $${args.length}`, args);
+  const page = rows.slice(0, q.limit);
+  return { rows: page, nextCursor: rows.length > q.limit ? encodeCursor(q.keyOf(page[page.length - 1])) : undefined };
+}
