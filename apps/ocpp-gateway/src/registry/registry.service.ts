@@ -131,7 +131,7 @@ export class RegistryService {
 
   async putStation(stationId: string, input: StationInput): Promise<StationView> {
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-    const { view, event } = await this.ds.transaction(async (m) => {
+    return this.change(async (m) => {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
       const hash = passwordHash ?? old?.password_hash ?? null;
       if (input.securityProfile < 3 && hash === null) {
@@ -156,13 +156,8 @@ export class RegistryService {
           revision,
         ],
       );
-      const event = this.stationEvent(row, false);
-      await appendToOutbox(m, this.outboxCatalogue, [event]);
-      return { view: stationView(row), event };
+      return { event: this.stationEvent(row, false), result: stationView(row) };
     });
-    this.cache.apply(event);
-    this.relay.nudge();
-    return view;
   }
 
   /**
@@ -170,7 +165,7 @@ export class RegistryService {
    * new revision and registry event. No-op for unknown stations and known connectors.
    */
   async recordConnector(stationId: string, evseId: number, connectorId: number): Promise<void> {
-    const event = await this.ds.transaction(async (m) => {
+    await this.change(async (m) => {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
       if (!old) return null;
       const evses = withConnector(old.evses, evseId, connectorId);
@@ -180,27 +175,17 @@ export class RegistryService {
         JSON.stringify(evses),
         await this.nextRevision(m),
       ]);
-      const e = this.stationEvent(row, false);
-      await appendToOutbox(m, this.outboxCatalogue, [e]);
-      return e;
+      return { event: this.stationEvent(row, false), result: undefined };
     });
-    if (event) {
-      this.cache.apply(event);
-      this.relay.nudge();
-    }
   }
 
   async deleteStation(stationId: string): Promise<void> {
-    const event = await this.ds.transaction(async (m) => {
+    await this.change(async (m) => {
       // TypeORM returns [rows, affected] for a DELETE ... RETURNING
       const [[row]]: [StationRow[], number] = await m.query('delete from stations where station_id = $1 returning *', [stationId]);
       if (!row) throw new RegistryError('STATION_NOT_FOUND', `no station ${stationId}`);
-      const e = this.stationEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true);
-      await appendToOutbox(m, this.outboxCatalogue, [e]);
-      return e;
+      return { event: this.stationEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true), result: undefined };
     });
-    this.cache.apply(event);
-    this.relay.nudge();
   }
 
   async getStation(stationId: string): Promise<StationView> {
@@ -216,7 +201,7 @@ export class RegistryService {
   }
 
   async putToken(uid: string, input: TokenInput): Promise<TokenView> {
-    const { view, event } = await this.ds.transaction(async (m) => {
+    return this.change(async (m) => {
       const revision = await this.nextRevision(m);
       const [row]: TokenRow[] = await m.query(
         `insert into id_tokens (uid, type, status, expires_at, group_id, billing_account_id, revision)
@@ -225,25 +210,16 @@ export class RegistryService {
          returning *`,
         [uid, input.type, input.status, input.expiresAt ?? null, input.groupId ?? null, input.billingAccountId ?? null, revision],
       );
-      const event = this.tokenEvent(row, false);
-      await appendToOutbox(m, this.outboxCatalogue, [event]);
-      return { view: tokenView(row), event };
+      return { event: this.tokenEvent(row, false), result: tokenView(row) };
     });
-    this.cache.apply(event);
-    this.relay.nudge();
-    return view;
   }
 
   async deleteToken(uid: string): Promise<void> {
-    const event = await this.ds.transaction(async (m) => {
+    await this.change(async (m) => {
       const [[row]]: [TokenRow[], number] = await m.query('delete from id_tokens where uid = $1 returning *', [uid]);
       if (!row) throw new RegistryError('TOKEN_NOT_FOUND', `no token ${uid}`);
-      const e = this.tokenEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true);
-      await appendToOutbox(m, this.outboxCatalogue, [e]);
-      return e;
+      return { event: this.tokenEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true), result: undefined };
     });
-    this.cache.apply(event);
-    this.relay.nudge();
   }
 
   async getToken(uid: string): Promise<TokenView> {
@@ -261,6 +237,23 @@ export class RegistryService {
   private async nextRevision(m: EntityManager): Promise<number> {
     const [{ r }]: Array<{ r: string }> = await m.query(`select nextval('registry_revision_seq') as r`);
     return Number(r);
+  }
+
+  /**
+   * One registry change: `write` changes the rows and returns the registry event with its result (or null:
+   * nothing changed). The event goes to the outbox in the same transaction, then into this instance's cache
+   * at once (other instances get it from the compacted topic).
+   */
+  private async change<T>(write: (m: EntityManager) => Promise<{ event: StationRegistered | TokenRegistered; result: T } | null>): Promise<T> {
+    const done = await this.ds.transaction(async (m) => {
+      const r = await write(m);
+      if (r) await appendToOutbox(m, this.outboxCatalogue, [r.event]);
+      return r;
+    });
+    if (!done) return undefined as T;
+    this.cache.apply(done.event);
+    this.relay.nudge();
+    return done.result;
   }
 
   private stationEvent(r: StationRow, deleted: boolean): StationRegistered {
