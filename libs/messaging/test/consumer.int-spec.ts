@@ -1,39 +1,20 @@
-import type { Kafka } from 'kafkajs';
 import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
-import { DLQ_HEADERS, EventConsumer, KafkaRecordPublisher, type EventHandler } from '@csms/messaging';
+import { DLQ_HEADERS, EventConsumer, type EventHandler } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
-import { TopicCollector, createTestDatabase, createTestTopics, testKafka, uniqueName, waitFor, type TestDatabase } from '@csms/testing';
-import { appliedCount, applyTotals, counterEvents, fixtureMigrations, totals } from './fixture';
+import { TopicCollector, createTestTopics, uniqueName, waitFor } from '@csms/testing';
+import { messagingSuite, appliedCount, applyTotals, counterEvents, totals } from './fixture';
 
 describe('event consumer: inbox, retries and dead-letter parking (real Kafka, real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let kafka: Kafka;
-  let publisher: KafkaRecordPublisher;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase('consumer', fixtureMigrations);
-    kafka = testKafka();
-    publisher = new KafkaRecordPublisher(kafka);
-  });
-
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()!();
-    await db.dataSource.query('truncate outbox, inbox, counters, totals, applied_log');
-  });
-
-  afterAll(async () => {
-    await publisher.disconnect();
-    await db.drop();
-  });
+  const suite = messagingSuite('consumer');
+  const { cleanups } = suite;
 
   async function setup() {
     const topic = uniqueName('test.counters');
-    await createTestTopics(kafka, [topic], 1);
+    await createTestTopics(suite.kafka, [topic], 1);
     const ev = counterEvents(topic);
     const make = (key: string, n: number): Envelope =>
       ev.catalogue.create(ev.V1, { id: deriveId('counter', topic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
-    const send = (...events: Envelope[]) => publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
+    const send = (...events: Envelope[]) => suite.publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
     return { topic, ...ev, make, send };
   }
 
@@ -50,9 +31,9 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
       topics: [topic],
       catalogue,
       handler,
-      kafka,
-      dataSource: db.dataSource,
-      publisher,
+      kafka: suite.kafka,
+      dataSource: suite.db.dataSource,
+      publisher: suite.publisher,
       logger: silentLogger(),
       retryInitialMs: 20,
       maxAttempts: 3,
@@ -79,7 +60,7 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     await first.stop();
 
     // as if the offsets had never been committed: the whole topic comes again
-    const admin = kafka.admin();
+    const admin = suite.kafka.admin();
     await admin.connect();
     await admin.resetOffsets({ groupId: group, topic, earliest: true });
     await admin.disconnect();
@@ -87,8 +68,8 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     const second = await startConsumer(topic, catalogue, group);
     await waitFor(() => second.consumer.stats().duplicates === 10, { what: '10 duplicates dropped' });
     expect(second.consumer.stats().applied).toBe(0);
-    expect(await totals(db.dataSource)).toEqual({ a: { count: 10, sum: 55 } });
-    expect(await appliedCount(db.dataSource)).toBe(10);
+    expect(await totals(suite.db.dataSource)).toEqual({ a: { count: 10, sum: 55 } });
+    expect(await appliedCount(suite.db.dataSource)).toBe(10);
   });
 
   it('the inbox row and the state change commit or roll back together', async () => {
@@ -109,11 +90,11 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     await waitFor(() => consumer.stats().applied === 5 && consumer.stats().parked === 1, { what: '5 applied and 1 parked' });
 
     // event 3: neither its state change nor its inbox row exists
-    const inbox: Array<{ event_id: string }> = await db.dataSource.query('select event_id from inbox order by "offset"');
+    const inbox: Array<{ event_id: string }> = await suite.db.dataSource.query('select event_id from inbox order by "offset"');
     expect(inbox.map((r) => r.event_id)).toEqual([events[0], events[1], events[3], events[4], events[5]].map((e) => e.id));
-    const applied: Array<{ n: number }> = await db.dataSource.query('select n from applied_log order by seq');
+    const applied: Array<{ n: number }> = await suite.db.dataSource.query('select n from applied_log order by seq');
     expect(applied.map((r) => r.n)).toEqual([1, 2, 4, 5, 6]);
-    expect(await totals(db.dataSource)).toEqual({ b: { count: 5, sum: 18 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ b: { count: 5, sum: 18 } });
     // event 5 failed twice (retriable), then applied once
     expect(flakyFailures).toBe(2);
     expect(consumer.stats().retries).toBeGreaterThanOrEqual(2);
@@ -127,15 +108,15 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     const unknown = { ...make('c', 98), type: 'test.something_else' };
     const badPayload = { ...make('c', 97), payload: { key: 'c', n: -1 } };
     await send(good1);
-    await publisher.publish([{ topic, key: 'c', value: '{"this is": not json' }]);
+    await suite.publisher.publish([{ topic, key: 'c', value: '{"this is": not json' }]);
     await send(newer, unknown, badPayload, good2);
 
     const group = uniqueName('dlq');
     const { consumer } = await startConsumer(topic, catalogue, group);
     await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 4, { what: '2 applied, 4 parked' });
-    expect(await totals(db.dataSource)).toEqual({ c: { count: 2, sum: 3 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ c: { count: 2, sum: 3 } });
 
-    const collector = await new TopicCollector(kafka, [consumer.deadLetterTopic]).start();
+    const collector = await new TopicCollector(suite.kafka, [consumer.deadLetterTopic]).start();
     cleanups.push(() => collector.close());
     await waitFor(() => collector.records.length === 4, { what: 'four dead letters' });
     const parked = collector.records.map((r) => ({ code: r.headers[DLQ_HEADERS.code], offset: r.headers[DLQ_HEADERS.offset], key: r.key, value: r.value }));
@@ -167,7 +148,7 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     await waitFor(() => consumer.stats().parked === 1 && consumer.stats().applied === 1, { what: 'poison parked, next applied' });
     // once in the chunk transaction, then maxAttempts (3) on its own
     expect(attempts).toBe(4);
-    expect(await totals(db.dataSource)).toEqual({ d: { count: 1, sum: 2 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ d: { count: 1, sum: 2 } });
   });
 
   it('stops gracefully: the batch in hand commits, and a new instance goes on from there', async () => {
@@ -180,11 +161,11 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     const appliedByFirst = first.consumer.stats().applied;
     await send(...Array.from({ length: 10 }, (_, i) => make('e', i + 51)));
     const second = await startConsumer(topic, catalogue, group);
-    await waitFor(async () => (await appliedCount(db.dataSource)) === 60, { what: 'all 60 applied' });
+    await waitFor(async () => (await appliedCount(suite.db.dataSource)) === 60, { what: 'all 60 applied' });
     // committed offsets were honoured: nothing the first instance applied came again
     expect(second.consumer.stats().duplicates).toBe(0);
     expect(second.consumer.stats().applied).toBe(60 - appliedByFirst);
-    expect(await totals(db.dataSource)).toEqual({ e: { count: 60, sum: 1830 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ e: { count: 60, sum: 1830 } });
   });
 
   it('the watchdog restarts a consumer that has gone silent, and consumption goes on', async () => {
@@ -200,6 +181,6 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     await waitFor(() => consumer.health().ok, { what: 'the restarted consumer to be healthy' });
     await send(make('f', 2));
     await waitFor(() => consumer.stats().applied === 2, { what: 'the restarted consumer to apply the next event' });
-    expect(await totals(db.dataSource)).toEqual({ f: { count: 2, sum: 3 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ f: { count: 2, sum: 3 } });
   });
 });

@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { EventCatalogue, closed, defineEvent, deriveId, type Envelope } from '@csms/contracts';
-import { appendToOutbox, messagingMigrations, type EventHandler } from '@csms/messaging';
+import type { Kafka } from 'kafkajs';
+import { KafkaRecordPublisher, appendToOutbox, messagingMigrations, type EventHandler } from '@csms/messaging';
+import { createTestDatabase, testKafka, type TestDatabase } from '@csms/testing';
 
 /**
  * A tiny service for the messaging tests: a business transaction increments a per-key counter and
@@ -58,4 +60,34 @@ export async function totals(ds: DataSource): Promise<Record<string, { count: nu
 export async function appliedCount(ds: DataSource): Promise<number> {
   const [{ c }] = await ds.query('select count(*)::int as c from applied_log');
   return c;
+}
+
+export interface MessagingSuite {
+  db: TestDatabase;
+  kafka: Kafka;
+  publisher: KafkaRecordPublisher;
+  /** run after each test, last registered first */
+  cleanups: Array<() => Promise<void>>;
+}
+
+/**
+ * The hooks every messaging suite needs: a database of its own with the fixture tables, a Kafka client and
+ * publisher, per-test cleanups and an emptied database between tests. Fields are set in beforeAll.
+ */
+export function messagingSuite(label: string): MessagingSuite {
+  const suite = { cleanups: [] } as unknown as MessagingSuite;
+  beforeAll(async () => {
+    suite.db = await createTestDatabase(label, fixtureMigrations);
+    suite.kafka = testKafka();
+    suite.publisher = new KafkaRecordPublisher(suite.kafka);
+  });
+  afterEach(async () => {
+    while (suite.cleanups.length) await suite.cleanups.pop()!();
+    await suite.db.dataSource.query('truncate outbox, inbox, counters, totals, applied_log');
+  });
+  afterAll(async () => {
+    await suite.publisher.disconnect();
+    await suite.db.drop();
+  });
+  return suite;
 }

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Kafka } from 'kafkajs';
-import { EventConsumer, KafkaRecordPublisher, OutboxRelay } from '@csms/messaging';
+import { EventConsumer, OutboxRelay } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestDatabase, createTestTopics, testKafka, topicSize, uniqueName, waitFor, type TestDatabase } from '@csms/testing';
-import { appliedCount, applyTotals, counterEvents, fixtureMigrations, increment, totals } from './fixture';
+import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, topicSize, uniqueName, waitFor } from '@csms/testing';
+import { messagingSuite, appliedCount, applyTotals, counterEvents, increment, totals } from './fixture';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -22,35 +21,17 @@ function runChild(script: string, env: Record<string, string>): Promise<{ code: 
 }
 
 describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let kafka: Kafka;
-  let publisher: KafkaRecordPublisher;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase('outbox', fixtureMigrations);
-    kafka = testKafka();
-    publisher = new KafkaRecordPublisher(kafka);
-  });
-
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()!();
-    await db.dataSource.query('truncate outbox, inbox, counters, totals, applied_log');
-  });
-
-  afterAll(async () => {
-    await publisher.disconnect();
-    await db.drop();
-  });
+  const suite = messagingSuite('outbox');
+  const { cleanups } = suite;
 
   async function topicWithEvents() {
     const topic = uniqueName('test.counters');
-    await createTestTopics(kafka, [topic], 3);
+    await createTestTopics(suite.kafka, [topic], 3);
     return { topic, ...counterEvents(topic) };
   }
 
   function startRelay(): OutboxRelay {
-    const relay = new OutboxRelay(db.dataSource, publisher, silentLogger(), { pollIntervalMs: 20 });
+    const relay = new OutboxRelay(suite.db.dataSource, suite.publisher, silentLogger(), { pollIntervalMs: 20 });
     relay.start();
     cleanups.push(() => relay.stop());
     return relay;
@@ -62,9 +43,9 @@ describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
       topics: [topic],
       catalogue,
       handler: applyTotals,
-      kafka,
-      dataSource: db.dataSource,
-      publisher,
+      kafka: suite.kafka,
+      dataSource: suite.db.dataSource,
+      publisher: suite.publisher,
       logger: silentLogger(),
     });
     await consumer.start();
@@ -78,77 +59,77 @@ describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
     const keys = ['station-a', 'station-b', 'station-c', 'station-d'];
     const perKey = 25;
     // concurrent business transactions on the same keys: the pool runs several at once
-    await Promise.all(keys.flatMap((k) => Array.from({ length: perKey }, () => increment(db.dataSource, catalogue, V1, k))));
+    await Promise.all(keys.flatMap((k) => Array.from({ length: perKey }, () => increment(suite.db.dataSource, catalogue, V1, k))));
 
-    const collector = await new TopicCollector(kafka, [topic]).start();
+    const collector = await new TopicCollector(suite.kafka, [topic]).start();
     cleanups.push(() => collector.close());
     await waitFor(() => collector.records.length >= keys.length * perKey, { what: 'all events on the topic' });
     const consumer = await startConsumer(topic, catalogue);
-    await waitFor(async () => (await appliedCount(db.dataSource)) >= keys.length * perKey, { what: 'all events applied' });
+    await waitFor(async () => (await appliedCount(suite.db.dataSource)) >= keys.length * perKey, { what: 'all events applied' });
 
     expect(collector.records).toHaveLength(keys.length * perKey);
     for (const k of keys) {
       // per key, the topic holds n = 1..perKey in that order: the order the transactions committed in
       const ns = collector.records.filter((r) => r.key === k).map((r) => JSON.parse(r.value!).payload.n);
       expect(ns).toEqual(Array.from({ length: perKey }, (_, i) => i + 1));
-      const applied: Array<{ n: number }> = await db.dataSource.query('select n from applied_log where key = $1 order by seq', [k]);
+      const applied: Array<{ n: number }> = await suite.db.dataSource.query('select n from applied_log where key = $1 order by seq', [k]);
       expect(applied.map((r) => r.n)).toEqual(ns);
     }
-    expect(await totals(db.dataSource)).toEqual(Object.fromEntries(keys.map((k) => [k, { count: perKey, sum: (perKey * (perKey + 1)) / 2 }])));
+    expect(await totals(suite.db.dataSource)).toEqual(Object.fromEntries(keys.map((k) => [k, { count: perKey, sum: (perKey * (perKey + 1)) / 2 }])));
     expect(consumer.stats().duplicates).toBe(0);
-    const [{ left }] = await db.dataSource.query('select count(*)::int as left from outbox');
+    const [{ left }] = await suite.db.dataSource.query('select count(*)::int as left from outbox');
     expect(left).toBe(0);
   });
 
   it('a rolled-back business transaction publishes nothing', async () => {
     const { topic, V1, catalogue } = await topicWithEvents();
-    await expect(increment(db.dataSource, catalogue, V1, 'rolled-back', true)).rejects.toThrow('business rule failed');
-    const committed = await increment(db.dataSource, catalogue, V1, 'committed');
+    await expect(increment(suite.db.dataSource, catalogue, V1, 'rolled-back', true)).rejects.toThrow('business rule failed');
+    const committed = await increment(suite.db.dataSource, catalogue, V1, 'committed');
     startRelay();
-    const collector = await new TopicCollector(kafka, [topic]).start();
+    const collector = await new TopicCollector(suite.kafka, [topic]).start();
     cleanups.push(() => collector.close());
     await waitFor(() => collector.records.some((r) => r.headers['event-id'] === committed.id), { what: 'the committed event' });
-    expect(await topicSize(kafka, topic)).toBe(1);
+    expect(await topicSize(suite.kafka, topic)).toBe(1);
     expect(collector.records.map((r) => r.key)).toEqual(['committed']);
-    const [{ c }] = await db.dataSource.query(`select count(*)::int as c from counters where key = 'rolled-back'`);
+    const [{ c }] = await suite.db.dataSource.query(`select count(*)::int as c from counters where key = 'rolled-back'`);
     expect(c).toBe(0);
   });
 
   it('a relay killed between publishing and marking republishes on restart, and the consumer applies each event once', async () => {
     const { topic, V1, catalogue } = await topicWithEvents();
     const events = [];
-    for (let i = 0; i < 10; i++) events.push(await increment(db.dataSource, catalogue, V1, `k${i % 3}`));
+    for (let i = 0; i < 10; i++) events.push(await increment(suite.db.dataSource, catalogue, V1, `k${i % 3}`));
 
-    const child = await runChild('libs/messaging/test/relay-crash.child.ts', { DATABASE_URL: db.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(',') });
+    const child = await runChild('libs/messaging/test/relay-crash.child.ts', { DATABASE_URL: suite.db.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(',') });
     expect({ signal: child.signal, stderr: child.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     expect(child.stdout).toContain('published 10');
     // the broker has them, the outbox still has them
-    expect(await topicSize(kafka, topic)).toBe(10);
-    const [{ left }] = await db.dataSource.query('select count(*)::int as left from outbox');
+    expect(await topicSize(suite.kafka, topic)).toBe(10);
+    const [{ left }] = await suite.db.dataSource.query('select count(*)::int as left from outbox');
     expect(left).toBe(10);
 
     startRelay();
-    await waitFor(async () => (await topicSize(kafka, topic)) === 20 && (await db.dataSource.query('select count(*)::int as c from outbox'))[0].c === 0, {
+    await waitFor(async () => (await topicSize(suite.kafka, topic)) === 20 && (await suite.db.dataSource.query('select count(*)::int as c from outbox'))[0].c === 0, {
       what: 'the restarted relay to publish again and clear the outbox',
     });
 
     const consumer = await startConsumer(topic, catalogue);
     await waitFor(() => consumer.stats().applied + consumer.stats().duplicates === 20, { what: 'every delivered record handled' });
     expect(consumer.stats()).toMatchObject({ applied: 10, duplicates: 10, parked: 0 });
-    expect(await appliedCount(db.dataSource)).toBe(10);
-    const ids: Array<{ event_id: string }> = await db.dataSource.query('select distinct event_id from applied_log');
+    expect(await appliedCount(suite.db.dataSource)).toBe(10);
+    const ids: Array<{ event_id: string }> = await suite.db.dataSource.query('select distinct event_id from applied_log');
     expect(ids.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());
-    expect(await totals(db.dataSource)).toEqual({ k0: { count: 4, sum: 10 }, k1: { count: 3, sum: 6 }, k2: { count: 3, sum: 6 } });
+    expect(await totals(suite.db.dataSource)).toEqual({ k0: { count: 4, sum: 10 }, k1: { count: 3, sum: 6 }, k2: { count: 3, sum: 6 } });
   });
 
   it('publishes a relay batch larger than the broker accepts in one request (split by size, order kept)', async () => {
     const topic = uniqueName('test.big');
-    await createTestTopics(kafka, [topic], 1);
+    await createTestTopics(suite.kafka, [topic], 1);
     const records = Array.from({ length: 300 }, (_, i) => ({ topic, key: 'one-key', value: JSON.stringify({ i, pad: 'x'.repeat(10_000) }) }));
     // 300 x 10 KB = 3 MB for one partition: over the broker's 1 MiB max.message.bytes in one record batch
-    await publisher.publish(records);
-    expect(await topicSize(kafka, topic)).toBe(300);
-    const collector = await new TopicCollector(kafka, [topic]).start();
+    await suite.publisher.publish(records);
+    expect(await topicSize(suite.kafka, topic)).toBe(300);
+    const collector = await new TopicCollector(suite.kafka, [topic]).start();
     cleanups.push(() => collector.close());
     await waitFor(() => collector.records.length === 300, { what: 'all 300 records' });
     expect(collector.records.map((r) => JSON.parse(r.value!).i)).toEqual(records.map((_, i) => i));
