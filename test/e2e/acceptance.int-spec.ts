@@ -5,10 +5,9 @@
  * alarm, a remote reset and a firmware update that reach the station and whose status comes back, and a
  * request for diagnostics / logs. For an OCPP 1.6 and an OCPP 2.0.1 station.
  */
-import { Client } from 'pg';
 import { RPCClient } from 'ocpp-rpc';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, createTestTopics, freePort, startServiceProcess, testKafka, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
+import { TEST_KAFKA_BROKERS, createTestTopics, freePort, startServiceProcess, testKafka, uniqueName, waitFor, type ServiceProcess, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 
 const admin = newApiKey('e2e-admin', 'admin');
 const PASSWORD = 'e2e-station-password-1';
@@ -47,11 +46,6 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
   const clients: RPCClient[] = [];
   let ocppPort = 0;
 
-  const dbUrl = (name: string) => {
-    const u = new URL(TEST_DATABASE_URL);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
 
   beforeAll(async () => {
     await createTestTopics(testKafka(), Object.values(topics), 3);
@@ -59,10 +53,10 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     ocppPort = await freePort();
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const envs: Record<string, Record<string, string>> = {
-      'ocpp-gateway': { ...common, DATABASE_URL: dbUrl(dbs[0]), HTTP_PORT: String(ports[0]), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2e-${tag}` },
-      'session-service': { ...common, DATABASE_URL: dbUrl(dbs[1]), HTTP_PORT: String(ports[1]), SESSION_CONSUMER_GROUP: uniqueName('e2e-sessions') },
-      'tariff-service': { ...common, DATABASE_URL: dbUrl(dbs[2]), HTTP_PORT: String(ports[2]), TARIFF_CONSUMER_GROUP: uniqueName('e2e-tariffs') },
-      'reporting-service': { ...common, DATABASE_URL: dbUrl(dbs[3]), HTTP_PORT: String(ports[3]), REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting') },
+      'ocpp-gateway': { ...common, DATABASE_URL: testDatabaseUrl(dbs[0]), HTTP_PORT: String(ports[0]), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2e-${tag}` },
+      'session-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[1]), HTTP_PORT: String(ports[1]), SESSION_CONSUMER_GROUP: uniqueName('e2e-sessions') },
+      'tariff-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[2]), HTTP_PORT: String(ports[2]), TARIFF_CONSUMER_GROUP: uniqueName('e2e-tariffs') },
+      'reporting-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[3]), HTTP_PORT: String(ports[3]), REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting') },
     };
     // one at a time: four TypeScript start-ups at once starve a 2-core machine
     for (const [name, env] of Object.entries(envs)) services[name] = await startServiceProcess(name, env);
@@ -72,10 +66,7 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     for (const c of clients) await c.close({ force: true }).catch(() => undefined);
     for (const s of Object.values(services)) s.kill('SIGTERM');
     await Promise.all(Object.values(services).map((s) => s.exited()));
-    const c = new Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    for (const d of dbs) await c.query(`drop database if exists "${d}" with (force)`);
-    await c.end();
+    await dropTestDatabases(dbs);
   }, 120_000);
 
   const api = async <T = Json>(service: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {

@@ -13,21 +13,7 @@ import { loadSessionServiceConfig } from '../../apps/session-service/src/config'
 import { rebuildSessionStore } from '../../apps/session-service/src/rebuild';
 import { loadTariffServiceConfig } from '../../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../../apps/tariff-service/src/rebuild';
-import {
-  PersistentStation,
-  TEST_DATABASE_URL,
-  TEST_KAFKA_BROKERS,
-  createTestTopics,
-  driveSession,
-  freePort,
-  prng,
-  startServiceProcess,
-  testKafka,
-  uniqueName,
-  waitFor,
-  type PlannedSession,
-  type ServiceProcess,
-} from '@csms/testing';
+import { PersistentStation, TEST_KAFKA_BROKERS, createTestTopics, driveSession, freePort, prng, startServiceProcess, testKafka, uniqueName, waitFor, type PlannedSession, type ServiceProcess, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 
 const SEED = 20261126;
 const STATIONS = 20;
@@ -61,20 +47,15 @@ describe('crash safety and replay across the whole chain (every service its own 
   let ocppPort = 0;
   let tariffDb: Client;
 
-  const dbUrl = (name: string) => {
-    const u = new URL(TEST_DATABASE_URL);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
 
   beforeAll(async () => {
     await createTestTopics(testKafka(), Object.values(topics), 3);
     const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
     ocppPort = await freePort();
-    envs['ocpp-gateway'] = { ...common, DATABASE_URL: dbUrl(dbs['ocpp-gateway']), HTTP_PORT: String(await freePort()), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `crash-${tag}` };
-    envs['session-service'] = { ...common, DATABASE_URL: dbUrl(dbs['session-service']), HTTP_PORT: String(await freePort()), SESSION_CONSUMER_GROUP: `crash-sessions-${tag}` };
-    envs['tariff-service'] = { ...common, DATABASE_URL: dbUrl(dbs['tariff-service']), HTTP_PORT: String(await freePort()), TARIFF_CONSUMER_GROUP: `crash-tariffs-${tag}` };
-    envs['reporting-service'] = { ...common, DATABASE_URL: dbUrl(dbs['reporting-service']), HTTP_PORT: String(await freePort()), REPORTING_CONSUMER_GROUP: `crash-reporting-${tag}` };
+    envs['ocpp-gateway'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['ocpp-gateway']), HTTP_PORT: String(await freePort()), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `crash-${tag}` };
+    envs['session-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['session-service']), HTTP_PORT: String(await freePort()), SESSION_CONSUMER_GROUP: `crash-sessions-${tag}` };
+    envs['tariff-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['tariff-service']), HTTP_PORT: String(await freePort()), TARIFF_CONSUMER_GROUP: `crash-tariffs-${tag}` };
+    envs['reporting-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['reporting-service']), HTTP_PORT: String(await freePort()), REPORTING_CONSUMER_GROUP: `crash-reporting-${tag}` };
     for (const n of names) running[n] = await startServiceProcess(n, envs[n]);
     tariffDb = new Client({ connectionString: envs['tariff-service'].DATABASE_URL });
     await tariffDb.connect();
@@ -84,10 +65,7 @@ describe('crash safety and replay across the whole chain (every service its own 
     await tariffDb?.end();
     for (const s of Object.values(running)) s.kill('SIGKILL');
     await Promise.all(Object.values(running).map((s) => s.exited()));
-    const c = new Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    for (const d of Object.values(dbs)) await c.query(`drop database if exists "${d}" with (force)`);
-    await c.end();
+    await dropTestDatabases(Object.values(dbs));
   }, 120_000);
 
   const api = async (service: (typeof names)[number], method: string, path: string, body?: unknown) => {

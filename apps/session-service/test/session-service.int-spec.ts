@@ -1,9 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import { Client } from 'pg';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 import { loadSessionServiceConfig, type SessionServiceConfig } from '../src/config';
 import { startSessionService, type RunningSessionService } from '../src/service';
 import { ocpp16Session, ocpp201Session, type Recording } from './recordings';
@@ -12,18 +11,7 @@ import { referenceFold } from './reference-fold';
 const finance = newApiKey('finance', 'finance');
 const operator = newApiKey('ops', 'operator');
 
-function dbUrl(name: string): string {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-async function dropDatabase(name: string): Promise<void> {
-  const c = new Client({ connectionString: dbUrl('postgres') });
-  await c.connect();
-  await c.query(`drop database if exists "${name}" with (force)`);
-  await c.end();
-}
 
 describe('session service: recorded OCPP sessions through Kafka and PostgreSQL', () => {
   let kafka: Kafka;
@@ -45,7 +33,7 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     dbName = `csms_test_sessions_${process.pid}_${Math.floor(performance.now())}`;
     cfg = loadSessionServiceConfig({
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      DATABASE_URL: dbUrl(dbName),
+      DATABASE_URL: testDatabaseUrl(dbName),
       HTTP_PORT: '0',
       API_KEYS: [finance.entry, operator.entry].join(','),
       SESSION_CONSUMER_GROUP: uniqueName('session-service'),
@@ -59,7 +47,7 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     while (cleanups.length) await cleanups.pop()!();
     await svc?.stop();
     svc = undefined;
-    await dropDatabase(dbName);
+    await dropTestDatabases([dbName]);
   });
 
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import Decimal from 'decimal.js';
 import type { Kafka } from 'kafkajs';
-import { Client } from 'pg';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 import { loadSessionServiceConfig } from '../../session-service/src/config';
 import { startSessionService, type RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, ocpp201Session } from '../../session-service/test/recordings';
@@ -30,11 +29,6 @@ const touTariff = (id: string, peak = 0.4) => ({
   last_updated: '2026-01-01T00:00:00Z',
 });
 
-function dbUrl(name: string): string {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
 
 describe('tariff service: restart mid-stream, full replay, what-if (real Kafka and PostgreSQL)', () => {
@@ -62,7 +56,7 @@ describe('tariff service: restart mid-stream, full replay, what-if (real Kafka a
     sessions = await startSessionService(
       loadSessionServiceConfig({
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        DATABASE_URL: dbUrl(dbs[0]),
+        DATABASE_URL: testDatabaseUrl(dbs[0]),
         HTTP_PORT: '0',
         SESSION_CONSUMER_GROUP: uniqueName('sessions'),
         OCPP_INBOUND_TOPIC: topics.inbound,
@@ -73,7 +67,7 @@ describe('tariff service: restart mid-stream, full replay, what-if (real Kafka a
     );
     cfg = loadTariffServiceConfig({
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      DATABASE_URL: dbUrl(dbs[1]),
+      DATABASE_URL: testDatabaseUrl(dbs[1]),
       HTTP_PORT: '0',
       API_KEYS: finance.entry,
       TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
@@ -93,10 +87,7 @@ describe('tariff service: restart mid-stream, full replay, what-if (real Kafka a
     await tariffs?.stop();
     await sessions?.stop();
     await publisher.disconnect();
-    const c = new Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    for (const d of dbs) await c.query(`drop database if exists "${d}" with (force)`);
-    await c.end();
+    await dropTestDatabases(dbs);
   });
 
   const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {

@@ -1,10 +1,9 @@
 import type { Kafka } from 'kafkajs';
-import { Client } from 'pg';
 import { StationRegisteredV1, deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 import { loadSessionServiceConfig } from '../../session-service/src/config';
 import { startSessionService, type RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, type Recording } from '../../session-service/test/recordings';
@@ -34,11 +33,6 @@ const simpleTariff = (id: string) => ({
   last_updated: '2026-01-01T00:00:00Z',
 });
 
-function dbUrl(name: string): string {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** A day after today (UTC): sessions must start after the tariff is published (no retroactive prices). */
 function tomorrow(): string {
@@ -88,7 +82,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     sessions = await startSessionService(
       loadSessionServiceConfig({
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        DATABASE_URL: dbUrl(dbs[0]),
+        DATABASE_URL: testDatabaseUrl(dbs[0]),
         HTTP_PORT: '0',
         SESSION_CONSUMER_GROUP: uniqueName('sessions'),
         OCPP_INBOUND_TOPIC: topics.inbound,
@@ -99,7 +93,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     );
     cfg = loadTariffServiceConfig({
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      DATABASE_URL: dbUrl(dbs[1]),
+      DATABASE_URL: testDatabaseUrl(dbs[1]),
       HTTP_PORT: '0',
       API_KEYS: [finance.entry, operator.entry].join(','),
       TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
@@ -119,10 +113,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     await tariffs?.stop();
     await sessions?.stop();
     await publisher.disconnect();
-    const c = new Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    for (const d of dbs) await c.query(`drop database if exists "${d}" with (force)`);
-    await c.end();
+    await dropTestDatabases(dbs);
   });
 
   const billing = () => collectors[0].records.map((r) => JSON.parse(r.value!) as Envelope);

@@ -48,3 +48,15 @@ export async function createTestDatabase(label: string, migrations: Migrations):
     },
   };
 }
+
+/** DATABASE_URL of a database named `name` on the test server (services create it themselves at start-up). */
+export function testDatabaseUrl(name: string): string {
+  return withDatabase(TEST_DATABASE_URL, name);
+}
+
+/** Drops databases the tests' services created. */
+export async function dropTestDatabases(names: Iterable<string>): Promise<void> {
+  await admin(async (c) => {
+    for (const name of names) await c.query(`drop database if exists "${name}" with (force)`);
+  });
+}
