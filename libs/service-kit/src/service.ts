@@ -86,22 +86,29 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   };
 }
 
-/** The `main.ts` of a service: start, then stop gracefully on SIGTERM/SIGINT. */
+/**
+ * The `main.ts` of a service: start, then stop gracefully on SIGTERM/SIGINT. The handlers are installed
+ * before start-up, so a signal that arrives while the service is still starting (its consumers may
+ * already be applying records) waits for start-up to finish and then stops it gracefully too.
+ */
 export async function runServiceProcess(start: () => Promise<{ stop(): Promise<void> }>, logger: Logger): Promise<void> {
-  const svc = await start();
   let stopping = false;
+  const starting = start();
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing the batch in hand');
-    svc.stop().then(
-      () => process.exit(0),
-      (e) => {
-        logger.error({ err: e }, 'unclean stop');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((svc) => svc.stop())
+      .then(
+        () => process.exit(0),
+        (e) => {
+          logger.error({ err: e }, 'unclean stop');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await starting;
 }
