@@ -1,22 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { KafkaRecordPublisher } from '@csms/messaging';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, freePort, startServiceProcess, testKafka, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
 import { loadSessionServiceConfig } from '../src/config';
 import { rebuildSessionStore } from '../src/rebuild';
 import { ocpp16Session, ocpp201Session, type Recording } from './recordings';
 import { referenceFold } from './reference-fold';
 
-const repoRoot = path.resolve(__dirname, '../../..');
 const STATIONS = 120;
 
 describe('session service as a process: kill -9 mid-stream, restart, rebuild from offset zero', () => {
   let kafka: Kafka;
   let publisher: KafkaRecordPublisher;
   let pg: Client;
-  const children: ChildProcess[] = [];
+  const children: ServiceProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   const dbName = `csms_test_sessions_crash_${process.pid}`;
   const env: Record<string, string> = {};
@@ -41,7 +38,7 @@ describe('session service as a process: kill -9 mid-stream, restart, rebuild fro
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) c.kill('SIGKILL');
     while (cleanups.length) await cleanups.pop()!();
     await pg?.end();
     await publisher.disconnect();
@@ -51,18 +48,12 @@ describe('session service as a process: kill -9 mid-stream, restart, rebuild fro
     await admin.end();
   });
 
-  function startService(): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/session-service/src/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('exit', (code, signal) => {
-      if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') process.stderr.write(`session service exited ${code ?? signal}: ${stderr}\n`);
-    });
+  /** Starts the service as a process and waits until it answers /health/ready (its signal handlers are installed by then). */
+  async function startService(): Promise<ServiceProcess> {
+    const child = await startServiceProcess('session-service', { ...env, HTTP_PORT: String(await freePort()) });
     children.push(child);
     return child;
   }
-
-  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
   async function endedRows(): Promise<number> {
     if (!pg) {
@@ -89,23 +80,26 @@ describe('session service as a process: kill -9 mid-stream, restart, rebuild fro
 
   it('gives every session exactly one session.ended after a crash, and identical ones after a rebuild', async () => {
     const recordings: Recording[] = Array.from({ length: STATIONS }, (_, i) => (i % 2 === 0 ? ocpp16Session(`CRASH-${i}`, '2026-03-10', 2000 + i) : ocpp201Session(`CRASH-${i}`, '2026-03-10', `TX-${i}`)));
-    await publisher.publish(recordings.flatMap((r) => r.records.map((e) => ({ topic: env.OCPP_INBOUND_TOPIC, key: e.key, value: JSON.stringify(e) }))));
+    const toRecords = (rs: Recording[]) => rs.flatMap((r) => r.records.map((e) => ({ topic: env.OCPP_INBOUND_TOPIC, key: e.key, value: JSON.stringify(e) })));
+    // the log arrives in two waves: the service is killed while it works through the second
+    await publisher.publish(toRecords(recordings.slice(0, STATIONS / 2)));
     const out = await new TopicCollector(kafka, [env.SESSION_EVENTS_TOPIC]).start();
     const inbound = await new TopicCollector(kafka, [env.OCPP_INBOUND_TOPIC]).start();
     cleanups.push(() => out.close(), () => inbound.close());
 
-    // first run: killed with SIGKILL once some sessions have ended
-    const first = startService();
+    // first run: killed with SIGKILL once some sessions have ended and while the second wave comes in
+    const first = await startService();
     await waitFor(async () => (await endedRows()) >= 10, { what: 'some sessions ended', timeoutMs: 60_000 });
+    await publisher.publish(toRecords(recordings.slice(STATIONS / 2)));
     first.kill('SIGKILL');
-    await exited(first);
+    await first.exited();
     const atKill = await endedRows();
 
     // restart: finishes the log
-    const second = startService();
+    const second = await startService();
     await waitFor(async () => (await endedRows()) === STATIONS, { what: `all ${STATIONS} sessions ended`, timeoutMs: 90_000 });
     second.kill('SIGTERM');
-    expect(await exited(second)).toBe(0);
+    expect(await second.exited()).toBe(0);
 
     const endedEvents = () => out.records.filter((r) => r.headers['event-type'] === 'session.ended');
     await waitFor(() => new Set(endedEvents().map((r) => r.headers['event-id'])).size === STATIONS, { what: 'every session.ended on the topic' });
@@ -129,11 +123,11 @@ describe('session service as a process: kill -9 mid-stream, restart, rebuild fro
     pg = undefined as unknown as Client;
     await rebuildSessionStore(loadSessionServiceConfig(env));
     expect(await endedRows()).toBe(0);
-    const third = startService();
+    const third = await startService();
     await waitFor(async () => (await endedRows()) === STATIONS, { what: 'the rebuilt store', timeoutMs: 90_000 });
     await waitFor(() => endedEvents().length >= countBefore + STATIONS, { what: 'the re-emitted session.ended events' });
     third.kill('SIGTERM');
-    expect(await exited(third)).toBe(0);
+    expect(await third.exited()).toBe(0);
     expect(await storedEnded()).toEqual(before);
     // re-emitted events: same ids, same bytes
     for (const r of endedEvents().slice(countBefore)) expect(byId.get(r.headers['event-id'])).toEqual(new Set([r.value]));
