@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the CSMS in two minutes.
  * 1. Starts the system (`npm start`) unless its four services already answer on their ports.
- * 2. Registers a site, five stations (OCPP 1.6 and 2.0.1) and their RFID tokens with the gateway, and a
+ * 2. Registers a site, five stations (OCPP 1.6 and 2.0.1) with the site's location (OCPI: address,
+ *    coordinates) and their connector types, and RFID tokens with the gateway, and a
  *    realistic tariff with the tariff service: a start fee, energy with an evening peak, a charging-time
  *    component, and an idle fee for parking after charging.
  * 3. Runs the charger simulator (seeded, real time) for about a minute and a half.
@@ -86,7 +87,14 @@ async function main(): Promise<void> {
   const password = `demo-password-${run}`;
   const stationIds = Array.from({ length: STATIONS }, (_, i) => `DEMO-${run}-${String(i + 1).padStart(2, '0')}`);
   const tokens = ['04A1', '04B2', '04C3', '04D4'].map((t) => `${t}${run.slice(-6)}`);
-  for (const id of stationIds) await call(ports.gateway, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password, siteId: site, timeZone: 'Europe/Amsterdam' });
+  // the site's location (OCPI-shaped; its id defaults to the site id) and, per station, two DC EVSEs with one
+  // cable each (the simulator's connector N is EVSE N, connector 1): what each CDR's cdr_location is made of
+  const location = { name: 'Demo fast charging hub', address: 'Piet Heinkade 10', city: 'Amsterdam', postal_code: '1019 BR', country: 'NLD', coordinates: { latitude: '52.377956', longitude: '4.913460' } };
+  const evses = [
+    { evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC', max_voltage: 920, max_amperage: 200, max_electric_power: 150000 }] },
+    { evseId: 2, connectors: [{ connectorId: 1, standard: 'CHADEMO', format: 'CABLE', power_type: 'DC', max_voltage: 500, max_amperage: 125, max_electric_power: 62500 }] },
+  ];
+  for (const id of stationIds) await call(ports.gateway, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password, siteId: site, timeZone: 'Europe/Amsterdam', location, evses });
   for (const [i, uid] of tokens.entries()) await call(ports.gateway, 'PUT', `/api/v1/tokens/${uid}`, { type: 'ISO14443', status: 'Accepted', groupId: 'DEMO-FLEET', billingAccountId: `acct-${i + 1}` });
   const tariff = {
     country_code: 'NL',
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
   };
   const version = await call(ports.tariffs, 'PUT', `/api/v1/tariffs/${tariff.id}`, tariff);
   await call(ports.tariffs, 'POST', '/api/v1/tariff-assignments', { tariffId: tariff.id, scope: { kind: 'site', siteId: site } });
-  console.log(`registered ${STATIONS} stations at ${site}, ${tokens.length} tokens, tariff ${tariff.id} v${version.version}`);
+  console.log(`registered ${STATIONS} stations at ${site} (${location.address}, ${location.city}), ${tokens.length} tokens, tariff ${tariff.id} v${version.version}`);
   await new Promise((r) => setTimeout(r, 1500)); // the gateways' registry caches follow the compacted topics
 
   console.log('running the simulator (seed %d, real time, about 90 s)…', SEED);
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
   const completed = summary.totals?.sessionsCompleted ?? 0;
   console.log(`simulator: ${completed} sessions completed`);
 
-  type Cdr = { id: string; session_id: string; total_energy: string; total_time: string; total_parking_time?: string; total_cost: { excl_vat: string; incl_vat: string }; cdr_location: { evse_uid: string }; cdr_token: { uid: string } };
+  type Cdr = { id: string; session_id: string; total_energy: string; total_time: string; total_parking_time?: string; total_cost: { excl_vat: string; incl_vat: string }; cdr_location: { evse_uid: string; connector_standard?: string }; cdr_token: { uid: string } };
   let cdrs: Cdr[] = [];
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -142,15 +150,15 @@ async function main(): Promise<void> {
     const s = new Decimal(hours).times(3600).toDecimalPlaces(0).toNumber();
     return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   };
-  const rows = cdrs.map((c) => [c.session_id.slice(0, 8), c.cdr_location.evse_uid, c.cdr_token.uid, `${c.total_energy} kWh`, hm(c.total_time), hm(c.total_parking_time ?? '0'), c.total_cost.excl_vat, c.total_cost.incl_vat]);
-  const head = ['session', 'station*evse', 'token', 'energy', 'duration', 'parking', 'EUR excl', 'EUR incl'];
+  const rows = cdrs.map((c) => [c.session_id.slice(0, 8), c.cdr_location.evse_uid, c.cdr_location.connector_standard ?? '(unknown)', c.cdr_token.uid, `${c.total_energy} kWh`, hm(c.total_time), hm(c.total_parking_time ?? '0'), c.total_cost.excl_vat, c.total_cost.incl_vat]);
+  const head = ['session', 'station*evse', 'connector', 'token', 'energy', 'duration', 'parking', 'EUR excl', 'EUR incl'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
   const sum = (f: (c: Cdr) => string) => cdrs.reduce((a, c) => a.plus(f(c)), new Decimal(0));
   console.log(`${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  console.log(line(['total', `${cdrs.length} CDRs`, '', `${sum((c) => c.total_energy).toFixed()} kWh`, '', '', sum((c) => c.total_cost.excl_vat).toFixed(2), sum((c) => c.total_cost.incl_vat).toFixed(2)]));
+  console.log(line(['total', `${cdrs.length} CDRs`, '', '', `${sum((c) => c.total_energy).toFixed()} kWh`, '', '', sum((c) => c.total_cost.excl_vat).toFixed(2), sum((c) => c.total_cost.incl_vat).toFixed(2)]));
   if (cdrs.length < completed) console.log(`\n(${completed - cdrs.length} sessions not priced yet: see GET /api/v1/pricing-failures on the tariff service)`);
   console.log(`\nCDRs as OCPI JSON: curl -H "Authorization: Bearer <key>" http://127.0.0.1:${ports.tariffs}/api/v1/cdrs?include=audit`);
 

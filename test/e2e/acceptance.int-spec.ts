@@ -1,7 +1,8 @@
 /**
  * The buyer's acceptance workflow, end to end, with every service as its own process on the real Kafka
  * and PostgreSQL: charger boot (and refusals), authorisation (accepted, blocked, expired, unknown), start,
- * meter values, stop, the priced CDR through the API with the exact totals, a Faulted connector as an
+ * meter values, stop, the priced CDR through the API with the exact totals and its full OCPI cdr_location
+ * (location and connector types registered through the gateway API), a Faulted connector as an
  * alarm, a remote reset and a firmware update that reach the station and whose status comes back, and a
  * request for diagnostics / logs. For an OCPP 1.6 and an OCPP 2.0.1 station.
  */
@@ -96,8 +97,17 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     throw new Error(`${identity} was not refused`);
   }
 
+  /** the site's location as registered (OCPI-shaped; its id defaults to the site id) */
+  const LOCATION = { name: 'E2E Fast Charging Hub', address: 'Stationsplein 1', city: 'Utrecht', postal_code: '3511 ED', country: 'NLD', coordinates: { latitude: '52.089444', longitude: '5.110278' } };
+  const CCS = { standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC', max_voltage: 920, max_amperage: 500, max_electric_power: 360000 };
+  /** per station: its EVSEs and connector types (1.6 connector N = EVSE N with connector 1); the first has an eMI3 EVSE ID */
+  const evsesOf = (i: number) => [{ evseId: 1, ...(i === 0 ? { emi3EvseId: 'NL*CSM*E2E16*1' } : {}), connectors: [{ connectorId: 1, ...CCS }] }];
+
   async function setUpCatalogue(ids: string[]): Promise<void> {
-    for (const id of ids) expect((await api('ocpp-gateway', 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: PASSWORD, siteId: 'site-e2e', timeZone: 'Europe/Amsterdam' })).status).toBe(200);
+    for (const [i, id] of ids.entries()) {
+      const body = { securityProfile: 1, password: PASSWORD, siteId: 'site-e2e', timeZone: 'Europe/Amsterdam', location: LOCATION, evses: evsesOf(i) };
+      expect((await api('ocpp-gateway', 'PUT', `/api/v1/stations/${id}`, body)).status).toBe(200);
+    }
     const tokens: Array<[string, Json]> = [
       ['E2E-OK', { type: 'ISO14443', status: 'Accepted', groupId: 'FLEET-1', billingAccountId: 'acct-1' }],
       ['E2E-BLOCKED', { type: 'ISO14443', status: 'Blocked' }],
@@ -186,6 +196,19 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       currency: 'EUR',
       cdr_token: { uid: 'E2E-OK', contract_id: 'acct-1' },
     });
+    // OCPI 2.2.1 CdrLocation, complete, from the location and connector registered through the gateway API
+    expect(cdr16.cdr_location).toEqual({
+      id: 'site-e2e',
+      ...LOCATION,
+      evse_uid: `${id16}*1`,
+      evse_id: 'NL*CSM*E2E16*1',
+      connector_id: '1',
+      connector_standard: 'IEC_62196_T2_COMBO',
+      connector_format: 'CABLE',
+      connector_power_type: 'DC',
+    });
+    const audit16 = await api<{ audit: Json }>('tariff-service', 'GET', `/api/v1/cdrs/${cdr16.id as string}?include=audit`);
+    expect(audit16.body.audit.dataQuality).toBeUndefined();
 
     // a Faulted connector is an alarm
     await cp.call('StatusNotification', { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', timestamp: at(125) });
@@ -251,7 +274,18 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       meterValue: energy(30000, 'Transaction.End', at(120)),
     });
     // 10 kWh -> 1.00 + 2.50 = 3.50 excl. VAT; incl. 4.235, rounded once, half-up: 4.24
-    expect(await cdrOf(id201)).toMatchObject({ total_energy: '10', total_cost: { excl_vat: '3.50', incl_vat: '4.24' }, cdr_token: { uid: 'E2E-OK' } });
+    const cdr201 = await cdrOf(id201);
+    expect(cdr201).toMatchObject({ total_energy: '10', total_cost: { excl_vat: '3.50', incl_vat: '4.24' }, cdr_token: { uid: 'E2E-OK' } });
+    expect(cdr201.cdr_location).toEqual({
+      id: 'site-e2e',
+      ...LOCATION,
+      evse_uid: `${id201}*1`,
+      evse_id: `${id201}*1`,
+      connector_id: '1',
+      connector_standard: 'IEC_62196_T2_COMBO',
+      connector_format: 'CABLE',
+      connector_power_type: 'DC',
+    });
 
     await cs.call('StatusNotification', { timestamp: at(125), connectorStatus: 'Faulted', evseId: 1, connectorId: 1 });
     await waitFor(async () => (await api<{ items: Json[] }>('reporting-service', 'GET', `/api/v1/alarms?stationId=${id201}`)).body.items.length === 1, { what: 'the 2.0.1 Faulted alarm' });

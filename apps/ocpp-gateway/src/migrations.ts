@@ -99,4 +99,19 @@ export class GatewayCommands1764300000002 implements MigrationInterface {
   }
 }
 
-export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002];
+/**
+ * Station locations (OCPI-shaped, what a CDR's cdr_location needs). Null for stations registered before:
+ * they keep working and their CDRs are flagged LOCATION_INCOMPLETE until a location is registered. The OCPI
+ * connector fields live in the existing `evses` jsonb.
+ */
+export class GatewayStationLocation1764300000100 implements MigrationInterface {
+  name = 'GatewayStationLocation1764300000100';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations add column location jsonb');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations drop column location');
+  }
+}
+
+export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100];

@@ -503,6 +503,52 @@ describe('ocpp-gateway', () => {
       expect(tok.body).toEqual(expect.objectContaining({ uid: 'TAG-OK', billingAccountId: 'acct-1', groupId: 'FLEET-1' }));
     });
 
+    it('registers a station location (OCPI-shaped) and connector types, refuses bad fields with the field, publishes registry.station_registered v2', async () => {
+      const id = uniqueName('LOC');
+      const location = { name: 'Stadhuis garage', address: 'Amstel 1', city: 'Amsterdam', postal_code: '1011 PN', country: 'NLD', coordinates: { latitude: '52.367030', longitude: '4.900840' } };
+      const evses = [{ evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }];
+      const body = { securityProfile: 1, password: PASSWORD, siteId: 'site-loc', timeZone: 'Europe/Amsterdam', location, evses };
+      const stations = await new TopicCollector(kafka, [topics.stations]).start();
+      try {
+        const bad = async (change: Record<string, unknown>, field: string) => {
+          const r = await api(gw, 'PUT', `/api/v1/stations/${id}`, { ...body, ...change });
+          expect(r).toEqual({ status: 400, body: expect.objectContaining({ code: 'VALIDATION_FAILED', field }) });
+        };
+        await bad({ location: { ...location, country: 'XYZ' } }, 'body/location/country');
+        await bad({ location: { ...location, coordinates: { latitude: '95.000000', longitude: '4.900840' } } }, 'body/location/coordinates/latitude');
+        await bad({ evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'TYPE_2' }] }] }, 'body/evses/0/connectors/0/standard');
+        const put = await api(gw, 'PUT', `/api/v1/stations/${id}`, body);
+        expect(put.status).toBe(200);
+        // the location id defaults to the site id
+        expect(put.body).toEqual(expect.objectContaining({ stationId: id, siteId: 'site-loc', location: { id: 'site-loc', ...location }, evses }));
+        expect((await api(gw, 'GET', `/api/v1/stations/${id}`)).body).toEqual(put.body);
+        const event = await waitFor(() => stations.records.map((r) => JSON.parse(r.value!) as { version: number; payload: Record<string, unknown> }).find((e) => e.payload.stationId === id), { what: 'the v2 registry event' });
+        expect(event.version).toBe(2);
+        expect(event.payload).toMatchObject({ location: { id: 'site-loc', ...location }, evses });
+        // the in-memory cache keeps what the gateway needs: the ids
+        expect(gw.runtime.registryCache.station(id)?.evses).toEqual([{ evseId: 1, connectors: [{ connectorId: 1 }] }]);
+        // a record written before locations existed (v1) is still read
+        const old = uniqueName('V1');
+        const v1 = {
+          id: randomUUID(),
+          type: 'registry.station_registered',
+          version: 1,
+          occurredAt: '2026-01-01T00:00:00.000Z',
+          key: old,
+          source: 'ocpp-gateway',
+          causationId: null,
+          correlationId: null,
+          payload: { stationId: old, securityProfile: 3, passwordHash: null, certificateCn: null, siteId: null, timeZone: 'Europe/Berlin', evses: [], enabled: true, deleted: false, revision: 1 },
+        };
+        const publisher = new KafkaRecordPublisher(kafka);
+        await publisher.publish([{ topic: topics.stations, key: old, value: JSON.stringify(v1) }]);
+        await publisher.disconnect();
+        await waitFor(() => gw.runtime.registryCache.station(old)?.timeZone === 'Europe/Berlin', { what: 'the v1 station in the cache' });
+      } finally {
+        await stations.close();
+      }
+    });
+
     it('serves the OpenAPI document, health and metrics', async () => {
       const id = uniqueName('METRICS');
       await registerStation(id);

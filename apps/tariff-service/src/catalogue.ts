@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Envelope, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
+import type { Envelope, RegistryEvse, StationLocation, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
 import type { TariffAssignment, TariffVersionRef } from '@csms/billing';
 import type { OcpiTariff } from '@csms/pricing';
 
@@ -29,16 +29,18 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
       return;
     }
     case 'registry.station_registered': {
+      // v1 records arrive upcast to v2 (location null)
       const p = (env as StationRegistered).payload;
       if (p.deleted) {
         await m.query('delete from stations where station_id = $1 and revision <= $2', [p.stationId, p.revision]);
         return;
       }
       await m.query(
-        `insert into stations (station_id, site_id, time_zone, revision) values ($1, $2, $3, $4)
-         on conflict (station_id) do update set site_id = excluded.site_id, time_zone = excluded.time_zone, revision = excluded.revision
+        `insert into stations (station_id, site_id, time_zone, revision, location, evses) values ($1, $2, $3, $4, $5, $6)
+         on conflict (station_id) do update set site_id = excluded.site_id, time_zone = excluded.time_zone, revision = excluded.revision,
+           location = excluded.location, evses = excluded.evses
          where stations.revision < excluded.revision`,
-        [p.stationId, p.siteId, p.timeZone, p.revision],
+        [p.stationId, p.siteId, p.timeZone, p.revision, p.location === null ? null : JSON.stringify(p.location), JSON.stringify(p.evses)],
       );
       return;
     }
@@ -103,9 +105,20 @@ export async function allAssignments(m: EntityManager): Promise<TariffAssignment
   return rows.map((r) => ({ assignmentId: r.assignment_id, tariffId: r.tariff_id, scope: r.scope, effectiveFrom: r.effective_from.toISOString(), sequence: r.sequence, removed: r.removed }));
 }
 
-export async function stationOf(m: EntityManager, stationId: string): Promise<{ siteId: string | null; timeZone: string } | undefined> {
-  const rows: Array<{ site_id: string | null; time_zone: string }> = await m.query('select site_id, time_zone from stations where station_id = $1', [stationId]);
-  return rows[0] && { siteId: rows[0].site_id, timeZone: rows[0].time_zone };
+/** What the registry copy knows of a station: site, time zone, location (null: none) and EVSEs with connector types. */
+export interface StationFacts {
+  siteId: string | null;
+  timeZone: string;
+  location: StationLocation | null;
+  evses: RegistryEvse[];
+}
+
+export async function stationOf(m: EntityManager, stationId: string): Promise<StationFacts | undefined> {
+  const rows: Array<{ site_id: string | null; time_zone: string; location: StationLocation | null; evses: RegistryEvse[] }> = await m.query(
+    'select site_id, time_zone, location, evses from stations where station_id = $1',
+    [stationId],
+  );
+  return rows[0] && { siteId: rows[0].site_id, timeZone: rows[0].time_zone, location: rows[0].location, evses: rows[0].evses };
 }
 
 export async function tokenOf(m: EntityManager, uid: string): Promise<{ groupId: string | null; accountId: string | null } | undefined> {

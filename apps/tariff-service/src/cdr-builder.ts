@@ -4,10 +4,10 @@
  * byte-identical output (ids are name-based, last_updated is the session's end).
  */
 import { createHash } from 'node:crypto';
-import { deriveId, type SessionEndedEvent } from '@csms/contracts';
+import { CDR_LOCATION_REQUIRED_FIELDS, deriveId, type OcpiConnectorFormat, type OcpiConnectorType, type OcpiPowerType, type SessionEndedEvent } from '@csms/contracts';
 import { selectTariff, toPricingSession, type TariffAssignment } from '@csms/billing';
 import { PRICING_ENGINE_VERSION, priceSession, toCanonicalJson, type OcpiTariff, type PricedCdr, type PricingOptions } from '@csms/pricing';
-import type { StoredVersion } from './catalogue';
+import type { StationFacts, StoredVersion } from './catalogue';
 
 export type SessionEndedPayload = SessionEndedEvent['payload'];
 
@@ -21,7 +21,8 @@ export interface SourcePosition {
 export interface PricingContext {
   session: SessionEndedPayload;
   source: SourcePosition;
-  station?: { siteId: string | null; timeZone: string };
+  /** the registry copy's facts; undefined: the registry does not know the station */
+  station?: StationFacts;
   token?: { groupId: string | null; accountId: string | null };
   assignments: readonly TariffAssignment[];
   versions: readonly StoredVersion[];
@@ -39,7 +40,7 @@ export interface OcpiCdr {
   session_id: string;
   cdr_token: { country_code: string; party_id: string; uid: string; type: string; contract_id: string };
   auth_method: string;
-  cdr_location: Record<string, unknown>;
+  cdr_location: CdrLocation;
   currency: string;
   tariffs: OcpiTariff[];
   charging_periods: PricedCdr['charging_periods'];
@@ -58,6 +59,31 @@ export interface OcpiCdr {
   last_updated: string;
 }
 
+/** OCPI 2.2.1 CdrLocation; the OCPI-required location and connector fields are absent when the registry lacks them. */
+export interface CdrLocation {
+  id: string;
+  name?: string;
+  address?: string;
+  city?: string;
+  postal_code?: string;
+  state?: string;
+  country?: string;
+  coordinates?: { latitude: string; longitude: string };
+  evse_uid: string;
+  evse_id: string;
+  connector_id: string;
+  connector_standard?: OcpiConnectorType;
+  connector_format?: OcpiConnectorFormat;
+  connector_power_type?: OcpiPowerType;
+}
+
+export type CdrLocationField = (typeof CDR_LOCATION_REQUIRED_FIELDS)[number];
+
+export interface CdrDataQuality {
+  flags: Array<'LOCATION_INCOMPLETE'>;
+  missingLocationFields: CdrLocationField[];
+}
+
 export interface CdrAudit {
   sessionId: string;
   sessionRevision: number;
@@ -73,6 +99,8 @@ export interface CdrAudit {
   inboundRecords: Array<Record<string, unknown>>;
   pricing: Record<string, unknown>;
   contentHash: string;
+  /** present when the CDR lacks data OCPI requires (LOCATION_INCOMPLETE: which cdr_location fields) */
+  dataQuality?: CdrDataQuality;
 }
 
 export type PricingOutcome =
@@ -95,8 +123,55 @@ const TOKEN_TYPES: Record<string, string> = {
   NoAuthorization: 'AD_HOC_USER',
 };
 
-function evseUid(s: SessionEndedPayload): string {
-  return s.evseId !== undefined ? `${s.stationId}*${s.evseId}` : `${s.stationId}*${s.connectorId ?? 1}`;
+/** An OCPI id of at most `max` characters: the readable one when it fits, else a name-based UUID (36) of it. */
+function fitted(kind: string, readable: string, max: number): string {
+  return readable.length <= max ? readable : deriveId('ocpi-id', kind, readable);
+}
+
+/**
+ * The EVSE the session used in the registry's numbering: 2.0.1 as reported; OCPP 1.6 connector N is EVSE N
+ * with connector 1 (as the gateway registers reported connectors). The connector is the session's, or the
+ * EVSE's only connector when a 2.0.1 session did not name one.
+ */
+function registryConnectorOf(s: SessionEndedPayload, station: StationFacts | undefined) {
+  const evseNo = s.evseId ?? s.connectorId ?? 1;
+  const evse = station?.evses.find((e) => e.evseId === evseNo);
+  let connectorNo = s.protocol === 'ocpp1.6' ? 1 : s.connectorId;
+  if (connectorNo === undefined && evse?.connectors.length === 1) connectorNo = evse.connectors[0].connectorId;
+  const connector = connectorNo === undefined ? undefined : evse?.connectors.find((c) => c.connectorId === connectorNo);
+  return { evseNo, evse, connectorNo: connectorNo ?? 1, connector };
+}
+
+/**
+ * OCPI cdr_location from the registry copy.
+ * - id: the registered location's id; without one, the site id, else the station id.
+ * - evse_uid: `<stationId>*<EVSE>` (OCPP 1.6: the connector number, which is the EVSE); evse_id: the EVSE's
+ *   eMI3 EVSE ID when the operator registered one, else the same as evse_uid. Ids longer than OCPI allows
+ *   (36 / 48) become a name-based UUID of the readable id.
+ * - connector_id: the connector within that EVSE (1.6: always 1).
+ * - location and connector fields: copied from the registry when it has them; the OCPI-required ones that
+ *   are missing are returned, for the audit's LOCATION_INCOMPLETE flag.
+ */
+export function cdrLocationOf(s: SessionEndedPayload, station: StationFacts | undefined): { location: CdrLocation; missing: CdrLocationField[] } {
+  const { evseNo, evse, connectorNo, connector } = registryConnectorOf(s, station);
+  const loc = station?.location ?? null;
+  const readableEvse = `${s.stationId}*${evseNo}`;
+  const location: CdrLocation = {
+    id: loc ? loc.id : fitted('location', station?.siteId ?? s.stationId, 36),
+    ...(loc?.name !== undefined ? { name: loc.name } : {}),
+    ...(loc ? { address: loc.address, city: loc.city } : {}),
+    ...(loc?.postal_code !== undefined ? { postal_code: loc.postal_code } : {}),
+    ...(loc?.state !== undefined ? { state: loc.state } : {}),
+    ...(loc ? { country: loc.country, coordinates: { latitude: loc.coordinates.latitude, longitude: loc.coordinates.longitude } } : {}),
+    evse_uid: fitted('evse_uid', readableEvse, 36),
+    evse_id: evse?.emi3EvseId ?? fitted('evse_id', readableEvse, 48),
+    connector_id: String(connectorNo),
+    ...(connector?.standard !== undefined ? { connector_standard: connector.standard } : {}),
+    ...(connector?.format !== undefined ? { connector_format: connector.format } : {}),
+    ...(connector?.power_type !== undefined ? { connector_power_type: connector.power_type } : {}),
+  };
+  const missing = CDR_LOCATION_REQUIRED_FIELDS.filter((f) => location[f] === undefined);
+  return { location, missing };
 }
 
 /** Selects the tariff, prices the session and assembles the CDR. Never a free CDR: failures are explicit. */
@@ -134,6 +209,7 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
     throw e;
   }
   const uid = s.idToken?.idToken ?? 'UNKNOWN';
+  const where = cdrLocationOf(s, ctx.station);
   const cdr: OcpiCdr = {
     country_code: ctx.cpo.countryCode,
     party_id: ctx.cpo.partyId,
@@ -149,12 +225,7 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
       contract_id: ctx.token?.accountId ?? uid,
     },
     auth_method: 'WHITELIST',
-    cdr_location: {
-      id: ctx.station?.siteId ?? s.stationId,
-      evse_uid: evseUid(s),
-      evse_id: evseUid(s),
-      connector_id: String(s.connectorId ?? 1),
-    },
+    cdr_location: where.location,
     currency: priced.currency,
     tariffs: [tariff],
     charging_periods: priced.charging_periods,
@@ -185,6 +256,8 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
     inboundRecords: s.sources as Array<Record<string, unknown>>,
     pricing: { breakdown: priced.breakdown, audit: priced.audit } as unknown as Record<string, unknown>,
     contentHash: sha256(toCanonicalJson(cdr)),
+    // no location (or no connector type) registered: still priced, never free, but said explicitly
+    ...(where.missing.length > 0 ? { dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: where.missing } } : {}),
   };
   return { kind: 'priced', cdr, audit };
 }

@@ -20,6 +20,8 @@ const ListQuery = Type.Object(
     limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
     include: Type.Optional(Type.Literal('audit')),
+    /** only CDRs whose audit carries this data-quality flag (e.g. priced without a registered location) */
+    dataQuality: Type.Optional(Type.Literal('LOCATION_INCOMPLETE')),
   },
   { additionalProperties: false },
 );
@@ -62,6 +64,7 @@ export class CdrsController {
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'include', required: false, enum: ['audit'] })
+  @ApiQuery({ name: 'dataQuality', required: false, enum: ['LOCATION_INCOMPLETE'] })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
     const { rows: page, nextCursor } = await keysetPage<CdrRow>(this.ds, {
@@ -72,6 +75,7 @@ export class CdrsController {
         q.sessionId && ['session_id = ?', q.sessionId],
         q.from && ['start_at >= ?', q.from],
         q.to && ['start_at < ?', q.to],
+        q.dataQuality && [`audit->'dataQuality'->'flags' @> ?::jsonb`, JSON.stringify([q.dataQuality])],
       ],
       key: [
         ['start_at', 'timestamptz'],

@@ -89,4 +89,20 @@ export class TariffTables1764400000000 implements MigrationInterface {
   }
 }
 
-export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000];
+/**
+ * The registry copy keeps what a CDR's cdr_location needs: the station's location (OCPI-shaped, null when none
+ * is registered) and its EVSEs with their connectors' OCPI standard, format and power type.
+ */
+export class TariffStationLocation1764400000100 implements MigrationInterface {
+  name = 'TariffStationLocation1764400000100';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations add column location jsonb');
+    await q.query(`alter table stations add column evses jsonb not null default '[]'`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations drop column evses');
+    await q.query('alter table stations drop column location');
+  }
+}
+
+export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000, TariffStationLocation1764400000100];

@@ -118,6 +118,12 @@ export function makePricingHandler(catalogue: EventCatalogue, cfg: TariffService
       await storeCdr(m, credit.cdr, credit.audit);
       ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
     }
+    if (outcome.audit.dataQuality) {
+      ctx.logger.warn(
+        { sessionId: s.sessionId, stationId: s.stationId, cdrId: outcome.cdr.id, missing: outcome.audit.dataQuality.missingLocationFields },
+        'CDR priced with an incomplete cdr_location (LOCATION_INCOMPLETE): register the station location and connector types',
+      );
+    }
     await storeCdr(m, outcome.cdr, outcome.audit);
     ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', outcome.cdr.id), payload: { cdr: outcome.cdr, audit: outcome.audit } as never }));
   };

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { StationRegisteredV1, deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
+import { StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -119,13 +119,46 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
   const billing = () => collectors[0].records.map((r) => JSON.parse(r.value!) as Envelope);
   const cdrsOf = (sessionId: string) => billing().filter((e) => e.type === 'cdr.created' && (e.payload as { audit: { sessionId: string } }).audit.sessionId === sessionId);
   const publishRecording = (r: Recording) => publisher.publish(r.records.map((e) => ({ topic: topics.inbound, key: e.key, value: JSON.stringify(e) })));
+  const location: StationLocation = {
+    id: 'LOC-AMS-1',
+    name: 'Stadhuis garage',
+    address: 'Amstel 1',
+    city: 'Amsterdam',
+    postal_code: '1011 PN',
+    country: 'NLD',
+    coordinates: { latitude: '52.367030', longitude: '4.900840' },
+  };
+  /** a v2 registration with a location and a typed connector (1.6 connector 1 = EVSE 1, connector 1) */
   const registerStation = (stationId: string, timeZone: string, siteId: string | null = null) => {
-    const env = systemCatalogue().create(StationRegisteredV1, {
+    const env = systemCatalogue().create(StationRegisteredV2, {
       id: deriveId('test-station', stationId, 1),
       key: stationId,
       occurredAt: '2026-01-01T00:00:00Z',
       source: 'test',
-      payload: { stationId, securityProfile: 1, passwordHash: null, certificateCn: null, siteId, timeZone, evses: [], enabled: true, deleted: false, revision: 1 },
+      payload: {
+        stationId,
+        securityProfile: 1,
+        passwordHash: null,
+        certificateCn: null,
+        siteId,
+        timeZone,
+        location,
+        evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }],
+        enabled: true,
+        deleted: false,
+        revision: 1,
+      },
+    });
+    return publisher.publish([{ topic: topics.stations, key: stationId, value: JSON.stringify(env) }]);
+  };
+  /** a registration as the gateway wrote it before locations (v1): read upcast, with no location */
+  const registerStationV1 = (stationId: string, timeZone: string) => {
+    const env = systemCatalogue().create(StationRegisteredV1, {
+      id: deriveId('test-station-v1', stationId, 1),
+      key: stationId,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { stationId, securityProfile: 1, passwordHash: null, certificateCn: null, siteId: null, timeZone, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }], enabled: true, deleted: false, revision: 1 },
     });
     return publisher.publish([{ topic: topics.stations, key: stationId, value: JSON.stringify(env) }]);
   };
@@ -186,7 +219,24 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
       total_cost: { excl_vat: '5.40', incl_vat: '6.53' },
       cdr_token: { uid: 'TAG-16', type: 'RFID' },
     });
+    // OCPI 2.2.1 CdrLocation, complete: the registered location and the connector used
+    expect(cdr.cdr_location).toEqual({
+      id: 'LOC-AMS-1',
+      name: 'Stadhuis garage',
+      address: 'Amstel 1',
+      city: 'Amsterdam',
+      postal_code: '1011 PN',
+      country: 'NLD',
+      coordinates: { latitude: '52.367030', longitude: '4.900840' },
+      evse_uid: `${stationId}*1`,
+      evse_id: `${stationId}*1`,
+      connector_id: '1',
+      connector_standard: 'IEC_62196_T2',
+      connector_format: 'SOCKET',
+      connector_power_type: 'AC_3_PHASE',
+    });
     expect(audit).toMatchObject({ tariffId, tariffVersion: 1, timeZone: 'Europe/Amsterdam', timeZoneSource: 'registry', sessionRevision: 1, assignment: { level: 'station' } });
+    expect(audit.dataQuality).toBeUndefined();
     // through the API, as OCPI JSON, and the audit on request
     const list = await api<{ items: Json[] }>('GET', `/api/v1/cdrs?stationId=${stationId}`);
     expect(list.body.items).toEqual([cdr]);
@@ -221,12 +271,24 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     await api('PUT', `/api/v1/tariffs/${tariffId}`, simpleTariff(tariffId));
     const stationId = uniqueName('CP');
     await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
+    // registered before locations existed (a v1 record on the topic): read upcast, priced all the same
+    await registerStationV1(stationId, 'Europe/Amsterdam');
+    await waitFor(async () => (await tariffs.dataSource.query('select 1 from stations where station_id = $1', [stationId])).length === 1, { what: 'the v1 station in the registry copy' });
     const day = tomorrow();
     const rec = ocpp16Session(stationId, day);
     await publishRecording(rec);
     const first = await waitFor(() => billing().find((e) => e.type === 'cdr.created' && (e.payload as { audit: { stationId: string } }).audit.stationId === stationId), { what: 'the first CDR' });
     const sessionId = (first.payload as { audit: { sessionId: string } }).audit.sessionId;
     const original = (first.payload as { cdr: Json }).cdr;
+    // no location registered: the ids it has, never a free CDR, and the audit says what is missing
+    expect(original.cdr_location).toEqual({ id: stationId, evse_uid: `${stationId}*1`, evse_id: `${stationId}*1`, connector_id: '1' });
+    expect(original.total_cost).toEqual({ excl_vat: '5.40', incl_vat: '6.53' });
+    expect((first.payload as { audit: Json }).audit).toMatchObject({
+      timeZoneSource: 'registry',
+      dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'] },
+    });
+    const flagged = await api<{ items: Json[] }>('GET', `/api/v1/cdrs?stationId=${stationId}&dataQuality=LOCATION_INCOMPLETE`);
+    expect(flagged.body.items.map((c) => c.id)).toEqual([original.id]);
 
     // an offline-queued MeterValues from inside the session arrives after it was priced
     const late = structuredClone(rec.records[8]);

@@ -3,6 +3,7 @@ export * from './envelope';
 export * from './ids';
 export * from './topics';
 export * from './catalogue';
+export * from './ocpi-location';
 export * from './events/ocpp';
 export * from './events/session';
 export * from './events/registry';
@@ -13,7 +14,7 @@ export * from './events/commands';
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
 import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from './events/session';
-import { StationRegisteredV1, TokenRegisteredV1 } from './events/registry';
+import { StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationRegisteredV1ToV2 } from './events/registry';
 import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
 import { CdrCreatedV1, SessionPricingFailedV1 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
@@ -22,6 +23,7 @@ import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/command
 export const ALL_EVENTS: readonly EventDefinition[] = [
   OcppMessageReceivedV1,
   StationRegisteredV1,
+  StationRegisteredV2,
   TokenRegisteredV1,
   SessionStartedV1,
   SessionUpdatedV1,
@@ -33,7 +35,7 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   OcppCommandRequestedV1,
   OcppCommandCompletedV1,
 ];
-export const ALL_UPCASTERS: readonly Upcaster[] = [];
+export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2];
 
 /** The catalogue of the whole system. Services may build narrower ones for what they consume. */
 export function systemCatalogue(): EventCatalogue {

@@ -116,4 +116,9 @@ describe('connectors as reported', () => {
     expect(withConnector(evses, 1, 1)).toEqual([{ evseId: 1, connectors: [{ connectorId: 1 }] }, { evseId: 2, connectors: [{ connectorId: 1 }] }]);
     expect(withConnector(evses, 2, 2)).toEqual([{ evseId: 2, connectors: [{ connectorId: 1 }, { connectorId: 2 }] }]);
   });
+  it('keeps what the registry knows of the EVSE and its other connectors (eMI3 id, OCPI connector type)', () => {
+    const typed = { connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE' };
+    const evses = [{ evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [typed] }];
+    expect(withConnector(evses, 1, 2)).toEqual([{ evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [typed, { connectorId: 2 }] }]);
+  });
 });

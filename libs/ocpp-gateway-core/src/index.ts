@@ -8,6 +8,7 @@ export * from './framing';
 export * from './validation';
 export * from './routing';
 export * from './registry';
+export * from './station-location';
 export * from './decisions';
 export * from './transaction-id';
 export * from './commands';

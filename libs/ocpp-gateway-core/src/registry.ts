@@ -103,11 +103,14 @@ export function reportedConnector(protocol: 'ocpp1.6' | 'ocpp2.0.1', action: str
   return typeof e === 'number' && typeof c === 'number' && e > 0 && c > 0 ? { evseId: e, connectorId: c } : null;
 }
 
-/** The EVSE list with a reported connector added (sorted), or null when it is already known. */
+/**
+ * The EVSE list with a reported connector added (sorted), or null when it is already known. What else the
+ * registry holds about an EVSE and its other connectors (eMI3 id, connector types) is kept as it is.
+ */
 export function withConnector(evses: readonly EvseInfo[], evseId: number, connectorId: number): EvseInfo[] | null {
   const evse = evses.find((e) => e.evseId === evseId);
   if (evse?.connectors.some((c) => c.connectorId === connectorId)) return null;
   const others = evses.filter((e) => e.evseId !== evseId);
   const connectors = [...(evse?.connectors ?? []), { connectorId }].sort((a, b) => a.connectorId - b.connectorId);
-  return [...others, { evseId, connectors }].sort((a, b) => a.evseId - b.evseId);
+  return [...others, { ...evse, evseId, connectors }].sort((a, b) => a.evseId - b.evseId);
 }

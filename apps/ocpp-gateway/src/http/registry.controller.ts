@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Type, type Static } from '@sinclair/typebox';
+import { RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
+import { stationLocationProblems } from '@csms/ocpp-gateway-core';
 import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
-import { RegistryError, RegistryService, type StationView, type TokenView } from '../registry/registry.service';
+import { RegistryError, RegistryService, type StationInput, type StationView, type TokenView } from '../registry/registry.service';
 
 const Id = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
 const TokenUid = Type.String({ minLength: 1, maxLength: 36 });
-const Evse = Type.Object(
-  { evseId: Type.Integer({ minimum: 1 }), connectors: Type.Array(Type.Object({ connectorId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })) },
-  { additionalProperties: false },
-);
+/** The OCPI location fields; `id` defaults to the site id, else the station id. */
+const LocationBody = Type.Object({ ...StationLocationSchema.properties, id: Type.Optional(StationLocationSchema.properties.id) }, { additionalProperties: false });
 export const StationBody = Type.Object(
   {
     securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
@@ -18,7 +18,10 @@ export const StationBody = Type.Object(
     certificateCn: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()])),
     siteId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
     timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    evses: Type.Optional(Type.Array(Evse)),
+    /** where the station is, OCPI-shaped; what a CDR's cdr_location needs (null: none) */
+    location: Type.Optional(Type.Union([LocationBody, Type.Null()])),
+    /** EVSEs and connectors; per connector optionally the OCPI standard, format, power_type and ratings */
+    evses: Type.Optional(Type.Array(RegistryEvseSchema)),
     enabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -42,6 +45,22 @@ function isValidTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A station body, checked: its shape (OCPI lengths, enums and coordinate formats included), the time zone, and
+ * what a schema cannot say (country code assigned, coordinates in range, unique ids, power type the standard
+ * carries). 400 VALIDATION_FAILED naming the field at fault, e.g. `body/location/country`.
+ */
+export function parseStationBody(stationId: string, body: unknown): StationInput {
+  const input = validateInput(StationBody, body) as Static<typeof StationBody>;
+  if (input.timeZone && !isValidTimeZone(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
+  const problems = stationLocationProblems({ stationId, siteId: input.siteId, location: input.location, evses: input.evses });
+  if (problems.length > 0) {
+    const errors = problems.map((p) => ({ field: `body${p.field}`, detail: p.message }));
+    throw new ApiProblem(400, 'VALIDATION_FAILED', `${errors[0].field}: ${errors[0].detail}`, { field: errors[0].field, errors });
+  }
+  return input;
 }
 
 async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
@@ -88,9 +107,7 @@ export class StationsController {
   @ApiBody({ schema: StationBody as object })
   put(@Param('stationId') id: string, @Body() body: unknown): Promise<StationView> {
     const stationId = validateInput(Id, id, 'path/stationId');
-    const input = validateInput(StationBody, body) as Static<typeof StationBody>;
-    if (input.timeZone && !isValidTimeZone(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
-    return mapErrors(() => this.registry.putStation(stationId, input));
+    return mapErrors(() => this.registry.putStation(stationId, parseStationBody(stationId, body)));
   }
 
   @Delete(':stationId')

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { EventCatalogue, StationRegisteredV1, TokenRegisteredV1, type StationRegistered, type TokenRegistered } from '@csms/contracts';
+import { EventCatalogue, StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationRegisteredV1ToV2, type StationRegistered, type TokenRegistered } from '@csms/contracts';
 import type { StationRecord, TokenRecord } from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 
-const catalogue = new EventCatalogue([StationRegisteredV1, TokenRegisteredV1]);
+// v1 records (before locations) are upcast to v2 on reading
+const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1], [stationRegisteredV1ToV2]);
 
+/**
+ * What the gateway needs of a station: authentication, time zone and the EVSE/connector ids it has seen.
+ * The location and the OCPI connector fields are for CDRs (tariff service) and are not kept in memory.
+ */
 export function stationFromEvent(p: StationRegistered['payload']): StationRecord {
   return {
     stationId: p.stationId,
@@ -14,7 +19,7 @@ export function stationFromEvent(p: StationRegistered['payload']): StationRecord
     certificateCn: p.certificateCn,
     siteId: p.siteId,
     timeZone: p.timeZone,
-    evses: p.evses,
+    evses: p.evses.map((e) => ({ evseId: e.evseId, connectors: e.connectors.map((c) => ({ connectorId: c.connectorId })) })),
     enabled: p.enabled,
   };
 }
@@ -63,7 +68,7 @@ export class RegistryCache {
     const payload = env.payload as { revision: number; deleted: boolean };
     if ((this.revisions.get(key) ?? 0) > payload.revision) return; // an older state, e.g. our own write already applied
     this.revisions.set(key, payload.revision);
-    if (env.type === StationRegisteredV1.type) {
+    if (env.type === StationRegisteredV2.type) {
       const p = env.payload as StationRegistered['payload'];
       if (p.deleted) this.stations.delete(p.stationId);
       else this.stations.set(p.stationId, stationFromEvent(p));

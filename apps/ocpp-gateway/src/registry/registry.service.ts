@@ -1,11 +1,26 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { EventCatalogue, StationRegisteredV1, TokenRegisteredV1, Topics, deriveId, type StationRegistered, type TokenRegistered } from '@csms/contracts';
+import {
+  EventCatalogue,
+  StationRegisteredV1,
+  StationRegisteredV2,
+  TokenRegisteredV1,
+  Topics,
+  deriveId,
+  stationRegisteredV1ToV2,
+  type RegistryEvse,
+  type StationLocation,
+  type StationRegistered,
+  type TokenRegistered,
+} from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
-import { withConnector, type EvseInfo, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
+import { defaultLocationId, withConnector, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
 import type { RegistryCache } from './registry-cache';
 import { hashPassword } from './password';
 
-const catalogue = new EventCatalogue([StationRegisteredV1, TokenRegisteredV1]);
+const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1], [stationRegisteredV1ToV2]);
+
+/** A station's location as the API takes it: `id` may be left out (it is then the site id, else the station id). */
+export type StationLocationInput = Omit<StationLocation, 'id'> & { id?: string };
 
 export interface StationInput {
   securityProfile: SecurityProfile;
@@ -13,7 +28,9 @@ export interface StationInput {
   certificateCn?: string | null;
   siteId?: string | null;
   timeZone?: string;
-  evses?: EvseInfo[];
+  /** null or absent: no location (CDRs of the station are then flagged LOCATION_INCOMPLETE) */
+  location?: StationLocationInput | null;
+  evses?: RegistryEvse[];
   enabled?: boolean;
 }
 
@@ -25,7 +42,8 @@ export interface StationView {
   certificateCn: string | null;
   siteId: string | null;
   timeZone: string;
-  evses: EvseInfo[];
+  location: StationLocation | null;
+  evses: RegistryEvse[];
   enabled: boolean;
   revision: number;
   updatedAt: string;
@@ -67,7 +85,8 @@ interface StationRow {
   certificate_cn: string | null;
   site_id: string | null;
   time_zone: string;
-  evses: EvseInfo[];
+  location: StationLocation | null;
+  evses: RegistryEvse[];
   enabled: boolean;
   revision: number;
   updated_at: Date;
@@ -91,6 +110,7 @@ function stationView(r: StationRow): StationView {
     certificateCn: r.certificate_cn,
     siteId: r.site_id,
     timeZone: r.time_zone,
+    location: r.location,
     evses: r.evses,
     enabled: r.enabled,
     revision: Number(r.revision),
@@ -138,11 +158,12 @@ export class RegistryService {
         throw new RegistryError('PASSWORD_REQUIRED', 'security profiles 1 and 2 need a password (Basic authentication)', '/password');
       }
       const revision = await this.nextRevision(m);
+      const location = input.location ? { ...input.location, id: defaultLocationId(stationId, input.siteId ?? null, input.location.id) } : null;
       const [row]: StationRow[] = await m.query(
-        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          on conflict (station_id) do update set security_profile = $2, password_hash = $3, certificate_cn = $4, site_id = $5,
-           time_zone = $6, evses = $7, enabled = $8, revision = $9, updated_at = now()
+           time_zone = $6, evses = $7, enabled = $8, revision = $9, location = $10, updated_at = now()
          returning *`,
         [
           stationId,
@@ -154,6 +175,7 @@ export class RegistryService {
           JSON.stringify(input.evses ?? []),
           input.enabled ?? true,
           revision,
+          location === null ? null : JSON.stringify(location),
         ],
       );
       return { event: this.stationEvent(row, false), result: stationView(row) };
@@ -168,7 +190,8 @@ export class RegistryService {
     await this.change(async (m) => {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
       if (!old) return null;
-      const evses = withConnector(old.evses, evseId, connectorId);
+      // keeps what the registry knows of the EVSE and its other connectors (eMI3 id, OCPI connector fields)
+      const evses = withConnector(old.evses, evseId, connectorId) as RegistryEvse[] | null;
       if (!evses) return null;
       const [[row]]: [StationRow[], number] = await m.query('update stations set evses = $2, revision = $3, updated_at = now() where station_id = $1 returning *', [
         stationId,
@@ -257,7 +280,7 @@ export class RegistryService {
   }
 
   private stationEvent(r: StationRow, deleted: boolean): StationRegistered {
-    return catalogue.create(StationRegisteredV1, {
+    return catalogue.create(StationRegisteredV2, {
       id: deriveId('registry.station_registered', r.station_id, Number(r.revision)),
       key: r.station_id,
       occurredAt: r.updated_at.toISOString(),
@@ -269,6 +292,7 @@ export class RegistryService {
         certificateCn: r.certificate_cn,
         siteId: r.site_id,
         timeZone: r.time_zone,
+        location: r.location,
         evses: r.evses,
         enabled: r.enabled,
         deleted,

@@ -1,12 +1,46 @@
 import { Type } from '@sinclair/typebox';
 import { defineEvent, type EventOf } from '../catalogue';
 import { closed } from '../envelope';
+import { OCPI_CONNECTOR_FORMATS, OCPI_CONNECTOR_TYPES, OCPI_POWER_TYPES, OcpiGeoLocation, stringEnum } from '../ocpi-location';
 import { Topics } from '../topics';
 
 const Instant = Type.String({ format: 'date-time' });
 const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
 const Price = closed({ excl_vat: Decimal, incl_vat: Decimal });
 const Obj = Type.Object({}, { additionalProperties: true });
+
+/**
+ * OCPI 2.2.1 CdrLocation. The ids are always there; the location fields (address, city, country, coordinates)
+ * and the connector fields (standard, format, power type) are required by OCPI but optional here: a station
+ * the registry has no location or connector type for is still priced, with the CDR's cdr_location holding
+ * what is known and its audit flagging `LOCATION_INCOMPLETE` with the missing fields (never a free CDR).
+ */
+const CdrLocation = closed({
+  id: Type.String({ minLength: 1, maxLength: 36 }),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  address: Type.Optional(Type.String({ maxLength: 45 })),
+  city: Type.Optional(Type.String({ maxLength: 45 })),
+  postal_code: Type.Optional(Type.String({ maxLength: 10 })),
+  state: Type.Optional(Type.String({ maxLength: 20 })),
+  country: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+  coordinates: Type.Optional(OcpiGeoLocation),
+  evse_uid: Type.String({ minLength: 1, maxLength: 36 }),
+  evse_id: Type.String({ minLength: 1, maxLength: 48 }),
+  connector_id: Type.String({ minLength: 1, maxLength: 36 }),
+  connector_standard: Type.Optional(stringEnum(OCPI_CONNECTOR_TYPES)),
+  connector_format: Type.Optional(stringEnum(OCPI_CONNECTOR_FORMATS)),
+  connector_power_type: Type.Optional(stringEnum(OCPI_POWER_TYPES)),
+});
+
+/** The cdr_location fields OCPI requires that the registry may not have; listed in the audit when missing. */
+export const CDR_LOCATION_REQUIRED_FIELDS = ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'] as const;
+
+/** Data-quality findings about the CDR itself (the session's own flags are in its `remark`). */
+const CdrDataQuality = closed({
+  flags: Type.Array(Type.Union([Type.Literal('LOCATION_INCOMPLETE')])),
+  /** the required cdr_location fields that could not be filled */
+  missingLocationFields: Type.Array(stringEnum(CDR_LOCATION_REQUIRED_FIELDS)),
+});
 
 /**
  * A priced session: the OCPI 2.2.1 CDR object exactly (`cdr`), and how it was computed (`audit`):
@@ -31,7 +65,7 @@ export const CdrCreatedV1 = defineEvent({
         session_id: Type.String({ maxLength: 36 }),
         cdr_token: Obj,
         auth_method: Type.String(),
-        cdr_location: Obj,
+        cdr_location: CdrLocation,
         currency: Type.String({ minLength: 3, maxLength: 3 }),
         tariffs: Type.Array(Obj),
         charging_periods: Type.Array(Obj),
@@ -69,6 +103,8 @@ export const CdrCreatedV1 = defineEvent({
         inboundRecords: Type.Array(Obj),
         pricing: Obj,
         contentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+        /** present when the CDR lacks data OCPI requires (e.g. the station has no location registered) */
+        dataQuality: Type.Optional(CdrDataQuality),
       },
       { additionalProperties: false },
     ),
@@ -83,7 +119,21 @@ export const CdrCreatedV1 = defineEvent({
       session_id: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
       cdr_token: { country_code: 'NL', party_id: 'CSM', uid: 'ABC123', type: 'RFID', contract_id: 'ABC123' },
       auth_method: 'WHITELIST',
-      cdr_location: { id: 'CP-001', evse_uid: 'CP-001*1', evse_id: 'CP-001*1', connector_id: '1' },
+      cdr_location: {
+        id: 'site-amsterdam-1',
+        name: 'Stadhuis garage',
+        address: 'Amstel 1',
+        city: 'Amsterdam',
+        postal_code: '1011 PN',
+        country: 'NLD',
+        coordinates: { latitude: '52.367030', longitude: '4.900840' },
+        evse_uid: 'CP-001*1',
+        evse_id: 'NL*CSM*E001*1',
+        connector_id: '1',
+        connector_standard: 'IEC_62196_T2',
+        connector_format: 'SOCKET',
+        connector_power_type: 'AC_3_PHASE',
+      },
       currency: 'EUR',
       tariffs: [{ id: 'AC-STANDARD', currency: 'EUR' }],
       charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],

@@ -1,10 +1,12 @@
-import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../catalogue';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
+import { RegistryEvseSchema, StationLocationSchema } from '../ocpi-location';
 import { Topics } from '../topics';
 
 const Connector = closed({ connectorId: Type.Integer({ minimum: 1 }) });
 const Evse = closed({ evseId: Type.Integer({ minimum: 1 }), connectors: Type.Array(Connector) });
+const StationId = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
 
 /**
  * The latest state of one station in the registry (compacted topic, key = station id). Every gateway
@@ -17,7 +19,7 @@ export const StationRegisteredV1 = defineEvent({
   topic: Topics.registryStations,
   description: 'a station was registered or changed in the registry (its whole latest state)',
   schema: closed({
-    stationId: Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' }),
+    stationId: StationId,
     securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
     /** scrypt hash of the Basic-auth password, never the password */
     passwordHash: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
@@ -44,7 +46,72 @@ export const StationRegisteredV1 = defineEvent({
     revision: 1,
   },
 });
-export type StationRegistered = EventOf<typeof StationRegisteredV1>;
+export type StationRegisteredV1Payload = Static<typeof StationRegisteredV1.schema>;
+
+/**
+ * v2: v1 plus what an OCPI 2.2.1 CDR needs about where a session took place: the station's `location`
+ * (OCPI-shaped: id, name, address, city, postal_code, state, country alpha-3, coordinates; null = none
+ * registered) and, per connector, its OCPI standard, format and power type (and optional ratings), per
+ * EVSE an optional eMI3 EVSE ID. The site's time zone stays `timeZone`.
+ */
+export const StationRegisteredV2 = defineEvent({
+  type: 'registry.station_registered',
+  version: 2,
+  topic: Topics.registryStations,
+  description: 'a station was registered or changed in the registry (its whole latest state, with its location and connector types)',
+  schema: closed({
+    stationId: StationId,
+    securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    /** scrypt hash of the Basic-auth password, never the password */
+    passwordHash: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
+    /** subject CN of the client certificate (profile 3); null = the station id */
+    certificateCn: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]),
+    siteId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+    timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+    /** where the station is (OCPI Location fields); null: not registered (CDRs say `LOCATION_INCOMPLETE`) */
+    location: Type.Union([StationLocationSchema, Type.Null()]),
+    evses: Type.Array(RegistryEvseSchema),
+    enabled: Type.Boolean(),
+    deleted: Type.Boolean(),
+    /** increases with every change of this station */
+    revision: Type.Integer({ minimum: 1 }),
+  }),
+  example: {
+    stationId: 'CP-001',
+    securityProfile: 2,
+    passwordHash: 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    certificateCn: null,
+    siteId: 'site-amsterdam-1',
+    timeZone: 'Europe/Amsterdam',
+    location: {
+      id: 'site-amsterdam-1',
+      name: 'Stadhuis garage',
+      address: 'Amstel 1',
+      city: 'Amsterdam',
+      postal_code: '1011 PN',
+      country: 'NLD',
+      coordinates: { latitude: '52.367030', longitude: '4.900840' },
+    },
+    evses: [
+      {
+        evseId: 1,
+        emi3EvseId: 'NL*CSM*E001*1',
+        connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }],
+      },
+    ],
+    enabled: true,
+    deleted: false,
+    revision: 1,
+  },
+});
+export type StationRegistered = EventOf<typeof StationRegisteredV2>;
+
+/** v1 -> v2: no location was registered then (`location: null`); the EVSEs and connector ids are the same. */
+export const stationRegisteredV1ToV2: Upcaster = {
+  type: StationRegisteredV2.type,
+  fromVersion: 1,
+  up: (payload) => ({ ...(payload as StationRegisteredV1Payload), location: null }),
+};
 
 /** The latest state of one id token (compacted topic, key = token uid). */
 export const TokenRegisteredV1 = defineEvent({
