@@ -6,10 +6,11 @@
  * sending StopTransaction / TransactionEvent(Ended) to the cdr.created event for that session (p50/p99).
  * Prints a human line and a JSON line.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
 import { newApiKey } from '@csms/service-kit';
-import { PersistentStation, TopicCollector, createTestTopics, driveSession, freePort, prng, startServiceProcess, testKafka, type ServiceProcess } from '@csms/testing';
+import { PersistentStation, TopicCollector, createTestTopics, type CollectedRecord, driveSession, freePort, prng, startServiceProcess, testKafka, type ServiceProcess } from '@csms/testing';
 
 interface Rec {
   ts: number;
@@ -17,7 +18,6 @@ interface Rec {
 }
 
 async function readAll(kafka: ReturnType<typeof testKafka>, topic: string): Promise<Rec[]> {
-  const c = new TopicCollector(kafka, [topic]);
   const admin = kafka.admin();
   await admin.connect();
   const size = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
@@ -29,36 +29,70 @@ async function readAll(kafka: ReturnType<typeof testKafka>, topic: string): Prom
   await consumer.run({ eachMessage: async ({ message }) => void out.push({ ts: Number(message.timestamp), value: JSON.parse(message.value!.toString()) }) });
   while (out.length < size) await new Promise((r) => setTimeout(r, 20));
   await consumer.disconnect();
-  void c;
   return out;
 }
 
-/** Median ms from the stop record to its session.ended, and from session.ended to its cdr.created (broker timestamps). */
-async function hopTimes(kafka: ReturnType<typeof testKafka>, inbound: string, sessionsTopic: string, billingTopic: string) {
-  const [ins, sess, bill] = await Promise.all([readAll(kafka, inbound), readAll(kafka, sessionsTopic), readAll(kafka, billingTopic)]);
-  const byEventId = new Map(ins.map((r) => [r.value.id as string, r.ts]));
-  const endedTs = new Map<string, number>();
-  const a: number[] = [];
+/** p50/p99/max of a list of milliseconds */
+function stats(xs: number[]): { p50: number; p99: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN);
+  return { p50: at(0.5), p99: at(0.99), max: Math.round(s[s.length - 1] ?? NaN) };
+}
+
+/**
+ * Where each session's stop-to-CDR time goes, from the broker's append times: the gateway (stop sent to its
+ * record appended to ocpp.inbound), the session service (to session.ended), the tariff service (to cdr.created)
+ * and this process seeing the CDR.
+ */
+async function breakdown(kafka: ReturnType<typeof testKafka>, topics: { inbound: string; sessions: string }, stopsSent: Map<string, number[]>, cdrs: CollectedRecord[]) {
+  const [ins, sess] = await Promise.all([readAll(kafka, topics.inbound), readAll(kafka, topics.sessions)]);
+  const inboundTs = new Map(ins.map((r) => [r.value.id as string, r.ts]));
+  const ended = new Map<string, { ts: number; stopTs: number }>();
   for (const r of sess) {
     if (r.value.type !== 'session.ended') continue;
     const p = r.value.payload as { sessionId: string; sources: Array<{ eventId: string }> };
-    const last = Math.max(...p.sources.map((s) => byEventId.get(s.eventId) ?? 0));
-    endedTs.set(p.sessionId, r.ts);
-    a.push(r.ts - last);
+    ended.set(p.sessionId, { ts: r.ts, stopTs: Math.max(...p.sources.map((s) => inboundTs.get(s.eventId) ?? 0)) });
   }
-  const b: number[] = [];
-  for (const r of bill) {
-    if (r.value.type !== 'cdr.created') continue;
-    const sid = (r.value.payload as { audit: { sessionId: string } }).audit.sessionId;
-    if (endedTs.has(sid)) b.push(r.ts - endedTs.get(sid)!);
+  const perStation = new Map<string, Array<{ stopTs: number; endedTs: number; cdrTs: number; seenAt: number }>>();
+  for (const r of cdrs) {
+    if (r.headers['event-type'] !== 'cdr.created') continue;
+    const audit = (JSON.parse(r.value!) as { payload: { audit: { stationId: string; sessionId: string } } }).payload.audit;
+    const e = ended.get(audit.sessionId);
+    if (!e) continue;
+    perStation.set(audit.stationId, [...(perStation.get(audit.stationId) ?? []), { stopTs: e.stopTs, endedTs: e.ts, cdrTs: r.timestamp, seenAt: r.receivedAt }]);
   }
-  const med = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? null;
-  return { stopRecordToSessionEnded: med(a), sessionEndedToCdr: med(b) };
+  const hop = { gateway: [] as number[], sessionService: [] as number[], tariffService: [] as number[], observer: [] as number[], total: [] as number[] };
+  for (const [station, sent] of stopsSent) {
+    const sessions = (perStation.get(station) ?? []).sort((a, b) => a.stopTs - b.stopTs);
+    sent.forEach((at, k) => {
+      const x = sessions[k];
+      if (!x) return;
+      hop.gateway.push(x.stopTs - at);
+      hop.sessionService.push(x.endedTs - x.stopTs);
+      hop.tariffService.push(x.cdrTs - x.endedTs);
+      hop.observer.push(x.seenAt - x.cdrTs);
+      hop.total.push(x.seenAt - at);
+    });
+  }
+  return {
+    total: hop.total,
+    hopsMs: { gateway: stats(hop.gateway), sessionService: stats(hop.sessionService), tariffService: stats(hop.tariffService), observer: stats(hop.observer) },
+  };
+}
+
+function option(name: string, fallback: number): number {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : fallback;
 }
 
 async function main(): Promise<void> {
-  const stations = Number(process.argv[2] ?? 1000);
-  const perStation = Number(process.argv[3] ?? 1);
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const stations = Number(positional[0] ?? 1000);
+  const perStation = Number(positional[1] ?? 1);
+  // --spread=S: each station starts its first session at a random point of the first S seconds;
+  // --gap=MS: a station waits MS between its calls. Both 0 (the default): every session at once, as fast as it goes.
+  const spreadS = option('spread', 0);
+  const gapMs = option('gap', 0);
   const tag = `${process.pid}`;
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -81,7 +115,7 @@ async function main(): Promise<void> {
     u.pathname = `/csms_bench_pipe_${n}_${tag}`;
     return u.toString();
   };
-  const common = { KAFKA_BROKERS: brokers, API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
+  const common = { KAFKA_BROKERS: brokers, API_KEYS: admin.entry, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...topics };
   const ocppPort = await freePort();
   const envs: Record<string, Record<string, string>> = {
     'ocpp-gateway': { ...common, DATABASE_URL: db('gateway'), HTTP_PORT: String(await freePort()), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `bench-${tag}` },
@@ -111,23 +145,26 @@ async function main(): Promise<void> {
   while ((await fetch(`${url('ocpp-gateway')}/health/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 2000)); // let the registry reach every cache
 
-  const cdrSeen = new Map<string, number>();
   const billing = await new TopicCollector(kafka, [topics.BILLING_EVENTS_TOPIC]).start();
-  const stopSent = new Map<string, number>();
+  const stopsSent = new Map<string, number[]>();
   const rnd = prng(42);
   const t0 = Date.now();
   const started = performance.now();
   const sts = ids.map((id, i) => new PersistentStation(id, i % 2 === 0 ? 'ocpp1.6' : 'ocpp2.0.1', `ws://127.0.0.1:${ocppPort}/ocpp`, password));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const offsets = sts.map(() => Math.floor(rnd() * spreadS * 1000));
   let calls = 0;
   await Promise.all(
-    sts.map(async (st) => {
+    sts.map(async (st, i) => {
       const counted = { call: st.call.bind(st) };
       st.call = async (action, payload) => {
+        if (gapMs > 0 && calls > 0) await sleep(gapMs);
         calls++;
-        if (action === 'StopTransaction' || (action === 'TransactionEvent' && payload.eventType === 'Ended')) stopSent.set(`${st.identity}#${stopSent.size}`, performance.now());
+        if (action === 'StopTransaction' || (action === 'TransactionEvent' && payload.eventType === 'Ended')) stopsSent.set(st.identity, [...(stopsSent.get(st.identity) ?? []), Date.now()]);
         return counted.call(action, payload);
       };
       await st.call('BootNotification', st.protocol === 'ocpp1.6' ? { chargePointVendor: 'Acme', chargePointModel: 'X' } : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } });
+      await sleep(offsets[i]);
       let register = 100_000;
       for (let index = 0; index < perStation; index++) {
         const energyWh = 2000 + Math.floor(rnd() * 3000);
@@ -137,38 +174,14 @@ async function main(): Promise<void> {
     }),
   );
   const total = stations * perStation;
-  // latency: per station, the k-th stop against the k-th CDR of that station
-  const stopsByStation = new Map<string, number[]>();
-  for (const [k, at] of stopSent) {
-    const id = k.slice(0, k.lastIndexOf('#'));
-    stopsByStation.set(id, [...(stopsByStation.get(id) ?? []), at]);
-  }
+  const cdrCount = () => billing.records.filter((r) => r.headers['event-type'] === 'cdr.created').length;
   const deadline = Date.now() + 600_000;
-  while (billing.records.filter((r) => r.headers['event-type'] === 'cdr.created').length < total && Date.now() < deadline) {
-    for (const r of billing.records) {
-      if (r.headers['event-type'] !== 'cdr.created' || cdrSeen.has(r.headers['event-id'])) continue;
-      cdrSeen.set(r.headers['event-id'], performance.now());
-    }
-    await new Promise((res) => setTimeout(res, 5));
-  }
+  while (cdrCount() < total && Date.now() < deadline) await sleep(5);
   const finished = performance.now();
-  const latencies: number[] = [];
-  const cdrByStation = new Map<string, number[]>();
-  for (const r of billing.records) {
-    if (r.headers['event-type'] !== 'cdr.created') continue;
-    const stationId = (JSON.parse(r.value!) as { payload: { audit: { stationId: string } } }).payload.audit.stationId;
-    cdrByStation.set(stationId, [...(cdrByStation.get(stationId) ?? []), cdrSeen.get(r.headers['event-id']) ?? finished]);
-  }
-  for (const [id, stops] of stopsByStation) {
-    const cdrs = (cdrByStation.get(id) ?? []).sort((a, b) => a - b);
-    stops.forEach((s, i) => cdrs[i] !== undefined && latencies.push(cdrs[i] - s));
-  }
-  latencies.sort((a, b) => a - b);
-  // where the time goes: the broker's append times of the stop record, its session.ended and its cdr.created
-  const hops = await hopTimes(kafka, topics.OCPP_INBOUND_TOPIC, topics.SESSION_EVENTS_TOPIC, topics.BILLING_EVENTS_TOPIC);
-  const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]);
+  const { total: latencies, hopsMs } = await breakdown(kafka, { inbound: topics.OCPP_INBOUND_TOPIC, sessions: topics.SESSION_EVENTS_TOPIC }, stopsSent, billing.records);
   await billing.close();
   for (const s of sts) await s.close();
+  if (process.env.PIPELINE_LOGS) for (const p of procs) writeFileSync(`${process.env.PIPELINE_LOGS}/${p.name}.log`, p.output());
   for (const p of procs) p.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited()));
   const pg = new Client({ connectionString: base });
@@ -180,12 +193,13 @@ async function main(): Promise<void> {
     bench: 'pipeline',
     stations,
     sessions: total,
-    cdrs: latencies.length,
+    cdrs: cdrCount(),
+    load: { spreadSeconds: spreadS, gapMs },
     ocppCalls: calls,
     seconds: Number(seconds.toFixed(2)),
     inboundRecordsPerSecond: Math.round(calls / seconds),
-    stopToCdrMs: { p50: pct(50), p99: pct(99), max: Math.round(latencies[latencies.length - 1]) },
-    hopsMedianMs: hops,
+    stopToCdrMs: stats(latencies),
+    hopsMs,
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
   console.log(`pipeline: ${stations} stations, ${total} sessions, ${calls} OCPP calls in ${result.seconds} s (${result.inboundRecordsPerSecond} records/s); stop -> cdr.created p50 ${result.stopToCdrMs.p50} ms, p99 ${result.stopToCdrMs.p99} ms`);

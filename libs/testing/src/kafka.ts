@@ -26,6 +26,10 @@ export interface CollectedRecord {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+  /** the broker's append time (ms since the epoch) */
+  timestamp: number;
+  /** when this process received it (ms since the epoch) */
+  receivedAt: number;
 }
 
 function headersOf(h: IHeaders | undefined): Record<string, string> {
@@ -45,7 +49,7 @@ export class TopicCollector {
   ) {}
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: uniqueName('collector'), allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+    this.consumer = this.kafka.consumer({ groupId: uniqueName('collector'), allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
@@ -57,6 +61,8 @@ export class TopicCollector {
           key: message.key?.toString('utf8') ?? null,
           value: message.value?.toString('utf8') ?? null,
           headers: headersOf(message.headers),
+          timestamp: Number(message.timestamp),
+          receivedAt: Date.now(),
         });
       },
     });
