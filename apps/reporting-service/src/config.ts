@@ -9,6 +9,7 @@ export const ReportingServiceConfigSchema = Type.Object({
   API_KEYS: Type.Optional(Type.String()),
   REPORTING_CONSUMER_GROUP: Type.String({ default: 'reporting-service', minLength: 1 }),
   OCPP_INBOUND_TOPIC: Type.String({ default: 'ocpp.inbound' }),
+  MONITORING_EVENTS_TOPIC: Type.String({ default: 'monitoring.events' }),
 });
 export type ReportingServiceConfig = Static<typeof ReportingServiceConfigSchema>;
 

@@ -38,4 +38,27 @@ export class MonitoringTables1764500000000 implements MigrationInterface {
   }
 }
 
-export const reportingServiceMigrations = [...messagingMigrations, MonitoringTables1764500000000];
+/**
+ * Operator acknowledgements, as read from monitoring.events. Kept apart from the alarms so that an
+ * acknowledgement read before its alarm was opened (a rebuild reads ocpp.inbound and monitoring.events in no
+ * fixed order between them) closes the alarm the moment it opens.
+ */
+export class AlarmAcknowledgements1764500000001 implements MigrationInterface {
+  name = 'AlarmAcknowledgements1764500000001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table alarm_acknowledgements (
+        alarm_id        uuid primary key,
+        station_id      text        not null,
+        acknowledged_at timestamptz not null,
+        acknowledged_by text        not null
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table alarm_acknowledgements');
+  }
+}
+
+export const reportingServiceMigrations = [...messagingMigrations, MonitoringTables1764500000000, AlarmAcknowledgements1764500000001];

@@ -2,9 +2,18 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nes
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { acknowledge, type StationView } from '@csms/monitoring';
+import { AlarmAcknowledgedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
+import type { StationView } from '@csms/monitoring';
 import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
-import { loadView, saveAlarms, saveView } from './monitoring.handler';
+import { applyAcknowledgement } from './monitoring.handler';
+
+export const MONITORING_DEPS = Symbol('MONITORING_DEPS');
+export interface MonitoringDeps {
+  catalogue: EventCatalogue;
+  relay: OutboxRelay;
+  now: () => Date;
+}
 
 const StationsQuery = Type.Object(
   {
@@ -74,7 +83,10 @@ const alarmDto = (r: AlarmRow) => ({
 @ApiTags('monitoring')
 @Controller()
 export class MonitoringController {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(MONITORING_DEPS) private readonly deps: MonitoringDeps,
+  ) {}
 
   @Get('stations')
   @RequireRoles('operator', 'integration')
@@ -136,19 +148,31 @@ export class MonitoringController {
   @Post('alarms/:alarmId/acknowledge')
   @HttpCode(200)
   @RequireRoles('operator')
-  @ApiOperation({ summary: 'An operator acknowledges an open alarm: it closes (security events close only this way)' })
+  @ApiOperation({
+    summary: 'An operator acknowledges an open alarm: it closes (security events close only this way)',
+    description: 'The acknowledgement is an event (monitoring.alarm_acknowledged on monitoring.events), so a rebuild of the read model keeps it.',
+  })
   async acknowledge(@Param('alarmId') alarmId: string, @Req() req: AuthenticatedRequest) {
     if (!/^[0-9a-f-]{36}$/i.test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
-    return this.ds.transaction(async (m) => {
-      const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
+    const result = await this.ds.transaction(async (m) => {
+      const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1 for update', [alarmId]);
       if (rows.length === 0) throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });
       if (rows[0].closed_at) throw new ApiProblem(409, 'ALARM_CLOSED', `alarm ${alarmId} is already closed`, { field: 'path/alarmId' });
-      const view = (await loadView(m, rows[0].station_id))!;
-      const r = acknowledge(view, alarmId, new Date().toISOString(), `api-key:${req.apiKey?.name ?? 'unknown'}`);
-      await saveView(m, r.view);
-      await saveAlarms(m, [], r.closed);
+      const now = this.deps.now().toISOString();
+      const event = this.deps.catalogue.create(AlarmAcknowledgedV1, {
+        id: deriveId('alarm-acknowledged', alarmId),
+        key: rows[0].station_id,
+        occurredAt: now,
+        source: 'reporting-service',
+        payload: { alarmId, stationId: rows[0].station_id, acknowledgedAt: now, acknowledgedBy: `api-key:${req.apiKey?.name ?? 'unknown'}` },
+      });
+      // applied here so the answer shows it; the consumer finds it applied when the event comes back
+      await applyAcknowledgement(m, event.payload);
+      await appendToOutbox(m, this.deps.catalogue, [event]);
       const [after] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
       return alarmDto(after);
     });
+    this.deps.relay.nudge();
+    return result;
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import type { OcppMessageReceived } from '@csms/contracts';
+import type { AlarmAcknowledged, OcppMessageReceived } from '@csms/contracts';
 import type { EventHandler } from '@csms/messaging';
-import { applyChargerEvent, emptyView, type Alarm, type StationView } from '@csms/monitoring';
+import { acknowledge, applyChargerEvent, emptyView, type Alarm, type StationView } from '@csms/monitoring';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 
 export async function loadView(m: EntityManager, stationId: string): Promise<StationView | undefined> {
@@ -28,8 +28,42 @@ export async function saveAlarms(m: EntityManager, opened: Alarm[], closed: Alar
   for (const a of closed) await m.query('update alarms set closed_at = $2, closed_by = $3 where alarm_id = $1 and closed_at is null', [a.alarmId, a.closedAt, a.closedBy]);
 }
 
-/** Folds each inbound record into its station's monitoring view and alarms. */
+type Acknowledgement = AlarmAcknowledged['payload'];
+
+/**
+ * Records an operator's acknowledgement and closes the alarm if it is open (if it is not open yet, it is
+ * closed when it opens; if it has closed already, nothing changes). Idempotent.
+ */
+export async function applyAcknowledgement(m: EntityManager, ack: Acknowledgement): Promise<void> {
+  await m.query(
+    `insert into alarm_acknowledgements (alarm_id, station_id, acknowledged_at, acknowledged_by) values ($1, $2, $3, $4)
+     on conflict (alarm_id) do nothing`,
+    [ack.alarmId, ack.stationId, ack.acknowledgedAt, ack.acknowledgedBy],
+  );
+  const view = await loadView(m, ack.stationId);
+  if (!view) return;
+  const r = acknowledge(view, ack.alarmId, ack.acknowledgedAt, ack.acknowledgedBy);
+  if (r.closed.length === 0) return;
+  await saveView(m, r.view);
+  await saveAlarms(m, [], r.closed);
+}
+
+/** Alarms just opened that an operator has already acknowledged (read from monitoring.events first, in a rebuild). */
+async function acknowledgedAmong(m: EntityManager, opened: Alarm[]): Promise<Acknowledgement[]> {
+  if (opened.length === 0) return [];
+  const rows: Array<{ alarm_id: string; station_id: string; acknowledged_at: Date; acknowledged_by: string }> = await m.query(
+    'select alarm_id, station_id, acknowledged_at, acknowledged_by from alarm_acknowledgements where alarm_id = any($1::uuid[])',
+    [opened.map((a) => a.alarmId)],
+  );
+  return rows.map((r) => ({ alarmId: r.alarm_id, stationId: r.station_id, acknowledgedAt: r.acknowledged_at.toISOString(), acknowledgedBy: r.acknowledged_by }));
+}
+
+/**
+ * Folds each inbound record into its station's monitoring view and alarms, and each operator
+ * acknowledgement (monitoring.events) into the alarms.
+ */
 export const monitoringHandler: EventHandler = async (event, ctx) => {
+  if (event.type === 'monitoring.alarm_acknowledged') return applyAcknowledgement(ctx.manager, (event as AlarmAcknowledged).payload);
   const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
   const res = normalise(record, { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset });
   if (!res.ok) throw res.error;
@@ -47,6 +81,11 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
     const at = new Date(record.receivedAt).toISOString();
     const newer = view.lastMessageAt === undefined || Date.parse(at) > Date.parse(view.lastMessageAt);
     view = { ...view, online: true, lastMessageAt: newer ? at : view.lastMessageAt };
+  }
+  for (const ack of await acknowledgedAmong(ctx.manager, opened)) {
+    const r = acknowledge(view, ack.alarmId, ack.acknowledgedAt, ack.acknowledgedBy);
+    view = r.view;
+    closed.push(...r.closed);
   }
   await saveView(ctx.manager, view);
   await saveAlarms(ctx.manager, opened, closed);

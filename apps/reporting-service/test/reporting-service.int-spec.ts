@@ -1,12 +1,14 @@
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import { deriveId, type OcppMessageReceived } from '@csms/contracts';
+import { AlarmAcknowledgedV1, deriveId, systemCatalogue, type OcppMessageReceived } from '@csms/contracts';
 import { KafkaRecordPublisher } from '@csms/messaging';
-import type { OcppInboundRecord } from '@csms/ocpp-normaliser';
+import { applyChargerEvent, emptyView } from '@csms/monitoring';
+import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { silentLogger } from '@csms/platform';
 import { newApiKey, type RunningService } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
-import { loadReportingServiceConfig } from '../src/config';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import { loadReportingServiceConfig, type ReportingServiceConfig } from '../src/config';
+import { rebuildReportingStore } from '../src/rebuild';
 import { startReportingService } from '../src/service';
 
 const operator = newApiKey('ops', 'operator');
@@ -21,27 +23,28 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
   let publisher: KafkaRecordPublisher;
   let svc: RunningService;
   const inbound = uniqueName('test.ocpp-inbound');
+  const monitoring = uniqueName('test.monitoring-events');
+  let cfg: ReportingServiceConfig;
   const dbName = `csms_test_reporting_${process.pid}`;
   let seq = 0;
 
   beforeAll(async () => {
     kafka = testKafka();
     publisher = new KafkaRecordPublisher(kafka);
-    await createTestTopics(kafka, [inbound], 3);
+    await createTestTopics(kafka, [inbound, monitoring], 3);
     const db = new URL(TEST_DATABASE_URL);
     db.pathname = `/${dbName}`;
-    svc = await startReportingService(
-      loadReportingServiceConfig({
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        DATABASE_URL: db.toString(),
-        HTTP_PORT: '0',
-        API_KEYS: [operator.entry, finance.entry].join(','),
-        REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
-        OCPP_INBOUND_TOPIC: inbound,
-        LOG_LEVEL: 'silent',
-      }),
-      silentLogger(),
-    );
+    cfg = loadReportingServiceConfig({
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      DATABASE_URL: db.toString(),
+      HTTP_PORT: '0',
+      API_KEYS: [operator.entry, finance.entry].join(','),
+      REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
+      OCPP_INBOUND_TOPIC: inbound,
+      MONITORING_EVENTS_TOPIC: monitoring,
+      LOG_LEVEL: 'silent',
+    });
+    svc = await startReportingService(cfg, silentLogger());
   });
 
   afterAll(async () => {
@@ -53,7 +56,7 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     await c.end();
   });
 
-  const send = (stationId: string, protocol: 'ocpp1.6' | 'ocpp2.0.1', receivedAt: string, rec: Partial<OcppInboundRecord>) => {
+  const send = async (stationId: string, protocol: 'ocpp1.6' | 'ocpp2.0.1', receivedAt: string, rec: Partial<OcppInboundRecord>) => {
     seq++;
     const env: OcppMessageReceived = {
       id: deriveId('reporting-test', stationId, seq),
@@ -66,7 +69,8 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       correlationId: null,
       payload: { stationId, protocol, kind: 'call', messageId: `m${seq}`, receivedAt, connectionId: 'c1', gatewayInstance: 'gw', ...rec } as OcppMessageReceived['payload'],
     };
-    return publisher.publish([{ topic: inbound, key: stationId, value: JSON.stringify(env) }]);
+    await publisher.publish([{ topic: inbound, key: stationId, value: JSON.stringify(env) }]);
+    return env;
   };
   const get = async <T = Json>(path: string, key = operator.key): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
@@ -118,6 +122,68 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     expect(ack.status).toBe(200);
     expect(await ack.json()).toMatchObject({ status: 'closed', closedBy: 'api-key:ops' });
     expect((await get<Json>(`/api/v1/stations/${cp201}`)).body.openAlarms).toBe(0);
+    expect((await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } })).status).toBe(409);
     expect((await fetch(`${svc.url}/api/v1/stations`)).status).toBe(401);
+
+    // the acknowledgement is an event on monitoring.events, keyed by station, its id derived from the alarm
+    const events = await new TopicCollector(kafka, [monitoring]).start();
+    try {
+      const acked = await waitFor(() => events.records.find((r) => r.headers['event-type'] === 'monitoring.alarm_acknowledged'), { what: 'the acknowledgement on monitoring.events' });
+      expect(acked.key).toBe(cp201);
+      expect(acked.headers['event-id']).toBe(deriveId('alarm-acknowledged', security.alarmId as string));
+      expect(JSON.parse(acked.value!).payload).toMatchObject({ alarmId: security.alarmId, stationId: cp201, acknowledgedBy: 'api-key:ops' });
+    } finally {
+      await events.close();
+    }
+
+    // a rebuild from offset zero of both topics gives the same alarms: the acknowledged one stays closed, by whom and when
+    const alarmsNow = async () => (await get<{ items: Json[] }>('/api/v1/alarms?status=all')).body.items;
+    const before = await alarmsNow();
+    expect(before).toHaveLength(2);
+    await svc.stop();
+    await rebuildReportingStore(cfg);
+    svc = await startReportingService(cfg, silentLogger());
+    const after = await waitFor(async () => {
+      const items = await alarmsNow();
+      return items.length === 2 && items.every((a) => a.status === 'closed') ? items : undefined;
+    }, { what: 'the rebuilt alarms', timeoutMs: 60_000 });
+    expect(after).toEqual(before);
+    expect((await get<Json>(`/api/v1/stations/${cp201}`)).body.openAlarms).toBe(0);
+  });
+
+  it('closes an alarm at once when its acknowledgement was read before the alarm opened (the order of a rebuild)', async () => {
+    const cp = uniqueName('CPACK');
+    const payload = { type: 'FirmwareTampered', timestamp: '2026-03-11T08:00:00Z' };
+    // the alarm id is derived from the record, so it can be known before the record is read
+    const seqBefore = seq;
+    const future: OcppMessageReceived = {
+      id: deriveId('reporting-test', cp, seqBefore + 1),
+      type: 'ocpp.message_received',
+      version: 1,
+      occurredAt: '2026-03-11T08:00:00Z',
+      key: cp,
+      source: 'ocpp-gateway',
+      causationId: null,
+      correlationId: null,
+      payload: { stationId: cp, protocol: 'ocpp2.0.1', kind: 'call', messageId: `m${seqBefore + 1}`, receivedAt: '2026-03-11T08:00:00Z', connectionId: 'c1', gatewayInstance: 'gw', action: 'SecurityEventNotification', payload } as OcppMessageReceived['payload'],
+    };
+    const res = normalise(future.payload as OcppInboundRecord, { eventId: future.id, topic: inbound, partition: 0, offset: '0' });
+    if (!res.ok) throw res.error;
+    const alarmId = res.events.flatMap((e) => applyChargerEvent(emptyView(cp), e).opened)[0].alarmId;
+    const catalogue = systemCatalogue().withTopics({ 'monitoring.events': monitoring });
+    const ack = catalogue.create(AlarmAcknowledgedV1, {
+      id: deriveId('alarm-acknowledged', alarmId),
+      key: cp,
+      occurredAt: '2026-03-11T08:05:00.000Z',
+      source: 'reporting-service',
+      payload: { alarmId, stationId: cp, acknowledgedAt: '2026-03-11T08:05:00.000Z', acknowledgedBy: 'api-key:night-shift' },
+    });
+    const applied = svc.consumers[0].stats().applied;
+    await publisher.publish([{ topic: monitoring, key: cp, value: catalogue.encode(ack) }]);
+    await waitFor(() => svc.consumers[0].stats().applied > applied, { what: 'the acknowledgement applied' });
+    const sent = await send(cp, 'ocpp2.0.1', '2026-03-11T08:00:00Z', { action: 'SecurityEventNotification', payload });
+    expect(sent.id).toBe(future.id);
+    const alarm = await waitFor(async () => (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp}&status=all`)).body.items[0], { what: 'the alarm' });
+    expect(alarm).toMatchObject({ alarmId, kind: 'SECURITY_EVENT', status: 'closed', closedAt: '2026-03-11T08:05:00.000Z', closedBy: 'api-key:night-shift' });
   });
 });

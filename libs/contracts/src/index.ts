@@ -10,6 +10,7 @@ export * from './events/registry';
 export * from './events/tariff';
 export * from './events/billing';
 export * from './events/commands';
+export * from './events/monitoring';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -18,6 +19,7 @@ import { StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationReg
 import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
 import { CdrCreatedV1, SessionPricingFailedV1 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
+import { AlarmAcknowledgedV1 } from './events/monitoring';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -34,6 +36,7 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   SessionPricingFailedV1,
   OcppCommandRequestedV1,
   OcppCommandCompletedV1,
+  AlarmAcknowledgedV1,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2];
 

@@ -27,6 +27,7 @@ export const Topics = {
   tariffEvents: 'tariff.events',
   billingEvents: 'billing.events',
   paymentEvents: 'payment.events',
+  monitoringEvents: 'monitoring.events',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
@@ -40,6 +41,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: Topics.tariffEvents, key: 'tariff id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'tariff catalogue changes: the source of truth for prices' },
   { name: Topics.billingEvents, key: 'session id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'priced CDRs and pricing failures' },
   { name: Topics.paymentEvents, key: 'account id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'ledger and payment provider events' },
+  { name: Topics.monitoringEvents, key: 'station id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'operator decisions on station monitoring: alarm acknowledgements' },
 ];
 
 /** The dead-letter topic of a consumer group: parked records with their error (libs/messaging). */

@@ -1,0 +1,31 @@
+/**
+ * Rebuilds the monitoring read model from offset zero of ocpp.inbound and monitoring.events:
+ *   npm run reporting:rebuild           (stop the reporting service first; start it again afterwards)
+ * Drops the service's database, creates and migrates it anew, and moves the consumer group's offsets on
+ * both topics back to the earliest record. On start, the service folds the chargers' messages and the
+ * operators' acknowledgements again: the same views and alarms, acknowledged alarms still closed by whom
+ * and when they were.
+ */
+import { createLogger } from '@csms/platform';
+import { rebuildFromLog } from '@csms/service-kit';
+import { loadReportingServiceConfig, type ReportingServiceConfig } from './config';
+import { reportingServiceMigrations } from './migrations';
+
+export function rebuildReportingStore(cfg: ReportingServiceConfig): Promise<void> {
+  return rebuildFromLog(
+    {
+      databaseUrl: cfg.DATABASE_URL,
+      migrations: reportingServiceMigrations,
+      kafkaBrokers: cfg.KAFKA_BROKERS,
+      groups: [{ groupId: `${cfg.REPORTING_CONSUMER_GROUP}.monitoring`, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC] }],
+    },
+    createLogger('reporting-rebuild', cfg.LOG_LEVEL),
+  );
+}
+
+if (require.main === module) {
+  rebuildReportingStore(loadReportingServiceConfig()).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
