@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 
 interface Station {
+  id: string;
   ws: WebSocket;
   pending: { id: string; sentAt: bigint; resolve: (ok: boolean) => void } | null;
   seq: number;
@@ -42,7 +43,7 @@ function call(s: Station, action: string, payload: object): Promise<number> {
 function connect(url: string, id: string): Promise<Station | null> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url}/${id}`, ['ocpp1.6'], { perMessageDeflate: false });
-    const s: Station = { ws, pending: null, seq: 0 };
+    const s: Station = { id, ws, pending: null, seq: 0 };
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as [number, string];
       if (s.pending && msg[1] === s.pending.id) {
@@ -140,7 +141,42 @@ async function openLoop(ratePerS: number, durationMs: number): Promise<{ complet
   return { completed, errors, skipped, latencies };
 }
 
-process.on('message', async (m: { cmd: string; url: string; ids: string[]; durationMs: number; rate: number; concurrency: number }) => {
+/**
+ * A reconnect storm: the first `count` stations lose their connections at once (as when a gateway instance or a
+ * load balancer goes away), and each reconnects at an evenly spread point of the next `windowMs` and sends
+ * BootNotification, retrying after 1 s on failure, as chargers do. Latency: from the reconnect attempt to the
+ * BootNotification CALLRESULT, retries included.
+ */
+async function storm(url: string, count: number, windowMs: number): Promise<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }> {
+  const victims = stations.splice(0, count);
+  for (const s of victims) s.ws.terminate();
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = Date.now();
+  let failedAttempts = 0;
+  const latencies: number[] = [];
+  const deadline = t0 + windowMs + 120_000;
+  await Promise.all(
+    victims.map(async (old, i) => {
+      await new Promise((r) => setTimeout(r, Math.floor((i / victims.length) * windowMs)));
+      const start = process.hrtime.bigint();
+      while (Date.now() < deadline) {
+        const s = await connect(url, old.id);
+        if (s && (await call(s, 'BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Sim' })) >= 0) {
+          latencies.push(Number((process.hrtime.bigint() - start) / 1000n));
+          stations.push(s);
+          return;
+        }
+        failedAttempts++;
+        s?.ws.terminate();
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }),
+  );
+  return { stations: victims.length, booted: latencies.length, failedAttempts, seconds: (Date.now() - t0) / 1000, latencies };
+}
+
+process.on('message', async (m: { cmd: string; url: string; ids: string[]; durationMs: number; rate: number; concurrency: number; count: number; windowMs: number }) => {
+  if (m.cmd === 'storm') send({ cmd: 'storm', ...(await storm(m.url, m.count, m.windowMs)) });
   if (m.cmd === 'connect') send({ cmd: 'connect', ...(await connectAll(m.url, m.ids)) });
   if (m.cmd === 'closedLoop') send({ cmd: 'closedLoop', ...(await closedLoop(m.durationMs, m.concurrency)) });
   if (m.cmd === 'openLoop') send({ cmd: 'openLoop', ...(await openLoop(m.rate, m.durationMs)) });

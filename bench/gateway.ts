@@ -11,8 +11,12 @@
  *   2. closed loop for BENCH_SECONDS: BENCH_CONCURRENCY stations call MeterValues back to back -> CALLs/s
  *      (for the gateway every one of them is a record acknowledged by Kafka before the CALLRESULT)
  *   3. open loop at BENCH_RATE CALLs/s for BENCH_SECONDS -> p50 / p99 CALL -> CALLRESULT
+ *   4. reconnect storm: BENCH_STORM stations drop their connections at once and reconnect, evenly spread over
+ *      BENCH_STORM_WINDOW_S, each sending BootNotification (retrying after 1 s on failure) -> how long until all
+ *      are back, BootNotification p50 / p99 from the reconnect attempt, failed attempts
  * Prints one JSON line. Environment: BENCH_STATIONS (19000; the process fd limit here is 20000),
- * BENCH_WORKERS (2), BENCH_SECONDS (15), BENCH_RATE (5000), BENCH_CONCURRENCY (2000), BENCH_SKIP_BASELINE.
+ * BENCH_WORKERS (2), BENCH_SECONDS (15), BENCH_RATE (5000), BENCH_CONCURRENCY (2000), BENCH_STORM (10000),
+ * BENCH_STORM_WINDOW_S (60), BENCH_SKIP_BASELINE.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +27,8 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
+const STORM = Number(process.env.BENCH_STORM ?? 10000);
+const STORM_WINDOW_S = Number(process.env.BENCH_STORM_WINDOW_S ?? 60);
 const run = randomUUID().slice(0, 8);
 
 function child(file: string, env: Record<string, string>): ChildProcess {
@@ -105,6 +111,9 @@ async function measure(mode: 'gateway' | 'baseline') {
   const lat = open.flatMap((c) => c.latencies).sort((a, b) => a - b);
   const rssEnd = await rssOf();
 
+  const storm = await all<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }>({ cmd: 'storm', url, count: Math.ceil(Math.min(STORM, connected) / WORKERS), windowMs: STORM_WINDOW_S * 1000 });
+  const stormLat = storm.flatMap((c) => c.latencies).sort((a, b) => a - b);
+
   await all({ cmd: 'close' });
   for (const w of workers) w.kill();
   server.send({ cmd: 'stop' });
@@ -127,6 +136,15 @@ async function measure(mode: 'gateway' | 'baseline') {
     fixedRateSkipped: open.reduce((n, c) => n + c.skipped, 0),
     p50ms: +(percentile(lat, 0.5) / 1000).toFixed(2),
     p99ms: +(percentile(lat, 0.99) / 1000).toFixed(2),
+    storm: {
+      stations: storm.reduce((n, c) => n + c.stations, 0),
+      windowSeconds: STORM_WINDOW_S,
+      booted: storm.reduce((n, c) => n + c.booted, 0),
+      allBackSeconds: Math.max(...storm.map((c) => c.seconds)),
+      failedAttempts: storm.reduce((n, c) => n + c.failedAttempts, 0),
+      bootP50ms: +(percentile(stormLat, 0.5) / 1000).toFixed(1),
+      bootP99ms: +(percentile(stormLat, 0.99) / 1000).toFixed(1),
+    },
   };
 }
 
@@ -136,7 +154,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'gateway',
-      config: { stations: STATIONS, workers: WORKERS, seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY },
+      config: { stations: STATIONS, workers: WORKERS, seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
       gateway,
       baseline,
       ratio: baseline
