@@ -1,12 +1,18 @@
 /**
  * Child process of bench/gateway.ts: runs either the OCPP gateway (BENCH_MODE=gateway) or the baseline,
  * a bare ocpp-rpc server validating the same messages against the same official schemas without Kafka
- * (BENCH_MODE=baseline). Reports its port and, on request, its RSS over IPC.
+ * (BENCH_MODE=baseline). Reports its port and, on request, its RSS over IPC. With GATEWAY_WORKERS > 1 the gateway
+ * runs as the app does (apps/ocpp-gateway/src/cluster.ts): this process is the node:cluster primary and each
+ * worker a gateway instance on the shared port; the RSS reported is the sum of the primary's and the workers'.
  */
-import { RPCServer } from 'ocpp-rpc';
-import { createLogger } from '@csms/platform';
-import { loadGatewayConfig } from '../apps/ocpp-gateway/src/config';
-import { GatewayRuntime } from '../apps/ocpp-gateway/src/runtime';
+import cluster, { type Worker } from 'node:cluster';
+
+// loaded where they are used, so that a cluster primary (which only hands connections over) stays small
+const gatewayModules = async () => ({
+  ...(await import('@csms/platform')),
+  ...(await import('../apps/ocpp-gateway/src/config')),
+  ...(await import('../apps/ocpp-gateway/src/runtime')),
+});
 
 const send = (m: unknown) => process.send!(m);
 
@@ -15,9 +21,65 @@ function rss(): number {
   return process.memoryUsage().rss;
 }
 
+/** A worker of the clustered gateway: answers the primary's rss/stop requests. */
+async function worker(): Promise<void> {
+  const { loadGatewayConfig, GatewayRuntime, createLogger } = await gatewayModules();
+  const config = loadGatewayConfig(process.env);
+  const rt = await GatewayRuntime.start(config, createLogger('ocpp-gateway-bench', 'warn'));
+  process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'rss') send({ rss: rss() });
+    if (m.cmd === 'stop') {
+      await rt.stop().catch(() => undefined);
+      send({ stopped: true });
+      process.exit(0);
+    }
+  });
+  send({ ready: true, url: `ws://127.0.0.1:${rt.server.ports.ws}/ocpp` });
+}
+
+/** The primary of the clustered gateway: worker 0 first (it migrates the database), then the others. */
+async function primary(workers: number): Promise<void> {
+  const base = process.env.GATEWAY_INSTANCE ?? `bench-${process.pid}`;
+  const ws: Worker[] = [];
+  const ask = <T>(w: Worker, cmd: string, key: string) =>
+    new Promise<T>((resolve) => {
+      const on = (m: Record<string, unknown>) => {
+        if (m[key] !== undefined) {
+          w.off('message', on);
+          resolve(m as T);
+        }
+      };
+      w.on('message', on);
+      if (cmd) w.send({ cmd });
+    });
+  const start = (slot: number) => {
+    const w = cluster.fork({ GATEWAY_INSTANCE: `${base}-w${slot}` });
+    ws.push(w);
+    return ask<{ url: string }>(w, '', 'ready');
+  };
+  const { url } = await start(0);
+  await Promise.all(Array.from({ length: workers - 1 }, (_, i) => start(i + 1)));
+  process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'rss') {
+      const parts = await Promise.all(ws.map((w) => ask<{ rss: number }>(w, 'rss', 'rss')));
+      send({ rss: rss() + parts.reduce((n, p) => n + p.rss, 0), workers: parts.map((p) => p.rss) });
+    }
+    if (m.cmd === 'stop') {
+      await Promise.all(ws.map((w) => ask(w, 'stop', 'stopped')));
+      send({ stopped: true });
+      process.exit(0);
+    }
+  });
+  send({ rss: rss(), initial: true });
+  send({ ready: true, url });
+}
+
 async function main(): Promise<void> {
+  const workers = Number(process.env.GATEWAY_WORKERS ?? 1);
+  if (process.env.BENCH_MODE !== 'baseline' && workers > 1) return cluster.isPrimary ? primary(workers) : worker();
   let stop: () => Promise<void>;
   if (process.env.BENCH_MODE === 'baseline') {
+    const { RPCServer } = await import('ocpp-rpc');
     const server = new RPCServer({ protocols: ['ocpp1.6', 'ocpp2.0.1'], strictMode: true } as never);
     const now = () => new Date().toISOString();
     server.on('client', (client: { handle: (m: string, h: (a: unknown) => unknown) => void }) => {
@@ -29,6 +91,7 @@ async function main(): Promise<void> {
     send({ ready: true, url: `ws://127.0.0.1:${(http.address() as { port: number }).port}/ocpp` });
     stop = () => server.close({ force: true } as never).then(() => undefined);
   } else {
+    const { loadGatewayConfig, GatewayRuntime, createLogger } = await gatewayModules();
     const config = loadGatewayConfig(process.env);
     const rt = await GatewayRuntime.start(config, createLogger('ocpp-gateway-bench', 'warn'));
     send({ ready: true, url: `ws://127.0.0.1:${rt.server.ports.ws}/ocpp` });

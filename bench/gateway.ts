@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'gateway',
-      config: { stations: STATIONS, workers: WORKERS, seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
+      config: { stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
       gateway,
       baseline,
       ratio: baseline

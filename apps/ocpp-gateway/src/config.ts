@@ -21,6 +21,7 @@ export const GatewayConfigSchema = Type.Object({
   OCPP_PING_INTERVAL_S: Type.Integer({ default: 60, minimum: 0, description: 'WebSocket ping to detect dead peers; 0 = off' }),
   OCPP_ALLOW_PROVISIONAL: Type.Boolean({ default: false, description: 'accept unknown stations (BootNotification Pending)' }),
   GATEWAY_INSTANCE: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
+  GATEWAY_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'gateway processes sharing the ports (node:cluster); each is an instance of its own' }),
   PUBLISH_LINGER_MS: Type.Integer({ default: 2, minimum: 0 }),
   PUBLISH_PRODUCERS: Type.Integer({ default: 1, minimum: 1, maximum: 16, description: 'parallel idempotent producers for ocpp.inbound (a station always uses the same one)' }),
   PUBLISH_MAX_BATCH: Type.Integer({ default: 500, minimum: 1 }),
