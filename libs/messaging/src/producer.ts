@@ -8,20 +8,48 @@ import type { OutgoingRecord, RecordPublisher } from './records';
 const MAX_REQUEST_BYTES = 512 * 1024;
 
 export class KafkaRecordPublisher implements RecordPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected?: Promise<void>;
+  /** the producer's sequence state is in doubt after a failed send: replace it before the next send */
+  private broken = false;
+  /** producers replaced after a failed send */
+  renewals = 0;
 
-  constructor(kafka: Kafka) {
+  constructor(private readonly kafka: Kafka) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
     // kafkajs: idempotence needs acks=-1 and at most one request in flight to keep per-partition order.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   connect(): Promise<void> {
+    if (this.broken) this.renew();
     this.connected ??= this.producer.connect().catch((e) => {
       this.connected = undefined;
       throw e;
     });
     return this.connected;
+  }
+
+  /**
+   * A send kafkajs gave up on (retries exhausted, e.g. the broker was away for a while, or a non-retriable
+   * error on one partition of a request whose other partitions were written) may have been written in whole
+   * or in part, while kafkajs rewound the sequence numbers of every partition of the request: the next batch
+   * of the same producer would reuse them, and the broker would take it for a duplicate of what it already
+   * has, acknowledge it and drop it (silent loss of acknowledged records), or refuse it with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER (and kafkajs rewinds again). So after any failed send the producer is
+   * replaced: the new one gets a new producer id and starts its sequences afresh. What was in doubt may then
+   * be in the log twice if its caller sends it again: consumers drop duplicates by event id.
+   */
+  private renew(): void {
+    const old = this.producer;
+    this.broken = false;
+    this.connected = undefined;
+    this.producer = this.create();
+    this.renewals += 1;
+    void old.disconnect().catch(() => undefined);
   }
 
   /**
@@ -31,29 +59,36 @@ export class KafkaRecordPublisher implements RecordPublisher {
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
-    let chunk: OutgoingRecord[] = [];
-    let bytes = 0;
-    for (const r of records) {
-      const size = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key?.length ?? 0) + 64;
-      if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-        await this.send(chunk);
-        chunk = [];
-        bytes = 0;
+    const producer = this.producer;
+    try {
+      let chunk: OutgoingRecord[] = [];
+      let bytes = 0;
+      for (const r of records) {
+        const size = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key?.length ?? 0) + 64;
+        if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+          await this.send(producer, chunk);
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(r);
+        bytes += size;
       }
-      chunk.push(r);
-      bytes += size;
+      await this.send(producer, chunk);
+    } catch (e) {
+      // only the producer that failed is replaced (another caller may have replaced it already)
+      if (producer === this.producer) this.broken = true;
+      throw e;
     }
-    await this.send(chunk);
   }
 
-  private async send(records: readonly OutgoingRecord[]): Promise<void> {
+  private async send(producer: Producer, records: readonly OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic);
       if (list) list.push(r);
       else byTopic.set(r.topic, [r]);
     }
-    await this.producer.sendBatch({
+    await producer.sendBatch({
       acks: -1,
       compression: CompressionTypes.None,
       topicMessages: [...byTopic].map(([topic, rs]) => ({
