@@ -119,7 +119,7 @@ export class GatewayRuntime {
       },
     );
     await server.listen();
-    const commandConsumer = new CommandConsumer(kafka, config.OCPP_COMMANDS_TOPIC, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }));
+    const commandConsumer = new CommandConsumer(kafka, config.OCPP_COMMANDS_TOPIC, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }), config.OCPP_CALL_TIMEOUT_MS);
     await commandConsumer.start();
     logger.info({ ports: server.ports, instance: config.GATEWAY_INSTANCE }, 'OCPP endpoint listening');
     return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, registryCache, registry, server, commands, commandConsumer, logger);

@@ -4,3 +4,4 @@ export * from './wait';
 export * from './kafka';
 export * from './processes';
 export * from './charger-driver';
+export * from './dedicated-kafka';

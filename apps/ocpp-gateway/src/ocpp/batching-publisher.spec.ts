@@ -76,6 +76,53 @@ describe('BatchingPublisher', () => {
     }
   });
 
+  it('never sends a record whose caller timed out while it was queued (broker away), and sends what came after', async () => {
+    jest.useFakeTimers();
+    try {
+      const broker = new FakeBroker();
+      const p = new BatchingPublisher(broker, { lingerMs: 0, maxBatch: 100, timeoutMs: 1000 });
+      const a = p.publish(rec('a')); // in flight, the broker does not answer
+      const b = p.publish(rec('b')); // queued behind it
+      const aRejected = expect(a).rejects.toBeInstanceOf(PublishTimeoutError);
+      const bRejected = expect(b).rejects.toBeInstanceOf(PublishTimeoutError);
+      jest.advanceTimersByTime(1000);
+      await aRejected;
+      await bRejected;
+      expect(p.health()).toEqual(expect.objectContaining({ ok: false }));
+      const c = p.publish(rec('c'));
+      broker.ack(); // the broker is back: the batch in flight lands late (its caller was told it failed)
+      await jest.advanceTimersByTimeAsync(0);
+      expect(broker.batches.map((x) => x.map((r) => r.key))).toEqual([['a'], ['c']]);
+      broker.ack();
+      await c;
+      expect(p.droppedAfterTimeout).toBe(1);
+      expect(p.acknowledgedAfterTimeout).toBe(1);
+      expect(p.health()).toEqual(expect.objectContaining({ ok: true }));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('drain waits for the callers, at most their timeout, even if the broker never answers', async () => {
+    jest.useFakeTimers();
+    try {
+      const broker = new FakeBroker();
+      const p = new BatchingPublisher(broker, { lingerMs: 50, maxBatch: 100, timeoutMs: 1000 });
+      const a = p.publish(rec('a')).catch((e: Error) => e);
+      let drained = false;
+      void p.drain().then(() => (drained = true));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(broker.batches).toHaveLength(1); // drain sends what lingers at once
+      await jest.advanceTimersByTimeAsync(990);
+      expect(drained).toBe(false);
+      await jest.advanceTimersByTimeAsync(20);
+      expect(drained).toBe(true);
+      expect(await a).toBeInstanceOf(PublishTimeoutError);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('lingers to collect a batch when asked to', async () => {
     jest.useFakeTimers();
     try {

@@ -9,6 +9,9 @@ export class PublishTimeoutError extends Error {
 
 interface Waiter {
   record: OutgoingRecord;
+  /** the caller has its answer (ack, failure or timeout) */
+  settled: boolean;
+  timer?: NodeJS.Timeout;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -19,14 +22,25 @@ interface Waiter {
  * One batch is in flight at a time, so records keep their enqueue order (per key and overall), and under
  * load the next batch fills while the current one is being acknowledged. A caller whose record is not
  * acknowledged within `timeoutMs` gets a PublishTimeoutError (the charger then gets CALLERROR InternalError).
+ *
+ * While the broker is away the batch in flight waits (the idempotent producer retries it until the broker
+ * is back; it may land after its callers timed out: the charger was told InternalError and retries, which
+ * consumers must tolerate). Records that timed out while still queued are dropped, never sent late: a
+ * charger told InternalError gets no record of that attempt unless it was already on its way.
  */
 export class BatchingPublisher {
   private queue: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private inFlight = false;
+  private inFlightSince: number | null = null;
+  private unsettled = 0;
   private consecutiveFailures = 0;
   private lastError: string | undefined;
   published = 0;
+  /** records dropped from the queue because their caller had already timed out */
+  droppedAfterTimeout = 0;
+  /** records of a batch in flight acknowledged after their caller had timed out (the charger retries them) */
+  acknowledgedAfterTimeout = 0;
 
   constructor(
     private readonly publisher: RecordPublisher,
@@ -35,43 +49,48 @@ export class BatchingPublisher {
 
   publish(record: OutgoingRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const timeout = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        reject(new PublishTimeoutError(this.opts.timeoutMs));
-      }, this.opts.timeoutMs);
-      this.queue.push({
+      const w: Waiter = {
         record,
+        settled: false,
         resolve: () => {
-          clearTimeout(timeout);
-          if (!settled) {
-            settled = true;
-            resolve();
-          }
+          if (w.settled) return;
+          clearTimeout(w.timer);
+          w.settled = true;
+          this.unsettled -= 1;
+          resolve();
         },
         reject: (e) => {
-          clearTimeout(timeout);
-          if (!settled) {
-            settled = true;
-            reject(e);
-          }
+          if (w.settled) return;
+          clearTimeout(w.timer);
+          w.settled = true;
+          this.unsettled -= 1;
+          reject(e);
         },
-      });
+      };
+      w.timer = setTimeout(() => {
+        // a timed-out record still queued is dropped at the next flush
+        w.reject(new PublishTimeoutError(this.opts.timeoutMs));
+      }, this.opts.timeoutMs);
+      this.unsettled += 1;
+      this.queue.push(w);
       this.schedule();
     });
   }
 
+  /** not ok after a refused batch (until the next ack) or while a batch waits longer than `timeoutMs` */
   health(): { ok: boolean; consecutiveFailures: number; lastError?: string } {
-    return { ok: this.consecutiveFailures === 0, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError };
+    const stuck = this.inFlightSince !== null && performance.now() - this.inFlightSince >= this.opts.timeoutMs;
+    const lastError = stuck ? `no broker acknowledgement for ${Math.round(performance.now() - this.inFlightSince!)} ms` : this.lastError;
+    return { ok: this.consecutiveFailures === 0 && !stuck, consecutiveFailures: this.consecutiveFailures, lastError };
   }
 
-  /** Sends what is queued and waits for it (graceful shutdown). */
+  /**
+   * Sends what is queued and waits until every caller has its answer (graceful shutdown). Bounded by
+   * `timeoutMs`: a batch the broker does not acknowledge (broker away) is not waited for beyond that.
+   */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight) {
-      if (!this.inFlight) this.flush();
-      await new Promise((r) => setImmediate(r));
-    }
+    this.flush();
+    while (this.unsettled > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   private schedule(): void {
@@ -88,14 +107,25 @@ export class BatchingPublisher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.inFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.opts.maxBatch);
+    if (this.inFlight) return;
+    let batch: Waiter[] = [];
+    while (batch.length === 0 && this.queue.length > 0) {
+      batch = this.queue.splice(0, this.opts.maxBatch);
+      const before = batch.length;
+      batch = batch.filter((w) => !w.settled);
+      this.droppedAfterTimeout += before - batch.length;
+    }
+    if (batch.length === 0) return;
     this.inFlight = true;
+    this.inFlightSince = performance.now();
     this.publisher.publish(batch.map((w) => w.record)).then(
       () => {
         this.consecutiveFailures = 0;
         this.published += batch.length;
-        for (const w of batch) w.resolve();
+        for (const w of batch) {
+          if (w.settled) this.acknowledgedAfterTimeout += 1;
+          else w.resolve();
+        }
       },
       (e: Error) => {
         this.consecutiveFailures += 1;
@@ -104,6 +134,7 @@ export class BatchingPublisher {
       },
     ).finally(() => {
       this.inFlight = false;
+      this.inFlightSince = null;
       // what queued up meanwhile has already waited for a whole round trip: send it at once
       if (this.queue.length > 0) this.flush();
     });

@@ -37,7 +37,9 @@ export type CallOutcome =
   | { status: 'error'; errorCode: string; errorDescription: string }
   | { status: 'invalid_response'; detail: string }
   | { status: 'timed_out' }
-  | { status: 'offline' };
+  | { status: 'offline' }
+  /** the frame went out but the connection closed before the station answered */
+  | { status: 'interrupted'; detail: string };
 
 const handledSets = new WeakMap<RoutingTable, ReadonlySet<string>>();
 function handledActions(routes: RoutingTable): ReadonlySet<string> {
@@ -66,6 +68,8 @@ export class StationConnection {
   readonly connectedAt: Date;
   private readonly budget: BadMessageBudget;
   private pending: PendingCall | null = null;
+  /** a CSMS-initiated call holds the station's single slot (from before its frame is sent until it is settled) */
+  private busy = false;
   private readonly waiting: Array<() => void> = [];
   private closed = false;
   alive = true;
@@ -183,26 +187,37 @@ export class StationConnection {
         : { kind: 'callerror' as const, messageId: frame.messageId, action: p.action, payload: { errorCode: frame.errorCode, errorDescription: frame.errorDescription, errorDetails: frame.errorDetails } };
     this.recorder.record(this, record).catch((e) => this.logger.error({ err: e, stationId: this.stationId }, 'response not recorded'));
     p.resolve(outcome);
-    this.waiting.shift()?.();
   }
 
   /**
    * Sends a CSMS-initiated CALL. At most one is outstanding per station (OCPP-J §4.1.1): a second waits for
-   * the first to be answered or to time out.
+   * the first to be answered or to time out. `beforeSend` runs once this call holds the station's slot, just
+   * before the frame goes out (e.g. to check a deadline and durably record the dispatch): an outcome it
+   * returns is this call's outcome and nothing is sent; if it throws, nothing is sent and the call throws.
    */
-  async call(action: string, payload: JsonObject): Promise<CallOutcome> {
-    while (this.pending) await new Promise<void>((r) => this.waiting.push(r));
+  async call<Skip = never>(action: string, payload: JsonObject, beforeSend?: () => Promise<Skip | null>): Promise<CallOutcome | Skip> {
+    while (this.busy) await new Promise<void>((r) => this.waiting.push(r));
     if (this.closed) return { status: 'offline' };
-    const messageId = randomUUID();
-    return new Promise<CallOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        if (this.pending?.messageId === messageId) this.pending = null;
-        resolve({ status: 'timed_out' });
-        this.waiting.shift()?.();
-      }, this.opts.callTimeoutMs);
-      this.pending = { messageId, action, timer, resolve };
-      this.send(encodeCall(messageId, action, payload));
-    });
+    this.busy = true;
+    try {
+      if (beforeSend) {
+        const skip = await beforeSend();
+        if (skip !== null) return skip;
+        if (this.closed) return { status: 'offline' };
+      }
+      const messageId = randomUUID();
+      return await new Promise<CallOutcome>((resolve) => {
+        const timer = setTimeout(() => {
+          if (this.pending?.messageId === messageId) this.pending = null;
+          resolve({ status: 'timed_out' });
+        }, this.opts.callTimeoutMs);
+        this.pending = { messageId, action, timer, resolve };
+        this.send(encodeCall(messageId, action, payload));
+      });
+    } finally {
+      this.busy = false;
+      this.waiting.shift()?.();
+    }
   }
 
   send(text: string): void {
@@ -225,12 +240,12 @@ export class StationConnection {
     this.ws.ping();
   }
 
-  /** Called once the socket is closed: fails the outstanding call. */
+  /** Called once the socket is closed: the outstanding call was sent and will get no answer. */
   closedWith(): void {
     this.closed = true;
     if (this.pending) {
       clearTimeout(this.pending.timer);
-      this.pending.resolve({ status: 'offline' });
+      this.pending.resolve({ status: 'interrupted', detail: 'the connection closed before the station answered' });
       this.pending = null;
     }
     for (const w of this.waiting.splice(0)) w();

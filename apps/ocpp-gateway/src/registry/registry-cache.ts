@@ -41,6 +41,7 @@ export class RegistryCache {
   private consumer?: Consumer;
   private loaded = false;
   private crashed: string | undefined;
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -103,10 +104,18 @@ export class RegistryCache {
     };
     check();
     // a group of its own per instance and start: every instance reads every partition from the beginning
-    this.consumer = this.kafka.consumer({ groupId: `ocpp-gateway-registry-${this.instance}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+    this.consumer = this.kafka.consumer({
+      groupId: `ocpp-gateway-registry-${this.instance}-${randomUUID().slice(0, 8)}`,
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+      // a crash while stopping (e.g. during a rejoin after a broker restart) must not restart it
+      retry: { restartOnFailure: async () => !this.stopped },
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.crashed = String((e.payload as { error?: Error }).error?.message ?? 'crashed');
     });
+    // kafkajs restarted it after a crash (e.g. the broker was away) and it is back in its group
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.crashed = undefined));
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
@@ -143,6 +152,7 @@ export class RegistryCache {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
   }
 }
