@@ -114,4 +114,28 @@ export class GatewayStationLocation1764300000100 implements MigrationInterface {
   }
 }
 
-export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100];
+/**
+ * At-most-once delivery of commands: the dispatch of a command (when, by which instance, until when its answer
+ * is due) is committed before the frame goes to the station; a command re-read after a crash finds it and is
+ * completed `interrupted` instead of being sent again.
+ */
+export class GatewayCommandDispatch1764300000200 implements MigrationInterface {
+  name = 'GatewayCommandDispatch1764300000200';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      alter table commands
+        add column dispatched_at timestamptz,
+        add column dispatched_by text,
+        add column dispatched_protocol text,
+        add column answer_due timestamptz`);
+    await q.query(`create index commands_unanswered on commands (answer_due) where status = 'pending' and dispatched_at is not null`);
+    await q.query(`create index commands_unsent on commands (expires_at) where status = 'pending' and dispatched_at is null`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop index commands_unsent');
+    await q.query('drop index commands_unanswered');
+    await q.query('alter table commands drop column answer_due, drop column dispatched_protocol, drop column dispatched_by, drop column dispatched_at');
+  }
+}
+
+export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100, GatewayCommandDispatch1764300000200];

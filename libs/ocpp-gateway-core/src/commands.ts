@@ -38,7 +38,10 @@ export function isCommandAction(protocol: OcppProtocol, action: string): boolean
   return (COMMAND_ACTIONS[protocol] as readonly string[]).includes(action);
 }
 
-export type CommandStatus = 'accepted' | 'rejected' | 'error' | 'invalid_response' | 'timed_out' | 'offline' | 'not_supported' | 'invalid_request';
+export type CommandStatus = 'accepted' | 'rejected' | 'error' | 'invalid_response' | 'timed_out' | 'offline' | 'not_supported' | 'invalid_request' | 'expired' | 'interrupted';
+
+/** The statuses that say a command never reached the station. */
+export type UnsentStatus = 'offline' | 'expired' | 'not_supported' | 'invalid_request';
 
 /**
  * The status of a command from the station's answer. Most OCPP confirmations carry a `status` whose
@@ -61,4 +64,14 @@ export function decideUnheldCommand(holder: string | null, self: string, resultK
   if (resultKnown) return 'ignore';
   if (holder !== null && holder !== self) return 'ignore';
   return 'offline';
+}
+
+/**
+ * The status to record when an instance completes a command it did not send itself (`offline`, `expired`,
+ * ...), given whether a dispatch of the command is on record: a command some instance already sent (and
+ * whose answer was lost, e.g. that instance was killed) is `interrupted`, never reported as unsent and
+ * never sent again.
+ */
+export function unsentCommandStatus(status: UnsentStatus, dispatched: boolean): UnsentStatus | 'interrupted' {
+  return dispatched ? 'interrupted' : status;
 }

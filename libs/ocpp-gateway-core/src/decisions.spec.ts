@@ -1,4 +1,4 @@
-import { commandStatusOf, decideUnheldCommand, isCommandAction } from './commands';
+import { commandStatusOf, decideUnheldCommand, isCommandAction, unsentCommandStatus } from './commands';
 import { decideRoute, BadMessageBudget } from './routing';
 import { decideUpgrade, reportedConnector, withConnector, type StationRecord, type UpgradeCredentials } from './registry';
 import { idTagInfo16, idTokenInfo201, judgeToken } from './decisions';
@@ -100,6 +100,10 @@ describe('commands', () => {
     expect(decideUnheldCommand('gw-2', 'gw-1', false)).toBe('ignore');
     expect(decideUnheldCommand(null, 'gw-1', false)).toBe('offline');
     expect(decideUnheldCommand(null, 'gw-1', true)).toBe('ignore');
+  });
+  it.each(['offline', 'expired', 'not_supported', 'invalid_request'] as const)('a command already dispatched is never reported %s, but interrupted', (status) => {
+    expect(unsentCommandStatus(status, false)).toBe(status);
+    expect(unsentCommandStatus(status, true)).toBe('interrupted');
   });
 });
 

@@ -33,14 +33,20 @@ export const OcppCommandRequestedV1 = defineEvent({
 });
 export type OcppCommandRequested = EventOf<typeof OcppCommandRequestedV1>;
 
-export const COMMAND_RESULT_STATUSES = ['accepted', 'rejected', 'error', 'invalid_response', 'timed_out', 'offline', 'not_supported', 'invalid_request', 'expired'] as const;
+/**
+ * `interrupted`: the command was sent to the station (its dispatch was recorded first) but the gateway lost
+ * the answer (the instance died or the connection closed before the station answered): the station may or
+ * may not have carried it out; it is never sent a second time.
+ */
+export const COMMAND_RESULT_STATUSES = ['accepted', 'rejected', 'error', 'invalid_response', 'timed_out', 'offline', 'not_supported', 'invalid_request', 'expired', 'interrupted'] as const;
 
 /** The outcome of a command (topic ocpp.command_results, key = station id). */
 export const OcppCommandCompletedV1 = defineEvent({
   type: 'ocpp.command_completed',
   version: 1,
   topic: Topics.ocppCommandResults,
-  description: 'the outcome of a CSMS-initiated call: the station accepted or rejected it, answered an error, timed out, or was offline',
+  description:
+    'the outcome of a CSMS-initiated call: the station accepted or rejected it, answered an error, timed out, or was offline; the command expired before it could be sent; or it was sent and its answer was lost (interrupted)',
   schema: closed({
     commandId: Type.String({ format: 'uuid' }),
     stationId: Type.String({ minLength: 1, maxLength: 255 }),
