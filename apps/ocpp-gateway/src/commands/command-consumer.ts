@@ -65,6 +65,10 @@ export class CommandConsumer {
     const consumer = this.kafka.consumer({
       groupId: `ocpp-gateway-commands-${this.instance}`,
       maxWaitTimeInMs: 200,
+      // a group of one member: after a crash (of the instance or the broker) the broker waits for the dead
+      // member's session to time out before the group can be joined again; 10 s, not kafkajs's 30 s
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       allowAutoTopicCreation: false,
       // a crash while stopping (e.g. stopped during a rejoin after a broker restart) must not restart it
       retry: { restartOnFailure: async () => this.running },

@@ -107,6 +107,10 @@ export class RegistryCache {
     this.consumer = this.kafka.consumer({
       groupId: `ocpp-gateway-registry-${this.instance}-${randomUUID().slice(0, 8)}`,
       maxWaitTimeInMs: 200,
+      // a group of one member: after a crash (of the instance or the broker) the broker waits for the dead
+      // member's session to time out before the group can be joined again; 10 s, not kafkajs's 30 s
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       allowAutoTopicCreation: false,
       // a crash while stopping (e.g. during a rejoin after a broker restart) must not restart it
       retry: { restartOnFailure: async () => !this.stopped },
