@@ -172,6 +172,14 @@ describe('ocpp-gateway', () => {
     }
 
     const call = (action: string, payload: unknown) => JSON.stringify([2, 'm-1', action, payload]);
+    /** a rejected frame is in the log: as received (or as the call it parsed to) with the CALLERROR sent back */
+    async function expectRejectedRecorded(stationId: string, frame: string, code: string) {
+      const rejected = await waitFor(() => inbound().find((e) => e.payload.stationId === stationId && e.payload.kind === 'rejected'), { what: `the rejected frame of ${stationId}` });
+      const p = rejected.payload as { frame?: string; messageId?: string; action?: string; payload?: unknown; response?: unknown; reason?: string };
+      expect(p.frame ?? JSON.stringify([2, p.messageId, p.action, p.payload])).toBe(frame);
+      expect(p.response).toEqual([code, expect.any(String)]);
+      expect(p.reason).toEqual(expect.any(String));
+    }
     const cases16: Array<[string, string, string, string]> = [
       ['non-JSON', '[2, "m-1", "Heartbeat", {', '-1', 'FormationViolation'],
       ['not an array', '{"hello":1}', '-1', 'FormationViolation'],
@@ -189,6 +197,7 @@ describe('ocpp-gateway', () => {
       expect(await exchange(cp, frame)).toEqual([4, id, code, expect.any(String), {}]);
       expect(await cp.call('Heartbeat', {})).toEqual({ currentTime: now });
       await cp.close();
+      await expectRejectedRecorded(cp.identity!, frame, code);
     });
 
     const cases201: Array<[string, string, string, string]> = [
@@ -207,6 +216,7 @@ describe('ocpp-gateway', () => {
       expect(await exchange(cp, frame)).toEqual([4, id, code, expect.any(String), {}]);
       expect(await cp.call('Heartbeat', {})).toEqual({ currentTime: now });
       await cp.close();
+      await expectRejectedRecorded(cp.identity!, frame, code);
     });
 
     it('1.6: an unknown message type is ignored (the next call is answered first)', async () => {
@@ -232,6 +242,7 @@ describe('ocpp-gateway', () => {
       for (let i = 0; i < 5; i++) bad.sendRaw('}{');
       expect((await closed).code).toBe(1008);
       expect(bad.inbound.filter((m) => m.includes('RpcFrameworkError'))).toHaveLength(5);
+      await waitFor(() => inbound().filter((e) => e.payload.stationId === bad.identity && e.payload.kind === 'rejected').length === 5, { what: 'five rejected frames recorded, with ids of their own' });
       expect(await good.call('Heartbeat', {})).toEqual({ currentTime: now });
       await good.close();
     });

@@ -76,8 +76,8 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
     opened.push(...r.opened);
     closed.push(...r.closed);
   }
-  if (res.events.length === 0 && record.kind === 'call') {
-    // a Heartbeat, an Authorize, a DataTransfer: no charger event, but a sign of life
+  if (res.events.length === 0 && (record.kind === 'call' || record.kind === 'rejected')) {
+    // a Heartbeat, an Authorize, a DataTransfer, even a frame the gateway refused: no charger event, but a sign of life
     const at = new Date(record.receivedAt).toISOString();
     const newer = view.lastMessageAt === undefined || Date.parse(at) > Date.parse(view.lastMessageAt);
     view = { ...view, online: true, lastMessageAt: newer ? at : view.lastMessageAt };

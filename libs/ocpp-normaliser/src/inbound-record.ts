@@ -5,7 +5,7 @@
 export interface OcppInboundRecord {
   stationId: string;
   protocol: 'ocpp1.6' | 'ocpp2.0.1';
-  kind: 'call' | 'callresult' | 'callerror' | 'connected' | 'disconnected';
+  kind: 'call' | 'callresult' | 'callerror' | 'connected' | 'disconnected' | 'rejected';
   messageId?: string;
   /** for calls */
   action?: string;
@@ -20,8 +20,10 @@ export interface OcppInboundRecord {
   receivedAt: string;
   connectionId: string;
   gatewayInstance: string;
-  /** for disconnected */
+  /** for disconnected: why; for rejected: the failure */
   reason?: string;
+  /** for rejected: the frame as received */
+  frame?: string;
 }
 
 /** Where a record came from: the envelope id of the record and, when known, its log position. */

@@ -257,6 +257,12 @@ describe('normalise: connection records and errors', () => {
     expect(normaliseOrThrow({ ...rec16('Reset', undefined), kind: 'callerror' }, source).events).toEqual([]);
   });
 
+  it('a frame the gateway rejected is kept in the log but gives no events (not even from a parseable payload)', () => {
+    const rejected = { ...rec16('StartTransaction', { connectorId: '1', idTag: 'T', meterStart: 1 }), kind: 'rejected' as const, reason: 'type', response: ['TypeConstraintViolation', 'connectorId'] };
+    expect(normaliseOrThrow(rejected, source).events).toEqual([]);
+    expect(normaliseOrThrow({ ...rec16('x', undefined), action: undefined, kind: 'rejected', frame: '}{', reason: 'json' }, source).events).toEqual([]);
+  });
+
   it.each([
     ['not an object', 'nope', 'INVALID_RECORD'],
     ['unknown protocol', { ...rec16('Heartbeat', {}), protocol: 'ocpp2.1' }, 'UNSUPPORTED_PROTOCOL'],

@@ -85,7 +85,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
   const src = obj(source, 'source');
   str(src, 'eventId', 'source');
   const receivedAt = parseInstant(r.receivedAt, 'record.receivedAt').iso;
-  const kind = oneOf(r, 'kind', 'record', ['call', 'callresult', 'callerror', 'connected', 'disconnected'] as const);
+  const kind = oneOf(r, 'kind', 'record', ['call', 'callresult', 'callerror', 'connected', 'disconnected', 'rejected'] as const);
   const provenance: ChargerEventSource = {
     eventId: source.eventId,
     connectionId: str(r, 'connectionId', 'record'),
@@ -102,7 +102,8 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
   if (kind === 'connected') drafts = [{ type: 'station.connected' }];
   else if (kind === 'disconnected') drafts = [{ type: 'station.disconnected', ...(record.reason !== undefined ? { reason: record.reason } : {}) }];
   else if (kind !== 'call') {
-    // Results of CSMS-initiated calls (reset, remote start, ...) are command outcomes, not charger facts.
+    // Results of CSMS-initiated calls (reset, remote start, ...) are command outcomes, not charger facts;
+    // a frame the gateway rejected (answered with a CALLERROR) is kept in the log for audit, and is no fact either.
     drafts = [];
     ignored = `${kind} records carry no charger event`;
   } else {

@@ -58,6 +58,14 @@ interface PendingCall {
   resolve: (o: CallOutcome) => void;
 }
 
+/** What is known of a rejected frame: the text as received, or the parsed call. */
+interface RejectedFrame {
+  frame?: string;
+  messageId?: string;
+  action?: string;
+  payload?: unknown;
+}
+
 /**
  * One station's OCPP-J connection: parses frames, validates, routes to the handler, records the call
  * (and its answer) durably before replying, answers every bad message with the CALLERROR of its version,
@@ -96,14 +104,15 @@ export class StationConnection {
     if (this.closed) return;
     if (isBinary) {
       // OCPP-J messages are UTF-8 text frames
-      this.bad('binary', { messageId: '-1', errorCode: callErrorCode(this.protocol, 'unreadable'), errorDescription: 'binary frames are not OCPP-J' });
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      this.bad('binary', { messageId: '-1', errorCode: callErrorCode(this.protocol, 'unreadable'), errorDescription: 'binary frames are not OCPP-J' }, { frame: `base64:${bytes.toString('base64')}` });
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     const frame = parseFrame(this.protocol, text);
     switch (frame.kind) {
       case 'invalid':
-        this.bad(frame.failure, frame.reply);
+        this.bad(frame.failure, frame.reply, { frame: text });
         return;
       case 'call':
         // never an unhandled rejection: the process must not crash on anything a station sends
@@ -119,8 +128,32 @@ export class StationConnection {
     }
   }
 
-  private bad(kind: string, reply: { messageId: string; errorCode: CallErrorCode; errorDescription: string } | null): void {
+  private rejections = 0;
+
+  /**
+   * A frame rejected with a CALLERROR (or ignored) is recorded too, as `rejected` with what was received and
+   * what was answered: not a fact a consumer folds, but the log must be able to say what a station sent and
+   * why it was refused. Best effort: the CALLERROR does not wait for it (it promises nothing durable).
+   */
+  private recordRejected(reason: string, reply: { errorCode: CallErrorCode; errorDescription: string } | null, seen: RejectedFrame): void {
+    const messageId = seen.messageId !== undefined && seen.messageId.length > 0 && seen.messageId.length <= 36 ? seen.messageId : undefined;
+    this.recorder
+      .record(this, {
+        kind: 'rejected',
+        sequence: ++this.rejections,
+        reason,
+        ...(messageId !== undefined ? { messageId } : {}),
+        ...(seen.action !== undefined && seen.action.length <= 100 ? { action: seen.action } : {}),
+        ...(seen.payload !== undefined ? { payload: seen.payload } : {}),
+        ...(seen.frame !== undefined ? { frame: seen.frame } : {}),
+        ...(reply ? { response: [reply.errorCode, reply.errorDescription] } : {}),
+      })
+      .catch((e) => this.logger.warn({ err: e, stationId: this.stationId, reason }, 'rejected frame not recorded'));
+  }
+
+  private bad(kind: string, reply: { messageId: string; errorCode: CallErrorCode; errorDescription: string } | null, seen: RejectedFrame): void {
     this.onBadMessage(kind);
+    this.recordRejected(kind, reply, seen);
     if (reply) this.send(encodeCallError(reply.messageId, reply.errorCode, reply.errorDescription));
     if (this.budget.spend()) {
       this.logger.warn({ stationId: this.stationId, badMessages: this.budget.spent }, 'too many bad messages: disconnecting');
@@ -131,16 +164,18 @@ export class StationConnection {
   private async onCall(frame: CallFrame): Promise<void> {
     const decision = decideRoute(frame.action, handledActions(this.routes), isOcppAction(this.protocol, frame.action));
     if (decision.route === 'notImplemented') {
-      this.bad('notImplemented', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notImplemented'), errorDescription: `unknown action ${frame.action}` });
+      this.bad('notImplemented', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notImplemented'), errorDescription: `unknown action ${frame.action}` }, frame);
       return;
     }
     if (decision.route === 'notSupported') {
-      this.send(encodeCallError(frame.messageId, callErrorCode(this.protocol, 'notSupported'), `${frame.action} is not served by the CSMS`));
+      const reply = { errorCode: callErrorCode(this.protocol, 'notSupported'), errorDescription: `${frame.action} is not served by the CSMS` };
+      this.recordRejected('notSupported', reply, frame);
+      this.send(encodeCallError(frame.messageId, reply.errorCode, reply.errorDescription));
       return;
     }
     const check = this.validator.validate(this.protocol, frame.action, 'request', frame.payload);
     if (!check.ok) {
-      this.bad(check.failure, { messageId: frame.messageId, errorCode: check.errorCode, errorDescription: check.description });
+      this.bad(check.failure, { messageId: frame.messageId, errorCode: check.errorCode, errorDescription: check.description }, frame);
       return;
     }
     let response: object;

@@ -13,6 +13,10 @@ export interface InboundFact {
   payload?: unknown;
   response?: unknown;
   reason?: string;
+  /** rejected: the frame as received */
+  frame?: string;
+  /** rejected: the n-th rejection on this connection (keeps their ids apart) */
+  sequence?: number;
 }
 
 export interface ConnectionIdentity {
@@ -38,7 +42,7 @@ export class InboundRecorder {
   record(conn: ConnectionIdentity, fact: InboundFact): Promise<void> {
     const receivedAt = this.now().toISOString();
     const env = catalogue.create(OcppMessageReceivedV1, {
-      id: fastDeriveId('ocpp.message_received', conn.stationId, conn.connectionId, fact.messageId ?? fact.kind, fact.kind),
+      id: fastDeriveId('ocpp.message_received', conn.stationId, conn.connectionId, `${fact.messageId ?? fact.kind}${fact.sequence === undefined ? '' : `#${fact.sequence}`}`, fact.kind),
       key: conn.stationId,
       occurredAt: receivedAt,
       source: `ocpp-gateway/${this.instance}`,
@@ -52,6 +56,7 @@ export class InboundRecorder {
         ...(fact.payload !== undefined ? { payload: fact.payload } : {}),
         ...(fact.response !== undefined ? { response: fact.response } : {}),
         ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
+        ...(fact.frame !== undefined ? { frame: fact.frame } : {}),
         receivedAt,
         connectionId: conn.connectionId,
         gatewayInstance: this.instance,

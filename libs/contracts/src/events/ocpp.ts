@@ -6,7 +6,11 @@ import { Topics } from '../topics';
 /**
  * One record per thing a station said or did at the gateway, verbatim: a CALL with its payload
  * (and the answer when the gateway answers itself, e.g. the transactionId it assigned), a
- * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect. Key = station id.
+ * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect, and a frame the gateway
+ * rejected (`rejected`: the frame as received in `frame`, or the parsed call's `action`/`payload`,
+ * the CALLERROR sent back in `response` as [errorCode, errorDescription], the failure in `reason`), so
+ * that "the station says it sent it" can be answered from the log. Key = station id.
+ * `rejected` and `frame` were added to v1 (additive: every earlier record still reads).
  */
 export const OcppMessageReceivedV1 = defineEvent({
   type: 'ocpp.message_received',
@@ -16,7 +20,7 @@ export const OcppMessageReceivedV1 = defineEvent({
   schema: closed({
     stationId: Type.String({ minLength: 1, maxLength: 255 }),
     protocol: Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]),
-    kind: Type.Union([Type.Literal('call'), Type.Literal('callresult'), Type.Literal('callerror'), Type.Literal('connected'), Type.Literal('disconnected')]),
+    kind: Type.Union([Type.Literal('call'), Type.Literal('callresult'), Type.Literal('callerror'), Type.Literal('connected'), Type.Literal('disconnected'), Type.Literal('rejected')]),
     messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 36 })),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     payload: Type.Optional(Type.Unknown()),
@@ -25,6 +29,8 @@ export const OcppMessageReceivedV1 = defineEvent({
     connectionId: Type.String({ minLength: 1 }),
     gatewayInstance: Type.String({ minLength: 1 }),
     reason: Type.Optional(Type.String()),
+    /** a rejected frame as received (text; `base64:` + the bytes for a binary frame) */
+    frame: Type.Optional(Type.String()),
   }),
   example: {
     stationId: 'CP-001',
