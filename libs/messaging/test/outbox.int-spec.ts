@@ -81,6 +81,20 @@ describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
     expect(left).toBe(0);
   });
 
+  it('a graceful stop publishes what was committed since the last round (the outbox is drained, not left for the next start)', async () => {
+    const { topic, V1, catalogue } = await topicWithEvents();
+    // polls once a minute and is never nudged: only the drain at stop can publish these
+    const relay = new OutboxRelay(suite.db.dataSource, suite.publisher, silentLogger(), { pollIntervalMs: 60_000, batchSize: 7 });
+    relay.start();
+    await new Promise((r) => setTimeout(r, 300)); // its first (empty) round is over
+    const key = uniqueName('drain');
+    for (let i = 0; i < 20; i++) await increment(suite.db.dataSource, catalogue, V1, key);
+    await relay.stop();
+    expect(await topicSize(suite.kafka, topic)).toBe(20);
+    const [{ left }] = await suite.db.dataSource.query('select count(*)::int as left from outbox where key = $1', [key]);
+    expect(left).toBe(0);
+  });
+
   it('a rolled-back business transaction publishes nothing', async () => {
     const { topic, V1, catalogue } = await topicWithEvents();
     await expect(increment(suite.db.dataSource, catalogue, V1, 'rolled-back', true)).rejects.toThrow('business rule failed');
