@@ -1,5 +1,4 @@
-import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
-import type { ChargerEvent, ChargingState, NormalisedSample } from '@csms/ocpp-normaliser';
+import type { ChargerEvent, ChargingState, NormalisedSample, TransactionEventInfo } from '@csms/ocpp-normaliser';
 import { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
 import {
   REVIEW_FLAGS,
@@ -14,17 +13,18 @@ import {
   type SourceRef,
 } from './events';
 import { chunkedAppend, chunkedFindFromEnd, chunkedInsert, chunkedLast, chunkedToArray, cloneSession, initialState, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
+import { fastUuidV5, uuidNamespace } from './uuid-v5';
 import { chargingPeriods, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
 
 /** Namespaces of the name-based ids. */
 export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
 export const SESSION_EVENT_NAMESPACE = 'c8e5d2f3-4a6b-5d9c-8e1f-2b3c4d5e6f70';
 // parsed once: uuid's v5 would parse a string namespace on every call
-const SESSION_NS = uuidParse(SESSION_NAMESPACE);
-const SESSION_EVENT_NS = uuidParse(SESSION_EVENT_NAMESPACE);
+const SESSION_NS = uuidNamespace(SESSION_NAMESPACE);
+const SESSION_EVENT_NS = uuidNamespace(SESSION_EVENT_NAMESPACE);
 
 /** The session id of a transaction: UUID v5 of `${stationId}|${transactionId}` (the first transactionId seen). */
-export const sessionIdOf = (stationId: string, transactionId: string): string => uuidv5(`${stationId}|${transactionId}`, SESSION_NS);
+export const sessionIdOf = (stationId: string, transactionId: string): string => fastUuidV5(`${stationId}|${transactionId}`, SESSION_NS);
 
 export type SessionCommand =
   /**
@@ -65,14 +65,49 @@ function ms(iso: string): number {
 
 function parseMs(iso: string): number {
   if (iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */) {
-    return Date.UTC(digits(iso, 0, 4), digits(iso, 5, 7) - 1, digits(iso, 8, 10), digits(iso, 11, 13), digits(iso, 14, 16), digits(iso, 17, 19), digits(iso, 20, 23));
+    const y = digits(iso, 0, 4);
+    const mo = digits(iso, 5, 7);
+    const d = digits(iso, 8, 10);
+    const h = digits(iso, 11, 13);
+    const mi = digits(iso, 14, 16);
+    const sec = digits(iso, 17, 19);
+    const f = digits(iso, 20, 23);
+    if (y >= 100 && y <= 9999 && mo >= 1 && mo <= 12) return utcMs(y, mo, d, h, mi, sec, f);
+    return Date.UTC(y, mo - 1, d, h, mi, sec, f);
   }
   return Date.parse(iso);
 }
 
+/**
+ * Date.UTC(y, mo - 1, d, h, mi, s, f) for years 100..9999 and months 1..12 (the other fields may be any
+ * integers: Date.UTC is linear in them), in plain arithmetic instead of a call into the runtime.
+ * Days from the civil date: H. Hinnant's algorithm (proleptic Gregorian, as ECMAScript's MakeDay).
+ */
+export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, f: number): number {
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146_097 + doe - 719_468;
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + f;
+}
+
 const ALWAYS = (): boolean => true;
 const EARLIEST = new Map<string, number>();
-const txKey = (stationId: string, transactionId: string): string => `${stationId}|${transactionId}`;
+// the key of the last transaction looked up: records of one transaction come in runs, and a key string used
+// before is found without building and hashing it again
+let txKeyStation = '';
+let txKeyTx = '';
+let txKeyLast = '|';
+function txKey(stationId: string, transactionId: string): string {
+  if (stationId !== txKeyStation || transactionId !== txKeyTx) {
+    txKeyStation = stationId;
+    txKeyTx = transactionId;
+    txKeyLast = `${stationId}|${transactionId}`;
+  }
+  return txKeyLast;
+}
 
 function connectorKeyOf(e: { stationId: string; protocol: string; evseId?: number; connectorId?: number }): string | undefined {
   if (e.protocol === 'ocpp1.6') return e.connectorId === undefined || e.connectorId === 0 ? undefined : `${e.stationId}|c${e.connectorId}`;
@@ -86,24 +121,31 @@ export function sessionOf(state: SessionsState, id: string): SessionState | unde
 }
 
 /** A new state object with one fixed shape (object spreads of records fall into slow dictionary mode). */
-function withState(st: SessionsState, p: Partial<SessionsState>, sessions?: SessionState[], closed?: SessionsState['closed']): SessionsState {
-  return {
-    sessions: sessions ?? p.sessions ?? st.sessions,
-    closed: closed ?? p.closed ?? st.closed,
-    byTransaction: p.byTransaction ?? st.byTransaction,
-    byStartIdentity: p.byStartIdentity ?? st.byStartIdentity,
-    connectors: p.connectors ?? st.connectors,
-  };
+function withState(
+  st: SessionsState,
+  sessions: SessionState[],
+  closed: SessionsState['closed'],
+  byTransaction: SessionsState['byTransaction'] = st.byTransaction,
+  byStartIdentity: SessionsState['byStartIdentity'] = st.byStartIdentity,
+  connectors: SessionsState['connectors'] = st.connectors,
+): SessionsState {
+  return { sessions, closed, byTransaction, byStartIdentity, connectors };
 }
 
 /** Stores a session in the map its status belongs to (moving it from `sessions` to `closed` once ended). */
-function put(state: SessionsState, s: SessionState, extra: Partial<SessionsState> = {}): SessionsState {
+function put(
+  state: SessionsState,
+  s: SessionState,
+  byTransaction: SessionsState['byTransaction'] = state.byTransaction,
+  byStartIdentity: SessionsState['byStartIdentity'] = state.byStartIdentity,
+  connectors: SessionsState['connectors'] = state.connectors,
+): SessionsState {
   const list = state.sessions;
   let i = -1;
   for (let k = 0; k < list.length; k++) if (list[k].sessionId === s.sessionId) i = k;
   if (s.ended) {
     const sessions = i < 0 ? list : list.filter((_, k) => k !== i);
-    return withState(state, extra, sessions, { ...state.closed, [s.sessionId]: s });
+    return withState(state, sessions, { ...state.closed, [s.sessionId]: s }, byTransaction, byStartIdentity, connectors);
   }
   let sessions: SessionState[];
   if (i < 0) sessions = [...list, s];
@@ -111,8 +153,12 @@ function put(state: SessionsState, s: SessionState, extra: Partial<SessionsState
     sessions = list.slice();
     sessions[i] = s;
   }
-  return withState(state, extra, sessions);
+  return withState(state, sessions, state.closed, byTransaction, byStartIdentity, connectors);
 }
+
+/** The transaction info of a charger event, if it has one (no `in`: facts come in many shapes). */
+const txOf = (e: ChargerEvent): TransactionEventInfo | undefined => (e as { tx?: TransactionEventInfo }).tx;
+const connectorIdOf = (e: ChargerEvent): number | undefined => (e as { connectorId?: number }).connectorId;
 
 function addFlag(flags: SessionFlag[], f: SessionFlag): SessionFlag[] {
   return flags.includes(f) ? flags : [...flags, f].sort();
@@ -131,38 +177,62 @@ const LINE_PHASES = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
 
 /** Total of a quantity at one instant: the phase-less value, else the sum of L1, L2, L3 (or L1-N...). */
 function total(samples: NormalisedSample[], measurand: string, unit: string): string | undefined {
-  const parts: string[] = [];
+  // no list for the usual single value
+  let first: string | undefined;
+  let parts: string[] | undefined;
   for (const x of samples) {
     if (x.measurand !== measurand || x.unit !== unit || x.value === undefined || x.unitMismatch) continue;
     if (x.location !== 'Outlet' && measurand.startsWith('Energy')) continue;
     if (x.phase === undefined) return x.value;
-    if (LINE_PHASES.has(x.phase)) parts.push(x.value);
+    if (LINE_PHASES.has(x.phase)) {
+      if (first === undefined) first = x.value;
+      else (parts ??= [first]).push(x.value);
+    }
   }
-  if (parts.length === 0) return undefined;
-  if (parts.length === 1) return parts[0];
   // exact decimal sum without floats
+  return parts === undefined ? first : sumOf(parts);
+}
+
+/** total() of active-import energy (Wh), power (W) and current (A), in one pass over the samples. */
+function totals3(samples: NormalisedSample[]): [string | undefined, string | undefined, string | undefined] {
+  // per quantity: the phase-less value (which wins, as in total()), else the line phases in order
+  let e: string | undefined;
+  let p: string | undefined;
+  let c: string | undefined;
+  let eLines: string[] | undefined;
+  let pLines: string[] | undefined;
+  let cLines: string[] | undefined;
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i];
+    const m = x.measurand;
+    const value = x.value;
+    if (value === undefined || x.unitMismatch) continue;
+    if (m === 'Energy.Active.Import.Register') {
+      if (e !== undefined || x.unit !== 'Wh' || x.location !== 'Outlet') continue;
+      if (x.phase === undefined) e = value;
+      else if (LINE_PHASES.has(x.phase)) (eLines ??= []).push(value);
+    } else if (m === 'Power.Active.Import') {
+      if (p !== undefined || x.unit !== 'W') continue;
+      if (x.phase === undefined) p = value;
+      else if (LINE_PHASES.has(x.phase)) (pLines ??= []).push(value);
+    } else if (m === 'Current.Import') {
+      if (c !== undefined || x.unit !== 'A') continue;
+      if (x.phase === undefined) c = value;
+      else if (LINE_PHASES.has(x.phase)) (cLines ??= []).push(value);
+    }
+  }
+  return [e ?? sumOf(eLines), p ?? sumOf(pLines), c ?? sumOf(cLines)];
+}
+
+/** Exact decimal sum of phase values (one value: itself). */
+function sumOf(parts: string[] | undefined): string | undefined {
+  if (parts === undefined) return undefined;
+  if (parts.length === 1) return parts[0];
   let scale = 0;
   for (const p of parts) scale = Math.max(scale, decimalsOf(p));
   let sum = 0n;
   for (const p of parts) sum += toFixed(p, scale);
   return fromFixed(sum, scale);
-}
-
-/** total() of active-import energy (Wh), power (W) and current (A), in one call. */
-function totals3(samples: NormalisedSample[]): [string | undefined, string | undefined, string | undefined] {
-  let e = false;
-  let p = false;
-  let c = false;
-  for (const x of samples) {
-    if (x.measurand === 'Energy.Active.Import.Register') e = true;
-    else if (x.measurand === 'Power.Active.Import') p = true;
-    else if (x.measurand === 'Current.Import') c = true;
-  }
-  return [
-    e ? total(samples, 'Energy.Active.Import.Register', 'Wh') : undefined,
-    p ? total(samples, 'Power.Active.Import', 'W') : undefined,
-    c ? total(samples, 'Current.Import', 'A') : undefined,
-  ];
 }
 
 function earliest(cfg: SessionDeciderConfig): number {
@@ -174,7 +244,7 @@ function earliest(cfg: SessionDeciderConfig): number {
 function clockFlags(s: SessionState, e: ChargerEvent, occurred: number, received: number, cfg: SessionDeciderConfig): SessionFlag[] {
   let flags = s.flags;
   if (e.flags?.includes('TIMESTAMP_WITHOUT_OFFSET')) flags = addFlag(flags, 'TIMESTAMP_WITHOUT_OFFSET');
-  const offline = 'tx' in e && e.tx?.offline === true;
+  const offline = txOf(e)?.offline === true;
   if (offline) flags = addFlag(flags, 'OFFLINE_QUEUED');
   if (e.occurredAtIsReceiveTime) return flags;
   if (occurred - received > cfg.clockAheadToleranceSeconds * 1000) flags = addFlag(flags, 'STATION_CLOCK_AHEAD');
@@ -256,10 +326,10 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
     }
   }
   if (sessionId === undefined || !('transactionId' in fact || fact.type === 'connector.status.changed')) {
-    return connectors === state.connectors ? state : withState(state, { connectors });
+    return connectors === state.connectors ? state : withState(state, state.sessions, state.closed, undefined, undefined, connectors);
   }
   const existing = sessionOf(state, sessionId);
-  if (!existing && fact.type === 'connector.status.changed') return withState(state, { connectors });
+  if (!existing && fact.type === 'connector.status.changed') return withState(state, state.sessions, state.closed, undefined, undefined, connectors);
   const s: SessionState = existing ? cloneSession(existing) : newSession(sessionId, fact as ChargerEvent & { transactionId: string });
   let byTransaction = state.byTransaction;
   let byStartIdentity = state.byStartIdentity;
@@ -269,11 +339,12 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
   const ckey = statusKey ?? (s.connectorKey === undefined ? connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number }) : undefined);
   if (ckey && s.connectorKey === undefined) {
     s.connectorKey = ckey;
-    if ('evseId' in fact && fact.evseId !== undefined) s.evseId = fact.evseId;
-    if ('connectorId' in fact && fact.connectorId !== undefined && fact.type !== 'connector.status.changed') s.connectorId = fact.connectorId;
+    const evseId = (fact as { evseId?: number }).evseId;
+    if (evseId !== undefined) s.evseId = evseId;
+    if (connectorIdOf(fact) !== undefined && fact.type !== 'connector.status.changed') s.connectorId = connectorIdOf(fact);
   }
-  if (fact.type !== 'connector.status.changed' && 'connectorId' in fact && fact.connectorId !== undefined && s.connectorId === undefined) {
-    s.connectorId = fact.connectorId;
+  if (fact.type !== 'connector.status.changed' && connectorIdOf(fact) !== undefined && s.connectorId === undefined) {
+    s.connectorId = connectorIdOf(fact);
   }
   const received = ms(fact.receivedAt);
   s.flags = clockFlags(s, fact, t, received, cfg);
@@ -287,8 +358,9 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
     s.startedAt = fact.occurredAt;
     s.startedAtMs = t;
   }
-  if ('tx' in fact && fact.tx && seqSource(s, fact.tx.seqNo) === undefined) {
-    const n = fact.tx.seqNo;
+  const tx = txOf(fact);
+  if (tx && seqSource(s, tx.seqNo) === undefined) {
+    const n = tx.seqNo;
     s.seqNos = chunkedAppend(s.seqNos, { seqNo: n, eventId: fact.source.eventId });
     s.seqCount += 1;
     s.seqMin = s.seqMin === undefined ? n : Math.min(s.seqMin, n);
@@ -358,9 +430,10 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
       break;
   }
 
-  if (s.connectorKey) {
+  const open = s.end === undefined && s.closure === undefined;
+  // the connector only changes when a session starts or stops being open on it
+  if (s.connectorKey && (!open || fact.type === 'transaction.started')) {
     const c = connectors[s.connectorKey];
-    const open = s.end === undefined && s.closure === undefined;
     if (open && fact.type === 'transaction.started' && (!c?.openSessionId || (sessionOf(state, c.openSessionId)?.startedAtMs ?? 0) <= s.startedAtMs)) {
       connectors = { ...connectors, [s.connectorKey]: { status: c?.status ?? 'Occupied', ms: c?.ms ?? t, ...(c?.chargingState ? { chargingState: c.chargingState } : {}), openSessionId: sessionId } };
     } else if (!open && c?.openSessionId === sessionId) {
@@ -368,7 +441,7 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
       connectors = { ...connectors, [s.connectorKey]: rest };
     }
   }
-  return put(state, s, { byTransaction, byStartIdentity, connectors });
+  return put(state, s, byTransaction, byStartIdentity, connectors);
 }
 
 export function evolveWith(cfg: SessionDeciderConfig) {
@@ -384,7 +457,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
         next.duplicatesIgnored = s.duplicatesIgnored + 1;
         next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
         if (chunkedLast(next.sources)?.eventId !== event.fact.source.eventId) next.sources = chunkedAppend(next.sources, sourceOf(event.fact));
-        return put(state, next, { byTransaction: { ...state.byTransaction, [txKey(event.stationId, event.transactionId)]: s.sessionId } });
+        return put(state, next, { ...state.byTransaction, [txKey(event.stationId, event.transactionId)]: s.sessionId });
       }
       case 'session.fact.discarded': {
         const s = event.sessionId === undefined ? undefined : sessionOf(state, event.sessionId);
@@ -431,7 +504,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
             connectors = { ...connectors, [s.connectorKey]: rest };
           }
         }
-        return put(state, next, { connectors });
+        return put(state, next, undefined, undefined, connectors);
       }
     }
   };
@@ -493,7 +566,7 @@ function currentState(s: SessionState): ChargingState {
 
 function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type: T, n: number, occurredAt: string, causationId: string, payload: P) {
   return {
-    id: uuidv5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NS),
+    id: fastUuidV5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NS),
     type,
     version: 1 as const,
     occurredAt,
@@ -517,7 +590,11 @@ function identity(s: SessionState) {
 }
 
 function started(s: SessionState, n: number, causationId: string): SessionStarted {
-  const p: SessionStarted['payload'] = { ...identity(s), startedAt: s.startedAt, startKnown: s.startKnown, sources: sourcesOf(s) };
+  // fields added in order to the identity object (a spread into a literal here made V8 miss its caches every call)
+  const p = identity(s) as SessionStarted['payload'];
+  p.startedAt = s.startedAt;
+  p.startKnown = s.startKnown;
+  p.sources = sourcesOf(s);
   if (s.idToken) p.idToken = s.idToken;
   if (s.meterStartWh !== undefined) p.meterStartWh = s.meterStartWh;
   if (s.reservationId !== undefined) p.reservationId = s.reservationId;
@@ -531,15 +608,13 @@ function updated(s: SessionState, n: number, occurredAt: string, causationId: st
   const missing = hasGap(s) ? missingSeqNos(s) : [];
   if (missing.length > 0) flags.push('SEQNO_GAP');
   if (!s.startKnown) flags.push('START_MISSING');
-  const p: SessionUpdated['payload'] = {
-    ...identity(s),
-    status: s.end && (missing.length > 0 || !s.startKnown) ? 'incomplete' : 'active',
-    startedAt: s.startedAt,
-    chargingState: currentState(s),
-    energyWh: fromFixed(energy.total, energy.scale),
-    missingSeqNos: missing,
-    flags: [...new Set(flags)].sort(),
-  };
+  const p = identity(s) as SessionUpdated['payload'];
+  p.status = s.end && (missing.length > 0 || !s.startKnown) ? 'incomplete' : 'active';
+  p.startedAt = s.startedAt;
+  p.chargingState = currentState(s);
+  p.energyWh = fromFixed(energy.total, energy.scale);
+  p.missingSeqNos = missing;
+  p.flags = [...new Set(flags)].sort();
   if (energy.lastAt !== undefined) p.lastReadingAt = energy.lastAt;
   return envelope(s, 'session.updated', n, occurredAt, causationId, p);
 }
@@ -571,25 +646,23 @@ function ended(
   const revision = (s.ended?.revision ?? 0) + 1;
   if (revision > 1) flags.add('REVISED_AFTER_CLOSE');
   const sorted = [...flags].sort();
-  const p: SessionEndedPayload = {
-    ...identity(s),
-    revision,
-    closure,
-    startedAt: s.startedAt,
-    endedAt: new Date(endMs).toISOString(),
-    totals: totals(toDecimal(energy.total, energy.scale), endMs - s.startedAtMs, parkingMs),
-    chargingPeriods: periods,
-    energyTimeline: energy.points.map((x) => ({ at: x.at, cumulativeWh: fromFixed(x.cum, energy.scale) })),
-    signedMeterValues: s.signed,
-    dataQuality: {
-      flags: sorted,
-      needsReview: sorted.some((f) => REVIEW_FLAGS.includes(f)),
-      estimated: sorted.includes('ENERGY_FROM_LAST_SAMPLE') || sorted.includes('NEVER_STOPPED') || sorted.includes('NO_ENERGY_DATA'),
-      missingSeqNos: missing,
-      duplicatesIgnored: s.duplicatesIgnored,
-    },
-    sources: sourcesOf(s),
+  const p = identity(s) as SessionEndedPayload;
+  p.revision = revision;
+  p.closure = closure;
+  p.startedAt = s.startedAt;
+  p.endedAt = new Date(endMs).toISOString();
+  p.totals = totals(toDecimal(energy.total, energy.scale), endMs - s.startedAtMs, parkingMs);
+  p.chargingPeriods = periods;
+  p.energyTimeline = energy.points.map((x) => ({ at: x.at, cumulativeWh: fromFixed(x.cum, energy.scale) }));
+  p.signedMeterValues = s.signed;
+  p.dataQuality = {
+    flags: sorted,
+    needsReview: sorted.some((f) => REVIEW_FLAGS.includes(f)),
+    estimated: sorted.includes('ENERGY_FROM_LAST_SAMPLE') || sorted.includes('NEVER_STOPPED') || sorted.includes('NO_ENERGY_DATA'),
+    missingSeqNos: missing,
+    duplicatesIgnored: s.duplicatesIgnored,
   };
+  p.sources = sourcesOf(s);
   if (s.end?.reason !== undefined) p.stoppedReason = s.end.reason;
   if (s.idToken) p.idToken = s.idToken;
   if (s.end?.stopIdToken) p.stopIdToken = s.end.stopIdToken;
@@ -598,28 +671,31 @@ function ended(
   return envelope(s, 'session.ended', n, p.endedAt, causationId, p);
 }
 
-/** Public events owed by a session after a fact was applied to it. */
-function publicEvents(s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfig): PublicSessionEvent[] {
-  const out: PublicSessionEvent[] = [];
-  if (!s.startedEmitted) out.push(started(s, out.length, e.eventId));
+/**
+ * Emits the public events owed by a session after a fact was applied to it. All of them are computed from
+ * `s`, the session as it was before the first of them (their per-session numbers are s.published + 0, 1).
+ */
+function emitPublicEvents(ctx: DecideContext, s: SessionState, e: ChargerEvent, cfg: SessionDeciderConfig): void {
+  let n = 0;
+  if (!s.startedEmitted) emit(ctx, started(s, n++, e.eventId));
   const incomplete = !s.startKnown || hasGap(s);
   const closedByRule = s.closure !== undefined;
   if (s.end || closedByRule) {
     if (s.end && incomplete && !s.ended) {
       // held incomplete: say so once, then wait for the missing seqNos or the grace rule
-      if (!s.heldIncomplete) out.push(updated(s, out.length, e.occurredAt, e.eventId, cfg));
-      return out;
+      if (!s.heldIncomplete) emit(ctx, updated(s, n, e.occurredAt, e.eventId, cfg));
+      return;
     }
     const closure: SessionClosure = s.end ? (s.closure?.rule === 'incomplete-timeout' && incomplete ? 'incomplete-timeout' : 'stop') : s.closure!.rule;
-    const candidate = ended(s, out.length, closure, undefined, e.eventId, cfg);
-    if (!s.ended || digestOf(s.ended.payload) !== digestOf(candidate.payload)) out.push(candidate);
-    return out;
+    const candidate = ended(s, n, closure, undefined, e.eventId, cfg);
+    if (!s.ended || digestOf(s.ended.payload) !== digestOf(candidate.payload)) emit(ctx, candidate);
+    return;
   }
-  const t = ms(e.occurredAt);
+  if (!s.startedEmitted) return;
   const stateChanged = (s.lastUpdateState ?? s.initialState ?? 'Charging') !== currentState(s);
-  const due = t >= (s.lastUpdateMs ?? s.startedAtMs) + cfg.updateIntervalSeconds * 1000;
-  if (s.startedEmitted && (stateChanged || due)) out.push(updated(s, out.length, e.occurredAt, e.eventId, cfg));
-  return out;
+  if (stateChanged || ms(e.occurredAt) >= (s.lastUpdateMs ?? s.startedAtMs) + cfg.updateIntervalSeconds * 1000) {
+    emit(ctx, updated(s, n, e.occurredAt, e.eventId, cfg));
+  }
 }
 
 function fold(state: SessionsState, events: SessionDeciderEvent[], evolve: (s: SessionsState, e: SessionDeciderEvent) => SessionsState): SessionsState {
@@ -633,32 +709,46 @@ type Evolve = (state: SessionsState, event: SessionDeciderEvent) => SessionsStat
  * array so that handle() need not fold the same events a second time. Purely an optimisation: the memo
  * is keyed by the (fresh) events array and only used for the exact state and evolve it was made from.
  */
-let lastFold: { events: SessionDeciderEvent[]; from: SessionsState; to: SessionsState; evolve: Evolve } | undefined;
+let memoEvents: SessionDeciderEvent[] | undefined;
+let memoFrom: SessionsState | undefined;
+let memoTo: SessionsState | undefined;
+let memoEvolve: Evolve | undefined;
 
 export function decideWith(cfg: SessionDeciderConfig, evolve: Evolve = evolveWith(cfg)) {
   return (command: SessionCommand, state: SessionsState): SessionDeciderEvent[] => {
     if (command.type === 'CloseStaleSessions') return closeStale(state, ms(command.now), cfg);
-    const batch = command.type === 'RecordChargerEvent' ? [command.event] : command.events;
     const ctx: DecideContext = { out: [], current: state, evolve };
-    const touchedIds: string[] = [];
-    const touchedBy: ChargerEvent[] = [];
-    for (const e of batch) {
+    if (command.type === 'RecordChargerEvent' || command.events.length === 1) {
+      // the usual record: one charger event
+      const e = command.type === 'RecordChargerEvent' ? command.event : command.events[0];
       const sessionId = route(e, state, ctx, cfg);
-      if (sessionId !== undefined) {
-        const k = touchedIds.indexOf(sessionId);
-        if (k >= 0) {
-          touchedIds.splice(k, 1);
-          touchedBy.splice(k, 1);
+      const s = sessionId === undefined ? undefined : sessionOf(ctx.current, sessionId);
+      if (s) emitPublicEvents(ctx, s, e, cfg);
+    } else {
+      // each session touched once, in the order of its last event, judged after all of them are applied
+      const touchedIds: string[] = [];
+      const touchedBy: ChargerEvent[] = [];
+      for (const e of command.events) {
+        const sessionId = route(e, state, ctx, cfg);
+        if (sessionId !== undefined) {
+          const k = touchedIds.indexOf(sessionId);
+          if (k >= 0) {
+            touchedIds.splice(k, 1);
+            touchedBy.splice(k, 1);
+          }
+          touchedIds.push(sessionId);
+          touchedBy.push(e);
         }
-        touchedIds.push(sessionId);
-        touchedBy.push(e);
+      }
+      for (let k = 0; k < touchedIds.length; k++) {
+        const s = sessionOf(ctx.current, touchedIds[k]);
+        if (s) emitPublicEvents(ctx, s, touchedBy[k], cfg);
       }
     }
-    for (let k = 0; k < touchedIds.length; k++) {
-      const s = sessionOf(ctx.current, touchedIds[k]);
-      if (s) for (const ev of publicEvents(s, touchedBy[k], cfg)) emit(ctx, ev);
-    }
-    lastFold = { events: ctx.out, from: state, to: ctx.current, evolve };
+    memoEvents = ctx.out;
+    memoFrom = state;
+    memoTo = ctx.current;
+    memoEvolve = evolve;
     return ctx.out;
   };
 }
@@ -701,8 +791,9 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
     }
   }
   const existing = sessionId === undefined ? undefined : sessionOf(before, sessionId);
-  if (existing && 'tx' in e && e.tx) {
-    const first = seqSource(existing, e.tx.seqNo);
+  const tx = txOf(e);
+  if (existing && tx) {
+    const first = seqSource(existing, tx.seqNo);
     if (first !== undefined && first !== e.source.eventId) {
       emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SEQNO' });
       return undefined;
@@ -736,6 +827,9 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
 /** A 1.6 sample group already applied (transactionData repeating MeterValues, or a retried MeterValues). */
 function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }): boolean {
   const t = ms(e.occurredAt);
+  // the usual case: newer than every reading so far
+  const last = chunkedLast(s.readings);
+  if (last === undefined || last.ms < t) return false;
   const wh = total(e.samples, 'Energy.Active.Import.Register', 'Wh');
   if (wh === undefined) return false;
   // newest first, stopping at the first reading older than t
@@ -786,8 +880,9 @@ export function handle(
   decider: Decider<SessionCommand, SessionsState, SessionDeciderEvent> = defaultDecider,
 ): { events: SessionDeciderEvent[]; state: SessionsState } {
   const events = decider.decide(command, state);
-  const memo = lastFold;
-  lastFold = undefined;
-  if (memo && memo.events === events && memo.from === state && memo.evolve === decider.evolve) return { events, state: memo.to };
+  const to = memoTo;
+  const hit = memoEvents === events && memoFrom === state && memoEvolve === decider.evolve;
+  memoEvents = memoFrom = memoTo = memoEvolve = undefined;
+  if (hit && to) return { events, state: to };
   return { events, state: fold(state, events, decider.evolve) };
 }

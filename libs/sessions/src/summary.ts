@@ -5,6 +5,7 @@ import type { CdrDimension, ChargingPeriod, PeriodCategory, SessionFlag, Session
 import { chunkedToArray, type EnergyReading, type InstantReading, type SessionState } from './state';
 
 const MS_PER_HOUR = 3_600_000;
+const MS_PER_HOUR_N = 3_600_000n;
 const ZERO = new Decimal(0);
 
 export interface EnergyPoint {
@@ -28,6 +29,8 @@ export interface EnergyResult {
 /** Exact decimal string → fixed point at `scale` (scale >= the string's decimals). */
 export function toFixed(v: string, scale: number): bigint {
   const c = v.charCodeAt(0);
+  // the usual case, an unsigned integer at scale 0: BigInt reads it as is
+  if (scale === 0 && c >= 48 && c <= 57 && v.indexOf('.') < 0) return BigInt(v);
   const signed = c === 45 || c === 43; // '-' '+'
   const body = signed ? v.slice(1) : v;
   const dot = body.indexOf('.');
@@ -67,101 +70,155 @@ export const toDecimal = (v: bigint, scale: number): Decimal => new Decimal(from
  */
 export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDeciderConfig, keepPoints = true): EnergyResult {
   const flags: SessionFlag[] = [];
+  /** flags of the increments, after the point flags (the order a two-pass computation gives) */
+  const stepFlags: SessionFlag[] = [];
   const tol = cfg.readingToleranceSeconds * 1000;
   const useStart = s.meterStartWh !== undefined && s.startKnown;
   const stop = s.end ? s.end.meterStopWh : undefined;
   let scale = 0;
   if (useStart) scale = decimalsOf(s.meterStartWh as string);
   if (stop !== undefined) scale = Math.max(scale, decimalsOf(stop));
-  for (const chunk of s.readings) scale = Math.max(scale, infoOf(chunk).maxDecimals);
+  for (const chunk of s.readings) scale = Math.max(scale, maxDecimalsOf(chunk));
 
-  // readings are kept in time order and clamping is monotone, so the points come out sorted
-  const raw: Array<{ ms: number; at: string; wh: bigint }> = [];
-  if (useStart) raw.push({ ms: s.startedAtMs, at: s.startedAt, wh: toFixed(s.meterStartWh as string, scale) });
+  const unit = 10n ** BigInt(scale);
+  const maxW = BigInt(Math.trunc(cfg.maxPlausiblePowerW));
+  const slackWh = BigInt(Math.trunc(cfg.plausibilitySlackWh));
+  const slack = slackWh * MS_PER_HOUR_N;
+  // an increase within the slack alone is plausible whatever the interval (when dt >= 0, as it is for points
+  // in time order): the usual case, decided without the products below
+  const surelyPlausible = maxW >= 0n ? slackWh * unit : -1n;
+  const points: EnergyPoint[] = [];
+  let cum = 0n;
+  let zeroSoFar = true;
+  let count = 0;
+  let hasPrev = false;
+  let prevMs = 0;
+  let prevWh = 0n;
+  // the instant of the last point used; its text is only written when asked for (a clamped reading has none)
+  let lastAt: string | undefined;
+  let lastMs = 0;
+  // Points come in time order (readings are kept sorted, clamping is monotone): meterStart, the register
+  // readings, meterStop. Each is folded as it comes; no intermediate list.
+  const step = (ms: number, at: string | undefined, wh: bigint): void => {
+    count++;
+    // the same reading twice (meterStart and its Transaction.Begin sample, meterStop and Transaction.End)
+    if (hasPrev && prevMs === ms && prevWh === wh) return;
+    if (hasPrev) {
+      const delta = wh - prevWh;
+      if (delta < 0n) {
+        if (!stepFlags.includes('REGISTER_WENT_BACKWARDS')) stepFlags.push('REGISTER_WENT_BACKWARDS');
+      }
+      // delta > maxW × dt / 3.6e6 + slack, in integers: delta × 3.6e6 > (maxW × dt + slack × 3.6e6) × 10^scale
+      else if ((delta > surelyPlausible || ms < prevMs) && delta * MS_PER_HOUR_N > (maxW * BigInt(ms - prevMs) + slack) * unit) {
+        const f: SessionFlag = zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE';
+        if (!stepFlags.includes(f)) stepFlags.push(f);
+      } else cum += delta;
+    }
+    if (wh !== 0n) zeroSoFar = false;
+    hasPrev = true;
+    prevMs = ms;
+    prevWh = wh;
+    lastMs = ms;
+    lastAt = at;
+    if (keepPoints) points.push({ ms, at: at ?? new Date(ms).toISOString(), wh, cum });
+  };
+
   let anyNonZero = false;
+  if (useStart) {
+    const wh = toFixed(s.meterStartWh as string, scale);
+    step(s.startedAtMs, s.startedAt, wh);
+    if (wh !== 0n) anyNonZero = true;
+  }
+  let outside = false;
   for (const chunk of s.readings) {
     const values = valuesOf(chunk, scale);
     for (let k = 0; k < chunk.length; k++) {
       const r = chunk[k];
       if (r.ms < s.startedAtMs - tol || r.ms > endMs + tol) {
-        flags.push('READING_OUTSIDE_SESSION');
+        outside = true;
         continue;
       }
       const ms = Math.min(Math.max(r.ms, s.startedAtMs), endMs);
       if (values[k] !== 0n) anyNonZero = true;
-      raw.push({ ms, at: ms === r.ms ? r.at : new Date(ms).toISOString(), wh: values[k] });
+      step(ms, ms === r.ms ? r.at : undefined, values[k]);
     }
   }
-  if (useStart && raw[0].wh !== 0n) anyNonZero = true;
+  if (outside) flags.push('READING_OUTSIDE_SESSION');
   let stopUsed = false;
   if (stop !== undefined && s.end) {
     const wh = toFixed(stop, scale);
     if (wh === 0n && anyNonZero) flags.push('STOP_METER_VALUE_ZERO');
     else {
-      raw.push({ ms: endMs, at: s.end.ms === endMs ? s.end.at : new Date(endMs).toISOString(), wh });
+      step(endMs, s.end.ms === endMs ? s.end.at : undefined, wh);
       stopUsed = true;
     }
   }
-  if (!stopUsed && raw.length > 0) flags.push('ENERGY_FROM_LAST_SAMPLE');
-  if (raw.length === 0) flags.push('NO_ENERGY_DATA');
-
-  const unit = 10n ** BigInt(scale);
-  const maxW = BigInt(Math.trunc(cfg.maxPlausiblePowerW));
-  const slack = BigInt(Math.trunc(cfg.plausibilitySlackWh)) * BigInt(MS_PER_HOUR);
-  const points: EnergyPoint[] = [];
-  let cum = 0n;
-  let zeroSoFar = true;
-  let prev: { ms: number; wh: bigint } | undefined;
-  let lastAt: string | undefined;
-  for (const p of raw) {
-    const wh = p.wh;
-    // the same reading twice (meterStart and its Transaction.Begin sample, meterStop and Transaction.End)
-    if (prev && prev.ms === p.ms && prev.wh === wh) continue;
-    if (prev) {
-      const delta = wh - prev.wh;
-      if (delta < 0n) flags.push('REGISTER_WENT_BACKWARDS');
-      // delta > maxW × dt / 3.6e6 + slack, in integers: delta × 3.6e6 > (maxW × dt + slack × 3.6e6) × 10^scale
-      else if (delta * BigInt(MS_PER_HOUR) > (maxW * BigInt(p.ms - prev.ms) + slack) * unit) {
-        flags.push(zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE');
-      } else cum += delta;
-    }
-    if (wh !== 0n) zeroSoFar = false;
-    prev = p;
-    lastAt = p.at;
-    if (keepPoints) points.push({ ms: p.ms, at: p.at, wh, cum });
-  }
-  return { points, scale, total: cum, lastAt, flags: flags.length > 1 ? [...new Set(flags)] : flags };
+  if (!stopUsed && count > 0) flags.push('ENERGY_FROM_LAST_SAMPLE');
+  if (count === 0) flags.push('NO_ENERGY_DATA');
+  for (const f of stepFlags) flags.push(f);
+  if (count > 0 && lastAt === undefined) lastAt = new Date(lastMs).toISOString();
+  return { points, scale, total: cum, lastAt, flags };
 }
 
 /**
- * Parsed register values per chunk of readings. Full chunks are shared by every later state, so a
- * session's summaries (recomputed as it grows) parse each reading about once. A cache, not state.
+ * Parsed register values of a chunk of readings. A chunk only ever grows at its end (a later state's copy
+ * has the same first items, then more), so the cache is keyed by the chunk's first reading and holds the
+ * longest version seen: a session's summaries, recomputed as it grows, parse each reading about once, also
+ * in the chunk still being filled. A hit is checked item by item (identity), so a chunk rebuilt by an
+ * out-of-order insert is never misread. A cache, not state.
  */
 interface ChunkInfo {
-  maxDecimals: number;
+  /** the longest version of the chunk seen */
+  items: EnergyReading[];
+  /** most decimals among items[0..k] */
+  decimals: number[];
   scale: number;
+  /** items' registers at `scale` (possibly fewer than items, never more) */
   values: bigint[];
 }
-const chunkInfos = new WeakMap<EnergyReading[], ChunkInfo>();
+const chunkInfos = new WeakMap<EnergyReading, ChunkInfo>();
 
 function infoOf(chunk: EnergyReading[]): ChunkInfo {
-  let info = chunkInfos.get(chunk);
+  let info = chunkInfos.get(chunk[0]);
+  if (info && info.items !== chunk) {
+    const known = info.items;
+    const n = Math.min(known.length, chunk.length);
+    for (let k = 1; k < n; k++) {
+      if (known[k] !== chunk[k]) {
+        info = undefined;
+        break;
+      }
+    }
+    if (info && chunk.length > known.length) {
+      let d = info.decimals[known.length - 1];
+      for (let k = known.length; k < chunk.length; k++) info.decimals.push((d = Math.max(d, decimalsOf(chunk[k].wh))));
+      info.items = chunk;
+    }
+  }
   if (!info) {
-    let maxDecimals = 0;
-    for (const r of chunk) maxDecimals = Math.max(maxDecimals, decimalsOf(r.wh));
-    info = { maxDecimals, scale: -1, values: [] };
-    chunkInfos.set(chunk, info);
+    const decimals: number[] = [];
+    let d = 0;
+    for (const r of chunk) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
+    info = { items: chunk, decimals, scale: -1, values: [] };
+    chunkInfos.set(chunk[0], info);
   }
   return info;
 }
 
+/** Most decimals of a chunk's readings. */
+const maxDecimalsOf = (chunk: EnergyReading[]): number => (chunk.length === 0 ? 0 : infoOf(chunk).decimals[chunk.length - 1]);
+
+/** A chunk's registers at `scale` (the returned list may be longer than the chunk: read chunk.length items). */
 function valuesOf(chunk: EnergyReading[], scale: number): bigint[] {
+  if (chunk.length === 0) return [];
   const info = infoOf(chunk);
   if (info.scale !== scale) {
-    info.values = chunk.map((r) => toFixed(r.wh, scale));
+    info.values = [];
     info.scale = scale;
   }
-  return info.values;
+  const values = info.values;
+  for (let k = values.length; k < chunk.length; k++) values.push(toFixed(chunk[k].wh, scale));
+  return values;
 }
 
 /** Cumulative billed energy at an instant, linearly interpolated between readings, to the mWh. */
@@ -239,7 +296,7 @@ function maxIn(list: InstantReading[], from: number, to: number, last: boolean):
   for (let k = lo; k < list.length; k++) {
     const r = list[k];
     if (r.ms > to || (r.ms === to && !last)) break;
-    if (best === undefined || compareDecimal(r.value, best) > 0) best = r.value;
+    if (best === undefined || (r.value !== best && compareDecimal(r.value, best) > 0)) best = r.value;
   }
   return best === undefined ? undefined : new Decimal(best);
 }
