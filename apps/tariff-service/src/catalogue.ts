@@ -121,6 +121,30 @@ export async function stationOf(m: EntityManager, stationId: string): Promise<St
   return rows[0] && { siteId: rows[0].site_id, timeZone: rows[0].time_zone, location: rows[0].location, evses: rows[0].evses };
 }
 
+/** stationOf for many stations in one statement (a station the registry does not know maps to undefined). */
+export async function stationsOf(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, StationFacts | undefined>> {
+  const out = new Map<string, StationFacts | undefined>(stationIds.map((id) => [id, undefined]));
+  if (stationIds.length === 0) return out;
+  const rows: Array<{ station_id: string; site_id: string | null; time_zone: string; location: StationLocation | null; evses: RegistryEvse[] }> = await m.query(
+    'select station_id, site_id, time_zone, location, evses from stations where station_id = any($1::text[])',
+    [stationIds],
+  );
+  for (const r of rows) out.set(r.station_id, { siteId: r.site_id, timeZone: r.time_zone, location: r.location, evses: r.evses });
+  return out;
+}
+
+/** tokenOf for many tokens in one statement. */
+export async function tokensOf(m: EntityManager, uids: readonly string[]): Promise<Map<string, { groupId: string | null; accountId: string | null } | undefined>> {
+  const out = new Map<string, { groupId: string | null; accountId: string | null } | undefined>(uids.map((uid) => [uid, undefined]));
+  if (uids.length === 0) return out;
+  const rows: Array<{ uid: string; group_id: string | null; billing_account_id: string | null }> = await m.query(
+    'select uid, group_id, billing_account_id from tokens where uid = any($1::text[])',
+    [uids],
+  );
+  for (const r of rows) out.set(r.uid, { groupId: r.group_id, accountId: r.billing_account_id });
+  return out;
+}
+
 export async function tokenOf(m: EntityManager, uid: string): Promise<{ groupId: string | null; accountId: string | null } | undefined> {
   const rows: Array<{ group_id: string | null; billing_account_id: string | null }> = await m.query('select group_id, billing_account_id from tokens where uid = $1', [uid]);
   return rows[0] && { groupId: rows[0].group_id, accountId: rows[0].billing_account_id };

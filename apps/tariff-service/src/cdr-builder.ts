@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CDR_LOCATION_REQUIRED_FIELDS, deriveId, type OcpiConnectorFormat, type OcpiConnectorType, type OcpiPowerType, type SessionEndedEvent } from '@csms/contracts';
 import { selectTariff, toPricingSession, type TariffAssignment } from '@csms/billing';
-import { PRICING_ENGINE_VERSION, priceSession, toCanonicalJson, type OcpiTariff, type PricedCdr, type PricingOptions } from '@csms/pricing';
+import { PRICING_ENGINE_VERSION, compileTariff, priceSession, toCanonicalJson, type CompiledTariff, type OcpiTariff, type PricedCdr, type PricingOptions } from '@csms/pricing';
 import type { StationFacts, StoredVersion } from './catalogue';
 
 export type SessionEndedPayload = SessionEndedEvent['payload'];
@@ -174,6 +174,26 @@ export function cdrLocationOf(s: SessionEndedPayload, station: StationFacts | un
   return { location, missing };
 }
 
+/**
+ * Each tariff object compiled once (validated and parsed): the consumer prices a chunk of sessions with the
+ * tariff objects of one catalogue snapshot. Keyed by the object itself (held weakly), which is never
+ * modified; an invalid tariff is not cached (it is priced through the checking path, for its error).
+ */
+const compiledTariffs = new WeakMap<OcpiTariff, CompiledTariff>();
+
+function compiledOf(tariff: OcpiTariff): CompiledTariff | undefined {
+  let compiled = compiledTariffs.get(tariff);
+  if (compiled === undefined) {
+    try {
+      compiled = compileTariff(tariff);
+    } catch {
+      return undefined;
+    }
+    compiledTariffs.set(tariff, compiled);
+  }
+  return compiled;
+}
+
 /** Selects the tariff, prices the session and assembles the CDR. Never a free CDR: failures are explicit. */
 export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): PricingOutcome {
   const s = ctx.session;
@@ -201,8 +221,9 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
   const timeZone = ctx.station?.timeZone ?? ctx.defaultTimeZone;
   let priced: PricedCdr;
   try {
-    const input = toPricingSession(s, { timeZone, currency: tariff.currency, tariff });
-    priced = priceSession(tariff, input, { rounding: ctx.rounding });
+    const compiled = compiledOf(tariff) ?? tariff;
+    const input = toPricingSession(s, { timeZone, currency: tariff.currency, tariff: compiled });
+    priced = priceSession(compiled, input, { rounding: ctx.rounding });
   } catch (e) {
     const err = e as { code?: string; message?: string; field?: string };
     if (typeof err.code === 'string') return { kind: 'failed', code: err.code, detail: err.message ?? String(e), field: err.field };

@@ -19,6 +19,8 @@ export const TariffServiceConfigSchema = Type.Object({
   CPO_PARTY_ID: Type.String({ default: 'CSM', pattern: '^[A-Z0-9]{3}$' }),
   /** time zone for stations the registry does not know (recorded in each CDR's audit) */
   DEFAULT_TIME_ZONE: Type.String({ default: 'UTC' }),
+  /** most session.ended events priced in one transaction when there is a backlog */
+  TARIFF_CHUNK_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 10000 }),
   /** rounding of each reported total to the currency's minor unit */
   PRICING_ROUNDING: Type.Union(['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'].map((s) => Type.Literal(s)), { default: 'HALF_UP' }),
 });

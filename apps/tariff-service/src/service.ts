@@ -6,7 +6,7 @@ import { CATALOGUE_DEPS, CatalogueController, type CatalogueDeps } from './catal
 import { CdrsController } from './cdrs.controller';
 import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
-import { makePricingHandler } from './pricing.handler';
+import { makePricingConsumer } from './pricing.handler';
 import { TARIFF_CONFIG } from './tokens';
 
 export interface RunningTariffService extends RunningService {
@@ -31,6 +31,7 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const catalogueGroup = `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`;
   const pricingGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
+  const pricing = makePricingConsumer(catalogue, cfg);
   const svc = await startService(
     {
       name: 'tariff-service',
@@ -50,7 +51,17 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
           handler: (event, ctx) => applyCatalogueEvent(ctx.manager, event),
         },
         // prices only once the catalogue and registry copies hold everything already in their topics
-        { name: pricingGroup, topics: [cfg.SESSION_EVENTS_TOPIC], catalogue, handler: makePricingHandler(catalogue, cfg), startAfterCaughtUp: [catalogueGroup], partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS },
+        {
+          name: pricingGroup,
+          topics: [cfg.SESSION_EVENTS_TOPIC],
+          catalogue,
+          handler: pricing.handler,
+          onChunkStart: pricing.onChunkStart,
+          onChunkEnd: pricing.onChunkEnd,
+          chunkSize: cfg.TARIFF_CHUNK_SIZE,
+          startAfterCaughtUp: [catalogueGroup],
+          partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
+        },
       ],
       controllers: [CatalogueController, CdrsController],
       providers: ({ runtime }) => {

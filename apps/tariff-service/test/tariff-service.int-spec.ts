@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
+import { SessionEndedV1, StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -314,5 +314,47 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect(next.cdr.credit).toBeUndefined();
     const all = await api<{ items: Json[] }>('GET', `/api/v1/cdrs?sessionId=${sessionId}`);
     expect(all.body.items.map((c) => c.id).sort()).toEqual([original.id, credit.cdr.id, next.cdr.id].sort());
+  });
+
+  it('prices a chunk at once: a correction and a redelivered revision in the same batch give one CDR per revision and one credit', async () => {
+    const tariffId = uniqueName('CHUNK');
+    await api('PUT', `/api/v1/tariffs/${tariffId}`, simpleTariff(tariffId));
+    const stationId = uniqueName('CP');
+    await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
+    const day = tomorrow();
+    const ex = SessionEndedV1.example;
+    const shift = (t: string) => t.replace('2026-03-01', day);
+    const sessionId = deriveId('chunk-session', stationId);
+    const ended = (revision: number, eventId: string) =>
+      systemCatalogue().create(SessionEndedV1, {
+        id: eventId,
+        key: sessionId,
+        occurredAt: shift(ex.endedAt),
+        source: 'test',
+        payload: {
+          ...ex,
+          sessionId,
+          revision,
+          stationId,
+          startedAt: shift(ex.startedAt),
+          endedAt: shift(ex.endedAt),
+          chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
+          energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
+        },
+      });
+    // one publish, one partition (same key): revision 1, revision 2, and revision 1 again under another event id
+    const events = [ended(1, deriveId('chunk-ended', stationId, 1)), ended(2, deriveId('chunk-ended', stationId, 2)), ended(1, deriveId('chunk-ended', stationId, 'again'))];
+    await publisher.publish(events.map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
+    await waitFor(() => cdrsOf(sessionId).length >= 3, { what: 'CDR, credit CDR and new CDR' });
+    await waitFor(async () => (await tariffs.dataSource.query('select 1 from inbox where event_id = $1', [events[2].id])).length === 1, { what: 'the redelivered revision consumed' });
+    const [original, credit, next] = cdrsOf(sessionId).map((e) => e.payload as { cdr: Json; audit: Json });
+    expect(cdrsOf(sessionId)).toHaveLength(3);
+    expect(original.audit).toMatchObject({ sessionRevision: 1 });
+    expect(credit.cdr).toMatchObject({ id: `${original.cdr.id as string}-C`, credit: true, credit_reference_id: original.cdr.id });
+    expect(next.audit).toMatchObject({ sessionRevision: 2 });
+    const rows: Array<{ revision: number }> = await tariffs.dataSource.query('select revision from priced_sessions where session_id = $1 order by revision', [sessionId]);
+    expect(rows.map((r) => r.revision)).toEqual([1, 2]);
+    const stored: Array<{ cdr_id: string }> = await tariffs.dataSource.query('select cdr_id from cdrs where session_id = $1 order by cdr_id', [sessionId]);
+    expect(stored.map((r) => r.cdr_id)).toEqual([original.cdr.id, credit.cdr.id, next.cdr.id].sort());
   });
 });

@@ -1,7 +1,7 @@
 import type { SessionEndedEvent } from '@csms/contracts';
 import { decFromWireNumber } from '@csms/money';
 import { compileTariff, formatUtc, isValidTimeZone, localParts, parseRfc3339 } from '@csms/pricing';
-import type { OcpiNumber, OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '@csms/pricing';
+import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '@csms/pricing';
 import { BillingError } from './errors';
 import { Ratio, X, XF, ZERO, add, ceilInt, cmp, div, floor6, mul, ratio, sub } from './exact';
 
@@ -14,8 +14,11 @@ export interface ToPricingSessionOptions {
   timeZone: string;
   /** ISO 4217 currency of the tariff (the engine refuses a mismatch). */
   currency: string;
-  /** The tariff version that will price the session: the periods are split for ITS boundaries. */
-  tariff: OcpiTariff;
+  /**
+   * The tariff version that will price the session: the periods are split for ITS boundaries. Already
+   * compiled (compileTariff) when the caller prices many sessions with it: it is then not checked again.
+   */
+  tariff: OcpiTariff | CompiledTariff;
 }
 
 /** Period categories of the session service and the OCPI dimension that carries their time. */
@@ -282,7 +285,7 @@ function formatSeconds(ms: number): string {
  */
 export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession {
   if (!isValidTimeZone(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
-  compileTariff(opts.tariff); // throws TariffValidationError: an invalid tariff is never priced
+  const tariff = compileTariff(opts.tariff).source; // throws TariffValidationError: an invalid tariff is never priced
   const zone = opts.timeZone;
   const startMs = instant(ended.startedAt, 'startedAt');
   const endMs = instant(ended.endedAt, 'endedAt');
@@ -343,7 +346,7 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
   }
 
   // Cost-relevant moments of this tariff.
-  const b = boundariesOf(opts.tariff);
+  const b = boundariesOf(tariff);
   const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay));
   for (const d of b.durationsMs) if (startMs + d > startMs && startMs + d < endMs) cuts.add(startMs + d);
   for (const kwh of b.kwh) {

@@ -141,23 +141,39 @@ function elementMatches(el: CompiledElement, ctx: PeriodCtx, opts: ResolvedOptio
   return true;
 }
 
-/** First element, in list order, holding a component of `dim` whose restrictions all match. */
-function chooseComponent(
-  tariff: CompiledTariff,
-  dim: TariffDimensionType,
-  ctx: PeriodCtx,
-  opts: ResolvedOptions,
-  memo: (boolean | undefined)[],
-): CompiledComponent | null {
-  const candidates = tariff.elementsByDimension[dim];
+/** The elements (in list order) holding a component of one dimension, with that component. */
+interface DimensionTable {
+  readonly elements: readonly CompiledElement[];
+  readonly components: readonly CompiledComponent[];
+}
+
+/** Per compiled tariff (immutable): its dimension tables for FLAT, ENERGY, TIME, PARKING_TIME, built once. */
+const dimensionTables = new WeakMap<CompiledTariff, readonly DimensionTable[]>();
+
+function dimensionTablesOf(tariff: CompiledTariff): readonly DimensionTable[] {
+  let tables = dimensionTables.get(tariff);
+  if (tables === undefined) {
+    tables = (['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'] as const).map((dim) => {
+      const elements = tariff.elementsByDimension[dim];
+      return { elements, components: elements.map((el) => el.components[dim] as CompiledComponent) };
+    });
+    dimensionTables.set(tariff, tables);
+  }
+  return tables;
+}
+
+/** First element, in list order, holding a component of the table's dimension whose restrictions all match. */
+function chooseComponent(table: DimensionTable, ctx: PeriodCtx, opts: ResolvedOptions, memo: Int8Array): CompiledComponent | null {
+  const candidates = table.elements;
   for (let i = 0; i < candidates.length; i++) {
     const el = candidates[i];
-    let ok = memo[el.index];
-    if (ok === undefined) {
-      ok = elementMatches(el, ctx, opts);
-      memo[el.index] = ok;
+    // memo per element for this period: 0 not evaluated yet, 1 matches, 2 does not
+    let m = memo[el.index];
+    if (m === 0) {
+      m = elementMatches(el, ctx, opts) ? 1 : 2;
+      memo[el.index] = m;
     }
-    if (ok) return el.components[dim] as CompiledComponent;
+    if (m === 1) return table.components[i];
   }
   return null;
 }
@@ -367,7 +383,8 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   let chargingMs = 0n;
   let reservationMs = 0n;
 
-  const memo: (boolean | undefined)[] = new Array(tariff.elements.length);
+  const memo = new Int8Array(tariff.elements.length);
+  const [flatTable, energyTable, timeTable, parkingTable] = dimensionTablesOf(tariff);
   // One context object, updated per period (fewer allocations on the hot path).
   const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
   for (const p of session.periods) {
@@ -379,11 +396,11 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     if (p.startMs < session.startMs) {
       warnings.push({ code: 'PERIOD_BEFORE_SESSION_START', period_index: p.index, detail: `period starts at ${p.startText}, before the session start ${session.startText}` });
     }
-    memo.fill(undefined);
-    const flat = chooseComponent(tariff, 'FLAT', ctx, opts, memo);
-    const energyC = chooseComponent(tariff, 'ENERGY', ctx, opts, memo);
-    const timeC = chooseComponent(tariff, 'TIME', ctx, opts, memo);
-    const parkingC = chooseComponent(tariff, 'PARKING_TIME', ctx, opts, memo);
+    memo.fill(0);
+    const flat = chooseComponent(flatTable, ctx, opts, memo);
+    const energyC = chooseComponent(energyTable, ctx, opts, memo);
+    const timeC = chooseComponent(timeTable, ctx, opts, memo);
+    const parkingC = chooseComponent(parkingTable, ctx, opts, memo);
     if (ctx.missing) {
       warnings.push({
         code: 'MEASUREMENT_MISSING_FOR_RESTRICTION',
@@ -508,6 +525,10 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const clampedExcl = clamped.excl;
   const clampedIncl = clamped.incl;
   const adjustment: PriceAdjustmentOut = { rule: clamped.rule, ...price(subAmount(clampedExcl, totalExcl), subAmount(clampedIncl, totalIncl), tariff) };
+  // Unrounded totals: the same text when min/max price left the total as it was (formatted once).
+  const beforeMinMax = price(totalExcl, totalIncl, tariff);
+  const unroundedTotal =
+    clampedExcl === totalExcl && clampedIncl === totalIncl ? { excl_vat: beforeMinMax.excl_vat, incl_vat: beforeMinMax.incl_vat } : price(clampedExcl, clampedIncl, tariff);
 
   // Each reported total is rounded once, from its unrounded value, to the minor unit.
   const mode = opts.rounding;
@@ -541,8 +562,8 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
       },
       time_zone: session.timeZone,
       unrounded: {
-        total_cost: price(clampedExcl, clampedIncl, tariff),
-        total_cost_before_min_max: price(totalExcl, totalIncl, tariff),
+        total_cost: unroundedTotal,
+        total_cost_before_min_max: beforeMinMax,
         total_fixed_cost: price(sums.FIXED.excl, sums.FIXED.incl, tariff),
         total_energy_cost: price(sums.ENERGY.excl, sums.ENERGY.incl, tariff),
         total_time_cost: price(sums.TIME.excl, sums.TIME.incl, tariff),

@@ -151,7 +151,8 @@ export function formatRatio(n: bigint, d: bigint, k = -1): string {
   // unit of the 40th digit, so the exact value is at least half a unit above the 40 digits exactly
   // when the 41st digit of q is 5 or more (HALF_UP).
   const p = (k >= 0 ? k + 1 : d.toString().length) + SIGNIFICANT + 2;
-  const qs = ((a * pow10(p)) / d).toString();
+  // With d = 9 x 10^k, 10^k divides a x 10^p: the same quotient comes from dividing by 9 alone.
+  const qs = (k >= 0 ? (a * pow10(p - k)) / 9n : (a * pow10(p)) / d).toString();
   const drop = qs.length - SIGNIFICANT; // > 0: q has at least 43 digits
   let head = qs.slice(0, SIGNIFICANT);
   if (qs.charCodeAt(SIGNIFICANT) >= 53) head = (BigInt(head) + 1n).toString();

@@ -156,19 +156,21 @@ export function parseSession(input: PricingSession): ParsedSession {
   for (let i = 0; i < rawPeriods.length; i++) {
     const p: unknown = rawPeriods[i];
     if (!isObject(p)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}]`, 'must be an object');
-    starts[i] = dateTime(p.start_date_time, `charging_periods[${i}].start_date_time`);
+    const v = p.start_date_time;
+    // the field path is built only for an error (this runs for every period)
+    const ms = typeof v === 'string' ? parseRfc3339(v) : null;
+    starts[i] = ms !== null ? ms : dateTime(v, `charging_periods[${i}].start_date_time`);
     if (i > 0 && starts[i] <= starts[i - 1]) {
       fail('PRICING_PERIODS_NOT_ORDERED', `charging_periods[${i}].start_date_time`, 'periods must have strictly increasing start_date_time');
     }
   }
   const periods: ParsedPeriod[] = [];
   for (let i = 0; i < rawPeriods.length; i++) {
-    const f = `charging_periods[${i}]`;
     const p = rawPeriods[i] as Record<string, unknown>;
     const pStart = starts[i];
-    if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `${f}.start_date_time`, 'a period must start before the session end_date_time');
+    if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `charging_periods[${i}].start_date_time`, 'a period must start before the session end_date_time');
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
-    if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `${f}.dimensions`, 'must be a list');
+    if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
     let energy: bigint | null = null;
     let time: bigint | null = null;
     let parking: bigint | null = null;
@@ -181,14 +183,14 @@ export function parseSession(input: PricingSession): ParsedSession {
     const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d: unknown = p.dimensions[j];
-      if (!isObject(d)) fail('PRICING_INVALID_SESSION', `${f}.dimensions[${j}]`, 'must be an object {type, volume}');
+      if (!isObject(d)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, volume}');
       const type = d.type as PeriodDimensionType;
       const index = dimensionIndex(type);
       if (index < 0) {
-        fail('PRICING_INVALID_SESSION', `${f}.dimensions[${j}].type`, `unknown dimension ${JSON.stringify(d.type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
+        fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `unknown dimension ${JSON.stringify(d.type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
       }
       const bit = 1 << index;
-      if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `${f}.dimensions[${j}].type`, `dimension ${type} appears twice in one period`);
+      if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${type} appears twice in one period`);
       seen |= bit;
       switch (type) {
         case 'ENERGY':
@@ -220,7 +222,7 @@ export function parseSession(input: PricingSession): ParsedSession {
     const isReservation = reservationTime !== null;
     if (isReservation) {
       if (energy !== null || time !== null || parking !== null) {
-        fail('PRICING_RESERVATION_MIXED_PERIOD', `${f}.dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
+        fail('PRICING_RESERVATION_MIXED_PERIOD', `charging_periods[${i}].dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
       }
       if (s.reservation === undefined) fail('PRICING_RESERVATION_INFO_MISSING', 'reservation', 'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)');
     }
@@ -228,7 +230,7 @@ export function parseSession(input: PricingSession): ParsedSession {
     if (timeSum > BigInt(pEnd - pStart)) {
       fail(
         'PRICING_PERIOD_TIME_EXCEEDS_DURATION',
-        `${f}.dimensions`,
+        `charging_periods[${i}].dimensions`,
         `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(BigInt(pEnd - pStart), 3)} s)`,
       );
     }

@@ -294,10 +294,21 @@ export function localParts(zone: string, epochMs: number): LocalParts {
   return parts;
 }
 
+/** "00" ... "59". */
+const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, i) => pad2(i));
+/** "YYYY-MM-DDT" of the last local day formatted (consecutive periods mostly share their day). */
+let lastPrefixDay = NaN;
+let lastPrefix = '';
+
 /** "YYYY-MM-DDTHH:MM:SS" of local parts. */
 export function formatLocal(p: LocalParts): string {
-  const h = Math.floor(p.secondOfDay / 3600);
-  const mi = Math.floor((p.secondOfDay % 3600) / 60);
-  const s = p.secondOfDay % 60;
-  return `${pad4(p.year)}-${pad2(p.month)}-${pad2(p.day)}T${pad2(h)}:${pad2(mi)}:${pad2(s)}`;
+  if (p.epochDay !== lastPrefixDay) {
+    lastPrefix = `${pad4(p.year)}-${pad2(p.month)}-${pad2(p.day)}T`;
+    lastPrefixDay = p.epochDay;
+  }
+  const sod = p.secondOfDay;
+  const h = Math.floor(sod / 3600);
+  const rest = sod - h * 3600;
+  const mi = Math.floor(rest / 60);
+  return `${lastPrefix}${TWO_DIGITS[h]}:${TWO_DIGITS[mi]}:${TWO_DIGITS[rest - mi * 60]}`;
 }
