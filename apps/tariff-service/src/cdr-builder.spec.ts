@@ -1,4 +1,4 @@
-import { CdrCreatedV1, SessionEndedV1, deriveId, systemCatalogue } from '@csms/contracts';
+import { CdrCreatedV1, SessionEndedV1, StationRegisteredV2, deriveId, systemCatalogue } from '@csms/contracts';
 import type { OcpiTariff } from '@csms/pricing';
 import type { StationFacts } from './catalogue';
 import { buildCdr, cdrLocationOf, type PricingContext, type SessionEndedPayload } from './cdr-builder';
@@ -12,15 +12,8 @@ const tariff: OcpiTariff = {
   last_updated: '2026-01-01T00:00:00Z',
 };
 
-const location = {
-  id: 'LOC-AMS-1',
-  name: 'Stadhuis garage',
-  address: 'Amstel 1',
-  city: 'Amsterdam',
-  postal_code: '1011 PN',
-  country: 'NLD',
-  coordinates: { latitude: '52.367030', longitude: '4.900840' },
-};
+// the contract example's location, under another location id
+const location = { ...StationRegisteredV2.example.location!, id: 'LOC-AMS-1' };
 const t2 = { standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 } as const;
 const ccs = { standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC' } as const;
 

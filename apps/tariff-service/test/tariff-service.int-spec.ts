@@ -119,15 +119,8 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
   const billing = () => collectors[0].records.map((r) => JSON.parse(r.value!) as Envelope);
   const cdrsOf = (sessionId: string) => billing().filter((e) => e.type === 'cdr.created' && (e.payload as { audit: { sessionId: string } }).audit.sessionId === sessionId);
   const publishRecording = (r: Recording) => publisher.publish(r.records.map((e) => ({ topic: topics.inbound, key: e.key, value: JSON.stringify(e) })));
-  const location: StationLocation = {
-    id: 'LOC-AMS-1',
-    name: 'Stadhuis garage',
-    address: 'Amstel 1',
-    city: 'Amsterdam',
-    postal_code: '1011 PN',
-    country: 'NLD',
-    coordinates: { latitude: '52.367030', longitude: '4.900840' },
-  };
+  // the contract example's location, under another location id
+  const location: StationLocation = { ...StationRegisteredV2.example.location!, id: 'LOC-AMS-1' };
   /** a v2 registration with a location and a typed connector (1.6 connector 1 = EVSE 1, connector 1) */
   const registerStation = (stationId: string, timeZone: string, siteId: string | null = null) => {
     const env = systemCatalogue().create(StationRegisteredV2, {

@@ -74,13 +74,7 @@ export function interruptedDetail(by: string | null, at: Date | string | null, w
 
 function view(r: CommandRow): CommandView {
   return {
-    commandId: r.command_id,
-    stationId: r.station_id,
-    action: r.action,
-    payload: r.payload,
-    requestedAt: r.requested_at.toISOString(),
-    expiresAt: r.expires_at.toISOString(),
-    requestedBy: r.requested_by,
+    ...requestedOf(r),
     status: r.status,
     result: r.result,
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,

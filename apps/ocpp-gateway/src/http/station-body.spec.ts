@@ -1,17 +1,11 @@
+import { StationRegisteredV2 } from '@csms/contracts';
 import { ApiProblem } from '@csms/service-kit';
 import { parseStationBody } from './registry.controller';
 
 const PASSWORD = 'correct-horse-battery-staple';
-const location = {
-  id: 'site-amsterdam-1',
-  name: 'Stadhuis garage',
-  address: 'Amstel 1',
-  city: 'Amsterdam',
-  postal_code: '1011 PN',
-  country: 'NLD',
-  coordinates: { latitude: '52.367030', longitude: '4.900840' },
-};
-const connector = { connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 };
+// the OCPI-shaped location and typed connector of the contract's own example
+const location = StationRegisteredV2.example.location!;
+const connector = StationRegisteredV2.example.evses[0].connectors[0];
 const valid = { securityProfile: 1, password: PASSWORD, siteId: 'site-amsterdam-1', timeZone: 'Europe/Amsterdam', location, evses: [{ evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [connector] }] };
 
 function problemOf(body: unknown, stationId = 'CP-001'): ApiProblem {
