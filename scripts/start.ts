@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 
   SERVICES.forEach((svc, i) => {
     const main = path.join(root, 'dist', 'apps', svc.name, 'src', 'main.js');
-    const child = spawn(process.execPath, ['--enable-source-maps', main], { cwd: root, env: { ...env, ...svc.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main], { cwd: root, env: { ...env, ...svc.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const color = COLORS[i % COLORS.length];
     for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on('line', (l) => console.log(pretty(svc.name, color, l)));
     child.on('exit', (code, signal) => {
