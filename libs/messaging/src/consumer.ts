@@ -334,10 +334,15 @@ export class EventConsumer {
           duplicates++;
           continue;
         }
+        const log = this.log;
+        let child: Logger | undefined;
         await this.o.handler(event, {
           manager,
           position: it.position,
-          logger: this.log.child({ correlationId: event.correlationId ?? event.id, eventId: event.id }),
+          // made when a handler logs, not for every event (a pino child per event showed in profiles)
+          get logger() {
+            return (child ??= log.child({ correlationId: event.correlationId ?? event.id, eventId: event.id }));
+          },
           emit,
           scratch,
         });
