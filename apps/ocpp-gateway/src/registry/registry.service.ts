@@ -217,10 +217,8 @@ export class RegistryService {
     return stationView(row);
   }
 
-  async listStations(limit: number, cursor?: string): Promise<{ items: StationView[]; nextCursor: string | null }> {
-    const rows: StationRow[] = await this.ds.query('select * from stations where station_id > $1 order by station_id limit $2', [cursor ?? '', limit + 1]);
-    const items = rows.slice(0, limit).map(stationView);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].stationId : null };
+  listStations(limit: number, cursor?: string): Promise<{ items: StationView[]; nextCursor: string | null }> {
+    return this.page('stations', 'station_id', stationView, (v) => v.stationId, limit, cursor);
   }
 
   async putToken(uid: string, input: TokenInput): Promise<TokenView> {
@@ -251,10 +249,15 @@ export class RegistryService {
     return tokenView(row);
   }
 
-  async listTokens(limit: number, cursor?: string): Promise<{ items: TokenView[]; nextCursor: string | null }> {
-    const rows: TokenRow[] = await this.ds.query('select * from id_tokens where uid > $1 order by uid limit $2', [cursor ?? '', limit + 1]);
-    const items = rows.slice(0, limit).map(tokenView);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].uid : null };
+  listTokens(limit: number, cursor?: string): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+    return this.page('id_tokens', 'uid', tokenView, (v) => v.uid, limit, cursor);
+  }
+
+  /** One page of a registry table in key order; the cursor is the last key of the previous page. */
+  private async page<Row, View>(table: 'stations' | 'id_tokens', key: 'station_id' | 'uid', view: (r: Row) => View, keyOf: (v: View) => string, limit: number, cursor?: string) {
+    const rows: Row[] = await this.ds.query(`select * from ${table} where ${key} > $1 order by ${key} limit $2`, [cursor ?? '', limit + 1]);
+    const items = rows.slice(0, limit).map(view);
+    return { items, nextCursor: rows.length > limit ? keyOf(items[items.length - 1]) : null };
   }
 
   private async nextRevision(m: EntityManager): Promise<number> {
