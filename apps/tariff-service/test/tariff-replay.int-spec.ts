@@ -3,11 +3,11 @@ import type { Kafka } from 'kafkajs';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
-import { loadSessionServiceConfig } from '../../session-service/src/config';
-import { startSessionService, type RunningSessionService } from '../../session-service/src/service';
+import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropTestDatabases } from '@csms/testing';
+import type { RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, ocpp201Session } from '../../session-service/test/recordings';
-import { loadTariffServiceConfig, type TariffServiceConfig } from '../src/config';
+import type { TariffServiceConfig } from '../src/config';
+import { chainTariffConfig, chainTopics, startChainSessions, tomorrow } from './chain';
 import { rebuildTariffService } from '../src/rebuild';
 import { startTariffService, type RunningTariffService } from '../src/service';
 
@@ -29,8 +29,6 @@ const touTariff = (id: string, peak = 0.4) => ({
   last_updated: '2026-01-01T00:00:00Z',
 });
 
-const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
-
 describe('tariff service: restart mid-stream, full replay, what-if (real Kafka and PostgreSQL)', () => {
   let kafka: Kafka;
   let publisher: KafkaRecordPublisher;
@@ -40,45 +38,14 @@ describe('tariff service: restart mid-stream, full replay, what-if (real Kafka a
   let billing: TopicCollector;
   const tag = `${process.pid}_${Math.floor(performance.now())}`;
   const dbs = [`csms_test_rsess_${tag}`, `csms_test_rtariff_${tag}`];
-  const topics = {
-    inbound: uniqueName('test.ocpp-inbound'),
-    sessions: uniqueName('test.session-events'),
-    tariffs: uniqueName('test.tariff-events'),
-    billing: uniqueName('test.billing-events'),
-    stations: uniqueName('test.registry-stations'),
-    tokens: uniqueName('test.registry-tokens'),
-  };
+  const topics = chainTopics();
 
   beforeAll(async () => {
     kafka = testKafka();
     publisher = new KafkaRecordPublisher(kafka);
     await createTestTopics(kafka, Object.values(topics), 3);
-    sessions = await startSessionService(
-      loadSessionServiceConfig({
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        DATABASE_URL: testDatabaseUrl(dbs[0]),
-        HTTP_PORT: '0',
-        SESSION_CONSUMER_GROUP: uniqueName('sessions'),
-        OCPP_INBOUND_TOPIC: topics.inbound,
-        SESSION_EVENTS_TOPIC: topics.sessions,
-        LOG_LEVEL: 'silent',
-      }),
-      silentLogger(),
-    );
-    cfg = loadTariffServiceConfig({
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      DATABASE_URL: testDatabaseUrl(dbs[1]),
-      HTTP_PORT: '0',
-      API_KEYS: finance.entry,
-      TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
-      TARIFF_EVENTS_TOPIC: topics.tariffs,
-      SESSION_EVENTS_TOPIC: topics.sessions,
-      BILLING_EVENTS_TOPIC: topics.billing,
-      REGISTRY_STATIONS_TOPIC: topics.stations,
-      REGISTRY_TOKENS_TOPIC: topics.tokens,
-      DEFAULT_TIME_ZONE: 'Europe/Amsterdam',
-      LOG_LEVEL: 'silent',
-    });
+    sessions = await startChainSessions(topics, dbs[0]);
+    cfg = chainTariffConfig(topics, dbs[1], finance.entry, { DEFAULT_TIME_ZONE: 'Europe/Amsterdam' });
     billing = await new TopicCollector(kafka, [topics.billing]).start();
   });
 

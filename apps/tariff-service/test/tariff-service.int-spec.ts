@@ -3,13 +3,13 @@ import { SessionEndedV1, StationRegisteredV1, StationRegisteredV2, deriveId, sys
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
-import { loadSessionServiceConfig } from '../../session-service/src/config';
-import { startSessionService, type RunningSessionService } from '../../session-service/src/service';
+import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropTestDatabases } from '@csms/testing';
+import type { RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, type Recording } from '../../session-service/test/recordings';
 import { buildCdr } from '../src/cdr-builder';
 import { pricingContext } from '../src/pricing.handler';
-import { loadTariffServiceConfig, type TariffServiceConfig } from '../src/config';
+import type { TariffServiceConfig } from '../src/config';
+import { chainTariffConfig, chainTopics, startChainSessions, tomorrow } from './chain';
 import { startTariffService, type RunningTariffService } from '../src/service';
 
 const finance = newApiKey('finance', 'finance');
@@ -33,12 +33,6 @@ const simpleTariff = (id: string) => ({
   last_updated: '2026-01-01T00:00:00Z',
 });
 
-
-/** A day after today (UTC): sessions must start after the tariff is published (no retroactive prices). */
-function tomorrow(): string {
-  return new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
 interface Json {
   [k: string]: unknown;
 }
@@ -51,14 +45,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
   let cfg: TariffServiceConfig;
   const dbs: string[] = [];
   const collectors: TopicCollector[] = [];
-  const topics = {
-    inbound: uniqueName('test.ocpp-inbound'),
-    sessions: uniqueName('test.session-events'),
-    tariffs: uniqueName('test.tariff-events'),
-    billing: uniqueName('test.billing-events'),
-    stations: uniqueName('test.registry-stations'),
-    tokens: uniqueName('test.registry-tokens'),
-  };
+  const topics = chainTopics();
 
   const api = async <T = Json>(method: string, path: string, body?: unknown, key = finance.key): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${tariffs.url}${path}`, {
@@ -79,31 +66,8 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     await createTestTopics(kafka, Object.values(topics), 3);
     const tag = `${process.pid}_${Math.floor(performance.now())}`;
     dbs.push(`csms_test_tsess_${tag}`, `csms_test_tariff_${tag}`);
-    sessions = await startSessionService(
-      loadSessionServiceConfig({
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        DATABASE_URL: testDatabaseUrl(dbs[0]),
-        HTTP_PORT: '0',
-        SESSION_CONSUMER_GROUP: uniqueName('sessions'),
-        OCPP_INBOUND_TOPIC: topics.inbound,
-        SESSION_EVENTS_TOPIC: topics.sessions,
-        LOG_LEVEL: 'silent',
-      }),
-      silentLogger(),
-    );
-    cfg = loadTariffServiceConfig({
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      DATABASE_URL: testDatabaseUrl(dbs[1]),
-      HTTP_PORT: '0',
-      API_KEYS: [finance.entry, operator.entry].join(','),
-      TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
-      TARIFF_EVENTS_TOPIC: topics.tariffs,
-      SESSION_EVENTS_TOPIC: topics.sessions,
-      BILLING_EVENTS_TOPIC: topics.billing,
-      REGISTRY_STATIONS_TOPIC: topics.stations,
-      REGISTRY_TOKENS_TOPIC: topics.tokens,
-      LOG_LEVEL: 'silent',
-    });
+    sessions = await startChainSessions(topics, dbs[0]);
+    cfg = chainTariffConfig(topics, dbs[1], [finance.entry, operator.entry].join(','));
     await startTariffs();
     for (const t of [topics.billing, topics.sessions]) collectors.push(await new TopicCollector(kafka, [t]).start());
   });
