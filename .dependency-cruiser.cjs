@@ -1,4 +1,4 @@
-// Layer rules (STYLE.md §1): domain libraries are pure TypeScript. They import nothing from the
+// Layer rules (docs/conventions.md §1): domain libraries are pure TypeScript. They import nothing from the
 // frameworks (NestJS, TypeORM, kafkajs, pg, ws) and nothing from apps/ or the glue libraries.
 // Glue libraries: messaging, platform, testing. Everything else under libs/ is domain.
 const glue = '^libs/(messaging|platform|service-kit|testing)/';

@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    // Determinism (DESIGN.md rule 2): domain libraries never read the clock or randomness.
+    // Determinism (docs/architecture.md rule 2): domain libraries never read the clock or randomness.
     files: ['libs/**/*.ts'],
     ignores: ['libs/testing/**', 'libs/messaging/**', 'libs/platform/**', 'libs/service-kit/**', '**/*.spec.ts', '**/*.int-spec.ts'],
     rules: {

@@ -1,4 +1,4 @@
-// Two tiers (STYLE.md §7): *.spec.ts are pure and fast; *.int-spec.ts talk to the real Kafka and
+// Two tiers (docs/conventions.md §7): *.spec.ts are pure and fast; *.int-spec.ts talk to the real Kafka and
 // PostgreSQL (each suite gets its own database and unique topics, so suites run in parallel).
 const swc = [
   '@swc/jest',

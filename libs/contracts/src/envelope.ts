@@ -4,7 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$';
 
 /**
- * The one envelope of every event on every topic (DESIGN.md, "Events").
+ * The one envelope of every event on every topic (docs/architecture.md, "Events").
  * `id` is deterministic for derived events (UUID v5 of the source identity, see ids.ts);
  * `occurredAt` comes from the facts, never from the wall clock of the service that derives it.
  */

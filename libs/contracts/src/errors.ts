@@ -1,5 +1,5 @@
 /**
- * Typed errors with a stable machine `code` and a `retriable` flag (STYLE.md §6).
+ * Typed errors with a stable machine `code` and a `retriable` flag (docs/conventions.md §6).
  * `retriable` decides between retrying (infrastructure hiccups) and parking the input on a
  * dead-letter topic (the input itself is wrong, retrying will not help).
  */

@@ -5,7 +5,7 @@ export const CSMS_NAMESPACE = '6f1d9d3a-5c0e-5b7e-9a53-2a9e3f6c1b10';
 
 /**
  * A deterministic id: UUID v5 of the parts, joined unambiguously. The same source identity always
- * gives the same id, so a replay from offset zero re-emits identical events (DESIGN.md rule 2).
+ * gives the same id, so a replay from offset zero re-emits identical events (docs/architecture.md rule 2).
  */
 export function deriveId(kind: string, ...parts: Array<string | number | bigint>): string {
   const name = [kind, ...parts.map((p) => String(p))].map((s) => `${s.length}:${s}`).join('|');

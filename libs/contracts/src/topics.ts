@@ -1,6 +1,6 @@
 /**
  * Every topic the system uses, with its settings. Topics are created explicitly by the project
- * (libs/messaging ensureTopics), never by broker auto-create (DESIGN.md, "Events").
+ * (libs/messaging ensureTopics), never by broker auto-create (docs/architecture.md, "Events").
  * Partition counts are configuration (`KAFKA_PARTITIONS`, per topic overridable); ordering is per key
  * and never depends on having one partition.
  */

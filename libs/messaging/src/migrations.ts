@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The transactional outbox and the inbox of a service's database (DESIGN.md rule 3).
+ * The transactional outbox and the inbox of a service's database (docs/architecture.md rule 3).
  * - outbox: events a transaction will emit, in commit order per key (position), until the relay publishes them.
  * - inbox: the ids of the events a consumer has applied, written in the same transaction as the state change.
  */

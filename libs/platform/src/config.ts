@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 
 /**
- * Configuration is environment variables, validated by a schema at start-up (STYLE.md §9).
+ * Configuration is environment variables, validated by a schema at start-up (docs/conventions.md §9).
  * Every invalid or missing variable is named in one error, so a service fails fast and says why.
  */
 export class ConfigError extends Error {

@@ -1,5 +1,5 @@
 /**
- * Exact fixed-point quantities and amounts as BigInt (DESIGN.md rule 4: never a JS number for
+ * Exact fixed-point quantities and amounts as BigInt (docs/architecture.md rule 4: never a JS number for
  * energy, time or money used in a price): energy in mWh (1e-6 kWh), priced time in milliseconds,
  * and amounts as integers over a per-tariff denominator (see CompiledTariff.amountDenominator).
  */

@@ -32,7 +32,7 @@ const SUBTOTALS = [
   ['total_reservation_cost', 'total_reservation_cost'],
 ] as const;
 
-describe('OCPI 2.2.1 worked cases (../shared/data/ocpi-tariff-cases.json)', () => {
+describe('OCPI 2.2.1 worked cases (testing/fixtures/ocpi-tariff-cases.json)', () => {
   it('loads all 28 cases', () => {
     expect(cases).toHaveLength(28);
   });

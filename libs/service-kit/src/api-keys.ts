@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Roles an API key carries (DESIGN.md "Conventions"). `admin` may do everything. */
+/** Roles an API key carries (docs/architecture.md, "Service conventions"). `admin` may do everything. */
 export const API_ROLES = ['operator', 'finance', 'integration', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 

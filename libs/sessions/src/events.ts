@@ -159,7 +159,7 @@ export interface SessionEndedPayload extends SessionIdentity {
   sources: SourceRef[];
 }
 
-/** Envelope of DESIGN.md "Events"; `id` is UUID v5 of (sessionId, type, per-session sequence). */
+/** Envelope of docs/architecture.md "Events"; `id` is UUID v5 of (sessionId, type, per-session sequence). */
 export interface SessionEventEnvelope<T extends string, P> {
   id: string;
   type: T;

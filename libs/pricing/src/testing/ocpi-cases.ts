@@ -3,7 +3,7 @@ import * as path from 'path';
 import { parseRfc3339 } from '../time';
 import type { OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '../types';
 
-/** A worked case of ../shared/data/ocpi-tariff-cases.json (format: ocpi-tariff-semantics.md §9). */
+/** A worked case of `fixtures/ocpi-tariff-cases.json` (its origin: `fixtures/README.md`). */
 export interface OcpiCase {
   name: string;
   confidence: string;
@@ -29,8 +29,8 @@ export interface OcpiCase {
   };
 }
 
-/** The shared data directory beside the repository: <repo>/../shared/data. */
-export const CASES_FILE = path.resolve(__dirname, '../../../../../shared/data/ocpi-tariff-cases.json');
+/** The worked cases, kept in the repository beside this loader. */
+export const CASES_FILE = path.join(__dirname, 'fixtures', 'ocpi-tariff-cases.json');
 
 export function loadOcpiCases(): OcpiCase[] {
   return JSON.parse(fs.readFileSync(CASES_FILE, 'utf8')) as OcpiCase[];
