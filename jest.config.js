@@ -24,7 +24,7 @@ module.exports = {
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,scripts}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
