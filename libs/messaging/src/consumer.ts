@@ -214,7 +214,9 @@ export class EventConsumer {
     c.on(c.events.START_BATCH_PROCESS, alive);
     c.on(c.events.GROUP_JOIN, alive);
     c.on(c.events.CRASH, (e) => {
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts a consumer whose crash was retriable (e.g. the coordinator still loading at start): a warning
+      if (e.payload.restart) this.log.warn({ err: e.payload.error }, 'consumer crashed; kafkajs restarts it');
+      else this.log.error({ err: e.payload.error }, 'consumer crashed');
       if (!e.payload.restart && this.running) void this.restart('crash without restart');
     });
     this.consumer = c;

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from '@csms/platform';
+import { kafkaLogLevel } from './kafka-log';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -9,15 +10,7 @@ export interface KafkaOptions {
   connectionTimeout?: number;
 }
 
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-  [logLevel.NOTHING]: 'debug',
-};
-
-/** One kafkajs client per process, logging through our JSON logger. */
+/** One kafkajs client per process, logging through our JSON logger (known-benign lines lowered: `kafkaLogLevel`). */
 export function createKafka(opts: KafkaOptions): Kafka {
   const log = opts.logger.child({ component: 'kafkajs' });
   const config: KafkaConfig = {
@@ -30,7 +23,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
       () =>
       ({ level, label, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[levels[level] ?? 'info']({ ...rest, kafkaLevel: label }, message);
+        log[kafkaLogLevel(level, entry)]({ ...rest, kafkaLevel: label }, message);
       },
   };
   return new Kafka(config);

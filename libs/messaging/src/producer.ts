@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { OutgoingRecord, RecordPublisher } from './records';
 
 /**
@@ -21,7 +21,7 @@ export class KafkaRecordPublisher implements RecordPublisher {
 
   private create(): Producer {
     // kafkajs: idempotence needs acks=-1 and at most one request in flight to keep per-partition order.
-    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {
