@@ -19,10 +19,14 @@ const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];
 const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 
+/** The local admin key, printed once: in the start-up summary of the run that created it, never again. */
+let adminKeyCreated = false;
+
 function localEnv(): Record<string, string> {
   const dir = path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'csms');
   const file = path.join(dir, 'local.env');
   if (!existsSync(file)) {
+    adminKeyCreated = true;
     mkdirSync(dir, { recursive: true });
     const { key, entry } = newApiKey('local-admin', 'admin');
     writeFileSync(file, `# created by npm start; the key is yours, the entry is what services check\nCSMS_ADMIN_KEY=${key}\nAPI_KEYS=${entry}\n`, { mode: 0o600 });
@@ -115,7 +119,11 @@ async function main(): Promise<void> {
   }
   console.log('\n\x1b[1mCSMS is running\x1b[0m');
   for (const svc of SERVICES) for (const line of svc.describe()) console.log(`  ${line}`);
-  console.log(`  admin API key: ${env.CSMS_ADMIN_KEY ?? '(set in your environment)'}   (kept in ~/.config/csms/local.env)`);
+  if (adminKeyCreated && env.CSMS_ADMIN_KEY) {
+    console.log(`  admin API key (created now, shown this once): ${env.CSMS_ADMIN_KEY}   (kept in ~/.config/csms/local.env as CSMS_ADMIN_KEY)`);
+  } else {
+    console.log('  admin API key: CSMS_ADMIN_KEY in ~/.config/csms/local.env (not printed again)');
+  }
   console.log('  Ctrl-C stops everything.\n');
 }
 
