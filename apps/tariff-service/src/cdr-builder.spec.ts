@@ -140,3 +140,42 @@ describe('cdr_location', () => {
     expect(JSON.stringify(priced(session16(2), station))).toBe(JSON.stringify(priced(session16(2), station)));
   });
 });
+
+describe('tariff selection by OCPI validity window', () => {
+  // The contract example session starts 2026-03-01T10:00:00Z.
+  const promo: OcpiTariff = { ...tariff, id: 'PROMO', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }] };
+  const withPromo = (window: { start_date_time?: string; end_date_time?: string }): PricingContext => {
+    const base = ctx(session16(1), station);
+    const p = { ...promo, ...window };
+    return {
+      ...base,
+      assignments: [...base.assignments, { assignmentId: 'asg-promo', tariffId: 'PROMO', scope: { kind: 'default' }, effectiveFrom: '2026-02-01T00:00:00Z', sequence: 2, removed: false }],
+      versions: [...base.versions, { tariffId: 'PROMO', version: 1, effectiveFrom: '2026-02-01T00:00:00Z', publishedAt: '2026-02-01T00:00:00Z', contentHash: 'b'.repeat(64), tariff: p }],
+    };
+  };
+
+  it('a later assignment whose tariff has expired is passed over (said in the audit), the earlier one prices the session', () => {
+    const out = buildCdr(withPromo({ start_date_time: '2026-02-01T00:00:00Z', end_date_time: '2026-03-01T00:00:00Z' }));
+    if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
+    expect(out.audit.tariffId).toBe('AC-1');
+    expect(out.cdr.total_cost).toEqual({ excl_vat: '6.00', incl_vat: '7.26' });
+    expect(out.audit.assignment).toMatchObject({
+      assignmentId: 'asg-default',
+      skipped: [{ assignmentId: 'asg-promo', tariffId: 'PROMO', version: 1, level: 'default', reason: 'EXPIRED', end_date_time: '2026-03-01T00:00:00Z' }],
+    });
+    catalogue.create(CdrCreatedV1, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+  });
+
+  it('while the later tariff is valid it prices the session, and the audit has no skipped list', () => {
+    const out = buildCdr(withPromo({ end_date_time: '2026-04-01T00:00:00Z' }));
+    if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
+    expect(out.audit.tariffId).toBe('PROMO');
+    expect(out.audit.assignment).not.toHaveProperty('skipped');
+  });
+
+  it('no valid tariff at all: an explicit NO_VALID_TARIFF failure, never a free CDR', () => {
+    const base = withPromo({ end_date_time: '2026-03-01T00:00:00Z' });
+    const out = buildCdr({ ...base, assignments: base.assignments.filter((a) => a.tariffId === 'PROMO') });
+    expect(out).toMatchObject({ kind: 'failed', code: 'NO_VALID_TARIFF', detail: expect.stringContaining('PROMO v1') });
+  });
+});

@@ -215,7 +215,17 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
     });
     if (!sel.ok) return { kind: 'failed', code: sel.code, detail: sel.detail };
     const version = ctx.versions.find((v) => v.tariffId === sel.version.tariffId && v.version === sel.version.version)!;
-    chosen = { version, assignment: { assignmentId: sel.assignment.assignmentId, level: sel.level, scope: sel.assignment.scope, effectiveFrom: sel.assignment.effectiveFrom } };
+    chosen = {
+      version,
+      assignment: {
+        assignmentId: sel.assignment.assignmentId,
+        level: sel.level,
+        scope: sel.assignment.scope,
+        effectiveFrom: sel.assignment.effectiveFrom,
+        // candidates passed over because their tariff's OCPI validity window excludes the session start
+        ...(sel.skipped.length > 0 ? { skipped: sel.skipped } : {}),
+      },
+    };
   }
   const tariff = chosen.version.tariff;
   const timeZone = ctx.station?.timeZone ?? ctx.defaultTimeZone;

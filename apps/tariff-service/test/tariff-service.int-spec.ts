@@ -134,6 +134,22 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect((await api('GET', '/api/v1/tariffs/BAD')).status).toBe(404);
   });
 
+  it('refuses amounts and numbers beyond the documented bounds (422, the field at fault), so no stored tariff can break the CDR contract', async () => {
+    const cases: [string, (t: ReturnType<typeof simpleTariff>) => void, string, string][] = [
+      ['HUGE-PRICE', (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = 1e308), 'TARIFF_NUMBER_TOO_LARGE', 'body/elements[0].price_components[1].price'],
+      ['HUGE-STEP', (t) => ((t.elements[0].price_components[1] as { step_size: unknown }).step_size = 1e308), 'TARIFF_NUMBER_TOO_LARGE', 'body/elements[0].price_components[1].step_size'],
+      ['FINE-PRICE', (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = '0.1234567'), 'TARIFF_TOO_MANY_DECIMALS', 'body/elements[0].price_components[1].price'],
+      ['HUGE-MAX', (t) => Object.assign(t, { max_price: { excl_vat: 10, incl_vat: 1e12 } }), 'TARIFF_NUMBER_TOO_LARGE', 'body/max_price.incl_vat'],
+    ];
+    for (const [id, mutate, code, field] of cases) {
+      const t = simpleTariff(id);
+      mutate(t);
+      const r = await api('PUT', `/api/v1/tariffs/${id}`, t);
+      expect([id, r.status, r.body]).toEqual([id, 422, expect.objectContaining({ code, field })]);
+      expect((await api('GET', `/api/v1/tariffs/${id}`)).status).toBe(404);
+    }
+  });
+
   it('keeps every version of a tariff, addressable', async () => {
     const id = uniqueName('VERS');
     const v1 = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id));

@@ -1,5 +1,5 @@
 import { BillingError } from './errors';
-import { AssignmentScope, TariffAssignment, TariffSelectionContext, TariffVersionRef, selectTariff } from './select-tariff';
+import { AssignmentScope, CANDIDATE_ORDER, TariffAssignment, TariffSelectionContext, TariffVersionRef, VERSION_ORDER, selectTariff } from './select-tariff';
 
 let seq = 0;
 function assign(tariffId: string, scope: AssignmentScope, effectiveFrom = '2026-01-01T00:00:00Z', extra: Partial<TariffAssignment> = {}): TariffAssignment {
@@ -38,7 +38,7 @@ describe('selectTariff: precedence account > token_group > connector > evse > st
     // listed weakest first, so list order cannot be what decides
     const assignments = [...present].reverse().map((l) => assign(`T-${l}`, SCOPES[l]));
     const r = selectTariff(assignments, allVersions, ctx);
-    expect(r).toEqual({ ok: true, assignment: assignments[assignments.length - 1], version: allVersions[LEVELS.indexOf(level)], level });
+    expect(r).toEqual({ ok: true, assignment: assignments[assignments.length - 1], version: allVersions[LEVELS.indexOf(level)], level, skipped: [] });
   });
 
   it.each([
@@ -176,9 +176,175 @@ describe('selectTariff: the version in force', () => {
   });
 
   it('carries the caller\'s version records through (generic)', () => {
-    const versions = [{ ...version('A', 1), tariff: { id: 'A' } }];
+    const versions = [{ ...version('A', 1), tariff: { id: 'A', currency: 'EUR', start_date_time: '2026-01-01T00:00:00Z' } }];
     const r = selectTariff(a, versions, ctx);
-    expect(r.ok && r.version.tariff).toEqual({ id: 'A' });
+    expect(r.ok && r.version.tariff).toEqual({ id: 'A', currency: 'EUR', start_date_time: '2026-01-01T00:00:00Z' });
+  });
+});
+
+describe('selectTariff: the OCPI validity window (start_date_time inclusive, end_date_time exclusive, UTC)', () => {
+  // ctx.at = 2026-03-01T10:00:00Z
+  const JAN = '2026-01-01T00:00:00Z';
+  const FEB = '2026-02-01T00:00:00Z';
+  const FEB15 = '2026-02-15T00:00:00Z';
+  type W = { start?: string; end?: string };
+  const windowed = (tariffId: string, v: number, effectiveFrom: string, w: W = {}): TariffVersionRef => ({
+    ...version(tariffId, v, effectiveFrom),
+    tariff: { ...(w.start ? { start_date_time: w.start } : {}), ...(w.end ? { end_date_time: w.end } : {}) },
+  });
+  type Row = {
+    name: string;
+    log: [tariffId: string, level: keyof typeof SCOPES, effectiveFrom: string, extra?: Partial<TariffAssignment>][];
+    versions: TariffVersionRef[];
+    expected: string | 'NO_VALID_TARIFF';
+    skipped: [tariffId: string, reason: 'EXPIRED' | 'NOT_YET_VALID'][];
+  };
+  it.each<Row>([
+    {
+      name: 'a later assignment whose tariff has expired falls through to the earlier one (end exclusive: ends exactly at the start)',
+      log: [['A', 'station', JAN], ['B', 'station', FEB]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { start: FEB, end: '2026-03-01T10:00:00Z' })],
+      expected: 'A',
+      skipped: [['B', 'EXPIRED']],
+    },
+    {
+      name: 'ending one millisecond after the start: still valid',
+      log: [['A', 'station', JAN], ['B', 'station', FEB]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { end: '2026-03-01T10:00:00.001Z' })],
+      expected: 'B',
+      skipped: [],
+    },
+    {
+      name: 'start inclusive: starting exactly at the session start is valid',
+      log: [['A', 'station', JAN], ['B', 'station', FEB]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { start: '2026-03-01T10:00:00Z' })],
+      expected: 'B',
+      skipped: [],
+    },
+    {
+      name: 'not valid yet (announced ahead, OCPI start_date_time): the earlier assignment applies until then',
+      log: [['A', 'station', JAN], ['B', 'station', FEB]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { start: '2026-03-01T10:00:00.001Z' })],
+      expected: 'A',
+      skipped: [['B', 'NOT_YET_VALID']],
+    },
+    {
+      name: 'the window is compared as an instant (11:00+01:00 = 10:00Z: ended)',
+      log: [['A', 'station', JAN], ['B', 'station', FEB]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { end: '2026-03-01T11:00:00+01:00' })],
+      expected: 'A',
+      skipped: [['B', 'EXPIRED']],
+    },
+    {
+      name: 'overlapping windows, both valid: the list order decides (latest assignment first), not which window started later',
+      log: [['B', 'station', JAN], ['A', 'station', FEB]],
+      versions: [windowed('A', 1, JAN, { start: JAN, end: '2026-12-01T00:00:00Z' }), windowed('B', 1, JAN, { start: FEB15, end: '2026-04-01T00:00:00Z' })],
+      expected: 'A',
+      skipped: [],
+    },
+    {
+      name: 'overlapping windows, same effectiveFrom: the later log entry first',
+      log: [['A', 'station', FEB, { sequence: 501 }], ['B', 'station', FEB, { sequence: 502 }]],
+      versions: [windowed('A', 1, JAN, { start: FEB15 }), windowed('B', 1, JAN, { start: FEB })],
+      expected: 'B',
+      skipped: [],
+    },
+    {
+      name: 'several expired candidates in a level are each passed over, newest first',
+      log: [['A', 'station', JAN], ['B', 'station', FEB], ['C', 'station', FEB15]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB, { end: FEB15 }), windowed('C', 1, FEB15, { end: '2026-02-20T00:00:00Z' })],
+      expected: 'A',
+      skipped: [['C', 'EXPIRED'], ['B', 'EXPIRED']],
+    },
+    {
+      name: 'every tariff of a level out of its window: the next level applies',
+      log: [['B', 'station', FEB], ['D', 'default', JAN]],
+      versions: [windowed('B', 1, FEB, { end: FEB15 }), windowed('D', 1, JAN)],
+      expected: 'D',
+      skipped: [['B', 'EXPIRED']],
+    },
+    {
+      name: 'an expired contract tariff (account) gives way to the station price',
+      log: [['K', 'account', JAN], ['S', 'station', JAN]],
+      versions: [windowed('K', 1, JAN, { end: FEB }), windowed('S', 1, JAN)],
+      expected: 'S',
+      skipped: [['K', 'EXPIRED']],
+    },
+    {
+      name: 'a removal still ends its level behind an expired newer assignment',
+      log: [['A', 'station', JAN], ['A', 'station', FEB, { removed: true }], ['B', 'station', FEB15], ['D', 'default', JAN]],
+      versions: [windowed('A', 1, JAN), windowed('B', 1, FEB15, { end: '2026-02-20T00:00:00Z' }), windowed('D', 1, JAN)],
+      expected: 'D',
+      skipped: [['B', 'EXPIRED']],
+    },
+    {
+      name: 'nothing valid anywhere: NO_VALID_TARIFF, never a free session',
+      log: [['A', 'station', JAN], ['D', 'default', JAN]],
+      versions: [windowed('A', 1, JAN, { end: FEB }), windowed('D', 1, JAN, { start: '2026-04-01T00:00:00Z' })],
+      expected: 'NO_VALID_TARIFF',
+      skipped: [['A', 'EXPIRED'], ['D', 'NOT_YET_VALID']],
+    },
+    {
+      name: 'the version in force carries the window: an older version of the same tariff is not revived',
+      log: [['A', 'station', JAN]],
+      versions: [windowed('A', 1, JAN), windowed('A', 2, FEB, { end: FEB15 })],
+      expected: 'NO_VALID_TARIFF',
+      skipped: [['A', 'EXPIRED']],
+    },
+    {
+      name: 'a newer version without a window makes the tariff valid again',
+      log: [['A', 'station', JAN]],
+      versions: [windowed('A', 1, JAN), windowed('A', 2, FEB, { end: FEB15 }), windowed('A', 3, '2026-02-20T00:00:00Z')],
+      expected: 'A',
+      skipped: [],
+    },
+  ])('$name', ({ log, versions, expected, skipped }) => {
+    const assignments = log.map(([t, level, from, extra]) => assign(t, SCOPES[level], from, extra ?? {}));
+    const r = selectTariff(assignments, versions, ctx);
+    if (expected === 'NO_VALID_TARIFF') {
+      expect(r).toMatchObject({ ok: false, code: 'NO_VALID_TARIFF', detail: expect.stringContaining('no assigned tariff is valid') });
+    } else {
+      expect(r.ok && r.assignment.tariffId).toBe(expected);
+    }
+    const got = r.ok || r.code === 'NO_VALID_TARIFF' ? r.skipped : [];
+    expect(got.map((k) => [k.tariffId, k.reason])).toEqual(skipped);
+  });
+
+  it('a skipped candidate says which assignment, version, level and window it was', () => {
+    const a = [assign('A', SCOPES.station, JAN), assign('B', SCOPES.station, FEB)];
+    const r = selectTariff(a, [windowed('A', 1, JAN), windowed('B', 4, FEB, { start: FEB, end: FEB15 })], ctx);
+    expect(r).toMatchObject({
+      ok: true,
+      assignment: a[0],
+      skipped: [{ assignmentId: a[1].assignmentId, tariffId: 'B', version: 4, level: 'station', reason: 'EXPIRED', start_date_time: FEB, end_date_time: FEB15 }],
+    });
+  });
+
+  it('a version whose window is not RFC 3339 is invalid input', () => {
+    const run = () => selectTariff([assign('A', SCOPES.station)], [windowed('A', 1, JAN, { end: 'next year' })], ctx);
+    expect(run).toThrow(expect.objectContaining({ code: 'BILLING_INVALID_VERSION', field: 'versions[0].tariff.end_date_time' }));
+  });
+});
+
+describe('selectTariff: the precedence constants', () => {
+  // Each key of CANDIDATE_ORDER decides before the next one: two candidates that differ in a key and,
+  // the other way round, in every later key.
+  it.each<[(typeof CANDIDATE_ORDER)[number], TariffAssignment[], string]>([
+    ['level', [assign('S', SCOPES.station, '2026-02-01T00:00:00Z', { sequence: 902 }), assign('K', SCOPES.account, '2026-01-01T00:00:00Z', { sequence: 901 })], 'K'],
+    ['effectiveFrom', [assign('A', SCOPES.station, '2026-02-01T00:00:00Z', { sequence: 911 }), assign('B', SCOPES.station, '2026-01-01T00:00:00Z', { sequence: 912 })], 'A'],
+    ['sequence', [assign('A', SCOPES.station, '2026-02-01T00:00:00Z', { sequence: 922 }), assign('B', SCOPES.station, '2026-02-01T00:00:00Z', { sequence: 921 })], 'A'],
+  ])('%s', (key, assignments, expected) => {
+    expect(CANDIDATE_ORDER).toContain(key);
+    const versions = ['A', 'B', 'K', 'S'].map((t) => version(t, 1, '2025-01-01T00:00:00Z'));
+    for (const list of [assignments, [...assignments].reverse()]) {
+      const r = selectTariff(list, versions, ctx);
+      expect(r.ok && r.assignment.tariffId).toBe(expected);
+    }
+  });
+
+  it('are, in order: level, effectiveFrom, sequence; versions by effectiveFrom, then version', () => {
+    expect(CANDIDATE_ORDER).toEqual(['level', 'effectiveFrom', 'sequence']);
+    expect(VERSION_ORDER).toEqual(['effectiveFrom', 'version']);
   });
 });
 

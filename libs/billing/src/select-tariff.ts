@@ -16,6 +16,29 @@ export type ScopeLevel = AssignmentScope['kind'];
 /** Precedence, strongest first: a driver's contract beats the location's price. */
 export const SCOPE_PRECEDENCE: readonly ScopeLevel[] = ['account', 'token_group', 'connector', 'evse', 'station', 'site', 'default'];
 
+/**
+ * The order of the candidate list, most significant key first. The candidates of a session are the
+ * matching assignments in force at its start (effectiveFrom <= at); like an OCPI Connector's
+ * `tariff_ids`, the list is ordered and **the first candidate whose tariff is valid at the session
+ * start applies** (OCPI validity window: start_date_time <= at < end_date_time, UTC):
+ * - `level`: by SCOPE_PRECEDENCE (account first, default last);
+ * - `effectiveFrom`: within a level, the latest assignment first (a new assignment supersedes the
+ *   older ones while its tariff is valid; they apply again around its validity window);
+ * - `sequence`: same effectiveFrom, the later log entry first.
+ * A `removed` candidate ends its level (older assignments of that level do not apply), the search
+ * goes on at the next level. The list order, never the start dates alone, decides between tariffs in
+ * force together.
+ */
+export const CANDIDATE_ORDER = ['level', 'effectiveFrom', 'sequence'] as const;
+
+/**
+ * The version of a tariff in force at the session start: among its versions with effectiveFrom <= at,
+ * the greatest `effectiveFrom`, then the greatest `version`. A version replaces the whole tariff
+ * object: its OCPI validity window is the tariff's window from then on (an earlier version is never
+ * revived because the current one's window excludes the session start).
+ */
+export const VERSION_ORDER = ['effectiveFrom', 'version'] as const;
+
 /** One entry of the assignment log (tariff.events). */
 export interface TariffAssignment {
   assignmentId: string;
@@ -38,6 +61,23 @@ export interface TariffVersionRef {
   effectiveFrom: string;
   /** RFC 3339: when it was published (recorded, not used by the selection rule). */
   publishedAt: string;
+  /**
+   * The OCPI Tariff object of the version (only its validity window is read): `start_date_time`
+   * (inclusive) and `end_date_time` (exclusive), UTC. Absent fields: valid from / until forever.
+   */
+  tariff?: { readonly start_date_time?: string; readonly end_date_time?: string };
+}
+
+/** A candidate passed over because its tariff is not valid at the session start. */
+export interface SkippedCandidate {
+  assignmentId: string;
+  tariffId: string;
+  version: number;
+  level: ScopeLevel;
+  reason: 'NOT_YET_VALID' | 'EXPIRED';
+  /** the version's window as written (absent: unbounded on that side) */
+  start_date_time?: string;
+  end_date_time?: string;
 }
 
 /** What is known of the session when its tariff is chosen. */
@@ -53,8 +93,9 @@ export interface TariffSelectionContext {
 }
 
 export type TariffSelection<A extends TariffAssignment = TariffAssignment, V extends TariffVersionRef = TariffVersionRef> =
-  | { ok: true; assignment: A; version: V; level: ScopeLevel }
+  | { ok: true; assignment: A; version: V; level: ScopeLevel; skipped: readonly SkippedCandidate[] }
   | { ok: false; code: 'NO_ASSIGNMENT'; detail: string }
+  | { ok: false; code: 'NO_VALID_TARIFF'; detail: string; skipped: readonly SkippedCandidate[] }
   | { ok: false; code: 'NO_VERSION_IN_FORCE'; detail: string; assignment: A; level: ScopeLevel };
 
 function fail(code: BillingError['code'], field: string, reason: string): never {
@@ -94,14 +135,32 @@ function matches(scope: AssignmentScope, ctx: TariffSelectionContext): boolean {
   }
 }
 
+interface Candidate<A> {
+  a: A;
+  /** index in SCOPE_PRECEDENCE */
+  level: number;
+  from: number;
+}
+
+/** CANDIDATE_ORDER as a comparator: < 0 when x comes before y. */
+function compareCandidates<A extends TariffAssignment>(x: Candidate<A>, y: Candidate<A>): number {
+  for (const key of CANDIDATE_ORDER) {
+    const d = key === 'level' ? x.level - y.level : key === 'effectiveFrom' ? y.from - x.from : y.a.sequence - x.a.sequence;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /**
  * Chooses the tariff and its version for a session (see README "Tariff selection"):
- * - scope levels by precedence account > token_group > connector > evse > station > site > default;
- * - within the first level with a matching assignment, the assignment with the greatest
- *   effectiveFrom <= ctx.at wins, ties by the greatest sequence; a winning `removed` assignment
- *   means that level has no tariff and the search goes on to the next level;
- * - the version in force is the chosen tariff's version with the greatest effectiveFrom <= ctx.at,
- *   ties by the greatest version; none is NO_VERSION_IN_FORCE (no fall-through to a weaker level).
+ * - the candidates are the matching assignments with effectiveFrom <= ctx.at, in CANDIDATE_ORDER
+ *   (scope level account > token_group > connector > evse > station > site > default; within a level
+ *   the latest effectiveFrom first, ties by the greatest sequence); a `removed` candidate ends its level;
+ * - a candidate's version in force is its tariff's version by VERSION_ORDER (greatest effectiveFrom <=
+ *   ctx.at, ties by the greatest version); none is NO_VERSION_IN_FORCE (no fall-through: an operator
+ *   error to fix, not a reason to charge another price);
+ * - the first candidate whose version's OCPI validity window (start_date_time <= at < end_date_time)
+ *   contains ctx.at applies; the others before it are reported in `skipped`. None: NO_VALID_TARIFF.
  * Never a free session: no tariff is an explicit `{ ok: false }`. Pure and deterministic. Throws
  * BillingError for invalid input (a date that is not RFC 3339, a non-integer or repeated sequence).
  */
@@ -114,35 +173,31 @@ export function selectTariff<A extends TariffAssignment, V extends TariffVersion
   if (typeof ctx.stationId !== 'string' || ctx.stationId.length === 0) fail('BILLING_INVALID_CONTEXT', 'stationId', 'must be a non-empty string');
 
   const sequences = new Set<number>();
-  const parsed = assignments.map((a, i) => {
+  const candidates: Candidate<A>[] = [];
+  assignments.forEach((a, i) => {
     if (!Number.isSafeInteger(a.sequence)) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].sequence`, `must be an integer, got ${JSON.stringify(a.sequence)}`);
     if (sequences.has(a.sequence)) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].sequence`, `sequence ${a.sequence} appears twice in the log`);
     sequences.add(a.sequence);
-    if (!SCOPE_PRECEDENCE.includes(a.scope?.kind)) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].scope.kind`, `unknown scope kind ${JSON.stringify(a.scope?.kind)}`);
-    return { a, from: instant(a.effectiveFrom, `assignments[${i}].effectiveFrom`, 'BILLING_INVALID_ASSIGNMENT') };
+    const level = SCOPE_PRECEDENCE.indexOf(a.scope?.kind);
+    if (level < 0) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].scope.kind`, `unknown scope kind ${JSON.stringify(a.scope?.kind)}`);
+    const from = instant(a.effectiveFrom, `assignments[${i}].effectiveFrom`, 'BILLING_INVALID_ASSIGNMENT');
+    if (from <= at && matches(a.scope, ctx)) candidates.push({ a, level, from });
   });
+  candidates.sort(compareCandidates);
 
-  const passed: string[] = [];
-  for (const level of SCOPE_PRECEDENCE) {
-    let best: { a: A; from: number } | null = null;
-    for (const c of parsed) {
-      if (c.a.scope.kind !== level || c.from > at || !matches(c.a.scope, ctx)) continue;
-      if (best === null || c.from > best.from || (c.from === best.from && c.a.sequence > best.a.sequence)) best = c;
-    }
-    if (best === null) continue;
-    if (best.a.removed === true) {
-      passed.push(`${level} (removed by ${best.a.assignmentId})`);
+  const removedAt: string[] = [];
+  const skipped: SkippedCandidate[] = [];
+  let endedLevel = -1;
+  for (const c of candidates) {
+    if (c.level === endedLevel) continue;
+    const assignment = c.a;
+    const level = SCOPE_PRECEDENCE[c.level];
+    if (assignment.removed === true) {
+      removedAt.push(`${level} (removed by ${assignment.assignmentId})`);
+      endedLevel = c.level;
       continue;
     }
-    const assignment = best.a;
-    let chosen: { v: V; from: number } | null = null;
-    versions.forEach((v, i) => {
-      if (v.tariffId !== assignment.tariffId) return;
-      if (!Number.isSafeInteger(v.version)) fail('BILLING_INVALID_VERSION', `versions[${i}].version`, `must be an integer, got ${JSON.stringify(v.version)}`);
-      const from = instant(v.effectiveFrom, `versions[${i}].effectiveFrom`, 'BILLING_INVALID_VERSION');
-      if (from > at) return;
-      if (chosen === null || from > chosen.from || (from === chosen.from && v.version > chosen.v.version)) chosen = { v, from };
-    });
+    const chosen = versionInForce(versions, assignment.tariffId, at);
     if (chosen === null) {
       return {
         ok: false,
@@ -152,8 +207,46 @@ export function selectTariff<A extends TariffAssignment, V extends TariffVersion
         level,
       };
     }
-    return { ok: true, assignment, version: (chosen as { v: V }).v, level };
+    const outside = outsideWindow(chosen.v, chosen.index, at);
+    if (outside === null) return { ok: true, assignment, version: chosen.v, level, skipped };
+    const w = chosen.v.tariff;
+    skipped.push({
+      assignmentId: assignment.assignmentId,
+      tariffId: assignment.tariffId,
+      version: chosen.v.version,
+      level,
+      reason: outside,
+      ...(w?.start_date_time !== undefined ? { start_date_time: w.start_date_time } : {}),
+      ...(w?.end_date_time !== undefined ? { end_date_time: w.end_date_time } : {}),
+    });
   }
-  const tail = passed.length > 0 ? `; removed: ${passed.join(', ')}` : '';
+  const tail = removedAt.length > 0 ? `; removed: ${removedAt.join(', ')}` : '';
+  if (skipped.length > 0) {
+    const list = skipped.map((k) => `${k.tariffId} v${k.version} (${k.level}, ${k.reason === 'EXPIRED' ? `ended ${k.end_date_time}` : `starts ${k.start_date_time}`})`).join(', ');
+    return { ok: false, code: 'NO_VALID_TARIFF', detail: `no assigned tariff is valid at ${ctx.at} for station ${ctx.stationId}: ${list}${tail}`, skipped };
+  }
   return { ok: false, code: 'NO_ASSIGNMENT', detail: `no tariff assignment in force at ${ctx.at} for station ${ctx.stationId}${tail}` };
+}
+
+/** The version of `tariffId` in force at `at` by VERSION_ORDER, or null. */
+function versionInForce<V extends TariffVersionRef>(versions: readonly V[], tariffId: string, at: number): { v: V; index: number; from: number } | null {
+  let chosen: { v: V; index: number; from: number } | null = null;
+  versions.forEach((v, i) => {
+    if (v.tariffId !== tariffId) return;
+    if (!Number.isSafeInteger(v.version)) fail('BILLING_INVALID_VERSION', `versions[${i}].version`, `must be an integer, got ${JSON.stringify(v.version)}`);
+    const from = instant(v.effectiveFrom, `versions[${i}].effectiveFrom`, 'BILLING_INVALID_VERSION');
+    if (from > at) return;
+    // VERSION_ORDER: effectiveFrom, then version, greatest first
+    if (chosen === null || from > chosen.from || (from === chosen.from && v.version > chosen.v.version)) chosen = { v, index: i, from };
+  });
+  return chosen;
+}
+
+/** null when the version's OCPI validity window contains `at` (start inclusive, end exclusive). */
+function outsideWindow(v: TariffVersionRef, index: number, at: number): SkippedCandidate['reason'] | null {
+  const w = v.tariff;
+  if (w === undefined || w === null) return null;
+  if (w.start_date_time !== undefined && at < instant(w.start_date_time, `versions[${index}].tariff.start_date_time`, 'BILLING_INVALID_VERSION')) return 'NOT_YET_VALID';
+  if (w.end_date_time !== undefined && at >= instant(w.end_date_time, `versions[${index}].tariff.end_date_time`, 'BILLING_INVALID_VERSION')) return 'EXPIRED';
+  return null;
 }

@@ -1,3 +1,4 @@
+import { Dec } from '@csms/money';
 import { priceSession } from './engine';
 import { aSession, aTariff, element, energy, flat, parking, time } from './testing/builders';
 import type { OcpiTariff, PricedCdr, PricingOptions } from './types';
@@ -149,6 +150,62 @@ describe('min_price / max_price', () => {
     expect(cdr.breakdown.price_adjustment.rule).toBe(rule);
     // Subtotals keep what was consumed; the adjustment closes the gap.
     expect(cdr.audit.unrounded.total_energy_cost.excl_vat).toBe(kwh);
+  });
+});
+
+describe('min_price / max_price: four independent limits (excl and incl VAT, each on its own)', () => {
+  // ENERGY 1/kWh at 10 % VAT: a session of x kWh costs x excl, 1.1x incl.
+  const session = (kwh: string) => aSession({ periods: [{ at: START, kwh }], end: '2024-01-15T11:00:00Z' });
+  const tariff = (extra: Partial<OcpiTariff>) => aTariff({ elements: [element([energy(1, 1, 10)])], ...extra });
+  type Bound = { limit: 'MIN_PRICE' | 'MAX_PRICE'; value: string; derived: boolean } | null;
+  const min = (value: string, derived = false): Bound => ({ limit: 'MIN_PRICE', value, derived });
+  const max = (value: string, derived = false): Bound => ({ limit: 'MAX_PRICE', value, derived });
+  it.each<[string, Partial<OcpiTariff>, string, [string, string], string, [Bound, Bound]]>([
+    // both bind at once, on different sides
+    ['excl capped by max, incl raised by min', { min_price: { excl_vat: 1, incl_vat: 12 }, max_price: { excl_vat: 10, incl_vat: 20 } }, '10.5', ['10', '12'], 'MIN_AND_MAX_PRICE', [max('10'), min('12')]],
+    ['excl raised by min, incl capped by max', { min_price: { excl_vat: 10, incl_vat: 1 }, max_price: { excl_vat: 50, incl_vat: 10.5 } }, '9.8', ['10', '10.5'], 'MIN_AND_MAX_PRICE', [min('10'), max('10.5')]],
+    // the same limit on both sides
+    ['both sides capped', { min_price: { excl_vat: 1, incl_vat: 1.1 }, max_price: { excl_vat: 10, incl_vat: 11 } }, '50', ['10', '11'], 'MAX_PRICE', [max('10'), max('11')]],
+    ['both sides raised', { min_price: { excl_vat: 5, incl_vat: 5.4 }, max_price: { excl_vat: 10, incl_vat: 11 } }, '4', ['5', '5.4'], 'MIN_PRICE', [min('5'), min('5.4')]],
+    ['within both limits', { min_price: { excl_vat: 1, incl_vat: 1.1 }, max_price: { excl_vat: 10, incl_vat: 11 } }, '5', ['5', '5.5'], 'NONE', [null, null]],
+    // only the incl side binds
+    ['incl-only minimum (excl_vat 0)', { min_price: { excl_vat: 0, incl_vat: 5 } }, '4', ['4', '5'], 'MIN_PRICE', [null, min('5')]],
+    ['incl-only cap (excl limit far above)', { max_price: { excl_vat: 1000, incl_vat: 11 } }, '10.5', ['10.5', '11'], 'MAX_PRICE', [null, max('11')]],
+    ['incl raised by min while excl stays under an excl-only max', { min_price: { excl_vat: 0, incl_vat: 5 }, max_price: { excl_vat: 10 } }, '4', ['4', '5'], 'MIN_PRICE', [null, min('5')]],
+    // only the excl side is given: the incl limit is derived (excl_vat x incl/excl), binding when the excl one does
+    ['excl-only min: incl raised by the same factor', { min_price: { excl_vat: 8 } }, '4', ['8', '8.8'], 'MIN_PRICE', [min('8'), min('8.8', true)]],
+    ['excl-only max: incl capped by the same factor', { max_price: { excl_vat: 10 } }, '50', ['10', '11'], 'MAX_PRICE', [max('10'), max('11', true)]],
+    ['excl-only min and max, below', { min_price: { excl_vat: 8 }, max_price: { excl_vat: 10 } }, '4', ['8', '8.8'], 'MIN_PRICE', [min('8'), min('8.8', true)]],
+    ['excl-only min and max, above', { min_price: { excl_vat: 8 }, max_price: { excl_vat: 10 } }, '50', ['10', '11'], 'MAX_PRICE', [max('10'), max('11', true)]],
+    ['excl-only min on an empty session: no VAT to keep, incl = excl', { min_price: { excl_vat: 1 } }, '0', ['1', '1'], 'MIN_PRICE', [min('1'), min('1', true)]],
+    // contradictory limits for this session: the cap wins
+    ['excl-only min raises incl past an explicit incl cap: the cap wins', { min_price: { excl_vat: 10 }, max_price: { excl_vat: 50, incl_vat: 10.5 } }, '4', ['10', '10.5'], 'MIN_AND_MAX_PRICE', [min('10'), max('10.5')]],
+    ['explicit incl min above the derived incl cap: the cap wins', { min_price: { excl_vat: 0, incl_vat: 12 }, max_price: { excl_vat: 10 } }, '20', ['10', '11'], 'MAX_PRICE', [max('10'), max('11', true)]],
+  ])('%s', (_name, extra, kwh, [excl, incl], rule, [exclBound, inclBound]) => {
+    const cdr = priceSession(tariff(extra), session(kwh));
+    const u = cdr.audit.unrounded;
+    expect(u.total_cost).toEqual({ excl_vat: excl, incl_vat: incl });
+    expect(cdr.breakdown.price_adjustment).toEqual({
+      rule,
+      excl_vat: new Dec(excl).minus(kwh).toFixed(),
+      incl_vat: new Dec(incl).minus(new Dec(kwh).times('1.1')).toFixed(),
+      bound: { excl_vat: exclBound, incl_vat: inclBound },
+    });
+    expect(u.price_adjustment).toBe(cdr.breakdown.price_adjustment);
+    // every limit holds, each on its own (a cap always; a minimum unless it contradicts a cap)
+    for (const side of ['excl_vat', 'incl_vat'] as const) {
+      const limit = (p: OcpiTariff['max_price']) => (p === undefined ? undefined : side === 'excl_vat' ? p.excl_vat : p.incl_vat);
+      const cap = limit(extra.max_price);
+      if (cap !== undefined) expect(new Dec(u.total_cost[side]).lte(String(cap))).toBe(true);
+    }
+    expect(new Dec(u.total_cost.excl_vat).gte(String(extra.min_price?.excl_vat ?? 0))).toBe(true);
+    // subtotals keep what was consumed
+    expect(u.total_energy_cost.excl_vat).toBe(kwh);
+  });
+
+  it('without min_price and max_price: rule NONE, nothing bound', () => {
+    const cdr = priceSession(tariff({}), session('4'));
+    expect(cdr.breakdown.price_adjustment).toEqual({ rule: 'NONE', excl_vat: '0', incl_vat: '0', bound: { excl_vat: null, incl_vat: null } });
   });
 });
 

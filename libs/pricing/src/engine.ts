@@ -15,6 +15,7 @@ import {
   OcpiTariff,
   PeriodContextOut,
   PriceAdjustmentOut,
+  PriceLimitBoundOut,
   PriceOut,
   PricedCdr,
   PricingOptions,
@@ -299,31 +300,63 @@ function roundGroup(st: RunState, group: Group, totalOverride: bigint | null): v
   });
 }
 
-interface Clamped {
-  excl: Amount;
-  incl: Amount;
-  rule: PriceAdjustmentOut['rule'];
+type PriceLimit = 'MIN_PRICE' | 'MAX_PRICE';
+
+/** One side (excl or incl VAT) of the session total after the price limits, and the limit that set it. */
+interface LimitedSide {
+  value: Amount;
+  /** null: no limit moved this side (value is the total as computed, the same object). */
+  bound: { limit: PriceLimit; derived: boolean } | null;
+}
+
+/** `value` raised to `lo` and then lowered to `hi` (each when given): when the two contradict, the cap wins. */
+function limitSide(value: Amount, lo: Amount | null, hi: Amount | null, loDerived: boolean, hiDerived: boolean): LimitedSide {
+  let out: LimitedSide = { value, bound: null };
+  if (lo !== null && cmpAmount(value, lo) < 0) out = { value: lo, bound: { limit: 'MIN_PRICE', derived: loDerived } };
+  if (hi !== null && cmpAmount(out.value, hi) > 0) out = { value: hi, bound: { limit: 'MAX_PRICE', derived: hiDerived } };
+  return out;
 }
 
 /**
- * min_price / max_price on the session total, separately excl and incl VAT. When the bound has no
- * incl_vat, the incl total moves by the same factor as the excl total (exactly: a rational).
+ * min_price and max_price as four independent limits on the session total (OCPI 2.2.1: "they both
+ * apply", excl and incl VAT each): the excl total is raised to min_price.excl_vat and capped at
+ * max_price.excl_vat, the incl total raised to min_price.incl_vat and capped at max_price.incl_vat,
+ * each on its own. A Price without incl_vat still limits the incl total: at its excl_vat times the
+ * session's own incl/excl ratio (the VAT mix is kept), a limit that binds exactly when its excl limit
+ * binds (incl >= excl > 0 or both 0; with nothing consumed there is no VAT to keep: incl = excl).
+ * When limits contradict each other for a session (possible only through such a derived limit, or a
+ * min_price.incl_vat above max_price.excl_vat's derived cap), the cap wins: max_price is a promise to
+ * the driver.
  */
-function applyBound(total: Clamped, bound: CompiledPrice, den: bigint, kind: 'MIN_PRICE' | 'MAX_PRICE'): Clamped {
-  const boundExcl: Amount = { n: bound.exclUnits, d: den };
-  const c = cmpAmount(total.excl, boundExcl);
-  const exclMoves = kind === 'MIN_PRICE' ? c < 0 : c > 0;
-  const excl = exclMoves ? boundExcl : total.excl;
-  let incl = total.incl;
-  if (bound.inclUnits !== null) {
-    const boundIncl: Amount = { n: bound.inclUnits, d: den };
-    const ci = cmpAmount(total.incl, boundIncl);
-    if (kind === 'MIN_PRICE' ? ci < 0 : ci > 0) incl = boundIncl;
-  } else if (exclMoves) {
-    incl = total.excl.n === 0n ? boundExcl : { n: total.incl.n * boundExcl.n * total.excl.d, d: total.incl.d * boundExcl.d * total.excl.n };
-  }
-  const moved = cmpAmount(excl, total.excl) !== 0 || cmpAmount(incl, total.incl) !== 0;
-  return { excl, incl, rule: moved ? kind : total.rule };
+function applyPriceLimits(totalExcl: Amount, totalIncl: Amount, min: CompiledPrice | null, max: CompiledPrice | null, den: bigint): { excl: LimitedSide; incl: LimitedSide } {
+  const excl = limitSide(totalExcl, min ? { n: min.exclUnits, d: den } : null, max ? { n: max.exclUnits, d: den } : null, false, false);
+  // The incl limit a Price without incl_vat implies: excl_vat x incl / excl (only needed when that excl limit bound).
+  const derived = (b: CompiledPrice): Amount => (totalExcl.n === 0n ? { n: b.exclUnits, d: den } : { n: b.exclUnits * totalIncl.n, d: den * totalExcl.n });
+  const exclBy = excl.bound?.limit;
+  const lo = !min ? null : min.inclUnits !== null ? { n: min.inclUnits, d: den } : exclBy === 'MIN_PRICE' ? derived(min) : null;
+  const hi = !max ? null : max.inclUnits !== null ? { n: max.inclUnits, d: den } : exclBy === 'MAX_PRICE' ? derived(max) : null;
+  const incl = limitSide(totalIncl, lo, hi, min !== null && min.inclUnits === null, max !== null && max.inclUnits === null);
+  return { excl, incl };
+}
+
+/** The adjustment when the tariff has neither min_price nor max_price (shared: outputs are read-only). */
+const NO_ADJUSTMENT: PriceAdjustmentOut = Object.freeze({
+  rule: 'NONE',
+  excl_vat: '0',
+  incl_vat: '0',
+  bound: Object.freeze({ excl_vat: null, incl_vat: null }),
+}) as PriceAdjustmentOut;
+
+function boundOut(side: LimitedSide, t: CompiledTariff): PriceLimitBoundOut | null {
+  return side.bound === null ? null : { limit: side.bound.limit, value: amountText(side.value, t), derived: side.bound.derived };
+}
+
+/** What min/max price did: the difference per side, and which limit bound each side (`rule` sums them up). */
+function adjustmentOf(excl: LimitedSide, incl: LimitedSide, dExcl: Amount, dIncl: Amount, t: CompiledTariff): PriceAdjustmentOut {
+  const e = excl.bound?.limit;
+  const i = incl.bound?.limit;
+  const rule: PriceAdjustmentOut['rule'] = e === undefined ? (i ?? 'NONE') : i === undefined || i === e ? e : 'MIN_AND_MAX_PRICE';
+  return { rule, ...price(dExcl, dIncl, t), bound: { excl_vat: boundOut(excl, t), incl_vat: boundOut(incl, t) } };
 }
 
 /** An exact amount rounded once, by `mode`, to the currency's minor unit. */
@@ -519,12 +552,15 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const totalIncl = amount(sumIncl[0] + sumIncl[1] + sumIncl[2] + sumIncl[3] + sumIncl[4]);
 
   // Subtotals are kept as computed; a min/max price difference is reported as the adjustment.
-  let clamped: Clamped = { excl: totalExcl, incl: totalIncl, rule: 'NONE' };
-  if (tariff.minPrice) clamped = applyBound(clamped, tariff.minPrice, den, 'MIN_PRICE');
-  if (tariff.maxPrice && clamped.rule === 'NONE') clamped = applyBound(clamped, tariff.maxPrice, den, 'MAX_PRICE');
-  const clampedExcl = clamped.excl;
-  const clampedIncl = clamped.incl;
-  const adjustment: PriceAdjustmentOut = { rule: clamped.rule, ...price(subAmount(clampedExcl, totalExcl), subAmount(clampedIncl, totalIncl), tariff) };
+  let clampedExcl = totalExcl;
+  let clampedIncl = totalIncl;
+  let adjustment: PriceAdjustmentOut = NO_ADJUSTMENT;
+  if (tariff.minPrice !== null || tariff.maxPrice !== null) {
+    const limited = applyPriceLimits(totalExcl, totalIncl, tariff.minPrice, tariff.maxPrice, den);
+    clampedExcl = limited.excl.value;
+    clampedIncl = limited.incl.value;
+    adjustment = adjustmentOf(limited.excl, limited.incl, subAmount(clampedExcl, totalExcl), subAmount(clampedIncl, totalIncl), tariff);
+  }
   // Unrounded totals: the same text when min/max price left the total as it was (formatted once).
   const beforeMinMax = price(totalExcl, totalIncl, tariff);
   const unroundedTotal =

@@ -5,6 +5,7 @@ export { PricingError, TariffValidationError } from './errors';
 export type { PricingErrorCode, TariffErrorCode, TariffIssue } from './errors';
 export { formatUtc, isValidTimeZone, localParts, parseRfc3339 } from './time';
 export type { LocalParts } from './time';
+export { TARIFF_LIMITS } from './limits';
 export * from './types';
 export { compileTariff, isCompiledTariff, tariffIssues, validateTariff } from './validate-tariff';
 export { PRICING_ENGINE_VERSION } from './version';

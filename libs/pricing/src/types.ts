@@ -271,10 +271,29 @@ export interface StepRoundingOut {
   element_index: number;
 }
 
+/** A min_price / max_price limit that set one side (excl or incl VAT) of the session total. */
+export interface PriceLimitBoundOut {
+  limit: 'MIN_PRICE' | 'MAX_PRICE';
+  /** The limit's figure, unrounded: the side's total after the limits. */
+  value: string;
+  /**
+   * incl side only, true when the Price has no incl_vat: the limit is its excl_vat x the session's
+   * incl/excl ratio (the VAT mix is kept). Always false on the excl side.
+   */
+  derived: boolean;
+}
+
+/**
+ * What min_price / max_price changed. The four limits (min and max, excl and incl VAT) apply each on
+ * its own: `bound` says which one set each side (null: none did); `rule` sums it up (MIN_AND_MAX_PRICE:
+ * one side raised by min_price, the other capped by max_price). `excl_vat` / `incl_vat`: the
+ * difference added to the total as computed (unrounded; negative under a cap).
+ */
 export interface PriceAdjustmentOut {
-  rule: 'MIN_PRICE' | 'MAX_PRICE' | 'NONE';
+  rule: 'MIN_PRICE' | 'MAX_PRICE' | 'MIN_AND_MAX_PRICE' | 'NONE';
   excl_vat: string;
   incl_vat: string;
+  bound: { excl_vat: PriceLimitBoundOut | null; incl_vat: PriceLimitBoundOut | null };
 }
 
 export interface UnroundedTotalsOut {

@@ -2,6 +2,7 @@ import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csm
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
 import { pow10 } from './fixed';
+import { TARIFF_LIMITS as L } from './limits';
 import { parseRfc3339 } from './time';
 import {
   DAYS_OF_WEEK,
@@ -25,6 +26,8 @@ const DATE_RE = /^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 class Collector {
   readonly issues: TariffIssue[] = [];
+  /** Most decimals of a price or min/max amount: the currency's minor units + L.amountExtraDecimals (4 + extra until the currency is known). */
+  amountDecimals = 4 + L.amountExtraDecimals;
   add(code: TariffErrorCode, field: string, reason: string): void {
     this.issues.push({ code, field, reason });
   }
@@ -51,13 +54,40 @@ class Collector {
     return d;
   }
 
-  integer(value: unknown, field: string, min: number): number | undefined {
+  /**
+   * `d` within its bound (below `below`, or at most `atMost`) with at most `decimals` decimals; else
+   * undefined after recording TARIFF_NUMBER_TOO_LARGE / TARIFF_TOO_MANY_DECIMALS.
+   */
+  bounded(d: Dec | undefined, field: string, bound: { below?: string; atMost?: string; decimals: number }): Dec | undefined {
+    if (d === undefined) return undefined;
+    if ((bound.below !== undefined && d.gte(bound.below)) || (bound.atMost !== undefined && d.gt(bound.atMost))) {
+      const limit = bound.below !== undefined ? `below ${bound.below}` : `at most ${bound.atMost}`;
+      this.add('TARIFF_NUMBER_TOO_LARGE', field, `must be ${limit}, got ${d.toSignificantDigits(6).toString()}`);
+      return undefined;
+    }
+    if (d.decimalPlaces() > bound.decimals) {
+      this.add('TARIFF_TOO_MANY_DECIMALS', field, `at most ${bound.decimals} decimals, got ${d.decimalPlaces()} (${d.toFixed()})`);
+      return undefined;
+    }
+    return d;
+  }
+
+  /** A price or min/max price amount: >= 0, below 10^9, at most the currency's minor units + 4 decimals. */
+  amount(value: unknown, field: string): Dec | undefined {
+    return this.bounded(this.nonNegative(value, field, 'TARIFF_NEGATIVE_PRICE'), field, { below: L.amountBelow, decimals: this.amountDecimals });
+  }
+
+  integer(value: unknown, field: string, min: number, atMost: number): number | undefined {
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       this.add('TARIFF_INVALID_TYPE', field, `must be an integer, got ${describe(value)}`);
       return undefined;
     }
     if (value < min) {
       this.add('TARIFF_INVALID_NUMBER', field, `must be >= ${min}, got ${value}`);
+      return undefined;
+    }
+    if (value > atMost) {
+      this.add('TARIFF_NUMBER_TOO_LARGE', field, `must be at most ${atMost}, got ${value}`);
       return undefined;
     }
     return value;
@@ -101,8 +131,8 @@ function checkPrice(c: Collector, value: unknown, field: string): CompiledPrice 
     c.add('TARIFF_MISSING_FIELD', `${field}.excl_vat`, 'is required');
     return undefined;
   }
-  const excl = c.nonNegative(value.excl_vat, `${field}.excl_vat`, 'TARIFF_NEGATIVE_PRICE');
-  const incl = value.incl_vat === undefined ? null : c.nonNegative(value.incl_vat, `${field}.incl_vat`, 'TARIFF_NEGATIVE_PRICE');
+  const excl = c.amount(value.excl_vat, `${field}.excl_vat`);
+  const incl = value.incl_vat === undefined ? null : c.amount(value.incl_vat, `${field}.incl_vat`);
   if (excl === undefined || incl === undefined) return undefined;
   // exclUnits / inclUnits are set once the tariff's amount scale is known
   return { excl, incl, exclUnits: 0n, inclUnits: null };
@@ -114,9 +144,10 @@ function checkRange(
   field: string,
   minKey: string,
   maxKey: string,
+  bound: { below: string; decimals: number },
 ): { min?: Dec; max?: Dec } {
-  const min = r[minKey] === undefined ? undefined : c.nonNegative(r[minKey], `${field}.${minKey}`);
-  const max = r[maxKey] === undefined ? undefined : c.nonNegative(r[maxKey], `${field}.${maxKey}`);
+  const min = r[minKey] === undefined ? undefined : c.bounded(c.nonNegative(r[minKey], `${field}.${minKey}`), `${field}.${minKey}`, bound);
+  const max = r[maxKey] === undefined ? undefined : c.bounded(c.nonNegative(r[maxKey], `${field}.${maxKey}`), `${field}.${maxKey}`, bound);
   if (min !== undefined && max !== undefined && min.gte(max)) {
     c.add(
       'TARIFF_INVERTED_RANGE',
@@ -193,20 +224,20 @@ function checkRestrictions(
     c.add('TARIFF_INVERTED_RANGE', `${field}.start_date`, `start_date (${String(r.start_date)}) must be before end_date (${String(r.end_date)}, exclusive)`);
   }
 
-  const kwh = checkRange(c, r, field, 'min_kwh', 'max_kwh');
+  const kwh = checkRange(c, r, field, 'min_kwh', 'max_kwh', { below: L.kwhBelow, decimals: L.kwhDecimals });
   // Energy so far is an integer in mWh, so energy >= min <=> energy >= ceil(min * 1e6), same for max.
   const toMilli = (v: Dec | undefined): bigint | undefined => (v === undefined ? undefined : BigInt(v.times(1e6).ceil().toFixed(0)));
   out.minMilliWh = toMilli(kwh.min);
   out.maxMilliWh = toMilli(kwh.max);
-  const current = checkRange(c, r, field, 'min_current', 'max_current');
+  const current = checkRange(c, r, field, 'min_current', 'max_current', { below: L.currentPowerBelow, decimals: L.currentPowerDecimals });
   out.minCurrent = current.min;
   out.maxCurrent = current.max;
-  const power = checkRange(c, r, field, 'min_power', 'max_power');
+  const power = checkRange(c, r, field, 'min_power', 'max_power', { below: L.currentPowerBelow, decimals: L.currentPowerDecimals });
   out.minPower = power.min;
   out.maxPower = power.max;
 
-  const minD = r.min_duration === undefined ? undefined : c.integer(r.min_duration, `${field}.min_duration`, 0);
-  const maxD = r.max_duration === undefined ? undefined : c.integer(r.max_duration, `${field}.max_duration`, 0);
+  const minD = r.min_duration === undefined ? undefined : c.integer(r.min_duration, `${field}.min_duration`, 0, L.durationAtMost);
+  const maxD = r.max_duration === undefined ? undefined : c.integer(r.max_duration, `${field}.max_duration`, 0, L.durationAtMost);
   if (minD !== undefined && maxD !== undefined && minD >= maxD) {
     c.add('TARIFF_INVERTED_RANGE', `${field}.min_duration`, `min_duration (${minD}) must be below max_duration (${maxD}, exclusive)`);
   }
@@ -261,9 +292,9 @@ function checkComponent(
     okType = false;
   }
   if (value.price === undefined) c.add('TARIFF_MISSING_FIELD', `${field}.price`, 'is required');
-  const price = value.price === undefined ? undefined : c.nonNegative(value.price, `${field}.price`, 'TARIFF_NEGATIVE_PRICE');
+  const price = value.price === undefined ? undefined : c.amount(value.price, `${field}.price`);
   let vat: Dec | null | undefined = null;
-  if (value.vat !== undefined) vat = c.nonNegative(value.vat, `${field}.vat`, 'TARIFF_INVALID_VAT');
+  if (value.vat !== undefined) vat = c.bounded(c.nonNegative(value.vat, `${field}.vat`, 'TARIFF_INVALID_VAT'), `${field}.vat`, { atMost: L.vatAtMost, decimals: L.vatDecimals });
   let step: number | undefined;
   if (value.step_size === undefined) {
     c.add('TARIFF_MISSING_FIELD', `${field}.step_size`, 'is required');
@@ -277,6 +308,8 @@ function checkComponent(
         ? `must not be negative, got ${value.step_size}`
         : `must be a positive integer (${type === 'ENERGY' ? 'Wh' : 'seconds'}), got ${value.step_size}`,
     );
+  } else if (value.step_size > L.stepSizeAtMost) {
+    c.add('TARIFF_NUMBER_TOO_LARGE', `${field}.step_size`, `must be at most ${L.stepSizeAtMost}, got ${value.step_size}`);
   } else {
     step = value.step_size;
   }
@@ -364,7 +397,10 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
   if (t.currency === undefined) c.add('TARIFF_MISSING_FIELD', 'currency', 'is required');
   else if (typeof t.currency !== 'string' || !findCurrency(t.currency)) {
     c.add('TARIFF_UNKNOWN_CURRENCY', 'currency', `must be an ISO 4217 currency code, got ${describe(t.currency)}`);
-  } else currency = t.currency;
+  } else {
+    currency = t.currency;
+    c.amountDecimals = (findCurrency(currency)?.minorUnits ?? 4) + L.amountExtraDecimals;
+  }
 
   let type: TariffType | null = null;
   if (t.type !== undefined) {
