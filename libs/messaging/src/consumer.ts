@@ -6,6 +6,7 @@ import { classifyFailure } from './failures';
 import { recordManyInInbox } from './inbox';
 import { appendToOutbox, type OutboxRelay } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
+import { STARTUP_TIMEOUT_MS, isSettlingError, retryWhileSettling } from './startup';
 import { ensureTopics } from './topics-admin';
 import { StallDetector, backoffMs } from './watchdog';
 
@@ -66,6 +67,8 @@ export interface EventConsumerOptions {
   deadLetterPartitions?: number;
   /** the watchdog's clock (tests move it to simulate a silent consumer) */
   now?: () => number;
+  /** how long `start()` waits for the broker to serve its topics and group (default 60 s) */
+  startupTimeoutMs?: number;
 }
 
 export interface ConsumerStats {
@@ -128,6 +131,7 @@ export class EventConsumer {
       maxWaitTimeMs: 1000,
       deadLetterPartitions: 1,
       now: Date.now,
+      startupTimeoutMs: STARTUP_TIMEOUT_MS,
       ...opts,
     };
     this.log = opts.logger.child({ consumer: opts.name });
@@ -150,10 +154,27 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions);
+    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, 1, { timeoutMs: this.o.startupTimeoutMs, logger: this.log });
     this.running = true;
     this.stall.alive(this.o.now());
-    await this.launch();
+    // joining may meet a group coordinator or a topic that a new broker is still setting up: wait, bounded
+    await retryWhileSettling(
+      'starting the consumer',
+      async () => {
+        try {
+          await this.launch();
+        } catch (e) {
+          const c = this.consumer;
+          this.consumer = undefined;
+          await c?.disconnect().catch(() => undefined);
+          throw e;
+        }
+      },
+      { deadline: Date.now() + this.o.startupTimeoutMs, logger: this.log },
+    ).catch((e) => {
+      this.running = false;
+      throw e;
+    });
     const every = Math.max(100, Math.floor(this.o.stallTimeoutMs / 4));
     this.watchdogTimer = setInterval(() => this.watch(), every);
     this.watchdogTimer.unref();
@@ -168,18 +189,25 @@ export class EventConsumer {
     const admin = this.o.kafka.admin();
     await admin.connect();
     try {
+      const deadline = Date.now() + timeoutMs;
       const targets = new Map<string, number>();
       for (const topic of this.o.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
+        const offsets = await retryWhileSettling(`reading the end of ${topic}`, () => admin.fetchTopicOffsets(topic), { deadline, logger: this.log });
+        for (const p of offsets) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
       }
-      const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
-        const done = [...targets].every(([k, high]) => {
-          const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
-          const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
-          return off !== undefined && Number(off) >= high;
-        });
+        let done = false;
+        try {
+          const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
+          done = [...targets].every(([k, high]) => {
+            const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
+            const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
+            return off !== undefined && Number(off) >= high;
+          });
+        } catch (e) {
+          // the group's coordinator still loading on a new broker: ask again
+          if (!isSettlingError(e) || Date.now() > deadline) throw e;
+        }
         if (done) return;
         if (Date.now() > deadline) throw new Error(`consumer ${this.o.name} did not catch up within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));

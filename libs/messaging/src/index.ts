@@ -9,3 +9,4 @@ export * from './consumer';
 export * from './failures';
 export * from './watchdog';
 export * from './runtime';
+export * from './startup';
