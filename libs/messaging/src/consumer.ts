@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ContractError, deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
+import { deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
+import { envelopeHints, failureCode, failureMessage, findDeadLetter, recordDeadLetter, type RedriveResult } from './dead-letters';
 import { classifyFailure } from './failures';
 import { recordManyInInbox } from './inbox';
 import { appendToOutbox, type OutboxRelay } from './outbox';
@@ -97,7 +98,11 @@ interface Item {
   error?: unknown;
 }
 
+/** What applyChunk needs of a record: the decoded event and where it came from. */
+type Decoded = Pick<Item, 'event' | 'position'>;
+
 class Stopped extends Error {}
+class AlreadyRedriven extends Error {}
 
 /**
  * Consumes events with exactly-once effect over at-least-once delivery:
@@ -136,6 +141,11 @@ export class EventConsumer {
     };
     this.log = opts.logger.child({ consumer: opts.name });
     this.stall = new StallDetector(this.o.stallTimeoutMs, this.o.now());
+  }
+
+  /** the consumer group id (also the inbox's and the dead letters' consumer name) */
+  get name(): string {
+    return this.o.name;
   }
 
   get deadLetterTopic(): string {
@@ -340,9 +350,10 @@ export class EventConsumer {
   /**
    * Applies a run of valid events in one transaction; throws if any handler fails. One statement
    * records the whole run in the inbox; only the events it newly recorded are handled; the events
-   * they emit are appended to the outbox once, at the end, in order.
+   * they emit are appended to the outbox once, at the end, in order. `last` runs in the same transaction,
+   * after the outbox append, with how many events were newly applied.
    */
-  private async applyChunk(chunk: Item[]): Promise<void> {
+  private async applyChunk(chunk: readonly Decoded[], last?: (manager: EntityManager, applied: number) => Promise<void>): Promise<void> {
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
@@ -378,6 +389,7 @@ export class EventConsumer {
       }
       await this.o.onChunkEnd?.({ manager, scratch, emit });
       await appendToOutbox(manager, this.o.catalogue, out);
+      await last?.(manager, applied);
     });
     this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
@@ -414,19 +426,23 @@ export class EventConsumer {
     }
   }
 
-  /** Parks a record on the dead-letter topic verbatim, with the error; resolves once the broker has it. */
+  /**
+   * Parks a record on the dead-letter topic verbatim, with the error; once the broker has it, records it in
+   * `dead_letters` (counted, listed, re-driven from there). A failure of either throws: the batch is retried.
+   */
   private async park(it: Item, error: unknown, attempts: number): Promise<void> {
-    const err = error as { code?: string; message?: string };
-    const code = error instanceof ContractError ? error.code : (err?.code ?? 'HANDLER_FAILED');
+    const code = failureCode(error);
+    const message = failureMessage(error);
+    const key = it.message.key ? it.message.key.toString('utf8') : null;
     this.log.error({ err: error, code, ...it.position, attempts }, 'parking event on the dead-letter topic');
     await this.o.publisher.publish([
       {
         topic: this.deadLetterTopic,
-        key: it.message.key ? it.message.key.toString('utf8') : null,
+        key,
         value: it.message.value ?? '',
         headers: {
-          [DLQ_HEADERS.code]: String(code),
-          [DLQ_HEADERS.message]: String(err?.message ?? error).slice(0, 2000),
+          [DLQ_HEADERS.code]: code,
+          [DLQ_HEADERS.message]: message,
           [DLQ_HEADERS.topic]: it.position.topic,
           [DLQ_HEADERS.partition]: String(it.position.partition),
           [DLQ_HEADERS.offset]: it.position.offset,
@@ -435,6 +451,51 @@ export class EventConsumer {
         },
       },
     ]);
+    const hints = it.event ? { eventId: it.event.id, eventType: it.event.type } : envelopeHints(it.message.value);
+    await recordDeadLetter(this.o.dataSource, { consumer: this.o.name, position: it.position, ...hints, key, value: it.message.value ?? Buffer.alloc(0), code, message, attempts });
     this.stats_.parked++;
+  }
+
+  /**
+   * Re-drives a dead letter of this consumer once its cause is fixed: decodes the parked record with today's
+   * catalogue and applies it through the same path as a consumed record (inbox, handler, outbox), in one
+   * transaction that also marks the row `redriven`. Exactly once: an event the inbox says was applied
+   * changes nothing (`already_applied`), a row already re-driven is left alone (`already_redriven`; two
+   * re-drives at once: one applies, the other finds the row closed and rolls back). A failure leaves the row
+   * parked with the new error (`failed`). One attempt, no retries: whoever re-drives decides when to try again.
+   * Order: the record is applied now, after the records that followed it on its partition.
+   * Returns undefined when this consumer has no dead letter with that id.
+   */
+  async redrive(id: string): Promise<RedriveResult | undefined> {
+    const row = await findDeadLetter(this.o.dataSource, id);
+    if (!row || row.consumer !== this.o.name) return undefined;
+    if (row.status === 'redriven') return { id, outcome: 'already_redriven', status: 'redriven' };
+    const position = { topic: row.topic, partition: row.partition, offset: row.offset };
+    let outcome: 'applied' | 'already_applied' = 'applied';
+    try {
+      const event = this.o.catalogue.decode(row.value ?? Buffer.alloc(0));
+      await this.applyChunk([{ event, position }], async (manager, applied) => {
+        outcome = applied === 1 ? 'applied' : 'already_applied';
+        const [{ n }] = (await manager.query(
+          `with closed as (
+             update dead_letters set status = 'redriven', redriven_at = now(), last_redrive_at = now(), redrive_attempts = redrive_attempts + 1, redrive_outcome = $2
+             where id = $1 and status = 'parked' returning 1)
+           select count(*)::int as n from closed`,
+          [id, outcome],
+        )) as Array<{ n: number }>;
+        if (n === 0) throw new AlreadyRedriven();
+      });
+    } catch (e) {
+      if (e instanceof AlreadyRedriven) return { id, outcome: 'already_redriven', status: 'redriven' };
+      const error = { code: failureCode(e), message: failureMessage(e) };
+      this.log.warn({ err: e, deadLetter: id, ...position }, 're-driving a dead letter failed; it stays parked');
+      await this.o.dataSource.query(
+        `update dead_letters set error_code = $2, error_message = $3, redrive_attempts = redrive_attempts + 1, last_redrive_at = now() where id = $1 and status = 'parked'`,
+        [id, error.code, error.message],
+      );
+      return { id, outcome: 'failed', status: 'parked', error };
+    }
+    this.log.info({ deadLetter: id, outcome, ...position }, 'dead letter re-driven');
+    return { id, outcome, status: 'redriven' };
   }
 }
