@@ -15,9 +15,11 @@ async function main(): Promise<number> {
   const { flags } = parseFlags(args);
   let baseUrl = typeof flags.url === 'string' ? flags.url : undefined;
   if (!baseUrl) {
-    const svc = SERVICES.find((s) => s.name === flags.service || s.name === `${String(flags.service)}-service`);
+    // the gateway's consumers park nothing: it has no dead-letter API
+    const consuming = SERVICES.filter((s) => s.name !== 'ocpp-gateway');
+    const svc = consuming.find((s) => s.name === flags.service || s.name === `${String(flags.service)}-service`);
     if (!svc) {
-      console.error(`--service must be one of ${SERVICES.map((s) => s.name).join(', ')} (or give --url)`);
+      console.error(`--service must be one of ${consuming.map((s) => s.name).join(', ')} (or give --url)`);
       return 2;
     }
     baseUrl = `http://127.0.0.1:${svc.httpPort}`;

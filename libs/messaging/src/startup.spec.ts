@@ -2,7 +2,7 @@ import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSNumberOfRetriesEx
 import { isSettlingError, retryWhileSettling } from './startup';
 
 /** A broker's protocol error as kafkajs raises it (type, code, retriable flag). */
-const protocol = (type: string, code: number, retriable: boolean) => new KafkaJSProtocolError({ type, code, retriable, message: type });
+const protocol = (type: string, code: number, retriable: boolean) => new KafkaJSProtocolError(Object.assign(new Error(type), { type, code, retriable }));
 
 describe('isSettlingError: what start-up waits out on a new broker, and what fails at once', () => {
   it.each([
