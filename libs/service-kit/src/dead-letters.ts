@@ -113,8 +113,9 @@ export function watchDeadLetters(ds: DataSource, consumers: readonly EventConsum
     labelNames: ['consumer'],
     registers: [registry],
     async collect() {
-      const counts = await openDeadLetterCounts(ds, names);
-      for (const [consumer, n] of Object.entries(counts)) this.set({ consumer }, n);
+      // the database away: keep the last values (the readiness check says the database is down), /metrics still answers
+      const counts = await openDeadLetterCounts(ds, names).catch(() => undefined);
+      for (const [consumer, n] of Object.entries(counts ?? {})) this.set({ consumer }, n);
     },
   });
   new Counter({

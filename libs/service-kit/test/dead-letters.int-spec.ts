@@ -44,8 +44,8 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
   let confirmations: TopicCollector;
   let deadLetters: TopicCollector;
 
-  beforeAll(async () => {
-    svc = await startService(
+  const start = () =>
+    startService(
       {
         name: 'dl-test',
         title: 'dead letters test',
@@ -75,6 +75,9 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
       },
       silentLogger(),
     );
+
+  beforeAll(async () => {
+    svc = await start();
     publisher = new KafkaRecordPublisher(testKafka());
     confirmations = await new TopicCollector(testKafka(), [outTopic]).start();
     deadLetters = await new TopicCollector(testKafka(), [deadLetterSpec(group).name]).start();
@@ -203,5 +206,19 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     expect(await effects('late')).toBe(1);
     await waitFor(() => confirmed('late') === 1, { what: 'one confirmation of the late order' });
     expect((await list('?status=redriven')).items.find((i) => i.id === dl.id)).toMatchObject({ redrive: { outcome: 'already_applied' } });
+  });
+
+  it('counts what is parked from the database: a restarted service still shows it', async () => {
+    await svc.dataSource.query("insert into poison (key) values ('kept')");
+    const consumer = svc.consumers[0];
+    const parkedBefore = consumer.stats().parked;
+    await send(order('kept', 1));
+    await waitFor(() => consumer.stats().parked === parkedBefore + 1, { what: 'the order parked' });
+    await svc.stop();
+    svc = await start();
+    expect(await metric('messaging_dead_letters_open')).toBe(1);
+    expect(await metric('messaging_dead_letters_parked_total')).toBe(0); // parks by this process
+    expect((await ready()).body.checks.deadLetters.detail).toEqual({ status: 'degraded', consumers: { [group]: { deadLetters: 1 } } });
+    expect((await list()).items.map((i) => i.key)).toEqual(['kept']);
   });
 });
