@@ -8,36 +8,14 @@
  * On first run it creates a local admin API key and keeps it in ~/.config/csms/local.env (never in the repo).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { newApiKey } from '@csms/service-kit';
+import { localEnv, localEnvCreatedNow } from './local-env';
 import { SERVICES, type ServiceDef } from './services';
 
 const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];
 const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
-
-/** The local admin key, printed once: in the start-up summary of the run that created it, never again. */
-let adminKeyCreated = false;
-
-function localEnv(): Record<string, string> {
-  const dir = path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'csms');
-  const file = path.join(dir, 'local.env');
-  if (!existsSync(file)) {
-    adminKeyCreated = true;
-    mkdirSync(dir, { recursive: true });
-    const { key, entry } = newApiKey('local-admin', 'admin');
-    writeFileSync(file, `# created by npm start; the key is yours, the entry is what services check\nCSMS_ADMIN_KEY=${key}\nAPI_KEYS=${entry}\n`, { mode: 0o600 });
-  }
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
 
 function pretty(name: string, color: number, line: string): string {
   const tag = `\x1b[${color}m${name.padEnd(18)}\x1b[0m`;
@@ -111,7 +89,7 @@ async function main(): Promise<void> {
   });
 
   try {
-    await Promise.all(children.map(({ svc, child }) => waitReady(svc, child, 90_000)));
+    await Promise.all(children.map(({ svc, child }) => waitReady(svc, child, 180_000)));
   } catch (e) {
     console.error((e as Error).message);
     await stopAll(1);
@@ -119,7 +97,7 @@ async function main(): Promise<void> {
   }
   console.log('\n\x1b[1mCSMS is running\x1b[0m');
   for (const svc of SERVICES) for (const line of svc.describe()) console.log(`  ${line}`);
-  if (adminKeyCreated && env.CSMS_ADMIN_KEY) {
+  if (localEnvCreatedNow() && env.CSMS_ADMIN_KEY) {
     console.log(`  admin API key (created now, shown this once): ${env.CSMS_ADMIN_KEY}   (kept in ~/.config/csms/local.env as CSMS_ADMIN_KEY)`);
   } else {
     console.log('  admin API key: CSMS_ADMIN_KEY in ~/.config/csms/local.env (not printed again)');

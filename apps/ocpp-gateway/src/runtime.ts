@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Topics, TOPIC_SPECS, type TopicSpec } from '@csms/contracts';
-import { KafkaRecordPublisher, OutboxRelay, createKafka, ensureTopics, type RecordPublisher } from '@csms/messaging';
+import { KafkaRecordPublisher, OutboxRelay, STARTUP_TIMEOUT_MS, createKafka, ensureTopics, waitForGroupCoordinators, type RecordPublisher } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger } from '@csms/platform';
 import type { GatewayConfig } from './config';
 import { gatewayMigrations } from './migrations';
@@ -66,7 +66,11 @@ export class GatewayRuntime {
         spec(config.OCPP_COMMAND_RESULTS_TOPIC, Topics.ocppCommandResults),
       ],
       config.KAFKA_PARTITIONS,
+      1,
+      { logger },
     );
+    // on a new broker the first group lookup creates __consumer_offsets: wait (bounded) until its coordinator answers
+    await waitForGroupCoordinators(kafka, [`ocpp-gateway-commands-${config.GATEWAY_INSTANCE}`], { deadline: Date.now() + STARTUP_TIMEOUT_MS, logger });
     const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger);
     await registryCache.start();
     const producer = new KafkaRecordPublisher(kafka);

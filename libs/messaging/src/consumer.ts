@@ -1,11 +1,13 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ContractError, deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
+import { deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
+import { envelopeHints, failureCode, failureMessage, findDeadLetter, recordDeadLetter, type RedriveResult } from './dead-letters';
 import { classifyFailure } from './failures';
 import { recordManyInInbox } from './inbox';
 import { appendToOutbox, type OutboxRelay } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
+import { STARTUP_TIMEOUT_MS, isSettlingError, retryWhileSettling } from './startup';
 import { ensureTopics } from './topics-admin';
 import { StallDetector, backoffMs } from './watchdog';
 
@@ -66,6 +68,8 @@ export interface EventConsumerOptions {
   deadLetterPartitions?: number;
   /** the watchdog's clock (tests move it to simulate a silent consumer) */
   now?: () => number;
+  /** how long `start()` waits for the broker to serve its topics and group (default 60 s) */
+  startupTimeoutMs?: number;
 }
 
 export interface ConsumerStats {
@@ -94,7 +98,11 @@ interface Item {
   error?: unknown;
 }
 
+/** What applyChunk needs of a record: the decoded event and where it came from. */
+type Decoded = Pick<Item, 'event' | 'position'>;
+
 class Stopped extends Error {}
+class AlreadyRedriven extends Error {}
 
 /**
  * Consumes events with exactly-once effect over at-least-once delivery:
@@ -128,10 +136,16 @@ export class EventConsumer {
       maxWaitTimeMs: 1000,
       deadLetterPartitions: 1,
       now: Date.now,
+      startupTimeoutMs: STARTUP_TIMEOUT_MS,
       ...opts,
     };
     this.log = opts.logger.child({ consumer: opts.name });
     this.stall = new StallDetector(this.o.stallTimeoutMs, this.o.now());
+  }
+
+  /** the consumer group id (also the inbox's and the dead letters' consumer name) */
+  get name(): string {
+    return this.o.name;
   }
 
   get deadLetterTopic(): string {
@@ -150,10 +164,27 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions);
+    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, 1, { timeoutMs: this.o.startupTimeoutMs, logger: this.log });
     this.running = true;
     this.stall.alive(this.o.now());
-    await this.launch();
+    // joining may meet a group coordinator or a topic that a new broker is still setting up: wait, bounded
+    await retryWhileSettling(
+      'starting the consumer',
+      async () => {
+        try {
+          await this.launch();
+        } catch (e) {
+          const c = this.consumer;
+          this.consumer = undefined;
+          await c?.disconnect().catch(() => undefined);
+          throw e;
+        }
+      },
+      { deadline: Date.now() + this.o.startupTimeoutMs, logger: this.log },
+    ).catch((e) => {
+      this.running = false;
+      throw e;
+    });
     const every = Math.max(100, Math.floor(this.o.stallTimeoutMs / 4));
     this.watchdogTimer = setInterval(() => this.watch(), every);
     this.watchdogTimer.unref();
@@ -168,18 +199,25 @@ export class EventConsumer {
     const admin = this.o.kafka.admin();
     await admin.connect();
     try {
+      const deadline = Date.now() + timeoutMs;
       const targets = new Map<string, number>();
       for (const topic of this.o.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
+        const offsets = await retryWhileSettling(`reading the end of ${topic}`, () => admin.fetchTopicOffsets(topic), { deadline, logger: this.log });
+        for (const p of offsets) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
       }
-      const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
-        const done = [...targets].every(([k, high]) => {
-          const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
-          const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
-          return off !== undefined && Number(off) >= high;
-        });
+        let done = false;
+        try {
+          const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
+          done = [...targets].every(([k, high]) => {
+            const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
+            const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
+            return off !== undefined && Number(off) >= high;
+          });
+        } catch (e) {
+          // the group's coordinator still loading on a new broker: ask again
+          if (!isSettlingError(e) || Date.now() > deadline) throw e;
+        }
         if (done) return;
         if (Date.now() > deadline) throw new Error(`consumer ${this.o.name} did not catch up within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
@@ -314,9 +352,10 @@ export class EventConsumer {
   /**
    * Applies a run of valid events in one transaction; throws if any handler fails. One statement
    * records the whole run in the inbox; only the events it newly recorded are handled; the events
-   * they emit are appended to the outbox once, at the end, in order.
+   * they emit are appended to the outbox once, at the end, in order. `last` runs in the same transaction,
+   * after the outbox append, with how many events were newly applied.
    */
-  private async applyChunk(chunk: Item[]): Promise<void> {
+  private async applyChunk(chunk: readonly Decoded[], last?: (manager: EntityManager, applied: number) => Promise<void>): Promise<void> {
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
@@ -352,6 +391,7 @@ export class EventConsumer {
       }
       await this.o.onChunkEnd?.({ manager, scratch, emit });
       await appendToOutbox(manager, this.o.catalogue, out);
+      await last?.(manager, applied);
     });
     this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
@@ -388,19 +428,23 @@ export class EventConsumer {
     }
   }
 
-  /** Parks a record on the dead-letter topic verbatim, with the error; resolves once the broker has it. */
+  /**
+   * Parks a record on the dead-letter topic verbatim, with the error; once the broker has it, records it in
+   * `dead_letters` (counted, listed, re-driven from there). A failure of either throws: the batch is retried.
+   */
   private async park(it: Item, error: unknown, attempts: number): Promise<void> {
-    const err = error as { code?: string; message?: string };
-    const code = error instanceof ContractError ? error.code : (err?.code ?? 'HANDLER_FAILED');
+    const code = failureCode(error);
+    const message = failureMessage(error);
+    const key = it.message.key ? it.message.key.toString('utf8') : null;
     this.log.error({ err: error, code, ...it.position, attempts }, 'parking event on the dead-letter topic');
     await this.o.publisher.publish([
       {
         topic: this.deadLetterTopic,
-        key: it.message.key ? it.message.key.toString('utf8') : null,
+        key,
         value: it.message.value ?? '',
         headers: {
-          [DLQ_HEADERS.code]: String(code),
-          [DLQ_HEADERS.message]: String(err?.message ?? error).slice(0, 2000),
+          [DLQ_HEADERS.code]: code,
+          [DLQ_HEADERS.message]: message,
           [DLQ_HEADERS.topic]: it.position.topic,
           [DLQ_HEADERS.partition]: String(it.position.partition),
           [DLQ_HEADERS.offset]: it.position.offset,
@@ -409,6 +453,51 @@ export class EventConsumer {
         },
       },
     ]);
+    const hints = it.event ? { eventId: it.event.id, eventType: it.event.type } : envelopeHints(it.message.value);
+    await recordDeadLetter(this.o.dataSource, { consumer: this.o.name, position: it.position, ...hints, key, value: it.message.value ?? Buffer.alloc(0), code, message, attempts });
     this.stats_.parked++;
+  }
+
+  /**
+   * Re-drives a dead letter of this consumer once its cause is fixed: decodes the parked record with today's
+   * catalogue and applies it through the same path as a consumed record (inbox, handler, outbox), in one
+   * transaction that also marks the row `redriven`. Exactly once: an event the inbox says was applied
+   * changes nothing (`already_applied`), a row already re-driven is left alone (`already_redriven`; two
+   * re-drives at once: one applies, the other finds the row closed and rolls back). A failure leaves the row
+   * parked with the new error (`failed`). One attempt, no retries: whoever re-drives decides when to try again.
+   * Order: the record is applied now, after the records that followed it on its partition.
+   * Returns undefined when this consumer has no dead letter with that id.
+   */
+  async redrive(id: string): Promise<RedriveResult | undefined> {
+    const row = await findDeadLetter(this.o.dataSource, id);
+    if (!row || row.consumer !== this.o.name) return undefined;
+    if (row.status === 'redriven') return { id, outcome: 'already_redriven', status: 'redriven' };
+    const position = { topic: row.topic, partition: row.partition, offset: row.offset };
+    let outcome: 'applied' | 'already_applied' = 'applied';
+    try {
+      const event = this.o.catalogue.decode(row.value ?? Buffer.alloc(0));
+      await this.applyChunk([{ event, position }], async (manager, applied) => {
+        outcome = applied === 1 ? 'applied' : 'already_applied';
+        const [{ n }] = (await manager.query(
+          `with closed as (
+             update dead_letters set status = 'redriven', redriven_at = now(), last_redrive_at = now(), redrive_attempts = redrive_attempts + 1, redrive_outcome = $2
+             where id = $1 and status = 'parked' returning 1)
+           select count(*)::int as n from closed`,
+          [id, outcome],
+        )) as Array<{ n: number }>;
+        if (n === 0) throw new AlreadyRedriven();
+      });
+    } catch (e) {
+      if (e instanceof AlreadyRedriven) return { id, outcome: 'already_redriven', status: 'redriven' };
+      const error = { code: failureCode(e), message: failureMessage(e) };
+      this.log.warn({ err: e, deadLetter: id, ...position }, 're-driving a dead letter failed; it stays parked');
+      await this.o.dataSource.query(
+        `update dead_letters set error_code = $2, error_message = $3, redrive_attempts = redrive_attempts + 1, last_redrive_at = now() where id = $1 and status = 'parked'`,
+        [id, error.code, error.message],
+      );
+      return { id, outcome: 'failed', status: 'parked', error };
+    }
+    this.log.info({ deadLetter: id, outcome, ...position }, 'dead letter re-driven');
+    return { id, outcome, status: 'redriven' };
   }
 }

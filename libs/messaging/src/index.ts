@@ -6,6 +6,8 @@ export * from './migrations';
 export * from './outbox';
 export * from './inbox';
 export * from './consumer';
+export * from './dead-letters';
 export * from './failures';
 export * from './watchdog';
 export * from './runtime';
+export * from './startup';

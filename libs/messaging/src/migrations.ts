@@ -38,4 +38,44 @@ export class MessagingTables1764200000000 implements MigrationInterface {
   }
 }
 
-export const messagingMigrations = [MessagingTables1764200000000];
+/**
+ * dead_letters: the records a consumer parked (also on `dlq.<group>`), so that they can be counted, listed and
+ * re-driven after the cause is fixed. One row per source position (group, topic, partition, offset); `status`
+ * is `parked` until a re-drive applies it (`redriven`). `seq` is the parking order.
+ */
+export class DeadLetters1764200000100 implements MigrationInterface {
+  name = 'DeadLetters1764200000100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table dead_letters (
+        id                 uuid        primary key,
+        seq                bigserial   not null unique,
+        consumer           text        not null,
+        topic              text        not null,
+        partition          integer     not null,
+        "offset"           bigint      not null,
+        event_id           uuid,
+        event_type         text,
+        key                text,
+        value              bytea       not null,
+        error_code         text        not null,
+        error_message      text        not null,
+        attempts           integer     not null,
+        parked_at          timestamptz not null default now(),
+        status             text        not null default 'parked' check (status in ('parked', 'redriven')),
+        redrive_attempts   integer     not null default 0,
+        last_redrive_at    timestamptz,
+        redriven_at        timestamptz,
+        redrive_outcome    text,
+        unique (consumer, topic, partition, "offset")
+      )`);
+    await q.query(`create index dead_letters_open on dead_letters (consumer) where status = 'parked'`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table dead_letters');
+  }
+}
+
+export const messagingMigrations = [MessagingTables1764200000000, DeadLetters1764200000100];

@@ -6,6 +6,7 @@ import { EventConsumer, type EventConsumerOptions } from './consumer';
 import { createKafka } from './kafka';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox';
 import { KafkaRecordPublisher } from './producer';
+import { STARTUP_TIMEOUT_MS, retryWhileSettling, waitForGroupCoordinators } from './startup';
 import { ensureTopics } from './topics-admin';
 
 export interface MessagingRuntimeOptions {
@@ -17,6 +18,8 @@ export interface MessagingRuntimeOptions {
   topics: readonly TopicSpec[];
   partitions: number;
   relay?: OutboxRelayOptions;
+  /** how long start-up waits for the broker to serve the topics and the groups' coordinator (default 60 s) */
+  startupTimeoutMs?: number;
 }
 
 export type ConsumerSpec = Omit<EventConsumerOptions, 'kafka' | 'dataSource' | 'publisher' | 'logger' | 'relay'> & {
@@ -50,8 +53,12 @@ export class MessagingRuntime {
 
   async start(): Promise<void> {
     if (this.started) return;
-    await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions);
-    await this.publisher.connect();
+    // a new broker serves new topics and the groups' coordinator a moment after it said yes: wait (bounded)
+    const timeoutMs = this.opts.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
+    const retry = { deadline: Date.now() + timeoutMs, logger: this.opts.logger };
+    await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, 1, { timeoutMs, logger: this.opts.logger });
+    await waitForGroupCoordinators(this.kafka, this.consumers.map((c) => c.spec.name), retry);
+    await retryWhileSettling('connecting the producer', () => this.publisher.connect(), retry);
     this.relay.start();
     const byName = new Map(this.consumers.map((c) => [c.spec.name, c.consumer]));
     for (const { consumer, spec } of this.consumers) {

@@ -1,5 +1,5 @@
 import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
-import { DLQ_HEADERS, EventConsumer, type EventHandler } from '@csms/messaging';
+import { DLQ_HEADERS, EventConsumer, deadLetterId, openDeadLetterCounts, type EventHandler } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { TopicCollector, createTestTopics, uniqueName, waitFor } from '@csms/testing';
 import { messagingSuite, appliedCount, applyTotals, counterEvents, totals } from './fixture';
@@ -131,6 +131,19 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
       expect(r.headers[DLQ_HEADERS.group]).toBe(group);
       expect(r.headers[DLQ_HEADERS.message].length).toBeGreaterThan(5);
     }
+    // and in dead_letters, with the event id and type where the record says them
+    const rows: Array<{ id: string; offset: string; error_code: string; event_id: string | null; event_type: string | null; status: string; value: Buffer }> = await suite.db.dataSource.query(
+      'select id, "offset"::text as "offset", error_code, event_id, event_type, status, value from dead_letters where consumer = $1 order by seq',
+      [group],
+    );
+    expect(rows.map((r) => [r.offset, r.error_code, r.event_id, r.event_type, r.status, r.value.toString('utf8')])).toEqual([
+      ['1', 'MALFORMED_JSON', null, null, 'parked', '{"this is": not json'],
+      ['2', 'UNKNOWN_EVENT_VERSION', newer.id, newer.type, 'parked', JSON.stringify(newer)],
+      ['3', 'UNKNOWN_EVENT_TYPE', unknown.id, 'test.something_else', 'parked', JSON.stringify(unknown)],
+      ['4', 'INVALID_PAYLOAD', badPayload.id, badPayload.type, 'parked', JSON.stringify(badPayload)],
+    ]);
+    expect(rows[0].id).toBe(deadLetterId(group, { topic, partition: 0, offset: '1' }));
+    expect(await openDeadLetterCounts(suite.db.dataSource, [group, 'another-group'])).toEqual({ [group]: 4, 'another-group': 0 });
   });
 
   it('parks an event whose handler keeps failing with an unclassified error after maxAttempts, and goes on', async () => {

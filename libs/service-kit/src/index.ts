@@ -9,3 +9,5 @@ export * from './bootstrap';
 export * from './service';
 export * from './rebuild';
 export * from './pagination';
+export * from './dead-letters';
+export * from './dead-letters-cli';

@@ -1,10 +1,12 @@
 import { Module, type INestApplication, type Provider, type Type as NestType } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { TopicSpec } from '@csms/contracts';
 import { MessagingRuntime, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
 import { parseApiKeys } from './api-keys';
 import { createHttpService } from './bootstrap';
+import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from './dead-letters';
 import { HealthRegistry } from './health';
 import { ServiceKitModule } from './module';
 
@@ -38,7 +40,8 @@ export interface RunningService {
 /**
  * Starts a service the way every service starts: its database (created, migrated), its messaging
  * (topics, outbox relay, consumers with their dead-letter topics), its HTTP API (API keys, problem
- * details, health with database and Kafka checks, metrics, OpenAPI).
+ * details, health with database and Kafka checks, metrics, OpenAPI) and, when it has consumers, its dead
+ * letters (API, metrics, readiness detail).
  */
 export async function startService(def: ServiceDefinition, logger: Logger): Promise<RunningService> {
   await ensureDatabaseExists(def.databaseUrl);
@@ -52,11 +55,16 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     partitions: def.kafka.partitions,
   });
   const consumers = def.consumers({ dataSource, runtime }).map((spec) => runtime.addConsumer(spec));
-  const providers: Provider[] = [{ provide: DataSource, useValue: dataSource }, ...(def.providers?.({ dataSource, runtime }) ?? [])];
+  const providers: Provider[] = [
+    { provide: DataSource, useValue: dataSource },
+    { provide: DEAD_LETTER_CONSUMERS, useValue: consumers },
+    ...(def.providers?.({ dataSource, runtime }) ?? []),
+  ];
 
   @Module({
     imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger })],
-    controllers: def.controllers,
+    // every service with consumers lists and re-drives its dead letters (GET /api/v1/dead-letters)
+    controllers: consumers.length > 0 ? [...def.controllers, DeadLettersController] : def.controllers,
     providers,
   })
   class ServiceModule {}
@@ -65,6 +73,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   const health = app.get(HealthRegistry);
   health.register('database', async () => (await dataSource.query('select 1')).length === 1);
   health.register('kafka', async () => runtime.health());
+  watchDeadLetters(dataSource, consumers, app.get(Registry), health);
   await runtime.start();
   await app.listen(def.http.port, def.http.host);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
