@@ -349,7 +349,8 @@ export class EventConsumer {
         applied++;
       }
       await this.o.onChunkEnd?.({ manager, scratch, emit });
-      await appendToOutbox(manager, this.o.catalogue, out);
+      // an event its topic would refuse fails the chunk here (not retriable: the input is parked), not the relay later
+      await appendToOutbox(manager, this.o.catalogue, out, this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined);
     });
     this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;

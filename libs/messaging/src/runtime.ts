@@ -5,7 +5,9 @@ import type { Logger } from '@csms/platform';
 import { EventConsumer, type EventConsumerOptions } from './consumer';
 import { createKafka } from './kafka';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox';
+import { ParkedOutbox } from './parked-outbox';
 import { KafkaRecordPublisher } from './producer';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './record-size';
 import { ensureTopics } from './topics-admin';
 
 export interface MessagingRuntimeOptions {
@@ -16,6 +18,8 @@ export interface MessagingRuntimeOptions {
   /** topics this service produces to or consumes from; created if missing */
   topics: readonly TopicSpec[];
   partitions: number;
+  /** `max.message.bytes` of the topics it creates, and the limit its producer and outbox check (default 1 MiB) */
+  maxMessageBytes?: number;
   relay?: OutboxRelayOptions;
 }
 
@@ -33,13 +37,18 @@ export class MessagingRuntime {
   readonly kafka: Kafka;
   readonly publisher: KafkaRecordPublisher;
   readonly relay: OutboxRelay;
+  /** rows the broker refused for good, moved aside by the relay: inspect, re-send */
+  readonly parked: ParkedOutbox;
+  readonly maxMessageBytes: number;
   private readonly consumers: Array<{ consumer: EventConsumer; spec: ConsumerSpec }> = [];
   private started = false;
 
   constructor(private readonly opts: MessagingRuntimeOptions) {
     this.kafka = createKafka({ brokers: opts.brokers, clientId: opts.service, logger: opts.logger });
-    this.publisher = new KafkaRecordPublisher(this.kafka);
-    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), opts.relay);
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.publisher = new KafkaRecordPublisher(this.kafka, { maxMessageBytes: this.maxMessageBytes });
+    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), { maxMessageBytes: this.maxMessageBytes, ...opts.relay });
+    this.parked = new ParkedOutbox(opts.dataSource, this.relay);
   }
 
   addConsumer(spec: ConsumerSpec): EventConsumer {
@@ -50,7 +59,13 @@ export class MessagingRuntime {
 
   async start(): Promise<void> {
     if (this.started) return;
-    await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions);
+    const mismatches = await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, { maxMessageBytes: this.maxMessageBytes });
+    for (const m of mismatches) {
+      this.opts.logger.warn(
+        { topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: this.maxMessageBytes },
+        'topic max.message.bytes differs from KAFKA_MAX_MESSAGE_BYTES (settings of existing topics are not altered): a record between the two limits is parked by the outbox relay',
+      );
+    }
     await this.publisher.connect();
     this.relay.start();
     const byName = new Map(this.consumers.map((c) => [c.spec.name, c.consumer]));

@@ -1,12 +1,30 @@
-import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { TopicSpec } from '@csms/contracts';
+
+export interface EnsureTopicsOptions {
+  replicationFactor?: number;
+  /**
+   * `max.message.bytes` of the topics created (KAFKA_MAX_MESSAGE_BYTES): the largest record batch the broker
+   * accepts, set explicitly so that the limit the services check against is the topic's. Unset: the broker default.
+   */
+  maxMessageBytes?: number;
+}
+
+/** An existing topic whose `max.message.bytes` is not the configured one (kept: settings are never altered). */
+export interface TopicLimitMismatch {
+  topic: string;
+  maxMessageBytes: number | undefined;
+}
 
 /**
  * Creates the topics the project uses, explicitly, with their settings (never broker auto-create).
  * Existing topics keep their settings; a topic with fewer partitions than configured is grown
- * (partitions are never removed: that would break key ordering).
+ * (partitions are never removed: that would break key ordering). With `maxMessageBytes`, returns the existing
+ * topics whose limit differs (the caller warns: a record between the two limits is parked by the outbox relay).
  */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], partitions: number, replicationFactor = 1): Promise<void> {
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], partitions: number, opts: EnsureTopicsOptions = {}): Promise<TopicLimitMismatch[]> {
+  const replicationFactor = opts.replicationFactor ?? 1;
+  const mismatches: TopicLimitMismatch[] = [];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -22,6 +40,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], pa
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
+            ...(opts.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(opts.maxMessageBytes) }]),
           ],
         })),
       });
@@ -31,8 +50,19 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], pa
       const meta = await admin.fetchTopicMetadata({ topics: present });
       const grow = meta.topics.filter((t) => t.partitions.length < partitions).map((t) => ({ topic: t.name, count: partitions }));
       if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+      if (opts.maxMessageBytes !== undefined) {
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+        });
+        for (const r of described.resources) {
+          const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+          if (v === undefined || Number(v) !== opts.maxMessageBytes) mismatches.push({ topic: r.resourceName, maxMessageBytes: v === undefined ? undefined : Number(v) });
+        }
+      }
     }
   } finally {
     await admin.disconnect();
   }
+  return mismatches;
 }
