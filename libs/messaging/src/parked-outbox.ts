@@ -97,9 +97,12 @@ export class ParkedOutbox {
    */
   async resend(eventId: string): Promise<{ resent: boolean; record: ParkedRecord } | undefined> {
     const result = await this.dataSource.transaction(async (m) => {
+      // (a select over the update: TypeORM answers a bare UPDATE … RETURNING with [rows, count])
       const moved: Row[] = await m.query(
-        `update parked_outbox set state = 'resent', resends = resends + 1, resent_at = now()
-         where event_id = $1 and state = 'parked' returning ${COLUMNS}`,
+        `with moved as (
+           update parked_outbox set state = 'resent', resends = resends + 1, resent_at = now()
+           where event_id = $1 and state = 'parked' returning *)
+         select ${COLUMNS} from moved`,
         [eventId],
       );
       if (moved.length === 0) {
