@@ -57,7 +57,7 @@ describe('httpBodyLimit', () => {
 describe('recordRefusal: which publish failures are a record refused for good', () => {
   const protocol = (type: string, retriable: boolean) => new KafkaJSProtocolError({ type, code: 0, retriable, message: `${type} from the broker` } as never);
   it.each([
-    ['MESSAGE_TOO_LARGE as kafkajs throws it (wrapped by its retrier)', new KafkaJSNonRetriableError(protocol('MESSAGE_TOO_LARGE', false), { cause: protocol('MESSAGE_TOO_LARGE', false) } as never), 'MESSAGE_TOO_LARGE'],
+    ['MESSAGE_TOO_LARGE as kafkajs throws it (wrapped by its retrier)', new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(protocol('MESSAGE_TOO_LARGE', false), { cause: protocol('MESSAGE_TOO_LARGE', false) }), 'MESSAGE_TOO_LARGE'],
     ['a bare RECORD_LIST_TOO_LARGE', protocol('RECORD_LIST_TOO_LARGE', false), 'RECORD_LIST_TOO_LARGE'],
     ['INVALID_RECORD', protocol('INVALID_RECORD', false), 'INVALID_RECORD'],
     ['our own size check', new RecordTooLargeError(2000, 1000, 't'), 'RECORD_TOO_LARGE'],

@@ -9,3 +9,4 @@ export * from './bootstrap';
 export * from './service';
 export * from './rebuild';
 export * from './pagination';
+export * from './outbox';
