@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { SessionEndedV1, StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
-import { KafkaRecordPublisher } from '@csms/messaging';
+import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropTestDatabases } from '@csms/testing';
@@ -132,6 +132,34 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const wrongRole = await api('PUT', '/api/v1/tariffs/X', simpleTariff('X'), operator.key);
     expect(wrongRole.status).toBe(403);
     expect((await api('GET', '/api/v1/tariffs/BAD')).status).toBe(404);
+  });
+
+  it('refuses a tariff too large for a record before storing anything: 413 with the limit (body above the derived body limit, or an event above the record limit though the body fits)', async () => {
+    const raw = async (id: string, body: string) => {
+      const r = await fetch(`${tariffs.url}/api/v1/tariffs/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${finance.key}`, 'content-type': 'application/json' }, body });
+      return { status: r.status, body: (await r.json()) as Json };
+    };
+    const bodyLimit = httpBodyLimit(cfg.KAFKA_MAX_MESSAGE_BYTES);
+    const big = simpleTariff('BIG');
+    big.elements[0].price_components = Array.from({ length: Math.ceil(bodyLimit / 50) }, () => ({ type: 'ENERGY', price: 0.3, vat: 21.0, step_size: 1 }));
+    const tooBig = JSON.stringify(big);
+    expect(Buffer.byteLength(tooBig)).toBeGreaterThan(bodyLimit);
+    expect(await raw('BIG', tooBig)).toEqual({ status: 413, body: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: bodyLimit, size: Buffer.byteLength(tooBig) }) });
+
+    // numbers written short grow when the event re-encodes them (9e20 -> 900000000000000000000): the body fits, its event does not
+    const component = (type: string) => ({ type, price: 9e20, vat: 21.0, step_size: 9e20 });
+    const growing = {
+      ...simpleTariff('GROWS'),
+      elements: Array.from({ length: 2900 }, (_, i) => ({ price_components: ['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'].map(component), restrictions: { min_kwh: i, max_kwh: i + 1 } })),
+    };
+    const fits = JSON.stringify(growing).replaceAll('900000000000000000000', '9e20');
+    expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(bodyLimit);
+    const r = await raw('GROWS', fits);
+    expect(r.status).toBe(413);
+    expect(r.body).toMatchObject({ code: 'RECORD_TOO_LARGE', limit: cfg.KAFKA_MAX_MESSAGE_BYTES });
+    expect(r.body.size as number).toBeGreaterThan(cfg.KAFKA_MAX_MESSAGE_BYTES);
+    expect((await api('GET', '/api/v1/tariffs/GROWS')).status).toBe(404);
+    expect((await api('GET', '/api/v1/tariffs/BIG')).status).toBe(404);
   });
 
   it('keeps every version of a tariff, addressable', async () => {
