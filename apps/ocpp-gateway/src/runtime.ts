@@ -71,7 +71,7 @@ export class GatewayRuntime {
       limits,
     );
     for (const m of mismatches) {
-      logger.warn({ topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: limits.maxMessageBytes }, 'topic max.message.bytes differs from KAFKA_MAX_MESSAGE_BYTES (existing topics are not altered)');
+      logger.warn({ topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: limits.maxMessageBytes }, 'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (existing topics are not altered): a record between the two limits is parked by the outbox relay');
     }
     const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger);
     await registryCache.start();

@@ -121,12 +121,13 @@ export class ParkedOutbox {
     return result;
   }
 
-  /** Rows parked now, and outbox rows held behind them (their keys wait). */
+  /** Rows parked now, and outbox rows held behind them (their keys wait; counted only while something is parked). */
   async counts(): Promise<{ parked: number; held: number }> {
-    const [r] = await this.dataSource.query(
-      `select (select count(*)::int from parked_outbox where state = 'parked') as parked,
-              (select count(*)::int from outbox o where exists (select 1 from parked_outbox p where p.state = 'parked' and p.topic = o.topic and p.key = o.key)) as held`,
+    const [{ parked }] = await this.dataSource.query(`select count(*)::int as parked from parked_outbox where state = 'parked'`);
+    if (parked === 0) return { parked: 0, held: 0 };
+    const [{ held }] = await this.dataSource.query(
+      `select count(*)::int as held from outbox o where exists (select 1 from parked_outbox p where p.state = 'parked' and p.topic = o.topic and p.key = o.key)`,
     );
-    return { parked: r.parked, held: r.held };
+    return { parked, held };
   }
 }

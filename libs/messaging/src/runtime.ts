@@ -63,7 +63,7 @@ export class MessagingRuntime {
     for (const m of mismatches) {
       this.opts.logger.warn(
         { topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: this.maxMessageBytes },
-        'topic max.message.bytes differs from KAFKA_MAX_MESSAGE_BYTES (settings of existing topics are not altered): a record between the two limits is parked by the outbox relay',
+        'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (settings of existing topics are not altered): a record between the two limits is parked by the outbox relay',
       );
     }
     await this.publisher.connect();

@@ -10,7 +10,7 @@ export interface EnsureTopicsOptions {
   maxMessageBytes?: number;
 }
 
-/** An existing topic whose `max.message.bytes` is not the configured one (kept: settings are never altered). */
+/** An existing topic whose `max.message.bytes` is below the configured one (kept: settings are never altered). */
 export interface TopicLimitMismatch {
   topic: string;
   maxMessageBytes: number | undefined;
@@ -20,7 +20,8 @@ export interface TopicLimitMismatch {
  * Creates the topics the project uses, explicitly, with their settings (never broker auto-create).
  * Existing topics keep their settings; a topic with fewer partitions than configured is grown
  * (partitions are never removed: that would break key ordering). With `maxMessageBytes`, returns the existing
- * topics whose limit differs (the caller warns: a record between the two limits is parked by the outbox relay).
+ * topics whose limit is lower (the caller warns: a record between the two limits is parked by the outbox relay;
+ * a higher limit, such as the broker default 1048588 of topics created before the limit was set, is harmless).
  */
 export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], partitions: number, opts: EnsureTopicsOptions = {}): Promise<TopicLimitMismatch[]> {
   const replicationFactor = opts.replicationFactor ?? 1;
@@ -57,7 +58,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], pa
         });
         for (const r of described.resources) {
           const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
-          if (v === undefined || Number(v) !== opts.maxMessageBytes) mismatches.push({ topic: r.resourceName, maxMessageBytes: v === undefined ? undefined : Number(v) });
+          if (v === undefined || Number(v) < opts.maxMessageBytes) mismatches.push({ topic: r.resourceName, maxMessageBytes: v === undefined ? undefined : Number(v) });
         }
       }
     }

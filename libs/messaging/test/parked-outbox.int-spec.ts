@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigResourceTypes } from 'kafkajs';
-import { OutboxRelay, ParkedOutbox, RecordTooLargeError, appendToOutbox, recordBatchBytes } from '@csms/messaging';
+import { OutboxRelay, ParkedOutbox, RecordTooLargeError, appendToOutbox, ensureTopics, recordBatchBytes } from '@csms/messaging';
 import { EventCatalogue, closed, defineEvent, deriveId, type Envelope } from '@csms/contracts';
 import { silentLogger } from '@csms/platform';
 import { TopicCollector, createTestTopics, topicSize, uniqueName, waitFor } from '@csms/testing';
@@ -141,5 +141,20 @@ describe('a record the broker refuses for good is parked, the relay carries on, 
     expect(recordBatchBytes(record)).toBe(TOPIC_LIMIT);
     await suite.publisher.publish([record]);
     expect(await topicSize(suite.kafka, topic)).toBe(1);
+  });
+
+  it('topics are created with max.message.bytes set; an existing topic with a lower limit is reported, never altered', async () => {
+    const [small, plain, made] = [uniqueName('test.limit'), uniqueName('test.limit'), uniqueName('test.limit')];
+    await createTestTopics(suite.kafka, [small], 1, { maxMessageBytes: TOPIC_LIMIT });
+    await createTestTopics(suite.kafka, [plain], 1); // the broker default (1048588)
+    const spec = (name: string) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const });
+    const mismatches = await ensureTopics(suite.kafka, [small, plain, made].map(spec), 1, { maxMessageBytes: 1024 * 1024 });
+    expect(mismatches).toEqual([{ topic: small, maxMessageBytes: TOPIC_LIMIT }]);
+    const admin = suite.kafka.admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [small, made].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })) });
+    await admin.disconnect();
+    const limits = Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries[0].configValue]));
+    expect(limits).toEqual({ [small]: String(TOPIC_LIMIT), [made]: String(1024 * 1024) });
   });
 });
