@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigResourceTypes } from 'kafkajs';
-import { OutboxRelay, ParkedOutbox, RecordTooLargeError, appendToOutbox, ensureTopics, recordBatchBytes } from '@csms/messaging';
+import { DLQ_HEADERS, EventConsumer, OutboxRelay, ParkedOutbox, RecordTooLargeError, appendToOutbox, ensureTopics, recordBatchBytes } from '@csms/messaging';
 import { EventCatalogue, closed, defineEvent, deriveId, type Envelope } from '@csms/contracts';
 import { silentLogger } from '@csms/platform';
 import { TopicCollector, createTestTopics, topicSize, uniqueName, waitFor } from '@csms/testing';
-import { messagingSuite } from './fixture';
+import { counterEvents, increment, messagingSuite } from './fixture';
 
 const TOPIC_LIMIT = 8192;
 /** a payload that makes the record far bigger than TOPIC_LIMIT */
@@ -156,5 +156,39 @@ describe('a record the broker refuses for good is parked, the relay carries on, 
     await admin.disconnect();
     const limits = Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries[0].configValue]));
     expect(limits).toEqual({ [small]: String(TOPIC_LIMIT), [made]: String(1024 * 1024) });
+  });
+
+  it('a consumer whose handler emits an event above the limit dead-letters that input (RECORD_TOO_LARGE) and goes on; nothing of it reaches the outbox', async () => {
+    const [input, output] = [uniqueName('test.in'), uniqueName('test.out')];
+    await createTestTopics(suite.kafka, [input, output], 1);
+    const counter = counterEvents(input);
+    const padded = paddedEvents(output);
+    const catalogue = new EventCatalogue([counter.V1, padded.V1]);
+    for (let i = 0; i < 3; i++) await increment(suite.db.dataSource, counter.catalogue, counter.V1, 'k');
+    await new OutboxRelay(suite.db.dataSource, suite.publisher, silentLogger()).relayOnce();
+    // the relay the consumer nudges is the one whose limit it checks
+    const relay = new OutboxRelay(suite.db.dataSource, suite.publisher, silentLogger(), { maxMessageBytes: TOPIC_LIMIT });
+    const consumer = new EventConsumer({
+      name: uniqueName('test-group'),
+      topics: [input],
+      catalogue,
+      kafka: suite.kafka,
+      dataSource: suite.db.dataSource,
+      publisher: suite.publisher,
+      logger: silentLogger(),
+      relay,
+      handler: async (event, { emit }) => {
+        const { n } = event.payload as { n: number };
+        emit(catalogue.create(padded.V1, { id: deriveId('out', event.id), key: 'k', occurredAt: event.occurredAt, source: 'test', payload: { key: 'k', n, pad: 'p'.repeat(n === 2 ? BIG : 0) } }));
+      },
+    });
+    await consumer.start();
+    cleanups.push(() => consumer.stop());
+    const dlq = await collect(consumer.deadLetterTopic);
+    await waitFor(() => consumer.stats().applied === 2 && dlq.records.length === 1, { what: '2 applied, 1 dead-lettered' });
+    expect(dlq.records[0].headers[DLQ_HEADERS.code]).toBe('RECORD_TOO_LARGE');
+    expect(JSON.parse(dlq.records[0].value!).payload.n).toBe(2);
+    const emitted: Array<{ n: number }> = await suite.db.dataSource.query(`select (value::jsonb -> 'payload' ->> 'n')::int as n from outbox where topic = $1 order by position`, [output]);
+    expect(emitted.map((r) => r.n)).toEqual([1, 3]);
   });
 });
