@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope, EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
-import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordRefusal } from './record-size';
+import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordBatchBytes, recordRefusal } from './record-size';
 import type { OutgoingRecord, RecordPublisher } from './records';
 
 /** Headers every published event carries, so consumers and tools can route without parsing. */
@@ -225,15 +225,7 @@ export class OutboxRelay {
    * Throws (nothing taken out of the outbox) if the batch failed for another reason.
    */
   private async publishRows(rows: OutboxRow[]): Promise<RoundOutcome> {
-    const fits = rows.every((r) => {
-      try {
-        checkRecordSize(r, this.maxMessageBytes);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (fits) {
+    if (rows.every((r) => recordBatchBytes(r) <= this.maxMessageBytes)) {
       try {
         await this.publisher.publish(rows.map(recordOf));
         return { published: rows, parked: [] };
