@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { Topics } from '@csms/contracts';
-import { CommonConfig, loadConfig } from '@csms/platform';
+import { ENVELOPE_MARGIN_BYTES } from '@csms/messaging';
+import { CommonConfig, ConfigError, loadConfig } from '@csms/platform';
 
 /** Every environment variable of the gateway (validated at start-up; see README). */
 export const GatewayConfigSchema = Type.Object({
@@ -36,7 +37,20 @@ export const GatewayConfigSchema = Type.Object({
 });
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
+/**
+ * How much bigger than its frame an `ocpp.inbound` record can be: a rejected frame is recorded verbatim as a JSON
+ * string, where a control character takes 6 bytes (`\u0001`).
+ */
+export const FRAME_ESCAPE_FACTOR = 6;
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const c = loadConfig(GatewayConfigSchema, env);
+  // every frame the gateway accepts must fit in its record, or the broker refuses it (and the batch it is in)
+  const largest = c.OCPP_MAX_FRAME_BYTES * FRAME_ESCAPE_FACTOR + ENVELOPE_MARGIN_BYTES;
+  if (largest > c.KAFKA_MAX_MESSAGE_BYTES) {
+    throw new ConfigError([
+      `OCPP_MAX_FRAME_BYTES: ${c.OCPP_MAX_FRAME_BYTES} can make an ocpp.inbound record of up to ${largest} bytes, above KAFKA_MAX_MESSAGE_BYTES ${c.KAFKA_MAX_MESSAGE_BYTES} (at most ${Math.floor((c.KAFKA_MAX_MESSAGE_BYTES - ENVELOPE_MARGIN_BYTES) / FRAME_ESCAPE_FACTOR)}, or raise KAFKA_MAX_MESSAGE_BYTES)`,
+    ]);
+  }
   return { ...c, GATEWAY_INSTANCE: c.GATEWAY_INSTANCE ?? `${hostname()}-${process.pid}` };
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '@csms/platform';
-import { HealthRegistry, LOGGER, ServiceKitModule, parseApiKeys } from '@csms/service-kit';
+import { ParkedOutbox } from '@csms/messaging';
+import { HealthRegistry, LOGGER, ParkedOutboxController, ServiceKitModule, observeOutbox, parseApiKeys } from '@csms/service-kit';
 import type { GatewayConfig } from './config';
 import { StationsController, TokensController } from './http/registry.controller';
 import { CommandsController } from './http/commands.controller';
@@ -16,6 +17,7 @@ class GatewayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     @Inject(GatewayRuntime) private readonly runtime: GatewayRuntime,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(Registry) private readonly metrics: Registry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -29,7 +31,8 @@ class GatewayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
       return { ok: publishing.ok && (await this.runtime.kafkaAnswers()), detail: publishing };
     });
     this.health.register('registry', async () => this.runtime.registryCache.health());
-    this.health.register('outbox', async () => this.runtime.relay.health());
+    // the relay's health, the parked outbox (degraded while records are parked) and its metrics
+    observeOutbox(this.metrics, this.health, this.runtime.parked, this.runtime.relay);
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {
@@ -48,7 +51,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [ServiceKitModule.forRoot({ service: 'ocpp-gateway', apiKeys: parseApiKeys(config.API_KEYS), logger })],
-      controllers: [StationsController, TokensController, CommandsController],
+      controllers: [StationsController, TokensController, CommandsController, ParkedOutboxController],
       providers: [
         {
           provide: METRICS,
@@ -78,6 +81,7 @@ export class GatewayModule {
           useFactory: (metrics: RuntimeOverrides['metrics']) => GatewayRuntime.start(config, logger, { metrics, ...overrides }),
         },
         { provide: RegistryService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.registry },
+        { provide: ParkedOutbox, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.parked },
         { provide: CommandService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.commands },
         GatewayLifecycle,
       ],

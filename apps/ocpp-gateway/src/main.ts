@@ -14,6 +14,7 @@ async function start(config: GatewayConfig): Promise<{ stop(): Promise<void> }> 
     title: 'OCPP gateway',
     description: 'Station and id-token registry and remote operations of the OCPP gateway',
     logger,
+    maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
   });
   await app.listen(config.HTTP_PORT);
   logger.info({ httpPort: config.HTTP_PORT, instance: config.GATEWAY_INSTANCE }, 'ocpp-gateway ready');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Topics, TOPIC_SPECS, type TopicSpec } from '@csms/contracts';
-import { KafkaRecordPublisher, OutboxRelay, STARTUP_TIMEOUT_MS, createKafka, ensureTopics, waitForGroupCoordinators, type RecordPublisher } from '@csms/messaging';
+import { KafkaRecordPublisher, OutboxRelay, ParkedOutbox, STARTUP_TIMEOUT_MS, createKafka, ensureTopics, waitForGroupCoordinators, type RecordPublisher } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger } from '@csms/platform';
 import type { GatewayConfig } from './config';
 import { gatewayMigrations } from './migrations';
@@ -42,6 +42,7 @@ export class GatewayRuntime {
     private readonly inboundProducers: KafkaRecordPublisher[],
     readonly batcher: ShardedPublisher,
     readonly relay: OutboxRelay,
+    readonly parked: ParkedOutbox,
     readonly registryCache: RegistryCache,
     readonly registry: RegistryService,
     readonly server: OcppServer,
@@ -56,7 +57,8 @@ export class GatewayRuntime {
     const dataSource = await openDatabase({ url: config.DATABASE_URL, migrations: gatewayMigrations, applicationName: `ocpp-gateway-${config.GATEWAY_INSTANCE}` });
     const kafka = createKafka({ brokers: brokersOf(config.KAFKA_BROKERS), clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway', logger });
     const topics = { stations: config.REGISTRY_STATIONS_TOPIC, tokens: config.REGISTRY_TOKENS_TOPIC };
-    await ensureTopics(
+    const limits = { maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES };
+    const mismatches = await ensureTopics(
       kafka,
       [
         spec(config.OCPP_INBOUND_TOPIC, Topics.ocppInbound),
@@ -66,24 +68,27 @@ export class GatewayRuntime {
         spec(config.OCPP_COMMAND_RESULTS_TOPIC, Topics.ocppCommandResults),
       ],
       config.KAFKA_PARTITIONS,
-      1,
-      { logger },
+      { ...limits, logger },
     );
+    for (const m of mismatches) {
+      logger.warn({ topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: limits.maxMessageBytes }, 'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (existing topics are not altered): a record between the two limits is parked by the outbox relay');
+    }
     // on a new broker the first group lookup creates __consumer_offsets: wait (bounded) until its coordinator answers
     await waitForGroupCoordinators(kafka, [`ocpp-gateway-commands-${config.GATEWAY_INSTANCE}`], { deadline: Date.now() + STARTUP_TIMEOUT_MS, logger });
     const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger);
     await registryCache.start();
-    const producer = new KafkaRecordPublisher(kafka);
+    const producer = new KafkaRecordPublisher(kafka, limits);
     await producer.connect();
     // inbound records: PUBLISH_PRODUCERS idempotent producers, a station's records always through the same one
-    const inboundProducers = overrides.inboundPublisher ? [] : Array.from({ length: config.PUBLISH_PRODUCERS }, () => new KafkaRecordPublisher(kafka));
+    const inboundProducers = overrides.inboundPublisher ? [] : Array.from({ length: config.PUBLISH_PRODUCERS }, () => new KafkaRecordPublisher(kafka, limits));
     await Promise.all(inboundProducers.map((p) => p.connect()));
     const batchOpts = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, timeoutMs: config.PUBLISH_TIMEOUT_MS };
     const batcher = new ShardedPublisher(
       overrides.inboundPublisher ? [new BatchingPublisher(overrides.inboundPublisher, batchOpts)] : inboundProducers.map((p) => new BatchingPublisher(p, batchOpts)),
     );
-    const relay = new OutboxRelay(dataSource, producer, logger, { pollIntervalMs: 200 });
+    const relay = new OutboxRelay(dataSource, producer, logger.child({ component: 'outbox-relay' }), { pollIntervalMs: 200, ...limits });
     relay.start();
+    const parked = new ParkedOutbox(dataSource, relay);
     const registry = new RegistryService(dataSource, relay, registryCache, topics, `ocpp-gateway/${config.GATEWAY_INSTANCE}`);
     const transactions = new TransactionIdStore(dataSource);
     const presence = new PresenceStore(dataSource, config.GATEWAY_INSTANCE);
@@ -126,7 +131,7 @@ export class GatewayRuntime {
     const commandConsumer = new CommandConsumer(kafka, config.OCPP_COMMANDS_TOPIC, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }), config.OCPP_CALL_TIMEOUT_MS);
     await commandConsumer.start();
     logger.info({ ports: server.ports, instance: config.GATEWAY_INSTANCE }, 'OCPP endpoint listening');
-    return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, registryCache, registry, server, commands, commandConsumer, logger);
+    return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, parked, registryCache, registry, server, commands, commandConsumer, logger);
   }
 
   /** Kafka answers a metadata request (readiness). */

@@ -568,11 +568,14 @@ describe('ocpp-gateway', () => {
       await cp.call('Heartbeat', {});
       await cp.close();
       const doc = (await (await fetch(`${gw.httpUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/stations/{stationId}', '/api/v1/tokens/{uid}']));
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/stations/{stationId}', '/api/v1/tokens/{uid}', '/api/v1/outbox/parked', '/api/v1/outbox/parked/{eventId}/resend']));
       expect((await fetch(`${gw.httpUrl}/health/live`)).status).toBe(200);
-      expect((await fetch(`${gw.httpUrl}/health/ready`)).status).toBe(200);
+      const ready = await fetch(`${gw.httpUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { outbox: { ok: true, degraded: false, detail: { parked: 0, held: 0 } } } });
       const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
       expect(metrics).toContain('ocpp_connections');
+      expect(metrics).toMatch(/^outbox_parked\{service="ocpp-gateway"\} 0$/m);
       expect(metrics).toMatch(/ocpp_call_duration_seconds_count\{[^}]*protocol="ocpp1.6",action="Heartbeat",outcome="result"[^}]*\} [1-9]/);
     });
   });

@@ -168,7 +168,7 @@ export class MonitoringController {
       });
       // applied here so the answer shows it; the consumer finds it applied when the event comes back
       await applyAcknowledgement(m, event.payload);
-      await appendToOutbox(m, this.deps.catalogue, [event]);
+      await appendToOutbox(m, this.deps.catalogue, [event], { maxMessageBytes: this.deps.relay.maxMessageBytes });
       const [after] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
       return alarmDto(after);
     });

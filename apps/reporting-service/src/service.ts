@@ -20,7 +20,7 @@ export async function startReportingService(cfg: ReportingServiceConfig, logger:
       migrations: reportingServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
-      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID },
+      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
       topics: [...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })), deadLetterSpec(group)],
       // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
       consumers: () => [{ name: group, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC], catalogue, handler: monitoringHandler }],

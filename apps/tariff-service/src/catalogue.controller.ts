@@ -78,7 +78,7 @@ export class CatalogueController {
         payload: { tariffId, version: next, effectiveFrom, publishedAt: now.toISOString(), contentHash: sha256(toCanonicalJson(body)), tariff: body as never },
       });
       await applyCatalogueEvent(m, env);
-      await appendToOutbox(m, this.deps.catalogue, [env]);
+      await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
       return env.payload;
     });
     this.deps.relay.nudge();
@@ -143,7 +143,7 @@ export class CatalogueController {
         payload: { assignmentId, tariffId: b.tariffId, scope: b.scope, effectiveFrom, setAt: now.toISOString(), sequence: next, removed: b.removed ?? false },
       });
       await applyCatalogueEvent(m, env);
-      await appendToOutbox(m, this.deps.catalogue, [env]);
+      await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
       return env.payload;
     });
     this.deps.relay.nudge();

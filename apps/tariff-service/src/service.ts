@@ -41,7 +41,7 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
       migrations: tariffServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
-      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID },
+      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
       topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup)],
       consumers: () => [
         {

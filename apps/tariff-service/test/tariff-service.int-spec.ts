@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { SessionEndedV1, StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
-import { KafkaRecordPublisher } from '@csms/messaging';
+import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropTestDatabases } from '@csms/testing';
@@ -148,6 +148,37 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
       expect([id, r.status, r.body]).toEqual([id, 422, expect.objectContaining({ code, field })]);
       expect((await api('GET', `/api/v1/tariffs/${id}`)).status).toBe(404);
     }
+  });
+
+  it('refuses a tariff too large for a record before storing anything: 413 with the limit (body above the derived body limit, or an event above the record limit though the body fits)', async () => {
+    const raw = async (id: string, body: string) => {
+      const r = await fetch(`${tariffs.url}/api/v1/tariffs/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${finance.key}`, 'content-type': 'application/json' }, body });
+      return { status: r.status, body: (await r.json()) as Json };
+    };
+    const bodyLimit = httpBodyLimit(cfg.KAFKA_MAX_MESSAGE_BYTES);
+    const big = simpleTariff('BIG');
+    big.elements[0].price_components = Array.from({ length: Math.ceil(bodyLimit / 50) }, () => ({ type: 'ENERGY', price: 0.3, vat: 21.0, step_size: 1 }));
+    const tooBig = JSON.stringify(big);
+    expect(Buffer.byteLength(tooBig)).toBeGreaterThan(bodyLimit);
+    expect(await raw('BIG', tooBig)).toEqual({ status: 413, body: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: bodyLimit, size: Buffer.byteLength(tooBig) }) });
+
+    // numbers written short grow when the event re-encodes them (1e9 -> 1000000000), all within the tariff's bounds:
+    // the body fits, its event does not
+    const element = {
+      price_components: [{ type: 'ENERGY', price: 1, vat: 0, step_size: 1e6 }],
+      restrictions: { min_duration: 1e9, max_duration: 2e9, min_power: 1e5, max_power: 2e5, min_current: 1e5, max_current: 2e5 },
+    };
+    const short = (json: string) => json.replace(/([1-9])(0{5,})(?![0-9.])/g, (_m, d: string, zeros: string) => `${d}e${zeros.length}`);
+    const one = Buffer.byteLength(short(JSON.stringify(element))) + 1;
+    const growing = { ...simpleTariff('GROWS'), elements: Array.from({ length: Math.floor((bodyLimit - 2000) / one) }, () => element) };
+    const fits = short(JSON.stringify(growing));
+    expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(bodyLimit);
+    const r = await raw('GROWS', fits);
+    expect(r.status).toBe(413);
+    expect(r.body).toMatchObject({ code: 'RECORD_TOO_LARGE', limit: cfg.KAFKA_MAX_MESSAGE_BYTES });
+    expect(r.body.size as number).toBeGreaterThan(cfg.KAFKA_MAX_MESSAGE_BYTES);
+    expect((await api('GET', '/api/v1/tariffs/GROWS')).status).toBe(404);
+    expect((await api('GET', '/api/v1/tariffs/BIG')).status).toBe(404);
   });
 
   it('keeps every version of a tariff, addressable', async () => {

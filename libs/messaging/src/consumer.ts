@@ -164,7 +164,7 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, 1, { timeoutMs: this.o.startupTimeoutMs, logger: this.log });
+    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, { timeoutMs: this.o.startupTimeoutMs, logger: this.log });
     this.running = true;
     this.stall.alive(this.o.now());
     // joining may meet a group coordinator or a topic that a new broker is still setting up: wait, bounded
@@ -390,7 +390,8 @@ export class EventConsumer {
         applied++;
       }
       await this.o.onChunkEnd?.({ manager, scratch, emit });
-      await appendToOutbox(manager, this.o.catalogue, out);
+      // an event its topic would refuse fails the chunk here (not retriable: the input is parked), not the relay later
+      await appendToOutbox(manager, this.o.catalogue, out, this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined);
       await last?.(manager, applied);
     });
     this.stats_.applied += applied;

@@ -4,6 +4,8 @@ export * from './producer';
 export * from './topics-admin';
 export * from './migrations';
 export * from './outbox';
+export * from './parked-outbox';
+export * from './record-size';
 export * from './inbox';
 export * from './consumer';
 export * from './dead-letters';

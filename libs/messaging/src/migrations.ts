@@ -78,4 +78,40 @@ export class DeadLetters1764200000100 implements MigrationInterface {
   }
 }
 
-export const messagingMigrations = [MessagingTables1764200000000, DeadLetters1764200000100];
+/**
+ * Outbox rows the broker refused for good (too large, invalid), moved aside by the relay so it carries on with the
+ * rest: the row as it was (its original position too, so a re-send goes back to its place in its key's order),
+ * the refusal, when, and how often it was re-sent. `state`: `parked` (its key's later rows are held in the outbox)
+ * or `resent` (moved back into the outbox; kept as the record of what happened).
+ */
+export class ParkedOutbox1764900000000 implements MigrationInterface {
+  name = 'ParkedOutbox1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table parked_outbox (
+        event_id       uuid        primary key,
+        position       bigint      not null,
+        topic          text        not null,
+        key            text        not null,
+        value          text        not null,
+        headers        jsonb       not null,
+        created_at     timestamptz not null,
+        state          text        not null default 'parked' check (state in ('parked', 'resent')),
+        error_code     text        not null,
+        error_message  text        not null,
+        parked_at      timestamptz not null default now(),
+        parks          integer     not null default 1,
+        resends        integer     not null default 0,
+        resent_at      timestamptz
+      )`);
+    await q.query(`create index parked_outbox_held on parked_outbox (topic, key) where state = 'parked'`);
+    await q.query(`create unique index parked_outbox_position on parked_outbox (position)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table parked_outbox');
+  }
+}
+
+export const messagingMigrations = [MessagingTables1764200000000, DeadLetters1764200000100, ParkedOutbox1764900000000];

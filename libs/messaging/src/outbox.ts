@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope, EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
+import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordBatchBytes, recordRefusal } from './record-size';
 import type { OutgoingRecord, RecordPublisher } from './records';
 
 /** Headers every published event carries, so consumers and tools can route without parsing. */
@@ -17,13 +18,28 @@ export function eventHeaders(env: Envelope): Record<string, string> {
  * Commit order per key: a transaction-scoped advisory lock on each key serialises the transactions
  * that write the same key, so their outbox positions are in their commit order, and the relay, which
  * publishes in position order, publishes each key's events in commit order.
+ *
+ * Size: an event whose record would not fit under its topic's `max.message.bytes` (`limits.maxMessageBytes`, the
+ * relay's: `relay.maxMessageBytes`) is refused with RecordTooLargeError (not retriable) before anything is
+ * written, so the caller's transaction rolls back (HTTP: 413 RECORD_TOO_LARGE; a consumer: the input is parked on
+ * its dead-letter topic) instead of committing a record the broker would refuse.
  */
-export async function appendToOutbox(manager: EntityManager, catalogue: EventCatalogue, events: readonly Envelope[]): Promise<void> {
+export async function appendToOutbox(
+  manager: EntityManager,
+  catalogue: EventCatalogue,
+  events: readonly Envelope[],
+  limits: { maxMessageBytes: number } = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES },
+): Promise<void> {
   if (events.length === 0) return;
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('appendToOutbox must run inside a transaction (the outbox commits with the state change)');
   }
-  const rows = events.map((e) => ({ id: e.id, topic: catalogue.topicOf(e), key: e.key, value: catalogue.encode(e), headers: JSON.stringify(eventHeaders(e)) }));
+  const rows = events.map((e) => {
+    const headers = eventHeaders(e);
+    const row = { id: e.id, topic: catalogue.topicOf(e), key: e.key, value: catalogue.encode(e), headers };
+    checkRecordSize(row, limits.maxMessageBytes, e);
+    return { ...row, headers: JSON.stringify(headers) };
+  });
   const keys = [...new Set(rows.map((r) => `${r.topic}/${r.key}`))].sort();
   await manager.query('select pg_advisory_xact_lock(hashtextextended(k, 7001)) from unnest($1::text[]) as k order by k', [keys]);
   await manager.query(
@@ -39,6 +55,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** how often to look for rows committed by other processes */
   pollIntervalMs?: number;
+  /** the topics' `max.message.bytes`: a stored row over it is parked without being sent (default 1 MiB) */
+  maxMessageBytes?: number;
   /** test hook: runs after the broker acknowledged a batch and before the rows are deleted */
   afterPublish?: (eventIds: string[]) => Promise<void> | void;
 }
@@ -46,21 +64,51 @@ export interface OutboxRelayOptions {
 /** Lock id shared by every relay of one database: only one relay publishes at a time. */
 const RELAY_LOCK = 7002;
 
+interface OutboxRow {
+  position: string;
+  event_id: string;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  created_at: Date;
+}
+
+interface RoundOutcome {
+  published: OutboxRow[];
+  parked: Array<{ row: OutboxRow; code: string; message: string }>;
+  /** a failure that is not a record's refusal (broker away…): what was done before it is kept, then back-off */
+  failure?: unknown;
+}
+
+const recordOf = (r: OutboxRow): OutgoingRecord => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers });
+
 /**
  * Publishes committed outbox rows, in position order, with the idempotent producer, then deletes
  * them. If the process dies between the broker's acknowledgement and the delete, the rows are
  * published again on restart: consumers drop the duplicates by event id (the inbox). Several
  * instances may run; a transaction-scoped advisory lock lets one publish at a time.
+ *
+ * A record the broker refuses for good (too large, invalid: `recordRefusal`) cannot stall it: when a batch is
+ * refused, its rows are sent one by one to find the refused ones, and each is moved into `parked_outbox` (with
+ * the refusal) in the same transaction that deletes the published rows; the round carries on with the rest.
+ * Per-key order is kept: the rows of a key behind a parked row are **held** in the outbox (not published)
+ * until the parked row is re-sent (`ParkedOutbox.resend`, back at its old position) — a stalled key, never a
+ * stalled service, and never a key's events out of order. Other failures (the broker away, retries
+ * exhausted) keep the back-off: nothing is parked for them.
  */
 export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  readonly maxMessageBytes: number;
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private pending = false;
   private consecutiveFailures = 0;
   private lastError?: Error;
+  /** rows this relay parked since it started, by topic and refusal code */
+  private readonly parks = new Map<string, { topic: string; code: string; count: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -70,6 +118,7 @@ export class OutboxRelay {
   ) {
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 100;
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   start(): void {
@@ -102,27 +151,107 @@ export class OutboxRelay {
     }
   }
 
-  /** Healthy unless publishing has failed several times in a row. */
+  /** Healthy unless publishing has failed several times in a row (parked rows do not make it unhealthy). */
   health(): { ok: boolean; consecutiveFailures: number; lastError?: string } {
     return { ok: this.consecutiveFailures < 3, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError?.message };
   }
 
-  /** One round: publishes up to batchSize rows. Returns how many it published (0 if another relay holds the lock). */
+  /** Rows this relay parked since it started, by topic and refusal code (the `outbox_parks_total` counter). */
+  parkCounts(): Array<{ topic: string; code: string; count: number }> {
+    return [...this.parks.values()].map((p) => ({ ...p }));
+  }
+
+  /**
+   * One round: publishes up to batchSize rows (parking the refused ones). Returns how many rows it took out of
+   * the outbox (0 if another relay holds the lock).
+   */
   async relayOnce(): Promise<number> {
-    return this.dataSource.transaction(async (m) => {
+    let outcome: RoundOutcome | undefined;
+    const done = await this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query('select pg_try_advisory_xact_lock($1) as locked', [RELAY_LOCK]);
       if (!locked) return 0;
-      const rows: Array<{ position: string; event_id: string; topic: string; key: string; value: string; headers: Record<string, string> }> = await m.query(
-        'select position, event_id, topic, key, value, headers from outbox order by position limit $1',
+      // rows of a key with a parked row are held: its order would break if they went first
+      const rows: OutboxRow[] = await m.query(
+        `select position, event_id, topic, key, value, headers, created_at from outbox o
+         where not exists (select 1 from parked_outbox p where p.state = 'parked' and p.topic = o.topic and p.key = o.key)
+         order by position limit $1`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
-      const records: OutgoingRecord[] = rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }));
-      await this.publisher.publish(records);
-      await this.opts.afterPublish?.(rows.map((r) => r.event_id));
-      await m.query('delete from outbox where position = any($1::bigint[])', [rows.map((r) => r.position)]);
-      return rows.length;
+      outcome = await this.publishRows(rows);
+      const { published, parked } = outcome;
+      if (published.length > 0) await this.opts.afterPublish?.(published.map((r) => r.event_id));
+      if (parked.length > 0) {
+        await m.query(
+          `insert into parked_outbox (event_id, position, topic, key, value, headers, created_at, error_code, error_message)
+           select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::text[], $9::text[])
+           on conflict (event_id) do update set
+             position = excluded.position, topic = excluded.topic, key = excluded.key, value = excluded.value, headers = excluded.headers,
+             state = 'parked', error_code = excluded.error_code, error_message = excluded.error_message, parked_at = now(), parks = parked_outbox.parks + 1`,
+          [
+            parked.map((p) => p.row.event_id),
+            parked.map((p) => p.row.position),
+            parked.map((p) => p.row.topic),
+            parked.map((p) => p.row.key),
+            parked.map((p) => p.row.value),
+            parked.map((p) => JSON.stringify(p.row.headers)),
+            parked.map((p) => p.row.created_at),
+            parked.map((p) => p.code),
+            parked.map((p) => p.message),
+          ],
+        );
+      }
+      const gone = [...published, ...parked.map((p) => p.row)];
+      if (gone.length > 0) await m.query('delete from outbox where position = any($1::bigint[])', [gone.map((r) => r.position)]);
+      return gone.length;
     });
+    for (const p of outcome?.parked ?? []) {
+      const k = `${p.row.topic}\u0000${p.code}`;
+      const c = this.parks.get(k) ?? { topic: p.row.topic, code: p.code, count: 0 };
+      c.count += 1;
+      this.parks.set(k, c);
+      this.logger.error(
+        { eventId: p.row.event_id, topic: p.row.topic, key: p.row.key, code: p.code, error: p.message },
+        'outbox record refused by the broker for good: parked (GET /api/v1/outbox/parked); later records of its key are held until it is re-sent',
+      );
+    }
+    if (outcome?.failure !== undefined) throw outcome.failure;
+    return done;
+  }
+
+  /**
+   * Publishes the rows as one batch; if the broker refuses a record of it for good, sends them one by one to
+   * find which: the refused ones are parked, the rows of their keys behind them held, the others published.
+   * Throws (nothing taken out of the outbox) if the batch failed for another reason.
+   */
+  private async publishRows(rows: OutboxRow[]): Promise<RoundOutcome> {
+    if (rows.every((r) => recordBatchBytes(r) <= this.maxMessageBytes)) {
+      try {
+        await this.publisher.publish(rows.map(recordOf));
+        return { published: rows, parked: [] };
+      } catch (e) {
+        if (!recordRefusal(e)) throw e;
+        this.logger.warn({ err: e, rows: rows.length }, 'the broker refused a record of the batch for good: sending one by one to find it');
+      }
+    }
+    // What the refused batch wrote (other partitions, earlier requests) is sent again: consumers drop duplicates.
+    const out: RoundOutcome = { published: [], parked: [] };
+    const held = new Set<string>();
+    for (const row of rows) {
+      const key = `${row.topic}\u0000${row.key}`;
+      if (held.has(key)) continue;
+      try {
+        checkRecordSize(row, this.maxMessageBytes, { id: row.event_id, type: row.headers['event-type'] ?? 'unknown' });
+        await this.publisher.publish([recordOf(row)]);
+        out.published.push(row);
+      } catch (e) {
+        const refusal = recordRefusal(e);
+        if (!refusal) return { ...out, failure: e };
+        out.parked.push({ row, ...refusal });
+        held.add(key);
+      }
+    }
+    return out;
   }
 
   private async run(): Promise<void> {

@@ -1,12 +1,18 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordBatchBytes } from './record-size';
 import type { OutgoingRecord, RecordPublisher } from './records';
+
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+export interface KafkaRecordPublisherOptions {
+  /** the topics' `max.message.bytes` (KAFKA_MAX_MESSAGE_BYTES): no record batch sent is bigger */
+  maxMessageBytes?: number;
+}
 
 /**
  * The shared producer of a process: idempotent (no duplicates from its own retries), acks=all,
  * records keyed (order per key), one connection reused for every send.
  */
-const MAX_REQUEST_BYTES = 512 * 1024;
-
 export class KafkaRecordPublisher implements RecordPublisher {
   private producer: Producer;
   private connected?: Promise<void>;
@@ -14,8 +20,16 @@ export class KafkaRecordPublisher implements RecordPublisher {
   private broken = false;
   /** producers replaced after a failed send */
   renewals = 0;
+  readonly maxMessageBytes: number;
+  /** most bytes of records in one request: a partition's batch in it is never above the topic's limit */
+  private readonly maxRequestBytes: number;
 
-  constructor(private readonly kafka: Kafka) {
+  constructor(
+    private readonly kafka: Kafka,
+    opts: KafkaRecordPublisherOptions = {},
+  ) {
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxRequestBytes = Math.min(MAX_REQUEST_BYTES, this.maxMessageBytes);
     this.producer = this.create();
   }
 
@@ -53,19 +67,21 @@ export class KafkaRecordPublisher implements RecordPublisher {
   }
 
   /**
-   * Sends in order, in requests of at most ~512 KiB (the broker refuses a record batch above its
-   * `max.message.bytes`, 1 MiB by default, with MESSAGE_TOO_LARGE, which is not retriable).
+   * Sends in order, in requests of at most ~512 KiB and never more than `maxMessageBytes` (the broker refuses a
+   * record batch above its `max.message.bytes` with MESSAGE_TOO_LARGE, which is not retriable). A record that
+   * cannot fit in a batch of its own is refused here, before anything is sent, with RecordTooLargeError.
    */
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
+    for (const r of records) checkRecordSize(r, this.maxMessageBytes);
     await this.connect();
     const producer = this.producer;
     try {
       let chunk: OutgoingRecord[] = [];
       let bytes = 0;
       for (const r of records) {
-        const size = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key?.length ?? 0) + 64;
-        if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+        const size = recordBatchBytes(r);
+        if (chunk.length > 0 && bytes + size > this.maxRequestBytes) {
           await this.send(producer, chunk);
           chunk = [];
           bytes = 0;

@@ -5,8 +5,10 @@ import type { Logger } from '@csms/platform';
 import { EventConsumer, type EventConsumerOptions } from './consumer';
 import { createKafka } from './kafka';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox';
+import { ParkedOutbox } from './parked-outbox';
 import { KafkaRecordPublisher } from './producer';
 import { STARTUP_TIMEOUT_MS, retryWhileSettling, waitForGroupCoordinators } from './startup';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './record-size';
 import { ensureTopics } from './topics-admin';
 
 export interface MessagingRuntimeOptions {
@@ -17,6 +19,8 @@ export interface MessagingRuntimeOptions {
   /** topics this service produces to or consumes from; created if missing */
   topics: readonly TopicSpec[];
   partitions: number;
+  /** `max.message.bytes` of the topics it creates, and the limit its producer and outbox check (default 1 MiB) */
+  maxMessageBytes?: number;
   relay?: OutboxRelayOptions;
   /** how long start-up waits for the broker to serve the topics and the groups' coordinator (default 60 s) */
   startupTimeoutMs?: number;
@@ -36,13 +40,18 @@ export class MessagingRuntime {
   readonly kafka: Kafka;
   readonly publisher: KafkaRecordPublisher;
   readonly relay: OutboxRelay;
+  /** rows the broker refused for good, moved aside by the relay: inspect, re-send */
+  readonly parked: ParkedOutbox;
+  readonly maxMessageBytes: number;
   private readonly consumers: Array<{ consumer: EventConsumer; spec: ConsumerSpec }> = [];
   private started = false;
 
   constructor(private readonly opts: MessagingRuntimeOptions) {
     this.kafka = createKafka({ brokers: opts.brokers, clientId: opts.service, logger: opts.logger });
-    this.publisher = new KafkaRecordPublisher(this.kafka);
-    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), opts.relay);
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.publisher = new KafkaRecordPublisher(this.kafka, { maxMessageBytes: this.maxMessageBytes });
+    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), { maxMessageBytes: this.maxMessageBytes, ...opts.relay });
+    this.parked = new ParkedOutbox(opts.dataSource, this.relay);
   }
 
   addConsumer(spec: ConsumerSpec): EventConsumer {
@@ -56,7 +65,13 @@ export class MessagingRuntime {
     // a new broker serves new topics and the groups' coordinator a moment after it said yes: wait (bounded)
     const timeoutMs = this.opts.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
     const retry = { deadline: Date.now() + timeoutMs, logger: this.opts.logger };
-    await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, 1, { timeoutMs, logger: this.opts.logger });
+    const mismatches = await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, { maxMessageBytes: this.maxMessageBytes, timeoutMs, logger: this.opts.logger });
+    for (const m of mismatches) {
+      this.opts.logger.warn(
+        { topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: this.maxMessageBytes },
+        'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (settings of existing topics are not altered): a record between the two limits is parked by the outbox relay',
+      );
+    }
     await waitForGroupCoordinators(this.kafka, this.consumers.map((c) => c.spec.name), retry);
     await retryWhileSettling('connecting the producer', () => this.publisher.connect(), retry);
     this.relay.start();

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       KAFKA_BROKERS: '127.0.0.1:9092',
       KAFKA_PARTITIONS: 3,
+      KAFKA_MAX_MESSAGE_BYTES: 1048576,
       LOG_LEVEL: 'info',
       DATABASE_URL: 'postgres://x/y',
       HTTP_PORT: 8080,

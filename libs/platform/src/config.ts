@@ -39,6 +39,12 @@ export const CommonConfig = {
   KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092', pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$', description: 'comma-separated host:port list' }),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   KAFKA_PARTITIONS: Type.Integer({ default: 3, minimum: 1, maximum: 1000, description: 'partitions of topics the project creates' }),
+  KAFKA_MAX_MESSAGE_BYTES: Type.Integer({
+    default: 1048576,
+    minimum: 65536,
+    maximum: 100 * 1024 * 1024,
+    description: "max.message.bytes of the topics the project creates: the largest record; the HTTP body limit is derived from it",
+  }),
   LOG_LEVEL: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
 };
 

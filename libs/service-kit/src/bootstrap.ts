@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
+import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
 import { ProblemDetailsFilter } from './problem';
 
@@ -33,8 +34,12 @@ export interface HttpServiceOptions {
   description?: string;
   version?: string;
   logger: Logger;
-  /** largest JSON body accepted (default 1 MiB) */
-  bodyLimit?: string;
+  /**
+   * The topics' `max.message.bytes` (KAFKA_MAX_MESSAGE_BYTES, default 1 MiB). The largest JSON body accepted is
+   * derived from it (`httpBodyLimit`: minus the envelope margin), so a body that is accepted fits in a record;
+   * a bigger one is a 413 problem `PAYLOAD_TOO_LARGE` with the `limit` in bytes.
+   */
+  maxMessageBytes?: number;
 }
 
 /** Routes outside the /api/v1 prefix. */
@@ -49,7 +54,7 @@ export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
 export async function createHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
   const express = await import('express');
-  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: httpBodyLimit(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), type: ['application/json', 'application/*+json'] }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const id = (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
     req.headers['x-correlation-id'] = id;

@@ -2,7 +2,17 @@ import { Controller, Get, HttpCode, Inject, Injectable, Res } from '@nestjs/comm
 import type { Response } from 'express';
 import { Public } from './auth.guard';
 
-export type HealthCheck = () => Promise<boolean | { ok: boolean; detail?: unknown }>;
+/**
+ * `ok: false` = the service cannot do its work (503). `degraded: true` = it works, but something needs an
+ * operator (e.g. outbox records the broker refused, parked): readiness stays 200 with `status: degraded`, so a
+ * load balancer keeps sending traffic to a service that serves it, and monitoring sees the detail.
+ */
+export interface HealthResult {
+  ok: boolean;
+  degraded?: boolean;
+  detail?: unknown;
+}
+export type HealthCheck = () => Promise<boolean | HealthResult>;
 
 /** Each service registers what "ready" means for it (its database and Kafka answer, its consumers run). */
 @Injectable()
@@ -13,8 +23,8 @@ export class HealthRegistry {
     this.checks.set(name, check);
   }
 
-  async run(timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: unknown }> }> {
-    const results: Record<string, { ok: boolean; detail?: unknown }> = {};
+  async run(timeoutMs = 2000): Promise<{ ok: boolean; degraded: boolean; checks: Record<string, HealthResult> }> {
+    const results: Record<string, HealthResult> = {};
     await Promise.all(
       [...this.checks].map(async ([name, check]) => {
         try {
@@ -25,7 +35,7 @@ export class HealthRegistry {
         }
       }),
     );
-    return { ok: Object.values(results).every((r) => r.ok), checks: results };
+    return { ok: Object.values(results).every((r) => r.ok), degraded: Object.values(results).some((r) => r.degraded === true), checks: results };
   }
 }
 
@@ -40,9 +50,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** 200 `ok`, 200 `degraded` (works; a check's detail says what needs an operator), or 503 `unavailable`. */
   @Get('ready')
   async ready(@Res() res: Response): Promise<void> {
     const r = await this.registry.run();
-    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
+    res.status(r.ok ? 200 : 503).json({ status: !r.ok ? 'unavailable' : r.degraded ? 'degraded' : 'ok', checks: r.checks });
   }
 }

@@ -11,3 +11,4 @@ export * from './rebuild';
 export * from './pagination';
 export * from './dead-letters';
 export * from './dead-letters-cli';
+export * from './outbox';

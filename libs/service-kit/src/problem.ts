@@ -13,6 +13,10 @@ export interface ProblemDetails {
   field?: string;
   instance?: string;
   errors?: Array<{ field: string; detail: string }>;
+  /** 413: the largest size accepted, in bytes (the body limit, or the topic's record limit) */
+  limit?: number;
+  /** 413: the size refused, in bytes, when known */
+  size?: number;
 }
 
 /** An error an HTTP handler throws on purpose: becomes a problem+json response. */
@@ -21,10 +25,15 @@ export class ApiProblem extends CsmsError {
     readonly status: number,
     code: string,
     detail: string,
-    opts: { field?: string; errors?: Array<{ field: string; detail: string }> } = {},
+    opts: { field?: string; errors?: Array<{ field: string; detail: string }>; limit?: number; size?: number } = {},
   ) {
-    super(code, detail, { field: opts.field, details: opts.errors ? { errors: opts.errors } : undefined });
+    super(code, detail, { field: opts.field, details: opts.errors || opts.limit !== undefined ? { errors: opts.errors, limit: opts.limit, size: opts.size } : undefined });
   }
+}
+
+/** body-parser's refusal of a body above the limit (`type: 'entity.too.large'`, `limit` and `length` in bytes). */
+function isBodyTooLarge(err: unknown): err is { limit: number; length?: number } {
+  return typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.too.large';
 }
 
 const TITLES: Record<number, string> = {
@@ -48,7 +57,36 @@ export function problemType(code: string): string {
 function toProblem(err: unknown): ProblemDetails {
   if (err instanceof ApiProblem) {
     const errors = (err.details?.errors as ProblemDetails['errors']) ?? undefined;
-    return { type: problemType(err.code), title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message, code: err.code, field: err.field, ...(errors ? { errors } : {}) };
+    const limit = err.details?.limit as number | undefined;
+    const size = err.details?.size as number | undefined;
+    return {
+      type: problemType(err.code),
+      title: TITLES[err.status] ?? 'Error',
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+      field: err.field,
+      ...(errors ? { errors } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(size !== undefined ? { size } : {}),
+    };
+  }
+  if (isBodyTooLarge(err)) {
+    const code = 'PAYLOAD_TOO_LARGE';
+    return { type: problemType(code), title: TITLES[413], status: 413, detail: `request body above the limit of ${err.limit} bytes`, code, limit: err.limit, ...(err.length !== undefined ? { size: err.length } : {}) };
+  }
+  // an event the request would emit is above its topic's record limit (appendToOutbox refused it; nothing was stored)
+  if (err instanceof CsmsError && err.code === 'RECORD_TOO_LARGE') {
+    const d = err.details as { limit: number; size: number };
+    return {
+      type: problemType(err.code),
+      title: TITLES[413],
+      status: 413,
+      detail: `the event this request makes would be ${d.size} bytes, above the limit of ${d.limit} bytes per record: nothing was stored`,
+      code: err.code,
+      limit: d.limit,
+      size: d.size,
+    };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();

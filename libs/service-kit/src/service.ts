@@ -2,13 +2,15 @@ import { Module, type INestApplication, type Provider, type Type as NestType } f
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { TopicSpec } from '@csms/contracts';
-import { MessagingRuntime, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
+import { MessagingRuntime, ParkedOutbox, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
 import { parseApiKeys } from './api-keys';
 import { createHttpService } from './bootstrap';
 import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from './dead-letters';
 import { HealthRegistry } from './health';
+import { createMetricsRegistry } from './metrics';
 import { ServiceKitModule } from './module';
+import { ParkedOutboxController, observeOutbox } from './outbox';
 
 export interface ServiceDefinition {
   /** process and log name, e.g. `session-service` */
@@ -19,7 +21,8 @@ export interface ServiceDefinition {
   migrations: Migrations;
   http: { port: number; host: string };
   apiKeys?: string;
-  kafka: { brokers: string; partitions: number; clientId?: string };
+  /** `maxMessageBytes`: KAFKA_MAX_MESSAGE_BYTES, the topics' record limit; the HTTP body limit derives from it */
+  kafka: { brokers: string; partitions: number; clientId?: string; maxMessageBytes?: number };
   /** topics the service uses (created if missing) */
   topics: readonly TopicSpec[];
   consumers: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => ConsumerSpec[];
@@ -40,7 +43,8 @@ export interface RunningService {
 /**
  * Starts a service the way every service starts: its database (created, migrated), its messaging
  * (topics, outbox relay, consumers with their dead-letter topics), its HTTP API (API keys, problem
- * details, health with database and Kafka checks, metrics, OpenAPI) and, when it has consumers, its dead
+ * details, health with database and Kafka checks, metrics, OpenAPI) with the parked outbox
+ * (`/api/v1/outbox/parked`, its metrics and its health check) and, when it has consumers, its dead
  * letters (API, metrics, readiness detail).
  */
 export async function startService(def: ServiceDefinition, logger: Logger): Promise<RunningService> {
@@ -53,27 +57,31 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     logger,
     topics: def.topics,
     partitions: def.kafka.partitions,
+    maxMessageBytes: def.kafka.maxMessageBytes,
   });
   const consumers = def.consumers({ dataSource, runtime }).map((spec) => runtime.addConsumer(spec));
   const providers: Provider[] = [
     { provide: DataSource, useValue: dataSource },
     { provide: DEAD_LETTER_CONSUMERS, useValue: consumers },
+    { provide: ParkedOutbox, useValue: runtime.parked },
     ...(def.providers?.({ dataSource, runtime }) ?? []),
   ];
+  const metrics = createMetricsRegistry(def.name);
 
   @Module({
-    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger })],
+    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger, metrics })],
     // every service with consumers lists and re-drives its dead letters (GET /api/v1/dead-letters)
-    controllers: consumers.length > 0 ? [...def.controllers, DeadLettersController] : def.controllers,
+    controllers: consumers.length > 0 ? [...def.controllers, ParkedOutboxController, DeadLettersController] : [...def.controllers, ParkedOutboxController],
     providers,
   })
   class ServiceModule {}
 
-  const app = await createHttpService(ServiceModule, { service: def.name, title: def.title, description: def.description, logger });
+  const app = await createHttpService(ServiceModule, { service: def.name, title: def.title, description: def.description, logger, maxMessageBytes: runtime.maxMessageBytes });
   const health = app.get(HealthRegistry);
   health.register('database', async () => (await dataSource.query('select 1')).length === 1);
   health.register('kafka', async () => runtime.health());
-  watchDeadLetters(dataSource, consumers, app.get(Registry), health);
+  watchDeadLetters(dataSource, consumers, metrics, health);
+  observeOutbox(metrics, health, runtime.parked, runtime.relay);
   await runtime.start();
   await app.listen(def.http.port, def.http.host);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

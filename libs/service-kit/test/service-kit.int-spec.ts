@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Type } from '@sinclair/typebox';
+import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { ApiProblem, HealthRegistry, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, newApiKey, parseApiKeys } from '@csms/service-kit';
 
@@ -124,6 +125,35 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(r.status).toBe(503);
     expect(await json(r)).toEqual({ status: 'unavailable', checks: { database: { ok: false } } });
     dbUp = true;
+  });
+
+  it('ready stays 200 with status degraded while a check says degraded (the service works; the detail says what needs an operator)', async () => {
+    let parked = 1;
+    app.get(HealthRegistry).register('outbox', async () => ({ ok: true, degraded: parked > 0, detail: { parked } }));
+    const r = await call('/health/ready');
+    expect(r.status).toBe(200);
+    expect(await json(r)).toEqual({ status: 'degraded', checks: { database: { ok: true }, outbox: { ok: true, degraded: true, detail: { parked: 1 } } } });
+    parked = 0;
+    expect(await json(await call('/health/ready'))).toMatchObject({ status: 'ok' });
+    dbUp = false;
+    parked = 1;
+    const down = await call('/health/ready');
+    expect(down.status).toBe(503);
+    expect((await json(down)).status).toBe('unavailable');
+    dbUp = true;
+  });
+
+  it('refuses a body above the limit derived from the record limit with a 413 problem that says the limit', async () => {
+    const limit = httpBodyLimit(DEFAULT_MAX_MESSAGE_BYTES);
+    const over = JSON.stringify({ name: 'x'.repeat(limit), amount: '1' });
+    const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: over });
+    expect(r.status).toBe(413);
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await json(r)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', limit, size: Buffer.byteLength(over), type: 'urn:csms:problem:payload-too-large', instance: '/api/v1/things' });
+    // at most the limit: accepted
+    const under = JSON.stringify({ name: 'x'.repeat(limit - 40), amount: '1' });
+    expect(Buffer.byteLength(under)).toBeLessThanOrEqual(limit);
+    expect((await call('/api/v1/things', { method: 'POST', key: finance.key, body: under })).status).toBe(201);
   });
 
   it('serves Prometheus metrics and the OpenAPI description', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Consumer, KafkaMessage, IHeaders } from 'kafkajs';
 import type { TopicSpec } from '@csms/contracts';
-import { createKafka, ensureTopics } from '@csms/messaging';
+import { createKafka, ensureTopics, type EnsureTopicsOptions } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { TEST_KAFKA_BROKERS } from './env';
 
@@ -14,9 +14,10 @@ export function testKafka(clientId = 'csms-test'): Kafka {
   return createKafka({ brokers: TEST_KAFKA_BROKERS, clientId, logger: silentLogger() });
 }
 
-export async function createTestTopics(kafka: Kafka, names: string[], partitions = 3): Promise<void> {
+/** Creates test topics; `opts.maxMessageBytes` sets their `max.message.bytes` (a small one makes the broker refuse records). */
+export async function createTestTopics(kafka: Kafka, names: string[], partitions = 3, opts: EnsureTopicsOptions = {}): Promise<void> {
   const specs: TopicSpec[] = names.map((name) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' }));
-  await ensureTopics(kafka, specs, partitions);
+  await ensureTopics(kafka, specs, partitions, opts);
 }
 
 export interface CollectedRecord {

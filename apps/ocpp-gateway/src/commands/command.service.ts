@@ -114,7 +114,7 @@ export class CommandService {
       payload: { commandId, stationId, action, payload, requestedAt: at.toISOString(), expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString(), requestedBy },
     });
     const row = await this.ds.transaction(async (m) => {
-      await appendToOutbox(m, this.outboxCatalogue, [event]);
+      await appendToOutbox(m, this.outboxCatalogue, [event], { maxMessageBytes: this.relay.maxMessageBytes });
       return this.upsertRequested(m, event.payload);
     });
     this.relay.nudge();
@@ -162,7 +162,7 @@ export class CommandService {
         payload,
       });
       await m.query(`update commands set status = $2, result = $3, completed_at = $4 where command_id = $1`, [cmd.commandId, payload.status, JSON.stringify(payload), completedAt]);
-      await appendToOutbox(m, this.outboxCatalogue, [event]);
+      await appendToOutbox(m, this.outboxCatalogue, [event], { maxMessageBytes: this.relay.maxMessageBytes });
       return true;
     });
     if (recorded) this.relay.nudge();

@@ -273,7 +273,7 @@ export class RegistryService {
   private async change<T>(write: (m: EntityManager) => Promise<{ event: StationRegistered | TokenRegistered; result: T } | null>): Promise<T> {
     const done = await this.ds.transaction(async (m) => {
       const r = await write(m);
-      if (r) await appendToOutbox(m, this.outboxCatalogue, [r.event]);
+      if (r) await appendToOutbox(m, this.outboxCatalogue, [r.event], { maxMessageBytes: this.relay.maxMessageBytes });
       return r;
     });
     if (!done) return undefined as T;
