@@ -1,5 +1,4 @@
 import { Module, type INestApplication, type Provider, type Type as NestType } from '@nestjs/common';
-import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { TopicSpec } from '@csms/contracts';
 import { MessagingRuntime, ParkedOutbox, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
