@@ -5,6 +5,7 @@ import type { TariffAssignment } from '@csms/billing';
 import { allAssignments, stationOf, stationsOf, tokenOf, tokensOf, versionsOf, type StationFacts, type StoredVersion } from './catalogue';
 import { buildCdr, creditCdrOf, type CdrAudit, type OcpiCdr, type PricingContext, type SourcePosition } from './cdr-builder';
 import type { TariffServiceConfig } from './config';
+import { settle, type Pricer } from './settle';
 
 export const SERVICE_SOURCE = 'tariff-service';
 
@@ -171,7 +172,10 @@ async function flush(m: EntityManager, w: PendingWrites): Promise<void> {
 }
 
 /**
- * Prices each session.ended (each revision once) into a CDR, or a session.pricing_failed event.
+ * Prices each session.ended (each revision once) into a CDR, or a session.pricing_failed event: exactly
+ * one of the two (`settle`): the engine throwing, a CDR that breaks the cdr.created contract or one too
+ * large for a record become a pricing failure with its reason, not a failed chunk or a dead letter; only
+ * infrastructure failures are thrown (and retried by the consumer).
  * A later revision of an already priced session first credits the earlier CDR (credit CDR), then
  * emits the new one: history is never edited.
  *
@@ -184,7 +188,9 @@ async function flush(m: EntityManager, w: PendingWrites): Promise<void> {
 export function makePricingConsumer(
   catalogue: EventCatalogue,
   cfg: TariffServiceConfig,
+  opts: { price?: Pricer } = {},
 ): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
+  const price: Pricer = opts.price ?? buildCdr;
   const endedOf = (events: readonly Envelope[]) => events.filter((e) => e.type === 'session.ended').map((e) => (e as SessionEndedEvent).payload);
 
   const onChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
@@ -212,7 +218,15 @@ export function makePricingConsumer(
     const pc: PricingContext = { ...contextOf(cfg, s, source, c.snapshot), station, token };
     const key = pricedKey(s.sessionId, s.revision);
     if (c.priced.has(key)) return; // this revision was priced before (a re-emitted session.ended)
-    const outcome = buildCdr(pc);
+    const common = { key: s.sessionId, occurredAt: s.endedAt, source: SERVICE_SOURCE, causationId: event.id, correlationId: event.correlationId ?? event.id };
+    // a CDR whose event satisfies its contract and fits a record, or a failure: never a chunk failed by one session
+    const outcome = settle(
+      catalogue,
+      price,
+      pc,
+      (o) => catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', o.cdr.id), payload: { cdr: o.cdr, audit: o.audit } as never }),
+      cfg.TARIFF_MAX_EVENT_BYTES,
+    );
     c.priced.add(key);
     c.pending.priced.push({
       session_id: s.sessionId,
@@ -225,8 +239,8 @@ export function makePricingConsumer(
       source,
       outcome: outcome.kind,
     });
-    const common = { key: s.sessionId, occurredAt: s.endedAt, source: SERVICE_SOURCE, causationId: event.id, correlationId: event.correlationId ?? event.id };
     if (outcome.kind === 'failed') {
+      ctx.logger.warn({ sessionId: s.sessionId, revision: s.revision, stationId: s.stationId, code: outcome.code, detail: outcome.detail }, 'session not priced: session.pricing_failed');
       c.pending.failures.push({
         session_id: s.sessionId,
         revision: s.revision,
@@ -267,7 +281,7 @@ export function makePricingConsumer(
       }
       c.pending.cdrs.push(cdrRow(outcome.cdr, outcome.audit));
       c.withCdrs.add(sessionKey);
-      ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', outcome.cdr.id), payload: { cdr: outcome.cdr, audit: outcome.audit } as never }));
+      ctx.emit(outcome.event);
     }
     if (!ctx.scratch.has(CHUNK)) await flush(m, c.pending);
   };
