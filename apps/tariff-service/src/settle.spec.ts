@@ -1,3 +1,4 @@
+import { BillingError } from '@csms/billing';
 import { CdrCreatedV1, ContractError, systemCatalogue } from '@csms/contracts';
 import type { CdrAudit, OcpiCdr, PricingContext, PricingOutcome } from './cdr-builder';
 import { settle, type Pricer } from './settle';
@@ -20,6 +21,14 @@ describe('settle: exactly one CDR or pricing failure per session', () => {
       },
       1_000_000,
       { kind: 'failed', code: 'ENGINE_ERROR', detail: 'RangeError: [DecimalError] Invalid argument: NaN' },
+    ],
+    [
+      'a typed error of a broken input, with its code and field',
+      () => {
+        throw new BillingError('BILLING_INVALID_ASSIGNMENT', 'assignments[0].effectiveFrom', 'not a date-time');
+      },
+      1_000_000,
+      { kind: 'failed', code: 'BILLING_INVALID_ASSIGNMENT', field: 'assignments[0].effectiveFrom' },
     ],
     ['a failure code outside the contract', () => ({ kind: 'failed', code: 'weird-code', detail: 'x' }), 1_000_000, { kind: 'failed', code: 'ENGINE_ERROR', detail: 'weird-code: x' }],
     [

@@ -45,9 +45,16 @@ function failed(code: string, detail: string, field?: string): Settled {
   return { kind: 'failed', code: ok ? code : SettleFailureCode.engineError, detail: text.slice(0, MAX_DETAIL), ...(field ? { field: field.slice(0, 500) } : {}) };
 }
 
-/** Infrastructure failures go up (retried); anything else thrown becomes a failure with `code`. */
+/**
+ * Infrastructure failures go up (retried); a typed error (a stable `code`, `retriable: false`, e.g. a
+ * BillingError of a broken input) keeps its code and field; anything else becomes a failure with `code`.
+ */
 function asFailure(e: unknown, code: string): Settled {
   if (classifyFailure(e) === 'retry') throw e;
+  const typed = e as { code?: unknown; field?: unknown; retriable?: unknown };
+  if (e instanceof Error && typed.retriable === false && typeof typed.code === 'string') {
+    return failed(typed.code, e.message, typeof typed.field === 'string' ? typed.field : undefined);
+  }
   return failed(code, describe(e));
 }
 
