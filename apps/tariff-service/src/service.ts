@@ -63,6 +63,7 @@ export async function startTariffService(
           handler: pricing.handler,
           onChunkStart: pricing.onChunkStart,
           onChunkEnd: pricing.onChunkEnd,
+          onGiveUp: pricing.onGiveUp,
           chunkSize: cfg.TARIFF_CHUNK_SIZE,
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,

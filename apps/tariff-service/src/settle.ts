@@ -23,6 +23,8 @@ export const SettleFailureCode = {
   contractViolation: 'CDR_CONTRACT_VIOLATION',
   /** the cdr.created event is larger than TARIFF_MAX_EVENT_BYTES: the broker would refuse it */
   tooLarge: 'CDR_TOO_LARGE',
+  /** (not from settle) the service could not record the outcome, 5 times: see the pricing consumer's onGiveUp */
+  handlerFailed: 'HANDLER_FAILED',
 } as const;
 
 export type Settled = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: Envelope } | { kind: 'failed'; code: string; detail: string; field?: string };

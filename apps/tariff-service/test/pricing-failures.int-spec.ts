@@ -30,6 +30,8 @@ const price: Pricer = (ctx) => {
   // 10^45 euros: longer than the contract's decimals
   if (station.startsWith('HUGE')) return { ...o, cdr: { ...o.cdr, total_cost: { excl_vat: `1${'0'.repeat(45)}`, incl_vat: `1${'0'.repeat(45)}` } } };
   // ~1.3 MB of inbound records in the audit: more than the broker takes in one record
+  // a token uid with a NUL character: valid JSON and contract, but PostgreSQL stores no NUL in text or jsonb
+  if (station.startsWith('NUL')) return { ...o, cdr: { ...o.cdr, cdr_token: { ...o.cdr.cdr_token, uid: 'TAG\u0000X' } } };
   if (station.startsWith('OVERSIZE')) return { ...o, audit: { ...o.audit, inboundRecords: Array.from({ length: 3000 }, (_, i) => ({ i, frame: 'x'.repeat(420) })) } };
   return o;
 };
@@ -66,7 +68,7 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     return { status: r.status, body: (await r.json()) as T };
   };
 
-  it('turns an engine error, a CDR that breaks its contract and an oversize CDR into pricing failures; the rest of the chunk is priced; nothing is parked', async () => {
+  it('turns an engine error, a CDR that breaks its contract, an oversize CDR and a CDR the database refuses into pricing failures; the rest of the chunk is priced; nothing is parked', async () => {
     const tariffId = uniqueName('FAIL');
     const tariff = {
       country_code: 'NL',
@@ -80,7 +82,7 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     expect((await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'default' } })).status).toBe(201);
 
     const day = tomorrow();
-    const stations = ['OK-1', 'THROWS', 'OK-2', 'HUGE', 'OVERSIZE', 'OK-3', 'FLAKY'].map((p) => uniqueName(p));
+    const stations = ['OK-1', 'THROWS', 'OK-2', 'HUGE', 'OVERSIZE', 'OK-3', 'FLAKY', 'NUL'].map((p) => uniqueName(p));
     const events = stations.map((st) => sessionEnded(day, deriveId('fail-session', st), st, 1, deriveId('fail-ended', st)));
     const sessionOf = (prefix: string) => events[stations.findIndex((s) => s.startsWith(prefix))].payload.sessionId;
     // one request, one record key: one partition, read as one chunk
@@ -97,6 +99,9 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     // an infrastructure failure is not a pricing failure: thrown, the chunk is retried
     await publisher.publish([{ topic: topics.sessions, key: 'one-chunk', value: JSON.stringify(events[6]) }]);
     await waitFor(() => outcomesOf(ids[6]).length > 0, { what: 'the flaky session priced' });
+    // the service's own SQL refuses what it would write, 5 times: recorded as a pricing failure instead of parked
+    await publisher.publish([{ topic: topics.sessions, key: 'one-chunk', value: JSON.stringify(events[7]) }]);
+    await waitFor(() => outcomesOf(ids[7]).length > 0, { what: 'the NUL session settled', timeoutMs: 60_000 });
     await waitFor(async () => (await tariffs.dataSource.query('select count(*)::int as n from outbox'))[0].n === 0, { what: 'the outbox published' });
 
     // exactly one outcome each
@@ -108,6 +113,8 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     expect(failure('THROWS')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'ENGINE_ERROR', sessionRevision: 1, detail: expect.stringContaining('TypeError') } });
     expect(failure('HUGE')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'CDR_CONTRACT_VIOLATION', field: '/payload/cdr/total_cost/excl_vat' } });
     expect(failure('OVERSIZE')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'CDR_TOO_LARGE', detail: expect.stringContaining('TARIFF_MAX_EVENT_BYTES') } });
+    expect(failure('NUL')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'HANDLER_FAILED', detail: expect.stringContaining('22P05') } });
+    expect(calls.get(stations[7])).toBe(6);
 
     // listed with their reasons; the infrastructure failure was retried, not turned into a pricing failure
     const listed = await api<{ items: Json[] }>('GET', '/api/v1/pricing-failures');
@@ -116,14 +123,15 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
         [sessionOf('THROWS'), 'ENGINE_ERROR'],
         [sessionOf('HUGE'), 'CDR_CONTRACT_VIOLATION'],
         [sessionOf('OVERSIZE'), 'CDR_TOO_LARGE'],
+        [sessionOf('NUL'), 'HANDLER_FAILED'],
       ].sort(),
     );
     expect(calls.get(stations[6])).toBe(2);
-    expect(tariffs.pricingConsumer.stats()).toMatchObject({ parked: 0 });
+    expect(tariffs.pricingConsumer.stats()).toMatchObject({ parked: 0, givenUp: 1 });
     expect(await topicSize(kafka, tariffs.pricingConsumer.deadLetterTopic)).toBe(0);
     const stored: Array<{ outcome: string; n: number }> = await tariffs.dataSource.query('select outcome, count(*)::int as n from priced_sessions group by outcome order by outcome');
     expect(stored).toEqual([
-      { outcome: 'failed', n: 3 },
+      { outcome: 'failed', n: 4 },
       { outcome: 'priced', n: 4 },
     ]);
   });
