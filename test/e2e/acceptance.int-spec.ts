@@ -52,13 +52,15 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
   beforeAll(async () => {
     await createTestTopics(testKafka(), Object.values(topics), 3);
     const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
+    const tariffGroup = uniqueName('e2e-tariffs');
     ocppPort = await freePort();
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const envs: Record<string, Record<string, string>> = {
       'ocpp-gateway': { ...common, DATABASE_URL: testDatabaseUrl(dbs[0]), HTTP_PORT: String(ports[0]), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2e-${tag}` },
       'session-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[1]), HTTP_PORT: String(ports[1]), SESSION_CONSUMER_GROUP: uniqueName('e2e-sessions') },
-      'tariff-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[2]), HTTP_PORT: String(ports[2]), TARIFF_CONSUMER_GROUP: uniqueName('e2e-tariffs') },
-      'reporting-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[3]), HTTP_PORT: String(ports[3]), REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting') },
+      'tariff-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[2]), HTTP_PORT: String(ports[2]), TARIFF_CONSUMER_GROUP: tariffGroup },
+      // reads the tariff service's pricing dead letters (billing completeness)
+      'reporting-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[3]), HTTP_PORT: String(ports[3]), REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting'), TARIFF_CONSUMER_GROUP: tariffGroup },
     };
     // one at a time: four TypeScript start-ups at once starve a 2-core machine
     for (const [name, env] of Object.entries(envs)) services[name] = await startServiceProcess(name, env);

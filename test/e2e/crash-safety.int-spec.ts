@@ -1,9 +1,10 @@
 /**
  * Crash safety: 200 sessions through the whole chain (gateway, sessions, tariffs, reporting as separate
  * processes) while each service is killed with SIGKILL once, at a point chosen by a seeded PRNG, and
- * started again. Afterwards every session has exactly one CDR, none is missing or doubled, and the totals
- * equal those of an undisturbed run of the same seed (computed from the plan: the tariff is
- * FLAT 1.00 + 0.25/kWh, 21 % VAT, so each session's total follows from its energy).
+ * started again. Afterwards every session has exactly one CDR, none is missing or doubled (in the tariff
+ * service's store, and in the reporting service's billing completeness), and the totals equal those of an
+ * undisturbed run of the same seed (computed from the plan: the tariff is FLAT 1.00 + 0.25/kWh, 21 % VAT, so
+ * each session's total follows from its energy).
  * Then the services' databases are dropped and rebuilt from the topics, and every CDR comes back identical.
  */
 import Decimal from 'decimal.js';
@@ -56,7 +57,8 @@ describe('crash safety and replay across the whole chain (every service its own 
     envs['ocpp-gateway'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['ocpp-gateway']), HTTP_PORT: String(await freePort()), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `crash-${tag}` };
     envs['session-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['session-service']), HTTP_PORT: String(await freePort()), SESSION_CONSUMER_GROUP: `crash-sessions-${tag}` };
     envs['tariff-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['tariff-service']), HTTP_PORT: String(await freePort()), TARIFF_CONSUMER_GROUP: `crash-tariffs-${tag}` };
-    envs['reporting-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['reporting-service']), HTTP_PORT: String(await freePort()), REPORTING_CONSUMER_GROUP: `crash-reporting-${tag}` };
+    // the reporting service reads the tariff service's pricing dead letters (billing completeness)
+    envs['reporting-service'] = { ...common, DATABASE_URL: testDatabaseUrl(dbs['reporting-service']), HTTP_PORT: String(await freePort()), REPORTING_CONSUMER_GROUP: `crash-reporting-${tag}`, TARIFF_CONSUMER_GROUP: `crash-tariffs-${tag}` };
     for (const n of names) running[n] = await startServiceProcess(n, envs[n]);
     tariffDb = new Client({ connectionString: envs['tariff-service'].DATABASE_URL });
     await tariffDb.connect();
@@ -155,6 +157,17 @@ describe('crash safety and replay across the whole chain (every service its own 
     expect(got.map((c) => c.cdr.total_energy).sort()).toEqual(plan.flat().map((p) => new Decimal(p.energyWh).div(1000).toFixed()).sort());
     const retries = stations.reduce((n, s) => n + s.retries, 0);
 
+    // billing completeness, as the reporting service (killed once too) reconciles it: every session ended has
+    // exactly one outcome, a CDR; nothing missing, pending, doubled or dead-lettered
+    const complete = { sessionsEnded: total, cdrs: total, creditCdrs: 0, pricingFailures: 0, deadLetters: 0, missing: 0, pending: 0, multipleOutcomes: 0, outcomesWithoutSession: 0 };
+    const completeness = async () => (await api('reporting-service', 'GET', '/api/v1/billing-completeness')).body as { complete: boolean; totals: unknown; missingSessions: unknown[]; days: Array<{ currency: string | null }> };
+    const reconciled = await waitFor(async () => {
+      const r = await completeness();
+      return r.complete && JSON.stringify(r.totals) === JSON.stringify(complete) ? r : undefined;
+    }, { what: 'billing complete: one CDR for each of the sessions ended', timeoutMs: 120_000 });
+    expect(reconciled.missingSessions).toEqual([]);
+    expect(new Set(reconciled.days.map((d) => d.currency))).toEqual(new Set(['EUR']));
+
     // replay: stop the services, drop their databases, rebuild from the topics, compare
     for (const n of ['session-service', 'tariff-service'] as const) {
       running[n].kill('SIGTERM');
@@ -169,6 +182,8 @@ describe('crash safety and replay across the whole chain (every service its own 
     for (const n of ['session-service', 'tariff-service'] as const) running[n] = await startServiceProcess(n, envs[n]);
     await waitFor(async () => (await cdrs()).length >= total, { what: 'the rebuilt CDRs', timeoutMs: 180_000 });
     expect(await cdrs()).toEqual(got);
+    // the rebuilt services re-emit the same events (same ids): the reporting service counts each outcome once
+    expect((await completeness()).totals).toEqual(complete);
     process.stdout.write(`crash-safety: ${total} sessions, kills ${JSON.stringify(Object.fromEntries(killAt))}, charger retries ${retries}\n`);
   }, 600_000);
 });

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { deadLetterTopic } from '@csms/contracts';
 import { CommonConfig, loadConfig } from '@csms/platform';
 
 export const ReportingServiceConfigSchema = Type.Object({
@@ -10,9 +11,30 @@ export const ReportingServiceConfigSchema = Type.Object({
   REPORTING_CONSUMER_GROUP: Type.String({ default: 'reporting-service', minLength: 1 }),
   OCPP_INBOUND_TOPIC: Type.String({ default: 'ocpp.inbound' }),
   MONITORING_EVENTS_TOPIC: Type.String({ default: 'monitoring.events' }),
+  /** billing completeness: the sessions ended, their CDRs and pricing failures, and the tariff service's dead letters */
+  SESSION_EVENTS_TOPIC: Type.String({ default: 'session.events' }),
+  BILLING_EVENTS_TOPIC: Type.String({ default: 'billing.events' }),
+  /** the tariff service's consumer group prefix: its pricing dead letters are on `dlq.<TARIFF_CONSUMER_GROUP>.pricing` */
+  TARIFF_CONSUMER_GROUP: Type.String({ default: 'tariff-service', minLength: 1 }),
+  /** a session ended less than this long before the newest event seen (event time), still without an outcome, is pending, not missing */
+  COMPLETENESS_GRACE_SECONDS: Type.Integer({ default: 300, minimum: 0 }),
 });
 export type ReportingServiceConfig = Static<typeof ReportingServiceConfigSchema>;
 
 export function loadReportingServiceConfig(env: NodeJS.ProcessEnv = process.env): ReportingServiceConfig {
   return loadConfig(ReportingServiceConfigSchema, env);
+}
+
+/** The tariff service's pricing dead-letter topic (records are the original session.ended, verbatim). */
+export const tariffPricingDeadLetters = (cfg: ReportingServiceConfig) => deadLetterTopic(`${cfg.TARIFF_CONSUMER_GROUP}.pricing`);
+
+/** The reporting service's consumer groups and the topics each folds (the rebuild moves them all back to offset zero). */
+export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: string; topics: string[] }> {
+  const g = cfg.REPORTING_CONSUMER_GROUP;
+  return [
+    { groupId: `${g}.monitoring`, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC] },
+    { groupId: `${g}.billing`, topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC] },
+    // a group of its own: the dead letters carry the event ids already read from session.events (the inbox would drop them)
+    { groupId: `${g}.billing-dead-letters`, topics: [tariffPricingDeadLetters(cfg)] },
+  ];
 }

@@ -61,4 +61,42 @@ export class AlarmAcknowledgements1764500000001 implements MigrationInterface {
   }
 }
 
-export const reportingServiceMigrations = [...messagingMigrations, MonitoringTables1764500000000, AlarmAcknowledgements1764500000001];
+/**
+ * Billing completeness: one row per session revision ended (session.ended) or given an outcome (cdr.created,
+ * session.pricing_failed, a dead letter of the tariff service's pricing), whichever is read first; and the
+ * newest event time seen, against which a session without an outcome is pending or missing.
+ */
+export class BillingCompleteness1764500000100 implements MigrationInterface {
+  name = 'BillingCompleteness1764500000100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table billing_sessions (
+        session_id       uuid        not null,
+        revision         integer     not null,
+        station_id       text        not null,
+        -- the session's end: from session.ended; until it is read, from the outcome that was read first
+        ended_at         timestamptz not null,
+        ended            boolean     not null default false,
+        -- the CDR's currency; null while the revision has no CDR
+        currency         text,
+        cdr_id           text,
+        cdrs             integer     not null default 0,
+        credit_cdrs      integer     not null default 0,
+        pricing_failures integer     not null default 0,
+        failure_code     text,
+        dead_letters     integer     not null default 0,
+        primary key (session_id, revision)
+      )`);
+    await q.query('create index billing_sessions_ended_at on billing_sessions (ended_at, session_id, revision)');
+    await q.query(`create index billing_sessions_open on billing_sessions (ended_at, session_id, revision) where ended and cdrs + pricing_failures + dead_letters = 0`);
+    await q.query(`create table billing_watermark (id boolean primary key default true check (id), newest_event_at timestamptz not null)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table billing_watermark');
+    await q.query('drop table billing_sessions');
+  }
+}
+
+export const reportingServiceMigrations = [...messagingMigrations, MonitoringTables1764500000000, AlarmAcknowledgements1764500000001, BillingCompleteness1764500000100];

@@ -1,14 +1,16 @@
 /**
- * Rebuilds the monitoring read model from offset zero of ocpp.inbound and monitoring.events:
+ * Rebuilds the read models from offset zero of their topics: monitoring from ocpp.inbound and
+ * monitoring.events, billing completeness from session.events, billing.events and the tariff service's
+ * pricing dead letters:
  *   npm run reporting:rebuild           (stop the reporting service first; start it again afterwards)
  * Drops the service's database, creates and migrates it anew, and moves the consumer group's offsets on
  * both topics back to the earliest record. On start, the service folds the chargers' messages and the
  * operators' acknowledgements again: the same views and alarms, acknowledged alarms still closed by whom
- * and when they were.
+ * and when they were; the same completeness counts (event time only).
  */
 import { createLogger } from '@csms/platform';
 import { rebuildFromLog } from '@csms/service-kit';
-import { loadReportingServiceConfig, type ReportingServiceConfig } from './config';
+import { loadReportingServiceConfig, reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 
 export function rebuildReportingStore(cfg: ReportingServiceConfig): Promise<void> {
@@ -17,7 +19,7 @@ export function rebuildReportingStore(cfg: ReportingServiceConfig): Promise<void
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
       kafkaBrokers: cfg.KAFKA_BROKERS,
-      groups: [{ groupId: `${cfg.REPORTING_CONSUMER_GROUP}.monitoring`, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC] }],
+      groups: reportingGroups(cfg),
     },
     createLogger('reporting-rebuild', cfg.LOG_LEVEL),
   );

@@ -1,31 +1,62 @@
+import { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
-import type { ReportingServiceConfig } from './config';
+import { registerCompletenessMetrics } from './completeness';
+import { COMPLETENESS_DEPS, CompletenessController, type CompletenessDeps } from './completeness.controller';
+import { completenessChunkEnd, completenessHandler, deadLetterHandler } from './completeness.handler';
+import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
 import { monitoringHandler } from './monitoring.handler';
 
-/** Starts the reporting service; its first read model is station monitoring (from ocpp.inbound and monitoring.events). */
+/**
+ * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
+ * completeness (from session.events, billing.events and the tariff service's pricing dead letters).
+ */
 export async function startReportingService(cfg: ReportingServiceConfig, logger: Logger = createLogger('reporting-service', cfg.LOG_LEVEL)): Promise<RunningService> {
-  const catalogue = systemCatalogue().withTopics({ [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC, [Topics.monitoringEvents]: cfg.MONITORING_EVENTS_TOPIC });
-  const mine = [Topics.ocppInbound, Topics.monitoringEvents] as string[];
-  const group = `${cfg.REPORTING_CONSUMER_GROUP}.monitoring`;
+  const catalogue = systemCatalogue().withTopics({
+    [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC,
+    [Topics.monitoringEvents]: cfg.MONITORING_EVENTS_TOPIC,
+    [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
+    [Topics.billingEvents]: cfg.BILLING_EVENTS_TOPIC,
+  });
+  const mine = [Topics.ocppInbound, Topics.monitoringEvents, Topics.sessionEvents, Topics.billingEvents] as string[];
+  const [monitoring, billing, deadLetters] = reportingGroups(cfg);
+  const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
     {
       name: 'reporting-service',
       title: 'CSMS reporting service',
-      description: 'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status)',
+      description: 'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness',
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
       kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
-      topics: [...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })), deadLetterSpec(group)],
-      // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
-      consumers: () => [{ name: group, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC], catalogue, handler: monitoringHandler }],
-      controllers: [MonitoringController],
-      providers: ({ runtime }) => [{ provide: MONITORING_DEPS, useValue: { catalogue, relay: runtime.relay, now: () => new Date() } satisfies MonitoringDeps }],
+      topics: [
+        ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
+        // the tariff service's, created here too when the reporting service starts first
+        deadLetterSpec(tariffGroup),
+        ...[monitoring, billing, deadLetters].map((g) => deadLetterSpec(g.groupId)),
+      ],
+      consumers: () => [
+        // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
+        { name: monitoring.groupId, topics: monitoring.topics, catalogue, handler: monitoringHandler },
+        { name: billing.groupId, topics: billing.topics, catalogue, handler: completenessHandler, onChunkEnd: completenessChunkEnd },
+        { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, handler: deadLetterHandler },
+      ],
+      controllers: [MonitoringController, CompletenessController],
+      providers: ({ runtime }) => [
+        { provide: MONITORING_DEPS, useValue: { catalogue, relay: runtime.relay, now: () => new Date() } satisfies MonitoringDeps },
+        { provide: COMPLETENESS_DEPS, useValue: { graceSeconds: cfg.COMPLETENESS_GRACE_SECONDS } satisfies CompletenessDeps },
+        {
+          provide: 'COMPLETENESS_METRICS',
+          inject: [Registry, DataSource],
+          useFactory: (registry: Registry, ds: DataSource) => registerCompletenessMetrics(registry, ds, cfg.COMPLETENESS_GRACE_SECONDS),
+        },
+      ],
     },
     logger,
   );

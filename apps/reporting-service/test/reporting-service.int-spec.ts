@@ -42,6 +42,10 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
       OCPP_INBOUND_TOPIC: inbound,
       MONITORING_EVENTS_TOPIC: monitoring,
+      // billing completeness reads these: topics of this suite's own, not the shared ones
+      SESSION_EVENTS_TOPIC: uniqueName('test.session-events'),
+      BILLING_EVENTS_TOPIC: uniqueName('test.billing-events'),
+      TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
       LOG_LEVEL: 'silent',
     });
     svc = await startReportingService(cfg, silentLogger());

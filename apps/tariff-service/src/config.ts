@@ -21,6 +21,11 @@ export const TariffServiceConfigSchema = Type.Object({
   DEFAULT_TIME_ZONE: Type.String({ default: 'UTC' }),
   /** most session.ended events priced in one transaction when there is a backlog */
   TARIFF_CHUNK_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 10000 }),
+  /**
+   * largest cdr.created event (bytes of its JSON) the service emits; a bigger one would be refused by the broker
+   * (`max.message.bytes`, 1 MiB by default) and stall the outbox, so the session becomes a CDR_TOO_LARGE pricing failure
+   */
+  TARIFF_MAX_EVENT_BYTES: Type.Integer({ default: 1_000_000, minimum: 10_000 }),
   /** rounding of each reported total to the currency's minor unit */
   PRICING_ROUNDING: Type.Union(['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'].map((s) => Type.Literal(s)), { default: 'HALF_UP' }),
 });

@@ -1,10 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import { CdrCreatedV1, SessionPricingFailedV1, deriveId, type Envelope, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
-import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
+import type { ChunkEndHook, ChunkStartHook, EventHandler, GiveUpHandler } from '@csms/messaging';
 import type { TariffAssignment } from '@csms/billing';
 import { allAssignments, stationOf, stationsOf, tokenOf, tokensOf, versionsOf, type StationFacts, type StoredVersion } from './catalogue';
 import { buildCdr, creditCdrOf, type CdrAudit, type OcpiCdr, type PricingContext, type SourcePosition } from './cdr-builder';
 import type { TariffServiceConfig } from './config';
+import { SettleFailureCode, settle, type Pricer } from './settle';
 
 export const SERVICE_SOURCE = 'tariff-service';
 
@@ -170,8 +171,33 @@ async function flush(m: EntityManager, w: PendingWrites): Promise<void> {
   w.cdrs = [];
 }
 
+type Common = { key: string; occurredAt: string; source: string; causationId: string; correlationId: string };
+
+const commonOf = (event: Envelope, s: SessionEndedEvent['payload']): Common => ({
+  key: s.sessionId,
+  occurredAt: s.endedAt,
+  source: SERVICE_SOURCE,
+  causationId: event.id,
+  correlationId: event.correlationId ?? event.id,
+});
+
+/** The pricing_failures row and the session.pricing_failed event of a revision that could not be priced. */
+function failureOf(catalogue: EventCatalogue, s: SessionEndedEvent['payload'], source: SourcePosition, common: Common, f: { code: string; detail: string; field?: string }) {
+  return {
+    row: { session_id: s.sessionId, revision: s.revision, station_id: s.stationId, code: f.code, detail: f.detail, field: f.field ?? null, ended_at: s.endedAt },
+    event: catalogue.create(SessionPricingFailedV1, {
+      ...common,
+      id: deriveId('pricing-failed', s.sessionId, s.revision),
+      payload: { sessionId: s.sessionId, sessionRevision: s.revision, stationId: s.stationId, code: f.code, detail: f.detail, ...(f.field ? { field: f.field } : {}), sessionEndedAt: s.endedAt, sourceEvent: source },
+    }),
+  };
+}
+
 /**
- * Prices each session.ended (each revision once) into a CDR, or a session.pricing_failed event.
+ * Prices each session.ended (each revision once) into a CDR, or a session.pricing_failed event: exactly
+ * one of the two (`settle`): the engine throwing, a CDR that breaks the cdr.created contract or one too
+ * large for a record become a pricing failure with its reason, not a failed chunk or a dead letter; only
+ * infrastructure failures are thrown (and retried by the consumer).
  * A later revision of an already priced session first credits the earlier CDR (credit CDR), then
  * emits the new one: history is never edited.
  *
@@ -184,7 +210,9 @@ async function flush(m: EntityManager, w: PendingWrites): Promise<void> {
 export function makePricingConsumer(
   catalogue: EventCatalogue,
   cfg: TariffServiceConfig,
-): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
+  opts: { price?: Pricer } = {},
+): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook; onGiveUp: GiveUpHandler } {
+  const price: Pricer = opts.price ?? buildCdr;
   const endedOf = (events: readonly Envelope[]) => events.filter((e) => e.type === 'session.ended').map((e) => (e as SessionEndedEvent).payload);
 
   const onChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
@@ -212,7 +240,15 @@ export function makePricingConsumer(
     const pc: PricingContext = { ...contextOf(cfg, s, source, c.snapshot), station, token };
     const key = pricedKey(s.sessionId, s.revision);
     if (c.priced.has(key)) return; // this revision was priced before (a re-emitted session.ended)
-    const outcome = buildCdr(pc);
+    const common = commonOf(event, s);
+    // a CDR whose event satisfies its contract and fits a record, or a failure: never a chunk failed by one session
+    const outcome = settle(
+      catalogue,
+      price,
+      pc,
+      (o) => catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', o.cdr.id), payload: { cdr: o.cdr, audit: o.audit } as never }),
+      cfg.TARIFF_MAX_EVENT_BYTES,
+    );
     c.priced.add(key);
     c.pending.priced.push({
       session_id: s.sessionId,
@@ -225,24 +261,11 @@ export function makePricingConsumer(
       source,
       outcome: outcome.kind,
     });
-    const common = { key: s.sessionId, occurredAt: s.endedAt, source: SERVICE_SOURCE, causationId: event.id, correlationId: event.correlationId ?? event.id };
     if (outcome.kind === 'failed') {
-      c.pending.failures.push({
-        session_id: s.sessionId,
-        revision: s.revision,
-        station_id: s.stationId,
-        code: outcome.code,
-        detail: outcome.detail,
-        field: outcome.field ?? null,
-        ended_at: s.endedAt,
-      });
-      ctx.emit(
-        catalogue.create(SessionPricingFailedV1, {
-          ...common,
-          id: deriveId('pricing-failed', s.sessionId, s.revision),
-          payload: { sessionId: s.sessionId, sessionRevision: s.revision, stationId: s.stationId, code: outcome.code, detail: outcome.detail, ...(outcome.field ? { field: outcome.field } : {}), sessionEndedAt: s.endedAt, sourceEvent: source },
-        }),
-      );
+      ctx.logger.warn({ sessionId: s.sessionId, revision: s.revision, stationId: s.stationId, code: outcome.code, detail: outcome.detail }, 'session not priced: session.pricing_failed');
+      const f = failureOf(catalogue, s, source, common, outcome);
+      c.pending.failures.push(f.row);
+      ctx.emit(f.event);
     } else {
       const sessionKey = s.sessionId.toLowerCase();
       if (c.withCdrs.has(sessionKey)) {
@@ -267,12 +290,33 @@ export function makePricingConsumer(
       }
       c.pending.cdrs.push(cdrRow(outcome.cdr, outcome.audit));
       c.withCdrs.add(sessionKey);
-      ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', outcome.cdr.id), payload: { cdr: outcome.cdr, audit: outcome.audit } as never }));
+      ctx.emit(outcome.event);
     }
     if (!ctx.scratch.has(CHUNK)) await flush(m, c.pending);
   };
 
-  return { handler, onChunkStart, onChunkEnd };
+  /**
+   * The pricing of a revision failed for good outside the pricing function (the service's own SQL refused what
+   * it wrote, retried 5 times, e.g. a CDR with a character PostgreSQL does not store): recorded as a pricing
+   * failure (HANDLER_FAILED) in a transaction of its own instead of parking the session.ended. A revision that
+   * was settled meanwhile is left as it is; if this fails too, the consumer parks the event.
+   */
+  const onGiveUp: GiveUpHandler = async (event, error, ctx) => {
+    if (event.type !== 'session.ended') throw error;
+    const s = (event as SessionEndedEvent).payload;
+    const settled: unknown[] = await ctx.manager.query('select 1 from priced_sessions where session_id = $1 and revision = $2', [s.sessionId, s.revision]);
+    if (settled.length > 0) return;
+    const source: SourcePosition = { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset };
+    const e = error as { code?: unknown; message?: unknown };
+    const detail = `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${typeof e?.message === 'string' ? e.message : String(error)}`.slice(0, 2000);
+    const f = failureOf(catalogue, s, source, commonOf(event, s), { code: SettleFailureCode.handlerFailed, detail });
+    const priced = { session_id: s.sessionId, revision: s.revision, station_id: s.stationId, site_id: null, started_at: s.startedAt, ended_at: s.endedAt, session: s, source, outcome: 'failed' };
+    await flush(ctx.manager, { priced: [priced], failures: [f.row], cdrs: [] });
+    ctx.logger.error({ err: error, sessionId: s.sessionId, revision: s.revision }, 'session not priced (the service failed to record it): session.pricing_failed HANDLER_FAILED');
+    ctx.emit(f.event);
+  };
+
+  return { handler, onChunkStart, onChunkEnd, onGiveUp };
 }
 
 /** The pricing handler alone (without the chunk hooks it reads and writes per session). */

@@ -7,6 +7,7 @@ import { CdrsController } from './cdrs.controller';
 import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
 import { makePricingConsumer } from './pricing.handler';
+import type { Pricer } from './settle';
 import { TARIFF_CONFIG } from './tokens';
 
 export interface RunningTariffService extends RunningService {
@@ -19,7 +20,11 @@ export interface RunningTariffService extends RunningService {
  * tariff.events through the outbox), a consumer that projects tariff.events and the registry topics
  * into its tables, and a consumer that prices every session.ended into a CDR on billing.events.
  */
-export async function startTariffService(cfg: TariffServiceConfig, logger: Logger = createLogger('tariff-service', cfg.LOG_LEVEL)): Promise<RunningTariffService> {
+export async function startTariffService(
+  cfg: TariffServiceConfig,
+  logger: Logger = createLogger('tariff-service', cfg.LOG_LEVEL),
+  opts: { /** the pricing function (default buildCdr; tests inject one that throws or builds a bad CDR) */ price?: Pricer } = {},
+): Promise<RunningTariffService> {
   const catalogue = systemCatalogue().withTopics({
     [Topics.tariffEvents]: cfg.TARIFF_EVENTS_TOPIC,
     [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
@@ -31,7 +36,7 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const catalogueGroup = `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`;
   const pricingGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
-  const pricing = makePricingConsumer(catalogue, cfg);
+  const pricing = makePricingConsumer(catalogue, cfg, { price: opts.price });
   const svc = await startService(
     {
       name: 'tariff-service',
@@ -58,6 +63,7 @@ export async function startTariffService(cfg: TariffServiceConfig, logger: Logge
           handler: pricing.handler,
           onChunkStart: pricing.onChunkStart,
           onChunkEnd: pricing.onChunkEnd,
+          onGiveUp: pricing.onGiveUp,
           chunkSize: cfg.TARIFF_CHUNK_SIZE,
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,

@@ -1,3 +1,4 @@
+import { SessionEndedV1, systemCatalogue, type SessionEndedEvent } from '@csms/contracts';
 import { silentLogger } from '@csms/platform';
 import { TEST_KAFKA_BROKERS, testDatabaseUrl, uniqueName } from '@csms/testing';
 import { loadSessionServiceConfig } from '../../session-service/src/config';
@@ -53,3 +54,28 @@ export function chainTariffConfig(topics: ChainTopics, db: string, apiKeys: stri
 
 /** A day after today (UTC): sessions must start after the tariff is published (no retroactive prices). */
 export const tomorrow = (): string => new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
+
+/**
+ * A session.ended envelope: the contract's example moved to `day` (YYYY-MM-DD), for session `sessionId` at
+ * `stationId`, revision `revision`, with event id `eventId`.
+ */
+export function sessionEnded(day: string, sessionId: string, stationId: string, revision: number, eventId: string): SessionEndedEvent {
+  const ex = SessionEndedV1.example;
+  const shift = (t: string) => t.replace('2026-03-01', day);
+  return systemCatalogue().create(SessionEndedV1, {
+    id: eventId,
+    key: sessionId,
+    occurredAt: shift(ex.endedAt),
+    source: 'test',
+    payload: {
+      ...ex,
+      sessionId,
+      revision,
+      stationId,
+      startedAt: shift(ex.startedAt),
+      endedAt: shift(ex.endedAt),
+      chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
+      energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
+    },
+  });
+}

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { SessionEndedV1, StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
+import { StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
 import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -9,7 +9,7 @@ import { ocpp16Session, type Recording } from '../../session-service/test/record
 import { buildCdr } from '../src/cdr-builder';
 import { pricingContext } from '../src/pricing.handler';
 import type { TariffServiceConfig } from '../src/config';
-import { chainTariffConfig, chainTopics, startChainSessions, tomorrow } from './chain';
+import { chainTariffConfig, chainTopics, sessionEnded, startChainSessions, tomorrow } from './chain';
 import { startTariffService, type RunningTariffService } from '../src/service';
 
 const finance = newApiKey('finance', 'finance');
@@ -326,26 +326,8 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const stationId = uniqueName('CP');
     await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
     const day = tomorrow();
-    const ex = SessionEndedV1.example;
-    const shift = (t: string) => t.replace('2026-03-01', day);
     const sessionId = deriveId('chunk-session', stationId);
-    const ended = (revision: number, eventId: string) =>
-      systemCatalogue().create(SessionEndedV1, {
-        id: eventId,
-        key: sessionId,
-        occurredAt: shift(ex.endedAt),
-        source: 'test',
-        payload: {
-          ...ex,
-          sessionId,
-          revision,
-          stationId,
-          startedAt: shift(ex.startedAt),
-          endedAt: shift(ex.endedAt),
-          chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
-          energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
-        },
-      });
+    const ended = (revision: number, eventId: string) => sessionEnded(day, sessionId, stationId, revision, eventId);
     // one publish, one partition (same key): revision 1, revision 2, and revision 1 again under another event id
     const events = [ended(1, deriveId('chunk-ended', stationId, 1)), ended(2, deriveId('chunk-ended', stationId, 2)), ended(1, deriveId('chunk-ended', stationId, 'again'))];
     await publisher.publish(events.map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));

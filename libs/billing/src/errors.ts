@@ -1,8 +1,8 @@
 /**
  * Typed errors of the billing library: a broken invariant of the input (a session.ended payload
  * that contradicts itself, an assignment log with an invalid date). Each has a stable `code`, the
- * `field` at fault and `retriable: false`: the same input can never succeed, so the caller parks
- * it (dead-letter topic) instead of retrying. Expected outcomes (no tariff assigned) are results,
+ * `field` at fault and `retriable: false`: the same input can never succeed, so the caller does not
+ * retry it (the tariff service records it as a pricing failure with this code). Expected outcomes (no tariff assigned) are results,
  * not errors: see selectTariff.
  */
 export type BillingErrorCode =

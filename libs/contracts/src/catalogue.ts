@@ -66,6 +66,8 @@ export class EventCatalogue {
   private readonly topicMap: Readonly<Record<string, string>>;
   /** envelopes this catalogue has checked (envelopes are immutable once made: `encode` need not check them again) */
   private readonly checked = new WeakSet<object>();
+  /** their wire bytes, once encoded (a producer that measures an event before emitting it does not stringify it twice) */
+  private readonly encoded = new WeakMap<object, string>();
 
   /**
    * @param topicMap renames topics (default name -> actual name), for deployments and tests that use
@@ -179,8 +181,13 @@ export class EventCatalogue {
 
   /** A validated envelope to wire bytes (JSON). */
   encode(env: Envelope): string {
-    if (!this.checked.has(env)) this.check(env);
-    return JSON.stringify(env);
+    let text = this.encoded.get(env);
+    if (text === undefined) {
+      if (!this.checked.has(env)) this.check(env);
+      text = JSON.stringify(env);
+      this.encoded.set(env, text);
+    }
+    return text;
   }
 
   topicOf(env: Pick<Envelope, 'type' | 'version'>): string {

@@ -33,6 +33,13 @@ export type ChunkEndHook = (ctx: { manager: EntityManager; scratch: Map<string, 
 
 export type EventHandler = (event: Envelope, ctx: HandlerContext) => Promise<void>;
 
+/**
+ * What to do instead of parking an event whose handling failed for good (not an infrastructure failure): runs in
+ * a transaction of its own, with the event's inbox row and its emitted events, as a handler would. If it throws
+ * too, the event is parked.
+ */
+export type GiveUpHandler = (event: Envelope, error: unknown, ctx: HandlerContext) => Promise<void>;
+
 export interface EventConsumerOptions {
   /** consumer group id; also the inbox's consumer name and the dead-letter topic's suffix */
   name: string;
@@ -44,6 +51,8 @@ export interface EventConsumerOptions {
   onChunkStart?: ChunkStartHook;
   /** flushes what handlers left in `scratch` (e.g. state cached across the chunk) */
   onChunkEnd?: ChunkEndHook;
+  /** records the failure of an event instead of parking it (e.g. as a domain event); records that fail to decode are parked all the same */
+  onGiveUp?: GiveUpHandler;
   kafka: Kafka;
   dataSource: DataSource;
   /** used to park poison records on the dead-letter topic */
@@ -76,6 +85,8 @@ export interface ConsumerStats {
   applied: number;
   duplicates: number;
   parked: number;
+  /** events whose failure `onGiveUp` recorded instead of parking them */
+  givenUp: number;
   retries: number;
   restarts: number;
 }
@@ -111,7 +122,9 @@ class AlreadyRedriven extends Error {}
  * The Kafka offset is committed only after that transaction commits; a redelivered event finds its
  * inbox row and changes nothing. Failures: an error flagged retriable is retried with back-off for as
  * long as it takes (the partition waits: order is kept); an error flagged not retriable is parked on
- * `dlq.<name>` with its error; an unknown error is retried `maxAttempts` times, then parked.
+ * `dlq.<name>` with its error; an unknown error is retried `maxAttempts` times, then parked. A consumer with
+ * `onGiveUp` records such a failure (flagged not retriable, or retried `maxAttempts` times) in a transaction of
+ * its own instead of parking the event; only if that fails too is it parked.
  */
 export class EventConsumer {
   private consumer?: Consumer;
@@ -119,9 +132,10 @@ export class EventConsumer {
   private readonly stall: StallDetector;
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
-  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart'>> & Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart'>;
+  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>> &
+    Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>;
   private readonly log: Logger;
-  private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, retries: 0, restarts: 0 };
+  private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, givenUp: 0, retries: 0, restarts: 0 };
 
   constructor(opts: EventConsumerOptions) {
     this.o = {
@@ -355,7 +369,11 @@ export class EventConsumer {
    * they emit are appended to the outbox once, at the end, in order. `last` runs in the same transaction,
    * after the outbox append, with how many events were newly applied.
    */
-  private async applyChunk(chunk: readonly Decoded[], last?: (manager: EntityManager, applied: number) => Promise<void>): Promise<void> {
+  private async applyChunk(
+    chunk: readonly Decoded[],
+    opts: { last?: (manager: EntityManager, applied: number) => Promise<void>; giveUp?: { handle: GiveUpHandler; error: unknown } } = {},
+  ): Promise<void> {
+    const { last, giveUp } = opts;
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
@@ -368,7 +386,7 @@ export class EventConsumer {
       const scratch = new Map<string, unknown>();
       const emit = (...events: Envelope[]) => out.push(...events);
       const todo = chunk.filter((it) => fresh.has(it.event!.id.toLowerCase()));
-      if (todo.length > 0) await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
+      if (todo.length > 0 && !giveUp) await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
       for (const it of chunk) {
         const event = it.event!;
         if (!fresh.delete(event.id.toLowerCase())) {
@@ -377,7 +395,7 @@ export class EventConsumer {
         }
         const log = this.log;
         let child: Logger | undefined;
-        await this.o.handler(event, {
+        const ctx: HandlerContext = {
           manager,
           position: it.position,
           // made when a handler logs, not for every event (a pino child per event showed in profiles)
@@ -386,15 +404,18 @@ export class EventConsumer {
           },
           emit,
           scratch,
-        });
+        };
+        if (giveUp) await giveUp.handle(event, giveUp.error, ctx);
+        else await this.o.handler(event, ctx);
         applied++;
       }
-      await this.o.onChunkEnd?.({ manager, scratch, emit });
+      if (!giveUp) await this.o.onChunkEnd?.({ manager, scratch, emit });
       // an event its topic would refuse fails the chunk here (not retriable: the input is parked), not the relay later
       await appendToOutbox(manager, this.o.catalogue, out, this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined);
       await last?.(manager, applied);
     });
-    this.stats_.applied += applied;
+    if (giveUp) this.stats_.givenUp += applied;
+    else this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
     if (out.length > 0) this.o.relay?.nudge();
   }
@@ -407,6 +428,7 @@ export class EventConsumer {
       } catch (e) {
         const verdict = classifyFailure(e);
         if (verdict === 'park' || (verdict === 'unknown' && attempt >= this.o.maxAttempts)) {
+          if (await this.giveUp(it, e, attempt)) return;
           await this.park(it, e, attempt);
           return;
         }
@@ -415,6 +437,20 @@ export class EventConsumer {
         this.log.warn({ err: e, attempt, waitMs: wait, ...it.position }, 'applying event failed; retrying');
         await this.pause(wait, p);
       }
+    }
+  }
+
+  /** Lets `onGiveUp` record the failure instead of parking the event; false if there is none or it failed too. */
+  private async giveUp(it: Item, error: unknown, attempts: number): Promise<boolean> {
+    const handle = this.o.onGiveUp;
+    if (!handle) return false;
+    try {
+      await this.applyChunk([it], { giveUp: { handle, error } });
+      this.log.warn({ err: error, attempts, ...it.position }, 'applying event failed for good; its failure was recorded instead of parking it');
+      return true;
+    } catch (e) {
+      this.log.error({ err: e, ...it.position }, 'recording the failure of an event failed too; parking it');
+      return false;
     }
   }
 
@@ -477,7 +513,7 @@ export class EventConsumer {
     let outcome: 'applied' | 'already_applied' = 'applied';
     try {
       const event = this.o.catalogue.decode(row.value ?? Buffer.alloc(0));
-      await this.applyChunk([{ event, position }], async (manager, applied) => {
+      await this.applyChunk([{ event, position }], { last: async (manager, applied) => {
         outcome = applied === 1 ? 'applied' : 'already_applied';
         const [{ n }] = (await manager.query(
           `with closed as (
@@ -487,7 +523,7 @@ export class EventConsumer {
           [id, outcome],
         )) as Array<{ n: number }>;
         if (n === 0) throw new AlreadyRedriven();
-      });
+      } });
     } catch (e) {
       if (e instanceof AlreadyRedriven) return { id, outcome: 'already_redriven', status: 'redriven' };
       const error = { code: failureCode(e), message: failureMessage(e) };

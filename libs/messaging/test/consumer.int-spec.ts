@@ -164,6 +164,32 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     expect(await totals(suite.db.dataSource)).toEqual({ d: { count: 1, sum: 2 } });
   });
 
+  it('with onGiveUp, records the failure of an event that keeps failing instead of parking it; parks it if that fails too', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    const failing: EventHandler = async (event, ctx) => {
+      if ((event.payload as { n: number }).n < 3) throw new CsmsError('BROKEN_INPUT', 'no way', { retriable: false });
+      await applyTotals(event, ctx);
+    };
+    // the give-up handler counts the failure as a total of its own key, in the inbox transaction; it fails for n = 2
+    const onGiveUp = async (event: Envelope, error: unknown, ctx: Parameters<EventHandler>[1]) => {
+      const { n } = event.payload as { n: number };
+      if (n === 2) throw new Error('cannot record it either');
+      await ctx.manager.query('insert into totals (key, count, sum) values ($1, 1, $2)', [`failed:${(error as CsmsError).code}`, n]);
+    };
+    await send(make('g', 1), make('g', 2), make('g', 3));
+    const name = uniqueName('giveup');
+    const { consumer } = await startConsumer(topic, catalogue, name, failing, { onGiveUp });
+    await waitFor(() => consumer.stats().applied === 1 && consumer.stats().givenUp === 1 && consumer.stats().parked === 1, { what: '1 applied, 1 given up, 1 parked' });
+    expect(await totals(suite.db.dataSource)).toEqual({ g: { count: 1, sum: 3 }, 'failed:BROKEN_INPUT': { count: 1, sum: 1 } });
+    const parked = await new TopicCollector(suite.kafka, [consumer.deadLetterTopic]).start();
+    cleanups.push(() => parked.close());
+    const record = await waitFor(() => parked.records[0], { what: 'the parked event' });
+    expect(JSON.parse(record.value!).payload).toEqual({ key: 'g', n: 2 });
+    // the given-up event has its inbox row (redelivered, it changes nothing); the parked one has none
+    const inbox: Array<{ n: number }> = await suite.db.dataSource.query('select count(*)::int as n from inbox where consumer = $1', [name]);
+    expect(inbox[0].n).toBe(2);
+  });
+
   it('stops gracefully: the batch in hand commits, and a new instance goes on from there', async () => {
     const { topic, catalogue, make, send } = await setup();
     await send(...Array.from({ length: 50 }, (_, i) => make('e', i + 1)));

@@ -1,0 +1,94 @@
+/**
+ * Settles one ended session: a CDR whose cdr.created event satisfies its contract and fits in a record, or a
+ * pricing failure with its reason. Invariant: for every session.ended revision the pricing consumer applies,
+ * this returns exactly one of the two, whatever the pricing function does, unless the failure is one of
+ * infrastructure (then it throws, and the consumer retries the chunk). One bad session never fails the chunk
+ * of the others, and never ends only on the dead-letter topic.
+ */
+import { ContractError, type Envelope, type EventCatalogue } from '@csms/contracts';
+import { classifyFailure } from '@csms/messaging';
+import type { CdrAudit, OcpiCdr, PricingContext, PricingOutcome } from './cdr-builder';
+
+/** The pricing function (buildCdr; tests inject another one to make the engine throw or build a bad CDR). */
+export type Pricer = (ctx: PricingContext) => PricingOutcome;
+
+/**
+ * Reason codes a failure gets here, beside the ones the engine and the tariff selection return
+ * (NO_ASSIGNMENT, NO_VERSION_IN_FORCE, TARIFF_*, PRICING_*, …): `session.pricing_failed` v1 `code`.
+ */
+export const SettleFailureCode = {
+  /** the pricing function threw an error without a stable code (a bug, or input it does not handle) */
+  engineError: 'ENGINE_ERROR',
+  /** the CDR it built does not satisfy the cdr.created contract (`field` says where) */
+  contractViolation: 'CDR_CONTRACT_VIOLATION',
+  /** the cdr.created event is larger than TARIFF_MAX_EVENT_BYTES: the broker would refuse it */
+  tooLarge: 'CDR_TOO_LARGE',
+  /** (not from settle) the service could not record the outcome, 5 times: see the pricing consumer's onGiveUp */
+  handlerFailed: 'HANDLER_FAILED',
+} as const;
+
+export type Settled = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: Envelope } | { kind: 'failed'; code: string; detail: string; field?: string };
+
+const CODE = /^[A-Z][A-Z0-9_]*$/;
+const MAX_DETAIL = 2000;
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return `${typeof code === 'string' ? `${code}: ` : ''}${e.name}: ${e.message}`;
+  }
+  return String(e);
+}
+
+function failed(code: string, detail: string, field?: string): Settled {
+  // the failure event must satisfy its own contract: an odd code from a pricing function is kept in the detail
+  const ok = CODE.test(code);
+  const text = ok ? detail : `${code}: ${detail}`;
+  return { kind: 'failed', code: ok ? code : SettleFailureCode.engineError, detail: text.slice(0, MAX_DETAIL), ...(field ? { field: field.slice(0, 500) } : {}) };
+}
+
+/**
+ * Infrastructure failures go up (retried); a typed error (a stable `code`, `retriable: false`, e.g. a
+ * BillingError of a broken input) keeps its code and field; anything else becomes a failure with `code`.
+ */
+function asFailure(e: unknown, code: string): Settled {
+  if (classifyFailure(e) === 'retry') throw e;
+  const typed = e as { code?: unknown; field?: unknown; retriable?: unknown };
+  if (e instanceof Error && typed.retriable === false && typeof typed.code === 'string') {
+    return failed(typed.code, e.message, typeof typed.field === 'string' ? typed.field : undefined);
+  }
+  return failed(code, describe(e));
+}
+
+/**
+ * @param price the pricing function
+ * @param toEvent the cdr.created envelope of a priced outcome (validated against the contract as it is made)
+ */
+export function settle(
+  catalogue: EventCatalogue,
+  price: Pricer,
+  ctx: PricingContext,
+  toEvent: (priced: Extract<PricingOutcome, { kind: 'priced' }>) => Envelope,
+  maxEventBytes: number,
+): Settled {
+  let outcome: PricingOutcome;
+  try {
+    outcome = price(ctx);
+  } catch (e) {
+    return asFailure(e, SettleFailureCode.engineError);
+  }
+  if (outcome.kind === 'failed') return failed(outcome.code, outcome.detail, outcome.field);
+  let event: Envelope;
+  try {
+    event = toEvent(outcome);
+  } catch (e) {
+    if (e instanceof ContractError) return failed(SettleFailureCode.contractViolation, e.message, e.field);
+    return asFailure(e, SettleFailureCode.engineError);
+  }
+  // measured as the outbox will write it (the catalogue keeps the encoding: the outbox does not stringify it again)
+  const bytes = Buffer.byteLength(catalogue.encode(event), 'utf8');
+  if (bytes > maxEventBytes) {
+    return failed(SettleFailureCode.tooLarge, `the cdr.created event would be ${bytes} bytes, more than the ${maxEventBytes} a record may have (TARIFF_MAX_EVENT_BYTES)`, '/payload');
+  }
+  return { kind: 'priced', cdr: outcome.cdr, audit: outcome.audit, event };
+}
