@@ -9,3 +9,5 @@ export * from './bootstrap';
 export * from './service';
 export * from './rebuild';
 export * from './pagination';
+export * from './edge';
+export * from './request-id';
