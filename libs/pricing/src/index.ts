@@ -6,5 +6,5 @@ export type { PricingErrorCode, TariffErrorCode, TariffIssue } from './errors';
 export { formatUtc, isValidTimeZone, localParts, parseRfc3339 } from './time';
 export type { LocalParts } from './time';
 export * from './types';
-export { compileTariff, isCompiledTariff, tariffIssues, validateTariff } from './validate-tariff';
+export { compileTariff, isCompiledTariff, tariffIssues, unknownTariffFields, validateTariff } from './validate-tariff';
 export { PRICING_ENGINE_VERSION } from './version';

@@ -10,9 +10,10 @@ import { requestIdMiddleware } from './request-id';
 /** The JSON media types the APIs read. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-/** A request that carries a body of another media type than JSON: 415 (before the body is read). */
+/** A request that carries a body (not an empty one) of another media type than JSON: 415 (before the body is read). */
 function jsonBodiesOnly(req: Request, _res: Response, next: NextFunction): void {
-  if (req.is(JSON_TYPES) === false) {
+  const carriesBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (carriesBody && req.is(JSON_TYPES) === false) {
     next(new ApiProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `bodies are JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'none'}`, { field: 'Content-Type' }));
     return;
   }

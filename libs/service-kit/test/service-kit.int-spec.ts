@@ -246,6 +246,11 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
       expect(r.status).toBe(200);
     });
 
+    it('takes an empty POST without a content type', async () => {
+      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key });
+      expect(r.status).toBe(201);
+    });
+
     it('accepts JSON nested exactly MAX_JSON_DEPTH levels', async () => {
       const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(MAX_JSON_DEPTH) });
       expect(r.status).toBe(201);
