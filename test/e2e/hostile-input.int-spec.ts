@@ -90,6 +90,8 @@ interface Operation {
   method: string;
   path: string;
   pathParams: string[];
+  /** the OpenAPI example of a path parameter, the base value its variants start from (else HOSTILE-1) */
+  pathExamples: Record<string, string>;
   queryParams: string[];
   /** the request schema the OpenAPI gives, if any */
   body?: Schema;
@@ -140,13 +142,14 @@ function operationsOf(service: string, doc: Json): Operation[] {
     if (!path.startsWith('/api/v1/')) continue;
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue;
-      const params = (op.parameters as Array<{ name: string; in: string }> | undefined) ?? [];
+      const params = (op.parameters as Array<{ name: string; in: string; example?: unknown }> | undefined) ?? [];
       const body = (op.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema;
       ops.push({
         service,
         method: method.toUpperCase(),
         path,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        pathExamples: Object.fromEntries(params.filter((p) => p.in === 'path' && p.example !== undefined).map((p) => [p.name, String(p.example)])),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         body: body ? resolveRefs(body, doc) : undefined,
         takesBody: ['put', 'post', 'patch'].includes(method),
@@ -173,6 +176,9 @@ function resolveRefs(s: Schema, doc: Json, seen = 0): Schema {
 /** A plausible value of a schema: the base every field variant starts from (it need not be accepted). */
 function sample(s: Schema, depth = 0): unknown {
   if (depth > 12) return null;
+  // the operation's own example first: a body that passes the rest makes every field variant bite deeper
+  if (s.example !== undefined) return s.example;
+  if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0];
   if (s.const !== undefined) return s.const;
   if (s.enum) return s.enum[0];
   const alt = s.anyOf ?? s.oneOf;
@@ -233,7 +239,7 @@ const pointer = (path: Path) => `body${path.map((p) => `/${p.replace(/~/g, '~0')
 
 /** The hostile table of one operation, generated from its OpenAPI description. */
 function hostileTable(op: Operation): Hostile[] {
-  const fill = (values: Record<string, string> = {}) => op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? 'HOSTILE-1');
+  const fill = (values: Record<string, string> = {}) => op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? encodeURIComponent(op.pathExamples[name] ?? 'HOSTILE-1'));
   const basePath = fill();
   const json = { 'content-type': 'application/json' };
   const auth = { authorization: `Bearer ${keys.admin.key}` };

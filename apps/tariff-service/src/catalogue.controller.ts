@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, type EventCatalogue } from '@csms/contracts';
@@ -50,7 +50,7 @@ const AssignmentBody = Type.Object(
     effectiveFrom: Type.Optional(Type.String({ format: 'date-time' })),
     removed: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ tariffId: 'AC-STANDARD', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2030-01-01T00:00:00Z', removed: false }] },
 );
 
 /** The OCPI 2.2.1 Tariff as JSON Schema, for the API description (validation is validateTariff's, closed). */
@@ -58,6 +58,18 @@ const OCPI_TARIFF_DOC = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'currency', 'elements'],
+  example: {
+    country_code: 'NL',
+    party_id: 'CSM',
+    id: 'AC-STANDARD',
+    currency: 'EUR',
+    type: 'REGULAR',
+    tariff_alt_text: [{ language: 'en', text: '0.35/kWh' }],
+    min_price: { excl_vat: 0.5, incl_vat: 0.6 },
+    elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }], restrictions: { start_time: '07:00', end_time: '23:00', day_of_week: ['MONDAY'] } }],
+    start_date_time: '2030-01-01T00:00:00Z',
+    last_updated: '2026-01-01T00:00:00Z',
+  },
   properties: {
     country_code: { type: 'string', pattern: '^[A-Z]{2}$' },
     party_id: { type: 'string', pattern: '^[A-Z0-9]{3}$' },
@@ -130,6 +142,7 @@ export class CatalogueController {
   @Put('tariffs/:tariffId')
   @RequireRoles('finance')
   @ApiOperation({ summary: 'Publish a new version of an OCPI 2.2.1 tariff (body: the Tariff object); every version is kept forever' })
+  @ApiParam({ name: 'tariffId', example: 'AC-STANDARD' })
   @ApiQuery({ name: 'effective_from', required: false, description: 'RFC 3339; sessions starting at or after it use this version (default: now; never in the past)' })
   @ApiBody({ description: 'OCPI 2.2.1 Tariff object; closed: a field outside the OCPI objects is refused (422 TARIFF_UNKNOWN_FIELD)', schema: OCPI_TARIFF_DOC })
   async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>) {

@@ -41,7 +41,18 @@ const WhatIfBody = Type.Object(
     to: Type.String({ format: 'date-time' }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        tariff: { id: 'DRAFT', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] },
+        stationId: 'CP-001',
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-02-01T00:00:00Z',
+        limit: 100,
+      },
+    ],
+  },
 );
 
 interface CdrRow {
