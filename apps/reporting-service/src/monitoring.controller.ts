@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AlarmAcknowledgedV1, deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import type { StationView } from '@csms/monitoring';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, UUID_PATTERN, keysetPage, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
 import { applyAcknowledgement } from './monitoring.handler';
 
 export const MONITORING_DEPS = Symbol('MONITORING_DEPS');
@@ -153,7 +153,7 @@ export class MonitoringController {
     description: 'The acknowledgement is an event (monitoring.alarm_acknowledged on monitoring.events), so a rebuild of the read model keeps it.',
   })
   async acknowledge(@Param('alarmId') alarmId: string, @Req() req: AuthenticatedRequest) {
-    if (!/^[0-9a-f-]{36}$/i.test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
+    if (!new RegExp(UUID_PATTERN).test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
     const result = await this.ds.transaction(async (m) => {
       const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1 for update', [alarmId]);
       if (rows.length === 0) throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });

@@ -120,6 +120,11 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     await waitFor(async () => (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp16}&status=closed`)).body.items.length === 1, { what: 'the fault alarm closed' });
     const security = (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp201}`)).body.items[0];
     expect(security).toMatchObject({ kind: 'SECURITY_EVENT', code: 'TamperDetectionActivated', status: 'open' });
+    const dashes = await fetch(`${svc.url}/api/v1/alarms/${'-'.repeat(36)}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } });
+    expect(dashes.status).toBe(400);
+    expect(await dashes.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path/alarmId' });
+    const tampered = await fetch(`${svc.url}/api/v1/alarms?cursor=${Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url')}`, { headers: { authorization: `Bearer ${operator.key}` } });
+    expect(await tampered.json()).toMatchObject({ status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' });
     const forbidden = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${finance.key}` } });
     expect(forbidden.status).toBe(403);
     const ack = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } });

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { TariffAssignmentScope, TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { TariffValidationError, toCanonicalJson, validateTariff, type OcpiTariff } from '@csms/pricing';
-import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
-import { applyCatalogueEvent, versionOf, versionsOf } from './catalogue';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
+import { applyCatalogueEvent, toVersion, versionOf, versionsOf, type VersionRow } from './catalogue';
 import { sha256 } from './cdr-builder';
 
 export const CATALOGUE_DEPS = Symbol('catalogue-deps');
@@ -21,16 +21,106 @@ export interface CatalogueDeps {
 const BACKDATE_TOLERANCE_MS = 60_000;
 
 const TariffIdParam = Type.String({ minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9._-]+$' });
+const VersionParam = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
 const PutQuery = Type.Object({ effective_from: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false });
+const PageQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })), cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })) },
+  { additionalProperties: false },
+);
+/**
+ * The scope of an assignment as the API takes it: the ids have the limits the registry gives them
+ * (station id 1-48 of `A-Z a-z 0-9 . _ : * + -`, site and account 1-100, token group 1-36), EVSE and connector
+ * numbers a PostgreSQL integer. The event's schema (libs/contracts) stays as it was, for the records already written.
+ */
+const StationId = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
+const Int = (minimum: number) => Type.Integer({ minimum, maximum: 2147483647 });
+const ScopeInput = Type.Union([
+  Type.Object({ kind: Type.Literal('account'), accountId: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('token_group'), groupId: Type.String({ minLength: 1, maxLength: 36 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('connector'), stationId: StationId, evseId: Type.Optional(Int(0)), connectorId: Int(1) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('evse'), stationId: StationId, evseId: Int(1) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('station'), stationId: StationId }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('site'), siteId: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('default') }, { additionalProperties: false }),
+]);
 const AssignmentBody = Type.Object(
   {
     tariffId: TariffIdParam,
-    scope: TariffAssignmentScope,
+    scope: ScopeInput,
     effectiveFrom: Type.Optional(Type.String({ format: 'date-time' })),
     removed: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ tariffId: 'AC-STANDARD', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2030-01-01T00:00:00Z', removed: false }] },
 );
+
+/** The OCPI 2.2.1 Tariff as JSON Schema, for the API description (validation is validateTariff's, closed). */
+const OCPI_TARIFF_DOC = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'currency', 'elements'],
+  example: {
+    country_code: 'NL',
+    party_id: 'CSM',
+    id: 'AC-STANDARD',
+    currency: 'EUR',
+    type: 'REGULAR',
+    tariff_alt_text: [{ language: 'en', text: '0.35/kWh' }],
+    min_price: { excl_vat: 0.5, incl_vat: 0.6 },
+    elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }], restrictions: { start_time: '07:00', end_time: '23:00', day_of_week: ['MONDAY'] } }],
+    start_date_time: '2030-01-01T00:00:00Z',
+    last_updated: '2026-01-01T00:00:00Z',
+  },
+  properties: {
+    country_code: { type: 'string', pattern: '^[A-Z]{2}$' },
+    party_id: { type: 'string', pattern: '^[A-Z0-9]{3}$' },
+    id: { type: 'string', minLength: 1, maxLength: 36 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    type: { type: 'string', enum: ['AD_HOC_PAYMENT', 'PROFILE_CHEAP', 'PROFILE_FAST', 'PROFILE_GREEN', 'REGULAR'] },
+    tariff_alt_text: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { language: { type: 'string' }, text: { type: 'string' } } } },
+    tariff_alt_url: { type: 'string' },
+    min_price: { type: 'object', additionalProperties: false, required: ['excl_vat'], properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } } },
+    max_price: { type: 'object', additionalProperties: false, required: ['excl_vat'], properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } } },
+    elements: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['price_components'],
+        properties: {
+          price_components: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type', 'price', 'step_size'],
+              properties: { type: { type: 'string', enum: ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'] }, price: { type: 'number' }, vat: { type: 'number' }, step_size: { type: 'integer' } },
+            },
+          },
+          restrictions: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              start_time: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+              end_time: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+              start_date: { type: 'string', format: 'date' },
+              end_date: { type: 'string', format: 'date' },
+              min_kwh: { type: 'number' },
+              max_kwh: { type: 'number' },
+              min_duration: { type: 'integer' },
+              max_duration: { type: 'integer' },
+              day_of_week: { type: 'array', items: { type: 'string', enum: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] } },
+            },
+          },
+        },
+      },
+    },
+    start_date_time: { type: 'string', format: 'date-time' },
+    end_date_time: { type: 'string', format: 'date-time' },
+    last_updated: { type: 'string', format: 'date-time' },
+  },
+};
 
 function notRetroactive(effectiveFrom: string | undefined, now: Date, field: string): string {
   if (effectiveFrom === undefined) return now.toISOString();
@@ -52,14 +142,15 @@ export class CatalogueController {
   @Put('tariffs/:tariffId')
   @RequireRoles('finance')
   @ApiOperation({ summary: 'Publish a new version of an OCPI 2.2.1 tariff (body: the Tariff object); every version is kept forever' })
+  @ApiParam({ name: 'tariffId', example: 'AC-STANDARD' })
   @ApiQuery({ name: 'effective_from', required: false, description: 'RFC 3339; sessions starting at or after it use this version (default: now; never in the past)' })
-  @ApiBody({ description: 'OCPI 2.2.1 Tariff object' })
+  @ApiBody({ description: 'OCPI 2.2.1 Tariff object; closed: a field outside the OCPI objects is refused (422 TARIFF_UNKNOWN_FIELD)', schema: OCPI_TARIFF_DOC })
   async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>) {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const q = validateInput(PutQuery, query, 'query');
     let tariff: OcpiTariff;
     try {
-      tariff = validateTariff(body) as unknown as OcpiTariff;
+      tariff = validateTariff(body, { closed: true }) as unknown as OcpiTariff;
     } catch (e) {
       if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/${e.field}` });
       throw e;
@@ -87,18 +178,27 @@ export class CatalogueController {
 
   @Get('tariffs')
   @RequireRoles('finance', 'operator', 'integration')
-  @ApiOperation({ summary: 'Every tariff with its latest version' })
-  async list() {
-    const all = await versionsOf(this.ds.manager);
-    const latest = new Map<string, (typeof all)[number]>();
-    for (const v of all) latest.set(v.tariffId, v);
-    return { items: [...latest.values()] };
+  @ApiOperation({ summary: 'Every tariff with its latest version, by tariff id; cursor pagination' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async list(@Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    const { rows, nextCursor } = await keysetPage<VersionRow>(this.ds, {
+      select: 'select * from (select distinct on (tariff_id) * from tariff_versions order by tariff_id, version desc) latest',
+      filters: [],
+      key: [['tariff_id', 'text']],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [r.tariff_id],
+    });
+    return { items: rows.map(toVersion), nextCursor };
   }
 
   @Get('tariffs/:tariffId')
   @RequireRoles('finance', 'operator', 'integration')
   @ApiOperation({ summary: 'The latest version of a tariff' })
   async latest(@Param('tariffId') tariffId: string) {
+    validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const all = await versionsOf(this.ds.manager, tariffId);
     if (all.length === 0) throw new ApiProblem(404, 'TARIFF_NOT_FOUND', `no tariff ${tariffId}`, { field: 'path/tariffId' });
     return all[all.length - 1];
@@ -108,6 +208,7 @@ export class CatalogueController {
   @RequireRoles('finance', 'operator', 'integration')
   @ApiOperation({ summary: 'Every version of a tariff, oldest first' })
   async versions(@Param('tariffId') tariffId: string) {
+    validateInput(TariffIdParam, tariffId, 'path/tariffId');
     return { items: await versionsOf(this.ds.manager, tariffId) };
   }
 
@@ -115,7 +216,8 @@ export class CatalogueController {
   @RequireRoles('finance', 'operator', 'integration')
   @ApiOperation({ summary: 'One version of a tariff' })
   async version(@Param('tariffId') tariffId: string, @Param('version') version: string) {
-    if (!/^[1-9][0-9]{0,8}$/.test(version)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'version must be a positive integer', { field: 'path/version' });
+    validateInput(TariffIdParam, tariffId, 'path/tariffId');
+    validateInput(VersionParam, version, 'path/version');
     const v = await versionOf(this.ds.manager, tariffId, Number(version));
     if (!v) throw new ApiProblem(404, 'TARIFF_VERSION_NOT_FOUND', `no version ${version} of tariff ${tariffId}`, { field: 'path/version' });
     return v;
@@ -125,6 +227,7 @@ export class CatalogueController {
   @HttpCode(201)
   @RequireRoles('finance')
   @ApiOperation({ summary: 'Assign a tariff to a connector, EVSE, station, site, token group, account or as the default, from a date (removed: withdraw)' })
+  @ApiBody({ schema: AssignmentBody as object })
   async assign(@Body() body: unknown) {
     const b = validateInput(AssignmentBody, body, 'body');
     const now = this.deps.now();
@@ -152,10 +255,21 @@ export class CatalogueController {
 
   @Get('tariff-assignments')
   @RequireRoles('finance', 'operator', 'integration')
-  @ApiOperation({ summary: 'Every assignment, in the order they were set' })
-  async assignments() {
-    const rows: Array<Record<string, unknown>> = await this.ds.query('select * from tariff_assignments order by sequence');
+  @ApiOperation({ summary: 'Every assignment, in the order they were set; cursor pagination' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async assignments(@Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    const { rows, nextCursor } = await keysetPage<Record<string, unknown>>(this.ds, {
+      select: 'select * from tariff_assignments',
+      filters: [],
+      key: [['sequence', 'integer']],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [String(r.sequence)],
+    });
     return {
+      nextCursor,
       items: rows.map((r) => ({
         assignmentId: r.assignment_id,
         tariffId: r.tariff_id,

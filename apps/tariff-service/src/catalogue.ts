@@ -63,7 +63,7 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
   }
 }
 
-interface VersionRow {
+export interface VersionRow {
   tariff_id: string;
   version: number;
   effective_from: Date;
@@ -77,7 +77,7 @@ export interface StoredVersion extends TariffVersionRef {
   tariff: OcpiTariff;
 }
 
-const toVersion = (r: VersionRow): StoredVersion => ({
+export const toVersion = (r: VersionRow): StoredVersion => ({
   tariffId: r.tariff_id,
   version: r.version,
   effectiveFrom: r.effective_from.toISOString(),

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { Money } from '@csms/money';
@@ -12,8 +12,8 @@ import type { TariffServiceConfig } from './config';
 
 const ListQuery = Type.Object(
   {
-    stationId: Type.Optional(Type.String({ minLength: 1 })),
-    idToken: Type.Optional(Type.String({ minLength: 1 })),
+    stationId: Type.Optional(Type.String({ minLength: 1, maxLength: 48 })),
+    idToken: Type.Optional(Type.String({ minLength: 1, maxLength: 36 })),
     sessionId: Type.Optional(Type.String({ format: 'uuid' })),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
@@ -26,16 +26,33 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const PageQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })), cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })) },
+  { additionalProperties: false },
+);
+
 const WhatIfBody = Type.Object(
   {
     tariff: Type.Object({}, { additionalProperties: true }),
-    stationId: Type.Optional(Type.String({ minLength: 1 })),
-    siteId: Type.Optional(Type.String({ minLength: 1 })),
+    /** the registry's limits: station id 1-48 of `A-Z a-z 0-9 . _ : * + -`, site id 1-100 */
+    stationId: Type.Optional(Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' })),
+    siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     from: Type.String({ format: 'date-time' }),
     to: Type.String({ format: 'date-time' }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        tariff: { id: 'DRAFT', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] },
+        stationId: 'CP-001',
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-02-01T00:00:00Z',
+        limit: 100,
+      },
+    ],
+  },
 );
 
 interface CdrRow {
@@ -102,10 +119,25 @@ export class CdrsController {
 
   @Get('pricing-failures')
   @RequireRoles('finance', 'operator', 'integration')
-  @ApiOperation({ summary: 'Sessions that could not be priced (never billed as free)' })
-  async failures() {
-    const rows: Array<Record<string, unknown>> = await this.ds.query('select * from pricing_failures order by ended_at, session_id');
+  @ApiOperation({ summary: 'Sessions that could not be priced (never billed as free), oldest first; cursor pagination' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async failures(@Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    const { rows, nextCursor } = await keysetPage<Record<string, unknown>>(this.ds, {
+      select: 'select * from pricing_failures',
+      filters: [],
+      key: [
+        ['ended_at', 'timestamptz'],
+        ['session_id', 'uuid'],
+        ['revision', 'integer'],
+      ],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [(r.ended_at as Date).toISOString(), r.session_id as string, String(r.revision)],
+    });
     return {
+      nextCursor,
       items: rows.map((r) => ({ sessionId: r.session_id, revision: r.revision, stationId: r.station_id, code: r.code, detail: r.detail, field: r.field ?? undefined, endedAt: (r.ended_at as Date).toISOString() })),
     };
   }
@@ -114,11 +146,12 @@ export class CdrsController {
   @HttpCode(200)
   @RequireRoles('finance')
   @ApiOperation({ summary: 'Prices past sessions (station or site, start time range) under a draft tariff; emits nothing; returns per-session and total differences against what was billed' })
+  @ApiBody({ schema: WhatIfBody as object })
   async whatIf(@Body() body: unknown) {
     const b = validateInput(WhatIfBody, body, 'body');
     let draft: OcpiTariff;
     try {
-      draft = validateTariff(b.tariff) as unknown as OcpiTariff;
+      draft = validateTariff(b.tariff, { closed: true }) as unknown as OcpiTariff;
     } catch (e) {
       if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/tariff/${e.field}` });
       throw e;

@@ -181,6 +181,55 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect((await api('GET', '/api/v1/tariffs/BIG')).status).toBe(404);
   });
 
+  it('keeps only OCPI fields: an unknown field of any shape is a 422 with its path, and nothing is stored', async () => {
+    const id = uniqueName('CLOSED');
+    const r = await api('PUT', `/api/v1/tariffs/${id}`, { ...simpleTariff(id), notes: { kept: ['for', 'ever'] } });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ code: 'TARIFF_UNKNOWN_FIELD', field: 'body/notes' });
+    const deep = simpleTariff(id) as unknown as { elements: Array<{ price_components: Array<Record<string, unknown>> }> };
+    deep.elements[0].price_components[0].colour = 'red';
+    expect((await api('PUT', `/api/v1/tariffs/${id}`, deep)).body).toMatchObject({ code: 'TARIFF_UNKNOWN_FIELD', field: 'body/elements[0].price_components[0].colour' });
+    expect((await api('GET', `/api/v1/tariffs/${id}`)).status).toBe(404);
+  });
+
+  it('gives assignment scopes the registry\'s id limits', async () => {
+    const id = uniqueName('SCOPE');
+    expect((await api('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id))).status).toBe(200);
+    const long = await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'station', stationId: 'S'.repeat(10_000) } });
+    expect(long.status).toBe(400);
+    expect(long.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((long.body as { errors: Array<{ field: string }> }).errors.map((e) => e.field)).toContain('body/scope/stationId');
+    const leap = await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'default' }, effectiveFrom: '2099-12-31T23:59:60Z' });
+    expect(leap.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body/effectiveFrom' });
+  });
+
+  it('pages the tariffs, the assignments and the pricing failures with cursors', async () => {
+    const ids = [uniqueName('PAGE-A'), uniqueName('PAGE-B'), uniqueName('PAGE-C')];
+    for (const id of ids) {
+      expect((await api('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id))).status).toBe(200);
+      expect((await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'site', siteId: id } })).status).toBe(201);
+    }
+    for (const path of ['/api/v1/tariffs', '/api/v1/tariff-assignments']) {
+      const seen: Json[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api<{ items: Json[]; nextCursor?: string }>('GET', `${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.body.items);
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(seen.map((t) => t.tariffId)).toEqual(expect.arrayContaining(ids));
+      // one item per tariff (its latest version) and per assignment: no page repeats one
+      const keysOf = seen.map((t) => (path === '/api/v1/tariffs' ? t.tariffId : t.assignmentId));
+      expect(new Set(keysOf).size).toBe(keysOf.length);
+    }
+    const tampered = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+    for (const path of ['/api/v1/tariffs', '/api/v1/tariff-assignments', '/api/v1/pricing-failures']) {
+      expect((await api('GET', `${path}?cursor=${tampered}`)).body).toMatchObject({ status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' });
+    }
+  });
+
   it('keeps every version of a tariff, addressable', async () => {
     const id = uniqueName('VERS');
     const v1 = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id));

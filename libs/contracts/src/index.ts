@@ -4,6 +4,7 @@ export * from './ids';
 export * from './topics';
 export * from './catalogue';
 export * from './ocpi-location';
+export * from './instant';
 export * from './events/ocpp';
 export * from './events/session';
 export * from './events/registry';

@@ -7,5 +7,5 @@ export { formatUtc, isValidTimeZone, localParts, parseRfc3339 } from './time';
 export type { LocalParts } from './time';
 export { TARIFF_LIMITS } from './limits';
 export * from './types';
-export { compileTariff, isCompiledTariff, tariffIssues, validateTariff } from './validate-tariff';
+export { compileTariff, isCompiledTariff, tariffIssues, unknownTariffFields, validateTariff } from './validate-tariff';
 export { PRICING_ENGINE_VERSION } from './version';

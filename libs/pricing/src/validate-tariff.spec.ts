@@ -128,3 +128,48 @@ describe('validateTariff accepts', () => {
     expect(c.elements[0].components.ENERGY?.vatFactor.toFixed()).toBe('1.052');
   });
 });
+
+describe('validateTariff closed (the catalogue API): a field outside the OCPI 2.2.1 objects is refused with its path', () => {
+  const base = aTariff({ elements: [element([energy(1)], { start_time: '08:00' })] }) as unknown as Record<string, unknown>;
+  const el = (base.elements as Array<Record<string, unknown>>)[0];
+  it.each<[string, unknown, string]>([
+    ['on the tariff', { ...base, colour: 'red' }, 'colour'],
+    ['on an element', { ...base, elements: [{ ...el, note: 1 }] }, 'elements[0].note'],
+    ['on a restriction', { ...base, elements: [{ ...el, restrictions: { start_time: '08:00', moon_phase: 'full' } }] }, 'elements[0].restrictions.moon_phase'],
+    ['on a price component', { ...base, elements: [{ price_components: [{ type: 'ENERGY', price: 1, step_size: 1, discount: { any: [1] } }] }] }, 'elements[0].price_components[0].discount'],
+    ['on a price', { ...base, min_price: { excl_vat: 1, net: 1 } }, 'min_price.net'],
+    ['on a display text', { ...base, tariff_alt_text: [{ language: 'en', text: 'x', font: 'serif' }] }, 'tariff_alt_text[0].font'],
+    ['on the energy mix', { ...base, energy_mix: { is_green_energy: true, energy_sources: [{ source: 'SOLAR', percentage: 100, panel: 'x' }] } }, 'energy_mix.energy_sources[0].panel'],
+  ])('%s', (_what, tariff, field) => {
+    const e = thrown(() => validateTariff(tariff, { closed: true })) as TariffValidationError;
+    expect(e).toBeInstanceOf(TariffValidationError);
+    expect(e.code).toBe('TARIFF_UNKNOWN_FIELD');
+    expect(e.field).toBe(field);
+    // stored versions are compiled open: a version accepted before the schema was closed still prices
+    expect(() => compileTariff(tariff)).not.toThrow();
+  });
+
+  it('accepts every OCPI field', () => {
+    const full = {
+      ...base,
+      country_code: 'NL',
+      party_id: 'CSM',
+      type: 'REGULAR',
+      tariff_alt_text: [{ language: 'en', text: 'Standard' }],
+      tariff_alt_url: 'https://example.com/tariff',
+      min_price: { excl_vat: 0.5, incl_vat: 0.6 },
+      max_price: { excl_vat: 50, incl_vat: 60 },
+      start_date_time: '2026-01-01T00:00:00Z',
+      end_date_time: '2027-01-01T00:00:00Z',
+      energy_mix: { is_green_energy: true, energy_sources: [{ source: 'SOLAR', percentage: 100 }], environ_impact: [{ category: 'CARBON_DIOXIDE', amount: 0 }], supplier_name: 'S', energy_product_name: 'P' },
+      last_updated: '2026-01-01T00:00:00Z',
+    };
+    expect(() => validateTariff(full, { closed: true })).not.toThrow();
+  });
+
+  it.each(['0000-01-01T00:00:00Z', '2026-01-01T00:00:00+23:59', '2026-12-31T23:59:60Z'])('refuses the date-time %s PostgreSQL or ISO cannot hold', (t) => {
+    const e = thrown(() => validateTariff({ ...base, start_date_time: t })) as TariffValidationError;
+    expect(e.code).toBe('TARIFF_INVALID_DATE_TIME');
+    expect(e.field).toBe('start_date_time');
+  });
+});

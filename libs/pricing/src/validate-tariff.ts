@@ -1,3 +1,4 @@
+import { parseInstant } from '@csms/contracts';
 import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
@@ -418,7 +419,8 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     const v = t[key];
     if (v === undefined) continue;
     const ms = typeof v === 'string' ? parseRfc3339(v) : null;
-    if (ms === null) c.add('TARIFF_INVALID_DATE_TIME', key, `must be an RFC 3339 date-time, got ${describe(v)}`);
+    const instant = parseInstant(v);
+    if (ms === null || !instant.ok) c.add('TARIFF_INVALID_DATE_TIME', key, `must be an RFC 3339 date-time (${instant.ok ? 'as OCPI writes it' : instant.reason}), got ${describe(v)}`);
     else if (key === 'start_date_time') validFromMs = ms;
     else if (key === 'end_date_time') validToMs = ms;
   }
@@ -506,11 +508,70 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
 }
 
 /**
+ * The fields of each OCPI 2.2.1 object a Tariff holds (module Tariffs, §11.3-11.4; EnergyMix §8.4.7-8.4.9;
+ * DisplayText, Price). A tariff received through our own catalogue API is closed: a field outside these is
+ * refused (TARIFF_UNKNOWN_FIELD), never kept. (OCPI asks a receiver to ignore unknown fields from a partner;
+ * the catalogue API is not OCPI transport, and a field kept for ever that nothing reads is a trap.)
+ */
+const CLOSED_SHAPE = {
+  tariff: ['country_code', 'party_id', 'id', 'currency', 'type', 'tariff_alt_text', 'tariff_alt_url', 'min_price', 'max_price', 'elements', 'start_date_time', 'end_date_time', 'energy_mix', 'last_updated'],
+  displayText: ['language', 'text'],
+  price: ['excl_vat', 'incl_vat'],
+  element: ['price_components', 'restrictions'],
+  component: ['type', 'price', 'vat', 'step_size'],
+  restrictions: RESTRICTION_KEYS as readonly string[],
+  energyMix: ['is_green_energy', 'energy_sources', 'environ_impact', 'supplier_name', 'energy_product_name'],
+  energySource: ['source', 'percentage'],
+  environImpact: ['category', 'amount'],
+} as const;
+
+function unknownFields(c: Collector, value: unknown, field: string, known: readonly string[]): void {
+  if (!isObject(value)) return;
+  for (const k of Object.keys(value)) {
+    if (!known.includes(k)) c.add('TARIFF_UNKNOWN_FIELD', field ? `${field}.${k}` : k, `is not a field of the OCPI 2.2.1 object here; the catalogue keeps only known fields`);
+  }
+}
+
+/** Issues for every field outside the OCPI 2.2.1 Tariff objects (the closed schema of the catalogue API). */
+export function unknownTariffFields(obj: unknown): readonly TariffIssue[] {
+  const c = new Collector();
+  if (!isObject(obj)) return [];
+  const s = CLOSED_SHAPE;
+  unknownFields(c, obj, '', s.tariff);
+  const list = (v: unknown, field: string, known: readonly string[]) => {
+    if (Array.isArray(v)) v.forEach((x, i) => unknownFields(c, x, `${field}[${i}]`, known));
+  };
+  list(obj.tariff_alt_text, 'tariff_alt_text', s.displayText);
+  unknownFields(c, obj.min_price, 'min_price', s.price);
+  unknownFields(c, obj.max_price, 'max_price', s.price);
+  if (isObject(obj.energy_mix)) {
+    unknownFields(c, obj.energy_mix, 'energy_mix', s.energyMix);
+    list(obj.energy_mix.energy_sources, 'energy_mix.energy_sources', s.energySource);
+    list(obj.energy_mix.environ_impact, 'energy_mix.environ_impact', s.environImpact);
+  }
+  if (Array.isArray(obj.elements)) {
+    obj.elements.forEach((el, ei) => {
+      if (!isObject(el)) return;
+      unknownFields(c, el, `elements[${ei}]`, s.element);
+      unknownFields(c, el.restrictions, `elements[${ei}].restrictions`, s.restrictions);
+      list(el.price_components, `elements[${ei}].price_components`, s.component);
+    });
+  }
+  return c.issues;
+}
+
+/**
  * Check an OCPI 2.2.1 Tariff (parsed JSON) and return it typed. Throws TariffValidationError with
  * the first issue's `code`, `field` (path such as "elements[1].price_components[0].step_size") and
  * `reason`, and every issue in `issues`. Never "accepts and prices as zero".
+ * `closed: true` (what the catalogue API and what-if use) also refuses fields outside the OCPI objects;
+ * stored versions are compiled without it, so a version accepted before the schema was closed still prices.
  */
-export function validateTariff(obj: unknown): OcpiTariff {
+export function validateTariff(obj: unknown, opts: { closed?: boolean } = {}): OcpiTariff {
+  if (opts.closed) {
+    const unknown = unknownTariffFields(obj);
+    if (unknown.length > 0) throw new TariffValidationError(unknown);
+  }
   return compileTariff(obj).source;
 }
 

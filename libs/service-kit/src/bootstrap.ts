@@ -1,11 +1,25 @@
-import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
-import { ProblemDetailsFilter } from './problem';
+import { EdgeInputPipe } from './edge';
+import { ApiProblem, ProblemDetailsFilter, bodyParserProblem } from './problem';
+import { requestIdMiddleware } from './request-id';
+
+/** The JSON media types the APIs read. */
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** A request that carries a body (not an empty one) of another media type than JSON: 415 (before the body is read). */
+function jsonBodiesOnly(req: Request, _res: Response, next: NextFunction): void {
+  const carriesBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (carriesBody && req.is(JSON_TYPES) === false) {
+    next(new ApiProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `bodies are JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'none'}`, { field: 'Content-Type' }));
+    return;
+  }
+  next();
+}
 
 /** Nest's own log lines, as pino JSON lines. */
 export class PinoNestLogger implements LoggerService {
@@ -47,22 +61,22 @@ export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
 
 /**
  * Creates a service's HTTP application the way every service does it: API under /api/v1, RFC 9457
- * errors, OpenAPI at /docs and /openapi.json, a correlation id per request (x-correlation-id, echoed),
- * JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
+ * errors, the edge rules on every input (EdgeInputPipe: depth, characters), JSON bodies only, OpenAPI at
+ * /docs and /openapi.json, a request id per request (x-request-id, taken if well-formed or made, echoed,
+ * logged with every error and returned in every problem), JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
  * the app); Nest's shutdown hooks are not enabled because they would exit before that finishes.
  */
 export async function createHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
   const express = await import('express');
-  app.use(express.json({ limit: httpBodyLimit(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), type: ['application/json', 'application/*+json'] }));
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const id = (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
-    req.headers['x-correlation-id'] = id;
-    res.setHeader('x-correlation-id', id);
-    next();
-  });
+  app.use(requestIdMiddleware);
+  app.use(jsonBodiesOnly);
+  // body-parser's own errors (too large, charset, encoding, bad JSON, bad gzip) become problems in ProblemDetailsFilter
+  app.use(express.json({ limit: httpBodyLimit(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), type: JSON_TYPES }));
+  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(bodyParserProblem(err) ?? err));
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED_ROUTES });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+  app.useGlobalPipes(new EdgeInputPipe());
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

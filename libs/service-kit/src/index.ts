@@ -12,3 +12,5 @@ export * from './pagination';
 export * from './dead-letters';
 export * from './dead-letters-cli';
 export * from './outbox';
+export * from './edge';
+export * from './request-id';

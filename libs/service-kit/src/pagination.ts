@@ -1,3 +1,5 @@
+import { isInstant } from '@csms/contracts';
+import { hasBadCharacters } from './edge';
 import { ApiProblem } from './problem';
 
 /**
@@ -9,11 +11,53 @@ export function encodeCursor(key: readonly string[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** The key of a cursor this API issued; 400 problem (`INVALID_CURSOR`, field `query/cursor`) otherwise. */
-export function decodeCursor(cursor: string, parts: number): string[] {
+/** Longest cursor accepted (a key of a few columns is far shorter). */
+export const MAX_CURSOR_LENGTH = 2048;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a decoded cursor part fits the SQL type of its key column, so that a tampered cursor is a 400
+ * and never reaches a cast in SQL: uuid, timestamptz (the one instant rule), int/integer/bigint/smallint,
+ * text (no U+0000, no lone surrogate). An unknown type is refused: the cursor cannot be checked.
+ */
+function fitsType(value: string, type: string): boolean {
+  switch (type.toLowerCase()) {
+    case 'uuid':
+      return UUID.test(value);
+    case 'timestamptz':
+    case 'timestamp with time zone':
+      return isInstant(value);
+    case 'int':
+    case 'integer':
+    case 'int4':
+      return /^-?[0-9]{1,10}$/.test(value) && Math.abs(Number(value)) <= 2147483647;
+    case 'smallint':
+      return /^-?[0-9]{1,5}$/.test(value) && Math.abs(Number(value)) <= 32767;
+    case 'bigint':
+    case 'int8':
+      return /^-?[0-9]{1,19}$/.test(value) && BigInt(value) <= 9223372036854775807n && BigInt(value) >= -9223372036854775808n;
+    case 'text':
+      return !hasBadCharacters(value);
+    default:
+      return false;
+  }
+}
+
+/**
+ * The key of a cursor this API issued; 400 problem (`INVALID_CURSOR`, field `query/cursor`) otherwise.
+ * `types` are the SQL types of the key's columns (each decoded part is checked against its type); a
+ * number only checks the count of parts (strings).
+ */
+export function decodeCursor(cursor: string, types: number | readonly string[]): string[] {
+  const parts = typeof types === 'number' ? types : types.length;
   try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === parts && v.every((x) => typeof x === 'string')) return v as string[];
+    if (typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH && /^[A-Za-z0-9_-]*$/.test(cursor)) {
+      const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(v) && v.length === parts && v.every((x, i) => typeof x === 'string' && (typeof types === 'number' ? !hasBadCharacters(x) : fitsType(x, types[i])))) {
+        return v as string[];
+      }
+    }
   } catch {
     // fall through
   }
@@ -51,7 +95,7 @@ export async function keysetPage<R>(db: { query(sql: string, args: unknown[]): P
     where.push(f[0].replace('?', `$${args.length}`));
   }
   if (q.cursor) {
-    const values = decodeCursor(q.cursor, q.key.length);
+    const values = decodeCursor(q.cursor, q.key.map(([, type]) => type));
     const params = values.map((v, i) => {
       args.push(v);
       return `$${args.length}::${q.key[i][1]}`;

@@ -1,9 +1,12 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { gzipSync } from 'node:zlib';
+import { Writable } from 'node:stream';
+import { Body, Controller, Get, Module, Param, Post, Query } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
+import pino from 'pino';
 import { silentLogger } from '@csms/platform';
-import { ApiProblem, HealthRegistry, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, newApiKey, parseApiKeys } from '@csms/service-kit';
+import { ApiProblem, HealthRegistry, MAX_JSON_DEPTH, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, encodeCursor, keysetPage, newApiKey, parseApiKeys, validateInput } from '@csms/service-kit';
 
 const finance = newApiKey('finance-team', 'finance');
 const operator = newApiKey('ops', 'operator');
@@ -29,7 +32,60 @@ class ThingsController {
   boom() {
     throw new Error('secret internal detail');
   }
+
+  @Get('db-refused')
+  dbRefused() {
+    // what a PostgreSQL driver error looks like when a value slips past the edge (22P02 invalid_text_representation)
+    throw Object.assign(new Error('invalid input syntax for type uuid: "x"'), { code: '22P02' });
+  }
+
+  @Get('echo/:id')
+  echo(@Param('id') id: string, @Query() query: Record<string, string>) {
+    return { id, query };
+  }
+
+  @Post('echo')
+  echoBody(@Body() body: unknown) {
+    return { body };
+  }
+
+  @Get('since')
+  since(@Query() query: unknown) {
+    return validateInput(Type.Object({ from: Type.String({ format: 'date-time' }) }), query, 'query');
+  }
+
+  @Get('page')
+  async page(@Query('cursor') cursor?: string) {
+    // the cursor is checked against the key's column types before any SQL runs
+    return keysetPage(
+      { query: async () => [] },
+      {
+        select: 'select 1',
+        filters: [],
+        key: [
+          ['started_at', 'timestamptz'],
+          ['id', 'uuid'],
+          ['n', 'integer'],
+        ],
+        limit: 10,
+        cursor,
+        keyOf: () => [],
+      },
+    );
+  }
 }
+
+/** log lines of the app under test, parsed */
+const logLines: Array<Record<string, unknown>> = [];
+const captured = pino(
+  { level: 'debug' },
+  new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  }),
+);
 
 let dbUp = true;
 
@@ -44,7 +100,7 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   let base: string;
 
   beforeAll(async () => {
-    app = await createHttpService(TestModule, { service: 'kit-test', title: 'Kit test', logger: silentLogger() });
+    app = await createHttpService(TestModule, { service: 'kit-test', title: 'Kit test', logger: captured });
     app.get(HealthRegistry).register('database', async () => dbUp);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -171,6 +227,94 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   it('echoes a correlation id', async () => {
     const r = await call('/health/live', { headers: { 'x-correlation-id': 'abc-123' } });
     expect(r.headers.get('x-correlation-id')).toBe('abc-123');
+  });
+
+  describe('edge rules: every bad request is the client\'s error (4xx problem), never a 500', () => {
+    const raw = (path: string, init: RequestInit & { key?: string } = {}) =>
+      fetch(`${base}${path}`, { ...init, headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.headers ?? {}) } });
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const errorsLogged = () => logLines.filter((l) => (l.level as number) >= 50);
+
+    // [what, status, code, field, request]
+    const cases: Array<[string, number, string, string | undefined, () => Promise<Response>]> = [
+      ['a body over the limit, without a key', 413, 'PAYLOAD_TOO_LARGE', 'body', () => raw('/api/v1/things/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `"${'x'.repeat(1_100_000)}"` })],
+      ['charset=iso-8859-1', 415, 'UNSUPPORTED_CHARSET', 'Content-Type', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{}' })],
+      ['Content-Encoding: compress', 415, 'UNSUPPORTED_ENCODING', 'Content-Encoding', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: '{}' })],
+      ['a gzip body that does not inflate', 400, 'INVALID_JSON', 'body', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip at all' })],
+      ['a body that is not JSON', 400, 'INVALID_JSON', 'body', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: '{"a":' })],
+      ['a body of another media type', 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'text/plain' }, body: 'hello' })],
+      [`JSON nested ${MAX_JSON_DEPTH + 1} levels`, 400, 'JSON_TOO_DEEP', `body${'/0'.repeat(MAX_JSON_DEPTH)}`, () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(MAX_JSON_DEPTH + 1) })],
+      ['JSON nested 10,000 levels', 400, 'JSON_TOO_DEEP', `body${'/0'.repeat(MAX_JSON_DEPTH)}`, () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(10_000) })],
+      ['U+0000 in a JSON string', 400, 'INVALID_CHARACTERS', 'body/a/0/b~1c', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [{ 'b/c': 'x\u0000y' }] }) })],
+      ['a lone surrogate in a JSON name', 400, 'INVALID_CHARACTERS', 'body/\ud800', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: '{"\\ud800":1}' })],
+      ['U+0000 in a path parameter', 400, 'INVALID_CHARACTERS', 'path/id', () => raw('/api/v1/things/echo/a%00b', { key: admin.key })],
+      ['U+0000 in a query parameter', 400, 'INVALID_CHARACTERS', 'query/name', () => raw('/api/v1/things/echo/a?name=x%00', { key: admin.key })],
+      ['a path that is not valid percent-encoding', 400, 'BAD_REQUEST', undefined, () => raw('/api/v1/things/echo/%E0%A4%A', { key: admin.key })],
+      ['a database refusal of a value (last line of defence)', 400, 'INVALID_VALUE', undefined, () => raw('/api/v1/things/db-refused', { key: admin.key })],
+      ['year 0000', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=0000-01-01T00:00:00Z', { key: admin.key })],
+      ['offset +23:59', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=2026-01-01T00:00:00%2B23:59', { key: admin.key })],
+      ['a leap second', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=2026-12-31T23:59:60Z', { key: admin.key })],
+      ['a tampered cursor', 400, 'INVALID_CURSOR', 'query/cursor', () => raw(`/api/v1/things/page?cursor=${encodeCursor(['x', 'y', 'z'])}`, { key: admin.key })],
+      ['a cursor of the wrong column types', 400, 'INVALID_CURSOR', 'query/cursor', () => raw(`/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00Z', '-'.repeat(36), '1'])}`, { key: admin.key })],
+    ];
+
+    it.each(cases)('%s: %s %s (field %s)', async (_what, status, code, field, request) => {
+      const before = errorsLogged().length;
+      const r = await request();
+      expect(r.status).toBe(status);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const p = await json(r);
+      expect(p).toMatchObject({ status, code });
+      if (field === undefined) expect(p.field).toBeUndefined();
+      else expect(p.field).toBe(field);
+      expect(p.requestId).toBe(r.headers.get('x-request-id'));
+      expect(errorsLogged().length).toBe(before);
+    });
+
+    it('takes a cursor whose parts fit the key\'s column types', async () => {
+      const r = await raw(`/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00.000Z', '7f3c1a52-2b1e-4c56-9b1a-0d2f5e6a7b8c', '12'])}`, { key: admin.key });
+      expect(r.status).toBe(200);
+    });
+
+    it('takes an empty POST without a content type', async () => {
+      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key });
+      expect(r.status).toBe(201);
+    });
+
+    it('accepts JSON nested exactly MAX_JSON_DEPTH levels', async () => {
+      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(MAX_JSON_DEPTH) });
+      expect(r.status).toBe(201);
+    });
+
+    it('reads a gzip body that inflates', async () => {
+      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"a":"é"}') });
+      expect(r.status).toBe(201);
+      expect(await json(r)).toEqual({ body: { a: 'é' } });
+    });
+
+    it('takes a well-formed x-request-id, makes one otherwise, and logs it with every refusal and error', async () => {
+      const given = await raw('/api/v1/things', { headers: { 'x-request-id': 'req-42.a:b' } });
+      expect(given.headers.get('x-request-id')).toBe('req-42.a:b');
+      expect((await json(given)).requestId).toBe('req-42.a:b');
+      expect(logLines.find((l) => l.requestId === 'req-42.a:b')).toMatchObject({ level: 20, code: 'UNAUTHENTICATED' });
+      expect(logLines.find((l) => l.requestId === 'req-42.a:b')!.err).toBeUndefined();
+      const made = await raw('/api/v1/things', { headers: { 'x-request-id': 'bad id with spaces' } });
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const boom = await raw('/api/v1/things/boom', { key: admin.key, headers: { 'x-request-id': 'boom-1' } });
+      expect(boom.status).toBe(500);
+      expect((await json(boom)).requestId).toBe('boom-1');
+      const line = logLines.find((l) => l.requestId === 'boom-1')!;
+      expect(line.level).toBe(50);
+      expect((line.err as { stack: string }).stack).toContain('secret internal detail');
+    });
+
+    it('never echoes the query string in instance', async () => {
+      const r = await raw('/api/v1/things?access_token=secret-token');
+      expect(r.status).toBe(401);
+      const text = await r.text();
+      expect(JSON.parse(text).instance).toBe('/api/v1/things');
+      expect(text).not.toContain('secret-token');
+    });
   });
 });
 

@@ -23,6 +23,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** what the process wrote to stderr and stdout (last 200 lines) */
   output(): string;
+  /** every log line at level error or fatal (pino level >= 50) the process wrote since it started, in full */
+  errorLines(): string[];
   /** resolves with the exit code (null when killed by a signal) */
   exited(): Promise<number | null>;
   kill(signal: NodeJS.Signals): void;
@@ -39,12 +41,29 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const keep = (d: Buffer) => {
-    lines.push(...d.toString('utf8').split('\n').filter(Boolean));
-    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  const errors: string[] = [];
+  const isError = (line: string) => {
+    if (!line.startsWith('{')) return false;
+    try {
+      return ((JSON.parse(line) as { level?: unknown }).level as number) >= 50;
+    } catch {
+      return false;
+    }
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  // a chunk may end in the middle of a line: keep the rest until the next one
+  const keeper = () => {
+    let rest = '';
+    return (d: Buffer) => {
+      const parts = (rest + d.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      const complete = parts.filter(Boolean);
+      lines.push(...complete);
+      errors.push(...complete.filter(isError));
+      if (lines.length > 200) lines.splice(0, lines.length - 200);
+    };
+  };
+  child.stdout!.on('data', keeper());
+  child.stderr!.on('data', keeper());
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${env.HTTP_PORT}`;
   const deadline = Date.now() + readyTimeoutMs;
@@ -68,6 +87,7 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     env,
     child,
     output: () => lines.join('\n'),
+    errorLines: () => [...errors],
     exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : exit),
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -14,7 +14,7 @@ export const CommandBody = Type.Object(
     payload: Type.Record(Type.String(), Type.Unknown()),
     ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ action: 'Reset', payload: { type: 'Soft' }, ttlSeconds: 300 }] },
 );
 const StationId = Type.String({ minLength: 1, maxLength: 48 });
 const CommandId = Type.String({ format: 'uuid' });

@@ -24,7 +24,20 @@ export const StationBody = Type.Object(
     evses: Type.Optional(Type.Array(RegistryEvseSchema)),
     enabled: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        securityProfile: 1,
+        password: 'example-password-16',
+        siteId: 'site-1',
+        timeZone: 'Europe/Amsterdam',
+        location: { name: 'Example Hub', address: 'Stationsplein 1', city: 'Utrecht', postal_code: '3511 ED', country: 'NLD', coordinates: { latitude: '52.089444', longitude: '5.110278' } },
+        evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }],
+        enabled: true,
+      },
+    ],
+  },
 );
 export const TokenBody = Type.Object(
   {
@@ -34,7 +47,7 @@ export const TokenBody = Type.Object(
     groupId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()])),
     billingAccountId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ type: 'ISO14443', status: 'Accepted', expiresAt: '2030-01-01T00:00:00Z', groupId: 'FLEET-1', billingAccountId: 'acct-1' }] },
 );
 const Page = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 

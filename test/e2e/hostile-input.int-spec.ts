@@ -1,0 +1,490 @@
+/**
+ * Hostile input, end to end: every service as its own process on the real Kafka and PostgreSQL. For EVERY
+ * operation each service's /openapi.json lists (so an endpoint written tomorrow joins without a line here), a
+ * table of hostile requests is generated: missing, garbage and wrong-role credentials; path parameters with
+ * U+0000, 10,000 characters, 36 dashes, unicode, `../`, bad percent-encoding; query parameters with a tampered
+ * cursor, U+0000, huge, negative and mistyped limits, instants PostgreSQL or ISO cannot hold; bodies that are
+ * not JSON, of another media type or charset, compressed in an unknown or broken way, over the limit, nested
+ * 10,000 deep, and, built from the operation's request schema, every field with the wrong type, a huge number,
+ * U+0000, a lone surrogate, unicode, 10,000 characters, left out, or next to an unknown field.
+ * Asserted for each: status < 500; a 4xx is `application/problem+json` with a stable `code` (and the exact
+ * `field` where one field is at fault); a refused write stores nothing (row counts of every table of the
+ * service's database); at the end every service is still ready and none logged an error line.
+ */
+import { gzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+import { Client } from 'pg';
+import { newApiKey, type ApiRole } from '@csms/service-kit';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestTopics,
+  dropTestDatabases,
+  freePort,
+  startServiceProcess,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+  type ServiceProcess,
+} from '@csms/testing';
+
+const keys = {
+  admin: newApiKey('hostile-admin', 'admin'),
+  operator: newApiKey('hostile-operator', 'operator'),
+  finance: newApiKey('hostile-finance', 'finance'),
+  integration: newApiKey('hostile-integration', 'integration'),
+} as const;
+const ROLES: ApiRole[] = ['operator', 'finance', 'integration'];
+
+/**
+ * The operations each service has today. The suite attacks whatever the OpenAPI lists; this list only makes
+ * sure a broken OpenAPI cannot hollow the suite out (it must list at least these).
+ */
+const KNOWN: Record<string, string[]> = {
+  'ocpp-gateway': [
+    'GET /api/v1/stations',
+    'GET /api/v1/stations/{stationId}',
+    'PUT /api/v1/stations/{stationId}',
+    'DELETE /api/v1/stations/{stationId}',
+    'GET /api/v1/tokens',
+    'GET /api/v1/tokens/{uid}',
+    'PUT /api/v1/tokens/{uid}',
+    'DELETE /api/v1/tokens/{uid}',
+    'POST /api/v1/stations/{stationId}/commands',
+    'GET /api/v1/commands/{commandId}',
+  ],
+  'session-service': ['GET /api/v1/sessions', 'GET /api/v1/sessions/{sessionId}'],
+  'tariff-service': [
+    'GET /api/v1/tariffs',
+    'GET /api/v1/tariffs/{tariffId}',
+    'PUT /api/v1/tariffs/{tariffId}',
+    'GET /api/v1/tariffs/{tariffId}/versions',
+    'GET /api/v1/tariffs/{tariffId}/versions/{version}',
+    'GET /api/v1/tariff-assignments',
+    'POST /api/v1/tariff-assignments',
+    'GET /api/v1/cdrs',
+    'GET /api/v1/cdrs/{cdrId}',
+    'GET /api/v1/pricing-failures',
+    'POST /api/v1/what-if',
+  ],
+  'reporting-service': ['GET /api/v1/stations', 'GET /api/v1/stations/{stationId}', 'GET /api/v1/alarms', 'POST /api/v1/alarms/{alarmId}/acknowledge'],
+};
+/** Attacked in this order: the gateway last, so the registry records its accepted writes publish cannot change another service's tables while that one is counted. */
+const SERVICES = ['session-service', 'reporting-service', 'tariff-service', 'ocpp-gateway'];
+const BODY_LIMIT = 1024 * 1024;
+const NUL = 'a\u0000b';
+const LONE_SURROGATE = 'a\ud800b';
+const UNICODE = 'Ünï©ødé 漢字 🙂 \u202e\u200b';
+const LONG = 'x'.repeat(10_000);
+const DEEP = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+const BAD_INSTANTS = ['0000-01-01T00:00:00Z', '2026-01-01T00:00:00+23:59', '2026-12-31T23:59:60Z'];
+const TAMPERED_CURSOR = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+
+interface Json {
+  [k: string]: unknown;
+}
+type Schema = Json & { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; enum?: unknown[]; const?: unknown; format?: string; $ref?: string };
+
+interface Operation {
+  service: string;
+  method: string;
+  path: string;
+  pathParams: string[];
+  /** the OpenAPI example of a path parameter, the base value its variants start from (else HOSTILE-1) */
+  pathExamples: Record<string, string>;
+  queryParams: string[];
+  /** the request schema the OpenAPI gives, if any */
+  body?: Schema;
+  /** PUT, POST, PATCH: bodies are attacked even where none is documented (the parser runs before any handler) */
+  takesBody: boolean;
+}
+
+interface Hostile {
+  what: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** raw bytes or text sent as the body */
+  body?: Buffer | string;
+  /** the exact answer expected, where one is certain */
+  expect?: { status: number; code?: string; field?: string };
+  /** a field is at fault: a 400/422 must name one */
+  fieldAtFault?: boolean;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Raw HTTP (node:http): paths and headers go out exactly as written (fetch would normalise `..` and refuse some headers). */
+function send(base: string, h: Hostile): Promise<Answer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method: h.method, path: h.path, headers: { ...(h.body !== undefined ? { 'content-length': String(Buffer.byteLength(h.body)) } : {}), ...h.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    // a server may answer (413) and close before it has read a large body
+    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+    if (h.body !== undefined) req.write(h.body);
+    req.end();
+  });
+}
+
+function operationsOf(service: string, doc: Json): Operation[] {
+  const ops: Operation[] = [];
+  const paths = doc.paths as Record<string, Record<string, Json>>;
+  for (const [path, item] of Object.entries(paths)) {
+    if (!path.startsWith('/api/v1/')) continue;
+    for (const [method, op] of Object.entries(item)) {
+      if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue;
+      const params = (op.parameters as Array<{ name: string; in: string; example?: unknown }> | undefined) ?? [];
+      const body = (op.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema;
+      ops.push({
+        service,
+        method: method.toUpperCase(),
+        path,
+        pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        pathExamples: Object.fromEntries(params.filter((p) => p.in === 'path' && p.example !== undefined).map((p) => [p.name, String(p.example)])),
+        queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
+        body: body ? resolveRefs(body, doc) : undefined,
+        takesBody: ['put', 'post', 'patch'].includes(method),
+      });
+    }
+  }
+  return ops;
+}
+
+function resolveRefs(s: Schema, doc: Json, seen = 0): Schema {
+  if (seen > 20) return {};
+  if (s.$ref) {
+    const name = s.$ref.split('/').pop()!;
+    return resolveRefs(((doc.components as Json).schemas as Record<string, Schema>)[name] ?? {}, doc, seen + 1);
+  }
+  const out: Schema = { ...s };
+  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolveRefs(v, doc, seen + 1)]));
+  if (s.items) out.items = resolveRefs(s.items, doc, seen + 1);
+  if (s.anyOf) out.anyOf = s.anyOf.map((x) => resolveRefs(x, doc, seen + 1));
+  if (s.oneOf) out.oneOf = s.oneOf.map((x) => resolveRefs(x, doc, seen + 1));
+  return out;
+}
+
+/** A plausible value of a schema: the base every field variant starts from (it need not be accepted). */
+function sample(s: Schema, depth = 0): unknown {
+  if (depth > 12) return null;
+  // the operation's own example first: a body that passes the rest makes every field variant bite deeper
+  if (s.example !== undefined) return s.example;
+  if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0];
+  if (s.const !== undefined) return s.const;
+  if (s.enum) return s.enum[0];
+  const alt = s.anyOf ?? s.oneOf;
+  if (alt) return sample(alt.find((a) => a.type !== 'null') ?? alt[0], depth + 1);
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  switch (type ?? (s.properties ? 'object' : undefined)) {
+    case 'object':
+      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v, depth + 1)]));
+    case 'array':
+      return [sample(s.items ?? {}, depth + 1)];
+    case 'string':
+      return s.format === 'date-time' ? '2030-01-01T00:00:00Z' : s.format === 'uuid' ? '0b2c7c9e-5f43-4a8e-9d55-3f1f6c3a2b10' : s.format === 'date' ? '2030-01-01' : 'HOSTILE-1';
+    case 'integer':
+    case 'number':
+      return typeof s.minimum === 'number' ? s.minimum : 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default:
+      return 'HOSTILE-1';
+  }
+}
+
+/** The schema of the value at a JSON pointer of a sample (through the same branches sample() took). */
+function schemaAt(s: Schema, path: string[]): Schema {
+  let cur = s;
+  for (const p of path) {
+    const alt = cur.anyOf ?? cur.oneOf;
+    if (alt) cur = alt.find((a) => a.type !== 'null') ?? alt[0];
+    cur = /^\d+$/.test(p) ? (cur.items ?? {}) : (cur.properties?.[p] ?? {});
+  }
+  const alt = cur.anyOf ?? cur.oneOf;
+  return alt && !cur.type ? (alt.find((a) => a.type !== 'null') ?? alt[0]) : cur;
+}
+
+type Path = string[];
+function leaves(v: unknown, at: Path = []): Array<{ path: Path; value: unknown }> {
+  if (Array.isArray(v)) return [{ path: at, value: v }, ...v.flatMap((x, i) => leaves(x, [...at, String(i)]))];
+  if (v !== null && typeof v === 'object') return [{ path: at, value: v }, ...Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k]))];
+  return [{ path: at, value: v }];
+}
+
+function withValue(base: unknown, path: Path, value: unknown, remove = false): unknown {
+  if (path.length === 0) return value;
+  const copy = structuredClone(base) as Record<string, unknown>;
+  let cur: Record<string, unknown> = copy;
+  for (const p of path.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
+  const last = path[path.length - 1];
+  if (remove) {
+    if (Array.isArray(cur)) cur.splice(Number(last), 1);
+    else delete cur[last];
+  } else cur[last] = value;
+  return copy;
+}
+
+const pointer = (path: Path) => `body${path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`;
+
+/** The hostile table of one operation, generated from its OpenAPI description. */
+function hostileTable(op: Operation): Hostile[] {
+  const fill = (values: Record<string, string> = {}) => op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? encodeURIComponent(op.pathExamples[name] ?? 'HOSTILE-1'));
+  const basePath = fill();
+  const json = { 'content-type': 'application/json' };
+  const auth = { authorization: `Bearer ${keys.admin.key}` };
+  const baseBody = op.body ? sample(op.body) : op.takesBody ? {} : undefined;
+  const bodyText = baseBody === undefined ? undefined : JSON.stringify(baseBody);
+  const withBody = (h: Hostile): Hostile => ({ ...h, headers: { ...(bodyText !== undefined ? json : {}), ...auth, ...h.headers }, body: h.body ?? bodyText });
+  const out: Hostile[] = [];
+
+  // credentials
+  const noKey = { status: 401, code: 'UNAUTHENTICATED' };
+  out.push({ what: 'no credential', method: op.method, path: basePath, headers: bodyText !== undefined ? json : {}, body: bodyText, expect: noKey });
+  out.push({ what: 'garbage bearer', method: op.method, path: basePath, headers: { ...json, authorization: 'Bearer \u00ff\u00fe garbage' }, body: bodyText, expect: noKey });
+  out.push({ what: 'unknown key', method: op.method, path: basePath, headers: { ...json, authorization: 'Bearer csms_admin_not-a-key' }, body: bodyText, expect: noKey });
+  out.push({ what: 'basic auth', method: op.method, path: basePath, headers: { ...json, authorization: 'Basic YWRtaW46YWRtaW4=' }, body: bodyText, expect: noKey });
+  out.push({ what: 'no credential, access_token in the query', method: op.method, path: `${basePath}?access_token=${keys.admin.key}`, expect: noKey });
+  for (const role of ROLES) out.push(withBody({ what: `role ${role}`, method: op.method, path: basePath, headers: { authorization: `Bearer ${keys[role].key}` } }));
+
+  // path parameters
+  for (const name of op.pathParams) {
+    const v = (value: string) => fill({ [name]: value });
+    const field = `path/${name}`;
+    out.push(withBody({ what: `${name}: U+0000`, method: op.method, path: v('a%00b'), expect: { status: 400, code: 'INVALID_CHARACTERS', field } }));
+    out.push(withBody({ what: `${name}: 10,000 characters`, method: op.method, path: v(LONG) }));
+    out.push(withBody({ what: `${name}: 36 dashes`, method: op.method, path: v('-'.repeat(36)) }));
+    out.push(withBody({ what: `${name}: unicode`, method: op.method, path: v(encodeURIComponent(UNICODE)) }));
+    out.push(withBody({ what: `${name}: ../`, method: op.method, path: v('..%2F..%2Fetc%2Fpasswd') }));
+    out.push(withBody({ what: `${name}: ..`, method: op.method, path: v('..') }));
+    out.push(withBody({ what: `${name}: empty`, method: op.method, path: v('') }));
+    out.push(withBody({ what: `${name}: a lone surrogate (CESU-8)`, method: op.method, path: v('%ED%A0%80') }));
+    out.push(withBody({ what: `${name}: bad percent-encoding`, method: op.method, path: v('%E0%A4%A') }));
+    out.push(withBody({ what: `${name}: a huge number`, method: op.method, path: v('1e308') }));
+    out.push(withBody({ what: `${name}: negative`, method: op.method, path: v('-1') }));
+  }
+
+  // query parameters: the documented ones (the handler reads them) and, on every GET, limit, cursor and an unknown one
+  const documented = new Set(op.queryParams);
+  const queryNames = [...new Set([...op.queryParams, ...(op.method === 'GET' ? ['limit', 'cursor', 'hostile_unknown'] : [])])];
+  for (const name of queryNames) {
+    const q = (value: string) => `${basePath}?${name}=${value}`;
+    const strict = documented.has(name);
+    out.push(withBody({ what: `?${name}: U+0000`, method: op.method, path: q('a%00b'), expect: strict ? { status: 400, code: 'INVALID_CHARACTERS', field: `query/${name}` } : undefined }));
+    out.push(withBody({ what: `?${name}: a lone surrogate (CESU-8)`, method: op.method, path: q('%ED%A0%80') }));
+    out.push(withBody({ what: `?${name}: tampered cursor`, method: op.method, path: q(TAMPERED_CURSOR), expect: strict && name === 'cursor' ? { status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' } : undefined }));
+    for (const [what, value] of [
+      ['10,000 characters', LONG],
+      ['unicode', encodeURIComponent(UNICODE)],
+      ['empty', ''],
+      ['huge', '99999999999999999999999'],
+      ['1e308', '1e308'],
+      ['negative', '-1'],
+      ['zero', '0'],
+      ['wrong type', 'true'],
+      ['an array', `x&${name}=y`],
+      ['an object', `${name}[a]=1`],
+      ...BAD_INSTANTS.map((d) => [`instant ${d}`, encodeURIComponent(d)]),
+    ]) {
+      out.push(withBody({ what: `?${name}: ${what}`, method: op.method, path: what === 'an object' ? `${basePath}?${value}` : q(value) }));
+    }
+  }
+
+  if (!op.takesBody) return out;
+
+  // bodies: the whole of it (depth and characters are checked where a handler reads the body: where one is documented)
+  const read = op.body !== undefined;
+  const whole: Array<[string, Partial<Hostile>]> = [
+    ['not JSON', { body: '{"a":', expect: { status: 400, code: 'INVALID_JSON', field: 'body' } }],
+    ['text/plain', { headers: { 'content-type': 'text/plain' }, body: 'hello', expect: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' } }],
+    ['charset=iso-8859-1', { headers: { 'content-type': 'application/json; charset=iso-8859-1' }, expect: { status: 415, code: 'UNSUPPORTED_CHARSET', field: 'Content-Type' } }],
+    ['Content-Encoding: compress', { headers: { 'content-encoding': 'compress' }, expect: { status: 415, code: 'UNSUPPORTED_ENCODING', field: 'Content-Encoding' } }],
+    ['bad gzip', { headers: { 'content-encoding': 'gzip' }, body: 'not gzip', expect: { status: 400, code: 'INVALID_JSON', field: 'body' } }],
+    ['good gzip', { headers: { 'content-encoding': 'gzip' }, body: gzipSync(bodyText ?? '{}') }],
+    ['over the limit', { body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }), expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' } }],
+    ['over the limit, no credential', { headers: { authorization: '' }, body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }), expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' } }],
+    ['nested 10,000 deep', { body: DEEP(10_000), expect: read ? { status: 400, code: 'JSON_TOO_DEEP' } : undefined }],
+    ['an object nested 10,000 deep in a field', { body: JSON.stringify(baseBody).replace(/^\{/, `{"deep":${DEEP(10_000)},`), expect: read ? { status: 400, code: 'JSON_TOO_DEEP' } : undefined }],
+    ['an array', { body: '[]' }],
+    ['a string', { body: '"x"' }],
+    ['a number', { body: '1e308' }],
+    ['null', { body: 'null' }],
+    ['empty object', { body: '{}' }],
+    ['empty', { body: '' }],
+    ['U+0000 in a name', { body: JSON.stringify({ ...(baseBody as object), [NUL]: 1 }), expect: read ? { status: 400, code: 'INVALID_CHARACTERS', field: `body/${NUL}` } : undefined }],
+  ];
+  for (const [what, h] of whole) out.push(withBody({ what: `body: ${what}`, method: op.method, path: basePath, ...h }));
+  if (!read) return out;
+
+  // bodies: every field of the request schema
+  const fieldVariants = (path: Path, value: unknown): Array<[string, unknown, Hostile['expect']?]> => {
+    const s = schemaAt(op.body ?? {}, path);
+    const f = pointer(path);
+    if (typeof value === 'string') {
+      return [
+        ['U+0000', NUL, { status: 400, code: 'INVALID_CHARACTERS', field: f }],
+        ['a lone surrogate', LONE_SURROGATE, { status: 400, code: 'INVALID_CHARACTERS', field: f }],
+        ['unicode', UNICODE],
+        ['10,000 characters', LONG],
+        ['empty', ''],
+        ['wrong type', 12345],
+        ...(s.format === 'date-time' ? BAD_INSTANTS.map((d): [string, unknown] => [`instant ${d}`, d]) : []),
+      ];
+    }
+    if (typeof value === 'number') {
+      return [
+        ['1e308', 1e308],
+        ['-1e308', -1e308],
+        ['2^63', 2 ** 63],
+        ['a fraction', 1.5],
+        ['wrong type', 'x'],
+      ];
+    }
+    if (typeof value === 'boolean') return [['wrong type', 'true']];
+    if (Array.isArray(value)) return [['empty array', []], ['wrong type', {}]];
+    if (value !== null && typeof value === 'object') return [['wrong type', []], ['unknown field', { ...value, hostile_unknown: { a: [1] } }]];
+    return [['wrong type', { a: 1 }]];
+  };
+  const targets = leaves(baseBody).filter((l) => l.path.length > 0).slice(0, 60);
+  for (const { path, value } of targets) {
+    for (const [what, v, expect] of fieldVariants(path, value)) {
+      out.push(withBody({ what: `${pointer(path)}: ${what}`, method: op.method, path: basePath, body: JSON.stringify(withValue(baseBody, path, v)), expect, fieldAtFault: true }));
+    }
+    out.push(withBody({ what: `${pointer(path)}: missing`, method: op.method, path: basePath, body: JSON.stringify(withValue(baseBody, path, undefined, true)) }));
+  }
+  out.push(withBody({ what: 'body: unknown field', method: op.method, path: basePath, body: JSON.stringify({ ...(baseBody as object), hostile_unknown: 1 }), fieldAtFault: true }));
+  return out;
+}
+
+describe('hostile input: every endpoint of every service answers every bad request with a 4xx problem, stores nothing, stays up', () => {
+  const tag = `${process.pid}_${Math.floor(performance.now())}`;
+  const dbs: Record<string, string> = Object.fromEntries(SERVICES.map((s) => [s, `csms_test_hostile_${s.split('-')[0]}_${tag}`]));
+  const topics = {
+    OCPP_INBOUND_TOPIC: uniqueName('hostile.ocpp-inbound'),
+    SESSION_EVENTS_TOPIC: uniqueName('hostile.session-events'),
+    TARIFF_EVENTS_TOPIC: uniqueName('hostile.tariff-events'),
+    BILLING_EVENTS_TOPIC: uniqueName('hostile.billing-events'),
+    REGISTRY_STATIONS_TOPIC: uniqueName('hostile.registry-stations'),
+    REGISTRY_TOKENS_TOPIC: uniqueName('hostile.registry-tokens'),
+    OCPP_COMMANDS_TOPIC: uniqueName('hostile.ocpp-commands'),
+    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('hostile.ocpp-command-results'),
+    MONITORING_EVENTS_TOPIC: uniqueName('hostile.monitoring-events'),
+  };
+  const services: Record<string, ServiceProcess> = {};
+  const docs: Record<string, Json> = {};
+  const clients: Record<string, Client> = {};
+  const errorsAtStart: Record<string, number> = {};
+
+  beforeAll(async () => {
+    await createTestTopics(testKafka(), Object.values(topics), 3);
+    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: Object.values(keys).map((k) => k.entry).join(','), LOG_LEVEL: 'warn', ...topics };
+    const ports = await Promise.all(SERVICES.map(() => freePort()));
+    const envs: Record<string, Record<string, string>> = {
+      'session-service': { SESSION_CONSUMER_GROUP: uniqueName('hostile-sessions') },
+      'reporting-service': { REPORTING_CONSUMER_GROUP: uniqueName('hostile-reporting') },
+      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('hostile-tariffs') },
+      'ocpp-gateway': { OCPP_PORT: String(await freePort()), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `hostile-${tag}` },
+    };
+    // one at a time: four TypeScript start-ups at once starve a 2-core machine
+    for (const [i, name] of SERVICES.entries()) {
+      services[name] = await startServiceProcess(name, { ...common, ...envs[name], DATABASE_URL: testDatabaseUrl(dbs[name]), HTTP_PORT: String(ports[i]) });
+      errorsAtStart[name] = services[name].errorLines().length;
+      docs[name] = (await (await fetch(`${services[name].url}/openapi.json`)).json()) as Json;
+      clients[name] = new Client({ connectionString: testDatabaseUrl(dbs[name]) });
+      await clients[name].connect();
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const c of Object.values(clients)) await c.end().catch(() => undefined);
+    for (const s of Object.values(services)) s.kill('SIGTERM');
+    await Promise.all(Object.values(services).map((s) => s.exited()));
+    await dropTestDatabases(Object.values(dbs));
+  }, 120_000);
+
+  /**
+   * Rows in every table of a service's database (exact counts, not pg_stat estimates), but `inbox`: what a
+   * consumer has read, written only by consumers (a service reads back the events its own accepted writes
+   * published, at a moment of the broker's choosing), never by a request.
+   */
+  async function rowCount(service: string): Promise<number> {
+    const c = clients[service];
+    const tables = (await c.query<{ t: string }>(`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'inbox'`)).rows.map((r) => r.t);
+    const sql = `select ${tables.map((t) => `(select count(*) from "${t}")`).join(' + ')} as n`;
+    return Number((await c.query<{ n: string }>(sql)).rows[0].n);
+  }
+  /** After an accepted write, the outbox relay deletes the rows it published: wait for it before counting again. */
+  async function settledRowCount(service: string): Promise<number> {
+    const c = clients[service];
+    const hasOutbox = (await c.query(`select 1 from information_schema.tables where table_schema = 'public' and table_name = 'outbox'`)).rowCount === 1;
+    if (hasOutbox) await waitFor(async () => Number((await c.query<{ n: string }>('select count(*) as n from outbox')).rows[0].n) === 0, { what: `${service}'s outbox drained` });
+    return rowCount(service);
+  }
+
+  it.each(SERVICES)('%s: its OpenAPI lists at least the endpoints known today', (service) => {
+    const listed = operationsOf(service, docs[service]).map((o) => `${o.method} ${o.path}`);
+    expect(listed).toEqual(expect.arrayContaining(KNOWN[service]));
+  });
+
+  it.each(SERVICES)(
+    '%s: every operation answers its hostile table below 500, as problems with stable codes, and stores nothing it refused',
+    async (service) => {
+      const failures: string[] = [];
+      let sent = 0;
+      let baseline = await settledRowCount(service);
+      for (const op of operationsOf(service, docs[service])) {
+        for (const h of hostileTable(op)) {
+          const requestId = `hostile-${++sent}`;
+          const a = await send(services[service].url, { ...h, headers: { ...h.headers, 'x-request-id': requestId } });
+          const where = `${op.method} ${op.path} [${h.what}] → ${a.status} ${a.text.slice(0, 300)}`;
+          if (a.status >= 500) failures.push(`5xx: ${where}`);
+          if (a.status >= 400) {
+            let p: Json = {};
+            try {
+              p = JSON.parse(a.text) as Json;
+            } catch {
+              failures.push(`not JSON: ${where}`);
+            }
+            if (!String(a.headers['content-type']).startsWith('application/problem+json')) failures.push(`not problem+json: ${where}`);
+            if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code)) failures.push(`no stable code: ${where}`);
+            if (p.status !== a.status) failures.push(`status differs from the problem's: ${where}`);
+            if (p.requestId !== requestId) failures.push(`request id not returned: ${where}`);
+            if (h.fieldAtFault && (a.status === 400 || a.status === 422) && typeof p.field !== 'string') failures.push(`no field named: ${where}`);
+            if (String(p.instance ?? '').includes('?')) failures.push(`query string echoed in instance: ${where}`);
+          }
+          if (h.expect) {
+            const p = a.status >= 400 ? (JSON.parse(a.text) as Json) : {};
+            if (a.status !== h.expect.status || (h.expect.code && p.code !== h.expect.code) || (h.expect.field !== undefined && p.field !== h.expect.field)) {
+              failures.push(`expected ${h.expect.status} ${h.expect.code ?? ''} ${h.expect.field ?? ''}: ${where}`);
+            }
+          }
+          if (op.method !== 'GET') {
+            if (a.status >= 400) {
+              const now = await rowCount(service);
+              if (now !== baseline) failures.push(`stored something (${baseline} → ${now} rows): ${where}`);
+            } else baseline = await settledRowCount(service);
+          }
+        }
+      }
+      expect(failures).toEqual([]);
+      // a table that lost its operations would pass vacuously
+      expect(sent).toBeGreaterThan(KNOWN[service].length * 30);
+    },
+    240_000,
+  );
+
+  it.each(SERVICES)('%s: is still ready and logged no error line while attacked', async (service) => {
+    expect((await fetch(`${services[service].url}/health/ready`)).status).toBe(200);
+    expect(services[service].errorLines().slice(errorsAtStart[service])).toEqual([]);
+  });
+});
