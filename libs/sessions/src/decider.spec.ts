@@ -307,6 +307,48 @@ describe('out of order and offline', () => {
     expect(p.dataQuality.needsReview).toBe(false);
   });
 
+  describe('lateness is the delay of a message (its own timestamp to its receipt), never the age of a sample in it', () => {
+    const cs = station('CS-LT');
+    const history = [
+      cs.start16({ tx: 1, meterStart: 1000, at: '2026-03-01T10:00:00Z', receivedAt: '2026-03-01T10:00:04Z' }),
+      cs.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh: '4000', receivedAt: '2026-03-01T10:30:03Z' }),
+    ];
+    const transactionData = [
+      { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1000', context: 'Transaction.Begin' }] },
+      { timestamp: '2026-03-01T10:45:00Z', sampledValue: [{ value: '5500' }] },
+    ];
+
+    it('given a 1.6 session, when StopTransaction arrives 5 s after its timestamp with transactionData sampled up to an hour earlier, then it is not late', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('6000');
+      expect(p.dataQuality.flags).toEqual([]);
+    });
+
+    it('given a 1.6 session, when its StopTransaction is received 20 min after its own timestamp, then DELIVERED_LATE', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:20:00Z', transactionData }));
+      expect(only(published).dataQuality.flags).toEqual(['DELIVERED_LATE']);
+    });
+
+    it.each([
+      ['sampled 40 min before a message received 5 s after its timestamp', '2026-03-01T10:30:00Z', '2026-03-01T10:30:05Z', []],
+      ['whose own timestamp is 40 min before its receipt', '2026-03-01T10:30:00Z', '2026-03-01T11:10:00Z', ['DELIVERED_LATE']],
+    ])('2.0.1: an Updated meter value %s', (_, at, receivedAt, flags) => {
+      const v = station('CS-LT2', 'ocpp2.0.1');
+      const { published } = given(v.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T09:00:00Z', wh: 1000 })).when(
+        v.tx201({ eventType: 'Updated', seqNo: 1, at, sampledAt: '2026-03-01T09:50:00Z', wh: 3000, receivedAt }),
+        v.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:10:00Z', wh: 5000 }),
+      );
+      expect(only(published).dataQuality.flags).toEqual(flags);
+    });
+
+    it('a message stamped with an unset clock is flagged for its clock, and its samples are not judged late by that stamp', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2001-01-01T00:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      expect(only(published).dataQuality.flags).toEqual(expect.arrayContaining(['STATION_CLOCK_INVALID']));
+      expect(only(published).dataQuality.flags).not.toContain('DELIVERED_LATE');
+    });
+  });
+
   it('2.0.1 offline events are flagged OFFLINE_QUEUED', () => {
     const cs = station('CS-OQ', 'ocpp2.0.1');
     const { published } = run([

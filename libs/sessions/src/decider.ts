@@ -248,8 +248,11 @@ function clockFlags(s: SessionState, e: ChargerEvent, occurred: number, received
   if (offline) flags = addFlag(flags, 'OFFLINE_QUEUED');
   if (e.occurredAtIsReceiveTime) return flags;
   if (occurred - received > cfg.clockAheadToleranceSeconds * 1000) flags = addFlag(flags, 'STATION_CLOCK_AHEAD');
-  if (occurred < earliest(cfg)) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
-  else if (received - occurred > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
+  const min = earliest(cfg);
+  if (occurred < min) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
+  // lateness is the delay of the message (its own timestamp to its receipt), never the age of a sample inside it
+  const stamped = e.messageAt === undefined ? occurred : ms(e.messageAt);
+  if (stamped >= min && received - stamped > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
   return flags;
 }
 
