@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import type { SessionCommand } from './decider';
-import { sessionDecider, sessionIdOf } from './decider';
+import { sessionDecider, sessionIdOf, sessionOf } from './decider';
 import type { SessionEndedPayload } from './events';
 import { normaliseOrThrow } from '@csms/ocpp-normaliser';
 import { closeStale, endedOf, run, station, typesOf, updatesOf } from './spec-helpers';
@@ -259,20 +259,81 @@ describe('duplicates', () => {
     expect(state.byTransaction['CS-R|11']).toBe(sessionIdOf('CS-R', '10'));
   });
 
-  it('1.6: transactionData repeating MeterValues and a retried StopTransaction change nothing', () => {
+  describe('1.6 transactionData repeating MeterValues is normal, not a duplicate; repeated messages are', () => {
     const cs = station('CS-TD');
     const base = [
       cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
       cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }),
     ];
-    const stop = cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData: [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: '3000' }] }] });
-    const g = given(...base, stop);
-    const again = g.when(cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }));
-    expect(again.published).toEqual([]);
-    expect(again.events[0]).toMatchObject({ type: 'session.fact.discarded', reason: 'DUPLICATE_END' });
-    const p = only(run([...base, stop].flat()).published);
-    expect(p.totals.energyWh).toBe('6000');
-    expect(p.dataQuality.duplicatesIgnored).toBe(1);
+    const transactionData = [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: '3000' }] }];
+    const stop = cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData });
+
+    it('given MeterValues, when transactionData repeats them (same time, same value), then nothing is counted or flagged', () => {
+      const { events, published } = given(...base).when(stop);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'session.fact.discarded', reason: 'REPEATED_IN_TRANSACTION_DATA' }));
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('6000');
+      expect(p.dataQuality).toMatchObject({ flags: [], needsReview: false, duplicatesIgnored: 0 });
+    });
+
+    it('given an ended session, when the StopTransaction is retried under a new message id, then it is one repeated message', () => {
+      const again = given(...base, stop).when(cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData }));
+      expect(again.published).toEqual([]);
+      expect(again.events.map((e) => (e.type === 'session.fact.discarded' ? e.reason : e.type))).toEqual(['REPEATED_IN_TRANSACTION_DATA', 'DUPLICATE_END']);
+      // counted once (the session.ended already published is not re-emitted for a duplicate)
+      expect(sessionOf(again.state, sessionIdOf('CS-TD', '1'))).toMatchObject({ flags: ['DUPLICATES_IGNORED'], duplicatesIgnored: 1 });
+    });
+
+    it('given MeterValues, when the same MeterValues is retried under a new message id, then DUPLICATES_IGNORED counts it', () => {
+      const { events } = given(...base).when(cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }));
+      expect(events).toEqual([expect.objectContaining({ type: 'session.fact.discarded', reason: 'DUPLICATE_SAMPLE' })]);
+      const p = only(run([...base, cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }), stop].flat()).published);
+      expect(p.dataQuality).toMatchObject({ flags: ['DUPLICATES_IGNORED'], needsReview: false, duplicatesIgnored: 1 });
+    });
+  });
+});
+
+describe('realistic traces', () => {
+  it('1.6: MeterValues during the session, StopTransaction repeating them in transactionData, every message received seconds after its timestamp', () => {
+    const cs = station('CS-TRACE16');
+    const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
+    const periodic: Array<[string, string, string]> = [
+      ['2026-03-01T10:15:00Z', '1240123', '22080'],
+      ['2026-03-01T10:30:00Z', '1245678', '22010'],
+      ['2026-03-01T10:45:00Z', '1251234', '21950'],
+    ];
+    const sv = (wh: string, w: string) => [
+      { value: wh, context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+      { value: w, context: 'Sample.Periodic', measurand: 'Power.Active.Import', unit: 'W' },
+    ];
+    const { events, published } = run([
+      ...cs.status16({ status: 'Preparing', at: '2026-03-01T09:59:50Z', receivedAt: recv('2026-03-01T09:59:50Z', 3) }),
+      ...cs.start16({ tx: 4711, meterStart: 1234567, at: '2026-03-01T10:00:00Z', receivedAt: recv('2026-03-01T10:00:00Z', 2) }),
+      ...cs.status16({ status: 'Charging', at: '2026-03-01T10:00:04Z', receivedAt: recv('2026-03-01T10:00:04Z', 4) }),
+      ...periodic.flatMap(([at, wh, w]) => cs.meter16({ tx: 4711, at, values: sv(wh, w), receivedAt: recv(at, 3) })),
+      ...cs.status16({ status: 'Finishing', at: '2026-03-01T10:59:58Z', receivedAt: recv('2026-03-01T10:59:58Z', 2) }),
+      ...cs.stop16({
+        tx: 4711,
+        meterStop: 1256789,
+        at: '2026-03-01T11:00:00Z',
+        reason: 'EVDisconnected',
+        receivedAt: recv('2026-03-01T11:00:00Z', 4),
+        transactionData: [
+          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1234567', context: 'Transaction.Begin', unit: 'Wh' }] },
+          ...periodic.map(([timestamp, wh, w]) => ({ timestamp, sampledValue: sv(wh, w) })),
+          { timestamp: '2026-03-01T11:00:00Z', sampledValue: [{ value: '1256789', context: 'Transaction.End', unit: 'Wh' }] },
+        ],
+      }),
+    ]);
+    const p = only(published);
+    expect(p.totals.energyWh).toBe('22222');
+    expect(sumPeriods(p)).toBe('22222');
+    expect(p.dataQuality).toEqual({ flags: [], needsReview: false, estimated: false, missingSeqNos: [], duplicatesIgnored: 0 });
+    expect(events.filter((e) => e.type === 'session.fact.discarded').map((e) => (e.type === 'session.fact.discarded' ? e.reason : ''))).toEqual([
+      'REPEATED_IN_TRANSACTION_DATA',
+      'REPEATED_IN_TRANSACTION_DATA',
+      'REPEATED_IN_TRANSACTION_DATA',
+    ]);
   });
 });
 

@@ -464,7 +464,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
       }
       case 'session.fact.discarded': {
         const s = event.sessionId === undefined ? undefined : sessionOf(state, event.sessionId);
-        if (!s) return state;
+        if (!s || event.reason === 'REPEATED_IN_TRANSACTION_DATA') return state;
         const next = cloneSession(s);
         next.duplicatesIgnored = s.duplicatesIgnored + 1;
         next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
@@ -808,7 +808,9 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
       return undefined;
     }
     if (e.type === 'meter.sampled' && isRepeat(existing, e)) {
-      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SAMPLE' });
+      // transactionData repeating what MeterValues already said is normal 1.6 behaviour, not a repeated message
+      const reason = e.source.action === 'StopTransaction' ? 'REPEATED_IN_TRANSACTION_DATA' : 'DUPLICATE_SAMPLE';
+      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason });
       return undefined;
     }
   }
@@ -827,7 +829,10 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
   return sessionId;
 }
 
-/** A 1.6 sample group already applied (transactionData repeating MeterValues, or a retried MeterValues). */
+/**
+ * A 1.6 sample group already applied: a retried MeterValues (a repeated message, counted) or transactionData
+ * repeating MeterValues (normal, not counted).
+ */
 function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }): boolean {
   const t = ms(e.occurredAt);
   // the usual case: newer than every reading so far
