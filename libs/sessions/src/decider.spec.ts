@@ -294,6 +294,43 @@ describe('duplicates', () => {
 });
 
 describe('realistic traces', () => {
+  it('2.0.1: Started with a 0 Wh placeholder register, Updated at the same timestamp with the real register, samples, Ended', () => {
+    const cs = station('CS-TRACE201', 'ocpp2.0.1');
+    const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
+    const tx = 'c3f1e2d4-7a9b-4c1d-8e2f-0a1b2c3d4e5f';
+    const trace = (order: 'in order' | 'Updated first') => {
+      const start = cs.tx201({ eventType: 'Started', tx, seqNo: 0, at: '2026-03-01T17:02:11Z', triggerReason: 'CablePluggedIn', chargingState: 'EVConnected', wh: 0, receivedAt: recv('2026-03-01T17:02:11Z', 1) });
+      const real = cs.tx201({
+        eventType: 'Updated',
+        tx,
+        seqNo: 1,
+        at: '2026-03-01T17:02:11Z',
+        triggerReason: 'ChargingStateChanged',
+        chargingState: 'Charging',
+        wh: 1834.512,
+        unit: 'kWh',
+        context: 'Sample.Clock',
+        receivedAt: recv('2026-03-01T17:02:11Z', 2),
+      });
+      const rest = [
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 2, at: '2026-03-01T17:17:11Z', wh: 1837.262, unit: 'kWh', power: 11040, receivedAt: recv('2026-03-01T17:17:11Z', 1) }),
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 3, at: '2026-03-01T17:32:11Z', wh: 1840.013, unit: 'kWh', power: 11010, receivedAt: recv('2026-03-01T17:32:11Z', 1) }),
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 4, at: '2026-03-01T17:47:11Z', triggerReason: 'ChargingStateChanged', chargingState: 'SuspendedEV', wh: 1842.108, unit: 'kWh', receivedAt: recv('2026-03-01T17:47:11Z', 1) }),
+        cs.tx201({ eventType: 'Ended', tx, seqNo: 5, at: '2026-03-01T18:05:40Z', triggerReason: 'EVDeparted', stoppedReason: 'EVDisconnected', wh: 1842.109, unit: 'kWh', receivedAt: recv('2026-03-01T18:05:40Z', 2) }),
+      ];
+      return run((order === 'in order' ? [start, real, ...rest] : [real, start, ...rest]).flat()).published;
+    };
+    for (const order of ['in order', 'Updated first'] as const) {
+      const p = only(trace(order));
+      // billed from the first real register (1834.512 kWh), not from the placeholder: 1842.109 - 1834.512 kWh
+      expect(p.totals.energyWh).toBe('7597');
+      expect(p.energyTimeline.find((x) => x.at === '2026-03-01T17:17:11.000Z')?.cumulativeWh).toBe('2750');
+      expect(sumPeriods(p)).toBe('7597');
+      expect(p.dataQuality).toMatchObject({ flags: ['START_REGISTER_PLACEHOLDER'], needsReview: true, duplicatesIgnored: 0 });
+    }
+  });
+
+
   it('1.6: MeterValues during the session, StopTransaction repeating them in transactionData, every message received seconds after its timestamp', () => {
     const cs = station('CS-TRACE16');
     const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
@@ -560,6 +597,53 @@ describe('meter data pitfalls', () => {
     const p = only(published);
     expect(p.totals.energyWh).toBe('10000');
     expect(p.dataQuality.flags).toEqual(['START_REGISTER_PLACEHOLDER']);
+  });
+
+  describe('readings at the same instant with different values are all kept (not duplicates), in either order of arrival', () => {
+    const cs = station('CS-SI', 'ocpp2.0.1');
+    const T0 = '2026-03-01T10:00:00Z';
+    const started = (wh: number) => cs.tx201({ eventType: 'Started', seqNo: 0, at: T0, chargingState: 'EVConnected', wh });
+    const real = cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, triggerReason: 'ChargingStateChanged', chargingState: 'Charging', wh: 910000, context: 'Sample.Clock' });
+    const later = [
+      cs.tx201({ eventType: 'Updated', seqNo: 2, at: '2026-03-01T10:15:00Z', wh: 912750 }),
+      cs.tx201({ eventType: 'Ended', seqNo: 3, at: '2026-03-01T10:30:00Z', wh: 915000 }),
+    ];
+
+    it.each([
+      ['a 0 Wh placeholder, placeholder first', 0, 'placeholder', 'START_REGISTER_PLACEHOLDER'],
+      ['a 0 Wh placeholder, real register first', 0, 'real', 'START_REGISTER_PLACEHOLDER'],
+      ['a stale register far below, placeholder first', 12345, 'placeholder', 'ENERGY_JUMP_IMPLAUSIBLE'],
+      ['a stale register far below, real register first', 12345, 'real', 'ENERGY_JUMP_IMPLAUSIBLE'],
+    ])('given %s, when the rest arrives, then billing starts at the real register', (_, placeholder, first, flag) => {
+      const history = first === 'placeholder' ? [started(placeholder), real] : [real, started(placeholder)];
+      const { published } = given(...history).when(...later);
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.find((x) => x.at === '2026-03-01T10:15:00.000Z')?.cumulativeWh).toBe('2750');
+      expect(p.dataQuality.flags).toEqual([flag]);
+    });
+
+    it('given a Started reading, when an Updated repeats it at the same instant (same value), then it is one reading', () => {
+      const { published } = given(started(910000)).when(cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, wh: 910000 }), ...later);
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2750', '5000']);
+      expect(p.dataQuality).toMatchObject({ flags: [], duplicatesIgnored: 0 });
+    });
+
+    it.each([
+      ['lower first', ['3000', '3100']],
+      ['higher first', ['3100', '3000']],
+    ])('1.6: two MeterValues at one instant with different values (%s) are ordered by value: no backwards step', (_, values) => {
+      const c16 = station('CS-SI16');
+      const { published } = given(c16.start16({ tx: 1, meterStart: 1000, at: T0 }), ...values.map((wh) => c16.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh }))).when(
+        c16.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }),
+      );
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2000', '2100', '5000']);
+      expect(p.dataQuality.flags).toEqual([]);
+    });
   });
 
   it('Wh values mislabelled kWh (a ×1000 jump) are not billed and are flagged', () => {

@@ -14,7 +14,7 @@ import {
 } from './events';
 import { chunkedAppend, chunkedFindFromEnd, chunkedInsert, chunkedLast, chunkedToArray, cloneSession, initialState, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
 import { fastUuidV5, uuidNamespace } from './uuid-v5';
-import { chargingPeriods, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
+import { chargingPeriods, compareDecimal, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
 
 /** Namespaces of the name-based ids. */
 export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
@@ -94,6 +94,8 @@ export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s
 }
 
 const ALWAYS = (): boolean => true;
+/** Readings at one instant: a register only rises, so the lower value comes first. */
+const byRegister = (a: EnergyReading, b: EnergyReading): number => compareDecimal(a.wh, b.wh);
 const EARLIEST = new Map<string, number>();
 // the key of the last transaction looked up: records of one transaction come in runs, and a key string used
 // before is found without building and hashing it again
@@ -400,7 +402,9 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
           }
         }
         const r: EnergyReading = { ms: t, at: fact.occurredAt, wh: energy, context: ctx };
-        s.readings = chunkedInsert(s.readings, r, ALWAYS);
+        // the same value at the same instant is one reading; different values at one instant are all kept
+        // (a placeholder next to the real register), lowest first whatever their order of arrival
+        s.readings = chunkedInsert(s.readings, r, (x) => compareDecimal(x.wh, energy) === 0, byRegister);
       }
       if (power !== undefined) s.power = chunkedInsert<InstantReading>(s.power, { ms: t, value: power }, ALWAYS);
       if (current !== undefined) s.current = chunkedInsert<InstantReading>(s.current, { ms: t, value: current }, ALWAYS);
@@ -841,8 +845,8 @@ function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }):
   const wh = total(e.samples, 'Energy.Active.Import.Register', 'Wh');
   if (wh === undefined) return false;
   // newest first, stopping at the first reading older than t
-  const hit = chunkedFindFromEnd(s.readings, (r) => r.ms < t || (r.ms === t && r.wh === wh));
-  return hit !== undefined && hit.ms === t && hit.wh === wh;
+  const hit = chunkedFindFromEnd(s.readings, (r) => r.ms < t || (r.ms === t && compareDecimal(r.wh, wh) === 0));
+  return hit !== undefined && hit.ms === t;
 }
 
 function closeStale(state: SessionsState, now: number, cfg: SessionDeciderConfig): SessionDeciderEvent[] {
