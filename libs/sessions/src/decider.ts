@@ -404,7 +404,9 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
         const r: EnergyReading = { ms: t, at: fact.occurredAt, wh: energy, context: ctx };
         // the same value at the same instant is one reading; different values at one instant are all kept
         // (a placeholder next to the real register), lowest first whatever their order of arrival
-        s.readings = chunkedInsert(s.readings, r, (x) => compareDecimal(x.wh, energy) === 0, byRegister);
+        const last = chunkedLast(s.readings);
+        if (last === undefined || last.ms < t) s.readings = chunkedAppend(s.readings, r); // in order: no closure to allocate
+        else s.readings = chunkedInsert(s.readings, r, (x) => compareDecimal(x.wh, energy) === 0, byRegister);
       }
       if (power !== undefined) s.power = chunkedInsert<InstantReading>(s.power, { ms: t, value: power }, ALWAYS);
       if (current !== undefined) s.current = chunkedInsert<InstantReading>(s.current, { ms: t, value: current }, ALWAYS);
