@@ -141,6 +141,13 @@ interface Base<T extends string> {
   occurredAt: string;
   /** true when occurredAt is the gateway receive time (the message had no timestamp) */
   occurredAtIsReceiveTime?: true;
+  /**
+   * station time the whole message was stamped with, present only where it differs from occurredAt (a sample
+   * inside a message: 1.6 StopTransaction.transactionData, 2.0.1 TransactionEvent meterValue; MeterValues has
+   * no timestamp of its own, so its newest sample stands for it). Delivery delay is judged by this, never by
+   * the age of a sample.
+   */
+  messageAt?: string;
   receivedAt: string;
   source: ChargerEventSource;
   flags?: EventQualityFlag[];

@@ -140,6 +140,33 @@ describe('normalise: OCPP 1.6', () => {
     expect(end.idToken).toBeUndefined();
   });
 
+  it('samples stamped other than their message carry the message timestamp as messageAt (lateness is judged by it)', () => {
+    const stop = events(
+      rec16('StopTransaction', {
+        transactionId: 7,
+        meterStop: 5000,
+        timestamp: '2026-03-01T11:00:00Z',
+        transactionData: [
+          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1000' }] },
+          { timestamp: '2026-03-01T11:00:00Z', sampledValue: [{ value: '5000' }] },
+        ],
+      }),
+    );
+    expect(stop.map((e) => e.messageAt)).toEqual(['2026-03-01T11:00:00.000Z', undefined, undefined]);
+    // MeterValues has no timestamp of its own: its newest sample stands for it
+    const mv = events(
+      rec16('MeterValues', {
+        connectorId: 1,
+        transactionId: 7,
+        meterValue: [
+          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1000' }] },
+          { timestamp: '2026-03-01T10:15:00Z', sampledValue: [{ value: '2000' }] },
+        ],
+      }),
+    );
+    expect(mv.map((e) => e.messageAt)).toEqual(['2026-03-01T10:15:00.000Z', undefined]);
+  });
+
   it.each([
     ['FirmwareStatusNotification', { status: 'Installed' }, { type: 'firmware.status.reported', status: 'Installed', origin: 'FirmwareStatusNotification' }],
     ['SignedFirmwareStatusNotification', { status: 'InvalidSignature', requestId: 4 }, { type: 'firmware.status.reported', status: 'InvalidSignature', requestId: 4 }],
@@ -197,6 +224,21 @@ describe('normalise: OCPP 2.0.1', () => {
     const es = events(te({ triggerReason: 'ChargingStateChanged', transactionInfo: { transactionId: 'TX-9', chargingState } }));
     expect(es).toHaveLength(1);
     expect(es[0]).toMatchObject({ type: 'charging.state.changed', chargingState, transactionId: 'TX-9' });
+  });
+
+  it('TransactionEvent meter values sampled before the message carry its timestamp as messageAt; the others do not', () => {
+    const es = events(
+      te({
+        meterValue: [
+          { timestamp: '2026-03-01T09:40:00Z', sampledValue: [{ value: 1000 }] },
+          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: 2000 }] },
+        ],
+      }),
+    );
+    expect(es.map((e) => [e.occurredAt, e.messageAt])).toEqual([
+      ['2026-03-01T09:40:00.000Z', '2026-03-01T10:00:00.000Z'],
+      ['2026-03-01T10:00:00.000Z', undefined],
+    ]);
   });
 
   it('TransactionEvent Updated with nothing else → transaction.updated (keeps the seqNo)', () => {

@@ -150,6 +150,22 @@ function optAt(o: Obj, key: string, path: string): { occurredAt?: string; flags?
   return o[key] === undefined ? {} : at(o[key], `${path}.${key}`);
 }
 
+/**
+ * Marks the events of one message whose own time differs from the message's timestamp with `messageAt`
+ * (samples inside a message keep their sample time; delivery delay is judged by the message's).
+ */
+function stampedBy(drafts: Draft[], messageAt: string): Draft[] {
+  for (const d of drafts) if (d.occurredAt !== undefined && d.occurredAt !== messageAt) d.messageAt = messageAt;
+  return drafts;
+}
+
+/** MeterValues carry no timestamp of their own: the newest sample stands for the message's (canonical ISO strings sort by time). */
+function stampedByNewest(drafts: Draft[]): Draft[] {
+  let newest: string | undefined;
+  for (const d of drafts) if (d.occurredAt !== undefined && (newest === undefined || d.occurredAt > newest)) newest = d.occurredAt;
+  return newest === undefined ? drafts : stampedBy(drafts, newest);
+}
+
 /** A copy without the undefined fields (built by adding, never `delete`: deleting makes V8 objects slow). */
 function defined<T extends Obj>(o: T): T {
   const out: Obj = {};
@@ -270,20 +286,23 @@ function meterDrafts16(list: unknown[], path: string, base: Obj): Draft[] {
 
 function meterValues16({ payload: p }: Ctx): Draft[] {
   const tx = optInt(p, 'transactionId', 'payload');
-  return meterDrafts16(arr(p.meterValue, 'payload.meterValue'), 'payload.meterValue', {
-    connectorId: int(p, 'connectorId', 'payload'),
-    transactionId: tx === undefined ? undefined : String(tx),
-  });
+  return stampedByNewest(
+    meterDrafts16(arr(p.meterValue, 'payload.meterValue'), 'payload.meterValue', {
+      connectorId: int(p, 'connectorId', 'payload'),
+      transactionId: tx === undefined ? undefined : String(tx),
+    }),
+  );
 }
 
 function stopTransaction16({ payload: p }: Ctx): Draft[] {
   const transactionId = String(int(p, 'transactionId', 'payload'));
   const data = p.transactionData === undefined ? [] : arr(p.transactionData, 'payload.transactionData');
+  const when = at(p.timestamp, 'payload.timestamp');
   return [
-    ...meterDrafts16(data, 'payload.transactionData', { transactionId }),
+    ...stampedBy(meterDrafts16(data, 'payload.transactionData', { transactionId }), when.occurredAt),
     defined({
       type: 'transaction.ended' as const,
-      ...at(p.timestamp, 'payload.timestamp'),
+      ...when,
       transactionId,
       meterStopWh: String(int(p, 'meterStop', 'payload')),
       stoppedReason: optStr(p, 'reason', 'payload') ?? 'Local',
@@ -405,7 +424,10 @@ function transactionEvent201({ payload: p }: Ctx): Draft[] {
     const { timestamp, samples } = samplesOf(mv, `payload.meterValue[${i}]`, normaliseSample201);
     return { ...at(timestamp, `payload.meterValue[${i}].timestamp`), samples };
   });
-  const meterDrafts: Draft[] = sampled.map((s) => ({ type: 'meter.sampled', ...s, transactionId, ...where, tx }));
+  const meterDrafts: Draft[] = stampedBy(
+    sampled.map((s) => ({ type: 'meter.sampled', ...s, transactionId, ...where, tx })),
+    when.occurredAt,
+  );
   const stateDraft: Draft[] = chargingState ? [{ type: 'charging.state.changed', ...when, transactionId, ...where, chargingState, tx }] : [];
   const all = sampled.flatMap((s) => s.samples);
 
@@ -485,10 +507,12 @@ function notifyEvent201({ payload: p }: Ctx): Draft[] {
 
 function meterValues201({ payload: p }: Ctx): Draft[] {
   const evseId = int(p, 'evseId', 'payload');
-  return arr(p.meterValue, 'payload.meterValue').map((mv, i) => {
-    const { timestamp, samples } = samplesOf(mv, `payload.meterValue[${i}]`, normaliseSample201);
-    return { type: 'meter.sampled', ...at(timestamp, `payload.meterValue[${i}].timestamp`), evseId, samples };
-  });
+  return stampedByNewest(
+    arr(p.meterValue, 'payload.meterValue').map((mv, i) => {
+      const { timestamp, samples } = samplesOf(mv, `payload.meterValue[${i}]`, normaliseSample201);
+      return { type: 'meter.sampled', ...at(timestamp, `payload.meterValue[${i}].timestamp`), evseId, samples };
+    }),
+  );
 }
 
 const HANDLERS_201: Record<string, Handler> = {

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import type { SessionCommand } from './decider';
-import { sessionDecider, sessionIdOf } from './decider';
+import { sessionDecider, sessionIdOf, sessionOf } from './decider';
 import type { SessionEndedPayload } from './events';
 import { normaliseOrThrow } from '@csms/ocpp-normaliser';
 import { closeStale, endedOf, run, station, typesOf, updatesOf } from './spec-helpers';
@@ -259,20 +259,118 @@ describe('duplicates', () => {
     expect(state.byTransaction['CS-R|11']).toBe(sessionIdOf('CS-R', '10'));
   });
 
-  it('1.6: transactionData repeating MeterValues and a retried StopTransaction change nothing', () => {
+  describe('1.6 transactionData repeating MeterValues is normal, not a duplicate; repeated messages are', () => {
     const cs = station('CS-TD');
     const base = [
       cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
       cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }),
     ];
-    const stop = cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData: [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: '3000' }] }] });
-    const g = given(...base, stop);
-    const again = g.when(cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }));
-    expect(again.published).toEqual([]);
-    expect(again.events[0]).toMatchObject({ type: 'session.fact.discarded', reason: 'DUPLICATE_END' });
-    const p = only(run([...base, stop].flat()).published);
-    expect(p.totals.energyWh).toBe('6000');
-    expect(p.dataQuality.duplicatesIgnored).toBe(1);
+    const transactionData = [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: '3000' }] }];
+    const stop = cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData });
+
+    it('given MeterValues, when transactionData repeats them (same time, same value), then nothing is counted or flagged', () => {
+      const { events, published } = given(...base).when(stop);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'session.fact.discarded', reason: 'REPEATED_IN_TRANSACTION_DATA' }));
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('6000');
+      expect(p.dataQuality).toMatchObject({ flags: [], needsReview: false, duplicatesIgnored: 0 });
+    });
+
+    it('given an ended session, when the StopTransaction is retried under a new message id, then it is one repeated message', () => {
+      const again = given(...base, stop).when(cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData }));
+      expect(again.published).toEqual([]);
+      expect(again.events.map((e) => (e.type === 'session.fact.discarded' ? e.reason : e.type))).toEqual(['REPEATED_IN_TRANSACTION_DATA', 'DUPLICATE_END']);
+      // counted once (the session.ended already published is not re-emitted for a duplicate)
+      expect(sessionOf(again.state, sessionIdOf('CS-TD', '1'))).toMatchObject({ flags: ['DUPLICATES_IGNORED'], duplicatesIgnored: 1 });
+    });
+
+    it('given MeterValues, when the same MeterValues is retried under a new message id, then DUPLICATES_IGNORED counts it', () => {
+      const { events } = given(...base).when(cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }));
+      expect(events).toEqual([expect.objectContaining({ type: 'session.fact.discarded', reason: 'DUPLICATE_SAMPLE' })]);
+      const p = only(run([...base, cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }), stop].flat()).published);
+      expect(p.dataQuality).toMatchObject({ flags: ['DUPLICATES_IGNORED'], needsReview: false, duplicatesIgnored: 1 });
+    });
+  });
+});
+
+describe('realistic traces', () => {
+  it('2.0.1: Started with a 0 Wh placeholder register, Updated at the same timestamp with the real register, samples, Ended', () => {
+    const cs = station('CS-TRACE201', 'ocpp2.0.1');
+    const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
+    const tx = 'c3f1e2d4-7a9b-4c1d-8e2f-0a1b2c3d4e5f';
+    const trace = (order: 'in order' | 'Updated first') => {
+      const start = cs.tx201({ eventType: 'Started', tx, seqNo: 0, at: '2026-03-01T17:02:11Z', triggerReason: 'CablePluggedIn', chargingState: 'EVConnected', wh: 0, receivedAt: recv('2026-03-01T17:02:11Z', 1) });
+      const real = cs.tx201({
+        eventType: 'Updated',
+        tx,
+        seqNo: 1,
+        at: '2026-03-01T17:02:11Z',
+        triggerReason: 'ChargingStateChanged',
+        chargingState: 'Charging',
+        wh: 1834.512,
+        unit: 'kWh',
+        context: 'Sample.Clock',
+        receivedAt: recv('2026-03-01T17:02:11Z', 2),
+      });
+      const rest = [
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 2, at: '2026-03-01T17:17:11Z', wh: 1837.262, unit: 'kWh', power: 11040, receivedAt: recv('2026-03-01T17:17:11Z', 1) }),
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 3, at: '2026-03-01T17:32:11Z', wh: 1840.013, unit: 'kWh', power: 11010, receivedAt: recv('2026-03-01T17:32:11Z', 1) }),
+        cs.tx201({ eventType: 'Updated', tx, seqNo: 4, at: '2026-03-01T17:47:11Z', triggerReason: 'ChargingStateChanged', chargingState: 'SuspendedEV', wh: 1842.108, unit: 'kWh', receivedAt: recv('2026-03-01T17:47:11Z', 1) }),
+        cs.tx201({ eventType: 'Ended', tx, seqNo: 5, at: '2026-03-01T18:05:40Z', triggerReason: 'EVDeparted', stoppedReason: 'EVDisconnected', wh: 1842.109, unit: 'kWh', receivedAt: recv('2026-03-01T18:05:40Z', 2) }),
+      ];
+      return run((order === 'in order' ? [start, real, ...rest] : [real, start, ...rest]).flat()).published;
+    };
+    for (const order of ['in order', 'Updated first'] as const) {
+      const p = only(trace(order));
+      // billed from the first real register (1834.512 kWh), not from the placeholder: 1842.109 - 1834.512 kWh
+      expect(p.totals.energyWh).toBe('7597');
+      expect(p.energyTimeline.find((x) => x.at === '2026-03-01T17:17:11.000Z')?.cumulativeWh).toBe('2750');
+      expect(sumPeriods(p)).toBe('7597');
+      expect(p.dataQuality).toMatchObject({ flags: ['START_REGISTER_PLACEHOLDER'], needsReview: true, duplicatesIgnored: 0 });
+    }
+  });
+
+
+  it('1.6: MeterValues during the session, StopTransaction repeating them in transactionData, every message received seconds after its timestamp', () => {
+    const cs = station('CS-TRACE16');
+    const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
+    const periodic: Array<[string, string, string]> = [
+      ['2026-03-01T10:15:00Z', '1240123', '22080'],
+      ['2026-03-01T10:30:00Z', '1245678', '22010'],
+      ['2026-03-01T10:45:00Z', '1251234', '21950'],
+    ];
+    const sv = (wh: string, w: string) => [
+      { value: wh, context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+      { value: w, context: 'Sample.Periodic', measurand: 'Power.Active.Import', unit: 'W' },
+    ];
+    const { events, published } = run([
+      ...cs.status16({ status: 'Preparing', at: '2026-03-01T09:59:50Z', receivedAt: recv('2026-03-01T09:59:50Z', 3) }),
+      ...cs.start16({ tx: 4711, meterStart: 1234567, at: '2026-03-01T10:00:00Z', receivedAt: recv('2026-03-01T10:00:00Z', 2) }),
+      ...cs.status16({ status: 'Charging', at: '2026-03-01T10:00:04Z', receivedAt: recv('2026-03-01T10:00:04Z', 4) }),
+      ...periodic.flatMap(([at, wh, w]) => cs.meter16({ tx: 4711, at, values: sv(wh, w), receivedAt: recv(at, 3) })),
+      ...cs.status16({ status: 'Finishing', at: '2026-03-01T10:59:58Z', receivedAt: recv('2026-03-01T10:59:58Z', 2) }),
+      ...cs.stop16({
+        tx: 4711,
+        meterStop: 1256789,
+        at: '2026-03-01T11:00:00Z',
+        reason: 'EVDisconnected',
+        receivedAt: recv('2026-03-01T11:00:00Z', 4),
+        transactionData: [
+          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1234567', context: 'Transaction.Begin', unit: 'Wh' }] },
+          ...periodic.map(([timestamp, wh, w]) => ({ timestamp, sampledValue: sv(wh, w) })),
+          { timestamp: '2026-03-01T11:00:00Z', sampledValue: [{ value: '1256789', context: 'Transaction.End', unit: 'Wh' }] },
+        ],
+      }),
+    ]);
+    const p = only(published);
+    expect(p.totals.energyWh).toBe('22222');
+    expect(sumPeriods(p)).toBe('22222');
+    expect(p.dataQuality).toEqual({ flags: [], needsReview: false, estimated: false, missingSeqNos: [], duplicatesIgnored: 0 });
+    expect(events.filter((e) => e.type === 'session.fact.discarded').map((e) => (e.type === 'session.fact.discarded' ? e.reason : ''))).toEqual([
+      'REPEATED_IN_TRANSACTION_DATA',
+      'REPEATED_IN_TRANSACTION_DATA',
+      'REPEATED_IN_TRANSACTION_DATA',
+    ]);
   });
 });
 
@@ -305,6 +403,48 @@ describe('out of order and offline', () => {
     expect(p).toMatchObject({ startedAt: '2026-03-01T10:00:00.000Z', endedAt: '2026-03-01T11:00:00.000Z', totals: { energyWh: '2000', timeSeconds: '3600' } });
     expect(p.dataQuality.flags).toEqual(['DELIVERED_LATE']);
     expect(p.dataQuality.needsReview).toBe(false);
+  });
+
+  describe('lateness is the delay of a message (its own timestamp to its receipt), never the age of a sample in it', () => {
+    const cs = station('CS-LT');
+    const history = [
+      cs.start16({ tx: 1, meterStart: 1000, at: '2026-03-01T10:00:00Z', receivedAt: '2026-03-01T10:00:04Z' }),
+      cs.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh: '4000', receivedAt: '2026-03-01T10:30:03Z' }),
+    ];
+    const transactionData = [
+      { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1000', context: 'Transaction.Begin' }] },
+      { timestamp: '2026-03-01T10:45:00Z', sampledValue: [{ value: '5500' }] },
+    ];
+
+    it('given a 1.6 session, when StopTransaction arrives 5 s after its timestamp with transactionData sampled up to an hour earlier, then it is not late', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('6000');
+      expect(p.dataQuality.flags).toEqual([]);
+    });
+
+    it('given a 1.6 session, when its StopTransaction is received 20 min after its own timestamp, then DELIVERED_LATE', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:20:00Z', transactionData }));
+      expect(only(published).dataQuality.flags).toEqual(['DELIVERED_LATE']);
+    });
+
+    it.each([
+      ['sampled 40 min before a message received 5 s after its timestamp', '2026-03-01T10:30:00Z', '2026-03-01T10:30:05Z', []],
+      ['whose own timestamp is 40 min before its receipt', '2026-03-01T10:30:00Z', '2026-03-01T11:10:00Z', ['DELIVERED_LATE']],
+    ])('2.0.1: an Updated meter value %s', (_, at, receivedAt, flags) => {
+      const v = station('CS-LT2', 'ocpp2.0.1');
+      const { published } = given(v.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T09:00:00Z', wh: 1000 })).when(
+        v.tx201({ eventType: 'Updated', seqNo: 1, at, sampledAt: '2026-03-01T09:50:00Z', wh: 3000, receivedAt }),
+        v.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:10:00Z', wh: 5000 }),
+      );
+      expect(only(published).dataQuality.flags).toEqual(flags);
+    });
+
+    it('a message stamped with an unset clock is flagged for its clock, and its samples are not judged late by that stamp', () => {
+      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2001-01-01T00:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      expect(only(published).dataQuality.flags).toEqual(expect.arrayContaining(['STATION_CLOCK_INVALID']));
+      expect(only(published).dataQuality.flags).not.toContain('DELIVERED_LATE');
+    });
   });
 
   it('2.0.1 offline events are flagged OFFLINE_QUEUED', () => {
@@ -457,6 +597,53 @@ describe('meter data pitfalls', () => {
     const p = only(published);
     expect(p.totals.energyWh).toBe('10000');
     expect(p.dataQuality.flags).toEqual(['START_REGISTER_PLACEHOLDER']);
+  });
+
+  describe('readings at the same instant with different values are all kept (not duplicates), in either order of arrival', () => {
+    const cs = station('CS-SI', 'ocpp2.0.1');
+    const T0 = '2026-03-01T10:00:00Z';
+    const started = (wh: number) => cs.tx201({ eventType: 'Started', seqNo: 0, at: T0, chargingState: 'EVConnected', wh });
+    const real = cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, triggerReason: 'ChargingStateChanged', chargingState: 'Charging', wh: 910000, context: 'Sample.Clock' });
+    const later = [
+      cs.tx201({ eventType: 'Updated', seqNo: 2, at: '2026-03-01T10:15:00Z', wh: 912750 }),
+      cs.tx201({ eventType: 'Ended', seqNo: 3, at: '2026-03-01T10:30:00Z', wh: 915000 }),
+    ];
+
+    it.each([
+      ['a 0 Wh placeholder, placeholder first', 0, 'placeholder', 'START_REGISTER_PLACEHOLDER'],
+      ['a 0 Wh placeholder, real register first', 0, 'real', 'START_REGISTER_PLACEHOLDER'],
+      ['a stale register far below, placeholder first', 12345, 'placeholder', 'ENERGY_JUMP_IMPLAUSIBLE'],
+      ['a stale register far below, real register first', 12345, 'real', 'ENERGY_JUMP_IMPLAUSIBLE'],
+    ])('given %s, when the rest arrives, then billing starts at the real register', (_, placeholder, first, flag) => {
+      const history = first === 'placeholder' ? [started(placeholder), real] : [real, started(placeholder)];
+      const { published } = given(...history).when(...later);
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.find((x) => x.at === '2026-03-01T10:15:00.000Z')?.cumulativeWh).toBe('2750');
+      expect(p.dataQuality.flags).toEqual([flag]);
+    });
+
+    it('given a Started reading, when an Updated repeats it at the same instant (same value), then it is one reading', () => {
+      const { published } = given(started(910000)).when(cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, wh: 910000 }), ...later);
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2750', '5000']);
+      expect(p.dataQuality).toMatchObject({ flags: [], duplicatesIgnored: 0 });
+    });
+
+    it.each([
+      ['lower first', ['3000', '3100']],
+      ['higher first', ['3100', '3000']],
+    ])('1.6: two MeterValues at one instant with different values (%s) are ordered by value: no backwards step', (_, values) => {
+      const c16 = station('CS-SI16');
+      const { published } = given(c16.start16({ tx: 1, meterStart: 1000, at: T0 }), ...values.map((wh) => c16.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh }))).when(
+        c16.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }),
+      );
+      const p = only(published);
+      expect(p.totals.energyWh).toBe('5000');
+      expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2000', '2100', '5000']);
+      expect(p.dataQuality.flags).toEqual([]);
+    });
   });
 
   it('Wh values mislabelled kWh (a ×1000 jump) are not billed and are flagged', () => {

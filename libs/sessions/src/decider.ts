@@ -14,7 +14,7 @@ import {
 } from './events';
 import { chunkedAppend, chunkedFindFromEnd, chunkedInsert, chunkedLast, chunkedToArray, cloneSession, initialState, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
 import { fastUuidV5, uuidNamespace } from './uuid-v5';
-import { chargingPeriods, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
+import { chargingPeriods, compareDecimal, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
 
 /** Namespaces of the name-based ids. */
 export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
@@ -94,6 +94,8 @@ export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s
 }
 
 const ALWAYS = (): boolean => true;
+/** Readings at one instant: a register only rises, so the lower value comes first. */
+const byRegister = (a: EnergyReading, b: EnergyReading): number => compareDecimal(a.wh, b.wh);
 const EARLIEST = new Map<string, number>();
 // the key of the last transaction looked up: records of one transaction come in runs, and a key string used
 // before is found without building and hashing it again
@@ -248,8 +250,11 @@ function clockFlags(s: SessionState, e: ChargerEvent, occurred: number, received
   if (offline) flags = addFlag(flags, 'OFFLINE_QUEUED');
   if (e.occurredAtIsReceiveTime) return flags;
   if (occurred - received > cfg.clockAheadToleranceSeconds * 1000) flags = addFlag(flags, 'STATION_CLOCK_AHEAD');
-  if (occurred < earliest(cfg)) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
-  else if (received - occurred > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
+  const min = earliest(cfg);
+  if (occurred < min) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
+  // lateness is the delay of the message (its own timestamp to its receipt), never the age of a sample inside it
+  const stamped = e.messageAt === undefined ? occurred : ms(e.messageAt);
+  if (stamped >= min && received - stamped > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
   return flags;
 }
 
@@ -397,7 +402,11 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
           }
         }
         const r: EnergyReading = { ms: t, at: fact.occurredAt, wh: energy, context: ctx };
-        s.readings = chunkedInsert(s.readings, r, ALWAYS);
+        // the same value at the same instant is one reading; different values at one instant are all kept
+        // (a placeholder next to the real register), lowest first whatever their order of arrival
+        const last = chunkedLast(s.readings);
+        if (last === undefined || last.ms < t) s.readings = chunkedAppend(s.readings, r); // in order: no closure to allocate
+        else s.readings = chunkedInsert(s.readings, r, (x) => compareDecimal(x.wh, energy) === 0, byRegister);
       }
       if (power !== undefined) s.power = chunkedInsert<InstantReading>(s.power, { ms: t, value: power }, ALWAYS);
       if (current !== undefined) s.current = chunkedInsert<InstantReading>(s.current, { ms: t, value: current }, ALWAYS);
@@ -461,7 +470,7 @@ export function evolveWith(cfg: SessionDeciderConfig) {
       }
       case 'session.fact.discarded': {
         const s = event.sessionId === undefined ? undefined : sessionOf(state, event.sessionId);
-        if (!s) return state;
+        if (!s || event.reason === 'REPEATED_IN_TRANSACTION_DATA') return state;
         const next = cloneSession(s);
         next.duplicatesIgnored = s.duplicatesIgnored + 1;
         next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
@@ -805,7 +814,9 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
       return undefined;
     }
     if (e.type === 'meter.sampled' && isRepeat(existing, e)) {
-      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason: 'DUPLICATE_SAMPLE' });
+      // transactionData repeating what MeterValues already said is normal 1.6 behaviour, not a repeated message
+      const reason = e.source.action === 'StopTransaction' ? 'REPEATED_IN_TRANSACTION_DATA' : 'DUPLICATE_SAMPLE';
+      emit(ctx, { type: 'session.fact.discarded', sessionId, eventId: e.eventId, reason });
       return undefined;
     }
   }
@@ -824,7 +835,10 @@ function route(e: ChargerEvent, before: SessionsState, ctx: DecideContext, cfg: 
   return sessionId;
 }
 
-/** A 1.6 sample group already applied (transactionData repeating MeterValues, or a retried MeterValues). */
+/**
+ * A 1.6 sample group already applied: a retried MeterValues (a repeated message, counted) or transactionData
+ * repeating MeterValues (normal, not counted).
+ */
 function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }): boolean {
   const t = ms(e.occurredAt);
   // the usual case: newer than every reading so far
@@ -833,8 +847,8 @@ function isRepeat(s: SessionState, e: ChargerEvent & { type: 'meter.sampled' }):
   const wh = total(e.samples, 'Energy.Active.Import.Register', 'Wh');
   if (wh === undefined) return false;
   // newest first, stopping at the first reading older than t
-  const hit = chunkedFindFromEnd(s.readings, (r) => r.ms < t || (r.ms === t && r.wh === wh));
-  return hit !== undefined && hit.ms === t && hit.wh === wh;
+  const hit = chunkedFindFromEnd(s.readings, (r) => r.ms < t || (r.ms === t && compareDecimal(r.wh, wh) === 0));
+  return hit !== undefined && hit.ms === t;
 }
 
 function closeStale(state: SessionsState, now: number, cfg: SessionDeciderConfig): SessionDeciderEvent[] {

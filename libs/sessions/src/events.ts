@@ -182,12 +182,16 @@ export interface SessionFactRecorded {
   sessionId?: string;
   fact: ChargerEvent;
 }
-/** Internal: a charger event recognised as a duplicate (or irrelevant) and not applied. */
+/**
+ * Internal: a charger event recognised as a duplicate (or irrelevant) and not applied. Counted in
+ * duplicatesIgnored, except REPEATED_IN_TRANSACTION_DATA (1.6 transactionData repeating samples the session
+ * already has: normal, not a repeated message).
+ */
 export interface SessionFactDiscarded {
   type: 'session.fact.discarded';
   sessionId?: string;
   eventId: string;
-  reason: 'DUPLICATE_SEQNO' | 'DUPLICATE_START' | 'DUPLICATE_END' | 'DUPLICATE_SAMPLE';
+  reason: 'DUPLICATE_SEQNO' | 'DUPLICATE_START' | 'DUPLICATE_END' | 'DUPLICATE_SAMPLE' | 'REPEATED_IN_TRANSACTION_DATA';
 }
 /** Internal: a retried 1.6 StartTransaction got a second transactionId from the gateway; both name one session. */
 export interface SessionTransactionAliased {

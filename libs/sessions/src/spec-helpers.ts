@@ -80,6 +80,8 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
       stoppedReason?: string;
       evseId?: number;
       power?: number;
+      /** station time of the meter value, when it is not the message's timestamp */
+      sampledAt?: string;
       receivedAt?: string;
     }) =>
       rec(
@@ -100,7 +102,7 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
             ? {
                 meterValue: [
                   {
-                    timestamp: o.at,
+                    timestamp: o.sampledAt ?? o.at,
                     sampledValue: [
                       ...(o.wh !== undefined
                         ? [

@@ -33,14 +33,18 @@ function rechunk<T>(items: T[]): Chunked<T> {
   return out;
 }
 
-/** Inserts by ascending ms; keeps the list when an item at that ms is `same`. O(chunk) when in order. */
-export function chunkedInsert<T extends { ms: number }>(c: Chunked<T>, item: T, same: (x: T) => boolean): Chunked<T> {
+/**
+ * Inserts by ascending ms; keeps the list when an item at that ms is `same`. Other items at an equal ms are
+ * kept in `order` when given (so the list does not depend on arrival order), else in arrival order.
+ * O(chunk) when in order.
+ */
+export function chunkedInsert<T extends { ms: number }>(c: Chunked<T>, item: T, same: (x: T) => boolean, order?: (a: T, b: T) => number): Chunked<T> {
   const last = chunkedLast(c);
   if (!last || last.ms < item.ms) return chunkedAppend(c, item); // the usual case: in order
   const all = chunkedToArray(c);
   if (all.some((x) => x.ms === item.ms && same(x))) return c;
   let i = all.length;
-  while (i > 0 && all[i - 1].ms > item.ms) i--;
+  while (i > 0 && (all[i - 1].ms > item.ms || (order !== undefined && all[i - 1].ms === item.ms && order(all[i - 1], item) > 0))) i--;
   all.splice(i, 0, item);
   return rechunk(all);
 }
