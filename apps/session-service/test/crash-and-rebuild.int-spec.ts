@@ -131,5 +131,6 @@ describe('session service as a process: kill -9 mid-stream, restart, rebuild fro
     expect(await storedEnded()).toEqual(before);
     // re-emitted events: same ids, same bytes
     for (const r of endedEvents().slice(countBefore)) expect(byId.get(r.headers['event-id'])).toEqual(new Set([r.value]));
-  });
+    // three service processes start one after another (each waits for readiness up to 90 s): more than jest's default
+  }, 300_000);
 });
