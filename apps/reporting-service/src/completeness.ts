@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { keysetPage } from '@csms/service-kit';
+import { decodeCursor, keysetPage } from '@csms/service-kit';
 
 /**
  * Reading the billing-completeness read model. A session revision that ended has an outcome when it has a
@@ -89,6 +89,13 @@ export interface MissingSession {
   ageSeconds: number;
 }
 
+/** The sort key of the missing sessions: oldest first. */
+const MISSING_KEY = [
+  ['ended_at', 'timestamptz'],
+  ['session_id', 'uuid'],
+  ['revision', 'integer'],
+] as const;
+
 /** Sessions without an outcome past the grace period, oldest first, a page at a time. */
 export async function missingSessions(
   ds: DataSource,
@@ -97,6 +104,8 @@ export async function missingSessions(
   limit: number,
   cursor?: string,
 ): Promise<{ items: MissingSession[]; nextCursor?: string }> {
+  // a cursor is checked even when there is nothing to page through: one the API did not issue is a 400 either way
+  if (cursor !== undefined) decodeCursor(cursor, MISSING_KEY.map(([, type]) => type));
   if (w.missingBefore === null || w.newestEventAt === null) return { items: [] };
   const newest = Date.parse(w.newestEventAt);
   const { rows, nextCursor } = await keysetPage<{ session_id: string; revision: number; station_id: string; ended_at: Date }>(ds, {
@@ -107,11 +116,7 @@ export async function missingSessions(
       range.from && [`ended_at >= (?::date)::timestamp at time zone 'UTC'`, range.from],
       range.to && [`ended_at < (?::date)::timestamp at time zone 'UTC'`, range.to],
     ],
-    key: [
-      ['ended_at', 'timestamptz'],
-      ['session_id', 'uuid'],
-      ['revision', 'integer'],
-    ],
+    key: MISSING_KEY,
     limit,
     cursor,
     keyOf: (r) => [r.ended_at.toISOString(), r.session_id, String(r.revision)],
