@@ -50,7 +50,14 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, overrides: RuntimeOverrides = {}): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ServiceKitModule.forRoot({ service: 'ocpp-gateway', apiKeys: parseApiKeys(config.API_KEYS), logger })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'ocpp-gateway',
+          apiKeys: parseApiKeys(config.API_KEYS),
+          logger,
+          access: { metricsTokenSha256: config.METRICS_TOKEN_SHA256, docsRequireKey: config.DOCS_REQUIRE_KEY },
+        }),
+      ],
       controllers: [StationsController, TokensController, CommandsController, ParkedOutboxController],
       providers: [
         {

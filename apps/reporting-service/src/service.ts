@@ -34,6 +34,7 @@ export async function startReportingService(cfg: ReportingServiceConfig, logger:
       migrations: reportingServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
+      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
       topics: [
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),

@@ -46,6 +46,7 @@ export async function startTariffService(
       migrations: tariffServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
+      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
       topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup)],
       consumers: () => [

@@ -45,6 +45,8 @@ export const CommonConfig = {
     maximum: 100 * 1024 * 1024,
     description: "max.message.bytes of the topics the project creates: the largest record; the HTTP body limit is derived from it",
   }),
+  METRICS_TOKEN_SHA256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 hex of the token /metrics requires (Authorization: Bearer <token>); unset: /metrics is open' })),
+  DOCS_REQUIRE_KEY: Type.Boolean({ default: false, description: 'true: /docs and /openapi.json need a valid API key' }),
   LOG_LEVEL: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
 };
 

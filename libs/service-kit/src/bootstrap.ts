@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
+import { ACCESS_OPTIONS, docsAccess, type AccessOptions } from './access';
+import { ApiKeyStore } from './api-keys';
 import { EdgeInputPipe } from './edge';
 import { ApiProblem, ProblemDetailsFilter, bodyParserProblem } from './problem';
 import { requestIdMiddleware } from './request-id';
@@ -87,6 +89,10 @@ export async function createHttpService(module: unknown, opts: HttpServiceOption
       .addSecurityRequirements('bearer')
       .build(),
   );
+  // the API description is open unless DOCS_REQUIRE_KEY (ServiceKitModule's access options) says otherwise
+  const access = app.get<AccessOptions>(ACCESS_OPTIONS, { strict: false });
+  const guardDocs = docsAccess(access ?? {}, () => app.get(ApiKeyStore, { strict: false }));
+  app.use(['/docs', '/openapi.json'], guardDocs);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json' });
   return app;
 }

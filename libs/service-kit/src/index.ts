@@ -14,3 +14,4 @@ export * from './dead-letters-cli';
 export * from './outbox';
 export * from './edge';
 export * from './request-id';
+export * from './access';

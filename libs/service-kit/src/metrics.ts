@@ -1,5 +1,7 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ACCESS_OPTIONS, checkMetricsAccess, type AccessOptions } from './access';
+import { ApiKeyStore } from './api-keys';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Public } from './auth.guard';
 
@@ -11,13 +13,19 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
+/** Open unless `METRICS_TOKEN_SHA256` is set (then the token or an admin API key: see access.ts). */
 @Public()
 @Controller('metrics')
 export class MetricsController {
-  constructor(@Inject(Registry) private readonly registry: Registry) {}
+  constructor(
+    @Inject(Registry) private readonly registry: Registry,
+    @Inject(ACCESS_OPTIONS) private readonly access: AccessOptions,
+    @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
+  ) {}
 
   @Get()
-  async metrics(@Res() res: Response): Promise<void> {
+  async metrics(@Req() req: Request, @Res() res: Response): Promise<void> {
+    checkMetricsAccess(req, this.access, this.keys);
     res.type(this.registry.contentType).send(await this.registry.metrics());
   }
 }

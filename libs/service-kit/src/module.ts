@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import type { Logger } from '@csms/platform';
+import { ACCESS_OPTIONS, type AccessOptions } from './access';
 import { ApiKeyStore, type ApiKeyEntry } from './api-keys';
 import { ApiKeyGuard } from './auth.guard';
 import { HealthController, HealthRegistry } from './health';
@@ -15,6 +16,8 @@ export interface ServiceKitOptions {
   logger: Logger;
   /** defaults to a new registry with Node.js default metrics */
   metrics?: Registry;
+  /** who may read /metrics and the API description (default: open) */
+  access?: AccessOptions;
 }
 
 /**
@@ -32,10 +35,11 @@ export class ServiceKitModule {
         { provide: ApiKeyStore, useValue: new ApiKeyStore(opts.apiKeys) },
         { provide: Registry, useValue: opts.metrics ?? createMetricsRegistry(opts.service) },
         { provide: LOGGER, useValue: opts.logger },
+        { provide: ACCESS_OPTIONS, useValue: opts.access ?? {} },
         HealthRegistry,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
-      exports: [ApiKeyStore, Registry, LOGGER, HealthRegistry],
+      exports: [ApiKeyStore, Registry, LOGGER, HealthRegistry, ACCESS_OPTIONS],
     };
   }
 }

@@ -6,6 +6,7 @@ import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrat
 import { parseApiKeys } from './api-keys';
 import { createHttpService } from './bootstrap';
 import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from './dead-letters';
+import type { AccessOptions } from './access';
 import { HealthRegistry } from './health';
 import { createMetricsRegistry } from './metrics';
 import { ServiceKitModule } from './module';
@@ -20,6 +21,8 @@ export interface ServiceDefinition {
   migrations: Migrations;
   http: { port: number; host: string };
   apiKeys?: string;
+  /** who may read /metrics and the API description (METRICS_TOKEN_SHA256, DOCS_REQUIRE_KEY; default open) */
+  access?: AccessOptions;
   /** `maxMessageBytes`: KAFKA_MAX_MESSAGE_BYTES, the topics' record limit; the HTTP body limit derives from it */
   kafka: { brokers: string; partitions: number; clientId?: string; maxMessageBytes?: number };
   /** topics the service uses (created if missing) */
@@ -68,7 +71,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   const metrics = createMetricsRegistry(def.name);
 
   @Module({
-    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger, metrics })],
+    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger, metrics, access: def.access })],
     // every service with consumers lists and re-drives its dead letters (GET /api/v1/dead-letters)
     controllers: consumers.length > 0 ? [...def.controllers, ParkedOutboxController, DeadLettersController] : [...def.controllers, ParkedOutboxController],
     providers,
