@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { CdrCreatedV1, SessionPricingFailedV1, deriveId, type Envelope, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
+import { CdrCreatedV2, SessionPricingFailedV1, deriveId, type Envelope, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import type { TariffAssignment } from '@csms/billing';
 import { allAssignments, stationOf, stationsOf, tokenOf, tokensOf, versionsOf, type StationFacts, type StoredVersion } from './catalogue';
@@ -256,7 +256,7 @@ export function makePricingConsumer(
         for (const o of open) {
           const credit = creditCdrOf(o.cdr, { ...o.audit, sourceEvent: source }, s.endedAt);
           c.pending.cdrs.push(cdrRow(credit.cdr, credit.audit));
-          ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
+          ctx.emit(catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
         }
       }
       if (outcome.audit.dataQuality) {
@@ -267,7 +267,7 @@ export function makePricingConsumer(
       }
       c.pending.cdrs.push(cdrRow(outcome.cdr, outcome.audit));
       c.withCdrs.add(sessionKey);
-      ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', outcome.cdr.id), payload: { cdr: outcome.cdr, audit: outcome.audit } as never }));
+      ctx.emit(catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', outcome.cdr.id), payload: { cdr: outcome.cdr, audit: outcome.audit } as never }));
     }
     if (!ctx.scratch.has(CHUNK)) await flush(m, c.pending);
   };

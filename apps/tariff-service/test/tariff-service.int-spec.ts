@@ -279,6 +279,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const stationId = uniqueName('CP');
     await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
     const day = tomorrow();
+    // a session.ended v1 record, as older session services wrote them: priced through the v1 -> v2 upcaster
     const ex = SessionEndedV1.example;
     const shift = (t: string) => t.replace('2026-03-01', day);
     const sessionId = deriveId('chunk-session', stationId);
