@@ -12,9 +12,13 @@
  *   cumulative energy at the start, the end, every charging-period boundary and every multiple of
  *   `gridSeconds` (UTC epoch aligned) in between, each the exact linear interpolation of the full
  *   timeline (as billing interpolates: right-continuous, constant outside the readings), floored to 1 µWh.
- * - chargingPeriods: at most `chargingPeriods`; beyond, periods shorter than a threshold (1 s, doubled
- *   until the count fits) are absorbed into the period before them, and neighbours of the same state are
- *   joined; flag CHARGING_PERIODS_MERGED.
+ * - chargingPeriods: at most `chargingPeriods`; beyond, consecutive periods are grouped in time order, a
+ *   group closing once it lasts session duration / (chargingPeriods - 1) (a period that alone lasts that
+ *   long is a group of its own; the length doubles until the count fits); a group becomes one period per
+ *   state in it, back to back in the order the states first appear, each with the time and energy that
+ *   state had in the group (so time and energy per category are kept exactly; only their place inside a
+ *   group moves) and the maxima; neighbours in the same state are joined; flag CHARGING_PERIODS_MERGED
+ *   (review).
  * - signedMeterValues: at most `signedMeterValues`, each at most `signedMeterValueBytes` of JSON:
  *   Transaction.Begin values first (earliest), then Transaction.End (latest), then others (latest);
  *   kept in their order; `signedMeterValuesOmitted` counts the others (all are in the session service).
@@ -25,11 +29,11 @@ import Decimal from 'decimal.js';
 export const SESSION_ENDED_LIMITS = {
   /** a timeline of at most this many points is carried exactly */
   exactTimelinePoints: 1000,
-  /** most grid intervals of a resampled timeline (the grid step is the first of the ladder that fits) */
-  gridIntervals: 1440,
+  /** most grid intervals of a resampled timeline (the grid step is the first of the ladder that fits: 60 s up to 25 h) */
+  gridIntervals: 1500,
   gridSecondsLadder: [60, 180, 300, 900] as readonly number[],
-  /** schema maxItems of energyTimeline: grid (1,441) + start/end + period boundaries (63) fit */
-  timelinePoints: 1510,
+  /** schema maxItems of energyTimeline: a grid of 1,500 intervals (1,501 points with the start and the end) + 63 period boundaries fit */
+  timelinePoints: 1600,
   chargingPeriods: 64,
   signedMeterValues: 4,
   /** encoded JSON bytes of one signed meter value kept in the event */
@@ -216,18 +220,67 @@ export interface PeriodIn {
 export function boundPeriods<P extends PeriodIn>(periods: readonly P[]): { periods: P[]; merged: boolean } {
   const max = SESSION_ENDED_LIMITS.chargingPeriods;
   if (periods.length <= max) return { periods: periods.slice(), merged: false };
-  let list: P[] = periods.slice();
-  for (let minMs = 1000; list.length > max; minMs *= 2) {
-    const next: P[] = [];
-    for (const p of list) {
-      const last = next[next.length - 1];
-      const durMs = Date.parse(p.endDateTime) - Date.parse(p.startDateTime);
-      if (last && (durMs < minMs || (last.category === p.category && last.chargingState === p.chargingState))) next[next.length - 1] = join(last, p);
-      else next.push(p);
+  const durations = periods.map((p) => Date.parse(p.endDateTime) - Date.parse(p.startDateTime));
+  const total = durations.reduce((a, b) => a + b, 0);
+  for (let target = Math.max(1, Math.ceil(total / (max - 1))); ; target *= 2) {
+    // groups of consecutive periods: a group closes once it lasts `target`; a period that alone lasts
+    // `target` is a group of its own (its boundaries are kept)
+    const groups: number[][] = [];
+    let current: number[] = [];
+    let length = 0;
+    for (let i = 0; i < periods.length; i++) {
+      if (durations[i] >= target && current.length > 0) {
+        groups.push(current);
+        current = [];
+        length = 0;
+      }
+      current.push(i);
+      length += durations[i];
+      if (length >= target) {
+        groups.push(current);
+        current = [];
+        length = 0;
+      }
     }
-    list = next;
+    if (current.length > 0) groups.push(current);
+    if (groups.length > max) continue;
+    const merged = groups.flatMap((g) => mergeGroup(g.map((i) => periods[i]), g.map((i) => durations[i])));
+    if (merged.length > max) continue;
+    // neighbours that came out in the same state are one period
+    const out: P[] = [];
+    for (const p of merged) {
+      const last = out[out.length - 1];
+      if (last && last.category === p.category && last.chargingState === p.chargingState) out[out.length - 1] = join(last, p, last);
+      else out.push(p);
+    }
+    return { periods: out, merged: true };
   }
-  return { periods: list, merged: true };
+}
+
+/**
+ * A group as one period per state in it, in the order the states first appear, back to back from the
+ * group's start: each lasts what that state lasted in the group and has its energy (summed) and maxima,
+ * so the time and energy per category are those of the original periods; only where in the group they lie moves.
+ */
+function mergeGroup<P extends PeriodIn>(group: P[], durations: number[]): P[] {
+  if (group.length === 1) return group;
+  const byState = new Map<string, { members: P[]; ms: number }>();
+  group.forEach((p, i) => {
+    const k = `${p.category}|${p.chargingState}`;
+    const e = byState.get(k);
+    if (e) {
+      e.members.push(p);
+      e.ms += durations[i];
+    } else byState.set(k, { members: [p], ms: durations[i] });
+  });
+  let cursor = Date.parse(group[0].startDateTime);
+  const out: P[] = [];
+  for (const { members, ms } of byState.values()) {
+    const joined = members.slice(1).reduce((acc, p) => join(acc, p, members[0]), members[0]);
+    out.push({ ...joined, startDateTime: new Date(cursor).toISOString(), endDateTime: new Date(cursor + ms).toISOString() });
+    cursor += ms;
+  }
+  return out;
 }
 
 function maxOf(a: string | undefined, b: string | undefined): string | undefined {
@@ -236,8 +289,8 @@ function maxOf(a: string | undefined, b: string | undefined): string | undefined
   return new Decimal(b).gt(a) ? b : a;
 }
 
-/** `b` absorbed into `a` (a's state and category), dimensions recomputed as the session decider writes them. */
-function join<P extends PeriodIn>(a: P, b: P): P {
+/** `a` then `b` as one period in the state and category of `as`, dimensions recomputed as the session decider writes them. */
+function join<P extends PeriodIn>(a: P, b: P, as: PeriodIn): P {
   const energy = new Decimal(a.energyWh).plus(b.energyWh);
   const dur = new Decimal(a.durationSeconds).plus(b.durationSeconds);
   const maxPower = maxOf(a.maxPowerW, b.maxPowerW);
@@ -245,15 +298,15 @@ function join<P extends PeriodIn>(a: P, b: P): P {
   const maxCurrent = maxOf(a.maxCurrentA, b.maxCurrentA);
   const dims: Array<{ type: string; volume: string }> = [
     { type: 'ENERGY', volume: energy.div(1000).toFixed() },
-    { type: a.category === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
+    { type: as.category === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
   ];
   if (maxPower !== undefined) dims.push({ type: 'MAX_POWER', volume: new Decimal(maxPower).div(1000).toFixed() });
   if (maxCurrent !== undefined) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent });
   const out = {
     startDateTime: a.startDateTime,
     endDateTime: b.endDateTime,
-    chargingState: a.chargingState,
-    category: a.category,
+    chargingState: as.chargingState,
+    category: as.category,
     energyWh: energy.toFixed(),
     durationSeconds: dur.toFixed(),
     dimensions: dims,
