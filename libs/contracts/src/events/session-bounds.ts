@@ -38,7 +38,8 @@ export const SESSION_ENDED_LIMITS = {
   signedMeterValues: 4,
   /** encoded JSON bytes of one signed meter value kept in the event */
   signedMeterValueBytes: 8192,
-  sourceRanges: 32,
+  /** a session's records are on one partition of one topic; a few more ranges allow a repartitioned topic */
+  sourceRanges: 8,
   missingSeqNos: 1000,
 } as const;
 
@@ -167,7 +168,7 @@ export function boundTimeline(
   boundariesMs: readonly number[],
 ): { points: TimelinePoint[]; resolution: EnergyTimelineResolution } {
   const n = points.length;
-  const fits = n <= SESSION_ENDED_LIMITS.exactTimelinePoints && points.every((p) => p.cumulativeWh.length <= 24);
+  const fits = n <= SESSION_ENDED_LIMITS.exactTimelinePoints && points.every((p) => p.cumulativeWh.length <= 20);
   if (fits) return { points: points.map((p) => ({ at: canonical(p.at), cumulativeWh: p.cumulativeWh })), resolution: { mode: 'exact', points: n } };
   const scale = Math.max(RESAMPLED_SCALE, ...points.map((p) => decimals(p.cumulativeWh)));
   const knots = points.map((p) => ({ ms: Date.parse(p.at), wh: fixed(p.cumulativeWh, scale) }));

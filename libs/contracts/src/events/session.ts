@@ -217,7 +217,7 @@ const identity2 = {
 
 /** Inbound records of a session, per topic + partition: the recipe of `sha256` is in `session-bounds.ts` and the README. */
 export const SourceRangeSchema = closed({
-  topic: Type.Optional(Type.String({ minLength: 1, maxLength: 249 })),
+  topic: Type.Optional(Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' })),
   partition: Type.Optional(Type.Integer({ minimum: 0 })),
   firstOffset: Type.Optional(Type.String({ pattern: '^\\d+$', maxLength: 20 })),
   lastOffset: Type.Optional(Type.String({ pattern: '^\\d+$', maxLength: 20 })),
@@ -246,7 +246,7 @@ const ChargingPeriod2 = closed({
   maxPowerW: Type.Optional(Decimal2),
   maxPowerDerived: Type.Optional(Type.Literal(true)),
   maxCurrentA: Type.Optional(Decimal2),
-  dimensions: Type.Array(Dimension, { maxItems: 5 }),
+  dimensions: Type.Array(Dimension, { maxItems: 4 }),
 });
 
 const signedText = Type.String({ maxLength: L.signedMeterValueBytes });
@@ -296,7 +296,7 @@ export const SessionEndedV2 = defineEvent({
     energyTimeline: Type.Array(
       closed({
         at: Type.String({ format: 'date-time', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$', maxLength: 24 }),
-        cumulativeWh: Type.String({ pattern: '^\\d+(\\.\\d+)?$', maxLength: 24 }),
+        cumulativeWh: Type.String({ pattern: '^\\d+(\\.\\d+)?$', maxLength: 20 }),
       }),
       { maxItems: L.timelinePoints },
     ),
@@ -306,7 +306,7 @@ export const SessionEndedV2 = defineEvent({
     }),
     signedMeterValuesOmitted: Type.Integer({ minimum: 0 }),
     dataQuality: closed({
-      flags: Type.Array(Flag2, { maxItems: 64 }),
+      flags: Type.Array(Flag2, { maxItems: 32 }),
       needsReview: Type.Boolean(),
       estimated: Type.Boolean(),
       missingSeqNos: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: L.missingSeqNos }),
