@@ -17,6 +17,8 @@ import { PersistentStation, TopicCollector, createTestTopics, type CollectedReco
 
 interface Rec {
   ts: number;
+  /** partition:offset */
+  position: string;
   value: Record<string, unknown>;
 }
 
@@ -29,7 +31,7 @@ async function readAll(kafka: ReturnType<typeof testKafka>, topic: string): Prom
   const consumer = kafka.consumer({ groupId: `hops-${topic}-${process.pid}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void out.push({ ts: Number(message.timestamp), value: JSON.parse(message.value!.toString()) }) });
+  await consumer.run({ eachMessage: async ({ partition, message }) => void out.push({ ts: Number(message.timestamp), position: `${partition}:${message.offset}`, value: JSON.parse(message.value!.toString()) }) });
   while (out.length < size) await new Promise((r) => setTimeout(r, 20));
   await consumer.disconnect();
   return out;
@@ -49,12 +51,13 @@ function stats(xs: number[]): { p50: number; p99: number; max: number } {
  */
 async function breakdown(kafka: ReturnType<typeof testKafka>, topics: { inbound: string; sessions: string }, stopsSent: Map<string, number[]>, cdrs: CollectedRecord[]) {
   const [ins, sess] = await Promise.all([readAll(kafka, topics.inbound), readAll(kafka, topics.sessions)]);
-  const inboundTs = new Map(ins.map((r) => [r.value.id as string, r.ts]));
+  // session.ended v2 names its inbound records by offset range per partition: the stop is the last one
+  const inboundTs = new Map(ins.map((r) => [r.position, r.ts]));
   const ended = new Map<string, { ts: number; stopTs: number }>();
   for (const r of sess) {
     if (r.value.type !== 'session.ended') continue;
-    const p = r.value.payload as { sessionId: string; sources: Array<{ eventId: string }> };
-    ended.set(p.sessionId, { ts: r.ts, stopTs: Math.max(...p.sources.map((s) => inboundTs.get(s.eventId) ?? 0)) });
+    const p = r.value.payload as { sessionId: string; sources: Array<{ partition?: number; lastOffset?: string }> };
+    ended.set(p.sessionId, { ts: r.ts, stopTs: Math.max(...p.sources.map((s) => inboundTs.get(`${s.partition}:${s.lastOffset}`) ?? 0)) });
   }
   const perStation = new Map<string, Array<{ stopTs: number; endedTs: number; cdrTs: number; seenAt: number }>>();
   for (const r of cdrs) {

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { Client } from 'pg';
-import { SessionEndedV1, deriveId, systemCatalogue } from '@csms/contracts';
+import { SessionEndedV2, deriveId, systemCatalogue } from '@csms/contracts';
 import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -64,11 +64,11 @@ async function main(): Promise<void> {
 
   const day = new Date(Date.now() + 86400_000).toISOString().slice(0, 10);
   const catalogue = systemCatalogue();
-  const ex = SessionEndedV1.example;
+  const ex = SessionEndedV2.example;
   const shift = (s: string) => s.replace('2026-03-01', day);
   const events = Array.from({ length: n }, (_, i) => {
     const sessionId = deriveId('bench-session', tag, i);
-    return catalogue.create(SessionEndedV1, {
+    return catalogue.create(SessionEndedV2, {
       id: deriveId('bench-ended', tag, i),
       key: sessionId,
       occurredAt: shift(ex.endedAt),

@@ -1,12 +1,12 @@
 import type { EventCatalogue, Envelope, OcppMessageReceived } from '@csms/contracts';
-import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from '@csms/contracts';
+import { SessionEndedV2, SessionStartedV1, SessionUpdatedV1 } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { handle, initialState, type SessionCommand, type SessionDeciderConfig, sessionDecider, type SessionsState } from '@csms/sessions';
-import { foldIntoRow, loadStationStates, saveSessionRows, saveStationStates, type PublicSessionEnvelope, type SessionRow } from './session-store';
+import { foldIntoDetail, foldIntoRow, loadStationStates, saveDetailRows, saveSessionRows, saveStationStates, type DetailRows, type PublicSessionEnvelope, type SessionRow } from './session-store';
 
 export const SERVICE_SOURCE = 'session-service';
-const PUBLIC = new Set<string>([SessionStartedV1.type, SessionUpdatedV1.type, SessionEndedV1.type]);
+const PUBLIC = new Set<string>([SessionStartedV1.type, SessionUpdatedV1.type, SessionEndedV2.type]);
 
 interface CachedStation {
   state: SessionsState;
@@ -17,6 +17,8 @@ interface CachedStation {
 interface ChunkState {
   stations: Map<string, CachedStation>;
   rows: Map<string, SessionRow>;
+  /** every reading and source record of the sessions the chunk touched (the detail session.ended only summarises) */
+  detail: DetailRows;
 }
 const CHUNK = 'sessions';
 
@@ -26,7 +28,8 @@ const CHUNK = 'sessions';
  * consumer's chunk transaction (with the inbox rows and the outbox rows). Time-based closing rules run
  * at each record's receive time (event time, never the wall clock), after the record's own events.
  * Per chunk: the stations' states are loaded (and locked) in one query and written in one statement,
- * and the read-model rows of the sessions it touched are written in one statement.
+ * and the read-model rows of the sessions it touched are written in one statement, their readings and
+ * source records in one statement each.
  */
 export function makeInboundHandler(
   catalogue: EventCatalogue,
@@ -36,7 +39,7 @@ export function makeInboundHandler(
   const chunkOf = (scratch: Map<string, unknown>): ChunkState => {
     let c = scratch.get(CHUNK) as ChunkState | undefined;
     if (!c) {
-      c = { stations: new Map(), rows: new Map() };
+      c = { stations: new Map(), rows: new Map(), detail: { readings: new Map(), sources: new Map() } };
       scratch.set(CHUNK, c);
     }
     return c;
@@ -69,8 +72,11 @@ export function makeInboundHandler(
         st.state = r.state;
         st.dirty = true;
       }
-      for (const d of r.events as Array<{ type: string }>) {
-        if (!PUBLIC.has(d.type)) continue;
+      for (const d of r.events) {
+        if (!PUBLIC.has(d.type)) {
+          foldIntoDetail(c.detail, d);
+          continue;
+        }
         const env = catalogue.check({ ...(d as object), source: SERVICE_SOURCE }) as Envelope;
         foldIntoRow(c.rows, env as PublicSessionEnvelope);
         ctx.emit(env);
@@ -88,6 +94,7 @@ export function makeInboundHandler(
       [...c.stations].filter(([, s]) => s.dirty).map(([stationId, s]) => ({ stationId, state: s.state, lastEventAt: s.lastEventAt, records: s.records })),
     );
     await saveSessionRows(manager, c.rows.values());
+    await saveDetailRows(manager, c.detail);
   };
 
   return { handler, onChunkStart, onChunkEnd };

@@ -47,4 +47,48 @@ export class SessionTables1764300000000 implements MigrationInterface {
   }
 }
 
-export const sessionServiceMigrations = [...messagingMigrations, SessionTables1764300000000];
+/**
+ * The full detail of every session, written as it is folded, behind GET /api/v1/sessions/{id}/readings and
+ * /sources (session.ended v2 carries a bounded summary of them):
+ * - session_readings: every meter sample the decider applied to a session (the normalised samples, with the
+ *   inbound record that carried them), listed in station time;
+ * - session_sources: every inbound record the session used, listed in log order (topic, partition, offset):
+ *   the records session.ended's source ranges count and hash.
+ */
+export class SessionDetailTables1764900000000 implements MigrationInterface {
+  name = 'SessionDetailTables1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table session_readings (
+        session_id       uuid        not null,
+        event_id         text        not null,
+        occurred_at      timestamptz not null,
+        received_at      timestamptz not null,
+        source_event_id  text        not null,
+        source_topic     text,
+        source_partition integer,
+        source_offset    bigint,
+        samples          jsonb       not null,
+        primary key (session_id, event_id)
+      )`);
+    await q.query('create index session_readings_time on session_readings (session_id, occurred_at, event_id)');
+    await q.query(`
+      create table session_sources (
+        session_id uuid    not null,
+        event_id   text    not null,
+        topic      text    not null,
+        partition  integer not null,
+        log_offset bigint  not null,
+        primary key (session_id, event_id)
+      )`);
+    await q.query('create index session_sources_log on session_sources (session_id, topic, partition, log_offset, event_id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table session_sources');
+    await q.query('drop table session_readings');
+  }
+}
+
+export const sessionServiceMigrations = [...messagingMigrations, SessionTables1764300000000, SessionDetailTables1764900000000];

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { SessionsState } from '@csms/sessions';
+import type { ChargerEvent } from '@csms/ocpp-normaliser';
+import type { SessionDeciderEvent, SessionsState } from '@csms/sessions';
 import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 
 export type PublicSessionEnvelope = SessionStartedEvent | SessionUpdatedEvent | SessionEndedEvent;
@@ -122,4 +123,85 @@ export async function saveSessionRows(m: EntityManager, rows: Iterable<SessionRo
        latest       = coalesce(excluded.latest, sessions.latest)`,
     [JSON.stringify(list)],
   );
+}
+
+/** A meter sample applied to a session (session_readings). */
+export interface ReadingRow {
+  session_id: string;
+  event_id: string;
+  occurred_at: string;
+  received_at: string;
+  source_event_id: string;
+  source_topic: string | null;
+  source_partition: number | null;
+  source_offset: string | null;
+  samples: unknown;
+}
+
+/** An inbound record a session used (session_sources). Records without a log position (none in the service) are not kept. */
+export interface SourceRow {
+  session_id: string;
+  event_id: string;
+  topic: string;
+  partition: number;
+  log_offset: string;
+}
+
+export interface DetailRows {
+  readings: Map<string, ReadingRow>;
+  sources: Map<string, SourceRow>;
+}
+
+function addSource(d: DetailRows, sessionId: string, fact: ChargerEvent): void {
+  const { eventId, topic, partition, offset } = fact.source;
+  if (topic === undefined || partition === undefined || offset === undefined) return;
+  const k = `${sessionId}|${eventId}`;
+  if (!d.sources.has(k)) d.sources.set(k, { session_id: sessionId, event_id: eventId, topic, partition, log_offset: offset });
+}
+
+/**
+ * The detail rows of one decided event: a record is a source of a session when the decider recorded a fact of
+ * it for that session (or aliased its transaction to it), the rule the session's `sources` follow; a reading is
+ * a `meter.sampled` fact recorded for a session.
+ */
+export function foldIntoDetail(d: DetailRows, e: SessionDeciderEvent): void {
+  if (e.type === 'session.transaction.aliased') return addSource(d, e.sessionId, e.fact);
+  if (e.type !== 'session.fact.recorded' || e.sessionId === undefined) return;
+  addSource(d, e.sessionId, e.fact);
+  const f = e.fact;
+  if (f.type !== 'meter.sampled') return;
+  const k = `${e.sessionId}|${f.eventId}`;
+  if (d.readings.has(k)) return;
+  d.readings.set(k, {
+    session_id: e.sessionId,
+    event_id: f.eventId,
+    occurred_at: f.occurredAt,
+    received_at: f.receivedAt,
+    source_event_id: f.source.eventId,
+    source_topic: f.source.topic ?? null,
+    source_partition: f.source.partition ?? null,
+    source_offset: f.source.offset ?? null,
+    samples: f.samples,
+  });
+}
+
+/** Writes a chunk's detail rows (one statement per table); a row already there (a replay) is kept as it is. */
+export async function saveDetailRows(m: EntityManager, d: DetailRows): Promise<void> {
+  if (d.readings.size > 0) {
+    await m.query(
+      `insert into session_readings (session_id, event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples)
+       select session_id, event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples
+         from jsonb_populate_recordset(null::session_readings, $1::jsonb)
+       on conflict do nothing`,
+      [JSON.stringify([...d.readings.values()])],
+    );
+  }
+  if (d.sources.size > 0) {
+    await m.query(
+      `insert into session_sources (session_id, event_id, topic, partition, log_offset)
+       select session_id, event_id, topic, partition, log_offset from jsonb_populate_recordset(null::session_sources, $1::jsonb)
+       on conflict do nothing`,
+      [JSON.stringify([...d.sources.values()])],
+    );
+  }
 }

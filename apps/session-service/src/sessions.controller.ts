@@ -17,6 +17,34 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface ReadingRow {
+  event_id: string;
+  occurred_at: Date;
+  received_at: Date;
+  source_event_id: string;
+  source_topic: string | null;
+  source_partition: number | null;
+  source_offset: string | null;
+  samples: unknown;
+}
+
+interface SourceRow {
+  event_id: string;
+  topic: string;
+  partition: number;
+  log_offset: string;
+}
+
 interface Row {
   session_id: string;
   station_id: string;
@@ -98,11 +126,81 @@ export class SessionsController {
   @Get(':sessionId')
   @ApiOperation({ summary: 'One session by id' })
   async get(@Param('sessionId') sessionId: string) {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) {
-      throw new ApiProblem(400, 'VALIDATION_FAILED', 'sessionId must be a UUID', { field: 'path/sessionId' });
-    }
-    const rows: Row[] = await this.ds.query('select * from sessions where session_id = $1', [sessionId]);
-    if (rows.length === 0) throw new ApiProblem(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`, { field: 'path/sessionId' });
+    const rows: Row[] = await this.ds.query('select * from sessions where session_id = $1', [checkedId(sessionId)]);
+    if (rows.length === 0) throw notFound(sessionId);
     return toDto(rows[0]);
   }
+
+  @Get(':sessionId/readings')
+  @ApiOperation({
+    summary:
+      'Every meter sample applied to the session (normalised samples: energy register, power, current, signed values; with the inbound record that carried it), in station time; cursor pagination. session.ended carries a bounded timeline of them',
+  })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async readings(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    await this.mustExist(checkedId(sessionId));
+    const { rows, nextCursor } = await keysetPage<ReadingRow>(this.ds, {
+      select: 'select event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples from session_readings',
+      filters: [['session_id = ?', sessionId]],
+      key: [
+        ['occurred_at', 'timestamptz'],
+        ['event_id', 'text'],
+      ],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [r.occurred_at.toISOString(), r.event_id],
+    });
+    return {
+      items: rows.map((r) => ({
+        eventId: r.event_id,
+        at: r.occurred_at.toISOString(),
+        receivedAt: r.received_at.toISOString(),
+        source: { eventId: r.source_event_id, topic: r.source_topic ?? undefined, partition: r.source_partition ?? undefined, offset: r.source_offset ?? undefined },
+        samples: r.samples,
+      })),
+      nextCursor,
+    };
+  }
+
+  @Get(':sessionId/sources')
+  @ApiOperation({
+    summary:
+      'Every inbound record the session used, in log order (topic, partition, offset); cursor pagination. Per topic and partition their count and the SHA-256 of their ids (each followed by a newline, in this order) are the source ranges of session.ended v2',
+  })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async sources(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    await this.mustExist(checkedId(sessionId));
+    const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
+      select: 'select event_id, topic, partition, log_offset from session_sources',
+      filters: [['session_id = ?', sessionId]],
+      key: [
+        ['topic', 'text'],
+        ['partition', 'integer'],
+        ['log_offset', 'bigint'],
+        ['event_id', 'text'],
+      ],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [r.topic, String(r.partition), String(r.log_offset), r.event_id],
+    });
+    return { items: rows.map((r) => ({ eventId: r.event_id, topic: r.topic, partition: r.partition, offset: String(r.log_offset) })), nextCursor };
+  }
+
+  private async mustExist(sessionId: string): Promise<void> {
+    const rows: unknown[] = await this.ds.query('select 1 from sessions where session_id = $1', [sessionId]);
+    if (rows.length === 0) throw notFound(sessionId);
+  }
+}
+
+function checkedId(sessionId: string): string {
+  if (!UUID.test(sessionId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'sessionId must be a UUID', { field: 'path/sessionId' });
+  return sessionId;
+}
+
+function notFound(sessionId: string): ApiProblem {
+  return new ApiProblem(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`, { field: 'path/sessionId' });
 }

@@ -160,3 +160,28 @@ export function ocpp201Session(stationId: string, day = '2026-03-10', transactio
   b.call(t('13:00:02.000'), 'StatusNotification', { timestamp: t('13:00:02'), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
   return { stationId, records: b.records };
 }
+
+/**
+ * A long OCPP 1.6 session: StartTransaction at 00:00 (meterStart 0), `samples` MeterValues every
+ * `intervalSeconds` (increments of 5 to 17 Wh), StopTransaction one interval after the last sample.
+ * Expected energy: `energyWh`.
+ */
+export function ocpp16LongSession(stationId: string, samples: number, intervalSeconds: number, day = '2026-03-10'): Recording & { energyWh: number } {
+  const b = builder(stationId, 'ocpp1.6', `conn-${stationId}`);
+  const t0 = Date.parse(`${day}T00:00:00Z`);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const transactionId = 7001;
+  b.push(iso(t0 - 2000), { kind: 'connected' });
+  b.call(iso(t0 - 1000), 'StatusNotification', { connectorId: 1, status: 'Preparing', errorCode: 'NoError', timestamp: iso(t0 - 1000) });
+  b.call(iso(t0 + 200), 'StartTransaction', { connectorId: 1, idTag: 'TAG-LONG', meterStart: 0, timestamp: iso(t0) }, { transactionId, idTagInfo: { status: 'Accepted' } });
+  b.call(iso(t0 + 300), 'StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: iso(t0) });
+  let wh = 0;
+  for (let k = 1; k <= samples; k++) {
+    const at = t0 + k * intervalSeconds * 1000;
+    wh += 5 + ((k * 7919) % 13);
+    b.call(iso(at + 100), 'MeterValues', { connectorId: 1, transactionId, meterValue: [{ timestamp: iso(at), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
+  }
+  const stop = t0 + (samples + 1) * intervalSeconds * 1000;
+  b.call(iso(stop + 100), 'StopTransaction', { transactionId, meterStop: wh, timestamp: iso(stop), reason: 'Local' }, { idTagInfo: { status: 'Accepted' } });
+  return { stationId, records: b.records, energyWh: wh };
+}

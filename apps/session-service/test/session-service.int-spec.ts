@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
@@ -5,7 +6,7 @@ import { newApiKey } from '@csms/service-kit';
 import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
 import { loadSessionServiceConfig, type SessionServiceConfig } from '../src/config';
 import { startSessionService, type RunningSessionService } from '../src/service';
-import { ocpp16Session, ocpp201Session, type Recording } from './recordings';
+import { ocpp16LongSession, ocpp16Session, ocpp201Session, type Recording } from './recordings';
 import { referenceFold } from './reference-fold';
 
 const finance = newApiKey('finance', 'finance');
@@ -65,6 +66,49 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
 
   const ended = (c: TopicCollector) => c.records.filter((r) => r.headers['event-type'] === 'session.ended').map((r) => JSON.parse(r.value!));
 
+  /**
+   * GET with the test's API key, once more on ECONNRESET: the long test's many requests over undici's pooled
+   * keep-alive sockets met a reset socket twice under a loaded machine (a GET is idempotent; the status is
+   * still asserted).
+   */
+  async function getOnce(url: string, key?: string): Promise<Response> {
+    const init = key ? { headers: { authorization: `Bearer ${key}` } } : {};
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+      return fetch(url, init);
+    }
+  }
+
+  /** Every item of a paginated list of the session API, following the cursors. */
+  async function allPages<T>(path: string, key: string = finance.key): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await getOnce(`${svc!.url}${path}${cursor ? `&cursor=${cursor}` : ''}`, key);
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { items: T[]; nextCursor?: string };
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  /** What an auditor recomputes from a list of source records in log order: per topic + partition, offsets, count, hash. */
+  function rangesOf(listed: Array<{ eventId: string; topic: string; partition: number; offset: string }>) {
+    const groups = new Map<string, typeof listed>();
+    for (const r of listed) groups.set(`${r.topic}|${r.partition}`, [...(groups.get(`${r.topic}|${r.partition}`) ?? []), r]);
+    return [...groups.values()].map((g) => ({
+      topic: g[0].topic,
+      partition: g[0].partition,
+      firstOffset: g[0].offset,
+      lastOffset: g[g.length - 1].offset,
+      count: g.length,
+      sha256: createHash('sha256').update(g.map((r) => `${r.eventId}\n`).join('')).digest('hex'),
+    }));
+  }
+
   it('folds a recorded OCPP 1.6 and a 2.0.1 session into the expected session.ended, served by the API', async () => {
     svc = await startSessionService(cfg, silentLogger());
     const out = await collect(cfg.SESSION_EVENTS_TOPIC);
@@ -102,13 +146,16 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
       totals: { energyWh: '22000', timeSeconds: '3600', parkingTimeSeconds: '900' },
       dataQuality: { needsReview: false, missingSeqNos: [] },
     });
-    // provenance: every inbound record of the transaction is named, with its log position
+    // provenance: per partition the offset range, count and hash of the inbound records used, which the
+    // sources API lists one by one at their log positions
     for (const e of [e16, e201]) {
-      for (const src of e.payload.sources) {
+      const listed = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(`/api/v1/sessions/${e.payload.sessionId}/sources?limit=3`);
+      for (const src of listed) {
         const rec = inbound.records.find((r) => JSON.parse(r.value!).id === src.eventId);
         expect(rec).toBeDefined();
         expect({ topic: src.topic, partition: src.partition, offset: src.offset }).toEqual({ topic: rec!.topic, partition: rec!.partition, offset: rec!.offset });
       }
+      expect(e.payload.sources).toEqual(rangesOf(listed));
     }
     // exactly what the pure pipeline gives over the same log
     const reference = referenceFold(inbound.records).filter((e) => e.type === 'session.ended');
@@ -136,6 +183,37 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { field: string }).field).toBe('query/from');
   });
+
+  it('a 24-hour session sampled every 5 s gets a bounded session.ended on the topic; every reading and source record is served by the API', async () => {
+    svc = await startSessionService(cfg, silentLogger());
+    const out = await collect(cfg.SESSION_EVENTS_TOPIC);
+    const long = ocpp16LongSession(uniqueName('CPLONG'), 17_280, 5);
+    for (let i = 0; i < long.records.length; i += 2000) await publish({ stationId: long.stationId, records: long.records.slice(i, i + 2000) });
+    await waitFor(() => ended(out).length === 1, { what: 'the session.ended of the long session', timeoutMs: 240_000 });
+    const [record] = out.records.filter((r) => r.headers['event-type'] === 'session.ended');
+    expect(record.headers['event-version']).toBe('2');
+    expect(Buffer.byteLength(record.value!)).toBeLessThan(256 * 1024);
+    const e = JSON.parse(record.value!);
+    expect(e.payload).toMatchObject({
+      totals: { energyWh: String(long.energyWh), timeSeconds: String(17_281 * 5) },
+      energyTimelineResolution: { mode: 'resampled', gridSeconds: 60, points: 17_282 },
+      sources: [{ count: 17_283 }],
+    });
+    // every reading, in station time
+    const readings = await allPages<{ at: string; samples: Array<{ measurand: string; value: string }> }>(`/api/v1/sessions/${e.payload.sessionId}/readings?limit=500`, operator.key);
+    expect(readings).toHaveLength(17_280);
+    expect(readings[0].at).toBe('2026-03-10T00:00:05.000Z');
+    expect(readings[17_279].samples).toEqual([expect.objectContaining({ measurand: 'Energy.Active.Import.Register', value: String(long.energyWh) })]);
+    for (let i = 1; i < readings.length; i++) expect(readings[i].at > readings[i - 1].at).toBe(true);
+    // every source record, whose ranges are the event's
+    const sources = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(`/api/v1/sessions/${e.payload.sessionId}/sources?limit=500`);
+    expect(sources).toHaveLength(17_283);
+    expect(rangesOf(sources)).toEqual(e.payload.sources);
+    // roles, unknown sessions and bad input as on the other session endpoints
+    expect((await getOnce(`${svc.url}/api/v1/sessions/${e.payload.sessionId}/readings`)).status).toBe(401);
+    expect((await getOnce(`${svc.url}/api/v1/sessions/00000000-0000-5000-8000-000000000000/sources`, finance.key)).status).toBe(404);
+    expect((await getOnce(`${svc.url}/api/v1/sessions/${e.payload.sessionId}/readings?cursor=nope`, finance.key)).status).toBe(400);
+  }, 300_000);
 
   it('parks an inbound record the normaliser rejects, and goes on', async () => {
     svc = await startSessionService(cfg, silentLogger());

@@ -1,4 +1,4 @@
-import { CdrCreatedV1, SessionEndedV1, StationRegisteredV2, deriveId, systemCatalogue } from '@csms/contracts';
+import { CdrCreatedV2, SessionEndedV2, StationRegisteredV2, deriveId, systemCatalogue } from '@csms/contracts';
 import type { OcpiTariff } from '@csms/pricing';
 import type { StationFacts } from './catalogue';
 import { buildCdr, cdrLocationOf, type PricingContext, type SessionEndedPayload } from './cdr-builder';
@@ -28,9 +28,9 @@ const station: StationFacts = {
   ],
 };
 
-const session16 = (connectorId = 1): SessionEndedPayload => ({ ...SessionEndedV1.example, stationId: 'CP-001', protocol: 'ocpp1.6', connectorId });
+const session16 = (connectorId = 1): SessionEndedPayload => ({ ...SessionEndedV2.example, stationId: 'CP-001', protocol: 'ocpp1.6', connectorId });
 const session201 = (evseId: number, connectorId?: number): SessionEndedPayload => {
-  const { connectorId: _c, ...rest } = SessionEndedV1.example;
+  const { connectorId: _c, ...rest } = SessionEndedV2.example;
   return { ...rest, stationId: 'CP-001', protocol: 'ocpp2.0.1', transactionId: 'tx-1', evseId, ...(connectorId === undefined ? {} : { connectorId }) };
 };
 
@@ -53,7 +53,7 @@ function priced(session: SessionEndedPayload, facts: StationFacts | undefined) {
   const out = buildCdr(ctx(session, facts));
   if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
   // the result is a valid cdr.created (closed cdr_location schema)
-  catalogue.create(CdrCreatedV1, { id: deriveId('cdr', out.cdr.id), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+  catalogue.create(CdrCreatedV2, { id: deriveId('cdr', out.cdr.id), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
   return out;
 }
 
@@ -163,7 +163,7 @@ describe('tariff selection by OCPI validity window', () => {
       assignmentId: 'asg-default',
       skipped: [{ assignmentId: 'asg-promo', tariffId: 'PROMO', version: 1, level: 'default', reason: 'EXPIRED', end_date_time: '2026-03-01T00:00:00Z' }],
     });
-    catalogue.create(CdrCreatedV1, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+    catalogue.create(CdrCreatedV2, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
   });
 
   it('while the later tariff is valid it prices the session, and the audit has no skipped list', () => {

@@ -4,7 +4,7 @@
  * byte-identical output (ids are name-based, last_updated is the session's end).
  */
 import { createHash } from 'node:crypto';
-import { CDR_LOCATION_REQUIRED_FIELDS, deriveId, type OcpiConnectorFormat, type OcpiConnectorType, type OcpiPowerType, type SessionEndedEvent } from '@csms/contracts';
+import { CDR_LOCATION_REQUIRED_FIELDS, deriveId, type EnergyTimelineResolution, type OcpiConnectorFormat, type OcpiConnectorType, type OcpiPowerType, type SessionEndedEvent, type SourceRange } from '@csms/contracts';
 import { selectTariff, toPricingSession, type TariffAssignment } from '@csms/billing';
 import { PRICING_ENGINE_VERSION, compileTariff, priceSession, toCanonicalJson, type CompiledTariff, type OcpiTariff, type PricedCdr, type PricingOptions } from '@csms/pricing';
 import type { StationFacts, StoredVersion } from './catalogue';
@@ -96,7 +96,10 @@ export interface CdrAudit {
   timeZone: string;
   timeZoneSource: 'registry' | 'default';
   sourceEvent: SourcePosition;
-  inboundRecords: Array<Record<string, unknown>>;
+  /** the session's inbound records as compact ranges (per topic + partition: offsets, count, hash) */
+  inboundRecords: SourceRange[];
+  /** whether the energy timeline the periods were cut on was exact or resampled (and its grid) */
+  energyTimeline?: EnergyTimelineResolution;
   pricing: Record<string, unknown>;
   contentHash: string;
   /** present when the CDR lacks data OCPI requires (LOCATION_INCOMPLETE: which cdr_location fields) */
@@ -284,7 +287,8 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
     timeZone,
     timeZoneSource: ctx.station ? 'registry' : 'default',
     sourceEvent: ctx.source,
-    inboundRecords: s.sources as Array<Record<string, unknown>>,
+    inboundRecords: s.sources,
+    energyTimeline: s.energyTimelineResolution,
     pricing: { breakdown: priced.breakdown, audit: priced.audit } as unknown as Record<string, unknown>,
     contentHash: sha256(toCanonicalJson(cdr)),
     // no location (or no connector type) registered: still priced, never free, but said explicitly

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CdrCreatedV1, SessionEndedV1, deriveId, systemCatalogue } from '@csms/contracts';
+import { CdrCreatedV2, SessionEndedV1, SessionEndedV2, deriveId, systemCatalogue, type EventOf } from '@csms/contracts';
 import { Dec } from '@csms/money';
 import { TARIFF_LIMITS, tariffIssues, type OcpiPrice, type OcpiPriceComponent, type OcpiTariff } from '@csms/pricing';
 import { buildCdr, creditCdrOf, type PricingContext, type SessionEndedPayload } from './cdr-builder';
@@ -80,6 +80,9 @@ const EARLIEST = Date.parse('0000-01-01T00:00:00Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/^\+0*(\d{4})/, '$1');
 
+/** The generator writes v1 sessions (every field a v1 could hold); the service reads them through the v1 -> v2 upcaster. */
+type V1Payload = EventOf<typeof SessionEndedV1>['payload'];
+
 const sessionArb = fc
   .record({
     start: fc.oneof(fc.constant(EARLIEST), fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2026-12-31T00:00:00Z') })),
@@ -87,12 +90,12 @@ const sessionArb = fc
     parkingShare: fc.constantFrom(0, 0.25),
     wh: fc.oneof(fc.constant('999999999999.999'), fc.constant('0'), fc.integer({ min: 0, max: 200_000_000 }).map((n) => new Dec(n).dividedBy(1000).toFixed())),
   })
-  .map(({ start, span, parkingShare, wh }): SessionEndedPayload => {
+  .map(({ start, span, parkingShare, wh }): V1Payload => {
     const end = Math.min(LATEST, start + span);
     const mid = parkingShare === 0 ? end : end - Math.floor((end - start) * parkingShare);
-    const base = SessionEndedV1.example as SessionEndedPayload;
+    const base = SessionEndedV1.example as V1Payload;
     const seconds = (a: number, b: number) => new Dec(b - a).dividedBy(1000).toFixed();
-    const period = (from: number, to: number, charging: boolean): SessionEndedPayload['chargingPeriods'][number] => ({
+    const period = (from: number, to: number, charging: boolean): V1Payload['chargingPeriods'][number] => ({
       startDateTime: iso(from),
       endDateTime: iso(to),
       chargingState: charging ? 'Charging' : 'SuspendedEV',
@@ -134,7 +137,7 @@ function contextOf(session: SessionEndedPayload, tariff: OcpiTariff): PricingCon
 }
 
 const emit = (cdr: unknown, audit: unknown) =>
-  catalogue.create(CdrCreatedV1, { id: deriveId('cdr-created', 'x'), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { cdr, audit } as never });
+  catalogue.create(CdrCreatedV2, { id: deriveId('cdr-created', 'x'), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { cdr, audit } as never });
 
 describe('cdr.created contract holds for every valid tariff over every valid session (fast-check)', () => {
   it('any tariff that validates, priced over any session.ended, gives a CDR and a credit CDR that validate', () => {
@@ -142,11 +145,13 @@ describe('cdr.created contract holds for every valid tariff over every valid ses
       fc.property(tariffArb, sessionArb, (tariff, session) => {
         expect(tariffIssues(tariff)).toEqual([]);
         // the session is one the session contract allows
-        catalogue.create(SessionEndedV1, { id: deriveId('s', session.sessionId), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: session });
-        const out = buildCdr(contextOf(session, tariff));
+        const v1 = catalogue.create(SessionEndedV1, { id: deriveId('s', session.sessionId), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: session });
+        // as the tariff service reads it: decoded through the v1 -> v2 upcaster
+        const v2 = catalogue.decode(catalogue.encode(v1)).payload as SessionEndedPayload;
+        const out = buildCdr(contextOf(v2, tariff));
         if (out.kind !== 'priced') throw new Error(`not priced: ${out.code} ${out.detail}`);
         emit(out.cdr, out.audit);
-        const credit = creditCdrOf(out.cdr, out.audit, session.endedAt);
+        const credit = creditCdrOf(out.cdr, out.audit, v2.endedAt);
         emit(credit.cdr, credit.audit);
       }),
       { numRuns: 150 },
@@ -156,7 +161,7 @@ describe('cdr.created contract holds for every valid tariff over every valid ses
   it('without the bounds it would not: a price of 1e308 is refused where it used to give a CDR that breaks the contract', () => {
     const huge: OcpiTariff = { id: 'HUGE', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 1e308, step_size: 1 }] }] };
     expect(tariffIssues(huge)).toEqual([expect.objectContaining({ code: 'TARIFF_NUMBER_TOO_LARGE', field: 'elements[0].price_components[0].price' })]);
-    const session = SessionEndedV1.example as SessionEndedPayload;
+    const session = SessionEndedV2.example as SessionEndedPayload;
     // priced anyway (as a stored tariff would be on replay): an explicit failure, never a CDR for the dead-letter topic
     expect(buildCdr(contextOf(session, huge))).toMatchObject({ kind: 'failed', code: 'TARIFF_NUMBER_TOO_LARGE', field: 'elements[0].price_components[0].price' });
   });

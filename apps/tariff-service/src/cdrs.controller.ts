@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
+import { sessionEndedV1ToV2 } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff, type OcpiTariff } from '@csms/pricing';
 import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
@@ -182,7 +183,9 @@ export class CdrsController {
     let billed = { excl: Money.zero(cur), incl: Money.zero(cur) };
     let draftTotal = { excl: Money.zero(cur), incl: Money.zero(cur) };
     for (const r of rows) {
-      const ctx = await pricingContext(this.ds.manager, this.cfg, r.session, r.source);
+      // a session stored before session.ended v2 (no energyTimelineResolution) is read as v2, as the consumer reads v1 records
+      const session = 'energyTimelineResolution' in (r.session as object) ? r.session : (sessionEndedV1ToV2.up(r.session) as never);
+      const ctx = await pricingContext(this.ds.manager, this.cfg, session, r.source);
       const outcome = buildCdr(ctx, { tariff: draft });
       const was = r.cdr && r.cdr.currency === cur ? pair(r.cdr.total_cost) : undefined;
       const would = outcome.kind === 'priced' ? pair(outcome.cdr.total_cost) : undefined;

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { CdrCreatedV1, SessionPricingFailedV1, deriveId, type Envelope, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
+import { CdrCreatedV2, SessionPricingFailedV1, deriveId, type Envelope, type EventCatalogue, type SessionEndedEvent } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler, GiveUpHandler } from '@csms/messaging';
 import type { TariffAssignment } from '@csms/billing';
 import { allAssignments, stationOf, stationsOf, tokenOf, tokensOf, versionsOf, type StationFacts, type StoredVersion } from './catalogue';
@@ -246,7 +246,7 @@ export function makePricingConsumer(
       catalogue,
       price,
       pc,
-      (o) => catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', o.cdr.id), payload: { cdr: o.cdr, audit: o.audit } as never }),
+      (o) => catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', o.cdr.id), payload: { cdr: o.cdr, audit: o.audit } as never }),
       cfg.TARIFF_MAX_EVENT_BYTES,
     );
     c.priced.add(key);
@@ -279,7 +279,7 @@ export function makePricingConsumer(
         for (const o of open) {
           const credit = creditCdrOf(o.cdr, { ...o.audit, sourceEvent: source }, s.endedAt);
           c.pending.cdrs.push(cdrRow(credit.cdr, credit.audit));
-          ctx.emit(catalogue.create(CdrCreatedV1, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
+          ctx.emit(catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
         }
       }
       if (outcome.audit.dataQuality) {

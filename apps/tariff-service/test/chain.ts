@@ -1,4 +1,4 @@
-import { SessionEndedV1, systemCatalogue, type SessionEndedEvent } from '@csms/contracts';
+import { SessionEndedV1, systemCatalogue, type EventOf } from '@csms/contracts';
 import { silentLogger } from '@csms/platform';
 import { TEST_KAFKA_BROKERS, testDatabaseUrl, uniqueName } from '@csms/testing';
 import { loadSessionServiceConfig } from '../../session-service/src/config';
@@ -56,10 +56,11 @@ export function chainTariffConfig(topics: ChainTopics, db: string, apiKeys: stri
 export const tomorrow = (): string => new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
 
 /**
- * A session.ended envelope: the contract's example moved to `day` (YYYY-MM-DD), for session `sessionId` at
+ * A session.ended v1 envelope (as older session services wrote them: the service prices it through the v1 -> v2
+ * upcaster): the contract's example moved to `day` (YYYY-MM-DD), for session `sessionId` at
  * `stationId`, revision `revision`, with event id `eventId`.
  */
-export function sessionEnded(day: string, sessionId: string, stationId: string, revision: number, eventId: string): SessionEndedEvent {
+export function sessionEnded(day: string, sessionId: string, stationId: string, revision: number, eventId: string): EventOf<typeof SessionEndedV1> {
   const ex = SessionEndedV1.example;
   const shift = (t: string) => t.replace('2026-03-01', day);
   return systemCatalogue().create(SessionEndedV1, {

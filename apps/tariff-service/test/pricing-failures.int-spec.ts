@@ -32,10 +32,13 @@ const price: Pricer = (ctx) => {
   if (o.kind !== 'priced') return o;
   // 10^45 euros: longer than the contract's decimals
   if (station.startsWith('HUGE')) return { ...o, cdr: { ...o.cdr, total_cost: { excl_vat: `1${'0'.repeat(45)}`, incl_vat: `1${'0'.repeat(45)}` } } };
-  // ~1.3 MB of inbound records in the audit: more than the broker takes in one record
   // a token uid with a NUL character: valid JSON and contract, but PostgreSQL stores no NUL in text or jsonb
   if (station.startsWith('NUL')) return { ...o, cdr: { ...o.cdr, cdr_token: { ...o.cdr.cdr_token, uid: 'TAG\u0000X' } } };
-  if (station.startsWith('OVERSIZE')) return { ...o, audit: { ...o.audit, inboundRecords: Array.from({ length: 3000 }, (_, i) => ({ i, frame: 'x'.repeat(420) })) } };
+  // ~1.3 MB of charging periods: more than the broker takes in one record
+  if (station.startsWith('OVERSIZE')) {
+    const period = o.cdr.charging_periods[0];
+    return { ...o, cdr: { ...o.cdr, charging_periods: Array.from({ length: 3000 }, (_, i) => ({ ...period, tariff_id: `${i}-${'x'.repeat(420)}` })) } };
+  }
   return o;
 };
 

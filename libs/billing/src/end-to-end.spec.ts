@@ -1,4 +1,4 @@
-import { SessionEndedV1 } from '@csms/contracts';
+import { SessionEndedV2 } from '@csms/contracts';
 import { priceSession } from '@csms/pricing';
 import type { OcpiTariff } from '@csms/pricing';
 import { selectTariff } from './select-tariff';
@@ -52,7 +52,7 @@ const TOD: OcpiTariff = {
 
 // The example, with one more register reading: 10 kWh in the first 20 min, 10 kWh in the next 30.
 const ended: SessionEndedPayload = {
-  ...(SessionEndedV1.example as SessionEndedPayload),
+  ...(SessionEndedV2.example as SessionEndedPayload),
   energyTimeline: [
     { at: '2026-03-01T10:00:00Z', cumulativeWh: '0' },
     { at: '2026-03-01T10:20:00Z', cumulativeWh: '10000' },

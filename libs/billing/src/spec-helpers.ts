@@ -1,4 +1,4 @@
-import { SessionEndedV1 } from '@csms/contracts';
+import { SessionEndedV2 } from '@csms/contracts';
 import type { OcpiTariff, OcpiTariffRestrictions, PricingSession } from '@csms/pricing';
 import Decimal from 'decimal.js';
 import type { SessionEndedPayload } from './to-pricing-session';
@@ -23,7 +23,7 @@ const STATE: Record<Category, SessionEndedPayload['chargingPeriods'][number]['ch
 
 /** A session.ended v1 payload: the contract's example with the given times, periods and timeline. */
 export function aSessionEnded(start: string, periods: PeriodSpec[], timeline: [string, string][]): SessionEndedPayload {
-  const base = SessionEndedV1.example as SessionEndedPayload;
+  const base = SessionEndedV2.example as SessionEndedPayload;
   let from = start;
   let total = new Decimal(0);
   let parking = new Decimal(0);

@@ -5,7 +5,7 @@ import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingDimension, PricingP
 import { BillingError } from './errors';
 import { Ratio, X, XF, ZERO, add, ceilInt, cmp, div, floor6, mul, ratio, sub } from './exact';
 
-/** The payload of a `session.ended` v1 event (libs/contracts). */
+/** The payload of a `session.ended` v2 event (libs/contracts; v1 records in a log reach it upcast). */
 export type SessionEndedPayload = SessionEndedEvent['payload'];
 type ChargingPeriodIn = SessionEndedPayload['chargingPeriods'][number];
 
@@ -276,7 +276,7 @@ function formatSeconds(ms: number): string {
 }
 
 /**
- * Builds the engine input from a `session.ended` v1 payload, cut at every moment that is
+ * Builds the engine input from a `session.ended` v2 payload, cut at every moment that is
  * cost-relevant for `opts.tariff` (see README "Splitting rule"). Pure and deterministic.
  *
  * Throws TariffValidationError (from @csms/pricing) for an invalid tariff and BillingError for a

@@ -7,6 +7,7 @@ export * from './ocpi-location';
 export * from './instant';
 export * from './events/ocpp';
 export * from './events/session';
+export * from './events/session-bounds';
 export * from './events/registry';
 export * from './events/tariff';
 export * from './events/billing';
@@ -15,10 +16,10 @@ export * from './events/monitoring';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
-import { SessionEndedV1, SessionStartedV1, SessionUpdatedV1 } from './events/session';
+import { SessionEndedV1, SessionEndedV2, SessionStartedV1, SessionUpdatedV1, sessionEndedV1ToV2 } from './events/session';
 import { StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationRegisteredV1ToV2 } from './events/registry';
 import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
-import { CdrCreatedV1, SessionPricingFailedV1 } from './events/billing';
+import { CdrCreatedV1, CdrCreatedV2, SessionPricingFailedV1, cdrCreatedV1ToV2 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
 import { AlarmAcknowledgedV1 } from './events/monitoring';
 
@@ -31,15 +32,17 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   SessionStartedV1,
   SessionUpdatedV1,
   SessionEndedV1,
+  SessionEndedV2,
   TariffVersionPublishedV1,
   TariffAssignmentSetV1,
   CdrCreatedV1,
+  CdrCreatedV2,
   SessionPricingFailedV1,
   OcppCommandRequestedV1,
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
 ];
-export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2];
+export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2, sessionEndedV1ToV2, cdrCreatedV1ToV2];
 
 /** The catalogue of the whole system. Services may build narrower ones for what they consume. */
 export function systemCatalogue(): EventCatalogue {

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { sourceHash } from '@csms/contracts';
 import type { SessionCommand } from './decider';
 import { sessionDecider, sessionIdOf, sessionOf } from './decider';
 import type { SessionEndedPayload } from './events';
@@ -64,8 +65,10 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
     expect(p.chargingPeriods[1].dimensions[1]).toEqual({ type: 'PARKING_TIME', volume: '0.333333' });
     expect(p.chargingPeriods[2].dimensions[1]).toEqual({ type: 'PARKING_TIME', volume: '0.166667' });
     expect(p.dataQuality).toEqual({ flags: [], needsReview: false, estimated: false, missingSeqNos: [], duplicatesIgnored: 0 });
-    expect(p.sources.map((s) => s.eventId)).toEqual(['CS-1-rec-2', 'CS-1-rec-3', 'CS-1-rec-4', 'CS-1-rec-5', 'CS-1-rec-6', 'CS-1-rec-7', 'CS-1-rec-8', 'CS-1-rec-9']);
-    expect(p.sources[0]).toEqual({ eventId: 'CS-1-rec-2', topic: 'ocpp.inbound', partition: 0, offset: '2' });
+    // one range per topic + partition: offsets, count, and the hash of the used records' ids in offset order
+    const used = ['CS-1-rec-2', 'CS-1-rec-3', 'CS-1-rec-4', 'CS-1-rec-5', 'CS-1-rec-6', 'CS-1-rec-7', 'CS-1-rec-8', 'CS-1-rec-9'];
+    expect(p.sources).toEqual([{ topic: 'ocpp.inbound', partition: 0, firstOffset: '2', lastOffset: '9', count: 8, sha256: sourceHash(used) }]);
+    expect(p.energyTimelineResolution).toEqual({ mode: 'exact', points: p.energyTimeline.length });
   });
 
   it('given nothing, when StartTransaction arrives, then session.started with a name-based id', () => {
@@ -241,7 +244,8 @@ describe('duplicates', () => {
     expect(p.dataQuality.duplicatesIgnored).toBe(1);
     expect(p.dataQuality.flags).toEqual(['DUPLICATES_IGNORED']);
     expect(p.dataQuality.needsReview).toBe(false);
-    expect(p.sources.map((s) => s.eventId)).not.toContain('CS-D-rec-3');
+    // the discarded retry (record 3) is not among the used records
+    expect(p.sources).toEqual([{ topic: 'ocpp.inbound', partition: 0, firstOffset: '1', lastOffset: '4', count: 3, sha256: sourceHash(['CS-D-rec-1', 'CS-D-rec-2', 'CS-D-rec-4']) }]);
   });
 
   it('1.6: a retried StartTransaction (same connector, meterStart, timestamp; new transactionId) joins the first session', () => {

@@ -14,7 +14,7 @@ import {
 } from './events';
 import { chunkedAppend, chunkedFindFromEnd, chunkedInsert, chunkedLast, chunkedToArray, cloneSession, initialState, type EnergyReading, type InstantReading, type SessionState, type SessionsState, type StateChange } from './state';
 import { fastUuidV5, uuidNamespace } from './uuid-v5';
-import { chargingPeriods, compareDecimal, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
+import { boundedDetail, chargingPeriods, compareDecimal, computeEnergy, decimalsOf, fromFixed, toDecimal, toFixed, totals } from './summary';
 
 /** Namespaces of the name-based ids. */
 export const SESSION_NAMESPACE = 'b7d4c1e2-3f5a-5c8b-9d0e-1a2b3c4d5e6f';
@@ -577,7 +577,7 @@ function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type
   return {
     id: fastUuidV5(`${s.sessionId}|${type}|${s.published + n}`, SESSION_EVENT_NS),
     type,
-    version: 1 as const,
+    version: (type === 'session.ended' ? 2 : 1) as T extends 'session.ended' ? 2 : 1,
     occurredAt,
     key: s.sessionId,
     causationId,
@@ -654,6 +654,9 @@ function ended(
   if (closure === 'timeout') flags.add('NEVER_STOPPED').add('CLOSED_BY_TIMEOUT');
   const revision = (s.ended?.revision ?? 0) + 1;
   if (revision > 1) flags.add('REVISED_AFTER_CLOSE');
+  // bounded whatever the session's length: periods, timeline, signed values and sources (summary.ts)
+  const detail = boundedDetail(periods, energy, s.startedAtMs, endMs, s.signed, sourcesOf(s));
+  if (detail.merged) flags.add('CHARGING_PERIODS_MERGED');
   const sorted = [...flags].sort();
   const p = identity(s) as SessionEndedPayload;
   p.revision = revision;
@@ -661,9 +664,11 @@ function ended(
   p.startedAt = s.startedAt;
   p.endedAt = new Date(endMs).toISOString();
   p.totals = totals(toDecimal(energy.total, energy.scale), endMs - s.startedAtMs, parkingMs);
-  p.chargingPeriods = periods;
-  p.energyTimeline = energy.points.map((x) => ({ at: x.at, cumulativeWh: fromFixed(x.cum, energy.scale) }));
-  p.signedMeterValues = s.signed;
+  p.chargingPeriods = detail.chargingPeriods;
+  p.energyTimeline = detail.energyTimeline;
+  p.energyTimelineResolution = detail.energyTimelineResolution;
+  p.signedMeterValues = detail.signedMeterValues;
+  p.signedMeterValuesOmitted = detail.signedMeterValuesOmitted;
   p.dataQuality = {
     flags: sorted,
     needsReview: sorted.some((f) => REVIEW_FLAGS.includes(f)),
@@ -671,7 +676,7 @@ function ended(
     missingSeqNos: missing,
     duplicatesIgnored: s.duplicatesIgnored,
   };
-  p.sources = sourcesOf(s);
+  p.sources = detail.sources;
   if (s.end?.reason !== undefined) p.stoppedReason = s.end.reason;
   if (s.idToken) p.idToken = s.idToken;
   if (s.end?.stopIdToken) p.stopIdToken = s.end.stopIdToken;

@@ -4,6 +4,9 @@
  * record of what it applied, so that `evolve` can rebuild the state from the decider's output alone.
  */
 import type { ChargerEvent, ChargingState, IdToken, OcppProtocol, SignedMeterValue } from '@csms/ocpp-normaliser';
+import type { EnergyTimelineResolution, SourceRange } from '@csms/contracts';
+
+export type { EnergyTimelineResolution, SourceRange };
 
 /** Data-quality flags. Review flags set `needsReview`; see README for each rule. */
 export type SessionFlag =
@@ -19,6 +22,7 @@ export type SessionFlag =
   | 'STATION_CLOCK_INVALID'
   | 'END_BEFORE_START'
   | 'NO_ENERGY_DATA'
+  | 'CHARGING_PERIODS_MERGED'
   // informational
   | 'ENERGY_FROM_LAST_SAMPLE'
   | 'CLOSED_BY_NEW_TRANSACTION'
@@ -43,6 +47,7 @@ export const REVIEW_FLAGS: readonly SessionFlag[] = [
   'STATION_CLOCK_INVALID',
   'END_BEFORE_START',
   'NO_ENERGY_DATA',
+  'CHARGING_PERIODS_MERGED',
 ];
 
 /** Where a session's facts came from: the inbound records (envelope id and log position). */
@@ -144,10 +149,18 @@ export interface SessionEndedPayload extends SessionIdentity {
   meterStartWh?: string;
   meterStopWh?: string;
   totals: SessionTotals;
+  /** at most 64 (shorter ones merged beyond: CHARGING_PERIODS_MERGED) */
   chargingPeriods: ChargingPeriod[];
-  /** cumulative billed energy at each register reading used (for splitting periods at tariff boundaries) */
+  /**
+   * cumulative billed energy (for splitting periods at tariff boundaries): at each register reading used
+   * when there are at most 1,000, else resampled (start, end, period boundaries and a grid; see
+   * energyTimelineResolution)
+   */
   energyTimeline: Array<{ at: string; cumulativeWh: string }>;
+  energyTimelineResolution: EnergyTimelineResolution;
+  /** at most 4 (Transaction.Begin, Transaction.End first); all of them are in the session service */
   signedMeterValues: SignedReading[];
+  signedMeterValuesOmitted: number;
   dataQuality: {
     flags: SessionFlag[];
     needsReview: boolean;
@@ -156,14 +169,15 @@ export interface SessionEndedPayload extends SessionIdentity {
     missingSeqNos: number[];
     duplicatesIgnored: number;
   };
-  sources: SourceRef[];
+  /** per topic + partition: offset range, count and hash of the inbound records used */
+  sources: SourceRange[];
 }
 
-/** Envelope of docs/architecture.md "Events"; `id` is UUID v5 of (sessionId, type, per-session sequence). */
-export interface SessionEventEnvelope<T extends string, P> {
+/** Envelope of docs/architecture.md "Events" (session.ended is version 2); `id` is UUID v5 of (sessionId, type, per-session sequence). */
+export interface SessionEventEnvelope<T extends string, P, V extends number = 1> {
   id: string;
   type: T;
-  version: 1;
+  version: V;
   occurredAt: string;
   key: string;
   causationId: string;
@@ -173,7 +187,7 @@ export interface SessionEventEnvelope<T extends string, P> {
 
 export type SessionStarted = SessionEventEnvelope<'session.started', SessionStartedPayload>;
 export type SessionUpdated = SessionEventEnvelope<'session.updated', SessionUpdatedPayload>;
-export type SessionEnded = SessionEventEnvelope<'session.ended', SessionEndedPayload>;
+export type SessionEnded = SessionEventEnvelope<'session.ended', SessionEndedPayload, 2>;
 export type PublicSessionEvent = SessionStarted | SessionUpdated | SessionEnded;
 
 /** Internal: a charger event applied to the state (sessionId absent for connector-only facts). */

@@ -279,3 +279,47 @@ export function randomStationCommands(seed: number, steps = 120): SessionCommand
   out.push({ type: 'CloseStaleSessions', now: iso(minute + 60 * 24 * 5) });
   return out;
 }
+
+/**
+ * A long OCPP 1.6 session: StartTransaction at `from` (meterStart 0), `samples` MeterValues every
+ * `intervalSeconds` whose increments vary (so a resampled timeline differs from the readings between grid
+ * points), optional status flips (Charging / SuspendedEV every `flipEverySamples` samples), signed
+ * Transaction.Begin/End values and a signed value on every `signedEverySamples`-th sample, StopTransaction
+ * after the last sample. `timeline`: the exact cumulative energy at each reading (what v1 carried).
+ */
+export function longSession16(o: {
+  stationId?: string;
+  from: string;
+  samples: number;
+  intervalSeconds: number;
+  flipEverySamples?: number;
+  signedEverySamples?: number;
+}): { commands: SessionCommand[]; timeline: Array<{ at: string; cumulativeWh: string }>; energyWh: number; stopAt: string } {
+  const cs = station(o.stationId ?? 'CS-LONG');
+  const t0 = Date.parse(o.from);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const commands: SessionCommand[] = [...cs.status16({ status: 'Preparing', at: iso(t0 - 1000) }), ...cs.start16({ tx: 1, meterStart: 0, at: iso(t0) }), ...cs.status16({ status: 'Charging', at: iso(t0) })];
+  const timeline = [{ at: iso(t0), cumulativeWh: '0' }];
+  const signed = (context: string, at: number): Sv16 => ({ value: `OCMF|{"RD":[{"TM":"${iso(at)}","RV":1}]}|{"SD":"3045"}`, format: 'SignedData', context });
+  let wh = 0;
+  let charging = true;
+  for (let k = 1; k <= o.samples; k++) {
+    const at = t0 + k * o.intervalSeconds * 1000;
+    if (o.flipEverySamples && k % o.flipEverySamples === 0) {
+      charging = !charging;
+      commands.push(...cs.status16({ status: charging ? 'Charging' : 'SuspendedEV', at: iso(at - 1000) }));
+    }
+    if (charging) wh += 5 + ((k * 7919) % 13);
+    const values: Sv16[] = [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' }];
+    if (k === 1) values.push(signed('Transaction.Begin', at));
+    else if (o.signedEverySamples && k % o.signedEverySamples === 0) values.push(signed('Sample.Periodic', at));
+    commands.push(...cs.meter16({ tx: 1, at: iso(at), values }));
+    timeline.push({ at: iso(at), cumulativeWh: String(wh) });
+  }
+  const stopMs = t0 + (o.samples + 1) * o.intervalSeconds * 1000;
+  commands.push(
+    ...cs.stop16({ tx: 1, meterStop: wh, at: iso(stopMs), reason: 'Local', transactionData: [{ timestamp: iso(stopMs), sampledValue: [signed('Transaction.End', stopMs)] }] }),
+  );
+  timeline.push({ at: iso(stopMs), cumulativeWh: String(wh) });
+  return { commands, timeline, energyWh: wh, stopAt: iso(stopMs) };
+}

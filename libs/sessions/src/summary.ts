@@ -1,7 +1,8 @@
 import Decimal from 'decimal.js';
 import type { ChargingState } from '@csms/ocpp-normaliser';
 import type { SessionDeciderConfig } from './config';
-import type { CdrDimension, ChargingPeriod, PeriodCategory, SessionFlag, SessionTotals } from './events';
+import { boundPeriods, boundSignedMeterValues, boundTimeline, sourceRanges } from '@csms/contracts';
+import type { CdrDimension, ChargingPeriod, EnergyTimelineResolution, PeriodCategory, SessionFlag, SessionTotals, SignedReading, SourceRange, SourceRef } from './events';
 import { chunkedToArray, type EnergyReading, type InstantReading, type SessionState } from './state';
 
 const MS_PER_HOUR = 3_600_000;
@@ -348,10 +349,21 @@ export function chargingPeriods(
     let maxPower = maxIn(power, seg.ms, to, isLast);
     let derived = false;
     if (!maxPower) {
-      for (let k = 1; k < energy.points.length; k++) {
-        const a = energy.points[k - 1];
-        const b = energy.points[k];
-        if (a.ms < seg.ms || b.ms > to || b.ms === a.ms) continue;
+      // points are in time order: start at the first at or after the period's start, stop past its end
+      // (a scan from 0 for every period was quadratic in a long session with many state changes)
+      const pts = energy.points;
+      let lo = 0;
+      let hi = pts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (pts[mid].ms < seg.ms) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = Math.max(1, lo + 1); k < pts.length; k++) {
+        const a = pts[k - 1];
+        const b = pts[k];
+        if (b.ms > to) break;
+        if (a.ms < seg.ms || b.ms === a.ms) continue;
         const p = toDecimal(b.cum - a.cum, energy.scale).times(MS_PER_HOUR).div(b.ms - a.ms).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
         if (!maxPower || p.gt(maxPower)) maxPower = p;
         derived = true;
@@ -390,4 +402,46 @@ export function totals(energy: Decimal, totalMs: number, parkingMs: number): Ses
     chargingTimeSeconds: seconds(totalMs - parkingMs).toFixed(),
     parkingTimeSeconds: seconds(parkingMs).toFixed(),
   };
+}
+
+/** The parts of session.ended v2 whose size is bounded whatever the session's length (rules: @csms/contracts session-bounds). */
+export interface BoundedDetail {
+  chargingPeriods: ChargingPeriod[];
+  /** periods were merged to fit (flag CHARGING_PERIODS_MERGED) */
+  merged: boolean;
+  energyTimeline: Array<{ at: string; cumulativeWh: string }>;
+  energyTimelineResolution: EnergyTimelineResolution;
+  signedMeterValues: SignedReading[];
+  signedMeterValuesOmitted: number;
+  sources: SourceRange[];
+}
+
+export function boundedDetail(
+  periods: ChargingPeriod[],
+  energy: EnergyResult,
+  startMs: number,
+  endMs: number,
+  signed: SignedReading[],
+  sources: SourceRef[],
+): BoundedDetail {
+  const p = boundPeriods(periods);
+  const full = energy.points.map((x) => ({ at: isCanonical(x.at) ? x.at : new Date(x.ms).toISOString(), cumulativeWh: fromFixed(x.cum, energy.scale) }));
+  const boundaries: number[] = [];
+  for (let i = 1; i < p.periods.length; i++) boundaries.push(Date.parse(p.periods[i].startDateTime));
+  const t = boundTimeline(full, startMs, endMs, boundaries);
+  const sv = boundSignedMeterValues(signed);
+  return {
+    chargingPeriods: p.periods,
+    merged: p.merged,
+    energyTimeline: t.points,
+    energyTimelineResolution: t.resolution,
+    signedMeterValues: sv.kept,
+    signedMeterValuesOmitted: sv.omitted,
+    sources: sourceRanges(sources),
+  };
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`, as toISOString writes it. */
+function isCanonical(at: string): boolean {
+  return at.length === 24 && at.charCodeAt(23) === 90 && at.charCodeAt(10) === 84 && at.charCodeAt(19) === 46;
 }

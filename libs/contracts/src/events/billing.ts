@@ -1,8 +1,10 @@
-import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../catalogue';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { OCPI_CONNECTOR_FORMATS, OCPI_CONNECTOR_TYPES, OCPI_POWER_TYPES, OcpiGeoLocation, stringEnum } from '../ocpi-location';
 import { Topics } from '../topics';
+import { EnergyTimelineResolutionSchema, SourceRangeSchema } from './session';
+import { SESSION_ENDED_LIMITS, sourceRanges, type SourceRefIn } from './session-bounds';
 
 const Instant = Type.String({ format: 'date-time' });
 const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
@@ -189,5 +191,51 @@ export const SessionPricingFailedV1 = defineEvent({
   },
 });
 
-export type CdrCreated = EventOf<typeof CdrCreatedV1>;
+const AuditV1 = CdrCreatedV1.schema.properties.audit;
+
+/**
+ * v2: the audit's `inboundRecords` are the session's compact source ranges (per topic + partition: first
+ * and last offset, count, SHA-256 of the used records' ids in offset order; recipe in session-bounds.ts)
+ * instead of one entry per inbound record, and `energyTimeline` says whether the session's energy timeline
+ * the periods were cut on was exact or resampled (and at which grid). The CDR itself is unchanged.
+ */
+export const CdrCreatedV2 = defineEvent({
+  type: 'cdr.created',
+  version: 2,
+  topic: Topics.billingEvents,
+  description: 'an OCPI 2.2.1 CDR (or credit CDR) with its audit section; inbound records as compact ranges',
+  schema: closed({
+    cdr: CdrCreatedV1.schema.properties.cdr,
+    audit: Type.Object(
+      {
+        ...AuditV1.properties,
+        inboundRecords: Type.Array(SourceRangeSchema, { maxItems: SESSION_ENDED_LIMITS.sourceRanges }),
+        /** the resolution of the session's energy timeline (absent in CDRs upcast from v1) */
+        energyTimeline: Type.Optional(EnergyTimelineResolutionSchema),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  example: {
+    cdr: CdrCreatedV1.example.cdr,
+    audit: {
+      ...CdrCreatedV1.example.audit,
+      inboundRecords: [{ topic: 'ocpp.inbound', partition: 0, firstOffset: '17', lastOffset: '17', count: 1, sha256: 'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34' }],
+      energyTimeline: { mode: 'exact', points: 2 },
+    },
+  },
+});
+type CdrCreatedV1Payload = Static<typeof CdrCreatedV1.schema>;
+
+/** v1 -> v2: the audit's inbound records become ranges by the session.ended v1 -> v2 rule; no timeline resolution was recorded. */
+export const cdrCreatedV1ToV2: Upcaster = {
+  type: CdrCreatedV2.type,
+  fromVersion: 1,
+  up: (payload) => {
+    const p = payload as CdrCreatedV1Payload;
+    return { ...p, audit: { ...p.audit, inboundRecords: sourceRanges(p.audit.inboundRecords as unknown as SourceRefIn[]) } };
+  },
+};
+
+export type CdrCreated = EventOf<typeof CdrCreatedV2>;
 export type SessionPricingFailed = EventOf<typeof SessionPricingFailedV1>;
