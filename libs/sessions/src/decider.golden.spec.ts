@@ -24,7 +24,7 @@ describe('session decider output (golden)', () => {
     // 1. fold rules (8161c0e1… -> 6d43d7ec…): lateness is a message's delay, not a sample's age (DELIVERED_LATE,
     //    74 workloads); transactionData repeating MeterValues is not a duplicate (7); readings at one instant with
     //    different values are all kept (136; more energy billed where a second reading was dropped before);
-    // 2. session.ended v2 (bounded size; 6d43d7ec… before rule 1 -> 81d6a2b9…): every other event and field as
+    // 2. session.ended v2 (bounded size; 8161c0e1… -> 81d6a2b9… on the code before 1): every other event and field as
     //    before, each v2 session.ended equal to the v1 one brought through sessionEndedV1ToV2.
     // Both together give the digest below.
     expect(digestOf(150)).toBe('009dbe35141184d23c4338113be609ac1aab0e07af430fe6aa62cda895158efa');
