@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: '127.0.0.1:9092',
       KAFKA_PARTITIONS: 3,
       KAFKA_MAX_MESSAGE_BYTES: 1048576,
+      DOCS_REQUIRE_KEY: false,
       LOG_LEVEL: 'info',
       DATABASE_URL: 'postgres://x/y',
       HTTP_PORT: 8080,
