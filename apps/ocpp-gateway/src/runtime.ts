@@ -105,6 +105,15 @@ export class GatewayRuntime {
         heartbeatIntervalS: config.OCPP_HEARTBEAT_INTERVAL_S,
         pingIntervalS: config.OCPP_PING_INTERVAL_S,
         allowProvisional: config.OCPP_ALLOW_PROVISIONAL,
+        authThrottle: {
+          freeFailures: config.OCPP_AUTH_FAIL_FREE,
+          addressFreeFailures: config.OCPP_AUTH_FAIL_ADDRESS_FREE,
+          baseMs: config.OCPP_AUTH_FAIL_BACKOFF_MS,
+          maxMs: config.OCPP_AUTH_FAIL_BACKOFF_MAX_MS,
+        },
+        rateLimit: config.OCPP_RATE_LIMIT_PER_S > 0 ? { perSecond: config.OCPP_RATE_LIMIT_PER_S, burst: config.OCPP_RATE_LIMIT_BURST } : null,
+        maxPendingUpgrades: config.OCPP_MAX_PENDING_UPGRADES,
+        upgradeTimeoutMs: config.OCPP_UPGRADE_TIMEOUT_MS,
       },
       {
         registry: registryCache,
