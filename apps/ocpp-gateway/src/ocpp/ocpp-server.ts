@@ -109,8 +109,8 @@ export class OcppServer {
   private stopping = false;
   private closedWaiters: Array<() => void> = [];
   readonly ports: { ws?: number; wss?: number } = {};
-  /** sockets accepted that are not WebSockets yet */
-  private readonly pending = new Set<Duplex>();
+  /** sockets accepted that are not WebSockets yet, with the timer of their deadline */
+  private readonly pending = new Map<Duplex, NodeJS.Timeout>();
   /** sockets refused at accept time (over the pending cap): an upgrade request read from them is ignored */
   private readonly refusedSockets = new WeakSet<Duplex>();
   private readonly stationFailures: FailureThrottle;
@@ -143,29 +143,37 @@ export class OcppServer {
 
   /**
    * Every accepted socket is pending until it is a WebSocket: at most `maxPendingUpgrades` at once (a new one
-   * over the cap gets 503 at once) and each for at most `upgradeTimeoutMs` (a slowloris socket that never
-   * completes its request, or waits after it, is closed), so idle sockets cannot pile up.
+   * over the cap gets 503 at once) and each for at most `upgradeTimeoutMs` from its acceptance, however it
+   * trickles its bytes (a slowloris socket is closed), so sockets that never become stations cannot pile up.
    */
-  private accepted(socket: Duplex & { setTimeout(ms: number): void }): void {
+  private accepted(socket: Duplex): void {
     socket.on('error', () => undefined);
     if (this.pending.size >= this.opts.maxPendingUpgrades) {
       this.refusedSockets.add(socket);
       this.deps.metrics?.refused(503);
       this.deps.logger.warn({ pending: this.pending.size }, 'too many pending upgrades: connection refused');
       refuse(socket, 503, 'too many pending connections; retry later', 1);
+      // the HTTP server keeps sockets half open: this one is done once the refusal is out
+      socket.once('finish', () => socket.destroy());
       return;
     }
-    this.pending.add(socket);
+    const deadline = setTimeout(() => {
+      if (!this.pending.has(socket)) return;
+      this.deps.logger.info({ address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'no WebSocket within OCPP_UPGRADE_TIMEOUT_MS: connection closed');
+      socket.destroy();
+    }, this.opts.upgradeTimeoutMs);
+    deadline.unref();
+    this.pending.set(socket, deadline);
     this.deps.metrics?.pendingUpgrades(this.pending.size);
-    socket.setTimeout(this.opts.upgradeTimeoutMs);
-    socket.once('timeout', () => {
-      if (this.pending.has(socket)) socket.destroy();
-    });
     socket.once('close', () => this.settled(socket));
   }
 
   private settled(socket: Duplex): void {
-    if (this.pending.delete(socket)) this.deps.metrics?.pendingUpgrades(this.pending.size);
+    const deadline = this.pending.get(socket);
+    if (deadline === undefined) return;
+    clearTimeout(deadline);
+    this.pending.delete(socket);
+    this.deps.metrics?.pendingUpgrades(this.pending.size);
   }
 
   get size(): number {
