@@ -26,7 +26,7 @@ export const GatewayConfigSchema = Type.Object({
   OCPP_RATE_LIMIT_PER_S: Type.Number({ default: 50, minimum: 0, description: 'sustained CALLs per second per connection; 0 = no limit' }),
   OCPP_RATE_LIMIT_BURST: Type.Integer({ default: 300, minimum: 1, description: 'CALLs a connection may send back to back above the sustained rate' }),
   OCPP_MAX_PENDING_UPGRADES: Type.Integer({ default: 1000, minimum: 1, description: 'connections not yet WebSockets (HTTP upgrade pending) held at once; more are refused with 503' }),
-  OCPP_UPGRADE_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100, description: 'a connection not a WebSocket by then is closed' }),
+  OCPP_UPGRADE_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100, description: 'a connection that has not sent its whole upgrade request by then is closed' }),
   OCPP_ALLOW_PROVISIONAL: Type.Boolean({ default: false, description: 'accept unknown stations (BootNotification Pending)' }),
   GATEWAY_INSTANCE: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
   GATEWAY_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'gateway processes sharing the ports (node:cluster); each is an instance of its own' }),

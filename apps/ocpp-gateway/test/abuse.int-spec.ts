@@ -269,7 +269,7 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await attempt(id, PASSWORD)).toBe('connected');
     });
 
-    it('closes a connection that is not a WebSocket within OCPP_UPGRADE_TIMEOUT_MS, even one trickling its headers', async () => {
+    it('closes a connection that has not sent its upgrade request within OCPP_UPGRADE_TIMEOUT_MS, even one trickling its headers', async () => {
       const s = await open('GET /ocpp/slow HTTP/1.1\r\n');
       const closed = new Promise<void>((r) => s.once('close', () => r()));
       const trickle = setInterval(() => s.writable && s.write('X-Slow: 1\r\n'), 500);

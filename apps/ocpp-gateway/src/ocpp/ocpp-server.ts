@@ -143,8 +143,9 @@ export class OcppServer {
 
   /**
    * Every accepted socket is pending until it is a WebSocket: at most `maxPendingUpgrades` at once (a new one
-   * over the cap gets 503 at once) and each for at most `upgradeTimeoutMs` from its acceptance, however it
-   * trickles its bytes (a slowloris socket is closed), so sockets that never become stations cannot pile up.
+   * over the cap gets 503 at once), and each must have sent its whole upgrade request within `upgradeTimeoutMs`
+   * of its acceptance, however it trickles its bytes (a slowloris socket is closed), so sockets that never
+   * become stations cannot pile up. Once the request is in, it stays pending (and counted) while it is decided.
    */
   private accepted(socket: Duplex): void {
     socket.on('error', () => undefined);
@@ -159,7 +160,7 @@ export class OcppServer {
     }
     const deadline = setTimeout(() => {
       if (!this.pending.has(socket)) return;
-      this.deps.logger.info({ address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'no WebSocket within OCPP_UPGRADE_TIMEOUT_MS: connection closed');
+      this.deps.logger.info({ address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'no upgrade request within OCPP_UPGRADE_TIMEOUT_MS: connection closed');
       socket.destroy();
     }, this.opts.upgradeTimeoutMs);
     deadline.unref();
@@ -248,6 +249,9 @@ export class OcppServer {
       socket.destroy();
       return;
     }
+    // the request is in: the deadline was for sending it (the station does not pay for our password checks)
+    const deadline = this.pending.get(socket);
+    if (deadline !== undefined) clearTimeout(deadline);
     this.authorizeUpgrade(req, socket, head).catch((e) => {
       this.deps.logger.error({ err: e }, 'upgrade failed');
       refuse(socket, 503, 'internal error');

@@ -32,7 +32,7 @@ describe('PasswordVerifier', () => {
   });
 
   it('remembers at most maxRemembered stations, dropping the oldest', async () => {
-    const v = new PasswordVerifier(2);
+    const v = new PasswordVerifier(undefined, 2);
     const hash = await hashPassword('shared-password-123');
     for (const id of ['A', 'B', 'C']) await v.verify(id, hash, 'shared-password-123');
     expect(v.remembered).toBe(2);
@@ -47,6 +47,22 @@ describe('PasswordVerifier', () => {
     const held = JSON.stringify([...(v as unknown as { verified: Map<string, unknown> }).verified]);
     expect(held).not.toContain('findable-password-123');
     expect(held).not.toContain(Buffer.from('findable-password-123').toString('hex'));
+  });
+
+  it('shares verifications between processes with the same key, without the password', async () => {
+    const key = Buffer.alloc(32, 7);
+    const first = new PasswordVerifier(key);
+    const second = new PasswordVerifier(key);
+    const told: unknown[] = [];
+    first.onVerified = (v) => {
+      told.push(v);
+      second.remember(v);
+    };
+    const hash = await hashPassword('shared-password-123');
+    await first.verify('CP1', hash, 'shared-password-123');
+    expect(JSON.stringify(told)).not.toContain('shared-password-123');
+    expect(await second.verify('CP1', hash, 'shared-password-123')).toEqual({ ok: true, cached: true });
+    expect(await second.verify('CP1', hash, 'another-password-1')).toEqual({ ok: false, cached: true });
   });
 
   it('refuses a stored value that is not an scrypt hash', async () => {

@@ -19,6 +19,14 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/** A verification as it is shared between the processes of one gateway (`GATEWAY_WORKERS`): no password in it. */
+export interface SharedVerification {
+  stationId: string;
+  hash: string;
+  /** base64 of the HMAC-SHA256 under the key the processes share */
+  digest: string;
+}
+
 /** How a password check was answered: by scrypt, or from the verifications remembered. */
 export type PasswordCheck = { ok: boolean; cached: boolean };
 
@@ -38,12 +46,31 @@ interface Verified {
  * time: equal means this is the password scrypt accepted; different means it is not (one hash has one password),
  * answered without computing scrypt. A new stored hash (password changed, station re-registered) finds the
  * entry stale: it is dropped and scrypt decides. At most `maxRemembered` stations (oldest dropped first).
+ *
+ * The workers of one gateway (node:cluster) share a key drawn by the primary, and tell each other what they
+ * verified (`onVerified` / `remember`, through the primary): a station reconnecting to another worker than the
+ * one that checked it first costs no scrypt either.
  */
 export class PasswordVerifier {
-  private readonly key = randomBytes(32);
   private readonly verified = new Map<string, Verified>();
+  /** told of each verification scrypt made here (to share it) */
+  onVerified?: (v: SharedVerification) => void;
 
-  constructor(private readonly maxRemembered = 100_000) {}
+  constructor(
+    private readonly key: Buffer = randomBytes(32),
+    private readonly maxRemembered = 100_000,
+  ) {}
+
+  /** A verification another process of this gateway made (with the same key). */
+  remember(v: SharedVerification): void {
+    this.put(v.stationId, { hash: v.hash, digest: Buffer.from(v.digest, 'base64') });
+  }
+
+  private put(stationId: string, v: Verified): void {
+    this.verified.delete(stationId);
+    this.verified.set(stationId, v);
+    if (this.verified.size > this.maxRemembered) this.verified.delete(this.verified.keys().next().value as string);
+  }
 
   get remembered(): number {
     return this.verified.size;
@@ -59,9 +86,9 @@ export class PasswordVerifier {
     if (known) this.verified.delete(stationId);
     const ok = await verifyScrypt(stored, password);
     if (ok) {
-      this.verified.delete(stationId);
-      this.verified.set(stationId, { hash: stored, digest: this.digest(stationId, password) });
-      if (this.verified.size > this.maxRemembered) this.verified.delete(this.verified.keys().next().value as string);
+      const digest = this.digest(stationId, password);
+      this.put(stationId, { hash: stored, digest });
+      this.onVerified?.({ stationId, hash: stored, digest: digest.toString('base64') });
     }
     return { ok, cached: false };
   }
