@@ -18,7 +18,9 @@
  * security profile 1 and a password of its own, through the registry service the REST API uses (scrypt per
  * password), and sends HTTP Basic on every upgrade, the storm's reconnects included; the first connection of a
  * station costs one scrypt, the storm's reconnects none (the verified passwords are remembered and shared by the
- * workers), which the JSON shows (`passwordChecks`: answered from memory / by scrypt, per phase).
+ * workers), which the JSON shows (`passwordChecks`: answered from memory / by scrypt, per phase). BENCH_SCRYPT_N
+ * (16384, the gateway's) sets the cost of the stored hashes: a lower one sets up 10,000 stations in minutes on a
+ * busy machine, and does not change the storm as long as its `passwordChecks.storm.miss` is 0.
  * Prints one JSON line. Environment: BENCH_STATIONS (19000; the process fd limit here is 20000),
  * BENCH_WORKERS (2), BENCH_SECONDS (15), BENCH_RATE (5000), BENCH_CONCURRENCY (2000), BENCH_STORM (10000),
  * BENCH_STORM_WINDOW_S (60), BENCH_SKIP_BASELINE, BENCH_PASSWORDS, BENCH_SKIP_LOAD (only connect and storm).
@@ -36,6 +38,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
 const STORM = Number(process.env.BENCH_STORM ?? 10000);
 const STORM_WINDOW_S = Number(process.env.BENCH_STORM_WINDOW_S ?? 60);
 const PASSWORDS = process.env.BENCH_PASSWORDS === '1';
+const SCRYPT_N = Number(process.env.BENCH_SCRYPT_N ?? 16384);
 const SKIP_LOAD = process.env.BENCH_SKIP_LOAD === '1';
 const run = randomUUID().slice(0, 8);
 const loadAtStart = loadavg().map((l) => +l.toFixed(2));
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'gateway',
-      config: { passwords: PASSWORDS, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((l) => +l.toFixed(2)), stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
+      config: { passwords: PASSWORDS, scryptN: PASSWORDS ? SCRYPT_N : null, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((l) => +l.toFixed(2)), stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
       gateway,
       baseline,
       ratio: baseline

@@ -12,11 +12,14 @@ function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: nu
   );
 }
 
-/** `scrypt$N$r$p$salt$hash` (base64url). */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * `scrypt$N$r$p$salt$hash` (base64url). `n` is the cost of new hashes; only the benchmark passes another one
+ * (to set up thousands of stations in minutes: the cost is stored in the hash and verification reads it there).
+ */
+export async function hashPassword(password: string, n = N): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, N, R, P, KEYLEN);
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  const key = await scryptAsync(password, salt, n, R, P, KEYLEN);
+  return `scrypt$${n}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
 /** A verification as it is shared between the processes of one gateway (`GATEWAY_WORKERS`): no password in it. */
