@@ -127,6 +127,17 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await attempt(id, PASSWORD, from)).toBe('connected');
     });
 
+    it('checks one password of a station at a time: 40 wrong guesses in parallel cost at most the free failures in scrypt', async () => {
+      const id = uniqueName('PARALLEL');
+      await registerStation(id);
+      const from = '127.0.0.5';
+      const misses = await metric('ocpp_password_checks_total', 'result="miss"');
+      const answers = await Promise.all(Array.from({ length: 40 }, () => attempt(id, WRONG, from)));
+      expect(new Set(answers)).toEqual(new Set([401, 429]));
+      // OCPP_AUTH_FAIL_FREE (3) + the failure that starts the backoff; the rest were refused unchecked
+      expect((await metric('ocpp_password_checks_total', 'result="miss"')) - misses).toBeLessThanOrEqual(4);
+    });
+
     it('throttles a remote address after OCPP_AUTH_FAIL_ADDRESS_FREE failures across stations, not other addresses', async () => {
       const from = '127.0.0.3';
       const ids = Array.from({ length: 6 }, () => uniqueName('SPRAY'));

@@ -114,6 +114,8 @@ export class OcppServer {
   /** sockets refused at accept time (over the pending cap): an upgrade request read from them is ignored */
   private readonly refusedSockets = new WeakSet<Duplex>();
   private readonly stationFailures: FailureThrottle;
+  /** stations whose password is being checked: one check at a time per station (parallel guesses get 429) */
+  private readonly checking = new Set<string>();
   private readonly addressFailures: FailureThrottle | null;
   private readonly clockMs: () => number;
   private pruneTimer?: NodeJS.Timeout;
@@ -302,9 +304,19 @@ export class OcppServer {
 
     let passwordOk = false;
     if (station?.passwordHash && creds.basic && creds.basic.username === stationId) {
-      const check = await this.deps.passwords.verify(stationId, station.passwordHash, creds.basic.password);
-      this.deps.metrics?.passwordCheck(check.cached ? 'hit' : 'miss');
-      passwordOk = check.ok;
+      // a station connects once at a time: parallel attempts are guesses racing the throttle, not scrypts to pay
+      if (this.checking.has(stationId)) {
+        this.deps.metrics?.authThrottled('station');
+        return fail(429, 'an authentication of this station is in progress; retry later', 1);
+      }
+      this.checking.add(stationId);
+      try {
+        const check = await this.deps.passwords.verify(stationId, station.passwordHash, creds.basic.password);
+        this.deps.metrics?.passwordCheck(check.cached ? 'hit' : 'miss');
+        passwordOk = check.ok;
+      } finally {
+        this.checking.delete(stationId);
+      }
     }
     const decision = decideUpgrade(stationId, station, creds, { allowProvisional: this.opts.allowProvisional, passwordMatches: () => passwordOk });
     if (!decision.ok) {
