@@ -26,7 +26,13 @@ export function runGatewayPrimary(workers: number, baseInstance: string, logger:
       const w = cluster.fork({ GATEWAY_INSTANCE: `${baseInstance}-w${slot}`, GATEWAY_WORKER_SLOT: String(slot), ...memo.env });
       slots.set(slot, w);
       memo.relay(w, () => slots.values());
-      w.once('message', (m: { ready?: boolean }) => m?.ready && resolve());
+      // not `once`: a worker may share a verified password (see passwordMemoSharing) before it reports ready
+      const ready = (m: { ready?: boolean }) => {
+        if (!m?.ready) return;
+        w.off('message', ready);
+        resolve();
+      };
+      w.on('message', ready);
       w.once('exit', (code, signal) => {
         resolve();
         if (slots.get(slot) === w) slots.delete(slot);
