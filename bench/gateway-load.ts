@@ -3,6 +3,10 @@
  * outstanding CALL each, as OCPP-J requires). Commands arrive over IPC; results go back over IPC.
  */
 import WebSocket from 'ws';
+import { benchPassword } from './gateway-password';
+
+/** BENCH_PASSWORDS=1: stations are registered with security profile 1 and send HTTP Basic on the upgrade */
+const PASSWORDS = process.env.BENCH_PASSWORDS === '1';
 
 interface Station {
   id: string;
@@ -42,7 +46,8 @@ function call(s: Station, action: string, payload: object): Promise<number> {
 
 function connect(url: string, id: string): Promise<Station | null> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${url}/${id}`, ['ocpp1.6'], { perMessageDeflate: false });
+    const headers = PASSWORDS ? { authorization: `Basic ${Buffer.from(`${id}:${benchPassword(id)}`).toString('base64')}` } : undefined;
+    const ws = new WebSocket(`${url}/${id}`, ['ocpp1.6'], { perMessageDeflate: false, headers });
     const s: Station = { id, ws, pending: null, seq: 0 };
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as [number, string];
@@ -65,9 +70,20 @@ function connect(url: string, id: string): Promise<Station | null> {
 async function connectAll(url: string, ids: string[]): Promise<{ connected: number; failed: number }> {
   let failed = 0;
   for (let i = 0; i < ids.length; i += 250) {
-    const got = await Promise.all(ids.slice(i, i + 250).map((id) => connect(url, id)));
-    for (const s of got) if (s) stations.push(s);
-    else failed++;
+    const batch = ids.slice(i, i + 250);
+    // a refused attempt (e.g. 503 over the gateway's pending-upgrade cap while it computes scrypts) is retried
+    // after a second, up to 5 times, as a charger would
+    for (let attempt = 1, left = batch; left.length > 0; attempt++) {
+      const got = await Promise.all(left.map((id) => connect(url, id)));
+      left = left.filter((_, k) => !got[k]);
+      for (const s of got) if (s) stations.push(s);
+      if (left.length === 0) break;
+      if (attempt === 5) {
+        failed += left.length;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
   // every station boots
   for (let i = 0; i < stations.length; i += 500) {

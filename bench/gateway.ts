@@ -14,12 +14,20 @@
  *   4. reconnect storm: BENCH_STORM stations drop their connections at once and reconnect, evenly spread over
  *      BENCH_STORM_WINDOW_S, each sending BootNotification (retrying after 1 s on failure) -> how long until all
  *      are back, BootNotification p50 / p99 from the reconnect attempt, failed attempts
+ * With BENCH_PASSWORDS=1 the gateway runs without provisional stations: every station is first registered with
+ * security profile 1 and a password of its own, through the registry service the REST API uses (scrypt per
+ * password), and sends HTTP Basic on every upgrade, the storm's reconnects included; the first connection of a
+ * station costs one scrypt, the storm's reconnects none (the verified passwords are remembered and shared by the
+ * workers), which the JSON shows (`passwordChecks`: answered from memory / by scrypt, per phase). BENCH_SCRYPT_N
+ * (16384, the gateway's) sets the cost of the stored hashes: a lower one sets up 10,000 stations in minutes on a
+ * busy machine, and does not change the storm as long as its `passwordChecks.storm.miss` is 0.
  * Prints one JSON line. Environment: BENCH_STATIONS (19000; the process fd limit here is 20000),
  * BENCH_WORKERS (2), BENCH_SECONDS (15), BENCH_RATE (5000), BENCH_CONCURRENCY (2000), BENCH_STORM (10000),
- * BENCH_STORM_WINDOW_S (60), BENCH_SKIP_BASELINE.
+ * BENCH_STORM_WINDOW_S (60), BENCH_SKIP_BASELINE, BENCH_PASSWORDS, BENCH_SKIP_LOAD (only connect and storm).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const STATIONS = Number(process.env.BENCH_STATIONS ?? 19000);
@@ -29,7 +37,11 @@ const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
 const STORM = Number(process.env.BENCH_STORM ?? 10000);
 const STORM_WINDOW_S = Number(process.env.BENCH_STORM_WINDOW_S ?? 60);
+const PASSWORDS = process.env.BENCH_PASSWORDS === '1';
+const SCRYPT_N = Number(process.env.BENCH_SCRYPT_N ?? 16384);
+const SKIP_LOAD = process.env.BENCH_SKIP_LOAD === '1';
 const run = randomUUID().slice(0, 8);
+const loadAtStart = loadavg().map((l) => +l.toFixed(2));
 
 function child(file: string, env: Record<string, string>): ChildProcess {
   return fork(join(__dirname, file), [], {
@@ -64,7 +76,7 @@ async function measure(mode: 'gateway' | 'baseline') {
     OCPP_PORT: '0',
     OCPP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
-    OCPP_ALLOW_PROVISIONAL: 'true',
+    OCPP_ALLOW_PROVISIONAL: PASSWORDS && mode === 'gateway' ? 'false' : 'true',
     OCPP_PING_INTERVAL_S: '0',
     LOG_LEVEL: 'warn',
     GATEWAY_INSTANCE: `bench-${run}`,
@@ -81,6 +93,21 @@ async function measure(mode: 'gateway' | 'baseline') {
     server.send({ cmd: 'rss' });
     return (await r).rss;
   };
+  const statsOf = async () => {
+    const r = next<{ stats: { passwordHit: number; passwordMiss: number; authFailed: number; refused: Record<string, number> } }>(server, (m) => m.stats !== undefined);
+    server.send({ cmd: 'stats' });
+    return (await r).stats;
+  };
+  const per = Math.ceil(STATIONS / WORKERS);
+  const idsOf = (i: number) => Array.from({ length: Math.max(0, Math.min(per, STATIONS - i * per)) }, (_, k) => `BENCH-${run}-${i}-${k}`);
+  let registerSeconds: number | null = null;
+  if (PASSWORDS && mode === 'gateway') {
+    const r0 = Date.now();
+    const registered = next(server, (m) => m.registered !== undefined);
+    server.send({ cmd: 'register', ids: Array.from({ length: WORKERS }, (_, i) => idsOf(i)).flat() });
+    await registered;
+    registerSeconds = (Date.now() - r0) / 1000;
+  }
   const rssBefore = await rssOf();
   const workers = Array.from({ length: WORKERS }, () => child('gateway-load.ts', {}));
   const all = <T>(cmd: Record<string, unknown> | ((i: number) => Record<string, unknown>)) =>
@@ -93,32 +120,36 @@ async function measure(mode: 'gateway' | 'baseline') {
       }),
     );
   const t0 = Date.now();
-  const per = Math.ceil(STATIONS / WORKERS);
-  const conns = await all<{ connected: number; failed: number }>((i) => ({
-    cmd: 'connect',
-    url,
-    ids: Array.from({ length: Math.min(per, STATIONS - i * per) }, (_, k) => `BENCH-${run}-${i}-${k}`),
-  }));
+  const conns = await all<{ connected: number; failed: number }>((i) => ({ cmd: 'connect', url, ids: idsOf(i) }));
   const connectSeconds = (Date.now() - t0) / 1000;
   const connected = conns.reduce((n, c) => n + c.connected, 0);
   const rssConnected = await rssOf();
 
-  const closed = await all<{ completed: number; errors: number; latencies: number[] }>({ cmd: 'closedLoop', durationMs: SECONDS * 1000, concurrency: Math.ceil(CONCURRENCY / WORKERS) });
+  const hasStats = mode === 'gateway';
+  const afterConnect = hasStats ? await statsOf() : null;
+
+  const skipped = { completed: 0, errors: 0, skipped: 0, latencies: [] as number[] };
+  const closed = SKIP_LOAD
+    ? [skipped]
+    : await all<{ completed: number; errors: number; latencies: number[] }>({ cmd: 'closedLoop', durationMs: SECONDS * 1000, concurrency: Math.ceil(CONCURRENCY / WORKERS) });
   const completed = closed.reduce((n, c) => n + c.completed, 0);
   const closedLat = closed.flatMap((c) => c.latencies).sort((a, b) => a - b);
 
-  const open = await all<{ completed: number; errors: number; skipped: number; latencies: number[] }>({ cmd: 'openLoop', rate: RATE / WORKERS, durationMs: SECONDS * 1000 });
+  const open = SKIP_LOAD ? [skipped] : await all<{ completed: number; errors: number; skipped: number; latencies: number[] }>({ cmd: 'openLoop', rate: RATE / WORKERS, durationMs: SECONDS * 1000 });
   const lat = open.flatMap((c) => c.latencies).sort((a, b) => a - b);
   const rssEnd = await rssOf();
 
   const storm = await all<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }>({ cmd: 'storm', url, count: Math.ceil(Math.min(STORM, connected) / WORKERS), windowMs: STORM_WINDOW_S * 1000 });
   const stormLat = storm.flatMap((c) => c.latencies).sort((a, b) => a - b);
+  const afterStorm = hasStats ? await statsOf() : null;
 
   await all({ cmd: 'close' });
   for (const w of workers) w.kill();
   server.send({ cmd: 'stop' });
   await next(server, (m) => m.stopped === true).catch(() => undefined);
   return {
+    passwords: PASSWORDS && mode === 'gateway',
+    registerSeconds,
     stations: connected,
     connectFailures: conns.reduce((n, c) => n + c.failed, 0),
     connectSeconds,
@@ -144,7 +175,18 @@ async function measure(mode: 'gateway' | 'baseline') {
       failedAttempts: storm.reduce((n, c) => n + c.failedAttempts, 0),
       bootP50ms: +(percentile(stormLat, 0.5) / 1000).toFixed(1),
       bootP99ms: +(percentile(stormLat, 0.99) / 1000).toFixed(1),
+      bootMaxMs: +((stormLat[stormLat.length - 1] ?? NaN) / 1000).toFixed(1),
     },
+    // Basic-auth checks: answered from memory (hit) or by scrypt (miss); refusals by HTTP status
+    passwordChecks:
+      afterConnect && afterStorm
+        ? {
+            connect: { hit: afterConnect.passwordHit, miss: afterConnect.passwordMiss },
+            storm: { hit: afterStorm.passwordHit - afterConnect.passwordHit, miss: afterStorm.passwordMiss - afterConnect.passwordMiss },
+            authFailed: afterStorm.authFailed,
+            refused: afterStorm.refused,
+          }
+        : null,
   };
 }
 
@@ -154,7 +196,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'gateway',
-      config: { stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
+      config: { passwords: PASSWORDS, scryptN: PASSWORDS ? SCRYPT_N : null, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((l) => +l.toFixed(2)), stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
       gateway,
       baseline,
       ratio: baseline

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@csms/platform';
 
 /**
@@ -18,12 +19,20 @@ export function runGatewayPrimary(workers: number, baseInstance: string, logger:
   const slots = new Map<number, Worker>();
   let stopping = false;
   let unclean = false;
+  const memo = passwordMemoSharing();
 
   const fork = (slot: number): Promise<void> =>
     new Promise((resolve) => {
-      const w = cluster.fork({ GATEWAY_INSTANCE: `${baseInstance}-w${slot}`, GATEWAY_WORKER_SLOT: String(slot) });
+      const w = cluster.fork({ GATEWAY_INSTANCE: `${baseInstance}-w${slot}`, GATEWAY_WORKER_SLOT: String(slot), ...memo.env });
       slots.set(slot, w);
-      w.once('message', (m: { ready?: boolean }) => m?.ready && resolve());
+      memo.relay(w, () => slots.values());
+      // not `once`: a worker may share a verified password (see passwordMemoSharing) before it reports ready
+      const ready = (m: { ready?: boolean }) => {
+        if (!m?.ready) return;
+        w.off('message', ready);
+        resolve();
+      };
+      w.on('message', ready);
       w.once('exit', (code, signal) => {
         resolve();
         if (slots.get(slot) === w) slots.delete(slot);
@@ -52,6 +61,26 @@ export function runGatewayPrimary(workers: number, baseInstance: string, logger:
     await Promise.all(Array.from({ length: workers - 1 }, (_, i) => fork(i + 1)));
     logger.info({ workers }, 'every gateway worker is ready');
   })();
+}
+
+/** The environment variable that carries the key of the workers' shared password memo (set by the primary). */
+export const PASSWORD_MEMO_KEY_ENV = 'GATEWAY_PASSWORD_MEMO_KEY';
+
+/**
+ * The primary's part of the workers' shared password memo (see `PasswordVerifier`): a key drawn at random for
+ * this run of the gateway, given to every worker it forks, and a relay that passes each verification a worker
+ * made (a station id, its stored hash and an HMAC under that key: no password) to the other workers.
+ */
+export function passwordMemoSharing(): { env: Record<string, string>; relay(w: Worker, all: () => Iterable<Worker>): void } {
+  const key = randomBytes(32).toString('base64');
+  return {
+    env: { [PASSWORD_MEMO_KEY_ENV]: key },
+    relay: (w, all) =>
+      w.on('message', (m: { passwordVerified?: unknown }) => {
+        if (m?.passwordVerified === undefined) return;
+        for (const other of all()) if (other !== w && other.isConnected()) other.send(m);
+      }),
+  };
 }
 
 /** In a worker: tells the primary this instance is ready (it holds its ports and caches). */

@@ -74,7 +74,20 @@ export class GatewayModule {
               buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
               registers: [registry],
             });
+            const authFailures = new Counter({ name: 'ocpp_auth_failures_total', help: 'upgrades refused for wrong or missing credentials (401): each counts against the station id and the address', registers: [registry] });
+            const authThrottled = new Counter({
+              name: 'ocpp_auth_throttled_total',
+              help: 'upgrades refused with 429 because the station id or the remote address failed authentication too often',
+              labelNames: ['scope'],
+              registers: [registry],
+            });
+            const passwordChecks = new Counter({ name: 'ocpp_password_checks_total', help: 'Basic-auth password checks: hit = answered from the verifications remembered, miss = scrypt', labelNames: ['result'], registers: [registry] });
+            const pending = new Gauge({ name: 'ocpp_pending_upgrades', help: 'connections accepted that are not WebSockets yet', registers: [registry] });
             return {
+              authFailed: () => authFailures.inc(),
+              authThrottled: (scope: string) => authThrottled.inc({ scope }),
+              passwordCheck: (result: string) => passwordChecks.inc({ result }),
+              pendingUpgrades: (n: number) => pending.set(n),
               callAnswered: (protocol: string, action: string, outcome: string, seconds: number) => answered.observe({ protocol, action, outcome }, seconds),
               connections: (n: number) => connections.set(n),
               badMessage: (kind: string) => bad.inc({ kind }),

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -9,7 +10,8 @@ import { gatewayMigrations } from './migrations';
 import { BatchingPublisher, ShardedPublisher } from './ocpp/batching-publisher';
 import { InboundRecorder } from './ocpp/inbound-recorder';
 import { OcppServer, type OcppServerDeps } from './ocpp/ocpp-server';
-import { PasswordVerifier } from './registry/password';
+import { PasswordVerifier, type SharedVerification } from './registry/password';
+import { PASSWORD_MEMO_KEY_ENV } from './cluster';
 import { RegistryCache } from './registry/registry-cache';
 import { RegistryService } from './registry/registry.service';
 import { TransactionIdStore } from './transactions/transaction-ids';
@@ -27,6 +29,21 @@ export interface RuntimeOverrides {
 function spec(name: string, like: string): TopicSpec {
   const base = TOPIC_SPECS.find((s) => s.name === like)!;
   return { ...base, name };
+}
+
+/**
+ * The password verifier: in a worker of a clustered gateway, with the key the primary drew and the
+ * verifications shared with the other workers through the primary; else a verifier of its own.
+ */
+function sharedPasswordVerifier(): PasswordVerifier {
+  const key = process.env[PASSWORD_MEMO_KEY_ENV];
+  if (!cluster.isWorker || !key) return new PasswordVerifier();
+  const verifier = new PasswordVerifier(Buffer.from(key, 'base64'));
+  verifier.onVerified = (v) => process.send?.({ passwordVerified: v });
+  process.on('message', (m: { passwordVerified?: SharedVerification }) => {
+    if (m?.passwordVerified) verifier.remember(m.passwordVerified);
+  });
+  return verifier;
 }
 
 /**
@@ -103,6 +120,7 @@ export class GatewayRuntime {
             ca: config.OCPP_TLS_CLIENT_CA_FILE ? readFileSync(config.OCPP_TLS_CLIENT_CA_FILE) : undefined,
           }
         : undefined;
+    const passwords = sharedPasswordVerifier();
     const server = new OcppServer(
       {
         host: config.OCPP_HOST,
@@ -114,10 +132,19 @@ export class GatewayRuntime {
         heartbeatIntervalS: config.OCPP_HEARTBEAT_INTERVAL_S,
         pingIntervalS: config.OCPP_PING_INTERVAL_S,
         allowProvisional: config.OCPP_ALLOW_PROVISIONAL,
+        authThrottle: {
+          freeFailures: config.OCPP_AUTH_FAIL_FREE,
+          addressFreeFailures: config.OCPP_AUTH_FAIL_ADDRESS_FREE,
+          baseMs: config.OCPP_AUTH_FAIL_BACKOFF_MS,
+          maxMs: config.OCPP_AUTH_FAIL_BACKOFF_MAX_MS,
+        },
+        rateLimit: config.OCPP_RATE_LIMIT_PER_S > 0 ? { perSecond: config.OCPP_RATE_LIMIT_PER_S, burst: config.OCPP_RATE_LIMIT_BURST } : null,
+        maxPendingUpgrades: config.OCPP_MAX_PENDING_UPGRADES,
+        upgradeTimeoutMs: config.OCPP_UPGRADE_TIMEOUT_MS,
       },
       {
         registry: registryCache,
-        passwords: new PasswordVerifier(),
+        passwords,
         recorder: new InboundRecorder(batcher, config.OCPP_INBOUND_TOPIC, config.GATEWAY_INSTANCE, now),
         assignTransactionId: (s) => transactions.assign(s),
         now,

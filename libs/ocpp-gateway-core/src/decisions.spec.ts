@@ -1,5 +1,6 @@
 import { commandStatusOf, decideUnheldCommand, isCommandAction, unsentCommandStatus } from './commands';
-import { decideRoute, BadMessageBudget } from './routing';
+import { isOcppAction } from '@csms/ocpp';
+import { CHARGER_ACTIONS, STATION_ACTIONS, decideRoute, isStationAction, BadMessageBudget } from './routing';
 import { decideUpgrade, reportedConnector, withConnector, type StationRecord, type UpgradeCredentials } from './registry';
 import { idTagInfo16, idTokenInfo201, judgeToken } from './decisions';
 import { isValidTransactionId, startTransactionIdentity } from './transaction-id';
@@ -47,6 +48,25 @@ describe('decideRoute', () => {
     expect(decideRoute('Heartbeat', handled, true)).toEqual({ route: 'handle' });
     expect(decideRoute('Reset', handled, true)).toEqual({ route: 'notSupported' });
     expect(decideRoute('Sneeze', handled, false)).toEqual({ route: 'notImplemented' });
+  });
+
+  it.each([
+    ['ocpp1.6', 'Reset', 'csmsOnly'],
+    ['ocpp1.6', 'RemoteStartTransaction', 'csmsOnly'],
+    ['ocpp1.6', 'SignCertificate', 'notSupported'],
+    ['ocpp1.6', 'Heartbeat', 'handle'],
+    ['ocpp2.0.1', 'Reset', 'csmsOnly'],
+    ['ocpp2.0.1', 'SetVariables', 'csmsOnly'],
+    ['ocpp2.0.1', 'NotifyChargingLimit', 'notSupported'],
+    ['ocpp2.0.1', 'DataTransfer', 'handle'],
+    ['ocpp2.0.1', 'Sneeze', 'notImplemented'],
+  ] as const)('%s %s from a station: %s', (protocol, action, route) => {
+    const handled = new Set<string>(CHARGER_ACTIONS[protocol]);
+    expect(decideRoute(action, handled, isOcppAction(protocol, action), isStationAction(protocol, action))).toEqual({ route });
+  });
+
+  it('every station action is an action of its version', () => {
+    for (const p of ['ocpp1.6', 'ocpp2.0.1'] as const) for (const a of STATION_ACTIONS[p]) expect([p, a, isOcppAction(p, a)]).toEqual([p, a, true]);
   });
 
   it('counts bad messages up to the limit', () => {

@@ -12,3 +12,4 @@ export * from './station-location';
 export * from './decisions';
 export * from './transaction-id';
 export * from './commands';
+export * from './abuse';

@@ -3,6 +3,8 @@ import type WebSocket from 'ws';
 import { isOcppAction, type OcppProtocol } from '@csms/ocpp';
 import {
   BadMessageBudget,
+  TokenBucket,
+  isStationAction,
   callErrorCode,
   decideRoute,
   encodeCall,
@@ -13,6 +15,7 @@ import {
   type CallFrame,
   type JsonObject,
   type OcppSchemaValidator,
+  type RateLimit,
 } from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 import type { HandlerContext, RoutingTable } from './handler';
@@ -30,6 +33,10 @@ export const CloseCodes = {
 export interface ConnectionOptions {
   maxBadMessages: number;
   callTimeoutMs: number;
+  /** the station's CALLs: a token bucket per connection; null = no limit */
+  rateLimit?: RateLimit | null;
+  /** monotonic ms for the rate limit */
+  clockMs?: () => number;
 }
 
 export type CallOutcome =
@@ -75,7 +82,11 @@ export class StationConnection {
   readonly connectionId = randomUUID();
   readonly connectedAt: Date;
   private readonly budget: BadMessageBudget;
+  private readonly bucket: TokenBucket | null;
+  private readonly clockMs: () => number;
   private pending: PendingCall | null = null;
+  /** the CSMS-initiated call that timed out last: its late answer is not a bad message */
+  private timedOut: string | null = null;
   /** a CSMS-initiated call holds the station's single slot (from before its frame is sent until it is settled) */
   private busy = false;
   private readonly waiting: Array<() => void> = [];
@@ -98,6 +109,8 @@ export class StationConnection {
   ) {
     this.connectedAt = ctx.now();
     this.budget = new BadMessageBudget(opts.maxBadMessages);
+    this.clockMs = opts.clockMs ?? (() => performance.now());
+    this.bucket = opts.rateLimit ? new TokenBucket(opts.rateLimit, this.clockMs()) : null;
   }
 
   onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -115,6 +128,10 @@ export class StationConnection {
         this.bad(frame.failure, frame.reply, { frame: text });
         return;
       case 'call':
+        if (this.bucket && !this.bucket.take(this.clockMs())) {
+          this.overRate(frame);
+          return;
+        }
         // never an unhandled rejection: the process must not crash on anything a station sends
         this.onCall(frame).catch((e) => {
           this.logger.error({ err: e, stationId: this.stationId, messageId: frame.messageId }, 'call handling failed');
@@ -123,9 +140,25 @@ export class StationConnection {
         return;
       case 'callresult':
       case 'callerror':
-        this.onResponse(frame);
+        this.onResponse(frame, text);
         return;
     }
+  }
+
+  /**
+   * A CALL over the connection's rate: answered with a CALLERROR, recorded as `rejected` (never as a call:
+   * nothing a consumer folds), and a bad message (a station that keeps flooding is disconnected). OCPP-J has no
+   * code for "too many requests"; the rate limit is none of the specific failures of the table of error codes,
+   * so it is `GenericError`: 1.6 "Any other error not covered by the previous ones", 2.0.1 "Any other error not
+   * covered by the more specific error codes in this table". The description says why and the limit.
+   */
+  private overRate(frame: CallFrame): void {
+    const limit = this.opts.rateLimit!;
+    this.bad(
+      'rateLimited',
+      { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'generic'), errorDescription: `rate limit exceeded: at most ${limit.perSecond} CALLs/s (burst ${limit.burst}); retry later` },
+      frame,
+    );
   }
 
   private rejections = 0;
@@ -162,9 +195,15 @@ export class StationConnection {
   }
 
   private async onCall(frame: CallFrame): Promise<void> {
-    const decision = decideRoute(frame.action, handledActions(this.routes), isOcppAction(this.protocol, frame.action));
+    const decision = decideRoute(frame.action, handledActions(this.routes), isOcppAction(this.protocol, frame.action), isStationAction(this.protocol, frame.action));
     if (decision.route === 'notImplemented') {
       this.bad('notImplemented', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notImplemented'), errorDescription: `unknown action ${frame.action}` }, frame);
+      return;
+    }
+    if (decision.route === 'csmsOnly') {
+      // a station sending what only the CSMS sends (e.g. Reset) is misbehaving: NotSupported, and a bad message
+      this.logger.warn({ stationId: this.stationId, action: frame.action }, 'station sent a CSMS-only action');
+      this.bad('csmsOnlyAction', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notSupported'), errorDescription: `${frame.action} is sent by the CSMS, not by a station` }, frame);
       return;
     }
     if (decision.route === 'notSupported') {
@@ -201,10 +240,21 @@ export class StationConnection {
   /** told of every call answered (after the answer went out): e.g. connectors the station reports */
   afterCall?: (action: string, payload: JsonObject) => void;
 
-  private onResponse(frame: { kind: 'callresult'; messageId: string; payload: JsonObject } | { kind: 'callerror'; messageId: string; errorCode: string; errorDescription: string; errorDetails: JsonObject }): void {
+  private onResponse(
+    frame: { kind: 'callresult'; messageId: string; payload: JsonObject } | { kind: 'callerror'; messageId: string; errorCode: string; errorDescription: string; errorDetails: JsonObject },
+    text: string,
+  ): void {
     const p = this.pending;
     if (!p || p.messageId !== frame.messageId) {
+      if (frame.messageId === this.timedOut) {
+        // the answer to the call that timed out last: late, not unsolicited
+        this.timedOut = null;
+        this.logger.info({ stationId: this.stationId, messageId: frame.messageId }, 'late answer to a call that timed out: ignored');
+        return;
+      }
+      // nothing to answer (OCPP-J: no CALLERROR to a CALLRESULT/CALLERROR), but a bad message, recorded as rejected
       this.logger.warn({ stationId: this.stationId, messageId: frame.messageId }, 'response to no outstanding call: ignored');
+      this.bad('unsolicitedResponse', null, { messageId: frame.messageId, frame: text });
       return;
     }
     this.pending = null;
@@ -244,6 +294,7 @@ export class StationConnection {
       return await new Promise<CallOutcome>((resolve) => {
         const timer = setTimeout(() => {
           if (this.pending?.messageId === messageId) this.pending = null;
+          this.timedOut = messageId;
           resolve({ status: 'timed_out' });
         }, this.opts.callTimeoutMs);
         this.pending = { messageId, action, timer, resolve };

@@ -4,7 +4,17 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { OCPP_PROTOCOLS, type OcppProtocol } from '@csms/ocpp';
-import { OcppSchemaValidator, decideUpgrade, reportedConnector, withConnector, type StartTransactionIdentity, type UpgradeCredentials } from '@csms/ocpp-gateway-core';
+import {
+  FailureThrottle,
+  OcppSchemaValidator,
+  decideUpgrade,
+  reportedConnector,
+  withConnector,
+  type BackoffPolicy,
+  type RateLimit,
+  type StartTransactionIdentity,
+  type UpgradeCredentials,
+} from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 import type { RegistryCache } from '../registry/registry-cache';
 import type { PasswordVerifier } from '../registry/password';
@@ -23,6 +33,14 @@ export interface OcppServerOptions {
   heartbeatIntervalS: number;
   pingIntervalS: number;
   allowProvisional: boolean;
+  /** throttle of failed authentication per station id (and per remote address with `addressFreeFailures` > 0) */
+  authThrottle: BackoffPolicy & { addressFreeFailures: number };
+  /** CALLs per connection; null = no limit */
+  rateLimit: RateLimit | null;
+  /** connections accepted that are not WebSockets yet (HTTP upgrade pending); more are refused with 503 */
+  maxPendingUpgrades: number;
+  /** a connection that is not a WebSocket by then is closed */
+  upgradeTimeoutMs: number;
 }
 
 export interface OcppServerDeps {
@@ -31,11 +49,20 @@ export interface OcppServerDeps {
   recorder: InboundRecorder;
   assignTransactionId: (start: StartTransactionIdentity) => Promise<number>;
   now: () => Date;
+  /** a monotonic clock in ms for throttles and rate limits (default performance.now) */
+  clockMs?: () => number;
   logger: Logger;
   metrics?: {
     connections(n: number): void;
     badMessage(kind: string): void;
     refused(status: number): void;
+    /** an upgrade refused with 401 (its station id and address count a failure) */
+    authFailed(): void;
+    /** an upgrade refused with 429 because its station id or its address is throttled */
+    authThrottled(scope: 'station' | 'address'): void;
+    /** a password check answered from the verifications remembered (`hit`) or by scrypt (`miss`) */
+    passwordCheck(result: 'hit' | 'miss'): void;
+    pendingUpgrades(n: number): void;
     /** a CALL answered: its outcome and the time from its arrival to the answer (incl. the broker ack) */
     callAnswered(protocol: OcppProtocol, action: string, outcome: string, seconds: number): void;
   };
@@ -61,9 +88,9 @@ function basicCredentials(header: string | undefined): UpgradeCredentials['basic
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  const extra = status === 401 ? 'WWW-Authenticate: Basic realm="ocpp"\r\n' : '';
+function refuse(socket: Duplex, status: number, reason: string, retryAfterS?: number): void {
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const extra = (status === 401 ? 'WWW-Authenticate: Basic realm="ocpp"\r\n' : '') + (retryAfterS !== undefined ? `Retry-After: ${retryAfterS}\r\n` : '');
   const body = `${reason}\n`;
   socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
@@ -82,6 +109,16 @@ export class OcppServer {
   private stopping = false;
   private closedWaiters: Array<() => void> = [];
   readonly ports: { ws?: number; wss?: number } = {};
+  /** sockets accepted that are not WebSockets yet, with the timer of their deadline */
+  private readonly pending = new Map<Duplex, NodeJS.Timeout>();
+  /** sockets refused at accept time (over the pending cap): an upgrade request read from them is ignored */
+  private readonly refusedSockets = new WeakSet<Duplex>();
+  private readonly stationFailures: FailureThrottle;
+  /** stations whose password is being checked: one check at a time per station (parallel guesses get 429) */
+  private readonly checking = new Set<string>();
+  private readonly addressFailures: FailureThrottle | null;
+  private readonly clockMs: () => number;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly opts: OcppServerOptions,
@@ -95,6 +132,51 @@ export class OcppServer {
       handleProtocols: (_offered, req) => (req as IncomingMessage & { ocppProtocol?: string }).ocppProtocol ?? false,
       clientTracking: false,
     });
+    const { addressFreeFailures, ...policy } = opts.authThrottle;
+    this.stationFailures = new FailureThrottle(policy);
+    this.addressFailures = addressFreeFailures > 0 ? new FailureThrottle({ ...policy, freeFailures: addressFreeFailures }) : null;
+    this.clockMs = deps.clockMs ?? (() => performance.now());
+  }
+
+  /** Connections accepted that are not WebSockets yet. */
+  get pendingUpgrades(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Every accepted socket is pending until it is a WebSocket: at most `maxPendingUpgrades` at once (a new one
+   * over the cap gets 503 at once), and each must have sent its whole upgrade request within `upgradeTimeoutMs`
+   * of its acceptance, however it trickles its bytes (a slowloris socket is closed), so sockets that never
+   * become stations cannot pile up. Once the request is in, it stays pending (and counted) while it is decided.
+   */
+  private accepted(socket: Duplex): void {
+    socket.on('error', () => undefined);
+    if (this.pending.size >= this.opts.maxPendingUpgrades) {
+      this.refusedSockets.add(socket);
+      this.deps.metrics?.refused(503);
+      this.deps.logger.warn({ pending: this.pending.size }, 'too many pending upgrades: connection refused');
+      refuse(socket, 503, 'too many pending connections; retry later', 1);
+      // the HTTP server keeps sockets half open: this one is done once the refusal is out
+      socket.once('finish', () => socket.destroy());
+      return;
+    }
+    const deadline = setTimeout(() => {
+      if (!this.pending.has(socket)) return;
+      this.deps.logger.info({ address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'no upgrade request within OCPP_UPGRADE_TIMEOUT_MS: connection closed');
+      socket.destroy();
+    }, this.opts.upgradeTimeoutMs);
+    deadline.unref();
+    this.pending.set(socket, deadline);
+    this.deps.metrics?.pendingUpgrades(this.pending.size);
+    socket.once('close', () => this.settled(socket));
+  }
+
+  private settled(socket: Duplex): void {
+    const deadline = this.pending.get(socket);
+    if (deadline === undefined) return;
+    clearTimeout(deadline);
+    this.pending.delete(socket);
+    this.deps.metrics?.pendingUpgrades(this.pending.size);
   }
 
   get size(): number {
@@ -114,15 +196,26 @@ export class OcppServer {
 
   async listen(): Promise<void> {
     const plain = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('OCPP-J: upgrade to a WebSocket on /ocpp/{stationId}\n'));
+    plain.on('connection', (socket) => this.accepted(socket));
     plain.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => plain.once('error', reject).listen(this.opts.port, this.opts.host, () => resolve()));
     this.ports.ws = (plain.address() as { port: number }).port;
     this.servers.push(plain);
     if (this.opts.tls) {
       const secure = createHttpsServer(
-        { cert: this.opts.tls.cert, key: this.opts.tls.key, ca: this.opts.tls.ca, requestCert: this.opts.tls.ca !== undefined, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+        {
+          cert: this.opts.tls.cert,
+          key: this.opts.tls.key,
+          ca: this.opts.tls.ca,
+          requestCert: this.opts.tls.ca !== undefined,
+          rejectUnauthorized: false,
+          minVersion: 'TLSv1.2',
+          // the TLS handshake is bounded too; a socket counts as pending once it is a TLS connection
+          handshakeTimeout: this.opts.upgradeTimeoutMs,
+        },
         (_req, res) => res.writeHead(426).end(),
       );
+      secure.on('secureConnection', (socket) => this.accepted(socket));
       secure.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
       secure.on('tlsClientError', (err) => this.deps.logger.debug({ err }, 'TLS handshake failed'));
       await new Promise<void>((resolve, reject) => secure.once('error', reject).listen(this.opts.tls!.port, this.opts.host, () => resolve()));
@@ -133,6 +226,12 @@ export class OcppServer {
       this.pingTimer = setInterval(() => this.pingAll(), this.opts.pingIntervalS * 1000);
       this.pingTimer.unref();
     }
+    this.pruneTimer = setInterval(() => {
+      const now = this.clockMs();
+      this.stationFailures.prune(now);
+      this.addressFailures?.prune(now);
+    }, 60_000);
+    this.pruneTimer.unref();
   }
 
   private pingAll(): void {
@@ -148,6 +247,13 @@ export class OcppServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
+    if (this.refusedSockets.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    // the request is in: the deadline was for sending it (the station does not pay for our password checks)
+    const deadline = this.pending.get(socket);
+    if (deadline !== undefined) clearTimeout(deadline);
     this.authorizeUpgrade(req, socket, head).catch((e) => {
       this.deps.logger.error({ err: e }, 'upgrade failed');
       refuse(socket, 503, 'internal error');
@@ -155,10 +261,11 @@ export class OcppServer {
   }
 
   private async authorizeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const fail = (status: number, reason: string) => {
+    const address = (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? 'unknown';
+    const fail = (status: number, reason: string, retryAfterS?: number) => {
       this.deps.metrics?.refused(status);
-      this.deps.logger.info({ url: req.url, status, reason }, 'upgrade refused');
-      refuse(socket, status, reason);
+      this.deps.logger.info({ url: req.url, address, status, reason }, 'upgrade refused');
+      refuse(socket, status, reason, retryAfterS);
     };
     if (this.stopping) return fail(503, 'shutting down');
     const m = PATH.exec(req.url ?? '');
@@ -180,16 +287,58 @@ export class OcppServer {
     }
     const creds: UpgradeCredentials = { tls, verifiedClientCertCn: certCn, basic: basicCredentials(req.headers.authorization) };
     const station = this.deps.registry.station(stationId);
+
+    // a throttled station id or address is refused before its credentials are looked at: no scrypt for a guesser
+    const at = this.clockMs();
+    const throttled = (['station', 'address'] as const)
+      .map((scope) => {
+        const t = scope === 'station' ? this.stationFailures : this.addressFailures;
+        const v = t?.check(scope === 'station' ? stationId : address, at);
+        return v && !v.allowed ? { scope, retryAfterMs: v.retryAfterMs } : null;
+      })
+      .find((v) => v !== null);
+    if (station && throttled) {
+      this.deps.metrics?.authThrottled(throttled.scope);
+      return fail(429, `too many failed authentications (${throttled.scope}); retry later`, Math.ceil(throttled.retryAfterMs / 1000));
+    }
+
     let passwordOk = false;
     if (station?.passwordHash && creds.basic && creds.basic.username === stationId) {
-      passwordOk = await this.deps.passwords.verify(station.passwordHash, creds.basic.password);
+      // a station connects once at a time: parallel attempts are guesses racing the throttle, not scrypts to pay
+      if (this.checking.has(stationId)) {
+        this.deps.metrics?.authThrottled('station');
+        return fail(429, 'an authentication of this station is in progress; retry later', 1);
+      }
+      this.checking.add(stationId);
+      try {
+        const check = await this.deps.passwords.verify(stationId, station.passwordHash, creds.basic.password);
+        this.deps.metrics?.passwordCheck(check.cached ? 'hit' : 'miss');
+        passwordOk = check.ok;
+      } finally {
+        this.checking.delete(stationId);
+      }
     }
     const decision = decideUpgrade(stationId, station, creds, { allowProvisional: this.opts.allowProvisional, passwordMatches: () => passwordOk });
-    if (!decision.ok) return fail(decision.status, decision.reason);
+    if (!decision.ok) {
+      if (decision.status === 401) {
+        const after = this.clockMs();
+        this.stationFailures.fail(stationId, after);
+        this.addressFailures?.fail(address, after);
+        this.deps.metrics?.authFailed();
+      }
+      return fail(decision.status, decision.reason);
+    }
+    if (!decision.provisional) {
+      this.stationFailures.succeed(stationId);
+      this.addressFailures?.succeed(address);
+    }
     if (socket.destroyed) return;
 
     (req as IncomingMessage & { ocppProtocol?: string }).ocppProtocol = protocol;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, stationId, protocol, decision.provisional));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.settled(socket);
+      this.onConnection(ws, stationId, protocol, decision.provisional);
+    });
   }
 
   private onConnection(ws: WebSocket, stationId: string, protocol: OcppProtocol, provisional: boolean): void {
@@ -212,7 +361,7 @@ export class OcppServer {
         token: (uid) => registry.token(uid),
         assignTransactionId: this.deps.assignTransactionId,
       },
-      { maxBadMessages: this.opts.maxBadMessages, callTimeoutMs: this.opts.callTimeoutMs },
+      { maxBadMessages: this.opts.maxBadMessages, callTimeoutMs: this.opts.callTimeoutMs, rateLimit: this.opts.rateLimit, clockMs: this.clockMs },
       logger,
       (kind) => this.deps.metrics?.badMessage(kind),
       (action, outcome, seconds) => this.deps.metrics?.callAnswered(protocol, action, outcome, seconds),
@@ -264,6 +413,7 @@ export class OcppServer {
   async close(): Promise<void> {
     this.stopping = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     const closed = this.connections.size === 0 ? Promise.resolve() : new Promise<void>((r) => this.closedWaiters.push(r));
     for (const c of this.connections.values()) c.close(CloseCodes.goingAway, 'gateway shutting down');
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
