@@ -142,14 +142,19 @@ function operationsOf(service: string, doc: Json): Operation[] {
     if (!path.startsWith('/api/v1/')) continue;
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue;
-      const params = (op.parameters as Array<{ name: string; in: string; example?: unknown }> | undefined) ?? [];
+      const params = (op.parameters as Array<{ name: string; in: string; example?: unknown; schema?: Schema }> | undefined) ?? [];
       const body = (op.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema;
       ops.push({
         service,
         method: method.toUpperCase(),
         path,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
-        pathExamples: Object.fromEntries(params.filter((p) => p.in === 'path' && p.example !== undefined).map((p) => [p.name, String(p.example)])),
+        // the example, else a value of the parameter's format: attacks on other parts must not be refused for the path
+        pathExamples: Object.fromEntries(
+          params
+            .filter((p) => p.in === 'path' && (p.example !== undefined || p.schema?.format === 'uuid'))
+            .map((p) => [p.name, p.example !== undefined ? String(p.example) : '0b2c7c9e-5f43-4a8e-9d55-3f1f6c3a2b10']),
+        ),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         body: body ? resolveRefs(body, doc) : undefined,
         takesBody: ['put', 'post', 'patch'].includes(method),

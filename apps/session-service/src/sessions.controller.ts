@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
+import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, keysetPage, validateInput } from '@csms/service-kit';
 
 const ListQuery = Type.Object(
   {
@@ -85,6 +85,21 @@ function toDto(r: Row) {
   };
 }
 
+/** Sort keys of a session's readings (station time) and source records (log order). */
+const READINGS_KEY = [
+  ['occurred_at', 'timestamptz'],
+  ['event_id', 'text'],
+] as const;
+const SOURCES_KEY = [
+  ['topic', 'text'],
+  ['partition', 'integer'],
+  ['log_offset', 'bigint'],
+  ['event_id', 'text'],
+] as const;
+
+/** The session id path parameter as the OpenAPI document describes it (a UUID, with an example). */
+const SessionIdParam = () => ApiParam({ name: 'sessionId', format: 'uuid', example: '1b4e28ba-2fa1-51d2-883f-0016d3cca427', description: 'the session id (UUID v5)' });
+
 @ApiTags('sessions')
 @RequireRoles('operator', 'finance', 'integration')
 @Controller('sessions')
@@ -124,6 +139,7 @@ export class SessionsController {
   }
 
   @Get(':sessionId')
+  @SessionIdParam()
   @ApiOperation({ summary: 'One session by id' })
   async get(@Param('sessionId') sessionId: string) {
     const rows: Row[] = await this.ds.query('select * from sessions where session_id = $1', [checkedId(sessionId)]);
@@ -132,6 +148,7 @@ export class SessionsController {
   }
 
   @Get(':sessionId/readings')
+  @SessionIdParam()
   @ApiOperation({
     summary:
       'Every meter sample applied to the session (normalised samples: energy register, power, current, signed values; with the inbound record that carried it), in station time; cursor pagination. session.ended carries a bounded timeline of them',
@@ -140,14 +157,13 @@ export class SessionsController {
   @ApiQuery({ name: 'cursor', required: false })
   async readings(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
+    // the whole request is checked before anything is looked up: a bad cursor is a 400 for any session
+    if (q.cursor) decodeCursor(q.cursor, READINGS_KEY.map(([, type]) => type));
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<ReadingRow>(this.ds, {
       select: 'select event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples from session_readings',
       filters: [['session_id = ?', sessionId]],
-      key: [
-        ['occurred_at', 'timestamptz'],
-        ['event_id', 'text'],
-      ],
+      key: READINGS_KEY,
       limit: Number(q.limit ?? 50),
       cursor: q.cursor,
       keyOf: (r) => [r.occurred_at.toISOString(), r.event_id],
@@ -165,6 +181,7 @@ export class SessionsController {
   }
 
   @Get(':sessionId/sources')
+  @SessionIdParam()
   @ApiOperation({
     summary:
       'Every inbound record the session used, in log order (topic, partition, offset); cursor pagination. Per topic and partition their count and the SHA-256 of their ids (each followed by a newline, in this order) are the source ranges of session.ended v2',
@@ -173,16 +190,12 @@ export class SessionsController {
   @ApiQuery({ name: 'cursor', required: false })
   async sources(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
+    if (q.cursor) decodeCursor(q.cursor, SOURCES_KEY.map(([, type]) => type));
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
       select: 'select event_id, topic, partition, log_offset from session_sources',
       filters: [['session_id = ?', sessionId]],
-      key: [
-        ['topic', 'text'],
-        ['partition', 'integer'],
-        ['log_offset', 'bigint'],
-        ['event_id', 'text'],
-      ],
+      key: SOURCES_KEY,
       limit: Number(q.limit ?? 50),
       cursor: q.cursor,
       keyOf: (r) => [r.topic, String(r.partition), String(r.log_offset), r.event_id],
