@@ -138,4 +138,23 @@ export class GatewayCommandDispatch1764300000200 implements MigrationInterface {
   }
 }
 
-export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100, GatewayCommandDispatch1764300000200];
+/**
+ * Who wrote: the API key (its configured name and role, never the key or its hash) of the last write of a
+ * station or token, and of the request of a command. Null for rows written before, and for a station whose
+ * last change was a connector it reported itself (no key did it).
+ */
+export class GatewayWrittenBy1764300000300 implements MigrationInterface {
+  name = 'GatewayWrittenBy1764300000300';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations add column updated_by text, add column updated_by_role text');
+    await q.query('alter table id_tokens add column updated_by text, add column updated_by_role text');
+    await q.query('alter table commands add column requested_by_role text');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table commands drop column requested_by_role');
+    await q.query('alter table id_tokens drop column updated_by_role, drop column updated_by');
+    await q.query('alter table stations drop column updated_by_role, drop column updated_by');
+  }
+}
+
+export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100, GatewayCommandDispatch1764300000200, GatewayWrittenBy1764300000300];

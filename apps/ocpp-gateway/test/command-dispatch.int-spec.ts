@@ -41,6 +41,28 @@ describe('command dispatch record (PostgreSQL)', () => {
     await db?.drop();
   });
 
+  it('records who requested a command: the key name in the event (api-key:<name>), name and role in the table and the view', async () => {
+    const requested = await svc.request('CP-1', 'Reset', { type: 'Soft' }, { keyName: 'ops-console', role: 'operator' }, 300);
+    expect(requested.requestedBy).toEqual({ keyName: 'ops-console', role: 'operator' });
+    expect((await svc.get(requested.commandId))?.requestedBy).toEqual({ keyName: 'ops-console', role: 'operator' });
+    const [row] = await db.dataSource.query('select requested_by, requested_by_role from commands where command_id = $1', [requested.commandId]);
+    expect(row).toEqual({ requested_by: 'api-key:ops-console', requested_by_role: 'operator' });
+    const [event] = await db.dataSource.query(`select value from outbox where topic = 'ocpp.commands' and value like $1`, [`%${requested.commandId}%`]);
+    expect((JSON.parse(event.value) as { version: number; payload: { requestedBy: unknown } })).toMatchObject({ version: 1, payload: { requestedBy: 'api-key:ops-console' } });
+    expect(event.value).not.toContain('operator');
+    // its completion keeps who asked
+    expect(await svc.complete({ ...requested, requestedBy: 'api-key:ops-console' }, { ...base, gatewayInstance: 'gw-1', status: 'offline', protocol: null })).toBe(true);
+    expect((await svc.get(requested.commandId))?.requestedBy).toEqual({ keyName: 'ops-console', role: 'operator' });
+
+    // a command read from the topic only (published without a key, or by another service) has no role here
+    const anonymous = command();
+    await svc.complete(anonymous, { ...base, gatewayInstance: 'gw-1', status: 'offline', protocol: null });
+    expect((await svc.get(anonymous.commandId))?.requestedBy).toBeNull();
+    const other = { ...command(), requestedBy: 'billing-batch' };
+    await svc.complete(other, { ...base, gatewayInstance: 'gw-1', status: 'offline', protocol: null });
+    expect((await svc.get(other.commandId))?.requestedBy).toEqual({ keyName: 'billing-batch', role: null });
+  });
+
   it('lets one claim win per command, ever; a second finds it dispatched and records interrupted, never offline', async () => {
     const cmd = command();
     expect(await svc.claimDispatch(cmd, 'gw-1', 'ocpp1.6', new Date(now.getTime() + 30_000))).toEqual({ claim: 'claimed' });

@@ -378,6 +378,9 @@ describe('ocpp-gateway', () => {
 
         const c1 = await send(id16, { action: 'RemoteStartTransaction', payload: { idTag: 'TAG-OK', connectorId: 1 } });
         const r1 = await done(c1);
+        // who asked: the key's name and role, never the key
+        expect((r1 as unknown as { requestedBy: unknown }).requestedBy).toEqual({ keyName: 'test-operator', role: 'operator' });
+        expect(JSON.stringify(r1)).not.toContain(gw.keys.operator);
         expect(r1).toEqual(expect.objectContaining({ status: 'accepted', result: expect.objectContaining({ response: { status: 'Accepted' }, gatewayInstance: second.config.GATEWAY_INSTANCE }) }));
         expect(seen).toEqual([{ idTag: 'TAG-OK', connectorId: 1 }]);
         expect((await done(await send(id16, { action: 'ChangeConfiguration', payload: { key: 'HeartbeatInterval', value: '60' } }))).status).toBe('rejected');
@@ -503,7 +506,12 @@ describe('ocpp-gateway', () => {
     it('registers, lists, reads and deletes stations and tokens; never returns the password', async () => {
       const id = uniqueName('REST');
       const put = await api(gw, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: PASSWORD, siteId: 'site-1', timeZone: 'Europe/Amsterdam', evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }] });
-      expect(put.body).toEqual(expect.objectContaining({ stationId: id, hasPassword: true, siteId: 'site-1', timeZone: 'Europe/Amsterdam', revision: expect.any(Number) }));
+      expect(put.body).toEqual(
+        expect.objectContaining({ stationId: id, hasPassword: true, siteId: 'site-1', timeZone: 'Europe/Amsterdam', revision: expect.any(Number), updatedBy: { keyName: 'test-operator', role: 'operator' } }),
+      );
+      // stored (the read comes from the table), and a later write by another key says so
+      const [row] = await gw.runtime.dataSource.query('select updated_by, updated_by_role from stations where station_id = $1', [id]);
+      expect(row).toEqual({ updated_by: 'test-operator', updated_by_role: 'operator' });
       expect(JSON.stringify(put.body)).not.toContain(PASSWORD);
       expect((await api(gw, 'GET', `/api/v1/stations/${id}`)).body).toEqual(put.body);
       const list = (await api(gw, 'GET', '/api/v1/stations?limit=500')).body as { items: Array<{ stationId: string }> };
@@ -511,7 +519,13 @@ describe('ocpp-gateway', () => {
       expect((await api(gw, 'DELETE', `/api/v1/stations/${id}`)).status).toBe(204);
       expect(await refusedWith(chargePoint({ endpoint: gw.wsUrl, identity: id, protocols: ['ocpp1.6'], password: PASSWORD }))).toBe(404);
       const tok = await api(gw, 'GET', '/api/v1/tokens/TAG-OK', undefined, gw.keys.finance);
-      expect(tok.body).toEqual(expect.objectContaining({ uid: 'TAG-OK', billingAccountId: 'acct-1', groupId: 'FLEET-1' }));
+      expect(tok.body).toEqual(expect.objectContaining({ uid: 'TAG-OK', billingAccountId: 'acct-1', groupId: 'FLEET-1', updatedBy: { keyName: 'test-operator', role: 'operator' } }));
+      const tid = uniqueName('TOK').slice(0, 36);
+      const written = await api(gw, 'PUT', `/api/v1/tokens/${tid}`, { type: 'ISO14443', status: 'Accepted' });
+      expect(written.body).toEqual(expect.objectContaining({ uid: tid, updatedBy: { keyName: 'test-operator', role: 'operator' } }));
+      const [trow] = await gw.runtime.dataSource.query('select updated_by, updated_by_role from id_tokens where uid = $1', [tid]);
+      expect(trow).toEqual({ updated_by: 'test-operator', updated_by_role: 'operator' });
+      expect(JSON.stringify(written.body)).not.toContain(gw.keys.operator);
     });
 
     it('registers a station location (OCPI-shaped) and connector types, refuses bad fields with the field, publishes registry.station_registered v2', async () => {

@@ -99,4 +99,23 @@ export class BillingCompleteness1764500000100 implements MigrationInterface {
   }
 }
 
-export const reportingServiceMigrations = [...messagingMigrations, MonitoringTables1764500000000, AlarmAcknowledgements1764500000001, BillingCompleteness1764500000100];
+/** The role of the API key that acknowledged an alarm (monitoring.alarm_acknowledged v2); null for acknowledgements written before. */
+export class AlarmAcknowledgedByRole1764500000200 implements MigrationInterface {
+  name = 'AlarmAcknowledgedByRole1764500000200';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table alarm_acknowledgements add column acknowledged_by_role text');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table alarm_acknowledgements drop column acknowledged_by_role');
+  }
+}
+
+export const reportingServiceMigrations = [
+  ...messagingMigrations,
+  MonitoringTables1764500000000,
+  AlarmAcknowledgements1764500000001,
+  BillingCompleteness1764500000100,
+  AlarmAcknowledgedByRole1764500000200,
+];

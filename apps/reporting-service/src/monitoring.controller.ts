@@ -1,11 +1,11 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { AlarmAcknowledgedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { AlarmAcknowledgedV2, deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import type { StationView } from '@csms/monitoring';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, UUID_PATTERN, keysetPage, validateInput, type AuthenticatedRequest } from '@csms/service-kit';
+import { Actor, ApiProblem, LIMIT_PATTERN, RequireRoles, UUID_PATTERN, actorLabel, keysetPage, validateInput, type ActorRef } from '@csms/service-kit';
 import { applyAcknowledgement } from './monitoring.handler';
 
 export const MONITORING_DEPS = Symbol('MONITORING_DEPS');
@@ -65,7 +65,14 @@ interface AlarmRow {
   opened_by: string;
   closed_at: Date | null;
   closed_by: string | null;
+  /** from alarm_acknowledgements (null: not acknowledged) */
+  acknowledged_by: string | null;
+  acknowledged_by_role: ActorRef['role'] | null;
 }
+
+/** the alarms with who acknowledged them (a table of the same columns as `alarms`, and the acknowledger) */
+const ALARMS = `select * from (select a.*, k.acknowledged_by, k.acknowledged_by_role from alarms a left join alarm_acknowledgements k on k.alarm_id = a.alarm_id) alarms`;
+const KEY_LABEL = 'api-key:';
 const alarmDto = (r: AlarmRow) => ({
   alarmId: r.alarm_id,
   stationId: r.station_id,
@@ -78,6 +85,11 @@ const alarmDto = (r: AlarmRow) => ({
   openedAt: r.opened_at.toISOString(),
   closedAt: r.closed_at?.toISOString(),
   closedBy: r.closed_by ?? undefined,
+  /** the API key that acknowledged it: name and role (role null: acknowledged before it was recorded); null: not acknowledged */
+  acknowledgedBy:
+    r.acknowledged_by === null
+      ? null
+      : { keyName: r.acknowledged_by.startsWith(KEY_LABEL) ? r.acknowledged_by.slice(KEY_LABEL.length) : r.acknowledged_by, role: r.acknowledged_by_role },
 });
 
 @ApiTags('monitoring')
@@ -126,7 +138,7 @@ export class MonitoringController {
     const q = validateInput(AlarmsQuery, query, 'query');
     const status = q.status ?? 'open';
     const { rows: page, nextCursor } = await keysetPage<AlarmRow>(this.ds, {
-      select: 'select * from alarms',
+      select: ALARMS,
       filters: [
         status === 'open' && ['closed_at is null'],
         status === 'closed' && ['closed_at is not null'],
@@ -152,24 +164,24 @@ export class MonitoringController {
     summary: 'An operator acknowledges an open alarm: it closes (security events close only this way)',
     description: 'The acknowledgement is an event (monitoring.alarm_acknowledged on monitoring.events), so a rebuild of the read model keeps it.',
   })
-  async acknowledge(@Param('alarmId') alarmId: string, @Req() req: AuthenticatedRequest) {
+  async acknowledge(@Param('alarmId') alarmId: string, @Actor() by: ActorRef) {
     if (!new RegExp(UUID_PATTERN).test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
     const result = await this.ds.transaction(async (m) => {
       const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1 for update', [alarmId]);
       if (rows.length === 0) throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });
       if (rows[0].closed_at) throw new ApiProblem(409, 'ALARM_CLOSED', `alarm ${alarmId} is already closed`, { field: 'path/alarmId' });
       const now = this.deps.now().toISOString();
-      const event = this.deps.catalogue.create(AlarmAcknowledgedV1, {
+      const event = this.deps.catalogue.create(AlarmAcknowledgedV2, {
         id: deriveId('alarm-acknowledged', alarmId),
         key: rows[0].station_id,
         occurredAt: now,
         source: 'reporting-service',
-        payload: { alarmId, stationId: rows[0].station_id, acknowledgedAt: now, acknowledgedBy: `api-key:${req.apiKey?.name ?? 'unknown'}` },
+        payload: { alarmId, stationId: rows[0].station_id, acknowledgedAt: now, acknowledgedBy: actorLabel(by), acknowledgedByRole: by.role },
       });
       // applied here so the answer shows it; the consumer finds it applied when the event comes back
       await applyAcknowledgement(m, event.payload);
       await appendToOutbox(m, this.deps.catalogue, [event], { maxMessageBytes: this.deps.relay.maxMessageBytes });
-      const [after] = await m.query('select * from alarms where alarm_id = $1', [alarmId]);
+      const [after] = await m.query(`${ALARMS} where alarm_id = $1`, [alarmId]);
       return alarmDto(after);
     });
     this.deps.relay.nudge();

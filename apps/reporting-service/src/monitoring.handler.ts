@@ -36,9 +36,9 @@ type Acknowledgement = AlarmAcknowledged['payload'];
  */
 export async function applyAcknowledgement(m: EntityManager, ack: Acknowledgement): Promise<void> {
   await m.query(
-    `insert into alarm_acknowledgements (alarm_id, station_id, acknowledged_at, acknowledged_by) values ($1, $2, $3, $4)
+    `insert into alarm_acknowledgements (alarm_id, station_id, acknowledged_at, acknowledged_by, acknowledged_by_role) values ($1, $2, $3, $4, $5)
      on conflict (alarm_id) do nothing`,
-    [ack.alarmId, ack.stationId, ack.acknowledgedAt, ack.acknowledgedBy],
+    [ack.alarmId, ack.stationId, ack.acknowledgedAt, ack.acknowledgedBy, ack.acknowledgedByRole],
   );
   const view = await loadView(m, ack.stationId);
   if (!view) return;
@@ -51,11 +51,11 @@ export async function applyAcknowledgement(m: EntityManager, ack: Acknowledgemen
 /** Alarms just opened that an operator has already acknowledged (read from monitoring.events first, in a rebuild). */
 async function acknowledgedAmong(m: EntityManager, opened: Alarm[]): Promise<Acknowledgement[]> {
   if (opened.length === 0) return [];
-  const rows: Array<{ alarm_id: string; station_id: string; acknowledged_at: Date; acknowledged_by: string }> = await m.query(
-    'select alarm_id, station_id, acknowledged_at, acknowledged_by from alarm_acknowledgements where alarm_id = any($1::uuid[])',
+  const rows: Array<{ alarm_id: string; station_id: string; acknowledged_at: Date; acknowledged_by: string; acknowledged_by_role: Acknowledgement['acknowledgedByRole'] }> = await m.query(
+    'select alarm_id, station_id, acknowledged_at, acknowledged_by, acknowledged_by_role from alarm_acknowledgements where alarm_id = any($1::uuid[])',
     [opened.map((a) => a.alarmId)],
   );
-  return rows.map((r) => ({ alarmId: r.alarm_id, stationId: r.station_id, acknowledgedAt: r.acknowledged_at.toISOString(), acknowledgedBy: r.acknowledged_by }));
+  return rows.map((r) => ({ alarmId: r.alarm_id, stationId: r.station_id, acknowledgedAt: r.acknowledged_at.toISOString(), acknowledgedBy: r.acknowledged_by, acknowledgedByRole: r.acknowledged_by_role }));
 }
 
 /**

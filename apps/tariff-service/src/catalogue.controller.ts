@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from
 import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { TariffAssignmentSetV2, TariffVersionPublishedV2, deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { TariffValidationError, toCanonicalJson, validateTariff, type OcpiTariff } from '@csms/pricing';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
-import { applyCatalogueEvent, toVersion, versionOf, versionsOf, type VersionRow } from './catalogue';
+import { Actor, ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type ActorRef } from '@csms/service-kit';
+import { applyCatalogueEvent, toVersion, versionOf, versionsOf, writerOf, type VersionRow, type Writer } from './catalogue';
 import { sha256 } from './cdr-builder';
 
 export const CATALOGUE_DEPS = Symbol('catalogue-deps');
@@ -145,7 +145,7 @@ export class CatalogueController {
   @ApiParam({ name: 'tariffId', example: 'AC-STANDARD' })
   @ApiQuery({ name: 'effective_from', required: false, description: 'RFC 3339; sessions starting at or after it use this version (default: now; never in the past)' })
   @ApiBody({ description: 'OCPI 2.2.1 Tariff object; closed: a field outside the OCPI objects is refused (422 TARIFF_UNKNOWN_FIELD)', schema: OCPI_TARIFF_DOC })
-  async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>) {
+  async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>, @Actor() by: ActorRef) {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const q = validateInput(PutQuery, query, 'query');
     let tariff: OcpiTariff;
@@ -161,12 +161,12 @@ export class CatalogueController {
     const published = await this.ds.transaction(async (m) => {
       await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7101))', [tariffId]);
       const [{ next }] = await m.query('select coalesce(max(version), 0) + 1 as next from tariff_versions where tariff_id = $1', [tariffId]);
-      const env = this.deps.catalogue.create(TariffVersionPublishedV1, {
+      const env = this.deps.catalogue.create(TariffVersionPublishedV2, {
         id: deriveId('tariff-version', tariffId, next),
         key: tariffId,
         occurredAt: now.toISOString(),
         source: 'tariff-service',
-        payload: { tariffId, version: next, effectiveFrom, publishedAt: now.toISOString(), contentHash: sha256(toCanonicalJson(body)), tariff: body as never },
+        payload: { tariffId, version: next, effectiveFrom, publishedAt: now.toISOString(), contentHash: sha256(toCanonicalJson(body)), tariff: body as never, publishedBy: { keyName: by.keyName, role: by.role } },
       });
       await applyCatalogueEvent(m, env);
       await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
@@ -228,7 +228,7 @@ export class CatalogueController {
   @RequireRoles('finance')
   @ApiOperation({ summary: 'Assign a tariff to a connector, EVSE, station, site, token group, account or as the default, from a date (removed: withdraw)' })
   @ApiBody({ schema: AssignmentBody as object })
-  async assign(@Body() body: unknown) {
+  async assign(@Body() body: unknown, @Actor() by: ActorRef) {
     const b = validateInput(AssignmentBody, body, 'body');
     const now = this.deps.now();
     const effectiveFrom = notRetroactive(b.effectiveFrom, now, 'body/effectiveFrom');
@@ -238,12 +238,12 @@ export class CatalogueController {
       if (known.length === 0) throw new ApiProblem(422, 'TARIFF_NOT_FOUND', `no tariff ${b.tariffId}`, { field: 'body/tariffId' });
       const [{ next }] = await m.query('select coalesce(max(sequence), 0) + 1 as next from tariff_assignments');
       const assignmentId = deriveId('tariff-assignment', next).slice(0, 36);
-      const env = this.deps.catalogue.create(TariffAssignmentSetV1, {
+      const env = this.deps.catalogue.create(TariffAssignmentSetV2, {
         id: deriveId('tariff-assignment-set', next),
         key: b.tariffId,
         occurredAt: now.toISOString(),
         source: 'tariff-service',
-        payload: { assignmentId, tariffId: b.tariffId, scope: b.scope, effectiveFrom, setAt: now.toISOString(), sequence: next, removed: b.removed ?? false },
+        payload: { assignmentId, tariffId: b.tariffId, scope: b.scope, effectiveFrom, setAt: now.toISOString(), sequence: next, removed: b.removed ?? false, setBy: { keyName: by.keyName, role: by.role } },
       });
       await applyCatalogueEvent(m, env);
       await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
@@ -278,6 +278,7 @@ export class CatalogueController {
         setAt: (r.set_at as Date).toISOString(),
         sequence: r.sequence,
         removed: r.removed,
+        setBy: writerOf(r.set_by as string | null, r.set_by_role as Writer['role'] | null),
       })),
     };
   }

@@ -11,20 +11,22 @@ import type { OcpiTariff } from '@csms/pricing';
 export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Promise<void> {
   switch (env.type) {
     case 'tariff.version_published': {
+      // v1 records arrive upcast to v2 (publishedBy null)
       const p = (env as TariffVersionPublished).payload;
       await m.query(
-        `insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff) values ($1, $2, $3, $4, $5, $6)
+        `insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff, published_by, published_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (tariff_id, version) do nothing`,
-        [p.tariffId, p.version, p.effectiveFrom, p.publishedAt, p.contentHash, JSON.stringify(p.tariff)],
+        [p.tariffId, p.version, p.effectiveFrom, p.publishedAt, p.contentHash, JSON.stringify(p.tariff), p.publishedBy?.keyName ?? null, p.publishedBy?.role ?? null],
       );
       return;
     }
     case 'tariff.assignment_set': {
+      // v1 records arrive upcast to v2 (setBy null)
       const p = (env as TariffAssignmentSet).payload;
       await m.query(
-        `insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed) values ($1, $2, $3, $4, $5, $6, $7)
+        `insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed, set_by, set_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (assignment_id) do nothing`,
-        [p.assignmentId, p.tariffId, JSON.stringify(p.scope), p.effectiveFrom, p.setAt, p.sequence, p.removed],
+        [p.assignmentId, p.tariffId, JSON.stringify(p.scope), p.effectiveFrom, p.setAt, p.sequence, p.removed, p.setBy?.keyName ?? null, p.setBy?.role ?? null],
       );
       return;
     }
@@ -70,6 +72,16 @@ export interface VersionRow {
   published_at: Date;
   content_hash: string;
   tariff: OcpiTariff;
+  published_by: string | null;
+  published_by_role: Writer['role'] | null;
+}
+
+/** Who made a catalogue write: the API key's name and role; null for records written before it was recorded. */
+export type Writer = NonNullable<TariffVersionPublished['payload']['publishedBy']>;
+
+/** `{ keyName, role }` of a row's writer columns, or null. */
+export function writerOf(keyName: string | null, role: Writer['role'] | null): Writer | null {
+  return keyName !== null && role !== null ? { keyName, role } : null;
 }
 
 export interface StoredVersion extends TariffVersionRef {
@@ -77,23 +89,29 @@ export interface StoredVersion extends TariffVersionRef {
   tariff: OcpiTariff;
 }
 
-export const toVersion = (r: VersionRow): StoredVersion => ({
+/** A version as the API shows it: with who published it (null: published before this was recorded). */
+export interface VersionView extends StoredVersion {
+  publishedBy: Writer | null;
+}
+
+export const toVersion = (r: VersionRow): VersionView => ({
   tariffId: r.tariff_id,
   version: r.version,
   effectiveFrom: r.effective_from.toISOString(),
   publishedAt: r.published_at.toISOString(),
   contentHash: r.content_hash,
   tariff: r.tariff,
+  publishedBy: writerOf(r.published_by, r.published_by_role),
 });
 
-export async function versionsOf(m: EntityManager, tariffId?: string): Promise<StoredVersion[]> {
+export async function versionsOf(m: EntityManager, tariffId?: string): Promise<VersionView[]> {
   const rows: VersionRow[] = tariffId
     ? await m.query('select * from tariff_versions where tariff_id = $1 order by version', [tariffId])
     : await m.query('select * from tariff_versions order by tariff_id, version');
   return rows.map(toVersion);
 }
 
-export async function versionOf(m: EntityManager, tariffId: string, version: number): Promise<StoredVersion | undefined> {
+export async function versionOf(m: EntityManager, tariffId: string, version: number): Promise<VersionView | undefined> {
   const rows: VersionRow[] = await m.query('select * from tariff_versions where tariff_id = $1 and version = $2', [tariffId, version]);
   return rows[0] && toVersion(rows[0]);
 }

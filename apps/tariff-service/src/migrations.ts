@@ -105,4 +105,20 @@ export class TariffStationLocation1764400000100 implements MigrationInterface {
   }
 }
 
-export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000, TariffStationLocation1764400000100];
+/**
+ * Who published a tariff version and who set an assignment: the API key's name and role (from the v2 events).
+ * Null for records written before (v1, upcast with no writer).
+ */
+export class TariffWrittenBy1764400000200 implements MigrationInterface {
+  name = 'TariffWrittenBy1764400000200';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table tariff_versions add column published_by text, add column published_by_role text');
+    await q.query('alter table tariff_assignments add column set_by text, add column set_by_role text');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table tariff_assignments drop column set_by_role, drop column set_by');
+    await q.query('alter table tariff_versions drop column published_by_role, drop column published_by');
+  }
+}
+
+export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000, TariffStationLocation1764400000100, TariffWrittenBy1764400000200];

@@ -1,12 +1,13 @@
 import type { Kafka } from 'kafkajs';
-import { StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
+import { StationRegisteredV1, StationRegisteredV2, TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
 import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropTestDatabases } from '@csms/testing';
 import type { RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, type Recording } from '../../session-service/test/recordings';
-import { buildCdr } from '../src/cdr-builder';
+import { toCanonicalJson } from '@csms/pricing';
+import { buildCdr, sha256 } from '../src/cdr-builder';
 import { pricingContext } from '../src/pricing.handler';
 import type { TariffServiceConfig } from '../src/config';
 import { chainTariffConfig, chainTopics, sessionEnded, startChainSessions, tomorrow } from './chain';
@@ -14,6 +15,7 @@ import { startTariffService, type RunningTariffService } from '../src/service';
 
 const finance = newApiKey('finance', 'finance');
 const operator = newApiKey('ops', 'operator');
+const admin = newApiKey('root', 'admin');
 
 /** FLAT 1.00 + ENERGY 0.30/kWh + idle fee 6.00/h (per minute), 21 % VAT, EUR. */
 const simpleTariff = (id: string) => ({
@@ -67,7 +69,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const tag = `${process.pid}_${Math.floor(performance.now())}`;
     dbs.push(`csms_test_tsess_${tag}`, `csms_test_tariff_${tag}`);
     sessions = await startChainSessions(topics, dbs[0]);
-    cfg = chainTariffConfig(topics, dbs[1], [finance.entry, operator.entry].join(','));
+    cfg = chainTariffConfig(topics, dbs[1], [finance.entry, operator.entry, admin.entry].join(','));
     await startTariffs();
     for (const t of [topics.billing, topics.sessions]) collectors.push(await new TopicCollector(kafka, [t]).start());
   });
@@ -241,6 +243,77 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect((await api<Json>('GET', `/api/v1/tariffs/${id}`)).body).toMatchObject({ version: 2 });
     expect(((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body.tariff as Json).elements).toEqual(simpleTariff(id).elements);
     expect(((await api<{ items: unknown[] }>('GET', `/api/v1/tariffs/${id}/versions`)).body.items)).toHaveLength(2);
+  });
+
+  it('records which API key published a version and set an assignment: stored, returned, and in the v2 events; v1 records read with no writer', async () => {
+    const events = await new TopicCollector(kafka, [topics.tariffs]).start();
+    try {
+      const id = uniqueName('WHO');
+      const put = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id));
+      expect(put.body).toMatchObject({ tariffId: id, version: 1, publishedBy: { keyName: 'finance', role: 'finance' } });
+      const v2 = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id), admin.key);
+      expect(v2.body).toMatchObject({ version: 2, publishedBy: { keyName: 'root', role: 'admin' } });
+      expect((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body).toMatchObject({ publishedBy: { keyName: 'finance', role: 'finance' } });
+      expect((await api<Json>('GET', `/api/v1/tariffs/${id}`)).body).toMatchObject({ version: 2, publishedBy: { keyName: 'root', role: 'admin' } });
+      const rows = await tariffs.dataSource.query('select version, published_by, published_by_role from tariff_versions where tariff_id = $1 order by version', [id]);
+      expect(rows).toEqual([
+        { version: 1, published_by: 'finance', published_by_role: 'finance' },
+        { version: 2, published_by: 'root', published_by_role: 'admin' },
+      ]);
+      const asg = await api<Json>('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'site', siteId: id } });
+      expect(asg.body).toMatchObject({ tariffId: id, setBy: { keyName: 'finance', role: 'finance' } });
+      const [arow] = await tariffs.dataSource.query('select set_by, set_by_role from tariff_assignments where assignment_id = $1', [asg.body.assignmentId]);
+      expect(arow).toEqual({ set_by: 'finance', set_by_role: 'finance' });
+      const listed = await waitFor(async () => {
+        const page = await api<{ items: Json[]; nextCursor: string | null }>('GET', '/api/v1/tariff-assignments?limit=500');
+        return page.body.items.find((a) => a.assignmentId === asg.body.assignmentId);
+      }, { what: 'the assignment in the list' });
+      expect(listed.setBy).toEqual({ keyName: 'finance', role: 'finance' });
+
+      // the events are the record: v2 with the writer (name and role only, never the key)
+      const mine = await waitFor(() => {
+        const es = events.records.map((r) => JSON.parse(r.value!) as Envelope).filter((e) => e.key === id);
+        return es.length === 3 && es;
+      }, { what: 'the tariff events' });
+      expect(mine.map((e) => [e.type, e.version])).toEqual([['tariff.version_published', 2], ['tariff.version_published', 2], ['tariff.assignment_set', 2]]);
+      expect(mine.map((e) => (e.payload as Json).publishedBy ?? (e.payload as Json).setBy)).toEqual([
+        { keyName: 'finance', role: 'finance' },
+        { keyName: 'root', role: 'admin' },
+        { keyName: 'finance', role: 'finance' },
+      ]);
+      for (const e of mine) expect(JSON.stringify(e)).not.toMatch(new RegExp(`${finance.key}|${admin.key}|${finance.entry.split(':')[2]}`));
+
+      // a version and an assignment written before v2 are read upcast: no writer
+      const old = uniqueName('OLD');
+      const c = systemCatalogue();
+      const oldVersion = c.create(TariffVersionPublishedV1, {
+        id: deriveId('test-tariff-v1', old),
+        key: old,
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 'test',
+        payload: { tariffId: old, version: 1, effectiveFrom: '2026-01-01T00:00:00.000Z', publishedAt: '2026-01-01T00:00:00.000Z', contentHash: sha256(toCanonicalJson(simpleTariff(old))), tariff: simpleTariff(old) as never },
+      });
+      const oldAssignment = c.create(TariffAssignmentSetV1, {
+        id: deriveId('test-assignment-v1', old),
+        key: old,
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 'test',
+        payload: { assignmentId: deriveId('test-assignment', old).slice(0, 36), tariffId: old, scope: { kind: 'site', siteId: old }, effectiveFrom: '2026-01-01T00:00:00.000Z', setAt: '2026-01-01T00:00:00.000Z', sequence: 1_000_000, removed: false },
+      });
+      await publisher.publish([oldVersion, oldAssignment].map((e) => ({ topic: topics.tariffs, key: old, value: JSON.stringify(e) })));
+      const read = await waitFor(async () => {
+        const r = await api<Json>('GET', `/api/v1/tariffs/${old}`);
+        return r.status === 200 && r.body;
+      }, { what: 'the v1 version in the catalogue' });
+      expect(read).toMatchObject({ tariffId: old, version: 1, publishedBy: null });
+      const [oldRow] = await waitFor(async () => {
+        const rs = await tariffs.dataSource.query('select set_by, set_by_role from tariff_assignments where tariff_id = $1', [old]);
+        return rs.length === 1 && rs;
+      }, { what: 'the v1 assignment' });
+      expect(oldRow).toEqual({ set_by: null, set_by_role: null });
+    } finally {
+      await events.close();
+    }
   });
 
   it('prices a session through Kafka into a CDR with the exact totals, readable through the API', async () => {

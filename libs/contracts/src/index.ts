@@ -18,10 +18,10 @@ import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue
 import { OcppMessageReceivedV1 } from './events/ocpp';
 import { SessionEndedV1, SessionEndedV2, SessionStartedV1, SessionUpdatedV1, sessionEndedV1ToV2 } from './events/session';
 import { StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationRegisteredV1ToV2 } from './events/registry';
-import { TariffAssignmentSetV1, TariffVersionPublishedV1 } from './events/tariff';
+import { TariffAssignmentSetV1, TariffAssignmentSetV2, TariffVersionPublishedV1, TariffVersionPublishedV2, tariffAssignmentSetV1ToV2, tariffVersionPublishedV1ToV2 } from './events/tariff';
 import { CdrCreatedV1, CdrCreatedV2, SessionPricingFailedV1, cdrCreatedV1ToV2 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
-import { AlarmAcknowledgedV1 } from './events/monitoring';
+import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -34,15 +34,18 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   SessionEndedV1,
   SessionEndedV2,
   TariffVersionPublishedV1,
+  TariffVersionPublishedV2,
   TariffAssignmentSetV1,
+  TariffAssignmentSetV2,
   CdrCreatedV1,
   CdrCreatedV2,
   SessionPricingFailedV1,
   OcppCommandRequestedV1,
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
+  AlarmAcknowledgedV2,
 ];
-export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2, sessionEndedV1ToV2, cdrCreatedV1ToV2];
+export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2, sessionEndedV1ToV2, cdrCreatedV1ToV2, tariffVersionPublishedV1ToV2, tariffAssignmentSetV1ToV2, alarmAcknowledgedV1ToV2];
 
 /** The catalogue of the whole system. Services may build narrower ones for what they consume. */
 export function systemCatalogue(): EventCatalogue {

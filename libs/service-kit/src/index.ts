@@ -1,6 +1,7 @@
 export * from './api-keys';
 export * from './problem';
 export * from './auth.guard';
+export * from './actor';
 export * from './validation';
 export * from './health';
 export * from './metrics';

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import pino from 'pino';
 import { silentLogger } from '@csms/platform';
-import { ApiProblem, HealthRegistry, MAX_JSON_DEPTH, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, encodeCursor, keysetPage, newApiKey, parseApiKeys, validateInput } from '@csms/service-kit';
+import { Actor, ApiProblem, HealthRegistry, type ActorRef, MAX_JSON_DEPTH, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, encodeCursor, keysetPage, newApiKey, parseApiKeys, validateInput } from '@csms/service-kit';
 
 const finance = newApiKey('finance-team', 'finance');
 const operator = newApiKey('ops', 'operator');
@@ -26,6 +26,12 @@ class ThingsController {
   create(@Body(new SchemaPipe(Thing)) body: { name: string; amount: string }) {
     if (body.name === 'taken') throw new ApiProblem(409, 'THING_EXISTS', 'a thing with that name exists', { field: '/name' });
     return { ok: true, ...body };
+  }
+
+  @RequireRoles('operator', 'finance')
+  @Post('written')
+  written(@Actor() by: ActorRef) {
+    return { by };
   }
 
   @Get('boom')
@@ -143,6 +149,15 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(r.status).toBe(201);
     expect(await json(r)).toEqual({ ok: true, name: 'a', amount: '1.00' });
     expect((await call('/api/v1/things', { method: 'POST', key: admin.key, body: JSON.stringify({ name: 'b', amount: '2' }) })).status).toBe(201);
+  });
+
+  it('@Actor() gives the key\'s name and role, never the key or its hash', async () => {
+    const r = await call('/api/v1/things/written', { method: 'POST', key: operator.key });
+    expect(r.status).toBe(201);
+    const body = await json(r);
+    expect(body).toEqual({ by: { keyName: 'ops', role: 'operator' } });
+    expect(JSON.stringify(body)).not.toContain(operator.entry.split(':')[2]);
+    expect(await json(await call('/api/v1/things/written', { method: 'POST', key: admin.key }))).toEqual({ by: { keyName: 'root', role: 'admin' } });
   });
 
   it('rejects invalid input with 400 and every field at fault', async () => {

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { EventCatalogue, Topics, deriveId } from '@csms/contracts';
 import { unsentCommandStatus, type UnsentStatus } from '@csms/ocpp-gateway-core';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
+import { actorLabel, type ActorRef } from '@csms/service-kit';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1, type OcppCommandCompleted, type OcppCommandRequested } from './command-events';
 
 const UNSENT: ReadonlySet<string> = new Set<UnsentStatus>(['offline', 'expired', 'not_supported', 'invalid_request']);
@@ -19,7 +20,12 @@ export interface CommandView {
   payload: Record<string, unknown>;
   requestedAt: string;
   expiresAt: string;
-  requestedBy: string | null;
+  /**
+   * the API key that requested it (name and role); null: requested before this was recorded, or published by
+   * another service without a key (the event's `requestedBy` is then the whole record: `keyName` is its text and
+   * `role` null)
+   */
+  requestedBy: { keyName: string; role: ActorRef['role'] | null } | null;
   status: 'pending' | OcppCommandCompleted['payload']['status'];
   result: OcppCommandCompleted['payload'] | null;
   completedAt: string | null;
@@ -36,6 +42,7 @@ interface CommandRow {
   requested_at: Date;
   expires_at: Date;
   requested_by: string | null;
+  requested_by_role: ActorRef['role'] | null;
   status: CommandView['status'];
   result: OcppCommandCompleted['payload'] | null;
   completed_at: Date | null;
@@ -72,9 +79,14 @@ export function interruptedDetail(by: string | null, at: Date | string | null, w
   return `sent by ${by ?? 'an instance'}${when ? ` at ${when}` : ''}; ${why}: the station may or may not have carried it out; not sent again`.slice(0, 1000);
 }
 
+/** what the event's `requestedBy` holds for an API key: `api-key:<name>` */
+const KEY_LABEL = 'api-key:';
+
 function view(r: CommandRow): CommandView {
+  const by = r.requested_by;
   return {
     ...requestedOf(r),
+    requestedBy: by === null ? null : { keyName: by.startsWith(KEY_LABEL) ? by.slice(KEY_LABEL.length) : by, role: r.requested_by_role },
     status: r.status,
     result: r.result,
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,
@@ -102,7 +114,9 @@ export class CommandService {
     this.outboxCatalogue = commandCatalogue.withTopics({ [Topics.ocppCommands]: topics.commands, [Topics.ocppCommandResults]: topics.results });
   }
 
-  async request(stationId: string, action: string, payload: Record<string, unknown>, requestedBy: string | null, ttlSeconds: number): Promise<CommandView> {
+  /** `by`: the API key that asked (its label goes into the event, its role into the gateway's table only) */
+  async request(stationId: string, action: string, payload: Record<string, unknown>, by: ActorRef | null, ttlSeconds: number): Promise<CommandView> {
+    const requestedBy = by ? actorLabel(by) : null;
     const at = this.now();
     const commandId = randomUUID();
     const event: OcppCommandRequested = commandCatalogue.create(OcppCommandRequestedV1, {
@@ -115,7 +129,7 @@ export class CommandService {
     });
     const row = await this.ds.transaction(async (m) => {
       await appendToOutbox(m, this.outboxCatalogue, [event], { maxMessageBytes: this.relay.maxMessageBytes });
-      return this.upsertRequested(m, event.payload);
+      return this.upsertRequested(m, event.payload, false, by?.role ?? null);
     });
     this.relay.nudge();
     return view(row);
@@ -235,11 +249,11 @@ export class CommandService {
   }
 
   /** The command row (a command published by another service has none until it is seen here); `lock`: for update. */
-  private async upsertRequested(m: EntityManager, c: OcppCommandRequested['payload'], lock = false): Promise<CommandRow> {
+  private async upsertRequested(m: EntityManager, c: OcppCommandRequested['payload'], lock = false, role: ActorRef['role'] | null = null): Promise<CommandRow> {
     await m.query(
-      `insert into commands (command_id, station_id, action, payload, requested_at, expires_at, requested_by)
-       values ($1, $2, $3, $4, $5, $6, $7) on conflict (command_id) do nothing`,
-      [c.commandId, c.stationId, c.action, JSON.stringify(c.payload), c.requestedAt, c.expiresAt, c.requestedBy],
+      `insert into commands (command_id, station_id, action, payload, requested_at, expires_at, requested_by, requested_by_role)
+       values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (command_id) do nothing`,
+      [c.commandId, c.stationId, c.action, JSON.stringify(c.payload), c.requestedAt, c.expiresAt, c.requestedBy, role],
     );
     const [row]: CommandRow[] = await m.query(`select * from commands where command_id = $1${lock ? ' for update' : ''}`, [c.commandId]);
     return row;

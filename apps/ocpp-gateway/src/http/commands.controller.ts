@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { OCPP_PROTOCOLS } from '@csms/ocpp';
 import { COMMAND_ACTIONS, OcppSchemaValidator, isCommandAction } from '@csms/ocpp-gateway-core';
-import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
 import { CommandService, type CommandView } from '../commands/command.service';
 import { GatewayRuntime } from '../runtime';
 
@@ -33,7 +33,7 @@ export class CommandsController {
   @RequireRoles('operator')
   @ApiOperation({ summary: 'Send a remote operation to a station; its result is published on ocpp.command_results and readable at /commands/{commandId}' })
   @ApiBody({ schema: CommandBody as object })
-  async send(@Param('stationId') id: string, @Body() body: unknown): Promise<CommandView> {
+  async send(@Param('stationId') id: string, @Body() body: unknown, @Actor() by: ActorRef): Promise<CommandView> {
     const stationId = validateInput(StationId, id, 'path/stationId');
     const input = validateInput(CommandBody, body);
     // the payload must be valid for at least one version that defines the action (the station's version is
@@ -45,7 +45,7 @@ export class CommandsController {
       throw new ApiProblem(400, 'INVALID_COMMAND_PAYLOAD', `payload of ${input.action}: ${failed.description}`, { field: `body/payload${failed.field === '/' ? '' : failed.field}` });
     }
     if (!this.runtime.registryCache.station(stationId)) throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId}`, { field: 'path/stationId' });
-    return this.commands.request(stationId, input.action, input.payload, null, input.ttlSeconds ?? this.runtime.config.COMMAND_TTL_S);
+    return this.commands.request(stationId, input.action, input.payload, by, input.ttlSeconds ?? this.runtime.config.COMMAND_TTL_S);
   }
 
   @Get('commands/:commandId')

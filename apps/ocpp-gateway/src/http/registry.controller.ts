@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import { RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
 import { stationLocationProblems } from '@csms/ocpp-gateway-core';
-import { ApiProblem, RequireRoles, validateInput } from '@csms/service-kit';
+import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
 import { RegistryError, RegistryService, type StationInput, type StationView, type TokenView } from '../registry/registry.service';
 
 const Id = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
@@ -116,11 +116,11 @@ export class StationsController {
 
   @Put(':stationId')
   @RequireRoles('operator')
-  @ApiOperation({ summary: 'Register or change a station (password is hashed; never returned)' })
+  @ApiOperation({ summary: 'Register or change a station (password is hashed; never returned); the view says which API key wrote it last (updatedBy)' })
   @ApiBody({ schema: StationBody as object })
-  put(@Param('stationId') id: string, @Body() body: unknown): Promise<StationView> {
+  put(@Param('stationId') id: string, @Body() body: unknown, @Actor() by: ActorRef): Promise<StationView> {
     const stationId = validateInput(Id, id, 'path/stationId');
-    return mapErrors(() => this.registry.putStation(stationId, parseStationBody(stationId, body)));
+    return mapErrors(() => this.registry.putStation(stationId, parseStationBody(stationId, body), by));
   }
 
   @Delete(':stationId')
@@ -152,11 +152,11 @@ export class TokensController {
 
   @Put(':uid')
   @RequireRoles('operator', 'integration')
-  @ApiOperation({ summary: 'Register or change an id token' })
+  @ApiOperation({ summary: 'Register or change an id token; the view says which API key wrote it last (updatedBy)' })
   @ApiBody({ schema: TokenBody as object })
-  put(@Param('uid') uid: string, @Body() body: unknown): Promise<TokenView> {
+  put(@Param('uid') uid: string, @Body() body: unknown, @Actor() by: ActorRef): Promise<TokenView> {
     const input = validateInput(TokenBody, body) as never;
-    return mapErrors(() => this.registry.putToken(validateInput(TokenUid, uid, 'path/uid'), input));
+    return mapErrors(() => this.registry.putToken(validateInput(TokenUid, uid, 'path/uid'), input, by));
   }
 
   @Delete(':uid')

@@ -14,6 +14,7 @@ import {
 } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { defaultLocationId, withConnector, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
+import type { ActorRef } from '@csms/service-kit';
 import type { RegistryCache } from './registry-cache';
 import { hashPassword } from './password';
 
@@ -47,6 +48,8 @@ export interface StationView {
   enabled: boolean;
   revision: number;
   updatedAt: string;
+  /** the API key of the last write (name and role); null: written before this was recorded, or by the station itself */
+  updatedBy: ActorRef | null;
 }
 
 export interface TokenInput {
@@ -66,6 +69,8 @@ export interface TokenView {
   billingAccountId: string | null;
   revision: number;
   updatedAt: string;
+  /** the API key of the last write (name and role); null: written before this was recorded */
+  updatedBy: ActorRef | null;
 }
 
 export class RegistryError extends Error {
@@ -90,6 +95,8 @@ interface StationRow {
   enabled: boolean;
   revision: number;
   updated_at: Date;
+  updated_by: string | null;
+  updated_by_role: ActorRef['role'] | null;
 }
 interface TokenRow {
   uid: string;
@@ -100,6 +107,12 @@ interface TokenRow {
   billing_account_id: string | null;
   revision: number;
   updated_at: Date;
+  updated_by: string | null;
+  updated_by_role: ActorRef['role'] | null;
+}
+
+function writerOf(r: { updated_by: string | null; updated_by_role: ActorRef['role'] | null }): ActorRef | null {
+  return r.updated_by !== null && r.updated_by_role !== null ? { keyName: r.updated_by, role: r.updated_by_role } : null;
 }
 
 function stationView(r: StationRow): StationView {
@@ -115,6 +128,7 @@ function stationView(r: StationRow): StationView {
     enabled: r.enabled,
     revision: Number(r.revision),
     updatedAt: r.updated_at.toISOString(),
+    updatedBy: writerOf(r),
   };
 }
 function tokenView(r: TokenRow): TokenView {
@@ -127,6 +141,7 @@ function tokenView(r: TokenRow): TokenView {
     billingAccountId: r.billing_account_id,
     revision: Number(r.revision),
     updatedAt: r.updated_at.toISOString(),
+    updatedBy: writerOf(r),
   };
 }
 
@@ -150,7 +165,7 @@ export class RegistryService {
   }
 
   /** `hasher` makes the stored password hash (the benchmark passes a cheaper scrypt; everything else the default). */
-  async putStation(stationId: string, input: StationInput, hasher: (password: string) => Promise<string> = hashPassword): Promise<StationView> {
+  async putStation(stationId: string, input: StationInput, by: ActorRef, hasher: (password: string) => Promise<string> = hashPassword): Promise<StationView> {
     const passwordHash = input.password !== undefined ? await hasher(input.password) : undefined;
     return this.change(async (m) => {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
@@ -161,10 +176,10 @@ export class RegistryService {
       const revision = await this.nextRevision(m);
       const location = input.location ? { ...input.location, id: defaultLocationId(stationId, input.siteId ?? null, input.location.id) } : null;
       const [row]: StationRow[] = await m.query(
-        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location, updated_by, updated_by_role)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (station_id) do update set security_profile = $2, password_hash = $3, certificate_cn = $4, site_id = $5,
-           time_zone = $6, evses = $7, enabled = $8, revision = $9, location = $10, updated_at = now()
+           time_zone = $6, evses = $7, enabled = $8, revision = $9, location = $10, updated_by = $11, updated_by_role = $12, updated_at = now()
          returning *`,
         [
           stationId,
@@ -177,6 +192,8 @@ export class RegistryService {
           input.enabled ?? true,
           revision,
           location === null ? null : JSON.stringify(location),
+          by.keyName,
+          by.role,
         ],
       );
       return { event: this.stationEvent(row, false), result: stationView(row) };
@@ -194,7 +211,7 @@ export class RegistryService {
       // keeps what the registry knows of the EVSE and its other connectors (eMI3 id, OCPI connector fields)
       const evses = withConnector(old.evses, evseId, connectorId) as RegistryEvse[] | null;
       if (!evses) return null;
-      const [[row]]: [StationRow[], number] = await m.query('update stations set evses = $2, revision = $3, updated_at = now() where station_id = $1 returning *', [
+      const [[row]]: [StationRow[], number] = await m.query('update stations set evses = $2, revision = $3, updated_by = null, updated_by_role = null, updated_at = now() where station_id = $1 returning *', [
         stationId,
         JSON.stringify(evses),
         await this.nextRevision(m),
@@ -222,15 +239,16 @@ export class RegistryService {
     return this.page('stations', 'station_id', stationView, (v) => v.stationId, limit, cursor);
   }
 
-  async putToken(uid: string, input: TokenInput): Promise<TokenView> {
+  async putToken(uid: string, input: TokenInput, by: ActorRef): Promise<TokenView> {
     return this.change(async (m) => {
       const revision = await this.nextRevision(m);
       const [row]: TokenRow[] = await m.query(
-        `insert into id_tokens (uid, type, status, expires_at, group_id, billing_account_id, revision)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (uid) do update set type = $2, status = $3, expires_at = $4, group_id = $5, billing_account_id = $6, revision = $7, updated_at = now()
+        `insert into id_tokens (uid, type, status, expires_at, group_id, billing_account_id, revision, updated_by, updated_by_role)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (uid) do update set type = $2, status = $3, expires_at = $4, group_id = $5, billing_account_id = $6, revision = $7,
+           updated_by = $8, updated_by_role = $9, updated_at = now()
          returning *`,
-        [uid, input.type, input.status, input.expiresAt ?? null, input.groupId ?? null, input.billingAccountId ?? null, revision],
+        [uid, input.type, input.status, input.expiresAt ?? null, input.groupId ?? null, input.billingAccountId ?? null, revision, by.keyName, by.role],
       );
       return { event: this.tokenEvent(row, false), result: tokenView(row) };
     });

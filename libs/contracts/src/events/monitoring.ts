@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../catalogue';
+import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
 
@@ -28,4 +28,27 @@ export const AlarmAcknowledgedV1 = defineEvent({
     acknowledgedBy: 'api-key:ops-console',
   },
 });
-export type AlarmAcknowledged = EventOf<typeof AlarmAcknowledgedV1>;
+
+/**
+ * v2: the same, and the role of the API key that acknowledged (`acknowledgedByRole`; `acknowledgedBy` stays
+ * `api-key:<name>`). Null only in records written before v2 (upcast from v1).
+ */
+export const AlarmAcknowledgedV2 = defineEvent({
+  type: 'monitoring.alarm_acknowledged',
+  version: 2,
+  topic: Topics.monitoringEvents,
+  description: 'an operator acknowledged (and so closed) an open alarm, with the role of the API key',
+  schema: closed({
+    ...AlarmAcknowledgedV1.schema.properties,
+    acknowledgedByRole: Type.Union([Type.Literal('operator'), Type.Literal('finance'), Type.Literal('integration'), Type.Literal('admin'), Type.Null()]),
+  }),
+  example: { ...AlarmAcknowledgedV1.example, acknowledgedByRole: 'operator' },
+});
+export type AlarmAcknowledged = EventOf<typeof AlarmAcknowledgedV2>;
+
+/** v1 -> v2: the role was not recorded then (`acknowledgedByRole: null`); `acknowledgedBy` is kept as it was. */
+export const alarmAcknowledgedV1ToV2: Upcaster = {
+  type: AlarmAcknowledgedV2.type,
+  fromVersion: 1,
+  up: (payload) => ({ ...(payload as object), acknowledgedByRole: null }),
+};

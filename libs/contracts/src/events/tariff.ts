@@ -1,10 +1,22 @@
 import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../catalogue';
+import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
 
 const Instant = Type.String({ format: 'date-time' });
 const TariffId = Type.String({ minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9._-]+$' });
+
+/**
+ * Who made a catalogue write: the API key's configured name and its role (never the key or its hash).
+ * Null only in records written before v2 (upcast from v1).
+ */
+export const WriterSchema = Type.Union([
+  closed({
+    keyName: Type.String({ minLength: 1, maxLength: 200 }),
+    role: Type.Union([Type.Literal('operator'), Type.Literal('finance'), Type.Literal('integration'), Type.Literal('admin')]),
+  }),
+  Type.Null(),
+]);
 
 /**
  * A new version of a tariff (an OCPI 2.2.1 Tariff object, validated by libs/pricing before it is
@@ -74,5 +86,39 @@ export const TariffAssignmentSetV1 = defineEvent({
   },
 });
 
-export type TariffVersionPublished = EventOf<typeof TariffVersionPublishedV1>;
-export type TariffAssignmentSet = EventOf<typeof TariffAssignmentSetV1>;
+/** v2: the same, and who published it (`publishedBy`). */
+export const TariffVersionPublishedV2 = defineEvent({
+  type: 'tariff.version_published',
+  version: 2,
+  topic: Topics.tariffEvents,
+  description: 'a tariff version was published to the catalogue, by which API key',
+  schema: closed({ ...TariffVersionPublishedV1.schema.properties, publishedBy: WriterSchema }),
+  example: { ...TariffVersionPublishedV1.example, publishedBy: { keyName: 'finance-team', role: 'finance' } },
+});
+
+/** v2: the same, and who set it (`setBy`). */
+export const TariffAssignmentSetV2 = defineEvent({
+  type: 'tariff.assignment_set',
+  version: 2,
+  topic: Topics.tariffEvents,
+  description: 'a tariff was assigned to (or withdrawn from) a station, EVSE, connector, site, token group, account or as the default, by which API key',
+  schema: closed({ ...TariffAssignmentSetV1.schema.properties, setBy: WriterSchema }),
+  example: { ...TariffAssignmentSetV1.example, setBy: { keyName: 'finance-team', role: 'finance' } },
+});
+
+/** v1 -> v2: who published it was not recorded then (`publishedBy: null`); everything else is the same. */
+export const tariffVersionPublishedV1ToV2: Upcaster = {
+  type: TariffVersionPublishedV2.type,
+  fromVersion: 1,
+  up: (payload) => ({ ...(payload as object), publishedBy: null }),
+};
+
+/** v1 -> v2: who set it was not recorded then (`setBy: null`); everything else is the same. */
+export const tariffAssignmentSetV1ToV2: Upcaster = {
+  type: TariffAssignmentSetV2.type,
+  fromVersion: 1,
+  up: (payload) => ({ ...(payload as object), setBy: null }),
+};
+
+export type TariffVersionPublished = EventOf<typeof TariffVersionPublishedV2>;
+export type TariffAssignmentSet = EventOf<typeof TariffAssignmentSetV2>;
