@@ -71,6 +71,28 @@ describe('RegistryCache credentials', () => {
     expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$h');
   });
 
+  it('a read started for an older credential revision is followed by another', async () => {
+    const store = table([{ stationId: 'CP-001', passwordHash: 'scrypt$one', credentialRevision: 2 }]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 2, credentialRevision: 2 }));
+    // the password changes again while the first read is in flight
+    store.rows.set('CP-001', { stationId: 'CP-001', passwordHash: 'scrypt$two', credentialRevision: 5 });
+    cache.apply(station(3, { revision: 5, credentialRevision: 5 }));
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$two');
+  });
+
+  it('a station the database no longer has: no password, and no read at every upgrade', async () => {
+    const store = table([]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 1, credentialRevision: 1 }));
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBeNull();
+    expect(store.reads).toEqual(['CP-001']);
+  });
+
   it('a station without a password (profile 3) is ready at once and never read', () => {
     const store = table([]);
     const cache = cacheOver(store);

@@ -63,7 +63,8 @@ export class RegistryCache {
   private readonly stations = new Map<string, KnownStation>();
   /** hash and the credential revision it is at least as new as, per station */
   private readonly credentials = new Map<string, { hash: string | null; revision: number }>();
-  private readonly loading = new Map<string, Promise<void>>();
+  /** reads in flight, with the credential revision each was started for */
+  private readonly loading = new Map<string, { wanted: number; done: Promise<void> }>();
   /** stations whose latest record on the topic is older than v3 (it may carry a password hash there) */
   private readonly legacy = new Map<string, StationRegistered['payload']>();
   private readonly tokens = new Map<string, TokenRecord>();
@@ -98,21 +99,24 @@ export class RegistryCache {
     return c !== undefined && c.revision >= known.credentialRevision;
   }
 
-  /** Reads the station's credentials from the database (one read per station at a time). */
+  /**
+   * Reads the station's credentials from the database (one read per station at a time; a read started for an
+   * older credential revision is followed by another).
+   */
   loadCredentials(id: string): Promise<void> {
-    const running = this.loading.get(id);
-    if (running) return running;
     const wanted = this.stations.get(id)?.credentialRevision ?? 0;
-    const load = this.store
+    const running = this.loading.get(id);
+    if (running) return running.wanted >= wanted ? running.done : running.done.then(() => this.loadCredentials(id));
+    const done = this.store
       .one(id)
       .then((row) => {
-        // the row read after the event is at least as new as it: no reload loop if the two disagree
-        if (row) this.credentials.set(id, { hash: row.passwordHash, revision: Math.max(row.credentialRevision, wanted) });
-        else this.credentials.delete(id);
+        // the row, read after the event, is at least as new as it (no reload loop if the two disagree); no row:
+        // no password (the station was deleted, its deletion not read yet)
+        this.credentials.set(id, { hash: row?.passwordHash ?? null, revision: Math.max(row?.credentialRevision ?? 0, wanted) });
       })
       .finally(() => this.loading.delete(id));
-    this.loading.set(id, load);
-    return load;
+    this.loading.set(id, { wanted, done });
+    return done;
   }
 
   /** Stations whose latest record on the topic is from before v3 (to publish again, without the hash). */
