@@ -157,4 +157,28 @@ export class GatewayWrittenBy1764300000300 implements MigrationInterface {
   }
 }
 
-export const gatewayMigrations = [...messagingMigrations, GatewayRegistry1764300000000, Ocpp16TransactionIds1764300000001, GatewayCommands1764300000002, GatewayStationLocation1764300000100, GatewayCommandDispatch1764300000200, GatewayWrittenBy1764300000300];
+/**
+ * The credential revision of a station: the station revision at which its password was last set (0 for rows
+ * from before, which `registry.station_registered` v3 upcast from older records also says). Gateway instances
+ * re-read the row when an event carries a newer one: the hash itself is never on the topic.
+ */
+export class GatewayCredentialRevision1764300000400 implements MigrationInterface {
+  name = 'GatewayCredentialRevision1764300000400';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations add column credential_revision bigint not null default 0');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table stations drop column credential_revision');
+  }
+}
+
+export const gatewayMigrations = [
+  ...messagingMigrations,
+  GatewayRegistry1764300000000,
+  Ocpp16TransactionIds1764300000001,
+  GatewayCommands1764300000002,
+  GatewayStationLocation1764300000100,
+  GatewayCommandDispatch1764300000200,
+  GatewayWrittenBy1764300000300,
+  GatewayCredentialRevision1764300000400,
+];

@@ -13,6 +13,7 @@ import { OcppServer, type OcppServerDeps } from './ocpp/ocpp-server';
 import { PasswordVerifier, type SharedVerification } from './registry/password';
 import { PASSWORD_MEMO_KEY_ENV } from './cluster';
 import { RegistryCache } from './registry/registry-cache';
+import { databaseCredentials } from './registry/credentials';
 import { RegistryService } from './registry/registry.service';
 import { TransactionIdStore } from './transactions/transaction-ids';
 import { CommandConsumer } from './commands/command-consumer';
@@ -92,7 +93,7 @@ export class GatewayRuntime {
     }
     // on a new broker the first group lookup creates __consumer_offsets: wait (bounded) until its coordinator answers
     await waitForGroupCoordinators(kafka, [`ocpp-gateway-commands-${config.GATEWAY_INSTANCE}`], { deadline: Date.now() + STARTUP_TIMEOUT_MS, logger });
-    const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger);
+    const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger, databaseCredentials(dataSource));
     await registryCache.start();
     const producer = new KafkaRecordPublisher(kafka, limits);
     await producer.connect();
@@ -107,6 +108,13 @@ export class GatewayRuntime {
     relay.start();
     const parked = new ParkedOutbox(dataSource, relay);
     const registry = new RegistryService(dataSource, relay, registryCache, topics, `ocpp-gateway/${config.GATEWAY_INSTANCE}`);
+    // records from before v3 may carry a password hash on the compacted topic: superseded by a v3 record each
+    // (compaction then drops the old ones). Idempotent; a failure is retried at the next start.
+    const legacy = await registry.republishLegacyStations().catch((e: unknown) => {
+      logger.warn({ err: e }, 'stations with pre-v3 registry records (password hashes) not re-published; retried at the next start');
+      return 0;
+    });
+    if (legacy > 0) logger.info({ stations: legacy }, 'stations re-published as registry.station_registered v3 (no password hash on the topic)');
     const transactions = new TransactionIdStore(dataSource);
     const presence = new PresenceStore(dataSource, config.GATEWAY_INSTANCE);
     await presence.clearOwn();

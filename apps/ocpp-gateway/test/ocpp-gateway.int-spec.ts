@@ -528,7 +528,7 @@ describe('ocpp-gateway', () => {
       expect(JSON.stringify(written.body)).not.toContain(gw.keys.operator);
     });
 
-    it('registers a station location (OCPI-shaped) and connector types, refuses bad fields with the field, publishes registry.station_registered v2', async () => {
+    it('registers a station location (OCPI-shaped) and connector types, refuses bad fields with the field, publishes registry.station_registered v3', async () => {
       const id = uniqueName('LOC');
       const location = { name: 'Stadhuis garage', address: 'Amstel 1', city: 'Amsterdam', postal_code: '1011 PN', country: 'NLD', coordinates: { latitude: '52.367030', longitude: '4.900840' } };
       const evses = [{ evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }];
@@ -547,8 +547,8 @@ describe('ocpp-gateway', () => {
         // the location id defaults to the site id
         expect(put.body).toEqual(expect.objectContaining({ stationId: id, siteId: 'site-loc', location: { id: 'site-loc', ...location }, evses }));
         expect((await api(gw, 'GET', `/api/v1/stations/${id}`)).body).toEqual(put.body);
-        const event = await waitFor(() => stations.records.map((r) => JSON.parse(r.value!) as { version: number; payload: Record<string, unknown> }).find((e) => e.payload.stationId === id), { what: 'the v2 registry event' });
-        expect(event.version).toBe(2);
+        const event = await waitFor(() => stations.records.map((r) => JSON.parse(r.value!) as { version: number; payload: Record<string, unknown> }).find((e) => e.payload.stationId === id), { what: 'the v3 registry event' });
+        expect(event.version).toBe(3);
         expect(event.payload).toMatchObject({ location: { id: 'site-loc', ...location }, evses });
         // the in-memory cache keeps what the gateway needs: the ids
         expect(gw.runtime.registryCache.station(id)?.evses).toEqual([{ evseId: 1, connectors: [{ connectorId: 1 }] }]);

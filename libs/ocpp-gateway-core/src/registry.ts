@@ -13,7 +13,7 @@ export interface EvseInfo {
 export interface StationRecord {
   stationId: string;
   securityProfile: SecurityProfile;
-  /** scrypt hash of the Basic-auth password (profiles 1 and 2), `scrypt$N$r$p$salt$hash` */
+  /** scrypt hash of the Basic-auth password (profiles 1 and 2), `scrypt$N$r$p$salt$hash`: from the gateway's database, never from the topic */
   passwordHash: string | null;
   /** the subject CN the client certificate must carry (profile 3); the station id when null */
   certificateCn: string | null;

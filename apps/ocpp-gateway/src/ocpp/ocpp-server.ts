@@ -286,7 +286,7 @@ export class OcppServer {
       certCn = typeof cn === 'string' ? cn : Array.isArray(cn) ? (cn[0] ?? null) : null;
     }
     const creds: UpgradeCredentials = { tls, verifiedClientCertCn: certCn, basic: basicCredentials(req.headers.authorization) };
-    const station = this.deps.registry.station(stationId);
+    let station = this.deps.registry.station(stationId);
 
     // a throttled station id or address is refused before its credentials are looked at: no scrypt for a guesser
     const at = this.clockMs();
@@ -300,6 +300,17 @@ export class OcppServer {
     if (station && throttled) {
       this.deps.metrics?.authThrottled(throttled.scope);
       return fail(429, `too many failed authentications (${throttled.scope}); retry later`, Math.ceil(throttled.retryAfterMs / 1000));
+    }
+
+    // credentials changed and not re-read yet (or not loaded): the one case in which the upgrade reads the database
+    if (station && !this.deps.registry.credentialsReady(stationId)) {
+      try {
+        await this.deps.registry.loadCredentials(stationId);
+      } catch (e) {
+        this.deps.logger.warn({ err: e, stationId }, 'station credentials could not be read');
+        return fail(503, 'station credentials unavailable; retry later', 5);
+      }
+      station = this.deps.registry.station(stationId);
     }
 
     let passwordOk = false;

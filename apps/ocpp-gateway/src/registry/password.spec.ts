@@ -1,4 +1,4 @@
-import { PasswordVerifier, hashPassword } from './password';
+import { PasswordVerifier, generatePassword, hashPassword } from './password';
 
 describe('PasswordVerifier', () => {
   it('verifies with scrypt once, then answers the same station and hash from memory, right and wrong', async () => {
@@ -67,5 +67,13 @@ describe('PasswordVerifier', () => {
 
   it('refuses a stored value that is not an scrypt hash', async () => {
     expect(await new PasswordVerifier().verify('CP1', 'plain:text', 'plain:text')).toEqual({ ok: false, cached: false });
+  });
+});
+
+describe('generatePassword', () => {
+  it('draws 40 hexadecimal digits (an OCPP 2.0.1 passwordString of 16 to 40, a 1.6 AuthorizationKey), different each time', () => {
+    const drawn = new Set(Array.from({ length: 50 }, () => generatePassword()));
+    expect(drawn.size).toBe(50);
+    for (const p of drawn) expect(p).toMatch(/^[0-9a-f]{40}$/);
   });
 });

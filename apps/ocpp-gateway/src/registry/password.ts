@@ -22,6 +22,16 @@ export async function hashPassword(password: string, n = N): Promise<string> {
   return `scrypt$${n}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/**
+ * A random station password: 20 bytes from the CSPRNG as 40 hexadecimal digits (160 bits). Hex digits are
+ * alphanumeric, so the password is an OCPP 2.0.1 `passwordString` of the 16 to 40 characters BasicAuthPassword
+ * takes, and exactly what the OCPP 1.6 security whitepaper describes for AuthorizationKey (up to 20 bytes,
+ * "represented as a string of up to 40 hexadecimal digits").
+ */
+export function generatePassword(): string {
+  return randomBytes(20).toString('hex');
+}
+
 /** A verification as it is shared between the processes of one gateway (`GATEWAY_WORKERS`): no password in it. */
 export interface SharedVerification {
   stationId: string;

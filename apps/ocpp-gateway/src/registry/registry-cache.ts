@@ -1,21 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { EventCatalogue, StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1, stationRegisteredV1ToV2, type StationRegistered, type TokenRegistered } from '@csms/contracts';
+import {
+  EventCatalogue,
+  StationRegisteredV1,
+  StationRegisteredV2,
+  StationRegisteredV3,
+  TokenRegisteredV1,
+  stationRegisteredV1ToV2,
+  stationRegisteredV2ToV3,
+  type StationRegistered,
+  type TokenRegistered,
+} from '@csms/contracts';
 import type { StationRecord, TokenRecord } from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
+import type { CredentialStore } from './credentials';
 
-// v1 records (before locations) are upcast to v2 on reading
-const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1], [stationRegisteredV1ToV2]);
+// v1 and v2 records (before locations, with a password hash) are upcast to v3 on reading: the hash is dropped
+const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1], [stationRegisteredV1ToV2, stationRegisteredV2ToV3]);
 
 /**
  * What the gateway needs of a station: authentication, time zone and the EVSE/connector ids it has seen.
- * The location and the OCPI connector fields are for CDRs (tariff service) and are not kept in memory.
+ * The location and the OCPI connector fields are for CDRs (tariff service) and are not kept in memory. The
+ * event carries no password hash: `passwordHash` is filled from the gateway's database (see RegistryCache).
  */
-export function stationFromEvent(p: StationRegistered['payload']): StationRecord {
+export function stationFromEvent(p: StationRegistered['payload'], passwordHash: string | null): StationRecord {
   return {
     stationId: p.stationId,
     securityProfile: p.securityProfile,
-    passwordHash: p.passwordHash,
+    passwordHash,
     certificateCn: p.certificateCn,
     siteId: p.siteId,
     timeZone: p.timeZone,
@@ -28,14 +40,33 @@ export function tokenFromEvent(p: TokenRegistered['payload']): TokenRecord {
   return { uid: p.uid, type: p.type, status: p.status, expiresAt: p.expiresAt, groupId: p.groupId, billingAccountId: p.billingAccountId };
 }
 
+interface KnownStation {
+  /** the record without credentials (passwordHash null) */
+  record: StationRecord;
+  passwordSet: boolean;
+  credentialRevision: number;
+}
+
 /**
  * The station and token registry in memory, fed by the compacted registry topics read from the
  * beginning (every instance holds all of it), so that the upgrade's authentication, BootNotification and
  * Authorize never wait for the database. `start()` resolves once the topics have been read up to the
  * end they had when it was called.
+ *
+ * Credentials are not on the topic: `start()` loads every station's password hash and credential revision
+ * from the gateway's database first; an event whose credential revision is newer than the one loaded makes the
+ * cache re-read that station's row in the background (the outbox publishes after the commit, so the row is
+ * there). Until then the station's credentials are not ready and the upgrade awaits `loadCredentials` (the only
+ * case in which it waits for the database).
  */
 export class RegistryCache {
-  private readonly stations = new Map<string, StationRecord>();
+  private readonly stations = new Map<string, KnownStation>();
+  /** hash and the credential revision it is at least as new as, per station */
+  private readonly credentials = new Map<string, { hash: string | null; revision: number }>();
+  /** reads in flight, with the credential revision each was started for */
+  private readonly loading = new Map<string, { wanted: number; done: Promise<void> }>();
+  /** stations whose latest record on the topic is older than v3 (it may carry a password hash there) */
+  private readonly legacy = new Map<string, StationRegistered['payload']>();
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly revisions = new Map<string, number>();
   private consumer?: Consumer;
@@ -48,10 +79,49 @@ export class RegistryCache {
     private readonly topics: { stations: string; tokens: string },
     private readonly instance: string,
     private readonly logger: Logger,
+    private readonly store: CredentialStore,
   ) {}
 
+  /** The station with its password hash when its credentials are loaded (else `passwordHash` is null: see `credentialsReady`). */
   station(id: string): StationRecord | undefined {
-    return this.stations.get(id);
+    const known = this.stations.get(id);
+    if (!known) return undefined;
+    if (!known.passwordSet) return known.record;
+    const c = this.credentials.get(id);
+    return c && c.revision >= known.credentialRevision ? { ...known.record, passwordHash: c.hash } : known.record;
+  }
+
+  /** The station's credentials in memory are at least as new as its latest registry event says. */
+  credentialsReady(id: string): boolean {
+    const known = this.stations.get(id);
+    if (!known || !known.passwordSet) return true;
+    const c = this.credentials.get(id);
+    return c !== undefined && c.revision >= known.credentialRevision;
+  }
+
+  /**
+   * Reads the station's credentials from the database (one read per station at a time; a read started for an
+   * older credential revision is followed by another).
+   */
+  loadCredentials(id: string): Promise<void> {
+    const wanted = this.stations.get(id)?.credentialRevision ?? 0;
+    const running = this.loading.get(id);
+    if (running) return running.wanted >= wanted ? running.done : running.done.then(() => this.loadCredentials(id));
+    const done = this.store
+      .one(id)
+      .then((row) => {
+        // the row, read after the event, is at least as new as it (no reload loop if the two disagree); no row:
+        // no password (the station was deleted, its deletion not read yet)
+        this.credentials.set(id, { hash: row?.passwordHash ?? null, revision: Math.max(row?.credentialRevision ?? 0, wanted) });
+      })
+      .finally(() => this.loading.delete(id));
+    this.loading.set(id, { wanted, done });
+    return done;
+  }
+
+  /** Stations whose latest record on the topic is from before v3 (to publish again, without the hash). */
+  legacyStations(): StationRegistered['payload'][] {
+    return [...this.legacy.values()];
   }
 
   token(uid: string): TokenRecord | undefined {
@@ -64,15 +134,26 @@ export class RegistryCache {
 
   /** Applies one registry event (also used for read-your-writes after a local REST change). */
   apply(raw: unknown): void {
+    const written = (raw as { version?: unknown } | null)?.version;
     const env = catalogue.parse(raw);
     const key = `${env.type}|${env.key}`;
     const payload = env.payload as { revision: number; deleted: boolean };
     if ((this.revisions.get(key) ?? 0) > payload.revision) return; // an older state, e.g. our own write already applied
     this.revisions.set(key, payload.revision);
-    if (env.type === StationRegisteredV2.type) {
+    if (env.type === StationRegisteredV3.type) {
       const p = env.payload as StationRegistered['payload'];
-      if (p.deleted) this.stations.delete(p.stationId);
-      else this.stations.set(p.stationId, stationFromEvent(p));
+      if (typeof written === 'number' && written < StationRegisteredV3.version) this.legacy.set(p.stationId, p);
+      else this.legacy.delete(p.stationId);
+      if (p.deleted) {
+        this.stations.delete(p.stationId);
+        this.credentials.delete(p.stationId);
+        return;
+      }
+      this.stations.set(p.stationId, { record: stationFromEvent(p, null), passwordSet: p.passwordSet, credentialRevision: p.credentialRevision });
+      if (!this.credentialsReady(p.stationId)) {
+        // the password changed: re-read the row now, so that the next upgrade finds it in memory
+        this.loadCredentials(p.stationId).catch((e: unknown) => this.logger.warn({ err: e, stationId: p.stationId }, 'station credentials not reloaded; the next upgrade reads them'));
+      }
     } else {
       const p = env.payload as TokenRegistered['payload'];
       if (p.deleted) this.tokens.delete(p.uid);
@@ -81,6 +162,7 @@ export class RegistryCache {
   }
 
   async start(): Promise<void> {
+    for (const c of await this.store.all()) this.credentials.set(c.stationId, { hash: c.passwordHash, revision: c.credentialRevision });
     const topics = [this.topics.stations, this.topics.tokens];
     const admin = this.kafka.admin();
     await admin.connect();

@@ -3,10 +3,12 @@ import {
   EventCatalogue,
   StationRegisteredV1,
   StationRegisteredV2,
+  StationRegisteredV3,
   TokenRegisteredV1,
   Topics,
   deriveId,
   stationRegisteredV1ToV2,
+  stationRegisteredV2ToV3,
   type RegistryEvse,
   type StationLocation,
   type StationRegistered,
@@ -16,9 +18,9 @@ import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { defaultLocationId, withConnector, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
 import type { ActorRef } from '@csms/service-kit';
 import type { RegistryCache } from './registry-cache';
-import { hashPassword } from './password';
+import { generatePassword, hashPassword } from './password';
 
-const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, TokenRegisteredV1], [stationRegisteredV1ToV2]);
+const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1], [stationRegisteredV1ToV2, stationRegisteredV2ToV3]);
 
 /** A station's location as the API takes it: `id` may be left out (it is then the site id, else the station id). */
 export type StationLocationInput = Omit<StationLocation, 'id'> & { id?: string };
@@ -26,6 +28,8 @@ export type StationLocationInput = Omit<StationLocation, 'id'> & { id?: string }
 export interface StationInput {
   securityProfile: SecurityProfile;
   password?: string;
+  /** the gateway draws a random password (returned once, in the answer to this change) */
+  generatePassword?: boolean;
   certificateCn?: string | null;
   siteId?: string | null;
   timeZone?: string;
@@ -51,6 +55,9 @@ export interface StationView {
   /** the API key of the last write (name and role); null: written before this was recorded, or by the station itself */
   updatedBy: ActorRef | null;
 }
+
+/** The answer to a change: the view, and the password only when the gateway generated it (this once). */
+export type StationChanged = StationView & { password?: string };
 
 export interface TokenInput {
   type: TokenType;
@@ -87,6 +94,8 @@ interface StationRow {
   station_id: string;
   security_profile: number;
   password_hash: string | null;
+  /** the revision at which the password was last set (0: before credential revisions) */
+  credential_revision: string | number;
   certificate_cn: string | null;
   site_id: string | null;
   time_zone: string;
@@ -165,8 +174,10 @@ export class RegistryService {
   }
 
   /** `hasher` makes the stored password hash (the benchmark passes a cheaper scrypt; everything else the default). */
-  async putStation(stationId: string, input: StationInput, by: ActorRef, hasher: (password: string) => Promise<string> = hashPassword): Promise<StationView> {
-    const passwordHash = input.password !== undefined ? await hasher(input.password) : undefined;
+  async putStation(stationId: string, input: StationInput, by: ActorRef, hasher: (password: string) => Promise<string> = hashPassword): Promise<StationChanged> {
+    const generated = input.generatePassword ? generatePassword() : undefined;
+    const password = generated ?? input.password;
+    const passwordHash = password !== undefined ? await hasher(password) : undefined;
     return this.change(async (m) => {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
       const hash = passwordHash ?? old?.password_hash ?? null;
@@ -174,12 +185,14 @@ export class RegistryService {
         throw new RegistryError('PASSWORD_REQUIRED', 'security profiles 1 and 2 need a password (Basic authentication)', '/password');
       }
       const revision = await this.nextRevision(m);
+      // a new hash (a password given or generated) is a new credential revision: the instances re-read the row
+      const credentialRevision = passwordHash !== undefined ? revision : Number(old?.credential_revision ?? 0);
       const location = input.location ? { ...input.location, id: defaultLocationId(stationId, input.siteId ?? null, input.location.id) } : null;
       const [row]: StationRow[] = await m.query(
-        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location, updated_by, updated_by_role)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location, updated_by, updated_by_role, credential_revision)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          on conflict (station_id) do update set security_profile = $2, password_hash = $3, certificate_cn = $4, site_id = $5,
-           time_zone = $6, evses = $7, enabled = $8, revision = $9, location = $10, updated_by = $11, updated_by_role = $12, updated_at = now()
+           time_zone = $6, evses = $7, enabled = $8, revision = $9, location = $10, updated_by = $11, updated_by_role = $12, credential_revision = $13, updated_at = now()
          returning *`,
         [
           stationId,
@@ -194,9 +207,12 @@ export class RegistryService {
           location === null ? null : JSON.stringify(location),
           by.keyName,
           by.role,
+          credentialRevision,
         ],
       );
-      return { event: this.stationEvent(row, false), result: stationView(row) };
+      const view: StationChanged = stationView(row);
+      if (generated !== undefined) view.password = generated;
+      return { event: this.stationEvent(row, false), result: view };
     });
   }
 
@@ -301,8 +317,47 @@ export class RegistryService {
     return done.result;
   }
 
+  /**
+   * Publishes again, as v3 (no hash), every station whose latest record on the topic is older than v3 (the
+   * cache knows them once started): a new revision of the row as it is, or of the deletion when the row is gone.
+   * A station written since (its row is newer than that record) is left alone. Returns how many were published.
+   */
+  async republishLegacyStations(): Promise<number> {
+    let published = 0;
+    for (const p of this.cache.legacyStations()) {
+      const done = await this.change(async (m) => {
+        const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [p.stationId]);
+        if (old && Number(old.revision) > p.revision) return null;
+        const revision = await this.nextRevision(m);
+        if (!old) {
+          const gone: StationRow = {
+            station_id: p.stationId,
+            security_profile: p.securityProfile,
+            password_hash: null,
+            credential_revision: 0,
+            certificate_cn: p.certificateCn,
+            site_id: p.siteId,
+            time_zone: p.timeZone,
+            location: p.location,
+            evses: p.evses,
+            enabled: p.enabled,
+            revision,
+            updated_at: new Date(),
+            updated_by: null,
+            updated_by_role: null,
+          };
+          return { event: this.stationEvent(gone, true), result: true };
+        }
+        const [[row]]: [StationRow[], number] = await m.query('update stations set revision = $2, updated_at = now() where station_id = $1 returning *', [p.stationId, revision]);
+        return { event: this.stationEvent(row, false), result: true };
+      });
+      if (done) published++;
+    }
+    return published;
+  }
+
   private stationEvent(r: StationRow, deleted: boolean): StationRegistered {
-    return catalogue.create(StationRegisteredV2, {
+    return catalogue.create(StationRegisteredV3, {
       id: deriveId('registry.station_registered', r.station_id, Number(r.revision)),
       key: r.station_id,
       occurredAt: r.updated_at.toISOString(),
@@ -310,7 +365,8 @@ export class RegistryService {
       payload: {
         stationId: r.station_id,
         securityProfile: r.security_profile as SecurityProfile,
-        passwordHash: r.password_hash,
+        passwordSet: !deleted && r.password_hash !== null,
+        credentialRevision: Number(r.credential_revision),
         certificateCn: r.certificate_cn,
         siteId: r.site_id,
         timeZone: r.time_zone,

@@ -1,4 +1,4 @@
-import { ContractError, CdrCreatedV1, StationRegisteredV1, StationRegisteredV2, deriveId, systemCatalogue, type Envelope } from '../index';
+import { ContractError, CdrCreatedV1, StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, deriveId, systemCatalogue, type Envelope } from '../index';
 
 const catalogue = systemCatalogue();
 
@@ -26,13 +26,15 @@ function contractError(fn: () => unknown): ContractError {
   throw new Error('expected a ContractError, nothing was thrown');
 }
 
-describe('registry.station_registered v1 -> v2', () => {
-  it('reads a v1 record from the log as v2 with no location, keeping everything else', () => {
+describe('registry.station_registered v1 -> v2 -> v3', () => {
+  it('reads a v1 record from the log as v3: no location, no hash, everything else kept', () => {
     // a record as the gateway wrote it before locations existed
     const wire = JSON.stringify(envelope('registry.station_registered', 1, StationRegisteredV1.example));
     const env = catalogue.decode(wire);
-    expect(env.version).toBe(2);
-    expect(env.payload).toEqual({ ...StationRegisteredV1.example, location: null });
+    expect(env.version).toBe(3);
+    const { passwordHash: _hash, ...rest } = StationRegisteredV1.example;
+    expect(env.payload).toEqual({ ...rest, location: null, passwordSet: true, credentialRevision: 0 });
+    expect(JSON.stringify(env)).not.toContain('scrypt');
     expect(env.id).toBe(deriveId('registry-spec', 'registry.station_registered', 1));
   });
 
@@ -41,9 +43,37 @@ describe('registry.station_registered v1 -> v2', () => {
     expect(env.payload).toMatchObject({ deleted: true, revision: 9, location: null });
   });
 
-  it('a v2 record is read as it is', () => {
-    const v2 = envelope('registry.station_registered', 2, StationRegisteredV2.example);
-    expect(catalogue.parse(v2)).toEqual(v2);
+  it.each([
+    ['with a password hash', StationRegisteredV2.example.passwordHash, true],
+    ['without a password (profile 3)', null, false],
+  ])('reads a v2 record %s as v3 without the hash', (_what, passwordHash, passwordSet) => {
+    const env = catalogue.parse(envelope('registry.station_registered', 2, { ...StationRegisteredV2.example, passwordHash }));
+    expect(env.version).toBe(3);
+    const { passwordHash: _hash, ...rest } = StationRegisteredV2.example;
+    expect(env.payload).toEqual({ ...rest, passwordSet, credentialRevision: 0 });
+    expect(env.payload).not.toHaveProperty('passwordHash');
+  });
+
+  it('a v3 record is read as it is', () => {
+    const v3 = envelope('registry.station_registered', 3, StationRegisteredV3.example);
+    expect(catalogue.parse(v3)).toEqual(v3);
+  });
+
+  it('v3 refuses a password hash (closed schema: credential material never goes on the topic)', () => {
+    const err = contractError(() => catalogue.parse(envelope('registry.station_registered', 3, { ...StationRegisteredV3.example, passwordHash: StationRegisteredV2.example.passwordHash })));
+    expect(err.code).toBe('INVALID_PAYLOAD');
+    expect(err.field).toBe('/payload/passwordHash');
+  });
+
+  it.each([
+    ['no passwordSet', { passwordSet: undefined }, '/payload/passwordSet'],
+    ['a negative credential revision', { credentialRevision: -1 }, '/payload/credentialRevision'],
+    ['a fractional credential revision', { credentialRevision: 1.5 }, '/payload/credentialRevision'],
+  ])('v3 refuses %s', (_what, change, field) => {
+    const payload = JSON.parse(JSON.stringify({ ...StationRegisteredV3.example, ...change }));
+    const err = contractError(() => catalogue.parse(envelope('registry.station_registered', 3, payload)));
+    expect(err.code).toBe('INVALID_PAYLOAD');
+    expect(err.field).toBe(field);
   });
 
   it.each([

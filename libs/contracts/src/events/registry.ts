@@ -104,13 +104,73 @@ export const StationRegisteredV2 = defineEvent({
     revision: 1,
   },
 });
-export type StationRegistered = EventOf<typeof StationRegisteredV2>;
+export type StationRegisteredV2Payload = Static<typeof StationRegisteredV2.schema>;
+
+/**
+ * v3: v2 without the password hash. Credential material stays in the gateway's own database (the table its
+ * registry writes, shared by the instances of a deployment); the public event says only whether a password
+ * is set and the credential revision: the station revision at which the password was last set (0: set before
+ * v3, or never). A gateway instance whose loaded credentials are older than it re-reads the station's row.
+ */
+export const StationRegisteredV3 = defineEvent({
+  type: 'registry.station_registered',
+  version: 3,
+  topic: Topics.registryStations,
+  description: 'a station was registered or changed in the registry (its whole latest state, no credential material)',
+  schema: closed({
+    stationId: StationId,
+    securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    /** a Basic-auth password is registered (its hash is in the gateway's database only) */
+    passwordSet: Type.Boolean(),
+    /** the station revision at which the password was last set; 0 = before v3 or never */
+    credentialRevision: Type.Integer({ minimum: 0 }),
+    /** subject CN of the client certificate (profile 3); null = the station id */
+    certificateCn: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]),
+    siteId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+    timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+    /** where the station is (OCPI Location fields); null: not registered (CDRs say `LOCATION_INCOMPLETE`) */
+    location: Type.Union([StationLocationSchema, Type.Null()]),
+    evses: Type.Array(RegistryEvseSchema),
+    enabled: Type.Boolean(),
+    deleted: Type.Boolean(),
+    /** increases with every change of this station */
+    revision: Type.Integer({ minimum: 1 }),
+  }),
+  example: {
+    stationId: 'CP-001',
+    securityProfile: 2,
+    passwordSet: true,
+    credentialRevision: 1,
+    certificateCn: null,
+    siteId: 'site-amsterdam-1',
+    timeZone: 'Europe/Amsterdam',
+    location: StationRegisteredV2.example.location,
+    evses: StationRegisteredV2.example.evses,
+    enabled: true,
+    deleted: false,
+    revision: 1,
+  },
+});
+export type StationRegistered = EventOf<typeof StationRegisteredV3>;
 
 /** v1 -> v2: no location was registered then (`location: null`); the EVSEs and connector ids are the same. */
 export const stationRegisteredV1ToV2: Upcaster = {
   type: StationRegisteredV2.type,
   fromVersion: 1,
   up: (payload) => ({ ...(payload as StationRegisteredV1Payload), location: null }),
+};
+
+/**
+ * v2 -> v3: the hash is dropped (a reader never sees it), `passwordSet` says whether there was one and the
+ * credential revision is 0 (unknown: the gateway's database has the credentials).
+ */
+export const stationRegisteredV2ToV3: Upcaster = {
+  type: StationRegisteredV3.type,
+  fromVersion: 2,
+  up: (payload) => {
+    const { passwordHash, ...rest } = payload as StationRegisteredV2Payload;
+    return { ...rest, passwordSet: passwordHash !== null, credentialRevision: 0 };
+  },
 };
 
 /** The latest state of one id token (compacted topic, key = token uid). */

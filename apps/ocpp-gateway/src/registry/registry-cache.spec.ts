@@ -1,0 +1,116 @@
+import { StationRegisteredV2, StationRegisteredV3, deriveId } from '@csms/contracts';
+import { silentLogger } from '@csms/platform';
+import type { Kafka } from 'kafkajs';
+import type { CredentialStore, StationCredentials } from './credentials';
+import { RegistryCache } from './registry-cache';
+
+/** The credentials table as a map, and the reads made of it (the cache logic only: the topic is not involved). */
+function table(rows: StationCredentials[]): CredentialStore & { reads: string[]; rows: Map<string, StationCredentials> } {
+  const map = new Map(rows.map((r) => [r.stationId, r]));
+  const reads: string[] = [];
+  return {
+    rows: map,
+    reads,
+    all: async () => [...map.values()],
+    one: async (id) => {
+      reads.push(id);
+      return map.get(id) ?? null;
+    },
+  };
+}
+
+const station = (version: 2 | 3, payload: Record<string, unknown>) => ({
+  id: deriveId('cache-spec', String(payload.revision), version),
+  type: 'registry.station_registered',
+  version,
+  occurredAt: '2026-03-01T10:00:00.000Z',
+  key: 'CP-001',
+  source: 'ocpp-gateway',
+  causationId: null,
+  correlationId: null,
+  payload: { ...(version === 3 ? StationRegisteredV3.example : StationRegisteredV2.example), ...payload },
+});
+
+const cacheOver = (store: CredentialStore) => new RegistryCache({} as Kafka, { stations: 's', tokens: 't' }, 'test', silentLogger(), store);
+
+describe('RegistryCache credentials', () => {
+  it('takes the hash from the database, re-reads the row when a v3 event has a newer credential revision, and needs no read otherwise', async () => {
+    const store = table([{ stationId: 'CP-001', passwordHash: 'scrypt$old', credentialRevision: 4 }]);
+    const cache = cacheOver(store);
+    // a station the cache has no credentials for (start() loads them all first): read once, in the background
+    cache.apply(station(3, { revision: 4, credentialRevision: 4 }));
+    expect(cache.credentialsReady('CP-001')).toBe(false);
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$old');
+    expect(store.reads).toEqual(['CP-001']);
+    store.reads.length = 0;
+
+    // the password changed at revision 7: until the row is re-read the old hash is not used
+    store.rows.set('CP-001', { stationId: 'CP-001', passwordHash: 'scrypt$new', credentialRevision: 7 });
+    cache.apply(station(3, { revision: 7, credentialRevision: 7 }));
+    expect(cache.credentialsReady('CP-001')).toBe(false);
+    expect(cache.station('CP-001')?.passwordHash).toBeNull();
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$new');
+    expect(store.reads).toEqual(['CP-001']);
+
+    // another change without a new password: nothing to read
+    cache.apply(station(3, { revision: 8, credentialRevision: 7, timeZone: 'Europe/Paris' }));
+    expect(cache.station('CP-001')).toMatchObject({ timeZone: 'Europe/Paris', passwordHash: 'scrypt$new' });
+    expect(store.reads).toEqual(['CP-001']);
+  });
+
+  it('reads a station it has no credentials for once, however many upgrades ask at the same time', async () => {
+    const store = table([{ stationId: 'CP-001', passwordHash: 'scrypt$h', credentialRevision: 0 }]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 1, credentialRevision: 0 }));
+    await Promise.all([cache.loadCredentials('CP-001'), cache.loadCredentials('CP-001')]);
+    expect(store.reads).toEqual(['CP-001']);
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$h');
+  });
+
+  it('a read started for an older credential revision is followed by another', async () => {
+    const store = table([{ stationId: 'CP-001', passwordHash: 'scrypt$one', credentialRevision: 2 }]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 2, credentialRevision: 2 }));
+    // the password changes again while the first read is in flight
+    store.rows.set('CP-001', { stationId: 'CP-001', passwordHash: 'scrypt$two', credentialRevision: 5 });
+    cache.apply(station(3, { revision: 5, credentialRevision: 5 }));
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$two');
+  });
+
+  it('a station the database no longer has: no password, and no read at every upgrade', async () => {
+    const store = table([]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 1, credentialRevision: 1 }));
+    await cache.loadCredentials('CP-001');
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBeNull();
+    expect(store.reads).toEqual(['CP-001']);
+  });
+
+  it('a station without a password (profile 3) is ready at once and never read', () => {
+    const store = table([]);
+    const cache = cacheOver(store);
+    cache.apply(station(3, { revision: 1, securityProfile: 3, passwordSet: false, credentialRevision: 0 }));
+    expect(cache.credentialsReady('CP-001')).toBe(true);
+    expect(cache.station('CP-001')?.passwordHash).toBeNull();
+    expect(store.reads).toEqual([]);
+  });
+
+  it('never keeps the hash of a v2 record, and lists the station as one to re-publish until a v3 record follows', async () => {
+    const store = table([{ stationId: 'CP-001', passwordHash: 'scrypt$db', credentialRevision: 0 }]);
+    const cache = cacheOver(store);
+    cache.apply(station(2, { revision: 3 }));
+    expect(cache.legacyStations().map((p) => p.stationId)).toEqual(['CP-001']);
+    expect(JSON.stringify(cache.legacyStations())).not.toContain('scrypt');
+    await cache.loadCredentials('CP-001');
+    expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$db');
+    cache.apply(station(3, { revision: 4, credentialRevision: 0 }));
+    expect(cache.legacyStations()).toEqual([]);
+  });
+});
