@@ -1,30 +1,17 @@
-import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, ContractError, EventCatalogue, deriveId, systemCatalogue, type Envelope } from '../index';
+import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, EventCatalogue, deriveId, systemCatalogue, type Envelope } from '../index';
+import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
 
 function envelope(version: number, payload: unknown): Envelope {
-  return {
-    id: deriveId('alarm-acknowledged', AlarmAcknowledgedV1.example.alarmId),
-    type: 'monitoring.alarm_acknowledged',
-    version,
-    occurredAt: '2026-03-01T10:15:00.000Z',
+  return specEnvelope('monitoring.alarm_acknowledged', version, payload, {
     key: 'CP-001',
     source: 'reporting-service',
-    causationId: null,
-    correlationId: null,
-    payload,
-  };
+    id: deriveId('alarm-acknowledged', AlarmAcknowledgedV1.example.alarmId),
+    occurredAt: '2026-03-01T10:15:00.000Z',
+  });
 }
 
-function contractError(fn: () => unknown): ContractError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ContractError);
-    return e as ContractError;
-  }
-  throw new Error('expected a ContractError, nothing was thrown');
-}
 
 describe('monitoring.alarm_acknowledged v1 -> v2 (the role of the key)', () => {
   it('reads a v1 record as v2 with no role, keeping who (api-key:<name>) exactly as it was', () => {

@@ -1,30 +1,12 @@
-import { ContractError, CdrCreatedV1, StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, deriveId, systemCatalogue, type Envelope } from '../index';
+import { CdrCreatedV1, StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, deriveId, systemCatalogue, type Envelope } from '../index';
+import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
 
 function envelope(type: string, version: number, payload: unknown): Envelope {
-  return {
-    id: deriveId('registry-spec', type, version),
-    type,
-    version,
-    occurredAt: '2026-03-01T10:00:00.000Z',
-    key: 'CP-001',
-    source: 'ocpp-gateway',
-    causationId: null,
-    correlationId: null,
-    payload,
-  };
+  return specEnvelope(type, version, payload, { key: 'CP-001', source: 'ocpp-gateway', id: deriveId('registry-spec', type, version) });
 }
 
-function contractError(fn: () => unknown): ContractError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ContractError);
-    return e as ContractError;
-  }
-  throw new Error('expected a ContractError, nothing was thrown');
-}
 
 describe('registry.station_registered v1 -> v2 -> v3', () => {
   it('reads a v1 record from the log as v3: no location, no hash, everything else kept', () => {

@@ -1,30 +1,12 @@
-import { ContractError, EventCatalogue, TariffAssignmentSetV1, TariffAssignmentSetV2, TariffVersionPublishedV1, TariffVersionPublishedV2, deriveId, systemCatalogue, type Envelope } from '../index';
+import { EventCatalogue, TariffAssignmentSetV1, TariffAssignmentSetV2, TariffVersionPublishedV1, TariffVersionPublishedV2, deriveId, systemCatalogue, type Envelope } from '../index';
+import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
 
 function envelope(type: string, version: number, payload: unknown): Envelope {
-  return {
-    id: deriveId('tariff-spec', type, version),
-    type,
-    version,
-    occurredAt: '2026-03-01T10:00:00.000Z',
-    key: 'AC-STANDARD',
-    source: 'tariff-service',
-    causationId: null,
-    correlationId: null,
-    payload,
-  };
+  return specEnvelope(type, version, payload, { key: 'AC-STANDARD', source: 'tariff-service', id: deriveId('tariff-spec', type, version) });
 }
 
-function contractError(fn: () => unknown): ContractError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ContractError);
-    return e as ContractError;
-  }
-  throw new Error('expected a ContractError, nothing was thrown');
-}
 
 describe.each([
   ['tariff.version_published', TariffVersionPublishedV1.example, TariffVersionPublishedV2.example, 'publishedBy'],
