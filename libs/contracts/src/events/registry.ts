@@ -112,44 +112,22 @@ export type StationRegisteredV2Payload = Static<typeof StationRegisteredV2.schem
  * is set and the credential revision: the station revision at which the password was last set (0: set before
  * v3, or never). A gateway instance whose loaded credentials are older than it re-reads the station's row.
  */
+const { passwordHash: _v2Hash, ...v2WithoutHash } = StationRegisteredV2.schema.properties;
+const { passwordHash: _exampleHash, ...v2ExampleWithoutHash } = StationRegisteredV2.example;
+
 export const StationRegisteredV3 = defineEvent({
   type: 'registry.station_registered',
   version: 3,
   topic: Topics.registryStations,
   description: 'a station was registered or changed in the registry (its whole latest state, no credential material)',
   schema: closed({
-    stationId: StationId,
-    securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    ...v2WithoutHash,
     /** a Basic-auth password is registered (its hash is in the gateway's database only) */
     passwordSet: Type.Boolean(),
     /** the station revision at which the password was last set; 0 = before v3 or never */
     credentialRevision: Type.Integer({ minimum: 0 }),
-    /** subject CN of the client certificate (profile 3); null = the station id */
-    certificateCn: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]),
-    siteId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
-    timeZone: Type.String({ minLength: 1, maxLength: 64 }),
-    /** where the station is (OCPI Location fields); null: not registered (CDRs say `LOCATION_INCOMPLETE`) */
-    location: Type.Union([StationLocationSchema, Type.Null()]),
-    evses: Type.Array(RegistryEvseSchema),
-    enabled: Type.Boolean(),
-    deleted: Type.Boolean(),
-    /** increases with every change of this station */
-    revision: Type.Integer({ minimum: 1 }),
   }),
-  example: {
-    stationId: 'CP-001',
-    securityProfile: 2,
-    passwordSet: true,
-    credentialRevision: 1,
-    certificateCn: null,
-    siteId: 'site-amsterdam-1',
-    timeZone: 'Europe/Amsterdam',
-    location: StationRegisteredV2.example.location,
-    evses: StationRegisteredV2.example.evses,
-    enabled: true,
-    deleted: false,
-    revision: 1,
-  },
+  example: { ...v2ExampleWithoutHash, passwordSet: true, credentialRevision: 1 },
 });
 export type StationRegistered = EventOf<typeof StationRegisteredV3>;
 
