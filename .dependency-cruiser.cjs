@@ -32,6 +32,13 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'kernel-is-a-leaf',
+      severity: 'error',
+      comment: 'libs/kernel is the shared kernel: it imports no other library of ours (all of them may import it).',
+      from: { path: '^libs/kernel/' },
+      to: { path: ['^libs/(?!kernel/)', '^apps/'] },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},
