@@ -1,7 +1,9 @@
 import Decimal from 'decimal.js';
 import { sourceHash } from '@csms/contracts';
 import type { SessionCommand } from './decider';
-import { sessionDecider, sessionIdOf, sessionOf } from './decider';
+import { sessionDecider } from './decider';
+import { sessionIdOf } from './ids';
+import { sessionOf } from './state';
 import type { SessionEndedPayload } from './events';
 import { normaliseOrThrow } from '@csms/ocpp-normaliser';
 import { closeStale, endedOf, run, station, typesOf, updatesOf } from './spec-helpers';

@@ -1,7 +1,7 @@
 /** Test builders: OCPP messages → normalised charger events → decider commands. Used by the specs and the bench. */
 import { normalise, normaliseOrThrow, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import type { SessionCommand } from './decider';
-import { handle, sessionDecider, type Decider } from './decider';
+import { sessionDecider, type SessionDecider } from './decider';
 import type { PublicSessionEvent, SessionDeciderEvent, SessionEnded, SessionUpdated } from './events';
 import { isPublicSessionEvent } from './events';
 import { initialState, type SessionsState } from './state';
@@ -131,11 +131,11 @@ export const closeStale = (now: string): SessionCommand[] => [{ type: 'CloseStal
 export function run(
   commands: SessionCommand[],
   state: SessionsState = initialState(),
-  decider: Decider<SessionCommand, SessionsState, SessionDeciderEvent> = sessionDecider(),
+  decider: SessionDecider = sessionDecider(),
 ): { events: SessionDeciderEvent[]; published: PublicSessionEvent[]; state: SessionsState } {
   const events: SessionDeciderEvent[] = [];
   for (const c of commands) {
-    const r = handle(c, state, decider);
+    const r = decider.handle(c, state);
     events.push(...r.events);
     state = r.state;
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import Decimal from 'decimal.js';
-import { compareDecimal, decimalsOf, fromFixed, toFixed } from './summary';
+import { compareDecimal, decimalsOf, fromFixed, toFixed } from './exact';
 
 describe('exact decimal helpers', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { utcMs } from './decider';
+import { utcMs } from './instants';
 
 /** The decider's timestamp fast path must read every instant as Date.UTC does. */
 describe('utcMs', () => {
