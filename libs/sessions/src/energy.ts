@@ -128,11 +128,8 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
 }
 
 /**
- * Parsed register values of a chunk of readings. A chunk only ever grows at its end (a later state's copy
- * has the same first items, then more), so the cache is keyed by the chunk's first reading and holds the
- * longest version seen: a session's summaries, recomputed as it grows, parse each reading about once, also
- * in the chunk still being filled. A hit is checked item by item (identity), so a chunk rebuilt by an
- * out-of-order insert is never misread. A cache, not state: the decider owns one (`energyChunkCache()`).
+ * Parsed registers of a chunk of readings, keyed by its first reading, holding its longest version (a chunk
+ * only grows at its end; a hit is checked item by item). Why: README "Performance". The decider owns the cache.
  */
 interface ChunkInfo {
   /** the longest version of the chunk seen */
