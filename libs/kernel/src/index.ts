@@ -4,3 +4,4 @@ export * from './decider';
 export * from './errors';
 export * from './time';
 export * from './testing';
+export * from './exact';
