@@ -2,7 +2,7 @@
 import type { SessionDeciderConfig } from './config';
 import type { DeciderContext } from './context';
 import type { SessionDeciderEvent } from './events';
-import { isoOf } from './instants';
+import { toIsoString } from '@csms/kernel';
 import { ended } from './public-events';
 import type { SessionState, SessionsState } from './state';
 
@@ -13,7 +13,7 @@ export function closeStale(state: SessionsState, now: number, ctx: DeciderContex
   const due = sessionsToClose(state, now, ctx.cfg);
   const out: SessionDeciderEvent[] = [];
   if (due.length > 0) {
-    const cause = `close-stale@${isoOf(now)}`;
+    const cause = `close-stale@${toIsoString(now)}`;
     // only due sessions are sorted
     due.sort((a, b) => (a.s.sessionId < b.s.sessionId ? -1 : 1));
     for (const { s, closure } of due) out.push(ended(s, 0, closure, closure === 'timeout' ? s.lastEventAt : undefined, cause, ctx));

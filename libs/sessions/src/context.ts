@@ -2,7 +2,7 @@ import type { SessionDeciderConfig } from './config';
 import { energyChunkCache, type EnergyChunkCache } from './energy';
 import type { SessionEndedPayload } from './events';
 import { transactionKeyReader } from './ids';
-import { instantReader, parseInstantMs } from './instants';
+import { epochMsOf } from '@csms/kernel';
 
 /**
  * What the rules read besides the state and the command: the configuration, and the caches that keep the
@@ -26,10 +26,23 @@ export interface DeciderContext {
 export function deciderContext(cfg: SessionDeciderConfig): DeciderContext {
   return {
     cfg,
-    earliestPlausibleMs: parseInstantMs(cfg.earliestPlausibleTime),
+    earliestPlausibleMs: epochMsOf(cfg.earliestPlausibleTime),
     ms: instantReader(),
     transactionKey: transactionKeyReader(),
     endedDigests: new WeakMap(),
     energyChunks: energyChunkCache(),
+  };
+}
+
+/** epochMsOf that remembers the last instant read (a fact's time is read several times in a row). */
+export function instantReader(): (iso: string) => number {
+  let lastIso = '';
+  let lastMs = 0;
+  return (iso) => {
+    if (iso !== lastIso) {
+      lastMs = epochMsOf(iso);
+      lastIso = iso;
+    }
+    return lastMs;
   };
 }

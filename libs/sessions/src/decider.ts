@@ -4,6 +4,7 @@
  * public-events.ts (session.started / updated / ended), close-stale.ts (the time rules), energy.ts and
  * summary.ts (what session.ended states). The README has the rules.
  */
+import { fold, handle as handleWith, type Decider } from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import { closeStale } from './close-stale';
 import { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
@@ -29,22 +30,14 @@ export type SessionCommand =
    */
   | { type: 'CloseStaleSessions'; now: string };
 
-export interface Decider<Command, Event, State> {
-  decide: (command: Command, state: State) => Event[];
-  evolve: (state: State, event: Event) => State;
-  initialState: () => State;
-}
-
-export interface SessionDecider extends Decider<SessionCommand, SessionDeciderEvent, SessionsState> {
-  /** decide, then fold the decided events into the state (reusing the state decide already folded) */
-  handle: (command: SessionCommand, state: SessionsState) => { events: SessionDeciderEvent[]; state: SessionsState };
-}
+/** The kernel's decider, whose decideAndEvolve reuses the state decide already folded. */
+export type SessionDecider = Decider<SessionCommand, SessionDeciderEvent, SessionsState> & Required<Pick<Decider<SessionCommand, SessionDeciderEvent, SessionsState>, 'decideAndEvolve'>>;
 
 /** A decider with its own configuration and caches (keep one per consumer: its caches make it fast). */
 export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): SessionDecider {
   const ctx = deciderContext({ ...DEFAULT_SESSION_CONFIG, ...config });
   const evolve = evolveWith(ctx);
-  // decide folds its own events to know what is due; handle reuses that state for the array decide returned
+  // decide folds its own events to know what is due; decideAndEvolve reuses that state for the array decide returned
   let lastEvents: SessionDeciderEvent[] | undefined;
   let lastFrom: SessionsState | undefined;
   let lastTo: SessionsState | undefined;
@@ -61,14 +54,14 @@ export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): Sess
     return d.out;
   };
 
-  const handle = (command: SessionCommand, state: SessionsState): { events: SessionDeciderEvent[]; state: SessionsState } => {
+  const decideAndEvolve = (command: SessionCommand, state: SessionsState): { events: SessionDeciderEvent[]; state: SessionsState } => {
     const events = decide(command, state);
     const folded = lastEvents === events && lastFrom === state ? lastTo : undefined;
     lastEvents = lastFrom = lastTo = undefined;
-    return { events, state: folded ?? events.reduce(evolve, state) };
+    return { events, state: folded ?? fold(evolve, state, events) };
   };
 
-  return { decide, evolve, initialState, handle };
+  return { decide, evolve, initialState, decideAndEvolve };
 }
 
 /** The usual record: one charger event. */
@@ -106,5 +99,5 @@ export { initialState };
  * decider (with empty caches) is made for the call.
  */
 export function handle(command: SessionCommand, state: SessionsState, decider: SessionDecider = sessionDecider()): { events: SessionDeciderEvent[]; state: SessionsState } {
-  return decider.handle(command, state);
+  return handleWith(decider, command, state);
 }

@@ -1,10 +1,13 @@
 import type { SessionDeciderConfig } from './config';
 import type { SessionFlag } from './events';
-import { decimalsOf, toDecimal, toFixed } from './exact';
 import type { EnergyReading, SessionState } from './state';
 import Decimal from 'decimal.js';
+import { decimalsOf, formatScaled, toIsoString, toScaled } from '@csms/kernel';
 
 const MS_PER_HOUR_N = 3_600_000n;
+
+/** Fixed point → decimal.js (for the period arithmetic of summary.ts). */
+export const toDecimal = (v: bigint, scale: number): Decimal => new Decimal(formatScaled(v, scale));
 
 export interface EnergyPoint {
   ms: number;
@@ -87,12 +90,12 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
     prevWh = wh;
     lastMs = ms;
     lastAt = at;
-    if (keepPoints) points.push({ ms, at: at ?? new Date(ms).toISOString(), wh, cum });
+    if (keepPoints) points.push({ ms, at: at ?? toIsoString(ms), wh, cum });
   };
 
   let anyNonZero = false;
   if (useStart) {
-    const wh = toFixed(s.meterStartWh as string, scale);
+    const wh = toScaled(s.meterStartWh as string, scale);
     step(s.startedAtMs, s.startedAt, wh);
     if (wh !== 0n) anyNonZero = true;
   }
@@ -113,7 +116,7 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
   if (outside) flags.push('READING_OUTSIDE_SESSION');
   let stopUsed = false;
   if (stop !== undefined && s.end) {
-    const wh = toFixed(stop, scale);
+    const wh = toScaled(stop, scale);
     if (wh === 0n && anyNonZero) flags.push('STOP_METER_VALUE_ZERO');
     else {
       step(endMs, s.end.ms === endMs ? s.end.at : undefined, wh);
@@ -123,7 +126,7 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
   if (!stopUsed && count > 0) flags.push('ENERGY_FROM_LAST_SAMPLE');
   if (count === 0) flags.push('NO_ENERGY_DATA');
   for (const f of stepFlags) flags.push(f);
-  if (count > 0 && lastAt === undefined) lastAt = new Date(lastMs).toISOString();
+  if (count > 0 && lastAt === undefined) lastAt = toIsoString(lastMs);
   return { points, scale, total: cum, lastAt, flags };
 }
 
@@ -182,7 +185,7 @@ function valuesOf(chunk: EnergyReading[], scale: number, chunks: EnergyChunkCach
     info.scale = scale;
   }
   const values = info.values;
-  for (let k = values.length; k < chunk.length; k++) values.push(toFixed(chunk[k].wh, scale));
+  for (let k = values.length; k < chunk.length; k++) values.push(toScaled(chunk[k].wh, scale));
   return values;
 }
 

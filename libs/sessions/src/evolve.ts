@@ -3,11 +3,11 @@
  * events the bookkeeping of what was published; the state is rebuilt from the decider's output alone.
  * The state is immutable: a changed session is a copy (`cloneSession`), changed maps are new objects.
  */
+import { compareDecimal } from '@csms/kernel';
 import type { ChargerEvent, ChargingState } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
 import type { Evolve } from './decision';
 import type { PublicSessionEvent, SessionDeciderEvent, SessionFlag, SessionsForgotten } from './events';
-import { compareDecimal } from './exact';
 import { connectorIdOf, connectorKeyOf, evseIdOf, meterTotals, registerContextOf, sourceOf, startIdentityOf, txOf } from './facts';
 import { noteSeqNo } from './seq-nos';
 import {

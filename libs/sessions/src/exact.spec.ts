@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import Decimal from 'decimal.js';
-import { compareDecimal, decimalsOf, fromFixed, toFixed } from './exact';
+import { compareDecimal, decimalsOf, formatScaled as fromFixed, toScaled as toFixed } from '@csms/kernel';
 
-describe('exact decimal helpers', () => {
+/** The kernel's exact helpers as the decider uses them: readings ordered by register, fixed point at the finest scale read. */
+describe('exact decimal helpers (kernel) as the decider uses them', () => {
   it.each([
     ['1', '2', -1],
     ['10', '9', 1],

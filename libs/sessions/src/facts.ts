@@ -1,7 +1,7 @@
 /** Reading charger events (`@csms/ocpp-normaliser` facts): keys, transaction info and meter totals. */
+import { decimalsOf, formatScaled, toScaled } from '@csms/kernel';
 import type { ChargerEvent, NormalisedSample, TransactionEventInfo } from '@csms/ocpp-normaliser';
 import type { SourceRef } from './events';
-import { decimalsOf, fromFixed, toFixed } from './exact';
 
 /** The transaction info of a charger event, if it has one (no `in`: facts come in many shapes). */
 export const txOf = (e: ChargerEvent): TransactionEventInfo | undefined => (e as { tx?: TransactionEventInfo }).tx;
@@ -92,6 +92,6 @@ function sumOf(parts: string[] | undefined): string | undefined {
   let scale = 0;
   for (const p of parts) scale = Math.max(scale, decimalsOf(p));
   let sum = 0n;
-  for (const p of parts) sum += toFixed(p, scale);
-  return fromFixed(sum, scale);
+  for (const p of parts) sum += toScaled(p, scale);
+  return formatScaled(sum, scale);
 }

@@ -3,14 +3,13 @@
  * of them a session owes after a fact, and their payloads. Payloads are built by adding fields to the
  * identity object (see the README, "Performance").
  */
+import { formatScaled, toIsoString } from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
 import { emit, type Decision } from './decision';
-import { computeEnergy } from './energy';
+import { computeEnergy, toDecimal } from './energy';
 import { REVIEW_FLAGS, type PublicSessionEvent, type SessionClosure, type SessionEnded, type SessionEndedPayload, type SessionFlag, type SessionStarted, type SessionUpdated, type SourceRef } from './events';
-import { fromFixed, toDecimal } from './exact';
 import { sessionEventIdOf } from './ids';
-import { isoOf } from './instants';
 import { hasGap, missingSeqNos } from './seq-nos';
 import { chunkedToArray, currentState, type SessionState } from './state';
 import { boundedDetail, chargingPeriods, totals } from './summary';
@@ -112,7 +111,7 @@ function updated(s: SessionState, n: number, occurredAt: string, causationId: st
   p.status = s.end && (missing.length > 0 || !s.startKnown) ? 'incomplete' : 'active';
   p.startedAt = s.startedAt;
   p.chargingState = currentState(s);
-  p.energyWh = fromFixed(energy.total, energy.scale);
+  p.energyWh = formatScaled(energy.total, energy.scale);
   p.missingSeqNos = missing;
   p.flags = [...new Set(flags)].sort();
   if (energy.lastAt !== undefined) p.lastReadingAt = energy.lastAt;
@@ -152,7 +151,7 @@ export function ended(s: SessionState, n: number, closure: SessionClosure, ended
   p.revision = revision;
   p.closure = closure;
   p.startedAt = s.startedAt;
-  p.endedAt = isoOf(endMs);
+  p.endedAt = toIsoString(endMs);
   p.totals = totals(toDecimal(energy.total, energy.scale), endMs - s.startedAtMs, parkingMs);
   p.chargingPeriods = detail.chargingPeriods;
   p.energyTimeline = detail.energyTimeline;

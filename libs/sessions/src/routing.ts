@@ -2,11 +2,11 @@
  * Routing: which session a charger event goes to, or why it goes to none. Emits the internal fact (recorded,
  * discarded as a duplicate, or aliased) and the rule-based closing of a session a new transaction replaces.
  */
+import { compareDecimal } from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
 import { emit, type Decision } from './decision';
 import type { SessionFactDiscarded } from './events';
-import { compareDecimal } from './exact';
 import { connectorKeyOf, startIdentityOf, totalOf, txOf } from './facts';
 import { sessionIdOf } from './ids';
 import { ended } from './public-events';

@@ -1,4 +1,5 @@
 /** Test builders: OCPP messages → normalised charger events → decider commands. Used by the specs and the bench. */
+import { handleAll } from '@csms/kernel';
 import { normalise, normaliseOrThrow, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import type { SessionCommand } from './decider';
 import { sessionDecider, type SessionDecider } from './decider';
@@ -127,19 +128,14 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
 
 export const closeStale = (now: string): SessionCommand[] => [{ type: 'CloseStaleSessions', now }];
 
-/** Folds commands through the decider; returns every decided event and the final state. */
+/** Folds commands through the decider (the kernel's handleAll); returns every decided event and the final state. */
 export function run(
   commands: SessionCommand[],
   state: SessionsState = initialState(),
   decider: SessionDecider = sessionDecider(),
 ): { events: SessionDeciderEvent[]; published: PublicSessionEvent[]; state: SessionsState } {
-  const events: SessionDeciderEvent[] = [];
-  for (const c of commands) {
-    const r = decider.handle(c, state);
-    events.push(...r.events);
-    state = r.state;
-  }
-  return { events, published: events.filter(isPublicSessionEvent), state };
+  const r = handleAll(decider, commands, state);
+  return { events: r.events, published: r.events.filter(isPublicSessionEvent), state: r.state };
 }
 
 export const endedOf = (events: SessionDeciderEvent[]): SessionEnded[] => events.filter((e): e is SessionEnded => e.type === 'session.ended');

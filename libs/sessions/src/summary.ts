@@ -2,9 +2,9 @@
 import Decimal from 'decimal.js';
 import type { ChargingState } from '@csms/ocpp-normaliser';
 import { boundPeriods, boundSignedMeterValues, boundTimeline, sourceRanges } from '@csms/contracts';
-import { cumulativeAt, type EnergyResult } from './energy';
+import { compareDecimal, epochMsOf, formatScaled, toIsoString } from '@csms/kernel';
+import { cumulativeAt, toDecimal, type EnergyResult } from './energy';
 import type { CdrDimension, ChargingPeriod, EnergyTimelineResolution, PeriodCategory, SessionTotals, SignedReading, SourceRange, SourceRef } from './events';
-import { compareDecimal, fromFixed, toDecimal } from './exact';
 import { chunkedToArray, type InstantReading, type SessionState } from './state';
 
 const MS_PER_HOUR = 3_600_000;
@@ -119,8 +119,8 @@ export function chargingPeriods(
     if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toFixed() });
     if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toFixed() });
     const period: ChargingPeriod = {
-      startDateTime: new Date(seg.ms).toISOString(),
-      endDateTime: new Date(to).toISOString(),
+      startDateTime: toIsoString(seg.ms),
+      endDateTime: toIsoString(to),
       chargingState: seg.state,
       category: cat,
       energyWh: e.toFixed(),
@@ -166,9 +166,9 @@ export function boundedDetail(
   sources: SourceRef[],
 ): BoundedDetail {
   const p = boundPeriods(periods);
-  const full = energy.points.map((x) => ({ at: isCanonical(x.at) ? x.at : new Date(x.ms).toISOString(), cumulativeWh: fromFixed(x.cum, energy.scale) }));
+  const full = energy.points.map((x) => ({ at: isCanonical(x.at) ? x.at : toIsoString(x.ms), cumulativeWh: formatScaled(x.cum, energy.scale) }));
   const boundaries: number[] = [];
-  for (let i = 1; i < p.periods.length; i++) boundaries.push(Date.parse(p.periods[i].startDateTime));
+  for (let i = 1; i < p.periods.length; i++) boundaries.push(epochMsOf(p.periods[i].startDateTime));
   const t = boundTimeline(full, startMs, endMs, boundaries);
   const sv = boundSignedMeterValues(signed);
   return {
@@ -182,7 +182,7 @@ export function boundedDetail(
   };
 }
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ`, as toISOString writes it. */
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`, as toIsoString writes it. */
 function isCanonical(at: string): boolean {
   return at.length === 24 && at.charCodeAt(23) === 90 && at.charCodeAt(10) === 84 && at.charCodeAt(19) === 46;
 }
