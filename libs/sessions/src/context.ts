@@ -1,8 +1,14 @@
 import type { SessionDeciderConfig } from './config';
-import { energyChunkCache, type EnergyChunkCache } from './energy';
+import * as energyModule from './energy';
+import type { EnergyChunkCache } from './energy';
 import type { SessionEndedPayload } from './events';
-import { transactionKeyReader } from './ids';
-import { epochMsOf } from '@csms/kernel';
+import * as idsModule from './ids';
+import * as kernel from '@csms/kernel';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { energyChunkCache } = energyModule;
+const { transactionKeyReader } = idsModule;
+const { epochMsOf } = kernel;
 
 /**
  * What the rules read besides the state and the command: the configuration, and the caches that keep the

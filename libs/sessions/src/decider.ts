@@ -4,17 +4,33 @@
  * public-events.ts (session.started / updated / ended), close-stale.ts (the time rules), energy.ts and
  * summary.ts (what session.ended states). The README has the rules.
  */
-import { fold, handle as handleWith, type Decider } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
+import type { Decider } from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
-import { closeStale } from './close-stale';
-import { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
-import { deciderContext, type DeciderContext } from './context';
-import { startDecision, type Decision } from './decision';
+import * as closeStaleModule from './close-stale';
+import * as configModule from './config';
+import type { SessionDeciderConfig } from './config';
+import * as contextModule from './context';
+import type { DeciderContext } from './context';
+import * as decisionModule from './decision';
+import type { Decision } from './decision';
 import type { SessionDeciderEvent } from './events';
-import { evolveWith } from './evolve';
-import { emitPublicEvents } from './public-events';
-import { route } from './routing';
-import { initialState, sessionOf, type SessionsState } from './state';
+import * as evolveModule from './evolve';
+import * as publicEventsModule from './public-events';
+import * as routingModule from './routing';
+import * as stateModule from './state';
+import type { SessionsState } from './state';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { fold, handle: handleWith } = kernel;
+const { closeStale } = closeStaleModule;
+const { DEFAULT_SESSION_CONFIG } = configModule;
+const { deciderContext } = contextModule;
+const { startDecision } = decisionModule;
+const { evolveWith } = evolveModule;
+const { emitPublicEvents } = publicEventsModule;
+const { route } = routingModule;
+const { initialState, sessionOf } = stateModule;
 
 export type SessionCommand =
   /**

@@ -2,7 +2,10 @@ import type { SessionDeciderConfig } from './config';
 import type { SessionFlag } from './events';
 import type { EnergyReading, SessionState } from './state';
 import Decimal from 'decimal.js';
-import { decimalsOf, formatScaled, toIsoString, toScaled } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { decimalsOf, formatScaled, toIsoString, toScaled } = kernel;
 
 const MS_PER_HOUR_N = 3_600_000n;
 

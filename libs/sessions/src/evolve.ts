@@ -3,28 +3,21 @@
  * events the bookkeeping of what was published; the state is rebuilt from the decider's output alone.
  * The state is immutable: a changed session is a copy (`cloneSession`), changed maps are new objects.
  */
-import { compareDecimal } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
 import type { ChargerEvent, ChargingState } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
 import type { Evolve } from './decision';
 import type { PublicSessionEvent, SessionDeciderEvent, SessionFlag, SessionsForgotten } from './events';
-import { connectorIdOf, connectorKeyOf, evseIdOf, meterTotals, registerContextOf, sourceOf, startIdentityOf, txOf } from './facts';
-import { noteSeqNo } from './seq-nos';
-import {
-  chunkedAppend,
-  chunkedInsert,
-  chunkedLast,
-  cloneSession,
-  putSession,
-  sessionOf,
-  withState,
-  type ConnectorState,
-  type EnergyReading,
-  type InstantReading,
-  type SessionState,
-  type SessionsState,
-  type StateChange,
-} from './state';
+import * as factsModule from './facts';
+import * as seqNosModule from './seq-nos';
+import * as stateModule from './state';
+import type { ConnectorState, EnergyReading, InstantReading, SessionState, SessionsState, StateChange } from './state';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { compareDecimal } = kernel;
+const { connectorIdOf, connectorKeyOf, evseIdOf, meterTotals, registerContextOf, sourceOf, startIdentityOf, txOf } = factsModule;
+const { noteSeqNo } = seqNosModule;
+const { chunkedAppend, chunkedInsert, chunkedLast, cloneSession, putSession, sessionOf, withState } = stateModule;
 
 type Fact<T extends ChargerEvent['type']> = Extract<ChargerEvent, { type: T }>;
 type Connectors = SessionsState['connectors'];

@@ -1,7 +1,10 @@
 /** Reading charger events (`@csms/ocpp-normaliser` facts): keys, transaction info and meter totals. */
-import { decimalsOf, formatScaled, toScaled } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
 import type { ChargerEvent, NormalisedSample, TransactionEventInfo } from '@csms/ocpp-normaliser';
 import type { SourceRef } from './events';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { decimalsOf, formatScaled, toScaled } = kernel;
 
 /** The transaction info of a charger event, if it has one (no `in`: facts come in many shapes). */
 export const txOf = (e: ChargerEvent): TransactionEventInfo | undefined => (e as { tx?: TransactionEventInfo }).tx;

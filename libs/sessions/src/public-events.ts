@@ -3,16 +3,29 @@
  * of them a session owes after a fact, and their payloads. Payloads are built by adding fields to the
  * identity object (see the README, "Performance").
  */
-import { formatScaled, toIsoString } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
-import { emit, type Decision } from './decision';
-import { computeEnergy, toDecimal } from './energy';
-import { REVIEW_FLAGS, type PublicSessionEvent, type SessionClosure, type SessionEnded, type SessionEndedPayload, type SessionFlag, type SessionStarted, type SessionUpdated, type SourceRef } from './events';
-import { sessionEventIdOf } from './ids';
-import { hasGap, missingSeqNos } from './seq-nos';
-import { chunkedToArray, currentState, type SessionState } from './state';
-import { boundedDetail, chargingPeriods, totals } from './summary';
+import * as decisionModule from './decision';
+import type { Decision } from './decision';
+import * as energyModule from './energy';
+import * as eventsModule from './events';
+import type { PublicSessionEvent, SessionClosure, SessionEnded, SessionEndedPayload, SessionFlag, SessionStarted, SessionUpdated, SourceRef } from './events';
+import * as idsModule from './ids';
+import * as seqNosModule from './seq-nos';
+import * as stateModule from './state';
+import type { SessionState } from './state';
+import * as summaryModule from './summary';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { formatScaled, toIsoString } = kernel;
+const { emit } = decisionModule;
+const { computeEnergy, toDecimal } = energyModule;
+const { REVIEW_FLAGS } = eventsModule;
+const { sessionEventIdOf } = idsModule;
+const { hasGap, missingSeqNos } = seqNosModule;
+const { chunkedToArray, currentState } = stateModule;
+const { boundedDetail, chargingPeriods, totals } = summaryModule;
 
 /**
  * Emits the public events owed by a session after a fact was applied to it. All of them are computed from

@@ -2,16 +2,27 @@
  * Routing: which session a charger event goes to, or why it goes to none. Emits the internal fact (recorded,
  * discarded as a duplicate, or aliased) and the rule-based closing of a session a new transaction replaces.
  */
-import { compareDecimal } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
-import { emit, type Decision } from './decision';
+import * as decisionModule from './decision';
+import type { Decision } from './decision';
 import type { SessionFactDiscarded } from './events';
-import { connectorKeyOf, startIdentityOf, totalOf, txOf } from './facts';
-import { sessionIdOf } from './ids';
-import { ended } from './public-events';
-import { seqSource } from './seq-nos';
-import { chunkedFindFromEnd, chunkedLast, sessionOf, type SessionState, type SessionsState } from './state';
+import * as factsModule from './facts';
+import * as idsModule from './ids';
+import * as publicEventsModule from './public-events';
+import * as seqNosModule from './seq-nos';
+import * as stateModule from './state';
+import type { SessionState, SessionsState } from './state';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { compareDecimal } = kernel;
+const { emit } = decisionModule;
+const { connectorKeyOf, startIdentityOf, totalOf, txOf } = factsModule;
+const { sessionIdOf } = idsModule;
+const { ended } = publicEventsModule;
+const { seqSource } = seqNosModule;
+const { chunkedFindFromEnd, chunkedLast, sessionOf } = stateModule;
 
 /**
  * Routes one charger event and returns the session whose public events may be due. `before` is the state

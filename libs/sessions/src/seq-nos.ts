@@ -1,6 +1,11 @@
 /** 2.0.1 sequence numbers of a session: duplicates, gaps (see the README, "seqNo gaps and incomplete sessions"). */
-import { SESSION_ENDED_LIMITS } from '@csms/contracts';
-import { chunkedAppend, chunkedFindFromEnd, chunkedToArray, type SessionState } from './state';
+import * as contracts from '@csms/contracts';
+import * as stateModule from './state';
+import type { SessionState } from './state';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { SESSION_ENDED_LIMITS } = contracts;
+const { chunkedAppend, chunkedFindFromEnd, chunkedToArray } = stateModule;
 
 /** The record that first carried a seqNo, if seen. O(1) for a seqNo above all seen (the usual case). */
 export function seqSource(s: SessionState, n: number): string | undefined {

@@ -1,11 +1,19 @@
 /** What session.ended states besides the energy: charging periods, totals, and the bounded detail. */
 import Decimal from 'decimal.js';
 import type { ChargingState } from '@csms/ocpp-normaliser';
-import { boundPeriods, boundSignedMeterValues, boundTimeline, sourceRanges } from '@csms/contracts';
-import { compareDecimal, epochMsOf, formatScaled, toIsoString } from '@csms/kernel';
-import { cumulativeAt, toDecimal, type EnergyResult } from './energy';
+import * as contracts from '@csms/contracts';
+import * as kernel from '@csms/kernel';
+import * as energyModule from './energy';
+import type { EnergyResult } from './energy';
 import type { CdrDimension, ChargingPeriod, EnergyTimelineResolution, PeriodCategory, SessionTotals, SignedReading, SourceRange, SourceRef } from './events';
-import { chunkedToArray, type InstantReading, type SessionState } from './state';
+import * as stateModule from './state';
+import type { InstantReading, SessionState } from './state';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { boundPeriods, boundSignedMeterValues, boundTimeline, sourceRanges } = contracts;
+const { compareDecimal, epochMsOf, formatScaled, toIsoString } = kernel;
+const { cumulativeAt, toDecimal } = energyModule;
+const { chunkedToArray } = stateModule;
 
 const MS_PER_HOUR = 3_600_000;
 const ZERO = new Decimal(0);
