@@ -1,5 +1,8 @@
-import { OCPP_DATE_TIME, parseInstant, toIsoString } from '@csms/kernel';
+import * as kernel from '@csms/kernel';
 import { OcppNormaliseError } from './errors';
+
+// bound once at load: a call through a CommonJS module namespace (as esbuild / tsx emit) goes through an accessor
+const { OCPP_DATE_TIME, parseInstant, toIsoString } = kernel;
 
 /** Small structural readers: they either return the typed field or throw INVALID_PAYLOAD with its path. */
 export type Obj = Record<string, unknown>;
