@@ -13,8 +13,7 @@ import type {
 import { CHARGING_STATES } from './events';
 import type { OcppInboundRecord, SourceIdentity } from './inbound-record';
 import { normaliseSample16, normaliseSample201, registerWh, samplesOf } from './meter';
-import { arr, int, obj, oneOf, optBool, optInt, optOneOf, optStr, str, type Obj } from './read';
-import { parseInstant } from './time';
+import { arr, instantAt, int, obj, oneOf, optBool, optInt, optOneOf, optStr, str, type Obj } from './read';
 
 /** Namespace of the charger-event ids: uuidv5(`${source.eventId}#${index}`, CHARGER_EVENT_NAMESPACE). */
 export const CHARGER_EVENT_NAMESPACE = '6f1c3a52-8d0e-5b7a-9c41-2f6e0d9b7a13';
@@ -84,7 +83,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
   }
   const src = obj(source, 'source');
   str(src, 'eventId', 'source');
-  const receivedAt = parseInstant(r.receivedAt, 'record.receivedAt').iso;
+  const receivedAt = instantAt(r.receivedAt, 'record.receivedAt').iso;
   const kind = oneOf(r, 'kind', 'record', ['call', 'callresult', 'callerror', 'connected', 'disconnected', 'rejected'] as const);
   const provenance: ChargerEventSource = {
     eventId: source.eventId,
@@ -142,7 +141,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
 // helpers
 
 function at(value: unknown, path: string): { occurredAt: string; flags?: EventQualityFlag[] } {
-  const p = parseInstant(value, path);
+  const p = instantAt(value, path);
   return p.offsetMissing ? { occurredAt: p.iso, flags: ['TIMESTAMP_WITHOUT_OFFSET'] } : { occurredAt: p.iso };
 }
 

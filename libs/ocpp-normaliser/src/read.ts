@@ -1,4 +1,8 @@
+import * as kernel from '@csms/kernel';
 import { OcppNormaliseError } from './errors';
+
+// bound once at load: a call through a CommonJS module namespace (as esbuild / tsx emit) goes through an accessor
+const { OCPP_DATE_TIME, parseInstant, toIsoString } = kernel;
 
 /** Small structural readers: they either return the typed field or throw INVALID_PAYLOAD with its path. */
 export type Obj = Record<string, unknown>;
@@ -54,4 +58,17 @@ export function oneOf<T extends string>(o: Obj, key: string, path: string, allow
 
 export function optOneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[]): T | undefined {
   return o[key] === undefined ? undefined : oneOf(o, key, path, allowed);
+}
+
+/**
+ * An OCPP date-time as a UTC instant (`2026-03-29T01:30:00.000Z`), read by the kernel's time module under its
+ * OCPP rules: never through the process time zone (`new Date('2026-01-01T10:00:00')` would read local time).
+ * A timestamp without offset is read as UTC and reported (`offsetMissing`); fractions beyond milliseconds are
+ * truncated. Anything else throws INVALID_TIMESTAMP.
+ */
+export function instantAt(value: unknown, path: string): { iso: string; offsetMissing: boolean } {
+  if (typeof value !== 'string') throw new OcppNormaliseError('INVALID_TIMESTAMP', `${path} must be a date-time string`, path);
+  const p = parseInstant(value, OCPP_DATE_TIME);
+  if (p.ok) return { iso: toIsoString(p.epochMs), offsetMissing: p.offsetMissing };
+  throw new OcppNormaliseError('INVALID_TIMESTAMP', p.shape ? `${path} is not an RFC 3339 date-time: ${value}` : `${path} is not a valid date-time: ${value}`, path);
 }
