@@ -94,6 +94,11 @@ describe('startTransactionIdentity', () => {
     expect(startTransactionIdentity({ ...s, meterStart: 11 })).not.toBe(startTransactionIdentity(s));
     expect(startTransactionIdentity({ ...s, connectorId: 2 })).not.toBe(startTransactionIdentity(s));
   });
+  it('reads a timestamp without offset as UTC, as the normaliser does, whatever the process time zone', () => {
+    expect(startTransactionIdentity({ ...s, timestamp: '2026-01-01T00:00:00' })).toBe(startTransactionIdentity(s));
+    expect(startTransactionIdentity({ ...s, timestamp: '2026-01-01T01:00:00+01:00' })).toBe(startTransactionIdentity(s));
+    expect(startTransactionIdentity({ ...s, timestamp: 'not a time' })).not.toBe(startTransactionIdentity(s));
+  });
   it('bounds transaction ids to a signed 32-bit int', () => {
     expect(isValidTransactionId(2_147_483_647)).toBe(true);
     expect(isValidTransactionId(2_147_483_648)).toBe(false);
