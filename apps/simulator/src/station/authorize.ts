@@ -6,7 +6,7 @@ import type { Connector, Session, StationCore, TxTrigger } from './types';
 export async function authorize(st: StationCore, c: Connector, sess: Session, trigger: TxTrigger = 'Authorized'): Promise<void> {
   const idTag = sess.planned.idTag;
   const request = (): V16.AuthorizeRequest | V201.AuthorizeRequest => (st.v16 ? { idTag } : { idToken: idToken201(idTag) });
-  const res = (await st.send('Authorize', request, 'other')) as V16.AuthorizeResponse | V201.AuthorizeResponse | undefined;
+  const res = await st.send('Authorize', request, 'other');
   if (sess.ended || c.session !== sess) return;
   // no answer (offline): LocalAuthorizeOffline, the tag is accepted locally
   const status = res === undefined ? 'Accepted' : 'idTagInfo' in res ? res.idTagInfo.status : res.idTokenInfo.status;

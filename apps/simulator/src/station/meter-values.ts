@@ -39,7 +39,7 @@ export function meterSample(st: StationCore, c: Connector, sess: Session, at: nu
   const s = { registerWh, reading: r, phases: sess.planned.charging.phases };
   if (st.v16) {
     const mv = meterValue16(st.ts(at), s, context);
-    void st.send('MeterValues', () => (sess.transactionId === undefined ? { connectorId: c.id, meterValue: [mv] } : { connectorId: c.id, transactionId: sess.transactionId, meterValue: [mv] }), 'tx');
+    void st.send('MeterValues', () => (sess.transactionId === undefined ? { connectorId: c.id, meterValue: [mv] } : { connectorId: c.id, transactionId: sess.transactionId as number, meterValue: [mv] }), 'tx');
   } else {
     st.txEvent(c, sess, at, 'Updated', context === 'Trigger' ? 'Trigger' : 'MeterValuePeriodic', { meter: [meterValue201(st.ts(at), s, context)] });
   }

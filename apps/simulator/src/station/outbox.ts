@@ -1,14 +1,20 @@
 /** The ordered outbox: every CALL goes out in order; transaction and status messages wait while offline. */
 import { RPCClient } from 'ocpp-rpc';
-import type { Kind, StationCore } from './types';
+import type { Kind, StationAction, StationCore, StationRequest, StationResponse } from './types';
 
 /**
  * Sends a CALL in order with everything sent before it. While offline, transaction messages and status
  * notifications wait in the outbox (with their original timestamps); other messages are dropped and
  * resolve to undefined. Resolves to the CSMS's answer, or undefined when there was none.
  */
-export function send(st: StationCore, action: string, build: () => object | undefined, kind: Kind): Promise<unknown> {
-  return new Promise((resolve) => {
+export function send<A extends StationAction>(
+  st: StationCore,
+  action: A,
+  build: () => StationRequest<A> | undefined,
+  kind: Kind,
+): Promise<StationResponse<A> | undefined> {
+  // the answer is the CSMS's CALLRESULT payload (checked against the action's response schema in strict mode)
+  return new Promise<unknown>((resolve) => {
     if (!st.online && kind === 'other') {
       st.emit({ kind: 'dropped', action });
       resolve(undefined);
@@ -20,7 +26,7 @@ export function send(st: StationCore, action: string, build: () => object | unde
     }
     st.outbox.push({ action, build, kind, attempts: 0, resolve });
     void st.pump();
-  });
+  }) as Promise<StationResponse<A> | undefined>;
 }
 
 export async function pump(st: StationCore): Promise<void> {

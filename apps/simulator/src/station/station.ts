@@ -32,7 +32,10 @@ import type {
   Setting,
   SimEvent,
   StationConfig,
+  StationAction,
   StationCore,
+  StationRequest,
+  StationResponse,
   StationSummary,
   StopReason,
   TxEventOptions,
@@ -62,9 +65,9 @@ export class Station implements StationCore {
   pumping = false;
   heartbeatEvent?: ScheduledEvent;
   heartbeatSeconds: number;
-  firmwareStatus = 'Idle';
-  diagnosticsStatus = 'Idle';
-  logStatus = 'Idle';
+  firmwareStatus: StationCore['firmwareStatus'] = 'Idle';
+  diagnosticsStatus: StationCore['diagnosticsStatus'] = 'Idle';
+  logStatus: StationCore['logStatus'] = 'Idle';
   firmwareVersion: string;
   localListVersion = 0;
   pendingReset = false;
@@ -220,7 +223,7 @@ export class Station implements StationCore {
   connectLoop(): Promise<void> {
     return connectLoop(this);
   }
-  send(action: string, build: () => object | undefined, kind: Kind): Promise<unknown> {
+  send<A extends StationAction>(action: A, build: () => StationRequest<A> | undefined, kind: Kind): Promise<StationResponse<A> | undefined> {
     return send(this, action, build, kind);
   }
   pump(): Promise<void> {
@@ -269,7 +272,7 @@ export class Station implements StationCore {
     eventType: V201.TransactionEventRequest['eventType'],
     triggerReason: V201.TriggerReasonEnumType,
     o: TxEventOptions,
-  ): Promise<unknown> {
+  ): Promise<V201.TransactionEventResponse | undefined> {
     return txEvent(this, c, sess, at, eventType, triggerReason, o);
   }
   beginCharging(c: Connector, sess: Session): void {

@@ -16,8 +16,7 @@ export function startTransaction(st: StationCore, c: Connector, sess: Session, t
   const idTag = sess.planned.idTag;
   if (st.v16) {
     const payload: V16.StartTransactionRequest = { connectorId: c.id, idTag, meterStart: sess.meterStartWh, timestamp: st.ts(at) };
-    void st.send('StartTransaction', () => payload, 'tx').then((r) => {
-      const res = r as V16.StartTransactionResponse | undefined;
+    void st.send('StartTransaction', () => payload, 'tx').then((res) => {
       if (!res) return;
       sess.transactionId = res.transactionId;
       sess.record.transactionId = res.transactionId;
@@ -48,7 +47,7 @@ export function txEvent(
   eventType: V201.TransactionEventRequest['eventType'],
   triggerReason: V201.TriggerReasonEnumType,
   o: TxEventOptions,
-): Promise<unknown> {
+): Promise<V201.TransactionEventResponse | undefined> {
   const offline = !st.online;
   const payload: V201.TransactionEventRequest = {
     eventType,
@@ -68,8 +67,7 @@ export function txEvent(
   };
   const p = st.send('TransactionEvent', () => payload, 'tx');
   if (eventType !== 'Ended') {
-    void p.then((r) => {
-      const res = r as V201.TransactionEventResponse | undefined;
+    void p.then((res) => {
       if (res?.idTokenInfo && res.idTokenInfo.status !== 'Accepted') deauthorize(st, c, sess);
     });
   }

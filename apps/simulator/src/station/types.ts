@@ -2,10 +2,11 @@
  * The station's types: what it reports (events, summary), how it is configured, and the station core the
  * per-concern modules work on (connection, outbox, boot and heartbeat, status, authorize, transactions,
  * meter values, the CSMS-initiated commands). Station (station.ts) implements the core and wires the
- * modules together; a module never imports another module, it calls through the core.
+ * modules together; the modules call each other through the core (a few use a helper of another module
+ * directly: the connection boots and registers the commands, a stop frees the connector).
  */
 import type { RPCClient } from 'ocpp-rpc';
-import type { V16, V201 } from '@csms/ocpp';
+import type { Ocpp16Action, Ocpp201Action, OcppRequest, OcppResponse, V16, V201 } from '@csms/ocpp';
 import type { SimClock, Scheduler, ScheduledEvent } from '../clock';
 import type { ChargingMeter, ChargingState, MeterReading } from '../model/charging';
 import type { Identity, Status16, Status201 } from '../model/messages';
@@ -170,8 +171,19 @@ export interface Setting {
   numeric?: boolean;
 }
 
-/** A 1.6 StopTransaction reason as the simulator plays it, mapped to 2.0.1 trigger and reason. */
+/** What starts a transaction: the driver's tag (authorised) or a remote start. */
 export type TxTrigger = 'Authorized' | 'RemoteStart';
+
+/** An action a station sends, of either version. */
+export type StationAction = Ocpp16Action | Ocpp201Action;
+/** Its request: the generated type of the version(s) that define it. */
+export type StationRequest<A extends StationAction> =
+  | (A extends Ocpp16Action ? OcppRequest<'ocpp1.6', A> : never)
+  | (A extends Ocpp201Action ? OcppRequest<'ocpp2.0.1', A> : never);
+/** The CSMS's answer to it. */
+export type StationResponse<A extends StationAction> =
+  | (A extends Ocpp16Action ? OcppResponse<'ocpp1.6', A> : never)
+  | (A extends Ocpp201Action ? OcppResponse<'ocpp2.0.1', A> : never);
 
 /**
  * The station core: its state and the operations the modules share. Implemented by Station; each
@@ -202,9 +214,9 @@ export interface StationCore {
   pumping: boolean;
   heartbeatEvent?: ScheduledEvent;
   heartbeatSeconds: number;
-  firmwareStatus: string;
-  diagnosticsStatus: string;
-  logStatus: string;
+  firmwareStatus: StationRequest<'FirmwareStatusNotification'>['status'];
+  diagnosticsStatus: StationRequest<'DiagnosticsStatusNotification'>['status'];
+  logStatus: StationRequest<'LogStatusNotification'>['status'];
   firmwareVersion: string;
   localListVersion: number;
   pendingReset: boolean;
@@ -228,7 +240,7 @@ export interface StationCore {
   // connection and outbox
   connectLoop(): Promise<void>;
   goOffline(seconds: number): void;
-  send(action: string, build: () => object | undefined, kind: Kind): Promise<unknown>;
+  send<A extends StationAction>(action: A, build: () => StationRequest<A> | undefined, kind: Kind): Promise<StationResponse<A> | undefined>;
   pump(): Promise<void>;
 
   // boot and heartbeat
@@ -259,7 +271,7 @@ export interface StationCore {
     eventType: V201.TransactionEventRequest['eventType'],
     triggerReason: V201.TriggerReasonEnumType,
     o: TxEventOptions,
-  ): Promise<unknown>;
+  ): Promise<V201.TransactionEventResponse | undefined>;
 }
 
 export interface TxEventOptions {
