@@ -65,6 +65,17 @@ describe('decideRoute', () => {
     expect(decideRoute(action, handled, isOcppAction(protocol, action), isStationAction(protocol, action))).toEqual({ route });
   });
 
+  it('the gateway answers exactly the actions the station action tables declare answered', () => {
+    expect([...CHARGER_ACTIONS['ocpp1.6']].sort()).toEqual(
+      ['Authorize', 'BootNotification', 'DataTransfer', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StartTransaction', 'StatusNotification', 'StopTransaction'],
+    );
+    expect([...CHARGER_ACTIONS['ocpp2.0.1']].sort()).toEqual(
+      ['Authorize', 'BootNotification', 'DataTransfer', 'FirmwareStatusNotification', 'Heartbeat', 'LogStatusNotification', 'MeterValues', 'NotifyEvent', 'NotifyReport', 'SecurityEventNotification', 'StatusNotification', 'TransactionEvent'],
+    );
+    expect(STATION_ACTIONS['ocpp1.6']).toHaveLength(14);
+    expect(STATION_ACTIONS['ocpp2.0.1']).toHaveLength(25);
+  });
+
   it('every station action is an action of its version', () => {
     for (const p of ['ocpp1.6', 'ocpp2.0.1'] as const) for (const a of STATION_ACTIONS[p]) expect([p, a, isOcppAction(p, a)]).toEqual([p, a, true]);
   });
