@@ -1,3 +1,4 @@
+import type { TimeZones } from '@csms/kernel';
 import type { Dec } from '@csms/money';
 import type { OcpiTariff, ReservationRestrictionType, TariffDimensionType, TariffType } from './types';
 
@@ -89,4 +90,10 @@ export interface CompiledTariff {
   readonly amountDenominator: bigint;
   /** For each dimension, the elements (in list order) that hold a component of it. */
   readonly elementsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledElement[]>>;
+  /**
+   * The time-zone cache the sessions priced with this tariff use (offsets per zone and UTC hour): owned by
+   * the compiled tariff, which its user keeps, so no cache lives at module level. Its only mutable part;
+   * no result depends on what it holds.
+   */
+  readonly timeZones: TimeZones;
 }

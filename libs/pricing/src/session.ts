@@ -1,13 +1,14 @@
+import * as kernel from '@csms/kernel';
+import type { TimeZones } from '@csms/kernel';
 import * as money from '@csms/money';
 import { PricingError, PricingErrorCode } from './errors';
 import * as fixed from './fixed';
-import * as time from './time';
 import { CdrDimensionOut, PERIOD_DIMENSION_TYPES, PeriodDimensionType, PricingSession } from './types';
 
 // Hot-path functions bound once at load (see engine.ts).
 const { findCurrency, isDecimalString } = money;
 const { formatScaled, hoursFromMs, parseScaled } = fixed;
-const { formatUtc, isValidTimeZone, parseRfc3339 } = time;
+const { formatUtc, parseRfc3339 } = kernel;
 
 /** A period of the session with its values parsed. Internal to the engine. */
 export interface ParsedPeriod {
@@ -132,16 +133,16 @@ function dimensionIndex(type: unknown): number {
 
 /**
  * Check a PricingSession and parse it. Throws PricingError with a stable code and the field path
- * (e.g. "charging_periods[2].dimensions[0].volume").
+ * (e.g. "charging_periods[2].dimensions[0].volume"). `zones` checks the time zone (and caches its formatter).
  */
-export function parseSession(input: PricingSession): ParsedSession {
+export function parseSession(input: PricingSession, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
   const s = input as unknown as Record<string, unknown>;
   if (typeof s.session_id !== 'string' || s.session_id.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = dateTime(s.start_date_time, 'start_date_time');
   const endMs = dateTime(s.end_date_time, 'end_date_time');
   if (endMs < startMs) fail('PRICING_INVALID_SESSION', 'end_date_time', 'must not be before start_date_time');
-  if (!isValidTimeZone(s.time_zone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(s.time_zone)}`);
+  if (!zones.isValid(s.time_zone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(s.time_zone)}`);
   if (typeof s.currency !== 'string' || !findCurrency(s.currency)) fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(s.currency)}`);
   const totalEnergy = scaled(s.total_energy, 6, 'total_energy', -1, -1, 'kWh');
   let expired = false;

@@ -211,3 +211,27 @@ describe('UTC formatting', () => {
     );
   });
 });
+
+describe('the fast path of the two canonical shapes', () => {
+  it('gives what the general scanner gives, for any text of those shapes (valid or not)', () => {
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 24 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.constantFrom('', '.000', '.999', '.05x', '.1234'),
+        (y, mo, d, h, mi, s, frac) => {
+          const text = `${p(y, 4)}-${p(mo)}-${p(d)}T${p(h)}:${p(mi)}:${p(s)}${frac}Z`;
+          const general = parseInstant(text, RFC3339);
+          expect(parseRfc3339(text)).toBe(general.ok ? general.epochMs : null);
+          expect(epochMsOf(text)).toBe(general.ok ? general.epochMs : NaN);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});

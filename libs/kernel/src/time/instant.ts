@@ -1,4 +1,7 @@
-import { civilFromDays, daysFromCivil, daysInMonth, MS_PER_DAY } from './civil';
+import * as civil from './civil';
+
+// bound once at load: a call through a CommonJS module namespace (as esbuild / tsx emit) goes through an accessor
+const { civilFromDays, daysFromCivil, daysInMonth, MS_PER_DAY } = civil;
 
 /**
  * RFC 3339 / ISO 8601 date-times to epoch milliseconds: one hand-written scanner (no regular expression,
@@ -198,29 +201,40 @@ export function isInstant(text: unknown, rules: InstantRules = API_INSTANT): boo
  */
 export function parseRfc3339(text: string): number | null {
   if (typeof text !== 'string') return null;
+  const fast = canonicalMs(text);
+  if (fast === fast) return fast;
   const v = scan(text, RFC3339);
   return typeof v === 'number' ? v : null;
 }
 
 /**
- * Epoch ms of a date-time that is almost always the canonical `YYYY-MM-DDTHH:mm:ss.sssZ` (what
- * `toIsoString` and the normaliser write): that shape is read directly, anything else goes through the
- * RFC 3339 scanner. NaN when the text is no RFC 3339 date-time.
+ * Epoch ms of the two shapes nearly every date-time here has, `YYYY-MM-DDTHH:MM:SSZ` and
+ * `YYYY-MM-DDTHH:MM:SS.sssZ`, read without the general scanner; NaN for any other text (or an out-of-range
+ * field), which then goes through the scanner. Agrees with `scan(text, RFC3339)` wherever it returns a number.
+ */
+function canonicalMs(iso: string): number {
+  const n = iso.length;
+  if ((n !== 20 && n !== 24) || iso.charCodeAt(n - 1) !== 90 || iso.charCodeAt(10) !== 84) return NaN;
+  if (iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(13) !== 58 || iso.charCodeAt(16) !== 58) return NaN;
+  const y = digits(iso, 0, 4);
+  const mo = digits(iso, 5, 2);
+  const d = digits(iso, 8, 2);
+  const h = digits(iso, 11, 2);
+  const mi = digits(iso, 14, 2);
+  const s = digits(iso, 17, 2);
+  const f = n === 20 ? 0 : iso.charCodeAt(19) === 46 ? digits(iso, 20, 3) : -1;
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || f < 0) return NaN;
+  return (daysFromCivil(y, mo, d) * 24 + h) * 3_600_000 + mi * 60_000 + s * 1000 + f;
+}
+
+/**
+ * Epoch ms of a date-time that is almost always canonical (`YYYY-MM-DDTHH:mm:ss.sssZ`, what `toIsoString`
+ * and the normaliser write): that shape is read directly, anything else goes through the RFC 3339 scanner.
+ * NaN when the text is no RFC 3339 date-time.
  */
 export function epochMsOf(iso: string): number {
-  if (iso.length === 24 && iso.charCodeAt(23) === 90 && iso.charCodeAt(10) === 84 && iso.charCodeAt(19) === 46) {
-    const y = digits(iso, 0, 4);
-    const mo = digits(iso, 5, 2);
-    const d = digits(iso, 8, 2);
-    const h = digits(iso, 11, 2);
-    const mi = digits(iso, 14, 2);
-    const s = digits(iso, 17, 2);
-    const f = digits(iso, 20, 3);
-    if (y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59 && f >= 0 &&
-      iso.charCodeAt(4) === 45 && iso.charCodeAt(7) === 45 && iso.charCodeAt(13) === 58 && iso.charCodeAt(16) === 58) {
-      return (daysFromCivil(y, mo, d) * 24 + h) * 3_600_000 + mi * 60_000 + s * 1000 + f;
-    }
-  }
+  const fast = canonicalMs(iso);
+  if (fast === fast) return fast;
   const v = scan(iso, RFC3339);
   return typeof v === 'number' ? v : NaN;
 }

@@ -1,4 +1,7 @@
-import { MS_PER_DAY, MS_PER_HOUR } from './civil';
+import * as civil from './civil';
+
+// bound once at load (see instant.ts)
+const { MS_PER_DAY, MS_PER_HOUR } = civil;
 
 /**
  * IANA time zones through the platform's ICU data (Intl), correct across DST changes.
@@ -43,7 +46,7 @@ function pad4(n: number): string {
 }
 
 /** "00" ... "59". */
-const TWO_DIGITS: readonly string[] = Object.freeze(Array.from({ length: 60 }, (_, i) => pad2(i)));
+const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, i) => pad2(i));
 
 export class TimeZones {
   private readonly formatters = new Map<string, Intl.DateTimeFormat>();
