@@ -63,27 +63,10 @@ export function chargingPeriods(
   endMs: number,
   energy: EnergyResult,
 ): { periods: ChargingPeriod[]; parkingMs: number } {
-  let state: ChargingState = s.initialState ?? 'Charging';
-  const cuts: Array<{ ms: number; state: ChargingState }> = [];
-  for (const c of s.states) {
-    if (c.ms <= startMs) state = c.state;
-    else if (c.ms < endMs) {
-      const prev = cuts.length > 0 ? cuts[cuts.length - 1].state : state;
-      if (c.state !== prev) cuts.push({ ms: c.ms, state: c.state });
-    }
-  }
-  const segments = [{ ms: startMs, state }, ...cuts];
+  const segments = stateSegments(s, startMs, endMs);
+  const bounds = boundaryEnergies(energy, segments);
   const power = chunkedToArray(s.power);
   const current = chunkedToArray(s.current);
-  // cumulative energy at each boundary, forced monotone and within [0, total] so that every period's
-  // energy is >= 0 and the periods sum exactly to the session total (interpolation rounds to the mWh)
-  const total = toDecimal(energy.total, energy.scale);
-  const bounds: Decimal[] = [ZERO];
-  for (let i = 1; i < segments.length; i++) {
-    const v = cumulativeAt(energy, segments[i].ms);
-    bounds.push(Decimal.min(Decimal.max(v, bounds[i - 1]), total));
-  }
-  bounds.push(total);
   const periods: ChargingPeriod[] = [];
   let chargedBefore = false;
   let parkingMs = 0;
@@ -93,54 +76,97 @@ export function chargingPeriods(
     const cat = category(seg.state, chargedBefore);
     const e = bounds[i + 1].minus(bounds[i]);
     if (seg.state === 'Charging' || e.gt(0)) chargedBefore = true;
-    const durMs = to - seg.ms;
-    if (cat === 'PARKING') parkingMs += durMs;
-    let maxPower = maxIn(power, seg.ms, to, isLast);
-    let derived = false;
-    if (!maxPower) {
-      // points are in time order: start at the first at or after the period's start, stop past its end
-      // (a scan from 0 for every period was quadratic in a long session with many state changes)
-      const pts = energy.points;
-      let lo = 0;
-      let hi = pts.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (pts[mid].ms < seg.ms) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let k = Math.max(1, lo + 1); k < pts.length; k++) {
-        const a = pts[k - 1];
-        const b = pts[k];
-        if (b.ms > to) break;
-        if (a.ms < seg.ms || b.ms === a.ms) continue;
-        const p = toDecimal(b.cum - a.cum, energy.scale).times(MS_PER_HOUR).div(b.ms - a.ms).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
-        if (!maxPower || p.gt(maxPower)) maxPower = p;
-        derived = true;
-      }
-    }
-    const maxCurrent = maxIn(current, seg.ms, to, isLast);
-    const dur = seconds(durMs);
-    const dims: CdrDimension[] = [
-      { type: 'ENERGY', volume: e.div(1000).toFixed() },
-      { type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
-    ];
-    if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toFixed() });
-    if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toFixed() });
-    const period: ChargingPeriod = {
-      startDateTime: toIsoString(seg.ms),
-      endDateTime: toIsoString(to),
-      chargingState: seg.state,
-      category: cat,
-      energyWh: e.toFixed(),
-      durationSeconds: dur.toFixed(),
-      dimensions: dims,
-    };
-    if (maxPower) period.maxPowerW = maxPower.toFixed();
-    if (maxPower && derived) period.maxPowerDerived = true;
-    if (maxCurrent) period.maxCurrentA = maxCurrent.toFixed();
-    periods.push(period);
+    if (cat === 'PARKING') parkingMs += to - seg.ms;
+    const sampledPower = maxIn(power, seg.ms, to, isLast);
+    const maxPower = sampledPower ?? derivedMaxPower(energy, seg.ms, to);
+    periods.push(periodOf(seg, to, cat, e, maxPower, sampledPower === undefined && maxPower !== undefined, maxIn(current, seg.ms, to, isLast)));
   });
   return { periods, parkingMs };
+}
+
+/** The charging state at the start (the last known at or before it), then each change inside the session. */
+function stateSegments(s: SessionState, startMs: number, endMs: number): Array<{ ms: number; state: ChargingState }> {
+  let state: ChargingState = s.initialState ?? 'Charging';
+  const cuts: Array<{ ms: number; state: ChargingState }> = [];
+  for (const c of s.states) {
+    if (c.ms <= startMs) state = c.state;
+    else if (c.ms < endMs) {
+      const prev = cuts.length > 0 ? cuts[cuts.length - 1].state : state;
+      if (c.state !== prev) cuts.push({ ms: c.ms, state: c.state });
+    }
+  }
+  return [{ ms: startMs, state }, ...cuts];
+}
+
+/**
+ * Cumulative energy at each boundary (0 at the start, the total at the end), forced monotone and within
+ * [0, total] so that every period's energy is >= 0 and the periods sum exactly to the session total
+ * (interpolation rounds to the mWh).
+ */
+function boundaryEnergies(energy: EnergyResult, segments: Array<{ ms: number }>): Decimal[] {
+  const total = toDecimal(energy.total, energy.scale);
+  const bounds: Decimal[] = [ZERO];
+  for (let i = 1; i < segments.length; i++) {
+    const v = cumulativeAt(energy, segments[i].ms);
+    bounds.push(Decimal.min(Decimal.max(v, bounds[i - 1]), total));
+  }
+  bounds.push(total);
+  return bounds;
+}
+
+/** No power sampled in [from, to]: the highest average power between two register readings in it (W, 3 dp). */
+function derivedMaxPower(energy: EnergyResult, from: number, to: number): Decimal | undefined {
+  // points are in time order: start at the first at or after `from` (a scan from 0 per period was quadratic)
+  const pts = energy.points;
+  let lo = 0;
+  let hi = pts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pts[mid].ms < from) lo = mid + 1;
+    else hi = mid;
+  }
+  let max: Decimal | undefined;
+  for (let k = Math.max(1, lo + 1); k < pts.length; k++) {
+    const a = pts[k - 1];
+    const b = pts[k];
+    if (b.ms > to) break;
+    if (a.ms < from || b.ms === a.ms) continue;
+    const p = toDecimal(b.cum - a.cum, energy.scale).times(MS_PER_HOUR).div(b.ms - a.ms).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
+    if (!max || p.gt(max)) max = p;
+  }
+  return max;
+}
+
+/** One OCPI charging period with its dimensions: ENERGY kWh, TIME or PARKING_TIME hours (6 dp), MAX_POWER kW, MAX_CURRENT A. */
+function periodOf(
+  seg: { ms: number; state: ChargingState },
+  to: number,
+  cat: PeriodCategory,
+  e: Decimal,
+  maxPower: Decimal | undefined,
+  derived: boolean,
+  maxCurrent: Decimal | undefined,
+): ChargingPeriod {
+  const dur = seconds(to - seg.ms);
+  const dims: CdrDimension[] = [
+    { type: 'ENERGY', volume: e.div(1000).toFixed() },
+    { type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
+  ];
+  if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toFixed() });
+  if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toFixed() });
+  const period: ChargingPeriod = {
+    startDateTime: toIsoString(seg.ms),
+    endDateTime: toIsoString(to),
+    chargingState: seg.state,
+    category: cat,
+    energyWh: e.toFixed(),
+    durationSeconds: dur.toFixed(),
+    dimensions: dims,
+  };
+  if (maxPower) period.maxPowerW = maxPower.toFixed();
+  if (maxPower && derived) period.maxPowerDerived = true;
+  if (maxCurrent) period.maxCurrentA = maxCurrent.toFixed();
+  return period;
 }
 
 export function totals(energy: Decimal, totalMs: number, parkingMs: number): SessionTotals {
