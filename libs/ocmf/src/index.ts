@@ -5,3 +5,4 @@ export * from './json';
 export * from './keys';
 export * from './record';
 export * from './verify';
+export * from './session';
