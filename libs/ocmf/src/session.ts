@@ -173,18 +173,20 @@ export function compareBilledEnergy(energy: SignedEnergy, billedWh: string): Ene
 
 function signedEnergy(begin: RegisterReading, end: RegisterReading): SignedEnergy {
   const wh = whOf(end).minus(whOf(begin));
-  const coarser = Math.min(decimalsOf(begin.value), decimalsOf(end.value));
   const finer = Math.max(decimalsOf(begin.value), decimalsOf(end.value));
   const sameUnit = begin.unit === end.unit;
-  // the coarser reading's last decimal, in Wh (kWh readings: 10^-d kWh = 10^(3-d) Wh)
-  const coarserUnit = decimalsOf(begin.value) <= decimalsOf(end.value) ? begin.unit : end.unit;
-  const resolution = new Dec(10).pow(-coarser).times(coarserUnit === 'kWh' ? 1000 : 1);
+  const resolution = Dec.max(resolutionWh(begin), resolutionWh(end));
   return {
     value: sameUnit ? new Dec(end.value).minus(new Dec(begin.value)).toFixed(finer) : toPlainString(wh),
     unit: sameUnit ? begin.unit : 'Wh',
     wh: toPlainString(wh),
     resolutionWh: toPlainString(resolution),
   };
+}
+
+/** One unit of the reading's last decimal, in Wh (a kWh reading to d decimals: 10^(3-d) Wh). */
+function resolutionWh(r: RegisterReading): Dec {
+  return new Dec(10).pow(-decimalsOf(r.value)).times(r.unit === 'kWh' ? 1000 : 1);
 }
 
 function whOf(r: RegisterReading): Dec {
