@@ -39,6 +39,14 @@ module.exports = {
       to: { path: ['^libs/(?!kernel/)', '^apps/'] },
     },
     {
+      name: 'ocmf-node-crypto-only',
+      severity: 'error',
+      comment:
+        'libs/ocmf verifies meter signatures with node:crypto alone: no npm package (no crypto library) and no library of ours but the kernel.',
+      from: { path: '^libs/ocmf/', pathNot: '[.]spec[.]ts$' },
+      to: { pathNot: '^libs/(ocmf|kernel)/', dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},
