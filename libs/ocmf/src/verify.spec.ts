@@ -137,6 +137,27 @@ describe('verifyOcmf: statuses other than VALID and INVALID', () => {
     expect(verifyOcmf(text, raw.spkiHex)).toMatchObject({ status: 'INVALID', reason: 'SIGNATURE_MISMATCH', signatureFormat: 'der' });
   });
 
+  it('strict DER: r written without its sign byte and s with a needless 0x00 (the eBZ form) is INVALID', () => {
+    // sign until r has its top bit set, so that canonical DER writes it with a leading 0x00
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const s = signed('secp192r1');
+      const cut = s.ocmf.lastIndexOf('|') + 1;
+      const sig = Buffer.from(JSON.parse(s.ocmf.slice(cut)).SD, 'hex');
+      const rLen = sig[3];
+      if (rLen !== 25) continue;
+      const r = sig.subarray(5, 4 + rLen); // 24 bytes, top bit set
+      const sBytes = sig.subarray(4 + rLen + 2);
+      const lenient = Buffer.concat([Buffer.from([0x02, r.length]), r, Buffer.from([0x02, sBytes.length + 1, 0x00]), sBytes]);
+      const der = Buffer.concat([Buffer.from([0x30, lenient.length]), lenient]);
+      const text = s.ocmf.slice(0, cut) + JSON.stringify({ SA: 'ECDSA-secp192r1-SHA256', SD: der.toString('hex') });
+      expect(verifyOcmf(text, s.spkiHex)).toMatchObject({ status: 'INVALID', reason: 'SIGNATURE_MISMATCH', signatureFormat: 'der' });
+      // the same r and s, canonically encoded, verify
+      expect(verifyOcmf(s.ocmf, s.spkiHex).status).toBe('VALID');
+      return;
+    }
+    throw new Error('no signature with a high r in 64 attempts');
+  });
+
   it('never throws, whatever the key text', () => {
     for (const k of ['30', '3059', 'oca:', 'oca:base16:asn1:', 'oca:base16:pem:3059', '====', ' ', '\u0000']) {
       expect(['NO_KEY', 'INVALID']).toContain(verifyOcmf(v.ocmf, k).status);
