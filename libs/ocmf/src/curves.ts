@@ -4,7 +4,8 @@ import { getCurves } from 'node:crypto';
  * The signature algorithms OCMF names (spec "Cryptography → Signature methods", Table 22; the same seven in
  * the OCA signed-meter-values whitepaper's signingMethod table): ECDSA over seven curves, always SHA-256.
  */
-export type OcmfCurve = 'secp192k1' | 'secp256k1' | 'secp192r1' | 'secp256r1' | 'brainpool256r1' | 'secp384r1' | 'brainpool384r1';
+export type OcmfCurve =
+  'secp192k1' | 'secp256k1' | 'secp192r1' | 'secp256r1' | 'brainpool256r1' | 'secp384r1' | 'brainpool384r1';
 
 export interface CurveInfo {
   /** The curve in OCMF's spelling. */

@@ -32,7 +32,13 @@ class JsonSyntaxError {
 }
 
 export function isJsonNumber(v: JsonValue | undefined): v is JsonNumber {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && (v as JsonNumber).kind === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    (v as JsonNumber).kind === 'number'
+  );
 }
 
 export function isJsonObject(v: JsonValue | undefined): v is JsonObject {

@@ -71,11 +71,15 @@ function decodeOca(text: string): DecodedKeyText {
   if (form !== 'asn1') return { ok: false, detail: `OCA key form ${JSON.stringify(form)} is not asn1` };
   if (enc === 'base16') {
     const bytes = decodeHex(body);
-    return bytes ? { ok: true, bytes, encoding: 'hex', ocaWrapped: true } : { ok: false, detail: 'the OCA base16 key is not hex' };
+    return bytes
+      ? { ok: true, bytes, encoding: 'hex', ocaWrapped: true }
+      : { ok: false, detail: 'the OCA base16 key is not hex' };
   }
   if (enc === 'base64') {
     const bytes = decodeBase64(body);
-    return bytes ? { ok: true, bytes, encoding: 'base64', ocaWrapped: true } : { ok: false, detail: 'the OCA base64 key is not base64' };
+    return bytes
+      ? { ok: true, bytes, encoding: 'base64', ocaWrapped: true }
+      : { ok: false, detail: 'the OCA base64 key is not base64' };
   }
   return { ok: false, detail: `OCA key encoding ${JSON.stringify(enc)} is neither base16 nor base64` };
 }
@@ -95,12 +99,20 @@ export function keyForCurve(bytes: Uint8Array, curve: OcmfCurve): KeyForCurve {
     const spki = tryKey(bytes);
     if (spki) {
       if (spki.asymmetricKeyType !== 'ec') {
-        return { ok: false, problem: 'CURVE_MISMATCH', detail: `the key is ${spki.asymmetricKeyType ?? 'of an unknown type'}, not an EC key on ${curve}` };
+        return {
+          ok: false,
+          problem: 'CURVE_MISMATCH',
+          detail: `the key is ${spki.asymmetricKeyType ?? 'of an unknown type'}, not an EC key on ${curve}`,
+        };
       }
       const named = spki.asymmetricKeyDetails?.namedCurve;
       const keyCurve = curveOfOpensslName(named);
       if (keyCurve !== curve) {
-        return { ok: false, problem: 'CURVE_MISMATCH', detail: `the key is on ${keyCurve ?? named ?? 'an unnamed curve'}, the signature algorithm names ${curve}` };
+        return {
+          ok: false,
+          problem: 'CURVE_MISMATCH',
+          detail: `the key is on ${keyCurve ?? named ?? 'an unnamed curve'}, the signature algorithm names ${curve}`,
+        };
       }
       return { ok: true, key: spki, format: 'spki-der' };
     }

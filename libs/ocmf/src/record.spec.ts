@@ -38,7 +38,9 @@ describe('parseOcmf: the signed bytes', () => {
 
 describe('parseOcmf: readings without loss', () => {
   it('keeps RV "2935.600" as written (JSON.parse would give 2935.6)', () => {
-    const r = parsed(`OCMF|{"RD":[{"TM":"2018-07-24T13:22:04,000+0200 S","TX":"B","RV":2935.600,"RI":"1-b:1.8.0","RU":"kWh","ST":"G"},{"TX":"E","RV":2965.100}]}|${SIG}`);
+    const r = parsed(
+      `OCMF|{"RD":[{"TM":"2018-07-24T13:22:04,000+0200 S","TX":"B","RV":2935.600,"RI":"1-b:1.8.0","RU":"kWh","ST":"G"},{"TX":"E","RV":2965.100}]}|${SIG}`,
+    );
     expect(r.payload.RD[0].RV).toEqual({ text: '2935.600', jsonType: 'number', decimal: '2935.600' });
     expect(r.payload.RD[1].RV?.text).toBe('2965.100');
     expect(JSON.parse(r.payloadText).RD[0].RV).toBe(2935.6); // what a JSON.parse reader would have kept
@@ -68,10 +70,24 @@ describe('parseOcmf: readings without loss', () => {
 
   it('exposes the header fields typed, numbers given for text fields as their source text', () => {
     const p = parsed(vector('ts-chargepoint-base64-sig').ocmf).payload;
-    expect(p).toMatchObject({ FV: '1.0', CT: '0', GS: 'TC_00010', IS: true, IL: 'HEARSAY', IT: 'ISO14443', ID: 'ad228beb', MS: '33019230' });
+    expect(p).toMatchObject({
+      FV: '1.0',
+      CT: '0',
+      GS: 'TC_00010',
+      IS: true,
+      IL: 'HEARSAY',
+      IT: 'ISO14443',
+      ID: 'ad228beb',
+      MS: '33019230',
+    });
     expect(p.raw.get('UCPN')).toBe('101');
     const isa = parsed(vector('ts-isa-raw-rs').ocmf).payload;
-    expect(isa).toMatchObject({ TT: '0,42 EUR/kWh', MF: '80.01.01', IF: ['RFID_PSK', 'OCPP_CERTIFIED', 'ISO15118_NONE', 'PLMN_NONE'], PG: 'T0' });
+    expect(isa).toMatchObject({
+      TT: '0,42 EUR/kWh',
+      MF: '80.01.01',
+      IF: ['RFID_PSK', 'OCPP_CERTIFIED', 'ISO15118_NONE', 'PLMN_NONE'],
+      PG: 'T0',
+    });
     expect(isa.RD[0]).toMatchObject({ TX: 'B', EF: 'E', ST: 'E', RT: 'DC', RI: '1-b:1.8.e' });
   });
 });
@@ -114,10 +130,34 @@ describe('readJson', () => {
     const r = readJson(text);
     if (!r.ok) throw new Error(r.error);
     const a = (r.value as ReadonlyMap<string, unknown>).get('a') as unknown[];
-    expect(a.map((x) => (isJsonNumber(x as never) ? (x as { text: string }).text : x))).toEqual(['1', '-0.50', '2E+3', true, false, null, 'xé\n"/']);
+    expect(a.map((x) => (isJsonNumber(x as never) ? (x as { text: string }).text : x))).toEqual([
+      '1',
+      '-0.50',
+      '2E+3',
+      true,
+      false,
+      null,
+      'xé\n"/',
+    ]);
   });
 
-  it.each(['', '01', '1.', '.5', '-', '1e', '"a', '"\\x"', '{"a" 1}', '[1,]', '{"a":1,}', 'tru', '"\u0001"', '[1] 2', '+1'])('refuses %j as JSON.parse does', (text) => {
+  it.each([
+    '',
+    '01',
+    '1.',
+    '.5',
+    '-',
+    '1e',
+    '"a',
+    '"\\x"',
+    '{"a" 1}',
+    '[1,]',
+    '{"a":1,}',
+    'tru',
+    '"\u0001"',
+    '[1] 2',
+    '+1',
+  ])('refuses %j as JSON.parse does', (text) => {
     expect(readJson(text).ok).toBe(false);
     expect(() => JSON.parse(text)).toThrow();
   });

@@ -104,7 +104,23 @@ export type ParseResult =
   | { readonly ok: true; readonly record: OcmfRecord }
   | { readonly ok: false; readonly status: 'MALFORMED'; readonly reason: MalformedReason; readonly detail: string };
 
-const HEADER_TEXT_FIELDS = ['FV', 'GI', 'GS', 'GV', 'PG', 'MV', 'MM', 'MS', 'MF', 'IL', 'IT', 'ID', 'TT', 'CT', 'CI'] as const;
+const HEADER_TEXT_FIELDS = [
+  'FV',
+  'GI',
+  'GS',
+  'GV',
+  'PG',
+  'MV',
+  'MM',
+  'MS',
+  'MF',
+  'IL',
+  'IT',
+  'ID',
+  'TT',
+  'CT',
+  'CI',
+] as const;
 const READING_TEXT_FIELDS = ['TM', 'TX', 'RI', 'RU', 'RT', 'EF', 'ST'] as const;
 const READING_VALUE_FIELDS = ['RV', 'CL'] as const;
 /** The reading fields that carry over from the previous reading when left out (spec "Readings", Table 7). */
@@ -128,6 +144,10 @@ class Malformed {
  * anything that is not a readable record is `{ ok: false, status: 'MALFORMED', reason, detail }`.
  */
 export function parseOcmf(input: string | Uint8Array): ParseResult {
+  // callers in plain JavaScript (or a JSON field of the wrong type) may hand anything
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    return { ok: false, status: 'MALFORMED', reason: 'NOT_OCMF', detail: 'the record is neither text nor bytes' };
+  }
   try {
     return { ok: true, record: parse(input) };
   } catch (err) {
@@ -173,7 +193,8 @@ function parse(input: string | Uint8Array): OcmfRecord {
 
 function sections(text: string): [string, string] {
   if (!text.startsWith(PREFIX)) {
-    if (text.indexOf('|') < 0) throw new Malformed('MISSING_SECTION', 'no "|" separator: an OCMF record is OCMF|{payload}|{signature}');
+    if (text.indexOf('|') < 0)
+      throw new Malformed('MISSING_SECTION', 'no "|" separator: an OCMF record is OCMF|{payload}|{signature}');
     throw new Malformed('NOT_OCMF', 'the record does not start with "OCMF|"');
   }
   const second = text.indexOf('|', PREFIX.length);
@@ -198,7 +219,8 @@ function readPayload(payloadText: string): OcmfPayload {
   }
   const iF = raw.get('IF');
   if (iF !== undefined) {
-    if (!isJsonArray(iF) || !iF.every((x) => typeof x === 'string')) throw new Malformed('PAYLOAD_SHAPE', 'IF is not an array of strings');
+    if (!isJsonArray(iF) || !iF.every((x) => typeof x === 'string'))
+      throw new Malformed('PAYLOAD_SHAPE', 'IF is not an array of strings');
     out.IF = iF as readonly string[];
   }
   const rd = raw.get('RD');

@@ -19,7 +19,14 @@ describe('checkSession over the vectors begin/end groups', () => {
   const groups = transactionGroups();
 
   it('finds the five groups of the vectors', () => {
-    expect([...groups.keys()].sort()).toEqual(['ts-bauer-error-status', 'ts-dzg-secp256k1', 'ts-dzg-secp256k1-b64key', 'ts-ebee', 'ts-keba-series', 'ts-nzr-brainpool256r1']);
+    expect([...groups.keys()].sort()).toEqual([
+      'ts-bauer-error-status',
+      'ts-dzg-secp256k1',
+      'ts-dzg-secp256k1-b64key',
+      'ts-ebee',
+      'ts-keba-series',
+      'ts-nzr-brainpool256r1',
+    ]);
   });
 
   it.each([
@@ -37,7 +44,15 @@ describe('checkSession over the vectors begin/end groups', () => {
 
   it('the pairing takes the begin and end of the energy register, not the duration or the other register of the end record', () => {
     const dzg = checkSession(verified(...groups.get('ts-dzg-secp256k1')!));
-    expect(dzg.begin).toMatchObject({ recordIndex: 0, readingIndex: 0, TX: 'B', text: '       3.988', value: '3.988', unit: 'kWh', RI: '01-00:01.08.00.FF' });
+    expect(dzg.begin).toMatchObject({
+      recordIndex: 0,
+      readingIndex: 0,
+      TX: 'B',
+      text: '       3.988',
+      value: '3.988',
+      unit: 'kWh',
+      RI: '01-00:01.08.00.FF',
+    });
     expect(dzg.end).toMatchObject({ recordIndex: 1, readingIndex: 0, TX: 'E', RI: '01-00:01.08.00.FF' });
     // KEBA: the third reading inherits TX "E" but is register 1-b:1.9.0
     const keba = checkSession(verified(...groups.get('ts-keba-series')!));
@@ -85,7 +100,12 @@ describe('checkSession failures', () => {
   });
 
   it('no begin reading; no records at all', () => {
-    expect(failed(checkSession(verified(vector('ts-ebee-end'))))).toEqual(['BEGIN_READING', 'END_READING', 'MONOTONE_REGISTER', 'METER_STATUS_OK']);
+    expect(failed(checkSession(verified(vector('ts-ebee-end'))))).toEqual([
+      'BEGIN_READING',
+      'END_READING',
+      'MONOTONE_REGISTER',
+      'METER_STATUS_OK',
+    ]);
     expect(checkSession([]).ok).toBe(false);
     expect(failed(checkSession([verifyOcmf('OCMF|', 'x')]))).toContain('SAME_METER');
   });

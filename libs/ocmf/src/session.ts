@@ -99,7 +99,9 @@ export function checkSession(records: readonly SessionRecord[]): SessionVerifica
   checks.push({
     name: 'BEGIN_READING',
     passed: begin !== null,
-    detail: begin ? `begin: record ${begin.recordIndex} reading ${begin.readingIndex}, ${begin.text} ${begin.unit}` : 'no reading with TX "B" in Wh or kWh',
+    detail: begin
+      ? `begin: record ${begin.recordIndex} reading ${begin.readingIndex}, ${begin.text} ${begin.unit}`
+      : 'no reading with TX "B" in Wh or kWh',
   });
   // the same register as the begin reading (its RI and an energy unit), last TX "E" after it
   const series = begin ? register.filter((r, i) => i >= beginAt && r.RI === begin.RI) : [];
@@ -128,7 +130,9 @@ export function checkSession(records: readonly SessionRecord[]): SessionVerifica
           : `record ${upToEnd[backwards].recordIndex} reading ${upToEnd[backwards].readingIndex} (${upToEnd[backwards].text}) is lower than the reading before it (${upToEnd[backwards - 1].text})`,
   });
 
-  const bad = [begin, end].filter((r): r is RegisterReading => r !== null).filter((r) => statusProblem(readingOf(parsed, r)) !== null);
+  const bad = [begin, end]
+    .filter((r): r is RegisterReading => r !== null)
+    .filter((r) => statusProblem(readingOf(parsed, r)) !== null);
   checks.push({
     name: 'METER_STATUS_OK',
     passed: begin !== null && end !== null && bad.length === 0,
@@ -137,7 +141,9 @@ export function checkSession(records: readonly SessionRecord[]): SessionVerifica
         ? 'no begin and end reading to check'
         : bad.length === 0
           ? 'begin and end readings have status G and no error flags'
-          : bad.map((r) => `record ${r.recordIndex} reading ${r.readingIndex}: ${statusProblem(readingOf(parsed, r))}`).join('; '),
+          : bad
+              .map((r) => `record ${r.recordIndex} reading ${r.readingIndex}: ${statusProblem(readingOf(parsed, r))}`)
+              .join('; '),
   });
 
   const energy = begin && end ? signedEnergy(begin, end) : null;
@@ -158,9 +164,13 @@ export type EnergyComparison = {
  */
 export function compareBilledEnergy(energy: SignedEnergy, billedWh: string): EnergyComparison {
   if (!isDecimalString(billedWh)) {
-    throw new DomainError('OCMF_BILLED_ENERGY_INVALID', `billed energy ${JSON.stringify(billedWh)} is not a plain decimal number of Wh`, {
-      field: 'billedWh',
-    });
+    throw new DomainError(
+      'OCMF_BILLED_ENERGY_INVALID',
+      `billed energy ${JSON.stringify(billedWh)} is not a plain decimal number of Wh`,
+      {
+        field: 'billedWh',
+      },
+    );
   }
   const difference = new Dec(billedWh).minus(new Dec(energy.wh));
   const tolerance = new Dec(energy.resolutionWh);
@@ -200,7 +210,16 @@ function registerReadings(parsed: readonly { index: number; record: OcmfRecord }
   for (const { index, record } of parsed) {
     record.payload.RD.forEach((r, j) => {
       if (r.RU === undefined || !ENERGY_UNITS.has(r.RU) || !r.RV || r.RV.decimal === null) return;
-      out.push({ recordIndex: index, readingIndex: j, TX: r.TX, TM: r.TM, RI: r.RI, unit: r.RU as EnergyUnit, text: r.RV.text, value: r.RV.decimal });
+      out.push({
+        recordIndex: index,
+        readingIndex: j,
+        TX: r.TX,
+        TM: r.TM,
+        RI: r.RI,
+        unit: r.RU as EnergyUnit,
+        text: r.RV.text,
+        value: r.RV.decimal,
+      });
     });
   }
   return out;

@@ -49,6 +49,7 @@ describe('a flipped byte never verifies VALID', () => {
   });
 
   it('the untouched vectors do verify (the properties above are not vacuous)', () => {
-    for (const v of valid) expect(verifyOcmf(new Uint8Array(Buffer.from(v.ocmf, 'utf8')), v.publicKey.value).status).toBe('VALID');
+    for (const v of valid)
+      expect(verifyOcmf(new Uint8Array(Buffer.from(v.ocmf, 'utf8')), v.publicKey.value).status).toBe('VALID');
   });
 });

@@ -1,5 +1,11 @@
 import { verify as cryptoVerify } from 'node:crypto';
-import { CURVES, DEFAULT_SIGNATURE_ALGORITHM, curveOfSignatureAlgorithm, isCurveAvailable, type OcmfCurve } from './curves';
+import {
+  CURVES,
+  DEFAULT_SIGNATURE_ALGORITHM,
+  curveOfSignatureAlgorithm,
+  isCurveAvailable,
+  type OcmfCurve,
+} from './curves';
 import { decodeBase64, decodeHex, decodeKeyText, keyForCurve, type KeyTextEncoding } from './keys';
 import { parseOcmf, type MalformedReason, type OcmfRecord } from './record';
 
@@ -57,9 +63,13 @@ const DER_MIME_TYPE = 'application/x-der';
  * trusted for which meter is the caller's decision; this only says whether `publicKey` signed the record.
  * Never throws.
  */
-export function verifyOcmf(input: string | Uint8Array | OcmfRecord, publicKey?: string | null, options: VerifyOptions = {}): VerificationResult {
+export function verifyOcmf(
+  input: string | Uint8Array | OcmfRecord,
+  publicKey?: string | null,
+  options: VerifyOptions = {},
+): VerificationResult {
   let record: OcmfRecord;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
+  if (typeof input !== 'object' || input === null || input instanceof Uint8Array || !('signedBytes' in input)) {
     const parsed = parseOcmf(input);
     if (!parsed.ok) return result('MALFORMED', parsed.reason, parsed.detail, null);
     record = parsed.record;
@@ -71,28 +81,54 @@ export function verifyOcmf(input: string | Uint8Array | OcmfRecord, publicKey?: 
   const base = { record, signatureAlgorithm: sa } as const;
   const curve = curveOfSignatureAlgorithm(sa);
   if (!curve) {
-    return result('UNSUPPORTED', 'UNKNOWN_SIGNATURE_ALGORITHM', `OCMF names no signature algorithm ${JSON.stringify(sa)}`, record, { signatureAlgorithm: sa });
+    return result(
+      'UNSUPPORTED',
+      'UNKNOWN_SIGNATURE_ALGORITHM',
+      `OCMF names no signature algorithm ${JSON.stringify(sa)}`,
+      record,
+      { signatureAlgorithm: sa },
+    );
   }
   const withCurve = { ...base, curve } as const;
   if (!isCurveAvailable(curve)) {
-    return result('UNSUPPORTED', 'CURVE_NOT_AVAILABLE', `this process's OpenSSL has no curve ${CURVES[curve].openssl} (${curve})`, record, withCurve);
+    return result(
+      'UNSUPPORTED',
+      'CURVE_NOT_AVAILABLE',
+      `this process's OpenSSL has no curve ${CURVES[curve].openssl} (${curve})`,
+      record,
+      withCurve,
+    );
   }
   const se = sig.SE ?? 'hex';
   if (se !== 'hex' && se !== 'base64') {
-    return result('UNSUPPORTED', 'UNKNOWN_SIGNATURE_ENCODING', `signature encoding (SE) ${JSON.stringify(se)} is neither hex nor base64`, record, withCurve);
+    return result(
+      'UNSUPPORTED',
+      'UNKNOWN_SIGNATURE_ENCODING',
+      `signature encoding (SE) ${JSON.stringify(se)} is neither hex nor base64`,
+      record,
+      withCurve,
+    );
   }
   if (sig.SM !== undefined && sig.SM !== DER_MIME_TYPE) {
-    return result('UNSUPPORTED', 'UNKNOWN_SIGNATURE_MIME_TYPE', `signature MIME type (SM) ${JSON.stringify(sig.SM)} is not ${DER_MIME_TYPE}`, record, withCurve);
+    return result(
+      'UNSUPPORTED',
+      'UNKNOWN_SIGNATURE_MIME_TYPE',
+      `signature MIME type (SM) ${JSON.stringify(sig.SM)} is not ${DER_MIME_TYPE}`,
+      record,
+      withCurve,
+    );
   }
   const signature = se === 'hex' ? decodeHex(sig.SD) : decodeBase64(sig.SD);
-  if (!signature) return result('MALFORMED', 'SIGNATURE_ENCODING', `the signature data (SD) is not ${se}`, record, withCurve);
+  if (!signature)
+    return result('MALFORMED', 'SIGNATURE_ENCODING', `the signature data (SD) is not ${se}`, record, withCurve);
   // OCMF's default is DER; a signature of exactly 2 x the curve size that is not a DER SEQUENCE is raw
   // r‖s (IEEE P1363), as Isabellenhütte meters send it without an SM.
   const size = CURVES[curve].size;
-  const format: SignatureFormat = sig.SM === undefined && signature.length === 2 * size && !looksLikeDerSignature(signature) ? 'raw-r||s' : 'der';
+  const format: SignatureFormat =
+    sig.SM === undefined && signature.length === 2 * size && !looksLikeDerSignature(signature) ? 'raw-r||s' : 'der';
   const withFormat = { ...withCurve, signatureFormat: format } as const;
 
-  if (publicKey === undefined || publicKey === null || publicKey.trim() === '') {
+  if (typeof publicKey !== 'string' || publicKey.trim() === '') {
     return result('NO_KEY', 'NO_PUBLIC_KEY', 'no public key was given for this meter', record, withFormat);
   }
   const keyText = decodeKeyText(publicKey, options.keyEncoding);
@@ -105,13 +141,30 @@ export function verifyOcmf(input: string | Uint8Array | OcmfRecord, publicKey?: 
   }
   let verified: boolean;
   try {
-    verified = cryptoVerify('sha256', record.signedBytes, { key: key.key, dsaEncoding: format === 'der' ? 'der' : 'ieee-p1363' }, signature);
+    verified = cryptoVerify(
+      'sha256',
+      record.signedBytes,
+      { key: key.key, dsaEncoding: format === 'der' ? 'der' : 'ieee-p1363' },
+      signature,
+    );
   } catch {
     verified = false;
   }
   return verified
-    ? result('VALID', 'SIGNATURE_VERIFIED', `the ${format === 'der' ? 'DER' : 'raw r‖s'} signature verifies with ${sa} over the payload's ${record.signedBytes.length} bytes`, record, withFormat)
-    : result('INVALID', 'SIGNATURE_MISMATCH', `the signature does not verify with ${sa} and this key: the payload, the signature or the key is not the one signed`, record, withFormat);
+    ? result(
+        'VALID',
+        'SIGNATURE_VERIFIED',
+        `the ${format === 'der' ? 'DER' : 'raw r‖s'} signature verifies with ${sa} over the payload's ${record.signedBytes.length} bytes`,
+        record,
+        withFormat,
+      )
+    : result(
+        'INVALID',
+        'SIGNATURE_MISMATCH',
+        `the signature does not verify with ${sa} and this key: the payload, the signature or the key is not the one signed`,
+        record,
+        withFormat,
+      );
 }
 
 /**
@@ -127,9 +180,17 @@ export interface SignedMeterValue {
   readonly publicKey: string;
 }
 
-export function verifySignedMeterValue(value: SignedMeterValue, publicKey: string | null = value.publicKey): VerificationResult {
+export function verifySignedMeterValue(
+  value: SignedMeterValue,
+  publicKey: string | null = value.publicKey,
+): VerificationResult {
   if (value.encodingMethod !== 'OCMF') {
-    return result('UNSUPPORTED', 'UNKNOWN_ENCODING_METHOD', `encodingMethod ${JSON.stringify(value.encodingMethod)} is not OCMF`, null);
+    return result(
+      'UNSUPPORTED',
+      'UNKNOWN_ENCODING_METHOD',
+      `encodingMethod ${JSON.stringify(value.encodingMethod)} is not OCMF`,
+      null,
+    );
   }
   const bytes = decodeBase64(value.signedMeterData.replace(/\s+/g, ''));
   if (!bytes) return result('MALFORMED', 'SIGNED_METER_DATA_ENCODING', 'signedMeterData is not base64', null);
@@ -138,7 +199,12 @@ export function verifySignedMeterValue(value: SignedMeterValue, publicKey: strin
   const sa = parsed.record.signature.SA;
   const method = value.signingMethod;
   if (method !== '' && sa !== undefined && method !== sa) {
-    return result('MALFORMED', 'SIGNING_METHOD_CONFLICT', `signingMethod ${JSON.stringify(method)} differs from the record's SA ${JSON.stringify(sa)}`, parsed.record);
+    return result(
+      'MALFORMED',
+      'SIGNING_METHOD_CONFLICT',
+      `signingMethod ${JSON.stringify(method)} differs from the record's SA ${JSON.stringify(sa)}`,
+      parsed.record,
+    );
   }
   return verifyOcmf(parsed.record, publicKey, method === '' ? {} : { signatureAlgorithm: method });
 }
@@ -165,7 +231,11 @@ function result(
   reason: VerificationReason,
   detail: string,
   record: OcmfRecord | null,
-  extra: { signatureAlgorithm?: string | null; curve?: OcmfCurve | null; signatureFormat?: SignatureFormat | null } = {},
+  extra: {
+    signatureAlgorithm?: string | null;
+    curve?: OcmfCurve | null;
+    signatureFormat?: SignatureFormat | null;
+  } = {},
 ): VerificationResult {
   return {
     status,

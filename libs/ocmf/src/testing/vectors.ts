@@ -1,5 +1,5 @@
-// The shared OCMF test vectors (copied into the repository: see ./vectors/README.md for their sources and licences).
-import data from './vectors/vectors.json';
+// The shared OCMF test vectors (copied into the repository: see ./fixtures/README.md for their sources and licences).
+import data from './fixtures/vectors.json';
 
 export interface OcmfVector {
   id: string;
