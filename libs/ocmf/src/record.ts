@@ -128,7 +128,6 @@ const INHERITED_FIELDS = [...READING_TEXT_FIELDS, ...READING_VALUE_FIELDS] as co
 type InheritedField = (typeof INHERITED_FIELDS)[number];
 
 const PREFIX = 'OCMF|';
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Thrown only inside this module, turned into a MALFORMED result. */
 class Malformed {
@@ -178,7 +177,7 @@ function parse(input: string | Uint8Array): OcmfRecord {
     const second = first < 0 ? -1 : bytes.indexOf(0x7c, first + 1);
     signedBytes = first < 0 || second < 0 ? new Uint8Array(0) : bytes.slice(first + 1, second);
     try {
-      text = UTF8.decode(bytes);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
       throw new Malformed('NOT_UTF8', 'the record is not valid UTF-8');
     }
