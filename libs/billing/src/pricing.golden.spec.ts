@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileTariff, priceSession, toCanonicalJson } from '@csms/pricing';
+import { compileTariff, formatPricingInput, priceSession, toCanonicalJson } from '@csms/pricing';
 import type { OcpiTariff, PricingOptions } from '@csms/pricing';
 import { type SessionEndedPayload, toPricingSession } from './to-pricing-session';
 
@@ -113,7 +113,7 @@ describe('billing + pricing output (golden)', () => {
         for (const p of [base, ...SHIFTS.map((ms) => shifted(base, ms))]) {
           try {
             const session = toPricingSession(p, { timeZone: t.zone, currency: t.tariff.currency, tariff: compiled });
-            h.update(`${JSON.stringify(session)}\n`);
+            h.update(`${JSON.stringify(formatPricingInput(session))}\n`);
             h.update(`${toCanonicalJson(priceSession(compiled, session, t.options))}\n`);
             priced++;
           } catch (e) {

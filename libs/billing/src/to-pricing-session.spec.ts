@@ -1,8 +1,7 @@
 import { TariffValidationError, localParts, parseRfc3339, priceSession } from '@csms/pricing';
 import type { OcpiTariffRestrictions } from '@csms/pricing';
 import { BillingError } from './errors';
-import { aSessionEnded, aTariff, starts, volumes } from './spec-helpers';
-import { toPricingSession } from './to-pricing-session';
+import { aSessionEnded, aTariff, starts, toPricingText as toPricingSession, volumes } from './spec-helpers';
 
 const AMS = 'Europe/Amsterdam';
 const bridge = (payload: ReturnType<typeof aSessionEnded>, restrictions: OcpiTariffRestrictions[], timeZone = AMS) =>

@@ -1,4 +1,4 @@
-import type { Dec } from '@csms/money';
+import type { Dec } from '@csms/kernel';
 import type { OcpiTariff, ReservationRestrictionType, TariffDimensionType, TariffType } from './types';
 
 /** A price component with its numbers parsed once. */

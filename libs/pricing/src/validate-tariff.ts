@@ -1,8 +1,8 @@
 import { parseInstant } from '@csms/contracts';
-import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csms/money';
+import { Dec, isDecimalString, pow10 } from '@csms/kernel';
+import { dec, decFromWireNumber, findCurrency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
-import { pow10 } from './fixed';
 import { TARIFF_LIMITS as L } from './limits';
 import { parseRfc3339 } from './time';
 import {
