@@ -6,6 +6,7 @@
  * of the others, and never ends only on the dead-letter topic.
  */
 import { ContractError, type Envelope, type EventCatalogue } from '@csms/contracts';
+import { DomainError } from '@csms/kernel';
 import { classifyFailure } from '@csms/messaging';
 import type { CdrAudit, OcpiCdr, PricingContext, PricingOutcome } from './cdr-builder';
 
@@ -53,10 +54,7 @@ function failed(code: string, detail: string, field?: string): Settled {
  */
 function asFailure(e: unknown, code: string): Settled {
   if (classifyFailure(e) === 'retry') throw e;
-  const typed = e as { code?: unknown; field?: unknown; retriable?: unknown };
-  if (e instanceof Error && typed.retriable === false && typeof typed.code === 'string') {
-    return failed(typed.code, e.message, typeof typed.field === 'string' ? typed.field : undefined);
-  }
+  if (e instanceof DomainError && !e.retriable) return failed(e.code, e.message, e.field);
   return failed(code, describe(e));
 }
 

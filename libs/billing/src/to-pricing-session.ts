@@ -1,5 +1,6 @@
 import type { SessionEndedEvent } from '@csms/contracts';
 import {
+  TimeZones,
   ZERO_RATIO,
   addRatio,
   ceilToScale,
@@ -9,6 +10,7 @@ import {
   formatScaled,
   mulRatio,
   parseRatio,
+  parseRfc3339,
   ratio,
   ratioOfDec,
   ratioOfScaled,
@@ -17,7 +19,7 @@ import {
   type Ratio,
 } from '@csms/kernel';
 import { decFromWireNumber } from '@csms/money';
-import { compileTariff, isValidTimeZone, localParts, parseRfc3339 } from '@csms/pricing';
+import { compileTariff, isCompiledTariff } from '@csms/pricing';
 import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingInput, PricingInputDimension, PricingInputPeriod } from '@csms/pricing';
 import { BillingError } from './errors';
 
@@ -32,7 +34,8 @@ export interface ToPricingSessionOptions {
   currency: string;
   /**
    * The tariff version that will price the session: the periods are split for ITS boundaries. Already
-   * compiled (compileTariff) when the caller prices many sessions with it: it is then not checked again.
+   * compiled (compileTariff) when the caller prices many sessions with it: it is then not checked again,
+   * and its time-zone cache serves the local-time boundaries (else a fresh cache serves this one call).
    */
   tariff: OcpiTariff | CompiledTariff;
 }
@@ -126,8 +129,8 @@ function boundariesOf(tariff: OcpiTariff): TariffBoundaries {
 }
 
 /** UTC offset (ms) of `zone` at `ms`, as the engine sees it (local time floored to the second). */
-function offsetAt(zone: string, ms: number): number {
-  const lp = localParts(zone, ms);
+function offsetAt(zones: TimeZones, zone: string, ms: number): number {
+  const lp = zones.localParts(zone, ms);
   return (lp.epochDay * 86_400 + lp.secondOfDay - Math.floor(ms / 1000)) * 1000;
 }
 
@@ -139,22 +142,22 @@ function offsetAt(zone: string, ms: number): number {
  * an offset change is itself a cut when the jump of the wall clock crosses a boundary (spring
  * forward over 02:30, fall back over 02:30 or midnight).
  */
-export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[]): number[] {
+export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[], zones: TimeZones = new TimeZones()): number[] {
   const cuts: number[] = [];
   if (seconds.length === 0 || toMs <= fromMs) return cuts;
   // Offset transitions in [fromMs, toMs].
   const transitions: number[] = [];
   let prevMs = fromMs;
-  let prevOff = offsetAt(zone, fromMs);
+  let prevOff = offsetAt(zones, zone, fromMs);
   for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS + HOUR_MS; ; t += HOUR_MS) {
     const at = Math.min(t, toMs);
-    const off = offsetAt(zone, at);
+    const off = offsetAt(zones, zone, at);
     if (off !== prevOff) {
       let lo = Math.floor(prevMs / 1000);
       let hi = Math.floor(at / 1000);
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (offsetAt(zone, mid * 1000) === prevOff) lo = mid;
+        if (offsetAt(zones, zone, mid * 1000) === prevOff) lo = mid;
         else hi = mid;
       }
       transitions.push(hi * 1000);
@@ -167,7 +170,7 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
   for (let i = 0; i + 1 < edges.length; i++) {
     const u0 = edges[i];
     const u1 = edges[i + 1];
-    const off = offsetAt(zone, u0);
+    const off = offsetAt(zones, zone, u0);
     const localFrom = u0 + off;
     const localTo = u1 + off;
     for (let day = Math.floor(localFrom / DAY_MS); day * DAY_MS < localTo; day++) {
@@ -178,8 +181,8 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
     }
   }
   for (const tr of transitions) {
-    const before = localParts(zone, tr - 1);
-    const after = localParts(zone, tr);
+    const before = zones.localParts(zone, tr - 1);
+    const after = zones.localParts(zone, tr);
     const flips = seconds.some((s) => (s === 0 ? before.dateKey !== after.dateKey : before.secondOfDay >= s !== after.secondOfDay >= s));
     if (flips) cuts.push(tr);
   }
@@ -307,7 +310,8 @@ function crossingIn(p: Parent, knots: readonly Knot[], kwh: Ratio): number {
  * period energies that do not sum to totals.energyKwh).
  */
 export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingInput {
-  if (!isValidTimeZone(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
+  const zones = isCompiledTariff(opts.tariff) ? opts.tariff.timeZones : new TimeZones();
+  if (!zones.isValid(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
   const tariff = compileTariff(opts.tariff).source; // throws TariffValidationError: an invalid tariff is never priced
   const zone = opts.timeZone;
   const startMs = instant(ended.startedAt, 'startedAt');
@@ -370,7 +374,7 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
 
   // Cost-relevant moments of this tariff.
   const b = boundariesOf(tariff);
-  const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay));
+  const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay, zones));
   for (const d of b.durationsMs) if (startMs + d > startMs && startMs + d < endMs) cuts.add(startMs + d);
   for (const mwh of b.mwh) {
     if (mwh <= 0n) continue; // holds from the start

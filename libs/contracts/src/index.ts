@@ -4,7 +4,6 @@ export * from './ids';
 export * from './topics';
 export * from './catalogue';
 export * from './ocpi-location';
-export * from './instant';
 export * from './events/ocpp';
 export * from './events/session';
 export * from './events/session-bounds';

@@ -6,8 +6,7 @@ import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledTariff 
 import { PricingError } from './errors';
 import * as sessionModule from './session';
 import type { ParsedPeriod, ParsedSession } from './session';
-import * as time from './time';
-import type { LocalParts } from './time';
+import type { LocalParts } from '@csms/kernel';
 import {
   CdrChargingPeriodOut,
   CostCategory,
@@ -34,7 +33,6 @@ import { PRICING_ENGINE_VERSION } from './version';
 const { findCurrency } = money;
 const { DEFAULT_ROUNDING, Dec: D, ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, isRoundingMode, pow10 } = kernel;
 const { isPricingInput, parseInput, parseSession } = sessionModule;
-const { formatLocal, localParts } = time;
 const { compileTariff } = validate;
 const WEEKDAYS = DAYS_OF_WEEK;
 /** Index of each cost category in the per-category sums. */
@@ -383,7 +381,8 @@ function roundPrice(excl: Amount, incl: Amount, currency: Currency, mode: Roundi
 export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession | PricingInput, options: PricingOptions = {}): PricedCdr {
   const tariff = compileTariff(tariffInput);
   const opts = resolveOptions(options);
-  const session: ParsedSession = isPricingInput(sessionInput) ? parseInput(sessionInput) : parseSession(sessionInput);
+  const zones = tariff.timeZones;
+  const session: ParsedSession = isPricingInput(sessionInput) ? parseInput(sessionInput, zones) : parseSession(sessionInput, zones);
   if (session.currency !== tariff.currency) {
     throw new PricingError('PRICING_CURRENCY_MISMATCH', 'currency', `session currency ${session.currency} differs from tariff currency ${tariff.currency}`);
   }
@@ -423,10 +422,10 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const memo = new Int8Array(tariff.elements.length);
   const [flatTable, energyTable, timeTable, parkingTable] = dimensionTablesOf(tariff);
   // One context object, updated per period (fewer allocations on the hot path).
-  const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
+  const ctx: PeriodCtx = { period: session.periods[0], local: zones.localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
   for (const p of session.periods) {
     ctx.period = p;
-    if (p.index > 0) ctx.local = localParts(session.timeZone, p.startMs);
+    if (p.index > 0) ctx.local = zones.localParts(session.timeZone, p.startMs);
     ctx.sessionMs = p.startMs - session.startMs;
     ctx.energyBefore = energyBefore;
     ctx.missing = false;
@@ -472,7 +471,7 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     contexts.push({
       period_index: p.index,
       start_date_time: p.startText,
-      local_time: formatLocal(ctx.local),
+      local_time: zones.formatLocal(ctx.local),
       day_of_week: WEEKDAYS[ctx.local.weekday],
       session_seconds: formatMillis(ctx.sessionMs),
       energy_before_kwh: energyBeforeText,

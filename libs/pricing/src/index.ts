@@ -3,8 +3,6 @@ export type { CompiledTariff } from './compiled';
 export { priceSession } from './engine';
 export { PricingError, TariffValidationError } from './errors';
 export type { PricingErrorCode, TariffErrorCode, TariffIssue } from './errors';
-export { formatUtc, isValidTimeZone, localParts, parseRfc3339 } from './time';
-export type { LocalParts } from './time';
 export { TARIFF_LIMITS } from './limits';
 export * from './types';
 export { compileTariff, isCompiledTariff, tariffIssues, unknownTariffFields, validateTariff } from './validate-tariff';

@@ -1,8 +1,8 @@
+import { TimeZones } from '@csms/kernel';
 import fc from 'fast-check';
 import { priceSession } from './engine';
-import { parseInput, parseSession } from './session';
+import { formatPricingInput, parseInput, parseSession } from './session';
 import { aTariff, element, energy, parking, time } from './testing/builders';
-import { formatPricingInput } from './session';
 import type { PricingInput, PricingInputDimension, PricingInputPeriod } from './types';
 
 /** A PricingInput: the exact values a caller (billing) hands the engine instead of the text form. */
@@ -73,7 +73,8 @@ describe('PricingInput: a session whose values are already parsed', () => {
   it('parses to exactly what its text form parses to', () => {
     fc.assert(
       fc.property(anInput, (input) => {
-        expect(parseInput(input)).toEqual(parseSession(formatPricingInput(input)));
+        const zones = new TimeZones();
+        expect(parseInput(input, zones)).toEqual(parseSession(formatPricingInput(input), zones));
       }),
       { numRuns: 500 },
     );

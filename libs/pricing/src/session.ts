@@ -1,14 +1,13 @@
 import * as kernel from '@csms/kernel';
+import type { TimeZones } from '@csms/kernel';
 import * as money from '@csms/money';
 import { PricingError, PricingErrorCode } from './errors';
-import * as time from './time';
 import type { CdrDimensionOut, PeriodDimensionType, PricingDimension, PricingInput, PricingPeriod, PricingSession } from './types';
 import { PERIOD_DIMENSION_TYPES } from './types';
 
 // Hot-path functions bound once at load (see engine.ts).
 const { findCurrency } = money;
-const { formatScaled, hoursFromMs, isCanonicalDecimal, isDecimalString, isNonNegativeDecimal, parseScaled, pow10 } = kernel;
-const { formatUtc, isValidTimeZone, parseRfc3339 } = time;
+const { formatScaled, formatUtc, hoursFromMs, isCanonicalDecimal, isDecimalString, isNonNegativeDecimal, parseRfc3339, parseScaled, pow10 } = kernel;
 
 /** A period of the session with its values parsed. Internal to the engine. */
 export interface ParsedPeriod {
@@ -205,10 +204,10 @@ function checkPeriodStart(pStart: number, endMs: number, i: number): void {
   if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `charging_periods[${i}].start_date_time`, 'a period must start before the session end_date_time');
 }
 
-function checkHeader(sessionId: unknown, startMs: number, endMs: number, timeZone: unknown, currency: unknown): void {
+function checkHeader(sessionId: unknown, startMs: number, endMs: number, timeZone: unknown, currency: unknown, zones: TimeZones): void {
   if (typeof sessionId !== 'string' || sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   if (endMs < startMs) fail('PRICING_INVALID_SESSION', 'end_date_time', 'must not be before start_date_time');
-  if (!isValidTimeZone(timeZone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
+  if (!zones.isValid(timeZone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
   if (typeof currency !== 'string' || !findCurrency(currency)) fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(currency)}`);
 }
 
@@ -220,15 +219,15 @@ function reservationExpired(reservation: unknown): boolean {
 
 /**
  * Check a PricingSession and parse it. Throws PricingError with a stable code and the field path
- * (e.g. "charging_periods[2].dimensions[0].volume").
+ * (e.g. "charging_periods[2].dimensions[0].volume"). `zones` checks the time zone (and caches its formatter).
  */
-export function parseSession(input: PricingSession): ParsedSession {
+export function parseSession(input: PricingSession, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
   const s = input as unknown as Record<string, unknown>;
   if (typeof s.session_id !== 'string' || s.session_id.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = dateTime(s.start_date_time, 'start_date_time');
   const endMs = dateTime(s.end_date_time, 'end_date_time');
-  checkHeader(s.session_id, startMs, endMs, s.time_zone, s.currency);
+  checkHeader(s.session_id, startMs, endMs, s.time_zone, s.currency, zones);
   const totalEnergy = scaled(s.total_energy, 6, 'total_energy', -1, -1, 'kWh');
   const expired = reservationExpired(s.reservation);
   const rawPeriods = s.charging_periods;
@@ -311,13 +310,14 @@ function instantValue(ms: unknown, field: string): number {
 /**
  * Check a PricingInput (a session whose values are already parsed) as parseSession checks the text form,
  * with the same codes and field paths, and give the engine's view of it. Nothing is parsed from text.
+ * `zones` checks the time zone (and caches its formatter).
  */
-export function parseInput(input: PricingInput): ParsedSession {
+export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
   if (typeof input.sessionId !== 'string' || input.sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = instantValue(input.startMs, 'start_date_time');
   const endMs = instantValue(input.endMs, 'end_date_time');
-  checkHeader(input.sessionId, startMs, endMs, input.timeZone, input.currency);
+  checkHeader(input.sessionId, startMs, endMs, input.timeZone, input.currency, zones);
   const totalEnergy = checkedValue(input.totalEnergy, 6, 'total_energy', -1, -1, 'kWh');
   const expired = reservationExpired(input.reservation);
   const inPeriods = input.periods;

@@ -1,10 +1,8 @@
-import { parseInstant } from '@csms/contracts';
-import { Dec, isDecimalString, pow10 } from '@csms/kernel';
+import { Dec, isDecimalString, parseInstant, parseRfc3339, pow10, TimeZones } from '@csms/kernel';
 import { dec, decFromWireNumber, findCurrency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
 import { TARIFF_LIMITS as L } from './limits';
-import { parseRfc3339 } from './time';
 import {
   DAYS_OF_WEEK,
   OcpiTariff,
@@ -503,6 +501,7 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     amountScale,
     amountDenominator,
     elementsByDimension: { ENERGY: byDim('ENERGY'), FLAT: byDim('FLAT'), TIME: byDim('TIME'), PARKING_TIME: byDim('PARKING_TIME') },
+    timeZones: new TimeZones(),
   };
   return { issues: [], compiled };
 }
