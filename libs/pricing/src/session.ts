@@ -108,66 +108,20 @@ function dimensionIndex(type: unknown): number {
   }
 }
 
-/** What one period carries, filled by either parser (one object per parse, reset per period). */
-interface PeriodValues {
-  energy: bigint | null;
-  time: bigint | null;
-  parking: bigint | null;
-  reservationTime: bigint | null;
-  minCurrent: string | null;
-  maxCurrent: string | null;
-  minPower: string | null;
-  maxPower: string | null;
-  seen: number;
-  dims: CdrDimensionOut[];
-}
-
-function emptyValues(): PeriodValues {
-  return { energy: null, time: null, parking: null, reservationTime: null, minCurrent: null, maxCurrent: null, minPower: null, maxPower: null, seen: 0, dims: [] };
-}
-
-function resetValues(v: PeriodValues): void {
-  v.energy = v.time = v.parking = v.reservationTime = null;
-  v.minCurrent = v.maxCurrent = v.minPower = v.maxPower = null;
-  v.seen = 0;
-  v.dims = [];
-}
-
-/** The dimension's bit in PeriodValues.seen; fails on an unknown or repeated type. */
-function markDimension(v: PeriodValues, type: unknown, i: number, j: number): number {
+/** The bit of a dimension type (its position in PERIOD_DIMENSION_TYPES); fails on an unknown type or one already `seen`. */
+function dimensionBit(type: unknown, seen: number, i: number, j: number): number {
   const index = dimensionIndex(type);
   if (index < 0) {
     fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `unknown dimension ${JSON.stringify(type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
   }
   const bit = 1 << index;
-  if ((v.seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${String(type)} appears twice in one period`);
-  v.seen |= bit;
-  return index;
+  if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${String(type)} appears twice in one period`);
+  return bit;
 }
 
-/** A current or power value (decimal text, echoed as given). */
-function measurement(v: PeriodValues, type: PeriodDimensionType, volume: unknown, i: number, j: number): void {
-  if (!isNonNegativeDecimal(volume)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(volume)}`);
-  if (type === 'MIN_CURRENT') v.minCurrent = volume;
-  else if (type === 'MAX_CURRENT') v.maxCurrent = volume;
-  else if (type === 'MIN_POWER') v.minPower = volume;
-  else v.maxPower = volume;
-  v.dims.push({ type, volume });
-}
-
-/** A time dimension in ms. */
-function timeValue(v: PeriodValues, type: PeriodDimensionType, ms: bigint): void {
-  if (type === 'TIME') v.time = ms;
-  else if (type === 'PARKING_TIME') v.parking = ms;
-  else v.reservationTime = ms;
-  v.dims.push({ type, volume: hoursFromMs(ms) });
-}
-
-/** The checks on a whole period, then the parsed period. */
-function periodOf(v: PeriodValues, i: number, pStart: number, pEnd: number, startText: string, hasReservation: boolean): ParsedPeriod {
-  const { energy, time, parking, reservationTime } = v;
-  const isReservation = reservationTime !== null;
-  if (isReservation) {
+/** The checks on a whole period: reservation periods carry nothing else, and time fits in the period. */
+function checkPeriod(i: number, pStart: number, pEnd: number, energy: bigint | null, time: bigint | null, parking: bigint | null, reservationTime: bigint | null, hasReservation: boolean): void {
+  if (reservationTime !== null) {
     if (energy !== null || time !== null || parking !== null) {
       fail('PRICING_RESERVATION_MIXED_PERIOD', `charging_periods[${i}].dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
     }
@@ -181,22 +135,6 @@ function periodOf(v: PeriodValues, i: number, pStart: number, pEnd: number, star
       `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(BigInt(pEnd - pStart), 3)} s)`,
     );
   }
-  return {
-    index: i,
-    startMs: pStart,
-    endMs: pEnd,
-    startText,
-    energy,
-    time,
-    parking,
-    reservationTime,
-    minCurrent: v.minCurrent,
-    maxCurrent: v.maxCurrent,
-    minPower: v.minPower,
-    maxPower: v.maxPower,
-    isReservation,
-    dimensions: v.dims,
-  };
 }
 
 /** Fails unless `ms` starts a period at or before the session end (only the first may start at it). */
@@ -246,35 +184,72 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
     }
   }
   const periods: ParsedPeriod[] = [];
-  const values = emptyValues();
+  const hasReservation = s.reservation !== undefined;
   for (let i = 0; i < rawPeriods.length; i++) {
     const p = rawPeriods[i] as Record<string, unknown>;
     const pStart = starts[i];
     checkPeriodStart(pStart, endMs, i);
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
     if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
-    if (i > 0) resetValues(values);
+    let energy: bigint | null = null;
+    let time: bigint | null = null;
+    let parking: bigint | null = null;
+    let reservationTime: bigint | null = null;
+    let minCurrent: string | null = null;
+    let maxCurrent: string | null = null;
+    let minPower: string | null = null;
+    let maxPower: string | null = null;
+    let seen = 0;
+    const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d: unknown = p.dimensions[j];
       if (!isObject(d)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, volume}');
       const type = d.type as PeriodDimensionType;
-      markDimension(values, type, i, j);
+      seen |= dimensionBit(type, seen, i, j);
       switch (type) {
         case 'ENERGY':
-          values.energy = scaled(d.volume, 6, '', i, j, 'kWh');
+          energy = scaled(d.volume, 6, '', i, j, 'kWh');
           // A volume already written canonically is its own text (most are): no formatting.
-          values.dims.push({ type, volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(values.energy, 6) });
+          dims.push({ type, volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6) });
           break;
         case 'TIME':
         case 'PARKING_TIME':
-        case 'RESERVATION_TIME':
-          timeValue(values, type, scaled(d.volume, 3, '', i, j, 'seconds'));
+        case 'RESERVATION_TIME': {
+          const ms = scaled(d.volume, 3, '', i, j, 'seconds');
+          if (type === 'TIME') time = ms;
+          else if (type === 'PARKING_TIME') parking = ms;
+          else reservationTime = ms;
+          dims.push({ type, volume: hoursFromMs(ms) });
           break;
-        default:
-          measurement(values, type, d.volume, i, j);
+        }
+        default: {
+          const v = d.volume;
+          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (type === 'MIN_CURRENT') minCurrent = v;
+          else if (type === 'MAX_CURRENT') maxCurrent = v;
+          else if (type === 'MIN_POWER') minPower = v;
+          else maxPower = v;
+          dims.push({ type, volume: v });
+        }
       }
     }
-    periods.push(periodOf(values, i, pStart, pEnd, canonicalUtc(p.start_date_time as string, pStart), s.reservation !== undefined));
+    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
+    periods.push({
+      index: i,
+      startMs: pStart,
+      endMs: pEnd,
+      startText: canonicalUtc(p.start_date_time as string, pStart),
+      energy,
+      time,
+      parking,
+      reservationTime,
+      minCurrent,
+      maxCurrent,
+      minPower,
+      maxPower,
+      isReservation: reservationTime !== null,
+      dimensions: dims,
+    });
   }
   return {
     sessionId: s.session_id as string,
@@ -331,33 +306,70 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
     }
   }
   const periods: ParsedPeriod[] = [];
-  const values = emptyValues();
+  const hasReservation = input.reservation !== undefined;
   for (let i = 0; i < inPeriods.length; i++) {
     const p = inPeriods[i];
     const pStart = p.startMs;
     checkPeriodStart(pStart, endMs, i);
     const pEnd = i + 1 < inPeriods.length ? inPeriods[i + 1].startMs : endMs;
     if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
-    if (i > 0) resetValues(values);
+    let energy: bigint | null = null;
+    let time: bigint | null = null;
+    let parking: bigint | null = null;
+    let reservationTime: bigint | null = null;
+    let minCurrent: string | null = null;
+    let maxCurrent: string | null = null;
+    let minPower: string | null = null;
+    let maxPower: string | null = null;
+    let seen = 0;
+    const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d = p.dimensions[j];
       if (!isObject(d as unknown)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, value}');
-      markDimension(values, d.type, i, j);
+      seen |= dimensionBit(d.type, seen, i, j);
       switch (d.type) {
         case 'ENERGY':
-          values.energy = checkedValue(d.mwh, 6, '', i, j, 'kWh');
-          values.dims.push({ type: d.type, volume: formatScaled(values.energy, 6) });
+          energy = checkedValue(d.mwh, 6, '', i, j, 'kWh');
+          dims.push({ type: d.type, volume: formatScaled(energy, 6) });
           break;
         case 'TIME':
         case 'PARKING_TIME':
-        case 'RESERVATION_TIME':
-          timeValue(values, d.type, checkedValue(d.ms, 3, '', i, j, 'seconds'));
+        case 'RESERVATION_TIME': {
+          const ms = checkedValue(d.ms, 3, '', i, j, 'seconds');
+          if (d.type === 'TIME') time = ms;
+          else if (d.type === 'PARKING_TIME') parking = ms;
+          else reservationTime = ms;
+          dims.push({ type: d.type, volume: hoursFromMs(ms) });
           break;
-        default:
-          measurement(values, d.type, d.volume, i, j);
+        }
+        default: {
+          const v: unknown = d.volume;
+          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (d.type === 'MIN_CURRENT') minCurrent = v;
+          else if (d.type === 'MAX_CURRENT') maxCurrent = v;
+          else if (d.type === 'MIN_POWER') minPower = v;
+          else maxPower = v;
+          dims.push({ type: d.type, volume: v });
+        }
       }
     }
-    periods.push(periodOf(values, i, pStart, pEnd, formatUtc(pStart), input.reservation !== undefined));
+    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
+    periods.push({
+      index: i,
+      startMs: pStart,
+      endMs: pEnd,
+      startText: formatUtc(pStart),
+      energy,
+      time,
+      parking,
+      reservationTime,
+      minCurrent,
+      maxCurrent,
+      minPower,
+      maxPower,
+      isReservation: reservationTime !== null,
+      dimensions: dims,
+    });
   }
   return {
     sessionId: input.sessionId,
