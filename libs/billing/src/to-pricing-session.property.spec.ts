@@ -3,8 +3,7 @@ import { priceSession } from '@csms/pricing';
 import type { DayOfWeek, OcpiTariff, OcpiTariffRestrictions } from '@csms/pricing';
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { aSessionEnded, type PeriodSpec } from './spec-helpers';
-import { toPricingSession } from './to-pricing-session';
+import { aSessionEnded, type PeriodSpec, toPricingText as toPricingSession } from './spec-helpers';
 
 const ZONES = ['Europe/Amsterdam', 'America/New_York', 'Australia/Sydney', 'UTC'];
 const HOUR = 3_600_000;

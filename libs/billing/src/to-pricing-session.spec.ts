@@ -2,8 +2,7 @@ import { parseRfc3339, TimeZones } from '@csms/kernel';
 import { TariffValidationError, priceSession } from '@csms/pricing';
 import type { OcpiTariffRestrictions } from '@csms/pricing';
 import { BillingError } from './errors';
-import { aSessionEnded, aTariff, starts, volumes } from './spec-helpers';
-import { toPricingSession } from './to-pricing-session';
+import { aSessionEnded, aTariff, starts, toPricingText as toPricingSession, volumes } from './spec-helpers';
 
 const AMS = 'Europe/Amsterdam';
 const bridge = (payload: ReturnType<typeof aSessionEnded>, restrictions: OcpiTariffRestrictions[], timeZone = AMS) =>

@@ -1,5 +1,4 @@
-import type { TimeZones } from '@csms/kernel';
-import type { Dec } from '@csms/money';
+import type { Dec, TimeZones } from '@csms/kernel';
 import type { OcpiTariff, ReservationRestrictionType, TariffDimensionType, TariffType } from './types';
 
 /** A price component with its numbers parsed once. */

@@ -1,8 +1,9 @@
+import * as kernel from '@csms/kernel';
+import type { Dec, RoundingMode } from '@csms/kernel';
 import * as money from '@csms/money';
-import type { Currency, Dec, RoundingMode } from '@csms/money';
+import type { Currency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledTariff } from './compiled';
 import { PricingError } from './errors';
-import * as fixed from './fixed';
 import * as sessionModule from './session';
 import type { ParsedPeriod, ParsedSession } from './session';
 import type { LocalParts } from '@csms/kernel';
@@ -17,6 +18,7 @@ import {
   PriceLimitBoundOut,
   PriceOut,
   PricedCdr,
+  PricingInput,
   PricingOptions,
   PricingSession,
   PricingWarningOut,
@@ -28,9 +30,9 @@ import { PRICING_ENGINE_VERSION } from './version';
 
 // Hot-path functions bound once at load: a call through a CommonJS module namespace (as emitted by
 // esbuild / tsx, which the benchmark runs on) goes through an accessor each time.
-const { DEFAULT_ROUNDING, Dec: D, findCurrency, isRoundingMode } = money;
-const { ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, pow10 } = fixed;
-const { parseSession } = sessionModule;
+const { findCurrency } = money;
+const { DEFAULT_ROUNDING, Dec: D, ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, isRoundingMode, pow10 } = kernel;
+const { isPricingInput, parseInput, parseSession } = sessionModule;
 const { compileTariff } = validate;
 const WEEKDAYS = DAYS_OF_WEEK;
 /** Index of each cost category in the per-category sums. */
@@ -369,16 +371,18 @@ function roundPrice(excl: Amount, incl: Amount, currency: Currency, mode: Roundi
 /**
  * Price one session with one OCPI 2.2.1 tariff. Pure and deterministic: the same tariff, session
  * and options always give the same output (serialise with toCanonicalJson for byte equality).
+ * The session is either the text form (PricingSession, parsed here) or a PricingInput whose values
+ * a caller already holds parsed (checked here, nothing read from text); both price the same.
  *
  * Throws TariffValidationError for an invalid tariff and PricingError for an invalid session, a
  * currency mismatch, a tariff not in force at the session start, or (policy REJECT) consumption
  * that no element prices.
  */
-export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession, options: PricingOptions = {}): PricedCdr {
+export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession | PricingInput, options: PricingOptions = {}): PricedCdr {
   const tariff = compileTariff(tariffInput);
   const opts = resolveOptions(options);
   const zones = tariff.timeZones;
-  const session: ParsedSession = parseSession(sessionInput, zones);
+  const session: ParsedSession = isPricingInput(sessionInput) ? parseInput(sessionInput, zones) : parseSession(sessionInput, zones);
   if (session.currency !== tariff.currency) {
     throw new PricingError('PRICING_CURRENCY_MISMATCH', 'currency', `session currency ${session.currency} differs from tariff currency ${tariff.currency}`);
   }

@@ -7,3 +7,4 @@ export { TARIFF_LIMITS } from './limits';
 export * from './types';
 export { compileTariff, isCompiledTariff, tariffIssues, unknownTariffFields, validateTariff } from './validate-tariff';
 export { PRICING_ENGINE_VERSION } from './version';
+export { formatPricingInput } from './session';

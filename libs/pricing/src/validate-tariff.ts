@@ -1,8 +1,7 @@
-import { parseInstant, parseRfc3339, TimeZones } from '@csms/kernel';
-import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csms/money';
+import { Dec, isDecimalString, parseInstant, parseRfc3339, pow10, TimeZones } from '@csms/kernel';
+import { dec, decFromWireNumber, findCurrency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
-import { pow10 } from './fixed';
 import { TARIFF_LIMITS as L } from './limits';
 import {
   DAYS_OF_WEEK,

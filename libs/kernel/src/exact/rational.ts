@@ -1,5 +1,11 @@
-import { divRound, type RoundingMode } from './rounding';
-import { formatDigits, formatScaled, pow10 } from './text';
+import * as rounding from './rounding';
+import type { RoundingMode } from './rounding';
+import * as text from './text';
+
+// Bound once at load: under esbuild / tsx a call through an imported CommonJS namespace goes through an
+// accessor each time (formatRatio is on the pricing engine's hot path).
+const { divRound } = rounding;
+const { formatDigits, formatScaled, pow10 } = text;
 
 /**
  * An exact rational n / d as two BigInts, d > 0. Never reduced by a gcd (a decimal keeps its power of

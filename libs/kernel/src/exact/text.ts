@@ -84,7 +84,7 @@ export function parseScaled(text: string, decimals: number, maxDigits = 15): big
   const digits = intText + fracText;
   if (digits.length === 0) return 0n;
   const v = BigInt(digits);
-  return fracDigits === decimals ? v : v * pow10(decimals - fracDigits);
+  return fracDigits === decimals ? v : v * POW10N[decimals - fracDigits];
 }
 
 /**
