@@ -89,6 +89,8 @@ export interface CompiledTariff {
   readonly amountDenominator: bigint;
   /** For each dimension, the elements (in list order) that hold a component of it. */
   readonly elementsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledElement[]>>;
+  /** For each dimension, the component of that dimension of each element of `elementsByDimension` (same order). */
+  readonly componentsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledComponent[]>>;
   /**
    * The time-zone cache the sessions priced with this tariff use (offsets per zone and UTC hour): owned by
    * the compiled tariff, which its user keeps, so no cache lives at module level. Its only mutable part;

@@ -148,19 +148,15 @@ interface DimensionTable {
   readonly components: readonly CompiledComponent[];
 }
 
-/** Per compiled tariff (immutable): its dimension tables for FLAT, ENERGY, TIME, PARKING_TIME, built once. */
-const dimensionTables = new WeakMap<CompiledTariff, readonly DimensionTable[]>();
-
+/** The tariff's dimension tables for FLAT, ENERGY, TIME, PARKING_TIME (their lists are built once, at compile time). */
 function dimensionTablesOf(tariff: CompiledTariff): readonly DimensionTable[] {
-  let tables = dimensionTables.get(tariff);
-  if (tables === undefined) {
-    tables = (['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'] as const).map((dim) => {
-      const elements = tariff.elementsByDimension[dim];
-      return { elements, components: elements.map((el) => el.components[dim] as CompiledComponent) };
-    });
-    dimensionTables.set(tariff, tables);
-  }
-  return tables;
+  const { elementsByDimension: e, componentsByDimension: c } = tariff;
+  return [
+    { elements: e.FLAT, components: c.FLAT },
+    { elements: e.ENERGY, components: c.ENERGY },
+    { elements: e.TIME, components: c.TIME },
+    { elements: e.PARKING_TIME, components: c.PARKING_TIME },
+  ];
 }
 
 /** First element, in list order, holding a component of the table's dimension whose restrictions all match. */

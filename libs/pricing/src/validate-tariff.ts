@@ -487,6 +487,7 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     elements[i] = { ...el, components };
   }
   const byDim = (d: TariffDimensionType): CompiledElement[] => elements.filter((e) => e.components[d] !== undefined);
+  const componentsOf = (d: TariffDimensionType): CompiledComponent[] => byDim(d).map((e) => e.components[d] as CompiledComponent);
   const compiled: CompiledTariff = {
     kind: 'CompiledTariff',
     source: input as unknown as OcpiTariff,
@@ -501,6 +502,12 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     amountScale,
     amountDenominator,
     elementsByDimension: { ENERGY: byDim('ENERGY'), FLAT: byDim('FLAT'), TIME: byDim('TIME'), PARKING_TIME: byDim('PARKING_TIME') },
+    componentsByDimension: {
+      ENERGY: componentsOf('ENERGY'),
+      FLAT: componentsOf('FLAT'),
+      TIME: componentsOf('TIME'),
+      PARKING_TIME: componentsOf('PARKING_TIME'),
+    },
     timeZones: new TimeZones(),
   };
   return { issues: [], compiled };
