@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
@@ -68,8 +68,8 @@ export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
  * logged with every error and returned in every problem), JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
  * the app); Nest's shutdown hooks are not enabled because they would exit before that finishes.
  */
-export async function createHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(module as never, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
+export async function createHttpService(module: Type<unknown> | DynamicModule, opts: HttpServiceOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(module, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
   const express = await import('express');
   app.use(requestIdMiddleware);
   app.use(jsonBodiesOnly);

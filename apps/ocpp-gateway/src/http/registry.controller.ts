@@ -52,7 +52,16 @@ export const StationBody = Type.Object(
 );
 export const TokenBody = Type.Object(
   {
-    type: Type.Union(['Central', 'eMAID', 'ISO14443', 'ISO15693', 'KeyCode', 'Local', 'MacAddress', 'NoAuthorization'].map((t) => Type.Literal(t))),
+    type: Type.Union([
+      Type.Literal('Central'),
+      Type.Literal('eMAID'),
+      Type.Literal('ISO14443'),
+      Type.Literal('ISO15693'),
+      Type.Literal('KeyCode'),
+      Type.Literal('Local'),
+      Type.Literal('MacAddress'),
+      Type.Literal('NoAuthorization'),
+    ]),
     status: Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked'), Type.Literal('Expired'), Type.Literal('Invalid')]),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     groupId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()])),
@@ -167,7 +176,7 @@ export class TokensController {
   @ApiOperation({ summary: 'Register or change an id token; the view says which API key wrote it last (updatedBy)' })
   @ApiBody({ schema: TokenBody as object })
   put(@Param('uid') uid: string, @Body() body: unknown, @Actor() by: ActorRef): Promise<TokenView> {
-    const input = validateInput(TokenBody, body) as never;
+    const input = validateInput(TokenBody, body);
     return mapErrors(() => this.registry.putToken(validateInput(TokenUid, uid, 'path/uid'), input, by));
   }
 

@@ -221,6 +221,7 @@ export class StationConnection {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
+      // the payload was just checked against this action's request schema: the one place a frame meets its type
       response = await this.routes[frame.action].handler(frame.payload as never, this.ctx);
       const out = this.validator.validate(this.protocol, frame.action, 'response', response);
       if (!out.ok) throw new Error(`handler produced an invalid ${frame.action} response: ${out.description}`);
