@@ -47,6 +47,21 @@ module.exports = {
       to: { pathNot: '^libs/(ocmf|kernel)/', dependencyTypesNot: ['core'] },
     },
     {
+      name: 'contracts-on-the-kernel-only',
+      severity: 'error',
+      comment: 'libs/contracts is the only source of event types: it builds on the kernel and nothing else of ours.',
+      from: { path: '^libs/contracts/' },
+      to: { path: ['^libs/(?!contracts/|kernel/)', '^apps/'] },
+    },
+    {
+      name: 'consumers-through-the-transport',
+      severity: 'error',
+      comment:
+        'Consumers are @EventPattern methods of *.consumer.ts controllers; only service-kit (the transport) and those files speak @nestjs/microservices.',
+      from: { pathNot: ['^libs/service-kit/', '^apps/[^/]+/src/[^/]+[.]consumer[.]ts$', '^bench/consumer-transport[.]ts$'] },
+      to: { path: 'node_modules/@nestjs/microservices/' },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},
