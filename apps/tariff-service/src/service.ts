@@ -7,7 +7,7 @@ import { CdrsController } from './cdrs.controller';
 import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
 import { makePricingConsumer } from './pricing.handler';
-import type { Pricer } from './settle';
+import type { Pricer } from '@csms/billing';
 import { TARIFF_CONFIG } from './tokens';
 
 export interface RunningTariffService extends RunningService {

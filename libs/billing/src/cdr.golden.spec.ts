@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CdrCreatedV2, SessionPricingFailedV1, deriveId, systemCatalogue, type Envelope, type RegistryEvse, type SessionEndedEvent } from '@csms/contracts';
-import type { TariffAssignment } from '@csms/billing';
-import { toCanonicalJson, type OcpiTariff } from '@csms/pricing';
-import { loadOcpiCases } from '../../../libs/pricing/src/testing/ocpi-cases';
-import { randomStationCommands, run } from '../../../libs/sessions/src/spec-helpers';
-import type { StationFacts, StoredVersion } from './catalogue';
-import { buildCdr, creditCdrOf, type CdrAudit, type OcpiCdr, type PricingContext, type SourcePosition } from './cdr-builder';
-import { settle } from './settle';
+import { toCanonicalJson } from '@csms/pricing';
+import { systemCatalogue, type CdrAudit, type Envelope, type OcpiCdr, type OcpiTariffDocument, type RegistryEvse, type SessionEndedEvent } from '@csms/contracts';
+import { loadOcpiCases } from '../../pricing/src/testing/ocpi-cases';
+import { randomStationCommands, run } from '../../sessions/src/spec-helpers';
+import { billingDecider, type BillingEvent, type BillingState } from './billing-decider';
+import type { StationFacts, StoredVersion, TokenFacts } from './facts';
+import type { TariffAssignment } from './select-tariff';
 
 /**
  * Pins the bytes of every cdr.created (and session.pricing_failed) the pricing emits for a fixed corpus, so
@@ -30,11 +29,17 @@ import { settle } from './settle';
  *
  * It is run the way the pricing consumer runs it: each revision priced once, a later revision of a session
  * with CDRs first credits each CDR not credited yet, then emits its own.
+ *
+ * The first digest was pinned on the code before the billing rules moved into this library (the tariff
+ * service's cdr-builder, settle and pricing handler); the rules are unchanged as long as it holds. It is taken
+ * over the payloads without `billingAccountId`, the field cdr.created v3 added; the second digest pins the
+ * payloads as v3 emits them (pinned when the field was added).
  */
 const catalogue = systemCatalogue();
-const cases = new Map(loadOcpiCases().map((c) => [c.name, c.tariff]));
+// the worked cases' tariffs are valid OCPI Tariff objects (libs/pricing validates them in its own specs)
+const cases = new Map(loadOcpiCases().map((c) => [c.name, c.tariff as OcpiTariffDocument]));
 /** A worked case's tariff under another id, without the case's own validity window (some end in 2019). */
-function tariffOf(id: string, name: string, extra: Partial<OcpiTariff> = {}): OcpiTariff {
+function tariffOf(id: string, name: string, extra: Partial<OcpiTariffDocument> = {}): OcpiTariffDocument {
   const { start_date_time: _from, end_date_time: _to, ...rest } = cases.get(name)!;
   return { ...rest, id, ...extra };
 }
@@ -50,7 +55,7 @@ const tariffs = {
   withdrawn: tariffOf('T-WITHDRAWN', 'min-price-applies-below-2kwh'),
 };
 
-const version = (tariff: OcpiTariff, v: number, effectiveFrom: string): StoredVersion => ({
+const version = (tariff: OcpiTariffDocument, v: number, effectiveFrom: string): StoredVersion => ({
   tariffId: tariff.id,
   version: v,
   effectiveFrom,
@@ -101,7 +106,7 @@ const stations = new Map<string, StationFacts>([
   ['CS-G2', { siteId: null, timeZone: 'Europe/Berlin', location: { ...amsterdam, id: 'LOC-BER-1' }, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }] }],
   ['CS-G3', { siteId: 'site-nyc', timeZone: 'America/New_York', location: null, evses: [] }],
 ]);
-const tokens = new Map<string, { groupId: string | null; accountId: string | null }>([
+const tokens = new Map<string, TokenFacts>([
   ['TAG1', { groupId: null, accountId: 'acct-1' }],
   ['TOKEN', { groupId: 'fleet', accountId: null }],
 ]);
@@ -117,49 +122,36 @@ function corpusSessions(seeds = 40): SessionEndedEvent[] {
   return out;
 }
 
-/** Runs the corpus through the pricing path; returns what it would emit, in order. */
-function priceCorpus(): Envelope[] {
-  const emitted: Envelope[] = [];
-  const priced = new Set<string>();
-  const issued = new Map<string, Array<{ cdr: OcpiCdr; audit: CdrAudit; credited: boolean }>>();
+/**
+ * Runs the corpus through the billing decider as the pricing consumer does (load the session's state, decide,
+ * evolve, save); returns what it emits, in order.
+ */
+function priceCorpus(): BillingEvent[] {
+  const decider = billingDecider({ catalogue, source: 'tariff-service', maxEventBytes: 1_000_000 });
+  const states = new Map<string, BillingState>();
+  const emitted: BillingEvent[] = [];
   corpusSessions().forEach((event, i) => {
     const s = event.payload;
-    const source: SourcePosition = { eventId: event.id, topic: 'session.events', partition: 0, offset: String(i) };
-    const key = `${s.sessionId}/${s.revision}`;
-    if (priced.has(key)) return;
-    priced.add(key);
-    const ctx: PricingContext = {
-      session: s,
-      source,
-      station: stations.get(s.stationId),
-      token: s.idToken ? tokens.get(s.idToken.idToken) : undefined,
-      assignments,
-      versions,
-      cpo: { countryCode: 'NL', partyId: 'CSM' },
-      defaultTimeZone: 'UTC',
-      rounding: 'HALF_UP',
-    };
-    const common = { key: s.sessionId, occurredAt: s.endedAt, source: 'tariff-service', causationId: event.id, correlationId: event.correlationId ?? event.id };
-    const outcome = settle(catalogue, buildCdr, ctx, (o) => catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', o.cdr.id), payload: { cdr: o.cdr, audit: o.audit } as never }), 1_000_000);
-    if (outcome.kind === 'failed') {
-      emitted.push(
-        catalogue.create(SessionPricingFailedV1, {
-          ...common,
-          id: deriveId('pricing-failed', s.sessionId, s.revision),
-          payload: { sessionId: s.sessionId, sessionRevision: s.revision, stationId: s.stationId, code: outcome.code, detail: outcome.detail, ...(outcome.field ? { field: outcome.field } : {}), sessionEndedAt: s.endedAt, sourceEvent: source },
-        }),
-      );
-      return;
-    }
-    const mine = issued.get(s.sessionId) ?? [];
-    for (const o of mine.filter((x) => !x.credited && x.audit.sessionRevision < s.revision).sort((a, b) => a.audit.sessionRevision - b.audit.sessionRevision)) {
-      const credit = creditCdrOf(o.cdr, { ...o.audit, sourceEvent: source }, s.endedAt);
-      o.credited = true;
-      emitted.push(catalogue.create(CdrCreatedV2, { ...common, id: deriveId('cdr-created', credit.cdr.id), payload: credit as never }));
-    }
-    mine.push({ cdr: outcome.cdr, audit: outcome.audit, credited: false });
-    issued.set(s.sessionId, mine);
-    emitted.push(outcome.event);
+    const state = states.get(s.sessionId) ?? decider.initialState();
+    const events = decider.decide(
+      {
+        type: 'PriceEndedSession',
+        event,
+        source: { eventId: event.id, topic: 'session.events', partition: 0, offset: String(i) },
+        facts: {
+          station: stations.get(s.stationId),
+          token: s.idToken ? tokens.get(s.idToken.idToken) : undefined,
+          assignments,
+          versions,
+          cpo: { countryCode: 'NL', partyId: 'CSM' },
+          defaultTimeZone: 'UTC',
+          rounding: 'HALF_UP',
+        },
+      },
+      state,
+    );
+    states.set(s.sessionId, events.reduce(decider.evolve, state));
+    emitted.push(...events);
   });
   return emitted;
 }
@@ -195,8 +187,24 @@ describe('CDRs of the replay corpus (golden)', () => {
     });
   });
 
+  it('names the billing account that pays: the token registry\'s account of TAG1, null for TOKEN (none), unknown tokens and no token', () => {
+    const cdrs = events.filter((e): e is Extract<BillingEvent, { type: 'cdr.created' }> => e.type === 'cdr.created');
+    for (const e of cdrs) {
+      expect(e.version).toBe(3);
+      expect(e.payload.billingAccountId).toBe(e.payload.cdr.cdr_token.uid === 'TAG1' ? 'acct-1' : null);
+    }
+    expect(cdrs.filter((e) => e.payload.billingAccountId === 'acct-1').length).toBeGreaterThan(500);
+  });
+
   it('emits byte-identical cdr.created and session.pricing_failed payloads', () => {
     // computed on the pricing path as it was before the billing rules moved into libs/billing
-    expect(digestOf(events)).toBe('3e02da65e64be1657892b4b51895f84cc85a5bb57702e2c2e28a49a5e57e677c');
+    const withoutAccount = (e: Envelope) => {
+      if (e.type !== 'cdr.created') return e.payload;
+      const { billingAccountId: _a, ...rest } = e.payload as { billingAccountId: unknown };
+      return rest;
+    };
+    expect(digestOf(events, withoutAccount)).toBe('3e02da65e64be1657892b4b51895f84cc85a5bb57702e2c2e28a49a5e57e677c');
+    // cdr.created v3: the same payloads with the paying billing account (TAG1's acct-1, null for the others)
+    expect(digestOf(events)).toBe('94ed87c2594032cea2138a3c40267229ead70046931297d88448723c7815625e');
   });
 });
