@@ -39,6 +39,14 @@ module.exports = {
       to: { path: ['^libs/(?!kernel/)', '^apps/'] },
     },
     {
+      name: 'ocmf-node-crypto-only',
+      severity: 'error',
+      comment:
+        'libs/ocmf verifies meter signatures with node:crypto alone: no npm package (no crypto library) and no library of ours but the kernel.',
+      from: { path: '^libs/ocmf/', pathNot: '[.]spec[.]ts$' },
+      to: { pathNot: '^libs/(ocmf|kernel)/', dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},
@@ -47,7 +55,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^dist/|node_modules)' },
+    // node_modules is not followed but stays in the graph: excluding it dropped every npm import, so the
+    // framework and package rules above could never fire
+    exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -10,7 +10,7 @@
  * StopTransaction), 60 minutes each.
  */
 import { normaliseOrThrow, type OcppInboundRecord } from '@csms/ocpp-normaliser';
-import { handle, initialState, type SessionCommand, type SessionsState } from '@csms/sessions';
+import { handle, initialState, sessionDecider, type SessionCommand, type SessionsState } from '@csms/sessions';
 
 const STATIONS = Number(process.env.BENCH_STATIONS ?? 50);
 const SESSIONS_PER_STATION = Number(process.env.BENCH_SESSIONS ?? 20);
@@ -79,18 +79,19 @@ function build(): Array<{ station: string; cmd: SessionCommand; events: number }
 }
 
 function fold(input: ReturnType<typeof build>): { published: number; ms: number; cpuMs: number } {
+  const decider = sessionDecider(); // one per consumer, as the session service keeps it (its caches are part of the speed)
   const states = new Map<string, SessionsState>();
   let published = 0;
   let sinceClose = 0;
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const { station, cmd } of input) {
-    const r = handle(cmd, states.get(station) ?? initialState());
+    const r = handle(cmd, states.get(station) ?? initialState(), decider);
     let state = r.state;
     for (const e of r.events) if (e.type === 'session.ended' || e.type === 'session.started' || e.type === 'session.updated') published++;
     if (++sinceClose === 1000 && cmd.type === 'RecordChargerEvents' && cmd.events[0]) {
       // the service applies the time rules now and then, at event time
-      state = handle({ type: 'CloseStaleSessions', now: cmd.events[0].receivedAt }, state).state;
+      state = handle({ type: 'CloseStaleSessions', now: cmd.events[0].receivedAt }, state, decider).state;
       sinceClose = 0;
     }
     states.set(station, state);

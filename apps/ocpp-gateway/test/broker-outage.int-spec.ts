@@ -7,7 +7,7 @@ import { gatewayMigrations } from '../src/migrations';
 import { api, chargePoint, startTestGateway, type TestGateway } from './harness';
 
 /*
- * Issue 3: "Kafka stopped mid-run". The gateway runs against a broker of its own (free ports, temporary data
+ * Kafka stopped mid-run. The gateway runs against a broker of its own (free ports, temporary data
  * directory; the shared broker is not touched), stations send a steady stream of CALLs, and the broker is
  * killed with SIGKILL, restarted, stopped cleanly and restarted again, the gateway running throughout.
  * Asserted: every CALL answered with a CALLRESULT has its record in ocpp.inbound afterwards; calls during the

@@ -5,11 +5,11 @@ import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import { registerCompletenessMetrics } from './completeness';
 import { COMPLETENESS_DEPS, CompletenessController, type CompletenessDeps } from './completeness.controller';
-import { completenessChunkEnd, completenessHandler, deadLetterHandler } from './completeness.handler';
+import { CompletenessConsumer, PricingDeadLettersConsumer } from './completeness.consumer';
 import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
-import { monitoringHandler } from './monitoring.handler';
+import { MonitoringConsumer } from './monitoring.consumer';
 
 /**
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
@@ -44,9 +44,9 @@ export async function startReportingService(cfg: ReportingServiceConfig, logger:
       ],
       consumers: () => [
         // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
-        { name: monitoring.groupId, topics: monitoring.topics, catalogue, handler: monitoringHandler },
-        { name: billing.groupId, topics: billing.topics, catalogue, handler: completenessHandler, onChunkEnd: completenessChunkEnd },
-        { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, handler: deadLetterHandler },
+        { name: monitoring.groupId, topics: monitoring.topics, catalogue, controller: MonitoringConsumer },
+        { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
+        { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
       ],
       controllers: [MonitoringController, CompletenessController],
       providers: ({ runtime }) => [

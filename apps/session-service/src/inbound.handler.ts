@@ -1,12 +1,10 @@
-import type { EventCatalogue, Envelope, OcppMessageReceived } from '@csms/contracts';
-import { SessionEndedV2, SessionStartedV1, SessionUpdatedV1 } from '@csms/contracts';
+import type { EventCatalogue, OcppMessageReceived } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
-import { handle, initialState, type SessionCommand, type SessionDeciderConfig, sessionDecider, type SessionsState } from '@csms/sessions';
+import { handle, initialState, isPublicSessionEvent, type SessionCommand, type SessionDeciderConfig, sessionDecider, type SessionsState } from '@csms/sessions';
 import { foldIntoDetail, foldIntoRow, loadStationStates, saveDetailRows, saveSessionRows, saveStationStates, type DetailRows, type PublicSessionEnvelope, type SessionRow } from './session-store';
 
 export const SERVICE_SOURCE = 'session-service';
-const PUBLIC = new Set<string>([SessionStartedV1.type, SessionUpdatedV1.type, SessionEndedV2.type]);
 
 interface CachedStation {
   state: SessionsState;
@@ -73,12 +71,13 @@ export function makeInboundHandler(
         st.dirty = true;
       }
       for (const d of r.events) {
-        if (!PUBLIC.has(d.type)) {
+        if (!isPublicSessionEvent(d)) {
           foldIntoDetail(c.detail, d);
           continue;
         }
-        const env = catalogue.check({ ...(d as object), source: SERVICE_SOURCE }) as Envelope;
-        foldIntoRow(c.rows, env as PublicSessionEnvelope);
+        const env: PublicSessionEnvelope = { ...d, source: SERVICE_SOURCE };
+        catalogue.check(env);
+        foldIntoRow(c.rows, env);
         ctx.emit(env);
       }
     }

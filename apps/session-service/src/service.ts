@@ -2,6 +2,7 @@ import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/cont
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import type { SessionServiceConfig } from './config';
+import { INBOUND_FOLD, InboundConsumer } from './inbound.consumer';
 import { makeInboundHandler } from './inbound.handler';
 import { sessionServiceMigrations } from './migrations';
 import { SessionsController } from './sessions.controller';
@@ -35,14 +36,13 @@ export async function startSessionService(cfg: SessionServiceConfig, logger: Log
           name: cfg.SESSION_CONSUMER_GROUP,
           topics: [cfg.OCPP_INBOUND_TOPIC],
           catalogue,
-          handler: fold.handler,
-          onChunkStart: fold.onChunkStart,
-          onChunkEnd: fold.onChunkEnd,
+          controller: InboundConsumer,
           partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
           chunkSize: cfg.SESSION_CHUNK_SIZE,
         },
       ],
       controllers: [SessionsController],
+      providers: () => [{ provide: INBOUND_FOLD, useValue: fold }],
     },
     logger,
   );

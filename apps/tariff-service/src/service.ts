@@ -1,11 +1,12 @@
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
-import { applyCatalogueEvent } from './catalogue';
+import { CatalogueConsumer } from './catalogue.consumer';
 import { CATALOGUE_DEPS, CatalogueController, type CatalogueDeps } from './catalogue.controller';
 import { CdrsController } from './cdrs.controller';
 import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
+import { PRICING, PricingConsumer } from './pricing.consumer';
 import { makePricingConsumer } from './pricing.handler';
 import type { Pricer } from '@csms/billing';
 import { TARIFF_CONFIG } from './tokens';
@@ -54,17 +55,14 @@ export async function startTariffService(
           name: catalogueGroup,
           topics: [cfg.TARIFF_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC, cfg.REGISTRY_TOKENS_TOPIC],
           catalogue,
-          handler: (event, ctx) => applyCatalogueEvent(ctx.manager, event),
+          controller: CatalogueConsumer,
         },
         // prices only once the catalogue and registry copies hold everything already in their topics
         {
           name: pricingGroup,
           topics: [cfg.SESSION_EVENTS_TOPIC],
           catalogue,
-          handler: pricing.handler,
-          onChunkStart: pricing.onChunkStart,
-          onChunkEnd: pricing.onChunkEnd,
-          onGiveUp: pricing.onGiveUp,
+          controller: PricingConsumer,
           chunkSize: cfg.TARIFF_CHUNK_SIZE,
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
@@ -76,6 +74,7 @@ export async function startTariffService(
         return [
           { provide: CATALOGUE_DEPS, useValue: deps },
           { provide: TARIFF_CONFIG, useValue: cfg },
+          { provide: PRICING, useValue: pricing },
         ];
       },
     },

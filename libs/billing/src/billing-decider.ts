@@ -19,8 +19,8 @@ import {
   type OcpiCdr,
   type SessionPricingFailed,
 } from '@csms/contracts';
+import type { Decider } from '@csms/kernel';
 import { CompiledTariffs, buildCdr, creditCdrOf, type SourcePosition } from './cdr';
-import type { Decider } from './decider';
 import type { PricingFacts } from './facts';
 import { retriableOnly, settle, type InfrastructureFailure, type Pricer } from './settle';
 import type { SessionEndedPayload } from './to-pricing-session';
@@ -98,7 +98,7 @@ function commonOf(source: string, cmd: Pick<PriceEndedSession, 'event'>): Common
   return { key: s.sessionId, occurredAt: s.endedAt, source, causationId: cmd.event.id, correlationId: cmd.event.correlationId ?? cmd.event.id };
 }
 
-export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingCommand, BillingState, BillingEvent> {
+export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingCommand, BillingEvent, BillingState> {
   const { catalogue } = cfg;
   const tariffs = new CompiledTariffs();
   const price: Pricer = cfg.price ?? ((ctx) => buildCdr(ctx, { tariffs }));

@@ -1,6 +1,7 @@
 import { deriveId, systemCatalogue, type OcpiTariffDocument, type TariffAssignmentSet, type TariffVersionPublished } from '@csms/contracts';
+import { givenCommands } from '@csms/kernel';
 import { toCanonicalJson } from '@csms/pricing';
-import { CatalogueError, catalogueDecider, type CatalogueCommand, type CatalogueEvent, type CatalogueState } from './catalogue-decider';
+import { CatalogueError, catalogueDecider, type CatalogueCommand } from './catalogue-decider';
 import { sha256 } from './cdr';
 
 const decider = catalogueDecider({ catalogue: systemCatalogue(), source: 'tariff-service' });
@@ -19,21 +20,8 @@ const assign = (id: string, o: { effectiveFrom?: string; removed?: boolean } = {
   ...(o.effectiveFrom ? { effectiveFrom: o.effectiveFrom } : {}),
 });
 
-/** given/when/then: `given` folds the commands' events; `when` returns only what the new command decides. */
-function given(...history: CatalogueCommand[]) {
-  const state = history.reduce<CatalogueState>((s, c) => decider.decide(c, s).reduce(decider.evolve, s), decider.initialState());
-  return { state, when: (cmd: CatalogueCommand): CatalogueEvent[] => decider.decide(cmd, state) };
-}
-
-const rejection = (fn: () => unknown): CatalogueError => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CatalogueError);
-    return e as CatalogueError;
-  }
-  throw new Error('expected a CatalogueError, nothing was thrown');
-};
+/** given/when/then (the kernel's givenCommands): `given` decides the history in turn; `when` returns only what the new command decides. */
+const given = (...history: CatalogueCommand[]) => givenCommands(decider, history);
 
 describe('tariff catalogue rules (decider)', () => {
   it.each<[string, CatalogueCommand[], CatalogueCommand, Record<string, unknown>]>([
@@ -44,12 +32,12 @@ describe('tariff catalogue rules (decider)', () => {
     ['an assignment of a known tariff: sequence 1', [publish('AC')], assign('AC'), { tariffId: 'AC', sequence: 1, setAt: NOW, effectiveFrom: NOW, removed: false }],
     ['assignments are numbered across tariffs', [publish('AC'), publish('DC'), assign('AC'), assign('DC')], assign('AC', { removed: true }), { sequence: 3, removed: true }],
   ])('%s', (_what, history, cmd, expected) => {
-    const [e] = given(...history).when(cmd);
+    const [e] = given(...history).when(cmd).thenCheck((events) => expect(events).toHaveLength(1)).events;
     expect(e.payload).toMatchObject({ ...expected, ...(cmd.type === 'PublishTariffVersion' ? { publishedBy: by } : { setBy: by }) });
   });
 
   it('a version event has a name-based id, the content hash of the tariff and the tariff as given', () => {
-    const [e] = given(publish('AC')).when(publish('AC')) as TariffVersionPublished[];
+    const [e] = given(publish('AC')).when(publish('AC')).events as TariffVersionPublished[];
     expect(e.id).toBe(deriveId('tariff-version', 'AC', 2));
     expect(e.type).toBe('tariff.version_published');
     expect(e.version).toBe(2);
@@ -58,7 +46,7 @@ describe('tariff catalogue rules (decider)', () => {
   });
 
   it('an assignment event has name-based ids of its sequence', () => {
-    const [e] = given(publish('AC')).when(assign('AC')) as TariffAssignmentSet[];
+    const [e] = given(publish('AC')).when(assign('AC')).events as TariffAssignmentSet[];
     expect(e.id).toBe(deriveId('tariff-assignment-set', 1));
     expect(e.payload.assignmentId).toBe(deriveId('tariff-assignment', 1).slice(0, 36));
   });
@@ -68,13 +56,14 @@ describe('tariff catalogue rules (decider)', () => {
     ['an assignment effective in the past', [publish('AC')], assign('AC', { effectiveFrom: '2026-01-01T00:00:00Z' }), 'RETROACTIVE_CHANGE', 'effectiveFrom'],
     ['an assignment of a tariff the catalogue does not have', [publish('AC')], assign('DC'), 'TARIFF_NOT_FOUND', 'tariffId'],
   ])('refuses %s', (_what, history, cmd, code, field) => {
-    const e = rejection(() => given(...history).when(cmd));
-    expect([e.code, e.field, e.retriable]).toEqual([code, field, false]);
+    const e = given(...history).when(cmd).thenError(code);
+    expect(e).toBeInstanceOf(CatalogueError);
+    expect([e.field, e.retriable]).toEqual([field, false]);
   });
 
   it('evolve keeps the latest version per tariff and the last sequence (an event applied twice changes nothing)', () => {
-    const [v] = given().when(publish('AC'));
-    const [a] = given(publish('AC')).when(assign('AC'));
+    const [v] = given().when(publish('AC')).events;
+    const [a] = given(publish('AC')).when(assign('AC')).events;
     const once = [v, a].reduce(decider.evolve, decider.initialState());
     expect(once).toEqual({ latestVersion: { AC: 1 }, lastSequence: 1 });
     expect([v, a, v, a].reduce(decider.evolve, decider.initialState())).toEqual(once);

@@ -10,9 +10,9 @@
  * (`tariff.version_published` v2, `tariff.assignment_set` v2) with name-based ids.
  */
 import { TariffAssignmentSetV2, TariffVersionPublishedV2, deriveId, type EventCatalogue, type OcpiTariffDocument, type TariffAssignmentSet, type TariffVersionPublished } from '@csms/contracts';
+import { DomainError, type Decider } from '@csms/kernel';
 import { toCanonicalJson } from '@csms/pricing';
 import { sha256 } from './cdr';
-import type { Decider } from './decider';
 import type { AssignmentScope } from './select-tariff';
 
 /** How far in the past an effectiveFrom may be (clock skew between client and server), in ms. */
@@ -53,16 +53,11 @@ export interface CatalogueState {
 
 export type CatalogueErrorCode = 'RETROACTIVE_CHANGE' | 'TARIFF_NOT_FOUND';
 
-/** A catalogue write the rules refuse: a stable code, the command field at fault; never retriable (the same command fails again). */
-export class CatalogueError extends Error {
-  readonly retriable = false;
-  constructor(
-    readonly code: CatalogueErrorCode,
-    readonly field: 'effectiveFrom' | 'tariffId',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CatalogueError';
+/** A catalogue write the rules refuse (a kernel `DomainError`): a stable code, the command field at fault; never retriable. */
+export class CatalogueError extends DomainError<CatalogueErrorCode> {
+  declare readonly field: 'effectiveFrom' | 'tariffId';
+  constructor(code: CatalogueErrorCode, field: 'effectiveFrom' | 'tariffId', message: string) {
+    super(code, message, { field });
   }
 }
 
@@ -80,7 +75,7 @@ function notRetroactive(effectiveFrom: string | undefined, now: string): string 
   return new Date(t).toISOString();
 }
 
-export function catalogueDecider(cfg: { catalogue: EventCatalogue; source: string }): Decider<CatalogueCommand, CatalogueState, CatalogueEvent> {
+export function catalogueDecider(cfg: { catalogue: EventCatalogue; source: string }): Decider<CatalogueCommand, CatalogueEvent, CatalogueState> {
   const { catalogue, source } = cfg;
   return {
     initialState: () => ({ latestVersion: {}, lastSequence: 0 }),

@@ -1,5 +1,5 @@
 import { SessionEndedV2 } from '@csms/contracts';
-import { priceSession } from '@csms/pricing';
+import { formatPricingInput, priceSession } from '@csms/pricing';
 import type { OcpiTariff } from '@csms/pricing';
 import { selectTariff } from './select-tariff';
 import { type SessionEndedPayload, toPricingSession } from './to-pricing-session';
@@ -75,7 +75,8 @@ describe('end to end, pure: session.ended -> tariff selection -> pricing session
 
     const session = toPricingSession(ended, { timeZone: 'Europe/Amsterdam', currency: 'EUR', tariff: selection.version.tariff });
     // 11:30 CET = 10:30Z splits the charging period; the timeline gives 13.333333 kWh before it.
-    expect(session.charging_periods).toEqual([
+    expect(session.periods[0].dimensions[0]).toEqual({ type: 'ENERGY', mwh: 13_333_333n });
+    expect(formatPricingInput(session).charging_periods).toEqual([
       {
         start_date_time: '2026-03-01T10:00:00Z',
         dimensions: [
@@ -97,7 +98,9 @@ describe('end to end, pure: session.ended -> tariff selection -> pricing session
       { start_date_time: '2026-03-01T10:50:00Z', dimensions: [{ type: 'ENERGY', volume: '0' }, { type: 'PARKING_TIME', volume: '600' }] },
     ]);
 
+    // priced from the exact values (no text in between), as the text form would be
     const cdr = priceSession(selection.version.tariff, session);
+    expect(cdr).toEqual(priceSession(selection.version.tariff, formatPricingInput(session)));
     // By hand (excl VAT; incl = x 1.21):
     //   start fee (element 0)                                    0.50
     //   energy 13.333333 kWh x 0.30 + 6.666667 kWh x 0.40         3.9999999 + 2.6666668 = 6.6666667 (20 kWh, step 100 Wh: no extra)

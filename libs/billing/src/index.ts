@@ -4,7 +4,6 @@ export { CANDIDATE_ORDER, SCOPE_PRECEDENCE, VERSION_ORDER, selectTariff } from '
 export type { AssignmentScope, ScopeLevel, SkippedCandidate, TariffAssignment, TariffSelection, TariffSelectionContext, TariffVersionRef } from './select-tariff';
 export { localBoundaryCuts, toPricingSession } from './to-pricing-session';
 export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-session';
-export type { Decider } from './decider';
 export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
 export { CompiledTariffs, buildCdr, cdrIdOf, cdrLocationOf, creditCdrOf, sha256 } from './cdr';
 export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';

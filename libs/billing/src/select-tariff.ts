@@ -1,4 +1,4 @@
-import { parseRfc3339 } from '@csms/pricing';
+import { parseRfc3339 } from '@csms/kernel';
 import { BillingError } from './errors';
 
 /** Where a tariff assignment applies. */

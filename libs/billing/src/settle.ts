@@ -5,7 +5,8 @@
  * infrastructure (then it throws, and the consumer retries the chunk). One bad session never fails the chunk
  * of the others, and never ends only on the dead-letter topic.
  */
-import { ContractError, isRetriable, type CdrAudit, type Envelope, type EventCatalogue, type OcpiCdr } from '@csms/contracts';
+import { ContractError, type CdrAudit, type Envelope, type EventCatalogue, type OcpiCdr } from '@csms/contracts';
+import { DomainError, isRetriable } from '@csms/kernel';
 import type { PricingContext, PricingOutcome } from './cdr';
 
 /** The pricing function (buildCdr; tests inject another one to make the engine throw or build a bad CDR). */
@@ -14,10 +15,10 @@ export type Pricer = (ctx: PricingContext) => PricingOutcome;
 /**
  * Whether an error thrown while pricing is one of infrastructure (to be retried, never recorded as a pricing
  * failure). The service passes its consumer's rule (libs/messaging `classifyFailure(e) === 'retry'`); by default
- * an error that says `retriable: true` or is a retriable contract error.
+ * an error that says `retriable: true` (the kernel's `isRetriable`).
  */
 export type InfrastructureFailure = (e: unknown) => boolean;
-export const retriableOnly: InfrastructureFailure = (e) => (typeof e === 'object' && e !== null && (e as { retriable?: unknown }).retriable === true) || isRetriable(e);
+export const retriableOnly: InfrastructureFailure = (e) => isRetriable(e);
 
 /**
  * Reason codes a failure gets here, beside the ones the engine and the tariff selection return
@@ -61,10 +62,7 @@ function failed(code: string, detail: string, field?: string): SettledFailure {
  */
 function asFailure(e: unknown, code: string, infrastructure: InfrastructureFailure): SettledFailure {
   if (infrastructure(e)) throw e;
-  const typed = e as { code?: unknown; field?: unknown; retriable?: unknown };
-  if (e instanceof Error && typed.retriable === false && typeof typed.code === 'string') {
-    return failed(typed.code, e.message, typeof typed.field === 'string' ? typed.field : undefined);
-  }
+  if (e instanceof DomainError && !e.retriable) return failed(e.code, e.message, e.field);
   return failed(code, describe(e));
 }
 

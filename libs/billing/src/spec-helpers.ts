@@ -1,7 +1,8 @@
 import { SessionEndedV2 } from '@csms/contracts';
+import { formatPricingInput } from '@csms/pricing';
 import type { OcpiTariff, OcpiTariffRestrictions, PricingSession } from '@csms/pricing';
 import Decimal from 'decimal.js';
-import type { SessionEndedPayload } from './to-pricing-session';
+import { toPricingSession, type SessionEndedPayload, type ToPricingSessionOptions } from './to-pricing-session';
 
 type Category = SessionEndedPayload['chargingPeriods'][number]['category'];
 
@@ -84,3 +85,6 @@ export function aTariff(restrictions: OcpiTariffRestrictions[]): OcpiTariff {
 export const starts = (s: PricingSession): string[] => s.charging_periods.map((p) => p.start_date_time);
 export const volumes = (s: PricingSession, type: string): string[] =>
   s.charging_periods.map((p) => p.dimensions.find((d) => d.type === type)?.volume ?? '-');
+
+/** toPricingSession in its text form (formatPricingInput): what the assertions compare. */
+export const toPricingText = (ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession => formatPricingInput(toPricingSession(ended, opts));

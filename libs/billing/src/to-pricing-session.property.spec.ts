@@ -1,9 +1,9 @@
-import { formatUtc, localParts, parseRfc3339, priceSession } from '@csms/pricing';
+import { formatUtc, parseRfc3339, TimeZones } from '@csms/kernel';
+import { priceSession } from '@csms/pricing';
 import type { DayOfWeek, OcpiTariff, OcpiTariffRestrictions } from '@csms/pricing';
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { aSessionEnded, type PeriodSpec } from './spec-helpers';
-import { toPricingSession } from './to-pricing-session';
+import { aSessionEnded, type PeriodSpec, toPricingText as toPricingSession } from './spec-helpers';
 
 const ZONES = ['Europe/Amsterdam', 'America/New_York', 'Australia/Sydney', 'UTC'];
 const HOUR = 3_600_000;
@@ -142,12 +142,13 @@ describe('toPricingSession properties', () => {
       fc.property(sessionArb, (input) => {
         const { payload, start } = build(input);
         const s = toPricingSession(payload, { timeZone: input.zone, currency: 'EUR', tariff: tariffOf(input.restrictions) });
+        const zones = new TimeZones();
         const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
         const sec = (v: string | undefined, end: boolean): number | undefined =>
           v === undefined ? undefined : end && v === '00:00' ? 86_400 : (Number(v.slice(0, 2)) * 60 + Number(v.slice(3))) * 60;
         // An independent statement of the OCPI restriction semantics the engine applies at a period start.
         const signature = (ms: number): string => {
-          const lp = localParts(input.zone, ms);
+          const lp = zones.localParts(input.zone, ms);
           const t = lp.secondOfDay;
           return input.restrictions
             .map((r) => {

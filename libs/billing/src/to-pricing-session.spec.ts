@@ -1,8 +1,8 @@
-import { TariffValidationError, localParts, parseRfc3339, priceSession } from '@csms/pricing';
+import { parseRfc3339, TimeZones } from '@csms/kernel';
+import { TariffValidationError, priceSession } from '@csms/pricing';
 import type { OcpiTariffRestrictions } from '@csms/pricing';
 import { BillingError } from './errors';
-import { aSessionEnded, aTariff, starts, volumes } from './spec-helpers';
-import { toPricingSession } from './to-pricing-session';
+import { aSessionEnded, aTariff, starts, toPricingText as toPricingSession, volumes } from './spec-helpers';
 
 const AMS = 'Europe/Amsterdam';
 const bridge = (payload: ReturnType<typeof aSessionEnded>, restrictions: OcpiTariffRestrictions[], timeZone = AMS) =>
@@ -294,6 +294,6 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
 
   it('local parts at each piece start agree with the engine (sanity of the helper)', () => {
     const s = bridge(steady('2026-01-15T15:30:00Z', '2026-01-15T17:30:00Z'), [{ start_time: '17:00' }]);
-    expect(localParts(AMS, parseRfc3339(s.charging_periods[1].start_date_time)!).secondOfDay).toBe(17 * 3600);
+    expect(new TimeZones().localParts(AMS, parseRfc3339(s.charging_periods[1].start_date_time)!).secondOfDay).toBe(17 * 3600);
   });
 });

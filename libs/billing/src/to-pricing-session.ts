@@ -1,9 +1,27 @@
 import type { SessionEndedEvent } from '@csms/contracts';
+import {
+  TimeZones,
+  ZERO_RATIO,
+  addRatio,
+  ceilToScale,
+  cmpRatio,
+  divRatio,
+  floorToScale,
+  formatScaled,
+  mulRatio,
+  parseRatio,
+  parseRfc3339,
+  ratio,
+  ratioOfDec,
+  ratioOfScaled,
+  roundToScale,
+  subRatio,
+  type Ratio,
+} from '@csms/kernel';
 import { decFromWireNumber } from '@csms/money';
-import { compileTariff, formatUtc, isValidTimeZone, localParts, parseRfc3339 } from '@csms/pricing';
-import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '@csms/pricing';
+import { compileTariff, isCompiledTariff } from '@csms/pricing';
+import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingInput, PricingInputDimension, PricingInputPeriod } from '@csms/pricing';
 import { BillingError } from './errors';
-import { Ratio, X, XF, ZERO, add, ceilInt, cmp, div, floor6, mul, ratio, sub } from './exact';
 
 /** The payload of a `session.ended` v2 event (libs/contracts; v1 records in a log reach it upcast). */
 export type SessionEndedPayload = SessionEndedEvent['payload'];
@@ -16,7 +34,8 @@ export interface ToPricingSessionOptions {
   currency: string;
   /**
    * The tariff version that will price the session: the periods are split for ITS boundaries. Already
-   * compiled (compileTariff) when the caller prices many sessions with it: it is then not checked again.
+   * compiled (compileTariff) when the caller prices many sessions with it: it is then not checked again,
+   * and its time-zone cache serves the local-time boundaries (else a fresh cache serves this one call).
    */
   tariff: OcpiTariff | CompiledTariff;
 }
@@ -40,7 +59,8 @@ const TIME_DIMENSION: Record<ChargingPeriodIn['category'], 'TIME' | 'PARKING_TIM
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const THOUSAND = new XF(1000);
+/** Wh -> kWh. */
+const KWH_PER_WH = ratio(1000n);
 
 function fail(code: BillingError['code'], field: string, reason: string): never {
   throw new BillingError(code, field, reason);
@@ -54,13 +74,19 @@ function instant(text: unknown, field: string): number {
 
 const DECIMAL_RE = /^\d+(\.\d+)?$/;
 
-function decimal(text: unknown, field: string): X {
+/** A non-negative decimal string of the payload, parsed once: its exact value (denominator 10^decimals). */
+function decimal(text: unknown, field: string): Ratio {
   if (typeof text !== 'string' || !DECIMAL_RE.test(text)) fail('BILLING_INVALID_SESSION', field, `must be a non-negative decimal string, got ${JSON.stringify(text)}`);
-  return new XF(text);
+  return parseRatio(text) as Ratio;
 }
 
-function ocpiNumber(v: OcpiNumber): X {
-  return new XF(typeof v === 'number' ? decFromWireNumber(v).toFixed() : v);
+/** The exact value of a decimal ratio (denominator 10^k) / 10^shift, as canonical decimal text. */
+function decimalText(r: Ratio, shift = 0): string {
+  return formatScaled(r.n, r.d.toString().length - 1 + shift);
+}
+
+function ocpiNumber(v: OcpiNumber): Ratio {
+  return typeof v === 'number' ? ratioOfDec(decFromWireNumber(v)) : (parseRatio(v) as Ratio);
 }
 
 // ------------------------------------------------------------------ tariff boundaries
@@ -71,8 +97,8 @@ interface TariffBoundaries {
   secondsOfDay: number[];
   /** Session ages (ms) of min_duration / max_duration. */
   durationsMs: number[];
-  /** min_kwh / max_kwh as the engine compares them: kWh ceiled to 1 mWh. */
-  kwh: X[];
+  /** min_kwh / max_kwh as the engine compares them: kWh ceiled to 1 mWh, in mWh. */
+  mwh: bigint[];
 }
 
 function timeToSeconds(hhmm: string): number {
@@ -82,7 +108,7 @@ function timeToSeconds(hhmm: string): number {
 function boundariesOf(tariff: OcpiTariff): TariffBoundaries {
   const seconds = new Set<number>();
   const durations = new Set<number>();
-  const kwh: X[] = [];
+  const mwh: bigint[] = [];
   for (const el of tariff.elements) {
     const r = el.restrictions;
     if (!r || r.reservation !== undefined) continue;
@@ -96,15 +122,15 @@ function boundariesOf(tariff: OcpiTariff): TariffBoundaries {
     if (r.max_duration !== undefined) durations.add(r.max_duration * 1000);
     for (const v of [r.min_kwh, r.max_kwh]) {
       // The engine holds energy in whole mWh: energy >= x  <=>  energy >= ceil(x, 1 mWh).
-      if (v !== undefined) kwh.push(ocpiNumber(v).times(1_000_000).ceil().div(1_000_000));
+      if (v !== undefined) mwh.push(ceilToScale(ocpiNumber(v), 6));
     }
   }
-  return { secondsOfDay: [...seconds].sort((a, b) => a - b), durationsMs: [...durations], kwh };
+  return { secondsOfDay: [...seconds].sort((a, b) => a - b), durationsMs: [...durations], mwh };
 }
 
 /** UTC offset (ms) of `zone` at `ms`, as the engine sees it (local time floored to the second). */
-function offsetAt(zone: string, ms: number): number {
-  const lp = localParts(zone, ms);
+function offsetAt(zones: TimeZones, zone: string, ms: number): number {
+  const lp = zones.localParts(zone, ms);
   return (lp.epochDay * 86_400 + lp.secondOfDay - Math.floor(ms / 1000)) * 1000;
 }
 
@@ -116,22 +142,22 @@ function offsetAt(zone: string, ms: number): number {
  * an offset change is itself a cut when the jump of the wall clock crosses a boundary (spring
  * forward over 02:30, fall back over 02:30 or midnight).
  */
-export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[]): number[] {
+export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[], zones: TimeZones = new TimeZones()): number[] {
   const cuts: number[] = [];
   if (seconds.length === 0 || toMs <= fromMs) return cuts;
   // Offset transitions in [fromMs, toMs].
   const transitions: number[] = [];
   let prevMs = fromMs;
-  let prevOff = offsetAt(zone, fromMs);
+  let prevOff = offsetAt(zones, zone, fromMs);
   for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS + HOUR_MS; ; t += HOUR_MS) {
     const at = Math.min(t, toMs);
-    const off = offsetAt(zone, at);
+    const off = offsetAt(zones, zone, at);
     if (off !== prevOff) {
       let lo = Math.floor(prevMs / 1000);
       let hi = Math.floor(at / 1000);
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (offsetAt(zone, mid * 1000) === prevOff) lo = mid;
+        if (offsetAt(zones, zone, mid * 1000) === prevOff) lo = mid;
         else hi = mid;
       }
       transitions.push(hi * 1000);
@@ -144,7 +170,7 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
   for (let i = 0; i + 1 < edges.length; i++) {
     const u0 = edges[i];
     const u1 = edges[i + 1];
-    const off = offsetAt(zone, u0);
+    const off = offsetAt(zones, zone, u0);
     const localFrom = u0 + off;
     const localTo = u1 + off;
     for (let day = Math.floor(localFrom / DAY_MS); day * DAY_MS < localTo; day++) {
@@ -155,8 +181,8 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
     }
   }
   for (const tr of transitions) {
-    const before = localParts(zone, tr - 1);
-    const after = localParts(zone, tr);
+    const before = zones.localParts(zone, tr - 1);
+    const after = zones.localParts(zone, tr);
     const flips = seconds.some((s) => (s === 0 ? before.dateKey !== after.dateKey : before.secondOfDay >= s !== after.secondOfDay >= s));
     if (flips) cuts.push(tr);
   }
@@ -167,8 +193,8 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
 
 interface Knot {
   ms: number;
-  /** Cumulative Wh. */
-  wh: X;
+  /** Cumulative Wh, exact. */
+  wh: Ratio;
 }
 
 /**
@@ -182,7 +208,7 @@ function timelineOf(p: SessionEndedPayload): Knot[] {
   const knots: Knot[] = [];
   for (const r of raw) {
     const prev = knots[knots.length - 1];
-    knots.push({ ms: r.ms, wh: prev && prev.wh.gt(r.wh) ? prev.wh : r.wh });
+    knots.push({ ms: r.ms, wh: prev && cmpRatio(prev.wh, r.wh) > 0 ? prev.wh : r.wh });
   }
   return knots;
 }
@@ -194,9 +220,9 @@ function timelineOf(p: SessionEndedPayload): Knot[] {
  */
 function interpolate(knots: readonly Knot[], ms: number, left = false): Ratio {
   const n = knots.length;
-  if (n === 0) return ratio(ZERO);
-  if (ms < knots[0].ms || (left && ms === knots[0].ms)) return ratio(knots[0].wh);
-  if (ms > knots[n - 1].ms || (!left && ms === knots[n - 1].ms)) return ratio(knots[n - 1].wh);
+  if (n === 0) return ZERO_RATIO;
+  if (ms < knots[0].ms || (left && ms === knots[0].ms)) return knots[0].wh;
+  if (ms > knots[n - 1].ms || (!left && ms === knots[n - 1].ms)) return knots[n - 1].wh;
   // lo: the last knot before ms (left) or at or before ms; hi = lo + 1.
   let lo = 0;
   let hi = n - 1;
@@ -207,10 +233,10 @@ function interpolate(knots: readonly Knot[], ms: number, left = false): Ratio {
   }
   const a = knots[lo];
   const b = knots[hi];
-  if (!left && a.ms === ms) return ratio(a.wh);
-  if (left && b.ms === ms) return ratio(b.wh);
-  const span = new XF(b.ms - a.ms);
-  return { n: a.wh.times(span).plus(b.wh.minus(a.wh).times(ms - a.ms)), d: span };
+  if (!left && a.ms === ms) return a.wh;
+  if (left && b.ms === ms) return b.wh;
+  // a.wh + (b.wh - a.wh) x (ms - a.ms) / (b.ms - a.ms)
+  return addRatio(a.wh, mulRatio(subRatio(b.wh, a.wh), ratio(BigInt(ms - a.ms), BigInt(b.ms - a.ms))));
 }
 
 /** A period of the session service after validation, with its exact energy anchors. */
@@ -220,13 +246,13 @@ interface Parent {
   startMs: number;
   endMs: number;
   /** kWh, exact. */
-  energy: X;
+  energy: Ratio;
   /** Cumulative kWh before / after the period, exact. */
-  before: X;
-  after: X;
-  /** The same on the 1 mWh grid (equal to the exact ones when the input has at most 1 mWh resolution). */
-  gridBefore: X;
-  gridAfter: X;
+  before: Ratio;
+  after: Ratio;
+  /** The same on the 1 mWh grid, in mWh (equal to the exact ones when the input has at most 1 mWh resolution). */
+  gridBefore: bigint;
+  gridAfter: bigint;
   /** Timeline Wh at the period's ends. */
   iStart: Ratio;
   iEnd: Ratio;
@@ -241,50 +267,51 @@ interface Parent {
  */
 function cumulativeAt(p: Parent, knots: readonly Knot[], ms: number): Ratio {
   let progress: Ratio;
-  if (p.byTimeline) progress = div(sub(interpolate(knots, ms), p.iStart), sub(p.iEnd, p.iStart));
-  else progress = ratio(new XF(ms - p.startMs), new XF(p.endMs - p.startMs));
-  return add(ratio(p.before), mul(ratio(p.energy), progress));
+  if (p.byTimeline) progress = divRatio(subRatio(interpolate(knots, ms), p.iStart), subRatio(p.iEnd, p.iStart));
+  else progress = ratio(BigInt(ms - p.startMs), BigInt(p.endMs - p.startMs));
+  return addRatio(p.before, mulRatio(p.energy, progress));
 }
 
 /** First whole millisecond in [p.startMs, p.endMs] at which the cumulative energy reaches `kwh`. */
-function crossingIn(p: Parent, knots: readonly Knot[], kwh: X): number {
-  const fraction = ratio(kwh.minus(p.before), p.energy); // in (0, 1]
+function crossingIn(p: Parent, knots: readonly Knot[], kwh: Ratio): number {
+  const fraction = divRatio(subRatio(kwh, p.before), p.energy); // in (0, 1]
   if (!p.byTimeline) {
-    const t = add(ratio(new XF(p.startMs)), mul(fraction, ratio(new XF(p.endMs - p.startMs))));
-    return ceilInt(t).toNumber();
+    const t = addRatio(ratio(BigInt(p.startMs)), mulRatio(fraction, ratio(BigInt(p.endMs - p.startMs))));
+    return Number(ceilToScale(t, 0));
   }
-  const target = add(p.iStart, mul(fraction, sub(p.iEnd, p.iStart))); // Wh on the timeline
+  const target = addRatio(p.iStart, mulRatio(fraction, subRatio(p.iEnd, p.iStart))); // Wh on the timeline
   // The timeline inside the period as points; two points at one instant are a jump.
   const points: { ms: number; wh: Ratio }[] = [{ ms: p.startMs, wh: p.iStart }];
-  for (const k of knots) if (k.ms > p.startMs && k.ms < p.endMs) points.push({ ms: k.ms, wh: ratio(k.wh) });
+  for (const k of knots) if (k.ms > p.startMs && k.ms < p.endMs) points.push({ ms: k.ms, wh: k.wh });
   points.push({ ms: p.endMs, wh: interpolate(knots, p.endMs, true) }, { ms: p.endMs, wh: p.iEnd });
-  if (cmp(points[0].wh, target) >= 0) return p.startMs;
+  if (cmpRatio(points[0].wh, target) >= 0) return p.startMs;
   for (let i = 1; i < points.length; i++) {
     const a = points[i - 1];
     const b = points[i];
-    if (cmp(b.wh, target) < 0) continue;
+    if (cmpRatio(b.wh, target) < 0) continue;
     if (b.ms === a.ms) return b.ms;
     // a.ms + (target - a.wh) * (b.ms - a.ms) / (b.wh - a.wh), rounded up to the millisecond
-    const t = add(ratio(new XF(a.ms)), div(mul(sub(target, a.wh), ratio(new XF(b.ms - a.ms))), sub(b.wh, a.wh)));
-    return Math.min(ceilInt(t).toNumber(), b.ms);
+    const t = addRatio(ratio(BigInt(a.ms)), divRatio(mulRatio(subRatio(target, a.wh), ratio(BigInt(b.ms - a.ms))), subRatio(b.wh, a.wh)));
+    return Math.min(Number(ceilToScale(t, 0)), b.ms);
   }
   return p.endMs;
-}
-
-function formatSeconds(ms: number): string {
-  return new XF(ms).div(THOUSAND).toFixed();
 }
 
 /**
  * Builds the engine input from a `session.ended` v2 payload, cut at every moment that is
  * cost-relevant for `opts.tariff` (see README "Splitting rule"). Pure and deterministic.
  *
+ * The payload's decimal strings are parsed here, once; the result carries exact values (energy in
+ * mWh, time in ms: a PricingInput), which priceSession takes as they are. formatPricingInput (from
+ * @csms/pricing) writes its text form.
+ *
  * Throws TariffValidationError (from @csms/pricing) for an invalid tariff and BillingError for a
  * payload that contradicts itself (unknown time zone, periods that do not tile the session,
  * period energies that do not sum to totals.energyKwh).
  */
-export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession {
-  if (!isValidTimeZone(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
+export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingInput {
+  const zones = isCompiledTariff(opts.tariff) ? opts.tariff.timeZones : new TimeZones();
+  if (!zones.isValid(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
   const tariff = compileTariff(opts.tariff).source; // throws TariffValidationError: an invalid tariff is never priced
   const zone = opts.timeZone;
   const startMs = instant(ended.startedAt, 'startedAt');
@@ -301,31 +328,31 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
       fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${i}].startDateTime`, i === 0 ? 'the first period must start at startedAt' : 'must equal the previous period\'s endDateTime');
     }
     if (e < s) fail('BILLING_INVALID_SESSION', `chargingPeriods[${i}].endDateTime`, 'must not be before startDateTime');
-    return { src, index: i, startMs: s, endMs: e, energy: decimal(src.energyWh, `chargingPeriods[${i}].energyWh`).div(THOUSAND) };
+    return { src, index: i, startMs: s, endMs: e, energy: divRatio(decimal(src.energyWh, `chargingPeriods[${i}].energyWh`), KWH_PER_WH) };
   });
   const last = raw[raw.length - 1];
   if (last.endMs !== endMs) fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${raw.length - 1}].endDateTime`, 'the last period must end at endedAt');
   const total = decimal(ended.totals.energyKwh, 'totals.energyKwh');
-  const sum = raw.reduce((acc, r) => acc.plus(r.energy), ZERO);
-  if (!sum.eq(total)) {
-    fail('BILLING_ENERGY_MISMATCH', 'chargingPeriods', `period energies sum to ${sum.toFixed()} kWh, totals.energyKwh is ${total.toFixed()} kWh`);
+  const sum = raw.reduce((acc, r) => addRatio(acc, r.energy), ZERO_RATIO);
+  if (cmpRatio(sum, total) !== 0) {
+    fail('BILLING_ENERGY_MISMATCH', 'chargingPeriods', `period energies sum to ${decimalText(sum)} kWh, totals.energyKwh is ${decimalText(total)} kWh`);
   }
   const kept = raw.filter((r) => r.endMs > r.startMs);
-  if (kept.length === 0) kept.push({ ...raw[0], energy: ZERO }); // a zero-length session: one empty period
+  if (kept.length === 0) kept.push({ ...raw[0], energy: ZERO_RATIO }); // a zero-length session: one empty period
   for (const r of raw) {
-    if (r.endMs > r.startMs || r.energy.isZero()) continue;
+    if (r.endMs > r.startMs || r.energy.n === 0n) continue;
     // Energy of a zero-length period goes to the period that follows it (or the last one).
     const target = kept.find((k) => k.startMs >= r.endMs) ?? kept[kept.length - 1];
-    target.energy = target.energy.plus(r.energy);
+    target.energy = addRatio(target.energy, r.energy);
   }
 
   const knots = timelineOf(ended);
-  const totalGrid = total.toDecimalPlaces(6, XF.ROUND_HALF_UP);
+  const totalGrid = roundToScale(total, 6, 'HALF_UP');
   const parents: Parent[] = [];
-  let before = ZERO;
+  let before = ZERO_RATIO;
   for (let k = 0; k < kept.length; k++) {
     const r = kept[k];
-    const after = before.plus(r.energy);
+    const after = addRatio(before, r.energy);
     const iStart = interpolate(knots, r.startMs);
     const iEnd = interpolate(knots, r.endMs);
     parents.push({
@@ -336,62 +363,66 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
       energy: r.energy,
       before,
       after,
-      gridBefore: before.toDecimalPlaces(6, XF.ROUND_FLOOR),
-      gridAfter: k === kept.length - 1 ? totalGrid : after.toDecimalPlaces(6, XF.ROUND_FLOOR),
+      gridBefore: floorToScale(before, 6),
+      gridAfter: k === kept.length - 1 ? totalGrid : floorToScale(after, 6),
       iStart,
       iEnd,
-      byTimeline: cmp(iEnd, iStart) > 0,
+      byTimeline: cmpRatio(iEnd, iStart) > 0,
     });
     before = after;
   }
 
   // Cost-relevant moments of this tariff.
   const b = boundariesOf(tariff);
-  const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay));
+  const cuts = new Set<number>(localBoundaryCuts(zone, startMs, endMs, b.secondsOfDay, zones));
   for (const d of b.durationsMs) if (startMs + d > startMs && startMs + d < endMs) cuts.add(startMs + d);
-  for (const kwh of b.kwh) {
-    if (kwh.lte(0)) continue; // holds from the start
-    const p = parents.find((q) => q.after.gte(kwh));
-    if (!p || p.before.gte(kwh)) continue; // never reached, or reached at a period start
+  for (const mwh of b.mwh) {
+    if (mwh <= 0n) continue; // holds from the start
+    const kwh = ratioOfScaled(mwh, 6);
+    const p = parents.find((q) => cmpRatio(q.after, kwh) >= 0);
+    if (!p || cmpRatio(p.before, kwh) >= 0) continue; // never reached, or reached at a period start
     cuts.add(crossingIn(p, knots, kwh));
   }
   const sortedCuts = [...cuts].sort((x, y) => x - y);
 
-  const periods: PricingPeriod[] = [];
+  const periods: PricingInputPeriod[] = [];
   for (const p of parents) {
     const dimension = TIME_DIMENSION[p.src.category];
-    const maxPower = p.src.maxPowerW !== undefined ? decimal(p.src.maxPowerW, `chargingPeriods[${p.index}].maxPowerW`).div(THOUSAND).toFixed() : undefined;
-    const maxCurrent = p.src.maxCurrentA !== undefined ? decimal(p.src.maxCurrentA, `chargingPeriods[${p.index}].maxCurrentA`).toFixed() : undefined;
+    // W -> kW, and A, as canonical decimal text (a measurement: the engine echoes it and compares it only for a restriction)
+    const maxPower = p.src.maxPowerW !== undefined ? decimalText(decimal(p.src.maxPowerW, `chargingPeriods[${p.index}].maxPowerW`), 3) : undefined;
+    const maxCurrent = p.src.maxCurrentA !== undefined ? decimalText(decimal(p.src.maxCurrentA, `chargingPeriods[${p.index}].maxCurrentA`)) : undefined;
     const bounds = [p.startMs, ...sortedCuts.filter((c) => c > p.startMs && c < p.endMs), p.endMs];
     let cumBefore = p.gridBefore;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const from = bounds[i];
       const to = bounds[i + 1];
-      let cumAfter: X;
+      let cumAfter: bigint;
       if (i + 2 === bounds.length) cumAfter = p.gridAfter;
       else {
         // Floored to 1 mWh: the remainder of each piece moves to the next; the last piece ends on the
         // parent's exact cumulative energy, so the pieces sum exactly to the parent period.
-        cumAfter = floor6(cumulativeAt(p, knots, to));
-        if (cumAfter.lt(cumBefore)) cumAfter = cumBefore;
-        if (cumAfter.gt(p.gridAfter)) cumAfter = p.gridAfter;
+        cumAfter = floorToScale(cumulativeAt(p, knots, to), 6);
+        if (cumAfter < cumBefore) cumAfter = cumBefore;
+        if (cumAfter > p.gridAfter) cumAfter = p.gridAfter;
       }
-      const dims: PricingDimension[] = [{ type: 'ENERGY', volume: cumAfter.minus(cumBefore).toFixed() }];
-      if (dimension !== null) dims.push({ type: dimension, volume: formatSeconds(to - from) });
+      const dims: PricingInputDimension[] = [{ type: 'ENERGY', mwh: cumAfter - cumBefore }];
+      if (dimension !== null) dims.push({ type: dimension, ms: BigInt(to - from) });
       if (maxPower !== undefined) dims.push({ type: 'MAX_POWER', volume: maxPower });
       if (maxCurrent !== undefined) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent });
-      periods.push({ start_date_time: formatUtc(from), dimensions: dims });
+      periods.push({ startMs: from, dimensions: dims });
       cumBefore = cumAfter;
     }
   }
 
   return {
-    session_id: ended.sessionId,
-    start_date_time: ended.startedAt,
-    end_date_time: ended.endedAt,
-    time_zone: zone,
+    sessionId: ended.sessionId,
+    startMs,
+    endMs,
+    startText: ended.startedAt,
+    endText: ended.endedAt,
+    timeZone: zone,
     currency: opts.currency,
-    total_energy: totalGrid.toFixed(),
-    charging_periods: periods,
+    totalEnergy: totalGrid,
+    periods,
   };
 }

@@ -1,30 +1,19 @@
-/**
- * Typed errors with a stable machine `code` and a `retriable` flag (docs/conventions.md §6).
- * `retriable` decides between retrying (infrastructure hiccups) and parking the input on a
- * dead-letter topic (the input itself is wrong, retrying will not help).
- */
-export class CsmsError extends Error {
-  readonly code: string;
-  readonly retriable: boolean;
-  readonly field?: string;
-  readonly details?: Record<string, unknown>;
+import { DomainError, type DomainErrorOptions } from '@csms/kernel';
 
-  constructor(
-    code: string,
-    message: string,
-    opts: { retriable?: boolean; field?: string; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retriable = opts.retriable ?? false;
-    this.field = opts.field;
-    this.details = opts.details;
+/**
+ * Errors of the platform's messages and records, on the one base of every domain error (`DomainError` of
+ * `@csms/kernel`: a stable machine `code`, `retriable`, `field`, `details`; docs/conventions.md §6).
+ * `retriable` decides between retrying (infrastructure hiccups) and parking the input on a dead-letter topic
+ * (the input itself is wrong, retrying will not help). `isRetriable` is the kernel's.
+ */
+export class CsmsError<Code extends string = string> extends DomainError<Code> {
+  constructor(code: Code, message: string, opts: DomainErrorOptions = {}) {
+    super(code, message, opts);
   }
 }
 
 /** An event or message that does not satisfy its contract. Never retriable: park it. */
-export class ContractError extends CsmsError {
+export class ContractError extends CsmsError<ContractErrorCode> {
   constructor(code: ContractErrorCode, message: string, opts: { field?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(code, message, { ...opts, retriable: false });
   }
@@ -38,8 +27,3 @@ export type ContractErrorCode =
   | 'INVALID_PAYLOAD'
   | 'UPCAST_FAILED'
   | 'DUPLICATE_DEFINITION';
-
-/** True when the error says it is worth retrying. Unknown errors are not known to be retriable. */
-export function isRetriable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { retriable?: unknown }).retriable === true;
-}

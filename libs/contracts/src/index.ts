@@ -5,7 +5,6 @@ export * from './topics';
 export * from './catalogue';
 export * from './ocpi-location';
 export * from './ocpi-tariff';
-export * from './instant';
 export * from './events/ocpp';
 export * from './events/session';
 export * from './events/session-bounds';

@@ -1,3 +1,7 @@
 // The shared kernel: the few building blocks every domain library uses (the decider shape, the domain error,
 // time, exact numbers). It imports nothing of the platform; everything else may import it.
-export {};
+export * from './decider';
+export * from './errors';
+export * from './time';
+export * from './testing';
+export * from './exact';

@@ -1,4 +1,5 @@
-import { ContractError, deriveId } from '@csms/contracts';
+import { deriveId } from '@csms/contracts';
+import { DomainError } from '@csms/kernel';
 import type { RecordPosition } from './records';
 
 /**
@@ -36,7 +37,7 @@ export function deadLetterId(consumer: string, p: RecordPosition): string {
 
 /** The stable code of a failure, as recorded and reported. */
 export function failureCode(error: unknown): string {
-  if (error instanceof ContractError) return error.code;
+  if (error instanceof DomainError) return error.code;
   const code = (error as { code?: unknown } | null)?.code;
   return code === undefined || code === null ? 'HANDLER_FAILED' : String(code);
 }

@@ -1,4 +1,4 @@
-import { isRetriable } from '@csms/contracts';
+import { isRetriable } from '@csms/kernel';
 
 /** What to do with an event whose handling failed. */
 export type FailureVerdict = 'retry' | 'park' | 'unknown';
@@ -13,7 +13,7 @@ const NODE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 export function classifyFailure(err: unknown): FailureVerdict {
   if (typeof err !== 'object' || err === null) return 'unknown';
   const e = err as { retriable?: unknown; code?: unknown; message?: unknown };
-  if (e.retriable === true || isRetriable(err)) return 'retry';
+  if (isRetriable(err)) return 'retry';
   if (e.retriable === false) return 'park';
   const code = typeof e.code === 'string' ? e.code : '';
   // PostgreSQL SQLSTATE: 08 connection exception, 53 insufficient resources, 57P0x operator intervention,

@@ -1,5 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { BATCH_OVERHEAD_BYTES, ENVELOPE_MARGIN_BYTES, HEADER_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES, RecordTooLargeError, checkRecordSize, httpBodyLimit, recordBatchBytes, recordRefusal } from './record-size';
+import { DomainError } from '@csms/kernel';
 
 const base = BATCH_OVERHEAD_BYTES + RECORD_OVERHEAD_BYTES;
 
@@ -37,6 +38,7 @@ describe('checkRecordSize', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(RecordTooLargeError);
+    expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: 'RECORD_TOO_LARGE', retriable: false, details: { limit: 100, size, topic: 't', eventId: 'e1', eventType: 'test.thing' } });
   });
 });

@@ -1,6 +1,8 @@
+import { DomainError } from '@csms/kernel';
+
 /**
- * Typed errors of the money library. Each has a stable machine `code` and a `retriable` flag
- * (always false: these are broken invariants, retrying cannot fix them).
+ * Typed errors of the money library, on the kernel's `DomainError`: a stable machine `code` and
+ * `retriable: false` (these are broken invariants, retrying cannot fix them).
  */
 export type MoneyErrorCode =
   | 'MONEY_UNKNOWN_CURRENCY'
@@ -8,14 +10,9 @@ export type MoneyErrorCode =
   | 'MONEY_INVALID_AMOUNT'
   | 'MONEY_INVALID_ROUNDING';
 
-export class MoneyError extends Error {
-  readonly retriable = false;
-  constructor(
-    readonly code: MoneyErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
+export class MoneyError extends DomainError<MoneyErrorCode> {
+  constructor(code: MoneyErrorCode, message: string) {
+    super(code, message);
   }
 }
 

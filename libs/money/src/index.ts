@@ -1,6 +1,7 @@
 export { allCurrencies, findCurrency, isCurrencyCode } from './currency';
 export type { Currency, CurrencyCode } from './currency';
-export { Dec, dec, decFromWireNumber, isDecimalString, toPlainString } from './decimal';
+export { Dec, isDecimalString, toPlainString } from '@csms/kernel';
+export { dec, decFromWireNumber } from './decimal';
 export {
   CurrencyMismatchError,
   InvalidAmountError,
@@ -11,5 +12,6 @@ export {
 export type { MoneyErrorCode } from './errors';
 export { Money, formatMinorUnits } from './money';
 export type { MoneyJson } from './money';
-export { DEFAULT_ROUNDING, ROUNDING_MODES, isRoundingMode, roundDecimal, toDecimalRounding } from './rounding';
-export type { RoundingMode } from './rounding';
+export { DEFAULT_ROUNDING, ROUNDING_MODES, isRoundingMode } from '@csms/kernel';
+export type { RoundingMode } from '@csms/kernel';
+export { roundDecimal, toDecimalRounding } from './rounding';

@@ -1,8 +1,9 @@
 import Decimal from 'decimal.js';
 import { Currency, findCurrency } from './currency';
-import { Dec, dec, toPlainString } from './decimal';
+import { DEFAULT_ROUNDING, Dec, type RoundingMode, toPlainString } from '@csms/kernel';
+import { dec } from './decimal';
 import { CurrencyMismatchError, InvalidAmountError, UnknownCurrencyError } from './errors';
-import { DEFAULT_ROUNDING, RoundingMode, toDecimalRounding } from './rounding';
+import { toDecimalRounding } from './rounding';
 
 /** JSON form of a Money: the exact amount as a decimal string and the ISO 4217 code. */
 export interface MoneyJson {

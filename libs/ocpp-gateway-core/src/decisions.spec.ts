@@ -65,6 +65,17 @@ describe('decideRoute', () => {
     expect(decideRoute(action, handled, isOcppAction(protocol, action), isStationAction(protocol, action))).toEqual({ route });
   });
 
+  it('the gateway answers exactly the actions the station action tables declare answered', () => {
+    expect([...CHARGER_ACTIONS['ocpp1.6']].sort()).toEqual(
+      ['Authorize', 'BootNotification', 'DataTransfer', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StartTransaction', 'StatusNotification', 'StopTransaction'],
+    );
+    expect([...CHARGER_ACTIONS['ocpp2.0.1']].sort()).toEqual(
+      ['Authorize', 'BootNotification', 'DataTransfer', 'FirmwareStatusNotification', 'Heartbeat', 'LogStatusNotification', 'MeterValues', 'NotifyEvent', 'NotifyReport', 'SecurityEventNotification', 'StatusNotification', 'TransactionEvent'],
+    );
+    expect(STATION_ACTIONS['ocpp1.6']).toHaveLength(14);
+    expect(STATION_ACTIONS['ocpp2.0.1']).toHaveLength(25);
+  });
+
   it('every station action is an action of its version', () => {
     for (const p of ['ocpp1.6', 'ocpp2.0.1'] as const) for (const a of STATION_ACTIONS[p]) expect([p, a, isOcppAction(p, a)]).toEqual([p, a, true]);
   });
@@ -93,6 +104,11 @@ describe('startTransactionIdentity', () => {
     expect(startTransactionIdentity({ ...s, timestamp: '2026-01-01T00:00:00.000Z' })).toBe(startTransactionIdentity(s));
     expect(startTransactionIdentity({ ...s, meterStart: 11 })).not.toBe(startTransactionIdentity(s));
     expect(startTransactionIdentity({ ...s, connectorId: 2 })).not.toBe(startTransactionIdentity(s));
+  });
+  it('reads a timestamp without offset as UTC, as the normaliser does, whatever the process time zone', () => {
+    expect(startTransactionIdentity({ ...s, timestamp: '2026-01-01T00:00:00' })).toBe(startTransactionIdentity(s));
+    expect(startTransactionIdentity({ ...s, timestamp: '2026-01-01T01:00:00+01:00' })).toBe(startTransactionIdentity(s));
+    expect(startTransactionIdentity({ ...s, timestamp: 'not a time' })).not.toBe(startTransactionIdentity(s));
   });
   it('bounds transaction ids to a signed 32-bit int', () => {
     expect(isValidTransactionId(2_147_483_647)).toBe(true);

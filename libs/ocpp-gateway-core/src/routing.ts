@@ -1,67 +1,28 @@
 import type { OcppProtocol } from '@csms/ocpp';
+import { answeredActions, stationActions } from '@csms/ocpp-normaliser';
 
-/** The charger-initiated actions the gateway answers, per version (issue 3). */
-export const CHARGER_ACTIONS = {
-  'ocpp1.6': [
-    'BootNotification',
-    'Heartbeat',
-    'StatusNotification',
-    'Authorize',
-    'StartTransaction',
-    'StopTransaction',
-    'MeterValues',
-    'DataTransfer',
-    'DiagnosticsStatusNotification',
-    'FirmwareStatusNotification',
-  ],
-  'ocpp2.0.1': [
-    'BootNotification',
-    'Heartbeat',
-    'StatusNotification',
-    'Authorize',
-    'TransactionEvent',
-    'MeterValues',
-    'NotifyEvent',
-    'SecurityEventNotification',
-    'FirmwareStatusNotification',
-    'LogStatusNotification',
-    'NotifyReport',
-    'DataTransfer',
-  ],
-} as const satisfies Record<OcppProtocol, readonly string[]>;
+/**
+ * The charger-initiated actions the gateway answers, per version: those declared `gateway: 'answers'` in
+ * the station action tables of libs/ocpp-normaliser (src/actions/v16.ts, v201.ts), where each action's
+ * normaliser mapping is declared too. The gateway's handler table has exactly these keys.
+ */
+export const CHARGER_ACTIONS: Readonly<Record<OcppProtocol, readonly string[]>> = {
+  'ocpp1.6': answeredActions('ocpp1.6'),
+  'ocpp2.0.1': answeredActions('ocpp2.0.1'),
+};
 
 /**
  * Every action a station may send, per version (the CSMS-to-station ones are the rest of the version's
- * actions; DataTransfer goes both ways). 1.6 includes the security whitepaper's station messages.
+ * actions; DataTransfer goes both ways): the keys of the station action tables. 1.6 includes the security
+ * whitepaper's station messages.
  */
-export const STATION_ACTIONS = {
-  'ocpp1.6': [
-    ...CHARGER_ACTIONS['ocpp1.6'],
-    'LogStatusNotification',
-    'SecurityEventNotification',
-    'SignCertificate',
-    'SignedFirmwareStatusNotification',
-  ],
-  'ocpp2.0.1': [
-    ...CHARGER_ACTIONS['ocpp2.0.1'],
-    'ClearedChargingLimit',
-    'Get15118EVCertificate',
-    'GetCertificateStatus',
-    'NotifyChargingLimit',
-    'NotifyCustomerInformation',
-    'NotifyDisplayMessages',
-    'NotifyEVChargingNeeds',
-    'NotifyEVChargingSchedule',
-    'NotifyMonitoringReport',
-    'PublishFirmwareStatusNotification',
-    'ReportChargingProfiles',
-    'ReservationStatusUpdate',
-    'SignCertificate',
-  ],
-} as const satisfies Record<OcppProtocol, readonly string[]>;
+export const STATION_ACTIONS: Readonly<Record<OcppProtocol, readonly string[]>> = {
+  'ocpp1.6': stationActions('ocpp1.6'),
+  'ocpp2.0.1': stationActions('ocpp2.0.1'),
+};
 
 export function isStationAction(protocol: OcppProtocol, action: string): boolean {
-  return (STATION_ACTIONS[protocol] as readonly string[]).includes(action);
+  return STATION_ACTIONS[protocol].includes(action);
 }
 
 export type RouteDecision =

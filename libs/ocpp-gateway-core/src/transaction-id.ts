@@ -1,4 +1,5 @@
 import { deriveId } from '@csms/contracts';
+import { OCPP_DATE_TIME, parseInstant, toIsoString } from '@csms/kernel';
 
 /** What makes two OCPP 1.6 StartTransaction requests the same transaction (a retry). */
 export interface StartTransactionIdentity {
@@ -12,11 +13,12 @@ export interface StartTransactionIdentity {
 /**
  * The name-based id of a StartTransaction: a retry (same station, connector, idTag, timestamp, meterStart)
  * has the same identity and so gets the same transactionId back. The timestamp is compared as an instant
- * (`...:00Z` and `...:00.000Z` are the same start); an unparseable one is kept verbatim.
+ * (`...:00Z` and `...:00.000Z` are the same start), read by the normaliser's rules (a timestamp without offset
+ * is UTC, never the process's time zone); an unparseable one is kept verbatim.
  */
 export function startTransactionIdentity(s: StartTransactionIdentity): string {
-  const t = Date.parse(s.timestamp);
-  const instant = Number.isNaN(t) ? s.timestamp : new Date(t).toISOString();
+  const t = parseInstant(s.timestamp, OCPP_DATE_TIME);
+  const instant = t.ok ? toIsoString(t.epochMs) : s.timestamp;
   return deriveId('ocpp16.start_transaction', s.stationId, s.connectorId, s.idTag, instant, s.meterStart);
 }
 

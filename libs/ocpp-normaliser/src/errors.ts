@@ -1,3 +1,5 @@
+import { DomainError } from '@csms/kernel';
+
 /** Stable machine codes of the normaliser's errors. */
 export type NormaliseErrorCode =
   | 'INVALID_RECORD'
@@ -9,18 +11,17 @@ export type NormaliseErrorCode =
   | 'MISSING_TRANSACTION_ID';
 
 /**
- * A record the normaliser cannot turn into charger events. Never retriable: the same record always
- * gives the same error, so it belongs on the dead-letter topic (and a fixed normaliser can replay it).
+ * A record the normaliser cannot turn into charger events (a kernel `DomainError`). Never retriable: the same
+ * record always gives the same error, so it belongs on the dead-letter topic (and a fixed normaliser can
+ * replay it). `field` and `path` are the same JSON path.
  */
-export class OcppNormaliseError extends Error {
-  readonly retriable = false;
+export class OcppNormaliseError extends DomainError<NormaliseErrorCode> {
   constructor(
-    readonly code: NormaliseErrorCode,
+    code: NormaliseErrorCode,
     message: string,
     /** JSON path of the field at fault, e.g. `payload.meterValue[0].sampledValue[1].value` */
     readonly path?: string,
   ) {
-    super(message);
-    this.name = 'OcppNormaliseError';
+    super(code, message, path === undefined ? {} : { field: path });
   }
 }

@@ -9,7 +9,8 @@ import {
   type NormalisedSample,
   type SignedMeterValue,
 } from './events';
-import { arr, int, obj, optOneOf, optStr, str, type Obj } from './read';
+import type { V16, V16SampledValue, V201 } from '@csms/ocpp';
+import { arr, int, obj, optOneOf, optStr, str } from './read';
 
 /** A decimal literal as OCPP 1.6 sends it in `value` (a string): no exponent games, no hex, no NaN. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -111,7 +112,7 @@ function finish(
 
 /** OCPP 1.6 SampledValue → NormalisedSample. */
 export function normaliseSample16(v: unknown, path: string): NormalisedSample {
-  const o = obj(v, path);
+  const o = obj<V16SampledValue>(v, path);
   const value = str(o, 'value', path);
   const format = optOneOf(o, 'format', path, ['Raw', 'SignedData'] as const) ?? 'Raw';
   const measurand = optOneOf(o, 'measurand', path, MEASURANDS) ?? 'Energy.Active.Import.Register';
@@ -132,7 +133,7 @@ export function normaliseSample16(v: unknown, path: string): NormalisedSample {
 }
 
 function signed201(v: unknown, path: string): SignedMeterValue {
-  const o = obj(v, path);
+  const o = obj<V201.SignedMeterValueType>(v, path);
   return {
     format: 'ocpp2.0.1-signedMeterValue',
     signedMeterData: str(o, 'signedMeterData', path),
@@ -144,13 +145,13 @@ function signed201(v: unknown, path: string): SignedMeterValue {
 
 /** OCPP 2.0.1 SampledValueType → NormalisedSample (value × 10^multiplier, then the unit's scale). */
 export function normaliseSample201(v: unknown, path: string): NormalisedSample {
-  const o = obj(v, path);
+  const o = obj<V201.SampledValueType>(v, path);
   const value = decimalFrom201(o.value, `${path}.value`);
   const measurand = optOneOf(o, 'measurand', path, MEASURANDS) ?? 'Energy.Active.Import.Register';
   let unit: string | undefined;
   let multiplier: number | undefined;
   if (o.unitOfMeasure !== undefined) {
-    const u: Obj = obj(o.unitOfMeasure, `${path}.unitOfMeasure`);
+    const u = obj<V201.UnitOfMeasureType>(o.unitOfMeasure, `${path}.unitOfMeasure`);
     unit = optStr(u, 'unit', `${path}.unitOfMeasure`);
     multiplier = u.multiplier === undefined ? undefined : int(u, 'multiplier', `${path}.unitOfMeasure`);
   }
@@ -173,7 +174,8 @@ export function samplesOf(
   path: string,
   each: (v: unknown, path: string) => NormalisedSample,
 ): { timestamp: unknown; samples: NormalisedSample[] } {
-  const mv = obj(meterValue, path);
+  // the 1.6 and 2.0.1 MeterValue have the same two fields
+  const mv = obj<V201.MeterValueType | V16.MeterValuesRequest['meterValue'][number]>(meterValue, path);
   const list = arr(mv.sampledValue, `${path}.sampledValue`);
   return { timestamp: mv.timestamp, samples: list.map((s, i) => each(s, `${path}.sampledValue[${i}]`)) };
 }

@@ -1,4 +1,4 @@
-import type { Dec } from '@csms/money';
+import type { Dec, TimeZones } from '@csms/kernel';
 import type { OcpiTariff, ReservationRestrictionType, TariffDimensionType, TariffType } from './types';
 
 /** A price component with its numbers parsed once. */
@@ -89,4 +89,12 @@ export interface CompiledTariff {
   readonly amountDenominator: bigint;
   /** For each dimension, the elements (in list order) that hold a component of it. */
   readonly elementsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledElement[]>>;
+  /** For each dimension, the component of that dimension of each element of `elementsByDimension` (same order). */
+  readonly componentsByDimension: Readonly<Record<TariffDimensionType, readonly CompiledComponent[]>>;
+  /**
+   * The time-zone cache the sessions priced with this tariff use (offsets per zone and UTC hour): owned by
+   * the compiled tariff, which its user keeps, so no cache lives at module level. Its only mutable part;
+   * no result depends on what it holds.
+   */
+  readonly timeZones: TimeZones;
 }

@@ -1,12 +1,12 @@
+import * as kernel from '@csms/kernel';
+import type { Dec, RoundingMode } from '@csms/kernel';
 import * as money from '@csms/money';
-import type { Currency, Dec, RoundingMode } from '@csms/money';
+import type { Currency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledTariff } from './compiled';
 import { PricingError } from './errors';
-import * as fixed from './fixed';
 import * as sessionModule from './session';
 import type { ParsedPeriod, ParsedSession } from './session';
-import * as time from './time';
-import type { LocalParts } from './time';
+import type { LocalParts } from '@csms/kernel';
 import {
   CdrChargingPeriodOut,
   CostCategory,
@@ -18,6 +18,7 @@ import {
   PriceLimitBoundOut,
   PriceOut,
   PricedCdr,
+  PricingInput,
   PricingOptions,
   PricingSession,
   PricingWarningOut,
@@ -29,10 +30,9 @@ import { PRICING_ENGINE_VERSION } from './version';
 
 // Hot-path functions bound once at load: a call through a CommonJS module namespace (as emitted by
 // esbuild / tsx, which the benchmark runs on) goes through an accessor each time.
-const { DEFAULT_ROUNDING, Dec: D, findCurrency, isRoundingMode } = money;
-const { ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, pow10 } = fixed;
-const { parseSession } = sessionModule;
-const { formatLocal, localParts } = time;
+const { findCurrency } = money;
+const { DEFAULT_ROUNDING, Dec: D, ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, isRoundingMode, pow10 } = kernel;
+const { isPricingInput, parseInput, parseSession } = sessionModule;
 const { compileTariff } = validate;
 const WEEKDAYS = DAYS_OF_WEEK;
 /** Index of each cost category in the per-category sums. */
@@ -148,19 +148,15 @@ interface DimensionTable {
   readonly components: readonly CompiledComponent[];
 }
 
-/** Per compiled tariff (immutable): its dimension tables for FLAT, ENERGY, TIME, PARKING_TIME, built once. */
-const dimensionTables = new WeakMap<CompiledTariff, readonly DimensionTable[]>();
-
+/** The tariff's dimension tables for FLAT, ENERGY, TIME, PARKING_TIME (their lists are built once, at compile time). */
 function dimensionTablesOf(tariff: CompiledTariff): readonly DimensionTable[] {
-  let tables = dimensionTables.get(tariff);
-  if (tables === undefined) {
-    tables = (['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'] as const).map((dim) => {
-      const elements = tariff.elementsByDimension[dim];
-      return { elements, components: elements.map((el) => el.components[dim] as CompiledComponent) };
-    });
-    dimensionTables.set(tariff, tables);
-  }
-  return tables;
+  const { elementsByDimension: e, componentsByDimension: c } = tariff;
+  return [
+    { elements: e.FLAT, components: c.FLAT },
+    { elements: e.ENERGY, components: c.ENERGY },
+    { elements: e.TIME, components: c.TIME },
+    { elements: e.PARKING_TIME, components: c.PARKING_TIME },
+  ];
 }
 
 /** First element, in list order, holding a component of the table's dimension whose restrictions all match. */
@@ -371,15 +367,18 @@ function roundPrice(excl: Amount, incl: Amount, currency: Currency, mode: Roundi
 /**
  * Price one session with one OCPI 2.2.1 tariff. Pure and deterministic: the same tariff, session
  * and options always give the same output (serialise with toCanonicalJson for byte equality).
+ * The session is either the text form (PricingSession, parsed here) or a PricingInput whose values
+ * a caller already holds parsed (checked here, nothing read from text); both price the same.
  *
  * Throws TariffValidationError for an invalid tariff and PricingError for an invalid session, a
  * currency mismatch, a tariff not in force at the session start, or (policy REJECT) consumption
  * that no element prices.
  */
-export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession, options: PricingOptions = {}): PricedCdr {
+export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession | PricingInput, options: PricingOptions = {}): PricedCdr {
   const tariff = compileTariff(tariffInput);
   const opts = resolveOptions(options);
-  const session: ParsedSession = parseSession(sessionInput);
+  const zones = tariff.timeZones;
+  const session: ParsedSession = isPricingInput(sessionInput) ? parseInput(sessionInput, zones) : parseSession(sessionInput, zones);
   if (session.currency !== tariff.currency) {
     throw new PricingError('PRICING_CURRENCY_MISMATCH', 'currency', `session currency ${session.currency} differs from tariff currency ${tariff.currency}`);
   }
@@ -419,10 +418,10 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const memo = new Int8Array(tariff.elements.length);
   const [flatTable, energyTable, timeTable, parkingTable] = dimensionTablesOf(tariff);
   // One context object, updated per period (fewer allocations on the hot path).
-  const ctx: PeriodCtx = { period: session.periods[0], local: localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
+  const ctx: PeriodCtx = { period: session.periods[0], local: zones.localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
   for (const p of session.periods) {
     ctx.period = p;
-    if (p.index > 0) ctx.local = localParts(session.timeZone, p.startMs);
+    if (p.index > 0) ctx.local = zones.localParts(session.timeZone, p.startMs);
     ctx.sessionMs = p.startMs - session.startMs;
     ctx.energyBefore = energyBefore;
     ctx.missing = false;
@@ -468,7 +467,7 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     contexts.push({
       period_index: p.index,
       start_date_time: p.startText,
-      local_time: formatLocal(ctx.local),
+      local_time: zones.formatLocal(ctx.local),
       day_of_week: WEEKDAYS[ctx.local.weekday],
       session_seconds: formatMillis(ctx.sessionMs),
       energy_before_kwh: energyBeforeText,

@@ -1,5 +1,7 @@
+import { DomainError } from '@csms/kernel';
+
 /**
- * Typed errors of the pricing engine. Each has a stable machine `code`, the `field` at fault
+ * Typed errors of the pricing engine, on the kernel's `DomainError`. Each has a stable machine `code`, the `field` at fault
  * (a JSON path into the tariff or the session, e.g. "elements[1].price_components[0].step_size")
  * and `retriable: false`: the input is wrong, retrying the same input cannot succeed.
  */
@@ -35,20 +37,15 @@ export interface TariffIssue {
   reason: string;
 }
 
-export class TariffValidationError extends Error {
-  readonly retriable = false;
-  readonly code: TariffErrorCode;
-  readonly field: string;
+export class TariffValidationError extends DomainError<TariffErrorCode> {
+  declare readonly field: string;
   readonly reason: string;
   /** Every issue found (the first one is also in code / field / reason). */
   readonly issues: readonly TariffIssue[];
 
   constructor(issues: readonly TariffIssue[]) {
     const first = issues[0];
-    super(`invalid tariff: ${first.field}: ${first.reason}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`);
-    this.name = 'TariffValidationError';
-    this.code = first.code;
-    this.field = first.field;
+    super(first.code, `invalid tariff: ${first.field}: ${first.reason}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`, { field: first.field });
     this.reason = first.reason;
     this.issues = issues;
   }
@@ -69,14 +66,13 @@ export type PricingErrorCode =
   | 'PRICING_NO_APPLICABLE_ELEMENT'
   | 'PRICING_INVALID_OPTIONS';
 
-export class PricingError extends Error {
-  readonly retriable = false;
+export class PricingError extends DomainError<PricingErrorCode> {
+  declare readonly field: string;
   constructor(
-    readonly code: PricingErrorCode,
-    readonly field: string,
+    code: PricingErrorCode,
+    field: string,
     readonly reason: string,
   ) {
-    super(`${code}: ${field}: ${reason}`);
-    this.name = 'PricingError';
+    super(code, `${code}: ${field}: ${reason}`, { field });
   }
 }

@@ -1,13 +1,13 @@
+import * as kernel from '@csms/kernel';
+import type { TimeZones } from '@csms/kernel';
 import * as money from '@csms/money';
 import { PricingError, PricingErrorCode } from './errors';
-import * as fixed from './fixed';
-import * as time from './time';
-import { CdrDimensionOut, PERIOD_DIMENSION_TYPES, PeriodDimensionType, PricingSession } from './types';
+import type { CdrDimensionOut, PeriodDimensionType, PricingDimension, PricingInput, PricingPeriod, PricingSession } from './types';
+import { PERIOD_DIMENSION_TYPES } from './types';
 
 // Hot-path functions bound once at load (see engine.ts).
-const { findCurrency, isDecimalString } = money;
-const { formatScaled, hoursFromMs, parseScaled } = fixed;
-const { formatUtc, isValidTimeZone, parseRfc3339 } = time;
+const { findCurrency } = money;
+const { formatScaled, formatUtc, hoursFromMs, isCanonicalDecimal, isDecimalString, isNonNegativeDecimal, parseRfc3339, parseScaled, pow10 } = kernel;
 
 /** A period of the session with its values parsed. Internal to the engine. */
 export interface ParsedPeriod {
@@ -77,28 +77,6 @@ function scaled(v: unknown, decimals: number, name: string, period: number, dime
   return n;
 }
 
-/** A non-negative plain decimal string ("12", "0.5"): digits, optionally a point and digits. */
-function isNonNegativeDecimal(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  const n = v.length;
-  let i = 0;
-  while (i < n && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
-  if (i === 0) return false;
-  if (i === n) return true;
-  if (v.charCodeAt(i) !== 46 || i === n - 1) return false;
-  for (i++; i < n; i++) if (v.charCodeAt(i) < 48 || v.charCodeAt(i) > 57) return false;
-  return true;
-}
-
-/**
- * True when a plain decimal string (already validated) is in canonical form: no leading zero
- * before another digit, no trailing zero after the point.
- */
-function isCanonical(text: string): boolean {
-  if (text.charCodeAt(0) === 48 && text.length > 1 && text.charCodeAt(1) !== 46) return false;
-  return text.indexOf('.') < 0 || text.charCodeAt(text.length - 1) !== 48;
-}
-
 /** The input text when it already is canonical UTC ("YYYY-MM-DDTHH:MM:SSZ"), else formatUtc. */
 function canonicalUtc(text: string, ms: number): string {
   if (text.length === 20 && text.charCodeAt(19) === 90 && text.charCodeAt(10) === 84) return text;
@@ -130,25 +108,66 @@ function dimensionIndex(type: unknown): number {
   }
 }
 
+/** The bit of a dimension type (its position in PERIOD_DIMENSION_TYPES); fails on an unknown type or one already `seen`. */
+function dimensionBit(type: unknown, seen: number, i: number, j: number): number {
+  const index = dimensionIndex(type);
+  if (index < 0) {
+    fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `unknown dimension ${JSON.stringify(type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
+  }
+  const bit = 1 << index;
+  if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${String(type)} appears twice in one period`);
+  return bit;
+}
+
+/** The checks on a whole period: reservation periods carry nothing else, and time fits in the period. */
+function checkPeriod(i: number, pStart: number, pEnd: number, energy: bigint | null, time: bigint | null, parking: bigint | null, reservationTime: bigint | null, hasReservation: boolean): void {
+  if (reservationTime !== null) {
+    if (energy !== null || time !== null || parking !== null) {
+      fail('PRICING_RESERVATION_MIXED_PERIOD', `charging_periods[${i}].dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
+    }
+    if (!hasReservation) fail('PRICING_RESERVATION_INFO_MISSING', 'reservation', 'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)');
+  }
+  const timeSum = (time ?? 0n) + (parking ?? 0n) + (reservationTime ?? 0n);
+  if (timeSum > BigInt(pEnd - pStart)) {
+    fail(
+      'PRICING_PERIOD_TIME_EXCEEDS_DURATION',
+      `charging_periods[${i}].dimensions`,
+      `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(BigInt(pEnd - pStart), 3)} s)`,
+    );
+  }
+}
+
+/** Fails unless `ms` starts a period at or before the session end (only the first may start at it). */
+function checkPeriodStart(pStart: number, endMs: number, i: number): void {
+  if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `charging_periods[${i}].start_date_time`, 'a period must start before the session end_date_time');
+}
+
+function checkHeader(sessionId: unknown, startMs: number, endMs: number, timeZone: unknown, currency: unknown, zones: TimeZones): void {
+  if (typeof sessionId !== 'string' || sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
+  if (endMs < startMs) fail('PRICING_INVALID_SESSION', 'end_date_time', 'must not be before start_date_time');
+  if (!zones.isValid(timeZone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
+  if (typeof currency !== 'string' || !findCurrency(currency)) fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(currency)}`);
+}
+
+function reservationExpired(reservation: unknown): boolean {
+  if (reservation === undefined) return false;
+  if (!isObject(reservation) || typeof reservation.expired !== 'boolean') fail('PRICING_INVALID_SESSION', 'reservation.expired', 'must be a boolean');
+  return reservation.expired;
+}
+
 /**
  * Check a PricingSession and parse it. Throws PricingError with a stable code and the field path
- * (e.g. "charging_periods[2].dimensions[0].volume").
+ * (e.g. "charging_periods[2].dimensions[0].volume"). `zones` checks the time zone (and caches its formatter).
  */
-export function parseSession(input: PricingSession): ParsedSession {
+export function parseSession(input: PricingSession, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
   const s = input as unknown as Record<string, unknown>;
   if (typeof s.session_id !== 'string' || s.session_id.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = dateTime(s.start_date_time, 'start_date_time');
   const endMs = dateTime(s.end_date_time, 'end_date_time');
-  if (endMs < startMs) fail('PRICING_INVALID_SESSION', 'end_date_time', 'must not be before start_date_time');
-  if (!isValidTimeZone(s.time_zone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(s.time_zone)}`);
-  if (typeof s.currency !== 'string' || !findCurrency(s.currency)) fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(s.currency)}`);
+  checkHeader(s.session_id, startMs, endMs, s.time_zone, s.currency, zones);
   const totalEnergy = scaled(s.total_energy, 6, 'total_energy', -1, -1, 'kWh');
-  let expired = false;
-  if (s.reservation !== undefined) {
-    if (!isObject(s.reservation) || typeof s.reservation.expired !== 'boolean') fail('PRICING_INVALID_SESSION', 'reservation.expired', 'must be a boolean');
-    expired = s.reservation.expired;
-  }
+  const expired = reservationExpired(s.reservation);
   const rawPeriods = s.charging_periods;
   if (!Array.isArray(rawPeriods) || rawPeriods.length === 0) fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
 
@@ -165,10 +184,11 @@ export function parseSession(input: PricingSession): ParsedSession {
     }
   }
   const periods: ParsedPeriod[] = [];
+  const hasReservation = s.reservation !== undefined;
   for (let i = 0; i < rawPeriods.length; i++) {
     const p = rawPeriods[i] as Record<string, unknown>;
     const pStart = starts[i];
-    if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `charging_periods[${i}].start_date_time`, 'a period must start before the session end_date_time');
+    checkPeriodStart(pStart, endMs, i);
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
     if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
     let energy: bigint | null = null;
@@ -185,18 +205,12 @@ export function parseSession(input: PricingSession): ParsedSession {
       const d: unknown = p.dimensions[j];
       if (!isObject(d)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, volume}');
       const type = d.type as PeriodDimensionType;
-      const index = dimensionIndex(type);
-      if (index < 0) {
-        fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `unknown dimension ${JSON.stringify(d.type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
-      }
-      const bit = 1 << index;
-      if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${type} appears twice in one period`);
-      seen |= bit;
+      seen |= dimensionBit(type, seen, i, j);
       switch (type) {
         case 'ENERGY':
           energy = scaled(d.volume, 6, '', i, j, 'kWh');
           // A volume already written canonically is its own text (most are): no formatting.
-          dims.push({ type, volume: isCanonical(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6) });
+          dims.push({ type, volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6) });
           break;
         case 'TIME':
         case 'PARKING_TIME':
@@ -219,21 +233,7 @@ export function parseSession(input: PricingSession): ParsedSession {
         }
       }
     }
-    const isReservation = reservationTime !== null;
-    if (isReservation) {
-      if (energy !== null || time !== null || parking !== null) {
-        fail('PRICING_RESERVATION_MIXED_PERIOD', `charging_periods[${i}].dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
-      }
-      if (s.reservation === undefined) fail('PRICING_RESERVATION_INFO_MISSING', 'reservation', 'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)');
-    }
-    const timeSum = (time ?? 0n) + (parking ?? 0n) + (reservationTime ?? 0n);
-    if (timeSum > BigInt(pEnd - pStart)) {
-      fail(
-        'PRICING_PERIOD_TIME_EXCEEDS_DURATION',
-        `charging_periods[${i}].dimensions`,
-        `TIME + PARKING_TIME + RESERVATION_TIME (${formatScaled(timeSum, 3)} s) exceed the period's length (${formatScaled(BigInt(pEnd - pStart), 3)} s)`,
-      );
-    }
+    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
     periods.push({
       index: i,
       startMs: pStart,
@@ -247,7 +247,7 @@ export function parseSession(input: PricingSession): ParsedSession {
       maxCurrent,
       minPower,
       maxPower,
-      isReservation,
+      isReservation: reservationTime !== null,
       dimensions: dims,
     });
   }
@@ -262,5 +262,162 @@ export function parseSession(input: PricingSession): ParsedSession {
     totalEnergy,
     expired,
     periods,
+  };
+}
+
+/** Largest value + 1 of a quantity the text form accepts: 15 significant digits (see parseScaled). */
+const SCALED_LIMIT = pow10(15);
+
+/** The checks the text form's `scaled` makes, on a parsed value (messages show the value as text). */
+function checkedValue(v: unknown, decimals: number, name: string, period: number, dimension: number, unit: string): bigint {
+  const field = volumeField(name, period, dimension);
+  if (typeof v !== 'bigint') fail('PRICING_INVALID_DECIMAL', field, `must be an exact value (bigint), got ${typeof v}`);
+  if (v < 0n) fail('PRICING_INVALID_DECIMAL', field, `must not be negative, got ${formatScaled(v, decimals)}`);
+  if (v >= SCALED_LIMIT) fail('PRICING_INVALID_DECIMAL', field, `${unit} with at most ${decimals} decimals and 15 significant digits, got ${formatScaled(v, decimals)}`);
+  return v;
+}
+
+function instantValue(ms: unknown, field: string): number {
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms)) fail('PRICING_INVALID_DATE_TIME', field, `must be an integer epoch millisecond, got ${String(ms)}`);
+  return ms;
+}
+
+/**
+ * Check a PricingInput (a session whose values are already parsed) as parseSession checks the text form,
+ * with the same codes and field paths, and give the engine's view of it. Nothing is parsed from text.
+ * `zones` checks the time zone (and caches its formatter).
+ */
+export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession {
+  if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
+  if (typeof input.sessionId !== 'string' || input.sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
+  const startMs = instantValue(input.startMs, 'start_date_time');
+  const endMs = instantValue(input.endMs, 'end_date_time');
+  checkHeader(input.sessionId, startMs, endMs, input.timeZone, input.currency, zones);
+  const totalEnergy = checkedValue(input.totalEnergy, 6, 'total_energy', -1, -1, 'kWh');
+  const expired = reservationExpired(input.reservation);
+  const inPeriods = input.periods;
+  if (!Array.isArray(inPeriods) || inPeriods.length === 0) fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
+  for (let i = 0; i < inPeriods.length; i++) {
+    const p = inPeriods[i];
+    if (!isObject(p as unknown)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}]`, 'must be an object');
+    const ms = instantValue(p.startMs, `charging_periods[${i}].start_date_time`);
+    if (i > 0 && ms <= inPeriods[i - 1].startMs) {
+      fail('PRICING_PERIODS_NOT_ORDERED', `charging_periods[${i}].start_date_time`, 'periods must have strictly increasing start_date_time');
+    }
+  }
+  const periods: ParsedPeriod[] = [];
+  const hasReservation = input.reservation !== undefined;
+  for (let i = 0; i < inPeriods.length; i++) {
+    const p = inPeriods[i];
+    const pStart = p.startMs;
+    checkPeriodStart(pStart, endMs, i);
+    const pEnd = i + 1 < inPeriods.length ? inPeriods[i + 1].startMs : endMs;
+    if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
+    let energy: bigint | null = null;
+    let time: bigint | null = null;
+    let parking: bigint | null = null;
+    let reservationTime: bigint | null = null;
+    let minCurrent: string | null = null;
+    let maxCurrent: string | null = null;
+    let minPower: string | null = null;
+    let maxPower: string | null = null;
+    let seen = 0;
+    const dims: CdrDimensionOut[] = [];
+    for (let j = 0; j < p.dimensions.length; j++) {
+      const d = p.dimensions[j];
+      if (!isObject(d as unknown)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, value}');
+      seen |= dimensionBit(d.type, seen, i, j);
+      switch (d.type) {
+        case 'ENERGY':
+          energy = checkedValue(d.mwh, 6, '', i, j, 'kWh');
+          dims.push({ type: d.type, volume: formatScaled(energy, 6) });
+          break;
+        case 'TIME':
+        case 'PARKING_TIME':
+        case 'RESERVATION_TIME': {
+          const ms = checkedValue(d.ms, 3, '', i, j, 'seconds');
+          if (d.type === 'TIME') time = ms;
+          else if (d.type === 'PARKING_TIME') parking = ms;
+          else reservationTime = ms;
+          dims.push({ type: d.type, volume: hoursFromMs(ms) });
+          break;
+        }
+        default: {
+          const v: unknown = d.volume;
+          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (d.type === 'MIN_CURRENT') minCurrent = v;
+          else if (d.type === 'MAX_CURRENT') maxCurrent = v;
+          else if (d.type === 'MIN_POWER') minPower = v;
+          else maxPower = v;
+          dims.push({ type: d.type, volume: v });
+        }
+      }
+    }
+    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
+    periods.push({
+      index: i,
+      startMs: pStart,
+      endMs: pEnd,
+      startText: formatUtc(pStart),
+      energy,
+      time,
+      parking,
+      reservationTime,
+      minCurrent,
+      maxCurrent,
+      minPower,
+      maxPower,
+      isReservation: reservationTime !== null,
+      dimensions: dims,
+    });
+  }
+  return {
+    sessionId: input.sessionId,
+    startMs,
+    endMs,
+    startText: canonicalUtc(input.startText ?? formatUtc(startMs), startMs),
+    endText: canonicalUtc(input.endText ?? formatUtc(endMs), endMs),
+    timeZone: input.timeZone,
+    currency: input.currency,
+    totalEnergy,
+    expired,
+    periods,
+  };
+}
+
+/** True for a PricingInput (parsed values), false for the text form. */
+export function isPricingInput(input: PricingSession | PricingInput): input is PricingInput {
+  return typeof input === 'object' && input !== null && typeof (input as PricingInput).startMs === 'number';
+}
+
+/**
+ * The text form of a PricingInput: what parseSession reads back to the same session (instants in
+ * canonical UTC, or the texts given; volumes in canonical decimal text, time in seconds).
+ */
+export function formatPricingInput(input: PricingInput): PricingSession {
+  const periods: PricingPeriod[] = input.periods.map((p) => ({
+    start_date_time: formatUtc(p.startMs),
+    dimensions: p.dimensions.map((d): PricingDimension => {
+      switch (d.type) {
+        case 'ENERGY':
+          return { type: d.type, volume: formatScaled(d.mwh, 6) };
+        case 'TIME':
+        case 'PARKING_TIME':
+        case 'RESERVATION_TIME':
+          return { type: d.type, volume: formatScaled(d.ms, 3) };
+        default:
+          return { type: d.type, volume: d.volume };
+      }
+    }),
+  }));
+  return {
+    session_id: input.sessionId,
+    start_date_time: input.startText ?? formatUtc(input.startMs),
+    end_date_time: input.endText ?? formatUtc(input.endMs),
+    time_zone: input.timeZone,
+    currency: input.currency,
+    total_energy: formatScaled(input.totalEnergy, 6),
+    charging_periods: periods,
+    ...(input.reservation ? { reservation: { expired: input.reservation.expired } } : {}),
   };
 }

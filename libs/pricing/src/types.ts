@@ -7,7 +7,7 @@
  * number or a decimal string for every OCPI `number` field and converts it exactly (shortest
  * representation of the double, i.e. the digits that were in the JSON text).
  */
-import type { RoundingMode } from '@csms/money';
+import type { RoundingMode } from '@csms/kernel';
 
 // ---------------------------------------------------------------- OCPI 2.2.1 Tariff (input)
 
@@ -156,6 +156,46 @@ export interface PricingSession {
   charging_periods: PricingPeriod[];
   /** Present when the session began with a reservation (periods carrying RESERVATION_TIME). */
   reservation?: PricingReservation;
+}
+
+// ---------------------------------------------------------------- PricingInput (input, parsed)
+
+/**
+ * A dimension of a PricingInput period, its value parsed (libs/kernel exact numbers): ENERGY in mWh
+ * (kWh at scale 6), the time dimensions in milliseconds (seconds at scale 3), current (A) and power (kW)
+ * as canonical plain decimal text: measurements that are echoed in the CDR and compared only when a
+ * current or power restriction asks.
+ */
+export type PricingInputDimension =
+  | { readonly type: 'ENERGY'; readonly mwh: bigint }
+  | { readonly type: 'TIME' | 'PARKING_TIME' | 'RESERVATION_TIME'; readonly ms: bigint }
+  | { readonly type: 'MIN_CURRENT' | 'MAX_CURRENT' | 'MIN_POWER' | 'MAX_POWER'; readonly volume: string };
+
+export interface PricingInputPeriod {
+  /** Epoch milliseconds; the period ends when the next one starts (the last one at the session end). */
+  readonly startMs: number;
+  readonly dimensions: readonly PricingInputDimension[];
+}
+
+/**
+ * A PricingSession with its values already parsed: what a caller that holds exact values hands the
+ * engine (billing builds it from session.ended), so nothing is written to text and read back inside the
+ * process. Checked by the engine as the text form is (same codes; field paths name the text form's
+ * fields). formatPricingInput writes its text form.
+ */
+export interface PricingInput {
+  readonly sessionId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** The RFC 3339 texts the instants were read from, if any: the CDR repeats them (in canonical UTC). */
+  readonly startText?: string;
+  readonly endText?: string;
+  readonly timeZone: string;
+  readonly currency: string;
+  /** mWh. */
+  readonly totalEnergy: bigint;
+  readonly periods: readonly PricingInputPeriod[];
+  readonly reservation?: PricingReservation;
 }
 
 // ---------------------------------------------------------------- options

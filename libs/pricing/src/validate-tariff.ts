@@ -1,10 +1,8 @@
-import { parseInstant } from '@csms/contracts';
-import { Dec, dec, decFromWireNumber, findCurrency, isDecimalString } from '@csms/money';
+import { Dec, isDecimalString, parseInstant, parseRfc3339, pow10, TimeZones } from '@csms/kernel';
+import { dec, decFromWireNumber, findCurrency } from '@csms/money';
 import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
-import { pow10 } from './fixed';
 import { TARIFF_LIMITS as L } from './limits';
-import { parseRfc3339 } from './time';
 import {
   DAYS_OF_WEEK,
   OcpiTariff,
@@ -489,6 +487,7 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     elements[i] = { ...el, components };
   }
   const byDim = (d: TariffDimensionType): CompiledElement[] => elements.filter((e) => e.components[d] !== undefined);
+  const componentsOf = (d: TariffDimensionType): CompiledComponent[] => byDim(d).map((e) => e.components[d] as CompiledComponent);
   const compiled: CompiledTariff = {
     kind: 'CompiledTariff',
     source: input as unknown as OcpiTariff,
@@ -503,6 +502,13 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     amountScale,
     amountDenominator,
     elementsByDimension: { ENERGY: byDim('ENERGY'), FLAT: byDim('FLAT'), TIME: byDim('TIME'), PARKING_TIME: byDim('PARKING_TIME') },
+    componentsByDimension: {
+      ENERGY: componentsOf('ENERGY'),
+      FLAT: componentsOf('FLAT'),
+      TIME: componentsOf('TIME'),
+      PARKING_TIME: componentsOf('PARKING_TIME'),
+    },
+    timeZones: new TimeZones(),
   };
   return { issues: [], compiled };
 }

@@ -16,3 +16,4 @@ export * from './outbox';
 export * from './edge';
 export * from './request-id';
 export * from './access';
+export * from './consumer-transport';

@@ -1,4 +1,4 @@
-import { isInstant } from '@csms/contracts';
+import { isInstant } from '@csms/kernel';
 import { hasBadCharacters } from './edge';
 import { ApiProblem } from './problem';
 

@@ -1,10 +1,11 @@
 import { Module, type INestApplication, type Provider, type Type as NestType } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TopicSpec } from '@csms/contracts';
-import { MessagingRuntime, ParkedOutbox, type ConsumerSpec, type EventConsumer } from '@csms/messaging';
+import { MessagingRuntime, ParkedOutbox, type EventConsumer } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
 import { parseApiKeys } from './api-keys';
 import { createHttpService } from './bootstrap';
+import { ConsumerTransport, type ConsumerDeclaration } from './consumer-transport';
 import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from './dead-letters';
 import type { AccessOptions } from './access';
 import { HealthRegistry } from './health';
@@ -27,7 +28,9 @@ export interface ServiceDefinition {
   kafka: { brokers: string; partitions: number; clientId?: string; maxMessageBytes?: number };
   /** topics the service uses (created if missing) */
   topics: readonly TopicSpec[];
-  consumers: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => ConsumerSpec[];
+  /** its consumers, each naming the `@ConsumerController()` class whose `@EventPattern` methods handle its events */
+  consumers: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => ConsumerDeclaration[];
+  /** its HTTP controllers (the consumers' controllers are added from `consumers`) */
   controllers: NestType[];
   providers?: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => Provider[];
 }
@@ -61,7 +64,9 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     partitions: def.kafka.partitions,
     maxMessageBytes: def.kafka.maxMessageBytes,
   });
-  const consumers = def.consumers({ dataSource, runtime }).map((spec) => runtime.addConsumer(spec));
+  const declarations = def.consumers({ dataSource, runtime });
+  // made once Nest has registered the controllers' handlers with the transport, before anything is served
+  const consumers: EventConsumer[] = [];
   const providers: Provider[] = [
     { provide: DataSource, useValue: dataSource },
     { provide: DEAD_LETTER_CONSUMERS, useValue: consumers },
@@ -73,18 +78,27 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   @Module({
     imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger, metrics, access: def.access })],
     // every service with consumers lists and re-drives its dead letters (GET /api/v1/dead-letters)
-    controllers: consumers.length > 0 ? [...def.controllers, ParkedOutboxController, DeadLettersController] : [...def.controllers, ParkedOutboxController],
+    controllers: [
+      ...def.controllers,
+      ...declarations.map((d) => d.controller),
+      ParkedOutboxController,
+      ...(declarations.length > 0 ? [DeadLettersController] : []),
+    ],
     providers,
   })
   class ServiceModule {}
 
   const app = await createHttpService(ServiceModule, { service: def.name, title: def.title, description: def.description, logger, maxMessageBytes: runtime.maxMessageBytes });
+  // the consumers as a Nest custom transport: Nest registers the @EventPattern methods with it, it starts the runtime
+  const transport = new ConsumerTransport(runtime);
+  app.connectMicroservice({ strategy: transport });
+  consumers.push(...transport.bind(declarations));
   const health = app.get(HealthRegistry);
   health.register('database', async () => (await dataSource.query('select 1')).length === 1);
   health.register('kafka', async () => runtime.health());
   watchDeadLetters(dataSource, consumers, metrics, health);
   observeOutbox(metrics, health, runtime.parked, runtime.relay);
-  await runtime.start();
+  await app.startAllMicroservices();
   await app.listen(def.http.port, def.http.host);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, `${def.name} ready`);
@@ -98,7 +112,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     async stop() {
       if (stopped) return;
       stopped = true;
-      await runtime.stop();
+      await transport.close();
       await app.close();
       await dataSource.destroy();
     },

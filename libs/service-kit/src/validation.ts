@@ -2,14 +2,14 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { isInstant, parseInstant } from '@csms/contracts';
+import { isInstant, parseInstant } from '@csms/kernel';
 import { ApiProblem } from './problem';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, coerceTypes: false, useDefaults: true });
 addFormats(ajv);
 // every `format: 'date-time'` of an HTTP input is the one instant rule (years 0001-9999, offsets within
-// ±15:59, no leap second): what PostgreSQL and ISO can hold (see @csms/contracts parseInstant)
-ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+// ±15:59, no leap second): what PostgreSQL and ISO can hold (see @csms/kernel parseInstant)
+ajv.addFormat('date-time', { type: 'string', validate: (text: string) => isInstant(text) });
 // a uuid is 8-4-4-4-12 hex digits, not 36 dashes
 ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 

@@ -9,9 +9,10 @@
 import { Type } from '@sinclair/typebox';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { CsmsError, EventCatalogue, closed, defineEvent, deadLetterSpec, deriveId, type Envelope } from '@csms/contracts';
-import { DLQ_HEADERS, KafkaRecordPublisher, messagingMigrations } from '@csms/messaging';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { DLQ_HEADERS, KafkaRecordPublisher, messagingMigrations, type HandlerContext } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
-import { deadLettersCli, newApiKey, startService, type RunningService } from '@csms/service-kit';
+import { ConsumerController, deadLettersCli, newApiKey, startService, type RunningService } from '@csms/service-kit';
 import { TEST_KAFKA_BROKERS, TopicCollector, dropTestDatabases, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@csms/testing';
 
 const admin = newApiKey('dl-admin', 'admin');
@@ -39,6 +40,19 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
   const spec = (name: string) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const });
   const order = (key: string, n: number): Envelope => catalogue.create(Placed, { id: deriveId('order', inTopic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
 
+  /** The service's handler: refuses (not retriable) an order whose key is poisoned, else records its effect and confirms it. */
+  @ConsumerController()
+  class OrdersHandler {
+    @EventPattern(Placed.type)
+    async placed(@Payload() event: Envelope, @Ctx() { manager, emit }: HandlerContext): Promise<void> {
+      const { key, n } = event.payload as { key: string; n: number };
+      const [{ poisoned }] = await manager.query('select exists (select 1 from poison where key = $1) as poisoned', [key]);
+      if (poisoned) throw new CsmsError('KEY_POISONED', `orders of ${key} are refused`, { retriable: false });
+      await manager.query('insert into effects (event_id, key, n) values ($1, $2, $3)', [event.id, key, n]);
+      emit(catalogue.create(Confirmed, { id: deriveId('confirmation', event.id), key, occurredAt: event.occurredAt, source: 'test', causationId: event.id, payload: { key, n } }));
+    }
+  }
+
   let svc: RunningService;
   let publisher: KafkaRecordPublisher;
   let confirmations: TopicCollector;
@@ -62,13 +76,7 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
             topics: [inTopic],
             catalogue,
             retryInitialMs: 20,
-            handler: async (event, { manager, emit }) => {
-              const { key, n } = event.payload as { key: string; n: number };
-              const [{ poisoned }] = await manager.query('select exists (select 1 from poison where key = $1) as poisoned', [key]);
-              if (poisoned) throw new CsmsError('KEY_POISONED', `orders of ${key} are refused`, { retriable: false });
-              await manager.query('insert into effects (event_id, key, n) values ($1, $2, $3)', [event.id, key, n]);
-              emit(catalogue.create(Confirmed, { id: deriveId('confirmation', event.id), key, occurredAt: event.occurredAt, source: 'test', causationId: event.id, payload: { key, n } }));
-            },
+            controller: OrdersHandler,
           },
         ],
         controllers: [],

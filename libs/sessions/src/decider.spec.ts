@@ -1,15 +1,28 @@
 import Decimal from 'decimal.js';
+import { fold, givenCommands, replay } from '@csms/kernel';
 import { sourceHash } from '@csms/contracts';
 import type { SessionCommand } from './decider';
-import { sessionDecider, sessionIdOf, sessionOf } from './decider';
-import type { SessionEndedPayload } from './events';
+import { handle, sessionDecider } from './decider';
+import { sessionIdOf } from './ids';
+import { sessionOf } from './state';
+import { isPublicSessionEvent, type SessionEndedPayload } from './events';
 import { normaliseOrThrow } from '@csms/ocpp-normaliser';
-import { closeStale, endedOf, run, station, typesOf, updatesOf } from './spec-helpers';
+import { closeStale, endedOf, randomStationCommands, run, station, typesOf, updatesOf } from './spec-helpers';
 
-/** given/when/then: `given` folds history; `when` returns only what the new commands decide. */
+/**
+ * given/when/then (the kernel's givenCommands): `given` decides the history, record by record; `when` returns
+ * only what the new commands decide, and the published (public) events among them.
+ */
 function given(...history: SessionCommand[][]) {
-  const g = run(history.flat());
-  return { state: g.state, when: (...cmds: SessionCommand[][]) => run(cmds.flat(), g.state) };
+  const g = givenCommands(sessionDecider(), history.flat());
+  return {
+    state: g.state,
+    when: (...cmds: SessionCommand[][]) => {
+      const { events, state, error } = g.when(...cmds.flat());
+      if (error !== undefined) throw error;
+      return { events, published: events.filter(isPublicSessionEvent), state };
+    },
+  };
 }
 const only = (events: Parameters<typeof endedOf>[0]): SessionEndedPayload => {
   const ended = endedOf(events);
@@ -826,7 +839,34 @@ describe('determinism', () => {
       ...cs.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh: '3000' }),
       ...cs.stop16({ tx: 1, meterStop: 5000, at: '2026-03-01T11:00:00Z' }),
     ]);
+    expect(replay(sessionDecider(), events)).toEqual(state);
+  });
+
+  it('the caches of a decider are not state: one decider for many stations, or a new one per record, decide the same', () => {
+    for (const seed of [5, 13]) {
+      const cmds = [...randomStationCommands(seed), ...randomStationCommands(seed + 100)];
+      const shared = run(cmds);
+      let state = sessionDecider().initialState();
+      const events = [];
+      for (const c of cmds) {
+        const r = handle(c, state); // a new decider (empty caches) for each record
+        events.push(...r.events);
+        state = r.state;
+      }
+      expect(JSON.stringify(events)).toBe(JSON.stringify(shared.events));
+      expect(JSON.stringify(state)).toBe(JSON.stringify(shared.state));
+    }
+  });
+
+  it('decideAndEvolve gives the events of decide and the state of folding them (the kernel decider contract)', () => {
     const d = sessionDecider();
-    expect(events.reduce(d.evolve, d.initialState())).toEqual(state);
+    let state = d.initialState();
+    for (const c of randomStationCommands(8)) {
+      const both = d.decideAndEvolve(c, state);
+      const events = d.decide(c, state);
+      expect(both.events).toEqual(events);
+      expect(both.state).toEqual(fold(d.evolve, state, events));
+      state = both.state;
+    }
   });
 });

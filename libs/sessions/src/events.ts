@@ -3,8 +3,8 @@
  * to `session.events`; the `session.fact.*` / `session.transaction.aliased` events are the decider's own
  * record of what it applied, so that `evolve` can rebuild the state from the decider's output alone.
  */
-import type { ChargerEvent, ChargingState, IdToken, OcppProtocol, SignedMeterValue } from '@csms/ocpp-normaliser';
-import type { EnergyTimelineResolution, SourceRange } from '@csms/contracts';
+import type { ChargerEvent } from '@csms/ocpp-normaliser';
+import type { EnergyTimelineResolution, SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent, SourceRange } from '@csms/contracts';
 
 export type { EnergyTimelineResolution, SourceRange };
 
@@ -50,145 +50,36 @@ export const REVIEW_FLAGS: readonly SessionFlag[] = [
   'CHARGING_PERIODS_MERGED',
 ];
 
-/** Where a session's facts came from: the inbound records (envelope id and log position). */
-export interface SourceRef {
-  eventId: string;
-  topic?: string;
-  partition?: number;
-  offset?: string;
-}
+/**
+ * The public events are the contracts' (`@csms/contracts` events/session.ts): their payload types are the
+ * `Static<>` of the TypeBox schemas, so the decider builds exactly what the schemas check. The one mapping:
+ * a decided event has no `source` yet (the service that publishes it adds its own name).
+ */
+type Decided<E> = Omit<E, 'source'>;
+export type SessionStarted = Decided<SessionStartedEvent>;
+export type SessionUpdated = Decided<SessionUpdatedEvent>;
+/** version 2: of bounded size (see the README, "Size bound") */
+export type SessionEnded = Decided<SessionEndedEvent>;
+export type PublicSessionEvent = SessionStarted | SessionUpdated | SessionEnded;
 
+export type SessionStartedPayload = SessionStartedEvent['payload'];
+export type SessionUpdatedPayload = SessionUpdatedEvent['payload'];
+export type SessionEndedPayload = SessionEndedEvent['payload'];
+
+/** Where a session's facts came from: the inbound records (envelope id and log position). */
+export type SourceRef = SessionStartedPayload['sources'][number];
+export type SessionClosure = SessionEndedPayload['closure'];
+export type SessionTotals = SessionEndedPayload['totals'];
+export type ChargingPeriod = SessionEndedPayload['chargingPeriods'][number];
 /**
  * CHARGING: Charging. SUSPENDED_EVSE: the EV wants power, the EVSE gives none (not parking, per OCPI 2.2.1).
  * PREPARING: connected before energy first flowed. PARKING: connected, not requesting power (SuspendedEV; or
  * EVConnected/Finishing after charging). IDLE: no EV connected while the transaction runs.
  */
-export type PeriodCategory = 'CHARGING' | 'SUSPENDED_EVSE' | 'PREPARING' | 'PARKING' | 'IDLE';
-
-/** OCPI 2.2.1 CdrDimensionType subset the session can state. Volumes are decimal strings. */
-export interface CdrDimension {
-  type: 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'MAX_POWER' | 'MAX_CURRENT';
-  /** ENERGY kWh, TIME/PARKING_TIME hours (6 dp), MAX_POWER kW, MAX_CURRENT A */
-  volume: string;
-}
-
-export interface ChargingPeriod {
-  startDateTime: string;
-  endDateTime: string;
-  chargingState: ChargingState;
-  category: PeriodCategory;
-  /** decimal strings */
-  energyWh: string;
-  durationSeconds: string;
-  maxPowerW?: string;
-  /** max power was not sampled; it is the highest average power between two register readings */
-  maxPowerDerived?: true;
-  /** sum over phases */
-  maxCurrentA?: string;
-  dimensions: CdrDimension[];
-}
-
-export interface SignedReading {
-  at: string;
-  context: string;
-  measurand: string;
-  signed: SignedMeterValue;
-}
-
-export type SessionClosure = 'stop' | 'new-transaction' | 'timeout' | 'incomplete-timeout';
-
-interface SessionIdentity {
-  sessionId: string;
-  stationId: string;
-  protocol: OcppProtocol;
-  transactionId: string;
-  evseId?: number;
-  connectorId?: number;
-}
-
-export interface SessionStartedPayload extends SessionIdentity {
-  startedAt: string;
-  /** false when the session was opened by a later message because its start never arrived (yet) */
-  startKnown: boolean;
-  idToken?: IdToken;
-  meterStartWh?: string;
-  reservationId?: number;
-  remoteStartId?: number;
-  sources: SourceRef[];
-}
-
-export interface SessionUpdatedPayload extends SessionIdentity {
-  /** incomplete: the end arrived but seqNos or the start are missing (held until they arrive or the grace rule closes it) */
-  status: 'active' | 'incomplete';
-  startedAt: string;
-  chargingState: ChargingState;
-  /** energy so far, Wh, decimal string */
-  energyWh: string;
-  lastReadingAt?: string;
-  missingSeqNos: number[];
-  flags: SessionFlag[];
-}
-
-export interface SessionTotals {
-  energyWh: string;
-  energyKwh: string;
-  timeSeconds: string;
-  chargingTimeSeconds: string;
-  parkingTimeSeconds: string;
-}
-
-export interface SessionEndedPayload extends SessionIdentity {
-  /** 1 for the first session.ended; a later message that changes the result re-emits it with revision + 1 */
-  revision: number;
-  closure: SessionClosure;
-  startedAt: string;
-  endedAt: string;
-  stoppedReason?: string;
-  idToken?: IdToken;
-  stopIdToken?: IdToken;
-  meterStartWh?: string;
-  meterStopWh?: string;
-  totals: SessionTotals;
-  /** at most 64 (shorter ones merged beyond: CHARGING_PERIODS_MERGED) */
-  chargingPeriods: ChargingPeriod[];
-  /**
-   * cumulative billed energy (for splitting periods at tariff boundaries): at each register reading used
-   * when there are at most 1,000, else resampled (start, end, period boundaries and a grid; see
-   * energyTimelineResolution)
-   */
-  energyTimeline: Array<{ at: string; cumulativeWh: string }>;
-  energyTimelineResolution: EnergyTimelineResolution;
-  /** at most 4 (Transaction.Begin, Transaction.End first); all of them are in the session service */
-  signedMeterValues: SignedReading[];
-  signedMeterValuesOmitted: number;
-  dataQuality: {
-    flags: SessionFlag[];
-    needsReview: boolean;
-    /** energy or end time is an estimate (last sample used, or closed by a rule) */
-    estimated: boolean;
-    missingSeqNos: number[];
-    duplicatesIgnored: number;
-  };
-  /** per topic + partition: offset range, count and hash of the inbound records used */
-  sources: SourceRange[];
-}
-
-/** Envelope of docs/architecture.md "Events" (session.ended is version 2); `id` is UUID v5 of (sessionId, type, per-session sequence). */
-export interface SessionEventEnvelope<T extends string, P, V extends number = 1> {
-  id: string;
-  type: T;
-  version: V;
-  occurredAt: string;
-  key: string;
-  causationId: string;
-  correlationId: string;
-  payload: P;
-}
-
-export type SessionStarted = SessionEventEnvelope<'session.started', SessionStartedPayload>;
-export type SessionUpdated = SessionEventEnvelope<'session.updated', SessionUpdatedPayload>;
-export type SessionEnded = SessionEventEnvelope<'session.ended', SessionEndedPayload, 2>;
-export type PublicSessionEvent = SessionStarted | SessionUpdated | SessionEnded;
+export type PeriodCategory = ChargingPeriod['category'];
+/** OCPI 2.2.1 CdrDimensionType subset the session can state: ENERGY kWh, TIME/PARKING_TIME hours (6 dp), MAX_POWER kW, MAX_CURRENT A. */
+export type CdrDimension = ChargingPeriod['dimensions'][number];
+export type SignedReading = SessionEndedPayload['signedMeterValues'][number];
 
 /** Internal: a charger event applied to the state (sessionId absent for connector-only facts). */
 export interface SessionFactRecorded {

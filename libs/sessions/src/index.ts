@@ -1,17 +1,6 @@
 export * from './events';
 export { DEFAULT_SESSION_CONFIG, type SessionDeciderConfig } from './config';
-export type { SessionsState, SessionState, ConnectorState, EnergyReading } from './state';
-export {
-  decide,
-  evolve,
-  initialState,
-  handle,
-  sessionDecider,
-  sessionIdOf,
-  missingSeqNos,
-  sessionOf,
-  SESSION_NAMESPACE,
-  SESSION_EVENT_NAMESPACE,
-  type SessionCommand,
-  type Decider,
-} from './decider';
+export { initialState, sessionOf, type SessionsState, type SessionState, type ConnectorState, type EnergyReading } from './state';
+export { handle, sessionDecider, type SessionCommand, type SessionDecider } from './decider';
+export { sessionIdOf, SESSION_NAMESPACE, SESSION_EVENT_NAMESPACE } from './ids';
+export { missingSeqNos } from './seq-nos';

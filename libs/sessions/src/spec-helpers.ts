@@ -1,7 +1,8 @@
 /** Test builders: OCPP messages → normalised charger events → decider commands. Used by the specs and the bench. */
+import { handleAll } from '@csms/kernel';
 import { normalise, normaliseOrThrow, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import type { SessionCommand } from './decider';
-import { handle, sessionDecider, type Decider } from './decider';
+import { sessionDecider, type SessionDecider } from './decider';
 import type { PublicSessionEvent, SessionDeciderEvent, SessionEnded, SessionUpdated } from './events';
 import { isPublicSessionEvent } from './events';
 import { initialState, type SessionsState } from './state';
@@ -127,19 +128,14 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
 
 export const closeStale = (now: string): SessionCommand[] => [{ type: 'CloseStaleSessions', now }];
 
-/** Folds commands through the decider; returns every decided event and the final state. */
+/** Folds commands through the decider (the kernel's handleAll); returns every decided event and the final state. */
 export function run(
   commands: SessionCommand[],
   state: SessionsState = initialState(),
-  decider: Decider<SessionCommand, SessionsState, SessionDeciderEvent> = sessionDecider(),
+  decider: SessionDecider = sessionDecider(),
 ): { events: SessionDeciderEvent[]; published: PublicSessionEvent[]; state: SessionsState } {
-  const events: SessionDeciderEvent[] = [];
-  for (const c of commands) {
-    const r = handle(c, state, decider);
-    events.push(...r.events);
-    state = r.state;
-  }
-  return { events, published: events.filter(isPublicSessionEvent), state };
+  const r = handleAll(decider, commands, state);
+  return { events: r.events, published: r.events.filter(isPublicSessionEvent), state: r.state };
 }
 
 export const endedOf = (events: SessionDeciderEvent[]): SessionEnded[] => events.filter((e): e is SessionEnded => e.type === 'session.ended');

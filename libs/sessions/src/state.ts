@@ -1,7 +1,6 @@
 import type { ChargingState, IdToken, OcppProtocol } from '@csms/ocpp-normaliser';
 import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, SourceRef } from './events';
 
-/** A total active-import register reading (Wh, decimal string) at a station time. */
 /**
  * Append-mostly list stored as chunks of at most CHUNK items (plain, flat JSON: the service persists the
  * state). Appending copies one chunk and the chunk index, not the whole list, so folding a long session
@@ -58,6 +57,7 @@ export function chunkedFindFromEnd<T>(c: Chunked<T>, visit: (x: T) => boolean): 
   return undefined;
 }
 
+/** A total active-import register reading (Wh, decimal string) at a station time. */
 export interface EnergyReading {
   ms: number;
   at: string;
@@ -208,3 +208,50 @@ export interface SessionsState {
 }
 
 export const initialState = (): SessionsState => ({ sessions: [], closed: {}, byTransaction: {}, byStartIdentity: {}, connectors: {} });
+
+/** A session wherever it is kept: open/held sessions in `sessions`, sessions with a session.ended in `closed`. */
+export function sessionOf(state: SessionsState, id: string): SessionState | undefined {
+  for (const s of state.sessions) if (s.sessionId === id) return s;
+  return state.closed[id];
+}
+
+/** A new state object with one fixed shape (object spreads of records fall into slow dictionary mode). */
+export function withState(
+  st: SessionsState,
+  sessions: SessionState[],
+  closed: SessionsState['closed'],
+  byTransaction: SessionsState['byTransaction'] = st.byTransaction,
+  byStartIdentity: SessionsState['byStartIdentity'] = st.byStartIdentity,
+  connectors: SessionsState['connectors'] = st.connectors,
+): SessionsState {
+  return { sessions, closed, byTransaction, byStartIdentity, connectors };
+}
+
+/** Stores a session in the map its status belongs to (moving it from `sessions` to `closed` once ended). */
+export function putSession(
+  state: SessionsState,
+  s: SessionState,
+  byTransaction: SessionsState['byTransaction'] = state.byTransaction,
+  byStartIdentity: SessionsState['byStartIdentity'] = state.byStartIdentity,
+  connectors: SessionsState['connectors'] = state.connectors,
+): SessionsState {
+  const list = state.sessions;
+  let i = -1;
+  for (let k = 0; k < list.length; k++) if (list[k].sessionId === s.sessionId) i = k;
+  if (s.ended) {
+    const sessions = i < 0 ? list : list.filter((_, k) => k !== i);
+    return withState(state, sessions, { ...state.closed, [s.sessionId]: s }, byTransaction, byStartIdentity, connectors);
+  }
+  let sessions: SessionState[];
+  if (i < 0) sessions = [...list, s];
+  else {
+    sessions = list.slice();
+    sessions[i] = s;
+  }
+  return withState(state, sessions, state.closed, byTransaction, byStartIdentity, connectors);
+}
+
+/** The charging state a session is in now: its last state change, else its initial state, else Charging. */
+export function currentState(s: SessionState): ChargingState {
+  return s.states.length > 0 ? s.states[s.states.length - 1].state : (s.initialState ?? 'Charging');
+}

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } fr
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import { RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
+import { TimeZones } from '@csms/kernel';
 import { stationLocationProblems } from '@csms/ocpp-gateway-core';
 import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
 import { RegistryError, RegistryService, type StationChanged, type StationInput, type StationView, type TokenView } from '../registry/registry.service';
@@ -61,14 +62,8 @@ export const TokenBody = Type.Object(
 );
 const Page = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** IANA time zones the platform knows (the kernel's time module; its formatters cached for the process). */
+const timeZones = new TimeZones();
 
 /**
  * A station body, checked: its shape (OCPI lengths, enums and coordinate formats included), the time zone, and
@@ -80,7 +75,7 @@ export function parseStationBody(stationId: string, body: unknown): StationInput
   if (input.generatePassword && input.password !== undefined) {
     throw new ApiProblem(400, 'VALIDATION_FAILED', 'either a password or generatePassword, not both', { field: 'body/generatePassword' });
   }
-  if (input.timeZone && !isValidTimeZone(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
+  if (input.timeZone && !timeZones.isValid(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
   const problems = stationLocationProblems({ stationId, siteId: input.siteId, location: input.location, evses: input.evses });
   if (problems.length > 0) {
     const errors = problems.map((p) => ({ field: `body${p.field}`, detail: p.message }));

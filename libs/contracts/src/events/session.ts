@@ -7,7 +7,7 @@ import { SESSION_ENDED_LIMITS as L, boundPeriods, boundSignedMeterValues, boundT
 /** Decimal strings: energy, durations, power and current travel as text, never JS numbers. */
 export const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
 const Instant = Type.String({ format: 'date-time' });
-const ChargingState = Type.Union(['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'].map((s) => Type.Literal(s)));
+const ChargingState = Type.Union((['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const).map((s) => Type.Literal(s)));
 const Protocol = Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]);
 const IdToken = closed({ idToken: Type.String({ maxLength: 255 }), type: Type.String({ maxLength: 50 }) });
 const SourceRef = closed({
@@ -97,7 +97,7 @@ export const SessionUpdatedV1 = defineEvent({
 });
 
 const Dimension = closed({
-  type: Type.Union(['ENERGY', 'TIME', 'PARKING_TIME', 'MAX_POWER', 'MAX_CURRENT'].map((s) => Type.Literal(s))),
+  type: Type.Union((['ENERGY', 'TIME', 'PARKING_TIME', 'MAX_POWER', 'MAX_CURRENT'] as const).map((s) => Type.Literal(s))),
   volume: Decimal,
 });
 
@@ -105,7 +105,7 @@ const ChargingPeriod = closed({
   startDateTime: Instant,
   endDateTime: Instant,
   chargingState: ChargingState,
-  category: Type.Union(['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'].map((s) => Type.Literal(s))),
+  category: Type.Union((['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s))),
   energyWh: Decimal,
   durationSeconds: Decimal,
   maxPowerW: Type.Optional(Decimal),
@@ -122,7 +122,7 @@ export const SessionEndedV1 = defineEvent({
   schema: closed({
     ...identity,
     revision: Type.Integer({ minimum: 1 }),
-    closure: Type.Union(['stop', 'new-transaction', 'timeout', 'incomplete-timeout'].map((s) => Type.Literal(s))),
+    closure: Type.Union((['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s))),
     startedAt: Instant,
     endedAt: Instant,
     stoppedReason: Type.Optional(Type.String()),
@@ -240,7 +240,7 @@ const ChargingPeriod2 = closed({
   startDateTime: Instant2,
   endDateTime: Instant2,
   chargingState: ChargingState,
-  category: Type.Union(['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'].map((s) => Type.Literal(s))),
+  category: Type.Union((['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s))),
   energyWh: Decimal2,
   durationSeconds: Decimal2,
   maxPowerW: Type.Optional(Decimal2),
@@ -277,7 +277,7 @@ export const SessionEndedV2 = defineEvent({
   schema: closed({
     ...identity2,
     revision: Type.Integer({ minimum: 1 }),
-    closure: Type.Union(['stop', 'new-transaction', 'timeout', 'incomplete-timeout'].map((s) => Type.Literal(s))),
+    closure: Type.Union((['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s))),
     startedAt: Instant2,
     endedAt: Instant2,
     stoppedReason: Type.Optional(Type.String({ maxLength: 64 })),

@@ -683,3 +683,46 @@ export interface UpdateFirmwareRequest {
 }
 
 export interface UpdateFirmwareResponse {}
+
+/** Every action of OCPP 1.6 by name: its request and response types. */
+export interface Messages {
+  Authorize: { request: AuthorizeRequest; response: AuthorizeResponse };
+  BootNotification: { request: BootNotificationRequest; response: BootNotificationResponse };
+  CancelReservation: { request: CancelReservationRequest; response: CancelReservationResponse };
+  CertificateSigned: { request: CertificateSignedRequest; response: CertificateSignedResponse };
+  ChangeAvailability: { request: ChangeAvailabilityRequest; response: ChangeAvailabilityResponse };
+  ChangeConfiguration: { request: ChangeConfigurationRequest; response: ChangeConfigurationResponse };
+  ClearCache: { request: ClearCacheRequest; response: ClearCacheResponse };
+  ClearChargingProfile: { request: ClearChargingProfileRequest; response: ClearChargingProfileResponse };
+  DataTransfer: { request: DataTransferRequest; response: DataTransferResponse };
+  DeleteCertificate: { request: DeleteCertificateRequest; response: DeleteCertificateResponse };
+  DiagnosticsStatusNotification: { request: DiagnosticsStatusNotificationRequest; response: DiagnosticsStatusNotificationResponse };
+  ExtendedTriggerMessage: { request: ExtendedTriggerMessageRequest; response: ExtendedTriggerMessageResponse };
+  FirmwareStatusNotification: { request: FirmwareStatusNotificationRequest; response: FirmwareStatusNotificationResponse };
+  GetCompositeSchedule: { request: GetCompositeScheduleRequest; response: GetCompositeScheduleResponse };
+  GetConfiguration: { request: GetConfigurationRequest; response: GetConfigurationResponse };
+  GetDiagnostics: { request: GetDiagnosticsRequest; response: GetDiagnosticsResponse };
+  GetInstalledCertificateIds: { request: GetInstalledCertificateIdsRequest; response: GetInstalledCertificateIdsResponse };
+  GetLocalListVersion: { request: GetLocalListVersionRequest; response: GetLocalListVersionResponse };
+  GetLog: { request: GetLogRequest; response: GetLogResponse };
+  Heartbeat: { request: HeartbeatRequest; response: HeartbeatResponse };
+  InstallCertificate: { request: InstallCertificateRequest; response: InstallCertificateResponse };
+  LogStatusNotification: { request: LogStatusNotificationRequest; response: LogStatusNotificationResponse };
+  MeterValues: { request: MeterValuesRequest; response: MeterValuesResponse };
+  RemoteStartTransaction: { request: RemoteStartTransactionRequest; response: RemoteStartTransactionResponse };
+  RemoteStopTransaction: { request: RemoteStopTransactionRequest; response: RemoteStopTransactionResponse };
+  ReserveNow: { request: ReserveNowRequest; response: ReserveNowResponse };
+  Reset: { request: ResetRequest; response: ResetResponse };
+  SecurityEventNotification: { request: SecurityEventNotificationRequest; response: SecurityEventNotificationResponse };
+  SendLocalList: { request: SendLocalListRequest; response: SendLocalListResponse };
+  SetChargingProfile: { request: SetChargingProfileRequest; response: SetChargingProfileResponse };
+  SignCertificate: { request: SignCertificateRequest; response: SignCertificateResponse };
+  SignedFirmwareStatusNotification: { request: SignedFirmwareStatusNotificationRequest; response: SignedFirmwareStatusNotificationResponse };
+  SignedUpdateFirmware: { request: SignedUpdateFirmwareRequest; response: SignedUpdateFirmwareResponse };
+  StartTransaction: { request: StartTransactionRequest; response: StartTransactionResponse };
+  StatusNotification: { request: StatusNotificationRequest; response: StatusNotificationResponse };
+  StopTransaction: { request: StopTransactionRequest; response: StopTransactionResponse };
+  TriggerMessage: { request: TriggerMessageRequest; response: TriggerMessageResponse };
+  UnlockConnector: { request: UnlockConnectorRequest; response: UnlockConnectorResponse };
+  UpdateFirmware: { request: UpdateFirmwareRequest; response: UpdateFirmwareResponse };
+}

@@ -1,4 +1,4 @@
-import { parseRfc3339 } from '../time';
+import { parseRfc3339 } from '@csms/kernel';
 import type {
   OcpiNumber,
   OcpiPriceComponent,

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseRfc3339 } from '../time';
+import { parseRfc3339 } from '@csms/kernel';
 import type { OcpiTariff, PricingDimension, PricingPeriod, PricingSession } from '../types';
 
 /** A worked case of `fixtures/ocpi-tariff-cases.json` (its origin: `fixtures/README.md`). */

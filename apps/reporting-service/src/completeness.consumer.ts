@@ -1,0 +1,45 @@
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import type { Envelope } from '@csms/contracts';
+import type { HandlerContext } from '@csms/messaging';
+import { ConsumerController, OnChunkEnd, type ChunkEndContext } from '@csms/service-kit';
+import { completenessChunkEnd, completenessHandler, deadLetterHandler } from './completeness.handler';
+
+/**
+ * Billing completeness from session.events and billing.events (`completeness.handler.ts`): what ended, what
+ * was priced, what failed; the newest event time moved forward once per chunk. session.started and
+ * session.updated have no pattern: applied with no effect.
+ */
+@ConsumerController()
+export class CompletenessConsumer {
+  @EventPattern('session.ended')
+  sessionEnded(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return completenessHandler(event, ctx);
+  }
+
+  @EventPattern('cdr.created')
+  cdrCreated(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return completenessHandler(event, ctx);
+  }
+
+  @EventPattern('session.pricing_failed')
+  pricingFailed(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return completenessHandler(event, ctx);
+  }
+
+  @OnChunkEnd()
+  moveWatermark(@Ctx() ctx: ChunkEndContext): Promise<void> {
+    return completenessChunkEnd(ctx);
+  }
+}
+
+/**
+ * The tariff service's pricing dead letters (`dlq.<tariff group>.pricing`), a consumer group of its own: each
+ * parked session.ended counted in its revision's row.
+ */
+@ConsumerController()
+export class PricingDeadLettersConsumer {
+  @EventPattern('session.ended')
+  sessionEndedParked(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return deadLetterHandler(event, ctx);
+  }
+}

@@ -1,0 +1,2 @@
+export { given, givenCommands } from './given-when-then';
+export type { Outcome, Scenario } from './given-when-then';

@@ -1,0 +1,214 @@
+import type { SessionDeciderConfig } from './config';
+import type { SessionFlag } from './events';
+import type { EnergyReading, SessionState } from './state';
+import Decimal from 'decimal.js';
+import * as kernel from '@csms/kernel';
+
+// imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
+const { decimalsOf, formatScaled, toIsoString, toScaled } = kernel;
+
+const MS_PER_HOUR_N = 3_600_000n;
+
+/** Fixed point → decimal.js (for the period arithmetic of summary.ts). */
+export const toDecimal = (v: bigint, scale: number): Decimal => new Decimal(formatScaled(v, scale));
+
+export interface EnergyPoint {
+  ms: number;
+  at: string;
+  /** register and cumulative billed energy, fixed point: value × 10^scale */
+  wh: bigint;
+  cum: bigint;
+}
+
+export interface EnergyResult {
+  points: EnergyPoint[];
+  /** decimal places of the fixed-point values (the most any reading had): exact, no floats */
+  scale: number;
+  total: bigint;
+  /** station time of the last point used */
+  lastAt?: string;
+  flags: SessionFlag[];
+}
+
+/**
+ * Billed energy from the register readings of a session (see README "Energy"):
+ * - points: meterStart at the start, the total Energy.Active.Import.Register readings, meterStop at the end;
+ *   readings more than `readingToleranceSeconds` outside [start, end] are dropped, the others clamped;
+ * - a meterStop of 0 after non-zero readings is a failed meter read: ignored (STOP_METER_VALUE_ZERO);
+ * - energy is the sum of the increases between consecutive points; a decrease counts 0 (REGISTER_WENT_BACKWARDS);
+ * - an increase above maxPlausiblePowerW × interval + slack counts 0: while the register has only read 0 it
+ *   is a placeholder start (START_REGISTER_PLACEHOLDER), otherwise a base change or a kWh/Wh mislabel
+ *   (ENERGY_JUMP_IMPLAUSIBLE).
+ * Energy is therefore never negative. Arithmetic is exact fixed point (BigInt) at the finest scale read.
+ */
+export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDeciderConfig, chunks: EnergyChunkCache, keepPoints = true): EnergyResult {
+  const flags: SessionFlag[] = [];
+  /** flags of the increments, after the point flags (the order a two-pass computation gives) */
+  const stepFlags: SessionFlag[] = [];
+  const tol = cfg.readingToleranceSeconds * 1000;
+  const useStart = s.meterStartWh !== undefined && s.startKnown;
+  const stop = s.end ? s.end.meterStopWh : undefined;
+  let scale = 0;
+  if (useStart) scale = decimalsOf(s.meterStartWh as string);
+  if (stop !== undefined) scale = Math.max(scale, decimalsOf(stop));
+  for (const chunk of s.readings) scale = Math.max(scale, maxDecimalsOf(chunk, chunks));
+
+  const unit = 10n ** BigInt(scale);
+  const maxW = BigInt(Math.trunc(cfg.maxPlausiblePowerW));
+  const slackWh = BigInt(Math.trunc(cfg.plausibilitySlackWh));
+  const slack = slackWh * MS_PER_HOUR_N;
+  // an increase within the slack alone is plausible whatever the interval (when dt >= 0, as it is for points
+  // in time order): the usual case, decided without the products below
+  const surelyPlausible = maxW >= 0n ? slackWh * unit : -1n;
+  const points: EnergyPoint[] = [];
+  let cum = 0n;
+  let zeroSoFar = true;
+  let count = 0;
+  let hasPrev = false;
+  let prevMs = 0;
+  let prevWh = 0n;
+  // the instant of the last point used; its text is only written when asked for (a clamped reading has none)
+  let lastAt: string | undefined;
+  let lastMs = 0;
+  // Points come in time order (readings are kept sorted, clamping is monotone): meterStart, the register
+  // readings, meterStop. Each is folded as it comes; no intermediate list.
+  const step = (ms: number, at: string | undefined, wh: bigint): void => {
+    count++;
+    // the same reading twice (meterStart and its Transaction.Begin sample, meterStop and Transaction.End)
+    if (hasPrev && prevMs === ms && prevWh === wh) return;
+    if (hasPrev) {
+      const delta = wh - prevWh;
+      if (delta < 0n) {
+        if (!stepFlags.includes('REGISTER_WENT_BACKWARDS')) stepFlags.push('REGISTER_WENT_BACKWARDS');
+      }
+      // delta > maxW × dt / 3.6e6 + slack, in integers: delta × 3.6e6 > (maxW × dt + slack × 3.6e6) × 10^scale
+      else if ((delta > surelyPlausible || ms < prevMs) && delta * MS_PER_HOUR_N > (maxW * BigInt(ms - prevMs) + slack) * unit) {
+        const f: SessionFlag = zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE';
+        if (!stepFlags.includes(f)) stepFlags.push(f);
+      } else cum += delta;
+    }
+    if (wh !== 0n) zeroSoFar = false;
+    hasPrev = true;
+    prevMs = ms;
+    prevWh = wh;
+    lastMs = ms;
+    lastAt = at;
+    if (keepPoints) points.push({ ms, at: at ?? toIsoString(ms), wh, cum });
+  };
+
+  let anyNonZero = false;
+  if (useStart) {
+    const wh = toScaled(s.meterStartWh as string, scale);
+    step(s.startedAtMs, s.startedAt, wh);
+    if (wh !== 0n) anyNonZero = true;
+  }
+  let outside = false;
+  for (const chunk of s.readings) {
+    const values = valuesOf(chunk, scale, chunks);
+    for (let k = 0; k < chunk.length; k++) {
+      const r = chunk[k];
+      if (r.ms < s.startedAtMs - tol || r.ms > endMs + tol) {
+        outside = true;
+        continue;
+      }
+      const ms = Math.min(Math.max(r.ms, s.startedAtMs), endMs);
+      if (values[k] !== 0n) anyNonZero = true;
+      step(ms, ms === r.ms ? r.at : undefined, values[k]);
+    }
+  }
+  if (outside) flags.push('READING_OUTSIDE_SESSION');
+  let stopUsed = false;
+  if (stop !== undefined && s.end) {
+    const wh = toScaled(stop, scale);
+    if (wh === 0n && anyNonZero) flags.push('STOP_METER_VALUE_ZERO');
+    else {
+      step(endMs, s.end.ms === endMs ? s.end.at : undefined, wh);
+      stopUsed = true;
+    }
+  }
+  if (!stopUsed && count > 0) flags.push('ENERGY_FROM_LAST_SAMPLE');
+  if (count === 0) flags.push('NO_ENERGY_DATA');
+  for (const f of stepFlags) flags.push(f);
+  if (count > 0 && lastAt === undefined) lastAt = toIsoString(lastMs);
+  return { points, scale, total: cum, lastAt, flags };
+}
+
+/**
+ * Parsed registers of a chunk of readings, keyed by its first reading, holding its longest version (a chunk
+ * only grows at its end; a hit is checked item by item). Why: README "Performance". The decider owns the cache.
+ */
+interface ChunkInfo {
+  /** the longest version of the chunk seen */
+  items: EnergyReading[];
+  /** most decimals among items[0..k] */
+  decimals: number[];
+  scale: number;
+  /** items' registers at `scale` (possibly fewer than items, never more) */
+  values: bigint[];
+}
+export type EnergyChunkCache = WeakMap<EnergyReading, ChunkInfo>;
+export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
+
+function infoOf(chunk: EnergyReading[], chunks: EnergyChunkCache): ChunkInfo {
+  let info = chunks.get(chunk[0]);
+  if (info && info.items !== chunk) {
+    const known = info.items;
+    const n = Math.min(known.length, chunk.length);
+    for (let k = 1; k < n; k++) {
+      if (known[k] !== chunk[k]) {
+        info = undefined;
+        break;
+      }
+    }
+    if (info && chunk.length > known.length) {
+      let d = info.decimals[known.length - 1];
+      for (let k = known.length; k < chunk.length; k++) info.decimals.push((d = Math.max(d, decimalsOf(chunk[k].wh))));
+      info.items = chunk;
+    }
+  }
+  if (!info) {
+    const decimals: number[] = [];
+    let d = 0;
+    for (const r of chunk) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
+    info = { items: chunk, decimals, scale: -1, values: [] };
+    chunks.set(chunk[0], info);
+  }
+  return info;
+}
+
+/** Most decimals of a chunk's readings. */
+const maxDecimalsOf = (chunk: EnergyReading[], chunks: EnergyChunkCache): number => (chunk.length === 0 ? 0 : infoOf(chunk, chunks).decimals[chunk.length - 1]);
+
+/** A chunk's registers at `scale` (the returned list may be longer than the chunk: read chunk.length items). */
+function valuesOf(chunk: EnergyReading[], scale: number, chunks: EnergyChunkCache): bigint[] {
+  if (chunk.length === 0) return [];
+  const info = infoOf(chunk, chunks);
+  if (info.scale !== scale) {
+    info.values = [];
+    info.scale = scale;
+  }
+  const values = info.values;
+  for (let k = values.length; k < chunk.length; k++) values.push(toScaled(chunk[k].wh, scale));
+  return values;
+}
+
+/** Cumulative billed energy at an instant, linearly interpolated between readings, to the mWh. */
+export function cumulativeAt(energy: EnergyResult, ms: number): Decimal {
+  const points = energy.points;
+  if (points.length === 0 || ms <= points[0].ms) return toDecimal(points[0]?.cum ?? 0n, energy.scale);
+  const last = points[points.length - 1];
+  if (ms >= last.ms) return toDecimal(last.cum, energy.scale);
+  let lo = 0;
+  let hi = points.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid].ms <= ms) lo = mid;
+    else hi = mid;
+  }
+  const a = points[lo];
+  const b = points[hi];
+  if (a.ms === ms) return toDecimal(a.cum, energy.scale);
+  const ca = toDecimal(a.cum, energy.scale);
+  return ca.plus(toDecimal(b.cum - a.cum, energy.scale).times(ms - a.ms).div(b.ms - a.ms)).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
+}
+
