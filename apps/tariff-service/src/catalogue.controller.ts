@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swag
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { CatalogueError, catalogueDecider, type CatalogueCommand, type CatalogueState } from '@csms/billing';
+import { CatalogueError, catalogueDecider, type CatalogueCommand, type CatalogueEvent, type CatalogueState } from '@csms/billing';
 import { OcpiTariffSchema, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
@@ -143,7 +143,7 @@ export class CatalogueController {
       [cmd.tariffId],
     );
     const state: CatalogueState = { latestVersion: latest === null ? {} : { [cmd.tariffId]: Number(latest) }, lastSequence: Number(last) };
-    let events;
+    let events: CatalogueEvent[];
     try {
       events = this.decider.decide(cmd, state);
     } catch (e) {
