@@ -2,12 +2,13 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from
 import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { TariffAssignmentSetV2, TariffVersionPublishedV2, deriveId, type EventCatalogue } from '@csms/contracts';
+import type { EntityManager } from 'typeorm';
+import { CatalogueError, catalogueDecider, type CatalogueCommand, type CatalogueEvent, type CatalogueState } from '@csms/billing';
+import { OcpiTariffSchema, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
-import { TariffValidationError, toCanonicalJson, validateTariff, type OcpiTariff } from '@csms/pricing';
+import { TariffValidationError, validateTariff } from '@csms/pricing';
 import { Actor, ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type ActorRef } from '@csms/service-kit';
 import { applyCatalogueEvent, toVersion, versionOf, versionsOf, writerOf, type VersionRow, type Writer } from './catalogue';
-import { sha256 } from './cdr-builder';
 
 export const CATALOGUE_DEPS = Symbol('catalogue-deps');
 export interface CatalogueDeps {
@@ -16,9 +17,6 @@ export interface CatalogueDeps {
   /** the wall clock of API requests: the publication time of a version is the request's own fact */
   now: () => Date;
 }
-
-/** How far in the past an effectiveFrom may be (clock skew between client and server), in ms. */
-const BACKDATE_TOLERANCE_MS = 60_000;
 
 const TariffIdParam = Type.String({ minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9._-]+$' });
 const VersionParam = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
@@ -122,22 +120,40 @@ const OCPI_TARIFF_DOC = {
   },
 };
 
-function notRetroactive(effectiveFrom: string | undefined, now: Date, field: string): string {
-  if (effectiveFrom === undefined) return now.toISOString();
-  const t = Date.parse(effectiveFrom);
-  if (t < now.getTime() - BACKDATE_TOLERANCE_MS) {
-    throw new ApiProblem(422, 'RETROACTIVE_CHANGE', `${field} ${effectiveFrom} is in the past: a price change never rewrites sessions that already started; use what-if re-pricing to study the past`, { field });
-  }
-  return new Date(t).toISOString();
-}
-
 @ApiTags('tariffs')
 @Controller()
 export class CatalogueController {
+  private readonly decider: ReturnType<typeof catalogueDecider>;
+
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(CATALOGUE_DEPS) private readonly deps: CatalogueDeps,
-  ) {}
+  ) {
+    this.decider = catalogueDecider({ catalogue: deps.catalogue, source: 'tariff-service' });
+  }
+
+  /**
+   * load -> decide -> save: the state the rules need (the tariff's latest version, the last assignment's
+   * sequence) read under the catalogue write's lock, the decided event applied to the tables and put in the
+   * outbox in the same transaction. A refused write is a 422 naming the field at fault.
+   */
+  private async write(m: EntityManager, cmd: CatalogueCommand, fields: { effectiveFrom: string; tariffId: string }) {
+    const [{ latest, last }] = await m.query(
+      'select (select max(version) from tariff_versions where tariff_id = $1) as latest, (select coalesce(max(sequence), 0) from tariff_assignments) as last',
+      [cmd.tariffId],
+    );
+    const state: CatalogueState = { latestVersion: latest === null ? {} : { [cmd.tariffId]: Number(latest) }, lastSequence: Number(last) };
+    let events: CatalogueEvent[];
+    try {
+      events = this.decider.decide(cmd, state);
+    } catch (e) {
+      if (e instanceof CatalogueError) throw new ApiProblem(422, e.code, `${e.field === 'effectiveFrom' ? `${fields.effectiveFrom} ` : ''}${e.message}`, { field: fields[e.field] });
+      throw e;
+    }
+    for (const env of events) await applyCatalogueEvent(m, env);
+    await appendToOutbox(m, this.deps.catalogue, events, { maxMessageBytes: this.deps.relay.maxMessageBytes });
+    return events[0].payload;
+  }
 
   @Put('tariffs/:tariffId')
   @RequireRoles('finance')
@@ -148,29 +164,22 @@ export class CatalogueController {
   async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>, @Actor() by: ActorRef) {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const q = validateInput(PutQuery, query, 'query');
-    let tariff: OcpiTariff;
     try {
-      tariff = validateTariff(body, { closed: true }) as unknown as OcpiTariff;
+      validateTariff(body, { closed: true });
     } catch (e) {
       if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/${e.field}` });
       throw e;
     }
+    // a tariff validateTariff accepts (closed) is an OCPI Tariff object of the contract
+    const tariff = validateInput(OcpiTariffSchema, body, 'body');
     if (tariff.id !== tariffId) throw new ApiProblem(422, 'TARIFF_ID_MISMATCH', `body id ${tariff.id} differs from the path's ${tariffId}`, { field: 'body/id' });
-    const now = this.deps.now();
-    const effectiveFrom = notRetroactive(q.effective_from, now, 'query/effective_from');
+    const now = this.deps.now().toISOString();
     const published = await this.ds.transaction(async (m) => {
       await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7101))', [tariffId]);
-      const [{ next }] = await m.query('select coalesce(max(version), 0) + 1 as next from tariff_versions where tariff_id = $1', [tariffId]);
-      const env = this.deps.catalogue.create(TariffVersionPublishedV2, {
-        id: deriveId('tariff-version', tariffId, next),
-        key: tariffId,
-        occurredAt: now.toISOString(),
-        source: 'tariff-service',
-        payload: { tariffId, version: next, effectiveFrom, publishedAt: now.toISOString(), contentHash: sha256(toCanonicalJson(body)), tariff: body as never, publishedBy: { keyName: by.keyName, role: by.role } },
+      return this.write(m, { type: 'PublishTariffVersion', tariffId, tariff, effectiveFrom: q.effective_from, now, by: { keyName: by.keyName, role: by.role } }, {
+        effectiveFrom: 'query/effective_from',
+        tariffId: 'path/tariffId',
       });
-      await applyCatalogueEvent(m, env);
-      await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
-      return env.payload;
     });
     this.deps.relay.nudge();
     return published;
@@ -230,24 +239,13 @@ export class CatalogueController {
   @ApiBody({ schema: AssignmentBody as object })
   async assign(@Body() body: unknown, @Actor() by: ActorRef) {
     const b = validateInput(AssignmentBody, body, 'body');
-    const now = this.deps.now();
-    const effectiveFrom = notRetroactive(b.effectiveFrom, now, 'body/effectiveFrom');
+    const now = this.deps.now().toISOString();
     const set = await this.ds.transaction(async (m) => {
       await m.query('select pg_advisory_xact_lock(7102)');
-      const known = await m.query('select 1 from tariff_versions where tariff_id = $1 limit 1', [b.tariffId]);
-      if (known.length === 0) throw new ApiProblem(422, 'TARIFF_NOT_FOUND', `no tariff ${b.tariffId}`, { field: 'body/tariffId' });
-      const [{ next }] = await m.query('select coalesce(max(sequence), 0) + 1 as next from tariff_assignments');
-      const assignmentId = deriveId('tariff-assignment', next).slice(0, 36);
-      const env = this.deps.catalogue.create(TariffAssignmentSetV2, {
-        id: deriveId('tariff-assignment-set', next),
-        key: b.tariffId,
-        occurredAt: now.toISOString(),
-        source: 'tariff-service',
-        payload: { assignmentId, tariffId: b.tariffId, scope: b.scope, effectiveFrom, setAt: now.toISOString(), sequence: next, removed: b.removed ?? false, setBy: { keyName: by.keyName, role: by.role } },
+      return this.write(m, { type: 'SetTariffAssignment', tariffId: b.tariffId, scope: b.scope, effectiveFrom: b.effectiveFrom, removed: b.removed ?? false, now, by: { keyName: by.keyName, role: by.role } }, {
+        effectiveFrom: 'body/effectiveFrom',
+        tariffId: 'body/tariffId',
       });
-      await applyCatalogueEvent(m, env);
-      await appendToOutbox(m, this.deps.catalogue, [env], { maxMessageBytes: this.deps.relay.maxMessageBytes });
-      return env.payload;
     });
     this.deps.relay.nudge();
     return set;

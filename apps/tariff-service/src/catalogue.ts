@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { Envelope, RegistryEvse, StationLocation, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
-import type { TariffAssignment, TariffVersionRef } from '@csms/billing';
-import type { OcpiTariff } from '@csms/pricing';
+import type { Envelope, OcpiTariffDocument, RegistryEvse, StationLocation, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
+import type { StationFacts, StoredVersion, TariffAssignment, TokenFacts } from '@csms/billing';
+
+export type { StationFacts, StoredVersion, TokenFacts };
 
 /**
  * Projections of the catalogue and registry events into tables. Idempotent (keyed upserts): the API
@@ -71,7 +72,7 @@ export interface VersionRow {
   effective_from: Date;
   published_at: Date;
   content_hash: string;
-  tariff: OcpiTariff;
+  tariff: OcpiTariffDocument;
   published_by: string | null;
   published_by_role: Writer['role'] | null;
 }
@@ -82,11 +83,6 @@ export type Writer = NonNullable<TariffVersionPublished['payload']['publishedBy'
 /** `{ keyName, role }` of a row's writer columns, or null. */
 export function writerOf(keyName: string | null, role: Writer['role'] | null): Writer | null {
   return keyName !== null && role !== null ? { keyName, role } : null;
-}
-
-export interface StoredVersion extends TariffVersionRef {
-  contentHash: string;
-  tariff: OcpiTariff;
 }
 
 /** A version as the API shows it: with who published it (null: published before this was recorded). */
@@ -123,23 +119,7 @@ export async function allAssignments(m: EntityManager): Promise<TariffAssignment
   return rows.map((r) => ({ assignmentId: r.assignment_id, tariffId: r.tariff_id, scope: r.scope, effectiveFrom: r.effective_from.toISOString(), sequence: r.sequence, removed: r.removed }));
 }
 
-/** What the registry copy knows of a station: site, time zone, location (null: none) and EVSEs with connector types. */
-export interface StationFacts {
-  siteId: string | null;
-  timeZone: string;
-  location: StationLocation | null;
-  evses: RegistryEvse[];
-}
-
-export async function stationOf(m: EntityManager, stationId: string): Promise<StationFacts | undefined> {
-  const rows: Array<{ site_id: string | null; time_zone: string; location: StationLocation | null; evses: RegistryEvse[] }> = await m.query(
-    'select site_id, time_zone, location, evses from stations where station_id = $1',
-    [stationId],
-  );
-  return rows[0] && { siteId: rows[0].site_id, timeZone: rows[0].time_zone, location: rows[0].location, evses: rows[0].evses };
-}
-
-/** stationOf for many stations in one statement (a station the registry does not know maps to undefined). */
+/** What the registry copy knows of these stations, in one statement (a station the registry does not know maps to undefined). */
 export async function stationsOf(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, StationFacts | undefined>> {
   const out = new Map<string, StationFacts | undefined>(stationIds.map((id) => [id, undefined]));
   if (stationIds.length === 0) return out;
@@ -151,9 +131,9 @@ export async function stationsOf(m: EntityManager, stationIds: readonly string[]
   return out;
 }
 
-/** tokenOf for many tokens in one statement. */
-export async function tokensOf(m: EntityManager, uids: readonly string[]): Promise<Map<string, { groupId: string | null; accountId: string | null } | undefined>> {
-  const out = new Map<string, { groupId: string | null; accountId: string | null } | undefined>(uids.map((uid) => [uid, undefined]));
+/** What the registry copy knows of these tokens (group, billing account), in one statement (an unknown token maps to undefined). */
+export async function tokensOf(m: EntityManager, uids: readonly string[]): Promise<Map<string, TokenFacts | undefined>> {
+  const out = new Map<string, TokenFacts | undefined>(uids.map((uid) => [uid, undefined]));
   if (uids.length === 0) return out;
   const rows: Array<{ uid: string; group_id: string | null; billing_account_id: string | null }> = await m.query(
     'select uid, group_id, billing_account_id from tokens where uid = any($1::text[])',
@@ -161,9 +141,4 @@ export async function tokensOf(m: EntityManager, uids: readonly string[]): Promi
   );
   for (const r of rows) out.set(r.uid, { groupId: r.group_id, accountId: r.billing_account_id });
   return out;
-}
-
-export async function tokenOf(m: EntityManager, uid: string): Promise<{ groupId: string | null; accountId: string | null } | undefined> {
-  const rows: Array<{ group_id: string | null; billing_account_id: string | null }> = await m.query('select group_id, billing_account_id from tokens where uid = $1', [uid]);
-  return rows[0] && { groupId: rows[0].group_id, accountId: rows[0].billing_account_id };
 }

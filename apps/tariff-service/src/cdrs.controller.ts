@@ -2,12 +2,14 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { sessionEndedV1ToV2 } from '@csms/contracts';
+import { CompiledTariffs, buildCdr } from '@csms/billing';
+import { OcpiTariffSchema, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
-import { TariffValidationError, validateTariff, type OcpiTariff } from '@csms/pricing';
+import { TariffValidationError, validateTariff } from '@csms/pricing';
 import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
-import { buildCdr, type CdrAudit, type OcpiCdr, type SourcePosition } from './cdr-builder';
-import { pricingContext } from './pricing.handler';
+import { CATALOGUE_DEPS, type CatalogueDeps } from './catalogue.controller';
+import { factsOf } from './pricing.handler';
+import { PricingStore } from './pricing.store';
 import { TARIFF_CONFIG } from './tokens';
 import type { TariffServiceConfig } from './config';
 
@@ -66,10 +68,15 @@ interface CdrRow {
 @ApiTags('cdrs')
 @Controller()
 export class CdrsController {
+  private readonly store: PricingStore;
+
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(TARIFF_CONFIG) private readonly cfg: TariffServiceConfig,
-  ) {}
+    @Inject(CATALOGUE_DEPS) deps: CatalogueDeps,
+  ) {
+    this.store = new PricingStore(deps.catalogue);
+  }
 
   @Get('cdrs')
   @RequireRoles('finance', 'integration', 'operator')
@@ -150,32 +157,19 @@ export class CdrsController {
   @ApiBody({ schema: WhatIfBody as object })
   async whatIf(@Body() body: unknown) {
     const b = validateInput(WhatIfBody, body, 'body');
-    let draft: OcpiTariff;
     try {
-      draft = validateTariff(b.tariff, { closed: true }) as unknown as OcpiTariff;
+      validateTariff(b.tariff, { closed: true });
     } catch (e) {
       if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/tariff/${e.field}` });
       throw e;
     }
-    const args: unknown[] = [b.from, b.to];
-    let scope = '';
-    if (b.stationId) {
-      args.push(b.stationId);
-      scope += ` and p.station_id = $${args.length}`;
-    }
-    if (b.siteId) {
-      args.push(b.siteId);
-      scope += ` and p.site_id = $${args.length}`;
-    }
-    args.push(b.limit ?? 1000);
-    // the latest revision of each session in range, with the CDR billed for it (if any)
-    const rows: Array<{ session: never; source: SourcePosition; cdr: OcpiCdr | null }> = await this.ds.query(
-      `select distinct on (p.session_id) p.session, p.source, c.cdr
-         from priced_sessions p left join cdrs c on c.session_id = p.session_id and c.revision = p.revision and not c.credit
-        where p.started_at >= $1 and p.started_at < $2 ${scope}
-        order by p.session_id, p.revision desc limit $${args.length}`,
-      args,
-    );
+    // a tariff validateTariff accepts (closed) is an OCPI Tariff object of the contract
+    const draft = validateInput(OcpiTariffSchema, b.tariff, 'body/tariff');
+    const m = this.ds.manager;
+    const rows = await this.store.endedSessionsInRange(m, { from: b.from, to: b.to, stationId: b.stationId, siteId: b.siteId, limit: b.limit ?? 1000 });
+    // the billing rules' pricing (libs/billing buildCdr, as the decider runs it) with the draft in place of the catalogue's tariff
+    const tariffs = new CompiledTariffs();
+    const noCatalogue = { assignments: [], versions: [] };
     const items = [];
     const cur = draft.currency;
     const pair = (p?: { excl_vat: string; incl_vat: string }) => (p ? { excl: Money.of(p.excl_vat, cur), incl: Money.of(p.incl_vat, cur) } : undefined);
@@ -183,16 +177,16 @@ export class CdrsController {
     let billed = { excl: Money.zero(cur), incl: Money.zero(cur) };
     let draftTotal = { excl: Money.zero(cur), incl: Money.zero(cur) };
     for (const r of rows) {
-      // a session stored before session.ended v2 (no energyTimelineResolution) is read as v2, as the consumer reads v1 records
-      const session = 'energyTimelineResolution' in (r.session as object) ? r.session : (sessionEndedV1ToV2.up(r.session) as never);
-      const ctx = await pricingContext(this.ds.manager, this.cfg, session, r.source);
-      const outcome = buildCdr(ctx, { tariff: draft });
+      const station = (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId);
+      const uid = r.session.idToken?.idToken;
+      const token = uid === undefined ? undefined : (await this.store.tokensOf(m, [uid])).get(uid);
+      const outcome = buildCdr({ ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source }, { draft, tariffs });
       const was = r.cdr && r.cdr.currency === cur ? pair(r.cdr.total_cost) : undefined;
       const would = outcome.kind === 'priced' ? pair(outcome.cdr.total_cost) : undefined;
       if (was) billed = { excl: billed.excl.add(was.excl), incl: billed.incl.add(was.incl) };
       if (would) draftTotal = { excl: draftTotal.excl.add(would.excl), incl: draftTotal.incl.add(would.incl) };
       items.push({
-        sessionId: (r.session as { sessionId: string }).sessionId,
+        sessionId: r.session.sessionId,
         billed: r.cdr?.total_cost ?? null,
         draft: outcome.kind === 'priced' ? outcome.cdr.total_cost : null,
         ...(outcome.kind === 'failed' ? { draftError: { code: outcome.code, detail: outcome.detail } } : {}),

@@ -121,4 +121,26 @@ export class TariffWrittenBy1764400000200 implements MigrationInterface {
   }
 }
 
-export const tariffServiceMigrations = [...messagingMigrations, TariffTables1764400000000, TariffStationLocation1764400000100, TariffWrittenBy1764400000200];
+/**
+ * The billing account that pays each CDR (cdr.created v3 `billingAccountId`; a credit CDR: the account its CDR was
+ * billed to). CDRs written before: read back from the CDR as the v2 -> v3 upcaster does (its cdr_token.contract_id
+ * when that is not the token uid; else null).
+ */
+export class TariffCdrBillingAccount1764400000300 implements MigrationInterface {
+  name = 'TariffCdrBillingAccount1764400000300';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table cdrs add column billing_account_id text');
+    await q.query(`update cdrs set billing_account_id = cdr->'cdr_token'->>'contract_id' where cdr->'cdr_token'->>'contract_id' <> cdr->'cdr_token'->>'uid'`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table cdrs drop column billing_account_id');
+  }
+}
+
+export const tariffServiceMigrations = [
+  ...messagingMigrations,
+  TariffTables1764400000000,
+  TariffStationLocation1764400000100,
+  TariffWrittenBy1764400000200,
+  TariffCdrBillingAccount1764400000300,
+];

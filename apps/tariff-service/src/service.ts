@@ -8,7 +8,7 @@ import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
 import { PRICING, PricingConsumer } from './pricing.consumer';
 import { makePricingConsumer } from './pricing.handler';
-import type { Pricer } from './settle';
+import type { Pricer } from '@csms/billing';
 import { TARIFF_CONFIG } from './tokens';
 
 export interface RunningTariffService extends RunningService {

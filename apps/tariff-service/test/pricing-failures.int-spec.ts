@@ -7,8 +7,7 @@ import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, dropTestDatabases
 import { loadReportingServiceConfig } from '../../reporting-service/src/config';
 import { startReportingService } from '../../reporting-service/src/service';
 import type { RunningService } from '@csms/service-kit';
-import { buildCdr, sha256 } from '../src/cdr-builder';
-import type { Pricer } from '../src/settle';
+import { buildCdr, sha256, type Pricer } from '@csms/billing';
 import { startTariffService, type RunningTariffService } from '../src/service';
 import { chainTariffConfig, chainTopics, sessionEnded, tomorrow } from './chain';
 
@@ -34,10 +33,11 @@ const price: Pricer = (ctx) => {
   if (station.startsWith('HUGE')) return { ...o, cdr: { ...o.cdr, total_cost: { excl_vat: `1${'0'.repeat(45)}`, incl_vat: `1${'0'.repeat(45)}` } } };
   // a token uid with a NUL character: valid JSON and contract, but PostgreSQL stores no NUL in text or jsonb
   if (station.startsWith('NUL')) return { ...o, cdr: { ...o.cdr, cdr_token: { ...o.cdr.cdr_token, uid: 'TAG\u0000X' } } };
-  // ~1.3 MB of charging periods: more than the broker takes in one record
+  // ~1.3 MB of charging periods (each within the contract: OCPI ids of at most 36 characters): more than the broker takes in one record
   if (station.startsWith('OVERSIZE')) {
     const period = o.cdr.charging_periods[0];
-    return { ...o, cdr: { ...o.cdr, charging_periods: Array.from({ length: 3000 }, (_, i) => ({ ...period, tariff_id: `${i}-${'x'.repeat(420)}` })) } };
+    const dimensions = Array.from({ length: 12 }, () => period.dimensions[0]);
+    return { ...o, cdr: { ...o.cdr, charging_periods: Array.from({ length: 3000 }, () => ({ ...period, dimensions })) } };
   }
   return o;
 };

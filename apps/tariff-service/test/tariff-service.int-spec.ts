@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { StationRegisteredV1, StationRegisteredV2, TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, systemCatalogue, type Envelope, type StationLocation } from '@csms/contracts';
+import { StationRegisteredV1, StationRegisteredV2, TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, systemCatalogue, type Envelope, type OcpiTariffDocument, type StationLocation } from '@csms/contracts';
 import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -7,8 +7,9 @@ import { TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, dropT
 import type { RunningSessionService } from '../../session-service/src/service';
 import { ocpp16Session, type Recording } from '../../session-service/test/recordings';
 import { toCanonicalJson } from '@csms/pricing';
-import { buildCdr, sha256 } from '../src/cdr-builder';
-import { pricingContext } from '../src/pricing.handler';
+import { buildCdr, sha256 } from '@csms/billing';
+import { factsOf } from '../src/pricing.handler';
+import { PricingStore } from '../src/pricing.store';
 import type { TariffServiceConfig } from '../src/config';
 import { chainTariffConfig, chainTopics, sessionEnded, startChainSessions, tomorrow } from './chain';
 import { startTariffService, type RunningTariffService } from '../src/service';
@@ -18,7 +19,7 @@ const operator = newApiKey('ops', 'operator');
 const admin = newApiKey('root', 'admin');
 
 /** FLAT 1.00 + ENERGY 0.30/kWh + idle fee 6.00/h (per minute), 21 % VAT, EUR. */
-const simpleTariff = (id: string) => ({
+const simpleTariff = (id: string): OcpiTariffDocument => ({
   country_code: 'NL',
   party_id: 'CSM',
   id,
@@ -291,7 +292,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
         key: old,
         occurredAt: '2026-01-01T00:00:00Z',
         source: 'test',
-        payload: { tariffId: old, version: 1, effectiveFrom: '2026-01-01T00:00:00.000Z', publishedAt: '2026-01-01T00:00:00.000Z', contentHash: sha256(toCanonicalJson(simpleTariff(old))), tariff: simpleTariff(old) as never },
+        payload: { tariffId: old, version: 1, effectiveFrom: '2026-01-01T00:00:00.000Z', publishedAt: '2026-01-01T00:00:00.000Z', contentHash: sha256(toCanonicalJson(simpleTariff(old))), tariff: simpleTariff(old) },
       });
       const oldAssignment = c.create(TariffAssignmentSetV1, {
         id: deriveId('test-assignment-v1', old),
@@ -370,7 +371,11 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect(one.body.audit).toEqual(audit);
     // re-pricing the same session from the stored facts gives a byte-identical CDR
     const [row] = await tariffs.dataSource.query('select session, source from priced_sessions where session_id = $1', [sessionId]);
-    const again = buildCdr(await pricingContext(tariffs.dataSource.manager, cfg, row.session, row.source));
+    const m = tariffs.dataSource.manager;
+    const store = new PricingStore(systemCatalogue());
+    const station = (await store.stationsOf(m, [row.session.stationId])).get(row.session.stationId);
+    const token = row.session.idToken ? (await store.tokensOf(m, [row.session.idToken.idToken])).get(row.session.idToken.idToken) : undefined;
+    const again = buildCdr({ ...factsOf(cfg, await store.catalogueSnapshot(m), station, token), session: row.session, source: row.source });
     expect(again.kind).toBe('priced');
     if (again.kind === 'priced') {
       expect(JSON.stringify(again.cdr)).toBe(JSON.stringify(cdr));

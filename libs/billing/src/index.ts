@@ -4,3 +4,12 @@ export { CANDIDATE_ORDER, SCOPE_PRECEDENCE, VERSION_ORDER, selectTariff } from '
 export type { AssignmentScope, ScopeLevel, SkippedCandidate, TariffAssignment, TariffSelection, TariffSelectionContext, TariffVersionRef } from './select-tariff';
 export { localBoundaryCuts, toPricingSession } from './to-pricing-session';
 export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-session';
+export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
+export { CompiledTariffs, buildCdr, cdrIdOf, cdrLocationOf, creditCdrOf, sha256 } from './cdr';
+export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';
+export { SettleFailureCode, retriableOnly, settle } from './settle';
+export type { InfrastructureFailure, Pricer, Settled, SettledFailure } from './settle';
+export { billingDecider, pricingFailedEvent } from './billing-decider';
+export type { BillingCommand, BillingDeciderConfig, BillingEvent, BillingState, IssuedCdr, PriceEndedSession } from './billing-decider';
+export { BACKDATE_TOLERANCE_MS, CatalogueError, catalogueDecider } from './catalogue-decider';
+export type { CatalogueCommand, CatalogueErrorCode, CatalogueEvent, CatalogueState, PublishTariffVersion, SetTariffAssignment } from './catalogue-decider';

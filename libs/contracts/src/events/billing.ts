@@ -3,6 +3,8 @@ import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { OCPI_CONNECTOR_FORMATS, OCPI_CONNECTOR_TYPES, OCPI_POWER_TYPES, OcpiGeoLocation, stringEnum } from '../ocpi-location';
 import { Topics } from '../topics';
+import { OcpiTariffSchema } from '../ocpi-tariff';
+import { CdrAssignmentSchema, CdrChargingPeriodSchema, CdrPricingSchema, CdrSignedDataSchema, CdrTokenSchema } from './cdr-parts';
 import { EnergyTimelineResolutionSchema, SourceRangeSchema } from './session';
 import { SESSION_ENDED_LIMITS, sourceRanges, type SourceRefIn } from './session-bounds';
 
@@ -17,7 +19,7 @@ const Obj = Type.Object({}, { additionalProperties: true });
  * the registry has no location or connector type for is still priced, with the CDR's cdr_location holding
  * what is known and its audit flagging `LOCATION_INCOMPLETE` with the missing fields (never a free CDR).
  */
-const CdrLocation = closed({
+export const CdrLocationSchema = closed({
   id: Type.String({ minLength: 1, maxLength: 36 }),
   name: Type.Optional(Type.String({ maxLength: 255 })),
   address: Type.Optional(Type.String({ maxLength: 45 })),
@@ -38,11 +40,74 @@ const CdrLocation = closed({
 export const CDR_LOCATION_REQUIRED_FIELDS = ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'] as const;
 
 /** Data-quality findings about the CDR itself (the session's own flags are in its `remark`). */
-const CdrDataQuality = closed({
+export const CdrDataQualitySchema = closed({
   flags: Type.Array(Type.Union([Type.Literal('LOCATION_INCOMPLETE')])),
   /** the required cdr_location fields that could not be filled */
   missingLocationFields: Type.Array(stringEnum(CDR_LOCATION_REQUIRED_FIELDS)),
 });
+
+/** A price breakdown as the example shows it: one energy line of 20 kWh at 0.35 (7.00 excl VAT, 21 % VAT). */
+const EXAMPLE_PRICING: Static<typeof CdrPricingSchema> = {
+  breakdown: {
+    periods: [
+      {
+        period_index: 0,
+        start_date_time: '2026-03-01T10:00:00Z',
+        local_time: '2026-03-01T11:00:00',
+        day_of_week: 'SUNDAY',
+        session_seconds: '0',
+        energy_before_kwh: '0',
+        duration_seconds: '3600',
+        reservation: false,
+        elements: { ENERGY: 0, FLAT: null, TIME: null, PARKING_TIME: null },
+      },
+    ],
+    lines: [
+      {
+        category: 'ENERGY',
+        dimension: 'ENERGY',
+        element_index: 0,
+        component_index: 0,
+        restrictions: {},
+        periods: [0],
+        unit: 'kWh',
+        quantity: '20',
+        billed_quantity: '20',
+        step_size: 1,
+        unit_price: '0.35',
+        vat: '21',
+        amount_excl_vat: '7',
+        amount_incl_vat: '8.47',
+        note: 'PRICED',
+      },
+    ],
+    step_rounding: [],
+    price_adjustment: { rule: 'NONE', excl_vat: '0', incl_vat: '0', bound: { excl_vat: null, incl_vat: null } },
+  },
+  audit: {
+    engine_version: 'csms-pricing-ocpi-2.2.1/1.1.0',
+    rounding: 'HALF_UP',
+    minor_units: 2,
+    policies: { parking_step_basis: 'BILLABLE', missing_measurement: 'SATISFIED', unpriced_consumption: 'FREE' },
+    time_zone: 'Europe/Amsterdam',
+    unrounded: {
+      total_cost: { excl_vat: '7', incl_vat: '8.47' },
+      total_cost_before_min_max: { excl_vat: '7', incl_vat: '8.47' },
+      total_fixed_cost: { excl_vat: '0', incl_vat: '0' },
+      total_energy_cost: { excl_vat: '7', incl_vat: '8.47' },
+      total_time_cost: { excl_vat: '0', incl_vat: '0' },
+      total_parking_cost: { excl_vat: '0', incl_vat: '0' },
+      total_reservation_cost: { excl_vat: '0', incl_vat: '0' },
+      price_adjustment: { rule: 'NONE', excl_vat: '0', incl_vat: '0', bound: { excl_vat: null, incl_vat: null } },
+      total_energy_kwh: '20',
+      total_time_seconds: '3600',
+      total_parking_time_seconds: '0',
+      total_charging_time_seconds: '3600',
+      total_reservation_time_seconds: '0',
+    },
+    warnings: [],
+  },
+};
 
 /**
  * A priced session: the OCPI 2.2.1 CDR object exactly (`cdr`), and how it was computed (`audit`):
@@ -67,7 +132,7 @@ export const CdrCreatedV1 = defineEvent({
         session_id: Type.String({ maxLength: 36 }),
         cdr_token: Obj,
         auth_method: Type.String(),
-        cdr_location: CdrLocation,
+        cdr_location: CdrLocationSchema,
         currency: Type.String({ minLength: 3, maxLength: 3 }),
         tariffs: Type.Array(Obj),
         charging_periods: Type.Array(Obj),
@@ -106,7 +171,7 @@ export const CdrCreatedV1 = defineEvent({
         pricing: Obj,
         contentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
         /** present when the CDR lacks data OCPI requires (e.g. the station has no location registered) */
-        dataQuality: Type.Optional(CdrDataQuality),
+        dataQuality: Type.Optional(CdrDataQualitySchema),
       },
       { additionalProperties: false },
     ),
@@ -137,7 +202,7 @@ export const CdrCreatedV1 = defineEvent({
         connector_power_type: 'AC_3_PHASE',
       },
       currency: 'EUR',
-      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR' }],
+      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }] }],
       charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],
       total_cost: { excl_vat: '7.00', incl_vat: '8.47' },
       total_energy: '20',
@@ -152,13 +217,13 @@ export const CdrCreatedV1 = defineEvent({
       tariffId: 'AC-STANDARD',
       tariffVersion: 1,
       tariffContentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
-      assignment: { assignmentId: 'asg-1', level: 'station' },
+      assignment: { assignmentId: 'asg-1', level: 'station', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2026-01-01T00:00:00Z' },
       engineVersion: 'pricing-1',
       timeZone: 'Europe/Amsterdam',
       timeZoneSource: 'registry',
       sourceEvent: { eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7', topic: 'session.events', partition: 0, offset: '3' },
       inboundRecords: [],
-      pricing: {},
+      pricing: EXAMPLE_PRICING,
       contentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
     },
   },
@@ -225,7 +290,93 @@ export const CdrCreatedV2 = defineEvent({
     },
   },
 });
+
+
 type CdrCreatedV1Payload = Static<typeof CdrCreatedV1.schema>;
+type CdrCreatedV2Payload = Static<typeof CdrCreatedV2.schema>;
+
+const CdrV1 = CdrCreatedV1.schema.properties.cdr;
+const { signed_data: _none, ...V1_EXAMPLE_CDR } = CdrCreatedV1.example.cdr;
+const AuditV2 = CdrCreatedV2.schema.properties.audit;
+
+/** The OCPI 2.2.1 CDR object of a cdr.created v3: every field closed (v1/v2 left cdr_token, tariffs, charging_periods and signed_data open). */
+export const OcpiCdrSchema = Type.Object(
+  {
+    ...CdrV1.properties,
+    cdr_token: CdrTokenSchema,
+    tariffs: Type.Array(OcpiTariffSchema),
+    charging_periods: Type.Array(CdrChargingPeriodSchema, { minItems: 1 }),
+    signed_data: Type.Optional(CdrSignedDataSchema),
+  },
+  { additionalProperties: false },
+);
+export type OcpiCdr = Static<typeof OcpiCdrSchema>;
+
+/** How a CDR was computed (v3: the assignment and the pricing sections closed). */
+export const CdrAuditSchema = Type.Object(
+  {
+    ...AuditV2.properties,
+    assignment: CdrAssignmentSchema,
+    pricing: CdrPricingSchema,
+  },
+  { additionalProperties: false },
+);
+export type CdrAudit = Static<typeof CdrAuditSchema>;
+export type CdrDataQuality = Static<typeof CdrDataQualitySchema>;
+export type CdrLocation = Static<typeof CdrLocationSchema>;
+export type CdrLocationField = (typeof CDR_LOCATION_REQUIRED_FIELDS)[number];
+/** Where a CDR's session.ended was read (topic, partition, offset) and its envelope id. */
+export type CdrSourceEvent = CdrAudit['sourceEvent'];
+
+/**
+ * v3: the CDR and its audit are closed to the last field (OCPI 2.2.1 CdrToken, Tariff, ChargingPeriod and
+ * SignedData; the audit's assignment and pricing sections), and `billingAccountId` names the billing account
+ * that pays: the registry's `billingAccountId` of the session's token (registry.token_registered), null when
+ * the token has none or the registry does not know the token. A payment service needs no join of its own.
+ */
+export const CdrCreatedV3 = defineEvent({
+  type: 'cdr.created',
+  version: 3,
+  topic: Topics.billingEvents,
+  description: 'an OCPI 2.2.1 CDR (or credit CDR) with its audit section and the billing account that pays',
+  schema: closed({
+    cdr: OcpiCdrSchema,
+    audit: CdrAuditSchema,
+    /** the billing account of the session's token in the registry (null: none, or the token is unknown) */
+    billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+  }),
+  example: {
+    cdr: {
+      ...V1_EXAMPLE_CDR,
+      cdr_token: { country_code: 'NL', party_id: 'CSM', uid: 'ABC123', type: 'RFID', contract_id: 'acct-1001' },
+      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }] }],
+      charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],
+    },
+    audit: {
+      ...CdrCreatedV2.example.audit,
+      assignment: { assignmentId: 'asg-1', level: 'station', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2026-01-01T00:00:00Z' },
+      pricing: EXAMPLE_PRICING,
+    },
+    billingAccountId: 'acct-1001',
+  },
+});
+export type CdrCreatedPayload = Static<typeof CdrCreatedV3.schema>;
+
+/**
+ * v2 -> v3: the CDR and audit as they were (the code that wrote v1/v2 wrote the shapes v3 closes), and the billing
+ * account read back from the CDR: `cdr_token.contract_id` is the token's billing account when it has one, else its
+ * uid, so a contract_id other than the uid is the account; equal to it, the account is not known (null).
+ */
+export const cdrCreatedV2ToV3: Upcaster = {
+  type: CdrCreatedV3.type,
+  fromVersion: 2,
+  up: (payload) => {
+    const p = payload as CdrCreatedV2Payload;
+    const token = p.cdr.cdr_token as { uid?: unknown; contract_id?: unknown };
+    const account = typeof token.contract_id === 'string' && token.contract_id !== token.uid ? token.contract_id : null;
+    return { ...p, billingAccountId: account };
+  },
+};
 
 /** v1 -> v2: the audit's inbound records become ranges by the session.ended v1 -> v2 rule; no timeline resolution was recorded. */
 export const cdrCreatedV1ToV2: Upcaster = {
@@ -237,5 +388,5 @@ export const cdrCreatedV1ToV2: Upcaster = {
   },
 };
 
-export type CdrCreated = EventOf<typeof CdrCreatedV2>;
+export type CdrCreated = EventOf<typeof CdrCreatedV3>;
 export type SessionPricingFailed = EventOf<typeof SessionPricingFailedV1>;

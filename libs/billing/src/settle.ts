@@ -5,13 +5,20 @@
  * infrastructure (then it throws, and the consumer retries the chunk). One bad session never fails the chunk
  * of the others, and never ends only on the dead-letter topic.
  */
-import { ContractError, type Envelope, type EventCatalogue } from '@csms/contracts';
-import { DomainError } from '@csms/kernel';
-import { classifyFailure } from '@csms/messaging';
-import type { CdrAudit, OcpiCdr, PricingContext, PricingOutcome } from './cdr-builder';
+import { ContractError, type CdrAudit, type Envelope, type EventCatalogue, type OcpiCdr } from '@csms/contracts';
+import { DomainError, isRetriable } from '@csms/kernel';
+import type { PricingContext, PricingOutcome } from './cdr';
 
 /** The pricing function (buildCdr; tests inject another one to make the engine throw or build a bad CDR). */
 export type Pricer = (ctx: PricingContext) => PricingOutcome;
+
+/**
+ * Whether an error thrown while pricing is one of infrastructure (to be retried, never recorded as a pricing
+ * failure). The service passes its consumer's rule (libs/messaging `classifyFailure(e) === 'retry'`); by default
+ * an error that says `retriable: true` (the kernel's `isRetriable`).
+ */
+export type InfrastructureFailure = (e: unknown) => boolean;
+export const retriableOnly: InfrastructureFailure = (e) => isRetriable(e);
 
 /**
  * Reason codes a failure gets here, beside the ones the engine and the tariff selection return
@@ -28,7 +35,8 @@ export const SettleFailureCode = {
   handlerFailed: 'HANDLER_FAILED',
 } as const;
 
-export type Settled = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: Envelope } | { kind: 'failed'; code: string; detail: string; field?: string };
+export type Settled<E extends Envelope = Envelope> = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: E } | SettledFailure;
+export type SettledFailure = { kind: 'failed'; code: string; detail: string; field?: string };
 
 const CODE = /^[A-Z][A-Z0-9_]*$/;
 const MAX_DETAIL = 2000;
@@ -41,7 +49,7 @@ function describe(e: unknown): string {
   return String(e);
 }
 
-function failed(code: string, detail: string, field?: string): Settled {
+function failed(code: string, detail: string, field?: string): SettledFailure {
   // the failure event must satisfy its own contract: an odd code from a pricing function is kept in the detail
   const ok = CODE.test(code);
   const text = ok ? detail : `${code}: ${detail}`;
@@ -52,8 +60,8 @@ function failed(code: string, detail: string, field?: string): Settled {
  * Infrastructure failures go up (retried); a typed error (a stable `code`, `retriable: false`, e.g. a
  * BillingError of a broken input) keeps its code and field; anything else becomes a failure with `code`.
  */
-function asFailure(e: unknown, code: string): Settled {
-  if (classifyFailure(e) === 'retry') throw e;
+function asFailure(e: unknown, code: string, infrastructure: InfrastructureFailure): SettledFailure {
+  if (infrastructure(e)) throw e;
   if (e instanceof DomainError && !e.retriable) return failed(e.code, e.message, e.field);
   return failed(code, describe(e));
 }
@@ -61,27 +69,29 @@ function asFailure(e: unknown, code: string): Settled {
 /**
  * @param price the pricing function
  * @param toEvent the cdr.created envelope of a priced outcome (validated against the contract as it is made)
+ * @param infrastructure which thrown errors are infrastructure failures (thrown on, for the consumer to retry)
  */
-export function settle(
+export function settle<E extends Envelope>(
   catalogue: EventCatalogue,
   price: Pricer,
   ctx: PricingContext,
-  toEvent: (priced: Extract<PricingOutcome, { kind: 'priced' }>) => Envelope,
+  toEvent: (priced: Extract<PricingOutcome, { kind: 'priced' }>) => E,
   maxEventBytes: number,
-): Settled {
+  infrastructure: InfrastructureFailure = retriableOnly,
+): Settled<E> {
   let outcome: PricingOutcome;
   try {
     outcome = price(ctx);
   } catch (e) {
-    return asFailure(e, SettleFailureCode.engineError);
+    return asFailure(e, SettleFailureCode.engineError, infrastructure);
   }
   if (outcome.kind === 'failed') return failed(outcome.code, outcome.detail, outcome.field);
-  let event: Envelope;
+  let event: E;
   try {
     event = toEvent(outcome);
   } catch (e) {
     if (e instanceof ContractError) return failed(SettleFailureCode.contractViolation, e.message, e.field);
-    return asFailure(e, SettleFailureCode.engineError);
+    return asFailure(e, SettleFailureCode.engineError, infrastructure);
   }
   // measured as the outbox will write it (the catalogue keeps the encoding: the outbox does not stringify it again)
   const bytes = Buffer.byteLength(catalogue.encode(event), 'utf8');

@@ -1,9 +1,9 @@
 import Decimal from 'decimal.js';
-import { CdrCreatedV2, SESSION_ENDED_LIMITS, deriveId, systemCatalogue } from '@csms/contracts';
-import type { OcpiTariff } from '@csms/pricing';
-import { endedOf, longSession16, run } from '../../../libs/sessions/src/spec-helpers';
-import type { StationFacts } from './catalogue';
-import { buildCdr, type PricingContext, type SessionEndedPayload } from './cdr-builder';
+import { CdrCreatedV3, SESSION_ENDED_LIMITS, deriveId, systemCatalogue, type OcpiTariffDocument } from '@csms/contracts';
+import { endedOf, longSession16, run } from '../../sessions/src/spec-helpers';
+import { buildCdr, type PricingContext } from './cdr';
+import type { StationFacts } from './facts';
+import type { SessionEndedPayload } from './to-pricing-session';
 
 /**
  * A 24-hour OCPP 1.6 session sampled every 5 seconds (17,280 MeterValues) through the session decider and the
@@ -13,7 +13,7 @@ import { buildCdr, type PricingContext, type SessionEndedPayload } from './cdr-b
 const catalogue = systemCatalogue();
 const KB = 1024;
 
-const tariffOf = (id: string, elements: OcpiTariff['elements']): OcpiTariff => ({ country_code: 'NL', party_id: 'CSM', id, currency: 'EUR', elements, last_updated: '2026-01-01T00:00:00Z' });
+const tariffOf = (id: string, elements: OcpiTariffDocument['elements']): OcpiTariffDocument => ({ country_code: 'NL', party_id: 'CSM', id, currency: 'EUR', elements, last_updated: '2026-01-01T00:00:00Z' });
 
 // energy dearer 18:00-22:00 and cheaper 07:30-09:15 (local time), parking billed
 const timeOfDay = tariffOf('TOD', [
@@ -29,7 +29,7 @@ const byEnergy = tariffOf('KWH', [
 
 const station: StationFacts = { siteId: 'site-ams', timeZone: 'Europe/Amsterdam', location: null, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }] };
 
-function price(session: SessionEndedPayload, tariff: OcpiTariff) {
+function price(session: SessionEndedPayload, tariff: OcpiTariffDocument) {
   const ctx: PricingContext = {
     session,
     source: { eventId: deriveId('src'), topic: 'session.events', partition: 0, offset: '1' },
@@ -58,9 +58,9 @@ describe('a 24-hour session sampled every 5 seconds, priced', () => {
     expect(Buffer.byteLength(catalogue.encode(catalogue.check({ ...ended, source: 'session-service' })))).toBeLessThan(256 * KB);
   });
 
-  it('cdr.created v2 is under the bound, its audit naming the source ranges and the timeline resolution', () => {
+  it('cdr.created v3 is under the bound, its audit naming the source ranges and the timeline resolution', () => {
     const out = price(p, timeOfDay);
-    const env = catalogue.create(CdrCreatedV2, { id: deriveId('cdr', out.cdr.id), key: p.sessionId, occurredAt: p.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+    const env = catalogue.create(CdrCreatedV3, { id: deriveId('cdr', out.cdr.id), key: p.sessionId, occurredAt: p.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null } });
     expect(Buffer.byteLength(catalogue.encode(env))).toBeLessThan(256 * KB);
     expect(out.audit.inboundRecords).toEqual(p.sources);
     expect(out.audit.inboundRecords[0].count).toBe(s.commands.length - 1);

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { CdrCreatedV2, SessionEndedV1, SessionEndedV2, deriveId, systemCatalogue, type EventOf } from '@csms/contracts';
+import { CdrCreatedV3, SessionEndedV1, SessionEndedV2, deriveId, systemCatalogue, type CdrAudit, type EventOf, type OcpiCdr, type OcpiTariffDocument } from '@csms/contracts';
 import { Dec } from '@csms/money';
-import { TARIFF_LIMITS, tariffIssues, type OcpiPrice, type OcpiPriceComponent, type OcpiTariff } from '@csms/pricing';
-import { buildCdr, creditCdrOf, type PricingContext, type SessionEndedPayload } from './cdr-builder';
+import { TARIFF_LIMITS, tariffIssues, type OcpiPrice, type OcpiPriceComponent } from '@csms/pricing';
+import { buildCdr, creditCdrOf, type PricingContext } from './cdr';
+import type { SessionEndedPayload } from './to-pricing-session';
 
 /**
  * The invariant behind the tariff bounds (libs/pricing TARIFF_LIMITS): any tariff that validates, priced
@@ -61,7 +62,7 @@ function limitsArb(minor: number): fc.Arbitrary<{ min_price?: OcpiPrice; max_pri
   });
 }
 
-const tariffArb: fc.Arbitrary<OcpiTariff> = fc.constantFrom(...Object.keys(MINOR)).chain((currency) =>
+const tariffArb: fc.Arbitrary<OcpiTariffDocument> = fc.constantFrom(...Object.keys(MINOR)).chain((currency) =>
   fc
     .record({
       // earlier elements restricted by session age, so that several FLAT fees can add up
@@ -124,7 +125,7 @@ const sessionArb = fc
     };
   });
 
-function contextOf(session: SessionEndedPayload, tariff: OcpiTariff): PricingContext {
+function contextOf(session: SessionEndedPayload, tariff: OcpiTariffDocument): PricingContext {
   return {
     session,
     source: { eventId: deriveId('src'), topic: 'session.events', partition: 0, offset: '1' },
@@ -136,8 +137,8 @@ function contextOf(session: SessionEndedPayload, tariff: OcpiTariff): PricingCon
   };
 }
 
-const emit = (cdr: unknown, audit: unknown) =>
-  catalogue.create(CdrCreatedV2, { id: deriveId('cdr-created', 'x'), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { cdr, audit } as never });
+const emit = (cdr: OcpiCdr, audit: CdrAudit) =>
+  catalogue.create(CdrCreatedV3, { id: deriveId('cdr-created', 'x'), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { cdr, audit, billingAccountId: null } });
 
 describe('cdr.created contract holds for every valid tariff over every valid session (fast-check)', () => {
   it('any tariff that validates, priced over any session.ended, gives a CDR and a credit CDR that validate', () => {
@@ -159,7 +160,7 @@ describe('cdr.created contract holds for every valid tariff over every valid ses
   });
 
   it('without the bounds it would not: a price of 1e308 is refused where it used to give a CDR that breaks the contract', () => {
-    const huge: OcpiTariff = { id: 'HUGE', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 1e308, step_size: 1 }] }] };
+    const huge: OcpiTariffDocument = { id: 'HUGE', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 1e308, step_size: 1 }] }] };
     expect(tariffIssues(huge)).toEqual([expect.objectContaining({ code: 'TARIFF_NUMBER_TOO_LARGE', field: 'elements[0].price_components[0].price' })]);
     const session = SessionEndedV2.example as SessionEndedPayload;
     // priced anyway (as a stored tariff would be on replay): an explicit failure, never a CDR for the dead-letter topic

@@ -1,114 +1,37 @@
 /**
  * Pure: a session.ended payload + the catalogue + registry facts -> an OCPI 2.2.1 CDR with its audit
  * section, or an explicit pricing failure. No framework, no clock, no randomness: the same inputs give
- * byte-identical output (ids are name-based, last_updated is the session's end).
+ * byte-identical output (ids are name-based, last_updated is the session's end). The CDR and audit types are
+ * the cdr.created contract's (libs/contracts), nothing else.
  */
 import { createHash } from 'node:crypto';
-import { CDR_LOCATION_REQUIRED_FIELDS, deriveId, type EnergyTimelineResolution, type OcpiConnectorFormat, type OcpiConnectorType, type OcpiPowerType, type SessionEndedEvent, type SourceRange } from '@csms/contracts';
-import { selectTariff, toPricingSession, type TariffAssignment } from '@csms/billing';
-import { PRICING_ENGINE_VERSION, compileTariff, priceSession, toCanonicalJson, type CompiledTariff, type OcpiTariff, type PricedCdr, type PricingOptions } from '@csms/pricing';
-import type { StationFacts, StoredVersion } from './catalogue';
+import {
+  CDR_LOCATION_REQUIRED_FIELDS,
+  deriveId,
+  type CdrAudit,
+  type CdrLocation,
+  type CdrLocationField,
+  type CdrSourceEvent,
+  type OcpiCdr,
+  type OcpiTariffDocument,
+} from '@csms/contracts';
+import { Money } from '@csms/money';
+import { PRICING_ENGINE_VERSION, compileTariff, priceSession, toCanonicalJson, type CompiledTariff, type PricedCdr } from '@csms/pricing';
+import type { PricingFacts, StationFacts, StoredVersion } from './facts';
+import { selectTariff } from './select-tariff';
+import type { SessionEndedPayload } from './to-pricing-session';
+import { toPricingSession } from './to-pricing-session';
 
-export type SessionEndedPayload = SessionEndedEvent['payload'];
+/** Where the session.ended being priced was read: its envelope id and log position (the CDR audit's `sourceEvent`). */
+export type SourcePosition = CdrSourceEvent;
 
-export interface SourcePosition {
-  eventId: string;
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-export interface PricingContext {
+/** Everything buildCdr needs: the session, where it was read, and the catalogue and registry facts. */
+export interface PricingContext extends PricingFacts {
   session: SessionEndedPayload;
   source: SourcePosition;
-  /** the registry copy's facts; undefined: the registry does not know the station */
-  station?: StationFacts;
-  token?: { groupId: string | null; accountId: string | null };
-  assignments: readonly TariffAssignment[];
-  versions: readonly StoredVersion[];
-  cpo: { countryCode: string; partyId: string };
-  defaultTimeZone: string;
-  rounding: NonNullable<PricingOptions['rounding']>;
 }
 
-export interface OcpiCdr {
-  country_code: string;
-  party_id: string;
-  id: string;
-  start_date_time: string;
-  end_date_time: string;
-  session_id: string;
-  cdr_token: { country_code: string; party_id: string; uid: string; type: string; contract_id: string };
-  auth_method: string;
-  cdr_location: CdrLocation;
-  currency: string;
-  tariffs: OcpiTariff[];
-  charging_periods: PricedCdr['charging_periods'];
-  total_cost: { excl_vat: string; incl_vat: string };
-  total_fixed_cost?: { excl_vat: string; incl_vat: string };
-  total_energy: string;
-  total_energy_cost?: { excl_vat: string; incl_vat: string };
-  total_time: string;
-  total_time_cost?: { excl_vat: string; incl_vat: string };
-  total_parking_time?: string;
-  total_parking_cost?: { excl_vat: string; incl_vat: string };
-  total_reservation_cost?: { excl_vat: string; incl_vat: string };
-  remark?: string;
-  credit?: boolean;
-  credit_reference_id?: string;
-  last_updated: string;
-}
-
-/** OCPI 2.2.1 CdrLocation; the OCPI-required location and connector fields are absent when the registry lacks them. */
-export interface CdrLocation {
-  id: string;
-  name?: string;
-  address?: string;
-  city?: string;
-  postal_code?: string;
-  state?: string;
-  country?: string;
-  coordinates?: { latitude: string; longitude: string };
-  evse_uid: string;
-  evse_id: string;
-  connector_id: string;
-  connector_standard?: OcpiConnectorType;
-  connector_format?: OcpiConnectorFormat;
-  connector_power_type?: OcpiPowerType;
-}
-
-export type CdrLocationField = (typeof CDR_LOCATION_REQUIRED_FIELDS)[number];
-
-export interface CdrDataQuality {
-  flags: Array<'LOCATION_INCOMPLETE'>;
-  missingLocationFields: CdrLocationField[];
-}
-
-export interface CdrAudit {
-  sessionId: string;
-  sessionRevision: number;
-  stationId: string;
-  tariffId: string;
-  tariffVersion: number;
-  tariffContentHash: string;
-  assignment: Record<string, unknown>;
-  engineVersion: string;
-  timeZone: string;
-  timeZoneSource: 'registry' | 'default';
-  sourceEvent: SourcePosition;
-  /** the session's inbound records as compact ranges (per topic + partition: offsets, count, hash) */
-  inboundRecords: SourceRange[];
-  /** whether the energy timeline the periods were cut on was exact or resampled (and its grid) */
-  energyTimeline?: EnergyTimelineResolution;
-  pricing: Record<string, unknown>;
-  contentHash: string;
-  /** present when the CDR lacks data OCPI requires (LOCATION_INCOMPLETE: which cdr_location fields) */
-  dataQuality?: CdrDataQuality;
-}
-
-export type PricingOutcome =
-  | { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit }
-  | { kind: 'failed'; code: string; detail: string; field?: string };
+export type PricingOutcome = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit } | { kind: 'failed'; code: string; detail: string; field?: string };
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -117,7 +40,7 @@ export function cdrIdOf(sessionId: string, revision: number): string {
   return `CDR${deriveId('cdr', sessionId, revision).replace(/-/g, '').toUpperCase()}`;
 }
 
-const TOKEN_TYPES: Record<string, string> = {
+const TOKEN_TYPES: Record<string, OcpiCdr['cdr_token']['type']> = {
   ISO14443: 'RFID',
   ISO15693: 'RFID',
   'ocpp1.6-idTag': 'RFID',
@@ -178,29 +101,33 @@ export function cdrLocationOf(s: SessionEndedPayload, station: StationFacts | un
 }
 
 /**
- * Each tariff object compiled once (validated and parsed): the consumer prices a chunk of sessions with the
+ * Each tariff object compiled once (validated and parsed): a consumer prices a chunk of sessions with the
  * tariff objects of one catalogue snapshot. Keyed by the object itself (held weakly), which is never
  * modified; an invalid tariff is not cached (it is priced through the checking path, for its error).
+ * An explicit object: whoever prices (the billing decider, what-if) makes one and passes it in.
  */
-const compiledTariffs = new WeakMap<OcpiTariff, CompiledTariff>();
+export class CompiledTariffs {
+  private readonly compiled = new WeakMap<OcpiTariffDocument, CompiledTariff>();
 
-function compiledOf(tariff: OcpiTariff): CompiledTariff | undefined {
-  let compiled = compiledTariffs.get(tariff);
-  if (compiled === undefined) {
-    try {
-      compiled = compileTariff(tariff);
-    } catch {
-      return undefined;
+  of(tariff: OcpiTariffDocument): CompiledTariff | undefined {
+    let compiled = this.compiled.get(tariff);
+    if (compiled === undefined) {
+      try {
+        compiled = compileTariff(tariff);
+      } catch {
+        return undefined;
+      }
+      this.compiled.set(tariff, compiled);
     }
-    compiledTariffs.set(tariff, compiled);
+    return compiled;
   }
-  return compiled;
 }
 
 /** Selects the tariff, prices the session and assembles the CDR. Never a free CDR: failures are explicit. */
-export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): PricingOutcome {
+export function buildCdr(ctx: PricingContext, opts: { /** what-if: price with this tariff instead of the catalogue's */ draft?: OcpiTariffDocument; tariffs?: CompiledTariffs } = {}): PricingOutcome {
   const s = ctx.session;
-  let chosen: { version: StoredVersion; assignment: Record<string, unknown> };
+  const draft = opts.draft === undefined ? undefined : { tariff: opts.draft };
+  let chosen: { version: StoredVersion; assignment: CdrAudit['assignment'] };
   if (draft) {
     chosen = {
       version: { tariffId: draft.tariff.id, version: 0, effectiveFrom: s.startedAt, publishedAt: s.startedAt, contentHash: sha256(toCanonicalJson(draft.tariff)), tariff: draft.tariff },
@@ -226,7 +153,7 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
         scope: sel.assignment.scope,
         effectiveFrom: sel.assignment.effectiveFrom,
         // candidates passed over because their tariff's OCPI validity window excludes the session start
-        ...(sel.skipped.length > 0 ? { skipped: sel.skipped } : {}),
+        ...(sel.skipped.length > 0 ? { skipped: [...sel.skipped] } : {}),
       },
     };
   }
@@ -234,7 +161,7 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
   const timeZone = ctx.station?.timeZone ?? ctx.defaultTimeZone;
   let priced: PricedCdr;
   try {
-    const compiled = compiledOf(tariff) ?? tariff;
+    const compiled = opts.tariffs?.of(tariff) ?? tariff;
     const input = toPricingSession(s, { timeZone, currency: tariff.currency, tariff: compiled });
     priced = priceSession(compiled, input, { rounding: ctx.rounding });
   } catch (e) {
@@ -289,7 +216,7 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
     sourceEvent: ctx.source,
     inboundRecords: s.sources,
     energyTimeline: s.energyTimelineResolution,
-    pricing: { breakdown: priced.breakdown, audit: priced.audit } as unknown as Record<string, unknown>,
+    pricing: { breakdown: priced.breakdown, audit: priced.audit },
     contentHash: sha256(toCanonicalJson(cdr)),
     // no location (or no connector type) registered: still priced, never free, but said explicitly
     ...(where.missing.length > 0 ? { dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: where.missing } } : {}),
@@ -297,9 +224,12 @@ export function buildCdr(ctx: PricingContext, draft?: { tariff: OcpiTariff }): P
   return { kind: 'priced', cdr, audit };
 }
 
-/** The credit CDR of `original` (OCPI: same data, its own id, only total_cost negated). */
+/**
+ * The credit CDR of `original` (OCPI: same data, its own id, only total_cost negated, with the Money type of the
+ * CDR's currency: a zero stays zero, never "-0.00").
+ */
 export function creditCdrOf(original: OcpiCdr, audit: CdrAudit, at: string): { cdr: OcpiCdr; audit: CdrAudit } {
-  const negate = (v: string) => (v.startsWith('-') ? v.slice(1) : /^0(\.0*)?$/.test(v) ? v : `-${v}`);
+  const negate = (v: string) => Money.of(v, original.currency).negate().toMinorUnitString();
   const cdr: OcpiCdr = {
     ...original,
     id: `${original.id}-C`,

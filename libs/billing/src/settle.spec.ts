@@ -1,14 +1,16 @@
-import { BillingError } from '@csms/billing';
-import { CdrCreatedV1, ContractError, systemCatalogue } from '@csms/contracts';
-import type { CdrAudit, OcpiCdr, PricingContext, PricingOutcome } from './cdr-builder';
-import { settle, type Pricer } from './settle';
+import { CdrCreatedV3, ContractError, systemCatalogue, type CdrAudit, type OcpiCdr } from '@csms/contracts';
+import type { PricingContext, PricingOutcome } from './cdr';
+import { BillingError } from './errors';
+import { settle, type InfrastructureFailure, type Pricer } from './settle';
 
 const catalogue = systemCatalogue();
 const ctx = {} as PricingContext;
-const example = CdrCreatedV1.example as unknown as { cdr: OcpiCdr; audit: CdrAudit };
+const example = CdrCreatedV3.example;
 const priced: PricingOutcome = { kind: 'priced', cdr: example.cdr, audit: example.audit };
 const toEvent = (o: { cdr: OcpiCdr; audit: CdrAudit }) =>
-  catalogue.create(CdrCreatedV1, { id: '7c9e6679-7425-50de-944b-e07fc1f90ae7', key: o.audit.sessionId, occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: o.cdr, audit: o.audit } as never });
+  catalogue.create(CdrCreatedV3, { id: '7c9e6679-7425-50de-944b-e07fc1f90ae7', key: o.audit.sessionId, occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: o.cdr, audit: o.audit, billingAccountId: null } });
+/** an infrastructure rule as the tariff service passes one (its consumer's classifyFailure): a refused connection is retried */
+const infrastructure: InfrastructureFailure = (e) => (e as { code?: unknown }).code === 'ECONNREFUSED';
 
 describe('settle: exactly one CDR or pricing failure per session', () => {
   it.each<[string, Pricer, number, Record<string, unknown>]>([
@@ -39,7 +41,7 @@ describe('settle: exactly one CDR or pricing failure per session', () => {
     ],
     ['a CDR too large for a record', () => priced, 1_000, { kind: 'failed', code: 'CDR_TOO_LARGE', field: '/payload' }],
   ])('%s', (_, price, maxBytes, expected) => {
-    expect(settle(catalogue, price, ctx, toEvent, maxBytes)).toMatchObject(expected);
+    expect(settle(catalogue, price, ctx, toEvent, maxBytes, infrastructure)).toMatchObject(expected);
   });
 
   it('throws an infrastructure failure (the consumer retries it) and a contract error of the failure path never escapes', () => {
@@ -53,6 +55,7 @@ describe('settle: exactly one CDR or pricing failure per session', () => {
         ctx,
         toEvent,
         1_000_000,
+        infrastructure,
       ),
     ).toThrow(down);
     const r = settle(
@@ -65,5 +68,31 @@ describe('settle: exactly one CDR or pricing failure per session', () => {
       1_000_000,
     );
     expect(r).toEqual({ kind: 'failed', code: 'CDR_CONTRACT_VIOLATION', detail: 'bad', field: '/payload/x' });
+  });
+
+  it('by default only an error that says retriable: true is thrown on; any other becomes ENGINE_ERROR', () => {
+    const retriable = Object.assign(new Error('broker away'), { retriable: true });
+    expect(() =>
+      settle(
+        catalogue,
+        () => {
+          throw retriable;
+        },
+        ctx,
+        toEvent,
+        1_000_000,
+      ),
+    ).toThrow(retriable);
+    const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const r = settle(
+      catalogue,
+      () => {
+        throw down;
+      },
+      ctx,
+      toEvent,
+      1_000_000,
+    );
+    expect(r).toMatchObject({ kind: 'failed', code: 'ENGINE_ERROR' });
   });
 });

@@ -1,9 +1,9 @@
-import { CdrCreatedV2, SessionEndedV2, StationRegisteredV2, deriveId, systemCatalogue } from '@csms/contracts';
-import type { OcpiTariff } from '@csms/pricing';
-import type { StationFacts } from './catalogue';
-import { buildCdr, cdrLocationOf, type PricingContext, type SessionEndedPayload } from './cdr-builder';
+import { CdrCreatedV3, SessionEndedV2, StationRegisteredV2, deriveId, systemCatalogue, type OcpiTariffDocument } from '@csms/contracts';
+import { buildCdr, cdrLocationOf, type PricingContext } from './cdr';
+import type { StationFacts } from './facts';
+import type { SessionEndedPayload } from './to-pricing-session';
 
-const tariff: OcpiTariff = {
+const tariff: OcpiTariffDocument = {
   country_code: 'NL',
   party_id: 'CSM',
   id: 'AC-1',
@@ -53,7 +53,7 @@ function priced(session: SessionEndedPayload, facts: StationFacts | undefined) {
   const out = buildCdr(ctx(session, facts));
   if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
   // the result is a valid cdr.created (closed cdr_location schema)
-  catalogue.create(CdrCreatedV2, { id: deriveId('cdr', out.cdr.id), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+  catalogue.create(CdrCreatedV3, { id: deriveId('cdr', out.cdr.id), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null } });
   return out;
 }
 
@@ -143,7 +143,7 @@ describe('cdr_location', () => {
 
 describe('tariff selection by OCPI validity window', () => {
   // The contract example session starts 2026-03-01T10:00:00Z.
-  const promo: OcpiTariff = { ...tariff, id: 'PROMO', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }] };
+  const promo: OcpiTariffDocument = { ...tariff, id: 'PROMO', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }] };
   const withPromo = (window: { start_date_time?: string; end_date_time?: string }): PricingContext => {
     const base = ctx(session16(1), station);
     const p = { ...promo, ...window };
@@ -163,7 +163,7 @@ describe('tariff selection by OCPI validity window', () => {
       assignmentId: 'asg-default',
       skipped: [{ assignmentId: 'asg-promo', tariffId: 'PROMO', version: 1, level: 'default', reason: 'EXPIRED', end_date_time: '2026-03-01T00:00:00Z' }],
     });
-    catalogue.create(CdrCreatedV2, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit } as never });
+    catalogue.create(CdrCreatedV3, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null } });
   });
 
   it('while the later tariff is valid it prices the session, and the audit has no skipped list', () => {

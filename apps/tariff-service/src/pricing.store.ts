@@ -1,0 +1,237 @@
+import type { EntityManager } from 'typeorm';
+import type { BillingEvent, BillingState, IssuedCdr, SourcePosition, StationFacts, TariffAssignment, TokenFacts } from '@csms/billing';
+import type { CdrAudit, EventCatalogue, OcpiCdr, SessionEndedEvent } from '@csms/contracts';
+import { allAssignments, stationsOf, tokensOf, versionsOf, type StoredVersion } from './catalogue';
+
+type SessionEndedPayload = SessionEndedEvent['payload'];
+
+/** The catalogue as the transaction sees it (read once per chunk of sessions). */
+export interface CatalogueSnapshot {
+  assignments: TariffAssignment[];
+  versions: StoredVersion[];
+}
+
+/** Rows a chunk has settled and not written yet (written in one statement per table). */
+export interface PendingWrites {
+  priced: Array<Record<string, unknown>>;
+  failures: Array<Record<string, unknown>>;
+  cdrs: Array<Record<string, unknown>>;
+}
+
+/** What one chunk transaction read once for all its sessions, and what it will write at its end. */
+export interface ChunkState {
+  snapshot: CatalogueSnapshot;
+  stations: Map<string, StationFacts | undefined>;
+  tokens: Map<string, TokenFacts | undefined>;
+  /** the billing state of each of the chunk's sessions (by lower-case session id), as stored plus what the chunk decided */
+  sessions: Map<string, BillingState>;
+  /**
+   * sessions whose state holds a CDR decided in this chunk: a correction of one of them first writes what is
+   * pending and reads the state back as stored, so that a credit CDR is made of the CDR as the table holds it
+   * (the same bytes whether the correction comes in the same chunk or a later one)
+   */
+  fresh: Set<string>;
+  pending: PendingWrites;
+}
+
+/** A stored session.ended of what-if's range, with the CDR billed for it (if any). */
+export interface StoredEndedSession {
+  session: SessionEndedPayload;
+  source: SourcePosition;
+  cdr: OcpiCdr | null;
+}
+
+export const sessionKey = (sessionId: string) => sessionId.toLowerCase();
+
+/**
+ * The pricing consumer's reads and writes of the tariff service's tables (and what-if's reads of them): the
+ * billing state of a session is its settled revisions (priced_sessions) and its CDRs not credited yet (cdrs),
+ * the facts are the catalogue and registry projections. Every statement is parameterised.
+ */
+export class PricingStore {
+  constructor(private readonly catalogue: EventCatalogue) {}
+
+  async catalogueSnapshot(m: EntityManager): Promise<CatalogueSnapshot> {
+    return { assignments: await allAssignments(m), versions: await versionsOf(m) };
+  }
+
+  stationsOf(m: EntityManager, stationIds: readonly string[]) {
+    return stationsOf(m, stationIds);
+  }
+
+  tokensOf(m: EntityManager, uids: readonly string[]) {
+    return tokensOf(m, uids);
+  }
+
+  /**
+   * Reads, in a few statements, what the chunk's sessions need: the catalogue snapshot, their stations
+   * and tokens, the revisions settled before and the CDRs not credited yet (a correction credits them).
+   */
+  async loadChunk(m: EntityManager, sessions: readonly SessionEndedPayload[]): Promise<ChunkState> {
+    const snapshot = await this.catalogueSnapshot(m);
+    const stationIds = [...new Set(sessions.map((s) => s.stationId))];
+    const uids = [...new Set(sessions.flatMap((s) => (s.idToken ? [s.idToken.idToken] : [])))];
+    const sessionIds = [...new Set(sessions.map((s) => s.sessionId))];
+    const stations = await stationsOf(m, stationIds);
+    const tokens = await tokensOf(m, uids);
+    return { snapshot, stations, tokens, sessions: await this.loadStates(m, sessionIds), fresh: new Set(), pending: { priced: [], failures: [], cdrs: [] } };
+  }
+
+  /** The billing state of each session as stored: the revisions settled, the CDRs not credited yet (as the table holds them). */
+  async loadStates(m: EntityManager, sessionIds: readonly string[]): Promise<Map<string, BillingState>> {
+    const states = new Map<string, { settled: number[]; cdrs: IssuedCdr[] }>();
+    const stateOf = (id: string) => {
+      let st = states.get(sessionKey(id));
+      if (!st) states.set(sessionKey(id), (st = { settled: [], cdrs: [] }));
+      return st;
+    };
+    if (sessionIds.length === 0) return states;
+    const settled: Array<{ session_id: string; revision: number }> = await m.query(
+      'select session_id::text, revision from priced_sessions where session_id = any($1::uuid[]) order by revision',
+      [sessionIds],
+    );
+    for (const r of settled) stateOf(r.session_id).settled.push(r.revision);
+    const open: Array<{ session_id: string; cdr: OcpiCdr; audit: CdrAudit; billing_account_id: string | null }> = await m.query(
+      `select session_id::text, cdr, audit, billing_account_id from cdrs c where session_id = any($1::uuid[]) and not credit
+         and not exists (select 1 from cdrs k where k.credit and k.credit_reference_id = c.cdr_id) order by revision`,
+      [sessionIds],
+    );
+    for (const r of open) stateOf(r.session_id).cdrs.push({ cdr: r.cdr, audit: r.audit, billingAccountId: r.billing_account_id, credited: false });
+    return states;
+  }
+
+  /** Whether a revision has an outcome already (committed). */
+  async isSettled(m: EntityManager, sessionId: string, revision: number): Promise<boolean> {
+    const rows: unknown[] = await m.query('select 1 from priced_sessions where session_id = $1 and revision = $2', [sessionId, revision]);
+    return rows.length > 0;
+  }
+
+  /** The rows of what the decider emitted for a revision, added to `w`. */
+  record(w: PendingWrites, s: SessionEndedPayload, source: SourcePosition, siteId: string | null, events: readonly BillingEvent[]): void {
+    const failed = events.find((e) => e.type === 'session.pricing_failed');
+    w.priced.push({
+      session_id: s.sessionId,
+      revision: s.revision,
+      station_id: s.stationId,
+      site_id: siteId,
+      started_at: s.startedAt,
+      ended_at: s.endedAt,
+      session: s,
+      source,
+      outcome: failed ? 'failed' : 'priced',
+    });
+    for (const e of events) {
+      if (e.type === 'session.pricing_failed') {
+        const f = (e as Extract<BillingEvent, { type: 'session.pricing_failed' }>).payload;
+        w.failures.push({ session_id: s.sessionId, revision: s.revision, station_id: s.stationId, code: f.code, detail: f.detail, field: f.field ?? null, ended_at: s.endedAt });
+      } else {
+        const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
+        w.cdrs.push(cdrRow(p.cdr, p.audit, p.billingAccountId));
+      }
+    }
+  }
+
+  /**
+   * Writes what the chunk settled: one statement per table, rows passed as one JSON document (the
+   * jsonb columns get the same values as from JSON.stringify of each object). A priced revision that is
+   * already there (another transaction priced it since the chunk started) fails the chunk: the consumer
+   * retries and this time the revision is seen as settled, so nothing is emitted twice.
+   */
+  async flush(m: EntityManager, w: PendingWrites): Promise<void> {
+    if (w.priced.length > 0) {
+      const inserted: unknown[] = await m.query(
+        `insert into priced_sessions (session_id, revision, station_id, site_id, started_at, ended_at, session, source, outcome)
+         select session_id, revision, station_id, site_id, started_at, ended_at, session, source, outcome
+           from json_to_recordset($1::json) as x(session_id uuid, revision integer, station_id text, site_id text, started_at timestamptz,
+             ended_at timestamptz, session jsonb, source jsonb, outcome text)
+         on conflict (session_id, revision) do nothing returning 1`,
+        [JSON.stringify(w.priced)],
+      );
+      if (inserted.length !== w.priced.length) {
+        throw new Error(`${w.priced.length - inserted.length} session revision(s) were priced concurrently; the chunk is retried`);
+      }
+    }
+    if (w.failures.length > 0) {
+      await m.query(
+        `insert into pricing_failures (session_id, revision, station_id, code, detail, field, ended_at)
+         select session_id, revision, station_id, code, detail, field, ended_at
+           from json_to_recordset($1::json) as x(session_id uuid, revision integer, station_id text, code text, detail text, field text, ended_at timestamptz)
+         on conflict do nothing`,
+        [JSON.stringify(w.failures)],
+      );
+    }
+    if (w.cdrs.length > 0) {
+      await m.query(
+        `insert into cdrs (cdr_id, session_id, revision, station_id, token_uid, start_at, end_at, currency, total_excl_vat, total_incl_vat, credit,
+           credit_reference_id, tariff_id, tariff_version, content_hash, cdr, audit, billing_account_id)
+         select cdr_id, session_id, revision, station_id, token_uid, start_at, end_at, currency, total_excl_vat, total_incl_vat, credit,
+           credit_reference_id, tariff_id, tariff_version, content_hash, cdr, audit, billing_account_id
+           from json_to_recordset($1::json) as x(cdr_id text, session_id uuid, revision integer, station_id text, token_uid text, start_at timestamptz,
+             end_at timestamptz, currency text, total_excl_vat numeric, total_incl_vat numeric, credit boolean, credit_reference_id text, tariff_id text,
+             tariff_version integer, content_hash text, cdr jsonb, audit jsonb, billing_account_id text)
+         on conflict (cdr_id) do nothing`,
+        [JSON.stringify(w.cdrs)],
+      );
+    }
+    w.priced = [];
+    w.failures = [];
+    w.cdrs = [];
+  }
+
+  /**
+   * What-if's sessions: the latest revision of each session that started in [from, to) (at a station or a
+   * site), with the CDR billed for it (if any). Stored sessions from before session.ended v2 are read as v2,
+   * as the consumer reads v1 records.
+   */
+  async endedSessionsInRange(m: EntityManager, q: { from: string; to: string; stationId?: string; siteId?: string; limit: number }): Promise<StoredEndedSession[]> {
+    const rows: Array<{ session: unknown; source: SourcePosition; cdr: OcpiCdr | null }> = await m.query(
+      `select distinct on (p.session_id) p.session, p.source, c.cdr
+         from priced_sessions p left join cdrs c on c.session_id = p.session_id and c.revision = p.revision and not c.credit
+        where p.started_at >= $1 and p.started_at < $2
+          and ($3::text is null or p.station_id = $3) and ($4::text is null or p.site_id = $4)
+        order by p.session_id, p.revision desc limit $5`,
+      [q.from, q.to, q.stationId ?? null, q.siteId ?? null, q.limit],
+    );
+    return rows.map((r) => ({ session: this.storedSession(r.session, r.source), source: r.source, cdr: r.cdr }));
+  }
+
+  /** A session.ended payload as stored in priced_sessions (v1 or v2), validated and brought to v2 by the catalogue. */
+  private storedSession(payload: unknown, source: SourcePosition): SessionEndedPayload {
+    const version = typeof payload === 'object' && payload !== null && 'energyTimelineResolution' in payload ? 2 : 1;
+    const env = this.catalogue.parse({
+      id: source.eventId,
+      type: 'session.ended',
+      version,
+      occurredAt: (payload as { endedAt?: unknown }).endedAt,
+      key: (payload as { sessionId?: unknown }).sessionId,
+      source: 'session-service',
+      causationId: null,
+      correlationId: null,
+      payload,
+    });
+    return (env as SessionEndedEvent).payload;
+  }
+}
+
+function cdrRow(cdr: OcpiCdr, audit: CdrAudit, billingAccountId: string | null): Record<string, unknown> {
+  return {
+    cdr_id: cdr.id,
+    session_id: audit.sessionId,
+    revision: audit.sessionRevision,
+    station_id: audit.stationId,
+    token_uid: cdr.cdr_token.uid,
+    start_at: cdr.start_date_time,
+    end_at: cdr.end_date_time,
+    currency: cdr.currency,
+    total_excl_vat: cdr.total_cost.excl_vat,
+    total_incl_vat: cdr.total_cost.incl_vat,
+    credit: cdr.credit === true,
+    credit_reference_id: cdr.credit_reference_id ?? null,
+    tariff_id: audit.tariffId,
+    tariff_version: audit.tariffVersion,
+    content_hash: audit.contentHash,
+    cdr,
+    audit,
+    billing_account_id: billingAccountId,
+  };
+}

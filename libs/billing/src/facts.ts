@@ -1,0 +1,42 @@
+/**
+ * What the billing rules know beside the session: the tariff catalogue (versions, assignments) and the
+ * registry's facts about the station and the token, as the tariff service's projections hold them, and the
+ * service's settings (the CPO, the default time zone, the rounding rule). Plain data: the service reads them,
+ * the rules only look at them.
+ */
+import type { OcpiTariffDocument, RegistryEvse, StationLocation } from '@csms/contracts';
+import type { RoundingMode } from '@csms/money';
+import type { TariffAssignment, TariffVersionRef } from './select-tariff';
+
+/** A published tariff version as the catalogue keeps it: the OCPI Tariff object and its content hash. */
+export interface StoredVersion extends TariffVersionRef {
+  contentHash: string;
+  tariff: OcpiTariffDocument;
+}
+
+/** What the registry copy knows of a station: site, time zone, location (null: none) and EVSEs with connector types. */
+export interface StationFacts {
+  siteId: string | null;
+  timeZone: string;
+  location: StationLocation | null;
+  evses: RegistryEvse[];
+}
+
+/** What the registry copy knows of a token (registry.token_registered): its group and the billing account that pays. */
+export interface TokenFacts {
+  groupId: string | null;
+  accountId: string | null;
+}
+
+/** The catalogue and registry facts one session is priced with. */
+export interface PricingFacts {
+  /** undefined: the registry does not know the station */
+  station?: StationFacts;
+  /** undefined: the session has no token, or the registry does not know it */
+  token?: TokenFacts;
+  assignments: readonly TariffAssignment[];
+  versions: readonly StoredVersion[];
+  cpo: { countryCode: string; partyId: string };
+  defaultTimeZone: string;
+  rounding: RoundingMode;
+}
