@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBoots
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '@csms/platform';
 import { ParkedOutbox } from '@csms/messaging';
-import { HealthRegistry, LOGGER, ParkedOutboxController, ServiceKitModule, observeOutbox, parseApiKeys } from '@csms/service-kit';
+import { HealthRegistry, LOGGER, ParkedOutboxController, ServiceKitModule, observeOutbox, observeReadiness, parseApiKeys } from '@csms/service-kit';
 import type { GatewayConfig } from './config';
 import { StationsController, TokensController } from './http/registry.controller';
 import { CommandsController } from './http/commands.controller';
@@ -33,6 +33,7 @@ class GatewayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     this.health.register('registry', async () => this.runtime.registryCache.health());
     // the relay's health, the parked outbox (degraded while records are parked) and its metrics
     observeOutbox(this.metrics, this.health, this.runtime.parked, this.runtime.relay);
+    observeReadiness(this.metrics, this.health);
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {

@@ -589,7 +589,7 @@ describe('ocpp-gateway', () => {
       expect(await ready.json()).toMatchObject({ status: 'ok', checks: { outbox: { ok: true, degraded: false, detail: { parked: 0, held: 0 } } } });
       const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
       expect(metrics).toContain('ocpp_connections');
-      expect(metrics).toMatch(/^outbox_parked\{service="ocpp-gateway"\} 0$/m);
+      expect(metrics).toMatch(/^csms_outbox_parked\{service="ocpp-gateway"\} 0$/m);
       expect(metrics).toMatch(/ocpp_call_duration_seconds_count\{[^}]*protocol="ocpp1.6",action="Heartbeat",outcome="result"[^}]*\} [1-9]/);
     });
   });

@@ -1,10 +1,11 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
 import { envelopeHints, failureCode, failureMessage, findDeadLetter, recordDeadLetter, type RedriveResult } from './dead-letters';
-import { classifyFailure } from './failures';
+import { classifyFailure, type FailureVerdict } from './failures';
 import { recordManyInInbox } from './inbox';
+import { LagTracker, type PartitionLag, type PartitionProgress } from './lag';
 import { appendToOutbox, type OutboxRelay } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
 import { STARTUP_TIMEOUT_MS, isSettlingError, retryWhileSettling } from './startup';
@@ -91,6 +92,29 @@ export interface ConsumerStats {
   restarts: number;
 }
 
+/** One chunk transaction committed: what a metrics listener sees (once per chunk, not per record). */
+export interface ChunkApplied {
+  topic: string;
+  partition: number;
+  /** events newly applied (duplicates the inbox dropped are not counted) */
+  records: number;
+  duplicates: number;
+  /** wall time of the transaction (inbox, handlers, outbox, commit) */
+  seconds: number;
+  /** `apply`: consumed records; `giveUp`: failures recorded by `onGiveUp`; `redrive`: a dead letter re-driven */
+  kind: 'apply' | 'giveUp' | 'redrive';
+  /** the events the chunk emitted (committed to the outbox) */
+  emitted: readonly Envelope[];
+}
+
+/** Failed attempts to apply an event, by error code and by what the consumer made of it. */
+export interface FailureCount {
+  code: string;
+  /** `retry`: retried until it passes; `park`: flagged not retriable; `unknown`: retried `maxAttempts` times, then given up */
+  verdict: FailureVerdict;
+  count: number;
+}
+
 /** Dead-letter record headers: the original record is kept verbatim as the value, with its key. */
 export const DLQ_HEADERS = {
   code: 'dlq-error-code',
@@ -136,6 +160,11 @@ export class EventConsumer {
     Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, givenUp: 0, retries: 0, restarts: 0 };
+  private readonly failures = new Map<string, FailureCount>();
+  private readonly chunkListeners: Array<(c: ChunkApplied) => void> = [];
+  private readonly lag: LagTracker;
+  private admin?: Admin;
+  private lagRefresh?: { at: number; running?: Promise<void> };
 
   constructor(opts: EventConsumerOptions) {
     this.o = {
@@ -155,6 +184,7 @@ export class EventConsumer {
     };
     this.log = opts.logger.child({ consumer: opts.name });
     this.stall = new StallDetector(this.o.stallTimeoutMs, this.o.now());
+    this.lag = new LagTracker(() => Date.now());
   }
 
   /** the consumer group id (also the inbox's and the dead letters' consumer name) */
@@ -168,6 +198,56 @@ export class EventConsumer {
 
   stats(): ConsumerStats {
     return { ...this.stats_ };
+  }
+
+  /** Failed attempts since start, by error code and verdict (a record retried three times counts three). */
+  failureCounts(): FailureCount[] {
+    return [...this.failures.values()].map((f) => ({ ...f }));
+  }
+
+  /** Calls `listener` after each committed chunk transaction (metrics: throughput, apply time, emitted events). Keep it cheap. */
+  onChunkApplied(listener: (c: ChunkApplied) => void): void {
+    this.chunkListeners.push(listener);
+  }
+
+  /**
+   * The partitions assigned to this instance with their lag (records and seconds behind), as of the last chunk,
+   * batch and `refreshLag`. Each partition is reported by the instance that holds it.
+   */
+  lagSnapshot(): Array<PartitionProgress & PartitionLag> {
+    return this.lag.snapshot();
+  }
+
+  /**
+   * Reads the ends of the assigned partitions and the group's committed offsets from the broker, so the lag grows
+   * while the consumer is stuck (retrying, stalled) or idle between fetches. At most once per `minIntervalMs`
+   * (a scrape calls it); one connected admin client, no effect on the consumer. Errors are swallowed (the lag
+   * keeps its last values; `health()` says when the consumer is in trouble).
+   */
+  async refreshLag(minIntervalMs = 5000): Promise<void> {
+    const now = Date.now();
+    if (this.lagRefresh?.running) return this.lagRefresh.running;
+    if (this.lagRefresh && now - this.lagRefresh.at < minIntervalMs) return;
+    const topics = this.lag.topics();
+    if (!this.running || topics.length === 0) return;
+    const running = (async () => {
+      try {
+        if (!this.admin) {
+          const admin = this.o.kafka.admin();
+          await admin.connect();
+          this.admin = admin;
+        }
+        for (const topic of topics) this.lag.highWatermarks(topic, (await this.admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, high: Number(o.high) })));
+        for (const t of await this.admin.fetchOffsets({ groupId: this.o.name, topics })) {
+          this.lag.committed(t.topic, t.partitions.map((x) => ({ partition: x.partition, offset: Number(x.offset) })));
+        }
+      } catch (e) {
+        this.log.debug({ err: e }, 'reading the lag from the broker failed; keeping the last values');
+      }
+    })();
+    this.lagRefresh = { at: now, running };
+    await running;
+    this.lagRefresh = { at: now };
   }
 
   /** Ready = running and not stalled. */
@@ -249,6 +329,11 @@ export class EventConsumer {
     const c = this.consumer;
     this.consumer = undefined;
     if (c) await c.disconnect();
+    await this.lagRefresh?.running;
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
+    this.lag.clear();
   }
 
   private async launch(): Promise<void> {
@@ -264,7 +349,10 @@ export class EventConsumer {
     c.on(c.events.FETCH_START, alive);
     c.on(c.events.HEARTBEAT, alive);
     c.on(c.events.START_BATCH_PROCESS, alive);
-    c.on(c.events.GROUP_JOIN, alive);
+    c.on(c.events.GROUP_JOIN, (e) => {
+      alive();
+      this.lag.assigned(e.payload.memberAssignment);
+    });
     c.on(c.events.CRASH, (e) => {
       // kafkajs restarts a consumer whose crash was retriable (e.g. the coordinator still loading at start): a warning
       if (e.payload.restart) this.log.warn({ err: e.payload.error }, 'consumer crashed; kafkajs restarts it');
@@ -317,6 +405,8 @@ export class EventConsumer {
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const live = () => this.running && p.isRunning() && !p.isStale();
+    this.lag.batchSeen(batch.topic, batch.partition, Number(batch.highWatermark));
+    const done = (m: KafkaMessage) => this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
     const items: Item[] = batch.messages.map((message) => {
       const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
@@ -330,6 +420,7 @@ export class EventConsumer {
       if (head.error !== undefined) {
         await this.park(head, head.error, 1);
         p.resolveOffset(head.message.offset);
+        done(head.message);
         i += 1;
       } else {
         let j = i;
@@ -355,6 +446,7 @@ export class EventConsumer {
           }
         }
         p.resolveOffset(chunk[chunk.length - 1].message.offset);
+        done(chunk[chunk.length - 1].message);
         i = j;
       }
       this.stall.alive(this.o.now());
@@ -374,6 +466,7 @@ export class EventConsumer {
     opts: { last?: (manager: EntityManager, applied: number) => Promise<void>; giveUp?: { handle: GiveUpHandler; error: unknown } } = {},
   ): Promise<void> {
     const { last, giveUp } = opts;
+    const t0 = performance.now();
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
@@ -418,6 +511,17 @@ export class EventConsumer {
     else this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
     if (out.length > 0) this.o.relay?.nudge();
+    if (this.chunkListeners.length > 0) {
+      const { topic, partition } = chunk[0].position;
+      const info: ChunkApplied = { topic, partition, records: applied, duplicates, seconds: (performance.now() - t0) / 1000, kind: giveUp ? 'giveUp' : last ? 'redrive' : 'apply', emitted: out };
+      for (const l of this.chunkListeners) {
+        try {
+          l(info);
+        } catch (e) {
+          this.log.warn({ err: e }, 'a chunk listener failed');
+        }
+      }
+    }
   }
 
   private async applyOne(it: Item, p: EachBatchPayload): Promise<void> {
@@ -427,6 +531,11 @@ export class EventConsumer {
         return;
       } catch (e) {
         const verdict = classifyFailure(e);
+        const code = failureCode(e);
+        const k = `${code}\u0000${verdict}`;
+        const f = this.failures.get(k);
+        if (f) f.count += 1;
+        else this.failures.set(k, { code, verdict, count: 1 });
         if (verdict === 'park' || (verdict === 'unknown' && attempt >= this.o.maxAttempts)) {
           if (await this.giveUp(it, e, attempt)) return;
           await this.park(it, e, attempt);

@@ -13,3 +13,4 @@ export * from './failures';
 export * from './watchdog';
 export * from './runtime';
 export * from './startup';
+export * from './lag';

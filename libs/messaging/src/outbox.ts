@@ -156,7 +156,12 @@ export class OutboxRelay {
     return { ok: this.consecutiveFailures < 3, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError?.message };
   }
 
-  /** Rows this relay parked since it started, by topic and refusal code (the `outbox_parks_total` counter). */
+  /** Rows waiting in this database's outbox and the age of the first one (`outboxBacklog`). */
+  backlog(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    return outboxBacklog(this.dataSource);
+  }
+
+  /** Rows this relay parked since it started, by topic and refusal code (the `csms_outbox_parks_total` counter). */
   parkCounts(): Array<{ topic: string; code: string; count: number }> {
     return [...this.parks.values()].map((p) => ({ ...p }));
   }
@@ -280,4 +285,17 @@ export class OutboxRelay {
       this.wake = undefined;
     }
   }
+}
+
+/**
+ * The outbox backlog of a database: rows committed and not published yet (held rows included) and the age in
+ * seconds of the first one in outbox order (0 when empty). One query over the outbox, which stays small while the
+ * relay keeps up: what `/metrics` reads at each scrape.
+ */
+export async function outboxBacklog(ds: DataSource): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const [r] = (await ds.query(
+    `select (select count(*) from outbox)::float8 as depth,
+            coalesce(extract(epoch from clock_timestamp() - (select created_at from outbox order by position limit 1)), 0)::float8 as age`,
+  )) as Array<{ depth: number; age: number }>;
+  return { depth: Number(r.depth), oldestAgeSeconds: Math.max(0, Number(r.age)) };
 }

@@ -9,6 +9,7 @@ import { RequireRoles } from './auth.guard';
 import { LIMIT_PATTERN, keysetPage } from './pagination';
 import { ApiProblem } from './problem';
 import { validateInput } from './validation';
+import { SERVICE_METRICS as M } from './metric-catalogue';
 
 /** The consumers of this process whose dead letters the API lists and re-drives. */
 export const DEAD_LETTER_CONSUMERS = Symbol('csms:dead-letter-consumers');
@@ -99,8 +100,8 @@ export class DeadLettersController {
 
 /**
  * Dead letters in metrics and readiness:
- * - `messaging_dead_letters_open{consumer}` (gauge, from the database at each scrape: survives restarts),
- * - `messaging_dead_letters_parked_total{consumer}` (counter of parks by this process),
+ * - `csms_dead_letters_open{consumer}` (gauge, from the database at each scrape: survives restarts),
+ * - `csms_dead_letters_parked_total{consumer}` (counter of parks by this process),
  * - readiness check `deadLetters`: per consumer `deadLetters: N`; `status: 'degraded'` when any is parked.
  *   Parked records do not make the service unready (it goes on consuming): readiness stays 200.
  */
@@ -108,9 +109,8 @@ export function watchDeadLetters(ds: DataSource, consumers: readonly EventConsum
   const names = consumers.map((c) => c.name);
   if (names.length === 0) return;
   new Gauge({
-    name: 'messaging_dead_letters_open',
-    help: 'records parked by a consumer and not re-driven yet',
-    labelNames: ['consumer'],
+    ...M.deadLettersOpen,
+    labelNames: [...M.deadLettersOpen.labelNames],
     registers: [registry],
     async collect() {
       // the database away: keep the last values (the readiness check says the database is down), /metrics still answers
@@ -119,9 +119,8 @@ export function watchDeadLetters(ds: DataSource, consumers: readonly EventConsum
     },
   });
   new Counter({
-    name: 'messaging_dead_letters_parked_total',
-    help: 'records parked by a consumer of this process since it started',
-    labelNames: ['consumer'],
+    ...M.deadLettersParked,
+    labelNames: [...M.deadLettersParked.labelNames],
     registers: [registry],
     collect() {
       this.reset();

@@ -5,6 +5,8 @@ export * from './actor';
 export * from './validation';
 export * from './health';
 export * from './metrics';
+export * from './metric-catalogue';
+export * from './consumer-metrics';
 export * from './module';
 export * from './bootstrap';
 export * from './service';

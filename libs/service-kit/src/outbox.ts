@@ -8,6 +8,7 @@ import type { HealthRegistry } from './health';
 import { LIMIT_PATTERN, decodeCursor, encodeCursor } from './pagination';
 import { ApiProblem } from './problem';
 import { validateInput } from './validation';
+import { SERVICE_METRICS as M } from './metric-catalogue';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const ListQuery = Type.Object(
@@ -75,34 +76,60 @@ export class ParkedOutboxController {
 }
 
 /**
- * The parked outbox in `/metrics` and `/health/ready`:
- * - `outbox_parked` (gauge): records parked now; `outbox_held` (gauge): outbox records held behind them;
- *   `outbox_parks_total{topic,code}` (counter): records this process parked since it started;
+ * The outbox in `/metrics` and `/health/ready` (names in metric-catalogue.ts):
+ * - `csms_outbox_depth` (gauge): rows waiting to be published; `csms_outbox_oldest_age_seconds` (gauge): age of the
+ *   first of them (the relay's delay), both read from the database at each scrape;
+ * - `csms_outbox_parked` (gauge): records parked now; `csms_outbox_held` (gauge): outbox records held behind them;
+ *   `csms_outbox_parks_total{topic,code}` (counter): records this process parked since it started;
  * - health check `outbox`: not ok when the relay keeps failing (the broker away), `degraded` with
  *   `detail.parked: N` while records are parked (readiness stays 200: the service works).
  */
 export function observeOutbox(registry: Registry, health: HealthRegistry, parked: ParkedOutbox, relay: OutboxRelay): void {
+  const registers = [registry];
+  let scrape: { at: number; backlog: Promise<{ depth: number; oldestAgeSeconds: number } | undefined> } | undefined;
+  // one query per scrape, shared by its two gauges; the database away: keep the last values (readiness says so)
+  const backlog = () => {
+    if (!scrape || Date.now() - scrape.at > 1000) scrape = { at: Date.now(), backlog: relay.backlog().catch(() => undefined) };
+    return scrape.backlog;
+  };
   new Gauge({
-    name: 'outbox_parked',
-    help: 'outbox records the broker refused for good, parked until re-sent (GET /api/v1/outbox/parked)',
-    registers: [registry],
+    ...M.outboxDepth,
+    labelNames: [],
+    registers,
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.depth);
+    },
+  });
+  new Gauge({
+    ...M.outboxOldestAge,
+    labelNames: [],
+    registers,
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.oldestAgeSeconds);
+    },
+  });
+  new Gauge({
+    ...M.outboxParked,
+    labelNames: [],
+    registers,
     async collect() {
       this.set((await parked.counts()).parked);
     },
   });
   new Gauge({
-    name: 'outbox_held',
-    help: 'outbox records held behind a parked record of their key (published after it is re-sent)',
-    registers: [registry],
+    ...M.outboxHeld,
+    labelNames: [],
+    registers,
     async collect() {
       this.set((await parked.counts()).held);
     },
   });
   new Counter({
-    name: 'outbox_parks_total',
-    help: 'outbox records this process parked since it started, by topic and refusal code',
-    labelNames: ['topic', 'code'],
-    registers: [registry],
+    ...M.outboxParks,
+    labelNames: [...M.outboxParks.labelNames],
+    registers,
     collect() {
       this.reset();
       for (const p of relay.parkCounts()) this.inc({ topic: p.topic, code: p.code }, p.count);

@@ -10,6 +10,7 @@ import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from '
 import type { AccessOptions } from './access';
 import { HealthRegistry } from './health';
 import { createMetricsRegistry } from './metrics';
+import { observeConsumers, observeReadiness } from './consumer-metrics';
 import { ServiceKitModule } from './module';
 import { ParkedOutboxController, observeOutbox } from './outbox';
 
@@ -98,6 +99,8 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   health.register('kafka', async () => runtime.health());
   watchDeadLetters(dataSource, consumers, metrics, health);
   observeOutbox(metrics, health, runtime.parked, runtime.relay);
+  observeConsumers(metrics, consumers);
+  observeReadiness(metrics, health);
   await app.startAllMicroservices();
   await app.listen(def.http.port, def.http.host);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -147,8 +147,8 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     expect((await api('GET', '/api/v1/dead-letters?since=yesterday')).status).toBe(400);
 
     // in the metrics and the readiness detail (degraded, still ready)
-    expect(await metric('messaging_dead_letters_open')).toBe(1);
-    expect(await metric('messaging_dead_letters_parked_total')).toBe(1);
+    expect(await metric('csms_dead_letters_open')).toBe(1);
+    expect(await metric('csms_dead_letters_parked_total')).toBe(1);
     let r = await ready();
     expect(r.status).toBe(200);
     expect(r.body.checks.deadLetters).toEqual({ ok: true, detail: { status: 'degraded', consumers: { [group]: { deadLetters: 1 } } } });
@@ -178,7 +178,7 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
 
     expect((await list()).items).toHaveLength(0);
     expect((await list('?status=redriven')).items[0]).toMatchObject({ id: dl.id, status: 'redriven', redrive: { attempts: 2, outcome: 'applied' } });
-    expect(await metric('messaging_dead_letters_open')).toBe(0);
+    expect(await metric('csms_dead_letters_open')).toBe(0);
     r = await ready();
     expect(r.body.checks.deadLetters.detail).toEqual({ status: 'ok', consumers: { [group]: { deadLetters: 0 } } });
     expect((await api('GET', '/api/v1/dead-letters/00000000-0000-0000-0000-000000000000')).status).toBe(404);
@@ -224,8 +224,8 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     await waitFor(() => consumer.stats().parked === parkedBefore + 1, { what: 'the order parked' });
     await svc.stop();
     svc = await start();
-    expect(await metric('messaging_dead_letters_open')).toBe(1);
-    expect(await metric('messaging_dead_letters_parked_total')).toBe(0); // parks by this process
+    expect(await metric('csms_dead_letters_open')).toBe(1);
+    expect(await metric('csms_dead_letters_parked_total')).toBe(0); // parks by this process
     expect((await ready()).body.checks.deadLetters.detail).toEqual({ status: 'degraded', consumers: { [group]: { deadLetters: 1 } } });
     expect((await list()).items.map((i) => i.key)).toEqual(['kept']);
   });

@@ -134,9 +134,9 @@ describe('a service whose topic refuses a record: parked, visible (API, metrics,
     expect(await call(`/api/v1/outbox/parked/${deriveId('nothing')}`, { key: admin.key })).toMatchObject({ status: 404, body: { code: 'PARKED_RECORD_NOT_FOUND' } });
 
     // metrics and readiness: degraded, still 200
-    expect(await metric('outbox_parked{')).toEqual(['outbox_parked{service="kit-parked"} 1']);
-    expect(await metric('outbox_held{')).toEqual(['outbox_held{service="kit-parked"} 1']);
-    expect(await metric('outbox_parks_total{')).toEqual([`outbox_parks_total{topic="${topic}",code="MESSAGE_TOO_LARGE",service="kit-parked"} 1`]);
+    expect(await metric('csms_outbox_parked{')).toEqual(['csms_outbox_parked{service="kit-parked"} 1']);
+    expect(await metric('csms_outbox_held{')).toEqual(['csms_outbox_held{service="kit-parked"} 1']);
+    expect(await metric('csms_outbox_parks_total{')).toEqual([`csms_outbox_parks_total{topic="${topic}",code="MESSAGE_TOO_LARGE",service="kit-parked"} 1`]);
     const ready = await call('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'degraded', checks: { outbox: { ok: true, degraded: true, detail: { parked: 1, held: 1 } } } });
@@ -157,7 +157,7 @@ describe('a service whose topic refuses a record: parked, visible (API, metrics,
     await waitFor(() => onTopic('big').length === 2, { what: 'the re-sent record and the one held behind it' });
     expect(onTopic('big')).toEqual([big1, held]);
     await waitFor(async () => (await call('/health/ready')).body.status === 'ok', { what: 'ready ok again' });
-    expect(await metric('outbox_parked{')).toEqual(['outbox_parked{service="kit-parked"} 0']);
+    expect(await metric('csms_outbox_parked{')).toEqual(['csms_outbox_parked{service="kit-parked"} 0']);
     expect((await runCli(['show', big1, '--url', svc.url])).stdout).toContain('"state": "resent"');
   });
 
