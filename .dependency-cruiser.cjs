@@ -58,7 +58,9 @@ module.exports = {
       severity: 'error',
       comment:
         'Consumers are @EventPattern methods of *.consumer.ts controllers; only service-kit (the transport) and those files speak @nestjs/microservices.',
-      from: { pathNot: ['^libs/service-kit/', '^apps/[^/]+/src/[^/]+[.]consumer[.]ts$', '^bench/consumer-transport[.]ts$'] },
+      from: {
+        pathNot: ['^libs/service-kit/', '^apps/[^/]+/src/[^/]+[.]consumer[.]ts$', '^bench/consumer-transport[.]ts$'],
+      },
       to: { path: 'node_modules/@nestjs/microservices/' },
     },
     {

@@ -5,9 +5,18 @@ import tseslint from 'typescript-eslint';
 const glueLibraries = ['libs/testing/**', 'libs/messaging/**', 'libs/platform/**', 'libs/service-kit/**'];
 
 const determinism = [
-  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'No wall clock in domain code: time comes from events.' },
-  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'No randomness in domain code.' },
-  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No wall clock in domain code: time comes from events.' },
+  {
+    selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+    message: 'No wall clock in domain code: time comes from events.',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+    message: 'No randomness in domain code.',
+  },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'No wall clock in domain code: time comes from events.',
+  },
   { selector: "CallExpression[callee.name='randomUUID']", message: 'Derived ids are name-based (UUID v5).' },
 ];
 
@@ -16,18 +25,36 @@ const moduleLevel = (declaration) => [`Program > ${declaration}`, `Program > Exp
 const noModuleState = [
   ...moduleLevel("VariableDeclaration[kind='let']"),
   ...moduleLevel("VariableDeclaration[kind='var']"),
-].map((selector) => ({ selector, message: 'No module-level mutable state in domain code: a variable here is shared by every caller (pass a cache object in instead).' })).concat(
-  ['Map', 'WeakMap'].flatMap((name) =>
-    // a constant lookup table says so with its type (ReadonlyMap) and is allowed
-    moduleLevel(`VariableDeclaration > VariableDeclarator:not([id.typeAnnotation.typeAnnotation.typeName.name='ReadonlyMap']) > NewExpression.init[callee.name='${name}']`).map((selector) => ({
-      selector,
-      message: `No module-level ${name} in domain code: a cache here is shared by every caller (let its owner create it and pass it in; a constant lookup table is typed ReadonlyMap).`,
-    })),
-  ),
-);
+]
+  .map((selector) => ({
+    selector,
+    message:
+      'No module-level mutable state in domain code: a variable here is shared by every caller (pass a cache object in instead).',
+  }))
+  .concat(
+    ['Map', 'WeakMap'].flatMap((name) =>
+      // a constant lookup table says so with its type (ReadonlyMap) and is allowed
+      moduleLevel(
+        `VariableDeclaration > VariableDeclarator:not([id.typeAnnotation.typeAnnotation.typeName.name='ReadonlyMap']) > NewExpression.init[callee.name='${name}']`,
+      ).map((selector) => ({
+        selector,
+        message: `No module-level ${name} in domain code: a cache here is shared by every caller (let its owner create it and pass it in; a constant lookup table is typed ReadonlyMap).`,
+      })),
+    ),
+  );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs', '**/*.mjs', 'libs/ocpp/src/generated/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+      'libs/ocpp/src/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

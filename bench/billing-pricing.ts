@@ -17,16 +17,35 @@ import { toPricingSession, type SessionEndedPayload } from '@csms/billing';
 import { compileTariff, priceSession, type OcpiPriceComponent, type OcpiTariff } from '@csms/pricing';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
-const corpus = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'libs', 'billing', 'src', 'fixtures', 'session-ended-corpus.json'), 'utf8')) as SessionEndedPayload[];
+const corpus = JSON.parse(
+  fs.readFileSync(
+    path.join(__dirname, '..', 'libs', 'billing', 'src', 'fixtures', 'session-ended-corpus.json'),
+    'utf8',
+  ),
+) as SessionEndedPayload[];
 
-const c = (type: OcpiPriceComponent['type'], price: number, step_size: number): OcpiPriceComponent => ({ type, price, step_size, vat: 21 });
+const c = (type: OcpiPriceComponent['type'], price: number, step_size: number): OcpiPriceComponent => ({
+  type,
+  price,
+  step_size,
+  vat: 21,
+});
 const tariff: OcpiTariff = {
   id: 'bench-billing',
   currency: 'EUR',
   elements: [
-    { price_components: [c('FLAT', 0.5, 1), c('ENERGY', 0.3, 1), c('TIME', 1.2, 60)], restrictions: { start_time: '07:00', end_time: '11:30' } },
-    { price_components: [c('ENERGY', 0.4, 100), c('TIME', 2.4, 300), c('PARKING_TIME', 3, 900)], restrictions: { start_time: '11:30', end_time: '17:00', max_kwh: 1.5 } },
-    { price_components: [c('ENERGY', 0.45, 100), c('TIME', 2.4, 300), c('PARKING_TIME', 3, 900)], restrictions: { start_time: '17:00', end_time: '23:00' } },
+    {
+      price_components: [c('FLAT', 0.5, 1), c('ENERGY', 0.3, 1), c('TIME', 1.2, 60)],
+      restrictions: { start_time: '07:00', end_time: '11:30' },
+    },
+    {
+      price_components: [c('ENERGY', 0.4, 100), c('TIME', 2.4, 300), c('PARKING_TIME', 3, 900)],
+      restrictions: { start_time: '11:30', end_time: '17:00', max_kwh: 1.5 },
+    },
+    {
+      price_components: [c('ENERGY', 0.45, 100), c('TIME', 2.4, 300), c('PARKING_TIME', 3, 900)],
+      restrictions: { start_time: '17:00', end_time: '23:00' },
+    },
     { price_components: [c('ENERGY', 0.2, 100), c('PARKING_TIME', 0, 900)] },
   ],
 };
@@ -36,7 +55,10 @@ let checksum = 0;
 let refused = 0;
 function one(p: SessionEndedPayload): void {
   try {
-    checksum += priceSession(compiled, toPricingSession(p, { timeZone: 'Europe/Amsterdam', currency: 'EUR', tariff: compiled })).total_cost.excl_vat.length;
+    checksum += priceSession(
+      compiled,
+      toPricingSession(p, { timeZone: 'Europe/Amsterdam', currency: 'EUR', tariff: compiled }),
+    ).total_cost.excl_vat.length;
   } catch {
     refused++;
   }
@@ -63,4 +85,15 @@ console.log(
   `billing-pricing: ${perSecond.toLocaleString('en-US')} session.ended -> CDR per second wall clock, ${perCpuSecond.toLocaleString('en-US')} per CPU second ` +
     `(${corpus.length} payloads, 4-element tariff, single core, ${count} in ${elapsedS.toFixed(2)} s, ${Math.round((refused / count) * 100)} % refused by billing)`,
 );
-console.log(JSON.stringify({ bench: 'billing-pricing', perSecond, perCpuSecond, count, seconds: Number(elapsedS.toFixed(3)), refusedShare: refused / count, node: process.version, checksum }));
+console.log(
+  JSON.stringify({
+    bench: 'billing-pricing',
+    perSecond,
+    perCpuSecond,
+    count,
+    seconds: Number(elapsedS.toFixed(3)),
+    refusedShare: refused / count,
+    node: process.version,
+    checksum,
+  }),
+);

@@ -39,13 +39,21 @@ async function timed(n: number, handler: EventHandler, event: Envelope, ctx: Han
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 200_000);
   const specs: ConsumerSpec[] = [];
-  const runtime = { addConsumer: (s: ConsumerSpec) => (specs.push(s), { name: s.name }), stop: async () => undefined } as unknown as MessagingRuntime;
+  const runtime = {
+    addConsumer: (s: ConsumerSpec) => (specs.push(s), { name: s.name }),
+    stop: async () => undefined,
+  } as unknown as MessagingRuntime;
   const app = await NestFactory.create(BenchModule, { logger: false });
   const transport = new ConsumerTransport(runtime);
   app.connectMicroservice({ strategy: transport });
   transport.bind([{ name: 'bench', topics: ['bench'], catalogue: undefined as never, controller: BenchConsumer }]);
   const routed = specs[0].handler;
-  const event = { id: '00000000-0000-5000-8000-000000000000', type: 'bench.happened', version: 1, payload: {} } as unknown as Envelope;
+  const event = {
+    id: '00000000-0000-5000-8000-000000000000',
+    type: 'bench.happened',
+    version: 1,
+    payload: {},
+  } as unknown as Envelope;
   const ctx = {} as HandlerContext;
   // warm up both paths, then alternate to share the machine's noise
   await timed(20_000, body, event, ctx);
@@ -68,7 +76,9 @@ async function main(): Promise<void> {
     load: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
-  console.log(`consumer transport: ${result.transportMicros} µs per event through Nest, ${result.directMicros} µs direct: +${result.addedMicrosPerEvent} µs per event`);
+  console.log(
+    `consumer transport: ${result.transportMicros} µs per event through Nest, ${result.directMicros} µs direct: +${result.addedMicrosPerEvent} µs per event`,
+  );
   console.log(JSON.stringify(result));
 }
 

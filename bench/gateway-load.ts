@@ -46,7 +46,9 @@ function call(s: Station, action: string, payload: object): Promise<number> {
 
 function connect(url: string, id: string): Promise<Station | null> {
   return new Promise((resolve) => {
-    const headers = PASSWORDS ? { authorization: `Basic ${Buffer.from(`${id}:${benchPassword(id)}`).toString('base64')}` } : undefined;
+    const headers = PASSWORDS
+      ? { authorization: `Basic ${Buffer.from(`${id}:${benchPassword(id)}`).toString('base64')}` }
+      : undefined;
     const ws = new WebSocket(`${url}/${id}`, ['ocpp1.6'], { perMessageDeflate: false, headers });
     const s: Station = { id, ws, pending: null, seq: 0 };
     ws.on('message', (data) => {
@@ -87,13 +89,20 @@ async function connectAll(url: string, ids: string[]): Promise<{ connected: numb
   }
   // every station boots
   for (let i = 0; i < stations.length; i += 500) {
-    await Promise.all(stations.slice(i, i + 500).map((s) => call(s, 'BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Sim' })));
+    await Promise.all(
+      stations
+        .slice(i, i + 500)
+        .map((s) => call(s, 'BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Sim' })),
+    );
   }
   return { connected: stations.length, failed };
 }
 
 /** Every station calls MeterValues back to back for `durationMs`: the saturated throughput. */
-async function closedLoop(durationMs: number, concurrency: number): Promise<{ completed: number; errors: number; latencies: number[] }> {
+async function closedLoop(
+  durationMs: number,
+  concurrency: number,
+): Promise<{ completed: number; errors: number; latencies: number[] }> {
   const end = Date.now() + durationMs;
   let completed = 0;
   let errors = 0;
@@ -115,7 +124,10 @@ async function closedLoop(durationMs: number, concurrency: number): Promise<{ co
 }
 
 /** A fixed rate of CALLs spread over the stations (open loop): the latency at that rate. */
-async function openLoop(ratePerS: number, durationMs: number): Promise<{ completed: number; errors: number; skipped: number; latencies: number[] }> {
+async function openLoop(
+  ratePerS: number,
+  durationMs: number,
+): Promise<{ completed: number; errors: number; skipped: number; latencies: number[] }> {
   const tickMs = 10;
   const perTick = ratePerS / (1000 / tickMs);
   let credit = 0;
@@ -163,7 +175,11 @@ async function openLoop(ratePerS: number, durationMs: number): Promise<{ complet
  * BootNotification, retrying after 1 s on failure, as chargers do. Latency: from the reconnect attempt to the
  * BootNotification CALLRESULT, retries included.
  */
-async function storm(url: string, count: number, windowMs: number): Promise<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }> {
+async function storm(
+  url: string,
+  count: number,
+  windowMs: number,
+): Promise<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }> {
   const victims = stations.splice(0, count);
   for (const s of victims) s.ws.terminate();
   await new Promise((r) => setTimeout(r, 500));
@@ -188,17 +204,35 @@ async function storm(url: string, count: number, windowMs: number): Promise<{ st
       }
     }),
   );
-  return { stations: victims.length, booted: latencies.length, failedAttempts, seconds: (Date.now() - t0) / 1000, latencies };
+  return {
+    stations: victims.length,
+    booted: latencies.length,
+    failedAttempts,
+    seconds: (Date.now() - t0) / 1000,
+    latencies,
+  };
 }
 
-process.on('message', async (m: { cmd: string; url: string; ids: string[]; durationMs: number; rate: number; concurrency: number; count: number; windowMs: number }) => {
-  if (m.cmd === 'storm') send({ cmd: 'storm', ...(await storm(m.url, m.count, m.windowMs)) });
-  if (m.cmd === 'connect') send({ cmd: 'connect', ...(await connectAll(m.url, m.ids)) });
-  if (m.cmd === 'closedLoop') send({ cmd: 'closedLoop', ...(await closedLoop(m.durationMs, m.concurrency)) });
-  if (m.cmd === 'openLoop') send({ cmd: 'openLoop', ...(await openLoop(m.rate, m.durationMs)) });
-  if (m.cmd === 'close') {
-    for (const s of stations) s.ws.terminate();
-    stations.length = 0;
-    send({ cmd: 'close' });
-  }
-});
+process.on(
+  'message',
+  async (m: {
+    cmd: string;
+    url: string;
+    ids: string[];
+    durationMs: number;
+    rate: number;
+    concurrency: number;
+    count: number;
+    windowMs: number;
+  }) => {
+    if (m.cmd === 'storm') send({ cmd: 'storm', ...(await storm(m.url, m.count, m.windowMs)) });
+    if (m.cmd === 'connect') send({ cmd: 'connect', ...(await connectAll(m.url, m.ids)) });
+    if (m.cmd === 'closedLoop') send({ cmd: 'closedLoop', ...(await closedLoop(m.durationMs, m.concurrency)) });
+    if (m.cmd === 'openLoop') send({ cmd: 'openLoop', ...(await openLoop(m.rate, m.durationMs)) });
+    if (m.cmd === 'close') {
+      for (const s of stations) s.ws.terminate();
+      stations.length = 0;
+      send({ cmd: 'close' });
+    }
+  },
+);

@@ -45,7 +45,12 @@ async function register(rt: Runtime, ids: string[]): Promise<void> {
     Array.from({ length: 16 }, async () => {
       while (next < ids.length) {
         const id = ids[next++];
-        await rt.registry.putStation(id, { securityProfile: 1, password: benchPassword(id) }, { keyName: 'bench', role: 'admin' }, (pw) => hashPassword(pw, n));
+        await rt.registry.putStation(
+          id,
+          { securityProfile: 1, password: benchPassword(id) },
+          { keyName: 'bench', role: 'admin' },
+          (pw) => hashPassword(pw, n),
+        );
       }
     }),
   );

@@ -45,9 +45,19 @@ const loadAtStart = loadavg().map((l) => +l.toFixed(2));
 
 function child(file: string, env: Record<string, string>): ChildProcess {
   return fork(join(__dirname, file), [], {
-    env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --max-old-space-size=2048` },
+    env: {
+      ...process.env,
+      ...env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --max-old-space-size=2048`,
+    },
     // BENCH_CPU_PROF=<dir>: a CPU profile of the server under test
-    execArgv: ['--import', 'tsx', ...(file === 'gateway-server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(file === 'gateway-server.ts' && process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -94,12 +104,15 @@ async function measure(mode: 'gateway' | 'baseline') {
     return (await r).rss;
   };
   const statsOf = async () => {
-    const r = next<{ stats: { passwordHit: number; passwordMiss: number; authFailed: number; refused: Record<string, number> } }>(server, (m) => m.stats !== undefined);
+    const r = next<{
+      stats: { passwordHit: number; passwordMiss: number; authFailed: number; refused: Record<string, number> };
+    }>(server, (m) => m.stats !== undefined);
     server.send({ cmd: 'stats' });
     return (await r).stats;
   };
   const per = Math.ceil(STATIONS / WORKERS);
-  const idsOf = (i: number) => Array.from({ length: Math.max(0, Math.min(per, STATIONS - i * per)) }, (_, k) => `BENCH-${run}-${i}-${k}`);
+  const idsOf = (i: number) =>
+    Array.from({ length: Math.max(0, Math.min(per, STATIONS - i * per)) }, (_, k) => `BENCH-${run}-${i}-${k}`);
   let registerSeconds: number | null = null;
   if (PASSWORDS && mode === 'gateway') {
     const r0 = Date.now();
@@ -131,15 +144,31 @@ async function measure(mode: 'gateway' | 'baseline') {
   const skipped = { completed: 0, errors: 0, skipped: 0, latencies: [] as number[] };
   const closed = SKIP_LOAD
     ? [skipped]
-    : await all<{ completed: number; errors: number; latencies: number[] }>({ cmd: 'closedLoop', durationMs: SECONDS * 1000, concurrency: Math.ceil(CONCURRENCY / WORKERS) });
+    : await all<{ completed: number; errors: number; latencies: number[] }>({
+        cmd: 'closedLoop',
+        durationMs: SECONDS * 1000,
+        concurrency: Math.ceil(CONCURRENCY / WORKERS),
+      });
   const completed = closed.reduce((n, c) => n + c.completed, 0);
   const closedLat = closed.flatMap((c) => c.latencies).sort((a, b) => a - b);
 
-  const open = SKIP_LOAD ? [skipped] : await all<{ completed: number; errors: number; skipped: number; latencies: number[] }>({ cmd: 'openLoop', rate: RATE / WORKERS, durationMs: SECONDS * 1000 });
+  const open = SKIP_LOAD
+    ? [skipped]
+    : await all<{ completed: number; errors: number; skipped: number; latencies: number[] }>({
+        cmd: 'openLoop',
+        rate: RATE / WORKERS,
+        durationMs: SECONDS * 1000,
+      });
   const lat = open.flatMap((c) => c.latencies).sort((a, b) => a - b);
   const rssEnd = await rssOf();
 
-  const storm = await all<{ stations: number; booted: number; failedAttempts: number; seconds: number; latencies: number[] }>({ cmd: 'storm', url, count: Math.ceil(Math.min(STORM, connected) / WORKERS), windowMs: STORM_WINDOW_S * 1000 });
+  const storm = await all<{
+    stations: number;
+    booted: number;
+    failedAttempts: number;
+    seconds: number;
+    latencies: number[];
+  }>({ cmd: 'storm', url, count: Math.ceil(Math.min(STORM, connected) / WORKERS), windowMs: STORM_WINDOW_S * 1000 });
   const stormLat = storm.flatMap((c) => c.latencies).sort((a, b) => a - b);
   const afterStorm = hasStats ? await statsOf() : null;
 
@@ -182,7 +211,10 @@ async function measure(mode: 'gateway' | 'baseline') {
       afterConnect && afterStorm
         ? {
             connect: { hit: afterConnect.passwordHit, miss: afterConnect.passwordMiss },
-            storm: { hit: afterStorm.passwordHit - afterConnect.passwordHit, miss: afterStorm.passwordMiss - afterConnect.passwordMiss },
+            storm: {
+              hit: afterStorm.passwordHit - afterConnect.passwordHit,
+              miss: afterStorm.passwordMiss - afterConnect.passwordMiss,
+            },
             authFailed: afterStorm.authFailed,
             refused: afterStorm.refused,
           }
@@ -196,7 +228,20 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'gateway',
-      config: { passwords: PASSWORDS, scryptN: PASSWORDS ? SCRYPT_N : null, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((l) => +l.toFixed(2)), stations: STATIONS, workers: WORKERS, gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1), seconds: SECONDS, rate: RATE, concurrency: CONCURRENCY, storm: STORM, stormWindowSeconds: STORM_WINDOW_S },
+      config: {
+        passwords: PASSWORDS,
+        scryptN: PASSWORDS ? SCRYPT_N : null,
+        loadavgAtStart: loadAtStart,
+        loadavgAtEnd: loadavg().map((l) => +l.toFixed(2)),
+        stations: STATIONS,
+        workers: WORKERS,
+        gatewayWorkers: Number(process.env.GATEWAY_WORKERS ?? 1),
+        seconds: SECONDS,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        storm: STORM,
+        stormWindowSeconds: STORM_WINDOW_S,
+      },
       gateway,
       baseline,
       ratio: baseline

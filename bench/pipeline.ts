@@ -13,7 +13,18 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
 import { newApiKey } from '@csms/service-kit';
-import { PersistentStation, TopicCollector, createTestTopics, type CollectedRecord, driveSession, freePort, prng, startServiceProcess, testKafka, type ServiceProcess } from '@csms/testing';
+import {
+  PersistentStation,
+  TopicCollector,
+  createTestTopics,
+  type CollectedRecord,
+  driveSession,
+  freePort,
+  prng,
+  startServiceProcess,
+  testKafka,
+  type ServiceProcess,
+} from '@csms/testing';
 
 interface Rec {
   ts: number;
@@ -31,7 +42,14 @@ async function readAll(kafka: ReturnType<typeof testKafka>, topic: string): Prom
   const consumer = kafka.consumer({ groupId: `hops-${topic}-${process.pid}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ partition, message }) => void out.push({ ts: Number(message.timestamp), position: `${partition}:${message.offset}`, value: JSON.parse(message.value!.toString()) }) });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) =>
+      void out.push({
+        ts: Number(message.timestamp),
+        position: `${partition}:${message.offset}`,
+        value: JSON.parse(message.value!.toString()),
+      }),
+  });
   while (out.length < size) await new Promise((r) => setTimeout(r, 20));
   await consumer.disconnect();
   return out;
@@ -49,7 +67,12 @@ function stats(xs: number[]): { p50: number; p99: number; max: number } {
  * record appended to ocpp.inbound), the session service (to session.ended), the tariff service (to cdr.created)
  * and this process seeing the CDR.
  */
-async function breakdown(kafka: ReturnType<typeof testKafka>, topics: { inbound: string; sessions: string }, stopsSent: Map<string, number[]>, cdrs: CollectedRecord[]) {
+async function breakdown(
+  kafka: ReturnType<typeof testKafka>,
+  topics: { inbound: string; sessions: string },
+  stopsSent: Map<string, number[]>,
+  cdrs: CollectedRecord[],
+) {
   const [ins, sess] = await Promise.all([readAll(kafka, topics.inbound), readAll(kafka, topics.sessions)]);
   // session.ended v2 names its inbound records by offset range per partition: the stop is the last one
   const inboundTs = new Map(ins.map((r) => [r.position, r.ts]));
@@ -57,17 +80,30 @@ async function breakdown(kafka: ReturnType<typeof testKafka>, topics: { inbound:
   for (const r of sess) {
     if (r.value.type !== 'session.ended') continue;
     const p = r.value.payload as { sessionId: string; sources: Array<{ partition?: number; lastOffset?: string }> };
-    ended.set(p.sessionId, { ts: r.ts, stopTs: Math.max(...p.sources.map((s) => inboundTs.get(`${s.partition}:${s.lastOffset}`) ?? 0)) });
+    ended.set(p.sessionId, {
+      ts: r.ts,
+      stopTs: Math.max(...p.sources.map((s) => inboundTs.get(`${s.partition}:${s.lastOffset}`) ?? 0)),
+    });
   }
   const perStation = new Map<string, Array<{ stopTs: number; endedTs: number; cdrTs: number; seenAt: number }>>();
   for (const r of cdrs) {
     if (r.headers['event-type'] !== 'cdr.created') continue;
-    const audit = (JSON.parse(r.value!) as { payload: { audit: { stationId: string; sessionId: string } } }).payload.audit;
+    const audit = (JSON.parse(r.value!) as { payload: { audit: { stationId: string; sessionId: string } } }).payload
+      .audit;
     const e = ended.get(audit.sessionId);
     if (!e) continue;
-    perStation.set(audit.stationId, [...(perStation.get(audit.stationId) ?? []), { stopTs: e.stopTs, endedTs: e.ts, cdrTs: r.timestamp, seenAt: r.receivedAt }]);
+    perStation.set(audit.stationId, [
+      ...(perStation.get(audit.stationId) ?? []),
+      { stopTs: e.stopTs, endedTs: e.ts, cdrTs: r.timestamp, seenAt: r.receivedAt },
+    ]);
   }
-  const hop = { gateway: [] as number[], sessionService: [] as number[], tariffService: [] as number[], observer: [] as number[], total: [] as number[] };
+  const hop = {
+    gateway: [] as number[],
+    sessionService: [] as number[],
+    tariffService: [] as number[],
+    observer: [] as number[],
+    total: [] as number[],
+  };
   for (const [station, sent] of stopsSent) {
     const sessions = (perStation.get(station) ?? []).sort((a, b) => a.stopTs - b.stopTs);
     sent.forEach((at, k) => {
@@ -82,7 +118,12 @@ async function breakdown(kafka: ReturnType<typeof testKafka>, topics: { inbound:
   }
   return {
     total: hop.total,
-    hopsMs: { gateway: stats(hop.gateway), sessionService: stats(hop.sessionService), tariffService: stats(hop.tariffService), observer: stats(hop.observer) },
+    hopsMs: {
+      gateway: stats(hop.gateway),
+      sessionService: stats(hop.sessionService),
+      tariffService: stats(hop.tariffService),
+      observer: stats(hop.observer),
+    },
   };
 }
 
@@ -122,23 +163,62 @@ async function main(): Promise<void> {
     u.pathname = `/csms_bench_pipe_${n}_${tag}`;
     return u.toString();
   };
-  const common = { KAFKA_BROKERS: brokers, API_KEYS: admin.entry, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...topics };
+  const common = {
+    KAFKA_BROKERS: brokers,
+    API_KEYS: admin.entry,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...topics,
+  };
   const ocppPort = await freePort();
   const envs: Record<string, Record<string, string>> = {
-    'ocpp-gateway': { ...common, DATABASE_URL: db('gateway'), HTTP_PORT: String(await freePort()), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `bench-${tag}` },
-    'session-service': { ...common, DATABASE_URL: db('sessions'), HTTP_PORT: String(await freePort()), SESSION_CONSUMER_GROUP: `bench-sessions-${tag}` },
-    'tariff-service': { ...common, DATABASE_URL: db('tariffs'), HTTP_PORT: String(await freePort()), TARIFF_CONSUMER_GROUP: `bench-tariffs-${tag}` },
-    'reporting-service': { ...common, DATABASE_URL: db('reporting'), HTTP_PORT: String(await freePort()), REPORTING_CONSUMER_GROUP: `bench-reporting-${tag}` },
+    'ocpp-gateway': {
+      ...common,
+      DATABASE_URL: db('gateway'),
+      HTTP_PORT: String(await freePort()),
+      OCPP_PORT: String(ocppPort),
+      OCPP_HOST: '127.0.0.1',
+      GATEWAY_INSTANCE: `bench-${tag}`,
+    },
+    'session-service': {
+      ...common,
+      DATABASE_URL: db('sessions'),
+      HTTP_PORT: String(await freePort()),
+      SESSION_CONSUMER_GROUP: `bench-sessions-${tag}`,
+    },
+    'tariff-service': {
+      ...common,
+      DATABASE_URL: db('tariffs'),
+      HTTP_PORT: String(await freePort()),
+      TARIFF_CONSUMER_GROUP: `bench-tariffs-${tag}`,
+    },
+    'reporting-service': {
+      ...common,
+      DATABASE_URL: db('reporting'),
+      HTTP_PORT: String(await freePort()),
+      REPORTING_CONSUMER_GROUP: `bench-reporting-${tag}`,
+    },
   };
   const procs: ServiceProcess[] = [];
   for (const [name, env] of Object.entries(envs)) procs.push(await startServiceProcess(name, env));
   const url = (name: string) => procs.find((p) => p.name === name)!.url;
   const call = (name: string, method: string, path: string, body: unknown) =>
-    fetch(`${url(name)}${path}`, { method, headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${url(name)}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const password = 'bench-station-password';
   const ids = Array.from({ length: stations }, (_, i) => `PIPE-${tag}-${i}`);
   for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((id) => call('ocpp-gateway', 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password, timeZone: 'Europe/Amsterdam' })));
+    await Promise.all(
+      ids.slice(i, i + 50).map((id) =>
+        call('ocpp-gateway', 'PUT', `/api/v1/stations/${id}`, {
+          securityProfile: 1,
+          password,
+          timeZone: 'Europe/Amsterdam',
+        }),
+      ),
+    );
   }
   await call('ocpp-gateway', 'PUT', '/api/v1/tokens/BENCH-TAG', { type: 'ISO14443', status: 'Accepted' });
   await call('tariff-service', 'PUT', '/api/v1/tariffs/BENCH', {
@@ -146,22 +226,42 @@ async function main(): Promise<void> {
     party_id: 'CSM',
     id: 'BENCH',
     currency: 'EUR',
-    elements: [{ price_components: [{ type: 'FLAT', price: 1, vat: 21, step_size: 1 }, { type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }],
+    elements: [
+      {
+        price_components: [
+          { type: 'FLAT', price: 1, vat: 21, step_size: 1 },
+          { type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 },
+        ],
+      },
+    ],
   });
   await call('tariff-service', 'POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } });
-  while ((await fetch(`${url('ocpp-gateway')}/health/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 200));
+  while ((await fetch(`${url('ocpp-gateway')}/health/ready`)).status !== 200)
+    await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 2000)); // let the registry reach every cache
 
   const billing = await new TopicCollector(kafka, [topics.BILLING_EVENTS_TOPIC]).start();
   const stopsSent = new Map<string, number[]>();
   const rnd = prng(42);
   const t0 = Date.now();
-  const sts = ids.map((id, i) => new PersistentStation(id, i % 2 === 0 ? 'ocpp1.6' : 'ocpp2.0.1', `ws://127.0.0.1:${ocppPort}/ocpp`, password));
+  const sts = ids.map(
+    (id, i) =>
+      new PersistentStation(id, i % 2 === 0 ? 'ocpp1.6' : 'ocpp2.0.1', `ws://127.0.0.1:${ocppPort}/ocpp`, password),
+  );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   // every station connects and boots first (a connection storm is the gateway benchmark's business, not this one's)
   for (let i = 0; i < sts.length; i += 100) {
     await Promise.all(
-      sts.slice(i, i + 100).map((st) => st.call('BootNotification', st.protocol === 'ocpp1.6' ? { chargePointVendor: 'Acme', chargePointModel: 'X' } : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } })),
+      sts
+        .slice(i, i + 100)
+        .map((st) =>
+          st.call(
+            'BootNotification',
+            st.protocol === 'ocpp1.6'
+              ? { chargePointVendor: 'Acme', chargePointModel: 'X' }
+              : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } },
+          ),
+        ),
     );
   }
   const offsets = sts.map(() => Math.floor(rnd() * spreadS * 1000));
@@ -173,14 +273,20 @@ async function main(): Promise<void> {
       st.call = async (action, payload) => {
         if (gapMs > 0) await sleep(gapMs);
         calls++;
-        if (action === 'StopTransaction' || (action === 'TransactionEvent' && payload.eventType === 'Ended')) stopsSent.set(st.identity, [...(stopsSent.get(st.identity) ?? []), Date.now()]);
+        if (action === 'StopTransaction' || (action === 'TransactionEvent' && payload.eventType === 'Ended'))
+          stopsSent.set(st.identity, [...(stopsSent.get(st.identity) ?? []), Date.now()]);
         return counted.call(action, payload);
       };
       await sleep(offsets[i]);
       let register = 100_000;
       for (let index = 0; index < perStation; index++) {
         const energyWh = 2000 + Math.floor(rnd() * 3000);
-        await driveSession(st, { stationId: st.identity, protocol: st.protocol, index, energyWh, idTag: 'BENCH-TAG' }, t0, register);
+        await driveSession(
+          st,
+          { stationId: st.identity, protocol: st.protocol, index, energyWh, idTag: 'BENCH-TAG' },
+          t0,
+          register,
+        );
         register += energyWh;
       }
     }),
@@ -190,15 +296,22 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 600_000;
   while (cdrCount() < total && Date.now() < deadline) await sleep(5);
   const finished = performance.now();
-  const { total: latencies, hopsMs } = await breakdown(kafka, { inbound: topics.OCPP_INBOUND_TOPIC, sessions: topics.SESSION_EVENTS_TOPIC }, stopsSent, billing.records);
+  const { total: latencies, hopsMs } = await breakdown(
+    kafka,
+    { inbound: topics.OCPP_INBOUND_TOPIC, sessions: topics.SESSION_EVENTS_TOPIC },
+    stopsSent,
+    billing.records,
+  );
   await billing.close();
   for (const s of sts) await s.close();
-  if (process.env.PIPELINE_LOGS) for (const p of procs) writeFileSync(`${process.env.PIPELINE_LOGS}/${p.name}.log`, p.output());
+  if (process.env.PIPELINE_LOGS)
+    for (const p of procs) writeFileSync(`${process.env.PIPELINE_LOGS}/${p.name}.log`, p.output());
   for (const p of procs) p.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited()));
   const pg = new Client({ connectionString: base });
   await pg.connect();
-  for (const n of ['gateway', 'sessions', 'tariffs', 'reporting']) await pg.query(`drop database if exists "csms_bench_pipe_${n}_${tag}" with (force)`);
+  for (const n of ['gateway', 'sessions', 'tariffs', 'reporting'])
+    await pg.query(`drop database if exists "csms_bench_pipe_${n}_${tag}" with (force)`);
   await pg.end();
   const seconds = (finished - started) / 1000;
   const result = {
@@ -214,7 +327,9 @@ async function main(): Promise<void> {
     hopsMs,
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
-  console.log(`pipeline: ${stations} stations, ${total} sessions, ${calls} OCPP calls in ${result.seconds} s (${result.inboundRecordsPerSecond} records/s); stop -> cdr.created p50 ${result.stopToCdrMs.p50} ms, p99 ${result.stopToCdrMs.p99} ms`);
+  console.log(
+    `pipeline: ${stations} stations, ${total} sessions, ${calls} OCPP calls in ${result.seconds} s (${result.inboundRecordsPerSecond} records/s); stop -> cdr.created p50 ${result.stopToCdrMs.p50} ms, p99 ${result.stopToCdrMs.p99} ms`,
+  );
   console.log(JSON.stringify(result));
   process.exit(0);
 }

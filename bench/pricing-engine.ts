@@ -29,7 +29,11 @@ const tariff: OcpiTariff = {
         { type: 'ENERGY', price: 0.29, vat: 21, step_size: 100 },
         { type: 'TIME', price: 1.2, vat: 21, step_size: 300 },
       ],
-      restrictions: { start_time: '07:00', end_time: '17:00', day_of_week: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'] },
+      restrictions: {
+        start_time: '07:00',
+        end_time: '17:00',
+        day_of_week: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'],
+      },
     },
     {
       price_components: [

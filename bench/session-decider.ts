@@ -47,10 +47,30 @@ function build(): Array<{ station: string; cmd: SessionCommand; events: number }
       const tx = `${stationId}-T${s}`;
       const sv = (w: number, extra: Array<Record<string, unknown>> = []) => [{ value: v201 ? w : String(w) }, ...extra];
       if (v201) {
-        push('TransactionEvent', { eventType: 'Started', timestamp: iso(base), triggerReason: 'Authorized', seqNo: 0, transactionInfo: { transactionId: tx, chargingState: 'Charging' }, evse: { id: 1, connectorId: 1 }, idToken: { idToken: 'T', type: 'ISO14443' }, meterValue: [{ timestamp: iso(base), sampledValue: [{ value: wh, context: 'Transaction.Begin' }] }] }, iso(base));
+        push(
+          'TransactionEvent',
+          {
+            eventType: 'Started',
+            timestamp: iso(base),
+            triggerReason: 'Authorized',
+            seqNo: 0,
+            transactionInfo: { transactionId: tx, chargingState: 'Charging' },
+            evse: { id: 1, connectorId: 1 },
+            idToken: { idToken: 'T', type: 'ISO14443' },
+            meterValue: [{ timestamp: iso(base), sampledValue: [{ value: wh, context: 'Transaction.Begin' }] }],
+          },
+          iso(base),
+        );
       } else {
-        push('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: iso(base) }, iso(base));
-        push('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: wh, timestamp: iso(base) }, iso(base), { transactionId: st * 1000 + s, idTagInfo: { status: 'Accepted' } });
+        push(
+          'StatusNotification',
+          { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: iso(base) },
+          iso(base),
+        );
+        push('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: wh, timestamp: iso(base) }, iso(base), {
+          transactionId: st * 1000 + s,
+          idTagInfo: { status: 'Accepted' },
+        });
       }
       for (let m = 1; m < MINUTES; m++) {
         wh += 180;
@@ -58,17 +78,61 @@ function build(): Array<{ station: string; cmd: SessionCommand; events: number }
         const extra = [
           { value: v201 ? 11000 : '11000', measurand: 'Power.Active.Import', unit: 'W' },
           { value: v201 ? 16 : '16', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
-        ].map((x) => (v201 ? { value: x.value, measurand: x.measurand, ...(x.phase ? { phase: x.phase } : {}), unitOfMeasure: { unit: x.unit } } : x));
+        ].map((x) =>
+          v201
+            ? {
+                value: x.value,
+                measurand: x.measurand,
+                ...(x.phase ? { phase: x.phase } : {}),
+                unitOfMeasure: { unit: x.unit },
+              }
+            : x,
+        );
         if (v201) {
-          push('TransactionEvent', { eventType: 'Updated', timestamp: at, triggerReason: m === 45 ? 'ChargingStateChanged' : 'MeterValuePeriodic', seqNo: m, transactionInfo: { transactionId: tx, ...(m === 45 ? { chargingState: 'SuspendedEV' } : {}) }, meterValue: [{ timestamp: at, sampledValue: sv(wh, extra) }] }, at);
+          push(
+            'TransactionEvent',
+            {
+              eventType: 'Updated',
+              timestamp: at,
+              triggerReason: m === 45 ? 'ChargingStateChanged' : 'MeterValuePeriodic',
+              seqNo: m,
+              transactionInfo: { transactionId: tx, ...(m === 45 ? { chargingState: 'SuspendedEV' } : {}) },
+              meterValue: [{ timestamp: at, sampledValue: sv(wh, extra) }],
+            },
+            at,
+          );
         } else {
-          push('MeterValues', { connectorId: 1, transactionId: st * 1000 + s, meterValue: [{ timestamp: at, sampledValue: sv(wh, extra) }] }, at);
-          if (m === 45) push('StatusNotification', { connectorId: 1, status: 'SuspendedEV', errorCode: 'NoError', timestamp: at }, at);
+          push(
+            'MeterValues',
+            {
+              connectorId: 1,
+              transactionId: st * 1000 + s,
+              meterValue: [{ timestamp: at, sampledValue: sv(wh, extra) }],
+            },
+            at,
+          );
+          if (m === 45)
+            push(
+              'StatusNotification',
+              { connectorId: 1, status: 'SuspendedEV', errorCode: 'NoError', timestamp: at },
+              at,
+            );
         }
       }
       const end = iso(base + MINUTES);
       if (v201) {
-        push('TransactionEvent', { eventType: 'Ended', timestamp: end, triggerReason: 'EVDeparted', seqNo: MINUTES, transactionInfo: { transactionId: tx, stoppedReason: 'EVDisconnected' }, meterValue: [{ timestamp: end, sampledValue: [{ value: wh, context: 'Transaction.End' }] }] }, end);
+        push(
+          'TransactionEvent',
+          {
+            eventType: 'Ended',
+            timestamp: end,
+            triggerReason: 'EVDeparted',
+            seqNo: MINUTES,
+            transactionInfo: { transactionId: tx, stoppedReason: 'EVDisconnected' },
+            meterValue: [{ timestamp: end, sampledValue: [{ value: wh, context: 'Transaction.End' }] }],
+          },
+          end,
+        );
       } else {
         push('StopTransaction', { transactionId: st * 1000 + s, meterStop: wh, timestamp: end }, end);
         push('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: end }, end);
@@ -88,7 +152,8 @@ function fold(input: ReturnType<typeof build>): { published: number; ms: number;
   for (const { station, cmd } of input) {
     const r = handle(cmd, states.get(station) ?? initialState(), decider);
     let state = r.state;
-    for (const e of r.events) if (e.type === 'session.ended' || e.type === 'session.started' || e.type === 'session.updated') published++;
+    for (const e of r.events)
+      if (e.type === 'session.ended' || e.type === 'session.started' || e.type === 'session.updated') published++;
     if (++sinceClose === 1000 && cmd.type === 'RecordChargerEvents' && cmd.events[0]) {
       // the service applies the time rules now and then, at event time
       state = handle({ type: 'CloseStaleSessions', now: cmd.events[0].receivedAt }, state, decider).state;
@@ -113,4 +178,14 @@ console.log(
   `session-decider: ${events} normalised events (${input.length} records, ${STATIONS * SESSIONS_PER_STATION} sessions) folded in ${best.cpuMs.toFixed(0)} ms CPU ` +
     `= ${eventsPerSecond.toLocaleString('en-US')} events/s on one core (best of 3; wall clock ${wallEventsPerSecond.toLocaleString('en-US')}/s; ${best.published} session events emitted)`,
 );
-console.log(JSON.stringify({ bench: 'session-decider', eventsPerSecond, wallEventsPerSecond, events, records: input.length, sessions: STATIONS * SESSIONS_PER_STATION, cpuMs: Math.round(best.cpuMs) }));
+console.log(
+  JSON.stringify({
+    bench: 'session-decider',
+    eventsPerSecond,
+    wallEventsPerSecond,
+    events,
+    records: input.length,
+    sessions: STATIONS * SESSIONS_PER_STATION,
+    cpuMs: Math.round(best.cpuMs),
+  }),
+);

@@ -22,21 +22,45 @@ async function main(): Promise<void> {
   const sessions = `bench.session-events-${tag}`;
   const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench', logger: silentLogger() });
   const partitions = Number(process.env.KAFKA_PARTITIONS ?? 3);
-  await ensureTopics(kafka, [inbound, sessions].map((name) => ({ name, description: 'bench', key: 'k', retentionMs: 3600_000, cleanupPolicy: 'delete' as const })), partitions);
+  await ensureTopics(
+    kafka,
+    [inbound, sessions].map((name) => ({
+      name,
+      description: 'bench',
+      key: 'k',
+      retentionMs: 3600_000,
+      cleanupPolicy: 'delete' as const,
+    })),
+    partitions,
+  );
   const publisher = new KafkaRecordPublisher(kafka);
-  const records = Array.from({ length: stations }, (_, i) => (i % 2 === 0 ? ocpp16Session(`B-${i}`, '2026-03-10', 3000 + i) : ocpp201Session(`B-${i}`))).flatMap((r) => r.records);
+  const records = Array.from({ length: stations }, (_, i) =>
+    i % 2 === 0 ? ocpp16Session(`B-${i}`, '2026-03-10', 3000 + i) : ocpp201Session(`B-${i}`),
+  ).flatMap((r) => r.records);
   for (let i = 0; i < records.length; i += 2000) {
-    await publisher.publish(records.slice(i, i + 2000).map((e) => ({ topic: inbound, key: e.key, value: JSON.stringify(e) })));
+    await publisher.publish(
+      records.slice(i, i + 2000).map((e) => ({ topic: inbound, key: e.key, value: JSON.stringify(e) })),
+    );
   }
   await publisher.disconnect();
   const db = new URL(base);
   db.pathname = `/csms_bench_sessions_${tag}`;
-  const cfg = loadSessionServiceConfig({ KAFKA_BROKERS: brokers, KAFKA_PARTITIONS: String(partitions), DATABASE_URL: db.toString(), HTTP_PORT: '0', SESSION_CONSUMER_GROUP: `bench-${tag}`, OCPP_INBOUND_TOPIC: inbound, SESSION_EVENTS_TOPIC: sessions, LOG_LEVEL: 'silent' });
+  const cfg = loadSessionServiceConfig({
+    KAFKA_BROKERS: brokers,
+    KAFKA_PARTITIONS: String(partitions),
+    DATABASE_URL: db.toString(),
+    HTTP_PORT: '0',
+    SESSION_CONSUMER_GROUP: `bench-${tag}`,
+    OCPP_INBOUND_TOPIC: inbound,
+    SESSION_EVENTS_TOPIC: sessions,
+    LOG_LEVEL: 'silent',
+  });
   const svc = await startSessionService(cfg, silentLogger());
   let first = 0;
   while (svc.consumer.stats().applied === 0) await new Promise((r) => setTimeout(r, 5));
   first = performance.now();
-  while (svc.consumer.stats().applied + svc.consumer.stats().duplicates < records.length) await new Promise((r) => setTimeout(r, 20));
+  while (svc.consumer.stats().applied + svc.consumer.stats().duplicates < records.length)
+    await new Promise((r) => setTimeout(r, 20));
   const seconds = (performance.now() - first) / 1000;
   await svc.stop();
   const admin = new Client({ connectionString: base });
@@ -56,7 +80,9 @@ async function main(): Promise<void> {
     recordsPerSecond: Math.round(records.length / seconds),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
-  console.log(`session service: ${result.records} inbound records (${stations} sessions) in ${result.seconds} s = ${result.recordsPerSecond} records/s`);
+  console.log(
+    `session service: ${result.records} inbound records (${stations} sessions) in ${result.seconds} s = ${result.recordsPerSecond} records/s`,
+  );
   console.log(JSON.stringify(result));
   process.exit(0);
 }

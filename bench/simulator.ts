@@ -17,7 +17,10 @@ const CONNECTORS = Number(process.env.BENCH_CONNECTORS ?? 2);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1);
 const SPEED = Number(process.env.BENCH_SPEED ?? 600);
 
-type Client = { protocol?: string; handle: (m: (o: { method?: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>) => void };
+type Client = {
+  protocol?: string;
+  handle: (m: (o: { method?: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>) => void;
+};
 
 async function main(): Promise<void> {
   const server = new RPCServer({ protocols: ['ocpp1.6', 'ocpp2.0.1'], strictMode: false });
@@ -34,7 +37,9 @@ async function main(): Promise<void> {
         case 'Heartbeat':
           return { currentTime: now };
         case 'Authorize':
-          return c.protocol === 'ocpp1.6' ? { idTagInfo: { status: 'Accepted' } } : { idTokenInfo: { status: 'Accepted' } };
+          return c.protocol === 'ocpp1.6'
+            ? { idTagInfo: { status: 'Accepted' } }
+            : { idTokenInfo: { status: 'Accepted' } };
         case 'StartTransaction':
           return { transactionId: tx++, idTagInfo: { status: 'Accepted' } };
         default:

@@ -20,10 +20,26 @@ async function main(): Promise<void> {
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const tag = `${process.pid}`;
   const t = (s: string) => `bench.${s}-${tag}`;
-  const topics = { tariffs: t('tariff-events'), sessions: t('session-events'), billing: t('billing-events'), stations: t('stations'), tokens: t('tokens') };
+  const topics = {
+    tariffs: t('tariff-events'),
+    sessions: t('session-events'),
+    billing: t('billing-events'),
+    stations: t('stations'),
+    tokens: t('tokens'),
+  };
   const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench', logger: silentLogger() });
   const partitions = Number(process.env.KAFKA_PARTITIONS ?? 3);
-  await ensureTopics(kafka, Object.values(topics).map((name) => ({ name, description: 'bench', key: 'k', retentionMs: 3600_000, cleanupPolicy: 'delete' as const })), partitions);
+  await ensureTopics(
+    kafka,
+    Object.values(topics).map((name) => ({
+      name,
+      description: 'bench',
+      key: 'k',
+      retentionMs: 3600_000,
+      cleanupPolicy: 'delete' as const,
+    })),
+    partitions,
+  );
   const key = newApiKey('bench', 'finance');
   const db = new URL(base);
   db.pathname = `/csms_bench_tariffs_${tag}`;
@@ -46,7 +62,11 @@ async function main(): Promise<void> {
     silentLogger(),
   );
   const call = (method: string, path: string, body: unknown) =>
-    fetch(`${svc.url}${path}`, { method, headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${svc.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const tariff = {
     country_code: 'NL',
     party_id: 'CSM',
@@ -54,13 +74,24 @@ async function main(): Promise<void> {
     currency: 'EUR',
     elements: [
       { price_components: [{ type: 'FLAT', price: 0.5, vat: 21, step_size: 1 }] },
-      { price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }], restrictions: { start_time: '17:00', end_time: '21:00' } },
-      { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 }, { type: 'TIME', price: 1.2, vat: 21, step_size: 60 }] },
+      {
+        price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }],
+        restrictions: { start_time: '17:00', end_time: '21:00' },
+      },
+      {
+        price_components: [
+          { type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 },
+          { type: 'TIME', price: 1.2, vat: 21, step_size: 60 },
+        ],
+      },
       { price_components: [{ type: 'PARKING_TIME', price: 6, vat: 21, step_size: 300 }] },
     ],
   };
   if ((await call('PUT', '/api/v1/tariffs/BENCH', tariff)).status !== 200) throw new Error('tariff not accepted');
-  if ((await call('POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } })).status !== 201) throw new Error('assignment not accepted');
+  if (
+    (await call('POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } })).status !== 201
+  )
+    throw new Error('assignment not accepted');
 
   const day = new Date(Date.now() + 86400_000).toISOString().slice(0, 10);
   const catalogue = systemCatalogue();
@@ -79,14 +110,20 @@ async function main(): Promise<void> {
         stationId: `BENCH-${i}`,
         startedAt: shift(ex.startedAt),
         endedAt: shift(ex.endedAt),
-        chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
+        chargingPeriods: ex.chargingPeriods.map((p) => ({
+          ...p,
+          startDateTime: shift(p.startDateTime),
+          endDateTime: shift(p.endDateTime),
+        })),
         energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
       },
     });
   });
   const publisher = new KafkaRecordPublisher(kafka);
   for (let i = 0; i < events.length; i += 200) {
-    await publisher.publish(events.slice(i, i + 200).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
+    await publisher.publish(
+      events.slice(i, i + 200).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })),
+    );
   }
   await publisher.disconnect();
   const count = async () => Number((await svc.dataSource.query('select count(*)::int as c from cdrs'))[0].c);

@@ -25,7 +25,9 @@ async function main(): Promise<number> {
     baseUrl = `http://127.0.0.1:${svc.httpPort}`;
   }
   const apiKey = process.env.CSMS_API_KEY ?? localEnv().CSMS_ADMIN_KEY;
-  const rest = args.filter((a, i) => !['--service', '--url'].includes(a) && !['--service', '--url'].includes(args[i - 1]));
+  const rest = args.filter(
+    (a, i) => !['--service', '--url'].includes(a) && !['--service', '--url'].includes(args[i - 1]),
+  );
   return deadLettersCli(rest, { baseUrl, apiKey, print: (l) => console.log(l) });
 }
 

@@ -81,7 +81,10 @@ async function generate(v: Version): Promise<string[]> {
       style: { singleQuote: true, printWidth: 110 },
     });
     for (const d of declarations(code)) {
-      const norm = d.text.replace(/\/\*\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').trim();
+      const norm = d.text
+        .replace(/\/\*\*[\s\S]*?\*\//g, '')
+        .replace(/\s+/g, ' ')
+        .trim();
       const prev = seen.get(d.name);
       if (prev === undefined) {
         seen.set(d.name, norm);

@@ -21,7 +21,11 @@ export function localEnv(): Record<string, string> {
     createdNow = true;
     mkdirSync(dir, { recursive: true });
     const { key, entry } = newApiKey('local-admin', 'admin');
-    writeFileSync(file, `# created by npm start; the key is yours, the entry is what services check\nCSMS_ADMIN_KEY=${key}\nAPI_KEYS=${entry}\n`, { mode: 0o600 });
+    writeFileSync(
+      file,
+      `# created by npm start; the key is yours, the entry is what services check\nCSMS_ADMIN_KEY=${key}\nAPI_KEYS=${entry}\n`,
+      { mode: 0o600 },
+    );
   }
   const env: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {

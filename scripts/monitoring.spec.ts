@@ -2,7 +2,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { load } from 'js-yaml';
 import { DataSource } from 'typeorm';
-import { HealthRegistry, SERVICE_METRICS, createMetricsRegistry, observeConsumers, observeReadiness, seriesNames } from '@csms/service-kit';
+import {
+  HealthRegistry,
+  SERVICE_METRICS,
+  createMetricsRegistry,
+  observeConsumers,
+  observeReadiness,
+  seriesNames,
+} from '@csms/service-kit';
 import { registerCompletenessMetrics } from '../apps/reporting-service/src/completeness';
 
 /**
@@ -23,7 +30,8 @@ function knownSeries(): Map<string, readonly string[] | undefined> {
   // never queried: the gauges only read it at scrape time, and nothing scrapes here
   registerCompletenessMetrics(registry, new DataSource({ type: 'postgres' }), 60);
   for (const m of registry.getMetricsAsArray()) {
-    for (const s of seriesNames({ name: m.name, type: String(m.type) === 'histogram' ? 'histogram' : 'gauge' })) known.set(s, undefined);
+    for (const s of seriesNames({ name: m.name, type: String(m.type) === 'histogram' ? 'histogram' : 'gauge' }))
+      known.set(s, undefined);
   }
   for (const m of Object.values(SERVICE_METRICS)) for (const s of seriesNames(m)) known.set(s, m.labelNames);
   known.set('csms_billing_sessions', ['outcome']);
@@ -31,7 +39,9 @@ function knownSeries(): Map<string, readonly string[] | undefined> {
   const gateway = read('apps/ocpp-gateway/src/gateway.module.ts');
   const found = [...gateway.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '([a-z_]+)'/g)];
   expect(found.length).toBeGreaterThan(5);
-  for (const [, kind, name] of found) for (const s of seriesNames({ name, type: kind === 'Histogram' ? 'histogram' : 'counter' })) known.set(s, undefined);
+  for (const [, kind, name] of found)
+    for (const s of seriesNames({ name, type: kind === 'Histogram' ? 'histogram' : 'counter' }))
+      known.set(s, undefined);
   return known;
 }
 
@@ -48,7 +58,10 @@ function checkQuery(expr: string, known: Map<string, readonly string[] | undefin
   if (labels.some((l) => l === undefined)) return;
   const allowed = new Set([...GENERIC_LABELS, ...labels.flatMap((l) => [...l!])]);
   for (const [, list] of expr.matchAll(/\bby \(([^)]*)\)/g)) {
-    const bad = list.split(',').map((s) => s.trim()).filter((l) => l && !allowed.has(l));
+    const bad = list
+      .split(',')
+      .map((s) => s.trim())
+      .filter((l) => l && !allowed.has(l));
     expect({ where, bad }).toEqual({ where, bad: [] });
   }
 }
@@ -61,18 +74,33 @@ interface Panel {
 }
 
 describe('infra/grafana/csms-dashboard.json', () => {
-  const dash = JSON.parse(read('infra/grafana/csms-dashboard.json')) as { schemaVersion: number; uid: string; panels: Panel[]; templating: { list: Array<{ name: string; type: string; query: unknown; definition?: string }> } };
+  const dash = JSON.parse(read('infra/grafana/csms-dashboard.json')) as {
+    schemaVersion: number;
+    uid: string;
+    panels: Panel[];
+    templating: { list: Array<{ name: string; type: string; query: unknown; definition?: string }> };
+  };
   const panels = dash.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
 
   it('is a recent Grafana dashboard with a Prometheus data source variable used by every panel', () => {
     expect(dash.schemaVersion).toBeGreaterThanOrEqual(36);
     expect(dash.uid).toMatch(/^[a-z0-9-]{1,40}$/);
-    expect(dash.templating.list.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
-    for (const p of panels) expect({ title: p.title, ds: (p as { datasource?: { uid?: string } }).datasource?.uid }).toEqual({ title: p.title, ds: '${datasource}' });
+    expect(dash.templating.list.find((v) => v.name === 'datasource')).toMatchObject({
+      type: 'datasource',
+      query: 'prometheus',
+    });
+    for (const p of panels)
+      expect({ title: p.title, ds: (p as { datasource?: { uid?: string } }).datasource?.uid }).toEqual({
+        title: p.title,
+        ds: '${datasource}',
+      });
   });
 
   it('has panels for lag, throughput, chunk latency, failures, outbox, dead letters, domain counters and process CPU and memory', () => {
-    const exprs = panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).join('\n');
+    const exprs = panels
+      .flatMap((p) => p.targets ?? [])
+      .map((t) => t.expr)
+      .join('\n');
     for (const m of [
       'csms_consumer_lag_seconds',
       'csms_consumer_lag_records',
@@ -98,12 +126,24 @@ describe('infra/grafana/csms-dashboard.json', () => {
       expect(p.targets?.length).toBeGreaterThan(0);
       for (const t of p.targets!) checkQuery(t.expr, known, `panel ${p.title}`);
     }
-    for (const v of dash.templating.list.filter((x) => x.type === 'query')) checkQuery(v.definition!, known, `variable ${v.name}`);
+    for (const v of dash.templating.list.filter((x) => x.type === 'query'))
+      checkQuery(v.definition!, known, `variable ${v.name}`);
   });
 });
 
 describe('infra/prometheus/alerts.yml', () => {
-  const doc = load(read('infra/prometheus/alerts.yml')) as { groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }> };
+  const doc = load(read('infra/prometheus/alerts.yml')) as {
+    groups: Array<{
+      name: string;
+      rules: Array<{
+        alert?: string;
+        expr: string;
+        for?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      }>;
+    }>;
+  };
   const rules = doc.groups.flatMap((g) => g.rules);
 
   it('is a Prometheus rule file: named groups of alerts, each with an expression, a severity and a summary', () => {
@@ -121,7 +161,14 @@ describe('infra/prometheus/alerts.yml', () => {
 
   it('alerts on a service down or not ready, lag growing, the outbox stuck, dead letters and pricing failures', () => {
     const exprs = rules.map((r) => r.expr).join('\n');
-    for (const m of ['up{', 'csms_service_ready', 'delta(csms_consumer_lag_records', 'csms_outbox_oldest_age_seconds', 'csms_dead_letters_open', 'type="session.pricing_failed"']) {
+    for (const m of [
+      'up{',
+      'csms_service_ready',
+      'delta(csms_consumer_lag_records',
+      'csms_outbox_oldest_age_seconds',
+      'csms_dead_letters_open',
+      'type="session.pricing_failed"',
+    ]) {
       expect({ m, found: exprs.includes(m) }).toEqual({ m, found: true });
     }
   });

@@ -21,7 +21,10 @@ function adminKey(given: string | undefined): string {
   if (process.env.CSMS_API_KEY) return process.env.CSMS_API_KEY;
   const file = path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'csms', 'local.env');
   const m = existsSync(file) ? /^CSMS_ADMIN_KEY=(.+)$/m.exec(readFileSync(file, 'utf8')) : null;
-  if (!m) throw new Error(`no admin key: pass --key, set CSMS_API_KEY, or start the system once with npm start (it writes ${file})`);
+  if (!m)
+    throw new Error(
+      `no admin key: pass --key, set CSMS_API_KEY, or start the system once with npm start (it writes ${file})`,
+    );
   return m[1].trim();
 }
 
@@ -40,11 +43,22 @@ interface Parked {
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { service: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' }, url: { type: 'string' }, key: { type: 'string' } },
+    options: {
+      service: { type: 'string' },
+      state: { type: 'string' },
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+    },
   });
   const [command, eventId] = positionals;
   const service = SERVICES.find((s) => s.name === values.service);
-  if (!command || !['list', 'show', 'resend'].includes(command) || (command !== 'list' && !eventId) || (!service && !values.url)) {
+  if (
+    !command ||
+    !['list', 'show', 'resend'].includes(command) ||
+    (command !== 'list' && !eventId) ||
+    (!service && !values.url)
+  ) {
     console.error(USAGE);
     return 2;
   }
@@ -61,7 +75,11 @@ async function main(): Promise<number> {
     const items: Parked[] = [];
     let cursor: string | undefined;
     do {
-      const q = new URLSearchParams({ limit: '500', ...(values.state ? { state: values.state } : {}), ...(cursor ? { cursor } : {}) });
+      const q = new URLSearchParams({
+        limit: '500',
+        ...(values.state ? { state: values.state } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
       const page = (await call('GET', `?${q}`)) as { items: Parked[]; nextCursor?: string };
       items.push(...page.items);
       cursor = page.nextCursor;
@@ -69,7 +87,19 @@ async function main(): Promise<number> {
     if (values.json) console.log(JSON.stringify(items, null, 2));
     else {
       for (const r of items) {
-        console.log([r.eventId, r.state, r.topic, r.key, r.eventType ?? '-', `${r.sizeBytes} B`, r.error.code, r.parkedAt, `resends ${r.resends}`].join('  '));
+        console.log(
+          [
+            r.eventId,
+            r.state,
+            r.topic,
+            r.key,
+            r.eventType ?? '-',
+            `${r.sizeBytes} B`,
+            r.error.code,
+            r.parkedAt,
+            `resends ${r.resends}`,
+          ].join('  '),
+        );
       }
       console.log(`${items.length} record(s)`);
     }
@@ -77,7 +107,11 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(await call('GET', `/${encodeURIComponent(eventId)}`), null, 2));
   } else {
     const r = (await call('POST', `/${encodeURIComponent(eventId)}/resend`)) as { resent: boolean; record: Parked };
-    console.log(r.resent ? `resent ${eventId}: back in the outbox at its old position (${r.record.topic}, key ${r.record.key})` : `${eventId} was re-sent already: nothing done`);
+    console.log(
+      r.resent
+        ? `resent ${eventId}: back in the outbox at its old position (${r.record.topic}, key ${r.record.key})`
+        : `${eventId} was re-sent already: nothing done`,
+    );
   }
   return 0;
 }

@@ -23,7 +23,14 @@ const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 
 const pg = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
 
-function def(name: string, prefix: string, port: number, db: string, describe: (port: number) => string[], nodeArgs: string[] = []): ServiceDef {
+function def(
+  name: string,
+  prefix: string,
+  port: number,
+  db: string,
+  describe: (port: number) => string[],
+  nodeArgs: string[] = [],
+): ServiceDef {
   const httpPort = Number(process.env[`${prefix}_HTTP_PORT`] ?? port);
   return {
     name,
@@ -39,10 +46,33 @@ const ALL: ServiceDef[] = [
     `OCPP endpoint     ws://127.0.0.1:${process.env.OCPP_PORT ?? 9000}/ocpp/{stationId}  (ocpp1.6, ocpp2.0.1)`,
     `gateway API       http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`,
   ]),
-  def('session-service', 'SESSION', 3001, 'csms_sessions', (p) => [`sessions API      http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`], CONSUMER_NODE_ARGS),
-  def('tariff-service', 'TARIFF', 3002, 'csms_tariffs', (p) => [`tariffs/CDRs API  http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`], CONSUMER_NODE_ARGS),
-  def('reporting-service', 'REPORTING', 3003, 'csms_reporting', (p) => [`reporting API     http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`], CONSUMER_NODE_ARGS),
+  def(
+    'session-service',
+    'SESSION',
+    3001,
+    'csms_sessions',
+    (p) => [`sessions API      http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
+    CONSUMER_NODE_ARGS,
+  ),
+  def(
+    'tariff-service',
+    'TARIFF',
+    3002,
+    'csms_tariffs',
+    (p) => [`tariffs/CDRs API  http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
+    CONSUMER_NODE_ARGS,
+  ),
+  def(
+    'reporting-service',
+    'REPORTING',
+    3003,
+    'csms_reporting',
+    (p) => [`reporting API     http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
+    CONSUMER_NODE_ARGS,
+  ),
 ];
 
 /** The services whose app exists in this tree. */
-export const SERVICES: ServiceDef[] = ALL.filter((s) => existsSync(path.resolve(__dirname, '..', 'apps', s.name, 'src', 'main.ts')));
+export const SERVICES: ServiceDef[] = ALL.filter((s) =>
+  existsSync(path.resolve(__dirname, '..', 'apps', s.name, 'src', 'main.ts')),
+);

@@ -15,7 +15,14 @@ import { SERVICES, type ServiceDef } from './services';
 
 const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];
-const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 function pretty(name: string, color: number, line: string): string {
   const tag = `\x1b[${color}m${name.padEnd(18)}\x1b[0m`;
@@ -66,7 +73,8 @@ async function main(): Promise<void> {
     console.log('\nstopping services…');
     for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
     const deadline = Date.now() + 20_000;
-    while (children.some(({ child }) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (children.some(({ child }) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (!kafkaWasUp) spawnSync('bash', ['infra/kafka/kafka.sh', 'stop'], { cwd: root, env, stdio: 'inherit' });
     process.exit(code);
@@ -76,9 +84,14 @@ async function main(): Promise<void> {
 
   SERVICES.forEach((svc, i) => {
     const main = path.join(root, 'dist', 'apps', svc.name, 'src', 'main.js');
-    const child = spawn(process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main], { cwd: root, env: { ...env, ...svc.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main], {
+      cwd: root,
+      env: { ...env, ...svc.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const color = COLORS[i % COLORS.length];
-    for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on('line', (l) => console.log(pretty(svc.name, color, l)));
+    for (const stream of [child.stdout!, child.stderr!])
+      readline.createInterface({ input: stream }).on('line', (l) => console.log(pretty(svc.name, color, l)));
     child.on('exit', (code, signal) => {
       if (!stopping) {
         console.error(`${svc.name} exited (${signal ?? code}); stopping everything`);
@@ -98,7 +111,9 @@ async function main(): Promise<void> {
   console.log('\n\x1b[1mCSMS is running\x1b[0m');
   for (const svc of SERVICES) for (const line of svc.describe()) console.log(`  ${line}`);
   if (localEnvCreatedNow() && env.CSMS_ADMIN_KEY) {
-    console.log(`  admin API key (created now, shown this once): ${env.CSMS_ADMIN_KEY}   (kept in ~/.config/csms/local.env as CSMS_ADMIN_KEY)`);
+    console.log(
+      `  admin API key (created now, shown this once): ${env.CSMS_ADMIN_KEY}   (kept in ~/.config/csms/local.env as CSMS_ADMIN_KEY)`,
+    );
   } else {
     console.log('  admin API key: CSMS_ADMIN_KEY in ~/.config/csms/local.env (not printed again)');
   }

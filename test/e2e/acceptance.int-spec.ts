@@ -8,7 +8,18 @@
  */
 import { RPCClient } from 'ocpp-rpc';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, createTestTopics, freePort, startServiceProcess, testKafka, uniqueName, waitFor, type ServiceProcess, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestTopics,
+  freePort,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  waitFor,
+  type ServiceProcess,
+  testDatabaseUrl,
+  dropTestDatabases,
+} from '@csms/testing';
 
 const admin = newApiKey('e2e-admin', 'admin');
 const PASSWORD = 'e2e-station-password-1';
@@ -27,7 +38,14 @@ const TARIFF = {
   party_id: 'CSM',
   id: 'E2E-AC',
   currency: 'EUR',
-  elements: [{ price_components: [{ type: 'FLAT', price: 1.0, vat: 21, step_size: 1 }, { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 }] }],
+  elements: [
+    {
+      price_components: [
+        { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
+        { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
+      ],
+    },
+  ],
 };
 
 describe('acceptance workflow: chargers to priced CDRs, alarms and remote operations, every service its own process', () => {
@@ -48,7 +66,6 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
   const clients: RPCClient[] = [];
   let ocppPort = 0;
 
-
   beforeAll(async () => {
     await createTestTopics(testKafka(), Object.values(topics), 3);
     const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
@@ -56,11 +73,34 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     ocppPort = await freePort();
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const envs: Record<string, Record<string, string>> = {
-      'ocpp-gateway': { ...common, DATABASE_URL: testDatabaseUrl(dbs[0]), HTTP_PORT: String(ports[0]), OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2e-${tag}` },
-      'session-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[1]), HTTP_PORT: String(ports[1]), SESSION_CONSUMER_GROUP: uniqueName('e2e-sessions') },
-      'tariff-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[2]), HTTP_PORT: String(ports[2]), TARIFF_CONSUMER_GROUP: tariffGroup },
+      'ocpp-gateway': {
+        ...common,
+        DATABASE_URL: testDatabaseUrl(dbs[0]),
+        HTTP_PORT: String(ports[0]),
+        OCPP_PORT: String(ocppPort),
+        OCPP_HOST: '127.0.0.1',
+        GATEWAY_INSTANCE: `e2e-${tag}`,
+      },
+      'session-service': {
+        ...common,
+        DATABASE_URL: testDatabaseUrl(dbs[1]),
+        HTTP_PORT: String(ports[1]),
+        SESSION_CONSUMER_GROUP: uniqueName('e2e-sessions'),
+      },
+      'tariff-service': {
+        ...common,
+        DATABASE_URL: testDatabaseUrl(dbs[2]),
+        HTTP_PORT: String(ports[2]),
+        TARIFF_CONSUMER_GROUP: tariffGroup,
+      },
       // reads the tariff service's pricing dead letters (billing completeness)
-      'reporting-service': { ...common, DATABASE_URL: testDatabaseUrl(dbs[3]), HTTP_PORT: String(ports[3]), REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting'), TARIFF_CONSUMER_GROUP: tariffGroup },
+      'reporting-service': {
+        ...common,
+        DATABASE_URL: testDatabaseUrl(dbs[3]),
+        HTTP_PORT: String(ports[3]),
+        REPORTING_CONSUMER_GROUP: uniqueName('e2e-reporting'),
+        TARIFF_CONSUMER_GROUP: tariffGroup,
+      },
     };
     // one at a time: four TypeScript start-ups at once starve a 2-core machine
     for (const [name, env] of Object.entries(envs)) services[name] = await startServiceProcess(name, env);
@@ -73,24 +113,54 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     await dropTestDatabases(dbs);
   }, 120_000);
 
-  const api = async <T = Json>(service: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const api = async <T = Json>(
+    service: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${services[service].url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${admin.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${admin.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
 
-  async function station(identity: string, protocol: 'ocpp1.6' | 'ocpp2.0.1', password: string | null = PASSWORD): Promise<RPCClient> {
-    const c = new RPCClient(clientOptions({ endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`, identity, protocols: [protocol], password, reconnect: false, strictMode: true, callTimeoutMs: 20_000 }));
+  async function station(
+    identity: string,
+    protocol: 'ocpp1.6' | 'ocpp2.0.1',
+    password: string | null = PASSWORD,
+  ): Promise<RPCClient> {
+    const c = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity,
+        protocols: [protocol],
+        password,
+        reconnect: false,
+        strictMode: true,
+        callTimeoutMs: 20_000,
+      }),
+    );
     clients.push(c);
     await c.connect();
     return c;
   }
   async function refused(identity: string, password: string | null): Promise<string> {
-    const c = new RPCClient(clientOptions({ endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`, identity, protocols: ['ocpp1.6'], password, reconnect: false }));
+    const c = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity,
+        protocols: ['ocpp1.6'],
+        password,
+        reconnect: false,
+      }),
+    );
     try {
       await c.connect();
     } catch (e) {
@@ -101,14 +171,37 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
   }
 
   /** the site's location as registered (OCPI-shaped; its id defaults to the site id) */
-  const LOCATION = { name: 'E2E Fast Charging Hub', address: 'Stationsplein 1', city: 'Utrecht', postal_code: '3511 ED', country: 'NLD', coordinates: { latitude: '52.089444', longitude: '5.110278' } };
-  const CCS = { standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC', max_voltage: 920, max_amperage: 500, max_electric_power: 360000 };
+  const LOCATION = {
+    name: 'E2E Fast Charging Hub',
+    address: 'Stationsplein 1',
+    city: 'Utrecht',
+    postal_code: '3511 ED',
+    country: 'NLD',
+    coordinates: { latitude: '52.089444', longitude: '5.110278' },
+  };
+  const CCS = {
+    standard: 'IEC_62196_T2_COMBO',
+    format: 'CABLE',
+    power_type: 'DC',
+    max_voltage: 920,
+    max_amperage: 500,
+    max_electric_power: 360000,
+  };
   /** per station: its EVSEs and connector types (1.6 connector N = EVSE N with connector 1); the first has an eMI3 EVSE ID */
-  const evsesOf = (i: number) => [{ evseId: 1, ...(i === 0 ? { emi3EvseId: 'NL*CSM*E2E16*1' } : {}), connectors: [{ connectorId: 1, ...CCS }] }];
+  const evsesOf = (i: number) => [
+    { evseId: 1, ...(i === 0 ? { emi3EvseId: 'NL*CSM*E2E16*1' } : {}), connectors: [{ connectorId: 1, ...CCS }] },
+  ];
 
   async function setUpCatalogue(ids: string[]): Promise<void> {
     for (const [i, id] of ids.entries()) {
-      const body = { securityProfile: 1, password: PASSWORD, siteId: 'site-e2e', timeZone: 'Europe/Amsterdam', location: LOCATION, evses: evsesOf(i) };
+      const body = {
+        securityProfile: 1,
+        password: PASSWORD,
+        siteId: 'site-e2e',
+        timeZone: 'Europe/Amsterdam',
+        location: LOCATION,
+        evses: evsesOf(i),
+      };
       expect((await api('ocpp-gateway', 'PUT', `/api/v1/stations/${id}`, body)).status).toBe(200);
     }
     const tokens: Array<[string, Json]> = [
@@ -116,33 +209,49 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       ['E2E-BLOCKED', { type: 'ISO14443', status: 'Blocked' }],
       ['E2E-EXPIRED', { type: 'ISO14443', status: 'Accepted', expiresAt: '2020-01-01T00:00:00Z' }],
     ];
-    for (const [uid, body] of tokens) expect((await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, body)).status).toBe(200);
+    for (const [uid, body] of tokens)
+      expect((await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, body)).status).toBe(200);
     expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-AC', TARIFF)).status).toBe(200);
-    expect((await api('tariff-service', 'POST', '/api/v1/tariff-assignments', { tariffId: 'E2E-AC', scope: { kind: 'site', siteId: 'site-e2e' } })).status).toBe(201);
+    expect(
+      (
+        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
+          tariffId: 'E2E-AC',
+          scope: { kind: 'site', siteId: 'site-e2e' },
+        })
+      ).status,
+    ).toBe(201);
   }
 
   async function remote(stationId: string, action: string, payload: Json): Promise<Json> {
     const sent = await api<Json>('ocpp-gateway', 'POST', `/api/v1/stations/${stationId}/commands`, { action, payload });
     expect(sent.status).toBe(202);
-    return waitFor(async () => {
-      const r = await api<Json>('ocpp-gateway', 'GET', `/api/v1/commands/${sent.body.commandId as string}`);
-      return r.body.status !== 'pending' ? r.body : undefined;
-    }, { what: `${action} result` });
+    return waitFor(
+      async () => {
+        const r = await api<Json>('ocpp-gateway', 'GET', `/api/v1/commands/${sent.body.commandId as string}`);
+        return r.body.status !== 'pending' ? r.body : undefined;
+      },
+      { what: `${action} result` },
+    );
   }
 
   const monitoring = (stationId: string) => api<Json>('reporting-service', 'GET', `/api/v1/stations/${stationId}`);
   const cdrOf = (stationId: string) =>
-    waitFor(async () => {
-      const r = await api<{ items: Json[] }>('tariff-service', 'GET', `/api/v1/cdrs?stationId=${stationId}`);
-      return r.body.items[0];
-    }, { what: `the CDR of ${stationId}`, timeoutMs: 60_000 });
+    waitFor(
+      async () => {
+        const r = await api<{ items: Json[] }>('tariff-service', 'GET', `/api/v1/cdrs?stationId=${stationId}`);
+        return r.body.items[0];
+      },
+      { what: `the CDR of ${stationId}`, timeoutMs: 60_000 },
+    );
 
   it('runs the workflow for an OCPP 1.6 and an OCPP 2.0.1 station', async () => {
     const id16 = uniqueName('E2E16');
     const id201 = uniqueName('E2E201');
     await setUpCatalogue([id16, id201]);
     // the gateway answers from its in-memory registry, fed by the compacted topics
-    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, { what: 'gateway ready' });
+    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
+      what: 'gateway ready',
+    });
 
     // refused: an unknown station, a wrong password
     expect(await refused(uniqueName('UNKNOWN'), PASSWORD)).toMatch(/404|Not Found/);
@@ -168,26 +277,64 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       });
       return { fileName: 'diag-e2e.zip' };
     });
-    const boot = await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22', firmwareVersion: '1.0.0' });
+    const boot = await cp.call('BootNotification', {
+      chargePointVendor: 'Acme',
+      chargePointModel: 'AC22',
+      firmwareVersion: '1.0.0',
+    });
     expect(boot).toMatchObject({ status: 'Accepted' });
     const at = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString();
-    await cp.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: at(0) });
+    await cp.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Available',
+      errorCode: 'NoError',
+      timestamp: at(0),
+    });
     expect(await cp.call('Authorize', { idTag: 'E2E-OK' })).toMatchObject({ idTagInfo: { status: 'Accepted' } });
     expect(await cp.call('Authorize', { idTag: 'E2E-BLOCKED' })).toMatchObject({ idTagInfo: { status: 'Blocked' } });
     expect(await cp.call('Authorize', { idTag: 'E2E-EXPIRED' })).toMatchObject({ idTagInfo: { status: 'Expired' } });
     expect(await cp.call('Authorize', { idTag: 'E2E-NOBODY' })).toMatchObject({ idTagInfo: { status: 'Invalid' } });
-    await cp.call('StatusNotification', { connectorId: 1, status: 'Preparing', errorCode: 'NoError', timestamp: at(0) });
-    const start = (await cp.call('StartTransaction', { connectorId: 1, idTag: 'E2E-OK', meterStart: 1000, timestamp: at(0) })) as { transactionId: number; idTagInfo: Json };
+    await cp.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Preparing',
+      errorCode: 'NoError',
+      timestamp: at(0),
+    });
+    const start = (await cp.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'E2E-OK',
+      meterStart: 1000,
+      timestamp: at(0),
+    })) as { transactionId: number; idTagInfo: Json };
     expect(start.idTagInfo).toMatchObject({ status: 'Accepted' });
     // a DC fast charge: 12 kWh in two minutes (360 kW; the session service refuses to bill implausible power)
     await cp.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: at(1) });
     await cp.call('MeterValues', {
       connectorId: 1,
       transactionId: start.transactionId,
-      meterValue: [{ timestamp: at(60), sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }, { value: '360', measurand: 'Power.Active.Import', unit: 'kW' }] }],
+      meterValue: [
+        {
+          timestamp: at(60),
+          sampledValue: [
+            { value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+            { value: '360', measurand: 'Power.Active.Import', unit: 'kW' },
+          ],
+        },
+      ],
     });
-    await cp.call('StopTransaction', { transactionId: start.transactionId, idTag: 'E2E-OK', meterStop: 13000, timestamp: at(120), reason: 'Local' });
-    await cp.call('StatusNotification', { connectorId: 1, status: 'Finishing', errorCode: 'NoError', timestamp: at(121) });
+    await cp.call('StopTransaction', {
+      transactionId: start.transactionId,
+      idTag: 'E2E-OK',
+      meterStop: 13000,
+      timestamp: at(120),
+      reason: 'Local',
+    });
+    await cp.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Finishing',
+      errorCode: 'NoError',
+      timestamp: at(121),
+    });
 
     // the priced record: 12 kWh -> 1.00 + 12 x 0.25 = 4.00 excl. VAT, 4.84 incl.
     const cdr16 = await cdrOf(id16);
@@ -210,26 +357,49 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       connector_format: 'CABLE',
       connector_power_type: 'DC',
     });
-    const audit16 = await api<{ audit: Json }>('tariff-service', 'GET', `/api/v1/cdrs/${cdr16.id as string}?include=audit`);
+    const audit16 = await api<{ audit: Json }>(
+      'tariff-service',
+      'GET',
+      `/api/v1/cdrs/${cdr16.id as string}?include=audit`,
+    );
     expect(audit16.body.audit.dataQuality).toBeUndefined();
 
     // a Faulted connector is an alarm
-    await cp.call('StatusNotification', { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', timestamp: at(125) });
-    const alarms = await waitFor(async () => {
-      const r = await api<{ items: Json[] }>('reporting-service', 'GET', `/api/v1/alarms?stationId=${id16}`);
-      return r.body.items.length > 0 ? r.body.items : undefined;
-    }, { what: 'the Faulted alarm' });
+    await cp.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Faulted',
+      errorCode: 'GroundFailure',
+      timestamp: at(125),
+    });
+    const alarms = await waitFor(
+      async () => {
+        const r = await api<{ items: Json[] }>('reporting-service', 'GET', `/api/v1/alarms?stationId=${id16}`);
+        return r.body.items.length > 0 ? r.body.items : undefined;
+      },
+      { what: 'the Faulted alarm' },
+    );
     expect(alarms[0]).toMatchObject({ kind: 'CONNECTOR_FAULTED', code: 'GroundFailure', status: 'open' });
 
     // remote operations reach the station and their status comes back
     expect(await remote(id16, 'Reset', { type: 'Soft' })).toMatchObject({ status: 'accepted' });
-    expect(await remote(id16, 'UpdateFirmware', { location: 'https://firmware.example/ac22-1.1.0.bin', retrieveDate: at(0) })).toMatchObject({ status: 'accepted' });
-    expect(await remote(id16, 'GetDiagnostics', { location: 'ftp://diagnostics.example/' })).toMatchObject({ status: 'accepted', result: { response: { fileName: 'diag-e2e.zip' } } });
-    const view16 = await waitFor(async () => {
-      const r = await monitoring(id16);
-      const v = r.body as { firmware?: { status: string }; diagnostics?: { status: string } };
-      return v.firmware?.status === 'Installed' && v.diagnostics?.status === 'Uploaded' ? v : undefined;
-    }, { what: 'firmware Installed and diagnostics Uploaded in monitoring' });
+    expect(
+      await remote(id16, 'UpdateFirmware', {
+        location: 'https://firmware.example/ac22-1.1.0.bin',
+        retrieveDate: at(0),
+      }),
+    ).toMatchObject({ status: 'accepted' });
+    expect(await remote(id16, 'GetDiagnostics', { location: 'ftp://diagnostics.example/' })).toMatchObject({
+      status: 'accepted',
+      result: { response: { fileName: 'diag-e2e.zip' } },
+    });
+    const view16 = await waitFor(
+      async () => {
+        const r = await monitoring(id16);
+        const v = r.body as { firmware?: { status: string }; diagnostics?: { status: string } };
+        return v.firmware?.status === 'Installed' && v.diagnostics?.status === 'Uploaded' ? v : undefined;
+      },
+      { what: 'firmware Installed and diagnostics Uploaded in monitoring' },
+    );
     expect(view16).toMatchObject({ online: true, vendor: 'Acme', model: 'AC22' });
     expect(firmwareSteps).toEqual(['Downloading', 'Downloaded', 'Installing', 'Installed']);
 
@@ -238,7 +408,8 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     cs.handle('Reset', async () => ({ status: 'Accepted' }));
     cs.handle('UpdateFirmware', async ({ params }) => {
       setImmediate(async () => {
-        for (const status of ['Downloading', 'Downloaded', 'Installing', 'Installed']) await cs.call('FirmwareStatusNotification', { status, requestId: requestIdOf(params) });
+        for (const status of ['Downloading', 'Downloaded', 'Installing', 'Installed'])
+          await cs.call('FirmwareStatusNotification', { status, requestId: requestIdOf(params) });
       });
       return { status: 'Accepted' };
     });
@@ -249,12 +420,27 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       });
       return { status: 'Accepted', filename: 'log-e2e.tar.gz' };
     });
-    expect(await cs.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'DC50', vendorName: 'Acme' } })).toMatchObject({ status: 'Accepted' });
-    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-OK', type: 'ISO14443' } })).toMatchObject({ idTokenInfo: { status: 'Accepted' } });
-    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-BLOCKED', type: 'ISO14443' } })).toMatchObject({ idTokenInfo: { status: 'Blocked' } });
-    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-EXPIRED', type: 'ISO14443' } })).toMatchObject({ idTokenInfo: { status: 'Expired' } });
-    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-NOBODY', type: 'ISO14443' } })).toMatchObject({ idTokenInfo: { status: 'Unknown' } });
-    const energy = (value: number, context: string, ts: string) => [{ timestamp: ts, sampledValue: [{ value, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }];
+    expect(
+      await cs.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'DC50', vendorName: 'Acme' } }),
+    ).toMatchObject({ status: 'Accepted' });
+    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-OK', type: 'ISO14443' } })).toMatchObject({
+      idTokenInfo: { status: 'Accepted' },
+    });
+    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-BLOCKED', type: 'ISO14443' } })).toMatchObject({
+      idTokenInfo: { status: 'Blocked' },
+    });
+    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-EXPIRED', type: 'ISO14443' } })).toMatchObject({
+      idTokenInfo: { status: 'Expired' },
+    });
+    expect(await cs.call('Authorize', { idToken: { idToken: 'E2E-NOBODY', type: 'ISO14443' } })).toMatchObject({
+      idTokenInfo: { status: 'Unknown' },
+    });
+    const energy = (value: number, context: string, ts: string) => [
+      {
+        timestamp: ts,
+        sampledValue: [{ value, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
+      },
+    ];
     const tx = { transactionId: uniqueName('TX') };
     await cs.call('StatusNotification', { timestamp: at(0), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
     await cs.call('TransactionEvent', {
@@ -267,7 +453,14 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
       evse: { id: 1, connectorId: 1 },
       meterValue: energy(20000, 'Transaction.Begin', at(0)),
     });
-    await cs.call('TransactionEvent', { eventType: 'Updated', timestamp: at(60), triggerReason: 'MeterValuePeriodic', seqNo: 1, transactionInfo: { ...tx, chargingState: 'Charging' }, meterValue: energy(25000, 'Sample.Periodic', at(60)) });
+    await cs.call('TransactionEvent', {
+      eventType: 'Updated',
+      timestamp: at(60),
+      triggerReason: 'MeterValuePeriodic',
+      seqNo: 1,
+      transactionInfo: { ...tx, chargingState: 'Charging' },
+      meterValue: energy(25000, 'Sample.Periodic', at(60)),
+    });
     await cs.call('TransactionEvent', {
       eventType: 'Ended',
       timestamp: at(120),
@@ -278,7 +471,11 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     });
     // 10 kWh -> 1.00 + 2.50 = 3.50 excl. VAT; incl. 4.235, rounded once, half-up: 4.24
     const cdr201 = await cdrOf(id201);
-    expect(cdr201).toMatchObject({ total_energy: '10', total_cost: { excl_vat: '3.50', incl_vat: '4.24' }, cdr_token: { uid: 'E2E-OK' } });
+    expect(cdr201).toMatchObject({
+      total_energy: '10',
+      total_cost: { excl_vat: '3.50', incl_vat: '4.24' },
+      cdr_token: { uid: 'E2E-OK' },
+    });
     expect(cdr201.cdr_location).toEqual({
       id: 'site-e2e',
       ...LOCATION,
@@ -291,14 +488,38 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     });
 
     await cs.call('StatusNotification', { timestamp: at(125), connectorStatus: 'Faulted', evseId: 1, connectorId: 1 });
-    await waitFor(async () => (await api<{ items: Json[] }>('reporting-service', 'GET', `/api/v1/alarms?stationId=${id201}`)).body.items.length === 1, { what: 'the 2.0.1 Faulted alarm' });
+    await waitFor(
+      async () =>
+        (await api<{ items: Json[] }>('reporting-service', 'GET', `/api/v1/alarms?stationId=${id201}`)).body.items
+          .length === 1,
+      { what: 'the 2.0.1 Faulted alarm' },
+    );
     expect(await remote(id201, 'Reset', { type: 'Immediate' })).toMatchObject({ status: 'accepted' });
-    expect(await remote(id201, 'UpdateFirmware', { requestId: 7, firmware: { location: 'https://firmware.example/dc50-2.bin', retrieveDateTime: at(0) } })).toMatchObject({ status: 'accepted' });
-    expect(await remote(id201, 'GetLog', { logType: 'DiagnosticsLog', requestId: 8, log: { remoteLocation: 'https://logs.example/upload' } })).toMatchObject({ status: 'accepted' });
-    await waitFor(async () => {
-      const v = (await monitoring(id201)).body as { firmware?: { status: string }; diagnostics?: { status: string; kind: string } };
-      return v.firmware?.status === 'Installed' && v.diagnostics?.status === 'Uploaded' && v.diagnostics.kind === 'log';
-    }, { what: '2.0.1 firmware Installed and log Uploaded in monitoring' });
+    expect(
+      await remote(id201, 'UpdateFirmware', {
+        requestId: 7,
+        firmware: { location: 'https://firmware.example/dc50-2.bin', retrieveDateTime: at(0) },
+      }),
+    ).toMatchObject({ status: 'accepted' });
+    expect(
+      await remote(id201, 'GetLog', {
+        logType: 'DiagnosticsLog',
+        requestId: 8,
+        log: { remoteLocation: 'https://logs.example/upload' },
+      }),
+    ).toMatchObject({ status: 'accepted' });
+    await waitFor(
+      async () => {
+        const v = (await monitoring(id201)).body as {
+          firmware?: { status: string };
+          diagnostics?: { status: string; kind: string };
+        };
+        return (
+          v.firmware?.status === 'Installed' && v.diagnostics?.status === 'Uploaded' && v.diagnostics.kind === 'log'
+        );
+      },
+      { what: '2.0.1 firmware Installed and log Uploaded in monitoring' },
+    );
 
     // the sessions are there too
     const sessions = await api<{ items: Json[] }>('session-service', 'GET', `/api/v1/sessions?stationId=${id16}`);

@@ -7,7 +7,15 @@
  * on the first try and no process exited.
  */
 import { newApiKey } from '@csms/service-kit';
-import { dropTestDatabases, freePort, startDedicatedKafka, startServiceProcess, testDatabaseUrl, type DedicatedKafka, type ServiceProcess } from '@csms/testing';
+import {
+  dropTestDatabases,
+  freePort,
+  startDedicatedKafka,
+  startServiceProcess,
+  testDatabaseUrl,
+  type DedicatedKafka,
+  type ServiceProcess,
+} from '@csms/testing';
 
 const admin = newApiKey('first-start-admin', 'admin');
 const NAMES = ['ocpp-gateway', 'session-service', 'tariff-service', 'reporting-service'] as const;
@@ -38,7 +46,9 @@ describe('first start on a fresh broker: every service ready on the first try', 
       ...common,
       DATABASE_URL: testDatabaseUrl(dbs[i]),
       HTTP_PORT: String(ports[i]),
-      ...(NAMES[i] === 'ocpp-gateway' ? { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `first-${tag}` } : {}),
+      ...(NAMES[i] === 'ocpp-gateway'
+        ? { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `first-${tag}` }
+        : {}),
     });
     const outcomes = await Promise.allSettled(
       NAMES.map(async (name, i) => {
@@ -47,7 +57,9 @@ describe('first start on a fresh broker: every service ready on the first try', 
         return s;
       }),
     );
-    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${NAMES[i]}: ${(o.reason as Error).message}`] : []));
+    const failed = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [`${NAMES[i]}: ${(o.reason as Error).message}`] : [],
+    );
     expect(failed).toEqual([]);
     // ready, and still running: nobody exited after answering once
     for (const s of started) {

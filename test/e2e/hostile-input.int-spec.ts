@@ -67,7 +67,12 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/pricing-failures',
     'POST /api/v1/what-if',
   ],
-  'reporting-service': ['GET /api/v1/stations', 'GET /api/v1/stations/{stationId}', 'GET /api/v1/alarms', 'POST /api/v1/alarms/{alarmId}/acknowledge'],
+  'reporting-service': [
+    'GET /api/v1/stations',
+    'GET /api/v1/stations/{stationId}',
+    'GET /api/v1/alarms',
+    'POST /api/v1/alarms/{alarmId}/acknowledge',
+  ],
 };
 /** Attacked in this order: the gateway last, so the registry records its accepted writes publish cannot change another service's tables while that one is counted. */
 const SERVICES = ['session-service', 'reporting-service', 'tariff-service', 'ocpp-gateway'];
@@ -83,7 +88,18 @@ const TAMPERED_CURSOR = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64
 interface Json {
   [k: string]: unknown;
 }
-type Schema = Json & { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; enum?: unknown[]; const?: unknown; format?: string; $ref?: string };
+type Schema = Json & {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  $ref?: string;
+};
 
 interface Operation {
   service: string;
@@ -122,14 +138,30 @@ interface Answer {
 function send(base: string, h: Hostile): Promise<Answer> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method: h.method, path: h.path, headers: { ...(h.body !== undefined ? { 'content-length': String(Buffer.byteLength(h.body)) } : {}), ...h.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: h.method,
+        path: h.path,
+        headers: {
+          ...(h.body !== undefined ? { 'content-length': String(Buffer.byteLength(h.body)) } : {}),
+          ...h.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     // a server may answer (413) and close before it has read a large body
-    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e),
+    );
     if (h.body !== undefined) req.write(h.body);
     req.end();
   });
@@ -142,8 +174,11 @@ function operationsOf(service: string, doc: Json): Operation[] {
     if (!path.startsWith('/api/v1/')) continue;
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue;
-      const params = (op.parameters as Array<{ name: string; in: string; example?: unknown; schema?: Schema }> | undefined) ?? [];
-      const body = (op.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema;
+      const params =
+        (op.parameters as Array<{ name: string; in: string; example?: unknown; schema?: Schema }> | undefined) ?? [];
+      const body = (op.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.[
+        'application/json'
+      ]?.schema;
       ops.push({
         service,
         method: method.toUpperCase(),
@@ -171,7 +206,10 @@ function resolveRefs(s: Schema, doc: Json, seen = 0): Schema {
     return resolveRefs(((doc.components as Json).schemas as Record<string, Schema>)[name] ?? {}, doc, seen + 1);
   }
   const out: Schema = { ...s };
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolveRefs(v, doc, seen + 1)]));
+  if (s.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, resolveRefs(v, doc, seen + 1)]),
+    );
   if (s.items) out.items = resolveRefs(s.items, doc, seen + 1);
   if (s.anyOf) out.anyOf = s.anyOf.map((x) => resolveRefs(x, doc, seen + 1));
   if (s.oneOf) out.oneOf = s.oneOf.map((x) => resolveRefs(x, doc, seen + 1));
@@ -195,7 +233,13 @@ function sample(s: Schema, depth = 0): unknown {
     case 'array':
       return [sample(s.items ?? {}, depth + 1)];
     case 'string':
-      return s.format === 'date-time' ? '2030-01-01T00:00:00Z' : s.format === 'uuid' ? '0b2c7c9e-5f43-4a8e-9d55-3f1f6c3a2b10' : s.format === 'date' ? '2030-01-01' : 'HOSTILE-1';
+      return s.format === 'date-time'
+        ? '2030-01-01T00:00:00Z'
+        : s.format === 'uuid'
+          ? '0b2c7c9e-5f43-4a8e-9d55-3f1f6c3a2b10'
+          : s.format === 'date'
+            ? '2030-01-01'
+            : 'HOSTILE-1';
     case 'integer':
     case 'number':
       return typeof s.minimum === 'number' ? s.minimum : 1;
@@ -223,7 +267,8 @@ function schemaAt(s: Schema, path: string[]): Schema {
 type Path = string[];
 function leaves(v: unknown, at: Path = []): Array<{ path: Path; value: unknown }> {
   if (Array.isArray(v)) return [{ path: at, value: v }, ...v.flatMap((x, i) => leaves(x, [...at, String(i)]))];
-  if (v !== null && typeof v === 'object') return [{ path: at, value: v }, ...Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k]))];
+  if (v !== null && typeof v === 'object')
+    return [{ path: at, value: v }, ...Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k]))];
   return [{ path: at, value: v }];
 }
 
@@ -244,29 +289,85 @@ const pointer = (path: Path) => `body${path.map((p) => `/${p.replace(/~/g, '~0')
 
 /** The hostile table of one operation, generated from its OpenAPI description. */
 function hostileTable(op: Operation): Hostile[] {
-  const fill = (values: Record<string, string> = {}) => op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? encodeURIComponent(op.pathExamples[name] ?? 'HOSTILE-1'));
+  const fill = (values: Record<string, string> = {}) =>
+    op.path.replace(
+      /\{([^}]+)\}/g,
+      (_m, name: string) => values[name] ?? encodeURIComponent(op.pathExamples[name] ?? 'HOSTILE-1'),
+    );
   const basePath = fill();
   const json = { 'content-type': 'application/json' };
   const auth = { authorization: `Bearer ${keys.admin.key}` };
   const baseBody = op.body ? sample(op.body) : op.takesBody ? {} : undefined;
   const bodyText = baseBody === undefined ? undefined : JSON.stringify(baseBody);
-  const withBody = (h: Hostile): Hostile => ({ ...h, headers: { ...(bodyText !== undefined ? json : {}), ...auth, ...h.headers }, body: h.body ?? bodyText });
+  const withBody = (h: Hostile): Hostile => ({
+    ...h,
+    headers: { ...(bodyText !== undefined ? json : {}), ...auth, ...h.headers },
+    body: h.body ?? bodyText,
+  });
   const out: Hostile[] = [];
 
   // credentials
   const noKey = { status: 401, code: 'UNAUTHENTICATED' };
-  out.push({ what: 'no credential', method: op.method, path: basePath, headers: bodyText !== undefined ? json : {}, body: bodyText, expect: noKey });
-  out.push({ what: 'garbage bearer', method: op.method, path: basePath, headers: { ...json, authorization: 'Bearer \u00ff\u00fe garbage' }, body: bodyText, expect: noKey });
-  out.push({ what: 'unknown key', method: op.method, path: basePath, headers: { ...json, authorization: 'Bearer csms_admin_not-a-key' }, body: bodyText, expect: noKey });
-  out.push({ what: 'basic auth', method: op.method, path: basePath, headers: { ...json, authorization: 'Basic YWRtaW46YWRtaW4=' }, body: bodyText, expect: noKey });
-  out.push({ what: 'no credential, access_token in the query', method: op.method, path: `${basePath}?access_token=${keys.admin.key}`, expect: noKey });
-  for (const role of ROLES) out.push(withBody({ what: `role ${role}`, method: op.method, path: basePath, headers: { authorization: `Bearer ${keys[role].key}` } }));
+  out.push({
+    what: 'no credential',
+    method: op.method,
+    path: basePath,
+    headers: bodyText !== undefined ? json : {},
+    body: bodyText,
+    expect: noKey,
+  });
+  out.push({
+    what: 'garbage bearer',
+    method: op.method,
+    path: basePath,
+    headers: { ...json, authorization: 'Bearer \u00ff\u00fe garbage' },
+    body: bodyText,
+    expect: noKey,
+  });
+  out.push({
+    what: 'unknown key',
+    method: op.method,
+    path: basePath,
+    headers: { ...json, authorization: 'Bearer csms_admin_not-a-key' },
+    body: bodyText,
+    expect: noKey,
+  });
+  out.push({
+    what: 'basic auth',
+    method: op.method,
+    path: basePath,
+    headers: { ...json, authorization: 'Basic YWRtaW46YWRtaW4=' },
+    body: bodyText,
+    expect: noKey,
+  });
+  out.push({
+    what: 'no credential, access_token in the query',
+    method: op.method,
+    path: `${basePath}?access_token=${keys.admin.key}`,
+    expect: noKey,
+  });
+  for (const role of ROLES)
+    out.push(
+      withBody({
+        what: `role ${role}`,
+        method: op.method,
+        path: basePath,
+        headers: { authorization: `Bearer ${keys[role].key}` },
+      }),
+    );
 
   // path parameters
   for (const name of op.pathParams) {
     const v = (value: string) => fill({ [name]: value });
     const field = `path/${name}`;
-    out.push(withBody({ what: `${name}: U+0000`, method: op.method, path: v('a%00b'), expect: { status: 400, code: 'INVALID_CHARACTERS', field } }));
+    out.push(
+      withBody({
+        what: `${name}: U+0000`,
+        method: op.method,
+        path: v('a%00b'),
+        expect: { status: 400, code: 'INVALID_CHARACTERS', field },
+      }),
+    );
     out.push(withBody({ what: `${name}: 10,000 characters`, method: op.method, path: v(LONG) }));
     out.push(withBody({ what: `${name}: 36 dashes`, method: op.method, path: v('-'.repeat(36)) }));
     out.push(withBody({ what: `${name}: unicode`, method: op.method, path: v(encodeURIComponent(UNICODE)) }));
@@ -281,13 +382,30 @@ function hostileTable(op: Operation): Hostile[] {
 
   // query parameters: the documented ones (the handler reads them) and, on every GET, limit, cursor and an unknown one
   const documented = new Set(op.queryParams);
-  const queryNames = [...new Set([...op.queryParams, ...(op.method === 'GET' ? ['limit', 'cursor', 'hostile_unknown'] : [])])];
+  const queryNames = [
+    ...new Set([...op.queryParams, ...(op.method === 'GET' ? ['limit', 'cursor', 'hostile_unknown'] : [])]),
+  ];
   for (const name of queryNames) {
     const q = (value: string) => `${basePath}?${name}=${value}`;
     const strict = documented.has(name);
-    out.push(withBody({ what: `?${name}: U+0000`, method: op.method, path: q('a%00b'), expect: strict ? { status: 400, code: 'INVALID_CHARACTERS', field: `query/${name}` } : undefined }));
+    out.push(
+      withBody({
+        what: `?${name}: U+0000`,
+        method: op.method,
+        path: q('a%00b'),
+        expect: strict ? { status: 400, code: 'INVALID_CHARACTERS', field: `query/${name}` } : undefined,
+      }),
+    );
     out.push(withBody({ what: `?${name}: a lone surrogate (CESU-8)`, method: op.method, path: q('%ED%A0%80') }));
-    out.push(withBody({ what: `?${name}: tampered cursor`, method: op.method, path: q(TAMPERED_CURSOR), expect: strict && name === 'cursor' ? { status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' } : undefined }));
+    out.push(
+      withBody({
+        what: `?${name}: tampered cursor`,
+        method: op.method,
+        path: q(TAMPERED_CURSOR),
+        expect:
+          strict && name === 'cursor' ? { status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' } : undefined,
+      }),
+    );
     for (const [what, value] of [
       ['10,000 characters', LONG],
       ['unicode', encodeURIComponent(UNICODE)],
@@ -301,7 +419,13 @@ function hostileTable(op: Operation): Hostile[] {
       ['an object', `${name}[a]=1`],
       ...BAD_INSTANTS.map((d) => [`instant ${d}`, encodeURIComponent(d)]),
     ]) {
-      out.push(withBody({ what: `?${name}: ${what}`, method: op.method, path: what === 'an object' ? `${basePath}?${value}` : q(value) }));
+      out.push(
+        withBody({
+          what: `?${name}: ${what}`,
+          method: op.method,
+          path: what === 'an object' ? `${basePath}?${value}` : q(value),
+        }),
+      );
     }
   }
 
@@ -311,22 +435,73 @@ function hostileTable(op: Operation): Hostile[] {
   const read = op.body !== undefined;
   const whole: Array<[string, Partial<Hostile>]> = [
     ['not JSON', { body: '{"a":', expect: { status: 400, code: 'INVALID_JSON', field: 'body' } }],
-    ['text/plain', { headers: { 'content-type': 'text/plain' }, body: 'hello', expect: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' } }],
-    ['charset=iso-8859-1', { headers: { 'content-type': 'application/json; charset=iso-8859-1' }, expect: { status: 415, code: 'UNSUPPORTED_CHARSET', field: 'Content-Type' } }],
-    ['Content-Encoding: compress', { headers: { 'content-encoding': 'compress' }, expect: { status: 415, code: 'UNSUPPORTED_ENCODING', field: 'Content-Encoding' } }],
-    ['bad gzip', { headers: { 'content-encoding': 'gzip' }, body: 'not gzip', expect: { status: 400, code: 'INVALID_JSON', field: 'body' } }],
+    [
+      'text/plain',
+      {
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+        expect: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' },
+      },
+    ],
+    [
+      'charset=iso-8859-1',
+      {
+        headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+        expect: { status: 415, code: 'UNSUPPORTED_CHARSET', field: 'Content-Type' },
+      },
+    ],
+    [
+      'Content-Encoding: compress',
+      {
+        headers: { 'content-encoding': 'compress' },
+        expect: { status: 415, code: 'UNSUPPORTED_ENCODING', field: 'Content-Encoding' },
+      },
+    ],
+    [
+      'bad gzip',
+      {
+        headers: { 'content-encoding': 'gzip' },
+        body: 'not gzip',
+        expect: { status: 400, code: 'INVALID_JSON', field: 'body' },
+      },
+    ],
     ['good gzip', { headers: { 'content-encoding': 'gzip' }, body: gzipSync(bodyText ?? '{}') }],
-    ['over the limit', { body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }), expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' } }],
-    ['over the limit, no credential', { headers: { authorization: '' }, body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }), expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' } }],
+    [
+      'over the limit',
+      {
+        body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }),
+        expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' },
+      },
+    ],
+    [
+      'over the limit, no credential',
+      {
+        headers: { authorization: '' },
+        body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }),
+        expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body' },
+      },
+    ],
     ['nested 10,000 deep', { body: DEEP(10_000), expect: read ? { status: 400, code: 'JSON_TOO_DEEP' } : undefined }],
-    ['an object nested 10,000 deep in a field', { body: JSON.stringify(baseBody).replace(/^\{/, `{"deep":${DEEP(10_000)},`), expect: read ? { status: 400, code: 'JSON_TOO_DEEP' } : undefined }],
+    [
+      'an object nested 10,000 deep in a field',
+      {
+        body: JSON.stringify(baseBody).replace(/^\{/, `{"deep":${DEEP(10_000)},`),
+        expect: read ? { status: 400, code: 'JSON_TOO_DEEP' } : undefined,
+      },
+    ],
     ['an array', { body: '[]' }],
     ['a string', { body: '"x"' }],
     ['a number', { body: '1e308' }],
     ['null', { body: 'null' }],
     ['empty object', { body: '{}' }],
     ['empty', { body: '' }],
-    ['U+0000 in a name', { body: JSON.stringify({ ...(baseBody as object), [NUL]: 1 }), expect: read ? { status: 400, code: 'INVALID_CHARACTERS', field: `body/${NUL}` } : undefined }],
+    [
+      'U+0000 in a name',
+      {
+        body: JSON.stringify({ ...(baseBody as object), [NUL]: 1 }),
+        expect: read ? { status: 400, code: 'INVALID_CHARACTERS', field: `body/${NUL}` } : undefined,
+      },
+    ],
   ];
   for (const [what, h] of whole) out.push(withBody({ what: `body: ${what}`, method: op.method, path: basePath, ...h }));
   if (!read) return out;
@@ -356,24 +531,60 @@ function hostileTable(op: Operation): Hostile[] {
       ];
     }
     if (typeof value === 'boolean') return [['wrong type', 'true']];
-    if (Array.isArray(value)) return [['empty array', []], ['wrong type', {}]];
-    if (value !== null && typeof value === 'object') return [['wrong type', []], ['unknown field', { ...value, hostile_unknown: { a: [1] } }]];
+    if (Array.isArray(value))
+      return [
+        ['empty array', []],
+        ['wrong type', {}],
+      ];
+    if (value !== null && typeof value === 'object')
+      return [
+        ['wrong type', []],
+        ['unknown field', { ...value, hostile_unknown: { a: [1] } }],
+      ];
     return [['wrong type', { a: 1 }]];
   };
-  const targets = leaves(baseBody).filter((l) => l.path.length > 0).slice(0, 60);
+  const targets = leaves(baseBody)
+    .filter((l) => l.path.length > 0)
+    .slice(0, 60);
   for (const { path, value } of targets) {
     for (const [what, v, expect] of fieldVariants(path, value)) {
-      out.push(withBody({ what: `${pointer(path)}: ${what}`, method: op.method, path: basePath, body: JSON.stringify(withValue(baseBody, path, v)), expect, fieldAtFault: true }));
+      out.push(
+        withBody({
+          what: `${pointer(path)}: ${what}`,
+          method: op.method,
+          path: basePath,
+          body: JSON.stringify(withValue(baseBody, path, v)),
+          expect,
+          fieldAtFault: true,
+        }),
+      );
     }
-    out.push(withBody({ what: `${pointer(path)}: missing`, method: op.method, path: basePath, body: JSON.stringify(withValue(baseBody, path, undefined, true)) }));
+    out.push(
+      withBody({
+        what: `${pointer(path)}: missing`,
+        method: op.method,
+        path: basePath,
+        body: JSON.stringify(withValue(baseBody, path, undefined, true)),
+      }),
+    );
   }
-  out.push(withBody({ what: 'body: unknown field', method: op.method, path: basePath, body: JSON.stringify({ ...(baseBody as object), hostile_unknown: 1 }), fieldAtFault: true }));
+  out.push(
+    withBody({
+      what: 'body: unknown field',
+      method: op.method,
+      path: basePath,
+      body: JSON.stringify({ ...(baseBody as object), hostile_unknown: 1 }),
+      fieldAtFault: true,
+    }),
+  );
   return out;
 }
 
 describe('hostile input: every endpoint of every service answers every bad request with a 4xx problem, stores nothing, stays up', () => {
   const tag = `${process.pid}_${Math.floor(performance.now())}`;
-  const dbs: Record<string, string> = Object.fromEntries(SERVICES.map((s) => [s, `csms_test_hostile_${s.split('-')[0]}_${tag}`]));
+  const dbs: Record<string, string> = Object.fromEntries(
+    SERVICES.map((s) => [s, `csms_test_hostile_${s.split('-')[0]}_${tag}`]),
+  );
   const topics = {
     OCPP_INBOUND_TOPIC: uniqueName('hostile.ocpp-inbound'),
     SESSION_EVENTS_TOPIC: uniqueName('hostile.session-events'),
@@ -392,17 +603,33 @@ describe('hostile input: every endpoint of every service answers every bad reque
 
   beforeAll(async () => {
     await createTestTopics(testKafka(), Object.values(topics), 3);
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: Object.values(keys).map((k) => k.entry).join(','), LOG_LEVEL: 'warn', ...topics };
+    const common = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      API_KEYS: Object.values(keys)
+        .map((k) => k.entry)
+        .join(','),
+      LOG_LEVEL: 'warn',
+      ...topics,
+    };
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     const envs: Record<string, Record<string, string>> = {
       'session-service': { SESSION_CONSUMER_GROUP: uniqueName('hostile-sessions') },
       'reporting-service': { REPORTING_CONSUMER_GROUP: uniqueName('hostile-reporting') },
       'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('hostile-tariffs') },
-      'ocpp-gateway': { OCPP_PORT: String(await freePort()), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `hostile-${tag}` },
+      'ocpp-gateway': {
+        OCPP_PORT: String(await freePort()),
+        OCPP_HOST: '127.0.0.1',
+        GATEWAY_INSTANCE: `hostile-${tag}`,
+      },
     };
     // one at a time: four TypeScript start-ups at once starve a 2-core machine
     for (const [i, name] of SERVICES.entries()) {
-      services[name] = await startServiceProcess(name, { ...common, ...envs[name], DATABASE_URL: testDatabaseUrl(dbs[name]), HTTP_PORT: String(ports[i]) });
+      services[name] = await startServiceProcess(name, {
+        ...common,
+        ...envs[name],
+        DATABASE_URL: testDatabaseUrl(dbs[name]),
+        HTTP_PORT: String(ports[i]),
+      });
       errorsAtStart[name] = services[name].errorLines().length;
       docs[name] = (await (await fetch(`${services[name].url}/openapi.json`)).json()) as Json;
       clients[name] = new Client({ connectionString: testDatabaseUrl(dbs[name]) });
@@ -424,15 +651,25 @@ describe('hostile input: every endpoint of every service answers every bad reque
    */
   async function rowCount(service: string): Promise<number> {
     const c = clients[service];
-    const tables = (await c.query<{ t: string }>(`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'inbox'`)).rows.map((r) => r.t);
+    const tables = (
+      await c.query<{ t: string }>(
+        `select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'inbox'`,
+      )
+    ).rows.map((r) => r.t);
     const sql = `select ${tables.map((t) => `(select count(*) from "${t}")`).join(' + ')} as n`;
     return Number((await c.query<{ n: string }>(sql)).rows[0].n);
   }
   /** After an accepted write, the outbox relay deletes the rows it published: wait for it before counting again. */
   async function settledRowCount(service: string): Promise<number> {
     const c = clients[service];
-    const hasOutbox = (await c.query(`select 1 from information_schema.tables where table_schema = 'public' and table_name = 'outbox'`)).rowCount === 1;
-    if (hasOutbox) await waitFor(async () => Number((await c.query<{ n: string }>('select count(*) as n from outbox')).rows[0].n) === 0, { what: `${service}'s outbox drained` });
+    const hasOutbox =
+      (await c.query(`select 1 from information_schema.tables where table_schema = 'public' and table_name = 'outbox'`))
+        .rowCount === 1;
+    if (hasOutbox)
+      await waitFor(
+        async () => Number((await c.query<{ n: string }>('select count(*) as n from outbox')).rows[0].n) === 0,
+        { what: `${service}'s outbox drained` },
+      );
     return rowCount(service);
   }
 
@@ -460,16 +697,23 @@ describe('hostile input: every endpoint of every service answers every bad reque
             } catch {
               failures.push(`not JSON: ${where}`);
             }
-            if (!String(a.headers['content-type']).startsWith('application/problem+json')) failures.push(`not problem+json: ${where}`);
-            if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code)) failures.push(`no stable code: ${where}`);
+            if (!String(a.headers['content-type']).startsWith('application/problem+json'))
+              failures.push(`not problem+json: ${where}`);
+            if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code))
+              failures.push(`no stable code: ${where}`);
             if (p.status !== a.status) failures.push(`status differs from the problem's: ${where}`);
             if (p.requestId !== requestId) failures.push(`request id not returned: ${where}`);
-            if (h.fieldAtFault && (a.status === 400 || a.status === 422) && typeof p.field !== 'string') failures.push(`no field named: ${where}`);
+            if (h.fieldAtFault && (a.status === 400 || a.status === 422) && typeof p.field !== 'string')
+              failures.push(`no field named: ${where}`);
             if (String(p.instance ?? '').includes('?')) failures.push(`query string echoed in instance: ${where}`);
           }
           if (h.expect) {
             const p = a.status >= 400 ? (JSON.parse(a.text) as Json) : {};
-            if (a.status !== h.expect.status || (h.expect.code && p.code !== h.expect.code) || (h.expect.field !== undefined && p.field !== h.expect.field)) {
+            if (
+              a.status !== h.expect.status ||
+              (h.expect.code && p.code !== h.expect.code) ||
+              (h.expect.field !== undefined && p.field !== h.expect.field)
+            ) {
               failures.push(`expected ${h.expect.status} ${h.expect.code ?? ''} ${h.expect.field ?? ''}: ${where}`);
             }
           }

@@ -23,7 +23,11 @@ export function runGatewayPrimary(workers: number, baseInstance: string, logger:
 
   const fork = (slot: number): Promise<void> =>
     new Promise((resolve) => {
-      const w = cluster.fork({ GATEWAY_INSTANCE: `${baseInstance}-w${slot}`, GATEWAY_WORKER_SLOT: String(slot), ...memo.env });
+      const w = cluster.fork({
+        GATEWAY_INSTANCE: `${baseInstance}-w${slot}`,
+        GATEWAY_WORKER_SLOT: String(slot),
+        ...memo.env,
+      });
       slots.set(slot, w);
       memo.relay(w, () => slots.values());
       // not `once`: a worker may share a verified password (see passwordMemoSharing) before it reports ready
@@ -71,7 +75,10 @@ export const PASSWORD_MEMO_KEY_ENV = 'GATEWAY_PASSWORD_MEMO_KEY';
  * this run of the gateway, given to every worker it forks, and a relay that passes each verification a worker
  * made (a station id, its stored hash and an HMAC under that key: no password) to the other workers.
  */
-export function passwordMemoSharing(): { env: Record<string, string>; relay(w: Worker, all: () => Iterable<Worker>): void } {
+export function passwordMemoSharing(): {
+  env: Record<string, string>;
+  relay(w: Worker, all: () => Iterable<Worker>): void;
+} {
   const key = randomBytes(32).toString('base64');
   return {
     env: { [PASSWORD_MEMO_KEY_ENV]: key },

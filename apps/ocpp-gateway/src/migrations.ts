@@ -128,13 +128,19 @@ export class GatewayCommandDispatch1764300000200 implements MigrationInterface {
         add column dispatched_by text,
         add column dispatched_protocol text,
         add column answer_due timestamptz`);
-    await q.query(`create index commands_unanswered on commands (answer_due) where status = 'pending' and dispatched_at is not null`);
-    await q.query(`create index commands_unsent on commands (expires_at) where status = 'pending' and dispatched_at is null`);
+    await q.query(
+      `create index commands_unanswered on commands (answer_due) where status = 'pending' and dispatched_at is not null`,
+    );
+    await q.query(
+      `create index commands_unsent on commands (expires_at) where status = 'pending' and dispatched_at is null`,
+    );
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query('drop index commands_unsent');
     await q.query('drop index commands_unanswered');
-    await q.query('alter table commands drop column answer_due, drop column dispatched_protocol, drop column dispatched_by, drop column dispatched_at');
+    await q.query(
+      'alter table commands drop column answer_due, drop column dispatched_protocol, drop column dispatched_by, drop column dispatched_at',
+    );
   }
 }
 

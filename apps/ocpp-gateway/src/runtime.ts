@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Topics, TOPIC_SPECS, type TopicSpec } from '@csms/contracts';
-import { KafkaRecordPublisher, OutboxRelay, ParkedOutbox, STARTUP_TIMEOUT_MS, createKafka, ensureTopics, waitForGroupCoordinators, type RecordPublisher } from '@csms/messaging';
+import {
+  KafkaRecordPublisher,
+  OutboxRelay,
+  ParkedOutbox,
+  STARTUP_TIMEOUT_MS,
+  createKafka,
+  ensureTopics,
+  waitForGroupCoordinators,
+  type RecordPublisher,
+} from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger } from '@csms/platform';
 import type { GatewayConfig } from './config';
 import { gatewayMigrations } from './migrations';
@@ -72,8 +81,16 @@ export class GatewayRuntime {
   static async start(config: GatewayConfig, logger: Logger, overrides: RuntimeOverrides = {}): Promise<GatewayRuntime> {
     const now = overrides.now ?? (() => new Date());
     await ensureDatabaseExists(config.DATABASE_URL);
-    const dataSource = await openDatabase({ url: config.DATABASE_URL, migrations: gatewayMigrations, applicationName: `ocpp-gateway-${config.GATEWAY_INSTANCE}` });
-    const kafka = createKafka({ brokers: brokersOf(config.KAFKA_BROKERS), clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway', logger });
+    const dataSource = await openDatabase({
+      url: config.DATABASE_URL,
+      migrations: gatewayMigrations,
+      applicationName: `ocpp-gateway-${config.GATEWAY_INSTANCE}`,
+    });
+    const kafka = createKafka({
+      brokers: brokersOf(config.KAFKA_BROKERS),
+      clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway',
+      logger,
+    });
     const topics = { stations: config.REGISTRY_STATIONS_TOPIC, tokens: config.REGISTRY_TOKENS_TOPIC };
     const limits = { maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES };
     const mismatches = await ensureTopics(
@@ -89,36 +106,82 @@ export class GatewayRuntime {
       { ...limits, logger },
     );
     for (const m of mismatches) {
-      logger.warn({ topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: limits.maxMessageBytes }, 'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (existing topics are not altered): a record between the two limits is parked by the outbox relay');
+      logger.warn(
+        {
+          topic: m.topic,
+          topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default',
+          maxMessageBytes: limits.maxMessageBytes,
+        },
+        'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (existing topics are not altered): a record between the two limits is parked by the outbox relay',
+      );
     }
     // on a new broker the first group lookup creates __consumer_offsets: wait (bounded) until its coordinator answers
-    await waitForGroupCoordinators(kafka, [`ocpp-gateway-commands-${config.GATEWAY_INSTANCE}`], { deadline: Date.now() + STARTUP_TIMEOUT_MS, logger });
-    const registryCache = new RegistryCache(kafka, topics, config.GATEWAY_INSTANCE, logger, databaseCredentials(dataSource));
+    await waitForGroupCoordinators(kafka, [`ocpp-gateway-commands-${config.GATEWAY_INSTANCE}`], {
+      deadline: Date.now() + STARTUP_TIMEOUT_MS,
+      logger,
+    });
+    const registryCache = new RegistryCache(
+      kafka,
+      topics,
+      config.GATEWAY_INSTANCE,
+      logger,
+      databaseCredentials(dataSource),
+    );
     await registryCache.start();
     const producer = new KafkaRecordPublisher(kafka, limits);
     await producer.connect();
     // inbound records: PUBLISH_PRODUCERS idempotent producers, a station's records always through the same one
-    const inboundProducers = overrides.inboundPublisher ? [] : Array.from({ length: config.PUBLISH_PRODUCERS }, () => new KafkaRecordPublisher(kafka, limits));
+    const inboundProducers = overrides.inboundPublisher
+      ? []
+      : Array.from({ length: config.PUBLISH_PRODUCERS }, () => new KafkaRecordPublisher(kafka, limits));
     await Promise.all(inboundProducers.map((p) => p.connect()));
-    const batchOpts = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, timeoutMs: config.PUBLISH_TIMEOUT_MS };
+    const batchOpts = {
+      lingerMs: config.PUBLISH_LINGER_MS,
+      maxBatch: config.PUBLISH_MAX_BATCH,
+      timeoutMs: config.PUBLISH_TIMEOUT_MS,
+    };
     const batcher = new ShardedPublisher(
-      overrides.inboundPublisher ? [new BatchingPublisher(overrides.inboundPublisher, batchOpts)] : inboundProducers.map((p) => new BatchingPublisher(p, batchOpts)),
+      overrides.inboundPublisher
+        ? [new BatchingPublisher(overrides.inboundPublisher, batchOpts)]
+        : inboundProducers.map((p) => new BatchingPublisher(p, batchOpts)),
     );
-    const relay = new OutboxRelay(dataSource, producer, logger.child({ component: 'outbox-relay' }), { pollIntervalMs: 200, ...limits });
+    const relay = new OutboxRelay(dataSource, producer, logger.child({ component: 'outbox-relay' }), {
+      pollIntervalMs: 200,
+      ...limits,
+    });
     relay.start();
     const parked = new ParkedOutbox(dataSource, relay);
-    const registry = new RegistryService(dataSource, relay, registryCache, topics, `ocpp-gateway/${config.GATEWAY_INSTANCE}`);
+    const registry = new RegistryService(
+      dataSource,
+      relay,
+      registryCache,
+      topics,
+      `ocpp-gateway/${config.GATEWAY_INSTANCE}`,
+    );
     // records from before v3 may carry a password hash on the compacted topic: superseded by a v3 record each
     // (compaction then drops the old ones). Idempotent; a failure is retried at the next start.
     const legacy = await registry.republishLegacyStations().catch((e: unknown) => {
-      logger.warn({ err: e }, 'stations with pre-v3 registry records (password hashes) not re-published; retried at the next start');
+      logger.warn(
+        { err: e },
+        'stations with pre-v3 registry records (password hashes) not re-published; retried at the next start',
+      );
       return 0;
     });
-    if (legacy > 0) logger.info({ stations: legacy }, 'stations re-published as registry.station_registered v3 (no password hash on the topic)');
+    if (legacy > 0)
+      logger.info(
+        { stations: legacy },
+        'stations re-published as registry.station_registered v3 (no password hash on the topic)',
+      );
     const transactions = new TransactionIdStore(dataSource);
     const presence = new PresenceStore(dataSource, config.GATEWAY_INSTANCE);
     await presence.clearOwn();
-    const commands = new CommandService(dataSource, relay, { commands: config.OCPP_COMMANDS_TOPIC, results: config.OCPP_COMMAND_RESULTS_TOPIC }, `ocpp-gateway/${config.GATEWAY_INSTANCE}`, now);
+    const commands = new CommandService(
+      dataSource,
+      relay,
+      { commands: config.OCPP_COMMANDS_TOPIC, results: config.OCPP_COMMAND_RESULTS_TOPIC },
+      `ocpp-gateway/${config.GATEWAY_INSTANCE}`,
+      now,
+    );
     const tls =
       config.OCPP_TLS_CERT_FILE && config.OCPP_TLS_KEY_FILE
         ? {
@@ -146,7 +209,10 @@ export class GatewayRuntime {
           baseMs: config.OCPP_AUTH_FAIL_BACKOFF_MS,
           maxMs: config.OCPP_AUTH_FAIL_BACKOFF_MAX_MS,
         },
-        rateLimit: config.OCPP_RATE_LIMIT_PER_S > 0 ? { perSecond: config.OCPP_RATE_LIMIT_PER_S, burst: config.OCPP_RATE_LIMIT_BURST } : null,
+        rateLimit:
+          config.OCPP_RATE_LIMIT_PER_S > 0
+            ? { perSecond: config.OCPP_RATE_LIMIT_PER_S, burst: config.OCPP_RATE_LIMIT_BURST }
+            : null,
         maxPendingUpgrades: config.OCPP_MAX_PENDING_UPGRADES,
         upgradeTimeoutMs: config.OCPP_UPGRADE_TIMEOUT_MS,
       },
@@ -163,10 +229,35 @@ export class GatewayRuntime {
       },
     );
     await server.listen();
-    const commandConsumer = new CommandConsumer(kafka, config.OCPP_COMMANDS_TOPIC, config.GATEWAY_INSTANCE, server, commands, presence, now, logger.child({ component: 'commands' }), config.OCPP_CALL_TIMEOUT_MS);
+    const commandConsumer = new CommandConsumer(
+      kafka,
+      config.OCPP_COMMANDS_TOPIC,
+      config.GATEWAY_INSTANCE,
+      server,
+      commands,
+      presence,
+      now,
+      logger.child({ component: 'commands' }),
+      config.OCPP_CALL_TIMEOUT_MS,
+    );
     await commandConsumer.start();
     logger.info({ ports: server.ports, instance: config.GATEWAY_INSTANCE }, 'OCPP endpoint listening');
-    return new GatewayRuntime(config, dataSource, kafka, producer, inboundProducers, batcher, relay, parked, registryCache, registry, server, commands, commandConsumer, logger);
+    return new GatewayRuntime(
+      config,
+      dataSource,
+      kafka,
+      producer,
+      inboundProducers,
+      batcher,
+      relay,
+      parked,
+      registryCache,
+      registry,
+      server,
+      commands,
+      commandConsumer,
+      logger,
+    );
   }
 
   /** Kafka answers a metadata request (readiness). */

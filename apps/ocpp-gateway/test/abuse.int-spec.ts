@@ -9,7 +9,15 @@ const PASSWORD = 'correct-horse-battery-staple';
 const WRONG = 'wrong-password-1234';
 
 interface Inbound {
-  payload: { stationId: string; kind: string; messageId?: string; action?: string; reason?: string; frame?: string; response?: unknown };
+  payload: {
+    stationId: string;
+    kind: string;
+    messageId?: string;
+    action?: string;
+    reason?: string;
+    frame?: string;
+    response?: unknown;
+  };
 }
 
 /**
@@ -45,11 +53,14 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
     return 0;
   };
   async function registerStation(id: string) {
-    expect((await api(gw, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: PASSWORD })).status).toBe(200);
+    expect((await api(gw, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: PASSWORD })).status).toBe(
+      200,
+    );
   }
   const station = (identity: string, password: string | undefined, localAddress = '127.0.0.1') =>
     chargePoint({ endpoint: gw.wsUrl, identity, protocols: ['ocpp1.6'], password, wsOpts: { localAddress } });
-  const attempt = (identity: string, password: string | undefined, localAddress?: string) => refusedWith(station(identity, password, localAddress));
+  const attempt = (identity: string, password: string | undefined, localAddress?: string) =>
+    refusedWith(station(identity, password, localAddress));
 
   beforeAll(async () => {
     db = await createTestDatabase('ocpp_gateway_abuse', gatewayMigrations);
@@ -104,7 +115,13 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
           port: gw.runtime.server.ports.ws,
           path: `/ocpp/${id}`,
           localAddress: from,
-          headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'ocpp1.6' },
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            'sec-websocket-protocol': 'ocpp1.6',
+          },
         });
         req.on('response', (r) => {
           resolve({ status: r.statusCode, retryAfter: r.headers['retry-after'] });
@@ -122,7 +139,10 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(Number(res.retryAfter)).toBeLessThanOrEqual(BACKOFF_MS / 1000);
 
       // once the backoff has passed, the right password gets in (and clears the station's failures)
-      await waitFor(async () => (await attempt(id, PASSWORD, from)) === 'connected', { what: 'the right password accepted after the backoff', intervalMs: 250 });
+      await waitFor(async () => (await attempt(id, PASSWORD, from)) === 'connected', {
+        what: 'the right password accepted after the backoff',
+        intervalMs: 250,
+      });
       expect(await attempt(id, WRONG, from)).toBe(401);
       expect(await attempt(id, PASSWORD, from)).toBe('connected');
     });
@@ -151,7 +171,10 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await metric('ocpp_auth_throttled_total', 'scope="address"')).toBe(before + 1);
       // the same station from another address is not affected
       expect(await attempt(good, PASSWORD, '127.0.0.4')).toBe('connected');
-      await waitFor(async () => (await attempt(good, PASSWORD, from)) === 'connected', { what: 'the address served again after the backoff', intervalMs: 250 });
+      await waitFor(async () => (await attempt(good, PASSWORD, from)) === 'connected', {
+        what: 'the address served again after the backoff',
+        intervalMs: 250,
+      });
       expect(await metric('ocpp_auth_failures_total')).toBeGreaterThanOrEqual(6);
     });
 
@@ -167,8 +190,12 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await metric('ocpp_password_checks_total', 'result="miss"')).toBe(misses);
 
       const changed = 'a-brand-new-password-42';
-      expect((await api(gw, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: changed })).status).toBe(200);
-      await waitFor(async () => (await attempt(id, PASSWORD)) === 401, { what: 'the old password refused after the change' });
+      expect((await api(gw, 'PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: changed })).status).toBe(
+        200,
+      );
+      await waitFor(async () => (await attempt(id, PASSWORD)) === 401, {
+        what: 'the old password refused after the change',
+      });
       expect(await attempt(id, changed)).toBe('connected');
     });
   });
@@ -184,21 +211,32 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       // the bucket starts full: a burst of five back to back is served
       const served = Array.from({ length: 5 }, (_, i) => `hb-${i}`);
       for (const m of served) cp.sendRaw(JSON.stringify([2, m, 'Heartbeat', {}]));
-      await waitFor(() => served.every((m) => answers().get(m)?.[0] === 3), { what: 'the burst answered with CALLRESULTs' });
+      await waitFor(() => served.every((m) => answers().get(m)?.[0] === 3), {
+        what: 'the burst answered with CALLRESULTs',
+      });
       // then the sustained rate (one CALL in 10 s) is far exceeded: GenericError, until the bad-message budget is spent
       const flood = Array.from({ length: 15 }, (_, i) => `flood-${i}`);
       for (const m of flood) cp.sendRaw(JSON.stringify([2, m, 'Heartbeat', {}]));
       expect((await closed).code).toBe(1008);
       const refused = flood.filter((m) => answers().get(m));
       expect(refused.length).toBeGreaterThanOrEqual(8);
-      for (const m of refused) expect(answers().get(m)).toEqual([4, m, 'GenericError', expect.stringContaining('rate limit'), {}]);
+      for (const m of refused)
+        expect(answers().get(m)).toEqual([4, m, 'GenericError', expect.stringContaining('rate limit'), {}]);
 
-      const mine = await waitFor(() => {
-        const rs = inbound().filter((e) => e.payload.stationId === id);
-        const calls = rs.filter((e) => e.payload.kind === 'call').map((e) => e.payload.messageId);
-        const rejected = rs.filter((e) => e.payload.kind === 'rejected' && e.payload.reason === 'rateLimited');
-        return served.every((m) => calls.includes(m)) && rejected.length >= refused.length && rs.some((e) => e.payload.kind === 'disconnected') && rs;
-      }, { what: 'the served calls and the rejected ones on ocpp.inbound' });
+      const mine = await waitFor(
+        () => {
+          const rs = inbound().filter((e) => e.payload.stationId === id);
+          const calls = rs.filter((e) => e.payload.kind === 'call').map((e) => e.payload.messageId);
+          const rejected = rs.filter((e) => e.payload.kind === 'rejected' && e.payload.reason === 'rateLimited');
+          return (
+            served.every((m) => calls.includes(m)) &&
+            rejected.length >= refused.length &&
+            rs.some((e) => e.payload.kind === 'disconnected') &&
+            rs
+          );
+        },
+        { what: 'the served calls and the rejected ones on ocpp.inbound' },
+      );
       const recordedCalls = mine.filter((e) => e.payload.kind === 'call').map((e) => e.payload.messageId);
       expect(recordedCalls.filter((m) => refused.includes(m!))).toEqual([]);
       expect(recordedCalls.sort()).toEqual(served.sort());
@@ -218,7 +256,10 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
         return { status: 'Accepted' };
       });
       const sent: string[] = [];
-      cp.on('message', (m: { message: string | Buffer; outbound: boolean }) => m.outbound && sent.push(m.message.toString()));
+      cp.on(
+        'message',
+        (m: { message: string | Buffer; outbound: boolean }) => m.outbound && sent.push(m.message.toString()),
+      );
       await cp.connect();
       const unsolicited = await metric('ocpp_bad_messages_total', 'kind="unsolicitedResponse"');
       const csmsOnly = await metric('ocpp_bad_messages_total', 'kind="csmsOnlyAction"');
@@ -226,9 +267,14 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       cp.sendRaw('[3,"nobody-asked",{}]');
       cp.sendRaw('[4,"nobody-asked-either","GenericError","",{}]');
       cp.sendRaw('[2,"r-1","Reset",{"type":"Soft"}]');
-      const reset = await waitFor(() => cp.inbound.map((t) => JSON.parse(t) as unknown[]).find((f) => f[1] === 'r-1'), { what: 'the answer to Reset' });
+      const reset = await waitFor(() => cp.inbound.map((t) => JSON.parse(t) as unknown[]).find((f) => f[1] === 'r-1'), {
+        what: 'the answer to Reset',
+      });
       expect(reset).toEqual([4, 'r-1', 'NotSupported', expect.any(String), {}]);
-      await waitFor(async () => (await metric('ocpp_bad_messages_total', 'kind="unsolicitedResponse"')) === unsolicited + 2, { what: 'two unsolicited responses counted' });
+      await waitFor(
+        async () => (await metric('ocpp_bad_messages_total', 'kind="unsolicitedResponse"')) === unsolicited + 2,
+        { what: 'two unsolicited responses counted' },
+      );
       expect(await metric('ocpp_bad_messages_total', 'kind="csmsOnlyAction"')).toBe(csmsOnly + 1);
 
       // a call of ours times out; its answer comes late: ignored, not a bad message
@@ -242,11 +288,18 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await metric('ocpp_bad_messages_total', 'kind="unsolicitedResponse"')).toBe(unsolicited + 2);
       await cp.close();
 
-      const rejected = await waitFor(() => {
-        const rs = inbound().filter((e) => e.payload.stationId === id && e.payload.kind === 'rejected');
-        return rs.length >= 3 && rs;
-      }, { what: 'the three rejected frames on ocpp.inbound' });
-      expect(rejected.map((e) => e.payload.reason).sort()).toEqual(['csmsOnlyAction', 'unsolicitedResponse', 'unsolicitedResponse']);
+      const rejected = await waitFor(
+        () => {
+          const rs = inbound().filter((e) => e.payload.stationId === id && e.payload.kind === 'rejected');
+          return rs.length >= 3 && rs;
+        },
+        { what: 'the three rejected frames on ocpp.inbound' },
+      );
+      expect(rejected.map((e) => e.payload.reason).sort()).toEqual([
+        'csmsOnlyAction',
+        'unsolicitedResponse',
+        'unsolicitedResponse',
+      ]);
       expect(rejected.find((e) => e.payload.messageId === 'nobody-asked')?.payload.frame).toBe('[3,"nobody-asked",{}]');
     });
   });
@@ -271,7 +324,9 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       const id = uniqueName('PATIENT');
       await registerStation(id);
       // silent sockets and sockets that sent half a request
-      const idle = await Promise.all(Array.from({ length: MAX_PENDING }, (_, i) => open(i % 2 ? 'GET /ocpp/x HTTP/1.1\r\nHost: x\r\n' : undefined)));
+      const idle = await Promise.all(
+        Array.from({ length: MAX_PENDING }, (_, i) => open(i % 2 ? 'GET /ocpp/x HTTP/1.1\r\nHost: x\r\n' : undefined)),
+      );
       await waitFor(() => gw.runtime.server.pendingUpgrades === MAX_PENDING, { what: 'the pending connections' });
       expect(await attempt(id, PASSWORD)).toBe(503);
       expect(await metric('ocpp_pending_upgrades')).toBe(MAX_PENDING);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { TopicCollector, createTestDatabase, startDedicatedKafka, uniqueName, waitFor, type DedicatedKafka, type TestDatabase } from '@csms/testing';
+import {
+  TopicCollector,
+  createTestDatabase,
+  startDedicatedKafka,
+  uniqueName,
+  waitFor,
+  type DedicatedKafka,
+  type TestDatabase,
+} from '@csms/testing';
 import { createKafka } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { gatewayMigrations } from '../src/migrations';
@@ -83,7 +91,13 @@ class LoopStation {
 
   private async callOnce(ws: WebSocket): Promise<void> {
     const action = this.n % 2 === 0 ? 'MeterValues' : 'Heartbeat';
-    const log: CallLog = { stationId: this.id, messageId: randomUUID(), action, phase: this.phase(), sentAt: Date.now() };
+    const log: CallLog = {
+      stationId: this.id,
+      messageId: randomUUID(),
+      action,
+      phase: this.phase(),
+      sentAt: Date.now(),
+    };
     if (action === 'Heartbeat') this.n++;
     this.calls.push(log);
     const frame = await new Promise<unknown[] | null>((resolve) => {
@@ -127,7 +141,9 @@ class LoopStation {
   }
 
   count(phase: Phase, outcome: CallLog['outcome'], errorCode?: string): number {
-    return this.calls.filter((c) => c.phase === phase && c.outcome === outcome && (errorCode === undefined || c.errorCode === errorCode)).length;
+    return this.calls.filter(
+      (c) => c.phase === phase && c.outcome === outcome && (errorCode === undefined || c.errorCode === errorCode),
+    ).length;
   }
 }
 
@@ -151,7 +167,12 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
   beforeAll(async () => {
     [broker, db] = await Promise.all([startDedicatedKafka(), createTestDatabase('gw_outage', gatewayMigrations)]);
     await db.dataSource.destroy();
-    gw = await startTestGateway({ KAFKA_BROKERS: broker.brokers.join(','), DATABASE_URL: db.url, PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS), OCPP_INBOUND_TOPIC: uniqueName('ocpp.inbound') });
+    gw = await startTestGateway({
+      KAFKA_BROKERS: broker.brokers.join(','),
+      DATABASE_URL: db.url,
+      PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS),
+      OCPP_INBOUND_TOPIC: uniqueName('ocpp.inbound'),
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -167,10 +188,14 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
       const r = await api(gw, 'PUT', `/api/v1/stations/${prefix}-${i}`, { securityProfile: 1, password: PASSWORD });
       expect(r.status).toBe(200);
     }
-    stations = Array.from({ length: STATIONS }, (_, i) => new LoopStation(`${prefix}-${i}`, i % 2 ? 'ocpp1.6' : 'ocpp2.0.1', gw.wsUrl, () => phase));
+    stations = Array.from(
+      { length: STATIONS },
+      (_, i) => new LoopStation(`${prefix}-${i}`, i % 2 ? 'ocpp1.6' : 'ocpp2.0.1', gw.wsUrl, () => phase),
+    );
     stations.forEach((s) => s.start());
     const all = () => stations.flatMap((s) => s.calls);
-    const each = (what: string, ok: (s: LoopStation) => boolean, timeoutMs: number) => waitFor(() => stations.every(ok), { what, timeoutMs, intervalMs: 100 });
+    const each = (what: string, ok: (s: LoopStation) => boolean, timeoutMs: number) =>
+      waitFor(() => stations.every(ok), { what, timeoutMs, intervalMs: 100 });
 
     await each('5 CALLRESULTs per station', (s) => s.count('before', 'result') >= 5, 30_000);
     events.push(['before', Date.now()]);
@@ -178,7 +203,11 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
     // 1. the JVM is killed: no clean shutdown
     mark('killed');
     await broker.kill();
-    await each('2 InternalErrors per station after the kill', (s) => s.count('killed', 'error', 'InternalError') >= 2, 30_000);
+    await each(
+      '2 InternalErrors per station after the kill',
+      (s) => s.count('killed', 'error', 'InternalError') >= 2,
+      30_000,
+    );
     await broker.restart();
     mark('after-kill');
     await each('3 CALLRESULTs per station after the restart', (s) => s.count('after-kill', 'result') >= 3, 60_000);
@@ -186,10 +215,18 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
     // 2. a clean stop
     mark('stopped');
     await broker.stop();
-    await each('2 InternalErrors per station after the stop', (s) => s.count('stopped', 'error', 'InternalError') >= 2, 30_000);
+    await each(
+      '2 InternalErrors per station after the stop',
+      (s) => s.count('stopped', 'error', 'InternalError') >= 2,
+      30_000,
+    );
     await broker.restart();
     mark('after-stop');
-    await each('3 CALLRESULTs per station after the second restart', (s) => s.count('after-stop', 'result') >= 3, 60_000);
+    await each(
+      '3 CALLRESULTs per station after the second restart',
+      (s) => s.count('after-stop', 'result') >= 3,
+      60_000,
+    );
 
     await Promise.all(stations.map((s) => s.stop()));
     const calls = all();
@@ -206,13 +243,18 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
     mark('ready');
     // the command consumer followed too: a remote operation after the outages reaches its station and comes back
     const cmdStation = `${prefix}-cmd`;
-    expect((await api(gw, 'PUT', `/api/v1/stations/${cmdStation}`, { securityProfile: 1, password: PASSWORD })).status).toBe(200);
+    expect(
+      (await api(gw, 'PUT', `/api/v1/stations/${cmdStation}`, { securityProfile: 1, password: PASSWORD })).status,
+    ).toBe(200);
     const cp = chargePoint({ endpoint: gw.wsUrl, identity: cmdStation, protocols: ['ocpp1.6'], password: PASSWORD });
     cp.handle('ClearCache', async () => ({ status: 'Accepted' }));
     await cp.connect();
     try {
       await cp.call('Heartbeat', {});
-      const sent = await api(gw, 'POST', `/api/v1/stations/${cmdStation}/commands`, { action: 'ClearCache', payload: {} });
+      const sent = await api(gw, 'POST', `/api/v1/stations/${cmdStation}/commands`, {
+        action: 'ClearCache',
+        payload: {},
+      });
       expect(sent.status).toBe(202);
       const commandId = (sent.body as { commandId: string }).commandId;
       const done = await waitFor(
@@ -229,9 +271,13 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
 
     // every call was answered, none hung beyond the publish timeout (+ slack for a slow shared machine)
     expect(calls.filter((c) => c.outcome === undefined || c.outcome === 'lost')).toEqual([]);
-    expect(calls.filter((c) => c.ms! > NO_HANG_MS).map((c) => ({ phase: c.phase, ms: c.ms, outcome: c.outcome }))).toEqual([]);
+    expect(
+      calls.filter((c) => c.ms! > NO_HANG_MS).map((c) => ({ phase: c.phase, ms: c.ms, outcome: c.outcome })),
+    ).toEqual([]);
     // the only CALLERROR is InternalError (the record could not be made durable)
-    expect(new Set(calls.filter((c) => c.outcome === 'error').map((c) => c.errorCode))).toEqual(new Set(['InternalError']));
+    expect(new Set(calls.filter((c) => c.outcome === 'error').map((c) => c.errorCode))).toEqual(
+      new Set(['InternalError']),
+    );
     // the connections stayed up throughout
     expect(stations.map((s) => s.connects)).toEqual(stations.map(() => 1));
 
@@ -246,7 +292,11 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
         const m = new Map<string, number>();
         for (const r of collector.records) {
           const e = JSON.parse(r.value!) as Inbound;
-          if (e.payload.kind === 'call') m.set(key(e.payload.stationId, e.payload.messageId!), (m.get(key(e.payload.stationId, e.payload.messageId!)) ?? 0) + 1);
+          if (e.payload.kind === 'call')
+            m.set(
+              key(e.payload.stationId, e.payload.messageId!),
+              (m.get(key(e.payload.stationId, e.payload.messageId!)) ?? 0) + 1,
+            );
         }
         return m;
       };
@@ -254,7 +304,11 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
         const m = recordedCalls();
         return answered.filter((c) => !m.has(key(c.stationId, c.messageId)));
       };
-      await waitFor(() => missing().length === 0, { what: 'every answered call on ocpp.inbound', timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
+      await waitFor(() => missing().length === 0, {
+        what: 'every answered call on ocpp.inbound',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      }).catch(() => undefined);
       if (missing().length > 0) {
         const byPhase: Record<string, number> = {};
         for (const c of missing()) byPhase[c.phase] = (byPhase[c.phase] ?? 0) + 1;
@@ -262,7 +316,15 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
         await admin.connect();
         const offsets = await admin.fetchTopicOffsets(topic);
         await admin.disconnect();
-        console.log(JSON.stringify({ missingByPhase: byPhase, offsets, records: collector.records.length, events, missing: missing().slice(0, 5) }));
+        console.log(
+          JSON.stringify({
+            missingByPhase: byPhase,
+            offsets,
+            records: collector.records.length,
+            events,
+            missing: missing().slice(0, 5),
+          }),
+        );
       }
       expect(missing().map((c) => ({ phase: c.phase, messageId: c.messageId }))).toEqual([]);
       const ids = collector.records.map((r) => (JSON.parse(r.value!) as Inbound).id);
@@ -270,7 +332,9 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
       const recorded = recordedCalls();
       expect([...recorded.values()].every((n) => n === 1)).toBe(true);
       // what was answered InternalError and still landed: the batch that was in flight when the broker went
-      const failedButRecorded = calls.filter((c) => c.outcome === 'error' && recorded.has(key(c.stationId, c.messageId))).length;
+      const failedButRecorded = calls.filter(
+        (c) => c.outcome === 'error' && recorded.has(key(c.stationId, c.messageId)),
+      ).length;
       const shards = gw.runtime.batcher.shards;
       console.log(
         JSON.stringify({

@@ -1,7 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { RPCClient } from 'ocpp-rpc';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, dropTestDatabases, freePort, startServiceProcess, testDatabaseUrl, testKafka, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  createTestTopics,
+  dropTestDatabases,
+  freePort,
+  startServiceProcess,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+  type ServiceProcess,
+} from '@csms/testing';
 
 const admin = newApiKey('cluster-admin', 'admin');
 const PASSWORD = 'cluster-station-password';
@@ -61,7 +73,11 @@ describe('ocpp-gateway with GATEWAY_WORKERS=2 (a process, real Kafka and Postgre
   }, 60_000);
 
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const r = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(`${gw.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: r.status, body: (await r.json()) as Json };
   };
   const connectedOn = (stationId: string) =>
@@ -70,41 +86,71 @@ describe('ocpp-gateway with GATEWAY_WORKERS=2 (a process, real Kafka and Postgre
       .filter((e) => e.payload.kind === 'connected' && e.payload.stationId === stationId)
       .map((e) => e.payload.gatewayInstance);
   async function station(identity: string): Promise<RPCClient> {
-    const c = new RPCClient(clientOptions({ endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`, identity, protocols: ['ocpp1.6'], password: PASSWORD, reconnect: false, strictMode: true, callTimeoutMs: 20_000 }));
+    const c = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity,
+        protocols: ['ocpp1.6'],
+        password: PASSWORD,
+        reconnect: false,
+        strictMode: true,
+        callTimeoutMs: 20_000,
+      }),
+    );
     c.handle('Reset', async () => ({ status: 'Accepted' }));
     await c.connect();
     clients.push(c);
-    expect(await c.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' })).toMatchObject({ status: 'Accepted' });
+    expect(await c.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' })).toMatchObject({
+      status: 'Accepted',
+    });
     return c;
   }
   async function reset(stationId: string): Promise<Json> {
-    const sent = await api('POST', `/api/v1/stations/${stationId}/commands`, { action: 'Reset', payload: { type: 'Soft' } });
+    const sent = await api('POST', `/api/v1/stations/${stationId}/commands`, {
+      action: 'Reset',
+      payload: { type: 'Soft' },
+    });
     expect(sent.status).toBe(202);
-    return waitFor(async () => {
-      const r = await api('GET', `/api/v1/commands/${sent.body.commandId as string}`);
-      return r.body.status !== 'pending' ? r.body : undefined;
-    }, { what: `the Reset of ${stationId}` });
+    return waitFor(
+      async () => {
+        const r = await api('GET', `/api/v1/commands/${sent.body.commandId as string}`);
+        return r.body.status !== 'pending' ? r.body : undefined;
+      },
+      { what: `the Reset of ${stationId}` },
+    );
   }
 
   it('spreads stations over both workers, routes commands to whichever holds the station, survives a worker killed, stops cleanly', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `CLU-${tag}-${i}`);
-    for (const id of ids) expect((await api('PUT', `/api/v1/stations/${id}`, { securityProfile: 1, password: PASSWORD, timeZone: 'Europe/Amsterdam' })).status).toBe(200);
+    for (const id of ids)
+      expect(
+        (
+          await api('PUT', `/api/v1/stations/${id}`, {
+            securityProfile: 1,
+            password: PASSWORD,
+            timeZone: 'Europe/Amsterdam',
+          })
+        ).status,
+      ).toBe(200);
     // the second worker starts after the first is ready, and each takes stations once its registry copy is read:
     // stations connect one by one until both workers hold some (a refused station tries again later)
     const placed = new Map<string, string>();
-    await waitFor(async () => {
-      for (const id of ids) {
-        if (placed.has(id)) continue;
-        try {
-          await station(id);
-        } catch {
-          return false;
+    await waitFor(
+      async () => {
+        for (const id of ids) {
+          if (placed.has(id)) continue;
+          try {
+            await station(id);
+          } catch {
+            return false;
+          }
+          placed.set(id, await waitFor(() => connectedOn(id)[0], { what: `the connect record of ${id}` }));
+          if (placed.size >= 8 && new Set(placed.values()).size === 2) return true;
         }
-        placed.set(id, await waitFor(() => connectedOn(id)[0], { what: `the connect record of ${id}` }));
-        if (placed.size >= 8 && new Set(placed.values()).size === 2) return true;
-      }
-      return false;
-    }, { what: 'stations on both workers', timeoutMs: 90_000 });
+        return false;
+      },
+      { what: 'stations on both workers', timeoutMs: 90_000 },
+    );
     const instances = new Set(placed.values());
     expect([...instances].sort()).toEqual([`${instance}-w0`, `${instance}-w1`]);
 
@@ -112,37 +158,55 @@ describe('ocpp-gateway with GATEWAY_WORKERS=2 (a process, real Kafka and Postgre
     for (const id of placed.keys()) expect(await reset(id)).toMatchObject({ status: 'accepted' });
 
     // SIGKILL one worker: the primary starts it again, its stations reconnect and are reachable again
-    const workerPids = execFileSync('pgrep', ['-P', String(gw.child.pid)]).toString().trim().split('\n').map(Number);
+    const workerPids = execFileSync('pgrep', ['-P', String(gw.child.pid)])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(workerPids).toHaveLength(2);
     process.kill(workerPids[0], 'SIGKILL');
-    const dropped = await waitFor(() => {
-      const closed = clients.filter((c) => (c as unknown as { state: number }).state === 3);
-      return closed.length > 0 ? closed : undefined;
-    }, { what: 'the killed worker’s stations disconnected' });
+    const dropped = await waitFor(
+      () => {
+        const closed = clients.filter((c) => (c as unknown as { state: number }).state === 3);
+        return closed.length > 0 ? closed : undefined;
+      },
+      { what: 'the killed worker’s stations disconnected' },
+    );
     for (const c of dropped) clients.splice(clients.indexOf(c), 1);
     const again = dropped.map((c) => (c as unknown as { identity: string }).identity);
-    await waitFor(async () => {
-      try {
-        await station(again[0]);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { what: `${again[0]} reconnected`, timeoutMs: 60_000 });
+    await waitFor(
+      async () => {
+        try {
+          await station(again[0]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { what: `${again[0]} reconnected`, timeoutMs: 60_000 },
+    );
     for (const id of again.slice(1)) await station(id);
     for (const id of again) expect(await reset(id)).toMatchObject({ status: 'accepted' });
     // the restarted worker (same slot, same instance name) takes stations again
     const killedInstance = placed.get(again[0])!;
     const spare = ids.filter((id) => !placed.has(id));
-    await waitFor(async () => {
-      const id = spare[0];
-      if (!id) throw new Error('no spare station left');
-      // refused (the restarted worker still reading its registry copy): the same station tries again
-      await station(id);
-      spare.shift();
-      return (await waitFor(() => connectedOn(id)[0], { what: `the connect record of ${id}` })) === killedInstance;
-    }, { what: `a station on the restarted ${killedInstance}`, timeoutMs: 90_000 });
-    expect(execFileSync('pgrep', ['-P', String(gw.child.pid)]).toString().trim().split('\n')).toHaveLength(2);
+    await waitFor(
+      async () => {
+        const id = spare[0];
+        if (!id) throw new Error('no spare station left');
+        // refused (the restarted worker still reading its registry copy): the same station tries again
+        await station(id);
+        spare.shift();
+        return (await waitFor(() => connectedOn(id)[0], { what: `the connect record of ${id}` })) === killedInstance;
+      },
+      { what: `a station on the restarted ${killedInstance}`, timeoutMs: 90_000 },
+    );
+    expect(
+      execFileSync('pgrep', ['-P', String(gw.child.pid)])
+        .toString()
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2);
 
     gw.kill('SIGTERM');
     expect(await gw.exited()).toBe(0);

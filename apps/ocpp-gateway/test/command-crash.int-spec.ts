@@ -131,7 +131,11 @@ describe('remote commands: at most once across a gateway crash (processes, real 
     return s;
   };
   const send = async (s: Station, action: string, payload: Json, ttlSeconds?: number) => {
-    const r = await api('POST', `/api/v1/stations/${s.id}/commands`, { action, payload, ...(ttlSeconds ? { ttlSeconds } : {}) });
+    const r = await api('POST', `/api/v1/stations/${s.id}/commands`, {
+      action,
+      payload,
+      ...(ttlSeconds ? { ttlSeconds } : {}),
+    });
     expect(r.status).toBe(202);
     return r.body as { commandId: string; expiresAt: string };
   };
@@ -144,10 +148,14 @@ describe('remote commands: at most once across a gateway crash (processes, real 
       { what: `a result for ${commandId}`, timeoutMs: 60_000, intervalMs: 250 },
     );
   const resultsOf = (commandId: string) =>
-    results.records.map((r) => JSON.parse(r.value!) as { type: string; payload: Json }).filter((e) => e.payload.commandId === commandId);
+    results.records
+      .map((r) => JSON.parse(r.value!) as { type: string; payload: Json })
+      .filter((e) => e.payload.commandId === commandId);
   /** delivers the command record again, byte for byte (what a consumer re-reading its partition sees) */
   const redeliver = async (commandId: string) => {
-    const rec = await waitFor(() => commands.records.find((r) => r.value?.includes(commandId)), { what: `command ${commandId} on the topic` });
+    const rec = await waitFor(() => commands.records.find((r) => r.value?.includes(commandId)), {
+      what: `command ${commandId} on the topic`,
+    });
     await publisher.publish([{ topic: rec.topic, key: rec.key, value: rec.value!, headers: rec.headers }]);
   };
   const killGateway = async () => {
@@ -171,7 +179,10 @@ describe('remote commands: at most once across a gateway crash (processes, real 
       // long enough that a silent station's call is still outstanding when the gateway is killed
       OCPP_CALL_TIMEOUT_MS: '120000',
     };
-    [results, commands] = await Promise.all([new TopicCollector(kafka, [topics.OCPP_COMMAND_RESULTS_TOPIC]).start(), new TopicCollector(kafka, [topics.OCPP_COMMANDS_TOPIC]).start()]);
+    [results, commands] = await Promise.all([
+      new TopicCollector(kafka, [topics.OCPP_COMMAND_RESULTS_TOPIC]).start(),
+      new TopicCollector(kafka, [topics.OCPP_COMMANDS_TOPIC]).start(),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -199,17 +210,33 @@ describe('remote commands: at most once across a gateway crash (processes, real 
     expect((view.result as Json).detail).toMatch(/may or may not have carried it out/);
     // the command record read once more (a consumer that had not committed its offset): still not sent
     await redeliver(commandId);
-    const skipped = () => gw!.output().split('\n').some((l) => l.includes(commandId) && l.includes('command already completed: not sent again'));
+    const skipped = () =>
+      gw!
+        .output()
+        .split('\n')
+        .some((l) => l.includes(commandId) && l.includes('command already completed: not sent again'));
     await waitFor(skipped, { what: 'the redelivered command skipped', timeoutMs: 30_000 });
-    await waitFor(() => resultsOf(commandId).length > 0, { what: 'the result on the results topic', timeoutMs: 30_000 });
-    expect(resultsOf(commandId).map((e) => [e.type, e.payload.status])).toEqual([['ocpp.command_completed', 'interrupted']]);
+    await waitFor(() => resultsOf(commandId).length > 0, {
+      what: 'the result on the results topic',
+      timeoutMs: 30_000,
+    });
+    expect(resultsOf(commandId).map((e) => [e.type, e.payload.status])).toEqual([
+      ['ocpp.command_completed', 'interrupted'],
+    ]);
     expect(cp.count('Reset')).toBe(1);
   }, 180_000);
 
   it('another instance that reads the command again after the sender was killed does not send it either', async () => {
     const cp = await station('ocpp2.0.1');
-    const { commandId } = await send(cp, 'RequestStartTransaction', { idToken: { idToken: 'TAG-1', type: 'ISO14443' }, remoteStartId: 7, evseId: 1 });
-    await waitFor(() => cp.count('RequestStartTransaction') === 1, { what: 'the RequestStartTransaction at the station', timeoutMs: 30_000 });
+    const { commandId } = await send(cp, 'RequestStartTransaction', {
+      idToken: { idToken: 'TAG-1', type: 'ISO14443' },
+      remoteStartId: 7,
+      evseId: 1,
+    });
+    await waitFor(() => cp.count('RequestStartTransaction') === 1, {
+      what: 'the RequestStartTransaction at the station',
+      timeoutMs: 30_000,
+    });
     const sender = (await api('GET', `/api/v1/commands/${commandId}`)).body.dispatchedBy as string;
     expect(sender).toBeTruthy();
 
@@ -217,17 +244,30 @@ describe('remote commands: at most once across a gateway crash (processes, real 
     const connects = cp.connects;
     const other = `gw-b-${tag}`; // a new consumer group: it reads every command from the beginning
     await start(other);
-    await waitFor(() => cp.connects > connects, { what: 'the station reconnected to the other instance', timeoutMs: 30_000 });
+    await waitFor(() => cp.connects > connects, {
+      what: 'the station reconnected to the other instance',
+      timeoutMs: 30_000,
+    });
     // whatever the new group read before the station was back, the record comes once more while it is connected
     await redeliver(commandId);
 
     const view = await finalStatus(commandId);
     expect(view).toEqual(expect.objectContaining({ status: 'interrupted', dispatchedBy: sender }));
-    expect(view.result).toEqual(expect.objectContaining({ gatewayInstance: other, protocol: 'ocpp2.0.1', response: null }));
-    await waitFor(() => resultsOf(commandId).length > 0, { what: 'the result on the results topic', timeoutMs: 30_000 });
+    expect(view.result).toEqual(
+      expect.objectContaining({ gatewayInstance: other, protocol: 'ocpp2.0.1', response: null }),
+    );
+    await waitFor(() => resultsOf(commandId).length > 0, {
+      what: 'the result on the results topic',
+      timeoutMs: 30_000,
+    });
     expect(resultsOf(commandId).map((e) => e.payload.status)).toEqual(['interrupted']);
     // it was the dispatch on record that stopped it (not a start-up recovery: this instance never sent it)
-    expect(gw!.output().split('\n').some((l) => l.includes(commandId) && l.includes('command already sent once: not sent again'))).toBe(true);
+    expect(
+      gw!
+        .output()
+        .split('\n')
+        .some((l) => l.includes(commandId) && l.includes('command already sent once: not sent again')),
+    ).toBe(true);
     expect(cp.count('RequestStartTransaction')).toBe(1);
   }, 180_000);
 
@@ -242,10 +282,15 @@ describe('remote commands: at most once across a gateway crash (processes, real 
     const first = await send(cp, 'Reset', { type: 'Soft' });
     await waitFor(() => cp.count('Reset') === 1, { what: 'the Reset at the station', timeoutMs: 30_000 });
     const late = await send(cp, 'ClearCache', {}, 1);
-    await waitFor(() => Date.now() > Date.parse(late.expiresAt) + 200, { what: 'the second command expired', timeoutMs: 10_000 });
+    await waitFor(() => Date.now() > Date.parse(late.expiresAt) + 200, {
+      what: 'the second command expired',
+      timeoutMs: 10_000,
+    });
     release();
     expect((await finalStatus(first.commandId)).status).toBe('accepted');
-    expect(await finalStatus(late.commandId)).toEqual(expect.objectContaining({ status: 'expired', dispatchedAt: null }));
+    expect(await finalStatus(late.commandId)).toEqual(
+      expect.objectContaining({ status: 'expired', dispatchedAt: null }),
+    );
     expect(cp.count('ClearCache')).toBe(0);
   }, 120_000);
 });

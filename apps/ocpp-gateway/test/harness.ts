@@ -28,12 +28,56 @@ function openssl(dir: string, ...args: string[]): void {
 export function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'ocpp-pki-'));
   const ca = (name: string) => {
-    openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
+    openssl(
+      dir,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    );
   };
   const leaf = (caName: string, name: string, cn: string, ext: string) => {
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    openssl(
+      dir,
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    );
     writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+    openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   ca('test-ca');
   ca('rogue-ca');
@@ -59,7 +103,9 @@ export function makePki(): Pki {
 
 /** Silent unless GATEWAY_TEST_LOG is set to a pino level (debugging a failing test). */
 function testLogger(): Logger {
-  return process.env.GATEWAY_TEST_LOG ? createLogger('ocpp-gateway-test', process.env.GATEWAY_TEST_LOG) : silentLogger();
+  return process.env.GATEWAY_TEST_LOG
+    ? createLogger('ocpp-gateway-test', process.env.GATEWAY_TEST_LOG)
+    : silentLogger();
 }
 
 export interface TestGateway {
@@ -88,12 +134,19 @@ export function testConfig(env: Record<string, string>): GatewayConfig {
 }
 
 /** The whole gateway as main.ts builds it (Nest app, REST API, OCPP listeners), on free ports. */
-export async function startTestGateway(env: Record<string, string>, overrides: RuntimeOverrides = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string>,
+  overrides: RuntimeOverrides = {},
+): Promise<TestGateway> {
   const operator = newApiKey('test-operator', 'operator');
   const finance = newApiKey('test-finance', 'finance');
   const config = testConfig({ API_KEYS: `${operator.entry},${finance.entry}`, ...env });
   const logger = testLogger();
-  const app = await createHttpService(GatewayModule.forRoot(config, logger, overrides), { service: 'ocpp-gateway', title: 'OCPP gateway', logger });
+  const app = await createHttpService(GatewayModule.forRoot(config, logger, overrides), {
+    service: 'ocpp-gateway',
+    title: 'OCPP gateway',
+    logger,
+  });
   await app.listen(0, '127.0.0.1');
   const runtime = app.get(GatewayRuntime);
   const port = (app.getHttpServer().address() as { port: number }).port;
@@ -109,7 +162,10 @@ export async function startTestGateway(env: Record<string, string>, overrides: R
 }
 
 /** A bare runtime (no HTTP), e.g. a second instance sharing the database and topics. */
-export async function startTestRuntime(env: Record<string, string>, overrides: RuntimeOverrides = {}): Promise<GatewayRuntime> {
+export async function startTestRuntime(
+  env: Record<string, string>,
+  overrides: RuntimeOverrides = {},
+): Promise<GatewayRuntime> {
   return GatewayRuntime.start(testConfig(env), testLogger(), overrides);
 }
 
@@ -152,7 +208,13 @@ export async function refusedWith(c: RPCClient): Promise<unknown> {
   return 'connected';
 }
 
-export async function api(gw: TestGateway, method: string, path: string, body?: unknown, key: string | null = gw.keys.operator): Promise<{ status: number; body: unknown }> {
+export async function api(
+  gw: TestGateway,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = gw.keys.operator,
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${gw.httpUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },

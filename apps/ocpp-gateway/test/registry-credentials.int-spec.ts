@@ -12,7 +12,13 @@ const NEW_PASSWORD = 'second-station-password-2';
 interface Record3 {
   version: number;
   key: string;
-  payload: { stationId: string; passwordSet?: boolean; credentialRevision?: number; revision: number; deleted: boolean };
+  payload: {
+    stationId: string;
+    passwordSet?: boolean;
+    credentialRevision?: number;
+    revision: number;
+    deleted: boolean;
+  };
 }
 
 /**
@@ -33,10 +39,15 @@ describe('ocpp-gateway registry credentials', () => {
   };
   let env: Record<string, string>;
   const secondUrl = () => `ws://127.0.0.1:${second.server.ports.ws}/ocpp`;
-  const connect = (url: string, identity: string, password: string) => refusedWith(chargePoint({ endpoint: url, identity, protocols: ['ocpp1.6'], password }));
-  const records = (id: string) => stations.records.filter((r) => r.key === id && r.value).map((r) => ({ raw: r.value!, env: JSON.parse(r.value!) as Record3 }));
+  const connect = (url: string, identity: string, password: string) =>
+    refusedWith(chargePoint({ endpoint: url, identity, protocols: ['ocpp1.6'], password }));
+  const records = (id: string) =>
+    stations.records
+      .filter((r) => r.key === id && r.value)
+      .map((r) => ({ raw: r.value!, env: JSON.parse(r.value!) as Record3 }));
   const put = (id: string, body: Record<string, unknown>) => api(gw, 'PUT', `/api/v1/stations/${id}`, body);
-  const revisionOf = async (id: string) => ((await api(gw, 'GET', `/api/v1/stations/${id}`)).body as { revision: number }).revision;
+  const revisionOf = async (id: string) =>
+    ((await api(gw, 'GET', `/api/v1/stations/${id}`)).body as { revision: number }).revision;
 
   beforeAll(async () => {
     db = await createTestDatabase('ocpp_gateway_credentials', gatewayMigrations);
@@ -64,7 +75,9 @@ describe('ocpp-gateway registry credentials', () => {
   it('publishes v3 with no hash; a second instance (topic + database) authenticates the station; a password change is honoured there', async () => {
     const id = uniqueName('CRED');
     expect((await put(id, { securityProfile: 1, password: PASSWORD })).status).toBe(200);
-    const [first] = await waitFor(() => (records(id).length > 0 ? records(id) : undefined), { what: 'the registry record' });
+    const [first] = await waitFor(() => (records(id).length > 0 ? records(id) : undefined), {
+      what: 'the registry record',
+    });
     expect(first.env.version).toBe(3);
     expect(first.env.payload).toMatchObject({ passwordSet: true, credentialRevision: first.env.payload.revision });
     expect(first.env.payload).not.toHaveProperty('passwordHash');
@@ -78,11 +91,18 @@ describe('ocpp-gateway registry credentials', () => {
     const oldHash = second.registryCache.station(id)?.passwordHash;
     expect(oldHash).toMatch(/^scrypt\$/);
     expect((await put(id, { securityProfile: 1, password: NEW_PASSWORD })).status).toBe(200);
-    const changed = await waitFor(() => records(id).find((r) => r.env.payload.revision > first.env.payload.revision), { what: 'the record of the change' });
+    const changed = await waitFor(() => records(id).find((r) => r.env.payload.revision > first.env.payload.revision), {
+      what: 'the record of the change',
+    });
     expect(changed.env.payload.credentialRevision).toBe(changed.env.payload.revision);
     expect(changed.raw).not.toContain('scrypt');
     // the second instance re-read the row (the event carries no hash)
-    await waitFor(() => second.registryCache.credentialsReady(id) && ![undefined, null, oldHash].includes(second.registryCache.station(id)?.passwordHash), { what: 'the new credentials on the second instance' });
+    await waitFor(
+      () =>
+        second.registryCache.credentialsReady(id) &&
+        ![undefined, null, oldHash].includes(second.registryCache.station(id)?.passwordHash),
+      { what: 'the new credentials on the second instance' },
+    );
     expect(await connect(secondUrl(), id, NEW_PASSWORD)).toBe('connected');
     expect(await connect(secondUrl(), id, PASSWORD)).toBe(401);
     expect(await connect(gw.wsUrl, id, PASSWORD)).toBe(401);
@@ -90,9 +110,13 @@ describe('ocpp-gateway registry credentials', () => {
 
     // a change that sets no password keeps the credential revision (the instances have nothing to re-read)
     expect((await put(id, { securityProfile: 1, timeZone: 'Europe/Paris' })).status).toBe(200);
-    const kept = await waitFor(() => records(id).find((r) => r.env.payload.revision > changed.env.payload.revision), { what: 'the record of the third change' });
+    const kept = await waitFor(() => records(id).find((r) => r.env.payload.revision > changed.env.payload.revision), {
+      what: 'the record of the third change',
+    });
     expect(kept.env.payload.credentialRevision).toBe(changed.env.payload.credentialRevision);
-    await waitFor(() => second.registryCache.station(id)?.timeZone === 'Europe/Paris', { what: 'the third change on the second instance' });
+    await waitFor(() => second.registryCache.station(id)?.timeZone === 'Europe/Paris', {
+      what: 'the third change on the second instance',
+    });
     expect(second.registryCache.credentialsReady(id)).toBe(true);
     expect(await connect(secondUrl(), id, NEW_PASSWORD)).toBe('connected');
   });
@@ -105,20 +129,26 @@ describe('ocpp-gateway registry credentials', () => {
   ])('a password of %s is answered %s', async (_what, status, password) => {
     const r = await put(uniqueName('LEN'), { securityProfile: 1, password });
     expect(r.status).toBe(status);
-    if (status === 400) expect(r.body).toEqual(expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'body/password' }));
+    if (status === 400)
+      expect(r.body).toEqual(expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'body/password' }));
   });
 
   it('generates a password on request: returned once, never on reading, never on the topic; the station authenticates with it', async () => {
     const id = uniqueName('GEN');
     const both = await put(id, { securityProfile: 1, password: PASSWORD, generatePassword: true });
-    expect(both).toEqual({ status: 400, body: expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'body/generatePassword' }) });
+    expect(both).toEqual({
+      status: 400,
+      body: expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'body/generatePassword' }),
+    });
 
     const r = await put(id, { securityProfile: 1, generatePassword: true });
     expect(r.status).toBe(200);
     const generated = (r.body as { password: string }).password;
     expect(generated).toMatch(/^[0-9a-f]{40}$/);
     expect((await api(gw, 'GET', `/api/v1/stations/${id}`)).body).not.toHaveProperty('password');
-    const listed = (await api(gw, 'GET', '/api/v1/stations?limit=500')).body as { items: Array<Record<string, unknown>> };
+    const listed = (await api(gw, 'GET', '/api/v1/stations?limit=500')).body as {
+      items: Array<Record<string, unknown>>;
+    };
     expect(listed.items.find((s) => s.stationId === id)).not.toHaveProperty('password');
     // a later change without generatePassword returns none either (and keeps it)
     const later = await put(id, { securityProfile: 1, timeZone: 'Europe/Amsterdam' });
@@ -126,7 +156,9 @@ describe('ocpp-gateway registry credentials', () => {
 
     await waitFor(() => records(id).length >= 2, { what: 'the registry records' });
     for (const rec of records(id)) expect(rec.raw).not.toContain(generated);
-    await waitFor(() => second.registryCache.station(id)?.timeZone === 'Europe/Amsterdam', { what: 'the station on the second instance' });
+    await waitFor(() => second.registryCache.station(id)?.timeZone === 'Europe/Amsterdam', {
+      what: 'the station on the second instance',
+    });
     expect(await connect(secondUrl(), id, generated)).toBe('connected');
     expect(await connect(gw.wsUrl, id, generated)).toBe('connected');
 
@@ -160,19 +192,33 @@ describe('ocpp-gateway registry credentials', () => {
       { topic: topics.stations, key: gone, value: JSON.stringify(v2(gone, 1, true)) },
     ]);
     await publisher.disconnect();
-    await waitFor(() => records(kept).some((r) => r.env.version === 2) && records(gone).length > 0, { what: 'the v2 records' });
+    await waitFor(() => records(kept).some((r) => r.env.version === 2) && records(gone).length > 0, {
+      what: 'the v2 records',
+    });
 
     const third = await startTestRuntime(env);
     try {
       const latest = (id: string) => records(id).at(-1);
-      const k = await waitFor(() => (latest(kept)?.env.version === 3 && latest(kept)!.env.payload.revision > revision ? latest(kept) : undefined), { what: 'the kept station again as v3' });
+      const k = await waitFor(
+        () =>
+          latest(kept)?.env.version === 3 && latest(kept)!.env.payload.revision > revision ? latest(kept) : undefined,
+        { what: 'the kept station again as v3' },
+      );
       expect(k.env.payload).toMatchObject({ deleted: false, passwordSet: true });
       expect(k.raw).not.toContain('scrypt');
-      const g = await waitFor(() => (latest(gone)?.env.version === 3 ? latest(gone) : undefined), { what: 'the deleted station again as v3' });
+      const g = await waitFor(() => (latest(gone)?.env.version === 3 ? latest(gone) : undefined), {
+        what: 'the deleted station again as v3',
+      });
       expect(g.env.payload).toMatchObject({ deleted: true, passwordSet: false });
       expect(g.raw).not.toContain('scrypt');
       // the station still authenticates with its password (from the database) on every instance
-      await waitFor(() => second.registryCache.station(kept) && (second.registryCache.station(kept)?.passwordHash ?? null) !== null && second.registryCache.credentialsReady(kept), { what: 'credentials on the second instance' });
+      await waitFor(
+        () =>
+          second.registryCache.station(kept) &&
+          (second.registryCache.station(kept)?.passwordHash ?? null) !== null &&
+          second.registryCache.credentialsReady(kept),
+        { what: 'credentials on the second instance' },
+      );
       expect(await connect(secondUrl(), kept, PASSWORD)).toBe('connected');
       expect(third.registryCache.legacyStations()).toEqual([]);
     } finally {

@@ -26,7 +26,10 @@ const MissingQuery = Type.Object(
 );
 
 function rangeOf(q: { from?: string; to?: string }): DayRange {
-  if (q.from && q.to && q.from >= q.to) throw new ApiProblem(400, 'VALIDATION_FAILED', 'to must be after from (days: from inclusive, to exclusive)', { field: 'query/to' });
+  if (q.from && q.to && q.from >= q.to)
+    throw new ApiProblem(400, 'VALIDATION_FAILED', 'to must be after from (days: from inclusive, to exclusive)', {
+      field: 'query/to',
+    });
   return { from: q.from, to: q.to };
 }
 
@@ -44,15 +47,20 @@ export class CompletenessController {
   @Get()
   @RequireRoles('finance')
   @ApiOperation({
-    summary: 'Reconciles, per day (UTC, of the session end) and currency, sessions ended vs CDRs vs pricing failures vs dead letters, and names the sessions with none',
+    summary:
+      'Reconciles, per day (UTC, of the session end) and currency, sessions ended vs CDRs vs pricing failures vs dead letters, and names the sessions with none',
     description:
       'Every session revision ended should have exactly one outcome: a CDR, a pricing failure or a dead letter. One with none is pending while it ended less than ' +
-      'COMPLETENESS_GRACE_SECONDS before the newest event seen (event time), missing after that. currency is the CDR\'s; null for revisions without a CDR. ' +
+      "COMPLETENESS_GRACE_SECONDS before the newest event seen (event time), missing after that. currency is the CDR's; null for revisions without a CDR. " +
       '`complete` is true when nothing is missing, pending, doubled or unmatched.',
   })
   @ApiQuery({ name: 'from', required: false, description: 'first day, YYYY-MM-DD (UTC), inclusive' })
   @ApiQuery({ name: 'to', required: false, description: 'day after the last, YYYY-MM-DD (UTC), exclusive' })
-  @ApiQuery({ name: 'limit', required: false, description: 'most missing sessions listed (default 100); missingSessionsNext pages on' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'most missing sessions listed (default 100); missingSessionsNext pages on',
+  })
   async summary(@Query() query: Record<string, string>) {
     const q = validateInput(SummaryQuery, query, 'query');
     const range = rangeOf(q);
@@ -66,7 +74,11 @@ export class CompletenessController {
       to: range.to ?? null,
       graceSeconds: this.deps.graceSeconds,
       newestEventAt: w.newestEventAt,
-      complete: totals.missing === 0 && totals.pending === 0 && totals.multipleOutcomes === 0 && totals.outcomesWithoutSession === 0,
+      complete:
+        totals.missing === 0 &&
+        totals.pending === 0 &&
+        totals.multipleOutcomes === 0 &&
+        totals.outcomesWithoutSession === 0,
       totals,
       days,
       missingSessions: missing.items,
@@ -76,7 +88,10 @@ export class CompletenessController {
 
   @Get('missing-sessions')
   @RequireRoles('finance')
-  @ApiOperation({ summary: 'Session revisions ended past the grace period with no CDR, pricing failure or dead letter, oldest first, cursor pagination' })
+  @ApiOperation({
+    summary:
+      'Session revisions ended past the grace period with no CDR, pricing failure or dead letter, oldest first, cursor pagination',
+  })
   @ApiQuery({ name: 'from', required: false })
   @ApiQuery({ name: 'to', required: false })
   @ApiQuery({ name: 'limit', required: false })

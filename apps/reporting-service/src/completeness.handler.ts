@@ -35,7 +35,12 @@ const NEWEST = 'completeness.newest';
  * Inserts a revision's row with `values` in `columns`, or updates it with `set` (`b` is the row, `excluded`
  * the one proposed). An outcome read before its session.ended gives the row the end it carries.
  */
-async function upsert(m: EntityManager, ids: SessionEndedIds, columns: Record<string, unknown>, set: string): Promise<void> {
+async function upsert(
+  m: EntityManager,
+  ids: SessionEndedIds,
+  columns: Record<string, unknown>,
+  set: string,
+): Promise<void> {
   const names = Object.keys(columns);
   const params = names.map((_, i) => `$${i + 5}`);
   await m.query(
@@ -51,10 +56,20 @@ export function applySessionEnded(m: EntityManager, p: SessionEndedIds): Promise
 }
 
 export function applyCdrCreated(m: EntityManager, p: CdrCreatedIds): Promise<void> {
-  const ids = { sessionId: p.audit.sessionId, revision: p.audit.sessionRevision, stationId: p.audit.stationId, endedAt: p.cdr.end_date_time };
+  const ids = {
+    sessionId: p.audit.sessionId,
+    revision: p.audit.sessionRevision,
+    stationId: p.audit.stationId,
+    endedAt: p.cdr.end_date_time,
+  };
   if (p.cdr.credit === true) {
     // a credit CDR cancels the CDR of the revision its audit names: it is counted in that revision's row
-    return upsert(m, ids, { currency: p.cdr.currency, credit_cdrs: 1 }, 'credit_cdrs = b.credit_cdrs + 1, currency = coalesce(b.currency, excluded.currency)');
+    return upsert(
+      m,
+      ids,
+      { currency: p.cdr.currency, credit_cdrs: 1 },
+      'credit_cdrs = b.credit_cdrs + 1, currency = coalesce(b.currency, excluded.currency)',
+    );
   }
   // the same CDR read again is one CDR; another CDR for the same revision is a second outcome
   return upsert(
@@ -66,8 +81,18 @@ export function applyCdrCreated(m: EntityManager, p: CdrCreatedIds): Promise<voi
 }
 
 export function applyPricingFailed(m: EntityManager, p: PricingFailedIds): Promise<void> {
-  const ids = { sessionId: p.sessionId, revision: p.sessionRevision, stationId: p.stationId, endedAt: p.sessionEndedAt };
-  return upsert(m, ids, { pricing_failures: 1, failure_code: p.code }, 'pricing_failures = b.pricing_failures + 1, failure_code = excluded.failure_code');
+  const ids = {
+    sessionId: p.sessionId,
+    revision: p.sessionRevision,
+    stationId: p.stationId,
+    endedAt: p.sessionEndedAt,
+  };
+  return upsert(
+    m,
+    ids,
+    { pricing_failures: 1, failure_code: p.code },
+    'pricing_failures = b.pricing_failures + 1, failure_code = excluded.failure_code',
+  );
 }
 
 export function applyDeadLetter(m: EntityManager, p: SessionEndedIds): Promise<void> {
@@ -77,10 +102,12 @@ export function applyDeadLetter(m: EntityManager, p: SessionEndedIds): Promise<v
 /** session.events and billing.events: what ended, what was priced, what failed; and the newest event time. */
 export const completenessHandler: EventHandler = async (event, ctx) => {
   const newest = ctx.scratch.get(NEWEST) as string | undefined;
-  if (newest === undefined || Date.parse(event.occurredAt) > Date.parse(newest)) ctx.scratch.set(NEWEST, event.occurredAt);
+  if (newest === undefined || Date.parse(event.occurredAt) > Date.parse(newest))
+    ctx.scratch.set(NEWEST, event.occurredAt);
   if (event.type === 'session.ended') await applySessionEnded(ctx.manager, event.payload as SessionEndedIds);
   else if (event.type === 'cdr.created') await applyCdrCreated(ctx.manager, event.payload as CdrCreatedIds);
-  else if (event.type === 'session.pricing_failed') await applyPricingFailed(ctx.manager, event.payload as PricingFailedIds);
+  else if (event.type === 'session.pricing_failed')
+    await applyPricingFailed(ctx.manager, event.payload as PricingFailedIds);
 };
 
 /** Moves the newest event time seen forward, once per chunk (never back). */

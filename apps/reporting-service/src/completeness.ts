@@ -60,14 +60,24 @@ const COUNTS = `
 const IN_RANGE = `($2::date is null or ended_at >= ($2::date)::timestamp at time zone 'UTC') and ($3::date is null or ended_at < ($3::date)::timestamp at time zone 'UTC')`;
 
 /** The newest event time seen, and the instant before which a session without an outcome is missing. */
-export async function watermark(ds: DataSource, graceSeconds: number): Promise<{ newestEventAt: string | null; missingBefore: string | null }> {
+export async function watermark(
+  ds: DataSource,
+  graceSeconds: number,
+): Promise<{ newestEventAt: string | null; missingBefore: string | null }> {
   const rows: Array<{ newest_event_at: Date }> = await ds.query('select newest_event_at from billing_watermark');
   if (rows.length === 0) return { newestEventAt: null, missingBefore: null };
   const newest = rows[0].newest_event_at;
-  return { newestEventAt: newest.toISOString(), missingBefore: new Date(newest.getTime() - graceSeconds * 1000).toISOString() };
+  return {
+    newestEventAt: newest.toISOString(),
+    missingBefore: new Date(newest.getTime() - graceSeconds * 1000).toISOString(),
+  };
 }
 
-export async function completenessByDay(ds: DataSource, missingBefore: string | null, range: DayRange): Promise<CompletenessDay[]> {
+export async function completenessByDay(
+  ds: DataSource,
+  missingBefore: string | null,
+  range: DayRange,
+): Promise<CompletenessDay[]> {
   return ds.query(
     `select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD') as day, currency, ${COUNTS}
        from billing_sessions where ${IN_RANGE} group by 1, 2 order by 1, 2 nulls first`,
@@ -75,8 +85,16 @@ export async function completenessByDay(ds: DataSource, missingBefore: string | 
   );
 }
 
-export async function completenessTotals(ds: DataSource, missingBefore: string | null, range: DayRange = {}): Promise<CompletenessCounts> {
-  const [row] = await ds.query(`select ${COUNTS} from billing_sessions where ${IN_RANGE}`, [missingBefore, range.from ?? null, range.to ?? null]);
+export async function completenessTotals(
+  ds: DataSource,
+  missingBefore: string | null,
+  range: DayRange = {},
+): Promise<CompletenessCounts> {
+  const [row] = await ds.query(`select ${COUNTS} from billing_sessions where ${IN_RANGE}`, [
+    missingBefore,
+    range.from ?? null,
+    range.to ?? null,
+  ]);
   return row as CompletenessCounts;
 }
 
@@ -105,10 +123,19 @@ export async function missingSessions(
   cursor?: string,
 ): Promise<{ items: MissingSession[]; nextCursor?: string }> {
   // a cursor is checked even when there is nothing to page through: one the API did not issue is a 400 either way
-  if (cursor !== undefined) decodeCursor(cursor, MISSING_KEY.map(([, type]) => type));
+  if (cursor !== undefined)
+    decodeCursor(
+      cursor,
+      MISSING_KEY.map(([, type]) => type),
+    );
   if (w.missingBefore === null || w.newestEventAt === null) return { items: [] };
   const newest = Date.parse(w.newestEventAt);
-  const { rows, nextCursor } = await keysetPage<{ session_id: string; revision: number; station_id: string; ended_at: Date }>(ds, {
+  const { rows, nextCursor } = await keysetPage<{
+    session_id: string;
+    revision: number;
+    station_id: string;
+    ended_at: Date;
+  }>(ds, {
     select: 'select session_id::text, revision, station_id, ended_at from billing_sessions',
     filters: [
       [`ended and ${OUTCOMES} = 0`],
@@ -122,7 +149,13 @@ export async function missingSessions(
     keyOf: (r) => [r.ended_at.toISOString(), r.session_id, String(r.revision)],
   });
   return {
-    items: rows.map((r) => ({ sessionId: r.session_id, revision: r.revision, stationId: r.station_id, endedAt: r.ended_at.toISOString(), ageSeconds: Math.floor((newest - r.ended_at.getTime()) / 1000) })),
+    items: rows.map((r) => ({
+      sessionId: r.session_id,
+      revision: r.revision,
+      stationId: r.station_id,
+      endedAt: r.ended_at.toISOString(),
+      ageSeconds: Math.floor((newest - r.ended_at.getTime()) / 1000),
+    })),
     nextCursor,
   };
 }
@@ -138,7 +171,10 @@ export function registerCompletenessMetrics(registry: Registry, ds: DataSource, 
   const totals = () => {
     // one query per scrape: the gauges of a scrape are collected one after the other, within a second
     if (!scrape || Date.now() - scrape.at > 1000) {
-      scrape = { at: Date.now(), totals: watermark(ds, graceSeconds).then((w) => completenessTotals(ds, w.missingBefore)) };
+      scrape = {
+        at: Date.now(),
+        totals: watermark(ds, graceSeconds).then((w) => completenessTotals(ds, w.missingBefore)),
+      };
     }
     return scrape.totals;
   };
@@ -151,9 +187,21 @@ export function registerCompletenessMetrics(registry: Registry, ds: DataSource, 
         this.set(pick(await totals()));
       },
     });
-  single('csms_billing_sessions_missing', 'session revisions ended past the grace period with no CDR, pricing failure or dead letter (event time)', (c) => c.missing);
-  single('csms_billing_sessions_pending', 'session revisions ended within the grace period with no outcome yet', (c) => c.pending);
-  single('csms_billing_sessions_multiple_outcomes', 'session revisions with more than one outcome (CDR, pricing failure, dead letter)', (c) => c.multipleOutcomes);
+  single(
+    'csms_billing_sessions_missing',
+    'session revisions ended past the grace period with no CDR, pricing failure or dead letter (event time)',
+    (c) => c.missing,
+  );
+  single(
+    'csms_billing_sessions_pending',
+    'session revisions ended within the grace period with no outcome yet',
+    (c) => c.pending,
+  );
+  single(
+    'csms_billing_sessions_multiple_outcomes',
+    'session revisions with more than one outcome (CDR, pricing failure, dead letter)',
+    (c) => c.multipleOutcomes,
+  );
   new Gauge({
     name: 'csms_billing_sessions',
     help: 'session revisions by outcome, as the reporting service has read them',

@@ -4,7 +4,10 @@ import { CommonConfig, loadConfig } from '@csms/platform';
 
 export const ReportingServiceConfigSchema = Type.Object({
   ...CommonConfig,
-  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_reporting', pattern: '^postgres(ql)?://' }),
+  DATABASE_URL: Type.String({
+    default: 'postgres://postgres@127.0.0.1:5432/csms_reporting',
+    pattern: '^postgres(ql)?://',
+  }),
   HTTP_PORT: Type.Integer({ default: 3003, minimum: 0, maximum: 65535 }),
   HTTP_HOST: Type.String({ default: '127.0.0.1' }),
   API_KEYS: Type.Optional(Type.String()),
@@ -26,7 +29,8 @@ export function loadReportingServiceConfig(env: NodeJS.ProcessEnv = process.env)
 }
 
 /** The tariff service's pricing dead-letter topic (records are the original session.ended, verbatim). */
-export const tariffPricingDeadLetters = (cfg: ReportingServiceConfig) => deadLetterTopic(`${cfg.TARIFF_CONSUMER_GROUP}.pricing`);
+export const tariffPricingDeadLetters = (cfg: ReportingServiceConfig) =>
+  deadLetterTopic(`${cfg.TARIFF_CONSUMER_GROUP}.pricing`);
 
 /** The reporting service's consumer groups and the topics each folds (the rebuild moves them all back to offset zero). */
 export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: string; topics: string[] }> {

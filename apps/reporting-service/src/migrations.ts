@@ -89,8 +89,12 @@ export class BillingCompleteness1764500000100 implements MigrationInterface {
         primary key (session_id, revision)
       )`);
     await q.query('create index billing_sessions_ended_at on billing_sessions (ended_at, session_id, revision)');
-    await q.query(`create index billing_sessions_open on billing_sessions (ended_at, session_id, revision) where ended and cdrs + pricing_failures + dead_letters = 0`);
-    await q.query(`create table billing_watermark (id boolean primary key default true check (id), newest_event_at timestamptz not null)`);
+    await q.query(
+      `create index billing_sessions_open on billing_sessions (ended_at, session_id, revision) where ended and cdrs + pricing_failures + dead_letters = 0`,
+    );
+    await q.query(
+      `create table billing_watermark (id boolean primary key default true check (id), newest_event_at timestamptz not null)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

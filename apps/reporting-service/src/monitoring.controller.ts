@@ -5,7 +5,17 @@ import { DataSource } from 'typeorm';
 import { AlarmAcknowledgedV2, deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import type { StationView } from '@csms/monitoring';
-import { Actor, ApiProblem, LIMIT_PATTERN, RequireRoles, UUID_PATTERN, actorLabel, keysetPage, validateInput, type ActorRef } from '@csms/service-kit';
+import {
+  Actor,
+  ApiProblem,
+  LIMIT_PATTERN,
+  RequireRoles,
+  UUID_PATTERN,
+  actorLabel,
+  keysetPage,
+  validateInput,
+  type ActorRef,
+} from '@csms/service-kit';
 import { applyAcknowledgement } from './monitoring.handler';
 
 export const MONITORING_DEPS = Symbol('MONITORING_DEPS');
@@ -27,7 +37,9 @@ const AlarmsQuery = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')])),
     stationId: Type.Optional(Type.String({ minLength: 1 })),
-    kind: Type.Optional(Type.Union([Type.Literal('CONNECTOR_FAULTED'), Type.Literal('MONITORING_EVENT'), Type.Literal('SECURITY_EVENT')])),
+    kind: Type.Optional(
+      Type.Union([Type.Literal('CONNECTOR_FAULTED'), Type.Literal('MONITORING_EVENT'), Type.Literal('SECURITY_EVENT')]),
+    ),
     limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   },
@@ -46,7 +58,9 @@ function summary(v: StationView) {
     connectedAt: v.connectedAt,
     disconnectedAt: v.disconnectedAt,
     disconnectReason: v.disconnectReason,
-    connectors: Object.values(v.connectors).sort((a, b) => (a.evseId ?? 0) - (b.evseId ?? 0) || a.connectorId - b.connectorId),
+    connectors: Object.values(v.connectors).sort(
+      (a, b) => (a.evseId ?? 0) - (b.evseId ?? 0) || a.connectorId - b.connectorId,
+    ),
     firmware: v.firmware,
     diagnostics: v.diagnostics,
     openAlarms: v.openAlarms.length,
@@ -89,7 +103,12 @@ const alarmDto = (r: AlarmRow) => ({
   acknowledgedBy:
     r.acknowledged_by === null
       ? null
-      : { keyName: r.acknowledged_by.startsWith(KEY_LABEL) ? r.acknowledged_by.slice(KEY_LABEL.length) : r.acknowledged_by, role: r.acknowledged_by_role },
+      : {
+          keyName: r.acknowledged_by.startsWith(KEY_LABEL)
+            ? r.acknowledged_by.slice(KEY_LABEL.length)
+            : r.acknowledged_by,
+          role: r.acknowledged_by_role,
+        },
 });
 
 @ApiTags('monitoring')
@@ -102,7 +121,10 @@ export class MonitoringController {
 
   @Get('stations')
   @RequireRoles('operator', 'integration')
-  @ApiOperation({ summary: 'Every station: online/offline, last message, connectors, firmware and diagnostics status, open alarms; ordered by station id' })
+  @ApiOperation({
+    summary:
+      'Every station: online/offline, last message, connectors, firmware and diagnostics status, open alarms; ordered by station id',
+  })
   @ApiQuery({ name: 'online', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false, description: 'the last station id of the previous page' })
@@ -123,8 +145,14 @@ export class MonitoringController {
   @RequireRoles('operator', 'integration')
   @ApiOperation({ summary: 'One station with its open alarms' })
   async station(@Param('stationId') stationId: string) {
-    const rows: Array<{ view: StationView }> = await this.ds.query('select view from station_monitor where station_id = $1', [stationId]);
-    if (rows.length === 0) throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId} has said anything yet`, { field: 'path/stationId' });
+    const rows: Array<{ view: StationView }> = await this.ds.query(
+      'select view from station_monitor where station_id = $1',
+      [stationId],
+    );
+    if (rows.length === 0)
+      throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId} has said anything yet`, {
+        field: 'path/stationId',
+      });
     return { ...summary(rows[0].view), alarms: rows[0].view.openAlarms.map((a) => ({ ...a, status: 'open' })) };
   }
 
@@ -162,21 +190,31 @@ export class MonitoringController {
   @RequireRoles('operator')
   @ApiOperation({
     summary: 'An operator acknowledges an open alarm: it closes (security events close only this way)',
-    description: 'The acknowledgement is an event (monitoring.alarm_acknowledged on monitoring.events), so a rebuild of the read model keeps it.',
+    description:
+      'The acknowledgement is an event (monitoring.alarm_acknowledged on monitoring.events), so a rebuild of the read model keeps it.',
   })
   async acknowledge(@Param('alarmId') alarmId: string, @Actor() by: ActorRef) {
-    if (!new RegExp(UUID_PATTERN).test(alarmId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
+    if (!new RegExp(UUID_PATTERN).test(alarmId))
+      throw new ApiProblem(400, 'VALIDATION_FAILED', 'alarmId must be a UUID', { field: 'path/alarmId' });
     const result = await this.ds.transaction(async (m) => {
       const rows: AlarmRow[] = await m.query('select * from alarms where alarm_id = $1 for update', [alarmId]);
-      if (rows.length === 0) throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });
-      if (rows[0].closed_at) throw new ApiProblem(409, 'ALARM_CLOSED', `alarm ${alarmId} is already closed`, { field: 'path/alarmId' });
+      if (rows.length === 0)
+        throw new ApiProblem(404, 'ALARM_NOT_FOUND', `no alarm ${alarmId}`, { field: 'path/alarmId' });
+      if (rows[0].closed_at)
+        throw new ApiProblem(409, 'ALARM_CLOSED', `alarm ${alarmId} is already closed`, { field: 'path/alarmId' });
       const now = this.deps.now().toISOString();
       const event = this.deps.catalogue.create(AlarmAcknowledgedV2, {
         id: deriveId('alarm-acknowledged', alarmId),
         key: rows[0].station_id,
         occurredAt: now,
         source: 'reporting-service',
-        payload: { alarmId, stationId: rows[0].station_id, acknowledgedAt: now, acknowledgedBy: actorLabel(by), acknowledgedByRole: by.role },
+        payload: {
+          alarmId,
+          stationId: rows[0].station_id,
+          acknowledgedAt: now,
+          acknowledgedBy: actorLabel(by),
+          acknowledgedByRole: by.role,
+        },
       });
       // applied here so the answer shows it; the consumer finds it applied when the event comes back
       await applyAcknowledgement(m, event.payload);

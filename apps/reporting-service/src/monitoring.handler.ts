@@ -5,7 +5,10 @@ import { acknowledge, applyChargerEvent, emptyView, type Alarm, type StationView
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 
 export async function loadView(m: EntityManager, stationId: string): Promise<StationView | undefined> {
-  const rows: Array<{ view: StationView }> = await m.query('select view from station_monitor where station_id = $1 for update', [stationId]);
+  const rows: Array<{ view: StationView }> = await m.query(
+    'select view from station_monitor where station_id = $1 for update',
+    [stationId],
+  );
   return rows[0]?.view;
 }
 
@@ -22,10 +25,25 @@ export async function saveAlarms(m: EntityManager, opened: Alarm[], closed: Alar
     await m.query(
       `insert into alarms (alarm_id, station_id, kind, evse_id, connector_id, code, detail, opened_at, opened_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        on conflict (alarm_id) do nothing`,
-      [a.alarmId, a.stationId, a.kind, a.evseId ?? null, a.connectorId ?? null, a.code, a.detail, a.openedAt, a.openedBy],
+      [
+        a.alarmId,
+        a.stationId,
+        a.kind,
+        a.evseId ?? null,
+        a.connectorId ?? null,
+        a.code,
+        a.detail,
+        a.openedAt,
+        a.openedBy,
+      ],
     );
   }
-  for (const a of closed) await m.query('update alarms set closed_at = $2, closed_by = $3 where alarm_id = $1 and closed_at is null', [a.alarmId, a.closedAt, a.closedBy]);
+  for (const a of closed)
+    await m.query('update alarms set closed_at = $2, closed_by = $3 where alarm_id = $1 and closed_at is null', [
+      a.alarmId,
+      a.closedAt,
+      a.closedBy,
+    ]);
 }
 
 type Acknowledgement = AlarmAcknowledged['payload'];
@@ -51,11 +69,23 @@ export async function applyAcknowledgement(m: EntityManager, ack: Acknowledgemen
 /** Alarms just opened that an operator has already acknowledged (read from monitoring.events first, in a rebuild). */
 async function acknowledgedAmong(m: EntityManager, opened: Alarm[]): Promise<Acknowledgement[]> {
   if (opened.length === 0) return [];
-  const rows: Array<{ alarm_id: string; station_id: string; acknowledged_at: Date; acknowledged_by: string; acknowledged_by_role: Acknowledgement['acknowledgedByRole'] }> = await m.query(
+  const rows: Array<{
+    alarm_id: string;
+    station_id: string;
+    acknowledged_at: Date;
+    acknowledged_by: string;
+    acknowledged_by_role: Acknowledgement['acknowledgedByRole'];
+  }> = await m.query(
     'select alarm_id, station_id, acknowledged_at, acknowledged_by, acknowledged_by_role from alarm_acknowledgements where alarm_id = any($1::uuid[])',
     [opened.map((a) => a.alarmId)],
   );
-  return rows.map((r) => ({ alarmId: r.alarm_id, stationId: r.station_id, acknowledgedAt: r.acknowledged_at.toISOString(), acknowledgedBy: r.acknowledged_by, acknowledgedByRole: r.acknowledged_by_role }));
+  return rows.map((r) => ({
+    alarmId: r.alarm_id,
+    stationId: r.station_id,
+    acknowledgedAt: r.acknowledged_at.toISOString(),
+    acknowledgedBy: r.acknowledged_by,
+    acknowledgedByRole: r.acknowledged_by_role,
+  }));
 }
 
 /**
@@ -63,9 +93,15 @@ async function acknowledgedAmong(m: EntityManager, opened: Alarm[]): Promise<Ack
  * acknowledgement (monitoring.events) into the alarms.
  */
 export const monitoringHandler: EventHandler = async (event, ctx) => {
-  if (event.type === 'monitoring.alarm_acknowledged') return applyAcknowledgement(ctx.manager, (event as AlarmAcknowledged).payload);
+  if (event.type === 'monitoring.alarm_acknowledged')
+    return applyAcknowledgement(ctx.manager, (event as AlarmAcknowledged).payload);
   const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
-  const res = normalise(record, { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset });
+  const res = normalise(record, {
+    eventId: event.id,
+    topic: ctx.position.topic,
+    partition: ctx.position.partition,
+    offset: ctx.position.offset,
+  });
   if (!res.ok) throw res.error;
   let view = (await loadView(ctx.manager, record.stationId)) ?? emptyView(record.stationId);
   const opened: Alarm[] = [];

@@ -15,7 +15,10 @@ import { MonitoringConsumer } from './monitoring.consumer';
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
  * completeness (from session.events, billing.events and the tariff service's pricing dead letters).
  */
-export async function startReportingService(cfg: ReportingServiceConfig, logger: Logger = createLogger('reporting-service', cfg.LOG_LEVEL)): Promise<RunningService> {
+export async function startReportingService(
+  cfg: ReportingServiceConfig,
+  logger: Logger = createLogger('reporting-service', cfg.LOG_LEVEL),
+): Promise<RunningService> {
   const catalogue = systemCatalogue().withTopics({
     [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC,
     [Topics.monitoringEvents]: cfg.MONITORING_EVENTS_TOPIC,
@@ -29,13 +32,19 @@ export async function startReportingService(cfg: ReportingServiceConfig, logger:
     {
       name: 'reporting-service',
       title: 'CSMS reporting service',
-      description: 'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness',
+      description:
+        'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness',
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
+      kafka: {
+        brokers: cfg.KAFKA_BROKERS,
+        partitions: cfg.KAFKA_PARTITIONS,
+        clientId: cfg.KAFKA_CLIENT_ID,
+        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
+      },
       topics: [
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first
@@ -50,12 +59,19 @@ export async function startReportingService(cfg: ReportingServiceConfig, logger:
       ],
       controllers: [MonitoringController, CompletenessController],
       providers: ({ runtime }) => [
-        { provide: MONITORING_DEPS, useValue: { catalogue, relay: runtime.relay, now: () => new Date() } satisfies MonitoringDeps },
-        { provide: COMPLETENESS_DEPS, useValue: { graceSeconds: cfg.COMPLETENESS_GRACE_SECONDS } satisfies CompletenessDeps },
+        {
+          provide: MONITORING_DEPS,
+          useValue: { catalogue, relay: runtime.relay, now: () => new Date() } satisfies MonitoringDeps,
+        },
+        {
+          provide: COMPLETENESS_DEPS,
+          useValue: { graceSeconds: cfg.COMPLETENESS_GRACE_SECONDS } satisfies CompletenessDeps,
+        },
         {
           provide: 'COMPLETENESS_METRICS',
           inject: [Registry, DataSource],
-          useFactory: (registry: Registry, ds: DataSource) => registerCompletenessMetrics(registry, ds, cfg.COMPLETENESS_GRACE_SECONDS),
+          useFactory: (registry: Registry, ds: DataSource) =>
+            registerCompletenessMetrics(registry, ds, cfg.COMPLETENESS_GRACE_SECONDS),
         },
       ],
     },

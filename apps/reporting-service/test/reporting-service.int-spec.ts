@@ -6,7 +6,15 @@ import { applyChargerEvent, emptyView } from '@csms/monitoring';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { silentLogger } from '@csms/platform';
 import { newApiKey, type RunningService } from '@csms/service-kit';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor } from '@csms/testing';
+import {
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  createTestTopics,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@csms/testing';
 import { loadReportingServiceConfig, type ReportingServiceConfig } from '../src/config';
 import { rebuildReportingStore } from '../src/rebuild';
 import { startReportingService } from '../src/service';
@@ -60,7 +68,12 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     await c.end();
   });
 
-  const send = async (stationId: string, protocol: 'ocpp1.6' | 'ocpp2.0.1', receivedAt: string, rec: Partial<OcppInboundRecord>) => {
+  const send = async (
+    stationId: string,
+    protocol: 'ocpp1.6' | 'ocpp2.0.1',
+    receivedAt: string,
+    rec: Partial<OcppInboundRecord>,
+  ) => {
     seq++;
     const env: OcppMessageReceived = {
       id: deriveId('reporting-test', stationId, seq),
@@ -71,7 +84,16 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       source: 'ocpp-gateway',
       causationId: null,
       correlationId: null,
-      payload: { stationId, protocol, kind: 'call', messageId: `m${seq}`, receivedAt, connectionId: 'c1', gatewayInstance: 'gw', ...rec } as OcppMessageReceived['payload'],
+      payload: {
+        stationId,
+        protocol,
+        kind: 'call',
+        messageId: `m${seq}`,
+        receivedAt,
+        connectionId: 'c1',
+        gatewayInstance: 'gw',
+        ...rec,
+      } as OcppMessageReceived['payload'],
     };
     await publisher.publish([{ topic: inbound, key: stationId, value: JSON.stringify(env) }]);
     return env;
@@ -90,61 +112,140 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       payload: { chargePointVendor: 'Acme', chargePointModel: 'AC22', firmwareVersion: '1.0' },
       response: { status: 'Accepted', currentTime: '2026-03-10T10:00:01Z', interval: 300 },
     });
-    await send(cp16, 'ocpp1.6', '2026-03-10T10:01:00Z', { action: 'StatusNotification', payload: { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', timestamp: '2026-03-10T10:01:00Z' } });
-    await send(cp16, 'ocpp1.6', '2026-03-10T10:02:00Z', { action: 'FirmwareStatusNotification', payload: { status: 'Downloading' } });
-    await send(cp16, 'ocpp1.6', '2026-03-10T10:03:00Z', { action: 'DiagnosticsStatusNotification', payload: { status: 'Uploaded' } });
-    await send(cp16, 'ocpp1.6', '2026-03-10T10:04:00Z', { action: 'Heartbeat', payload: {}, response: { currentTime: '2026-03-10T10:04:00Z' } });
+    await send(cp16, 'ocpp1.6', '2026-03-10T10:01:00Z', {
+      action: 'StatusNotification',
+      payload: { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', timestamp: '2026-03-10T10:01:00Z' },
+    });
+    await send(cp16, 'ocpp1.6', '2026-03-10T10:02:00Z', {
+      action: 'FirmwareStatusNotification',
+      payload: { status: 'Downloading' },
+    });
+    await send(cp16, 'ocpp1.6', '2026-03-10T10:03:00Z', {
+      action: 'DiagnosticsStatusNotification',
+      payload: { status: 'Uploaded' },
+    });
+    await send(cp16, 'ocpp1.6', '2026-03-10T10:04:00Z', {
+      action: 'Heartbeat',
+      payload: {},
+      response: { currentTime: '2026-03-10T10:04:00Z' },
+    });
     await send(cp201, 'ocpp2.0.1', '2026-03-10T10:00:00Z', { kind: 'connected' });
-    await send(cp201, 'ocpp2.0.1', '2026-03-10T10:05:00Z', { action: 'SecurityEventNotification', payload: { type: 'TamperDetectionActivated', timestamp: '2026-03-10T10:05:00Z' } });
+    await send(cp201, 'ocpp2.0.1', '2026-03-10T10:05:00Z', {
+      action: 'SecurityEventNotification',
+      payload: { type: 'TamperDetectionActivated', timestamp: '2026-03-10T10:05:00Z' },
+    });
     await send(cp201, 'ocpp2.0.1', '2026-03-10T10:06:00Z', { kind: 'disconnected', reason: 'ping timeout' });
 
-    const s16 = await waitFor(async () => {
-      const r = await get<Json>(`/api/v1/stations/${cp16}`);
-      return r.status === 200 && (r.body.lastMessageAt as string) === '2026-03-10T10:04:00.000Z' ? r.body : undefined;
-    }, { what: `${cp16} in the monitoring view` });
-    expect(s16).toMatchObject({ online: true, vendor: 'Acme', model: 'AC22', firmware: { status: 'Downloading' }, diagnostics: { kind: 'diagnostics', status: 'Uploaded' }, openAlarms: 1 });
-    expect(s16.connectors).toEqual([expect.objectContaining({ connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure' })]);
+    const s16 = await waitFor(
+      async () => {
+        const r = await get<Json>(`/api/v1/stations/${cp16}`);
+        return r.status === 200 && (r.body.lastMessageAt as string) === '2026-03-10T10:04:00.000Z' ? r.body : undefined;
+      },
+      { what: `${cp16} in the monitoring view` },
+    );
+    expect(s16).toMatchObject({
+      online: true,
+      vendor: 'Acme',
+      model: 'AC22',
+      firmware: { status: 'Downloading' },
+      diagnostics: { kind: 'diagnostics', status: 'Uploaded' },
+      openAlarms: 1,
+    });
+    expect(s16.connectors).toEqual([
+      expect.objectContaining({ connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure' }),
+    ]);
     const faulted = await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp16}`);
-    expect(faulted.body.items).toEqual([expect.objectContaining({ kind: 'CONNECTOR_FAULTED', code: 'GroundFailure', status: 'open', connectorId: 1 })]);
+    expect(faulted.body.items).toEqual([
+      expect.objectContaining({ kind: 'CONNECTOR_FAULTED', code: 'GroundFailure', status: 'open', connectorId: 1 }),
+    ]);
 
-    const s201 = await waitFor(async () => {
-      const r = await get<Json>(`/api/v1/stations/${cp201}`);
-      return r.status === 200 && r.body.online === false ? r.body : undefined;
-    }, { what: `${cp201} offline` });
+    const s201 = await waitFor(
+      async () => {
+        const r = await get<Json>(`/api/v1/stations/${cp201}`);
+        return r.status === 200 && r.body.online === false ? r.body : undefined;
+      },
+      { what: `${cp201} offline` },
+    );
     expect(s201).toMatchObject({ disconnectReason: 'ping timeout', openAlarms: 1 });
     const offline = await get<{ items: Json[] }>('/api/v1/stations?online=false');
     expect(offline.body.items.map((s) => s.stationId)).toContain(cp201);
 
     // the fault clears with the next status; the security event needs an operator
-    await send(cp16, 'ocpp1.6', '2026-03-10T10:10:00Z', { action: 'StatusNotification', payload: { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: '2026-03-10T10:10:00Z' } });
-    await waitFor(async () => (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp16}&status=closed`)).body.items.length === 1, { what: 'the fault alarm closed' });
+    await send(cp16, 'ocpp1.6', '2026-03-10T10:10:00Z', {
+      action: 'StatusNotification',
+      payload: { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: '2026-03-10T10:10:00Z' },
+    });
+    await waitFor(
+      async () =>
+        (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp16}&status=closed`)).body.items.length === 1,
+      { what: 'the fault alarm closed' },
+    );
     const security = (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp201}`)).body.items[0];
     expect(security).toMatchObject({ kind: 'SECURITY_EVENT', code: 'TamperDetectionActivated', status: 'open' });
-    const dashes = await fetch(`${svc.url}/api/v1/alarms/${'-'.repeat(36)}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } });
+    const dashes = await fetch(`${svc.url}/api/v1/alarms/${'-'.repeat(36)}/acknowledge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator.key}` },
+    });
     expect(dashes.status).toBe(400);
     expect(await dashes.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path/alarmId' });
-    const tampered = await fetch(`${svc.url}/api/v1/alarms?cursor=${Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url')}`, { headers: { authorization: `Bearer ${operator.key}` } });
+    const tampered = await fetch(
+      `${svc.url}/api/v1/alarms?cursor=${Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url')}`,
+      { headers: { authorization: `Bearer ${operator.key}` } },
+    );
     expect(await tampered.json()).toMatchObject({ status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' });
-    const forbidden = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${finance.key}` } });
+    const forbidden = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${finance.key}` },
+    });
     expect(forbidden.status).toBe(403);
-    const ack = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } });
+    const ack = await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator.key}` },
+    });
     expect(ack.status).toBe(200);
-    expect(await ack.json()).toMatchObject({ status: 'closed', closedBy: 'api-key:ops', acknowledgedBy: { keyName: 'ops', role: 'operator' } });
-    const [stored] = await svc.dataSource.query('select acknowledged_by, acknowledged_by_role from alarm_acknowledgements where alarm_id = $1', [security.alarmId]);
+    expect(await ack.json()).toMatchObject({
+      status: 'closed',
+      closedBy: 'api-key:ops',
+      acknowledgedBy: { keyName: 'ops', role: 'operator' },
+    });
+    const [stored] = await svc.dataSource.query(
+      'select acknowledged_by, acknowledged_by_role from alarm_acknowledgements where alarm_id = $1',
+      [security.alarmId],
+    );
     expect(stored).toEqual({ acknowledged_by: 'api-key:ops', acknowledged_by_role: 'operator' });
-    const listed = (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp201}&status=all`)).body.items.find((a) => a.alarmId === security.alarmId);
+    const listed = (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp201}&status=all`)).body.items.find(
+      (a) => a.alarmId === security.alarmId,
+    );
     expect(listed).toMatchObject({ acknowledgedBy: { keyName: 'ops', role: 'operator' } });
     expect((await get<Json>(`/api/v1/stations/${cp201}`)).body.openAlarms).toBe(0);
-    expect((await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${operator.key}` } })).status).toBe(409);
+    expect(
+      (
+        await fetch(`${svc.url}/api/v1/alarms/${security.alarmId as string}/acknowledge`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${operator.key}` },
+        })
+      ).status,
+    ).toBe(409);
     expect((await fetch(`${svc.url}/api/v1/stations`)).status).toBe(401);
 
     // the acknowledgement is an event on monitoring.events, keyed by station, its id derived from the alarm
     const events = await new TopicCollector(kafka, [monitoring]).start();
     try {
-      const acked = await waitFor(() => events.records.find((r) => r.headers['event-type'] === 'monitoring.alarm_acknowledged'), { what: 'the acknowledgement on monitoring.events' });
+      const acked = await waitFor(
+        () => events.records.find((r) => r.headers['event-type'] === 'monitoring.alarm_acknowledged'),
+        { what: 'the acknowledgement on monitoring.events' },
+      );
       expect(acked.key).toBe(cp201);
       expect(acked.headers['event-id']).toBe(deriveId('alarm-acknowledged', security.alarmId as string));
-      expect(JSON.parse(acked.value!)).toMatchObject({ version: 2, payload: { alarmId: security.alarmId, stationId: cp201, acknowledgedBy: 'api-key:ops', acknowledgedByRole: 'operator' } });
+      expect(JSON.parse(acked.value!)).toMatchObject({
+        version: 2,
+        payload: {
+          alarmId: security.alarmId,
+          stationId: cp201,
+          acknowledgedBy: 'api-key:ops',
+          acknowledgedByRole: 'operator',
+        },
+      });
       expect(acked.value).not.toContain(operator.key);
     } finally {
       await events.close();
@@ -157,10 +258,13 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     await svc.stop();
     await rebuildReportingStore(cfg);
     svc = await startReportingService(cfg, silentLogger());
-    const after = await waitFor(async () => {
-      const items = await alarmsNow();
-      return items.length === 2 && items.every((a) => a.status === 'closed') ? items : undefined;
-    }, { what: 'the rebuilt alarms', timeoutMs: 60_000 });
+    const after = await waitFor(
+      async () => {
+        const items = await alarmsNow();
+        return items.length === 2 && items.every((a) => a.status === 'closed') ? items : undefined;
+      },
+      { what: 'the rebuilt alarms', timeoutMs: 60_000 },
+    );
     expect(after).toEqual(before);
     expect((await get<Json>(`/api/v1/stations/${cp201}`)).body.openAlarms).toBe(0);
   });
@@ -179,9 +283,24 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       source: 'ocpp-gateway',
       causationId: null,
       correlationId: null,
-      payload: { stationId: cp, protocol: 'ocpp2.0.1', kind: 'call', messageId: `m${seqBefore + 1}`, receivedAt: '2026-03-11T08:00:00Z', connectionId: 'c1', gatewayInstance: 'gw', action: 'SecurityEventNotification', payload } as OcppMessageReceived['payload'],
+      payload: {
+        stationId: cp,
+        protocol: 'ocpp2.0.1',
+        kind: 'call',
+        messageId: `m${seqBefore + 1}`,
+        receivedAt: '2026-03-11T08:00:00Z',
+        connectionId: 'c1',
+        gatewayInstance: 'gw',
+        action: 'SecurityEventNotification',
+        payload,
+      } as OcppMessageReceived['payload'],
     };
-    const res = normalise(future.payload as OcppInboundRecord, { eventId: future.id, topic: inbound, partition: 0, offset: '0' });
+    const res = normalise(future.payload as OcppInboundRecord, {
+      eventId: future.id,
+      topic: inbound,
+      partition: 0,
+      offset: '0',
+    });
     if (!res.ok) throw res.error;
     const alarmId = res.events.flatMap((e) => applyChargerEvent(emptyView(cp), e).opened)[0].alarmId;
     const catalogue = systemCatalogue().withTopics({ 'monitoring.events': monitoring });
@@ -190,15 +309,29 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       key: cp,
       occurredAt: '2026-03-11T08:05:00.000Z',
       source: 'reporting-service',
-      payload: { alarmId, stationId: cp, acknowledgedAt: '2026-03-11T08:05:00.000Z', acknowledgedBy: 'api-key:night-shift' },
+      payload: {
+        alarmId,
+        stationId: cp,
+        acknowledgedAt: '2026-03-11T08:05:00.000Z',
+        acknowledgedBy: 'api-key:night-shift',
+      },
     });
     const applied = svc.consumers[0].stats().applied;
     await publisher.publish([{ topic: monitoring, key: cp, value: catalogue.encode(ack) }]);
     await waitFor(() => svc.consumers[0].stats().applied > applied, { what: 'the acknowledgement applied' });
     const sent = await send(cp, 'ocpp2.0.1', '2026-03-11T08:00:00Z', { action: 'SecurityEventNotification', payload });
     expect(sent.id).toBe(future.id);
-    const alarm = await waitFor(async () => (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp}&status=all`)).body.items[0], { what: 'the alarm' });
-    expect(alarm).toMatchObject({ alarmId, kind: 'SECURITY_EVENT', status: 'closed', closedAt: '2026-03-11T08:05:00.000Z', closedBy: 'api-key:night-shift' });
+    const alarm = await waitFor(
+      async () => (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp}&status=all`)).body.items[0],
+      { what: 'the alarm' },
+    );
+    expect(alarm).toMatchObject({
+      alarmId,
+      kind: 'SECURITY_EVENT',
+      status: 'closed',
+      closedAt: '2026-03-11T08:05:00.000Z',
+      closedBy: 'api-key:night-shift',
+    });
     // a v1 acknowledgement (before the role was recorded) is read upcast: the key name, no role
     expect(alarm.acknowledgedBy).toEqual({ keyName: 'night-shift', role: null });
   });

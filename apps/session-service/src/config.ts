@@ -3,7 +3,10 @@ import { CommonConfig, loadConfig } from '@csms/platform';
 
 export const SessionServiceConfigSchema = Type.Object({
   ...CommonConfig,
-  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_sessions', pattern: '^postgres(ql)?://' }),
+  DATABASE_URL: Type.String({
+    default: 'postgres://postgres@127.0.0.1:5432/csms_sessions',
+    pattern: '^postgres(ql)?://',
+  }),
   HTTP_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
   HTTP_HOST: Type.String({ default: '127.0.0.1' }),
   API_KEYS: Type.Optional(Type.String()),

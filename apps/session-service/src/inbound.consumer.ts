@@ -2,7 +2,13 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Envelope } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
-import { ConsumerController, OnChunkEnd, OnChunkStart, type ChunkEndContext, type ChunkStartContext } from '@csms/service-kit';
+import {
+  ConsumerController,
+  OnChunkEnd,
+  OnChunkStart,
+  type ChunkEndContext,
+  type ChunkStartContext,
+} from '@csms/service-kit';
 import type { makeInboundHandler } from './inbound.handler';
 
 export const INBOUND_FOLD = Symbol('session-service:inbound-fold');

@@ -1,8 +1,26 @@
 import type { EventCatalogue, OcppMessageReceived } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
-import { handle, initialState, isPublicSessionEvent, type SessionCommand, type SessionDeciderConfig, sessionDecider, type SessionsState } from '@csms/sessions';
-import { foldIntoDetail, foldIntoRow, loadStationStates, saveDetailRows, saveSessionRows, saveStationStates, type DetailRows, type PublicSessionEnvelope, type SessionRow } from './session-store';
+import {
+  handle,
+  initialState,
+  isPublicSessionEvent,
+  type SessionCommand,
+  type SessionDeciderConfig,
+  sessionDecider,
+  type SessionsState,
+} from '@csms/sessions';
+import {
+  foldIntoDetail,
+  foldIntoRow,
+  loadStationStates,
+  saveDetailRows,
+  saveSessionRows,
+  saveStationStates,
+  type DetailRows,
+  type PublicSessionEnvelope,
+  type SessionRow,
+} from './session-store';
 
 export const SERVICE_SOURCE = 'session-service';
 
@@ -44,15 +62,23 @@ export function makeInboundHandler(
   };
 
   const onChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
-    const ids = events.filter((e) => e.type === 'ocpp.message_received').map((e) => (e.payload as OcppInboundRecord).stationId);
+    const ids = events
+      .filter((e) => e.type === 'ocpp.message_received')
+      .map((e) => (e.payload as OcppInboundRecord).stationId);
     const loaded = await loadStationStates(manager, ids);
     const c = chunkOf(scratch);
-    for (const id of new Set(ids)) c.stations.set(id, { state: loaded.get(id) ?? initialState(), dirty: false, lastEventAt: '', records: 0 });
+    for (const id of new Set(ids))
+      c.stations.set(id, { state: loaded.get(id) ?? initialState(), dirty: false, lastEventAt: '', records: 0 });
   };
 
   const handler: EventHandler = async (event, ctx) => {
     const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
-    const res = normalise(record, { eventId: event.id, topic: ctx.position.topic, partition: ctx.position.partition, offset: ctx.position.offset });
+    const res = normalise(record, {
+      eventId: event.id,
+      topic: ctx.position.topic,
+      partition: ctx.position.partition,
+      offset: ctx.position.offset,
+    });
     if (!res.ok) throw res.error; // not retriable: parked with its code and field path
     const c = chunkOf(ctx.scratch);
     let st = c.stations.get(record.stationId);
@@ -90,7 +116,9 @@ export function makeInboundHandler(
     if (!c) return;
     await saveStationStates(
       manager,
-      [...c.stations].filter(([, s]) => s.dirty).map(([stationId, s]) => ({ stationId, state: s.state, lastEventAt: s.lastEventAt, records: s.records })),
+      [...c.stations]
+        .filter(([, s]) => s.dirty)
+        .map(([stationId, s]) => ({ stationId, state: s.state, lastEventAt: s.lastEventAt, records: s.records })),
     );
     await saveSessionRows(manager, c.rows.values());
     await saveDetailRows(manager, c.detail);

@@ -82,7 +82,9 @@ export class SessionDetailTables1764900000000 implements MigrationInterface {
         log_offset bigint  not null,
         primary key (session_id, event_id)
       )`);
-    await q.query('create index session_sources_log on session_sources (session_id, topic, partition, log_offset, event_id)');
+    await q.query(
+      'create index session_sources_log on session_sources (session_id, topic, partition, log_offset, event_id)',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -91,4 +93,8 @@ export class SessionDetailTables1764900000000 implements MigrationInterface {
   }
 }
 
-export const sessionServiceMigrations = [...messagingMigrations, SessionTables1764300000000, SessionDetailTables1764900000000];
+export const sessionServiceMigrations = [
+  ...messagingMigrations,
+  SessionTables1764300000000,
+  SessionDetailTables1764900000000,
+];

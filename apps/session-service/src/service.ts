@@ -15,10 +15,21 @@ export interface RunningSessionService extends RunningService {
  * Starts the session service: its database, the consumer of ocpp.inbound that folds records into
  * sessions (emitting session events through the outbox), and the sessions API.
  */
-export async function startSessionService(cfg: SessionServiceConfig, logger: Logger = createLogger('session-service', cfg.LOG_LEVEL)): Promise<RunningSessionService> {
-  const catalogue = systemCatalogue().withTopics({ [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC, [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC });
-  const specs = TOPIC_SPECS.filter((t) => t.name === Topics.ocppInbound || t.name === Topics.sessionEvents).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
-  const fold = makeInboundHandler(catalogue, { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS });
+export async function startSessionService(
+  cfg: SessionServiceConfig,
+  logger: Logger = createLogger('session-service', cfg.LOG_LEVEL),
+): Promise<RunningSessionService> {
+  const catalogue = systemCatalogue().withTopics({
+    [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC,
+    [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
+  });
+  const specs = TOPIC_SPECS.filter((t) => t.name === Topics.ocppInbound || t.name === Topics.sessionEvents).map(
+    (t) => ({ ...t, name: catalogue.topic(t.name) }),
+  );
+  const fold = makeInboundHandler(catalogue, {
+    updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS,
+    staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS,
+  });
   const svc = await startService(
     {
       name: 'session-service',
@@ -29,7 +40,12 @@ export async function startSessionService(cfg: SessionServiceConfig, logger: Log
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
+      kafka: {
+        brokers: cfg.KAFKA_BROKERS,
+        partitions: cfg.KAFKA_PARTITIONS,
+        clientId: cfg.KAFKA_CLIENT_ID,
+        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
+      },
       topics: [...specs, deadLetterSpec(cfg.SESSION_CONSUMER_GROUP)],
       consumers: () => [
         {

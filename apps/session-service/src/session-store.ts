@@ -6,7 +6,10 @@ import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from
 export type PublicSessionEnvelope = SessionStartedEvent | SessionUpdatedEvent | SessionEndedEvent;
 
 /** The decider states of some stations, locked for the rest of the transaction (in a stable order). */
-export async function loadStationStates(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, SessionsState>> {
+export async function loadStationStates(
+  m: EntityManager,
+  stationIds: readonly string[],
+): Promise<Map<string, SessionsState>> {
   const ids = [...new Set(stationIds)].sort();
   const rows: Array<{ station_id: string; state: SessionsState }> = await m.query(
     'select station_id, state from station_state where station_id = any($1::text[]) order by station_id for update',
@@ -15,14 +18,22 @@ export async function loadStationStates(m: EntityManager, stationIds: readonly s
   return new Map(rows.map((r) => [r.station_id, r.state]));
 }
 
-export async function saveStationStates(m: EntityManager, states: ReadonlyArray<{ stationId: string; state: SessionsState; lastEventAt: string; records: number }>): Promise<void> {
+export async function saveStationStates(
+  m: EntityManager,
+  states: ReadonlyArray<{ stationId: string; state: SessionsState; lastEventAt: string; records: number }>,
+): Promise<void> {
   if (states.length === 0) return;
   await m.query(
     `insert into station_state (station_id, state, last_event, records)
      select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::bigint[])
      on conflict (station_id) do update set state = excluded.state,
        last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
-    [states.map((s) => s.stationId), states.map((s) => JSON.stringify(s.state)), states.map((s) => s.lastEventAt), states.map((s) => s.records)],
+    [
+      states.map((s) => s.stationId),
+      states.map((s) => JSON.stringify(s.state)),
+      states.map((s) => s.lastEventAt),
+      states.map((s) => s.records),
+    ],
   );
 }
 
@@ -156,7 +167,8 @@ function addSource(d: DetailRows, sessionId: string, fact: ChargerEvent): void {
   const { eventId, topic, partition, offset } = fact.source;
   if (topic === undefined || partition === undefined || offset === undefined) return;
   const k = `${sessionId}|${eventId}`;
-  if (!d.sources.has(k)) d.sources.set(k, { session_id: sessionId, event_id: eventId, topic, partition, log_offset: offset });
+  if (!d.sources.has(k))
+    d.sources.set(k, { session_id: sessionId, event_id: eventId, topic, partition, log_offset: offset });
 }
 
 /**

@@ -98,7 +98,13 @@ const SOURCES_KEY = [
 ] as const;
 
 /** The session id path parameter as the OpenAPI document describes it (a UUID, with an example). */
-const SessionIdParam = () => ApiParam({ name: 'sessionId', format: 'uuid', example: '1b4e28ba-2fa1-51d2-883f-0016d3cca427', description: 'the session id (UUID v5)' });
+const SessionIdParam = () =>
+  ApiParam({
+    name: 'sessionId',
+    format: 'uuid',
+    example: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+    description: 'the session id (UUID v5)',
+  });
 
 @ApiTags('sessions')
 @RequireRoles('operator', 'finance', 'integration')
@@ -107,7 +113,10 @@ export class SessionsController {
   constructor(@Inject(DataSource) private readonly ds: DataSource) {}
 
   @Get()
-  @ApiOperation({ summary: 'Live and ended sessions, newest first, filtered by station, token, status and start time; cursor pagination' })
+  @ApiOperation({
+    summary:
+      'Live and ended sessions, newest first, filtered by station, token, status and start time; cursor pagination',
+  })
   @ApiQuery({ name: 'stationId', required: false })
   @ApiQuery({ name: 'idToken', required: false })
   @ApiQuery({ name: 'status', required: false, enum: ['active', 'incomplete', 'ended'] })
@@ -158,10 +167,15 @@ export class SessionsController {
   async readings(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
     // the whole request is checked before anything is looked up: a bad cursor is a 400 for any session
-    if (q.cursor) decodeCursor(q.cursor, READINGS_KEY.map(([, type]) => type));
+    if (q.cursor)
+      decodeCursor(
+        q.cursor,
+        READINGS_KEY.map(([, type]) => type),
+      );
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<ReadingRow>(this.ds, {
-      select: 'select event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples from session_readings',
+      select:
+        'select event_id, occurred_at, received_at, source_event_id, source_topic, source_partition, source_offset, samples from session_readings',
       filters: [['session_id = ?', sessionId]],
       key: READINGS_KEY,
       limit: Number(q.limit ?? 50),
@@ -173,7 +187,12 @@ export class SessionsController {
         eventId: r.event_id,
         at: r.occurred_at.toISOString(),
         receivedAt: r.received_at.toISOString(),
-        source: { eventId: r.source_event_id, topic: r.source_topic ?? undefined, partition: r.source_partition ?? undefined, offset: r.source_offset ?? undefined },
+        source: {
+          eventId: r.source_event_id,
+          topic: r.source_topic ?? undefined,
+          partition: r.source_partition ?? undefined,
+          offset: r.source_offset ?? undefined,
+        },
         samples: r.samples,
       })),
       nextCursor,
@@ -190,7 +209,11 @@ export class SessionsController {
   @ApiQuery({ name: 'cursor', required: false })
   async sources(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
-    if (q.cursor) decodeCursor(q.cursor, SOURCES_KEY.map(([, type]) => type));
+    if (q.cursor)
+      decodeCursor(
+        q.cursor,
+        SOURCES_KEY.map(([, type]) => type),
+      );
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
       select: 'select event_id, topic, partition, log_offset from session_sources',
@@ -200,7 +223,15 @@ export class SessionsController {
       cursor: q.cursor,
       keyOf: (r) => [r.topic, String(r.partition), String(r.log_offset), r.event_id],
     });
-    return { items: rows.map((r) => ({ eventId: r.event_id, topic: r.topic, partition: r.partition, offset: String(r.log_offset) })), nextCursor };
+    return {
+      items: rows.map((r) => ({
+        eventId: r.event_id,
+        topic: r.topic,
+        partition: r.partition,
+        offset: String(r.log_offset),
+      })),
+      nextCursor,
+    };
   }
 
   private async mustExist(sessionId: string): Promise<void> {
@@ -210,7 +241,8 @@ export class SessionsController {
 }
 
 function checkedId(sessionId: string): string {
-  if (!UUID.test(sessionId)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'sessionId must be a UUID', { field: 'path/sessionId' });
+  if (!UUID.test(sessionId))
+    throw new ApiProblem(400, 'VALIDATION_FAILED', 'sessionId must be a UUID', { field: 'path/sessionId' });
   return sessionId;
 }
 

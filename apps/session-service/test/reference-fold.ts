@@ -7,7 +7,10 @@ import type { CollectedRecord } from '@csms/testing';
  * The pure pipeline (normaliser + decider) over the inbound log as it actually is in Kafka (with its
  * partitions and offsets): what the running service must have produced, event for event.
  */
-export function referenceFold(inbound: CollectedRecord[], config: Parameters<typeof sessionDecider>[0] = {}): Envelope[] {
+export function referenceFold(
+  inbound: CollectedRecord[],
+  config: Parameters<typeof sessionDecider>[0] = {},
+): Envelope[] {
   const catalogue = systemCatalogue();
   const decider = sessionDecider(config);
   const byPartition = new Map<number, CollectedRecord[]>();
@@ -22,11 +25,16 @@ export function referenceFold(inbound: CollectedRecord[], config: Parameters<typ
       const res = normalise(record, { eventId: env.id, topic: r.topic, partition: r.partition, offset: r.offset });
       if (!res.ok) throw res.error;
       let state = states.get(record.stationId) ?? initialState();
-      const cmds = [...(res.events.length ? [{ type: 'RecordChargerEvents' as const, events: res.events }] : []), { type: 'CloseStaleSessions' as const, now: record.receivedAt }];
+      const cmds = [
+        ...(res.events.length ? [{ type: 'RecordChargerEvents' as const, events: res.events }] : []),
+        { type: 'CloseStaleSessions' as const, now: record.receivedAt },
+      ];
       for (const c of cmds) {
         const h = handle(c, state, decider);
         state = h.state;
-        for (const e of h.events as Array<{ type: string }>) if (/^session\.(started|updated|ended)$/.test(e.type)) out.push({ ...(e as object), source: 'session-service' } as Envelope);
+        for (const e of h.events as Array<{ type: string }>)
+          if (/^session\.(started|updated|ended)$/.test(e.type))
+            out.push({ ...(e as object), source: 'session-service' } as Envelope);
       }
       states.set(record.stationId, state);
     }

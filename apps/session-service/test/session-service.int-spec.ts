@@ -3,7 +3,16 @@ import type { Kafka } from 'kafkajs';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, testKafka, uniqueName, waitFor, testDatabaseUrl, dropTestDatabases } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  createTestTopics,
+  testKafka,
+  uniqueName,
+  waitFor,
+  testDatabaseUrl,
+  dropTestDatabases,
+} from '@csms/testing';
 import { loadSessionServiceConfig, type SessionServiceConfig } from '../src/config';
 import { startSessionService, type RunningSessionService } from '../src/service';
 import { ocpp16LongSession, ocpp16Session, ocpp201Session, type Recording } from './recordings';
@@ -11,8 +20,6 @@ import { referenceFold } from './reference-fold';
 
 const finance = newApiKey('finance', 'finance');
 const operator = newApiKey('ops', 'operator');
-
-
 
 describe('session service: recorded OCPP sessions through Kafka and PostgreSQL', () => {
   let kafka: Kafka;
@@ -56,7 +63,11 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
   });
 
   const publish = (...recordings: Recording[]) =>
-    publisher.publish(recordings.flatMap((r) => r.records.map((e) => ({ topic: cfg.OCPP_INBOUND_TOPIC, key: e.key, value: JSON.stringify(e) }))));
+    publisher.publish(
+      recordings.flatMap((r) =>
+        r.records.map((e) => ({ topic: cfg.OCPP_INBOUND_TOPIC, key: e.key, value: JSON.stringify(e) })),
+      ),
+    );
 
   async function collect(topic: string): Promise<TopicCollector> {
     const c = await new TopicCollector(kafka, [topic]).start();
@@ -64,7 +75,8 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     return c;
   }
 
-  const ended = (c: TopicCollector) => c.records.filter((r) => r.headers['event-type'] === 'session.ended').map((r) => JSON.parse(r.value!));
+  const ended = (c: TopicCollector) =>
+    c.records.filter((r) => r.headers['event-type'] === 'session.ended').map((r) => JSON.parse(r.value!));
 
   /**
    * GET with the test's API key, once more on ECONNRESET: the long test's many requests over undici's pooled
@@ -98,14 +110,17 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
   /** What an auditor recomputes from a list of source records in log order: per topic + partition, offsets, count, hash. */
   function rangesOf(listed: Array<{ eventId: string; topic: string; partition: number; offset: string }>) {
     const groups = new Map<string, typeof listed>();
-    for (const r of listed) groups.set(`${r.topic}|${r.partition}`, [...(groups.get(`${r.topic}|${r.partition}`) ?? []), r]);
+    for (const r of listed)
+      groups.set(`${r.topic}|${r.partition}`, [...(groups.get(`${r.topic}|${r.partition}`) ?? []), r]);
     return [...groups.values()].map((g) => ({
       topic: g[0].topic,
       partition: g[0].partition,
       firstOffset: g[0].offset,
       lastOffset: g[g.length - 1].offset,
       count: g.length,
-      sha256: createHash('sha256').update(g.map((r) => `${r.eventId}\n`).join('')).digest('hex'),
+      sha256: createHash('sha256')
+        .update(g.map((r) => `${r.eventId}\n`).join(''))
+        .digest('hex'),
     }));
   }
 
@@ -117,7 +132,9 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     const s201 = ocpp201Session(uniqueName('CP201'));
     await publish(s16, s201);
     await waitFor(() => ended(out).length === 2, { what: 'two session.ended events' });
-    await waitFor(() => inbound.records.length === s16.records.length + s201.records.length, { what: 'the inbound log' });
+    await waitFor(() => inbound.records.length === s16.records.length + s201.records.length, {
+      what: 'the inbound log',
+    });
 
     const byStation = Object.fromEntries(ended(out).map((e) => [e.payload.stationId, e]));
     const e16 = byStation[s16.stationId];
@@ -149,27 +166,41 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     // provenance: per partition the offset range, count and hash of the inbound records used, which the
     // sources API lists one by one at their log positions
     for (const e of [e16, e201]) {
-      const listed = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(`/api/v1/sessions/${e.payload.sessionId}/sources?limit=3`);
+      const listed = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(
+        `/api/v1/sessions/${e.payload.sessionId}/sources?limit=3`,
+      );
       for (const src of listed) {
         const rec = inbound.records.find((r) => JSON.parse(r.value!).id === src.eventId);
         expect(rec).toBeDefined();
-        expect({ topic: src.topic, partition: src.partition, offset: src.offset }).toEqual({ topic: rec!.topic, partition: rec!.partition, offset: rec!.offset });
+        expect({ topic: src.topic, partition: src.partition, offset: src.offset }).toEqual({
+          topic: rec!.topic,
+          partition: rec!.partition,
+          offset: rec!.offset,
+        });
       }
       expect(e.payload.sources).toEqual(rangesOf(listed));
     }
     // exactly what the pure pipeline gives over the same log
     const reference = referenceFold(inbound.records).filter((e) => e.type === 'session.ended');
-    expect(ended(out).sort((a, b) => a.id.localeCompare(b.id))).toEqual(reference.sort((a, b) => a.id.localeCompare(b.id)));
+    expect(ended(out).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      reference.sort((a, b) => a.id.localeCompare(b.id)),
+    );
 
     // the API
     interface Page {
       items: Array<Record<string, unknown> & { sessionId: string }>;
       nextCursor?: string;
     }
-    const get = async <T>(path: string, key: string = finance.key): Promise<T> => (await fetch(`${svc!.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<T>;
+    const get = async <T>(path: string, key: string = finance.key): Promise<T> =>
+      (await fetch(`${svc!.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<T>;
     const list = await get<Page>(`/api/v1/sessions?stationId=${s16.stationId}`);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ status: 'ended', energyWh: '8000', transactionId: '1001', idToken: 'TAG-16' });
+    expect(list.items[0]).toMatchObject({
+      status: 'ended',
+      energyWh: '8000',
+      transactionId: '1001',
+      idToken: 'TAG-16',
+    });
     const one = await get<{ ended: unknown }>(`/api/v1/sessions/${e201.payload.sessionId}`);
     expect(one.ended).toEqual(e201.payload);
     expect((await fetch(`${svc.url}/api/v1/sessions`)).status).toBe(401);
@@ -179,7 +210,9 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     expect(page2.items).toHaveLength(1);
     expect(page2.nextCursor).toBeUndefined();
     expect(new Set([page1.items[0].sessionId, page2.items[0].sessionId]).size).toBe(2);
-    const bad = await fetch(`${svc.url}/api/v1/sessions?from=yesterday`, { headers: { authorization: `Bearer ${finance.key}` } });
+    const bad = await fetch(`${svc.url}/api/v1/sessions?from=yesterday`, {
+      headers: { authorization: `Bearer ${finance.key}` },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { field: string }).field).toBe('query/from');
   });
@@ -188,7 +221,8 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     svc = await startSessionService(cfg, silentLogger());
     const out = await collect(cfg.SESSION_EVENTS_TOPIC);
     const long = ocpp16LongSession(uniqueName('CPLONG'), 17_280, 5);
-    for (let i = 0; i < long.records.length; i += 2000) await publish({ stationId: long.stationId, records: long.records.slice(i, i + 2000) });
+    for (let i = 0; i < long.records.length; i += 2000)
+      await publish({ stationId: long.stationId, records: long.records.slice(i, i + 2000) });
     await waitFor(() => ended(out).length === 1, { what: 'the session.ended of the long session', timeoutMs: 240_000 });
     const [record] = out.records.filter((r) => r.headers['event-type'] === 'session.ended');
     expect(record.headers['event-version']).toBe('2');
@@ -200,19 +234,30 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
       sources: [{ count: 17_283 }],
     });
     // every reading, in station time
-    const readings = await allPages<{ at: string; samples: Array<{ measurand: string; value: string }> }>(`/api/v1/sessions/${e.payload.sessionId}/readings?limit=500`, operator.key);
+    const readings = await allPages<{ at: string; samples: Array<{ measurand: string; value: string }> }>(
+      `/api/v1/sessions/${e.payload.sessionId}/readings?limit=500`,
+      operator.key,
+    );
     expect(readings).toHaveLength(17_280);
     expect(readings[0].at).toBe('2026-03-10T00:00:05.000Z');
-    expect(readings[17_279].samples).toEqual([expect.objectContaining({ measurand: 'Energy.Active.Import.Register', value: String(long.energyWh) })]);
+    expect(readings[17_279].samples).toEqual([
+      expect.objectContaining({ measurand: 'Energy.Active.Import.Register', value: String(long.energyWh) }),
+    ]);
     for (let i = 1; i < readings.length; i++) expect(readings[i].at > readings[i - 1].at).toBe(true);
     // every source record, whose ranges are the event's
-    const sources = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(`/api/v1/sessions/${e.payload.sessionId}/sources?limit=500`);
+    const sources = await allPages<{ eventId: string; topic: string; partition: number; offset: string }>(
+      `/api/v1/sessions/${e.payload.sessionId}/sources?limit=500`,
+    );
     expect(sources).toHaveLength(17_283);
     expect(rangesOf(sources)).toEqual(e.payload.sources);
     // roles, unknown sessions and bad input as on the other session endpoints
     expect((await getOnce(`${svc.url}/api/v1/sessions/${e.payload.sessionId}/readings`)).status).toBe(401);
-    expect((await getOnce(`${svc.url}/api/v1/sessions/00000000-0000-5000-8000-000000000000/sources`, finance.key)).status).toBe(404);
-    expect((await getOnce(`${svc.url}/api/v1/sessions/${e.payload.sessionId}/readings?cursor=nope`, finance.key)).status).toBe(400);
+    expect(
+      (await getOnce(`${svc.url}/api/v1/sessions/00000000-0000-5000-8000-000000000000/sources`, finance.key)).status,
+    ).toBe(404);
+    expect(
+      (await getOnce(`${svc.url}/api/v1/sessions/${e.payload.sessionId}/readings?cursor=nope`, finance.key)).status,
+    ).toBe(400);
   }, 300_000);
 
   it('parks an inbound record the normaliser rejects, and goes on', async () => {
@@ -221,7 +266,9 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     const s = ocpp16Session(uniqueName('CP16'));
     const broken = structuredClone(s.records[7]); // a MeterValues
     broken.id = '00000000-0000-5000-8000-000000000001';
-    (broken.payload.payload as { meterValue: Array<{ sampledValue: Array<{ value: string }> }> }).meterValue[0].sampledValue[0].value = 'lots';
+    (
+      broken.payload.payload as { meterValue: Array<{ sampledValue: Array<{ value: string }> }> }
+    ).meterValue[0].sampledValue[0].value = 'lots';
     await publisher.publish([{ topic: cfg.OCPP_INBOUND_TOPIC, key: broken.key, value: JSON.stringify(broken) }]);
     await publish(s);
     await waitFor(() => ended(out).length === 1, { what: 'the session to end' });

@@ -3,16 +3,44 @@ import { resolveShape, stationIdsFor } from './simulator';
 
 describe('parseCli', () => {
   it('reads the documented example', () => {
-    const o = parseCli('--url ws://127.0.0.1:9000/ocpp --stations 10 --connectors 2 --protocol mixed --sessions 3 --seed 42'.split(' '));
-    expect(o.sim).toMatchObject({ url: 'ws://127.0.0.1:9000/ocpp', stations: 10, connectors: 2, protocol: 'mixed', sessions: 3, seed: 42, shape: 'realistic', strict: true });
+    const o = parseCli(
+      '--url ws://127.0.0.1:9000/ocpp --stations 10 --connectors 2 --protocol mixed --sessions 3 --seed 42'.split(' '),
+    );
+    expect(o.sim).toMatchObject({
+      url: 'ws://127.0.0.1:9000/ocpp',
+      stations: 10,
+      connectors: 2,
+      protocol: 'mixed',
+      sessions: 3,
+      seed: 42,
+      shape: 'realistic',
+      strict: true,
+    });
     expect(stationIdsFor(o.sim).slice(0, 2)).toEqual(['SIM-42-0001', 'SIM-42-0002']);
     expect(o).toMatchObject({ stay: false, log: false, quiet: false, help: false });
   });
 
   it('turns shape options into overrides of the preset, in seconds and watts', () => {
-    const o = parseCli(['--shape', 'quick', '--charge-minutes', '1-2', '--idle-minutes', '0.5', '--power-kw', '7.4-22', '--fault-probability', '0.1']);
+    const o = parseCli([
+      '--shape',
+      'quick',
+      '--charge-minutes',
+      '1-2',
+      '--idle-minutes',
+      '0.5',
+      '--power-kw',
+      '7.4-22',
+      '--fault-probability',
+      '0.1',
+    ]);
     const shape = resolveShape(o.sim.shape);
-    expect(shape).toMatchObject({ chargeSeconds: [60, 120], idleSeconds: [30, 30], maxPowerW: [7400, 22000], faultProbability: 0.1, minPowerW: 1000 });
+    expect(shape).toMatchObject({
+      chargeSeconds: [60, 120],
+      idleSeconds: [30, 30],
+      maxPowerW: [7400, 22000],
+      faultProbability: 0.1,
+      minPowerW: 1000,
+    });
     expect(shape.gapSeconds).toEqual(resolveShape('quick').gapSeconds);
   });
 
@@ -24,8 +52,31 @@ describe('parseCli', () => {
   });
 
   it('reads lists, protocol shorthands and flags', () => {
-    const o = parseCli(['--ids', 'CP-A, CP-B', '--tokens', 'T1,T2', '--protocol', '2.0.1', '--no-strict', '--stay', '--log', '--register', 'http://127.0.0.1:3000/', '--on-pending', 'proceed'], { CSMS_API_KEY: 'k' });
-    expect(o.sim).toMatchObject({ stationIds: ['CP-A', 'CP-B'], tokens: ['T1', 'T2'], protocol: 'ocpp2.0.1', strict: false, onPending: 'proceed' });
+    const o = parseCli(
+      [
+        '--ids',
+        'CP-A, CP-B',
+        '--tokens',
+        'T1,T2',
+        '--protocol',
+        '2.0.1',
+        '--no-strict',
+        '--stay',
+        '--log',
+        '--register',
+        'http://127.0.0.1:3000/',
+        '--on-pending',
+        'proceed',
+      ],
+      { CSMS_API_KEY: 'k' },
+    );
+    expect(o.sim).toMatchObject({
+      stationIds: ['CP-A', 'CP-B'],
+      tokens: ['T1', 'T2'],
+      protocol: 'ocpp2.0.1',
+      strict: false,
+      onPending: 'proceed',
+    });
     expect(o).toMatchObject({ stay: true, log: true, register: { url: 'http://127.0.0.1:3000', apiKey: 'k' } });
   });
 
@@ -46,7 +97,9 @@ describe('parseCli', () => {
 
   it('reads a start time, absolute or relative to now', () => {
     expect(parseCli(['--start-time', '2026-03-01T08:00:00Z']).sim.startTime).toBe('2026-03-01T08:00:00Z');
-    expect(parseCli(['--start-time=-90m'], { __NOW__: String(Date.parse('2026-03-01T10:00:00.400Z')) }).sim.startTime).toBe('2026-03-01T08:30:00.000Z');
+    expect(
+      parseCli(['--start-time=-90m'], { __NOW__: String(Date.parse('2026-03-01T10:00:00.400Z')) }).sim.startTime,
+    ).toBe('2026-03-01T08:30:00.000Z');
   });
 
   it.each([

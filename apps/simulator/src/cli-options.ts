@@ -63,7 +63,8 @@ function int(name: string, v: string | undefined, min: number): number | undefin
 function num(name: string, v: string | undefined, min: number, max = Infinity): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CliError(`--${name} must be a number in [${min}, ${max}] (got ${v})`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new CliError(`--${name} must be a number in [${min}, ${max}] (got ${v})`);
   return n;
 }
 
@@ -90,7 +91,13 @@ export function parseStartTime(v: string | undefined, now: number): string | und
   return v;
 }
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): CliOptions {
   let values: Record<string, string | boolean | undefined>;
@@ -138,12 +145,16 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   }
   const s = (k: string) => values[k] as string | undefined;
   const protocolArg = s('protocol') ?? 'ocpp1.6';
-  const protocol = ({ '1.6': 'ocpp1.6', '2.0.1': 'ocpp2.0.1', 'ocpp1.6': 'ocpp1.6', 'ocpp2.0.1': 'ocpp2.0.1', mixed: 'mixed' } as const)[protocolArg as '1.6'];
+  const protocol = (
+    { '1.6': 'ocpp1.6', '2.0.1': 'ocpp2.0.1', 'ocpp1.6': 'ocpp1.6', 'ocpp2.0.1': 'ocpp2.0.1', mixed: 'mixed' } as const
+  )[protocolArg as '1.6'];
   if (!protocol) throw new CliError(`--protocol must be ocpp1.6, ocpp2.0.1 or mixed (got ${protocolArg})`);
   const shapeName = s('shape') ?? 'realistic';
-  if (shapeName !== 'realistic' && shapeName !== 'quick') throw new CliError(`--shape must be realistic or quick (got ${shapeName})`);
+  if (shapeName !== 'realistic' && shapeName !== 'quick')
+    throw new CliError(`--shape must be realistic or quick (got ${shapeName})`);
   const onPending = s('on-pending') ?? 'wait';
-  if (onPending !== 'wait' && onPending !== 'proceed') throw new CliError(`--on-pending must be wait or proceed (got ${onPending})`);
+  if (onPending !== 'wait' && onPending !== 'proceed')
+    throw new CliError(`--on-pending must be wait or proceed (got ${onPending})`);
   const startTime = parseStartTime(s('start-time'), env.__NOW__ ? Number(env.__NOW__) : Date.now());
   const url = s('url') ?? 'ws://127.0.0.1:9000/ocpp';
   if (!/^wss?:\/\//.test(url)) throw new CliError(`--url must start with ws:// or wss:// (got ${url})`);
@@ -172,7 +183,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     seed: int('seed', s('seed'), 0),
     prefix: s('prefix'),
     stationIds: list(s('ids')),
-    password: passwordTemplate === undefined ? undefined : passwordTemplate.includes('{id}') ? (id: string) => passwordTemplate.split('{id}').join(id) : passwordTemplate,
+    password:
+      passwordTemplate === undefined
+        ? undefined
+        : passwordTemplate.includes('{id}')
+          ? (id: string) => passwordTemplate.split('{id}').join(id)
+          : passwordTemplate,
     tokens: list(s('tokens')),
     shape: Object.keys(overrides).length ? { base: shapeName, ...overrides } : shapeName,
     speed: num('speed', s('speed'), Number.MIN_VALUE),
@@ -187,7 +203,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   return {
     sim,
     passwordTemplate,
-    register: registerUrl ? { url: registerUrl.replace(/\/+$/, ''), apiKey: s('api-key') ?? env.CSMS_API_KEY } : undefined,
+    register: registerUrl
+      ? { url: registerUrl.replace(/\/+$/, ''), apiKey: s('api-key') ?? env.CSMS_API_KEY }
+      : undefined,
     stay: !!values.stay,
     log: !!values.log,
     quiet: !!values.quiet,

@@ -10,7 +10,8 @@ import type { SimEvent } from './station';
 async function register(opts: CliOptions, sim: Simulation): Promise<void> {
   const reg = opts.register!;
   if (!reg.apiKey) throw new CliError('--register needs --api-key (or CSMS_API_KEY)');
-  if (opts.passwordTemplate === undefined) throw new CliError('--register needs --password (16 to 40 characters; {id} = station id)');
+  if (opts.passwordTemplate === undefined)
+    throw new CliError('--register needs --password (16 to 40 characters; {id} = station id)');
   const put = async (path: string, body: unknown) => {
     const r = await fetch(`${reg.url}${path}`, {
       method: 'PUT',
@@ -25,7 +26,8 @@ async function register(opts: CliOptions, sim: Simulation): Promise<void> {
     await put(`/api/v1/stations/${encodeURIComponent(st.id)}`, { securityProfile: 1, password, evses });
   }
   const tokens = opts.sim.tokens ?? defaultTokens(opts.sim.seed ?? 1);
-  for (const uid of tokens) await put(`/api/v1/tokens/${encodeURIComponent(uid)}`, { type: 'ISO14443', status: 'Accepted' });
+  for (const uid of tokens)
+    await put(`/api/v1/tokens/${encodeURIComponent(uid)}`, { type: 'ISO14443', status: 'Accepted' });
   process.stderr.write(`registered ${sim.stations.length} stations and ${tokens.length} tokens at ${reg.url}\n`);
 }
 
@@ -67,8 +69,13 @@ async function main(): Promise<void> {
     }
   });
   if (opts.register) await register(opts, sim);
-  const clockNote = sim.clock.speed > 1 ? ` (speed ${sim.clock.speed}: station clocks run ahead of real time; the CSMS flags clocks > 5 min ahead)` : '';
-  process.stderr.write(`simulating ${sim.stations.length} station(s) against ${opts.sim.url}, seed ${opts.sim.seed ?? 1}${clockNote}\n`);
+  const clockNote =
+    sim.clock.speed > 1
+      ? ` (speed ${sim.clock.speed}: station clocks run ahead of real time; the CSMS flags clocks > 5 min ahead)`
+      : '';
+  process.stderr.write(
+    `simulating ${sim.stations.length} station(s) against ${opts.sim.url}, seed ${opts.sim.seed ?? 1}${clockNote}\n`,
+  );
 
   let finished = false;
   const finish = async (summary: SimulationSummary, code: number) => {

@@ -23,7 +23,8 @@ export class SimClock {
     this.realStart = this.realNow();
     this.startTime = opts.startTime ?? Math.floor(this.realStart / 1000) * 1000;
     this.speed = opts.speed ?? 1;
-    if (!(this.speed > 0) || !Number.isFinite(this.speed)) throw new RangeError(`speed must be a positive number (got ${opts.speed})`);
+    if (!(this.speed > 0) || !Number.isFinite(this.speed))
+      throw new RangeError(`speed must be a positive number (got ${opts.speed})`);
   }
 
   /** Virtual ms elapsed now. */
@@ -146,11 +147,14 @@ export class Scheduler {
       if (delay > 0) {
         await new Promise<void>((r) => {
           this.wake = r;
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            this.wake = undefined;
-            r();
-          }, Math.min(delay, 2 ** 31 - 1));
+          this.timer = setTimeout(
+            () => {
+              this.timer = undefined;
+              this.wake = undefined;
+              r();
+            },
+            Math.min(delay, 2 ** 31 - 1),
+          );
         });
         continue;
       }

@@ -109,17 +109,26 @@ export class Simulation extends EventEmitter {
     const ids = stationIdsFor({ ...opts, seed });
     const tokens = opts.tokens && opts.tokens.length ? opts.tokens : defaultTokens(seed);
     const startTime = opts.startTime === undefined ? undefined : new Date(opts.startTime).getTime();
-    if (startTime !== undefined && Number.isNaN(startTime)) throw new RangeError(`startTime is not a date: ${String(opts.startTime)}`);
+    if (startTime !== undefined && Number.isNaN(startTime))
+      throw new RangeError(`startTime is not a date: ${String(opts.startTime)}`);
     this.clock = new SimClock({ speed: opts.speed ?? 1, startTime });
     this.keepLog = opts.keepLog ?? true;
     this.startIntervalMs = opts.startIntervalMs ?? 0;
     const runTag = Math.floor(this.clock.startTime / 1000).toString(36);
     const backoff: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.2, ...opts.backoff };
     this.plans = ids.map((_, index) =>
-      planStation({ seed, stationIndex: index, connectors: opts.connectors ?? 2, sessionsPerConnector: opts.sessions ?? 1, tokens, shape }),
+      planStation({
+        seed,
+        stationIndex: index,
+        connectors: opts.connectors ?? 2,
+        sessionsPerConnector: opts.sessions ?? 1,
+        tokens,
+        shape,
+      }),
     );
     this.stations = ids.map((id, index) => {
-      const protocol: Protocol = opts.protocol === 'mixed' ? (index % 2 === 0 ? 'ocpp1.6' : 'ocpp2.0.1') : (opts.protocol ?? 'ocpp1.6');
+      const protocol: Protocol =
+        opts.protocol === 'mixed' ? (index % 2 === 0 ? 'ocpp1.6' : 'ocpp2.0.1') : (opts.protocol ?? 'ocpp1.6');
       const password = typeof opts.password === 'function' ? opts.password(id, index) : opts.password;
       return new Station({
         id,
@@ -142,7 +151,8 @@ export class Simulation extends EventEmitter {
         rebootSeconds: opts.rebootSeconds ?? 10,
         runTag,
         identity: opts.identity,
-        emit: (e, station) => this.record({ ...e, seq: ++this.seq, time: new Date().toISOString(), stationId: station.id }),
+        emit: (e, station) =>
+          this.record({ ...e, seq: ++this.seq, time: new Date().toISOString(), stationId: station.id }),
       });
     });
   }

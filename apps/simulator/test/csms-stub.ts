@@ -8,7 +8,10 @@ import { RPCServer } from 'ocpp-rpc';
 type ServerClient = {
   identity: string;
   protocol?: string;
-  handle: (method: string, handler: (o: { params: Record<string, unknown> }) => Promise<Record<string, unknown>> | Record<string, unknown>) => void;
+  handle: (
+    method: string,
+    handler: (o: { params: Record<string, unknown> }) => Promise<Record<string, unknown>> | Record<string, unknown>,
+  ) => void;
   call: (method: string, params: unknown) => Promise<unknown>;
   close: (o?: Record<string, unknown>) => Promise<unknown>;
   on: (ev: string, fn: (...a: unknown[]) => void) => void;
@@ -40,7 +43,8 @@ export class CsmsStub {
     this.server = new RPCServer({ protocols: ['ocpp1.6', 'ocpp2.0.1'], strictMode: true });
     this.server.auth((accept, reject, handshake) => {
       if (this.refuse) return reject(503, 'Service Unavailable');
-      if (this.password !== undefined && handshake.password?.toString('utf8') !== this.password) return reject(401, 'Unauthorized');
+      if (this.password !== undefined && handshake.password?.toString('utf8') !== this.password)
+        return reject(401, 'Unauthorized');
       accept({});
     });
     this.server.on('client', (raw: unknown) => this.onClient(raw as ServerClient));
@@ -81,13 +85,15 @@ export class CsmsStub {
     client.on('close', () => {
       if (this.clients.get(stationId) === client) this.clients.delete(stationId);
     });
-    const record = (action: string, params: Record<string, unknown>, response: Record<string, unknown>) => this.calls.push({ stationId, protocol, connection, action, params, response });
+    const record = (action: string, params: Record<string, unknown>, response: Record<string, unknown>) =>
+      this.calls.push({ stationId, protocol, connection, action, params, response });
     const now = () => new Date().toISOString();
     const answers: Record<string, (p: Record<string, unknown>) => Record<string, unknown>> = {
       BootNotification: () => ({ status: 'Accepted', currentTime: now(), interval: this.heartbeatInterval }),
       Heartbeat: () => ({ currentTime: now() }),
       StatusNotification: () => ({}),
-      Authorize: () => (protocol === 'ocpp1.6' ? { idTagInfo: { status: 'Accepted' } } : { idTokenInfo: { status: 'Accepted' } }),
+      Authorize: () =>
+        protocol === 'ocpp1.6' ? { idTagInfo: { status: 'Accepted' } } : { idTokenInfo: { status: 'Accepted' } },
       StartTransaction: () => ({ transactionId: this.nextTx++, idTagInfo: { status: 'Accepted' } }),
       StopTransaction: () => ({ idTagInfo: { status: 'Accepted' } }),
       MeterValues: () => ({}),

@@ -3,12 +3,34 @@ import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swag
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { CatalogueError, catalogueDecider, type CatalogueCommand, type CatalogueEvent, type CatalogueState } from '@csms/billing';
+import {
+  CatalogueError,
+  catalogueDecider,
+  type CatalogueCommand,
+  type CatalogueEvent,
+  type CatalogueState,
+} from '@csms/billing';
 import { OcpiTariffSchema, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
-import { Actor, ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput, type ActorRef } from '@csms/service-kit';
-import { applyCatalogueEvent, toVersion, versionOf, versionsOf, writerOf, type VersionRow, type Writer } from './catalogue';
+import {
+  Actor,
+  ApiProblem,
+  LIMIT_PATTERN,
+  RequireRoles,
+  keysetPage,
+  validateInput,
+  type ActorRef,
+} from '@csms/service-kit';
+import {
+  applyCatalogueEvent,
+  toVersion,
+  versionOf,
+  versionsOf,
+  writerOf,
+  type VersionRow,
+  type Writer,
+} from './catalogue';
 
 export const CATALOGUE_DEPS = Symbol('catalogue-deps');
 export interface CatalogueDeps {
@@ -20,9 +42,15 @@ export interface CatalogueDeps {
 
 const TariffIdParam = Type.String({ minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9._-]+$' });
 const VersionParam = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
-const PutQuery = Type.Object({ effective_from: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false });
+const PutQuery = Type.Object(
+  { effective_from: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
 const PageQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })), cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })) },
+  {
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })),
+  },
   { additionalProperties: false },
 );
 /**
@@ -33,12 +61,24 @@ const PageQuery = Type.Object(
 const StationId = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
 const Int = (minimum: number) => Type.Integer({ minimum, maximum: 2147483647 });
 const ScopeInput = Type.Union([
-  Type.Object({ kind: Type.Literal('account'), accountId: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('token_group'), groupId: Type.String({ minLength: 1, maxLength: 36 }) }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('connector'), stationId: StationId, evseId: Type.Optional(Int(0)), connectorId: Int(1) }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('account'), accountId: Type.String({ minLength: 1, maxLength: 100 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('token_group'), groupId: Type.String({ minLength: 1, maxLength: 36 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('connector'), stationId: StationId, evseId: Type.Optional(Int(0)), connectorId: Int(1) },
+    { additionalProperties: false },
+  ),
   Type.Object({ kind: Type.Literal('evse'), stationId: StationId, evseId: Int(1) }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('station'), stationId: StationId }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('site'), siteId: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('site'), siteId: Type.String({ minLength: 1, maxLength: 100 }) },
+    { additionalProperties: false },
+  ),
   Type.Object({ kind: Type.Literal('default') }, { additionalProperties: false }),
 ]);
 const AssignmentBody = Type.Object(
@@ -48,7 +88,17 @@ const AssignmentBody = Type.Object(
     effectiveFrom: Type.Optional(Type.String({ format: 'date-time' })),
     removed: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, examples: [{ tariffId: 'AC-STANDARD', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2030-01-01T00:00:00Z', removed: false }] },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        tariffId: 'AC-STANDARD',
+        scope: { kind: 'station', stationId: 'CP-001' },
+        effectiveFrom: '2030-01-01T00:00:00Z',
+        removed: false,
+      },
+    ],
+  },
 );
 
 /** The OCPI 2.2.1 Tariff as JSON Schema, for the API description (validation is validateTariff's, closed). */
@@ -64,7 +114,12 @@ const OCPI_TARIFF_DOC = {
     type: 'REGULAR',
     tariff_alt_text: [{ language: 'en', text: '0.35/kWh' }],
     min_price: { excl_vat: 0.5, incl_vat: 0.6 },
-    elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }], restrictions: { start_time: '07:00', end_time: '23:00', day_of_week: ['MONDAY'] } }],
+    elements: [
+      {
+        price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }],
+        restrictions: { start_time: '07:00', end_time: '23:00', day_of_week: ['MONDAY'] },
+      },
+    ],
     start_date_time: '2030-01-01T00:00:00Z',
     last_updated: '2026-01-01T00:00:00Z',
   },
@@ -74,10 +129,27 @@ const OCPI_TARIFF_DOC = {
     id: { type: 'string', minLength: 1, maxLength: 36 },
     currency: { type: 'string', pattern: '^[A-Z]{3}$' },
     type: { type: 'string', enum: ['AD_HOC_PAYMENT', 'PROFILE_CHEAP', 'PROFILE_FAST', 'PROFILE_GREEN', 'REGULAR'] },
-    tariff_alt_text: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { language: { type: 'string' }, text: { type: 'string' } } } },
+    tariff_alt_text: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { language: { type: 'string' }, text: { type: 'string' } },
+      },
+    },
     tariff_alt_url: { type: 'string' },
-    min_price: { type: 'object', additionalProperties: false, required: ['excl_vat'], properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } } },
-    max_price: { type: 'object', additionalProperties: false, required: ['excl_vat'], properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } } },
+    min_price: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['excl_vat'],
+      properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } },
+    },
+    max_price: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['excl_vat'],
+      properties: { excl_vat: { type: 'number' }, incl_vat: { type: 'number' } },
+    },
     elements: {
       type: 'array',
       minItems: 1,
@@ -93,7 +165,12 @@ const OCPI_TARIFF_DOC = {
               type: 'object',
               additionalProperties: false,
               required: ['type', 'price', 'step_size'],
-              properties: { type: { type: 'string', enum: ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'] }, price: { type: 'number' }, vat: { type: 'number' }, step_size: { type: 'integer' } },
+              properties: {
+                type: { type: 'string', enum: ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'] },
+                price: { type: 'number' },
+                vat: { type: 'number' },
+                step_size: { type: 'integer' },
+              },
             },
           },
           restrictions: {
@@ -108,7 +185,13 @@ const OCPI_TARIFF_DOC = {
               max_kwh: { type: 'number' },
               min_duration: { type: 'integer' },
               max_duration: { type: 'integer' },
-              day_of_week: { type: 'array', items: { type: 'string', enum: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] } },
+              day_of_week: {
+                type: 'array',
+                items: {
+                  type: 'string',
+                  enum: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'],
+                },
+              },
             },
           },
         },
@@ -142,12 +225,21 @@ export class CatalogueController {
       'select (select max(version) from tariff_versions where tariff_id = $1) as latest, (select coalesce(max(sequence), 0) from tariff_assignments) as last',
       [cmd.tariffId],
     );
-    const state: CatalogueState = { latestVersion: latest === null ? {} : { [cmd.tariffId]: Number(latest) }, lastSequence: Number(last) };
+    const state: CatalogueState = {
+      latestVersion: latest === null ? {} : { [cmd.tariffId]: Number(latest) },
+      lastSequence: Number(last),
+    };
     let events: CatalogueEvent[];
     try {
       events = this.decider.decide(cmd, state);
     } catch (e) {
-      if (e instanceof CatalogueError) throw new ApiProblem(422, e.code, `${e.field === 'effectiveFrom' ? `${fields.effectiveFrom} ` : ''}${e.message}`, { field: fields[e.field] });
+      if (e instanceof CatalogueError)
+        throw new ApiProblem(
+          422,
+          e.code,
+          `${e.field === 'effectiveFrom' ? `${fields.effectiveFrom} ` : ''}${e.message}`,
+          { field: fields[e.field] },
+        );
       throw e;
     }
     for (const env of events) await applyCatalogueEvent(m, env);
@@ -157,29 +249,59 @@ export class CatalogueController {
 
   @Put('tariffs/:tariffId')
   @RequireRoles('finance')
-  @ApiOperation({ summary: 'Publish a new version of an OCPI 2.2.1 tariff (body: the Tariff object); every version is kept forever' })
+  @ApiOperation({
+    summary: 'Publish a new version of an OCPI 2.2.1 tariff (body: the Tariff object); every version is kept forever',
+  })
   @ApiParam({ name: 'tariffId', example: 'AC-STANDARD' })
-  @ApiQuery({ name: 'effective_from', required: false, description: 'RFC 3339; sessions starting at or after it use this version (default: now; never in the past)' })
-  @ApiBody({ description: 'OCPI 2.2.1 Tariff object; closed: a field outside the OCPI objects is refused (422 TARIFF_UNKNOWN_FIELD)', schema: OCPI_TARIFF_DOC })
-  async put(@Param('tariffId') tariffId: string, @Body() body: unknown, @Query() query: Record<string, string>, @Actor() by: ActorRef) {
+  @ApiQuery({
+    name: 'effective_from',
+    required: false,
+    description: 'RFC 3339; sessions starting at or after it use this version (default: now; never in the past)',
+  })
+  @ApiBody({
+    description:
+      'OCPI 2.2.1 Tariff object; closed: a field outside the OCPI objects is refused (422 TARIFF_UNKNOWN_FIELD)',
+    schema: OCPI_TARIFF_DOC,
+  })
+  async put(
+    @Param('tariffId') tariffId: string,
+    @Body() body: unknown,
+    @Query() query: Record<string, string>,
+    @Actor() by: ActorRef,
+  ) {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const q = validateInput(PutQuery, query, 'query');
     try {
       validateTariff(body, { closed: true });
     } catch (e) {
-      if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/${e.field}` });
+      if (e instanceof TariffValidationError)
+        throw new ApiProblem(422, e.code, e.message, { field: `body/${e.field}` });
       throw e;
     }
     // a tariff validateTariff accepts (closed) is an OCPI Tariff object of the contract
     const tariff = validateInput(OcpiTariffSchema, body, 'body');
-    if (tariff.id !== tariffId) throw new ApiProblem(422, 'TARIFF_ID_MISMATCH', `body id ${tariff.id} differs from the path's ${tariffId}`, { field: 'body/id' });
+    if (tariff.id !== tariffId)
+      throw new ApiProblem(422, 'TARIFF_ID_MISMATCH', `body id ${tariff.id} differs from the path's ${tariffId}`, {
+        field: 'body/id',
+      });
     const now = this.deps.now().toISOString();
     const published = await this.ds.transaction(async (m) => {
       await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7101))', [tariffId]);
-      return this.write(m, { type: 'PublishTariffVersion', tariffId, tariff, effectiveFrom: q.effective_from, now, by: { keyName: by.keyName, role: by.role } }, {
-        effectiveFrom: 'query/effective_from',
-        tariffId: 'path/tariffId',
-      });
+      return this.write(
+        m,
+        {
+          type: 'PublishTariffVersion',
+          tariffId,
+          tariff,
+          effectiveFrom: q.effective_from,
+          now,
+          by: { keyName: by.keyName, role: by.role },
+        },
+        {
+          effectiveFrom: 'query/effective_from',
+          tariffId: 'path/tariffId',
+        },
+      );
     });
     this.deps.relay.nudge();
     return published;
@@ -193,7 +315,8 @@ export class CatalogueController {
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
     const { rows, nextCursor } = await keysetPage<VersionRow>(this.ds, {
-      select: 'select * from (select distinct on (tariff_id) * from tariff_versions order by tariff_id, version desc) latest',
+      select:
+        'select * from (select distinct on (tariff_id) * from tariff_versions order by tariff_id, version desc) latest',
       filters: [],
       key: [['tariff_id', 'text']],
       limit: Number(q.limit ?? 50),
@@ -209,7 +332,8 @@ export class CatalogueController {
   async latest(@Param('tariffId') tariffId: string) {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     const all = await versionsOf(this.ds.manager, tariffId);
-    if (all.length === 0) throw new ApiProblem(404, 'TARIFF_NOT_FOUND', `no tariff ${tariffId}`, { field: 'path/tariffId' });
+    if (all.length === 0)
+      throw new ApiProblem(404, 'TARIFF_NOT_FOUND', `no tariff ${tariffId}`, { field: 'path/tariffId' });
     return all[all.length - 1];
   }
 
@@ -228,24 +352,42 @@ export class CatalogueController {
     validateInput(TariffIdParam, tariffId, 'path/tariffId');
     validateInput(VersionParam, version, 'path/version');
     const v = await versionOf(this.ds.manager, tariffId, Number(version));
-    if (!v) throw new ApiProblem(404, 'TARIFF_VERSION_NOT_FOUND', `no version ${version} of tariff ${tariffId}`, { field: 'path/version' });
+    if (!v)
+      throw new ApiProblem(404, 'TARIFF_VERSION_NOT_FOUND', `no version ${version} of tariff ${tariffId}`, {
+        field: 'path/version',
+      });
     return v;
   }
 
   @Post('tariff-assignments')
   @HttpCode(201)
   @RequireRoles('finance')
-  @ApiOperation({ summary: 'Assign a tariff to a connector, EVSE, station, site, token group, account or as the default, from a date (removed: withdraw)' })
+  @ApiOperation({
+    summary:
+      'Assign a tariff to a connector, EVSE, station, site, token group, account or as the default, from a date (removed: withdraw)',
+  })
   @ApiBody({ schema: AssignmentBody as object })
   async assign(@Body() body: unknown, @Actor() by: ActorRef) {
     const b = validateInput(AssignmentBody, body, 'body');
     const now = this.deps.now().toISOString();
     const set = await this.ds.transaction(async (m) => {
       await m.query('select pg_advisory_xact_lock(7102)');
-      return this.write(m, { type: 'SetTariffAssignment', tariffId: b.tariffId, scope: b.scope, effectiveFrom: b.effectiveFrom, removed: b.removed ?? false, now, by: { keyName: by.keyName, role: by.role } }, {
-        effectiveFrom: 'body/effectiveFrom',
-        tariffId: 'body/tariffId',
-      });
+      return this.write(
+        m,
+        {
+          type: 'SetTariffAssignment',
+          tariffId: b.tariffId,
+          scope: b.scope,
+          effectiveFrom: b.effectiveFrom,
+          removed: b.removed ?? false,
+          now,
+          by: { keyName: by.keyName, role: by.role },
+        },
+        {
+          effectiveFrom: 'body/effectiveFrom',
+          tariffId: 'body/tariffId',
+        },
+      );
     });
     this.deps.relay.nudge();
     return set;

@@ -1,5 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import type { Envelope, OcpiTariffDocument, RegistryEvse, StationLocation, TariffAssignmentSet, TariffVersionPublished, StationRegistered, TokenRegistered } from '@csms/contracts';
+import type {
+  Envelope,
+  OcpiTariffDocument,
+  RegistryEvse,
+  StationLocation,
+  TariffAssignmentSet,
+  TariffVersionPublished,
+  StationRegistered,
+  TokenRegistered,
+} from '@csms/contracts';
 import type { StationFacts, StoredVersion, TariffAssignment, TokenFacts } from '@csms/billing';
 
 export type { StationFacts, StoredVersion, TokenFacts };
@@ -17,7 +26,16 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
       await m.query(
         `insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff, published_by, published_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (tariff_id, version) do nothing`,
-        [p.tariffId, p.version, p.effectiveFrom, p.publishedAt, p.contentHash, JSON.stringify(p.tariff), p.publishedBy?.keyName ?? null, p.publishedBy?.role ?? null],
+        [
+          p.tariffId,
+          p.version,
+          p.effectiveFrom,
+          p.publishedAt,
+          p.contentHash,
+          JSON.stringify(p.tariff),
+          p.publishedBy?.keyName ?? null,
+          p.publishedBy?.role ?? null,
+        ],
       );
       return;
     }
@@ -27,7 +45,17 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
       await m.query(
         `insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed, set_by, set_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (assignment_id) do nothing`,
-        [p.assignmentId, p.tariffId, JSON.stringify(p.scope), p.effectiveFrom, p.setAt, p.sequence, p.removed, p.setBy?.keyName ?? null, p.setBy?.role ?? null],
+        [
+          p.assignmentId,
+          p.tariffId,
+          JSON.stringify(p.scope),
+          p.effectiveFrom,
+          p.setAt,
+          p.sequence,
+          p.removed,
+          p.setBy?.keyName ?? null,
+          p.setBy?.role ?? null,
+        ],
       );
       return;
     }
@@ -43,7 +71,14 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
          on conflict (station_id) do update set site_id = excluded.site_id, time_zone = excluded.time_zone, revision = excluded.revision,
            location = excluded.location, evses = excluded.evses
          where stations.revision < excluded.revision`,
-        [p.stationId, p.siteId, p.timeZone, p.revision, p.location === null ? null : JSON.stringify(p.location), JSON.stringify(p.evses)],
+        [
+          p.stationId,
+          p.siteId,
+          p.timeZone,
+          p.revision,
+          p.location === null ? null : JSON.stringify(p.location),
+          JSON.stringify(p.evses),
+        ],
       );
       return;
     }
@@ -108,31 +143,61 @@ export async function versionsOf(m: EntityManager, tariffId?: string): Promise<V
 }
 
 export async function versionOf(m: EntityManager, tariffId: string, version: number): Promise<VersionView | undefined> {
-  const rows: VersionRow[] = await m.query('select * from tariff_versions where tariff_id = $1 and version = $2', [tariffId, version]);
+  const rows: VersionRow[] = await m.query('select * from tariff_versions where tariff_id = $1 and version = $2', [
+    tariffId,
+    version,
+  ]);
   return rows[0] && toVersion(rows[0]);
 }
 
 export async function allAssignments(m: EntityManager): Promise<TariffAssignment[]> {
-  const rows: Array<{ assignment_id: string; tariff_id: string; scope: TariffAssignment['scope']; effective_from: Date; sequence: number; removed: boolean }> = await m.query(
+  const rows: Array<{
+    assignment_id: string;
+    tariff_id: string;
+    scope: TariffAssignment['scope'];
+    effective_from: Date;
+    sequence: number;
+    removed: boolean;
+  }> = await m.query(
     'select assignment_id, tariff_id, scope, effective_from, sequence, removed from tariff_assignments order by sequence',
   );
-  return rows.map((r) => ({ assignmentId: r.assignment_id, tariffId: r.tariff_id, scope: r.scope, effectiveFrom: r.effective_from.toISOString(), sequence: r.sequence, removed: r.removed }));
+  return rows.map((r) => ({
+    assignmentId: r.assignment_id,
+    tariffId: r.tariff_id,
+    scope: r.scope,
+    effectiveFrom: r.effective_from.toISOString(),
+    sequence: r.sequence,
+    removed: r.removed,
+  }));
 }
 
 /** What the registry copy knows of these stations, in one statement (a station the registry does not know maps to undefined). */
-export async function stationsOf(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, StationFacts | undefined>> {
+export async function stationsOf(
+  m: EntityManager,
+  stationIds: readonly string[],
+): Promise<Map<string, StationFacts | undefined>> {
   const out = new Map<string, StationFacts | undefined>(stationIds.map((id) => [id, undefined]));
   if (stationIds.length === 0) return out;
-  const rows: Array<{ station_id: string; site_id: string | null; time_zone: string; location: StationLocation | null; evses: RegistryEvse[] }> = await m.query(
+  const rows: Array<{
+    station_id: string;
+    site_id: string | null;
+    time_zone: string;
+    location: StationLocation | null;
+    evses: RegistryEvse[];
+  }> = await m.query(
     'select station_id, site_id, time_zone, location, evses from stations where station_id = any($1::text[])',
     [stationIds],
   );
-  for (const r of rows) out.set(r.station_id, { siteId: r.site_id, timeZone: r.time_zone, location: r.location, evses: r.evses });
+  for (const r of rows)
+    out.set(r.station_id, { siteId: r.site_id, timeZone: r.time_zone, location: r.location, evses: r.evses });
   return out;
 }
 
 /** What the registry copy knows of these tokens (group, billing account), in one statement (an unknown token maps to undefined). */
-export async function tokensOf(m: EntityManager, uids: readonly string[]): Promise<Map<string, TokenFacts | undefined>> {
+export async function tokensOf(
+  m: EntityManager,
+  uids: readonly string[],
+): Promise<Map<string, TokenFacts | undefined>> {
   const out = new Map<string, TokenFacts | undefined>(uids.map((uid) => [uid, undefined]));
   if (uids.length === 0) return out;
   const rows: Array<{ uid: string; group_id: string | null; billing_account_id: string | null }> = await m.query(

@@ -30,7 +30,10 @@ const ListQuery = Type.Object(
 );
 
 const PageQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })), cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })) },
+  {
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })),
+  },
   { additionalProperties: false },
 );
 
@@ -48,7 +51,11 @@ const WhatIfBody = Type.Object(
     additionalProperties: false,
     examples: [
       {
-        tariff: { id: 'DRAFT', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] },
+        tariff: {
+          id: 'DRAFT',
+          currency: 'EUR',
+          elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }],
+        },
         stationId: 'CP-001',
         from: '2026-01-01T00:00:00Z',
         to: '2026-02-01T00:00:00Z',
@@ -80,7 +87,10 @@ export class CdrsController {
 
   @Get('cdrs')
   @RequireRoles('finance', 'integration', 'operator')
-  @ApiOperation({ summary: 'CDRs as OCPI 2.2.1 JSON, by station, token, session or start time, oldest first, cursor pagination; include=audit adds how each was computed' })
+  @ApiOperation({
+    summary:
+      'CDRs as OCPI 2.2.1 JSON, by station, token, session or start time, oldest first, cursor pagination; include=audit adds how each was computed',
+  })
   @ApiQuery({ name: 'stationId', required: false })
   @ApiQuery({ name: 'idToken', required: false })
   @ApiQuery({ name: 'sessionId', required: false })
@@ -120,14 +130,18 @@ export class CdrsController {
   @RequireRoles('finance', 'integration', 'operator')
   @ApiOperation({ summary: 'One CDR as OCPI 2.2.1 JSON' })
   async get(@Param('cdrId') cdrId: string, @Query('include') include?: string) {
-    const rows: CdrRow[] = await this.ds.query('select cdr_id, start_at, cdr, audit from cdrs where cdr_id = $1', [cdrId]);
+    const rows: CdrRow[] = await this.ds.query('select cdr_id, start_at, cdr, audit from cdrs where cdr_id = $1', [
+      cdrId,
+    ]);
     if (rows.length === 0) throw new ApiProblem(404, 'CDR_NOT_FOUND', `no CDR ${cdrId}`, { field: 'path/cdrId' });
     return include === 'audit' ? { ...rows[0].cdr, audit: rows[0].audit } : rows[0].cdr;
   }
 
   @Get('pricing-failures')
   @RequireRoles('finance', 'operator', 'integration')
-  @ApiOperation({ summary: 'Sessions that could not be priced (never billed as free), oldest first; cursor pagination' })
+  @ApiOperation({
+    summary: 'Sessions that could not be priced (never billed as free), oldest first; cursor pagination',
+  })
   @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
   async failures(@Query() query: Record<string, string>) {
@@ -146,41 +160,66 @@ export class CdrsController {
     });
     return {
       nextCursor,
-      items: rows.map((r) => ({ sessionId: r.session_id, revision: r.revision, stationId: r.station_id, code: r.code, detail: r.detail, field: r.field ?? undefined, endedAt: (r.ended_at as Date).toISOString() })),
+      items: rows.map((r) => ({
+        sessionId: r.session_id,
+        revision: r.revision,
+        stationId: r.station_id,
+        code: r.code,
+        detail: r.detail,
+        field: r.field ?? undefined,
+        endedAt: (r.ended_at as Date).toISOString(),
+      })),
     };
   }
 
   @Post('what-if')
   @HttpCode(200)
   @RequireRoles('finance')
-  @ApiOperation({ summary: 'Prices past sessions (station or site, start time range) under a draft tariff; emits nothing; returns per-session and total differences against what was billed' })
+  @ApiOperation({
+    summary:
+      'Prices past sessions (station or site, start time range) under a draft tariff; emits nothing; returns per-session and total differences against what was billed',
+  })
   @ApiBody({ schema: WhatIfBody as object })
   async whatIf(@Body() body: unknown) {
     const b = validateInput(WhatIfBody, body, 'body');
     try {
       validateTariff(b.tariff, { closed: true });
     } catch (e) {
-      if (e instanceof TariffValidationError) throw new ApiProblem(422, e.code, e.message, { field: `body/tariff/${e.field}` });
+      if (e instanceof TariffValidationError)
+        throw new ApiProblem(422, e.code, e.message, { field: `body/tariff/${e.field}` });
       throw e;
     }
     // a tariff validateTariff accepts (closed) is an OCPI Tariff object of the contract
     const draft = validateInput(OcpiTariffSchema, b.tariff, 'body/tariff');
     const m = this.ds.manager;
-    const rows = await this.store.endedSessionsInRange(m, { from: b.from, to: b.to, stationId: b.stationId, siteId: b.siteId, limit: b.limit ?? 1000 });
+    const rows = await this.store.endedSessionsInRange(m, {
+      from: b.from,
+      to: b.to,
+      stationId: b.stationId,
+      siteId: b.siteId,
+      limit: b.limit ?? 1000,
+    });
     // the billing rules' pricing (libs/billing buildCdr, as the decider runs it) with the draft in place of the catalogue's tariff
     const tariffs = new CompiledTariffs();
     const noCatalogue = { assignments: [], versions: [] };
     const items = [];
     const cur = draft.currency;
-    const pair = (p?: { excl_vat: string; incl_vat: string }) => (p ? { excl: Money.of(p.excl_vat, cur), incl: Money.of(p.incl_vat, cur) } : undefined);
-    const text = (m: { excl: Money; incl: Money }) => ({ excl_vat: m.excl.toDecimalString(), incl_vat: m.incl.toDecimalString() });
+    const pair = (p?: { excl_vat: string; incl_vat: string }) =>
+      p ? { excl: Money.of(p.excl_vat, cur), incl: Money.of(p.incl_vat, cur) } : undefined;
+    const text = (m: { excl: Money; incl: Money }) => ({
+      excl_vat: m.excl.toDecimalString(),
+      incl_vat: m.incl.toDecimalString(),
+    });
     let billed = { excl: Money.zero(cur), incl: Money.zero(cur) };
     let draftTotal = { excl: Money.zero(cur), incl: Money.zero(cur) };
     for (const r of rows) {
       const station = (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId);
       const uid = r.session.idToken?.idToken;
       const token = uid === undefined ? undefined : (await this.store.tokensOf(m, [uid])).get(uid);
-      const outcome = buildCdr({ ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source }, { draft, tariffs });
+      const outcome = buildCdr(
+        { ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source },
+        { draft, tariffs },
+      );
       const was = r.cdr && r.cdr.currency === cur ? pair(r.cdr.total_cost) : undefined;
       const would = outcome.kind === 'priced' ? pair(outcome.cdr.total_cost) : undefined;
       if (was) billed = { excl: billed.excl.add(was.excl), incl: billed.incl.add(was.incl) };
@@ -190,7 +229,8 @@ export class CdrsController {
         billed: r.cdr?.total_cost ?? null,
         draft: outcome.kind === 'priced' ? outcome.cdr.total_cost : null,
         ...(outcome.kind === 'failed' ? { draftError: { code: outcome.code, detail: outcome.detail } } : {}),
-        difference: was && would ? text({ excl: would.excl.subtract(was.excl), incl: would.incl.subtract(was.incl) }) : null,
+        difference:
+          was && would ? text({ excl: would.excl.subtract(was.excl), incl: would.incl.subtract(was.incl) }) : null,
       });
     }
     return {

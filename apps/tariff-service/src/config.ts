@@ -3,7 +3,10 @@ import { CommonConfig, loadConfig } from '@csms/platform';
 
 export const TariffServiceConfigSchema = Type.Object({
   ...CommonConfig,
-  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/csms_tariffs', pattern: '^postgres(ql)?://' }),
+  DATABASE_URL: Type.String({
+    default: 'postgres://postgres@127.0.0.1:5432/csms_tariffs',
+    pattern: '^postgres(ql)?://',
+  }),
   HTTP_PORT: Type.Integer({ default: 3002, minimum: 0, maximum: 65535 }),
   HTTP_HOST: Type.String({ default: '127.0.0.1' }),
   API_KEYS: Type.Optional(Type.String()),
@@ -27,7 +30,10 @@ export const TariffServiceConfigSchema = Type.Object({
    */
   TARIFF_MAX_EVENT_BYTES: Type.Integer({ default: 1_000_000, minimum: 10_000 }),
   /** rounding of each reported total to the currency's minor unit */
-  PRICING_ROUNDING: Type.Union(['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'].map((s) => Type.Literal(s)), { default: 'HALF_UP' }),
+  PRICING_ROUNDING: Type.Union(
+    ['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'].map((s) => Type.Literal(s)),
+    { default: 'HALF_UP' },
+  ),
 });
 export type TariffServiceConfig = Static<typeof TariffServiceConfigSchema>;
 

@@ -30,8 +30,12 @@ export class TariffTables1764400000000 implements MigrationInterface {
         sequence       integer     not null unique,
         removed        boolean     not null
       )`);
-    await q.query(`create table stations (station_id text primary key, site_id text, time_zone text not null, revision integer not null)`);
-    await q.query(`create table tokens (uid text primary key, group_id text, billing_account_id text, revision integer not null)`);
+    await q.query(
+      `create table stations (station_id text primary key, site_id text, time_zone text not null, revision integer not null)`,
+    );
+    await q.query(
+      `create table tokens (uid text primary key, group_id text, billing_account_id text, revision integer not null)`,
+    );
     await q.query(`
       create table priced_sessions (
         session_id  uuid        not null,
@@ -85,7 +89,16 @@ export class TariffTables1764400000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['pricing_failures', 'cdrs', 'priced_sessions', 'tokens', 'stations', 'tariff_assignments', 'tariff_versions']) await q.query(`drop table ${t}`);
+    for (const t of [
+      'pricing_failures',
+      'cdrs',
+      'priced_sessions',
+      'tokens',
+      'stations',
+      'tariff_assignments',
+      'tariff_versions',
+    ])
+      await q.query(`drop table ${t}`);
   }
 }
 
@@ -130,7 +143,9 @@ export class TariffCdrBillingAccount1764400000300 implements MigrationInterface 
   name = 'TariffCdrBillingAccount1764400000300';
   async up(q: QueryRunner): Promise<void> {
     await q.query('alter table cdrs add column billing_account_id text');
-    await q.query(`update cdrs set billing_account_id = cdr->'cdr_token'->>'contract_id' where cdr->'cdr_token'->>'contract_id' <> cdr->'cdr_token'->>'uid'`);
+    await q.query(
+      `update cdrs set billing_account_id = cdr->'cdr_token'->>'contract_id' where cdr->'cdr_token'->>'contract_id' <> cdr->'cdr_token'->>'uid'`,
+    );
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query('alter table cdrs drop column billing_account_id');

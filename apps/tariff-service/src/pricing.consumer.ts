@@ -2,7 +2,15 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Envelope } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
-import { ConsumerController, OnChunkEnd, OnChunkStart, OnGiveUp, type ChunkEndContext, type ChunkStartContext, type GiveUpContext } from '@csms/service-kit';
+import {
+  ConsumerController,
+  OnChunkEnd,
+  OnChunkStart,
+  OnGiveUp,
+  type ChunkEndContext,
+  type ChunkStartContext,
+  type GiveUpContext,
+} from '@csms/service-kit';
 import type { makePricingConsumer } from './pricing.handler';
 
 export const PRICING = Symbol('tariff-service:pricing');

@@ -1,6 +1,21 @@
-import { SettleFailureCode, billingDecider, pricingFailedEvent, type BillingEvent, type PricingFacts, type Pricer, type SourcePosition } from '@csms/billing';
+import {
+  SettleFailureCode,
+  billingDecider,
+  pricingFailedEvent,
+  type BillingEvent,
+  type PricingFacts,
+  type Pricer,
+  type SourcePosition,
+} from '@csms/billing';
 import type { Envelope, EventCatalogue, SessionEndedEvent } from '@csms/contracts';
-import { classifyFailure, type ChunkEndHook, type ChunkStartHook, type EventHandler, type GiveUpHandler, type HandlerContext } from '@csms/messaging';
+import {
+  classifyFailure,
+  type ChunkEndHook,
+  type ChunkStartHook,
+  type EventHandler,
+  type GiveUpHandler,
+  type HandlerContext,
+} from '@csms/messaging';
 import type { RoundingMode } from '@csms/money';
 import type { TariffServiceConfig } from './config';
 import { PricingStore, sessionKey, type CatalogueSnapshot, type ChunkState, type PendingWrites } from './pricing.store';
@@ -9,7 +24,12 @@ export const SERVICE_SOURCE = 'tariff-service';
 const CHUNK = 'pricing';
 
 /** The catalogue and registry facts of one session, from what the chunk read (or read now, for a station or token it did not). */
-export function factsOf(cfg: TariffServiceConfig, snapshot: CatalogueSnapshot, station: PricingFacts['station'], token: PricingFacts['token']): PricingFacts {
+export function factsOf(
+  cfg: TariffServiceConfig,
+  snapshot: CatalogueSnapshot,
+  station: PricingFacts['station'],
+  token: PricingFacts['token'],
+): PricingFacts {
   return {
     station,
     token,
@@ -48,7 +68,9 @@ export class PricingHandler {
   constructor(
     private readonly catalogue: EventCatalogue,
     private readonly cfg: TariffServiceConfig,
-    opts: { /** the pricing function (default buildCdr; tests inject one that throws or builds a bad CDR) */ price?: Pricer } = {},
+    opts: {
+      /** the pricing function (default buildCdr; tests inject one that throws or builds a bad CDR) */ price?: Pricer;
+    } = {},
   ) {
     this.store = new PricingStore(catalogue);
     this.decider = billingDecider({
@@ -81,9 +103,16 @@ export class PricingHandler {
     // the chunk hooks did not run (a caller without them): read now, write at once
     const c = (ctx.scratch.get(CHUNK) as ChunkState | undefined) ?? (await this.store.loadChunk(m, [s]));
     const source = positionOf(event, ctx);
-    const station = c.stations.has(s.stationId) ? c.stations.get(s.stationId) : (await this.store.stationsOf(m, [s.stationId])).get(s.stationId);
+    const station = c.stations.has(s.stationId)
+      ? c.stations.get(s.stationId)
+      : (await this.store.stationsOf(m, [s.stationId])).get(s.stationId);
     const uid = s.idToken?.idToken;
-    const token = uid === undefined ? undefined : c.tokens.has(uid) ? c.tokens.get(uid) : (await this.store.tokensOf(m, [uid])).get(uid);
+    const token =
+      uid === undefined
+        ? undefined
+        : c.tokens.has(uid)
+          ? c.tokens.get(uid)
+          : (await this.store.tokensOf(m, [uid])).get(uid);
     const key = sessionKey(s.sessionId);
     if (c.fresh.has(key)) {
       await this.store.flush(m, c.pending);
@@ -92,7 +121,10 @@ export class PricingHandler {
     }
     const state = c.sessions.get(key) ?? this.decider.initialState();
 
-    const events = this.decider.decide({ type: 'PriceEndedSession', event, source, facts: factsOf(this.cfg, c.snapshot, station, token) }, state);
+    const events = this.decider.decide(
+      { type: 'PriceEndedSession', event, source, facts: factsOf(this.cfg, c.snapshot, station, token) },
+      state,
+    );
     if (events.length === 0) return; // this revision was settled before (a re-emitted session.ended)
     c.sessions.set(key, events.reduce(this.decider.evolve, state));
     if (events.some((e) => e.type === 'cdr.created')) c.fresh.add(key);
@@ -115,12 +147,24 @@ export class PricingHandler {
     if (await this.store.isSettled(ctx.manager, s.sessionId, s.revision)) return;
     const source = positionOf(event, ctx);
     const e = error as { code?: unknown; message?: unknown };
-    const detail = `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${typeof e?.message === 'string' ? e.message : String(error)}`.slice(0, 2000);
-    const failed = pricingFailedEvent(this.catalogue, SERVICE_SOURCE, { event: ended, source }, { code: SettleFailureCode.handlerFailed, detail });
+    const detail =
+      `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${typeof e?.message === 'string' ? e.message : String(error)}`.slice(
+        0,
+        2000,
+      );
+    const failed = pricingFailedEvent(
+      this.catalogue,
+      SERVICE_SOURCE,
+      { event: ended, source },
+      { code: SettleFailureCode.handlerFailed, detail },
+    );
     const pending: PendingWrites = { priced: [], failures: [], cdrs: [] };
     this.store.record(pending, s, source, null, [failed]);
     await this.store.flush(ctx.manager, pending);
-    ctx.logger.error({ err: error, sessionId: s.sessionId, revision: s.revision }, 'session not priced (the service failed to record it): session.pricing_failed HANDLER_FAILED');
+    ctx.logger.error(
+      { err: error, sessionId: s.sessionId, revision: s.revision },
+      'session not priced (the service failed to record it): session.pricing_failed HANDLER_FAILED',
+    );
     ctx.emit(failed);
   };
 
@@ -128,13 +172,21 @@ export class PricingHandler {
     for (const e of events) {
       if (e.type === 'session.pricing_failed') {
         const f = (e as Extract<BillingEvent, { type: 'session.pricing_failed' }>).payload;
-        ctx.logger.warn({ sessionId: s.sessionId, revision: s.revision, stationId: s.stationId, code: f.code, detail: f.detail }, 'session not priced: session.pricing_failed');
+        ctx.logger.warn(
+          { sessionId: s.sessionId, revision: s.revision, stationId: s.stationId, code: f.code, detail: f.detail },
+          'session not priced: session.pricing_failed',
+        );
         continue;
       }
       const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
       if (p.cdr.credit !== true && p.audit.dataQuality) {
         ctx.logger.warn(
-          { sessionId: s.sessionId, stationId: s.stationId, cdrId: p.cdr.id, missing: p.audit.dataQuality.missingLocationFields },
+          {
+            sessionId: s.sessionId,
+            stationId: s.stationId,
+            cdrId: p.cdr.id,
+            missing: p.audit.dataQuality.missingLocationFields,
+          },
           'CDR priced with an incomplete cdr_location (LOCATION_INCOMPLETE): register the station location and connector types',
         );
       }
@@ -156,4 +208,3 @@ export function makePricingConsumer(
 export function makePricingHandler(catalogue: EventCatalogue, cfg: TariffServiceConfig): EventHandler {
   return makePricingConsumer(catalogue, cfg).handler;
 }
-

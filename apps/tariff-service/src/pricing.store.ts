@@ -1,5 +1,13 @@
 import type { EntityManager } from 'typeorm';
-import type { BillingEvent, BillingState, IssuedCdr, SourcePosition, StationFacts, TariffAssignment, TokenFacts } from '@csms/billing';
+import type {
+  BillingEvent,
+  BillingState,
+  IssuedCdr,
+  SourcePosition,
+  StationFacts,
+  TariffAssignment,
+  TokenFacts,
+} from '@csms/billing';
 import type { CdrAudit, EventCatalogue, OcpiCdr, SessionEndedEvent } from '@csms/contracts';
 import { allAssignments, stationsOf, tokensOf, versionsOf, type StoredVersion } from './catalogue';
 
@@ -74,7 +82,14 @@ export class PricingStore {
     const sessionIds = [...new Set(sessions.map((s) => s.sessionId))];
     const stations = await stationsOf(m, stationIds);
     const tokens = await tokensOf(m, uids);
-    return { snapshot, stations, tokens, sessions: await this.loadStates(m, sessionIds), fresh: new Set(), pending: { priced: [], failures: [], cdrs: [] } };
+    return {
+      snapshot,
+      stations,
+      tokens,
+      sessions: await this.loadStates(m, sessionIds),
+      fresh: new Set(),
+      pending: { priced: [], failures: [], cdrs: [] },
+    };
   }
 
   /** The billing state of each session as stored: the revisions settled, the CDRs not credited yet (as the table holds them). */
@@ -91,23 +106,39 @@ export class PricingStore {
       [sessionIds],
     );
     for (const r of settled) stateOf(r.session_id).settled.push(r.revision);
-    const open: Array<{ session_id: string; cdr: OcpiCdr; audit: CdrAudit; billing_account_id: string | null }> = await m.query(
-      `select session_id::text, cdr, audit, billing_account_id from cdrs c where session_id = any($1::uuid[]) and not credit
+    const open: Array<{ session_id: string; cdr: OcpiCdr; audit: CdrAudit; billing_account_id: string | null }> =
+      await m.query(
+        `select session_id::text, cdr, audit, billing_account_id from cdrs c where session_id = any($1::uuid[]) and not credit
          and not exists (select 1 from cdrs k where k.credit and k.credit_reference_id = c.cdr_id) order by revision`,
-      [sessionIds],
-    );
-    for (const r of open) stateOf(r.session_id).cdrs.push({ cdr: r.cdr, audit: r.audit, billingAccountId: r.billing_account_id, credited: false });
+        [sessionIds],
+      );
+    for (const r of open)
+      stateOf(r.session_id).cdrs.push({
+        cdr: r.cdr,
+        audit: r.audit,
+        billingAccountId: r.billing_account_id,
+        credited: false,
+      });
     return states;
   }
 
   /** Whether a revision has an outcome already (committed). */
   async isSettled(m: EntityManager, sessionId: string, revision: number): Promise<boolean> {
-    const rows: unknown[] = await m.query('select 1 from priced_sessions where session_id = $1 and revision = $2', [sessionId, revision]);
+    const rows: unknown[] = await m.query('select 1 from priced_sessions where session_id = $1 and revision = $2', [
+      sessionId,
+      revision,
+    ]);
     return rows.length > 0;
   }
 
   /** The rows of what the decider emitted for a revision, added to `w`. */
-  record(w: PendingWrites, s: SessionEndedPayload, source: SourcePosition, siteId: string | null, events: readonly BillingEvent[]): void {
+  record(
+    w: PendingWrites,
+    s: SessionEndedPayload,
+    source: SourcePosition,
+    siteId: string | null,
+    events: readonly BillingEvent[],
+  ): void {
     const failed = events.find((e) => e.type === 'session.pricing_failed');
     w.priced.push({
       session_id: s.sessionId,
@@ -123,7 +154,15 @@ export class PricingStore {
     for (const e of events) {
       if (e.type === 'session.pricing_failed') {
         const f = (e as Extract<BillingEvent, { type: 'session.pricing_failed' }>).payload;
-        w.failures.push({ session_id: s.sessionId, revision: s.revision, station_id: s.stationId, code: f.code, detail: f.detail, field: f.field ?? null, ended_at: s.endedAt });
+        w.failures.push({
+          session_id: s.sessionId,
+          revision: s.revision,
+          station_id: s.stationId,
+          code: f.code,
+          detail: f.detail,
+          field: f.field ?? null,
+          ended_at: s.endedAt,
+        });
       } else {
         const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
         w.cdrs.push(cdrRow(p.cdr, p.audit, p.billingAccountId));
@@ -148,7 +187,9 @@ export class PricingStore {
         [JSON.stringify(w.priced)],
       );
       if (inserted.length !== w.priced.length) {
-        throw new Error(`${w.priced.length - inserted.length} session revision(s) were priced concurrently; the chunk is retried`);
+        throw new Error(
+          `${w.priced.length - inserted.length} session revision(s) were priced concurrently; the chunk is retried`,
+        );
       }
     }
     if (w.failures.length > 0) {
@@ -183,7 +224,10 @@ export class PricingStore {
    * site), with the CDR billed for it (if any). Stored sessions from before session.ended v2 are read as v2,
    * as the consumer reads v1 records.
    */
-  async endedSessionsInRange(m: EntityManager, q: { from: string; to: string; stationId?: string; siteId?: string; limit: number }): Promise<StoredEndedSession[]> {
+  async endedSessionsInRange(
+    m: EntityManager,
+    q: { from: string; to: string; stationId?: string; siteId?: string; limit: number },
+  ): Promise<StoredEndedSession[]> {
     const rows: Array<{ session: unknown; source: SourcePosition; cdr: OcpiCdr | null }> = await m.query(
       `select distinct on (p.session_id) p.session, p.source, c.cdr
          from priced_sessions p left join cdrs c on c.session_id = p.session_id and c.revision = p.revision and not c.credit

@@ -17,7 +17,10 @@ export function rebuildTariffService(cfg: TariffServiceConfig): Promise<void> {
       migrations: tariffServiceMigrations,
       kafkaBrokers: cfg.KAFKA_BROKERS,
       groups: [
-        { groupId: `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`, topics: [cfg.TARIFF_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC, cfg.REGISTRY_TOKENS_TOPIC] },
+        {
+          groupId: `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`,
+          topics: [cfg.TARIFF_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC, cfg.REGISTRY_TOKENS_TOPIC],
+        },
         { groupId: `${cfg.TARIFF_CONSUMER_GROUP}.pricing`, topics: [cfg.SESSION_EVENTS_TOPIC] },
       ],
     },

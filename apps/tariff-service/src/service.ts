@@ -24,7 +24,9 @@ export interface RunningTariffService extends RunningService {
 export async function startTariffService(
   cfg: TariffServiceConfig,
   logger: Logger = createLogger('tariff-service', cfg.LOG_LEVEL),
-  opts: { /** the pricing function (default buildCdr; tests inject one that throws or builds a bad CDR) */ price?: Pricer } = {},
+  opts: {
+    /** the pricing function (default buildCdr; tests inject one that throws or builds a bad CDR) */ price?: Pricer;
+  } = {},
 ): Promise<RunningTariffService> {
   const catalogue = systemCatalogue().withTopics({
     [Topics.tariffEvents]: cfg.TARIFF_EVENTS_TOPIC,
@@ -33,7 +35,13 @@ export async function startTariffService(
     [Topics.registryStations]: cfg.REGISTRY_STATIONS_TOPIC,
     [Topics.registryTokens]: cfg.REGISTRY_TOKENS_TOPIC,
   });
-  const mine = [Topics.tariffEvents, Topics.sessionEvents, Topics.billingEvents, Topics.registryStations, Topics.registryTokens] as string[];
+  const mine = [
+    Topics.tariffEvents,
+    Topics.sessionEvents,
+    Topics.billingEvents,
+    Topics.registryStations,
+    Topics.registryTokens,
+  ] as string[];
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const catalogueGroup = `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`;
   const pricingGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
@@ -48,7 +56,12 @@ export async function startTariffService(
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: { brokers: cfg.KAFKA_BROKERS, partitions: cfg.KAFKA_PARTITIONS, clientId: cfg.KAFKA_CLIENT_ID, maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES },
+      kafka: {
+        brokers: cfg.KAFKA_BROKERS,
+        partitions: cfg.KAFKA_PARTITIONS,
+        clientId: cfg.KAFKA_CLIENT_ID,
+        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
+      },
       topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup)],
       consumers: () => [
         {

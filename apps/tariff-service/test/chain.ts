@@ -35,7 +35,12 @@ export function startChainSessions(topics: ChainTopics, db: string): Promise<Run
 }
 
 /** The tariff service's configuration on those topics, in database `db`. */
-export function chainTariffConfig(topics: ChainTopics, db: string, apiKeys: string, extra: Record<string, string> = {}): TariffServiceConfig {
+export function chainTariffConfig(
+  topics: ChainTopics,
+  db: string,
+  apiKeys: string,
+  extra: Record<string, string> = {},
+): TariffServiceConfig {
   return loadTariffServiceConfig({
     KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
     DATABASE_URL: testDatabaseUrl(db),
@@ -60,7 +65,13 @@ export const tomorrow = (): string => new Date(Date.now() + 24 * 3600 * 1000).to
  * upcaster): the contract's example moved to `day` (YYYY-MM-DD), for session `sessionId` at
  * `stationId`, revision `revision`, with event id `eventId`.
  */
-export function sessionEnded(day: string, sessionId: string, stationId: string, revision: number, eventId: string): EventOf<typeof SessionEndedV1> {
+export function sessionEnded(
+  day: string,
+  sessionId: string,
+  stationId: string,
+  revision: number,
+  eventId: string,
+): EventOf<typeof SessionEndedV1> {
   const ex = SessionEndedV1.example;
   const shift = (t: string) => t.replace('2026-03-01', day);
   return systemCatalogue().create(SessionEndedV1, {
@@ -75,7 +86,11 @@ export function sessionEnded(day: string, sessionId: string, stationId: string, 
       stationId,
       startedAt: shift(ex.startedAt),
       endedAt: shift(ex.endedAt),
-      chargingPeriods: ex.chargingPeriods.map((p) => ({ ...p, startDateTime: shift(p.startDateTime), endDateTime: shift(p.endDateTime) })),
+      chargingPeriods: ex.chargingPeriods.map((p) => ({
+        ...p,
+        startDateTime: shift(p.startDateTime),
+        endDateTime: shift(p.endDateTime),
+      })),
       energyTimeline: ex.energyTimeline.map((x) => ({ ...x, at: shift(x.at) })),
     },
   });

@@ -3,7 +3,17 @@ import { TariffVersionPublishedV1, deriveId, systemCatalogue, type Envelope } fr
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, dropTestDatabases, testDatabaseUrl, testKafka, topicSize, uniqueName, waitFor } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  createTestTopics,
+  dropTestDatabases,
+  testDatabaseUrl,
+  testKafka,
+  topicSize,
+  uniqueName,
+  waitFor,
+} from '@csms/testing';
 import { loadReportingServiceConfig } from '../../reporting-service/src/config';
 import { startReportingService } from '../../reporting-service/src/service';
 import type { RunningService } from '@csms/service-kit';
@@ -26,18 +36,24 @@ const price: Pricer = (ctx) => {
   const station = ctx.session.stationId;
   calls.set(station, (calls.get(station) ?? 0) + 1);
   if (station.startsWith('THROWS')) throw new TypeError("Cannot read properties of undefined (reading 'price')");
-  if (station.startsWith('FLAKY') && calls.get(station) === 1) throw Object.assign(new Error('connect ECONNRESET'), { code: 'ECONNRESET' });
+  if (station.startsWith('FLAKY') && calls.get(station) === 1)
+    throw Object.assign(new Error('connect ECONNRESET'), { code: 'ECONNRESET' });
   const o = buildCdr(ctx);
   if (o.kind !== 'priced') return o;
   // 10^45 euros: longer than the contract's decimals
-  if (station.startsWith('HUGE')) return { ...o, cdr: { ...o.cdr, total_cost: { excl_vat: `1${'0'.repeat(45)}`, incl_vat: `1${'0'.repeat(45)}` } } };
+  if (station.startsWith('HUGE'))
+    return { ...o, cdr: { ...o.cdr, total_cost: { excl_vat: `1${'0'.repeat(45)}`, incl_vat: `1${'0'.repeat(45)}` } } };
   // a token uid with a NUL character: valid JSON and contract, but PostgreSQL stores no NUL in text or jsonb
-  if (station.startsWith('NUL')) return { ...o, cdr: { ...o.cdr, cdr_token: { ...o.cdr.cdr_token, uid: 'TAG\u0000X' } } };
+  if (station.startsWith('NUL'))
+    return { ...o, cdr: { ...o.cdr, cdr_token: { ...o.cdr.cdr_token, uid: 'TAG\u0000X' } } };
   // ~1.3 MB of charging periods (each within the contract: OCPI ids of at most 36 characters): more than the broker takes in one record
   if (station.startsWith('OVERSIZE')) {
     const period = o.cdr.charging_periods[0];
     const dimensions = Array.from({ length: 12 }, () => period.dimensions[0]);
-    return { ...o, cdr: { ...o.cdr, charging_periods: Array.from({ length: 3000 }, () => ({ ...period, dimensions })) } };
+    return {
+      ...o,
+      cdr: { ...o.cdr, charging_periods: Array.from({ length: 3000 }, () => ({ ...period, dimensions })) },
+    };
   }
   return o;
 };
@@ -84,10 +100,18 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     await dropTestDatabases(dbs);
   });
 
-  const api = async <T = Json>(method: string, path: string, body?: unknown, base = () => tariffs.url): Promise<{ status: number; body: T }> => {
+  const api = async <T = Json>(
+    method: string,
+    path: string,
+    body?: unknown,
+    base = () => tariffs.url,
+  ): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${base()}${path}`, {
       method,
-      headers: { authorization: `Bearer ${finance.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${finance.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: r.status, body: (await r.json()) as T };
@@ -100,39 +124,81 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
       party_id: 'CSM',
       id: tariffId,
       currency: 'EUR',
-      elements: [{ price_components: [{ type: 'FLAT', price: 1.0, vat: 21, step_size: 1 }, { type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }],
+      elements: [
+        {
+          price_components: [
+            { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
+            { type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 },
+          ],
+        },
+      ],
       last_updated: '2026-01-01T00:00:00Z',
     };
     expect((await api('PUT', `/api/v1/tariffs/${tariffId}`, tariff)).status).toBe(200);
-    expect((await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'default' } })).status).toBe(201);
+    expect((await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'default' } })).status).toBe(
+      201,
+    );
 
     // a broken tariff (step_size 0) on the topic, as a laxer API of the past could have accepted it, on one station
     const brokenId = uniqueName('BROKEN');
-    const broken = { ...tariff, id: brokenId, elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 0 }] }] };
+    const broken = {
+      ...tariff,
+      id: brokenId,
+      elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 0 }] }],
+    };
     const published = systemCatalogue().create(TariffVersionPublishedV1, {
       id: deriveId('broken-tariff', brokenId),
       key: brokenId,
       occurredAt: '2026-01-01T00:00:00Z',
       source: 'test',
-      payload: { tariffId: brokenId, version: 1, effectiveFrom: '2026-01-01T00:00:00Z', publishedAt: '2026-01-01T00:00:00Z', contentHash: sha256(JSON.stringify(broken)), tariff: broken },
+      payload: {
+        tariffId: brokenId,
+        version: 1,
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        publishedAt: '2026-01-01T00:00:00Z',
+        contentHash: sha256(JSON.stringify(broken)),
+        tariff: broken,
+      },
     });
     await publisher.publish([{ topic: topics.tariffs, key: brokenId, value: JSON.stringify(published) }]);
-    await waitFor(async () => (await tariffs.dataSource.query('select 1 from tariff_versions where tariff_id = $1', [brokenId])).length === 1, { what: 'the broken tariff in the catalogue' });
+    await waitFor(
+      async () =>
+        (await tariffs.dataSource.query('select 1 from tariff_versions where tariff_id = $1', [brokenId])).length === 1,
+      { what: 'the broken tariff in the catalogue' },
+    );
 
     const day = tomorrow();
-    const stations = ['OK-1', 'THROWS', 'OK-2', 'HUGE', 'OVERSIZE', 'BROKEN', 'OK-3', 'FLAKY', 'NUL'].map((p) => uniqueName(p));
-    expect((await api('POST', '/api/v1/tariff-assignments', { tariffId: brokenId, scope: { kind: 'station', stationId: stations[5] } })).status).toBe(201);
-    const events = stations.map((st) => sessionEnded(day, deriveId('fail-session', st), st, 1, deriveId('fail-ended', st)));
+    const stations = ['OK-1', 'THROWS', 'OK-2', 'HUGE', 'OVERSIZE', 'BROKEN', 'OK-3', 'FLAKY', 'NUL'].map((p) =>
+      uniqueName(p),
+    );
+    expect(
+      (
+        await api('POST', '/api/v1/tariff-assignments', {
+          tariffId: brokenId,
+          scope: { kind: 'station', stationId: stations[5] },
+        })
+      ).status,
+    ).toBe(201);
+    const events = stations.map((st) =>
+      sessionEnded(day, deriveId('fail-session', st), st, 1, deriveId('fail-ended', st)),
+    );
     const sessionOf = (prefix: string) => events[stations.findIndex((s) => s.startsWith(prefix))].payload.sessionId;
     // one request, one record key: one partition, read as one chunk
-    await publisher.publish(events.slice(0, 7).map((e) => ({ topic: topics.sessions, key: 'one-chunk', value: JSON.stringify(e) })));
+    await publisher.publish(
+      events.slice(0, 7).map((e) => ({ topic: topics.sessions, key: 'one-chunk', value: JSON.stringify(e) })),
+    );
 
     const outcomesOf = (sessionId: string) =>
       billing.records
         .map((r) => JSON.parse(r.value!) as Envelope<Json>)
-        .filter((e) => (e.type === 'cdr.created' ? (e.payload.audit as Json).sessionId : e.payload.sessionId) === sessionId);
+        .filter(
+          (e) => (e.type === 'cdr.created' ? (e.payload.audit as Json).sessionId : e.payload.sessionId) === sessionId,
+        );
     const ids = events.map((e) => e.payload.sessionId);
-    await waitFor(() => ids.slice(0, 7).every((id) => outcomesOf(id).length > 0), { what: 'an outcome for each of the 7 sessions', timeoutMs: 60_000 });
+    await waitFor(() => ids.slice(0, 7).every((id) => outcomesOf(id).length > 0), {
+      what: 'an outcome for each of the 7 sessions',
+      timeoutMs: 60_000,
+    });
     // each priced once: no failed chunk was rolled back and applied again event by event
     expect(stations.slice(0, 7).map((st) => calls.get(st))).toEqual([1, 1, 1, 1, 1, 1, 1]);
     // an infrastructure failure is not a pricing failure: thrown, the chunk is retried
@@ -141,19 +207,39 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     // the service's own SQL refuses what it would write, 5 times: recorded as a pricing failure instead of parked
     await publisher.publish([{ topic: topics.sessions, key: 'one-chunk', value: JSON.stringify(events[8]) }]);
     await waitFor(() => outcomesOf(ids[8]).length > 0, { what: 'the NUL session settled', timeoutMs: 60_000 });
-    await waitFor(async () => (await tariffs.dataSource.query('select count(*)::int as n from outbox'))[0].n === 0, { what: 'the outbox published' });
+    await waitFor(async () => (await tariffs.dataSource.query('select count(*)::int as n from outbox'))[0].n === 0, {
+      what: 'the outbox published',
+    });
 
     // exactly one outcome each
     for (const id of ids) expect(outcomesOf(id)).toHaveLength(1);
     for (const p of ['OK-1', 'OK-2', 'OK-3', 'FLAKY']) {
-      expect(outcomesOf(sessionOf(p))[0]).toMatchObject({ type: 'cdr.created', payload: { cdr: { total_cost: { excl_vat: '7.00', incl_vat: '8.47' } } } });
+      expect(outcomesOf(sessionOf(p))[0]).toMatchObject({
+        type: 'cdr.created',
+        payload: { cdr: { total_cost: { excl_vat: '7.00', incl_vat: '8.47' } } },
+      });
     }
     const failure = (p: string) => outcomesOf(sessionOf(p))[0];
-    expect(failure('THROWS')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'ENGINE_ERROR', sessionRevision: 1, detail: expect.stringContaining('TypeError') } });
-    expect(failure('HUGE')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'CDR_CONTRACT_VIOLATION', field: '/payload/cdr/total_cost/excl_vat' } });
-    expect(failure('OVERSIZE')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'CDR_TOO_LARGE', detail: expect.stringContaining('TARIFF_MAX_EVENT_BYTES') } });
-    expect(failure('NUL')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'HANDLER_FAILED', detail: expect.stringContaining('22P05') } });
-    expect(failure('BROKEN')).toMatchObject({ type: 'session.pricing_failed', payload: { code: 'TARIFF_INVALID_STEP_SIZE' } });
+    expect(failure('THROWS')).toMatchObject({
+      type: 'session.pricing_failed',
+      payload: { code: 'ENGINE_ERROR', sessionRevision: 1, detail: expect.stringContaining('TypeError') },
+    });
+    expect(failure('HUGE')).toMatchObject({
+      type: 'session.pricing_failed',
+      payload: { code: 'CDR_CONTRACT_VIOLATION', field: '/payload/cdr/total_cost/excl_vat' },
+    });
+    expect(failure('OVERSIZE')).toMatchObject({
+      type: 'session.pricing_failed',
+      payload: { code: 'CDR_TOO_LARGE', detail: expect.stringContaining('TARIFF_MAX_EVENT_BYTES') },
+    });
+    expect(failure('NUL')).toMatchObject({
+      type: 'session.pricing_failed',
+      payload: { code: 'HANDLER_FAILED', detail: expect.stringContaining('22P05') },
+    });
+    expect(failure('BROKEN')).toMatchObject({
+      type: 'session.pricing_failed',
+      payload: { code: 'TARIFF_INVALID_STEP_SIZE' },
+    });
     expect(calls.get(stations[8])).toBe(6);
 
     // listed with their reasons; the infrastructure failure was retried, not turned into a pricing failure
@@ -171,16 +257,36 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
     expect(tariffs.pricingConsumer.stats()).toMatchObject({ parked: 0, givenUp: 1 });
     expect(await topicSize(kafka, tariffs.pricingConsumer.deadLetterTopic)).toBe(0);
     // and the independent observer: every session ended has exactly one outcome, the failures counted as such
-    const completeness = await waitFor(async () => {
-      const r = await api<{ complete: boolean; totals: Json; days: Json[] }>('GET', '/api/v1/billing-completeness', undefined, () => reporting.url);
-      return r.body.complete && r.body.totals.sessionsEnded === 9 ? r.body : undefined;
-    }, { what: 'billing complete in the reporting service' });
-    expect(completeness.totals).toEqual({ sessionsEnded: 9, cdrs: 4, creditCdrs: 0, pricingFailures: 5, deadLetters: 0, missing: 0, pending: 0, multipleOutcomes: 0, outcomesWithoutSession: 0 });
+    const completeness = await waitFor(
+      async () => {
+        const r = await api<{ complete: boolean; totals: Json; days: Json[] }>(
+          'GET',
+          '/api/v1/billing-completeness',
+          undefined,
+          () => reporting.url,
+        );
+        return r.body.complete && r.body.totals.sessionsEnded === 9 ? r.body : undefined;
+      },
+      { what: 'billing complete in the reporting service' },
+    );
+    expect(completeness.totals).toEqual({
+      sessionsEnded: 9,
+      cdrs: 4,
+      creditCdrs: 0,
+      pricingFailures: 5,
+      deadLetters: 0,
+      missing: 0,
+      pending: 0,
+      multipleOutcomes: 0,
+      outcomesWithoutSession: 0,
+    });
     expect(completeness.days.map((d) => [d.currency, d.sessionsEnded, d.cdrs, d.pricingFailures])).toEqual([
       [null, 5, 0, 5],
       ['EUR', 4, 4, 0],
     ]);
-    const stored: Array<{ outcome: string; n: number }> = await tariffs.dataSource.query('select outcome, count(*)::int as n from priced_sessions group by outcome order by outcome');
+    const stored: Array<{ outcome: string; n: number }> = await tariffs.dataSource.query(
+      'select outcome, count(*)::int as n from priced_sessions group by outcome order by outcome',
+    );
     expect(stored).toEqual([
       { outcome: 'failed', n: 5 },
       { outcome: 'priced', n: 4 },

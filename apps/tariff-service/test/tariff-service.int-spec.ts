@@ -1,5 +1,15 @@
 import type { Kafka } from 'kafkajs';
-import { StationRegisteredV1, StationRegisteredV2, TariffAssignmentSetV1, TariffVersionPublishedV1, deriveId, systemCatalogue, type Envelope, type OcpiTariffDocument, type StationLocation } from '@csms/contracts';
+import {
+  StationRegisteredV1,
+  StationRegisteredV2,
+  TariffAssignmentSetV1,
+  TariffVersionPublishedV1,
+  deriveId,
+  systemCatalogue,
+  type Envelope,
+  type OcpiTariffDocument,
+  type StationLocation,
+} from '@csms/contracts';
 import { KafkaRecordPublisher, httpBodyLimit } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
@@ -50,10 +60,18 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
   const collectors: TopicCollector[] = [];
   const topics = chainTopics();
 
-  const api = async <T = Json>(method: string, path: string, body?: unknown, key = finance.key): Promise<{ status: number; body: T }> => {
+  const api = async <T = Json>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key = finance.key,
+  ): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${tariffs.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: r.status, body: (await r.json()) as T };
@@ -84,8 +102,12 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
   });
 
   const billing = () => collectors[0].records.map((r) => JSON.parse(r.value!) as Envelope);
-  const cdrsOf = (sessionId: string) => billing().filter((e) => e.type === 'cdr.created' && (e.payload as { audit: { sessionId: string } }).audit.sessionId === sessionId);
-  const publishRecording = (r: Recording) => publisher.publish(r.records.map((e) => ({ topic: topics.inbound, key: e.key, value: JSON.stringify(e) })));
+  const cdrsOf = (sessionId: string) =>
+    billing().filter(
+      (e) => e.type === 'cdr.created' && (e.payload as { audit: { sessionId: string } }).audit.sessionId === sessionId,
+    );
+  const publishRecording = (r: Recording) =>
+    publisher.publish(r.records.map((e) => ({ topic: topics.inbound, key: e.key, value: JSON.stringify(e) })));
   // the contract example's location, under another location id
   const location: StationLocation = { ...StationRegisteredV2.example.location!, id: 'LOC-AMS-1' };
   /** a v2 registration with a location and a typed connector (1.6 connector 1 = EVSE 1, connector 1) */
@@ -103,7 +125,22 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
         siteId,
         timeZone,
         location,
-        evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }],
+        evses: [
+          {
+            evseId: 1,
+            connectors: [
+              {
+                connectorId: 1,
+                standard: 'IEC_62196_T2',
+                format: 'SOCKET',
+                power_type: 'AC_3_PHASE',
+                max_voltage: 400,
+                max_amperage: 32,
+                max_electric_power: 22000,
+              },
+            ],
+          },
+        ],
         enabled: true,
         deleted: false,
         revision: 1,
@@ -118,7 +155,18 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
       key: stationId,
       occurredAt: '2026-01-01T00:00:00Z',
       source: 'test',
-      payload: { stationId, securityProfile: 1, passwordHash: null, certificateCn: null, siteId: null, timeZone, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }], enabled: true, deleted: false, revision: 1 },
+      payload: {
+        stationId,
+        securityProfile: 1,
+        passwordHash: null,
+        certificateCn: null,
+        siteId: null,
+        timeZone,
+        evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }],
+        enabled: true,
+        deleted: false,
+        revision: 1,
+      },
     });
     return publisher.publish([{ topic: topics.stations, key: stationId, value: JSON.stringify(env) }]);
   };
@@ -139,10 +187,30 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
 
   it('refuses amounts and numbers beyond the documented bounds (422, the field at fault), so no stored tariff can break the CDR contract', async () => {
     const cases: [string, (t: ReturnType<typeof simpleTariff>) => void, string, string][] = [
-      ['HUGE-PRICE', (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = 1e308), 'TARIFF_NUMBER_TOO_LARGE', 'body/elements[0].price_components[1].price'],
-      ['HUGE-STEP', (t) => ((t.elements[0].price_components[1] as { step_size: unknown }).step_size = 1e308), 'TARIFF_NUMBER_TOO_LARGE', 'body/elements[0].price_components[1].step_size'],
-      ['FINE-PRICE', (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = '0.1234567'), 'TARIFF_TOO_MANY_DECIMALS', 'body/elements[0].price_components[1].price'],
-      ['HUGE-MAX', (t) => Object.assign(t, { max_price: { excl_vat: 10, incl_vat: 1e12 } }), 'TARIFF_NUMBER_TOO_LARGE', 'body/max_price.incl_vat'],
+      [
+        'HUGE-PRICE',
+        (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = 1e308),
+        'TARIFF_NUMBER_TOO_LARGE',
+        'body/elements[0].price_components[1].price',
+      ],
+      [
+        'HUGE-STEP',
+        (t) => ((t.elements[0].price_components[1] as { step_size: unknown }).step_size = 1e308),
+        'TARIFF_NUMBER_TOO_LARGE',
+        'body/elements[0].price_components[1].step_size',
+      ],
+      [
+        'FINE-PRICE',
+        (t) => ((t.elements[0].price_components[1] as { price: unknown }).price = '0.1234567'),
+        'TARIFF_TOO_MANY_DECIMALS',
+        'body/elements[0].price_components[1].price',
+      ],
+      [
+        'HUGE-MAX',
+        (t) => Object.assign(t, { max_price: { excl_vat: 10, incl_vat: 1e12 } }),
+        'TARIFF_NUMBER_TOO_LARGE',
+        'body/max_price.incl_vat',
+      ],
     ];
     for (const [id, mutate, code, field] of cases) {
       const t = simpleTariff(id);
@@ -155,25 +223,48 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
 
   it('refuses a tariff too large for a record before storing anything: 413 with the limit (body above the derived body limit, or an event above the record limit though the body fits)', async () => {
     const raw = async (id: string, body: string) => {
-      const r = await fetch(`${tariffs.url}/api/v1/tariffs/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${finance.key}`, 'content-type': 'application/json' }, body });
+      const r = await fetch(`${tariffs.url}/api/v1/tariffs/${id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${finance.key}`, 'content-type': 'application/json' },
+        body,
+      });
       return { status: r.status, body: (await r.json()) as Json };
     };
     const bodyLimit = httpBodyLimit(cfg.KAFKA_MAX_MESSAGE_BYTES);
     const big = simpleTariff('BIG');
-    big.elements[0].price_components = Array.from({ length: Math.ceil(bodyLimit / 50) }, () => ({ type: 'ENERGY', price: 0.3, vat: 21.0, step_size: 1 }));
+    big.elements[0].price_components = Array.from({ length: Math.ceil(bodyLimit / 50) }, () => ({
+      type: 'ENERGY',
+      price: 0.3,
+      vat: 21.0,
+      step_size: 1,
+    }));
     const tooBig = JSON.stringify(big);
     expect(Buffer.byteLength(tooBig)).toBeGreaterThan(bodyLimit);
-    expect(await raw('BIG', tooBig)).toEqual({ status: 413, body: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: bodyLimit, size: Buffer.byteLength(tooBig) }) });
+    expect(await raw('BIG', tooBig)).toEqual({
+      status: 413,
+      body: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', limit: bodyLimit, size: Buffer.byteLength(tooBig) }),
+    });
 
     // numbers written short grow when the event re-encodes them (1e9 -> 1000000000), all within the tariff's bounds:
     // the body fits, its event does not
     const element = {
       price_components: [{ type: 'ENERGY', price: 1, vat: 0, step_size: 1e6 }],
-      restrictions: { min_duration: 1e9, max_duration: 2e9, min_power: 1e5, max_power: 2e5, min_current: 1e5, max_current: 2e5 },
+      restrictions: {
+        min_duration: 1e9,
+        max_duration: 2e9,
+        min_power: 1e5,
+        max_power: 2e5,
+        min_current: 1e5,
+        max_current: 2e5,
+      },
     };
-    const short = (json: string) => json.replace(/([1-9])(0{5,})(?![0-9.])/g, (_m, d: string, zeros: string) => `${d}e${zeros.length}`);
+    const short = (json: string) =>
+      json.replace(/([1-9])(0{5,})(?![0-9.])/g, (_m, d: string, zeros: string) => `${d}e${zeros.length}`);
     const one = Buffer.byteLength(short(JSON.stringify(element))) + 1;
-    const growing = { ...simpleTariff('GROWS'), elements: Array.from({ length: Math.floor((bodyLimit - 2000) / one) }, () => element) };
+    const growing = {
+      ...simpleTariff('GROWS'),
+      elements: Array.from({ length: Math.floor((bodyLimit - 2000) / one) }, () => element),
+    };
     const fits = short(JSON.stringify(growing));
     expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(bodyLimit);
     const r = await raw('GROWS', fits);
@@ -189,20 +280,34 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const r = await api('PUT', `/api/v1/tariffs/${id}`, { ...simpleTariff(id), notes: { kept: ['for', 'ever'] } });
     expect(r.status).toBe(422);
     expect(r.body).toMatchObject({ code: 'TARIFF_UNKNOWN_FIELD', field: 'body/notes' });
-    const deep = simpleTariff(id) as unknown as { elements: Array<{ price_components: Array<Record<string, unknown>> }> };
+    const deep = simpleTariff(id) as unknown as {
+      elements: Array<{ price_components: Array<Record<string, unknown>> }>;
+    };
     deep.elements[0].price_components[0].colour = 'red';
-    expect((await api('PUT', `/api/v1/tariffs/${id}`, deep)).body).toMatchObject({ code: 'TARIFF_UNKNOWN_FIELD', field: 'body/elements[0].price_components[0].colour' });
+    expect((await api('PUT', `/api/v1/tariffs/${id}`, deep)).body).toMatchObject({
+      code: 'TARIFF_UNKNOWN_FIELD',
+      field: 'body/elements[0].price_components[0].colour',
+    });
     expect((await api('GET', `/api/v1/tariffs/${id}`)).status).toBe(404);
   });
 
-  it('gives assignment scopes the registry\'s id limits', async () => {
+  it("gives assignment scopes the registry's id limits", async () => {
     const id = uniqueName('SCOPE');
     expect((await api('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id))).status).toBe(200);
-    const long = await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'station', stationId: 'S'.repeat(10_000) } });
+    const long = await api('POST', '/api/v1/tariff-assignments', {
+      tariffId: id,
+      scope: { kind: 'station', stationId: 'S'.repeat(10_000) },
+    });
     expect(long.status).toBe(400);
     expect(long.body).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect((long.body as { errors: Array<{ field: string }> }).errors.map((e) => e.field)).toContain('body/scope/stationId');
-    const leap = await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'default' }, effectiveFrom: '2099-12-31T23:59:60Z' });
+    expect((long.body as { errors: Array<{ field: string }> }).errors.map((e) => e.field)).toContain(
+      'body/scope/stationId',
+    );
+    const leap = await api('POST', '/api/v1/tariff-assignments', {
+      tariffId: id,
+      scope: { kind: 'default' },
+      effectiveFrom: '2099-12-31T23:59:60Z',
+    });
     expect(leap.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body/effectiveFrom' });
   });
 
@@ -210,13 +315,18 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const ids = [uniqueName('PAGE-A'), uniqueName('PAGE-B'), uniqueName('PAGE-C')];
     for (const id of ids) {
       expect((await api('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id))).status).toBe(200);
-      expect((await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'site', siteId: id } })).status).toBe(201);
+      expect(
+        (await api('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'site', siteId: id } })).status,
+      ).toBe(201);
     }
     for (const path of ['/api/v1/tariffs', '/api/v1/tariff-assignments']) {
       const seen: Json[] = [];
       let cursor: string | undefined;
       do {
-        const page = await api<{ items: Json[]; nextCursor?: string }>('GET', `${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const page = await api<{ items: Json[]; nextCursor?: string }>(
+          'GET',
+          `${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(page.status).toBe(200);
         expect(page.body.items.length).toBeLessThanOrEqual(2);
         seen.push(...page.body.items);
@@ -229,7 +339,11 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     }
     const tampered = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
     for (const path of ['/api/v1/tariffs', '/api/v1/tariff-assignments', '/api/v1/pricing-failures']) {
-      expect((await api('GET', `${path}?cursor=${tampered}`)).body).toMatchObject({ status: 400, code: 'INVALID_CURSOR', field: 'query/cursor' });
+      expect((await api('GET', `${path}?cursor=${tampered}`)).body).toMatchObject({
+        status: 400,
+        code: 'INVALID_CURSOR',
+        field: 'query/cursor',
+      });
     }
   });
 
@@ -242,8 +356,10 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const v2 = await api<Json>('PUT', `/api/v1/tariffs/${id}`, t2);
     expect(v2.body).toMatchObject({ tariffId: id, version: 2 });
     expect((await api<Json>('GET', `/api/v1/tariffs/${id}`)).body).toMatchObject({ version: 2 });
-    expect(((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body.tariff as Json).elements).toEqual(simpleTariff(id).elements);
-    expect(((await api<{ items: unknown[] }>('GET', `/api/v1/tariffs/${id}/versions`)).body.items)).toHaveLength(2);
+    expect(((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body.tariff as Json).elements).toEqual(
+      simpleTariff(id).elements,
+    );
+    expect((await api<{ items: unknown[] }>('GET', `/api/v1/tariffs/${id}/versions`)).body.items).toHaveLength(2);
   });
 
   it('records which API key published a version and set an assignment: stored, returned, and in the v2 events; v1 records read with no writer', async () => {
@@ -251,38 +367,70 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     try {
       const id = uniqueName('WHO');
       const put = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id));
-      expect(put.body).toMatchObject({ tariffId: id, version: 1, publishedBy: { keyName: 'finance', role: 'finance' } });
+      expect(put.body).toMatchObject({
+        tariffId: id,
+        version: 1,
+        publishedBy: { keyName: 'finance', role: 'finance' },
+      });
       const v2 = await api<Json>('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id), admin.key);
       expect(v2.body).toMatchObject({ version: 2, publishedBy: { keyName: 'root', role: 'admin' } });
-      expect((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body).toMatchObject({ publishedBy: { keyName: 'finance', role: 'finance' } });
-      expect((await api<Json>('GET', `/api/v1/tariffs/${id}`)).body).toMatchObject({ version: 2, publishedBy: { keyName: 'root', role: 'admin' } });
-      const rows = await tariffs.dataSource.query('select version, published_by, published_by_role from tariff_versions where tariff_id = $1 order by version', [id]);
+      expect((await api<Json>('GET', `/api/v1/tariffs/${id}/versions/1`)).body).toMatchObject({
+        publishedBy: { keyName: 'finance', role: 'finance' },
+      });
+      expect((await api<Json>('GET', `/api/v1/tariffs/${id}`)).body).toMatchObject({
+        version: 2,
+        publishedBy: { keyName: 'root', role: 'admin' },
+      });
+      const rows = await tariffs.dataSource.query(
+        'select version, published_by, published_by_role from tariff_versions where tariff_id = $1 order by version',
+        [id],
+      );
       expect(rows).toEqual([
         { version: 1, published_by: 'finance', published_by_role: 'finance' },
         { version: 2, published_by: 'root', published_by_role: 'admin' },
       ]);
-      const asg = await api<Json>('POST', '/api/v1/tariff-assignments', { tariffId: id, scope: { kind: 'site', siteId: id } });
+      const asg = await api<Json>('POST', '/api/v1/tariff-assignments', {
+        tariffId: id,
+        scope: { kind: 'site', siteId: id },
+      });
       expect(asg.body).toMatchObject({ tariffId: id, setBy: { keyName: 'finance', role: 'finance' } });
-      const [arow] = await tariffs.dataSource.query('select set_by, set_by_role from tariff_assignments where assignment_id = $1', [asg.body.assignmentId]);
+      const [arow] = await tariffs.dataSource.query(
+        'select set_by, set_by_role from tariff_assignments where assignment_id = $1',
+        [asg.body.assignmentId],
+      );
       expect(arow).toEqual({ set_by: 'finance', set_by_role: 'finance' });
-      const listed = await waitFor(async () => {
-        const page = await api<{ items: Json[]; nextCursor: string | null }>('GET', '/api/v1/tariff-assignments?limit=500');
-        return page.body.items.find((a) => a.assignmentId === asg.body.assignmentId);
-      }, { what: 'the assignment in the list' });
+      const listed = await waitFor(
+        async () => {
+          const page = await api<{ items: Json[]; nextCursor: string | null }>(
+            'GET',
+            '/api/v1/tariff-assignments?limit=500',
+          );
+          return page.body.items.find((a) => a.assignmentId === asg.body.assignmentId);
+        },
+        { what: 'the assignment in the list' },
+      );
       expect(listed.setBy).toEqual({ keyName: 'finance', role: 'finance' });
 
       // the events are the record: v2 with the writer (name and role only, never the key)
-      const mine = await waitFor(() => {
-        const es = events.records.map((r) => JSON.parse(r.value!) as Envelope).filter((e) => e.key === id);
-        return es.length === 3 && es;
-      }, { what: 'the tariff events' });
-      expect(mine.map((e) => [e.type, e.version])).toEqual([['tariff.version_published', 2], ['tariff.version_published', 2], ['tariff.assignment_set', 2]]);
+      const mine = await waitFor(
+        () => {
+          const es = events.records.map((r) => JSON.parse(r.value!) as Envelope).filter((e) => e.key === id);
+          return es.length === 3 && es;
+        },
+        { what: 'the tariff events' },
+      );
+      expect(mine.map((e) => [e.type, e.version])).toEqual([
+        ['tariff.version_published', 2],
+        ['tariff.version_published', 2],
+        ['tariff.assignment_set', 2],
+      ]);
       expect(mine.map((e) => (e.payload as Json).publishedBy ?? (e.payload as Json).setBy)).toEqual([
         { keyName: 'finance', role: 'finance' },
         { keyName: 'root', role: 'admin' },
         { keyName: 'finance', role: 'finance' },
       ]);
-      for (const e of mine) expect(JSON.stringify(e)).not.toMatch(new RegExp(`${finance.key}|${admin.key}|${finance.entry.split(':')[2]}`));
+      for (const e of mine)
+        expect(JSON.stringify(e)).not.toMatch(new RegExp(`${finance.key}|${admin.key}|${finance.entry.split(':')[2]}`));
 
       // a version and an assignment written before v2 are read upcast: no writer
       const old = uniqueName('OLD');
@@ -292,25 +440,51 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
         key: old,
         occurredAt: '2026-01-01T00:00:00Z',
         source: 'test',
-        payload: { tariffId: old, version: 1, effectiveFrom: '2026-01-01T00:00:00.000Z', publishedAt: '2026-01-01T00:00:00.000Z', contentHash: sha256(toCanonicalJson(simpleTariff(old))), tariff: simpleTariff(old) },
+        payload: {
+          tariffId: old,
+          version: 1,
+          effectiveFrom: '2026-01-01T00:00:00.000Z',
+          publishedAt: '2026-01-01T00:00:00.000Z',
+          contentHash: sha256(toCanonicalJson(simpleTariff(old))),
+          tariff: simpleTariff(old),
+        },
       });
       const oldAssignment = c.create(TariffAssignmentSetV1, {
         id: deriveId('test-assignment-v1', old),
         key: old,
         occurredAt: '2026-01-01T00:00:00Z',
         source: 'test',
-        payload: { assignmentId: deriveId('test-assignment', old).slice(0, 36), tariffId: old, scope: { kind: 'site', siteId: old }, effectiveFrom: '2026-01-01T00:00:00.000Z', setAt: '2026-01-01T00:00:00.000Z', sequence: 1_000_000, removed: false },
+        payload: {
+          assignmentId: deriveId('test-assignment', old).slice(0, 36),
+          tariffId: old,
+          scope: { kind: 'site', siteId: old },
+          effectiveFrom: '2026-01-01T00:00:00.000Z',
+          setAt: '2026-01-01T00:00:00.000Z',
+          sequence: 1_000_000,
+          removed: false,
+        },
       });
-      await publisher.publish([oldVersion, oldAssignment].map((e) => ({ topic: topics.tariffs, key: old, value: JSON.stringify(e) })));
-      const read = await waitFor(async () => {
-        const r = await api<Json>('GET', `/api/v1/tariffs/${old}`);
-        return r.status === 200 && r.body;
-      }, { what: 'the v1 version in the catalogue' });
+      await publisher.publish(
+        [oldVersion, oldAssignment].map((e) => ({ topic: topics.tariffs, key: old, value: JSON.stringify(e) })),
+      );
+      const read = await waitFor(
+        async () => {
+          const r = await api<Json>('GET', `/api/v1/tariffs/${old}`);
+          return r.status === 200 && r.body;
+        },
+        { what: 'the v1 version in the catalogue' },
+      );
       expect(read).toMatchObject({ tariffId: old, version: 1, publishedBy: null });
-      const [oldRow] = await waitFor(async () => {
-        const rs = await tariffs.dataSource.query('select set_by, set_by_role from tariff_assignments where tariff_id = $1', [old]);
-        return rs.length === 1 && rs;
-      }, { what: 'the v1 assignment' });
+      const [oldRow] = await waitFor(
+        async () => {
+          const rs = await tariffs.dataSource.query(
+            'select set_by, set_by_role from tariff_assignments where tariff_id = $1',
+            [old],
+          );
+          return rs.length === 1 && rs;
+        },
+        { what: 'the v1 assignment' },
+      );
       expect(oldRow).toEqual({ set_by: null, set_by_role: null });
     } finally {
       await events.close();
@@ -323,13 +497,26 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect(put.status).toBe(200);
     const stationId = uniqueName('CP');
     await registerStation(stationId, 'Europe/Amsterdam', 'site-1');
-    const asg = await api<Json>('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
+    const asg = await api<Json>('POST', '/api/v1/tariff-assignments', {
+      tariffId,
+      scope: { kind: 'station', stationId },
+    });
     expect(asg.status).toBe(201);
-    await waitFor(async () => (await tariffs.dataSource.query('select 1 from stations where station_id = $1', [stationId])).length === 1, { what: 'the station in the registry copy' });
+    await waitFor(
+      async () =>
+        (await tariffs.dataSource.query('select 1 from stations where station_id = $1', [stationId])).length === 1,
+      { what: 'the station in the registry copy' },
+    );
 
     const rec = ocpp16Session(stationId, tomorrow());
     await publishRecording(rec);
-    const ended = await waitFor(() => collectors[1].records.map((r) => JSON.parse(r.value!) as Envelope).find((e) => e.type === 'session.ended' && (e.payload as { stationId: string }).stationId === stationId), { what: 'session.ended' });
+    const ended = await waitFor(
+      () =>
+        collectors[1].records
+          .map((r) => JSON.parse(r.value!) as Envelope)
+          .find((e) => e.type === 'session.ended' && (e.payload as { stationId: string }).stationId === stationId),
+      { what: 'session.ended' },
+    );
     const sessionId = (ended.payload as { sessionId: string }).sessionId;
     const created = await waitFor(() => cdrsOf(sessionId)[0], { what: 'cdr.created' });
     const { cdr, audit } = created.payload as { cdr: Json; audit: Json };
@@ -362,7 +549,14 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
       connector_format: 'SOCKET',
       connector_power_type: 'AC_3_PHASE',
     });
-    expect(audit).toMatchObject({ tariffId, tariffVersion: 1, timeZone: 'Europe/Amsterdam', timeZoneSource: 'registry', sessionRevision: 1, assignment: { level: 'station' } });
+    expect(audit).toMatchObject({
+      tariffId,
+      tariffVersion: 1,
+      timeZone: 'Europe/Amsterdam',
+      timeZoneSource: 'registry',
+      sessionRevision: 1,
+      assignment: { level: 'station' },
+    });
     expect(audit.dataQuality).toBeUndefined();
     // through the API, as OCPI JSON, and the audit on request
     const list = await api<{ items: Json[] }>('GET', `/api/v1/cdrs?stationId=${stationId}`);
@@ -370,12 +564,20 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const one = await api<Json>('GET', `/api/v1/cdrs/${cdr.id as string}?include=audit`);
     expect(one.body.audit).toEqual(audit);
     // re-pricing the same session from the stored facts gives a byte-identical CDR
-    const [row] = await tariffs.dataSource.query('select session, source from priced_sessions where session_id = $1', [sessionId]);
+    const [row] = await tariffs.dataSource.query('select session, source from priced_sessions where session_id = $1', [
+      sessionId,
+    ]);
     const m = tariffs.dataSource.manager;
     const store = new PricingStore(systemCatalogue());
     const station = (await store.stationsOf(m, [row.session.stationId])).get(row.session.stationId);
-    const token = row.session.idToken ? (await store.tokensOf(m, [row.session.idToken.idToken])).get(row.session.idToken.idToken) : undefined;
-    const again = buildCdr({ ...factsOf(cfg, await store.catalogueSnapshot(m), station, token), session: row.session, source: row.source });
+    const token = row.session.idToken
+      ? (await store.tokensOf(m, [row.session.idToken.idToken])).get(row.session.idToken.idToken)
+      : undefined;
+    const again = buildCdr({
+      ...factsOf(cfg, await store.catalogueSnapshot(m), station, token),
+      session: row.session,
+      source: row.source,
+    });
     expect(again.kind).toBe('priced');
     if (again.kind === 'priced') {
       expect(JSON.stringify(again.cdr)).toBe(JSON.stringify(cdr));
@@ -388,13 +590,18 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const rec = ocpp16Session(stationId, tomorrow());
     await publishRecording(rec);
     const failed = await waitFor(
-      () => billing().find((e) => e.type === 'session.pricing_failed' && (e.payload as { stationId: string }).stationId === stationId),
+      () =>
+        billing().find(
+          (e) => e.type === 'session.pricing_failed' && (e.payload as { stationId: string }).stationId === stationId,
+        ),
       { what: 'session.pricing_failed' },
     );
     expect(failed.payload).toMatchObject({ code: 'NO_ASSIGNMENT', sessionRevision: 1 });
     expect(cdrsOf((failed.payload as { sessionId: string }).sessionId)).toEqual([]);
     const list = await api<{ items: Json[] }>('GET', '/api/v1/pricing-failures');
-    expect(list.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ stationId, code: 'NO_ASSIGNMENT' })]));
+    expect(list.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ stationId, code: 'NO_ASSIGNMENT' })]),
+    );
   });
 
   it('a session corrected after it was priced gets a credit CDR and a new CDR, never an edit', async () => {
@@ -404,21 +611,51 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     await api('POST', '/api/v1/tariff-assignments', { tariffId, scope: { kind: 'station', stationId } });
     // registered before locations existed (a v1 record on the topic): read upcast, priced all the same
     await registerStationV1(stationId, 'Europe/Amsterdam');
-    await waitFor(async () => (await tariffs.dataSource.query('select 1 from stations where station_id = $1', [stationId])).length === 1, { what: 'the v1 station in the registry copy' });
+    await waitFor(
+      async () =>
+        (await tariffs.dataSource.query('select 1 from stations where station_id = $1', [stationId])).length === 1,
+      { what: 'the v1 station in the registry copy' },
+    );
     const day = tomorrow();
     const rec = ocpp16Session(stationId, day);
     await publishRecording(rec);
-    const first = await waitFor(() => billing().find((e) => e.type === 'cdr.created' && (e.payload as { audit: { stationId: string } }).audit.stationId === stationId), { what: 'the first CDR' });
+    const first = await waitFor(
+      () =>
+        billing().find(
+          (e) =>
+            e.type === 'cdr.created' && (e.payload as { audit: { stationId: string } }).audit.stationId === stationId,
+        ),
+      { what: 'the first CDR' },
+    );
     const sessionId = (first.payload as { audit: { sessionId: string } }).audit.sessionId;
     const original = (first.payload as { cdr: Json }).cdr;
     // no location registered: the ids it has, never a free CDR, and the audit says what is missing
-    expect(original.cdr_location).toEqual({ id: stationId, evse_uid: `${stationId}*1`, evse_id: `${stationId}*1`, connector_id: '1' });
+    expect(original.cdr_location).toEqual({
+      id: stationId,
+      evse_uid: `${stationId}*1`,
+      evse_id: `${stationId}*1`,
+      connector_id: '1',
+    });
     expect(original.total_cost).toEqual({ excl_vat: '5.40', incl_vat: '6.53' });
     expect((first.payload as { audit: Json }).audit).toMatchObject({
       timeZoneSource: 'registry',
-      dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'] },
+      dataQuality: {
+        flags: ['LOCATION_INCOMPLETE'],
+        missingLocationFields: [
+          'address',
+          'city',
+          'country',
+          'coordinates',
+          'connector_standard',
+          'connector_format',
+          'connector_power_type',
+        ],
+      },
     });
-    const flagged = await api<{ items: Json[] }>('GET', `/api/v1/cdrs?stationId=${stationId}&dataQuality=LOCATION_INCOMPLETE`);
+    const flagged = await api<{ items: Json[] }>(
+      'GET',
+      `/api/v1/cdrs?stationId=${stationId}&dataQuality=LOCATION_INCOMPLETE`,
+    );
     expect(flagged.body.items.map((c) => c.id)).toEqual([original.id]);
 
     // an offline-queued MeterValues from inside the session arrives after it was priced
@@ -428,13 +665,30 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     (late.payload as { payload: unknown }).payload = {
       connectorId: 1,
       transactionId: 1001,
-      meterValue: [{ timestamp: `${day}T10:35:00Z`, sampledValue: [{ value: '22', measurand: 'Power.Active.Import', unit: 'kW' }] }],
+      meterValue: [
+        {
+          timestamp: `${day}T10:35:00Z`,
+          sampledValue: [{ value: '22', measurand: 'Power.Active.Import', unit: 'kW' }],
+        },
+      ],
     };
     await publisher.publish([{ topic: topics.inbound, key: late.key, value: JSON.stringify(late) }]);
     await waitFor(() => cdrsOf(sessionId).length === 3, { what: 'a credit CDR and a new CDR' });
     const [, credit, next] = cdrsOf(sessionId).map((e) => e.payload as { cdr: Json; audit: Json });
-    expect(credit.cdr).toMatchObject({ id: `${original.id as string}-C`, credit: true, credit_reference_id: original.id, total_cost: { excl_vat: '-5.40', incl_vat: '-6.53' } });
-    expect({ ...credit.cdr, id: original.id, credit: undefined, credit_reference_id: undefined, total_cost: original.total_cost, last_updated: original.last_updated }).toEqual({
+    expect(credit.cdr).toMatchObject({
+      id: `${original.id as string}-C`,
+      credit: true,
+      credit_reference_id: original.id,
+      total_cost: { excl_vat: '-5.40', incl_vat: '-6.53' },
+    });
+    expect({
+      ...credit.cdr,
+      id: original.id,
+      credit: undefined,
+      credit_reference_id: undefined,
+      total_cost: original.total_cost,
+      last_updated: original.last_updated,
+    }).toEqual({
       ...original,
       credit: undefined,
       credit_reference_id: undefined,
@@ -456,18 +710,36 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     const sessionId = deriveId('chunk-session', stationId);
     const ended = (revision: number, eventId: string) => sessionEnded(day, sessionId, stationId, revision, eventId);
     // one publish, one partition (same key): revision 1, revision 2, and revision 1 again under another event id
-    const events = [ended(1, deriveId('chunk-ended', stationId, 1)), ended(2, deriveId('chunk-ended', stationId, 2)), ended(1, deriveId('chunk-ended', stationId, 'again'))];
+    const events = [
+      ended(1, deriveId('chunk-ended', stationId, 1)),
+      ended(2, deriveId('chunk-ended', stationId, 2)),
+      ended(1, deriveId('chunk-ended', stationId, 'again')),
+    ];
     await publisher.publish(events.map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })));
     await waitFor(() => cdrsOf(sessionId).length >= 3, { what: 'CDR, credit CDR and new CDR' });
-    await waitFor(async () => (await tariffs.dataSource.query('select 1 from inbox where event_id = $1', [events[2].id])).length === 1, { what: 'the redelivered revision consumed' });
+    await waitFor(
+      async () =>
+        (await tariffs.dataSource.query('select 1 from inbox where event_id = $1', [events[2].id])).length === 1,
+      { what: 'the redelivered revision consumed' },
+    );
     const [original, credit, next] = cdrsOf(sessionId).map((e) => e.payload as { cdr: Json; audit: Json });
     expect(cdrsOf(sessionId)).toHaveLength(3);
     expect(original.audit).toMatchObject({ sessionRevision: 1 });
-    expect(credit.cdr).toMatchObject({ id: `${original.cdr.id as string}-C`, credit: true, credit_reference_id: original.cdr.id });
+    expect(credit.cdr).toMatchObject({
+      id: `${original.cdr.id as string}-C`,
+      credit: true,
+      credit_reference_id: original.cdr.id,
+    });
     expect(next.audit).toMatchObject({ sessionRevision: 2 });
-    const rows: Array<{ revision: number }> = await tariffs.dataSource.query('select revision from priced_sessions where session_id = $1 order by revision', [sessionId]);
+    const rows: Array<{ revision: number }> = await tariffs.dataSource.query(
+      'select revision from priced_sessions where session_id = $1 order by revision',
+      [sessionId],
+    );
     expect(rows.map((r) => r.revision)).toEqual([1, 2]);
-    const stored: Array<{ cdr_id: string }> = await tariffs.dataSource.query('select cdr_id from cdrs where session_id = $1 order by cdr_id', [sessionId]);
+    const stored: Array<{ cdr_id: string }> = await tariffs.dataSource.query(
+      'select cdr_id from cdrs where session_id = $1 order by cdr_id',
+      [sessionId],
+    );
     expect(stored.map((r) => r.cdr_id)).toEqual([original.cdr.id, credit.cdr.id, next.cdr.id].sort());
   });
 });

@@ -95,7 +95,13 @@ export function pricingFailedEvent(
 
 function commonOf(source: string, cmd: Pick<PriceEndedSession, 'event'>): Common {
   const s = cmd.event.payload;
-  return { key: s.sessionId, occurredAt: s.endedAt, source, causationId: cmd.event.id, correlationId: cmd.event.correlationId ?? cmd.event.id };
+  return {
+    key: s.sessionId,
+    occurredAt: s.endedAt,
+    source,
+    causationId: cmd.event.id,
+    correlationId: cmd.event.correlationId ?? cmd.event.id,
+  };
 }
 
 export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingCommand, BillingEvent, BillingState> {
@@ -124,7 +130,9 @@ export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingComman
       );
       if (outcome.kind === 'failed') return [pricingFailedEvent(catalogue, cfg.source, cmd, outcome)];
       // a correction: credit every CDR of an earlier revision not credited yet, oldest first, to the account it was billed to
-      const open = state.cdrs.filter((c) => !c.credited && c.audit.sessionRevision < s.revision).sort((a, b) => a.audit.sessionRevision - b.audit.sessionRevision);
+      const open = state.cdrs
+        .filter((c) => !c.credited && c.audit.sessionRevision < s.revision)
+        .sort((a, b) => a.audit.sessionRevision - b.audit.sessionRevision);
       const credits = open.map((o) => {
         const credit = creditCdrOf(o.cdr, { ...o.audit, sourceEvent: cmd.source }, s.endedAt);
         return cdrCreated(common, { ...credit, billingAccountId: o.billingAccountId });
@@ -139,7 +147,10 @@ export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingComman
       }
       const p = (event as CdrCreated).payload;
       if (p.cdr.credit === true) {
-        return { ...state, cdrs: state.cdrs.map((c) => (c.cdr.id === p.cdr.credit_reference_id ? { ...c, credited: true } : c)) };
+        return {
+          ...state,
+          cdrs: state.cdrs.map((c) => (c.cdr.id === p.cdr.credit_reference_id ? { ...c, credited: true } : c)),
+        };
       }
       return {
         settled: [...state.settled, p.audit.sessionRevision],

@@ -9,7 +9,15 @@
  * `now` is the request's time, an input (never read here). Events are the contract's envelopes
  * (`tariff.version_published` v2, `tariff.assignment_set` v2) with name-based ids.
  */
-import { TariffAssignmentSetV2, TariffVersionPublishedV2, deriveId, type EventCatalogue, type OcpiTariffDocument, type TariffAssignmentSet, type TariffVersionPublished } from '@csms/contracts';
+import {
+  TariffAssignmentSetV2,
+  TariffVersionPublishedV2,
+  deriveId,
+  type EventCatalogue,
+  type OcpiTariffDocument,
+  type TariffAssignmentSet,
+  type TariffVersionPublished,
+} from '@csms/contracts';
 import { DomainError, type Decider } from '@csms/kernel';
 import { toCanonicalJson } from '@csms/pricing';
 import { sha256 } from './cdr';
@@ -75,7 +83,10 @@ function notRetroactive(effectiveFrom: string | undefined, now: string): string 
   return new Date(t).toISOString();
 }
 
-export function catalogueDecider(cfg: { catalogue: EventCatalogue; source: string }): Decider<CatalogueCommand, CatalogueEvent, CatalogueState> {
+export function catalogueDecider(cfg: {
+  catalogue: EventCatalogue;
+  source: string;
+}): Decider<CatalogueCommand, CatalogueEvent, CatalogueState> {
   const { catalogue, source } = cfg;
   return {
     initialState: () => ({ latestVersion: {}, lastSequence: 0 }),
@@ -91,11 +102,20 @@ export function catalogueDecider(cfg: { catalogue: EventCatalogue; source: strin
             key: cmd.tariffId,
             occurredAt: at,
             source,
-            payload: { tariffId: cmd.tariffId, version, effectiveFrom, publishedAt: at, contentHash: sha256(toCanonicalJson(cmd.tariff)), tariff: cmd.tariff, publishedBy: cmd.by },
+            payload: {
+              tariffId: cmd.tariffId,
+              version,
+              effectiveFrom,
+              publishedAt: at,
+              contentHash: sha256(toCanonicalJson(cmd.tariff)),
+              tariff: cmd.tariff,
+              publishedBy: cmd.by,
+            },
           }),
         ];
       }
-      if (state.latestVersion[cmd.tariffId] === undefined) throw new CatalogueError('TARIFF_NOT_FOUND', 'tariffId', `no tariff ${cmd.tariffId}`);
+      if (state.latestVersion[cmd.tariffId] === undefined)
+        throw new CatalogueError('TARIFF_NOT_FOUND', 'tariffId', `no tariff ${cmd.tariffId}`);
       const sequence = state.lastSequence + 1;
       return [
         catalogue.create(TariffAssignmentSetV2, {
@@ -120,7 +140,13 @@ export function catalogueDecider(cfg: { catalogue: EventCatalogue; source: strin
     evolve(state, event) {
       if (event.type === TariffVersionPublishedV2.type) {
         const p = (event as TariffVersionPublished).payload;
-        return { ...state, latestVersion: { ...state.latestVersion, [p.tariffId]: Math.max(p.version, state.latestVersion[p.tariffId] ?? 0) } };
+        return {
+          ...state,
+          latestVersion: {
+            ...state.latestVersion,
+            [p.tariffId]: Math.max(p.version, state.latestVersion[p.tariffId] ?? 0),
+          },
+        };
       }
       const p = (event as TariffAssignmentSet).payload;
       return { ...state, lastSequence: Math.max(state.lastSequence, p.sequence) };

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { toCanonicalJson } from '@csms/pricing';
-import { systemCatalogue, type CdrAudit, type Envelope, type OcpiCdr, type OcpiTariffDocument, type RegistryEvse, type SessionEndedEvent } from '@csms/contracts';
+import {
+  systemCatalogue,
+  type CdrAudit,
+  type Envelope,
+  type OcpiCdr,
+  type OcpiTariffDocument,
+  type RegistryEvse,
+  type SessionEndedEvent,
+} from '@csms/contracts';
 import { loadOcpiCases } from '../../pricing/src/testing/ocpi-cases';
 import { randomStationCommands, run } from '../../sessions/src/spec-helpers';
 import { billingDecider, type BillingEvent, type BillingState } from './billing-decider';
@@ -50,7 +58,10 @@ const tariffs = {
   station: tariffOf('T-STATION', 'max-price-caps-total'),
   site: tariffOf('T-SITE', 'step-size-parking-becomes-free-at-20h'),
   connector: tariffOf('T-CONNECTOR', 'grace-period-parking-min-max-duration'),
-  group: tariffOf('T-GROUP', 'time-3-per-hour-parking-5-per-hour', { start_date_time: '2026-01-01T00:00:00Z', end_date_time: '2026-03-08T00:00:00Z' }),
+  group: tariffOf('T-GROUP', 'time-3-per-hour-parking-5-per-hour', {
+    start_date_time: '2026-01-01T00:00:00Z',
+    end_date_time: '2026-03-08T00:00:00Z',
+  }),
   account: tariffOf('T-ACCOUNT', 'real-world-hourly-dynamic-price-amsterdam'),
   withdrawn: tariffOf('T-WITHDRAWN', 'min-price-applies-below-2kwh'),
 };
@@ -76,7 +87,12 @@ const versions: StoredVersion[] = [
 ];
 
 let sequence = 0;
-const assign = (tariffId: string, scope: TariffAssignment['scope'], effectiveFrom: string, removed = false): TariffAssignment => ({
+const assign = (
+  tariffId: string,
+  scope: TariffAssignment['scope'],
+  effectiveFrom: string,
+  removed = false,
+): TariffAssignment => ({
   assignmentId: `asg-${++sequence}`,
   tariffId,
   scope,
@@ -95,15 +111,44 @@ const assignments: TariffAssignment[] = [
   assign('T-WITHDRAWN', { kind: 'station', stationId: 'CS-G6' }, '2026-03-03T00:00:00.000Z', true),
 ];
 
-const t2 = { standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 } as const;
+const t2 = {
+  standard: 'IEC_62196_T2',
+  format: 'SOCKET',
+  power_type: 'AC_3_PHASE',
+  max_voltage: 400,
+  max_amperage: 32,
+  max_electric_power: 22000,
+} as const;
 const evses: RegistryEvse[] = [
   { evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [{ connectorId: 1, ...t2 }] },
-  { evseId: 2, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC' }, { connectorId: 2, ...t2 }] },
+  {
+    evseId: 2,
+    connectors: [
+      { connectorId: 1, standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC' },
+      { connectorId: 2, ...t2 },
+    ],
+  },
 ];
-const amsterdam = { id: 'LOC-AMS-1', name: 'Stadhuis garage', address: 'Amstel 1', city: 'Amsterdam', postal_code: '1011 PN', country: 'NLD', coordinates: { latitude: '52.367030', longitude: '4.900840' } };
+const amsterdam = {
+  id: 'LOC-AMS-1',
+  name: 'Stadhuis garage',
+  address: 'Amstel 1',
+  city: 'Amsterdam',
+  postal_code: '1011 PN',
+  country: 'NLD',
+  coordinates: { latitude: '52.367030', longitude: '4.900840' },
+};
 const stations = new Map<string, StationFacts>([
   ['CS-G1', { siteId: 'site-ams', timeZone: 'Europe/Amsterdam', location: amsterdam, evses }],
-  ['CS-G2', { siteId: null, timeZone: 'Europe/Berlin', location: { ...amsterdam, id: 'LOC-BER-1' }, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }] }],
+  [
+    'CS-G2',
+    {
+      siteId: null,
+      timeZone: 'Europe/Berlin',
+      location: { ...amsterdam, id: 'LOC-BER-1' },
+      evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }],
+    },
+  ],
   ['CS-G3', { siteId: 'site-nyc', timeZone: 'America/New_York', location: null, evses: [] }],
 ]);
 const tokens = new Map<string, TokenFacts>([
@@ -172,8 +217,14 @@ describe('CDRs of the replay corpus (golden)', () => {
     const summary = {
       cdrs: cdrs.filter((e) => !e.payload.cdr.credit).length,
       credits: cdrs.filter((e) => e.payload.cdr.credit).length,
-      failures: count(events.filter((e) => e.type === 'session.pricing_failed').map((e) => (e.payload as { code: string }).code)),
-      tariffs: count(cdrs.filter((e) => !e.payload.cdr.credit).map((e) => `${e.payload.audit.tariffId} v${e.payload.audit.tariffVersion}`)),
+      failures: count(
+        events.filter((e) => e.type === 'session.pricing_failed').map((e) => (e.payload as { code: string }).code),
+      ),
+      tariffs: count(
+        cdrs
+          .filter((e) => !e.payload.cdr.credit)
+          .map((e) => `${e.payload.audit.tariffId} v${e.payload.audit.tariffVersion}`),
+      ),
       locationIncomplete: cdrs.filter((e) => e.payload.audit.dataQuality !== undefined).length,
       withSkipped: cdrs.filter((e) => 'skipped' in e.payload.audit.assignment).length,
     };
@@ -181,13 +232,22 @@ describe('CDRs of the replay corpus (golden)', () => {
       cdrs: 1251,
       credits: 754,
       failures: { NO_ASSIGNMENT: 18 },
-      tariffs: { 'T-DEFAULT v1': 547, 'T-DEFAULT v2': 126, 'T-STATION v1': 39, 'T-SITE v1': 32, 'T-CONNECTOR v1': 6, 'T-GROUP v1': 401, 'T-ACCOUNT v1': 76, 'T-WITHDRAWN v1': 24 },
+      tariffs: {
+        'T-DEFAULT v1': 547,
+        'T-DEFAULT v2': 126,
+        'T-STATION v1': 39,
+        'T-SITE v1': 32,
+        'T-CONNECTOR v1': 6,
+        'T-GROUP v1': 401,
+        'T-ACCOUNT v1': 76,
+        'T-WITHDRAWN v1': 24,
+      },
       locationIncomplete: 1950,
       withSkipped: 59,
     });
   });
 
-  it('names the billing account that pays: the token registry\'s account of TAG1, null for TOKEN (none), unknown tokens and no token', () => {
+  it("names the billing account that pays: the token registry's account of TAG1, null for TOKEN (none), unknown tokens and no token", () => {
     const cdrs = events.filter((e): e is Extract<BillingEvent, { type: 'cdr.created' }> => e.type === 'cdr.created');
     for (const e of cdrs) {
       expect(e.version).toBe(3);

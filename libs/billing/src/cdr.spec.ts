@@ -1,4 +1,11 @@
-import { CdrCreatedV3, SessionEndedV2, StationRegisteredV2, deriveId, systemCatalogue, type OcpiTariffDocument } from '@csms/contracts';
+import {
+  CdrCreatedV3,
+  SessionEndedV2,
+  StationRegisteredV2,
+  deriveId,
+  systemCatalogue,
+  type OcpiTariffDocument,
+} from '@csms/contracts';
 import { buildCdr, cdrLocationOf, type PricingContext } from './cdr';
 import type { StationFacts } from './facts';
 import type { SessionEndedPayload } from './to-pricing-session';
@@ -14,7 +21,14 @@ const tariff: OcpiTariffDocument = {
 
 // the contract example's location, under another location id
 const location = { ...StationRegisteredV2.example.location!, id: 'LOC-AMS-1' };
-const t2 = { standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 } as const;
+const t2 = {
+  standard: 'IEC_62196_T2',
+  format: 'SOCKET',
+  power_type: 'AC_3_PHASE',
+  max_voltage: 400,
+  max_amperage: 32,
+  max_electric_power: 22000,
+} as const;
 const ccs = { standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC' } as const;
 
 /** A registered station: EVSE 1 (eMI3 id, one Type 2 socket), EVSE 2 (CCS cable and a Type 2 socket). */
@@ -24,14 +38,32 @@ const station: StationFacts = {
   location,
   evses: [
     { evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [{ connectorId: 1, ...t2 }] },
-    { evseId: 2, connectors: [{ connectorId: 1, ...ccs }, { connectorId: 2, ...t2 }] },
+    {
+      evseId: 2,
+      connectors: [
+        { connectorId: 1, ...ccs },
+        { connectorId: 2, ...t2 },
+      ],
+    },
   ],
 };
 
-const session16 = (connectorId = 1): SessionEndedPayload => ({ ...SessionEndedV2.example, stationId: 'CP-001', protocol: 'ocpp1.6', connectorId });
+const session16 = (connectorId = 1): SessionEndedPayload => ({
+  ...SessionEndedV2.example,
+  stationId: 'CP-001',
+  protocol: 'ocpp1.6',
+  connectorId,
+});
 const session201 = (evseId: number, connectorId?: number): SessionEndedPayload => {
   const { connectorId: _c, ...rest } = SessionEndedV2.example;
-  return { ...rest, stationId: 'CP-001', protocol: 'ocpp2.0.1', transactionId: 'tx-1', evseId, ...(connectorId === undefined ? {} : { connectorId }) };
+  return {
+    ...rest,
+    stationId: 'CP-001',
+    protocol: 'ocpp2.0.1',
+    transactionId: 'tx-1',
+    evseId,
+    ...(connectorId === undefined ? {} : { connectorId }),
+  };
 };
 
 function ctx(session: SessionEndedPayload, facts: StationFacts | undefined): PricingContext {
@@ -39,8 +71,26 @@ function ctx(session: SessionEndedPayload, facts: StationFacts | undefined): Pri
     session,
     source: { eventId: deriveId('src'), topic: 'session.events', partition: 0, offset: '1' },
     station: facts,
-    assignments: [{ assignmentId: 'asg-default', tariffId: tariff.id, scope: { kind: 'default' }, effectiveFrom: '2026-01-01T00:00:00Z', sequence: 1, removed: false }],
-    versions: [{ tariffId: tariff.id, version: 1, effectiveFrom: '2026-01-01T00:00:00Z', publishedAt: '2026-01-01T00:00:00Z', contentHash: 'a'.repeat(64), tariff }],
+    assignments: [
+      {
+        assignmentId: 'asg-default',
+        tariffId: tariff.id,
+        scope: { kind: 'default' },
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        sequence: 1,
+        removed: false,
+      },
+    ],
+    versions: [
+      {
+        tariffId: tariff.id,
+        version: 1,
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        publishedAt: '2026-01-01T00:00:00Z',
+        contentHash: 'a'.repeat(64),
+        tariff,
+      },
+    ],
     cpo: { countryCode: 'NL', partyId: 'CSM' },
     defaultTimeZone: 'UTC',
     rounding: 'HALF_UP',
@@ -53,7 +103,13 @@ function priced(session: SessionEndedPayload, facts: StationFacts | undefined) {
   const out = buildCdr(ctx(session, facts));
   if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
   // the result is a valid cdr.created (closed cdr_location schema)
-  catalogue.create(CdrCreatedV3, { id: deriveId('cdr', out.cdr.id), key: session.sessionId, occurredAt: session.endedAt, source: 'test', payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null } });
+  catalogue.create(CdrCreatedV3, {
+    id: deriveId('cdr', out.cdr.id),
+    key: session.sessionId,
+    occurredAt: session.endedAt,
+    source: 'test',
+    payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null },
+  });
   return out;
 }
 
@@ -81,13 +137,30 @@ describe('cdr_location', () => {
 
   it('OCPP 1.6 connector N is EVSE N with connector 1; evse_id falls back to the evse_uid without an eMI3 id', () => {
     const { location: l, missing } = cdrLocationOf(session16(2), station);
-    expect(l).toMatchObject({ evse_uid: 'CP-001*2', evse_id: 'CP-001*2', connector_id: '1', connector_standard: 'IEC_62196_T2_COMBO', connector_format: 'CABLE', connector_power_type: 'DC' });
+    expect(l).toMatchObject({
+      evse_uid: 'CP-001*2',
+      evse_id: 'CP-001*2',
+      connector_id: '1',
+      connector_standard: 'IEC_62196_T2_COMBO',
+      connector_format: 'CABLE',
+      connector_power_type: 'DC',
+    });
     expect(missing).toEqual([]);
   });
 
   it('OCPP 2.0.1: the reported EVSE and connector; an EVSE with one connector when the session names none', () => {
-    expect(cdrLocationOf(session201(2, 2), station).location).toMatchObject({ evse_uid: 'CP-001*2', connector_id: '2', connector_standard: 'IEC_62196_T2', connector_power_type: 'AC_3_PHASE' });
-    expect(cdrLocationOf(session201(1), station).location).toMatchObject({ evse_uid: 'CP-001*1', evse_id: 'NL*CSM*E001*1', connector_id: '1', connector_standard: 'IEC_62196_T2' });
+    expect(cdrLocationOf(session201(2, 2), station).location).toMatchObject({
+      evse_uid: 'CP-001*2',
+      connector_id: '2',
+      connector_standard: 'IEC_62196_T2',
+      connector_power_type: 'AC_3_PHASE',
+    });
+    expect(cdrLocationOf(session201(1), station).location).toMatchObject({
+      evse_uid: 'CP-001*1',
+      evse_id: 'NL*CSM*E001*1',
+      connector_id: '1',
+      connector_standard: 'IEC_62196_T2',
+    });
     // two connectors and none named: the connector type is unknown, and said so
     const ambiguous = cdrLocationOf(session201(2), station);
     expect(ambiguous.location).toMatchObject({ evse_uid: 'CP-001*2', connector_id: '1', address: 'Amstel 1' });
@@ -101,7 +174,15 @@ describe('cdr_location', () => {
     expect(cdr.total_cost).toEqual({ excl_vat: '6.00', incl_vat: '7.26' });
     expect(audit.dataQuality).toEqual({
       flags: ['LOCATION_INCOMPLETE'],
-      missingLocationFields: ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'],
+      missingLocationFields: [
+        'address',
+        'city',
+        'country',
+        'coordinates',
+        'connector_standard',
+        'connector_format',
+        'connector_power_type',
+      ],
     });
   });
 
@@ -116,13 +197,22 @@ describe('cdr_location', () => {
       connector_format: 'SOCKET',
       connector_power_type: 'AC_3_PHASE',
     });
-    expect(audit.dataQuality).toEqual({ flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['address', 'city', 'country', 'coordinates'] });
+    expect(audit.dataQuality).toEqual({
+      flags: ['LOCATION_INCOMPLETE'],
+      missingLocationFields: ['address', 'city', 'country', 'coordinates'],
+    });
   });
 
   it('a location without connector types (connectors only reported by the station): the connector fields are missing', () => {
-    const { audit, cdr } = priced(session16(1), { ...station, evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }] });
+    const { audit, cdr } = priced(session16(1), {
+      ...station,
+      evses: [{ evseId: 1, connectors: [{ connectorId: 1 }] }],
+    });
     expect(cdr.cdr_location).toMatchObject({ id: 'LOC-AMS-1', country: 'NLD', evse_id: 'CP-001*1' });
-    expect(audit.dataQuality).toEqual({ flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['connector_standard', 'connector_format', 'connector_power_type'] });
+    expect(audit.dataQuality).toEqual({
+      flags: ['LOCATION_INCOMPLETE'],
+      missingLocationFields: ['connector_standard', 'connector_format', 'connector_power_type'],
+    });
   });
 
   it('ids longer than OCPI allows become a name-based UUID of the readable id (deterministic)', () => {
@@ -143,14 +233,38 @@ describe('cdr_location', () => {
 
 describe('tariff selection by OCPI validity window', () => {
   // The contract example session starts 2026-03-01T10:00:00Z.
-  const promo: OcpiTariffDocument = { ...tariff, id: 'PROMO', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }] };
+  const promo: OcpiTariffDocument = {
+    ...tariff,
+    id: 'PROMO',
+    elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }],
+  };
   const withPromo = (window: { start_date_time?: string; end_date_time?: string }): PricingContext => {
     const base = ctx(session16(1), station);
     const p = { ...promo, ...window };
     return {
       ...base,
-      assignments: [...base.assignments, { assignmentId: 'asg-promo', tariffId: 'PROMO', scope: { kind: 'default' }, effectiveFrom: '2026-02-01T00:00:00Z', sequence: 2, removed: false }],
-      versions: [...base.versions, { tariffId: 'PROMO', version: 1, effectiveFrom: '2026-02-01T00:00:00Z', publishedAt: '2026-02-01T00:00:00Z', contentHash: 'b'.repeat(64), tariff: p }],
+      assignments: [
+        ...base.assignments,
+        {
+          assignmentId: 'asg-promo',
+          tariffId: 'PROMO',
+          scope: { kind: 'default' },
+          effectiveFrom: '2026-02-01T00:00:00Z',
+          sequence: 2,
+          removed: false,
+        },
+      ],
+      versions: [
+        ...base.versions,
+        {
+          tariffId: 'PROMO',
+          version: 1,
+          effectiveFrom: '2026-02-01T00:00:00Z',
+          publishedAt: '2026-02-01T00:00:00Z',
+          contentHash: 'b'.repeat(64),
+          tariff: p,
+        },
+      ],
     };
   };
 
@@ -161,9 +275,24 @@ describe('tariff selection by OCPI validity window', () => {
     expect(out.cdr.total_cost).toEqual({ excl_vat: '6.00', incl_vat: '7.26' });
     expect(out.audit.assignment).toMatchObject({
       assignmentId: 'asg-default',
-      skipped: [{ assignmentId: 'asg-promo', tariffId: 'PROMO', version: 1, level: 'default', reason: 'EXPIRED', end_date_time: '2026-03-01T00:00:00Z' }],
+      skipped: [
+        {
+          assignmentId: 'asg-promo',
+          tariffId: 'PROMO',
+          version: 1,
+          level: 'default',
+          reason: 'EXPIRED',
+          end_date_time: '2026-03-01T00:00:00Z',
+        },
+      ],
     });
-    catalogue.create(CdrCreatedV3, { id: deriveId('cdr', out.cdr.id), key: 'k', occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null } });
+    catalogue.create(CdrCreatedV3, {
+      id: deriveId('cdr', out.cdr.id),
+      key: 'k',
+      occurredAt: '2026-03-01T11:00:00Z',
+      source: 'test',
+      payload: { cdr: out.cdr, audit: out.audit, billingAccountId: null },
+    });
   });
 
   it('while the later tariff is valid it prices the session, and the audit has no skipped list', () => {

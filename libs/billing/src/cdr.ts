@@ -16,7 +16,14 @@ import {
   type OcpiTariffDocument,
 } from '@csms/contracts';
 import { Money } from '@csms/money';
-import { PRICING_ENGINE_VERSION, compileTariff, priceSession, toCanonicalJson, type CompiledTariff, type PricedCdr } from '@csms/pricing';
+import {
+  PRICING_ENGINE_VERSION,
+  compileTariff,
+  priceSession,
+  toCanonicalJson,
+  type CompiledTariff,
+  type PricedCdr,
+} from '@csms/pricing';
 import type { PricingFacts, StationFacts, StoredVersion } from './facts';
 import { selectTariff } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
@@ -31,7 +38,8 @@ export interface PricingContext extends PricingFacts {
   source: SourcePosition;
 }
 
-export type PricingOutcome = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit } | { kind: 'failed'; code: string; detail: string; field?: string };
+export type PricingOutcome =
+  { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit } | { kind: 'failed'; code: string; detail: string; field?: string };
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -78,7 +86,10 @@ function registryConnectorOf(s: SessionEndedPayload, station: StationFacts | und
  * - location and connector fields: copied from the registry when it has them; the OCPI-required ones that
  *   are missing are returned, for the audit's LOCATION_INCOMPLETE flag.
  */
-export function cdrLocationOf(s: SessionEndedPayload, station: StationFacts | undefined): { location: CdrLocation; missing: CdrLocationField[] } {
+export function cdrLocationOf(
+  s: SessionEndedPayload,
+  station: StationFacts | undefined,
+): { location: CdrLocation; missing: CdrLocationField[] } {
   const { evseNo, evse, connectorNo, connector } = registryConnectorOf(s, station);
   const loc = station?.location ?? null;
   const readableEvse = `${s.stationId}*${evseNo}`;
@@ -88,7 +99,12 @@ export function cdrLocationOf(s: SessionEndedPayload, station: StationFacts | un
     ...(loc ? { address: loc.address, city: loc.city } : {}),
     ...(loc?.postal_code !== undefined ? { postal_code: loc.postal_code } : {}),
     ...(loc?.state !== undefined ? { state: loc.state } : {}),
-    ...(loc ? { country: loc.country, coordinates: { latitude: loc.coordinates.latitude, longitude: loc.coordinates.longitude } } : {}),
+    ...(loc
+      ? {
+          country: loc.country,
+          coordinates: { latitude: loc.coordinates.latitude, longitude: loc.coordinates.longitude },
+        }
+      : {}),
     evse_uid: fitted('evse_uid', readableEvse, 36),
     evse_id: evse?.emi3EvseId ?? fitted('evse_id', readableEvse, 48),
     connector_id: String(connectorNo),
@@ -124,13 +140,26 @@ export class CompiledTariffs {
 }
 
 /** Selects the tariff, prices the session and assembles the CDR. Never a free CDR: failures are explicit. */
-export function buildCdr(ctx: PricingContext, opts: { /** what-if: price with this tariff instead of the catalogue's */ draft?: OcpiTariffDocument; tariffs?: CompiledTariffs } = {}): PricingOutcome {
+export function buildCdr(
+  ctx: PricingContext,
+  opts: {
+    /** what-if: price with this tariff instead of the catalogue's */ draft?: OcpiTariffDocument;
+    tariffs?: CompiledTariffs;
+  } = {},
+): PricingOutcome {
   const s = ctx.session;
   const draft = opts.draft === undefined ? undefined : { tariff: opts.draft };
   let chosen: { version: StoredVersion; assignment: CdrAudit['assignment'] };
   if (draft) {
     chosen = {
-      version: { tariffId: draft.tariff.id, version: 0, effectiveFrom: s.startedAt, publishedAt: s.startedAt, contentHash: sha256(toCanonicalJson(draft.tariff)), tariff: draft.tariff },
+      version: {
+        tariffId: draft.tariff.id,
+        version: 0,
+        effectiveFrom: s.startedAt,
+        publishedAt: s.startedAt,
+        contentHash: sha256(toCanonicalJson(draft.tariff)),
+        tariff: draft.tariff,
+      },
       assignment: { draft: true },
     };
   } else {
@@ -166,7 +195,8 @@ export function buildCdr(ctx: PricingContext, opts: { /** what-if: price with th
     priced = priceSession(compiled, input, { rounding: ctx.rounding });
   } catch (e) {
     const err = e as { code?: string; message?: string; field?: string };
-    if (typeof err.code === 'string') return { kind: 'failed', code: err.code, detail: err.message ?? String(e), field: err.field };
+    if (typeof err.code === 'string')
+      return { kind: 'failed', code: err.code, detail: err.message ?? String(e), field: err.field };
     throw e;
   }
   const uid = s.idToken?.idToken ?? 'UNKNOWN';
@@ -219,7 +249,9 @@ export function buildCdr(ctx: PricingContext, opts: { /** what-if: price with th
     pricing: { breakdown: priced.breakdown, audit: priced.audit },
     contentHash: sha256(toCanonicalJson(cdr)),
     // no location (or no connector type) registered: still priced, never free, but said explicitly
-    ...(where.missing.length > 0 ? { dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: where.missing } } : {}),
+    ...(where.missing.length > 0
+      ? { dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: where.missing } }
+      : {}),
   };
   return { kind: 'priced', cdr, audit };
 }

@@ -64,16 +64,40 @@ describe('end to end, pure: session.ended -> tariff selection -> pricing session
   it('prices the example session with a 4-element time-of-day tariff to the cent', () => {
     const selection = selectTariff(
       [
-        { assignmentId: 'as-1', tariffId: 'TOD-4', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2026-01-01T00:00:00Z', sequence: 1 },
-        { assignmentId: 'as-0', tariffId: 'FLAT-ONLY', scope: { kind: 'default' }, effectiveFrom: '2025-01-01T00:00:00Z', sequence: 0 },
+        {
+          assignmentId: 'as-1',
+          tariffId: 'TOD-4',
+          scope: { kind: 'station', stationId: 'CP-001' },
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          sequence: 1,
+        },
+        {
+          assignmentId: 'as-0',
+          tariffId: 'FLAT-ONLY',
+          scope: { kind: 'default' },
+          effectiveFrom: '2025-01-01T00:00:00Z',
+          sequence: 0,
+        },
       ],
-      [{ tariffId: 'TOD-4', version: 3, effectiveFrom: '2026-02-01T00:00:00Z', publishedAt: '2026-01-20T00:00:00Z', tariff: TOD }],
+      [
+        {
+          tariffId: 'TOD-4',
+          version: 3,
+          effectiveFrom: '2026-02-01T00:00:00Z',
+          publishedAt: '2026-01-20T00:00:00Z',
+          tariff: TOD,
+        },
+      ],
       { at: ended.startedAt, stationId: ended.stationId, connectorId: ended.connectorId },
     );
     if (!selection.ok) throw new Error(selection.detail);
     expect([selection.level, selection.version.version]).toEqual(['station', 3]);
 
-    const session = toPricingSession(ended, { timeZone: 'Europe/Amsterdam', currency: 'EUR', tariff: selection.version.tariff });
+    const session = toPricingSession(ended, {
+      timeZone: 'Europe/Amsterdam',
+      currency: 'EUR',
+      tariff: selection.version.tariff,
+    });
     // 11:30 CET = 10:30Z splits the charging period; the timeline gives 13.333333 kWh before it.
     expect(session.periods[0].dimensions[0]).toEqual({ type: 'ENERGY', mwh: 13_333_333n });
     expect(formatPricingInput(session).charging_periods).toEqual([
@@ -95,7 +119,13 @@ describe('end to end, pure: session.ended -> tariff selection -> pricing session
           { type: 'MAX_CURRENT', volume: '34.8' },
         ],
       },
-      { start_date_time: '2026-03-01T10:50:00Z', dimensions: [{ type: 'ENERGY', volume: '0' }, { type: 'PARKING_TIME', volume: '600' }] },
+      {
+        start_date_time: '2026-03-01T10:50:00Z',
+        dimensions: [
+          { type: 'ENERGY', volume: '0' },
+          { type: 'PARKING_TIME', volume: '600' },
+        ],
+      },
     ]);
 
     // priced from the exact values (no text in between), as the text form would be
@@ -144,7 +174,13 @@ describe('end to end, pure: session.ended -> tariff selection -> pricing session
       currency: 'EUR',
       total_energy: '20',
       charging_periods: [
-        { start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }, { type: 'TIME', volume: '3000' }] },
+        {
+          start_date_time: '2026-03-01T10:00:00Z',
+          dimensions: [
+            { type: 'ENERGY', volume: '20' },
+            { type: 'TIME', volume: '3000' },
+          ],
+        },
         { start_date_time: '2026-03-01T10:50:00Z', dimensions: [{ type: 'PARKING_TIME', volume: '600' }] },
       ],
     });

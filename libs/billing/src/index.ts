@@ -1,7 +1,15 @@
 export { BillingError } from './errors';
 export type { BillingErrorCode } from './errors';
 export { CANDIDATE_ORDER, SCOPE_PRECEDENCE, VERSION_ORDER, selectTariff } from './select-tariff';
-export type { AssignmentScope, ScopeLevel, SkippedCandidate, TariffAssignment, TariffSelection, TariffSelectionContext, TariffVersionRef } from './select-tariff';
+export type {
+  AssignmentScope,
+  ScopeLevel,
+  SkippedCandidate,
+  TariffAssignment,
+  TariffSelection,
+  TariffSelectionContext,
+  TariffVersionRef,
+} from './select-tariff';
 export { localBoundaryCuts, toPricingSession } from './to-pricing-session';
 export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-session';
 export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
@@ -10,6 +18,20 @@ export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';
 export { SettleFailureCode, retriableOnly, settle } from './settle';
 export type { InfrastructureFailure, Pricer, Settled, SettledFailure } from './settle';
 export { billingDecider, pricingFailedEvent } from './billing-decider';
-export type { BillingCommand, BillingDeciderConfig, BillingEvent, BillingState, IssuedCdr, PriceEndedSession } from './billing-decider';
+export type {
+  BillingCommand,
+  BillingDeciderConfig,
+  BillingEvent,
+  BillingState,
+  IssuedCdr,
+  PriceEndedSession,
+} from './billing-decider';
 export { BACKDATE_TOLERANCE_MS, CatalogueError, catalogueDecider } from './catalogue-decider';
-export type { CatalogueCommand, CatalogueErrorCode, CatalogueEvent, CatalogueState, PublishTariffVersion, SetTariffAssignment } from './catalogue-decider';
+export type {
+  CatalogueCommand,
+  CatalogueErrorCode,
+  CatalogueEvent,
+  CatalogueState,
+  PublishTariffVersion,
+  SetTariffAssignment,
+} from './catalogue-decider';

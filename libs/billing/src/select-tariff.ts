@@ -14,7 +14,15 @@ export type AssignmentScope =
 export type ScopeLevel = AssignmentScope['kind'];
 
 /** Precedence, strongest first: a driver's contract beats the location's price. */
-export const SCOPE_PRECEDENCE: readonly ScopeLevel[] = ['account', 'token_group', 'connector', 'evse', 'station', 'site', 'default'];
+export const SCOPE_PRECEDENCE: readonly ScopeLevel[] = [
+  'account',
+  'token_group',
+  'connector',
+  'evse',
+  'station',
+  'site',
+  'default',
+];
 
 /**
  * The order of the candidate list, most significant key first. The candidates of a session are the
@@ -92,7 +100,10 @@ export interface TariffSelectionContext {
   accountId?: string;
 }
 
-export type TariffSelection<A extends TariffAssignment = TariffAssignment, V extends TariffVersionRef = TariffVersionRef> =
+export type TariffSelection<
+  A extends TariffAssignment = TariffAssignment,
+  V extends TariffVersionRef = TariffVersionRef,
+> =
   | { ok: true; assignment: A; version: V; level: ScopeLevel; skipped: readonly SkippedCandidate[] }
   | { ok: false; code: 'NO_ASSIGNMENT'; detail: string }
   | { ok: false; code: 'NO_VALID_TARIFF'; detail: string; skipped: readonly SkippedCandidate[] }
@@ -131,7 +142,11 @@ function matches(scope: AssignmentScope, ctx: TariffSelectionContext): boolean {
     case 'default':
       return true;
     default:
-      return fail('BILLING_INVALID_ASSIGNMENT', 'scope.kind', `unknown scope kind ${JSON.stringify((scope as { kind: unknown }).kind)}`);
+      return fail(
+        'BILLING_INVALID_ASSIGNMENT',
+        'scope.kind',
+        `unknown scope kind ${JSON.stringify((scope as { kind: unknown }).kind)}`,
+      );
   }
 }
 
@@ -145,7 +160,8 @@ interface Candidate<A> {
 /** CANDIDATE_ORDER as a comparator: < 0 when x comes before y. */
 function compareCandidates<A extends TariffAssignment>(x: Candidate<A>, y: Candidate<A>): number {
   for (const key of CANDIDATE_ORDER) {
-    const d = key === 'level' ? x.level - y.level : key === 'effectiveFrom' ? y.from - x.from : y.a.sequence - x.a.sequence;
+    const d =
+      key === 'level' ? x.level - y.level : key === 'effectiveFrom' ? y.from - x.from : y.a.sequence - x.a.sequence;
     if (d !== 0) return d;
   }
   return 0;
@@ -170,16 +186,32 @@ export function selectTariff<A extends TariffAssignment, V extends TariffVersion
   ctx: TariffSelectionContext,
 ): TariffSelection<A, V> {
   const at = instant(ctx.at, 'at', 'BILLING_INVALID_CONTEXT');
-  if (typeof ctx.stationId !== 'string' || ctx.stationId.length === 0) fail('BILLING_INVALID_CONTEXT', 'stationId', 'must be a non-empty string');
+  if (typeof ctx.stationId !== 'string' || ctx.stationId.length === 0)
+    fail('BILLING_INVALID_CONTEXT', 'stationId', 'must be a non-empty string');
 
   const sequences = new Set<number>();
   const candidates: Candidate<A>[] = [];
   assignments.forEach((a, i) => {
-    if (!Number.isSafeInteger(a.sequence)) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].sequence`, `must be an integer, got ${JSON.stringify(a.sequence)}`);
-    if (sequences.has(a.sequence)) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].sequence`, `sequence ${a.sequence} appears twice in the log`);
+    if (!Number.isSafeInteger(a.sequence))
+      fail(
+        'BILLING_INVALID_ASSIGNMENT',
+        `assignments[${i}].sequence`,
+        `must be an integer, got ${JSON.stringify(a.sequence)}`,
+      );
+    if (sequences.has(a.sequence))
+      fail(
+        'BILLING_INVALID_ASSIGNMENT',
+        `assignments[${i}].sequence`,
+        `sequence ${a.sequence} appears twice in the log`,
+      );
     sequences.add(a.sequence);
     const level = SCOPE_PRECEDENCE.indexOf(a.scope?.kind);
-    if (level < 0) fail('BILLING_INVALID_ASSIGNMENT', `assignments[${i}].scope.kind`, `unknown scope kind ${JSON.stringify(a.scope?.kind)}`);
+    if (level < 0)
+      fail(
+        'BILLING_INVALID_ASSIGNMENT',
+        `assignments[${i}].scope.kind`,
+        `unknown scope kind ${JSON.stringify(a.scope?.kind)}`,
+      );
     const from = instant(a.effectiveFrom, `assignments[${i}].effectiveFrom`, 'BILLING_INVALID_ASSIGNMENT');
     if (from <= at && matches(a.scope, ctx)) candidates.push({ a, level, from });
   });
@@ -222,22 +254,42 @@ export function selectTariff<A extends TariffAssignment, V extends TariffVersion
   }
   const tail = removedAt.length > 0 ? `; removed: ${removedAt.join(', ')}` : '';
   if (skipped.length > 0) {
-    const list = skipped.map((k) => `${k.tariffId} v${k.version} (${k.level}, ${k.reason === 'EXPIRED' ? `ended ${k.end_date_time}` : `starts ${k.start_date_time}`})`).join(', ');
-    return { ok: false, code: 'NO_VALID_TARIFF', detail: `no assigned tariff is valid at ${ctx.at} for station ${ctx.stationId}: ${list}${tail}`, skipped };
+    const list = skipped
+      .map(
+        (k) =>
+          `${k.tariffId} v${k.version} (${k.level}, ${k.reason === 'EXPIRED' ? `ended ${k.end_date_time}` : `starts ${k.start_date_time}`})`,
+      )
+      .join(', ');
+    return {
+      ok: false,
+      code: 'NO_VALID_TARIFF',
+      detail: `no assigned tariff is valid at ${ctx.at} for station ${ctx.stationId}: ${list}${tail}`,
+      skipped,
+    };
   }
-  return { ok: false, code: 'NO_ASSIGNMENT', detail: `no tariff assignment in force at ${ctx.at} for station ${ctx.stationId}${tail}` };
+  return {
+    ok: false,
+    code: 'NO_ASSIGNMENT',
+    detail: `no tariff assignment in force at ${ctx.at} for station ${ctx.stationId}${tail}`,
+  };
 }
 
 /** The version of `tariffId` in force at `at` by VERSION_ORDER, or null. */
-function versionInForce<V extends TariffVersionRef>(versions: readonly V[], tariffId: string, at: number): { v: V; index: number; from: number } | null {
+function versionInForce<V extends TariffVersionRef>(
+  versions: readonly V[],
+  tariffId: string,
+  at: number,
+): { v: V; index: number; from: number } | null {
   let chosen: { v: V; index: number; from: number } | null = null;
   versions.forEach((v, i) => {
     if (v.tariffId !== tariffId) return;
-    if (!Number.isSafeInteger(v.version)) fail('BILLING_INVALID_VERSION', `versions[${i}].version`, `must be an integer, got ${JSON.stringify(v.version)}`);
+    if (!Number.isSafeInteger(v.version))
+      fail('BILLING_INVALID_VERSION', `versions[${i}].version`, `must be an integer, got ${JSON.stringify(v.version)}`);
     const from = instant(v.effectiveFrom, `versions[${i}].effectiveFrom`, 'BILLING_INVALID_VERSION');
     if (from > at) return;
     // VERSION_ORDER: effectiveFrom, then version, greatest first
-    if (chosen === null || from > chosen.from || (from === chosen.from && v.version > chosen.v.version)) chosen = { v, index: i, from };
+    if (chosen === null || from > chosen.from || (from === chosen.from && v.version > chosen.v.version))
+      chosen = { v, index: i, from };
   });
   return chosen;
 }
@@ -246,7 +298,15 @@ function versionInForce<V extends TariffVersionRef>(versions: readonly V[], tari
 function outsideWindow(v: TariffVersionRef, index: number, at: number): SkippedCandidate['reason'] | null {
   const w = v.tariff;
   if (w === undefined || w === null) return null;
-  if (w.start_date_time !== undefined && at < instant(w.start_date_time, `versions[${index}].tariff.start_date_time`, 'BILLING_INVALID_VERSION')) return 'NOT_YET_VALID';
-  if (w.end_date_time !== undefined && at >= instant(w.end_date_time, `versions[${index}].tariff.end_date_time`, 'BILLING_INVALID_VERSION')) return 'EXPIRED';
+  if (
+    w.start_date_time !== undefined &&
+    at < instant(w.start_date_time, `versions[${index}].tariff.start_date_time`, 'BILLING_INVALID_VERSION')
+  )
+    return 'NOT_YET_VALID';
+  if (
+    w.end_date_time !== undefined &&
+    at >= instant(w.end_date_time, `versions[${index}].tariff.end_date_time`, 'BILLING_INVALID_VERSION')
+  )
+    return 'EXPIRED';
   return null;
 }

@@ -8,14 +8,30 @@ const ctx = {} as PricingContext;
 const example = CdrCreatedV3.example;
 const priced: PricingOutcome = { kind: 'priced', cdr: example.cdr, audit: example.audit };
 const toEvent = (o: { cdr: OcpiCdr; audit: CdrAudit }) =>
-  catalogue.create(CdrCreatedV3, { id: '7c9e6679-7425-50de-944b-e07fc1f90ae7', key: o.audit.sessionId, occurredAt: '2026-03-01T11:00:00Z', source: 'test', payload: { cdr: o.cdr, audit: o.audit, billingAccountId: null } });
+  catalogue.create(CdrCreatedV3, {
+    id: '7c9e6679-7425-50de-944b-e07fc1f90ae7',
+    key: o.audit.sessionId,
+    occurredAt: '2026-03-01T11:00:00Z',
+    source: 'test',
+    payload: { cdr: o.cdr, audit: o.audit, billingAccountId: null },
+  });
 /** an infrastructure rule as the tariff service passes one (its consumer's classifyFailure): a refused connection is retried */
 const infrastructure: InfrastructureFailure = (e) => (e as { code?: unknown }).code === 'ECONNREFUSED';
 
 describe('settle: exactly one CDR or pricing failure per session', () => {
   it.each<[string, Pricer, number, Record<string, unknown>]>([
-    ['a CDR that fits its contract and a record', () => priced, 1_000_000, { kind: 'priced', cdr: { id: example.cdr.id } }],
-    ['a failure of the engine, as it is', () => ({ kind: 'failed', code: 'NO_ASSIGNMENT', detail: 'no tariff' }), 1_000_000, { kind: 'failed', code: 'NO_ASSIGNMENT', detail: 'no tariff' }],
+    [
+      'a CDR that fits its contract and a record',
+      () => priced,
+      1_000_000,
+      { kind: 'priced', cdr: { id: example.cdr.id } },
+    ],
+    [
+      'a failure of the engine, as it is',
+      () => ({ kind: 'failed', code: 'NO_ASSIGNMENT', detail: 'no tariff' }),
+      1_000_000,
+      { kind: 'failed', code: 'NO_ASSIGNMENT', detail: 'no tariff' },
+    ],
     [
       'an error thrown without a code',
       () => {
@@ -32,7 +48,12 @@ describe('settle: exactly one CDR or pricing failure per session', () => {
       1_000_000,
       { kind: 'failed', code: 'BILLING_INVALID_ASSIGNMENT', field: 'assignments[0].effectiveFrom' },
     ],
-    ['a failure code outside the contract', () => ({ kind: 'failed', code: 'weird-code', detail: 'x' }), 1_000_000, { kind: 'failed', code: 'ENGINE_ERROR', detail: 'weird-code: x' }],
+    [
+      'a failure code outside the contract',
+      () => ({ kind: 'failed', code: 'weird-code', detail: 'x' }),
+      1_000_000,
+      { kind: 'failed', code: 'ENGINE_ERROR', detail: 'weird-code: x' },
+    ],
     [
       'a CDR that breaks the contract',
       () => ({ ...priced, cdr: { ...example.cdr, currency: 'EURO' } }),

@@ -35,7 +35,8 @@ export const SettleFailureCode = {
   handlerFailed: 'HANDLER_FAILED',
 } as const;
 
-export type Settled<E extends Envelope = Envelope> = { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: E } | SettledFailure;
+export type Settled<E extends Envelope = Envelope> =
+  { kind: 'priced'; cdr: OcpiCdr; audit: CdrAudit; event: E } | SettledFailure;
 export type SettledFailure = { kind: 'failed'; code: string; detail: string; field?: string };
 
 const CODE = /^[A-Z][A-Z0-9_]*$/;
@@ -53,7 +54,12 @@ function failed(code: string, detail: string, field?: string): SettledFailure {
   // the failure event must satisfy its own contract: an odd code from a pricing function is kept in the detail
   const ok = CODE.test(code);
   const text = ok ? detail : `${code}: ${detail}`;
-  return { kind: 'failed', code: ok ? code : SettleFailureCode.engineError, detail: text.slice(0, MAX_DETAIL), ...(field ? { field: field.slice(0, 500) } : {}) };
+  return {
+    kind: 'failed',
+    code: ok ? code : SettleFailureCode.engineError,
+    detail: text.slice(0, MAX_DETAIL),
+    ...(field ? { field: field.slice(0, 500) } : {}),
+  };
 }
 
 /**
@@ -96,7 +102,11 @@ export function settle<E extends Envelope>(
   // measured as the outbox will write it (the catalogue keeps the encoding: the outbox does not stringify it again)
   const bytes = Buffer.byteLength(catalogue.encode(event), 'utf8');
   if (bytes > maxEventBytes) {
-    return failed(SettleFailureCode.tooLarge, `the cdr.created event would be ${bytes} bytes, more than the ${maxEventBytes} a record may have (TARIFF_MAX_EVENT_BYTES)`, '/payload');
+    return failed(
+      SettleFailureCode.tooLarge,
+      `the cdr.created event would be ${bytes} bytes, more than the ${maxEventBytes} a record may have (TARIFF_MAX_EVENT_BYTES)`,
+      '/payload',
+    );
   }
   return { kind: 'priced', cdr: outcome.cdr, audit: outcome.audit, event };
 }

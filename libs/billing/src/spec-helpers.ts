@@ -77,7 +77,12 @@ export function aTariff(restrictions: OcpiTariffRestrictions[]): OcpiTariff {
         ],
         restrictions: r,
       })),
-      { price_components: [{ type: 'ENERGY' as const, price: 0.3, step_size: 1 }, { type: 'PARKING_TIME' as const, price: 2, step_size: 1 }] },
+      {
+        price_components: [
+          { type: 'ENERGY' as const, price: 0.3, step_size: 1 },
+          { type: 'PARKING_TIME' as const, price: 2, step_size: 1 },
+        ],
+      },
     ],
   };
 }
@@ -87,4 +92,5 @@ export const volumes = (s: PricingSession, type: string): string[] =>
   s.charging_periods.map((p) => p.dimensions.find((d) => d.type === type)?.volume ?? '-');
 
 /** toPricingSession in its text form (formatPricingInput): what the assertions compare. */
-export const toPricingText = (ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession => formatPricingInput(toPricingSession(ended, opts));
+export const toPricingText = (ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingSession =>
+  formatPricingInput(toPricingSession(ended, opts));

@@ -8,14 +8,21 @@ import { aSessionEnded, type PeriodSpec, toPricingText as toPricingSession } fro
 const ZONES = ['Europe/Amsterdam', 'America/New_York', 'Australia/Sydney', 'UTC'];
 const HOUR = 3_600_000;
 // Around the 2026 DST changes of the zones above, and anywhere in the year.
-const DST_DAYS = ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z', '2026-03-08T06:00:00Z', '2026-11-01T05:00:00Z', '2026-04-04T14:00:00Z', '2026-10-03T14:00:00Z'].map(
-  (t) => parseRfc3339(t)!,
-);
+const DST_DAYS = [
+  '2026-03-29T00:00:00Z',
+  '2026-10-25T00:00:00Z',
+  '2026-03-08T06:00:00Z',
+  '2026-11-01T05:00:00Z',
+  '2026-04-04T14:00:00Z',
+  '2026-10-03T14:00:00Z',
+].map((t) => parseRfc3339(t)!);
 const startArb = fc.oneof(
   fc.tuple(fc.constantFrom(...DST_DAYS), fc.integer({ min: -12 * 60, max: 12 * 60 })).map(([d, m]) => d + m * 60_000),
   fc.integer({ min: 0, max: 364 * 24 * 60 }).map((m) => parseRfc3339('2026-01-01T00:00:00Z')! + m * 60_000),
 );
-const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45)).map(([h, m]) => `${`${h}`.padStart(2, '0')}:${`${m}`.padStart(2, '0')}`);
+const hhmm = fc
+  .tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45))
+  .map(([h, m]) => `${`${h}`.padStart(2, '0')}:${`${m}`.padStart(2, '0')}`);
 const restrictionArb: fc.Arbitrary<OcpiTariffRestrictions> = fc
   .record(
     {
@@ -36,8 +43,19 @@ function tariffOf(restrictions: OcpiTariffRestrictions[]): OcpiTariff {
     id: 'P',
     currency: 'EUR',
     elements: [
-      ...restrictions.map((r) => ({ price_components: [{ type: 'ENERGY' as const, price: 0.2, step_size: 1 }, { type: 'TIME' as const, price: 1, step_size: 1 }], restrictions: r })),
-      { price_components: [{ type: 'ENERGY' as const, price: 0.3, step_size: 100 }, { type: 'PARKING_TIME' as const, price: 2, step_size: 300 }] },
+      ...restrictions.map((r) => ({
+        price_components: [
+          { type: 'ENERGY' as const, price: 0.2, step_size: 1 },
+          { type: 'TIME' as const, price: 1, step_size: 1 },
+        ],
+        restrictions: r,
+      })),
+      {
+        price_components: [
+          { type: 'ENERGY' as const, price: 0.3, step_size: 100 },
+          { type: 'PARKING_TIME' as const, price: 2, step_size: 300 },
+        ],
+      },
     ],
   };
 }
@@ -55,12 +73,18 @@ const sessionArb = fc.record({
     { minLength: 1, maxLength: 6 },
   ),
   // readings: fraction of the session and an increment in mWh
-  readings: fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 9_000_000 })), { maxLength: 12 }),
+  readings: fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 9_000_000 })), {
+    maxLength: 12,
+  }),
   zone: fc.constantFrom(...ZONES),
   restrictions: fc.array(restrictionArb, { minLength: 1, maxLength: 4 }),
 });
 
-function build(input: { start: number; periods: { ms: number; category: (typeof CATEGORIES)[number]; mwh: number }[]; readings: [number, number][] }) {
+function build(input: {
+  start: number;
+  periods: { ms: number; category: (typeof CATEGORIES)[number]; mwh: number }[];
+  readings: [number, number][];
+}) {
   const { start, periods, readings } = input;
   let t = start;
   const specs: PeriodSpec[] = periods.map((p) => {
@@ -96,7 +120,13 @@ describe('toPricingSession properties', () => {
           for (let k = 0; k < pts.length; k++) {
             if (pts[k].ms <= ms) value = pts[k].wh;
             else {
-              if (k > 0 && pts[k - 1].ms < ms) value = value.plus(pts[k].wh.minus(value).times(ms - pts[k - 1].ms).div(pts[k].ms - pts[k - 1].ms));
+              if (k > 0 && pts[k - 1].ms < ms)
+                value = value.plus(
+                  pts[k].wh
+                    .minus(value)
+                    .times(ms - pts[k - 1].ms)
+                    .div(pts[k].ms - pts[k - 1].ms),
+                );
               break;
             }
           }
@@ -115,7 +145,9 @@ describe('toPricingSession properties', () => {
             if (startsMs[i] > from) {
               const energy = new D(parent.energyWh).div(1000);
               const rise = interp(to).minus(interp(from));
-              const share = rise.gt(0) ? interp(startsMs[i]).minus(interp(from)).div(rise) : new D(startsMs[i] - from).div(to - from);
+              const share = rise.gt(0)
+                ? interp(startsMs[i]).minus(interp(from)).div(rise)
+                : new D(startsMs[i] - from).div(to - from);
               const exact = before.plus(energy.times(share));
               const reported = before.plus(sum);
               expect(reported.lte(exact.plus('1e-40'))).toBe(true);
@@ -141,11 +173,19 @@ describe('toPricingSession properties', () => {
     fc.assert(
       fc.property(sessionArb, (input) => {
         const { payload, start } = build(input);
-        const s = toPricingSession(payload, { timeZone: input.zone, currency: 'EUR', tariff: tariffOf(input.restrictions) });
+        const s = toPricingSession(payload, {
+          timeZone: input.zone,
+          currency: 'EUR',
+          tariff: tariffOf(input.restrictions),
+        });
         const zones = new TimeZones();
         const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
         const sec = (v: string | undefined, end: boolean): number | undefined =>
-          v === undefined ? undefined : end && v === '00:00' ? 86_400 : (Number(v.slice(0, 2)) * 60 + Number(v.slice(3))) * 60;
+          v === undefined
+            ? undefined
+            : end && v === '00:00'
+              ? 86_400
+              : (Number(v.slice(0, 2)) * 60 + Number(v.slice(3))) * 60;
         // An independent statement of the OCPI restriction semantics the engine applies at a period start.
         const signature = (ms: number): string => {
           const lp = zones.localParts(input.zone, ms);
@@ -154,7 +194,16 @@ describe('toPricingSession properties', () => {
             .map((r) => {
               const st = sec(r.start_time, false);
               const en = sec(r.end_time, true);
-              const tod = st !== undefined && en !== undefined ? (st < en ? t >= st && t < en : t >= st || t < en) : st !== undefined ? t >= st : en !== undefined ? t < en : true;
+              const tod =
+                st !== undefined && en !== undefined
+                  ? st < en
+                    ? t >= st && t < en
+                    : t >= st || t < en
+                  : st !== undefined
+                    ? t >= st
+                    : en !== undefined
+                      ? t < en
+                      : true;
               const day = r.day_of_week === undefined || r.day_of_week.includes(DAYS[lp.weekday] as 'MONDAY');
               const age = r.min_duration === undefined || ms - start >= r.min_duration * 1000;
               return `${tod}${day}${age}`;

@@ -12,10 +12,14 @@ const bridge = (payload: ReturnType<typeof aSessionEnded>, restrictions: OcpiTar
 function steady(start: string, end: string) {
   const kwh = (parseRfc3339(end)! - parseRfc3339(start)!) / 360_000; // 10 kW
   const wh = `${kwh * 1000}`;
-  return aSessionEnded(start, [{ to: end, wh, maxPowerW: '11000', maxCurrentA: '16' }], [
-    [start, '0'],
-    [end, wh],
-  ]);
+  return aSessionEnded(
+    start,
+    [{ to: end, wh, maxPowerW: '11000', maxCurrentA: '16' }],
+    [
+      [start, '0'],
+      [end, wh],
+    ],
+  );
 }
 
 describe('toPricingSession: splitting at every cost-relevant moment of the tariff', () => {
@@ -95,8 +99,15 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
 
   it('a reservation element sets no boundary (it never applies to charging periods)', () => {
     const tariff = aTariff([]);
-    tariff.elements.unshift({ price_components: [{ type: 'TIME', price: 5, step_size: 1 }], restrictions: { start_time: '17:00', reservation: 'RESERVATION' } });
-    const s = toPricingSession(steady('2026-01-15T15:30:00Z', '2026-01-15T17:30:00Z'), { timeZone: AMS, currency: 'EUR', tariff });
+    tariff.elements.unshift({
+      price_components: [{ type: 'TIME', price: 5, step_size: 1 }],
+      restrictions: { start_time: '17:00', reservation: 'RESERVATION' },
+    });
+    const s = toPricingSession(steady('2026-01-15T15:30:00Z', '2026-01-15T17:30:00Z'), {
+      timeZone: AMS,
+      currency: 'EUR',
+      tariff,
+    });
     expect(starts(s)).toEqual(['2026-01-15T15:30:00Z']);
   });
 
@@ -112,7 +123,10 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
         '2026-03-29T01:00:00Z', // the wall clock jumps 02:00 -> 03:00, over 02:30
         '2026-03-29T05:00:00Z', // 07:00 CEST
       ]);
-      const cdr = priceSession(aTariff([{ start_time: '07:00', end_time: '17:00', day_of_week: ['SUNDAY'] }, { start_time: '02:30' }]), s);
+      const cdr = priceSession(
+        aTariff([{ start_time: '07:00', end_time: '17:00', day_of_week: ['SUNDAY'] }, { start_time: '02:30' }]),
+        s,
+      );
       expect(cdr.breakdown.periods.map((p) => [p.local_time, p.elements.TIME])).toEqual([
         ['2026-03-28T23:00:00', 1], // from 02:30 until midnight
         ['2026-03-29T00:00:00', null],
@@ -137,15 +151,26 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
     });
 
     it('a boundary on the hour that repeats (02:00-03:00 on the fall-back day)', () => {
-      const s = bridge(steady('2026-10-24T23:30:00Z', '2026-10-25T02:30:00Z'), [{ start_time: '02:00', end_time: '03:00' }]);
+      const s = bridge(steady('2026-10-24T23:30:00Z', '2026-10-25T02:30:00Z'), [
+        { start_time: '02:00', end_time: '03:00' },
+      ]);
       // 02:00 CEST = 00:00Z; 03:00 CEST = 01:00Z is also the jump back to 02:00 CET; 03:00 CET = 02:00Z
-      expect(starts(s)).toEqual(['2026-10-24T23:30:00Z', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T02:00:00Z']);
+      expect(starts(s)).toEqual([
+        '2026-10-24T23:30:00Z',
+        '2026-10-25T00:00:00Z',
+        '2026-10-25T01:00:00Z',
+        '2026-10-25T02:00:00Z',
+      ]);
       const cdr = priceSession(aTariff([{ start_time: '02:00', end_time: '03:00' }]), s);
       expect(cdr.breakdown.periods.map((p) => p.elements.TIME)).toEqual([null, 0, 0, null]);
     });
 
     it('other time zones: America/New_York spring forward (2026-03-08, 07:00Z)', () => {
-      const s = bridge(steady('2026-03-08T04:00:00Z', '2026-03-08T13:00:00Z'), [{ start_time: '02:15', end_time: '08:00' }], 'America/New_York');
+      const s = bridge(
+        steady('2026-03-08T04:00:00Z', '2026-03-08T13:00:00Z'),
+        [{ start_time: '02:15', end_time: '08:00' }],
+        'America/New_York',
+      );
       // 02:15 EST does not exist: the window opens at 03:00 EDT (07:00Z); 08:00 EDT = 12:00Z
       expect(starts(s)).toEqual(['2026-03-08T04:00:00Z', '2026-03-08T07:00:00Z', '2026-03-08T12:00:00Z']);
     });
@@ -154,11 +179,15 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
   describe('energy of the pieces', () => {
     it('follows the energy timeline between readings (not the clock), exactly', () => {
       // 0 Wh at 10:00, 10 000 Wh at 10:20, 20 000 Wh at 10:50; cut at 10:30 (11:30 CET)
-      const payload = aSessionEnded('2026-03-01T10:00:00Z', [{ to: '2026-03-01T10:50:00Z', wh: '20000' }], [
-        ['2026-03-01T10:00:00Z', '0'],
-        ['2026-03-01T10:20:00Z', '10000'],
-        ['2026-03-01T10:50:00Z', '20000'],
-      ]);
+      const payload = aSessionEnded(
+        '2026-03-01T10:00:00Z',
+        [{ to: '2026-03-01T10:50:00Z', wh: '20000' }],
+        [
+          ['2026-03-01T10:00:00Z', '0'],
+          ['2026-03-01T10:20:00Z', '10000'],
+          ['2026-03-01T10:50:00Z', '20000'],
+        ],
+      );
       const s = bridge(payload, [{ start_time: '11:30' }]);
       expect(starts(s)).toEqual(['2026-03-01T10:00:00Z', '2026-03-01T10:30:00Z']);
       // 13 333.333... Wh at 10:30, floored to 1 mWh; the last piece takes the remainder
@@ -168,11 +197,15 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
 
     it('a kWh threshold between two readings, at a fractional millisecond (rounded up to the ms)', () => {
       // 0 Wh at 10:00:00, 3 Wh at 10:00:00.007 (odd numbers on purpose), 1003 Wh at 10:01:00
-      const payload = aSessionEnded('2026-03-01T10:00:00Z', [{ to: '2026-03-01T10:01:00Z', wh: '1003' }], [
-        ['2026-03-01T10:00:00Z', '0'],
-        ['2026-03-01T10:00:00.007Z', '3'],
-        ['2026-03-01T10:01:00Z', '1003'],
-      ]);
+      const payload = aSessionEnded(
+        '2026-03-01T10:00:00Z',
+        [{ to: '2026-03-01T10:01:00Z', wh: '1003' }],
+        [
+          ['2026-03-01T10:00:00Z', '0'],
+          ['2026-03-01T10:00:00.007Z', '3'],
+          ['2026-03-01T10:01:00Z', '1003'],
+        ],
+      );
       // 0.001 kWh = 1 Wh is reached at 7/3 ms -> the piece starts at 3 ms
       const s = bridge(payload, [{ min_kwh: 0.001 }]);
       expect(starts(s)).toEqual(['2026-03-01T10:00:00Z', '2026-03-01T10:00:00.003Z']);
@@ -185,11 +218,15 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
     });
 
     it('a kWh threshold exactly on a reading: the piece starts at that reading and sees the threshold', () => {
-      const payload = aSessionEnded('2026-03-01T10:00:00Z', [{ to: '2026-03-01T10:30:00Z', wh: '9000' }], [
-        ['2026-03-01T10:00:00Z', '0'],
-        ['2026-03-01T10:07:00Z', '5000'],
-        ['2026-03-01T10:30:00Z', '9000'],
-      ]);
+      const payload = aSessionEnded(
+        '2026-03-01T10:00:00Z',
+        [{ to: '2026-03-01T10:30:00Z', wh: '9000' }],
+        [
+          ['2026-03-01T10:00:00Z', '0'],
+          ['2026-03-01T10:07:00Z', '5000'],
+          ['2026-03-01T10:30:00Z', '9000'],
+        ],
+      );
       const s = bridge(payload, [{ max_kwh: 5 }]);
       expect(starts(s)).toEqual(['2026-03-01T10:00:00Z', '2026-03-01T10:07:00Z']);
       expect(volumes(s, 'ENERGY')).toEqual(['5', '4']);
@@ -249,7 +286,13 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
               { type: 'MAX_POWER', volume: '22.0005' },
             ],
           },
-          { start_date_time: '2026-01-15T10:40:00Z', dimensions: [{ type: 'ENERGY', volume: '0' }, { type: 'PARKING_TIME', volume: '1200' }] },
+          {
+            start_date_time: '2026-01-15T10:40:00Z',
+            dimensions: [
+              { type: 'ENERGY', volume: '0' },
+              { type: 'PARKING_TIME', volume: '1200' },
+            ],
+          },
         ],
       });
     });
@@ -272,28 +315,52 @@ describe('toPricingSession: splitting at every cost-relevant moment of the tarif
   describe('refuses a payload that contradicts itself, with a typed error', () => {
     const ok = () => steady('2026-01-15T10:00:00Z', '2026-01-15T11:00:00Z');
     it.each([
-      ['an unknown time zone', () => toPricingSession(ok(), { timeZone: 'Mars/Olympus', currency: 'EUR', tariff: aTariff([]) }), 'BILLING_INVALID_TIME_ZONE'],
-      ['period energies that do not sum to the total', () => bridge({ ...ok(), totals: { ...ok().totals, energyKwh: '10.001' } }, []), 'BILLING_ENERGY_MISMATCH'],
+      [
+        'an unknown time zone',
+        () => toPricingSession(ok(), { timeZone: 'Mars/Olympus', currency: 'EUR', tariff: aTariff([]) }),
+        'BILLING_INVALID_TIME_ZONE',
+      ],
+      [
+        'period energies that do not sum to the total',
+        () => bridge({ ...ok(), totals: { ...ok().totals, energyKwh: '10.001' } }, []),
+        'BILLING_ENERGY_MISMATCH',
+      ],
       [
         'a gap between periods',
-        () => bridge({ ...ok(), chargingPeriods: [{ ...ok().chargingPeriods[0], startDateTime: '2026-01-15T10:00:01Z' }] }, []),
+        () =>
+          bridge(
+            { ...ok(), chargingPeriods: [{ ...ok().chargingPeriods[0], startDateTime: '2026-01-15T10:00:01Z' }] },
+            [],
+          ),
         'BILLING_PERIODS_NOT_CONTIGUOUS',
       ],
-      ['a last period that does not end at endedAt', () => bridge({ ...ok(), endedAt: '2026-01-15T11:00:01Z' }, []), 'BILLING_PERIODS_NOT_CONTIGUOUS'],
+      [
+        'a last period that does not end at endedAt',
+        () => bridge({ ...ok(), endedAt: '2026-01-15T11:00:01Z' }, []),
+        'BILLING_PERIODS_NOT_CONTIGUOUS',
+      ],
       ['no periods', () => bridge({ ...ok(), chargingPeriods: [] }, []), 'BILLING_INVALID_SESSION'],
-      ['a negative energy', () => bridge({ ...ok(), chargingPeriods: [{ ...ok().chargingPeriods[0], energyWh: '-1' }] }, []), 'BILLING_INVALID_SESSION'],
+      [
+        'a negative energy',
+        () => bridge({ ...ok(), chargingPeriods: [{ ...ok().chargingPeriods[0], energyWh: '-1' }] }, []),
+        'BILLING_INVALID_SESSION',
+      ],
     ])('%s', (_name, run, code) => {
       expect(run).toThrow(BillingError);
       expect(run).toThrow(expect.objectContaining({ code, retriable: false }));
     });
 
     it('an invalid tariff (TariffValidationError from the engine)', () => {
-      expect(() => toPricingSession(ok(), { timeZone: AMS, currency: 'EUR', tariff: { ...aTariff([]), elements: [] } })).toThrow(TariffValidationError);
+      expect(() =>
+        toPricingSession(ok(), { timeZone: AMS, currency: 'EUR', tariff: { ...aTariff([]), elements: [] } }),
+      ).toThrow(TariffValidationError);
     });
   });
 
   it('local parts at each piece start agree with the engine (sanity of the helper)', () => {
     const s = bridge(steady('2026-01-15T15:30:00Z', '2026-01-15T17:30:00Z'), [{ start_time: '17:00' }]);
-    expect(new TimeZones().localParts(AMS, parseRfc3339(s.charging_periods[1].start_date_time)!).secondOfDay).toBe(17 * 3600);
+    expect(new TimeZones().localParts(AMS, parseRfc3339(s.charging_periods[1].start_date_time)!).secondOfDay).toBe(
+      17 * 3600,
+    );
   });
 });

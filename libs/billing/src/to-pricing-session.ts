@@ -20,7 +20,14 @@ import {
 } from '@csms/kernel';
 import { decFromWireNumber } from '@csms/money';
 import { compileTariff, isCompiledTariff } from '@csms/pricing';
-import type { CompiledTariff, OcpiNumber, OcpiTariff, PricingInput, PricingInputDimension, PricingInputPeriod } from '@csms/pricing';
+import type {
+  CompiledTariff,
+  OcpiNumber,
+  OcpiTariff,
+  PricingInput,
+  PricingInputDimension,
+  PricingInputPeriod,
+} from '@csms/pricing';
 import { BillingError } from './errors';
 
 /** The payload of a `session.ended` v2 event (libs/contracts; v1 records in a log reach it upcast). */
@@ -76,7 +83,8 @@ const DECIMAL_RE = /^\d+(\.\d+)?$/;
 
 /** A non-negative decimal string of the payload, parsed once: its exact value (denominator 10^decimals). */
 function decimal(text: unknown, field: string): Ratio {
-  if (typeof text !== 'string' || !DECIMAL_RE.test(text)) fail('BILLING_INVALID_SESSION', field, `must be a non-negative decimal string, got ${JSON.stringify(text)}`);
+  if (typeof text !== 'string' || !DECIMAL_RE.test(text))
+    fail('BILLING_INVALID_SESSION', field, `must be a non-negative decimal string, got ${JSON.stringify(text)}`);
   return parseRatio(text) as Ratio;
 }
 
@@ -142,7 +150,13 @@ function offsetAt(zones: TimeZones, zone: string, ms: number): number {
  * an offset change is itself a cut when the jump of the wall clock crosses a boundary (spring
  * forward over 02:30, fall back over 02:30 or midnight).
  */
-export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, seconds: readonly number[], zones: TimeZones = new TimeZones()): number[] {
+export function localBoundaryCuts(
+  zone: string,
+  fromMs: number,
+  toMs: number,
+  seconds: readonly number[],
+  zones: TimeZones = new TimeZones(),
+): number[] {
   const cuts: number[] = [];
   if (seconds.length === 0 || toMs <= fromMs) return cuts;
   // Offset transitions in [fromMs, toMs].
@@ -183,7 +197,9 @@ export function localBoundaryCuts(zone: string, fromMs: number, toMs: number, se
   for (const tr of transitions) {
     const before = zones.localParts(zone, tr - 1);
     const after = zones.localParts(zone, tr);
-    const flips = seconds.some((s) => (s === 0 ? before.dateKey !== after.dateKey : before.secondOfDay >= s !== after.secondOfDay >= s));
+    const flips = seconds.some((s) =>
+      s === 0 ? before.dateKey !== after.dateKey : before.secondOfDay >= s !== after.secondOfDay >= s,
+    );
     if (flips) cuts.push(tr);
   }
   return cuts.filter((c) => c > fromMs && c < toMs);
@@ -203,7 +219,11 @@ interface Knot {
  * right-continuous, as in the session service (at an instant, the last reading of that instant).
  */
 function timelineOf(p: SessionEndedPayload): Knot[] {
-  const raw = p.energyTimeline.map((e, i) => ({ ms: instant(e.at, `energyTimeline[${i}].at`), wh: decimal(e.cumulativeWh, `energyTimeline[${i}].cumulativeWh`), i }));
+  const raw = p.energyTimeline.map((e, i) => ({
+    ms: instant(e.at, `energyTimeline[${i}].at`),
+    wh: decimal(e.cumulativeWh, `energyTimeline[${i}].cumulativeWh`),
+    i,
+  }));
   raw.sort((a, b) => a.ms - b.ms || a.i - b.i);
   const knots: Knot[] = [];
   for (const r of raw) {
@@ -291,7 +311,10 @@ function crossingIn(p: Parent, knots: readonly Knot[], kwh: Ratio): number {
     if (cmpRatio(b.wh, target) < 0) continue;
     if (b.ms === a.ms) return b.ms;
     // a.ms + (target - a.wh) * (b.ms - a.ms) / (b.wh - a.wh), rounded up to the millisecond
-    const t = addRatio(ratio(BigInt(a.ms)), divRatio(mulRatio(subRatio(target, a.wh), ratio(BigInt(b.ms - a.ms))), subRatio(b.wh, a.wh)));
+    const t = addRatio(
+      ratio(BigInt(a.ms)),
+      divRatio(mulRatio(subRatio(target, a.wh), ratio(BigInt(b.ms - a.ms))), subRatio(b.wh, a.wh)),
+    );
     return Math.min(Number(ceilToScale(t, 0)), b.ms);
   }
   return p.endMs;
@@ -311,7 +334,8 @@ function crossingIn(p: Parent, knots: readonly Knot[], kwh: Ratio): number {
  */
 export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSessionOptions): PricingInput {
   const zones = isCompiledTariff(opts.tariff) ? opts.tariff.timeZones : new TimeZones();
-  if (!zones.isValid(opts.timeZone)) fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
+  if (!zones.isValid(opts.timeZone))
+    fail('BILLING_INVALID_TIME_ZONE', 'timeZone', `must be an IANA time zone, got ${JSON.stringify(opts.timeZone)}`);
   const tariff = compileTariff(opts.tariff).source; // throws TariffValidationError: an invalid tariff is never priced
   const zone = opts.timeZone;
   const startMs = instant(ended.startedAt, 'startedAt');
@@ -323,19 +347,39 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
   const raw = ended.chargingPeriods.map((src, i) => {
     const s = instant(src.startDateTime, `chargingPeriods[${i}].startDateTime`);
     const e = instant(src.endDateTime, `chargingPeriods[${i}].endDateTime`);
-    const expectedStart = i === 0 ? startMs : instant(ended.chargingPeriods[i - 1].endDateTime, `chargingPeriods[${i - 1}].endDateTime`);
+    const expectedStart =
+      i === 0 ? startMs : instant(ended.chargingPeriods[i - 1].endDateTime, `chargingPeriods[${i - 1}].endDateTime`);
     if (s !== expectedStart) {
-      fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${i}].startDateTime`, i === 0 ? 'the first period must start at startedAt' : 'must equal the previous period\'s endDateTime');
+      fail(
+        'BILLING_PERIODS_NOT_CONTIGUOUS',
+        `chargingPeriods[${i}].startDateTime`,
+        i === 0 ? 'the first period must start at startedAt' : "must equal the previous period's endDateTime",
+      );
     }
     if (e < s) fail('BILLING_INVALID_SESSION', `chargingPeriods[${i}].endDateTime`, 'must not be before startDateTime');
-    return { src, index: i, startMs: s, endMs: e, energy: divRatio(decimal(src.energyWh, `chargingPeriods[${i}].energyWh`), KWH_PER_WH) };
+    return {
+      src,
+      index: i,
+      startMs: s,
+      endMs: e,
+      energy: divRatio(decimal(src.energyWh, `chargingPeriods[${i}].energyWh`), KWH_PER_WH),
+    };
   });
   const last = raw[raw.length - 1];
-  if (last.endMs !== endMs) fail('BILLING_PERIODS_NOT_CONTIGUOUS', `chargingPeriods[${raw.length - 1}].endDateTime`, 'the last period must end at endedAt');
+  if (last.endMs !== endMs)
+    fail(
+      'BILLING_PERIODS_NOT_CONTIGUOUS',
+      `chargingPeriods[${raw.length - 1}].endDateTime`,
+      'the last period must end at endedAt',
+    );
   const total = decimal(ended.totals.energyKwh, 'totals.energyKwh');
   const sum = raw.reduce((acc, r) => addRatio(acc, r.energy), ZERO_RATIO);
   if (cmpRatio(sum, total) !== 0) {
-    fail('BILLING_ENERGY_MISMATCH', 'chargingPeriods', `period energies sum to ${decimalText(sum)} kWh, totals.energyKwh is ${decimalText(total)} kWh`);
+    fail(
+      'BILLING_ENERGY_MISMATCH',
+      'chargingPeriods',
+      `period energies sum to ${decimalText(sum)} kWh, totals.energyKwh is ${decimalText(total)} kWh`,
+    );
   }
   const kept = raw.filter((r) => r.endMs > r.startMs);
   if (kept.length === 0) kept.push({ ...raw[0], energy: ZERO_RATIO }); // a zero-length session: one empty period
@@ -389,8 +433,14 @@ export function toPricingSession(ended: SessionEndedPayload, opts: ToPricingSess
   for (const p of parents) {
     const dimension = TIME_DIMENSION[p.src.category];
     // W -> kW, and A, as canonical decimal text (a measurement: the engine echoes it and compares it only for a restriction)
-    const maxPower = p.src.maxPowerW !== undefined ? decimalText(decimal(p.src.maxPowerW, `chargingPeriods[${p.index}].maxPowerW`), 3) : undefined;
-    const maxCurrent = p.src.maxCurrentA !== undefined ? decimalText(decimal(p.src.maxCurrentA, `chargingPeriods[${p.index}].maxCurrentA`)) : undefined;
+    const maxPower =
+      p.src.maxPowerW !== undefined
+        ? decimalText(decimal(p.src.maxPowerW, `chargingPeriods[${p.index}].maxPowerW`), 3)
+        : undefined;
+    const maxCurrent =
+      p.src.maxCurrentA !== undefined
+        ? decimalText(decimal(p.src.maxCurrentA, `chargingPeriods[${p.index}].maxCurrentA`))
+        : undefined;
     const bounds = [p.startMs, ...sortedCuts.filter((c) => c > p.startMs && c < p.endMs), p.endMs];
     let cumBefore = p.gridBefore;
     for (let i = 0; i + 1 < bounds.length; i++) {

@@ -1,5 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import { ALL_EVENTS, ContractError, EventCatalogue, closed, defineEvent, deriveId, systemCatalogue, type Envelope } from './index';
+import {
+  ALL_EVENTS,
+  ContractError,
+  EventCatalogue,
+  closed,
+  defineEvent,
+  deriveId,
+  systemCatalogue,
+  type Envelope,
+} from './index';
 
 function envelopeOf(type: string, version: number, payload: unknown, overrides: Partial<Envelope> = {}): Envelope {
   return {
@@ -29,25 +38,37 @@ function contractError(fn: () => unknown): ContractError {
 describe('every event type of the system', () => {
   const catalogue = systemCatalogue();
 
-  it.each(ALL_EVENTS.map((d) => [`${d.type} v${d.version}`, d] as const))('%s round-trips through its schema (an old version comes back upcast)', (_name, def) => {
-    const env = catalogue.create(def, { id: deriveId('example', def.type), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: def.example });
-    const wire = catalogue.encode(env);
-    const latest = catalogue.latestVersion(def.type)!;
-    if (def.version === latest) {
-      expect(catalogue.decode(wire)).toEqual(env);
-      expect(catalogue.decode(Buffer.from(wire))).toEqual(env);
-    } else {
-      // every old version has an upcaster path to the newest one
-      expect(catalogue.decode(wire)).toMatchObject({ id: env.id, type: def.type, version: latest });
-    }
-  });
+  it.each(ALL_EVENTS.map((d) => [`${d.type} v${d.version}`, d] as const))(
+    '%s round-trips through its schema (an old version comes back upcast)',
+    (_name, def) => {
+      const env = catalogue.create(def, {
+        id: deriveId('example', def.type),
+        key: 'k',
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 'test',
+        payload: def.example,
+      });
+      const wire = catalogue.encode(env);
+      const latest = catalogue.latestVersion(def.type)!;
+      if (def.version === latest) {
+        expect(catalogue.decode(wire)).toEqual(env);
+        expect(catalogue.decode(Buffer.from(wire))).toEqual(env);
+      } else {
+        // every old version has an upcaster path to the newest one
+        expect(catalogue.decode(wire)).toMatchObject({ id: env.id, type: def.type, version: latest });
+      }
+    },
+  );
 
-  it.each(ALL_EVENTS.map((d) => [`${d.type} v${d.version}`, d] as const))('%s has a closed payload schema', (_name, def) => {
-    const env = envelopeOf(def.type, def.version, { ...(def.example as object), notInTheContract: 1 });
-    const err = contractError(() => catalogue.parse(env));
-    expect(err.code).toBe('INVALID_PAYLOAD');
-    expect(err.field).toBe('/payload/notInTheContract');
-  });
+  it.each(ALL_EVENTS.map((d) => [`${d.type} v${d.version}`, d] as const))(
+    '%s has a closed payload schema',
+    (_name, def) => {
+      const env = envelopeOf(def.type, def.version, { ...(def.example as object), notInTheContract: 1 });
+      const err = contractError(() => catalogue.parse(env));
+      expect(err.code).toBe('INVALID_PAYLOAD');
+      expect(err.field).toBe('/payload/notInTheContract');
+    },
+  );
 
   it('every type name is dotted, lower case and each version is defined once', () => {
     for (const d of ALL_EVENTS) expect(d.type).toMatch(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/);
@@ -56,22 +77,54 @@ describe('every event type of the system', () => {
 });
 
 describe('envelope validation', () => {
-  const Ping = defineEvent({ type: 'test.pinged', version: 1, topic: 't', description: 'test', schema: closed({ n: Type.Integer() }), example: { n: 1 } });
+  const Ping = defineEvent({
+    type: 'test.pinged',
+    version: 1,
+    topic: 't',
+    description: 'test',
+    schema: closed({ n: Type.Integer() }),
+    example: { n: 1 },
+  });
   const catalogue = new EventCatalogue([Ping]);
 
   it.each([
     ['not JSON', 'MALFORMED_JSON', '{"id":', undefined],
     ['a tombstone', 'MALFORMED_JSON', null, undefined],
     ['a JSON array', 'INVALID_ENVELOPE', '[]', '/'],
-    ['an id that is not a uuid', 'INVALID_ENVELOPE', JSON.stringify(envelopeOf('test.pinged', 1, { n: 1 }, { id: 'x' })), '/id'],
+    [
+      'an id that is not a uuid',
+      'INVALID_ENVELOPE',
+      JSON.stringify(envelopeOf('test.pinged', 1, { n: 1 }, { id: 'x' })),
+      '/id',
+    ],
     ['a type that is not dotted', 'INVALID_ENVELOPE', JSON.stringify(envelopeOf('Pinged', 1, { n: 1 })), '/type'],
     ['a version 0', 'INVALID_ENVELOPE', JSON.stringify(envelopeOf('test.pinged', 0, { n: 1 })), '/version'],
-    ['a local time', 'INVALID_ENVELOPE', JSON.stringify(envelopeOf('test.pinged', 1, { n: 1 }, { occurredAt: 'yesterday' })), '/occurredAt'],
-    ['an extra envelope field', 'INVALID_ENVELOPE', JSON.stringify({ ...envelopeOf('test.pinged', 1, { n: 1 }), extra: true }), '/extra'],
-    ['a missing key', 'INVALID_ENVELOPE', JSON.stringify({ ...envelopeOf('test.pinged', 1, { n: 1 }), key: undefined }), '/key'],
+    [
+      'a local time',
+      'INVALID_ENVELOPE',
+      JSON.stringify(envelopeOf('test.pinged', 1, { n: 1 }, { occurredAt: 'yesterday' })),
+      '/occurredAt',
+    ],
+    [
+      'an extra envelope field',
+      'INVALID_ENVELOPE',
+      JSON.stringify({ ...envelopeOf('test.pinged', 1, { n: 1 }), extra: true }),
+      '/extra',
+    ],
+    [
+      'a missing key',
+      'INVALID_ENVELOPE',
+      JSON.stringify({ ...envelopeOf('test.pinged', 1, { n: 1 }), key: undefined }),
+      '/key',
+    ],
     ['an unknown type', 'UNKNOWN_EVENT_TYPE', JSON.stringify(envelopeOf('test.ponged', 1, { n: 1 })), '/type'],
     ['a newer version', 'UNKNOWN_EVENT_VERSION', JSON.stringify(envelopeOf('test.pinged', 2, { n: 1 })), '/version'],
-    ['a payload of the wrong type', 'INVALID_PAYLOAD', JSON.stringify(envelopeOf('test.pinged', 1, { n: 'one' })), '/payload/n'],
+    [
+      'a payload of the wrong type',
+      'INVALID_PAYLOAD',
+      JSON.stringify(envelopeOf('test.pinged', 1, { n: 'one' })),
+      '/payload/n',
+    ],
     ['a payload missing a field', 'INVALID_PAYLOAD', JSON.stringify(envelopeOf('test.pinged', 1, {})), '/payload/n'],
   ])('rejects %s with %s', (_what, code, wire, field) => {
     const err = contractError(() => catalogue.decode(wire));
@@ -82,7 +135,13 @@ describe('envelope validation', () => {
 
   it('validates on produce too: create refuses an invalid payload', () => {
     const err = contractError(() =>
-      catalogue.create(Ping, { id: deriveId('x'), key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 's', payload: { n: 1.5 } }),
+      catalogue.create(Ping, {
+        id: deriveId('x'),
+        key: 'k',
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 's',
+        payload: { n: 1.5 },
+      }),
     );
     expect(err.code).toBe('INVALID_PAYLOAD');
   });
@@ -108,7 +167,11 @@ describe('upcasting', () => {
     version: 2,
     topic: 't',
     description: 'v2',
-    schema: closed({ stationId: Type.String(), energy: Type.String({ pattern: '^-?\\d+(\\.\\d+)?$' }), unit: Type.Literal('kWh') }),
+    schema: closed({
+      stationId: Type.String(),
+      energy: Type.String({ pattern: '^-?\\d+(\\.\\d+)?$' }),
+      unit: Type.Literal('kWh'),
+    }),
     example: { stationId: 'CP1', energy: '1.5', unit: 'kWh' },
   });
   const up = {
@@ -145,7 +208,9 @@ describe('upcasting', () => {
 
   it('rejects an old version it has no upcaster for', () => {
     const catalogue = new EventCatalogue([MeterReadV1, MeterReadV2]);
-    expect(contractError(() => catalogue.parse(envelopeOf('test.meter_read', 1, { stationId: 'CP1', wh: 1 }))).code).toBe('UNKNOWN_EVENT_VERSION');
+    expect(
+      contractError(() => catalogue.parse(envelopeOf('test.meter_read', 1, { stationId: 'CP1', wh: 1 }))).code,
+    ).toBe('UNKNOWN_EVENT_VERSION');
   });
 
   it('reports an upcaster that throws as UPCAST_FAILED', () => {
@@ -156,14 +221,18 @@ describe('upcasting', () => {
       },
     };
     const catalogue = new EventCatalogue([MeterReadV1, MeterReadV2], [throwing]);
-    expect(contractError(() => catalogue.parse(envelopeOf('test.meter_read', 1, { stationId: 'CP1', wh: 1 }))).code).toBe('UPCAST_FAILED');
+    expect(
+      contractError(() => catalogue.parse(envelopeOf('test.meter_read', 1, { stationId: 'CP1', wh: 1 }))).code,
+    ).toBe('UPCAST_FAILED');
   });
 });
 
 describe('deriveId', () => {
   it('is deterministic and name-based', () => {
     expect(deriveId('session', 'CP1', 42)).toBe(deriveId('session', 'CP1', 42));
-    expect(deriveId('session', 'CP1', 42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(deriveId('session', 'CP1', 42)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
   it('does not confuse different splits of the same characters', () => {
     expect(deriveId('a', 'b|c')).not.toBe(deriveId('a', 'b', 'c'));

@@ -15,7 +15,9 @@ export interface EventDefinition<T extends string = string, V extends number = n
   readonly example: Static<S>;
 }
 
-export function defineEvent<T extends string, V extends number, S extends TSchema>(def: EventDefinition<T, V, S>): EventDefinition<T, V, S> {
+export function defineEvent<T extends string, V extends number, S extends TSchema>(
+  def: EventDefinition<T, V, S>,
+): EventDefinition<T, V, S> {
   return Object.freeze(def);
 }
 
@@ -130,15 +132,23 @@ export class EventCatalogue {
       if (!this.latest.has(env.type)) {
         throw new ContractError('UNKNOWN_EVENT_TYPE', `unknown event type ${env.type}`, { field: '/type' });
       }
-      throw new ContractError('UNKNOWN_EVENT_VERSION', `unknown version ${env.version} of ${env.type} (known up to ${this.latest.get(env.type)})`, {
-        field: '/version',
-      });
+      throw new ContractError(
+        'UNKNOWN_EVENT_VERSION',
+        `unknown version ${env.version} of ${env.type} (known up to ${this.latest.get(env.type)})`,
+        {
+          field: '/version',
+        },
+      );
     }
     if (!entry.validate(env.payload)) {
       const d = describe(entry.validate.errors);
-      throw new ContractError('INVALID_PAYLOAD', `invalid ${env.type} v${env.version} payload at ${d.field}: ${d.message}`, {
-        field: `/payload${d.field === '/' ? '' : d.field}`,
-      });
+      throw new ContractError(
+        'INVALID_PAYLOAD',
+        `invalid ${env.type} v${env.version} payload at ${d.field}: ${d.message}`,
+        {
+          field: `/payload${d.field === '/' ? '' : d.field}`,
+        },
+      );
     }
     this.checked.add(env);
     return env;
@@ -154,13 +164,21 @@ export class EventCatalogue {
     while (env.version < target) {
       const u = this.upcasters.get(`${env.type}@${env.version}`);
       if (!u) {
-        throw new ContractError('UNKNOWN_EVENT_VERSION', `no upcaster for ${env.type} v${env.version} -> v${env.version + 1}`, { field: '/version' });
+        throw new ContractError(
+          'UNKNOWN_EVENT_VERSION',
+          `no upcaster for ${env.type} v${env.version} -> v${env.version + 1}`,
+          { field: '/version' },
+        );
       }
       let payload: unknown;
       try {
         payload = u.up(env.payload);
       } catch (cause) {
-        throw new ContractError('UPCAST_FAILED', `upcasting ${env.type} v${env.version} failed: ${(cause as Error).message}`, { cause });
+        throw new ContractError(
+          'UPCAST_FAILED',
+          `upcasting ${env.type} v${env.version} failed: ${(cause as Error).message}`,
+          { cause },
+        );
       }
       env = this.check({ ...env, version: env.version + 1, payload });
     }

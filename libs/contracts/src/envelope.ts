@@ -23,7 +23,10 @@ export const EnvelopeSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type Envelope<P = unknown, T extends string = string> = Omit<Static<typeof EnvelopeSchema>, 'payload' | 'type'> & {
+export type Envelope<P = unknown, T extends string = string> = Omit<
+  Static<typeof EnvelopeSchema>,
+  'payload' | 'type'
+> & {
   type: T;
   payload: P;
 };

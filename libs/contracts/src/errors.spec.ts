@@ -5,7 +5,13 @@ describe('contract errors are domain errors', () => {
   it('CsmsError is a DomainError with every option', () => {
     const e = new CsmsError('SOMETHING_BUSY', 'later', { retriable: true, field: 'a', details: { n: 1 } });
     expect(e).toBeInstanceOf(DomainError);
-    expect(e).toMatchObject({ name: 'CsmsError', code: 'SOMETHING_BUSY', retriable: true, field: 'a', details: { n: 1 } });
+    expect(e).toMatchObject({
+      name: 'CsmsError',
+      code: 'SOMETHING_BUSY',
+      retriable: true,
+      field: 'a',
+      details: { n: 1 },
+    });
     expect(isRetriable(e)).toBe(true);
   });
 

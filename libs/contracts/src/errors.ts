@@ -14,7 +14,11 @@ export class CsmsError<Code extends string = string> extends DomainError<Code> {
 
 /** An event or message that does not satisfy its contract. Never retriable: park it. */
 export class ContractError extends CsmsError<ContractErrorCode> {
-  constructor(code: ContractErrorCode, message: string, opts: { field?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ContractErrorCode,
+    message: string,
+    opts: { field?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(code, message, { ...opts, retriable: false });
   }
 }

@@ -17,10 +17,37 @@ export * from './events/monitoring';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
-import { SessionEndedV1, SessionEndedV2, SessionStartedV1, SessionUpdatedV1, sessionEndedV1ToV2 } from './events/session';
-import { StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1, stationRegisteredV1ToV2, stationRegisteredV2ToV3 } from './events/registry';
-import { TariffAssignmentSetV1, TariffAssignmentSetV2, TariffVersionPublishedV1, TariffVersionPublishedV2, tariffAssignmentSetV1ToV2, tariffVersionPublishedV1ToV2 } from './events/tariff';
-import { CdrCreatedV1, CdrCreatedV2, CdrCreatedV3, SessionPricingFailedV1, cdrCreatedV1ToV2, cdrCreatedV2ToV3 } from './events/billing';
+import {
+  SessionEndedV1,
+  SessionEndedV2,
+  SessionStartedV1,
+  SessionUpdatedV1,
+  sessionEndedV1ToV2,
+} from './events/session';
+import {
+  StationRegisteredV1,
+  StationRegisteredV2,
+  StationRegisteredV3,
+  TokenRegisteredV1,
+  stationRegisteredV1ToV2,
+  stationRegisteredV2ToV3,
+} from './events/registry';
+import {
+  TariffAssignmentSetV1,
+  TariffAssignmentSetV2,
+  TariffVersionPublishedV1,
+  TariffVersionPublishedV2,
+  tariffAssignmentSetV1ToV2,
+  tariffVersionPublishedV1ToV2,
+} from './events/tariff';
+import {
+  CdrCreatedV1,
+  CdrCreatedV2,
+  CdrCreatedV3,
+  SessionPricingFailedV1,
+  cdrCreatedV1ToV2,
+  cdrCreatedV2ToV3,
+} from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
 import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
 
@@ -48,7 +75,16 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   AlarmAcknowledgedV1,
   AlarmAcknowledgedV2,
 ];
-export const ALL_UPCASTERS: readonly Upcaster[] = [stationRegisteredV1ToV2, stationRegisteredV2ToV3, sessionEndedV1ToV2, cdrCreatedV1ToV2, cdrCreatedV2ToV3, tariffVersionPublishedV1ToV2, tariffAssignmentSetV1ToV2, alarmAcknowledgedV1ToV2];
+export const ALL_UPCASTERS: readonly Upcaster[] = [
+  stationRegisteredV1ToV2,
+  stationRegisteredV2ToV3,
+  sessionEndedV1ToV2,
+  cdrCreatedV1ToV2,
+  cdrCreatedV2ToV3,
+  tariffVersionPublishedV1ToV2,
+  tariffAssignmentSetV1ToV2,
+  alarmAcknowledgedV1ToV2,
+];
 
 /** The catalogue of the whole system. Services may build narrower ones for what they consume. */
 export function systemCatalogue(): EventCatalogue {

@@ -83,8 +83,16 @@ export const stringEnum = <T extends string>(values: readonly T[], description?:
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
 
 /** OCPI GeoLocation: WGS 84 decimal degrees as strings; the spec's regexes (ranges are checked by the API). */
-export const OcpiLatitude = Type.String({ maxLength: 10, pattern: '^-?[0-9]{1,2}\\.[0-9]{5,7}$', description: 'e.g. 52.370216' });
-export const OcpiLongitude = Type.String({ maxLength: 11, pattern: '^-?[0-9]{1,3}\\.[0-9]{5,7}$', description: 'e.g. 4.895168' });
+export const OcpiLatitude = Type.String({
+  maxLength: 10,
+  pattern: '^-?[0-9]{1,2}\\.[0-9]{5,7}$',
+  description: 'e.g. 52.370216',
+});
+export const OcpiLongitude = Type.String({
+  maxLength: 11,
+  pattern: '^-?[0-9]{1,3}\\.[0-9]{5,7}$',
+  description: 'e.g. 4.895168',
+});
 export const OcpiGeoLocation = closed({ latitude: OcpiLatitude, longitude: OcpiLongitude });
 
 /**

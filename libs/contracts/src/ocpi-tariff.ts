@@ -11,11 +11,34 @@ import { stringEnum } from './ocpi-location';
 const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
 export const OcpiNumberSchema = Type.Union([Type.Number(), Decimal]);
 
-export const OCPI_TARIFF_TYPES = ['AD_HOC_PAYMENT', 'PROFILE_CHEAP', 'PROFILE_FAST', 'PROFILE_GREEN', 'REGULAR'] as const;
+export const OCPI_TARIFF_TYPES = [
+  'AD_HOC_PAYMENT',
+  'PROFILE_CHEAP',
+  'PROFILE_FAST',
+  'PROFILE_GREEN',
+  'REGULAR',
+] as const;
 export const OCPI_TARIFF_DIMENSION_TYPES = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'] as const;
-export const OCPI_DAYS_OF_WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
+export const OCPI_DAYS_OF_WEEK = [
+  'MONDAY',
+  'TUESDAY',
+  'WEDNESDAY',
+  'THURSDAY',
+  'FRIDAY',
+  'SATURDAY',
+  'SUNDAY',
+] as const;
 export const OCPI_RESERVATION_RESTRICTION_TYPES = ['RESERVATION', 'RESERVATION_EXPIRES'] as const;
-export const OCPI_ENERGY_SOURCE_CATEGORIES = ['NUCLEAR', 'GENERAL_FOSSIL', 'COAL', 'GAS', 'GENERAL_GREEN', 'SOLAR', 'WIND', 'WATER'] as const;
+export const OCPI_ENERGY_SOURCE_CATEGORIES = [
+  'NUCLEAR',
+  'GENERAL_FOSSIL',
+  'COAL',
+  'GAS',
+  'GENERAL_GREEN',
+  'SOLAR',
+  'WIND',
+  'WATER',
+] as const;
 export const OCPI_ENVIRONMENTAL_IMPACT_CATEGORIES = ['NUCLEAR_WASTE', 'CARBON_DIOXIDE'] as const;
 
 export const OcpiDisplayTextSchema = closed({ language: Type.String(), text: Type.String() });
@@ -52,8 +75,22 @@ export const OcpiTariffElementSchema = closed({
 
 export const OcpiEnergyMixSchema = closed({
   is_green_energy: Type.Boolean(),
-  energy_sources: Type.Optional(Type.Array(closed({ source: stringEnum(OCPI_ENERGY_SOURCE_CATEGORIES, 'OCPI EnergySourceCategory'), percentage: OcpiNumberSchema }))),
-  environ_impact: Type.Optional(Type.Array(closed({ category: stringEnum(OCPI_ENVIRONMENTAL_IMPACT_CATEGORIES, 'OCPI EnvironmentalImpactCategory'), amount: OcpiNumberSchema }))),
+  energy_sources: Type.Optional(
+    Type.Array(
+      closed({
+        source: stringEnum(OCPI_ENERGY_SOURCE_CATEGORIES, 'OCPI EnergySourceCategory'),
+        percentage: OcpiNumberSchema,
+      }),
+    ),
+  ),
+  environ_impact: Type.Optional(
+    Type.Array(
+      closed({
+        category: stringEnum(OCPI_ENVIRONMENTAL_IMPACT_CATEGORIES, 'OCPI EnvironmentalImpactCategory'),
+        amount: OcpiNumberSchema,
+      }),
+    ),
+  ),
   supplier_name: Type.Optional(Type.String()),
   energy_product_name: Type.Optional(Type.String()),
 });

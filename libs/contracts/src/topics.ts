@@ -32,16 +32,76 @@ export const Topics = {
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 export const TOPIC_SPECS: readonly TopicSpec[] = [
-  { name: Topics.ocppInbound, key: 'station id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'every inbound OCPP message, verbatim, with metadata: the source of truth' },
-  { name: Topics.ocppCommands, key: 'station id', retentionMs: 7 * DAY, cleanupPolicy: 'delete', description: 'CSMS-initiated calls to send to stations' },
-  { name: Topics.ocppCommandResults, key: 'station id', retentionMs: 30 * DAY, cleanupPolicy: 'delete', description: 'results of CSMS-initiated calls' },
-  { name: Topics.registryStations, key: 'station id', retentionMs: FOREVER, cleanupPolicy: 'compact', description: 'station registry, latest state per station' },
-  { name: Topics.registryTokens, key: 'token uid', retentionMs: FOREVER, cleanupPolicy: 'compact', description: 'id token registry, latest state per token' },
-  { name: Topics.sessionEvents, key: 'session id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'charging sessions: started, updated, ended' },
-  { name: Topics.tariffEvents, key: 'tariff id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'tariff catalogue changes: the source of truth for prices' },
-  { name: Topics.billingEvents, key: 'session id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'priced CDRs and pricing failures' },
-  { name: Topics.paymentEvents, key: 'account id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'ledger and payment provider events' },
-  { name: Topics.monitoringEvents, key: 'station id', retentionMs: FOREVER, cleanupPolicy: 'delete', description: 'operator decisions on station monitoring: alarm acknowledgements' },
+  {
+    name: Topics.ocppInbound,
+    key: 'station id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'every inbound OCPP message, verbatim, with metadata: the source of truth',
+  },
+  {
+    name: Topics.ocppCommands,
+    key: 'station id',
+    retentionMs: 7 * DAY,
+    cleanupPolicy: 'delete',
+    description: 'CSMS-initiated calls to send to stations',
+  },
+  {
+    name: Topics.ocppCommandResults,
+    key: 'station id',
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    description: 'results of CSMS-initiated calls',
+  },
+  {
+    name: Topics.registryStations,
+    key: 'station id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    description: 'station registry, latest state per station',
+  },
+  {
+    name: Topics.registryTokens,
+    key: 'token uid',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    description: 'id token registry, latest state per token',
+  },
+  {
+    name: Topics.sessionEvents,
+    key: 'session id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'charging sessions: started, updated, ended',
+  },
+  {
+    name: Topics.tariffEvents,
+    key: 'tariff id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'tariff catalogue changes: the source of truth for prices',
+  },
+  {
+    name: Topics.billingEvents,
+    key: 'session id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'priced CDRs and pricing failures',
+  },
+  {
+    name: Topics.paymentEvents,
+    key: 'account id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'ledger and payment provider events',
+  },
+  {
+    name: Topics.monitoringEvents,
+    key: 'station id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'operator decisions on station monitoring: alarm acknowledgements',
+  },
 ];
 
 /** The dead-letter topic of a consumer group: parked records with their error (libs/messaging). */

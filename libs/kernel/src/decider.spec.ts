@@ -9,7 +9,8 @@ const account: Decider<Cmd, Ev, St> = {
   initialState: () => ({ balance: 0, moves: 0 }),
   decide: (c, s) => {
     if (c.type === 'deposit') return [{ type: 'deposited', amount: c.amount }];
-    if (c.amount > s.balance) throw new DomainError('INSUFFICIENT_FUNDS', `cannot withdraw ${c.amount}`, { field: 'amount' });
+    if (c.amount > s.balance)
+      throw new DomainError('INSUFFICIENT_FUNDS', `cannot withdraw ${c.amount}`, { field: 'amount' });
     return [{ type: 'withdrawn', amount: c.amount }];
   },
   evolve: (s, e) => ({ balance: s.balance + (e.type === 'deposited' ? e.amount : -e.amount), moves: s.moves + 1 }),
@@ -17,14 +18,20 @@ const account: Decider<Cmd, Ev, St> = {
 
 describe('decider helpers', () => {
   it('fold applies the events in order, replay from the initial state', () => {
-    const events: Ev[] = [{ type: 'deposited', amount: 10 }, { type: 'withdrawn', amount: 3 }];
+    const events: Ev[] = [
+      { type: 'deposited', amount: 10 },
+      { type: 'withdrawn', amount: 3 },
+    ];
     expect(fold(account.evolve, { balance: 5, moves: 1 }, events)).toEqual({ balance: 12, moves: 3 });
     expect(replay(account, events)).toEqual({ balance: 7, moves: 2 });
     expect(replay(account, [])).toEqual({ balance: 0, moves: 0 });
   });
 
   it('handle decides and folds what it decided', () => {
-    expect(handle(account, { type: 'deposit', amount: 4 }, { balance: 1, moves: 0 })).toEqual({ events: [{ type: 'deposited', amount: 4 }], state: { balance: 5, moves: 1 } });
+    expect(handle(account, { type: 'deposit', amount: 4 }, { balance: 1, moves: 0 })).toEqual({
+      events: [{ type: 'deposited', amount: 4 }],
+      state: { balance: 5, moves: 1 },
+    });
   });
 
   it('handle uses decideAndEvolve when the decider offers it', () => {

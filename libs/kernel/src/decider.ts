@@ -18,19 +18,30 @@ export interface Decider<Command, Event, State> {
 }
 
 /** The state after folding `events` into `state`, in order. */
-export function fold<Event, State>(evolve: (state: State, event: Event) => State, state: State, events: readonly Event[]): State {
+export function fold<Event, State>(
+  evolve: (state: State, event: Event) => State,
+  state: State,
+  events: readonly Event[],
+): State {
   let s = state;
   for (const e of events) s = evolve(s, e);
   return s;
 }
 
 /** The state of a history: its events folded into the decider's initial state. */
-export function replay<Command, Event, State>(decider: Decider<Command, Event, State>, events: readonly Event[]): State {
+export function replay<Command, Event, State>(
+  decider: Decider<Command, Event, State>,
+  events: readonly Event[],
+): State {
   return fold(decider.evolve, decider.initialState(), events);
 }
 
 /** Decides one command and folds the decided events: the events and the state after them. */
-export function handle<Command, Event, State>(decider: Decider<Command, Event, State>, command: Command, state: State): { events: Event[]; state: State } {
+export function handle<Command, Event, State>(
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  state: State,
+): { events: Event[]; state: State } {
   if (decider.decideAndEvolve) return decider.decideAndEvolve(command, state);
   const events = decider.decide(command, state);
   return { events, state: fold(decider.evolve, state, events) };

@@ -5,10 +5,22 @@ class ExampleError extends DomainError<'EXAMPLE_BROKEN' | 'EXAMPLE_BUSY'> {}
 describe('DomainError', () => {
   it('carries code, retriable, field, details and cause; the name is the subclass', () => {
     const cause = new Error('below');
-    const e = new ExampleError('EXAMPLE_BUSY', 'try later', { retriable: true, field: 'a.b[0]', details: { n: 1 }, cause });
+    const e = new ExampleError('EXAMPLE_BUSY', 'try later', {
+      retriable: true,
+      field: 'a.b[0]',
+      details: { n: 1 },
+      cause,
+    });
     expect(e).toBeInstanceOf(Error);
     expect(e).toBeInstanceOf(DomainError);
-    expect(e).toMatchObject({ name: 'ExampleError', code: 'EXAMPLE_BUSY', message: 'try later', retriable: true, field: 'a.b[0]', details: { n: 1 } });
+    expect(e).toMatchObject({
+      name: 'ExampleError',
+      code: 'EXAMPLE_BUSY',
+      message: 'try later',
+      retriable: true,
+      field: 'a.b[0]',
+      details: { n: 1 },
+    });
     expect(e.cause).toBe(cause);
   });
 

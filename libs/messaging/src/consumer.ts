@@ -2,7 +2,14 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { DataSource, EntityManager } from 'typeorm';
 import { deadLetterSpec, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
-import { envelopeHints, failureCode, failureMessage, findDeadLetter, recordDeadLetter, type RedriveResult } from './dead-letters';
+import {
+  envelopeHints,
+  failureCode,
+  failureMessage,
+  findDeadLetter,
+  recordDeadLetter,
+  type RedriveResult,
+} from './dead-letters';
 import { classifyFailure, type FailureVerdict } from './failures';
 import { recordManyInInbox } from './inbox';
 import { LagTracker, type PartitionLag, type PartitionProgress } from './lag';
@@ -27,10 +34,18 @@ export interface HandlerContext {
 }
 
 /** Runs once per chunk transaction, before its first handler, with the events it will handle (to prefetch state). */
-export type ChunkStartHook = (ctx: { manager: EntityManager; scratch: Map<string, unknown>; events: readonly Envelope[] }) => Promise<void>;
+export type ChunkStartHook = (ctx: {
+  manager: EntityManager;
+  scratch: Map<string, unknown>;
+  events: readonly Envelope[];
+}) => Promise<void>;
 
 /** Runs once per chunk transaction, after its last handler, before the outbox append and the commit. */
-export type ChunkEndHook = (ctx: { manager: EntityManager; scratch: Map<string, unknown>; emit(...events: Envelope[]): void }) => Promise<void>;
+export type ChunkEndHook = (ctx: {
+  manager: EntityManager;
+  scratch: Map<string, unknown>;
+  emit(...events: Envelope[]): void;
+}) => Promise<void>;
 
 export type EventHandler = (event: Envelope, ctx: HandlerContext) => Promise<void>;
 
@@ -159,7 +174,14 @@ export class EventConsumer {
   private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>> &
     Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>;
   private readonly log: Logger;
-  private readonly stats_: ConsumerStats = { applied: 0, duplicates: 0, parked: 0, givenUp: 0, retries: 0, restarts: 0 };
+  private readonly stats_: ConsumerStats = {
+    applied: 0,
+    duplicates: 0,
+    parked: 0,
+    givenUp: 0,
+    retries: 0,
+    restarts: 0,
+  };
   private readonly failures = new Map<string, FailureCount>();
   private readonly chunkListeners: Array<(c: ChunkApplied) => void> = [];
   private readonly lag: LagTracker;
@@ -237,9 +259,16 @@ export class EventConsumer {
           await admin.connect();
           this.admin = admin;
         }
-        for (const topic of topics) this.lag.highWatermarks(topic, (await this.admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, high: Number(o.high) })));
+        for (const topic of topics)
+          this.lag.highWatermarks(
+            topic,
+            (await this.admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, high: Number(o.high) })),
+          );
         for (const t of await this.admin.fetchOffsets({ groupId: this.o.name, topics })) {
-          this.lag.committed(t.topic, t.partitions.map((x) => ({ partition: x.partition, offset: Number(x.offset) })));
+          this.lag.committed(
+            t.topic,
+            t.partitions.map((x) => ({ partition: x.partition, offset: Number(x.offset) })),
+          );
         }
       } catch (e) {
         this.log.debug({ err: e }, 'reading the lag from the broker failed; keeping the last values');
@@ -258,7 +287,10 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, { timeoutMs: this.o.startupTimeoutMs, logger: this.log });
+    await ensureTopics(this.o.kafka, [deadLetterSpec(this.o.name)], this.o.deadLetterPartitions, {
+      timeoutMs: this.o.startupTimeoutMs,
+      logger: this.log,
+    });
     this.running = true;
     this.stall.alive(this.o.now());
     // joining may meet a group coordinator or a topic that a new broker is still setting up: wait, bounded
@@ -296,7 +328,10 @@ export class EventConsumer {
       const deadline = Date.now() + timeoutMs;
       const targets = new Map<string, number>();
       for (const topic of this.o.topics) {
-        const offsets = await retryWhileSettling(`reading the end of ${topic}`, () => admin.fetchTopicOffsets(topic), { deadline, logger: this.log });
+        const offsets = await retryWhileSettling(`reading the end of ${topic}`, () => admin.fetchTopicOffsets(topic), {
+          deadline,
+          logger: this.log,
+        });
         for (const p of offsets) if (Number(p.high) > 0) targets.set(`${topic}/${p.partition}`, Number(p.high));
       }
       for (;;) {
@@ -305,7 +340,9 @@ export class EventConsumer {
           const committed = await admin.fetchOffsets({ groupId: this.o.name, topics: this.o.topics });
           done = [...targets].every(([k, high]) => {
             const [topic, partition] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
-            const off = committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset;
+            const off = committed
+              .find((t) => t.topic === topic)
+              ?.partitions.find((x) => x.partition === partition)?.offset;
             return off !== undefined && Number(off) >= high;
           });
         } catch (e) {
@@ -406,7 +443,8 @@ export class EventConsumer {
     const { batch } = p;
     const live = () => this.running && p.isRunning() && !p.isStale();
     this.lag.batchSeen(batch.topic, batch.partition, Number(batch.highWatermark));
-    const done = (m: KafkaMessage) => this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
+    const done = (m: KafkaMessage) =>
+      this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
     const items: Item[] = batch.messages.map((message) => {
       const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
@@ -415,7 +453,7 @@ export class EventConsumer {
         return { message, position, error };
       }
     });
-    for (let i = 0; i < items.length && live(); ) {
+    for (let i = 0; i < items.length && live();) {
       const head = items[i];
       if (head.error !== undefined) {
         await this.park(head, head.error, 1);
@@ -430,7 +468,15 @@ export class EventConsumer {
         try {
           await this.applyChunk(chunk);
           // LOG_LEVEL=debug shows where time goes: how old the chunk's first record was, and how long applying took
-          this.log.debug({ n: chunk.length, lagMs: t0 - Number(chunk[0].message.timestamp), applyMs: Date.now() - t0, partition: batch.partition }, 'chunk applied');
+          this.log.debug(
+            {
+              n: chunk.length,
+              lagMs: t0 - Number(chunk[0].message.timestamp),
+              applyMs: Date.now() - t0,
+              partition: batch.partition,
+            },
+            'chunk applied',
+          );
         } catch (e) {
           if (e instanceof Stopped) return;
           // isolate the failing event: apply one by one, each with its own retry/park policy
@@ -463,7 +509,10 @@ export class EventConsumer {
    */
   private async applyChunk(
     chunk: readonly Decoded[],
-    opts: { last?: (manager: EntityManager, applied: number) => Promise<void>; giveUp?: { handle: GiveUpHandler; error: unknown } } = {},
+    opts: {
+      last?: (manager: EntityManager, applied: number) => Promise<void>;
+      giveUp?: { handle: GiveUpHandler; error: unknown };
+    } = {},
   ): Promise<void> {
     const { last, giveUp } = opts;
     const t0 = performance.now();
@@ -479,7 +528,8 @@ export class EventConsumer {
       const scratch = new Map<string, unknown>();
       const emit = (...events: Envelope[]) => out.push(...events);
       const todo = chunk.filter((it) => fresh.has(it.event!.id.toLowerCase()));
-      if (todo.length > 0 && !giveUp) await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
+      if (todo.length > 0 && !giveUp)
+        await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
       for (const it of chunk) {
         const event = it.event!;
         if (!fresh.delete(event.id.toLowerCase())) {
@@ -504,7 +554,12 @@ export class EventConsumer {
       }
       if (!giveUp) await this.o.onChunkEnd?.({ manager, scratch, emit });
       // an event its topic would refuse fails the chunk here (not retriable: the input is parked), not the relay later
-      await appendToOutbox(manager, this.o.catalogue, out, this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined);
+      await appendToOutbox(
+        manager,
+        this.o.catalogue,
+        out,
+        this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined,
+      );
       await last?.(manager, applied);
     });
     if (giveUp) this.stats_.givenUp += applied;
@@ -513,7 +568,15 @@ export class EventConsumer {
     if (out.length > 0) this.o.relay?.nudge();
     if (this.chunkListeners.length > 0) {
       const { topic, partition } = chunk[0].position;
-      const info: ChunkApplied = { topic, partition, records: applied, duplicates, seconds: (performance.now() - t0) / 1000, kind: giveUp ? 'giveUp' : last ? 'redrive' : 'apply', emitted: out };
+      const info: ChunkApplied = {
+        topic,
+        partition,
+        records: applied,
+        duplicates,
+        seconds: (performance.now() - t0) / 1000,
+        kind: giveUp ? 'giveUp' : last ? 'redrive' : 'apply',
+        emitted: out,
+      };
       for (const l of this.chunkListeners) {
         try {
           l(info);
@@ -555,7 +618,10 @@ export class EventConsumer {
     if (!handle) return false;
     try {
       await this.applyChunk([it], { giveUp: { handle, error } });
-      this.log.warn({ err: error, attempts, ...it.position }, 'applying event failed for good; its failure was recorded instead of parking it');
+      this.log.warn(
+        { err: error, attempts, ...it.position },
+        'applying event failed for good; its failure was recorded instead of parking it',
+      );
       return true;
     } catch (e) {
       this.log.error({ err: e, ...it.position }, 'recording the failure of an event failed too; parking it');
@@ -600,7 +666,16 @@ export class EventConsumer {
       },
     ]);
     const hints = it.event ? { eventId: it.event.id, eventType: it.event.type } : envelopeHints(it.message.value);
-    await recordDeadLetter(this.o.dataSource, { consumer: this.o.name, position: it.position, ...hints, key, value: it.message.value ?? Buffer.alloc(0), code, message, attempts });
+    await recordDeadLetter(this.o.dataSource, {
+      consumer: this.o.name,
+      position: it.position,
+      ...hints,
+      key,
+      value: it.message.value ?? Buffer.alloc(0),
+      code,
+      message,
+      attempts,
+    });
     this.stats_.parked++;
   }
 
@@ -622,17 +697,19 @@ export class EventConsumer {
     let outcome: 'applied' | 'already_applied' = 'applied';
     try {
       const event = this.o.catalogue.decode(row.value ?? Buffer.alloc(0));
-      await this.applyChunk([{ event, position }], { last: async (manager, applied) => {
-        outcome = applied === 1 ? 'applied' : 'already_applied';
-        const [{ n }] = (await manager.query(
-          `with closed as (
+      await this.applyChunk([{ event, position }], {
+        last: async (manager, applied) => {
+          outcome = applied === 1 ? 'applied' : 'already_applied';
+          const [{ n }] = (await manager.query(
+            `with closed as (
              update dead_letters set status = 'redriven', redriven_at = now(), last_redrive_at = now(), redrive_attempts = redrive_attempts + 1, redrive_outcome = $2
              where id = $1 and status = 'parked' returning 1)
            select count(*)::int as n from closed`,
-          [id, outcome],
-        )) as Array<{ n: number }>;
-        if (n === 0) throw new AlreadyRedriven();
-      } });
+            [id, outcome],
+          )) as Array<{ n: number }>;
+          if (n === 0) throw new AlreadyRedriven();
+        },
+      });
     } catch (e) {
       if (e instanceof AlreadyRedriven) return { id, outcome: 'already_redriven', status: 'redriven' };
       const error = { code: failureCode(e), message: failureMessage(e) };

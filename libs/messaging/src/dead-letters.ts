@@ -68,16 +68,30 @@ export async function recordDeadLetter(db: Sql, d: DeadLetter): Promise<string> 
     `insert into dead_letters (id, consumer, topic, partition, "offset", event_id, event_type, key, value, error_code, error_message, attempts)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      on conflict (consumer, topic, partition, "offset") do nothing`,
-    [id, d.consumer, d.position.topic, d.position.partition, d.position.offset, d.eventId ?? null, d.eventType ?? null, d.key, d.value, d.code, d.message, d.attempts],
+    [
+      id,
+      d.consumer,
+      d.position.topic,
+      d.position.partition,
+      d.position.offset,
+      d.eventId ?? null,
+      d.eventType ?? null,
+      d.key,
+      d.value,
+      d.code,
+      d.message,
+      d.attempts,
+    ],
   );
   return id;
 }
 
 /** Parked (not yet re-driven) dead letters per consumer; every consumer named is in the result (0 if none). */
 export async function openDeadLetterCounts(db: Sql, consumers: readonly string[]): Promise<Record<string, number>> {
-  const rows = (await db.query(`select consumer, count(*)::int as n from dead_letters where status = 'parked' and consumer = any($1::text[]) group by consumer`, [
-    [...consumers],
-  ])) as Array<{ consumer: string; n: number }>;
+  const rows = (await db.query(
+    `select consumer, count(*)::int as n from dead_letters where status = 'parked' and consumer = any($1::text[]) group by consumer`,
+    [[...consumers]],
+  )) as Array<{ consumer: string; n: number }>;
   const out: Record<string, number> = Object.fromEntries(consumers.map((c) => [c, 0]));
   for (const r of rows) out[r.consumer] = r.n;
   return out;
@@ -138,14 +152,21 @@ export function toDeadLetterView(r: DeadLetterRow): DeadLetterView {
     error: { code: r.error_code, message: r.error_message },
     attempts: r.attempts,
     parkedAt: r.parked_at.toISOString(),
-    redrive: { attempts: r.redrive_attempts, lastAt: r.last_redrive_at?.toISOString() ?? null, redrivenAt: r.redriven_at?.toISOString() ?? null, outcome: r.redrive_outcome },
+    redrive: {
+      attempts: r.redrive_attempts,
+      lastAt: r.last_redrive_at?.toISOString() ?? null,
+      redrivenAt: r.redriven_at?.toISOString() ?? null,
+      outcome: r.redrive_outcome,
+    },
     ...(r.value ? { value: r.value.toString('utf8') } : {}),
   };
 }
 
 export async function findDeadLetter(db: Sql, id: string): Promise<DeadLetterRow | undefined> {
   if (!UUID.test(id)) return undefined;
-  const rows = (await db.query(`select ${DEAD_LETTER_COLUMNS}, value from dead_letters where id = $1`, [id])) as DeadLetterRow[];
+  const rows = (await db.query(`select ${DEAD_LETTER_COLUMNS}, value from dead_letters where id = $1`, [
+    id,
+  ])) as DeadLetterRow[];
   return rows[0];
 }
 

@@ -3,7 +3,15 @@ import { isRetriable } from '@csms/kernel';
 /** What to do with an event whose handling failed. */
 export type FailureVerdict = 'retry' | 'park' | 'unknown';
 
-const NODE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const NODE_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 
 /**
  * Infrastructure failures (the database or broker unreachable, a deadlock, a serialization
@@ -21,6 +29,11 @@ export function classifyFailure(err: unknown): FailureVerdict {
   if (/^(08|53)/.test(code) || /^57P0/.test(code) || code === '40001' || code === '40P01') return 'retry';
   if (NODE_NETWORK_CODES.has(code)) return 'retry';
   const msg = typeof e.message === 'string' ? e.message : '';
-  if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(msg)) return 'retry';
+  if (
+    /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+      msg,
+    )
+  )
+    return 'retry';
   return 'unknown';
 }

@@ -7,7 +7,12 @@ import type { RecordPosition } from './records';
  * Because the row commits or rolls back with the state change, a redelivered event
  * (a crash after the commit, before the offset commit) changes state exactly once.
  */
-export async function recordInInbox(manager: EntityManager, consumer: string, eventId: string, pos: RecordPosition): Promise<boolean> {
+export async function recordInInbox(
+  manager: EntityManager,
+  consumer: string,
+  eventId: string,
+  pos: RecordPosition,
+): Promise<boolean> {
   const rows: unknown[] = await manager.query(
     `insert into inbox (consumer, event_id, topic, partition, "offset") values ($1, $2, $3, $4, $5)
      on conflict (consumer, event_id) do nothing returning 1`,
@@ -20,13 +25,23 @@ export async function recordInInbox(manager: EntityManager, consumer: string, ev
  * Records a run of events in one statement; returns the ids that were newly recorded (the others had
  * been applied before, or occur twice in the run: only their first occurrence counts).
  */
-export async function recordManyInInbox(manager: EntityManager, consumer: string, items: ReadonlyArray<{ eventId: string; position: RecordPosition }>): Promise<Set<string>> {
+export async function recordManyInInbox(
+  manager: EntityManager,
+  consumer: string,
+  items: ReadonlyArray<{ eventId: string; position: RecordPosition }>,
+): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   const rows: Array<{ event_id: string }> = await manager.query(
     `insert into inbox (consumer, event_id, topic, partition, "offset")
      select $1, * from unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
      on conflict (consumer, event_id) do nothing returning event_id`,
-    [consumer, items.map((i) => i.eventId), items.map((i) => i.position.topic), items.map((i) => i.position.partition), items.map((i) => i.position.offset)],
+    [
+      consumer,
+      items.map((i) => i.eventId),
+      items.map((i) => i.position.topic),
+      items.map((i) => i.position.partition),
+      items.map((i) => i.position.offset),
+    ],
   );
   return new Set(rows.map((r) => r.event_id));
 }

@@ -40,7 +40,10 @@ const TRANSIENT_RESPONSE_ERRORS = [
  * - a consumer crash that kafkajs restarts by itself because its cause is retriable: a warning, not an error
  *   (a crash without restart stays an error; our consumer also restarts it).
  */
-export function kafkaLogLevel(level: number, entry: { message?: unknown; error?: unknown; retryTime?: unknown }): LogMethod {
+export function kafkaLogLevel(
+  level: number,
+  entry: { message?: unknown; error?: unknown; retryTime?: unknown },
+): LogMethod {
   const message = typeof entry.message === 'string' ? entry.message : '';
   const error = typeof entry.error === 'string' ? entry.error : '';
   if (message.startsWith('KafkaJS v2.0.0 switched default partitioner')) return 'debug';

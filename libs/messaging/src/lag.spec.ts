@@ -4,22 +4,36 @@ describe('partitionLag', () => {
   const base = { topic: 't', partition: 0 };
 
   it('is zero records and zero seconds when caught up, however old the last record is', () => {
-    expect(partitionLag({ ...base, nextOffset: 10, highWatermark: 10, lastAppliedTimestampMs: 0 }, 1_000_000)).toEqual({ records: 0, seconds: 0 });
+    expect(partitionLag({ ...base, nextOffset: 10, highWatermark: 10, lastAppliedTimestampMs: 0 }, 1_000_000)).toEqual({
+      records: 0,
+      seconds: 0,
+    });
     // a committed offset past the watermark seen (the watermark read before the commit): never negative
     expect(partitionLag({ ...base, nextOffset: 12, highWatermark: 10 }, 5)).toEqual({ records: 0, seconds: 0 });
   });
 
   it('counts records between the next offset and the high watermark; seconds since the last applied record', () => {
-    expect(partitionLag({ ...base, nextOffset: 7, highWatermark: 10, lastAppliedTimestampMs: 1_000 }, 4_500)).toEqual({ records: 3, seconds: 3.5 });
+    expect(partitionLag({ ...base, nextOffset: 7, highWatermark: 10, lastAppliedTimestampMs: 1_000 }, 4_500)).toEqual({
+      records: 3,
+      seconds: 3.5,
+    });
   });
 
   it('measures seconds from the moment the consumer was last caught up when that is later than the last applied record', () => {
     // idle for an hour, caught up at 3,600 s, a burst arrives: behind since 3,600 s at most, not since the last record
-    expect(partitionLag({ ...base, nextOffset: 7, highWatermark: 9, lastAppliedTimestampMs: 0, caughtUpAtMs: 3_600_000 }, 3_602_000)).toEqual({ records: 2, seconds: 2 });
+    expect(
+      partitionLag(
+        { ...base, nextOffset: 7, highWatermark: 9, lastAppliedTimestampMs: 0, caughtUpAtMs: 3_600_000 },
+        3_602_000,
+      ),
+    ).toEqual({ records: 2, seconds: 2 });
   });
 
   it('measures seconds from when the partition was first seen when nothing was applied and it was never caught up', () => {
-    expect(partitionLag({ ...base, nextOffset: 0, highWatermark: 5 }, 10_000, 4_000)).toEqual({ records: 5, seconds: 6 });
+    expect(partitionLag({ ...base, nextOffset: 0, highWatermark: 5 }, 10_000, 4_000)).toEqual({
+      records: 5,
+      seconds: 6,
+    });
   });
 });
 
@@ -37,7 +51,12 @@ describe('LagTracker', () => {
     t.batchSeen('t', 0, 300);
     t.applied('t', 0, 99, 900);
     now = 2_000;
-    expect(t.snapshot().find((p) => p.partition === 0)).toMatchObject({ nextOffset: 100, highWatermark: 300, records: 200, seconds: 1.1 });
+    expect(t.snapshot().find((p) => p.partition === 0)).toMatchObject({
+      nextOffset: 100,
+      highWatermark: 300,
+      records: 200,
+      seconds: 1.1,
+    });
     t.applied('t', 0, 299, 1_900);
     expect(t.snapshot().find((p) => p.partition === 0)).toMatchObject({ records: 0, seconds: 0, caughtUpAtMs: 2_000 });
     // partition 1 assigned, nothing known of it yet

@@ -6,7 +6,11 @@ import type { OutgoingRecord, RecordPublisher } from './records';
 
 /** Headers every published event carries, so consumers and tools can route without parsing. */
 export function eventHeaders(env: Envelope): Record<string, string> {
-  const h: Record<string, string> = { 'event-id': env.id, 'event-type': env.type, 'event-version': String(env.version) };
+  const h: Record<string, string> = {
+    'event-id': env.id,
+    'event-type': env.type,
+    'event-version': String(env.version),
+  };
   if (env.correlationId) h['correlation-id'] = env.correlationId;
   return h;
 }
@@ -41,12 +45,21 @@ export async function appendToOutbox(
     return { ...row, headers: JSON.stringify(headers) };
   });
   const keys = [...new Set(rows.map((r) => `${r.topic}/${r.key}`))].sort();
-  await manager.query('select pg_advisory_xact_lock(hashtextextended(k, 7001)) from unnest($1::text[]) as k order by k', [keys]);
+  await manager.query(
+    'select pg_advisory_xact_lock(hashtextextended(k, 7001)) from unnest($1::text[]) as k order by k',
+    [keys],
+  );
   await manager.query(
     `insert into outbox (event_id, topic, key, value, headers)
      select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
      on conflict (event_id) do nothing`,
-    [rows.map((r) => r.id), rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => r.headers)],
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.key),
+      rows.map((r) => r.value),
+      rows.map((r) => r.headers),
+    ],
   );
 }
 
@@ -153,7 +166,11 @@ export class OutboxRelay {
 
   /** Healthy unless publishing has failed several times in a row (parked rows do not make it unhealthy). */
   health(): { ok: boolean; consecutiveFailures: number; lastError?: string } {
-    return { ok: this.consecutiveFailures < 3, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError?.message };
+    return {
+      ok: this.consecutiveFailures < 3,
+      consecutiveFailures: this.consecutiveFailures,
+      lastError: this.lastError?.message,
+    };
   }
 
   /** Rows waiting in this database's outbox and the age of the first one (`outboxBacklog`). */
@@ -207,7 +224,8 @@ export class OutboxRelay {
         );
       }
       const gone = [...published, ...parked.map((p) => p.row)];
-      if (gone.length > 0) await m.query('delete from outbox where position = any($1::bigint[])', [gone.map((r) => r.position)]);
+      if (gone.length > 0)
+        await m.query('delete from outbox where position = any($1::bigint[])', [gone.map((r) => r.position)]);
       return gone.length;
     });
     for (const p of outcome?.parked ?? []) {
@@ -236,7 +254,10 @@ export class OutboxRelay {
         return { published: rows, parked: [] };
       } catch (e) {
         if (!recordRefusal(e)) throw e;
-        this.logger.warn({ err: e, rows: rows.length }, 'the broker refused a record of the batch for good: sending one by one to find it');
+        this.logger.warn(
+          { err: e, rows: rows.length },
+          'the broker refused a record of the batch for good: sending one by one to find it',
+        );
       }
     }
     // What the refused batch wrote (other partitions, earlier requests) is sent again: consumers drop duplicates.
@@ -269,12 +290,18 @@ export class OutboxRelay {
       } catch (e) {
         this.consecutiveFailures += 1;
         this.lastError = e as Error;
-        this.logger.error({ err: e, consecutiveFailures: this.consecutiveFailures }, 'outbox relay round failed; retrying');
+        this.logger.error(
+          { err: e, consecutiveFailures: this.consecutiveFailures },
+          'outbox relay round failed; retrying',
+        );
       }
       if (!this.running) break;
       if (published === this.batchSize && this.consecutiveFailures === 0) continue;
       if (this.pending && this.consecutiveFailures === 0) continue;
-      const delay = this.consecutiveFailures === 0 ? this.pollIntervalMs : Math.min(5000, this.pollIntervalMs * 2 ** this.consecutiveFailures);
+      const delay =
+        this.consecutiveFailures === 0
+          ? this.pollIntervalMs
+          : Math.min(5000, this.pollIntervalMs * 2 ** this.consecutiveFailures);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.wake = () => {

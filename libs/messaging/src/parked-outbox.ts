@@ -39,7 +39,8 @@ interface Row {
   resent_at: Date | null;
 }
 
-const COLUMNS = 'event_id, position::text as position, topic, key, value, headers, created_at, state, error_code, error_message, parked_at, parks, resends, resent_at';
+const COLUMNS =
+  'event_id, position::text as position, topic, key, value, headers, created_at, state, error_code, error_message, parked_at, parks, resends, resent_at';
 
 function toRecord(r: Row): ParkedRecord {
   return {
@@ -73,7 +74,11 @@ export class ParkedOutbox {
   ) {}
 
   /** Parked rows (both states unless `state` is given), in outbox position order, after position `after`. */
-  async list(q: { state?: 'parked' | 'resent'; after?: string; limit: number }): Promise<{ items: ParkedRecord[]; next?: string }> {
+  async list(q: {
+    state?: 'parked' | 'resent';
+    after?: string;
+    limit: number;
+  }): Promise<{ items: ParkedRecord[]; next?: string }> {
     const rows: Row[] = await this.dataSource.query(
       `select ${COLUMNS} from parked_outbox
        where ($1::text is null or state = $1) and ($2::bigint is null or position > $2::bigint)
@@ -85,7 +90,9 @@ export class ParkedOutbox {
   }
 
   async get(eventId: string): Promise<ParkedRecord | undefined> {
-    const rows: Row[] = await this.dataSource.query(`select ${COLUMNS} from parked_outbox where event_id = $1`, [eventId]);
+    const rows: Row[] = await this.dataSource.query(`select ${COLUMNS} from parked_outbox where event_id = $1`, [
+      eventId,
+    ]);
     return rows.length > 0 ? toRecord(rows[0]) : undefined;
   }
 
@@ -123,7 +130,9 @@ export class ParkedOutbox {
 
   /** Rows parked now, and outbox rows held behind them (their keys wait; counted only while something is parked). */
   async counts(): Promise<{ parked: number; held: number }> {
-    const [{ parked }] = await this.dataSource.query(`select count(*)::int as parked from parked_outbox where state = 'parked'`);
+    const [{ parked }] = await this.dataSource.query(
+      `select count(*)::int as parked from parked_outbox where state = 'parked'`,
+    );
     if (parked === 0) return { parked: 0, held: 0 };
     const [{ held }] = await this.dataSource.query(
       `select count(*)::int as held from outbox o where exists (select 1 from parked_outbox p where p.state = 'parked' and p.topic = o.topic and p.key = o.key)`,

@@ -35,7 +35,12 @@ export class KafkaRecordPublisher implements RecordPublisher {
 
   private create(): Producer {
     // kafkajs: idempotence needs acks=-1 and at most one request in flight to keep per-partition order.
-    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {

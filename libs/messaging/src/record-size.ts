@@ -41,7 +41,9 @@ export function recordBatchBytes(r: Pick<OutgoingRecord, 'key' | 'value' | 'head
 /** The largest JSON body an API accepts when the records it becomes may have `maxMessageBytes`. */
 export function httpBodyLimit(maxMessageBytes: number): number {
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 2 * ENVELOPE_MARGIN_BYTES) {
-    throw new Error(`max.message.bytes ${maxMessageBytes} leaves no room for a request body (at least ${2 * ENVELOPE_MARGIN_BYTES + 1} bytes)`);
+    throw new Error(
+      `max.message.bytes ${maxMessageBytes} leaves no room for a request body (at least ${2 * ENVELOPE_MARGIN_BYTES + 1} bytes)`,
+    );
   }
   return maxMessageBytes - ENVELOPE_MARGIN_BYTES;
 }
@@ -55,7 +57,12 @@ export function httpBodyLimit(maxMessageBytes: number): number {
 export class RecordTooLargeError extends CsmsError {
   static readonly CODE = 'RECORD_TOO_LARGE';
 
-  constructor(readonly size: number, readonly limit: number, readonly topic: string, event?: { id: string; type: string }) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+    readonly topic: string,
+    event?: { id: string; type: string },
+  ) {
     super(
       RecordTooLargeError.CODE,
       `${event ? `event ${event.type} ${event.id}` : 'a record'} for ${topic} would be ${size} bytes, above the topic's limit of ${limit} bytes (max.message.bytes)`,
@@ -65,7 +72,11 @@ export class RecordTooLargeError extends CsmsError {
 }
 
 /** Throws RecordTooLargeError if the record cannot fit in a batch of its own under `limit`. */
-export function checkRecordSize(r: Pick<OutgoingRecord, 'topic' | 'key' | 'value' | 'headers'>, limit: number, event?: { id: string; type: string }): void {
+export function checkRecordSize(
+  r: Pick<OutgoingRecord, 'topic' | 'key' | 'value' | 'headers'>,
+  limit: number,
+  event?: { id: string; type: string },
+): void {
   const size = recordBatchBytes(r);
   if (size > limit) throw new RecordTooLargeError(size, limit, r.topic, event);
 }
@@ -97,7 +108,14 @@ export function recordRefusal(err: unknown): { code: string; message: string } |
     const e = queue.shift();
     if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
-    const x = e as { code?: unknown; type?: unknown; message?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+    const x = e as {
+      code?: unknown;
+      type?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+      errors?: unknown;
+    };
     const message = typeof x.message === 'string' ? x.message : '';
     if (x.code === RecordTooLargeError.CODE) return { code: RecordTooLargeError.CODE, message };
     if (typeof x.type === 'string' && REFUSED_RECORD_ERRORS.has(x.type)) return { code: x.type, message };

@@ -50,12 +50,22 @@ export class MessagingRuntime {
     this.kafka = createKafka({ brokers: opts.brokers, clientId: opts.service, logger: opts.logger });
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.publisher = new KafkaRecordPublisher(this.kafka, { maxMessageBytes: this.maxMessageBytes });
-    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), { maxMessageBytes: this.maxMessageBytes, ...opts.relay });
+    this.relay = new OutboxRelay(opts.dataSource, this.publisher, opts.logger.child({ component: 'outbox-relay' }), {
+      maxMessageBytes: this.maxMessageBytes,
+      ...opts.relay,
+    });
     this.parked = new ParkedOutbox(opts.dataSource, this.relay);
   }
 
   addConsumer(spec: ConsumerSpec): EventConsumer {
-    const c = new EventConsumer({ ...spec, kafka: this.kafka, dataSource: this.opts.dataSource, publisher: this.publisher, logger: this.opts.logger, relay: this.relay });
+    const c = new EventConsumer({
+      ...spec,
+      kafka: this.kafka,
+      dataSource: this.opts.dataSource,
+      publisher: this.publisher,
+      logger: this.opts.logger,
+      relay: this.relay,
+    });
     this.consumers.push({ consumer: c, spec });
     return c;
   }
@@ -65,14 +75,26 @@ export class MessagingRuntime {
     // a new broker serves new topics and the groups' coordinator a moment after it said yes: wait (bounded)
     const timeoutMs = this.opts.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
     const retry = { deadline: Date.now() + timeoutMs, logger: this.opts.logger };
-    const mismatches = await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, { maxMessageBytes: this.maxMessageBytes, timeoutMs, logger: this.opts.logger });
+    const mismatches = await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions, {
+      maxMessageBytes: this.maxMessageBytes,
+      timeoutMs,
+      logger: this.opts.logger,
+    });
     for (const m of mismatches) {
       this.opts.logger.warn(
-        { topic: m.topic, topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default', maxMessageBytes: this.maxMessageBytes },
+        {
+          topic: m.topic,
+          topicMaxMessageBytes: m.maxMessageBytes ?? 'broker default',
+          maxMessageBytes: this.maxMessageBytes,
+        },
         'topic max.message.bytes is below KAFKA_MAX_MESSAGE_BYTES (settings of existing topics are not altered): a record between the two limits is parked by the outbox relay',
       );
     }
-    await waitForGroupCoordinators(this.kafka, this.consumers.map((c) => c.spec.name), retry);
+    await waitForGroupCoordinators(
+      this.kafka,
+      this.consumers.map((c) => c.spec.name),
+      retry,
+    );
     await retryWhileSettling('connecting the producer', () => this.publisher.connect(), retry);
     this.relay.start();
     const byName = new Map(this.consumers.map((c) => [c.spec.name, c.consumer]));
@@ -88,7 +110,8 @@ export class MessagingRuntime {
   }
 
   async stop(): Promise<void> {
-    for (const { consumer } of this.consumers) await consumer.stop().catch((e) => this.opts.logger.error({ err: e }, 'consumer stop failed'));
+    for (const { consumer } of this.consumers)
+      await consumer.stop().catch((e) => this.opts.logger.error({ err: e }, 'consumer stop failed'));
     await this.relay.stop();
     await this.publisher.disconnect();
     this.started = false;

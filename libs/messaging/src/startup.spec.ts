@@ -1,8 +1,14 @@
-import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSAggregateError,
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { isSettlingError, retryWhileSettling } from './startup';
 
 /** A broker's protocol error as kafkajs raises it (type, code, retriable flag). */
-const protocol = (type: string, code: number, retriable: boolean) => new KafkaJSProtocolError(Object.assign(new Error(type), { type, code, retriable }));
+const protocol = (type: string, code: number, retriable: boolean) =>
+  new KafkaJSProtocolError(Object.assign(new Error(type), { type, code, retriable }));
 
 describe('isSettlingError: what start-up waits out on a new broker, and what fails at once', () => {
   it.each([
@@ -12,11 +18,29 @@ describe('isSettlingError: what start-up waits out on a new broker, and what fai
     ['coordinator is loading', protocol('GROUP_LOAD_IN_PROGRESS', 14, true), true],
     ['not the coordinator', protocol('NOT_COORDINATOR_FOR_GROUP', 16, true), true],
     ['connection refused', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), true],
-    ['retries exceeded around a settling error', new KafkaJSNumberOfRetriesExceeded(protocol('UNKNOWN_TOPIC_OR_PARTITION', 3, true), { retryCount: 8, retryTime: 100 }), true],
-    ['topics created elsewhere meanwhile, others still settling', new KafkaJSAggregateError('Topic creation errors', [protocol('TOPIC_ALREADY_EXISTS', 36, false), protocol('LEADER_NOT_AVAILABLE', 5, true)]), true],
+    [
+      'retries exceeded around a settling error',
+      new KafkaJSNumberOfRetriesExceeded(protocol('UNKNOWN_TOPIC_OR_PARTITION', 3, true), {
+        retryCount: 8,
+        retryTime: 100,
+      }),
+      true,
+    ],
+    [
+      'topics created elsewhere meanwhile, others still settling',
+      new KafkaJSAggregateError('Topic creation errors', [
+        protocol('TOPIC_ALREADY_EXISTS', 36, false),
+        protocol('LEADER_NOT_AVAILABLE', 5, true),
+      ]),
+      true,
+    ],
     ['invalid replication factor', protocol('INVALID_REPLICATION_FACTOR', 38, false), false],
     ['topic authorisation failed', protocol('TOPIC_AUTHORIZATION_FAILED', 29, false), false],
-    ['aggregate with a real error', new KafkaJSAggregateError('Topic creation errors', [protocol('INVALID_REPLICATION_FACTOR', 38, false)]), false],
+    [
+      'aggregate with a real error',
+      new KafkaJSAggregateError('Topic creation errors', [protocol('INVALID_REPLICATION_FACTOR', 38, false)]),
+      false,
+    ],
     ['a plain bug', new TypeError('x is undefined'), false],
     ['not an error', 'nope', false],
   ])('%s', (_what, err, expected) => {

@@ -28,7 +28,16 @@ const SETTLING = new Set([
 ]);
 
 /** kafkajs errors that say the broker is not reachable (yet) or did not answer in time. */
-const UNREACHABLE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSTopicMetadataNotLoaded', 'KafkaJSGroupCoordinatorNotFound']);
+const UNREACHABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSGroupCoordinatorNotFound',
+]);
 
 /**
  * True for the errors start-up waits out (a topic or group still settling on a new broker, a broker not
@@ -40,7 +49,10 @@ export function isSettlingError(err: unknown, depth = 0): boolean {
   const e = err as { type?: unknown; name?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.type === 'string' && SETTLING.has(e.type)) return true;
   if (typeof e.name === 'string' && UNREACHABLE.has(e.name)) return true;
-  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => isSettlingError(x, depth + 1) || (x as { type?: unknown }).type === 'TOPIC_ALREADY_EXISTS');
+  if (Array.isArray(e.errors) && e.errors.length > 0)
+    return e.errors.every(
+      (x) => isSettlingError(x, depth + 1) || (x as { type?: unknown }).type === 'TOPIC_ALREADY_EXISTS',
+    );
   return isSettlingError(e.originalError, depth + 1) || isSettlingError(e.cause, depth + 1);
 }
 
@@ -70,13 +82,21 @@ export async function retryWhileSettling<T>(what: string, fn: () => Promise<T>, 
  * Waits until the coordinator of each consumer group answers (DescribeGroups: FindCoordinator, then the
  * coordinator itself), so that consumers do not join while `__consumer_offsets` is still being created.
  */
-export async function waitForGroupCoordinators(kafka: Kafka, groupIds: readonly string[], o: StartupRetryOptions): Promise<void> {
+export async function waitForGroupCoordinators(
+  kafka: Kafka,
+  groupIds: readonly string[],
+  o: StartupRetryOptions,
+): Promise<void> {
   if (groupIds.length === 0) return;
   const admin = kafka.admin();
   await retryWhileSettling('connecting the admin client', () => admin.connect(), o);
   try {
     // kafkajs throws the group's error (COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, ...) if it has one
-    await retryWhileSettling(`waiting for the coordinator of ${groupIds.join(', ')}`, () => admin.describeGroups([...groupIds]), o);
+    await retryWhileSettling(
+      `waiting for the coordinator of ${groupIds.join(', ')}`,
+      () => admin.describeGroups([...groupIds]),
+      o,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -34,59 +34,89 @@ export interface TopicLimitMismatch {
  * "This server does not host this topic-partition". Such errors are waited out with back-off, within
  * `timeoutMs`; other errors fail at once.
  */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], partitions: number, opts: EnsureTopicsOptions = {}): Promise<TopicLimitMismatch[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  partitions: number,
+  opts: EnsureTopicsOptions = {},
+): Promise<TopicLimitMismatch[]> {
   if (specs.length === 0) return [];
   const replicationFactor = opts.replicationFactor ?? 1;
-  const retry: StartupRetryOptions = { deadline: Date.now() + (opts.timeoutMs ?? STARTUP_TIMEOUT_MS), logger: opts.logger };
+  const retry: StartupRetryOptions = {
+    deadline: Date.now() + (opts.timeoutMs ?? STARTUP_TIMEOUT_MS),
+    logger: opts.logger,
+  };
   const names = specs.map((s) => s.name);
   let mismatches: TopicLimitMismatch[] = [];
   const admin = kafka.admin();
   await retryWhileSettling('connecting the admin client', () => admin.connect(), retry);
   try {
-    await retryWhileSettling(`creating topics ${names.join(', ')}`, async () => {
-      mismatches = [];
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.name));
-      if (missing.length > 0) {
-        // false (not an error) when another process created them meanwhile; leaders are awaited below either way
-        await admin.createTopics({
-          waitForLeaders: false,
-          topics: missing.map((s) => ({
-            topic: s.name,
-            numPartitions: partitions,
-            replicationFactor,
-            configEntries: [
-              { name: 'retention.ms', value: String(s.retentionMs) },
-              { name: 'cleanup.policy', value: s.cleanupPolicy },
-              ...(opts.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(opts.maxMessageBytes) }]),
-            ],
-          })),
-        });
-      }
-      const present = specs.filter((s) => existing.has(s.name)).map((s) => s.name);
-      if (present.length > 0) {
-        const meta = await admin.fetchTopicMetadata({ topics: present });
-        const grow = meta.topics.filter((t) => t.partitions.length < partitions).map((t) => ({ topic: t.name, count: partitions }));
-        if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
-        if (opts.maxMessageBytes !== undefined) {
-          const described = await admin.describeConfigs({
-            includeSynonyms: false,
-            resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+    await retryWhileSettling(
+      `creating topics ${names.join(', ')}`,
+      async () => {
+        mismatches = [];
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((s) => !existing.has(s.name));
+        if (missing.length > 0) {
+          // false (not an error) when another process created them meanwhile; leaders are awaited below either way
+          await admin.createTopics({
+            waitForLeaders: false,
+            topics: missing.map((s) => ({
+              topic: s.name,
+              numPartitions: partitions,
+              replicationFactor,
+              configEntries: [
+                { name: 'retention.ms', value: String(s.retentionMs) },
+                { name: 'cleanup.policy', value: s.cleanupPolicy },
+                ...(opts.maxMessageBytes === undefined
+                  ? []
+                  : [{ name: 'max.message.bytes', value: String(opts.maxMessageBytes) }]),
+              ],
+            })),
           });
-          for (const r of described.resources) {
-            const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
-            if (v === undefined || Number(v) < opts.maxMessageBytes) mismatches.push({ topic: r.resourceName, maxMessageBytes: v === undefined ? undefined : Number(v) });
+        }
+        const present = specs.filter((s) => existing.has(s.name)).map((s) => s.name);
+        if (present.length > 0) {
+          const meta = await admin.fetchTopicMetadata({ topics: present });
+          const grow = meta.topics
+            .filter((t) => t.partitions.length < partitions)
+            .map((t) => ({ topic: t.name, count: partitions }));
+          if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+          if (opts.maxMessageBytes !== undefined) {
+            const described = await admin.describeConfigs({
+              includeSynonyms: false,
+              resources: present.map((name) => ({
+                type: ConfigResourceTypes.TOPIC,
+                name,
+                configNames: ['max.message.bytes'],
+              })),
+            });
+            for (const r of described.resources) {
+              const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+              if (v === undefined || Number(v) < opts.maxMessageBytes)
+                mismatches.push({ topic: r.resourceName, maxMessageBytes: v === undefined ? undefined : Number(v) });
+            }
           }
         }
-      }
-    }, retry);
-    await retryWhileSettling(`waiting for the leaders of ${names.join(', ')}`, async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: names });
-      const unserved = meta.topics.flatMap((t) =>
-        t.partitions.length < partitions ? [`${t.name} (${t.partitions.length} of ${partitions} partitions)`] : t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`),
-      );
-      if (unserved.length > 0) throw Object.assign(new Error(`no leader yet for ${unserved.join(', ')}`), { type: 'LEADER_NOT_AVAILABLE' });
-    }, retry);
+      },
+      retry,
+    );
+    await retryWhileSettling(
+      `waiting for the leaders of ${names.join(', ')}`,
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: names });
+        const unserved = meta.topics.flatMap((t) =>
+          t.partitions.length < partitions
+            ? [`${t.name} (${t.partitions.length} of ${partitions} partitions)`]
+            : t.partitions
+                .filter((p) => p.leader < 0 || p.partitionErrorCode !== 0)
+                .map((p) => `${t.name}/${p.partitionId}`),
+        );
+        if (unserved.length > 0)
+          throw Object.assign(new Error(`no leader yet for ${unserved.join(', ')}`), { type: 'LEADER_NOT_AVAILABLE' });
+      },
+      retry,
+    );
   } finally {
     await admin.disconnect();
   }

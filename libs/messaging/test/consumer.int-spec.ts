@@ -13,8 +13,15 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     await createTestTopics(suite.kafka, [topic], 1);
     const ev = counterEvents(topic);
     const make = (key: string, n: number): Envelope =>
-      ev.catalogue.create(ev.V1, { id: deriveId('counter', topic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
-    const send = (...events: Envelope[]) => suite.publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
+      ev.catalogue.create(ev.V1, {
+        id: deriveId('counter', topic, key, n),
+        key,
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 'test',
+        payload: { key, n },
+      });
+    const send = (...events: Envelope[]) =>
+      suite.publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
     return { topic, ...ev, make, send };
   }
 
@@ -87,11 +94,17 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     const events = Array.from({ length: 6 }, (_, i) => make('b', i + 1));
     await send(...events);
     const { consumer } = await startConsumer(topic, catalogue, uniqueName('atomic'), handler);
-    await waitFor(() => consumer.stats().applied === 5 && consumer.stats().parked === 1, { what: '5 applied and 1 parked' });
+    await waitFor(() => consumer.stats().applied === 5 && consumer.stats().parked === 1, {
+      what: '5 applied and 1 parked',
+    });
 
     // event 3: neither its state change nor its inbox row exists
-    const inbox: Array<{ event_id: string }> = await suite.db.dataSource.query('select event_id from inbox order by "offset"');
-    expect(inbox.map((r) => r.event_id)).toEqual([events[0], events[1], events[3], events[4], events[5]].map((e) => e.id));
+    const inbox: Array<{ event_id: string }> = await suite.db.dataSource.query(
+      'select event_id from inbox order by "offset"',
+    );
+    expect(inbox.map((r) => r.event_id)).toEqual(
+      [events[0], events[1], events[3], events[4], events[5]].map((e) => e.id),
+    );
     const applied: Array<{ n: number }> = await suite.db.dataSource.query('select n from applied_log order by seq');
     expect(applied.map((r) => r.n)).toEqual([1, 2, 4, 5, 6]);
     expect(await totals(suite.db.dataSource)).toEqual({ b: { count: 5, sum: 18 } });
@@ -113,13 +126,20 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
 
     const group = uniqueName('dlq');
     const { consumer } = await startConsumer(topic, catalogue, group);
-    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 4, { what: '2 applied, 4 parked' });
+    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 4, {
+      what: '2 applied, 4 parked',
+    });
     expect(await totals(suite.db.dataSource)).toEqual({ c: { count: 2, sum: 3 } });
 
     const collector = await new TopicCollector(suite.kafka, [consumer.deadLetterTopic]).start();
     cleanups.push(() => collector.close());
     await waitFor(() => collector.records.length === 4, { what: 'four dead letters' });
-    const parked = collector.records.map((r) => ({ code: r.headers[DLQ_HEADERS.code], offset: r.headers[DLQ_HEADERS.offset], key: r.key, value: r.value }));
+    const parked = collector.records.map((r) => ({
+      code: r.headers[DLQ_HEADERS.code],
+      offset: r.headers[DLQ_HEADERS.offset],
+      key: r.key,
+      value: r.value,
+    }));
     expect(parked).toEqual([
       { code: 'MALFORMED_JSON', offset: '1', key: 'c', value: '{"this is": not json' },
       { code: 'UNKNOWN_EVENT_VERSION', offset: '2', key: 'c', value: JSON.stringify(newer) },
@@ -132,18 +152,31 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
       expect(r.headers[DLQ_HEADERS.message].length).toBeGreaterThan(5);
     }
     // and in dead_letters, with the event id and type where the record says them
-    const rows: Array<{ id: string; offset: string; error_code: string; event_id: string | null; event_type: string | null; status: string; value: Buffer }> = await suite.db.dataSource.query(
+    const rows: Array<{
+      id: string;
+      offset: string;
+      error_code: string;
+      event_id: string | null;
+      event_type: string | null;
+      status: string;
+      value: Buffer;
+    }> = await suite.db.dataSource.query(
       'select id, "offset"::text as "offset", error_code, event_id, event_type, status, value from dead_letters where consumer = $1 order by seq',
       [group],
     );
-    expect(rows.map((r) => [r.offset, r.error_code, r.event_id, r.event_type, r.status, r.value.toString('utf8')])).toEqual([
+    expect(
+      rows.map((r) => [r.offset, r.error_code, r.event_id, r.event_type, r.status, r.value.toString('utf8')]),
+    ).toEqual([
       ['1', 'MALFORMED_JSON', null, null, 'parked', '{"this is": not json'],
       ['2', 'UNKNOWN_EVENT_VERSION', newer.id, newer.type, 'parked', JSON.stringify(newer)],
       ['3', 'UNKNOWN_EVENT_TYPE', unknown.id, 'test.something_else', 'parked', JSON.stringify(unknown)],
       ['4', 'INVALID_PAYLOAD', badPayload.id, badPayload.type, 'parked', JSON.stringify(badPayload)],
     ]);
     expect(rows[0].id).toBe(deadLetterId(group, { topic, partition: 0, offset: '1' }));
-    expect(await openDeadLetterCounts(suite.db.dataSource, [group, 'another-group'])).toEqual({ [group]: 4, 'another-group': 0 });
+    expect(await openDeadLetterCounts(suite.db.dataSource, [group, 'another-group'])).toEqual({
+      [group]: 4,
+      'another-group': 0,
+    });
   });
 
   it('parks an event whose handler keeps failing with an unclassified error after maxAttempts, and goes on', async () => {
@@ -158,7 +191,9 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     };
     await send(make('d', 1), make('d', 2));
     const { consumer } = await startConsumer(topic, catalogue, uniqueName('poison'), handler);
-    await waitFor(() => consumer.stats().parked === 1 && consumer.stats().applied === 1, { what: 'poison parked, next applied' });
+    await waitFor(() => consumer.stats().parked === 1 && consumer.stats().applied === 1, {
+      what: 'poison parked, next applied',
+    });
     // once in the chunk transaction, then maxAttempts (3) on its own
     expect(attempts).toBe(4);
     expect(await totals(suite.db.dataSource)).toEqual({ d: { count: 1, sum: 2 } });
@@ -174,19 +209,31 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     const onGiveUp = async (event: Envelope, error: unknown, ctx: Parameters<EventHandler>[1]) => {
       const { n } = event.payload as { n: number };
       if (n === 2) throw new Error('cannot record it either');
-      await ctx.manager.query('insert into totals (key, count, sum) values ($1, 1, $2)', [`failed:${(error as CsmsError).code}`, n]);
+      await ctx.manager.query('insert into totals (key, count, sum) values ($1, 1, $2)', [
+        `failed:${(error as CsmsError).code}`,
+        n,
+      ]);
     };
     await send(make('g', 1), make('g', 2), make('g', 3));
     const name = uniqueName('giveup');
     const { consumer } = await startConsumer(topic, catalogue, name, failing, { onGiveUp });
-    await waitFor(() => consumer.stats().applied === 1 && consumer.stats().givenUp === 1 && consumer.stats().parked === 1, { what: '1 applied, 1 given up, 1 parked' });
-    expect(await totals(suite.db.dataSource)).toEqual({ g: { count: 1, sum: 3 }, 'failed:BROKEN_INPUT': { count: 1, sum: 1 } });
+    await waitFor(
+      () => consumer.stats().applied === 1 && consumer.stats().givenUp === 1 && consumer.stats().parked === 1,
+      { what: '1 applied, 1 given up, 1 parked' },
+    );
+    expect(await totals(suite.db.dataSource)).toEqual({
+      g: { count: 1, sum: 3 },
+      'failed:BROKEN_INPUT': { count: 1, sum: 1 },
+    });
     const parked = await new TopicCollector(suite.kafka, [consumer.deadLetterTopic]).start();
     cleanups.push(() => parked.close());
     const record = await waitFor(() => parked.records[0], { what: 'the parked event' });
     expect(JSON.parse(record.value!).payload).toEqual({ key: 'g', n: 2 });
     // the given-up event has its inbox row (redelivered, it changes nothing); the parked one has none
-    const inbox: Array<{ n: number }> = await suite.db.dataSource.query('select count(*)::int as n from inbox where consumer = $1', [name]);
+    const inbox: Array<{ n: number }> = await suite.db.dataSource.query(
+      'select count(*)::int as n from inbox where consumer = $1',
+      [name],
+    );
     expect(inbox[0].n).toBe(2);
   });
 
@@ -210,7 +257,10 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
   it('the watchdog restarts a consumer that has gone silent, and consumption goes on', async () => {
     const { topic, catalogue, make, send } = await setup();
     let skewMs = 0;
-    const { consumer } = await startConsumer(topic, catalogue, uniqueName('watchdog'), applyTotals, { stallTimeoutMs: 2000, now: () => Date.now() + skewMs });
+    const { consumer } = await startConsumer(topic, catalogue, uniqueName('watchdog'), applyTotals, {
+      stallTimeoutMs: 2000,
+      now: () => Date.now() + skewMs,
+    });
     await send(make('f', 1));
     await waitFor(() => consumer.stats().applied === 1, { what: 'first event applied' });
     expect(consumer.stats().restarts).toBe(0);

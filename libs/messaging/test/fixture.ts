@@ -27,7 +27,9 @@ class CounterTables1764200000001 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query('create table counters (key text primary key, n integer not null)');
     await q.query('create table totals (key text primary key, count integer not null, sum integer not null)');
-    await q.query('create table applied_log (seq bigserial primary key, event_id uuid not null, key text not null, n integer not null)');
+    await q.query(
+      'create table applied_log (seq bigserial primary key, event_id uuid not null, key text not null, n integer not null)',
+    );
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query('drop table applied_log; drop table totals; drop table counters');
@@ -36,10 +38,25 @@ class CounterTables1764200000001 implements MigrationInterface {
 export const fixtureMigrations = [...messagingMigrations, CounterTables1764200000001];
 
 /** The business transaction: increments `key` and emits the event through the outbox. */
-export async function increment(ds: DataSource, catalogue: EventCatalogue, def: ReturnType<typeof counterEvents>['V1'], key: string, fail = false): Promise<Envelope> {
+export async function increment(
+  ds: DataSource,
+  catalogue: EventCatalogue,
+  def: ReturnType<typeof counterEvents>['V1'],
+  key: string,
+  fail = false,
+): Promise<Envelope> {
   return ds.transaction(async (m) => {
-    const [{ n }] = await m.query('insert into counters (key, n) values ($1, 1) on conflict (key) do update set n = counters.n + 1 returning n', [key]);
-    const ev = catalogue.create(def, { id: deriveId('counter', key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
+    const [{ n }] = await m.query(
+      'insert into counters (key, n) values ($1, 1) on conflict (key) do update set n = counters.n + 1 returning n',
+      [key],
+    );
+    const ev = catalogue.create(def, {
+      id: deriveId('counter', key, n),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key, n },
+    });
     await appendToOutbox(m, catalogue, [ev]);
     if (fail) throw new Error('business rule failed after the outbox append');
     return ev;
@@ -48,12 +65,17 @@ export async function increment(ds: DataSource, catalogue: EventCatalogue, def: 
 
 export const applyTotals: EventHandler = async (event, { manager }) => {
   const { key, n } = event.payload as { key: string; n: number };
-  await manager.query('insert into totals (key, count, sum) values ($1, 1, $2) on conflict (key) do update set count = totals.count + 1, sum = totals.sum + $2', [key, n]);
+  await manager.query(
+    'insert into totals (key, count, sum) values ($1, 1, $2) on conflict (key) do update set count = totals.count + 1, sum = totals.sum + $2',
+    [key, n],
+  );
   await manager.query('insert into applied_log (event_id, key, n) values ($1, $2, $3)', [event.id, key, n]);
 };
 
 export async function totals(ds: DataSource): Promise<Record<string, { count: number; sum: number }>> {
-  const rows: Array<{ key: string; count: number; sum: number }> = await ds.query('select key, count, sum from totals order by key');
+  const rows: Array<{ key: string; count: number; sum: number }> = await ds.query(
+    'select key, count, sum from totals order by key',
+  );
   return Object.fromEntries(rows.map((r) => [r.key, { count: r.count, sum: r.sum }]));
 }
 
@@ -83,7 +105,9 @@ export function messagingSuite(label: string): MessagingSuite {
   });
   afterEach(async () => {
     while (suite.cleanups.length) await suite.cleanups.pop()!();
-    await suite.db.dataSource.query('truncate outbox, parked_outbox, inbox, dead_letters, counters, totals, applied_log');
+    await suite.db.dataSource.query(
+      'truncate outbox, parked_outbox, inbox, dead_letters, counters, totals, applied_log',
+    );
   });
   afterAll(async () => {
     await suite.publisher.disconnect();

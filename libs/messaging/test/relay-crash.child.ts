@@ -9,7 +9,11 @@ import { KafkaRecordPublisher, OutboxRelay, createKafka } from '@csms/messaging'
 async function main(): Promise<void> {
   const ds = createDataSource({ url: process.env.DATABASE_URL!, migrations: [] });
   await ds.initialize();
-  const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'relay-crash', logger: silentLogger() });
+  const kafka = createKafka({
+    brokers: process.env.KAFKA_BROKERS!.split(','),
+    clientId: 'relay-crash',
+    logger: silentLogger(),
+  });
   const publisher = new KafkaRecordPublisher(kafka);
   const relay = new OutboxRelay(ds, publisher, silentLogger(), {
     afterPublish: (ids) => {

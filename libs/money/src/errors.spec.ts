@@ -1,5 +1,11 @@
 import { DomainError, isRetriable } from '@csms/kernel';
-import { CurrencyMismatchError, InvalidAmountError, InvalidRoundingError, MoneyError, UnknownCurrencyError } from './errors';
+import {
+  CurrencyMismatchError,
+  InvalidAmountError,
+  InvalidRoundingError,
+  MoneyError,
+  UnknownCurrencyError,
+} from './errors';
 
 describe('money errors are domain errors', () => {
   it.each([

@@ -5,10 +5,7 @@ import { DomainError } from '@csms/kernel';
  * `retriable: false` (these are broken invariants, retrying cannot fix them).
  */
 export type MoneyErrorCode =
-  | 'MONEY_UNKNOWN_CURRENCY'
-  | 'MONEY_CURRENCY_MISMATCH'
-  | 'MONEY_INVALID_AMOUNT'
-  | 'MONEY_INVALID_ROUNDING';
+  'MONEY_UNKNOWN_CURRENCY' | 'MONEY_CURRENCY_MISMATCH' | 'MONEY_INVALID_AMOUNT' | 'MONEY_INVALID_ROUNDING';
 
 export class MoneyError extends DomainError<MoneyErrorCode> {
   constructor(code: MoneyErrorCode, message: string) {

@@ -3,9 +3,22 @@ import { acknowledge, applyChargerEvent, type StationView } from './monitor';
 
 let n = 0;
 /** Charger events as the normaliser makes them from inbound records (given). */
-function events(protocol: 'ocpp1.6' | 'ocpp2.0.1', receivedAt: string, rec: Partial<OcppInboundRecord>): ChargerEvent[] {
+function events(
+  protocol: 'ocpp1.6' | 'ocpp2.0.1',
+  receivedAt: string,
+  rec: Partial<OcppInboundRecord>,
+): ChargerEvent[] {
   n++;
-  const record = { stationId: 'CP1', protocol, kind: 'call', messageId: `m${n}`, receivedAt, connectionId: 'c1', gatewayInstance: 'gw', ...rec } as OcppInboundRecord;
+  const record = {
+    stationId: 'CP1',
+    protocol,
+    kind: 'call',
+    messageId: `m${n}`,
+    receivedAt,
+    connectionId: 'c1',
+    gatewayInstance: 'gw',
+    ...rec,
+  } as OcppInboundRecord;
   return normaliseOrThrow(record, { eventId: `00000000-0000-5000-8000-${String(n).padStart(12, '0')}` }).events;
 }
 function fold(view: StationView | undefined, evs: ChargerEvent[]) {
@@ -32,22 +45,47 @@ describe('station monitoring', () => {
         response: { status: 'Accepted', currentTime: '2026-03-10T10:00:01Z', interval: 300 },
       }),
     ]);
-    expect(view).toMatchObject({ online: true, vendor: 'Acme', model: 'AC22', firmwareVersion: '1.2.3', registrationStatus: 'Accepted', lastMessageAt: '2026-03-10T10:00:01.000Z' });
+    expect(view).toMatchObject({
+      online: true,
+      vendor: 'Acme',
+      model: 'AC22',
+      firmwareVersion: '1.2.3',
+      registrationStatus: 'Accepted',
+      lastMessageAt: '2026-03-10T10:00:01.000Z',
+    });
   });
 
   it('given a disconnect, the station is offline with the reason, and online again at its next message', () => {
-    let { view } = fold(undefined, [...events('ocpp1.6', '2026-03-10T10:00:00Z', { kind: 'connected' }), ...events('ocpp1.6', '2026-03-10T11:00:00Z', { kind: 'disconnected', reason: 'ping timeout' })]);
-    expect(view).toMatchObject({ online: false, disconnectReason: 'ping timeout', lastMessageAt: '2026-03-10T11:00:00.000Z' });
+    let { view } = fold(undefined, [
+      ...events('ocpp1.6', '2026-03-10T10:00:00Z', { kind: 'connected' }),
+      ...events('ocpp1.6', '2026-03-10T11:00:00Z', { kind: 'disconnected', reason: 'ping timeout' }),
+    ]);
+    expect(view).toMatchObject({
+      online: false,
+      disconnectReason: 'ping timeout',
+      lastMessageAt: '2026-03-10T11:00:00.000Z',
+    });
     view = fold(view, status16('2026-03-10T12:00:00Z', 1, 'Available')).view;
     expect(view.online).toBe(true);
   });
 
   it('when a connector reports Faulted an alarm opens once, and closes with its next non-Faulted status', () => {
-    const a = fold(undefined, [...status16('2026-03-10T10:00:00Z', 1, 'Faulted', 'GroundFailure'), ...status16('2026-03-10T10:01:00Z', 1, 'Faulted', 'GroundFailure')]);
+    const a = fold(undefined, [
+      ...status16('2026-03-10T10:00:00Z', 1, 'Faulted', 'GroundFailure'),
+      ...status16('2026-03-10T10:01:00Z', 1, 'Faulted', 'GroundFailure'),
+    ]);
     expect(a.opened).toHaveLength(1);
-    expect(a.opened[0]).toMatchObject({ kind: 'CONNECTOR_FAULTED', connectorId: 1, code: 'GroundFailure', openedAt: '2026-03-10T10:00:00.000Z' });
+    expect(a.opened[0]).toMatchObject({
+      kind: 'CONNECTOR_FAULTED',
+      connectorId: 1,
+      code: 'GroundFailure',
+      openedAt: '2026-03-10T10:00:00.000Z',
+    });
     expect(a.view.connectors.c1).toMatchObject({ status: 'Faulted', errorCode: 'GroundFailure' });
-    const b = fold(a.view, [...status16('2026-03-10T10:30:00Z', 2, 'Available'), ...status16('2026-03-10T10:31:00Z', 1, 'Available')]);
+    const b = fold(a.view, [
+      ...status16('2026-03-10T10:30:00Z', 2, 'Available'),
+      ...status16('2026-03-10T10:31:00Z', 1, 'Available'),
+    ]);
     expect(b.closed).toHaveLength(1);
     expect(b.closed[0]).toMatchObject({ alarmId: a.opened[0].alarmId, closedAt: '2026-03-10T10:31:00.000Z' });
     expect(b.view.openAlarms).toEqual([]);
@@ -61,7 +99,16 @@ describe('station monitoring', () => {
           generatedAt: t,
           seqNo: 0,
           eventData: [
-            { eventId: 1, timestamp: t, trigger: 'Alerting', actualValue: '85', component: { name: 'Connector', evse: { id: 1, connectorId: 1 } }, variable: { name: 'Temperature' }, eventNotificationType: 'HardWiredMonitor', cleared },
+            {
+              eventId: 1,
+              timestamp: t,
+              trigger: 'Alerting',
+              actualValue: '85',
+              component: { name: 'Connector', evse: { id: 1, connectorId: 1 } },
+              variable: { name: 'Temperature' },
+              eventNotificationType: 'HardWiredMonitor',
+              cleared,
+            },
           ],
         },
       });
@@ -74,8 +121,18 @@ describe('station monitoring', () => {
   });
 
   it('a security event stays open until an operator acknowledges it', () => {
-    const a = fold(undefined, events('ocpp2.0.1', '2026-03-10T10:00:00Z', { action: 'SecurityEventNotification', payload: { type: 'TamperDetectionActivated', timestamp: '2026-03-10T10:00:00Z', techInfo: 'lid opened' } }));
-    expect(a.opened[0]).toMatchObject({ kind: 'SECURITY_EVENT', code: 'TamperDetectionActivated', detail: 'lid opened' });
+    const a = fold(
+      undefined,
+      events('ocpp2.0.1', '2026-03-10T10:00:00Z', {
+        action: 'SecurityEventNotification',
+        payload: { type: 'TamperDetectionActivated', timestamp: '2026-03-10T10:00:00Z', techInfo: 'lid opened' },
+      }),
+    );
+    expect(a.opened[0]).toMatchObject({
+      kind: 'SECURITY_EVENT',
+      code: 'TamperDetectionActivated',
+      detail: 'lid opened',
+    });
     const b = fold(a.view, status16('2026-03-10T10:05:00Z', 1, 'Available'));
     expect(b.view.openAlarms).toHaveLength(1);
     const c = acknowledge(b.view, a.opened[0].alarmId, '2026-03-10T11:00:00Z', 'operator:ops');
@@ -85,9 +142,18 @@ describe('station monitoring', () => {
 
   it('tracks firmware and diagnostics/log status', () => {
     const { view } = fold(undefined, [
-      ...events('ocpp1.6', '2026-03-10T10:00:00Z', { action: 'FirmwareStatusNotification', payload: { status: 'Downloading' } }),
-      ...events('ocpp1.6', '2026-03-10T10:05:00Z', { action: 'FirmwareStatusNotification', payload: { status: 'Installed' } }),
-      ...events('ocpp2.0.1', '2026-03-10T10:06:00Z', { action: 'LogStatusNotification', payload: { status: 'Uploaded', requestId: 7 } }),
+      ...events('ocpp1.6', '2026-03-10T10:00:00Z', {
+        action: 'FirmwareStatusNotification',
+        payload: { status: 'Downloading' },
+      }),
+      ...events('ocpp1.6', '2026-03-10T10:05:00Z', {
+        action: 'FirmwareStatusNotification',
+        payload: { status: 'Installed' },
+      }),
+      ...events('ocpp2.0.1', '2026-03-10T10:06:00Z', {
+        action: 'LogStatusNotification',
+        payload: { status: 'Uploaded', requestId: 7 },
+      }),
     ]);
     expect(view.firmware).toMatchObject({ status: 'Installed' });
     expect(view.diagnostics).toMatchObject({ kind: 'log', status: 'Uploaded', requestId: 7 });

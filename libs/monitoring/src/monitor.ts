@@ -59,9 +59,15 @@ export interface MonitorResult {
   closed: Alarm[];
 }
 
-export const emptyView = (stationId: string): StationView => ({ stationId, online: false, connectors: {}, openAlarms: [] });
+export const emptyView = (stationId: string): StationView => ({
+  stationId,
+  online: false,
+  connectors: {},
+  openAlarms: [],
+});
 
-const connectorKey = (evseId: number | undefined, connectorId: number) => (evseId === undefined ? `c${connectorId}` : `e${evseId}c${connectorId}`);
+const connectorKey = (evseId: number | undefined, connectorId: number) =>
+  evseId === undefined ? `c${connectorId}` : `e${evseId}c${connectorId}`;
 const later = (a: string | undefined, b: string) => (a === undefined || Date.parse(b) >= Date.parse(a) ? b : a);
 
 /**
@@ -75,7 +81,9 @@ const later = (a: string | undefined, b: string) => (a === undefined || Date.par
  *   acknowledges it (through the API).
  */
 export function applyChargerEvent(current: StationView | undefined, e: ChargerEvent): MonitorResult {
-  const view: StationView = current ? { ...current, connectors: { ...current.connectors }, openAlarms: [...current.openAlarms] } : emptyView(e.stationId);
+  const view: StationView = current
+    ? { ...current, connectors: { ...current.connectors }, openAlarms: [...current.openAlarms] }
+    : emptyView(e.stationId);
   const opened: Alarm[] = [];
   const closed: Alarm[] = [];
   view.protocol = e.protocol;
@@ -85,7 +93,15 @@ export function applyChargerEvent(current: StationView | undefined, e: ChargerEv
 
   const open = (kind: AlarmKind, key: string, fields: Pick<Alarm, 'code' | 'detail' | 'evseId' | 'connectorId'>) => {
     if (view.openAlarms.some((a) => a.key === key)) return;
-    const alarm: Alarm = { alarmId: uuidv5(`${e.stationId}|${key}|${e.eventId}`, ALARM_NAMESPACE), stationId: e.stationId, kind, key, ...fields, openedAt: e.occurredAt, openedBy: e.eventId };
+    const alarm: Alarm = {
+      alarmId: uuidv5(`${e.stationId}|${key}|${e.eventId}`, ALARM_NAMESPACE),
+      stationId: e.stationId,
+      kind,
+      key,
+      ...fields,
+      openedAt: e.occurredAt,
+      openedBy: e.eventId,
+    };
     view.openAlarms.push(alarm);
     opened.push(alarm);
   };
@@ -116,7 +132,14 @@ export function applyChargerEvent(current: StationView | undefined, e: ChargerEv
       break;
     case 'connector.status.changed': {
       const key = connectorKey(e.evseId, e.connectorId);
-      view.connectors[key] = { evseId: e.evseId, connectorId: e.connectorId, status: e.status, errorCode: e.errorCode, info: e.info, since: e.occurredAt };
+      view.connectors[key] = {
+        evseId: e.evseId,
+        connectorId: e.connectorId,
+        status: e.status,
+        errorCode: e.errorCode,
+        info: e.info,
+        since: e.occurredAt,
+      };
       const alarmKey = `faulted:${key}`;
       if (e.status === 'Faulted') {
         const what = e.connectorId === 0 ? 'the station' : `connector ${key}`;
@@ -143,13 +166,25 @@ export function applyChargerEvent(current: StationView | undefined, e: ChargerEv
       }
       break;
     case 'security.event.reported':
-      open('SECURITY_EVENT', `security:${e.eventId}`, { code: e.securityEventType, detail: e.techInfo ?? e.securityEventType });
+      open('SECURITY_EVENT', `security:${e.eventId}`, {
+        code: e.securityEventType,
+        detail: e.techInfo ?? e.securityEventType,
+      });
       break;
     case 'firmware.status.reported':
-      view.firmware = { status: e.status, at: e.occurredAt, ...(e.requestId === undefined ? {} : { requestId: e.requestId }) };
+      view.firmware = {
+        status: e.status,
+        at: e.occurredAt,
+        ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+      };
       break;
     case 'diagnostics.status.reported':
-      view.diagnostics = { kind: e.kind, status: e.status, at: e.occurredAt, ...(e.requestId === undefined ? {} : { requestId: e.requestId }) };
+      view.diagnostics = {
+        kind: e.kind,
+        status: e.status,
+        at: e.occurredAt,
+        ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+      };
       break;
     default:
     // transactions and meter values: only lastMessageAt (sessions are the session service's business)

@@ -22,19 +22,87 @@ describe('backoffMs', () => {
 describe('FailureThrottle', () => {
   type Step = ['fail' | 'succeed', number] | ['check', number, number | 'allowed'];
   const cases: Array<[string, Step[]]> = [
-    ['free failures are not throttled', [['fail', 0], ['fail', 10], ['fail', 20], ['check', 30, 'allowed']]],
-    ['the failure past the free ones blocks for baseMs', [['fail', 0], ['fail', 0], ['fail', 0], ['fail', 100], ['check', 100, 1000], ['check', 600, 500], ['check', 1100, 'allowed']]],
-    ['each further failure doubles the wait', [['fail', 0], ['fail', 0], ['fail', 0], ['fail', 0], ['fail', 1000], ['check', 1000, 2000], ['fail', 3000], ['check', 3000, 4000]]],
-    ['a success forgets the key', [['fail', 0], ['fail', 0], ['fail', 0], ['fail', 0], ['succeed', 1000], ['check', 1000, 'allowed'], ['fail', 1000], ['check', 1000, 'allowed']]],
-    ['quiet for maxMs after the block: forgotten, the free failures again', [['fail', 0], ['fail', 0], ['fail', 0], ['fail', 0], ['fail', 61_000], ['fail', 61_000], ['fail', 61_000], ['check', 61_000, 'allowed']]],
-    ['quiet for less than maxMs after the block: still counted', [['fail', 0], ['fail', 0], ['fail', 0], ['fail', 0], ['fail', 60_999], ['check', 60_999, 2000]]],
+    [
+      'free failures are not throttled',
+      [
+        ['fail', 0],
+        ['fail', 10],
+        ['fail', 20],
+        ['check', 30, 'allowed'],
+      ],
+    ],
+    [
+      'the failure past the free ones blocks for baseMs',
+      [
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 100],
+        ['check', 100, 1000],
+        ['check', 600, 500],
+        ['check', 1100, 'allowed'],
+      ],
+    ],
+    [
+      'each further failure doubles the wait',
+      [
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 1000],
+        ['check', 1000, 2000],
+        ['fail', 3000],
+        ['check', 3000, 4000],
+      ],
+    ],
+    [
+      'a success forgets the key',
+      [
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['succeed', 1000],
+        ['check', 1000, 'allowed'],
+        ['fail', 1000],
+        ['check', 1000, 'allowed'],
+      ],
+    ],
+    [
+      'quiet for maxMs after the block: forgotten, the free failures again',
+      [
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 61_000],
+        ['fail', 61_000],
+        ['fail', 61_000],
+        ['check', 61_000, 'allowed'],
+      ],
+    ],
+    [
+      'quiet for less than maxMs after the block: still counted',
+      [
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 0],
+        ['fail', 60_999],
+        ['check', 60_999, 2000],
+      ],
+    ],
   ];
   it.each(cases)('%s', (_name, steps) => {
     const t = new FailureThrottle(policy);
     for (const step of steps) {
       if (step[0] === 'fail') t.fail('CP1', step[1]);
       else if (step[0] === 'succeed') t.succeed('CP1');
-      else expect(t.check('CP1', step[1])).toEqual(step[2] === 'allowed' ? { allowed: true } : { allowed: false, retryAfterMs: step[2] });
+      else
+        expect(t.check('CP1', step[1])).toEqual(
+          step[2] === 'allowed' ? { allowed: true } : { allowed: false, retryAfterMs: step[2] },
+        );
     }
   });
 
@@ -68,9 +136,24 @@ describe('FailureThrottle', () => {
 describe('TokenBucket', () => {
   it.each([
     ['a burst is allowed, then refused', { perSecond: 10, burst: 3 }, [0, 0, 0, 0], [true, true, true, false]],
-    ['refills at the sustained rate', { perSecond: 10, burst: 3 }, [0, 0, 0, 0, 99, 100, 100], [true, true, true, false, false, true, false]],
-    ['never holds more than the burst', { perSecond: 10, burst: 2 }, [0, 0, 10_000, 10_000, 10_000], [true, true, true, true, false]],
-    ['a steady rate at the limit is always allowed', { perSecond: 5, burst: 1 }, [0, 200, 400, 600, 800], [true, true, true, true, true]],
+    [
+      'refills at the sustained rate',
+      { perSecond: 10, burst: 3 },
+      [0, 0, 0, 0, 99, 100, 100],
+      [true, true, true, false, false, true, false],
+    ],
+    [
+      'never holds more than the burst',
+      { perSecond: 10, burst: 2 },
+      [0, 0, 10_000, 10_000, 10_000],
+      [true, true, true, true, false],
+    ],
+    [
+      'a steady rate at the limit is always allowed',
+      { perSecond: 5, burst: 1 },
+      [0, 200, 400, 600, 800],
+      [true, true, true, true, true],
+    ],
     ['a refused call takes nothing', { perSecond: 1, burst: 1 }, [0, 500, 999, 1000], [true, false, false, true]],
     ['a clock going back refills nothing', { perSecond: 10, burst: 1 }, [1000, 0, 1000], [true, false, false]],
   ])('%s', (_name, limit, times, expected) => {

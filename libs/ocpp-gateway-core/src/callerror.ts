@@ -87,7 +87,9 @@ export function callErrorCode(protocol: OcppProtocol, failure: FailureClass): Ca
 }
 
 export function isCallErrorCode(protocol: OcppProtocol, code: string): code is CallErrorCode {
-  return (protocol === 'ocpp1.6' ? (OCPP16_ERROR_CODES as readonly string[]) : (OCPP201_ERROR_CODES as readonly string[])).includes(code);
+  return (
+    protocol === 'ocpp1.6' ? (OCPP16_ERROR_CODES as readonly string[]) : (OCPP201_ERROR_CODES as readonly string[])
+  ).includes(code);
 }
 
 /** A JSON-schema validation error, as ajv reports it (only the fields we need). */

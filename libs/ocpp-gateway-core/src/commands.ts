@@ -38,7 +38,17 @@ export function isCommandAction(protocol: OcppProtocol, action: string): boolean
   return (COMMAND_ACTIONS[protocol] as readonly string[]).includes(action);
 }
 
-export type CommandStatus = 'accepted' | 'rejected' | 'error' | 'invalid_response' | 'timed_out' | 'offline' | 'not_supported' | 'invalid_request' | 'expired' | 'interrupted';
+export type CommandStatus =
+  | 'accepted'
+  | 'rejected'
+  | 'error'
+  | 'invalid_response'
+  | 'timed_out'
+  | 'offline'
+  | 'not_supported'
+  | 'invalid_request'
+  | 'expired'
+  | 'interrupted';
 
 /** The statuses that say a command never reached the station. */
 export type UnsentStatus = 'offline' | 'expired' | 'not_supported' | 'invalid_request';
@@ -52,7 +62,9 @@ export type UnsentStatus = 'offline' | 'expired' | 'not_supported' | 'invalid_re
 export function commandStatusOf(response: Record<string, unknown>): 'accepted' | 'rejected' {
   const s = response.status;
   if (typeof s !== 'string') return 'accepted';
-  return ['Accepted', 'Scheduled', 'Unlocked', 'RebootRequired', 'AcceptedCanceled'].includes(s) ? 'accepted' : 'rejected';
+  return ['Accepted', 'Scheduled', 'Unlocked', 'RebootRequired', 'AcceptedCanceled'].includes(s)
+    ? 'accepted'
+    : 'rejected';
 }
 
 /**

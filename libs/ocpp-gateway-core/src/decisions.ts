@@ -14,12 +14,17 @@ export interface TokenVerdict {
 export function judgeToken(token: TokenRecord | undefined, now: Date): TokenVerdict {
   if (!token) return { status: 'Unknown', expiresAt: null, groupId: null };
   if (token.status !== 'Accepted') return { status: token.status, expiresAt: token.expiresAt, groupId: token.groupId };
-  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now.getTime()) return { status: 'Expired', expiresAt: token.expiresAt, groupId: token.groupId };
+  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now.getTime())
+    return { status: 'Expired', expiresAt: token.expiresAt, groupId: token.groupId };
   return { status: 'Accepted', expiresAt: token.expiresAt, groupId: token.groupId };
 }
 
 /** OCPP 1.6 IdTagInfo. */
-export function idTagInfo16(v: TokenVerdict): { status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid'; expiryDate?: string; parentIdTag?: string } {
+export function idTagInfo16(v: TokenVerdict): {
+  status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid';
+  expiryDate?: string;
+  parentIdTag?: string;
+} {
   const status = v.status === 'Unknown' ? 'Invalid' : v.status;
   return {
     status,
@@ -29,7 +34,11 @@ export function idTagInfo16(v: TokenVerdict): { status: 'Accepted' | 'Blocked' |
 }
 
 /** OCPP 2.0.1 IdTokenInfoType. */
-export function idTokenInfo201(v: TokenVerdict): { status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'Unknown'; cacheExpiryDateTime?: string; groupIdToken?: { idToken: string; type: 'Central' } } {
+export function idTokenInfo201(v: TokenVerdict): {
+  status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'Unknown';
+  cacheExpiryDateTime?: string;
+  groupIdToken?: { idToken: string; type: 'Central' };
+} {
   return {
     status: v.status,
     ...(v.expiresAt ? { cacheExpiryDateTime: v.expiresAt } : {}),

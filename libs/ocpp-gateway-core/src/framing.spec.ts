@@ -3,8 +3,17 @@ import { encodeCallError, encodeCallResult, parseFrame } from './framing';
 
 describe('parseFrame', () => {
   it('parses a CALL, a CALLRESULT and a CALLERROR', () => {
-    expect(parseFrame('ocpp1.6', '[2,"m1","Heartbeat",{}]')).toEqual({ kind: 'call', messageId: 'm1', action: 'Heartbeat', payload: {} });
-    expect(parseFrame('ocpp2.0.1', '[3,"m2",{"status":"Accepted"}]')).toEqual({ kind: 'callresult', messageId: 'm2', payload: { status: 'Accepted' } });
+    expect(parseFrame('ocpp1.6', '[2,"m1","Heartbeat",{}]')).toEqual({
+      kind: 'call',
+      messageId: 'm1',
+      action: 'Heartbeat',
+      payload: {},
+    });
+    expect(parseFrame('ocpp2.0.1', '[3,"m2",{"status":"Accepted"}]')).toEqual({
+      kind: 'callresult',
+      messageId: 'm2',
+      payload: { status: 'Accepted' },
+    });
     expect(parseFrame('ocpp2.0.1', '[4,"m3","NotSupported","no",{}]')).toEqual({
       kind: 'callerror',
       messageId: 'm3',
@@ -54,7 +63,12 @@ describe('parseFrame', () => {
   });
 
   it('never throws, whatever arrives (any string, any JSON), and answers a CALL-shaped frame or nothing', () => {
-    const anyFrame = fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify([2, 'm', 'Heartbeat', v])), fc.array(fc.jsonValue()).map((a) => JSON.stringify(a)));
+    const anyFrame = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc.jsonValue().map((v) => JSON.stringify([2, 'm', 'Heartbeat', v])),
+      fc.array(fc.jsonValue()).map((a) => JSON.stringify(a)),
+    );
     fc.assert(
       fc.property(fc.constantFrom('ocpp1.6' as const, 'ocpp2.0.1' as const), anyFrame, (protocol, text) => {
         const f = parseFrame(protocol, text);

@@ -50,12 +50,18 @@ function validMessageId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_MESSAGE_ID_LENGTH;
 }
 
-function invalid(protocol: OcppProtocol, failure: FailureClass, reason: string, messageId: string | null): InvalidFrame {
+function invalid(
+  protocol: OcppProtocol,
+  failure: FailureClass,
+  reason: string,
+  messageId: string | null,
+): InvalidFrame {
   return {
     kind: 'invalid',
     failure,
     reason,
-    reply: messageId === null ? null : { messageId, errorCode: callErrorCode(protocol, failure), errorDescription: reason },
+    reply:
+      messageId === null ? null : { messageId, errorCode: callErrorCode(protocol, failure), errorDescription: reason },
   };
 }
 
@@ -75,7 +81,8 @@ export function parseFrame(protocol: OcppProtocol, text: string): ParsedFrame {
   } catch {
     return invalid(protocol, 'unreadable', 'message is not valid JSON', '-1');
   }
-  if (!Array.isArray(raw) || raw.length === 0) return invalid(protocol, 'unreadable', 'message is not a JSON array', '-1');
+  if (!Array.isArray(raw) || raw.length === 0)
+    return invalid(protocol, 'unreadable', 'message is not a JSON array', '-1');
   const [type, messageId] = raw;
   const replyId = validMessageId(messageId) ? messageId : '-1';
   if (typeof type !== 'number' || !Number.isInteger(type)) {
@@ -88,21 +95,33 @@ export function parseFrame(protocol: OcppProtocol, text: string): ParsedFrame {
   }
   if (!validMessageId(messageId)) {
     // a response we cannot match is dropped; a call gets RpcFrameworkError / FormationViolation with id "-1"
-    return invalid(protocol, 'unreadable', `message id must be a string of 1 to ${MAX_MESSAGE_ID_LENGTH} characters`, type === MessageType.CALL ? '-1' : null);
+    return invalid(
+      protocol,
+      'unreadable',
+      `message id must be a string of 1 to ${MAX_MESSAGE_ID_LENGTH} characters`,
+      type === MessageType.CALL ? '-1' : null,
+    );
   }
   if (type === MessageType.CALL) {
     if (raw.length !== 4) return invalid(protocol, 'unreadable', `a CALL has 4 elements, got ${raw.length}`, messageId);
     const [, , action, payload] = raw;
-    if (typeof action !== 'string' || action.length === 0) return invalid(protocol, 'unreadable', 'action must be a non-empty string', messageId);
+    if (typeof action !== 'string' || action.length === 0)
+      return invalid(protocol, 'unreadable', 'action must be a non-empty string', messageId);
     if (!isObject(payload)) return invalid(protocol, 'format', 'payload must be a JSON object', messageId);
     return { kind: 'call', messageId, action, payload };
   }
   if (type === MessageType.CALLRESULT) {
-    if (raw.length !== 3 || !isObject(raw[2])) return invalid(protocol, 'format', 'a CALLRESULT is [3, messageId, {payload}]', null);
+    if (raw.length !== 3 || !isObject(raw[2]))
+      return invalid(protocol, 'format', 'a CALLRESULT is [3, messageId, {payload}]', null);
     return { kind: 'callresult', messageId, payload: raw[2] };
   }
   if (raw.length !== 5 || typeof raw[2] !== 'string' || typeof raw[3] !== 'string' || !isObject(raw[4])) {
-    return invalid(protocol, 'format', 'a CALLERROR is [4, messageId, errorCode, errorDescription, {errorDetails}]', null);
+    return invalid(
+      protocol,
+      'format',
+      'a CALLERROR is [4, messageId, errorCode, errorDescription, {errorDetails}]',
+      null,
+    );
   }
   return { kind: 'callerror', messageId, errorCode: raw[2], errorDescription: raw[3], errorDetails: raw[4] };
 }
@@ -118,6 +137,17 @@ export function encodeCallResult(messageId: string, payload: JsonObject): string
   return JSON.stringify([MessageType.CALLRESULT, messageId, payload]);
 }
 
-export function encodeCallError(messageId: string, errorCode: CallErrorCode, errorDescription: string, errorDetails: JsonObject = {}): string {
-  return JSON.stringify([MessageType.CALLERROR, messageId, errorCode, errorDescription.slice(0, MAX_DESCRIPTION), errorDetails]);
+export function encodeCallError(
+  messageId: string,
+  errorCode: CallErrorCode,
+  errorDescription: string,
+  errorDetails: JsonObject = {},
+): string {
+  return JSON.stringify([
+    MessageType.CALLERROR,
+    messageId,
+    errorCode,
+    errorDescription.slice(0, MAX_DESCRIPTION),
+    errorDetails,
+  ]);
 }

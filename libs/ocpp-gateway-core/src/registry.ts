@@ -25,7 +25,8 @@ export interface StationRecord {
 }
 
 export type TokenStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid';
-export type TokenType = 'Central' | 'eMAID' | 'ISO14443' | 'ISO15693' | 'KeyCode' | 'Local' | 'MacAddress' | 'NoAuthorization';
+export type TokenType =
+  'Central' | 'eMAID' | 'ISO14443' | 'ISO15693' | 'KeyCode' | 'Local' | 'MacAddress' | 'NoAuthorization';
 
 export interface TokenRecord {
   uid: string;
@@ -55,9 +56,22 @@ export type UpgradeDecision =
  * 2.0.1 A00): 3 = TLS with a client certificate bound to the station, 2 = TLS + Basic, 1 = Basic, 0 = none.
  * Basic: "the username SHALL be the Charge Point identity"; profile 3 binds the certificate's CN to it.
  */
-export function presentedProfile(station: Pick<StationRecord, 'stationId' | 'passwordHash' | 'certificateCn'>, creds: UpgradeCredentials, passwordMatches: (hash: string, password: string) => boolean): 0 | SecurityProfile {
-  if (creds.tls && creds.verifiedClientCertCn !== null && creds.verifiedClientCertCn === (station.certificateCn ?? station.stationId)) return 3;
-  const basicOk = creds.basic !== null && creds.basic.username === station.stationId && station.passwordHash !== null && passwordMatches(station.passwordHash, creds.basic.password);
+export function presentedProfile(
+  station: Pick<StationRecord, 'stationId' | 'passwordHash' | 'certificateCn'>,
+  creds: UpgradeCredentials,
+  passwordMatches: (hash: string, password: string) => boolean,
+): 0 | SecurityProfile {
+  if (
+    creds.tls &&
+    creds.verifiedClientCertCn !== null &&
+    creds.verifiedClientCertCn === (station.certificateCn ?? station.stationId)
+  )
+    return 3;
+  const basicOk =
+    creds.basic !== null &&
+    creds.basic.username === station.stationId &&
+    station.passwordHash !== null &&
+    passwordMatches(station.passwordHash, creds.basic.password);
   if (basicOk) return creds.tls ? 2 : 1;
   return 0;
 }
@@ -80,9 +94,18 @@ export function decideUpgrade(
   }
   if (!station.enabled) return { ok: false, status: 403, reason: 'station is disabled' };
   const profile = presentedProfile(station, creds, opts.passwordMatches);
-  if (profile === 0) return { ok: false, status: 401, reason: creds.basic || creds.verifiedClientCertCn ? 'invalid credentials' : 'credentials required' };
+  if (profile === 0)
+    return {
+      ok: false,
+      status: 401,
+      reason: creds.basic || creds.verifiedClientCertCn ? 'invalid credentials' : 'credentials required',
+    };
   if (profile < station.securityProfile) {
-    return { ok: false, status: 403, reason: `station is registered for security profile ${station.securityProfile}, connected with profile ${profile}` };
+    return {
+      ok: false,
+      status: 403,
+      reason: `station is registered for security profile ${station.securityProfile}, connected with profile ${profile}`,
+    };
   }
   return { ok: true, provisional: false, profile };
 }
@@ -92,7 +115,11 @@ export function decideUpgrade(
  * connectors only: connector N (N > 0; 0 is the charge point itself) is EVSE N with connector 1, as the
  * OCPP 2.0.1 migration guidance maps it.
  */
-export function reportedConnector(protocol: 'ocpp1.6' | 'ocpp2.0.1', action: string, payload: Record<string, unknown>): { evseId: number; connectorId: number } | null {
+export function reportedConnector(
+  protocol: 'ocpp1.6' | 'ocpp2.0.1',
+  action: string,
+  payload: Record<string, unknown>,
+): { evseId: number; connectorId: number } | null {
   if (action !== 'StatusNotification') return null;
   if (protocol === 'ocpp1.6') {
     const c = payload.connectorId;

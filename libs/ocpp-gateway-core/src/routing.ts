@@ -39,7 +39,12 @@ export type RouteDecision =
  * defines the action at all, `sentByStations` whether a station may send it (`isStationAction`) (NotImplemented: "Requested Action is not known by receiver"; NotSupported:
  * "Requested Action is recognized but not supported by the receiver").
  */
-export function decideRoute(action: string, handled: ReadonlySet<string>, known: boolean, sentByStations = true): RouteDecision {
+export function decideRoute(
+  action: string,
+  handled: ReadonlySet<string>,
+  known: boolean,
+  sentByStations = true,
+): RouteDecision {
   if (handled.has(action)) return { route: 'handle' };
   if (!known) return { route: 'notImplemented' };
   return sentByStations ? { route: 'notSupported' } : { route: 'csmsOnly' };

@@ -37,7 +37,12 @@ const DC_ONLY: ReadonlySet<OcpiConnectorType> = new Set<OcpiConnectorType>([
   'PANTOGRAPH_TOP_DOWN',
 ]);
 const AC_ONLY_PREFIXES = ['DOMESTIC_', 'NEMA_', 'IEC_60309_'];
-const AC_ONLY: ReadonlySet<OcpiConnectorType> = new Set<OcpiConnectorType>(['GBT_AC', 'IEC_62196_T1', 'IEC_62196_T3A', 'IEC_62196_T3C']);
+const AC_ONLY: ReadonlySet<OcpiConnectorType> = new Set<OcpiConnectorType>([
+  'GBT_AC',
+  'IEC_62196_T1',
+  'IEC_62196_T3A',
+  'IEC_62196_T3C',
+]);
 
 function acOnly(standard: OcpiConnectorType): boolean {
   return AC_ONLY.has(standard) || AC_ONLY_PREFIXES.some((p) => standard.startsWith(p));
@@ -55,31 +60,58 @@ export function defaultLocationId(stationId: string, siteId: string | null, give
 }
 
 /** Every problem found, in field order (empty: valid). */
-export function stationLocationProblems(input: { stationId: string; siteId?: string | null; location?: LocationLike | null; evses?: readonly EvseLike[] }): LocationProblem[] {
+export function stationLocationProblems(input: {
+  stationId: string;
+  siteId?: string | null;
+  location?: LocationLike | null;
+  evses?: readonly EvseLike[];
+}): LocationProblem[] {
   const problems: LocationProblem[] = [];
   const loc = input.location;
   if (loc) {
     if (defaultLocationId(input.stationId, input.siteId ?? null, loc.id).length > OCPI_LOCATION_ID_MAX) {
-      problems.push({ field: '/location/id', message: `the site id (or station id) is longer than an OCPI location id (${OCPI_LOCATION_ID_MAX}): give location.id` });
+      problems.push({
+        field: '/location/id',
+        message: `the site id (or station id) is longer than an OCPI location id (${OCPI_LOCATION_ID_MAX}): give location.id`,
+      });
     }
-    if (!ISO_3166_ALPHA3.has(loc.country)) problems.push({ field: '/location/country', message: `${loc.country} is not an ISO 3166-1 alpha-3 country code` });
+    if (!ISO_3166_ALPHA3.has(loc.country))
+      problems.push({
+        field: '/location/country',
+        message: `${loc.country} is not an ISO 3166-1 alpha-3 country code`,
+      });
     const lat = Number(loc.coordinates.latitude);
-    if (!(Math.abs(lat) <= 90)) problems.push({ field: '/location/coordinates/latitude', message: `latitude ${loc.coordinates.latitude} is outside -90 to 90` });
+    if (!(Math.abs(lat) <= 90))
+      problems.push({
+        field: '/location/coordinates/latitude',
+        message: `latitude ${loc.coordinates.latitude} is outside -90 to 90`,
+      });
     const lon = Number(loc.coordinates.longitude);
-    if (!(Math.abs(lon) <= 180)) problems.push({ field: '/location/coordinates/longitude', message: `longitude ${loc.coordinates.longitude} is outside -180 to 180` });
+    if (!(Math.abs(lon) <= 180))
+      problems.push({
+        field: '/location/coordinates/longitude',
+        message: `longitude ${loc.coordinates.longitude} is outside -180 to 180`,
+      });
   }
   const evseIds = new Set<number>();
   (input.evses ?? []).forEach((evse, i) => {
-    if (evseIds.has(evse.evseId)) problems.push({ field: `/evses/${i}/evseId`, message: `EVSE ${evse.evseId} is listed twice` });
+    if (evseIds.has(evse.evseId))
+      problems.push({ field: `/evses/${i}/evseId`, message: `EVSE ${evse.evseId} is listed twice` });
     evseIds.add(evse.evseId);
     const connectorIds = new Set<number>();
     evse.connectors.forEach((c, j) => {
       const at = `/evses/${i}/connectors/${j}`;
-      if (connectorIds.has(c.connectorId)) problems.push({ field: `${at}/connectorId`, message: `connector ${c.connectorId} of EVSE ${evse.evseId} is listed twice` });
+      if (connectorIds.has(c.connectorId))
+        problems.push({
+          field: `${at}/connectorId`,
+          message: `connector ${c.connectorId} of EVSE ${evse.evseId} is listed twice`,
+        });
       connectorIds.add(c.connectorId);
       if (c.standard && c.power_type) {
-        if (DC_ONLY.has(c.standard) && c.power_type !== 'DC') problems.push({ field: `${at}/power_type`, message: `${c.standard} carries DC only, not ${c.power_type}` });
-        if (acOnly(c.standard) && c.power_type === 'DC') problems.push({ field: `${at}/power_type`, message: `${c.standard} carries AC only, not DC` });
+        if (DC_ONLY.has(c.standard) && c.power_type !== 'DC')
+          problems.push({ field: `${at}/power_type`, message: `${c.standard} carries DC only, not ${c.power_type}` });
+        if (acOnly(c.standard) && c.power_type === 'DC')
+          problems.push({ field: `${at}/power_type`, message: `${c.standard} carries AC only, not DC` });
       }
     });
   });

@@ -1,11 +1,17 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { getOcppSchemaForAjv, type OcppMessageDirection, type OcppProtocol } from '@csms/ocpp';
-import { callErrorCode, failureOfViolation, fieldOfViolation, type CallErrorCode, type FailureClass, type SchemaViolation } from './callerror';
+import {
+  callErrorCode,
+  failureOfViolation,
+  fieldOfViolation,
+  type CallErrorCode,
+  type FailureClass,
+  type SchemaViolation,
+} from './callerror';
 
 export type ValidationOutcome =
-  | { ok: true }
-  | { ok: false; failure: FailureClass; errorCode: CallErrorCode; field: string; description: string };
+  { ok: true } | { ok: false; failure: FailureClass; errorCode: CallErrorCode; field: string; description: string };
 
 /**
  * Validates OCPP payloads against the official JSON schemas of their version (libs/ocpp), compiled once
@@ -26,16 +32,33 @@ export class OcppSchemaValidator {
     return this.get(protocol, action, direction) !== null;
   }
 
-  validate(protocol: OcppProtocol, action: string, direction: OcppMessageDirection, payload: unknown): ValidationOutcome {
+  validate(
+    protocol: OcppProtocol,
+    action: string,
+    direction: OcppMessageDirection,
+    payload: unknown,
+  ): ValidationOutcome {
     const fn = this.get(protocol, action, direction);
     if (!fn) {
-      return { ok: false, failure: 'notImplemented', errorCode: callErrorCode(protocol, 'notImplemented'), field: '', description: `${action} is not an action of ${protocol}` };
+      return {
+        ok: false,
+        failure: 'notImplemented',
+        errorCode: callErrorCode(protocol, 'notImplemented'),
+        field: '',
+        description: `${action} is not an action of ${protocol}`,
+      };
     }
     if (fn(payload)) return { ok: true };
     const v = (fn.errors?.[0] ?? { keyword: 'unknown', instancePath: '', params: {} }) as SchemaViolation;
     const failure = failureOfViolation(v);
     const field = fieldOfViolation(v);
-    return { ok: false, failure, errorCode: callErrorCode(protocol, failure), field, description: `${field}: ${v.message ?? v.keyword}` };
+    return {
+      ok: false,
+      failure,
+      errorCode: callErrorCode(protocol, failure),
+      field,
+      description: `${field}: ${v.message ?? v.keyword}`,
+    };
   }
 
   private get(protocol: OcppProtocol, action: string, direction: OcppMessageDirection): ValidateFunction | null {

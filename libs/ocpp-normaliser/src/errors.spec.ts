@@ -4,9 +4,19 @@ import { normalise } from './normalise';
 
 describe('OcppNormaliseError', () => {
   it('is a domain error: its code, never retriable, the path also as field', () => {
-    const e = new OcppNormaliseError('INVALID_TIMESTAMP', 'payload.timestamp is not a valid date-time: x', 'payload.timestamp');
+    const e = new OcppNormaliseError(
+      'INVALID_TIMESTAMP',
+      'payload.timestamp is not a valid date-time: x',
+      'payload.timestamp',
+    );
     expect(e).toBeInstanceOf(DomainError);
-    expect(e).toMatchObject({ name: 'OcppNormaliseError', code: 'INVALID_TIMESTAMP', retriable: false, path: 'payload.timestamp', field: 'payload.timestamp' });
+    expect(e).toMatchObject({
+      name: 'OcppNormaliseError',
+      code: 'INVALID_TIMESTAMP',
+      retriable: false,
+      path: 'payload.timestamp',
+      field: 'payload.timestamp',
+    });
     expect(new OcppNormaliseError('UNKNOWN_ACTION', 'no mapping')).not.toHaveProperty('field');
   });
 
@@ -25,7 +35,15 @@ describe('OcppNormaliseError', () => {
     const source = { eventId: 'e1', topic: 'ocpp.inbound', partition: 0, offset: '1' };
     const shape = normalise(rec('yesterday'), source);
     const range = normalise(rec('2026-02-30T10:00:00Z'), source);
-    expect(shape.ok ? null : shape.error).toMatchObject({ code: 'INVALID_TIMESTAMP', field: 'payload.timestamp', message: 'payload.timestamp is not an RFC 3339 date-time: yesterday' });
-    expect(range.ok ? null : range.error).toMatchObject({ code: 'INVALID_TIMESTAMP', field: 'payload.timestamp', message: 'payload.timestamp is not a valid date-time: 2026-02-30T10:00:00Z' });
+    expect(shape.ok ? null : shape.error).toMatchObject({
+      code: 'INVALID_TIMESTAMP',
+      field: 'payload.timestamp',
+      message: 'payload.timestamp is not an RFC 3339 date-time: yesterday',
+    });
+    expect(range.ok ? null : range.error).toMatchObject({
+      code: 'INVALID_TIMESTAMP',
+      field: 'payload.timestamp',
+      message: 'payload.timestamp is not a valid date-time: 2026-02-30T10:00:00Z',
+    });
   });
 });

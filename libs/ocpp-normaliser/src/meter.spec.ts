@@ -2,7 +2,16 @@ import { MEASURANDS, PHASES, LOCATIONS, READING_CONTEXTS, type Measurand } from 
 import { defaultUnit, normaliseSample16, normaliseSample201 } from './meter';
 import { OcppNormaliseError } from './errors';
 
-const MEASURANDS_16 = MEASURANDS.filter((m) => !['Energy.Active.Net', 'Energy.Reactive.Net', 'Energy.Apparent.Net', 'Energy.Apparent.Import', 'Energy.Apparent.Export'].includes(m));
+const MEASURANDS_16 = MEASURANDS.filter(
+  (m) =>
+    ![
+      'Energy.Active.Net',
+      'Energy.Reactive.Net',
+      'Energy.Apparent.Net',
+      'Energy.Apparent.Import',
+      'Energy.Apparent.Export',
+    ].includes(m),
+);
 const MEASURANDS_201 = MEASURANDS.filter((m) => m !== 'Temperature' && m !== 'RPM');
 
 describe('OCPP 1.6 sampled values', () => {
@@ -51,12 +60,15 @@ describe('OCPP 1.6 sampled values', () => {
     });
   });
 
-  it.each(MEASURANDS_16.map((m) => [m, defaultUnit(m)]))('measurand %s without unit defaults to %s', (measurand, unit) => {
-    const s = normaliseSample16({ value: '1', measurand }, 'sv');
-    expect(s.measurand).toBe(measurand);
-    expect(s.unit).toBe(unit);
-    expect(s.unitMismatch).toBeUndefined();
-  });
+  it.each(MEASURANDS_16.map((m) => [m, defaultUnit(m)]))(
+    'measurand %s without unit defaults to %s',
+    (measurand, unit) => {
+      const s = normaliseSample16({ value: '1', measurand }, 'sv');
+      expect(s.measurand).toBe(measurand);
+      expect(s.unit).toBe(unit);
+      expect(s.unitMismatch).toBeUndefined();
+    },
+  );
 
   it.each(PHASES)('phase %s is kept', (phase) => {
     expect(normaliseSample16({ value: '1', phase, measurand: 'Current.Import', unit: 'A' }, 'sv').phase).toBe(phase);
@@ -130,11 +142,14 @@ describe('OCPP 2.0.1 sampled values', () => {
     expect(s.unit).toBe(expectedUnit);
   });
 
-  it.each(MEASURANDS_201.map((m) => [m, defaultUnit(m)]))('measurand %s without unit defaults to %s', (measurand, unit) => {
-    const s = normaliseSample201({ value: 1, measurand }, 'sv');
-    expect(s.unit).toBe(unit);
-    expect(s.unitMismatch).toBeUndefined();
-  });
+  it.each(MEASURANDS_201.map((m) => [m, defaultUnit(m)]))(
+    'measurand %s without unit defaults to %s',
+    (measurand, unit) => {
+      const s = normaliseSample201({ value: 1, measurand }, 'sv');
+      expect(s.unit).toBe(unit);
+      expect(s.unitMismatch).toBeUndefined();
+    },
+  );
 
   it.each(PHASES)('phase %s is kept', (phase) => {
     expect(normaliseSample201({ value: 1, phase }, 'sv').phase).toBe(phase);
@@ -147,14 +162,23 @@ describe('OCPP 2.0.1 sampled values', () => {
   });
 
   it('carries signedMeterValue through untouched, with the numeric value', () => {
-    const signedMeterValue = { signedMeterData: 'T0NNRnx7fQ==', signingMethod: 'ECDSA-secp256r1-SHA256', encodingMethod: 'OCMF', publicKey: '' };
+    const signedMeterValue = {
+      signedMeterData: 'T0NNRnx7fQ==',
+      signingMethod: 'ECDSA-secp256r1-SHA256',
+      encodingMethod: 'OCMF',
+      publicKey: '',
+    };
     const s = normaliseSample201({ value: 8367.06, context: 'Transaction.End', signedMeterValue }, 'sv');
     expect(s.signed).toEqual({ format: 'ocpp2.0.1-signedMeterValue', ...signedMeterValue });
     expect(s.value).toBe('8367.06');
   });
 
   it('keeps the raw value, unit and multiplier', () => {
-    expect(normaliseSample201({ value: 5, unitOfMeasure: { unit: 'kWh', multiplier: 1 } }, 'sv').raw).toEqual({ value: 5, unit: 'kWh', multiplier: 1 });
+    expect(normaliseSample201({ value: 5, unitOfMeasure: { unit: 'kWh', multiplier: 1 } }, 'sv').raw).toEqual({
+      value: 5,
+      unit: 'kWh',
+      multiplier: 1,
+    });
   });
 
   it.each([

@@ -82,7 +82,8 @@ function scale(value: Decimal, exp: number): string {
 
 function decimalFrom16(raw: string, path: string): Decimal {
   const t = raw.trim();
-  if (!DECIMAL.test(t)) throw new OcppNormaliseError('INVALID_METER_VALUE', `${path} is not a decimal number: ${raw}`, path);
+  if (!DECIMAL.test(t))
+    throw new OcppNormaliseError('INVALID_METER_VALUE', `${path} is not a decimal number: ${raw}`, path);
   return new Decimal(t);
 }
 

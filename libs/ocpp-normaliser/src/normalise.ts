@@ -10,7 +10,11 @@ export const CHARGER_EVENT_NAMESPACE = '6f1c3a52-8d0e-5b7a-9c41-2f6e0d9b7a13';
 const CHARGER_EVENT_NS = uuidParse(CHARGER_EVENT_NAMESPACE);
 
 export type NormaliseResult =
-  | { ok: true; events: ChargerEvent[]; /** why the record gives no events, when it gives none on purpose */ ignored?: string }
+  | {
+      ok: true;
+      events: ChargerEvent[];
+      /** why the record gives no events, when it gives none on purpose */ ignored?: string;
+    }
   | { ok: false; error: OcppNormaliseError };
 
 /**
@@ -36,12 +40,23 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
   const r: Unchecked<OcppInboundRecord> = record;
   const stationId = str(r, 'stationId', 'record');
   if (r.protocol !== 'ocpp1.6' && r.protocol !== 'ocpp2.0.1') {
-    throw new OcppNormaliseError('UNSUPPORTED_PROTOCOL', `unsupported protocol ${String(r.protocol)}`, 'record.protocol');
+    throw new OcppNormaliseError(
+      'UNSUPPORTED_PROTOCOL',
+      `unsupported protocol ${String(r.protocol)}`,
+      'record.protocol',
+    );
   }
   const src = obj<SourceIdentity>(source, 'source');
   str(src, 'eventId', 'source');
   const receivedAt = instantAt(r.receivedAt, 'record.receivedAt').iso;
-  const kind = oneOf(r, 'kind', 'record', ['call', 'callresult', 'callerror', 'connected', 'disconnected', 'rejected'] as const);
+  const kind = oneOf(r, 'kind', 'record', [
+    'call',
+    'callresult',
+    'callerror',
+    'connected',
+    'disconnected',
+    'rejected',
+  ] as const);
   const provenance: ChargerEventSource = {
     eventId: source.eventId,
     connectionId: str(r, 'connectionId', 'record'),
@@ -56,7 +71,8 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
   let drafts: Draft[];
   let ignored: string | undefined;
   if (kind === 'connected') drafts = [{ type: 'station.connected' }];
-  else if (kind === 'disconnected') drafts = [{ type: 'station.disconnected', ...(record.reason !== undefined ? { reason: record.reason } : {}) }];
+  else if (kind === 'disconnected')
+    drafts = [{ type: 'station.disconnected', ...(record.reason !== undefined ? { reason: record.reason } : {}) }];
   else if (kind !== 'call') {
     // Results of CSMS-initiated calls (reset, remote start, ...) are command outcomes, not charger facts;
     // a frame the gateway rejected (answered with a CALLERROR) is kept in the log for audit, and is no fact either.
@@ -66,7 +82,12 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
     const action = str(r, 'action', 'record');
     const payload = obj<object>(r.payload, 'payload');
     const declared = stationAction(r.protocol, action);
-    if (declared === undefined) throw new OcppNormaliseError('UNKNOWN_ACTION', `${r.protocol} action ${action} is not a charge point message`, 'record.action');
+    if (declared === undefined)
+      throw new OcppNormaliseError(
+        'UNKNOWN_ACTION',
+        `${r.protocol} action ${action} is not a charge point message`,
+        'record.action',
+      );
     if (isNoFact(declared.facts)) {
       drafts = [];
       ignored = `${action} carries no charger event`;

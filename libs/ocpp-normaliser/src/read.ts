@@ -40,11 +40,16 @@ function field(o: object, key: string): unknown {
 
 export function str<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeOf<O>, string>, path: string): string {
   const v = field(o, key);
-  if (typeof v !== 'string') throw new OcppNormaliseError('INVALID_PAYLOAD', `${path}.${key} must be a string`, `${path}.${key}`);
+  if (typeof v !== 'string')
+    throw new OcppNormaliseError('INVALID_PAYLOAD', `${path}.${key} must be a string`, `${path}.${key}`);
   return v;
 }
 
-export function optStr<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeOf<O>, string>, path: string): string | undefined {
+export function optStr<O extends Unchecked<unknown>>(
+  o: O,
+  key: FieldsOf<ShapeOf<O>, string>,
+  path: string,
+): string | undefined {
   return field(o, key) === undefined ? undefined : str(o, key, path);
 }
 
@@ -56,14 +61,23 @@ export function int<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeOf<O>
   return v;
 }
 
-export function optInt<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeOf<O>, number>, path: string): number | undefined {
+export function optInt<O extends Unchecked<unknown>>(
+  o: O,
+  key: FieldsOf<ShapeOf<O>, number>,
+  path: string,
+): number | undefined {
   return field(o, key) === undefined ? undefined : int(o, key, path);
 }
 
-export function optBool<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeOf<O>, boolean>, path: string): boolean | undefined {
+export function optBool<O extends Unchecked<unknown>>(
+  o: O,
+  key: FieldsOf<ShapeOf<O>, boolean>,
+  path: string,
+): boolean | undefined {
   const v = field(o, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw new OcppNormaliseError('INVALID_PAYLOAD', `${path}.${key} must be a boolean`, `${path}.${key}`);
+  if (typeof v !== 'boolean')
+    throw new OcppNormaliseError('INVALID_PAYLOAD', `${path}.${key} must be a boolean`, `${path}.${key}`);
   return v;
 }
 
@@ -71,7 +85,12 @@ export function optBool<O extends Unchecked<unknown>>(o: O, key: FieldsOf<ShapeO
  * A string field whose value must be one of `allowed` (the normaliser's vocabulary, which may be wider
  * than the version's enum: a 1.6 station sending a 2.0.1 measurand is read, not refused).
  */
-export function oneOf<O extends Unchecked<unknown>, V extends string>(o: O, key: FieldsOf<ShapeOf<O>, string>, path: string, allowed: readonly V[]): V {
+export function oneOf<O extends Unchecked<unknown>, V extends string>(
+  o: O,
+  key: FieldsOf<ShapeOf<O>, string>,
+  path: string,
+  allowed: readonly V[],
+): V {
   const v = str(o, key, path);
   if (!(allowed as readonly string[]).includes(v)) {
     throw new OcppNormaliseError('INVALID_PAYLOAD', `${path}.${key} has an unknown value ${v}`, `${path}.${key}`);
@@ -95,8 +114,13 @@ export function optOneOf<O extends Unchecked<unknown>, V extends string>(
  * truncated. Anything else throws INVALID_TIMESTAMP.
  */
 export function instantAt(value: unknown, path: string): { iso: string; offsetMissing: boolean } {
-  if (typeof value !== 'string') throw new OcppNormaliseError('INVALID_TIMESTAMP', `${path} must be a date-time string`, path);
+  if (typeof value !== 'string')
+    throw new OcppNormaliseError('INVALID_TIMESTAMP', `${path} must be a date-time string`, path);
   const p = parseInstant(value, OCPP_DATE_TIME);
   if (p.ok) return { iso: toIsoString(p.epochMs), offsetMissing: p.offsetMissing };
-  throw new OcppNormaliseError('INVALID_TIMESTAMP', p.shape ? `${path} is not an RFC 3339 date-time: ${value}` : `${path} is not a valid date-time: ${value}`, path);
+  throw new OcppNormaliseError(
+    'INVALID_TIMESTAMP',
+    p.shape ? `${path} is not an RFC 3339 date-time: ${value}` : `${path} is not a valid date-time: ${value}`,
+    path,
+  );
 }

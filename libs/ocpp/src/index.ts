@@ -23,9 +23,15 @@ export type OcppMessageDirection = 'request' | 'response';
 /** Every action of a protocol by name: its generated request and response types. */
 export type OcppMessages<P extends OcppProtocol> = P extends 'ocpp1.6' ? V16.Messages : V201.Messages;
 /** The generated request type of an action, e.g. `OcppRequest<'ocpp1.6', 'StartTransaction'>` is `V16.StartTransactionRequest`. */
-export type OcppRequest<P extends OcppProtocol, A extends OcppActionOf<P>> = OcppMessages<P>[A & keyof OcppMessages<P>] extends { request: infer R } ? R : never;
+export type OcppRequest<P extends OcppProtocol, A extends OcppActionOf<P>> = OcppMessages<P>[A &
+  keyof OcppMessages<P>] extends { request: infer R }
+  ? R
+  : never;
 /** The generated response type of an action. */
-export type OcppResponse<P extends OcppProtocol, A extends OcppActionOf<P>> = OcppMessages<P>[A & keyof OcppMessages<P>] extends { response: infer R } ? R : never;
+export type OcppResponse<P extends OcppProtocol, A extends OcppActionOf<P>> = OcppMessages<P>[A &
+  keyof OcppMessages<P>] extends { response: infer R }
+  ? R
+  : never;
 
 /** Convenience names for the 1.6 shapes that the schemas define inline. */
 export type V16MeterValue = V16.MeterValuesRequest['meterValue'][number];

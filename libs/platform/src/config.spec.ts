@@ -10,7 +10,11 @@ const Schema = Type.Object({
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
-    const c = loadConfig(Schema, { DATABASE_URL: 'postgres://x/y', API_KEY_PEPPER: '0123456789abcdef', HTTP_PORT: '8080' });
+    const c = loadConfig(Schema, {
+      DATABASE_URL: 'postgres://x/y',
+      API_KEY_PEPPER: '0123456789abcdef',
+      HTTP_PORT: '8080',
+    });
     expect(c).toEqual({
       KAFKA_BROKERS: '127.0.0.1:9092',
       KAFKA_PARTITIONS: 3,
@@ -39,7 +43,10 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig(Schema, { DATABASE_URL: 'postgres://x/y', API_KEY_PEPPER: '0123456789abcdef', HTTP_PORT: '' }).HTTP_PORT).toBe(3000);
+    expect(
+      loadConfig(Schema, { DATABASE_URL: 'postgres://x/y', API_KEY_PEPPER: '0123456789abcdef', HTTP_PORT: '' })
+        .HTTP_PORT,
+    ).toBe(3000);
   });
 });
 

@@ -14,7 +14,10 @@ export class ConfigError extends Error {
 }
 
 /** Coerces env strings (numbers, booleans) and applies defaults; returns the typed config. */
-export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+export function loadConfig<P extends TProperties>(
+  schema: TObject<P>,
+  env: NodeJS.ProcessEnv = process.env,
+): Static<TObject<P>> {
   const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
   addFormats(ajv);
   const validate = ajv.compile(schema);
@@ -36,20 +39,48 @@ export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJ
 
 /** Variables every service shares. */
 export const CommonConfig = {
-  KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092', pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$', description: 'comma-separated host:port list' }),
+  KAFKA_BROKERS: Type.String({
+    default: '127.0.0.1:9092',
+    pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$',
+    description: 'comma-separated host:port list',
+  }),
   KAFKA_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
-  KAFKA_PARTITIONS: Type.Integer({ default: 3, minimum: 1, maximum: 1000, description: 'partitions of topics the project creates' }),
+  KAFKA_PARTITIONS: Type.Integer({
+    default: 3,
+    minimum: 1,
+    maximum: 1000,
+    description: 'partitions of topics the project creates',
+  }),
   KAFKA_MAX_MESSAGE_BYTES: Type.Integer({
     default: 1048576,
     minimum: 65536,
     maximum: 100 * 1024 * 1024,
-    description: "max.message.bytes of the topics the project creates: the largest record; the HTTP body limit is derived from it",
+    description:
+      'max.message.bytes of the topics the project creates: the largest record; the HTTP body limit is derived from it',
   }),
-  METRICS_TOKEN_SHA256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 hex of the token /metrics requires (Authorization: Bearer <token>); unset: /metrics is open' })),
+  METRICS_TOKEN_SHA256: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: 'sha256 hex of the token /metrics requires (Authorization: Bearer <token>); unset: /metrics is open',
+    }),
+  ),
   DOCS_REQUIRE_KEY: Type.Boolean({ default: false, description: 'true: /docs and /openapi.json need a valid API key' }),
-  LOG_LEVEL: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('trace'),
+      Type.Literal('debug'),
+      Type.Literal('info'),
+      Type.Literal('warn'),
+      Type.Literal('error'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info' },
+  ),
 };
 
 export function brokersOf(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

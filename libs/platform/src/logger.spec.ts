@@ -27,7 +27,15 @@ describe('createLogger: secrets never reach a log line', () => {
   it('drops the SQL parameters of a failed query, keeps the query and the error', () => {
     const { lines, stream } = capture();
     const hash = 'scrypt$16384$8$1$c2FsdA$aGFzaGhhc2hoYXNo';
-    createLogger('test', 'info', stream).error({ err: new QueryFailedLike('insert into stations values ($1, $2)', ['CP-1', hash], { code: '23505', parameters: ['CP-1', hash] }) }, 'station write failed');
+    createLogger('test', 'info', stream).error(
+      {
+        err: new QueryFailedLike('insert into stations values ($1, $2)', ['CP-1', hash], {
+          code: '23505',
+          parameters: ['CP-1', hash],
+        }),
+      },
+      'station write failed',
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain(hash);
     const j = JSON.parse(lines[0]);
@@ -39,7 +47,10 @@ describe('createLogger: secrets never reach a log line', () => {
 
   it('drops passwords and authorization headers at the top level and one level down', () => {
     const { lines, stream } = capture();
-    createLogger('test', 'info', stream).info({ password: 'p1-secret', station: { password: 'p2-secret' }, headers: { authorization: 'Bearer k-secret' } }, 'x');
+    createLogger('test', 'info', stream).info(
+      { password: 'p1-secret', station: { password: 'p2-secret' }, headers: { authorization: 'Bearer k-secret' } },
+      'x',
+    );
     expect(lines[0]).not.toMatch(/p1-secret|p2-secret|k-secret/);
     expect(JSON.parse(lines[0]).station.password).toBe('[redacted]');
   });

@@ -27,8 +27,20 @@ export const REDACTED_LOG_PATHS = [
   '*.headers.authorization',
 ];
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }, destination);
+export function createLogger(
+  service: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 /** A logger that drops everything (tests that do not assert on logs). */

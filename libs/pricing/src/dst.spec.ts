@@ -10,7 +10,12 @@ const AMS = 'Europe/Amsterdam';
 
 describe('pricing on DST days', () => {
   // Night rate 02:00-03:00 local (element 0) before a day rate (element 1).
-  const night = aTariff({ elements: [element([energy(1), time(6)], { start_time: '02:00', end_time: '03:00' }), element([energy('0.1'), time(1)])] });
+  const night = aTariff({
+    elements: [
+      element([energy(1), time(6)], { start_time: '02:00', end_time: '03:00' }),
+      element([energy('0.1'), time(1)]),
+    ],
+  });
 
   it('spring forward: local 02:00-03:00 does not exist, so the night element never applies', () => {
     const cdr = priceSession(
@@ -55,7 +60,10 @@ describe('pricing on DST days', () => {
 
   it('TIME counts real elapsed time: 01:00-04:00 local on spring-forward day is 2 hours', () => {
     const t = aTariff({ elements: [element([time(1)])] });
-    const cdr = priceSession(t, aSession({ periods: [{ at: '2026-03-29T00:00:00Z' }], end: '2026-03-29T02:00:00Z', tz: AMS }));
+    const cdr = priceSession(
+      t,
+      aSession({ periods: [{ at: '2026-03-29T00:00:00Z' }], end: '2026-03-29T02:00:00Z', tz: AMS }),
+    );
     expect(cdr.total_time).toBe('2');
     expect(cdr.total_time_cost.excl_vat).toBe('2.00');
   });
@@ -80,7 +88,8 @@ describe('pricing on DST days', () => {
   it('day_of_week on the fall-back Sunday switches at local midnight', () => {
     const t = aTariff({ elements: [element([energy(1)], { day_of_week: ['SUNDAY'] }), element([energy('0.1')])] });
     const priced = (utc: string) =>
-      priceSession(t, aSession({ periods: [{ at: utc, kwh: '1' }], end: '2026-10-26T12:00:00Z', tz: AMS })).breakdown.periods[0];
+      priceSession(t, aSession({ periods: [{ at: utc, kwh: '1' }], end: '2026-10-26T12:00:00Z', tz: AMS })).breakdown
+        .periods[0];
     expect(priced('2026-10-24T21:59:59Z')).toMatchObject({ day_of_week: 'SATURDAY', elements: { ENERGY: 1 } });
     expect(priced('2026-10-24T22:00:00Z')).toMatchObject({ day_of_week: 'SUNDAY', elements: { ENERGY: 0 } });
     expect(priced('2026-10-25T22:59:59Z')).toMatchObject({ day_of_week: 'SUNDAY', elements: { ENERGY: 0 } });

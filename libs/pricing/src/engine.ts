@@ -31,7 +31,19 @@ import { PRICING_ENGINE_VERSION } from './version';
 // Hot-path functions bound once at load: a call through a CommonJS module namespace (as emitted by
 // esbuild / tsx, which the benchmark runs on) goes through an accessor each time.
 const { findCurrency } = money;
-const { DEFAULT_ROUNDING, Dec: D, ceilToStep, divRound, formatMillis, formatMinor, formatRatio, formatScaled, hoursFromMs, isRoundingMode, pow10 } = kernel;
+const {
+  DEFAULT_ROUNDING,
+  Dec: D,
+  ceilToStep,
+  divRound,
+  formatMillis,
+  formatMinor,
+  formatRatio,
+  formatScaled,
+  hoursFromMs,
+  isRoundingMode,
+  pow10,
+} = kernel;
 const { isPricingInput, parseInput, parseSession } = sessionModule;
 const { compileTariff } = validate;
 const WEEKDAYS = DAYS_OF_WEEK;
@@ -47,7 +59,8 @@ interface ResolvedOptions {
 
 function resolveOptions(o: PricingOptions): ResolvedOptions {
   const rounding = o.rounding ?? DEFAULT_ROUNDING;
-  if (!isRoundingMode(rounding)) throw new PricingError('PRICING_INVALID_OPTIONS', 'rounding', `unknown rounding mode ${JSON.stringify(rounding)}`);
+  if (!isRoundingMode(rounding))
+    throw new PricingError('PRICING_INVALID_OPTIONS', 'rounding', `unknown rounding mode ${JSON.stringify(rounding)}`);
   const parkingStepBasis = o.parkingStepBasis ?? 'BILLABLE';
   if (parkingStepBasis !== 'BILLABLE' && parkingStepBasis !== 'TOTAL') {
     throw new PricingError('PRICING_INVALID_OPTIONS', 'parkingStepBasis', 'must be BILLABLE or TOTAL');
@@ -120,7 +133,12 @@ function elementMatches(el: CompiledElement, ctx: PeriodCtx, opts: ResolvedOptio
   if (r.maxMilliWh !== undefined && ctx.energyBefore >= r.maxMilliWh) return false;
   if (r.minDurationMs !== undefined && ctx.sessionMs < r.minDurationMs) return false;
   if (r.maxDurationMs !== undefined && ctx.sessionMs >= r.maxDurationMs) return false;
-  if (r.minCurrent !== undefined || r.maxCurrent !== undefined || r.minPower !== undefined || r.maxPower !== undefined) {
+  if (
+    r.minCurrent !== undefined ||
+    r.maxCurrent !== undefined ||
+    r.minPower !== undefined ||
+    r.maxPower !== undefined
+  ) {
     const checks: [Dec | undefined, 'current' | 'power', 'min' | 'max'][] = [
       [r.minCurrent, 'current', 'min'],
       [r.maxCurrent, 'current', 'max'],
@@ -160,7 +178,12 @@ function dimensionTablesOf(tariff: CompiledTariff): readonly DimensionTable[] {
 }
 
 /** First element, in list order, holding a component of the table's dimension whose restrictions all match. */
-function chooseComponent(table: DimensionTable, ctx: PeriodCtx, opts: ResolvedOptions, memo: Int8Array): CompiledComponent | null {
+function chooseComponent(
+  table: DimensionTable,
+  ctx: PeriodCtx,
+  opts: ResolvedOptions,
+  memo: Int8Array,
+): CompiledComponent | null {
   const candidates = table.elements;
   for (let i = 0; i < candidates.length; i++) {
     const el = candidates[i];
@@ -237,7 +260,16 @@ function addPriced(
 ): void {
   let acc = st.byComponent.get(component);
   if (!acc) {
-    acc = { component, category, dimension, group, quantity: 0n, billed: 0n, periods: [], note: group === null ? 'FLAT_ONCE' : 'PRICED' };
+    acc = {
+      component,
+      category,
+      dimension,
+      group,
+      quantity: 0n,
+      billed: 0n,
+      periods: [],
+      note: group === null ? 'FLAT_ONCE' : 'PRICED',
+    };
     st.byComponent.set(component, acc);
     st.accs.push(acc);
   }
@@ -247,14 +279,33 @@ function addPriced(
   if (group !== null) st.lastInGroup[group] = acc;
 }
 
-function addUnpriced(st: RunState, p: ParsedPeriod, dimension: Acc['dimension'], category: CostCategory, quantity: bigint): void {
+function addUnpriced(
+  st: RunState,
+  p: ParsedPeriod,
+  dimension: Acc['dimension'],
+  category: CostCategory,
+  quantity: bigint,
+): void {
   const shown = dimension === 'ENERGY' ? `${formatScaled(quantity, 6)} kWh` : `${formatScaled(quantity, 3)} s`;
   if (st.opts.unpricedConsumption === 'REJECT') {
-    throw new PricingError('PRICING_NO_APPLICABLE_ELEMENT', `charging_periods[${p.index}]`, `no tariff element prices ${dimension} at ${p.startText} (${shown})`);
+    throw new PricingError(
+      'PRICING_NO_APPLICABLE_ELEMENT',
+      `charging_periods[${p.index}]`,
+      `no tariff element prices ${dimension} at ${p.startText} (${shown})`,
+    );
   }
   let acc = st.unpricedByDimension.get(dimension);
   if (!acc) {
-    acc = { component: null, category, dimension, group: null, quantity: 0n, billed: 0n, periods: [], note: 'UNPRICED_NO_APPLICABLE_ELEMENT' };
+    acc = {
+      component: null,
+      category,
+      dimension,
+      group: null,
+      quantity: 0n,
+      billed: 0n,
+      periods: [],
+      note: 'UNPRICED_NO_APPLICABLE_ELEMENT',
+    };
     st.unpricedByDimension.set(dimension, acc);
     st.accs.push(acc);
   }
@@ -306,10 +357,17 @@ interface LimitedSide {
 }
 
 /** `value` raised to `lo` and then lowered to `hi` (each when given): when the two contradict, the cap wins. */
-function limitSide(value: Amount, lo: Amount | null, hi: Amount | null, loDerived: boolean, hiDerived: boolean): LimitedSide {
+function limitSide(
+  value: Amount,
+  lo: Amount | null,
+  hi: Amount | null,
+  loDerived: boolean,
+  hiDerived: boolean,
+): LimitedSide {
   let out: LimitedSide = { value, bound: null };
   if (lo !== null && cmpAmount(value, lo) < 0) out = { value: lo, bound: { limit: 'MIN_PRICE', derived: loDerived } };
-  if (hi !== null && cmpAmount(out.value, hi) > 0) out = { value: hi, bound: { limit: 'MAX_PRICE', derived: hiDerived } };
+  if (hi !== null && cmpAmount(out.value, hi) > 0)
+    out = { value: hi, bound: { limit: 'MAX_PRICE', derived: hiDerived } };
   return out;
 }
 
@@ -324,14 +382,45 @@ function limitSide(value: Amount, lo: Amount | null, hi: Amount | null, loDerive
  * min_price.incl_vat above max_price.excl_vat's derived cap), the cap wins: max_price is a promise to
  * the driver.
  */
-function applyPriceLimits(totalExcl: Amount, totalIncl: Amount, min: CompiledPrice | null, max: CompiledPrice | null, den: bigint): { excl: LimitedSide; incl: LimitedSide } {
-  const excl = limitSide(totalExcl, min ? { n: min.exclUnits, d: den } : null, max ? { n: max.exclUnits, d: den } : null, false, false);
+function applyPriceLimits(
+  totalExcl: Amount,
+  totalIncl: Amount,
+  min: CompiledPrice | null,
+  max: CompiledPrice | null,
+  den: bigint,
+): { excl: LimitedSide; incl: LimitedSide } {
+  const excl = limitSide(
+    totalExcl,
+    min ? { n: min.exclUnits, d: den } : null,
+    max ? { n: max.exclUnits, d: den } : null,
+    false,
+    false,
+  );
   // The incl limit a Price without incl_vat implies: excl_vat x incl / excl (only needed when that excl limit bound).
-  const derived = (b: CompiledPrice): Amount => (totalExcl.n === 0n ? { n: b.exclUnits, d: den } : { n: b.exclUnits * totalIncl.n, d: den * totalExcl.n });
+  const derived = (b: CompiledPrice): Amount =>
+    totalExcl.n === 0n ? { n: b.exclUnits, d: den } : { n: b.exclUnits * totalIncl.n, d: den * totalExcl.n };
   const exclBy = excl.bound?.limit;
-  const lo = !min ? null : min.inclUnits !== null ? { n: min.inclUnits, d: den } : exclBy === 'MIN_PRICE' ? derived(min) : null;
-  const hi = !max ? null : max.inclUnits !== null ? { n: max.inclUnits, d: den } : exclBy === 'MAX_PRICE' ? derived(max) : null;
-  const incl = limitSide(totalIncl, lo, hi, min !== null && min.inclUnits === null, max !== null && max.inclUnits === null);
+  const lo = !min
+    ? null
+    : min.inclUnits !== null
+      ? { n: min.inclUnits, d: den }
+      : exclBy === 'MIN_PRICE'
+        ? derived(min)
+        : null;
+  const hi = !max
+    ? null
+    : max.inclUnits !== null
+      ? { n: max.inclUnits, d: den }
+      : exclBy === 'MAX_PRICE'
+        ? derived(max)
+        : null;
+  const incl = limitSide(
+    totalIncl,
+    lo,
+    hi,
+    min !== null && min.inclUnits === null,
+    max !== null && max.inclUnits === null,
+  );
   return { excl, incl };
 }
 
@@ -344,14 +433,23 @@ const NO_ADJUSTMENT: PriceAdjustmentOut = Object.freeze({
 }) as PriceAdjustmentOut;
 
 function boundOut(side: LimitedSide, t: CompiledTariff): PriceLimitBoundOut | null {
-  return side.bound === null ? null : { limit: side.bound.limit, value: amountText(side.value, t), derived: side.bound.derived };
+  return side.bound === null
+    ? null
+    : { limit: side.bound.limit, value: amountText(side.value, t), derived: side.bound.derived };
 }
 
 /** What min/max price did: the difference per side, and which limit bound each side (`rule` sums them up). */
-function adjustmentOf(excl: LimitedSide, incl: LimitedSide, dExcl: Amount, dIncl: Amount, t: CompiledTariff): PriceAdjustmentOut {
+function adjustmentOf(
+  excl: LimitedSide,
+  incl: LimitedSide,
+  dExcl: Amount,
+  dIncl: Amount,
+  t: CompiledTariff,
+): PriceAdjustmentOut {
   const e = excl.bound?.limit;
   const i = incl.bound?.limit;
-  const rule: PriceAdjustmentOut['rule'] = e === undefined ? (i ?? 'NONE') : i === undefined || i === e ? e : 'MIN_AND_MAX_PRICE';
+  const rule: PriceAdjustmentOut['rule'] =
+    e === undefined ? (i ?? 'NONE') : i === undefined || i === e ? e : 'MIN_AND_MAX_PRICE';
   return { rule, ...price(dExcl, dIncl, t), bound: { excl_vat: boundOut(excl, t), incl_vat: boundOut(incl, t) } };
 }
 
@@ -374,17 +472,34 @@ function roundPrice(excl: Amount, incl: Amount, currency: Currency, mode: Roundi
  * currency mismatch, a tariff not in force at the session start, or (policy REJECT) consumption
  * that no element prices.
  */
-export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionInput: PricingSession | PricingInput, options: PricingOptions = {}): PricedCdr {
+export function priceSession(
+  tariffInput: OcpiTariff | CompiledTariff,
+  sessionInput: PricingSession | PricingInput,
+  options: PricingOptions = {},
+): PricedCdr {
   const tariff = compileTariff(tariffInput);
   const opts = resolveOptions(options);
   const zones = tariff.timeZones;
-  const session: ParsedSession = isPricingInput(sessionInput) ? parseInput(sessionInput, zones) : parseSession(sessionInput, zones);
+  const session: ParsedSession = isPricingInput(sessionInput)
+    ? parseInput(sessionInput, zones)
+    : parseSession(sessionInput, zones);
   if (session.currency !== tariff.currency) {
-    throw new PricingError('PRICING_CURRENCY_MISMATCH', 'currency', `session currency ${session.currency} differs from tariff currency ${tariff.currency}`);
+    throw new PricingError(
+      'PRICING_CURRENCY_MISMATCH',
+      'currency',
+      `session currency ${session.currency} differs from tariff currency ${tariff.currency}`,
+    );
   }
   // OCPI: the tariff valid at the session start applies: start_date_time <= start < end_date_time.
-  if ((tariff.validFromMs !== null && session.startMs < tariff.validFromMs) || (tariff.validToMs !== null && session.startMs >= tariff.validToMs)) {
-    throw new PricingError('PRICING_TARIFF_NOT_IN_FORCE', 'start_date_time', `tariff ${tariff.id} is not in force at ${session.startText}`);
+  if (
+    (tariff.validFromMs !== null && session.startMs < tariff.validFromMs) ||
+    (tariff.validToMs !== null && session.startMs >= tariff.validToMs)
+  ) {
+    throw new PricingError(
+      'PRICING_TARIFF_NOT_IN_FORCE',
+      'start_date_time',
+      `tariff ${tariff.id} is not in force at ${session.startText}`,
+    );
   }
   const currency = findCurrency(tariff.currency)!;
 
@@ -418,7 +533,14 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
   const memo = new Int8Array(tariff.elements.length);
   const [flatTable, energyTable, timeTable, parkingTable] = dimensionTablesOf(tariff);
   // One context object, updated per period (fewer allocations on the hot path).
-  const ctx: PeriodCtx = { period: session.periods[0], local: zones.localParts(session.timeZone, session.periods[0].startMs), sessionMs: 0, energyBefore: 0n, expired: session.expired, missing: false };
+  const ctx: PeriodCtx = {
+    period: session.periods[0],
+    local: zones.localParts(session.timeZone, session.periods[0].startMs),
+    sessionMs: 0,
+    energyBefore: 0n,
+    expired: session.expired,
+    missing: false,
+  };
   for (const p of session.periods) {
     ctx.period = p;
     if (p.index > 0) ctx.local = zones.localParts(session.timeZone, p.startMs);
@@ -426,7 +548,11 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     ctx.energyBefore = energyBefore;
     ctx.missing = false;
     if (p.startMs < session.startMs) {
-      warnings.push({ code: 'PERIOD_BEFORE_SESSION_START', period_index: p.index, detail: `period starts at ${p.startText}, before the session start ${session.startText}` });
+      warnings.push({
+        code: 'PERIOD_BEFORE_SESSION_START',
+        period_index: p.index,
+        detail: `period starts at ${p.startText}, before the session start ${session.startText}`,
+      });
     }
     memo.fill(0);
     const flat = chooseComponent(flatTable, ctx, opts, memo);
@@ -442,7 +568,8 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     }
 
     // FLAT: each distinct FLAT component is billed once, in the first period it is active.
-    if (flat && !st.byComponent.has(flat)) addPriced(st, flat, flat.reservation ? 'RESERVATION' : 'FIXED', 'FLAT', null, 1n, p.index);
+    if (flat && !st.byComponent.has(flat))
+      addPriced(st, flat, flat.reservation ? 'RESERVATION' : 'FIXED', 'FLAT', null, 1n, p.index);
     if (p.energy !== null && p.energy > 0n) {
       if (energyC) addPriced(st, energyC, 'ENERGY', 'ENERGY', 'ENERGY', p.energy, p.index);
       else if (pricesEnergy) addUnpriced(st, p, 'ENERGY', 'ENERGY', p.energy);
@@ -459,7 +586,8 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     }
     if (p.reservationTime !== null && p.reservationTime > 0n) {
       reservationMs += p.reservationTime;
-      if (timeC) addPriced(st, timeC, 'RESERVATION', 'RESERVATION_TIME', 'RESERVATION_TIME', p.reservationTime, p.index);
+      if (timeC)
+        addPriced(st, timeC, 'RESERVATION', 'RESERVATION_TIME', 'RESERVATION_TIME', p.reservationTime, p.index);
       else if (pricesReservationTime) addUnpriced(st, p, 'RESERVATION_TIME', 'RESERVATION', p.reservationTime);
     }
 
@@ -558,12 +686,20 @@ export function priceSession(tariffInput: OcpiTariff | CompiledTariff, sessionIn
     const limited = applyPriceLimits(totalExcl, totalIncl, tariff.minPrice, tariff.maxPrice, den);
     clampedExcl = limited.excl.value;
     clampedIncl = limited.incl.value;
-    adjustment = adjustmentOf(limited.excl, limited.incl, subAmount(clampedExcl, totalExcl), subAmount(clampedIncl, totalIncl), tariff);
+    adjustment = adjustmentOf(
+      limited.excl,
+      limited.incl,
+      subAmount(clampedExcl, totalExcl),
+      subAmount(clampedIncl, totalIncl),
+      tariff,
+    );
   }
   // Unrounded totals: the same text when min/max price left the total as it was (formatted once).
   const beforeMinMax = price(totalExcl, totalIncl, tariff);
   const unroundedTotal =
-    clampedExcl === totalExcl && clampedIncl === totalIncl ? { excl_vat: beforeMinMax.excl_vat, incl_vat: beforeMinMax.incl_vat } : price(clampedExcl, clampedIncl, tariff);
+    clampedExcl === totalExcl && clampedIncl === totalIncl
+      ? { excl_vat: beforeMinMax.excl_vat, incl_vat: beforeMinMax.incl_vat }
+      : price(clampedExcl, clampedIncl, tariff);
 
   // Each reported total is rounded once, from its unrounded value, to the minor unit.
   const mode = opts.rounding;

@@ -45,7 +45,11 @@ export class TariffValidationError extends DomainError<TariffErrorCode> {
 
   constructor(issues: readonly TariffIssue[]) {
     const first = issues[0];
-    super(first.code, `invalid tariff: ${first.field}: ${first.reason}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`, { field: first.field });
+    super(
+      first.code,
+      `invalid tariff: ${first.field}: ${first.reason}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`,
+      { field: first.field },
+    );
     this.reason = first.reason;
     this.issues = issues;
   }

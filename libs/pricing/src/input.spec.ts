@@ -15,8 +15,14 @@ const anInput = fc
     lengths: fc.array(fc.integer({ min: 1, max: 7_200_000 }), { minLength: 1, maxLength: 8 }),
     energies: fc.array(fc.bigInt({ min: 0n, max: 80_000_000n }), { minLength: 8, maxLength: 8 }),
     kinds: fc.array(fc.constantFrom('CHARGING', 'PARKING', 'ENERGY_ONLY'), { minLength: 8, maxLength: 8 }),
-    power: fc.array(fc.option(fc.constantFrom('7.4', '11', '22.08', '0.5', '150'), { nil: undefined }), { minLength: 8, maxLength: 8 }),
-    current: fc.array(fc.option(fc.constantFrom('6', '16.5', '32', '0.25'), { nil: undefined }), { minLength: 8, maxLength: 8 }),
+    power: fc.array(fc.option(fc.constantFrom('7.4', '11', '22.08', '0.5', '150'), { nil: undefined }), {
+      minLength: 8,
+      maxLength: 8,
+    }),
+    current: fc.array(fc.option(fc.constantFrom('6', '16.5', '32', '0.25'), { nil: undefined }), {
+      minLength: 8,
+      maxLength: 8,
+    }),
     startOffset: fc.integer({ min: 0, max: 86_400_000 }),
     texts: fc.boolean(),
     totalDelta: fc.constantFrom(0n, 0n, 0n, 1n),
@@ -82,9 +88,15 @@ describe('PricingInput: a session whose values are already parsed', () => {
 
   it('prices to exactly the CDR of its text form', () => {
     fc.assert(
-      fc.property(anInput, fc.constantFrom('HALF_UP', 'HALF_EVEN', 'FLOOR') as fc.Arbitrary<'HALF_UP' | 'HALF_EVEN' | 'FLOOR'>, (input, rounding) => {
-        expect(priceSession(TARIFF, input, { rounding })).toEqual(priceSession(TARIFF, formatPricingInput(input), { rounding }));
-      }),
+      fc.property(
+        anInput,
+        fc.constantFrom('HALF_UP', 'HALF_EVEN', 'FLOOR') as fc.Arbitrary<'HALF_UP' | 'HALF_EVEN' | 'FLOOR'>,
+        (input, rounding) => {
+          expect(priceSession(TARIFF, input, { rounding })).toEqual(
+            priceSession(TARIFF, formatPricingInput(input), { rounding }),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -97,7 +109,13 @@ describe('PricingInput: a session whose values are already parsed', () => {
     currency: 'EUR',
     totalEnergy: 5_000_000n,
     periods: [
-      { startMs: T0, dimensions: [{ type: 'ENERGY', mwh: 5_000_000n }, { type: 'TIME', ms: 1_800_000n }] },
+      {
+        startMs: T0,
+        dimensions: [
+          { type: 'ENERGY', mwh: 5_000_000n },
+          { type: 'TIME', ms: 1_800_000n },
+        ],
+      },
       { startMs: T0 + 1_800_000, dimensions: [{ type: 'PARKING_TIME', ms: 1_800_000n }] },
     ],
   });
@@ -118,15 +136,63 @@ describe('PricingInput: a session whose values are already parsed', () => {
     ['periods out of order', edit((s) => (s.periods = [s.periods[1], s.periods[0]]))],
     ['a period after the end', edit((s) => (s.periods = [s.periods[0], { startMs: T0 + 3_600_000, dimensions: [] }]))],
     ['a negative energy', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'ENERGY', mwh: -5n }] }]))],
-    ['an energy of 10^9 kWh', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'ENERGY', mwh: 10n ** 15n }] }]))],
-    ['a dimension twice', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'TIME', ms: 1n }, { type: 'TIME', ms: 2n }] }]))],
-    ['more time than the period lasts', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'TIME', ms: 3_000_000n }, { type: 'PARKING_TIME', ms: 1_000_000n }] }]))],
-    ['a power that is not a decimal', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'MAX_POWER', volume: '1e3' }] }]))],
-    ['a reservation period without reservation info', edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'RESERVATION_TIME', ms: 60_000n }] }]))],
-    ['a reservation period with energy', edit((s) => {
-      s.reservation = { expired: false };
-      s.periods = [{ startMs: T0, dimensions: [{ type: 'RESERVATION_TIME', ms: 60_000n }, { type: 'ENERGY', mwh: 1n }] }];
-    })],
+    [
+      'an energy of 10^9 kWh',
+      edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'ENERGY', mwh: 10n ** 15n }] }])),
+    ],
+    [
+      'a dimension twice',
+      edit(
+        (s) =>
+          (s.periods = [
+            {
+              startMs: T0,
+              dimensions: [
+                { type: 'TIME', ms: 1n },
+                { type: 'TIME', ms: 2n },
+              ],
+            },
+          ]),
+      ),
+    ],
+    [
+      'more time than the period lasts',
+      edit(
+        (s) =>
+          (s.periods = [
+            {
+              startMs: T0,
+              dimensions: [
+                { type: 'TIME', ms: 3_000_000n },
+                { type: 'PARKING_TIME', ms: 1_000_000n },
+              ],
+            },
+          ]),
+      ),
+    ],
+    [
+      'a power that is not a decimal',
+      edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'MAX_POWER', volume: '1e3' }] }])),
+    ],
+    [
+      'a reservation period without reservation info',
+      edit((s) => (s.periods = [{ startMs: T0, dimensions: [{ type: 'RESERVATION_TIME', ms: 60_000n }] }])),
+    ],
+    [
+      'a reservation period with energy',
+      edit((s) => {
+        s.reservation = { expired: false };
+        s.periods = [
+          {
+            startMs: T0,
+            dimensions: [
+              { type: 'RESERVATION_TIME', ms: 60_000n },
+              { type: 'ENERGY', mwh: 1n },
+            ],
+          },
+        ];
+      }),
+    ],
   ])('refuses %s as its text form is refused (same code, field and message)', (_name, input) => {
     const fromValues = failure(() => priceSession(TARIFF, input));
     expect(fromValues).not.toBe('no error');
@@ -134,20 +200,48 @@ describe('PricingInput: a session whose values are already parsed', () => {
   });
 
   it('refuses values that are not exact (a JS number for energy, a fractional instant)', () => {
-    expect(failure(() => priceSession(TARIFF, edit((s) => (s.totalEnergy = 5 as unknown as bigint))))).toEqual([
+    expect(
+      failure(() =>
+        priceSession(
+          TARIFF,
+          edit((s) => (s.totalEnergy = 5 as unknown as bigint)),
+        ),
+      ),
+    ).toEqual([
       'PricingError',
       'PRICING_INVALID_DECIMAL',
       'total_energy',
       expect.stringContaining('bigint') as unknown as string,
     ]);
-    expect(failure(() => priceSession(TARIFF, edit((s) => (s.startMs = T0 + 0.5))))).toEqual(['PricingError', 'PRICING_INVALID_DATE_TIME', 'start_date_time', expect.any(String) as unknown as string]);
+    expect(
+      failure(() =>
+        priceSession(
+          TARIFF,
+          edit((s) => (s.startMs = T0 + 0.5)),
+        ),
+      ),
+    ).toEqual([
+      'PricingError',
+      'PRICING_INVALID_DATE_TIME',
+      'start_date_time',
+      expect.any(String) as unknown as string,
+    ]);
   });
 
   it('writes its text form: canonical volumes, seconds, the original instants when given', () => {
     const input: PricingInput = {
       ...valid(),
       startText: '2026-03-29T02:00:00+02:00',
-      periods: [{ startMs: T0, dimensions: [{ type: 'ENERGY', mwh: 5_000_000n }, { type: 'TIME', ms: 1_800_500n }, { type: 'MAX_CURRENT', volume: '16.5' }] }],
+      periods: [
+        {
+          startMs: T0,
+          dimensions: [
+            { type: 'ENERGY', mwh: 5_000_000n },
+            { type: 'TIME', ms: 1_800_500n },
+            { type: 'MAX_CURRENT', volume: '16.5' },
+          ],
+        },
+      ],
     };
     expect(formatPricingInput(input)).toEqual({
       session_id: 's',

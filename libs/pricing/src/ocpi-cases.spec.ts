@@ -109,6 +109,9 @@ describe('OCPI 2.2.1 worked cases (testing/fixtures/ocpi-tariff-cases.json)', ()
 
   it('half-even rounding of the 5.625 case gives 5.62', () => {
     const c = cases.find((x) => x.name === 'alt-url-energy-step-100wh')!;
-    expect(priceSession(c.tariff, toPricingSession(c), { rounding: 'HALF_EVEN' }).total_cost).toEqual({ excl_vat: '5.62', incl_vat: '6.24' });
+    expect(priceSession(c.tariff, toPricingSession(c), { rounding: 'HALF_EVEN' }).total_cost).toEqual({
+      excl_vat: '5.62',
+      incl_vat: '6.24',
+    });
   });
 });

@@ -29,7 +29,8 @@ const OPTIONS: PricingOptions[] = [
 /** A decimal text of `units` x 10^-decimals in one of the forms the input accepts (or, rarely, not). */
 function text(units: number, decimals: number, rnd: () => number): string {
   const digits = String(units).padStart(decimals + 1, '0');
-  let s = decimals === 0 ? digits : `${digits.slice(0, digits.length - decimals)}.${digits.slice(digits.length - decimals)}`;
+  let s =
+    decimals === 0 ? digits : `${digits.slice(0, digits.length - decimals)}.${digits.slice(digits.length - decimals)}`;
   const r = rnd();
   if (r < 0.1) s = `00${s}`;
   else if (r < 0.2) s = s.includes('.') ? `${s}000` : `${s}.0`;
@@ -51,7 +52,11 @@ function instant(ms: number, rnd: () => number): string {
 
 function aSession(seed: number, currency: string): PricingSession {
   const rnd = lcg(seed);
-  const start = Date.UTC(2026, 0, 1) + Math.floor(rnd() * 365) * 86_400_000 + Math.floor(rnd() * 86_400) * 1000 + (rnd() < 0.3 ? Math.floor(rnd() * 1000) : 0);
+  const start =
+    Date.UTC(2026, 0, 1) +
+    Math.floor(rnd() * 365) * 86_400_000 +
+    Math.floor(rnd() * 86_400) * 1000 +
+    (rnd() < 0.3 ? Math.floor(rnd() * 1000) : 0);
   const n = 1 + Math.floor(rnd() * 12);
   const periods: PricingSession['charging_periods'] = [];
   let t = start;
@@ -113,7 +118,11 @@ describe('pricing engine output (golden)', () => {
     for (let seed = 1; seed <= 400; seed++) {
       const c = cases[seed % cases.length];
       const tariff = compileTariff({ ...c.tariff, start_date_time: undefined, end_date_time: undefined });
-      const out = priced(tariff as unknown as OcpiTariff, aSession(seed, c.tariff.currency), OPTIONS[seed % OPTIONS.length]);
+      const out = priced(
+        tariff as unknown as OcpiTariff,
+        aSession(seed, c.tariff.currency),
+        OPTIONS[seed % OPTIONS.length],
+      );
       if (!out.startsWith('!')) ok++;
       h.update(`${out}\n`);
     }

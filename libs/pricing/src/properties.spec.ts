@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { Dec } from '@csms/money';
 import { toCanonicalJson } from './canonical-json';
 import { priceSession } from './engine';
-import type { DayOfWeek, OcpiPriceComponent, OcpiTariff, OcpiTariffElement, OcpiTariffRestrictions, PricedCdr, PricingSession } from './types';
+import type {
+  DayOfWeek,
+  OcpiPriceComponent,
+  OcpiTariff,
+  OcpiTariffElement,
+  OcpiTariffRestrictions,
+  PricedCdr,
+  PricingSession,
+} from './types';
 import { DAYS_OF_WEEK } from './types';
 
 // ------------------------------------------------------------------ generators
@@ -12,12 +20,14 @@ const vat = fc.option(fc.constantFrom(0, 5.2, 9, 21), { nil: undefined });
 const step = fc.constantFrom(1, 60, 100, 300, 900, 1000);
 
 function component(type: OcpiPriceComponent['type']): fc.Arbitrary<OcpiPriceComponent> {
-  return fc.record({ price: priceText, vat, step: type === 'FLAT' ? fc.constant(1) : step }).map(({ price, vat: v, step: s }) => ({
-    type,
-    price,
-    step_size: s,
-    ...(v === undefined ? {} : { vat: v }),
-  }));
+  return fc
+    .record({ price: priceText, vat, step: type === 'FLAT' ? fc.constant(1) : step })
+    .map(({ price, vat: v, step: s }) => ({
+      type,
+      price,
+      step_size: s,
+      ...(v === undefined ? {} : { vat: v }),
+    }));
 }
 
 const components: fc.Arbitrary<OcpiPriceComponent[]> = fc
@@ -48,7 +58,10 @@ const restrictedElement: fc.Arbitrary<OcpiTariffElement> = fc.record({ price_com
  * (with incl_vat when `maxIncl` is 'always', as in every OCPI example; optional otherwise).
  */
 function tariffArb(opts: { maxPrice?: boolean; maxIncl?: 'always' | 'optional' } = {}): fc.Arbitrary<OcpiTariff> {
-  const incl = opts.maxIncl === 'always' ? fc.integer({ min: 0, max: 60 }) : fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined });
+  const incl =
+    opts.maxIncl === 'always'
+      ? fc.integer({ min: 0, max: 60 })
+      : fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined });
   return fc
     .record({
       restricted: fc.array(restrictedElement, { maxLength: 3 }),
@@ -140,13 +153,33 @@ describe('pricing properties (fast-check)', () => {
       fc.property(tariffArb({ maxPrice: true }), sessionGen, (tariff, g) => {
         const cdr = priceSession(tariff, toSession(g));
         const u = cdr.audit.unrounded;
-        const parts = [u.total_fixed_cost, u.total_energy_cost, u.total_time_cost, u.total_parking_cost, u.total_reservation_cost];
+        const parts = [
+          u.total_fixed_cost,
+          u.total_energy_cost,
+          u.total_time_cost,
+          u.total_parking_cost,
+          u.total_reservation_cost,
+        ];
         for (const side of ['excl_vat', 'incl_vat'] as const) {
           expect(same(sum(parts.map((p) => p[side])), u.total_cost_before_min_max[side])).toBe(true);
-          expect(same(sum(cdr.breakdown.lines.map((l) => (side === 'excl_vat' ? l.amount_excl_vat : l.amount_incl_vat))), u.total_cost_before_min_max[side])).toBe(true);
-          expect(same(new Dec(u.total_cost_before_min_max[side]).plus(u.price_adjustment[side]), u.total_cost[side])).toBe(true);
-          const roundedParts = sum([cdr.total_fixed_cost, cdr.total_energy_cost, cdr.total_time_cost, cdr.total_parking_cost, cdr.total_reservation_cost].map((p) => p[side]))
-            .plus(new Dec(u.price_adjustment[side]).toDecimalPlaces(2, Dec.ROUND_HALF_UP));
+          expect(
+            same(
+              sum(cdr.breakdown.lines.map((l) => (side === 'excl_vat' ? l.amount_excl_vat : l.amount_incl_vat))),
+              u.total_cost_before_min_max[side],
+            ),
+          ).toBe(true);
+          expect(
+            same(new Dec(u.total_cost_before_min_max[side]).plus(u.price_adjustment[side]), u.total_cost[side]),
+          ).toBe(true);
+          const roundedParts = sum(
+            [
+              cdr.total_fixed_cost,
+              cdr.total_energy_cost,
+              cdr.total_time_cost,
+              cdr.total_parking_cost,
+              cdr.total_reservation_cost,
+            ].map((p) => p[side]),
+          ).plus(new Dec(u.price_adjustment[side]).toDecimalPlaces(2, Dec.ROUND_HALF_UP));
           expect(roundedParts.minus(cdr.total_cost[side]).abs().lte('0.03')).toBe(true);
         }
       }),
@@ -156,30 +189,60 @@ describe('pricing properties (fast-check)', () => {
 
   it('cost never decreases when the energy or the time of a session grows (fixed tariff)', () => {
     fc.assert(
-      fc.property(tariffArb({ maxPrice: true, maxIncl: 'always' }), sessionGen, fc.integer({ min: 1, max: 20000 }), fc.integer({ min: 1, max: 3600 }), (tariff, g, moreMilliKwh, moreSeconds) => {
-        const before = priceSession(tariff, toSession(g));
-        const last = g.periods[g.periods.length - 1];
-        const moreEnergy = priceSession(tariff, toSession({ ...g, periods: [...g.periods.slice(0, -1), { ...last, milliKwh: Math.max(last.milliKwh, 1) + moreMilliKwh }] }));
-        const moreTime = priceSession(tariff, toSession({ ...g, periods: [...g.periods.slice(0, -1), { ...last, seconds: last.seconds + moreSeconds }] }));
-        for (const after of [moreEnergy, moreTime]) {
-          for (const side of ['excl_vat', 'incl_vat'] as const) {
-            expect(new Dec(after.audit.unrounded.total_cost[side]).gte(before.audit.unrounded.total_cost[side])).toBe(true);
-            expect(new Dec(after.total_cost[side]).gte(before.total_cost[side])).toBe(true);
+      fc.property(
+        tariffArb({ maxPrice: true, maxIncl: 'always' }),
+        sessionGen,
+        fc.integer({ min: 1, max: 20000 }),
+        fc.integer({ min: 1, max: 3600 }),
+        (tariff, g, moreMilliKwh, moreSeconds) => {
+          const before = priceSession(tariff, toSession(g));
+          const last = g.periods[g.periods.length - 1];
+          const moreEnergy = priceSession(
+            tariff,
+            toSession({
+              ...g,
+              periods: [...g.periods.slice(0, -1), { ...last, milliKwh: Math.max(last.milliKwh, 1) + moreMilliKwh }],
+            }),
+          );
+          const moreTime = priceSession(
+            tariff,
+            toSession({ ...g, periods: [...g.periods.slice(0, -1), { ...last, seconds: last.seconds + moreSeconds }] }),
+          );
+          for (const after of [moreEnergy, moreTime]) {
+            for (const side of ['excl_vat', 'incl_vat'] as const) {
+              expect(new Dec(after.audit.unrounded.total_cost[side]).gte(before.audit.unrounded.total_cost[side])).toBe(
+                true,
+              );
+              expect(new Dec(after.total_cost[side]).gte(before.total_cost[side])).toBe(true);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('under a max_price without incl_vat, the excl total still never decreases', () => {
     fc.assert(
-      fc.property(tariffArb({ maxPrice: true }), sessionGen, fc.integer({ min: 1, max: 20000 }), (tariff, g, moreMilliKwh) => {
-        const before = priceSession(tariff, toSession(g));
-        const last = g.periods[g.periods.length - 1];
-        const after = priceSession(tariff, toSession({ ...g, periods: [...g.periods.slice(0, -1), { ...last, milliKwh: Math.max(last.milliKwh, 1) + moreMilliKwh }] }));
-        expect(new Dec(after.audit.unrounded.total_cost.excl_vat).gte(before.audit.unrounded.total_cost.excl_vat)).toBe(true);
-      }),
+      fc.property(
+        tariffArb({ maxPrice: true }),
+        sessionGen,
+        fc.integer({ min: 1, max: 20000 }),
+        (tariff, g, moreMilliKwh) => {
+          const before = priceSession(tariff, toSession(g));
+          const last = g.periods[g.periods.length - 1];
+          const after = priceSession(
+            tariff,
+            toSession({
+              ...g,
+              periods: [...g.periods.slice(0, -1), { ...last, milliKwh: Math.max(last.milliKwh, 1) + moreMilliKwh }],
+            }),
+          );
+          expect(
+            new Dec(after.audit.unrounded.total_cost.excl_vat).gte(before.audit.unrounded.total_cost.excl_vat),
+          ).toBe(true);
+        },
+      ),
       { numRuns: 200 },
     );
   });

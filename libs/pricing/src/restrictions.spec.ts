@@ -7,14 +7,22 @@ import type { OcpiTariffRestrictions, PricingOptions } from './types';
  * the ENERGY element chosen for the LAST period shows whether the restriction matched there.
  * Times are UTC; Europe/Amsterdam is UTC+1 in January.
  */
-function chosenAt(restrictions: OcpiTariffRestrictions, periods: Parameters<typeof aSession>[0]['periods'], end: string, options?: PricingOptions, tz?: string): number | null {
+function chosenAt(
+  restrictions: OcpiTariffRestrictions,
+  periods: Parameters<typeof aSession>[0]['periods'],
+  end: string,
+  options?: PricingOptions,
+  tz?: string,
+): number | null {
   const tariff = aTariff({ elements: [element([energy(1)], restrictions), element([energy('0.1')])] });
   const cdr = priceSession(tariff, aSession({ periods, end, tz }), options);
   const last = cdr.breakdown.periods[cdr.breakdown.periods.length - 1];
   return last.elements.ENERGY;
 }
 
-const at = (utc: string, extra: Partial<Parameters<typeof aSession>[0]['periods'][number]> = {}) => [{ at: utc, kwh: '1', ...extra }];
+const at = (utc: string, extra: Partial<Parameters<typeof aSession>[0]['periods'][number]> = {}) => [
+  { at: utc, kwh: '1', ...extra },
+];
 
 describe('start_time / end_time (local, start inclusive, end exclusive)', () => {
   it.each<[string, OcpiTariffRestrictions, string, number]>([
@@ -28,7 +36,12 @@ describe('start_time / end_time (local, start inclusive, end exclusive)', () => 
     ['midnight window: after midnight', { start_time: '22:00', end_time: '06:00' }, '2024-01-16T04:59:59Z', 0],
     ['midnight window: at end', { start_time: '22:00', end_time: '06:00' }, '2024-01-16T05:00:00Z', 1],
     ['end_time 00:00 = end of day: 23:59:59', { start_time: '20:00', end_time: '00:00' }, '2024-01-15T22:59:59Z', 0],
-    ['end_time 00:00 = end of day: midnight is out', { start_time: '20:00', end_time: '00:00' }, '2024-01-15T23:00:00Z', 1],
+    [
+      'end_time 00:00 = end of day: midnight is out',
+      { start_time: '20:00', end_time: '00:00' },
+      '2024-01-15T23:00:00Z',
+      1,
+    ],
     ['00:00-00:00 is the whole day', { start_time: '00:00', end_time: '00:00' }, '2024-01-15T13:00:00Z', 0],
     ['start_time only: before', { start_time: '18:00' }, '2024-01-15T16:59:59Z', 1],
     ['start_time only: at', { start_time: '18:00' }, '2024-01-15T17:00:00Z', 0],
@@ -111,7 +124,11 @@ describe('min/max current and power (sum over phases; min inclusive, max exclusi
   });
 
   it('policy NOT_SATISFIED: a missing measurement does not match', () => {
-    expect(chosenAt({ max_current: 32 }, at('2024-01-15T10:00:00Z'), '2024-01-15T11:00:00Z', { missingMeasurement: 'NOT_SATISFIED' })).toBe(1);
+    expect(
+      chosenAt({ max_current: 32 }, at('2024-01-15T10:00:00Z'), '2024-01-15T11:00:00Z', {
+        missingMeasurement: 'NOT_SATISFIED',
+      }),
+    ).toBe(1);
   });
 });
 
@@ -139,7 +156,11 @@ describe('restrictions are ANDed and the first matching element wins per dimensi
 
   it('different dimensions may come from different elements', () => {
     const tariff = aTariff({
-      elements: [element([time(6)], { start_time: '10:00', end_time: '11:00' }), element([energy('0.3')]), element([time(1), energy(9)])],
+      elements: [
+        element([time(6)], { start_time: '10:00', end_time: '11:00' }),
+        element([energy('0.3')]),
+        element([time(1), energy(9)]),
+      ],
     });
     const cdr = priceSession(tariff, aSession({ periods: at('2024-01-15T09:15:00Z'), end: '2024-01-15T09:45:00Z' }));
     expect(cdr.breakdown.periods[0].elements).toEqual({ ENERGY: 1, FLAT: null, TIME: 0, PARKING_TIME: null });

@@ -2,12 +2,29 @@ import * as kernel from '@csms/kernel';
 import type { TimeZones } from '@csms/kernel';
 import * as money from '@csms/money';
 import { PricingError, PricingErrorCode } from './errors';
-import type { CdrDimensionOut, PeriodDimensionType, PricingDimension, PricingInput, PricingPeriod, PricingSession } from './types';
+import type {
+  CdrDimensionOut,
+  PeriodDimensionType,
+  PricingDimension,
+  PricingInput,
+  PricingPeriod,
+  PricingSession,
+} from './types';
 import { PERIOD_DIMENSION_TYPES } from './types';
 
 // Hot-path functions bound once at load (see engine.ts).
 const { findCurrency } = money;
-const { formatScaled, formatUtc, hoursFromMs, isCanonicalDecimal, isDecimalString, isNonNegativeDecimal, parseRfc3339, parseScaled, pow10 } = kernel;
+const {
+  formatScaled,
+  formatUtc,
+  hoursFromMs,
+  isCanonicalDecimal,
+  isDecimalString,
+  isNonNegativeDecimal,
+  parseRfc3339,
+  parseScaled,
+  pow10,
+} = kernel;
 
 /** A period of the session with its values parsed. Internal to the engine. */
 export interface ParsedPeriod {
@@ -55,7 +72,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function dateTime(v: unknown, field: string): number {
   const ms = typeof v === 'string' ? parseRfc3339(v) : null;
-  if (ms === null) fail('PRICING_INVALID_DATE_TIME', field, `must be an RFC 3339 date-time with at most millisecond precision, got ${JSON.stringify(v)}`);
+  if (ms === null)
+    fail(
+      'PRICING_INVALID_DATE_TIME',
+      field,
+      `must be an RFC 3339 date-time with at most millisecond precision, got ${JSON.stringify(v)}`,
+    );
   return ms;
 }
 
@@ -70,10 +92,16 @@ function scaled(v: unknown, decimals: number, name: string, period: number, dime
     if (fast !== null) return fast;
   }
   const field = volumeField(name, period, dimension);
-  if (!isDecimalString(v)) fail('PRICING_INVALID_DECIMAL', field, `must be a decimal string such as "12.5", got ${JSON.stringify(v)}`);
+  if (!isDecimalString(v))
+    fail('PRICING_INVALID_DECIMAL', field, `must be a decimal string such as "12.5", got ${JSON.stringify(v)}`);
   if (v.startsWith('-')) fail('PRICING_INVALID_DECIMAL', field, `must not be negative, got ${v}`);
   const n = parseScaled(v, decimals);
-  if (n === null) fail('PRICING_INVALID_DECIMAL', field, `${unit} with at most ${decimals} decimals and 15 significant digits, got ${v}`);
+  if (n === null)
+    fail(
+      'PRICING_INVALID_DECIMAL',
+      field,
+      `${unit} with at most ${decimals} decimals and 15 significant digits, got ${v}`,
+    );
   return n;
 }
 
@@ -112,20 +140,47 @@ function dimensionIndex(type: unknown): number {
 function dimensionBit(type: unknown, seen: number, i: number, j: number): number {
   const index = dimensionIndex(type);
   if (index < 0) {
-    fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `unknown dimension ${JSON.stringify(type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`);
+    fail(
+      'PRICING_INVALID_SESSION',
+      `charging_periods[${i}].dimensions[${j}].type`,
+      `unknown dimension ${JSON.stringify(type)}; expected one of ${PERIOD_DIMENSION_TYPES.join(', ')}`,
+    );
   }
   const bit = 1 << index;
-  if ((seen & bit) !== 0) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}].type`, `dimension ${String(type)} appears twice in one period`);
+  if ((seen & bit) !== 0)
+    fail(
+      'PRICING_INVALID_SESSION',
+      `charging_periods[${i}].dimensions[${j}].type`,
+      `dimension ${String(type)} appears twice in one period`,
+    );
   return bit;
 }
 
 /** The checks on a whole period: reservation periods carry nothing else, and time fits in the period. */
-function checkPeriod(i: number, pStart: number, pEnd: number, energy: bigint | null, time: bigint | null, parking: bigint | null, reservationTime: bigint | null, hasReservation: boolean): void {
+function checkPeriod(
+  i: number,
+  pStart: number,
+  pEnd: number,
+  energy: bigint | null,
+  time: bigint | null,
+  parking: bigint | null,
+  reservationTime: bigint | null,
+  hasReservation: boolean,
+): void {
   if (reservationTime !== null) {
     if (energy !== null || time !== null || parking !== null) {
-      fail('PRICING_RESERVATION_MIXED_PERIOD', `charging_periods[${i}].dimensions`, 'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts');
+      fail(
+        'PRICING_RESERVATION_MIXED_PERIOD',
+        `charging_periods[${i}].dimensions`,
+        'a reservation period (RESERVATION_TIME) must not also carry ENERGY, TIME or PARKING_TIME: start a new period when charging starts',
+      );
     }
-    if (!hasReservation) fail('PRICING_RESERVATION_INFO_MISSING', 'reservation', 'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)');
+    if (!hasReservation)
+      fail(
+        'PRICING_RESERVATION_INFO_MISSING',
+        'reservation',
+        'required when a period carries RESERVATION_TIME (was the reservation used or did it expire?)',
+      );
   }
   const timeSum = (time ?? 0n) + (parking ?? 0n) + (reservationTime ?? 0n);
   if (timeSum > BigInt(pEnd - pStart)) {
@@ -139,19 +194,35 @@ function checkPeriod(i: number, pStart: number, pEnd: number, energy: bigint | n
 
 /** Fails unless `ms` starts a period at or before the session end (only the first may start at it). */
 function checkPeriodStart(pStart: number, endMs: number, i: number): void {
-  if (pStart > endMs || (pStart === endMs && i > 0)) fail('PRICING_PERIOD_AFTER_SESSION_END', `charging_periods[${i}].start_date_time`, 'a period must start before the session end_date_time');
+  if (pStart > endMs || (pStart === endMs && i > 0))
+    fail(
+      'PRICING_PERIOD_AFTER_SESSION_END',
+      `charging_periods[${i}].start_date_time`,
+      'a period must start before the session end_date_time',
+    );
 }
 
-function checkHeader(sessionId: unknown, startMs: number, endMs: number, timeZone: unknown, currency: unknown, zones: TimeZones): void {
-  if (typeof sessionId !== 'string' || sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
+function checkHeader(
+  sessionId: unknown,
+  startMs: number,
+  endMs: number,
+  timeZone: unknown,
+  currency: unknown,
+  zones: TimeZones,
+): void {
+  if (typeof sessionId !== 'string' || sessionId.length === 0)
+    fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   if (endMs < startMs) fail('PRICING_INVALID_SESSION', 'end_date_time', 'must not be before start_date_time');
-  if (!zones.isValid(timeZone)) fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
-  if (typeof currency !== 'string' || !findCurrency(currency)) fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(currency)}`);
+  if (!zones.isValid(timeZone))
+    fail('PRICING_INVALID_TIME_ZONE', 'time_zone', `must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
+  if (typeof currency !== 'string' || !findCurrency(currency))
+    fail('PRICING_INVALID_SESSION', 'currency', `must be an ISO 4217 code, got ${JSON.stringify(currency)}`);
 }
 
 function reservationExpired(reservation: unknown): boolean {
   if (reservation === undefined) return false;
-  if (!isObject(reservation) || typeof reservation.expired !== 'boolean') fail('PRICING_INVALID_SESSION', 'reservation.expired', 'must be a boolean');
+  if (!isObject(reservation) || typeof reservation.expired !== 'boolean')
+    fail('PRICING_INVALID_SESSION', 'reservation.expired', 'must be a boolean');
   return reservation.expired;
 }
 
@@ -162,14 +233,16 @@ function reservationExpired(reservation: unknown): boolean {
 export function parseSession(input: PricingSession, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
   const s = input as unknown as Record<string, unknown>;
-  if (typeof s.session_id !== 'string' || s.session_id.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
+  if (typeof s.session_id !== 'string' || s.session_id.length === 0)
+    fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = dateTime(s.start_date_time, 'start_date_time');
   const endMs = dateTime(s.end_date_time, 'end_date_time');
   checkHeader(s.session_id, startMs, endMs, s.time_zone, s.currency, zones);
   const totalEnergy = scaled(s.total_energy, 6, 'total_energy', -1, -1, 'kWh');
   const expired = reservationExpired(s.reservation);
   const rawPeriods = s.charging_periods;
-  if (!Array.isArray(rawPeriods) || rawPeriods.length === 0) fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
+  if (!Array.isArray(rawPeriods) || rawPeriods.length === 0)
+    fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
 
   const starts: number[] = new Array(rawPeriods.length);
   for (let i = 0; i < rawPeriods.length; i++) {
@@ -180,7 +253,11 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
     const ms = typeof v === 'string' ? parseRfc3339(v) : null;
     starts[i] = ms !== null ? ms : dateTime(v, `charging_periods[${i}].start_date_time`);
     if (i > 0 && starts[i] <= starts[i - 1]) {
-      fail('PRICING_PERIODS_NOT_ORDERED', `charging_periods[${i}].start_date_time`, 'periods must have strictly increasing start_date_time');
+      fail(
+        'PRICING_PERIODS_NOT_ORDERED',
+        `charging_periods[${i}].start_date_time`,
+        'periods must have strictly increasing start_date_time',
+      );
     }
   }
   const periods: ParsedPeriod[] = [];
@@ -190,7 +267,8 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
     const pStart = starts[i];
     checkPeriodStart(pStart, endMs, i);
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
-    if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
+    if (!Array.isArray(p.dimensions))
+      fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
     let energy: bigint | null = null;
     let time: bigint | null = null;
     let parking: bigint | null = null;
@@ -203,14 +281,18 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
     const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d: unknown = p.dimensions[j];
-      if (!isObject(d)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, volume}');
+      if (!isObject(d))
+        fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, volume}');
       const type = d.type as PeriodDimensionType;
       seen |= dimensionBit(type, seen, i, j);
       switch (type) {
         case 'ENERGY':
           energy = scaled(d.volume, 6, '', i, j, 'kWh');
           // A volume already written canonically is its own text (most are): no formatting.
-          dims.push({ type, volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6) });
+          dims.push({
+            type,
+            volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6),
+          });
           break;
         case 'TIME':
         case 'PARKING_TIME':
@@ -224,7 +306,12 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
         }
         default: {
           const v = d.volume;
-          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (!isNonNegativeDecimal(v))
+            fail(
+              'PRICING_INVALID_DECIMAL',
+              volumeField('', i, j),
+              `must be a non-negative decimal string, got ${JSON.stringify(v)}`,
+            );
           if (type === 'MIN_CURRENT') minCurrent = v;
           else if (type === 'MAX_CURRENT') maxCurrent = v;
           else if (type === 'MIN_POWER') minPower = v;
@@ -269,16 +356,29 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
 const SCALED_LIMIT = pow10(15);
 
 /** The checks the text form's `scaled` makes, on a parsed value (messages show the value as text). */
-function checkedValue(v: unknown, decimals: number, name: string, period: number, dimension: number, unit: string): bigint {
+function checkedValue(
+  v: unknown,
+  decimals: number,
+  name: string,
+  period: number,
+  dimension: number,
+  unit: string,
+): bigint {
   const field = volumeField(name, period, dimension);
   if (typeof v !== 'bigint') fail('PRICING_INVALID_DECIMAL', field, `must be an exact value (bigint), got ${typeof v}`);
   if (v < 0n) fail('PRICING_INVALID_DECIMAL', field, `must not be negative, got ${formatScaled(v, decimals)}`);
-  if (v >= SCALED_LIMIT) fail('PRICING_INVALID_DECIMAL', field, `${unit} with at most ${decimals} decimals and 15 significant digits, got ${formatScaled(v, decimals)}`);
+  if (v >= SCALED_LIMIT)
+    fail(
+      'PRICING_INVALID_DECIMAL',
+      field,
+      `${unit} with at most ${decimals} decimals and 15 significant digits, got ${formatScaled(v, decimals)}`,
+    );
   return v;
 }
 
 function instantValue(ms: unknown, field: string): number {
-  if (typeof ms !== 'number' || !Number.isSafeInteger(ms)) fail('PRICING_INVALID_DATE_TIME', field, `must be an integer epoch millisecond, got ${String(ms)}`);
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms))
+    fail('PRICING_INVALID_DATE_TIME', field, `must be an integer epoch millisecond, got ${String(ms)}`);
   return ms;
 }
 
@@ -289,20 +389,26 @@ function instantValue(ms: unknown, field: string): number {
  */
 export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession {
   if (!isObject(input)) fail('PRICING_INVALID_SESSION', '$', 'a session must be an object');
-  if (typeof input.sessionId !== 'string' || input.sessionId.length === 0) fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
+  if (typeof input.sessionId !== 'string' || input.sessionId.length === 0)
+    fail('PRICING_INVALID_SESSION', 'session_id', 'must be a non-empty string');
   const startMs = instantValue(input.startMs, 'start_date_time');
   const endMs = instantValue(input.endMs, 'end_date_time');
   checkHeader(input.sessionId, startMs, endMs, input.timeZone, input.currency, zones);
   const totalEnergy = checkedValue(input.totalEnergy, 6, 'total_energy', -1, -1, 'kWh');
   const expired = reservationExpired(input.reservation);
   const inPeriods = input.periods;
-  if (!Array.isArray(inPeriods) || inPeriods.length === 0) fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
+  if (!Array.isArray(inPeriods) || inPeriods.length === 0)
+    fail('PRICING_INVALID_SESSION', 'charging_periods', 'must be a non-empty list');
   for (let i = 0; i < inPeriods.length; i++) {
     const p = inPeriods[i];
     if (!isObject(p as unknown)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}]`, 'must be an object');
     const ms = instantValue(p.startMs, `charging_periods[${i}].start_date_time`);
     if (i > 0 && ms <= inPeriods[i - 1].startMs) {
-      fail('PRICING_PERIODS_NOT_ORDERED', `charging_periods[${i}].start_date_time`, 'periods must have strictly increasing start_date_time');
+      fail(
+        'PRICING_PERIODS_NOT_ORDERED',
+        `charging_periods[${i}].start_date_time`,
+        'periods must have strictly increasing start_date_time',
+      );
     }
   }
   const periods: ParsedPeriod[] = [];
@@ -312,7 +418,8 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
     const pStart = p.startMs;
     checkPeriodStart(pStart, endMs, i);
     const pEnd = i + 1 < inPeriods.length ? inPeriods[i + 1].startMs : endMs;
-    if (!Array.isArray(p.dimensions)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
+    if (!Array.isArray(p.dimensions))
+      fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
     let energy: bigint | null = null;
     let time: bigint | null = null;
     let parking: bigint | null = null;
@@ -325,7 +432,8 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
     const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d = p.dimensions[j];
-      if (!isObject(d as unknown)) fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, value}');
+      if (!isObject(d as unknown))
+        fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions[${j}]`, 'must be an object {type, value}');
       seen |= dimensionBit(d.type, seen, i, j);
       switch (d.type) {
         case 'ENERGY':
@@ -344,7 +452,12 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
         }
         default: {
           const v: unknown = d.volume;
-          if (!isNonNegativeDecimal(v)) fail('PRICING_INVALID_DECIMAL', volumeField('', i, j), `must be a non-negative decimal string, got ${JSON.stringify(v)}`);
+          if (!isNonNegativeDecimal(v))
+            fail(
+              'PRICING_INVALID_DECIMAL',
+              volumeField('', i, j),
+              `must be a non-negative decimal string, got ${JSON.stringify(v)}`,
+            );
           if (d.type === 'MIN_CURRENT') minCurrent = v;
           else if (d.type === 'MAX_CURRENT') maxCurrent = v;
           else if (d.type === 'MIN_POWER') minPower = v;

@@ -233,7 +233,8 @@ export interface PriceOut {
 }
 
 export interface CdrDimensionOut {
-  type: 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'RESERVATION_TIME' | 'MIN_CURRENT' | 'MAX_CURRENT' | 'MIN_POWER' | 'MAX_POWER';
+  type:
+    'ENERGY' | 'TIME' | 'PARKING_TIME' | 'RESERVATION_TIME' | 'MIN_CURRENT' | 'MAX_CURRENT' | 'MIN_POWER' | 'MAX_POWER';
   /** kWh for ENERGY; HOURS (OCPI) for the time dimensions, 4 decimals max, HALF_UP; A; kW. */
   volume: string;
 }

@@ -1,6 +1,12 @@
 import { Dec, isDecimalString, parseInstant, parseRfc3339, pow10, TimeZones } from '@csms/kernel';
 import { dec, decFromWireNumber, findCurrency } from '@csms/money';
-import type { CompiledComponent, CompiledElement, CompiledPrice, CompiledRestrictions, CompiledTariff } from './compiled';
+import type {
+  CompiledComponent,
+  CompiledElement,
+  CompiledPrice,
+  CompiledRestrictions,
+  CompiledTariff,
+} from './compiled';
 import { TariffErrorCode, TariffIssue, TariffValidationError } from './errors';
 import { TARIFF_LIMITS as L } from './limits';
 import {
@@ -57,7 +63,11 @@ class Collector {
    * `d` within its bound (below `below`, or at most `atMost`) with at most `decimals` decimals; else
    * undefined after recording TARIFF_NUMBER_TOO_LARGE / TARIFF_TOO_MANY_DECIMALS.
    */
-  bounded(d: Dec | undefined, field: string, bound: { below?: string; atMost?: string; decimals: number }): Dec | undefined {
+  bounded(
+    d: Dec | undefined,
+    field: string,
+    bound: { below?: string; atMost?: string; decimals: number },
+  ): Dec | undefined {
     if (d === undefined) return undefined;
     if ((bound.below !== undefined && d.gte(bound.below)) || (bound.atMost !== undefined && d.gt(bound.atMost))) {
       const limit = bound.below !== undefined ? `below ${bound.below}` : `at most ${bound.atMost}`;
@@ -65,7 +75,11 @@ class Collector {
       return undefined;
     }
     if (d.decimalPlaces() > bound.decimals) {
-      this.add('TARIFF_TOO_MANY_DECIMALS', field, `at most ${bound.decimals} decimals, got ${d.decimalPlaces()} (${d.toFixed()})`);
+      this.add(
+        'TARIFF_TOO_MANY_DECIMALS',
+        field,
+        `at most ${bound.decimals} decimals, got ${d.decimalPlaces()} (${d.toFixed()})`,
+      );
       return undefined;
     }
     return d;
@@ -73,7 +87,10 @@ class Collector {
 
   /** A price or min/max price amount: >= 0, below 10^9, at most the currency's minor units + 4 decimals. */
   amount(value: unknown, field: string): Dec | undefined {
-    return this.bounded(this.nonNegative(value, field, 'TARIFF_NEGATIVE_PRICE'), field, { below: L.amountBelow, decimals: this.amountDecimals });
+    return this.bounded(this.nonNegative(value, field, 'TARIFF_NEGATIVE_PRICE'), field, {
+      below: L.amountBelow,
+      decimals: this.amountDecimals,
+    });
   }
 
   integer(value: unknown, field: string, min: number, atMost: number): number | undefined {
@@ -145,8 +162,14 @@ function checkRange(
   maxKey: string,
   bound: { below: string; decimals: number },
 ): { min?: Dec; max?: Dec } {
-  const min = r[minKey] === undefined ? undefined : c.bounded(c.nonNegative(r[minKey], `${field}.${minKey}`), `${field}.${minKey}`, bound);
-  const max = r[maxKey] === undefined ? undefined : c.bounded(c.nonNegative(r[maxKey], `${field}.${maxKey}`), `${field}.${maxKey}`, bound);
+  const min =
+    r[minKey] === undefined
+      ? undefined
+      : c.bounded(c.nonNegative(r[minKey], `${field}.${minKey}`), `${field}.${minKey}`, bound);
+  const max =
+    r[maxKey] === undefined
+      ? undefined
+      : c.bounded(c.nonNegative(r[maxKey], `${field}.${maxKey}`), `${field}.${maxKey}`, bound);
   if (min !== undefined && max !== undefined && min.gte(max)) {
     c.add(
       'TARIFF_INVERTED_RANGE',
@@ -192,7 +215,11 @@ function checkRestrictions(
   for (const key of RESTRICTION_KEYS) {
     const v = r[key];
     if (v === undefined) continue;
-    text[key] = Array.isArray(v) ? v.map(String).join(',') : key.endsWith('_time') || key.endsWith('_date') || key === 'reservation' ? String(v) : numText(v);
+    text[key] = Array.isArray(v)
+      ? v.map(String).join(',')
+      : key.endsWith('_time') || key.endsWith('_date') || key === 'reservation'
+        ? String(v)
+        : numText(v);
   }
 
   for (const key of ['start_time', 'end_time'] as const) {
@@ -208,37 +235,59 @@ function checkRestrictions(
     }
   }
   if (out.startSecond !== undefined && out.endSecond !== undefined && out.startSecond === out.endSecond) {
-    c.add('TARIFF_INVERTED_RANGE', `${field}.end_time`, `start_time and end_time are equal (${String(r.start_time)}): the window is empty`);
+    c.add(
+      'TARIFF_INVERTED_RANGE',
+      `${field}.end_time`,
+      `start_time and end_time are equal (${String(r.start_time)}): the window is empty`,
+    );
   }
 
   for (const key of ['start_date', 'end_date'] as const) {
     const v = r[key];
     if (v === undefined) continue;
     const k = typeof v === 'string' ? dateKey(v) : undefined;
-    if (k === undefined) c.add('TARIFF_INVALID_DATE', `${field}.${key}`, `must be a local date "YYYY-MM-DD", got ${describe(v)}`);
+    if (k === undefined)
+      c.add('TARIFF_INVALID_DATE', `${field}.${key}`, `must be a local date "YYYY-MM-DD", got ${describe(v)}`);
     else if (key === 'start_date') out.startDate = k;
     else out.endDate = k;
   }
   if (out.startDate !== undefined && out.endDate !== undefined && out.startDate >= out.endDate) {
-    c.add('TARIFF_INVERTED_RANGE', `${field}.start_date`, `start_date (${String(r.start_date)}) must be before end_date (${String(r.end_date)}, exclusive)`);
+    c.add(
+      'TARIFF_INVERTED_RANGE',
+      `${field}.start_date`,
+      `start_date (${String(r.start_date)}) must be before end_date (${String(r.end_date)}, exclusive)`,
+    );
   }
 
   const kwh = checkRange(c, r, field, 'min_kwh', 'max_kwh', { below: L.kwhBelow, decimals: L.kwhDecimals });
   // Energy so far is an integer in mWh, so energy >= min <=> energy >= ceil(min * 1e6), same for max.
-  const toMilli = (v: Dec | undefined): bigint | undefined => (v === undefined ? undefined : BigInt(v.times(1e6).ceil().toFixed(0)));
+  const toMilli = (v: Dec | undefined): bigint | undefined =>
+    v === undefined ? undefined : BigInt(v.times(1e6).ceil().toFixed(0));
   out.minMilliWh = toMilli(kwh.min);
   out.maxMilliWh = toMilli(kwh.max);
-  const current = checkRange(c, r, field, 'min_current', 'max_current', { below: L.currentPowerBelow, decimals: L.currentPowerDecimals });
+  const current = checkRange(c, r, field, 'min_current', 'max_current', {
+    below: L.currentPowerBelow,
+    decimals: L.currentPowerDecimals,
+  });
   out.minCurrent = current.min;
   out.maxCurrent = current.max;
-  const power = checkRange(c, r, field, 'min_power', 'max_power', { below: L.currentPowerBelow, decimals: L.currentPowerDecimals });
+  const power = checkRange(c, r, field, 'min_power', 'max_power', {
+    below: L.currentPowerBelow,
+    decimals: L.currentPowerDecimals,
+  });
   out.minPower = power.min;
   out.maxPower = power.max;
 
-  const minD = r.min_duration === undefined ? undefined : c.integer(r.min_duration, `${field}.min_duration`, 0, L.durationAtMost);
-  const maxD = r.max_duration === undefined ? undefined : c.integer(r.max_duration, `${field}.max_duration`, 0, L.durationAtMost);
+  const minD =
+    r.min_duration === undefined ? undefined : c.integer(r.min_duration, `${field}.min_duration`, 0, L.durationAtMost);
+  const maxD =
+    r.max_duration === undefined ? undefined : c.integer(r.max_duration, `${field}.max_duration`, 0, L.durationAtMost);
   if (minD !== undefined && maxD !== undefined && minD >= maxD) {
-    c.add('TARIFF_INVERTED_RANGE', `${field}.min_duration`, `min_duration (${minD}) must be below max_duration (${maxD}, exclusive)`);
+    c.add(
+      'TARIFF_INVERTED_RANGE',
+      `${field}.min_duration`,
+      `min_duration (${minD}) must be below max_duration (${maxD}, exclusive)`,
+    );
   }
   if (minD !== undefined) out.minDurationMs = minD * 1000;
   if (maxD !== undefined) out.maxDurationMs = maxD * 1000;
@@ -250,7 +299,12 @@ function checkRestrictions(
       let mask = 0;
       r.day_of_week.forEach((d, i) => {
         const idx = DAYS_OF_WEEK.indexOf(d as (typeof DAYS_OF_WEEK)[number]);
-        if (idx < 0) c.add('TARIFF_INVALID_DAY_OF_WEEK', `${field}.day_of_week[${i}]`, `unknown day ${describe(d)}; expected MONDAY..SUNDAY`);
+        if (idx < 0)
+          c.add(
+            'TARIFF_INVALID_DAY_OF_WEEK',
+            `${field}.day_of_week[${i}]`,
+            `unknown day ${describe(d)}; expected MONDAY..SUNDAY`,
+          );
         else mask |= 1 << idx;
       });
       out.dayMask = mask;
@@ -259,7 +313,11 @@ function checkRestrictions(
 
   if (r.reservation !== undefined) {
     if (!RESERVATION_RESTRICTION_TYPES.includes(r.reservation as ReservationRestrictionType)) {
-      c.add('TARIFF_INVALID_RESERVATION', `${field}.reservation`, `must be RESERVATION or RESERVATION_EXPIRES, got ${describe(r.reservation)}`);
+      c.add(
+        'TARIFF_INVALID_RESERVATION',
+        `${field}.reservation`,
+        `must be RESERVATION or RESERVATION_EXPIRES, got ${describe(r.reservation)}`,
+      );
     } else {
       out.reservation = r.reservation as ReservationRestrictionType;
     }
@@ -287,13 +345,21 @@ function checkComponent(
     c.add('TARIFF_MISSING_FIELD', `${field}.type`, 'is required');
     okType = false;
   } else if (!TARIFF_DIMENSION_TYPES.includes(type as TariffDimensionType)) {
-    c.add('TARIFF_UNKNOWN_COMPONENT_TYPE', `${field}.type`, `unknown TariffDimensionType ${describe(type)}; expected ENERGY, FLAT, PARKING_TIME or TIME`);
+    c.add(
+      'TARIFF_UNKNOWN_COMPONENT_TYPE',
+      `${field}.type`,
+      `unknown TariffDimensionType ${describe(type)}; expected ENERGY, FLAT, PARKING_TIME or TIME`,
+    );
     okType = false;
   }
   if (value.price === undefined) c.add('TARIFF_MISSING_FIELD', `${field}.price`, 'is required');
   const price = value.price === undefined ? undefined : c.amount(value.price, `${field}.price`);
   let vat: Dec | null | undefined = null;
-  if (value.vat !== undefined) vat = c.bounded(c.nonNegative(value.vat, `${field}.vat`, 'TARIFF_INVALID_VAT'), `${field}.vat`, { atMost: L.vatAtMost, decimals: L.vatDecimals });
+  if (value.vat !== undefined)
+    vat = c.bounded(c.nonNegative(value.vat, `${field}.vat`, 'TARIFF_INVALID_VAT'), `${field}.vat`, {
+      atMost: L.vatAtMost,
+      decimals: L.vatDecimals,
+    });
   let step: number | undefined;
   if (value.step_size === undefined) {
     c.add('TARIFF_MISSING_FIELD', `${field}.step_size`, 'is required');
@@ -308,7 +374,11 @@ function checkComponent(
         : `must be a positive integer (${type === 'ENERGY' ? 'Wh' : 'seconds'}), got ${value.step_size}`,
     );
   } else if (value.step_size > L.stepSizeAtMost) {
-    c.add('TARIFF_NUMBER_TOO_LARGE', `${field}.step_size`, `must be at most ${L.stepSizeAtMost}, got ${value.step_size}`);
+    c.add(
+      'TARIFF_NUMBER_TOO_LARGE',
+      `${field}.step_size`,
+      `must be at most ${L.stepSizeAtMost}, got ${value.step_size}`,
+    );
   } else {
     step = value.step_size;
   }
@@ -348,7 +418,10 @@ function toUnits(d: Dec, scale: number): bigint {
  * The amount scale of a tariff (see CompiledTariff.amountScale): every price's decimals plus its
  * VAT factor's, plus 7 (ms -> h is / 3,600,000 = / (9 x 4 x 10^5)), and every min/max price's.
  */
-function amountScaleOf(elements: readonly CompiledElement[], bounds: readonly (CompiledPrice | null | undefined)[]): number {
+function amountScaleOf(
+  elements: readonly CompiledElement[],
+  bounds: readonly (CompiledPrice | null | undefined)[],
+): number {
   let k = 7;
   for (const el of elements) {
     for (const comp of Object.values(el.components)) {
@@ -368,7 +441,8 @@ function withAmountUnits(comp: CompiledComponent, k: number): CompiledComponent 
   const pn = toUnits(comp.price, ps);
   let excl: bigint;
   if (comp.type === 'FLAT') excl = pn * 9n * pow10(k - ps);
-  else if (comp.type === 'ENERGY') excl = pn * 9n * pow10(k - ps - 6); // price / 10^6 per mWh
+  else if (comp.type === 'ENERGY')
+    excl = pn * 9n * pow10(k - ps - 6); // price / 10^6 per mWh
   else excl = pn * 25n * pow10(k - ps - 7); // price / 3,600,000 per ms = price x 25 / (9 x 10^7)
   const fs = comp.vatFactor.decimalPlaces();
   const incl = comp.vat === null ? excl : (excl * toUnits(comp.vatFactor, fs)) / pow10(fs); // exact: k >= ps + fs + 7
@@ -384,13 +458,25 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
   const t = input;
 
   if (typeof t.id !== 'string' || t.id.length === 0 || t.id.length > 36) {
-    c.add(t.id === undefined ? 'TARIFF_MISSING_FIELD' : 'TARIFF_INVALID_FIELD_FORMAT', 'id', 'must be a string of 1 to 36 characters');
+    c.add(
+      t.id === undefined ? 'TARIFF_MISSING_FIELD' : 'TARIFF_INVALID_FIELD_FORMAT',
+      'id',
+      'must be a string of 1 to 36 characters',
+    );
   }
   if (t.country_code !== undefined && (typeof t.country_code !== 'string' || !/^[A-Z]{2}$/.test(t.country_code))) {
-    c.add('TARIFF_INVALID_FIELD_FORMAT', 'country_code', `must be an ISO 3166-1 alpha-2 code, got ${describe(t.country_code)}`);
+    c.add(
+      'TARIFF_INVALID_FIELD_FORMAT',
+      'country_code',
+      `must be an ISO 3166-1 alpha-2 code, got ${describe(t.country_code)}`,
+    );
   }
   if (t.party_id !== undefined && (typeof t.party_id !== 'string' || !/^[A-Z0-9]{3}$/.test(t.party_id))) {
-    c.add('TARIFF_INVALID_FIELD_FORMAT', 'party_id', `must be 3 upper-case characters (ISO 15118), got ${describe(t.party_id)}`);
+    c.add(
+      'TARIFF_INVALID_FIELD_FORMAT',
+      'party_id',
+      `must be 3 upper-case characters (ISO 15118), got ${describe(t.party_id)}`,
+    );
   }
   let currency: string | undefined;
   if (t.currency === undefined) c.add('TARIFF_MISSING_FIELD', 'currency', 'is required');
@@ -418,7 +504,12 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     if (v === undefined) continue;
     const ms = typeof v === 'string' ? parseRfc3339(v) : null;
     const instant = parseInstant(v);
-    if (ms === null || !instant.ok) c.add('TARIFF_INVALID_DATE_TIME', key, `must be an RFC 3339 date-time (${instant.ok ? 'as OCPI writes it' : instant.reason}), got ${describe(v)}`);
+    if (ms === null || !instant.ok)
+      c.add(
+        'TARIFF_INVALID_DATE_TIME',
+        key,
+        `must be an RFC 3339 date-time (${instant.ok ? 'as OCPI writes it' : instant.reason}), got ${describe(v)}`,
+      );
     else if (key === 'start_date_time') validFromMs = ms;
     else if (key === 'end_date_time') validToMs = ms;
   }
@@ -430,10 +521,18 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
   const maxPrice = t.max_price === undefined ? null : checkPrice(c, t.max_price, 'max_price');
   if (minPrice && maxPrice) {
     if (minPrice.excl.gt(maxPrice.excl)) {
-      c.add('TARIFF_INVERTED_RANGE', 'min_price.excl_vat', `min_price.excl_vat (${minPrice.excl.toFixed()}) exceeds max_price.excl_vat (${maxPrice.excl.toFixed()})`);
+      c.add(
+        'TARIFF_INVERTED_RANGE',
+        'min_price.excl_vat',
+        `min_price.excl_vat (${minPrice.excl.toFixed()}) exceeds max_price.excl_vat (${maxPrice.excl.toFixed()})`,
+      );
     }
     if (minPrice.incl && maxPrice.incl && minPrice.incl.gt(maxPrice.incl)) {
-      c.add('TARIFF_INVERTED_RANGE', 'min_price.incl_vat', `min_price.incl_vat (${minPrice.incl.toFixed()}) exceeds max_price.incl_vat (${maxPrice.incl.toFixed()})`);
+      c.add(
+        'TARIFF_INVERTED_RANGE',
+        'min_price.incl_vat',
+        `min_price.incl_vat (${minPrice.incl.toFixed()}) exceeds max_price.incl_vat (${maxPrice.incl.toFixed()})`,
+      );
     }
   }
 
@@ -452,9 +551,14 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
       const reservation = restrictions?.reservation !== undefined;
       const components: Partial<Record<TariffDimensionType, CompiledComponent>> = {};
       if (el.price_components === undefined) c.add('TARIFF_MISSING_FIELD', `${ef}.price_components`, 'is required');
-      else if (!Array.isArray(el.price_components)) c.add('TARIFF_INVALID_TYPE', `${ef}.price_components`, 'must be a list of PriceComponent');
+      else if (!Array.isArray(el.price_components))
+        c.add('TARIFF_INVALID_TYPE', `${ef}.price_components`, 'must be a list of PriceComponent');
       else if (el.price_components.length === 0) {
-        c.add('TARIFF_EMPTY_PRICE_COMPONENTS', `${ef}.price_components`, 'an element needs at least one price component');
+        c.add(
+          'TARIFF_EMPTY_PRICE_COMPONENTS',
+          `${ef}.price_components`,
+          'an element needs at least one price component',
+        );
       } else {
         el.price_components.forEach((pc, ci) => {
           const cf = `${ef}.price_components[${ci}]`;
@@ -479,15 +583,23 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
   const amountScale = amountScaleOf(elements, [minPrice, maxPrice]);
   const amountDenominator = 9n * pow10(amountScale);
   const boundUnits = (b: CompiledPrice | null | undefined): CompiledPrice | null =>
-    b ? { ...b, exclUnits: toUnits(b.excl, amountScale) * 9n, inclUnits: b.incl ? toUnits(b.incl, amountScale) * 9n : null } : null;
+    b
+      ? {
+          ...b,
+          exclUnits: toUnits(b.excl, amountScale) * 9n,
+          inclUnits: b.incl ? toUnits(b.incl, amountScale) * 9n : null,
+        }
+      : null;
   for (let i = 0; i < elements.length; i++) {
     const el = elements[i];
     const components: Partial<Record<TariffDimensionType, CompiledComponent>> = {};
-    for (const type of Object.keys(el.components) as TariffDimensionType[]) components[type] = withAmountUnits(el.components[type] as CompiledComponent, amountScale);
+    for (const type of Object.keys(el.components) as TariffDimensionType[])
+      components[type] = withAmountUnits(el.components[type] as CompiledComponent, amountScale);
     elements[i] = { ...el, components };
   }
   const byDim = (d: TariffDimensionType): CompiledElement[] => elements.filter((e) => e.components[d] !== undefined);
-  const componentsOf = (d: TariffDimensionType): CompiledComponent[] => byDim(d).map((e) => e.components[d] as CompiledComponent);
+  const componentsOf = (d: TariffDimensionType): CompiledComponent[] =>
+    byDim(d).map((e) => e.components[d] as CompiledComponent);
   const compiled: CompiledTariff = {
     kind: 'CompiledTariff',
     source: input as unknown as OcpiTariff,
@@ -501,7 +613,12 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
     elements,
     amountScale,
     amountDenominator,
-    elementsByDimension: { ENERGY: byDim('ENERGY'), FLAT: byDim('FLAT'), TIME: byDim('TIME'), PARKING_TIME: byDim('PARKING_TIME') },
+    elementsByDimension: {
+      ENERGY: byDim('ENERGY'),
+      FLAT: byDim('FLAT'),
+      TIME: byDim('TIME'),
+      PARKING_TIME: byDim('PARKING_TIME'),
+    },
     componentsByDimension: {
       ENERGY: componentsOf('ENERGY'),
       FLAT: componentsOf('FLAT'),
@@ -520,7 +637,22 @@ function checkTariff(input: unknown): { issues: TariffIssue[]; compiled?: Compil
  * the catalogue API is not OCPI transport, and a field kept for ever that nothing reads is a trap.)
  */
 const CLOSED_SHAPE = {
-  tariff: ['country_code', 'party_id', 'id', 'currency', 'type', 'tariff_alt_text', 'tariff_alt_url', 'min_price', 'max_price', 'elements', 'start_date_time', 'end_date_time', 'energy_mix', 'last_updated'],
+  tariff: [
+    'country_code',
+    'party_id',
+    'id',
+    'currency',
+    'type',
+    'tariff_alt_text',
+    'tariff_alt_url',
+    'min_price',
+    'max_price',
+    'elements',
+    'start_date_time',
+    'end_date_time',
+    'energy_mix',
+    'last_updated',
+  ],
   displayText: ['language', 'text'],
   price: ['excl_vat', 'incl_vat'],
   element: ['price_components', 'restrictions'],
@@ -534,7 +666,12 @@ const CLOSED_SHAPE = {
 function unknownFields(c: Collector, value: unknown, field: string, known: readonly string[]): void {
   if (!isObject(value)) return;
   for (const k of Object.keys(value)) {
-    if (!known.includes(k)) c.add('TARIFF_UNKNOWN_FIELD', field ? `${field}.${k}` : k, `is not a field of the OCPI 2.2.1 object here; the catalogue keeps only known fields`);
+    if (!known.includes(k))
+      c.add(
+        'TARIFF_UNKNOWN_FIELD',
+        field ? `${field}.${k}` : k,
+        `is not a field of the OCPI 2.2.1 object here; the catalogue keeps only known fields`,
+      );
   }
 }
 

@@ -33,8 +33,14 @@ function sameDigest(token: string, sha256hex: string): boolean {
 export function checkMetricsAccess(req: Request, opts: AccessOptions, keys: ApiKeyStore): void {
   if (!opts.metricsTokenSha256) return;
   const token = bearer(req);
-  if (token !== undefined && (sameDigest(token, opts.metricsTokenSha256) || keys.lookup(token)?.role === 'admin')) return;
-  throw new ApiProblem(401, 'UNAUTHENTICATED', 'the metrics token (or an admin API key) is required: Authorization: Bearer <token>', { field: 'Authorization' });
+  if (token !== undefined && (sameDigest(token, opts.metricsTokenSha256) || keys.lookup(token)?.role === 'admin'))
+    return;
+  throw new ApiProblem(
+    401,
+    'UNAUTHENTICATED',
+    'the metrics token (or an admin API key) is required: Authorization: Bearer <token>',
+    { field: 'Authorization' },
+  );
 }
 
 /** Express middleware in front of the API description when `docsRequireKey` is set. */
@@ -43,6 +49,13 @@ export function docsAccess(opts: AccessOptions, keys: () => ApiKeyStore) {
     if (!opts.docsRequireKey) return next();
     const token = bearer(req);
     if (token !== undefined && keys().lookup(token)) return next();
-    next(new ApiProblem(401, 'UNAUTHENTICATED', 'an API key is required to read the API description (Authorization: Bearer <key>)', { field: 'Authorization' }));
+    next(
+      new ApiProblem(
+        401,
+        'UNAUTHENTICATED',
+        'an API key is required to read the API description (Authorization: Bearer <key>)',
+        { field: 'Authorization' },
+      ),
+    );
   };
 }

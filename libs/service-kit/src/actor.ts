@@ -16,7 +16,10 @@ export interface ActorRef {
 export function actorOf(req: AuthenticatedRequest): ActorRef {
   const key = req.apiKey;
   // the guard denies by default: a write route without a key is a wiring error, never a silent "unknown"
-  if (!key) throw new ApiProblem(401, 'UNAUTHENTICATED', 'a bearer API key is required (Authorization: Bearer <key>)', { field: 'Authorization' });
+  if (!key)
+    throw new ApiProblem(401, 'UNAUTHENTICATED', 'a bearer API key is required (Authorization: Bearer <key>)', {
+      field: 'Authorization',
+    });
   return { keyName: key.name, role: key.role };
 }
 
@@ -26,4 +29,6 @@ export function actorLabel(actor: ActorRef): string {
 }
 
 /** Route parameter: the {@link ActorRef} of the request's API key, e.g. `put(@Actor() by: ActorRef)`. */
-export const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): ActorRef => actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()));
+export const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): ActorRef =>
+  actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()),
+);

@@ -34,9 +34,12 @@ export function parseApiKeys(value: string | undefined): ApiKeyEntry[] {
     .filter(Boolean)
     .map((item, i) => {
       const [name, role, hash, ...rest] = item.split(':');
-      if (rest.length > 0 || !name || !role || !hash) throw new Error(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
-      if (!(API_ROLES as readonly string[]).includes(role)) throw new Error(`API_KEYS entry ${i + 1} (${name}): unknown role ${role}; roles: ${API_ROLES.join(', ')}`);
-      if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`API_KEYS entry ${i + 1} (${name}): hash must be 64 lower-case hex characters (sha256)`);
+      if (rest.length > 0 || !name || !role || !hash)
+        throw new Error(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
+      if (!(API_ROLES as readonly string[]).includes(role))
+        throw new Error(`API_KEYS entry ${i + 1} (${name}): unknown role ${role}; roles: ${API_ROLES.join(', ')}`);
+      if (!/^[0-9a-f]{64}$/.test(hash))
+        throw new Error(`API_KEYS entry ${i + 1} (${name}): hash must be 64 lower-case hex characters (sha256)`);
       return { name, role: role as ApiRole, hash };
     });
 }

@@ -34,13 +34,20 @@ export class ApiKeyGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiProblem(401, 'UNAUTHENTICATED', 'a bearer API key is required (Authorization: Bearer <key>)', { field: 'Authorization' });
+    if (!m)
+      throw new ApiProblem(401, 'UNAUTHENTICATED', 'a bearer API key is required (Authorization: Bearer <key>)', {
+        field: 'Authorization',
+      });
     const entry = this.store.lookup(m[1]);
     if (!entry) throw new ApiProblem(401, 'UNAUTHENTICATED', 'unknown API key', { field: 'Authorization' });
     req.apiKey = entry;
     const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES, targets);
     if (roles && entry.role !== 'admin' && !roles.includes(entry.role)) {
-      throw new ApiProblem(403, 'FORBIDDEN', `role ${entry.role} may not do this; allowed: ${['admin', ...roles].join(', ')}`);
+      throw new ApiProblem(
+        403,
+        'FORBIDDEN',
+        `role ${entry.role} may not do this; allowed: ${['admin', ...roles].join(', ')}`,
+      );
     }
     return true;
   }

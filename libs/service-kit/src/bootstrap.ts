@@ -17,7 +17,14 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 function jsonBodiesOnly(req: Request, _res: Response, next: NextFunction): void {
   const carriesBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (carriesBody && req.is(JSON_TYPES) === false) {
-    next(new ApiProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `bodies are JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'none'}`, { field: 'Content-Type' }));
+    next(
+      new ApiProblem(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `bodies are JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'none'}`,
+        { field: 'Content-Type' },
+      ),
+    );
     return;
   }
   next();
@@ -68,7 +75,10 @@ export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
  * logged with every error and returned in every problem), JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
  * the app); Nest's shutdown hooks are not enabled because they would exit before that finishes.
  */
-export async function createHttpService(module: Type<unknown> | DynamicModule, opts: HttpServiceOptions): Promise<INestApplication> {
+export async function createHttpService(
+  module: Type<unknown> | DynamicModule,
+  opts: HttpServiceOptions,
+): Promise<INestApplication> {
   const app = await NestFactory.create(module, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
   const express = await import('express');
   app.use(requestIdMiddleware);
@@ -85,7 +95,11 @@ export async function createHttpService(module: Type<unknown> | DynamicModule, o
       .setTitle(opts.title)
       .setDescription(opts.description ?? '')
       .setVersion(opts.version ?? '1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key; roles: operator, finance, integration, admin' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'API key; roles: operator, finance, integration, admin',
+      })
       .addSecurityRequirements('bearer')
       .build(),
   );

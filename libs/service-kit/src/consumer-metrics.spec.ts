@@ -2,7 +2,16 @@ import type { Envelope } from '@csms/contracts';
 import { eventCode } from './consumer-metrics';
 import { SERVICE_METRICS, seriesNames } from './metric-catalogue';
 
-const env = (type: string, payload: unknown) => ({ id: 'x', type, version: 1, key: 'k', occurredAt: '2026-01-01T00:00:00Z', source: 's', payload }) as unknown as Envelope;
+const env = (type: string, payload: unknown) =>
+  ({
+    id: 'x',
+    type,
+    version: 1,
+    key: 'k',
+    occurredAt: '2026-01-01T00:00:00Z',
+    source: 's',
+    payload,
+  }) as unknown as Envelope;
 
 describe('eventCode', () => {
   it('is the payload code of a failure event', () => {
@@ -28,7 +37,12 @@ describe('SERVICE_METRICS', () => {
   });
 
   it('gives a histogram its bucket, sum and count series', () => {
-    expect(seriesNames(SERVICE_METRICS.consumerChunkSeconds)).toEqual(['csms_consumer_chunk_seconds', 'csms_consumer_chunk_seconds_bucket', 'csms_consumer_chunk_seconds_sum', 'csms_consumer_chunk_seconds_count']);
+    expect(seriesNames(SERVICE_METRICS.consumerChunkSeconds)).toEqual([
+      'csms_consumer_chunk_seconds',
+      'csms_consumer_chunk_seconds_bucket',
+      'csms_consumer_chunk_seconds_sum',
+      'csms_consumer_chunk_seconds_count',
+    ]);
     expect(seriesNames(SERVICE_METRICS.outboxDepth)).toEqual(['csms_outbox_depth']);
   });
 });

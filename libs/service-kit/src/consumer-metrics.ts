@@ -20,9 +20,22 @@ export function eventCode(e: Envelope): string {
  */
 export function observeConsumers(registry: Registry, consumers: readonly EventConsumer[]): void {
   const registers = [registry];
-  const applied = new Counter({ ...M.consumerRecordsApplied, labelNames: [...M.consumerRecordsApplied.labelNames], registers });
-  const duplicates = new Counter({ ...M.consumerDuplicates, labelNames: [...M.consumerDuplicates.labelNames], registers });
-  const chunkSeconds = new Histogram({ ...M.consumerChunkSeconds, labelNames: [...M.consumerChunkSeconds.labelNames], buckets: CHUNK_SECONDS_BUCKETS, registers });
+  const applied = new Counter({
+    ...M.consumerRecordsApplied,
+    labelNames: [...M.consumerRecordsApplied.labelNames],
+    registers,
+  });
+  const duplicates = new Counter({
+    ...M.consumerDuplicates,
+    labelNames: [...M.consumerDuplicates.labelNames],
+    registers,
+  });
+  const chunkSeconds = new Histogram({
+    ...M.consumerChunkSeconds,
+    labelNames: [...M.consumerChunkSeconds.labelNames],
+    buckets: CHUNK_SECONDS_BUCKETS,
+    registers,
+  });
   const domainEvents = new Counter({ ...M.domainEvents, labelNames: [...M.domainEvents.labelNames], registers });
   for (const c of consumers) {
     const consumer = c.name;
@@ -51,7 +64,9 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
     async collect() {
       await Promise.all(consumers.map((c) => c.refreshLag()));
       this.reset();
-      for (const c of consumers) for (const p of c.lagSnapshot()) this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.records);
+      for (const c of consumers)
+        for (const p of c.lagSnapshot())
+          this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.records);
     },
   });
   new Gauge({
@@ -61,7 +76,9 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
     async collect() {
       await Promise.all(consumers.map((c) => c.refreshLag()));
       this.reset();
-      for (const c of consumers) for (const p of c.lagSnapshot()) this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.seconds);
+      for (const c of consumers)
+        for (const p of c.lagSnapshot())
+          this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.seconds);
     },
   });
   new Counter({
@@ -70,10 +87,14 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
     registers,
     collect() {
       this.reset();
-      for (const c of consumers) for (const f of c.failureCounts()) this.inc({ consumer: c.name, code: f.code, verdict: f.verdict }, f.count);
+      for (const c of consumers)
+        for (const f of c.failureCounts()) this.inc({ consumer: c.name, code: f.code, verdict: f.verdict }, f.count);
     },
   });
-  const fromStats = (m: typeof M.consumerRetries | typeof M.consumerGiveUps | typeof M.consumerRestarts, pick: (s: ReturnType<EventConsumer['stats']>) => number) =>
+  const fromStats = (
+    m: typeof M.consumerRetries | typeof M.consumerGiveUps | typeof M.consumerRestarts,
+    pick: (s: ReturnType<EventConsumer['stats']>) => number,
+  ) =>
     new Counter({
       ...m,
       labelNames: [...m.labelNames],

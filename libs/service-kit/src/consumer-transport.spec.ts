@@ -3,12 +3,23 @@ import { EventPattern, MessagePattern, type MessageHandler } from '@nestjs/micro
 import { PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants';
 import type { ConsumerSpec, HandlerContext, MessagingRuntime } from '@csms/messaging';
 import type { Envelope } from '@csms/contracts';
-import { CHUNK_END_PATTERN, CHUNK_START_PATTERN, ConsumerController, ConsumerTransport, GIVE_UP_PATTERN, OnChunkEnd, OnChunkStart, OnGiveUp } from './consumer-transport';
+import {
+  CHUNK_END_PATTERN,
+  CHUNK_START_PATTERN,
+  ConsumerController,
+  ConsumerTransport,
+  GIVE_UP_PATTERN,
+  OnChunkEnd,
+  OnChunkStart,
+  OnGiveUp,
+} from './consumer-transport';
 
 /** A runtime that only records the consumers it is asked to make. */
 function fakeRuntime(): { runtime: MessagingRuntime; specs: ConsumerSpec[] } {
   const specs: ConsumerSpec[] = [];
-  const runtime = { addConsumer: (s: ConsumerSpec) => (specs.push(s), { name: s.name }) } as unknown as MessagingRuntime;
+  const runtime = {
+    addConsumer: (s: ConsumerSpec) => (specs.push(s), { name: s.name }),
+  } as unknown as MessagingRuntime;
   return { runtime, specs };
 }
 
@@ -30,7 +41,8 @@ class Other {
   placed() {}
 }
 
-const extrasOf = (c: { prototype: object }, m: string) => Reflect.getMetadata(PATTERN_EXTRAS_METADATA, (c.prototype as Record<string, object>)[m]) as Record<string, unknown>;
+const extrasOf = (c: { prototype: object }, m: string) =>
+  Reflect.getMetadata(PATTERN_EXTRAS_METADATA, (c.prototype as Record<string, object>)[m]) as Record<string, unknown>;
 
 /** Registers a class's pattern methods the way Nest does: `addHandler(pattern, callback, isEvent, extras)`. */
 function register(t: ConsumerTransport, c: { prototype: object }, calls: string[], methods: Record<string, string>) {
@@ -55,14 +67,23 @@ describe('consumer transport: binding @EventPattern methods to consumers', () =>
     const { runtime, specs } = fakeRuntime();
     const t = new ConsumerTransport(runtime);
     const calls: string[] = [];
-    register(t, Orders, calls, { placed: 'test.order_placed', start: CHUNK_START_PATTERN, end: CHUNK_END_PATTERN, giveUp: GIVE_UP_PATTERN });
+    register(t, Orders, calls, {
+      placed: 'test.order_placed',
+      start: CHUNK_START_PATTERN,
+      end: CHUNK_END_PATTERN,
+      giveUp: GIVE_UP_PATTERN,
+    });
     register(t, Other, [], { placed: 'test.order_placed' });
     t.bind([
       { name: 'orders', topics: ['t'], catalogue: undefined as never, controller: Orders },
       { name: 'other', topics: ['t'], catalogue: undefined as never, controller: Other },
     ]);
     const [s, o] = specs;
-    await s.onChunkStart!({ manager: undefined as never, scratch: new Map(), events: [event('test.order_placed'), event('test.order_noted')] });
+    await s.onChunkStart!({
+      manager: undefined as never,
+      scratch: new Map(),
+      events: [event('test.order_placed'), event('test.order_noted')],
+    });
     await s.handler(event('test.order_placed'), ctx);
     await s.handler(event('test.order_noted'), ctx);
     await s.onChunkEnd!({ manager: undefined as never, scratch: new Map(), emit: () => undefined });
@@ -76,12 +97,20 @@ describe('consumer transport: binding @EventPattern methods to consumers', () =>
     const t = new ConsumerTransport(fakeRuntime().runtime);
     const cb = (async () => undefined) as MessageHandler;
     t.addHandler('test.order_placed', cb, true, { 'csms:consumer': Orders });
-    expect(() => t.addHandler('test.order_placed', cb, true, { 'csms:consumer': Orders })).toThrow(/two handlers of test.order_placed/);
+    expect(() => t.addHandler('test.order_placed', cb, true, { 'csms:consumer': Orders })).toThrow(
+      /two handlers of test.order_placed/,
+    );
     expect(() => t.addHandler('test.ask', cb, false, { 'csms:consumer': Orders })).toThrow(/@MessagePattern/);
     expect(() => t.addHandler('test.order_placed', cb, true, {})).toThrow(/not in a @ConsumerController/);
     t.addHandler('test.order_placed', cb, true, { 'csms:consumer': Other });
-    expect(() => t.bind([{ name: 'orders', topics: ['t'], catalogue: undefined as never, controller: Orders }])).toThrow(/no consumer names Other/);
-    expect(() => new ConsumerTransport(fakeRuntime().runtime).bind([{ name: 'x', topics: ['t'], catalogue: undefined as never, controller: Orders }])).toThrow(/has no @EventPattern handler/);
+    expect(() =>
+      t.bind([{ name: 'orders', topics: ['t'], catalogue: undefined as never, controller: Orders }]),
+    ).toThrow(/no consumer names Other/);
+    expect(() =>
+      new ConsumerTransport(fakeRuntime().runtime).bind([
+        { name: 'x', topics: ['t'], catalogue: undefined as never, controller: Orders },
+      ]),
+    ).toThrow(/has no @EventPattern handler/);
   });
 
   it('a @MessagePattern method in a @ConsumerController is tied to it too (and refused when registered)', () => {

@@ -1,10 +1,26 @@
-import { Catch, Controller, UseFilters, createParamDecorator, type ExceptionFilter, type Type as NestType } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  UseFilters,
+  createParamDecorator,
+  type ExceptionFilter,
+  type Type as NestType,
+} from '@nestjs/common';
 import { EventPattern, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { PATTERN_EXTRAS_METADATA, PATTERN_HANDLER_METADATA } from '@nestjs/microservices/constants';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import type { Envelope } from '@csms/contracts';
-import type { ChunkEndHook, ChunkStartHook, ConsumerSpec, EventConsumer, EventHandler, GiveUpHandler, HandlerContext, MessagingRuntime } from '@csms/messaging';
+import type {
+  ChunkEndHook,
+  ChunkStartHook,
+  ConsumerSpec,
+  EventConsumer,
+  EventHandler,
+  GiveUpHandler,
+  HandlerContext,
+  MessagingRuntime,
+} from '@csms/messaging';
 
 /**
  * Nest-native consumers over the exactly-once consumer of `@csms/messaging`: a service declares its handlers as
@@ -38,7 +54,9 @@ export interface GiveUpContext extends HandlerContext {
 }
 
 /** `@Tx() manager: EntityManager`: the consumer's transaction (inbox row, state change and outbox commit in it). */
-export const Tx = createParamDecorator((_: unknown, ctx): EntityManager => ctx.switchToRpc().getContext<HandlerContext>().manager);
+export const Tx = createParamDecorator(
+  (_: unknown, ctx): EntityManager => ctx.switchToRpc().getContext<HandlerContext>().manager,
+);
 
 /** The extras key that ties a pattern method to its `@ConsumerController()` class. */
 const CONSUMER_EXTRA = 'csms:consumer';
@@ -68,7 +86,11 @@ export function ConsumerController(): ClassDecorator {
     for (const name of Object.getOwnPropertyNames(proto)) {
       const fn = Object.getOwnPropertyDescriptor(proto, name)?.value as object | undefined;
       if (typeof fn !== 'function' || Reflect.getMetadata(PATTERN_HANDLER_METADATA, fn) === undefined) continue;
-      Reflect.defineMetadata(PATTERN_EXTRAS_METADATA, { ...Reflect.getMetadata(PATTERN_EXTRAS_METADATA, fn), [CONSUMER_EXTRA]: target }, fn);
+      Reflect.defineMetadata(
+        PATTERN_EXTRAS_METADATA,
+        { ...Reflect.getMetadata(PATTERN_EXTRAS_METADATA, fn), [CONSUMER_EXTRA]: target },
+        fn,
+      );
     }
   };
 }
@@ -104,11 +126,20 @@ export class ConsumerTransport extends Server implements CustomTransportStrategy
     super();
   }
 
-  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
     const route = this.normalizePattern(pattern as string);
     const controller = extras[CONSUMER_EXTRA] as { name: string } | undefined;
-    if (!controller) throw new Error(`the handler of ${route} is not in a @ConsumerController() class: no consumer to bind it to`);
-    if (!isEventHandler) throw new Error(`${controller.name}: ${route} is a @MessagePattern; consumers take events (@EventPattern), they answer nothing`);
+    if (!controller)
+      throw new Error(`the handler of ${route} is not in a @ConsumerController() class: no consumer to bind it to`);
+    if (!isEventHandler)
+      throw new Error(
+        `${controller.name}: ${route} is a @MessagePattern; consumers take events (@EventPattern), they answer nothing`,
+      );
     let table = this.byController.get(controller);
     if (!table) this.byController.set(controller, (table = new Map()));
     if (table.has(route)) throw new Error(`${controller.name} has two handlers of ${route}: one per event type`);
@@ -120,15 +151,19 @@ export class ConsumerTransport extends Server implements CustomTransportStrategy
 
   /** Makes the runtime's consumers, each dispatching to the methods of its controller. Call after Nest registered them (connectMicroservice). */
   bind(declarations: readonly ConsumerDeclaration[]): EventConsumer[] {
-    const consumers = declarations.map(({ controller, ...spec }) => this.runtime.addConsumer({ ...spec, ...this.handlersOf(controller) }));
+    const consumers = declarations.map(({ controller, ...spec }) =>
+      this.runtime.addConsumer({ ...spec, ...this.handlersOf(controller) }),
+    );
     const unclaimed = [...this.byController.keys()].filter((c) => !this.claimed.has(c));
-    if (unclaimed.length > 0) throw new Error(`no consumer names ${unclaimed.map((c) => (c as { name: string }).name).join(', ')}`);
+    if (unclaimed.length > 0)
+      throw new Error(`no consumer names ${unclaimed.map((c) => (c as { name: string }).name).join(', ')}`);
     return consumers;
   }
 
   private handlersOf(controller: NestType): Bound {
     const table = this.byController.get(controller);
-    if (!table) throw new Error(`${controller.name} has no @EventPattern handler (is it a @ConsumerController() listed once?)`);
+    if (!table)
+      throw new Error(`${controller.name} has no @EventPattern handler (is it a @ConsumerController() listed once?)`);
     if (this.claimed.has(controller)) throw new Error(`${controller.name} is named by two consumers`);
     this.claimed.add(controller);
     const start = table.get(CHUNK_START_PATTERN);
@@ -142,7 +177,12 @@ export class ConsumerTransport extends Server implements CustomTransportStrategy
       handler,
       ...(start ? { onChunkStart: async (ctx) => settled(await start(ctx.events, ctx)) } : {}),
       ...(end ? { onChunkEnd: async (ctx) => settled(await end(undefined, ctx)) } : {}),
-      ...(giveUp ? { onGiveUp: (async (event: Envelope, error: unknown, ctx: HandlerContext) => settled(await giveUp(event, giveUpContext(ctx, error)))) satisfies GiveUpHandler } : {}),
+      ...(giveUp
+        ? {
+            onGiveUp: (async (event: Envelope, error: unknown, ctx: HandlerContext) =>
+              settled(await giveUp(event, giveUpContext(ctx, error)))) satisfies GiveUpHandler,
+          }
+        : {}),
     } as Bound;
   }
 

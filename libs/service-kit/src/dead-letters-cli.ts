@@ -15,7 +15,8 @@ export interface DeadLettersCliIo {
   print(line: string): void;
 }
 
-const USAGE = 'usage: dead-letters list [--status parked|redriven|all] [--consumer G] [--code C] [--since RFC3339] | redrive (--id <id> | --all) [--consumer G] [--code C]';
+const USAGE =
+  'usage: dead-letters list [--status parked|redriven|all] [--consumer G] [--code C] [--since RFC3339] | redrive (--id <id> | --all) [--consumer G] [--code C]';
 
 export function parseFlags(args: readonly string[]): { command?: string; flags: Record<string, string | true> } {
   const flags: Record<string, string | true> = {};
@@ -35,7 +36,10 @@ export function parseFlags(args: readonly string[]): { command?: string; flags: 
 export async function deadLettersCli(args: readonly string[], io: DeadLettersCliIo): Promise<number> {
   const { command, flags } = parseFlags(args);
   const call = async <T>(method: string, path: string): Promise<{ status: number; body: T }> => {
-    const r = await fetch(`${io.baseUrl.replace(/\/$/, '')}${path}`, { method, headers: { authorization: `Bearer ${io.apiKey}` } });
+    const r = await fetch(`${io.baseUrl.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${io.apiKey}` },
+    });
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
@@ -47,7 +51,8 @@ export async function deadLettersCli(args: readonly string[], io: DeadLettersCli
     let cursor: string | undefined;
     do {
       const q = new URLSearchParams({ status, limit: '500' });
-      for (const k of ['consumer', 'code', 'since'] as const) if (typeof flags[k] === 'string') q.set(k, flags[k] as string);
+      for (const k of ['consumer', 'code', 'since'] as const)
+        if (typeof flags[k] === 'string') q.set(k, flags[k] as string);
       if (cursor) q.set('cursor', cursor);
       const r = await call<{ items: DeadLetterView[]; nextCursor?: string }>('GET', `/api/v1/dead-letters?${q}`);
       if (r.status !== 200) {
@@ -74,7 +79,9 @@ export async function deadLettersCli(args: readonly string[], io: DeadLettersCli
       let n = 0;
       for await (const d of all(status)) {
         n++;
-        io.print(`${d.id} ${d.status} ${d.consumer} ${d.source.topic}/${d.source.partition}@${d.source.offset} ${d.eventType ?? '-'} ${d.error.code} ${d.parkedAt} ${d.error.message}`);
+        io.print(
+          `${d.id} ${d.status} ${d.consumer} ${d.source.topic}/${d.source.partition}@${d.source.offset} ${d.eventType ?? '-'} ${d.error.code} ${d.parkedAt} ${d.error.message}`,
+        );
       }
       io.print(`${n} dead letter(s)`);
       return 0;

@@ -3,7 +3,14 @@ import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { DEAD_LETTER_COLUMNS, findDeadLetter, openDeadLetterCounts, toDeadLetterView, type DeadLetterRow, type EventConsumer } from '@csms/messaging';
+import {
+  DEAD_LETTER_COLUMNS,
+  findDeadLetter,
+  openDeadLetterCounts,
+  toDeadLetterView,
+  type DeadLetterRow,
+  type EventConsumer,
+} from '@csms/messaging';
 import type { HealthRegistry } from './health';
 import { RequireRoles } from './auth.guard';
 import { LIMIT_PATTERN, keysetPage } from './pagination';
@@ -41,7 +48,9 @@ export class DeadLettersController {
 
   @Get()
   @RequireRoles('operator')
-  @ApiOperation({ summary: 'Dead letters of this service, in the order they were parked (oldest first); parked ones by default' })
+  @ApiOperation({
+    summary: 'Dead letters of this service, in the order they were parked (oldest first); parked ones by default',
+  })
   @ApiQuery({ name: 'status', required: false, enum: ['parked', 'redriven', 'all'] })
   @ApiQuery({ name: 'consumer', required: false, description: 'consumer group' })
   @ApiQuery({ name: 'code', required: false, description: 'error code, e.g. UNKNOWN_EVENT_VERSION' })
@@ -53,7 +62,12 @@ export class DeadLettersController {
     const status = q.status ?? 'parked';
     const { rows, nextCursor } = await keysetPage<DeadLetterRow>(this.ds, {
       select: `select ${DEAD_LETTER_COLUMNS} from dead_letters`,
-      filters: [status !== 'all' && ['status = ?', status], q.consumer && ['consumer = ?', q.consumer], q.code && ['error_code = ?', q.code], q.since && ['parked_at >= ?::timestamptz', q.since]],
+      filters: [
+        status !== 'all' && ['status = ?', status],
+        q.consumer && ['consumer = ?', q.consumer],
+        q.code && ['error_code = ?', q.code],
+        q.since && ['parked_at >= ?::timestamptz', q.since],
+      ],
       key: [['seq', 'bigint']],
       limit: Number(q.limit ?? 100),
       cursor: q.cursor,
@@ -83,10 +97,21 @@ export class DeadLettersController {
   async redrive(@Param('id') id: string) {
     const row = await this.find(id);
     const consumer = this.consumers.find((c) => c.name === row.consumer);
-    if (!consumer) throw new ApiProblem(409, 'CONSUMER_NOT_HERE', `consumer ${row.consumer} does not run in this service (renamed or removed); its dead letter cannot be re-driven here`, { field: 'path/id' });
+    if (!consumer)
+      throw new ApiProblem(
+        409,
+        'CONSUMER_NOT_HERE',
+        `consumer ${row.consumer} does not run in this service (renamed or removed); its dead letter cannot be re-driven here`,
+        { field: 'path/id' },
+      );
     const result = (await consumer.redrive(id))!;
     if (result.outcome === 'failed') {
-      throw new ApiProblem(409, 'REDRIVE_FAILED', `re-driving failed again (${result.error!.code}: ${result.error!.message}); the record stays parked`, { field: 'path/id' });
+      throw new ApiProblem(
+        409,
+        'REDRIVE_FAILED',
+        `re-driving failed again (${result.error!.code}: ${result.error!.message}); the record stays parked`,
+        { field: 'path/id' },
+      );
     }
     return result;
   }
@@ -105,7 +130,12 @@ export class DeadLettersController {
  * - readiness check `deadLetters`: per consumer `deadLetters: N`; `status: 'degraded'` when any is parked.
  *   Parked records do not make the service unready (it goes on consuming): readiness stays 200.
  */
-export function watchDeadLetters(ds: DataSource, consumers: readonly EventConsumer[], registry: Registry, health: HealthRegistry): void {
+export function watchDeadLetters(
+  ds: DataSource,
+  consumers: readonly EventConsumer[],
+  registry: Registry,
+  health: HealthRegistry,
+): void {
   const names = consumers.map((c) => c.name);
   if (names.length === 0) return;
   new Gauge({
@@ -130,6 +160,12 @@ export function watchDeadLetters(ds: DataSource, consumers: readonly EventConsum
   health.register('deadLetters', async () => {
     const counts = await openDeadLetterCounts(ds, names);
     const degraded = Object.values(counts).some((n) => n > 0);
-    return { ok: true, detail: { status: degraded ? 'degraded' : 'ok', consumers: Object.fromEntries(Object.entries(counts).map(([c, n]) => [c, { deadLetters: n }])) } };
+    return {
+      ok: true,
+      detail: {
+        status: degraded ? 'degraded' : 'ok',
+        consumers: Object.fromEntries(Object.entries(counts).map(([c, n]) => [c, { deadLetters: n }])),
+      },
+    };
   });
 }

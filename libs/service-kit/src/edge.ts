@@ -31,11 +31,17 @@ export function edgeProblem(value: unknown, where: string, maxDepth = MAX_JSON_D
   while (stack.length > 0) {
     const { v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (hasBadCharacters(v)) return new ApiProblem(400, 'INVALID_CHARACTERS', `${path}: U+0000 and lone surrogates are not accepted`, { field: path });
+      if (hasBadCharacters(v))
+        return new ApiProblem(400, 'INVALID_CHARACTERS', `${path}: U+0000 and lone surrogates are not accepted`, {
+          field: path,
+        });
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= maxDepth) return new ApiProblem(400, 'JSON_TOO_DEEP', `${path}: JSON nests deeper than ${maxDepth} levels`, { field: path });
+    if (depth >= maxDepth)
+      return new ApiProblem(400, 'JSON_TOO_DEEP', `${path}: JSON nests deeper than ${maxDepth} levels`, {
+        field: path,
+      });
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}/${i}`, depth: depth + 1 });
       continue;
@@ -44,7 +50,10 @@ export function edgeProblem(value: unknown, where: string, maxDepth = MAX_JSON_D
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i];
       const p = `${path}/${escapeKey(k)}`;
-      if (hasBadCharacters(k)) return new ApiProblem(400, 'INVALID_CHARACTERS', `${p}: U+0000 and lone surrogates are not accepted in names`, { field: p });
+      if (hasBadCharacters(k))
+        return new ApiProblem(400, 'INVALID_CHARACTERS', `${p}: U+0000 and lone surrogates are not accepted in names`, {
+          field: p,
+        });
       stack.push({ v: (v as Record<string, unknown>)[k], path: p, depth: depth + 1 });
     }
   }

@@ -28,14 +28,23 @@ export class HealthRegistry {
     await Promise.all(
       [...this.checks].map(async ([name, check]) => {
         try {
-          const r = await Promise.race([check(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref())]);
+          const r = await Promise.race([
+            check(),
+            new Promise<never>((_, rej) =>
+              setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref(),
+            ),
+          ]);
           results[name] = typeof r === 'boolean' ? { ok: r } : r;
         } catch (e) {
           results[name] = { ok: false, detail: (e as Error).message };
         }
       }),
     );
-    return { ok: Object.values(results).every((r) => r.ok), degraded: Object.values(results).some((r) => r.degraded === true), checks: results };
+    return {
+      ok: Object.values(results).every((r) => r.ok),
+      degraded: Object.values(results).some((r) => r.degraded === true),
+      checks: results,
+    };
   }
 }
 
@@ -54,6 +63,8 @@ export class HealthController {
   @Get('ready')
   async ready(@Res() res: Response): Promise<void> {
     const r = await this.registry.run();
-    res.status(r.ok ? 200 : 503).json({ status: !r.ok ? 'unavailable' : r.degraded ? 'degraded' : 'ok', checks: r.checks });
+    res
+      .status(r.ok ? 200 : 503)
+      .json({ status: !r.ok ? 'unavailable' : r.degraded ? 'degraded' : 'ok', checks: r.checks });
   }
 }

@@ -40,16 +40,23 @@ export class ParkedOutboxController {
   constructor(@Inject(ParkedOutbox) private readonly parked: ParkedOutbox) {}
 
   @Get()
-  @ApiOperation({ summary: 'Outbox records the broker refused for good, in outbox order (without their value); later records of their keys are held until they are re-sent' })
+  @ApiOperation({
+    summary:
+      'Outbox records the broker refused for good, in outbox order (without their value); later records of their keys are held until they are re-sent',
+  })
   @ApiQuery({ name: 'state', required: false, enum: ['parked', 'resent'], description: 'default: both' })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 1)[0];
-    if (after !== undefined && !/^[0-9]{1,19}$/.test(after)) throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+    if (after !== undefined && !/^[0-9]{1,19}$/.test(after))
+      throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
     const page = await this.parked.list({ state: q.state, after, limit: Number(q.limit ?? 100) });
-    return { items: page.items.map(summary), nextCursor: page.next === undefined ? undefined : encodeCursor([page.next]) };
+    return {
+      items: page.items.map(summary),
+      nextCursor: page.next === undefined ? undefined : encodeCursor([page.next]),
+    };
   }
 
   @Get(':eventId')
@@ -57,7 +64,10 @@ export class ParkedOutboxController {
   async show(@Param('eventId') eventId: string) {
     validateInput(EventIdParam, eventId, 'path/eventId');
     const r = await this.parked.get(eventId);
-    if (!r) throw new ApiProblem(404, 'PARKED_RECORD_NOT_FOUND', `no parked outbox record for event ${eventId}`, { field: 'path/eventId' });
+    if (!r)
+      throw new ApiProblem(404, 'PARKED_RECORD_NOT_FOUND', `no parked outbox record for event ${eventId}`, {
+        field: 'path/eventId',
+      });
     return r;
   }
 
@@ -70,7 +80,10 @@ export class ParkedOutboxController {
   async resend(@Param('eventId') eventId: string) {
     validateInput(EventIdParam, eventId, 'path/eventId');
     const r = await this.parked.resend(eventId);
-    if (!r) throw new ApiProblem(404, 'PARKED_RECORD_NOT_FOUND', `no parked outbox record for event ${eventId}`, { field: 'path/eventId' });
+    if (!r)
+      throw new ApiProblem(404, 'PARKED_RECORD_NOT_FOUND', `no parked outbox record for event ${eventId}`, {
+        field: 'path/eventId',
+      });
     return { resent: r.resent, record: summary(r.record) };
   }
 }
@@ -84,12 +97,18 @@ export class ParkedOutboxController {
  * - health check `outbox`: not ok when the relay keeps failing (the broker away), `degraded` with
  *   `detail.parked: N` while records are parked (readiness stays 200: the service works).
  */
-export function observeOutbox(registry: Registry, health: HealthRegistry, parked: ParkedOutbox, relay: OutboxRelay): void {
+export function observeOutbox(
+  registry: Registry,
+  health: HealthRegistry,
+  parked: ParkedOutbox,
+  relay: OutboxRelay,
+): void {
   const registers = [registry];
   let scrape: { at: number; backlog: Promise<{ depth: number; oldestAgeSeconds: number } | undefined> } | undefined;
   // one query per scrape, shared by its two gauges; the database away: keep the last values (readiness says so)
   const backlog = () => {
-    if (!scrape || Date.now() - scrape.at > 1000) scrape = { at: Date.now(), backlog: relay.backlog().catch(() => undefined) };
+    if (!scrape || Date.now() - scrape.at > 1000)
+      scrape = { at: Date.now(), backlog: relay.backlog().catch(() => undefined) };
     return scrape.backlog;
   };
   new Gauge({

@@ -36,7 +36,9 @@ function fitsType(value: string, type: string): boolean {
       return /^-?[0-9]{1,5}$/.test(value) && Math.abs(Number(value)) <= 32767;
     case 'bigint':
     case 'int8':
-      return /^-?[0-9]{1,19}$/.test(value) && BigInt(value) <= 9223372036854775807n && BigInt(value) >= -9223372036854775808n;
+      return (
+        /^-?[0-9]{1,19}$/.test(value) && BigInt(value) <= 9223372036854775807n && BigInt(value) >= -9223372036854775808n
+      );
     case 'text':
       return !hasBadCharacters(value);
     default:
@@ -54,7 +56,13 @@ export function decodeCursor(cursor: string, types: number | readonly string[]):
   try {
     if (typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH && /^[A-Za-z0-9_-]*$/.test(cursor)) {
       const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-      if (Array.isArray(v) && v.length === parts && v.every((x, i) => typeof x === 'string' && (typeof types === 'number' ? !hasBadCharacters(x) : fitsType(x, types[i])))) {
+      if (
+        Array.isArray(v) &&
+        v.length === parts &&
+        v.every(
+          (x, i) => typeof x === 'string' && (typeof types === 'number' ? !hasBadCharacters(x) : fitsType(x, types[i])),
+        )
+      ) {
         return v as string[];
       }
     }
@@ -82,7 +90,10 @@ export interface KeysetQuery<R> {
 }
 
 /** One page of a keyset-paginated list query, and the cursor of the next page (none on the last). */
-export async function keysetPage<R>(db: { query(sql: string, args: unknown[]): Promise<R[]> }, q: KeysetQuery<R>): Promise<{ rows: R[]; nextCursor?: string }> {
+export async function keysetPage<R>(
+  db: { query(sql: string, args: unknown[]): Promise<R[]> },
+  q: KeysetQuery<R>,
+): Promise<{ rows: R[]; nextCursor?: string }> {
   const where: string[] = [];
   const args: unknown[] = [];
   for (const f of q.filters) {
@@ -95,7 +106,10 @@ export async function keysetPage<R>(db: { query(sql: string, args: unknown[]): P
     where.push(f[0].replace('?', `$${args.length}`));
   }
   if (q.cursor) {
-    const values = decodeCursor(q.cursor, q.key.map(([, type]) => type));
+    const values = decodeCursor(
+      q.cursor,
+      q.key.map(([, type]) => type),
+    );
     const params = values.map((v, i) => {
       args.push(v);
       return `$${args.length}::${q.key[i][1]}`;
@@ -104,7 +118,10 @@ export async function keysetPage<R>(db: { query(sql: string, args: unknown[]): P
   }
   args.push(q.limit + 1);
   const order = q.key.map(([c]) => `${c}${q.descending ? ' desc' : ''}`).join(', ');
-  const rows = await db.query(`${q.select} ${where.length ? `where ${where.join(' and ')}` : ''} order by ${order} limit $${args.length}`, args);
+  const rows = await db.query(
+    `${q.select} ${where.length ? `where ${where.join(' and ')}` : ''} order by ${order} limit $${args.length}`,
+    args,
+  );
   const page = rows.slice(0, q.limit);
   return { rows: page, nextCursor: rows.length > q.limit ? encodeCursor(q.keyOf(page[page.length - 1])) : undefined };
 }

@@ -29,7 +29,13 @@ export class ApiProblem extends CsmsError {
     detail: string,
     opts: { field?: string; errors?: Array<{ field: string; detail: string }>; limit?: number; size?: number } = {},
   ) {
-    super(code, detail, { field: opts.field, details: opts.errors || opts.limit !== undefined ? { errors: opts.errors, limit: opts.limit, size: opts.size } : undefined });
+    super(code, detail, {
+      field: opts.field,
+      details:
+        opts.errors || opts.limit !== undefined
+          ? { errors: opts.errors, limit: opts.limit, size: opts.size }
+          : undefined,
+    });
   }
 }
 
@@ -52,7 +58,12 @@ export function problemType(code: string): string {
   return `urn:csms:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
-const problem = (status: number, code: string, detail: string, extra: Partial<ProblemDetails> = {}): ProblemDetails => ({
+const problem = (
+  status: number,
+  code: string,
+  detail: string,
+  extra: Partial<ProblemDetails> = {},
+): ProblemDetails => ({
   type: problemType(code),
   title: TITLES[status] ?? 'Error',
   status,
@@ -81,14 +92,24 @@ const BODY_ERRORS: Record<string, { status: number; code: string; field?: string
 function clientDatabaseError(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; driverError?: { code?: unknown } };
-  const code = typeof e.driverError?.code === 'string' ? e.driverError.code : typeof e.code === 'string' ? e.code : undefined;
+  const code =
+    typeof e.driverError?.code === 'string' ? e.driverError.code : typeof e.code === 'string' ? e.code : undefined;
   return code && /^(22[0-9A-Z]{3}|54001)$/.test(code) ? code : undefined;
 }
 
 /** An http-errors error (express, body-parser, the router) meant for the client: a 4xx `status` with `expose`. */
-function clientHttpError(err: unknown): { status: number; type?: string; message: string; limit?: number; length?: number } | undefined {
+function clientHttpError(
+  err: unknown,
+): { status: number; type?: string; message: string; limit?: number; length?: number } | undefined {
   if (!(err instanceof Error)) return undefined;
-  const e = err as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown; limit?: unknown; length?: unknown };
+  const e = err as Error & {
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    type?: unknown;
+    limit?: unknown;
+    length?: unknown;
+  };
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status === undefined || status < 400 || status > 499) return undefined;
   return {
@@ -108,15 +129,28 @@ function clientHttpError(err: unknown): { status: number; type?: string; message
 export function bodyParserProblem(err: unknown): ApiProblem | undefined {
   const http = clientHttpError(err);
   if (http && http.status === 400 && /^Z_/.test(String((err as { code?: unknown }).code))) {
-    return new ApiProblem(400, 'INVALID_JSON', `the body does not inflate as its Content-Encoding says: ${http.message}`, { field: 'body' });
+    return new ApiProblem(
+      400,
+      'INVALID_JSON',
+      `the body does not inflate as its Content-Encoding says: ${http.message}`,
+      { field: 'body' },
+    );
   }
   const known = http?.type ? BODY_ERRORS[http.type] : undefined;
   if (!http || !known) return undefined;
   if (known.code === 'PAYLOAD_TOO_LARGE') {
-    const detail = http.limit === undefined ? 'the body is larger than accepted' : `request body above the limit of ${http.limit} bytes`;
+    const detail =
+      http.limit === undefined
+        ? 'the body is larger than accepted'
+        : `request body above the limit of ${http.limit} bytes`;
     return new ApiProblem(413, known.code, detail, { field: known.field, limit: http.limit, size: http.length });
   }
-  return new ApiProblem(known.status, known.code, known.code === 'INVALID_JSON' ? `the body is not JSON: ${http.message}` : http.message, { field: known.field });
+  return new ApiProblem(
+    known.status,
+    known.code,
+    known.code === 'INVALID_JSON' ? `the body is not JSON: ${http.message}` : http.message,
+    { field: known.field },
+  );
 }
 
 export function toProblem(err: unknown): ProblemDetails {
@@ -124,21 +158,39 @@ export function toProblem(err: unknown): ProblemDetails {
     const errors = (err.details?.errors as ProblemDetails['errors']) ?? undefined;
     const limit = err.details?.limit as number | undefined;
     const size = err.details?.size as number | undefined;
-    return problem(err.status, err.code, err.message, { field: err.field, ...(errors ? { errors } : {}), ...(limit !== undefined ? { limit } : {}), ...(size !== undefined ? { size } : {}) });
+    return problem(err.status, err.code, err.message, {
+      field: err.field,
+      ...(errors ? { errors } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
   }
   // an event the request would emit is above its topic's record limit (appendToOutbox refused it; nothing was stored)
   if (err instanceof CsmsError && err.code === 'RECORD_TOO_LARGE') {
     const d = err.details as { limit: number; size: number };
-    return problem(413, err.code, `the event this request makes would be ${d.size} bytes, above the limit of ${d.limit} bytes per record: nothing was stored`, { limit: d.limit, size: d.size });
+    return problem(
+      413,
+      err.code,
+      `the event this request makes would be ${d.size} bytes, above the limit of ${d.limit} bytes per record: nothing was stored`,
+      { limit: d.limit, size: d.size },
+    );
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const code = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : `HTTP_${status}`;
+    const code =
+      status === 404
+        ? 'NOT_FOUND'
+        : status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 400
+            ? 'BAD_REQUEST'
+            : `HTTP_${status}`;
     const body = err.getResponse();
     const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? err.message);
     return problem(status, code, Array.isArray(detail) ? detail.join('; ') : String(detail));
   }
-  if (err instanceof CsmsError && err.code === 'INVALID_PAYLOAD') return problem(422, err.code, err.message, { field: err.field });
+  if (err instanceof CsmsError && err.code === 'INVALID_PAYLOAD')
+    return problem(422, err.code, err.message, { field: err.field });
   const body = bodyParserProblem(err);
   if (body) return toProblem(body);
   const http = clientHttpError(err);
@@ -147,7 +199,8 @@ export function toProblem(err: unknown): ProblemDetails {
     return problem(http.status, http.status === 400 ? 'BAD_REQUEST' : `HTTP_${http.status}`, http.message);
   }
   const sqlState = clientDatabaseError(err);
-  if (sqlState) return problem(400, 'INVALID_VALUE', `a value of the request cannot be stored or compared (SQLSTATE ${sqlState})`);
+  if (sqlState)
+    return problem(400, 'INVALID_VALUE', `a value of the request cannot be stored or compared (SQLSTATE ${sqlState})`);
   return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'internal error');
 }
 
@@ -171,8 +224,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     for (const k of Object.keys(p) as Array<keyof ProblemDetails>) if (p[k] === undefined) delete p[k];
     const sqlState = clientDatabaseError(err);
     if (p.status >= 500) this.logger.error({ err, requestId, method: req.method, path }, 'request failed');
-    else if (sqlState) this.logger.warn({ requestId, method: req.method, path, status: p.status, code: p.code, sqlState }, 'a database error caused by a request value slipped past the edge validation');
-    else this.logger.debug({ requestId, method: req.method, path, status: p.status, code: p.code, field: p.field }, 'request refused');
+    else if (sqlState)
+      this.logger.warn(
+        { requestId, method: req.method, path, status: p.status, code: p.code, sqlState },
+        'a database error caused by a request value slipped past the edge validation',
+      );
+    else
+      this.logger.debug(
+        { requestId, method: req.method, path, status: p.status, code: p.code, field: p.field },
+        'request refused',
+      );
     if (res.headersSent) return;
     res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
   }

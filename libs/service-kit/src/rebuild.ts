@@ -22,7 +22,10 @@ export async function rebuildFromLog(plan: RebuildPlan, logger: Logger): Promise
   try {
     const described = await admin.describeGroups(plan.groups.map((g) => g.groupId));
     for (const g of described.groups) {
-      if (g.members.length > 0) throw new Error(`consumer group ${g.groupId} has ${g.members.length} running member(s): stop the service first`);
+      if (g.members.length > 0)
+        throw new Error(
+          `consumer group ${g.groupId} has ${g.members.length} running member(s): stop the service first`,
+        );
     }
     const url = new URL(plan.databaseUrl);
     const name = decodeURIComponent(url.pathname.slice(1));
@@ -36,9 +39,13 @@ export async function rebuildFromLog(plan: RebuildPlan, logger: Logger): Promise
     await ds.destroy();
     const existing = new Set(await admin.listTopics());
     for (const g of plan.groups) {
-      for (const topic of g.topics) if (existing.has(topic)) await admin.resetOffsets({ groupId: g.groupId, topic, earliest: true });
+      for (const topic of g.topics)
+        if (existing.has(topic)) await admin.resetOffsets({ groupId: g.groupId, topic, earliest: true });
     }
-    logger.info({ database: name, groups: plan.groups }, 'derived state emptied; the service refolds its topics from offset zero on its next start');
+    logger.info(
+      { database: name, groups: plan.groups },
+      'derived state emptied; the service refolds its topics from offset zero on its next start',
+    );
   } finally {
     await admin.disconnect();
   }

@@ -55,7 +55,11 @@ export interface RunningService {
  */
 export async function startService(def: ServiceDefinition, logger: Logger): Promise<RunningService> {
   await ensureDatabaseExists(def.databaseUrl);
-  const dataSource = await openDatabase({ url: def.databaseUrl, migrations: def.migrations, applicationName: def.name });
+  const dataSource = await openDatabase({
+    url: def.databaseUrl,
+    migrations: def.migrations,
+    applicationName: def.name,
+  });
   const runtime = new MessagingRuntime({
     service: def.kafka.clientId ?? def.name,
     brokers: brokersOf(def.kafka.brokers),
@@ -77,7 +81,15 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   const metrics = createMetricsRegistry(def.name);
 
   @Module({
-    imports: [ServiceKitModule.forRoot({ service: def.name, apiKeys: parseApiKeys(def.apiKeys), logger, metrics, access: def.access })],
+    imports: [
+      ServiceKitModule.forRoot({
+        service: def.name,
+        apiKeys: parseApiKeys(def.apiKeys),
+        logger,
+        metrics,
+        access: def.access,
+      }),
+    ],
     // every service with consumers lists and re-drives its dead letters (GET /api/v1/dead-letters)
     controllers: [
       ...def.controllers,
@@ -89,7 +101,13 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
   })
   class ServiceModule {}
 
-  const app = await createHttpService(ServiceModule, { service: def.name, title: def.title, description: def.description, logger, maxMessageBytes: runtime.maxMessageBytes });
+  const app = await createHttpService(ServiceModule, {
+    service: def.name,
+    title: def.title,
+    description: def.description,
+    logger,
+    maxMessageBytes: runtime.maxMessageBytes,
+  });
   // the consumers as a Nest custom transport: Nest registers the @EventPattern methods with it, it starts the runtime
   const transport = new ConsumerTransport(runtime);
   app.connectMicroservice({ strategy: transport });
@@ -127,7 +145,10 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
  * before start-up, so a signal that arrives while the service is still starting (its consumers may
  * already be applying records) waits for start-up to finish and then stops it gracefully too.
  */
-export async function runServiceProcess(start: () => Promise<{ stop(): Promise<void> }>, logger: Logger): Promise<void> {
+export async function runServiceProcess(
+  start: () => Promise<{ stop(): Promise<void> }>,
+  logger: Logger,
+): Promise<void> {
   let stopping = false;
   const starting = start();
   const shutdown = (signal: string) => {

@@ -35,7 +35,10 @@ export function validateInput<S extends TSchema>(schema: S, value: unknown, wher
     }
     return { field: `${where}${field}`, detail: e.message ?? e.keyword };
   });
-  throw new ApiProblem(400, 'VALIDATION_FAILED', `${errors[0].field}: ${errors[0].detail}`, { field: errors[0].field, errors });
+  throw new ApiProblem(400, 'VALIDATION_FAILED', `${errors[0].field}: ${errors[0].detail}`, {
+    field: errors[0].field,
+    errors,
+  });
 }
 
 /** `@Body(new SchemaPipe(MySchema))` */

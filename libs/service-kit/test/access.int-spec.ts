@@ -18,11 +18,22 @@ class ThingsController {
 
 async function appWith(access: AccessOptions | undefined): Promise<{ app: INestApplication; base: string }> {
   @Module({
-    imports: [ServiceKitModule.forRoot({ service: 'access-test', apiKeys: parseApiKeys([admin.entry, operator.entry].join(',')), logger: silentLogger(), access })],
+    imports: [
+      ServiceKitModule.forRoot({
+        service: 'access-test',
+        apiKeys: parseApiKeys([admin.entry, operator.entry].join(',')),
+        logger: silentLogger(),
+        access,
+      }),
+    ],
     controllers: [ThingsController],
   })
   class TestModule {}
-  const app = await createHttpService(TestModule, { service: 'access-test', title: 'Access test', logger: silentLogger() });
+  const app = await createHttpService(TestModule, {
+    service: 'access-test',
+    title: 'Access test',
+    logger: silentLogger(),
+  });
   await app.listen(0, '127.0.0.1');
   return { app, base: await app.getUrl() };
 }
@@ -47,14 +58,24 @@ describe('access to /metrics and the API description', () => {
 
   describe('with METRICS_TOKEN_SHA256 and DOCS_REQUIRE_KEY', () => {
     let t: { app: INestApplication; base: string };
-    beforeAll(async () => (t = await appWith({ metricsTokenSha256: createHash('sha256').update(METRICS_TOKEN).digest('hex'), docsRequireKey: true })));
+    beforeAll(
+      async () =>
+        (t = await appWith({
+          metricsTokenSha256: createHash('sha256').update(METRICS_TOKEN).digest('hex'),
+          docsRequireKey: true,
+        })),
+    );
     afterAll(() => t.app.close());
 
     it('/metrics needs the token (or an admin key): 401 problem otherwise, the query string not echoed', async () => {
       const none = await get(`${t.base}/metrics?access_token=leak-me`);
       expect(none.status).toBe(401);
       expect(none.type).toContain('application/problem+json');
-      expect(JSON.parse(none.body)).toMatchObject({ code: 'UNAUTHENTICATED', field: 'Authorization', instance: '/metrics' });
+      expect(JSON.parse(none.body)).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        field: 'Authorization',
+        instance: '/metrics',
+      });
       expect(none.body).not.toContain('leak-me');
       expect((await get(`${t.base}/metrics`, 'not-the-token')).status).toBe(401);
       expect((await get(`${t.base}/metrics`, operator.key)).status).toBe(401);

@@ -9,7 +9,15 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Type } from '@sinclair/typebox';
 import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import { CsmsError, EventCatalogue, closed, deadLetterSpec, defineEvent, deriveId, type Envelope } from '@csms/contracts';
+import {
+  CsmsError,
+  EventCatalogue,
+  closed,
+  deadLetterSpec,
+  defineEvent,
+  deriveId,
+  type Envelope,
+} from '@csms/contracts';
 import { DLQ_HEADERS, KafkaRecordPublisher, messagingMigrations, type HandlerContext } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import {
@@ -24,7 +32,15 @@ import {
   type GiveUpContext,
   type RunningService,
 } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, dropTestDatabases, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  dropTestDatabases,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@csms/testing';
 
 /** xid of the current transaction as `xmin` shows it (32 bits) */
 const XID = '(txid_current() % 4294967296)';
@@ -33,7 +49,9 @@ class TransportTables1764200000950 implements MigrationInterface {
   name = 'TransportTables1764200000950';
   async up(q: QueryRunner): Promise<void> {
     await q.query('create table effects (event_id uuid primary key, key text not null, xid bigint not null)');
-    await q.query('create table chunk_marks (seq bigserial primary key, hook text not null, events integer not null, xid bigint not null)');
+    await q.query(
+      'create table chunk_marks (seq bigserial primary key, hook text not null, events integer not null, xid bigint not null)',
+    );
     await q.query('create table give_ups (event_id uuid primary key, error text not null, xid bigint not null)');
     // which transaction wrote each outbox row (the relay deletes the rows once published)
     await q.query('create table outbox_xids (event_id uuid primary key, xid bigint not null)');
@@ -42,7 +60,9 @@ class TransportTables1764200000950 implements MigrationInterface {
     await q.query('create trigger outbox_xid after insert on outbox for each row execute function log_outbox_xid()');
   }
   async down(q: QueryRunner): Promise<void> {
-    await q.query('drop trigger outbox_xid on outbox; drop function log_outbox_xid(); drop table outbox_xids, give_ups, chunk_marks, effects');
+    await q.query(
+      'drop trigger outbox_xid on outbox; drop function log_outbox_xid(); drop table outbox_xids, give_ups, chunk_marks, effects',
+    );
   }
 }
 
@@ -52,13 +72,54 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
   const group = uniqueName('transport');
   const db = `csms_test_transport_${process.pid}_${Math.floor(performance.now())}`;
   const payload = closed({ key: Type.String() });
-  const Placed = defineEvent({ type: 'test.order_placed', version: 1, topic: inTopic, description: 'test', schema: payload, example: { key: 'a' } });
-  const Noted = defineEvent({ type: 'test.order_noted', version: 1, topic: inTopic, description: 'test', schema: payload, example: { key: 'a' } });
-  const Confirmed = defineEvent({ type: 'test.order_confirmed', version: 1, topic: outTopic, description: 'test', schema: payload, example: { key: 'a' } });
+  const Placed = defineEvent({
+    type: 'test.order_placed',
+    version: 1,
+    topic: inTopic,
+    description: 'test',
+    schema: payload,
+    example: { key: 'a' },
+  });
+  const Noted = defineEvent({
+    type: 'test.order_noted',
+    version: 1,
+    topic: inTopic,
+    description: 'test',
+    schema: payload,
+    example: { key: 'a' },
+  });
+  const Confirmed = defineEvent({
+    type: 'test.order_confirmed',
+    version: 1,
+    topic: outTopic,
+    description: 'test',
+    schema: payload,
+    example: { key: 'a' },
+  });
   const catalogue = new EventCatalogue([Placed, Noted, Confirmed]);
-  const spec = (name: string) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const });
-  const placed = (key: string): Envelope => catalogue.create(Placed, { id: deriveId('placed', inTopic, key), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key } });
-  const noted = (key: string): Envelope => catalogue.create(Noted, { id: deriveId('noted', inTopic, key), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key } });
+  const spec = (name: string) => ({
+    name,
+    description: 'test',
+    key: 'k',
+    retentionMs: -1,
+    cleanupPolicy: 'delete' as const,
+  });
+  const placed = (key: string): Envelope =>
+    catalogue.create(Placed, {
+      id: deriveId('placed', inTopic, key),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key },
+    });
+  const noted = (key: string): Envelope =>
+    catalogue.create(Noted, {
+      id: deriveId('noted', inTopic, key),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key },
+    });
 
   /** How often each key has failed so far (the handler fails `flaky` twice, then succeeds). */
   const FAILURES = Symbol('failures');
@@ -70,7 +131,9 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
 
     @OnChunkStart()
     async start(@Payload() events: Envelope[], @Ctx() ctx: ChunkStartContext): Promise<void> {
-      await ctx.manager.query(`insert into chunk_marks (hook, events, xid) values ('start', $1, ${XID})`, [events.length]);
+      await ctx.manager.query(`insert into chunk_marks (hook, events, xid) values ('start', $1, ${XID})`, [
+        events.length,
+      ]);
     }
 
     @EventPattern(Placed.type)
@@ -78,8 +141,18 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
       const { key } = event.payload as { key: string };
       // writes and emits first: a failure after this must leave nothing behind
       await manager.query(`insert into effects (event_id, key, xid) values ($1, $2, ${XID})`, [event.id, key]);
-      ctx.emit(catalogue.create(Confirmed, { id: deriveId('confirmed', event.id), key, occurredAt: event.occurredAt, source: 'test', causationId: event.id, payload: { key } }));
-      if (key.startsWith('poison')) throw new CsmsError('KEY_POISONED', `orders of ${key} are refused`, { retriable: false });
+      ctx.emit(
+        catalogue.create(Confirmed, {
+          id: deriveId('confirmed', event.id),
+          key,
+          occurredAt: event.occurredAt,
+          source: 'test',
+          causationId: event.id,
+          payload: { key },
+        }),
+      );
+      if (key.startsWith('poison'))
+        throw new CsmsError('KEY_POISONED', `orders of ${key} are refused`, { retriable: false });
       if (key.startsWith('doomed')) throw new Error(`${key} always fails`);
       if (key.startsWith('flaky')) {
         const n = (this.failed.get(key) ?? 0) + 1;
@@ -99,7 +172,10 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
       const { key } = event.payload as { key: string };
       if (!key.startsWith('doomed-')) throw ctx.error;
       if (key.startsWith('doomed-twice')) throw new Error('recording the failure failed too');
-      await ctx.manager.query(`insert into give_ups (event_id, error, xid) values ($1, $2, ${XID})`, [event.id, (ctx.error as Error).message]);
+      await ctx.manager.query(`insert into give_ups (event_id, error, xid) values ($1, $2, ${XID})`, [
+        event.id,
+        (ctx.error as Error).message,
+      ]);
     }
   }
 
@@ -119,7 +195,9 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
         http: { port: 0, host: '127.0.0.1' },
         kafka: { brokers: TEST_KAFKA_BROKERS.join(','), partitions: 1 },
         topics: [spec(inTopic), spec(outTopic), deadLetterSpec(group)],
-        consumers: () => [{ name: group, topics: [inTopic], catalogue, retryInitialMs: 20, maxAttempts: 3, controller: OrdersConsumer }],
+        consumers: () => [
+          { name: group, topics: [inTopic], catalogue, retryInitialMs: 20, maxAttempts: 3, controller: OrdersConsumer },
+        ],
         controllers: [],
         providers: () => [{ provide: FAILURES, useValue: failures }],
       },
@@ -138,12 +216,22 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
     await dropTestDatabases([db]);
   }, 60_000);
 
-  const send = (...events: Envelope[]) => publisher.publish(events.map((e) => ({ topic: inTopic, key: e.key, value: catalogue.encode(e) })));
+  const send = (...events: Envelope[]) =>
+    publisher.publish(events.map((e) => ({ topic: inTopic, key: e.key, value: catalogue.encode(e) })));
   const sendRaw = (key: string, value: string) => publisher.publish([{ topic: inTopic, key, value }]);
-  const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await svc.dataSource.query(sql, params)) as T[];
-  const inboxXid = async (eventId: string) => (await q<{ xid: string }>('select xmin::text as xid from inbox where consumer = $1 and event_id = $2', [group, eventId]))[0]?.xid;
-  const effect = async (eventId: string) => (await q<{ xid: string }>('select xid::text as xid from effects where event_id = $1', [eventId]))[0]?.xid;
-  const outboxXid = async (eventId: string) => (await q<{ xid: string }>('select xid::text as xid from outbox_xids where event_id = $1', [eventId]))[0]?.xid;
+  const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await svc.dataSource.query(sql, params)) as T[];
+  const inboxXid = async (eventId: string) =>
+    (
+      await q<{ xid: string }>('select xmin::text as xid from inbox where consumer = $1 and event_id = $2', [
+        group,
+        eventId,
+      ])
+    )[0]?.xid;
+  const effect = async (eventId: string) =>
+    (await q<{ xid: string }>('select xid::text as xid from effects where event_id = $1', [eventId]))[0]?.xid;
+  const outboxXid = async (eventId: string) =>
+    (await q<{ xid: string }>('select xid::text as xid from outbox_xids where event_id = $1', [eventId]))[0]?.xid;
   const confirmed = (key: string) => confirmations.records.filter((r) => r.key === key).length;
   const consumer = () => svc.consumers[0];
 
@@ -151,13 +239,18 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
     const a = placed('plain-a');
     const b = placed('plain-b');
     await send(a, b);
-    await waitFor(() => confirmed('plain-a') === 1 && confirmed('plain-b') === 1, { what: 'both confirmations published' });
+    await waitFor(() => confirmed('plain-a') === 1 && confirmed('plain-b') === 1, {
+      what: 'both confirmations published',
+    });
     for (const e of [a, b]) {
       const xid = await inboxXid(e.id);
       expect(xid).toBeDefined();
       expect(await effect(e.id)).toBe(xid);
       expect(await outboxXid(deriveId('confirmed', e.id))).toBe(xid);
-      const marks = await q<{ hook: string; events: number }>('select hook, events from chunk_marks where xid = $1 order by seq', [xid]);
+      const marks = await q<{ hook: string; events: number }>(
+        'select hook, events from chunk_marks where xid = $1 order by seq',
+        [xid],
+      );
       expect(marks.map((m) => m.hook)).toEqual(['start', 'end']);
       expect(marks[0].events).toBeGreaterThanOrEqual(1);
     }
@@ -183,11 +276,15 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
     const next = placed('after-poison-1');
     await send(bad, next);
     await waitFor(() => confirmed('after-poison-1') === 1, { what: 'the next event applied' });
-    await waitFor(() => deadLetters.records.find((r) => r.key === 'poison-1'), { what: 'parked on the dead-letter topic' });
+    await waitFor(() => deadLetters.records.find((r) => r.key === 'poison-1'), {
+      what: 'parked on the dead-letter topic',
+    });
     const dl = deadLetters.records.find((r) => r.key === 'poison-1')!;
     expect(dl.headers[DLQ_HEADERS.code]).toBe('KEY_POISONED');
     expect(dl.headers[DLQ_HEADERS.attempts]).toBe('1');
-    expect(await q('select error_code from dead_letters where event_id = $1', [bad.id])).toEqual([{ error_code: 'KEY_POISONED' }]);
+    expect(await q('select error_code from dead_letters where event_id = $1', [bad.id])).toEqual([
+      { error_code: 'KEY_POISONED' },
+    ]);
     expect(await inboxXid(bad.id)).toBeUndefined();
     expect(await q('select 1 from effects where event_id = $1', [bad.id])).toHaveLength(0);
     expect(await outboxXid(deriveId('confirmed', bad.id))).toBeUndefined();
@@ -198,12 +295,19 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
     const doomed = placed('doomed-1');
     const twice = placed('doomed-twice-1');
     await send(doomed, twice);
-    await waitFor(async () => (await q('select 1 from give_ups where event_id = $1', [doomed.id])).length === 1, { what: 'given up' });
-    const [g] = await q<{ error: string; xid: string }>('select error, xid::text as xid from give_ups where event_id = $1', [doomed.id]);
+    await waitFor(async () => (await q('select 1 from give_ups where event_id = $1', [doomed.id])).length === 1, {
+      what: 'given up',
+    });
+    const [g] = await q<{ error: string; xid: string }>(
+      'select error, xid::text as xid from give_ups where event_id = $1',
+      [doomed.id],
+    );
     expect(g.error).toBe('doomed-1 always fails');
     expect(await inboxXid(doomed.id)).toBe(g.xid);
     expect(await q('select 1 from effects where event_id = $1', [doomed.id])).toHaveLength(0);
-    await waitFor(() => deadLetters.records.find((r) => r.key === 'doomed-twice-1'), { what: 'parked after a failed give-up' });
+    await waitFor(() => deadLetters.records.find((r) => r.key === 'doomed-twice-1'), {
+      what: 'parked after a failed give-up',
+    });
     const dl = deadLetters.records.find((r) => r.key === 'doomed-twice-1')!;
     expect(dl.headers[DLQ_HEADERS.code]).toBe('HANDLER_FAILED');
     expect(dl.headers[DLQ_HEADERS.attempts]).toBe('3');
@@ -213,7 +317,11 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
 
   it('an event type with no @EventPattern is applied with no effect (inbox row, offset moves on); a type the catalogue does not know is parked', async () => {
     const n = noted('noted-1');
-    const unknown = JSON.stringify({ ...placed('unknown-1'), id: deriveId('unknown', inTopic), type: 'test.order_lost' });
+    const unknown = JSON.stringify({
+      ...placed('unknown-1'),
+      id: deriveId('unknown', inTopic),
+      type: 'test.order_lost',
+    });
     const after = placed('after-unknown-1');
     await send(n);
     await sendRaw('unknown-1', unknown);
@@ -223,6 +331,8 @@ describe('consumer transport: @EventPattern handlers over the exactly-once consu
     expect(await q('select 1 from effects where event_id = $1', [n.id])).toHaveLength(0);
     expect(await q('select 1 from dead_letters where event_id = $1', [n.id])).toHaveLength(0);
     await waitFor(() => deadLetters.records.find((r) => r.key === 'unknown-1'), { what: 'unknown type parked' });
-    expect(deadLetters.records.find((r) => r.key === 'unknown-1')!.headers[DLQ_HEADERS.code]).toBe('UNKNOWN_EVENT_TYPE');
+    expect(deadLetters.records.find((r) => r.key === 'unknown-1')!.headers[DLQ_HEADERS.code]).toBe(
+      'UNKNOWN_EVENT_TYPE',
+    );
   });
 });

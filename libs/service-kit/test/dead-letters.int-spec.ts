@@ -8,12 +8,28 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { CsmsError, EventCatalogue, closed, defineEvent, deadLetterSpec, deriveId, type Envelope } from '@csms/contracts';
+import {
+  CsmsError,
+  EventCatalogue,
+  closed,
+  defineEvent,
+  deadLetterSpec,
+  deriveId,
+  type Envelope,
+} from '@csms/contracts';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DLQ_HEADERS, KafkaRecordPublisher, messagingMigrations, type HandlerContext } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { ConsumerController, deadLettersCli, newApiKey, startService, type RunningService } from '@csms/service-kit';
-import { TEST_KAFKA_BROKERS, TopicCollector, dropTestDatabases, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@csms/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TopicCollector,
+  dropTestDatabases,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@csms/testing';
 
 const admin = newApiKey('dl-admin', 'admin');
 const operator = newApiKey('dl-operator', 'operator');
@@ -22,7 +38,9 @@ class PoisonTables1764200000900 implements MigrationInterface {
   name = 'PoisonTables1764200000900';
   async up(q: QueryRunner): Promise<void> {
     await q.query('create table poison (key text primary key)');
-    await q.query('create table effects (seq bigserial primary key, event_id uuid not null, key text not null, n integer not null)');
+    await q.query(
+      'create table effects (seq bigserial primary key, event_id uuid not null, key text not null, n integer not null)',
+    );
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query('drop table effects; drop table poison');
@@ -34,11 +52,38 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
   const outTopic = uniqueName('test.confirmations');
   const group = uniqueName('dl-orders');
   const db = `csms_test_dead_letters_${process.pid}_${Math.floor(performance.now())}`;
-  const Placed = defineEvent({ type: 'test.order_placed', version: 1, topic: inTopic, description: 'test', schema: closed({ key: Type.String(), n: Type.Integer() }), example: { key: 'a', n: 1 } });
-  const Confirmed = defineEvent({ type: 'test.order_confirmed', version: 1, topic: outTopic, description: 'test', schema: closed({ key: Type.String(), n: Type.Integer() }), example: { key: 'a', n: 1 } });
+  const Placed = defineEvent({
+    type: 'test.order_placed',
+    version: 1,
+    topic: inTopic,
+    description: 'test',
+    schema: closed({ key: Type.String(), n: Type.Integer() }),
+    example: { key: 'a', n: 1 },
+  });
+  const Confirmed = defineEvent({
+    type: 'test.order_confirmed',
+    version: 1,
+    topic: outTopic,
+    description: 'test',
+    schema: closed({ key: Type.String(), n: Type.Integer() }),
+    example: { key: 'a', n: 1 },
+  });
   const catalogue = new EventCatalogue([Placed, Confirmed]);
-  const spec = (name: string) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const });
-  const order = (key: string, n: number): Envelope => catalogue.create(Placed, { id: deriveId('order', inTopic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
+  const spec = (name: string) => ({
+    name,
+    description: 'test',
+    key: 'k',
+    retentionMs: -1,
+    cleanupPolicy: 'delete' as const,
+  });
+  const order = (key: string, n: number): Envelope =>
+    catalogue.create(Placed, {
+      id: deriveId('order', inTopic, key, n),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key, n },
+    });
 
   /** The service's handler: refuses (not retriable) an order whose key is poisoned, else records its effect and confirms it. */
   @ConsumerController()
@@ -46,10 +91,21 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     @EventPattern(Placed.type)
     async placed(@Payload() event: Envelope, @Ctx() { manager, emit }: HandlerContext): Promise<void> {
       const { key, n } = event.payload as { key: string; n: number };
-      const [{ poisoned }] = await manager.query('select exists (select 1 from poison where key = $1) as poisoned', [key]);
+      const [{ poisoned }] = await manager.query('select exists (select 1 from poison where key = $1) as poisoned', [
+        key,
+      ]);
       if (poisoned) throw new CsmsError('KEY_POISONED', `orders of ${key} are refused`, { retriable: false });
       await manager.query('insert into effects (event_id, key, n) values ($1, $2, $3)', [event.id, key, n]);
-      emit(catalogue.create(Confirmed, { id: deriveId('confirmation', event.id), key, occurredAt: event.occurredAt, source: 'test', causationId: event.id, payload: { key, n } }));
+      emit(
+        catalogue.create(Confirmed, {
+          id: deriveId('confirmation', event.id),
+          key,
+          occurredAt: event.occurredAt,
+          source: 'test',
+          causationId: event.id,
+          payload: { key, n },
+        }),
+      );
     }
   }
 
@@ -99,17 +155,36 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     await dropTestDatabases([db]);
   }, 60_000);
 
-  const send = (...events: Envelope[]) => publisher.publish(events.map((e) => ({ topic: inTopic, key: e.key, value: catalogue.encode(e) })));
-  const api = async <T = Record<string, unknown>>(method: string, path: string, key = admin.key): Promise<{ status: number; body: T }> => {
+  const send = (...events: Envelope[]) =>
+    publisher.publish(events.map((e) => ({ topic: inTopic, key: e.key, value: catalogue.encode(e) })));
+  const api = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    key = admin.key,
+  ): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${svc.url}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
-  type Item = { id: string; status: string; consumer: string; eventId: string; eventType: string; key: string; error: { code: string; message: string }; source: { topic: string; offset: string }; redrive: { attempts: number; outcome: string | null }; value?: string };
-  const list = async (query = '') => (await api<{ items: Item[]; nextCursor?: string }>('GET', `/api/v1/dead-letters${query}`)).body;
-  const effects = async (key: string): Promise<number> => Number((await svc.dataSource.query('select count(*)::int as n from effects where key = $1', [key]))[0].n);
+  type Item = {
+    id: string;
+    status: string;
+    consumer: string;
+    eventId: string;
+    eventType: string;
+    key: string;
+    error: { code: string; message: string };
+    source: { topic: string; offset: string };
+    redrive: { attempts: number; outcome: string | null };
+    value?: string;
+  };
+  const list = async (query = '') =>
+    (await api<{ items: Item[]; nextCursor?: string }>('GET', `/api/v1/dead-letters${query}`)).body;
+  const effects = async (key: string): Promise<number> =>
+    Number((await svc.dataSource.query('select count(*)::int as n from effects where key = $1', [key]))[0].n);
   const confirmed = (key: string) => confirmations.records.filter((r) => r.key === key).length;
-  const outboxEmpty = async () => Number((await svc.dataSource.query('select count(*)::int as n from outbox'))[0].n) === 0;
+  const outboxEmpty = async () =>
+    Number((await svc.dataSource.query('select count(*)::int as n from outbox'))[0].n) === 0;
   const metric = async (name: string): Promise<number | undefined> => {
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`consumer="${group}"`));
@@ -117,7 +192,16 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
   };
   const ready = async () => {
     const r = await fetch(`${svc.url}/health/ready`);
-    return { status: r.status, body: (await r.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: { status: string; consumers: Record<string, { deadLetters: number }> } }> } };
+    return {
+      status: r.status,
+      body: (await r.json()) as {
+        status: string;
+        checks: Record<
+          string,
+          { ok: boolean; detail?: { status: string; consumers: Record<string, { deadLetters: number }> } }
+        >;
+      },
+    };
   };
 
   it('parks a poisoned record, shows it everywhere, re-drives it once after the fix, and a second re-drive changes nothing', async () => {
@@ -125,7 +209,9 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     const bad = order('bad', 2);
     await send(order('good', 1), bad, order('good', 3));
     const consumer = svc.consumers[0];
-    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 1, { what: '2 applied, 1 parked' });
+    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 1, {
+      what: '2 applied, 1 parked',
+    });
 
     // on the dead-letter topic, verbatim, with its error
     await waitFor(() => deadLetters.records.length === 1, { what: 'the record on the dead-letter topic' });
@@ -137,7 +223,15 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     expect(parked.status).toBe(200);
     expect(parked.body.items).toHaveLength(1);
     const dl = parked.body.items[0];
-    expect(dl).toMatchObject({ status: 'parked', consumer: group, eventId: bad.id, eventType: 'test.order_placed', key: 'bad', error: { code: 'KEY_POISONED' }, source: { topic: inTopic, offset: '1' } });
+    expect(dl).toMatchObject({
+      status: 'parked',
+      consumer: group,
+      eventId: bad.id,
+      eventType: 'test.order_placed',
+      key: 'bad',
+      error: { code: 'KEY_POISONED' },
+      source: { topic: inTopic, offset: '1' },
+    });
     expect(dl.value).toBeUndefined();
     expect((await api<Item>('GET', `/api/v1/dead-letters/${dl.id}`)).body.value).toBe(catalogue.encode(bad));
     expect((await list('?code=KEY_POISONED')).items).toHaveLength(1);
@@ -151,7 +245,10 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     expect(await metric('csms_dead_letters_parked_total')).toBe(1);
     let r = await ready();
     expect(r.status).toBe(200);
-    expect(r.body.checks.deadLetters).toEqual({ ok: true, detail: { status: 'degraded', consumers: { [group]: { deadLetters: 1 } } } });
+    expect(r.body.checks.deadLetters).toEqual({
+      ok: true,
+      detail: { status: 'degraded', consumers: { [group]: { deadLetters: 1 } } },
+    });
 
     // only admin re-drives; before the fix it fails again and stays parked with the error
     expect((await api('POST', `/api/v1/dead-letters/${dl.id}/redrive`, operator.key)).status).toBe(403);
@@ -177,7 +274,11 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     expect(await effects('good')).toBe(2);
 
     expect((await list()).items).toHaveLength(0);
-    expect((await list('?status=redriven')).items[0]).toMatchObject({ id: dl.id, status: 'redriven', redrive: { attempts: 2, outcome: 'applied' } });
+    expect((await list('?status=redriven')).items[0]).toMatchObject({
+      id: dl.id,
+      status: 'redriven',
+      redrive: { attempts: 2, outcome: 'applied' },
+    });
     expect(await metric('csms_dead_letters_open')).toBe(0);
     r = await ready();
     expect(r.body.checks.deadLetters.detail).toEqual({ status: 'ok', consumers: { [group]: { deadLetters: 0 } } });
@@ -213,7 +314,9 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     await waitFor(outboxEmpty, { what: 'the outbox drained' });
     expect(await effects('late')).toBe(1);
     await waitFor(() => confirmed('late') === 1, { what: 'one confirmation of the late order' });
-    expect((await list('?status=redriven')).items.find((i) => i.id === dl.id)).toMatchObject({ redrive: { outcome: 'already_applied' } });
+    expect((await list('?status=redriven')).items.find((i) => i.id === dl.id)).toMatchObject({
+      redrive: { outcome: 'already_applied' },
+    });
   });
 
   it('counts what is parked from the database: a restarted service still shows it', async () => {
@@ -226,7 +329,10 @@ describe('dead letters: visible in the API, metrics and readiness; re-driven onc
     svc = await start();
     expect(await metric('csms_dead_letters_open')).toBe(1);
     expect(await metric('csms_dead_letters_parked_total')).toBe(0); // parks by this process
-    expect((await ready()).body.checks.deadLetters.detail).toEqual({ status: 'degraded', consumers: { [group]: { deadLetters: 1 } } });
+    expect((await ready()).body.checks.deadLetters.detail).toEqual({
+      status: 'degraded',
+      consumers: { [group]: { deadLetters: 1 } },
+    });
     expect((await list()).items.map((i) => i.key)).toEqual(['kept']);
   });
 });

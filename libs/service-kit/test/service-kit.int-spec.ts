@@ -6,13 +6,31 @@ import { Type } from '@sinclair/typebox';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import pino from 'pino';
 import { silentLogger } from '@csms/platform';
-import { Actor, ApiProblem, HealthRegistry, type ActorRef, MAX_JSON_DEPTH, RequireRoles, SchemaPipe, ServiceKitModule, createHttpService, encodeCursor, keysetPage, newApiKey, parseApiKeys, validateInput } from '@csms/service-kit';
+import {
+  Actor,
+  ApiProblem,
+  HealthRegistry,
+  type ActorRef,
+  MAX_JSON_DEPTH,
+  RequireRoles,
+  SchemaPipe,
+  ServiceKitModule,
+  createHttpService,
+  encodeCursor,
+  keysetPage,
+  newApiKey,
+  parseApiKeys,
+  validateInput,
+} from '@csms/service-kit';
 
 const finance = newApiKey('finance-team', 'finance');
 const operator = newApiKey('ops', 'operator');
 const admin = newApiKey('root', 'admin');
 
-const Thing = Type.Object({ name: Type.String({ minLength: 1 }), amount: Type.String({ pattern: '^\\d+(\\.\\d+)?$' }) }, { additionalProperties: false });
+const Thing = Type.Object(
+  { name: Type.String({ minLength: 1 }), amount: Type.String({ pattern: '^\\d+(\\.\\d+)?$' }) },
+  { additionalProperties: false },
+);
 
 @Controller('things')
 class ThingsController {
@@ -24,7 +42,8 @@ class ThingsController {
   @RequireRoles('finance')
   @Post()
   create(@Body(new SchemaPipe(Thing)) body: { name: string; amount: string }) {
-    if (body.name === 'taken') throw new ApiProblem(409, 'THING_EXISTS', 'a thing with that name exists', { field: '/name' });
+    if (body.name === 'taken')
+      throw new ApiProblem(409, 'THING_EXISTS', 'a thing with that name exists', { field: '/name' });
     return { ok: true, ...body };
   }
 
@@ -87,7 +106,8 @@ const captured = pino(
   { level: 'debug' },
   new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString('utf8').split('\n').filter(Boolean))
+        logLines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   }),
@@ -96,7 +116,13 @@ const captured = pino(
 let dbUp = true;
 
 @Module({
-  imports: [ServiceKitModule.forRoot({ service: 'kit-test', apiKeys: parseApiKeys([finance.entry, operator.entry, admin.entry].join(',')), logger: silentLogger() })],
+  imports: [
+    ServiceKitModule.forRoot({
+      service: 'kit-test',
+      apiKeys: parseApiKeys([finance.entry, operator.entry, admin.entry].join(',')),
+      logger: silentLogger(),
+    }),
+  ],
   controllers: [ThingsController],
 })
 class TestModule {}
@@ -117,19 +143,34 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   });
 
   // a loose view of JSON bodies for assertions
-  type Body = Record<string, unknown> & { code?: string; errors?: Array<{ field: string }>; paths?: Record<string, unknown>; components?: { securitySchemes: Record<string, unknown> } };
+  type Body = Record<string, unknown> & {
+    code?: string;
+    errors?: Array<{ field: string }>;
+    paths?: Record<string, unknown>;
+    components?: { securitySchemes: Record<string, unknown> };
+  };
   const json = async (r: Response): Promise<Body> => (await r.json()) as Body;
   const call = (path: string, init: RequestInit & { key?: string } = {}) =>
     fetch(`${base}${path}`, {
       ...init,
-      headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) },
+      headers: {
+        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers ?? {}),
+      },
     });
 
   it('refuses a request without a key with 401 problem+json', async () => {
     const r = await call('/api/v1/things');
     expect(r.status).toBe(401);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await json(r)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', field: 'Authorization', instance: '/api/v1/things', type: 'urn:csms:problem:unauthenticated' });
+    expect(await json(r)).toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      field: 'Authorization',
+      instance: '/api/v1/things',
+      type: 'urn:csms:problem:unauthenticated',
+    });
   });
 
   it('refuses an unknown key with 401', async () => {
@@ -138,30 +179,52 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   });
 
   it('refuses a key of the wrong role with 403', async () => {
-    const r = await call('/api/v1/things', { method: 'POST', key: operator.key, body: JSON.stringify({ name: 'a', amount: '1.00' }) });
+    const r = await call('/api/v1/things', {
+      method: 'POST',
+      key: operator.key,
+      body: JSON.stringify({ name: 'a', amount: '1.00' }),
+    });
     expect(r.status).toBe(403);
     expect((await json(r)).code).toBe('FORBIDDEN');
   });
 
   it('lets the right role, and admin, through', async () => {
     expect((await call('/api/v1/things', { key: operator.key })).status).toBe(200);
-    const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: 'a', amount: '1.00' }) });
+    const r = await call('/api/v1/things', {
+      method: 'POST',
+      key: finance.key,
+      body: JSON.stringify({ name: 'a', amount: '1.00' }),
+    });
     expect(r.status).toBe(201);
     expect(await json(r)).toEqual({ ok: true, name: 'a', amount: '1.00' });
-    expect((await call('/api/v1/things', { method: 'POST', key: admin.key, body: JSON.stringify({ name: 'b', amount: '2' }) })).status).toBe(201);
+    expect(
+      (
+        await call('/api/v1/things', {
+          method: 'POST',
+          key: admin.key,
+          body: JSON.stringify({ name: 'b', amount: '2' }),
+        })
+      ).status,
+    ).toBe(201);
   });
 
-  it('@Actor() gives the key\'s name and role, never the key or its hash', async () => {
+  it("@Actor() gives the key's name and role, never the key or its hash", async () => {
     const r = await call('/api/v1/things/written', { method: 'POST', key: operator.key });
     expect(r.status).toBe(201);
     const body = await json(r);
     expect(body).toEqual({ by: { keyName: 'ops', role: 'operator' } });
     expect(JSON.stringify(body)).not.toContain(operator.entry.split(':')[2]);
-    expect(await json(await call('/api/v1/things/written', { method: 'POST', key: admin.key }))).toEqual({ by: { keyName: 'root', role: 'admin' } });
+    expect(await json(await call('/api/v1/things/written', { method: 'POST', key: admin.key }))).toEqual({
+      by: { keyName: 'root', role: 'admin' },
+    });
   });
 
   it('rejects invalid input with 400 and every field at fault', async () => {
-    const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: '', amount: 'ten', extra: 1 }) });
+    const r = await call('/api/v1/things', {
+      method: 'POST',
+      key: finance.key,
+      body: JSON.stringify({ name: '', amount: 'ten', extra: 1 }),
+    });
     expect(r.status).toBe(400);
     const p = await json(r);
     expect(p.code).toBe('VALIDATION_FAILED');
@@ -169,7 +232,11 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   });
 
   it('turns a deliberate ApiProblem into its status and code', async () => {
-    const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: JSON.stringify({ name: 'taken', amount: '1' }) });
+    const r = await call('/api/v1/things', {
+      method: 'POST',
+      key: finance.key,
+      body: JSON.stringify({ name: 'taken', amount: '1' }),
+    });
     expect(r.status).toBe(409);
     expect(await json(r)).toMatchObject({ code: 'THING_EXISTS', field: '/name', title: 'Conflict' });
   });
@@ -203,7 +270,10 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     app.get(HealthRegistry).register('outbox', async () => ({ ok: true, degraded: parked > 0, detail: { parked } }));
     const r = await call('/health/ready');
     expect(r.status).toBe(200);
-    expect(await json(r)).toEqual({ status: 'degraded', checks: { database: { ok: true }, outbox: { ok: true, degraded: true, detail: { parked: 1 } } } });
+    expect(await json(r)).toEqual({
+      status: 'degraded',
+      checks: { database: { ok: true }, outbox: { ok: true, degraded: true, detail: { parked: 1 } } },
+    });
     parked = 0;
     expect(await json(await call('/health/ready'))).toMatchObject({ status: 'ok' });
     dbUp = false;
@@ -220,7 +290,14 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     const r = await call('/api/v1/things', { method: 'POST', key: finance.key, body: over });
     expect(r.status).toBe(413);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await json(r)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', limit, size: Buffer.byteLength(over), type: 'urn:csms:problem:payload-too-large', instance: '/api/v1/things' });
+    expect(await json(r)).toMatchObject({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      limit,
+      size: Buffer.byteLength(over),
+      type: 'urn:csms:problem:payload-too-large',
+      instance: '/api/v1/things',
+    });
     // at most the limit: accepted
     const under = JSON.stringify({ name: 'x'.repeat(limit - 40), amount: '1' });
     expect(Buffer.byteLength(under)).toBeLessThanOrEqual(limit);
@@ -244,33 +321,212 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(r.headers.get('x-correlation-id')).toBe('abc-123');
   });
 
-  describe('edge rules: every bad request is the client\'s error (4xx problem), never a 500', () => {
+  describe("edge rules: every bad request is the client's error (4xx problem), never a 500", () => {
     const raw = (path: string, init: RequestInit & { key?: string } = {}) =>
-      fetch(`${base}${path}`, { ...init, headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.headers ?? {}) } });
+      fetch(`${base}${path}`, {
+        ...init,
+        headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.headers ?? {}) },
+      });
     const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const errorsLogged = () => logLines.filter((l) => (l.level as number) >= 50);
 
     // [what, status, code, field, request]
     const cases: Array<[string, number, string, string | undefined, () => Promise<Response>]> = [
-      ['a body over the limit, without a key', 413, 'PAYLOAD_TOO_LARGE', 'body', () => raw('/api/v1/things/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `"${'x'.repeat(1_100_000)}"` })],
-      ['charset=iso-8859-1', 415, 'UNSUPPORTED_CHARSET', 'Content-Type', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{}' })],
-      ['Content-Encoding: compress', 415, 'UNSUPPORTED_ENCODING', 'Content-Encoding', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: '{}' })],
-      ['a gzip body that does not inflate', 400, 'INVALID_JSON', 'body', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip at all' })],
-      ['a body that is not JSON', 400, 'INVALID_JSON', 'body', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: '{"a":' })],
-      ['a body of another media type', 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'text/plain' }, body: 'hello' })],
-      [`JSON nested ${MAX_JSON_DEPTH + 1} levels`, 400, 'JSON_TOO_DEEP', `body${'/0'.repeat(MAX_JSON_DEPTH)}`, () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(MAX_JSON_DEPTH + 1) })],
-      ['JSON nested 10,000 levels', 400, 'JSON_TOO_DEEP', `body${'/0'.repeat(MAX_JSON_DEPTH)}`, () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(10_000) })],
-      ['U+0000 in a JSON string', 400, 'INVALID_CHARACTERS', 'body/a/0/b~1c', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [{ 'b/c': 'x\u0000y' }] }) })],
-      ['a lone surrogate in a JSON name', 400, 'INVALID_CHARACTERS', 'body/\ud800', () => raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: '{"\\ud800":1}' })],
-      ['U+0000 in a path parameter', 400, 'INVALID_CHARACTERS', 'path/id', () => raw('/api/v1/things/echo/a%00b', { key: admin.key })],
-      ['U+0000 in a query parameter', 400, 'INVALID_CHARACTERS', 'query/name', () => raw('/api/v1/things/echo/a?name=x%00', { key: admin.key })],
-      ['a path that is not valid percent-encoding', 400, 'BAD_REQUEST', undefined, () => raw('/api/v1/things/echo/%E0%A4%A', { key: admin.key })],
-      ['a database refusal of a value (last line of defence)', 400, 'INVALID_VALUE', undefined, () => raw('/api/v1/things/db-refused', { key: admin.key })],
-      ['year 0000', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=0000-01-01T00:00:00Z', { key: admin.key })],
-      ['offset +23:59', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=2026-01-01T00:00:00%2B23:59', { key: admin.key })],
-      ['a leap second', 400, 'VALIDATION_FAILED', 'query/from', () => raw('/api/v1/things/since?from=2026-12-31T23:59:60Z', { key: admin.key })],
-      ['a tampered cursor', 400, 'INVALID_CURSOR', 'query/cursor', () => raw(`/api/v1/things/page?cursor=${encodeCursor(['x', 'y', 'z'])}`, { key: admin.key })],
-      ['a cursor of the wrong column types', 400, 'INVALID_CURSOR', 'query/cursor', () => raw(`/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00Z', '-'.repeat(36), '1'])}`, { key: admin.key })],
+      [
+        'a body over the limit, without a key',
+        413,
+        'PAYLOAD_TOO_LARGE',
+        'body',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: `"${'x'.repeat(1_100_000)}"`,
+          }),
+      ],
+      [
+        'charset=iso-8859-1',
+        415,
+        'UNSUPPORTED_CHARSET',
+        'Content-Type',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+            body: '{}',
+          }),
+      ],
+      [
+        'Content-Encoding: compress',
+        415,
+        'UNSUPPORTED_ENCODING',
+        'Content-Encoding',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+            body: '{}',
+          }),
+      ],
+      [
+        'a gzip body that does not inflate',
+        400,
+        'INVALID_JSON',
+        'body',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            body: 'not gzip at all',
+          }),
+      ],
+      [
+        'a body that is not JSON',
+        400,
+        'INVALID_JSON',
+        'body',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json' },
+            body: '{"a":',
+          }),
+      ],
+      [
+        'a body of another media type',
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Content-Type',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'text/plain' },
+            body: 'hello',
+          }),
+      ],
+      [
+        `JSON nested ${MAX_JSON_DEPTH + 1} levels`,
+        400,
+        'JSON_TOO_DEEP',
+        `body${'/0'.repeat(MAX_JSON_DEPTH)}`,
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json' },
+            body: nested(MAX_JSON_DEPTH + 1),
+          }),
+      ],
+      [
+        'JSON nested 10,000 levels',
+        400,
+        'JSON_TOO_DEEP',
+        `body${'/0'.repeat(MAX_JSON_DEPTH)}`,
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json' },
+            body: nested(10_000),
+          }),
+      ],
+      [
+        'U+0000 in a JSON string',
+        400,
+        'INVALID_CHARACTERS',
+        'body/a/0/b~1c',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ a: [{ 'b/c': 'x\u0000y' }] }),
+          }),
+      ],
+      [
+        'a lone surrogate in a JSON name',
+        400,
+        'INVALID_CHARACTERS',
+        'body/\ud800',
+        () =>
+          raw('/api/v1/things/echo', {
+            method: 'POST',
+            key: admin.key,
+            headers: { 'content-type': 'application/json' },
+            body: '{"\\ud800":1}',
+          }),
+      ],
+      [
+        'U+0000 in a path parameter',
+        400,
+        'INVALID_CHARACTERS',
+        'path/id',
+        () => raw('/api/v1/things/echo/a%00b', { key: admin.key }),
+      ],
+      [
+        'U+0000 in a query parameter',
+        400,
+        'INVALID_CHARACTERS',
+        'query/name',
+        () => raw('/api/v1/things/echo/a?name=x%00', { key: admin.key }),
+      ],
+      [
+        'a path that is not valid percent-encoding',
+        400,
+        'BAD_REQUEST',
+        undefined,
+        () => raw('/api/v1/things/echo/%E0%A4%A', { key: admin.key }),
+      ],
+      [
+        'a database refusal of a value (last line of defence)',
+        400,
+        'INVALID_VALUE',
+        undefined,
+        () => raw('/api/v1/things/db-refused', { key: admin.key }),
+      ],
+      [
+        'year 0000',
+        400,
+        'VALIDATION_FAILED',
+        'query/from',
+        () => raw('/api/v1/things/since?from=0000-01-01T00:00:00Z', { key: admin.key }),
+      ],
+      [
+        'offset +23:59',
+        400,
+        'VALIDATION_FAILED',
+        'query/from',
+        () => raw('/api/v1/things/since?from=2026-01-01T00:00:00%2B23:59', { key: admin.key }),
+      ],
+      [
+        'a leap second',
+        400,
+        'VALIDATION_FAILED',
+        'query/from',
+        () => raw('/api/v1/things/since?from=2026-12-31T23:59:60Z', { key: admin.key }),
+      ],
+      [
+        'a tampered cursor',
+        400,
+        'INVALID_CURSOR',
+        'query/cursor',
+        () => raw(`/api/v1/things/page?cursor=${encodeCursor(['x', 'y', 'z'])}`, { key: admin.key }),
+      ],
+      [
+        'a cursor of the wrong column types',
+        400,
+        'INVALID_CURSOR',
+        'query/cursor',
+        () =>
+          raw(`/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00Z', '-'.repeat(36), '1'])}`, {
+            key: admin.key,
+          }),
+      ],
     ];
 
     it.each(cases)('%s: %s %s (field %s)', async (_what, status, code, field, request) => {
@@ -286,8 +542,11 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
       expect(errorsLogged().length).toBe(before);
     });
 
-    it('takes a cursor whose parts fit the key\'s column types', async () => {
-      const r = await raw(`/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00.000Z', '7f3c1a52-2b1e-4c56-9b1a-0d2f5e6a7b8c', '12'])}`, { key: admin.key });
+    it("takes a cursor whose parts fit the key's column types", async () => {
+      const r = await raw(
+        `/api/v1/things/page?cursor=${encodeCursor(['2026-01-01T00:00:00.000Z', '7f3c1a52-2b1e-4c56-9b1a-0d2f5e6a7b8c', '12'])}`,
+        { key: admin.key },
+      );
       expect(r.status).toBe(200);
     });
 
@@ -297,12 +556,22 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     });
 
     it('accepts JSON nested exactly MAX_JSON_DEPTH levels', async () => {
-      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json' }, body: nested(MAX_JSON_DEPTH) });
+      const r = await raw('/api/v1/things/echo', {
+        method: 'POST',
+        key: admin.key,
+        headers: { 'content-type': 'application/json' },
+        body: nested(MAX_JSON_DEPTH),
+      });
       expect(r.status).toBe(201);
     });
 
     it('reads a gzip body that inflates', async () => {
-      const r = await raw('/api/v1/things/echo', { method: 'POST', key: admin.key, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"a":"é"}') });
+      const r = await raw('/api/v1/things/echo', {
+        method: 'POST',
+        key: admin.key,
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync('{"a":"é"}'),
+      });
       expect(r.status).toBe(201);
       expect(await json(r)).toEqual({ body: { a: 'é' } });
     });

@@ -30,12 +30,46 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
   const outTopic = uniqueName('test.metrics-results');
   const group = uniqueName('metrics-orders');
   const db = `csms_test_service_metrics_${process.pid}_${Math.floor(performance.now())}`;
-  const Placed = defineEvent({ type: 'test.order_placed', version: 1, topic: inTopic, description: 'test', schema: closed({ key: Type.String(), n: Type.Integer() }), example: { key: 'a', n: 1 } });
-  const Confirmed = defineEvent({ type: 'test.order_confirmed', version: 1, topic: outTopic, description: 'test', schema: closed({ key: Type.String() }), example: { key: 'a' } });
-  const Rejected = defineEvent({ type: 'test.order_rejected', version: 1, topic: outTopic, description: 'test', schema: closed({ key: Type.String(), code: Type.String() }), example: { key: 'a', code: 'OUT_OF_STOCK' } });
+  const Placed = defineEvent({
+    type: 'test.order_placed',
+    version: 1,
+    topic: inTopic,
+    description: 'test',
+    schema: closed({ key: Type.String(), n: Type.Integer() }),
+    example: { key: 'a', n: 1 },
+  });
+  const Confirmed = defineEvent({
+    type: 'test.order_confirmed',
+    version: 1,
+    topic: outTopic,
+    description: 'test',
+    schema: closed({ key: Type.String() }),
+    example: { key: 'a' },
+  });
+  const Rejected = defineEvent({
+    type: 'test.order_rejected',
+    version: 1,
+    topic: outTopic,
+    description: 'test',
+    schema: closed({ key: Type.String(), code: Type.String() }),
+    example: { key: 'a', code: 'OUT_OF_STOCK' },
+  });
   const catalogue = new EventCatalogue([Placed, Confirmed, Rejected]);
-  const spec = (name: string) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const });
-  const order = (key: string, n: number): Envelope => catalogue.create(Placed, { id: deriveId('order', inTopic, key, n), key, occurredAt: '2026-01-01T00:00:00Z', source: 'test', payload: { key, n } });
+  const spec = (name: string) => ({
+    name,
+    description: 'test',
+    key: 'k',
+    retentionMs: -1,
+    cleanupPolicy: 'delete' as const,
+  });
+  const order = (key: string, n: number): Envelope =>
+    catalogue.create(Placed, {
+      id: deriveId('order', inTopic, key, n),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key, n },
+    });
 
   // the handler is held on the `gate` key until the test releases it; `flaky` fails twice (in its chunk, then alone) with a retriable error
   let release!: () => void;
@@ -55,7 +89,13 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
       if (key === 'bad') throw new CsmsError('KEY_POISONED', 'orders of bad are refused', { retriable: false });
       if (key === 'flaky' && ++flakyCalls <= 2) throw new CsmsError('TRY_AGAIN', 'not yet', { retriable: true });
       await manager.query('insert into effects (event_id, key) values ($1, $2)', [event.id, key]);
-      const base = { id: deriveId('result', event.id), key, occurredAt: event.occurredAt, source: 'test', causationId: event.id };
+      const base = {
+        id: deriveId('result', event.id),
+        key,
+        occurredAt: event.occurredAt,
+        source: 'test',
+        causationId: event.id,
+      };
       if (key === 'reject') emit(catalogue.create(Rejected, { ...base, payload: { key, code: 'OUT_OF_STOCK' } }));
       else emit(catalogue.create(Confirmed, { ...base, payload: { key } }));
     }
@@ -103,11 +143,19 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
     expect({ name, labels, series: v.length <= 1 }).toEqual({ name, labels, series: true });
     return v[0];
   };
-  const sum = (text: string, name: string, labels: Record<string, string> = {}) => samples(text, name, labels).reduce((a, b) => a + b, 0);
+  const sum = (text: string, name: string, labels: Record<string, string> = {}) =>
+    samples(text, name, labels).reduce((a, b) => a + b, 0);
 
   it('shows lag while a record is held and zero after, applied records, failures, retries, dead letters, emitted events and the outbox drained', async () => {
     const good = Array.from({ length: 40 }, (_, i) => order(`k${i}`, i));
-    const all = [order('gate', 0), ...good.slice(0, 20), order('flaky', 0), order('bad', 0), order('reject', 0), ...good.slice(20)];
+    const all = [
+      order('gate', 0),
+      ...good.slice(0, 20),
+      order('flaky', 0),
+      order('bad', 0),
+      order('reject', 0),
+      ...good.slice(20),
+    ];
     await publisher.publish(all.map((e) => ({ topic: inTopic, key: e.key, value: catalogue.encode(e) })));
     const consumer = svc.consumers[0];
 
@@ -127,8 +175,14 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
 
     release();
     const applied = all.length - 1; // all but the poison record
-    await waitFor(() => consumer.stats().applied === applied && consumer.stats().parked === 1, { what: `${applied} applied, 1 parked`, timeoutMs: 60_000 });
-    await waitFor(async () => Number((await svc.dataSource.query('select count(*)::int as n from outbox'))[0].n) === 0, { what: 'the outbox drained' });
+    await waitFor(() => consumer.stats().applied === applied && consumer.stats().parked === 1, {
+      what: `${applied} applied, 1 parked`,
+      timeoutMs: 60_000,
+    });
+    await waitFor(
+      async () => Number((await svc.dataSource.query('select count(*)::int as n from outbox'))[0].n) === 0,
+      { what: 'the outbox drained' },
+    );
 
     // caught up: lag zero on every partition assigned (both: one instance), after a broker read of the ends
     const text = await waitFor(
@@ -148,15 +202,21 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
 
     // failures: the flaky record once (retried), the poison record once (parked as a dead letter)
     expect(one(text, 'csms_consumer_failures_total', { consumer: group, code: 'TRY_AGAIN', verdict: 'retry' })).toBe(1);
-    expect(one(text, 'csms_consumer_failures_total', { consumer: group, code: 'KEY_POISONED', verdict: 'park' })).toBe(1);
+    expect(one(text, 'csms_consumer_failures_total', { consumer: group, code: 'KEY_POISONED', verdict: 'park' })).toBe(
+      1,
+    );
     expect(one(text, 'csms_consumer_retries_total', { consumer: group })).toBe(1);
     expect(one(text, 'csms_consumer_give_ups_total', { consumer: group })).toBe(0);
     expect(one(text, 'csms_dead_letters_parked_total', { consumer: group })).toBe(1);
     expect(one(text, 'csms_dead_letters_open', { consumer: group })).toBe(1);
 
     // emitted events by type and code
-    expect(one(text, 'csms_domain_events_total', { consumer: group, type: 'test.order_confirmed', code: '' })).toBe(applied - 1);
-    expect(one(text, 'csms_domain_events_total', { consumer: group, type: 'test.order_rejected', code: 'OUT_OF_STOCK' })).toBe(1);
+    expect(one(text, 'csms_domain_events_total', { consumer: group, type: 'test.order_confirmed', code: '' })).toBe(
+      applied - 1,
+    );
+    expect(
+      one(text, 'csms_domain_events_total', { consumer: group, type: 'test.order_rejected', code: 'OUT_OF_STOCK' }),
+    ).toBe(1);
 
     // outbox drained, service ready, consumer up
     expect(one(text, 'csms_outbox_depth')).toBe(0);
@@ -165,7 +225,11 @@ describe('service metrics: lag, throughput, failures, dead letters, emitted even
     expect(one(text, 'csms_consumer_up', { consumer: group })).toBe(1);
 
     // every metric of the catalogue is exported, with the service label
-    for (const m of Object.values(SERVICE_METRICS)) expect({ m: m.name, exported: text.includes(`# TYPE ${m.name} ${m.type}`) }).toEqual({ m: m.name, exported: true });
+    for (const m of Object.values(SERVICE_METRICS))
+      expect({ m: m.name, exported: text.includes(`# TYPE ${m.name} ${m.type}`) }).toEqual({
+        m: m.name,
+        exported: true,
+      });
     expect(text).toMatch(/^csms_outbox_depth\{service="metrics-test"\} 0$/m);
   }, 120_000);
 });

@@ -16,7 +16,8 @@ export function closeStale(state: SessionsState, now: number, ctx: DeciderContex
     const cause = `close-stale@${toIsoString(now)}`;
     // only due sessions are sorted
     due.sort((a, b) => (a.s.sessionId < b.s.sessionId ? -1 : 1));
-    for (const { s, closure } of due) out.push(ended(s, 0, closure, closure === 'timeout' ? s.lastEventAt : undefined, cause, ctx));
+    for (const { s, closure } of due)
+      out.push(ended(s, 0, closure, closure === 'timeout' ? s.lastEventAt : undefined, cause, ctx));
   }
   if (forget.length > 0) out.push({ type: 'session.forgotten', sessionIds: forget.sort() });
   return out;
@@ -37,11 +38,16 @@ function sessionsToForget(state: SessionsState, now: number, cfg: SessionDecider
  * A session held incomplete (seqNo gap or start missing) is closed anyway incompleteGraceSeconds after its
  * last message; an open one with no message for staleAfterSeconds is closed as never stopped.
  */
-function sessionsToClose(state: SessionsState, now: number, cfg: SessionDeciderConfig): Array<{ s: SessionState; closure: StaleClosure }> {
+function sessionsToClose(
+  state: SessionsState,
+  now: number,
+  cfg: SessionDeciderConfig,
+): Array<{ s: SessionState; closure: StaleClosure }> {
   const due: Array<{ s: SessionState; closure: StaleClosure }> = [];
   for (const s of state.sessions) {
     if (s.end) {
-      if (now - Math.max(s.end.receivedAtMs, s.lastReceivedMs) >= cfg.incompleteGraceSeconds * 1000) due.push({ s, closure: 'incomplete-timeout' });
+      if (now - Math.max(s.end.receivedAtMs, s.lastReceivedMs) >= cfg.incompleteGraceSeconds * 1000)
+        due.push({ s, closure: 'incomplete-timeout' });
     } else if (now - s.lastReceivedMs >= cfg.staleAfterSeconds * 1000) due.push({ s, closure: 'timeout' });
   }
   return due;

@@ -29,7 +29,8 @@ const only = (events: Parameters<typeof endedOf>[0]): SessionEndedPayload => {
   expect(ended).toHaveLength(1);
   return ended[0].payload;
 };
-const sumPeriods = (p: SessionEndedPayload): string => p.chargingPeriods.reduce((a, x) => a.plus(x.energyWh), new Decimal(0)).toString();
+const sumPeriods = (p: SessionEndedPayload): string =>
+  p.chargingPeriods.reduce((a, x) => a.plus(x.energyWh), new Decimal(0)).toString();
 
 describe('OCPP 1.6 session: start, samples, status, stop', () => {
   const cs = station();
@@ -37,7 +38,17 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
     cs.status16({ status: 'Preparing', at: '2026-03-01T09:59:00Z' }),
     cs.start16({ tx: 1, meterStart: 1000, at: '2026-03-01T10:00:00Z' }),
     cs.status16({ status: 'Charging', at: '2026-03-01T10:00:00Z' }),
-    cs.meter16({ tx: 1, at: '2026-03-01T10:15:00Z', values: [{ value: '5000' }, { value: '11000', measurand: 'Power.Active.Import', unit: 'W' }, { value: '16', measurand: 'Current.Import', phase: 'L1', unit: 'A' }, { value: '16', measurand: 'Current.Import', phase: 'L2', unit: 'A' }, { value: '15.5', measurand: 'Current.Import', phase: 'L3', unit: 'A' }] }),
+    cs.meter16({
+      tx: 1,
+      at: '2026-03-01T10:15:00Z',
+      values: [
+        { value: '5000' },
+        { value: '11000', measurand: 'Power.Active.Import', unit: 'W' },
+        { value: '16', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+        { value: '16', measurand: 'Current.Import', phase: 'L2', unit: 'A' },
+        { value: '15.5', measurand: 'Current.Import', phase: 'L3', unit: 'A' },
+      ],
+    }),
     cs.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh: '9000' }),
     cs.status16({ status: 'SuspendedEV', at: '2026-03-01T10:30:00Z' }),
     cs.wh16({ tx: 1, at: '2026-03-01T10:45:00Z', wh: '9000' }),
@@ -45,7 +56,9 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
   ];
 
   it('given a running session, when StopTransaction arrives, then session.ended has totals, periods and provenance', () => {
-    const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 9000, at: '2026-03-01T11:00:00Z', idTag: 'TAG1', reason: 'EVDisconnected' }));
+    const { published } = given(...history).when(
+      cs.stop16({ tx: 1, meterStop: 9000, at: '2026-03-01T11:00:00Z', idTag: 'TAG1', reason: 'EVDisconnected' }),
+    );
     expect(typesOf(published)).toEqual(['session.ended']);
     const p = only(published);
     expect(p).toMatchObject({
@@ -61,9 +74,17 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
       stopIdToken: { idToken: 'TAG1', type: 'ocpp1.6-idTag' },
       meterStartWh: '1000',
       meterStopWh: '9000',
-      totals: { energyWh: '8000', energyKwh: '8', timeSeconds: '3600', chargingTimeSeconds: '1800', parkingTimeSeconds: '1800' },
+      totals: {
+        energyWh: '8000',
+        energyKwh: '8',
+        timeSeconds: '3600',
+        chargingTimeSeconds: '1800',
+        parkingTimeSeconds: '1800',
+      },
     });
-    expect(p.chargingPeriods.map((x) => [x.chargingState, x.category, x.startDateTime, x.energyWh, x.durationSeconds])).toEqual([
+    expect(
+      p.chargingPeriods.map((x) => [x.chargingState, x.category, x.startDateTime, x.energyWh, x.durationSeconds]),
+    ).toEqual([
       ['Charging', 'CHARGING', '2026-03-01T10:00:00.000Z', '8000', '1800'],
       ['SuspendedEV', 'PARKING', '2026-03-01T10:30:00.000Z', '0', '1200'],
       ['EVConnected', 'PARKING', '2026-03-01T10:50:00.000Z', '0', '600'],
@@ -77,10 +98,27 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
     ]);
     expect(p.chargingPeriods[1].dimensions[1]).toEqual({ type: 'PARKING_TIME', volume: '0.333333' });
     expect(p.chargingPeriods[2].dimensions[1]).toEqual({ type: 'PARKING_TIME', volume: '0.166667' });
-    expect(p.dataQuality).toEqual({ flags: [], needsReview: false, estimated: false, missingSeqNos: [], duplicatesIgnored: 0 });
+    expect(p.dataQuality).toEqual({
+      flags: [],
+      needsReview: false,
+      estimated: false,
+      missingSeqNos: [],
+      duplicatesIgnored: 0,
+    });
     // one range per topic + partition: offsets, count, and the hash of the used records' ids in offset order
-    const used = ['CS-1-rec-2', 'CS-1-rec-3', 'CS-1-rec-4', 'CS-1-rec-5', 'CS-1-rec-6', 'CS-1-rec-7', 'CS-1-rec-8', 'CS-1-rec-9'];
-    expect(p.sources).toEqual([{ topic: 'ocpp.inbound', partition: 0, firstOffset: '2', lastOffset: '9', count: 8, sha256: sourceHash(used) }]);
+    const used = [
+      'CS-1-rec-2',
+      'CS-1-rec-3',
+      'CS-1-rec-4',
+      'CS-1-rec-5',
+      'CS-1-rec-6',
+      'CS-1-rec-7',
+      'CS-1-rec-8',
+      'CS-1-rec-9',
+    ];
+    expect(p.sources).toEqual([
+      { topic: 'ocpp.inbound', partition: 0, firstOffset: '2', lastOffset: '9', count: 8, sha256: sourceHash(used) },
+    ]);
     expect(p.energyTimelineResolution).toEqual({ mode: 'exact', points: p.energyTimeline.length });
   });
 
@@ -136,8 +174,25 @@ describe('OCPP 1.6 session: start, samples, status, stop', () => {
     const k = station('CS-P');
     const { published } = run([
       ...k.start16({ tx: 5, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
-      ...k.meter16({ tx: 5, at: '2026-03-01T10:30:00Z', values: [{ value: '1000', phase: 'L1' }, { value: '1000', phase: 'L2' }, { value: '1000.5', phase: 'L3' }] }),
-      ...k.meter16({ tx: 5, at: '2026-03-01T10:45:00Z', values: [{ value: '4000' }, { value: '1333', phase: 'L1' }, { value: '1333', phase: 'L2' }, { value: '1334', phase: 'L3' }] }),
+      ...k.meter16({
+        tx: 5,
+        at: '2026-03-01T10:30:00Z',
+        values: [
+          { value: '1000', phase: 'L1' },
+          { value: '1000', phase: 'L2' },
+          { value: '1000.5', phase: 'L3' },
+        ],
+      }),
+      ...k.meter16({
+        tx: 5,
+        at: '2026-03-01T10:45:00Z',
+        values: [
+          { value: '4000' },
+          { value: '1333', phase: 'L1' },
+          { value: '1333', phase: 'L2' },
+          { value: '1334', phase: 'L3' },
+        ],
+      }),
       ...k.stop16({ tx: 5, meterStop: 4000, at: '2026-03-01T11:00:00Z' }),
     ]);
     expect(only(published).energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '3000.5', '4000', '4000']);
@@ -160,7 +215,15 @@ describe('charging periods: parking rule (OCPI 2.2.1 errata: parking = connected
     const states = seq.split(',');
     const { published } = run([
       ...cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: states[0], wh: 0 }),
-      ...(states[1] ? cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', chargingState: states[1], triggerReason: 'ChargingStateChanged' }) : cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 500 })),
+      ...(states[1]
+        ? cs.tx201({
+            eventType: 'Updated',
+            seqNo: 1,
+            at: '2026-03-01T10:30:00Z',
+            chargingState: states[1],
+            triggerReason: 'ChargingStateChanged',
+          })
+        : cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 500 })),
       ...cs.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:00:00Z', wh: 1000 }),
     ]);
     const p = only(published);
@@ -194,7 +257,10 @@ describe('charging periods: parking rule (OCPI 2.2.1 errata: parking = connected
 
   it('without any status, a 1.6 session is charging from its start', () => {
     const cs = station('CS-N');
-    const { published } = run([...cs.start16({ tx: 3, meterStart: 0, at: '2026-03-01T10:00:00Z' }), ...cs.stop16({ tx: 3, meterStop: 10, at: '2026-03-01T10:10:00Z' })]);
+    const { published } = run([
+      ...cs.start16({ tx: 3, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
+      ...cs.stop16({ tx: 3, meterStop: 10, at: '2026-03-01T10:10:00Z' }),
+    ]);
     expect(only(published).chargingPeriods.map((x) => x.category)).toEqual(['CHARGING']);
   });
 
@@ -214,7 +280,9 @@ describe('charging periods: parking rule (OCPI 2.2.1 errata: parking = connected
 describe('session.updated throttling (event time)', () => {
   it('emits at most one update per 15 min of event time, plus one per charging-state change', () => {
     const cs = station('CS-T', 'ocpp2.0.1');
-    const cmds = [cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 })];
+    const cmds = [
+      cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 }),
+    ];
     for (let i = 1; i <= 12; i++) {
       const at = new Date(Date.UTC(2026, 2, 1, 10, i * 5)).toISOString();
       cmds.push(cs.tx201({ eventType: 'Updated', seqNo: i, at, wh: i * 1000 }));
@@ -237,14 +305,22 @@ describe('session.updated throttling (event time)', () => {
       cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 }),
       cs.tx201({ eventType: 'Updated', seqNo: 2, at: '2026-03-01T10:20:00Z', wh: 2000 }),
     );
-    expect(updatesOf(g.when(cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:10:00Z', wh: 1000 })).published)).toEqual([]);
+    expect(
+      updatesOf(g.when(cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:10:00Z', wh: 1000 })).published),
+    ).toEqual([]);
   });
 });
 
 describe('duplicates', () => {
   it('2.0.1: a TransactionEvent retried with a new message id is dropped by station+transactionId+seqNo', () => {
     const cs = station('CS-D', 'ocpp2.0.1');
-    const start = cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 });
+    const start = cs.tx201({
+      eventType: 'Started',
+      seqNo: 0,
+      at: '2026-03-01T10:00:00Z',
+      chargingState: 'Charging',
+      wh: 0,
+    });
     const mid = cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 5000 });
     const retry = cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 5000 });
     const g = given(start, mid);
@@ -258,7 +334,16 @@ describe('duplicates', () => {
     expect(p.dataQuality.flags).toEqual(['DUPLICATES_IGNORED']);
     expect(p.dataQuality.needsReview).toBe(false);
     // the discarded retry (record 3) is not among the used records
-    expect(p.sources).toEqual([{ topic: 'ocpp.inbound', partition: 0, firstOffset: '1', lastOffset: '4', count: 3, sha256: sourceHash(['CS-D-rec-1', 'CS-D-rec-2', 'CS-D-rec-4']) }]);
+    expect(p.sources).toEqual([
+      {
+        topic: 'ocpp.inbound',
+        partition: 0,
+        firstOffset: '1',
+        lastOffset: '4',
+        count: 3,
+        sha256: sourceHash(['CS-D-rec-1', 'CS-D-rec-2', 'CS-D-rec-4']),
+      },
+    ]);
   });
 
   it('1.6: a retried StartTransaction (same connector, meterStart, timestamp; new transactionId) joins the first session', () => {
@@ -287,24 +372,39 @@ describe('duplicates', () => {
 
     it('given MeterValues, when transactionData repeats them (same time, same value), then nothing is counted or flagged', () => {
       const { events, published } = given(...base).when(stop);
-      expect(events).toContainEqual(expect.objectContaining({ type: 'session.fact.discarded', reason: 'REPEATED_IN_TRANSACTION_DATA' }));
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'session.fact.discarded', reason: 'REPEATED_IN_TRANSACTION_DATA' }),
+      );
       const p = only(published);
       expect(p.totals.energyWh).toBe('6000');
       expect(p.dataQuality).toMatchObject({ flags: [], needsReview: false, duplicatesIgnored: 0 });
     });
 
     it('given an ended session, when the StopTransaction is retried under a new message id, then it is one repeated message', () => {
-      const again = given(...base, stop).when(cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData }));
+      const again = given(...base, stop).when(
+        cs.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z', transactionData }),
+      );
       expect(again.published).toEqual([]);
-      expect(again.events.map((e) => (e.type === 'session.fact.discarded' ? e.reason : e.type))).toEqual(['REPEATED_IN_TRANSACTION_DATA', 'DUPLICATE_END']);
+      expect(again.events.map((e) => (e.type === 'session.fact.discarded' ? e.reason : e.type))).toEqual([
+        'REPEATED_IN_TRANSACTION_DATA',
+        'DUPLICATE_END',
+      ]);
       // counted once (the session.ended already published is not re-emitted for a duplicate)
-      expect(sessionOf(again.state, sessionIdOf('CS-TD', '1'))).toMatchObject({ flags: ['DUPLICATES_IGNORED'], duplicatesIgnored: 1 });
+      expect(sessionOf(again.state, sessionIdOf('CS-TD', '1'))).toMatchObject({
+        flags: ['DUPLICATES_IGNORED'],
+        duplicatesIgnored: 1,
+      });
     });
 
     it('given MeterValues, when the same MeterValues is retried under a new message id, then DUPLICATES_IGNORED counts it', () => {
-      const { events } = given(...base).when(cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }));
+      const { events } = given(...base).when(
+        cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }),
+      );
       expect(events).toEqual([expect.objectContaining({ type: 'session.fact.discarded', reason: 'DUPLICATE_SAMPLE' })]);
-      const p = only(run([...base, cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }), stop].flat()).published);
+      const p = only(
+        run([...base, cs.meter16({ tx: 1, at: '2026-03-01T10:30:00Z', values: [{ value: '3000' }] }), stop].flat())
+          .published,
+      );
       expect(p.dataQuality).toMatchObject({ flags: ['DUPLICATES_IGNORED'], needsReview: false, duplicatesIgnored: 1 });
     });
   });
@@ -316,7 +416,16 @@ describe('realistic traces', () => {
     const recv = (at: string, seconds: number): string => new Date(Date.parse(at) + seconds * 1000).toISOString();
     const tx = 'c3f1e2d4-7a9b-4c1d-8e2f-0a1b2c3d4e5f';
     const trace = (order: 'in order' | 'Updated first') => {
-      const start = cs.tx201({ eventType: 'Started', tx, seqNo: 0, at: '2026-03-01T17:02:11Z', triggerReason: 'CablePluggedIn', chargingState: 'EVConnected', wh: 0, receivedAt: recv('2026-03-01T17:02:11Z', 1) });
+      const start = cs.tx201({
+        eventType: 'Started',
+        tx,
+        seqNo: 0,
+        at: '2026-03-01T17:02:11Z',
+        triggerReason: 'CablePluggedIn',
+        chargingState: 'EVConnected',
+        wh: 0,
+        receivedAt: recv('2026-03-01T17:02:11Z', 1),
+      });
       const real = cs.tx201({
         eventType: 'Updated',
         tx,
@@ -330,10 +439,48 @@ describe('realistic traces', () => {
         receivedAt: recv('2026-03-01T17:02:11Z', 2),
       });
       const rest = [
-        cs.tx201({ eventType: 'Updated', tx, seqNo: 2, at: '2026-03-01T17:17:11Z', wh: 1837.262, unit: 'kWh', power: 11040, receivedAt: recv('2026-03-01T17:17:11Z', 1) }),
-        cs.tx201({ eventType: 'Updated', tx, seqNo: 3, at: '2026-03-01T17:32:11Z', wh: 1840.013, unit: 'kWh', power: 11010, receivedAt: recv('2026-03-01T17:32:11Z', 1) }),
-        cs.tx201({ eventType: 'Updated', tx, seqNo: 4, at: '2026-03-01T17:47:11Z', triggerReason: 'ChargingStateChanged', chargingState: 'SuspendedEV', wh: 1842.108, unit: 'kWh', receivedAt: recv('2026-03-01T17:47:11Z', 1) }),
-        cs.tx201({ eventType: 'Ended', tx, seqNo: 5, at: '2026-03-01T18:05:40Z', triggerReason: 'EVDeparted', stoppedReason: 'EVDisconnected', wh: 1842.109, unit: 'kWh', receivedAt: recv('2026-03-01T18:05:40Z', 2) }),
+        cs.tx201({
+          eventType: 'Updated',
+          tx,
+          seqNo: 2,
+          at: '2026-03-01T17:17:11Z',
+          wh: 1837.262,
+          unit: 'kWh',
+          power: 11040,
+          receivedAt: recv('2026-03-01T17:17:11Z', 1),
+        }),
+        cs.tx201({
+          eventType: 'Updated',
+          tx,
+          seqNo: 3,
+          at: '2026-03-01T17:32:11Z',
+          wh: 1840.013,
+          unit: 'kWh',
+          power: 11010,
+          receivedAt: recv('2026-03-01T17:32:11Z', 1),
+        }),
+        cs.tx201({
+          eventType: 'Updated',
+          tx,
+          seqNo: 4,
+          at: '2026-03-01T17:47:11Z',
+          triggerReason: 'ChargingStateChanged',
+          chargingState: 'SuspendedEV',
+          wh: 1842.108,
+          unit: 'kWh',
+          receivedAt: recv('2026-03-01T17:47:11Z', 1),
+        }),
+        cs.tx201({
+          eventType: 'Ended',
+          tx,
+          seqNo: 5,
+          at: '2026-03-01T18:05:40Z',
+          triggerReason: 'EVDeparted',
+          stoppedReason: 'EVDisconnected',
+          wh: 1842.109,
+          unit: 'kWh',
+          receivedAt: recv('2026-03-01T18:05:40Z', 2),
+        }),
       ];
       return run((order === 'in order' ? [start, real, ...rest] : [real, start, ...rest]).flat()).published;
     };
@@ -343,10 +490,13 @@ describe('realistic traces', () => {
       expect(p.totals.energyWh).toBe('7597');
       expect(p.energyTimeline.find((x) => x.at === '2026-03-01T17:17:11.000Z')?.cumulativeWh).toBe('2750');
       expect(sumPeriods(p)).toBe('7597');
-      expect(p.dataQuality).toMatchObject({ flags: ['START_REGISTER_PLACEHOLDER'], needsReview: true, duplicatesIgnored: 0 });
+      expect(p.dataQuality).toMatchObject({
+        flags: ['START_REGISTER_PLACEHOLDER'],
+        needsReview: true,
+        duplicatesIgnored: 0,
+      });
     }
   });
-
 
   it('1.6: MeterValues during the session, StopTransaction repeating them in transactionData, every message received seconds after its timestamp', () => {
     const cs = station('CS-TRACE16');
@@ -362,7 +512,12 @@ describe('realistic traces', () => {
     ];
     const { events, published } = run([
       ...cs.status16({ status: 'Preparing', at: '2026-03-01T09:59:50Z', receivedAt: recv('2026-03-01T09:59:50Z', 3) }),
-      ...cs.start16({ tx: 4711, meterStart: 1234567, at: '2026-03-01T10:00:00Z', receivedAt: recv('2026-03-01T10:00:00Z', 2) }),
+      ...cs.start16({
+        tx: 4711,
+        meterStart: 1234567,
+        at: '2026-03-01T10:00:00Z',
+        receivedAt: recv('2026-03-01T10:00:00Z', 2),
+      }),
       ...cs.status16({ status: 'Charging', at: '2026-03-01T10:00:04Z', receivedAt: recv('2026-03-01T10:00:04Z', 4) }),
       ...periodic.flatMap(([at, wh, w]) => cs.meter16({ tx: 4711, at, values: sv(wh, w), receivedAt: recv(at, 3) })),
       ...cs.status16({ status: 'Finishing', at: '2026-03-01T10:59:58Z', receivedAt: recv('2026-03-01T10:59:58Z', 2) }),
@@ -373,21 +528,33 @@ describe('realistic traces', () => {
         reason: 'EVDisconnected',
         receivedAt: recv('2026-03-01T11:00:00Z', 4),
         transactionData: [
-          { timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: '1234567', context: 'Transaction.Begin', unit: 'Wh' }] },
+          {
+            timestamp: '2026-03-01T10:00:00Z',
+            sampledValue: [{ value: '1234567', context: 'Transaction.Begin', unit: 'Wh' }],
+          },
           ...periodic.map(([timestamp, wh, w]) => ({ timestamp, sampledValue: sv(wh, w) })),
-          { timestamp: '2026-03-01T11:00:00Z', sampledValue: [{ value: '1256789', context: 'Transaction.End', unit: 'Wh' }] },
+          {
+            timestamp: '2026-03-01T11:00:00Z',
+            sampledValue: [{ value: '1256789', context: 'Transaction.End', unit: 'Wh' }],
+          },
         ],
       }),
     ]);
     const p = only(published);
     expect(p.totals.energyWh).toBe('22222');
     expect(sumPeriods(p)).toBe('22222');
-    expect(p.dataQuality).toEqual({ flags: [], needsReview: false, estimated: false, missingSeqNos: [], duplicatesIgnored: 0 });
-    expect(events.filter((e) => e.type === 'session.fact.discarded').map((e) => (e.type === 'session.fact.discarded' ? e.reason : ''))).toEqual([
-      'REPEATED_IN_TRANSACTION_DATA',
-      'REPEATED_IN_TRANSACTION_DATA',
-      'REPEATED_IN_TRANSACTION_DATA',
-    ]);
+    expect(p.dataQuality).toEqual({
+      flags: [],
+      needsReview: false,
+      estimated: false,
+      missingSeqNos: [],
+      duplicatesIgnored: 0,
+    });
+    expect(
+      events
+        .filter((e) => e.type === 'session.fact.discarded')
+        .map((e) => (e.type === 'session.fact.discarded' ? e.reason : '')),
+    ).toEqual(['REPEATED_IN_TRANSACTION_DATA', 'REPEATED_IN_TRANSACTION_DATA', 'REPEATED_IN_TRANSACTION_DATA']);
   });
 });
 
@@ -396,11 +563,23 @@ describe('samples outside a transaction', () => {
     const a = station('CS-X');
     const b = station('CS-Y', 'ocpp2.0.1');
     const g = given(a.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }));
-    const r = g.when(a.meter16({ at: '2026-03-01T10:30:00Z', values: [{ value: '99999' }] }), a.stop16({ tx: 1, meterStop: 100, at: '2026-03-01T11:00:00Z' }));
+    const r = g.when(
+      a.meter16({ at: '2026-03-01T10:30:00Z', values: [{ value: '99999' }] }),
+      a.stop16({ tx: 1, meterStop: 100, at: '2026-03-01T11:00:00Z' }),
+    );
     expect(only(r.published).totals.energyWh).toBe('100');
     const started = given(b.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', wh: 0 }));
     const { events } = normaliseOrThrow(
-      { stationId: 'CS-Y', protocol: 'ocpp2.0.1', kind: 'call', action: 'MeterValues', payload: { evseId: 1, meterValue: [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: 99999 }] }] }, receivedAt: '2026-03-01T10:30:00Z', connectionId: 'c', gatewayInstance: 'g' },
+      {
+        stationId: 'CS-Y',
+        protocol: 'ocpp2.0.1',
+        kind: 'call',
+        action: 'MeterValues',
+        payload: { evseId: 1, meterValue: [{ timestamp: '2026-03-01T10:30:00Z', sampledValue: [{ value: 99999 }] }] },
+        receivedAt: '2026-03-01T10:30:00Z',
+        connectionId: 'c',
+        gatewayInstance: 'g',
+      },
       { eventId: 'mv-1' },
     );
     expect(started.when([{ type: 'RecordChargerEvents', events }]).events).toEqual([]);
@@ -417,7 +596,11 @@ describe('out of order and offline', () => {
       ...cs.stop16({ tx: 2, meterStop: 2100, at: '2026-03-01T11:00:00Z', receivedAt: late }),
     ]);
     const p = only(published);
-    expect(p).toMatchObject({ startedAt: '2026-03-01T10:00:00.000Z', endedAt: '2026-03-01T11:00:00.000Z', totals: { energyWh: '2000', timeSeconds: '3600' } });
+    expect(p).toMatchObject({
+      startedAt: '2026-03-01T10:00:00.000Z',
+      endedAt: '2026-03-01T11:00:00.000Z',
+      totals: { energyWh: '2000', timeSeconds: '3600' },
+    });
     expect(p.dataQuality.flags).toEqual(['DELIVERED_LATE']);
     expect(p.dataQuality.needsReview).toBe(false);
   });
@@ -434,23 +617,51 @@ describe('out of order and offline', () => {
     ];
 
     it('given a 1.6 session, when StopTransaction arrives 5 s after its timestamp with transactionData sampled up to an hour earlier, then it is not late', () => {
-      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      const { published } = given(...history).when(
+        cs.stop16({
+          tx: 1,
+          meterStop: 7000,
+          at: '2026-03-01T11:00:00Z',
+          receivedAt: '2026-03-01T11:00:05Z',
+          transactionData,
+        }),
+      );
       const p = only(published);
       expect(p.totals.energyWh).toBe('6000');
       expect(p.dataQuality.flags).toEqual([]);
     });
 
     it('given a 1.6 session, when its StopTransaction is received 20 min after its own timestamp, then DELIVERED_LATE', () => {
-      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-01T11:20:00Z', transactionData }));
+      const { published } = given(...history).when(
+        cs.stop16({
+          tx: 1,
+          meterStop: 7000,
+          at: '2026-03-01T11:00:00Z',
+          receivedAt: '2026-03-01T11:20:00Z',
+          transactionData,
+        }),
+      );
       expect(only(published).dataQuality.flags).toEqual(['DELIVERED_LATE']);
     });
 
     it.each([
-      ['sampled 40 min before a message received 5 s after its timestamp', '2026-03-01T10:30:00Z', '2026-03-01T10:30:05Z', []],
-      ['whose own timestamp is 40 min before its receipt', '2026-03-01T10:30:00Z', '2026-03-01T11:10:00Z', ['DELIVERED_LATE']],
+      [
+        'sampled 40 min before a message received 5 s after its timestamp',
+        '2026-03-01T10:30:00Z',
+        '2026-03-01T10:30:05Z',
+        [],
+      ],
+      [
+        'whose own timestamp is 40 min before its receipt',
+        '2026-03-01T10:30:00Z',
+        '2026-03-01T11:10:00Z',
+        ['DELIVERED_LATE'],
+      ],
     ])('2.0.1: an Updated meter value %s', (_, at, receivedAt, flags) => {
       const v = station('CS-LT2', 'ocpp2.0.1');
-      const { published } = given(v.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T09:00:00Z', wh: 1000 })).when(
+      const { published } = given(
+        v.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T09:00:00Z', wh: 1000 }),
+      ).when(
         v.tx201({ eventType: 'Updated', seqNo: 1, at, sampledAt: '2026-03-01T09:50:00Z', wh: 3000, receivedAt }),
         v.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:10:00Z', wh: 5000 }),
       );
@@ -458,7 +669,15 @@ describe('out of order and offline', () => {
     });
 
     it('a message stamped with an unset clock is flagged for its clock, and its samples are not judged late by that stamp', () => {
-      const { published } = given(...history).when(cs.stop16({ tx: 1, meterStop: 7000, at: '2001-01-01T00:00:00Z', receivedAt: '2026-03-01T11:00:05Z', transactionData }));
+      const { published } = given(...history).when(
+        cs.stop16({
+          tx: 1,
+          meterStop: 7000,
+          at: '2001-01-01T00:00:00Z',
+          receivedAt: '2026-03-01T11:00:05Z',
+          transactionData,
+        }),
+      );
       expect(only(published).dataQuality.flags).toEqual(expect.arrayContaining(['STATION_CLOCK_INVALID']));
       expect(only(published).dataQuality.flags).not.toContain('DELIVERED_LATE');
     });
@@ -467,15 +686,35 @@ describe('out of order and offline', () => {
   it('2.0.1 offline events are flagged OFFLINE_QUEUED', () => {
     const cs = station('CS-OQ', 'ocpp2.0.1');
     const { published } = run([
-      ...cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', wh: 0, offline: true, receivedAt: '2026-03-03T10:00:00Z' }),
-      ...cs.tx201({ eventType: 'Ended', seqNo: 1, at: '2026-03-01T11:00:00Z', wh: 7000, offline: true, receivedAt: '2026-03-03T10:00:00Z' }),
+      ...cs.tx201({
+        eventType: 'Started',
+        seqNo: 0,
+        at: '2026-03-01T10:00:00Z',
+        wh: 0,
+        offline: true,
+        receivedAt: '2026-03-03T10:00:00Z',
+      }),
+      ...cs.tx201({
+        eventType: 'Ended',
+        seqNo: 1,
+        at: '2026-03-01T11:00:00Z',
+        wh: 7000,
+        offline: true,
+        receivedAt: '2026-03-03T10:00:00Z',
+      }),
     ]);
     expect(only(published).dataQuality.flags).toEqual(['OFFLINE_QUEUED']);
   });
 
   it('2.0.1 messages out of order (Updated and Ended before Started) give the same session as in order', () => {
     const cs = station('CS-OO', 'ocpp2.0.1');
-    const s = cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 1000 });
+    const s = cs.tx201({
+      eventType: 'Started',
+      seqNo: 0,
+      at: '2026-03-01T10:00:00Z',
+      chargingState: 'Charging',
+      wh: 1000,
+    });
     const u = cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 4000 });
     const e = cs.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:00:00Z', wh: 7000 });
     const inOrder = only(run([...s, ...u, ...e]).published);
@@ -505,13 +744,29 @@ describe('2.0.1 seqNo gaps', () => {
   const cs = station('CS-G', 'ocpp2.0.1');
   const s0 = cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 });
   const u1 = cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:20:00Z', wh: 2000 });
-  const u2 = cs.tx201({ eventType: 'Updated', seqNo: 2, at: '2026-03-01T10:40:00Z', wh: 4000, chargingState: 'SuspendedEV' });
-  const e3 = cs.tx201({ eventType: 'Ended', seqNo: 3, at: '2026-03-01T11:00:00Z', wh: 5000, receivedAt: '2026-03-01T11:00:01Z' });
+  const u2 = cs.tx201({
+    eventType: 'Updated',
+    seqNo: 2,
+    at: '2026-03-01T10:40:00Z',
+    wh: 4000,
+    chargingState: 'SuspendedEV',
+  });
+  const e3 = cs.tx201({
+    eventType: 'Ended',
+    seqNo: 3,
+    at: '2026-03-01T11:00:00Z',
+    wh: 5000,
+    receivedAt: '2026-03-01T11:00:01Z',
+  });
 
   it('given a gap, when the end arrives, then the session is held incomplete (no session.ended) and the gap is reported', () => {
     const { published } = given(s0, u1).when(e3);
     expect(typesOf(published)).toEqual(['session.updated']);
-    expect(updatesOf(published)[0].payload).toMatchObject({ status: 'incomplete', missingSeqNos: [2], flags: ['SEQNO_GAP'] });
+    expect(updatesOf(published)[0].payload).toMatchObject({
+      status: 'incomplete',
+      missingSeqNos: [2],
+      flags: ['SEQNO_GAP'],
+    });
   });
 
   it('given a held session, when the missing seqNo arrives, then session.ended without SEQNO_GAP', () => {
@@ -526,7 +781,11 @@ describe('2.0.1 seqNo gaps', () => {
     const g = given(s0, u1, e3);
     expect(g.when(closeStale('2026-03-02T11:00:00Z')).published).toEqual([]);
     const p = only(g.when(closeStale('2026-03-02T11:00:01Z')).published);
-    expect(p).toMatchObject({ closure: 'incomplete-timeout', endedAt: '2026-03-01T11:00:00.000Z', totals: { energyWh: '5000' } });
+    expect(p).toMatchObject({
+      closure: 'incomplete-timeout',
+      endedAt: '2026-03-01T11:00:00.000Z',
+      totals: { energyWh: '5000' },
+    });
     expect(p.dataQuality).toMatchObject({ flags: ['SEQNO_GAP'], needsReview: true, missingSeqNos: [2] });
   });
 
@@ -569,7 +828,10 @@ describe('meter data pitfalls', () => {
 
   it('meterStop below meterStart: energy is 0, never negative, flagged for review', () => {
     const cs = station('CS-B');
-    const { published } = run([...cs.start16({ tx: 1, meterStart: 5000, at: '2026-03-01T10:00:00Z' }), ...cs.stop16({ tx: 1, meterStop: 4000, at: '2026-03-01T11:00:00Z' })]);
+    const { published } = run([
+      ...cs.start16({ tx: 1, meterStart: 5000, at: '2026-03-01T10:00:00Z' }),
+      ...cs.stop16({ tx: 1, meterStop: 4000, at: '2026-03-01T11:00:00Z' }),
+    ]);
     const p = only(published);
     expect(p.totals.energyWh).toBe('0');
     expect(p.chargingPeriods.every((x) => !new Decimal(x.energyWh).isNeg())).toBe(true);
@@ -608,7 +870,14 @@ describe('meter data pitfalls', () => {
     const cs = station('CS-PH2', 'ocpp2.0.1');
     const { published } = run([
       ...cs.tx201({ eventType: 'Started', seqNo: 0, at: '2026-03-01T10:00:00Z', wh: 0 }),
-      ...cs.tx201({ eventType: 'Updated', seqNo: 1, at: '2026-03-01T10:15:00Z', wh: 91000, unit: 'kWh', multiplier: -2 }),
+      ...cs.tx201({
+        eventType: 'Updated',
+        seqNo: 1,
+        at: '2026-03-01T10:15:00Z',
+        wh: 91000,
+        unit: 'kWh',
+        multiplier: -2,
+      }),
       ...cs.tx201({ eventType: 'Ended', seqNo: 2, at: '2026-03-01T11:00:00Z', wh: 92000, unit: 'kWh', multiplier: -2 }),
     ]);
     const p = only(published);
@@ -619,8 +888,17 @@ describe('meter data pitfalls', () => {
   describe('readings at the same instant with different values are all kept (not duplicates), in either order of arrival', () => {
     const cs = station('CS-SI', 'ocpp2.0.1');
     const T0 = '2026-03-01T10:00:00Z';
-    const started = (wh: number) => cs.tx201({ eventType: 'Started', seqNo: 0, at: T0, chargingState: 'EVConnected', wh });
-    const real = cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, triggerReason: 'ChargingStateChanged', chargingState: 'Charging', wh: 910000, context: 'Sample.Clock' });
+    const started = (wh: number) =>
+      cs.tx201({ eventType: 'Started', seqNo: 0, at: T0, chargingState: 'EVConnected', wh });
+    const real = cs.tx201({
+      eventType: 'Updated',
+      seqNo: 1,
+      at: T0,
+      triggerReason: 'ChargingStateChanged',
+      chargingState: 'Charging',
+      wh: 910000,
+      context: 'Sample.Clock',
+    });
     const later = [
       cs.tx201({ eventType: 'Updated', seqNo: 2, at: '2026-03-01T10:15:00Z', wh: 912750 }),
       cs.tx201({ eventType: 'Ended', seqNo: 3, at: '2026-03-01T10:30:00Z', wh: 915000 }),
@@ -641,7 +919,10 @@ describe('meter data pitfalls', () => {
     });
 
     it('given a Started reading, when an Updated repeats it at the same instant (same value), then it is one reading', () => {
-      const { published } = given(started(910000)).when(cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, wh: 910000 }), ...later);
+      const { published } = given(started(910000)).when(
+        cs.tx201({ eventType: 'Updated', seqNo: 1, at: T0, wh: 910000 }),
+        ...later,
+      );
       const p = only(published);
       expect(p.totals.energyWh).toBe('5000');
       expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2750', '5000']);
@@ -651,16 +932,20 @@ describe('meter data pitfalls', () => {
     it.each([
       ['lower first', ['3000', '3100']],
       ['higher first', ['3100', '3000']],
-    ])('1.6: two MeterValues at one instant with different values (%s) are ordered by value: no backwards step', (_, values) => {
-      const c16 = station('CS-SI16');
-      const { published } = given(c16.start16({ tx: 1, meterStart: 1000, at: T0 }), ...values.map((wh) => c16.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh }))).when(
-        c16.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }),
-      );
-      const p = only(published);
-      expect(p.totals.energyWh).toBe('5000');
-      expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2000', '2100', '5000']);
-      expect(p.dataQuality.flags).toEqual([]);
-    });
+    ])(
+      '1.6: two MeterValues at one instant with different values (%s) are ordered by value: no backwards step',
+      (_, values) => {
+        const c16 = station('CS-SI16');
+        const { published } = given(
+          c16.start16({ tx: 1, meterStart: 1000, at: T0 }),
+          ...values.map((wh) => c16.wh16({ tx: 1, at: '2026-03-01T10:30:00Z', wh })),
+        ).when(c16.stop16({ tx: 1, meterStop: 6000, at: '2026-03-01T11:00:00Z' }));
+        const p = only(published);
+        expect(p.totals.energyWh).toBe('5000');
+        expect(p.energyTimeline.map((x) => x.cumulativeWh)).toEqual(['0', '2000', '2100', '5000']);
+        expect(p.dataQuality.flags).toEqual([]);
+      },
+    );
   });
 
   it('Wh values mislabelled kWh (a ×1000 jump) are not billed and are flagged', () => {
@@ -681,10 +966,25 @@ describe('meter data pitfalls', () => {
     const ocmf = 'OCMF|{"FV":"1.0","RD":[{"TX":"E","RV":8.36706}]}|{"SD":"3045"}';
     const { published } = run([
       ...cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
-      ...cs.stop16({ tx: 1, meterStop: 8000, at: '2026-03-01T11:00:00Z', transactionData: [{ timestamp: '2026-03-01T11:00:00Z', sampledValue: [{ value: ocmf, format: 'SignedData', context: 'Transaction.End' }] }] }),
+      ...cs.stop16({
+        tx: 1,
+        meterStop: 8000,
+        at: '2026-03-01T11:00:00Z',
+        transactionData: [
+          {
+            timestamp: '2026-03-01T11:00:00Z',
+            sampledValue: [{ value: ocmf, format: 'SignedData', context: 'Transaction.End' }],
+          },
+        ],
+      }),
     ]);
     expect(only(published).signedMeterValues).toEqual([
-      { at: '2026-03-01T11:00:00.000Z', context: 'Transaction.End', measurand: 'Energy.Active.Import.Register', signed: { format: 'ocpp1.6-SignedData', data: ocmf } },
+      {
+        at: '2026-03-01T11:00:00.000Z',
+        context: 'Transaction.End',
+        measurand: 'Energy.Active.Import.Register',
+        signed: { format: 'ocpp1.6-SignedData', data: ocmf },
+      },
     ]);
   });
 });
@@ -699,8 +999,17 @@ describe('time', () => {
       ...cs.stop16({ tx: 1, meterStop: 3000, at: '2026-03-29T03:30:00+02:00' }),
     ]);
     const p = only(published);
-    expect(p).toMatchObject({ startedAt: '2026-03-28T22:30:00.000Z', endedAt: '2026-03-29T01:30:00.000Z', totals: { timeSeconds: '10800', energyWh: '3000' } });
-    expect(p.energyTimeline.map((x) => x.at)).toEqual(['2026-03-28T22:30:00.000Z', '2026-03-29T00:59:00.000Z', '2026-03-29T01:01:00.000Z', '2026-03-29T01:30:00.000Z']);
+    expect(p).toMatchObject({
+      startedAt: '2026-03-28T22:30:00.000Z',
+      endedAt: '2026-03-29T01:30:00.000Z',
+      totals: { timeSeconds: '10800', energyWh: '3000' },
+    });
+    expect(p.energyTimeline.map((x) => x.at)).toEqual([
+      '2026-03-28T22:30:00.000Z',
+      '2026-03-29T00:59:00.000Z',
+      '2026-03-29T01:01:00.000Z',
+      '2026-03-29T01:30:00.000Z',
+    ]);
   });
 
   it('a station clock far in the future is flagged for review', () => {
@@ -723,7 +1032,10 @@ describe('time', () => {
 
   it('a stop timestamped before the start gives zero duration, flagged', () => {
     const cs = station('CS-EB');
-    const { published } = run([...cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }), ...cs.stop16({ tx: 1, meterStop: 10, at: '2026-03-01T09:00:00Z' })]);
+    const { published } = run([
+      ...cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
+      ...cs.stop16({ tx: 1, meterStop: 10, at: '2026-03-01T09:00:00Z' }),
+    ]);
     const p = only(published);
     expect(p.totals.timeSeconds).toBe('0');
     expect(p.dataQuality.flags).toContain('END_BEFORE_START');
@@ -732,28 +1044,63 @@ describe('time', () => {
 
 describe('transaction never stopped', () => {
   const cs = station('CS-NS');
-  const first = [cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }), cs.wh16({ tx: 1, at: '2026-03-01T10:40:00Z', wh: '4000' })];
+  const first = [
+    cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
+    cs.wh16({ tx: 1, at: '2026-03-01T10:40:00Z', wh: '4000' }),
+  ];
 
   it('given an open session, when a new StartTransaction on the same connector arrives, then the old one ends at its last event, flagged', () => {
     const { published } = given(...first).when(cs.start16({ tx: 2, meterStart: 4100, at: '2026-03-01T12:00:00Z' }));
     expect(typesOf(published)).toEqual(['session.ended', 'session.started']);
     const p = only(published);
-    expect(p).toMatchObject({ transactionId: '1', closure: 'new-transaction', endedAt: '2026-03-01T10:40:00.000Z', totals: { energyWh: '4000' } });
-    expect(p.dataQuality).toMatchObject({ flags: ['CLOSED_BY_NEW_TRANSACTION', 'ENERGY_FROM_LAST_SAMPLE', 'NEVER_STOPPED'], needsReview: true, estimated: true });
+    expect(p).toMatchObject({
+      transactionId: '1',
+      closure: 'new-transaction',
+      endedAt: '2026-03-01T10:40:00.000Z',
+      totals: { energyWh: '4000' },
+    });
+    expect(p.dataQuality).toMatchObject({
+      flags: ['CLOSED_BY_NEW_TRANSACTION', 'ENERGY_FROM_LAST_SAMPLE', 'NEVER_STOPPED'],
+      needsReview: true,
+      estimated: true,
+    });
   });
 
   it('2.0.1: a new Started on the same EVSE closes the open transaction there', () => {
     const c = station('CS-NS2', 'ocpp2.0.1');
     const { published } = given(
-      c.tx201({ eventType: 'Started', tx: 'A', seqNo: 0, at: '2026-03-01T10:00:00Z', chargingState: 'Charging', wh: 0 }),
+      c.tx201({
+        eventType: 'Started',
+        tx: 'A',
+        seqNo: 0,
+        at: '2026-03-01T10:00:00Z',
+        chargingState: 'Charging',
+        wh: 0,
+      }),
       c.tx201({ eventType: 'Updated', tx: 'A', seqNo: 1, at: '2026-03-01T10:30:00Z', wh: 2000 }),
-    ).when(c.tx201({ eventType: 'Started', tx: 'B', seqNo: 2, at: '2026-03-01T13:00:00Z', chargingState: 'Charging', wh: 2100 }));
+    ).when(
+      c.tx201({
+        eventType: 'Started',
+        tx: 'B',
+        seqNo: 2,
+        at: '2026-03-01T13:00:00Z',
+        chargingState: 'Charging',
+        wh: 2100,
+      }),
+    );
     expect(typesOf(published)).toEqual(['session.ended', 'session.started']);
-    expect(only(published)).toMatchObject({ transactionId: 'A', closure: 'new-transaction', endedAt: '2026-03-01T10:30:00.000Z', totals: { energyWh: '2000' } });
+    expect(only(published)).toMatchObject({
+      transactionId: 'A',
+      closure: 'new-transaction',
+      endedAt: '2026-03-01T10:30:00.000Z',
+      totals: { energyWh: '2000' },
+    });
   });
 
   it('a new transaction on another connector does not close it', () => {
-    const { published } = given(...first).when(cs.start16({ tx: 2, connectorId: 2, meterStart: 0, at: '2026-03-01T12:00:00Z' }));
+    const { published } = given(...first).when(
+      cs.start16({ tx: 2, connectorId: 2, meterStart: 0, at: '2026-03-01T12:00:00Z' }),
+    );
     expect(typesOf(published)).toEqual(['session.started']);
   });
 
@@ -767,9 +1114,16 @@ describe('transaction never stopped', () => {
 
   it('given a session closed by rule, when its StopTransaction finally arrives, then session.ended revision 2 replaces it', () => {
     const g = given(...first, closeStale('2026-03-05T00:00:00Z'));
-    const { published } = g.when(cs.stop16({ tx: 1, meterStop: 5000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-05T01:00:00Z' }));
+    const { published } = g.when(
+      cs.stop16({ tx: 1, meterStop: 5000, at: '2026-03-01T11:00:00Z', receivedAt: '2026-03-05T01:00:00Z' }),
+    );
     const p = only(published);
-    expect(p).toMatchObject({ revision: 2, closure: 'stop', endedAt: '2026-03-01T11:00:00.000Z', totals: { energyWh: '5000' } });
+    expect(p).toMatchObject({
+      revision: 2,
+      closure: 'stop',
+      endedAt: '2026-03-01T11:00:00.000Z',
+      totals: { energyWh: '5000' },
+    });
     expect(p.dataQuality.flags).toEqual(['DELIVERED_LATE', 'REVISED_AFTER_CLOSE']);
     expect(published[0].id).not.toBe(endedOf(g.when(closeStale('2026-03-05T00:00:00Z')).published)[0]?.id);
   });
@@ -812,7 +1166,11 @@ describe('determinism', () => {
       return [
         ...cs.status16({ status: 'Charging', at: '2026-03-01T09:59:00Z' }),
         ...cs.start16({ tx: 1, meterStart: 0, at: '2026-03-01T10:00:00Z' }),
-        ...cs.meter16({ tx: 1, at: '2026-03-01T10:20:00Z', values: [{ value: '3000' }, { value: '9000', measurand: 'Power.Active.Import', unit: 'W' }] }),
+        ...cs.meter16({
+          tx: 1,
+          at: '2026-03-01T10:20:00Z',
+          values: [{ value: '3000' }, { value: '9000', measurand: 'Power.Active.Import', unit: 'W' }],
+        }),
         ...cs.wh16({ tx: 1, at: '2026-03-01T10:10:00Z', wh: '1500' }),
         ...cs.status16({ status: 'SuspendedEV', at: '2026-03-01T10:40:00Z' }),
         ...cs.stop16({ tx: 1, meterStop: 5000, at: '2026-03-01T11:00:00Z' }),

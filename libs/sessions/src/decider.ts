@@ -47,7 +47,8 @@ export type SessionCommand =
   | { type: 'CloseStaleSessions'; now: string };
 
 /** The kernel's decider, whose decideAndEvolve reuses the state decide already folded. */
-export type SessionDecider = Decider<SessionCommand, SessionDeciderEvent, SessionsState> & Required<Pick<Decider<SessionCommand, SessionDeciderEvent, SessionsState>, 'decideAndEvolve'>>;
+export type SessionDecider = Decider<SessionCommand, SessionDeciderEvent, SessionsState> &
+  Required<Pick<Decider<SessionCommand, SessionDeciderEvent, SessionsState>, 'decideAndEvolve'>>;
 
 /** A decider with its own configuration and caches (keep one per consumer: its caches make it fast). */
 export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): SessionDecider {
@@ -70,7 +71,10 @@ export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): Sess
     return d.out;
   };
 
-  const decideAndEvolve = (command: SessionCommand, state: SessionsState): { events: SessionDeciderEvent[]; state: SessionsState } => {
+  const decideAndEvolve = (
+    command: SessionCommand,
+    state: SessionsState,
+  ): { events: SessionDeciderEvent[]; state: SessionsState } => {
     const events = decide(command, state);
     const folded = lastEvents === events && lastFrom === state ? lastTo : undefined;
     lastEvents = lastFrom = lastTo = undefined;
@@ -114,6 +118,10 @@ export { initialState };
  * Decide, then fold the decided events into the state. Pass the decider you keep: without one, a new
  * decider (with empty caches) is made for the call.
  */
-export function handle(command: SessionCommand, state: SessionsState, decider: SessionDecider = sessionDecider()): { events: SessionDeciderEvent[]; state: SessionsState } {
+export function handle(
+  command: SessionCommand,
+  state: SessionsState,
+  decider: SessionDecider = sessionDecider(),
+): { events: SessionDeciderEvent[]; state: SessionsState } {
   return handleWith(decider, command, state);
 }

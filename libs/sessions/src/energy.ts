@@ -41,7 +41,13 @@ export interface EnergyResult {
  *   (ENERGY_JUMP_IMPLAUSIBLE).
  * Energy is therefore never negative. Arithmetic is exact fixed point (BigInt) at the finest scale read.
  */
-export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDeciderConfig, chunks: EnergyChunkCache, keepPoints = true): EnergyResult {
+export function computeEnergy(
+  s: SessionState,
+  endMs: number,
+  cfg: SessionDeciderConfig,
+  chunks: EnergyChunkCache,
+  keepPoints = true,
+): EnergyResult {
   const flags: SessionFlag[] = [];
   /** flags of the increments, after the point flags (the order a two-pass computation gives) */
   const stepFlags: SessionFlag[] = [];
@@ -82,7 +88,10 @@ export function computeEnergy(s: SessionState, endMs: number, cfg: SessionDecide
         if (!stepFlags.includes('REGISTER_WENT_BACKWARDS')) stepFlags.push('REGISTER_WENT_BACKWARDS');
       }
       // delta > maxW × dt / 3.6e6 + slack, in integers: delta × 3.6e6 > (maxW × dt + slack × 3.6e6) × 10^scale
-      else if ((delta > surelyPlausible || ms < prevMs) && delta * MS_PER_HOUR_N > (maxW * BigInt(ms - prevMs) + slack) * unit) {
+      else if (
+        (delta > surelyPlausible || ms < prevMs) &&
+        delta * MS_PER_HOUR_N > (maxW * BigInt(ms - prevMs) + slack) * unit
+      ) {
         const f: SessionFlag = zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE';
         if (!stepFlags.includes(f)) stepFlags.push(f);
       } else cum += delta;
@@ -177,7 +186,8 @@ function infoOf(chunk: EnergyReading[], chunks: EnergyChunkCache): ChunkInfo {
 }
 
 /** Most decimals of a chunk's readings. */
-const maxDecimalsOf = (chunk: EnergyReading[], chunks: EnergyChunkCache): number => (chunk.length === 0 ? 0 : infoOf(chunk, chunks).decimals[chunk.length - 1]);
+const maxDecimalsOf = (chunk: EnergyReading[], chunks: EnergyChunkCache): number =>
+  chunk.length === 0 ? 0 : infoOf(chunk, chunks).decimals[chunk.length - 1];
 
 /** A chunk's registers at `scale` (the returned list may be longer than the chunk: read chunk.length items). */
 function valuesOf(chunk: EnergyReading[], scale: number, chunks: EnergyChunkCache): bigint[] {
@@ -209,6 +219,11 @@ export function cumulativeAt(energy: EnergyResult, ms: number): Decimal {
   const b = points[hi];
   if (a.ms === ms) return toDecimal(a.cum, energy.scale);
   const ca = toDecimal(a.cum, energy.scale);
-  return ca.plus(toDecimal(b.cum - a.cum, energy.scale).times(ms - a.ms).div(b.ms - a.ms)).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
+  return ca
+    .plus(
+      toDecimal(b.cum - a.cum, energy.scale)
+        .times(ms - a.ms)
+        .div(b.ms - a.ms),
+    )
+    .toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
 }
-

@@ -4,7 +4,13 @@
  * record of what it applied, so that `evolve` can rebuild the state from the decider's output alone.
  */
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
-import type { EnergyTimelineResolution, SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent, SourceRange } from '@csms/contracts';
+import type {
+  EnergyTimelineResolution,
+  SessionEndedEvent,
+  SessionStartedEvent,
+  SessionUpdatedEvent,
+  SourceRange,
+} from '@csms/contracts';
 
 export type { EnergyTimelineResolution, SourceRange };
 
@@ -112,7 +118,8 @@ export interface SessionsForgotten {
   sessionIds: string[];
 }
 
-export type InternalSessionEvent = SessionFactRecorded | SessionFactDiscarded | SessionTransactionAliased | SessionsForgotten;
+export type InternalSessionEvent =
+  SessionFactRecorded | SessionFactDiscarded | SessionTransactionAliased | SessionsForgotten;
 export type SessionDeciderEvent = PublicSessionEvent | InternalSessionEvent;
 
 export function isPublicSessionEvent(e: SessionDeciderEvent): e is PublicSessionEvent {

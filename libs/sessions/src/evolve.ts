@@ -15,7 +15,8 @@ import type { ConnectorState, EnergyReading, InstantReading, SessionState, Sessi
 
 // imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
 const { compareDecimal } = kernel;
-const { connectorIdOf, connectorKeyOf, evseIdOf, meterTotals, registerContextOf, sourceOf, startIdentityOf, txOf } = factsModule;
+const { connectorIdOf, connectorKeyOf, evseIdOf, meterTotals, registerContextOf, sourceOf, startIdentityOf, txOf } =
+  factsModule;
 const { noteSeqNo } = seqNosModule;
 const { chunkedAppend, chunkedInsert, chunkedLast, cloneSession, putSession, sessionOf, withState } = stateModule;
 
@@ -47,17 +48,32 @@ export function addFlag(flags: SessionFlag[], f: SessionFlag): SessionFlag[] {
 
 // ------------------------------------------------------------------------------------------ facts
 
-function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string | undefined, ctx: DeciderContext): SessionsState {
+function applyFact(
+  state: SessionsState,
+  fact: ChargerEvent,
+  sessionId: string | undefined,
+  ctx: DeciderContext,
+): SessionsState {
   const statusKey = fact.type === 'connector.status.changed' ? connectorKeyOf(fact) : undefined;
-  let connectors = fact.type === 'connector.status.changed' && statusKey ? withConnectorStatus(state.connectors, statusKey, fact, ctx) : state.connectors;
+  let connectors =
+    fact.type === 'connector.status.changed' && statusKey
+      ? withConnectorStatus(state.connectors, statusKey, fact, ctx)
+      : state.connectors;
   if (sessionId === undefined || !('transactionId' in fact || fact.type === 'connector.status.changed')) {
-    return connectors === state.connectors ? state : withState(state, state.sessions, state.closed, undefined, undefined, connectors);
+    return connectors === state.connectors
+      ? state
+      : withState(state, state.sessions, state.closed, undefined, undefined, connectors);
   }
   const existing = sessionOf(state, sessionId);
   // a status of a connector whose session is not kept (forgotten): the connector only
-  if (!existing && fact.type === 'connector.status.changed') return withState(state, state.sessions, state.closed, undefined, undefined, connectors);
-  const s = existing ? cloneSession(existing) : newSession(sessionId, fact as ChargerEvent & { transactionId: string }, ctx);
-  const byTransaction = existing ? state.byTransaction : { ...state.byTransaction, [ctx.transactionKey(s.stationId, s.transactionId)]: sessionId };
+  if (!existing && fact.type === 'connector.status.changed')
+    return withState(state, state.sessions, state.closed, undefined, undefined, connectors);
+  const s = existing
+    ? cloneSession(existing)
+    : newSession(sessionId, fact as ChargerEvent & { transactionId: string }, ctx);
+  const byTransaction = existing
+    ? state.byTransaction
+    : { ...state.byTransaction, [ctx.transactionKey(s.stationId, s.transactionId)]: sessionId };
   let byStartIdentity = state.byStartIdentity;
   const t = ctx.ms(fact.occurredAt);
   placeOnConnector(s, fact, statusKey);
@@ -95,11 +111,24 @@ function applyFact(state: SessionsState, fact: ChargerEvent, sessionId: string |
 }
 
 /** A 1.6 StatusNotification sets its connector's status (unless a newer one is known). */
-function withConnectorStatus(connectors: Connectors, key: string, fact: Fact<'connector.status.changed'>, ctx: DeciderContext): Connectors {
+function withConnectorStatus(
+  connectors: Connectors,
+  key: string,
+  fact: Fact<'connector.status.changed'>,
+  ctx: DeciderContext,
+): Connectors {
   const prev = connectors[key];
   const t = ctx.ms(fact.occurredAt);
   if (prev && prev.ms > t) return connectors;
-  return { ...connectors, [key]: { ...prev, status: fact.status, ms: t, ...(fact.chargingState ? { chargingState: fact.chargingState } : {}) } };
+  return {
+    ...connectors,
+    [key]: {
+      ...prev,
+      status: fact.status,
+      ms: t,
+      ...(fact.chargingState ? { chargingState: fact.chargingState } : {}),
+    },
+  };
 }
 
 function newSession(sessionId: string, e: ChargerEvent & { transactionId: string }, ctx: DeciderContext): SessionState {
@@ -153,7 +182,11 @@ function newSession(sessionId: string, e: ChargerEvent & { transactionId: string
 
 /** The first fact naming a connector (or EVSE) places the session on it. */
 function placeOnConnector(s: SessionState, fact: ChargerEvent, statusKey: string | undefined): void {
-  const key = statusKey ?? (s.connectorKey === undefined ? connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number }) : undefined);
+  const key =
+    statusKey ??
+    (s.connectorKey === undefined
+      ? connectorKeyOf(fact as { stationId: string; protocol: string; evseId?: number; connectorId?: number })
+      : undefined);
   const connectorId = fact.type === 'connector.status.changed' ? undefined : connectorIdOf(fact);
   if (key && s.connectorKey === undefined) {
     s.connectorKey = key;
@@ -182,7 +215,13 @@ function noteMessage(s: SessionState, fact: ChargerEvent, t: number, ctx: Decide
 }
 
 /** README "Out of order, offline" and "Clock": flags judged on each message's own timestamp and receive time. */
-function clockFlags(flags: SessionFlag[], e: ChargerEvent, occurred: number, received: number, ctx: DeciderContext): SessionFlag[] {
+function clockFlags(
+  flags: SessionFlag[],
+  e: ChargerEvent,
+  occurred: number,
+  received: number,
+  ctx: DeciderContext,
+): SessionFlag[] {
   const { cfg } = ctx;
   if (e.flags?.includes('TIMESTAMP_WITHOUT_OFFSET')) flags = addFlag(flags, 'TIMESTAMP_WITHOUT_OFFSET');
   const offline = txOf(e)?.offline === true;
@@ -193,7 +232,8 @@ function clockFlags(flags: SessionFlag[], e: ChargerEvent, occurred: number, rec
   if (occurred < min) flags = addFlag(flags, 'STATION_CLOCK_INVALID');
   // lateness is the delay of the message (its own timestamp to its receipt), never the age of a sample inside it
   const stamped = e.messageAt === undefined ? occurred : ctx.ms(e.messageAt);
-  if (stamped >= min && received - stamped > cfg.lateDeliveryToleranceSeconds * 1000 && !offline) flags = addFlag(flags, 'DELIVERED_LATE');
+  if (stamped >= min && received - stamped > cfg.lateDeliveryToleranceSeconds * 1000 && !offline)
+    flags = addFlag(flags, 'DELIVERED_LATE');
   return flags;
 }
 
@@ -218,12 +258,21 @@ const byRegister = (a: EnergyReading, b: EnergyReading): number => compareDecima
 
 function applySamples(s: SessionState, fact: Fact<'meter.sampled'>, t: number): void {
   const [energy, power, current] = meterTotals(fact.samples);
-  if (energy !== undefined) s.readings = withReading(s.readings, { ms: t, at: fact.occurredAt, wh: energy, context: registerContextOf(fact.samples) });
+  if (energy !== undefined)
+    s.readings = withReading(s.readings, {
+      ms: t,
+      at: fact.occurredAt,
+      wh: energy,
+      context: registerContextOf(fact.samples),
+    });
   if (power !== undefined) s.power = chunkedInsert<InstantReading>(s.power, { ms: t, value: power }, ALWAYS);
   if (current !== undefined) s.current = chunkedInsert<InstantReading>(s.current, { ms: t, value: current }, ALWAYS);
   for (const x of fact.samples) {
     if (x.unitMismatch) s.flags = addFlag(s.flags, 'UNIT_MISMATCH_IGNORED');
-    if (x.signed && !s.signed.some((y) => y.at === fact.occurredAt && y.context === x.context && y.measurand === x.measurand)) {
+    if (
+      x.signed &&
+      !s.signed.some((y) => y.at === fact.occurredAt && y.context === x.context && y.measurand === x.measurand)
+    ) {
       s.signed = [...s.signed, { at: fact.occurredAt, context: x.context, measurand: x.measurand, signed: x.signed }];
     }
   }
@@ -265,13 +314,27 @@ function applyEnd(s: SessionState, fact: Fact<'transaction.ended'>, t: number, c
  * A connector knows the session open on it (for the never-stopped rule): set when a session starts there
  * (unless a later-started one is open), cleared once it ends or is closed by a rule.
  */
-function withOpenSessionOnConnector(connectors: Connectors, before: SessionsState, s: SessionState, fact: ChargerEvent, t: number): Connectors {
+function withOpenSessionOnConnector(
+  connectors: Connectors,
+  before: SessionsState,
+  s: SessionState,
+  fact: ChargerEvent,
+  t: number,
+): Connectors {
   const open = s.end === undefined && s.closure === undefined;
   const starts = fact.type === 'transaction.started';
   if (!s.connectorKey || (open && !starts)) return connectors;
   const c = connectors[s.connectorKey];
   if (open && (!c?.openSessionId || (sessionOf(before, c.openSessionId)?.startedAtMs ?? 0) <= s.startedAtMs)) {
-    return { ...connectors, [s.connectorKey]: { status: c?.status ?? 'Occupied', ms: c?.ms ?? t, ...(c?.chargingState ? { chargingState: c.chargingState } : {}), openSessionId: s.sessionId } };
+    return {
+      ...connectors,
+      [s.connectorKey]: {
+        status: c?.status ?? 'Occupied',
+        ms: c?.ms ?? t,
+        ...(c?.chargingState ? { chargingState: c.chargingState } : {}),
+        openSessionId: s.sessionId,
+      },
+    };
   }
   if (!open && c?.openSessionId === s.sessionId) return { ...connectors, [s.connectorKey]: withoutOpenSession(c) };
   return connectors;
@@ -285,19 +348,30 @@ function withoutOpenSession(c: ConnectorState): ConnectorState {
 // ------------------------------------------------------------------------------------------ duplicates, retention
 
 /** A retried 1.6 StartTransaction: its transactionId names the first session too (counted as a duplicate). */
-function addAlias(state: SessionsState, event: Extract<SessionDeciderEvent, { type: 'session.transaction.aliased' }>, ctx: DeciderContext): SessionsState {
+function addAlias(
+  state: SessionsState,
+  event: Extract<SessionDeciderEvent, { type: 'session.transaction.aliased' }>,
+  ctx: DeciderContext,
+): SessionsState {
   const s = sessionOf(state, event.sessionId);
   if (!s) return state;
   const next = cloneSession(s);
   next.aliases = [...s.aliases, event.transactionId];
   next.duplicatesIgnored = s.duplicatesIgnored + 1;
   next.flags = addFlag(s.flags, 'DUPLICATES_IGNORED');
-  if (chunkedLast(next.sources)?.eventId !== event.fact.source.eventId) next.sources = chunkedAppend(next.sources, sourceOf(event.fact));
-  return putSession(state, next, { ...state.byTransaction, [ctx.transactionKey(event.stationId, event.transactionId)]: s.sessionId });
+  if (chunkedLast(next.sources)?.eventId !== event.fact.source.eventId)
+    next.sources = chunkedAppend(next.sources, sourceOf(event.fact));
+  return putSession(state, next, {
+    ...state.byTransaction,
+    [ctx.transactionKey(event.stationId, event.transactionId)]: s.sessionId,
+  });
 }
 
 /** Repeated messages are counted (DUPLICATES_IGNORED); transactionData repeating samples is normal, not counted. */
-function countDiscarded(state: SessionsState, event: Extract<SessionDeciderEvent, { type: 'session.fact.discarded' }>): SessionsState {
+function countDiscarded(
+  state: SessionsState,
+  event: Extract<SessionDeciderEvent, { type: 'session.fact.discarded' }>,
+): SessionsState {
   const s = event.sessionId === undefined ? undefined : sessionOf(state, event.sessionId);
   if (!s || event.reason === 'REPEATED_IN_TRANSACTION_DATA') return state;
   const next = cloneSession(s);
@@ -308,7 +382,8 @@ function countDiscarded(state: SessionsState, event: Extract<SessionDeciderEvent
 
 function forget(state: SessionsState, event: SessionsForgotten): SessionsState {
   const drop = new Set(event.sessionIds);
-  const keep = <T>(rec: Record<string, T>, id: (v: T) => string | undefined): Record<string, T> => Object.fromEntries(Object.entries(rec).filter(([, v]) => !drop.has(id(v) ?? '')));
+  const keep = <T>(rec: Record<string, T>, id: (v: T) => string | undefined): Record<string, T> =>
+    Object.fromEntries(Object.entries(rec).filter(([, v]) => !drop.has(id(v) ?? '')));
   return {
     sessions: state.sessions.filter((s) => !drop.has(s.sessionId)),
     closed: keep(state.closed, (s) => s.sessionId),
@@ -336,10 +411,13 @@ function notePublished(state: SessionsState, event: PublicSessionEvent, ctx: Dec
   if (event.type === 'session.ended') {
     const p = event.payload;
     next.ended = { revision: p.revision, payload: p, receivedMs: Math.max(s.lastReceivedMs, s.ended?.receivedMs ?? 0) };
-    if (p.closure !== 'stop' && !s.end) next.closure = { rule: p.closure, endedAt: p.endedAt, endedAtMs: ctx.ms(p.endedAt) };
-    if (p.closure === 'incomplete-timeout') next.closure = { rule: 'incomplete-timeout', endedAt: p.endedAt, endedAtMs: ctx.ms(p.endedAt) };
+    if (p.closure !== 'stop' && !s.end)
+      next.closure = { rule: p.closure, endedAt: p.endedAt, endedAtMs: ctx.ms(p.endedAt) };
+    if (p.closure === 'incomplete-timeout')
+      next.closure = { rule: 'incomplete-timeout', endedAt: p.endedAt, endedAtMs: ctx.ms(p.endedAt) };
     const c = s.connectorKey ? connectors[s.connectorKey] : undefined;
-    if (c?.openSessionId === s.sessionId && s.connectorKey) connectors = { ...connectors, [s.connectorKey]: withoutOpenSession(c) };
+    if (c?.openSessionId === s.sessionId && s.connectorKey)
+      connectors = { ...connectors, [s.connectorKey]: withoutOpenSession(c) };
   }
   return putSession(state, next, undefined, undefined, connectors);
 }

@@ -19,7 +19,9 @@ describe('exact decimal helpers (kernel) as the decider uses them', () => {
   });
 
   it('compareDecimal agrees with decimal.js', () => {
-    const dec = fc.tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: 0, max: 6 })).map(([n, k]) => new Decimal(n).div(10 ** k).toFixed());
+    const dec = fc
+      .tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: 0, max: 6 }))
+      .map(([n, k]) => new Decimal(n).div(10 ** k).toFixed());
     fc.assert(fc.property(dec, dec, (a, b) => expect(compareDecimal(a, b)).toBe(new Decimal(a).cmp(b))));
   });
 

@@ -12,14 +12,26 @@ export const connectorIdOf = (e: ChargerEvent): number | undefined => (e as { co
 export const evseIdOf = (e: ChargerEvent): number | undefined => (e as { evseId?: number }).evseId;
 
 /** The connector a fact is about: the 1.6 connector or the 2.0.1 EVSE (0 = the whole station: none). */
-export function connectorKeyOf(e: { stationId: string; protocol: string; evseId?: number; connectorId?: number }): string | undefined {
-  if (e.protocol === 'ocpp1.6') return e.connectorId === undefined || e.connectorId === 0 ? undefined : `${e.stationId}|c${e.connectorId}`;
+export function connectorKeyOf(e: {
+  stationId: string;
+  protocol: string;
+  evseId?: number;
+  connectorId?: number;
+}): string | undefined {
+  if (e.protocol === 'ocpp1.6')
+    return e.connectorId === undefined || e.connectorId === 0 ? undefined : `${e.stationId}|c${e.connectorId}`;
   return e.evseId === undefined || e.evseId === 0 ? undefined : `${e.stationId}|e${e.evseId}`;
 }
 
 /** A 1.6 StartTransaction's business identity (station + connector + meterStart + timestamp): a retry has the same. */
 export function startIdentityOf(e: ChargerEvent): string | undefined {
-  if (e.type !== 'transaction.started' || e.protocol !== 'ocpp1.6' || e.meterStartWh === undefined || e.connectorId === undefined) return undefined;
+  if (
+    e.type !== 'transaction.started' ||
+    e.protocol !== 'ocpp1.6' ||
+    e.meterStartWh === undefined ||
+    e.connectorId === undefined
+  )
+    return undefined;
   return `${e.stationId}|${e.connectorId}|${e.meterStartWh}|${e.occurredAt}`;
 }
 

@@ -11,10 +11,12 @@ const SESSION_NS = uuidNamespace(SESSION_NAMESPACE);
 const SESSION_EVENT_NS = uuidNamespace(SESSION_EVENT_NAMESPACE);
 
 /** The session id of a transaction: UUID v5 of `${stationId}|${transactionId}` (the first transactionId seen). */
-export const sessionIdOf = (stationId: string, transactionId: string): string => fastUuidV5(`${stationId}|${transactionId}`, SESSION_NS);
+export const sessionIdOf = (stationId: string, transactionId: string): string =>
+  fastUuidV5(`${stationId}|${transactionId}`, SESSION_NS);
 
 /** The id of a session's n-th public event (per-session sequence): UUID v5 of `${sessionId}|${type}|${n}`. */
-export const sessionEventIdOf = (sessionId: string, type: string, n: number): string => fastUuidV5(`${sessionId}|${type}|${n}`, SESSION_EVENT_NS);
+export const sessionEventIdOf = (sessionId: string, type: string, n: number): string =>
+  fastUuidV5(`${sessionId}|${type}|${n}`, SESSION_EVENT_NS);
 
 /** The key of a transaction in `byTransaction`. */
 export const transactionKeyOf = (stationId: string, transactionId: string): string => `${stationId}|${transactionId}`;

@@ -10,7 +10,16 @@ import * as decisionModule from './decision';
 import type { Decision } from './decision';
 import * as energyModule from './energy';
 import * as eventsModule from './events';
-import type { PublicSessionEvent, SessionClosure, SessionEnded, SessionEndedPayload, SessionFlag, SessionStarted, SessionUpdated, SourceRef } from './events';
+import type {
+  PublicSessionEvent,
+  SessionClosure,
+  SessionEnded,
+  SessionEndedPayload,
+  SessionFlag,
+  SessionStarted,
+  SessionUpdated,
+  SourceRef,
+} from './events';
 import * as idsModule from './ids';
 import * as seqNosModule from './seq-nos';
 import * as stateModule from './state';
@@ -48,7 +57,11 @@ function emitEnd(d: Decision, s: SessionState, n: number, e: ChargerEvent, ctx: 
     if (!s.heldIncomplete) emit(d, updated(s, n, e.occurredAt, e.eventId, ctx));
     return;
   }
-  const closure: SessionClosure = s.end ? (s.closure?.rule === 'incomplete-timeout' && incomplete ? 'incomplete-timeout' : 'stop') : s.closure!.rule;
+  const closure: SessionClosure = s.end
+    ? s.closure?.rule === 'incomplete-timeout' && incomplete
+      ? 'incomplete-timeout'
+      : 'stop'
+    : s.closure!.rule;
   const candidate = ended(s, n, closure, undefined, e.eventId, ctx);
   if (!s.ended || digestOf(s.ended.payload, ctx) !== digestOf(candidate.payload, ctx)) emit(d, candidate);
 }
@@ -56,7 +69,9 @@ function emitEnd(d: Decision, s: SessionState, n: number, e: ChargerEvent, ctx: 
 /** Throttling: on a change of charging state, or once updateIntervalSeconds of station time passed since the last update. */
 function isUpdateDue(s: SessionState, e: ChargerEvent, ctx: DeciderContext): boolean {
   const stateChanged = (s.lastUpdateState ?? s.initialState ?? 'Charging') !== currentState(s);
-  return stateChanged || ctx.ms(e.occurredAt) >= (s.lastUpdateMs ?? s.startedAtMs) + ctx.cfg.updateIntervalSeconds * 1000;
+  return (
+    stateChanged || ctx.ms(e.occurredAt) >= (s.lastUpdateMs ?? s.startedAtMs) + ctx.cfg.updateIntervalSeconds * 1000
+  );
 }
 
 /** What a revision compares: the payload without revision, provenance and the revision flag (remembered per payload). */
@@ -64,7 +79,11 @@ function digestOf(p: SessionEndedPayload, ctx: DeciderContext): string {
   let digest = ctx.endedDigests.get(p);
   if (digest === undefined) {
     const { revision: _r, sources: _s, dataQuality, ...rest } = p;
-    digest = JSON.stringify({ ...rest, flags: dataQuality.flags.filter((f) => f !== 'REVISED_AFTER_CLOSE'), missing: dataQuality.missingSeqNos });
+    digest = JSON.stringify({
+      ...rest,
+      flags: dataQuality.flags.filter((f) => f !== 'REVISED_AFTER_CLOSE'),
+      missing: dataQuality.missingSeqNos,
+    });
     ctx.endedDigests.set(p, digest);
   }
   return digest;
@@ -76,7 +95,14 @@ function sourcesOf(s: SessionState): SourceRef[] {
   return chunkedToArray(s.sources).filter((x) => !seen.has(x.eventId) && seen.add(x.eventId) !== undefined);
 }
 
-function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type: T, n: number, occurredAt: string, causationId: string, payload: P) {
+function envelope<T extends PublicSessionEvent['type'], P>(
+  s: SessionState,
+  type: T,
+  n: number,
+  occurredAt: string,
+  causationId: string,
+  payload: P,
+) {
   return {
     id: sessionEventIdOf(s.sessionId, type, s.published + n),
     type,
@@ -90,7 +116,14 @@ function envelope<T extends PublicSessionEvent['type'], P>(s: SessionState, type
 }
 
 function identity(s: SessionState) {
-  const id: { sessionId: string; stationId: string; protocol: SessionState['protocol']; transactionId: string; evseId?: number; connectorId?: number } = {
+  const id: {
+    sessionId: string;
+    stationId: string;
+    protocol: SessionState['protocol'];
+    transactionId: string;
+    evseId?: number;
+    connectorId?: number;
+  } = {
     sessionId: s.sessionId,
     stationId: s.stationId,
     protocol: s.protocol,
@@ -114,9 +147,20 @@ function started(s: SessionState, n: number, causationId: string): SessionStarte
 }
 
 /** Energy so far (to the last event), state, flags; `incomplete` when the end arrived but seqNos or the start are missing. */
-function updated(s: SessionState, n: number, occurredAt: string, causationId: string, ctx: DeciderContext): SessionUpdated {
+function updated(
+  s: SessionState,
+  n: number,
+  occurredAt: string,
+  causationId: string,
+  ctx: DeciderContext,
+): SessionUpdated {
   const energy = computeEnergy(s, Math.max(s.lastEventMs, s.startedAtMs), ctx.cfg, ctx.energyChunks, false);
-  const flags = [...new Set<SessionFlag>([...s.flags, ...energy.flags.filter((f) => f !== 'ENERGY_FROM_LAST_SAMPLE' && f !== 'NO_ENERGY_DATA')])].sort();
+  const flags = [
+    ...new Set<SessionFlag>([
+      ...s.flags,
+      ...energy.flags.filter((f) => f !== 'ENERGY_FROM_LAST_SAMPLE' && f !== 'NO_ENERGY_DATA'),
+    ]),
+  ].sort();
   const missing = hasGap(s) ? missingSeqNos(s) : [];
   if (missing.length > 0) flags.push('SEQNO_GAP');
   if (!s.startKnown) flags.push('START_MISSING');
@@ -132,13 +176,23 @@ function updated(s: SessionState, n: number, occurredAt: string, causationId: st
 }
 
 /** When a session ended: its stop, else the time a rule gave, else its last event; never before its start. */
-function endOf(s: SessionState, endedAtOverride: string | undefined, ctx: DeciderContext): { endMs: number; beforeStart: boolean } {
+function endOf(
+  s: SessionState,
+  endedAtOverride: string | undefined,
+  ctx: DeciderContext,
+): { endMs: number; beforeStart: boolean } {
   const endMs = ctx.ms(s.end?.at ?? endedAtOverride ?? s.closure?.endedAt ?? s.lastEventAt);
   return endMs < s.startedAtMs ? { endMs: s.startedAtMs, beforeStart: true } : { endMs, beforeStart: false };
 }
 
 /** The flags a session.ended states besides the session's own and its energy's. */
-function closingFlags(flags: Set<SessionFlag>, s: SessionState, closure: SessionClosure, missing: number[], revision: number): void {
+function closingFlags(
+  flags: Set<SessionFlag>,
+  s: SessionState,
+  closure: SessionClosure,
+  missing: number[],
+  revision: number,
+): void {
   if (missing.length > 0) flags.add('SEQNO_GAP');
   if (!s.startKnown) flags.add('START_MISSING');
   if (closure === 'new-transaction') flags.add('NEVER_STOPPED').add('CLOSED_BY_NEW_TRANSACTION');
@@ -146,7 +200,14 @@ function closingFlags(flags: Set<SessionFlag>, s: SessionState, closure: Session
   if (revision > 1) flags.add('REVISED_AFTER_CLOSE');
 }
 
-export function ended(s: SessionState, n: number, closure: SessionClosure, endedAtOverride: string | undefined, causationId: string, ctx: DeciderContext): SessionEnded {
+export function ended(
+  s: SessionState,
+  n: number,
+  closure: SessionClosure,
+  endedAtOverride: string | undefined,
+  causationId: string,
+  ctx: DeciderContext,
+): SessionEnded {
   const flags = new Set<SessionFlag>(s.flags);
   const { endMs, beforeStart } = endOf(s, endedAtOverride, ctx);
   if (beforeStart) flags.add('END_BEFORE_START');
@@ -174,7 +235,10 @@ export function ended(s: SessionState, n: number, closure: SessionClosure, ended
   p.dataQuality = {
     flags: sorted,
     needsReview: sorted.some((f) => REVIEW_FLAGS.includes(f)),
-    estimated: sorted.includes('ENERGY_FROM_LAST_SAMPLE') || sorted.includes('NEVER_STOPPED') || sorted.includes('NO_ENERGY_DATA'),
+    estimated:
+      sorted.includes('ENERGY_FROM_LAST_SAMPLE') ||
+      sorted.includes('NEVER_STOPPED') ||
+      sorted.includes('NO_ENERGY_DATA'),
     missingSeqNos: missing,
     duplicatesIgnored: s.duplicatesIgnored,
   };

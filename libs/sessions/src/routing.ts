@@ -36,8 +36,16 @@ export function route(e: ChargerEvent, before: SessionsState, d: Decision, ctx: 
   const firstStart = identity === undefined ? undefined : current.byStartIdentity[identity];
   if (firstStart !== undefined) {
     // a retried 1.6 StartTransaction: the same start again, or a second transactionId for the first session
-    if (sessionId === firstStart) emit(d, { type: 'session.fact.discarded', sessionId: firstStart, eventId: e.eventId, reason: 'DUPLICATE_START' });
-    else emit(d, { type: 'session.transaction.aliased', sessionId: firstStart, stationId: e.stationId, transactionId: e.transactionId, fact: e });
+    if (sessionId === firstStart)
+      emit(d, { type: 'session.fact.discarded', sessionId: firstStart, eventId: e.eventId, reason: 'DUPLICATE_START' });
+    else
+      emit(d, {
+        type: 'session.transaction.aliased',
+        sessionId: firstStart,
+        stationId: e.stationId,
+        transactionId: e.transactionId,
+        fact: e,
+      });
     return undefined;
   }
   const existing = sessionId === undefined ? undefined : sessionOf(before, sessionId);
@@ -65,7 +73,11 @@ function routeConnectorStatus(e: ChargerEvent, d: Decision): string | undefined 
 }
 
 /** Why a fact of a known session repeats one already applied (README "Duplicates"), if it does. */
-function duplicateReason(s: SessionState, e: ChargerEvent, ctx: DeciderContext): SessionFactDiscarded['reason'] | undefined {
+function duplicateReason(
+  s: SessionState,
+  e: ChargerEvent,
+  ctx: DeciderContext,
+): SessionFactDiscarded['reason'] | undefined {
   const tx = txOf(e);
   if (tx) {
     // 2.0.1: the first record carrying a seqNo wins
@@ -73,7 +85,8 @@ function duplicateReason(s: SessionState, e: ChargerEvent, ctx: DeciderContext):
     if (first !== undefined && first !== e.source.eventId) return 'DUPLICATE_SEQNO';
   }
   if (e.protocol !== 'ocpp1.6') return undefined;
-  if (e.type === 'transaction.ended' && s.end && s.end.at === e.occurredAt && s.end.meterStopWh === e.meterStopWh) return 'DUPLICATE_END';
+  if (e.type === 'transaction.ended' && s.end && s.end.at === e.occurredAt && s.end.meterStopWh === e.meterStopWh)
+    return 'DUPLICATE_END';
   if (e.type === 'meter.sampled' && isRepeatedSample(s, e, ctx)) {
     // transactionData repeating what MeterValues already said is normal 1.6 behaviour, not a repeated message
     return e.source.action === 'StopTransaction' ? 'REPEATED_IN_TRANSACTION_DATA' : 'DUPLICATE_SAMPLE';

@@ -39,6 +39,7 @@ export function missingSeqNos(s: SessionState): number[] {
   const from = s.startSeqNo ?? s.seqMin ?? 0;
   const to = s.endSeqNo ?? s.seqMax ?? 0;
   const missing: number[] = [];
-  for (let n = from; n <= to && missing.length < SESSION_ENDED_LIMITS.missingSeqNos; n++) if (!seenSet.has(n)) missing.push(n);
+  for (let n = from; n <= to && missing.length < SESSION_ENDED_LIMITS.missingSeqNos; n++)
+    if (!seenSet.has(n)) missing.push(n);
   return missing;
 }

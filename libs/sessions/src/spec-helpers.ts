@@ -33,25 +33,62 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
       gatewayInstance: 'gw',
       ...(response === undefined ? {} : { response }),
     };
-    const { events } = normaliseOrThrow(record, { eventId: `${stationId}-rec-${n}`, topic: 'ocpp.inbound', partition: 0, offset: String(n) });
+    const { events } = normaliseOrThrow(record, {
+      eventId: `${stationId}-rec-${n}`,
+      topic: 'ocpp.inbound',
+      partition: 0,
+      offset: String(n),
+    });
     return [{ type: 'RecordChargerEvents' as const, events }];
   };
   const recvAt = (ts: string, received?: string) => received ?? ts;
   return {
-    start16: (o: { tx: number; connectorId?: number; meterStart: number; at: string; idTag?: string; receivedAt?: string }) =>
-      rec('StartTransaction', { connectorId: o.connectorId ?? 1, idTag: o.idTag ?? 'TAG1', meterStart: o.meterStart, timestamp: o.at }, recvAt(o.at, o.receivedAt), {
-        transactionId: o.tx,
-        idTagInfo: { status: 'Accepted' },
-      }),
+    start16: (o: {
+      tx: number;
+      connectorId?: number;
+      meterStart: number;
+      at: string;
+      idTag?: string;
+      receivedAt?: string;
+    }) =>
+      rec(
+        'StartTransaction',
+        { connectorId: o.connectorId ?? 1, idTag: o.idTag ?? 'TAG1', meterStart: o.meterStart, timestamp: o.at },
+        recvAt(o.at, o.receivedAt),
+        {
+          transactionId: o.tx,
+          idTagInfo: { status: 'Accepted' },
+        },
+      ),
     meter16: (o: { tx?: number; connectorId?: number; at: string; values: Sv16[]; receivedAt?: string }) =>
       rec(
         'MeterValues',
-        { connectorId: o.connectorId ?? 1, ...(o.tx === undefined ? {} : { transactionId: o.tx }), meterValue: [{ timestamp: o.at, sampledValue: o.values }] },
+        {
+          connectorId: o.connectorId ?? 1,
+          ...(o.tx === undefined ? {} : { transactionId: o.tx }),
+          meterValue: [{ timestamp: o.at, sampledValue: o.values }],
+        },
         recvAt(o.at, o.receivedAt),
       ),
     wh16: (o: { tx: number; connectorId?: number; at: string; wh: string; receivedAt?: string }) =>
-      rec('MeterValues', { connectorId: o.connectorId ?? 1, transactionId: o.tx, meterValue: [{ timestamp: o.at, sampledValue: [{ value: o.wh }] }] }, recvAt(o.at, o.receivedAt)),
-    stop16: (o: { tx: number; meterStop: number; at: string; idTag?: string; reason?: string; transactionData?: unknown[]; receivedAt?: string }) =>
+      rec(
+        'MeterValues',
+        {
+          connectorId: o.connectorId ?? 1,
+          transactionId: o.tx,
+          meterValue: [{ timestamp: o.at, sampledValue: [{ value: o.wh }] }],
+        },
+        recvAt(o.at, o.receivedAt),
+      ),
+    stop16: (o: {
+      tx: number;
+      meterStop: number;
+      at: string;
+      idTag?: string;
+      reason?: string;
+      transactionData?: unknown[];
+      receivedAt?: string;
+    }) =>
       rec(
         'StopTransaction',
         {
@@ -65,7 +102,11 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
         recvAt(o.at, o.receivedAt),
       ),
     status16: (o: { connectorId?: number; status: string; at: string; receivedAt?: string }) =>
-      rec('StatusNotification', { connectorId: o.connectorId ?? 1, status: o.status, errorCode: 'NoError', timestamp: o.at }, recvAt(o.at, o.receivedAt)),
+      rec(
+        'StatusNotification',
+        { connectorId: o.connectorId ?? 1, status: o.status, errorCode: 'NoError', timestamp: o.at },
+        recvAt(o.at, o.receivedAt),
+      ),
     tx201: (o: {
       eventType: 'Started' | 'Updated' | 'Ended';
       tx?: string;
@@ -90,7 +131,13 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
         {
           eventType: o.eventType,
           timestamp: o.at,
-          triggerReason: o.triggerReason ?? (o.eventType === 'Updated' ? 'MeterValuePeriodic' : o.eventType === 'Started' ? 'Authorized' : 'StopAuthorized'),
+          triggerReason:
+            o.triggerReason ??
+            (o.eventType === 'Updated'
+              ? 'MeterValuePeriodic'
+              : o.eventType === 'Started'
+                ? 'Authorized'
+                : 'StopAuthorized'),
           seqNo: o.seqNo,
           ...(o.offline ? { offline: true } : {}),
           transactionInfo: {
@@ -98,7 +145,9 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
             ...(o.chargingState ? { chargingState: o.chargingState } : {}),
             ...(o.stoppedReason ? { stoppedReason: o.stoppedReason } : {}),
           },
-          ...(o.eventType === 'Started' ? { evse: { id: o.evseId ?? 1, connectorId: 1 }, idToken: { idToken: 'TOKEN', type: 'ISO14443' } } : {}),
+          ...(o.eventType === 'Started'
+            ? { evse: { id: o.evseId ?? 1, connectorId: 1 }, idToken: { idToken: 'TOKEN', type: 'ISO14443' } }
+            : {}),
           ...(o.wh !== undefined || o.power !== undefined
             ? {
                 meterValue: [
@@ -109,12 +158,27 @@ export function station(stationId = 'CS-1', protocol: 'ocpp1.6' | 'ocpp2.0.1' = 
                         ? [
                             {
                               value: Number(o.wh),
-                              context: o.context ?? (o.eventType === 'Started' ? 'Transaction.Begin' : o.eventType === 'Ended' ? 'Transaction.End' : 'Sample.Periodic'),
-                              ...(o.unit || o.multiplier !== undefined ? { unitOfMeasure: { ...(o.unit ? { unit: o.unit } : {}), ...(o.multiplier !== undefined ? { multiplier: o.multiplier } : {}) } } : {}),
+                              context:
+                                o.context ??
+                                (o.eventType === 'Started'
+                                  ? 'Transaction.Begin'
+                                  : o.eventType === 'Ended'
+                                    ? 'Transaction.End'
+                                    : 'Sample.Periodic'),
+                              ...(o.unit || o.multiplier !== undefined
+                                ? {
+                                    unitOfMeasure: {
+                                      ...(o.unit ? { unit: o.unit } : {}),
+                                      ...(o.multiplier !== undefined ? { multiplier: o.multiplier } : {}),
+                                    },
+                                  }
+                                : {}),
                             },
                           ]
                         : []),
-                      ...(o.power !== undefined ? [{ value: o.power, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } }] : []),
+                      ...(o.power !== undefined
+                        ? [{ value: o.power, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } }]
+                        : []),
                     ],
                   },
                 ],
@@ -138,9 +202,12 @@ export function run(
   return { events: r.events, published: r.events.filter(isPublicSessionEvent), state: r.state };
 }
 
-export const endedOf = (events: SessionDeciderEvent[]): SessionEnded[] => events.filter((e): e is SessionEnded => e.type === 'session.ended');
-export const updatesOf = (events: SessionDeciderEvent[]): SessionUpdated[] => events.filter((e): e is SessionUpdated => e.type === 'session.updated');
-export const typesOf = (events: SessionDeciderEvent[]): string[] => events.filter(isPublicSessionEvent).map((e) => e.type);
+export const endedOf = (events: SessionDeciderEvent[]): SessionEnded[] =>
+  events.filter((e): e is SessionEnded => e.type === 'session.ended');
+export const updatesOf = (events: SessionDeciderEvent[]): SessionUpdated[] =>
+  events.filter((e): e is SessionUpdated => e.type === 'session.updated');
+export const typesOf = (events: SessionDeciderEvent[]): string[] =>
+  events.filter(isPublicSessionEvent).map((e) => e.type);
 
 /** Deterministic PRNG (mulberry32): the same seed always gives the same workload, whatever the library versions. */
 function prng(seed: number): () => number {
@@ -181,7 +248,8 @@ export function randomStationCommands(seed: number, steps = 120): SessionCommand
     if (chance(0.01)) return '2001-01-01T00:00:00Z'; // unset clock
     return s;
   };
-  const received = (m: number): string => (chance(0.05) ? iso(m + 20 + Math.floor(rnd() * 600)) : chance(0.03) ? iso(m - 10) : iso(m));
+  const received = (m: number): string =>
+    chance(0.05) ? iso(m + 20 + Math.floor(rnd() * 600)) : chance(0.03) ? iso(m - 10) : iso(m);
   const records: Array<{ record: OcppInboundRecord; eventId: string }> = [];
   const send = (action: string, payload: unknown, at: number, response?: unknown): void => {
     n += 1;
@@ -203,7 +271,12 @@ export function randomStationCommands(seed: number, steps = 120): SessionCommand
   };
   const push = (record: OcppInboundRecord, eventId: string, offset: number): void => {
     const r = normalise(record, { eventId, topic: 'ocpp.inbound', partition: seed % 3, offset: String(offset) });
-    if (r.ok && r.events.length > 0) out.push(chance(0.5) && r.events.length === 1 ? { type: 'RecordChargerEvent', event: r.events[0] } : { type: 'RecordChargerEvents', events: r.events });
+    if (r.ok && r.events.length > 0)
+      out.push(
+        chance(0.5) && r.events.length === 1
+          ? { type: 'RecordChargerEvent', event: r.events[0] }
+          : { type: 'RecordChargerEvents', events: r.events },
+      );
   };
   const samples = (): Array<Record<string, unknown>> => {
     const num = (v: number | string): number | string => (v201 ? Number(v) : String(v));
@@ -211,14 +284,43 @@ export function randomStationCommands(seed: number, steps = 120): SessionCommand
     const kind = rnd();
     const frac = chance(0.2) ? `.${Math.floor(rnd() * 1000)}` : '';
     if (kind < 0.6) list.push({ value: num(`${wh}${frac}`) });
-    else if (kind < 0.7) list.push(v201 ? { value: wh / 1000, unitOfMeasure: { unit: 'kWh' } } : { value: String(wh / 1000), unit: 'kWh' });
+    else if (kind < 0.7)
+      list.push(
+        v201 ? { value: wh / 1000, unitOfMeasure: { unit: 'kWh' } } : { value: String(wh / 1000), unit: 'kWh' },
+      );
     else if (kind < 0.8) for (const phase of ['L1', 'L2', 'L3']) list.push({ value: num(Math.floor(wh / 3)), phase });
     else if (kind < 0.85) list.push({ value: num(wh), location: 'EV' });
-    if (chance(0.5)) list.push(v201 ? { value: 11000 + Math.floor(rnd() * 100), measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } } : { value: String(11000 + Math.floor(rnd() * 100)), measurand: 'Power.Active.Import', unit: 'W' });
-    if (chance(0.4)) for (const phase of ['L1', 'L2', 'L3']) list.push(v201 ? { value: 16 + rnd(), measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } } : { value: (16 + rnd()).toFixed(2), measurand: 'Current.Import', phase, unit: 'A' });
-    if (chance(0.03)) list.push(v201 ? { value: 5, measurand: 'Current.Import', unitOfMeasure: { unit: 'W' } } : { value: '5', measurand: 'Current.Import', unit: 'W' });
+    if (chance(0.5))
+      list.push(
+        v201
+          ? { value: 11000 + Math.floor(rnd() * 100), measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } }
+          : { value: String(11000 + Math.floor(rnd() * 100)), measurand: 'Power.Active.Import', unit: 'W' },
+      );
+    if (chance(0.4))
+      for (const phase of ['L1', 'L2', 'L3'])
+        list.push(
+          v201
+            ? { value: 16 + rnd(), measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } }
+            : { value: (16 + rnd()).toFixed(2), measurand: 'Current.Import', phase, unit: 'A' },
+        );
+    if (chance(0.03))
+      list.push(
+        v201
+          ? { value: 5, measurand: 'Current.Import', unitOfMeasure: { unit: 'W' } }
+          : { value: '5', measurand: 'Current.Import', unit: 'W' },
+      );
     if (chance(0.03)) {
-      if (v201) list.push({ value: wh, context: 'Sample.Clock', signedMeterValue: { signedMeterData: `sig${n}`, signingMethod: 'ECDSA', encodingMethod: 'OCMF', publicKey: 'pk' } });
+      if (v201)
+        list.push({
+          value: wh,
+          context: 'Sample.Clock',
+          signedMeterValue: {
+            signedMeterData: `sig${n}`,
+            signingMethod: 'ECDSA',
+            encodingMethod: 'OCMF',
+            publicKey: 'pk',
+          },
+        });
       else list.push({ value: `OCMF|sig${n}`, format: 'SignedData', context: 'Sample.Clock' });
     }
     if (list.length === 0) list.push({ value: num(wh) });
@@ -244,31 +346,124 @@ export function randomStationCommands(seed: number, steps = 120): SessionCommand
       tx += chance(0.8) ? 1 : 0;
       seq = chance(0.1) ? 3 : 0;
       if (v201) {
-        send('TransactionEvent', { eventType: 'Started', timestamp: stamp(at), triggerReason: 'Authorized', seqNo: seq++, transactionInfo: { transactionId: `TX-${tx}`, ...(chance(0.7) ? { chargingState: pick(['Charging', 'EVConnected', 'SuspendedEV']) } : {}) }, evse: { id: chance(0.8) ? 1 : 2, connectorId: 1 }, idToken: { idToken: 'TOKEN', type: 'ISO14443' }, ...(chance(0.6) ? { meterValue: [{ timestamp: stamp(at), sampledValue: [{ value: wh, context: 'Transaction.Begin' }] }] } : {}) }, at);
+        send(
+          'TransactionEvent',
+          {
+            eventType: 'Started',
+            timestamp: stamp(at),
+            triggerReason: 'Authorized',
+            seqNo: seq++,
+            transactionInfo: {
+              transactionId: `TX-${tx}`,
+              ...(chance(0.7) ? { chargingState: pick(['Charging', 'EVConnected', 'SuspendedEV']) } : {}),
+            },
+            evse: { id: chance(0.8) ? 1 : 2, connectorId: 1 },
+            idToken: { idToken: 'TOKEN', type: 'ISO14443' },
+            ...(chance(0.6)
+              ? { meterValue: [{ timestamp: stamp(at), sampledValue: [{ value: wh, context: 'Transaction.Begin' }] }] }
+              : {}),
+          },
+          at,
+        );
       } else {
         const start = { connectorId: chance(0.8) ? 1 : 2, idTag: 'TAG1', meterStart: wh, timestamp: stamp(at) };
         send('StartTransaction', start, at, { transactionId: tx, idTagInfo: { status: 'Accepted' } });
-        if (chance(0.1)) send('StartTransaction', start, at, { transactionId: ++tx, idTagInfo: { status: 'Accepted' } }); // retried start, new id
+        if (chance(0.1))
+          send('StartTransaction', start, at, { transactionId: ++tx, idTagInfo: { status: 'Accepted' } }); // retried start, new id
       }
     } else if (r < 0.7) {
       wh += chance(0.03) ? -500 : chance(0.02) ? 5_000_000 : Math.floor(rnd() * 400);
       if (v201) {
         if (chance(0.05)) seq += 1 + Math.floor(rnd() * 3); // gap
         const s = chance(0.05) ? Math.max(0, seq - 2) : seq++;
-        send('TransactionEvent', { eventType: 'Updated', timestamp: stamp(at), triggerReason: 'MeterValuePeriodic', seqNo: s, ...(chance(0.05) ? { offline: true } : {}), transactionInfo: { transactionId: `TX-${chance(0.9) ? tx : tx - 1}`, ...(chance(0.1) ? { chargingState: pick(['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle']) } : {}) }, meterValue: [{ timestamp: stamp(at), sampledValue: samples() }] }, at);
+        send(
+          'TransactionEvent',
+          {
+            eventType: 'Updated',
+            timestamp: stamp(at),
+            triggerReason: 'MeterValuePeriodic',
+            seqNo: s,
+            ...(chance(0.05) ? { offline: true } : {}),
+            transactionInfo: {
+              transactionId: `TX-${chance(0.9) ? tx : tx - 1}`,
+              ...(chance(0.1)
+                ? { chargingState: pick(['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle']) }
+                : {}),
+            },
+            meterValue: [{ timestamp: stamp(at), sampledValue: samples() }],
+          },
+          at,
+        );
       } else {
-        send('MeterValues', { connectorId: chance(0.85) ? 1 : 2, ...(chance(0.9) ? { transactionId: chance(0.9) ? tx : tx - 1 } : {}), meterValue: [{ timestamp: stamp(at), sampledValue: samples() }] }, at);
+        send(
+          'MeterValues',
+          {
+            connectorId: chance(0.85) ? 1 : 2,
+            ...(chance(0.9) ? { transactionId: chance(0.9) ? tx : tx - 1 } : {}),
+            meterValue: [{ timestamp: stamp(at), sampledValue: samples() }],
+          },
+          at,
+        );
       }
     } else if (r < 0.85) {
-      const status = pick(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Faulted']);
-      if (v201) send('StatusNotification', { timestamp: stamp(at), connectorStatus: pick(['Available', 'Occupied', 'Faulted']), evseId: chance(0.8) ? 1 : 2, connectorId: 1 }, at);
-      else send('StatusNotification', { connectorId: chance(0.8) ? 1 : chance(0.5) ? 2 : 0, status, errorCode: 'NoError', timestamp: stamp(at) }, at);
+      const status = pick([
+        'Available',
+        'Preparing',
+        'Charging',
+        'SuspendedEV',
+        'SuspendedEVSE',
+        'Finishing',
+        'Faulted',
+      ]);
+      if (v201)
+        send(
+          'StatusNotification',
+          {
+            timestamp: stamp(at),
+            connectorStatus: pick(['Available', 'Occupied', 'Faulted']),
+            evseId: chance(0.8) ? 1 : 2,
+            connectorId: 1,
+          },
+          at,
+        );
+      else
+        send(
+          'StatusNotification',
+          { connectorId: chance(0.8) ? 1 : chance(0.5) ? 2 : 0, status, errorCode: 'NoError', timestamp: stamp(at) },
+          at,
+        );
     } else {
       if (v201) {
-        send('TransactionEvent', { eventType: 'Ended', timestamp: stamp(at), triggerReason: 'EVDeparted', seqNo: seq++, transactionInfo: { transactionId: `TX-${tx}`, stoppedReason: pick(['EVDisconnected', 'Local', 'Remote']) }, ...(chance(0.8) ? { meterValue: [{ timestamp: stamp(at), sampledValue: [{ value: wh, context: 'Transaction.End' }] }] } : {}) }, at);
+        send(
+          'TransactionEvent',
+          {
+            eventType: 'Ended',
+            timestamp: stamp(at),
+            triggerReason: 'EVDeparted',
+            seqNo: seq++,
+            transactionInfo: { transactionId: `TX-${tx}`, stoppedReason: pick(['EVDisconnected', 'Local', 'Remote']) },
+            ...(chance(0.8)
+              ? { meterValue: [{ timestamp: stamp(at), sampledValue: [{ value: wh, context: 'Transaction.End' }] }] }
+              : {}),
+          },
+          at,
+        );
       } else {
-        const data = chance(0.3) ? { transactionData: [{ timestamp: stamp(at - 1), sampledValue: [{ value: String(wh - 10) }] }] } : {};
-        send('StopTransaction', { transactionId: chance(0.9) ? tx : tx + 5, meterStop: chance(0.05) ? 0 : wh, timestamp: stamp(at), ...(chance(0.5) ? { idTag: 'TAG1' } : {}), ...(chance(0.5) ? { reason: 'EVDisconnected' } : {}), ...data }, at);
+        const data = chance(0.3)
+          ? { transactionData: [{ timestamp: stamp(at - 1), sampledValue: [{ value: String(wh - 10) }] }] }
+          : {};
+        send(
+          'StopTransaction',
+          {
+            transactionId: chance(0.9) ? tx : tx + 5,
+            meterStop: chance(0.05) ? 0 : wh,
+            timestamp: stamp(at),
+            ...(chance(0.5) ? { idTag: 'TAG1' } : {}),
+            ...(chance(0.5) ? { reason: 'EVDisconnected' } : {}),
+            ...data,
+          },
+          at,
+        );
       }
     }
   }
@@ -290,13 +485,26 @@ export function longSession16(o: {
   intervalSeconds: number;
   flipEverySamples?: number;
   signedEverySamples?: number;
-}): { commands: SessionCommand[]; timeline: Array<{ at: string; cumulativeWh: string }>; energyWh: number; stopAt: string } {
+}): {
+  commands: SessionCommand[];
+  timeline: Array<{ at: string; cumulativeWh: string }>;
+  energyWh: number;
+  stopAt: string;
+} {
   const cs = station(o.stationId ?? 'CS-LONG');
   const t0 = Date.parse(o.from);
   const iso = (ms: number) => new Date(ms).toISOString();
-  const commands: SessionCommand[] = [...cs.status16({ status: 'Preparing', at: iso(t0 - 1000) }), ...cs.start16({ tx: 1, meterStart: 0, at: iso(t0) }), ...cs.status16({ status: 'Charging', at: iso(t0) })];
+  const commands: SessionCommand[] = [
+    ...cs.status16({ status: 'Preparing', at: iso(t0 - 1000) }),
+    ...cs.start16({ tx: 1, meterStart: 0, at: iso(t0) }),
+    ...cs.status16({ status: 'Charging', at: iso(t0) }),
+  ];
   const timeline = [{ at: iso(t0), cumulativeWh: '0' }];
-  const signed = (context: string, at: number): Sv16 => ({ value: `OCMF|{"RD":[{"TM":"${iso(at)}","RV":1}]}|{"SD":"3045"}`, format: 'SignedData', context });
+  const signed = (context: string, at: number): Sv16 => ({
+    value: `OCMF|{"RD":[{"TM":"${iso(at)}","RV":1}]}|{"SD":"3045"}`,
+    format: 'SignedData',
+    context,
+  });
   let wh = 0;
   let charging = true;
   for (let k = 1; k <= o.samples; k++) {
@@ -306,7 +514,9 @@ export function longSession16(o: {
       commands.push(...cs.status16({ status: charging ? 'Charging' : 'SuspendedEV', at: iso(at - 1000) }));
     }
     if (charging) wh += 5 + ((k * 7919) % 13);
-    const values: Sv16[] = [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' }];
+    const values: Sv16[] = [
+      { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
+    ];
     if (k === 1) values.push(signed('Transaction.Begin', at));
     else if (o.signedEverySamples && k % o.signedEverySamples === 0) values.push(signed('Sample.Periodic', at));
     commands.push(...cs.meter16({ tx: 1, at: iso(at), values }));
@@ -314,7 +524,13 @@ export function longSession16(o: {
   }
   const stopMs = t0 + (o.samples + 1) * o.intervalSeconds * 1000;
   commands.push(
-    ...cs.stop16({ tx: 1, meterStop: wh, at: iso(stopMs), reason: 'Local', transactionData: [{ timestamp: iso(stopMs), sampledValue: [signed('Transaction.End', stopMs)] }] }),
+    ...cs.stop16({
+      tx: 1,
+      meterStop: wh,
+      at: iso(stopMs),
+      reason: 'Local',
+      transactionData: [{ timestamp: iso(stopMs), sampledValue: [signed('Transaction.End', stopMs)] }],
+    }),
   );
   timeline.push({ at: iso(stopMs), cumulativeWh: String(wh) });
   return { commands, timeline, energyWh: wh, stopAt: iso(stopMs) };

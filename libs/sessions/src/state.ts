@@ -37,13 +37,22 @@ function rechunk<T>(items: T[]): Chunked<T> {
  * kept in `order` when given (so the list does not depend on arrival order), else in arrival order.
  * O(chunk) when in order.
  */
-export function chunkedInsert<T extends { ms: number }>(c: Chunked<T>, item: T, same: (x: T) => boolean, order?: (a: T, b: T) => number): Chunked<T> {
+export function chunkedInsert<T extends { ms: number }>(
+  c: Chunked<T>,
+  item: T,
+  same: (x: T) => boolean,
+  order?: (a: T, b: T) => number,
+): Chunked<T> {
   const last = chunkedLast(c);
   if (!last || last.ms < item.ms) return chunkedAppend(c, item); // the usual case: in order
   const all = chunkedToArray(c);
   if (all.some((x) => x.ms === item.ms && same(x))) return c;
   let i = all.length;
-  while (i > 0 && (all[i - 1].ms > item.ms || (order !== undefined && all[i - 1].ms === item.ms && order(all[i - 1], item) > 0))) i--;
+  while (
+    i > 0 &&
+    (all[i - 1].ms > item.ms || (order !== undefined && all[i - 1].ms === item.ms && order(all[i - 1], item) > 0))
+  )
+    i--;
   all.splice(i, 0, item);
   return rechunk(all);
 }
@@ -207,7 +216,13 @@ export interface SessionsState {
   connectors: Record<string, ConnectorState>;
 }
 
-export const initialState = (): SessionsState => ({ sessions: [], closed: {}, byTransaction: {}, byStartIdentity: {}, connectors: {} });
+export const initialState = (): SessionsState => ({
+  sessions: [],
+  closed: {},
+  byTransaction: {},
+  byStartIdentity: {},
+  connectors: {},
+});
 
 /** A session wherever it is kept: open/held sessions in `sessions`, sessions with a session.ended in `closed`. */
 export function sessionOf(state: SessionsState, id: string): SessionState | undefined {
@@ -240,7 +255,14 @@ export function putSession(
   for (let k = 0; k < list.length; k++) if (list[k].sessionId === s.sessionId) i = k;
   if (s.ended) {
     const sessions = i < 0 ? list : list.filter((_, k) => k !== i);
-    return withState(state, sessions, { ...state.closed, [s.sessionId]: s }, byTransaction, byStartIdentity, connectors);
+    return withState(
+      state,
+      sessions,
+      { ...state.closed, [s.sessionId]: s },
+      byTransaction,
+      byStartIdentity,
+      connectors,
+    );
   }
   let sessions: SessionState[];
   if (i < 0) sessions = [...list, s];

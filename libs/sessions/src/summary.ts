@@ -5,7 +5,16 @@ import * as contracts from '@csms/contracts';
 import * as kernel from '@csms/kernel';
 import * as energyModule from './energy';
 import type { EnergyResult } from './energy';
-import type { CdrDimension, ChargingPeriod, EnergyTimelineResolution, PeriodCategory, SessionTotals, SignedReading, SourceRange, SourceRef } from './events';
+import type {
+  CdrDimension,
+  ChargingPeriod,
+  EnergyTimelineResolution,
+  PeriodCategory,
+  SessionTotals,
+  SignedReading,
+  SourceRange,
+  SourceRef,
+} from './events';
 import * as stateModule from './state';
 import type { InstantReading, SessionState } from './state';
 
@@ -79,7 +88,17 @@ export function chargingPeriods(
     if (cat === 'PARKING') parkingMs += to - seg.ms;
     const sampledPower = maxIn(power, seg.ms, to, isLast);
     const maxPower = sampledPower ?? derivedMaxPower(energy, seg.ms, to);
-    periods.push(periodOf(seg, to, cat, e, maxPower, sampledPower === undefined && maxPower !== undefined, maxIn(current, seg.ms, to, isLast)));
+    periods.push(
+      periodOf(
+        seg,
+        to,
+        cat,
+        e,
+        maxPower,
+        sampledPower === undefined && maxPower !== undefined,
+        maxIn(current, seg.ms, to, isLast),
+      ),
+    );
   });
   return { periods, parkingMs };
 }
@@ -131,7 +150,10 @@ function derivedMaxPower(energy: EnergyResult, from: number, to: number): Decima
     const b = pts[k];
     if (b.ms > to) break;
     if (a.ms < from || b.ms === a.ms) continue;
-    const p = toDecimal(b.cum - a.cum, energy.scale).times(MS_PER_HOUR).div(b.ms - a.ms).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
+    const p = toDecimal(b.cum - a.cum, energy.scale)
+      .times(MS_PER_HOUR)
+      .div(b.ms - a.ms)
+      .toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
     if (!max || p.gt(max)) max = p;
   }
   return max;
@@ -150,7 +172,10 @@ function periodOf(
   const dur = seconds(to - seg.ms);
   const dims: CdrDimension[] = [
     { type: 'ENERGY', volume: e.div(1000).toFixed() },
-    { type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
+    {
+      type: cat === 'PARKING' ? 'PARKING_TIME' : 'TIME',
+      volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed(),
+    },
   ];
   if (maxPower) dims.push({ type: 'MAX_POWER', volume: maxPower.div(1000).toFixed() });
   if (maxCurrent) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent.toFixed() });
@@ -200,7 +225,10 @@ export function boundedDetail(
   sources: SourceRef[],
 ): BoundedDetail {
   const p = boundPeriods(periods);
-  const full = energy.points.map((x) => ({ at: isCanonical(x.at) ? x.at : toIsoString(x.ms), cumulativeWh: formatScaled(x.cum, energy.scale) }));
+  const full = energy.points.map((x) => ({
+    at: isCanonical(x.at) ? x.at : toIsoString(x.ms),
+    cumulativeWh: formatScaled(x.cum, energy.scale),
+  }));
   const boundaries: number[] = [];
   for (let i = 1; i < p.periods.length; i++) boundaries.push(epochMsOf(p.periods[i].startDateTime));
   const t = boundTimeline(full, startMs, endMs, boundaries);

@@ -7,7 +7,8 @@ describe('fastUuidV5', () => {
 
   it('gives exactly what the uuid package gives, ASCII and not', () => {
     const names = ['', 'a', 'CS-1|TX-1', `${'x'.repeat(200)}|session.updated|7`, 'Zürich|1', 'station|🔌|2', '東京|tx'];
-    for (let i = 0; i < 500; i++) names.push(`b7d4c1e2-3f5a-5c8b-9d0e-${String(i).padStart(12, '0')}|session.ended|${i}`);
+    for (let i = 0; i < 500; i++)
+      names.push(`b7d4c1e2-3f5a-5c8b-9d0e-${String(i).padStart(12, '0')}|session.ended|${i}`);
     for (const name of names) expect(fastUuidV5(name, bytes)).toBe(uuidv5(name, ns));
   });
 

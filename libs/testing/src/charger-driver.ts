@@ -95,21 +95,63 @@ export interface PlannedSession {
  * Drives one session: authorise, start, a meter value, stop (1.6 or 2.0.1). Station times advance
  * 70 s per session from `t0`; 2 to 5 kWh per minute-long session (a DC charge at 120 to 300 kW).
  */
-export async function driveSession(st: PersistentStation, s: PlannedSession, t0: number, registerWh: number): Promise<void> {
+export async function driveSession(
+  st: PersistentStation,
+  s: PlannedSession,
+  t0: number,
+  registerWh: number,
+): Promise<void> {
   const at = (sec: number) => new Date(t0 + (s.index * 70 + sec) * 1000).toISOString();
   const mid = registerWh + Math.floor(s.energyWh / 2);
   const end = registerWh + s.energyWh;
   if (s.protocol === 'ocpp1.6') {
     await st.call('Authorize', { idTag: s.idTag });
-    await st.call('StatusNotification', { connectorId: 1, status: 'Preparing', errorCode: 'NoError', timestamp: at(0) });
-    const { transactionId } = await st.call<{ transactionId: number }>('StartTransaction', { connectorId: 1, idTag: s.idTag, meterStart: registerWh, timestamp: at(0) });
+    await st.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Preparing',
+      errorCode: 'NoError',
+      timestamp: at(0),
+    });
+    const { transactionId } = await st.call<{ transactionId: number }>('StartTransaction', {
+      connectorId: 1,
+      idTag: s.idTag,
+      meterStart: registerWh,
+      timestamp: at(0),
+    });
     await st.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: at(1) });
-    await st.call('MeterValues', { connectorId: 1, transactionId, meterValue: [{ timestamp: at(30), sampledValue: [{ value: String(mid), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
-    await st.call('StopTransaction', { transactionId, idTag: s.idTag, meterStop: end, timestamp: at(60), reason: 'Local' });
-    await st.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: at(61) });
+    await st.call('MeterValues', {
+      connectorId: 1,
+      transactionId,
+      meterValue: [
+        {
+          timestamp: at(30),
+          sampledValue: [{ value: String(mid), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+        },
+      ],
+    });
+    await st.call('StopTransaction', {
+      transactionId,
+      idTag: s.idTag,
+      meterStop: end,
+      timestamp: at(60),
+      reason: 'Local',
+    });
+    await st.call('StatusNotification', {
+      connectorId: 1,
+      status: 'Available',
+      errorCode: 'NoError',
+      timestamp: at(61),
+    });
   } else {
     const transactionId = `${s.stationId}-T${s.index}`;
-    const mv = (wh: number, context: string, ts: string) => [{ timestamp: ts, sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }];
+    const mv = (wh: number, context: string, ts: string) => [
+      {
+        timestamp: ts,
+        sampledValue: [
+          { value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
+        ],
+      },
+    ];
     await st.call('Authorize', { idToken: { idToken: s.idTag, type: 'ISO14443' } });
     await st.call('TransactionEvent', {
       eventType: 'Started',
@@ -121,7 +163,14 @@ export async function driveSession(st: PersistentStation, s: PlannedSession, t0:
       evse: { id: 1, connectorId: 1 },
       meterValue: mv(registerWh, 'Transaction.Begin', at(0)),
     });
-    await st.call('TransactionEvent', { eventType: 'Updated', timestamp: at(30), triggerReason: 'MeterValuePeriodic', seqNo: 1, transactionInfo: { transactionId, chargingState: 'Charging' }, meterValue: mv(mid, 'Sample.Periodic', at(30)) });
+    await st.call('TransactionEvent', {
+      eventType: 'Updated',
+      timestamp: at(30),
+      triggerReason: 'MeterValuePeriodic',
+      seqNo: 1,
+      transactionInfo: { transactionId, chargingState: 'Charging' },
+      meterValue: mv(mid, 'Sample.Periodic', at(30)),
+    });
     await st.call('TransactionEvent', {
       eventType: 'Ended',
       timestamp: at(60),

@@ -35,7 +35,9 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
  */
 export async function createTestDatabase(label: string, migrations: Migrations): Promise<TestDatabase> {
   const name = `csms_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${++counter}`;
-  await admin((c) => c.query(`drop database if exists "${name}" with (force)`).then(() => c.query(`create database "${name}"`)));
+  await admin((c) =>
+    c.query(`drop database if exists "${name}" with (force)`).then(() => c.query(`create database "${name}"`)),
+  );
   const url = withDatabase(TEST_DATABASE_URL, name);
   const dataSource = await openDatabase({ url, migrations, poolSize: 5, applicationName: `test-${label}` });
   return {

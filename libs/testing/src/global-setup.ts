@@ -27,7 +27,9 @@ export default async function globalSetup(): Promise<void> {
   try {
     await tcp(TEST_KAFKA_BROKERS[0], 3000);
   } catch (e) {
-    throw new Error(`integration tests need Kafka at KAFKA_BROKERS=${TEST_KAFKA_BROKERS.join(',')} (${(e as Error).message}); start it with: bash infra/kafka/kafka.sh start`);
+    throw new Error(
+      `integration tests need Kafka at KAFKA_BROKERS=${TEST_KAFKA_BROKERS.join(',')} (${(e as Error).message}); start it with: bash infra/kafka/kafka.sh start`,
+    );
   }
   const c = new Client({ connectionString: TEST_DATABASE_URL });
   try {

@@ -15,8 +15,19 @@ export function testKafka(clientId = 'csms-test'): Kafka {
 }
 
 /** Creates test topics; `opts.maxMessageBytes` sets their `max.message.bytes` (a small one makes the broker refuse records). */
-export async function createTestTopics(kafka: Kafka, names: string[], partitions = 3, opts: EnsureTopicsOptions = {}): Promise<void> {
-  const specs: TopicSpec[] = names.map((name) => ({ name, description: 'test', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' }));
+export async function createTestTopics(
+  kafka: Kafka,
+  names: string[],
+  partitions = 3,
+  opts: EnsureTopicsOptions = {},
+): Promise<void> {
+  const specs: TopicSpec[] = names.map((name) => ({
+    name,
+    description: 'test',
+    key: 'k',
+    retentionMs: -1,
+    cleanupPolicy: 'delete',
+  }));
   await ensureTopics(kafka, specs, partitions, opts);
 }
 
@@ -35,7 +46,8 @@ export interface CollectedRecord {
 
 function headersOf(h: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  for (const [k, v] of Object.entries(h ?? {}))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
   return out;
 }
 
@@ -50,11 +62,23 @@ export class TopicCollector {
   ) {}
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: uniqueName('collector'), allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    this.consumer = this.kafka.consumer({
+      groupId: uniqueName('collector'),
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ topic, partition, message }: { topic: string; partition: number; message: KafkaMessage }) => {
+      eachMessage: async ({
+        topic,
+        partition,
+        message,
+      }: {
+        topic: string;
+        partition: number;
+        message: KafkaMessage;
+      }) => {
         this.records.push({
           topic,
           partition,

@@ -34,7 +34,11 @@ export interface ServiceProcess {
  * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader), with `env` on top of this
  * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 90_000,
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
@@ -68,7 +72,8 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   const url = `http://127.0.0.1:${env.HTTP_PORT}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up:\n${lines.join('\n')}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${name} exited during start-up:\n${lines.join('\n')}`);
     try {
       const r = await fetch(`${url}/health/ready`);
       if (r.status === 200) break;

@@ -9,7 +9,10 @@ export interface WaitOptions {
  * Polls `probe` until it returns something other than undefined/false, and returns that.
  * Tests wait for a condition, never for a fixed time (no sleeps).
  */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: WaitOptions = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,12 @@ const SWEEP_INTERVAL_MS = 30_000;
 /** how long after a command's answer was due (or it expired) the sweep completes it */
 const SWEEP_GRACE_MS = 60_000;
 
-type Skipped = { status: 'not_sent'; claim: Exclude<DispatchClaim['claim'], 'claimed'>; dispatchedBy?: string; dispatchedAt?: string };
+type Skipped = {
+  status: 'not_sent';
+  claim: Exclude<DispatchClaim['claim'], 'claimed'>;
+  dispatchedBy?: string;
+  dispatchedAt?: string;
+};
 
 /**
  * Reads ocpp.commands in a consumer group of this instance (every instance sees every command), sends
@@ -49,7 +54,11 @@ export class CommandConsumer {
 
   async start(): Promise<void> {
     const interrupted = await this.commands.interruptDispatchedBy(this.instance);
-    if (interrupted > 0) this.logger.warn({ interrupted }, 'commands sent by an earlier run of this instance got no answer: completed interrupted');
+    if (interrupted > 0)
+      this.logger.warn(
+        { interrupted },
+        'commands sent by an earlier run of this instance got no answer: completed interrupted',
+      );
     this.running = true;
     await this.launch();
     this.sweeper = setInterval(() => {
@@ -94,7 +103,9 @@ export class CommandConsumer {
           this.logger.error({ err: e, partition, offset: message.offset }, 'command ignored: contract violation');
           return;
         }
-        const p = this.handle(cmd).catch((e) => this.logger.error({ err: e, commandId: cmd.commandId }, 'command failed'));
+        const p = this.handle(cmd).catch((e) =>
+          this.logger.error({ err: e, commandId: cmd.commandId }, 'command failed'),
+        );
         this.inFlight.add(p);
         void p.finally(() => this.inFlight.delete(p));
       },
@@ -135,22 +146,38 @@ export class CommandConsumer {
     const conn = this.server.connection(cmd.stationId);
     const base = { gatewayInstance: this.instance, response: null, errorCode: null, detail: null };
     if (this.expired(cmd)) {
-      if (conn || (await this.presence.holder(cmd.stationId)) === null) await this.commands.complete(cmd, { ...base, status: 'expired', protocol: conn?.protocol ?? null });
+      if (conn || (await this.presence.holder(cmd.stationId)) === null)
+        await this.commands.complete(cmd, { ...base, status: 'expired', protocol: conn?.protocol ?? null });
       return;
     }
     if (!conn) {
-      const decision = decideUnheldCommand(await this.presence.holder(cmd.stationId), this.instance, await this.commands.hasResult(cmd.commandId));
+      const decision = decideUnheldCommand(
+        await this.presence.holder(cmd.stationId),
+        this.instance,
+        await this.commands.hasResult(cmd.commandId),
+      );
       if (decision === 'offline') await this.commands.complete(cmd, { ...base, status: 'offline', protocol: null });
       return;
     }
     const protocol = conn.protocol;
     if (!isCommandAction(protocol, cmd.action)) {
-      await this.commands.complete(cmd, { ...base, status: 'not_supported', protocol, detail: `${cmd.action} is not a command of ${protocol}` });
+      await this.commands.complete(cmd, {
+        ...base,
+        status: 'not_supported',
+        protocol,
+        detail: `${cmd.action} is not a command of ${protocol}`,
+      });
       return;
     }
     const check = this.validator.validate(protocol, cmd.action, 'request', cmd.payload);
     if (!check.ok) {
-      await this.commands.complete(cmd, { ...base, status: 'invalid_request', protocol, errorCode: check.errorCode, detail: check.description });
+      await this.commands.complete(cmd, {
+        ...base,
+        status: 'invalid_request',
+        protocol,
+        errorCode: check.errorCode,
+        detail: check.description,
+      });
       return;
     }
     let claimed = false;
@@ -167,28 +194,67 @@ export class CommandConsumer {
     });
     switch (outcome.status) {
       case 'not_sent':
-        if (outcome.claim === 'expired') await this.commands.complete(cmd, { ...base, status: 'expired', protocol, detail: 'expired before it could be sent' });
+        if (outcome.claim === 'expired')
+          await this.commands.complete(cmd, {
+            ...base,
+            status: 'expired',
+            protocol,
+            detail: 'expired before it could be sent',
+          });
         else if (outcome.claim === 'dispatched') {
-          this.logger.warn({ commandId: cmd.commandId, dispatchedBy: outcome.dispatchedBy, dispatchedAt: outcome.dispatchedAt }, 'command already sent once: not sent again');
+          this.logger.warn(
+            { commandId: cmd.commandId, dispatchedBy: outcome.dispatchedBy, dispatchedAt: outcome.dispatchedAt },
+            'command already sent once: not sent again',
+          );
           await this.commands.complete(
             cmd,
-            { ...base, status: 'interrupted', protocol, detail: interruptedDetail(outcome.dispatchedBy ?? null, outcome.dispatchedAt ?? null, 'its answer was lost (the sending instance stopped or lost the connection)') },
+            {
+              ...base,
+              status: 'interrupted',
+              protocol,
+              detail: interruptedDetail(
+                outcome.dispatchedBy ?? null,
+                outcome.dispatchedAt ?? null,
+                'its answer was lost (the sending instance stopped or lost the connection)',
+              ),
+            },
             { sentHere: true },
           );
-        }
-        else this.logger.info({ commandId: cmd.commandId }, 'command already completed: not sent again');
+        } else this.logger.info({ commandId: cmd.commandId }, 'command already completed: not sent again');
         return;
       case 'accepted':
-        await this.commands.complete(cmd, { ...base, status: commandStatusOf(outcome.payload), protocol, response: outcome.payload }, { sentHere: true });
+        await this.commands.complete(
+          cmd,
+          { ...base, status: commandStatusOf(outcome.payload), protocol, response: outcome.payload },
+          { sentHere: true },
+        );
         return;
       case 'error':
-        await this.commands.complete(cmd, { ...base, status: 'error', protocol, errorCode: outcome.errorCode.slice(0, 100), detail: outcome.errorDescription.slice(0, 1000) }, { sentHere: true });
+        await this.commands.complete(
+          cmd,
+          {
+            ...base,
+            status: 'error',
+            protocol,
+            errorCode: outcome.errorCode.slice(0, 100),
+            detail: outcome.errorDescription.slice(0, 1000),
+          },
+          { sentHere: true },
+        );
         return;
       case 'invalid_response':
-        await this.commands.complete(cmd, { ...base, status: 'invalid_response', protocol, detail: outcome.detail.slice(0, 1000) }, { sentHere: true });
+        await this.commands.complete(
+          cmd,
+          { ...base, status: 'invalid_response', protocol, detail: outcome.detail.slice(0, 1000) },
+          { sentHere: true },
+        );
         return;
       case 'interrupted':
-        await this.commands.complete(cmd, { ...base, status: 'interrupted', protocol, detail: interruptedDetail(this.instance, null, outcome.detail) }, { sentHere: true });
+        await this.commands.complete(
+          cmd,
+          { ...base, status: 'interrupted', protocol, detail: interruptedDetail(this.instance, null, outcome.detail) },
+          { sentHere: true },
+        );
         return;
       case 'timed_out':
         await this.commands.complete(cmd, { ...base, status: 'timed_out', protocol }, { sentHere: true });

@@ -4,7 +4,12 @@ import { EventCatalogue, Topics, deriveId } from '@csms/contracts';
 import { unsentCommandStatus, type UnsentStatus } from '@csms/ocpp-gateway-core';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { actorLabel, type ActorRef } from '@csms/service-kit';
-import { OcppCommandCompletedV1, OcppCommandRequestedV1, type OcppCommandCompleted, type OcppCommandRequested } from './command-events';
+import {
+  OcppCommandCompletedV1,
+  OcppCommandRequestedV1,
+  type OcppCommandCompleted,
+  type OcppCommandRequested,
+} from './command-events';
 
 const UNSENT: ReadonlySet<string> = new Set<UnsentStatus>(['offline', 'expired', 'not_supported', 'invalid_request']);
 function isUnsent(status: string): status is UnsentStatus {
@@ -76,7 +81,10 @@ function requestedOf(r: CommandRow): OcppCommandRequested['payload'] {
 /** the `detail` of an `interrupted` result */
 export function interruptedDetail(by: string | null, at: Date | string | null, why: string): string {
   const when = at instanceof Date ? at.toISOString() : at;
-  return `sent by ${by ?? 'an instance'}${when ? ` at ${when}` : ''}; ${why}: the station may or may not have carried it out; not sent again`.slice(0, 1000);
+  return `sent by ${by ?? 'an instance'}${when ? ` at ${when}` : ''}; ${why}: the station may or may not have carried it out; not sent again`.slice(
+    0,
+    1000,
+  );
 }
 
 /** what the event's `requestedBy` holds for an API key: `api-key:<name>` */
@@ -86,7 +94,10 @@ function view(r: CommandRow): CommandView {
   const by = r.requested_by;
   return {
     ...requestedOf(r),
-    requestedBy: by === null ? null : { keyName: by.startsWith(KEY_LABEL) ? by.slice(KEY_LABEL.length) : by, role: r.requested_by_role },
+    requestedBy:
+      by === null
+        ? null
+        : { keyName: by.startsWith(KEY_LABEL) ? by.slice(KEY_LABEL.length) : by, role: r.requested_by_role },
     status: r.status,
     result: r.result,
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,
@@ -111,11 +122,20 @@ export class CommandService {
     private readonly source: string,
     private readonly now: () => Date,
   ) {
-    this.outboxCatalogue = commandCatalogue.withTopics({ [Topics.ocppCommands]: topics.commands, [Topics.ocppCommandResults]: topics.results });
+    this.outboxCatalogue = commandCatalogue.withTopics({
+      [Topics.ocppCommands]: topics.commands,
+      [Topics.ocppCommandResults]: topics.results,
+    });
   }
 
   /** `by`: the API key that asked (its label goes into the event, its role into the gateway's table only) */
-  async request(stationId: string, action: string, payload: Record<string, unknown>, by: ActorRef | null, ttlSeconds: number): Promise<CommandView> {
+  async request(
+    stationId: string,
+    action: string,
+    payload: Record<string, unknown>,
+    by: ActorRef | null,
+    ttlSeconds: number,
+  ): Promise<CommandView> {
     const requestedBy = by ? actorLabel(by) : null;
     const at = this.now();
     const commandId = randomUUID();
@@ -125,7 +145,15 @@ export class CommandService {
       occurredAt: at.toISOString(),
       source: this.source,
       correlationId: commandId,
-      payload: { commandId, stationId, action, payload, requestedAt: at.toISOString(), expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString(), requestedBy },
+      payload: {
+        commandId,
+        stationId,
+        action,
+        payload,
+        requestedAt: at.toISOString(),
+        expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString(),
+        requestedBy,
+      },
     });
     const row = await this.ds.transaction(async (m) => {
       await appendToOutbox(m, this.outboxCatalogue, [event], { maxMessageBytes: this.relay.maxMessageBytes });
@@ -141,7 +169,9 @@ export class CommandService {
   }
 
   async hasResult(commandId: string): Promise<boolean> {
-    const [row]: Array<{ status: string }> = await this.ds.query('select status from commands where command_id = $1', [commandId]);
+    const [row]: Array<{ status: string }> = await this.ds.query('select status from commands where command_id = $1', [
+      commandId,
+    ]);
     return row !== undefined && row.status !== 'pending';
   }
 
@@ -151,7 +181,11 @@ export class CommandService {
    * unsent status (`offline`, `expired`, ...) for a command whose dispatch is on record (an instance sent it
    * and died before the answer) is recorded as `interrupted`: never claim that a command sent was not.
    */
-  async complete(cmd: OcppCommandRequested['payload'], result: ResultFields, opts: { sentHere?: boolean } = {}): Promise<boolean> {
+  async complete(
+    cmd: OcppCommandRequested['payload'],
+    result: ResultFields,
+    opts: { sentHere?: boolean } = {},
+  ): Promise<boolean> {
     const completedAt = this.now().toISOString();
     const recorded = await this.ds.transaction(async (m) => {
       const row = await this.upsertRequested(m, cmd, true);
@@ -162,10 +196,20 @@ export class CommandService {
           ...result,
           status: unsentCommandStatus(result.status, true),
           protocol: row.dispatched_protocol ?? result.protocol,
-          detail: interruptedDetail(row.dispatched_by, row.dispatched_at, 'its answer was lost (the sending instance stopped or lost the connection)'),
+          detail: interruptedDetail(
+            row.dispatched_by,
+            row.dispatched_at,
+            'its answer was lost (the sending instance stopped or lost the connection)',
+          ),
         };
       }
-      const payload: OcppCommandCompleted['payload'] = { commandId: cmd.commandId, stationId: cmd.stationId, action: cmd.action, completedAt, ...final };
+      const payload: OcppCommandCompleted['payload'] = {
+        commandId: cmd.commandId,
+        stationId: cmd.stationId,
+        action: cmd.action,
+        completedAt,
+        ...final,
+      };
       const event = commandCatalogue.create(OcppCommandCompletedV1, {
         id: deriveId('ocpp.command_completed', cmd.commandId),
         key: cmd.stationId,
@@ -175,7 +219,12 @@ export class CommandService {
         causationId: deriveId('ocpp.command_requested', cmd.commandId),
         payload,
       });
-      await m.query(`update commands set status = $2, result = $3, completed_at = $4 where command_id = $1`, [cmd.commandId, payload.status, JSON.stringify(payload), completedAt]);
+      await m.query(`update commands set status = $2, result = $3, completed_at = $4 where command_id = $1`, [
+        cmd.commandId,
+        payload.status,
+        JSON.stringify(payload),
+        completedAt,
+      ]);
       await appendToOutbox(m, this.outboxCatalogue, [event], { maxMessageBytes: this.relay.maxMessageBytes });
       return true;
     });
@@ -188,7 +237,12 @@ export class CommandService {
    * just before the frame goes out. Only one claim ever succeeds per command (on any instance, in any run),
    * and none once the command expired or has a result: the command reaches the station at most once.
    */
-  async claimDispatch(cmd: OcppCommandRequested['payload'], instance: string, protocol: OcppCommandCompleted['payload']['protocol'], answerDue: Date): Promise<DispatchClaim> {
+  async claimDispatch(
+    cmd: OcppCommandRequested['payload'],
+    instance: string,
+    protocol: OcppCommandCompleted['payload']['protocol'],
+    answerDue: Date,
+  ): Promise<DispatchClaim> {
     const at = this.now();
     return this.ds.transaction(async (m) => {
       await this.upsertRequested(m, cmd);
@@ -200,7 +254,12 @@ export class CommandService {
       if (rows.length > 0) return { claim: 'claimed' } as const;
       const [row]: CommandRow[] = await m.query('select * from commands where command_id = $1', [cmd.commandId]);
       if (row.status !== 'pending') return { claim: 'completed' } as const;
-      if (row.dispatched_at !== null) return { claim: 'dispatched', dispatchedBy: row.dispatched_by ?? 'unknown', dispatchedAt: row.dispatched_at.toISOString() } as const;
+      if (row.dispatched_at !== null)
+        return {
+          claim: 'dispatched',
+          dispatchedBy: row.dispatched_by ?? 'unknown',
+          dispatchedAt: row.dispatched_at.toISOString(),
+        } as const;
       return { claim: 'expired' } as const;
     });
   }
@@ -210,7 +269,10 @@ export class CommandService {
    * GATEWAY_INSTANCE) sent and never saw answered (it was killed) are completed `interrupted`.
    */
   async interruptDispatchedBy(instance: string): Promise<number> {
-    const rows: CommandRow[] = await this.ds.query(`select * from commands where status = 'pending' and dispatched_at is not null and dispatched_by = $1`, [instance]);
+    const rows: CommandRow[] = await this.ds.query(
+      `select * from commands where status = 'pending' and dispatched_at is not null and dispatched_by = $1`,
+      [instance],
+    );
     return this.interrupt(rows, instance, 'the gateway instance stopped before the station answered');
   }
 
@@ -226,11 +288,28 @@ export class CommandService {
       `select * from commands where status = 'pending' and dispatched_at is not null and answer_due < $1 order by answer_due limit 500`,
       [cutoff],
     );
-    const interrupted = await this.interrupt(unanswered, instance, 'no answer was recorded by its answer deadline (the sending instance stopped)');
-    const unsent: CommandRow[] = await this.ds.query(`select * from commands where status = 'pending' and dispatched_at is null and expires_at < $1 order by expires_at limit 500`, [cutoff]);
+    const interrupted = await this.interrupt(
+      unanswered,
+      instance,
+      'no answer was recorded by its answer deadline (the sending instance stopped)',
+    );
+    const unsent: CommandRow[] = await this.ds.query(
+      `select * from commands where status = 'pending' and dispatched_at is null and expires_at < $1 order by expires_at limit 500`,
+      [cutoff],
+    );
     let expired = 0;
     for (const r of unsent) {
-      if (await this.complete(requestedOf(r), { gatewayInstance: instance, status: 'expired', protocol: null, response: null, errorCode: null, detail: 'not sent before it expired' })) expired++;
+      if (
+        await this.complete(requestedOf(r), {
+          gatewayInstance: instance,
+          status: 'expired',
+          protocol: null,
+          response: null,
+          errorCode: null,
+          detail: 'not sent before it expired',
+        })
+      )
+        expired++;
     }
     return { interrupted, expired };
   }
@@ -240,7 +319,14 @@ export class CommandService {
     for (const r of rows) {
       const done = await this.complete(
         requestedOf(r),
-        { gatewayInstance: instance, status: 'interrupted', protocol: r.dispatched_protocol, response: null, errorCode: null, detail: interruptedDetail(r.dispatched_by, r.dispatched_at, why) },
+        {
+          gatewayInstance: instance,
+          status: 'interrupted',
+          protocol: r.dispatched_protocol,
+          response: null,
+          errorCode: null,
+          detail: interruptedDetail(r.dispatched_by, r.dispatched_at, why),
+        },
         { sentHere: true },
       );
       if (done) n++;
@@ -249,13 +335,21 @@ export class CommandService {
   }
 
   /** The command row (a command published by another service has none until it is seen here); `lock`: for update. */
-  private async upsertRequested(m: EntityManager, c: OcppCommandRequested['payload'], lock = false, role: ActorRef['role'] | null = null): Promise<CommandRow> {
+  private async upsertRequested(
+    m: EntityManager,
+    c: OcppCommandRequested['payload'],
+    lock = false,
+    role: ActorRef['role'] | null = null,
+  ): Promise<CommandRow> {
     await m.query(
       `insert into commands (command_id, station_id, action, payload, requested_at, expires_at, requested_by, requested_by_role)
        values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (command_id) do nothing`,
       [c.commandId, c.stationId, c.action, JSON.stringify(c.payload), c.requestedAt, c.expiresAt, c.requestedBy, role],
     );
-    const [row]: CommandRow[] = await m.query(`select * from commands where command_id = $1${lock ? ' for update' : ''}`, [c.commandId]);
+    const [row]: CommandRow[] = await m.query(
+      `select * from commands where command_id = $1${lock ? ' for update' : ''}`,
+      [c.commandId],
+    );
     return row;
   }
 }

@@ -24,11 +24,17 @@ export class PresenceStore {
   }
 
   async disconnected(stationId: string, connectionId: string): Promise<void> {
-    await this.ds.query('delete from station_presence where station_id = $1 and connection_id = $2', [stationId, connectionId]);
+    await this.ds.query('delete from station_presence where station_id = $1 and connection_id = $2', [
+      stationId,
+      connectionId,
+    ]);
   }
 
   async holder(stationId: string): Promise<string | null> {
-    const [row]: Array<{ instance: string }> = await this.ds.query('select instance from station_presence where station_id = $1', [stationId]);
+    const [row]: Array<{ instance: string }> = await this.ds.query(
+      'select instance from station_presence where station_id = $1',
+      [stationId],
+    );
     return row?.instance ?? null;
   }
 }

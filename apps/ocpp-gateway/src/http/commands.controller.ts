@@ -31,7 +31,10 @@ export class CommandsController {
   @Post('stations/:stationId/commands')
   @HttpCode(202)
   @RequireRoles('operator')
-  @ApiOperation({ summary: 'Send a remote operation to a station; its result is published on ocpp.command_results and readable at /commands/{commandId}' })
+  @ApiOperation({
+    summary:
+      'Send a remote operation to a station; its result is published on ocpp.command_results and readable at /commands/{commandId}',
+  })
   @ApiBody({ schema: CommandBody as object })
   async send(@Param('stationId') id: string, @Body() body: unknown, @Actor() by: ActorRef): Promise<CommandView> {
     const stationId = validateInput(StationId, id, 'path/stationId');
@@ -42,10 +45,19 @@ export class CommandsController {
     const outcomes = versions.map((p) => validator.validate(p, input.action, 'request', input.payload));
     const failed = outcomes.find((o) => !o.ok);
     if (!outcomes.some((o) => o.ok) && failed && !failed.ok) {
-      throw new ApiProblem(400, 'INVALID_COMMAND_PAYLOAD', `payload of ${input.action}: ${failed.description}`, { field: `body/payload${failed.field === '/' ? '' : failed.field}` });
+      throw new ApiProblem(400, 'INVALID_COMMAND_PAYLOAD', `payload of ${input.action}: ${failed.description}`, {
+        field: `body/payload${failed.field === '/' ? '' : failed.field}`,
+      });
     }
-    if (!this.runtime.registryCache.station(stationId)) throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId}`, { field: 'path/stationId' });
-    return this.commands.request(stationId, input.action, input.payload, by, input.ttlSeconds ?? this.runtime.config.COMMAND_TTL_S);
+    if (!this.runtime.registryCache.station(stationId))
+      throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId}`, { field: 'path/stationId' });
+    return this.commands.request(
+      stationId,
+      input.action,
+      input.payload,
+      by,
+      input.ttlSeconds ?? this.runtime.config.COMMAND_TTL_S,
+    );
   }
 
   @Get('commands/:commandId')

@@ -5,12 +5,22 @@ import { RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
 import { TimeZones } from '@csms/kernel';
 import { stationLocationProblems } from '@csms/ocpp-gateway-core';
 import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
-import { RegistryError, RegistryService, type StationChanged, type StationInput, type StationView, type TokenView } from '../registry/registry.service';
+import {
+  RegistryError,
+  RegistryService,
+  type StationChanged,
+  type StationInput,
+  type StationView,
+  type TokenView,
+} from '../registry/registry.service';
 
 const Id = Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' });
 const TokenUid = Type.String({ minLength: 1, maxLength: 36 });
 /** The OCPI location fields; `id` defaults to the site id, else the station id. */
-const LocationBody = Type.Object({ ...StationLocationSchema.properties, id: Type.Optional(StationLocationSchema.properties.id) }, { additionalProperties: false });
+const LocationBody = Type.Object(
+  { ...StationLocationSchema.properties, id: Type.Optional(StationLocationSchema.properties.id) },
+  { additionalProperties: false },
+);
 export const StationBody = Type.Object(
   {
     securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
@@ -43,8 +53,30 @@ export const StationBody = Type.Object(
         password: 'example-password-16',
         siteId: 'site-1',
         timeZone: 'Europe/Amsterdam',
-        location: { name: 'Example Hub', address: 'Stationsplein 1', city: 'Utrecht', postal_code: '3511 ED', country: 'NLD', coordinates: { latitude: '52.089444', longitude: '5.110278' } },
-        evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }] }],
+        location: {
+          name: 'Example Hub',
+          address: 'Stationsplein 1',
+          city: 'Utrecht',
+          postal_code: '3511 ED',
+          country: 'NLD',
+          coordinates: { latitude: '52.089444', longitude: '5.110278' },
+        },
+        evses: [
+          {
+            evseId: 1,
+            connectors: [
+              {
+                connectorId: 1,
+                standard: 'IEC_62196_T2',
+                format: 'SOCKET',
+                power_type: 'AC_3_PHASE',
+                max_voltage: 400,
+                max_amperage: 32,
+                max_electric_power: 22000,
+              },
+            ],
+          },
+        ],
         enabled: true,
       },
     ],
@@ -62,14 +94,36 @@ export const TokenBody = Type.Object(
       Type.Literal('MacAddress'),
       Type.Literal('NoAuthorization'),
     ]),
-    status: Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked'), Type.Literal('Expired'), Type.Literal('Invalid')]),
+    status: Type.Union([
+      Type.Literal('Accepted'),
+      Type.Literal('Blocked'),
+      Type.Literal('Expired'),
+      Type.Literal('Invalid'),
+    ]),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     groupId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()])),
     billingAccountId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
   },
-  { additionalProperties: false, examples: [{ type: 'ISO14443', status: 'Accepted', expiresAt: '2030-01-01T00:00:00Z', groupId: 'FLEET-1', billingAccountId: 'acct-1' }] },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        type: 'ISO14443',
+        status: 'Accepted',
+        expiresAt: '2030-01-01T00:00:00Z',
+        groupId: 'FLEET-1',
+        billingAccountId: 'acct-1',
+      },
+    ],
+  },
 );
-const Page = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+const Page = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+    cursor: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
 
 /** IANA time zones the platform knows (the kernel's time module; its formatters cached for the process). */
 const timeZones = new TimeZones();
@@ -82,13 +136,24 @@ const timeZones = new TimeZones();
 export function parseStationBody(stationId: string, body: unknown): StationInput {
   const input = validateInput(StationBody, body) as Static<typeof StationBody>;
   if (input.generatePassword && input.password !== undefined) {
-    throw new ApiProblem(400, 'VALIDATION_FAILED', 'either a password or generatePassword, not both', { field: 'body/generatePassword' });
+    throw new ApiProblem(400, 'VALIDATION_FAILED', 'either a password or generatePassword, not both', {
+      field: 'body/generatePassword',
+    });
   }
-  if (input.timeZone && !timeZones.isValid(input.timeZone)) throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
-  const problems = stationLocationProblems({ stationId, siteId: input.siteId, location: input.location, evses: input.evses });
+  if (input.timeZone && !timeZones.isValid(input.timeZone))
+    throw new ApiProblem(400, 'VALIDATION_FAILED', `unknown time zone ${input.timeZone}`, { field: 'body/timeZone' });
+  const problems = stationLocationProblems({
+    stationId,
+    siteId: input.siteId,
+    location: input.location,
+    evses: input.evses,
+  });
   if (problems.length > 0) {
     const errors = problems.map((p) => ({ field: `body${p.field}`, detail: p.message }));
-    throw new ApiProblem(400, 'VALIDATION_FAILED', `${errors[0].field}: ${errors[0].detail}`, { field: errors[0].field, errors });
+    throw new ApiProblem(400, 'VALIDATION_FAILED', `${errors[0].field}: ${errors[0].detail}`, {
+      field: errors[0].field,
+      errors,
+    });
   }
   return input;
 }
@@ -107,7 +172,8 @@ async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 function page(q: unknown): { limit: number; cursor?: string } {
   const p = validateInput(Page, q, 'query');
   const limit = p.limit ? Number(p.limit) : 50;
-  if (limit < 1 || limit > 500) throw new ApiProblem(400, 'VALIDATION_FAILED', 'limit must be 1 to 500', { field: 'query/limit' });
+  if (limit < 1 || limit > 500)
+    throw new ApiProblem(400, 'VALIDATION_FAILED', 'limit must be 1 to 500', { field: 'query/limit' });
   return { limit, cursor: p.cursor };
 }
 

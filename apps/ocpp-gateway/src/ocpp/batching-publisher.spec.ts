@@ -142,9 +142,13 @@ describe('BatchingPublisher', () => {
 describe('ShardedPublisher', () => {
   it('sends every record of a key through the same producer, in order, and spreads keys over the producers', async () => {
     const brokers = [new FakeBroker(), new FakeBroker(), new FakeBroker()];
-    const sharded = new ShardedPublisher(brokers.map((b) => new BatchingPublisher(b, { lingerMs: 0, maxBatch: 1000, timeoutMs: 60_000 })));
+    const sharded = new ShardedPublisher(
+      brokers.map((b) => new BatchingPublisher(b, { lingerMs: 0, maxBatch: 1000, timeoutMs: 60_000 })),
+    );
     const keys = Array.from({ length: 30 }, (_, i) => `CP-${i}`);
-    const pending = keys.flatMap((k) => [1, 2, 3].map((n) => sharded.publish({ topic: 't', key: k, value: `${k}#${n}` })));
+    const pending = keys.flatMap((k) =>
+      [1, 2, 3].map((n) => sharded.publish({ topic: 't', key: k, value: `${k}#${n}` })),
+    );
     // acknowledge batch after batch until every caller has its answer
     while (brokers.some((b) => b.unacknowledged > 0)) {
       for (const b of brokers) if (b.unacknowledged > 0) b.ack();
@@ -152,7 +156,9 @@ describe('ShardedPublisher', () => {
     }
     await Promise.all(pending);
     const seenBy = new Map<string, Set<number>>();
-    brokers.forEach((b, i) => b.batches.flat().forEach((r) => seenBy.set(r.key!, (seenBy.get(r.key!) ?? new Set()).add(i))));
+    brokers.forEach((b, i) =>
+      b.batches.flat().forEach((r) => seenBy.set(r.key!, (seenBy.get(r.key!) ?? new Set()).add(i))),
+    );
     expect([...seenBy.values()].every((s) => s.size === 1)).toBe(true);
     expect(new Set([...seenBy.values()].map((s) => [...s][0])).size).toBe(3);
     for (const b of brokers) {

@@ -80,7 +80,9 @@ export class BatchingPublisher {
   /** not ok after a refused batch (until the next ack) or while a batch waits longer than `timeoutMs` */
   health(): { ok: boolean; consecutiveFailures: number; lastError?: string } {
     const stuck = this.inFlightSince !== null && performance.now() - this.inFlightSince >= this.opts.timeoutMs;
-    const lastError = stuck ? `no broker acknowledgement for ${Math.round(performance.now() - this.inFlightSince!)} ms` : this.lastError;
+    const lastError = stuck
+      ? `no broker acknowledgement for ${Math.round(performance.now() - this.inFlightSince!)} ms`
+      : this.lastError;
     return { ok: this.consecutiveFailures === 0 && !stuck, consecutiveFailures: this.consecutiveFailures, lastError };
   }
 
@@ -118,26 +120,29 @@ export class BatchingPublisher {
     if (batch.length === 0) return;
     this.inFlight = true;
     this.inFlightSince = performance.now();
-    this.publisher.publish(batch.map((w) => w.record)).then(
-      () => {
-        this.consecutiveFailures = 0;
-        this.published += batch.length;
-        for (const w of batch) {
-          if (w.settled) this.acknowledgedAfterTimeout += 1;
-          else w.resolve();
-        }
-      },
-      (e: Error) => {
-        this.consecutiveFailures += 1;
-        this.lastError = e.message;
-        for (const w of batch) w.reject(e);
-      },
-    ).finally(() => {
-      this.inFlight = false;
-      this.inFlightSince = null;
-      // what queued up meanwhile has already waited for a whole round trip: send it at once
-      if (this.queue.length > 0) this.flush();
-    });
+    this.publisher
+      .publish(batch.map((w) => w.record))
+      .then(
+        () => {
+          this.consecutiveFailures = 0;
+          this.published += batch.length;
+          for (const w of batch) {
+            if (w.settled) this.acknowledgedAfterTimeout += 1;
+            else w.resolve();
+          }
+        },
+        (e: Error) => {
+          this.consecutiveFailures += 1;
+          this.lastError = e.message;
+          for (const w of batch) w.reject(e);
+        },
+      )
+      .finally(() => {
+        this.inFlight = false;
+        this.inFlightSince = null;
+        // what queued up meanwhile has already waited for a whole round trip: send it at once
+        if (this.queue.length > 0) this.flush();
+      });
   }
 }
 

@@ -105,7 +105,11 @@ export class StationConnection {
     private readonly opts: ConnectionOptions,
     private readonly logger: Logger,
     private readonly onBadMessage: (kind: string) => void,
-    private readonly onCallAnswered: (action: string, outcome: 'result' | 'internal_error', seconds: number) => void = () => undefined,
+    private readonly onCallAnswered: (
+      action: string,
+      outcome: 'result' | 'internal_error',
+      seconds: number,
+    ) => void = () => undefined,
   ) {
     this.connectedAt = ctx.now();
     this.budget = new BadMessageBudget(opts.maxBadMessages);
@@ -118,10 +122,20 @@ export class StationConnection {
     if (isBinary) {
       // OCPP-J messages are UTF-8 text frames
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      this.bad('binary', { messageId: '-1', errorCode: callErrorCode(this.protocol, 'unreadable'), errorDescription: 'binary frames are not OCPP-J' }, { frame: `base64:${bytes.toString('base64')}` });
+      this.bad(
+        'binary',
+        {
+          messageId: '-1',
+          errorCode: callErrorCode(this.protocol, 'unreadable'),
+          errorDescription: 'binary frames are not OCPP-J',
+        },
+        { frame: `base64:${bytes.toString('base64')}` },
+      );
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
     const frame = parseFrame(this.protocol, text);
     switch (frame.kind) {
       case 'invalid':
@@ -156,7 +170,11 @@ export class StationConnection {
     const limit = this.opts.rateLimit!;
     this.bad(
       'rateLimited',
-      { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'generic'), errorDescription: `rate limit exceeded: at most ${limit.perSecond} CALLs/s (burst ${limit.burst}); retry later` },
+      {
+        messageId: frame.messageId,
+        errorCode: callErrorCode(this.protocol, 'generic'),
+        errorDescription: `rate limit exceeded: at most ${limit.perSecond} CALLs/s (burst ${limit.burst}); retry later`,
+      },
       frame,
     );
   }
@@ -168,8 +186,15 @@ export class StationConnection {
    * what was answered: not a fact a consumer folds, but the log must be able to say what a station sent and
    * why it was refused. Best effort: the CALLERROR does not wait for it (it promises nothing durable).
    */
-  private recordRejected(reason: string, reply: { errorCode: CallErrorCode; errorDescription: string } | null, seen: RejectedFrame): void {
-    const messageId = seen.messageId !== undefined && seen.messageId.length > 0 && seen.messageId.length <= 36 ? seen.messageId : undefined;
+  private recordRejected(
+    reason: string,
+    reply: { errorCode: CallErrorCode; errorDescription: string } | null,
+    seen: RejectedFrame,
+  ): void {
+    const messageId =
+      seen.messageId !== undefined && seen.messageId.length > 0 && seen.messageId.length <= 36
+        ? seen.messageId
+        : undefined;
     this.recorder
       .record(this, {
         kind: 'rejected',
@@ -184,37 +209,72 @@ export class StationConnection {
       .catch((e) => this.logger.warn({ err: e, stationId: this.stationId, reason }, 'rejected frame not recorded'));
   }
 
-  private bad(kind: string, reply: { messageId: string; errorCode: CallErrorCode; errorDescription: string } | null, seen: RejectedFrame): void {
+  private bad(
+    kind: string,
+    reply: { messageId: string; errorCode: CallErrorCode; errorDescription: string } | null,
+    seen: RejectedFrame,
+  ): void {
     this.onBadMessage(kind);
     this.recordRejected(kind, reply, seen);
     if (reply) this.send(encodeCallError(reply.messageId, reply.errorCode, reply.errorDescription));
     if (this.budget.spend()) {
-      this.logger.warn({ stationId: this.stationId, badMessages: this.budget.spent }, 'too many bad messages: disconnecting');
+      this.logger.warn(
+        { stationId: this.stationId, badMessages: this.budget.spent },
+        'too many bad messages: disconnecting',
+      );
       this.close(CloseCodes.policyViolation, 'too many bad messages');
     }
   }
 
   private async onCall(frame: CallFrame): Promise<void> {
-    const decision = decideRoute(frame.action, handledActions(this.routes), isOcppAction(this.protocol, frame.action), isStationAction(this.protocol, frame.action));
+    const decision = decideRoute(
+      frame.action,
+      handledActions(this.routes),
+      isOcppAction(this.protocol, frame.action),
+      isStationAction(this.protocol, frame.action),
+    );
     if (decision.route === 'notImplemented') {
-      this.bad('notImplemented', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notImplemented'), errorDescription: `unknown action ${frame.action}` }, frame);
+      this.bad(
+        'notImplemented',
+        {
+          messageId: frame.messageId,
+          errorCode: callErrorCode(this.protocol, 'notImplemented'),
+          errorDescription: `unknown action ${frame.action}`,
+        },
+        frame,
+      );
       return;
     }
     if (decision.route === 'csmsOnly') {
       // a station sending what only the CSMS sends (e.g. Reset) is misbehaving: NotSupported, and a bad message
       this.logger.warn({ stationId: this.stationId, action: frame.action }, 'station sent a CSMS-only action');
-      this.bad('csmsOnlyAction', { messageId: frame.messageId, errorCode: callErrorCode(this.protocol, 'notSupported'), errorDescription: `${frame.action} is sent by the CSMS, not by a station` }, frame);
+      this.bad(
+        'csmsOnlyAction',
+        {
+          messageId: frame.messageId,
+          errorCode: callErrorCode(this.protocol, 'notSupported'),
+          errorDescription: `${frame.action} is sent by the CSMS, not by a station`,
+        },
+        frame,
+      );
       return;
     }
     if (decision.route === 'notSupported') {
-      const reply = { errorCode: callErrorCode(this.protocol, 'notSupported'), errorDescription: `${frame.action} is not served by the CSMS` };
+      const reply = {
+        errorCode: callErrorCode(this.protocol, 'notSupported'),
+        errorDescription: `${frame.action} is not served by the CSMS`,
+      };
       this.recordRejected('notSupported', reply, frame);
       this.send(encodeCallError(frame.messageId, reply.errorCode, reply.errorDescription));
       return;
     }
     const check = this.validator.validate(this.protocol, frame.action, 'request', frame.payload);
     if (!check.ok) {
-      this.bad(check.failure, { messageId: frame.messageId, errorCode: check.errorCode, errorDescription: check.description }, frame);
+      this.bad(
+        check.failure,
+        { messageId: frame.messageId, errorCode: check.errorCode, errorDescription: check.description },
+        frame,
+      );
       return;
     }
     let response: object;
@@ -226,10 +286,25 @@ export class StationConnection {
       const out = this.validator.validate(this.protocol, frame.action, 'response', response);
       if (!out.ok) throw new Error(`handler produced an invalid ${frame.action} response: ${out.description}`);
       // the CALLRESULT means the fact is durable: it waits for the broker's acknowledgement
-      await this.recorder.record(this, { kind: 'call', messageId: frame.messageId, action: frame.action, payload: frame.payload, response });
+      await this.recorder.record(this, {
+        kind: 'call',
+        messageId: frame.messageId,
+        action: frame.action,
+        payload: frame.payload,
+        response,
+      });
     } catch (e) {
-      this.logger.error({ err: e, stationId: this.stationId, action: frame.action, messageId: frame.messageId }, 'call failed: answering InternalError');
-      this.send(encodeCallError(frame.messageId, callErrorCode(this.protocol, 'internal'), 'the call could not be recorded; retry later'));
+      this.logger.error(
+        { err: e, stationId: this.stationId, action: frame.action, messageId: frame.messageId },
+        'call failed: answering InternalError',
+      );
+      this.send(
+        encodeCallError(
+          frame.messageId,
+          callErrorCode(this.protocol, 'internal'),
+          'the call could not be recorded; retry later',
+        ),
+      );
       this.onCallAnswered(frame.action, 'internal_error', seconds());
       return;
     }
@@ -242,7 +317,9 @@ export class StationConnection {
   afterCall?: (action: string, payload: JsonObject) => void;
 
   private onResponse(
-    frame: { kind: 'callresult'; messageId: string; payload: JsonObject } | { kind: 'callerror'; messageId: string; errorCode: string; errorDescription: string; errorDetails: JsonObject },
+    frame:
+      | { kind: 'callresult'; messageId: string; payload: JsonObject }
+      | { kind: 'callerror'; messageId: string; errorCode: string; errorDescription: string; errorDetails: JsonObject },
     text: string,
   ): void {
     const p = this.pending;
@@ -250,11 +327,17 @@ export class StationConnection {
       if (frame.messageId === this.timedOut) {
         // the answer to the call that timed out last: late, not unsolicited
         this.timedOut = null;
-        this.logger.info({ stationId: this.stationId, messageId: frame.messageId }, 'late answer to a call that timed out: ignored');
+        this.logger.info(
+          { stationId: this.stationId, messageId: frame.messageId },
+          'late answer to a call that timed out: ignored',
+        );
         return;
       }
       // nothing to answer (OCPP-J: no CALLERROR to a CALLRESULT/CALLERROR), but a bad message, recorded as rejected
-      this.logger.warn({ stationId: this.stationId, messageId: frame.messageId }, 'response to no outstanding call: ignored');
+      this.logger.warn(
+        { stationId: this.stationId, messageId: frame.messageId },
+        'response to no outstanding call: ignored',
+      );
       this.bad('unsolicitedResponse', null, { messageId: frame.messageId, frame: text });
       return;
     }
@@ -263,15 +346,28 @@ export class StationConnection {
     let outcome: CallOutcome;
     if (frame.kind === 'callresult') {
       const check = this.validator.validate(this.protocol, p.action, 'response', frame.payload);
-      outcome = check.ok ? { status: 'accepted', payload: frame.payload } : { status: 'invalid_response', detail: check.description };
+      outcome = check.ok
+        ? { status: 'accepted', payload: frame.payload }
+        : { status: 'invalid_response', detail: check.description };
     } else {
       outcome = { status: 'error', errorCode: frame.errorCode, errorDescription: frame.errorDescription };
     }
     const record =
       frame.kind === 'callresult'
         ? { kind: 'callresult' as const, messageId: frame.messageId, action: p.action, payload: frame.payload }
-        : { kind: 'callerror' as const, messageId: frame.messageId, action: p.action, payload: { errorCode: frame.errorCode, errorDescription: frame.errorDescription, errorDetails: frame.errorDetails } };
-    this.recorder.record(this, record).catch((e) => this.logger.error({ err: e, stationId: this.stationId }, 'response not recorded'));
+        : {
+            kind: 'callerror' as const,
+            messageId: frame.messageId,
+            action: p.action,
+            payload: {
+              errorCode: frame.errorCode,
+              errorDescription: frame.errorDescription,
+              errorDetails: frame.errorDetails,
+            },
+          };
+    this.recorder
+      .record(this, record)
+      .catch((e) => this.logger.error({ err: e, stationId: this.stationId }, 'response not recorded'));
     p.resolve(outcome);
   }
 
@@ -281,7 +377,11 @@ export class StationConnection {
    * before the frame goes out (e.g. to check a deadline and durably record the dispatch): an outcome it
    * returns is this call's outcome and nothing is sent; if it throws, nothing is sent and the call throws.
    */
-  async call<Skip = never>(action: string, payload: JsonObject, beforeSend?: () => Promise<Skip | null>): Promise<CallOutcome | Skip> {
+  async call<Skip = never>(
+    action: string,
+    payload: JsonObject,
+    beforeSend?: () => Promise<Skip | null>,
+  ): Promise<CallOutcome | Skip> {
     while (this.busy) await new Promise<void>((r) => this.waiting.push(r));
     if (this.closed) return { status: 'offline' };
     this.busy = true;

@@ -9,6 +9,8 @@ describe('fastDeriveId', () => {
         expect(fastDeriveId(kind, ...parts)).toBe(deriveId(kind, ...parts));
       }),
     );
-    expect(fastDeriveId('ocpp.message_received', 'CP-1', 'c0a8', '19223201', 'call')).toBe(deriveId('ocpp.message_received', 'CP-1', 'c0a8', '19223201', 'call'));
+    expect(fastDeriveId('ocpp.message_received', 'CP-1', 'c0a8', '19223201', 'call')).toBe(
+      deriveId('ocpp.message_received', 'CP-1', 'c0a8', '19223201', 'call'),
+    );
   });
 });

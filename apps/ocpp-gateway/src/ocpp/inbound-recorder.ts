@@ -42,7 +42,13 @@ export class InboundRecorder {
   record(conn: ConnectionIdentity, fact: InboundFact): Promise<void> {
     const receivedAt = this.now().toISOString();
     const env = catalogue.create(OcppMessageReceivedV1, {
-      id: fastDeriveId('ocpp.message_received', conn.stationId, conn.connectionId, `${fact.messageId ?? fact.kind}${fact.sequence === undefined ? '' : `#${fact.sequence}`}`, fact.kind),
+      id: fastDeriveId(
+        'ocpp.message_received',
+        conn.stationId,
+        conn.connectionId,
+        `${fact.messageId ?? fact.kind}${fact.sequence === undefined ? '' : `#${fact.sequence}`}`,
+        fact.kind,
+      ),
       key: conn.stationId,
       occurredAt: receivedAt,
       source: `ocpp-gateway/${this.instance}`,
@@ -62,6 +68,11 @@ export class InboundRecorder {
         gatewayInstance: this.instance,
       },
     });
-    return this.publisher.publish({ topic: this.topic, key: conn.stationId, value: JSON.stringify(env), headers: eventHeaders(env) });
+    return this.publisher.publish({
+      topic: this.topic,
+      key: conn.stationId,
+      value: JSON.stringify(env),
+      headers: eventHeaders(env),
+    });
   }
 }

@@ -67,7 +67,10 @@ export interface OcppServerDeps {
     callAnswered(protocol: OcppProtocol, action: string, outcome: string, seconds: number): void;
   };
   /** told of every connection and disconnection (the presence table that routes commands) */
-  presence?: { connected(stationId: string, connectionId: string, at: Date): Promise<void>; disconnected(stationId: string, connectionId: string): Promise<void> };
+  presence?: {
+    connected(stationId: string, connectionId: string, at: Date): Promise<void>;
+    disconnected(stationId: string, connectionId: string): Promise<void>;
+  };
   /** a registered station reported a connector the registry does not list */
   connectorReported?: (stationId: string, evseId: number, connectorId: number) => Promise<void>;
 }
@@ -76,7 +79,10 @@ const PATH = /^\/ocpp\/([^/?#]+)\/?(?:\?.*)?$/;
 
 /** The subprotocol to use: the first of the station's offers (its preference order) that we speak. */
 export function chooseProtocol(header: string | undefined): OcppProtocol | null {
-  const offered = (header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const offered = (header ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return (offered.find((p) => (OCPP_PROTOCOLS as readonly string[]).includes(p)) as OcppProtocol | undefined) ?? null;
 }
 
@@ -89,10 +95,22 @@ function basicCredentials(header: string | undefined): UpgradeCredentials['basic
 }
 
 function refuse(socket: Duplex, status: number, reason: string, retryAfterS?: number): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
-  const extra = (status === 401 ? 'WWW-Authenticate: Basic realm="ocpp"\r\n' : '') + (retryAfterS !== undefined ? `Retry-After: ${retryAfterS}\r\n` : '');
+  const text =
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
+  const extra =
+    (status === 401 ? 'WWW-Authenticate: Basic realm="ocpp"\r\n' : '') +
+    (retryAfterS !== undefined ? `Retry-After: ${retryAfterS}\r\n` : '');
   const body = `${reason}\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -134,7 +152,8 @@ export class OcppServer {
     });
     const { addressFreeFailures, ...policy } = opts.authThrottle;
     this.stationFailures = new FailureThrottle(policy);
-    this.addressFailures = addressFreeFailures > 0 ? new FailureThrottle({ ...policy, freeFailures: addressFreeFailures }) : null;
+    this.addressFailures =
+      addressFreeFailures > 0 ? new FailureThrottle({ ...policy, freeFailures: addressFreeFailures }) : null;
     this.clockMs = deps.clockMs ?? (() => performance.now());
   }
 
@@ -162,7 +181,10 @@ export class OcppServer {
     }
     const deadline = setTimeout(() => {
       if (!this.pending.has(socket)) return;
-      this.deps.logger.info({ address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'no upgrade request within OCPP_UPGRADE_TIMEOUT_MS: connection closed');
+      this.deps.logger.info(
+        { address: (socket as Duplex & { remoteAddress?: string }).remoteAddress },
+        'no upgrade request within OCPP_UPGRADE_TIMEOUT_MS: connection closed',
+      );
       socket.destroy();
     }, this.opts.upgradeTimeoutMs);
     deadline.unref();
@@ -195,10 +217,14 @@ export class OcppServer {
   }
 
   async listen(): Promise<void> {
-    const plain = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('OCPP-J: upgrade to a WebSocket on /ocpp/{stationId}\n'));
+    const plain = createHttpServer((_req, res) =>
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('OCPP-J: upgrade to a WebSocket on /ocpp/{stationId}\n'),
+    );
     plain.on('connection', (socket) => this.accepted(socket));
     plain.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    await new Promise<void>((resolve, reject) => plain.once('error', reject).listen(this.opts.port, this.opts.host, () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      plain.once('error', reject).listen(this.opts.port, this.opts.host, () => resolve()),
+    );
     this.ports.ws = (plain.address() as { port: number }).port;
     this.servers.push(plain);
     if (this.opts.tls) {
@@ -218,7 +244,9 @@ export class OcppServer {
       secure.on('secureConnection', (socket) => this.accepted(socket));
       secure.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
       secure.on('tlsClientError', (err) => this.deps.logger.debug({ err }, 'TLS handshake failed'));
-      await new Promise<void>((resolve, reject) => secure.once('error', reject).listen(this.opts.tls!.port, this.opts.host, () => resolve()));
+      await new Promise<void>((resolve, reject) =>
+        secure.once('error', reject).listen(this.opts.tls!.port, this.opts.host, () => resolve()),
+      );
       this.ports.wss = (secure.address() as { port: number }).port;
       this.servers.push(secure);
     }
@@ -285,7 +313,11 @@ export class OcppServer {
       const cn = socket.getPeerCertificate()?.subject?.CN;
       certCn = typeof cn === 'string' ? cn : Array.isArray(cn) ? (cn[0] ?? null) : null;
     }
-    const creds: UpgradeCredentials = { tls, verifiedClientCertCn: certCn, basic: basicCredentials(req.headers.authorization) };
+    const creds: UpgradeCredentials = {
+      tls,
+      verifiedClientCertCn: certCn,
+      basic: basicCredentials(req.headers.authorization),
+    };
     let station = this.deps.registry.station(stationId);
 
     // a throttled station id or address is refused before its credentials are looked at: no scrypt for a guesser
@@ -299,7 +331,11 @@ export class OcppServer {
       .find((v) => v !== null);
     if (station && throttled) {
       this.deps.metrics?.authThrottled(throttled.scope);
-      return fail(429, `too many failed authentications (${throttled.scope}); retry later`, Math.ceil(throttled.retryAfterMs / 1000));
+      return fail(
+        429,
+        `too many failed authentications (${throttled.scope}); retry later`,
+        Math.ceil(throttled.retryAfterMs / 1000),
+      );
     }
 
     // credentials changed and not re-read yet (or not loaded): the one case in which the upgrade reads the database
@@ -329,7 +365,10 @@ export class OcppServer {
         this.checking.delete(stationId);
       }
     }
-    const decision = decideUpgrade(stationId, station, creds, { allowProvisional: this.opts.allowProvisional, passwordMatches: () => passwordOk });
+    const decision = decideUpgrade(stationId, station, creds, {
+      allowProvisional: this.opts.allowProvisional,
+      passwordMatches: () => passwordOk,
+    });
     if (!decision.ok) {
       if (decision.status === 401) {
         const after = this.clockMs();
@@ -372,7 +411,12 @@ export class OcppServer {
         token: (uid) => registry.token(uid),
         assignTransactionId: this.deps.assignTransactionId,
       },
-      { maxBadMessages: this.opts.maxBadMessages, callTimeoutMs: this.opts.callTimeoutMs, rateLimit: this.opts.rateLimit, clockMs: this.clockMs },
+      {
+        maxBadMessages: this.opts.maxBadMessages,
+        callTimeoutMs: this.opts.callTimeoutMs,
+        rateLimit: this.opts.rateLimit,
+        clockMs: this.clockMs,
+      },
       logger,
       (kind) => this.deps.metrics?.badMessage(kind),
       (action, outcome, seconds) => this.deps.metrics?.callAnswered(protocol, action, outcome, seconds),
@@ -384,7 +428,9 @@ export class OcppServer {
         const known = registry.station(stationId);
         // only a connector the registry in memory does not list costs a database write
         if (c && known && withConnector(known.evses, c.evseId, c.connectorId)) {
-          report(stationId, c.evseId, c.connectorId).catch((e) => logger.error({ err: e, stationId }, 'reported connector not recorded'));
+          report(stationId, c.evseId, c.connectorId).catch((e) =>
+            logger.error({ err: e, stationId }, 'reported connector not recorded'),
+          );
         }
       };
     }
@@ -404,7 +450,12 @@ export class OcppServer {
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after a protocol error; remember why (its close event says 1006)
       closeReason = err.message;
-      errorCode = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? CloseCodes.tooBig : err.code === 'WS_ERR_INVALID_UTF8' ? 1007 : CloseCodes.protocolError;
+      errorCode =
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? CloseCodes.tooBig
+          : err.code === 'WS_ERR_INVALID_UTF8'
+            ? 1007
+            : CloseCodes.protocolError;
       logger.info({ err, stationId }, 'websocket error');
     });
     ws.on('close', (code, reason) => {
@@ -412,12 +463,20 @@ export class OcppServer {
       if (this.connections.get(stationId) === conn) this.connections.delete(stationId);
       this.deps.metrics?.connections(this.connections.size);
       const why = `${errorCode ?? code} ${reason.toString('utf8') || closeReason}`.trim();
-      recorder.record(conn, { kind: 'disconnected', reason: why }).catch((e) => logger.error({ err: e, stationId }, 'disconnect not recorded'));
-      this.deps.presence?.disconnected(stationId, conn.connectionId).catch((e) => logger.error({ err: e, stationId }, 'presence not cleared'));
+      recorder
+        .record(conn, { kind: 'disconnected', reason: why })
+        .catch((e) => logger.error({ err: e, stationId }, 'disconnect not recorded'));
+      this.deps.presence
+        ?.disconnected(stationId, conn.connectionId)
+        .catch((e) => logger.error({ err: e, stationId }, 'presence not cleared'));
       if (this.connections.size === 0) for (const w of this.closedWaiters.splice(0)) w();
     });
-    this.deps.presence?.connected(stationId, conn.connectionId, conn.connectedAt).catch((e) => logger.error({ err: e, stationId }, 'presence not recorded'));
-    recorder.record(conn, { kind: 'connected', reason: provisional ? 'provisional' : undefined }).catch((e) => logger.error({ err: e, stationId }, 'connect not recorded'));
+    this.deps.presence
+      ?.connected(stationId, conn.connectionId, conn.connectedAt)
+      .catch((e) => logger.error({ err: e, stationId }, 'presence not recorded'));
+    recorder
+      .record(conn, { kind: 'connected', reason: provisional ? 'provisional' : undefined })
+      .catch((e) => logger.error({ err: e, stationId }, 'connect not recorded'));
   }
 
   /** Stops accepting, closes every station connection (Going Away) and waits for them to close. */
@@ -425,10 +484,19 @@ export class OcppServer {
     this.stopping = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    const closed = this.connections.size === 0 ? Promise.resolve() : new Promise<void>((r) => this.closedWaiters.push(r));
+    const closed =
+      this.connections.size === 0 ? Promise.resolve() : new Promise<void>((r) => this.closedWaiters.push(r));
     for (const c of this.connections.values()) c.close(CloseCodes.goingAway, 'gateway shutting down');
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
     for (const c of this.connections.values()) c.terminate();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections?.(); })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections?.();
+          }),
+      ),
+    );
   }
 }

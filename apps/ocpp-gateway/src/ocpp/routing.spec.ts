@@ -27,7 +27,11 @@ describe.each(OCPP_PROTOCOLS)('%s: one declaration per action', (protocol) => {
     expect(sorted(CHARGER_ACTIONS[protocol])).toEqual(sorted(answeredActions(protocol)));
     for (const [action, route] of Object.entries(ROUTES[protocol])) {
       expect([action, route.handler]).toEqual([action, HANDLERS[protocol][action]]);
-      expect([action, route.request.$id, route.response.$id]).toEqual([action, `urn:${action}.req`, `urn:${action}.conf`]);
+      expect([action, route.request.$id, route.response.$id]).toEqual([
+        action,
+        `urn:${action}.req`,
+        `urn:${action}.conf`,
+      ]);
     }
   });
 
@@ -39,7 +43,10 @@ describe.each(OCPP_PROTOCOLS)('%s: one declaration per action', (protocol) => {
     for (const action of handled) {
       const declared = stationAction(protocol, action);
       expect([action, declared?.gateway]).toEqual([action, 'answers']);
-      expect([action, typeof declared?.facts === 'function' || typeof (declared?.facts as { noFact?: unknown })?.noFact === 'string']).toEqual([action, true]);
+      expect([
+        action,
+        typeof declared?.facts === 'function' || typeof (declared?.facts as { noFact?: unknown })?.noFact === 'string',
+      ]).toEqual([action, true]);
       // the empty payload is refused as INVALID_PAYLOAD (or gives nothing), never as an unknown action
       const res = normalise(call(protocol, action), { eventId: 'e-1' });
       expect([action, res.ok ? 'ok' : res.error.code]).not.toEqual([action, 'UNKNOWN_ACTION']);
@@ -63,6 +70,8 @@ describe('routingTable', () => {
   });
 
   it('refuses a handler for an action the table does not declare answered', () => {
-    expect(() => routingTable('ocpp2.0.1', { ...HANDLERS['ocpp2.0.1'], NotifyChargingLimit: noop })).toThrow(/not declared answered \[NotifyChargingLimit\]/);
+    expect(() => routingTable('ocpp2.0.1', { ...HANDLERS['ocpp2.0.1'], NotifyChargingLimit: noop })).toThrow(
+      /not declared answered \[NotifyChargingLimit\]/,
+    );
   });
 });

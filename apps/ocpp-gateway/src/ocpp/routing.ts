@@ -1,5 +1,16 @@
-import { requireOcppSchema, type OcppActionOf, type OcppProtocol, type OcppRequest, type OcppResponse } from '@csms/ocpp';
-import { answeredActions, type AnsweredActions, type OCPP16_STATION_ACTIONS, type OCPP201_STATION_ACTIONS } from '@csms/ocpp-normaliser';
+import {
+  requireOcppSchema,
+  type OcppActionOf,
+  type OcppProtocol,
+  type OcppRequest,
+  type OcppResponse,
+} from '@csms/ocpp';
+import {
+  answeredActions,
+  type AnsweredActions,
+  type OCPP16_STATION_ACTIONS,
+  type OCPP201_STATION_ACTIONS,
+} from '@csms/ocpp-normaliser';
 import type { OcppHandler, Route, RoutingTable } from './handler';
 import * as v16 from './handlers/v16';
 import * as v201 from './handlers/v201';
@@ -54,12 +65,17 @@ export const HANDLERS: Record<OcppProtocol, Readonly<Record<string, OcppHandler<
  * its official request/response schemas (libs/ocpp) and its handler. Throws when the handlers do not
  * cover exactly the answered actions.
  */
-export function routingTable(protocol: OcppProtocol, handlers: Readonly<Record<string, OcppHandler<never, object>>>): RoutingTable {
+export function routingTable(
+  protocol: OcppProtocol,
+  handlers: Readonly<Record<string, OcppHandler<never, object>>>,
+): RoutingTable {
   const answered = answeredActions(protocol);
   const extra = Object.keys(handlers).filter((a) => !answered.includes(a));
   const missing = answered.filter((a) => !Object.hasOwn(handlers, a));
   if (extra.length > 0 || missing.length > 0) {
-    throw new Error(`handlers of ${protocol} do not match its station action table: missing [${missing.join()}], not declared answered [${extra.join()}]`);
+    throw new Error(
+      `handlers of ${protocol} do not match its station action table: missing [${missing.join()}], not declared answered [${extra.join()}]`,
+    );
   }
   const table: Record<string, Route> = {};
   for (const action of answered) {

@@ -20,13 +20,23 @@ interface Row {
   password_hash: string | null;
   credential_revision: string | number;
 }
-const toCredentials = (r: Row): StationCredentials => ({ stationId: r.station_id, passwordHash: r.password_hash, credentialRevision: Number(r.credential_revision) });
+const toCredentials = (r: Row): StationCredentials => ({
+  stationId: r.station_id,
+  passwordHash: r.password_hash,
+  credentialRevision: Number(r.credential_revision),
+});
 
 export function databaseCredentials(ds: DataSource): CredentialStore {
   return {
-    all: async () => ((await ds.query('select station_id, password_hash, credential_revision from stations')) as Row[]).map(toCredentials),
+    all: async () =>
+      ((await ds.query('select station_id, password_hash, credential_revision from stations')) as Row[]).map(
+        toCredentials,
+      ),
     one: async (stationId) => {
-      const [row]: Row[] = await ds.query('select station_id, password_hash, credential_revision from stations where station_id = $1', [stationId]);
+      const [row]: Row[] = await ds.query(
+        'select station_id, password_hash, credential_revision from stations where station_id = $1',
+        [stationId],
+      );
       return row ? toCredentials(row) : null;
     },
   };

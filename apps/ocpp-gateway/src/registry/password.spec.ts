@@ -66,7 +66,10 @@ describe('PasswordVerifier', () => {
   });
 
   it('refuses a stored value that is not an scrypt hash', async () => {
-    expect(await new PasswordVerifier().verify('CP1', 'plain:text', 'plain:text')).toEqual({ ok: false, cached: false });
+    expect(await new PasswordVerifier().verify('CP1', 'plain:text', 'plain:text')).toEqual({
+      ok: false,
+      cached: false,
+    });
   });
 });
 

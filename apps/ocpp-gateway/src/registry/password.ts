@@ -8,7 +8,9 @@ const KEYLEN = 32;
 
 function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number, keylen: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, keylen, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password, salt, keylen, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -95,7 +97,8 @@ export class PasswordVerifier {
 
   async verify(stationId: string, stored: string, password: string): Promise<PasswordCheck> {
     const known = this.verified.get(stationId);
-    if (known && known.hash === stored) return { ok: timingSafeEqual(known.digest, this.digest(stationId, password)), cached: true };
+    if (known && known.hash === stored)
+      return { ok: timingSafeEqual(known.digest, this.digest(stationId, password)), cached: true };
     if (known) this.verified.delete(stationId);
     const ok = await verifyScrypt(stored, password);
     if (ok) {
@@ -113,6 +116,13 @@ export async function verifyScrypt(stored: string, password: string): Promise<bo
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, n, r, p, salt, hash] = parts;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p), expected.length);
+  const key = await scryptAsync(
+    password,
+    Buffer.from(salt, 'base64url'),
+    Number(n),
+    Number(r),
+    Number(p),
+    expected.length,
+  );
   return key.length === expected.length && timingSafeEqual(key, expected);
 }

@@ -5,7 +5,9 @@ import type { CredentialStore, StationCredentials } from './credentials';
 import { RegistryCache } from './registry-cache';
 
 /** The credentials table as a map, and the reads made of it (the cache logic only: the topic is not involved). */
-function table(rows: StationCredentials[]): CredentialStore & { reads: string[]; rows: Map<string, StationCredentials> } {
+function table(
+  rows: StationCredentials[],
+): CredentialStore & { reads: string[]; rows: Map<string, StationCredentials> } {
   const map = new Map(rows.map((r) => [r.stationId, r]));
   const reads: string[] = [];
   return {
@@ -31,7 +33,8 @@ const station = (version: 2 | 3, payload: Record<string, unknown>) => ({
   payload: { ...(version === 3 ? StationRegisteredV3.example : StationRegisteredV2.example), ...payload },
 });
 
-const cacheOver = (store: CredentialStore) => new RegistryCache({} as Kafka, { stations: 's', tokens: 't' }, 'test', silentLogger(), store);
+const cacheOver = (store: CredentialStore) =>
+  new RegistryCache({} as Kafka, { stations: 's', tokens: 't' }, 'test', silentLogger(), store);
 
 describe('RegistryCache credentials', () => {
   it('takes the hash from the database, re-reads the row when a v3 event has a newer credential revision, and needs no read otherwise', async () => {

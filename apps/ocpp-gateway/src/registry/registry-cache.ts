@@ -16,7 +16,10 @@ import type { Logger } from '@csms/platform';
 import type { CredentialStore } from './credentials';
 
 // v1 and v2 records (before locations, with a password hash) are upcast to v3 on reading: the hash is dropped
-const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1], [stationRegisteredV1ToV2, stationRegisteredV2ToV3]);
+const catalogue = new EventCatalogue(
+  [StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1],
+  [stationRegisteredV1ToV2, stationRegisteredV2ToV3],
+);
 
 /**
  * What the gateway needs of a station: authentication, time zone and the EVSE/connector ids it has seen.
@@ -31,13 +34,23 @@ export function stationFromEvent(p: StationRegistered['payload'], passwordHash: 
     certificateCn: p.certificateCn,
     siteId: p.siteId,
     timeZone: p.timeZone,
-    evses: p.evses.map((e) => ({ evseId: e.evseId, connectors: e.connectors.map((c) => ({ connectorId: c.connectorId })) })),
+    evses: p.evses.map((e) => ({
+      evseId: e.evseId,
+      connectors: e.connectors.map((c) => ({ connectorId: c.connectorId })),
+    })),
     enabled: p.enabled,
   };
 }
 
 export function tokenFromEvent(p: TokenRegistered['payload']): TokenRecord {
-  return { uid: p.uid, type: p.type, status: p.status, expiresAt: p.expiresAt, groupId: p.groupId, billingAccountId: p.billingAccountId };
+  return {
+    uid: p.uid,
+    type: p.type,
+    status: p.status,
+    expiresAt: p.expiresAt,
+    groupId: p.groupId,
+    billingAccountId: p.billingAccountId,
+  };
 }
 
 interface KnownStation {
@@ -112,7 +125,10 @@ export class RegistryCache {
       .then((row) => {
         // the row, read after the event, is at least as new as it (no reload loop if the two disagree); no row:
         // no password (the station was deleted, its deletion not read yet)
-        this.credentials.set(id, { hash: row?.passwordHash ?? null, revision: Math.max(row?.credentialRevision ?? 0, wanted) });
+        this.credentials.set(id, {
+          hash: row?.passwordHash ?? null,
+          revision: Math.max(row?.credentialRevision ?? 0, wanted),
+        });
       })
       .finally(() => this.loading.delete(id));
     this.loading.set(id, { wanted, done });
@@ -129,7 +145,10 @@ export class RegistryCache {
   }
 
   health(): { ok: boolean; detail?: unknown } {
-    return { ok: this.loaded && !this.crashed, detail: { stations: this.stations.size, tokens: this.tokens.size, crashed: this.crashed } };
+    return {
+      ok: this.loaded && !this.crashed,
+      detail: { stations: this.stations.size, tokens: this.tokens.size, crashed: this.crashed },
+    };
   }
 
   /** Applies one registry event (also used for read-your-writes after a local REST change). */
@@ -149,10 +168,19 @@ export class RegistryCache {
         this.credentials.delete(p.stationId);
         return;
       }
-      this.stations.set(p.stationId, { record: stationFromEvent(p, null), passwordSet: p.passwordSet, credentialRevision: p.credentialRevision });
+      this.stations.set(p.stationId, {
+        record: stationFromEvent(p, null),
+        passwordSet: p.passwordSet,
+        credentialRevision: p.credentialRevision,
+      });
       if (!this.credentialsReady(p.stationId)) {
         // the password changed: re-read the row now, so that the next upgrade finds it in memory
-        this.loadCredentials(p.stationId).catch((e: unknown) => this.logger.warn({ err: e, stationId: p.stationId }, 'station credentials not reloaded; the next upgrade reads them'));
+        this.loadCredentials(p.stationId).catch((e: unknown) =>
+          this.logger.warn(
+            { err: e, stationId: p.stationId },
+            'station credentials not reloaded; the next upgrade reads them',
+          ),
+        );
       }
     } else {
       const p = env.payload as TokenRegistered['payload'];
@@ -162,7 +190,8 @@ export class RegistryCache {
   }
 
   async start(): Promise<void> {
-    for (const c of await this.store.all()) this.credentials.set(c.stationId, { hash: c.passwordHash, revision: c.credentialRevision });
+    for (const c of await this.store.all())
+      this.credentials.set(c.stationId, { hash: c.passwordHash, revision: c.credentialRevision });
     const topics = [this.topics.stations, this.topics.tokens];
     const admin = this.kafka.admin();
     await admin.connect();
@@ -210,7 +239,10 @@ export class RegistryCache {
           try {
             this.apply(JSON.parse(message.value.toString('utf8')));
           } catch (e) {
-            this.logger.error({ err: e, topic, partition, offset: message.offset }, 'registry record ignored: contract violation');
+            this.logger.error(
+              { err: e, topic, partition, offset: message.offset },
+              'registry record ignored: contract violation',
+            );
           }
         }
         const k = `${topic}/${partition}`;
@@ -225,7 +257,10 @@ export class RegistryCache {
   }
 
   /** Offsets of a topic; retried while a just-created topic has no leader yet (a retriable kafkajs error). */
-  private async offsetsOf(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Array<{ partition: number; high: string; low: string }>> {
+  private async offsetsOf(
+    admin: ReturnType<Kafka['admin']>,
+    topic: string,
+  ): Promise<Array<{ partition: number; high: string; low: string }>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await admin.fetchTopicOffsets(topic);

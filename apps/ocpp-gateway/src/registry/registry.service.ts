@@ -15,12 +15,21 @@ import {
   type TokenRegistered,
 } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
-import { defaultLocationId, withConnector, type SecurityProfile, type TokenStatus, type TokenType } from '@csms/ocpp-gateway-core';
+import {
+  defaultLocationId,
+  withConnector,
+  type SecurityProfile,
+  type TokenStatus,
+  type TokenType,
+} from '@csms/ocpp-gateway-core';
 import type { ActorRef } from '@csms/service-kit';
 import type { RegistryCache } from './registry-cache';
 import { generatePassword, hashPassword } from './password';
 
-const catalogue = new EventCatalogue([StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1], [stationRegisteredV1ToV2, stationRegisteredV2ToV3]);
+const catalogue = new EventCatalogue(
+  [StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1],
+  [stationRegisteredV1ToV2, stationRegisteredV2ToV3],
+);
 
 /** A station's location as the API takes it: `id` may be left out (it is then the site id, else the station id). */
 export type StationLocationInput = Omit<StationLocation, 'id'> & { id?: string };
@@ -121,7 +130,9 @@ interface TokenRow {
 }
 
 function writerOf(r: { updated_by: string | null; updated_by_role: ActorRef['role'] | null }): ActorRef | null {
-  return r.updated_by !== null && r.updated_by_role !== null ? { keyName: r.updated_by, role: r.updated_by_role } : null;
+  return r.updated_by !== null && r.updated_by_role !== null
+    ? { keyName: r.updated_by, role: r.updated_by_role }
+    : null;
 }
 
 function stationView(r: StationRow): StationView {
@@ -170,11 +181,19 @@ export class RegistryService {
     topics: { stations: string; tokens: string },
     private readonly source: string,
   ) {
-    this.outboxCatalogue = catalogue.withTopics({ [Topics.registryStations]: topics.stations, [Topics.registryTokens]: topics.tokens });
+    this.outboxCatalogue = catalogue.withTopics({
+      [Topics.registryStations]: topics.stations,
+      [Topics.registryTokens]: topics.tokens,
+    });
   }
 
   /** `hasher` makes the stored password hash (the benchmark passes a cheaper scrypt; everything else the default). */
-  async putStation(stationId: string, input: StationInput, by: ActorRef, hasher: (password: string) => Promise<string> = hashPassword): Promise<StationChanged> {
+  async putStation(
+    stationId: string,
+    input: StationInput,
+    by: ActorRef,
+    hasher: (password: string) => Promise<string> = hashPassword,
+  ): Promise<StationChanged> {
     const generated = input.generatePassword ? generatePassword() : undefined;
     const password = generated ?? input.password;
     const passwordHash = password !== undefined ? await hasher(password) : undefined;
@@ -182,12 +201,18 @@ export class RegistryService {
       const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [stationId]);
       const hash = passwordHash ?? old?.password_hash ?? null;
       if (input.securityProfile < 3 && hash === null) {
-        throw new RegistryError('PASSWORD_REQUIRED', 'security profiles 1 and 2 need a password (Basic authentication)', '/password');
+        throw new RegistryError(
+          'PASSWORD_REQUIRED',
+          'security profiles 1 and 2 need a password (Basic authentication)',
+          '/password',
+        );
       }
       const revision = await this.nextRevision(m);
       // a new hash (a password given or generated) is a new credential revision: the instances re-read the row
       const credentialRevision = passwordHash !== undefined ? revision : Number(old?.credential_revision ?? 0);
-      const location = input.location ? { ...input.location, id: defaultLocationId(stationId, input.siteId ?? null, input.location.id) } : null;
+      const location = input.location
+        ? { ...input.location, id: defaultLocationId(stationId, input.siteId ?? null, input.location.id) }
+        : null;
       const [row]: StationRow[] = await m.query(
         `insert into stations (station_id, security_profile, password_hash, certificate_cn, site_id, time_zone, evses, enabled, revision, location, updated_by, updated_by_role, credential_revision)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -227,11 +252,10 @@ export class RegistryService {
       // keeps what the registry knows of the EVSE and its other connectors (eMI3 id, OCPI connector fields)
       const evses = withConnector(old.evses, evseId, connectorId) as RegistryEvse[] | null;
       if (!evses) return null;
-      const [[row]]: [StationRow[], number] = await m.query('update stations set evses = $2, revision = $3, updated_by = null, updated_by_role = null, updated_at = now() where station_id = $1 returning *', [
-        stationId,
-        JSON.stringify(evses),
-        await this.nextRevision(m),
-      ]);
+      const [[row]]: [StationRow[], number] = await m.query(
+        'update stations set evses = $2, revision = $3, updated_by = null, updated_by_role = null, updated_at = now() where station_id = $1 returning *',
+        [stationId, JSON.stringify(evses), await this.nextRevision(m)],
+      );
       return { event: this.stationEvent(row, false), result: undefined };
     });
   }
@@ -239,9 +263,14 @@ export class RegistryService {
   async deleteStation(stationId: string): Promise<void> {
     await this.change(async (m) => {
       // TypeORM returns [rows, affected] for a DELETE ... RETURNING
-      const [[row]]: [StationRow[], number] = await m.query('delete from stations where station_id = $1 returning *', [stationId]);
+      const [[row]]: [StationRow[], number] = await m.query('delete from stations where station_id = $1 returning *', [
+        stationId,
+      ]);
       if (!row) throw new RegistryError('STATION_NOT_FOUND', `no station ${stationId}`);
-      return { event: this.stationEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true), result: undefined };
+      return {
+        event: this.stationEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true),
+        result: undefined,
+      };
     });
   }
 
@@ -264,7 +293,17 @@ export class RegistryService {
          on conflict (uid) do update set type = $2, status = $3, expires_at = $4, group_id = $5, billing_account_id = $6, revision = $7,
            updated_by = $8, updated_by_role = $9, updated_at = now()
          returning *`,
-        [uid, input.type, input.status, input.expiresAt ?? null, input.groupId ?? null, input.billingAccountId ?? null, revision, by.keyName, by.role],
+        [
+          uid,
+          input.type,
+          input.status,
+          input.expiresAt ?? null,
+          input.groupId ?? null,
+          input.billingAccountId ?? null,
+          revision,
+          by.keyName,
+          by.role,
+        ],
       );
       return { event: this.tokenEvent(row, false), result: tokenView(row) };
     });
@@ -274,7 +313,10 @@ export class RegistryService {
     await this.change(async (m) => {
       const [[row]]: [TokenRow[], number] = await m.query('delete from id_tokens where uid = $1 returning *', [uid]);
       if (!row) throw new RegistryError('TOKEN_NOT_FOUND', `no token ${uid}`);
-      return { event: this.tokenEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true), result: undefined };
+      return {
+        event: this.tokenEvent({ ...row, revision: await this.nextRevision(m), updated_at: new Date() }, true),
+        result: undefined,
+      };
     });
   }
 
@@ -289,8 +331,18 @@ export class RegistryService {
   }
 
   /** One page of a registry table in key order; the cursor is the last key of the previous page. */
-  private async page<Row, View>(table: 'stations' | 'id_tokens', key: 'station_id' | 'uid', view: (r: Row) => View, keyOf: (v: View) => string, limit: number, cursor?: string) {
-    const rows: Row[] = await this.ds.query(`select * from ${table} where ${key} > $1 order by ${key} limit $2`, [cursor ?? '', limit + 1]);
+  private async page<Row, View>(
+    table: 'stations' | 'id_tokens',
+    key: 'station_id' | 'uid',
+    view: (r: Row) => View,
+    keyOf: (v: View) => string,
+    limit: number,
+    cursor?: string,
+  ) {
+    const rows: Row[] = await this.ds.query(`select * from ${table} where ${key} > $1 order by ${key} limit $2`, [
+      cursor ?? '',
+      limit + 1,
+    ]);
     const items = rows.slice(0, limit).map(view);
     return { items, nextCursor: rows.length > limit ? keyOf(items[items.length - 1]) : null };
   }
@@ -305,7 +357,9 @@ export class RegistryService {
    * nothing changed). The event goes to the outbox in the same transaction, then into this instance's cache
    * at once (other instances get it from the compacted topic).
    */
-  private async change<T>(write: (m: EntityManager) => Promise<{ event: StationRegistered | TokenRegistered; result: T } | null>): Promise<T> {
+  private async change<T>(
+    write: (m: EntityManager) => Promise<{ event: StationRegistered | TokenRegistered; result: T } | null>,
+  ): Promise<T> {
     const done = await this.ds.transaction(async (m) => {
       const r = await write(m);
       if (r) await appendToOutbox(m, this.outboxCatalogue, [r.event], { maxMessageBytes: this.relay.maxMessageBytes });
@@ -326,7 +380,9 @@ export class RegistryService {
     let published = 0;
     for (const p of this.cache.legacyStations()) {
       const done = await this.change(async (m) => {
-        const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [p.stationId]);
+        const [old]: StationRow[] = await m.query('select * from stations where station_id = $1 for update', [
+          p.stationId,
+        ]);
         if (old && Number(old.revision) > p.revision) return null;
         const revision = await this.nextRevision(m);
         if (!old) {
@@ -348,7 +404,10 @@ export class RegistryService {
           };
           return { event: this.stationEvent(gone, true), result: true };
         }
-        const [[row]]: [StationRow[], number] = await m.query('update stations set revision = $2, updated_at = now() where station_id = $1 returning *', [p.stationId, revision]);
+        const [[row]]: [StationRow[], number] = await m.query(
+          'update stations set revision = $2, updated_at = now() where station_id = $1 returning *',
+          [p.stationId, revision],
+        );
         return { event: this.stationEvent(row, false), result: true };
       });
       if (done) published++;
@@ -397,5 +456,4 @@ export class RegistryService {
       },
     });
   }
-
 }

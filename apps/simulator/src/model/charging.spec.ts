@@ -22,7 +22,14 @@ describe('ChargingMeter', () => {
     ['constant 11 kW for one hour', aSpec(), 3600, 11_000 * 3600, 11_000, 0],
     ['constant 3.6 kW for 10 s', aSpec({ maxPowerW: 3600, minPowerW: 0 }), 10, 36_000, 10, 3600],
     ['7 W for 1000 s: 7000 Ws = 1 Wh (floor)', aSpec({ maxPowerW: 7, minPowerW: 0 }), 1000, 7000, 1, 7],
-    ['ramp 0 → 10 kW over 10 s', aSpec({ maxPowerW: 10_000, rampSeconds: 10 }), 10, 1000 + 2000 + 3000 + 4000 + 5000 + 6000 + 7000 + 8000 + 9000 + 10_000, 15, 10_000],
+    [
+      'ramp 0 → 10 kW over 10 s',
+      aSpec({ maxPowerW: 10_000, rampSeconds: 10 }),
+      10,
+      1000 + 2000 + 3000 + 4000 + 5000 + 6000 + 7000 + 8000 + 9000 + 10_000,
+      15,
+      10_000,
+    ],
   ])('%s', (_name, spec, t, energyWs, energyWh, powerW) => {
     const r = new ChargingMeter(spec).at(t);
     expect(r.energyWs).toBe(energyWs);
@@ -43,7 +50,9 @@ describe('ChargingMeter', () => {
   });
 
   it('tapers above taperFromSocPct and ends full at the target', () => {
-    const m = new ChargingMeter(aSpec({ batteryWh: 10_000, startSocPct: 70, targetSocPct: 90, taperFromSocPct: 80, maxChargingSeconds: 100_000 }));
+    const m = new ChargingMeter(
+      aSpec({ batteryWh: 10_000, startSocPct: 70, targetSocPct: 90, taperFromSocPct: 80, maxChargingSeconds: 100_000 }),
+    );
     expect(m.endReason).toBe('full');
     const end = m.at(m.endSecond);
     expect(end.socPct).toBe(90);
@@ -57,7 +66,9 @@ describe('ChargingMeter', () => {
   });
 
   it('draws nothing during a suspension and reports the state changes in order', () => {
-    const m = new ChargingMeter(aSpec({ maxChargingSeconds: 100, suspensions: [{ at: 30, seconds: 20, state: 'SuspendedEVSE' }] }));
+    const m = new ChargingMeter(
+      aSpec({ maxChargingSeconds: 100, suspensions: [{ at: 30, seconds: 20, state: 'SuspendedEVSE' }] }),
+    );
     expect(m.stateChanges).toEqual([
       { t: 0, state: 'Charging' },
       { t: 30, state: 'SuspendedEVSE' },
@@ -89,7 +100,15 @@ describe('ChargingMeter', () => {
     [{ minPowerW: 20_000 }, /minPowerW/],
     [{ targetSocPct: 101 }, /targetSocPct/],
     [{ rampSeconds: 1.5 }, /rampSeconds/],
-    [{ suspensions: [{ at: 10, seconds: 5, state: 'SuspendedEV' as const }, { at: 12, seconds: 5, state: 'SuspendedEV' as const }] }, /suspensions\[1\]/],
+    [
+      {
+        suspensions: [
+          { at: 10, seconds: 5, state: 'SuspendedEV' as const },
+          { at: 12, seconds: 5, state: 'SuspendedEV' as const },
+        ],
+      },
+      /suspensions\[1\]/,
+    ],
   ])('refuses a bad spec %j', (o, msg) => {
     expect(() => validateChargingSpec(aSpec(o))).toThrow(msg);
   });
@@ -104,24 +123,30 @@ describe('ChargingMeter', () => {
       targetExtra: fc.integer({ min: 1, max: 100 }),
       taperFromSocPct: fc.integer({ min: 0, max: 100 }),
       maxChargingSeconds: fc.integer({ min: 0, max: 3 * 3600 }),
-      susp: fc.option(fc.record({ at: fc.integer({ min: 0, max: 3600 }), seconds: fc.integer({ min: 1, max: 900 }), ev: fc.boolean() })),
+      susp: fc.option(
+        fc.record({
+          at: fc.integer({ min: 0, max: 3600 }),
+          seconds: fc.integer({ min: 1, max: 900 }),
+          ev: fc.boolean(),
+        }),
+      ),
       phases: fc.constantFrom(1 as const, 3 as const),
     })
-    .map(
-      (r): ChargingSpec => ({
-        maxPowerW: r.maxPowerW,
-        minPowerW: Math.floor(r.maxPowerW * r.minFrac * 0.5),
-        rampSeconds: r.rampSeconds,
-        batteryWh: r.batteryWh,
-        startSocPct: r.startSocPct,
-        targetSocPct: Math.min(100, r.startSocPct + r.targetExtra),
-        taperFromSocPct: r.taperFromSocPct,
-        maxChargingSeconds: r.maxChargingSeconds,
-        suspensions: r.susp ? [{ at: r.susp.at, seconds: r.susp.seconds, state: r.susp.ev ? 'SuspendedEV' : 'SuspendedEVSE' }] : [],
-        phases: r.phases,
-        voltageV: 230,
-      }),
-    );
+    .map((r): ChargingSpec => ({
+      maxPowerW: r.maxPowerW,
+      minPowerW: Math.floor(r.maxPowerW * r.minFrac * 0.5),
+      rampSeconds: r.rampSeconds,
+      batteryWh: r.batteryWh,
+      startSocPct: r.startSocPct,
+      targetSocPct: Math.min(100, r.startSocPct + r.targetExtra),
+      taperFromSocPct: r.taperFromSocPct,
+      maxChargingSeconds: r.maxChargingSeconds,
+      suspensions: r.susp
+        ? [{ at: r.susp.at, seconds: r.susp.seconds, state: r.susp.ev ? 'SuspendedEV' : 'SuspendedEVSE' }]
+        : [],
+      phases: r.phases,
+      voltageV: 230,
+    }));
 
   it('property: the register never decreases, integrates the power exactly, and power stays within bounds', () => {
     fc.assert(
@@ -150,10 +175,14 @@ describe('ChargingMeter', () => {
 
   it('property: a reading depends only on the spec and t (not on earlier queries)', () => {
     fc.assert(
-      fc.property(arbSpec, fc.array(fc.integer({ min: 0, max: 4 * 3600 }), { minLength: 1, maxLength: 8 }), (spec, ts) => {
-        const m = new ChargingMeter(spec);
-        for (const t of ts) expect(m.at(t)).toEqual(new ChargingMeter(spec).at(t));
-      }),
+      fc.property(
+        arbSpec,
+        fc.array(fc.integer({ min: 0, max: 4 * 3600 }), { minLength: 1, maxLength: 8 }),
+        (spec, ts) => {
+          const m = new ChargingMeter(spec);
+          for (const t of ts) expect(m.at(t)).toEqual(new ChargingMeter(spec).at(t));
+        },
+      ),
       { numRuns: 40 },
     );
   });

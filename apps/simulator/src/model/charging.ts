@@ -71,7 +71,8 @@ interface Cursor {
 export function validateChargingSpec(spec: ChargingSpec): void {
   const int = (name: keyof ChargingSpec, min: number) => {
     const v = spec[name] as number;
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`charging spec: ${name} must be an integer >= ${min} (got ${v})`);
+    if (!Number.isInteger(v) || v < min)
+      throw new RangeError(`charging spec: ${name} must be an integer >= ${min} (got ${v})`);
   };
   int('maxPowerW', 1);
   int('minPowerW', 0);
@@ -102,7 +103,10 @@ export function validateChargingSpec(spec: ChargingSpec): void {
 export function powerFor(spec: ChargingSpec, activeSeconds: number, socWh: number): number {
   const targetWh = (spec.batteryWh * spec.targetSocPct) / 100;
   if (socWh >= targetWh) return 0;
-  let p = spec.rampSeconds > 0 ? Math.floor((spec.maxPowerW * Math.min(activeSeconds + 1, spec.rampSeconds)) / spec.rampSeconds) : spec.maxPowerW;
+  let p =
+    spec.rampSeconds > 0
+      ? Math.floor((spec.maxPowerW * Math.min(activeSeconds + 1, spec.rampSeconds)) / spec.rampSeconds)
+      : spec.maxPowerW;
   const taperWh = (spec.batteryWh * Math.min(spec.taperFromSocPct, spec.targetSocPct)) / 100;
   if (socWh > taperWh && targetWh > taperWh) {
     const tapered = Math.floor((spec.maxPowerW * (targetWh - socWh)) / (targetWh - taperWh));
@@ -157,7 +161,8 @@ export class ChargingMeter {
   }
 
   at(t: number): MeterReading {
-    if (!Number.isInteger(t) || t < 0) throw new RangeError(`meter time must be a whole number of seconds >= 0 (got ${t})`);
+    if (!Number.isInteger(t) || t < 0)
+      throw new RangeError(`meter time must be a whole number of seconds >= 0 (got ${t})`);
     if (t < this.cursor.t) this.cursor = { t: 0, energyWs: 0, active: 0, susp: 0 };
     const c = this.cursor;
     const until = Math.min(t, this.endSecond);

@@ -42,7 +42,15 @@ describe('payloads against the official schemas', () => {
     ['ocpp1.6', 'BootNotification', bootNotification16(id)],
     ['ocpp1.6', 'StatusNotification', statusNotification16(1, 'Charging', ts)],
     ['ocpp1.6', 'StatusNotification', statusNotification16(2, 'Faulted', ts, 'GroundFailure')],
-    ['ocpp1.6', 'MeterValues', { connectorId: 1, transactionId: 7, meterValue: [meterValue16(ts, { registerWh: 1234, reading, phases: 3 }, 'Sample.Periodic')] }],
+    [
+      'ocpp1.6',
+      'MeterValues',
+      {
+        connectorId: 1,
+        transactionId: 7,
+        meterValue: [meterValue16(ts, { registerWh: 1234, reading, phases: 3 }, 'Sample.Periodic')],
+      },
+    ],
     [
       'ocpp1.6',
       'StopTransaction',
@@ -52,7 +60,10 @@ describe('payloads against the official schemas', () => {
         timestamp: ts,
         reason: 'Local',
         idTag: 'TAG',
-        transactionData: [meterValue16(ts, { registerWh: 1000, phases: 3 }, 'Transaction.Begin', false), meterValue16(ts, { registerWh: 4000, phases: 3 }, 'Transaction.End', false)],
+        transactionData: [
+          meterValue16(ts, { registerWh: 1000, phases: 3 }, 'Transaction.Begin', false),
+          meterValue16(ts, { registerWh: 4000, phases: 3 }, 'Transaction.End', false),
+        ],
       },
     ],
     ['ocpp2.0.1', 'BootNotification', bootNotification201(id, 'PowerUp')],

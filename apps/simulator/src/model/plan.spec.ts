@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { ChargingMeter } from './charging';
-import { defaultTokens, planStation, QUICK_SHAPE, REALISTIC_SHAPE, validateShape, type PlanOptions, type SessionShape } from './plan';
+import {
+  defaultTokens,
+  planStation,
+  QUICK_SHAPE,
+  REALISTIC_SHAPE,
+  validateShape,
+  type PlanOptions,
+  type SessionShape,
+} from './plan';
 
 const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
   seed: 42,
@@ -17,16 +25,25 @@ const within = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v 
 describe('planStation', () => {
   it('property: the same seed and station give a deep-equal plan', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 9999 }), fc.constantFrom(REALISTIC_SHAPE, QUICK_SHAPE), (seed, idx, shape) => {
-        expect(planStation(opts({ seed, stationIndex: idx, shape }))).toEqual(planStation(opts({ seed, stationIndex: idx, shape })));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 0, max: 9999 }),
+        fc.constantFrom(REALISTIC_SHAPE, QUICK_SHAPE),
+        (seed, idx, shape) => {
+          expect(planStation(opts({ seed, stationIndex: idx, shape }))).toEqual(
+            planStation(opts({ seed, stationIndex: idx, shape })),
+          );
+        },
+      ),
       { numRuns: 50 },
     );
   });
 
   it('different seeds or stations give different plans', () => {
     expect(planStation(opts({ seed: 1 }))).not.toEqual(planStation(opts({ seed: 2 })));
-    expect(planStation(opts({ stationIndex: 1 })).connectors).not.toEqual(planStation(opts({ stationIndex: 2 })).connectors);
+    expect(planStation(opts({ stationIndex: 1 })).connectors).not.toEqual(
+      planStation(opts({ stationIndex: 2 })).connectors,
+    );
   });
 
   it('a connector plan does not depend on how many sessions or connectors come after it', () => {
@@ -38,21 +55,25 @@ describe('planStation', () => {
 
   it('property: every drawn value lies within the shape and gives a valid charging spec', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(REALISTIC_SHAPE, QUICK_SHAPE), (seed, shape: SessionShape) => {
-        const plan = planStation(opts({ seed, shape, sessionsPerConnector: 4 }));
-        for (const c of plan.connectors) {
-          for (const s of c.sessions) {
-            expect(within(s.gapSeconds, shape.gapSeconds)).toBe(true);
-            expect(within(s.plugToAuthSeconds, shape.plugToAuthSeconds)).toBe(true);
-            expect(within(s.idleSeconds, shape.idleSeconds)).toBe(true);
-            expect(within(s.charging.maxPowerW, shape.maxPowerW)).toBe(true);
-            expect(within(s.charging.maxChargingSeconds, shape.chargeSeconds)).toBe(true);
-            expect(s.charging.targetSocPct).toBeGreaterThan(s.charging.startSocPct);
-            expect(['TAG-A', 'TAG-B', 'TAG-C']).toContain(s.idTag);
-            expect(() => new ChargingMeter(s.charging)).not.toThrow();
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.constantFrom(REALISTIC_SHAPE, QUICK_SHAPE),
+        (seed, shape: SessionShape) => {
+          const plan = planStation(opts({ seed, shape, sessionsPerConnector: 4 }));
+          for (const c of plan.connectors) {
+            for (const s of c.sessions) {
+              expect(within(s.gapSeconds, shape.gapSeconds)).toBe(true);
+              expect(within(s.plugToAuthSeconds, shape.plugToAuthSeconds)).toBe(true);
+              expect(within(s.idleSeconds, shape.idleSeconds)).toBe(true);
+              expect(within(s.charging.maxPowerW, shape.maxPowerW)).toBe(true);
+              expect(within(s.charging.maxChargingSeconds, shape.chargeSeconds)).toBe(true);
+              expect(s.charging.targetSocPct).toBeGreaterThan(s.charging.startSocPct);
+              expect(['TAG-A', 'TAG-B', 'TAG-C']).toContain(s.idTag);
+              expect(() => new ChargingMeter(s.charging)).not.toThrow();
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -166,8 +166,17 @@ export interface PlanOptions {
 }
 
 function checkRange(name: string, r: Range, min = 0): void {
-  if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || r[0] > r[1] || r[0] < min) {
-    throw new RangeError(`session shape: ${name} must be [min, max] with ${min} <= min <= max (got ${JSON.stringify(r)})`);
+  if (
+    !Array.isArray(r) ||
+    r.length !== 2 ||
+    !Number.isFinite(r[0]) ||
+    !Number.isFinite(r[1]) ||
+    r[0] > r[1] ||
+    r[0] < min
+  ) {
+    throw new RangeError(
+      `session shape: ${name} must be [min, max] with ${min} <= min <= max (got ${JSON.stringify(r)})`,
+    );
   }
 }
 
@@ -190,12 +199,19 @@ export function validateShape(shape: SessionShape): void {
     ['offlineSeconds', 1],
   ];
   for (const [k, min] of ranges) checkRange(k, shape[k] as Range, min);
-  for (const k of ['suspendProbability', 'stopByUnplugProbability', 'faultProbability', 'offlineProbability'] as const) {
+  for (const k of [
+    'suspendProbability',
+    'stopByUnplugProbability',
+    'faultProbability',
+    'offlineProbability',
+  ] as const) {
     const p = shape[k];
     if (!(p >= 0 && p <= 1)) throw new RangeError(`session shape: ${k} must be in [0, 1] (got ${p})`);
   }
-  if (shape.startSocPct[1] > 100 || shape.targetSocPct[1] > 100) throw new RangeError('session shape: SoC ranges must be within 0..100');
-  if (!(shape.minPowerW >= 0) || shape.minPowerW > shape.maxPowerW[0]) throw new RangeError('session shape: minPowerW must be within 0..maxPowerW[0]');
+  if (shape.startSocPct[1] > 100 || shape.targetSocPct[1] > 100)
+    throw new RangeError('session shape: SoC ranges must be within 0..100');
+  if (!(shape.minPowerW >= 0) || shape.minPowerW > shape.maxPowerW[0])
+    throw new RangeError('session shape: minPowerW must be within 0..maxPowerW[0]');
 }
 
 /** Draws the charging spec of one session (also used for CSMS-initiated remote sessions). */
@@ -237,12 +253,29 @@ export function drawSession(rng: Rng, shape: SessionShape, n: number, tokens: re
   const idleSeconds = rng.intIn(shape.idleSeconds);
   const stopBy = rng.chance(shape.stopByUnplugProbability) ? 'unplug' : 'card';
   const unplugAfterStopSeconds = rng.intIn(shape.unplugAfterStopSeconds);
-  const session: PlannedSession = { n, gapSeconds, plugToAuthSeconds, authToChargeSeconds, idTag, charging, idleSeconds, stopBy, unplugAfterStopSeconds };
+  const session: PlannedSession = {
+    n,
+    gapSeconds,
+    plugToAuthSeconds,
+    authToChargeSeconds,
+    idTag,
+    charging,
+    idleSeconds,
+    stopBy,
+    unplugAfterStopSeconds,
+  };
   if (rng.chance(shape.offlineProbability)) {
-    session.offline = { atChargingSecond: rng.int(1, Math.max(1, Math.floor(charging.maxChargingSeconds / 2))), seconds: rng.intIn(shape.offlineSeconds) };
+    session.offline = {
+      atChargingSecond: rng.int(1, Math.max(1, Math.floor(charging.maxChargingSeconds / 2))),
+      seconds: rng.intIn(shape.offlineSeconds),
+    };
   }
   if (rng.chance(shape.faultProbability)) {
-    session.faultAfter = { afterSeconds: rng.int(1, 60), seconds: rng.intIn(shape.faultSeconds), errorCode: rng.pick(FAULT_CODES) };
+    session.faultAfter = {
+      afterSeconds: rng.int(1, 60),
+      seconds: rng.intIn(shape.faultSeconds),
+      errorCode: rng.pick(FAULT_CODES),
+    };
   }
   return session;
 }
@@ -250,8 +283,10 @@ export function drawSession(rng: Rng, shape: SessionShape, n: number, tokens: re
 /** The plan of one station: each connector's register start and its sessions, from (seed, station index). */
 export function planStation(opts: PlanOptions): StationPlan {
   validateShape(opts.shape);
-  if (!Number.isInteger(opts.connectors) || opts.connectors < 1) throw new RangeError('plan: connectors must be an integer >= 1');
-  if (!Number.isInteger(opts.sessionsPerConnector) || opts.sessionsPerConnector < 0) throw new RangeError('plan: sessionsPerConnector must be an integer >= 0');
+  if (!Number.isInteger(opts.connectors) || opts.connectors < 1)
+    throw new RangeError('plan: connectors must be an integer >= 1');
+  if (!Number.isInteger(opts.sessionsPerConnector) || opts.sessionsPerConnector < 0)
+    throw new RangeError('plan: sessionsPerConnector must be an integer >= 0');
   if (opts.tokens.length === 0) throw new RangeError('plan: at least one token is needed');
   const connectors: ConnectorPlan[] = [];
   for (let c = 1; c <= opts.connectors; c++) {

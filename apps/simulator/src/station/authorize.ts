@@ -3,9 +3,15 @@ import type { V16, V201 } from '@csms/ocpp';
 import { idToken201 } from '../model/messages';
 import type { Connector, Session, StationCore, TxTrigger } from './types';
 
-export async function authorize(st: StationCore, c: Connector, sess: Session, trigger: TxTrigger = 'Authorized'): Promise<void> {
+export async function authorize(
+  st: StationCore,
+  c: Connector,
+  sess: Session,
+  trigger: TxTrigger = 'Authorized',
+): Promise<void> {
   const idTag = sess.planned.idTag;
-  const request = (): V16.AuthorizeRequest | V201.AuthorizeRequest => (st.v16 ? { idTag } : { idToken: idToken201(idTag) });
+  const request = (): V16.AuthorizeRequest | V201.AuthorizeRequest =>
+    st.v16 ? { idTag } : { idToken: idToken201(idTag) };
   const res = await st.send('Authorize', request, 'other');
   if (sess.ended || c.session !== sess) return;
   // no answer (offline): LocalAuthorizeOffline, the tag is accepted locally

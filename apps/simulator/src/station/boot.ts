@@ -10,7 +10,8 @@ export async function afterConnect(st: StationCore, client: RPCClient): Promise<
   if (st.needBoot) {
     for (;;) {
       const payload = st.v16 ? bootNotification16(st.identity()) : bootNotification201(st.identity(), st.bootReason);
-      const res = (await client.call('BootNotification', payload)) as V16.BootNotificationResponse | V201.BootNotificationResponse;
+      const res = (await client.call('BootNotification', payload)) as
+        V16.BootNotificationResponse | V201.BootNotificationResponse;
       if (res.interval > 0) st.setHeartbeat(res.interval);
       if (res.status === 'Accepted' || (res.status === 'Pending' && st.cfg.onPending === 'proceed')) break;
       // Pending / Rejected: try again after the interval (1.6 §4.2, 2.0.1 B02/B03)

@@ -117,10 +117,20 @@ function attachLog(st: StationCore, client: RPCClient): void {
       const action = st.pendingActions.get(messageId);
       st.pendingActions.delete(messageId);
       if (type === 3) st.emit({ kind: 'message', direction, frame: 'result', messageId, action, payload: frame[2] });
-      else st.emit({ kind: 'message', direction, frame: 'error', messageId, action, payload: { code: frame[2], description: frame[3], details: frame[4] } });
+      else
+        st.emit({
+          kind: 'message',
+          direction,
+          frame: 'error',
+          messageId,
+          action,
+          payload: { code: frame[2], description: frame[3], details: frame[4] },
+        });
     }
   });
   client.on('strictValidationFailure', (e: { method?: string; error?: Error; outbound?: boolean }) => {
-    st.error(`schema validation failed (${e.outbound ? 'outbound' : 'inbound'} ${e.method ?? ''}): ${e.error?.message ?? ''}`);
+    st.error(
+      `schema validation failed (${e.outbound ? 'outbound' : 'inbound'} ${e.method ?? ''}): ${e.error?.message ?? ''}`,
+    );
   });
 }

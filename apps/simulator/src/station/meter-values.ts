@@ -16,7 +16,8 @@ export function beginCharging(st: StationCore, c: Connector, sess: Session): voi
   const reason: StopReason = sess.planned.stopBy === 'unplug' ? 'EVDisconnected' : 'Local';
   sess.events.push(st.at(stopAt, `stop ${c.id}`, () => st.stopTransaction(c, sess, reason)));
   const off = sess.planned.offline;
-  if (off && !sess.remote) sess.events.push(st.at(at + off.atChargingSecond * 1000, `offline`, () => st.goOffline(off.seconds)));
+  if (off && !sess.remote)
+    sess.events.push(st.at(at + off.atChargingSecond * 1000, `offline`, () => st.goOffline(off.seconds)));
 }
 
 export function reading(sess: Session, at: number): MeterReading | undefined {
@@ -33,15 +34,30 @@ export function chargingState(st: StationCore, c: Connector, sess: Session, stat
   else st.txEvent(c, sess, at, 'Updated', 'ChargingStateChanged', { chargingState: state });
 }
 
-export function meterSample(st: StationCore, c: Connector, sess: Session, at: number, context: 'Sample.Periodic' | 'Trigger'): void {
+export function meterSample(
+  st: StationCore,
+  c: Connector,
+  sess: Session,
+  at: number,
+  context: 'Sample.Periodic' | 'Trigger',
+): void {
   const r = reading(sess, at);
   const registerWh = sess.meterStartWh + (r?.energyWh ?? 0);
   const s = { registerWh, reading: r, phases: sess.planned.charging.phases };
   if (st.v16) {
     const mv = meterValue16(st.ts(at), s, context);
-    void st.send('MeterValues', () => (sess.transactionId === undefined ? { connectorId: c.id, meterValue: [mv] } : { connectorId: c.id, transactionId: sess.transactionId as number, meterValue: [mv] }), 'tx');
+    void st.send(
+      'MeterValues',
+      () =>
+        sess.transactionId === undefined
+          ? { connectorId: c.id, meterValue: [mv] }
+          : { connectorId: c.id, transactionId: sess.transactionId as number, meterValue: [mv] },
+      'tx',
+    );
   } else {
-    st.txEvent(c, sess, at, 'Updated', context === 'Trigger' ? 'Trigger' : 'MeterValuePeriodic', { meter: [meterValue201(st.ts(at), s, context)] });
+    st.txEvent(c, sess, at, 'Updated', context === 'Trigger' ? 'Trigger' : 'MeterValuePeriodic', {
+      meter: [meterValue201(st.ts(at), s, context)],
+    });
   }
 }
 

@@ -20,7 +20,13 @@ export function scheduleNext(st: StationCore, c: Connector, from: number): void 
   });
 }
 
-export function plugIn(st: StationCore, c: Connector, s: PlannedSession, remote: boolean, remoteStartId?: number): Session {
+export function plugIn(
+  st: StationCore,
+  c: Connector,
+  s: PlannedSession,
+  remote: boolean,
+  remoteStartId?: number,
+): Session {
   const at = st.sched.current;
   const sess: Session = {
     record: { connectorId: c.id, n: s.n, remote, idTag: s.idTag, startedAt: st.ts(at), meterStartWh: c.registerWh },
@@ -37,7 +43,8 @@ export function plugIn(st: StationCore, c: Connector, s: PlannedSession, remote:
   };
   c.session = sess;
   st.setStatus(c, 'Preparing', at);
-  if (!remote) sess.events.push(st.at(at + s.plugToAuthSeconds * 1000, `authorize ${c.id}`, () => st.authorize(c, sess)));
+  if (!remote)
+    sess.events.push(st.at(at + s.plugToAuthSeconds * 1000, `authorize ${c.id}`, () => st.authorize(c, sess)));
   return sess;
 }
 
@@ -74,13 +81,15 @@ function scheduleFault(st: StationCore, c: Connector, f: PlannedFault, from: num
     c.faulted = true;
     st.emit({ kind: 'fault', detail: { connectorId: c.id, errorCode: f.errorCode, seconds: f.seconds } });
     st.setStatus(c, 'Faulted', at, f.errorCode);
-    if (!st.v16) void st.send('NotifyEvent', () => problemEvent201(c.id, ++st.eventIds, st.ts(at), true, f.errorCode), 'status');
+    if (!st.v16)
+      void st.send('NotifyEvent', () => problemEvent201(c.id, ++st.eventIds, st.ts(at), true, f.errorCode), 'status');
     c.nextEvent = st.at(at + f.seconds * 1000, `recover ${c.id}`, () => {
       c.nextEvent = undefined;
       const t = st.sched.current;
       c.faulted = false;
       st.setStatus(c, c.operative ? 'Available' : 'Unavailable', t);
-      if (!st.v16) void st.send('NotifyEvent', () => problemEvent201(c.id, ++st.eventIds, st.ts(t), false, f.errorCode), 'status');
+      if (!st.v16)
+        void st.send('NotifyEvent', () => problemEvent201(c.id, ++st.eventIds, st.ts(t), false, f.errorCode), 'status');
       scheduleNext(st, c, t);
     });
   });

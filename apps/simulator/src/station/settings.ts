@@ -12,7 +12,10 @@ export const CONFIG_DEFAULTS: Record<string, Setting> = {
   LocalPreAuthorize: { value: 'false', readonly: false },
   StopTransactionOnEVSideDisconnect: { value: 'true', readonly: true },
   StopTransactionOnInvalidId: { value: 'true', readonly: false },
-  MeterValuesSampledData: { value: 'Energy.Active.Import.Register,Power.Active.Import,Current.Import,SoC', readonly: false },
+  MeterValuesSampledData: {
+    value: 'Energy.Active.Import.Register,Power.Active.Import,Current.Import,SoC',
+    readonly: false,
+  },
   StopTxnSampledData: { value: 'Energy.Active.Import.Register', readonly: false },
   TransactionMessageAttempts: { value: '3', readonly: false, numeric: true },
   TransactionMessageRetryInterval: { value: '10', readonly: false, numeric: true },
@@ -40,7 +43,11 @@ export const VARIABLES_201: Record<string, string> = {
 export const COMPONENTS_201 = new Set(Object.keys(VARIABLES_201).map((k) => k.split('/')[0]));
 
 /** The settings a new station starts with. */
-export function initialSettings(cfg: { plan: { connectors: unknown[] }; sampleIntervalSeconds: number; heartbeatIntervalSeconds: number }): Map<string, Setting> {
+export function initialSettings(cfg: {
+  plan: { connectors: unknown[] };
+  sampleIntervalSeconds: number;
+  heartbeatIntervalSeconds: number;
+}): Map<string, Setting> {
   const config = new Map<string, Setting>();
   for (const [k, v] of Object.entries(CONFIG_DEFAULTS)) config.set(k, { ...v });
   config.get('NumberOfConnectors')!.value = String(cfg.plan.connectors.length);

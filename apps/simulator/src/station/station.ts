@@ -88,7 +88,9 @@ export class Station implements StationCore {
     this.backoffRng = Rng.derive(cfg.seed, 'backoff', cfg.index);
     this.heartbeatSeconds = cfg.heartbeatIntervalSeconds;
     this.firmwareVersion = cfg.identity?.firmwareVersion ?? '1.0.0';
-    this.sched = new Scheduler(cfg.clock, (label, err) => this.error(`event ${label} failed: ${(err as Error).message}`));
+    this.sched = new Scheduler(cfg.clock, (label, err) =>
+      this.error(`event ${label} failed: ${(err as Error).message}`),
+    );
     this.config = initialSettings(cfg);
     this.connectors = cfg.plan.connectors.map((plan) => ({
       id: plan.connectorId,
@@ -201,12 +203,16 @@ export class Station implements StationCore {
   }
 
   sampleIntervalMs(): number {
-    return Math.max(1, Number(this.config.get('MeterValueSampleInterval')?.value ?? this.cfg.sampleIntervalSeconds)) * 1000;
+    return (
+      Math.max(1, Number(this.config.get('MeterValueSampleInterval')?.value ?? this.cfg.sampleIntervalSeconds)) * 1000
+    );
   }
 
   checkDone(): void {
     if (this.summary.done || !this.booted) return;
-    const idle = this.connectors.every((c) => !c.session && !c.nextEvent && (c.next >= c.plan.sessions.length || !c.operative));
+    const idle = this.connectors.every(
+      (c) => !c.session && !c.nextEvent && (c.next >= c.plan.sessions.length || !c.operative),
+    );
     if (idle && this.outbox.length === 0 && !this.rebooting) {
       this.summary.done = true;
       this.emit({ kind: 'done' });
@@ -223,7 +229,11 @@ export class Station implements StationCore {
   connectLoop(): Promise<void> {
     return connectLoop(this);
   }
-  send<A extends StationAction>(action: A, build: () => StationRequest<A> | undefined, kind: Kind): Promise<StationResponse<A> | undefined> {
+  send<A extends StationAction>(
+    action: A,
+    build: () => StationRequest<A> | undefined,
+    kind: Kind,
+  ): Promise<StationResponse<A> | undefined> {
     return send(this, action, build, kind);
   }
   pump(): Promise<void> {
@@ -244,7 +254,12 @@ export class Station implements StationCore {
   statusPayload(c: Connector, at: number): V16.StatusNotificationRequest | V201.StatusNotificationRequest {
     return statusPayload(this, c, at);
   }
-  setStatus(c: Connector, status16: Status16, at: number, errorCode?: V16.StatusNotificationRequest['errorCode']): void {
+  setStatus(
+    c: Connector,
+    status16: Status16,
+    at: number,
+    errorCode?: V16.StatusNotificationRequest['errorCode'],
+  ): void {
     setStatus(this, c, status16, at, errorCode);
   }
   scheduleNext(c: Connector, from: number): void {

@@ -15,14 +15,21 @@ export function startTransaction(st: StationCore, c: Connector, sess: Session, t
   st.summary.sessions.push(sess.record);
   const idTag = sess.planned.idTag;
   if (st.v16) {
-    const payload: V16.StartTransactionRequest = { connectorId: c.id, idTag, meterStart: sess.meterStartWh, timestamp: st.ts(at) };
-    void st.send('StartTransaction', () => payload, 'tx').then((res) => {
-      if (!res) return;
-      sess.transactionId = res.transactionId;
-      sess.record.transactionId = res.transactionId;
-      st.emit({ kind: 'session-started', detail: { connectorId: c.id, transactionId: res.transactionId, idTag } });
-      if (res.idTagInfo.status !== 'Accepted') deauthorize(st, c, sess);
-    });
+    const payload: V16.StartTransactionRequest = {
+      connectorId: c.id,
+      idTag,
+      meterStart: sess.meterStartWh,
+      timestamp: st.ts(at),
+    };
+    void st
+      .send('StartTransaction', () => payload, 'tx')
+      .then((res) => {
+        if (!res) return;
+        sess.transactionId = res.transactionId;
+        sess.record.transactionId = res.transactionId;
+        st.emit({ kind: 'session-started', detail: { connectorId: c.id, transactionId: res.transactionId, idTag } });
+        if (res.idTagInfo.status !== 'Accepted') deauthorize(st, c, sess);
+      });
   } else {
     const txId = `${st.cfg.runTag}-${c.id}-${st.summary.sessionsStarted}`;
     sess.transactionId = txId;
@@ -30,12 +37,25 @@ export function startTransaction(st: StationCore, c: Connector, sess: Session, t
     txEvent(st, c, sess, at, 'Started', trigger, {
       chargingState: 'EVConnected',
       ...(sess.remoteStartId !== undefined ? { remoteStartId: sess.remoteStartId } : {}),
-      extra: { idToken: idToken201(idTag), evse: { id: c.id, connectorId: 1 }, numberOfPhasesUsed: sess.planned.charging.phases },
-      meter: [meterValue201(st.ts(at), { registerWh: sess.meterStartWh, phases: sess.planned.charging.phases }, 'Transaction.Begin', false)],
+      extra: {
+        idToken: idToken201(idTag),
+        evse: { id: c.id, connectorId: 1 },
+        numberOfPhasesUsed: sess.planned.charging.phases,
+      },
+      meter: [
+        meterValue201(
+          st.ts(at),
+          { registerWh: sess.meterStartWh, phases: sess.planned.charging.phases },
+          'Transaction.Begin',
+          false,
+        ),
+      ],
     });
     st.emit({ kind: 'session-started', detail: { connectorId: c.id, transactionId: txId, idTag } });
   }
-  sess.events.push(st.at(at + sess.planned.authToChargeSeconds * 1000, `charge ${c.id}`, () => st.beginCharging(c, sess)));
+  sess.events.push(
+    st.at(at + sess.planned.authToChargeSeconds * 1000, `charge ${c.id}`, () => st.beginCharging(c, sess)),
+  );
 }
 
 /** A 2.0.1 TransactionEvent (seqNo counted per transaction; `offline` when sent from the outbox). */
@@ -101,7 +121,12 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
   const meterStop = sess.meterStartWh + (reading?.energyWh ?? 0);
   c.registerWh = meterStop;
   const unplugged = reason === 'EVDisconnected';
-  Object.assign(sess.record, { endedAt: st.ts(at), meterStopWh: meterStop, energyWh: meterStop - sess.meterStartWh, stopReason: reason });
+  Object.assign(sess.record, {
+    endedAt: st.ts(at),
+    meterStopWh: meterStop,
+    energyWh: meterStop - sess.meterStartWh,
+    stopReason: reason,
+  });
   const idTag = sess.planned.idTag;
   if (st.v16) {
     const startTs = st.ts(sess.startAt ?? at);
@@ -129,14 +154,24 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
       chargingState: unplugged ? 'Idle' : 'EVConnected',
       stoppedReason,
       timeSpentCharging: reading?.chargingSeconds ?? 0,
-      meter: [meterValue201(st.ts(at), { registerWh: meterStop, phases: sess.planned.charging.phases }, 'Transaction.End', false)],
+      meter: [
+        meterValue201(
+          st.ts(at),
+          { registerWh: meterStop, phases: sess.planned.charging.phases },
+          'Transaction.End',
+          false,
+        ),
+      ],
       extra: reason === 'Local' ? { idToken: idToken201(idTag) } : {},
     });
     if (unplugged) st.setStatus(c, 'Available', at);
   }
   st.summary.sessionsCompleted++;
   st.summary.energyWh += meterStop - sess.meterStartWh;
-  st.emit({ kind: 'session-ended', detail: { connectorId: c.id, transactionId: sess.transactionId, reason, energyWh: meterStop - sess.meterStartWh } });
+  st.emit({
+    kind: 'session-ended',
+    detail: { connectorId: c.id, transactionId: sess.transactionId, reason, energyWh: meterStop - sess.meterStartWh },
+  });
   if (unplugged) freeConnector(st, c, sess, at);
   else st.at(at + sess.planned.unplugAfterStopSeconds * 1000, `unplug ${c.id}`, () => st.unplug(c, sess));
 }

@@ -119,7 +119,15 @@ export interface StationConfig {
   emit: (e: Omit<SimEvent, 'seq' | 'time' | 'stationId'>, station: StationCore) => void;
 }
 
-export type StopReason = 'Local' | 'EVDisconnected' | 'Remote' | 'DeAuthorized' | 'SoftReset' | 'HardReset' | 'ImmediateReset' | 'UnlockCommand';
+export type StopReason =
+  | 'Local'
+  | 'EVDisconnected'
+  | 'Remote'
+  | 'DeAuthorized'
+  | 'SoftReset'
+  | 'HardReset'
+  | 'ImmediateReset'
+  | 'UnlockCommand';
 export type Kind = 'tx' | 'status' | 'other';
 
 export interface Outgoing {
@@ -240,7 +248,11 @@ export interface StationCore {
   // connection and outbox
   connectLoop(): Promise<void>;
   goOffline(seconds: number): void;
-  send<A extends StationAction>(action: A, build: () => StationRequest<A> | undefined, kind: Kind): Promise<StationResponse<A> | undefined>;
+  send<A extends StationAction>(
+    action: A,
+    build: () => StationRequest<A> | undefined,
+    kind: Kind,
+  ): Promise<StationResponse<A> | undefined>;
   pump(): Promise<void>;
 
   // boot and heartbeat

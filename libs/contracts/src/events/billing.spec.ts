@@ -5,7 +5,11 @@ const catalogue = systemCatalogue();
 const v3 = CdrCreatedV3.example;
 
 function envelope(version: number, payload: unknown): Envelope {
-  return specEnvelope('cdr.created', version, payload, { key: v3.audit.sessionId, source: 'tariff-service', id: deriveId('billing-spec', version) });
+  return specEnvelope('cdr.created', version, payload, {
+    key: v3.audit.sessionId,
+    source: 'tariff-service',
+    id: deriveId('billing-spec', version),
+  });
 }
 
 /** A v2 payload as the tariff service wrote it: v3's CDR and audit without the billing account. */
@@ -19,7 +23,10 @@ describe('cdr.created v2 -> v3 (the billing account that pays)', () => {
   });
 
   it('reads a v2 record whose contract_id is the token uid with no billing account (null)', () => {
-    const payload = { ...v2Payload, cdr: { ...v2Payload.cdr, cdr_token: { ...v2Payload.cdr.cdr_token, contract_id: 'ABC123' } } };
+    const payload = {
+      ...v2Payload,
+      cdr: { ...v2Payload.cdr, cdr_token: { ...v2Payload.cdr.cdr_token, contract_id: 'ABC123' } },
+    };
     expect(catalogue.parse(envelope(2, payload)).payload).toEqual({ ...payload, billingAccountId: null });
   });
 
@@ -29,7 +36,10 @@ describe('cdr.created v2 -> v3 (the billing account that pays)', () => {
   });
 
   it('v2 still accepts the open fields v3 closes (records already written)', () => {
-    const open = { ...v2Payload, cdr: { ...v2Payload.cdr, cdr_token: { ...v2Payload.cdr.cdr_token, visual_number: 'x' } } };
+    const open = {
+      ...v2Payload,
+      cdr: { ...v2Payload.cdr, cdr_token: { ...v2Payload.cdr.cdr_token, visual_number: 'x' } },
+    };
     expect(() => catalogue.check(envelope(2, open))).not.toThrow();
     expect(CdrCreatedV2.version).toBe(2);
   });
@@ -40,16 +50,85 @@ describe('cdr.created v3 is closed to the last field', () => {
   const audit = v3.audit;
   const pricing = audit.pricing;
   it.each<[string, unknown, string]>([
-    ['an unknown cdr_token field', { ...v3, cdr: { ...cdr, cdr_token: { ...cdr.cdr_token, visual_number: 'x' } } }, '/payload/cdr/cdr_token'],
-    ['a token type outside OCPI', { ...v3, cdr: { ...cdr, cdr_token: { ...cdr.cdr_token, type: 'ISO14443' } } }, '/payload/cdr/cdr_token/type'],
-    ['an unknown tariff field', { ...v3, cdr: { ...cdr, tariffs: [{ ...cdr.tariffs[0], note: 'x' }] } }, '/payload/cdr/tariffs/0'],
-    ['an unknown price component field', { ...v3, cdr: { ...cdr, tariffs: [{ ...cdr.tariffs[0], elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, step_size: 1, x: 1 }] }] }] } }, '/payload/cdr/tariffs/0/elements/0/price_components/0'],
-    ['a charging period without dimensions', { ...v3, cdr: { ...cdr, charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [] }] } }, '/payload/cdr/charging_periods/0/dimensions'],
-    ['a dimension volume as a number', { ...v3, cdr: { ...cdr, charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 20 }] }] } }, '/payload/cdr/charging_periods/0/dimensions/0/volume'],
-    ['signed data without its values', { ...v3, cdr: { ...cdr, signed_data: { encoding_method: 'OCMF' } } }, '/payload/cdr/signed_data'],
-    ['an assignment without its scope', { ...v3, audit: { ...audit, assignment: { assignmentId: 'a', level: 'station', effectiveFrom: '2026-01-01T00:00:00Z' } } }, '/payload/audit/assignment'],
-    ['an unknown pricing section', { ...v3, audit: { ...audit, pricing: { ...pricing, extra: {} } } }, '/payload/audit/pricing'],
-    ['a line item with an amount as a number', { ...v3, audit: { ...audit, pricing: { ...pricing, breakdown: { ...pricing.breakdown, lines: [{ ...pricing.breakdown.lines[0], amount_excl_vat: 7 }] } } } }, '/payload/audit/pricing/breakdown/lines/0/amount_excl_vat'],
+    [
+      'an unknown cdr_token field',
+      { ...v3, cdr: { ...cdr, cdr_token: { ...cdr.cdr_token, visual_number: 'x' } } },
+      '/payload/cdr/cdr_token',
+    ],
+    [
+      'a token type outside OCPI',
+      { ...v3, cdr: { ...cdr, cdr_token: { ...cdr.cdr_token, type: 'ISO14443' } } },
+      '/payload/cdr/cdr_token/type',
+    ],
+    [
+      'an unknown tariff field',
+      { ...v3, cdr: { ...cdr, tariffs: [{ ...cdr.tariffs[0], note: 'x' }] } },
+      '/payload/cdr/tariffs/0',
+    ],
+    [
+      'an unknown price component field',
+      {
+        ...v3,
+        cdr: {
+          ...cdr,
+          tariffs: [
+            {
+              ...cdr.tariffs[0],
+              elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, step_size: 1, x: 1 }] }],
+            },
+          ],
+        },
+      },
+      '/payload/cdr/tariffs/0/elements/0/price_components/0',
+    ],
+    [
+      'a charging period without dimensions',
+      { ...v3, cdr: { ...cdr, charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [] }] } },
+      '/payload/cdr/charging_periods/0/dimensions',
+    ],
+    [
+      'a dimension volume as a number',
+      {
+        ...v3,
+        cdr: {
+          ...cdr,
+          charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 20 }] }],
+        },
+      },
+      '/payload/cdr/charging_periods/0/dimensions/0/volume',
+    ],
+    [
+      'signed data without its values',
+      { ...v3, cdr: { ...cdr, signed_data: { encoding_method: 'OCMF' } } },
+      '/payload/cdr/signed_data',
+    ],
+    [
+      'an assignment without its scope',
+      {
+        ...v3,
+        audit: { ...audit, assignment: { assignmentId: 'a', level: 'station', effectiveFrom: '2026-01-01T00:00:00Z' } },
+      },
+      '/payload/audit/assignment',
+    ],
+    [
+      'an unknown pricing section',
+      { ...v3, audit: { ...audit, pricing: { ...pricing, extra: {} } } },
+      '/payload/audit/pricing',
+    ],
+    [
+      'a line item with an amount as a number',
+      {
+        ...v3,
+        audit: {
+          ...audit,
+          pricing: {
+            ...pricing,
+            breakdown: { ...pricing.breakdown, lines: [{ ...pricing.breakdown.lines[0], amount_excl_vat: 7 }] },
+          },
+        },
+      },
+      '/payload/audit/pricing/breakdown/lines/0/amount_excl_vat',
+    ],
     ['an empty billing account', { ...v3, billingAccountId: '' }, '/payload/billingAccountId'],
     ['no billing account field', { cdr, audit }, '/payload'],
   ])('refuses %s', (_what, payload, field) => {
@@ -62,7 +141,15 @@ describe('cdr.created v3 is closed to the last field', () => {
     const { bound: _b, ...adjustment } = pricing.breakdown.price_adjustment;
     const payload = {
       ...v3,
-      cdr: { ...cdr, tariffs: [{ ...cdr.tariffs[0], elements: [{ price_components: [{ type: 'ENERGY', price: '0.35', vat: '21', step_size: 1 }] }] }] },
+      cdr: {
+        ...cdr,
+        tariffs: [
+          {
+            ...cdr.tariffs[0],
+            elements: [{ price_components: [{ type: 'ENERGY', price: '0.35', vat: '21', step_size: 1 }] }],
+          },
+        ],
+      },
       audit: { ...audit, pricing: { ...pricing, breakdown: { ...pricing.breakdown, price_adjustment: adjustment } } },
     };
     expect(() => catalogue.check(envelope(3, payload))).not.toThrow();

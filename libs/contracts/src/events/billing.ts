@@ -1,10 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
-import { OCPI_CONNECTOR_FORMATS, OCPI_CONNECTOR_TYPES, OCPI_POWER_TYPES, OcpiGeoLocation, stringEnum } from '../ocpi-location';
+import {
+  OCPI_CONNECTOR_FORMATS,
+  OCPI_CONNECTOR_TYPES,
+  OCPI_POWER_TYPES,
+  OcpiGeoLocation,
+  stringEnum,
+} from '../ocpi-location';
 import { Topics } from '../topics';
 import { OcpiTariffSchema } from '../ocpi-tariff';
-import { CdrAssignmentSchema, CdrChargingPeriodSchema, CdrPricingSchema, CdrSignedDataSchema, CdrTokenSchema } from './cdr-parts';
+import {
+  CdrAssignmentSchema,
+  CdrChargingPeriodSchema,
+  CdrPricingSchema,
+  CdrSignedDataSchema,
+  CdrTokenSchema,
+} from './cdr-parts';
 import { EnergyTimelineResolutionSchema, SourceRangeSchema } from './session';
 import { SESSION_ENDED_LIMITS, sourceRanges, type SourceRefIn } from './session-bounds';
 
@@ -37,7 +49,15 @@ export const CdrLocationSchema = closed({
 });
 
 /** The cdr_location fields OCPI requires that the registry may not have; listed in the audit when missing. */
-export const CDR_LOCATION_REQUIRED_FIELDS = ['address', 'city', 'country', 'coordinates', 'connector_standard', 'connector_format', 'connector_power_type'] as const;
+export const CDR_LOCATION_REQUIRED_FIELDS = [
+  'address',
+  'city',
+  'country',
+  'coordinates',
+  'connector_standard',
+  'connector_format',
+  'connector_power_type',
+] as const;
 
 /** Data-quality findings about the CDR itself (the session's own flags are in its `remark`). */
 export const CdrDataQualitySchema = closed({
@@ -166,7 +186,12 @@ export const CdrCreatedV1 = defineEvent({
         engineVersion: Type.String(),
         timeZone: Type.String(),
         timeZoneSource: Type.Union([Type.Literal('registry'), Type.Literal('default')]),
-        sourceEvent: closed({ eventId: Type.String(), topic: Type.String(), partition: Type.Integer(), offset: Type.String() }),
+        sourceEvent: closed({
+          eventId: Type.String(),
+          topic: Type.String(),
+          partition: Type.Integer(),
+          offset: Type.String(),
+        }),
         inboundRecords: Type.Array(Obj),
         pricing: Obj,
         contentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
@@ -202,8 +227,20 @@ export const CdrCreatedV1 = defineEvent({
         connector_power_type: 'AC_3_PHASE',
       },
       currency: 'EUR',
-      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }] }],
-      charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],
+      tariffs: [
+        {
+          id: 'AC-STANDARD',
+          currency: 'EUR',
+          elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }],
+        },
+      ],
+      charging_periods: [
+        {
+          start_date_time: '2026-03-01T10:00:00Z',
+          dimensions: [{ type: 'ENERGY', volume: '20' }],
+          tariff_id: 'AC-STANDARD',
+        },
+      ],
       total_cost: { excl_vat: '7.00', incl_vat: '8.47' },
       total_energy: '20',
       total_energy_cost: { excl_vat: '7.00', incl_vat: '8.47' },
@@ -217,11 +254,21 @@ export const CdrCreatedV1 = defineEvent({
       tariffId: 'AC-STANDARD',
       tariffVersion: 1,
       tariffContentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
-      assignment: { assignmentId: 'asg-1', level: 'station', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2026-01-01T00:00:00Z' },
+      assignment: {
+        assignmentId: 'asg-1',
+        level: 'station',
+        scope: { kind: 'station', stationId: 'CP-001' },
+        effectiveFrom: '2026-01-01T00:00:00Z',
+      },
       engineVersion: 'pricing-1',
       timeZone: 'Europe/Amsterdam',
       timeZoneSource: 'registry',
-      sourceEvent: { eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7', topic: 'session.events', partition: 0, offset: '3' },
+      sourceEvent: {
+        eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7',
+        topic: 'session.events',
+        partition: 0,
+        offset: '3',
+      },
       inboundRecords: [],
       pricing: EXAMPLE_PRICING,
       contentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
@@ -243,7 +290,12 @@ export const SessionPricingFailedV1 = defineEvent({
     detail: Type.String(),
     field: Type.Optional(Type.String()),
     sessionEndedAt: Instant,
-    sourceEvent: closed({ eventId: Type.String(), topic: Type.String(), partition: Type.Integer(), offset: Type.String() }),
+    sourceEvent: closed({
+      eventId: Type.String(),
+      topic: Type.String(),
+      partition: Type.Integer(),
+      offset: Type.String(),
+    }),
   }),
   example: {
     sessionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
@@ -252,7 +304,12 @@ export const SessionPricingFailedV1 = defineEvent({
     code: 'NO_ASSIGNMENT',
     detail: 'no tariff is assigned to station CP-001, its site, its token or as the default',
     sessionEndedAt: '2026-03-01T11:00:00Z',
-    sourceEvent: { eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7', topic: 'session.events', partition: 0, offset: '3' },
+    sourceEvent: {
+      eventId: '7c9e6679-7425-50de-944b-e07fc1f90ae7',
+      topic: 'session.events',
+      partition: 0,
+      offset: '3',
+    },
   },
 });
 
@@ -285,12 +342,20 @@ export const CdrCreatedV2 = defineEvent({
     cdr: CdrCreatedV1.example.cdr,
     audit: {
       ...CdrCreatedV1.example.audit,
-      inboundRecords: [{ topic: 'ocpp.inbound', partition: 0, firstOffset: '17', lastOffset: '17', count: 1, sha256: 'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34' }],
+      inboundRecords: [
+        {
+          topic: 'ocpp.inbound',
+          partition: 0,
+          firstOffset: '17',
+          lastOffset: '17',
+          count: 1,
+          sha256: 'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34',
+        },
+      ],
       energyTimeline: { mode: 'exact', points: 2 },
     },
   },
 });
-
 
 type CdrCreatedV1Payload = Static<typeof CdrCreatedV1.schema>;
 type CdrCreatedV2Payload = Static<typeof CdrCreatedV2.schema>;
@@ -349,12 +414,29 @@ export const CdrCreatedV3 = defineEvent({
     cdr: {
       ...V1_EXAMPLE_CDR,
       cdr_token: { country_code: 'NL', party_id: 'CSM', uid: 'ABC123', type: 'RFID', contract_id: 'acct-1001' },
-      tariffs: [{ id: 'AC-STANDARD', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }] }],
-      charging_periods: [{ start_date_time: '2026-03-01T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: '20' }], tariff_id: 'AC-STANDARD' }],
+      tariffs: [
+        {
+          id: 'AC-STANDARD',
+          currency: 'EUR',
+          elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }],
+        },
+      ],
+      charging_periods: [
+        {
+          start_date_time: '2026-03-01T10:00:00Z',
+          dimensions: [{ type: 'ENERGY', volume: '20' }],
+          tariff_id: 'AC-STANDARD',
+        },
+      ],
     },
     audit: {
       ...CdrCreatedV2.example.audit,
-      assignment: { assignmentId: 'asg-1', level: 'station', scope: { kind: 'station', stationId: 'CP-001' }, effectiveFrom: '2026-01-01T00:00:00Z' },
+      assignment: {
+        assignmentId: 'asg-1',
+        level: 'station',
+        scope: { kind: 'station', stationId: 'CP-001' },
+        effectiveFrom: '2026-01-01T00:00:00Z',
+      },
       pricing: EXAMPLE_PRICING,
     },
     billingAccountId: 'acct-1001',
@@ -384,7 +466,10 @@ export const cdrCreatedV1ToV2: Upcaster = {
   fromVersion: 1,
   up: (payload) => {
     const p = payload as CdrCreatedV1Payload;
-    return { ...p, audit: { ...p.audit, inboundRecords: sourceRanges(p.audit.inboundRecords as unknown as SourceRefIn[]) } };
+    return {
+      ...p,
+      audit: { ...p.audit, inboundRecords: sourceRanges(p.audit.inboundRecords as unknown as SourceRefIn[]) },
+    };
   },
 };
 

@@ -47,7 +47,10 @@ export const OCPI_CDR_DIMENSION_TYPES = [
 /** OCPI 2.2.1 ChargingPeriod of a CDR: its dimensions' volumes as decimal strings (kWh, hours, A, kW). */
 export const CdrChargingPeriodSchema = closed({
   start_date_time: Instant,
-  dimensions: Type.Array(closed({ type: stringEnum(OCPI_CDR_DIMENSION_TYPES, 'OCPI CdrDimensionType'), volume: Decimal }), { minItems: 1 }),
+  dimensions: Type.Array(
+    closed({ type: stringEnum(OCPI_CDR_DIMENSION_TYPES, 'OCPI CdrDimensionType'), volume: Decimal }),
+    { minItems: 1 },
+  ),
   tariff_id: Type.Optional(Type.String({ maxLength: 36 })),
 });
 
@@ -56,7 +59,13 @@ export const CdrSignedDataSchema = closed({
   encoding_method: Type.String({ maxLength: 36 }),
   encoding_method_version: Type.Optional(Type.Integer()),
   public_key: Type.Optional(Type.String({ maxLength: 512 })),
-  signed_values: Type.Array(closed({ nature: Type.String({ maxLength: 32 }), plain_data: Type.String({ maxLength: 512 }), signed_data: Type.String({ maxLength: 5000 }) })),
+  signed_values: Type.Array(
+    closed({
+      nature: Type.String({ maxLength: 32 }),
+      plain_data: Type.String({ maxLength: 512 }),
+      signed_data: Type.String({ maxLength: 5000 }),
+    }),
+  ),
   url: Type.Optional(Type.String({ maxLength: 512 })),
 });
 
@@ -89,15 +98,32 @@ export const CdrAssignmentSchema = Type.Union([
 const Unrounded = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$' });
 const UnroundedPrice = closed({ excl_vat: Unrounded, incl_vat: Unrounded });
 const DimensionIndex = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
-const PriceLimitBound = Type.Union([closed({ limit: Type.Union([Type.Literal('MIN_PRICE'), Type.Literal('MAX_PRICE')]), value: Unrounded, derived: Type.Boolean() }), Type.Null()]);
+const PriceLimitBound = Type.Union([
+  closed({
+    limit: Type.Union([Type.Literal('MIN_PRICE'), Type.Literal('MAX_PRICE')]),
+    value: Unrounded,
+    derived: Type.Boolean(),
+  }),
+  Type.Null(),
+]);
 const PriceAdjustment = closed({
-  rule: Type.Union([Type.Literal('MIN_PRICE'), Type.Literal('MAX_PRICE'), Type.Literal('MIN_AND_MAX_PRICE'), Type.Literal('NONE')]),
+  rule: Type.Union([
+    Type.Literal('MIN_PRICE'),
+    Type.Literal('MAX_PRICE'),
+    Type.Literal('MIN_AND_MAX_PRICE'),
+    Type.Literal('NONE'),
+  ]),
   excl_vat: Unrounded,
   incl_vat: Unrounded,
   /** which limit set each side (absent in CDRs priced by engine 1.0, before the four limits were independent) */
   bound: Type.Optional(closed({ excl_vat: PriceLimitBound, incl_vat: PriceLimitBound })),
 });
-const TimeGroup = Type.Union([Type.Literal('ENERGY'), Type.Literal('TIME'), Type.Literal('PARKING_TIME'), Type.Literal('RESERVATION_TIME')]);
+const TimeGroup = Type.Union([
+  Type.Literal('ENERGY'),
+  Type.Literal('TIME'),
+  Type.Literal('PARKING_TIME'),
+  Type.Literal('RESERVATION_TIME'),
+]);
 
 /** libs/pricing's breakdown and audit of a priced session (PricedCdr `breakdown` and `audit`): unrounded figures, line by line. */
 export const CdrPricingSchema = closed({
@@ -107,18 +133,43 @@ export const CdrPricingSchema = closed({
         period_index: Type.Integer({ minimum: 0 }),
         start_date_time: Type.String(),
         local_time: Type.String(),
-        day_of_week: stringEnum(['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const),
+        day_of_week: stringEnum([
+          'MONDAY',
+          'TUESDAY',
+          'WEDNESDAY',
+          'THURSDAY',
+          'FRIDAY',
+          'SATURDAY',
+          'SUNDAY',
+        ] as const),
         session_seconds: Unrounded,
         energy_before_kwh: Unrounded,
         duration_seconds: Unrounded,
         reservation: Type.Boolean(),
-        elements: closed({ ENERGY: DimensionIndex, FLAT: DimensionIndex, TIME: DimensionIndex, PARKING_TIME: DimensionIndex }),
+        elements: closed({
+          ENERGY: DimensionIndex,
+          FLAT: DimensionIndex,
+          TIME: DimensionIndex,
+          PARKING_TIME: DimensionIndex,
+        }),
       }),
     ),
     lines: Type.Array(
       closed({
-        category: Type.Union([Type.Literal('FIXED'), Type.Literal('ENERGY'), Type.Literal('TIME'), Type.Literal('PARKING'), Type.Literal('RESERVATION')]),
-        dimension: Type.Union([Type.Literal('ENERGY'), Type.Literal('FLAT'), Type.Literal('PARKING_TIME'), Type.Literal('TIME'), Type.Literal('RESERVATION_TIME')]),
+        category: Type.Union([
+          Type.Literal('FIXED'),
+          Type.Literal('ENERGY'),
+          Type.Literal('TIME'),
+          Type.Literal('PARKING'),
+          Type.Literal('RESERVATION'),
+        ]),
+        dimension: Type.Union([
+          Type.Literal('ENERGY'),
+          Type.Literal('FLAT'),
+          Type.Literal('PARKING_TIME'),
+          Type.Literal('TIME'),
+          Type.Literal('RESERVATION_TIME'),
+        ]),
         element_index: DimensionIndex,
         component_index: DimensionIndex,
         restrictions: Type.Record(Type.String(), Type.String()),
@@ -131,7 +182,11 @@ export const CdrPricingSchema = closed({
         vat: Type.Union([Unrounded, Type.Null()]),
         amount_excl_vat: Unrounded,
         amount_incl_vat: Unrounded,
-        note: Type.Union([Type.Literal('PRICED'), Type.Literal('FLAT_ONCE'), Type.Literal('UNPRICED_NO_APPLICABLE_ELEMENT')]),
+        note: Type.Union([
+          Type.Literal('PRICED'),
+          Type.Literal('FLAT_ONCE'),
+          Type.Literal('UNPRICED_NO_APPLICABLE_ELEMENT'),
+        ]),
       }),
     ),
     step_rounding: Type.Array(
@@ -175,7 +230,12 @@ export const CdrPricingSchema = closed({
     }),
     warnings: Type.Array(
       closed({
-        code: Type.Union([Type.Literal('UNPRICED_CONSUMPTION'), Type.Literal('PERIOD_BEFORE_SESSION_START'), Type.Literal('ENERGY_TOTAL_MISMATCH'), Type.Literal('MEASUREMENT_MISSING_FOR_RESTRICTION')]),
+        code: Type.Union([
+          Type.Literal('UNPRICED_CONSUMPTION'),
+          Type.Literal('PERIOD_BEFORE_SESSION_START'),
+          Type.Literal('ENERGY_TOTAL_MISMATCH'),
+          Type.Literal('MEASUREMENT_MISSING_FOR_RESTRICTION'),
+        ]),
         period_index: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
         detail: Type.String(),
       }),

@@ -21,13 +21,16 @@ describe('ocpp.command_completed v1', () => {
       ...OcppCommandCompletedV1.example,
       status: 'interrupted',
       response: null,
-      detail: 'sent by gw-1 at 2026-03-01T10:00:00.500Z; the gateway stopped before the station answered: the station may or may not have carried it out',
+      detail:
+        'sent by gw-1 at 2026-03-01T10:00:00.500Z; the gateway stopped before the station answered: the station may or may not have carried it out',
       gatewayInstance: 'gw-2',
     };
     expect(catalogue.parse(completed(payload)).payload).toEqual(payload);
   });
 
   it('refuses a status outside the list', () => {
-    expect(() => catalogue.parse(completed({ ...OcppCommandCompletedV1.example, status: 'maybe' }))).toThrow(ContractError);
+    expect(() => catalogue.parse(completed({ ...OcppCommandCompletedV1.example, status: 'maybe' }))).toThrow(
+      ContractError,
+    );
   });
 });

@@ -38,7 +38,18 @@ export type OcppCommandRequested = EventOf<typeof OcppCommandRequestedV1>;
  * the answer (the instance died or the connection closed before the station answered): the station may or
  * may not have carried it out; it is never sent a second time.
  */
-export const COMMAND_RESULT_STATUSES = ['accepted', 'rejected', 'error', 'invalid_response', 'timed_out', 'offline', 'not_supported', 'invalid_request', 'expired', 'interrupted'] as const;
+export const COMMAND_RESULT_STATUSES = [
+  'accepted',
+  'rejected',
+  'error',
+  'invalid_response',
+  'timed_out',
+  'offline',
+  'not_supported',
+  'invalid_request',
+  'expired',
+  'interrupted',
+] as const;
 
 /** The outcome of a command (topic ocpp.command_results, key = station id). */
 export const OcppCommandCompletedV1 = defineEvent({

@@ -1,4 +1,11 @@
-import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, EventCatalogue, deriveId, systemCatalogue, type Envelope } from '../index';
+import {
+  AlarmAcknowledgedV1,
+  AlarmAcknowledgedV2,
+  EventCatalogue,
+  deriveId,
+  systemCatalogue,
+  type Envelope,
+} from '../index';
 import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
@@ -11,7 +18,6 @@ function envelope(version: number, payload: unknown): Envelope {
     occurredAt: '2026-03-01T10:15:00.000Z',
   });
 }
-
 
 describe('monitoring.alarm_acknowledged v1 -> v2 (the role of the key)', () => {
   it('reads a v1 record as v2 with no role, keeping who (api-key:<name>) exactly as it was', () => {
@@ -38,7 +44,11 @@ describe('monitoring.alarm_acknowledged v1 -> v2 (the role of the key)', () => {
 
   it('a reader of v1 only (closed schema) refuses the role in v1 and does not know v2: hence a new version', () => {
     const v1Only = new EventCatalogue([AlarmAcknowledgedV1]);
-    expect(contractError(() => v1Only.check(envelope(1, AlarmAcknowledgedV2.example))).field).toBe('/payload/acknowledgedByRole');
-    expect(contractError(() => v1Only.check(envelope(2, AlarmAcknowledgedV2.example))).code).toBe('UNKNOWN_EVENT_VERSION');
+    expect(contractError(() => v1Only.check(envelope(1, AlarmAcknowledgedV2.example))).field).toBe(
+      '/payload/acknowledgedByRole',
+    );
+    expect(contractError(() => v1Only.check(envelope(2, AlarmAcknowledgedV2.example))).code).toBe(
+      'UNKNOWN_EVENT_VERSION',
+    );
   });
 });

@@ -40,7 +40,13 @@ export const AlarmAcknowledgedV2 = defineEvent({
   description: 'an operator acknowledged (and so closed) an open alarm, with the role of the API key',
   schema: closed({
     ...AlarmAcknowledgedV1.schema.properties,
-    acknowledgedByRole: Type.Union([Type.Literal('operator'), Type.Literal('finance'), Type.Literal('integration'), Type.Literal('admin'), Type.Null()]),
+    acknowledgedByRole: Type.Union([
+      Type.Literal('operator'),
+      Type.Literal('finance'),
+      Type.Literal('integration'),
+      Type.Literal('admin'),
+      Type.Null(),
+    ]),
   }),
   example: { ...AlarmAcknowledgedV1.example, acknowledgedByRole: 'operator' },
 });

@@ -20,7 +20,14 @@ export const OcppMessageReceivedV1 = defineEvent({
   schema: closed({
     stationId: Type.String({ minLength: 1, maxLength: 255 }),
     protocol: Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]),
-    kind: Type.Union([Type.Literal('call'), Type.Literal('callresult'), Type.Literal('callerror'), Type.Literal('connected'), Type.Literal('disconnected'), Type.Literal('rejected')]),
+    kind: Type.Union([
+      Type.Literal('call'),
+      Type.Literal('callresult'),
+      Type.Literal('callerror'),
+      Type.Literal('connected'),
+      Type.Literal('disconnected'),
+      Type.Literal('rejected'),
+    ]),
     messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 36 })),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     payload: Type.Optional(Type.Unknown()),

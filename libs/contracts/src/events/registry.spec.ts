@@ -1,12 +1,23 @@
-import { CdrCreatedV1, StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, deriveId, systemCatalogue, type Envelope } from '../index';
+import {
+  CdrCreatedV1,
+  StationRegisteredV1,
+  StationRegisteredV2,
+  StationRegisteredV3,
+  deriveId,
+  systemCatalogue,
+  type Envelope,
+} from '../index';
 import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
 
 function envelope(type: string, version: number, payload: unknown): Envelope {
-  return specEnvelope(type, version, payload, { key: 'CP-001', source: 'ocpp-gateway', id: deriveId('registry-spec', type, version) });
+  return specEnvelope(type, version, payload, {
+    key: 'CP-001',
+    source: 'ocpp-gateway',
+    id: deriveId('registry-spec', type, version),
+  });
 }
-
 
 describe('registry.station_registered v1 -> v2 -> v3', () => {
   it('reads a v1 record from the log as v3: no location, no hash, everything else kept', () => {
@@ -21,7 +32,9 @@ describe('registry.station_registered v1 -> v2 -> v3', () => {
   });
 
   it('keeps a deleted v1 station deleted', () => {
-    const env = catalogue.parse(envelope('registry.station_registered', 1, { ...StationRegisteredV1.example, deleted: true, revision: 9 }));
+    const env = catalogue.parse(
+      envelope('registry.station_registered', 1, { ...StationRegisteredV1.example, deleted: true, revision: 9 }),
+    );
     expect(env.payload).toMatchObject({ deleted: true, revision: 9, location: null });
   });
 
@@ -29,7 +42,9 @@ describe('registry.station_registered v1 -> v2 -> v3', () => {
     ['with a password hash', StationRegisteredV2.example.passwordHash, true],
     ['without a password (profile 3)', null, false],
   ])('reads a v2 record %s as v3 without the hash', (_what, passwordHash, passwordSet) => {
-    const env = catalogue.parse(envelope('registry.station_registered', 2, { ...StationRegisteredV2.example, passwordHash }));
+    const env = catalogue.parse(
+      envelope('registry.station_registered', 2, { ...StationRegisteredV2.example, passwordHash }),
+    );
     expect(env.version).toBe(3);
     const { passwordHash: _hash, ...rest } = StationRegisteredV2.example;
     expect(env.payload).toEqual({ ...rest, passwordSet, credentialRevision: 0 });
@@ -42,7 +57,14 @@ describe('registry.station_registered v1 -> v2 -> v3', () => {
   });
 
   it('v3 refuses a password hash (closed schema: credential material never goes on the topic)', () => {
-    const err = contractError(() => catalogue.parse(envelope('registry.station_registered', 3, { ...StationRegisteredV3.example, passwordHash: StationRegisteredV2.example.passwordHash })));
+    const err = contractError(() =>
+      catalogue.parse(
+        envelope('registry.station_registered', 3, {
+          ...StationRegisteredV3.example,
+          passwordHash: StationRegisteredV2.example.passwordHash,
+        }),
+      ),
+    );
     expect(err.code).toBe('INVALID_PAYLOAD');
     expect(err.field).toBe('/payload/passwordHash');
   });
@@ -59,12 +81,41 @@ describe('registry.station_registered v1 -> v2 -> v3', () => {
   });
 
   it.each([
-    ['a country that is not three capitals', { location: { ...StationRegisteredV2.example.location!, country: 'NL' } }, '/payload/location/country'],
-    ['a latitude without the OCPI decimals', { location: { ...StationRegisteredV2.example.location!, coordinates: { latitude: '52.3', longitude: '4.900840' } } }, '/payload/location/coordinates/latitude'],
-    ['an address longer than 45', { location: { ...StationRegisteredV2.example.location!, address: 'x'.repeat(46) } }, '/payload/location/address'],
-    ['an unknown connector standard', { evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'TYPE2' }] }] }, '/payload/evses/0/connectors/0/standard'],
-    ['an unknown power type', { evses: [{ evseId: 1, connectors: [{ connectorId: 1, power_type: 'AC' }] }] }, '/payload/evses/0/connectors/0/power_type'],
-    ['an eMI3 id that is not one', { evses: [{ evseId: 1, emi3EvseId: 'CP-001*1', connectors: [] }] }, '/payload/evses/0/emi3EvseId'],
+    [
+      'a country that is not three capitals',
+      { location: { ...StationRegisteredV2.example.location!, country: 'NL' } },
+      '/payload/location/country',
+    ],
+    [
+      'a latitude without the OCPI decimals',
+      {
+        location: {
+          ...StationRegisteredV2.example.location!,
+          coordinates: { latitude: '52.3', longitude: '4.900840' },
+        },
+      },
+      '/payload/location/coordinates/latitude',
+    ],
+    [
+      'an address longer than 45',
+      { location: { ...StationRegisteredV2.example.location!, address: 'x'.repeat(46) } },
+      '/payload/location/address',
+    ],
+    [
+      'an unknown connector standard',
+      { evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'TYPE2' }] }] },
+      '/payload/evses/0/connectors/0/standard',
+    ],
+    [
+      'an unknown power type',
+      { evses: [{ evseId: 1, connectors: [{ connectorId: 1, power_type: 'AC' }] }] },
+      '/payload/evses/0/connectors/0/power_type',
+    ],
+    [
+      'an eMI3 id that is not one',
+      { evses: [{ evseId: 1, emi3EvseId: 'CP-001*1', connectors: [] }] },
+      '/payload/evses/0/emi3EvseId',
+    ],
     ['no location field at all', { location: undefined }, '/payload/location'],
   ])('v2 refuses %s', (_what, change, field) => {
     const payload = JSON.parse(JSON.stringify({ ...StationRegisteredV2.example, ...change }));
@@ -75,7 +126,10 @@ describe('registry.station_registered v1 -> v2 -> v3', () => {
 });
 
 describe('cdr.created cdr_location', () => {
-  const cdrWith = (cdrLocation: unknown) => ({ ...CdrCreatedV1.example, cdr: { ...CdrCreatedV1.example.cdr, cdr_location: cdrLocation } });
+  const cdrWith = (cdrLocation: unknown) => ({
+    ...CdrCreatedV1.example,
+    cdr: { ...CdrCreatedV1.example.cdr, cdr_location: cdrLocation },
+  });
 
   it('still reads a CDR with the ids only (priced before locations, or LOCATION_INCOMPLETE)', () => {
     const old = cdrWith({ id: 'CP-001', evse_uid: 'CP-001*1', evse_id: 'CP-001*1', connector_id: '1' });
@@ -83,18 +137,46 @@ describe('cdr.created cdr_location', () => {
   });
 
   it('takes the audit data-quality flag with the missing fields', () => {
-    const payload = { ...cdrWith({ id: 'CP-001', evse_uid: 'CP-001*1', evse_id: 'CP-001*1', connector_id: '1' }), audit: { ...CdrCreatedV1.example.audit, dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['address', 'connector_standard'] } } };
+    const payload = {
+      ...cdrWith({ id: 'CP-001', evse_uid: 'CP-001*1', evse_id: 'CP-001*1', connector_id: '1' }),
+      audit: {
+        ...CdrCreatedV1.example.audit,
+        dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: ['address', 'connector_standard'] },
+      },
+    };
     expect(() => catalogue.parse(envelope('cdr.created', 1, payload))).not.toThrow();
   });
 
   it.each([
-    ['a field OCPI does not have', { ...CdrCreatedV1.example.cdr.cdr_location, floor: 2 }, '/payload/cdr/cdr_location/floor'],
-    ['no evse_uid', { ...CdrCreatedV1.example.cdr.cdr_location, evse_uid: undefined }, '/payload/cdr/cdr_location/evse_uid'],
-    ['an unknown connector standard', { ...CdrCreatedV1.example.cdr.cdr_location, connector_standard: 'SCHUKO' }, '/payload/cdr/cdr_location/connector_standard'],
-    ['a longitude out of the OCPI format', { ...CdrCreatedV1.example.cdr.cdr_location, coordinates: { latitude: '52.367030', longitude: '4.9' } }, '/payload/cdr/cdr_location/coordinates/longitude'],
-    ['an alpha-2 country', { ...CdrCreatedV1.example.cdr.cdr_location, country: 'NL' }, '/payload/cdr/cdr_location/country'],
+    [
+      'a field OCPI does not have',
+      { ...CdrCreatedV1.example.cdr.cdr_location, floor: 2 },
+      '/payload/cdr/cdr_location/floor',
+    ],
+    [
+      'no evse_uid',
+      { ...CdrCreatedV1.example.cdr.cdr_location, evse_uid: undefined },
+      '/payload/cdr/cdr_location/evse_uid',
+    ],
+    [
+      'an unknown connector standard',
+      { ...CdrCreatedV1.example.cdr.cdr_location, connector_standard: 'SCHUKO' },
+      '/payload/cdr/cdr_location/connector_standard',
+    ],
+    [
+      'a longitude out of the OCPI format',
+      { ...CdrCreatedV1.example.cdr.cdr_location, coordinates: { latitude: '52.367030', longitude: '4.9' } },
+      '/payload/cdr/cdr_location/coordinates/longitude',
+    ],
+    [
+      'an alpha-2 country',
+      { ...CdrCreatedV1.example.cdr.cdr_location, country: 'NL' },
+      '/payload/cdr/cdr_location/country',
+    ],
   ])('refuses %s', (_what, cdrLocation, field) => {
-    const err = contractError(() => catalogue.parse(envelope('cdr.created', 1, JSON.parse(JSON.stringify(cdrWith(cdrLocation))))));
+    const err = contractError(() =>
+      catalogue.parse(envelope('cdr.created', 1, JSON.parse(JSON.stringify(cdrWith(cdrLocation))))),
+    );
     expect(err.code).toBe('INVALID_PAYLOAD');
     expect(err.field).toBe(field);
   });

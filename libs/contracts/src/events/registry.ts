@@ -58,7 +58,8 @@ export const StationRegisteredV2 = defineEvent({
   type: 'registry.station_registered',
   version: 2,
   topic: Topics.registryStations,
-  description: 'a station was registered or changed in the registry (its whole latest state, with its location and connector types)',
+  description:
+    'a station was registered or changed in the registry (its whole latest state, with its location and connector types)',
   schema: closed({
     stationId: StationId,
     securityProfile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
@@ -96,7 +97,17 @@ export const StationRegisteredV2 = defineEvent({
       {
         evseId: 1,
         emi3EvseId: 'NL*CSM*E001*1',
-        connectors: [{ connectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE', max_voltage: 400, max_amperage: 32, max_electric_power: 22000 }],
+        connectors: [
+          {
+            connectorId: 1,
+            standard: 'IEC_62196_T2',
+            format: 'SOCKET',
+            power_type: 'AC_3_PHASE',
+            max_voltage: 400,
+            max_amperage: 32,
+            max_electric_power: 22000,
+          },
+        ],
       },
     ],
     enabled: true,
@@ -169,7 +180,12 @@ export const TokenRegisteredV1 = defineEvent({
       Type.Literal('MacAddress'),
       Type.Literal('NoAuthorization'),
     ]),
-    status: Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked'), Type.Literal('Expired'), Type.Literal('Invalid')]),
+    status: Type.Union([
+      Type.Literal('Accepted'),
+      Type.Literal('Blocked'),
+      Type.Literal('Expired'),
+      Type.Literal('Invalid'),
+    ]),
     expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     groupId: Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()]),
     billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),

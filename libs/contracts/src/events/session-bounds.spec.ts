@@ -16,7 +16,17 @@ const L = SESSION_ENDED_LIMITS;
 const KB = 1024;
 
 function envelope(type: string, version: number, payload: unknown): Envelope {
-  return { id: deriveId('bounds-spec', type, version), type, version, occurredAt: '2026-03-01T11:00:00.000Z', key: 'k', source: 'test', causationId: null, correlationId: null, payload };
+  return {
+    id: deriveId('bounds-spec', type, version),
+    type,
+    version,
+    occurredAt: '2026-03-01T11:00:00.000Z',
+    key: 'k',
+    source: 'test',
+    causationId: null,
+    correlationId: null,
+    payload,
+  };
 }
 
 /** A JSON string of `n` characters that each take 6 bytes encoded (\u0001): the worst a free string can do. */
@@ -28,7 +38,12 @@ const instant = '2026-03-01T10:00:00.123456789+01:00'; // 35 characters
 function largestSessionEnded(): unknown {
   const dec = digits(40);
   const signedValue = (i: number) => {
-    const v = { at: instant, context: 'Transaction.Begin', measurand: 'Energy.Active.Import.Register', signed: { format: 'ocpp1.6-SignedData', data: '' } };
+    const v = {
+      at: instant,
+      context: 'Transaction.Begin',
+      measurand: 'Energy.Active.Import.Register',
+      signed: { format: 'ocpp1.6-SignedData', data: '' },
+    };
     const room = L.signedMeterValueBytes - Buffer.byteLength(JSON.stringify(v));
     return { ...v, signed: { ...v.signed, data: `${i}${'x'.repeat(room - 1)}` } };
   };
@@ -61,8 +76,15 @@ function largestSessionEnded(): unknown {
       maxCurrentA: dec,
       dimensions: Array.from({ length: 4 }, () => ({ type: 'PARKING_TIME', volume: dec })),
     })),
-    energyTimeline: Array.from({ length: L.timelinePoints }, () => ({ at: '2026-03-01T10:00:00.000Z', cumulativeWh: digits(20) })),
-    energyTimelineResolution: { mode: 'resampled', gridSeconds: Number.MAX_SAFE_INTEGER, points: Number.MAX_SAFE_INTEGER },
+    energyTimeline: Array.from({ length: L.timelinePoints }, () => ({
+      at: '2026-03-01T10:00:00.000Z',
+      cumulativeWh: digits(20),
+    })),
+    energyTimelineResolution: {
+      mode: 'resampled',
+      gridSeconds: Number.MAX_SAFE_INTEGER,
+      points: Number.MAX_SAFE_INTEGER,
+    },
     signedMeterValues: Array.from({ length: L.signedMeterValues }, (_, i) => signedValue(i)),
     signedMeterValuesOmitted: Number.MAX_SAFE_INTEGER,
     dataQuality: {
@@ -72,7 +94,14 @@ function largestSessionEnded(): unknown {
       missingSeqNos: Array.from({ length: L.missingSeqNos }, () => Number.MAX_SAFE_INTEGER),
       duplicatesIgnored: Number.MAX_SAFE_INTEGER,
     },
-    sources: Array.from({ length: L.sourceRanges }, () => ({ topic: 'a'.repeat(249), partition: Number.MAX_SAFE_INTEGER, firstOffset: digits(20), lastOffset: digits(20), count: Number.MAX_SAFE_INTEGER, sha256: 'f'.repeat(64) })),
+    sources: Array.from({ length: L.sourceRanges }, () => ({
+      topic: 'a'.repeat(249),
+      partition: Number.MAX_SAFE_INTEGER,
+      firstOffset: digits(20),
+      lastOffset: digits(20),
+      count: Number.MAX_SAFE_INTEGER,
+      sha256: 'f'.repeat(64),
+    })),
   };
 }
 
@@ -94,7 +123,9 @@ describe('the size bound of session.ended v2 and cdr.created v2', () => {
       ['sources', p.sources[0]],
     ] as const) {
       const over = { ...p, [field]: [...p[field], extra] };
-      expect(() => catalogue.check(envelope('session.ended', 2, over))).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD', field: `/payload/${field}` }));
+      expect(() => catalogue.check(envelope('session.ended', 2, over))).toThrow(
+        expect.objectContaining({ code: 'INVALID_PAYLOAD', field: `/payload/${field}` }),
+      );
     }
   });
 });
@@ -110,13 +141,29 @@ describe('source ranges', () => {
     ];
     expect(sourceRanges(refs)).toEqual([
       { count: 1, sha256: sourceHash(['z']) },
-      { topic: 'ocpp.inbound', partition: 0, firstOffset: '100', lastOffset: '100', count: 1, sha256: sourceHash(['c']) },
-      { topic: 'ocpp.inbound', partition: 1, firstOffset: '9', lastOffset: '10', count: 2, sha256: sourceHash(['a', 'b']) },
+      {
+        topic: 'ocpp.inbound',
+        partition: 0,
+        firstOffset: '100',
+        lastOffset: '100',
+        count: 1,
+        sha256: sourceHash(['c']),
+      },
+      {
+        topic: 'ocpp.inbound',
+        partition: 1,
+        firstOffset: '9',
+        lastOffset: '10',
+        count: 2,
+        sha256: sourceHash(['a', 'b']),
+      },
     ]);
   });
 
   it('hash: SHA-256 of each id followed by a newline (the recipe an auditor recomputes)', () => {
-    expect(sourceHash(['7c9e6679-7425-50de-944b-e07fc1f90ae7'])).toBe('aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34');
+    expect(sourceHash(['7c9e6679-7425-50de-944b-e07fc1f90ae7'])).toBe(
+      'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34',
+    );
     expect(sourceHash([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
 });
@@ -137,7 +184,9 @@ describe('energy timeline', () => {
     const end = Date.parse(at(6000));
     const r = boundTimeline(full, start, end, [Date.parse(at(1001))]);
     expect(r.resolution).toEqual({ mode: 'resampled', gridSeconds: 60, points: 2001 });
-    expect(r.points.map((p) => p.at)).toEqual([...[0, ...Array.from({ length: 99 }, (_, i) => 60 * (i + 1)), 1001, 6000].sort((a, b) => a - b).map(at)]);
+    expect(r.points.map((p) => p.at)).toEqual([
+      ...[0, ...Array.from({ length: 99 }, (_, i) => 60 * (i + 1)), 1001, 6000].sort((a, b) => a - b).map(at),
+    ]);
     // 10:16:41 lies between the readings at 1,000 s (k = 333: 3336 Wh) and 1,002 s (k = 334: 3340 + 5 = 3345 Wh)... at 3 s steps:
     // 999 s (k = 333, 3330 + 4 = 3334) and 1,002 s (k = 334, 3345): 3334 + 11 × 2/3 = 3341.333333(3)
     expect(r.points.find((p) => p.at === at(1001))!.cumulativeWh).toBe('3341.333333');
@@ -170,7 +219,8 @@ describe('charging periods', () => {
     expect(r.periods[0].startDateTime).toBe(at(0));
     expect(r.periods[r.periods.length - 1].endDateTime).toBe(at(10010));
     for (let i = 1; i < r.periods.length; i++) expect(r.periods[i].startDateTime).toBe(r.periods[i - 1].endDateTime);
-    const sum = (cat: string, f: 'energyWh' | 'durationSeconds') => r.periods.filter((p) => p.category === cat).reduce((a, p) => a + Number(p[f]), 0);
+    const sum = (cat: string, f: 'energyWh' | 'durationSeconds') =>
+      r.periods.filter((p) => p.category === cat).reduce((a, p) => a + Number(p[f]), 0);
     expect(sum('CHARGING', 'durationSeconds')).toBe(334 * 10);
     expect(sum('PARKING', 'durationSeconds')).toBe(667 * 10);
     expect(sum('CHARGING', 'energyWh')).toBe(334 * 20);
@@ -185,14 +235,31 @@ describe('upcasting v1 records already in a log', () => {
   it('a long session.ended v1 (3,002 sources, 3,002 timeline points) is read as a bounded v2', () => {
     const ex = SessionEndedV1.example;
     const start = Date.parse('2026-03-01T10:00:00Z');
-    const sources = Array.from({ length: 3002 }, (_, i) => ({ eventId: deriveId('rec', i), topic: 'ocpp.inbound', partition: 2, offset: String(1000 + 2 * i) }));
-    const timeline = Array.from({ length: 3002 }, (_, i) => ({ at: new Date(start + i * 5000).toISOString(), cumulativeWh: String(i * 7) }));
+    const sources = Array.from({ length: 3002 }, (_, i) => ({
+      eventId: deriveId('rec', i),
+      topic: 'ocpp.inbound',
+      partition: 2,
+      offset: String(1000 + 2 * i),
+    }));
+    const timeline = Array.from({ length: 3002 }, (_, i) => ({
+      at: new Date(start + i * 5000).toISOString(),
+      cumulativeWh: String(i * 7),
+    }));
     const endedAt = timeline[3001].at;
     const v1 = {
       ...ex,
       endedAt,
-      totals: { ...ex.totals, energyWh: '21007', energyKwh: '21.007', timeSeconds: '15005', chargingTimeSeconds: '15005', parkingTimeSeconds: '0' },
-      chargingPeriods: [{ ...ex.chargingPeriods[0], endDateTime: endedAt, energyWh: '21007', durationSeconds: '15005' }],
+      totals: {
+        ...ex.totals,
+        energyWh: '21007',
+        energyKwh: '21.007',
+        timeSeconds: '15005',
+        chargingTimeSeconds: '15005',
+        parkingTimeSeconds: '0',
+      },
+      chargingPeriods: [
+        { ...ex.chargingPeriods[0], endDateTime: endedAt, energyWh: '21007', durationSeconds: '15005' },
+      ],
       energyTimeline: timeline,
       sources,
     };
@@ -201,7 +268,16 @@ describe('upcasting v1 records already in a log', () => {
     const env = catalogue.decode(wire);
     expect(env.version).toBe(2);
     const p = env.payload as { sources: unknown[]; energyTimelineResolution: unknown; energyTimeline: unknown[] };
-    expect(p.sources).toEqual([{ topic: 'ocpp.inbound', partition: 2, firstOffset: '1000', lastOffset: String(1000 + 2 * 3001), count: 3002, sha256: sourceHash(sources.map((s) => s.eventId)) }]);
+    expect(p.sources).toEqual([
+      {
+        topic: 'ocpp.inbound',
+        partition: 2,
+        firstOffset: '1000',
+        lastOffset: String(1000 + 2 * 3001),
+        count: 3002,
+        sha256: sourceHash(sources.map((s) => s.eventId)),
+      },
+    ]);
     expect(p.energyTimelineResolution).toEqual({ mode: 'resampled', gridSeconds: 60, points: 3002 });
     expect(p.energyTimeline.length).toBe(252);
     expect(JSON.stringify(env).length).toBeLessThan(30 * KB);
@@ -217,7 +293,16 @@ describe('upcasting v1 records already in a log', () => {
       ],
       energyTimelineResolution: { mode: 'exact', points: 2 },
       signedMeterValuesOmitted: 0,
-      sources: [{ topic: 'ocpp.inbound', partition: 0, firstOffset: '17', lastOffset: '17', count: 1, sha256: sourceHash(['7c9e6679-7425-50de-944b-e07fc1f90ae7']) }],
+      sources: [
+        {
+          topic: 'ocpp.inbound',
+          partition: 0,
+          firstOffset: '17',
+          lastOffset: '17',
+          count: 1,
+          sha256: sourceHash(['7c9e6679-7425-50de-944b-e07fc1f90ae7']),
+        },
+      ],
     });
   });
 
@@ -231,7 +316,19 @@ describe('upcasting v1 records already in a log', () => {
     expect(env.version).toBe(3);
     expect(env.payload).toEqual({
       cdr: CdrCreatedV1.example.cdr,
-      audit: { ...CdrCreatedV1.example.audit, inboundRecords: [{ topic: 'ocpp.inbound', partition: 0, firstOffset: '5', lastOffset: '8', count: 2, sha256: sourceHash(['r1', 'r2']) }] },
+      audit: {
+        ...CdrCreatedV1.example.audit,
+        inboundRecords: [
+          {
+            topic: 'ocpp.inbound',
+            partition: 0,
+            firstOffset: '5',
+            lastOffset: '8',
+            count: 2,
+            sha256: sourceHash(['r1', 'r2']),
+          },
+        ],
+      },
       // v2 -> v3: the example's contract_id is its uid, so no billing account is known
       billingAccountId: null,
     });

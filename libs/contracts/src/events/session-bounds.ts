@@ -62,7 +62,9 @@ export interface SourceRange {
 /** The hash of a list of record ids in log order (see the recipe above). */
 export function sourceHash(eventIds: readonly string[]): string {
   // one update of the whole text (an update per id cost a native call each)
-  return createHash('sha256').update(eventIds.length === 0 ? '' : `${eventIds.join('\n')}\n`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(eventIds.length === 0 ? '' : `${eventIds.join('\n')}\n`, 'utf8')
+    .digest('hex');
 }
 
 /** Compact provenance: per topic + partition, the offset range, the count and the hash of the used records. */
@@ -154,7 +156,7 @@ function text(v: bigint, scale: number): string {
 
 const floorDiv = (a: bigint, b: bigint): bigint => {
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 };
 
 /** The grid step (seconds) of a resampled timeline over `durationMs`. */
@@ -176,7 +178,11 @@ export function boundTimeline(
 ): { points: TimelinePoint[]; resolution: EnergyTimelineResolution } {
   const n = points.length;
   const fits = n <= SESSION_ENDED_LIMITS.exactTimelinePoints && points.every((p) => p.cumulativeWh.length <= 20);
-  if (fits) return { points: points.map((p) => ({ at: canonical(p.at), cumulativeWh: p.cumulativeWh })), resolution: { mode: 'exact', points: n } };
+  if (fits)
+    return {
+      points: points.map((p) => ({ at: canonical(p.at), cumulativeWh: p.cumulativeWh })),
+      resolution: { mode: 'exact', points: n },
+    };
   const scale = Math.max(RESAMPLED_SCALE, ...points.map((p) => decimals(p.cumulativeWh)));
   const knots = points.map((p) => ({ ms: Date.parse(p.at), wh: fixed(p.cumulativeWh, scale) }));
   // right-continuous: at an instant with several points, the last one
@@ -254,13 +260,19 @@ export function boundPeriods<P extends PeriodIn>(periods: readonly P[]): { perio
     }
     if (current.length > 0) groups.push(current);
     if (groups.length > max) continue;
-    const merged = groups.flatMap((g) => mergeGroup(g.map((i) => periods[i]), g.map((i) => durations[i])));
+    const merged = groups.flatMap((g) =>
+      mergeGroup(
+        g.map((i) => periods[i]),
+        g.map((i) => durations[i]),
+      ),
+    );
     if (merged.length > max) continue;
     // neighbours that came out in the same state are one period
     const out: P[] = [];
     for (const p of merged) {
       const last = out[out.length - 1];
-      if (last && last.category === p.category && last.chargingState === p.chargingState) out[out.length - 1] = join(last, p, last);
+      if (last && last.category === p.category && last.chargingState === p.chargingState)
+        out[out.length - 1] = join(last, p, last);
       else out.push(p);
     }
     return { periods: out, merged: true };
@@ -287,7 +299,11 @@ function mergeGroup<P extends PeriodIn>(group: P[], durations: number[]): P[] {
   const out: P[] = [];
   for (const { members, ms } of byState.values()) {
     const joined = members.slice(1).reduce((acc, p) => join(acc, p, members[0]), members[0]);
-    out.push({ ...joined, startDateTime: new Date(cursor).toISOString(), endDateTime: new Date(cursor + ms).toISOString() });
+    out.push({
+      ...joined,
+      startDateTime: new Date(cursor).toISOString(),
+      endDateTime: new Date(cursor + ms).toISOString(),
+    });
     cursor += ms;
   }
   return out;
@@ -308,7 +324,10 @@ function join<P extends PeriodIn>(a: P, b: P, as: PeriodIn): P {
   const maxCurrent = maxOf(a.maxCurrentA, b.maxCurrentA);
   const dims: Array<{ type: string; volume: string }> = [
     { type: 'ENERGY', volume: energy.div(1000).toFixed() },
-    { type: as.category === 'PARKING' ? 'PARKING_TIME' : 'TIME', volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed() },
+    {
+      type: as.category === 'PARKING' ? 'PARKING_TIME' : 'TIME',
+      volume: dur.div(3600).toDecimalPlaces(6, Decimal.ROUND_HALF_UP).toFixed(),
+    },
   ];
   if (maxPower !== undefined) dims.push({ type: 'MAX_POWER', volume: new Decimal(maxPower).div(1000).toFixed() });
   if (maxCurrent !== undefined) dims.push({ type: 'MAX_CURRENT', volume: maxCurrent });
@@ -330,16 +349,23 @@ function join<P extends PeriodIn>(a: P, b: P, as: PeriodIn): P {
 // ------------------------------------------------------------------ signed meter values
 
 /** At most SESSION_ENDED_LIMITS.signedMeterValues of them (see the rule above), in their order. */
-export function boundSignedMeterValues<S extends { context: string }>(values: readonly S[]): { kept: S[]; omitted: number } {
+export function boundSignedMeterValues<S extends { context: string }>(
+  values: readonly S[],
+): { kept: S[]; omitted: number } {
   const L = SESSION_ENDED_LIMITS;
-  if (values.length <= L.signedMeterValues && values.every((v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= L.signedMeterValueBytes)) {
+  if (
+    values.length <= L.signedMeterValues &&
+    values.every((v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= L.signedMeterValueBytes)
+  ) {
     return { kept: values.slice(), omitted: 0 };
   }
   const fits = values.map((v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= L.signedMeterValueBytes);
   const idx = values.map((_, i) => i).filter((i) => fits[i]);
   const begin = idx.filter((i) => values[i].context === 'Transaction.Begin');
   const end = idx.filter((i) => values[i].context === 'Transaction.End').reverse();
-  const other = idx.filter((i) => values[i].context !== 'Transaction.Begin' && values[i].context !== 'Transaction.End').reverse();
+  const other = idx
+    .filter((i) => values[i].context !== 'Transaction.Begin' && values[i].context !== 'Transaction.End')
+    .reverse();
   const chosen = [...begin, ...end, ...other].slice(0, L.signedMeterValues).sort((a, b) => a - b);
   return { kept: chosen.map((i) => values[i]), omitted: values.length - chosen.length };
 }

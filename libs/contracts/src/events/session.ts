@@ -2,12 +2,20 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
-import { SESSION_ENDED_LIMITS as L, boundPeriods, boundSignedMeterValues, boundTimeline, sourceRanges } from './session-bounds';
+import {
+  SESSION_ENDED_LIMITS as L,
+  boundPeriods,
+  boundSignedMeterValues,
+  boundTimeline,
+  sourceRanges,
+} from './session-bounds';
 
 /** Decimal strings: energy, durations, power and current travel as text, never JS numbers. */
 export const Decimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
 const Instant = Type.String({ format: 'date-time' });
-const ChargingState = Type.Union((['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const).map((s) => Type.Literal(s)));
+const ChargingState = Type.Union(
+  (['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const).map((s) => Type.Literal(s)),
+);
 const Protocol = Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]);
 const IdToken = closed({ idToken: Type.String({ maxLength: 255 }), type: Type.String({ maxLength: 50 }) });
 const SourceRef = closed({
@@ -97,7 +105,9 @@ export const SessionUpdatedV1 = defineEvent({
 });
 
 const Dimension = closed({
-  type: Type.Union((['ENERGY', 'TIME', 'PARKING_TIME', 'MAX_POWER', 'MAX_CURRENT'] as const).map((s) => Type.Literal(s))),
+  type: Type.Union(
+    (['ENERGY', 'TIME', 'PARKING_TIME', 'MAX_POWER', 'MAX_CURRENT'] as const).map((s) => Type.Literal(s)),
+  ),
   volume: Decimal,
 });
 
@@ -105,7 +115,9 @@ const ChargingPeriod = closed({
   startDateTime: Instant,
   endDateTime: Instant,
   chargingState: ChargingState,
-  category: Type.Union((['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s))),
+  category: Type.Union(
+    (['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s)),
+  ),
   energyWh: Decimal,
   durationSeconds: Decimal,
   maxPowerW: Type.Optional(Decimal),
@@ -118,11 +130,14 @@ export const SessionEndedV1 = defineEvent({
   type: 'session.ended',
   version: 1,
   topic: Topics.sessionEvents,
-  description: 'a session closed, with totals, charging periods, data quality and provenance; a later correction re-emits it with revision + 1',
+  description:
+    'a session closed, with totals, charging periods, data quality and provenance; a later correction re-emits it with revision + 1',
   schema: closed({
     ...identity,
     revision: Type.Integer({ minimum: 1 }),
-    closure: Type.Union((['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s))),
+    closure: Type.Union(
+      (['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s)),
+    ),
     startedAt: Instant,
     endedAt: Instant,
     stoppedReason: Type.Optional(Type.String()),
@@ -139,7 +154,9 @@ export const SessionEndedV1 = defineEvent({
     }),
     chargingPeriods: Type.Array(ChargingPeriod),
     energyTimeline: Type.Array(closed({ at: Instant, cumulativeWh: Decimal })),
-    signedMeterValues: Type.Array(closed({ at: Instant, context: Type.String(), measurand: Type.String(), signed: SignedMeterValue })),
+    signedMeterValues: Type.Array(
+      closed({ at: Instant, context: Type.String(), measurand: Type.String(), signed: SignedMeterValue }),
+    ),
     dataQuality: closed({
       flags: Type.Array(Flag),
       needsReview: Type.Boolean(),
@@ -163,7 +180,13 @@ export const SessionEndedV1 = defineEvent({
     idToken: { idToken: 'ABC123', type: 'ocpp1.6-idTag' },
     meterStartWh: '1200',
     meterStopWh: '21200',
-    totals: { energyWh: '20000', energyKwh: '20', timeSeconds: '3600', chargingTimeSeconds: '3000', parkingTimeSeconds: '600' },
+    totals: {
+      energyWh: '20000',
+      energyKwh: '20',
+      timeSeconds: '3600',
+      chargingTimeSeconds: '3000',
+      parkingTimeSeconds: '600',
+    },
     chargingPeriods: [
       {
         startDateTime: '2026-03-01T10:00:00Z',
@@ -240,7 +263,9 @@ const ChargingPeriod2 = closed({
   startDateTime: Instant2,
   endDateTime: Instant2,
   chargingState: ChargingState,
-  category: Type.Union((['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s))),
+  category: Type.Union(
+    (['CHARGING', 'SUSPENDED_EVSE', 'PREPARING', 'PARKING', 'IDLE'] as const).map((s) => Type.Literal(s)),
+  ),
   energyWh: Decimal2,
   durationSeconds: Decimal2,
   maxPowerW: Type.Optional(Decimal2),
@@ -273,11 +298,14 @@ export const SessionEndedV2 = defineEvent({
   type: 'session.ended',
   version: 2,
   topic: Topics.sessionEvents,
-  description: 'a session closed, with totals, charging periods, data quality and provenance, of bounded size; a later correction re-emits it with revision + 1',
+  description:
+    'a session closed, with totals, charging periods, data quality and provenance, of bounded size; a later correction re-emits it with revision + 1',
   schema: closed({
     ...identity2,
     revision: Type.Integer({ minimum: 1 }),
-    closure: Type.Union((['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s))),
+    closure: Type.Union(
+      (['stop', 'new-transaction', 'timeout', 'incomplete-timeout'] as const).map((s) => Type.Literal(s)),
+    ),
     startedAt: Instant2,
     endedAt: Instant2,
     stoppedReason: Type.Optional(Type.String({ maxLength: 64 })),
@@ -295,15 +323,27 @@ export const SessionEndedV2 = defineEvent({
     chargingPeriods: Type.Array(ChargingPeriod2, { maxItems: L.chargingPeriods }),
     energyTimeline: Type.Array(
       closed({
-        at: Type.String({ format: 'date-time', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$', maxLength: 24 }),
+        at: Type.String({
+          format: 'date-time',
+          pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$',
+          maxLength: 24,
+        }),
         cumulativeWh: Type.String({ pattern: '^\\d+(\\.\\d+)?$', maxLength: 20 }),
       }),
       { maxItems: L.timelinePoints },
     ),
     energyTimelineResolution: EnergyTimelineResolutionSchema,
-    signedMeterValues: Type.Array(closed({ at: Instant2, context: Type.String({ maxLength: 50 }), measurand: Type.String({ maxLength: 50 }), signed: SignedMeterValue2 }), {
-      maxItems: L.signedMeterValues,
-    }),
+    signedMeterValues: Type.Array(
+      closed({
+        at: Instant2,
+        context: Type.String({ maxLength: 50 }),
+        measurand: Type.String({ maxLength: 50 }),
+        signed: SignedMeterValue2,
+      }),
+      {
+        maxItems: L.signedMeterValues,
+      },
+    ),
     signedMeterValuesOmitted: Type.Integer({ minimum: 0 }),
     dataQuality: closed({
       flags: Type.Array(Flag2, { maxItems: 32 }),
@@ -322,7 +362,16 @@ export const SessionEndedV2 = defineEvent({
     ],
     energyTimelineResolution: { mode: 'exact', points: 2 },
     signedMeterValuesOmitted: 0,
-    sources: [{ topic: 'ocpp.inbound', partition: 0, firstOffset: '17', lastOffset: '17', count: 1, sha256: 'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34' }],
+    sources: [
+      {
+        topic: 'ocpp.inbound',
+        partition: 0,
+        firstOffset: '17',
+        lastOffset: '17',
+        count: 1,
+        sha256: 'aa97426dec509285fb92fd359a5ac1d4280477eac0b1bcefc391a941b65c3e34',
+      },
+    ],
   },
 });
 export type SessionEndedV1Payload = Static<typeof SessionEndedV1.schema>;
@@ -347,7 +396,10 @@ export const sessionEndedV1ToV2: Upcaster = {
     const boundaries = periods.periods.slice(1).map((x) => Date.parse(x.startDateTime));
     const timeline = boundTimeline(p.energyTimeline, startMs, endMs, boundaries);
     const signed = boundSignedMeterValues(p.signedMeterValues);
-    const flags = periods.merged && !p.dataQuality.flags.includes(CHARGING_PERIODS_MERGED) ? [...p.dataQuality.flags, CHARGING_PERIODS_MERGED].sort() : p.dataQuality.flags;
+    const flags =
+      periods.merged && !p.dataQuality.flags.includes(CHARGING_PERIODS_MERGED)
+        ? [...p.dataQuality.flags, CHARGING_PERIODS_MERGED].sort()
+        : p.dataQuality.flags;
     const out: SessionEndedV2Payload = {
       ...p,
       chargingPeriods: periods.periods,
@@ -366,4 +418,3 @@ export type SessionStartedEvent = EventOf<typeof SessionStartedV1>;
 export type SessionUpdatedEvent = EventOf<typeof SessionUpdatedV1>;
 export type SessionEndedEvent = EventOf<typeof SessionEndedV2>;
 export type SessionEndedV1Event = EventOf<typeof SessionEndedV1>;
-

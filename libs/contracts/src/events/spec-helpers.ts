@@ -3,7 +3,12 @@ import type { Envelope } from '../envelope';
 import { deriveId } from '../ids';
 
 /** An envelope around `payload` as a producer of `source` wrote it (for reading it back through a catalogue in tests). */
-export function specEnvelope(type: string, version: number, payload: unknown, opts: { key: string; source: string; id?: string; occurredAt?: string }): Envelope {
+export function specEnvelope(
+  type: string,
+  version: number,
+  payload: unknown,
+  opts: { key: string; source: string; id?: string; occurredAt?: string },
+): Envelope {
   return {
     id: opts.id ?? deriveId('contracts-spec', type, version),
     type,

@@ -1,12 +1,24 @@
-import { EventCatalogue, TariffAssignmentSetV1, TariffAssignmentSetV2, TariffVersionPublishedV1, TariffVersionPublishedV2, deriveId, systemCatalogue, type Envelope } from '../index';
+import {
+  EventCatalogue,
+  TariffAssignmentSetV1,
+  TariffAssignmentSetV2,
+  TariffVersionPublishedV1,
+  TariffVersionPublishedV2,
+  deriveId,
+  systemCatalogue,
+  type Envelope,
+} from '../index';
 import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
 
 function envelope(type: string, version: number, payload: unknown): Envelope {
-  return specEnvelope(type, version, payload, { key: 'AC-STANDARD', source: 'tariff-service', id: deriveId('tariff-spec', type, version) });
+  return specEnvelope(type, version, payload, {
+    key: 'AC-STANDARD',
+    source: 'tariff-service',
+    id: deriveId('tariff-spec', type, version),
+  });
 }
-
 
 describe.each([
   ['tariff.version_published', TariffVersionPublishedV1.example, TariffVersionPublishedV2.example, 'publishedBy'],
@@ -36,8 +48,14 @@ describe.each([
   });
 
   it('a reader of v1 only (closed schema) refuses the writer in v1 and does not know v2: hence a new version, read by the upcaster', () => {
-    const v1Only = new EventCatalogue([type === 'tariff.version_published' ? TariffVersionPublishedV1 : TariffAssignmentSetV1]);
-    expect(contractError(() => v1Only.check(envelope(type, 1, { ...v1Example, [field]: v2Example[field as keyof typeof v2Example] }))).field).toBe(`/payload/${field}`);
+    const v1Only = new EventCatalogue([
+      type === 'tariff.version_published' ? TariffVersionPublishedV1 : TariffAssignmentSetV1,
+    ]);
+    expect(
+      contractError(() =>
+        v1Only.check(envelope(type, 1, { ...v1Example, [field]: v2Example[field as keyof typeof v2Example] })),
+      ).field,
+    ).toBe(`/payload/${field}`);
     expect(contractError(() => v1Only.check(envelope(type, 2, v2Example))).code).toBe('UNKNOWN_EVENT_VERSION');
   });
 });

@@ -13,7 +13,12 @@ const TariffId = Type.String({ minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-
 export const WriterSchema = Type.Union([
   closed({
     keyName: Type.String({ minLength: 1, maxLength: 200 }),
-    role: Type.Union([Type.Literal('operator'), Type.Literal('finance'), Type.Literal('integration'), Type.Literal('admin')]),
+    role: Type.Union([
+      Type.Literal('operator'),
+      Type.Literal('finance'),
+      Type.Literal('integration'),
+      Type.Literal('admin'),
+    ]),
   }),
   Type.Null(),
 ]);
@@ -36,7 +41,10 @@ export const TariffVersionPublishedV1 = defineEvent({
     /** sha256 of the canonical JSON of `tariff` */
     contentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     /** the OCPI 2.2.1 Tariff object, exactly as accepted */
-    tariff: Type.Object({ id: Type.String(), currency: Type.String(), elements: Type.Array(Type.Unknown()) }, { additionalProperties: true }),
+    tariff: Type.Object(
+      { id: Type.String(), currency: Type.String(), elements: Type.Array(Type.Unknown()) },
+      { additionalProperties: true },
+    ),
   }),
   example: {
     tariffId: 'AC-STANDARD',
@@ -44,15 +52,28 @@ export const TariffVersionPublishedV1 = defineEvent({
     effectiveFrom: '2026-03-01T00:00:00Z',
     publishedAt: '2026-02-28T09:00:00Z',
     contentHash: '5f0c6f1e1b8e3f1d2a4c6b8e0f2a4c6e8a0c2e4f6a8c0e2f4a6c8e0a2c4e6f80',
-    tariff: { id: 'AC-STANDARD', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: '0.35', vat: '21', step_size: 1 }] }] },
+    tariff: {
+      id: 'AC-STANDARD',
+      currency: 'EUR',
+      elements: [{ price_components: [{ type: 'ENERGY', price: '0.35', vat: '21', step_size: 1 }] }],
+    },
   },
 });
 
 const Scope = Type.Union([
   closed({ kind: Type.Literal('account'), accountId: Type.String({ minLength: 1, maxLength: 100 }) }),
   closed({ kind: Type.Literal('token_group'), groupId: Type.String({ minLength: 1, maxLength: 36 }) }),
-  closed({ kind: Type.Literal('connector'), stationId: Type.String({ minLength: 1 }), evseId: Type.Optional(Type.Integer({ minimum: 0 })), connectorId: Type.Integer({ minimum: 1 }) }),
-  closed({ kind: Type.Literal('evse'), stationId: Type.String({ minLength: 1 }), evseId: Type.Integer({ minimum: 1 }) }),
+  closed({
+    kind: Type.Literal('connector'),
+    stationId: Type.String({ minLength: 1 }),
+    evseId: Type.Optional(Type.Integer({ minimum: 0 })),
+    connectorId: Type.Integer({ minimum: 1 }),
+  }),
+  closed({
+    kind: Type.Literal('evse'),
+    stationId: Type.String({ minLength: 1 }),
+    evseId: Type.Integer({ minimum: 1 }),
+  }),
   closed({ kind: Type.Literal('station'), stationId: Type.String({ minLength: 1 }) }),
   closed({ kind: Type.Literal('site'), siteId: Type.String({ minLength: 1, maxLength: 100 }) }),
   closed({ kind: Type.Literal('default') }),
@@ -64,7 +85,8 @@ export const TariffAssignmentSetV1 = defineEvent({
   type: 'tariff.assignment_set',
   version: 1,
   topic: Topics.tariffEvents,
-  description: 'a tariff was assigned to (or withdrawn from) a station, EVSE, connector, site, token group, account or as the default',
+  description:
+    'a tariff was assigned to (or withdrawn from) a station, EVSE, connector, site, token group, account or as the default',
   schema: closed({
     assignmentId: Type.String({ minLength: 1, maxLength: 64 }),
     tariffId: TariffId,
@@ -101,7 +123,8 @@ export const TariffAssignmentSetV2 = defineEvent({
   type: 'tariff.assignment_set',
   version: 2,
   topic: Topics.tariffEvents,
-  description: 'a tariff was assigned to (or withdrawn from) a station, EVSE, connector, site, token group, account or as the default, by which API key',
+  description:
+    'a tariff was assigned to (or withdrawn from) a station, EVSE, connector, site, token group, account or as the default, by which API key',
   schema: closed({ ...TariffAssignmentSetV1.schema.properties, setBy: WriterSchema }),
   example: { ...TariffAssignmentSetV1.example, setBy: { keyName: 'finance-team', role: 'finance' } },
 });

@@ -38,8 +38,10 @@ interface X {
 }
 const x = {
   of: (text: string, d = '1'): X => ({ n: new XF(text), d: new XF(d) }),
-  add: (a: X, b: X): X => (a.d.eq(b.d) ? { n: a.n.plus(b.n), d: a.d } : { n: a.n.times(b.d).plus(b.n.times(a.d)), d: a.d.times(b.d) }),
-  sub: (a: X, b: X): X => (a.d.eq(b.d) ? { n: a.n.minus(b.n), d: a.d } : { n: a.n.times(b.d).minus(b.n.times(a.d)), d: a.d.times(b.d) }),
+  add: (a: X, b: X): X =>
+    a.d.eq(b.d) ? { n: a.n.plus(b.n), d: a.d } : { n: a.n.times(b.d).plus(b.n.times(a.d)), d: a.d.times(b.d) },
+  sub: (a: X, b: X): X =>
+    a.d.eq(b.d) ? { n: a.n.minus(b.n), d: a.d } : { n: a.n.times(b.d).minus(b.n.times(a.d)), d: a.d.times(b.d) },
   mul: (a: X, b: X): X => ({ n: a.n.times(b.n), d: a.d.times(b.d) }),
   div: (a: X, b: X): X => ({ n: a.n.times(b.d), d: a.d.times(b.n) }),
   cmp: (a: X, b: X): number => a.n.times(b.d).cmp(b.n.times(a.d)),
@@ -48,8 +50,12 @@ const x = {
 };
 
 /** A decimal string: up to 12 integer digits, up to 9 decimals, either sign. */
-const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.integer({ min: 0, max: 9 })).map(([n, k]) => formatScaled(n, k));
-const positive = fc.tuple(fc.bigInt({ min: 1n, max: 10n ** 15n }), fc.integer({ min: 0, max: 9 })).map(([n, k]) => formatScaled(n, k));
+const decimal = fc
+  .tuple(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.integer({ min: 0, max: 9 }))
+  .map(([n, k]) => formatScaled(n, k));
+const positive = fc
+  .tuple(fc.bigInt({ min: 1n, max: 10n ** 15n }), fc.integer({ min: 0, max: 9 }))
+  .map(([n, k]) => formatScaled(n, k));
 const exact = (r: Ratio): Decimal => new D300(r.n.toString()).div(r.d.toString());
 const parse = (text: string): Ratio => parseRatio(text) as Ratio;
 
@@ -109,15 +115,22 @@ describe('exact rationals (BigInt)', () => {
 
   it('floorToScale / ceilToScale / roundToScale round the exact value to a scale', () => {
     fc.assert(
-      fc.property(decimal, positive, fc.integer({ min: 0, max: 9 }), fc.constantFrom(...ROUNDING_MODES), (a, b, scale, mode) => {
-        const r = divRatio(parse(a), parse(b));
-        const v = exact(r);
-        const at = (m: Decimal.Rounding): string => v.toDecimalPlaces(scale, m).times(new D300(10).pow(scale)).toFixed();
-        expect(floorToScale(r, scale).toString()).toBe(at(Decimal.ROUND_FLOOR));
-        expect(ceilToScale(r, scale).toString()).toBe(at(Decimal.ROUND_CEIL));
-        const rounded = at(DECIMAL_ROUNDING[mode]);
-        expect(roundToScale(r, scale, mode).toString()).toBe(rounded === '-0' ? '0' : rounded);
-      }),
+      fc.property(
+        decimal,
+        positive,
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom(...ROUNDING_MODES),
+        (a, b, scale, mode) => {
+          const r = divRatio(parse(a), parse(b));
+          const v = exact(r);
+          const at = (m: Decimal.Rounding): string =>
+            v.toDecimalPlaces(scale, m).times(new D300(10).pow(scale)).toFixed();
+          expect(floorToScale(r, scale).toString()).toBe(at(Decimal.ROUND_FLOOR));
+          expect(ceilToScale(r, scale).toString()).toBe(at(Decimal.ROUND_CEIL));
+          const rounded = at(DECIMAL_ROUNDING[mode]);
+          expect(roundToScale(r, scale, mode).toString()).toBe(rounded === '-0' ? '0' : rounded);
+        },
+      ),
       { numRuns: 3000 },
     );
     expect(floorToScale(parse('-0.0000001'), 6)).toBe(-1n);
@@ -130,16 +143,32 @@ describe('exact rationals (BigInt)', () => {
     // Linear interpolation of a cumulative energy between two readings (Wh), floored to 1 mWh as kWh.
     it('interpolated energy floored to 1 mWh', () => {
       fc.assert(
-        fc.property(decimal, decimal, fc.integer({ min: 0, max: 10 ** 9 }), fc.integer({ min: 1, max: 10 ** 9 }), fc.integer({ min: 0, max: 10 ** 9 }), (whA, whB, msA, span, at) => {
-          const t = at % span;
-          // kWh = (a.wh x span + (b.wh - a.wh) x t) / span / 1000
-          const q = divRatio(addRatio(mulRatio(parse(whA), ratio(BigInt(span))), mulRatio(subRatio(parse(whB), parse(whA)), ratio(BigInt(t)))), ratio(BigInt(span) * 1000n));
-          const xa = x.of(whA);
-          const xq = x.div(x.add(x.mul(xa, x.of(String(span))), x.mul(x.sub(x.of(whB), xa), x.of(String(t)))), x.of(String(span * 1000)));
-          expect(formatScaled(floorToScale(q, 6), 6)).toBe(xq.n.isZero() ? '0' : x.floor6(xq));
-          expect(cmpRatio(q, parse(whA))).toBe(x.cmp(xq, xa));
-          void msA;
-        }),
+        fc.property(
+          decimal,
+          decimal,
+          fc.integer({ min: 0, max: 10 ** 9 }),
+          fc.integer({ min: 1, max: 10 ** 9 }),
+          fc.integer({ min: 0, max: 10 ** 9 }),
+          (whA, whB, msA, span, at) => {
+            const t = at % span;
+            // kWh = (a.wh x span + (b.wh - a.wh) x t) / span / 1000
+            const q = divRatio(
+              addRatio(
+                mulRatio(parse(whA), ratio(BigInt(span))),
+                mulRatio(subRatio(parse(whB), parse(whA)), ratio(BigInt(t))),
+              ),
+              ratio(BigInt(span) * 1000n),
+            );
+            const xa = x.of(whA);
+            const xq = x.div(
+              x.add(x.mul(xa, x.of(String(span))), x.mul(x.sub(x.of(whB), xa), x.of(String(t)))),
+              x.of(String(span * 1000)),
+            );
+            expect(formatScaled(floorToScale(q, 6), 6)).toBe(xq.n.isZero() ? '0' : x.floor6(xq));
+            expect(cmpRatio(q, parse(whA))).toBe(x.cmp(xq, xa));
+            void msA;
+          },
+        ),
         { numRuns: 3000 },
       );
     });
@@ -147,17 +176,27 @@ describe('exact rationals (BigInt)', () => {
     // The first millisecond at which a cumulative energy reaches a target between two readings.
     it('crossing instants ceiled to the millisecond', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 4 * 10 ** 12 }), fc.integer({ min: 1, max: 10 ** 9 }), positive, positive, fc.integer({ min: 1, max: 999 }), (msA, span, whA, rise, permille) => {
-          const a = parse(whA);
-          const b = addRatio(a, parse(rise));
-          const target = addRatio(a, mulRatio(subRatio(b, a), ratio(BigInt(permille), 1000n)));
-          const t = addRatio(ratio(BigInt(msA)), divRatio(mulRatio(subRatio(target, a), ratio(BigInt(span))), subRatio(b, a)));
-          const xa = x.of(whA);
-          const xb = x.add(xa, x.of(rise));
-          const xt0 = x.add(xa, x.mul(x.sub(xb, xa), x.of(String(permille), '1000')));
-          const xt = x.add(x.of(String(msA)), x.div(x.mul(x.sub(xt0, xa), x.of(String(span))), x.sub(xb, xa)));
-          expect(ceilToScale(t, 0).toString()).toBe(x.ceilInt(xt));
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 4 * 10 ** 12 }),
+          fc.integer({ min: 1, max: 10 ** 9 }),
+          positive,
+          positive,
+          fc.integer({ min: 1, max: 999 }),
+          (msA, span, whA, rise, permille) => {
+            const a = parse(whA);
+            const b = addRatio(a, parse(rise));
+            const target = addRatio(a, mulRatio(subRatio(b, a), ratio(BigInt(permille), 1000n)));
+            const t = addRatio(
+              ratio(BigInt(msA)),
+              divRatio(mulRatio(subRatio(target, a), ratio(BigInt(span))), subRatio(b, a)),
+            );
+            const xa = x.of(whA);
+            const xb = x.add(xa, x.of(rise));
+            const xt0 = x.add(xa, x.mul(x.sub(xb, xa), x.of(String(permille), '1000')));
+            const xt = x.add(x.of(String(msA)), x.div(x.mul(x.sub(xt0, xa), x.of(String(span))), x.sub(xb, xa)));
+            expect(ceilToScale(t, 0).toString()).toBe(x.ceilInt(xt));
+          },
+        ),
         { numRuns: 3000 },
       );
     });
@@ -165,11 +204,15 @@ describe('exact rationals (BigInt)', () => {
 
   it('formatRatio is the exact value rounded HALF_UP to 40 significant digits (as Dec divides)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 10n ** 25n }), (n, d) => {
-        const expected = n === 0n ? '0' : new D40(n.toString()).div(d.toString()).toFixed();
-        expect(formatRatio(n, d)).toBe(expected);
-        expect(formatRational({ n, d })).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.bigInt({ min: 1n, max: 10n ** 25n }),
+        (n, d) => {
+          const expected = n === 0n ? '0' : new D40(n.toString()).div(d.toString()).toFixed();
+          expect(formatRatio(n, d)).toBe(expected);
+          expect(formatRational({ n, d })).toBe(expected);
+        },
+      ),
       { numRuns: 3000 },
     );
     fc.assert(

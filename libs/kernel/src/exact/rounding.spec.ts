@@ -17,10 +17,15 @@ describe('exact rounding', () => {
 
   it('divRound rounds an exact ratio like decimal.js for every mode', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.constantFrom(...ROUNDING_MODES), (n, d, mode) => {
-        const expected = new D80(n.toString()).div(d.toString()).toDecimalPlaces(0, DECIMAL_ROUNDING[mode]).toFixed();
-        expect(divRound(n, d, mode).toString()).toBe(expected === '-0' ? '0' : expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.constantFrom(...ROUNDING_MODES),
+        (n, d, mode) => {
+          const expected = new D80(n.toString()).div(d.toString()).toDecimalPlaces(0, DECIMAL_ROUNDING[mode]).toFixed();
+          expect(divRound(n, d, mode).toString()).toBe(expected === '-0' ? '0' : expected);
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -51,11 +56,15 @@ describe('exact rounding', () => {
 
   it('floorDiv and ceilDiv round towards -infinity and +infinity', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 10n ** 10n }), (n, d) => {
-        expect(floorDiv(n, d)).toBe(divRound(n, d, 'FLOOR'));
-        expect(ceilDiv(n, d)).toBe(divRound(n, d, 'CEILING'));
-        expect(floorDiv(n, d) * d <= n && n < (floorDiv(n, d) + 1n) * d).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+        fc.bigInt({ min: 1n, max: 10n ** 10n }),
+        (n, d) => {
+          expect(floorDiv(n, d)).toBe(divRound(n, d, 'FLOOR'));
+          expect(ceilDiv(n, d)).toBe(divRound(n, d, 'CEILING'));
+          expect(floorDiv(n, d) * d <= n && n < (floorDiv(n, d) + 1n) * d).toBe(true);
+        },
+      ),
     );
   });
 

@@ -13,7 +13,15 @@ export type RoundingMode = 'HALF_UP' | 'HALF_EVEN' | 'HALF_DOWN' | 'UP' | 'DOWN'
 
 export const DEFAULT_ROUNDING: RoundingMode = 'HALF_UP';
 
-export const ROUNDING_MODES: readonly RoundingMode[] = ['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'];
+export const ROUNDING_MODES: readonly RoundingMode[] = [
+  'HALF_UP',
+  'HALF_EVEN',
+  'HALF_DOWN',
+  'UP',
+  'DOWN',
+  'CEILING',
+  'FLOOR',
+];
 
 export function isRoundingMode(value: unknown): value is RoundingMode {
   return typeof value === 'string' && (ROUNDING_MODES as readonly string[]).includes(value);

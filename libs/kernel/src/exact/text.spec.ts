@@ -17,7 +17,10 @@ import {
 
 const D80 = Decimal.clone({ precision: 80, toExpNeg: -100, toExpPos: 100 });
 /** A plain decimal string with up to `k` decimals, as decimal.js writes it. */
-const decimalText = (k: number) => fc.tuple(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), fc.integer({ min: 0, max: k })).map(([n, s]) => new D80(n.toString()).div(new D80(10).pow(s)).toFixed());
+const decimalText = (k: number) =>
+  fc
+    .tuple(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), fc.integer({ min: 0, max: k }))
+    .map(([n, s]) => new D80(n.toString()).div(new D80(10).pow(s)).toFixed());
 
 describe('exact text: plain decimal strings and scaled fixed point', () => {
   it.each([
@@ -70,16 +73,21 @@ describe('exact text: plain decimal strings and scaled fixed point', () => {
 
   it('parseScaled / formatScaled round-trip decimal strings exactly', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 16n }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 3 }), (v, decimals, zeros) => {
-        const text = formatScaled(v, decimals);
-        expect(text).toBe(new D80(v.toString()).div(new D80(10).pow(decimals)).toFixed());
-        const padded = text.includes('.') ? text + '0'.repeat(zeros) : text;
-        const parsed = parseScaled(padded, decimals);
-        // more than 15 significant digits (integer digits + decimals) is refused, the rest round-trips
-        const intPart = v / 10n ** BigInt(decimals);
-        const intDigits = intPart === 0n ? 0 : intPart.toString().length;
-        expect(parsed).toBe(intDigits + decimals > 15 ? null : v);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 16n }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 3 }),
+        (v, decimals, zeros) => {
+          const text = formatScaled(v, decimals);
+          expect(text).toBe(new D80(v.toString()).div(new D80(10).pow(decimals)).toFixed());
+          const padded = text.includes('.') ? text + '0'.repeat(zeros) : text;
+          const parsed = parseScaled(padded, decimals);
+          // more than 15 significant digits (integer digits + decimals) is refused, the rest round-trips
+          const intPart = v / 10n ** BigInt(decimals);
+          const intDigits = intPart === 0n ? 0 : intPart.toString().length;
+          expect(parsed).toBe(intDigits + decimals > 15 ? null : v);
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -149,7 +157,10 @@ describe('exact text: plain decimal strings and scaled fixed point', () => {
   });
 
   it('compareDecimal agrees with decimal.js', () => {
-    fc.assert(fc.property(decimalText(9), decimalText(9), (a, b) => expect(compareDecimal(a, b)).toBe(new D80(a).cmp(b))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(decimalText(9), decimalText(9), (a, b) => expect(compareDecimal(a, b)).toBe(new D80(a).cmp(b))),
+      { numRuns: 3000 },
+    );
   });
 
   it.each([
@@ -167,7 +178,9 @@ describe('exact text: plain decimal strings and scaled fixed point', () => {
   it('hoursFromMs: hours to 4 decimals, HALF_UP', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), (ms) => {
-        expect(hoursFromMs(ms)).toBe(new D80(ms.toString()).div(3_600_000).toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed());
+        expect(hoursFromMs(ms)).toBe(
+          new D80(ms.toString()).div(3_600_000).toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed(),
+        );
       }),
     );
     expect(hoursFromMs(180n)).toBe('0.0001');

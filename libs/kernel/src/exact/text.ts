@@ -156,7 +156,8 @@ export function formatMinor(units: bigint, minorUnits: number): string {
   const digits = (negative ? -units : units).toString();
   let s: string;
   if (minorUnits === 0) s = digits;
-  else if (digits.length > minorUnits) s = `${digits.slice(0, digits.length - minorUnits)}.${digits.slice(digits.length - minorUnits)}`;
+  else if (digits.length > minorUnits)
+    s = `${digits.slice(0, digits.length - minorUnits)}.${digits.slice(digits.length - minorUnits)}`;
   else s = `0.${digits.padStart(minorUnits, '0')}`;
   return negative ? `-${s}` : s;
 }

@@ -29,15 +29,23 @@ describe('given/when/then', () => {
   });
 
   it('then fails when the events differ, and when a command was refused', () => {
-    expect(() => given(doors).when({ type: 'open', id: 'a' }).then([{ type: 'opened', id: 'b' }])).toThrow(AssertionError);
+    expect(() =>
+      given(doors)
+        .when({ type: 'open', id: 'a' })
+        .then([{ type: 'opened', id: 'b' }]),
+    ).toThrow(AssertionError);
     expect(() => given(doors).when({ type: 'open', id: 'a' }).then([])).toThrow(AssertionError);
-    expect(() => given(doors).when({ type: 'close', id: 'a' }).then([])).toThrow(/refused: DomainError: door a is not open/);
+    expect(() => given(doors).when({ type: 'close', id: 'a' }).then([])).toThrow(
+      /refused: DomainError: door a is not open/,
+    );
   });
 
   it('thenError returns the refusal; it fails on another code or when nothing was refused', () => {
     const err = given(doors).when({ type: 'close', id: 'x' }).thenError('DOOR_NOT_OPEN');
     expect(err).toMatchObject({ code: 'DOOR_NOT_OPEN', field: 'id', retriable: false });
-    expect(() => given(doors).when({ type: 'close', id: 'x' }).thenError('OTHER')).toThrow(/expected error code OTHER, got DOOR_NOT_OPEN/);
+    expect(() => given(doors).when({ type: 'close', id: 'x' }).thenError('OTHER')).toThrow(
+      /expected error code OTHER, got DOOR_NOT_OPEN/,
+    );
     expect(() => given(doors).when({ type: 'open', id: 'x' }).thenError('DOOR_NOT_OPEN')).toThrow(/expected a refusal/);
   });
 

@@ -37,7 +37,10 @@ export interface Outcome<Event, State> {
 
 function outcome<Event, State>(events: Event[], state: State, error: unknown): Outcome<Event, State> {
   const noError = (): void => {
-    if (error !== undefined) fail(`expected the commands to be accepted, but one was refused: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    if (error !== undefined)
+      fail(
+        `expected the commands to be accepted, but one was refused: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      );
   };
   const self: Outcome<Event, State> = {
     events,
@@ -54,7 +57,8 @@ function outcome<Event, State>(events: Event[], state: State, error: unknown): O
       return self;
     },
     thenError(code) {
-      if (error === undefined) fail(`expected a refusal with ${code}, but the commands decided ${events.length} event(s)`);
+      if (error === undefined)
+        fail(`expected a refusal with ${code}, but the commands decided ${events.length} event(s)`);
       if (!(error instanceof DomainError)) throw error;
       deepStrictEqual(error.code, code, `expected error code ${code}, got ${error.code}: ${error.message}`);
       return error;
@@ -63,7 +67,11 @@ function outcome<Event, State>(events: Event[], state: State, error: unknown): O
   return self;
 }
 
-function scenario<Command, Event, State>(decider: Decider<Command, Event, State>, state: State, history: readonly Event[]): Scenario<Command, Event, State> {
+function scenario<Command, Event, State>(
+  decider: Decider<Command, Event, State>,
+  state: State,
+  history: readonly Event[],
+): Scenario<Command, Event, State> {
   return {
     state,
     history,
@@ -85,7 +93,11 @@ function scenario<Command, Event, State>(decider: Decider<Command, Event, State>
 }
 
 /** A history of past events, folded into the decider's initial state (or into `from`). */
-export function given<Command, Event, State>(decider: Decider<Command, Event, State>, events: readonly NoInfer<Event>[] = [], from: NoInfer<State> = decider.initialState()): Scenario<Command, Event, State> {
+export function given<Command, Event, State>(
+  decider: Decider<Command, Event, State>,
+  events: readonly NoInfer<Event>[] = [],
+  from: NoInfer<State> = decider.initialState(),
+): Scenario<Command, Event, State> {
   return scenario(decider, fold(decider.evolve, from, events), events);
 }
 

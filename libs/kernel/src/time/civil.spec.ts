@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { addDays, civilFromDays, daysFromCivil, daysInMonth, daysOfEpochMs, isLeapYear, utcMs, weekdayOfDays } from './civil';
+import {
+  addDays,
+  civilFromDays,
+  daysFromCivil,
+  daysInMonth,
+  daysOfEpochMs,
+  isLeapYear,
+  utcMs,
+  weekdayOfDays,
+} from './civil';
 
 /** Date.UTC without its two-digit-year quirk (years 0-99 would read as 1900-1999). */
 function dateUtc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, f = 0): number {
@@ -20,13 +29,18 @@ describe('civil dates', () => {
 
   it('day numbers round-trip and agree with Date for any date of years 0000-9999', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (y, m, d) => {
-        fc.pre(d <= daysInMonth(y, m));
-        const days = daysFromCivil(y, m, d);
-        expect(days * 86_400_000).toBe(dateUtc(y, m, d));
-        expect(civilFromDays(days)).toEqual([y, m, d]);
-        expect(daysOfEpochMs(days * 86_400_000 + 86_399_999)).toBe(days);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        (y, m, d) => {
+          fc.pre(d <= daysInMonth(y, m));
+          const days = daysFromCivil(y, m, d);
+          expect(days * 86_400_000).toBe(dateUtc(y, m, d));
+          expect(civilFromDays(days)).toEqual([y, m, d]);
+          expect(daysOfEpochMs(days * 86_400_000 + 86_399_999)).toBe(days);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -52,7 +52,8 @@ export const RFC3339: InstantRules = {
 };
 
 /** What the API inputs accept, described in one line for error messages and API documentation. */
-export const INSTANT_RULES = 'RFC 3339 date-time, years 0001-9999, offset Z or within ±15:59, seconds 00-59 (no leap second)';
+export const INSTANT_RULES =
+  'RFC 3339 date-time, years 0001-9999, offset Z or within ±15:59, seconds 00-59 (no leap second)';
 
 /** The date-times of the APIs: see `INSTANT_RULES`. */
 export const API_INSTANT: InstantRules = {
@@ -84,7 +85,8 @@ export const OCPP_DATE_TIME: InstantRules = {
   maxMs: Infinity,
 };
 
-export type InstantParse = { ok: true; epochMs: number; offsetMissing: boolean } | { ok: false; reason: string; shape: boolean };
+export type InstantParse =
+  { ok: true; epochMs: number; offsetMissing: boolean } | { ok: false; reason: string; shape: boolean };
 
 /** Value of `len` ASCII digits at `pos`, or -1 when one of them is not a digit. */
 function digits(text: string, pos: number, len: number): number {
@@ -116,8 +118,16 @@ function scan(text: string, r: InstantRules): number | string {
   const second = digits(text, 17, 2);
   const t = text.charCodeAt(10);
   if (
-    year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 ||
-    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 ||
+    year < 0 ||
+    month < 0 ||
+    day < 0 ||
+    hour < 0 ||
+    minute < 0 ||
+    second < 0 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 ||
     (t !== 84 && t !== 116 && !(t === 32 && r.spaceSeparator))
   ) {
     return SHAPE;
@@ -156,17 +166,23 @@ function scan(text: string, r: InstantRules): number | string {
   } else if (z !== -1 || !r.offsetOptional) {
     return SHAPE;
   }
-  if (year < r.minYear) return r.minYear === 1 ? 'year must be 0001 to 9999' : `year must be ${String(r.minYear).padStart(4, '0')} or later`;
+  if (year < r.minYear)
+    return r.minYear === 1
+      ? 'year must be 0001 to 9999'
+      : `year must be ${String(r.minYear).padStart(4, '0')} or later`;
   if (month < 1 || month > 12) return 'month must be 01 to 12';
-  if (day < 1 || day > daysInMonth(year, month)) return `day ${text.slice(8, 10)} does not exist in ${text.slice(0, 7)}`;
+  if (day < 1 || day > daysInMonth(year, month))
+    return `day ${text.slice(8, 10)} does not exist in ${text.slice(0, 7)}`;
   if (hour > 23) return 'hour must be 00 to 23';
   if (minute > 59) return 'minute must be 00 to 59';
   if (second === 60) return 'leap seconds (:60) are not accepted';
   if (second > 59) return 'second must be 00 to 59';
-  if (subMsNonZero && r.subMillisecond === 'zeros') return 'at most millisecond precision (further digits must be zeros)';
+  if (subMsNonZero && r.subMillisecond === 'zeros')
+    return 'at most millisecond precision (further digits must be zeros)';
   if (om > r.maxOffsetMinutes) return `offset minutes must be 00 to ${r.maxOffsetMinutes}`;
   if (oh > r.maxOffsetHours) return `offset must be within ±${r.maxOffsetHours}:59`;
-  const epochMs = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - sign * (oh * 60 + om)) * 60_000 + second * 1000 + ms;
+  const epochMs =
+    ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - sign * (oh * 60 + om)) * 60_000 + second * 1000 + ms;
   if (epochMs < r.minMs || epochMs > r.maxMs) return 'the instant in UTC must lie within years 0001 to 9999';
   return epochMs;
 }
@@ -186,8 +202,11 @@ function endsWithoutOffset(text: string): boolean {
 export function parseInstant(text: unknown, rules: InstantRules = API_INSTANT): InstantParse {
   if (typeof text !== 'string') return { ok: false, reason: NOT_A_STRING, shape: true };
   const v = scan(text, rules);
-  if (typeof v === 'number') return { ok: true, epochMs: v, offsetMissing: rules.offsetOptional && endsWithoutOffset(text) };
-  return v === SHAPE ? { ok: false, reason: `must be an ${rules.shape}`, shape: true } : { ok: false, reason: v, shape: false };
+  if (typeof v === 'number')
+    return { ok: true, epochMs: v, offsetMissing: rules.offsetOptional && endsWithoutOffset(text) };
+  return v === SHAPE
+    ? { ok: false, reason: `must be an ${rules.shape}`, shape: true }
+    : { ok: false, reason: v, shape: false };
 }
 
 /** Whether the text is a date-time under `rules` (the API rules by default). */
@@ -215,7 +234,8 @@ export function parseRfc3339(text: string): number | null {
 function canonicalMs(iso: string): number {
   const n = iso.length;
   if ((n !== 20 && n !== 24) || iso.charCodeAt(n - 1) !== 90 || iso.charCodeAt(10) !== 84) return NaN;
-  if (iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(13) !== 58 || iso.charCodeAt(16) !== 58) return NaN;
+  if (iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(13) !== 58 || iso.charCodeAt(16) !== 58)
+    return NaN;
   const y = digits(iso, 0, 4);
   const mo = digits(iso, 5, 2);
   const d = digits(iso, 8, 2);
@@ -223,7 +243,21 @@ function canonicalMs(iso: string): number {
   const mi = digits(iso, 14, 2);
   const s = digits(iso, 17, 2);
   const f = n === 20 ? 0 : iso.charCodeAt(19) === 46 ? digits(iso, 20, 3) : -1;
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || f < 0) return NaN;
+  if (
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > daysInMonth(y, mo) ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 59 ||
+    f < 0
+  )
+    return NaN;
   return (daysFromCivil(y, mo, d) * 24 + h) * 3_600_000 + mi * 60_000 + s * 1000 + f;
 }
 
@@ -253,7 +287,10 @@ function utcParts(epochMs: number): [string, number] {
   const rest = epochMs - days * MS_PER_DAY;
   const [y, m, d] = civilFromDays(days);
   const secs = Math.floor(rest / 1000);
-  return [`${pad4(y)}-${pad2(m)}-${pad2(d)}T${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`, rest - secs * 1000];
+  return [
+    `${pad4(y)}-${pad2(m)}-${pad2(d)}T${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`,
+    rest - secs * 1000,
+  ];
 }
 
 /** Epoch ms as RFC 3339 UTC, with milliseconds only when non-zero ("2024-01-16T15:00:00Z"). */

@@ -181,7 +181,15 @@ export class TimeZones {
     const secondOfDay = Math.floor((localMs - epochDay * MS_PER_DAY) / 1000);
     const d = this.lastDay;
     if (d !== null && d.epochDay === epochDay) {
-      return { epochDay, dateKey: d.dateKey, year: d.year, month: d.month, day: d.day, secondOfDay, weekday: d.weekday };
+      return {
+        epochDay,
+        dateKey: d.dateKey,
+        year: d.year,
+        month: d.month,
+        day: d.day,
+        secondOfDay,
+        weekday: d.weekday,
+      };
     }
     // civilFromDays, inlined (no array allocation on the hot path)
     const z = epochDay + 719468;

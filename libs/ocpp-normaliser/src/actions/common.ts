@@ -25,7 +25,8 @@ export function stampedBy(drafts: Draft[], messageAt: string): Draft[] {
 /** MeterValues carry no timestamp of their own: the newest sample stands for the message's (canonical ISO strings sort by time). */
 export function stampedByNewest(drafts: Draft[]): Draft[] {
   let newest: string | undefined;
-  for (const d of drafts) if (d.occurredAt !== undefined && (newest === undefined || d.occurredAt > newest)) newest = d.occurredAt;
+  for (const d of drafts)
+    if (d.occurredAt !== undefined && (newest === undefined || d.occurredAt > newest)) newest = d.occurredAt;
   return newest === undefined ? drafts : stampedBy(drafts, newest);
 }
 
@@ -59,7 +60,12 @@ export function firmware(origin: string): FactMapping<StatusReport> {
 
 export function diagnostics(kind: 'diagnostics' | 'log'): FactMapping<StatusReport> {
   return ({ payload: p }) => [
-    defined({ type: 'diagnostics.status.reported' as const, kind, status: str(p, 'status', 'payload'), requestId: optInt(p, 'requestId', 'payload') }),
+    defined({
+      type: 'diagnostics.status.reported' as const,
+      kind,
+      status: str(p, 'status', 'payload'),
+      requestId: optInt(p, 'requestId', 'payload'),
+    }),
   ];
 }
 

@@ -6,7 +6,10 @@ import type { Unchecked } from '../read';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A charger event as a mapping states it; normalise() adds the ids, the station, the times and the source. */
-export type Draft = DistributiveOmit<ChargerEvent, 'eventId' | 'stationId' | 'protocol' | 'receivedAt' | 'source' | 'occurredAt' | 'flags'> & {
+export type Draft = DistributiveOmit<
+  ChargerEvent,
+  'eventId' | 'stationId' | 'protocol' | 'receivedAt' | 'source' | 'occurredAt' | 'flags'
+> & {
   occurredAt?: string;
   flags?: EventQualityFlag[];
 };

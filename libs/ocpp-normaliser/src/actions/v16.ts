@@ -28,11 +28,22 @@ export function chargingStateFrom16Status(status: ConnectorStatus): ChargingStat
   }
 }
 
-const STATUS_16 = ['Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Reserved', 'Unavailable', 'Faulted'] as const;
+const STATUS_16 = [
+  'Available',
+  'Preparing',
+  'Charging',
+  'SuspendedEVSE',
+  'SuspendedEV',
+  'Finishing',
+  'Reserved',
+  'Unavailable',
+  'Faulted',
+] as const;
 const BOOT_DETAILS = ['chargeBoxSerialNumber', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'] as const;
 
 function bootNotification({ payload: p, record }: FactInput<V16.BootNotificationRequest>): Draft[] {
-  const res = record.response === undefined ? undefined : obj<V16.BootNotificationResponse>(record.response, 'response');
+  const res =
+    record.response === undefined ? undefined : obj<V16.BootNotificationResponse>(record.response, 'response');
   const details: Record<string, string> = {};
   for (const k of BOOT_DETAILS) {
     const v = optStr(p, k, 'payload');
@@ -74,7 +85,16 @@ function statusNotification({ payload: p }: FactInput<V16.StatusNotificationRequ
     }),
   ];
   if (errorCode !== 'NoError' || status === 'Faulted') {
-    out.push(defined({ type: 'fault.reported' as const, ...when, connectorId, origin: 'status' as const, errorCode, ...common }));
+    out.push(
+      defined({
+        type: 'fault.reported' as const,
+        ...when,
+        connectorId,
+        origin: 'status' as const,
+        errorCode,
+        ...common,
+      }),
+    );
   }
   return out;
 }
@@ -86,11 +106,18 @@ function idTag(p: Unchecked<{ idTag?: string }>): IdToken | undefined {
 
 function startTransaction({ payload: p, record }: FactInput<V16.StartTransactionRequest>): Draft[] {
   if (record.response === undefined) {
-    throw new OcppNormaliseError('MISSING_TRANSACTION_ID', 'StartTransaction without the response carrying the transactionId', 'response');
+    throw new OcppNormaliseError(
+      'MISSING_TRANSACTION_ID',
+      'StartTransaction without the response carrying the transactionId',
+      'response',
+    );
   }
   const res = obj<V16.StartTransactionResponse>(record.response, 'response');
   const transactionId = int(res, 'transactionId', 'response');
-  const info = res.idTagInfo === undefined ? undefined : obj<V16.StartTransactionResponse['idTagInfo']>(res.idTagInfo, 'response.idTagInfo');
+  const info =
+    res.idTagInfo === undefined
+      ? undefined
+      : obj<V16.StartTransactionResponse['idTagInfo']>(res.idTagInfo, 'response.idTagInfo');
   return [
     defined({
       type: 'transaction.started' as const,
@@ -149,7 +176,10 @@ export const OCPP16_STATION_ACTIONS = {
   BootNotification: { gateway: 'answers', facts: bootNotification },
   Heartbeat: { gateway: 'answers', facts: noFact('liveness only; the gateway answers with its clock') },
   StatusNotification: { gateway: 'answers', facts: statusNotification },
-  Authorize: { gateway: 'answers', facts: noFact('answered from the token registry; the transaction messages carry the token') },
+  Authorize: {
+    gateway: 'answers',
+    facts: noFact('answered from the token registry; the transaction messages carry the token'),
+  },
   StartTransaction: { gateway: 'answers', facts: startTransaction },
   StopTransaction: { gateway: 'answers', facts: stopTransaction },
   MeterValues: { gateway: 'answers', facts: meterValues },

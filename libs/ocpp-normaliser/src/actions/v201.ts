@@ -11,7 +11,8 @@ const MODEM_DETAILS = ['iccid', 'imsi'] as const;
 
 function bootNotification({ payload: p, record }: FactInput<V201.BootNotificationRequest>): Draft[] {
   const cs = obj<V201.ChargingStationType>(p.chargingStation, 'payload.chargingStation');
-  const res = record.response === undefined ? undefined : obj<V201.BootNotificationResponse>(record.response, 'response');
+  const res =
+    record.response === undefined ? undefined : obj<V201.BootNotificationResponse>(record.response, 'response');
   const details: Record<string, string> = {};
   if (cs.modem !== undefined) {
     const m = obj<V201.ModemType>(cs.modem, 'payload.chargingStation.modem');
@@ -41,7 +42,8 @@ function statusNotification({ payload: p }: FactInput<V201.StatusNotificationReq
   const evseId = int(p, 'evseId', 'payload');
   const connectorId = int(p, 'connectorId', 'payload');
   const out: Draft[] = [{ type: 'connector.status.changed', ...when, evseId, connectorId, status }];
-  if (status === 'Faulted') out.push({ type: 'fault.reported', ...when, evseId, connectorId, origin: 'status', errorCode: 'Faulted' });
+  if (status === 'Faulted')
+    out.push({ type: 'fault.reported', ...when, evseId, connectorId, origin: 'status', errorCode: 'Faulted' });
   return out;
 }
 
@@ -82,7 +84,9 @@ function transactionEvent({ payload: p }: FactInput<V201.TransactionEventRequest
     sampled.map((s) => ({ type: 'meter.sampled', ...s, transactionId, ...where, tx })),
     when.occurredAt,
   );
-  const stateDraft: Draft[] = chargingState ? [{ type: 'charging.state.changed', ...when, transactionId, ...where, chargingState, tx }] : [];
+  const stateDraft: Draft[] = chargingState
+    ? [{ type: 'charging.state.changed', ...when, transactionId, ...where, chargingState, tx }]
+    : [];
   const all = sampled.flatMap((s) => s.samples);
 
   if (eventType === 'Started') {
@@ -121,7 +125,10 @@ function transactionEvent({ payload: p }: FactInput<V201.TransactionEventRequest
   }
   const updates = [...stateDraft, ...meterDrafts];
   if (updates.length > 0 && token === undefined) return updates;
-  return [...updates, defined({ type: 'transaction.updated' as const, ...when, transactionId, ...where, idToken: token, tx })];
+  return [
+    ...updates,
+    defined({ type: 'transaction.updated' as const, ...when, transactionId, ...where, idToken: token, tx }),
+  ];
 }
 
 /** Variables whose monitoring events are alarms (Problem includes Fault, per the 2.0.1 device model). */
@@ -138,7 +145,8 @@ function notifyEvent({ payload: p }: FactInput<V201.NotifyEventRequest>): Draft[
     const variable = obj<V201.VariableType>(e.variable, `${path}.variable`);
     const variableName = str(variable, 'name', `${path}.variable`);
     if (trigger !== 'Alerting' && !ALARM_VARIABLES.has(variableName)) return;
-    const evse = component.evse === undefined ? undefined : obj<V201.EVSEType>(component.evse, `${path}.component.evse`);
+    const evse =
+      component.evse === undefined ? undefined : obj<V201.EVSEType>(component.evse, `${path}.component.evse`);
     out.push(
       defined({
         type: 'fault.reported' as const,
@@ -181,7 +189,10 @@ export const OCPP201_STATION_ACTIONS = {
   BootNotification: { gateway: 'answers', facts: bootNotification },
   Heartbeat: { gateway: 'answers', facts: noFact('liveness only; the gateway answers with its clock') },
   StatusNotification: { gateway: 'answers', facts: statusNotification },
-  Authorize: { gateway: 'answers', facts: noFact('answered from the token registry; TransactionEvent carries the token') },
+  Authorize: {
+    gateway: 'answers',
+    facts: noFact('answered from the token registry; TransactionEvent carries the token'),
+  },
   TransactionEvent: { gateway: 'answers', facts: transactionEvent },
   MeterValues: { gateway: 'answers', facts: meterValues },
   NotifyEvent: { gateway: 'answers', facts: notifyEvent },

@@ -23,7 +23,10 @@ export function parking(price: OcpiNumber, step_size = 1, vat?: OcpiNumber): Ocp
 export function flat(price: OcpiNumber, vat?: OcpiNumber): OcpiPriceComponent {
   return { type: 'FLAT', price, step_size: 1, ...(vat === undefined ? {} : { vat }) };
 }
-export function element(price_components: OcpiPriceComponent[], restrictions?: OcpiTariffRestrictions): OcpiTariffElement {
+export function element(
+  price_components: OcpiPriceComponent[],
+  restrictions?: OcpiTariffRestrictions,
+): OcpiTariffElement {
   return restrictions ? { price_components, restrictions } : { price_components };
 }
 

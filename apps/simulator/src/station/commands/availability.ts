@@ -23,7 +23,8 @@ function changeAvailability(st: StationCore, targets: Connector[], operative: bo
 }
 
 export const changeAvailability16: Command<'ocpp1.6', 'ChangeAvailability'> = (st, req) => {
-  const targets = req.connectorId === 0 ? st.connectors : [st.connector(req.connectorId)].filter((c): c is Connector => !!c);
+  const targets =
+    req.connectorId === 0 ? st.connectors : [st.connector(req.connectorId)].filter((c): c is Connector => !!c);
   if (!targets.length) return { status: 'Rejected' };
   return { status: changeAvailability(st, targets, req.type === 'Operative') };
 };

@@ -12,7 +12,11 @@ describe.each(OCPP_PROTOCOLS)('%s station commands', (protocol) => {
 
   it('answers only CSMS-initiated actions of its version', () => {
     for (const action of Object.keys(tables[protocol])) {
-      expect([action, isOcppAction(protocol, action), isStationAction(protocol, action)]).toEqual([action, true, false]);
+      expect([action, isOcppAction(protocol, action), isStationAction(protocol, action)]).toEqual([
+        action,
+        true,
+        false,
+      ]);
       expect(typeof tables[protocol][action as keyof (typeof tables)[typeof protocol]]).toBe('function');
     }
   });

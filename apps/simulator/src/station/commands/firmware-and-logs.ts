@@ -8,7 +8,9 @@ import type { Command } from './command';
 type StatusOf<A extends StationAction> = StationRequest<A> extends { status: infer S } ? S : never;
 
 /** Reports each status of an operation, opsStepSeconds apart, from `start`; `then` runs with the last one. */
-function opsSequence<A extends 'FirmwareStatusNotification' | 'DiagnosticsStatusNotification' | 'LogStatusNotification'>(
+function opsSequence<
+  A extends 'FirmwareStatusNotification' | 'DiagnosticsStatusNotification' | 'LogStatusNotification',
+>(
   st: StationCore,
   action: A,
   statuses: readonly StatusOf<A>[],
@@ -33,9 +35,17 @@ function updateFirmware(st: StationCore, location: string, retrieve: string, ext
   st.afterReply(() => {
     const start = Math.max(st.now(), st.clock.virtualOf(retrieve) || 0);
     const steps = ['Downloading', 'Downloaded', 'Installing', 'Installed'] as const;
-    opsSequence(st, 'FirmwareStatusNotification', steps, (status) => ({ status, ...extra }), (s) => (st.firmwareStatus = s), start, () => {
-      st.firmwareVersion = version.slice(0, 50);
-    });
+    opsSequence(
+      st,
+      'FirmwareStatusNotification',
+      steps,
+      (status) => ({ status, ...extra }),
+      (s) => (st.firmwareStatus = s),
+      start,
+      () => {
+        st.firmwareVersion = version.slice(0, 50);
+      },
+    );
   });
 }
 
@@ -51,14 +61,32 @@ export const updateFirmware201: Command<'ocpp2.0.1', 'UpdateFirmware'> = (st, re
 
 export const getDiagnostics16: Command<'ocpp1.6', 'GetDiagnostics'> = (st) => {
   const fileName = `diagnostics-${st.id}-${st.clock.iso(st.now()).replace(/[-:.]/g, '')}.log`;
-  st.afterReply(() => opsSequence(st, 'DiagnosticsStatusNotification', ['Uploading', 'Uploaded'], (status) => ({ status }), (s) => (st.diagnosticsStatus = s), st.now()));
+  st.afterReply(() =>
+    opsSequence(
+      st,
+      'DiagnosticsStatusNotification',
+      ['Uploading', 'Uploaded'],
+      (status) => ({ status }),
+      (s) => (st.diagnosticsStatus = s),
+      st.now(),
+    ),
+  );
   return { fileName: fileName.slice(0, 255) };
 };
 
 /** GetLog has the same fields in 2.0.1 and the 1.6 security whitepaper. */
 function getLog(st: StationCore, logType: string, requestId: number): { status: 'Accepted'; filename: string } {
   const filename = `${logType === 'SecurityLog' ? 'security' : 'diagnostics'}-${st.id}-${requestId}.log`;
-  st.afterReply(() => opsSequence(st, 'LogStatusNotification', ['Uploading', 'Uploaded'], (status) => ({ status, requestId }), (s) => (st.logStatus = s), st.now()));
+  st.afterReply(() =>
+    opsSequence(
+      st,
+      'LogStatusNotification',
+      ['Uploading', 'Uploaded'],
+      (status) => ({ status, requestId }),
+      (s) => (st.logStatus = s),
+      st.now(),
+    ),
+  );
   return { status: 'Accepted', filename: filename.slice(0, 255) };
 }
 

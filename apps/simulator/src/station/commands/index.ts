@@ -8,8 +8,20 @@ import { changeAvailability16, changeAvailability201 } from './availability';
 import type { CommandTable } from './command';
 import { changeConfiguration16, getConfiguration16, getVariables201, setVariables201 } from './configuration';
 import { getDiagnostics16, getLog16, getLog201, updateFirmware16, updateFirmware201 } from './firmware-and-logs';
-import { clearCache16, clearCache201, getLocalListVersion16, getLocalListVersion201, sendLocalList16, sendLocalList201 } from './local-list';
-import { remoteStartTransaction16, remoteStopTransaction16, requestStartTransaction201, requestStopTransaction201 } from './remote-transactions';
+import {
+  clearCache16,
+  clearCache201,
+  getLocalListVersion16,
+  getLocalListVersion201,
+  sendLocalList16,
+  sendLocalList201,
+} from './local-list';
+import {
+  remoteStartTransaction16,
+  remoteStopTransaction16,
+  requestStartTransaction201,
+  requestStopTransaction201,
+} from './remote-transactions';
 import { reset16, reset201 } from './reset';
 import { triggerMessage16, triggerMessage201 } from './trigger-message';
 import { unlockConnector16, unlockConnector201 } from './unlock';

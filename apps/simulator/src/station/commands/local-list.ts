@@ -13,5 +13,9 @@ export const sendLocalList201: Command<'ocpp2.0.1', 'SendLocalList'> = (st, req)
   return { status: 'Accepted' };
 };
 
-export const getLocalListVersion16: Command<'ocpp1.6', 'GetLocalListVersion'> = (st) => ({ listVersion: st.localListVersion });
-export const getLocalListVersion201: Command<'ocpp2.0.1', 'GetLocalListVersion'> = (st) => ({ versionNumber: st.localListVersion });
+export const getLocalListVersion16: Command<'ocpp1.6', 'GetLocalListVersion'> = (st) => ({
+  listVersion: st.localListVersion,
+});
+export const getLocalListVersion201: Command<'ocpp2.0.1', 'GetLocalListVersion'> = (st) => ({
+  versionNumber: st.localListVersion,
+});

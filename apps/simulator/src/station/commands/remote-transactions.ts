@@ -7,7 +7,9 @@ import type { Command } from './command';
 /** A free connector for a remote start: the one asked for, else the first without a session. */
 function remoteTarget(st: StationCore, id: number | undefined): Connector | undefined {
   const candidates = id === undefined ? st.connectors : [st.connector(id)].filter((c): c is Connector => !!c);
-  return candidates.find((c) => c.operative && !c.faulted && (!c.session || (!c.session.txStarted && !c.session.ended)));
+  return candidates.find(
+    (c) => c.operative && !c.faulted && (!c.session || (!c.session.txStarted && !c.session.ended)),
+  );
 }
 
 function remoteStart(st: StationCore, c: Connector, idTag: string, remoteStartId?: number): void {
@@ -41,7 +43,8 @@ function remoteStart(st: StationCore, c: Connector, idTag: string, remoteStartId
 
 function findTx(st: StationCore, txId: unknown): [Connector, Session] | undefined {
   for (const c of st.connectors) {
-    if (c.session && c.session.txStarted && !c.session.ended && String(c.session.transactionId) === String(txId)) return [c, c.session];
+    if (c.session && c.session.txStarted && !c.session.ended && String(c.session.transactionId) === String(txId))
+      return [c, c.session];
   }
   return undefined;
 }

@@ -5,7 +5,8 @@ export const unlockConnector16: Command<'ocpp1.6', 'UnlockConnector'> = (st, req
   const c = st.connector(req.connectorId);
   if (!c) return { status: 'NotSupported' };
   const s = c.session;
-  if (s?.txStarted && !s.ended) st.afterReply(() => st.at(st.now(), 'unlock', () => st.stopTransaction(c, s, 'UnlockCommand')));
+  if (s?.txStarted && !s.ended)
+    st.afterReply(() => st.at(st.now(), 'unlock', () => st.stopTransaction(c, s, 'UnlockCommand')));
   return { status: 'Unlocked' };
 };
 

@@ -7,7 +7,10 @@ import type { OcppHandler } from '../../handler';
  * restarts, and a retried StartTransaction (same station, connector, idTag, timestamp, meterStart) gets
  * the same one back.
  */
-export const startTransaction: OcppHandler<V16.StartTransactionRequest, V16.StartTransactionResponse> = async (req, ctx) => ({
+export const startTransaction: OcppHandler<V16.StartTransactionRequest, V16.StartTransactionResponse> = async (
+  req,
+  ctx,
+) => ({
   transactionId: await ctx.assignTransactionId({
     stationId: ctx.stationId,
     connectorId: req.connectorId,

@@ -1,4 +1,7 @@
 import type { V201 } from '@csms/ocpp';
 import type { OcppHandler } from '../../handler';
 
-export const logStatusNotification: OcppHandler<V201.LogStatusNotificationRequest, V201.LogStatusNotificationResponse> = () => ({});
+export const logStatusNotification: OcppHandler<
+  V201.LogStatusNotificationRequest,
+  V201.LogStatusNotificationResponse
+> = () => ({});
