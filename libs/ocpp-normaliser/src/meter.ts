@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import { Dec as Decimal } from '@csms/kernel';
 import { OcppNormaliseError } from './errors';
 import {
   LOCATIONS,

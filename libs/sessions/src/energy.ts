@@ -1,7 +1,7 @@
 import type { SessionDeciderConfig } from './config';
 import type { SessionFlag } from './events';
 import type { EnergyReading, SessionState } from './state';
-import Decimal from 'decimal.js';
+import { Dec as Decimal } from '@csms/kernel';
 import * as kernel from '@csms/kernel';
 
 // imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")

@@ -1,5 +1,5 @@
 /** What session.ended states besides the energy: charging periods, totals, and the bounded detail. */
-import Decimal from 'decimal.js';
+import { Dec as Decimal } from '@csms/kernel';
 import type { ChargingState } from '@csms/ocpp-normaliser';
 import * as contracts from '@csms/contracts';
 import * as kernel from '@csms/kernel';

@@ -24,7 +24,7 @@
  *   kept in their order; `signedMeterValuesOmitted` counts the others (all are in the session service).
  */
 import { createHash } from 'node:crypto';
-import Decimal from 'decimal.js';
+import { Dec as Decimal } from '@csms/kernel';
 
 export const SESSION_ENDED_LIMITS = {
   /** a timeline of at most this many points is carried exactly */
