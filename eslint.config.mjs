@@ -72,6 +72,17 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', ...determinism] },
   },
   {
+    // One exact-number kernel: domain code takes decimals from libs/kernel (Dec, BigInt fixed point), never its own decimal.js.
+    files: ['libs/**/*.ts'],
+    ignores: [...glueLibraries, 'libs/kernel/**', 'libs/money/**', '**/*.spec.ts', '**/*.int-spec.ts', '**/spec-helpers.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'decimal.js', message: "Use the kernel's exact numbers (Dec, fixed point, rationals) from @csms/kernel." }] },
+      ],
+    },
+  },
+  {
     // No module-level mutable state in the domain libraries: caches are objects their owner creates and passes in.
     files: ['libs/**/*.ts'],
     ignores: [...glueLibraries, '**/*.spec.ts', '**/*.int-spec.ts'],
