@@ -74,11 +74,26 @@ export default tseslint.config(
   {
     // One exact-number kernel: domain code takes decimals from libs/kernel (Dec, BigInt fixed point), never its own decimal.js.
     files: ['libs/**/*.ts'],
-    ignores: [...glueLibraries, 'libs/kernel/**', 'libs/money/**', '**/*.spec.ts', '**/*.int-spec.ts', '**/spec-helpers.ts', '**/testing/**'],
+    ignores: [
+      ...glueLibraries,
+      'libs/kernel/**',
+      'libs/money/**',
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/spec-helpers.ts',
+      '**/testing/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'decimal.js', message: "Use the kernel's exact numbers (Dec, fixed point, rationals) from @csms/kernel." }] },
+        {
+          paths: [
+            {
+              name: 'decimal.js',
+              message: "Use the kernel's exact numbers (Dec, fixed point, rationals) from @csms/kernel.",
+            },
+          ],
+        },
       ],
     },
   },
