@@ -18,7 +18,7 @@ export interface RunningSessionService extends RunningService {
 export async function startSessionService(cfg: SessionServiceConfig, logger: Logger = createLogger('session-service', cfg.LOG_LEVEL)): Promise<RunningSessionService> {
   const catalogue = systemCatalogue().withTopics({ [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC, [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC });
   const specs = TOPIC_SPECS.filter((t) => t.name === Topics.ocppInbound || t.name === Topics.sessionEvents).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
-  const fold = makeInboundHandler(catalogue, { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS });
+  const fold = makeInboundHandler(catalogue, { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS }, cfg.SESSION_STATE_CACHE_STATIONS);
   const svc = await startService(
     {
       name: 'session-service',
