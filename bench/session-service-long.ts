@@ -7,7 +7,8 @@
  * in station time (as a network sends them), so the first tenth of the records is the first tenth of every
  * session. The service starts on a fresh database and topic once everything is published (a backlog, drained
  * in chunks as after an outage) and is measured from the first record applied to the last. Prints records/s per
- * tenth of the run, the process's peak RSS (the service runs in this process, as in bench/session-service.ts),
+ * tenth of the records before the StopTransactions (start vs end of the sessions), the time of the
+ * StopTransactions (each builds a session.ended over its whole session) apart, the process's peak RSS (the service runs in this process, as in bench/session-service.ts),
  * the machine's load average, and a JSON line.
  */
 import os from 'node:os';
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   const done = () => svc.consumer.stats().applied + svc.consumer.stats().duplicates;
   while (done() === 0) await new Promise((r) => setTimeout(r, 5));
   const start = performance.now();
+  // the tenths are of the records before the StopTransactions (the sessions running); the ends are timed apart
+  const running = total - stations;
   const marks: number[] = []; // ms since start when each tenth was reached
   let peakRss = process.memoryUsage().rss;
   const loads: number[] = [];
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
   while (done() < total) {
     await new Promise((r) => setTimeout(r, 20));
     const n = done();
-    while (marks.length < 10 && n >= ((marks.length + 1) * total) / 10) marks.push(performance.now() - start);
+    while (marks.length < 10 && n >= ((marks.length + 1) * running) / 10) marks.push(performance.now() - start);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (performance.now() - lastLoad > 5000) {
       loads.push(os.loadavg()[0]);
@@ -154,7 +157,8 @@ async function main(): Promise<void> {
   await a.connect();
   await a.deleteTopics({ topics: [inbound, sessions] });
   await a.disconnect();
-  const perTenth = marks.map((m, i) => Math.round(total / 10 / (Math.max(1, m - (i === 0 ? 0 : marks[i - 1])) / 1000)));
+  const perTenth = marks.map((m, i) => Math.round(running / 10 / (Math.max(1, m - (i === 0 ? 0 : marks[i - 1])) / 1000)));
+  const endsSeconds = Math.max(0.001, seconds - marks[9] / 1000);
   const result = {
     bench: 'session-service-long',
     stations,
@@ -166,13 +170,15 @@ async function main(): Promise<void> {
     recordsPerSecond: Math.round(total / seconds),
     recordsPerSecondPerTenth: perTenth,
     endOverStart: Number((perTenth[9] / perTenth[0]).toFixed(2)),
+    sessionEnds: { records: stations, seconds: Number(endsSeconds.toFixed(2)), perSecond: Math.round(stations / endsSeconds) },
     peakRssMb: Math.round(peakRss / 2 ** 20),
     rssEndMb: Math.round(rssEnd / 2 ** 20),
     loadAverage: { min: Number(Math.min(...loads).toFixed(1)), max: Number(Math.max(...loads).toFixed(1)) },
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
   console.log(`session service, long sessions: ${total} records in ${result.seconds} s = ${result.recordsPerSecond} records/s`);
-  console.log(`records/s per tenth of the run (start -> end): ${perTenth.join(' ')}  (end/start ${result.endOverStart})`);
+  console.log(`records/s per tenth of the sessions (start -> end): ${perTenth.join(' ')}  (end/start ${result.endOverStart})`);
+  console.log(`then the ${stations} StopTransactions (session.ended): ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`);
   console.log(`peak RSS ${result.peakRssMb} MB, at the end ${result.rssEndMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`);
   console.log(JSON.stringify(result));
   process.exit(0);
