@@ -70,7 +70,7 @@ export class StationStateStore {
     const heads: string[] = [];
     const tokens: string[] = [];
     const parts: Array<StatePart & { station_id: string }> = [];
-    const deletes: Array<{ station_id: string; session_id: string; list: string }> = [];
+    const deletes: Array<{ station_id: string; session_id: string }> = [];
     const saved: Array<{ stationId: string; token: string; station: LoadedStation }> = [];
     for (const s of states) {
       const split = splitState(s.station.state, s.station.persisted);
@@ -84,8 +84,8 @@ export class StationStateStore {
     }
     if (deletes.length > 0) {
       await m.query(
-        `delete from station_state_parts p using jsonb_to_recordset($1::jsonb) as d(station_id text, session_id text, list text)
-          where p.station_id = d.station_id and p.session_id = d.session_id and (case when d.list = 'session' then p.list = 'session' else p.list <> 'session' end)`,
+        `delete from station_state_parts p using jsonb_to_recordset($1::jsonb) as d(station_id text, session_id text)
+          where p.station_id = d.station_id and p.session_id = d.session_id`,
         [JSON.stringify(deletes)],
       );
     }

@@ -7,17 +7,17 @@ class Stored {
   head = '';
   parts = new Map<string, string>();
 
-  save(state: SessionsState, persisted: Persisted): { persisted: Persisted; headBytes: number; partsWritten: number } {
+  save(state: SessionsState, persisted: Persisted): { persisted: Persisted; headBytes: number; partsWritten: number; partsBytes: number } {
     const split = splitState(state, persisted);
-    for (const d of split.deletes) {
-      for (const k of [...this.parts.keys()]) {
-        const [sessionId, list] = k.split('|');
-        if (sessionId === d.session_id && (d.list === 'session' ? list === 'session' : list !== 'session')) this.parts.delete(k);
-      }
+    let partsBytes = 0;
+    for (const d of split.deletes) for (const k of [...this.parts.keys()]) if (k.startsWith(`${d.session_id}|`)) this.parts.delete(k);
+    for (const p of split.parts) {
+      const text = JSON.stringify(p);
+      partsBytes += text.length;
+      this.parts.set(`${p.session_id}|${p.list}|${p.idx}`, text);
     }
-    for (const p of split.parts) this.parts.set(`${p.session_id}|${p.list}|${p.idx}`, JSON.stringify(p));
     this.head = JSON.stringify(split.head);
-    return { persisted: split.persisted, headBytes: this.head.length, partsWritten: split.parts.length };
+    return { persisted: split.persisted, headBytes: this.head.length, partsWritten: split.parts.length, partsBytes };
   }
 
   load(): { state: SessionsState; persisted: Persisted } {
@@ -91,5 +91,18 @@ describe('station state stored as a head and parts', () => {
     expect(late).toBeLessThan(20_000);
     expect(maxParts).toBeLessThanOrEqual(2); // a full chunk of readings and of sources at most
     expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    // the end: the closed session's head (with its session.ended) is written, its chunks stay where they are
+    const ended = handle(commands[commands.length - 1], state, decider);
+    expect(ended.events.some((e) => e.type === 'session.ended')).toBe(true);
+    const end = stored.save(ended.state, persisted);
+    expect(Object.keys(ended.state.closed)).toHaveLength(1);
+    expect(end.partsBytes).toBeLessThan(60_000);
+    expect(end.headBytes).toBeLessThan(early);
+    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(ended.state)));
+    // forgotten: every part of the session goes
+    const parts = stored.parts.size;
+    expect(parts).toBeGreaterThan(200); // 3,600 readings and sources in chunks of 32
+    stored.save(initialState(), end.persisted);
+    expect(stored.parts.size).toBe(0);
   });
 });
