@@ -5,13 +5,15 @@
  * Every station (OCPP 1.6) opens one session and sends a MeterValues (energy register, power, current) every
  * `interval` seconds of station time for `hours`, then stops; the stations' records are published interleaved
  * in station time (as a network sends them), so the first tenth of the records is the first tenth of every
- * session. The service starts on a fresh database and topic once everything is published (a backlog, drained
- * in chunks as after an outage) and is measured from the first record applied to the last. Prints records/s per
- * tenth of the records before the StopTransactions (start vs end of the sessions), the time of the
- * StopTransactions (each builds a session.ended over its whole session) apart, the process's peak RSS (the service runs in this process, as in bench/session-service.ts),
+ * session. The service starts on a fresh database and topic once the starts and samples are published (a backlog,
+ * drained in chunks as after an outage) and is measured from the first record applied to the last; then the
+ * StopTransactions are published and timed apart (each builds a session.ended over its whole session). Prints
+ * records/s per tenth of the samples (start vs end of the sessions; the last tenth also holds the drain's tail,
+ * when the partitions finish one after the other), the time of the ends, the process's peak RSS (the service runs in this process, as in bench/session-service.ts),
  * the machine's load average, and a JSON line.
  */
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { deriveId, type OcppMessageReceived } from '@csms/contracts';
 import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
@@ -109,18 +111,17 @@ async function main(): Promise<void> {
   await ensureTopics(kafka, [inbound, sessions].map((name) => ({ name, description: 'bench', key: 'k', retentionMs: 6 * 3600_000, cleanupPolicy: 'delete' as const })), partitions);
   const publisher = new KafkaRecordPublisher(kafka);
   const t0 = Date.parse('2026-03-10T08:00:00Z');
-  let total = 0;
+  let running = 0;
   let batch: Array<{ topic: string; key: string; value: string }> = [];
-  for (let k = 0; k <= samples + 1; k++) {
+  for (let k = 0; k <= samples; k++) {
     for (const e of step(stations, k, samples, intervalS, t0)) batch.push({ topic: inbound, key: e.key, value: JSON.stringify(e) });
-    if (batch.length >= 2000 || k === samples + 1) {
-      total += batch.length;
+    if (batch.length >= 2000 || k === samples) {
+      running += batch.length;
       await publisher.publish(batch);
       batch = [];
     }
   }
-  await publisher.disconnect();
-  console.log(`published ${total} records: ${stations} stations x ${samples} MeterValues (${hours} h at ${intervalS} s)`);
+  console.log(`published ${running} records: ${stations} stations x ${samples} MeterValues (${hours} h at ${intervalS} s); the StopTransactions once they are applied`);
 
   const db = new URL(base);
   db.pathname = `/csms_bench_long_${tag}`;
@@ -129,24 +130,43 @@ async function main(): Promise<void> {
   const done = () => svc.consumer.stats().applied + svc.consumer.stats().duplicates;
   while (done() === 0) await new Promise((r) => setTimeout(r, 5));
   const start = performance.now();
-  // the tenths are of the records before the StopTransactions (the sessions running); the ends are timed apart
-  const running = total - stations;
+  let gcMs = 0; // garbage collection in this process (the service's heap holds the states kept between chunks)
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const gcMarks: number[] = [];
   const marks: number[] = []; // ms since start when each tenth was reached
   let peakRss = process.memoryUsage().rss;
   const loads: number[] = [];
   let lastLoad = 0;
-  while (done() < total) {
+  while (done() < running) {
     await new Promise((r) => setTimeout(r, 20));
     const n = done();
-    while (marks.length < 10 && n >= ((marks.length + 1) * running) / 10) marks.push(performance.now() - start);
+    while (marks.length < 10 && n >= ((marks.length + 1) * running) / 10) {
+      marks.push(performance.now() - start);
+      gcMarks.push(gcMs);
+    }
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (performance.now() - lastLoad > 5000) {
       loads.push(os.loadavg()[0]);
       lastLoad = performance.now();
     }
   }
-  while (marks.length < 10) marks.push(performance.now() - start);
-  const seconds = (performance.now() - start) / 1000;
+  while (marks.length < 10) {
+    marks.push(performance.now() - start);
+    gcMarks.push(gcMs);
+  }
+  // the sessions end: every station's StopTransaction (each builds a session.ended over its whole session)
+  const stops = step(stations, samples + 1, samples, intervalS, t0);
+  const endsStart = performance.now();
+  await publisher.publish(stops.map((e) => ({ topic: inbound, key: e.key, value: JSON.stringify(e) })));
+  await publisher.disconnect();
+  const total = running + stops.length;
+  while (done() < total) await new Promise((r) => setTimeout(r, 10));
+  const endsSeconds = (performance.now() - endsStart) / 1000;
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const seconds = marks[9] / 1000;
   const rssEnd = process.memoryUsage().rss;
   await svc.stop();
   const admin = new Client({ connectionString: base });
@@ -157,28 +177,31 @@ async function main(): Promise<void> {
   await a.connect();
   await a.deleteTopics({ topics: [inbound, sessions] });
   await a.disconnect();
+  gc.disconnect();
+  const gcShare = gcMarks.map((g, i) => Number(((g - (i === 0 ? 0 : gcMarks[i - 1])) / Math.max(1, marks[i] - (i === 0 ? 0 : marks[i - 1]))).toFixed(2)));
   const perTenth = marks.map((m, i) => Math.round(running / 10 / (Math.max(1, m - (i === 0 ? 0 : marks[i - 1])) / 1000)));
-  const endsSeconds = Math.max(0.001, seconds - marks[9] / 1000);
   const result = {
     bench: 'session-service-long',
     stations,
     hours,
     intervalSeconds: intervalS,
-    records: total,
+    records: running,
     partitions,
     seconds: Number(seconds.toFixed(1)),
-    recordsPerSecond: Math.round(total / seconds),
+    recordsPerSecond: Math.round(running / seconds),
     recordsPerSecondPerTenth: perTenth,
     endOverStart: Number((perTenth[9] / perTenth[0]).toFixed(2)),
     sessionEnds: { records: stations, seconds: Number(endsSeconds.toFixed(2)), perSecond: Math.round(stations / endsSeconds) },
+    gcSharePerTenth: gcShare,
     peakRssMb: Math.round(peakRss / 2 ** 20),
     rssEndMb: Math.round(rssEnd / 2 ** 20),
     loadAverage: { min: Number(Math.min(...loads).toFixed(1)), max: Number(Math.max(...loads).toFixed(1)) },
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
-  console.log(`session service, long sessions: ${total} records in ${result.seconds} s = ${result.recordsPerSecond} records/s`);
+  console.log(`session service, long sessions: ${running} records in ${result.seconds} s = ${result.recordsPerSecond} records/s`);
   console.log(`records/s per tenth of the sessions (start -> end): ${perTenth.join(' ')}  (end/start ${result.endOverStart})`);
-  console.log(`then the ${stations} StopTransactions (session.ended): ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`);
+  console.log(`share of the time in garbage collection per tenth: ${gcShare.join(' ')}`);
+  console.log(`then the ${stations} StopTransactions (session.ended), published once the rest was applied: ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`);
   console.log(`peak RSS ${result.peakRssMb} MB, at the end ${result.rssEndMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`);
   console.log(JSON.stringify(result));
   process.exit(0);
