@@ -21,6 +21,8 @@ export const SessionServiceConfigSchema = Type.Object({
   SESSION_PARTITIONS_CONCURRENCY: Type.Integer({ default: 3, minimum: 1, maximum: 64 }),
   /** most records applied in one transaction when there is a backlog (a quiet stream makes small chunks anyway) */
   SESSION_CHUNK_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
+  /** stations whose decider state is kept in memory between chunks (least recently used dropped; a dropped one is read again) */
+  SESSION_STATE_CACHE_STATIONS: Type.Integer({ default: 2000, minimum: 0 }),
 });
 export type SessionServiceConfig = Static<typeof SessionServiceConfigSchema>;
 

@@ -13,19 +13,21 @@ import {
 import {
   foldIntoDetail,
   foldIntoRow,
-  loadStationStates,
   saveDetailRows,
   saveSessionRows,
-  saveStationStates,
+  StationStateStore,
   type DetailRows,
   type PublicSessionEnvelope,
   type SessionRow,
 } from './session-store';
+import { emptyPersisted, type Persisted } from './station-state';
 
 export const SERVICE_SOURCE = 'session-service';
 
 interface CachedStation {
   state: SessionsState;
+  /** what is stored of it already (so that a save writes only what changed) */
+  persisted: Persisted;
   dirty: boolean;
   lastEventAt: string;
   records: number;
@@ -50,8 +52,10 @@ const CHUNK = 'sessions';
 export function makeInboundHandler(
   catalogue: EventCatalogue,
   config: Partial<SessionDeciderConfig>,
+  cacheStations = 2000,
 ): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
   const decider = sessionDecider(config);
+  const store = new StationStateStore(cacheStations);
   const chunkOf = (scratch: Map<string, unknown>): ChunkState => {
     let c = scratch.get(CHUNK) as ChunkState | undefined;
     if (!c) {
@@ -65,11 +69,18 @@ export function makeInboundHandler(
     const ids = events
       .filter((e) => e.type === 'ocpp.message_received')
       .map((e) => (e.payload as OcppInboundRecord).stationId);
-    const loaded = await loadStationStates(manager, ids);
+    const loaded = await store.load(manager, ids);
     const c = chunkOf(scratch);
-    for (const id of new Set(ids))
-      c.stations.set(id, { state: loaded.get(id) ?? initialState(), dirty: false, lastEventAt: '', records: 0 });
+    for (const id of new Set(ids)) c.stations.set(id, fresh(loaded.get(id)));
   };
+
+  const fresh = (loaded: { state: SessionsState; persisted: Persisted } | undefined): CachedStation => ({
+    state: loaded?.state ?? initialState(),
+    persisted: loaded?.persisted ?? emptyPersisted(),
+    dirty: false,
+    lastEventAt: '',
+    records: 0,
+  });
 
   const handler: EventHandler = async (event, ctx) => {
     const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
@@ -83,8 +94,8 @@ export function makeInboundHandler(
     const c = chunkOf(ctx.scratch);
     let st = c.stations.get(record.stationId);
     if (!st) {
-      const loaded = await loadStationStates(ctx.manager, [record.stationId]);
-      st = { state: loaded.get(record.stationId) ?? initialState(), dirty: false, lastEventAt: '', records: 0 };
+      const loaded = await store.load(ctx.manager, [record.stationId]);
+      st = fresh(loaded.get(record.stationId));
       c.stations.set(record.stationId, st);
     }
     const commands: SessionCommand[] = [];
@@ -114,11 +125,16 @@ export function makeInboundHandler(
   const onChunkEnd: ChunkEndHook = async ({ manager, scratch }) => {
     const c = scratch.get(CHUNK) as ChunkState | undefined;
     if (!c) return;
-    await saveStationStates(
+    await store.save(
       manager,
       [...c.stations]
         .filter(([, s]) => s.dirty)
-        .map(([stationId, s]) => ({ stationId, state: s.state, lastEventAt: s.lastEventAt, records: s.records })),
+        .map(([stationId, s]) => ({
+          stationId,
+          station: { state: s.state, persisted: s.persisted },
+          lastEventAt: s.lastEventAt,
+          records: s.records,
+        })),
     );
     await saveSessionRows(manager, c.rows.values());
     await saveDetailRows(manager, c.detail);

@@ -93,8 +93,38 @@ export class SessionDetailTables1764900000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The decider state of a station stored so that a write costs the same whatever the length of its sessions
+ * (`src/station-state.ts`): `station_state.state` becomes the small head, `station_state_parts` holds the full
+ * chunks of the open sessions' lists (written once) and the closed sessions (written when they change);
+ * `token` marks which write (of which process) the row holds, so an instance can trust its in-memory copy.
+ * A row in the older form (the whole state) is still read; the next write stores it in the new form.
+ */
+export class StationStateParts1765000000000 implements MigrationInterface {
+  name = 'StationStateParts1765000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table station_state add column token text');
+    await q.query(`
+      create table station_state_parts (
+        station_id text    not null,
+        session_id text    not null,
+        list       text    not null,
+        idx        integer not null,
+        items      jsonb   not null,
+        primary key (station_id, session_id, list, idx)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table station_state_parts');
+    await q.query('alter table station_state drop column token');
+  }
+}
+
 export const sessionServiceMigrations = [
   ...messagingMigrations,
   SessionTables1764300000000,
   SessionDetailTables1764900000000,
+  StationStateParts1765000000000,
 ];

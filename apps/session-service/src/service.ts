@@ -26,10 +26,11 @@ export async function startSessionService(
   const specs = TOPIC_SPECS.filter((t) => t.name === Topics.ocppInbound || t.name === Topics.sessionEvents).map(
     (t) => ({ ...t, name: catalogue.topic(t.name) }),
   );
-  const fold = makeInboundHandler(catalogue, {
-    updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS,
-    staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS,
-  });
+  const fold = makeInboundHandler(
+    catalogue,
+    { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS },
+    cfg.SESSION_STATE_CACHE_STATIONS,
+  );
   const svc = await startService(
     {
       name: 'session-service',

@@ -1,40 +1,124 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { SessionDeciderEvent, SessionsState } from '@csms/sessions';
 import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 
+import { joinState, splitState, type Persisted, type StateHead, type StatePart } from './station-state';
+
 export type PublicSessionEnvelope = SessionStartedEvent | SessionUpdatedEvent | SessionEndedEvent;
 
-/** The decider states of some stations, locked for the rest of the transaction (in a stable order). */
-export async function loadStationStates(
-  m: EntityManager,
-  stationIds: readonly string[],
-): Promise<Map<string, SessionsState>> {
-  const ids = [...new Set(stationIds)].sort();
-  const rows: Array<{ station_id: string; state: SessionsState }> = await m.query(
-    'select station_id, state from station_state where station_id = any($1::text[]) order by station_id for update',
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.station_id, r.state]));
+/** A station's decider state as the handler holds it, with what is already stored of it (see station-state.ts). */
+export interface LoadedStation {
+  state: SessionsState;
+  persisted: Persisted;
 }
 
-export async function saveStationStates(
-  m: EntityManager,
-  states: ReadonlyArray<{ stationId: string; state: SessionsState; lastEventAt: string; records: number }>,
-): Promise<void> {
-  if (states.length === 0) return;
-  await m.query(
-    `insert into station_state (station_id, state, last_event, records)
-     select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::bigint[])
-     on conflict (station_id) do update set state = excluded.state,
-       last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
-    [
-      states.map((s) => s.stationId),
-      states.map((s) => JSON.stringify(s.state)),
-      states.map((s) => s.lastEventAt),
-      states.map((s) => s.records),
-    ],
-  );
+/**
+ * The decider states of the stations, stored as a small head per station (`station_state`) and parts written
+ * once (`station_state_parts`), and kept in memory between chunks (at most `cacheStations`, least recently used
+ * dropped). Each write stamps the row with a token unique to this process and write; a station is taken from
+ * memory only when its row still carries the token this process wrote, so a write of another instance (after a
+ * rebalance) or a rolled-back chunk is never missed: the state is then read from the database.
+ */
+export class StationStateStore {
+  private readonly cache = new Map<string, { token: string; station: LoadedStation }>();
+  private readonly process = randomUUID();
+  private writes = 0;
+
+  constructor(private readonly cacheStations = 2000) {}
+
+  /** The states of some stations (absent: none stored), their rows locked for the rest of the transaction (in a stable order). */
+  async load(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, LoadedStation>> {
+    const ids = [...new Set(stationIds)].sort();
+    const out = new Map<string, LoadedStation>();
+    if (ids.length === 0) return out;
+    const rows: Array<{ station_id: string; token: string | null }> = await m.query(
+      'select station_id, token from station_state where station_id = any($1::text[]) order by station_id for update',
+      [ids],
+    );
+    const misses: string[] = [];
+    for (const r of rows) {
+      const c = this.cache.get(r.station_id);
+      if (c && r.token !== null && c.token === r.token) {
+        this.cache.delete(r.station_id); // most recently used last
+        this.cache.set(r.station_id, c);
+        out.set(r.station_id, c.station);
+      } else misses.push(r.station_id);
+    }
+    if (misses.length > 0) {
+      const heads: Array<{ station_id: string; state: StateHead | SessionsState }> = await m.query(
+        'select station_id, state from station_state where station_id = any($1::text[])',
+        [misses],
+      );
+      const parts: Array<StatePart & { station_id: string }> = await m.query(
+        'select station_id, session_id, list, idx, items from station_state_parts where station_id = any($1::text[])',
+        [misses],
+      );
+      const partsOf = new Map<string, StatePart[]>();
+      for (const p of parts) {
+        let l = partsOf.get(p.station_id);
+        if (!l) partsOf.set(p.station_id, (l = []));
+        l.push(p);
+      }
+      for (const h of heads) out.set(h.station_id, joinState(h.state, partsOf.get(h.station_id) ?? []));
+    }
+    return out;
+  }
+
+  /** Writes the states (heads in one statement, new parts in one, stale parts deleted) and keeps them in memory. */
+  async save(
+    m: EntityManager,
+    states: ReadonlyArray<{ stationId: string; station: LoadedStation; lastEventAt: string; records: number }>,
+  ): Promise<void> {
+    if (states.length === 0) return;
+    const ids: string[] = [];
+    const heads: string[] = [];
+    const tokens: string[] = [];
+    const parts: Array<StatePart & { station_id: string }> = [];
+    const deletes: Array<{ station_id: string; session_id: string }> = [];
+    const saved: Array<{ stationId: string; token: string; station: LoadedStation }> = [];
+    for (const s of states) {
+      const split = splitState(s.station.state, s.station.persisted);
+      const token = `${this.process}:${++this.writes}`;
+      ids.push(s.stationId);
+      heads.push(JSON.stringify(split.head));
+      tokens.push(token);
+      for (const p of split.parts) parts.push({ station_id: s.stationId, ...p });
+      for (const d of split.deletes) deletes.push({ station_id: s.stationId, ...d });
+      saved.push({ stationId: s.stationId, token, station: { state: s.station.state, persisted: split.persisted } });
+    }
+    if (deletes.length > 0) {
+      await m.query(
+        `delete from station_state_parts p using jsonb_to_recordset($1::jsonb) as d(station_id text, session_id text)
+          where p.station_id = d.station_id and p.session_id = d.session_id`,
+        [JSON.stringify(deletes)],
+      );
+    }
+    if (parts.length > 0) {
+      await m.query(
+        `insert into station_state_parts (station_id, session_id, list, idx, items)
+         select station_id, session_id, list, idx, items from jsonb_to_recordset($1::jsonb) as p(station_id text, session_id text, list text, idx integer, items jsonb)
+         on conflict (station_id, session_id, list, idx) do update set items = excluded.items`,
+        [JSON.stringify(parts)],
+      );
+    }
+    await m.query(
+      `insert into station_state (station_id, state, last_event, records, token)
+       select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::bigint[], $5::text[])
+       on conflict (station_id) do update set state = excluded.state, token = excluded.token,
+         last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
+      [ids, heads, states.map((s) => s.lastEventAt), states.map((s) => s.records), tokens],
+    );
+    for (const s of saved) {
+      this.cache.delete(s.stationId);
+      this.cache.set(s.stationId, { token: s.token, station: s.station });
+    }
+    for (const id of this.cache.keys()) {
+      if (this.cache.size <= this.cacheStations) break;
+      this.cache.delete(id);
+    }
+  }
 }
 
 /** One row of the `sessions` read model as a chunk's events leave it (null = not stated by this chunk). */

@@ -4,7 +4,8 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
 /**
  * Append-mostly list stored as chunks of at most CHUNK items (plain, flat JSON: the service persists the
  * state). Appending copies one chunk and the chunk index, not the whole list, so folding a long session
- * stays cheap; earlier states keep their own chunks (nothing is mutated).
+ * stays cheap; earlier states keep their own chunks (nothing is mutated). A full chunk keeps its object identity
+ * from one state to the next: the session service stores each full chunk once and compares identities.
  */
 export type Chunked<T> = T[][];
 const CHUNK = 32;
