@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import { RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
+import { IdTokenStatusSchema, IdTokenTypeSchema, RegistryEvseSchema, StationLocationSchema } from '@csms/contracts';
 import { TimeZones } from '@csms/kernel';
 import { stationLocationProblems } from '@csms/ocpp-gateway-core';
 import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
@@ -84,22 +84,8 @@ export const StationBody = Type.Object(
 );
 export const TokenBody = Type.Object(
   {
-    type: Type.Union([
-      Type.Literal('Central'),
-      Type.Literal('eMAID'),
-      Type.Literal('ISO14443'),
-      Type.Literal('ISO15693'),
-      Type.Literal('KeyCode'),
-      Type.Literal('Local'),
-      Type.Literal('MacAddress'),
-      Type.Literal('NoAuthorization'),
-    ]),
-    status: Type.Union([
-      Type.Literal('Accepted'),
-      Type.Literal('Blocked'),
-      Type.Literal('Expired'),
-      Type.Literal('Invalid'),
-    ]),
+    type: IdTokenTypeSchema,
+    status: IdTokenStatusSchema,
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     groupId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()])),
     billingAccountId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),

@@ -162,6 +162,25 @@ export const stationRegisteredV2ToV3: Upcaster = {
   },
 };
 
+/** OCPP 2.0.1 IdTokenEnumType: the kinds of id token the registry holds (also the registry API's). */
+export const IdTokenTypeSchema = Type.Union([
+  Type.Literal('Central'),
+  Type.Literal('eMAID'),
+  Type.Literal('ISO14443'),
+  Type.Literal('ISO15693'),
+  Type.Literal('KeyCode'),
+  Type.Literal('Local'),
+  Type.Literal('MacAddress'),
+  Type.Literal('NoAuthorization'),
+]);
+/** What the registry says of a token (OCPP AuthorizationStatus subset); also the registry API's. */
+export const IdTokenStatusSchema = Type.Union([
+  Type.Literal('Accepted'),
+  Type.Literal('Blocked'),
+  Type.Literal('Expired'),
+  Type.Literal('Invalid'),
+]);
+
 /** The latest state of one id token (compacted topic, key = token uid). */
 export const TokenRegisteredV1 = defineEvent({
   type: 'registry.token_registered',
@@ -170,22 +189,8 @@ export const TokenRegisteredV1 = defineEvent({
   description: 'an id token was registered or changed in the registry (its whole latest state)',
   schema: closed({
     uid: Type.String({ minLength: 1, maxLength: 36 }),
-    type: Type.Union([
-      Type.Literal('Central'),
-      Type.Literal('eMAID'),
-      Type.Literal('ISO14443'),
-      Type.Literal('ISO15693'),
-      Type.Literal('KeyCode'),
-      Type.Literal('Local'),
-      Type.Literal('MacAddress'),
-      Type.Literal('NoAuthorization'),
-    ]),
-    status: Type.Union([
-      Type.Literal('Accepted'),
-      Type.Literal('Blocked'),
-      Type.Literal('Expired'),
-      Type.Literal('Invalid'),
-    ]),
+    type: IdTokenTypeSchema,
+    status: IdTokenStatusSchema,
     expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     groupId: Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()]),
     billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
