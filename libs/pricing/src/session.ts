@@ -192,6 +192,82 @@ function checkPeriod(
   }
 }
 
+/** What a period's dimensions state, filled one dimension at a time by either parser (text form or PricingInput). */
+interface PeriodValues {
+  energy: bigint | null;
+  time: bigint | null;
+  parking: bigint | null;
+  reservationTime: bigint | null;
+  minCurrent: string | null;
+  maxCurrent: string | null;
+  minPower: string | null;
+  maxPower: string | null;
+  readonly dims: CdrDimensionOut[];
+}
+
+const noPeriodValues = (): PeriodValues => ({
+  energy: null,
+  time: null,
+  parking: null,
+  reservationTime: null,
+  minCurrent: null,
+  maxCurrent: null,
+  minPower: null,
+  maxPower: null,
+  dims: [],
+});
+
+/** A TIME, PARKING_TIME or RESERVATION_TIME dimension of `ms` milliseconds (OCPI hours in the CDR). */
+function addTime(v: PeriodValues, type: PeriodDimensionType, ms: bigint): void {
+  if (type === 'TIME') v.time = ms;
+  else if (type === 'PARKING_TIME') v.parking = ms;
+  else v.reservationTime = ms;
+  v.dims.push({ type, volume: hoursFromMs(ms) });
+}
+
+/** A MIN/MAX_CURRENT or MIN/MAX_POWER dimension: a non-negative decimal string, kept as given. */
+function addLimit(v: PeriodValues, type: PeriodDimensionType, value: unknown, i: number, j: number): void {
+  if (!isNonNegativeDecimal(value))
+    fail(
+      'PRICING_INVALID_DECIMAL',
+      volumeField('', i, j),
+      `must be a non-negative decimal string, got ${JSON.stringify(value)}`,
+    );
+  if (type === 'MIN_CURRENT') v.minCurrent = value;
+  else if (type === 'MAX_CURRENT') v.maxCurrent = value;
+  else if (type === 'MIN_POWER') v.minPower = value;
+  else v.maxPower = value;
+  v.dims.push({ type, volume: value });
+}
+
+/** The period, once its dimensions are read: the whole-period checks, then the parsed period. */
+function periodOf(
+  v: PeriodValues,
+  i: number,
+  pStart: number,
+  pEnd: number,
+  startText: string,
+  hasReservation: boolean,
+): ParsedPeriod {
+  checkPeriod(i, pStart, pEnd, v.energy, v.time, v.parking, v.reservationTime, hasReservation);
+  return {
+    index: i,
+    startMs: pStart,
+    endMs: pEnd,
+    startText,
+    energy: v.energy,
+    time: v.time,
+    parking: v.parking,
+    reservationTime: v.reservationTime,
+    minCurrent: v.minCurrent,
+    maxCurrent: v.maxCurrent,
+    minPower: v.minPower,
+    maxPower: v.maxPower,
+    isReservation: v.reservationTime !== null,
+    dimensions: v.dims,
+  };
+}
+
 /** Fails unless `ms` starts a period at or before the session end (only the first may start at it). */
 function checkPeriodStart(pStart: number, endMs: number, i: number): void {
   if (pStart > endMs || (pStart === endMs && i > 0))
@@ -269,16 +345,8 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
     const pEnd = i + 1 < rawPeriods.length ? starts[i + 1] : endMs;
     if (!Array.isArray(p.dimensions))
       fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
-    let energy: bigint | null = null;
-    let time: bigint | null = null;
-    let parking: bigint | null = null;
-    let reservationTime: bigint | null = null;
-    let minCurrent: string | null = null;
-    let maxCurrent: string | null = null;
-    let minPower: string | null = null;
-    let maxPower: string | null = null;
+    const v = noPeriodValues();
     let seen = 0;
-    const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d: unknown = p.dimensions[j];
       if (!isObject(d))
@@ -287,56 +355,23 @@ export function parseSession(input: PricingSession, zones: TimeZones): ParsedSes
       seen |= dimensionBit(type, seen, i, j);
       switch (type) {
         case 'ENERGY':
-          energy = scaled(d.volume, 6, '', i, j, 'kWh');
+          v.energy = scaled(d.volume, 6, '', i, j, 'kWh');
           // A volume already written canonically is its own text (most are): no formatting.
-          dims.push({
+          v.dims.push({
             type,
-            volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(energy, 6),
+            volume: isCanonicalDecimal(d.volume as string) ? (d.volume as string) : formatScaled(v.energy, 6),
           });
           break;
         case 'TIME':
         case 'PARKING_TIME':
-        case 'RESERVATION_TIME': {
-          const ms = scaled(d.volume, 3, '', i, j, 'seconds');
-          if (type === 'TIME') time = ms;
-          else if (type === 'PARKING_TIME') parking = ms;
-          else reservationTime = ms;
-          dims.push({ type, volume: hoursFromMs(ms) });
+        case 'RESERVATION_TIME':
+          addTime(v, type, scaled(d.volume, 3, '', i, j, 'seconds'));
           break;
-        }
-        default: {
-          const v = d.volume;
-          if (!isNonNegativeDecimal(v))
-            fail(
-              'PRICING_INVALID_DECIMAL',
-              volumeField('', i, j),
-              `must be a non-negative decimal string, got ${JSON.stringify(v)}`,
-            );
-          if (type === 'MIN_CURRENT') minCurrent = v;
-          else if (type === 'MAX_CURRENT') maxCurrent = v;
-          else if (type === 'MIN_POWER') minPower = v;
-          else maxPower = v;
-          dims.push({ type, volume: v });
-        }
+        default:
+          addLimit(v, type, d.volume, i, j);
       }
     }
-    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
-    periods.push({
-      index: i,
-      startMs: pStart,
-      endMs: pEnd,
-      startText: canonicalUtc(p.start_date_time as string, pStart),
-      energy,
-      time,
-      parking,
-      reservationTime,
-      minCurrent,
-      maxCurrent,
-      minPower,
-      maxPower,
-      isReservation: reservationTime !== null,
-      dimensions: dims,
-    });
+    periods.push(periodOf(v, i, pStart, pEnd, canonicalUtc(p.start_date_time as string, pStart), hasReservation));
   }
   return {
     sessionId: s.session_id as string,
@@ -420,16 +455,8 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
     const pEnd = i + 1 < inPeriods.length ? inPeriods[i + 1].startMs : endMs;
     if (!Array.isArray(p.dimensions))
       fail('PRICING_INVALID_SESSION', `charging_periods[${i}].dimensions`, 'must be a list');
-    let energy: bigint | null = null;
-    let time: bigint | null = null;
-    let parking: bigint | null = null;
-    let reservationTime: bigint | null = null;
-    let minCurrent: string | null = null;
-    let maxCurrent: string | null = null;
-    let minPower: string | null = null;
-    let maxPower: string | null = null;
+    const v = noPeriodValues();
     let seen = 0;
-    const dims: CdrDimensionOut[] = [];
     for (let j = 0; j < p.dimensions.length; j++) {
       const d = p.dimensions[j];
       if (!isObject(d as unknown))
@@ -437,52 +464,19 @@ export function parseInput(input: PricingInput, zones: TimeZones): ParsedSession
       seen |= dimensionBit(d.type, seen, i, j);
       switch (d.type) {
         case 'ENERGY':
-          energy = checkedValue(d.mwh, 6, '', i, j, 'kWh');
-          dims.push({ type: d.type, volume: formatScaled(energy, 6) });
+          v.energy = checkedValue(d.mwh, 6, '', i, j, 'kWh');
+          v.dims.push({ type: d.type, volume: formatScaled(v.energy, 6) });
           break;
         case 'TIME':
         case 'PARKING_TIME':
-        case 'RESERVATION_TIME': {
-          const ms = checkedValue(d.ms, 3, '', i, j, 'seconds');
-          if (d.type === 'TIME') time = ms;
-          else if (d.type === 'PARKING_TIME') parking = ms;
-          else reservationTime = ms;
-          dims.push({ type: d.type, volume: hoursFromMs(ms) });
+        case 'RESERVATION_TIME':
+          addTime(v, d.type, checkedValue(d.ms, 3, '', i, j, 'seconds'));
           break;
-        }
-        default: {
-          const v: unknown = d.volume;
-          if (!isNonNegativeDecimal(v))
-            fail(
-              'PRICING_INVALID_DECIMAL',
-              volumeField('', i, j),
-              `must be a non-negative decimal string, got ${JSON.stringify(v)}`,
-            );
-          if (d.type === 'MIN_CURRENT') minCurrent = v;
-          else if (d.type === 'MAX_CURRENT') maxCurrent = v;
-          else if (d.type === 'MIN_POWER') minPower = v;
-          else maxPower = v;
-          dims.push({ type: d.type, volume: v });
-        }
+        default:
+          addLimit(v, d.type, d.volume, i, j);
       }
     }
-    checkPeriod(i, pStart, pEnd, energy, time, parking, reservationTime, hasReservation);
-    periods.push({
-      index: i,
-      startMs: pStart,
-      endMs: pEnd,
-      startText: formatUtc(pStart),
-      energy,
-      time,
-      parking,
-      reservationTime,
-      minCurrent,
-      maxCurrent,
-      minPower,
-      maxPower,
-      isReservation: reservationTime !== null,
-      dimensions: dims,
-    });
+    periods.push(periodOf(v, i, pStart, pEnd, formatUtc(pStart), hasReservation));
   }
   return {
     sessionId: input.sessionId,
