@@ -6,6 +6,8 @@ import { CHUNK_SECONDS_BUCKETS, SERVICE_METRICS as M } from './metric-catalogue'
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
+type LagOfPartition = ReturnType<EventConsumer['lagSnapshot']>[number];
+
 /** The `code` label of an emitted event: its payload's error code when it has one (a failure event), else empty. */
 export function eventCode(e: Envelope): string {
   const code = (e.payload as { code?: unknown } | null | undefined)?.code;
@@ -57,30 +59,24 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
       for (const x of counts.values()) domainEvents.inc({ consumer, type: x.type, code: x.code }, x.n);
     });
   }
-  new Gauge({
-    ...M.consumerLagRecords,
-    labelNames: [...M.consumerLagRecords.labelNames],
-    registers,
-    async collect() {
-      await Promise.all(consumers.map((c) => c.refreshLag()));
-      this.reset();
-      for (const c of consumers)
-        for (const p of c.lagSnapshot())
-          this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.records);
-    },
-  });
-  new Gauge({
-    ...M.consumerLagSeconds,
-    labelNames: [...M.consumerLagSeconds.labelNames],
-    registers,
-    async collect() {
-      await Promise.all(consumers.map((c) => c.refreshLag()));
-      this.reset();
-      for (const c of consumers)
-        for (const p of c.lagSnapshot())
-          this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.seconds);
-    },
-  });
+  // lag in records and in seconds: one refresh of each consumer's lag per scrape (refreshLag reads the broker at most every 5 s)
+  for (const [metric, value] of [
+    [M.consumerLagRecords, (p: LagOfPartition) => p.records],
+    [M.consumerLagSeconds, (p: LagOfPartition) => p.seconds],
+  ] as const) {
+    new Gauge({
+      ...metric,
+      labelNames: [...metric.labelNames],
+      registers,
+      async collect() {
+        await Promise.all(consumers.map((c) => c.refreshLag()));
+        this.reset();
+        for (const c of consumers)
+          for (const p of c.lagSnapshot())
+            this.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, value(p));
+      },
+    });
+  }
   new Counter({
     ...M.consumerFailures,
     labelNames: [...M.consumerFailures.labelNames],

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { closed } from '../envelope';
 import { stringEnum } from '../ocpi-location';
+import { OCPI_DAYS_OF_WEEK } from '../ocpi-tariff';
 import { TariffAssignmentScope } from './tariff';
 
 /**
@@ -133,15 +134,7 @@ export const CdrPricingSchema = closed({
         period_index: Type.Integer({ minimum: 0 }),
         start_date_time: Type.String(),
         local_time: Type.String(),
-        day_of_week: stringEnum([
-          'MONDAY',
-          'TUESDAY',
-          'WEDNESDAY',
-          'THURSDAY',
-          'FRIDAY',
-          'SATURDAY',
-          'SUNDAY',
-        ] as const),
+        day_of_week: stringEnum(OCPI_DAYS_OF_WEEK),
         session_seconds: Unrounded,
         energy_before_kwh: Unrounded,
         duration_seconds: Unrounded,
