@@ -116,13 +116,21 @@ export interface PaymentProvider {
   }): Promise<ProviderResult<ProviderPayment>>;
 
   /** Capture `amountMinor` (≤ authorised) and release the rest. */
-  capture(req: { idempotencyKey: string; paymentRef: string; amountMinor: bigint }): Promise<ProviderResult<ProviderPayment>>;
+  capture(req: {
+    idempotencyKey: string;
+    paymentRef: string;
+    amountMinor: bigint;
+  }): Promise<ProviderResult<ProviderPayment>>;
 
   /** Release the hold without capturing. */
   cancel(req: { idempotencyKey: string; paymentRef: string }): Promise<ProviderResult<ProviderPayment>>;
 
   /** Refund `amountMinor` of a captured payment. */
-  refund(req: { idempotencyKey: string; paymentRef: string; amountMinor: bigint }): Promise<ProviderResult<ProviderRefund>>;
+  refund(req: {
+    idempotencyKey: string;
+    paymentRef: string;
+    amountMinor: bigint;
+  }): Promise<ProviderResult<ProviderRefund>>;
 
   /** The payment as the PSP holds it now (after a timeout, before retrying). */
   retrieve(paymentRef: string): Promise<ProviderPayment>;
