@@ -24,11 +24,26 @@ export function createDataSource(opts: DatabaseOptions): DataSource {
   });
 }
 
-/** Connects and runs pending migrations, each in its own transaction. */
+/** Session-level advisory lock key held while migrations run (instances of one service share a database). */
+const MIGRATION_LOCK = 7_000_001;
+
+/**
+ * Connects and runs pending migrations, each in its own transaction. Instances of a service started together
+ * (two replicas on one database) take turns: the first runs the migrations under an advisory lock, the others
+ * wait for it and then find nothing pending.
+ */
 export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   const ds = createDataSource(opts);
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await ds.runMigrations({ transaction: 'each' });
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.release();
+  }
   return ds;
 }
 
