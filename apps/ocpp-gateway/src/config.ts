@@ -102,6 +102,7 @@ export const GatewayConfigSchema = Type.Object({
   OCPP_INBOUND_TOPIC: Type.String({ default: Topics.ocppInbound }),
   REGISTRY_STATIONS_TOPIC: Type.String({ default: Topics.registryStations }),
   REGISTRY_TOKENS_TOPIC: Type.String({ default: Topics.registryTokens }),
+  REGISTRY_ACCOUNTS_TOPIC: Type.String({ default: Topics.registryAccounts }),
   OCPP_COMMANDS_TOPIC: Type.String({ default: Topics.ocppCommands }),
   OCPP_COMMAND_RESULTS_TOPIC: Type.String({ default: Topics.ocppCommandResults }),
   COMMAND_TTL_S: Type.Integer({

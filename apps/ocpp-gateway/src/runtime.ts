@@ -91,7 +91,11 @@ export class GatewayRuntime {
       clientId: config.KAFKA_CLIENT_ID ?? 'ocpp-gateway',
       logger,
     });
-    const topics = { stations: config.REGISTRY_STATIONS_TOPIC, tokens: config.REGISTRY_TOKENS_TOPIC };
+    const topics = {
+      stations: config.REGISTRY_STATIONS_TOPIC,
+      tokens: config.REGISTRY_TOKENS_TOPIC,
+      accounts: config.REGISTRY_ACCOUNTS_TOPIC,
+    };
     const limits = { maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES };
     const mismatches = await ensureTopics(
       kafka,
@@ -99,6 +103,7 @@ export class GatewayRuntime {
         spec(config.OCPP_INBOUND_TOPIC, Topics.ocppInbound),
         spec(topics.stations, Topics.registryStations),
         spec(topics.tokens, Topics.registryTokens),
+        spec(topics.accounts, Topics.registryAccounts),
         spec(config.OCPP_COMMANDS_TOPIC, Topics.ocppCommands),
         spec(config.OCPP_COMMAND_RESULTS_TOPIC, Topics.ocppCommandResults),
       ],

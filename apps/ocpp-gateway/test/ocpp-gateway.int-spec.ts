@@ -43,6 +43,7 @@ describe('ocpp-gateway', () => {
     inbound: uniqueName('ocpp.inbound'),
     stations: uniqueName('registry.stations'),
     tokens: uniqueName('registry.tokens'),
+    accounts: uniqueName('registry.accounts'),
     commands: uniqueName('ocpp.commands'),
     results: uniqueName('ocpp.command_results'),
   };
@@ -70,6 +71,7 @@ describe('ocpp-gateway', () => {
       OCPP_INBOUND_TOPIC: topics.inbound,
       REGISTRY_STATIONS_TOPIC: topics.stations,
       REGISTRY_TOKENS_TOPIC: topics.tokens,
+      REGISTRY_ACCOUNTS_TOPIC: topics.accounts,
       OCPP_COMMANDS_TOPIC: topics.commands,
       OCPP_COMMAND_RESULTS_TOPIC: topics.results,
       OCPP_TLS_CERT_FILE: pki.serverCert,
@@ -197,6 +199,70 @@ describe('ocpp-gateway', () => {
         },
         { what: 'the reported connector in the registry' },
       );
+    });
+  });
+
+  describe('billing accounts that cannot pay', () => {
+    it('answers Blocked for the tokens of an account the payment service marked as unable to pay, and Accepted again when it can', async () => {
+      await api(gw, 'PUT', '/api/v1/tokens/TAG-PAYER', {
+        type: 'ISO14443',
+        status: 'Accepted',
+        billingAccountId: 'acct-wallet-7',
+      });
+      const id = uniqueName('CPACCT');
+      await registerStation(id);
+      const cp = chargePoint({ endpoint: gw.wsUrl, identity: id, protocols: ['ocpp1.6'], password: PASSWORD });
+      await cp.connect();
+      await cp.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'X1' });
+      const verdict = async () =>
+        ((await cp.call('Authorize', { idTag: 'TAG-PAYER' })) as { idTagInfo: { status: string } }).idTagInfo.status;
+      expect(await verdict()).toBe('Accepted');
+
+      // what the payment service writes to registry.accounts (compacted, key = account id)
+      const producer = kafka.producer();
+      await producer.connect();
+      const standing = async (canPay: boolean, revision: number) =>
+        producer.send({
+          topic: topics.accounts,
+          messages: [
+            {
+              key: 'acct-wallet-7',
+              value: JSON.stringify({
+                id: randomUUID(),
+                type: 'registry.account_standing_changed',
+                version: 1,
+                occurredAt: now,
+                key: 'acct-wallet-7',
+                source: 'payment-service',
+                causationId: null,
+                correlationId: null,
+                payload: {
+                  accountId: 'acct-wallet-7',
+                  canPay,
+                  reason: canPay ? null : 'WALLET_INSUFFICIENT',
+                  revision,
+                },
+              }),
+            },
+          ],
+        });
+      try {
+        await standing(false, 1);
+        await waitFor(async () => ((await verdict()) === 'Blocked' ? true : undefined), {
+          what: 'Authorize answers Blocked',
+        });
+        // other accounts' tokens are not affected
+        expect(
+          ((await cp.call('Authorize', { idTag: 'TAG-OK' })) as { idTagInfo: { status: string } }).idTagInfo.status,
+        ).toBe('Accepted');
+        await standing(true, 2);
+        await waitFor(async () => ((await verdict()) === 'Accepted' ? true : undefined), {
+          what: 'Authorize answers Accepted again',
+        });
+      } finally {
+        await producer.disconnect();
+        await cp.close();
+      }
     });
   });
 

@@ -29,6 +29,7 @@ import {
   StationRegisteredV2,
   StationRegisteredV3,
   TokenRegisteredV1,
+  AccountStandingChangedV1,
   stationRegisteredV1ToV2,
   stationRegisteredV2ToV3,
 } from './events/registry';
@@ -58,6 +59,7 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   StationRegisteredV2,
   StationRegisteredV3,
   TokenRegisteredV1,
+  AccountStandingChangedV1,
   SessionStartedV1,
   SessionUpdatedV1,
   SessionEndedV1,

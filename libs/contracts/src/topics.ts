@@ -23,6 +23,7 @@ export const Topics = {
   ocppCommandResults: 'ocpp.command_results',
   registryStations: 'registry.stations',
   registryTokens: 'registry.tokens',
+  registryAccounts: 'registry.accounts',
   sessionEvents: 'session.events',
   tariffEvents: 'tariff.events',
   billingEvents: 'billing.events',
@@ -66,6 +67,13 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     retentionMs: FOREVER,
     cleanupPolicy: 'compact',
     description: 'id token registry, latest state per token',
+  },
+  {
+    name: Topics.registryAccounts,
+    key: 'billing account id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    description: 'whether each billing account can pay (written by the payment service, read by the gateway)',
   },
   {
     name: Topics.sessionEvents,

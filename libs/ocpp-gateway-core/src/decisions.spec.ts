@@ -190,6 +190,15 @@ describe('token verdicts', () => {
     expect(idTagInfo16(judgeToken(undefined, now))).toEqual({ status: 'Invalid' });
     expect(idTokenInfo201(judgeToken(undefined, now))).toEqual({ status: 'Unknown' });
   });
+  it('blocks an accepted token whose billing account cannot pay; other verdicts come first', () => {
+    expect(judgeToken({ ...token, accountBlocked: true }, now).status).toBe('Blocked');
+    expect(idTokenInfo201(judgeToken({ ...token, accountBlocked: true }, now)).status).toBe('Blocked');
+    expect(judgeToken({ ...token, accountBlocked: false }, now).status).toBe('Accepted');
+    expect(judgeToken({ ...token, accountBlocked: true, expiresAt: '2026-01-01T00:00:00Z' }, now).status).toBe(
+      'Expired',
+    );
+    expect(judgeToken({ ...token, accountBlocked: true, status: 'Invalid' }, now).status).toBe('Invalid');
+  });
 });
 
 describe('startTransactionIdentity', () => {

@@ -9,13 +9,15 @@ export interface TokenVerdict {
 
 /**
  * The verdict on an id token at time `now` (passed in): unknown tokens are Invalid (1.6) / Unknown
- * (2.0.1, by the caller's mapping), blocked stay Blocked, a token past its expiry is Expired.
+ * (2.0.1, by the caller's mapping), blocked stay Blocked, a token past its expiry is Expired, and an accepted
+ * token whose billing account cannot pay (the payment service's standing of the account) is Blocked.
  */
 export function judgeToken(token: TokenRecord | undefined, now: Date): TokenVerdict {
   if (!token) return { status: 'Unknown', expiresAt: null, groupId: null };
   if (token.status !== 'Accepted') return { status: token.status, expiresAt: token.expiresAt, groupId: token.groupId };
   if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now.getTime())
     return { status: 'Expired', expiresAt: token.expiresAt, groupId: token.groupId };
+  if (token.accountBlocked === true) return { status: 'Blocked', expiresAt: token.expiresAt, groupId: token.groupId };
   return { status: 'Accepted', expiresAt: token.expiresAt, groupId: token.groupId };
 }
 

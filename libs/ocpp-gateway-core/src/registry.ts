@@ -36,6 +36,8 @@ export interface TokenRecord {
   expiresAt: string | null;
   groupId: string | null;
   billingAccountId: string | null;
+  /** the token's billing account cannot pay (registry.accounts, written by the payment service): set by the registry cache */
+  accountBlocked?: boolean;
 }
 
 /** What a station presented on the WebSocket upgrade. */

@@ -1,4 +1,4 @@
-import { StationRegisteredV2, StationRegisteredV3, deriveId } from '@csms/contracts';
+import { StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1, deriveId } from '@csms/contracts';
 import { silentLogger } from '@csms/platform';
 import type { Kafka } from 'kafkajs';
 import type { CredentialStore, StationCredentials } from './credentials';
@@ -115,5 +115,54 @@ describe('RegistryCache credentials', () => {
     expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$db');
     cache.apply(station(3, { revision: 4, credentialRevision: 0 }));
     expect(cache.legacyStations()).toEqual([]);
+  });
+});
+
+const registryEvent = (type: string, key: string, payload: Record<string, unknown>) => ({
+  id: deriveId('cache-spec', type, key, String(payload.revision)),
+  type,
+  version: 1,
+  occurredAt: '2026-03-01T10:00:00.000Z',
+  key,
+  source: 'test',
+  causationId: null,
+  correlationId: null,
+  payload,
+});
+
+describe('RegistryCache account standing', () => {
+  const token = (uid: string, billingAccountId: string | null) =>
+    registryEvent('registry.token_registered', uid, { ...TokenRegisteredV1.example, uid, billingAccountId });
+  const standing = (accountId: string, canPay: boolean, revision: number) =>
+    registryEvent('registry.account_standing_changed', accountId, {
+      accountId,
+      canPay,
+      reason: canPay ? null : 'WALLET_INSUFFICIENT',
+      revision,
+    });
+
+  it('marks the tokens of an account that cannot pay, clears them when it can again, ignores older standings', () => {
+    const cache = cacheOver(table([]));
+    cache.apply(token('T-1', 'acct-1'));
+    cache.apply(token('T-2', 'acct-1'));
+    cache.apply(token('T-3', 'acct-2'));
+    cache.apply(token('T-4', null));
+    expect(cache.token('T-1')?.accountBlocked).toBeUndefined();
+
+    cache.apply(standing('acct-1', false, 1));
+    expect(cache.token('T-1')?.accountBlocked).toBe(true);
+    expect(cache.token('T-2')?.accountBlocked).toBe(true);
+    expect(cache.token('T-3')?.accountBlocked).toBeUndefined();
+    expect(cache.token('T-4')?.accountBlocked).toBeUndefined();
+    // a token registered after its account was blocked is blocked too
+    cache.apply(token('T-5', 'acct-1'));
+    expect(cache.token('T-5')?.accountBlocked).toBe(true);
+
+    cache.apply(standing('acct-1', true, 2));
+    expect(cache.token('T-1')?.accountBlocked).toBeUndefined();
+    // a late copy of the older standing changes nothing
+    cache.apply(standing('acct-1', false, 1));
+    expect(cache.token('T-1')?.accountBlocked).toBeUndefined();
+    expect(cache.health().detail).toMatchObject({ blockedAccounts: 0, tokens: 5 });
   });
 });

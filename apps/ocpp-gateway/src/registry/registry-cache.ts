@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import {
+  AccountStandingChangedV1,
   EventCatalogue,
   StationRegisteredV1,
   StationRegisteredV2,
@@ -8,6 +9,7 @@ import {
   TokenRegisteredV1,
   stationRegisteredV1ToV2,
   stationRegisteredV2ToV3,
+  type AccountStanding,
   type StationRegistered,
   type TokenRegistered,
 } from '@csms/contracts';
@@ -17,7 +19,7 @@ import type { CredentialStore } from './credentials';
 
 // v1 and v2 records (before locations, with a password hash) are upcast to v3 on reading: the hash is dropped
 const catalogue = new EventCatalogue(
-  [StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1],
+  [StationRegisteredV1, StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1, AccountStandingChangedV1],
   [stationRegisteredV1ToV2, stationRegisteredV2ToV3],
 );
 
@@ -81,6 +83,8 @@ export class RegistryCache {
   /** stations whose latest record on the topic is older than v3 (it may carry a password hash there) */
   private readonly legacy = new Map<string, StationRegistered['payload']>();
   private readonly tokens = new Map<string, TokenRecord>();
+  /** billing accounts that cannot pay (registry.accounts): their tokens are answered Blocked */
+  private readonly blockedAccounts = new Set<string>();
   private readonly revisions = new Map<string, number>();
   private consumer?: Consumer;
   private loaded = false;
@@ -89,7 +93,7 @@ export class RegistryCache {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly topics: { stations: string; tokens: string },
+    private readonly topics: { stations: string; tokens: string; accounts?: string },
     private readonly instance: string,
     private readonly logger: Logger,
     private readonly store: CredentialStore,
@@ -140,14 +144,22 @@ export class RegistryCache {
     return [...this.legacy.values()];
   }
 
+  /** The token, with `accountBlocked` when its billing account cannot pay. */
   token(uid: string): TokenRecord | undefined {
-    return this.tokens.get(uid);
+    const t = this.tokens.get(uid);
+    if (t === undefined || t.billingAccountId === null || !this.blockedAccounts.has(t.billingAccountId)) return t;
+    return { ...t, accountBlocked: true };
   }
 
   health(): { ok: boolean; detail?: unknown } {
     return {
       ok: this.loaded && !this.crashed,
-      detail: { stations: this.stations.size, tokens: this.tokens.size, crashed: this.crashed },
+      detail: {
+        stations: this.stations.size,
+        tokens: this.tokens.size,
+        blockedAccounts: this.blockedAccounts.size,
+        crashed: this.crashed,
+      },
     };
   }
 
@@ -182,6 +194,10 @@ export class RegistryCache {
           ),
         );
       }
+    } else if (env.type === AccountStandingChangedV1.type) {
+      const p = env.payload as AccountStanding['payload'];
+      if (p.canPay) this.blockedAccounts.delete(p.accountId);
+      else this.blockedAccounts.add(p.accountId);
     } else {
       const p = env.payload as TokenRegistered['payload'];
       if (p.deleted) this.tokens.delete(p.uid);
@@ -192,7 +208,7 @@ export class RegistryCache {
   async start(): Promise<void> {
     for (const c of await this.store.all())
       this.credentials.set(c.stationId, { hash: c.passwordHash, revision: c.credentialRevision });
-    const topics = [this.topics.stations, this.topics.tokens];
+    const topics = [this.topics.stations, this.topics.tokens, ...(this.topics.accounts ? [this.topics.accounts] : [])];
     const admin = this.kafka.admin();
     await admin.connect();
     const target = new Map<string, number>(); // "topic/partition" -> offset of the last record at start

@@ -1,4 +1,5 @@
 import {
+  AccountStandingChangedV1,
   CdrCreatedV1,
   StationRegisteredV1,
   StationRegisteredV2,
@@ -177,6 +178,34 @@ describe('cdr.created cdr_location', () => {
     const err = contractError(() =>
       catalogue.parse(envelope('cdr.created', 1, JSON.parse(JSON.stringify(cdrWith(cdrLocation))))),
     );
+    expect(err.code).toBe('INVALID_PAYLOAD');
+    expect(err.field).toBe(field);
+  });
+});
+
+describe('registry.account_standing_changed v1', () => {
+  const account = (payload: unknown) =>
+    specEnvelope('registry.account_standing_changed', 1, payload, {
+      key: 'acct-1001',
+      source: 'payment-service',
+      id: deriveId('registry-spec', 'account', JSON.stringify(payload)),
+    });
+
+  it('reads a blocked account and one that can pay again', () => {
+    expect(catalogue.parse(account(AccountStandingChangedV1.example)).payload).toEqual(
+      AccountStandingChangedV1.example,
+    );
+    const ok = { accountId: 'acct-1001', canPay: true, reason: null, revision: 3 };
+    expect(catalogue.parse(account(ok)).payload).toEqual(ok);
+  });
+
+  it.each([
+    ['an unknown reason', { ...AccountStandingChangedV1.example, reason: 'BROKE' }, '/payload/reason'],
+    ['no account', { ...AccountStandingChangedV1.example, accountId: '' }, '/payload/accountId'],
+    ['revision 0', { ...AccountStandingChangedV1.example, revision: 0 }, '/payload/revision'],
+    ['an unknown field', { ...AccountStandingChangedV1.example, balance: '0' }, '/payload/balance'],
+  ])('refuses %s', (_what, payload, field) => {
+    const err = contractError(() => catalogue.parse(account(payload)));
     expect(err.code).toBe('INVALID_PAYLOAD');
     expect(err.field).toBe(field);
   });
