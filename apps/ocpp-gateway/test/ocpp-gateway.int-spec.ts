@@ -239,7 +239,7 @@ describe('ocpp-gateway', () => {
                 payload: {
                   accountId: 'acct-wallet-7',
                   canPay,
-                  reason: canPay ? null : 'WALLET_INSUFFICIENT',
+                  reason: canPay ? null : 'wallet_insufficient',
                   revision,
                 },
               }),

@@ -137,7 +137,7 @@ describe('RegistryCache account standing', () => {
     registryEvent('registry.account_standing_changed', accountId, {
       accountId,
       canPay,
-      reason: canPay ? null : 'WALLET_INSUFFICIENT',
+      reason: canPay ? null : 'wallet_insufficient',
       revision,
     });
 

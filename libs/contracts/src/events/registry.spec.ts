@@ -195,12 +195,12 @@ describe('registry.account_standing_changed v1', () => {
     expect(catalogue.parse(account(AccountStandingChangedV1.example)).payload).toEqual(
       AccountStandingChangedV1.example,
     );
-    const ok = { accountId: 'acct-1001', canPay: true, reason: null, revision: 3 };
+    const ok = { accountId: 'acct-1001', canPay: true, reason: 'wallet_topped_up', revision: 3 };
     expect(catalogue.parse(account(ok)).payload).toEqual(ok);
   });
 
   it.each([
-    ['an unknown reason', { ...AccountStandingChangedV1.example, reason: 'BROKE' }, '/payload/reason'],
+    ['a reason that is not a code', { ...AccountStandingChangedV1.example, reason: 'Broke!' }, '/payload/reason'],
     ['no account', { ...AccountStandingChangedV1.example, accountId: '' }, '/payload/accountId'],
     ['revision 0', { ...AccountStandingChangedV1.example, revision: 0 }, '/payload/revision'],
     ['an unknown field', { ...AccountStandingChangedV1.example, balance: '0' }, '/payload/balance'],

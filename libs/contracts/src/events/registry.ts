@@ -210,20 +210,6 @@ export const TokenRegisteredV1 = defineEvent({
 });
 export type TokenRegistered = EventOf<typeof TokenRegisteredV1>;
 
-/** Why a billing account cannot pay (the payment service decides; the gateway only reads it). */
-export const ACCOUNT_BLOCK_REASONS = [
-  /** a wallet account's balance does not cover what it owes */
-  'WALLET_INSUFFICIENT',
-  /** an invoice account's receivables exceed its credit limit */
-  'CREDIT_LIMIT_EXCEEDED',
-  /** a card account's payment failed and is outstanding */
-  'PAYMENT_FAILED',
-  /** the account has no usable payment method */
-  'NO_PAYMENT_METHOD',
-  /** an operator blocked it */
-  'OPERATOR',
-] as const;
-
 /**
  * Whether a billing account can pay (compacted topic registry.accounts, key = account id), its whole latest
  * standing. The payment service writes it when an account becomes blocked or can pay again; every gateway instance
@@ -238,11 +224,11 @@ export const AccountStandingChangedV1 = defineEvent({
   schema: closed({
     accountId: Type.String({ minLength: 1, maxLength: 100 }),
     canPay: Type.Boolean(),
-    /** why it cannot pay; null when it can */
-    reason: Type.Union([Type.Union(ACCOUNT_BLOCK_REASONS.map((r) => Type.Literal(r))), Type.Null()]),
+    /** why it cannot pay or can again: the payment service's reason code (payment.account_blocked / _unblocked) */
+    reason: Type.Union([Type.String({ pattern: '^[a-z][a-z_]{0,63}$' }), Type.Null()]),
     /** increases with every change of this account's standing */
     revision: Type.Integer({ minimum: 1 }),
   }),
-  example: { accountId: 'acct-1001', canPay: false, reason: 'WALLET_INSUFFICIENT', revision: 2 },
+  example: { accountId: 'acct-1001', canPay: false, reason: 'wallet_insufficient', revision: 2 },
 });
 export type AccountStanding = EventOf<typeof AccountStandingChangedV1>;
