@@ -104,7 +104,7 @@ describe('posting rules', () => {
     j.apply(other);
     j.apply(PostingRules.void(ctx('rel2'), other, 'hold_released'));
     expect(j.balances().pending.size).toBe(0);
-    expect(() => j.apply(PostingRules.capture(ctx('cap3'), 'h3', 6000n, other.transferId))).toThrow();
+    expect(() => j.apply(PostingRules.capture(ctx('cap3'), 'h3', 6000n, other.transferId)!)).toThrow();
   });
 
   it('a post for more than the pending amount is refused', () => {

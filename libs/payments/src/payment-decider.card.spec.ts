@@ -106,26 +106,29 @@ describe('card: capture exactly the CDR total, release the rest', () => {
     ['JPY', 5000n, '1234.5', '1122.3', '1235', 'HALF_UP'],
     ['KWD', 50000n, '1.234', '1.122', '1234', 'EXACT'],
     ['KWD', 50000n, '1.2345', '1.1223', '1235', 'HALF_UP'],
-  ])('%s hold %p, CDR %s (excl. VAT %s): capture %s minor units (%s)', (currency, hold, incl, excl, minor, rounding) => {
-    givenCommands(paymentDecider, authorised(hold, currency))
-      .when(cdr(A, 'CDR1', S, incl, excl, { currency }))
-      .thenCheck((events) => {
-        expect(typesOf(events)).toEqual([
-          'payment.cdr_recorded',
-          'ledger.transfer_posted',
-          'payment.capture_requested',
-        ]);
-        expect(ofType(events, 'payment.cdr_recorded')[0]).toMatchObject({ totalInclVatMinor: minor, rounding });
-        expect(ofType(events, 'payment.capture_requested')[0]).toMatchObject({
-          intentId: CAPTURE,
-          paymentRef: 'pi_1',
-          cdrId: 'CDR1',
-          amountMinor: minor,
-          currency,
-          reason: 'cdr',
+  ])(
+    '%s hold %p, CDR %s (excl. VAT %s): capture %s minor units (%s)',
+    (currency, hold, incl, excl, minor, rounding) => {
+      givenCommands(paymentDecider, authorised(hold, currency))
+        .when(cdr(A, 'CDR1', S, incl, excl, { currency }))
+        .thenCheck((events) => {
+          expect(typesOf(events)).toEqual([
+            'payment.cdr_recorded',
+            'ledger.transfer_posted',
+            'payment.capture_requested',
+          ]);
+          expect(ofType(events, 'payment.cdr_recorded')[0]).toMatchObject({ totalInclVatMinor: minor, rounding });
+          expect(ofType(events, 'payment.capture_requested')[0]).toMatchObject({
+            intentId: CAPTURE,
+            paymentRef: 'pi_1',
+            cdrId: 'CDR1',
+            amountMinor: minor,
+            currency,
+            reason: 'cdr',
+          });
         });
-      });
-  });
+    },
+  );
 
   it('the capture outcome posts the hold for the captured amount: the receivable is 0 and nothing is pending', () => {
     const history = [...authorised(), cdr(A, 'CDR1', S, '8.47', '7.00')];
