@@ -510,3 +510,29 @@ describe('idempotency and refusals', () => {
       .then([]);
   });
 });
+
+describe('bounded state', () => {
+  it('keeps only the newest settled sessions in full; an old CDR delivered again still decides nothing', () => {
+    const d = createPaymentDecider({ settledSessionsKept: 2 });
+    const history: PaymentCommand[] = [open(A)];
+    for (let i = 0; i < 6; i++) {
+      const s = `s${i}`;
+      history.push(
+        started(A, s, 5000n),
+        outcome(A, holdOf(s), psp({ paymentRef: `pi_${i}` }), `auth-${i}`),
+        cdr(A, `CDR${i}`, s, '8.47', '7.00'),
+        outcome(
+          A,
+          intentIdOf('capture', holdOf(s)),
+          psp({ paymentRef: `pi_${i}`, status: 'captured', amountCapturedMinor: 847n }),
+          `cap-${i}`,
+        ),
+      );
+    }
+    const g = givenCommands(d, history);
+    expect(Object.keys(g.state.sessions).length).toBeLessThanOrEqual(3);
+    expect(Object.keys(g.state.holds).length).toBeLessThanOrEqual(3);
+    expect(g.state.settledCdrIds).toEqual(expect.arrayContaining(['CDR0', 'CDR1', 'CDR2']));
+    g.when(cdr(A, 'CDR0', 's0', '8.47', '7.00', { sourceEventId: 'redelivered' })).then([]);
+  });
+});

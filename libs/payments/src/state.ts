@@ -15,6 +15,7 @@ export const DEFAULT_PAYMENT_CONFIG: PaymentConfig = {
   correctionGraceMs: 60 * 60 * 1000,
   recentSourcesKept: 256,
   settledSessionsKept: 100,
+  settledCdrIdsKept: 2000,
 };
 
 export function initialPaymentState(): AccountPaymentState {
@@ -31,6 +32,7 @@ export function initialPaymentState(): AccountPaymentState {
     receivables: {},
     cdrs: {},
     intents: {},
+    settledCdrIds: [],
     statements: [],
     payouts: [],
     recentSources: [],
@@ -102,7 +104,8 @@ function holdSettled(h: HoldState | undefined): boolean {
  * `kept` stay (with their holds, intents and CDRs); a credit CDR for an older one is still recorded and booked,
  * and settled against what is left (receivables, or a refund naming a hold no longer known is not possible).
  */
-function prune(s: AccountPaymentState, kept: number): AccountPaymentState {
+function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState {
+  const kept = cfg.settledSessionsKept;
   const settled = Object.values(s.sessions).filter(
     (x) =>
       x.cdrCount > 0 &&
@@ -120,8 +123,16 @@ function prune(s: AccountPaymentState, kept: number): AccountPaymentState {
   );
   const holds = Object.fromEntries(Object.entries(s.holds).filter(([k]) => !droppedHolds.has(k)));
   const intents = Object.fromEntries(Object.entries(s.intents).filter(([, v]) => !droppedHolds.has(v.holdId)));
-  // CDR ids stay known (a re-delivered cdr.created must still decide nothing) unless an invoice statement is still to list them
-  return { ...s, sessions, holds, intents };
+  // the CDRs of dropped sessions go too (an invoice account's once they are on a statement); their ids stay known
+  const droppedCdrs = Object.values(s.cdrs)
+    .filter(
+      (c) => c.sessionId !== null && drop.has(c.sessionId) && (s.method?.kind !== 'invoice' || c.statementId !== null),
+    )
+    .map((c) => c.cdrId);
+  const gone = new Set(droppedCdrs);
+  const cdrs = Object.fromEntries(Object.entries(s.cdrs).filter(([k]) => !gone.has(k)));
+  const settledCdrIds = [...(s.settledCdrIds ?? []), ...droppedCdrs].slice(-cfg.settledCdrIdsKept);
+  return { ...s, sessions, holds, intents, cdrs, settledCdrIds };
 }
 
 export function evolvePayment(cfg: PaymentConfig) {
@@ -178,7 +189,7 @@ export function evolvePayment(cfg: PaymentConfig) {
           },
           sessions: session ? { ...s.sessions, [session.sessionId]: session } : s.sessions,
         };
-        return prune(next, cfg.settledSessionsKept);
+        return prune(next, cfg);
       }
       case 'payment.session_opened':
         return {
