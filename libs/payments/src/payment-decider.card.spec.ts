@@ -536,3 +536,38 @@ describe('bounded state', () => {
     g.when(cdr(A, 'CDR0', 's0', '8.47', '7.00', { sourceEventId: 'redelivered' })).then([]);
   });
 });
+
+describe('a correction of a pruned session', () => {
+  it('brings the session and its hold back from the archive and refunds the difference', () => {
+    const d = createPaymentDecider({ settledSessionsKept: 1 });
+    const history: PaymentCommand[] = [open(A)];
+    for (let i = 0; i < 5; i++) {
+      const s = `s${i}`;
+      history.push(
+        started(A, s, 5000n),
+        outcome(A, holdOf(s), psp({ paymentRef: `pi_${i}` }), `auth-${i}`),
+        cdr(A, `CDR${i}`, s, '8.47', '7.00'),
+        outcome(
+          A,
+          intentIdOf('capture', holdOf(s)),
+          psp({ paymentRef: `pi_${i}`, status: 'captured', amountCapturedMinor: 847n }),
+          `cap-${i}`,
+        ),
+      );
+    }
+    const g = givenCommands(d, history);
+    expect(g.state.sessions.s0).toBeUndefined();
+    expect(g.state.archive.s0.hold).toMatchObject({ paymentRef: 'pi_0', capturedMinor: '847' });
+    g.when(
+      cdr(A, 'CDR0-C', 's0', '-8.47', '-7.00', { creditReferenceId: 'CDR0' }),
+      cdr(A, 'CDR0b', 's0', '5.00', '4.13'),
+    ).thenCheck((events) => {
+      expect(ofType(events, 'payment.refund_requested')[0]).toMatchObject({
+        paymentRef: 'pi_0',
+        amountMinor: '347',
+        holdId: holdOf('s0'),
+      });
+      expect(ofType(events, 'payment.capture_requested')).toEqual([]);
+    });
+  });
+});

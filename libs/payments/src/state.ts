@@ -16,6 +16,7 @@ export const DEFAULT_PAYMENT_CONFIG: PaymentConfig = {
   recentSourcesKept: 256,
   settledSessionsKept: 100,
   settledCdrIdsKept: 2000,
+  archivedSessionsKept: 1000,
 };
 
 export function initialPaymentState(): AccountPaymentState {
@@ -32,6 +33,7 @@ export function initialPaymentState(): AccountPaymentState {
     receivables: {},
     cdrs: {},
     intents: {},
+    archive: {},
     settledCdrIds: [],
     statements: [],
     payouts: [],
@@ -106,6 +108,8 @@ function holdSettled(h: HoldState | undefined): boolean {
  */
 function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState {
   const kept = cfg.settledSessionsKept;
+  // pruned in batches (a quarter of `kept` at a time), not on every CDR
+  if (Object.keys(s.sessions).length <= kept + Math.ceil(kept / 4)) return s;
   const settled = Object.values(s.sessions).filter(
     (x) =>
       x.cdrCount > 0 &&
@@ -132,12 +136,35 @@ function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState 
   const gone = new Set(droppedCdrs);
   const cdrs = Object.fromEntries(Object.entries(s.cdrs).filter(([k]) => !gone.has(k)));
   const settledCdrIds = [...(s.settledCdrIds ?? []), ...droppedCdrs].slice(-cfg.settledCdrIdsKept);
-  return { ...s, sessions, holds, intents, cdrs, settledCdrIds };
+  const archived = Object.entries({
+    ...(s.archive ?? {}),
+    ...Object.fromEntries(
+      [...drop].map((id) => {
+        const x = s.sessions[id];
+        return [id, { session: x, hold: x.holdId ? (s.holds[x.holdId] ?? null) : null }];
+      }),
+    ),
+  });
+  const archive = Object.fromEntries(archived.slice(Math.max(0, archived.length - cfg.archivedSessionsKept)));
+  return { ...s, sessions, holds, intents, cdrs, settledCdrIds, archive };
+}
+
+/** A pruned session a CDR names again (a correction): back from the archive, with its hold. */
+function restore(s: AccountPaymentState, sessionId: string | null): AccountPaymentState {
+  const a = sessionId && !s.sessions[sessionId] ? s.archive?.[sessionId] : undefined;
+  if (!a || !sessionId) return s;
+  const { [sessionId]: _back, ...archive } = s.archive;
+  return {
+    ...s,
+    archive,
+    sessions: { ...s.sessions, [sessionId]: a.session },
+    holds: a.hold ? { ...s.holds, [a.hold.holdId]: a.hold } : s.holds,
+  };
 }
 
 export function evolvePayment(cfg: PaymentConfig) {
   return (state: AccountPaymentState, e: PaymentEvent): AccountPaymentState => {
-    const s = remember(state, e.sourceEventId, cfg.recentSourcesKept);
+    let s = remember(state, e.sourceEventId, cfg.recentSourcesKept);
     switch (e.type) {
       case 'payment.account_opened':
         return { ...s, accountId: e.accountId, currency: e.currency, method: e.method, policy: e.policy };
@@ -152,6 +179,7 @@ export function evolvePayment(cfg: PaymentConfig) {
       case 'payment.wallet_credited':
         return { ...s, walletBalanceMinor: e.balanceMinor };
       case 'payment.cdr_recorded': {
+        s = restore(s, e.sessionId);
         const known = e.sessionId ? s.sessions[e.sessionId] : undefined;
         const session: SessionState | null = e.sessionId
           ? {
