@@ -7,6 +7,7 @@
  */
 import { epochMsOf } from '@csms/kernel';
 import { Decision, big, min } from './decision';
+import { PaymentError } from './errors';
 import { PostingRules, type Transfer } from './ledger';
 import { toMinorUnits } from './minor-units';
 import { blockByPolicy, openReceivable, settleReceivables } from './receivables';
@@ -60,6 +61,9 @@ export function cardSessionStarted(d: Decision, c: SessionStarted): void {
   }
   const method = d.state.method;
   if (method?.kind !== 'card') return;
+  if (c.holdAmountMinor <= 0n) {
+    throw new PaymentError('PAYMENT_INVALID_AMOUNT', 'a card session needs a positive hold', 'holdAmountMinor');
+  }
   const holdId = intentIdOf('authorize', c.sourceEventId);
   d.emit('payment.session_opened', { ...common, holdId });
   d.emit('payment.authorization_requested', {

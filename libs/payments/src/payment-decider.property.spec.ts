@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { systemCatalogue } from '@csms/contracts';
 import { handle } from '@csms/kernel';
+import { fromPaymentEnvelope, toPaymentEnvelope } from './envelopes';
 import { LedgerJournal, assertBalanced, transferOf, type LedgerEvent } from './ledger';
 import { paymentDecider } from './payment-decider';
 import { at, cdr, open, started, CARD } from './spec-helpers';
@@ -295,9 +297,14 @@ function openCmd(A: string, method: PaymentMethod): PaymentCommand {
   return open(A, method);
 }
 
+const catalogue = systemCatalogue();
+
 function checkInvariants(events: PaymentEvent[]) {
   const journal = new LedgerJournal();
-  for (const e of events) {
+  for (const [i, e] of events.entries()) {
+    // every decided event is a valid payment.events v1 payload, and comes back from its envelope unchanged
+    const env = toPaymentEnvelope(catalogue, e, { ordinal: i, source: 'payment-service' });
+    expect(fromPaymentEnvelope(catalogue.decode(catalogue.encode(env)))).toEqual(e);
     if (e.type === 'ledger.transfer_posted' || e.type === 'ledger.transfer_voided') {
       const t = transferOf(e as LedgerEvent);
       assertBalanced(t);
