@@ -279,6 +279,26 @@ describe('card: a credit CDR refunds the difference, never a second capture', ()
     });
   });
 
+  it('a refund seen on the payment (webhook or retrieve after a timeout) completes it once; its own answer later changes nothing', () => {
+    const g = givenCommands(paymentDecider, [...history, credit, cdr(A, 'CDR2', S, '7.00', '5.79', { at: at(120) })]);
+    const [refund] = ofType(g.history, 'payment.refund_requested');
+    const seen = psp({ status: 'captured', amountCapturedMinor: 847n, amountRefundedMinor: 147n });
+    g.when(outcome(A, H, seen, 'webhook-refunded'), outcome(A, H, seen, 'webhook-refunded-again'), {
+      type: 'provider_outcome',
+      accountId: A,
+      sourceEventId: 'psp-refund',
+      at: at(121),
+      intentId: refund.intentId,
+      result: {
+        kind: 'refund',
+        refund: { refundRef: 're_1', paymentRef: 'pi_1', amountMinor: 147n, status: 'succeeded' },
+      },
+    }).thenCheck((events) => {
+      expect(typesOf(events)).toEqual(['payment.refunded', 'ledger.transfer_posted']);
+      expect(events[0]).toMatchObject({ intentId: refund.intentId, amountMinor: '147', refundRef: null });
+    });
+  });
+
   it('credit CDR then a higher corrected CDR: the difference is a receivable (no second capture)', () => {
     givenCommands(paymentDecider, history)
       .when(credit, cdr(A, 'CDR2', S, '9.00', '7.44', { at: at(120) }))
