@@ -577,7 +577,7 @@ describe('a correction of a pruned session', () => {
     }
     const g = givenCommands(d, history);
     expect(g.state.sessions.s0).toBeUndefined();
-    expect(g.state.archive.s0.hold).toMatchObject({ paymentRef: 'pi_0', capturedMinor: '847' });
+    expect(g.state.archive.s0).toMatchObject({ paymentRef: 'pi_0', capturedMinor: '847', dueMinor: '847' });
     g.when(
       cdr(A, 'CDR0-C', 's0', '-8.47', '-7.00', { creditReferenceId: 'CDR0' }),
       cdr(A, 'CDR0b', 's0', '5.00', '4.13'),

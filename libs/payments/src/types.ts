@@ -255,6 +255,18 @@ export interface RecordedCdr {
   statementId: string | null;
 }
 
+/** What a correction needs of a pruned card session whose hold was captured (compact: the state stays small). */
+export interface ArchivedSession {
+  sessionId: string;
+  stationId: string;
+  holdId: string;
+  paymentRef: string;
+  dueMinor: MinorText;
+  cdrCount: number;
+  capturedMinor: MinorText;
+  refundedMinor: MinorText;
+}
+
 /** Everything the rules know about one billing account. */
 export interface AccountPaymentState {
   accountId: string | null;
@@ -271,10 +283,10 @@ export interface AccountPaymentState {
   /** intent id → the hold and the kind (to judge a decline) */
   intents: Record<string, { holdId: string; kind: 'authorize' | 'increase' | 'capture' | 'release' | 'refund' }>;
   /**
-   * settled sessions pruned from `sessions`, with their hold (bounded, oldest dropped first): a credit CDR for one
-   * brings it back, so its refund is still the difference against what was captured
+   * settled card sessions with a captured hold pruned from `sessions` (bounded, oldest dropped first): a credit CDR
+   * for one brings it back, so its refund is still the difference against what was captured
    */
-  archive: Record<string, { session: SessionState; hold: HoldState | null }>;
+  archive: Record<string, ArchivedSession>;
   /** ids of CDRs pruned from `cdrs` with their settled sessions (bounded): a re-delivered one still decides nothing */
   settledCdrIds: string[];
   /** months with a statement */
