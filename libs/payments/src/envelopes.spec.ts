@@ -4,7 +4,7 @@ import { PAYOUT_ACCOUNT_ID, adhocAccountId, fromPaymentEnvelope, paymentEventId,
 import { paymentDecider } from './payment-decider';
 import { intentIdOf } from './state';
 import { T0, cdr, open, outcome, psp, started } from './spec-helpers';
-import type { PaymentCommand } from './types';
+import { pspResultOf, type PaymentCommand } from './types';
 
 const catalogue = systemCatalogue();
 
@@ -86,5 +86,20 @@ describe('payment.events envelopes', () => {
         payload: {},
       }),
     ).toThrow(expect.objectContaining({ code: 'PAYMENT_UNKNOWN_EVENT' }));
+  });
+});
+
+describe('pspResultOf', () => {
+  it("takes the provider port's answers as they are", () => {
+    const payment = psp();
+    expect(pspResultOf(payment)).toEqual({ kind: 'payment', payment });
+    const refund = { refundRef: 're_1', paymentRef: 'pi_1', amountMinor: 5n, status: 'succeeded' as const };
+    expect(pspResultOf(refund)).toEqual({ kind: 'refund', refund });
+    expect(pspResultOf({ declined: true, code: 'card_declined', message: 'no', paymentRef: null })).toEqual({
+      kind: 'decline',
+      code: 'card_declined',
+      message: 'no',
+      paymentRef: null,
+    });
   });
 });

@@ -316,3 +316,21 @@ export interface PaymentConfig {
   /** how many ids of pruned CDRs an account keeps */
   settledCdrIdsKept: number;
 }
+
+/** A PSP decline as the provider port returns it (`ProviderDecline`). */
+export interface PspDecline {
+  declined: true;
+  code: string;
+  message: string;
+  paymentRef: string | null;
+}
+
+/**
+ * The `provider_outcome` result of what the provider port returned (its `ProviderPayment`, `ProviderRefund` or
+ * `ProviderDecline`: the same fields), so the service hands the port's answer over as it is.
+ */
+export function pspResultOf(r: PspPayment | PspRefund | PspDecline): PspResult {
+  if ('declined' in r) return { kind: 'decline', code: r.code, message: r.message, paymentRef: r.paymentRef };
+  if ('refundRef' in r) return { kind: 'refund', refund: r };
+  return { kind: 'payment', payment: r };
+}
