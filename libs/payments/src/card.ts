@@ -196,7 +196,7 @@ export function settleCardSession(d: Decision, sessionId: string, cdrId: string,
 }
 
 function release(d: Decision, h: HoldState, reason: 'nothing_due' | 'station_never_started' | 'session_not_found') {
-  if (!h.paymentRef) return;
+  if (!h.paymentRef || h.releaseRefused) return;
   d.emit('payment.release_requested', {
     ...holdCommon(d, h),
     intentId: intentIdOf('release', h.holdId),

@@ -468,6 +468,20 @@ describe('card: a hold about to expire', () => {
   });
 });
 
+describe('card: a refused release', () => {
+  it('payment.failed once; the release is not asked again at every tick', () => {
+    const tick = (id: string, minutes: number) =>
+      ({ type: 'hold_expiry_due', accountId: A, sourceEventId: id, at: at(minutes) }) as const;
+    givenCommands(paymentDecider, authorised())
+      .when(
+        tick('t1', 7 * 24 * 60),
+        declined(A, intentIdOf('release', H), 'processing_error', 'psp-rel'),
+        tick('t2', 7 * 24 * 60 + 60),
+      )
+      .thenCheck((events) => expect(typesOf(events)).toEqual(['payment.release_requested', 'payment.failed']));
+  });
+});
+
 describe('card: a refused capture', () => {
   it('payment.failed, the pending hold voided, the total a receivable, the account blocked; never captured again', () => {
     givenCommands(paymentDecider, [...authorised(), cdr(A, 'CDR1', S, '8.47', '7.00')])

@@ -384,7 +384,7 @@ export function evolvePayment(cfg: PaymentConfig) {
               // a refused capture ends the hold: it is never captured a second time
               return { ...h, capture: null, status: 'failed', pendingTransferId: null, pendingPostings: null };
             case 'release':
-              return { ...h, releaseIntentId: null };
+              return { ...h, releaseIntentId: null, releaseRefused: true };
             case 'refund': {
               const { [e.intentId]: _failed, ...refunds } = h.refunds;
               return { ...h, refunds };

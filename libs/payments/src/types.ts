@@ -208,6 +208,8 @@ export interface HoldState {
   capture: { intentId: string; amountMinor: MinorText; cdrId: string | null } | null;
   /** a release asked and not answered */
   releaseIntentId: string | null;
+  /** the PSP refused the release: it is not asked again (the hold lapses at the PSP) */
+  releaseRefused?: boolean;
   /** an increase asked and not answered */
   increase: { intentId: string; amountMinor: MinorText } | null;
   /** refunds asked and not answered, by intent id */
