@@ -267,4 +267,23 @@ describe('CDRs of the replay corpus (golden)', () => {
     // cdr.created v3: the same payloads with the paying billing account (TAG1's acct-1, null for the others)
     expect(digestOf(events)).toBe('94ed87c2594032cea2138a3c40267229ead70046931297d88448723c7815625e');
   });
+
+  it('emits byte-identical events for the sessions without signed meter values', () => {
+    // pinned before CDRs carried signed_data: the events of sessions with no signed value never change with it
+    const signed = new Set(
+      corpusSessions()
+        .filter((e) => e.payload.signedMeterValues.length > 0 || e.payload.signedMeterValuesOmitted > 0)
+        .map((e) => e.payload.sessionId),
+    );
+    const unsigned = events.filter(
+      (e) =>
+        !signed.has(
+          (e.payload as { sessionId?: string; cdr?: { session_id: string } }).cdr?.session_id ??
+            (e.payload as { sessionId: string }).sessionId,
+        ),
+    );
+    expect(signed.size).toBeGreaterThan(50);
+    expect(unsigned.length).toBeGreaterThan(1000);
+    expect(digestOf(unsigned)).toBe('fa3d56287749dd545861fdd77b9ceb40f3f5b9424c89980d1a7f4d2ecefd70df');
+  });
 });
