@@ -306,14 +306,14 @@ describe('upcasting v1 records already in a log', () => {
     });
   });
 
-  it('a cdr.created v1 audit lists its inbound records as ranges in v2 (read as v3); the CDR itself is unchanged', () => {
+  it('a cdr.created v1 audit lists its inbound records as ranges in v2 (read as v4); the CDR itself is unchanged', () => {
     const records = [
       { eventId: 'r1', topic: 'ocpp.inbound', partition: 0, offset: '5' },
       { eventId: 'r2', topic: 'ocpp.inbound', partition: 0, offset: '8' },
     ];
     const v1 = { ...CdrCreatedV1.example, audit: { ...CdrCreatedV1.example.audit, inboundRecords: records } };
     const env = catalogue.parse(envelope('cdr.created', 1, v1));
-    expect(env.version).toBe(3);
+    expect(env.version).toBe(4);
     expect(env.payload).toEqual({
       cdr: CdrCreatedV1.example.cdr,
       audit: {
