@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { CompiledTariffs, buildCdr } from '@csms/billing';
+import { CompiledTariffs, buildCdr, transparencyXml } from '@csms/billing';
 import { OcpiTariffSchema, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
@@ -64,6 +64,9 @@ const WhatIfBody = Type.Object(
     ],
   },
 );
+
+/** A CDR id (OCPI: at most 36; a credit CDR adds "-C"). */
+const CdrIdParam = Type.String({ minLength: 1, maxLength: 39, pattern: '^[A-Za-z0-9-]+$' });
 
 interface CdrRow {
   cdr_id: string;
@@ -137,6 +140,23 @@ export class CdrsController {
     return include === 'audit' ? { ...rows[0].cdr, audit: rows[0].audit } : rows[0].cdr;
   }
 
+  @Get('cdrs/:cdrId/transparency')
+  @RequireRoles('finance', 'integration', 'operator')
+  @Header('content-type', 'application/xml; charset=utf-8')
+  @ApiProduces('application/xml')
+  @ApiOperation({
+    summary:
+      'A CDR\'s signed meter values and the meter key it was verified with, as the S.A.F.E. Transparenzsoftware reads them (XML <values><value><signedData format="OCMF" encoding="plain">…</signedData><publicKey encoding="hex">…</publicKey></value></values>): the exact bytes the meter signed, for anyone to check the bill',
+  })
+  async transparency(@Param('cdrId') cdrId: string): Promise<string> {
+    validateInput(CdrIdParam, cdrId, 'path/cdrId');
+    const rows: Array<{ cdr: OcpiCdr }> = await this.ds.query('select cdr from cdrs where cdr_id = $1', [cdrId]);
+    if (rows.length === 0) throw new ApiProblem(404, 'CDR_NOT_FOUND', `no CDR ${cdrId}`, { field: 'path/cdrId' });
+    if (!rows[0].cdr.signed_data)
+      throw new ApiProblem(404, 'CDR_NOT_SIGNED', `CDR ${cdrId} has no signed meter values`, { field: 'path/cdrId' });
+    return transparencyXml(rows[0].cdr).xml;
+  }
+
   @Get('pricing-failures')
   @RequireRoles('finance', 'operator', 'integration')
   @ApiOperation({
@@ -201,7 +221,7 @@ export class CdrsController {
     });
     // the billing rules' pricing (libs/billing buildCdr, as the decider runs it) with the draft in place of the catalogue's tariff
     const tariffs = new CompiledTariffs();
-    const noCatalogue = { assignments: [], versions: [] };
+    const noCatalogue = { assignments: [], versions: [], meterKeys: [], signaturePolicies: [] };
     const items = [];
     const cur = draft.currency;
     const pair = (p?: { excl_vat: string; incl_vat: string }) =>

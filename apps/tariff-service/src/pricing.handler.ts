@@ -38,6 +38,8 @@ export function factsOf(
     cpo: { countryCode: cfg.CPO_COUNTRY_CODE, partyId: cfg.CPO_PARTY_ID },
     defaultTimeZone: cfg.DEFAULT_TIME_ZONE,
     rounding: cfg.PRICING_ROUNDING as RoundingMode,
+    meterKeys: snapshot.meterKeys,
+    signaturePolicies: snapshot.signaturePolicies,
   };
 }
 

@@ -37,3 +37,14 @@ export type {
   PublishTariffVersion,
   SetTariffAssignment,
 } from './catalogue-decider';
+export { MeterKeyError, curveOfKeyText, meterKeyDecider } from './meter-keys';
+export type {
+  MeterKeyCommand,
+  MeterKeyErrorCode,
+  MeterKeyEvent,
+  MeterKeyState,
+  SetMeterKey,
+  SetSignaturePolicy,
+} from './meter-keys';
+export { spkiHexOf, transparencyXml } from './transparency';
+export type { TransparencyExport } from './transparency';
