@@ -261,7 +261,7 @@ export interface MeterKeyView extends MeterKeyFact {
   setBy: Writer | null;
 }
 
-interface MeterKeyRow {
+export interface MeterKeyRow {
   sequence: number;
   key_id: string;
   station_id: string;
@@ -275,7 +275,7 @@ interface MeterKeyRow {
   set_by_role: Writer['role'] | null;
 }
 
-const toMeterKey = (r: MeterKeyRow): MeterKeyView => ({
+export const toMeterKey = (r: MeterKeyRow): MeterKeyView => ({
   keyId: r.key_id,
   stationId: r.station_id,
   evseId: r.evse_id,
@@ -303,23 +303,27 @@ export interface SignaturePolicyView extends SignaturePolicyFact {
   setBy: Writer | null;
 }
 
+export interface SignaturePolicyRow {
+  sequence: number;
+  scope: SignaturePolicyFact['scope'];
+  invalid_signature: SignaturePolicyFact['invalidSignature'];
+  trust_station_keys: boolean;
+  set_at: Date;
+  set_by: string | null;
+  set_by_role: Writer['role'] | null;
+}
+
+export const toSignaturePolicy = (r: SignaturePolicyRow): SignaturePolicyView => ({
+  scope: r.scope,
+  invalidSignature: r.invalid_signature,
+  trustStationKeys: r.trust_station_keys,
+  sequence: r.sequence,
+  setAt: r.set_at.toISOString(),
+  setBy: writerOf(r.set_by, r.set_by_role),
+});
+
 /** Every signature policy write, in the order they were made. */
 export async function signaturePolicies(m: EntityManager): Promise<SignaturePolicyView[]> {
-  const rows: Array<{
-    sequence: number;
-    scope: SignaturePolicyFact['scope'];
-    invalid_signature: SignaturePolicyFact['invalidSignature'];
-    trust_station_keys: boolean;
-    set_at: Date;
-    set_by: string | null;
-    set_by_role: Writer['role'] | null;
-  }> = await m.query('select * from signature_policies order by sequence');
-  return rows.map((r) => ({
-    scope: r.scope,
-    invalidSignature: r.invalid_signature,
-    trustStationKeys: r.trust_station_keys,
-    sequence: r.sequence,
-    setAt: r.set_at.toISOString(),
-    setBy: writerOf(r.set_by, r.set_by_role),
-  }));
+  const rows: SignaturePolicyRow[] = await m.query('select * from signature_policies order by sequence');
+  return rows.map(toSignaturePolicy);
 }

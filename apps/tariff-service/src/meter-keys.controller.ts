@@ -5,8 +5,22 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { MeterKeyError, meterKeyDecider, type MeterKeyCommand, type MeterKeyState } from '@csms/billing';
 import { appendToOutbox } from '@csms/messaging';
-import { Actor, ApiProblem, RequireRoles, validateInput, type ActorRef } from '@csms/service-kit';
-import { applyCatalogueEvent, meterKeysOf, signaturePolicies } from './catalogue';
+import {
+  Actor,
+  ApiProblem,
+  LIMIT_PATTERN,
+  RequireRoles,
+  keysetPage,
+  validateInput,
+  type ActorRef,
+} from '@csms/service-kit';
+import {
+  applyCatalogueEvent,
+  toMeterKey,
+  toSignaturePolicy,
+  type MeterKeyRow,
+  type SignaturePolicyRow,
+} from './catalogue';
 import { CATALOGUE_DEPS, type CatalogueDeps } from './catalogue.controller';
 
 /** The registry's limits on a station id (1-48 of `A-Z a-z 0-9 . _ : * + -`), an EVSE number a PostgreSQL integer. */
@@ -52,7 +66,12 @@ const PolicyBody = Type.Object(
     examples: [{ scope: { kind: 'site', siteId: 'site-amsterdam-1' }, invalidSignature: 'block' }],
   },
 );
-const KeysQuery = Type.Object({ stationId: Type.Optional(StationId) }, { additionalProperties: false });
+const Page = {
+  limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+  cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })),
+};
+const KeysQuery = Type.Object({ stationId: Type.Optional(StationId), ...Page }, { additionalProperties: false });
+const PageQuery = Type.Object(Page, { additionalProperties: false });
 
 /**
  * The meter key registry and the signed-meter-value policies (libs/billing meter-keys.ts rules): each write is
@@ -120,11 +139,21 @@ export class MeterKeysController {
 
   @Get('meter-keys')
   @RequireRoles('operator', 'finance', 'integration')
-  @ApiOperation({ summary: 'Every meter key write (of a station), oldest first, with who made it' })
+  @ApiOperation({ summary: 'Every meter key write (of a station), oldest first, with who made it; cursor pagination' })
   @ApiQuery({ name: 'stationId', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
   async keys(@Query() query: Record<string, string>) {
     const q = validateInput(KeysQuery, query, 'query');
-    return { items: await meterKeysOf(this.ds.manager, q.stationId === undefined ? undefined : [q.stationId]) };
+    const { rows, nextCursor } = await keysetPage<MeterKeyRow>(this.ds, {
+      select: 'select * from meter_keys',
+      filters: [q.stationId && ['station_id = ?', q.stationId]],
+      key: [['sequence', 'integer']],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [String(r.sequence)],
+    });
+    return { items: rows.map(toMeterKey), nextCursor };
   }
 
   @Post('signature-policies')
@@ -154,8 +183,19 @@ export class MeterKeysController {
 
   @Get('signature-policies')
   @RequireRoles('operator', 'finance', 'integration')
-  @ApiOperation({ summary: 'Every signed-meter-value policy write, oldest first, with who made it' })
-  async policies() {
-    return { items: await signaturePolicies(this.ds.manager) };
+  @ApiOperation({ summary: 'Every signed-meter-value policy write, oldest first, with who made it; cursor pagination' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async policies(@Query() query: Record<string, string>) {
+    const q = validateInput(PageQuery, query, 'query');
+    const { rows, nextCursor } = await keysetPage<SignaturePolicyRow>(this.ds, {
+      select: 'select * from signature_policies',
+      filters: [],
+      key: [['sequence', 'integer']],
+      limit: Number(q.limit ?? 50),
+      cursor: q.cursor,
+      keyOf: (r) => [String(r.sequence)],
+    });
+    return { items: rows.map(toSignaturePolicy), nextCursor };
   }
 }

@@ -181,6 +181,13 @@ export class PricingHandler {
         continue;
       }
       const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
+      const signed = p.audit.signedMeterValues;
+      if (p.cdr.credit !== true && signed?.result === 'FAILED') {
+        ctx.logger.warn(
+          { sessionId: s.sessionId, stationId: s.stationId, cdrId: p.cdr.id, flags: signed.flags },
+          'CDR priced although its signed meter values failed their check (the policy flags): see its audit',
+        );
+      }
       if (p.cdr.credit !== true && p.audit.dataQuality) {
         ctx.logger.warn(
           {
