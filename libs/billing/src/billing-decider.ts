@@ -20,6 +20,7 @@ import {
   type SessionPricingFailed,
 } from '@csms/contracts';
 import type { Decider } from '@csms/kernel';
+import { KeyCache } from '@csms/ocmf';
 import { CompiledTariffs, buildCdr, creditCdrOf, type SourcePosition } from './cdr';
 import type { PricingFacts } from './facts';
 import { retriableOnly, settle, type InfrastructureFailure, type Pricer } from './settle';
@@ -107,7 +108,8 @@ function commonOf(source: string, cmd: Pick<PriceEndedSession, 'event'>): Common
 export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingCommand, BillingEvent, BillingState> {
   const { catalogue } = cfg;
   const tariffs = new CompiledTariffs();
-  const price: Pricer = cfg.price ?? ((ctx) => buildCdr(ctx, { tariffs }));
+  const keyCache = new KeyCache();
+  const price: Pricer = cfg.price ?? ((ctx) => buildCdr(ctx, { tariffs, keyCache }));
   const infrastructure = cfg.infrastructure ?? retriableOnly;
   const cdrCreated = (common: Common, payload: CdrCreated['payload']): CdrCreated =>
     catalogue.create(CdrCreatedV4, { ...common, id: deriveId('cdr-created', payload.cdr.id), payload });

@@ -29,6 +29,7 @@ import { selectTariff } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
 import { toPricingSession } from './to-pricing-session';
 import { checkSignedMeterValues } from './signed-data';
+import type { KeyCache } from '@csms/ocmf';
 
 /** Where the session.ended being priced was read: its envelope id and log position (the CDR audit's `sourceEvent`). */
 export type SourcePosition = CdrSourceEvent;
@@ -146,6 +147,7 @@ export function buildCdr(
   opts: {
     /** what-if: price with this tariff instead of the catalogue's */ draft?: OcpiTariffDocument;
     tariffs?: CompiledTariffs;
+    /** meter verification keys already built (libs/ocmf KeyCache) */ keyCache?: KeyCache;
   } = {},
 ): PricingOutcome {
   const s = ctx.session;
@@ -202,11 +204,16 @@ export function buildCdr(
   }
   // signed meter values (Eichrecht): OCPI signed_data on the CDR, how they were checked in the audit; a session
   // without any gets neither, its CDR is byte for byte what it was before
-  const signed = checkSignedMeterValues(s, priced.total_energy, {
-    keys: ctx.meterKeys ?? [],
-    policies: ctx.signaturePolicies ?? [],
-    siteId: ctx.station?.siteId,
-  });
+  const signed = checkSignedMeterValues(
+    s,
+    priced.total_energy,
+    {
+      keys: ctx.meterKeys ?? [],
+      policies: ctx.signaturePolicies ?? [],
+      siteId: ctx.station?.siteId,
+    },
+    { keyCache: opts.keyCache },
+  );
   if (signed?.block) return { kind: 'failed', code: signed.block.code, detail: signed.block.detail };
   const uid = s.idToken?.idToken ?? 'UNKNOWN';
   const where = cdrLocationOf(s, ctx.station);

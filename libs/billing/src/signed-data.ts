@@ -18,6 +18,7 @@ import {
   decodeBase64,
   verifyOcmf,
   verifySignedMeterValue,
+  type KeyCache,
   type VerificationResult,
 } from '@csms/ocmf';
 
@@ -126,10 +127,11 @@ function bytesOf(v: SignedValue): { base64: string; text: string | null } {
   return { base64: Buffer.from(data, 'utf8').toString('base64'), text: data };
 }
 
-function verifyValue(v: SignedValue, key: string | null): VerificationResult {
-  if (v.signed.format === 'ocpp2.0.1-signedMeterValue') return verifySignedMeterValue(v.signed, key);
+function verifyValue(v: SignedValue, key: string | null, keys: KeyCache | undefined): VerificationResult {
+  const options = keys ? { keys } : {};
+  if (v.signed.format === 'ocpp2.0.1-signedMeterValue') return verifySignedMeterValue(v.signed, key, options);
   const { text } = bytesOf(v);
-  return verifyOcmf(text ?? v.signed.data, key);
+  return verifyOcmf(text ?? v.signed.data, key, options);
 }
 
 /** OCPI nature of a value: Start / End from the OCMF transaction codes (B / E), else from the OCPP context. */
@@ -176,6 +178,9 @@ export function checkSignedMeterValues(
   s: SessionEndedPayload,
   billedKwh: string,
   facts: { keys: readonly MeterKeyFact[]; policies: readonly SignaturePolicyFact[]; siteId: string | null | undefined },
+  opts: {
+    /** verification keys already built (the billing decider keeps one per decider) */ keyCache?: KeyCache;
+  } = {},
 ): SignedDataOutcome | undefined {
   const values = s.signedMeterValues;
   if (values.length === 0 && s.signedMeterValuesOmitted === 0) return undefined;
@@ -188,7 +193,7 @@ export function checkSignedMeterValues(
       ? { source: 'station' as const, keyId: null, publicKey: stationKey }
       : { source: 'none' as const, keyId: null, publicKey: null };
 
-  const results = values.map((v) => verifyValue(v, key.publicKey));
+  const results = values.map((v) => verifyValue(v, key.publicKey, opts.keyCache));
   const flags = new Set<Flag>();
   if (s.signedMeterValuesOmitted > 0) flags.add('SIGNED_VALUES_OMITTED');
   for (const r of results) {
