@@ -25,6 +25,10 @@ const ListQuery = Type.Object(
     include: Type.Optional(Type.Literal('audit')),
     /** only CDRs whose audit carries this data-quality flag (e.g. priced without a registered location) */
     dataQuality: Type.Optional(Type.Literal('LOCATION_INCOMPLETE')),
+    /** only CDRs whose signed meter values had this result (audit.signedMeterValues.result) */
+    signedMeterValues: Type.Optional(
+      Type.Union([Type.Literal('VERIFIED'), Type.Literal('FAILED'), Type.Literal('UNVERIFIED')]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -103,6 +107,7 @@ export class CdrsController {
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'include', required: false, enum: ['audit'] })
   @ApiQuery({ name: 'dataQuality', required: false, enum: ['LOCATION_INCOMPLETE'] })
+  @ApiQuery({ name: 'signedMeterValues', required: false, enum: ['VERIFIED', 'FAILED', 'UNVERIFIED'] })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
     const { rows: page, nextCursor } = await keysetPage<CdrRow>(this.ds, {
@@ -114,6 +119,7 @@ export class CdrsController {
         q.from && ['start_at >= ?', q.from],
         q.to && ['start_at < ?', q.to],
         q.dataQuality && [`audit->'dataQuality'->'flags' @> ?::jsonb`, JSON.stringify([q.dataQuality])],
+        q.signedMeterValues && [`audit->'signedMeterValues'->>'result' = ?`, q.signedMeterValues],
       ],
       key: [
         ['start_at', 'timestamptz'],

@@ -247,6 +247,10 @@ describe('tariff service: meter keys, signed meter values in CDRs, transparency 
       result: 'FAILED',
       flags: expect.arrayContaining(['SIGNATURE_INVALID', 'SIGNED_ENERGY_MISMATCH']),
     });
+    const failed = await api<{ items: Array<{ session_id: string }> }>('GET', '/api/v1/cdrs?signedMeterValues=FAILED');
+    expect(failed.body.items.map((c) => c.session_id)).toEqual([
+      (flagged.payload as { cdr: { session_id: string } }).cdr.session_id,
+    ]);
     const blocked = await outcomeOf(await publishSession('SIG-BLOCK', record('B', '1.200'), tampered));
     expect(blocked.type).toBe('session.pricing_failed');
     expect(blocked.payload).toMatchObject({ code: 'SIGNED_METER_VALUES_FAILED' });
