@@ -205,6 +205,24 @@ describe('signed meter values of a CDR', () => {
     expect(back.audit.checks.find((c) => c.name === 'MONOTONE_REGISTER')?.passed).toBe(false);
   });
 
+  it('the identification is compared only for token types (RFID, eMAID), ignoring case and separators', () => {
+    const ok = checkSignedMeterValues(
+      { ...session(pair(record('B', '1.200', { id: 'abc-123' }), record('E', '21.200', { id: 'ABC:123' }))) },
+      '20',
+      facts(),
+    )!;
+    expect(ok.audit.checks.find((c) => c.name === 'SESSION_IDENTIFICATION')?.passed).toBe(true);
+    // NZR writes "IT":"NONE","ID":"": nothing to compare, whatever the session's token
+    const nzr = [vector('ts-nzr-brainpool256r1-begin'), vector('ts-nzr-brainpool256r1-end')];
+    const none = checkSignedMeterValues(
+      session(pair(nzr[0].ocmf, nzr[1].ocmf)),
+      '0',
+      facts([key({ publicKey: nzr[0].publicKey.value })]),
+    )!;
+    expect(none.audit.checks.find((c) => c.name === 'SESSION_IDENTIFICATION')).toMatchObject({ passed: true });
+    expect(none.audit.result).toBe('VERIFIED');
+  });
+
   it('a registered meter serial the records do not name: METER_NOT_REGISTERED', () => {
     const out = checkSignedMeterValues(session(pair()), '20', facts([key({ meterSerial: 'M-9' })]))!;
     expect(out.audit.flags).toEqual(['METER_NOT_REGISTERED']);

@@ -162,6 +162,39 @@ function stationKeyOf(values: readonly SignedValue[]): string | null {
   return null;
 }
 
+/**
+ * OCMF identification types whose `ID` is the token a session is authorised with (an RFID UID, an eMAID), compared
+ * with the session's token ignoring case and separators (`:`, `-`, spaces); other types (NONE, LOCAL, CENTRAL,
+ * PHONE_NUMBER, …) and an empty ID are not compared (the check passes and says so).
+ */
+const TOKEN_ID_TYPES: ReadonlySet<string> = new Set(['ISO14443', 'ISO15693', 'EMAID']);
+const canonicalId = (id: string) => id.replace(/[\s:-]/g, '').toUpperCase();
+
+function sessionIdentification(
+  results: readonly VerificationResult[],
+  token: string | undefined,
+): { name: string; passed: boolean; detail: string } {
+  const name = 'SESSION_IDENTIFICATION';
+  const named = results.flatMap((r) => {
+    const p = r.record?.payload;
+    return p?.ID !== undefined && p.ID.trim() !== '' && p.IT !== undefined && TOKEN_ID_TYPES.has(p.IT) ? [p.ID] : [];
+  });
+  const ids = [...new Set(named)];
+  if (token === undefined) return { name, passed: true, detail: 'the session has no token to compare' };
+  if (ids.length === 0)
+    return {
+      name,
+      passed: true,
+      detail: 'the records name no token identification (ID of type ISO14443, ISO15693, EMAID)',
+    };
+  const passed = ids.every((id) => canonicalId(id) === canonicalId(token));
+  return {
+    name,
+    passed,
+    detail: `records name ${ids.map((x) => JSON.stringify(x)).join(', ')}; the session's token is ${JSON.stringify(token)}`,
+  };
+}
+
 export interface SignedDataOutcome {
   /** OCPI SignedData for the CDR */
   cdr: CdrSignedData;
@@ -205,19 +238,7 @@ export function checkSignedMeterValues(
 
   const session = checkSession(results);
   const checks: Array<{ name: string; passed: boolean; detail: string }> = [...session.checks];
-  // the session's own identification: the records name the token the session was authorised with
-  const ids = [...new Set(results.flatMap((r) => (r.record?.payload.ID !== undefined ? [r.record.payload.ID] : [])))];
-  const token = s.idToken?.idToken;
-  checks.push({
-    name: 'SESSION_IDENTIFICATION',
-    passed: token === undefined || ids.length === 0 || ids.every((id) => id.toUpperCase() === token.toUpperCase()),
-    detail:
-      token === undefined
-        ? 'the session has no token to compare'
-        : ids.length === 0
-          ? 'the records name no identification (ID)'
-          : `records name ${ids.map((x) => JSON.stringify(x)).join(', ')}; the session's token is ${JSON.stringify(token)}`,
-  });
+  checks.push(sessionIdentification(results, s.idToken?.idToken));
   if (registered?.meterSerial) {
     const serials = [...new Set(results.flatMap((r) => (r.record ? [r.record.payload.MS ?? '(none)'] : [])))];
     const ok = serials.length > 0 && serials.every((m) => m === registered.meterSerial);
