@@ -109,4 +109,14 @@ describe('parseCli', () => {
   ])('parseRange(%j, ×%i)', (v, f, expected) => {
     expect(parseRange('x', v, f)).toEqual(expected);
   });
+
+  it('--sign, --tamper-every N (needs --sign), --confirm-keys URL', () => {
+    expect(parseCli(['--sign']).sim.signing).toBe(true);
+    const o = parseCli(['--sign', '--tamper-every', '2', '--confirm-keys', 'http://127.0.0.1:3002/', '--api-key', 'k']);
+    const signing = o.sim.signing as { tamper: (s: string, c: number, n: number) => boolean };
+    expect([1, 2, 3, 4].map((n) => signing.tamper('S', 1, n))).toEqual([false, true, false, true]);
+    expect(o.confirmKeys).toEqual({ url: 'http://127.0.0.1:3002', apiKey: 'k' });
+    expect(() => parseCli(['--tamper-every', '2'])).toThrow(CliError);
+    expect(parseCli([]).sim.signing).toBeUndefined();
+  });
 });

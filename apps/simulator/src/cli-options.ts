@@ -35,6 +35,12 @@ export const USAGE = `usage: npm run simulate -- [options]
   --no-strict               do not validate frames against the official schemas in the client
   --register URL            register stations (profile 1, --password) and tokens with the gateway API first
   --api-key KEY             bearer key for --register (or CSMS_API_KEY)
+  --sign                    each station's meter signs its transaction begin/end readings (OCMF, a
+                            secp256r1 key per station made at start; 1.6 SignedData, 2.0.1 signedMeterValue)
+  --tamper-every N          with --sign: every Nth session of a connector gets its end reading changed
+                            after signing (the CSMS must flag it)
+  --confirm-keys URL        with --sign: confirm each station's meter key with the tariff service API
+                            (POST URL/api/v1/meter-keys, --api-key with the operator role) before starting
   --stay                    stay connected after the plan (answer the CSMS) until Ctrl-C
   --log                     print every event (messages included) as a JSON line on stdout
   --quiet                   print only the summary
@@ -46,6 +52,8 @@ export interface CliOptions {
   /** password template ({id}) for --register */
   passwordTemplate?: string;
   register?: { url: string; apiKey?: string };
+  /** the tariff service to confirm the meter keys with (--sign) */
+  confirmKeys?: { url: string; apiKey?: string };
   stay: boolean;
   log: boolean;
   quiet: boolean;
@@ -134,6 +142,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'no-strict': { type: 'boolean' },
         register: { type: 'string' },
         'api-key': { type: 'string' },
+        sign: { type: 'boolean' },
+        'tamper-every': { type: 'string' },
+        'confirm-keys': { type: 'string' },
         stay: { type: 'boolean' },
         log: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -198,6 +209,14 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     startIntervalMs: int('start-interval-ms', s('start-interval-ms'), 0),
     strict: values['no-strict'] ? false : true,
   };
+  const tamperEvery = int('tamper-every', s('tamper-every'), 1);
+  if ((tamperEvery !== undefined || s('confirm-keys') !== undefined) && !values.sign)
+    throw new CliError('--tamper-every and --confirm-keys need --sign');
+  if (values.sign)
+    sim.signing =
+      tamperEvery === undefined
+        ? true
+        : { tamper: (_station: string, _connector: number, n: number) => n % tamperEvery === 0 };
   for (const k of Object.keys(sim) as Array<keyof SimulationOptions>) if (sim[k] === undefined) delete sim[k];
   const registerUrl = s('register');
   return {
@@ -205,6 +224,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     passwordTemplate,
     register: registerUrl
       ? { url: registerUrl.replace(/\/+$/, ''), apiKey: s('api-key') ?? env.CSMS_API_KEY }
+      : undefined,
+    confirmKeys: s('confirm-keys')
+      ? { url: s('confirm-keys')!.replace(/\/+$/, ''), apiKey: s('api-key') ?? env.CSMS_API_KEY }
       : undefined,
     stay: !!values.stay,
     log: !!values.log,

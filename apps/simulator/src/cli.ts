@@ -31,6 +31,26 @@ async function register(opts: CliOptions, sim: Simulation): Promise<void> {
   process.stderr.write(`registered ${sim.stations.length} stations and ${tokens.length} tokens at ${reg.url}\n`);
 }
 
+/** Confirms each station's meter key with the tariff service (operator role), as an operator would from the meter's label. */
+async function confirmKeys(opts: CliOptions, sim: Simulation): Promise<void> {
+  const c = opts.confirmKeys!;
+  if (!c.apiKey) throw new CliError('--confirm-keys needs --api-key (or CSMS_API_KEY)');
+  for (const k of sim.meterKeys()) {
+    const r = await fetch(`${c.url}/api/v1/meter-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${c.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        stationId: k.stationId,
+        evseId: 0,
+        publicKey: k.publicKeyHex,
+        meterSerial: k.meterSerial,
+      }),
+    });
+    if (!r.ok) throw new CliError(`POST /api/v1/meter-keys: HTTP ${r.status} ${await r.text()}`);
+  }
+  process.stderr.write(`confirmed ${sim.meterKeys().length} meter keys at ${c.url}\n`);
+}
+
 function describe(e: SimEvent): string | undefined {
   const d = e.detail ?? {};
   switch (e.kind) {
@@ -69,6 +89,10 @@ async function main(): Promise<void> {
     }
   });
   if (opts.register) await register(opts, sim);
+  if (opts.sim.signing)
+    for (const k of sim.meterKeys())
+      process.stderr.write(`meter key ${k.stationId} (${k.meterSerial}): ${k.publicKeyHex}\n`);
+  if (opts.confirmKeys) await confirmKeys(opts, sim);
   const clockNote =
     sim.clock.speed > 1
       ? ` (speed ${sim.clock.speed}: station clocks run ahead of real time; the CSMS flags clocks > 5 min ahead)`

@@ -12,6 +12,7 @@ export {
   type StationSummary,
   type StationConfig,
 } from './station';
+export { MeterSigner, kwhText, ocmfTime, type ReadingToSign, type SigningOptions } from './station/signing';
 export {
   Simulation,
   simulate,

@@ -10,6 +10,7 @@ import { SimClock } from './clock';
 import { defaultTokens, planStation, SHAPES, validateShape, type SessionShape, type StationPlan } from './model/plan';
 import { Station, type BackoffOptions, type Protocol, type SimEvent, type StationSummary } from './station';
 import type { Identity } from './model/messages';
+import { MeterSigner, type SigningOptions } from './station/signing';
 
 export interface SimulationOptions {
   /** CSMS endpoint without the station id, e.g. ws://127.0.0.1:9000/ocpp */
@@ -60,6 +61,12 @@ export interface SimulationOptions {
   /** keep every event in `log` (default true; turn off for big runs and use the 'event' stream) */
   keepLog?: boolean;
   identity?: Partial<Identity>;
+  /**
+   * the stations' meters sign their transaction begin and end readings (OCMF, a key pair per station made now;
+   * `sim.meterKeys()` lists the public keys to confirm in the CSMS); `tamper` picks sessions whose end reading
+   * is changed after it was signed
+   */
+  signing?: boolean | SigningOptions;
 }
 
 export interface SimulationSummary {
@@ -151,6 +158,7 @@ export class Simulation extends EventEmitter {
         rebootSeconds: opts.rebootSeconds ?? 10,
         runTag,
         identity: opts.identity,
+        ...(opts.signing ? { signer: new MeterSigner(id, opts.signing === true ? {} : opts.signing) } : {}),
         emit: (e, station) =>
           this.record({ ...e, seq: ++this.seq, time: new Date().toISOString(), stationId: station.id }),
       });
@@ -160,6 +168,15 @@ export class Simulation extends EventEmitter {
   private record(e: SimEvent): void {
     if (this.keepLog) this.log.push(e);
     this.emit('event', e);
+  }
+
+  /** The public key of each station's meter (signing on): what an operator confirms in the CSMS (EVSE 0: every EVSE). */
+  meterKeys(): Array<{ stationId: string; publicKeyHex: string; meterSerial: string }> {
+    return this.stations.flatMap((s) =>
+      s.cfg.signer
+        ? [{ stationId: s.id, publicKeyHex: s.cfg.signer.publicKeyHex, meterSerial: s.cfg.signer.meterSerial }]
+        : [],
+    );
   }
 
   station(id: string): Station | undefined {

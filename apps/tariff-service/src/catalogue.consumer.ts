@@ -20,6 +20,16 @@ export class CatalogueConsumer {
     return applyCatalogueEvent(ctx.manager, event);
   }
 
+  @EventPattern('meter.key_set')
+  meterKeySet(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return applyCatalogueEvent(ctx.manager, event);
+  }
+
+  @EventPattern('meter.signature_policy_set')
+  signaturePolicySet(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return applyCatalogueEvent(ctx.manager, event);
+  }
+
   @EventPattern('registry.station_registered')
   stationRegistered(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
     return applyCatalogueEvent(ctx.manager, event);

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type {
   Envelope,
+  MeterKeySet,
+  SignaturePolicySet,
   OcpiTariffDocument,
   RegistryEvse,
   StationLocation,
@@ -9,7 +11,14 @@ import type {
   StationRegistered,
   TokenRegistered,
 } from '@csms/contracts';
-import type { StationFacts, StoredVersion, TariffAssignment, TokenFacts } from '@csms/billing';
+import type {
+  MeterKeyFact,
+  SignaturePolicyFact,
+  StationFacts,
+  StoredVersion,
+  TariffAssignment,
+  TokenFacts,
+} from '@csms/billing';
 
 export type { StationFacts, StoredVersion, TokenFacts };
 
@@ -93,6 +102,44 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
          on conflict (uid) do update set group_id = excluded.group_id, billing_account_id = excluded.billing_account_id, revision = excluded.revision
          where tokens.revision < excluded.revision`,
         [p.uid, p.groupId, p.billingAccountId, p.revision],
+      );
+      return;
+    }
+    case 'meter.key_set': {
+      const p = (env as MeterKeySet).payload;
+      await m.query(
+        `insert into meter_keys (sequence, key_id, station_id, evse_id, public_key, meter_serial, valid_from, status, set_at, set_by, set_by_role)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (sequence) do nothing`,
+        [
+          p.sequence,
+          p.keyId,
+          p.stationId,
+          p.evseId,
+          p.publicKey,
+          p.meterSerial,
+          p.validFrom,
+          p.status,
+          p.setAt,
+          p.setBy?.keyName ?? null,
+          p.setBy?.role ?? null,
+        ],
+      );
+      return;
+    }
+    case 'meter.signature_policy_set': {
+      const p = (env as SignaturePolicySet).payload;
+      await m.query(
+        `insert into signature_policies (sequence, scope, invalid_signature, trust_station_keys, set_at, set_by, set_by_role)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (sequence) do nothing`,
+        [
+          p.sequence,
+          JSON.stringify(p.scope),
+          p.invalidSignature,
+          p.trustStationKeys,
+          p.setAt,
+          p.setBy?.keyName ?? null,
+          p.setBy?.role ?? null,
+        ],
       );
       return;
     }
@@ -206,4 +253,77 @@ export async function tokensOf(
   );
   for (const r of rows) out.set(r.uid, { groupId: r.group_id, accountId: r.billing_account_id });
   return out;
+}
+
+/** A meter key write as the API shows it. */
+export interface MeterKeyView extends MeterKeyFact {
+  setAt: string;
+  setBy: Writer | null;
+}
+
+export interface MeterKeyRow {
+  sequence: number;
+  key_id: string;
+  station_id: string;
+  evse_id: number;
+  public_key: string;
+  meter_serial: string | null;
+  valid_from: Date;
+  status: MeterKeyFact['status'];
+  set_at: Date;
+  set_by: string | null;
+  set_by_role: Writer['role'] | null;
+}
+
+export const toMeterKey = (r: MeterKeyRow): MeterKeyView => ({
+  keyId: r.key_id,
+  stationId: r.station_id,
+  evseId: r.evse_id,
+  publicKey: r.public_key,
+  meterSerial: r.meter_serial,
+  validFrom: r.valid_from.toISOString(),
+  status: r.status,
+  sequence: r.sequence,
+  setAt: r.set_at.toISOString(),
+  setBy: writerOf(r.set_by, r.set_by_role),
+});
+
+/** Every meter key write (of these stations, when given), in the order they were made. */
+export async function meterKeysOf(m: EntityManager, stationIds?: readonly string[]): Promise<MeterKeyView[]> {
+  if (stationIds?.length === 0) return [];
+  const rows: MeterKeyRow[] = stationIds
+    ? await m.query('select * from meter_keys where station_id = any($1::text[]) order by sequence', [stationIds])
+    : await m.query('select * from meter_keys order by sequence');
+  return rows.map(toMeterKey);
+}
+
+/** A signature policy write as the API shows it. */
+export interface SignaturePolicyView extends SignaturePolicyFact {
+  setAt: string;
+  setBy: Writer | null;
+}
+
+export interface SignaturePolicyRow {
+  sequence: number;
+  scope: SignaturePolicyFact['scope'];
+  invalid_signature: SignaturePolicyFact['invalidSignature'];
+  trust_station_keys: boolean;
+  set_at: Date;
+  set_by: string | null;
+  set_by_role: Writer['role'] | null;
+}
+
+export const toSignaturePolicy = (r: SignaturePolicyRow): SignaturePolicyView => ({
+  scope: r.scope,
+  invalidSignature: r.invalid_signature,
+  trustStationKeys: r.trust_station_keys,
+  sequence: r.sequence,
+  setAt: r.set_at.toISOString(),
+  setBy: writerOf(r.set_by, r.set_by_role),
+});
+
+/** Every signature policy write, in the order they were made. */
+export async function signaturePolicies(m: EntityManager): Promise<SignaturePolicyView[]> {
+  const rows: SignaturePolicyRow[] = await m.query('select * from signature_policies order by sequence');
+  return rows.map(toSignaturePolicy);
 }

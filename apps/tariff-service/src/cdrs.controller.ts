@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { CompiledTariffs, buildCdr } from '@csms/billing';
+import { CompiledTariffs, buildCdr, transparencyXml } from '@csms/billing';
 import { OcpiTariffSchema, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
@@ -25,6 +25,10 @@ const ListQuery = Type.Object(
     include: Type.Optional(Type.Literal('audit')),
     /** only CDRs whose audit carries this data-quality flag (e.g. priced without a registered location) */
     dataQuality: Type.Optional(Type.Literal('LOCATION_INCOMPLETE')),
+    /** only CDRs whose signed meter values had this result (audit.signedMeterValues.result) */
+    signedMeterValues: Type.Optional(
+      Type.Union([Type.Literal('VERIFIED'), Type.Literal('FAILED'), Type.Literal('UNVERIFIED')]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -65,6 +69,9 @@ const WhatIfBody = Type.Object(
   },
 );
 
+/** A CDR id (OCPI: at most 36; a credit CDR adds "-C"). */
+const CdrIdParam = Type.String({ minLength: 1, maxLength: 39, pattern: '^[A-Za-z0-9-]+$' });
+
 interface CdrRow {
   cdr_id: string;
   start_at: Date;
@@ -100,6 +107,7 @@ export class CdrsController {
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'include', required: false, enum: ['audit'] })
   @ApiQuery({ name: 'dataQuality', required: false, enum: ['LOCATION_INCOMPLETE'] })
+  @ApiQuery({ name: 'signedMeterValues', required: false, enum: ['VERIFIED', 'FAILED', 'UNVERIFIED'] })
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(ListQuery, query, 'query');
     const { rows: page, nextCursor } = await keysetPage<CdrRow>(this.ds, {
@@ -111,6 +119,7 @@ export class CdrsController {
         q.from && ['start_at >= ?', q.from],
         q.to && ['start_at < ?', q.to],
         q.dataQuality && [`audit->'dataQuality'->'flags' @> ?::jsonb`, JSON.stringify([q.dataQuality])],
+        q.signedMeterValues && [`audit->'signedMeterValues'->>'result' = ?`, q.signedMeterValues],
       ],
       key: [
         ['start_at', 'timestamptz'],
@@ -135,6 +144,23 @@ export class CdrsController {
     ]);
     if (rows.length === 0) throw new ApiProblem(404, 'CDR_NOT_FOUND', `no CDR ${cdrId}`, { field: 'path/cdrId' });
     return include === 'audit' ? { ...rows[0].cdr, audit: rows[0].audit } : rows[0].cdr;
+  }
+
+  @Get('cdrs/:cdrId/transparency')
+  @RequireRoles('finance', 'integration', 'operator')
+  @Header('content-type', 'application/xml; charset=utf-8')
+  @ApiProduces('application/xml')
+  @ApiOperation({
+    summary:
+      'A CDR\'s signed meter values and the meter key it was verified with, as the S.A.F.E. Transparenzsoftware reads them (XML <values><value><signedData format="OCMF" encoding="plain">…</signedData><publicKey encoding="hex">…</publicKey></value></values>): the exact bytes the meter signed, for anyone to check the bill',
+  })
+  async transparency(@Param('cdrId') cdrId: string): Promise<string> {
+    validateInput(CdrIdParam, cdrId, 'path/cdrId');
+    const rows: Array<{ cdr: OcpiCdr }> = await this.ds.query('select cdr from cdrs where cdr_id = $1', [cdrId]);
+    if (rows.length === 0) throw new ApiProblem(404, 'CDR_NOT_FOUND', `no CDR ${cdrId}`, { field: 'path/cdrId' });
+    if (!rows[0].cdr.signed_data)
+      throw new ApiProblem(404, 'CDR_NOT_SIGNED', `CDR ${cdrId} has no signed meter values`, { field: 'path/cdrId' });
+    return transparencyXml(rows[0].cdr).xml;
   }
 
   @Get('pricing-failures')
@@ -201,7 +227,7 @@ export class CdrsController {
     });
     // the billing rules' pricing (libs/billing buildCdr, as the decider runs it) with the draft in place of the catalogue's tariff
     const tariffs = new CompiledTariffs();
-    const noCatalogue = { assignments: [], versions: [] };
+    const noCatalogue = { assignments: [], versions: [], meterKeys: [], signaturePolicies: [] };
     const items = [];
     const cur = draft.currency;
     const pair = (p?: { excl_vat: string; incl_vat: string }) =>

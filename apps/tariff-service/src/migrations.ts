@@ -152,10 +152,50 @@ export class TariffCdrBillingAccount1764400000300 implements MigrationInterface 
   }
 }
 
+/**
+ * The meter keys operators confirmed and the signed-meter-value policies (projections of meter.key_set and
+ * meter.signature_policy_set on tariff.events): every write kept, with who made it, like the catalogue.
+ */
+export class TariffMeterKeys1764400000400 implements MigrationInterface {
+  name = 'TariffMeterKeys1764400000400';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table meter_keys (
+        sequence     integer     primary key,
+        key_id       text        not null,
+        station_id   text        not null,
+        evse_id      integer     not null,
+        public_key   text        not null,
+        meter_serial text,
+        valid_from   timestamptz not null,
+        status       text        not null,
+        set_at       timestamptz not null,
+        set_by       text,
+        set_by_role  text
+      )`);
+    await q.query('create index meter_keys_station on meter_keys (station_id, evse_id)');
+    await q.query(`
+      create table signature_policies (
+        sequence          integer     primary key,
+        scope             jsonb       not null,
+        invalid_signature text        not null,
+        trust_station_keys boolean    not null,
+        set_at            timestamptz not null,
+        set_by            text,
+        set_by_role       text
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table signature_policies');
+    await q.query('drop table meter_keys');
+  }
+}
+
 export const tariffServiceMigrations = [
   ...messagingMigrations,
   TariffTables1764400000000,
   TariffStationLocation1764400000100,
   TariffWrittenBy1764400000200,
   TariffCdrBillingAccount1764400000300,
+  TariffMeterKeys1764400000400,
 ];

@@ -38,6 +38,8 @@ export function factsOf(
     cpo: { countryCode: cfg.CPO_COUNTRY_CODE, partyId: cfg.CPO_PARTY_ID },
     defaultTimeZone: cfg.DEFAULT_TIME_ZONE,
     rounding: cfg.PRICING_ROUNDING as RoundingMode,
+    meterKeys: snapshot.meterKeys,
+    signaturePolicies: snapshot.signaturePolicies,
   };
 }
 
@@ -179,6 +181,13 @@ export class PricingHandler {
         continue;
       }
       const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
+      const signed = p.audit.signedMeterValues;
+      if (p.cdr.credit !== true && signed?.result === 'FAILED') {
+        ctx.logger.warn(
+          { sessionId: s.sessionId, stationId: s.stationId, cdrId: p.cdr.id, flags: signed.flags },
+          'CDR priced although its signed meter values failed their check (the policy flags): see its audit',
+        );
+      }
       if (p.cdr.credit !== true && p.audit.dataQuality) {
         ctx.logger.warn(
           {

@@ -3,13 +3,23 @@ import type {
   BillingEvent,
   BillingState,
   IssuedCdr,
+  MeterKeyFact,
+  SignaturePolicyFact,
   SourcePosition,
   StationFacts,
   TariffAssignment,
   TokenFacts,
 } from '@csms/billing';
 import type { CdrAudit, EventCatalogue, OcpiCdr, SessionEndedEvent } from '@csms/contracts';
-import { allAssignments, stationsOf, tokensOf, versionsOf, type StoredVersion } from './catalogue';
+import {
+  allAssignments,
+  meterKeysOf,
+  signaturePolicies,
+  stationsOf,
+  tokensOf,
+  versionsOf,
+  type StoredVersion,
+} from './catalogue';
 
 type SessionEndedPayload = SessionEndedEvent['payload'];
 
@@ -17,6 +27,9 @@ type SessionEndedPayload = SessionEndedEvent['payload'];
 export interface CatalogueSnapshot {
   assignments: TariffAssignment[];
   versions: StoredVersion[];
+  /** the meter keys and signed-meter-value policies (small: one row per write) */
+  meterKeys: MeterKeyFact[];
+  signaturePolicies: SignaturePolicyFact[];
 }
 
 /** Rows a chunk has settled and not written yet (written in one statement per table). */
@@ -59,8 +72,14 @@ export const sessionKey = (sessionId: string) => sessionId.toLowerCase();
 export class PricingStore {
   constructor(private readonly catalogue: EventCatalogue) {}
 
-  async catalogueSnapshot(m: EntityManager): Promise<CatalogueSnapshot> {
-    return { assignments: await allAssignments(m), versions: await versionsOf(m) };
+  /** The catalogue, and the meter keys of the given stations (all: undefined). */
+  async catalogueSnapshot(m: EntityManager, stationIds?: readonly string[]): Promise<CatalogueSnapshot> {
+    return {
+      assignments: await allAssignments(m),
+      versions: await versionsOf(m),
+      meterKeys: await meterKeysOf(m, stationIds),
+      signaturePolicies: await signaturePolicies(m),
+    };
   }
 
   stationsOf(m: EntityManager, stationIds: readonly string[]) {
@@ -76,8 +95,8 @@ export class PricingStore {
    * and tokens, the revisions settled before and the CDRs not credited yet (a correction credits them).
    */
   async loadChunk(m: EntityManager, sessions: readonly SessionEndedPayload[]): Promise<ChunkState> {
-    const snapshot = await this.catalogueSnapshot(m);
     const stationIds = [...new Set(sessions.map((s) => s.stationId))];
+    const snapshot = await this.catalogueSnapshot(m, stationIds);
     const uids = [...new Set(sessions.flatMap((s) => (s.idToken ? [s.idToken.idToken] : [])))];
     const sessionIds = [...new Set(sessions.map((s) => s.sessionId))];
     const stations = await stationsOf(m, stationIds);

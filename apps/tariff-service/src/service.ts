@@ -4,6 +4,7 @@ import { startService, type RunningService } from '@csms/service-kit';
 import { CatalogueConsumer } from './catalogue.consumer';
 import { CATALOGUE_DEPS, CatalogueController, type CatalogueDeps } from './catalogue.controller';
 import { CdrsController } from './cdrs.controller';
+import { MeterKeysController } from './meter-keys.controller';
 import type { TariffServiceConfig } from './config';
 import { tariffServiceMigrations } from './migrations';
 import { PRICING, PricingConsumer } from './pricing.consumer';
@@ -81,7 +82,7 @@ export async function startTariffService(
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
         },
       ],
-      controllers: [CatalogueController, CdrsController],
+      controllers: [CatalogueController, CdrsController, MeterKeysController],
       providers: ({ runtime }) => {
         const deps: CatalogueDeps = { catalogue, relay: runtime.relay, now: () => new Date() };
         return [

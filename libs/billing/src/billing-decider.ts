@@ -6,11 +6,11 @@
  *   its contract or be too large for a record: `settle`);
  * - a `cdr.created` — preceded, for a corrected session (a later revision), by one credit CDR per CDR of an
  *   earlier revision not credited yet: history is never edited.
- * The events are the contract's envelopes (`cdr.created` v3, `session.pricing_failed` v1), with name-based ids,
+ * The events are the contract's envelopes (`cdr.created` v4, `session.pricing_failed` v1), with name-based ids,
  * validated as they are made; the same command and state always give the same bytes.
  */
 import {
-  CdrCreatedV3,
+  CdrCreatedV4,
   SessionPricingFailedV1,
   deriveId,
   type CdrAudit,
@@ -20,6 +20,7 @@ import {
   type SessionPricingFailed,
 } from '@csms/contracts';
 import type { Decider } from '@csms/kernel';
+import { KeyCache } from '@csms/ocmf';
 import { CompiledTariffs, buildCdr, creditCdrOf, type SourcePosition } from './cdr';
 import type { PricingFacts } from './facts';
 import { retriableOnly, settle, type InfrastructureFailure, type Pricer } from './settle';
@@ -107,10 +108,11 @@ function commonOf(source: string, cmd: Pick<PriceEndedSession, 'event'>): Common
 export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingCommand, BillingEvent, BillingState> {
   const { catalogue } = cfg;
   const tariffs = new CompiledTariffs();
-  const price: Pricer = cfg.price ?? ((ctx) => buildCdr(ctx, { tariffs }));
+  const keyCache = new KeyCache();
+  const price: Pricer = cfg.price ?? ((ctx) => buildCdr(ctx, { tariffs, keyCache }));
   const infrastructure = cfg.infrastructure ?? retriableOnly;
   const cdrCreated = (common: Common, payload: CdrCreated['payload']): CdrCreated =>
-    catalogue.create(CdrCreatedV3, { ...common, id: deriveId('cdr-created', payload.cdr.id), payload });
+    catalogue.create(CdrCreatedV4, { ...common, id: deriveId('cdr-created', payload.cdr.id), payload });
 
   return {
     initialState: () => ({ settled: [], cdrs: [] }),

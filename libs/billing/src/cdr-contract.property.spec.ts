@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {
-  CdrCreatedV3,
+  CdrCreatedV4,
   SessionEndedV1,
   SessionEndedV2,
   deriveId,
@@ -206,7 +206,7 @@ function contextOf(session: SessionEndedPayload, tariff: OcpiTariffDocument): Pr
 }
 
 const emit = (cdr: OcpiCdr, audit: CdrAudit) =>
-  catalogue.create(CdrCreatedV3, {
+  catalogue.create(CdrCreatedV4, {
     id: deriveId('cdr-created', 'x'),
     key: 'k',
     occurredAt: '2026-01-01T00:00:00Z',

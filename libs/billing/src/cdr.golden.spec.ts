@@ -41,7 +41,10 @@ import type { TariffAssignment } from './select-tariff';
  * The first digest was pinned on the code before the billing rules moved into this library (the tariff
  * service's cdr-builder, settle and pricing handler); the rules are unchanged as long as it holds. It is taken
  * over the payloads without `billingAccountId`, the field cdr.created v3 added; the second digest pins the
- * payloads as v3 emits them (pinned when the field was added).
+ * payloads as v3 emits them (pinned when the field was added). Both were re-pinned when CDRs began to carry OCPI
+ * signed_data and the audit's signedMeterValues (cdr.created v4): only the 161 CDRs (and their credit CDRs) of the
+ * corpus sessions with signed values changed; the third digest, pinned before that change over the events of the
+ * sessions without signed values, still holds.
  */
 const catalogue = systemCatalogue();
 // the worked cases' tariffs are valid OCPI Tariff objects (libs/pricing validates them in its own specs)
@@ -227,6 +230,13 @@ describe('CDRs of the replay corpus (golden)', () => {
       ),
       locationIncomplete: cdrs.filter((e) => e.payload.audit.dataQuality !== undefined).length,
       withSkipped: cdrs.filter((e) => 'skipped' in e.payload.audit.assignment).length,
+      signed: count(
+        cdrs
+          .filter((e) => !e.payload.cdr.credit && e.payload.audit.signedMeterValues)
+          .map(
+            (e) => `${e.payload.audit.signedMeterValues!.result} ${e.payload.audit.signedMeterValues!.flags.join('+')}`,
+          ),
+      ),
     };
     expect(summary).toEqual({
       cdrs: 1251,
@@ -244,27 +254,48 @@ describe('CDRs of the replay corpus (golden)', () => {
       },
       locationIncomplete: 1950,
       withSkipped: 59,
+      // the corpus's signed values are placeholders (`OCMF|sig3`, `sig3`): each CDR says they could not be read
+      signed: { 'FAILED SIGNED_DATA_MALFORMED+PAIRING_FAILED': 161 },
     });
   });
 
   it("names the billing account that pays: the token registry's account of TAG1, null for TOKEN (none), unknown tokens and no token", () => {
     const cdrs = events.filter((e): e is Extract<BillingEvent, { type: 'cdr.created' }> => e.type === 'cdr.created');
     for (const e of cdrs) {
-      expect(e.version).toBe(3);
+      expect(e.version).toBe(4);
       expect(e.payload.billingAccountId).toBe(e.payload.cdr.cdr_token.uid === 'TAG1' ? 'acct-1' : null);
     }
     expect(cdrs.filter((e) => e.payload.billingAccountId === 'acct-1').length).toBeGreaterThan(500);
   });
 
   it('emits byte-identical cdr.created and session.pricing_failed payloads', () => {
-    // computed on the pricing path as it was before the billing rules moved into libs/billing
+    // computed on the pricing path as it was before the billing rules moved into libs/billing (re-pinned with signed_data)
     const withoutAccount = (e: Envelope) => {
       if (e.type !== 'cdr.created') return e.payload;
       const { billingAccountId: _a, ...rest } = e.payload as { billingAccountId: unknown };
       return rest;
     };
-    expect(digestOf(events, withoutAccount)).toBe('3e02da65e64be1657892b4b51895f84cc85a5bb57702e2c2e28a49a5e57e677c');
+    expect(digestOf(events, withoutAccount)).toBe('54bed4aab724236aa55af500d34023d30ebb34a08b0038c9ae78774be869bbae');
     // cdr.created v3: the same payloads with the paying billing account (TAG1's acct-1, null for the others)
-    expect(digestOf(events)).toBe('94ed87c2594032cea2138a3c40267229ead70046931297d88448723c7815625e');
+    expect(digestOf(events)).toBe('3bf2741ab1652fbd84871190012802d3310fc1d668ac90e0f998f04ed7d372b1');
+  });
+
+  it('emits byte-identical events for the sessions without signed meter values', () => {
+    // pinned before CDRs carried signed_data: the events of sessions with no signed value never change with it
+    const signed = new Set(
+      corpusSessions()
+        .filter((e) => e.payload.signedMeterValues.length > 0 || e.payload.signedMeterValuesOmitted > 0)
+        .map((e) => e.payload.sessionId),
+    );
+    const unsigned = events.filter(
+      (e) =>
+        !signed.has(
+          (e.payload as { sessionId?: string; cdr?: { session_id: string } }).cdr?.session_id ??
+            (e.payload as { sessionId: string }).sessionId,
+        ),
+    );
+    expect(signed.size).toBeGreaterThan(50);
+    expect(unsigned.length).toBeGreaterThan(1000);
+    expect(digestOf(unsigned)).toBe('fa3d56287749dd545861fdd77b9ceb40f3f5b9424c89980d1a7f4d2ecefd70df');
   });
 });

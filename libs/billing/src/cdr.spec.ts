@@ -1,5 +1,5 @@
 import {
-  CdrCreatedV3,
+  CdrCreatedV4,
   SessionEndedV2,
   StationRegisteredV2,
   deriveId,
@@ -103,7 +103,7 @@ function priced(session: SessionEndedPayload, facts: StationFacts | undefined) {
   const out = buildCdr(ctx(session, facts));
   if (out.kind !== 'priced') throw new Error(`not priced: ${out.code}`);
   // the result is a valid cdr.created (closed cdr_location schema)
-  catalogue.create(CdrCreatedV3, {
+  catalogue.create(CdrCreatedV4, {
     id: deriveId('cdr', out.cdr.id),
     key: session.sessionId,
     occurredAt: session.endedAt,
@@ -286,7 +286,7 @@ describe('tariff selection by OCPI validity window', () => {
         },
       ],
     });
-    catalogue.create(CdrCreatedV3, {
+    catalogue.create(CdrCreatedV4, {
       id: deriveId('cdr', out.cdr.id),
       key: 'k',
       occurredAt: '2026-03-01T11:00:00Z',

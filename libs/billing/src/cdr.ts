@@ -28,6 +28,8 @@ import type { PricingFacts, StationFacts, StoredVersion } from './facts';
 import { selectTariff } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
 import { toPricingSession } from './to-pricing-session';
+import { checkSignedMeterValues } from './signed-data';
+import type { KeyCache } from '@csms/ocmf';
 
 /** Where the session.ended being priced was read: its envelope id and log position (the CDR audit's `sourceEvent`). */
 export type SourcePosition = CdrSourceEvent;
@@ -145,6 +147,7 @@ export function buildCdr(
   opts: {
     /** what-if: price with this tariff instead of the catalogue's */ draft?: OcpiTariffDocument;
     tariffs?: CompiledTariffs;
+    /** meter verification keys already built (libs/ocmf KeyCache) */ keyCache?: KeyCache;
   } = {},
 ): PricingOutcome {
   const s = ctx.session;
@@ -199,6 +202,19 @@ export function buildCdr(
       return { kind: 'failed', code: err.code, detail: err.message ?? String(e), field: err.field };
     throw e;
   }
+  // signed meter values (Eichrecht): OCPI signed_data on the CDR, how they were checked in the audit; a session
+  // without any gets neither, its CDR is byte for byte what it was before
+  const signed = checkSignedMeterValues(
+    s,
+    priced.total_energy,
+    {
+      keys: ctx.meterKeys ?? [],
+      policies: ctx.signaturePolicies ?? [],
+      siteId: ctx.station?.siteId,
+    },
+    { keyCache: opts.keyCache },
+  );
+  if (signed?.block) return { kind: 'failed', code: signed.block.code, detail: signed.block.detail };
   const uid = s.idToken?.idToken ?? 'UNKNOWN';
   const where = cdrLocationOf(s, ctx.station);
   const cdr: OcpiCdr = {
@@ -230,8 +246,10 @@ export function buildCdr(
     total_parking_cost: priced.total_parking_cost,
     total_reservation_cost: priced.total_reservation_cost,
     ...(s.dataQuality.needsReview ? { remark: `data quality: ${s.dataQuality.flags.join(', ')}`.slice(0, 255) } : {}),
+    ...(signed ? { signed_data: signed.cdr } : {}),
     last_updated: priced.end_date_time,
   };
+
   const audit: CdrAudit = {
     sessionId: s.sessionId,
     sessionRevision: s.revision,
@@ -252,6 +270,7 @@ export function buildCdr(
     ...(where.missing.length > 0
       ? { dataQuality: { flags: ['LOCATION_INCOMPLETE'], missingLocationFields: where.missing } }
       : {}),
+    ...(signed ? { signedMeterValues: signed.audit } : {}),
   };
   return { kind: 'priced', cdr, audit };
 }

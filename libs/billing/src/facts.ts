@@ -7,6 +7,7 @@
 import type { OcpiTariffDocument, RegistryEvse, StationLocation } from '@csms/contracts';
 import type { RoundingMode } from '@csms/money';
 import type { TariffAssignment, TariffVersionRef } from './select-tariff';
+import type { MeterKeyFact, SignaturePolicyFact } from './signed-data';
 
 /** A published tariff version as the catalogue keeps it: the OCPI Tariff object and its content hash. */
 export interface StoredVersion extends TariffVersionRef {
@@ -39,4 +40,8 @@ export interface PricingFacts {
   cpo: { countryCode: string; partyId: string };
   defaultTimeZone: string;
   rounding: RoundingMode;
+  /** the meter keys operators confirmed (`meter.key_set`); absent: none */
+  meterKeys?: readonly MeterKeyFact[];
+  /** the signed-meter-value policies (`meter.signature_policy_set`); absent: the default (flag, trust no station key) */
+  signaturePolicies?: readonly SignaturePolicyFact[];
 }

@@ -15,6 +15,8 @@ export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-
 export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
 export { CompiledTariffs, buildCdr, cdrIdOf, cdrLocationOf, creditCdrOf, sha256 } from './cdr';
 export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';
+export { SIGNED_METER_VALUES_FAILED, checkSignedMeterValues, meterKeyFor, policyFor } from './signed-data';
+export type { AppliedPolicy, MeterKeyFact, SignaturePolicyFact, SignedDataOutcome } from './signed-data';
 export { SettleFailureCode, retriableOnly, settle } from './settle';
 export type { InfrastructureFailure, Pricer, Settled, SettledFailure } from './settle';
 export { billingDecider, pricingFailedEvent } from './billing-decider';
@@ -35,3 +37,14 @@ export type {
   PublishTariffVersion,
   SetTariffAssignment,
 } from './catalogue-decider';
+export { MeterKeyError, curveOfKeyText, meterKeyDecider } from './meter-keys';
+export type {
+  MeterKeyCommand,
+  MeterKeyErrorCode,
+  MeterKeyEvent,
+  MeterKeyState,
+  SetMeterKey,
+  SetSignaturePolicy,
+} from './meter-keys';
+export { spkiHexOf, transparencyXml } from './transparency';
+export type { TransparencyExport } from './transparency';

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import {
-  CdrCreatedV3,
+  CdrCreatedV4,
   SESSION_ENDED_LIMITS,
   deriveId,
   systemCatalogue,
@@ -118,9 +118,9 @@ describe('a 24-hour session sampled every 5 seconds, priced', () => {
     );
   });
 
-  it('cdr.created v3 is under the bound, its audit naming the source ranges and the timeline resolution', () => {
+  it('cdr.created v4 is under the bound, its audit naming the source ranges and the timeline resolution', () => {
     const out = price(p, timeOfDay);
-    const env = catalogue.create(CdrCreatedV3, {
+    const env = catalogue.create(CdrCreatedV4, {
       id: deriveId('cdr', out.cdr.id),
       key: p.sessionId,
       occurredAt: p.endedAt,

@@ -1,14 +1,14 @@
-import { CdrCreatedV3, ContractError, systemCatalogue, type CdrAudit, type OcpiCdr } from '@csms/contracts';
+import { CdrCreatedV4, ContractError, systemCatalogue, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import type { PricingContext, PricingOutcome } from './cdr';
 import { BillingError } from './errors';
 import { settle, type InfrastructureFailure, type Pricer } from './settle';
 
 const catalogue = systemCatalogue();
 const ctx = {} as PricingContext;
-const example = CdrCreatedV3.example;
+const example = CdrCreatedV4.example;
 const priced: PricingOutcome = { kind: 'priced', cdr: example.cdr, audit: example.audit };
 const toEvent = (o: { cdr: OcpiCdr; audit: CdrAudit }) =>
-  catalogue.create(CdrCreatedV3, {
+  catalogue.create(CdrCreatedV4, {
     id: '7c9e6679-7425-50de-944b-e07fc1f90ae7',
     key: o.audit.sessionId,
     occurredAt: '2026-03-01T11:00:00Z',

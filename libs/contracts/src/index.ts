@@ -15,6 +15,7 @@ export * from './events/cdr-parts';
 export * from './events/commands';
 export * from './events/monitoring';
 export * from './events/payment';
+export * from './events/meter-keys';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -46,10 +47,13 @@ import {
   CdrCreatedV1,
   CdrCreatedV2,
   CdrCreatedV3,
+  CdrCreatedV4,
   SessionPricingFailedV1,
   cdrCreatedV1ToV2,
   cdrCreatedV2ToV3,
+  cdrCreatedV3ToV4,
 } from './events/billing';
+import { MeterKeySetV1, SignaturePolicySetV1 } from './events/meter-keys';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
 import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
 import { PAYMENT_EVENTS } from './events/payment';
@@ -73,7 +77,10 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   CdrCreatedV1,
   CdrCreatedV2,
   CdrCreatedV3,
+  CdrCreatedV4,
   SessionPricingFailedV1,
+  MeterKeySetV1,
+  SignaturePolicySetV1,
   OcppCommandRequestedV1,
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
@@ -86,6 +93,7 @@ export const ALL_UPCASTERS: readonly Upcaster[] = [
   sessionEndedV1ToV2,
   cdrCreatedV1ToV2,
   cdrCreatedV2ToV3,
+  cdrCreatedV3ToV4,
   tariffVersionPublishedV1ToV2,
   tariffAssignmentSetV1ToV2,
   alarmAcknowledgedV1ToV2,

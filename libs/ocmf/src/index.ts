@@ -6,3 +6,4 @@ export * from './keys';
 export * from './record';
 export * from './verify';
 export * from './session';
+export * from './sign';

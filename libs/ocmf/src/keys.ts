@@ -165,3 +165,30 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Verification keys already built, by key text and curve: building one (`createPublicKey`) costs more than the
+ * ECDSA verification itself, and a CSMS verifies the same few meter keys over and over. An explicit object its
+ * owner makes and passes in (`verifyOcmf(…, { keys })`; no module state); at most `max` entries, emptied when full.
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, KeyForCurve | { ok: false; unreadable: string }>();
+  constructor(private readonly max = 1000) {}
+
+  /** The key for `curve` from `text` (as decodeKeyText reads it), or why there is none. */
+  of(
+    text: string,
+    curve: OcmfCurve,
+    encoding?: KeyTextEncoding,
+  ): KeyForCurve | { readonly ok: false; readonly unreadable: string } {
+    const id = `${curve}\u0000${encoding ?? ''}\u0000${text}`;
+    let hit = this.entries.get(id);
+    if (hit === undefined) {
+      const decoded = decodeKeyText(text, encoding);
+      hit = decoded.ok ? keyForCurve(decoded.bytes, curve) : { ok: false, unreadable: decoded.detail };
+      if (this.entries.size >= this.max) this.entries.clear();
+      this.entries.set(id, hit);
+    }
+    return hit;
+  }
+}

@@ -1,3 +1,4 @@
+import { KeyCache } from './keys';
 import { parseOcmf } from './record';
 import { VECTORS } from './testing/vectors';
 import { verifyOcmf, type VerificationReason } from './verify';
@@ -55,6 +56,23 @@ describe('shared OCMF vectors', () => {
         // nothing filled in that the vector lists as written
         for (const f of reading.inherited) expect(expected[f]).toBeUndefined();
       });
+    });
+  });
+});
+
+describe('a key cache gives the same verdicts', () => {
+  it('every vector, twice through one KeyCache, as without it; an unreadable key stays NO_KEY', () => {
+    const keys = new KeyCache(8);
+    for (let round = 0; round < 2; round++) {
+      for (const v of VECTORS) {
+        const plain = verifyOcmf(v.ocmf, v.publicKey.value);
+        const cached = verifyOcmf(v.ocmf, v.publicKey.value, { keys });
+        expect([v.id, cached.status, cached.reason]).toEqual([v.id, plain.status, plain.reason]);
+      }
+    }
+    expect(verifyOcmf(VECTORS[0].ocmf, 'not a key', { keys })).toMatchObject({
+      status: 'NO_KEY',
+      reason: 'KEY_UNREADABLE',
     });
   });
 });

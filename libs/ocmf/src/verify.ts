@@ -6,7 +6,7 @@ import {
   isCurveAvailable,
   type OcmfCurve,
 } from './curves';
-import { decodeBase64, decodeHex, decodeKeyText, keyForCurve, type KeyTextEncoding } from './keys';
+import { decodeBase64, decodeHex, decodeKeyText, keyForCurve, type KeyCache, type KeyTextEncoding } from './keys';
 import { parseOcmf, type MalformedReason, type OcmfRecord } from './record';
 
 export type VerificationStatus = 'VALID' | 'INVALID' | 'NO_KEY' | 'UNSUPPORTED' | 'MALFORMED';
@@ -54,6 +54,8 @@ export interface VerifyOptions {
   readonly keyEncoding?: KeyTextEncoding;
   /** SA to apply when the record's signature section has none (OCPP 2.0.1 `signingMethod`); else the OCMF default. */
   readonly signatureAlgorithm?: string;
+  /** Keys already built (the caller's cache): the same verdicts, without building a key per record. */
+  readonly keys?: KeyCache;
 }
 
 const DER_MIME_TYPE = 'application/x-der';
@@ -131,9 +133,16 @@ export function verifyOcmf(
   if (typeof publicKey !== 'string' || publicKey.trim() === '') {
     return result('NO_KEY', 'NO_PUBLIC_KEY', 'no public key was given for this meter', record, withFormat);
   }
-  const keyText = decodeKeyText(publicKey, options.keyEncoding);
-  if (!keyText.ok) return result('NO_KEY', 'KEY_UNREADABLE', keyText.detail, record, withFormat);
-  const key = keyForCurve(keyText.bytes, curve);
+  let key;
+  if (options.keys) {
+    const cached = options.keys.of(publicKey, curve, options.keyEncoding);
+    if ('unreadable' in cached) return result('NO_KEY', 'KEY_UNREADABLE', cached.unreadable, record, withFormat);
+    key = cached;
+  } else {
+    const keyText = decodeKeyText(publicKey, options.keyEncoding);
+    if (!keyText.ok) return result('NO_KEY', 'KEY_UNREADABLE', keyText.detail, record, withFormat);
+    key = keyForCurve(keyText.bytes, curve);
+  }
   if (!key.ok) {
     return key.problem === 'CURVE_MISMATCH'
       ? result('INVALID', 'KEY_CURVE_MISMATCH', key.detail, record, withFormat)
@@ -183,6 +192,7 @@ export interface SignedMeterValue {
 export function verifySignedMeterValue(
   value: SignedMeterValue,
   publicKey: string | null = value.publicKey,
+  options: Pick<VerifyOptions, 'keys'> = {},
 ): VerificationResult {
   if (value.encodingMethod !== 'OCMF') {
     return result(
@@ -206,7 +216,7 @@ export function verifySignedMeterValue(
       parsed.record,
     );
   }
-  return verifyOcmf(parsed.record, publicKey, method === '' ? {} : { signatureAlgorithm: method });
+  return verifyOcmf(parsed.record, publicKey, method === '' ? options : { ...options, signatureAlgorithm: method });
 }
 
 /** A SEQUENCE of exactly two INTEGERs with consistent short lengths (the shape, not the strictness OpenSSL checks). */

@@ -2,6 +2,7 @@
 import type { V16, V201 } from '@csms/ocpp';
 import { idToken201, meterValue16, meterValue201 } from '../model/messages';
 import { freeConnector } from './sessions';
+import type { MeterSigner } from './signing';
 import type { Connector, Session, StationCore, StopReason, TxEventOptions, TxTrigger } from './types';
 
 export function startTransaction(st: StationCore, c: Connector, sess: Session, trigger: TxTrigger): void {
@@ -14,6 +15,17 @@ export function startTransaction(st: StationCore, c: Connector, sess: Session, t
   st.summary.sessionsStarted++;
   st.summary.sessions.push(sess.record);
   const idTag = sess.planned.idTag;
+  const signer = st.cfg.signer;
+  if (signer) {
+    sess.signedBegin = signer.sign({
+      tx: 'B',
+      registerWh: sess.meterStartWh,
+      at: st.ts(at),
+      idTag,
+      connectorId: c.id,
+      tamper: false,
+    });
+  }
   if (st.v16) {
     const payload: V16.StartTransactionRequest = {
       connectorId: c.id,
@@ -43,11 +55,15 @@ export function startTransaction(st: StationCore, c: Connector, sess: Session, t
         numberOfPhasesUsed: sess.planned.charging.phases,
       },
       meter: [
-        meterValue201(
-          st.ts(at),
-          { registerWh: sess.meterStartWh, phases: sess.planned.charging.phases },
-          'Transaction.Begin',
-          false,
+        signed201(
+          meterValue201(
+            st.ts(at),
+            { registerWh: sess.meterStartWh, phases: sess.planned.charging.phases },
+            'Transaction.Begin',
+            false,
+          ),
+          signer,
+          sess.signedBegin,
         ),
       ],
     });
@@ -128,6 +144,15 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
     stopReason: reason,
   });
   const idTag = sess.planned.idTag;
+  const signer = st.cfg.signer;
+  const signedEnd = signer?.sign({
+    tx: 'E',
+    registerWh: meterStop,
+    at: st.ts(at),
+    idTag,
+    connectorId: c.id,
+    tamper: signer.tampers(c.id, sess.record.n),
+  });
   if (st.v16) {
     const startTs = st.ts(sess.startAt ?? at);
     const phases = sess.planned.charging.phases;
@@ -142,8 +167,18 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
             timestamp: st.ts(at),
             reason: reason16,
             transactionData: [
-              meterValue16(startTs, { registerWh: sess.meterStartWh, phases }, 'Transaction.Begin', false),
-              meterValue16(st.ts(at), { registerWh: meterStop, phases }, 'Transaction.End', false),
+              signed16(
+                meterValue16(startTs, { registerWh: sess.meterStartWh, phases }, 'Transaction.Begin', false),
+                signer,
+                sess.signedBegin,
+                'Transaction.Begin',
+              ),
+              signed16(
+                meterValue16(st.ts(at), { registerWh: meterStop, phases }, 'Transaction.End', false),
+                signer,
+                signedEnd,
+                'Transaction.End',
+              ),
             ],
           };
     void st.send('StopTransaction', build, 'tx');
@@ -155,11 +190,15 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
       stoppedReason,
       timeSpentCharging: reading?.chargingSeconds ?? 0,
       meter: [
-        meterValue201(
-          st.ts(at),
-          { registerWh: meterStop, phases: sess.planned.charging.phases },
-          'Transaction.End',
-          false,
+        signed201(
+          meterValue201(
+            st.ts(at),
+            { registerWh: meterStop, phases: sess.planned.charging.phases },
+            'Transaction.End',
+            false,
+          ),
+          signer,
+          signedEnd,
         ),
       ],
       extra: reason === 'Local' ? { idToken: idToken201(idTag) } : {},
@@ -174,4 +213,26 @@ export function stopTransaction(st: StationCore, c: Connector, sess: Session, re
   });
   if (unplugged) freeConnector(st, c, sess, at);
   else st.at(at + sess.planned.unplugAfterStopSeconds * 1000, `unplug ${c.id}`, () => st.unplug(c, sess));
+}
+
+/** 1.6: the signed record next to the raw register reading, as a `format: SignedData` sampled value. */
+function signed16(
+  mv: V16.MeterValuesRequest['meterValue'][number],
+  signer: MeterSigner | undefined,
+  record: string | undefined,
+  context: 'Transaction.Begin' | 'Transaction.End',
+): V16.MeterValuesRequest['meterValue'][number] {
+  if (!signer || record === undefined) return mv;
+  return { ...mv, sampledValue: [...mv.sampledValue, signer.sampledValue16(record, context)] } as typeof mv;
+}
+
+/** 2.0.1: the signed record on the energy register's sampled value (`signedMeterValue`). */
+function signed201(
+  mv: V201.MeterValueType,
+  signer: MeterSigner | undefined,
+  record: string | undefined,
+): V201.MeterValueType {
+  if (!signer || record === undefined) return mv;
+  const [register, ...rest] = mv.sampledValue;
+  return { ...mv, sampledValue: [{ ...register, signedMeterValue: signer.signedMeterValue201(record) }, ...rest] };
 }

@@ -1,3 +1,4 @@
+import type { MeterSigner } from './signing';
 /**
  * The station's types: what it reports (events, summary), how it is configured, and the station core the
  * per-concern modules work on (connection, outbox, boot and heartbeat, status, authorize, transactions,
@@ -116,6 +117,8 @@ export interface StationConfig {
   /** tag unique to the run, for 2.0.1 transaction ids */
   runTag: string;
   identity?: Partial<Identity>;
+  /** the station's meter signs the transaction's begin and end readings (OCMF) */
+  signer?: MeterSigner;
   emit: (e: Omit<SimEvent, 'seq' | 'time' | 'stationId'>, station: StationCore) => void;
 }
 
@@ -153,6 +156,8 @@ export interface Session {
   chargeAt?: number;
   state: ChargingState | 'EVConnected';
   events: ScheduledEvent[];
+  /** the meter's signed begin reading (OCMF), when the meter signs */
+  signedBegin?: string;
 }
 
 export interface Connector {

@@ -1,4 +1,4 @@
-import { CdrCreatedV2, CdrCreatedV3, deriveId, systemCatalogue, type Envelope } from '../index';
+import { CdrCreatedV2, CdrCreatedV3, CdrCreatedV4, deriveId, systemCatalogue, type Envelope } from '../index';
 import { contractError, specEnvelope } from './spec-helpers';
 
 const catalogue = systemCatalogue();
@@ -18,7 +18,7 @@ const { billingAccountId: _account, ...v2Payload } = v3;
 describe('cdr.created v2 -> v3 (the billing account that pays)', () => {
   it('reads a v2 record whose contract_id is not the token uid with that contract_id as the billing account', () => {
     const env = catalogue.decode(JSON.stringify(envelope(2, v2Payload)));
-    expect(env.version).toBe(3);
+    expect(env.version).toBe(4);
     expect(env.payload).toEqual({ ...v2Payload, billingAccountId: 'acct-1001' });
   });
 
@@ -30,9 +30,9 @@ describe('cdr.created v2 -> v3 (the billing account that pays)', () => {
     expect(catalogue.parse(envelope(2, payload)).payload).toEqual({ ...payload, billingAccountId: null });
   });
 
-  it('reads a v3 record as it is; a null billing account is valid', () => {
+  it('reads a v3 record as v4, the same payload; a null billing account is valid', () => {
     const env = envelope(3, { ...v3, billingAccountId: null });
-    expect(catalogue.parse(env)).toEqual(env);
+    expect(catalogue.parse(env)).toEqual({ ...env, version: 4 });
   });
 
   it('v2 still accepts the open fields v3 closes (records already written)', () => {
@@ -153,5 +153,54 @@ describe('cdr.created v3 is closed to the last field', () => {
       audit: { ...audit, pricing: { ...pricing, breakdown: { ...pricing.breakdown, price_adjustment: adjustment } } },
     };
     expect(() => catalogue.check(envelope(3, payload))).not.toThrow();
+  });
+});
+
+describe('cdr.created v4 (signed meter values checked)', () => {
+  const signed = {
+    result: 'VERIFIED',
+    flags: [],
+    policy: { invalidSignature: 'flag', trustStationKeys: false, scope: 'default', sequence: null },
+    key: { source: 'registry', keyId: 'k-1', publicKey: '3059', stationKey: null },
+    values: [
+      {
+        at: '2026-03-01T10:00:00.000Z',
+        context: 'Transaction.Begin',
+        nature: 'Start',
+        status: 'VALID',
+        reason: 'SIGNATURE_VERIFIED',
+        detail: 'verified',
+        curve: 'secp256r1',
+        meterSerial: 'M1',
+        payloadSha256: 'a'.repeat(64),
+      },
+    ],
+    checks: [{ name: 'ALL_VALID', passed: true, detail: 'every record is VALID' }],
+    energy: { signedWh: '1000', billedWh: '1000', differenceWh: '0', toleranceWh: '1', result: 'match' },
+    omitted: 0,
+  };
+
+  it('accepts the audit with its signed meter values and the CDR with OCPI signed_data', () => {
+    const payload = {
+      ...v3,
+      cdr: {
+        ...v3.cdr,
+        signed_data: {
+          encoding_method: 'OCMF',
+          public_key: '3059',
+          signed_values: [{ nature: 'Start', plain_data: 'B 1.000 kWh', signed_data: 'T0NNRnx7fXx7fQ==' }],
+        },
+      },
+      audit: { ...v3.audit, signedMeterValues: signed },
+    };
+    expect(() => catalogue.check(envelope(4, payload))).not.toThrow();
+    expect(CdrCreatedV4.version).toBe(4);
+  });
+
+  it('refuses a field the section does not name, and an unknown flag', () => {
+    const extra = { ...v3, audit: { ...v3.audit, signedMeterValues: { ...signed, extra: 1 } } };
+    expect(contractError(() => catalogue.check(envelope(4, extra)))).toBeDefined();
+    const flag = { ...v3, audit: { ...v3.audit, signedMeterValues: { ...signed, flags: ['LOOKS_FINE'] } } };
+    expect(contractError(() => catalogue.check(envelope(4, flag)))).toBeDefined();
   });
 });

@@ -14,6 +14,7 @@ import {
   CdrAssignmentSchema,
   CdrChargingPeriodSchema,
   CdrPricingSchema,
+  CdrSignedAuditSchema,
   CdrSignedDataSchema,
   CdrTokenSchema,
 } from './cdr-parts';
@@ -386,7 +387,17 @@ export const CdrAuditSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type CdrAudit = Static<typeof CdrAuditSchema>;
+/** How a CDR was computed (v4: and, for a session with signed meter values, how they were checked). */
+export const CdrAuditV4Schema = Type.Object(
+  {
+    ...CdrAuditSchema.properties,
+    signedMeterValues: Type.Optional(CdrSignedAuditSchema),
+  },
+  { additionalProperties: false },
+);
+export type CdrAudit = Static<typeof CdrAuditV4Schema>;
+export type CdrSignedAudit = Static<typeof CdrSignedAuditSchema>;
+export type CdrSignedData = Static<typeof CdrSignedDataSchema>;
 export type CdrDataQuality = Static<typeof CdrDataQualitySchema>;
 export type CdrLocation = Static<typeof CdrLocationSchema>;
 export type CdrLocationField = (typeof CDR_LOCATION_REQUIRED_FIELDS)[number];
@@ -442,7 +453,33 @@ export const CdrCreatedV3 = defineEvent({
     billingAccountId: 'acct-1001',
   },
 });
-export type CdrCreatedPayload = Static<typeof CdrCreatedV3.schema>;
+
+/**
+ * v4: the audit gains `signedMeterValues` (present exactly when the session had signed meter values: what was
+ * verified, with which key and policy, each value's status, the pairing checks, signed vs billed energy), and the
+ * CDR then carries OCPI `signed_data`. A CDR of a session without signed values is the same as in v3.
+ */
+export const CdrCreatedV4 = defineEvent({
+  type: 'cdr.created',
+  version: 4,
+  topic: Topics.billingEvents,
+  description:
+    'an OCPI 2.2.1 CDR (or credit CDR) with its audit section (and the check of its signed meter values) and the billing account that pays',
+  schema: closed({
+    cdr: OcpiCdrSchema,
+    audit: CdrAuditV4Schema,
+    billingAccountId: CdrCreatedV3.schema.properties.billingAccountId,
+  }),
+  example: CdrCreatedV3.example,
+});
+export type CdrCreatedPayload = Static<typeof CdrCreatedV4.schema>;
+
+/** v3 -> v4: the same record (v3 had no signed meter values to check). */
+export const cdrCreatedV3ToV4: Upcaster = {
+  type: CdrCreatedV4.type,
+  fromVersion: 3,
+  up: (payload) => payload,
+};
 
 /**
  * v2 -> v3: the CDR and audit as they were (the code that wrote v1/v2 wrote the shapes v3 closes), and the billing
@@ -473,5 +510,5 @@ export const cdrCreatedV1ToV2: Upcaster = {
   },
 };
 
-export type CdrCreated = EventOf<typeof CdrCreatedV3>;
+export type CdrCreated = EventOf<typeof CdrCreatedV4>;
 export type SessionPricingFailed = EventOf<typeof SessionPricingFailedV1>;

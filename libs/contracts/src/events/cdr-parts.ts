@@ -55,7 +55,7 @@ export const CdrChargingPeriodSchema = closed({
   tariff_id: Type.Optional(Type.String({ maxLength: 36 })),
 });
 
-/** OCPI 2.2.1 SignedData (the CDR's signed meter values; not produced yet). */
+/** OCPI 2.2.1 SignedData: the CDR's signed meter values (OCMF records, `signed_data` base64 of the signed bytes). */
 export const CdrSignedDataSchema = closed({
   encoding_method: Type.String({ maxLength: 36 }),
   encoding_method_version: Type.Optional(Type.Integer()),
@@ -234,4 +234,77 @@ export const CdrPricingSchema = closed({
       }),
     ),
   }),
+});
+
+/** The outcome of checking a CDR's signed meter values (libs/billing signed-data.ts): VERIFIED, FAILED, UNVERIFIED. */
+export const SIGNED_DATA_RESULTS = ['VERIFIED', 'FAILED', 'UNVERIFIED'] as const;
+/** What the signed meter values of a CDR showed; FAILED when one of the first five is set, UNVERIFIED for the next two. */
+export const SIGNED_DATA_FLAGS = [
+  'SIGNATURE_INVALID',
+  'SIGNED_DATA_MALFORMED',
+  'PAIRING_FAILED',
+  'SIGNED_ENERGY_MISMATCH',
+  'METER_NOT_REGISTERED',
+  'NO_TRUSTED_KEY',
+  'SIGNATURE_UNSUPPORTED',
+  'SIGNED_VALUES_OMITTED',
+  'SIGNED_VALUE_TOO_LARGE',
+] as const;
+/** Per signed value, libs/ocmf's verification status. */
+export const SIGNED_VALUE_STATUSES = ['VALID', 'INVALID', 'NO_KEY', 'UNSUPPORTED', 'MALFORMED'] as const;
+
+const Text = (max: number) => Type.String({ maxLength: max });
+const NullableText = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
+
+/**
+ * The audit's `signedMeterValues` section (cdr.created v4): which signed values of the session were checked,
+ * with which key and policy, each value's status, the pairing checks over them and the signed energy compared
+ * with the billed energy. Present exactly when the session had signed meter values.
+ */
+export const CdrSignedAuditSchema = closed({
+  result: stringEnum(SIGNED_DATA_RESULTS),
+  flags: Type.Array(stringEnum(SIGNED_DATA_FLAGS), { maxItems: SIGNED_DATA_FLAGS.length }),
+  /** the policy applied: where it was set (default: none set, flag and trust no station key) */
+  policy: closed({
+    invalidSignature: Type.Union([Type.Literal('flag'), Type.Literal('block')]),
+    trustStationKeys: Type.Boolean(),
+    scope: Type.Union([Type.Literal('default'), Type.Literal('site'), Type.Literal('station')]),
+    sequence: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  }),
+  /** the key the values were verified with: from the operator's registry, the one the station sent (when the policy trusts it), or none */
+  key: closed({
+    source: Type.Union([Type.Literal('registry'), Type.Literal('station'), Type.Literal('none')]),
+    keyId: NullableText(64),
+    publicKey: NullableText(1024),
+    /** the key the station sent in its signed values (OCPP 2.0.1 publicKey), recorded whether trusted or not */
+    stationKey: NullableText(1024),
+  }),
+  values: Type.Array(
+    closed({
+      at: Text(40),
+      context: Text(40),
+      nature: Text(32),
+      status: stringEnum(SIGNED_VALUE_STATUSES),
+      reason: Text(64),
+      detail: Text(300),
+      curve: NullableText(32),
+      meterSerial: NullableText(64),
+      /** SHA-256 (hex) of the signed bytes (the OCMF payload section) */
+      payloadSha256: NullableText(64),
+    }),
+    { maxItems: 8 },
+  ),
+  checks: Type.Array(closed({ name: Text(64), passed: Type.Boolean(), detail: Text(300) }), { maxItems: 16 }),
+  energy: Type.Union([
+    closed({
+      signedWh: Text(40),
+      billedWh: Text(40),
+      differenceWh: Text(40),
+      toleranceWh: Text(40),
+      result: Type.Union([Type.Literal('match'), Type.Literal('mismatch')]),
+    }),
+    Type.Null(),
+  ]),
+  /** signed values the session had that session.ended left out (only begin, end and the latest are carried) */
+  omitted: Type.Integer({ minimum: 0 }),
 });

@@ -3,6 +3,7 @@ import {
   SESSION_ENDED_LIMITS,
   SessionEndedV1,
   boundPeriods,
+  boundSignedMeterValues,
   boundTimeline,
   deriveId,
   sourceHash,
@@ -306,14 +307,14 @@ describe('upcasting v1 records already in a log', () => {
     });
   });
 
-  it('a cdr.created v1 audit lists its inbound records as ranges in v2 (read as v3); the CDR itself is unchanged', () => {
+  it('a cdr.created v1 audit lists its inbound records as ranges in v2 (read as v4); the CDR itself is unchanged', () => {
     const records = [
       { eventId: 'r1', topic: 'ocpp.inbound', partition: 0, offset: '5' },
       { eventId: 'r2', topic: 'ocpp.inbound', partition: 0, offset: '8' },
     ];
     const v1 = { ...CdrCreatedV1.example, audit: { ...CdrCreatedV1.example.audit, inboundRecords: records } };
     const env = catalogue.parse(envelope('cdr.created', 1, v1));
-    expect(env.version).toBe(3);
+    expect(env.version).toBe(4);
     expect(env.payload).toEqual({
       cdr: CdrCreatedV1.example.cdr,
       audit: {
@@ -332,5 +333,34 @@ describe('upcasting v1 records already in a log', () => {
       // v2 -> v3: the example's contract_id is its uid, so no billing account is known
       billingAccountId: null,
     });
+  });
+});
+
+describe('signed meter values kept in session.ended', () => {
+  const v = (context: string, measurand: string, at: string) => ({ context, measurand, at });
+  it('keeps the earliest begin and the latest end even when more begin values than the bound were signed', () => {
+    const measurands = ['Import', 'Export', 'ReactiveImport', 'ReactiveExport', 'Apparent'];
+    const values = [
+      ...measurands.map((m) => v('Transaction.Begin', m, '2026-03-01T10:00:00Z')),
+      v('Sample.Periodic', 'Import', '2026-03-01T10:30:00Z'),
+      v('Transaction.End', 'Import', '2026-03-01T11:00:00Z'),
+    ];
+    const { kept, omitted } = boundSignedMeterValues(values);
+    expect(omitted).toBe(3);
+    expect(kept.map((x) => `${x.context} ${x.measurand}`)).toEqual([
+      'Transaction.Begin Import',
+      'Transaction.Begin Export',
+      'Transaction.Begin ReactiveImport',
+      'Transaction.End Import',
+    ]);
+  });
+
+  it('with begin and end values that fit, the others are the latest', () => {
+    const values = [
+      v('Transaction.Begin', 'Import', 't0'),
+      ...[1, 2, 3, 4].map((i) => v('Sample.Clock', 'Import', `t${i}`)),
+      v('Transaction.End', 'Import', 't5'),
+    ];
+    expect(boundSignedMeterValues(values).kept.map((x) => x.at)).toEqual(['t0', 't3', 't4', 't5']);
   });
 });

@@ -19,9 +19,12 @@
  *   state had in the group (so time and energy per category are kept exactly; only their place inside a
  *   group moves) and the maxima; neighbours in the same state are joined; flag CHARGING_PERIODS_MERGED
  *   (review).
- * - signedMeterValues: at most `signedMeterValues`, each at most `signedMeterValueBytes` of JSON:
- *   Transaction.Begin values first (earliest), then Transaction.End (latest), then others (latest);
- *   kept in their order; `signedMeterValuesOmitted` counts the others (all are in the session service).
+ * - signedMeterValues: at most `signedMeterValues`, each at most `signedMeterValueBytes` of JSON: the
+ *   earliest Transaction.Begin value and the latest Transaction.End value first (a signed session needs both
+ *   to pair), then the other Transaction.Begin values (earliest), the other Transaction.End values (latest),
+ *   then others (latest); kept in their order; `signedMeterValuesOmitted` counts the others (all are in the
+ *   session service). Whenever the begin and end values fit together this is the set "begin values, then end
+ *   values, then others" kept before.
  */
 import { createHash } from 'node:crypto';
 import { Dec as Decimal } from '@csms/kernel';
@@ -366,6 +369,8 @@ export function boundSignedMeterValues<S extends { context: string }>(
   const other = idx
     .filter((i) => values[i].context !== 'Transaction.Begin' && values[i].context !== 'Transaction.End')
     .reverse();
-  const chosen = [...begin, ...end, ...other].slice(0, L.signedMeterValues).sort((a, b) => a - b);
+  const chosen = [...begin.slice(0, 1), ...end.slice(0, 1), ...begin.slice(1), ...end.slice(1), ...other]
+    .slice(0, L.signedMeterValues)
+    .sort((a, b) => a - b);
   return { kept: chosen.map((i) => values[i]), omitted: values.length - chosen.length };
 }
