@@ -14,6 +14,7 @@ export * from './events/billing';
 export * from './events/cdr-parts';
 export * from './events/commands';
 export * from './events/monitoring';
+export * from './events/finance';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -49,7 +50,13 @@ import {
   cdrCreatedV2ToV3,
 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
-import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
+import {
+  AlarmAcknowledgedV1,
+  AlarmAcknowledgedV2,
+  MaintenanceDeclaredV1,
+  alarmAcknowledgedV1ToV2,
+} from './events/monitoring';
+import { PeriodClosedV1 } from './events/finance';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -74,6 +81,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
   AlarmAcknowledgedV2,
+  MaintenanceDeclaredV1,
+  PeriodClosedV1,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [
   stationRegisteredV1ToV2,
