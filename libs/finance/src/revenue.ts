@@ -1,5 +1,6 @@
 import type { CdrCreatedPayload } from '@csms/contracts';
 import { Dec, TimeZones, toPlainString } from '@csms/kernel';
+import { findCurrency } from '@csms/money';
 
 /**
  * One CDR as the revenue read model counts it: its dimensions (site, station, EVSE, tariff and version,
@@ -119,4 +120,15 @@ export function totalsByCurrency(facts: readonly RevenueFact[]): Record<string, 
     out[currency] = { cdrs: a.cdrs, sessions: a.sessions, energyKwh, chargingHours, parkingHours, net, vat, gross };
   }
   return out;
+}
+
+/**
+ * An amount as the reports write it: the exact decimal with at least the currency's minor units ("14" EUR ->
+ * "14.00", "-7.5" -> "-7.50"; JPY "1200"); more decimals than that are kept, never rounded away.
+ */
+export function amountText(value: string, currency: string): string {
+  const minor = findCurrency(currency)?.minorUnits ?? 2;
+  const [int, frac = ''] = value.split('.');
+  if (frac.length >= minor) return value;
+  return minor === 0 ? int : `${int}.${frac.padEnd(minor, '0')}`;
 }
