@@ -75,22 +75,24 @@ const figures = (r: FigureRow) => ({
  */
 export async function revenueRows(m: DataSource | EntityManager, q: RevenueQuery): Promise<RevenueRow[]> {
   const cols = REVENUE_DIMENSIONS.flatMap((d) => DIMENSION_COLUMNS[d]);
+  // text in byte order (collation "C"), so the same on every database; sorted by position
   const select = cols
     .map((c) => {
       const grouped = q.groupBy.some((d) => DIMENSION_COLUMNS[d].includes(c));
-      const text = c === 'tariff_version' ? 'tariff_version::text' : c;
-      return `${grouped ? text : "''"} as ${c}`;
+      const text = c === 'tariff_version' ? "lpad(tariff_version::text, 10, '0')" : c;
+      return `${grouped ? text : "''"} collate "C" as ${c}`;
     })
     .join(', ');
   const day = q.granularity === 'day' ? "to_char(day, 'YYYY-MM-DD')" : "''";
   const params: string[] = [q.from, q.to];
   if (q.currency) params.push(q.currency);
-  const order = ['period', 'day', 'currency', ...cols].map((c) => `${c} collate "C"`).join(', ');
+  const positions = ['period', 'day', 'currency', ...cols].map((_, i) => i + 1).join(', ');
   const rows: Array<FigureRow & Record<string, string>> = await m.query(
-    `select to_char(day, 'YYYY-MM') as period, ${day} as day, currency, ${select}, ${FIGURES}
+    `select to_char(day, 'YYYY-MM') collate "C" as period, ${day} collate "C" as day, currency collate "C" as currency,
+       ${select}, ${FIGURES}
      from revenue_daily where day >= $1::date and day < $2::date ${q.currency ? 'and currency = $3' : ''}
-     group by 1, 2, 3, ${cols.map((_, i) => i + 4).join(', ')}
-     order by ${order}`,
+     group by ${positions}
+     order by ${positions}`,
     params,
   );
   return rows.map((r) => ({
