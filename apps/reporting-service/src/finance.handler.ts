@@ -51,33 +51,50 @@ export async function loadCuts(m: EntityManager): Promise<Map<Period, Cut>> {
   return new Map(rows.map((r) => [r.period, new Map(r.cut.map((c) => [c.partition, BigInt(c.offset)]))]));
 }
 
-/** Adds (sign 1) or takes away (sign -1) one CDR's figures on its reported day; a bucket left with no CDR goes. */
+const SUMS = `cdrs = d.cdrs + excluded.cdrs, sessions = d.sessions + excluded.sessions,
+  energy_kwh = d.energy_kwh + excluded.energy_kwh, charging_hours = d.charging_hours + excluded.charging_hours,
+  parking_hours = d.parking_hours + excluded.parking_hours, net = d.net + excluded.net,
+  vat = d.vat + excluded.vat, gross = d.gross + excluded.gross`;
+
+/**
+ * Adds (sign 1) or takes away (sign -1) one CDR's figures on its reported day, in revenue_daily (every
+ * dimension) and revenue_site_daily (per site); a bucket left with no CDR goes, so the tables hold the same rows
+ * whatever order the CDRs and closes were folded in.
+ */
 async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | -1): Promise<void> {
   const key = [day, r.currency, r.site_id, r.station_id, r.evse_uid, r.tariff_id, r.tariff_version, r.account_id];
+  const figures = [
+    sign,
+    sign * r.sessions,
+    ...[r.energy_kwh, r.charging_hours, r.parking_hours, r.net, r.vat, r.gross].map((v) =>
+      sign === 1 ? v : v.startsWith('-') ? v.slice(1) : `-${v}`,
+    ),
+  ];
   await m.query(
     `insert into revenue_daily as d (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id,
        cdrs, sessions, energy_kwh, charging_hours, parking_hours, net, vat, gross)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     on conflict (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id) do update set
-       cdrs = d.cdrs + excluded.cdrs, sessions = d.sessions + excluded.sessions,
-       energy_kwh = d.energy_kwh + excluded.energy_kwh, charging_hours = d.charging_hours + excluded.charging_hours,
-       parking_hours = d.parking_hours + excluded.parking_hours, net = d.net + excluded.net,
-       vat = d.vat + excluded.vat, gross = d.gross + excluded.gross`,
-    [
-      ...key,
-      sign,
-      sign * r.sessions,
-      ...[r.energy_kwh, r.charging_hours, r.parking_hours, r.net, r.vat, r.gross].map((v) =>
-        sign === 1 ? v : v.startsWith('-') ? v.slice(1) : `-${v}`,
-      ),
-    ],
+     on conflict (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id) do update set ${SUMS}`,
+    [...key, ...figures],
   );
-  if (sign === -1)
+  await m.query(
+    `insert into revenue_site_daily as d (day, currency, site_id, cdrs, sessions, energy_kwh, charging_hours,
+       parking_hours, net, vat, gross)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     on conflict (day, currency, site_id) do update set ${SUMS}`,
+    [...key.slice(0, 3), ...figures],
+  );
+  if (sign === -1) {
     await m.query(
       `delete from revenue_daily where day = $1 and currency = $2 and site_id = $3 and station_id = $4 and evse_uid = $5
          and tariff_id = $6 and tariff_version = $7 and account_id = $8 and cdrs = 0`,
       key,
     );
+    await m.query(
+      'delete from revenue_site_daily where day = $1 and currency = $2 and site_id = $3 and cdrs = 0',
+      key.slice(0, 3),
+    );
+  }
 }
 
 /** A CDR (or credit CDR): its fact, placed in its period, added to its day's revenue. Idempotent by CDR id. */

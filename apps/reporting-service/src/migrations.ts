@@ -179,6 +179,23 @@ export class FinanceTables1764500000300 implements MigrationInterface {
         gross          numeric not null,
         primary key (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id)
       )`);
+    // the same per day, currency and site only: what the reports grouped by site (or by nothing) read, a year of
+    // them is days x sites rows however many CDRs there were
+    await q.query(`
+      create table revenue_site_daily (
+        day            date    not null,
+        currency       text    not null,
+        site_id        text    not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (day, currency, site_id)
+      )`);
     await q.query(`
       create table finance_period_closes (
         period                text        primary key,
