@@ -155,7 +155,8 @@ export class FinanceTables1764500000300 implements MigrationInterface {
         gross               numeric     not null,
         cdr                 jsonb       not null
       )`);
-    await q.query('create index finance_cdrs_issued on finance_cdrs (issued_at, cdr_id)');
+    // the exports' and OCPI's order: issue time, then id in byte order (the same on every database)
+    await q.query('create index finance_cdrs_issued on finance_cdrs (issued_at, cdr_id collate "C")');
     await q.query('create index finance_cdrs_reported on finance_cdrs (reported_day)');
     await q.query('create index finance_cdrs_position on finance_cdrs (partition, "offset")');
     // account_id '' = no paying account (a key column cannot be null)
