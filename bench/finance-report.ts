@@ -21,7 +21,13 @@ import express from 'express';
 import { CDR_EXPORT_COLUMNS, REVENUE_DIMENSIONS } from '@csms/finance';
 import { createTestDatabase } from '@csms/testing';
 import { reportingServiceMigrations } from '../apps/reporting-service/src/migrations';
-import { revenueRows, revenueTotals, streamRows, type RevenueQuery } from '../apps/reporting-service/src/finance.store';
+import {
+  CDR_EXPORT_SQL,
+  revenueRows,
+  revenueTotals,
+  streamRows,
+  type RevenueQuery,
+} from '../apps/reporting-service/src/finance.store';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,18 +100,12 @@ async function main(): Promise<void> {
     // the CSV export over HTTP, through the endpoint's streaming code
     const app = express();
     app.get('/export', (_req, res) => {
-      void streamRows<Record<string, unknown> & { issued_at: Date }>(ds, res, {
-        sql: `select cdr_id, credit, credit_reference_id, session_id, station_id, site_id, evse_uid, connector_id, tariff_id,
-                tariff_version, currency, account_id, issued_at, time_zone, to_char(issue_day, 'YYYY-MM-DD') as issue_day,
-                to_char(reported_day, 'YYYY-MM-DD') as reported_day, energy_kwh::text as energy_kwh,
-                charging_hours::text as charging_hours, parking_hours::text as parking_hours, net::text as net,
-                vat::text as vat, gross::text as gross
-              from finance_cdrs where issued_at >= $1 and issued_at < $2 order by issued_at, cdr_id collate "C"`,
+      void streamRows(ds, res, {
+        sql: CDR_EXPORT_SQL,
         params: ['2025-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
         format: 'csv',
         columns: CDR_EXPORT_COLUMNS,
         filename: 'cdrs',
-        toRow: (r) => ({ ...r, issued_at: r.issued_at.toISOString() }) as never,
       });
     });
     const server = app.listen(0, '127.0.0.1');

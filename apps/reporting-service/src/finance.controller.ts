@@ -12,7 +12,6 @@ import {
   REVENUE_DIMENSIONS,
   UPTIME_COLUMNS,
   UTILISATION_COLUMNS,
-  amountText,
   checkClosable,
   type RevenueDimension,
 } from '@csms/finance';
@@ -21,6 +20,7 @@ import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { Actor, ApiProblem, RequireRoles, actorLabel, validateInput, type ActorRef } from '@csms/service-kit';
 import { CUT_LOCK_KEY, applyMaintenanceDeclared, applyPeriodClosed, currentCut } from './finance.handler';
 import {
+  CDR_EXPORT_SQL,
   CSV_OPTIONS,
   periodReportSha256,
   revenueCsv,
@@ -149,31 +149,6 @@ function sendRows(
   res.status(200).json(json);
 }
 
-interface ExportRow {
-  cdr_id: string;
-  credit: boolean;
-  credit_reference_id: string | null;
-  session_id: string;
-  station_id: string;
-  site_id: string;
-  evse_uid: string;
-  connector_id: string;
-  tariff_id: string;
-  tariff_version: number;
-  currency: string;
-  account_id: string;
-  issued_at: Date;
-  time_zone: string;
-  issue_day: string;
-  reported_day: string;
-  energy_kwh: string;
-  charging_hours: string;
-  parking_hours: string;
-  net: string;
-  vat: string;
-  gross: string;
-}
-
 @ApiTags('finance')
 @Controller()
 export class FinanceController {
@@ -255,25 +230,12 @@ export class FinanceController {
     if (!(span > 0)) throw new ApiProblem(400, 'VALIDATION_FAILED', 'to must be after from', { field: 'query/to' });
     if (span > MAX_EXPORT_DAYS * 86_400_000)
       throw new ApiProblem(400, 'RANGE_TOO_LONG', `at most ${MAX_EXPORT_DAYS} days per export`, { field: 'query/to' });
-    await streamRows<ExportRow>(this.ds, res, {
-      sql: `select cdr_id, credit, credit_reference_id, session_id, station_id, site_id, evse_uid, connector_id, tariff_id,
-              tariff_version, currency, account_id, issued_at, time_zone, to_char(issue_day, 'YYYY-MM-DD') as issue_day,
-              to_char(reported_day, 'YYYY-MM-DD') as reported_day, energy_kwh::text as energy_kwh,
-              charging_hours::text as charging_hours, parking_hours::text as parking_hours, net::text as net,
-              vat::text as vat, gross::text as gross
-            from finance_cdrs where issued_at >= $1 and issued_at < $2 order by issued_at, cdr_id collate "C"`,
+    await streamRows(this.ds, res, {
+      sql: CDR_EXPORT_SQL,
       params: [q.from, q.to],
       format: q.format ?? 'csv',
       columns: CDR_EXPORT_COLUMNS,
       filename: 'cdrs',
-      toRow: (r) => ({
-        ...r,
-        account_id: r.account_id || null,
-        issued_at: r.issued_at.toISOString(),
-        net: amountText(r.net, r.currency),
-        vat: amountText(r.vat, r.currency),
-        gross: amountText(r.gross, r.currency),
-      }),
     });
   }
 

@@ -2,7 +2,15 @@ import type { EntityManager } from 'typeorm';
 import type { CdrCreated, MaintenanceDeclared, PeriodClosed, StationRegistered } from '@csms/contracts';
 import type { EventHandler } from '@csms/messaging';
 import { TimeZones } from '@csms/kernel';
-import { assignPeriod, nextPeriod, revenueFactOf, type Cut, type Period, type StatusFact } from '@csms/finance';
+import {
+  amountText,
+  assignPeriod,
+  nextPeriod,
+  revenueFactOf,
+  type Cut,
+  type Period,
+  type StatusFact,
+} from '@csms/finance';
 
 /**
  * The finance read models, folded from billing.events (cdr.created), finance.events (finance.period_closed) and
@@ -125,9 +133,10 @@ export async function applyCdrCreated(
     energy_kwh: f.energyKwh,
     charging_hours: f.chargingHours,
     parking_hours: f.parkingHours,
-    net: f.net,
-    vat: f.vat,
-    gross: f.gross,
+    // with the currency's minor units, as the exports write them
+    net: amountText(f.net, f.currency),
+    vat: amountText(f.vat, f.currency),
+    gross: amountText(f.gross, f.currency),
   };
   const inserted: unknown[] = await m.query(
     `insert into finance_cdrs (cdr_id, partition, "offset", credit, credit_reference_id, session_id, station_id, site_id,
@@ -158,9 +167,9 @@ export async function applyCdrCreated(
       f.energyKwh,
       f.chargingHours,
       f.parkingHours,
-      f.net,
-      f.vat,
-      f.gross,
+      row.net,
+      row.vat,
+      row.gross,
       JSON.stringify(p.cdr),
     ],
   );

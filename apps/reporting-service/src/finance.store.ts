@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
-import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
+import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   REVENUE_COLUMNS,
@@ -146,71 +146,76 @@ export async function periodReportSha256(m: DataSource | EntityManager, period: 
     .digest('hex');
 }
 
+/**
+ * The CDR export: CDR_EXPORT_COLUMNS in their order, formatted by the database (amounts are stored with the
+ * currency's minor units), CDRs issued in [$1, $2) by issue time and id.
+ */
+export const CDR_EXPORT_SQL = `select cdr_id, credit, credit_reference_id, session_id, station_id, site_id, evse_uid,
+    connector_id, tariff_id, tariff_version, currency, nullif(account_id, ''),
+    to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), time_zone, to_char(issue_day, 'YYYY-MM-DD'),
+    to_char(reported_day, 'YYYY-MM-DD'), energy_kwh::text, charging_hours::text, parking_hours::text, net::text,
+    vat::text, gross::text
+  from finance_cdrs where issued_at >= $1 and issued_at < $2 order by issued_at, cdr_id collate "C"`;
+
 const FETCH = 2000;
 
 /**
  * Streams a query's rows to the response as CSV (csv-stringify, with the header) or as a JSON object
- * `{ "items": [...] }`, from a server-side cursor: `FETCH` (2,000) rows at a time, waiting for the client to take them
- * (back-pressure), so an export of millions of rows holds one batch in memory. The cursor lives in a
- * read-only, repeatable-read transaction: the export is one consistent snapshot.
+ * `{ "items": [...] }`, from a server-side cursor: `FETCH` (2,000) rows at a time, each batch written once the
+ * client has taken the previous one (back-pressure), so an export of millions of rows holds one batch in memory.
+ * The query's columns are `columns`, in that order (rows are read as arrays: no object per row); the cursor lives
+ * in a read-only, repeatable-read transaction: the export is one consistent snapshot.
  */
-export async function streamRows<R>(
+export async function streamRows(
   ds: DataSource,
   res: Response,
-  opts: {
-    sql: string;
-    params: unknown[];
-    format: 'csv' | 'json';
-    columns: readonly string[];
-    toRow: (r: R) => Row<readonly string[]>;
-    filename: string;
-  },
+  opts: { sql: string; params: unknown[]; format: 'csv' | 'json'; columns: readonly string[]; filename: string },
 ): Promise<void> {
   const runner = ds.createQueryRunner();
-  await runner.connect();
+  const client = (await runner.connect()) as PoolClient;
   let closed = false;
   res.on('close', () => {
     closed = true;
   });
+  const write = async (chunk: string) => {
+    if (!res.write(chunk) && !closed)
+      await new Promise<void>((r) => {
+        res.once('drain', r);
+        res.once('close', r);
+      });
+  };
   try {
-    await runner.query('begin transaction isolation level repeatable read read only');
-    await runner.query(`declare export_cursor no scroll cursor for ${opts.sql}`, opts.params);
+    await client.query('begin transaction isolation level repeatable read read only');
+    await client.query(`declare export_cursor no scroll cursor for ${opts.sql}`, opts.params);
     res.status(200);
     if (opts.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8; header=present');
       res.setHeader('content-disposition', `attachment; filename="${opts.filename}.csv"`);
-    } else res.setHeader('content-type', 'application/json; charset=utf-8');
-    const csv = opts.format === 'csv' ? stringify({ ...CSV_OPTIONS, header: true, columns: [...opts.columns] }) : null;
-    csv?.pipe(res);
-    const write = async (chunk: string | unknown[]) => {
-      const ok = csv ? csv.write(chunk) : res.write(chunk as string);
-      if (!ok && !closed) await new Promise<void>((r) => (csv ?? res).once('drain', () => r()));
-    };
-    if (!csv) await write('{"items":[');
+      await write(stringifySync([[...opts.columns]], CSV_OPTIONS));
+    } else {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      await write('{"items":[');
+    }
     let first = true;
     for (;;) {
       if (closed) break;
-      const batch: R[] = await runner.query(`fetch ${FETCH} from export_cursor`);
-      for (const r of batch) {
-        const row = opts.toRow(r);
-        if (csv) await write(opts.columns.map((c) => row[c]));
+      const batch = (await client.query({ text: `fetch ${FETCH} from export_cursor`, rowMode: 'array' }))
+        .rows as unknown[][];
+      if (batch.length > 0) {
+        if (opts.format === 'csv') await write(stringifySync(batch, CSV_OPTIONS));
         else {
-          await write(`${first ? '' : ','}${JSON.stringify(Object.fromEntries(opts.columns.map((c) => [c, row[c]])))}`);
+          const items = batch.map((r) => JSON.stringify(Object.fromEntries(opts.columns.map((c, i) => [c, r[i]]))));
+          await write(`${first ? '' : ','}${items.join(',')}`);
           first = false;
         }
       }
       if (batch.length < FETCH) break;
     }
-    if (csv) {
-      await new Promise<void>((resolve) => {
-        res.once('finish', resolve);
-        res.once('close', resolve);
-        csv.end();
-      });
-    } else res.end(']}');
-    await runner.query('commit');
+    if (opts.format === 'json') await write(']}');
+    await client.query('commit');
+    res.end();
   } catch (e) {
-    await runner.query('rollback').catch(() => undefined);
+    await client.query('rollback').catch(() => undefined);
     if (res.headersSent) res.destroy(e instanceof Error ? e : undefined);
     else throw e;
   } finally {
