@@ -179,9 +179,14 @@ export async function streamRows(
   });
   const write = async (chunk: string) => {
     if (!res.write(chunk) && !closed)
-      await new Promise<void>((r) => {
-        res.once('drain', r);
-        res.once('close', r);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
       });
   };
   try {
