@@ -48,13 +48,18 @@ export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: s
   const g = cfg.REPORTING_CONSUMER_GROUP;
   return [
     { groupId: `${g}.monitoring`, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC] },
-    { groupId: `${g}.billing`, topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC] },
+    // billing completeness and finance (revenue: the CDRs, the period closes that cut them, the stations' sites and
+    // time zones): one group, so one more consumer does not join, fetch and commit beside it on the same topic
+    {
+      groupId: `${g}.billing`,
+      topics: [
+        cfg.SESSION_EVENTS_TOPIC,
+        cfg.BILLING_EVENTS_TOPIC,
+        cfg.FINANCE_EVENTS_TOPIC,
+        cfg.REGISTRY_STATIONS_TOPIC,
+      ],
+    },
     // a group of its own: the dead letters carry the event ids already read from session.events (the inbox would drop them)
     { groupId: `${g}.billing-dead-letters`, topics: [tariffPricingDeadLetters(cfg)] },
-    // revenue: the CDRs, the period closes that cut them, and the stations' sites and time zones
-    {
-      groupId: `${g}.finance`,
-      topics: [cfg.BILLING_EVENTS_TOPIC, cfg.FINANCE_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC],
-    },
   ];
 }

@@ -10,7 +10,6 @@ import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
 import { MonitoringConsumer } from './monitoring.consumer';
-import { FinanceConsumer } from './finance.consumer';
 import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
 import { parseOcpiTokens } from './ocpi';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
@@ -39,7 +38,7 @@ export async function startReportingService(
     Topics.financeEvents,
     Topics.registryStations,
   ] as string[];
-  const [monitoring, billing, deadLetters, finance] = reportingGroups(cfg);
+  const [monitoring, billing, deadLetters] = reportingGroups(cfg);
   const ocpiParties = parseOcpiTokens(cfg.OCPI_TOKENS);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
@@ -63,14 +62,13 @@ export async function startReportingService(
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first
         deadLetterSpec(tariffGroup),
-        ...[monitoring, billing, deadLetters, finance].map((g) => deadLetterSpec(g.groupId)),
+        ...[monitoring, billing, deadLetters].map((g) => deadLetterSpec(g.groupId)),
       ],
       consumers: () => [
         // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
         { name: monitoring.groupId, topics: monitoring.topics, catalogue, controller: MonitoringConsumer },
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
-        { name: finance.groupId, topics: finance.topics, catalogue, controller: FinanceConsumer },
       ],
       controllers: [MonitoringController, CompletenessController, FinanceController, OcpiCdrsController],
       providers: ({ runtime }) => [
