@@ -61,6 +61,7 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     OCPP_COMMANDS_TOPIC: uniqueName('e2e.ocpp-commands'),
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2e.ocpp-command-results'),
     MONITORING_EVENTS_TOPIC: uniqueName('e2e.monitoring-events'),
+    FINANCE_EVENTS_TOPIC: uniqueName('e2e.finance-events'),
   };
   const services: Record<string, ServiceProcess> = {};
   const clients: RPCClient[] = [];

@@ -68,6 +68,7 @@ describe('crash safety and replay across the whole chain (every service its own 
     OCPP_COMMANDS_TOPIC: uniqueName('crash.ocpp-commands'),
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName('crash.ocpp-command-results'),
     MONITORING_EVENTS_TOPIC: uniqueName('crash.monitoring-events'),
+    FINANCE_EVENTS_TOPIC: uniqueName('crash.finance-events'),
   };
   const envs = {} as Record<(typeof names)[number], Record<string, string>>;
   const running = {} as Record<(typeof names)[number], ServiceProcess>;

@@ -11,6 +11,7 @@
  * `field` where one field is at fault); a refused write stores nothing (row counts of every table of the
  * service's database); at the end every service is still ready and none logged an error line.
  */
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
@@ -77,6 +78,13 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/stations/{stationId}',
     'GET /api/v1/alarms',
     'POST /api/v1/alarms/{alarmId}/acknowledge',
+    'GET /api/v1/reports/revenue',
+    'GET /api/v1/reports/cdrs',
+    'GET /api/v1/reports/utilisation',
+    'GET /api/v1/reports/uptime',
+    'GET /api/v1/periods',
+    'POST /api/v1/periods/{period}/close',
+    'POST /api/v1/stations/{stationId}/maintenance',
   ],
 };
 /** Attacked in this order: the gateway last, so the registry records its accepted writes publish cannot change another service's tables while that one is counted. */
@@ -89,6 +97,90 @@ const LONG = 'x'.repeat(10_000);
 const DEEP = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 const BAD_INSTANTS = ['0000-01-01T00:00:00Z', '2026-01-01T00:00:00+23:59', '2026-12-31T23:59:60Z'];
 const TAMPERED_CURSOR = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+/** the OCPI credentials token the reporting service's CDRs sender interface accepts (OCPI 2.2.1: sent Base64-encoded) */
+const OCPI_TOKEN = 'hostile-ocpi-token';
+const OCPI_AUTH = `Token ${Buffer.from(OCPI_TOKEN).toString('base64')}`;
+
+/**
+ * The OCPI 2.2.1 CDRs sender interface (outside /api/v1, not in the OpenAPI walk): its own table. Its errors are
+ * OCPI response envelopes (`status_code` 2000 unauthorised, 2001 invalid or missing parameters), not problems.
+ */
+function ocpiHostileTable(): Hostile[] {
+  const path = '/ocpi/2.2.1/cdrs';
+  const out: Hostile[] = [];
+  const unauthorised = { status: 401, code: '2000' };
+  for (const [what, authorization] of [
+    ['no credential', undefined],
+    ['the token not Base64-encoded (OCPI 2.1.1 style)', `Token ${OCPI_TOKEN}`],
+    ['an unknown token', `Token ${Buffer.from('not-the-token').toString('base64')}`],
+    ['garbage', 'Token \u00ff\u00fe garbage'],
+    ['an API key', `Bearer ${keys.admin.key}`],
+    ['basic auth', 'Basic YWRtaW46YWRtaW4='],
+    ['Token and nothing', 'Token '],
+    ['Token of 10,000 characters', `Token ${'A'.repeat(10_000)}`],
+  ] as const)
+    out.push({
+      what: `ocpi: ${what}`,
+      method: 'GET',
+      path,
+      headers: authorization === undefined ? {} : { authorization },
+      expect: unauthorised,
+    });
+  const auth = { authorization: OCPI_AUTH };
+  const invalid = { status: 400, code: '2001' };
+  for (const name of ['date_from', 'date_to', 'offset', 'limit', 'hostile_unknown']) {
+    for (const [what, value] of [
+      ['U+0000', 'a%00b'],
+      ['a lone surrogate (CESU-8)', '%ED%A0%80'],
+      ['10,000 characters', LONG],
+      ['unicode', encodeURIComponent(UNICODE)],
+      ['empty', ''],
+      ['huge', '99999999999999999999999'],
+      ['1e308', '1e308'],
+      ['negative', '-1'],
+      ['wrong type', 'true'],
+      ['an array', `x&${name}=y`],
+      ...BAD_INSTANTS.map((d) => [`instant ${d}`, encodeURIComponent(d)]),
+      ['30 February', '2026-02-30T00:00:00Z'],
+    ] as const)
+      out.push({
+        what: `ocpi: ?${name}: ${what}`,
+        method: 'GET',
+        path: `${path}?${name}=${value}`,
+        headers: auth,
+        expect: invalid,
+      });
+    out.push({
+      what: `ocpi: ?${name}[a]=1`,
+      method: 'GET',
+      path: `${path}?${name}[a]=1`,
+      headers: auth,
+      expect: invalid,
+    });
+  }
+  out.push({ what: 'ocpi: limit 0', method: 'GET', path: `${path}?limit=0`, headers: auth, expect: invalid });
+  out.push({
+    what: 'ocpi: a page',
+    method: 'GET',
+    path: `${path}?limit=5&offset=999999`,
+    headers: auth,
+    expect: { status: 200 },
+  });
+  for (const [what, p] of [
+    ['../', `${path}/..%2F..%2Fetc%2Fpasswd`],
+    ['U+0000', `${path}/a%00b`],
+    ['a trailing id', `${path}/CDR-1`],
+  ] as const)
+    out.push({ what: `ocpi: path ${what}`, method: 'GET', path: p, headers: auth });
+  out.push({
+    what: 'ocpi: POST',
+    method: 'POST',
+    path,
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  return out;
+}
 
 interface Json {
   [k: string]: unknown;
@@ -600,6 +692,7 @@ describe('hostile input: every endpoint of every service answers every bad reque
     OCPP_COMMANDS_TOPIC: uniqueName('hostile.ocpp-commands'),
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName('hostile.ocpp-command-results'),
     MONITORING_EVENTS_TOPIC: uniqueName('hostile.monitoring-events'),
+    FINANCE_EVENTS_TOPIC: uniqueName('hostile.finance-events'),
   };
   const services: Record<string, ServiceProcess> = {};
   const docs: Record<string, Json> = {};
@@ -619,7 +712,10 @@ describe('hostile input: every endpoint of every service answers every bad reque
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     const envs: Record<string, Record<string, string>> = {
       'session-service': { SESSION_CONSUMER_GROUP: uniqueName('hostile-sessions') },
-      'reporting-service': { REPORTING_CONSUMER_GROUP: uniqueName('hostile-reporting') },
+      'reporting-service': {
+        REPORTING_CONSUMER_GROUP: uniqueName('hostile-reporting'),
+        OCPI_TOKENS: `hostile-hub:${createHash('sha256').update(OCPI_TOKEN).digest('hex')}`,
+      },
       'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('hostile-tariffs') },
       'ocpp-gateway': {
         OCPP_PORT: String(await freePort()),
@@ -736,6 +832,31 @@ describe('hostile input: every endpoint of every service answers every bad reque
     },
     240_000,
   );
+
+  it('reporting-service: the OCPI CDRs interface answers its hostile table below 500, with OCPI envelopes', async () => {
+    const failures: string[] = [];
+    const table = ocpiHostileTable();
+    for (const h of table) {
+      const a = await send(services['reporting-service'].url, h);
+      const where = `${h.method} ${h.path.slice(0, 120)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
+      if (a.status >= 500) failures.push(`5xx: ${where}`);
+      let body: Json = {};
+      try {
+        body = JSON.parse(a.text) as Json;
+      } catch {
+        failures.push(`not JSON: ${where}`);
+      }
+      const ours = h.expect !== undefined;
+      if (ours) {
+        if (a.status !== h.expect!.status) failures.push(`expected ${h.expect!.status}: ${where}`);
+        if (h.expect!.code && String(body.status_code) !== h.expect!.code)
+          failures.push(`expected status_code ${h.expect!.code}: ${where}`);
+        if (typeof body.timestamp !== 'string') failures.push(`no timestamp: ${where}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(table.length).toBeGreaterThan(60);
+  });
 
   it.each(SERVICES)('%s: is still ready and logged no error line while attacked', async (service) => {
     expect((await fetch(`${services[service].url}/health/ready`)).status).toBe(200);

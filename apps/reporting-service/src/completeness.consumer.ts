@@ -3,11 +3,14 @@ import type { Envelope } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
 import { ConsumerController, OnChunkEnd, type ChunkEndContext } from '@csms/service-kit';
 import { completenessChunkEnd, completenessHandler, deadLetterHandler } from './completeness.handler';
+import { financeHandler } from './finance.handler';
 
 /**
  * Billing completeness from session.events and billing.events (`completeness.handler.ts`): what ended, what
- * was priced, what failed; the newest event time moved forward once per chunk. session.started and
- * session.updated have no pattern: applied with no effect.
+ * was priced, what failed; the newest event time moved forward once per chunk. Finance from billing.events,
+ * finance.events and registry.stations (`finance.handler.ts`): each CDR into the revenue read model, each period
+ * close into the cuts, each station's site and time zone. session.started, session.updated and the registry's
+ * other events have no pattern: applied with no effect.
  */
 @ConsumerController()
 export class CompletenessConsumer {
@@ -17,8 +20,19 @@ export class CompletenessConsumer {
   }
 
   @EventPattern('cdr.created')
-  cdrCreated(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
-    return completenessHandler(event, ctx);
+  async cdrCreated(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    await completenessHandler(event, ctx);
+    await financeHandler(event, ctx);
+  }
+
+  @EventPattern('finance.period_closed')
+  periodClosed(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return financeHandler(event, ctx);
+  }
+
+  @EventPattern('registry.station_registered')
+  stationRegistered(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return financeHandler(event, ctx);
   }
 
   @EventPattern('session.pricing_failed')

@@ -21,6 +21,17 @@ export const ReportingServiceConfigSchema = Type.Object({
   TARIFF_CONSUMER_GROUP: Type.String({ default: 'tariff-service', minLength: 1 }),
   /** a session ended less than this long before the newest event seen (event time), still without an outcome, is pending, not missing */
   COMPLETENESS_GRACE_SECONDS: Type.Integer({ default: 300, minimum: 0 }),
+  /** finance: period closes (written and read here) and the registry's stations (site and time zone of uptime and utilisation) */
+  FINANCE_EVENTS_TOPIC: Type.String({ default: 'finance.events' }),
+  REGISTRY_STATIONS_TOPIC: Type.String({ default: 'registry.stations' }),
+  /**
+   * OCPI 2.2.1 CDRs sender interface: the parties that may pull CDRs, a comma-separated list of `name:sha256hex`
+   * (the SHA-256 of the credentials token the party sends, base64-encoded, as `Authorization: Token <base64>`).
+   * Unset: every OCPI request is refused (401).
+   */
+  OCPI_TOKENS: Type.Optional(Type.String()),
+  /** the largest page of GET /ocpi/2.2.1/cdrs (OCPI: the server's own maximum, announced in X-Limit) */
+  OCPI_MAX_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
 });
 export type ReportingServiceConfig = Static<typeof ReportingServiceConfigSchema>;
 
@@ -37,7 +48,17 @@ export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: s
   const g = cfg.REPORTING_CONSUMER_GROUP;
   return [
     { groupId: `${g}.monitoring`, topics: [cfg.OCPP_INBOUND_TOPIC, cfg.MONITORING_EVENTS_TOPIC] },
-    { groupId: `${g}.billing`, topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC] },
+    // billing completeness and finance (revenue: the CDRs, the period closes that cut them, the stations' sites and
+    // time zones): one group, so one more consumer does not join, fetch and commit beside it on the same topic
+    {
+      groupId: `${g}.billing`,
+      topics: [
+        cfg.SESSION_EVENTS_TOPIC,
+        cfg.BILLING_EVENTS_TOPIC,
+        cfg.FINANCE_EVENTS_TOPIC,
+        cfg.REGISTRY_STATIONS_TOPIC,
+      ],
+    },
     // a group of its own: the dead letters carry the event ids already read from session.events (the inbox would drop them)
     { groupId: `${g}.billing-dead-letters`, topics: [tariffPricingDeadLetters(cfg)] },
   ];

@@ -116,10 +116,140 @@ export class AlarmAcknowledgedByRole1764500000200 implements MigrationInterface 
   }
 }
 
+/**
+ * Finance: one row per CDR (its revenue fact, where it counts, its OCPI object for the exports and the OCPI CDRs
+ * module); the revenue pre-aggregated per reported day and dimensions; the closed periods with their cut in
+ * billing.events; the registry's stations (site, time zone); the status facts of every EVSE and the declared
+ * maintenance windows (uptime and utilisation are cut from them when asked).
+ */
+export class FinanceTables1764500000300 implements MigrationInterface {
+  name = 'FinanceTables1764500000300';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table finance_cdrs (
+        cdr_id              text        primary key,
+        partition           integer     not null,
+        "offset"            bigint      not null,
+        credit              boolean     not null,
+        credit_reference_id text,
+        session_id          uuid        not null,
+        station_id          text        not null,
+        site_id             text        not null,
+        evse_uid            text        not null,
+        connector_id        text        not null,
+        tariff_id           text        not null,
+        tariff_version      integer     not null,
+        currency            text        not null,
+        account_id          text        not null,
+        issued_at           timestamptz not null,
+        time_zone           text        not null,
+        issue_day           date        not null,
+        reported_day        date        not null,
+        sessions            integer     not null,
+        energy_kwh          numeric     not null,
+        charging_hours      numeric     not null,
+        parking_hours       numeric     not null,
+        net                 numeric     not null,
+        vat                 numeric     not null,
+        gross               numeric     not null,
+        cdr                 jsonb       not null
+      )`);
+    // the exports' and OCPI's order: issue time, then id in byte order (the same on every database)
+    await q.query('create index finance_cdrs_issued on finance_cdrs (issued_at, cdr_id collate "C")');
+    await q.query('create index finance_cdrs_reported on finance_cdrs (reported_day)');
+    await q.query('create index finance_cdrs_position on finance_cdrs (partition, "offset")');
+    // account_id '' = no paying account (a key column cannot be null)
+    await q.query(`
+      create table revenue_daily (
+        day            date    not null,
+        currency       text    not null,
+        site_id        text    not null,
+        station_id     text    not null,
+        evse_uid       text    not null,
+        tariff_id      text    not null,
+        tariff_version integer not null,
+        account_id     text    not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id)
+      )`);
+    // the same per day, currency and site only: what the reports grouped by site (or by nothing) read, a year of
+    // them is days x sites rows however many CDRs there were
+    await q.query(`
+      create table revenue_site_daily (
+        day            date    not null,
+        currency       text    not null,
+        site_id        text    not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (day, currency, site_id)
+      )`);
+    await q.query(`
+      create table finance_period_closes (
+        period                text        primary key,
+        cut                   jsonb       not null,
+        revenue_report_sha256 text        not null,
+        closed_at             timestamptz not null,
+        closed_by             text        not null,
+        closed_by_role        text        not null
+      )`);
+    await q.query(`create table finance_stations (station_id text primary key, site_id text, time_zone text not null)`);
+    await q.query(`
+      create table evse_status_facts (
+        station_id text        not null,
+        evse_id    integer     not null,
+        kind       text        not null,
+        at         timestamptz not null,
+        seq        bigint      not null,
+        value      text        not null,
+        primary key (station_id, evse_id, kind, at, seq)
+      )`);
+    await q.query(`
+      create table maintenance_windows (
+        maintenance_id   uuid        primary key,
+        station_id       text        not null,
+        evse_id          integer     not null,
+        from_at          timestamptz not null,
+        to_at            timestamptz not null,
+        reason           text        not null,
+        declared_at      timestamptz not null,
+        declared_by      text        not null,
+        declared_by_role text        not null
+      )`);
+    await q.query('create index maintenance_windows_station on maintenance_windows (station_id, from_at)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of [
+      'maintenance_windows',
+      'evse_status_facts',
+      'finance_stations',
+      'finance_period_closes',
+      'revenue_daily',
+      'finance_cdrs',
+    ])
+      await q.query(`drop table ${t}`);
+  }
+}
+
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
   AlarmAcknowledgements1764500000001,
   BillingCompleteness1764500000100,
   AlarmAcknowledgedByRole1764500000200,
+  FinanceTables1764500000300,
 ];

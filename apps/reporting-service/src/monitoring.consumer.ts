@@ -15,6 +15,11 @@ export class MonitoringConsumer {
     return monitoringHandler(event, ctx);
   }
 
+  @EventPattern('monitoring.maintenance_declared')
+  maintenanceDeclared(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return monitoringHandler(event, ctx);
+  }
+
   @EventPattern('monitoring.alarm_acknowledged')
   alarmAcknowledged(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
     return monitoringHandler(event, ctx);

@@ -1,8 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import type { AlarmAcknowledged, OcppMessageReceived } from '@csms/contracts';
+import type { AlarmAcknowledged, MaintenanceDeclared, OcppMessageReceived } from '@csms/contracts';
+import { statusFactsOf } from '@csms/finance';
 import type { EventHandler } from '@csms/messaging';
 import { acknowledge, applyChargerEvent, emptyView, type Alarm, type StationView } from '@csms/monitoring';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
+import { applyMaintenanceDeclared, saveStatusFacts } from './finance.handler';
 
 export async function loadView(m: EntityManager, stationId: string): Promise<StationView | undefined> {
   const rows: Array<{ view: StationView }> = await m.query(
@@ -95,6 +97,8 @@ async function acknowledgedAmong(m: EntityManager, opened: Alarm[]): Promise<Ack
 export const monitoringHandler: EventHandler = async (event, ctx) => {
   if (event.type === 'monitoring.alarm_acknowledged')
     return applyAcknowledgement(ctx.manager, (event as AlarmAcknowledged).payload);
+  if (event.type === 'monitoring.maintenance_declared')
+    return applyMaintenanceDeclared(ctx.manager, (event as MaintenanceDeclared).payload);
   const record = (event as OcppMessageReceived).payload as OcppInboundRecord;
   const res = normalise(record, {
     eventId: event.id,
@@ -118,6 +122,12 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
     const newer = view.lastMessageAt === undefined || Date.parse(at) > Date.parse(view.lastMessageAt);
     view = { ...view, online: true, lastMessageAt: newer ? at : view.lastMessageAt };
   }
+  // uptime and utilisation: the connectivity, status and charging facts, kept as a log per EVSE
+  const offset = BigInt(ctx.position.offset);
+  await saveStatusFacts(
+    ctx.manager,
+    res.events.flatMap((e, i) => statusFactsOf(e, offset, i)),
+  );
   for (const ack of await acknowledgedAmong(ctx.manager, opened)) {
     const r = acknowledge(view, ack.alarmId, ack.acknowledgedAt, ack.acknowledgedBy);
     view = r.view;

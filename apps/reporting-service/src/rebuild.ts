@@ -1,12 +1,15 @@
 /**
- * Rebuilds the read models from offset zero of their topics: monitoring from ocpp.inbound and
- * monitoring.events, billing completeness from session.events, billing.events and the tariff service's
- * pricing dead letters:
+ * Rebuilds the read models from offset zero of their topics: monitoring (with the EVSE status facts and the
+ * maintenance windows of uptime and utilisation) from ocpp.inbound and monitoring.events, billing completeness
+ * from session.events, billing.events and the tariff service's pricing dead letters, finance (revenue, CDR
+ * exports, the OCPI CDRs, period closes) from billing.events, finance.events and registry.stations:
  *   npm run reporting:rebuild           (stop the reporting service first; start it again afterwards)
  * Drops the service's database, creates and migrates it anew, and moves the consumer group's offsets on
  * both topics back to the earliest record. On start, the service folds the chargers' messages and the
  * operators' acknowledgements again: the same views and alarms, acknowledged alarms still closed by whom
- * and when they were; the same completeness counts (event time only).
+ * and when they were; the same completeness counts (event time only); the same revenue reports byte for byte, a closed period's
+ * included (a CDR's period follows from its position in billing.events and the closes' cuts, not from the order
+ * the topics are read in).
  */
 import { createLogger } from '@csms/platform';
 import { rebuildFromLog } from '@csms/service-kit';

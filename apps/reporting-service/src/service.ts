@@ -10,6 +10,9 @@ import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
 import { MonitoringConsumer } from './monitoring.consumer';
+import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
+import { parseOcpiTokens } from './ocpi';
+import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 
 /**
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
@@ -24,19 +27,29 @@ export async function startReportingService(
     [Topics.monitoringEvents]: cfg.MONITORING_EVENTS_TOPIC,
     [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
     [Topics.billingEvents]: cfg.BILLING_EVENTS_TOPIC,
+    [Topics.financeEvents]: cfg.FINANCE_EVENTS_TOPIC,
+    [Topics.registryStations]: cfg.REGISTRY_STATIONS_TOPIC,
   });
-  const mine = [Topics.ocppInbound, Topics.monitoringEvents, Topics.sessionEvents, Topics.billingEvents] as string[];
+  const mine = [
+    Topics.ocppInbound,
+    Topics.monitoringEvents,
+    Topics.sessionEvents,
+    Topics.billingEvents,
+    Topics.financeEvents,
+    Topics.registryStations,
+  ] as string[];
   const [monitoring, billing, deadLetters] = reportingGroups(cfg);
+  const ocpiParties = parseOcpiTokens(cfg.OCPI_TOKENS);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
     {
       name: 'reporting-service',
       title: 'CSMS reporting service',
       description:
-        'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness',
+        'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness; finance (revenue, utilisation, uptime, CDR exports, period close); the OCPI 2.2.1 CDRs sender interface',
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
-      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
+      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST, unprefixedRoutes: [OCPI_CDRS_PATH] },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: {
@@ -57,11 +70,24 @@ export async function startReportingService(
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
       ],
-      controllers: [MonitoringController, CompletenessController],
+      controllers: [MonitoringController, CompletenessController, FinanceController, OcpiCdrsController],
       providers: ({ runtime }) => [
         {
           provide: MONITORING_DEPS,
           useValue: { catalogue, relay: runtime.relay, now: () => new Date() } satisfies MonitoringDeps,
+        },
+        {
+          provide: FINANCE_DEPS,
+          useValue: {
+            catalogue,
+            relay: runtime.relay,
+            now: () => new Date(),
+            partitions: cfg.KAFKA_PARTITIONS,
+          } satisfies FinanceDeps,
+        },
+        {
+          provide: OCPI_DEPS,
+          useValue: { parties: ocpiParties, maxLimit: cfg.OCPI_MAX_LIMIT, now: () => new Date() } satisfies OcpiDeps,
         },
         {
           provide: COMPLETENESS_DEPS,

@@ -110,6 +110,8 @@ describe('reporting service: billing completeness from session.events, billing.e
       MONITORING_EVENTS_TOPIC: uniqueName('test.monitoring-events'),
       SESSION_EVENTS_TOPIC: topics.sessions,
       BILLING_EVENTS_TOPIC: topics.billing,
+      FINANCE_EVENTS_TOPIC: uniqueName('test.finance-events'),
+      REGISTRY_STATIONS_TOPIC: uniqueName('test.registry-stations'),
       TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
       COMPLETENESS_GRACE_SECONDS: '300',
       LOG_LEVEL: 'silent',

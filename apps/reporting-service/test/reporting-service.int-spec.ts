@@ -53,6 +53,8 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       // billing completeness reads these: topics of this suite's own, not the shared ones
       SESSION_EVENTS_TOPIC: uniqueName('test.session-events'),
       BILLING_EVENTS_TOPIC: uniqueName('test.billing-events'),
+      FINANCE_EVENTS_TOPIC: uniqueName('test.finance-events'),
+      REGISTRY_STATIONS_TOPIC: uniqueName('test.registry-stations'),
       TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
       LOG_LEVEL: 'silent',
     });

@@ -16,6 +16,7 @@ export * from './events/commands';
 export * from './events/monitoring';
 export * from './events/payment';
 export * from './events/meter-keys';
+export * from './events/finance';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -55,8 +56,14 @@ import {
 } from './events/billing';
 import { MeterKeySetV1, SignaturePolicySetV1 } from './events/meter-keys';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
-import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
+import {
+  AlarmAcknowledgedV1,
+  AlarmAcknowledgedV2,
+  MaintenanceDeclaredV1,
+  alarmAcknowledgedV1ToV2,
+} from './events/monitoring';
 import { PAYMENT_EVENTS } from './events/payment';
+import { PeriodClosedV1 } from './events/finance';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -85,6 +92,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
   AlarmAcknowledgedV2,
+  MaintenanceDeclaredV1,
+  PeriodClosedV1,
   ...PAYMENT_EVENTS,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [

@@ -29,6 +29,7 @@ export const Topics = {
   billingEvents: 'billing.events',
   paymentEvents: 'payment.events',
   monitoringEvents: 'monitoring.events',
+  financeEvents: 'finance.events',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
@@ -108,7 +109,14 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     key: 'station id',
     retentionMs: FOREVER,
     cleanupPolicy: 'delete',
-    description: 'operator decisions on station monitoring: alarm acknowledgements',
+    description: 'operator decisions on station monitoring: alarm acknowledgements, planned maintenance',
+  },
+  {
+    name: Topics.financeEvents,
+    key: 'period (YYYY-MM)',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description: 'finance decisions: reporting periods closed',
   },
 ];
 

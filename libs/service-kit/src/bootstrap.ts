@@ -63,6 +63,8 @@ export interface HttpServiceOptions {
    * a bigger one is a 413 problem `PAYLOAD_TOO_LARGE` with the `limit` in bytes.
    */
   maxMessageBytes?: number;
+  /** routes of the service's own outside the /api/v1 prefix (a standard's path, e.g. OCPI's `ocpi/2.2.1/cdrs`) */
+  unprefixedRoutes?: string[];
 }
 
 /** Routes outside the /api/v1 prefix. */
@@ -86,7 +88,7 @@ export async function createHttpService(
   // body-parser's own errors (too large, charset, encoding, bad JSON, bad gzip) become problems in ProblemDetailsFilter
   app.use(express.json({ limit: httpBodyLimit(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), type: JSON_TYPES }));
   app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(bodyParserProblem(err) ?? err));
-  app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED_ROUTES });
+  app.setGlobalPrefix('api/v1', { exclude: [...UNPREFIXED_ROUTES, ...(opts.unprefixedRoutes ?? [])] });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
   app.useGlobalPipes(new EdgeInputPipe());
   const doc = SwaggerModule.createDocument(

@@ -21,7 +21,8 @@ export interface ServiceDefinition {
   description: string;
   databaseUrl: string;
   migrations: Migrations;
-  http: { port: number; host: string };
+  /** `unprefixedRoutes`: routes of the service's own outside /api/v1 (a standard's path, e.g. OCPI's) */
+  http: { port: number; host: string; unprefixedRoutes?: string[] };
   apiKeys?: string;
   /** who may read /metrics and the API description (METRICS_TOKEN_SHA256, DOCS_REQUIRE_KEY; default open) */
   access?: AccessOptions;
@@ -107,6 +108,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     description: def.description,
     logger,
     maxMessageBytes: runtime.maxMessageBytes,
+    unprefixedRoutes: def.http.unprefixedRoutes,
   });
   // the consumers as a Nest custom transport: Nest registers the @EventPattern methods with it, it starts the runtime
   const transport = new ConsumerTransport(runtime);

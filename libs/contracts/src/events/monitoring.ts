@@ -58,3 +58,46 @@ export const alarmAcknowledgedV1ToV2: Upcaster = {
   fromVersion: 1,
   up: (payload) => ({ ...(payload as object), acknowledgedByRole: null }),
 };
+
+/**
+ * An operator declared planned maintenance of a station or one of its EVSEs (topic monitoring.events, key =
+ * station id). Outage time inside the window is excluded time in the uptime report (23 CFR 680.116(b) lets
+ * planned maintenance be excluded). `evseId` null: the whole station. One declaration per `maintenanceId`
+ * (the event id is derived from it); a declaration is never edited.
+ */
+export const MaintenanceDeclaredV1 = defineEvent({
+  type: 'monitoring.maintenance_declared',
+  version: 1,
+  topic: Topics.monitoringEvents,
+  description: 'an operator declared a planned maintenance window of a station or EVSE (excluded from outage time)',
+  schema: closed({
+    maintenanceId: Type.String({ format: 'uuid' }),
+    stationId: Type.String({ minLength: 1, maxLength: 255 }),
+    /** the EVSE (OCPP 2.0.1 EVSE id, OCPP 1.6 connector id); null: every EVSE of the station */
+    evseId: Type.Union([Type.Integer({ minimum: 1, maximum: 1000 }), Type.Null()]),
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    declaredAt: Type.String({ format: 'date-time' }),
+    /** who: `api-key:<name>` */
+    declaredBy: Type.String({ minLength: 1, maxLength: 200 }),
+    declaredByRole: Type.Union([
+      Type.Literal('operator'),
+      Type.Literal('finance'),
+      Type.Literal('integration'),
+      Type.Literal('admin'),
+    ]),
+  }),
+  example: {
+    maintenanceId: '3d6f0a4e-8c1b-5d2e-9f3a-4b5c6d7e8f90',
+    stationId: 'CP-001',
+    evseId: 1,
+    from: '2026-03-02T06:00:00.000Z',
+    to: '2026-03-02T08:00:00.000Z',
+    reason: 'connector replacement',
+    declaredAt: '2026-03-01T10:15:00.000Z',
+    declaredBy: 'api-key:ops-console',
+    declaredByRole: 'operator',
+  },
+});
+export type MaintenanceDeclared = EventOf<typeof MaintenanceDeclaredV1>;

@@ -1,0 +1,534 @@
+import { createHash } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import {
+  CdrCreatedV3,
+  deriveId,
+  systemCatalogue,
+  type CdrCreatedPayload,
+  type Envelope,
+  type OcppMessageReceived,
+} from '@csms/contracts';
+import { creditCdrOf } from '@csms/billing';
+import { REVENUE_COLUMNS, amountText, revenueFactOf, totalsByCurrency, type RevenueFact } from '@csms/finance';
+import { TimeZones } from '@csms/kernel';
+import { KafkaRecordPublisher } from '@csms/messaging';
+import { silentLogger } from '@csms/platform';
+import { newApiKey, type RunningService } from '@csms/service-kit';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestTopics,
+  dropTestDatabases,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@csms/testing';
+import { loadReportingServiceConfig, type ReportingServiceConfig } from '../src/config';
+import { rebuildReportingStore } from '../src/rebuild';
+import { startReportingService } from '../src/service';
+
+const finance = newApiKey('fin', 'finance');
+const operator = newApiKey('ops', 'operator');
+const OCPI_TOKEN = 'ocpi-test-token-6f1c';
+const OCPI_AUTH = `Token ${Buffer.from(OCPI_TOKEN).toString('base64')}`;
+const catalogue = systemCatalogue();
+const zones = new TimeZones();
+const example = CdrCreatedV3.example as CdrCreatedPayload;
+
+interface Json {
+  [k: string]: unknown;
+}
+
+/** A CDR of `site` (its zone), station, account, currency, issued (last_updated) at `at`, with its amounts. */
+function cdrPayload(
+  n: number,
+  o: {
+    at: string;
+    site: string;
+    zone: string;
+    station: string;
+    account: string | null;
+    currency: string;
+    excl: string;
+    incl: string;
+    energy: string;
+  },
+): CdrCreatedPayload {
+  const id = `CDR-FIN-${String(n).padStart(5, '0')}`;
+  const sessionId = deriveId('finance-test-session', n);
+  return {
+    cdr: {
+      ...example.cdr,
+      id,
+      session_id: sessionId,
+      start_date_time: new Date(Date.parse(o.at) - 3_600_000).toISOString(),
+      end_date_time: o.at,
+      last_updated: o.at,
+      currency: o.currency,
+      cdr_location: { ...example.cdr.cdr_location, id: o.site, evse_uid: `${o.station}*1` },
+      total_cost: { excl_vat: o.excl, incl_vat: o.incl },
+      total_energy: o.energy,
+      total_time: '1.25',
+      total_parking_time: '0.25',
+    },
+    audit: { ...example.audit, sessionId, stationId: o.station, timeZone: o.zone, tariffVersion: 1 + (n % 2) },
+    billingAccountId: o.account,
+  };
+}
+
+const envelopeOf = (p: CdrCreatedPayload): Envelope =>
+  catalogue.create(CdrCreatedV3, {
+    id: deriveId('cdr-created', p.cdr.id),
+    key: p.audit.sessionId,
+    occurredAt: p.cdr.last_updated,
+    source: 'test',
+    payload: p,
+  });
+
+function creditOf(p: CdrCreatedPayload, at: string): CdrCreatedPayload {
+  const c = creditCdrOf(p.cdr, p.audit, at);
+  return { ...p, cdr: c.cdr, audit: c.audit };
+}
+
+describe('reporting service: finance reports, exports, OCPI CDRs, period close, uptime (real Kafka and PostgreSQL)', () => {
+  let kafka: Kafka;
+  let publisher: KafkaRecordPublisher;
+  let svc: RunningService;
+  let cfg: ReportingServiceConfig;
+  let pg: Client;
+  const db = `csms_test_finance_${process.pid}_${Math.floor(performance.now())}`;
+  const topics = {
+    billing: uniqueName('test.billing-events'),
+    finance: uniqueName('test.finance-events'),
+    stations: uniqueName('test.registry-stations'),
+    inbound: uniqueName('test.ocpp-inbound'),
+    monitoring: uniqueName('test.monitoring-events'),
+  };
+  const published: CdrCreatedPayload[] = [];
+  let seq = 0;
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    publisher = new KafkaRecordPublisher(kafka);
+    await createTestTopics(kafka, Object.values(topics), 3);
+    cfg = loadReportingServiceConfig({
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      DATABASE_URL: testDatabaseUrl(db),
+      HTTP_PORT: '0',
+      API_KEYS: [finance.entry, operator.entry].join(','),
+      REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
+      OCPP_INBOUND_TOPIC: topics.inbound,
+      MONITORING_EVENTS_TOPIC: topics.monitoring,
+      SESSION_EVENTS_TOPIC: uniqueName('test.session-events'),
+      BILLING_EVENTS_TOPIC: topics.billing,
+      FINANCE_EVENTS_TOPIC: topics.finance,
+      REGISTRY_STATIONS_TOPIC: topics.stations,
+      TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
+      OCPI_TOKENS: `hub:${createHash('sha256').update(OCPI_TOKEN).digest('hex')}`,
+      OCPI_MAX_LIMIT: '50',
+      LOG_LEVEL: 'silent',
+    });
+    svc = await startReportingService(cfg, silentLogger());
+    pg = new Client({ connectionString: testDatabaseUrl(db) });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await pg?.end();
+    await svc?.stop();
+    await publisher.disconnect();
+    await dropTestDatabases([db]);
+  });
+
+  const get = async (path: string, key = finance.key) => {
+    const r = await fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const text = await r.text();
+    return {
+      status: r.status,
+      headers: r.headers,
+      text,
+      body: (r.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as Json) : {},
+    };
+  };
+  const post = async (path: string, body?: unknown, key = finance.key) => {
+    const r = await fetch(`${svc.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as Json };
+  };
+  const publishCdrs = async (ps: CdrCreatedPayload[]) => {
+    published.push(...ps);
+    await publisher.publish(
+      ps.map((p) => ({ topic: topics.billing, key: p.audit.sessionId, value: JSON.stringify(envelopeOf(p)) })),
+    );
+  };
+  const cdrsFolded = async () => Number((await pg.query('select count(*)::int as n from finance_cdrs')).rows[0].n);
+  const revenueCsv = async (from: string, to: string) =>
+    (await get(`/api/v1/reports/revenue?from=${from}&to=${to}&groupBy=site,station,evse,tariff,account&format=csv`))
+      .text;
+
+  const sites = [
+    { site: 'site-ams', zone: 'Europe/Amsterdam', station: 'CP-AMS-1', currency: 'EUR' },
+    { site: 'site-nyc', zone: 'America/New_York', station: 'CP-NYC-1', currency: 'USD' },
+  ];
+  const cdrs: CdrCreatedPayload[] = [];
+  for (let n = 0; n < 40; n++) {
+    const s = sites[n % 2];
+    // spread over October and November 2026; n = 0 lands at 23:30 UTC on 31 October: 1 November in Amsterdam
+    const at = n === 0 ? '2026-10-31T23:30:00Z' : new Date(Date.UTC(2026, 9, 1 + (n % 55), 10, n)).toISOString();
+    const cents = 101 + n * 37;
+    const excl = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+    const inclCents = Math.round((cents * 121) / 100);
+    const incl = `${Math.floor(inclCents / 100)}.${String(inclCents % 100).padStart(2, '0')}`;
+    cdrs.push(
+      cdrPayload(n, { at, ...s, account: n % 3 === 0 ? null : `acct-${n % 3}`, excl, incl, energy: `${n}.${n % 7}01` }),
+    );
+  }
+
+  it('revenue per day and dimension equals the sum of the CDRs to the cent; credit CDRs net in the period they are issued in', async () => {
+    // a credit CDR of an October CDR, issued in November
+    const credit = creditOf(cdrs[3], '2026-11-15T15:00:00Z');
+    await publishCdrs([...cdrs, credit]);
+    await waitFor(async () => (await cdrsFolded()) === cdrs.length + 1, { what: 'every CDR folded' });
+
+    const facts: RevenueFact[] = published.map((p) => revenueFactOf(p, zones));
+    const expected = totalsByCurrency(facts);
+    const r = await get(
+      '/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&granularity=month&groupBy=site,tariff,account',
+    );
+    expect(r.status).toBe(200);
+    const totals = r.body.totals as Array<Json>;
+    for (const t of totals) {
+      const e = expected[t.currency as string];
+      expect(t).toEqual({
+        currency: t.currency,
+        cdrs: e.cdrs,
+        sessions: e.sessions,
+        energy_kwh: e.energyKwh,
+        charging_hours: e.chargingHours,
+        parking_hours: e.parkingHours,
+        net: amountText(e.net, t.currency as string),
+        vat: amountText(e.vat, t.currency as string),
+        gross: amountText(e.gross, t.currency as string),
+      });
+    }
+    expect(totals.map((t) => t.currency)).toEqual(['EUR', 'USD']);
+    // the rows add up to the totals, to the cent
+    const rows = r.body.rows as Array<Json>;
+    for (const t of totals) {
+      const mine = rows.filter((x) => x.currency === t.currency);
+      const cents = (k: string) => mine.reduce((a, x) => a + BigInt(String(x[k]).replace('.', '')), 0n);
+      expect(cents('net').toString()).toBe(
+        String(t.net)
+          .replace('.', '')
+          .replace(/^(-?)0+(?=\d)/, '$1'),
+      );
+      expect(cents('gross').toString()).toBe(
+        String(t.gross)
+          .replace('.', '')
+          .replace(/^(-?)0+(?=\d)/, '$1'),
+      );
+    }
+    // the day is the site's: the CDR of 23:30 UTC on 31 October counts on 1 November in Amsterdam
+    const days = await get('/api/v1/reports/revenue?from=2026-11-01&to=2026-11-02&groupBy=station');
+    expect((days.body.rows as Json[]).find((x) => x.station_id === 'CP-AMS-1')).toMatchObject({ day: '2026-11-01' });
+    // the credit CDR counts on 15 November (no other CDR that day): -1 session and minus its cost, October keeps the original
+    const nov15 = await get('/api/v1/reports/revenue?from=2026-11-15&to=2026-11-16&groupBy=station');
+    const f3 = revenueFactOf(cdrs[3], zones);
+    expect((nov15.body.rows as Json[]).find((x) => x.station_id === f3.stationId)).toMatchObject({
+      sessions: -1,
+      net: `-${cdrs[3].cdr.total_cost.excl_vat}`,
+    });
+    // CSV: RFC 4180, the fixed columns, decimals as text
+    const csv = await revenueCsv('2026-10-01', '2026-12-01');
+    expect(csv.split('\r\n')[0]).toBe(REVENUE_COLUMNS.join(','));
+    expect(csv.endsWith('\r\n')).toBe(true);
+    expect(csv.split('\r\n').length).toBeGreaterThan(10);
+  });
+
+  it('exports CDRs as CSV, streaming from a database cursor without loading every row', async () => {
+    // 30,000 CDR rows issued in 2031 (copies of one, written straight to the read model: this tests the read path)
+    await pg.query(
+      `insert into finance_cdrs select 'BULK-' || g, partition, "offset", credit, credit_reference_id, session_id, station_id,
+         site_id, evse_uid, connector_id, tariff_id, tariff_version, currency, account_id,
+         timestamptz '2031-01-01T00:00:00Z' + g * interval '1 second', time_zone, issue_day, reported_day, sessions,
+         energy_kwh, charging_hours, parking_hours, net, vat, gross, cdr
+       from finance_cdrs, generate_series(1, 30000) g where cdr_id = 'CDR-FIN-00001'`,
+    );
+    const res = await fetch(`${svc.url}/api/v1/reports/cdrs?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z`, {
+      headers: { authorization: `Bearer ${finance.key}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
+    expect(res.headers.get('content-length')).toBeNull();
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    let text = new TextDecoder().decode(first.value);
+    // the client has one chunk and reads no more: the server holds its cursor open, waiting for the client to drain
+    await waitFor(
+      async () =>
+        (
+          await pg.query(
+            `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and state = 'idle in transaction' and query like 'fetch % from export_cursor'`,
+            [db],
+          )
+        ).rowCount === 1,
+      { what: 'the export waiting on its open cursor' },
+    );
+    expect(text.split('\r\n').length).toBeLessThan(30_000);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const lines = text.split('\r\n');
+    expect(lines[0].split(',')[0]).toBe('cdr_id');
+    expect(lines.length).toBe(30_000 + 2); // header, rows, and the empty string after the last CRLF
+    expect(lines[1].startsWith('BULK-1,false,,')).toBe(true);
+    await waitFor(
+      async () =>
+        (
+          await pg.query(
+            `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and query like '%export_cursor%' and state <> 'idle'`,
+            [db],
+          )
+        ).rowCount === 0,
+      { what: 'the cursor closed' },
+    );
+    await pg.query(`delete from finance_cdrs where cdr_id like 'BULK-%'`);
+  });
+
+  it('OCPI 2.2.1 CDRs sender interface: token auth, envelope, pagination headers, credit CDRs, numbers digit for digit', async () => {
+    const none = await fetch(`${svc.url}/ocpi/2.2.1/cdrs`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as Json).status_code).toBe(2000);
+    const plain = await fetch(`${svc.url}/ocpi/2.2.1/cdrs`, { headers: { authorization: `Token ${OCPI_TOKEN}` } });
+    expect(plain.status).toBe(401);
+    const apiKey = await fetch(`${svc.url}/ocpi/2.2.1/cdrs`, { headers: { authorization: `Bearer ${finance.key}` } });
+    expect(apiKey.status).toBe(401);
+
+    const page = async (qs: string) => {
+      const r = await fetch(`${svc.url}/ocpi/2.2.1/cdrs${qs}`, { headers: { authorization: OCPI_AUTH } });
+      return {
+        r,
+        text: await r.clone().text(),
+        body: (await r.json()) as { data: Json[]; status_code: number; timestamp: string },
+      };
+    };
+    const all: Json[] = [];
+    let next: string | null = '?date_from=2026-10-01T00:00:00&date_to=2026-12-01T00:00:00Z&limit=500';
+    let pages = 0;
+    while (next) {
+      const p = await page(next);
+      expect(p.r.status).toBe(200);
+      expect(p.body.status_code).toBe(1000);
+      expect(typeof p.body.timestamp).toBe('string');
+      expect(p.r.headers.get('x-total-count')).toBe(String(cdrs.length + 1));
+      expect(p.r.headers.get('x-limit')).toBe('50'); // the server's maximum, below the 500 asked for
+      all.push(...p.body.data);
+      const link = p.r.headers.get('link');
+      next = link ? new URL(/^<([^>]+)>; rel="next"$/.exec(link)![1]).search : null;
+      pages++;
+    }
+    expect(pages).toBe(1);
+    const small = await page('?limit=15&offset=30');
+    expect(small.body.data).toHaveLength(11);
+    expect(small.r.headers.get('link')).toBeNull();
+    const first = await page('?limit=15');
+    expect(first.r.headers.get('link')).toMatch(/offset=15&limit=15>; rel="next"$/);
+    expect(all.map((c) => c.id).sort()).toEqual(published.map((p) => p.cdr.id).sort());
+    const credit = all.find((c) => c.credit === true)!;
+    expect(credit).toMatchObject({ credit_reference_id: cdrs[3].cdr.id });
+    // amounts are JSON numbers written from the decimal text: "-2.12" as -2.12
+    const raw = (await page('?limit=50')).text;
+    expect(raw).toContain(
+      `"total_cost":{"excl_vat":-${cdrs[3].cdr.total_cost.excl_vat},"incl_vat":-${cdrs[3].cdr.total_cost.incl_vat}}`,
+    );
+    const bad = await page('?date_from=yesterday');
+    expect([bad.r.status, bad.body.status_code]).toEqual([400, 2001]);
+  });
+
+  it('a closed period never changes: a late CDR and a credit after the close land in the next open period; closing is an event', async () => {
+    const before = await revenueCsv('2026-10-01', '2026-11-01');
+    const closed = await post('/api/v1/periods/2026-10/close');
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ period: '2026-10', closedBy: 'api-key:fin', closedByRole: 'finance' });
+    expect(closed.body.revenueReportSha256).toBe(createHash('sha256').update(before).digest('hex'));
+    expect((await post('/api/v1/periods/2026-10/close')).status).toBe(409);
+    expect((await post('/api/v1/periods/2026-12/close')).body.code).toBe('PERIOD_NOT_OVER');
+    expect((await post('/api/v1/periods/2026-10/close', undefined, operator.key)).status).toBe(403);
+
+    // after the close: a CDR issued in October (late) and a credit of an October CDR issued in October
+    const late = cdrPayload(900, {
+      at: '2026-10-20T12:00:00Z',
+      ...sites[0],
+      account: 'acct-1',
+      excl: '10.00',
+      incl: '12.10',
+      energy: '30',
+    });
+    const lateCredit = creditOf(cdrs[5], '2026-10-25T12:00:00Z');
+    await publishCdrs([late, lateCredit]);
+    await waitFor(async () => (await cdrsFolded()) === published.length, { what: 'the late CDRs folded' });
+    expect(await revenueCsv('2026-10-01', '2026-11-01')).toBe(before);
+    // both on 1 November, the first day of the next open period
+    const nov1 = await get('/api/v1/reports/revenue?from=2026-11-01&to=2026-11-02&groupBy=station,account');
+    expect(nov1.body.rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ station_id: 'CP-AMS-1', account_id: 'acct-1', net: '10.00' }),
+        expect.objectContaining({ station_id: cdrs[5].audit.stationId, sessions: -1 }),
+      ]),
+    );
+    const exported = await get('/api/v1/reports/cdrs?from=2026-10-20T00:00:00Z&to=2026-10-21T00:00:00Z&format=json');
+    expect((exported.body.items as Json[]).find((x) => x.cdr_id === late.cdr.id)).toMatchObject({
+      issue_day: '2026-10-20',
+      reported_day: '2026-11-01',
+    });
+    const periods = await get('/api/v1/periods?verify=true');
+    expect(periods.body.items).toEqual([expect.objectContaining({ period: '2026-10', unchanged: true })]);
+  });
+
+  const sendInbound = async (stationId: string, receivedAt: string, rec: Json) => {
+    seq++;
+    const env: OcppMessageReceived = {
+      id: deriveId('finance-test-inbound', stationId, seq),
+      type: 'ocpp.message_received',
+      version: 1,
+      occurredAt: receivedAt,
+      key: stationId,
+      source: 'ocpp-gateway',
+      causationId: null,
+      correlationId: null,
+      payload: {
+        stationId,
+        protocol: 'ocpp1.6',
+        kind: 'call',
+        messageId: `m${seq}`,
+        receivedAt,
+        connectionId: 'c1',
+        gatewayInstance: 'gw',
+        ...rec,
+      } as OcppMessageReceived['payload'],
+    };
+    await publisher.publish([{ topic: topics.inbound, key: stationId, value: JSON.stringify(env) }]);
+  };
+  const status = (connectorId: number, s: string, at: string, extra: Json = {}) => ({
+    action: 'StatusNotification',
+    payload: {
+      connectorId,
+      status: s,
+      errorCode: s === 'Faulted' ? 'GroundFailure' : 'NoError',
+      timestamp: at,
+      ...extra,
+    },
+  });
+
+  it('uptime per EVSE: outages with cause, planned maintenance excluded, the NEVI percentage; utilisation per day', async () => {
+    const cp = 'CP-UP-1';
+    await sendInbound(cp, '2026-11-01T00:00:00Z', { kind: 'connected' });
+    await sendInbound(cp, '2026-11-01T00:00:00Z', status(1, 'Available', '2026-11-01T00:00:00Z'));
+    await sendInbound(cp, '2026-11-02T08:00:00Z', status(1, 'Preparing', '2026-11-02T08:00:00Z'));
+    await sendInbound(cp, '2026-11-02T08:30:00Z', status(1, 'Charging', '2026-11-02T08:30:00Z'));
+    await sendInbound(cp, '2026-11-02T10:30:00Z', status(1, 'SuspendedEV', '2026-11-02T10:30:00Z'));
+    await sendInbound(cp, '2026-11-02T11:00:00Z', status(1, 'Available', '2026-11-02T11:00:00Z'));
+    await sendInbound(cp, '2026-11-10T00:00:00Z', status(1, 'Faulted', '2026-11-10T00:00:00Z'));
+    await sendInbound(cp, '2026-11-10T06:00:00Z', status(1, 'Available', '2026-11-10T06:00:00Z'));
+    await sendInbound(cp, '2026-11-20T00:00:00Z', { kind: 'disconnected', reason: 'network' });
+    await sendInbound(cp, '2026-11-20T02:00:00Z', { kind: 'connected' });
+    const m = await post(
+      `/api/v1/stations/${cp}/maintenance`,
+      { evseId: 1, from: '2026-11-10T00:00:00Z', to: '2026-11-10T03:00:00Z', reason: 'connector replacement' },
+      operator.key,
+    );
+    expect(m.status).toBe(201);
+    const uptime = async () => (await get(`/api/v1/reports/uptime?period=2026-11&stationId=${cp}`, operator.key)).body;
+    await waitFor(async () => ((await uptime()).rows as Json[])[0]?.outages === 2, { what: 'the outages folded' });
+    const row = ((await uptime()).rows as Json[])[0];
+    expect(row).toMatchObject({
+      station_id: cp,
+      evse_id: 1,
+      time_zone: 'UTC',
+      period_minutes: '43200.00',
+      outage_minutes: '480.00',
+      excluded_minutes: '180.00',
+      unknown_minutes: '0.00',
+      // (43,200 - (480 - 180)) / 43,200 = 99.305...; over 525,600 minutes: 99.942...
+      uptime_percent: '99.30',
+      trailing_12_months_percent: '99.94',
+      outage_list: [
+        {
+          from: '2026-11-10T00:00:00.000Z',
+          to: '2026-11-10T06:00:00.000Z',
+          cause: 'FAULTED',
+          minutes: '360.00',
+          excluded_minutes: '180.00',
+        },
+        {
+          from: '2026-11-20T00:00:00.000Z',
+          to: '2026-11-20T02:00:00.000Z',
+          cause: 'OFFLINE',
+          minutes: '120.00',
+          excluded_minutes: '0.00',
+        },
+      ],
+    });
+    const u = await get(`/api/v1/reports/utilisation?from=2026-11-02&to=2026-11-03&stationId=${cp}`, operator.key);
+    expect((u.body.rows as Json[])[0]).toMatchObject({
+      day: '2026-11-02',
+      occupied_minutes: '180.00',
+      charging_minutes: '120.00',
+      idle_minutes: '60.00',
+    });
+    const csv = await get(`/api/v1/reports/uptime?period=2026-11&stationId=${cp}&format=csv`, operator.key);
+    expect(csv.text.split('\r\n')[1]).toBe(`2026-11,${cp},1,UTC,43200.00,480.00,180.00,0.00,2,99.30,99.94`);
+  });
+
+  it('a rebuild from the topics gives byte-identical reports, the closed period included', async () => {
+    const paths = [
+      '/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&groupBy=site,station,evse,tariff,account&format=csv',
+      '/api/v1/reports/revenue?from=2026-10-01&to=2027-01-01&granularity=month',
+      '/api/v1/reports/cdrs?from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z',
+      '/api/v1/reports/uptime?period=2026-11&format=csv',
+      '/api/v1/reports/utilisation?from=2026-11-01&to=2026-11-30&format=csv',
+    ];
+    const before = await Promise.all(paths.map(async (p) => (await get(p)).text));
+    const ocpi = async () =>
+      (await (
+        await fetch(`${svc.url}/ocpi/2.2.1/cdrs?limit=50`, { headers: { authorization: OCPI_AUTH } })
+      ).json()) as { data: Json[] };
+    const ocpiBefore = (await ocpi()).data;
+    // the close and the maintenance declaration reached their topics (the outbox drained) before the rebuild
+    await waitFor(async () => Number((await pg.query('select count(*)::int as n from outbox')).rows[0].n) === 0, {
+      what: 'the outbox drained',
+    });
+    await pg.end();
+    await svc.stop();
+    await rebuildReportingStore(cfg);
+    svc = await startReportingService(cfg, silentLogger());
+    pg = new Client({ connectionString: testDatabaseUrl(db) });
+    await pg.connect();
+    await waitFor(
+      async () => {
+        const n = await cdrsFolded();
+        const closes = Number((await pg.query('select count(*)::int as n from finance_period_closes')).rows[0].n);
+        const windows = Number((await pg.query('select count(*)::int as n from maintenance_windows')).rows[0].n);
+        const facts = Number((await pg.query('select count(*)::int as n from evse_status_facts')).rows[0].n);
+        return n === published.length && closes === 1 && windows === 1 && facts >= 10;
+      },
+      { what: 'the rebuild refolded everything' },
+    );
+    await waitFor(async () => (await get(paths[3])).text === before[3], { what: 'uptime refolded' });
+    const after = await Promise.all(paths.map(async (p) => (await get(p)).text));
+    expect(after).toEqual(before);
+    expect((await ocpi()).data).toEqual(ocpiBefore);
+    expect((await get('/api/v1/periods?verify=true')).body.items).toEqual([
+      expect.objectContaining({ period: '2026-10', unchanged: true }),
+    ]);
+  }, 240_000);
+});

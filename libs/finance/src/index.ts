@@ -1,0 +1,5 @@
+export * from './revenue';
+export * from './periods';
+export * from './nevi';
+export * from './timeline';
+export * from './columns';
