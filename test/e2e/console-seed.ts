@@ -14,6 +14,8 @@ export interface SeedOptions {
   adminKey: string;
   /** planned sessions per connector (default 2) */
   sessionsPerConnector?: number;
+  /** station seconds per real second (default 12) */
+  speed?: number;
 }
 
 export interface Seeded {
@@ -112,8 +114,7 @@ export async function seedConsoleData(opts: SeedOptions): Promise<Seeded> {
   // the gateway's registry cache follows the compacted topics
   await new Promise((r) => setTimeout(r, 1500));
 
-  // the seeded simulator, station time from now (an assignment never applies to the past), twelve times
-  // faster than real time
+  // the seeded simulator, station time from now (an assignment never applies to the past), faster than real time
   const sim = new Simulation({
     url: opts.ocppUrl,
     stationIds,
@@ -124,7 +125,7 @@ export async function seedConsoleData(opts: SeedOptions): Promise<Seeded> {
     password,
     tokens,
     shape: { base: 'quick', chargeSeconds: [600, 1800], idleSeconds: [30, 60], gapSeconds: [0, 30] },
-    speed: 12,
+    speed: opts.speed ?? 12,
     sampleIntervalSeconds: 60,
     keepLog: false,
   });

@@ -42,10 +42,13 @@ export async function buildConsole(outDir = OUT_DIR): Promise<void> {
 
 if (require.main === module) {
   const t0 = performance.now();
-  buildConsole()
+  // --out DIR: build there instead (the browser test builds into a temporary folder)
+  const i = process.argv.indexOf('--out');
+  const out = i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]) : OUT_DIR;
+  buildConsole(out)
     .then(() =>
       console.log(
-        `console built into ${path.relative(process.cwd(), OUT_DIR)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `console built into ${path.relative(process.cwd(), out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       ),
     )
     .catch((e) => {

@@ -4,8 +4,8 @@
  * repository's Prettier settings. An API change then breaks the console's typecheck, not its users.
  *   npx tsx apps/console/scripts/gen-api-types.ts            # from the services at their npm start ports
  *   CONSOLE_TARIFFS_URL=http://127.0.0.1:4002 npx tsx …     # or wherever they run
- * The console's browser test generates them again from the services it starts and fails when a checked-in
- * file differs (stale).
+ * The console's browser test generates them again (`--out <dir>`) from the services it starts and fails when a
+ * checked-in file differs (stale).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,11 +40,14 @@ export async function generateApiTypes(urls: Record<ConsoleService, string>): Pr
 }
 
 if (require.main === module) {
+  // --out DIR: write there instead (the browser test compares such a copy with the checked-in files)
+  const i = process.argv.indexOf('--out');
+  const dir = i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]) : GENERATED_DIR;
   generateApiTypes(consoleUpstreams(process.env))
     .then((files) => {
       for (const [s, text] of Object.entries(files)) {
-        writeFileSync(path.join(GENERATED_DIR, `${s}.ts`), text);
-        console.log(`wrote ${path.relative(process.cwd(), path.join(GENERATED_DIR, `${s}.ts`))}`);
+        writeFileSync(path.join(dir, `${s}.ts`), text);
+        console.log(`wrote ${path.relative(process.cwd(), path.join(dir, `${s}.ts`))}`);
       }
     })
     .catch((e) => {

@@ -80,6 +80,11 @@ export function consoleHandler(opts: Pick<ConsoleServerOptions, 'staticDir' | 'u
   const root = path.resolve(opts.staticDir);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://console.local');
+    if (url.pathname === '/health/live' || url.pathname === '/health/ready') {
+      const built = existsSync(path.join(root, 'index.html'));
+      res.writeHead(built || url.pathname === '/health/live' ? 200 : 503, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ status: built ? 'up' : 'not built' }));
+    }
     const m = /^\/api\/([a-z]+)(\/.*)?$/.exec(url.pathname);
     if (m) {
       const upstream = opts.upstreams[m[1]];

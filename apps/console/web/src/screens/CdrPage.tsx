@@ -24,23 +24,32 @@ export function periodsChart(cdr: Cdr, audit?: CdrAudit): ChartOption {
     const parking = periods[i].dimensions.some((d) => d.type === 'PARKING_TIME');
     return `P${i}${parking ? ' parking' : ''}${el.length ? ` · element ${[...new Set(el.map(([, v]) => v))].join('/')}` : ''}`;
   };
-  const energy = periods.map((p) => Number(p.dimensions.find((d) => d.type === 'ENERGY')?.volume ?? '0'));
+  // cumulative energy at each period's start (the audit's energy_before_kwh, or the OCPI volumes summed) and at the end
+  let acc = 0;
+  const before = periods.map((p, i) => {
+    const fromAudit = auditPeriods[i]?.energy_before_kwh;
+    const v = fromAudit !== undefined ? Number(fromAudit) : acc;
+    acc = v + Number(p.dimensions.find((d) => d.type === 'ENERGY')?.volume ?? '0');
+    return v;
+  });
+  const points = [
+    ...periods.map((p, i) => [p.start_date_time, before[i]] as [string, number]),
+    [cdr.end_date_time, Number(cdr.total_energy)] as [string, number],
+  ];
   return {
     animation: false,
     grid: { left: 56, right: 24, top: 40, bottom: 48 },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'time', name: 'UTC', nameLocation: 'middle', nameGap: 30 },
-    yAxis: { type: 'value', name: 'kWh in period' },
+    yAxis: { type: 'value', name: 'kWh (cumulative)' },
     series: [
       {
-        type: 'bar',
+        type: 'line',
         name: 'energy (kWh)',
-        barMaxWidth: 40,
-        data: periods.map((p, i) => [
-          new Date((new Date(p.start_date_time).getTime() + new Date(ends[i]).getTime()) / 2).toISOString(),
-          energy[i],
-        ]),
+        data: points,
+        symbolSize: 6,
         itemStyle: { color: '#1e40af' },
+        lineStyle: { width: 2 },
         markArea: {
           silent: true,
           label: { show: true, position: 'insideTop', color: '#111827', fontSize: 11 },
@@ -48,7 +57,7 @@ export function periodsChart(cdr: Cdr, audit?: CdrAudit): ChartOption {
             {
               name: label(i),
               xAxis: p.start_date_time,
-              itemStyle: { color: PERIOD_COLORS[i % PERIOD_COLORS.length], opacity: 0.12 },
+              itemStyle: { color: PERIOD_COLORS[i % PERIOD_COLORS.length], opacity: 0.14 },
             },
             { xAxis: ends[i] },
           ]) as never,

@@ -11,9 +11,19 @@ import { loadDailyRevenue, type DailyRow } from './dashboard-data';
 
 const PERIODS = { '1': 'today', '7': 'last 7 days', '30': 'last 30 days', '90': 'last 90 days' } as const;
 
-function revenueChart(rows: DailyRow[], currency: string): ChartOption {
-  const mine = rows.filter((r) => r.currency === currency);
-  const days = mine.map((r) => r.day);
+/** every UTC day from `from` to `to` (a day without CDRs is a zero, not a gap) */
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = new Date(from.slice(0, 10)).getTime(); t <= new Date(to).getTime(); t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+function revenueChart(rows: DailyRow[], currency: string, days: string[]): ChartOption {
+  const byDay = new Map(rows.filter((r) => r.currency === currency).map((r) => [r.day, r]));
+  const mine = days.map(
+    (day) => byDay.get(day) ?? { day, currency, sessions: 0, energyKwh: '0', revenueExclVat: '0', revenueInclVat: '0' },
+  );
   return {
     animation: false,
     legend: { top: 0 },
@@ -73,16 +83,24 @@ function Revenue() {
   const range = useMemo(() => {
     const now = new Date();
     const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - Number(period) + 1));
-    return { from: start.toISOString(), to: new Date(now.getTime() + 86_400_000).toISOString() };
+    return {
+      from: start.toISOString(),
+      to: new Date(now.getTime() + 86_400_000).toISOString(),
+      today: now.toISOString(),
+    };
   }, [period]);
   const q = useQuery({
     queryKey: ['tariffs', 'daily', range.from, site],
-    queryFn: ({ signal }) => loadDailyRevenue({ ...range, site: site || undefined }, setRead, signal),
+    queryFn: ({ signal }) =>
+      loadDailyRevenue({ from: range.from, to: range.to, site: site || undefined }, setRead, signal),
   });
   const currencies = [...new Set((q.data?.rows ?? []).map((r) => r.currency))];
   const [currency, setCurrency] = useState<string>();
   const cur = currency && currencies.includes(currency) ? currency : currencies[0];
-  const option = useMemo(() => (q.data && cur ? revenueChart(q.data.rows, cur) : undefined), [q.data, cur]);
+  const option = useMemo(
+    () => (q.data && cur ? revenueChart(q.data.rows, cur, daysBetween(range.from, range.today)) : undefined),
+    [q.data, cur, range],
+  );
   return (
     <Section title="Revenue, energy and sessions per day" id="revenue">
       <div className="filters">

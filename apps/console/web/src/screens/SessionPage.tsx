@@ -147,7 +147,7 @@ export function SessionFrames({ sessionId }: { sessionId: string }) {
         '/api/v1/sessions/{sessionId}/readings',
         {
           path: { sessionId },
-          query: { limit: '20', cursor: rdPages.cursor },
+          query: { limit: '10', cursor: rdPages.cursor },
           signal,
         },
       ),

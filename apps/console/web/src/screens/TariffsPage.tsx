@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
 import { ApiError, apiGet, apiPost, apiPut, type RequestBody } from '../api/client';
@@ -198,6 +198,20 @@ function TariffEditor({ initial, title }: { initial: unknown; title: string }) {
   const field = problem?.field && problem.field.startsWith('body') ? problem.field : undefined;
   const line = field ? lineOfField(text, field) : undefined;
   const LINE = 20; // px, the textarea's line height (styles.css .editor textarea)
+  // a refused publish: bring the field's line into view and put the caret on it
+  useEffect(() => {
+    const el = area.current;
+    if (!el || line === undefined) return;
+    el.scrollTop = Math.max(0, (line - 4) * LINE);
+    setScrollTop(el.scrollTop);
+    const at =
+      el.value
+        .split('\n')
+        .slice(0, line - 1)
+        .join('\n').length + (line > 1 ? 1 : 0);
+    el.focus();
+    el.setSelectionRange(at, at);
+  }, [line, publish.error]);
   return (
     <>
       <Section title={title} id="editor">
