@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { waitFor } from '@csms/testing';
 import { CONSOLE_SERVICES, startConsoleServer } from '../../apps/console/server';
 import { seedConsoleData, type Seeded } from './console-seed';
@@ -87,6 +87,7 @@ describe('the console in Chromium against the running system', () => {
   }, 420_000);
 
   afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     server?.close();
     await seeded?.stop();
@@ -95,6 +96,7 @@ describe('the console in Chromium against the running system', () => {
   }, 120_000);
 
   const pageErrors: string[] = [];
+  const contexts: BrowserContext[] = [];
   afterEach(() => expect(pageErrors.splice(0)).toEqual([]));
 
   /** a new browser context (its own session storage), 1280 px wide or a tablet's 820 px */
@@ -102,7 +104,7 @@ describe('the console in Chromium against the running system', () => {
     const context = await browser.newContext({ viewport: { width, height: 900 } });
     const page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('close', () => void context.close());
+    contexts.push(context);
     return page;
   };
 

@@ -87,12 +87,17 @@ export function consoleHandler(opts: Pick<ConsoleServerOptions, 'staticDir' | 'u
     }
     const m = /^\/api\/([a-z]+)(\/.*)?$/.exec(url.pathname);
     if (m) {
-      const upstream = opts.upstreams[m[1]];
-      if (!upstream) return problem(res, 404, 'UNKNOWN_SERVICE', `no service is called ${m[1]}`);
+      const upstream = Object.hasOwn(opts.upstreams, m[1]) ? opts.upstreams[m[1]] : undefined;
+      if (typeof upstream !== 'string') return problem(res, 404, 'UNKNOWN_SERVICE', `no service is called ${m[1]}`);
       return forward(req, res, upstream, `${m[2] ?? '/'}${url.search}`);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 405, 'METHOD_NOT_ALLOWED', 'GET only');
-    const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    let file = '';
+    try {
+      file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    } catch {
+      return problem(res, 400, 'BAD_PATH', 'the path is not valid percent-encoding');
+    }
     if (file.startsWith(root + path.sep) && existsSync(file) && statSync(file).isFile())
       return serveFile(res, file, url.pathname.startsWith('/assets/'));
     // the app's own routes (/stations, /cdrs/…): the router takes them from index.html
