@@ -248,6 +248,7 @@ describe('the console in Chromium against the running system', () => {
     await shot(page, 'tariff-editor');
     // what-if of the draft (fixed) over the sessions, with its progress
     await editor.fill(text.replace('"price": 0.35', '"price": 0.3'));
+    await fieldError.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Preview' }).click();
     const progress = page.getByTestId('whatif-progress');
     await waitFor(async () => (await progress.getAttribute('value')) === (await progress.getAttribute('max')), {

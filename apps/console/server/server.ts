@@ -81,9 +81,9 @@ export function consoleHandler(opts: Pick<ConsoleServerOptions, 'staticDir' | 'u
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://console.local');
     if (url.pathname === '/health/live' || url.pathname === '/health/ready') {
-      const built = existsSync(path.join(root, 'index.html'));
-      res.writeHead(built || url.pathname === '/health/live' ? 200 : 503, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ status: built ? 'up' : 'not built' }));
+      // ready once listening: a console not built yet says so on every page (NOT_BUILT), it stops nothing
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ status: 'up', built: existsSync(path.join(root, 'index.html')) }));
     }
     const m = /^\/api\/([a-z]+)(\/.*)?$/.exec(url.pathname);
     if (m) {

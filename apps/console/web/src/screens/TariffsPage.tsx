@@ -225,7 +225,11 @@ function TariffEditor({ initial, title }: { initial: unknown; title: string }) {
                 value={text}
                 spellCheck={false}
                 rows={22}
-                onChange={(e) => setText(e.target.value)}
+                onChange={(e) => {
+                  setText(e.target.value);
+                  // the problem was about the text as it was: an edit clears it
+                  if (publish.error) publish.reset();
+                }}
                 onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
                 aria-invalid={!!field || !!syntax || undefined}
                 aria-describedby={field ? 'field-error' : syntax ? 'syntax-error' : undefined}
