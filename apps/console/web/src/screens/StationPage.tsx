@@ -1,73 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueries, useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
-import { apiGet, apiPost, type RequestBody } from '../api/client';
+import { apiGet, apiPost } from '../api/client';
 import type { Command, MonitoredStation } from '../api/views';
 import { useAuth } from '../auth/auth';
 import { Badge, Json, Loading, NotAllowed, ProblemView, Section, statusTone } from '../components/common';
 import { ago, dateTime } from '../format';
+import { FINAL_COMMAND_STATUSES, commandFor, type CommandBody, type CommandKind } from './commands';
 import { AlarmsSection, LIVE_REFRESH_MS } from './StationsPage';
 
 const route = getRouteApi('/stations/$stationId');
-
-/** a command's result is final once it is no longer pending (the gateway's outcomes) */
-export const FINAL_COMMAND_STATUSES = [
-  'accepted',
-  'rejected',
-  'error',
-  'invalid_response',
-  'timed_out',
-  'offline',
-  'not_supported',
-  'invalid_request',
-  'expired',
-  'interrupted',
-];
-
-type CommandKind = 'reset' | 'unlock' | 'firmware' | 'diagnostics';
-type CommandBody = RequestBody<'gateway', 'post', '/api/v1/stations/{stationId}/commands'>;
-
-/** The OCPP payload of each remote operation, in the station's protocol. */
-export function commandFor(
-  kind: CommandKind,
-  protocol: string | null | undefined,
-  f: {
-    resetType: string;
-    evseId: number;
-    connectorId: number;
-    location: string;
-    retrieveAt: string;
-    requestId: number;
-  },
-): CommandBody {
-  const v201 = protocol === 'ocpp2.0.1';
-  switch (kind) {
-    case 'reset':
-      return {
-        action: 'Reset',
-        payload: { type: v201 ? (f.resetType === 'Hard' ? 'Immediate' : 'OnIdle') : f.resetType },
-      };
-    case 'unlock':
-      return {
-        action: 'UnlockConnector',
-        payload: v201 ? { evseId: f.evseId, connectorId: f.connectorId } : { connectorId: f.connectorId },
-      };
-    case 'firmware':
-      return v201
-        ? {
-            action: 'UpdateFirmware',
-            payload: { requestId: f.requestId, firmware: { location: f.location, retrieveDateTime: f.retrieveAt } },
-          }
-        : { action: 'UpdateFirmware', payload: { location: f.location, retrieveDate: f.retrieveAt } };
-    case 'diagnostics':
-      return v201
-        ? {
-            action: 'GetLog',
-            payload: { logType: 'DiagnosticsLog', requestId: f.requestId, log: { remoteLocation: f.location } },
-          }
-        : { action: 'GetDiagnostics', payload: { location: f.location } };
-  }
-}
 
 export function StationPage() {
   const { stationId } = route.useParams();
