@@ -165,7 +165,7 @@ describe('the console in Chromium against the running system', () => {
     await page.close();
   }, 60_000);
 
-  it('finance: the dashboard shows revenue per day from the CDRs, with totals equal to the CDR API', async () => {
+  it('finance: the dashboard shows revenue per day from the CDRs, with totals equal to the CDR API, also in its CSV', async () => {
     const page = await signedIn(sys.keys.finance);
     // the role decides the screens: finance sees no station monitoring
     await expect(page.getByRole('link', { name: 'Stations', exact: true }).count()).resolves.toBe(0);
@@ -183,6 +183,18 @@ describe('the console in Chromium against the running system', () => {
     const cells = await page.getByTestId('daily-table').locator('tbody tr td').allTextContents();
     expect(cells[2]).toBe(String(cdrs.length));
     expect(cells[4]).toBe(expected);
+    // the CSV download of the same rows: its revenue total is the API's
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = readFileSync(await file.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(csv[0]).toBe('day,currency,sessions,energy_kwh,revenue_excl_vat,revenue_incl_vat');
+    const csvCents = csv.slice(1).reduce((a, line) => a + BigInt(line.split(',')[4].replace('.', '')), 0n);
+    expect(csvCents).toBe(cents);
+    expect(csv.slice(1).reduce((n, line) => n + Number(line.split(',')[2]), 0)).toBe(cdrs.length);
     await page.getByTestId('completeness').waitFor();
     await accessible(page, 'dashboard');
     await shot(page, 'dashboard');

@@ -7,7 +7,7 @@ import { useAuth } from '../auth/auth';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Loading, NotAllowed, ProblemView, Section } from '../components/common';
 import { LIVE_REFRESH_MS } from './StationsPage';
-import { loadDailyRevenue, type DailyRow } from './dashboard-data';
+import { dailyCsv, download, loadDailyRevenue, type DailyRow } from './dashboard-data';
 
 const PERIODS = { '1': 'today', '7': 'last 7 days', '30': 'last 30 days', '90': 'last 90 days' } as const;
 
@@ -125,6 +125,19 @@ function Revenue() {
             ))}
           </select>
         </label>
+        <button
+          type="button"
+          disabled={!q.data || q.data.rows.length === 0}
+          onClick={() =>
+            q.data &&
+            download(
+              `revenue-${range.from.slice(0, 10)}-${range.today.slice(0, 10)}${site ? `-${site}` : ''}.csv`,
+              dailyCsv(q.data.rows),
+            )
+          }
+        >
+          Download CSV
+        </button>
         {currencies.length > 1 && (
           <label>
             Currency{' '}

@@ -4,40 +4,12 @@
  * and `loadDailyRevenue` is the one place to switch to that endpoint when it exists (the chart and table take a
  * `DailyRow[]` and do not care where it came from).
  */
+import { stringify } from 'csv-stringify/browser/esm/sync';
 import { apiGet } from '../api/client';
 import type { Cdr, Page } from '../api/views';
-import { sumDecimals } from '../format';
+import { dailyFromCdrs, type DailyRow } from './daily';
 
-export interface DailyRow {
-  day: string;
-  currency: string;
-  sessions: number;
-  energyKwh: string;
-  revenueExclVat: string;
-  revenueInclVat: string;
-}
-
-/** CDRs per UTC day of their end and currency (credit CDRs count with their negative amounts). */
-export function dailyFromCdrs(cdrs: readonly Cdr[]): DailyRow[] {
-  const by = new Map<string, Cdr[]>();
-  for (const c of cdrs) {
-    const k = `${c.end_date_time.slice(0, 10)}|${c.currency}`;
-    by.set(k, [...(by.get(k) ?? []), c]);
-  }
-  return [...by.entries()]
-    .map(([k, list]) => {
-      const [day, currency] = k.split('|');
-      return {
-        day,
-        currency,
-        sessions: list.filter((c) => !c.credit).length,
-        energyKwh: sumDecimals(list.map((c) => c.total_energy)),
-        revenueExclVat: sumDecimals(list.map((c) => c.total_cost.excl_vat)),
-        revenueInclVat: sumDecimals(list.map((c) => c.total_cost.incl_vat ?? '0')),
-      };
-    })
-    .sort((a, b) => a.day.localeCompare(b.day) || a.currency.localeCompare(b.currency));
-}
+export type { DailyRow };
 
 export const MAX_CDR_PAGES = 40;
 
@@ -62,4 +34,24 @@ export async function loadDailyRevenue(
   const sites = [...new Set(all.map((c) => c.cdr_location.id ?? '').filter(Boolean))].sort();
   const mine = range.site ? all.filter((c) => c.cdr_location.id === range.site) : all;
   return { rows: dailyFromCdrs(mine), sites, truncated: !!cursor, cdrs: mine.length };
+}
+
+/** The daily rows as RFC 4180 CSV (amounts as the exact decimal strings), with a header line. */
+export function dailyCsv(rows: readonly DailyRow[]): string {
+  return stringify(
+    rows.map((r) => [r.day, r.currency, r.sessions, r.energyKwh, r.revenueExclVat, r.revenueInclVat]),
+    { header: true, columns: ['day', 'currency', 'sessions', 'energy_kwh', 'revenue_excl_vat', 'revenue_incl_vat'] },
+  );
+}
+
+/** Hands a text to the browser as a file download. */
+export function download(filename: string, text: string, type = 'text/csv;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
