@@ -143,7 +143,7 @@ export function AlarmsSection({ stationId }: { stationId?: string }) {
     queryKey: ['reporting', 'alarms', status, stationId, pages.cursor],
     queryFn: ({ signal }) =>
       apiGet<Page<Alarm>, 'reporting', '/api/v1/alarms'>('reporting', '/api/v1/alarms', {
-        query: { status, stationId },
+        query: { status, stationId, limit: '50', cursor: pages.cursor },
         signal,
       }),
     refetchInterval: LIVE_REFRESH_MS,

@@ -276,7 +276,11 @@ export interface operations {
   MonitoringController_alarms: {
     parameters: {
       query?: {
+        /** @description nextCursor of the previous page */
+        cursor?: unknown;
         kind?: unknown;
+        /** @description 1..500, default 100 */
+        limit?: unknown;
         stationId?: unknown;
         status?: 'open' | 'closed' | 'all';
       };
