@@ -72,6 +72,14 @@ module.exports = {
       to: { path: 'node_modules/@nestjs/microservices/' },
     },
     {
+      name: 'console-through-the-public-apis',
+      severity: 'error',
+      comment:
+        'The console (apps/console) talks to the services only through their REST APIs: it imports no library or app of ours (its API types are generated from the OpenAPI documents); its specs may check it against the OCPP schemas.',
+      from: { path: '^apps/console/', pathNot: '[.]spec[.]ts$' },
+      to: { path: ['^libs/', '^apps/(?!console/)'] },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},

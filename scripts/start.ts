@@ -8,6 +8,7 @@
  * On first run it creates a local admin API key and keeps it in ~/.config/csms/local.env (never in the repo).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { localEnv, localEnvCreatedNow } from './local-env';
@@ -63,6 +64,13 @@ async function main(): Promise<void> {
     console.log('building…');
     const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, env, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('build failed');
+    // the console's single-page app (Vite) into dist/console
+    const c = spawnSync(process.execPath, ['--import', 'tsx', 'apps/console/scripts/build.ts'], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
+    if (c.status !== 0) throw new Error('console build failed');
   }
 
   const children: Array<{ svc: ServiceDef; child: ChildProcess }> = [];
@@ -101,6 +109,34 @@ async function main(): Promise<void> {
     children.push({ svc, child });
   });
 
+  // the console (apps/console): the built app and a same-origin proxy to each service's API
+  const consolePort = Number(process.env.CONSOLE_HTTP_PORT ?? 3010);
+  const port = (name: string) => String(SERVICES.find((s) => s.name === name)?.httpPort ?? '');
+  const consoleSvc: ServiceDef = {
+    name: 'console',
+    httpPort: consolePort,
+    env: {
+      CONSOLE_HTTP_PORT: String(consolePort),
+      GATEWAY_HTTP_PORT: port('ocpp-gateway'),
+      SESSION_HTTP_PORT: port('session-service'),
+      TARIFF_HTTP_PORT: port('tariff-service'),
+      REPORTING_HTTP_PORT: port('reporting-service'),
+    },
+    nodeArgs: [],
+    describe: () => [`console           http://127.0.0.1:${consolePort}   (sign in with an API key)`],
+  };
+  const consoleMain = path.join(root, 'dist', 'apps', 'console', 'server', 'main.js');
+  if (existsSync(consoleMain)) {
+    const consoleChild = spawn(process.execPath, [consoleMain], {
+      cwd: root,
+      env: { ...env, ...consoleSvc.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [consoleChild.stdout!, consoleChild.stderr!])
+      readline.createInterface({ input: stream }).on('line', (l) => console.log(pretty('console', 37, l)));
+    children.push({ svc: consoleSvc, child: consoleChild });
+  } else console.log('the console is not built (npm start without --no-build builds it)');
+
   try {
     await Promise.all(children.map(({ svc, child }) => waitReady(svc, child, 180_000)));
   } catch (e) {
@@ -109,7 +145,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log('\n\x1b[1mCSMS is running\x1b[0m');
-  for (const svc of SERVICES) for (const line of svc.describe()) console.log(`  ${line}`);
+  for (const svc of children.map((c) => c.svc)) for (const line of svc.describe()) console.log(`  ${line}`);
   if (localEnvCreatedNow() && env.CSMS_ADMIN_KEY) {
     console.log(
       `  admin API key (created now, shown this once): ${env.CSMS_ADMIN_KEY}   (kept in ~/.config/csms/local.env as CSMS_ADMIN_KEY)`,

@@ -162,6 +162,8 @@ export class MonitoringController {
   @ApiQuery({ name: 'status', required: false, enum: ['open', 'closed', 'all'] })
   @ApiQuery({ name: 'stationId', required: false })
   @ApiQuery({ name: 'kind', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1..500, default 100' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   async alarms(@Query() query: Record<string, string>) {
     const q = validateInput(AlarmsQuery, query, 'query');
     const status = q.status ?? 'open';

@@ -1,0 +1,45 @@
+/**
+ * What each role may do, as the services enforce it (their `@RequireRoles`; admin may do everything). The
+ * console hides what a role may not do; the services refuse it anyway (403).
+ */
+export const ROLES = ['operator', 'finance', 'integration', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  /** reporting: GET /stations, /alarms; gateway: GET /stations */
+  viewStations: ['operator', 'integration'],
+  /** gateway: POST /stations/{id}/commands */
+  sendCommands: ['operator'],
+  /** gateway: GET /commands/{id} */
+  viewCommands: ['operator', 'integration'],
+  /** reporting: POST /alarms/{id}/acknowledge */
+  acknowledgeAlarms: ['operator'],
+  /** sessions: every GET */
+  viewSessions: ['operator', 'finance', 'integration'],
+  /** tariffs: GET /cdrs */
+  viewCdrs: ['operator', 'finance', 'integration'],
+  /** tariffs: GET /tariffs, versions, assignments */
+  viewTariffs: ['operator', 'finance', 'integration'],
+  /** tariffs: PUT /tariffs/{id}, POST /tariff-assignments */
+  editTariffs: ['finance'],
+  /** tariffs: POST /what-if */
+  whatIf: ['finance'],
+  /** reporting: GET /billing-completeness */
+  viewCompleteness: ['finance'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role | undefined, permission: Permission): boolean {
+  if (!role) return false;
+  return role === 'admin' || (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/**
+ * The role a key was made for: keys made by `npm run apikey` (service-kit's newApiKey) read
+ * `csms_<role>_<random>`. The services hold only hashes, and no endpoint says who a key is, so the console
+ * reads the prefix; a key of another shape is asked for its role at login.
+ */
+export function roleOfKey(key: string): Role | undefined {
+  const m = /^csms_([a-z]+)_/.exec(key.trim());
+  return m && (ROLES as readonly string[]).includes(m[1]) ? (m[1] as Role) : undefined;
+}

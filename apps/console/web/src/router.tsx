@@ -1,0 +1,55 @@
+import { createRootRoute, createRoute, createRouter } from '@tanstack/react-router';
+import { Layout } from './components/Layout';
+import { CdrPage } from './screens/CdrPage';
+import { CdrsPage } from './screens/CdrsPage';
+import { DashboardPage } from './screens/DashboardPage';
+import { SessionPage } from './screens/SessionPage';
+import { SessionsPage } from './screens/SessionsPage';
+import { StationPage } from './screens/StationPage';
+import { StationsPage } from './screens/StationsPage';
+import { AssignmentsPage, TariffPage, TariffsPage } from './screens/TariffsPage';
+
+const rootRoute = createRootRoute({ component: Layout });
+const dashboard = createRoute({ getParentRoute: () => rootRoute, path: '/', component: DashboardPage });
+const stations = createRoute({ getParentRoute: () => rootRoute, path: '/stations', component: StationsPage });
+const station = createRoute({ getParentRoute: () => rootRoute, path: '/stations/$stationId', component: StationPage });
+const sessions = createRoute({ getParentRoute: () => rootRoute, path: '/sessions', component: SessionsPage });
+const session = createRoute({ getParentRoute: () => rootRoute, path: '/sessions/$sessionId', component: SessionPage });
+const cdrs = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/cdrs',
+  component: CdrsPage,
+  validateSearch: (s: Record<string, unknown>): { sessionId?: string } =>
+    typeof s.sessionId === 'string' ? { sessionId: s.sessionId } : {},
+});
+const cdr = createRoute({ getParentRoute: () => rootRoute, path: '/cdrs/$cdrId', component: CdrPage });
+const tariffs = createRoute({ getParentRoute: () => rootRoute, path: '/tariffs', component: TariffsPage });
+const tariff = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/tariffs/$tariffId',
+  component: TariffPage,
+  validateSearch: (s: Record<string, unknown>): { version?: number } =>
+    s.version !== undefined && Number.isInteger(Number(s.version)) ? { version: Number(s.version) } : {},
+});
+const assignments = createRoute({ getParentRoute: () => rootRoute, path: '/assignments', component: AssignmentsPage });
+
+const routeTree = rootRoute.addChildren([
+  dashboard,
+  stations,
+  station,
+  sessions,
+  session,
+  cdrs,
+  cdr,
+  tariffs,
+  tariff,
+  assignments,
+]);
+
+export const router = createRouter({ routeTree, defaultPreload: false });
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The console in a real browser (Debian's chromium through playwright-core) against the running system: the
+ * four services as processes (console-system.ts) with the simulator's sessions and a faulted connector
+ * (console-seed.ts), the console built with Vite and served by its own server. Logs in with keys of three roles,
+ * sees the CDRs and the revenue chart, opens a CDR's audit down to the inbound records, publishes a tariff with a
+ * wrong field and sees the error at the field, acknowledges an alarm, sends a reset and sees it accepted; runs
+ * axe-core on each screen (no serious or critical violation) and writes a screenshot of each to docs/console.
+ * Also fails when the API types checked in under apps/console/web/src/api/generated are not those the running
+ * services' OpenAPI documents give (regenerate: see apps/console/README.md).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '@csms/testing';
+import { CONSOLE_SERVICES, startConsoleServer } from '../../apps/console/server';
+import { seedConsoleData, type Seeded } from './console-seed';
+import { startSystem, type RunningSystem } from './console-system';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SHOTS = path.join(ROOT, 'docs', 'console');
+const GENERATED_DIR = path.join(ROOT, 'apps', 'console', 'web', 'src', 'api', 'generated');
+
+/**
+ * The console's scripts as their own processes: Vite and openapi-typescript are ES modules that jest's
+ * CommonJS runtime on Node 20 cannot load.
+ */
+function runScript(script: string, args: string[], env: Record<string, string> = {}): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+describe('the console in Chromium against the running system', () => {
+  let sys: RunningSystem;
+  let seeded: Seeded;
+  let consoleUrl: string;
+  let server: Server;
+  let browser: Browser;
+  let outDir: string;
+
+  const api = async <T>(base: string, p: string, key: string): Promise<T> => {
+    const r = await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(r.status).toBe(200);
+    return (await r.json()) as T;
+  };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'csms-console-'));
+    runScript('apps/console/scripts/build.ts', ['--out', outDir]);
+    sys = await startSystem('console');
+    const started = await startConsoleServer({
+      staticDir: outDir,
+      port: 0,
+      upstreams: {
+        gateway: sys.urls['ocpp-gateway'],
+        sessions: sys.urls['session-service'],
+        tariffs: sys.urls['tariff-service'],
+        reporting: sys.urls['reporting-service'],
+      },
+    });
+    consoleUrl = started.url;
+    server = started.server;
+    seeded = await seedConsoleData({
+      gatewayUrl: sys.urls['ocpp-gateway'],
+      tariffUrl: sys.urls['tariff-service'],
+      ocppUrl: sys.ocppUrl,
+      adminKey: sys.keys.admin,
+      sessionsPerConnector: 1,
+      speed: 60,
+    });
+    // every session priced before the browser looks
+    await waitFor(
+      async () =>
+        (await api<{ items: unknown[] }>(sys.urls['tariff-service'], '/api/v1/cdrs?limit=500', sys.keys.admin)).items
+          .length >= seeded.sessionsCompleted,
+      { what: `${seeded.sessionsCompleted} CDRs`, timeoutMs: 120_000 },
+    );
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 420_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    server?.close();
+    await seeded?.stop();
+    await sys?.stop();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  }, 120_000);
+
+  const pageErrors: string[] = [];
+  const contexts: BrowserContext[] = [];
+  afterEach(() => expect(pageErrors.splice(0)).toEqual([]));
+
+  /** a new browser context (its own session storage), 1280 px wide or a tablet's 820 px */
+  const newPage = async (width = 1280): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    contexts.push(context);
+    return page;
+  };
+
+  /** a new tab signed in with this key */
+  const signedIn = async (key: string, width = 1280): Promise<Page> => {
+    const page = await newPage(width);
+    await page.goto(consoleUrl);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('role').waitFor();
+    return page;
+  };
+
+  /** no serious or critical axe-core violation (WCAG 2.1 A and AA rules) on the screen as it is */
+  const accessible = async (page: Page, screen: string) => {
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const bad = result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    expect(bad).toEqual([]);
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  it('has the API types the running services describe (regenerate them when this fails)', async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'csms-console-types-'));
+    try {
+      runScript('apps/console/scripts/gen-api-types.ts', ['--out', fresh], {
+        CONSOLE_GATEWAY_URL: sys.urls['ocpp-gateway'],
+        CONSOLE_SESSIONS_URL: sys.urls['session-service'],
+        CONSOLE_TARIFFS_URL: sys.urls['tariff-service'],
+        CONSOLE_REPORTING_URL: sys.urls['reporting-service'],
+      });
+      for (const s of CONSOLE_SERVICES)
+        expect({ file: `${s}.ts`, text: readFileSync(path.join(GENERATED_DIR, `${s}.ts`), 'utf8') }).toEqual({
+          file: `${s}.ts`,
+          text: readFileSync(path.join(fresh, `${s}.ts`), 'utf8'),
+        });
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses an unknown key and shows the problem; keeps the key in session storage only', async () => {
+    const page = await newPage();
+    await page.goto(consoleUrl);
+    await accessible(page, 'login');
+    await shot(page, 'login');
+    await page.getByLabel('API key').fill('csms_operator_not-a-key-the-services-know-of-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('do not know this API key');
+    await page.getByLabel('API key').fill(sys.keys.operator);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('role').textContent()).resolves.toContain('operator');
+    expect(await page.evaluate<string>('JSON.stringify(localStorage)')).not.toContain('csms_');
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('csms.console.session')")).toContain(
+      sys.keys.operator,
+    );
+    await page.close();
+  }, 60_000);
+
+  it('finance: the dashboard shows revenue per day from the CDRs, with totals equal to the CDR API, also in its CSV', async () => {
+    const page = await signedIn(sys.keys.finance);
+    // the role decides the screens: finance sees no station monitoring
+    await expect(page.getByRole('link', { name: 'Stations', exact: true }).count()).resolves.toBe(0);
+    await page.getByTestId('revenue-chart').locator('svg').waitFor();
+    await page.getByTestId('daily-table').waitFor();
+    const cdrs = (
+      await api<{ items: Array<{ total_cost: { excl_vat: string } }> }>(
+        sys.urls['tariff-service'],
+        '/api/v1/cdrs?limit=500',
+        sys.keys.finance,
+      )
+    ).items;
+    const cents = cdrs.reduce((a, c) => a + BigInt(c.total_cost.excl_vat.replace('.', '')), 0n);
+    const expected = `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
+    const cells = await page.getByTestId('daily-table').locator('tbody tr td').allTextContents();
+    expect(cells[2]).toBe(String(cdrs.length));
+    expect(cells[4]).toBe(expected);
+    // the CSV download of the same rows: its revenue total is the API's
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = readFileSync(await file.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(csv[0]).toBe('day,currency,sessions,energy_kwh,revenue_excl_vat,revenue_incl_vat');
+    const csvCents = csv.slice(1).reduce((a, line) => a + BigInt(line.split(',')[4].replace('.', '')), 0n);
+    expect(csvCents).toBe(cents);
+    expect(csv.slice(1).reduce((n, line) => n + Number(line.split(',')[2]), 0)).toBe(cdrs.length);
+    await page.getByTestId('completeness').waitFor();
+    await accessible(page, 'dashboard');
+    await shot(page, 'dashboard');
+    await page.close();
+  }, 120_000);
+
+  it('finance: sees the CDRs and opens one down to its audit and the inbound records it was built from', async () => {
+    const page = await signedIn(sys.keys.finance);
+    await page.getByRole('link', { name: 'CDRs', exact: true }).click();
+    const rows = page.getByTestId('cdrs-table').locator('tbody tr');
+    await waitFor(async () => (await rows.count()) === seeded.sessionsCompleted, { what: 'every CDR listed' });
+    await accessible(page, 'cdrs');
+    await shot(page, 'cdrs');
+    await rows.first().getByRole('link').first().click();
+    await page.getByTestId('audit-facts').waitFor();
+    await expect(page.getByTestId('tariff-version-link').textContent()).resolves.toBe(`${seeded.tariffId} v1`);
+    expect(await page.getByTestId('audit-periods').locator('tbody tr').count()).toBeGreaterThan(0);
+    await expect(page.getByTestId('unrounded-totals').textContent()).resolves.toContain('total cost');
+    await page.getByTestId('periods-chart').locator('svg').waitFor();
+    await page.getByTestId('data-quality').waitFor();
+    const sources = page.getByTestId('sources-table').locator('tbody tr');
+    await waitFor(
+      async () => (await sources.count()) > 0 && !(await sources.first().textContent())?.includes('loading'),
+      {
+        what: 'the inbound records',
+      },
+    );
+    expect(await sources.first().textContent()).toContain('ocpp-inbound');
+    await page.getByTestId('readings-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'cdr');
+    await shot(page, 'cdr');
+    // the tariff version link leads to that version
+    await page.getByTestId('tariff-version-link').click();
+    await page.getByTestId('versions-table').waitFor();
+    await page.close();
+  }, 120_000);
+
+  it('finance: publishing a tariff with a wrong field shows the service’s error next to that field', async () => {
+    const page = await signedIn(sys.keys.finance);
+    await page.goto(`${consoleUrl}/tariffs/${seeded.tariffId}`);
+    const editor = page.getByLabel('Tariff (OCPI 2.2.1 JSON)');
+    await editor.waitFor();
+    const text = await editor.inputValue();
+    const wrong = text.replace('"price": 0.35', '"price": -0.35');
+    expect(wrong).not.toBe(text);
+    await editor.fill(wrong);
+    await page.getByRole('button', { name: 'Publish' }).click();
+    const fieldError = page.getByTestId('field-error');
+    await fieldError.waitFor();
+    // the line of the wrong price in the editor's text
+    const line = wrong.split('\n').findIndex((l) => l.includes('"price": -0.35')) + 1;
+    await expect(fieldError.getAttribute('data-line')).resolves.toBe(String(line));
+    await expect(fieldError.textContent()).resolves.toMatch(/price_components\[\d\]\.price.*negative/);
+    await expect(editor.getAttribute('aria-invalid')).resolves.toBe('true');
+    // nothing was published
+    const versions = await api<{ items: unknown[] }>(
+      sys.urls['tariff-service'],
+      `/api/v1/tariffs/${seeded.tariffId}/versions`,
+      sys.keys.finance,
+    );
+    expect(versions.items).toHaveLength(1);
+    await accessible(page, 'tariff-editor');
+    await shot(page, 'tariff-editor');
+    // what-if of the draft (fixed) over the sessions, with its progress
+    await editor.fill(text.replace('"price": 0.35', '"price": 0.3'));
+    await fieldError.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const progress = page.getByTestId('whatif-progress');
+    await waitFor(async () => (await progress.getAttribute('value')) === (await progress.getAttribute('max')), {
+      what: 'every day of the range priced',
+    });
+    await expect(page.getByTestId('whatif-totals').locator('caption').textContent()).resolves.toContain(
+      `${seeded.sessionsCompleted} sessions re-priced`,
+    );
+    await shot(page, 'tariff-what-if');
+    await page.goto(`${consoleUrl}/tariffs`);
+    await page.getByTestId('tariffs-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'tariffs');
+    await page.goto(`${consoleUrl}/assignments`);
+    await page.getByTestId('assignments-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'assignments');
+    await shot(page, 'assignments');
+    await page.close();
+  }, 120_000);
+
+  it('operator: acknowledges the open alarm of a faulted connector', async () => {
+    const page = await signedIn(sys.keys.operator);
+    // the role decides the buttons: an operator cannot publish tariffs
+    await page.goto(`${consoleUrl}/tariffs/${seeded.tariffId}`);
+    await page.getByTestId('versions-table').waitFor();
+    await expect(page.getByRole('button', { name: 'Publish' }).count()).resolves.toBe(0);
+    await page.goto(`${consoleUrl}/stations`);
+    const alarm = page.getByTestId('alarms-table').locator('tbody tr', { hasText: 'GroundFailure' });
+    await alarm.waitFor();
+    await page.getByTestId('stations-table').locator('tbody tr', { hasText: seeded.faultyStationId }).waitFor();
+    await accessible(page, 'stations');
+    await shot(page, 'stations');
+    await alarm.getByRole('button', { name: /Acknowledge/ }).click();
+    await alarm.waitFor({ state: 'detached' });
+    const closed = await api<{ items: Array<{ status: string; acknowledgedBy: { keyName: string; role: string } }> }>(
+      sys.urls['reporting-service'],
+      `/api/v1/alarms?status=all&stationId=${seeded.faultyStationId}`,
+      sys.keys.operator,
+    );
+    expect(closed.items.map((a) => [a.status, a.acknowledgedBy?.keyName, a.acknowledgedBy?.role])).toEqual([
+      ['closed', 'console-operator', 'operator'],
+    ]);
+    await page.close();
+  }, 120_000);
+
+  it('operator: sends a reset to a station and sees the station accept it', async () => {
+    const page = await signedIn(sys.keys.operator);
+    const stationId = seeded.stationIds[0];
+    await page.goto(`${consoleUrl}/stations/${stationId}`);
+    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    await page.getByLabel('Reset', { exact: true }).check();
+    await page.getByRole('button', { name: 'Send' }).click();
+    const row = page.getByTestId('commands-table').locator('tbody tr').first();
+    await waitFor(async () => ((await row.textContent()) ?? '').includes('accepted'), {
+      what: 'the reset accepted',
+      timeoutMs: 30_000,
+    });
+    expect(await row.textContent()).toContain('Reset');
+    await accessible(page, 'station');
+    await shot(page, 'station');
+    await page.close();
+  }, 120_000);
+
+  it('works at tablet width: sessions and the dashboard in one column', async () => {
+    const page = await signedIn(sys.keys.admin, 820);
+    await page.goto(`${consoleUrl}/sessions`);
+    await page.getByTestId('sessions-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'sessions');
+    await shot(page, 'sessions-tablet');
+    // nothing wider than the viewport but the tables' own scroll boxes
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.close();
+  }, 60_000);
+});
