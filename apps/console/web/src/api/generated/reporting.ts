@@ -179,6 +179,120 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/periods': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The closed periods: when, by whom, the cut in billing.events, and whether the revenue report still hashes as it did at the close */
+    get: operations['FinanceController_periods'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/periods/{period}/close': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Closes a month: its reports never change again (an event, finance.period_closed, with the cut and the report's SHA-256)
+     * @description Allowed once the month is over in every time zone (14 hours after it ends in UTC). 409 when it is closed already.
+     */
+    post: operations['FinanceController_close'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/cdrs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every CDR and credit CDR issued in [from, to), streamed (CSV or JSON) from a database cursor
+     * @description One row per CDR with its dimensions, the day it was issued on (its site's zone) and the day it is reported on (a CDR after its period's close is reported in the next open period), and its signed figures. Ordered by issue time and CDR id. At most 400 days per request.
+     */
+    get: operations['FinanceController_exportCdrs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/revenue': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Revenue per day or month x currency and the dimensions asked for (site, station, EVSE, tariff and version, account)
+     * @description Sessions, energy (kWh), charging and parking time (hours), net, VAT and gross, from pre-aggregated CDRs. Days are civil days of each CDR's site; credit CDRs count in the period they were issued in; a closed period never changes (later corrections land in the next open period). `to` exclusive. JSON or CSV (RFC 4180, columns in a fixed order, decimals as text).
+     */
+    get: operations['FinanceController_revenue'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/uptime': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Uptime per EVSE over a month (or a range of days): outages with cause, excluded (planned maintenance) and unknown minutes, the NEVI percentage
+     * @description 23 CFR 680.116(b): ((P - (outage - excluded)) / P) x 100 with P the period's minutes, and for a month also over the trailing 12 months ending with it (P = 525,600). Percentages rounded down to 2 decimals. Outage: the station offline, or the station or the EVSE Faulted or Unavailable. Months and days in the station's zone.
+     */
+    get: operations['FinanceController_uptime'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/utilisation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Utilisation per EVSE and civil day (the station's zone): minutes occupied, charging, idle (occupied, not charging), unknown; sessions started */
+    get: operations['FinanceController_utilisation'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/stations': {
     parameters: {
       query?: never;
@@ -207,6 +321,26 @@ export interface paths {
     get: operations['MonitoringController_station'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/stations/{stationId}/maintenance': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Declares planned maintenance of a station (evseId null) or one EVSE: outage time inside it is excluded time in the uptime report
+     * @description An event (monitoring.maintenance_declared), so a rebuild keeps it. A declaration is never edited.
+     */
+    post: operations['FinanceController_declareMaintenance'];
     delete?: never;
     options?: never;
     head?: never;
@@ -253,6 +387,23 @@ export interface paths {
       cookie?: never;
     };
     get: operations['MetricsController_metrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ocpi/2.2.1/cdrs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OCPI 2.2.1 CDRs, sender interface: the CDRs (and credit CDRs) last updated in [date_from, date_to), paginated */
+    get: operations['OcpiCdrsController_cdrs'];
     put?: never;
     post?: never;
     delete?: never;
@@ -481,6 +632,146 @@ export interface operations {
       };
     };
   };
+  FinanceController_periods: {
+    parameters: {
+      query?: {
+        /** @description true: recompute each closed month's revenue report and compare its hash (one report per period) */
+        verify?: 'true' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_close: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        period: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_exportCdrs: {
+    parameters: {
+      query: {
+        format?: 'csv' | 'json';
+        from: unknown;
+        to: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_revenue: {
+    parameters: {
+      query: {
+        currency?: unknown;
+        format?: 'json' | 'csv';
+        from: unknown;
+        granularity?: 'day' | 'month';
+        /** @description comma-separated: site,station,evse,tariff,account */
+        groupBy?: unknown;
+        to: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_uptime: {
+    parameters: {
+      query?: {
+        after?: unknown;
+        format?: 'json' | 'csv';
+        /** @description first day (with to, instead of period) */
+        from?: unknown;
+        /** @description stations per page, 1-100 (100) */
+        limit?: unknown;
+        /** @description a month; or from and to */
+        period?: unknown;
+        stationId?: unknown;
+        /** @description day after the last */
+        to?: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_utilisation: {
+    parameters: {
+      query: {
+        /** @description stations after this id (the last of the previous page) */
+        after?: unknown;
+        format?: 'json' | 'csv';
+        from: unknown;
+        /** @description stations per page, 1-100 (100) */
+        limit?: unknown;
+        stationId?: unknown;
+        to: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   MonitoringController_stations: {
     parameters: {
       query?: {
@@ -513,6 +804,36 @@ export interface operations {
     requestBody?: never;
     responses: {
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  FinanceController_declareMaintenance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        stationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          evseId: number | null;
+          /** Format: date-time */
+          from: string;
+          reason: string;
+          /** Format: date-time */
+          to: string;
+        };
+      };
+    };
+    responses: {
+      201: {
         headers: {
           [name: string]: unknown;
         };
@@ -558,6 +879,31 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCdrsController_cdrs: {
+    parameters: {
+      query?: {
+        date_from?: unknown;
+        date_to?: unknown;
+        limit?: unknown;
+        offset?: unknown;
+      };
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
       path?: never;
       cookie?: never;
     };

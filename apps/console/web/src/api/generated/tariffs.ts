@@ -34,6 +34,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/cdrs/{cdrId}/transparency': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A CDR's signed meter values and the meter key it was verified with, as the S.A.F.E. Transparenzsoftware reads them (XML <values><value><signedData format="OCMF" encoding="plain">…</signedData><publicKey encoding="hex">…</publicKey></value></values>): the exact bytes the meter signed, for anyone to check the bill */
+    get: operations['CdrsController_transparency'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/dead-letters': {
     parameters: {
       query?: never;
@@ -82,6 +99,24 @@ export interface paths {
      * @description Applies the record as its consumer would (inbox, handler, outbox in one transaction) and marks it redriven. `outcome`: `applied`, `already_applied` (the event had been applied meanwhile: nothing changed), `already_redriven` (nothing changed). If it fails again it stays parked with the new error: 409 `REDRIVE_FAILED`.
      */
     post: operations['DeadLettersController_redrive'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/meter-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every meter key write (of a station), oldest first, with who made it; cursor pagination */
+    get: operations['MeterKeysController_keys'];
+    put?: never;
+    /** Confirm (or, with revoked, withdraw) the public key of a station's meter, per EVSE (0: the whole station), from validFrom (default now; never in the past). Audited: who and when */
+    post: operations['MeterKeysController_setKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -150,6 +185,24 @@ export interface paths {
     get: operations['CdrsController_failures'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signature-policies': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every signed-meter-value policy write, oldest first, with who made it; cursor pagination */
+    get: operations['MeterKeysController_policies'];
+    put?: never;
+    /** Set what a failed check of signed meter values means for a site, a station or as the default: flag (price, say so in the audit) or block (session.pricing_failed SIGNED_METER_VALUES_FAILED); and whether keys stations send are trusted (default: no) */
+    post: operations['MeterKeysController_setPolicy'];
     delete?: never;
     options?: never;
     head?: never;
@@ -330,6 +383,7 @@ export interface operations {
         include?: 'audit';
         limit?: unknown;
         sessionId?: unknown;
+        signedMeterValues?: 'VERIFIED' | 'FAILED' | 'UNVERIFIED';
         stationId?: unknown;
         to?: unknown;
       };
@@ -348,6 +402,23 @@ export interface operations {
     };
   };
   CdrsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  CdrsController_transparency: {
     parameters: {
       query?: never;
       header?: never;
@@ -428,6 +499,57 @@ export interface operations {
       };
     };
   };
+  MeterKeysController_keys: {
+    parameters: {
+      query?: {
+        cursor?: unknown;
+        /** @description 1..500, default 50 */
+        limit?: unknown;
+        stationId?: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  MeterKeysController_setKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          evseId: number;
+          meterSerial?: string;
+          publicKey: string;
+          revoked?: boolean;
+          stationId: string;
+          /** Format: date-time */
+          validFrom?: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   ParkedOutboxController_list: {
     parameters: {
       query?: {
@@ -498,6 +620,66 @@ export interface operations {
     requestBody?: never;
     responses: {
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  MeterKeysController_policies: {
+    parameters: {
+      query?: {
+        cursor?: unknown;
+        /** @description 1..500, default 50 */
+        limit?: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  MeterKeysController_setPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          invalidSignature: 'flag' | 'block';
+          scope:
+            | {
+                /** @constant */
+                kind: 'default';
+              }
+            | {
+                /** @constant */
+                kind: 'site';
+                siteId: string;
+              }
+            | {
+                /** @constant */
+                kind: 'station';
+                stationId: string;
+              };
+          trustStationKeys?: boolean;
+        };
+      };
+    };
+    responses: {
+      201: {
         headers: {
           [name: string]: unknown;
         };
