@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { EnvelopeSchema, type Envelope } from './envelope';
 import { ContractError } from './errors';
+import { schemaParts } from './schema-parts';
 
 /** One version of one event type: its topic and its closed payload schema. */
 export interface EventDefinition<T extends string = string, V extends number = number, S extends TSchema = TSchema> {
@@ -83,13 +84,16 @@ export class EventCatalogue {
     const definitions = definitions_;
     const upcasters = upcasters_;
     this.topicMap = topicMap;
-    this.ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    // inlineRefs: false keeps each part of a large schema in a function of its own (schema-parts.ts)
+    this.ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, inlineRefs: false });
     addFormats(this.ajv);
     this.validateEnvelope = this.ajv.compile(EnvelopeSchema);
     for (const def of definitions) {
       const k = `${def.type}@${def.version}`;
       if (this.byKey.has(k)) throw new ContractError('DUPLICATE_DEFINITION', `event ${k} is defined twice`);
-      this.byKey.set(k, { def, validate: this.ajv.compile(def.schema) });
+      const { root, parts } = schemaParts(def.schema, `csms:${k}`);
+      for (const part of parts) this.ajv.addSchema(part);
+      this.byKey.set(k, { def, validate: this.ajv.compile(root) });
       this.latest.set(def.type, Math.max(this.latest.get(def.type) ?? 0, def.version));
     }
     for (const u of upcasters) this.upcasters.set(`${u.type}@${u.fromVersion}`, u);

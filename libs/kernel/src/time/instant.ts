@@ -304,7 +304,10 @@ export function formatUtc(epochMs: number): string {
  * 0000-9999, which it calls outside them (`+010000-...`).
  */
 export function toIsoString(epochMs: number): string {
-  if (epochMs < -62167219200000 || epochMs > 253402300799999) return new Date(epochMs).toISOString();
+  // Date#toISOString writes the text as one flat string; a template literal here built a rope of pieces that every
+  // later comparison, hash or copy of the text walks (and that kept ~10 objects alive per instant: README "Performance")
+  if (Number.isInteger(epochMs) || epochMs < -62167219200000 || epochMs > 253402300799999)
+    return new Date(epochMs).toISOString();
   const [base, ms] = utcParts(epochMs);
   return `${base}.${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms}Z`;
 }
