@@ -36,6 +36,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
         account_id   text primary key,
         currency     text        not null,
         method       jsonb       not null,
+        policy       jsonb,
         status       text        not null,
         status_reason text,
         opened_at    timestamptz not null,
@@ -56,7 +57,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
     await q.query('create index payment_events_account on payment_events (account_id, seq)');
     await q.query(`
       create table psp_intents (
-        intent_id       uuid primary key,
+        intent_id       text primary key,
         account_id      text        not null,
         session_id      text,
         kind            text        not null,
@@ -86,10 +87,10 @@ export class PaymentTables1764500000000 implements MigrationInterface {
     await q.query(`
       create table ledger_transfers (
         seq             bigserial   not null unique,
-        transfer_id     uuid primary key,
+        transfer_id     text primary key,
         currency        text        not null,
         initial_state   text        not null check (initial_state in ('pending', 'posted')),
-        pending_id      uuid        references ledger_transfers (transfer_id),
+        pending_id      text        references ledger_transfers (transfer_id),
         source_event_id text        not null,
         event_id        uuid        not null,
         reason          text        not null,
@@ -100,7 +101,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
     await q.query('create index ledger_transfers_session on ledger_transfers (session_id, seq)');
     await q.query(`
       create table ledger_postings (
-        transfer_id  uuid    not null references ledger_transfers (transfer_id),
+        transfer_id  text    not null references ledger_transfers (transfer_id),
         line         integer not null,
         account      text    not null references ledger_accounts (name),
         amount_minor bigint  not null check (amount_minor <> 0),
@@ -109,9 +110,9 @@ export class PaymentTables1764500000000 implements MigrationInterface {
     await q.query('create index ledger_postings_account on ledger_postings (account, transfer_id)');
     await q.query(`
       create table ledger_transfer_states (
-        transfer_id uuid        not null references ledger_transfers (transfer_id),
+        transfer_id text        not null references ledger_transfers (transfer_id),
         state       text        not null check (state in ('pending', 'posted', 'voided')),
-        by_transfer uuid,
+        by_transfer text,
         event_id    uuid        not null,
         at          timestamptz not null,
         primary key (transfer_id, state)
@@ -170,7 +171,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
        group by a.name, a.chart, a.currency, a.billing_account_id`);
     await q.query(`
       create table statements (
-        statement_id uuid primary key,
+        statement_id text primary key,
         account_id   text        not null,
         month        text        not null,
         currency     text        not null,

@@ -1,0 +1,170 @@
+import type { EntityManager } from 'typeorm';
+import { OcppCommandRequestedV1, deriveId, type Envelope, type EventCatalogue } from '@csms/contracts';
+import type { Logger } from '@csms/platform';
+import { decodeState, encodeState } from './codec';
+import { projectPaymentEvent } from './projection';
+
+export const SERVICE_SOURCE = 'payment-service';
+
+/** A command of the payment decider (libs/payments): its type, the account, the causing input and its time. */
+export interface PaymentCommandLike {
+  type: string;
+  accountId: string;
+  sourceEventId: string;
+  at: string;
+}
+
+/** A decided event: the contract's payload tagged by its type. */
+export interface PaymentEventLike {
+  type: string;
+  accountId: string;
+  sourceEventId: string;
+  at: string;
+  [k: string]: unknown;
+}
+
+/** The payment rules as the service uses them: libs/payments' decider (`rules.ts` binds it). */
+export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike, S = unknown> {
+  decide(command: C, state: S): PaymentEventLike[];
+  evolve(state: S, event: PaymentEventLike): S;
+  initialState(): S;
+}
+
+/** The envelope of a decided event: keyed by its account, its time the input's, its id derived from the input. */
+export function envelopeOf(catalogue: EventCatalogue, e: PaymentEventLike, index: number): Envelope {
+  const { type, ...payload } = e;
+  const def = catalogue.definitions().find((d) => d.type === type && d.version === catalogue.latestVersion(type));
+  if (!def) throw new Error(`payment event type ${type} is not in the catalogue`);
+  return catalogue.create(def, {
+    id: deriveId('payment-event', e.accountId, e.sourceEventId, type, index),
+    key: e.accountId,
+    occurredAt: e.at,
+    source: SERVICE_SOURCE,
+    causationId: e.sourceEventId,
+    payload,
+  });
+}
+
+/** What session.started said about a session: where to send its stop. */
+export interface SessionRef {
+  session_id: string;
+  station_id: string;
+  protocol: string;
+  transaction_id: string;
+}
+
+/**
+ * load -> decide -> save for one billing account, in the caller's transaction: the account's decider state is
+ * read under a transaction-scoped lock on the account (consumers, the effect runner, webhooks and the API all
+ * decide through here, one at a time per account), the decided events are folded into it, applied to the tables
+ * (`projectPaymentEvent`) and returned as envelopes for the outbox, with the remote stop of a session that cannot be
+ * paid (`payment.session_stop_requested` -> `ocpp.command_requested` on ocpp.commands).
+ */
+export class PaymentEngine {
+  constructor(
+    private readonly rules: PaymentRules,
+    private readonly catalogue: EventCatalogue,
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger },
+  ) {}
+
+  async lockAccount(m: EntityManager, accountId: string): Promise<void> {
+    await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
+  }
+
+  async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
+    const rows: Array<{ state: unknown }> = await m.query('select state from account_state where account_id = $1', [
+      accountId,
+    ]);
+    return rows.length === 0 ? this.rules.initialState() : decodeState(rows[0].state);
+  }
+
+  async accountExists(m: EntityManager, accountId: string): Promise<boolean> {
+    const rows: unknown[] = await m.query('select 1 from account_state where account_id = $1', [accountId]);
+    return rows.length > 0;
+  }
+
+  /** Decides `command` for its account and saves the outcome; returns the envelopes to emit (none: nothing to do). */
+  async decide(m: EntityManager, command: PaymentCommandLike): Promise<Envelope[]> {
+    await this.lockAccount(m, command.accountId);
+    const state = await this.stateOf(m, command.accountId);
+    const events = this.rules.decide(command, state);
+    if (events.length === 0) return [];
+    const next = events.reduce((s, e) => this.rules.evolve(s, e), state);
+    await this.saveState(m, command.accountId, next, events.length, command.at);
+    const envs = events.map((e, i) => envelopeOf(this.catalogue, e, i));
+    const out: Envelope[] = [];
+    for (const env of envs) {
+      await projectPaymentEvent(m, env);
+      out.push(env);
+      if (env.type === 'payment.session_stop_requested') {
+        const stop = await this.stopCommand(m, env);
+        if (stop) out.push(stop);
+      }
+    }
+    return out;
+  }
+
+  /** Folds an event read back from payment.events (rebuild): the state and the tables, never a PSP call or a command. */
+  async refold(m: EntityManager, env: Envelope): Promise<void> {
+    const applied = await projectPaymentEvent(m, env);
+    if (!applied) return;
+    const accountId = (env.payload as { accountId: string }).accountId;
+    const state = await this.stateOf(m, accountId);
+    const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
+    await this.saveState(m, accountId, this.rules.evolve(state, event), 1, event.at);
+  }
+
+  private async saveState(m: EntityManager, accountId: string, state: unknown, n: number, at: string): Promise<void> {
+    await m.query(
+      `insert into account_state (account_id, state, events, updated_at) values ($1, $2, $3, $4)
+       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events, updated_at = excluded.updated_at`,
+      [accountId, encodeState(state), n, at],
+    );
+  }
+
+  /**
+   * The remote stop of a session that cannot be paid: RemoteStopTransaction (OCPP 1.6, integer transactionId) or
+   * RequestStopTransaction (2.0.1, string transactionId), by the protocol session.started named. Its id is derived
+   * from the stop event's, so a replayed decision sends no second command.
+   */
+  async stopCommand(m: EntityManager, env: Envelope): Promise<Envelope | null> {
+    const p = env.payload as { sessionId: string; stationId: string; transactionId: string | null };
+    const rows: SessionRef[] = await m.query(
+      'select session_id, station_id, protocol, transaction_id from payment_sessions where session_id = $1',
+      [p.sessionId],
+    );
+    const ref = rows[0];
+    const transactionId = p.transactionId ?? ref?.transaction_id ?? null;
+    const protocol = ref?.protocol ?? null;
+    if (transactionId === null || protocol === null) {
+      this.opts.logger?.warn(
+        { sessionId: p.sessionId, stationId: p.stationId },
+        'session to stop: its protocol or transaction id is not known; no remote stop sent',
+      );
+      return null;
+    }
+    const v16 = protocol === 'ocpp1.6';
+    if (v16 && !/^-?\d{1,10}$/.test(transactionId)) {
+      this.opts.logger?.warn({ sessionId: p.sessionId, transactionId }, 'OCPP 1.6 transaction id is not an integer');
+      return null;
+    }
+    const requestedAt = env.occurredAt;
+    const expiresAt = new Date(Date.parse(requestedAt) + this.opts.stopCommandTtlS * 1000).toISOString();
+    return this.catalogue.create(OcppCommandRequestedV1, {
+      id: deriveId('payment-stop-command', env.id),
+      key: ref?.station_id ?? p.stationId,
+      occurredAt: requestedAt,
+      source: SERVICE_SOURCE,
+      causationId: env.id,
+      payload: {
+        commandId: deriveId('payment-stop-command-id', env.id),
+        stationId: ref?.station_id ?? p.stationId,
+        action: v16 ? 'RemoteStopTransaction' : 'RequestStopTransaction',
+        payload: v16 ? { transactionId: Number(transactionId) } : { transactionId },
+        requestedAt,
+        expiresAt,
+        requestedBy: SERVICE_SOURCE,
+      },
+    });
+  }
+}

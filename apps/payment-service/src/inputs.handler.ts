@@ -1,0 +1,140 @@
+import type { EntityManager } from 'typeorm';
+import type { CdrCreated, Envelope, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type { HandlerContext } from '@csms/messaging';
+import type { PaymentEngine } from './engine';
+import type { PaymentServiceConfig } from './config';
+import { defaultHolds } from './config';
+import { toMinor } from './rules';
+
+/** Why a CDR was not taken for payment (listed by GET /api/v1/unbilled-cdrs). */
+export type UnbilledReason = 'NO_BILLING_ACCOUNT' | 'ACCOUNT_UNKNOWN';
+
+/**
+ * The payment service's inputs, turned into the decider's commands (one method per consumed event type):
+ * - cdr.created (CDRs and credit CDRs) -> `cdr_created` for the CDR's billing account; a CDR with no account, or
+ *   with an account this service does not know, is recorded as unbilled (visible, never dropped);
+ * - session.started -> `session_started` for the account of the session's token, with the configured hold of the
+ *   account's currency (PAYMENT_DEFAULT_HOLD);
+ * - registry.token_registered -> the token's billing account (the copy session.started is resolved with).
+ * session.updated has no effect (the running cost is not priced here: see the README).
+ */
+export class InputsHandler {
+  private readonly holds: Map<string, string>;
+
+  constructor(
+    private readonly engine: PaymentEngine,
+    cfg: PaymentServiceConfig,
+  ) {
+    this.holds = defaultHolds(cfg);
+  }
+
+  async cdrCreated(event: CdrCreated, ctx: HandlerContext): Promise<void> {
+    const m = ctx.manager;
+    const { cdr, audit, billingAccountId } = event.payload;
+    if (billingAccountId === null || !(await this.engine.accountExists(m, billingAccountId))) {
+      await recordUnbilled(m, event, billingAccountId === null ? 'NO_BILLING_ACCOUNT' : 'ACCOUNT_UNKNOWN');
+      ctx.logger.info({ cdrId: cdr.id, billingAccountId }, 'CDR recorded as unbilled');
+      return;
+    }
+    ctx.emit(
+      ...(await this.engine.decide(m, {
+        type: 'cdr_created',
+        accountId: billingAccountId,
+        sourceEventId: event.id,
+        at: cdr.last_updated ?? event.occurredAt,
+        cdrId: cdr.id,
+        sessionId: audit.sessionId,
+        currency: cdr.currency,
+        totalExclVat: cdr.total_cost.excl_vat,
+        totalInclVat: cdr.total_cost.incl_vat,
+        credit: cdr.credit === true,
+        creditReferenceId: cdr.credit_reference_id ?? null,
+      } as never)),
+    );
+  }
+
+  async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
+    const m = ctx.manager;
+    const s = event.payload;
+    const accountId = await recordSession(m, event);
+    if (accountId === null || !(await this.engine.accountExists(m, accountId))) return;
+    const [account] = (await m.query('select currency from billing_accounts where account_id = $1', [
+      accountId,
+    ])) as Array<{ currency: string }>;
+    if (!account) return;
+    const hold = this.holds.get(account.currency);
+    ctx.emit(
+      ...(await this.engine.decide(m, {
+        type: 'session_started',
+        accountId,
+        sourceEventId: event.id,
+        at: s.startedAt,
+        sessionId: s.sessionId,
+        stationId: s.stationId,
+        evseId: s.evseId ?? null,
+        connectorId: s.connectorId ?? null,
+        transactionId: s.transactionId,
+        currency: account.currency,
+        holdAmountMinor: hold === undefined ? 0n : toMinor(hold, account.currency),
+      } as never)),
+    );
+  }
+}
+
+/** The station, protocol and transaction id of a started session, and its account (from the token); returns the account. */
+export async function recordSession(m: EntityManager, event: SessionStartedEvent): Promise<string | null> {
+  const s = event.payload;
+  const uid = s.idToken?.idToken;
+  const [token] = (
+    uid === undefined ? [] : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+  ) as Array<{ billing_account_id: string | null }>;
+  const accountId = token?.billing_account_id ?? null;
+  await m.query(
+    `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (session_id) do nothing`,
+    [
+      s.sessionId,
+      accountId,
+      s.stationId,
+      s.protocol,
+      s.transactionId,
+      s.evseId ?? null,
+      s.connectorId ?? null,
+      uid ?? null,
+      s.startedAt,
+    ],
+  );
+  return accountId;
+}
+
+export async function recordUnbilled(m: EntityManager, event: CdrCreated, reason: UnbilledReason): Promise<void> {
+  const { cdr, audit, billingAccountId } = event.payload;
+  await m.query(
+    `insert into unbilled_cdrs (cdr_id, session_id, billing_account_id, reason, currency, total_incl_vat, credit, event_id, recorded_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (cdr_id) do nothing`,
+    [
+      cdr.id,
+      audit.sessionId,
+      billingAccountId,
+      reason,
+      cdr.currency,
+      cdr.total_cost.incl_vat,
+      cdr.credit === true,
+      event.id,
+      event.occurredAt,
+    ],
+  );
+}
+
+/** The registry's token -> billing account (latest revision wins; a deleted token pays for nothing). */
+export async function recordToken(m: EntityManager, event: TokenRegistered): Promise<void> {
+  const t = event.payload;
+  await m.query(
+    `insert into tokens (uid, billing_account_id, revision, deleted) values ($1, $2, $3, $4)
+     on conflict (uid) do update set billing_account_id = excluded.billing_account_id, revision = excluded.revision,
+       deleted = excluded.deleted where tokens.revision <= excluded.revision`,
+    [t.uid, t.billingAccountId, t.revision, t.deleted],
+  );
+}
+
+export type { Envelope };
