@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { localEnv, localEnvCreatedNow } from './local-env';
-import { SERVICES, type ServiceDef } from './services';
+import { PROCESSES as SERVICES, type ServiceDef } from './services';
 
 const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -42,7 +42,7 @@ async function waitReady(svc: ServiceDef, child: ChildProcess, timeoutMs: number
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${svc.name} exited with code ${child.exitCode} during start-up`);
     try {
-      const r = await fetch(`http://127.0.0.1:${svc.httpPort}/health/ready`);
+      const r = await fetch(`http://127.0.0.1:${svc.httpPort}${svc.readyPath ?? '/health/ready'}`);
       if (r.status === 200) return;
     } catch {
       // not listening yet

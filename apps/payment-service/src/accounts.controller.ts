@@ -17,6 +17,7 @@ import {
   type ActorRef,
 } from '@csms/service-kit';
 import type { PaymentCommandLike, PaymentEngine } from './engine';
+import { toMinorExact } from './rules';
 import { PAYMENT_DEPS } from './tokens';
 
 export interface PaymentDeps {
@@ -240,14 +241,23 @@ export class AccountsController {
   async topUp(@Param('accountId') accountId: string, @Body() body: unknown) {
     validateInput(AccountIdParam, accountId, 'path/accountId');
     const b = validateInput(TopUpBody, body, 'body');
-    await this.account(accountId);
+    const a = await this.account(accountId);
+    let amountMinor: bigint;
+    try {
+      amountMinor = toMinorExact(b.amount, a.currency);
+    } catch (e) {
+      problemOf(e);
+    }
+    if (amountMinor <= 0n)
+      throw new ApiProblem(422, 'PAYMENT_INVALID_AMOUNT', 'a top-up is more than zero', { field: 'body/amount' });
     const envs = await this.write({
       type: 'top_up_wallet',
       accountId,
       sourceEventId: deriveId('wallet-top-up', accountId, b.topUpRef),
       at: this.deps.now().toISOString(),
       topUpRef: b.topUpRef,
-      amount: b.amount,
+      currency: a.currency,
+      amountMinor,
       via: b.via ?? 'psp',
     } as PaymentCommandLike);
     return { accountId, topUpRef: b.topUpRef, events: envs.map((e) => ({ id: e.id, type: e.type, payload: e.payload })) };

@@ -26,9 +26,10 @@ export const PaymentServiceConfigSchema = Type.Object({
     pattern: HOLDS_PATTERN,
   }),
   /** the PSP: base URL of its API (the local emulator, or https://api.stripe.com), its secret key and webhook secret */
-  PSP_API_URL: Type.String({ default: 'http://127.0.0.1:3005', pattern: '^https?://' }),
-  PSP_API_KEY: Type.String({ default: 'sk_test_emulator', minLength: 1 }),
-  PSP_WEBHOOK_SECRET: Type.String({ default: 'whsec_emulator', minLength: 1 }),
+  PSP_API_URL: Type.String({ default: 'http://127.0.0.1:12111', pattern: '^https?://' }),
+  /** unset: the service runs, and every PSP call waits (logged) until it is configured */
+  PSP_API_KEY: Type.Optional(Type.String({ minLength: 8, pattern: '^(sk|rk)_(test|live)_' })),
+  PSP_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8 })),
   /** the PSP's webhooks are received on a port of their own (raw body, signature checked; no API key) */
   PAYMENT_WEBHOOK_PORT: Type.Integer({ default: 3006, minimum: 0, maximum: 65535 }),
   PAYMENT_WEBHOOK_HOST: Type.String({ default: '127.0.0.1' }),

@@ -2,7 +2,7 @@
  * The payment rules the service runs: libs/payments' decider (one aggregate per billing account) and its money
  * conversions. The app holds no rule of its own: it loads, decides through this, and saves.
  */
-import { fromMinorUnits, paymentDecider, toMinorUnits } from '@csms/payments';
+import { fromMinorUnits, paymentDecider, toMinorUnits, toMinorUnitsExact } from '@csms/payments';
 import type { PaymentRules } from './engine';
 
 export function paymentRules(): PaymentRules {
@@ -16,4 +16,9 @@ export function toMinor(text: string, currency: string): bigint {
 
 export function fromMinor(minor: bigint, currency: string): string {
   return fromMinorUnits(minor, currency);
+}
+
+/** An amount someone pays: exact, refused (PAYMENT_INEXACT_AMOUNT) if it has more decimals than the currency. */
+export function toMinorExact(text: string, currency: string): bigint {
+  return toMinorUnitsExact(text, currency);
 }

@@ -169,7 +169,7 @@ export class EffectRunner {
         sourceEventId: sourceEventId ?? deriveId('psp-outcome', i.intent_id),
         at: this.now().toISOString(),
         intentId: i.intent_id,
-        outcome,
+        result: outcome,
       } as never);
       // the decider may have known it already (a webhook came first): the intent is settled all the same
       await m.query(

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
@@ -60,7 +60,7 @@ export class WebhookReceiver {
     return verdict;
   }
 
-  private async apply(m: Parameters<Parameters<DataSource['transaction']>[0]>[0], ev: ProviderWebhookEvent) {
+  private async apply(m: EntityManager, ev: ProviderWebhookEvent) {
     const at = new Date(ev.created * 1000).toISOString();
     const sourceEventId = deriveId('psp-webhook', ev.eventId);
     if (ev.payout) {
@@ -107,7 +107,7 @@ export class WebhookReceiver {
       sourceEventId,
       at,
       intentId: intent.intent_id,
-      outcome,
+      result: outcome,
     } as never);
     await m.query(
       `update psp_intents set status = 'done', outcome = coalesce(outcome, $2), claimed_until = null, updated_at = now()
@@ -117,7 +117,7 @@ export class WebhookReceiver {
     return envs;
   }
 
-  private async requestAmount(m: Parameters<Parameters<DataSource['transaction']>[0]>[0], intentId: string) {
+  private async requestAmount(m: EntityManager, intentId: string) {
     const rows: Array<{ amount: string | null }> = await m.query(
       `select request->>'amountMinor' as amount from psp_intents where intent_id = $1`,
       [intentId],
