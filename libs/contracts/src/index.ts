@@ -14,6 +14,7 @@ export * from './events/billing';
 export * from './events/cdr-parts';
 export * from './events/commands';
 export * from './events/monitoring';
+export * from './events/payment';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -50,6 +51,7 @@ import {
 } from './events/billing';
 import { OcppCommandCompletedV1, OcppCommandRequestedV1 } from './events/commands';
 import { AlarmAcknowledgedV1, AlarmAcknowledgedV2, alarmAcknowledgedV1ToV2 } from './events/monitoring';
+import { PAYMENT_EVENTS } from './events/payment';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -74,6 +76,7 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   OcppCommandCompletedV1,
   AlarmAcknowledgedV1,
   AlarmAcknowledgedV2,
+  ...PAYMENT_EVENTS,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [
   stationRegisteredV1ToV2,
