@@ -25,24 +25,11 @@ export interface PaymentEventLike {
 
 /** The payment rules as the service uses them: libs/payments' decider (`rules.ts` binds it). */
 export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike, S = unknown> {
-  decide(command: C, state: S): PaymentEventLike[];
+  decideAndEvolve(command: C, state: S): { events: PaymentEventLike[]; state: S };
   evolve(state: S, event: PaymentEventLike): S;
   initialState(): S;
-}
-
-/** The envelope of a decided event: keyed by its account, its time the input's, its id derived from the input. */
-export function envelopeOf(catalogue: EventCatalogue, e: PaymentEventLike, index: number): Envelope {
-  const { type, ...payload } = e;
-  const def = catalogue.definitions().find((d) => d.type === type && d.version === catalogue.latestVersion(type));
-  if (!def) throw new Error(`payment event type ${type} is not in the catalogue`);
-  return catalogue.create(def, {
-    id: deriveId('payment-event', e.accountId, e.sourceEventId, type, index),
-    key: e.accountId,
-    occurredAt: e.at,
-    source: SERVICE_SOURCE,
-    causationId: e.sourceEventId,
-    payload,
-  });
+  /** the envelope of the `ordinal`-th event of a decision (key: the account; id derived from the input) */
+  envelope(catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number): Envelope;
 }
 
 /** What session.started said about a session: where to send its stop. */
@@ -87,11 +74,10 @@ export class PaymentEngine {
   async decide(m: EntityManager, command: PaymentCommandLike): Promise<Envelope[]> {
     await this.lockAccount(m, command.accountId);
     const state = await this.stateOf(m, command.accountId);
-    const events = this.rules.decide(command, state);
+    const { events, state: next } = this.rules.decideAndEvolve(command, state);
     if (events.length === 0) return [];
-    const next = events.reduce((s, e) => this.rules.evolve(s, e), state);
     await this.saveState(m, command.accountId, next, events.length, command.at);
-    const envs = events.map((e, i) => envelopeOf(this.catalogue, e, i));
+    const envs = events.map((e, i) => this.rules.envelope(this.catalogue, e, i));
     const out: Envelope[] = [];
     for (const env of envs) {
       await projectPaymentEvent(m, env);

@@ -1,12 +1,29 @@
 /**
- * The payment rules the service runs: libs/payments' decider (one aggregate per billing account) and its money
- * conversions. The app holds no rule of its own: it loads, decides through this, and saves.
+ * The payment rules the service runs: libs/payments' decider (one aggregate per billing account), its envelopes and
+ * its money conversions. The app holds no rule of its own: it loads, decides through this, and saves.
  */
-import { fromMinorUnits, paymentDecider, toMinorUnits, toMinorUnitsExact } from '@csms/payments';
-import type { PaymentRules } from './engine';
+import type { EventCatalogue } from '@csms/contracts';
+import {
+  fromMinorUnits,
+  paymentDecider,
+  toMinorUnits,
+  toMinorUnitsExact,
+  toPaymentEnvelope,
+  type AccountPaymentState,
+  type PaymentCommand,
+  type PaymentEvent,
+} from '@csms/payments';
+import { SERVICE_SOURCE, type PaymentEventLike, type PaymentRules } from './engine';
 
 export function paymentRules(): PaymentRules {
-  return paymentDecider as unknown as PaymentRules;
+  const d = paymentDecider;
+  return {
+    decideAndEvolve: (c, s) => d.decideAndEvolve(c as PaymentCommand, s as AccountPaymentState),
+    evolve: (s, e) => d.evolve(s as AccountPaymentState, e as unknown as PaymentEvent),
+    initialState: () => d.initialState(),
+    envelope: (catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number) =>
+      toPaymentEnvelope(catalogue, e as unknown as PaymentEvent, { ordinal, source: SERVICE_SOURCE, causationId: e.sourceEventId }),
+  };
 }
 
 /** A decimal string in major units -> minor units of the currency (exact; rounded once, half-up, if it has more decimals). */
