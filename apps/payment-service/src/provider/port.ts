@@ -65,7 +65,7 @@ export class ProviderUnavailableError extends Error {
   readonly retriable = true;
   constructor(
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'ProviderUnavailableError';
