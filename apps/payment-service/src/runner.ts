@@ -212,7 +212,7 @@ export class EffectRunner {
             currency: r.currency as string,
             customerRef: r.customerRef as string,
             paymentMethodRef: r.paymentMethodRef as string,
-            metadata: { intentId: key, accountId: i.account_id, ...(i.session_id ? { sessionId: i.session_id } : {}) },
+            metadata: { account_id: i.account_id, ...(i.session_id ? { session_id: i.session_id } : {}) },
           }),
         );
       }

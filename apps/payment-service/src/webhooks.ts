@@ -168,9 +168,10 @@ export class WebhookReceiver {
   }
 }
 
-/** The intent id the payment carries in its metadata (Stripe: data.object.metadata.intentId), if any. */
+/** The intent id the payment carries in its metadata (the Stripe adapter's `intent_id`), if any. */
 function intentOfRaw(raw: unknown): string | null {
-  const r = raw as { data?: { object?: { metadata?: { intentId?: unknown } } }; metadata?: { intentId?: unknown } };
-  const v = r?.data?.object?.metadata?.intentId ?? r?.metadata?.intentId;
+  type Meta = { metadata?: { intent_id?: unknown } };
+  const r = raw as { data?: { object?: Meta } } & Meta;
+  const v = r?.data?.object?.metadata?.intent_id ?? r?.metadata?.intent_id;
   return typeof v === 'string' ? v : null;
 }
