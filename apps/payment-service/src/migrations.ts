@@ -55,6 +55,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
       )`);
     await q.query('create index payment_events_session on payment_events (session_id, seq)');
     await q.query('create index payment_events_account on payment_events (account_id, seq)');
+    await q.query(`create index payment_events_source on payment_events (account_id, (payload->>'sourceEventId'), seq)`);
     await q.query(`
       create table psp_intents (
         intent_id       text primary key,

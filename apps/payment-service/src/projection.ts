@@ -149,16 +149,19 @@ async function projectTransfer(m: EntityManager, env: Envelope, t: TransferPaylo
       names.map(() => t.at),
     ],
   );
-  // the session of the transfer: the event's own, else the session of the pending transfer it posts
+  // the session of the transfer (for its journal): the session of the pending transfer it posts, else that of the
+  // event decided just before it from the same input (a transfer follows the event it books: cdr_recorded, captured…)
+  const sessionOf = async (sql: string, args: unknown[]) =>
+    ((await m.query(sql, args)) as Array<{ session_id: string | null }>)[0]?.session_id ?? null;
   const session =
     t.sessionId ??
-    (t.pendingId
-      ? ((
-          (await m.query('select session_id from ledger_transfers where transfer_id = $1', [t.pendingId])) as Array<{
-            session_id: string | null;
-          }>
-        )[0]?.session_id ?? null)
-      : null);
+    (t.pendingId ? await sessionOf('select session_id from ledger_transfers where transfer_id = $1', [t.pendingId]) : null) ??
+    (await sessionOf(
+      `select session_id from payment_events
+        where account_id = $1 and payload->>'sourceEventId' = $2 and session_id is not null and event_id <> $3
+        order by seq desc limit 1`,
+      [t.accountId, t.sourceEventId, env.id],
+    ));
   const done: unknown[] = await m.query(
     `insert into ledger_transfers (transfer_id, currency, initial_state, pending_id, source_event_id, event_id, reason, account_id, session_id, at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (transfer_id) do nothing returning transfer_id`,

@@ -125,7 +125,8 @@ export class EffectRunner {
   }
 
   private async claim(limit: number): Promise<IntentRow[]> {
-    return this.ds.query(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const res: unknown[] = await this.ds.query(
       `update psp_intents i set status = 'in_flight', attempts = i.attempts + 1,
               claimed_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
          from (select intent_id, status as was from psp_intents
@@ -135,7 +136,8 @@ export class EffectRunner {
         where i.intent_id = c.intent_id
         returning i.intent_id, i.account_id, i.session_id, i.kind, i.request, i.attempts, i.payment_ref, c.was`,
       [limit, this.opts.leaseMs],
-    ) as Promise<IntentRow[]>;
+    );
+    return (Array.isArray(res[0]) ? res[0] : res) as IntentRow[];
   }
 
   private async execute(i: IntentRow): Promise<void> {
@@ -144,7 +146,7 @@ export class EffectRunner {
       outcome = await this.call(i);
     } catch (e) {
       const unknown = e instanceof ProviderUnavailableError;
-      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(20, i.attempts - 1));
+      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(20, Math.max(0, i.attempts - 1)));
       (unknown ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger))(
         { err: e, intentId: i.intent_id, kind: i.kind, attempts: i.attempts },
         unknown ? 'PSP outcome unknown: read back before the next attempt' : 'PSP call failed',

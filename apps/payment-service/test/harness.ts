@@ -200,7 +200,8 @@ export class PaymentHarness {
 
   // ---- inputs ----
 
-  token(uid: string, accountId: string | null): Promise<unknown> {
+  /** Registers a token (registry.tokens) and waits until the service's copy has it: sessions are resolved with it. */
+  async token(uid: string, accountId: string | null): Promise<void> {
     const env = catalogue.create(TokenRegisteredV1, {
       id: deriveId('test-token', uid, accountId ?? ''),
       key: uid,
@@ -208,7 +209,13 @@ export class PaymentHarness {
       source: 'test',
       payload: { ...TokenRegisteredV1.example, uid, billingAccountId: accountId, revision: 1, groupId: null },
     });
-    return this.publish(this.topics.tokens, env);
+    await this.publish(this.topics.tokens, env);
+    await waitFor(
+      async () =>
+        (await this.query('select 1 from tokens where uid = $1 and billing_account_id is not distinct from $2', [uid, accountId]))
+          .length > 0,
+      { what: `token ${uid} in the payment service's copy` },
+    );
   }
 
   sessionStarted(s: {
