@@ -37,10 +37,7 @@ const Ref = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:
 const MinorText = Type.String({ pattern: '^[0-9]{1,18}$' });
 const Amount = Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' });
 const Method = Type.Union([
-  Type.Object(
-    { kind: Type.Literal('card'), customerRef: Ref, paymentMethodRef: Ref },
-    { additionalProperties: false },
-  ),
+  Type.Object({ kind: Type.Literal('card'), customerRef: Ref, paymentMethodRef: Ref }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('wallet') }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('invoice'), creditLimitMinor: MinorText }, { additionalProperties: false }),
 ]);
@@ -162,7 +159,9 @@ export class AccountsController {
   @Post('accounts')
   @HttpCode(201)
   @RequireRoles('finance', 'integration')
-  @ApiOperation({ summary: 'Open a billing account: its currency and its one way to pay (card on file, wallet, invoice)' })
+  @ApiOperation({
+    summary: 'Open a billing account: its currency and its one way to pay (card on file, wallet, invoice)',
+  })
   @ApiBody({ schema: OpenBody as object })
   async open(@Body() body: unknown, @Actor() by: ActorRef) {
     const b = validateInput(OpenBody, body, 'body');
@@ -260,7 +259,11 @@ export class AccountsController {
       amountMinor,
       via: b.via ?? 'psp',
     } as PaymentCommandLike);
-    return { accountId, topUpRef: b.topUpRef, events: envs.map((e) => ({ id: e.id, type: e.type, payload: e.payload })) };
+    return {
+      accountId,
+      topUpRef: b.topUpRef,
+      events: envs.map((e) => ({ id: e.id, type: e.type, payload: e.payload })),
+    };
   }
 
   @Get('accounts/:accountId/balances')

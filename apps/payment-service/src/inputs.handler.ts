@@ -86,7 +86,9 @@ export async function recordSession(m: EntityManager, event: SessionStartedEvent
   const s = event.payload;
   const uid = s.idToken?.idToken;
   const [token] = (
-    uid === undefined ? [] : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+    uid === undefined
+      ? []
+      : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
   ) as Array<{ billing_account_id: string | null }>;
   const accountId = token?.billing_account_id ?? null;
   await m.query(

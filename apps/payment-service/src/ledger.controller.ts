@@ -5,7 +5,11 @@ import { DataSource } from 'typeorm';
 import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
 import { balanceView, type BalanceRow } from './accounts.controller';
 
-const LedgerAccountName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[a-z_]+:[A-Z]{3}(:[A-Za-z0-9._:~-]+)?$' });
+const LedgerAccountName = Type.String({
+  minLength: 3,
+  maxLength: 160,
+  pattern: '^[a-z_]+:[A-Z]{3}(:[A-Za-z0-9._:~-]+)?$',
+});
 const SessionIdParam = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:~-]+$' });
 const PageQuery = Type.Object(
   {
@@ -177,7 +181,13 @@ export function paymentRecord(sessionId: string, events: EventRow[]) {
         rec.walletCredits.push({ cdrId: p.cdrId, amount: p.amount, amountMinor: p.amountMinor, at });
         break;
       case 'payment.receivable_opened':
-        rec.receivables.push({ receivableId: p.receivableId, cdrId: p.cdrId, amountMinor: p.amountMinor, reason: p.reason, at });
+        rec.receivables.push({
+          receivableId: p.receivableId,
+          cdrId: p.cdrId,
+          amountMinor: p.amountMinor,
+          reason: p.reason,
+          at,
+        });
         if (rec.status === 'none' || rec.status === 'authorizing') rec.status = 'receivable';
         break;
       case 'payment.session_stop_requested':
@@ -197,7 +207,9 @@ export class LedgerController {
 
   @Get('ledger/balances')
   @RequireRoles('finance', 'integration')
-  @ApiOperation({ summary: 'Every ledger account and its balance (minor units; debit > 0), by name; cursor pagination' })
+  @ApiOperation({
+    summary: 'Every ledger account and its balance (minor units; debit > 0), by name; cursor pagination',
+  })
   @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
   async balances(@Query() query: Record<string, string>) {
@@ -229,7 +241,10 @@ export class LedgerController {
     const { rows, nextCursor } = await keysetPage<TransferRow>(this.ds, {
       select: `select * from (${TRANSFERS}) x`,
       filters: [
-        q.account && ['exists (select 1 from ledger_postings p where p.transfer_id = x.transfer_id and p.account = ?)', q.account],
+        q.account && [
+          'exists (select 1 from ledger_postings p where p.transfer_id = x.transfer_id and p.account = ?)',
+          q.account,
+        ],
         q.billingAccountId && ['account_id = ?', q.billingAccountId],
         q.sessionId && ['session_id = ?', q.sessionId],
       ],
@@ -243,7 +258,9 @@ export class LedgerController {
 
   @Get('sessions/:sessionId/journal')
   @RequireRoles('finance', 'integration', 'operator')
-  @ApiOperation({ summary: "A session's ledger journal: its transfers with their postings, and the sums per ledger account" })
+  @ApiOperation({
+    summary: "A session's ledger journal: its transfers with their postings, and the sums per ledger account",
+  })
   @ApiParam({ name: 'sessionId', example: '1b4e28ba-2fa1-51d2-883f-0016d3cca427' })
   async journal(@Param('sessionId') sessionId: string) {
     validateInput(SessionIdParam, sessionId, 'path/sessionId');
@@ -272,7 +289,8 @@ export class LedgerController {
   @Get('sessions/:sessionId/payment')
   @RequireRoles('finance', 'integration', 'operator')
   @ApiOperation({
-    summary: "A session's payment record: the hold, captures, releases, refunds, wallet and receivables, and its status",
+    summary:
+      "A session's payment record: the hold, captures, releases, refunds, wallet and receivables, and its status",
   })
   @ApiParam({ name: 'sessionId', example: '1b4e28ba-2fa1-51d2-883f-0016d3cca427' })
   async payment(@Param('sessionId') sessionId: string) {
@@ -282,13 +300,17 @@ export class LedgerController {
       [sessionId],
     );
     if (events.length === 0)
-      throw new ApiProblem(404, 'PAYMENT_NOT_FOUND', `no payment for session ${sessionId}`, { field: 'path/sessionId' });
+      throw new ApiProblem(404, 'PAYMENT_NOT_FOUND', `no payment for session ${sessionId}`, {
+        field: 'path/sessionId',
+      });
     return paymentRecord(sessionId, events);
   }
 
   @Get('unbilled-cdrs')
   @RequireRoles('finance', 'operator')
-  @ApiOperation({ summary: 'CDRs no billing account pays (none named, or not known here): never dropped; cursor pagination' })
+  @ApiOperation({
+    summary: 'CDRs no billing account pays (none named, or not known here): never dropped; cursor pagination',
+  })
   @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
   async unbilled(@Query() query: Record<string, string>) {
@@ -319,7 +341,8 @@ export class LedgerController {
   @Get('psp-intents')
   @RequireRoles('finance', 'operator')
   @ApiOperation({
-    summary: 'PSP calls the rules asked for and their state (pending, in_flight, unknown, done, failed); cursor pagination',
+    summary:
+      'PSP calls the rules asked for and their state (pending, in_flight, unknown, done, failed); cursor pagination',
   })
   @ApiQuery({ name: 'limit', required: false, description: '1..500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })

@@ -55,7 +55,9 @@ export class PaymentTables1764500000000 implements MigrationInterface {
       )`);
     await q.query('create index payment_events_session on payment_events (session_id, seq)');
     await q.query('create index payment_events_account on payment_events (account_id, seq)');
-    await q.query(`create index payment_events_source on payment_events (account_id, (payload->>'sourceEventId'), seq)`);
+    await q.query(
+      `create index payment_events_source on payment_events (account_id, (payload->>'sourceEventId'), seq)`,
+    );
     await q.query(`
       create table psp_intents (
         intent_id       text primary key,
@@ -219,20 +221,15 @@ export class PaymentTables1764500000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of [
-      'psp_webhooks_seen',
-      'unbilled_cdrs',
-      'payment_sessions',
-      'tokens',
-      'statements',
-    ])
+    for (const t of ['psp_webhooks_seen', 'unbilled_cdrs', 'payment_sessions', 'tokens', 'statements'])
       await q.query(`drop table ${t}`);
     await q.query('drop view ledger_balances');
     for (const t of ['ledger_transfer_states', 'ledger_postings', 'ledger_transfers', 'ledger_accounts'])
       await q.query(`drop table ${t}`);
     await q.query('drop function ledger_immutable');
     await q.query('drop function ledger_transfer_balanced');
-    for (const t of ['psp_intents', 'payment_events', 'billing_accounts', 'account_state']) await q.query(`drop table ${t}`);
+    for (const t of ['psp_intents', 'payment_events', 'billing_accounts', 'account_state'])
+      await q.query(`drop table ${t}`);
   }
 }
 

@@ -105,7 +105,8 @@ export async function projectPaymentEvent(m: EntityManager, env: Envelope): Prom
     }
     default:
       if (INTENT_KINDS[env.type]) {
-        const kind = env.type === 'payment.authorization_requested' && p.hosted === true ? 'hosted' : INTENT_KINDS[env.type];
+        const kind =
+          env.type === 'payment.authorization_requested' && p.hosted === true ? 'hosted' : INTENT_KINDS[env.type];
         await m.query(
           `insert into psp_intents (intent_id, account_id, session_id, kind, request, status, attempts, next_attempt_at, payment_ref, created_at, updated_at)
            values ($1, $2, $3, $4, $5, 'pending', 0, now(), $6, now(), now()) on conflict (intent_id) do nothing`,
@@ -155,7 +156,9 @@ async function projectTransfer(m: EntityManager, env: Envelope, t: TransferPaylo
     ((await m.query(sql, args)) as Array<{ session_id: string | null }>)[0]?.session_id ?? null;
   const session =
     t.sessionId ??
-    (t.pendingId ? await sessionOf('select session_id from ledger_transfers where transfer_id = $1', [t.pendingId]) : null) ??
+    (t.pendingId
+      ? await sessionOf('select session_id from ledger_transfers where transfer_id = $1', [t.pendingId])
+      : null) ??
     (await sessionOf(
       `select session_id from payment_events
         where account_id = $1 and payload->>'sourceEventId' = $2 and session_id is not null and event_id <> $3

@@ -1,9 +1,5 @@
 import type { PaymentServiceConfig } from './config';
-import {
-  ProviderUnavailableError,
-  WebhookSignatureError,
-  type PaymentProvider,
-} from './provider/port';
+import { ProviderUnavailableError, WebhookSignatureError, type PaymentProvider } from './provider/port';
 import { StripeProvider } from './provider/stripe-provider';
 
 /**
@@ -13,7 +9,11 @@ import { StripeProvider } from './provider/stripe-provider';
  */
 export function createProvider(cfg: PaymentServiceConfig): PaymentProvider {
   if (cfg.PSP_API_KEY && cfg.PSP_WEBHOOK_SECRET)
-    return new StripeProvider({ apiKey: cfg.PSP_API_KEY, webhookSecret: cfg.PSP_WEBHOOK_SECRET, apiUrl: cfg.PSP_API_URL });
+    return new StripeProvider({
+      apiKey: cfg.PSP_API_KEY,
+      webhookSecret: cfg.PSP_WEBHOOK_SECRET,
+      apiUrl: cfg.PSP_API_URL,
+    });
   const missing = (): never => {
     throw new ProviderUnavailableError('no PSP configured (PSP_API_KEY and PSP_WEBHOOK_SECRET)');
   };

@@ -61,7 +61,10 @@ export async function rebuildPaymentService(
         migrations: paymentServiceMigrations,
         kafkaBrokers: cfg.KAFKA_BROKERS,
         groups: [
-          { groupId: groups.records, topics: [cfg.REGISTRY_TOKENS_TOPIC, cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC] },
+          {
+            groupId: groups.records,
+            topics: [cfg.REGISTRY_TOKENS_TOPIC, cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC],
+          },
         ],
       },
       logger,
@@ -77,7 +80,10 @@ export async function rebuildPaymentService(
   const catalogue = paymentCatalogue(cfg);
   const engine = new PaymentEngine(opts.rules ?? paymentRules(), catalogue, { stopCommandTtlS: 0, logger });
   const ds = await openDatabase({ url: cfg.DATABASE_URL, migrations: paymentServiceMigrations });
-  const consumer = kafka.consumer({ groupId: `${cfg.PAYMENT_CONSUMER_GROUP}.rebuild-${Date.now()}`, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `${cfg.PAYMENT_CONSUMER_GROUP}.rebuild-${Date.now()}`,
+    maxWaitTimeInMs: 200,
+  });
   let events = 0;
   try {
     await consumer.connect();

@@ -22,7 +22,11 @@ export function paymentRules(): PaymentRules {
     evolve: (s, e) => d.evolve(s as AccountPaymentState, e as unknown as PaymentEvent),
     initialState: () => d.initialState(),
     envelope: (catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number) =>
-      toPaymentEnvelope(catalogue, e as unknown as PaymentEvent, { ordinal, source: SERVICE_SOURCE, causationId: e.sourceEventId }),
+      toPaymentEnvelope(catalogue, e as unknown as PaymentEvent, {
+        ordinal,
+        source: SERVICE_SOURCE,
+        causationId: e.sourceEventId,
+      }),
   };
 }
 

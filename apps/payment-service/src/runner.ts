@@ -146,7 +146,10 @@ export class EffectRunner {
       outcome = await this.call(i);
     } catch (e) {
       const unknown = e instanceof ProviderUnavailableError;
-      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(20, Math.max(0, i.attempts - 1)));
+      const delay = Math.min(
+        this.opts.retryMaxMs,
+        this.opts.retryInitialMs * 2 ** Math.min(20, Math.max(0, i.attempts - 1)),
+      );
       (unknown ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger))(
         { err: e, intentId: i.intent_id, kind: i.kind, attempts: i.attempts },
         unknown ? 'PSP outcome unknown: read back before the next attempt' : 'PSP call failed',
@@ -163,7 +166,11 @@ export class EffectRunner {
   }
 
   /** Feeds a PSP outcome to the decider for the intent's account (one transaction, with the outbox). */
-  async record(i: Pick<IntentRow, 'intent_id' | 'account_id'>, outcome: ProviderOutcome, sourceEventId?: string): Promise<void> {
+  async record(
+    i: Pick<IntentRow, 'intent_id' | 'account_id'>,
+    outcome: ProviderOutcome,
+    sourceEventId?: string,
+  ): Promise<void> {
     await this.ds.transaction(async (m) => {
       const envs = await this.engine.decide(m, {
         type: 'provider_outcome',
@@ -225,7 +232,11 @@ export class EffectRunner {
         }
         this.count('increase');
         return wrap(
-          await this.provider.increaseAuthorization({ idempotencyKey: key, paymentRef: paymentRef!, newAmountMinor: amount() }),
+          await this.provider.increaseAuthorization({
+            idempotencyKey: key,
+            paymentRef: paymentRef!,
+            newAmountMinor: amount(),
+          }),
         );
       }
       case 'capture': {
@@ -234,7 +245,9 @@ export class EffectRunner {
           if (p.status === 'captured') return { kind: 'payment', payment: p };
         }
         this.count('capture');
-        return wrap(await this.provider.capture({ idempotencyKey: key, paymentRef: paymentRef!, amountMinor: amount() }));
+        return wrap(
+          await this.provider.capture({ idempotencyKey: key, paymentRef: paymentRef!, amountMinor: amount() }),
+        );
       }
       case 'release': {
         if (unsure) {

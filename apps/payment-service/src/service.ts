@@ -70,7 +70,8 @@ export async function startPaymentService(
   });
   const inputs = new InputsHandler(engine, cfg);
   const provider = opts.provider ?? createProvider(cfg);
-  let runner: EffectRunner | undefined;
+  /** the runner is made once the service's database and relay exist; the API nudges it through this */
+  const runnerRef: { current?: EffectRunner } = {};
   const svc = await startService(
     {
       name: 'payment-service',
@@ -114,7 +115,7 @@ export async function startPaymentService(
           catalogue,
           relay: runtime.relay,
           engine,
-          nudgeRunner: () => runner?.nudge(),
+          nudgeRunner: () => runnerRef.current?.nudge(),
           now: opts.now ?? (() => new Date()),
         };
         return [
@@ -126,16 +127,25 @@ export async function startPaymentService(
     },
     logger,
   );
-  runner = new EffectRunner(svc.dataSource, engine, provider, catalogue, svc.runtime.relay, logger.child({ component: 'effect-runner' }), {
-    pollMs: cfg.PAYMENT_RUNNER_POLL_MS,
-    concurrency: cfg.PAYMENT_RUNNER_CONCURRENCY,
-    leaseMs: cfg.PAYMENT_RUNNER_LEASE_MS,
-    retryInitialMs: cfg.PAYMENT_RETRY_INITIAL_MS,
-    retryMaxMs: cfg.PAYMENT_RETRY_MAX_MS,
-    holdScanMs: cfg.PAYMENT_HOLD_SCAN_MS,
-    holdExpiryMarginS: cfg.PAYMENT_HOLD_EXPIRY_MARGIN_S,
-    now: opts.now,
-  });
+  const runner = new EffectRunner(
+    svc.dataSource,
+    engine,
+    provider,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'effect-runner' }),
+    {
+      pollMs: cfg.PAYMENT_RUNNER_POLL_MS,
+      concurrency: cfg.PAYMENT_RUNNER_CONCURRENCY,
+      leaseMs: cfg.PAYMENT_RUNNER_LEASE_MS,
+      retryInitialMs: cfg.PAYMENT_RETRY_INITIAL_MS,
+      retryMaxMs: cfg.PAYMENT_RETRY_MAX_MS,
+      holdScanMs: cfg.PAYMENT_HOLD_SCAN_MS,
+      holdExpiryMarginS: cfg.PAYMENT_HOLD_EXPIRY_MARGIN_S,
+      now: opts.now,
+    },
+  );
+  runnerRef.current = runner;
   const r = runner;
   // a chunk that recorded intents: run them now rather than at the next poll
   for (const c of svc.consumers) c.onChunkApplied((a) => (a.emitted.length > 0 ? r.nudge() : undefined));

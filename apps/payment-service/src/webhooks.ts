@@ -91,14 +91,22 @@ export class WebhookReceiver {
     );
     if (open.length === 0) return null;
     const intent = open[0];
-    if (intent.kind === 'increase' && BigInt((await this.requestAmount(m, intent.intent_id)) ?? '0') > p.amountAuthorizedMinor)
+    if (
+      intent.kind === 'increase' &&
+      BigInt((await this.requestAmount(m, intent.intent_id)) ?? '0') > p.amountAuthorizedMinor
+    )
       return null;
     let outcome: ProviderOutcome = { kind: 'payment', payment: p };
     if (intent.kind === 'refund') {
       const amount = await this.requestAmount(m, intent.intent_id);
       outcome = {
         kind: 'refund',
-        refund: { refundRef: ev.eventId, paymentRef: p.paymentRef, amountMinor: BigInt(amount ?? '0'), status: 'succeeded' },
+        refund: {
+          refundRef: ev.eventId,
+          paymentRef: p.paymentRef,
+          amountMinor: BigInt(amount ?? '0'),
+          status: 'succeeded',
+        },
       };
     }
     const envs = await this.engine.decide(m, {

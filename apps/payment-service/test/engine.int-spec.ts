@@ -90,7 +90,12 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     });
     const auth = await intent(sessionId, 'authorize');
     expect(auth).toMatchObject({ status: 'pending', request: { amountMinor: '5000', customerRef: 'cus_1' } });
-    await decide({ type: 'provider_outcome', accountId: acct, intentId: auth!.intent_id, result: payment('pi_1', 'authorized', 5000n) });
+    await decide({
+      type: 'provider_outcome',
+      accountId: acct,
+      intentId: auth!.intent_id,
+      result: payment('pi_1', 'authorized', 5000n),
+    });
     expect((await intent(sessionId, 'authorize'))!.status).toBe('done');
     await decide({
       type: 'cdr_created',
@@ -107,10 +112,17 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     expect(cap).toMatchObject({ status: 'pending', request: { amountMinor: '847', paymentRef: 'pi_1' } });
     // the same outcome twice (runner and webhook): applied once
     for (let i = 0; i < 2; i++)
-      await decide({ type: 'provider_outcome', accountId: acct, intentId: cap!.intent_id, result: payment('pi_1', 'captured', 5000n, 847n) });
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment('pi_1', 'captured', 5000n, 847n),
+      });
     const captured = emitted.filter((e) => e.type === 'payment.captured');
     expect(captured).toHaveLength(1);
-    const [bal] = await db.dataSource.query(`select posted_minor from ledger_balances where account = 'psp_clearing:EUR'`);
+    const [bal] = await db.dataSource.query(
+      `select posted_minor from ledger_balances where account = 'psp_clearing:EUR'`,
+    );
     expect(bal.posted_minor).toBe('847');
     const sums = await db.dataSource.query(
       'select transfer_id from ledger_postings group by transfer_id having sum(amount_minor) <> 0',
@@ -152,7 +164,11 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
       result: { kind: 'decline', code: 'card_declined', message: 'declined', paymentRef: null },
     });
     expect(out.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['payment.authorization_failed', 'payment.session_stop_requested', 'ocpp.command_requested']),
+      expect.arrayContaining([
+        'payment.authorization_failed',
+        'payment.session_stop_requested',
+        'ocpp.command_requested',
+      ]),
     );
     const cmd = out.find((e) => e.type === 'ocpp.command_requested')!;
     expect(cmd.key).toBe('CP-201');

@@ -114,7 +114,12 @@ export class PaymentHarness {
     await dropTestDatabases([this.db]);
   }
 
-  async api<T = Json>(method: string, path: string, body?: unknown, key = finance.key): Promise<{ status: number; body: T }> {
+  async api<T = Json>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key = finance.key,
+  ): Promise<{ status: number; body: T }> {
     const r = await fetch(`${this.svc.url}/api/v1${path}`, {
       method,
       headers: {
@@ -136,9 +141,10 @@ export class PaymentHarness {
 
   /** The payment events of a session, as the service recorded them (types in order). */
   async typesOf(sessionId: string): Promise<string[]> {
-    const rows = await this.query<{ type: string }>('select type from payment_events where session_id = $1 order by seq', [
-      sessionId,
-    ]);
+    const rows = await this.query<{ type: string }>(
+      'select type from payment_events where session_id = $1 order by seq',
+      [sessionId],
+    );
     return rows.map((r) => r.type);
   }
 
@@ -212,8 +218,12 @@ export class PaymentHarness {
     await this.publish(this.topics.tokens, env);
     await waitFor(
       async () =>
-        (await this.query('select 1 from tokens where uid = $1 and billing_account_id is not distinct from $2', [uid, accountId]))
-          .length > 0,
+        (
+          await this.query('select 1 from tokens where uid = $1 and billing_account_id is not distinct from $2', [
+            uid,
+            accountId,
+          ])
+        ).length > 0,
       { what: `token ${uid} in the payment service's copy` },
     );
   }

@@ -49,7 +49,9 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     const authorized = await h.waitForEvent(sessionId, 'payment.authorized');
     expect(authorized.amountMinor).toBe('5000'); // PAYMENT_DEFAULT_HOLD EUR=50.00
 
-    await h.publishCdr(h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '7.00', incl: '8.47' }));
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '7.00', incl: '8.47' }),
+    );
     const captured = await h.waitForEvent(sessionId, 'payment.captured');
     expect(captured.amountMinor).toBe('847');
     await h.settled();
@@ -94,7 +96,15 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     await h.waitForEvent(sessionId, 'payment.captured');
     // the session was corrected: its CDR is credited and a new one (lower) follows
     await h.publishCdr(
-      h.cdr({ cdrId: `${cdrId}-C`, sessionId, accountId: account, excl: '-7.00', incl: '-8.47', credit: true, creditReferenceId: cdrId }),
+      h.cdr({
+        cdrId: `${cdrId}-C`,
+        sessionId,
+        accountId: account,
+        excl: '-7.00',
+        incl: '-8.47',
+        credit: true,
+        creditReferenceId: cdrId,
+      }),
       h.cdr({ cdrId: `${cdrId}-2`, sessionId, accountId: account, excl: '5.00', incl: '6.05' }),
     );
     const refunded = await h.waitForEvent(sessionId, 'payment.refunded');
@@ -108,13 +118,17 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
 
   it('wallet: a top-up, then each CDR debits the wallet; invoice: a receivable per CDR and a monthly statement', async () => {
     const wallet = `wallet-${randomUUID().slice(0, 8)}`;
-    expect((await h.api('POST', '/accounts', { accountId: wallet, currency: 'EUR', method: { kind: 'wallet' } })).status).toBe(201);
+    expect(
+      (await h.api('POST', '/accounts', { accountId: wallet, currency: 'EUR', method: { kind: 'wallet' } })).status,
+    ).toBe(201);
     const top = await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-1', amount: '20.00' });
     expect(top.status).toBe(201);
     // the same top-up again is the same top-up
     await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-1', amount: '20.00' });
     const ws = randomUUID();
-    await h.publishCdr(h.cdr({ cdrId: `CDR-${ws.slice(0, 8)}`, sessionId: ws, accountId: wallet, excl: '7.00', incl: '8.47' }));
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${ws.slice(0, 8)}`, sessionId: ws, accountId: wallet, excl: '7.00', incl: '8.47' }),
+    );
     const debited = await h.waitForEvent(ws, 'payment.wallet_debited');
     expect(debited).toMatchObject({ amountMinor: '847', balanceMinor: '1153' });
     await h.settled();
@@ -126,12 +140,24 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
 
     const fleet = `fleet-${randomUUID().slice(0, 8)}`;
     expect(
-      (await h.api('POST', '/accounts', { accountId: fleet, currency: 'EUR', method: { kind: 'invoice', creditLimitMinor: '100000' } }))
-        .status,
+      (
+        await h.api('POST', '/accounts', {
+          accountId: fleet,
+          currency: 'EUR',
+          method: { kind: 'invoice', creditLimitMinor: '100000' },
+        })
+      ).status,
     ).toBe(201);
     const is = randomUUID();
     await h.publishCdr(
-      h.cdr({ cdrId: `CDR-${is.slice(0, 8)}`, sessionId: is, accountId: fleet, excl: '7.00', incl: '8.47', at: '2026-02-10T12:00:00Z' }),
+      h.cdr({
+        cdrId: `CDR-${is.slice(0, 8)}`,
+        sessionId: is,
+        accountId: fleet,
+        excl: '7.00',
+        incl: '8.47',
+        at: '2026-02-10T12:00:00Z',
+      }),
     );
     const receivable = await h.waitForEvent(is, 'payment.receivable_opened');
     expect(receivable).toMatchObject({ amountMinor: '847', reason: 'invoice' });
@@ -143,10 +169,17 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
 
   it('a CDR with no billing account is recorded as unbilled, not dropped', async () => {
     const s = randomUUID();
-    await h.publishCdr(h.cdr({ cdrId: `CDR-NOACCT-${s.slice(0, 8)}`, sessionId: s, accountId: null, excl: '1.00', incl: '1.21' }));
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-NOACCT-${s.slice(0, 8)}`, sessionId: s, accountId: null, excl: '1.00', incl: '1.21' }),
+    );
     await waitFor(
       async () => {
-        const r = await h.api<{ items: Array<{ cdrId: string; reason: string }> }>('GET', '/unbilled-cdrs?limit=500', undefined, operator.key);
+        const r = await h.api<{ items: Array<{ cdrId: string; reason: string }> }>(
+          'GET',
+          '/unbilled-cdrs?limit=500',
+          undefined,
+          operator.key,
+        );
         return r.body.items.find((i) => i.cdrId === `CDR-NOACCT-${s.slice(0, 8)}`);
       },
       { what: 'the unbilled CDR listed' },
@@ -181,7 +214,9 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     await h.sessionStarted({ sessionId, uid: 'TOK-FAULT' });
     await h.waitForEvent(sessionId, 'payment.authorized');
     const timeout = h.emulator.addFault({ kind: 'timeout_after_success', operations: ['capture'], mode: 'drop' });
-    await h.publishCdr(h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '10.00', incl: '12.10' }));
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '10.00', incl: '12.10' }),
+    );
     const captured = await h.waitForEvent(sessionId, 'payment.captured');
     expect(captured.amountMinor).toBe('1210');
     await h.settled();
