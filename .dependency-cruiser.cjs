@@ -54,6 +54,14 @@ module.exports = {
       to: { path: ['^libs/(?!contracts/|kernel/)', '^apps/'] },
     },
     {
+      name: 'payments-on-kernel-contracts-money',
+      severity: 'error',
+      comment:
+        'libs/payments (the payment rules) is a domain library on the kernel, the contracts and money only: no pricing, billing or sessions rules, no PSP SDK.',
+      from: { path: '^libs/payments/' },
+      to: { path: ['^libs/(?!payments/|kernel/|contracts/|money/)', 'node_modules/stripe/'] },
+    },
+    {
       name: 'consumers-through-the-transport',
       severity: 'error',
       comment:

@@ -128,7 +128,7 @@ function cdrCreated(d: Decision, c: CdrCreated): void {
       'currency',
     );
   }
-  if (d.state.cdrs[c.cdrId]) return; // the same CDR again
+  if (d.state.cdrs[c.cdrId] || d.state.settledCdrIds?.includes(c.cdrId)) return; // the same CDR again
   const incl = toMinorUnitsDetailed(c.totalInclVat, c.currency);
   const excl = toMinorUnitsDetailed(c.totalExclVat, c.currency);
   if (c.credit !== incl.minor < 0n && incl.minor !== 0n) {

@@ -15,6 +15,8 @@ export const DEFAULT_PAYMENT_CONFIG: PaymentConfig = {
   correctionGraceMs: 60 * 60 * 1000,
   recentSourcesKept: 256,
   settledSessionsKept: 100,
+  settledCdrIdsKept: 2000,
+  archivedSessionsKept: 1000,
 };
 
 export function initialPaymentState(): AccountPaymentState {
@@ -31,6 +33,8 @@ export function initialPaymentState(): AccountPaymentState {
     receivables: {},
     cdrs: {},
     intents: {},
+    archive: {},
+    settledCdrIds: [],
     statements: [],
     payouts: [],
     recentSources: [],
@@ -102,7 +106,10 @@ function holdSettled(h: HoldState | undefined): boolean {
  * `kept` stay (with their holds, intents and CDRs); a credit CDR for an older one is still recorded and booked,
  * and settled against what is left (receivables, or a refund naming a hold no longer known is not possible).
  */
-function prune(s: AccountPaymentState, kept: number): AccountPaymentState {
+function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState {
+  const kept = cfg.settledSessionsKept;
+  // pruned in batches (a quarter of `kept` at a time), not on every CDR
+  if (Object.keys(s.sessions).length <= kept + Math.ceil(kept / 4)) return s;
   const settled = Object.values(s.sessions).filter(
     (x) =>
       x.cdrCount > 0 &&
@@ -120,13 +127,44 @@ function prune(s: AccountPaymentState, kept: number): AccountPaymentState {
   );
   const holds = Object.fromEntries(Object.entries(s.holds).filter(([k]) => !droppedHolds.has(k)));
   const intents = Object.fromEntries(Object.entries(s.intents).filter(([, v]) => !droppedHolds.has(v.holdId)));
-  // CDR ids stay known (a re-delivered cdr.created must still decide nothing) unless an invoice statement is still to list them
-  return { ...s, sessions, holds, intents };
+  // the CDRs of dropped sessions go too (an invoice account's once they are on a statement); their ids stay known
+  const droppedCdrs = Object.values(s.cdrs)
+    .filter(
+      (c) => c.sessionId !== null && drop.has(c.sessionId) && (s.method?.kind !== 'invoice' || c.statementId !== null),
+    )
+    .map((c) => c.cdrId);
+  const gone = new Set(droppedCdrs);
+  const cdrs = Object.fromEntries(Object.entries(s.cdrs).filter(([k]) => !gone.has(k)));
+  const settledCdrIds = [...(s.settledCdrIds ?? []), ...droppedCdrs].slice(-cfg.settledCdrIdsKept);
+  const archived = Object.entries({
+    ...(s.archive ?? {}),
+    ...Object.fromEntries(
+      [...drop].map((id) => {
+        const x = s.sessions[id];
+        return [id, { session: x, hold: x.holdId ? (s.holds[x.holdId] ?? null) : null }];
+      }),
+    ),
+  });
+  const archive = Object.fromEntries(archived.slice(Math.max(0, archived.length - cfg.archivedSessionsKept)));
+  return { ...s, sessions, holds, intents, cdrs, settledCdrIds, archive };
+}
+
+/** A pruned session a CDR names again (a correction): back from the archive, with its hold. */
+function restore(s: AccountPaymentState, sessionId: string | null): AccountPaymentState {
+  const a = sessionId && !s.sessions[sessionId] ? s.archive?.[sessionId] : undefined;
+  if (!a || !sessionId) return s;
+  const { [sessionId]: _back, ...archive } = s.archive;
+  return {
+    ...s,
+    archive,
+    sessions: { ...s.sessions, [sessionId]: a.session },
+    holds: a.hold ? { ...s.holds, [a.hold.holdId]: a.hold } : s.holds,
+  };
 }
 
 export function evolvePayment(cfg: PaymentConfig) {
   return (state: AccountPaymentState, e: PaymentEvent): AccountPaymentState => {
-    const s = remember(state, e.sourceEventId, cfg.recentSourcesKept);
+    let s = remember(state, e.sourceEventId, cfg.recentSourcesKept);
     switch (e.type) {
       case 'payment.account_opened':
         return { ...s, accountId: e.accountId, currency: e.currency, method: e.method, policy: e.policy };
@@ -141,6 +179,7 @@ export function evolvePayment(cfg: PaymentConfig) {
       case 'payment.wallet_credited':
         return { ...s, walletBalanceMinor: e.balanceMinor };
       case 'payment.cdr_recorded': {
+        s = restore(s, e.sessionId);
         const known = e.sessionId ? s.sessions[e.sessionId] : undefined;
         const session: SessionState | null = e.sessionId
           ? {
@@ -178,7 +217,7 @@ export function evolvePayment(cfg: PaymentConfig) {
           },
           sessions: session ? { ...s.sessions, [session.sessionId]: session } : s.sessions,
         };
-        return prune(next, cfg.settledSessionsKept);
+        return prune(next, cfg);
       }
       case 'payment.session_opened':
         return {

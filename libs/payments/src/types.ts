@@ -270,6 +270,13 @@ export interface AccountPaymentState {
   cdrs: Record<string, RecordedCdr>;
   /** intent id → the hold and the kind (to judge a decline) */
   intents: Record<string, { holdId: string; kind: 'authorize' | 'increase' | 'capture' | 'release' | 'refund' }>;
+  /**
+   * settled sessions pruned from `sessions`, with their hold (bounded, oldest dropped first): a credit CDR for one
+   * brings it back, so its refund is still the difference against what was captured
+   */
+  archive: Record<string, { session: SessionState; hold: HoldState | null }>;
+  /** ids of CDRs pruned from `cdrs` with their settled sessions (bounded): a re-delivered one still decides nothing */
+  settledCdrIds: string[];
   /** months with a statement */
   statements: string[];
   /** payouts settled (platform account) */
@@ -290,6 +297,10 @@ export interface PaymentConfig {
   correctionGraceMs: number;
   /** how many source event ids the state keeps for idempotency */
   recentSourcesKept: number;
-  /** how many settled sessions (and their holds and CDRs) a card or wallet account keeps */
+  /** how many settled sessions (and their holds and CDRs) an account keeps in full */
   settledSessionsKept: number;
+  /** how many pruned sessions an account keeps in its archive (a correction older than that cannot be refunded automatically) */
+  archivedSessionsKept: number;
+  /** how many ids of pruned CDRs an account keeps */
+  settledCdrIdsKept: number;
 }
