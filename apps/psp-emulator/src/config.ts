@@ -3,8 +3,8 @@ import { loadConfig } from '@csms/platform';
 
 /** Every environment variable of the emulator (validated at start-up; see README). */
 export const PspEmulatorConfigSchema = Type.Object({
-  PSP_EMULATOR_HOST: Type.String({ default: '127.0.0.1' }),
-  PSP_EMULATOR_PORT: Type.Integer({ default: 12111, minimum: 0, maximum: 65535 }),
+  HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'address the emulator listens on' }),
+  HTTP_PORT: Type.Integer({ default: 12111, minimum: 0, maximum: 65535, description: 'the Stripe API, pages, admin' }),
   PSP_EMULATOR_PUBLIC_URL: Type.Optional(
     Type.String({
       pattern: '^https?://',

@@ -250,6 +250,35 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
       2,
     );
 
+  /**
+   * Writes an answer (executed or replayed), unless a `timeout_after_success` fault holds it back past the client's
+   * timeout or drops the connection: the effect stays, the client does not learn it.
+   */
+  function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    op: Operation | null,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+  ): void {
+    const late = op && req.method === 'POST' ? faults.take('timeout_after_success', op) : undefined;
+    if (!late) return send(res, status, body, headers);
+    if ((late.mode ?? 'delay') === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    const t = setTimeout(() => {
+      delayed.delete(t);
+      send(res, status, body, headers);
+    }, late.delayMs ?? 60_000);
+    delayed.add(t);
+    res.on('close', () => {
+      clearTimeout(t);
+      delayed.delete(t);
+    });
+  }
+
   function authorise(req: IncomingMessage): string {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/.exec(auth);
@@ -326,7 +355,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
               },
               true,
             );
-          send(res, prior.status, prior.body, {
+          respond(req, res, route.op, prior.status, prior.body, {
             ...base,
             'idempotency-key': idemKey!,
             'idempotent-replayed': 'true',
@@ -371,24 +400,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
           at: now(),
         });
       const headers = idemKey ? { ...base, 'idempotency-key': idemKey, 'original-request': requestId } : base;
-      const late = route.op && method === 'POST' ? faults.take('timeout_after_success', route.op) : undefined;
-      if (late) {
-        if ((late.mode ?? 'delay') === 'drop') {
-          req.socket.destroy();
-          return;
-        }
-        const t = setTimeout(() => {
-          delayed.delete(t);
-          send(res, status, body, headers);
-        }, late.delayMs ?? 60_000);
-        delayed.add(t);
-        res.on('close', () => {
-          clearTimeout(t);
-          delayed.delete(t);
-        });
-        return;
-      }
-      send(res, status, body, headers);
+      respond(req, res, route.op, status, body, headers);
     } catch (e) {
       if (e instanceof ApiError) send(res, e.status, errorBody(e, requestId), base);
       else {
@@ -504,6 +516,8 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
+    if (url.pathname === '/health/ready' || url.pathname === '/health/live')
+      return sendJson(res, 200, { status: 'ok' });
     const route = url.pathname.startsWith('/v1/')
       ? api(req, res, url)
       : url.pathname.startsWith('/checkout/')
