@@ -243,12 +243,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
     res.end(body);
   };
   const sendJson = (res: ServerResponse, status: number, o: unknown) => send(res, status, JSON.stringify(o));
-  const errorBody = (e: ApiError, requestId: string) =>
-    JSON.stringify(
-      { error: { ...e.error, request_log_url: `${config.publicUrl}/_emulator/requests/${requestId}` } },
-      null,
-      2,
-    );
+  const errorBody = (e: ApiError) => JSON.stringify({ error: e.error });
 
   /**
    * Writes an answer (executed or replayed), unless a `timeout_after_success` fault holds it back past the client's
@@ -382,11 +377,11 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
       let status = 200;
       let body: string;
       try {
-        body = JSON.stringify(route.handle(params, ctx, m), null, 2);
+        body = JSON.stringify(route.handle(params, ctx, m));
       } catch (e) {
         if (!(e instanceof ApiError) || e.validation || e.status >= 500) throw e;
         status = e.status;
-        body = errorBody(e, requestId);
+        body = errorBody(e);
       }
       if (recordId)
         store.put<IdempotencyRecord>('idempotency', {
@@ -402,7 +397,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
       const headers = idemKey ? { ...base, 'idempotency-key': idemKey, 'original-request': requestId } : base;
       respond(req, res, route.op, status, body, headers);
     } catch (e) {
-      if (e instanceof ApiError) send(res, e.status, errorBody(e, requestId), base);
+      if (e instanceof ApiError) send(res, e.status, errorBody(e), base);
       else {
         const message = e instanceof Error ? e.message : String(e);
         send(res, 500, JSON.stringify({ error: { type: 'api_error', message } }), {
@@ -578,6 +573,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      store.close();
     },
   };
 }

@@ -14,12 +14,15 @@ describe('Store journal', () => {
     a.put('customers', { id: 'cus_1', v: 1 });
     a.put('customers', { id: 'cus_1', v: 2 });
     a.put('charges', { id: 'ch_1' });
+    a.close();
     appendFileSync(file, '{"c":"customers","o":{"id":"cus_2"'); // killed mid-write
     const b = new Store(file);
     expect(b.get('customers', 'cus_1')).toEqual({ id: 'cus_1', v: 2 });
     expect(b.get('customers', 'cus_2')).toBeUndefined();
     b.put('customers', { id: 'cus_3' });
+    b.close();
     const c = new Store(file);
+    c.close();
     expect(c.get('customers', 'cus_3')).toEqual({ id: 'cus_3' });
     expect(c.all('charges')).toHaveLength(1);
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(5);

@@ -449,7 +449,7 @@ describe('StripeProvider (official SDK) against the PSP emulator', () => {
       expect(ev).toMatchObject({ type: 'payment_intent.succeeded', payout: null });
       expect(ev.eventId).toMatch(/^evt_/);
       expect(ev.payment).toMatchObject({ paymentRef: held.paymentRef, status: 'captured', amountCapturedMinor: 4500n });
-      const tampered = Buffer.from(hit.body.toString().replace('"amount_received": 4500', '"amount_received": 450'));
+      const tampered = Buffer.from(hit.body.toString().replace('"amount_received":4500', '"amount_received":450'));
       expect(tampered.equals(hit.body)).toBe(false);
       expect(() => provider.parseWebhook(tampered, hit.signature)).toThrow(WebhookSignatureError);
       const wrong = new StripeProvider({
