@@ -29,7 +29,11 @@ export const PspEmulatorConfigSchema = Type.Object({
   PSP_EMULATOR_HOLD_SECONDS: Type.Integer({ default: 604800, minimum: 1, description: 'manual-capture hold lifetime' }),
   PSP_EMULATOR_FEE_BPS: Type.Integer({ default: 140, minimum: 0, maximum: 10000 }),
   PSP_EMULATOR_FEE_FIXED_MINOR: Type.Integer({ default: 25, minimum: 0 }),
-  PSP_EMULATOR_WEBHOOK_MAX_ATTEMPTS: Type.Integer({ default: 8, minimum: 1 }),
+  PSP_EMULATOR_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'deliveries tried per event (about 2 minutes with the backoff)',
+  }),
   PSP_EMULATOR_WEBHOOK_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 256 }),
 });
 export type PspEmulatorConfig = Static<typeof PspEmulatorConfigSchema>;

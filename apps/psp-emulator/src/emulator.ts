@@ -107,7 +107,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
   const webhooks = new WebhookDispatcher(store, faults, {
     url: opts.webhookUrl,
     secret: opts.webhookSecret ?? 'whsec_emulator',
-    maxAttempts: opts.webhookMaxAttempts ?? 8,
+    maxAttempts: opts.webhookMaxAttempts ?? 30,
     concurrency: opts.webhookConcurrency ?? 4,
     retryBaseMs: opts.webhookRetryBaseMs ?? 200,
     requestTimeoutMs: 10_000,

@@ -417,6 +417,30 @@ describe('StripeProvider (official SDK) against the PSP emulator', () => {
       }
     });
 
+    it('faults, the clock and the ledger over the admin HTTP API (as a test driving the emulator process would)', async () => {
+      const admin = (path: string, method = 'GET', body?: unknown) =>
+        fetch(`${emulator.url}/_emulator${path}`, {
+          method,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      expect((await admin('/faults', 'POST', { kind: 'meteor' })).status).toBe(400);
+      const added = await admin('/faults', 'POST', { kind: 'decline', declineCode: 'insufficient_funds' });
+      expect(added.status).toBe(200);
+      expect(((await (await admin('/faults')).json()) as { data: unknown[] }).data).toHaveLength(1);
+      const { intentId, r } = await hold(5000n);
+      expect(r).toMatchObject({ declined: true, code: 'insufficient_funds' });
+      const held = authorized((await hold(5000n)).r);
+      const ledger = (await (await admin(`/ledger?intent_id=${intentId}`)).json()) as {
+        data: { declines: number; authorizations: number }[];
+      };
+      expect(ledger.data).toEqual([expect.objectContaining({ declines: 1, authorizations: 0 })]);
+      const clock = (await (await admin('/clock/advance', 'POST', { seconds: 8 * DAY })).json()) as {
+        expired: string[];
+      };
+      expect(clock.expired).toContain(held.paymentRef);
+      expect((await provider.retrieve(held.paymentRef)).status).toBe('canceled');
+    });
+
     it('hold expiry on demand through the admin API', async () => {
       const held = authorized((await hold(4000n)).r);
       const res = await fetch(`${emulator.url}/_emulator/payment_intents/${held.paymentRef}/expire`, {
