@@ -3,8 +3,8 @@ import { loadConfig } from '@csms/platform';
 
 /** Every environment variable of the emulator (validated at start-up; see README). */
 export const PspEmulatorConfigSchema = Type.Object({
-  PSP_EMULATOR_HOST: Type.String({ default: '127.0.0.1' }),
-  PSP_EMULATOR_PORT: Type.Integer({ default: 12111, minimum: 0, maximum: 65535 }),
+  HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'address the emulator listens on' }),
+  HTTP_PORT: Type.Integer({ default: 12111, minimum: 0, maximum: 65535, description: 'the Stripe API, pages, admin' }),
   PSP_EMULATOR_PUBLIC_URL: Type.Optional(
     Type.String({
       pattern: '^https?://',
@@ -29,7 +29,11 @@ export const PspEmulatorConfigSchema = Type.Object({
   PSP_EMULATOR_HOLD_SECONDS: Type.Integer({ default: 604800, minimum: 1, description: 'manual-capture hold lifetime' }),
   PSP_EMULATOR_FEE_BPS: Type.Integer({ default: 140, minimum: 0, maximum: 10000 }),
   PSP_EMULATOR_FEE_FIXED_MINOR: Type.Integer({ default: 25, minimum: 0 }),
-  PSP_EMULATOR_WEBHOOK_MAX_ATTEMPTS: Type.Integer({ default: 8, minimum: 1 }),
+  PSP_EMULATOR_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'deliveries tried per event (about 2 minutes with the backoff)',
+  }),
   PSP_EMULATOR_WEBHOOK_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 256 }),
 });
 export type PspEmulatorConfig = Static<typeof PspEmulatorConfigSchema>;

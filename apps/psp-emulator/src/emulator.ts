@@ -107,7 +107,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
   const webhooks = new WebhookDispatcher(store, faults, {
     url: opts.webhookUrl,
     secret: opts.webhookSecret ?? 'whsec_emulator',
-    maxAttempts: opts.webhookMaxAttempts ?? 8,
+    maxAttempts: opts.webhookMaxAttempts ?? 30,
     concurrency: opts.webhookConcurrency ?? 4,
     retryBaseMs: opts.webhookRetryBaseMs ?? 200,
     requestTimeoutMs: 10_000,
@@ -243,12 +243,36 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
     res.end(body);
   };
   const sendJson = (res: ServerResponse, status: number, o: unknown) => send(res, status, JSON.stringify(o));
-  const errorBody = (e: ApiError, requestId: string) =>
-    JSON.stringify(
-      { error: { ...e.error, request_log_url: `${config.publicUrl}/_emulator/requests/${requestId}` } },
-      null,
-      2,
-    );
+  const errorBody = (e: ApiError) => JSON.stringify({ error: e.error });
+
+  /**
+   * Writes an answer (executed or replayed), unless a `timeout_after_success` fault holds it back past the client's
+   * timeout or drops the connection: the effect stays, the client does not learn it.
+   */
+  function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    op: Operation | null,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+  ): void {
+    const late = op && req.method === 'POST' ? faults.take('timeout_after_success', op) : undefined;
+    if (!late) return send(res, status, body, headers);
+    if ((late.mode ?? 'delay') === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    const t = setTimeout(() => {
+      delayed.delete(t);
+      send(res, status, body, headers);
+    }, late.delayMs ?? 60_000);
+    delayed.add(t);
+    res.on('close', () => {
+      clearTimeout(t);
+      delayed.delete(t);
+    });
+  }
 
   function authorise(req: IncomingMessage): string {
     const auth = req.headers.authorization ?? '';
@@ -326,7 +350,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
               },
               true,
             );
-          send(res, prior.status, prior.body, {
+          respond(req, res, route.op, prior.status, prior.body, {
             ...base,
             'idempotency-key': idemKey!,
             'idempotent-replayed': 'true',
@@ -353,11 +377,11 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
       let status = 200;
       let body: string;
       try {
-        body = JSON.stringify(route.handle(params, ctx, m), null, 2);
+        body = JSON.stringify(route.handle(params, ctx, m));
       } catch (e) {
         if (!(e instanceof ApiError) || e.validation || e.status >= 500) throw e;
         status = e.status;
-        body = errorBody(e, requestId);
+        body = errorBody(e);
       }
       if (recordId)
         store.put<IdempotencyRecord>('idempotency', {
@@ -371,26 +395,9 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
           at: now(),
         });
       const headers = idemKey ? { ...base, 'idempotency-key': idemKey, 'original-request': requestId } : base;
-      const late = route.op && method === 'POST' ? faults.take('timeout_after_success', route.op) : undefined;
-      if (late) {
-        if ((late.mode ?? 'delay') === 'drop') {
-          req.socket.destroy();
-          return;
-        }
-        const t = setTimeout(() => {
-          delayed.delete(t);
-          send(res, status, body, headers);
-        }, late.delayMs ?? 60_000);
-        delayed.add(t);
-        res.on('close', () => {
-          clearTimeout(t);
-          delayed.delete(t);
-        });
-        return;
-      }
-      send(res, status, body, headers);
+      respond(req, res, route.op, status, body, headers);
     } catch (e) {
-      if (e instanceof ApiError) send(res, e.status, errorBody(e, requestId), base);
+      if (e instanceof ApiError) send(res, e.status, errorBody(e), base);
       else {
         const message = e instanceof Error ? e.message : String(e);
         send(res, 500, JSON.stringify({ error: { type: 'api_error', message } }), {
@@ -504,6 +511,8 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
+    if (url.pathname === '/health/ready' || url.pathname === '/health/live')
+      return sendJson(res, 200, { status: 'ok' });
     const route = url.pathname.startsWith('/v1/')
       ? api(req, res, url)
       : url.pathname.startsWith('/checkout/')
@@ -564,6 +573,7 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      store.close();
     },
   };
 }

@@ -10,8 +10,8 @@ async function main(): Promise<void> {
   const log = createLogger('psp-emulator');
   const c = loadPspEmulatorConfig();
   const emulator = await startPspEmulator({
-    host: c.PSP_EMULATOR_HOST,
-    port: c.PSP_EMULATOR_PORT,
+    host: c.HTTP_HOST,
+    port: c.HTTP_PORT,
     publicUrl: c.PSP_EMULATOR_PUBLIC_URL,
     webhookUrl: c.PSP_EMULATOR_WEBHOOK_URL,
     webhookSecret: c.PSP_EMULATOR_WEBHOOK_SECRET,

@@ -137,6 +137,8 @@ type Json = Record<string, unknown>;
 export class Psp {
   /** manual-capture holds not yet captured, cancelled or expired */
   private readonly openHolds = new Set<string>();
+  /** the earliest `capture_before` among the open holds (seconds): no sweep is needed before it */
+  private earliestExpiry = 0;
 
   constructor(
     readonly store: Store,
@@ -468,6 +470,7 @@ export class Psp {
       pi.amount_capturable = pi.amount;
       this.store.put('payment_intents', pi);
       this.openHolds.add(pi.id);
+      this.earliestExpiry = Math.min(this.earliestExpiry, charge.payment_method_details.card.capture_before);
       this.emit('payment_intent.amount_capturable_updated', publicView(pi), ctx);
       return publicView(pi);
     }
@@ -619,6 +622,8 @@ export class Psp {
   expireHolds(): string[] {
     const now = this.seconds();
     const expired: string[] = [];
+    if (now < this.earliestExpiry) return expired;
+    let earliest = Number.POSITIVE_INFINITY;
     for (const id of [...this.openHolds]) {
       const pi = this.store.get<PaymentIntent>('payment_intents', id);
       const charge = pi?.latest_charge ? this.store.get<Charge>('charges', pi.latest_charge) : undefined;
@@ -626,11 +631,13 @@ export class Psp {
         this.openHolds.delete(id);
         continue;
       }
-      if (charge.payment_method_details.card.capture_before <= now) {
+      const before = charge.payment_method_details.card.capture_before;
+      if (before <= now) {
         this.expireHold(id);
         expired.push(id);
-      }
+      } else earliest = Math.min(earliest, before);
     }
+    this.earliestExpiry = earliest;
     return expired;
   }
 

@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -49,9 +58,18 @@ export class Store {
   /** lines replayed from the state file at start (0 without one) */
   readonly replayed: number;
 
-  constructor(private readonly file?: string) {
+  private fd: number | null = null;
+
+  constructor(file?: string) {
     for (const c of COLLECTIONS) this.maps.set(c, new Map());
     this.replayed = file ? this.load(file) : 0;
+    // one descriptor in append mode: a write per mutation, no open/close each time
+    if (file) this.fd = openSync(file, 'a');
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 
   private load(file: string): number {
@@ -97,7 +115,7 @@ export class Store {
   /** Stores the object (its current state) and journals it before returning. */
   put<T extends Keyed>(c: Collection, o: T): T {
     this.maps.get(c)!.set(o.id, o);
-    if (this.file) appendFileSync(this.file, `${JSON.stringify({ c, o })}\n`);
+    if (this.fd !== null) writeSync(this.fd, `${JSON.stringify({ c, o })}\n`);
     return o;
   }
 }
