@@ -13,8 +13,6 @@ export interface ServiceDef {
   /** node flags of the service's process */
   nodeArgs: string[];
   describe(): string[];
-  /** the path that answers 200 once it is ready (default /health/ready) */
-  readyPath?: string;
 }
 
 /**
@@ -80,7 +78,7 @@ const ALL: ServiceDef[] = [
  * secret and a test key of this run, shared by the two (never a default in the configuration). The gateway makes no
  * PSP call: it learns an account is blocked from payment.events.
  */
-const pspPort = Number(process.env.PSP_EMULATOR_PORT ?? 12111);
+const pspPort = Number(process.env.PSP_EMULATOR_HTTP_PORT ?? 12111);
 const webhookPort = Number(process.env.PAYMENT_WEBHOOK_PORT ?? 3006);
 const pspSecrets = {
   webhookSecret: process.env.PSP_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
@@ -107,13 +105,15 @@ const emulator: ServiceDef = {
   name: 'psp-emulator',
   httpPort: pspPort,
   env: {
-    PSP_EMULATOR_PORT: String(pspPort),
+    HTTP_PORT: String(pspPort),
+    // the emulator's payments survive its restarts (as a PSP's would), in the repository's ignored .tmp/
+    PSP_EMULATOR_STATE_FILE:
+      process.env.PSP_EMULATOR_STATE_FILE ?? path.resolve(__dirname, '..', '.tmp', 'psp-emulator.journal'),
     PSP_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
     PSP_EMULATOR_WEBHOOK_SECRET: pspSecrets.webhookSecret,
     PSP_EMULATOR_API_KEY: pspSecrets.apiKey,
   },
   nodeArgs: [],
-  readyPath: '/health',
   describe: () => [`PSP emulator      http://127.0.0.1:${pspPort}  (Stripe API subset, hosted payment pages)`],
 };
 ALL.push(emulator, payment);

@@ -42,7 +42,7 @@ async function waitReady(svc: ServiceDef, child: ChildProcess, timeoutMs: number
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${svc.name} exited with code ${child.exitCode} during start-up`);
     try {
-      const r = await fetch(`http://127.0.0.1:${svc.httpPort}${svc.readyPath ?? '/health/ready'}`);
+      const r = await fetch(`http://127.0.0.1:${svc.httpPort}/health/ready`);
       if (r.status === 200) return;
     } catch {
       // not listening yet
