@@ -42,7 +42,7 @@ export const PaymentServiceConfigSchema = Type.Object({
   PAYMENT_RETRY_MAX_MS: Type.Integer({ default: 60_000, minimum: 1 }),
   /** the hold-expiry scan: how often, and how long before a hold lapses it is captured for what is due */
   PAYMENT_HOLD_SCAN_MS: Type.Integer({ default: 60_000, minimum: 100 }),
-  PAYMENT_HOLD_EXPIRY_MARGIN_S: Type.Integer({ default: 12 * 3600, minimum: 0 }),
+  PAYMENT_HOLD_EXPIRY_MARGIN_S: Type.Integer({ default: 86_400, minimum: 0 }),
   /** a stop command sent after a declined hold is not delivered after this */
   PAYMENT_STOP_COMMAND_TTL_S: Type.Integer({ default: 300, minimum: 1, maximum: 86400 }),
   PAYMENT_CHUNK_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 10000 }),
