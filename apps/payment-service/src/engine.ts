@@ -1,8 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { OcppCommandRequestedV1, deriveId, type Envelope, type EventCatalogue } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
-import { decodeState, encodeState } from './codec';
-import { projectPaymentEvent } from './projection';
+import { projectPaymentEvents } from './projection';
 
 export const SERVICE_SOURCE = 'payment-service';
 
@@ -32,6 +31,12 @@ export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike,
   envelope(catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number): Envelope;
 }
 
+/**
+ * The account states of one consumer chunk: locked (in sorted order, so chunks never deadlock) and read once at its
+ * start, decided against in memory, written once at its end.
+ */
+export type StateCache = Map<string, { state: unknown; dirty: boolean; events: number; at: string }>;
+
 /** What session.started said about a session: where to send its stop. */
 export interface SessionRef {
   session_id: string;
@@ -58,53 +63,118 @@ export class PaymentEngine {
     await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
   }
 
+  /** Locks the accounts (sorted: two transactions always take them in the same order) and reads their states. */
+  async loadChunk(m: EntityManager, accountIds: Iterable<string>): Promise<StateCache> {
+    const ids = [...new Set(accountIds)].sort();
+    const cache: StateCache = new Map();
+    if (ids.length === 0) return cache;
+    await m.query('select pg_advisory_xact_lock(hashtextextended(k, 7301)) from unnest($1::text[]) as k order by k', [
+      ids,
+    ]);
+    const rows: Array<{ account_id: string; state: unknown }> = await m.query(
+      'select account_id, state from account_state where account_id = any($1::text[])',
+      [ids],
+    );
+    const found = new Map(rows.map((r) => [r.account_id, r.state]));
+    for (const id of ids)
+      cache.set(id, { state: found.get(id) ?? this.rules.initialState(), dirty: false, events: 0, at: '' });
+    return cache;
+  }
+
+  /** Writes the states a chunk changed, in one statement. */
+  async flushChunk(m: EntityManager, cache: StateCache): Promise<void> {
+    const dirty = [...cache].filter(([, c]) => c.dirty);
+    if (dirty.length === 0) return;
+    await m.query(
+      `insert into account_state (account_id, state, events, updated_at)
+       select * from unnest($1::text[], $2::jsonb[], $3::bigint[], $4::timestamptz[])
+       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events,
+         updated_at = excluded.updated_at`,
+      [
+        dirty.map(([id]) => id),
+        dirty.map(([, c]) => JSON.stringify(c.state)),
+        dirty.map(([, c]) => c.events),
+        dirty.map(([, c]) => c.at),
+      ],
+    );
+    for (const [, c] of dirty) {
+      c.dirty = false;
+      c.events = 0;
+    }
+  }
+
   async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
     const rows: Array<{ state: unknown }> = await m.query('select state from account_state where account_id = $1', [
       accountId,
     ]);
-    return rows.length === 0 ? this.rules.initialState() : decodeState(rows[0].state);
+    // the decider's state is JSON-safe (amounts as integer strings): jsonb gives it back as it was
+    return rows.length === 0 ? this.rules.initialState() : rows[0].state;
   }
 
-  async accountExists(m: EntityManager, accountId: string): Promise<boolean> {
+  async accountExists(m: EntityManager, accountId: string, cache?: StateCache): Promise<boolean> {
+    const cached = cache?.get(accountId);
+    if (cached) return cached.events > 0 || (cached.state as { accountId?: unknown }).accountId != null;
     const rows: unknown[] = await m.query('select 1 from account_state where account_id = $1', [accountId]);
     return rows.length > 0;
   }
 
-  /** Decides `command` for its account and saves the outcome; returns the envelopes to emit (none: nothing to do). */
-  async decide(m: EntityManager, command: PaymentCommandLike): Promise<Envelope[]> {
-    await this.lockAccount(m, command.accountId);
-    const state = await this.stateOf(m, command.accountId);
+  /**
+   * Decides `command` for its account and saves the outcome; returns the envelopes to emit (none: nothing to do).
+   * With a chunk's `cache` holding the account (locked and read at the chunk's start), the state is taken from and
+   * left in the cache (`flushChunk` writes it); otherwise it is locked, read and written here.
+   */
+  async decide(m: EntityManager, command: PaymentCommandLike, cache?: StateCache): Promise<Envelope[]> {
+    const cached = cache?.get(command.accountId);
+    if (!cached) await this.lockAccount(m, command.accountId);
+    const state = cached ? cached.state : await this.stateOf(m, command.accountId);
     const { events, state: next } = this.rules.decideAndEvolve(command, state);
     if (events.length === 0) return [];
-    await this.saveState(m, command.accountId, next, events.length, command.at);
+    if (cached)
+      Object.assign(cached, { state: next, dirty: true, events: cached.events + events.length, at: command.at });
+    else await this.saveState(m, command.accountId, next, events.length, command.at);
     const envs = events.map((e, i) => this.rules.envelope(this.catalogue, e, i));
-    const out: Envelope[] = [];
-    for (const env of envs) {
-      await projectPaymentEvent(m, env);
-      out.push(env);
+    await projectPaymentEvents(m, envs);
+    const out: Envelope[] = [...envs];
+    for (const env of envs)
       if (env.type === 'payment.session_stop_requested') {
         const stop = await this.stopCommand(m, env);
         if (stop) out.push(stop);
       }
-    }
     return out;
   }
 
-  /** Folds an event read back from payment.events (rebuild): the state and the tables, never a PSP call or a command. */
-  async refold(m: EntityManager, env: Envelope): Promise<void> {
-    const applied = await projectPaymentEvent(m, env);
-    if (!applied) return;
-    const accountId = (env.payload as { accountId: string }).accountId;
-    const state = await this.stateOf(m, accountId);
-    const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
-    await this.saveState(m, accountId, this.rules.evolve(state, event), 1, event.at);
+  /**
+   * Folds events read back from payment.events (rebuild), in their order: the tables and the accounts' states,
+   * never a PSP call or a command. Events applied before change nothing.
+   */
+  async refold(m: EntityManager, envs: readonly Envelope[]): Promise<void> {
+    const known: Array<{ event_id: string }> = await m.query(
+      'select event_id from payment_events where event_id = any($1::uuid[])',
+      [envs.map((e) => e.id)],
+    );
+    const seen = new Set(known.map((r) => r.event_id));
+    const fresh = envs.filter((e) => !seen.has(e.id));
+    if (fresh.length === 0) return;
+    await projectPaymentEvents(m, fresh);
+    const cache: StateCache = new Map();
+    for (const env of fresh) {
+      const accountId = (env.payload as { accountId: string }).accountId;
+      let c = cache.get(accountId);
+      if (!c) {
+        c = { state: await this.stateOf(m, accountId), dirty: false, events: 0, at: '' };
+        cache.set(accountId, c);
+      }
+      const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
+      Object.assign(c, { state: this.rules.evolve(c.state, event), dirty: true, events: c.events + 1, at: event.at });
+    }
+    await this.flushChunk(m, cache);
   }
 
   private async saveState(m: EntityManager, accountId: string, state: unknown, n: number, at: string): Promise<void> {
     await m.query(
       `insert into account_state (account_id, state, events, updated_at) values ($1, $2, $3, $4)
        on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events, updated_at = excluded.updated_at`,
-      [accountId, encodeState(state), n, at],
+      [accountId, JSON.stringify(state), n, at],
     );
   }
 

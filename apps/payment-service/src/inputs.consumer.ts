@@ -2,7 +2,14 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { CdrCreated, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
-import { ConsumerController } from '@csms/service-kit';
+import type { Envelope } from '@csms/contracts';
+import {
+  ConsumerController,
+  OnChunkEnd,
+  OnChunkStart,
+  type ChunkEndContext,
+  type ChunkStartContext,
+} from '@csms/service-kit';
 import { InputsHandler, recordSession, recordToken, recordUnbilled } from './inputs.handler';
 
 export const INPUTS = Symbol('payment-service:inputs');
@@ -15,6 +22,16 @@ export const INPUTS = Symbol('payment-service:inputs');
 @ConsumerController()
 export class PaymentInputsConsumer {
   constructor(@Inject(INPUTS) private readonly inputs: InputsHandler) {}
+
+  @OnChunkStart()
+  loadChunk(@Payload() events: Envelope[], @Ctx() ctx: ChunkStartContext): Promise<void> {
+    return this.inputs.onChunkStart(ctx.manager, ctx.scratch, events);
+  }
+
+  @OnChunkEnd()
+  flushChunk(@Ctx() ctx: ChunkEndContext): Promise<void> {
+    return this.inputs.onChunkEnd(ctx.manager, ctx.scratch);
+  }
 
   @EventPattern('cdr.created')
   cdrCreated(@Payload() event: CdrCreated, @Ctx() ctx: HandlerContext): Promise<void> {

@@ -1,10 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { CdrCreated, Envelope, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
-import type { PaymentEngine } from './engine';
+import type { PaymentEngine, StateCache } from './engine';
 import type { PaymentServiceConfig } from './config';
 import { defaultHolds } from './config';
 import { toMinor } from './rules';
+
+const CACHE = 'payment-states';
 
 /** Why a CDR was not taken for payment (listed by GET /api/v1/unbilled-cdrs). */
 export type UnbilledReason = 'NO_BILLING_ACCOUNT' | 'ACCOUNT_UNKNOWN';
@@ -28,55 +30,96 @@ export class InputsHandler {
     this.holds = defaultHolds(cfg);
   }
 
+  /**
+   * A chunk's accounts (a CDR's, a started session's token's), locked in sorted order and read once: the chunk decides
+   * against them in memory and writes them at its end (`onChunkEnd`).
+   */
+  async onChunkStart(m: EntityManager, scratch: Map<string, unknown>, events: readonly Envelope[]): Promise<void> {
+    const accounts = new Set<string>();
+    const uids: string[] = [];
+    for (const e of events) {
+      if (e.type === 'cdr.created') {
+        const a = (e as CdrCreated).payload.billingAccountId;
+        if (a !== null) accounts.add(a);
+      } else if (e.type === 'session.started') {
+        const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
+        if (uid !== undefined) uids.push(uid);
+      }
+    }
+    if (uids.length > 0) {
+      const rows: Array<{ a: string }> = await m.query(
+        'select billing_account_id as a from tokens where uid = any($1::text[]) and billing_account_id is not null',
+        [uids],
+      );
+      for (const r of rows) accounts.add(r.a);
+    }
+    scratch.set(CACHE, await this.engine.loadChunk(m, accounts));
+  }
+
+  async onChunkEnd(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
+    const cache = scratch.get(CACHE) as StateCache | undefined;
+    if (cache) await this.engine.flushChunk(m, cache);
+  }
+
   async cdrCreated(event: CdrCreated, ctx: HandlerContext): Promise<void> {
     const m = ctx.manager;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
     const { cdr, audit, billingAccountId } = event.payload;
-    if (billingAccountId === null || !(await this.engine.accountExists(m, billingAccountId))) {
+    if (billingAccountId === null || !(await this.engine.accountExists(m, billingAccountId, cache))) {
       await recordUnbilled(m, event, billingAccountId === null ? 'NO_BILLING_ACCOUNT' : 'ACCOUNT_UNKNOWN');
       ctx.logger.info({ cdrId: cdr.id, billingAccountId }, 'CDR recorded as unbilled');
       return;
     }
     ctx.emit(
-      ...(await this.engine.decide(m, {
-        type: 'cdr_created',
-        accountId: billingAccountId,
-        sourceEventId: event.id,
-        at: cdr.last_updated ?? event.occurredAt,
-        cdrId: cdr.id,
-        sessionId: audit.sessionId,
-        currency: cdr.currency,
-        totalExclVat: cdr.total_cost.excl_vat,
-        totalInclVat: cdr.total_cost.incl_vat,
-        credit: cdr.credit === true,
-        creditReferenceId: cdr.credit_reference_id ?? null,
-      } as never)),
+      ...(await this.engine.decide(
+        m,
+        {
+          type: 'cdr_created',
+          accountId: billingAccountId,
+          sourceEventId: event.id,
+          at: cdr.last_updated ?? event.occurredAt,
+          cdrId: cdr.id,
+          sessionId: audit.sessionId,
+          currency: cdr.currency,
+          totalExclVat: cdr.total_cost.excl_vat,
+          totalInclVat: cdr.total_cost.incl_vat,
+          credit: cdr.credit === true,
+          creditReferenceId: cdr.credit_reference_id ?? null,
+        } as never,
+        cache,
+      )),
     );
   }
 
   async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
     const m = ctx.manager;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
     const s = event.payload;
     const accountId = await recordSession(m, event);
-    if (accountId === null || !(await this.engine.accountExists(m, accountId))) return;
+    if (accountId === null || !(await this.engine.accountExists(m, accountId, cache))) return;
     const [account] = (await m.query('select currency from billing_accounts where account_id = $1', [
       accountId,
     ])) as Array<{ currency: string }>;
     if (!account) return;
     const hold = this.holds.get(account.currency);
     ctx.emit(
-      ...(await this.engine.decide(m, {
-        type: 'session_started',
-        accountId,
-        sourceEventId: event.id,
-        at: s.startedAt,
-        sessionId: s.sessionId,
-        stationId: s.stationId,
-        evseId: s.evseId ?? null,
-        connectorId: s.connectorId ?? null,
-        transactionId: s.transactionId,
-        currency: account.currency,
-        holdAmountMinor: hold === undefined ? 0n : toMinor(hold, account.currency),
-      } as never)),
+      ...(await this.engine.decide(
+        m,
+        {
+          type: 'session_started',
+          accountId,
+          sourceEventId: event.id,
+          at: s.startedAt,
+          sessionId: s.sessionId,
+          stationId: s.stationId,
+          evseId: s.evseId ?? null,
+          connectorId: s.connectorId ?? null,
+          transactionId: s.transactionId,
+          currency: account.currency,
+          holdAmountMinor: hold === undefined ? 0n : toMinor(hold, account.currency),
+        } as never,
+        cache,
+      )),
     );
   }
 }
@@ -138,5 +181,3 @@ export async function recordToken(m: EntityManager, event: TokenRegistered): Pro
     [t.uid, t.billingAccountId, t.revision, t.deleted],
   );
 }
-
-export type { Envelope };

@@ -96,12 +96,13 @@ export async function rebuildPaymentService(
             const end = todo.get(batch.partition);
             if (end === undefined) return;
             const mine = batch.messages.filter((msg) => BigInt(msg.offset) < end);
-            await ds.transaction(async (m) => {
-              for (const msg of mine) {
-                await engine.refold(m, catalogue.decode(msg.value));
-                events++;
-              }
-            });
+            await ds.transaction((m) =>
+              engine.refold(
+                m,
+                mine.map((msg) => catalogue.decode(msg.value)),
+              ),
+            );
+            events += mine.length;
             const last = batch.messages[batch.messages.length - 1];
             if (last && BigInt(last.offset) + 1n >= end) {
               todo.delete(batch.partition);
