@@ -175,6 +175,8 @@ class LedgerBatch {
   }
 
   async flush(m: EntityManager): Promise<void> {
+    await this.flushTransfers(m);
+    // after the transfers: a hold voided in the batch that placed it
     if (this.voids.length > 0)
       await m.query(
         `insert into ledger_transfer_states (transfer_id, state, by_transfer, event_id, at)
@@ -187,6 +189,9 @@ class LedgerBatch {
           this.voids.map((v) => v.t.at),
         ],
       );
+  }
+
+  private async flushTransfers(m: EntityManager): Promise<void> {
     if (this.transfers.length === 0) return;
     // a transfer that posts a pending one belongs to that one's session (a hold's capture)
     const inBatch = new Map(this.transfers.map((x) => [x.t.transferId, x]));

@@ -273,16 +273,18 @@ export class EffectRunner {
 
   /**
    * Holds that lapse within PAYMENT_HOLD_EXPIRY_MARGIN_S and were neither captured nor released: their accounts get
-   * `hold_expiry_due` (the decider captures what is due). One command per account and hold and scan day.
+   * `hold_expiry_due` (the decider captures what is due). One command per account and hold and hour.
    */
   async scanHolds(): Promise<number> {
     const now = this.now();
+    // a hold's expiry as the PSP stated it, else the lifetime of a customer-initiated card hold (7 days); the
+    // decider judges again with its own rule, this only picks the accounts to ask
     const due: Array<{ account_id: string; hold_id: string }> = await this.ds.query(
       `select a.account_id, a.payload->>'holdId' as hold_id
          from payment_events a
         where a.type = 'payment.authorized'
-          and a.payload->>'holdExpiresAt' is not null
-          and (a.payload->>'holdExpiresAt')::timestamptz <= $1::timestamptz + make_interval(secs => $2)
+          and coalesce((a.payload->>'holdExpiresAt')::timestamptz, a.occurred_at + interval '7 days')
+              <= $1::timestamptz + make_interval(secs => $2)
           and not exists (select 1 from payment_events b
                            where b.account_id = a.account_id and b.payload->>'holdId' = a.payload->>'holdId'
                              and b.type in ('payment.captured', 'payment.released', 'payment.capture_requested', 'payment.release_requested'))`,
@@ -293,7 +295,7 @@ export class EffectRunner {
         const envs = await this.engine.decide(m, {
           type: 'hold_expiry_due',
           accountId: d.account_id,
-          sourceEventId: deriveId('hold-expiry-due', d.account_id, d.hold_id, now.toISOString().slice(0, 10)),
+          sourceEventId: deriveId('hold-expiry-due', d.account_id, d.hold_id, now.toISOString().slice(0, 13)),
           at: now.toISOString(),
         });
         await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });

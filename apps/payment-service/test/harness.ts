@@ -101,8 +101,13 @@ export class PaymentHarness {
     this.commands = await new TopicCollector(this.kafka, [this.topics.commands]).start();
   }
 
+  /** how far the service's clock (API requests, PSP outcomes, the hold-expiry scan) is ahead of the wall clock */
+  clockOffsetMs = 0;
+
   async startService(): Promise<void> {
-    this.svc = await startPaymentService(this.cfg, silentLogger());
+    this.svc = await startPaymentService(this.cfg, silentLogger(), {
+      now: () => new Date(Date.now() + this.clockOffsetMs),
+    });
   }
 
   async stop(): Promise<void> {

@@ -232,6 +232,26 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(Number(seen.n)).toBeGreaterThan(0);
   });
 
+  it('a hold about to lapse with nothing due is released by the hold-expiry scan', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-EXPIRY', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-EXPIRY' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    // six and a half days later: the 7-day hold lapses within the margin (a day)
+    h.clockOffsetMs = 6.5 * 24 * 3600 * 1000;
+    try {
+      expect(await h.svc.runner.scanHolds()).toBeGreaterThanOrEqual(1);
+    } finally {
+      h.clockOffsetMs = 0;
+    }
+    const released = await h.waitForEvent(sessionId, 'payment.released');
+    expect(released.amountMinor).toBe('5000');
+    await h.settled();
+    expect(await h.pspSummary(sessionId)).toMatchObject({ authorizations: 1, captures: 0, cancels: 1 });
+  });
+
   it('ledger rows cannot be changed or deleted (the database refuses)', async () => {
     await expect(h.query('update ledger_postings set amount_minor = amount_minor + 1')).rejects.toThrow(/immutable/);
     await expect(h.query('delete from ledger_transfers')).rejects.toThrow(/immutable/);
@@ -268,5 +288,5 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     await h.settled();
     expect(await books()).toEqual(before);
     expect(pspCalls()).toBe(callsBefore);
-  });
+  }, 240_000);
 });
