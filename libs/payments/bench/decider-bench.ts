@@ -17,7 +17,7 @@ function main(): void {
   const N = Number(process.argv[2] ?? 20000);
   const A = 'acct-bench';
   const base = { accountId: A, at: '2026-03-01T10:00:00Z' };
-  const decider = createPaymentDecider({ settledSessionsKept: Number(process.argv[3] ?? 100) });
+  const decider = createPaymentDecider(process.argv[3] ? { settledSessionsKept: Number(process.argv[3]) } : {});
   let state = decider.initialState();
   const transfers: LedgerEvent[] = [];
   const run = (c: PaymentCommand) => {
@@ -106,6 +106,7 @@ function main(): void {
       cdrIdsKept: state.settledCdrIds.length,
       intentsKept: Object.keys(state.intents).length,
       recent: state.recentSources.length,
+      stateJsonBytes: JSON.stringify(state).length,
     }),
   );
 }

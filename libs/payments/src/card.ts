@@ -7,6 +7,7 @@
  */
 import { epochMsOf } from '@csms/kernel';
 import { Decision, big, min } from './decision';
+import { PaymentError } from './errors';
 import { PostingRules, type Transfer } from './ledger';
 import { toMinorUnits } from './minor-units';
 import { blockByPolicy, openReceivable, settleReceivables } from './receivables';
@@ -60,6 +61,9 @@ export function cardSessionStarted(d: Decision, c: SessionStarted): void {
   }
   const method = d.state.method;
   if (method?.kind !== 'card') return;
+  if (c.holdAmountMinor <= 0n) {
+    throw new PaymentError('PAYMENT_INVALID_AMOUNT', 'a card session needs a positive hold', 'holdAmountMinor');
+  }
   const holdId = intentIdOf('authorize', c.sourceEventId);
   d.emit('payment.session_opened', { ...common, holdId });
   d.emit('payment.authorization_requested', {
@@ -192,7 +196,7 @@ export function settleCardSession(d: Decision, sessionId: string, cdrId: string,
 }
 
 function release(d: Decision, h: HoldState, reason: 'nothing_due' | 'station_never_started' | 'session_not_found') {
-  if (!h.paymentRef) return;
+  if (!h.paymentRef || h.releaseRefused) return;
   d.emit('payment.release_requested', {
     ...holdCommon(d, h),
     intentId: intentIdOf('release', h.holdId),
@@ -344,6 +348,7 @@ function payment(d: Decision, holdId: string, p: PspPayment): void {
       return;
     }
   }
+  if (h.status === 'captured' && p.status === 'captured') return refundsSeen(d, h, p);
   if (h.status !== 'authorized') return; // captured, released or failed already: a late or repeated answer
   if (p.status === 'authorized') {
     if (h.increase && p.amountAuthorizedMinor > big(h.authorizedMinor)) {
@@ -390,6 +395,27 @@ function payment(d: Decision, holdId: string, p: PspPayment): void {
     ...d.money(big(h.authorizedMinor)),
   });
   voidPending(d, h, 'hold_released');
+}
+
+/**
+ * The payment read back (a webhook, or `retrieve` after a timeout) shows more refunded than the hold has booked:
+ * the refunds in flight it covers, oldest first, are done.
+ */
+function refundsSeen(d: Decision, h: HoldState, p: PspPayment): void {
+  let booked = big(h.refundedMinor);
+  for (const [intentId, r] of Object.entries(h.refunds)) {
+    if (p.amountRefundedMinor < booked + big(r.amountMinor)) return;
+    booked += big(r.amountMinor);
+    d.emit('payment.refunded', {
+      ...holdCommon(d, h),
+      intentId,
+      paymentRef: p.paymentRef,
+      refundRef: null,
+      cdrId: r.cdrId,
+      ...d.money(big(r.amountMinor)),
+    });
+    d.ledger(PostingRules.refund(d.posting(), intentId, big(r.amountMinor)));
+  }
 }
 
 /** Holds about to expire: capture what is due (the running cost, at most the hold), or release; corrections past their grace: settle. */

@@ -30,6 +30,7 @@ export {
   statementIdOf,
 } from './state';
 export { createPaymentDecider, paymentDecider } from './payment-decider';
+export { pspResultOf } from './types';
 export {
   PAYMENT_EVENT_DEFINITIONS,
   PAYOUT_ACCOUNT_ID,
@@ -41,6 +42,7 @@ export {
 } from './envelopes';
 export type {
   AccountPaymentState,
+  ArchivedSession,
   CdrCreated,
   CommandBase,
   HoldExpiryDue,
@@ -58,6 +60,7 @@ export type {
   PaymentPolicy,
   PayoutSettled,
   ProviderOutcome,
+  PspDecline,
   PspPayment,
   PspRefund,
   PspResult,

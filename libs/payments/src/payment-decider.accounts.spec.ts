@@ -190,6 +190,20 @@ describe('invoice', () => {
       });
   });
 
+  it('the month is the UTC month of the CDR', () => {
+    givenCommands(paymentDecider, [...base, cdr(F, 'CDR1', 's1', '1.00', '0.83', { at: '2026-03-01T00:30:00+01:00' })])
+      .when({ type: 'issue_statement', accountId: F, sourceEventId: 'st', at: T0, month: '2026-02' })
+      .thenCheck((events) =>
+        expect(ofType(events, 'payment.statement_issued')[0].lines.map((l) => l.cdrId)).toEqual(['CDR1']),
+      );
+  });
+
+  it.each(['2026-13', '2026-2', 'feb'])('refuses the month %j', (month) => {
+    givenCommands(paymentDecider, base)
+      .when({ type: 'issue_statement', accountId: F, sourceEventId: 'st', at: T0, month })
+      .thenError('PAYMENT_INVALID_COMMAND');
+  });
+
   it('a receivable paid by bank transfer is settled and booked', () => {
     const g = givenCommands(paymentDecider, [...base, cdr(F, 'CDR1', 's1', '15.00', '12.40')]);
     const [r] = ofType(g.history, 'payment.receivable_opened');

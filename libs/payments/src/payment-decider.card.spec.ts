@@ -279,6 +279,26 @@ describe('card: a credit CDR refunds the difference, never a second capture', ()
     });
   });
 
+  it('a refund seen on the payment (webhook or retrieve after a timeout) completes it once; its own answer later changes nothing', () => {
+    const g = givenCommands(paymentDecider, [...history, credit, cdr(A, 'CDR2', S, '7.00', '5.79', { at: at(120) })]);
+    const [refund] = ofType(g.history, 'payment.refund_requested');
+    const seen = psp({ status: 'captured', amountCapturedMinor: 847n, amountRefundedMinor: 147n });
+    g.when(outcome(A, H, seen, 'webhook-refunded'), outcome(A, H, seen, 'webhook-refunded-again'), {
+      type: 'provider_outcome',
+      accountId: A,
+      sourceEventId: 'psp-refund',
+      at: at(121),
+      intentId: refund.intentId,
+      result: {
+        kind: 'refund',
+        refund: { refundRef: 're_1', paymentRef: 'pi_1', amountMinor: 147n, status: 'succeeded' },
+      },
+    }).thenCheck((events) => {
+      expect(typesOf(events)).toEqual(['payment.refunded', 'ledger.transfer_posted']);
+      expect(events[0]).toMatchObject({ intentId: refund.intentId, amountMinor: '147', refundRef: null });
+    });
+  });
+
   it('credit CDR then a higher corrected CDR: the difference is a receivable (no second capture)', () => {
     givenCommands(paymentDecider, history)
       .when(credit, cdr(A, 'CDR2', S, '9.00', '7.44', { at: at(120) }))
@@ -448,6 +468,20 @@ describe('card: a hold about to expire', () => {
   });
 });
 
+describe('card: a refused release', () => {
+  it('payment.failed once; the release is not asked again at every tick', () => {
+    const tick = (id: string, minutes: number) =>
+      ({ type: 'hold_expiry_due', accountId: A, sourceEventId: id, at: at(minutes) }) as const;
+    givenCommands(paymentDecider, authorised())
+      .when(
+        tick('t1', 7 * 24 * 60),
+        declined(A, intentIdOf('release', H), 'processing_error', 'psp-rel'),
+        tick('t2', 7 * 24 * 60 + 60),
+      )
+      .thenCheck((events) => expect(typesOf(events)).toEqual(['payment.release_requested', 'payment.failed']));
+  });
+});
+
 describe('card: a refused capture', () => {
   it('payment.failed, the pending hold voided, the total a receivable, the account blocked; never captured again', () => {
     givenCommands(paymentDecider, [...authorised(), cdr(A, 'CDR1', S, '8.47', '7.00')])
@@ -557,7 +591,7 @@ describe('a correction of a pruned session', () => {
     }
     const g = givenCommands(d, history);
     expect(g.state.sessions.s0).toBeUndefined();
-    expect(g.state.archive.s0.hold).toMatchObject({ paymentRef: 'pi_0', capturedMinor: '847' });
+    expect(g.state.archive.s0).toMatchObject({ paymentRef: 'pi_0', capturedMinor: '847', dueMinor: '847' });
     g.when(
       cdr(A, 'CDR0-C', 's0', '-8.47', '-7.00', { creditReferenceId: 'CDR0' }),
       cdr(A, 'CDR0b', 's0', '5.00', '4.13'),

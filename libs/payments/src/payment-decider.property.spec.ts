@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { systemCatalogue } from '@csms/contracts';
 import { handle } from '@csms/kernel';
+import { fromPaymentEnvelope, toPaymentEnvelope } from './envelopes';
 import { LedgerJournal, assertBalanced, transferOf, type LedgerEvent } from './ledger';
 import { paymentDecider } from './payment-decider';
 import { at, cdr, open, started, CARD } from './spec-helpers';
@@ -14,8 +16,10 @@ import type {
 
 /**
  * Random histories of one account: sessions, running costs, CDRs, credit CDRs with their corrections, ticks of
- * the hold-expiry clock, top-ups, and a PSP that answers the requested intents in any order — granting,
- * declining, capturing less, cancelling, answering twice. Whatever happens: every ledger transfer is balanced
+ * the hold-expiry clock, top-ups, and a PSP (idempotent per intent) that answers the requested intents in any
+ * order — granting, declining, capturing less, cancelling, answering twice, doing the work and losing the answer
+ * (a timeout after success: the runner retries), or showing the payment as it is (a webhook, a retrieve).
+ * The model PSP refuses a capture above the hold and a refund above what is left. Whatever happens: every ledger transfer is balanced
  * and the journal accepts it (a pending hold resolved once, never posted above its amount), a hold and a CDR
  * are captured at most once, and once everything is answered the customer's receivable in the ledger equals
  * the open receivables.
@@ -25,7 +29,7 @@ type Action =
   | { k: 'cost'; s: number; cost: bigint }
   | { k: 'cdr'; s: number; incl: bigint; vat: bigint }
   | { k: 'credit'; s: number; correctedIncl: bigint | null }
-  | { k: 'respond'; pick: number; mode: 'ok' | 'decline' | 'partial' | 'cancel' | 'dup' }
+  | { k: 'respond'; pick: number; mode: 'ok' | 'decline' | 'partial' | 'cancel' | 'dup' | 'lost' | 'peek' }
   | { k: 'tick'; hours: number }
   | { k: 'topup'; amount: bigint };
 
@@ -97,7 +101,16 @@ function run(method: PaymentMethod, actions: Action[], drain: boolean) {
   const src = () => `src-${++n}`;
   const now = () => at(minutes);
 
+  // the PSP answers an intent (idempotency key) the same way every time
+  const results = new Map<string, PspResult>();
   const answer = (req: Requested, mode: 'ok' | 'decline' | 'partial' | 'cancel'): PspResult => {
+    const known = results.get(req.intentId);
+    if (known) return known;
+    const r = perform(req, mode);
+    results.set(req.intentId, r);
+    return r;
+  };
+  const perform = (req: Requested, mode: 'ok' | 'decline' | 'partial' | 'cancel'): PspResult => {
     const p = psp.get(req.holdId);
     const payment = (x: NonNullable<typeof p>): PspResult => ({
       kind: 'payment',
@@ -152,6 +165,10 @@ function run(method: PaymentMethod, actions: Action[], drain: boolean) {
         p.status = 'canceled';
         return payment(p);
       case 'payment.refund_requested': {
+        // never more refunded than captured: the rules refund at most what was captured and not refunded
+        if (p && BigInt(req.amountMinor) > p.captured - p.refunded) {
+          throw new Error(`refund ${req.amountMinor} above what is left (${p.captured - p.refunded})`);
+        }
         if (!p || p.status !== 'captured' || mode === 'decline' || BigInt(req.amountMinor) > p.captured - p.refunded) {
           return {
             kind: 'refund',
@@ -177,7 +194,40 @@ function run(method: PaymentMethod, actions: Action[], drain: boolean) {
     }
   };
 
-  const respond = (pick: number, mode: 'ok' | 'decline' | 'partial' | 'cancel' | 'dup') => {
+  const respond = (pick: number, mode: 'ok' | 'decline' | 'partial' | 'cancel' | 'dup' | 'lost' | 'peek') => {
+    if (mode === 'peek') {
+      // a webhook, or the runner's retrieve after a timeout: the payment as the PSP holds it now, naming the hold
+      const holds = [...psp.entries()];
+      const hit = holds[pick % Math.max(1, holds.length)];
+      if (!hit) return;
+      const [holdId, x] = hit;
+      exec({
+        type: 'provider_outcome',
+        accountId: A,
+        sourceEventId: src(),
+        at: now(),
+        intentId: holdId,
+        result: {
+          kind: 'payment',
+          payment: {
+            paymentRef: x.ref,
+            status: x.status,
+            currency: 'EUR',
+            amountAuthorizedMinor: x.auth,
+            amountCapturedMinor: x.captured,
+            amountRefundedMinor: x.refunded,
+            holdExpiresAt: null,
+            feeMinor: null,
+          },
+        },
+      });
+      return;
+    }
+    if (mode === 'lost') {
+      // timeout after success: the PSP did it, the answer never came; the intent stays open (the runner retries)
+      if (open.length > 0) answer(open[pick % open.length], 'ok');
+      return;
+    }
     if (mode === 'dup') {
       const old = answered[pick % Math.max(1, answered.length)];
       if (old) exec({ ...old, sourceEventId: src(), at: now() });
@@ -295,9 +345,14 @@ function openCmd(A: string, method: PaymentMethod): PaymentCommand {
   return open(A, method);
 }
 
+const catalogue = systemCatalogue();
+
 function checkInvariants(events: PaymentEvent[]) {
   const journal = new LedgerJournal();
-  for (const e of events) {
+  for (const [i, e] of events.entries()) {
+    // every decided event is a valid payment.events v1 payload, and comes back from its envelope unchanged
+    const env = toPaymentEnvelope(catalogue, e, { ordinal: i, source: 'payment-service' });
+    expect(fromPaymentEnvelope(catalogue.decode(catalogue.encode(env)))).toEqual(e);
     if (e.type === 'ledger.transfer_posted' || e.type === 'ledger.transfer_voided') {
       const t = transferOf(e as LedgerEvent);
       assertBalanced(t);

@@ -14,9 +14,9 @@ export const DEFAULT_PAYMENT_CONFIG: PaymentConfig = {
   holdLifetimeMs: 7 * 24 * 60 * 60 * 1000,
   correctionGraceMs: 60 * 60 * 1000,
   recentSourcesKept: 256,
-  settledSessionsKept: 100,
-  settledCdrIdsKept: 2000,
-  archivedSessionsKept: 1000,
+  settledSessionsKept: 20,
+  settledCdrIdsKept: 500,
+  archivedSessionsKept: 500,
 };
 
 export function initialPaymentState(): AccountPaymentState {
@@ -136,30 +136,65 @@ function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState 
   const gone = new Set(droppedCdrs);
   const cdrs = Object.fromEntries(Object.entries(s.cdrs).filter(([k]) => !gone.has(k)));
   const settledCdrIds = [...(s.settledCdrIds ?? []), ...droppedCdrs].slice(-cfg.settledCdrIdsKept);
-  const archived = Object.entries({
-    ...(s.archive ?? {}),
-    ...Object.fromEntries(
-      [...drop].map((id) => {
-        const x = s.sessions[id];
-        return [id, { session: x, hold: x.holdId ? (s.holds[x.holdId] ?? null) : null }];
-      }),
-    ),
-  });
+  const archived = Object.entries(s.archive ?? {});
+  for (const id of drop) {
+    const x = s.sessions[id];
+    const h = x.holdId ? s.holds[x.holdId] : undefined;
+    if (!h?.paymentRef || BigInt(h.capturedMinor) === 0n) continue; // nothing a correction could refund
+    archived.push([
+      id,
+      {
+        sessionId: id,
+        stationId: x.stationId,
+        holdId: h.holdId,
+        paymentRef: h.paymentRef,
+        dueMinor: x.dueMinor,
+        cdrCount: x.cdrCount,
+        capturedMinor: h.capturedMinor,
+        refundedMinor: h.refundedMinor,
+      },
+    ]);
+  }
   const archive = Object.fromEntries(archived.slice(Math.max(0, archived.length - cfg.archivedSessionsKept)));
   return { ...s, sessions, holds, intents, cdrs, settledCdrIds, archive };
 }
 
-/** A pruned session a CDR names again (a correction): back from the archive, with its hold. */
+/** A pruned session a CDR names again (a correction): back from the archive, with its captured hold. */
 function restore(s: AccountPaymentState, sessionId: string | null): AccountPaymentState {
   const a = sessionId && !s.sessions[sessionId] ? s.archive?.[sessionId] : undefined;
   if (!a || !sessionId) return s;
   const { [sessionId]: _back, ...archive } = s.archive;
-  return {
-    ...s,
-    archive,
-    sessions: { ...s.sessions, [sessionId]: a.session },
-    holds: a.hold ? { ...s.holds, [a.hold.holdId]: a.hold } : s.holds,
+  const session: SessionState = {
+    sessionId,
+    stationId: a.stationId,
+    transactionId: null,
+    holdId: a.holdId,
+    costMinor: '0',
+    dueMinor: a.dueMinor,
+    cdrCount: a.cdrCount,
+    correctingSince: null,
+    stopRequested: true,
   };
+  const hold: HoldState = {
+    holdId: a.holdId,
+    sessionId,
+    paymentRef: a.paymentRef,
+    status: 'captured',
+    hosted: false,
+    requestedMinor: '0',
+    authorizedMinor: a.capturedMinor,
+    capturedMinor: a.capturedMinor,
+    refundedMinor: a.refundedMinor,
+    capture: null,
+    releaseIntentId: null,
+    increase: null,
+    refunds: {},
+    pendingTransferId: null,
+    pendingPostings: null,
+    authorizedAt: null,
+    expiresAt: null,
+  };
+  return { ...s, archive, sessions: { ...s.sessions, [sessionId]: session }, holds: { ...s.holds, [a.holdId]: hold } };
 }
 
 export function evolvePayment(cfg: PaymentConfig) {
@@ -349,7 +384,7 @@ export function evolvePayment(cfg: PaymentConfig) {
               // a refused capture ends the hold: it is never captured a second time
               return { ...h, capture: null, status: 'failed', pendingTransferId: null, pendingPostings: null };
             case 'release':
-              return { ...h, releaseIntentId: null };
+              return { ...h, releaseIntentId: null, releaseRefused: true };
             case 'refund': {
               const { [e.intentId]: _failed, ...refunds } = h.refunds;
               return { ...h, refunds };

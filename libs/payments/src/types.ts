@@ -208,6 +208,8 @@ export interface HoldState {
   capture: { intentId: string; amountMinor: MinorText; cdrId: string | null } | null;
   /** a release asked and not answered */
   releaseIntentId: string | null;
+  /** the PSP refused the release: it is not asked again (the hold lapses at the PSP) */
+  releaseRefused?: boolean;
   /** an increase asked and not answered */
   increase: { intentId: string; amountMinor: MinorText } | null;
   /** refunds asked and not answered, by intent id */
@@ -255,6 +257,18 @@ export interface RecordedCdr {
   statementId: string | null;
 }
 
+/** What a correction needs of a pruned card session whose hold was captured (compact: the state stays small). */
+export interface ArchivedSession {
+  sessionId: string;
+  stationId: string;
+  holdId: string;
+  paymentRef: string;
+  dueMinor: MinorText;
+  cdrCount: number;
+  capturedMinor: MinorText;
+  refundedMinor: MinorText;
+}
+
 /** Everything the rules know about one billing account. */
 export interface AccountPaymentState {
   accountId: string | null;
@@ -271,10 +285,10 @@ export interface AccountPaymentState {
   /** intent id → the hold and the kind (to judge a decline) */
   intents: Record<string, { holdId: string; kind: 'authorize' | 'increase' | 'capture' | 'release' | 'refund' }>;
   /**
-   * settled sessions pruned from `sessions`, with their hold (bounded, oldest dropped first): a credit CDR for one
-   * brings it back, so its refund is still the difference against what was captured
+   * settled card sessions with a captured hold pruned from `sessions` (bounded, oldest dropped first): a credit CDR
+   * for one brings it back, so its refund is still the difference against what was captured
    */
-  archive: Record<string, { session: SessionState; hold: HoldState | null }>;
+  archive: Record<string, ArchivedSession>;
   /** ids of CDRs pruned from `cdrs` with their settled sessions (bounded): a re-delivered one still decides nothing */
   settledCdrIds: string[];
   /** months with a statement */
@@ -303,4 +317,22 @@ export interface PaymentConfig {
   archivedSessionsKept: number;
   /** how many ids of pruned CDRs an account keeps */
   settledCdrIdsKept: number;
+}
+
+/** A PSP decline as the provider port returns it (`ProviderDecline`). */
+export interface PspDecline {
+  declined: true;
+  code: string;
+  message: string;
+  paymentRef: string | null;
+}
+
+/**
+ * The `provider_outcome` result of what the provider port returned (its `ProviderPayment`, `ProviderRefund` or
+ * `ProviderDecline`: the same fields), so the service hands the port's answer over as it is.
+ */
+export function pspResultOf(r: PspPayment | PspRefund | PspDecline): PspResult {
+  if ('declined' in r) return { kind: 'decline', code: r.code, message: r.message, paymentRef: r.paymentRef };
+  if ('refundRef' in r) return { kind: 'refund', refund: r };
+  return { kind: 'payment', payment: r };
 }

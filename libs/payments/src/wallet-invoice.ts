@@ -5,6 +5,7 @@
  * A credit CDR settles the credited CDR's open receivable first; the rest goes back to the wallet (an invoice
  * account keeps it as a credit on its ledger account and a negative statement line).
  */
+import { epochMsOf, toIsoString } from '@csms/kernel';
 import { Decision, big, min } from './decision';
 import { PostingRules } from './ledger';
 import {
@@ -123,7 +124,7 @@ export function issueStatement(d: Decision, c: IssueStatement): void {
   }
   if (d.state.statements.includes(c.month)) return;
   const lines = Object.values(d.state.cdrs)
-    .filter((x) => x.statementId === null && x.at.slice(0, 7) <= c.month)
+    .filter((x) => x.statementId === null && toIsoString(epochMsOf(x.at)).slice(0, 7) <= c.month)
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.cdrId < b.cdrId ? -1 : 1))
     .map((x) => ({ cdrId: x.cdrId, sessionId: x.sessionId, at: x.at, ...d.money(big(x.inclMinor)) }));
   if (lines.length === 0) return;
