@@ -78,7 +78,8 @@ describe('StripeProvider (official SDK) against the PSP emulator', () => {
       ...extra,
     });
   }
-  const providerFor = (em: PspEmulator, timeoutMs = 5000) =>
+  // generous: the machine running the suite may be loaded; only the timeout tests use a short one
+  const providerFor = (em: PspEmulator, timeoutMs = 20_000) =>
     new StripeProvider({ apiKey: 'sk_test_emulator', webhookSecret: SECRET, apiUrl: em.url, timeoutMs });
 
   async function cardCustomer(pm = 'pm_card_visa'): Promise<{ customerRef: string; paymentMethodRef: string }> {
