@@ -97,11 +97,20 @@ export class InputsHandler {
     const s = event.payload;
     const accountId = await recordSession(m, event);
     if (accountId === null || !(await this.engine.accountExists(m, accountId, cache))) return;
-    const [account] = (await m.query('select currency from billing_accounts where account_id = $1', [
+    const [account] = (await m.query('select currency, method from billing_accounts where account_id = $1', [
       accountId,
-    ])) as Array<{ currency: string }>;
+    ])) as Array<{ currency: string; method: { kind: string } }>;
     if (!account) return;
     const hold = this.holds.get(account.currency);
+    const holdMinor = hold === undefined ? 0n : toMinor(hold, account.currency);
+    if (holdMinor <= 0n && account.method.kind === 'card') {
+      // no hold configured for the currency: the session runs unheld, its CDR is captured or owed when it comes
+      ctx.logger.warn(
+        { sessionId: s.sessionId, accountId, currency: account.currency },
+        'no PAYMENT_DEFAULT_HOLD for the currency: card session not pre-authorised',
+      );
+      return;
+    }
     ctx.emit(
       ...(await this.engine.decide(
         m,
@@ -116,7 +125,7 @@ export class InputsHandler {
           connectorId: s.connectorId ?? null,
           transactionId: s.transactionId,
           currency: account.currency,
-          holdAmountMinor: hold === undefined ? 0n : toMinor(hold, account.currency),
+          holdAmountMinor: holdMinor,
         } as never,
         cache,
       )),
