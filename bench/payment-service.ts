@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     const sessions = Array.from({ length: cards }, (_, i) => ({ sessionId: randomUUID(), i }));
     for (let k = 0; k < sessions.length; k += 500)
       await Promise.all(
-        sessions.slice(k, k + 500).map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i % accounts}` })),
+        sessions
+          .slice(k, k + 500)
+          .map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i % accounts}` })),
       );
     await waitFor(
       async () =>
