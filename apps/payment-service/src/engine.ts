@@ -33,9 +33,13 @@ export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike,
 
 /**
  * The account states of one consumer chunk: locked (in sorted order, so chunks never deadlock) and read once at its
- * start, decided against in memory, written once at its end.
+ * start, decided against in memory, written once at its end — with the chunk's decided events, whose rows (events,
+ * intents, ledger) are written at its end too, in one insert per table.
  */
-export type StateCache = Map<string, { state: unknown; dirty: boolean; events: number; at: string }>;
+export class StateCache extends Map<string, { state: unknown; dirty: boolean; events: number; at: string }> {
+  /** the chunk's decided events, in decision order, not yet applied to the tables */
+  readonly unprojected: Envelope[] = [];
+}
 
 /** What session.started said about a session: where to send its stop. */
 export interface SessionRef {
@@ -66,7 +70,7 @@ export class PaymentEngine {
   /** Locks the accounts (sorted: two transactions always take them in the same order) and reads their states. */
   async loadChunk(m: EntityManager, accountIds: Iterable<string>): Promise<StateCache> {
     const ids = [...new Set(accountIds)].sort();
-    const cache: StateCache = new Map();
+    const cache = new StateCache();
     if (ids.length === 0) return cache;
     await m.query('select pg_advisory_xact_lock(hashtextextended(k, 7301)) from unnest($1::text[]) as k order by k', [
       ids,
@@ -81,8 +85,9 @@ export class PaymentEngine {
     return cache;
   }
 
-  /** Writes the states a chunk changed, in one statement. */
+  /** Writes a chunk's decided events to the tables and the states it changed, in a few statements. */
   async flushChunk(m: EntityManager, cache: StateCache): Promise<void> {
+    if (cache.unprojected.length > 0) await projectPaymentEvents(m, cache.unprojected.splice(0));
     const dirty = [...cache].filter(([, c]) => c.dirty);
     if (dirty.length === 0) return;
     await m.query(
@@ -133,7 +138,9 @@ export class PaymentEngine {
       Object.assign(cached, { state: next, dirty: true, events: cached.events + events.length, at: command.at });
     else await this.saveState(m, command.accountId, next, events.length, command.at);
     const envs = events.map((e, i) => this.rules.envelope(this.catalogue, e, i));
-    await projectPaymentEvents(m, envs);
+    // in a chunk: applied to the tables at its end (flushChunk), all of them at once
+    if (cache) cache.unprojected.push(...envs);
+    else await projectPaymentEvents(m, envs);
     const out: Envelope[] = [...envs];
     for (const env of envs)
       if (env.type === 'payment.session_stop_requested') {
@@ -156,7 +163,7 @@ export class PaymentEngine {
     const fresh = envs.filter((e) => !seen.has(e.id));
     if (fresh.length === 0) return;
     await projectPaymentEvents(m, fresh);
-    const cache: StateCache = new Map();
+    const cache = new StateCache();
     for (const env of fresh) {
       const accountId = (env.payload as { accountId: string }).accountId;
       let c = cache.get(accountId);
