@@ -232,6 +232,28 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(Number(seen.n)).toBeGreaterThan(0);
   });
 
+  it("webhooks out of order (the capture's before the hold's): nothing applied twice, the late one settles nothing", async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-OOO', account);
+    const sessionId = randomUUID();
+    const ooo = h.emulator.addFault({ kind: 'out_of_order_webhooks', count: 2 });
+    await h.sessionStarted({ sessionId, uid: 'TOK-OOO' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '3.00', incl: '3.63' }),
+    );
+    await h.waitForEvent(sessionId, 'payment.captured');
+    await h.settled();
+    expect(ooo.remaining).toBe(0);
+    const types = await h.typesOf(sessionId);
+    expect(types.filter((t) => t === 'payment.authorized')).toHaveLength(1);
+    expect(types.filter((t) => t === 'payment.captured')).toHaveLength(1);
+    expect(await h.pspSummary(sessionId)).toMatchObject({ authorizations: 1, captures: 1, captured_minor: 363 });
+    const record = await h.api<Json>('GET', `/sessions/${sessionId}/payment`);
+    expect(record.body).toMatchObject({ status: 'captured', capturedMinor: '363' });
+  });
+
   it('a hold about to lapse with nothing due is released by the hold-expiry scan', async () => {
     const account = `card-${randomUUID().slice(0, 8)}`;
     await openCard(account);
