@@ -8,6 +8,18 @@ import { toMinor } from './rules';
 
 const CACHE = 'payment-states';
 
+interface StartedSession {
+  /** the session.started event's id: the decision's source */
+  eventId: string;
+  accountId: string;
+  sessionId: string;
+  stationId: string;
+  evseId: number | null;
+  connectorId: number | null;
+  transactionId: string;
+  startedAt: string;
+}
+
 /** Why a CDR was not taken for payment (listed by GET /api/v1/unbilled-cdrs). */
 export type UnbilledReason = 'NO_BILLING_ACCOUNT' | 'ACCOUNT_UNKNOWN';
 
@@ -70,6 +82,32 @@ export class InputsHandler {
       ctx.logger.info({ cdrId: cdr.id, billingAccountId }, 'CDR recorded as unbilled');
       return;
     }
+    // after a restart with both topics behind, a CDR can be read before its session's start: decide that first (a
+    // session the account knows already decides nothing)
+    const [started] = (await m.query(
+      `select event_id, session_id, station_id, transaction_id, evse_id, connector_id, started_at
+         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
+      [audit.sessionId, billingAccountId],
+    )) as Array<{
+      event_id: string;
+      session_id: string;
+      station_id: string;
+      transaction_id: string;
+      evse_id: number | null;
+      connector_id: number | null;
+      started_at: Date;
+    }>;
+    if (started)
+      await this.startSession(ctx, {
+        eventId: started.event_id,
+        accountId: billingAccountId,
+        sessionId: started.session_id,
+        stationId: started.station_id,
+        evseId: started.evse_id,
+        connectorId: started.connector_id,
+        transactionId: started.transaction_id,
+        startedAt: started.started_at.toISOString(),
+      });
     ctx.emit(
       ...(await this.engine.decide(
         m,
@@ -92,13 +130,32 @@ export class InputsHandler {
   }
 
   async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
+    const s = event.payload;
+    const accountId = await recordSession(ctx.manager, event);
+    if (accountId === null) return;
+    await this.startSession(ctx, {
+      eventId: event.id,
+      accountId,
+      sessionId: s.sessionId,
+      stationId: s.stationId,
+      evseId: s.evseId ?? null,
+      connectorId: s.connectorId ?? null,
+      transactionId: s.transactionId,
+      startedAt: s.startedAt,
+    });
+  }
+
+  /**
+   * `session_started` for the account, from session.started (or, when a CDR comes first, from what the recording
+   * consumer kept of it: the same source event id, so the same decision whichever comes first; the later one
+   * decides nothing).
+   */
+  private async startSession(ctx: HandlerContext, s: StartedSession): Promise<void> {
     const m = ctx.manager;
     const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
-    const s = event.payload;
-    const accountId = await recordSession(m, event);
-    if (accountId === null || !(await this.engine.accountExists(m, accountId, cache))) return;
+    if (!(await this.engine.accountExists(m, s.accountId, cache))) return;
     const [account] = (await m.query('select currency, method from billing_accounts where account_id = $1', [
-      accountId,
+      s.accountId,
     ])) as Array<{ currency: string; method: { kind: string } }>;
     if (!account) return;
     const hold = this.holds.get(account.currency);
@@ -106,7 +163,7 @@ export class InputsHandler {
     if (holdMinor <= 0n && account.method.kind === 'card') {
       // no hold configured for the currency: the session runs unheld, its CDR is captured or owed when it comes
       ctx.logger.warn(
-        { sessionId: s.sessionId, accountId, currency: account.currency },
+        { sessionId: s.sessionId, accountId: s.accountId, currency: account.currency },
         'no PAYMENT_DEFAULT_HOLD for the currency: card session not pre-authorised',
       );
       return;
@@ -116,13 +173,13 @@ export class InputsHandler {
         m,
         {
           type: 'session_started',
-          accountId,
-          sourceEventId: event.id,
+          accountId: s.accountId,
+          sourceEventId: s.eventId,
           at: s.startedAt,
           sessionId: s.sessionId,
           stationId: s.stationId,
-          evseId: s.evseId ?? null,
-          connectorId: s.connectorId ?? null,
+          evseId: s.evseId,
+          connectorId: s.connectorId,
           transactionId: s.transactionId,
           currency: account.currency,
           holdAmountMinor: holdMinor,
@@ -144,8 +201,8 @@ export async function recordSession(m: EntityManager, event: SessionStartedEvent
   ) as Array<{ billing_account_id: string | null }>;
   const accountId = token?.billing_account_id ?? null;
   await m.query(
-    `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (session_id) do nothing`,
+    `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at, event_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (session_id) do nothing`,
     [
       s.sessionId,
       accountId,
@@ -156,6 +213,7 @@ export async function recordSession(m: EntityManager, event: SessionStartedEvent
       s.connectorId ?? null,
       uid ?? null,
       s.startedAt,
+      event.id,
     ],
   );
   return accountId;

@@ -195,7 +195,8 @@ export class PaymentTables1764500000000 implements MigrationInterface {
         evse_id        integer,
         connector_id   integer,
         id_token       text,
-        started_at     timestamptz not null
+        started_at     timestamptz not null,
+        event_id       uuid
       )`);
     await q.query(`
       create table unbilled_cdrs (

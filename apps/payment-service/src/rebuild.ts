@@ -80,10 +80,8 @@ export async function rebuildPaymentService(
   const catalogue = paymentCatalogue(cfg);
   const engine = new PaymentEngine(opts.rules ?? paymentRules(), catalogue, { stopCommandTtlS: 0, logger });
   const ds = await openDatabase({ url: cfg.DATABASE_URL, migrations: paymentServiceMigrations });
-  const consumer = kafka.consumer({
-    groupId: `${cfg.PAYMENT_CONSUMER_GROUP}.rebuild-${Date.now()}`,
-    maxWaitTimeInMs: 200,
-  });
+  const groupId = `${cfg.PAYMENT_CONSUMER_GROUP}.rebuild-${Date.now()}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
   let events = 0;
   try {
     await consumer.connect();
@@ -115,6 +113,11 @@ export async function rebuildPaymentService(
   } finally {
     await consumer.disconnect();
     await ds.destroy();
+    // the reading group was the rebuild's own: leave nothing behind
+    const cleanup = kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteGroups([groupId]).catch(() => undefined);
+    await cleanup.disconnect();
   }
   logger.info({ events, topic: cfg.PAYMENT_EVENTS_TOPIC }, 'payment state and ledger refolded from payment.events');
   return { events };
