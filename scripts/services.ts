@@ -2,6 +2,7 @@
  * The services `npm start` runs, their ports and databases. Each service reads DATABASE_URL and its
  * HTTP_PORT; here they get their own from `<PREFIX>_DATABASE_URL` / `<PREFIX>_HTTP_PORT` (or the defaults).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -72,7 +73,55 @@ const ALL: ServiceDef[] = [
   ),
 ];
 
-/** The services whose app exists in this tree. */
-export const SERVICES: ServiceDef[] = ALL.filter((s) =>
+/**
+ * The payment service and the local PSP emulator it calls (through the Stripe adapter, at PSP_API_URL): a webhook
+ * secret and a test key of this run, shared by the two (never a default in the configuration). The gateway makes no
+ * PSP call: it learns an account is blocked from payment.events.
+ */
+const pspPort = Number(process.env.PSP_EMULATOR_HTTP_PORT ?? 12111);
+const webhookPort = Number(process.env.PAYMENT_WEBHOOK_PORT ?? 3006);
+const pspSecrets = {
+  webhookSecret: process.env.PSP_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
+  apiKey: process.env.PSP_API_KEY ?? `sk_test_${randomBytes(12).toString('hex')}`,
+};
+const payment = def(
+  'payment-service',
+  'PAYMENT',
+  3004,
+  'csms_payments',
+  (p) => [
+    `payments API      http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`,
+    `PSP webhooks      http://127.0.0.1:${webhookPort}/webhooks/psp`,
+  ],
+  CONSUMER_NODE_ARGS,
+);
+Object.assign(payment.env, {
+  PSP_API_URL: process.env.PSP_API_URL ?? `http://127.0.0.1:${pspPort}`,
+  PSP_API_KEY: pspSecrets.apiKey,
+  PSP_WEBHOOK_SECRET: pspSecrets.webhookSecret,
+  PAYMENT_WEBHOOK_PORT: String(webhookPort),
+});
+const emulator: ServiceDef = {
+  name: 'psp-emulator',
+  httpPort: pspPort,
+  env: {
+    HTTP_PORT: String(pspPort),
+    // the emulator's payments survive its restarts (as a PSP's would), in the repository's ignored .tmp/
+    PSP_EMULATOR_STATE_FILE:
+      process.env.PSP_EMULATOR_STATE_FILE ?? path.resolve(__dirname, '..', '.tmp', 'psp-emulator.journal'),
+    PSP_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
+    PSP_EMULATOR_WEBHOOK_SECRET: pspSecrets.webhookSecret,
+    PSP_EMULATOR_API_KEY: pspSecrets.apiKey,
+  },
+  nodeArgs: [],
+  describe: () => [`PSP emulator      http://127.0.0.1:${pspPort}  (Stripe API subset, hosted payment pages)`],
+};
+ALL.push(emulator, payment);
+
+/** The processes `npm start` runs whose app exists in this tree (the services and the PSP emulator). */
+export const PROCESSES: ServiceDef[] = ALL.filter((s) =>
   existsSync(path.resolve(__dirname, '..', 'apps', s.name, 'src', 'main.ts')),
 );
+
+/** The services (an API with dead letters and an outbox) among them. */
+export const SERVICES: ServiceDef[] = PROCESSES.filter((s) => s.name !== 'psp-emulator');

@@ -86,9 +86,25 @@ const KNOWN: Record<string, string[]> = {
     'POST /api/v1/periods/{period}/close',
     'POST /api/v1/stations/{stationId}/maintenance',
   ],
+  'payment-service': [
+    'POST /api/v1/accounts',
+    'GET /api/v1/accounts',
+    'GET /api/v1/accounts/{accountId}',
+    'PUT /api/v1/accounts/{accountId}',
+    'POST /api/v1/accounts/{accountId}/top-ups',
+    'GET /api/v1/accounts/{accountId}/balances',
+    'POST /api/v1/accounts/{accountId}/statements',
+    'GET /api/v1/accounts/{accountId}/statements',
+    'GET /api/v1/ledger/balances',
+    'GET /api/v1/ledger/entries',
+    'GET /api/v1/sessions/{sessionId}/journal',
+    'GET /api/v1/sessions/{sessionId}/payment',
+    'GET /api/v1/unbilled-cdrs',
+    'GET /api/v1/psp-intents',
+  ],
 };
 /** Attacked in this order: the gateway last, so the registry records its accepted writes publish cannot change another service's tables while that one is counted. */
-const SERVICES = ['session-service', 'reporting-service', 'tariff-service', 'ocpp-gateway'];
+const SERVICES = ['session-service', 'reporting-service', 'tariff-service', 'payment-service', 'ocpp-gateway'];
 const BODY_LIMIT = 1024 * 1024;
 const NUL = 'a\u0000b';
 const LONE_SURROGATE = 'a\ud800b';
@@ -693,6 +709,7 @@ describe('hostile input: every endpoint of every service answers every bad reque
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName('hostile.ocpp-command-results'),
     MONITORING_EVENTS_TOPIC: uniqueName('hostile.monitoring-events'),
     FINANCE_EVENTS_TOPIC: uniqueName('hostile.finance-events'),
+    PAYMENT_EVENTS_TOPIC: uniqueName('hostile.payment-events'),
   };
   const services: Record<string, ServiceProcess> = {};
   const docs: Record<string, Json> = {};
@@ -717,6 +734,11 @@ describe('hostile input: every endpoint of every service answers every bad reque
         OCPI_TOKENS: `hostile-hub:${createHash('sha256').update(OCPI_TOKEN).digest('hex')}`,
       },
       'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('hostile-tariffs') },
+      // the PSP is never called here (no session starts): its webhooks on a free port of their own
+      'payment-service': {
+        PAYMENT_CONSUMER_GROUP: uniqueName('hostile-payments'),
+        PAYMENT_WEBHOOK_PORT: String(await freePort()),
+      },
       'ocpp-gateway': {
         OCPP_PORT: String(await freePort()),
         OCPP_HOST: '127.0.0.1',

@@ -1,0 +1,233 @@
+import type { EntityManager } from 'typeorm';
+import { OcppCommandRequestedV1, deriveId, type Envelope, type EventCatalogue } from '@csms/contracts';
+import type { Logger } from '@csms/platform';
+import { projectPaymentEvents } from './projection';
+
+export const SERVICE_SOURCE = 'payment-service';
+
+/** A command of the payment decider (libs/payments): its type, the account, the causing input and its time. */
+export interface PaymentCommandLike {
+  type: string;
+  accountId: string;
+  sourceEventId: string;
+  at: string;
+}
+
+/** A decided event: the contract's payload tagged by its type. */
+export interface PaymentEventLike {
+  type: string;
+  accountId: string;
+  sourceEventId: string;
+  at: string;
+  [k: string]: unknown;
+}
+
+/** The payment rules as the service uses them: libs/payments' decider (`rules.ts` binds it). */
+export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike, S = unknown> {
+  decideAndEvolve(command: C, state: S): { events: PaymentEventLike[]; state: S };
+  evolve(state: S, event: PaymentEventLike): S;
+  initialState(): S;
+  /** the envelope of the `ordinal`-th event of a decision (key: the account; id derived from the input) */
+  envelope(catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number): Envelope;
+}
+
+/**
+ * The account states of one consumer chunk: locked (in sorted order, so chunks never deadlock) and read once at its
+ * start, decided against in memory, written once at its end — with the chunk's decided events, whose rows (events,
+ * intents, ledger) are written at its end too, in one insert per table.
+ */
+export class StateCache extends Map<string, { state: unknown; dirty: boolean; events: number; at: string }> {
+  /** the chunk's decided events, in decision order, not yet applied to the tables */
+  readonly unprojected: Envelope[] = [];
+}
+
+/** What session.started said about a session: where to send its stop. */
+export interface SessionRef {
+  session_id: string;
+  station_id: string;
+  protocol: string;
+  transaction_id: string;
+}
+
+/**
+ * load -> decide -> save for one billing account, in the caller's transaction: the account's decider state is
+ * read under a transaction-scoped lock on the account (consumers, the effect runner, webhooks and the API all
+ * decide through here, one at a time per account), the decided events are folded into it, applied to the tables
+ * (`projectPaymentEvent`) and returned as envelopes for the outbox, with the remote stop of a session that cannot be
+ * paid (`payment.session_stop_requested` -> `ocpp.command_requested` on ocpp.commands).
+ */
+export class PaymentEngine {
+  constructor(
+    private readonly rules: PaymentRules,
+    private readonly catalogue: EventCatalogue,
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger },
+  ) {}
+
+  async lockAccount(m: EntityManager, accountId: string): Promise<void> {
+    await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
+  }
+
+  /** Locks the accounts (sorted: two transactions always take them in the same order) and reads their states. */
+  async loadChunk(m: EntityManager, accountIds: Iterable<string>): Promise<StateCache> {
+    const ids = [...new Set(accountIds)].sort();
+    const cache = new StateCache();
+    if (ids.length === 0) return cache;
+    await m.query('select pg_advisory_xact_lock(hashtextextended(k, 7301)) from unnest($1::text[]) as k order by k', [
+      ids,
+    ]);
+    const rows: Array<{ account_id: string; state: unknown }> = await m.query(
+      'select account_id, state from account_state where account_id = any($1::text[])',
+      [ids],
+    );
+    const found = new Map(rows.map((r) => [r.account_id, r.state]));
+    for (const id of ids)
+      cache.set(id, { state: found.get(id) ?? this.rules.initialState(), dirty: false, events: 0, at: '' });
+    return cache;
+  }
+
+  /** Writes a chunk's decided events to the tables and the states it changed, in a few statements. */
+  async flushChunk(m: EntityManager, cache: StateCache): Promise<void> {
+    if (cache.unprojected.length > 0) await projectPaymentEvents(m, cache.unprojected.splice(0));
+    const dirty = [...cache].filter(([, c]) => c.dirty);
+    if (dirty.length === 0) return;
+    await m.query(
+      `insert into account_state (account_id, state, events, updated_at)
+       select * from unnest($1::text[], $2::jsonb[], $3::bigint[], $4::timestamptz[])
+       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events,
+         updated_at = excluded.updated_at`,
+      [
+        dirty.map(([id]) => id),
+        dirty.map(([, c]) => JSON.stringify(c.state)),
+        dirty.map(([, c]) => c.events),
+        dirty.map(([, c]) => c.at),
+      ],
+    );
+    for (const [, c] of dirty) {
+      c.dirty = false;
+      c.events = 0;
+    }
+  }
+
+  async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
+    const rows: Array<{ state: unknown }> = await m.query('select state from account_state where account_id = $1', [
+      accountId,
+    ]);
+    // the decider's state is JSON-safe (amounts as integer strings): jsonb gives it back as it was
+    return rows.length === 0 ? this.rules.initialState() : rows[0].state;
+  }
+
+  async accountExists(m: EntityManager, accountId: string, cache?: StateCache): Promise<boolean> {
+    const cached = cache?.get(accountId);
+    if (cached) return cached.events > 0 || (cached.state as { accountId?: unknown }).accountId != null;
+    const rows: unknown[] = await m.query('select 1 from account_state where account_id = $1', [accountId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Decides `command` for its account and saves the outcome; returns the envelopes to emit (none: nothing to do).
+   * With a chunk's `cache` holding the account (locked and read at the chunk's start), the state is taken from and
+   * left in the cache (`flushChunk` writes it); otherwise it is locked, read and written here.
+   */
+  async decide(m: EntityManager, command: PaymentCommandLike, cache?: StateCache): Promise<Envelope[]> {
+    const cached = cache?.get(command.accountId);
+    if (!cached) await this.lockAccount(m, command.accountId);
+    const state = cached ? cached.state : await this.stateOf(m, command.accountId);
+    const { events, state: next } = this.rules.decideAndEvolve(command, state);
+    if (events.length === 0) return [];
+    if (cached)
+      Object.assign(cached, { state: next, dirty: true, events: cached.events + events.length, at: command.at });
+    else await this.saveState(m, command.accountId, next, events.length, command.at);
+    const envs = events.map((e, i) => this.rules.envelope(this.catalogue, e, i));
+    // in a chunk: applied to the tables at its end (flushChunk), all of them at once
+    if (cache) cache.unprojected.push(...envs);
+    else await projectPaymentEvents(m, envs);
+    const out: Envelope[] = [...envs];
+    for (const env of envs)
+      if (env.type === 'payment.session_stop_requested') {
+        const stop = await this.stopCommand(m, env);
+        if (stop) out.push(stop);
+      }
+    return out;
+  }
+
+  /**
+   * Folds events read back from payment.events (rebuild), in their order: the tables and the accounts' states,
+   * never a PSP call or a command. Events applied before change nothing.
+   */
+  async refold(m: EntityManager, envs: readonly Envelope[]): Promise<void> {
+    const known: Array<{ event_id: string }> = await m.query(
+      'select event_id from payment_events where event_id = any($1::uuid[])',
+      [envs.map((e) => e.id)],
+    );
+    const seen = new Set(known.map((r) => r.event_id));
+    const fresh = envs.filter((e) => !seen.has(e.id));
+    if (fresh.length === 0) return;
+    await projectPaymentEvents(m, fresh);
+    const cache = new StateCache();
+    for (const env of fresh) {
+      const accountId = (env.payload as { accountId: string }).accountId;
+      let c = cache.get(accountId);
+      if (!c) {
+        c = { state: await this.stateOf(m, accountId), dirty: false, events: 0, at: '' };
+        cache.set(accountId, c);
+      }
+      const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
+      Object.assign(c, { state: this.rules.evolve(c.state, event), dirty: true, events: c.events + 1, at: event.at });
+    }
+    await this.flushChunk(m, cache);
+  }
+
+  private async saveState(m: EntityManager, accountId: string, state: unknown, n: number, at: string): Promise<void> {
+    await m.query(
+      `insert into account_state (account_id, state, events, updated_at) values ($1, $2, $3, $4)
+       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events, updated_at = excluded.updated_at`,
+      [accountId, JSON.stringify(state), n, at],
+    );
+  }
+
+  /**
+   * The remote stop of a session that cannot be paid: RemoteStopTransaction (OCPP 1.6, integer transactionId) or
+   * RequestStopTransaction (2.0.1, string transactionId), by the protocol session.started named. Its id is derived
+   * from the stop event's, so a replayed decision sends no second command.
+   */
+  async stopCommand(m: EntityManager, env: Envelope): Promise<Envelope | null> {
+    const p = env.payload as { sessionId: string; stationId: string; transactionId: string | null };
+    const rows: SessionRef[] = await m.query(
+      'select session_id, station_id, protocol, transaction_id from payment_sessions where session_id = $1',
+      [p.sessionId],
+    );
+    const ref = rows[0];
+    const transactionId = p.transactionId ?? ref?.transaction_id ?? null;
+    const protocol = ref?.protocol ?? null;
+    if (transactionId === null || protocol === null) {
+      this.opts.logger?.warn(
+        { sessionId: p.sessionId, stationId: p.stationId },
+        'session to stop: its protocol or transaction id is not known; no remote stop sent',
+      );
+      return null;
+    }
+    const v16 = protocol === 'ocpp1.6';
+    if (v16 && !/^-?\d{1,10}$/.test(transactionId)) {
+      this.opts.logger?.warn({ sessionId: p.sessionId, transactionId }, 'OCPP 1.6 transaction id is not an integer');
+      return null;
+    }
+    const requestedAt = env.occurredAt;
+    const expiresAt = new Date(Date.parse(requestedAt) + this.opts.stopCommandTtlS * 1000).toISOString();
+    return this.catalogue.create(OcppCommandRequestedV1, {
+      id: deriveId('payment-stop-command', env.id),
+      key: ref?.station_id ?? p.stationId,
+      occurredAt: requestedAt,
+      source: SERVICE_SOURCE,
+      causationId: env.id,
+      payload: {
+        commandId: deriveId('payment-stop-command-id', env.id),
+        stationId: ref?.station_id ?? p.stationId,
+        action: v16 ? 'RemoteStopTransaction' : 'RequestStopTransaction',
+        payload: v16 ? { transactionId: Number(transactionId) } : { transactionId },
+        requestedAt,
+        expiresAt,
+        requestedBy: SERVICE_SOURCE,
+      },
+    });
+  }
+}

@@ -1,0 +1,250 @@
+import type { EntityManager } from 'typeorm';
+import type { CdrCreated, Envelope, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type { HandlerContext } from '@csms/messaging';
+import type { PaymentEngine, StateCache } from './engine';
+import type { PaymentServiceConfig } from './config';
+import { defaultHolds } from './config';
+import { toMinor } from './rules';
+
+const CACHE = 'payment-states';
+
+interface StartedSession {
+  /** the session.started event's id: the decision's source */
+  eventId: string;
+  accountId: string;
+  sessionId: string;
+  stationId: string;
+  evseId: number | null;
+  connectorId: number | null;
+  transactionId: string;
+  startedAt: string;
+}
+
+/** Why a CDR was not taken for payment (listed by GET /api/v1/unbilled-cdrs). */
+export type UnbilledReason = 'NO_BILLING_ACCOUNT' | 'ACCOUNT_UNKNOWN';
+
+/**
+ * The payment service's inputs, turned into the decider's commands (one method per consumed event type):
+ * - cdr.created (CDRs and credit CDRs) -> `cdr_created` for the CDR's billing account; a CDR with no account, or
+ *   with an account this service does not know, is recorded as unbilled (visible, never dropped);
+ * - session.started -> `session_started` for the account of the session's token, with the configured hold of the
+ *   account's currency (PAYMENT_DEFAULT_HOLD);
+ * - registry.token_registered -> the token's billing account (the copy session.started is resolved with).
+ * session.updated has no effect (the running cost is not priced here: see the README).
+ */
+export class InputsHandler {
+  private readonly holds: Map<string, string>;
+
+  constructor(
+    private readonly engine: PaymentEngine,
+    cfg: PaymentServiceConfig,
+  ) {
+    this.holds = defaultHolds(cfg);
+  }
+
+  /**
+   * A chunk's accounts (a CDR's, a started session's token's), locked in sorted order and read once: the chunk decides
+   * against them in memory and writes them at its end (`onChunkEnd`).
+   */
+  async onChunkStart(m: EntityManager, scratch: Map<string, unknown>, events: readonly Envelope[]): Promise<void> {
+    const accounts = new Set<string>();
+    const uids: string[] = [];
+    for (const e of events) {
+      if (e.type === 'cdr.created') {
+        const a = (e as CdrCreated).payload.billingAccountId;
+        if (a !== null) accounts.add(a);
+      } else if (e.type === 'session.started') {
+        const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
+        if (uid !== undefined) uids.push(uid);
+      }
+    }
+    if (uids.length > 0) {
+      const rows: Array<{ a: string }> = await m.query(
+        'select billing_account_id as a from tokens where uid = any($1::text[]) and billing_account_id is not null',
+        [uids],
+      );
+      for (const r of rows) accounts.add(r.a);
+    }
+    scratch.set(CACHE, await this.engine.loadChunk(m, accounts));
+  }
+
+  async onChunkEnd(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
+    const cache = scratch.get(CACHE) as StateCache | undefined;
+    if (cache) await this.engine.flushChunk(m, cache);
+  }
+
+  async cdrCreated(event: CdrCreated, ctx: HandlerContext): Promise<void> {
+    const m = ctx.manager;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
+    const { cdr, audit, billingAccountId } = event.payload;
+    if (billingAccountId === null || !(await this.engine.accountExists(m, billingAccountId, cache))) {
+      await recordUnbilled(m, event, billingAccountId === null ? 'NO_BILLING_ACCOUNT' : 'ACCOUNT_UNKNOWN');
+      ctx.logger.info({ cdrId: cdr.id, billingAccountId }, 'CDR recorded as unbilled');
+      return;
+    }
+    // after a restart with both topics behind, a CDR can be read before its session's start: decide that first (a
+    // session the account knows already decides nothing)
+    const [started] = (await m.query(
+      `select event_id, session_id, station_id, transaction_id, evse_id, connector_id, started_at
+         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
+      [audit.sessionId, billingAccountId],
+    )) as Array<{
+      event_id: string;
+      session_id: string;
+      station_id: string;
+      transaction_id: string;
+      evse_id: number | null;
+      connector_id: number | null;
+      started_at: Date;
+    }>;
+    if (started)
+      await this.startSession(ctx, {
+        eventId: started.event_id,
+        accountId: billingAccountId,
+        sessionId: started.session_id,
+        stationId: started.station_id,
+        evseId: started.evse_id,
+        connectorId: started.connector_id,
+        transactionId: started.transaction_id,
+        startedAt: started.started_at.toISOString(),
+      });
+    ctx.emit(
+      ...(await this.engine.decide(
+        m,
+        {
+          type: 'cdr_created',
+          accountId: billingAccountId,
+          sourceEventId: event.id,
+          at: cdr.last_updated ?? event.occurredAt,
+          cdrId: cdr.id,
+          sessionId: audit.sessionId,
+          currency: cdr.currency,
+          totalExclVat: cdr.total_cost.excl_vat,
+          totalInclVat: cdr.total_cost.incl_vat,
+          credit: cdr.credit === true,
+          creditReferenceId: cdr.credit_reference_id ?? null,
+        } as never,
+        cache,
+      )),
+    );
+  }
+
+  async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
+    const s = event.payload;
+    const accountId = await recordSession(ctx.manager, event);
+    if (accountId === null) return;
+    await this.startSession(ctx, {
+      eventId: event.id,
+      accountId,
+      sessionId: s.sessionId,
+      stationId: s.stationId,
+      evseId: s.evseId ?? null,
+      connectorId: s.connectorId ?? null,
+      transactionId: s.transactionId,
+      startedAt: s.startedAt,
+    });
+  }
+
+  /**
+   * `session_started` for the account, from session.started (or, when a CDR comes first, from what the recording
+   * consumer kept of it: the same source event id, so the same decision whichever comes first; the later one
+   * decides nothing).
+   */
+  private async startSession(ctx: HandlerContext, s: StartedSession): Promise<void> {
+    const m = ctx.manager;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
+    if (!(await this.engine.accountExists(m, s.accountId, cache))) return;
+    const [account] = (await m.query('select currency, method from billing_accounts where account_id = $1', [
+      s.accountId,
+    ])) as Array<{ currency: string; method: { kind: string } }>;
+    if (!account) return;
+    const hold = this.holds.get(account.currency);
+    const holdMinor = hold === undefined ? 0n : toMinor(hold, account.currency);
+    if (holdMinor <= 0n && account.method.kind === 'card') {
+      // no hold configured for the currency: the session runs unheld, its CDR is captured or owed when it comes
+      ctx.logger.warn(
+        { sessionId: s.sessionId, accountId: s.accountId, currency: account.currency },
+        'no PAYMENT_DEFAULT_HOLD for the currency: card session not pre-authorised',
+      );
+      return;
+    }
+    ctx.emit(
+      ...(await this.engine.decide(
+        m,
+        {
+          type: 'session_started',
+          accountId: s.accountId,
+          sourceEventId: s.eventId,
+          at: s.startedAt,
+          sessionId: s.sessionId,
+          stationId: s.stationId,
+          evseId: s.evseId,
+          connectorId: s.connectorId,
+          transactionId: s.transactionId,
+          currency: account.currency,
+          holdAmountMinor: holdMinor,
+        } as never,
+        cache,
+      )),
+    );
+  }
+}
+
+/** The station, protocol and transaction id of a started session, and its account (from the token); returns the account. */
+export async function recordSession(m: EntityManager, event: SessionStartedEvent): Promise<string | null> {
+  const s = event.payload;
+  const uid = s.idToken?.idToken;
+  const [token] = (
+    uid === undefined
+      ? []
+      : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+  ) as Array<{ billing_account_id: string | null }>;
+  const accountId = token?.billing_account_id ?? null;
+  await m.query(
+    `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at, event_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (session_id) do nothing`,
+    [
+      s.sessionId,
+      accountId,
+      s.stationId,
+      s.protocol,
+      s.transactionId,
+      s.evseId ?? null,
+      s.connectorId ?? null,
+      uid ?? null,
+      s.startedAt,
+      event.id,
+    ],
+  );
+  return accountId;
+}
+
+export async function recordUnbilled(m: EntityManager, event: CdrCreated, reason: UnbilledReason): Promise<void> {
+  const { cdr, audit, billingAccountId } = event.payload;
+  await m.query(
+    `insert into unbilled_cdrs (cdr_id, session_id, billing_account_id, reason, currency, total_incl_vat, credit, event_id, recorded_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (cdr_id) do nothing`,
+    [
+      cdr.id,
+      audit.sessionId,
+      billingAccountId,
+      reason,
+      cdr.currency,
+      cdr.total_cost.incl_vat,
+      cdr.credit === true,
+      event.id,
+      event.occurredAt,
+    ],
+  );
+}
+
+/** The registry's token -> billing account (latest revision wins; a deleted token pays for nothing). */
+export async function recordToken(m: EntityManager, event: TokenRegistered): Promise<void> {
+  const t = event.payload;
+  await m.query(
+    `insert into tokens (uid, billing_account_id, revision, deleted) values ($1, $2, $3, $4)
+     on conflict (uid) do update set billing_account_id = excluded.billing_account_id, revision = excluded.revision,
+       deleted = excluded.deleted where tokens.revision <= excluded.revision`,
+    [t.uid, t.billingAccountId, t.revision, t.deleted],
+  );
+}

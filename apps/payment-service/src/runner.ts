@@ -1,0 +1,312 @@
+import type { DataSource } from 'typeorm';
+import { deriveId, type EventCatalogue } from '@csms/contracts';
+import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
+import type { Logger } from '@csms/platform';
+import type { PaymentEngine } from './engine';
+import {
+  ProviderUnavailableError,
+  isDecline,
+  type PaymentProvider,
+  type ProviderDecline,
+  type ProviderPayment,
+  type ProviderRefund,
+} from './provider/port';
+
+/** A claimed intent: the request the decider recorded (the `*_requested` payload) and how the last attempt ended. */
+interface IntentRow {
+  intent_id: string;
+  account_id: string;
+  session_id: string | null;
+  kind: string;
+  request: Record<string, string | boolean | null>;
+  attempts: number;
+  payment_ref: string | null;
+  /** the status before this claim: `pending` (never called), `unknown` (a call's outcome is unknown), `in_flight` (a runner died holding it) */
+  was: string;
+}
+
+/** What the PSP answered, as the decider takes it (`provider_outcome`). */
+export type ProviderOutcome =
+  | { kind: 'payment'; payment: ProviderPayment }
+  | { kind: 'refund'; refund: ProviderRefund }
+  | { kind: 'decline'; code: string; message: string; paymentRef: string | null };
+
+export interface RunnerOptions {
+  pollMs: number;
+  concurrency: number;
+  leaseMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  holdScanMs: number;
+  holdExpiryMarginS: number;
+  /** the wall clock: the time of outcomes and scans (tests move it) */
+  now?: () => Date;
+}
+
+/**
+ * The effect runner: the PSP calls the decider asked for (`psp_intents`, written in the deciding transaction) are
+ * made here, after that transaction committed, never inside one:
+ * 1. claim: due intents are marked `in_flight` (with a lease) in a short transaction of their own (skip locked, so
+ *    several instances share the work);
+ * 2. call: the PSP with idempotency key = the intent id (never another key for the same intent); an intent whose
+ *    previous outcome is unknown (a timeout, a 5xx, a runner that died holding it) is first read back from the PSP
+ *    (`findByIntent` / `retrieve`) and only called again if the call did not take effect;
+ * 3. record: the outcome goes to the decider as `provider_outcome` (events via the outbox), in a transaction.
+ * An unknown outcome (`ProviderUnavailableError`) marks the intent `unknown` and retries with exponential back-off.
+ * Also scans, every PAYMENT_HOLD_SCAN_MS, for holds about to lapse and gives their accounts `hold_expiry_due`.
+ */
+export class EffectRunner {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private lastScan = 0;
+  /** PSP calls made, by kind (a crash test counts what it can) */
+  readonly calls = new Map<string, number>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly engine: PaymentEngine,
+    private readonly provider: PaymentProvider,
+    private readonly catalogue: EventCatalogue,
+    private readonly relay: OutboxRelay,
+    private readonly logger: Logger,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Look for due intents now (after a commit that recorded some). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked = 0;
+      try {
+        worked = await this.runOnce();
+        if (Date.now() - this.lastScan >= this.opts.holdScanMs) {
+          this.lastScan = Date.now();
+          await this.scanHolds();
+        }
+      } catch (e) {
+        this.logger.warn({ err: e }, 'effect runner round failed; retrying');
+      }
+      if (worked === 0 && this.running)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+    }
+  }
+
+  /** Claims and runs one batch of due intents; returns how many it ran. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.claim(this.opts.concurrency);
+    await Promise.all(claimed.map((i) => this.execute(i)));
+    return claimed.length;
+  }
+
+  private async claim(limit: number): Promise<IntentRow[]> {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const res: unknown[] = await this.ds.query(
+      `update psp_intents i set status = 'in_flight', attempts = i.attempts + 1,
+              claimed_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
+         from (select intent_id, status as was from psp_intents
+                where (status in ('pending', 'unknown') and next_attempt_at <= now())
+                   or (status = 'in_flight' and claimed_until < now())
+                order by next_attempt_at limit $1 for update skip locked) c
+        where i.intent_id = c.intent_id
+        returning i.intent_id, i.account_id, i.session_id, i.kind, i.request, i.attempts, i.payment_ref, c.was`,
+      [limit, this.opts.leaseMs],
+    );
+    return (Array.isArray(res[0]) ? res[0] : res) as IntentRow[];
+  }
+
+  private async execute(i: IntentRow): Promise<void> {
+    let outcome: ProviderOutcome;
+    try {
+      outcome = await this.call(i);
+    } catch (e) {
+      const unknown = e instanceof ProviderUnavailableError;
+      const delay = Math.min(
+        this.opts.retryMaxMs,
+        this.opts.retryInitialMs * 2 ** Math.min(20, Math.max(0, i.attempts - 1)),
+      );
+      (unknown ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger))(
+        { err: e, intentId: i.intent_id, kind: i.kind, attempts: i.attempts },
+        unknown ? 'PSP outcome unknown: read back before the next attempt' : 'PSP call failed',
+      );
+      await this.ds.query(
+        `update psp_intents set status = 'unknown', claimed_until = null, last_error = $2,
+                next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+          where intent_id = $1 and status = 'in_flight'`,
+        [i.intent_id, String((e as Error)?.message ?? e).slice(0, 500), delay],
+      );
+      return;
+    }
+    await this.record(i, outcome);
+  }
+
+  /** Feeds a PSP outcome to the decider for the intent's account (one transaction, with the outbox). */
+  async record(
+    i: Pick<IntentRow, 'intent_id' | 'account_id'>,
+    outcome: ProviderOutcome,
+    sourceEventId?: string,
+  ): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const envs = await this.engine.decide(m, {
+        type: 'provider_outcome',
+        accountId: i.account_id,
+        sourceEventId: sourceEventId ?? deriveId('psp-outcome', i.intent_id),
+        at: this.now().toISOString(),
+        intentId: i.intent_id,
+        result: outcome,
+      } as never);
+      // the decider may have known it already (a webhook came first): the intent is settled all the same
+      await m.query(
+        `update psp_intents set status = case when status in ('done', 'failed') then status else 'done' end,
+                outcome = coalesce(outcome, $2), claimed_until = null, updated_at = now() where intent_id = $1`,
+        [i.intent_id, JSON.stringify(outcomeJson(outcome))],
+      );
+      await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+    });
+    this.relay.nudge();
+    this.nudge();
+  }
+
+  private count(kind: string): void {
+    this.calls.set(kind, (this.calls.get(kind) ?? 0) + 1);
+  }
+
+  /** One PSP call for the intent, with its id as the idempotency key; reads back first when an earlier outcome is unknown. */
+  private async call(i: IntentRow): Promise<ProviderOutcome> {
+    const r = i.request;
+    const key = i.intent_id;
+    const unsure = i.was !== 'pending' || i.attempts > 1;
+    const paymentRef = (r.paymentRef as string | null | undefined) ?? i.payment_ref;
+    const amount = (field = 'amountMinor') => BigInt(r[field] as string);
+    const wrap = (p: ProviderPayment | ProviderDecline): ProviderOutcome =>
+      isDecline(p)
+        ? { kind: 'decline', code: p.code, message: p.message, paymentRef: p.paymentRef }
+        : { kind: 'payment', payment: p };
+    switch (i.kind) {
+      case 'authorize': {
+        if (unsure) {
+          const found = await this.provider.findByIntent(key);
+          if (found && found.status !== 'pending') return { kind: 'payment', payment: found };
+        }
+        this.count('authorize');
+        return wrap(
+          await this.provider.authorize({
+            idempotencyKey: key,
+            amountMinor: amount(),
+            currency: r.currency as string,
+            customerRef: r.customerRef as string,
+            paymentMethodRef: r.paymentMethodRef as string,
+            metadata: { account_id: i.account_id, ...(i.session_id ? { session_id: i.session_id } : {}) },
+          }),
+        );
+      }
+      case 'increase': {
+        if (unsure) {
+          const p = await this.provider.retrieve(paymentRef!);
+          if (p.amountAuthorizedMinor >= amount()) return { kind: 'payment', payment: p };
+        }
+        this.count('increase');
+        return wrap(
+          await this.provider.increaseAuthorization({
+            idempotencyKey: key,
+            paymentRef: paymentRef!,
+            newAmountMinor: amount(),
+          }),
+        );
+      }
+      case 'capture': {
+        if (unsure) {
+          const p = await this.provider.retrieve(paymentRef!);
+          if (p.status === 'captured') return { kind: 'payment', payment: p };
+        }
+        this.count('capture');
+        return wrap(
+          await this.provider.capture({ idempotencyKey: key, paymentRef: paymentRef!, amountMinor: amount() }),
+        );
+      }
+      case 'release': {
+        if (unsure) {
+          const p = await this.provider.retrieve(paymentRef!);
+          if (p.status === 'canceled') return { kind: 'payment', payment: p };
+        }
+        this.count('release');
+        return wrap(await this.provider.cancel({ idempotencyKey: key, paymentRef: paymentRef! }));
+      }
+      case 'refund': {
+        // a refund is read back by calling again with the same key: the PSP answers the refund it made, or makes it
+        if (unsure) await this.provider.retrieve(paymentRef!);
+        this.count('refund');
+        const res = await this.provider.refund({ idempotencyKey: key, paymentRef: paymentRef!, amountMinor: amount() });
+        return isDecline(res)
+          ? { kind: 'decline', code: res.code, message: res.message, paymentRef: res.paymentRef }
+          : { kind: 'refund', refund: res };
+      }
+      default:
+        throw new Error(`intent kind ${i.kind} is not run by this service`);
+    }
+  }
+
+  /**
+   * Holds that lapse within PAYMENT_HOLD_EXPIRY_MARGIN_S and were neither captured nor released: their accounts get
+   * `hold_expiry_due` (the decider captures what is due). One command per account and hold and hour.
+   */
+  async scanHolds(): Promise<number> {
+    const now = this.now();
+    // a hold's expiry as the PSP stated it, else the lifetime of a customer-initiated card hold (7 days); the
+    // decider judges again with its own rule, this only picks the accounts to ask
+    const due: Array<{ account_id: string; hold_id: string }> = await this.ds.query(
+      `select a.account_id, a.payload->>'holdId' as hold_id
+         from payment_events a
+        where a.type = 'payment.authorized'
+          and coalesce((a.payload->>'holdExpiresAt')::timestamptz, a.occurred_at + interval '7 days')
+              <= $1::timestamptz + make_interval(secs => $2)
+          and not exists (select 1 from payment_events b
+                           where b.account_id = a.account_id and b.payload->>'holdId' = a.payload->>'holdId'
+                             and b.type in ('payment.captured', 'payment.released', 'payment.capture_requested', 'payment.release_requested'))`,
+      [now.toISOString(), this.opts.holdExpiryMarginS],
+    );
+    for (const d of due) {
+      await this.ds.transaction(async (m) => {
+        const envs = await this.engine.decide(m, {
+          type: 'hold_expiry_due',
+          accountId: d.account_id,
+          sourceEventId: deriveId('hold-expiry-due', d.account_id, d.hold_id, now.toISOString().slice(0, 13)),
+          at: now.toISOString(),
+        });
+        await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+      });
+    }
+    if (due.length > 0) this.relay.nudge();
+    return due.length;
+  }
+}
+
+/** An outcome as JSON (bigints as strings) for the intent's row. */
+export function outcomeJson(o: ProviderOutcome): unknown {
+  return JSON.parse(JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+}

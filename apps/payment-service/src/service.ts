@@ -1,0 +1,184 @@
+import type { Server } from 'node:http';
+import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
+import { createLogger, type Logger } from '@csms/platform';
+import { startService, type RunningService } from '@csms/service-kit';
+import { AccountsController, type PaymentDeps } from './accounts.controller';
+import type { PaymentServiceConfig } from './config';
+import { PaymentEngine, type PaymentRules } from './engine';
+import { INPUTS, PaymentInputsConsumer, PaymentRecordsConsumer } from './inputs.consumer';
+import { InputsHandler } from './inputs.handler';
+import { LedgerController } from './ledger.controller';
+import { paymentServiceMigrations } from './migrations';
+import { createProvider } from './provider-factory';
+import type { PaymentProvider } from './provider/port';
+import { paymentRules } from './rules';
+import { EffectRunner } from './runner';
+import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
+import { WebhookReceiver } from './webhooks';
+
+export interface RunningPaymentService extends RunningService {
+  runner: EffectRunner;
+  webhooks: WebhookReceiver;
+  /** where the PSP posts its webhooks: `<webhookUrl>/webhooks/psp` */
+  webhookUrl: string;
+  engine: PaymentEngine;
+}
+
+/** The consumer groups of the payment service (the rebuild names them too). */
+export function paymentGroups(cfg: PaymentServiceConfig) {
+  return {
+    records: `${cfg.PAYMENT_CONSUMER_GROUP}.records`,
+    decide: `${cfg.PAYMENT_CONSUMER_GROUP}.decide`,
+  };
+}
+
+/** The catalogue with this deployment's topic names. */
+export function paymentCatalogue(cfg: PaymentServiceConfig) {
+  return systemCatalogue().withTopics({
+    [Topics.billingEvents]: cfg.BILLING_EVENTS_TOPIC,
+    [Topics.sessionEvents]: cfg.SESSION_EVENTS_TOPIC,
+    [Topics.registryTokens]: cfg.REGISTRY_TOKENS_TOPIC,
+    [Topics.paymentEvents]: cfg.PAYMENT_EVENTS_TOPIC,
+    [Topics.ocppCommands]: cfg.OCPP_COMMANDS_TOPIC,
+  });
+}
+
+/**
+ * Starts the payment service: consumers of the registry tokens, session.events and billing.events (each CDR paid by
+ * its account's card, wallet or invoice through libs/payments' decider, in the consumer's transaction), the effect
+ * runner (PSP calls after commit, idempotency key = intent id), the PSP webhook receiver (own port), the accounts,
+ * ledger and payment-record API, and payment.events + remote stops on ocpp.commands through the outbox.
+ */
+export async function startPaymentService(
+  cfg: PaymentServiceConfig,
+  logger: Logger = createLogger('payment-service', cfg.LOG_LEVEL),
+  opts: { provider?: PaymentProvider; rules?: PaymentRules; now?: () => Date } = {},
+): Promise<RunningPaymentService> {
+  const catalogue = paymentCatalogue(cfg);
+  const mine = [
+    Topics.billingEvents,
+    Topics.sessionEvents,
+    Topics.registryTokens,
+    Topics.paymentEvents,
+    Topics.ocppCommands,
+  ] as string[];
+  const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
+  const groups = paymentGroups(cfg);
+  const engine = new PaymentEngine(opts.rules ?? paymentRules(), catalogue, {
+    stopCommandTtlS: cfg.PAYMENT_STOP_COMMAND_TTL_S,
+    logger,
+  });
+  const inputs = new InputsHandler(engine, cfg);
+  const provider = opts.provider ?? createProvider(cfg);
+  /** the runner is made once the service's database and relay exist; the API nudges it through this */
+  const runnerRef: { current?: EffectRunner } = {};
+  const svc = await startService(
+    {
+      name: 'payment-service',
+      title: 'CSMS payment service',
+      description:
+        'Billing accounts (card, wallet, invoice), pre-authorisation, capture and refund through the PSP, a double-entry ledger',
+      databaseUrl: cfg.DATABASE_URL,
+      migrations: paymentServiceMigrations,
+      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
+      apiKeys: cfg.API_KEYS,
+      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
+      kafka: {
+        brokers: cfg.KAFKA_BROKERS,
+        partitions: cfg.KAFKA_PARTITIONS,
+        clientId: cfg.KAFKA_CLIENT_ID,
+        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
+      },
+      topics: [...specs, deadLetterSpec(groups.records), deadLetterSpec(groups.decide)],
+      consumers: () => [
+        {
+          name: groups.records,
+          topics: [cfg.REGISTRY_TOKENS_TOPIC, cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC],
+          catalogue,
+          controller: PaymentRecordsConsumer,
+          chunkSize: cfg.PAYMENT_CHUNK_SIZE,
+        },
+        // decides only once the token copy holds what its topic held at start
+        {
+          name: groups.decide,
+          topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC],
+          catalogue,
+          controller: PaymentInputsConsumer,
+          chunkSize: cfg.PAYMENT_CHUNK_SIZE,
+          startAfterCaughtUp: [groups.records],
+          partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
+        },
+      ],
+      controllers: [AccountsController, LedgerController],
+      providers: ({ runtime }) => {
+        const deps: PaymentDeps = {
+          catalogue,
+          relay: runtime.relay,
+          engine,
+          nudgeRunner: () => runnerRef.current?.nudge(),
+          now: opts.now ?? (() => new Date()),
+        };
+        return [
+          { provide: PAYMENT_DEPS, useValue: deps },
+          { provide: PAYMENT_CONFIG, useValue: cfg },
+          { provide: INPUTS, useValue: inputs },
+        ];
+      },
+    },
+    logger,
+  );
+  const runner = new EffectRunner(
+    svc.dataSource,
+    engine,
+    provider,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'effect-runner' }),
+    {
+      pollMs: cfg.PAYMENT_RUNNER_POLL_MS,
+      concurrency: cfg.PAYMENT_RUNNER_CONCURRENCY,
+      leaseMs: cfg.PAYMENT_RUNNER_LEASE_MS,
+      retryInitialMs: cfg.PAYMENT_RETRY_INITIAL_MS,
+      retryMaxMs: cfg.PAYMENT_RETRY_MAX_MS,
+      holdScanMs: cfg.PAYMENT_HOLD_SCAN_MS,
+      holdExpiryMarginS: cfg.PAYMENT_HOLD_EXPIRY_MARGIN_S,
+      now: opts.now,
+    },
+  );
+  runnerRef.current = runner;
+  const r = runner;
+  // a chunk that recorded intents: run them now rather than at the next poll
+  for (const c of svc.consumers) c.onChunkApplied((a) => (a.emitted.length > 0 ? r.nudge() : undefined));
+  runner.start();
+  const webhooks = new WebhookReceiver(
+    svc.dataSource,
+    engine,
+    provider,
+    runner,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'psp-webhooks' }),
+  );
+  const { server, url: webhookUrl } = await webhooks.listen(cfg.PAYMENT_WEBHOOK_PORT, cfg.PAYMENT_WEBHOOK_HOST);
+  logger.info({ webhookUrl: `${webhookUrl}/webhooks/psp` }, 'PSP webhooks received here');
+  const stopService = svc.stop.bind(svc);
+  return {
+    ...svc,
+    runner,
+    webhooks,
+    webhookUrl,
+    engine,
+    async stop() {
+      await closeServer(server);
+      await r.stop();
+      await stopService();
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}

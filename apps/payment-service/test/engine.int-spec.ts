@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { systemCatalogue, type Envelope } from '@csms/contracts';
+import { createTestDatabase, type TestDatabase } from '@csms/testing';
+import { PaymentEngine } from '../src/engine';
+import { paymentServiceMigrations } from '../src/migrations';
+import { paymentRules } from '../src/rules';
+
+/**
+ * The service's load -> decide -> save around libs/payments' decider, on PostgreSQL (no broker, no PSP: the PSP's
+ * answers are given as provider_outcome commands): the intents it records, the ledger it posts, the remote stop of
+ * a declined session, and the refold of its own events into an empty database (the rebuild's path) giving the same
+ * states, transfer ids and balances.
+ */
+describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', () => {
+  const catalogue = systemCatalogue();
+  const engine = new PaymentEngine(paymentRules(), catalogue, { stopCommandTtlS: 300 });
+  let db: TestDatabase;
+  let copy: TestDatabase;
+  const emitted: Envelope[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('payengine', paymentServiceMigrations);
+    copy = await createTestDatabase('payengine_copy', paymentServiceMigrations);
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await copy?.drop();
+  });
+
+  const decide = async (cmd: Record<string, unknown>) => {
+    const out = await db.dataSource.transaction((m) =>
+      engine.decide(m, { sourceEventId: randomUUID(), at: '2026-03-01T10:00:00Z', ...cmd } as never),
+    );
+    emitted.push(...out);
+    return out;
+  };
+  const intent = async (sessionId: string, kind: string) =>
+    (
+      await db.dataSource.query(`select * from psp_intents where session_id = $1 and kind = $2`, [sessionId, kind])
+    )[0] as { intent_id: string; status: string; request: Record<string, string> } | undefined;
+  const payment = (ref: string, status: string, authorized: bigint, captured = 0n) => ({
+    kind: 'payment',
+    payment: {
+      paymentRef: ref,
+      status,
+      currency: 'EUR',
+      amountAuthorizedMinor: authorized,
+      amountCapturedMinor: captured,
+      amountRefundedMinor: 0n,
+      holdExpiresAt: '2026-03-08T10:00:00Z',
+      feeMinor: null,
+    },
+  });
+
+  async function books(ds: DataSource) {
+    return {
+      balances: await ds.query('select account, posted_minor, pending_minor from ledger_balances order by account'),
+      transfers: await ds.query(
+        `select t.transfer_id, t.initial_state, t.pending_id, t.session_id,
+                (select json_agg(json_build_array(p.account, p.amount_minor::text) order by p.line) from ledger_postings p where p.transfer_id = t.transfer_id) as postings,
+                (select json_agg(s.state order by s.state) from ledger_transfer_states s where s.transfer_id = t.transfer_id) as states
+           from ledger_transfers t order by t.transfer_id`,
+      ),
+      states: await ds.query('select account_id, state from account_state order by account_id'),
+      intents: await ds.query('select intent_id, kind, status from psp_intents order by intent_id'),
+    };
+  }
+
+  it('card: hold requested at start, pending transfer on authorisation, exact capture at the CDR, books balanced', async () => {
+    const acct = 'eng-card';
+    const sessionId = randomUUID();
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_1', paymentMethodRef: 'pm_1' },
+      openedBy: 'test',
+    });
+    await decide({
+      type: 'session_started',
+      accountId: acct,
+      sessionId,
+      stationId: 'CP-1',
+      transactionId: '42',
+      evseId: null,
+      connectorId: 1,
+      currency: 'EUR',
+      holdAmountMinor: 5000n,
+    });
+    const auth = await intent(sessionId, 'authorize');
+    expect(auth).toMatchObject({ status: 'pending', request: { amountMinor: '5000', customerRef: 'cus_1' } });
+    await decide({
+      type: 'provider_outcome',
+      accountId: acct,
+      intentId: auth!.intent_id,
+      result: payment('pi_1', 'authorized', 5000n),
+    });
+    expect((await intent(sessionId, 'authorize'))!.status).toBe('done');
+    await decide({
+      type: 'cdr_created',
+      accountId: acct,
+      cdrId: 'CDR-ENG-1',
+      sessionId,
+      currency: 'EUR',
+      totalExclVat: '7.00',
+      totalInclVat: '8.47',
+      credit: false,
+      creditReferenceId: null,
+    });
+    const cap = await intent(sessionId, 'capture');
+    expect(cap).toMatchObject({ status: 'pending', request: { amountMinor: '847', paymentRef: 'pi_1' } });
+    // the same outcome twice (runner and webhook): applied once
+    for (let i = 0; i < 2; i++)
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment('pi_1', 'captured', 5000n, 847n),
+      });
+    const captured = emitted.filter((e) => e.type === 'payment.captured');
+    expect(captured).toHaveLength(1);
+    const [bal] = await db.dataSource.query(
+      `select posted_minor from ledger_balances where account = 'psp_clearing:EUR'`,
+    );
+    expect(bal.posted_minor).toBe('847');
+    const sums = await db.dataSource.query(
+      'select transfer_id from ledger_postings group by transfer_id having sum(amount_minor) <> 0',
+    );
+    expect(sums).toEqual([]);
+  });
+
+  it('a declined hold asks for the session to stop: RequestStopTransaction for 2.0.1, on ocpp.commands', async () => {
+    const acct = 'eng-decline';
+    const sessionId = randomUUID();
+    await db.dataSource.query(
+      `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, started_at)
+       values ($1, $2, 'CP-201', 'ocpp2.0.1', 'tx-9', now())`,
+      [sessionId, acct],
+    );
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_2', paymentMethodRef: 'pm_2' },
+      openedBy: 'test',
+    });
+    await decide({
+      type: 'session_started',
+      accountId: acct,
+      sessionId,
+      stationId: 'CP-201',
+      transactionId: 'tx-9',
+      evseId: 1,
+      connectorId: null,
+      currency: 'EUR',
+      holdAmountMinor: 5000n,
+    });
+    const auth = await intent(sessionId, 'authorize');
+    const out = await decide({
+      type: 'provider_outcome',
+      accountId: acct,
+      intentId: auth!.intent_id,
+      result: { kind: 'decline', code: 'card_declined', message: 'declined', paymentRef: null },
+    });
+    expect(out.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        'payment.authorization_failed',
+        'payment.session_stop_requested',
+        'ocpp.command_requested',
+      ]),
+    );
+    const cmd = out.find((e) => e.type === 'ocpp.command_requested')!;
+    expect(cmd.key).toBe('CP-201');
+    expect(cmd.payload).toMatchObject({ action: 'RequestStopTransaction', payload: { transactionId: 'tx-9' } });
+    expect((await intent(sessionId, 'authorize'))!.status).toBe('failed');
+  });
+
+  it('refolding its own events into an empty database gives the same states, transfer ids and balances', async () => {
+    const events = emitted.filter((e) => e.type !== 'ocpp.command_requested');
+    // the rebuild reads the topic: each account's events in order (one partition per key), accounts interleaved
+    const byAccount = new Map<string, Envelope[]>();
+    for (const e of events) byAccount.set(e.key, [...(byAccount.get(e.key) ?? []), e]);
+    const interleaved: Envelope[] = [];
+    const queues = [...byAccount.values()].reverse();
+    while (queues.some((q) => q.length > 0)) for (const q of queues) if (q.length > 0) interleaved.push(q.shift()!);
+    await copy.dataSource.transaction(async (m) => {
+      // in batches, as the topic's batches come
+      const read = interleaved.map((e) => catalogue.parse(JSON.parse(catalogue.encode(e))));
+      for (let k = 0; k < read.length; k += 4) await engine.refold(m, read.slice(k, k + 4));
+      // applied twice: nothing changes
+      await engine.refold(m, interleaved);
+    });
+    expect(await books(copy.dataSource)).toEqual(await books(db.dataSource));
+  });
+});

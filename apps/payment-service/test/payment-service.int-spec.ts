@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { silentLogger } from '@csms/platform';
+import { waitFor } from '@csms/testing';
+import { rebuildPaymentService } from '../src/rebuild';
+import { PaymentHarness, operator, type Json } from './harness';
+
+/**
+ * The payment service against real Kafka and PostgreSQL and the PSP emulator (in process, through the Stripe
+ * adapter): card, wallet and invoice sessions, credit CDRs, a decline that stops the session, PSP faults, the
+ * ledger's rules. After every scenario the books are checked: each transfer and each currency sums to zero, the
+ * derived balances equal the sums of the postings.
+ */
+describe('payment service: holds, captures, refunds and a double-entry ledger (real Kafka, PostgreSQL, PSP emulator)', () => {
+  const h = new PaymentHarness();
+
+  beforeAll(() => h.start(), 120_000);
+  afterAll(() => h.stop(), 60_000);
+  afterEach(async () => {
+    await h.settled();
+    await h.checkBooks();
+  }, 60_000);
+
+  /** A PSP customer with a saved card (a `pm_card_*` test method), as the emulator keeps it. */
+  const customer = (pm: string): { customerRef: string; paymentMethodRef: string } => {
+    const c = (h.emulator.psp as unknown as { createCustomer(p: Record<string, unknown>): Json }).createCustomer({
+      payment_method: pm,
+    });
+    return {
+      customerRef: c.id as string,
+      paymentMethodRef: (c.invoice_settings as { default_payment_method: string }).default_payment_method,
+    };
+  };
+
+  const openCard = async (accountId: string, pm = 'pm_card_visa') => {
+    const r = await h.api('POST', '/accounts', {
+      accountId,
+      currency: 'EUR',
+      method: { kind: 'card', ...customer(pm) },
+    });
+    expect(r.status).toBe(201);
+  };
+
+  it('card: a hold at session start, the exact capture at cdr.created, a balanced journal, the payment record via the API', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-CARD-1', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-CARD-1' });
+    const authorized = await h.waitForEvent(sessionId, 'payment.authorized');
+    expect(authorized.amountMinor).toBe('5000'); // PAYMENT_DEFAULT_HOLD EUR=50.00
+
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '7.00', incl: '8.47' }),
+    );
+    const captured = await h.waitForEvent(sessionId, 'payment.captured');
+    expect(captured.amountMinor).toBe('847');
+    await h.settled();
+
+    const psp = await h.pspSummary(sessionId);
+    expect(psp).toMatchObject({ authorizations: 1, captures: 1, captured_minor: 847, refunds: 0 });
+
+    const record = await h.api<Json>('GET', `/sessions/${sessionId}/payment`);
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({
+      sessionId,
+      accountId: account,
+      status: 'captured',
+      capturedMinor: '847',
+      hold: { requestedMinor: '5000', authorizedMinor: '5000' },
+    });
+    const journal = await h.api<Json>('GET', `/sessions/${sessionId}/journal`);
+    expect(journal.status).toBe(200);
+    expect(journal.body.balanced).toBe(true);
+    const posted = journal.body.posted as Array<{ account: string; amountMinor: string }>;
+    // the CDR: receivable 8.47 against revenue 7.00 + VAT 1.47; the capture moves it to PSP clearing
+    expect(posted).toEqual(
+      expect.arrayContaining([
+        { account: 'revenue_net:EUR', amountMinor: '-700' },
+        { account: 'vat_payable:EUR', amountMinor: '-147' },
+        { account: 'psp_clearing:EUR', amountMinor: '847' },
+      ]),
+    );
+    const receivable = posted.find((p) => p.account === `customer_receivable:EUR:${account}`);
+    expect(receivable?.amountMinor ?? '0').toBe('0');
+  });
+
+  it('credit CDR: the difference is refunded, never captured twice', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-CARD-2', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-CARD-2' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    const cdrId = `CDR-${sessionId.slice(0, 8)}`;
+    await h.publishCdr(h.cdr({ cdrId, sessionId, accountId: account, excl: '7.00', incl: '8.47' }));
+    await h.waitForEvent(sessionId, 'payment.captured');
+    // the session was corrected: its CDR is credited and a new one (lower) follows
+    await h.publishCdr(
+      h.cdr({
+        cdrId: `${cdrId}-C`,
+        sessionId,
+        accountId: account,
+        excl: '-7.00',
+        incl: '-8.47',
+        credit: true,
+        creditReferenceId: cdrId,
+      }),
+      h.cdr({ cdrId: `${cdrId}-2`, sessionId, accountId: account, excl: '5.00', incl: '6.05' }),
+    );
+    const refunded = await h.waitForEvent(sessionId, 'payment.refunded');
+    expect(refunded.amountMinor).toBe('242');
+    await h.settled();
+    const psp = await h.pspSummary(sessionId);
+    expect(psp).toMatchObject({ captures: 1, captured_minor: 847, refunds: 1, refunded_minor: 242 });
+    const record = await h.api<Json>('GET', `/sessions/${sessionId}/payment`);
+    expect(record.body).toMatchObject({ capturedMinor: '847', refundedMinor: '242' });
+  });
+
+  it('wallet: a top-up, then each CDR debits the wallet; invoice: a receivable per CDR and a monthly statement', async () => {
+    const wallet = `wallet-${randomUUID().slice(0, 8)}`;
+    expect(
+      (await h.api('POST', '/accounts', { accountId: wallet, currency: 'EUR', method: { kind: 'wallet' } })).status,
+    ).toBe(201);
+    const top = await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-1', amount: '20.00' });
+    expect(top.status).toBe(201);
+    // the same top-up again is the same top-up
+    await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-1', amount: '20.00' });
+    const ws = randomUUID();
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${ws.slice(0, 8)}`, sessionId: ws, accountId: wallet, excl: '7.00', incl: '8.47' }),
+    );
+    const debited = await h.waitForEvent(ws, 'payment.wallet_debited');
+    expect(debited).toMatchObject({ amountMinor: '847', balanceMinor: '1153' });
+    await h.settled();
+    const wb = await h.api<Json>('GET', `/accounts/${wallet}/balances`);
+    const walletLine = (wb.body.balances as Array<{ account: string; postedMinor: string }>).find((b) =>
+      b.account.startsWith('wallet_liability:'),
+    );
+    expect(walletLine?.postedMinor).toBe('-1153'); // a liability: credit balance
+
+    const fleet = `fleet-${randomUUID().slice(0, 8)}`;
+    expect(
+      (
+        await h.api('POST', '/accounts', {
+          accountId: fleet,
+          currency: 'EUR',
+          method: { kind: 'invoice', creditLimitMinor: '100000' },
+        })
+      ).status,
+    ).toBe(201);
+    const is = randomUUID();
+    await h.publishCdr(
+      h.cdr({
+        cdrId: `CDR-${is.slice(0, 8)}`,
+        sessionId: is,
+        accountId: fleet,
+        excl: '7.00',
+        incl: '8.47',
+        at: '2026-02-10T12:00:00Z',
+      }),
+    );
+    const receivable = await h.waitForEvent(is, 'payment.receivable_opened');
+    expect(receivable).toMatchObject({ amountMinor: '847', reason: 'invoice' });
+    const st = await h.api<Json>('POST', `/accounts/${fleet}/statements`, { month: '2026-02' });
+    expect(st.status).toBe(201);
+    expect(st.body).toMatchObject({ month: '2026-02', totalMinor: '847' });
+    expect((st.body.lines as unknown[]).length).toBe(1);
+  });
+
+  it('a CDR with no billing account is recorded as unbilled, not dropped', async () => {
+    const s = randomUUID();
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-NOACCT-${s.slice(0, 8)}`, sessionId: s, accountId: null, excl: '1.00', incl: '1.21' }),
+    );
+    await waitFor(
+      async () => {
+        const r = await h.api<{ items: Array<{ cdrId: string; reason: string }> }>(
+          'GET',
+          '/unbilled-cdrs?limit=500',
+          undefined,
+          operator.key,
+        );
+        return r.body.items.find((i) => i.cdrId === `CDR-NOACCT-${s.slice(0, 8)}`);
+      },
+      { what: 'the unbilled CDR listed' },
+    );
+  });
+
+  it('a declined hold is recorded and the session is stopped through ocpp.commands (RemoteStopTransaction, 1.6)', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account, 'pm_card_chargeDeclined');
+    await h.token('TOK-DECLINE', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-DECLINE', stationId: 'CP-DECLINE', transactionId: '77' });
+    const failed = await h.waitForEvent(sessionId, 'payment.authorization_failed');
+    expect(failed.code).toMatch(/declin/);
+    await h.waitForEvent(sessionId, 'payment.session_stop_requested');
+    const cmd = await waitFor(
+      () =>
+        h.commands.records
+          .map((r) => JSON.parse(r.value!) as { type: string; payload: Json })
+          .find((e) => e.type === 'ocpp.command_requested' && e.payload.stationId === 'CP-DECLINE'),
+      { what: 'the remote stop on ocpp.commands' },
+    );
+    expect(cmd.payload).toMatchObject({ action: 'RemoteStopTransaction', payload: { transactionId: 77 } });
+  });
+
+  it('PSP faults: a capture that times out after it succeeded is read back, never captured twice; duplicate webhooks change nothing', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-FAULT', account);
+    const sessionId = randomUUID();
+    const dup = h.emulator.addFault({ kind: 'duplicate_webhook', count: 2, times: 3 });
+    await h.sessionStarted({ sessionId, uid: 'TOK-FAULT' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    const timeout = h.emulator.addFault({ kind: 'timeout_after_success', operations: ['capture'], mode: 'drop' });
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '10.00', incl: '12.10' }),
+    );
+    const captured = await h.waitForEvent(sessionId, 'payment.captured');
+    expect(captured.amountMinor).toBe('1210');
+    await h.settled();
+    const psp = await h.pspSummary(sessionId);
+    expect(psp).toMatchObject({ authorizations: 1, captures: 1, captured_minor: 1210 });
+    const types = await h.typesOf(sessionId);
+    expect(types.filter((t) => t === 'payment.captured')).toHaveLength(1);
+    expect(types.filter((t) => t === 'payment.authorized')).toHaveLength(1);
+    // the faults did fire: the capture's answer was lost, webhooks came three times each (deduplicated by event id)
+    expect(timeout.remaining).toBe(0);
+    expect(dup.remaining).toBe(0);
+    const [seen] = await h.query<{ n: string }>(`select count(*) as n from psp_webhooks_seen`);
+    expect(Number(seen.n)).toBeGreaterThan(0);
+  });
+
+  it("webhooks out of order (the capture's before the hold's): nothing applied twice, the late one settles nothing", async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-OOO', account);
+    const sessionId = randomUUID();
+    const ooo = h.emulator.addFault({ kind: 'out_of_order_webhooks', count: 2 });
+    await h.sessionStarted({ sessionId, uid: 'TOK-OOO' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '3.00', incl: '3.63' }),
+    );
+    await h.waitForEvent(sessionId, 'payment.captured');
+    await h.settled();
+    expect(ooo.remaining).toBe(0);
+    const types = await h.typesOf(sessionId);
+    expect(types.filter((t) => t === 'payment.authorized')).toHaveLength(1);
+    expect(types.filter((t) => t === 'payment.captured')).toHaveLength(1);
+    expect(await h.pspSummary(sessionId)).toMatchObject({ authorizations: 1, captures: 1, captured_minor: 363 });
+    const record = await h.api<Json>('GET', `/sessions/${sessionId}/payment`);
+    expect(record.body).toMatchObject({ status: 'captured', capturedMinor: '363' });
+  });
+
+  it('a hold about to lapse with nothing due is released by the hold-expiry scan', async () => {
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-EXPIRY', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-EXPIRY' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    // six and a half days later: the 7-day hold lapses within the margin (a day)
+    h.clockOffsetMs = 6.5 * 24 * 3600 * 1000;
+    try {
+      expect(await h.svc.runner.scanHolds()).toBeGreaterThanOrEqual(1);
+    } finally {
+      h.clockOffsetMs = 0;
+    }
+    const released = await h.waitForEvent(sessionId, 'payment.released');
+    expect(released.amountMinor).toBe('5000');
+    await h.settled();
+    expect(await h.pspSummary(sessionId)).toMatchObject({ authorizations: 1, captures: 0, cancels: 1 });
+  });
+
+  it('ledger rows cannot be changed or deleted (the database refuses)', async () => {
+    await expect(h.query('update ledger_postings set amount_minor = amount_minor + 1')).rejects.toThrow(/immutable/);
+    await expect(h.query('delete from ledger_transfers')).rejects.toThrow(/immutable/);
+    await expect(h.query(`update ledger_transfer_states set state = 'voided'`)).rejects.toThrow(/immutable/);
+    await expect(h.query('truncate ledger_accounts cascade')).rejects.toThrow(/immutable/);
+    const [n] = await h.query<{ n: string }>('select count(*) as n from ledger_postings');
+    expect(Number(n.n)).toBeGreaterThan(0);
+  });
+
+  it('rebuild: payment.events refolded into an empty database give the same states, transfer ids and balances; the PSP is not called', async () => {
+    await h.settled();
+    const books = async () => ({
+      balances: await h.query('select account, posted_minor, pending_minor from ledger_balances order by account'),
+      transfers: await h.query(
+        `select t.transfer_id, t.initial_state, t.pending_id, t.session_id, t.reason,
+                (select json_agg(json_build_array(p.account, p.amount_minor::text) order by p.line) from ledger_postings p where p.transfer_id = t.transfer_id) as postings,
+                (select json_agg(s.state order by s.state) from ledger_transfer_states s where s.transfer_id = t.transfer_id) as states
+           from ledger_transfers t order by t.transfer_id`,
+      ),
+      states: await h.query('select account_id, state from account_state order by account_id'),
+      events: await h.query('select event_id from payment_events order by event_id'),
+      accounts: await h.query('select account_id, currency, method, status from billing_accounts order by account_id'),
+      intents: await h.query('select intent_id, kind, status from psp_intents order by intent_id'),
+    });
+    const pspCalls = () =>
+      h.emulator.ledger().reduce((n, p) => n + p.authorizations + p.increments + p.captures + p.cancels + p.refunds, 0);
+    const before = await books();
+    const callsBefore = pspCalls();
+    expect(before.transfers.length).toBeGreaterThan(5);
+    await h.svc.stop();
+    const { events } = await rebuildPaymentService(h.cfg, silentLogger());
+    expect(events).toBe(before.events.length);
+    await h.startService();
+    await h.settled();
+    expect(await books()).toEqual(before);
+    expect(pspCalls()).toBe(callsBefore);
+  }, 240_000);
+});

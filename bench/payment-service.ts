@@ -1,0 +1,132 @@
+/**
+ * CDRs settled per second by the payment service (in process, real Kafka and PostgreSQL) with the PSP emulator (in
+ * process, called through the Stripe adapter over HTTP), and ledger transfers per second.
+ *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50]
+ * Card: `accounts` card accounts with a token each; every session gets a hold at session.started (waited for, not
+ * timed), then all CDRs are published at once and timed from the publication to the last `payment.captured`
+ * (decide, PSP capture, outcome, ledger). Wallet: CDRs of wallet accounts (no PSP call) from publication to the
+ * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time.
+ * Prints a human line and a JSON line.
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '@csms/testing';
+import { PaymentHarness } from '../apps/payment-service/test/harness';
+
+async function count(h: PaymentHarness, sql: string): Promise<number> {
+  return Number((await h.query<{ n: string }>(sql))[0].n);
+}
+
+async function main(): Promise<void> {
+  const cards = Number(process.argv[2] ?? 1000);
+  const wallets = Number(process.argv[3] ?? 2000);
+  const accounts = Number(process.argv[4] ?? 50);
+  const h = new PaymentHarness();
+  await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent' });
+  const psp = h.emulator.psp as unknown as {
+    createCustomer(p: Record<string, unknown>): { id: string; invoice_settings: { default_payment_method: string } };
+  };
+  try {
+    const cardAccounts: string[] = [];
+    for (let i = 0; i < accounts; i++) {
+      const c = psp.createCustomer({ payment_method: 'pm_card_visa' });
+      const id = `bench-card-${i}-${randomUUID().slice(0, 6)}`;
+      const r = await h.api('POST', '/accounts', {
+        accountId: id,
+        currency: 'EUR',
+        method: { kind: 'card', customerRef: c.id, paymentMethodRef: c.invoice_settings.default_payment_method },
+      });
+      if (r.status !== 201) throw new Error(`open ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+      await h.token(`BT-${i}`, id);
+      cardAccounts.push(id);
+    }
+    const sessions = Array.from({ length: cards }, (_, i) => ({ sessionId: randomUUID(), i }));
+    for (let k = 0; k < sessions.length; k += 500)
+      await Promise.all(
+        sessions
+          .slice(k, k + 500)
+          .map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i % accounts}` })),
+      );
+    await waitFor(
+      async () =>
+        (await count(h, `select count(*) as n from payment_events where type = 'payment.authorized'`)) >= cards,
+      { what: `${cards} holds`, timeoutMs: 600_000, intervalMs: 200 },
+    );
+    const transfers0 = await count(h, 'select count(*) as n from ledger_transfers');
+    const cdrs = sessions.map((s) =>
+      h.cdr({
+        cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
+        sessionId: s.sessionId,
+        accountId: cardAccounts[s.i % accounts],
+        excl: '7.00',
+        incl: '8.47',
+      }),
+    );
+    const t0 = performance.now();
+    for (let k = 0; k < cdrs.length; k += 500) await h.publishCdr(...cdrs.slice(k, k + 500));
+    await waitFor(
+      async () => (await count(h, `select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
+      { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
+    );
+    const cardSeconds = (performance.now() - t0) / 1000;
+    const transfers1 = await count(h, 'select count(*) as n from ledger_transfers');
+
+    const walletAccounts: string[] = [];
+    for (let i = 0; i < accounts; i++) {
+      const id = `bench-wallet-${i}-${randomUUID().slice(0, 6)}`;
+      await h.api('POST', '/accounts', { accountId: id, currency: 'EUR', method: { kind: 'wallet' } });
+      await h.api('POST', `/accounts/${id}/top-ups`, { topUpRef: 'bench', amount: '100000.00' });
+      walletAccounts.push(id);
+    }
+    const transfers2 = await count(h, 'select count(*) as n from ledger_transfers');
+    const wcdrs = Array.from({ length: wallets }, (_, i) => {
+      const sessionId = randomUUID();
+      return h.cdr({
+        cdrId: `BW-${sessionId.slice(0, 13)}`,
+        sessionId,
+        accountId: walletAccounts[i % accounts],
+        excl: '7.00',
+        incl: '8.47',
+      });
+    });
+    const t1 = performance.now();
+    for (let k = 0; k < wcdrs.length; k += 500) await h.publishCdr(...wcdrs.slice(k, k + 500));
+    await waitFor(
+      async () =>
+        (await count(h, `select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
+      { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
+    );
+    const walletSeconds = (performance.now() - t1) / 1000;
+    const transfers3 = await count(h, 'select count(*) as n from ledger_transfers');
+    const captures = h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
+    const ledgerTransfers = transfers1 - transfers0 + (transfers3 - transfers2);
+    const result = {
+      bench: 'payment-service',
+      cardCdrs: cards,
+      cardCdrsSettledPerSecond: Math.round(cards / cardSeconds),
+      walletCdrs: wallets,
+      walletCdrsSettledPerSecond: Math.round(wallets / walletSeconds),
+      ledgerTransfers,
+      ledgerTransfersPerSecond: Math.round(ledgerTransfers / (cardSeconds + walletSeconds)),
+      emulatorCaptures: captures,
+      accounts,
+      partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
+      cpus: os.cpus().length,
+      loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    };
+    console.log(
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); emulator captures ${captures} for ${cards} card CDRs`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    await h.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,284 @@
+/**
+ * Payments end to end, every service its own process on the real Kafka and PostgreSQL, the PSP emulator in this
+ * process (the payment service calls it through the Stripe adapter; it posts its webhooks back): an OCPP 1.6 charger
+ * charges with a token whose billing account pays by card — a hold at the start, the exact capture of the CDR's
+ * total at the end, a balanced journal, the payment record through the API —, and a token whose card is declined
+ * gets its session stopped: the charger receives RemoteStopTransaction for its transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { RPCClient } from 'ocpp-rpc';
+import { newApiKey } from '@csms/service-kit';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestTopics,
+  dropTestDatabases,
+  freePort,
+  startServiceProcess,
+  testDatabaseUrl,
+  testKafka,
+  uniqueName,
+  waitFor,
+  type ServiceProcess,
+} from '@csms/testing';
+import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
+
+const admin = newApiKey('e2e-pay-admin', 'admin');
+const PASSWORD = 'e2e-pay-station-password';
+
+interface Json {
+  [k: string]: unknown;
+}
+const clientOptions = (o: Record<string, unknown>) => o as unknown as ConstructorParameters<typeof RPCClient>[0];
+
+/** FLAT 1.00 + ENERGY 0.25/kWh, 21 % VAT */
+const TARIFF = {
+  country_code: 'NL',
+  party_id: 'CSM',
+  id: 'E2E-PAY',
+  currency: 'EUR',
+  elements: [
+    {
+      price_components: [
+        { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
+        { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
+      ],
+    },
+  ],
+};
+
+describe('payments end to end: hold, exact capture, journal and payment record; a declined card stops the session', () => {
+  const tag = `${process.pid}_${Math.floor(performance.now())}`;
+  const names = ['gateway', 'sessions', 'tariffs', 'payments'];
+  const dbs = names.map((s) => `csms_test_e2epay_${s}_${tag}`);
+  const topics = {
+    OCPP_INBOUND_TOPIC: uniqueName('e2epay.ocpp-inbound'),
+    SESSION_EVENTS_TOPIC: uniqueName('e2epay.session-events'),
+    TARIFF_EVENTS_TOPIC: uniqueName('e2epay.tariff-events'),
+    BILLING_EVENTS_TOPIC: uniqueName('e2epay.billing-events'),
+    REGISTRY_STATIONS_TOPIC: uniqueName('e2epay.registry-stations'),
+    REGISTRY_TOKENS_TOPIC: uniqueName('e2epay.registry-tokens'),
+    OCPP_COMMANDS_TOPIC: uniqueName('e2epay.ocpp-commands'),
+    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2epay.ocpp-command-results'),
+    PAYMENT_EVENTS_TOPIC: uniqueName('e2epay.payment-events'),
+  };
+  const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
+  const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  const services: Record<string, ServiceProcess> = {};
+  const clients: RPCClient[] = [];
+  let emulator: PspEmulator;
+  let ocppPort = 0;
+  let pg: Client;
+
+  beforeAll(async () => {
+    await createTestTopics(testKafka(), Object.values(topics), 3);
+    const webhookPort = await freePort();
+    emulator = await startPspEmulator({
+      port: 0,
+      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
+      webhookSecret: secret,
+      apiKey: pspKey,
+    });
+    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
+    ocppPort = await freePort();
+    const ports = await Promise.all(names.map(() => freePort()));
+    const envs: Record<string, Record<string, string>> = {
+      'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2epay-${tag}` },
+      'session-service': { SESSION_CONSUMER_GROUP: uniqueName('e2epay-sessions') },
+      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('e2epay-tariffs') },
+      'payment-service': {
+        PAYMENT_CONSUMER_GROUP: uniqueName('e2epay-payments'),
+        PSP_API_URL: emulator.url,
+        PSP_API_KEY: pspKey,
+        PSP_WEBHOOK_SECRET: secret,
+        PAYMENT_WEBHOOK_PORT: String(webhookPort),
+      },
+    };
+    // one at a time: TypeScript start-ups at once starve a 2-core machine
+    for (const [i, name] of Object.keys(envs).entries())
+      services[name] = await startServiceProcess(name, {
+        ...common,
+        ...envs[name],
+        DATABASE_URL: testDatabaseUrl(dbs[i]),
+        HTTP_PORT: String(ports[i]),
+      });
+    pg = new Client({ connectionString: testDatabaseUrl(dbs[3]) });
+    await pg.connect();
+  }, 400_000);
+
+  afterAll(async () => {
+    for (const c of clients) await c.close({ force: true }).catch(() => undefined);
+    await pg?.end().catch(() => undefined);
+    for (const s of Object.values(services)) s.kill('SIGTERM');
+    await Promise.all(Object.values(services).map((s) => s.exited()));
+    await emulator?.close();
+    await dropTestDatabases(dbs);
+  }, 120_000);
+
+  const api = async <T = Json>(service: string, method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${services[service].url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${admin.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+
+  const openCard = async (accountId: string, pm: string) => {
+    const c = (
+      emulator.psp as unknown as {
+        createCustomer(p: Record<string, unknown>): {
+          id: string;
+          invoice_settings: { default_payment_method: string };
+        };
+      }
+    ).createCustomer({ payment_method: pm });
+    const r = await api('payment-service', 'POST', '/api/v1/accounts', {
+      accountId,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: c.id, paymentMethodRef: c.invoice_settings.default_payment_method },
+    });
+    expect(r.status).toBe(201);
+  };
+
+  it('a card session is held, captured exactly and journaled; a declined card stops its session remotely', async () => {
+    const stationId = uniqueName('E2EPAY16');
+    expect(
+      (
+        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
+          securityProfile: 1,
+          password: PASSWORD,
+          siteId: 'site-e2epay',
+          timeZone: 'Europe/Amsterdam',
+        })
+      ).status,
+    ).toBe(200);
+    await openCard('acct-pay', 'pm_card_visa');
+    await openCard('acct-declined', 'pm_card_chargeDeclined');
+    for (const [uid, account] of [
+      ['E2E-PAY', 'acct-pay'],
+      ['E2E-DECLINED', 'acct-declined'],
+    ])
+      expect(
+        (
+          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
+            type: 'ISO14443',
+            status: 'Accepted',
+            billingAccountId: account,
+          })
+        ).status,
+      ).toBe(200);
+    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-PAY', TARIFF)).status).toBe(200);
+    expect(
+      (
+        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
+          tariffId: 'E2E-PAY',
+          scope: { kind: 'site', siteId: 'site-e2epay' },
+        })
+      ).status,
+    ).toBe(201);
+    // the payment service resolves a session's account from its copy of the token registry
+    await waitFor(
+      async () => (await pg.query(`select 1 from tokens where uid in ('E2E-PAY', 'E2E-DECLINED')`)).rowCount === 2,
+      { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
+    );
+    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
+      what: 'gateway ready',
+    });
+
+    const cp = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity: stationId,
+        protocols: ['ocpp1.6'],
+        password: PASSWORD,
+        reconnect: false,
+        strictMode: true,
+        callTimeoutMs: 20_000,
+      }),
+    );
+    clients.push(cp);
+    const stops: number[] = [];
+    cp.handle('RemoteStopTransaction', async ({ params }) => {
+      stops.push((params as { transactionId: number }).transactionId);
+      return { status: 'Accepted' };
+    });
+    await cp.connect();
+    expect(await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' })).toMatchObject({
+      status: 'Accepted',
+    });
+    const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+
+    // a card session: 12 kWh
+    const start = (await cp.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'E2E-PAY',
+      meterStart: 1000,
+      timestamp: at(0),
+    })) as { transactionId: number };
+    await cp.call('MeterValues', {
+      connectorId: 1,
+      transactionId: start.transactionId,
+      meterValue: [
+        {
+          timestamp: at(60),
+          sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+        },
+      ],
+    });
+    await cp.call('StopTransaction', {
+      transactionId: start.transactionId,
+      idTag: 'E2E-PAY',
+      meterStop: 13000,
+      timestamp: at(120),
+      reason: 'Local',
+    });
+    const cdr = await waitFor(
+      async () => {
+        const r = await api<{ items: Array<Json & { audit: { sessionId: string } }> }>(
+          'tariff-service',
+          'GET',
+          `/api/v1/cdrs?stationId=${stationId}&include=audit`,
+        );
+        return r.body.items[0];
+      },
+      { what: 'the CDR', timeoutMs: 90_000 },
+    );
+    const total = (cdr.total_cost as { incl_vat: string }).incl_vat;
+    expect(total).toBe('4.84'); // (1.00 + 12 kWh × 0.25) × 1.21
+    const sessionId = cdr.audit.sessionId;
+    const record = await waitFor(
+      async () => {
+        const r = await api<Json>('payment-service', 'GET', `/api/v1/sessions/${sessionId}/payment`);
+        return r.status === 200 && r.body.status === 'captured' ? r.body : undefined;
+      },
+      { what: 'the payment record, captured', timeoutMs: 90_000 },
+    );
+    expect(record).toMatchObject({
+      accountId: 'acct-pay',
+      capturedMinor: '484',
+      hold: { requestedMinor: '5000', authorizedMinor: '5000', status: 'captured' },
+    });
+    const journal = await api<Json>('payment-service', 'GET', `/api/v1/sessions/${sessionId}/journal`);
+    expect(journal.body.balanced).toBe(true);
+    const payment = emulator.ledger().find((p) => p.metadata.session_id === sessionId);
+    expect(payment).toMatchObject({ authorizations: 1, captures: 1, captured_minor: 484 });
+
+    // a declined card: the session is stopped through the remote-command path
+    const declined = (await cp.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'E2E-DECLINED',
+      meterStart: 13000,
+      timestamp: at(200),
+    })) as { transactionId: number };
+    await waitFor(() => stops.includes(declined.transactionId), {
+      what: 'RemoteStopTransaction at the charger',
+      timeoutMs: 90_000,
+    });
+    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+  }, 400_000);
+});
