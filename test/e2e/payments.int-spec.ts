@@ -3,7 +3,8 @@
  * process (the payment service calls it through the Stripe adapter; it posts its webhooks back): an OCPP 1.6 charger
  * charges with a token whose billing account pays by card — a hold at the start, the exact capture of the CDR's
  * total at the end, a balanced journal, the payment record through the API —, and a token whose card is declined
- * gets its session stopped: the charger receives RemoteStopTransaction for its transaction.
+ * gets its session stopped: the charger receives RemoteStopTransaction for its transaction; a wallet whose balance
+ * does not cover its session is blocked, and the gateway answers its token's next Authorize `Blocked`.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -61,6 +62,7 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     OCPP_COMMANDS_TOPIC: uniqueName('e2epay.ocpp-commands'),
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2epay.ocpp-command-results'),
     PAYMENT_EVENTS_TOPIC: uniqueName('e2epay.payment-events'),
+    REGISTRY_ACCOUNTS_TOPIC: uniqueName('e2epay.registry-accounts'),
   };
   const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
   const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
@@ -159,9 +161,27 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     ).toBe(200);
     await openCard('acct-pay', 'pm_card_visa');
     await openCard('acct-declined', 'pm_card_chargeDeclined');
+    expect(
+      (
+        await api('payment-service', 'POST', '/api/v1/accounts', {
+          accountId: 'acct-wallet',
+          currency: 'EUR',
+          method: { kind: 'wallet' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api('payment-service', 'POST', '/api/v1/accounts/acct-wallet/top-ups', {
+          topUpRef: 'E2E-T1',
+          amount: '1.00',
+        })
+      ).status,
+    ).toBe(201);
     for (const [uid, account] of [
       ['E2E-PAY', 'acct-pay'],
       ['E2E-DECLINED', 'acct-declined'],
+      ['E2E-WALLET', 'acct-wallet'],
     ])
       expect(
         (
@@ -183,7 +203,8 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     ).toBe(201);
     // the payment service resolves a session's account from its copy of the token registry
     await waitFor(
-      async () => (await pg.query(`select 1 from tokens where uid in ('E2E-PAY', 'E2E-DECLINED')`)).rowCount === 2,
+      async () =>
+        (await pg.query(`select 1 from tokens where uid in ('E2E-PAY', 'E2E-DECLINED', 'E2E-WALLET')`)).rowCount === 3,
       { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
     );
     await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
@@ -277,6 +298,29 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     })) as { transactionId: number };
     await waitFor(() => stops.includes(declined.transactionId), {
       what: 'RemoteStopTransaction at the charger',
+      timeoutMs: 90_000,
+    });
+
+    // a wallet holding 1.00 pays a 4.84 session: the rest is a receivable and the account is blocked; the gateway
+    // (which never calls the PSP) answers the token's next Authorize Blocked
+    const verdict = async () =>
+      ((await cp.call('Authorize', { idTag: 'E2E-WALLET' })) as { idTagInfo: { status: string } }).idTagInfo.status;
+    expect(await verdict()).toBe('Accepted');
+    const w = (await cp.call('StartTransaction', {
+      connectorId: 2,
+      idTag: 'E2E-WALLET',
+      meterStart: 50_000,
+      timestamp: at(300),
+    })) as { transactionId: number };
+    await cp.call('StopTransaction', {
+      transactionId: w.transactionId,
+      idTag: 'E2E-WALLET',
+      meterStop: 62_000,
+      timestamp: at(420),
+      reason: 'Local',
+    });
+    await waitFor(async () => ((await verdict()) === 'Blocked' ? true : undefined), {
+      what: "Authorize Blocked for the wallet's token",
       timeoutMs: 90_000,
     });
     for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);

@@ -20,6 +20,7 @@ export const PaymentServiceConfigSchema = Type.Object({
   REGISTRY_TOKENS_TOPIC: Type.String({ default: 'registry.tokens' }),
   PAYMENT_EVENTS_TOPIC: Type.String({ default: 'payment.events' }),
   OCPP_COMMANDS_TOPIC: Type.String({ default: 'ocpp.commands' }),
+  REGISTRY_ACCOUNTS_TOPIC: Type.String({ default: 'registry.accounts' }),
   /** the hold pre-authorised at session start, per currency (major units); a currency not listed: no card hold possible */
   PAYMENT_DEFAULT_HOLD: Type.String({
     default: 'EUR=50.00,USD=50.00,GBP=45.00,CHF=50.00,SEK=500.00,NOK=500.00,DKK=375.00,PLN=200.00,JPY=7000,KWD=15.000',

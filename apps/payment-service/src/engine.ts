@@ -1,5 +1,11 @@
 import type { EntityManager } from 'typeorm';
-import { OcppCommandRequestedV1, deriveId, type Envelope, type EventCatalogue } from '@csms/contracts';
+import {
+  AccountStandingChangedV1,
+  OcppCommandRequestedV1,
+  deriveId,
+  type Envelope,
+  type EventCatalogue,
+} from '@csms/contracts';
 import type { Logger } from '@csms/platform';
 import { projectPaymentEvents } from './projection';
 
@@ -142,10 +148,12 @@ export class PaymentEngine {
     if (cache) cache.unprojected.push(...envs);
     else await projectPaymentEvents(m, envs);
     const out: Envelope[] = [...envs];
-    for (const env of envs)
+    for (const [i, env] of envs.entries())
       if (env.type === 'payment.session_stop_requested') {
         const stop = await this.stopCommand(m, env);
         if (stop) out.push(stop);
+      } else if (env.type === 'payment.account_blocked' || env.type === 'payment.account_unblocked') {
+        out.push(this.standing(env, i));
       }
     return out;
   }
@@ -183,6 +191,28 @@ export class PaymentEngine {
        on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events, updated_at = excluded.updated_at`,
       [accountId, JSON.stringify(state), n, at],
     );
+  }
+
+  /**
+   * The account's standing for the gateway's registry (compacted registry.accounts, key = account id): whether its
+   * tokens may be authorised. The revision orders the standings of one account: the decision's time in ms × 100 + the
+   * event's place in its decision, so a later decision always wins and a replay writes the same record.
+   */
+  standing(env: Envelope, ordinal: number): Envelope {
+    const p = env.payload as { accountId: string; reason: string };
+    return this.catalogue.create(AccountStandingChangedV1, {
+      id: deriveId('payment-account-standing', env.id),
+      key: p.accountId,
+      occurredAt: env.occurredAt,
+      source: SERVICE_SOURCE,
+      causationId: env.id,
+      payload: {
+        accountId: p.accountId,
+        canPay: env.type === 'payment.account_unblocked',
+        reason: p.reason,
+        revision: Date.parse(env.occurredAt) * 100 + Math.min(ordinal, 99) + 1,
+      },
+    });
   }
 
   /**

@@ -40,6 +40,7 @@ export function paymentCatalogue(cfg: PaymentServiceConfig) {
     [Topics.registryTokens]: cfg.REGISTRY_TOKENS_TOPIC,
     [Topics.paymentEvents]: cfg.PAYMENT_EVENTS_TOPIC,
     [Topics.ocppCommands]: cfg.OCPP_COMMANDS_TOPIC,
+    [Topics.registryAccounts]: cfg.REGISTRY_ACCOUNTS_TOPIC,
   });
 }
 
@@ -47,7 +48,8 @@ export function paymentCatalogue(cfg: PaymentServiceConfig) {
  * Starts the payment service: consumers of the registry tokens, session.events and billing.events (each CDR paid by
  * its account's card, wallet or invoice through libs/payments' decider, in the consumer's transaction), the effect
  * runner (PSP calls after commit, idempotency key = intent id), the PSP webhook receiver (own port), the accounts,
- * ledger and payment-record API, and payment.events + remote stops on ocpp.commands through the outbox.
+ * ledger and payment-record API, and payment.events + remote stops on ocpp.commands + the accounts' standing on
+ * registry.accounts (the gateway answers Blocked for the tokens of an account that cannot pay) through the outbox.
  */
 export async function startPaymentService(
   cfg: PaymentServiceConfig,
@@ -61,6 +63,7 @@ export async function startPaymentService(
     Topics.registryTokens,
     Topics.paymentEvents,
     Topics.ocppCommands,
+    Topics.registryAccounts,
   ] as string[];
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const groups = paymentGroups(cfg);

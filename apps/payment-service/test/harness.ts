@@ -42,6 +42,7 @@ export function paymentTopics() {
     tokens: uniqueName('test.registry-tokens'),
     payments: uniqueName('test.payment-events'),
     commands: uniqueName('test.ocpp-commands'),
+    accounts: uniqueName('test.registry-accounts'),
   };
 }
 export type PaymentTopics = ReturnType<typeof paymentTopics>;
@@ -58,6 +59,7 @@ export class PaymentHarness {
   cfg!: PaymentServiceConfig;
   payments!: TopicCollector;
   commands!: TopicCollector;
+  standings!: TopicCollector;
   readonly topics = paymentTopics();
   readonly db = `csms_test_payments_${process.pid}_${Math.floor(performance.now())}`;
   readonly secret = `whsec_${uniqueName('secret').replace(/-/g, '')}`;
@@ -86,6 +88,7 @@ export class PaymentHarness {
       REGISTRY_TOKENS_TOPIC: this.topics.tokens,
       PAYMENT_EVENTS_TOPIC: this.topics.payments,
       OCPP_COMMANDS_TOPIC: this.topics.commands,
+      REGISTRY_ACCOUNTS_TOPIC: this.topics.accounts,
       PSP_API_URL: this.emulator.url,
       PSP_API_KEY: this.apiKey,
       PSP_WEBHOOK_SECRET: this.secret,
@@ -99,6 +102,7 @@ export class PaymentHarness {
     await this.startService();
     this.payments = await new TopicCollector(this.kafka, [this.topics.payments]).start();
     this.commands = await new TopicCollector(this.kafka, [this.topics.commands]).start();
+    this.standings = await new TopicCollector(this.kafka, [this.topics.accounts]).start();
   }
 
   /** how far the service's clock (API requests, PSP outcomes, the hold-expiry scan) is ahead of the wall clock */
@@ -113,6 +117,7 @@ export class PaymentHarness {
   async stop(): Promise<void> {
     await this.payments?.close();
     await this.commands?.close();
+    await this.standings?.close();
     await this.svc?.stop();
     await this.emulator?.close();
     await this.publisher?.disconnect();

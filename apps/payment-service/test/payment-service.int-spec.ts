@@ -167,6 +167,33 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect((st.body.lines as unknown[]).length).toBe(1);
   });
 
+  it("a wallet that cannot pay is blocked on registry.accounts (the gateway's Authorize verdict) and a top-up unblocks it", async () => {
+    const wallet = `wallet-${randomUUID().slice(0, 8)}`;
+    await h.api('POST', '/accounts', { accountId: wallet, currency: 'EUR', method: { kind: 'wallet' } });
+    await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-SMALL', amount: '5.00' });
+    const ws = randomUUID();
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${ws.slice(0, 8)}`, sessionId: ws, accountId: wallet, excl: '7.00', incl: '8.47' }),
+    );
+    const standings = () =>
+      h.standings.records
+        .filter((r) => r.key === wallet)
+        .map(
+          (r) =>
+            JSON.parse(r.value!) as { type: string; payload: { canPay: boolean; reason: string; revision: number } },
+        );
+    const blocked = await waitFor(() => standings().find((s) => !s.payload.canPay), {
+      what: 'a standing that says the wallet cannot pay',
+    });
+    expect(blocked.type).toBe('registry.account_standing_changed');
+    expect(blocked.payload.reason).toBe('wallet_insufficient');
+    await h.api('POST', `/accounts/${wallet}/top-ups`, { topUpRef: 'T-BIG', amount: '50.00' });
+    const again = await waitFor(() => standings().find((s) => s.payload.canPay), {
+      what: 'a standing that says the wallet can pay again',
+    });
+    expect(again.payload.revision).toBeGreaterThan(blocked.payload.revision);
+  });
+
   it('a CDR with no billing account is recorded as unbilled, not dropped', async () => {
     const s = randomUUID();
     await h.publishCdr(
