@@ -59,7 +59,9 @@ export async function ensureDatabaseExists(url: string): Promise<void> {
     const r = await c.query('select 1 from pg_database where datname = $1', [name]);
     if (r.rowCount === 0) {
       await c.query(`create database "${name}"`).catch((e: { code?: string }) => {
-        if (e.code !== '42P04') throw e; // created concurrently by another process
+        // created concurrently by another process (a replica starting at the same moment): PostgreSQL says so as
+        // duplicate_database (42P04) or, when both inserts race into pg_database, as unique_violation (23505)
+        if (e.code !== '42P04' && e.code !== '23505') throw e;
       });
     }
   } finally {

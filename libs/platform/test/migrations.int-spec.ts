@@ -3,7 +3,7 @@
  * The advisory lock in `openDatabase` makes them take turns, so neither fails on a table the other created.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { openDatabase } from '@csms/platform';
+import { ensureDatabaseExists, openDatabase } from '@csms/platform';
 import { dropTestDatabases, testDatabaseUrl } from '@csms/testing';
 import { Client } from 'pg';
 
@@ -60,6 +60,20 @@ describe('migrations of instances started together', () => {
       await later.destroy();
     } finally {
       await Promise.all(sources.map((s) => s.destroy()));
+    }
+  }, 60_000);
+});
+
+describe('a new database created by instances started together', () => {
+  const name = `csms_test_create_race_${process.pid}`;
+  afterAll(() => dropTestDatabases([name]));
+
+  it('is created once and every instance goes on (no duplicate-database error)', async () => {
+    for (let round = 0; round < 5; round++) {
+      await dropTestDatabases([name]);
+      await expect(
+        Promise.all([1, 2, 3, 4, 5, 6].map(() => ensureDatabaseExists(testDatabaseUrl(name)))),
+      ).resolves.toHaveLength(6);
     }
   }, 60_000);
 });
