@@ -12,6 +12,8 @@
  * Amounts are integers in the currency's minor units (bigint); currencies ISO 4217 upper case.
  */
 
+import { DomainError } from '@csms/kernel';
+
 export type ProviderPaymentStatus =
   /** a hold is in place: amountAuthorizedMinor can be captured */
   | 'authorized'
@@ -60,24 +62,16 @@ export function isDecline<T>(r: ProviderResult<T>): r is ProviderDecline {
 }
 
 /** The call's outcome is unknown (timeout, connection lost, 5xx): retrieve before retrying. Retriable. */
-export class ProviderUnavailableError extends Error {
-  readonly code = 'PSP_UNAVAILABLE';
-  readonly retriable = true;
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'ProviderUnavailableError';
+export class ProviderUnavailableError extends DomainError<'PSP_UNAVAILABLE'> {
+  constructor(message: string, cause?: unknown) {
+    super('PSP_UNAVAILABLE', message, { retriable: true, cause });
   }
 }
 
 /** A webhook whose signature does not verify, or that is not JSON / not an event. */
-export class WebhookSignatureError extends Error {
-  readonly code = 'WEBHOOK_SIGNATURE_INVALID';
+export class WebhookSignatureError extends DomainError<'WEBHOOK_SIGNATURE_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'WebhookSignatureError';
+    super('WEBHOOK_SIGNATURE_INVALID', message);
   }
 }
 
