@@ -112,7 +112,10 @@ describe('scale out: two instances of each consuming service in one group, one o
         };
     await start('ocpp-gateway');
     // the two instances of a service start together, as replicas do (they take turns migrating)
-    await Promise.all(CONSUMING.flatMap((s) => [start(`${s}-a`), start(`${s}-b`)]));
+    // allSettled: if one fails to start, the others are still recorded in `running` (afterAll stops them), not orphaned
+    const started = await Promise.allSettled(CONSUMING.flatMap((s) => [start(`${s}-a`), start(`${s}-b`)]));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     tariffDb = new Client({ connectionString: testDatabaseUrl(dbs['tariff-service']) });
     await tariffDb.connect();
   }, 300_000);
@@ -261,7 +264,9 @@ describe('scale out: two instances of each consuming service in one group, one o
         moves.push(
           (async () => {
             await moves[0];
-            await Promise.all(victims.map((v) => start(v)));
+            const again = await Promise.allSettled(victims.map((v) => start(v)));
+            const refused = again.find((r) => r.status === 'rejected');
+            if (refused) throw refused.reason;
           })(),
         );
       }
