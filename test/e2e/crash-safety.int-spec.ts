@@ -15,10 +15,9 @@ import { rebuildSessionStore } from '../../apps/session-service/src/rebuild';
 import { loadTariffServiceConfig } from '../../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../../apps/tariff-service/src/rebuild';
 import {
-  PersistentStation,
   TEST_KAFKA_BROKERS,
   createTestTopics,
-  driveSession,
+  drivePlan,
   freePort,
   prng,
   startServiceProcess,
@@ -208,27 +207,15 @@ describe('crash safety and replay across the whole chain (every service its own 
       }
     };
 
-    const t0 = Date.now();
-    const stations = stationIds.map(
-      (id, s) => new PersistentStation(id, plan[s][0].protocol, `ws://127.0.0.1:${ocppPort}/ocpp`, PASSWORD),
-    );
-    await Promise.all(
-      stations.map(async (st, s) => {
-        await st.call(
-          'BootNotification',
-          st.protocol === 'ocpp1.6'
-            ? { chargePointVendor: 'Acme', chargePointModel: 'X' }
-            : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } },
-        );
-        let register = 100_000;
-        for (const session of plan[s]) {
-          await driveSession(st, session, t0, register);
-          register += session.energyWh;
-          completed++;
-          maybeKill();
-        }
-      }),
-    );
+    const stations = await drivePlan(plan, {
+      url: `ws://127.0.0.1:${ocppPort}/ocpp`,
+      password: PASSWORD,
+      startRegisterWh: 100_000,
+      afterSession: () => {
+        completed++;
+        maybeKill();
+      },
+    });
     await Promise.all(crashes);
     for (const st of stations) await st.close();
     expect(kills.sort()).toEqual([...names].sort());

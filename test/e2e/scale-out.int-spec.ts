@@ -10,10 +10,9 @@ import { AssignerProtocol, type Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { newApiKey } from '@csms/service-kit';
 import {
-  PersistentStation,
   TEST_KAFKA_BROKERS,
   createTestTopics,
-  driveSession,
+  drivePlan,
   dropTestDatabases,
   freePort,
   prng,
@@ -272,27 +271,15 @@ describe('scale out: two instances of each consuming service in one group, one o
       }
     };
 
-    const t0 = Date.now();
-    const stations = stationIds.map(
-      (id, s) => new PersistentStation(id, plan[s][0].protocol, `ws://127.0.0.1:${ocppPort}/ocpp`, PASSWORD),
-    );
-    await Promise.all(
-      stations.map(async (st, s) => {
-        await st.call(
-          'BootNotification',
-          st.protocol === 'ocpp1.6'
-            ? { chargePointVendor: 'Acme', chargePointModel: 'X' }
-            : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } },
-        );
-        let register = 50_000;
-        for (const session of plan[s]) {
-          await driveSession(st, session, t0, register);
-          register += session.energyWh;
-          completed++;
-          step();
-        }
-      }),
-    );
+    const stations = await drivePlan(plan, {
+      url: `ws://127.0.0.1:${ocppPort}/ocpp`,
+      password: PASSWORD,
+      startRegisterWh: 50_000,
+      afterSession: () => {
+        completed++;
+        step();
+      },
+    });
     await Promise.all(moves);
     for (const st of stations) await st.close();
     expect(phase).toBe('restarted');

@@ -181,3 +181,34 @@ export async function driveSession(
     });
   }
 }
+
+/**
+ * One persistent station per row of `plan` (all of a row's sessions are the same station), connected to `url`,
+ * booted, and driven through its sessions in order, the stations in parallel. The meter register starts at
+ * `startRegisterWh` and grows by each session's energy; `afterSession` runs after every completed session (the
+ * crash and scale-out tests kill and restart services from it). Returns the stations, still open.
+ */
+export async function drivePlan(
+  plan: PlannedSession[][],
+  opts: { url: string; password: string; startRegisterWh: number; afterSession?: () => void },
+): Promise<PersistentStation[]> {
+  const t0 = Date.now();
+  const stations = plan.map((row) => new PersistentStation(row[0].stationId, row[0].protocol, opts.url, opts.password));
+  await Promise.all(
+    stations.map(async (st, s) => {
+      await st.call(
+        'BootNotification',
+        st.protocol === 'ocpp1.6'
+          ? { chargePointVendor: 'Acme', chargePointModel: 'X' }
+          : { reason: 'PowerUp', chargingStation: { model: 'X', vendorName: 'Acme' } },
+      );
+      let register = opts.startRegisterWh;
+      for (const session of plan[s]) {
+        await driveSession(st, session, t0, register);
+        register += session.energyWh;
+        opts.afterSession?.();
+      }
+    }),
+  );
+  return stations;
+}
