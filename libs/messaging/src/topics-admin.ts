@@ -32,7 +32,8 @@ export interface TopicLimitMismatch {
  * broker, or when several services create the same topics at once, CreateTopics answers (or says the
  * topic exists) before the partitions are served, and the first Metadata or ListOffsets request then gets
  * "This server does not host this topic-partition". Such errors are waited out with back-off, within
- * `timeoutMs`; other errors fail at once.
+ * `timeoutMs`; other errors fail at once. Growing races the same way: two instances that read the old partition
+ * count both ask for more, and the second is told "Number of partitions is invalid"; it reads the metadata again.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -81,7 +82,19 @@ export async function ensureTopics(
           const grow = meta.topics
             .filter((t) => t.partitions.length < partitions)
             .map((t) => ({ topic: t.name, count: partitions }));
-          if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+          if (grow.length > 0) {
+            try {
+              await admin.createPartitions({ topicPartitions: grow });
+            } catch (e) {
+              // INVALID_PARTITIONS: the topic already has that many partitions — another instance starting at the
+              // same moment grew it (or created it) after our metadata read, which was stale. Read again.
+              if ((e as { type?: unknown }).type !== 'INVALID_PARTITIONS') throw e;
+              throw Object.assign(new Error(`partitions of ${grow.map((g) => g.topic).join(', ')} changed meanwhile`), {
+                type: 'LEADER_NOT_AVAILABLE',
+                cause: e,
+              });
+            }
+          }
           if (opts.maxMessageBytes !== undefined) {
             const described = await admin.describeConfigs({
               includeSynonyms: false,
