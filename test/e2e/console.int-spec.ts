@@ -58,18 +58,15 @@ describe('the console in Chromium against the running system', () => {
     const started = await startConsoleServer({
       staticDir: outDir,
       port: 0,
-      upstreams: {
-        gateway: sys.urls['ocpp-gateway'],
-        sessions: sys.urls['session-service'],
-        tariffs: sys.urls['tariff-service'],
-        reporting: sys.urls['reporting-service'],
-      },
+      upstreams: sys.consoleUpstreams,
     });
     consoleUrl = started.url;
     server = started.server;
     seeded = await seedConsoleData({
       gatewayUrl: sys.urls['ocpp-gateway'],
       tariffUrl: sys.urls['tariff-service'],
+      paymentUrl: sys.urls['payment-service'],
+      psp: sys.psp,
       ocppUrl: sys.ocppUrl,
       adminKey: sys.keys.admin,
       sessionsPerConnector: 1,
@@ -136,6 +133,7 @@ describe('the console in Chromium against the running system', () => {
         CONSOLE_SESSIONS_URL: sys.urls['session-service'],
         CONSOLE_TARIFFS_URL: sys.urls['tariff-service'],
         CONSOLE_REPORTING_URL: sys.urls['reporting-service'],
+        CONSOLE_PAYMENTS_URL: sys.urls['payment-service'],
       });
       for (const s of CONSOLE_SERVICES)
         expect({ file: `${s}.ts`, text: readFileSync(path.join(GENERATED_DIR, `${s}.ts`), 'utf8') }).toEqual({
