@@ -49,7 +49,7 @@ describe('payment timeline', () => {
     expect(minorToMajor(null, 'EUR')).toBe('—');
   });
 
-  it('hold → raised → CDR → capture → release → refund, in time, the hold request first', () => {
+  it('hold → raised → CDR → capture → release → refund, in the order a payment goes, whatever the clocks say', () => {
     const journal: SessionJournal = {
       sessionId: 's1',
       balanced: true,
@@ -72,7 +72,8 @@ describe('payment timeline', () => {
         },
         refunds: [{ intentId: 'i3', cdrId: 'c2', amount: '2.42', amountMinor: '242', at: '2026-03-02T09:00:00.000Z' }],
         releases: [{ intentId: 'i2', amountMinor: '7016', at: '2026-03-01T12:00:03.000Z' }],
-        captures: [{ intentId: 'i1', cdrId: 'c1', amount: '4.84', amountMinor: '484', at: '2026-03-01T12:00:02.000Z' }],
+        // the PSP's answer in the service's time, before the CDR's station time of the session end
+        captures: [{ intentId: 'i1', cdrId: 'c1', amount: '4.84', amountMinor: '484', at: '2026-03-01T11:59:02.000Z' }],
         cdrs: [
           {
             cdrId: 'c1',
@@ -94,6 +95,29 @@ describe('payment timeline', () => {
       ['capture', '484'],
       ['release', '7016'],
       ['refund', '242'],
+    ]);
+  });
+
+  it('a partial capture releases the rest of the hold', () => {
+    const steps = paymentTimeline(
+      record({
+        hold: {
+          holdId: 'h1',
+          paymentRef: 'pi_1',
+          requestedMinor: '5000',
+          authorizedMinor: '5000',
+          expiresAt: null,
+          status: 'captured',
+        },
+        captures: [{ intentId: 'i1', cdrId: 'c1', amount: '3.62', amountMinor: '362', at: '2026-03-01T12:00:02.000Z' }],
+        capturedMinor: '362',
+      }),
+    );
+    expect(steps.map((s) => [s.kind, s.amountMinor])).toEqual([
+      ['hold_requested', '5000'],
+      ['hold_authorized', '5000'],
+      ['capture', '362'],
+      ['release', '4638'],
     ]);
   });
 

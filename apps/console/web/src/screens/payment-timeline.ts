@@ -159,10 +159,25 @@ export function paymentTimeline(rec: PaymentRecord, journal?: SessionJournal | n
       label: `remote stop requested (${rec.stopRequested.reason})`,
       tone: 'bad',
     });
-  // in time; steps without a time first, in the order above (a stable sort)
+  // a partial capture releases the rest of the hold at the PSP (no release of its own is decided then)
+  if (rec.hold && rec.releases.length === 0 && rec.captures.length > 0 && rec.hold.authorizedMinor) {
+    const rest = BigInt(rec.hold.authorizedMinor) - BigInt(rec.capturedMinor);
+    if (rest > 0n)
+      steps.push({
+        at: rec.captures[rec.captures.length - 1].at,
+        kind: 'release',
+        label: 'rest of the hold released with the capture',
+        amountMinor: rest.toString(),
+        tone: 'muted',
+      });
+  }
+  // in the order a payment goes (the events' times come from different clocks: a CDR carries the station's time
+  // of the session end, a PSP outcome the service's time of the answer), by time within a step
   return steps
     .map((s, i) => ({ s, i }))
     .sort((a, b) => {
+      const r = RANK[a.s.kind] - RANK[b.s.kind];
+      if (r !== 0) return r;
       if (a.s.at === b.s.at) return a.i - b.i;
       if (a.s.at === null) return -1;
       if (b.s.at === null) return 1;
@@ -170,3 +185,19 @@ export function paymentTimeline(rec: PaymentRecord, journal?: SessionJournal | n
     })
     .map((x) => x.s);
 }
+
+const RANK: Record<StepKind, number> = {
+  hold_requested: 0,
+  hold_authorized: 1,
+  hold_increased: 2,
+  failure: 3,
+  stop_requested: 4,
+  cdr: 5,
+  credit_cdr: 6,
+  capture: 7,
+  wallet_debit: 7,
+  receivable: 7,
+  release: 8,
+  refund: 9,
+  wallet_credit: 9,
+};
