@@ -315,7 +315,9 @@ const transferColumns = tr.columns([
     header: 'State',
     cell: (x) => (
       <Badge tone={x.getValue() === 'posted' ? 'ok' : x.getValue() === 'voided' ? 'muted' : 'info'}>
-        {x.getValue()}
+        {x.row.original.initialState === 'pending' && x.getValue() !== 'pending'
+          ? `pending → ${x.getValue()}`
+          : x.getValue()}
       </Badge>
     ),
   }),
