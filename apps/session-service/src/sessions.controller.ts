@@ -292,7 +292,14 @@ export class SessionsController {
       partition: r.partition,
       offset: String(r.log_offset),
     }));
-    const read = await this.frames.read(refs);
+    let read: Awaited<ReturnType<InboundFrameReader['read']>>;
+    try {
+      read = await this.frames.read(refs);
+    } catch (e) {
+      if (e instanceof ApiProblem) throw e;
+      // the broker did not answer: the frames are there, this service cannot reach them now
+      throw new ApiProblem(503, 'LOG_UNAVAILABLE', `ocpp.inbound could not be read: ${(e as Error).message}`);
+    }
     const items = [];
     let bytes = 0;
     let cut: string | undefined;
