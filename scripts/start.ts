@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       SESSION_HTTP_PORT: port('session-service'),
       TARIFF_HTTP_PORT: port('tariff-service'),
       REPORTING_HTTP_PORT: port('reporting-service'),
+      PAYMENT_HTTP_PORT: port('payment-service'),
     },
     nodeArgs: [],
     describe: () => [`console           http://127.0.0.1:${consolePort}   (sign in with an API key)`],

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const seeded = await seedConsoleData({
     gatewayUrl: sys.urls['ocpp-gateway'],
     tariffUrl: sys.urls['tariff-service'],
+    paymentUrl: sys.urls['payment-service'],
+    psp: sys.psp,
     ocppUrl: sys.ocppUrl,
     adminKey: sys.keys.admin,
     speed: 60,
@@ -29,12 +31,7 @@ async function main(): Promise<void> {
   const { url, server } = await startConsoleServer({
     staticDir: path.join(root, 'dist', 'console'),
     port: Number(process.env.CONSOLE_HTTP_PORT ?? 3010),
-    upstreams: {
-      gateway: sys.urls['ocpp-gateway'],
-      sessions: sys.urls['session-service'],
-      tariffs: sys.urls['tariff-service'],
-      reporting: sys.urls['reporting-service'],
-    },
+    upstreams: sys.consoleUpstreams,
   });
   console.log(
     JSON.stringify(

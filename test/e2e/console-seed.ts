@@ -1,15 +1,20 @@
 /**
- * Data for the console: a site with three stations (OCPP 1.6 and 2.0.1, two DC EVSEs each), RFID tokens, a
+ * Data for the console: a site with three stations (OCPP 1.6 and 2.0.1, two DC EVSEs each), RFID tokens whose
+ * billing accounts pay by card (acct-1, at the PSP emulator), wallet (acct-2, topped up) and invoice (acct-3), a
  * tariff assigned to the site, the seeded charger simulator playing quick sessions,
  * and one station whose connector reports a fault (an open alarm). The last simulation stays connected so
  * remote commands are answered; `stop()` ends it.
  */
 import { RPCClient } from 'ocpp-rpc';
+import type { PspEmulator } from '../../apps/psp-emulator/src';
 import { Simulation } from '../../apps/simulator/src';
 
 export interface SeedOptions {
   gatewayUrl: string;
   tariffUrl: string;
+  paymentUrl: string;
+  /** the payment service's PSP: the card account's customer is made there */
+  psp: PspEmulator;
   ocppUrl: string;
   adminKey: string;
   /** planned sessions per connector (default 2) */
@@ -23,6 +28,8 @@ export interface Seeded {
   stationIds: string[];
   faultyStationId: string;
   tariffId: string;
+  /** billing account per token uid, and how each pays */
+  accounts: Array<{ accountId: string; token: string; kind: 'card' | 'wallet' | 'invoice' }>;
   sessionsCompleted: number;
   stop(): Promise<void>;
 }
@@ -106,6 +113,34 @@ export async function seedConsoleData(opts: SeedOptions): Promise<Seeded> {
       groupId: 'CONSOLE-FLEET',
       billingAccountId: `acct-${i + 1}`,
     });
+  // the billing accounts, open before any session starts (a card session is held at its start)
+  const customer = (
+    opts.psp.psp as unknown as {
+      createCustomer(p: Record<string, unknown>): { id: string; invoice_settings: { default_payment_method: string } };
+    }
+  ).createCustomer({ payment_method: 'pm_card_visa' });
+  const accounts = [
+    { accountId: 'acct-1', token: tokens[0], kind: 'card' as const },
+    { accountId: 'acct-2', token: tokens[1], kind: 'wallet' as const },
+    { accountId: 'acct-3', token: tokens[2], kind: 'invoice' as const },
+  ];
+  const methods = {
+    card: {
+      kind: 'card',
+      customerRef: customer.id,
+      paymentMethodRef: customer.invoice_settings.default_payment_method,
+    },
+    wallet: { kind: 'wallet' },
+    invoice: { kind: 'invoice', creditLimitMinor: '100000' },
+  };
+  for (const a of accounts)
+    await call(opts.paymentUrl, 'POST', '/api/v1/accounts', {
+      accountId: a.accountId,
+      currency: 'EUR',
+      method: methods[a.kind],
+      policy: { onHoldNearlyUsed: 'increase', onShortfall: 'allow' },
+    });
+  await call(opts.paymentUrl, 'POST', '/api/v1/accounts/acct-2/top-ups', { topUpRef: 'seed-1', amount: '200.00' });
   await call(opts.tariffUrl, 'PUT', `/api/v1/tariffs/${SEED_TARIFF.id}`, SEED_TARIFF);
   await call(opts.tariffUrl, 'POST', '/api/v1/tariff-assignments', {
     tariffId: SEED_TARIFF.id,
@@ -158,6 +193,7 @@ export async function seedConsoleData(opts: SeedOptions): Promise<Seeded> {
     stationIds,
     faultyStationId,
     tariffId: SEED_TARIFF.id,
+    accounts,
     sessionsCompleted,
     stop: async () => {
       await sim.stop();

@@ -1,9 +1,11 @@
 /**
- * The whole CSMS for the console's browser test (and for working on the console): the four services as
- * their own processes, each with its own database and unique topics, and three API keys (admin, operator,
- * finance). `stop()` kills them and drops their databases.
+ * The whole CSMS for the console's browser test (and for working on the console): the five services as
+ * their own processes, each with its own database and unique topics, the PSP emulator the payment service calls
+ * (in this process), and three API keys (admin, operator, finance). `stop()` kills them and drops their databases.
  */
+import { randomUUID } from 'node:crypto';
 import { newApiKey } from '@csms/service-kit';
+import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
 import {
   TEST_KAFKA_BROKERS,
   createTestTopics,
@@ -16,7 +18,13 @@ import {
   type ServiceProcess,
 } from '@csms/testing';
 
-export const SYSTEM_SERVICES = ['ocpp-gateway', 'session-service', 'tariff-service', 'reporting-service'] as const;
+export const SYSTEM_SERVICES = [
+  'ocpp-gateway',
+  'session-service',
+  'tariff-service',
+  'reporting-service',
+  'payment-service',
+] as const;
 export type SystemService = (typeof SYSTEM_SERVICES)[number];
 
 export interface RunningSystem {
@@ -24,6 +32,10 @@ export interface RunningSystem {
   ocppUrl: string;
   keys: { admin: string; operator: string; finance: string };
   services: Record<SystemService, ServiceProcess>;
+  /** the payment service's PSP */
+  psp: PspEmulator;
+  /** the console server's upstreams: each service by the console's name for it */
+  consoleUpstreams: Record<'gateway' | 'sessions' | 'tariffs' | 'reporting' | 'payments', string>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +57,8 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
     OCPP_COMMANDS_TOPIC: uniqueName(`${label}.ocpp-commands`),
     OCPP_COMMAND_RESULTS_TOPIC: uniqueName(`${label}.ocpp-command-results`),
     MONITORING_EVENTS_TOPIC: uniqueName(`${label}.monitoring-events`),
+    PAYMENT_EVENTS_TOPIC: uniqueName(`${label}.payment-events`),
+    REGISTRY_ACCOUNTS_TOPIC: uniqueName(`${label}.registry-accounts`),
   };
   await createTestTopics(testKafka(), Object.values(topics), 3);
   const common = {
@@ -54,6 +68,15 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
     ...topics,
   };
   const ocppPort = await freePort();
+  const webhookPort = await freePort();
+  const webhookSecret = `whsec_${randomUUID().replace(/-/g, '')}`;
+  const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  const psp = await startPspEmulator({
+    port: 0,
+    webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
+    webhookSecret,
+    apiKey: pspKey,
+  });
   const env = async (n: SystemService, extra: Record<string, string>) => ({
     ...common,
     DATABASE_URL: testDatabaseUrl(dbs[n]),
@@ -73,6 +96,13 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
       REPORTING_CONSUMER_GROUP: `${label}-reporting-${tag}`,
       TARIFF_CONSUMER_GROUP: `${label}-tariffs-${tag}`,
     }),
+    'payment-service': await env('payment-service', {
+      PAYMENT_CONSUMER_GROUP: `${label}-payments-${tag}`,
+      PSP_API_URL: psp.url,
+      PSP_API_KEY: pspKey,
+      PSP_WEBHOOK_SECRET: webhookSecret,
+      PAYMENT_WEBHOOK_PORT: String(webhookPort),
+    }),
   };
   const services = {} as Record<SystemService, ServiceProcess>;
   try {
@@ -83,16 +113,27 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
     );
   } catch (e) {
     for (const s of Object.values(services)) s.kill('SIGKILL');
+    await psp.close();
     throw e;
   }
+  const urls = Object.fromEntries(SYSTEM_SERVICES.map((n) => [n, services[n].url])) as Record<SystemService, string>;
   return {
-    urls: Object.fromEntries(SYSTEM_SERVICES.map((n) => [n, services[n].url])) as Record<SystemService, string>,
+    urls,
+    psp,
+    consoleUpstreams: {
+      gateway: urls['ocpp-gateway'],
+      sessions: urls['session-service'],
+      tariffs: urls['tariff-service'],
+      reporting: urls['reporting-service'],
+      payments: urls['payment-service'],
+    },
     ocppUrl: `ws://127.0.0.1:${ocppPort}/ocpp`,
     keys: { admin: admin.key, operator: operator.key, finance: finance.key },
     services,
     stop: async () => {
       for (const s of Object.values(services)) s.kill('SIGKILL');
       await Promise.all(Object.values(services).map((s) => s.exited()));
+      await psp.close();
       await dropTestDatabases(Object.values(dbs));
     },
   };

@@ -1,8 +1,10 @@
 /**
  * The console in a real browser (Debian's chromium through playwright-core) against the running system: the
- * four services as processes (console-system.ts) with the simulator's sessions and a faulted connector
- * (console-seed.ts), the console built with Vite and served by its own server. Logs in with keys of three roles,
- * sees the CDRs and the revenue chart, opens a CDR's audit down to the inbound records, publishes a tariff with a
+ * five services as processes and the PSP emulator (console-system.ts) with the simulator's sessions paid by card,
+ * wallet and invoice and a faulted connector (console-seed.ts), the console built with Vite and served by its own
+ * server. Logs in with keys of three roles, sees the revenue chart (the reporting service's report) and downloads
+ * its CSV and the CDR export and checks their totals, opens a CDR's audit down to its raw OCPP frames, follows a
+ * card session's payment from hold to capture and its journal, the accounts and the ledger, publishes a tariff with a
  * wrong field and sees the error at the field, acknowledges an alarm, sends a reset and sees it accepted; runs
  * axe-core on each screen (no serious or critical violation) and writes a screenshot of each to docs/console.
  * Also fails when the API types checked in under apps/console/web/src/api/generated are not those the running
@@ -21,6 +23,21 @@ import { seedConsoleData, type Seeded } from './console-seed';
 import { startSystem, type RunningSystem } from './console-system';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** a civil day n days from today (UTC) */
+const dayOffset = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+const cents = (d: string) => {
+  const [w, f = ''] = d.replace('-', '').split('.');
+  const v = BigInt(w + f.padEnd(2, '0').slice(0, 2));
+  return d.startsWith('-') ? -v : v;
+};
+const money = (c: bigint) =>
+  `${c < 0n ? '-' : ''}${(c < 0n ? -c : c) / 100n}.${String((c < 0n ? -c : c) % 100n).padStart(2, '0')}`;
+/** a CSV of the reporting service (no quoted fields in these) as objects by its header */
+const csvRows = (text: string) => {
+  const [head, ...lines] = text.trim().split(/\r?\n/);
+  const cols = head.split(',');
+  return { cols, rows: lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v]))) };
+};
 const SHOTS = path.join(ROOT, 'docs', 'console');
 const GENERATED_DIR = path.join(ROOT, 'apps', 'console', 'web', 'src', 'api', 'generated');
 
@@ -58,18 +75,15 @@ describe('the console in Chromium against the running system', () => {
     const started = await startConsoleServer({
       staticDir: outDir,
       port: 0,
-      upstreams: {
-        gateway: sys.urls['ocpp-gateway'],
-        sessions: sys.urls['session-service'],
-        tariffs: sys.urls['tariff-service'],
-        reporting: sys.urls['reporting-service'],
-      },
+      upstreams: sys.consoleUpstreams,
     });
     consoleUrl = started.url;
     server = started.server;
     seeded = await seedConsoleData({
       gatewayUrl: sys.urls['ocpp-gateway'],
       tariffUrl: sys.urls['tariff-service'],
+      paymentUrl: sys.urls['payment-service'],
+      psp: sys.psp,
       ocppUrl: sys.ocppUrl,
       adminKey: sys.keys.admin,
       sessionsPerConnector: 1,
@@ -81,6 +95,18 @@ describe('the console in Chromium against the running system', () => {
         (await api<{ items: unknown[] }>(sys.urls['tariff-service'], '/api/v1/cdrs?limit=500', sys.keys.admin)).items
           .length >= seeded.sessionsCompleted,
       { what: `${seeded.sessionsCompleted} CDRs`, timeoutMs: 120_000 },
+    );
+    // …and the revenue report and the payments have them too
+    await waitFor(
+      async () => {
+        const r = await api<{ totals: Array<{ cdrs: number | string }> }>(
+          sys.urls['reporting-service'],
+          `/api/v1/reports/revenue?from=${dayOffset(-7)}&to=${dayOffset(3)}`,
+          sys.keys.admin,
+        );
+        return r.totals.reduce((n, t) => n + Number(t.cdrs), 0) >= seeded.sessionsCompleted;
+      },
+      { what: 'every CDR in the revenue report', timeoutMs: 120_000 },
     );
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
     mkdirSync(SHOTS, { recursive: true });
@@ -136,6 +162,7 @@ describe('the console in Chromium against the running system', () => {
         CONSOLE_SESSIONS_URL: sys.urls['session-service'],
         CONSOLE_TARIFFS_URL: sys.urls['tariff-service'],
         CONSOLE_REPORTING_URL: sys.urls['reporting-service'],
+        CONSOLE_PAYMENTS_URL: sys.urls['payment-service'],
       });
       for (const s of CONSOLE_SERVICES)
         expect({ file: `${s}.ts`, text: readFileSync(path.join(GENERATED_DIR, `${s}.ts`), 'utf8') }).toEqual({
@@ -165,7 +192,7 @@ describe('the console in Chromium against the running system', () => {
     await page.close();
   }, 60_000);
 
-  it('finance: the dashboard shows revenue per day from the CDRs, with totals equal to the CDR API, also in its CSV', async () => {
+  it('finance: the dashboard shows revenue per day from the revenue report, with totals equal to the CDR API, also in its CSV', async () => {
     const page = await signedIn(sys.keys.finance);
     // the role decides the screens: finance sees no station monitoring
     await expect(page.getByRole('link', { name: 'Stations', exact: true }).count()).resolves.toBe(0);
@@ -178,26 +205,60 @@ describe('the console in Chromium against the running system', () => {
         sys.keys.finance,
       )
     ).items;
-    const cents = cdrs.reduce((a, c) => a + BigInt(c.total_cost.excl_vat.replace('.', '')), 0n);
-    const expected = `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
-    const cells = await page.getByTestId('daily-table').locator('tbody tr td').allTextContents();
-    expect(cells[2]).toBe(String(cdrs.length));
-    expect(cells[4]).toBe(expected);
-    // the CSV download of the same rows: its revenue total is the API's
+    const total = cdrs.reduce((a, c) => a + cents(c.total_cost.excl_vat), 0n);
+    // every day's row (the sites' civil days): sessions and revenue sum to the CDR API's
+    const rows = await page.getByTestId('daily-table').locator('tbody tr').all();
+    let sessions = 0;
+    let revenue = 0n;
+    for (const row of rows) {
+      const cells = await row.locator('td').allTextContents();
+      sessions += Number(cells[2]);
+      revenue += cents(cells[4]);
+    }
+    expect(sessions).toBe(cdrs.length);
+    expect(money(revenue)).toBe(money(total));
+    // the CSV download is the reporting service's own CSV of the same report: its totals are the API's
     const [file] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download CSV' }).click(),
     ]);
-    const csv = readFileSync(await file.path(), 'utf8')
-      .trim()
-      .split(/\r?\n/);
-    expect(csv[0]).toBe('day,currency,sessions,energy_kwh,revenue_excl_vat,revenue_incl_vat');
-    const csvCents = csv.slice(1).reduce((a, line) => a + BigInt(line.split(',')[4].replace('.', '')), 0n);
-    expect(csvCents).toBe(cents);
-    expect(csv.slice(1).reduce((n, line) => n + Number(line.split(',')[2]), 0)).toBe(cdrs.length);
+    const csv = csvRows(readFileSync(await file.path(), 'utf8'));
+    expect(csv.cols).toEqual(expect.arrayContaining(['day', 'currency', 'site_id', 'sessions', 'net', 'gross']));
+    expect(money(csv.rows.reduce((a, r) => a + cents(r.net), 0n))).toBe(money(total));
+    expect(csv.rows.reduce((n, r) => n + Number(r.sessions), 0)).toBe(cdrs.length);
+    expect(new Set(csv.rows.map((r) => r.site_id))).toEqual(new Set([seeded.site]));
     await page.getByTestId('completeness').waitFor();
     await accessible(page, 'dashboard');
     await shot(page, 'dashboard');
+    await page.close();
+  }, 120_000);
+
+  it('finance: downloads the CDR export from the reports screen; its rows and totals are the CDR API’s', async () => {
+    const page = await signedIn(sys.keys.finance);
+    await page.getByRole('link', { name: 'Reports', exact: true }).click();
+    const cdrs = (
+      await api<{ items: Array<{ id: string; total_cost: { excl_vat: string; incl_vat?: string } }> }>(
+        sys.urls['tariff-service'],
+        '/api/v1/cdrs?limit=500',
+        sys.keys.finance,
+      )
+    ).items;
+    const section = page.locator('#export-cdrs');
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      section.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = csvRows(readFileSync(await file.path(), 'utf8'));
+    expect(csv.rows.map((r) => r.cdr_id).sort()).toEqual(cdrs.map((c) => c.id).sort());
+    expect(money(csv.rows.reduce((a, r) => a + cents(r.net), 0n))).toBe(
+      money(cdrs.reduce((a, c) => a + cents(c.total_cost.excl_vat), 0n)),
+    );
+    expect(money(csv.rows.reduce((a, r) => a + cents(r.gross), 0n))).toBe(
+      money(cdrs.reduce((a, c) => a + cents(c.total_cost.incl_vat ?? '0'), 0n)),
+    );
+    await page.getByTestId('export-cdrs-done').waitFor();
+    await accessible(page, 'reports');
+    await shot(page, 'reports');
     await page.close();
   }, 120_000);
 
@@ -223,12 +284,105 @@ describe('the console in Chromium against the running system', () => {
       },
     );
     expect(await sources.first().textContent()).toContain('ocpp-inbound');
+    // the raw frames themselves, read back from the log, each the record the session used
+    const frames = page.getByTestId('raw-frames-table').locator('tbody tr');
+    await waitFor(async () => (await frames.first().textContent())?.includes('record id matches') === true, {
+      what: 'the raw frames',
+    });
+    const frameTexts = await frames.allTextContents();
+    expect(frameTexts.every((t) => t.includes('record id matches'))).toBe(true);
+    expect(frameTexts.join('\n')).toMatch(/StartTransaction|TransactionEvent/);
     await page.getByTestId('readings-table').locator('tbody tr').first().waitFor();
+    // the API behind it: every source position, each found in the log with the id the session service kept
+    const sessionId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    const cdr = await api<{ session_id: string }>(
+      sys.urls['tariff-service'],
+      `/api/v1/cdrs/${sessionId}`,
+      sys.keys.finance,
+    );
+    const positions = await api<{ items: Array<{ eventId: string; partition: number; offset: string }> }>(
+      sys.urls['session-service'],
+      `/api/v1/sessions/${cdr.session_id}/sources?limit=100`,
+      sys.keys.finance,
+    );
+    const raw = await api<{ items: Array<{ eventId: string; offset: string; status: string; recordId: string }> }>(
+      sys.urls['session-service'],
+      `/api/v1/sessions/${cdr.session_id}/frames?limit=100`,
+      sys.keys.finance,
+    );
+    expect(raw.items.map((f) => [f.eventId, f.offset, f.status, f.recordId])).toEqual(
+      positions.items.map((p) => [p.eventId, p.offset, 'found', p.eventId]),
+    );
+    await page.locator('#frames').scrollIntoViewIfNeeded();
     await accessible(page, 'cdr');
     await shot(page, 'cdr');
     // the tariff version link leads to that version
     await page.getByTestId('tariff-version-link').click();
     await page.getByTestId('versions-table').waitFor();
+    await page.close();
+  }, 120_000);
+
+  it('finance: a card session’s payment from hold to capture, its journal, the accounts and the ledger', async () => {
+    const card = seeded.accounts.find((a) => a.kind === 'card')!;
+    const cdrs = (
+      await api<{
+        items: Array<{ id: string; session_id: string; cdr_token: { uid: string }; total_cost: { incl_vat: string } }>;
+      }>(sys.urls['tariff-service'], '/api/v1/cdrs?limit=500', sys.keys.finance)
+    ).items.filter((c) => c.cdr_token.uid === card.token);
+    expect(cdrs.length).toBeGreaterThan(0);
+    const cdr = cdrs[0];
+    // the PSP answers and its webhooks arrive after the CDR: wait for the capture
+    await waitFor(
+      async () => {
+        const r = await fetch(`${sys.urls['payment-service']}/api/v1/sessions/${cdr.session_id}/payment`, {
+          headers: { authorization: `Bearer ${sys.keys.finance}` },
+        });
+        return r.status === 200 && ((await r.json()) as { status: string }).status === 'captured';
+      },
+      { what: 'the card session captured', timeoutMs: 60_000 },
+    );
+    const page = await signedIn(sys.keys.finance);
+    await page.goto(`${consoleUrl}/cdrs/${cdr.id}`);
+    await expect(page.getByTestId('payment-status').textContent()).resolves.toBe('captured');
+    await page.getByTestId('payment-link').click();
+    const steps = page.getByTestId('payment-timeline').locator('li');
+    await page.getByTestId('journal-table').locator('tbody tr').first().waitFor();
+    const kinds = await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(kinds).toEqual(['hold_requested', 'hold_authorized', 'cdr', 'capture', 'release']);
+    // captured exactly the CDR's total incl. VAT
+    await expect(steps.nth(3).textContent()).resolves.toContain(`${cdr.total_cost.incl_vat} EUR`);
+    await expect(page.getByTestId('journal-balanced').textContent()).resolves.toContain('balanced');
+    await accessible(page, 'payment');
+    await shot(page, 'payment');
+    // the accounts: each way to pay, standing; the card account's balances
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    const accounts = page.getByTestId('accounts-table').locator('tbody tr');
+    await waitFor(async () => (await accounts.count()) === seeded.accounts.length, { what: 'the accounts' });
+    expect((await accounts.allTextContents()).join('\n')).toMatch(/card[\s\S]*wallet[\s\S]*invoice/);
+    await accessible(page, 'accounts');
+    await shot(page, 'accounts');
+    await page.getByRole('link', { name: card.accountId, exact: true }).click();
+    await expect(page.getByTestId('account-method').textContent()).resolves.toContain('card');
+    await expect(page.getByTestId('account-standing').textContent()).resolves.toContain('can pay');
+    await page.getByTestId('account-balances-table').locator('tbody tr').first().waitFor();
+    expect(await page.getByTestId('account-balances-table').textContent()).toContain(
+      `customer_receivable:EUR:${card.accountId}`,
+    );
+    await accessible(page, 'account');
+    await shot(page, 'account');
+    // its journal in the ledger: every transfer of the account, the session's among them
+    await page.getByRole('link', { name: /Its journal in the ledger/ }).click();
+    const transfers = page.getByTestId('ledger-table').locator('tbody tr');
+    await transfers.first().waitFor();
+    const entries = await api<{ items: Array<{ sessionId: string | null }> }>(
+      sys.urls['payment-service'],
+      `/api/v1/ledger/entries?billingAccountId=${card.accountId}&limit=50`,
+      sys.keys.finance,
+    );
+    await waitFor(async () => (await transfers.count()) === entries.items.length, { what: 'the journal page' });
+    await page.getByTestId('ledger-balances-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'ledger');
+    await shot(page, 'ledger');
     await page.close();
   }, 120_000);
 
@@ -282,6 +436,9 @@ describe('the console in Chromium against the running system', () => {
 
   it('operator: acknowledges the open alarm of a faulted connector', async () => {
     const page = await signedIn(sys.keys.operator);
+    // the role decides the screens: an operator sees the accounts, not the ledger nor the revenue report
+    await page.getByRole('link', { name: 'Accounts', exact: true }).waitFor();
+    await expect(page.getByRole('link', { name: 'Ledger', exact: true }).count()).resolves.toBe(0);
     // the role decides the buttons: an operator cannot publish tariffs
     await page.goto(`${consoleUrl}/tariffs/${seeded.tariffId}`);
     await page.getByTestId('versions-table').waitFor();

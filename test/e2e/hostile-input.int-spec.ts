@@ -54,7 +54,12 @@ const KNOWN: Record<string, string[]> = {
     'POST /api/v1/stations/{stationId}/commands',
     'GET /api/v1/commands/{commandId}',
   ],
-  'session-service': ['GET /api/v1/sessions', 'GET /api/v1/sessions/{sessionId}'],
+  'session-service': [
+    'GET /api/v1/sessions',
+    'GET /api/v1/sessions/{sessionId}',
+    'GET /api/v1/sessions/{sessionId}/sources',
+    'GET /api/v1/sessions/{sessionId}/frames',
+  ],
   'tariff-service': [
     'GET /api/v1/tariffs',
     'GET /api/v1/tariffs/{tariffId}',

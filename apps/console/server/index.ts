@@ -10,5 +10,6 @@ export function consoleUpstreams(env: NodeJS.ProcessEnv): Record<ConsoleService,
     sessions: url('CONSOLE_SESSIONS_URL', 'SESSION_HTTP_PORT', 3001),
     tariffs: url('CONSOLE_TARIFFS_URL', 'TARIFF_HTTP_PORT', 3002),
     reporting: url('CONSOLE_REPORTING_URL', 'REPORTING_HTTP_PORT', 3003),
+    payments: url('CONSOLE_PAYMENTS_URL', 'PAYMENT_HTTP_PORT', 3004),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * `node dist/apps/console/server/main.js` (or `tsx apps/console/server/main.ts`): the console at
  * http://127.0.0.1:3010 (`CONSOLE_HTTP_PORT`), forwarding to the services at their `npm start` ports
- * (`GATEWAY_HTTP_PORT`, `SESSION_HTTP_PORT`, `TARIFF_HTTP_PORT`, `REPORTING_HTTP_PORT`, or full URLs in
- * `CONSOLE_GATEWAY_URL`, `CONSOLE_SESSIONS_URL`, `CONSOLE_TARIFFS_URL`, `CONSOLE_REPORTING_URL`).
+ * (`GATEWAY_HTTP_PORT`, `SESSION_HTTP_PORT`, `TARIFF_HTTP_PORT`, `REPORTING_HTTP_PORT`, `PAYMENT_HTTP_PORT`, or full
+ * URLs in `CONSOLE_GATEWAY_URL`, `CONSOLE_SESSIONS_URL`, `CONSOLE_TARIFFS_URL`, `CONSOLE_REPORTING_URL`,
+ * `CONSOLE_PAYMENTS_URL`).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -15,7 +15,7 @@ import {
 import path from 'node:path';
 
 /** The services the console reads, by the prefix the browser uses: `/api/gateway/api/v1/…` → gateway `/api/v1/…`. */
-export const CONSOLE_SERVICES = ['gateway', 'sessions', 'tariffs', 'reporting'] as const;
+export const CONSOLE_SERVICES = ['gateway', 'sessions', 'tariffs', 'reporting', 'payments'] as const;
 export type ConsoleService = (typeof CONSOLE_SERVICES)[number];
 
 export interface ConsoleServerOptions {

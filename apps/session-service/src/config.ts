@@ -23,6 +23,10 @@ export const SessionServiceConfigSchema = Type.Object({
   SESSION_CHUNK_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
   /** stations whose decider state is kept in memory between chunks (least recently used dropped; a dropped one is read again) */
   SESSION_STATE_CACHE_STATIONS: Type.Integer({ default: 2000, minimum: 0 }),
+  /** raw frames API (GET /sessions/{id}/frames): how long one read of ocpp.inbound may take, reads at once, records cached */
+  SESSION_FRAMES_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 500, maximum: 120000 }),
+  SESSION_FRAMES_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),
+  SESSION_FRAMES_CACHE_RECORDS: Type.Integer({ default: 5000, minimum: 0 }),
 });
 export type SessionServiceConfig = Static<typeof SessionServiceConfigSchema>;
 

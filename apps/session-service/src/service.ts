@@ -2,10 +2,11 @@ import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/cont
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import type { SessionServiceConfig } from './config';
+import { InboundFrameReader } from './frames';
 import { INBOUND_FOLD, InboundConsumer } from './inbound.consumer';
 import { makeInboundHandler } from './inbound.handler';
 import { sessionServiceMigrations } from './migrations';
-import { SessionsController } from './sessions.controller';
+import { FRAME_READER, SessionsController } from './sessions.controller';
 
 export interface RunningSessionService extends RunningService {
   consumer: RunningService['consumers'][number];
@@ -59,7 +60,20 @@ export async function startSessionService(
         },
       ],
       controllers: [SessionsController],
-      providers: () => [{ provide: INBOUND_FOLD, useValue: fold }],
+      providers: ({ runtime }) => [
+        { provide: INBOUND_FOLD, useValue: fold },
+        {
+          provide: FRAME_READER,
+          useValue: new InboundFrameReader(runtime.kafka, {
+            topic: cfg.OCPP_INBOUND_TOPIC,
+            groupPrefix: cfg.SESSION_CONSUMER_GROUP,
+            timeoutMs: cfg.SESSION_FRAMES_TIMEOUT_MS,
+            maxConcurrent: cfg.SESSION_FRAMES_CONCURRENCY,
+            maxWaiting: cfg.SESSION_FRAMES_CONCURRENCY * 4,
+            cacheRecords: cfg.SESSION_FRAMES_CACHE_RECORDS,
+          }),
+        },
+      ],
     },
     logger,
   );

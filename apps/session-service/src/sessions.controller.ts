@@ -2,7 +2,22 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { ApiProblem, LIMIT_PATTERN, RequireRoles, decodeCursor, keysetPage, validateInput } from '@csms/service-kit';
+import {
+  ApiProblem,
+  LIMIT_PATTERN,
+  RequireRoles,
+  decodeCursor,
+  encodeCursor,
+  keysetPage,
+  validateInput,
+} from '@csms/service-kit';
+import { ocppJ, type InboundFrameReader } from './frames';
+
+/** the raw frames reader (./frames.ts) */
+export const FRAME_READER = Symbol('FRAME_READER');
+/** most frames in one page of GET /sessions/{id}/frames, and most bytes of records in one page */
+export const FRAMES_MAX_LIMIT = 100;
+export const FRAMES_MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 const ListQuery = Type.Object(
   {
@@ -20,6 +35,14 @@ const ListQuery = Type.Object(
 const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+const FramesQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|100)$' })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
@@ -110,7 +133,10 @@ const SessionIdParam = () =>
 @RequireRoles('operator', 'finance', 'integration')
 @Controller('sessions')
 export class SessionsController {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(FRAME_READER) private readonly frames: InboundFrameReader,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -232,6 +258,71 @@ export class SessionsController {
       })),
       nextCursor,
     };
+  }
+
+  @Get(':sessionId/frames')
+  @SessionIdParam()
+  @ApiOperation({
+    summary:
+      'The raw OCPP frames the session was built from, read back from ocpp.inbound at the positions /sources lists (log order); cursor pagination',
+    description:
+      "Each item: the source position and event id, `status` (`found`: the record at that offset carries that event id; `mismatch`: it carries another; `unavailable`: the log no longer holds that offset, or it is on another topic; `unread`: not read within the service's time limit, ask again), the record's timestamp and size, the message as recorded by the gateway (`message`: kind, action, payload, the answer sent, receive time, connection) and the same as an OCPP-J array (`frame`, `answer`). At most 100 items (default 20) and 4 MiB of records a page.",
+  })
+  @ApiQuery({ name: 'limit', required: false, description: '1..100, default 20' })
+  @ApiQuery({ name: 'cursor', required: false })
+  async rawFrames(@Param('sessionId') sessionId: string, @Query() query: Record<string, string>) {
+    const q = validateInput(FramesQuery, query, 'query');
+    if (q.cursor)
+      decodeCursor(
+        q.cursor,
+        SOURCES_KEY.map(([, type]) => type),
+      );
+    await this.mustExist(checkedId(sessionId));
+    const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
+      select: 'select event_id, topic, partition, log_offset from session_sources',
+      filters: [['session_id = ?', sessionId]],
+      key: SOURCES_KEY,
+      limit: Number(q.limit ?? 20),
+      cursor: q.cursor,
+      keyOf: (r) => [r.topic, String(r.partition), String(r.log_offset), r.event_id],
+    });
+    const refs = rows.map((r) => ({
+      eventId: r.event_id,
+      topic: r.topic,
+      partition: r.partition,
+      offset: String(r.log_offset),
+    }));
+    let read: Awaited<ReturnType<InboundFrameReader['read']>>;
+    try {
+      read = await this.frames.read(refs);
+    } catch (e) {
+      if (e instanceof ApiProblem) throw e;
+      // the broker did not answer: the frames are there, this service cannot reach them now
+      throw new ApiProblem(503, 'LOG_UNAVAILABLE', `ocpp.inbound could not be read: ${(e as Error).message}`);
+    }
+    const items = [];
+    let bytes = 0;
+    let cut: string | undefined;
+    for (const [i, r] of refs.entries()) {
+      const got = read.get(`${r.topic}/${r.partition}/${r.offset}`) ?? { status: 'unread' as const };
+      // a page never carries more than FRAMES_MAX_PAGE_BYTES of records (at least one item): the rest is the next page
+      if (i > 0 && bytes + (got.record?.bytes ?? 0) > FRAMES_MAX_PAGE_BYTES) {
+        const last = refs[i - 1];
+        cut = encodeCursor([last.topic, String(last.partition), last.offset, last.eventId]);
+        break;
+      }
+      bytes += got.record?.bytes ?? 0;
+      items.push({
+        ...r,
+        status: got.status,
+        recordId: got.record?.recordId ?? null,
+        timestamp: got.record?.timestamp ?? null,
+        bytes: got.record?.bytes ?? null,
+        message: got.record?.message ?? null,
+        ...ocppJ(got.record?.message ?? null),
+      });
+    }
+    return { items, nextCursor: cut ?? nextCursor };
   }
 
   private async mustExist(sessionId: string): Promise<void> {

@@ -3,6 +3,8 @@ import { Layout } from './components/Layout';
 import { CdrPage } from './screens/CdrPage';
 import { CdrsPage } from './screens/CdrsPage';
 import { DashboardPage } from './screens/DashboardPage';
+import { AccountPage, AccountsPage, LedgerPage, SessionPaymentPage } from './screens/PaymentsPages';
+import { ReportsPage } from './screens/ReportsPage';
 import { SessionPage } from './screens/SessionPage';
 import { SessionsPage } from './screens/SessionsPage';
 import { StationPage } from './screens/StationPage';
@@ -31,6 +33,21 @@ const tariff = createRoute({
   validateSearch: (s: Record<string, unknown>): { version?: number } =>
     s.version !== undefined && Number.isInteger(Number(s.version)) ? { version: Number(s.version) } : {},
 });
+const accounts = createRoute({ getParentRoute: () => rootRoute, path: '/accounts', component: AccountsPage });
+const account = createRoute({ getParentRoute: () => rootRoute, path: '/accounts/$accountId', component: AccountPage });
+const ledger = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/ledger',
+  component: LedgerPage,
+  validateSearch: (s: Record<string, unknown>): { billingAccountId?: string } =>
+    typeof s.billingAccountId === 'string' ? { billingAccountId: s.billingAccountId } : {},
+});
+const sessionPayment = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/sessions/$sessionId/payment',
+  component: SessionPaymentPage,
+});
+const reports = createRoute({ getParentRoute: () => rootRoute, path: '/reports', component: ReportsPage });
 const assignments = createRoute({ getParentRoute: () => rootRoute, path: '/assignments', component: AssignmentsPage });
 
 const routeTree = rootRoute.addChildren([
@@ -44,6 +61,11 @@ const routeTree = rootRoute.addChildren([
   tariffs,
   tariff,
   assignments,
+  accounts,
+  account,
+  ledger,
+  sessionPayment,
+  reports,
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

@@ -5,6 +5,7 @@
  * removed endpoint or parameter fails the console's typecheck.
  */
 import type { paths as GatewayPaths } from './generated/gateway';
+import type { paths as PaymentsPaths } from './generated/payments';
 import type { paths as ReportingPaths } from './generated/reporting';
 import type { paths as SessionsPaths } from './generated/sessions';
 import type { paths as TariffsPaths } from './generated/tariffs';
@@ -15,6 +16,7 @@ export interface ServicePaths {
   sessions: SessionsPaths;
   tariffs: TariffsPaths;
   reporting: ReportingPaths;
+  payments: PaymentsPaths;
 }
 export type Service = keyof ServicePaths;
 type Method = 'get' | 'put' | 'post' | 'delete';
@@ -157,4 +159,45 @@ export function apiPut<T, S extends Service, P extends PathsWith<S, 'put'>>(
   opts: RequestOptions<P, Op<S, 'put', P>> = {},
 ): Promise<T> {
   return rawRequest<T>('PUT', buildUrl(service, path, opts), opts.body, opts.signal);
+}
+
+/**
+ * A GET whose answer is a file (the reports' `format=csv`): its text, or the service's problem as an ApiError. The
+ * key goes in the Authorization header, so a plain link cannot fetch it: the console fetches it and hands the
+ * text to the browser as a download.
+ */
+export async function apiGetText<S extends Service, P extends PathsWith<S, 'get'>>(
+  service: S,
+  path: P,
+  opts: RequestOptions<P, Op<S, 'get', P>> = {},
+): Promise<string> {
+  let r: Response;
+  try {
+    r = await fetch(buildUrl(service, path, opts), {
+      signal: opts.signal,
+      headers: {
+        accept: 'text/csv, application/problem+json',
+        ...(currentKey ? { authorization: `Bearer ${currentKey}` } : {}),
+      },
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError({
+      status: 0,
+      code: 'NETWORK',
+      detail: `the console server did not answer: ${(e as Error).message}`,
+    });
+  }
+  const text = await r.text();
+  if (!r.ok) {
+    let p: Partial<Problem> = {};
+    try {
+      p = JSON.parse(text) as Partial<Problem>;
+    } catch {
+      p = {};
+    }
+    if (r.status === 401) onUnauthenticated?.();
+    throw new ApiError({ ...p, status: r.status, detail: p.detail ?? (text.slice(0, 200) || r.statusText) });
+  }
+  return text;
 }

@@ -286,3 +286,169 @@ export interface WhatIfResult {
   items: Array<{ sessionId: string; billed: Price; draft: Price; difference: Price }>;
   totals: { billed: Price; draft: Price; difference: Price };
 }
+
+// sessions: the raw frames (GET /sessions/{id}/frames)
+export interface RawFrame extends SourceRecord {
+  /** found: the record at that offset is the one the session used; mismatch: another record; unavailable: not in the log; unread: ask again */
+  status: 'found' | 'mismatch' | 'unavailable' | 'unread';
+  recordId: string | null;
+  timestamp: string | null;
+  bytes: number | null;
+  message: {
+    stationId?: string;
+    protocol?: string;
+    kind?: string;
+    messageId?: string;
+    action?: string;
+    receivedAt?: string;
+    connectionId?: string;
+    [k: string]: unknown;
+  } | null;
+  /** the OCPP-J array of the frame received, and of the answer the gateway sent */
+  frame: unknown;
+  answer: unknown;
+}
+
+// reporting: finance reports
+export interface RevenueRow {
+  period: string;
+  day: string | null;
+  currency: string;
+  site_id: string | null;
+  station_id: string | null;
+  evse_uid: string | null;
+  tariff_id: string | null;
+  tariff_version: number | null;
+  account_id: string | null;
+  cdrs: number | string;
+  sessions: number | string;
+  energy_kwh: string;
+  charging_hours: string;
+  parking_hours: string;
+  net: string;
+  vat: string;
+  gross: string;
+}
+export interface RevenueReport {
+  from: string;
+  to: string;
+  granularity: 'day' | 'month';
+  groupBy: string[];
+  currency: string | null;
+  closedPeriods: string[];
+  rows: RevenueRow[];
+  totals: Array<{
+    currency: string;
+    cdrs: number | string;
+    sessions: number | string;
+    net: string;
+    vat: string;
+    gross: string;
+    energy_kwh: string;
+  }>;
+}
+
+// payments
+export type PaymentMethod =
+  | { kind: 'card'; customerRef: string; paymentMethodRef: string }
+  | { kind: 'wallet' }
+  | { kind: 'invoice'; creditLimitMinor: string };
+export interface BillingAccount {
+  accountId: string;
+  currency: string;
+  method: PaymentMethod;
+  policy: { onHoldNearlyUsed: string; onShortfall: string } | null;
+  status: 'active' | 'blocked' | string;
+  statusReason: string | null;
+  openedAt: string;
+  updatedAt: string;
+  openedBy: string | null;
+}
+export interface LedgerBalance {
+  account: string;
+  chart: string;
+  currency: string;
+  billingAccountId: string | null;
+  postedMinor: string;
+  pendingMinor: string;
+  debitsPostedMinor: string;
+  creditsPostedMinor: string;
+}
+export interface AccountBalances {
+  accountId: string;
+  currency: string;
+  status: string;
+  balances: LedgerBalance[];
+}
+export interface Statement {
+  statementId: string;
+  accountId: string;
+  month: string;
+  currency: string;
+  issuedAt: string;
+  lines: Array<{ cdrId?: string; amountMinor?: string; [k: string]: unknown }> | unknown;
+  total: string;
+  totalMinor: string;
+}
+export interface LedgerTransfer {
+  transferId: string;
+  currency: string;
+  state: 'pending' | 'posted' | 'voided' | string;
+  initialState: 'pending' | 'posted' | string;
+  pendingId: string | null;
+  reason: string;
+  accountId: string | null;
+  sessionId: string | null;
+  sourceEventId: string;
+  eventId: string;
+  at: string;
+  postings: Array<{ account: string; amountMinor: string }>;
+}
+export interface SessionJournal {
+  sessionId: string;
+  transfers: LedgerTransfer[];
+  posted: Array<{ account: string; amountMinor: string }>;
+  balanced: boolean;
+}
+export interface PaymentRecord {
+  sessionId: string;
+  accountId: string | null;
+  currency: string | null;
+  status: string;
+  hold: {
+    holdId: string;
+    paymentRef: string | null;
+    requestedMinor: string;
+    authorizedMinor: string | null;
+    expiresAt: string | null;
+    status: string;
+  } | null;
+  cdrs: Array<{
+    cdrId: string;
+    credit: boolean;
+    totalInclVat: string;
+    totalInclVatMinor: string;
+    method: string;
+    at: string;
+  }>;
+  captures: Array<{ intentId: string; cdrId: string; amount: string; amountMinor: string; at: string }>;
+  releases: Array<{ intentId: string; amountMinor: string; at: string }>;
+  refunds: Array<{ intentId: string; cdrId: string; amount: string; amountMinor: string; at: string }>;
+  walletDebits: Array<{ cdrId: string; amount: string; amountMinor: string; at: string }>;
+  walletCredits: Array<{ cdrId: string; amount: string; amountMinor: string; at: string }>;
+  receivables: Array<{ receivableId: string; cdrId: string; amountMinor: string; reason: string; at: string }>;
+  failures: Array<{ type: string; code?: string; message?: string; operation?: string; at: string }>;
+  stopRequested: { reason: string; at: string } | null;
+  capturedMinor: string;
+  refundedMinor: string;
+}
+export interface UnbilledCdr {
+  cdrId: string;
+  sessionId: string;
+  billingAccountId: string | null;
+  reason: string;
+  currency: string;
+  totalInclVat: string;
+  credit: boolean;
+  recordedAt: string;
+}

@@ -26,6 +26,20 @@ export const PERMISSIONS = {
   whatIf: ['finance'],
   /** reporting: GET /billing-completeness */
   viewCompleteness: ['finance'],
+  /** reporting: GET /reports/revenue, /reports/cdrs (JSON and CSV) */
+  viewRevenue: ['finance'],
+  /** reporting: GET /reports/utilisation, /reports/uptime */
+  viewUtilisation: ['finance', 'operator'],
+  /** payments: GET /accounts, /accounts/{id}, /accounts/{id}/balances */
+  viewAccounts: ['finance', 'integration', 'operator'],
+  /** payments: GET /accounts/{id}/statements */
+  viewStatements: ['finance', 'integration'],
+  /** payments: GET /ledger/balances, /ledger/entries */
+  viewLedger: ['finance', 'integration'],
+  /** payments: GET /sessions/{id}/payment, /sessions/{id}/journal */
+  viewPayments: ['finance', 'integration', 'operator'],
+  /** payments: GET /unbilled-cdrs */
+  viewUnbilled: ['finance', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

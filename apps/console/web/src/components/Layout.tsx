@@ -10,6 +10,9 @@ const NAV: Array<{ to: string; label: string; needs?: Permission }> = [
   { to: '/cdrs', label: 'CDRs', needs: 'viewCdrs' },
   { to: '/tariffs', label: 'Tariffs', needs: 'viewTariffs' },
   { to: '/assignments', label: 'Assignments', needs: 'viewTariffs' },
+  { to: '/accounts', label: 'Accounts', needs: 'viewAccounts' },
+  { to: '/ledger', label: 'Ledger', needs: 'viewLedger' },
+  { to: '/reports', label: 'Reports', needs: 'viewUtilisation' },
 ];
 
 export function Layout() {

@@ -7,6 +7,7 @@ import { useAuth } from '../auth/auth';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Json, Loading, NotAllowed, ProblemView, Section } from '../components/common';
 import { dateTime, hours, roundDecimal } from '../format';
+import { SessionPayment } from './PaymentsPages';
 import { SessionFrames } from './SessionPage';
 
 const route = getRouteApi('/cdrs/$cdrId');
@@ -178,6 +179,19 @@ export function CdrPage() {
         </table>
       </Section>
       <AuditSection cdr={cdr} audit={audit} loading={auditQ.isLoading} error={auditQ.error} flags={flags} />
+      <Section
+        title="Payment"
+        id="payment"
+        actions={
+          auth.can('viewPayments') ? (
+            <Link to="/sessions/$sessionId/payment" params={{ sessionId: cdr.session_id }} data-testid="payment-link">
+              Payment timeline and journal →
+            </Link>
+          ) : undefined
+        }
+      >
+        <SessionPayment sessionId={cdr.session_id} compact />
+      </Section>
       <Section title="OCPI content" id="ocpi">
         <details>
           <summary>The CDR as OCPI 2.2.1 JSON</summary>

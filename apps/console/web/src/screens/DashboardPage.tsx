@@ -7,7 +7,7 @@ import { useAuth } from '../auth/auth';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Loading, NotAllowed, ProblemView, Section } from '../components/common';
 import { LIVE_REFRESH_MS } from './StationsPage';
-import { dailyCsv, download, loadDailyRevenue, type DailyRow } from './dashboard-data';
+import { download, loadDailyRevenue, revenueCsv, type DailyRow } from './dashboard-data';
 
 const PERIODS = { '1': 'today', '7': 'last 7 days', '30': 'last 30 days', '90': 'last 90 days' } as const;
 
@@ -22,7 +22,16 @@ export function daysBetween(from: string, to: string): string[] {
 function revenueChart(rows: DailyRow[], currency: string, days: string[]): ChartOption {
   const byDay = new Map(rows.filter((r) => r.currency === currency).map((r) => [r.day, r]));
   const mine = days.map(
-    (day) => byDay.get(day) ?? { day, currency, sessions: 0, energyKwh: '0', revenueExclVat: '0', revenueInclVat: '0' },
+    (day) =>
+      byDay.get(day) ?? {
+        day,
+        currency,
+        cdrs: 0,
+        sessions: 0,
+        energyKwh: '0',
+        revenueExclVat: '0',
+        revenueInclVat: '0',
+      },
   );
   return {
     animation: false,
@@ -69,38 +78,48 @@ export function DashboardPage() {
         {auth.can('viewStations') ? <OpenAlarms /> : null}
         {auth.can('viewCompleteness') ? <CompletenessSummary /> : null}
       </div>
-      {auth.can('viewCdrs') ? <Revenue /> : <NotAllowed what="Revenue" />}
+      {auth.can('viewRevenue') ? <Revenue /> : <NotAllowed what="Revenue (the finance reports)" />}
       {!auth.can('viewStations') && <NotAllowed what="Station status and alarms (operator)" />}
       {!auth.can('viewCompleteness') && <NotAllowed what="Billing completeness (finance)" />}
     </>
   );
 }
 
+/** a civil day (YYYY-MM-DD) n days after another */
+export function addDays(day: string, n: number): string {
+  return new Date(new Date(`${day}T00:00:00Z`).getTime() + n * 86_400_000).toISOString().slice(0, 10);
+}
+
 function Revenue() {
   const [period, setPeriod] = useState<keyof typeof PERIODS>('7');
   const [site, setSite] = useState('');
-  const [read, setRead] = useState(0);
+  const [csv, setCsv] = useState<{ busy: boolean; error?: unknown }>({ busy: false });
   const range = useMemo(() => {
-    const now = new Date();
-    const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - Number(period) + 1));
-    return {
-      from: start.toISOString(),
-      to: new Date(now.getTime() + 86_400_000).toISOString(),
-      today: now.toISOString(),
-    };
+    const today = new Date().toISOString().slice(0, 10);
+    // days are each site's civil days: a site east of UTC may be on tomorrow already
+    return { from: addDays(today, -Number(period) + 1), to: addDays(today, 2), today };
   }, [period]);
   const q = useQuery({
-    queryKey: ['tariffs', 'daily', range.from, site],
-    queryFn: ({ signal }) =>
-      loadDailyRevenue({ from: range.from, to: range.to, site: site || undefined }, setRead, signal),
+    queryKey: ['reporting', 'revenue', range.from, range.to, site],
+    queryFn: ({ signal }) => loadDailyRevenue({ from: range.from, to: range.to, site: site || undefined }, signal),
   });
   const currencies = [...new Set((q.data?.rows ?? []).map((r) => r.currency))];
   const [currency, setCurrency] = useState<string>();
   const cur = currency && currencies.includes(currency) ? currency : currencies[0];
-  const option = useMemo(
-    () => (q.data && cur ? revenueChart(q.data.rows, cur, daysBetween(range.from, range.today)) : undefined),
-    [q.data, cur, range],
-  );
+  const option = useMemo(() => {
+    if (!q.data || !cur) return undefined;
+    const last = q.data.rows.reduce((m, r) => (r.day > m ? r.day : m), range.today);
+    return revenueChart(q.data.rows, cur, daysBetween(range.from, last));
+  }, [q.data, cur, range]);
+  const downloadCsv = async () => {
+    setCsv({ busy: true });
+    try {
+      download(`revenue-${range.from}-${range.to}.csv`, await revenueCsv(range));
+      setCsv({ busy: false });
+    } catch (e) {
+      setCsv({ busy: false, error: e });
+    }
+  };
   return (
     <Section title="Revenue, energy and sessions per day" id="revenue">
       <div className="filters">
@@ -125,18 +144,8 @@ function Revenue() {
             ))}
           </select>
         </label>
-        <button
-          type="button"
-          disabled={!q.data || q.data.rows.length === 0}
-          onClick={() =>
-            q.data &&
-            download(
-              `revenue-${range.from.slice(0, 10)}-${range.today.slice(0, 10)}${site ? `-${site}` : ''}.csv`,
-              dailyCsv(q.data.rows),
-            )
-          }
-        >
-          Download CSV
+        <button type="button" disabled={!q.data || q.data.rows.length === 0 || csv.busy} onClick={downloadCsv}>
+          {csv.busy ? 'Downloading…' : 'Download CSV'}
         </button>
         {currencies.length > 1 && (
           <label>
@@ -151,10 +160,10 @@ function Revenue() {
       </div>
       {q.isFetching && (
         <p role="status" className="muted">
-          <span className="spinner" aria-hidden="true" /> reading CDRs… {read} so far
+          <span className="spinner" aria-hidden="true" /> reading the revenue report…
         </p>
       )}
-      <ProblemView error={q.error} />
+      <ProblemView error={q.error ?? csv.error} />
       {q.data && q.data.rows.length === 0 && (
         <p className="empty">
           No CDR in this period{site ? ' at this site' : ''}: pick a longer period, or run the demo (npm run demo).
@@ -170,8 +179,9 @@ function Revenue() {
       {q.data && q.data.rows.length > 0 && (
         <table data-testid="daily-table">
           <caption>
-            Per day (UTC, of the session end): {q.data.cdrs} CDRs
-            {q.data.truncated ? ' (first pages only: narrow the period)' : ''}
+            Per day (each site&apos;s civil day of the CDR&apos;s issue; the reporting service&apos;s revenue report):{' '}
+            {q.data.cdrs} CDRs
+            {q.data.closedPeriods.length ? `; closed periods: ${q.data.closedPeriods.join(', ')}` : ''}
           </caption>
           <thead>
             <tr>

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, getRouteApi } from '@tanstack/react-router';
 import { apiGet } from '../api/client';
-import type { Cdr, Page, Reading, SessionView, SourceRecord } from '../api/views';
+import type { Cdr, Page, RawFrame, Reading, SessionView, SourceRecord } from '../api/views';
 import { useAuth } from '../auth/auth';
 import { Badge, Json, Loading, NotAllowed, ProblemView, Section, statusTone } from '../components/common';
 import { DataTable, columnsFor, useCursorPages } from '../components/DataTable';
@@ -93,6 +93,82 @@ const srcColumns = src.columns([
     cell: (c) => <span className="mono small">{c.getValue()}</span>,
   }),
 ]);
+const fr = columnsFor<RawFrame>();
+const frameColumns = fr.columns([
+  fr.accessor((r) => r.message?.receivedAt ?? '', {
+    id: 'received',
+    header: 'Received',
+    cell: (c) => dateTime(c.getValue() || null),
+  }),
+  fr.accessor((r) => `${r.message?.kind ?? ''} ${r.message?.action ?? ''}`.trim(), {
+    id: 'action',
+    header: 'Message',
+  }),
+  fr.accessor('status', {
+    header: 'Check',
+    cell: (c) => (
+      <Badge tone={c.getValue() === 'found' ? 'ok' : c.getValue() === 'unread' ? 'warn' : 'bad'}>
+        {c.getValue() === 'found' ? 'record id matches' : c.getValue()}
+      </Badge>
+    ),
+  }),
+  fr.display({
+    id: 'frame',
+    header: 'Frame received (OCPP-J) and the answer sent',
+    cell: (c) => (
+      <details className="frame">
+        <summary className="mono small">{JSON.stringify(c.row.original.frame)?.slice(0, 90) ?? '—'}</summary>
+        <pre className="json" tabIndex={0} aria-label={`frame at offset ${c.row.original.offset}`}>
+          {JSON.stringify(c.row.original.frame, null, 2)}
+          {c.row.original.answer ? `\n\n← ${JSON.stringify(c.row.original.answer, null, 2)}` : ''}
+        </pre>
+      </details>
+    ),
+  }),
+  fr.accessor((r) => `${r.partition}/${r.offset}`, { id: 'position', header: 'Partition/offset' }),
+  fr.accessor((r) => r.bytes ?? 0, { id: 'bytes', header: 'Bytes' }),
+  fr.accessor('eventId', {
+    header: 'Record (event id)',
+    cell: (c) => <span className="mono small">{c.getValue()}</span>,
+  }),
+]);
+
+/** The raw OCPP frames of a session, read back from ocpp.inbound by the session service (GET /sessions/{id}/frames). */
+export function RawFrames({ sessionId }: { sessionId: string }) {
+  const pages = useCursorPages();
+  const q = useQuery({
+    queryKey: ['sessions', 'frames', sessionId, pages.cursor],
+    queryFn: ({ signal }) =>
+      apiGet<Page<RawFrame>, 'sessions', '/api/v1/sessions/{sessionId}/frames'>(
+        'sessions',
+        '/api/v1/sessions/{sessionId}/frames',
+        { path: { sessionId }, query: { limit: '20', cursor: pages.cursor }, signal },
+      ),
+  });
+  return (
+    <>
+      <ProblemView error={q.error} />
+      {q.isFetching && (
+        <p role="status" className="muted">
+          <span className="spinner" aria-hidden="true" /> reading the frames from the log…
+        </p>
+      )}
+      <DataTable
+        caption="Raw OCPP frames the session was built from, read back from the log at their offsets (log order)"
+        columns={frameColumns}
+        rows={q.data?.items}
+        rowId={(r) => `${r.topic}/${r.partition}/${r.offset}`}
+        pages={pages}
+        nextCursor={q.data?.nextCursor}
+        loading={q.isLoading}
+        empty="The session service recorded no inbound record for this session."
+        initialHidden={['eventId', 'bytes']}
+        testId="raw-frames-table"
+      />
+    </>
+  );
+}
+
 const rd = columnsFor<Reading>();
 const readingColumns = rd.columns([
   rd.accessor('at', { header: 'Station time', cell: (c) => dateTime(c.getValue()) }),
@@ -119,9 +195,9 @@ const readingColumns = rd.columns([
 ]);
 
 /**
- * What the APIs give of the frames behind a session: every inbound record it used (topic, partition, offset, the
- * record's event id) and every meter sample with the values exactly as the station sent them (`raw`). No API
- * serves the frames' full payloads: they are on the `ocpp.inbound` topic at those offsets.
+ * The frames behind a session: the raw OCPP frames themselves (read back from `ocpp.inbound` by the session
+ * service), every inbound record it used (topic, partition, offset, the record's event id) and every meter sample
+ * with the values exactly as the station sent them (`raw`).
  */
 export function SessionFrames({ sessionId }: { sessionId: string }) {
   const srcPages = useCursorPages();
@@ -155,10 +231,11 @@ export function SessionFrames({ sessionId }: { sessionId: string }) {
   return (
     <div data-testid="session-frames">
       <p className="muted small">
-        The APIs name every OCPP frame (inbound record) the session was built from and give the meter values as the
-        station sent them; the frames&apos; full payloads stay on the <code>ocpp.inbound</code> topic at these offsets
-        (no API serves them yet).
+        Every OCPP frame (inbound record) the session was built from, read back from the <code>ocpp.inbound</code> topic
+        at its offset and checked against the record id the session service kept; then the positions alone and the meter
+        values as the station sent them.
       </p>
+      <RawFrames sessionId={sessionId} />
       <ProblemView error={sources.error ?? readings.error} />
       <DataTable
         caption="Inbound records (OCPP frames) the session used, in log order"

@@ -1,49 +1,65 @@
-import type { Cdr } from '../api/views';
-import { dailyFromCdrs } from './daily';
+import type { RevenueRow } from '../api/views';
+import { dailyFromReport, sitesOf } from './daily';
 
-const cdr = (end: string, currency: string, kwh: string, excl: string, incl: string, credit = false) =>
+const row = (day: string, currency: string, site: string, sessions: number, kwh: string, net: string, gross: string) =>
   ({
-    end_date_time: end,
+    period: day.slice(0, 7),
+    day,
     currency,
-    total_energy: kwh,
-    total_cost: { excl_vat: excl, incl_vat: incl },
-    credit,
-  }) as unknown as Cdr;
+    site_id: site,
+    cdrs: sessions < 0 ? 1 : sessions,
+    sessions,
+    energy_kwh: kwh,
+    net,
+    gross,
+  }) as unknown as RevenueRow;
 
-describe('dashboard: CDRs per UTC day of their end and currency', () => {
-  it('sums exactly, a credit CDR cancelling its CDR (amounts negative, energy and session taken off), currencies apart, by day', () => {
-    const rows = dailyFromCdrs([
-      cdr('2026-12-05T23:59:59Z', 'EUR', '4.205', '2.25', '2.72'),
-      cdr('2026-12-04T10:00:00Z', 'EUR', '1.1', '0.10', '0.12'),
-      cdr('2026-12-05T00:00:00Z', 'EUR', '0.795', '0.20', '0.24'),
-      cdr('2026-12-05T08:00:00Z', 'EUR', '4.205', '-2.25', '-2.72', true),
-      cdr('2026-12-05T09:00:00Z', 'SEK', '3', '10.00', '12.50'),
-    ]);
-    expect(rows).toEqual([
+describe('revenue per day from the reporting service’s rows', () => {
+  const rows = [
+    row('2026-03-01', 'EUR', 'site-a', 2, '20.5', '10.00', '12.10'),
+    row('2026-03-01', 'EUR', 'site-b', 1, '7.25', '3.505', '4.24'),
+    row('2026-03-01', 'USD', 'site-a', 1, '1', '1.00', '1.21'),
+    // a day whose credit CDR outweighs: minus a session, negative amounts
+    row('2026-03-02', 'EUR', 'site-b', -1, '-7.25', '-3.505', '-4.24'),
+  ];
+
+  it('sums the sites of a day and currency exactly', () => {
+    expect(dailyFromReport(rows)).toEqual([
       {
-        day: '2026-12-04',
+        day: '2026-03-01',
         currency: 'EUR',
-        sessions: 1,
-        energyKwh: '1.1',
-        revenueExclVat: '0.10',
-        revenueInclVat: '0.12',
+        cdrs: 3,
+        sessions: 3,
+        energyKwh: '27.75',
+        revenueExclVat: '13.505',
+        revenueInclVat: '16.34',
       },
       {
-        day: '2026-12-05',
+        day: '2026-03-01',
+        currency: 'USD',
+        cdrs: 1,
+        sessions: 1,
+        energyKwh: '1',
+        revenueExclVat: '1.00',
+        revenueInclVat: '1.21',
+      },
+      {
+        day: '2026-03-02',
         currency: 'EUR',
-        sessions: 1,
-        energyKwh: '0.795',
-        revenueExclVat: '0.20',
-        revenueInclVat: '0.24',
-      },
-      {
-        day: '2026-12-05',
-        currency: 'SEK',
-        sessions: 1,
-        energyKwh: '3',
-        revenueExclVat: '10.00',
-        revenueInclVat: '12.50',
+        cdrs: 1,
+        sessions: -1,
+        energyKwh: '-7.25',
+        revenueExclVat: '-3.505',
+        revenueInclVat: '-4.24',
       },
     ]);
+  });
+
+  it('keeps one site when asked, and lists the sites', () => {
+    expect(dailyFromReport(rows, 'site-b').map((r) => [r.day, r.revenueExclVat])).toEqual([
+      ['2026-03-01', '3.505'],
+      ['2026-03-02', '-3.505'],
+    ]);
+    expect(sitesOf(rows)).toEqual(['site-a', 'site-b']);
   });
 });

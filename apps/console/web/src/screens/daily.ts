@@ -1,11 +1,10 @@
-import type { Cdr } from '../api/views';
+import type { RevenueRow } from '../api/views';
 import { sumDecimals } from '../format';
-
-const negate = (d: string) => (d.startsWith('-') ? d.slice(1) : `-${d}`);
 
 export interface DailyRow {
   day: string;
   currency: string;
+  cdrs: number;
   sessions: number;
   energyKwh: string;
   revenueExclVat: string;
@@ -13,14 +12,16 @@ export interface DailyRow {
 }
 
 /**
- * CDRs per UTC day of their end and currency. A credit CDR cancels the CDR it credits (OCPI: the same data with
- * total_cost negated): its amounts count as they are (negative), its energy and its session are taken off.
+ * The reporting service's revenue rows (per day x currency x site, `GET /reports/revenue?groupBy=site`) as one row
+ * per day and currency, of one site or of all (summed exactly). Credit CDRs are in the service's figures already
+ * (minus a session, minus their energy, their negative amounts).
  */
-export function dailyFromCdrs(cdrs: readonly Cdr[]): DailyRow[] {
-  const by = new Map<string, Cdr[]>();
-  for (const c of cdrs) {
-    const k = `${c.end_date_time.slice(0, 10)}|${c.currency}`;
-    by.set(k, [...(by.get(k) ?? []), c]);
+export function dailyFromReport(rows: readonly RevenueRow[], site?: string): DailyRow[] {
+  const by = new Map<string, RevenueRow[]>();
+  for (const r of rows) {
+    if (site && r.site_id !== site) continue;
+    const k = `${r.day ?? r.period}|${r.currency}`;
+    by.set(k, [...(by.get(k) ?? []), r]);
   }
   return [...by.entries()]
     .map(([k, list]) => {
@@ -28,11 +29,17 @@ export function dailyFromCdrs(cdrs: readonly Cdr[]): DailyRow[] {
       return {
         day,
         currency,
-        sessions: list.filter((c) => !c.credit).length - list.filter((c) => c.credit).length,
-        energyKwh: sumDecimals(list.map((c) => (c.credit ? negate(c.total_energy) : c.total_energy))),
-        revenueExclVat: sumDecimals(list.map((c) => c.total_cost.excl_vat)),
-        revenueInclVat: sumDecimals(list.map((c) => c.total_cost.incl_vat ?? '0')),
+        cdrs: list.reduce((n, r) => n + Number(r.cdrs), 0),
+        sessions: list.reduce((n, r) => n + Number(r.sessions), 0),
+        energyKwh: sumDecimals(list.map((r) => r.energy_kwh)),
+        revenueExclVat: sumDecimals(list.map((r) => r.net)),
+        revenueInclVat: sumDecimals(list.map((r) => r.gross)),
       };
     })
     .sort((a, b) => a.day.localeCompare(b.day) || a.currency.localeCompare(b.currency));
+}
+
+/** the sites the rows name, sorted */
+export function sitesOf(rows: readonly RevenueRow[]): string[] {
+  return [...new Set(rows.map((r) => r.site_id ?? '').filter(Boolean))].sort();
 }

@@ -1,47 +1,40 @@
 /**
- * Sessions, energy and revenue per day. Today they are summed here from the CDR list (GET /api/v1/cdrs, every
- * page of the period); the finance reports of the reporting service will serve them per day, site and currency,
- * and `loadDailyRevenue` is the one place to switch to that endpoint when it exists (the chart and table take a
- * `DailyRow[]` and do not care where it came from).
+ * Sessions, energy and revenue per day, from the reporting service's revenue report (`GET /reports/revenue`, per
+ * day x currency x site: days are each site's civil days, credit CDRs count in the period they were issued in, a
+ * closed period never changes). The chart and table take a `DailyRow[]`; the CSV download is the service's own
+ * CSV of the same query.
  */
-import { stringify } from 'csv-stringify/browser/esm/sync';
-import { apiGet } from '../api/client';
-import type { Cdr, Page } from '../api/views';
-import { dailyFromCdrs, type DailyRow } from './daily';
+import { apiGet, apiGetText } from '../api/client';
+import type { RevenueReport } from '../api/views';
+import { dailyFromReport, sitesOf, type DailyRow } from './daily';
 
 export type { DailyRow };
 
-export const MAX_CDR_PAGES = 40;
-
+/** `from` and `to` are civil days (YYYY-MM-DD), `to` exclusive */
 export async function loadDailyRevenue(
   range: { from: string; to: string; site?: string },
-  onProgress: (read: number) => void,
   signal?: AbortSignal,
-): Promise<{ rows: DailyRow[]; sites: string[]; truncated: boolean; cdrs: number }> {
-  const all: Cdr[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page: Page<Cdr> = await apiGet<Page<Cdr>, 'tariffs', '/api/v1/cdrs'>('tariffs', '/api/v1/cdrs', {
-      query: { from: range.from, to: range.to, limit: '500', cursor },
-      signal,
-    });
-    all.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-    pages++;
-    onProgress(all.length);
-  } while (cursor && pages < MAX_CDR_PAGES);
-  const sites = [...new Set(all.map((c) => c.cdr_location.id ?? '').filter(Boolean))].sort();
-  const mine = range.site ? all.filter((c) => c.cdr_location.id === range.site) : all;
-  return { rows: dailyFromCdrs(mine), sites, truncated: !!cursor, cdrs: mine.length };
+): Promise<{ rows: DailyRow[]; sites: string[]; cdrs: number; closedPeriods: string[] }> {
+  const report = await apiGet<RevenueReport, 'reporting', '/api/v1/reports/revenue'>(
+    'reporting',
+    '/api/v1/reports/revenue',
+    { query: { from: range.from, to: range.to, granularity: 'day', groupBy: 'site' }, signal },
+  );
+  const rows = dailyFromReport(report.rows, range.site);
+  return {
+    rows,
+    sites: sitesOf(report.rows),
+    cdrs: rows.reduce((n, r) => n + r.cdrs, 0),
+    closedPeriods: report.closedPeriods,
+  };
 }
 
-/** The daily rows as RFC 4180 CSV (amounts as the exact decimal strings), with a header line. */
-export function dailyCsv(rows: readonly DailyRow[]): string {
-  return stringify(
-    rows.map((r) => [r.day, r.currency, r.sessions, r.energyKwh, r.revenueExclVat, r.revenueInclVat]),
-    { header: true, columns: ['day', 'currency', 'sessions', 'energy_kwh', 'revenue_excl_vat', 'revenue_incl_vat'] },
-  );
+/** The revenue report of the range as the service writes it (CSV, RFC 4180, its columns), per day and site. */
+export function revenueCsv(range: { from: string; to: string }, signal?: AbortSignal): Promise<string> {
+  return apiGetText('reporting', '/api/v1/reports/revenue', {
+    query: { from: range.from, to: range.to, granularity: 'day', groupBy: 'site', format: 'csv' },
+    signal,
+  });
 }
 
 /** Hands a text to the browser as a file download. */

@@ -139,6 +139,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/sessions/{sessionId}/frames': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The raw OCPP frames the session was built from, read back from ocpp.inbound at the positions /sources lists (log order); cursor pagination
+     * @description Each item: the source position and event id, `status` (`found`: the record at that offset carries that event id; `mismatch`: it carries another; `unavailable`: the log no longer holds that offset, or it is on another topic; `unread`: not read within the service's time limit, ask again), the record's timestamp and size, the message as recorded by the gateway (`message`: kind, action, payload, the answer sent, receive time, connection) and the same as an OCPP-J array (`frame`, `answer`). At most 100 items (default 20) and 4 MiB of records a page.
+     */
+    get: operations['SessionsController_rawFrames'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions/{sessionId}/readings': {
     parameters: {
       query?: never;
@@ -384,6 +404,30 @@ export interface operations {
   SessionsController_get: {
     parameters: {
       query?: never;
+      header?: never;
+      path: {
+        /** @description the session id (UUID v5) */
+        sessionId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  SessionsController_rawFrames: {
+    parameters: {
+      query?: {
+        cursor?: unknown;
+        /** @description 1..100, default 20 */
+        limit?: unknown;
+      };
       header?: never;
       path: {
         /** @description the session id (UUID v5) */

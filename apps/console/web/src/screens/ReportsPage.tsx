@@ -1,0 +1,206 @@
+/**
+ * The reporting service's exports as CSV downloads: revenue (per day or month, by the dimensions chosen), every CDR
+ * of a range, EVSE utilisation and uptime (NEVI). Each button fetches the service's own CSV (`format=csv`, with the
+ * key) and hands it to the browser as a file; a refusal shows the service's problem with its field.
+ */
+import { useState, type ReactNode } from 'react';
+import { apiGetText } from '../api/client';
+import { useAuth } from '../auth/auth';
+import { NotAllowed, ProblemView, Section } from '../components/common';
+import { addDays } from './DashboardPage';
+import { download } from './dashboard-data';
+
+const today = () => new Date().toISOString().slice(0, 10);
+const DIMENSIONS = ['site', 'station', 'evse', 'tariff', 'account'] as const;
+
+/** one export: its form, a download button with progress, and the problem when refused */
+function Export({
+  title,
+  id,
+  children,
+  fetchCsv,
+  filename,
+}: {
+  title: string;
+  id: string;
+  children: ReactNode;
+  fetchCsv: () => Promise<string>;
+  filename: () => string;
+}) {
+  const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: string }>({ busy: false });
+  const run = async () => {
+    setState({ busy: true });
+    try {
+      const text = await fetchCsv();
+      download(filename(), text);
+      const lines = text.split(/\r?\n/).filter(Boolean).length;
+      setState({ busy: false, done: `${Math.max(0, lines - 1)} rows downloaded` });
+    } catch (e) {
+      setState({ busy: false, error: e });
+    }
+  };
+  return (
+    <Section title={title} id={id}>
+      <form
+        className="filters"
+        aria-label={`${title} export`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run();
+        }}
+      >
+        {children}
+        <button type="submit" disabled={state.busy}>
+          {state.busy ? 'Downloading…' : 'Download CSV'}
+        </button>
+      </form>
+      {state.busy && (
+        <p role="status" className="muted">
+          <span className="spinner" aria-hidden="true" /> the service is writing the CSV…
+        </p>
+      )}
+      {state.done && (
+        <p role="status" className="muted" data-testid={`${id}-done`}>
+          {state.done}
+        </p>
+      )}
+      <ProblemView error={state.error} />
+    </Section>
+  );
+}
+
+export function ReportsPage() {
+  const auth = useAuth();
+  const [rev, setRev] = useState({
+    from: addDays(today(), -30),
+    to: addDays(today(), 2),
+    granularity: 'day' as 'day' | 'month',
+    groupBy: ['site'] as string[],
+  });
+  const [cdrs, setCdrs] = useState({ from: addDays(today(), -30), to: addDays(today(), 2) });
+  const [util, setUtil] = useState({ from: addDays(today(), -7), to: addDays(today(), 1) });
+  const [uptime, setUptime] = useState({ period: today().slice(0, 7) });
+  if (!auth.can('viewUtilisation') && !auth.can('viewRevenue')) return <NotAllowed what="Reports" />;
+  return (
+    <>
+      <h1>Reports and exports</h1>
+      <p className="muted">
+        Each export is the reporting service&apos;s own CSV (RFC 4180, UTF-8, a header row, decimals as exact text,
+        columns in a fixed order). Days are each site&apos;s civil days; a closed period never changes.
+      </p>
+      {auth.can('viewRevenue') ? (
+        <>
+          <Export
+            title="Revenue"
+            id="export-revenue"
+            filename={() => `revenue-${rev.from}-${rev.to}.csv`}
+            fetchCsv={() =>
+              apiGetText('reporting', '/api/v1/reports/revenue', {
+                query: {
+                  from: rev.from,
+                  to: rev.to,
+                  granularity: rev.granularity,
+                  groupBy: rev.groupBy.join(',') || undefined,
+                  format: 'csv',
+                },
+              })
+            }
+          >
+            <label>
+              From <input type="date" value={rev.from} onChange={(e) => setRev({ ...rev, from: e.target.value })} />
+            </label>
+            <label>
+              to (exclusive){' '}
+              <input type="date" value={rev.to} onChange={(e) => setRev({ ...rev, to: e.target.value })} />
+            </label>
+            <label>
+              Per{' '}
+              <select
+                value={rev.granularity}
+                onChange={(e) => setRev({ ...rev, granularity: e.target.value as 'day' | 'month' })}
+              >
+                <option value="day">day</option>
+                <option value="month">month</option>
+              </select>
+            </label>
+            <fieldset className="inline">
+              <legend>By</legend>
+              {DIMENSIONS.map((d) => (
+                <label key={d}>
+                  <input
+                    type="checkbox"
+                    checked={rev.groupBy.includes(d)}
+                    onChange={(e) =>
+                      setRev({
+                        ...rev,
+                        groupBy: e.target.checked ? [...rev.groupBy, d] : rev.groupBy.filter((x) => x !== d),
+                      })
+                    }
+                  />{' '}
+                  {d}
+                </label>
+              ))}
+            </fieldset>
+          </Export>
+          <Export
+            title="CDRs"
+            id="export-cdrs"
+            filename={() => `cdrs-${cdrs.from}-${cdrs.to}.csv`}
+            fetchCsv={() =>
+              apiGetText('reporting', '/api/v1/reports/cdrs', {
+                query: { from: `${cdrs.from}T00:00:00Z`, to: `${cdrs.to}T00:00:00Z`, format: 'csv' },
+              })
+            }
+          >
+            <label>
+              Issued from (UTC){' '}
+              <input type="date" value={cdrs.from} onChange={(e) => setCdrs({ ...cdrs, from: e.target.value })} />
+            </label>
+            <label>
+              to (exclusive){' '}
+              <input type="date" value={cdrs.to} onChange={(e) => setCdrs({ ...cdrs, to: e.target.value })} />
+            </label>
+          </Export>
+        </>
+      ) : (
+        <NotAllowed what="Revenue and CDR exports (finance)" />
+      )}
+      {auth.can('viewUtilisation') && (
+        <>
+          <Export
+            title="Utilisation per EVSE and day"
+            id="export-utilisation"
+            filename={() => `utilisation-${util.from}-${util.to}.csv`}
+            fetchCsv={() =>
+              apiGetText('reporting', '/api/v1/reports/utilisation', {
+                query: { from: util.from, to: util.to, format: 'csv' },
+              })
+            }
+          >
+            <label>
+              From <input type="date" value={util.from} onChange={(e) => setUtil({ ...util, from: e.target.value })} />
+            </label>
+            <label>
+              to (exclusive){' '}
+              <input type="date" value={util.to} onChange={(e) => setUtil({ ...util, to: e.target.value })} />
+            </label>
+            <span className="muted small">the first 100 stations (the report&apos;s page)</span>
+          </Export>
+          <Export
+            title="Uptime (NEVI) per EVSE"
+            id="export-uptime"
+            filename={() => `uptime-${uptime.period}.csv`}
+            fetchCsv={() =>
+              apiGetText('reporting', '/api/v1/reports/uptime', { query: { period: uptime.period, format: 'csv' } })
+            }
+          >
+            <label>
+              Month <input type="month" value={uptime.period} onChange={(e) => setUptime({ period: e.target.value })} />
+            </label>
+            <span className="muted small">the first 100 stations (the report&apos;s page)</span>
+          </Export>
+        </>
+      )}
+    </>
+  );
+}
