@@ -63,6 +63,7 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/tariffs/{tariffId}/versions/{version}',
     'GET /api/v1/tariff-assignments',
     'POST /api/v1/tariff-assignments',
+    'GET /api/v1/tariff-assignments/resolve',
     'GET /api/v1/cdrs',
     'GET /api/v1/cdrs/{cdrId}',
     'GET /api/v1/cdrs/{cdrId}/transparency',
