@@ -7,6 +7,7 @@ import {
   type EventCatalogue,
 } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
+import type { AdhocEffects } from './adhoc/adhoc-effects';
 import { projectPaymentEvents } from './projection';
 
 export const SERVICE_SOURCE = 'payment-service';
@@ -66,7 +67,7 @@ export class PaymentEngine {
   constructor(
     private readonly rules: PaymentRules,
     private readonly catalogue: EventCatalogue,
-    private readonly opts: { stopCommandTtlS: number; logger?: Logger },
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger; adhoc?: AdhocEffects },
   ) {}
 
   async lockAccount(m: EntityManager, accountId: string): Promise<void> {
@@ -155,6 +156,8 @@ export class PaymentEngine {
       } else if (env.type === 'payment.account_blocked' || env.type === 'payment.account_unblocked') {
         out.push(this.standing(env, i));
       }
+    // an ad-hoc payment's one-time token and remote start (registry.tokens, ocpp.commands)
+    if (this.opts.adhoc) out.push(...(await this.opts.adhoc.afterDecision(m, envs, next)));
     return out;
   }
 

@@ -451,6 +451,7 @@ export class CatalogueController {
       evseId: Number(q.evseId),
       at,
       stationKnown: station !== undefined,
+      evseKnown: station?.evses.some((e) => e.evseId === Number(q.evseId)) ?? false,
       level: chosen.level,
       assignmentId: chosen.assignment.assignmentId,
       tariffId: chosen.version.tariffId,

@@ -327,6 +327,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
       tariffId: a,
       version: 1,
       stationKnown: true,
+      evseKnown: true,
       evseId: 1,
     });
     expect(((await resolve('1')).body.tariff as { currency: string }).currency).toBe('EUR');
@@ -338,7 +339,7 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
         })
       ).status,
     ).toBe(201);
-    expect((await resolve('2')).body).toMatchObject({ level: 'evse', tariffId: b });
+    expect((await resolve('2')).body).toMatchObject({ level: 'evse', tariffId: b, evseKnown: false });
     expect((await resolve('1')).body).toMatchObject({ level: 'site', tariffId: a });
     for (const [q, field] of [
       [`stationId=${station}&evseId=0`, 'query/evseId'],
