@@ -197,7 +197,9 @@ describe('ad-hoc (QR) payment: start page, hosted payment, remote start, exact c
     const sessionId = deriveId('adhoc-it-session', paymentId);
     await h.sessionStarted({ sessionId, uid: token, stationId: 'CP-QR-1', transactionId: '7' });
     await waitFor(async () => statusOf((await get(statusUrl)).text) === 'charging', { what: 'charging' });
-    await h.publishCdr(h.cdr({ cdrId: `CDR-${paymentId}`, sessionId, accountId, excl: '7.00', incl: '8.47' }));
+    await h.publishCdr(
+      h.cdr({ cdrId: `CDR-${paymentId.slice(0, 8)}`, sessionId, accountId, excl: '7.00', incl: '8.47' }),
+    );
     const captured = await h.waitForEvent(sessionId, 'payment.captured');
     expect(captured).toMatchObject({ amountMinor: '847' });
     await h.settled();

@@ -98,7 +98,8 @@ export class AdhocEffects {
     const protocol: StationProtocol =
       seen?.protocol === 'ocpp1.6' || seen?.protocol === 'ocpp2.0.1' ? seen.protocol : this.opts.defaultProtocol;
     const token = oneTimeTokenOf(p.holdId, p.paymentRef);
-    const revision = Date.parse(env.occurredAt) * 100 + 1;
+    // the token is the payment's own: revision 1 registers it, 2 expires it
+    const revision = 1;
     // the copy session.started is resolved with: known here at once, whichever consumer reads the topic first
     await m.query(
       `insert into tokens (uid, billing_account_id, revision, deleted) values ($1, $2, $3, false)
@@ -132,13 +133,15 @@ export class AdhocEffects {
   }
 
   private async expireToken(m: EntityManager, env: Envelope, paymentId: string): Promise<Envelope[]> {
-    const rows: Array<{ token: string; account_id: string }> = await m.query(
+    const res: unknown[] = await m.query(
       `update adhoc_starts set token_expired = true where payment_id = $1 and not token_expired
        returning token, account_id`,
       [paymentId],
     );
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const rows = (Array.isArray(res[0]) ? res[0] : res) as Array<{ token: string; account_id: string }>;
     if (rows.length === 0) return [];
-    const revision = Date.parse(env.occurredAt) * 100 + 2;
+    const revision = 2;
     await m.query('update tokens set revision = greatest(revision, $2) where uid = $1', [rows[0].token, revision]);
     return [this.tokenRecord(env, rows[0].token, rows[0].account_id, 'Expired', revision)];
   }
