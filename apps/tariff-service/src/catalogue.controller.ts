@@ -451,7 +451,13 @@ export class CatalogueController {
       evseId: Number(q.evseId),
       at,
       stationKnown: station !== undefined,
-      evseKnown: station?.evses.some((e) => e.evseId === Number(q.evseId)) ?? false,
+      // null: the registry lists no EVSEs for the station (it is not known whether this one exists)
+      evseKnown:
+        station === undefined
+          ? false
+          : station.evses.length === 0
+            ? null
+            : station.evses.some((e) => e.evseId === Number(q.evseId)),
       level: chosen.level,
       assignmentId: chosen.assignment.assignmentId,
       tariffId: chosen.version.tariffId,

@@ -5,7 +5,8 @@ export interface ResolvedTariff {
   stationId: string;
   evseId: number;
   stationKnown: boolean;
-  evseKnown: boolean;
+  /** null: the registry lists no EVSEs for the station */
+  evseKnown: boolean | null;
   level: string;
   tariffId: string;
   version: number;
