@@ -178,7 +178,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
       }),
     );
     clients.push(cp);
-    cp.handle('RemoteStartTransaction', ({ params }) => {
+    cp.handle('RemoteStartTransaction', async ({ params }) => {
       const p = params as { connectorId: number; idTag: string };
       expect(p.connectorId).toBe(1);
       // the station answers first, then acts (as a real one does)
