@@ -168,6 +168,8 @@ export class AdhocController {
     try {
       const { stationId, evseId } = this.params(req);
       this.noQuery(req);
+      // no code for a charging point that takes no ad-hoc payment (a misprint would send drivers nowhere)
+      await this.tariffOf(stationId, evseId);
       const svg = await qrString(this.url(`/pay/${encodeURIComponent(stationId)}/${evseId}`), {
         type: 'svg',
         errorCorrectionLevel: 'M',
@@ -188,6 +190,8 @@ export class AdhocController {
     try {
       const { stationId, evseId } = this.params(req);
       this.noQuery(req);
+      // no code for a charging point that takes no ad-hoc payment (a misprint would send drivers nowhere)
+      await this.tariffOf(stationId, evseId);
       const png = await qrPng(this.url(`/pay/${encodeURIComponent(stationId)}/${evseId}`), {
         type: 'png',
         errorCorrectionLevel: 'M',
