@@ -7,7 +7,6 @@ import {
   type EventCatalogue,
 } from '@csms/contracts';
 import type { Logger } from '@csms/platform';
-import type { AdhocEffects } from './adhoc/adhoc-effects';
 import { projectPaymentEvents } from './projection';
 
 export const SERVICE_SOURCE = 'payment-service';
@@ -48,6 +47,11 @@ export class StateCache extends Map<string, { state: unknown; dirty: boolean; ev
   readonly unprojected: Envelope[] = [];
 }
 
+/** Effects of a decision outside payment.events (the ad-hoc payment's token and remote start: `AdhocEffects`). */
+export interface DecisionEffects {
+  afterDecision(m: EntityManager, envs: readonly Envelope[], state: unknown): Promise<Envelope[]>;
+}
+
 /** What session.started said about a session: where to send its stop. */
 export interface SessionRef {
   session_id: string;
@@ -67,7 +71,7 @@ export class PaymentEngine {
   constructor(
     private readonly rules: PaymentRules,
     private readonly catalogue: EventCatalogue,
-    private readonly opts: { stopCommandTtlS: number; logger?: Logger; adhoc?: AdhocEffects },
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger; adhoc?: DecisionEffects },
   ) {}
 
   async lockAccount(m: EntityManager, accountId: string): Promise<void> {
