@@ -140,6 +140,8 @@ export class AdhocService {
     const state = (await this.engine.stateOf(this.ds.manager, accountId)) as AccountPaymentState;
     const h = state.holds[adhocHoldIdOf(paymentId)];
     if (h && h.status !== 'requested') return { paymentId, outcome: { kind: 'status' } };
+    // a reload or a second click once the page exists: the same page, no PSP call
+    if (row.checkout_url) return { paymentId, outcome: { kind: 'checkout', url: row.checkout_url } };
     // the PSP call, after the commit: the same key for every click, so one hosted page per payment
     let page: { paymentRef: string; url: string };
     try {
