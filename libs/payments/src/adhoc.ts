@@ -194,11 +194,7 @@ export function tariffInWords(tariff: OcpiTariffDocument): TariffLine[] {
   return lines;
 }
 
-function perMinute(
-  price: InstanceType<typeof Dec>,
-  withVat: InstanceType<typeof Dec> | null,
-  cur: string,
-): string {
+function perMinute(price: InstanceType<typeof Dec>, withVat: InstanceType<typeof Dec> | null, cur: string): string {
   const m = (withVat ?? price).dividedBy(60);
   return ` (${money(m.toDecimalPlaces(4), cur)} per minute${withVat ? ' with VAT' : ''})`;
 }
