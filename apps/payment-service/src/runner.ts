@@ -283,7 +283,8 @@ export class EffectRunner {
         `update psp_intents i set updated_at = now()
          from (select intent_id from psp_intents
                 where kind = 'hosted' and status = 'pending' and payment_ref is not null
-                  and updated_at <= now() - make_interval(secs => $2::double precision / 1000)
+                  -- read back less often as the page stays open (a tenth of its age): an abandoned page is not polled hot
+                  and updated_at <= now() - greatest(make_interval(secs => $2::double precision / 1000), (now() - created_at) / 10)
                   and created_at > now() - interval '2 days'
                 order by updated_at limit $1 for update skip locked) c
         where i.intent_id = c.intent_id
