@@ -4,7 +4,9 @@
  * comes from the tariff service), pays on the emulator's hosted page (an HTTP form post, as a browser sends it),
  * the charger receives RemoteStartTransaction with a one-time token the gateway accepts, charges, and the CDR's
  * total is captured exactly on the `adhoc:<paymentId>` payment; the receipt page shows it, and the token is
- * refused afterwards. A charger that accepts the remote start but never starts: the hold is released.
+ * refused afterwards. An OCPP 2.0.1 charger never seen before: the 1.6 start is `not_supported` at the gateway, the
+ * payment service sends RequestStartTransaction, the charger's TransactionEvent with the token is accepted and its
+ * CDR captured. A charger that accepts the remote start but never starts: the hold is released.
  */
 import { randomUUID } from 'node:crypto';
 import { RPCClient } from 'ocpp-rpc';
@@ -154,7 +156,11 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
   const attr = (html: string, re: RegExp) => re.exec(html)?.[1];
   const statusOf = (html: string) => attr(html, /id="status"[^>]*data-status="([a-z_]+)"/);
 
-  async function station(stationId: string, onRemoteStart: (idTag: string, cp: RPCClient) => void) {
+  async function station(
+    stationId: string,
+    onRemoteStart: (idTag: string, cp: RPCClient, remoteStartId?: number) => void,
+    protocol: 'ocpp1.6' | 'ocpp2.0.1' = 'ocpp1.6',
+  ) {
     expect(
       (
         await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
@@ -170,7 +176,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
       clientOptions({
         endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
         identity: stationId,
-        protocols: ['ocpp1.6'],
+        protocols: [protocol],
         password: PASSWORD,
         reconnect: false,
         strictMode: true,
@@ -178,20 +184,31 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
       }),
     );
     clients.push(cp);
-    cp.handle('RemoteStartTransaction', async ({ params }) => {
-      const p = params as { connectorId: number; idTag: string };
-      expect(p.connectorId).toBe(1);
-      // the station answers first, then acts (as a real one does)
-      setImmediate(() => onRemoteStart(p.idTag, cp));
-      return { status: 'Accepted' };
-    });
+    if (protocol === 'ocpp1.6')
+      cp.handle('RemoteStartTransaction', async ({ params }) => {
+        const p = params as { connectorId: number; idTag: string };
+        expect(p.connectorId).toBe(1);
+        // the station answers first, then acts (as a real one does)
+        setImmediate(() => onRemoteStart(p.idTag, cp));
+        return { status: 'Accepted' };
+      });
+    else
+      cp.handle('RequestStartTransaction', async ({ params }) => {
+        const p = params as { evseId: number; remoteStartId: number; idToken: { idToken: string; type: string } };
+        expect(p.evseId).toBe(1);
+        expect(p.idToken.type).toBe('Central');
+        setImmediate(() => onRemoteStart(p.idToken.idToken, cp, p.remoteStartId));
+        return { status: 'Accepted' };
+      });
     await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
       what: 'gateway ready',
     });
     await cp.connect();
-    expect(await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' })).toMatchObject({
-      status: 'Accepted',
-    });
+    const boot =
+      protocol === 'ocpp1.6'
+        ? { chargePointVendor: 'Acme', chargePointModel: 'AC22' }
+        : { reason: 'PowerUp', chargingStation: { model: 'AC22', vendorName: 'Acme' } };
+    expect(await cp.call('BootNotification', boot)).toMatchObject({ status: 'Accepted' });
     return cp;
   }
 
@@ -225,7 +242,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
     return paid.location!;
   }
 
-  it('pays ad hoc, starts remotely, captures the CDR exactly on the ad-hoc payment, shows the receipt; a charger that never starts gets its hold released', async () => {
+  it('pays ad hoc, starts remotely, captures the CDR exactly on the ad-hoc payment, shows the receipt; a 2.0.1 charger through the not_supported fallback; a charger that never starts gets its hold released', async () => {
     expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-ADHOC', TARIFF)).status).toBe(200);
     expect(
       (
@@ -328,6 +345,78 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
           .status === 'Expired',
       { what: 'the one-time token refused after the session', timeoutMs: 60_000 },
     );
+
+    // an OCPP 2.0.1 charger, never seen here: the 1.6 start comes back `not_supported` from the gateway, the
+    // payment service sends RequestStartTransaction; TransactionEvent with the token is accepted; 10 kWh → 4.24
+    const v201 = uniqueName('E2EQR201');
+    const tx201: { idToken?: string; started?: string; done?: boolean; error?: unknown } = {};
+    await station(
+      v201,
+      (idToken, cs, remoteStartId) => {
+        tx201.idToken = idToken;
+        const energy = (value: number, context: string, ts: string) => [
+          {
+            timestamp: ts,
+            sampledValue: [
+              { value, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
+            ],
+          },
+        ];
+        const tx = { transactionId: uniqueName('TX201') };
+        void (async () => {
+          await cs.call('StatusNotification', {
+            timestamp: at(0),
+            connectorStatus: 'Occupied',
+            evseId: 1,
+            connectorId: 1,
+          });
+          const started = (await cs.call('TransactionEvent', {
+            eventType: 'Started',
+            timestamp: at(0),
+            triggerReason: 'RemoteStart',
+            seqNo: 0,
+            transactionInfo: { ...tx, chargingState: 'Charging', remoteStartId },
+            idToken: { idToken, type: 'Central' },
+            evse: { id: 1, connectorId: 1 },
+            meterValue: energy(20000, 'Transaction.Begin', at(0)),
+          })) as { idTokenInfo?: { status: string } };
+          tx201.started = started.idTokenInfo?.status;
+          await cs.call('TransactionEvent', {
+            eventType: 'Ended',
+            timestamp: at(120),
+            triggerReason: 'StopAuthorized',
+            seqNo: 1,
+            transactionInfo: { ...tx, chargingState: 'EVConnected', stoppedReason: 'Local' },
+            meterValue: energy(30000, 'Transaction.End', at(120)),
+          });
+          tx201.done = true;
+        })().catch((e: unknown) => (tx201.error = e));
+      },
+      'ocpp2.0.1',
+    );
+    const receipt201 = await driverPays(v201);
+    await waitFor(() => tx201.done === true || tx201.error !== undefined, {
+      what: 'the 2.0.1 remote start and its transaction',
+      timeoutMs: 90_000,
+    });
+    expect(tx201.error).toBeUndefined();
+    expect(tx201.started).toBe('Accepted');
+    const paid201 = await waitFor(
+      async () => {
+        const p = await browse(receipt201);
+        return statusOf(p.text) === 'completed' && attr(p.text, /id="captured">([^<]+)</) === '4.24 EUR'
+          ? p.text
+          : undefined;
+      },
+      { what: 'the 2.0.1 receipt, captured', timeoutMs: 90_000 },
+    );
+    expect(attr(paid201, /id="energy">([^<]+)</)).toBe('10 kWh');
+    const p201 = /payments\/([0-9a-f-]{36})$/.exec(receipt201)![1];
+    expect(emulator.ledger().find((p) => p.metadata.account_id === `adhoc:${p201}`)).toMatchObject({
+      authorizations: 1,
+      captures: 1,
+      captured_minor: 424,
+    });
 
     // a charger that accepts the remote start and never starts: the hold is released after the start timeout
     const idle = uniqueName('E2EQRIDLE');
