@@ -243,6 +243,8 @@ export class AdhocService {
     const due = await this.effects.dueForRelease(this.ds.manager, now);
     for (const d of due) {
       await this.ds.transaction(async (m: EntityManager) => {
+        // the account first, as every decision takes it (a start result decided at the same moment waits, no deadlock)
+        await this.engine.lockAccount(m, d.account_id);
         const upd: unknown[] = await m.query(
           'update adhoc_starts set released = true where payment_id = $1 and not released returning 1',
           [d.payment_id],
