@@ -296,6 +296,25 @@ describe('ad-hoc (QR) payment: start page, hosted payment, remote start, exact c
     expect(commandsTo('CP-QR-3')).toHaveLength(2);
   });
 
+  it('no webhook comes: the driver returning to the status page reads the hold back from the PSP; late webhooks change nothing', async () => {
+    // every webhook held back until flushed
+    h.emulator.addFault({ kind: 'out_of_order_webhooks', count: 1000 });
+    let accountId = '';
+    try {
+      const paid = await payOn('CP-QR-4');
+      accountId = paid.accountId;
+      expect(statusOf((await get(paid.statusUrl)).text)).toBe('starting');
+      expect(await eventsOf(accountId, 'payment.authorized')).toHaveLength(1);
+      await waitFor(() => commandsTo('CP-QR-4')[0], { what: 'the remote start' });
+    } finally {
+      await fetch(`${h.emulator.url}/_emulator/webhooks/flush`, { method: 'POST' });
+      await fetch(`${h.emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    }
+    await h.settled();
+    expect(await eventsOf(accountId, 'payment.authorized')).toHaveLength(1);
+    expect(commandsTo('CP-QR-4')).toHaveLength(1);
+  });
+
   it('refuses bad addresses with a stable code and the field, and stores nothing', async () => {
     const before = await h.query<{ n: string }>('select count(*)::text as n from adhoc_payments');
     const problem = async (method: 'GET' | 'POST', path: string) => {
