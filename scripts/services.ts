@@ -92,6 +92,7 @@ const payment = def(
   (p) => [
     `payments API      http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`,
     `PSP webhooks      http://127.0.0.1:${webhookPort}/webhooks/psp`,
+    `ad-hoc payment    http://127.0.0.1:${p}/pay/{stationId}/{evseId}  (QR: …/qr.svg, …/qr.png)`,
   ],
   CONSUMER_NODE_ARGS,
 );
@@ -100,6 +101,9 @@ Object.assign(payment.env, {
   PSP_API_KEY: pspSecrets.apiKey,
   PSP_WEBHOOK_SECRET: pspSecrets.webhookSecret,
   PAYMENT_WEBHOOK_PORT: String(webhookPort),
+  // the ad-hoc payment pages read an EVSE's tariff from the tariff service (its key: npm start's admin key)
+  TARIFF_API_URL:
+    process.env.TARIFF_API_URL ?? `http://127.0.0.1:${ALL.find((s) => s.name === 'tariff-service')!.httpPort}`,
 });
 const emulator: ServiceDef = {
   name: 'psp-emulator',

@@ -94,7 +94,14 @@ async function main(): Promise<void> {
     const main = path.join(root, 'dist', 'apps', svc.name, 'src', 'main.js');
     const child = spawn(process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main], {
       cwd: root,
-      env: { ...env, ...svc.env },
+      env: {
+        ...env,
+        ...svc.env,
+        // the payment service reads tariffs (ad-hoc payment pages) with the local admin key unless given one
+        ...(svc.name === 'payment-service' && !env.TARIFF_API_KEY && env.CSMS_ADMIN_KEY
+          ? { TARIFF_API_KEY: env.CSMS_ADMIN_KEY }
+          : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const color = COLORS[i % COLORS.length];

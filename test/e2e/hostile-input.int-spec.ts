@@ -68,6 +68,7 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/tariffs/{tariffId}/versions/{version}',
     'GET /api/v1/tariff-assignments',
     'POST /api/v1/tariff-assignments',
+    'GET /api/v1/tariff-assignments/resolve',
     'GET /api/v1/cdrs',
     'GET /api/v1/cdrs/{cdrId}',
     'GET /api/v1/cdrs/{cdrId}/transparency',
@@ -200,6 +201,112 @@ function ocpiHostileTable(): Hostile[] {
     headers: { ...auth, 'content-type': 'application/json' },
     body: '{}',
   });
+  return out;
+}
+
+/**
+ * The payment service's ad-hoc (QR) payment pages (public, outside /api/v1, not in the OpenAPI walk): their own
+ * table. Without `Accept: text/html` their errors are RFC 9457 problems like the API's.
+ */
+function adhocHostileTable(): Hostile[] {
+  const out: Hostile[] = [];
+  const PAYMENT = '0b2c7c9e-5f43-4a8e-9d55-3f1f6c3a2b10';
+  const ATTEMPT = '5f0c3c1e-9b7a-4d2f-8e61-0a9b8c7d6e5f';
+  const stations: Array<[string, string, string?]> = [
+    ['U+0000', 'a%00b', 'path/stationId'],
+    ['10,000 characters', LONG, 'path/stationId'],
+    ['49 characters', 'S'.repeat(49), 'path/stationId'],
+    ['../', '..%2F..%2Fetc%2Fpasswd', 'path/stationId'],
+    ['unicode', encodeURIComponent(UNICODE), 'path/stationId'],
+    ['bad percent-encoding', '%E0%A4%A'],
+    ['a lone surrogate (CESU-8)', '%ED%A0%80'],
+    ['36 dashes', '-'.repeat(36)],
+  ];
+  const evses: Array<[string, string, string?]> = [
+    ['0', '0', 'path/evseId'],
+    ['negative', '-1', 'path/evseId'],
+    ['huge', '99999999999999999999', 'path/evseId'],
+    ['1e3', '1e3', 'path/evseId'],
+    ['U+0000', '1%00', 'path/evseId'],
+    ['a word', 'one', 'path/evseId'],
+  ];
+  const paths = (st: string, ev: string) => [
+    ['GET', `/pay/${st}/${ev}`],
+    ['GET', `/pay/${st}/${ev}/qr.svg`],
+    ['GET', `/pay/${st}/${ev}/qr.png`],
+    ['POST', `/pay/${st}/${ev}?attempt=${ATTEMPT}`],
+    ['GET', `/pay/${st}/${ev}/payments/${PAYMENT}`],
+  ];
+  for (const [what, st, field] of stations)
+    for (const [method, path] of paths(st, '1'))
+      out.push({
+        what: `pay: station ${what}`,
+        method,
+        path,
+        // a station id that decodes: refused by the pages with the field; one that does not: by the router (400
+        // BAD_REQUEST, no field); a well-formed one nobody registered: 404 (the QR codes too: none for an unknown EVSE)
+        ...(field ? { expect: { status: 400, code: 'PAY_INVALID_STATION', field } } : {}),
+      });
+  for (const [what, ev, field] of evses)
+    for (const [method, path] of paths('HOSTILE-1', ev))
+      out.push({ what: `pay: EVSE ${what}`, method, path, expect: { status: 400, code: 'PAY_INVALID_EVSE', field } });
+  // a well-formed EVSE the registry does not know: 404, nothing paid
+  for (const [method, path] of paths('HOSTILE-1', '1').filter(([, p]) => !p.includes('payments')))
+    out.push({ what: 'pay: unknown EVSE', method, path, expect: { status: 404, code: 'PAY_EVSE_UNKNOWN' } });
+  for (const [what, q] of [
+    ['no attempt', ''],
+    ['attempt not a UUID', '?attempt=x'],
+    ['attempt U+0000', '?attempt=a%00b'],
+    ['attempt 10,000 characters', `?attempt=${LONG}`],
+    ['attempt twice', `?attempt=${ATTEMPT}&attempt=${ATTEMPT}`],
+    ['attempt upper case', `?attempt=${ATTEMPT.toUpperCase()}`],
+  ] as const)
+    out.push({
+      what: `pay: POST ${what}`,
+      method: 'POST',
+      path: `/pay/HOSTILE-1/1${q}`,
+      expect: { status: 400, code: 'PAY_INVALID_ATTEMPT', field: 'query/attempt' },
+    });
+  for (const [what, q] of [
+    ['an unknown parameter', '?colour=red'],
+    ['attempt[a]', `?attempt[a]=${ATTEMPT}`],
+    ['U+0000 parameter', '?a%00b=1'],
+  ] as const)
+    out.push({ what: `pay: start page ${what}`, method: 'GET', path: `/pay/HOSTILE-1/1${q}`, fieldAtFault: true });
+  for (const [what, id] of [
+    ['not a UUID', 'x'],
+    ['U+0000', 'a%00b'],
+    ['10,000 characters', LONG],
+    ['upper case', PAYMENT.toUpperCase()],
+  ] as const)
+    out.push({
+      what: `pay: payment id ${what}`,
+      method: 'GET',
+      path: `/pay/HOSTILE-1/1/payments/${id}`,
+      expect: { status: 400, code: 'PAY_INVALID_PAYMENT', field: 'path/paymentId' },
+    });
+  out.push({
+    what: 'pay: a payment that does not exist',
+    method: 'GET',
+    path: `/pay/HOSTILE-1/1/payments/${PAYMENT}`,
+    expect: { status: 404, code: 'PAY_PAYMENT_NOT_FOUND' },
+  });
+  for (const [what, type, body] of [
+    ['a form body', 'application/x-www-form-urlencoded', 'card=4242'],
+    ['JSON', 'application/json', '{"attempt":1}'],
+    ['broken JSON', 'application/json', '{'],
+    ['nested 10,000 deep', 'application/json', DEEP(10_000)],
+    ['over the limit', 'application/json', `"${'x'.repeat(BODY_LIMIT + 10)}"`],
+  ] as const)
+    out.push({
+      what: `pay: POST with ${what}`,
+      method: 'POST',
+      path: `/pay/HOSTILE-1/1?attempt=${ATTEMPT}`,
+      headers: { 'content-type': type },
+      body,
+    });
+  for (const method of ['PUT', 'DELETE', 'PATCH'])
+    out.push({ what: `pay: ${method}`, method, path: '/pay/HOSTILE-1/1' });
   return out;
 }
 
@@ -743,6 +850,9 @@ describe('hostile input: every endpoint of every service answers every bad reque
       'payment-service': {
         PAYMENT_CONSUMER_GROUP: uniqueName('hostile-payments'),
         PAYMENT_WEBHOOK_PORT: String(await freePort()),
+        // the ad-hoc pages read the tariff of an EVSE from the tariff service (started before it)
+        TARIFF_API_URL: `http://127.0.0.1:${ports[SERVICES.indexOf('tariff-service')]}`,
+        TARIFF_API_KEY: keys.integration.key,
       },
       'ocpp-gateway': {
         OCPP_PORT: String(await freePort()),
@@ -883,6 +993,45 @@ describe('hostile input: every endpoint of every service answers every bad reque
     }
     expect(failures).toEqual([]);
     expect(table.length).toBeGreaterThan(60);
+  });
+
+  it('payment-service: the ad-hoc payment pages answer their hostile table below 500, as problems, and store nothing', async () => {
+    const failures: string[] = [];
+    const table = adhocHostileTable();
+    const before = await settledRowCount('payment-service');
+    let sent = 0;
+    for (const h of table) {
+      const requestId = `hostile-pay-${++sent}`;
+      const a = await send(services['payment-service'].url, {
+        ...h,
+        headers: { ...h.headers, 'x-request-id': requestId },
+      });
+      const where = `${h.method} ${h.path.slice(0, 120)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
+      if (a.status >= 500) failures.push(`5xx: ${where}`);
+      if (a.status < 400) failures.push(`accepted: ${where}`);
+      let p: Json = {};
+      try {
+        p = JSON.parse(a.text) as Json;
+      } catch {
+        failures.push(`not JSON: ${where}`);
+      }
+      if (!String(a.headers['content-type']).startsWith('application/problem+json'))
+        failures.push(`not problem+json: ${where}`);
+      if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code)) failures.push(`no stable code: ${where}`);
+      if (p.status !== a.status) failures.push(`status differs from the problem's: ${where}`);
+      if (p.requestId !== requestId) failures.push(`request id not returned: ${where}`);
+      if (h.fieldAtFault && a.status === 400 && typeof p.field !== 'string') failures.push(`no field named: ${where}`);
+      if (
+        h.expect &&
+        (a.status !== h.expect.status ||
+          (h.expect.code && p.code !== h.expect.code) ||
+          (h.expect.field !== undefined && p.field !== h.expect.field))
+      )
+        failures.push(`expected ${h.expect.status} ${h.expect.code ?? ''} ${h.expect.field ?? ''}: ${where}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await rowCount('payment-service')).toBe(before);
+    expect(table.length).toBeGreaterThan(80);
   });
 
   it.each(SERVICES)('%s: is still ready and logged no error line while attacked', async (service) => {

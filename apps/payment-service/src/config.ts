@@ -47,6 +47,20 @@ export const PaymentServiceConfigSchema = Type.Object({
   /** a stop command sent after a declined hold is not delivered after this */
   PAYMENT_STOP_COMMAND_TTL_S: Type.Integer({ default: 300, minimum: 1, maximum: 86400 }),
   PAYMENT_CHUNK_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 10000 }),
+  /** ad-hoc (QR) payment: where drivers reach the start pages (the QR codes and the PSP's return URL); unset: this service's own URL */
+  PAYMENT_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 })),
+  /** the tariff service's API, read for the tariff of an EVSE (an API key with the integration role); unset key: no ad-hoc payment */
+  TARIFF_API_URL: Type.String({ default: 'http://127.0.0.1:3002', pattern: '^https?://' }),
+  TARIFF_API_KEY: Type.Optional(Type.String({ minLength: 8 })),
+  /** the paid hold is released when the station has not started a session this long after the remote start */
+  PAYMENT_ADHOC_START_TIMEOUT_S: Type.Integer({ default: 180, minimum: 1, maximum: 86400 }),
+  /** how often hosted payments are read back and unused holds looked for */
+  PAYMENT_ADHOC_SCAN_MS: Type.Integer({ default: 5000, minimum: 50, maximum: 600_000 }),
+  /** the OCPP version a station is started with before any session of it was seen (a `not_supported` answer switches) */
+  PAYMENT_ADHOC_DEFAULT_PROTOCOL: Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')], {
+    default: 'ocpp1.6',
+  }),
+  OCPP_COMMAND_RESULTS_TOPIC: Type.String({ default: 'ocpp.command_results' }),
 });
 export type PaymentServiceConfig = Static<typeof PaymentServiceConfigSchema>;
 

@@ -47,6 +47,11 @@ export class StateCache extends Map<string, { state: unknown; dirty: boolean; ev
   readonly unprojected: Envelope[] = [];
 }
 
+/** Effects of a decision outside payment.events (the ad-hoc payment's token and remote start: `AdhocEffects`). */
+export interface DecisionEffects {
+  afterDecision(m: EntityManager, envs: readonly Envelope[], state: unknown): Promise<Envelope[]>;
+}
+
 /** What session.started said about a session: where to send its stop. */
 export interface SessionRef {
   session_id: string;
@@ -66,7 +71,7 @@ export class PaymentEngine {
   constructor(
     private readonly rules: PaymentRules,
     private readonly catalogue: EventCatalogue,
-    private readonly opts: { stopCommandTtlS: number; logger?: Logger },
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger; adhoc?: DecisionEffects },
   ) {}
 
   async lockAccount(m: EntityManager, accountId: string): Promise<void> {
@@ -155,6 +160,8 @@ export class PaymentEngine {
       } else if (env.type === 'payment.account_blocked' || env.type === 'payment.account_unblocked') {
         out.push(this.standing(env, i));
       }
+    // an ad-hoc payment's one-time token and remote start (registry.tokens, ocpp.commands)
+    if (this.opts.adhoc) out.push(...(await this.opts.adhoc.afterDecision(m, envs, next)));
     return out;
   }
 

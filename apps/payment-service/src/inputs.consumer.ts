@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { CdrCreated, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type { CdrCreated, OcppCommandCompleted, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
 import type { Envelope } from '@csms/contracts';
 import {
@@ -10,6 +10,7 @@ import {
   type ChunkEndContext,
   type ChunkStartContext,
 } from '@csms/service-kit';
+import { recordAdhocReceipt } from './adhoc/adhoc-effects';
 import { InputsHandler, recordSession, recordToken, recordUnbilled } from './inputs.handler';
 
 export const INPUTS = Symbol('payment-service:inputs');
@@ -42,6 +43,12 @@ export class PaymentInputsConsumer {
   sessionStarted(@Payload() event: SessionStartedEvent, @Ctx() ctx: HandlerContext): Promise<void> {
     return this.inputs.sessionStarted(event, ctx);
   }
+
+  /** the result of an ad-hoc payment's remote start (other commands' results: nothing) */
+  @EventPattern('ocpp.command_completed')
+  commandCompleted(@Payload() event: OcppCommandCompleted, @Ctx() ctx: HandlerContext): Promise<void> {
+    return this.inputs.commandCompleted(event, ctx);
+  }
 }
 
 /**
@@ -64,5 +71,6 @@ export class PaymentRecordsConsumer {
   @EventPattern('cdr.created')
   async cdrCreated(@Payload() event: CdrCreated, @Ctx() ctx: HandlerContext): Promise<void> {
     if (event.payload.billingAccountId === null) await recordUnbilled(ctx.manager, event, 'NO_BILLING_ACCOUNT');
+    else await recordAdhocReceipt(ctx.manager, event);
   }
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { CdrCreated, Envelope, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type { CdrCreated, Envelope, OcppCommandCompleted, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type { AdhocEffects } from './adhoc/adhoc-effects';
 import type { HandlerContext } from '@csms/messaging';
 import type { PaymentEngine, StateCache } from './engine';
 import type { PaymentServiceConfig } from './config';
@@ -38,6 +39,7 @@ export class InputsHandler {
   constructor(
     private readonly engine: PaymentEngine,
     cfg: PaymentServiceConfig,
+    private readonly adhoc?: AdhocEffects,
   ) {
     this.holds = defaultHolds(cfg);
   }
@@ -56,6 +58,9 @@ export class InputsHandler {
       } else if (e.type === 'session.started') {
         const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
         if (uid !== undefined) uids.push(uid);
+      } else if (e.type === 'ocpp.command_completed' && this.adhoc) {
+        const a = await this.adhoc.accountOfCommand(m, (e as OcppCommandCompleted).payload.commandId);
+        if (a !== null) accounts.add(a);
       }
     }
     if (uids.length > 0) {
@@ -127,6 +132,15 @@ export class InputsHandler {
         cache,
       )),
     );
+  }
+
+  /** An ad-hoc payment's remote start answered: refused or undeliverable → release the hold (AdhocEffects). */
+  async commandCompleted(event: OcppCommandCompleted, ctx: HandlerContext): Promise<void> {
+    if (!this.adhoc) return;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
+    const { command, envs } = await this.adhoc.startResult(ctx.manager, event);
+    if (envs.length > 0) ctx.emit(...envs);
+    if (command) ctx.emit(...(await this.engine.decide(ctx.manager, command, cache)));
   }
 
   async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {

@@ -234,4 +234,67 @@ export class PaymentTables1764500000000 implements MigrationInterface {
   }
 }
 
-export const paymentServiceMigrations = [...messagingMigrations, PaymentTables1764500000000];
+/**
+ * The ad-hoc (QR) payment: the checkout attempts (`adhoc_payments`: EVSE, tariff as shown, hold, the PSP's hosted
+ * page), the remote starts (`adhoc_starts`: one-time token, command, result, released) and the receipts
+ * (`adhoc_receipts`: what each CDR of an ad-hoc payment said).
+ */
+export class PaymentAdhoc1764600000000 implements MigrationInterface {
+  name = 'PaymentAdhoc1764600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table adhoc_payments (
+        payment_id   text primary key,
+        station_id   text        not null,
+        evse_id      integer     not null,
+        currency     text        not null,
+        hold_minor   bigint      not null,
+        tariff_id    text,
+        tariff       jsonb,
+        checkout_url text,
+        payment_ref  text,
+        created_at   timestamptz not null
+      )`);
+    await q.query(`
+      create table adhoc_starts (
+        payment_id      text primary key,
+        account_id      text        not null,
+        hold_id         text        not null,
+        token           text        not null,
+        command_id      uuid        not null,
+        protocol        text        not null,
+        protocols_tried jsonb       not null,
+        station_id      text        not null,
+        evse_id         integer     not null,
+        requested_at    timestamptz not null,
+        result          text,
+        released        boolean     not null,
+        token_expired   boolean     not null
+      )`);
+    await q.query('create index adhoc_starts_command on adhoc_starts (command_id)');
+    await q.query(`
+      create table adhoc_receipts (
+        cdr_id         text primary key,
+        payment_id     text        not null,
+        session_id     text,
+        credit         boolean     not null,
+        currency       text        not null,
+        total_excl_vat text        not null,
+        total_incl_vat text        not null,
+        energy_kwh     text        not null,
+        time_hours     text        not null,
+        parking_hours  text,
+        start_at       timestamptz not null,
+        end_at         timestamptz not null,
+        recorded_at    timestamptz not null
+      )`);
+    await q.query('create index adhoc_receipts_payment on adhoc_receipts (payment_id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['adhoc_receipts', 'adhoc_starts', 'adhoc_payments']) await q.query(`drop table ${t}`);
+  }
+}
+
+export const paymentServiceMigrations = [...messagingMigrations, PaymentTables1764500000000, PaymentAdhoc1764600000000];

@@ -130,8 +130,9 @@ export class EffectRunner {
       `update psp_intents i set status = 'in_flight', attempts = i.attempts + 1,
               claimed_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
          from (select intent_id, status as was from psp_intents
-                where (status in ('pending', 'unknown') and next_attempt_at <= now())
-                   or (status = 'in_flight' and claimed_until < now())
+                where kind <> 'hosted'
+                  and ((status in ('pending', 'unknown') and next_attempt_at <= now())
+                   or (status = 'in_flight' and claimed_until < now()))
                 order by next_attempt_at limit $1 for update skip locked) c
         where i.intent_id = c.intent_id
         returning i.intent_id, i.account_id, i.session_id, i.kind, i.request, i.attempts, i.payment_ref, c.was`,
@@ -269,6 +270,45 @@ export class EffectRunner {
       default:
         throw new Error(`intent kind ${i.kind} is not run by this service`);
     }
+  }
+
+  /**
+   * Hosted holds (ad-hoc payments) whose payer left the PSP's page without the webhook telling us yet: read back
+   * (never a call that changes anything) and recorded once the PSP says authorised or cancelled. The webhook, the
+   * return to the status page and this scan may each see it first; the decider takes the first outcome.
+   */
+  async readBackHosted(limit = 20, olderThanMs = 2000): Promise<number> {
+    const rows: Array<{ intent_id: string; account_id: string; payment_ref: string }> = await this.ds
+      .query(
+        `update psp_intents i set updated_at = now()
+         from (select intent_id from psp_intents
+                where kind = 'hosted' and status = 'pending' and payment_ref is not null
+                  -- read back less often as the page stays open (a tenth of its age): an abandoned page is not polled hot
+                  and updated_at <= now() - greatest(make_interval(secs => $2::double precision / 1000), (now() - created_at) / 10)
+                  and created_at > now() - interval '2 days'
+                order by updated_at limit $1 for update skip locked) c
+        where i.intent_id = c.intent_id
+        returning i.intent_id, i.account_id, i.payment_ref`,
+        [limit, olderThanMs],
+      )
+      .then((r: unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
+    let settled = 0;
+    for (const r of rows) if (await this.readBackOne(r)) settled++;
+    return settled;
+  }
+
+  /** Reads one hosted hold back from the PSP; records it when the payer finished (authorised or cancelled). */
+  async readBackOne(r: { intent_id: string; account_id: string; payment_ref: string }): Promise<boolean> {
+    let p: ProviderPayment;
+    try {
+      p = await this.provider.retrieve(r.payment_ref);
+    } catch (e) {
+      this.logger.warn({ err: e, intentId: r.intent_id }, 'hosted payment not readable now');
+      return false;
+    }
+    if (p.status === 'pending') return false;
+    await this.record(r, { kind: 'payment', payment: p });
+    return true;
   }
 
   /**

@@ -3,11 +3,16 @@ import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/cont
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import { AccountsController, type PaymentDeps } from './accounts.controller';
+import { ADHOC_DEPS, ADHOC_ROUTES, AdhocController, type AdhocDeps } from './adhoc/adhoc.controller';
+import { AdhocEffects } from './adhoc/adhoc-effects';
+import { AdhocService } from './adhoc/adhoc.service';
+import { TariffClient } from './adhoc/tariff-client';
 import type { PaymentServiceConfig } from './config';
 import { PaymentEngine, type PaymentRules } from './engine';
 import { INPUTS, PaymentInputsConsumer, PaymentRecordsConsumer } from './inputs.consumer';
 import { InputsHandler } from './inputs.handler';
 import { LedgerController } from './ledger.controller';
+import { defaultHolds } from './config';
 import { paymentServiceMigrations } from './migrations';
 import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
@@ -22,6 +27,7 @@ export interface RunningPaymentService extends RunningService {
   /** where the PSP posts its webhooks: `<webhookUrl>/webhooks/psp` */
   webhookUrl: string;
   engine: PaymentEngine;
+  adhoc: AdhocService;
 }
 
 /** The consumer groups of the payment service (the rebuild names them too). */
@@ -41,6 +47,7 @@ export function paymentCatalogue(cfg: PaymentServiceConfig) {
     [Topics.paymentEvents]: cfg.PAYMENT_EVENTS_TOPIC,
     [Topics.ocppCommands]: cfg.OCPP_COMMANDS_TOPIC,
     [Topics.registryAccounts]: cfg.REGISTRY_ACCOUNTS_TOPIC,
+    [Topics.ocppCommandResults]: cfg.OCPP_COMMAND_RESULTS_TOPIC,
   });
 }
 
@@ -64,17 +71,26 @@ export async function startPaymentService(
     Topics.paymentEvents,
     Topics.ocppCommands,
     Topics.registryAccounts,
+    Topics.ocppCommandResults,
   ] as string[];
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const groups = paymentGroups(cfg);
+  const adhocEffects = new AdhocEffects(catalogue, {
+    defaultProtocol: cfg.PAYMENT_ADHOC_DEFAULT_PROTOCOL,
+    startTimeoutS: cfg.PAYMENT_ADHOC_START_TIMEOUT_S,
+    logger: logger.child({ component: 'adhoc' }),
+  });
   const engine = new PaymentEngine(opts.rules ?? paymentRules(), catalogue, {
     stopCommandTtlS: cfg.PAYMENT_STOP_COMMAND_TTL_S,
     logger,
+    adhoc: adhocEffects,
   });
-  const inputs = new InputsHandler(engine, cfg);
+  const inputs = new InputsHandler(engine, cfg, adhocEffects);
   const provider = opts.provider ?? createProvider(cfg);
   /** the runner is made once the service's database and relay exist; the API nudges it through this */
   const runnerRef: { current?: EffectRunner } = {};
+  /** the ad-hoc pages' service, made with the runner; the controller reaches it through this */
+  const adhocRef: { current?: AdhocService; publicUrl?: string } = {};
   const svc = await startService(
     {
       name: 'payment-service',
@@ -83,7 +99,8 @@ export async function startPaymentService(
         'Billing accounts (card, wallet, invoice), pre-authorisation, capture and refund through the PSP, a double-entry ledger',
       databaseUrl: cfg.DATABASE_URL,
       migrations: paymentServiceMigrations,
-      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
+      // the ad-hoc payment's public pages live outside /api/v1 (a driver's URL, printed as a QR code)
+      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST, unprefixedRoutes: ADHOC_ROUTES },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: {
@@ -104,7 +121,7 @@ export async function startPaymentService(
         // decides only once the token copy holds what its topic held at start
         {
           name: groups.decide,
-          topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC],
+          topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC, cfg.OCPP_COMMAND_RESULTS_TOPIC],
           catalogue,
           controller: PaymentInputsConsumer,
           chunkSize: cfg.PAYMENT_CHUNK_SIZE,
@@ -112,7 +129,7 @@ export async function startPaymentService(
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
         },
       ],
-      controllers: [AccountsController, LedgerController],
+      controllers: [AccountsController, LedgerController, AdhocController],
       providers: ({ runtime }) => {
         const deps: PaymentDeps = {
           catalogue,
@@ -121,7 +138,18 @@ export async function startPaymentService(
           nudgeRunner: () => runnerRef.current?.nudge(),
           now: opts.now ?? (() => new Date()),
         };
+        const tariffs = new TariffClient({ url: cfg.TARIFF_API_URL, apiKey: cfg.TARIFF_API_KEY });
+        const adhocDeps: AdhocDeps = {
+          get service() {
+            if (!adhocRef.current) throw new Error('the ad-hoc payment service is starting');
+            return adhocRef.current;
+          },
+          tariffs,
+          publicUrl: () => cfg.PAYMENT_PUBLIC_URL ?? adhocRef.publicUrl ?? `http://${cfg.HTTP_HOST}:${cfg.HTTP_PORT}`,
+          logger: logger.child({ component: 'adhoc-pages' }),
+        };
         return [
+          { provide: ADHOC_DEPS, useValue: adhocDeps },
           { provide: PAYMENT_DEPS, useValue: deps },
           { provide: PAYMENT_CONFIG, useValue: cfg },
           { provide: INPUTS, useValue: inputs },
@@ -162,6 +190,20 @@ export async function startPaymentService(
     svc.runtime.relay,
     logger.child({ component: 'psp-webhooks' }),
   );
+  const adhoc = new AdhocService(
+    svc.dataSource,
+    engine,
+    adhocEffects,
+    provider,
+    () => runnerRef.current,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'adhoc' }),
+    { holds: defaultHolds(cfg), scanMs: cfg.PAYMENT_ADHOC_SCAN_MS, now: opts.now ?? (() => new Date()) },
+  );
+  adhocRef.current = adhoc;
+  adhocRef.publicUrl = svc.url;
+  adhoc.start();
   const { server, url: webhookUrl } = await webhooks.listen(cfg.PAYMENT_WEBHOOK_PORT, cfg.PAYMENT_WEBHOOK_HOST);
   logger.info({ webhookUrl: `${webhookUrl}/webhooks/psp` }, 'PSP webhooks received here');
   const stopService = svc.stop.bind(svc);
@@ -171,8 +213,10 @@ export async function startPaymentService(
     webhooks,
     webhookUrl,
     engine,
+    adhoc,
     async stop() {
       await closeServer(server);
+      await adhoc.stop();
       await r.stop();
       await stopService();
     },

@@ -13,9 +13,10 @@ const MAX_BODY = 256 * 1024;
 
 /** Which open intent a webhook's payment status settles. */
 const KINDS_BY_STATUS: Record<string, string[]> = {
-  authorized: ['authorize', 'increase'],
+  // `hosted`: an ad-hoc payment's hold, authorised (or abandoned) on the PSP's hosted page
+  authorized: ['authorize', 'increase', 'hosted'],
   captured: ['capture'],
-  canceled: ['release'],
+  canceled: ['release', 'hosted'],
 };
 
 export type WebhookVerdict = 'applied' | 'duplicate' | 'ignored';

@@ -43,6 +43,7 @@ export function paymentTopics() {
     payments: uniqueName('test.payment-events'),
     commands: uniqueName('test.ocpp-commands'),
     accounts: uniqueName('test.registry-accounts'),
+    results: uniqueName('test.ocpp-command-results'),
   };
 }
 export type PaymentTopics = ReturnType<typeof paymentTopics>;
@@ -89,6 +90,7 @@ export class PaymentHarness {
       PAYMENT_EVENTS_TOPIC: this.topics.payments,
       OCPP_COMMANDS_TOPIC: this.topics.commands,
       REGISTRY_ACCOUNTS_TOPIC: this.topics.accounts,
+      OCPP_COMMAND_RESULTS_TOPIC: this.topics.results,
       PSP_API_URL: this.emulator.url,
       PSP_API_KEY: this.apiKey,
       PSP_WEBHOOK_SECRET: this.secret,

@@ -36,6 +36,7 @@ describe('payment service crash safety: SIGKILL at seeded points during paid ses
     REGISTRY_TOKENS_TOPIC: uniqueName('crash.registry-tokens'),
     PAYMENT_EVENTS_TOPIC: uniqueName('crash.payment-events'),
     OCPP_COMMANDS_TOPIC: uniqueName('crash.ocpp-commands'),
+    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('crash.ocpp-command-results'),
   };
   const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
   const apiKey = `sk_test_${randomUUID().replace(/-/g, '')}`;

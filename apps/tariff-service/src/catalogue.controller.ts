@@ -6,6 +6,7 @@ import type { EntityManager } from 'typeorm';
 import {
   CatalogueError,
   catalogueDecider,
+  selectTariff,
   type CatalogueCommand,
   type CatalogueEvent,
   type CatalogueState,
@@ -23,7 +24,9 @@ import {
   type ActorRef,
 } from '@csms/service-kit';
 import {
+  allAssignments,
   applyCatalogueEvent,
+  stationsOf,
   toVersion,
   versionOf,
   versionsOf,
@@ -99,6 +102,16 @@ const AssignmentBody = Type.Object(
       },
     ],
   },
+);
+
+/** Which tariff applies to an EVSE (the ad-hoc payment page shows it before a session exists). */
+const ResolveQuery = Type.Object(
+  {
+    stationId: StationId,
+    evseId: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+    at: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
 );
 
 /** The OCPI 2.2.1 Tariff as JSON Schema, for the API description (validation is validateTariff's, closed). */
@@ -391,6 +404,66 @@ export class CatalogueController {
     });
     this.deps.relay.nudge();
     return set;
+  }
+
+  @Get('tariff-assignments/resolve')
+  @RequireRoles('finance', 'operator', 'integration')
+  @ApiOperation({
+    summary:
+      'The tariff (and its version) that would price a session starting now (or at `at`) on this EVSE with no contract: the selection rule of the CDRs without the account and token-group levels',
+  })
+  @ApiQuery({ name: 'stationId', required: true, example: 'CP-001' })
+  @ApiQuery({ name: 'evseId', required: true, example: '1' })
+  @ApiQuery({ name: 'at', required: false, description: 'RFC 3339; default now' })
+  async resolve(@Query() query: Record<string, string>) {
+    const q = validateInput(ResolveQuery, query, 'query');
+    const at = q.at ?? this.deps.now().toISOString();
+    const m = this.ds.manager;
+    const [assignments, versions, stations] = await Promise.all([
+      allAssignments(m),
+      versionsOf(m),
+      stationsOf(m, [q.stationId]),
+    ]);
+    const station = stations.get(q.stationId);
+    let chosen: ReturnType<typeof selectTariff>;
+    try {
+      chosen = selectTariff(assignments, versions, {
+        at,
+        stationId: q.stationId,
+        evseId: Number(q.evseId),
+        ...(station?.siteId ? { siteId: station.siteId } : {}),
+      });
+    } catch (e) {
+      // only the instant can be at fault here (the log itself was validated when it was written)
+      throw new ApiProblem(400, 'VALIDATION_FAILED', `at: ${(e as Error).message}`, { field: 'query/at' });
+    }
+    if (!chosen.ok)
+      throw new ApiProblem(
+        404,
+        'TARIFF_NOT_RESOLVED',
+        `no tariff applies to ${q.stationId} EVSE ${q.evseId}: ${chosen.detail}`,
+        {
+          field: 'query/stationId',
+        },
+      );
+    return {
+      stationId: q.stationId,
+      evseId: Number(q.evseId),
+      at,
+      stationKnown: station !== undefined,
+      // null: the registry lists no EVSEs for the station (it is not known whether this one exists)
+      evseKnown:
+        station === undefined
+          ? false
+          : station.evses.length === 0
+            ? null
+            : station.evses.some((e) => e.evseId === Number(q.evseId)),
+      level: chosen.level,
+      assignmentId: chosen.assignment.assignmentId,
+      tariffId: chosen.version.tariffId,
+      version: chosen.version.version,
+      tariff: chosen.version.tariff,
+    };
   }
 
   @Get('tariff-assignments')

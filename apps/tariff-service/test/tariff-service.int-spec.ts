@@ -311,6 +311,48 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     expect(leap.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body/effectiveFrom' });
   });
 
+  it('resolves the tariff of an EVSE for a driver with no contract (site, then a stronger EVSE assignment); refuses bad queries', async () => {
+    const [site, station, a, b] = [uniqueName('SITE-R'), uniqueName('CP-R'), uniqueName('RES-A'), uniqueName('RES-B')];
+    for (const id of [a, b]) expect((await api('PUT', `/api/v1/tariffs/${id}`, simpleTariff(id))).status).toBe(200);
+    await registerStation(station, 'Europe/Amsterdam', site);
+    expect(
+      (await api('POST', '/api/v1/tariff-assignments', { tariffId: a, scope: { kind: 'site', siteId: site } })).status,
+    ).toBe(201);
+    const resolve = (evse: string, key = operator.key) =>
+      api<Json>('GET', `/api/v1/tariff-assignments/resolve?stationId=${station}&evseId=${evse}`, undefined, key);
+    // the station's site is known once the registry record is read
+    await waitFor(async () => (await resolve('1')).body.tariffId === a, { timeoutMs: 30_000 });
+    expect((await resolve('1')).body).toMatchObject({
+      level: 'site',
+      tariffId: a,
+      version: 1,
+      stationKnown: true,
+      evseKnown: true,
+      evseId: 1,
+    });
+    expect(((await resolve('1')).body.tariff as { currency: string }).currency).toBe('EUR');
+    expect(
+      (
+        await api('POST', '/api/v1/tariff-assignments', {
+          tariffId: b,
+          scope: { kind: 'evse', stationId: station, evseId: 2 },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await resolve('2')).body).toMatchObject({ level: 'evse', tariffId: b, evseKnown: false });
+    expect((await resolve('1')).body).toMatchObject({ level: 'site', tariffId: a });
+    for (const [q, field] of [
+      [`stationId=${station}&evseId=0`, 'query/evseId'],
+      [`evseId=1`, 'query/stationId'],
+      [`stationId=${station}&evseId=1&at=2026-12-31T23:59:60Z`, 'query/at'],
+      [`stationId=${station}&evseId=1&colour=red`, undefined],
+    ] as const) {
+      const r = await api<Json>('GET', `/api/v1/tariff-assignments/resolve?${q}`);
+      expect(r.status).toBe(400);
+      if (field) expect(JSON.stringify(r.body)).toContain(field);
+    }
+  });
+
   it('pages the tariffs, the assignments and the pricing failures with cursors', async () => {
     const ids = [uniqueName('PAGE-A'), uniqueName('PAGE-B'), uniqueName('PAGE-C')];
     for (const id of ids) {

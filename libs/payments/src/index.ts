@@ -75,3 +75,18 @@ export type {
   TopUpWallet,
   UpdateAccount,
 } from './types';
+export {
+  adhocHoldIdOf,
+  adhocPaymentIdOf,
+  adhocPaymentOf,
+  adhocStartSourceOf,
+  holdInWords,
+  oneTimeTokenOf,
+  otherProtocol,
+  remoteStartIdOf,
+  remoteStartRequest,
+  restrictionsInWords,
+  startResultVerdict,
+  tariffInWords,
+} from './adhoc';
+export type { StationProtocol, TariffLine } from './adhoc';
