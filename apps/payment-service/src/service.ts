@@ -13,6 +13,7 @@ import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
 import { EffectRunner } from './runner';
+import { SettlementsController } from './settlements.controller';
 import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
 import { WebhookReceiver } from './webhooks';
 
@@ -112,7 +113,7 @@ export async function startPaymentService(
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
         },
       ],
-      controllers: [AccountsController, LedgerController],
+      controllers: [AccountsController, LedgerController, SettlementsController],
       providers: ({ runtime }) => {
         const deps: PaymentDeps = {
           catalogue,

@@ -78,7 +78,7 @@ export const SettlementReportImportedV1 = defineEvent({
   type: 'payment.settlement_report_imported',
   version: 1,
   topic: Topics.paymentEvents,
-  description: "a PSP settlement report was imported: its interval, its lines and the payouts it settled",
+  description: 'a PSP settlement report was imported: its interval, its lines and the payouts it settled',
   schema: closed({
     accountId: Type.String({ minLength: 1, maxLength: 100 }),
     sourceEventId: Id,
