@@ -39,7 +39,7 @@ export const REQUIRED_COLUMNS = [
   'payment_intent_id',
   'automatic_payout_id',
 ] as const;
-const OPTIONAL_COLUMNS = ['available_on_utc', 'source_id', 'automatic_payout_effective_at_utc'] as const;
+export const OPTIONAL_COLUMNS = ['available_on_utc', 'source_id', 'automatic_payout_effective_at_utc'] as const;
 
 /** The most lines one upload may hold (each becomes an event). */
 export const MAX_SETTLEMENT_LINES = 5000;
