@@ -55,7 +55,9 @@ const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const lineEventId = (balanceTransactionId: string) => deriveId('settlement-line', balanceTransactionId);
+/** A balance transaction's line event: recorded again (a new event) only when it was first seen not paid out. */
+const lineEventId = (balanceTransactionId: string, payoutRef: string | null) =>
+  deriveId('settlement-line', balanceTransactionId, payoutRef ?? '');
 
 /** A line as the event records it (the comparison of a line seen before uses these fields). */
 function linePayload(reportId: string, l: SettlementLine) {
@@ -78,9 +80,9 @@ function linePayload(reportId: string, l: SettlementLine) {
     payoutEffectiveAt: l.payoutEffectiveAt,
   };
 }
-/** What must agree when a balance transaction comes again (in another report): everything but where it came from. */
-const sameLine = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-  ['category', 'paymentRef', 'currency', 'grossMinor', 'feeMinor', 'netMinor', 'payoutRef'].every((k) => a[k] === b[k]);
+/** What must agree when a balance transaction comes again (in another report): its figures, and its payout once it has one. */
+const sameFigures = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  ['category', 'paymentRef', 'currency', 'grossMinor', 'feeMinor', 'netMinor'].every((k) => a[k] === b[k]);
 
 /**
  * The PSP's settlement report (`POST /api/v1/settlements`): its lines become `payment.settlement_line_recorded`,
@@ -142,31 +144,38 @@ export class SettlementsController {
           );
         return { duplicate: true, ...prior[0].payload };
       }
-      const ids = lines.map((l) => lineEventId(l.balanceTransactionId));
-      const known: Array<{ event_id: string; payload: Record<string, unknown> }> = await m.query(
-        'select event_id, payload from payment_events where event_id = any($1::uuid[])',
-        [ids],
+      const known: Array<{ payload: Record<string, unknown> }> = await m.query(
+        `select payload from payment_events
+          where type = 'payment.settlement_line_recorded' and payload->>'balanceTransactionId' = any($1::text[])`,
+        [lines.map((l) => l.balanceTransactionId)],
       );
-      const knownById = new Map(known.map((k) => [k.event_id, k.payload]));
+      const knownByBt = new Map<string, Array<Record<string, unknown>>>();
+      for (const k of known) {
+        const bt = String(k.payload.balanceTransactionId);
+        knownByBt.set(bt, [...(knownByBt.get(bt) ?? []), k.payload]);
+      }
       const envs: Envelope[] = [];
       let linesNew = 0;
       for (const l of lines) {
         const payload = linePayload(b.reportId, l);
-        const before = knownById.get(lineEventId(l.balanceTransactionId));
-        if (before) {
-          if (!sameLine(before, payload))
-            throw new ApiProblem(
-              409,
-              'SETTLEMENT_LINE_CONFLICT',
-              `balance transaction ${l.balanceTransactionId} was imported before with other figures`,
-              { field: `body/csv/line/${l.line}/balance_transaction_id` },
-            );
-          continue;
-        }
+        const before = knownByBt.get(l.balanceTransactionId) ?? [];
+        const conflict = before.find(
+          (x) =>
+            !sameFigures(x, payload) || (x.payoutRef !== null && l.payoutRef !== null && x.payoutRef !== l.payoutRef),
+        );
+        if (conflict)
+          throw new ApiProblem(
+            409,
+            'SETTLEMENT_LINE_CONFLICT',
+            `balance transaction ${l.balanceTransactionId} was imported before with other figures or another payout`,
+            { field: `body/csv/line/${l.line}/balance_transaction_id` },
+          );
+        // known already: as it is, or paid out while this report says not yet
+        if (before.some((x) => x.payoutRef === l.payoutRef || l.payoutRef === null)) continue;
         linesNew++;
         envs.push(
           this.deps.catalogue.create(SettlementLineRecordedV1, {
-            id: lineEventId(l.balanceTransactionId),
+            id: lineEventId(l.balanceTransactionId, l.payoutRef),
             key: PAYOUT_ACCOUNT_ID,
             occurredAt: l.createdAt,
             source: 'payment-service',
