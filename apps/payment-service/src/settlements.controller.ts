@@ -248,8 +248,8 @@ export class SettlementsController {
   async list(@Query() query: Record<string, string>) {
     const q = validateInput(PageQuery, query, 'query');
     const { rows, nextCursor } = await keysetPage<{ seq: string; payload: Record<string, unknown> }>(this.ds, {
-      select: `select seq, payload from payment_events where type = 'payment.settlement_report_imported'`,
-      filters: [],
+      select: 'select seq, payload from payment_events',
+      filters: [[`type = 'payment.settlement_report_imported'`]],
       key: [['seq', 'bigint']],
       descending: true,
       limit: Number(q.limit ?? 50),
