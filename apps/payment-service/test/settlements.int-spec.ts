@@ -3,6 +3,8 @@
  * ledger through the decider (clearing to bank and fees), idempotent by report id and by balance transaction; a line
  * first seen not paid out is recorded again once paid out; a bad file or a conflicting line stores nothing.
  */
+import { silentLogger } from '@csms/platform';
+import { rebuildPaymentService } from '../src/rebuild';
 import { PaymentHarness, type Json } from './harness';
 
 const HEADER =
@@ -126,4 +128,31 @@ describe('payment service: settlement reports (real Kafka, PostgreSQL)', () => {
     const r = await h.api<{ items: Array<{ reportId: string }> }>('GET', '/settlements?limit=1');
     expect(r.body.items.map((i) => i.reportId)).toEqual(['rep-b']);
   });
+
+  it('a rebuild from payment.events gives the same lines, imports and payout transfers; a re-import is still a duplicate', async () => {
+    await h.settled();
+    const state = async () => ({
+      events: await h.query('select event_id, type, payload from payment_events order by event_id'),
+      transfers: await h.query(
+        `select t.transfer_id, p.account, p.amount_minor::text from ledger_transfers t join ledger_postings p using (transfer_id)
+          order by t.transfer_id, p.account`,
+      ),
+    });
+    const before = await state();
+    await h.svc.stop();
+    await rebuildPaymentService(h.cfg, silentLogger());
+    await h.startService();
+    await h.settled();
+    expect(await state()).toEqual(before);
+    const r = await h.api<Json>('POST', '/settlements', {
+      reportId: 'rep-b',
+      intervalStart: '2026-03-01T00:00:00Z',
+      intervalEnd: '2026-03-03T00:00:00Z',
+      csv: file(
+        'txn_a1,2026-03-01 10:00:00,2026-03-01 10:00:00,eur,8.47,0.37,8.10,charge,ch_a1,pi_a1,po_a,2026-03-01 20:00:00',
+        'txn_a3,2026-03-01 12:00:00,2026-03-01 12:00:00,eur,5.00,0.32,4.68,charge,ch_a3,pi_a3,po_b,2026-03-02 20:00:00',
+      ),
+    });
+    expect(r.body.duplicate).toBe(true);
+  }, 240_000);
 });
