@@ -148,7 +148,7 @@ describe('three-way reconciliation', () => {
     ]);
   });
 
-  it('a refund without a credit CDR: REFUND_WITHOUT_CREDIT, once per session (ours and the PSP line)', () => {
+  it('a refund without a credit CDR: REFUND_WITHOUT_CREDIT, once per session (ours and the PSP line), and the shortfall', () => {
     const a = cleanSession(1);
     a.payments.push(
       {
@@ -172,9 +172,11 @@ describe('three-way reconciliation', () => {
         payoutRef: null,
       },
     );
-    expect(reasons(world(a))).toEqual([['REFUND_WITHOUT_CREDIT', a.s, a.ref]]);
-    a.cdrs.push({ cdrId: 'CDR1-C', sessionId: a.s, credit: true, currency: 'EUR', energyKwh: '0', gross: '0' });
-    expect(reasons(world(a))).toEqual([]);
+    // once per session, and the session is now paid less than its CDR is due
+    expect(reasons(world(a))).toEqual([
+      ['AMOUNT_MISMATCH', a.s, a.ref],
+      ['REFUND_WITHOUT_CREDIT', a.s, a.ref],
+    ]);
   });
 
   it('a PSP charge not paid out N days after: UNSETTLED_AFTER_N_DAYS (event time, against asOf)', () => {

@@ -66,7 +66,14 @@ export type ReconPaymentFact =
       currency: string;
       amountMinor: string;
     })
-  | (Base & { type: 'payment.receivable_opened'; cdrId: string; amountMinor: string })
+  | (Base & { type: 'payment.receivable_opened'; receivableId: string; cdrId: string; amountMinor: string })
+  | (Base & {
+      type: 'payment.receivable_settled';
+      receivableId: string;
+      cdrId: string;
+      amountMinor: string;
+      by: string;
+    })
   | (Base & { type: 'payment.wallet_debited'; cdrId: string; amountMinor: string })
   | (Base & {
       type: 'ledger.transfer_posted';
@@ -186,8 +193,10 @@ export function reconcile(
   const capturesByCdr = new Map<string, F<'payment.captured'>[]>();
   const capturesByRef = new Map<string, F<'payment.captured'>[]>();
   const receivablesByCdr = new Map<string, F<'payment.receivable_opened'>[]>();
-  const debitsByCdr = new Map<string, F<'payment.wallet_debited'>[]>();
   const refunds: F<'payment.refunded'>[] = [];
+  const capturesBySession = new Map<string, F<'payment.captured'>[]>();
+  const refundsBySession = new Map<string, F<'payment.refunded'>[]>();
+  const creditSettledByCdr = new Map<string, F<'payment.receivable_settled'>[]>();
   const transfers = new Map<string, F<'ledger.transfer_posted'>[]>();
   const knownRefs = new Map<string, string | null>();
   const linesByBt = new Map<string, F<'payment.settlement_line_recorded'>>();
@@ -202,17 +211,20 @@ export function reconcile(
         break;
       case 'payment.captured':
         if (f.cdrId) push(capturesByCdr, f.cdrId, f);
+        if (f.sessionId) push(capturesBySession, f.sessionId, f);
         push(capturesByRef, f.paymentRef, f);
         if (!knownRefs.get(f.paymentRef)) knownRefs.set(f.paymentRef, f.sessionId);
         break;
       case 'payment.refunded':
         refunds.push(f);
+        if (f.sessionId) push(refundsBySession, f.sessionId, f);
+        break;
+      case 'payment.receivable_settled':
+        // a credit CDR that settles what was owed lowers the amount due, as its negative total does
+        if (f.by === 'credit_cdr') push(creditSettledByCdr, f.cdrId, f);
         break;
       case 'payment.receivable_opened':
         push(receivablesByCdr, f.cdrId, f);
-        break;
-      case 'payment.wallet_debited':
-        push(debitsByCdr, f.cdrId, f);
         break;
       case 'ledger.transfer_posted':
         push(transfers, `${f.accountId}|${f.sourceEventId}`, f);
@@ -286,33 +298,53 @@ export function reconcile(
         actual: receivable ? receivable.amountMinor : null,
         detail: 'the CDR is not posted to the customer receivable for its total',
       });
-    if (r.credit || r.method !== 'card' || total <= 0n) continue;
-    const captures = capturesByCdr.get(r.cdrId) ?? [];
-    const open = sum(receivablesByCdr.get(r.cdrId) ?? []) + sum(debitsByCdr.get(r.cdrId) ?? []);
-    if (captures.length === 0 && open === 0n) {
-      if (settled(r.at))
-        add('MISSING_CAPTURE', `cdr:${r.cdrId}`, {
+  }
+
+  // ---- what a card session's CDRs are due vs what was captured, refunded or left owed (a corrected session nets:
+  // its credit CDR and re-issued CDR against the one capture, the refund of the difference or its receivable)
+  const cardBySubject = new Map<string, F<'payment.cdr_recorded'>[]>();
+  for (const r of recorded.values())
+    if (r.method === 'card') push(cardBySubject, r.sessionId ? `session:${r.sessionId}` : `cdr:${r.cdrId}`, r);
+  for (const [subject, rs] of cardBySubject) {
+    const sessionId = rs[0].sessionId;
+    const due = rs.reduce((t, r) => t + BigInt(r.totalInclVatMinor), 0n);
+    const captures = sessionId ? (capturesBySession.get(sessionId) ?? []) : (capturesByCdr.get(rs[0].cdrId) ?? []);
+    const refunded = sessionId ? sum(refundsBySession.get(sessionId) ?? []) : 0n;
+    const owed = rs.reduce(
+      (t, r) => t + sum(receivablesByCdr.get(r.cdrId) ?? []) - sum(creditSettledByCdr.get(r.cdrId) ?? []),
+      0n,
+    );
+    const charged = rs.find((r) => !r.credit) ?? rs[0];
+    const base = { sessionId, cdrId: charged.cdrId, currency: charged.currency };
+    if (captures.length === 0 && owed === 0n) {
+      if (due > 0n && rs.every((r) => settled(r.at)))
+        add('MISSING_CAPTURE', `cdr:${charged.cdrId}`, {
           ...base,
-          expected: String(total),
+          expected: String(due),
           detail: 'a card CDR with no capture and no receivable',
         });
       continue;
     }
-    if (captures.length > 1)
-      add('DOUBLE_CAPTURE', `cdr:${r.cdrId}`, {
+    const twice = rs.find((r) => (capturesByCdr.get(r.cdrId) ?? []).length > 1);
+    if (twice) {
+      add('DOUBLE_CAPTURE', `cdr:${twice.cdrId}`, {
         ...base,
+        cdrId: twice.cdrId,
         paymentRef: captures[0].paymentRef,
         expected: '1',
-        actual: String(captures.length),
+        actual: String((capturesByCdr.get(twice.cdrId) ?? []).length),
         detail: 'the CDR was captured more than once',
       });
-    else if (sum(captures) + open !== total)
-      add('AMOUNT_MISMATCH', `paid:${r.cdrId}`, {
+      continue;
+    }
+    const paid = sum(captures) - refunded + owed;
+    if (paid !== due)
+      add('AMOUNT_MISMATCH', `paid:${subject}`, {
         ...base,
         paymentRef: captures[0]?.paymentRef ?? null,
-        expected: String(total),
-        actual: String(sum(captures) + open),
-        detail: "captured plus receivables is not the CDR's total (minor units)",
+        expected: String(due),
+        actual: String(paid),
+        detail: "captured minus refunded plus receivables is not what the session's CDRs are due (minor units)",
       });
   }
 
