@@ -422,6 +422,15 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
         .map((b) => b.reason)
         .sort(),
     ).toEqual(['AMOUNT_MISMATCH', 'DOUBLE_CAPTURE']);
+    // the open breaks on /metrics, per reason
+    const metrics = await (await fetch(`${services['reporting-service'].url}/metrics`)).text();
+    for (const [reason, n] of [
+      ['AMOUNT_MISMATCH', 1],
+      ['DOUBLE_CAPTURE', 1],
+      ['MISSING_CAPTURE', 0],
+      ['ENERGY_MISMATCH', 0],
+    ] as const)
+      expect(metrics).toMatch(new RegExp(`^csms_reconciliation_breaks_open\\{reason="${reason}"[^}]*\\} ${n}$`, 'm'));
     // pagination: one at a time, by cursor
     const page1 = await api<{ items: Break[]; nextCursor: string | null }>(
       'reporting-service',

@@ -1,9 +1,11 @@
-import type { EntityManager } from 'typeorm';
-import type {
-  Envelope,
-  ReconciliationBreakDetected,
-  ReconciliationBreakResolved,
-  SessionEndedV2,
+import { Gauge, type Registry } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  RECONCILIATION_REASONS,
+  type Envelope,
+  type ReconciliationBreakDetected,
+  type ReconciliationBreakResolved,
+  type SessionEndedV2,
 } from '@csms/contracts';
 import type { EventHandler } from '@csms/messaging';
 import type { Static } from '@sinclair/typebox';
@@ -108,3 +110,22 @@ export const reconciliationHandler: EventHandler = async (event, ctx) => {
     await applyBreakResolved(ctx.manager, (event as ReconciliationBreakResolved).payload);
   else if ((PAYMENT_FACT_TYPES as readonly string[]).includes(event.type)) await applyPaymentFact(ctx.manager, event);
 };
+
+/** `csms_reconciliation_breaks_open{reason}`: the open breaks of the queue, per reason (alert when above 0). */
+export function registerReconciliationMetrics(registry: Registry, ds: DataSource): void {
+  new Gauge({
+    name: 'csms_reconciliation_breaks_open',
+    help: 'reconciliation breaks detected and not resolved, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    async collect() {
+      const rows: Array<{ reason: string; n: string }> = await ds.query(
+        `select b.reason, count(*) as n from recon_breaks b
+          where not exists (select 1 from recon_break_resolutions r where r.break_id = b.break_id) group by b.reason`,
+      );
+      this.reset();
+      const open = new Map(rows.map((r) => [r.reason, Number(r.n)]));
+      for (const reason of RECONCILIATION_REASONS) this.set({ reason }, open.get(reason) ?? 0);
+    },
+  });
+}

@@ -13,6 +13,7 @@ import { MonitoringConsumer } from './monitoring.consumer';
 import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
 import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
+import { registerReconciliationMetrics } from './reconciliation.handler';
 import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 
@@ -113,6 +114,11 @@ export async function startReportingService(
         {
           provide: COMPLETENESS_DEPS,
           useValue: { graceSeconds: cfg.COMPLETENESS_GRACE_SECONDS } satisfies CompletenessDeps,
+        },
+        {
+          provide: 'RECONCILIATION_METRICS',
+          inject: [Registry, DataSource],
+          useFactory: (registry: Registry, ds: DataSource) => registerReconciliationMetrics(registry, ds),
         },
         {
           provide: 'COMPLETENESS_METRICS',
