@@ -225,7 +225,8 @@ export class ReconciliationController {
       'Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue',
   })
   async run(@Actor() by: ActorRef) {
-    const result = await this.ds.transaction('REPEATABLE READ', async (m: EntityManager) => {
+    // read committed: every statement after the lock sees what the runs before this one committed
+    const result = await this.ds.transaction(async (m: EntityManager) => {
       // one run at a time: the breaks already known are read and written under one lock
       await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7303))', ['reconciliation-run']);
       const facts = (
