@@ -445,17 +445,35 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     );
     expect([page2.body.items.length, page2.body.nextCursor]).toEqual([1, null]);
 
-    // the payments report: four captures today; the payout and its fees
-    const today = new Date().toISOString().slice(0, 10);
+    // the payments report: the four captures, the payout and its fees (summed over the days the run touched: it may
+    // straddle a UTC midnight)
+    const today = new Date(reportStart * 1000).toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-    const payments = await api<{ days: Json[] }>(
+    const payments = await api<{ days: Array<Record<string, string | number>> }>(
       'reporting-service',
       'GET',
       `/api/v1/reports/payments?from=${today}&to=${tomorrow}`,
     );
-    expect(payments.body.days).toEqual([
-      expect.objectContaining({ day: today, currency: 'EUR', captures: 4, payouts: 1 }),
-    ]);
+    const total = (k: string) => payments.body.days.reduce((t, d) => t + BigInt(String(d[k]).replace('.', '')), 0n);
+    const captured = BigInt(
+      (
+        await pay.query<{ n: string }>(
+          `select sum((payload->>'amountMinor')::bigint)::text as n from payment_events where type = 'payment.captured'`,
+        )
+      ).rows[0].n,
+    );
+    const payout = (
+      await pay.query<{ a: string; f: string }>(
+        `select payload->>'amountMinor' as a, payload->>'feeMinor' as f from payment_events where type = 'payment.payout_settled'`,
+      )
+    ).rows[0];
+    expect(payments.body.days.every((d) => d.currency === 'EUR')).toBe(true);
+    expect(
+      ['captures', 'captured', 'refunds', 'refunded', 'receivables_opened', 'psp_fees', 'payouts', 'paid_out'].map(
+        total,
+      ),
+    ).toEqual([4n, captured, 0n, 0n, 0n, BigInt(payout.f), 1n, BigInt(payout.a)]);
+    expect(String(payments.body.days[0].captured)).toMatch(/^\d+\.\d{2}$/);
 
     // a rebuild from the topics: the same breaks (resolution included) and reports, byte for byte
     const paths = [
