@@ -91,6 +91,10 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/periods',
     'POST /api/v1/periods/{period}/close',
     'POST /api/v1/stations/{stationId}/maintenance',
+    'GET /api/v1/reports/payments',
+    'POST /api/v1/reconciliation/runs',
+    'GET /api/v1/reconciliation/breaks',
+    'POST /api/v1/reconciliation/breaks/{breakId}/resolve',
   ],
   'payment-service': [
     'POST /api/v1/accounts',
@@ -107,6 +111,8 @@ const KNOWN: Record<string, string[]> = {
     'GET /api/v1/sessions/{sessionId}/payment',
     'GET /api/v1/unbilled-cdrs',
     'GET /api/v1/psp-intents',
+    'POST /api/v1/settlements',
+    'GET /api/v1/settlements',
   ],
 };
 /** Attacked in this order: the gateway last, so the registry records its accepted writes publish cannot change another service's tables while that one is counted. */

@@ -18,6 +18,7 @@ import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
 import { EffectRunner } from './runner';
+import { SettlementsController } from './settlements.controller';
 import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
 import { WebhookReceiver } from './webhooks';
 
@@ -129,7 +130,7 @@ export async function startPaymentService(
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
         },
       ],
-      controllers: [AccountsController, LedgerController, AdhocController],
+      controllers: [AccountsController, LedgerController, AdhocController, SettlementsController],
       providers: ({ runtime }) => {
         const deps: PaymentDeps = {
           catalogue,

@@ -491,6 +491,15 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
         const b = await json();
         return sendJson(res, 200, { data: psp.payout(typeof b.currency === 'string' ? b.currency : undefined) });
       }
+      if (path === '/reports/payout_reconciliation' && method === 'GET') {
+        const start = Number(url.searchParams.get('interval_start') ?? 0);
+        const end = Number(url.searchParams.get('interval_end') ?? Math.floor(now() / 1000) + 1);
+        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start)
+          throw new FaultSpecError('interval_start and interval_end must be unix seconds, start <= end');
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
+        res.end(psp.settlementReport(start, end));
+        return;
+      }
       if (path === '/webhooks' && method === 'GET')
         return sendJson(res, 200, { pending: webhooks.pending(), data: store.all<Delivery>('deliveries') });
       if (path === '/webhooks/flush' && method === 'POST') {

@@ -41,7 +41,11 @@ export type FaultKind =
   /** the next webhooks are delivered `times` times each (same event id) */
   | 'duplicate_webhook'
   /** the next `count` webhooks are held back and delivered in reverse order */
-  | 'out_of_order_webhooks';
+  | 'out_of_order_webhooks'
+  /** a PSP-side defect: the capture answers success but is never booked to the balance (no settlement line) */
+  | 'missed_capture'
+  /** a PSP-side defect: the capture is booked twice (two charge balance transactions for one payment) */
+  | 'double_capture';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'decline',
@@ -50,6 +54,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'partial_capture',
   'duplicate_webhook',
   'out_of_order_webhooks',
+  'missed_capture',
+  'double_capture',
 ];
 
 export interface FaultSpec {
@@ -102,6 +108,8 @@ const DEFAULT_OPERATIONS: Record<FaultKind, Operation[]> = {
   partial_capture: ['capture'],
   duplicate_webhook: [],
   out_of_order_webhooks: [],
+  missed_capture: ['capture'],
+  double_capture: ['capture'],
 };
 
 export class FaultSpecError extends Error {}

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { stringify } from 'csv-stringify/sync';
+import { displayAmount } from './checkout-page';
 import { behaviourOf, TEST_CARD_NUMBERS, TEST_PAYMENT_METHODS } from './cards';
 import type { FaultBook, Operation } from './faults';
 import type { FormObject, FormValue } from './form';
@@ -18,6 +20,23 @@ import {
 } from './objects';
 import type { Store } from './store';
 import type { StripeEvent, WebhookDispatcher } from './webhooks';
+
+/** The columns of the emulator's settlement report (a subset of Stripe's itemized payout reconciliation report). */
+export const SETTLEMENT_REPORT_COLUMNS = [
+  'balance_transaction_id',
+  'created_utc',
+  'available_on_utc',
+  'currency',
+  'gross',
+  'fee',
+  'net',
+  'reporting_category',
+  'source_id',
+  'payment_intent_id',
+  'automatic_payout_id',
+  'automatic_payout_effective_at_utc',
+  'description',
+] as const;
 
 /** A Stripe error response: `{ error: { type, code, decline_code, message, param, ... } }` with its status. */
 export class ApiError extends Error {
@@ -516,7 +535,10 @@ export class Psp {
       type: 'charge',
       _payout: null,
     };
-    this.store.put('balance_transactions', bt);
+    // fault injection of PSP-side defects, for reconciliation: the capture never booked, or booked twice
+    if (!this.faults.take('missed_capture', 'capture')) this.store.put('balance_transactions', bt);
+    if (this.faults.take('double_capture', 'capture'))
+      this.store.put('balance_transactions', { ...bt, id: newId('txn') });
     charge.captured = true;
     charge.amount_captured = amount;
     // Stripe reports the released (uncaptured) part of a partial capture as refunded on the charge
@@ -886,6 +908,43 @@ export class Psp {
       out.push(publicView(po));
     }
     return out;
+  }
+
+  /**
+   * The itemized payout reconciliation report (Stripe's `payout_reconciliation.itemized`): one line per charge and
+   * refund balance transaction created in `[start, end)` (unix seconds), with the automatic payout that settled it
+   * (empty while not paid out), amounts in major units. Lines ordered by creation, then id.
+   */
+  settlementReport(start: number, end: number): string {
+    const major = (minor: number, cur: string) => displayAmount(minor, cur).split(' ')[0];
+    const iso = (s: number | null) =>
+      s === null ? '' : new Date(s * 1000).toISOString().replace('T', ' ').slice(0, 19);
+    const rows = this.store
+      .all<BalanceTransaction>('balance_transactions')
+      .filter((b) => (b.type === 'charge' || b.type === 'refund') && b.created >= start && b.created < end)
+      .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((b) => {
+        const charge = b.type === 'charge' ? this.store.get<Charge>('charges', b.source) : undefined;
+        const refund = b.type === 'refund' ? this.store.get<Refund>('refunds', b.source) : undefined;
+        const payout = b._payout ? this.store.get<Payout>('payouts', b._payout) : undefined;
+        const neg = (n: number) => (n < 0 ? `-${major(-n, b.currency)}` : major(n, b.currency));
+        return [
+          b.id,
+          iso(b.created),
+          iso(b.available_on),
+          b.currency,
+          neg(b.amount),
+          neg(b.fee),
+          neg(b.net),
+          b.reporting_category,
+          b.source,
+          charge?.payment_intent ?? refund?.payment_intent ?? '',
+          b._payout ?? '',
+          iso(payout ? payout.arrival_date : null),
+          b.description ?? '',
+        ];
+      });
+    return stringify([SETTLEMENT_REPORT_COLUMNS as unknown as string[], ...rows], { record_delimiter: 'windows' });
   }
 
   getPayout(id: string): Payout {

@@ -4,6 +4,7 @@ import type { HandlerContext } from '@csms/messaging';
 import { ConsumerController, OnChunkEnd, type ChunkEndContext } from '@csms/service-kit';
 import { completenessChunkEnd, completenessHandler, deadLetterHandler } from './completeness.handler';
 import { financeHandler } from './finance.handler';
+import { reconciliationHandler } from './reconciliation.handler';
 
 /**
  * Billing completeness from session.events and billing.events (`completeness.handler.ts`): what ended, what
@@ -15,8 +16,20 @@ import { financeHandler } from './finance.handler';
 @ConsumerController()
 export class CompletenessConsumer {
   @EventPattern('session.ended')
-  sessionEnded(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
-    return completenessHandler(event, ctx);
+  async sessionEnded(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    await completenessHandler(event, ctx);
+    // the meter evidence of the three-way reconciliation: the session's energy
+    await reconciliationHandler(event, ctx);
+  }
+
+  @EventPattern('finance.reconciliation_break_detected')
+  breakDetected(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return reconciliationHandler(event, ctx);
+  }
+
+  @EventPattern('finance.reconciliation_break_resolved')
+  breakResolved(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return reconciliationHandler(event, ctx);
   }
 
   @EventPattern('cdr.created')

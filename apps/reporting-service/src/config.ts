@@ -30,6 +30,12 @@ export const ReportingServiceConfigSchema = Type.Object({
    * Unset: every OCPI request is refused (401).
    */
   OCPI_TOKENS: Type.Optional(Type.String()),
+  /** payments report and reconciliation: the payment service's events (captures, refunds, ledger, settlement lines) */
+  PAYMENT_EVENTS_TOPIC: Type.String({ default: 'payment.events' }),
+  /** reconciliation: a PSP charge not paid out this many days (event time) after it was booked is a break */
+  RECONCILIATION_UNSETTLED_DAYS: Type.Integer({ default: 3, minimum: 0, maximum: 365 }),
+  /** reconciliation: what ended, was priced or captured less than this before the run's time is not a break yet */
+  RECONCILIATION_GRACE_SECONDS: Type.Integer({ default: 3600, minimum: 0 }),
   /** the largest page of GET /ocpi/2.2.1/cdrs (OCPI: the server's own maximum, announced in X-Limit) */
   OCPI_MAX_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
 });
@@ -61,5 +67,8 @@ export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: s
     },
     // a group of its own: the dead letters carry the event ids already read from session.events (the inbox would drop them)
     { groupId: `${g}.billing-dead-letters`, topics: [tariffPricingDeadLetters(cfg)] },
+    // payment.events: the payments report and the reconciliation's PSP and ledger facts (a topic of another service,
+    // read at its own pace)
+    { groupId: `${g}.payments`, topics: [cfg.PAYMENT_EVENTS_TOPIC] },
   ];
 }

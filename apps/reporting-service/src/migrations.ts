@@ -245,6 +245,66 @@ export class FinanceTables1764500000300 implements MigrationInterface {
   }
 }
 
+/**
+ * Payments and reconciliation: the payment.events facts the payments report and the reconciliation read (one row
+ * per event), each session's metered energy (session.ended, latest revision), and the breaks queue (folded from
+ * finance.events: detections and resolutions).
+ */
+export class ReconciliationTables1764500000400 implements MigrationInterface {
+  name = 'ReconciliationTables1764500000400';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table recon_payment_facts (
+        event_id     uuid        primary key,
+        type         text        not null,
+        at           timestamptz not null,
+        day          date        not null,
+        currency     text,
+        amount_minor numeric,
+        fee_minor    numeric,
+        payload      jsonb       not null
+      )`);
+    await q.query('create index recon_payment_facts_day on recon_payment_facts (day, currency)');
+    await q.query(`
+      create table recon_sessions (
+        session_id uuid        primary key,
+        revision   integer     not null,
+        ended_at   timestamptz not null,
+        energy_kwh numeric
+      )`);
+    await q.query(`
+      create table recon_breaks (
+        break_id     uuid        primary key,
+        reason       text        not null,
+        session_id   text,
+        cdr_id       text,
+        payment_ref  text,
+        currency     text,
+        expected     text,
+        actual       text,
+        detail       text        not null,
+        run_id       uuid        not null,
+        detected_at  timestamptz not null,
+        detected_by  text        not null
+      )`);
+    await q.query('create index recon_breaks_queue on recon_breaks (detected_at, break_id)');
+    await q.query(`
+      create table recon_break_resolutions (
+        break_id         uuid        primary key,
+        resolved_at      timestamptz not null,
+        resolved_by      text        not null,
+        resolved_by_role text        not null,
+        note             text        not null
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['recon_break_resolutions', 'recon_breaks', 'recon_sessions', 'recon_payment_facts'])
+      await q.query(`drop table ${t}`);
+  }
+}
+
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
@@ -252,4 +312,5 @@ export const reportingServiceMigrations = [
   BillingCompleteness1764500000100,
   AlarmAcknowledgedByRole1764500000200,
   FinanceTables1764500000300,
+  ReconciliationTables1764500000400,
 ];

@@ -12,6 +12,9 @@ import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './mo
 import { MonitoringConsumer } from './monitoring.consumer';
 import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
 import { parseOcpiTokens } from './ocpi';
+import { PaymentsConsumer } from './payments.consumer';
+import { registerReconciliationMetrics } from './reconciliation.handler';
+import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 
 /**
@@ -29,6 +32,7 @@ export async function startReportingService(
     [Topics.billingEvents]: cfg.BILLING_EVENTS_TOPIC,
     [Topics.financeEvents]: cfg.FINANCE_EVENTS_TOPIC,
     [Topics.registryStations]: cfg.REGISTRY_STATIONS_TOPIC,
+    [Topics.paymentEvents]: cfg.PAYMENT_EVENTS_TOPIC,
   });
   const mine = [
     Topics.ocppInbound,
@@ -37,8 +41,9 @@ export async function startReportingService(
     Topics.billingEvents,
     Topics.financeEvents,
     Topics.registryStations,
+    Topics.paymentEvents,
   ] as string[];
-  const [monitoring, billing, deadLetters] = reportingGroups(cfg);
+  const [monitoring, billing, deadLetters, payments] = reportingGroups(cfg);
   const ocpiParties = parseOcpiTokens(cfg.OCPI_TOKENS);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
@@ -46,7 +51,7 @@ export async function startReportingService(
       name: 'reporting-service',
       title: 'CSMS reporting service',
       description:
-        'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness; finance (revenue, utilisation, uptime, CDR exports, period close); the OCPI 2.2.1 CDRs sender interface',
+        'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness; finance (revenue, payments, utilisation, uptime, CDR exports, period close, three-way reconciliation); the OCPI 2.2.1 CDRs sender interface',
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST, unprefixedRoutes: [OCPI_CDRS_PATH] },
@@ -62,15 +67,22 @@ export async function startReportingService(
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first
         deadLetterSpec(tariffGroup),
-        ...[monitoring, billing, deadLetters].map((g) => deadLetterSpec(g.groupId)),
+        ...[monitoring, billing, deadLetters, payments].map((g) => deadLetterSpec(g.groupId)),
       ],
       consumers: () => [
         // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
         { name: monitoring.groupId, topics: monitoring.topics, catalogue, controller: MonitoringConsumer },
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
+        { name: payments.groupId, topics: payments.topics, catalogue, controller: PaymentsConsumer },
       ],
-      controllers: [MonitoringController, CompletenessController, FinanceController, OcpiCdrsController],
+      controllers: [
+        MonitoringController,
+        CompletenessController,
+        FinanceController,
+        ReconciliationController,
+        OcpiCdrsController,
+      ],
       providers: ({ runtime }) => [
         {
           provide: MONITORING_DEPS,
@@ -86,12 +98,27 @@ export async function startReportingService(
           } satisfies FinanceDeps,
         },
         {
+          provide: RECONCILIATION_DEPS,
+          useValue: {
+            catalogue,
+            relay: runtime.relay,
+            now: () => new Date(),
+            unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
+            graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
+          } satisfies ReconciliationDeps,
+        },
+        {
           provide: OCPI_DEPS,
           useValue: { parties: ocpiParties, maxLimit: cfg.OCPI_MAX_LIMIT, now: () => new Date() } satisfies OcpiDeps,
         },
         {
           provide: COMPLETENESS_DEPS,
           useValue: { graceSeconds: cfg.COMPLETENESS_GRACE_SECONDS } satisfies CompletenessDeps,
+        },
+        {
+          provide: 'RECONCILIATION_METRICS',
+          inject: [Registry, DataSource],
+          useFactory: (registry: Registry, ds: DataSource) => registerReconciliationMetrics(registry, ds),
         },
         {
           provide: 'COMPLETENESS_METRICS',

@@ -17,6 +17,8 @@ export * from './events/monitoring';
 export * from './events/payment';
 export * from './events/meter-keys';
 export * from './events/finance';
+export * from './events/settlement';
+export * from './events/reconciliation';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -64,6 +66,8 @@ import {
 } from './events/monitoring';
 import { PAYMENT_EVENTS } from './events/payment';
 import { PeriodClosedV1 } from './events/finance';
+import { SETTLEMENT_EVENTS } from './events/settlement';
+import { RECONCILIATION_EVENTS } from './events/reconciliation';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -95,6 +99,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   MaintenanceDeclaredV1,
   PeriodClosedV1,
   ...PAYMENT_EVENTS,
+  ...SETTLEMENT_EVENTS,
+  ...RECONCILIATION_EVENTS,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [
   stationRegisteredV1ToV2,

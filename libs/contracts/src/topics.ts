@@ -113,10 +113,10 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   },
   {
     name: Topics.financeEvents,
-    key: 'period (YYYY-MM)',
+    key: 'period (YYYY-MM); reconciliation break id',
     retentionMs: FOREVER,
     cleanupPolicy: 'delete',
-    description: 'finance decisions: reporting periods closed',
+    description: 'finance decisions: reporting periods closed, reconciliation breaks detected and resolved',
   },
 ];
 

@@ -3,3 +3,4 @@ export * from './periods';
 export * from './nevi';
 export * from './timeline';
 export * from './columns';
+export * from './reconcile';

@@ -216,6 +216,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/reconciliation/breaks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The breaks queue, oldest first: filters by status, reason, session, payment and currency; cursor pagination or CSV */
+    get: operations['ReconciliationController_breaks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reconciliation/breaks/{breakId}/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resolves a break (an event: who, when, a note); 404 unknown break, 409 resolved already */
+    post: operations['ReconciliationController_resolve'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reconciliation/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue */
+    post: operations['ReconciliationController_run'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/reports/cdrs': {
     parameters: {
       query?: never;
@@ -228,6 +279,23 @@ export interface paths {
      * @description One row per CDR with its dimensions, the day it was issued on (its site's zone) and the day it is reported on (a CDR after its period's close is reported in the next open period), and its signed figures. Ordered by issue time and CDR id. At most 400 days per request.
      */
     get: operations['FinanceController_exportCdrs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/payments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Payments per UTC day x currency: captured, refunded, receivables opened and settled, outstanding receivables at the end of the day, PSP fees and payouts */
+    get: operations['ReconciliationController_payments'];
     put?: never;
     post?: never;
     delete?: never;
@@ -671,11 +739,114 @@ export interface operations {
       };
     };
   };
+  ReconciliationController_breaks: {
+    parameters: {
+      query?: {
+        currency?: unknown;
+        cursor?: unknown;
+        format?: 'json' | 'csv';
+        /** @description 1..500, default 50 (JSON) */
+        limit?: unknown;
+        paymentRef?: unknown;
+        reason?:
+          | 'AMOUNT_MISMATCH'
+          | 'MISSING_CAPTURE'
+          | 'DOUBLE_CAPTURE'
+          | 'MISSING_CDR'
+          | 'REFUND_WITHOUT_CREDIT'
+          | 'ENERGY_MISMATCH'
+          | 'UNSETTLED_AFTER_N_DAYS'
+          | 'LEDGER_MISMATCH'
+          | 'UNKNOWN_PSP_PAYMENT';
+        sessionId?: unknown;
+        /** @description default open */
+        status?: 'open' | 'resolved' | 'all';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReconciliationController_resolve: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        breakId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          note: string;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReconciliationController_run: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   FinanceController_exportCdrs: {
     parameters: {
       query: {
         format?: 'csv' | 'json';
         from: unknown;
+        to: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReconciliationController_payments: {
+    parameters: {
+      query: {
+        currency?: unknown;
+        format?: 'json' | 'csv';
+        /** @description first day (UTC), inclusive */
+        from: unknown;
+        /** @description last day, exclusive (at most 366 days) */
         to: unknown;
       };
       header?: never;
