@@ -9,6 +9,7 @@
  * Prints a human line and a JSON line.
  */
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
@@ -17,12 +18,44 @@ async function count(h: PaymentHarness, sql: string): Promise<number> {
   return Number((await h.query<{ n: string }>(sql))[0].n);
 }
 
+/** user + system CPU of this process (service, emulator and bench: one process) in ms */
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU (user + system, ms) of the PostgreSQL backends serving the bench's database, by process id, from /proc (none
+ * where /proc does not show them: a database on another host or in a container).
+ */
+async function dbCpu(h: PaymentHarness): Promise<Map<number, number>> {
+  const pids = await h.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
+  const tick = 1000 / 100; // USER_HZ
+  const ms = new Map<number, number>();
+  for (const { pid } of pids)
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms.set(pid, (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      // not on this host
+    }
+  return ms;
+}
+
+/** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
+async function dbCpuSince(h: PaymentHarness, before: Map<number, number>): Promise<number> {
+  let ms = 0;
+  for (const [pid, v] of await dbCpu(h)) ms += v - (before.get(pid) ?? 0);
+  return ms;
+}
+
 async function main(): Promise<void> {
   const cards = Number(process.argv[2] ?? 1000);
   const wallets = Number(process.argv[3] ?? 2000);
   const accounts = Number(process.argv[4] ?? 50);
   const h = new PaymentHarness();
   await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent' });
+  // the harness's topic collectors (for tests) would keep every event in this process: the bench counts in SQL
+  await Promise.all([h.payments.close(), h.commands.close(), h.standings.close()]);
   const psp = h.emulator.psp as unknown as {
     createCustomer(p: Record<string, unknown>): { id: string; invoice_settings: { default_payment_method: string } };
   };
@@ -62,6 +95,8 @@ async function main(): Promise<void> {
         incl: '8.47',
       }),
     );
+    const d0 = await dbCpu(h);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let k = 0; k < cdrs.length; k += 500) await h.publishCdr(...cdrs.slice(k, k + 500));
     await waitFor(
@@ -69,6 +104,8 @@ async function main(): Promise<void> {
       { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
     );
     const cardSeconds = (performance.now() - t0) / 1000;
+    const cardCpu = cpuMs(process.cpuUsage(c0));
+    const cardDb = await dbCpuSince(h, d0);
     const transfers1 = await count(h, 'select count(*) as n from ledger_transfers');
 
     const walletAccounts: string[] = [];
@@ -89,6 +126,8 @@ async function main(): Promise<void> {
         incl: '8.47',
       });
     });
+    const d1 = await dbCpu(h);
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     for (let k = 0; k < wcdrs.length; k += 500) await h.publishCdr(...wcdrs.slice(k, k + 500));
     await waitFor(
@@ -97,6 +136,8 @@ async function main(): Promise<void> {
       { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
     );
     const walletSeconds = (performance.now() - t1) / 1000;
+    const walletCpu = cpuMs(process.cpuUsage(c1));
+    const walletDb = await dbCpuSince(h, d1);
     const transfers3 = await count(h, 'select count(*) as n from ledger_transfers');
     const captures = h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
     const ledgerTransfers = transfers1 - transfers0 + (transfers3 - transfers2);
@@ -104,8 +145,12 @@ async function main(): Promise<void> {
       bench: 'payment-service',
       cardCdrs: cards,
       cardCdrsSettledPerSecond: Math.round(cards / cardSeconds),
+      cardCpuMsPerCdr: Math.round((cardCpu / cards) * 100) / 100,
+      cardDbCpuMsPerCdr: Math.round((cardDb / cards) * 100) / 100,
       walletCdrs: wallets,
       walletCdrsSettledPerSecond: Math.round(wallets / walletSeconds),
+      walletCpuMsPerCdr: Math.round((walletCpu / wallets) * 100) / 100,
+      walletDbCpuMsPerCdr: Math.round((walletDb / wallets) * 100) / 100,
       ledgerTransfers,
       ledgerTransfersPerSecond: Math.round(ledgerTransfers / (cardSeconds + walletSeconds)),
       emulatorCaptures: captures,
@@ -115,7 +160,7 @@ async function main(): Promise<void> {
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
     console.log(
-      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); emulator captures ${captures} for ${cards} card CDRs`,
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; emulator captures ${captures} for ${cards} card CDRs`,
     );
     console.log(JSON.stringify(result));
   } finally {

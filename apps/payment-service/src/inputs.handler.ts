@@ -7,6 +7,19 @@ import { defaultHolds } from './config';
 import { toMinor } from './rules';
 
 const CACHE = 'payment-states';
+/** the started sessions (payment_sessions rows) of a chunk's CDRs, read once at its start */
+const STARTS = 'payment-starts';
+
+interface StartedRow {
+  event_id: string;
+  session_id: string;
+  account_id: string;
+  station_id: string;
+  transaction_id: string;
+  evse_id: number | null;
+  connector_id: number | null;
+  started_at: Date;
+}
 
 interface StartedSession {
   /** the session.started event's id: the decision's source */
@@ -49,10 +62,14 @@ export class InputsHandler {
   async onChunkStart(m: EntityManager, scratch: Map<string, unknown>, events: readonly Envelope[]): Promise<void> {
     const accounts = new Set<string>();
     const uids: string[] = [];
+    const sessions: string[] = [];
     for (const e of events) {
       if (e.type === 'cdr.created') {
         const a = (e as CdrCreated).payload.billingAccountId;
-        if (a !== null) accounts.add(a);
+        if (a !== null) {
+          accounts.add(a);
+          sessions.push((e as CdrCreated).payload.audit.sessionId);
+        }
       } else if (e.type === 'session.started') {
         const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
         if (uid !== undefined) uids.push(uid);
@@ -65,7 +82,31 @@ export class InputsHandler {
       );
       for (const r of rows) accounts.add(r.a);
     }
+    {
+      const rows: StartedRow[] = await m.query(
+        `select event_id, session_id, account_id, station_id, transaction_id, evse_id, connector_id, started_at
+           from payment_sessions where session_id = any($1::text[]) and event_id is not null`,
+        [sessions],
+      );
+      scratch.set(STARTS, new Map(rows.map((r) => [r.session_id, r])));
+    }
     scratch.set(CACHE, await this.engine.loadChunk(m, accounts));
+  }
+
+  /** The started session a CDR names, as the recording consumer kept it (read at the chunk's start, or here). */
+  private async startedOf(ctx: HandlerContext, sessionId: string, accountId: string): Promise<StartedRow | undefined> {
+    // a session started in the same chunk was decided by its session.started already (the state holds it)
+    const prefetched = ctx.scratch.get(STARTS) as Map<string, StartedRow> | undefined;
+    if (prefetched) {
+      const r = prefetched.get(sessionId);
+      return r?.account_id === accountId ? r : undefined;
+    }
+    const [row] = (await ctx.manager.query(
+      `select event_id, session_id, account_id, station_id, transaction_id, evse_id, connector_id, started_at
+         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
+      [sessionId, accountId],
+    )) as StartedRow[];
+    return row;
   }
 
   async onChunkEnd(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
@@ -84,19 +125,10 @@ export class InputsHandler {
     }
     // after a restart with both topics behind, a CDR can be read before its session's start: decide that first (a
     // session the account knows already decides nothing)
-    const [started] = (await m.query(
-      `select event_id, session_id, station_id, transaction_id, evse_id, connector_id, started_at
-         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
-      [audit.sessionId, billingAccountId],
-    )) as Array<{
-      event_id: string;
-      session_id: string;
-      station_id: string;
-      transaction_id: string;
-      evse_id: number | null;
-      connector_id: number | null;
-      started_at: Date;
-    }>;
+    // (a session the account's state already holds decides nothing: not looked up)
+    const known = (cache?.get(billingAccountId)?.state as { sessions?: Record<string, unknown> } | undefined)
+      ?.sessions?.[audit.sessionId];
+    const started = known ? undefined : await this.startedOf(ctx, audit.sessionId, billingAccountId);
     if (started)
       await this.startSession(ctx, {
         eventId: started.event_id,

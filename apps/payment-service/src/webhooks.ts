@@ -40,6 +40,16 @@ export class WebhookReceiver {
   /** Verifies and applies one webhook; throws WebhookSignatureError for a body that does not verify. */
   async receive(raw: Buffer, signature: string | undefined): Promise<WebhookVerdict> {
     const ev = this.provider.parseWebhook(raw, signature);
+    // the usual case: the event settles nothing (the runner recorded the call's outcome first); it is recorded as seen
+    // in one statement, with no transaction or lock (what the transaction below would do, found the same way)
+    if ((await this.openIntent(this.ds.manager, ev, false)) === null) {
+      const seen: unknown[] = await this.ds.query(
+        `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
+         values ($1, $2, $3, $4, now(), 'ignored') on conflict (event_id) do nothing returning event_id`,
+        [ev.eventId, ev.type, ev.created, ev.payment?.paymentRef ?? null],
+      );
+      return seen.length === 0 ? 'duplicate' : 'ignored';
+    }
     const verdict = await this.ds.transaction(async (m): Promise<WebhookVerdict> => {
       const seen: unknown[] = await m.query(
         `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
@@ -76,21 +86,8 @@ export class WebhookReceiver {
       } as never);
     }
     const p = ev.payment;
-    if (!p) return null;
-    const kinds = ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[p.status] ?? []);
-    if (kinds.length === 0) return null;
-    const metaIntent = intentOfRaw(ev.raw);
-    // the open intent this payment's status settles: by the payment's reference, or (a hold's first answer) by the
-    // intent id the payment carries in its metadata
-    const open: Array<{ intent_id: string; account_id: string; kind: string }> = await m.query(
-      `select intent_id, account_id, kind from psp_intents
-        where status not in ('done', 'failed') and kind = any($3::text[])
-          and (payment_ref = $1 or intent_id = $2 or request->>'paymentRef' = $1)
-        order by created_at limit 1 for update`,
-      [p.paymentRef, metaIntent, kinds],
-    );
-    if (open.length === 0) return null;
-    const intent = open[0];
+    const intent = await this.openIntent(m, ev, true);
+    if (!p || !intent || intent === 'payout') return null;
     if (
       intent.kind === 'increase' &&
       BigInt((await this.requestAmount(m, intent.intent_id)) ?? '0') > p.amountAuthorizedMinor
@@ -123,6 +120,30 @@ export class WebhookReceiver {
       [intent.intent_id, JSON.stringify({ webhook: ev.eventId, type: ev.type })],
     );
     return envs;
+  }
+
+  /**
+   * The open intent a payment event settles (`payout` for a payout; null: none): by the payment's reference, or (a
+   * hold's first answer) by the intent id the payment carries in its metadata; its row locked with `lock`.
+   */
+  private async openIntent(
+    m: EntityManager,
+    ev: ProviderWebhookEvent,
+    lock: boolean,
+  ): Promise<{ intent_id: string; account_id: string; kind: string } | 'payout' | null> {
+    if (ev.payout) return 'payout';
+    const p = ev.payment;
+    if (!p) return null;
+    const kinds = ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[p.status] ?? []);
+    if (kinds.length === 0) return null;
+    const open: Array<{ intent_id: string; account_id: string; kind: string }> = await m.query(
+      `select intent_id, account_id, kind from psp_intents
+        where status not in ('done', 'failed') and kind = any($3::text[])
+          and (payment_ref = $1 or intent_id = $2 or request->>'paymentRef' = $1)
+        order by created_at limit 1${lock ? ' for update' : ''}`,
+      [p.paymentRef, intentOfRaw(ev.raw), kinds],
+    );
+    return open[0] ?? null;
   }
 
   private async requestAmount(m: EntityManager, intentId: string) {
