@@ -55,17 +55,26 @@ export async function projectPaymentEvent(m: EntityManager, env: Envelope): Prom
 export async function projectPaymentEvents(m: EntityManager, envs: readonly Envelope[]): Promise<number> {
   if (envs.length === 0) return 0;
   const payloads = envs.map((e) => e.payload as Payload);
+  // one JSON document for the batch (the payloads inside it as they are, not each a string escaped again into an
+  // array literal), in order: `seq` follows the decisions
   const inserted: Array<{ event_id: string }> = await m.query(
     `insert into payment_events (event_id, account_id, session_id, type, occurred_at, payload)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+     select x.i, x.a, x.s, x.t, x.o, x.p
+       from rows from (json_to_recordset($1::json) as (i uuid, a text, s text, t text, o timestamptz, p jsonb))
+            with ordinality as x(i, a, s, t, o, p, n)
+      order by x.n
      on conflict (event_id) do nothing returning event_id`,
     [
-      envs.map((e) => e.id),
-      payloads.map((p) => p.accountId),
-      payloads.map((p) => (typeof p.sessionId === 'string' ? p.sessionId : null)),
-      envs.map((e) => e.type),
-      envs.map((e) => e.occurredAt),
-      payloads.map((p) => JSON.stringify(p)),
+      JSON.stringify(
+        envs.map((e, k) => ({
+          i: e.id,
+          a: payloads[k].accountId,
+          s: typeof payloads[k].sessionId === 'string' ? payloads[k].sessionId : null,
+          t: e.type,
+          o: e.occurredAt,
+          p: payloads[k],
+        })),
+      ),
     ],
   );
   const fresh = new Set(inserted.map((r) => r.event_id));

@@ -40,15 +40,17 @@ export class WebhookReceiver {
   /** Verifies and applies one webhook; throws WebhookSignatureError for a body that does not verify. */
   async receive(raw: Buffer, signature: string | undefined): Promise<WebhookVerdict> {
     const ev = this.provider.parseWebhook(raw, signature);
-    // the usual case: the event settles nothing (the runner recorded the call's outcome first); it is recorded as seen
-    // in one statement, with no transaction or lock (what the transaction below would do, found the same way)
-    if ((await this.openIntent(this.ds.manager, ev, false)) === null) {
-      const seen: unknown[] = await this.ds.query(
+    // the usual case: a payment event that settles no open intent (the runner recorded the call's outcome first) is
+    // recorded as seen and ignored in one statement, with no transaction or lock; otherwise (an open intent, or seen
+    // before) the transaction below decides
+    if (!ev.payout) {
+      const ignored: unknown[] = await this.ds.query(
         `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
-         values ($1, $2, $3, $4, now(), 'ignored') on conflict (event_id) do nothing returning event_id`,
-        [ev.eventId, ev.type, ev.created, ev.payment?.paymentRef ?? null],
+         select $1::text, $2::text, $3::bigint, $4::text, now(), 'ignored' where not exists (${openIntentsSql('1', 4, 5, 6)})
+         on conflict (event_id) do nothing returning event_id`,
+        [ev.eventId, ev.type, ev.created, ev.payment?.paymentRef ?? null, intentOfRaw(ev.raw), kindsOf(ev)],
       );
-      return seen.length === 0 ? 'duplicate' : 'ignored';
+      if (ignored.length > 0) return 'ignored';
     }
     const verdict = await this.ds.transaction(async (m): Promise<WebhookVerdict> => {
       const seen: unknown[] = await m.query(
@@ -86,8 +88,8 @@ export class WebhookReceiver {
       } as never);
     }
     const p = ev.payment;
-    const intent = await this.openIntent(m, ev, true);
-    if (!p || !intent || intent === 'payout') return null;
+    const intent = await this.openIntent(m, ev);
+    if (!p || !intent) return null;
     if (
       intent.kind === 'increase' &&
       BigInt((await this.requestAmount(m, intent.intent_id)) ?? '0') > p.amountAuthorizedMinor
@@ -129,19 +131,12 @@ export class WebhookReceiver {
   private async openIntent(
     m: EntityManager,
     ev: ProviderWebhookEvent,
-    lock: boolean,
-  ): Promise<{ intent_id: string; account_id: string; kind: string } | 'payout' | null> {
-    if (ev.payout) return 'payout';
-    const p = ev.payment;
-    if (!p) return null;
-    const kinds = ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[p.status] ?? []);
-    if (kinds.length === 0) return null;
+  ): Promise<{ intent_id: string; account_id: string; kind: string } | null> {
+    const kinds = kindsOf(ev);
+    if (!ev.payment || kinds.length === 0) return null;
     const open: Array<{ intent_id: string; account_id: string; kind: string }> = await m.query(
-      `select intent_id, account_id, kind from psp_intents
-        where status not in ('done', 'failed') and kind = any($3::text[])
-          and (payment_ref = $1 or intent_id = $2 or request->>'paymentRef' = $1)
-        order by created_at limit 1${lock ? ' for update' : ''}`,
-      [p.paymentRef, intentOfRaw(ev.raw), kinds],
+      `${openIntentsSql('intent_id, account_id, kind', 1, 2, 3)} order by created_at limit 1 for update`,
+      [ev.payment.paymentRef, intentOfRaw(ev.raw), kinds],
     );
     return open[0] ?? null;
   }
@@ -195,6 +190,22 @@ export class WebhookReceiver {
     });
     req.on('error', () => undefined);
   }
+}
+
+/**
+ * The open intents a payment event may settle: by the payment's reference (parameter `ref`), or (a hold's first
+ * answer) by the intent id the payment carries in its metadata (`id`), of the kinds its status settles (`kinds`).
+ */
+function openIntentsSql(columns: string, ref: number, id: number, kinds: number): string {
+  return `select ${columns} from psp_intents
+    where status not in ('done', 'failed') and kind = any($${kinds}::text[])
+      and (payment_ref = $${ref} or intent_id = $${id}::text or request->>'paymentRef' = $${ref})`;
+}
+
+/** The intent kinds a webhook's payment status settles. */
+function kindsOf(ev: ProviderWebhookEvent): string[] {
+  if (!ev.payment) return [];
+  return ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[ev.payment.status] ?? []);
 }
 
 /** The intent id the payment carries in its metadata (the Stripe adapter's `intent_id`), if any. */
