@@ -1,18 +1,24 @@
 /**
  * CDRs settled per second by the payment service (in process, real Kafka and PostgreSQL) with the PSP emulator (in
  * process, called through the Stripe adapter over HTTP), and ledger transfers per second.
- *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50]
+ *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50] [ledgerTransfers=20000]
  * Card: `accounts` card accounts with a token each; every session gets a hold at session.started (waited for, not
  * timed), then all CDRs are published at once and timed from the publication to the last `payment.captured`
  * (decide, PSP capture, outcome, ledger). Wallet: CDRs of wallet accounts (no PSP call) from publication to the
- * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time.
+ * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time;
+ * the ledger alone: CDR transfers written straight through the projection (no Kafka, no decider), see below.
+ * CPU per CDR / transfer: this process (service, emulator, bench) and the PostgreSQL backends of its database.
  * Prints a human line and a JSON line.
  */
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
+import { PostingRules } from '@csms/payments';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
+import { projectPaymentEvents } from '../apps/payment-service/src/projection';
+import { paymentRules } from '../apps/payment-service/src/rules';
 
 async function count(h: PaymentHarness, sql: string): Promise<number> {
   return Number((await h.query<{ n: string }>(sql))[0].n);
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
   const cards = Number(process.argv[2] ?? 1000);
   const wallets = Number(process.argv[3] ?? 2000);
   const accounts = Number(process.argv[4] ?? 50);
+  const ledgerOnly = Number(process.argv[5] ?? 20_000);
   const h = new PaymentHarness();
   await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent' });
   // the harness's topic collectors (for tests) would keep every event in this process: the bench counts in SQL
@@ -140,6 +147,64 @@ async function main(): Promise<void> {
     const walletDb = await dbCpuSince(h, d1);
     const transfers3 = await count(h, 'select count(*) as n from ledger_transfers');
     const captures = h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
+
+    // the ledger alone: CDR transfers (3 postings) made by the posting rules, enveloped as the service does, written
+    // through the projection (event row, transfer, postings, state, the balance check at commit) 250 per transaction,
+    // 4 transactions at a time; the envelopes are made before the clock starts
+    const rules = paymentRules();
+    const catalogue = systemCatalogue();
+    const run = randomUUID();
+    const at = new Date().toISOString();
+    const batches: Envelope[][] = [];
+    for (let k = 0; k < ledgerOnly; k += 250) {
+      const batch: Envelope[] = [];
+      for (let n = k; n < Math.min(ledgerOnly, k + 250); n++) {
+        const accountId = `bench-ledger-${n % accounts}`;
+        const sourceEventId = deriveId('bench-ledger', run, String(n));
+        const t = PostingRules.cdr(
+          { billingAccountId: accountId, currency: 'EUR', sourceEventId, at },
+          `L${n}`,
+          847n,
+          700n,
+        )!;
+        batch.push(
+          rules.envelope(
+            catalogue,
+            {
+              type: 'ledger.transfer_posted',
+              accountId,
+              sourceEventId,
+              at,
+              transferId: t.transferId,
+              currency: t.currency,
+              pendingId: t.pendingId,
+              postings: t.postings.map((x) => ({ account: x.account, amountMinor: x.amountMinor.toString() })),
+              reason: t.reason,
+              state: 'posted',
+            },
+            0,
+          ),
+        );
+      }
+      batches.push(batch);
+    }
+    const d2 = await dbCpu(h);
+    const c2 = process.cpuUsage();
+    const t2 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++];
+          await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
+        }
+      }),
+    );
+    const ledgerSeconds = (performance.now() - t2) / 1000;
+    const ledgerCpu = cpuMs(process.cpuUsage(c2));
+    const ledgerDb = await dbCpuSince(h, d2);
+    const written = await count(h, `select count(*) as n from ledger_transfers where account_id like 'bench-ledger-%'`);
+    if (written !== ledgerOnly) throw new Error(`ledger alone: ${written} transfers written, ${ledgerOnly} expected`);
     const ledgerTransfers = transfers1 - transfers0 + (transfers3 - transfers2);
     const result = {
       bench: 'payment-service',
@@ -153,6 +218,10 @@ async function main(): Promise<void> {
       walletDbCpuMsPerCdr: Math.round((walletDb / wallets) * 100) / 100,
       ledgerTransfers,
       ledgerTransfersPerSecond: Math.round(ledgerTransfers / (cardSeconds + walletSeconds)),
+      ledgerOnlyTransfers: ledgerOnly,
+      ledgerOnlyTransfersPerSecond: Math.round(ledgerOnly / ledgerSeconds),
+      ledgerOnlyCpuMsPerTransfer: Math.round((ledgerCpu / ledgerOnly) * 1000) / 1000,
+      ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
       accounts,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
@@ -160,7 +229,7 @@ async function main(): Promise<void> {
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
     console.log(
-      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; emulator captures ${captures} for ${cards} card CDRs`,
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs`,
     );
     console.log(JSON.stringify(result));
   } finally {
