@@ -186,9 +186,13 @@ export class InputsHandler {
     const m = ctx.manager;
     const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
     if (!(await this.engine.accountExists(m, s.accountId, cache))) return;
-    const [account] = (await m.query('select currency, method from billing_accounts where account_id = $1', [
-      s.accountId,
-    ])) as Array<{ currency: string; method: { kind: string } }>;
+    // the account's currency and method: from its state when the chunk holds it (the same events made both)
+    const held = cache?.get(s.accountId)?.state as { currency?: string | null; method?: { kind: string } | null };
+    const [account] = (
+      held?.currency && held.method
+        ? [{ currency: held.currency, method: held.method }]
+        : await m.query('select currency, method from billing_accounts where account_id = $1', [s.accountId])
+    ) as Array<{ currency: string; method: { kind: string } }>;
     if (!account) return;
     const hold = this.holds.get(account.currency);
     const holdMinor = hold === undefined ? 0n : toMinor(hold, account.currency);
