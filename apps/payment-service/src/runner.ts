@@ -222,11 +222,14 @@ export class EffectRunner {
             )),
           );
         await this.engine.flushChunk(m, cache);
-        // the decider may have known it already (a webhook came first): the intent is settled all the same
+        // the decider may have known it already (a webhook came first): the intent is settled all the same (an intent
+        // its outcome event settled already is not written again)
         await m.query(
           `update psp_intents set status = case when status in ('done', 'failed') then status else 'done' end,
                   outcome = coalesce(outcome, x.o), claimed_until = null, updated_at = now()
-             from unnest($1::text[], $2::jsonb[]) as x(i, o) where intent_id = x.i`,
+             from unnest($1::text[], $2::jsonb[]) as x(i, o)
+            where intent_id = x.i
+              and (status not in ('done', 'failed') or outcome is null or claimed_until is not null)`,
           [batch.map((b) => b.i.intent_id), batch.map((b) => JSON.stringify(outcomeJson(b.outcome)))],
         );
         await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
