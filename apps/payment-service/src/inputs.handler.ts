@@ -7,6 +7,8 @@ import { defaultHolds } from './config';
 import { toMinor } from './rules';
 
 const CACHE = 'payment-states';
+/** the billing accounts of a chunk's session.started tokens, read once at its start */
+const TOKENS = 'payment-tokens';
 /** the started sessions (payment_sessions rows) of a chunk's CDRs, read once at its start */
 const STARTS = 'payment-starts';
 
@@ -76,11 +78,13 @@ export class InputsHandler {
       }
     }
     if (uids.length > 0) {
-      const rows: Array<{ a: string }> = await m.query(
-        'select billing_account_id as a from tokens where uid = any($1::text[]) and billing_account_id is not null',
+      const rows: Array<{ uid: string; a: string | null; deleted: boolean }> = await m.query(
+        'select uid, billing_account_id as a, deleted from tokens where uid = any($1::text[])',
         [uids],
       );
-      for (const r of rows) accounts.add(r.a);
+      for (const r of rows) if (r.a !== null) accounts.add(r.a);
+      // the tokens' accounts as recordSession would read them (a deleted token pays for nothing)
+      scratch.set(TOKENS, new Map(rows.map((r) => [r.uid, r.deleted ? null : r.a])));
     }
     {
       const rows: StartedRow[] = await m.query(
@@ -163,7 +167,13 @@ export class InputsHandler {
 
   async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
     const s = event.payload;
-    const accountId = await recordSession(ctx.manager, event);
+    const tokens = ctx.scratch.get(TOKENS) as Map<string, string | null> | undefined;
+    const uid = s.idToken?.idToken;
+    const accountId = await recordSession(
+      ctx.manager,
+      event,
+      tokens && uid !== undefined ? (tokens.get(uid) ?? null) : undefined,
+    );
     if (accountId === null) return;
     await this.startSession(ctx, {
       eventId: event.id,
@@ -226,14 +236,23 @@ export class InputsHandler {
   }
 }
 
-/** The station, protocol and transaction id of a started session, and its account (from the token); returns the account. */
-export async function recordSession(m: EntityManager, event: SessionStartedEvent): Promise<string | null> {
+/**
+ * The station, protocol and transaction id of a started session, and its account (from the token, unless `known`:
+ * read with the chunk's other tokens); returns the account.
+ */
+export async function recordSession(
+  m: EntityManager,
+  event: SessionStartedEvent,
+  known?: string | null,
+): Promise<string | null> {
   const s = event.payload;
   const uid = s.idToken?.idToken;
   const [token] = (
-    uid === undefined
-      ? []
-      : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+    known !== undefined
+      ? [{ billing_account_id: known }]
+      : uid === undefined
+        ? []
+        : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
   ) as Array<{ billing_account_id: string | null }>;
   const accountId = token?.billing_account_id ?? null;
   await m.query(
