@@ -67,8 +67,9 @@ export class PaymentEngine {
    * The account states this process last wrote (or read), with the row version they were written as (`xmin`, the
    * writing transaction's id, and the row's event count): under the account's lock a state whose row still has that
    * version is taken from here instead of being read and parsed again. A write rolled back leaves the row's older
-   * version (a transaction id is never used twice), another writer (an instance, the API) a newer one: either way
-   * the state is read. Bounded (`stateCacheSize` accounts, the least recently used go first).
+   * version (a transaction id comes back only after some 4 billion transactions, and the event count must match
+   * too), another writer (an instance, the API) a newer one: either way the state is read. Bounded (`stateCacheSize` accounts, 1,000 by default, the least recently used go first: a
+   * long-lived card account's state can reach some 100 KB).
    */
   private readonly known = new Map<string, { version: string; state: unknown }>();
   private readonly knownMax: number;
@@ -78,7 +79,7 @@ export class PaymentEngine {
     private readonly catalogue: EventCatalogue,
     private readonly opts: { stopCommandTtlS: number; logger?: Logger; stateCacheSize?: number },
   ) {
-    this.knownMax = opts.stateCacheSize ?? 5000;
+    this.knownMax = opts.stateCacheSize ?? 1000;
   }
 
   private remember(accountId: string, version: string, state: unknown): void {
