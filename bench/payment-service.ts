@@ -1,28 +1,78 @@
 /**
  * CDRs settled per second by the payment service (in process, real Kafka and PostgreSQL) with the PSP emulator (in
  * process, called through the Stripe adapter over HTTP), and ledger transfers per second.
- *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50]
+ *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50] [ledgerTransfers=20000]
  * Card: `accounts` card accounts with a token each; every session gets a hold at session.started (waited for, not
  * timed), then all CDRs are published at once and timed from the publication to the last `payment.captured`
  * (decide, PSP capture, outcome, ledger). Wallet: CDRs of wallet accounts (no PSP call) from publication to the
- * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time.
+ * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time;
+ * the ledger alone: CDR transfers written straight through the projection (no Kafka, no decider), see below.
+ * CPU per CDR / transfer: this process (service, emulator, bench; the CDRs are serialised before the clock starts,
+ * the test collectors of the harness closed) and the PostgreSQL backends of its database (not the bench's polling
+ * connection).
  * Prints a human line and a JSON line.
  */
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
+import { deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
+import { PostingRules } from '@csms/payments';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
+import { projectPaymentEvents } from '../apps/payment-service/src/projection';
+import { paymentRules } from '../apps/payment-service/src/rules';
 
-async function count(h: PaymentHarness, sql: string): Promise<number> {
-  return Number((await h.query<{ n: string }>(sql))[0].n);
+/** the bench's own connection (its polling is not the service's work: its backend is not counted in the DB CPU) */
+let poll: Client;
+
+async function count(sql: string): Promise<number> {
+  return Number((await poll.query<{ n: string }>(sql)).rows[0].n);
+}
+
+/** user + system CPU of this process (service, emulator and bench: one process) in ms */
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU (user + system, ms) of the PostgreSQL backends serving the bench's database, by process id, from /proc (none
+ * where /proc does not show them: a database on another host or in a container).
+ */
+async function dbCpu(): Promise<Map<number, number>> {
+  const { rows: pids } = await poll.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  const tick = 1000 / 100; // USER_HZ
+  const ms = new Map<number, number>();
+  for (const { pid } of pids)
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms.set(pid, (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      // not on this host
+    }
+  return ms;
+}
+
+/** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
+async function dbCpuSince(before: Map<number, number>): Promise<number> {
+  let ms = 0;
+  for (const [pid, v] of await dbCpu()) ms += v - (before.get(pid) ?? 0);
+  return ms;
 }
 
 async function main(): Promise<void> {
   const cards = Number(process.argv[2] ?? 1000);
   const wallets = Number(process.argv[3] ?? 2000);
   const accounts = Number(process.argv[4] ?? 50);
+  const ledgerOnly = Number(process.argv[5] ?? 20_000);
   const h = new PaymentHarness();
   await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent' });
+  // the harness's topic collectors (for tests) would keep every event in this process: the bench counts in SQL
+  await Promise.all([h.payments.close(), h.commands.close(), h.standings.close()]);
+  poll = new Client({ connectionString: h.cfg.DATABASE_URL });
+  await poll.connect();
   const psp = h.emulator.psp as unknown as {
     createCustomer(p: Record<string, unknown>): { id: string; invoice_settings: { default_payment_method: string } };
   };
@@ -48,11 +98,10 @@ async function main(): Promise<void> {
           .map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i % accounts}` })),
       );
     await waitFor(
-      async () =>
-        (await count(h, `select count(*) as n from payment_events where type = 'payment.authorized'`)) >= cards,
+      async () => (await count(`select count(*) as n from payment_events where type = 'payment.authorized'`)) >= cards,
       { what: `${cards} holds`, timeoutMs: 600_000, intervalMs: 200 },
     );
-    const transfers0 = await count(h, 'select count(*) as n from ledger_transfers');
+    const transfers0 = await count('select count(*) as n from ledger_transfers');
     const cdrs = sessions.map((s) =>
       h.cdr({
         cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
@@ -62,14 +111,20 @@ async function main(): Promise<void> {
         incl: '8.47',
       }),
     );
+    // serialised before the clock starts (the billing service's work, not this one's)
+    const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
+    const d0 = await dbCpu();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let k = 0; k < cdrs.length; k += 500) await h.publishCdr(...cdrs.slice(k, k + 500));
+    for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
     await waitFor(
-      async () => (await count(h, `select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
+      async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
       { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
     );
     const cardSeconds = (performance.now() - t0) / 1000;
-    const transfers1 = await count(h, 'select count(*) as n from ledger_transfers');
+    const cardCpu = cpuMs(process.cpuUsage(c0));
+    const cardDb = await dbCpuSince(d0);
+    const transfers1 = await count('select count(*) as n from ledger_transfers');
 
     const walletAccounts: string[] = [];
     for (let i = 0; i < accounts; i++) {
@@ -78,7 +133,7 @@ async function main(): Promise<void> {
       await h.api('POST', `/accounts/${id}/top-ups`, { topUpRef: 'bench', amount: '100000.00' });
       walletAccounts.push(id);
     }
-    const transfers2 = await count(h, 'select count(*) as n from ledger_transfers');
+    const transfers2 = await count('select count(*) as n from ledger_transfers');
     const wcdrs = Array.from({ length: wallets }, (_, i) => {
       const sessionId = randomUUID();
       return h.cdr({
@@ -89,25 +144,96 @@ async function main(): Promise<void> {
         incl: '8.47',
       });
     });
+    const walletRecords = wcdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
+    const d1 = await dbCpu();
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
-    for (let k = 0; k < wcdrs.length; k += 500) await h.publishCdr(...wcdrs.slice(k, k + 500));
+    for (let k = 0; k < walletRecords.length; k += 500) await h.publisher.publish(walletRecords.slice(k, k + 500));
     await waitFor(
       async () =>
-        (await count(h, `select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
+        (await count(`select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
       { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
     );
     const walletSeconds = (performance.now() - t1) / 1000;
-    const transfers3 = await count(h, 'select count(*) as n from ledger_transfers');
+    const walletCpu = cpuMs(process.cpuUsage(c1));
+    const walletDb = await dbCpuSince(d1);
+    const transfers3 = await count('select count(*) as n from ledger_transfers');
     const captures = h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
+
+    // the ledger alone: CDR transfers (3 postings) made by the posting rules, enveloped as the service does, written
+    // through the projection (event row, transfer, postings, state, the balance check at commit) 250 per transaction,
+    // 4 transactions at a time; the envelopes are made before the clock starts
+    const rules = paymentRules();
+    const catalogue = systemCatalogue();
+    const run = randomUUID();
+    const at = new Date().toISOString();
+    const batches: Envelope[][] = [];
+    for (let k = 0; k < ledgerOnly; k += 250) {
+      const batch: Envelope[] = [];
+      for (let n = k; n < Math.min(ledgerOnly, k + 250); n++) {
+        const accountId = `bench-ledger-${n % accounts}`;
+        const sourceEventId = deriveId('bench-ledger', run, String(n));
+        const t = PostingRules.cdr(
+          { billingAccountId: accountId, currency: 'EUR', sourceEventId, at },
+          `L${n}`,
+          847n,
+          700n,
+        )!;
+        batch.push(
+          rules.envelope(
+            catalogue,
+            {
+              type: 'ledger.transfer_posted',
+              accountId,
+              sourceEventId,
+              at,
+              transferId: t.transferId,
+              currency: t.currency,
+              pendingId: t.pendingId,
+              postings: t.postings.map((x) => ({ account: x.account, amountMinor: x.amountMinor.toString() })),
+              reason: t.reason,
+              state: 'posted',
+            },
+            0,
+          ),
+        );
+      }
+      batches.push(batch);
+    }
+    const d2 = await dbCpu();
+    const c2 = process.cpuUsage();
+    const t2 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++];
+          await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
+        }
+      }),
+    );
+    const ledgerSeconds = (performance.now() - t2) / 1000;
+    const ledgerCpu = cpuMs(process.cpuUsage(c2));
+    const ledgerDb = await dbCpuSince(d2);
+    const written = await count(`select count(*) as n from ledger_transfers where account_id like 'bench-ledger-%'`);
+    if (written !== ledgerOnly) throw new Error(`ledger alone: ${written} transfers written, ${ledgerOnly} expected`);
     const ledgerTransfers = transfers1 - transfers0 + (transfers3 - transfers2);
     const result = {
       bench: 'payment-service',
       cardCdrs: cards,
       cardCdrsSettledPerSecond: Math.round(cards / cardSeconds),
+      cardCpuMsPerCdr: Math.round((cardCpu / cards) * 100) / 100,
+      cardDbCpuMsPerCdr: Math.round((cardDb / cards) * 100) / 100,
       walletCdrs: wallets,
       walletCdrsSettledPerSecond: Math.round(wallets / walletSeconds),
+      walletCpuMsPerCdr: Math.round((walletCpu / wallets) * 100) / 100,
+      walletDbCpuMsPerCdr: Math.round((walletDb / wallets) * 100) / 100,
       ledgerTransfers,
       ledgerTransfersPerSecond: Math.round(ledgerTransfers / (cardSeconds + walletSeconds)),
+      ledgerOnlyTransfers: ledgerOnly,
+      ledgerOnlyTransfersPerSecond: Math.round(ledgerOnly / ledgerSeconds),
+      ledgerOnlyCpuMsPerTransfer: Math.round((ledgerCpu / ledgerOnly) * 1000) / 1000,
+      ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
       accounts,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
@@ -115,10 +241,11 @@ async function main(): Promise<void> {
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
     console.log(
-      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); emulator captures ${captures} for ${cards} card CDRs`,
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs`,
     );
     console.log(JSON.stringify(result));
   } finally {
+    await poll?.end();
     await h.stop();
   }
 }

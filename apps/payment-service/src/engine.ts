@@ -68,11 +68,30 @@ export interface SessionRef {
  * paid (`payment.session_stop_requested` -> `ocpp.command_requested` on ocpp.commands).
  */
 export class PaymentEngine {
+  /**
+   * The account states this process last wrote (or read), with the row version they were written as (`xmin`, the
+   * writing transaction's id, and the row's event count): under the account's lock a state whose row still has that
+   * version is taken from here instead of being read and parsed again. A write rolled back leaves the row's older
+   * version (a transaction id comes back only after some 4 billion transactions, and the event count must match
+   * too), another writer (an instance, the API) a newer one: either way the state is read. Bounded (`stateCacheSize` accounts, 1,000 by default, the least recently used go first: a
+   * long-lived card account's state can reach some 100 KB).
+   */
+  private readonly known = new Map<string, { version: string; state: unknown }>();
+  private readonly knownMax: number;
+
   constructor(
     private readonly rules: PaymentRules,
     private readonly catalogue: EventCatalogue,
-    private readonly opts: { stopCommandTtlS: number; logger?: Logger; adhoc?: DecisionEffects },
-  ) {}
+    private readonly opts: { stopCommandTtlS: number; logger?: Logger; stateCacheSize?: number; adhoc?: DecisionEffects },
+  ) {
+    this.knownMax = opts.stateCacheSize ?? 1000;
+  }
+
+  private remember(accountId: string, version: string, state: unknown): void {
+    this.known.delete(accountId);
+    this.known.set(accountId, { version, state });
+    if (this.known.size > this.knownMax) this.known.delete(this.known.keys().next().value!);
+  }
 
   async lockAccount(m: EntityManager, accountId: string): Promise<void> {
     await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
@@ -86,11 +105,20 @@ export class PaymentEngine {
     await m.query('select pg_advisory_xact_lock(hashtextextended(k, 7301)) from unnest($1::text[]) as k order by k', [
       ids,
     ]);
-    const rows: Array<{ account_id: string; state: unknown }> = await m.query(
-      'select account_id, state from account_state where account_id = any($1::text[])',
-      [ids],
+    // the state itself only where this process does not hold that version of it
+    const held = new Map(ids.map((id) => [id, this.known.get(id)]));
+    const rows: Array<{ account_id: string; version: string; state: unknown }> = await m.query(
+      `select a.account_id, a.xmin || ':' || a.events as version,
+              case when a.xmin || ':' || a.events = k.v then null else a.state end as state
+         from account_state a join unnest($1::text[], $2::text[]) as k(id, v) on a.account_id = k.id`,
+      [ids, ids.map((id) => held.get(id)?.version ?? null)],
     );
-    const found = new Map(rows.map((r) => [r.account_id, r.state]));
+    const found = new Map<string, unknown>();
+    for (const r of rows) {
+      const state = r.state ?? held.get(r.account_id)!.state;
+      found.set(r.account_id, state);
+      this.remember(r.account_id, r.version, state);
+    }
     for (const id of ids)
       cache.set(id, { state: found.get(id) ?? this.rules.initialState(), dirty: false, events: 0, at: '' });
     return cache;
@@ -101,17 +129,9 @@ export class PaymentEngine {
     if (cache.unprojected.length > 0) await projectPaymentEvents(m, cache.unprojected.splice(0));
     const dirty = [...cache].filter(([, c]) => c.dirty);
     if (dirty.length === 0) return;
-    await m.query(
-      `insert into account_state (account_id, state, events, updated_at)
-       select * from unnest($1::text[], $2::jsonb[], $3::bigint[], $4::timestamptz[])
-       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events,
-         updated_at = excluded.updated_at`,
-      [
-        dirty.map(([id]) => id),
-        dirty.map(([, c]) => JSON.stringify(c.state)),
-        dirty.map(([, c]) => c.events),
-        dirty.map(([, c]) => c.at),
-      ],
+    await this.writeStates(
+      m,
+      dirty.map(([id, c]) => ({ id, state: c.state, events: c.events, at: c.at })),
     );
     for (const [, c] of dirty) {
       c.dirty = false;
@@ -119,12 +139,38 @@ export class PaymentEngine {
     }
   }
 
+  /**
+   * Writes account states in one statement: one JSON document for all of them (the states inside it as they are,
+   * not each a string escaped again into an array literal), and remembers each with the version it was written as.
+   */
+  private async writeStates(
+    m: EntityManager,
+    rows: ReadonlyArray<{ id: string; state: unknown; events: number; at: string }>,
+  ): Promise<void> {
+    const written: Array<{ account_id: string; version: string }> = await m.query(
+      `insert into account_state (account_id, state, events, updated_at)
+       select x.i, x.s, x.e, x.t from json_to_recordset($1::json) as x(i text, s jsonb, e bigint, t timestamptz)
+       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events,
+         updated_at = excluded.updated_at
+       returning account_id, xmin || ':' || events as version`,
+      [JSON.stringify(rows.map((r) => ({ i: r.id, s: r.state, e: r.events, t: r.at })))],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r.state]));
+    for (const w of written) this.remember(w.account_id, w.version, byId.get(w.account_id));
+  }
+
   async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
-    const rows: Array<{ state: unknown }> = await m.query('select state from account_state where account_id = $1', [
-      accountId,
-    ]);
+    const held = this.known.get(accountId);
+    const rows: Array<{ version: string; state: unknown }> = await m.query(
+      `select xmin || ':' || events as version, case when xmin || ':' || events = $2 then null else state end as state
+         from account_state where account_id = $1`,
+      [accountId, held?.version ?? null],
+    );
+    if (rows.length === 0) return this.rules.initialState();
     // the decider's state is JSON-safe (amounts as integer strings): jsonb gives it back as it was
-    return rows.length === 0 ? this.rules.initialState() : rows[0].state;
+    const state = rows[0].state ?? held!.state;
+    this.remember(accountId, rows[0].version, state);
+    return state;
   }
 
   async accountExists(m: EntityManager, accountId: string, cache?: StateCache): Promise<boolean> {
@@ -193,11 +239,7 @@ export class PaymentEngine {
   }
 
   private async saveState(m: EntityManager, accountId: string, state: unknown, n: number, at: string): Promise<void> {
-    await m.query(
-      `insert into account_state (account_id, state, events, updated_at) values ($1, $2, $3, $4)
-       on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events, updated_at = excluded.updated_at`,
-      [accountId, JSON.stringify(state), n, at],
-    );
+    await this.writeStates(m, [{ id: accountId, state, events: n, at }]);
   }
 
   /**

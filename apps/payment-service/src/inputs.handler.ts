@@ -8,6 +8,21 @@ import { defaultHolds } from './config';
 import { toMinor } from './rules';
 
 const CACHE = 'payment-states';
+/** the billing accounts of a chunk's session.started tokens, read once at its start */
+const TOKENS = 'payment-tokens';
+/** the started sessions (payment_sessions rows) of a chunk's CDRs, read once at its start */
+const STARTS = 'payment-starts';
+
+interface StartedRow {
+  event_id: string;
+  session_id: string;
+  account_id: string;
+  station_id: string;
+  transaction_id: string;
+  evse_id: number | null;
+  connector_id: number | null;
+  started_at: Date;
+}
 
 interface StartedSession {
   /** the session.started event's id: the decision's source */
@@ -51,10 +66,14 @@ export class InputsHandler {
   async onChunkStart(m: EntityManager, scratch: Map<string, unknown>, events: readonly Envelope[]): Promise<void> {
     const accounts = new Set<string>();
     const uids: string[] = [];
+    const sessions: string[] = [];
     for (const e of events) {
       if (e.type === 'cdr.created') {
         const a = (e as CdrCreated).payload.billingAccountId;
-        if (a !== null) accounts.add(a);
+        if (a !== null) {
+          accounts.add(a);
+          sessions.push((e as CdrCreated).payload.audit.sessionId);
+        }
       } else if (e.type === 'session.started') {
         const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
         if (uid !== undefined) uids.push(uid);
@@ -64,13 +83,39 @@ export class InputsHandler {
       }
     }
     if (uids.length > 0) {
-      const rows: Array<{ a: string }> = await m.query(
-        'select billing_account_id as a from tokens where uid = any($1::text[]) and billing_account_id is not null',
+      const rows: Array<{ uid: string; a: string | null; deleted: boolean }> = await m.query(
+        'select uid, billing_account_id as a, deleted from tokens where uid = any($1::text[])',
         [uids],
       );
-      for (const r of rows) accounts.add(r.a);
+      for (const r of rows) if (r.a !== null) accounts.add(r.a);
+      // the tokens' accounts as recordSession would read them (a deleted token pays for nothing)
+      scratch.set(TOKENS, new Map(rows.map((r) => [r.uid, r.deleted ? null : r.a])));
+    }
+    {
+      const rows: StartedRow[] = await m.query(
+        `select event_id, session_id, account_id, station_id, transaction_id, evse_id, connector_id, started_at
+           from payment_sessions where session_id = any($1::text[]) and event_id is not null`,
+        [sessions],
+      );
+      scratch.set(STARTS, new Map(rows.map((r) => [r.session_id, r])));
     }
     scratch.set(CACHE, await this.engine.loadChunk(m, accounts));
+  }
+
+  /** The started session a CDR names, as the recording consumer kept it (read at the chunk's start, or here). */
+  private async startedOf(ctx: HandlerContext, sessionId: string, accountId: string): Promise<StartedRow | undefined> {
+    // a session started in the same chunk was decided by its session.started already (the state holds it)
+    const prefetched = ctx.scratch.get(STARTS) as Map<string, StartedRow> | undefined;
+    if (prefetched) {
+      const r = prefetched.get(sessionId);
+      return r?.account_id === accountId ? r : undefined;
+    }
+    const [row] = (await ctx.manager.query(
+      `select event_id, session_id, account_id, station_id, transaction_id, evse_id, connector_id, started_at
+         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
+      [sessionId, accountId],
+    )) as StartedRow[];
+    return row;
   }
 
   async onChunkEnd(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
@@ -89,19 +134,10 @@ export class InputsHandler {
     }
     // after a restart with both topics behind, a CDR can be read before its session's start: decide that first (a
     // session the account knows already decides nothing)
-    const [started] = (await m.query(
-      `select event_id, session_id, station_id, transaction_id, evse_id, connector_id, started_at
-         from payment_sessions where session_id = $1 and account_id = $2 and event_id is not null`,
-      [audit.sessionId, billingAccountId],
-    )) as Array<{
-      event_id: string;
-      session_id: string;
-      station_id: string;
-      transaction_id: string;
-      evse_id: number | null;
-      connector_id: number | null;
-      started_at: Date;
-    }>;
+    // (a session the account's state already holds decides nothing: not looked up)
+    const known = (cache?.get(billingAccountId)?.state as { sessions?: Record<string, unknown> } | undefined)
+      ?.sessions?.[audit.sessionId];
+    const started = known ? undefined : await this.startedOf(ctx, audit.sessionId, billingAccountId);
     if (started)
       await this.startSession(ctx, {
         eventId: started.event_id,
@@ -145,7 +181,13 @@ export class InputsHandler {
 
   async sessionStarted(event: SessionStartedEvent, ctx: HandlerContext): Promise<void> {
     const s = event.payload;
-    const accountId = await recordSession(ctx.manager, event);
+    const tokens = ctx.scratch.get(TOKENS) as Map<string, string | null> | undefined;
+    const uid = s.idToken?.idToken;
+    const accountId = await recordSession(
+      ctx.manager,
+      event,
+      tokens && uid !== undefined ? (tokens.get(uid) ?? null) : undefined,
+    );
     if (accountId === null) return;
     await this.startSession(ctx, {
       eventId: event.id,
@@ -168,9 +210,13 @@ export class InputsHandler {
     const m = ctx.manager;
     const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
     if (!(await this.engine.accountExists(m, s.accountId, cache))) return;
-    const [account] = (await m.query('select currency, method from billing_accounts where account_id = $1', [
-      s.accountId,
-    ])) as Array<{ currency: string; method: { kind: string } }>;
+    // the account's currency and method: from its state when the chunk holds it (the same events made both)
+    const held = cache?.get(s.accountId)?.state as { currency?: string | null; method?: { kind: string } | null };
+    const [account] = (
+      held?.currency && held.method
+        ? [{ currency: held.currency, method: held.method }]
+        : await m.query('select currency, method from billing_accounts where account_id = $1', [s.accountId])
+    ) as Array<{ currency: string; method: { kind: string } }>;
     if (!account) return;
     const hold = this.holds.get(account.currency);
     const holdMinor = hold === undefined ? 0n : toMinor(hold, account.currency);
@@ -204,14 +250,23 @@ export class InputsHandler {
   }
 }
 
-/** The station, protocol and transaction id of a started session, and its account (from the token); returns the account. */
-export async function recordSession(m: EntityManager, event: SessionStartedEvent): Promise<string | null> {
+/**
+ * The station, protocol and transaction id of a started session, and its account (from the token, unless `known`:
+ * read with the chunk's other tokens); returns the account.
+ */
+export async function recordSession(
+  m: EntityManager,
+  event: SessionStartedEvent,
+  known?: string | null,
+): Promise<string | null> {
   const s = event.payload;
   const uid = s.idToken?.idToken;
   const [token] = (
-    uid === undefined
-      ? []
-      : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+    known !== undefined
+      ? [{ billing_account_id: known }]
+      : uid === undefined
+        ? []
+        : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
   ) as Array<{ billing_account_id: string | null }>;
   const accountId = token?.billing_account_id ?? null;
   await m.query(

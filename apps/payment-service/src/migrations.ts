@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
+import { PaymentThroughput1765000000000 } from './migrations-throughput';
 
 /**
  * The payment service's tables (database csms_payments).
@@ -297,4 +298,9 @@ export class PaymentAdhoc1764600000000 implements MigrationInterface {
   }
 }
 
-export const paymentServiceMigrations = [...messagingMigrations, PaymentTables1764500000000, PaymentAdhoc1764600000000];
+export const paymentServiceMigrations = [
+  ...messagingMigrations,
+  PaymentTables1764500000000,
+  PaymentAdhoc1764600000000,
+  PaymentThroughput1765000000000,
+];

@@ -55,31 +55,96 @@ export async function projectPaymentEvent(m: EntityManager, env: Envelope): Prom
 export async function projectPaymentEvents(m: EntityManager, envs: readonly Envelope[]): Promise<number> {
   if (envs.length === 0) return 0;
   const payloads = envs.map((e) => e.payload as Payload);
+  // one JSON document for the batch (the payloads inside it as they are, not each a string escaped again into an
+  // array literal), in order: `seq` follows the decisions
   const inserted: Array<{ event_id: string }> = await m.query(
     `insert into payment_events (event_id, account_id, session_id, type, occurred_at, payload)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+     select x.i, x.a, x.s, x.t, x.o, x.p
+       from rows from (json_to_recordset($1::json) as (i uuid, a text, s text, t text, o timestamptz, p jsonb))
+            with ordinality as x(i, a, s, t, o, p, n)
+      order by x.n
      on conflict (event_id) do nothing returning event_id`,
     [
-      envs.map((e) => e.id),
-      payloads.map((p) => p.accountId),
-      payloads.map((p) => (typeof p.sessionId === 'string' ? p.sessionId : null)),
-      envs.map((e) => e.type),
-      envs.map((e) => e.occurredAt),
-      payloads.map((p) => JSON.stringify(p)),
+      JSON.stringify(
+        envs.map((e, k) => ({
+          i: e.id,
+          a: payloads[k].accountId,
+          s: typeof payloads[k].sessionId === 'string' ? payloads[k].sessionId : null,
+          t: e.type,
+          o: e.occurredAt,
+          p: payloads[k],
+        })),
+      ),
     ],
   );
   const fresh = new Set(inserted.map((r) => r.event_id));
   const ledger = new LedgerBatch();
+  const intents = new IntentBatch();
   for (const env of envs) {
     const p = env.payload as Payload;
     if (typeof p.sessionId === 'string') ledger.sessionBySource.set(`${p.accountId}|${p.sourceEventId}`, p.sessionId);
-    if (fresh.has(env.id)) await applyOne(m, env, ledger);
+    if (fresh.has(env.id)) await applyOne(m, env, ledger, intents);
   }
+  await intents.flush(m);
   await ledger.flush(m);
   return fresh.size;
 }
 
-async function applyOne(m: EntityManager, env: Envelope, ledger: LedgerBatch): Promise<void> {
+/**
+ * The intents a batch asks for and the outcomes it records, written at its end in one statement each: the intents
+ * first (an intent settled in the batch that asked for it), then the outcomes — the first outcome of an intent wins,
+ * as it would one statement at a time (a settled intent is not changed again).
+ */
+class IntentBatch {
+  private readonly asked: Array<{ p: Payload; kind: string; sessionId: string | null }> = [];
+  private readonly settled = new Map<
+    string,
+    { status: 'done' | 'failed'; outcome: string; paymentRef: string | null }
+  >();
+
+  ask(p: Payload, kind: string, sessionId: string | null): void {
+    this.asked.push({ p, kind, sessionId });
+  }
+
+  settle(type: string, p: Payload): void {
+    if (p.intentId === undefined || this.settled.has(p.intentId)) return;
+    this.settled.set(p.intentId, {
+      status: OUTCOMES[type],
+      outcome: JSON.stringify({ type, ...p }),
+      paymentRef: p.paymentRef ?? null,
+    });
+  }
+
+  async flush(m: EntityManager): Promise<void> {
+    if (this.asked.length > 0)
+      await m.query(
+        `insert into psp_intents (intent_id, account_id, session_id, kind, request, status, attempts, next_attempt_at, payment_ref, created_at, updated_at)
+         select i, a, s, k, r, 'pending', 0, now(), p, now(), now()
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[]) as x(i, a, s, k, r, p)
+         on conflict (intent_id) do nothing`,
+        [
+          this.asked.map((x) => x.p.intentId),
+          this.asked.map((x) => x.p.accountId),
+          this.asked.map((x) => x.sessionId),
+          this.asked.map((x) => x.kind),
+          this.asked.map((x) => JSON.stringify(x.p)),
+          this.asked.map((x) => x.p.paymentRef ?? null),
+        ],
+      );
+    if (this.settled.size > 0) {
+      const ids = [...this.settled.keys()];
+      const v = [...this.settled.values()];
+      await m.query(
+        `update psp_intents set status = x.st, outcome = x.o, payment_ref = coalesce(x.p, payment_ref), claimed_until = null, updated_at = now()
+           from unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) as x(i, st, o, p)
+          where intent_id = x.i and status not in ('done', 'failed')`,
+        [ids, v.map((x) => x.status), v.map((x) => x.outcome), v.map((x) => x.paymentRef)],
+      );
+    }
+  }
+}
+
+async function applyOne(m: EntityManager, env: Envelope, ledger: LedgerBatch, intents: IntentBatch): Promise<void> {
   const p = env.payload as Payload;
   const sessionId = typeof p.sessionId === 'string' ? p.sessionId : null;
   const at = p.at;
@@ -127,17 +192,9 @@ async function applyOne(m: EntityManager, env: Envelope, ledger: LedgerBatch): P
       if (INTENT_KINDS[env.type]) {
         const kind =
           env.type === 'payment.authorization_requested' && p.hosted === true ? 'hosted' : INTENT_KINDS[env.type];
-        await m.query(
-          `insert into psp_intents (intent_id, account_id, session_id, kind, request, status, attempts, next_attempt_at, payment_ref, created_at, updated_at)
-           values ($1, $2, $3, $4, $5, 'pending', 0, now(), $6, now(), now()) on conflict (intent_id) do nothing`,
-          [p.intentId, p.accountId, sessionId, kind, JSON.stringify(p), p.paymentRef ?? null],
-        );
+        intents.ask(p, kind, sessionId);
       } else if (OUTCOMES[env.type]) {
-        await m.query(
-          `update psp_intents set status = $2, outcome = $3, payment_ref = coalesce($4, payment_ref), claimed_until = null, updated_at = now()
-            where intent_id = $1 and status not in ('done', 'failed')`,
-          [p.intentId, OUTCOMES[env.type], JSON.stringify({ type: env.type, ...p }), p.paymentRef ?? null],
-        );
+        intents.settle(env.type, p);
       }
   }
 }

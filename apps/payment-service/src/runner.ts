@@ -117,10 +117,30 @@ export class EffectRunner {
     }
   }
 
-  /** Claims and runs one batch of due intents; returns how many it ran. */
+  /**
+   * Claims and runs one batch of due intents; returns how many it ran. The calls run concurrently across accounts and
+   * one after the other within an account (in the order they were due); their outcomes are then recorded together,
+   * in one transaction (`recordAll`).
+   */
   async runOnce(): Promise<number> {
     const claimed = await this.claim(this.opts.concurrency);
-    await Promise.all(claimed.map((i) => this.execute(i)));
+    if (claimed.length === 0) return 0;
+    const byAccount = new Map<string, IntentRow[]>();
+    for (const i of claimed) {
+      const list = byAccount.get(i.account_id);
+      if (list) list.push(i);
+      else byAccount.set(i.account_id, [i]);
+    }
+    const outcomes: Array<{ i: IntentRow; outcome: ProviderOutcome }> = [];
+    await Promise.all(
+      [...byAccount.values()].map(async (list) => {
+        for (const i of list) {
+          const outcome = await this.execute(i);
+          if (outcome) outcomes.push({ i, outcome });
+        }
+      }),
+    );
+    await this.recordAll(outcomes);
     return claimed.length;
   }
 
@@ -141,10 +161,10 @@ export class EffectRunner {
     return (Array.isArray(res[0]) ? res[0] : res) as IntentRow[];
   }
 
-  private async execute(i: IntentRow): Promise<void> {
-    let outcome: ProviderOutcome;
+  /** Calls the PSP for the intent; its outcome, or null when it is unknown (the intent is marked for a retry). */
+  private async execute(i: IntentRow): Promise<ProviderOutcome | null> {
     try {
-      outcome = await this.call(i);
+      return await this.call(i);
     } catch (e) {
       const unknown = e instanceof ProviderUnavailableError;
       const delay = Math.min(
@@ -161,9 +181,73 @@ export class EffectRunner {
           where intent_id = $1 and status = 'in_flight'`,
         [i.intent_id, String((e as Error)?.message ?? e).slice(0, 500), delay],
       );
+      return null;
+    }
+  }
+
+  /**
+   * Feeds a batch of PSP outcomes to the decider in one transaction: the intents' rows locked first (sorted; a webhook
+   * settling one of them takes its row before its account too, so the two never wait on each other in opposite
+   * orders), then their accounts (`loadChunk`: sorted, states read once), decided in the order the calls were made
+   * (per account: the order they were due), written once (`flushChunk`), the intents settled in one statement and the
+   * events appended to the outbox. Should the batch fail, each outcome is recorded on its own (`record`), so one bad
+   * outcome does not hold back the others.
+   */
+  async recordAll(batch: ReadonlyArray<{ i: Pick<IntentRow, 'intent_id' | 'account_id'>; outcome: ProviderOutcome }>) {
+    if (batch.length === 0) return;
+    if (batch.length === 1) return this.record(batch[0].i, batch[0].outcome);
+    const at = this.now().toISOString();
+    try {
+      await this.ds.transaction(async (m) => {
+        await m.query('select 1 from psp_intents where intent_id = any($1::text[]) order by intent_id for update', [
+          batch.map((b) => b.i.intent_id),
+        ]);
+        const cache = await this.engine.loadChunk(
+          m,
+          batch.map((b) => b.i.account_id),
+        );
+        const envs = [];
+        for (const { i, outcome } of batch)
+          envs.push(
+            ...(await this.engine.decide(
+              m,
+              {
+                type: 'provider_outcome',
+                accountId: i.account_id,
+                sourceEventId: deriveId('psp-outcome', i.intent_id),
+                at,
+                intentId: i.intent_id,
+                result: outcome,
+              } as never,
+              cache,
+            )),
+          );
+        await this.engine.flushChunk(m, cache);
+        // the decider may have known it already (a webhook came first): the intent is settled all the same (an intent
+        // its outcome event settled already is not written again)
+        await m.query(
+          `update psp_intents set status = case when status in ('done', 'failed') then status else 'done' end,
+                  outcome = coalesce(outcome, x.o), claimed_until = null, updated_at = now()
+             from unnest($1::text[], $2::jsonb[]) as x(i, o)
+            where intent_id = x.i
+              and (status not in ('done', 'failed') or outcome is null or claimed_until is not null)`,
+          [batch.map((b) => b.i.intent_id), batch.map((b) => JSON.stringify(outcomeJson(b.outcome)))],
+        );
+        await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+      });
+    } catch (e) {
+      this.logger.warn({ err: e, intents: batch.length }, 'recording a batch of PSP outcomes failed; one at a time');
+      for (const { i, outcome } of batch)
+        await this.record(i, outcome).catch((err: unknown) =>
+          this.logger.error(
+            { err, intentId: i.intent_id },
+            'recording a PSP outcome failed; read back after the lease',
+          ),
+        );
       return;
     }
-    await this.record(i, outcome);
+    this.relay.nudge();
+    this.nudge();
   }
 
   /** Feeds a PSP outcome to the decider for the intent's account (one transaction, with the outbox). */
@@ -173,6 +257,8 @@ export class EffectRunner {
     sourceEventId?: string,
   ): Promise<void> {
     await this.ds.transaction(async (m) => {
+      // the intent's row before the account (the order a webhook takes them in)
+      await m.query('select 1 from psp_intents where intent_id = $1 for update', [i.intent_id]);
       const envs = await this.engine.decide(m, {
         type: 'provider_outcome',
         accountId: i.account_id,

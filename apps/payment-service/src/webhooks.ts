@@ -41,6 +41,18 @@ export class WebhookReceiver {
   /** Verifies and applies one webhook; throws WebhookSignatureError for a body that does not verify. */
   async receive(raw: Buffer, signature: string | undefined): Promise<WebhookVerdict> {
     const ev = this.provider.parseWebhook(raw, signature);
+    // the usual case: a payment event that settles no open intent (the runner recorded the call's outcome first) is
+    // recorded as seen and ignored in one statement, with no transaction or lock; otherwise (an open intent, or seen
+    // before) the transaction below decides
+    if (!ev.payout) {
+      const ignored: unknown[] = await this.ds.query(
+        `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
+         select $1::text, $2::text, $3::bigint, $4::text, now(), 'ignored' where not exists (${openIntentsSql('1', 4, 5, 6)})
+         on conflict (event_id) do nothing returning event_id`,
+        [ev.eventId, ev.type, ev.created, ev.payment?.paymentRef ?? null, intentOfRaw(ev.raw), kindsOf(ev)],
+      );
+      if (ignored.length > 0) return 'ignored';
+    }
     const verdict = await this.ds.transaction(async (m): Promise<WebhookVerdict> => {
       const seen: unknown[] = await m.query(
         `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
@@ -77,21 +89,8 @@ export class WebhookReceiver {
       } as never);
     }
     const p = ev.payment;
-    if (!p) return null;
-    const kinds = ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[p.status] ?? []);
-    if (kinds.length === 0) return null;
-    const metaIntent = intentOfRaw(ev.raw);
-    // the open intent this payment's status settles: by the payment's reference, or (a hold's first answer) by the
-    // intent id the payment carries in its metadata
-    const open: Array<{ intent_id: string; account_id: string; kind: string }> = await m.query(
-      `select intent_id, account_id, kind from psp_intents
-        where status not in ('done', 'failed') and kind = any($3::text[])
-          and (payment_ref = $1 or intent_id = $2 or request->>'paymentRef' = $1)
-        order by created_at limit 1 for update`,
-      [p.paymentRef, metaIntent, kinds],
-    );
-    if (open.length === 0) return null;
-    const intent = open[0];
+    const intent = await this.openIntent(m, ev);
+    if (!p || !intent) return null;
     if (
       intent.kind === 'increase' &&
       BigInt((await this.requestAmount(m, intent.intent_id)) ?? '0') > p.amountAuthorizedMinor
@@ -124,6 +123,23 @@ export class WebhookReceiver {
       [intent.intent_id, JSON.stringify({ webhook: ev.eventId, type: ev.type })],
     );
     return envs;
+  }
+
+  /**
+   * The open intent a payment event settles (`payout` for a payout; null: none): by the payment's reference, or (a
+   * hold's first answer) by the intent id the payment carries in its metadata; its row locked with `lock`.
+   */
+  private async openIntent(
+    m: EntityManager,
+    ev: ProviderWebhookEvent,
+  ): Promise<{ intent_id: string; account_id: string; kind: string } | null> {
+    const kinds = kindsOf(ev);
+    if (!ev.payment || kinds.length === 0) return null;
+    const open: Array<{ intent_id: string; account_id: string; kind: string }> = await m.query(
+      `${openIntentsSql('intent_id, account_id, kind', 1, 2, 3)} order by created_at limit 1 for update`,
+      [ev.payment.paymentRef, intentOfRaw(ev.raw), kinds],
+    );
+    return open[0] ?? null;
   }
 
   private async requestAmount(m: EntityManager, intentId: string) {
@@ -175,6 +191,22 @@ export class WebhookReceiver {
     });
     req.on('error', () => undefined);
   }
+}
+
+/**
+ * The open intents a payment event may settle: by the payment's reference (parameter `ref`), or (a hold's first
+ * answer) by the intent id the payment carries in its metadata (`id`), of the kinds its status settles (`kinds`).
+ */
+function openIntentsSql(columns: string, ref: number, id: number, kinds: number): string {
+  return `select ${columns} from psp_intents
+    where status not in ('done', 'failed') and kind = any($${kinds}::text[])
+      and (payment_ref = $${ref} or intent_id = $${id}::text or request->>'paymentRef' = $${ref})`;
+}
+
+/** The intent kinds a webhook's payment status settles. */
+function kindsOf(ev: ProviderWebhookEvent): string[] {
+  if (!ev.payment) return [];
+  return ev.type === 'charge.refunded' ? ['refund'] : (KINDS_BY_STATUS[ev.payment.status] ?? []);
 }
 
 /** The intent id the payment carries in its metadata (the Stripe adapter's `intent_id`), if any. */

@@ -194,4 +194,64 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     });
     expect(await books(copy.dataSource)).toEqual(await books(db.dataSource));
   });
+
+  it('a state the engine wrote is reused only while its row is unchanged: a rolled-back write and another writer are read again', async () => {
+    const acct = 'eng-state-cache';
+    const at = '2026-03-01T10:00:00Z';
+    // another instance of the service, on the same database
+    const other = new PaymentEngine(paymentRules(), catalogue, { stopCommandTtlS: 300 });
+    const run = (e: PaymentEngine, cmd: Record<string, unknown>) =>
+      db.dataSource.transaction((m) => e.decide(m, cmd as never));
+    const topUp = (ref: string, amountMinor: bigint) => ({
+      type: 'top_up_wallet',
+      accountId: acct,
+      sourceEventId: `state-cache-${ref}`,
+      at,
+      topUpRef: ref,
+      currency: 'EUR',
+      amountMinor,
+      via: 'bank',
+    });
+    const balance = async () =>
+      (
+        (await db.dataSource.query('select state from account_state where account_id = $1', [acct]))[0] as {
+          state: { walletBalanceMinor: string };
+        }
+      ).state.walletBalanceMinor;
+    await run(engine, {
+      type: 'open_account',
+      accountId: acct,
+      sourceEventId: 'state-cache-open',
+      at,
+      currency: 'EUR',
+      method: { kind: 'wallet' },
+      openedBy: 'test',
+    });
+    await run(engine, topUp('a', 1000n));
+    // decided and written, then rolled back: the row keeps its state, and so does the engine
+    await expect(
+      db.dataSource.transaction(async (m) => {
+        expect(await engine.decide(m, topUp('b', 500n) as never)).not.toHaveLength(0);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await balance()).toBe('1000');
+    expect(await run(engine, topUp('b', 500n))).not.toHaveLength(0); // not taken for a top-up already made
+    expect(await balance()).toBe('1500');
+    // another writer: this engine reads what it wrote
+    expect(await run(other, topUp('c', 250n))).not.toHaveLength(0);
+    expect(await run(engine, topUp('d', 1n))).not.toHaveLength(0);
+    expect(await balance()).toBe('1751');
+    // a chunk reads it once, decides in memory and writes it once
+    await db.dataSource.transaction(async (m) => {
+      const cache = await engine.loadChunk(m, [acct]);
+      expect((cache.get(acct)!.state as { walletBalanceMinor: string }).walletBalanceMinor).toBe('1751');
+      expect(await engine.decide(m, topUp('e', 9n) as never, cache)).not.toHaveLength(0);
+      expect(await engine.decide(m, topUp('c', 250n) as never, cache)).toHaveLength(0); // made by the other one
+      await engine.flushChunk(m, cache);
+    });
+    expect(await balance()).toBe('1760');
+    expect(await run(other, topUp('f', 40n))).not.toHaveLength(0);
+    expect(await balance()).toBe('1800');
+  });
 });
