@@ -17,6 +17,7 @@ export * from './events/monitoring';
 export * from './events/payment';
 export * from './events/meter-keys';
 export * from './events/finance';
+export * from './events/billing-running';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -64,6 +65,7 @@ import {
 } from './events/monitoring';
 import { PAYMENT_EVENTS } from './events/payment';
 import { PeriodClosedV1 } from './events/finance';
+import { SessionCostEstimatedV1, SessionTariffSelectedV1 } from './events/billing-running';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -86,6 +88,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   CdrCreatedV3,
   CdrCreatedV4,
   SessionPricingFailedV1,
+  SessionTariffSelectedV1,
+  SessionCostEstimatedV1,
   MeterKeySetV1,
   SignaturePolicySetV1,
   OcppCommandRequestedV1,
