@@ -153,7 +153,10 @@ function estimateAndCdr(steps: Step[], tariff: OcpiTariffDocument, updateInterva
   const cs = station('CS-RUN', 'ocpp2.0.1');
   // the same station's records again, then the end at the last update's time with the same reading
   const ended = run(
-    [...cmds, ...cs.tx201({ eventType: 'Ended', seqNo: steps.length + 1, at: last.occurredAt, wh: 10_000 + lastStep.wh })],
+    [
+      ...cmds,
+      ...cs.tx201({ eventType: 'Ended', seqNo: steps.length + 1, at: last.occurredAt, wh: 10_000 + lastStep.wh }),
+    ],
     initialState(),
     sessionDecider({ updateIntervalSeconds }),
   );
@@ -234,7 +237,9 @@ describe('tariff selection at the start', () => {
   });
 
   it('a tariff without max_price: null; no tariff: the code the CDR would get', () => {
-    expect(selectSessionTariff({ startedAt: '2026-03-10T10:00:00Z', stationId: 'X' }, factsFor(TARIFFS[0]))).toMatchObject({
+    expect(
+      selectSessionTariff({ startedAt: '2026-03-10T10:00:00Z', stationId: 'X' }, factsFor(TARIFFS[0])),
+    ).toMatchObject({
       ok: true,
       maxPriceInclVat: null,
     });

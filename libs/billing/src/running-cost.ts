@@ -91,7 +91,8 @@ export function foldUpdate(r: RunningSession, u: Updated, at: string): RunningSe
     else segments[segments.length - 1] = { ...segments[segments.length - 1], state: u.chargingState };
   }
   let points = [...(r.points ?? [])];
-  if (points.length > 0 && epochMsOf(points[points.length - 1].at) === ms) points[points.length - 1] = { at, energyWh: energy };
+  if (points.length > 0 && epochMsOf(points[points.length - 1].at) === ms)
+    points[points.length - 1] = { at, energyWh: energy };
   else points.push({ at, energyWh: energy });
   if (points.length > MAX_POINTS) {
     const keep = new Set(segments.map((x) => epochMsOf(x.at)));
@@ -108,7 +109,11 @@ function derivedMaxPower(points: Array<{ ms: number; wh: Dec }>, from: number, t
     const b = points[k];
     if (b.ms > to) break;
     if (a.ms < from || b.ms === a.ms) continue;
-    const p = b.wh.minus(a.wh).times(3_600_000).div(b.ms - a.ms).toDecimalPlaces(3, Dec.ROUND_HALF_UP);
+    const p = b.wh
+      .minus(a.wh)
+      .times(3_600_000)
+      .div(b.ms - a.ms)
+      .toDecimalPlaces(3, Dec.ROUND_HALF_UP);
     if (!max || p.gt(max)) max = p;
   }
   return max;
