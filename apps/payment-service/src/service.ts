@@ -13,6 +13,7 @@ import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
 import { EffectRunner } from './runner';
+import { PaymentScheduler } from './scheduler';
 import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
 import { WebhookReceiver } from './webhooks';
 
@@ -22,6 +23,8 @@ export interface RunningPaymentService extends RunningService {
   /** where the PSP posts its webhooks: `<webhookUrl>/webhooks/psp` */
   webhookUrl: string;
   engine: PaymentEngine;
+  /** the clock-driven commands (monthly statements) */
+  scheduler: PaymentScheduler;
 }
 
 /** The consumer groups of the payment service (the rebuild names them too). */
@@ -153,6 +156,15 @@ export async function startPaymentService(
   // a chunk that recorded intents: run them now rather than at the next poll
   for (const c of svc.consumers) c.onChunkApplied((a) => (a.emitted.length > 0 ? r.nudge() : undefined));
   runner.start();
+  const scheduler = new PaymentScheduler(
+    svc.dataSource,
+    engine,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'scheduler' }),
+    { statementDay: cfg.PAYMENT_STATEMENT_DAY, scanMs: cfg.PAYMENT_STATEMENT_SCAN_MS, now: opts.now },
+  );
+  scheduler.start();
   const webhooks = new WebhookReceiver(
     svc.dataSource,
     engine,
@@ -171,8 +183,10 @@ export async function startPaymentService(
     webhooks,
     webhookUrl,
     engine,
+    scheduler,
     async stop() {
       await closeServer(server);
+      await scheduler.stop();
       await r.stop();
       await stopService();
     },

@@ -75,3 +75,5 @@ export type {
   TopUpWallet,
   UpdateAccount,
 } from './types';
+export { holdAmountMinor, type HoldSource } from './hold';
+export { statementMonthDue } from './schedule';
