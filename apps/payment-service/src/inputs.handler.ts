@@ -217,6 +217,7 @@ export class InputsHandler {
           at: p.asOf,
           sessionId: p.sessionId,
           costInclVat: p.costInclVat,
+          maxCostInclVat: p.maxPriceInclVat,
         } as never,
         cache,
       )),

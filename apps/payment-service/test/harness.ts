@@ -308,6 +308,7 @@ export class PaymentHarness {
     costInclVat: string;
     asOf: string;
     currency?: string;
+    maxPriceInclVat?: string | null;
   }) {
     return this.publish(
       this.topics.billing,
@@ -327,6 +328,7 @@ export class PaymentHarness {
           energyWh: '1000',
           costExclVat: e.costInclVat,
           costInclVat: e.costInclVat,
+          maxPriceInclVat: e.maxPriceInclVat ?? null,
           sourceEventId: deriveId('test-updated', e.sessionId, e.asOf),
         },
       }),

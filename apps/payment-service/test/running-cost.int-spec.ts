@@ -66,38 +66,39 @@ describe('payment service: holds from the tariff, running cost, expiring holds, 
   });
 
   it('increase policy: a running cost near the hold raises it (an incremental authorisation at the emulator); the CDR is captured in full', async () => {
-    const { account, sessionId } = await newCardSession('increase', '10.00');
+    // no max_price: the default hold, 50.00
+    const { account, sessionId } = await newCardSession('increase', null);
     await h.waitForEvent(sessionId, 'payment.authorized');
-    // 5.00 of 10.00: below the 80 % threshold, noted only
-    await h.costEstimated({ sessionId, accountId: account, costInclVat: '5.00', asOf: '2026-03-01T10:20:00Z' });
+    // 25.00 of 50.00: below the 80 % threshold, noted only
+    await h.costEstimated({ sessionId, accountId: account, costInclVat: '25.00', asOf: '2026-03-01T10:20:00Z' });
     await h.waitForEvent(sessionId, 'payment.session_cost_updated');
-    // 8.50 of 10.00: raised by a hold's worth
-    await h.costEstimated({ sessionId, accountId: account, costInclVat: '8.50', asOf: '2026-03-01T10:40:00Z' });
+    // 42.50 of 50.00: raised by a hold's worth
+    await h.costEstimated({ sessionId, accountId: account, costInclVat: '42.50', asOf: '2026-03-01T10:40:00Z' });
     const increased = await h.waitForEvent(sessionId, 'payment.increased');
-    expect(increased.amountMinor).toBe('2000');
+    expect(increased.amountMinor).toBe('10000');
     await h.settled();
     expect(await h.pspSummary(sessionId)).toMatchObject({ authorizations: 1, increments: 1, captures: 0 });
     // the same estimate again (redelivered): nothing more
-    await h.costEstimated({ sessionId, accountId: account, costInclVat: '8.50', asOf: '2026-03-01T10:40:00Z' });
+    await h.costEstimated({ sessionId, accountId: account, costInclVat: '42.50', asOf: '2026-03-01T10:40:00Z' });
     await h.publishCdr(
-      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '12.40', incl: '15.00' }),
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '49.59', incl: '60.00' }),
     );
-    expect((await h.waitForEvent(sessionId, 'payment.captured')).amountMinor).toBe('1500');
+    expect((await h.waitForEvent(sessionId, 'payment.captured')).amountMinor).toBe('6000');
     await h.settled();
     expect(await h.pspSummary(sessionId)).toMatchObject({
       authorizations: 1,
       increments: 1,
       captures: 1,
-      captured_minor: 1500,
+      captured_minor: 6000,
     });
     const types = await h.typesOf(sessionId);
     expect(types.filter((t) => t === 'payment.increase_requested')).toHaveLength(1);
   });
 
   it('stop policy: a running cost near the hold stops the session through ocpp.commands (RemoteStopTransaction)', async () => {
-    const { account, sessionId } = await newCardSession('stop', '10.00');
+    const { account, sessionId } = await newCardSession('stop', null);
     await h.waitForEvent(sessionId, 'payment.authorized');
-    await h.costEstimated({ sessionId, accountId: account, costInclVat: '9.10', asOf: '2026-03-01T10:40:00Z' });
+    await h.costEstimated({ sessionId, accountId: account, costInclVat: '45.10', asOf: '2026-03-01T10:40:00Z' });
     const stop = await h.waitForEvent(sessionId, 'payment.session_stop_requested');
     expect(stop).toMatchObject({ reason: 'hold_exhausted', transactionId: '42' });
     const command = await waitFor(
@@ -112,9 +113,25 @@ describe('payment service: holds from the tariff, running cost, expiring holds, 
     expect(command.payload).toMatchObject({ action: 'RemoteStopTransaction', payload: { transactionId: 42 } });
     // its CDR is still captured (at most the hold)
     await h.publishCdr(
-      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '7.60', incl: '9.20' }),
+      h.cdr({ cdrId: `CDR-${sessionId.slice(0, 8)}`, sessionId, accountId: account, excl: '37.60', incl: '45.50' }),
     );
-    expect((await h.waitForEvent(sessionId, 'payment.captured')).amountMinor).toBe('920');
+    expect((await h.waitForEvent(sessionId, 'payment.captured')).amountMinor).toBe('4550');
+  });
+
+  it("a hold of the tariff's max_price covers the session: a cost near it neither raises it nor stops the session", async () => {
+    const { account, sessionId } = await newCardSession('stop', '10.00');
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    await h.costEstimated({
+      sessionId,
+      accountId: account,
+      costInclVat: '9.90',
+      asOf: '2026-03-01T10:40:00Z',
+      maxPriceInclVat: '10.00',
+    });
+    const noted = await h.waitForEvent(sessionId, 'payment.session_cost_updated');
+    expect(noted.costMinor).toBe('990');
+    expect(await h.typesOf(sessionId)).not.toContain('payment.session_stop_requested');
+    expect(await h.typesOf(sessionId)).not.toContain('payment.increase_requested');
   });
 
   it('a hold about to lapse is captured for the running cost (what is due so far)', async () => {

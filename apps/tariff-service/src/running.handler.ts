@@ -240,6 +240,7 @@ export class RunningCostHandler {
           energyWh: est.energyWh,
           costExclVat: est.costExclVat,
           costInclVat: est.costInclVat,
+          maxPriceInclVat: est.maxPriceInclVat,
           sourceEventId: event.id,
         },
       }),

@@ -257,6 +257,8 @@ export type RunningEstimate =
       energyWh: string;
       costExclVat: string;
       costInclVat: string;
+      /** the tariff's max_price incl. VAT (the CDR never costs more), null: none */
+      maxPriceInclVat: string | null;
     }
   | { ok: false; code: string; detail: string };
 
@@ -271,6 +273,7 @@ export function estimateRunningCost(
   if (!session) return null;
   const out = buildCdr({ ...facts, session, source }, { tariffs: opts.tariffs });
   if (out.kind === 'failed') return { ok: false, code: out.code, detail: out.detail };
+  const maxIncl = out.cdr.tariffs?.[0]?.max_price?.incl_vat;
   return {
     ok: true,
     tariffId: out.audit.tariffId,
@@ -280,6 +283,7 @@ export function estimateRunningCost(
     energyWh: r.last!.energyWh,
     costExclVat: String(out.cdr.total_cost.excl_vat),
     costInclVat: String(out.cdr.total_cost.incl_vat ?? out.cdr.total_cost.excl_vat),
+    maxPriceInclVat: maxIncl === undefined || maxIncl === null ? null : String(maxIncl),
   };
 }
 

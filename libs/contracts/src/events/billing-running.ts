@@ -84,6 +84,8 @@ export const SessionCostEstimatedV1 = defineEvent({
     /** what the CDR would say if the session ended at `asOf` with these readings: total_cost, rounded as the CDR */
     costExclVat: Decimal,
     costInclVat: Decimal,
+    /** the tariff's OCPI max_price.incl_vat (the CDR never costs more), null: none */
+    maxPriceInclVat: Type.Union([Decimal, Type.Null()]),
     /** the session.updated event this was priced from */
     sourceEventId: Type.String({ minLength: 1, maxLength: 64 }),
   }),
@@ -98,6 +100,7 @@ export const SessionCostEstimatedV1 = defineEvent({
     energyWh: '5230.5',
     costExclVat: '2.08',
     costInclVat: '2.52',
+    maxPriceInclVat: '40.00',
     sourceEventId: '9c9e6679-7425-50de-944b-e07fc1f90ae7',
   },
 });
