@@ -111,5 +111,10 @@ export async function startTariffService(
     },
     logger,
   );
-  return { ...svc, catalogueConsumer: svc.consumers[0], pricingConsumer: svc.consumers[1], runningConsumer: svc.consumers[2] };
+  return {
+    ...svc,
+    catalogueConsumer: svc.consumers[0],
+    pricingConsumer: svc.consumers[1],
+    runningConsumer: svc.consumers[2],
+  };
 }
