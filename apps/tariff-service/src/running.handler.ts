@@ -97,7 +97,9 @@ export class RunningCostHandler {
         : await m.query('select session_id, state, ended from running_sessions where session_id = any($1::text[])', [
             sessions.map(keyOf),
           ]);
-    const needsCatalogue = events.some((e) => e.type === 'session.started' || e.type === 'session.updated');
+    const needsCatalogue = events.some(
+      (e) => e.type === 'session.started' || (e.type === 'session.updated' && this.cfg.TARIFF_ESTIMATE_INTERVAL_S > 0),
+    );
     return {
       snapshot: needsCatalogue
         ? { ...(await this.store.catalogueSnapshot(m, [])), meterKeys: [], signaturePolicies: [] }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { deriveId, type OcpiTariffDocument } from '@csms/contracts';
 import type { SessionCommand } from '../../sessions/src/decider';
 import { sessionDecider } from '../../sessions/src/decider';
@@ -291,5 +292,40 @@ describe('throttling by event time', () => {
     const r = foldUpdate(base, u('500'), at(10));
     expect(foldUpdate(r, u('900'), at(9))).toBe(r);
     expect(foldUpdate(r, u('400'), at(11)).last).toEqual({ at: at(11), energyWh: '500' });
+  });
+});
+
+describe('property: any charging history, ended at its last update, prices as its last estimate', () => {
+  // every sample gives an update (60 s throttle, samples at least a minute apart): the updates carry every reading
+  const stepsArb = fc
+    .array(
+      fc.record({
+        gap: fc.integer({ min: 1, max: 40 }),
+        kwh: fc.integer({ min: 0, max: 4000 }),
+        state: fc.constantFrom(undefined, 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'EVConnected'),
+      }),
+      { minLength: 1, maxLength: 12 },
+    )
+    .map((xs) => {
+      let minute = 0;
+      let wh = 0;
+      return xs.map((x) => {
+        minute += x.gap;
+        wh += x.kwh;
+        return { minute, wh, ...(x.state ? { state: x.state as Step['state'] } : {}) };
+      });
+    });
+
+  it('estimate = CDR total, incl. and excl. VAT, for every tariff of the table', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.constantFrom(...TARIFFS), (steps, tariff) => {
+        const { estimate, cdr } = estimateAndCdr(steps, tariff);
+        expect([estimate.costExclVat, estimate.costInclVat]).toEqual([
+          String(cdr.total_cost.excl_vat),
+          String(cdr.total_cost.incl_vat),
+        ]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -68,7 +68,9 @@ export function startRunning(s: Started): RunningSession {
     startedAt: s.startedAt,
     ...(s.idToken ? { idToken: s.idToken } : {}),
     ...(s.meterStartWh !== undefined ? { meterStartWh: s.meterStartWh } : {}),
-    segments: [],
+    // the state at the start is not in session.started: Charging, as libs/sessions assumes when it knows none (a
+    // session that began plugged in but not charging, PREPARING, prices alike: both are charging TIME)
+    segments: [{ at: s.startedAt, state: 'Charging', energyWh: '0' }],
     points: [{ at: s.startedAt, energyWh: '0' }],
     last: null,
     estimate: null,
