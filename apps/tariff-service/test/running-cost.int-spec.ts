@@ -14,6 +14,7 @@ import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { TopicCollector, createTestTopics, dropTestDatabases, testKafka, uniqueName, waitFor } from '@csms/testing';
 import type { TariffServiceConfig } from '../src/config';
+import { rebuildTariffService } from '../src/rebuild';
 import { startTariffService, type RunningTariffService } from '../src/service';
 import { chainTariffConfig, chainTopics, tomorrow } from './chain';
 
@@ -251,4 +252,28 @@ describe('tariff service: the tariff at each start and running-cost estimates on
     expect(events().length).toBeGreaterThan(before);
     expect(ofSession('billing.session_cost_estimated', s)).toHaveLength(5);
   });
+
+  it('a rebuild (database dropped, groups back to zero) publishes the same selections and estimates again: same ids, same payloads', async () => {
+    const running = (e: Envelope<Json>) =>
+      e.type === 'billing.session_tariff_selected' || e.type === 'billing.session_cost_estimated';
+    const before = new Map(
+      events()
+        .filter(running)
+        .map((e) => [e.id, JSON.stringify(e)]),
+    );
+    expect(before.size).toBeGreaterThan(5);
+    const count = billing.records.length;
+    await tariffs!.stop();
+    tariffs = undefined;
+    await rebuildTariffService(cfg);
+    tariffs = await startTariffService(cfg, silentLogger());
+    // every running event again (the relay publishes them once more; consumers drop them by id)
+    await waitFor(() => events().slice(count).filter(running).length >= before.size, {
+      what: 'the running events published again',
+      timeoutMs: 60_000,
+    });
+    const again = events().slice(count).filter(running);
+    expect(new Set(again.map((e) => e.id))).toEqual(new Set(before.keys()));
+    for (const e of again) expect(JSON.stringify(e)).toBe(before.get(e.id));
+  }, 120_000);
 });
