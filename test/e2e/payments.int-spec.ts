@@ -4,7 +4,10 @@
  * charges with a token whose billing account pays by card — a hold at the start, the exact capture of the CDR's
  * total at the end, a balanced journal, the payment record through the API —, and a token whose card is declined
  * gets its session stopped: the charger receives RemoteStopTransaction for its transaction; a wallet whose balance
- * does not cover its session is blocked, and the gateway answers its token's next Authorize `Blocked`.
+ * does not cover its session is blocked, and the gateway answers its token's next Authorize `Blocked`. Running
+ * cost: a session on a tariff with a small max_price gets a hold of that amount; when its running cost (priced by the
+ * tariff service from session.updated with the CDR's engine) nears it, the hold is raised (the emulator counts an
+ * incremental authorisation) or, for an account whose policy is to stop, the charger receives RemoteStopTransaction.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -86,14 +89,20 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     const ports = await Promise.all(names.map(() => freePort()));
     const envs: Record<string, Record<string, string>> = {
       'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2epay-${tag}` },
-      'session-service': { SESSION_CONSUMER_GROUP: uniqueName('e2epay-sessions') },
-      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('e2epay-tariffs') },
+      // a session.updated (and a running-cost estimate) per minute of session time
+      'session-service': {
+        SESSION_CONSUMER_GROUP: uniqueName('e2epay-sessions'),
+        SESSION_UPDATE_INTERVAL_SECONDS: '60',
+      },
+      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('e2epay-tariffs'), TARIFF_ESTIMATE_INTERVAL_S: '60' },
       'payment-service': {
         PAYMENT_CONSUMER_GROUP: uniqueName('e2epay-payments'),
         PSP_API_URL: emulator.url,
         PSP_API_KEY: pspKey,
         PSP_WEBHOOK_SECRET: secret,
         PAYMENT_WEBHOOK_PORT: String(webhookPort),
+        // a small hold for CHF sessions (the running-cost scenario)
+        PAYMENT_DEFAULT_HOLD: 'EUR=50.00,CHF=3.00',
       },
     };
     // one at a time: TypeScript start-ups at once starve a 2-core machine
@@ -130,7 +139,12 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
 
-  const openCard = async (accountId: string, pm: string) => {
+  const openCard = async (
+    accountId: string,
+    pm: string,
+    onHoldNearlyUsed: 'increase' | 'stop' = 'increase',
+    currency = 'EUR',
+  ) => {
     const c = (
       emulator.psp as unknown as {
         createCustomer(p: Record<string, unknown>): {
@@ -141,8 +155,9 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     ).createCustomer({ payment_method: pm });
     const r = await api('payment-service', 'POST', '/api/v1/accounts', {
       accountId,
-      currency: 'EUR',
+      currency,
       method: { kind: 'card', customerRef: c.id, paymentMethodRef: c.invoice_settings.default_payment_method },
+      policy: { onHoldNearlyUsed, onShortfall: 'block' },
     });
     expect(r.status).toBe(201);
   };
@@ -321,6 +336,151 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     });
     await waitFor(async () => ((await verdict()) === 'Blocked' ? true : undefined), {
       what: "Authorize Blocked for the wallet's token",
+      timeoutMs: 90_000,
+    });
+    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+  }, 400_000);
+
+  it('running cost near a small hold (the CHF default, 3.00): raised for an account that increases, the session stopped remotely for one that stops', async () => {
+    const stationId = uniqueName('E2ERUN16');
+    expect(
+      (
+        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
+          securityProfile: 1,
+          password: PASSWORD,
+          siteId: 'site-e2erun',
+          timeZone: 'Europe/Amsterdam',
+        })
+      ).status,
+    ).toBe(200);
+    await openCard('acct-run-inc', 'pm_card_visa', 'increase', 'CHF');
+    await openCard('acct-run-stop', 'pm_card_visa', 'stop', 'CHF');
+    for (const [uid, account] of [
+      ['E2E-RUN-INC', 'acct-run-inc'],
+      ['E2E-RUN-STOP', 'acct-run-stop'],
+    ])
+      expect(
+        (
+          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
+            type: 'ISO14443',
+            status: 'Accepted',
+            billingAccountId: account,
+          })
+        ).status,
+      ).toBe(200);
+    // FLAT 1.00 + ENERGY 0.25/kWh + 21 % VAT in CHF, no max_price: the hold is the CHF default, 3.00
+    const chf = { ...TARIFF, id: 'E2E-RUN', currency: 'CHF' };
+    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-RUN', chf)).status).toBe(200);
+    expect(
+      (
+        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
+          tariffId: 'E2E-RUN',
+          scope: { kind: 'site', siteId: 'site-e2erun' },
+        })
+      ).status,
+    ).toBe(201);
+    await waitFor(
+      async () => (await pg.query(`select 1 from tokens where uid in ('E2E-RUN-INC', 'E2E-RUN-STOP')`)).rowCount === 2,
+      { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
+    );
+    const cp = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity: stationId,
+        protocols: ['ocpp1.6'],
+        password: PASSWORD,
+        reconnect: false,
+        strictMode: true,
+        callTimeoutMs: 20_000,
+      }),
+    );
+    clients.push(cp);
+    const stops: number[] = [];
+    cp.handle('RemoteStopTransaction', async ({ params }) => {
+      stops.push((params as { transactionId: number }).transactionId);
+      return { status: 'Accepted' };
+    });
+    await cp.connect();
+    await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' });
+    const t0 = Date.now() + 60_000;
+    const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+
+    /** starts a session, waits for its hold (3.00) to be authorised, then charges 5 kWh in 70 s: 2.72 of 3.00 */
+    const chargeNearHold = async (idTag: string, connectorId: number, from: number) => {
+      const { transactionId } = (await cp.call('StartTransaction', {
+        connectorId,
+        idTag,
+        meterStart: 1000,
+        timestamp: at(from),
+      })) as { transactionId: number };
+      const sessionId = await waitFor(
+        async () =>
+          (
+            await pg.query('select session_id from payment_sessions where station_id = $1 and transaction_id = $2', [
+              stationId,
+              String(transactionId),
+            ])
+          ).rows[0]?.session_id as string | undefined,
+        { what: 'the session in the payment service', timeoutMs: 90_000 },
+      );
+      const hold = await waitFor(
+        async () => {
+          const r = await api<{ hold?: Json }>('payment-service', 'GET', `/api/v1/sessions/${sessionId}/payment`);
+          return r.status === 200 && r.body.hold?.status === 'authorized' ? r.body.hold : undefined;
+        },
+        { what: 'the hold authorised', timeoutMs: 90_000 },
+      );
+      expect(hold).toMatchObject({ requestedMinor: '300', authorizedMinor: '300' });
+      await cp.call('MeterValues', {
+        connectorId,
+        transactionId,
+        meterValue: [
+          {
+            timestamp: at(from + 70),
+            sampledValue: [{ value: '6000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+          },
+        ],
+      });
+      return { transactionId, sessionId };
+    };
+
+    // increase: the hold is raised to 6.00 at the PSP (one incremental authorisation), the CDR captured in full
+    const inc = await chargeNearHold('E2E-RUN-INC', 1, 0);
+    const raised = await waitFor(
+      () => {
+        const p = emulator.ledger().find((x) => x.metadata.session_id === inc.sessionId);
+        return p && p.increments >= 1 ? p : undefined;
+      },
+      { what: 'the incremental authorisation at the emulator', timeoutMs: 90_000 },
+    );
+    expect(raised).toMatchObject({ authorizations: 1, increments: 1 });
+    await cp.call('StopTransaction', {
+      transactionId: inc.transactionId,
+      idTag: 'E2E-RUN-INC',
+      meterStop: 11000,
+      timestamp: at(130),
+      reason: 'Local',
+    });
+    const record = await waitFor(
+      async () => {
+        const r = await api<Json>('payment-service', 'GET', `/api/v1/sessions/${inc.sessionId}/payment`);
+        return r.status === 200 && r.body.status === 'captured' ? r.body : undefined;
+      },
+      { what: 'the payment record, captured', timeoutMs: 90_000 },
+    );
+    // (1.00 + 10 kWh × 0.25) × 1.21 = 4.24: more than the first hold, captured in full from the raised one
+    expect(record).toMatchObject({ capturedMinor: '424', hold: { authorizedMinor: '600' } });
+    expect(emulator.ledger().find((x) => x.metadata.session_id === inc.sessionId)).toMatchObject({
+      authorizations: 1,
+      increments: 1,
+      captures: 1,
+      captured_minor: 424,
+    });
+
+    // stop: the charger is asked to stop the transaction
+    const stop = await chargeNearHold('E2E-RUN-STOP', 2, 200);
+    await waitFor(() => stops.includes(stop.transactionId), {
+      what: 'RemoteStopTransaction at the charger (hold exhausted)',
       timeoutMs: 90_000,
     });
     for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);

@@ -26,6 +26,21 @@ export const PaymentServiceConfigSchema = Type.Object({
     default: 'EUR=50.00,USD=50.00,GBP=45.00,CHF=50.00,SEK=500.00,NOK=500.00,DKK=375.00,PLN=200.00,JPY=7000,KWD=15.000',
     pattern: HOLDS_PATTERN,
   }),
+  /**
+   * when a card session's hold is asked for: `tariff_selected` (default) when the tariff service names the session's
+   * tariff (billing.session_tariff_selected: its max_price, else PAYMENT_DEFAULT_HOLD); `session_started` at
+   * session.started with PAYMENT_DEFAULT_HOLD (for a deployment whose tariff service does not publish selections)
+   */
+  PAYMENT_HOLD_AT: Type.Union([Type.Literal('tariff_selected'), Type.Literal('session_started')], {
+    default: 'tariff_selected',
+  }),
+  /**
+   * monthly statements of invoice accounts: issued by the scheduler for the month before, from this day of the next
+   * month (UTC; CDRs of the month arriving later go on the next statement); 0 turns the scheduler off
+   */
+  PAYMENT_STATEMENT_DAY: Type.Integer({ default: 1, minimum: 0, maximum: 28 }),
+  /** how often the scheduler looks for statements due (ms) */
+  PAYMENT_STATEMENT_SCAN_MS: Type.Integer({ default: 3_600_000, minimum: 100 }),
   /** the PSP: base URL of its API (the local emulator, or https://api.stripe.com), its secret key and webhook secret */
   PSP_API_URL: Type.String({ default: 'http://127.0.0.1:12111', pattern: '^https?://' }),
   /** unset: the service runs, and every PSP call waits (logged) until it is configured */

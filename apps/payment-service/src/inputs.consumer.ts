@@ -1,6 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { CdrCreated, OcppCommandCompleted, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type {
+  CdrCreated,
+  OcppCommandCompleted,
+  SessionCostEstimated,
+  SessionStartedEvent,
+  SessionTariffSelected,
+  TokenRegistered,
+} from '@csms/contracts';
 import type { HandlerContext } from '@csms/messaging';
 import type { Envelope } from '@csms/contracts';
 import {
@@ -11,14 +18,16 @@ import {
   type ChunkStartContext,
 } from '@csms/service-kit';
 import { recordAdhocReceipt } from './adhoc/adhoc-effects';
-import { InputsHandler, recordSession, recordToken, recordUnbilled } from './inputs.handler';
+import { InputsHandler, recordSelectedSession, recordSession, recordToken, recordUnbilled } from './inputs.handler';
 
 export const INPUTS = Symbol('payment-service:inputs');
 
 /**
  * The deciding consumer of billing.events and session.events: each CDR and each session start becomes a command of
  * the payment decider, decided and saved in the consumer's transaction (inbox + state + ledger + intents + outbox).
- * session.updated and session.ended have no pattern: applied with no effect.
+ * billing.session_tariff_selected asks for the hold (the tariff's max_price, else the default), and
+ * billing.session_cost_estimated feeds the running cost. session.updated and session.ended have no pattern: applied
+ * with no effect.
  */
 @ConsumerController()
 export class PaymentInputsConsumer {
@@ -49,6 +58,16 @@ export class PaymentInputsConsumer {
   commandCompleted(@Payload() event: OcppCommandCompleted, @Ctx() ctx: HandlerContext): Promise<void> {
     return this.inputs.commandCompleted(event, ctx);
   }
+
+  @EventPattern('billing.session_tariff_selected')
+  tariffSelected(@Payload() event: SessionTariffSelected, @Ctx() ctx: HandlerContext): Promise<void> {
+    return this.inputs.tariffSelected(event, ctx);
+  }
+
+  @EventPattern('billing.session_cost_estimated')
+  costEstimated(@Payload() event: SessionCostEstimated, @Ctx() ctx: HandlerContext): Promise<void> {
+    return this.inputs.costEstimated(event, ctx);
+  }
 }
 
 /**
@@ -66,6 +85,11 @@ export class PaymentRecordsConsumer {
   @EventPattern('session.started')
   async sessionStarted(@Payload() event: SessionStartedEvent, @Ctx() ctx: HandlerContext): Promise<void> {
     await recordSession(ctx.manager, event);
+  }
+
+  @EventPattern('billing.session_tariff_selected')
+  async tariffSelected(@Payload() event: SessionTariffSelected, @Ctx() ctx: HandlerContext): Promise<void> {
+    await recordSelectedSession(ctx.manager, event);
   }
 
   @EventPattern('cdr.created')

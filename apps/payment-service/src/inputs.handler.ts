@@ -1,11 +1,19 @@
 import type { EntityManager } from 'typeorm';
-import type { CdrCreated, Envelope, OcppCommandCompleted, SessionStartedEvent, TokenRegistered } from '@csms/contracts';
+import type {
+  CdrCreated,
+  Envelope,
+  OcppCommandCompleted,
+  SessionCostEstimated,
+  SessionStartedEvent,
+  SessionTariffSelected,
+  TokenRegistered,
+} from '@csms/contracts';
+import { holdAmountMinor, type HoldSource } from '@csms/payments';
 import type { AdhocEffects } from './adhoc/adhoc-effects';
 import type { HandlerContext } from '@csms/messaging';
 import type { PaymentEngine, StateCache } from './engine';
 import type { PaymentServiceConfig } from './config';
 import { defaultHolds } from './config';
-import { toMinor } from './rules';
 
 const CACHE = 'payment-states';
 /** the billing accounts of a chunk's session.started tokens, read once at its start */
@@ -43,13 +51,18 @@ export type UnbilledReason = 'NO_BILLING_ACCOUNT' | 'ACCOUNT_UNKNOWN';
  * The payment service's inputs, turned into the decider's commands (one method per consumed event type):
  * - cdr.created (CDRs and credit CDRs) -> `cdr_created` for the CDR's billing account; a CDR with no account, or
  *   with an account this service does not know, is recorded as unbilled (visible, never dropped);
- * - session.started -> `session_started` for the account of the session's token, with the configured hold of the
- *   account's currency (PAYMENT_DEFAULT_HOLD);
+ * - billing.session_tariff_selected (the tariff service, at the session's start) -> `session_started` for the
+ *   session's billing account, with a hold of the tariff's max_price incl. VAT, else the configured default of the
+ *   account's currency (PAYMENT_DEFAULT_HOLD); with PAYMENT_HOLD_AT=session_started, session.started does this
+ *   with the default instead;
+ * - billing.session_cost_estimated (the tariff service, while charging: the CDR engine's price so far) ->
+ *   `running_cost` (near the hold: raise it or stop the session, by the account's policy);
  * - registry.token_registered -> the token's billing account (the copy session.started is resolved with).
- * session.updated has no effect (the running cost is not priced here: see the README).
+ * session.updated has no effect here: the tariff service prices it (its estimates come on billing.events).
  */
 export class InputsHandler {
   private readonly holds: Map<string, string>;
+  private readonly holdAt: PaymentServiceConfig['PAYMENT_HOLD_AT'];
 
   constructor(
     private readonly engine: PaymentEngine,
@@ -57,6 +70,7 @@ export class InputsHandler {
     private readonly adhoc?: AdhocEffects,
   ) {
     this.holds = defaultHolds(cfg);
+    this.holdAt = cfg.PAYMENT_HOLD_AT ?? 'tariff_selected';
   }
 
   /**
@@ -79,6 +93,13 @@ export class InputsHandler {
         if (uid !== undefined) uids.push(uid);
       } else if (e.type === 'ocpp.command_completed' && this.adhoc) {
         const a = await this.adhoc.accountOfCommand(m, (e as OcppCommandCompleted).payload.commandId);
+        if (a !== null) accounts.add(a);
+      } else if (e.type === 'billing.session_tariff_selected') {
+        const p = (e as SessionTariffSelected).payload;
+        if (p.billingAccountId !== null) accounts.add(p.billingAccountId);
+        else if (p.tokenUid !== null) uids.push(p.tokenUid);
+      } else if (e.type === 'billing.session_cost_estimated') {
+        const a = (e as SessionCostEstimated).payload.billingAccountId;
         if (a !== null) accounts.add(a);
       }
     }
@@ -188,7 +209,8 @@ export class InputsHandler {
       event,
       tokens && uid !== undefined ? (tokens.get(uid) ?? null) : undefined,
     );
-    if (accountId === null) return;
+    // the hold waits for the tariff (billing.session_tariff_selected) unless configured otherwise
+    if (accountId === null || this.holdAt !== 'session_started') return;
     await this.startSession(ctx, {
       eventId: event.id,
       accountId,
@@ -202,11 +224,73 @@ export class InputsHandler {
   }
 
   /**
+   * The tariff service named the session's tariff: the hold of its max_price (else the default) is asked for. The
+   * decision's source is the session.started event (the same whichever input decides the start first).
+   */
+  async tariffSelected(event: SessionTariffSelected, ctx: HandlerContext): Promise<void> {
+    const p = event.payload;
+    const accountId = await recordSelectedSession(ctx.manager, event);
+    if (accountId === null || this.holdAt !== 'tariff_selected') return;
+    await this.startSession(
+      ctx,
+      {
+        eventId: p.sourceEventId,
+        accountId,
+        sessionId: p.sessionId,
+        stationId: p.stationId,
+        evseId: p.evseId,
+        connectorId: p.connectorId,
+        transactionId: p.transactionId,
+        startedAt: p.startedAt,
+      },
+      { maxPriceInclVat: p.maxPriceInclVat, tariffCurrency: p.currency },
+    );
+  }
+
+  /** The running cost of a session (the tariff service's estimate, the CDR engine's price so far): `running_cost`. */
+  async costEstimated(event: SessionCostEstimated, ctx: HandlerContext): Promise<void> {
+    const p = event.payload;
+    const m = ctx.manager;
+    const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
+    // no account: its CDR will be unbilled too; an account not known here pays nothing through this service
+    if (p.billingAccountId === null || !(await this.engine.accountExists(m, p.billingAccountId, cache))) return;
+    const [account] = (await m.query('select currency from billing_accounts where account_id = $1', [
+      p.billingAccountId,
+    ])) as Array<{ currency: string }>;
+    if (!account || account.currency !== p.currency) {
+      ctx.logger.warn(
+        { sessionId: p.sessionId, accountId: p.billingAccountId, currency: p.currency },
+        'running cost in another currency than the account: ignored (the CDR decides)',
+      );
+      return;
+    }
+    ctx.emit(
+      ...(await this.engine.decide(
+        m,
+        {
+          type: 'running_cost',
+          accountId: p.billingAccountId,
+          sourceEventId: event.id,
+          at: p.asOf,
+          sessionId: p.sessionId,
+          costInclVat: p.costInclVat,
+          maxCostInclVat: p.maxPriceInclVat,
+        } as never,
+        cache,
+      )),
+    );
+  }
+
+  /**
    * `session_started` for the account, from session.started (or, when a CDR comes first, from what the recording
    * consumer kept of it: the same source event id, so the same decision whichever comes first; the later one
    * decides nothing).
    */
-  private async startSession(ctx: HandlerContext, s: StartedSession): Promise<void> {
+  private async startSession(
+    ctx: HandlerContext,
+    s: StartedSession,
+    tariff: HoldSource = { maxPriceInclVat: null, tariffCurrency: null },
+  ): Promise<void> {
     const m = ctx.manager;
     const cache = ctx.scratch.get(CACHE) as StateCache | undefined;
     if (!(await this.engine.accountExists(m, s.accountId, cache))) return;
@@ -218,13 +302,12 @@ export class InputsHandler {
         : await m.query('select currency, method from billing_accounts where account_id = $1', [s.accountId])
     ) as Array<{ currency: string; method: { kind: string } }>;
     if (!account) return;
-    const hold = this.holds.get(account.currency);
-    const holdMinor = hold === undefined ? 0n : toMinor(hold, account.currency);
+    const holdMinor = holdAmountMinor(account.currency, tariff, this.holds.get(account.currency)).amountMinor;
     if (holdMinor <= 0n && account.method.kind === 'card') {
       // no hold configured for the currency: the session runs unheld, its CDR is captured or owed when it comes
       ctx.logger.warn(
         { sessionId: s.sessionId, accountId: s.accountId, currency: account.currency },
-        'no PAYMENT_DEFAULT_HOLD for the currency: card session not pre-authorised',
+        'no max_price and no PAYMENT_DEFAULT_HOLD for the currency: card session not pre-authorised',
       );
       return;
     }
@@ -283,6 +366,39 @@ export async function recordSession(
       uid ?? null,
       s.startedAt,
       event.id,
+    ],
+  );
+  return accountId;
+}
+
+/**
+ * What billing.session_tariff_selected says of a session (its station, protocol, transaction id: to address a stop),
+ * kept like session.started's (the first of the two wins; they say the same); returns its billing account: the
+ * tariff service's (as cdr.created will name it), else the token's in this service's copy.
+ */
+export async function recordSelectedSession(m: EntityManager, event: SessionTariffSelected): Promise<string | null> {
+  const p = event.payload;
+  let accountId = p.billingAccountId;
+  if (accountId === null && p.tokenUid !== null) {
+    const [token] = (await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [
+      p.tokenUid,
+    ])) as Array<{ billing_account_id: string | null }>;
+    accountId = token?.billing_account_id ?? null;
+  }
+  await m.query(
+    `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at, event_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (session_id) do nothing`,
+    [
+      p.sessionId,
+      accountId,
+      p.stationId,
+      p.protocol,
+      p.transactionId,
+      p.evseId,
+      p.connectorId,
+      p.tokenUid,
+      p.startedAt,
+      p.sourceEventId,
     ],
   );
   return accountId;

@@ -19,6 +19,7 @@ import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
 import { EffectRunner } from './runner';
 import { SettlementsController } from './settlements.controller';
+import { PaymentScheduler } from './scheduler';
 import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
 import { WebhookReceiver } from './webhooks';
 
@@ -29,6 +30,8 @@ export interface RunningPaymentService extends RunningService {
   webhookUrl: string;
   engine: PaymentEngine;
   adhoc: AdhocService;
+  /** the clock-driven commands (monthly statements) */
+  scheduler: PaymentScheduler;
 }
 
 /** The consumer groups of the payment service (the rebuild names them too). */
@@ -182,6 +185,15 @@ export async function startPaymentService(
   // a chunk that recorded intents: run them now rather than at the next poll
   for (const c of svc.consumers) c.onChunkApplied((a) => (a.emitted.length > 0 ? r.nudge() : undefined));
   runner.start();
+  const scheduler = new PaymentScheduler(
+    svc.dataSource,
+    engine,
+    catalogue,
+    svc.runtime.relay,
+    logger.child({ component: 'scheduler' }),
+    { statementDay: cfg.PAYMENT_STATEMENT_DAY, scanMs: cfg.PAYMENT_STATEMENT_SCAN_MS, now: opts.now },
+  );
+  scheduler.start();
   const webhooks = new WebhookReceiver(
     svc.dataSource,
     engine,
@@ -215,9 +227,11 @@ export async function startPaymentService(
     webhookUrl,
     engine,
     adhoc,
+    scheduler,
     async stop() {
       await closeServer(server);
       await adhoc.stop();
+      await scheduler.stop();
       await r.stop();
       await stopService();
     },

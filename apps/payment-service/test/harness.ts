@@ -1,7 +1,9 @@
 import type { Kafka } from 'kafkajs';
 import {
   CdrCreatedV3,
+  SessionCostEstimatedV1,
   SessionStartedV1,
+  SessionTariffSelectedV1,
   TokenRegisteredV1,
   deriveId,
   systemCatalogue,
@@ -240,13 +242,22 @@ export class PaymentHarness {
     );
   }
 
-  sessionStarted(s: {
+  /**
+   * session.started on the sessions topic and, as the tariff service publishes it, billing.session_tariff_selected
+   * on the billing topic (the hold is asked for then): no tariff (the default hold) unless `maxPriceInclVat` is
+   * given; `tariff: false` publishes the start alone.
+   */
+  async sessionStarted(s: {
     sessionId: string;
     uid: string;
     stationId?: string;
     protocol?: 'ocpp1.6' | 'ocpp2.0.1';
     transactionId?: string;
     startedAt?: string;
+    accountId?: string | null;
+    maxPriceInclVat?: string | null;
+    currency?: string;
+    tariff?: boolean;
   }): Promise<unknown> {
     const env = catalogue.create(SessionStartedV1, {
       id: deriveId('test-session-started', s.sessionId),
@@ -263,7 +274,67 @@ export class PaymentHarness {
         idToken: { idToken: s.uid, type: 'ocpp1.6-idTag' },
       },
     });
-    return this.publish(this.topics.sessions, env);
+    await this.publish(this.topics.sessions, env);
+    if (s.tariff === false) return;
+    const withTariff = s.maxPriceInclVat !== undefined && s.maxPriceInclVat !== null;
+    const selected = catalogue.create(SessionTariffSelectedV1, {
+      id: deriveId('test-tariff-selected', s.sessionId),
+      key: s.sessionId,
+      occurredAt: env.occurredAt,
+      source: 'test',
+      payload: {
+        sessionId: s.sessionId,
+        stationId: env.payload.stationId,
+        protocol: env.payload.protocol,
+        transactionId: env.payload.transactionId,
+        evseId: null,
+        connectorId: env.payload.connectorId ?? null,
+        tokenUid: s.uid,
+        startedAt: env.payload.startedAt,
+        billingAccountId: s.accountId ?? null,
+        tariffId: withTariff ? 'T-TEST' : null,
+        tariffVersion: withTariff ? 1 : null,
+        currency: withTariff ? (s.currency ?? 'EUR') : null,
+        maxPriceInclVat: withTariff ? s.maxPriceInclVat! : null,
+        code: withTariff ? null : 'NO_ASSIGNMENT',
+        sourceEventId: env.id,
+      },
+    });
+    return this.publish(this.topics.billing, selected);
+  }
+
+  /** billing.session_cost_estimated as the tariff service publishes it (id from the session and `asOf`). */
+  costEstimated(e: {
+    sessionId: string;
+    accountId: string | null;
+    costInclVat: string;
+    asOf: string;
+    currency?: string;
+    maxPriceInclVat?: string | null;
+  }) {
+    return this.publish(
+      this.topics.billing,
+      catalogue.create(SessionCostEstimatedV1, {
+        id: deriveId('test-cost-estimated', e.sessionId, e.asOf),
+        key: e.sessionId,
+        occurredAt: e.asOf,
+        source: 'test',
+        payload: {
+          sessionId: e.sessionId,
+          stationId: 'CP-PAY-1',
+          billingAccountId: e.accountId,
+          tariffId: 'T-TEST',
+          tariffVersion: 1,
+          currency: e.currency ?? 'EUR',
+          asOf: e.asOf,
+          energyWh: '1000',
+          costExclVat: e.costInclVat,
+          costInclVat: e.costInclVat,
+          maxPriceInclVat: e.maxPriceInclVat ?? null,
+          sourceEventId: deriveId('test-updated', e.sessionId, e.asOf),
+        },
+      }),
+    );
   }
 
   cdr(c: {

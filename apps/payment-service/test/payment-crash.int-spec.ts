@@ -79,6 +79,8 @@ describe('payment service crash safety: SIGKILL at seeded points during paid ses
       PSP_WEBHOOK_SECRET: secret,
       PAYMENT_WEBHOOK_PORT: String(webhookPort),
       PAYMENT_RUNNER_POLL_MS: '50',
+      // this test publishes session.started itself (no tariff service): the hold at the start, the default
+      PAYMENT_HOLD_AT: 'session_started',
       PAYMENT_RETRY_INITIAL_MS: '100',
       PAYMENT_RETRY_MAX_MS: '1000',
       // a runner killed while holding an intent: claimed again (as an unknown outcome, read back first) soon

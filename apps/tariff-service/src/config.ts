@@ -29,6 +29,11 @@ export const TariffServiceConfigSchema = Type.Object({
    * (`max.message.bytes`, 1 MiB by default) and stall the outbox, so the session becomes a CDR_TOO_LARGE pricing failure
    */
   TARIFF_MAX_EVENT_BYTES: Type.Integer({ default: 1_000_000, minimum: 10_000 }),
+  /**
+   * running-cost estimates (billing.session_cost_estimated): a running session is priced at most once per this many
+   * seconds of session time (event time), and at every charging-state change; 0 turns the estimates off
+   */
+  TARIFF_ESTIMATE_INTERVAL_S: Type.Integer({ default: 300, minimum: 0, maximum: 86400 }),
   /** rounding of each reported total to the currency's minor unit */
   PRICING_ROUNDING: Type.Union(
     ['HALF_UP', 'HALF_EVEN', 'HALF_DOWN', 'UP', 'DOWN', 'CEILING', 'FLOOR'].map((s) => Type.Literal(s)),

@@ -191,6 +191,22 @@ export class TariffMeterKeys1764400000400 implements MigrationInterface {
   }
 }
 
+/** The running sessions (libs/billing RunningSession as jsonb): the running-cost consumer's state, one row per session. */
+export class TariffRunningSessions1764400000500 implements MigrationInterface {
+  name = 'TariffRunningSessions1764400000500';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table running_sessions (
+        session_id text        primary key,
+        state      jsonb       not null,
+        ended      boolean     not null default false
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table running_sessions');
+  }
+}
+
 export const tariffServiceMigrations = [
   ...messagingMigrations,
   TariffTables1764400000000,
@@ -198,4 +214,5 @@ export const tariffServiceMigrations = [
   TariffWrittenBy1764400000200,
   TariffCdrBillingAccount1764400000300,
   TariffMeterKeys1764400000400,
+  TariffRunningSessions1764400000500,
 ];

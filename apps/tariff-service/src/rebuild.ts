@@ -22,6 +22,8 @@ export function rebuildTariffService(cfg: TariffServiceConfig): Promise<void> {
           topics: [cfg.TARIFF_EVENTS_TOPIC, cfg.REGISTRY_STATIONS_TOPIC, cfg.REGISTRY_TOKENS_TOPIC],
         },
         { groupId: `${cfg.TARIFF_CONSUMER_GROUP}.pricing`, topics: [cfg.SESSION_EVENTS_TOPIC] },
+        // the running-cost estimates: the same ids again (derived from session.started / session.updated)
+        { groupId: `${cfg.TARIFF_CONSUMER_GROUP}.running`, topics: [cfg.SESSION_EVENTS_TOPIC] },
       ],
     },
     createLogger('tariff-rebuild', cfg.LOG_LEVEL),

@@ -11,10 +11,14 @@ import { PRICING, PricingConsumer } from './pricing.consumer';
 import { makePricingConsumer } from './pricing.handler';
 import type { Pricer } from '@csms/billing';
 import { TARIFF_CONFIG } from './tokens';
+import { RUNNING, RunningCostConsumer } from './running.consumer';
+import { RunningCostHandler } from './running.handler';
 
 export interface RunningTariffService extends RunningService {
   catalogueConsumer: RunningService['consumers'][number];
   pricingConsumer: RunningService['consumers'][number];
+  /** the running-cost consumer (tariff selected at start, cost estimates while charging) */
+  runningConsumer: RunningService['consumers'][number];
 }
 
 /**
@@ -46,7 +50,9 @@ export async function startTariffService(
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const catalogueGroup = `${cfg.TARIFF_CONSUMER_GROUP}.catalogue`;
   const pricingGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
+  const runningGroup = `${cfg.TARIFF_CONSUMER_GROUP}.running`;
   const pricing = makePricingConsumer(catalogue, cfg, { price: opts.price });
+  const running = new RunningCostHandler(catalogue, cfg);
   const svc = await startService(
     {
       name: 'tariff-service',
@@ -63,7 +69,7 @@ export async function startTariffService(
         clientId: cfg.KAFKA_CLIENT_ID,
         maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
       },
-      topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup)],
+      topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup), deadLetterSpec(runningGroup)],
       consumers: () => [
         {
           name: catalogueGroup,
@@ -81,6 +87,16 @@ export async function startTariffService(
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
         },
+        // the tariff at each start and running-cost estimates: a group of its own, after the catalogue too
+        {
+          name: runningGroup,
+          topics: [cfg.SESSION_EVENTS_TOPIC],
+          catalogue,
+          controller: RunningCostConsumer,
+          chunkSize: cfg.TARIFF_CHUNK_SIZE,
+          startAfterCaughtUp: [catalogueGroup],
+          partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
+        },
       ],
       controllers: [CatalogueController, CdrsController, MeterKeysController],
       providers: ({ runtime }) => {
@@ -89,10 +105,16 @@ export async function startTariffService(
           { provide: CATALOGUE_DEPS, useValue: deps },
           { provide: TARIFF_CONFIG, useValue: cfg },
           { provide: PRICING, useValue: pricing },
+          { provide: RUNNING, useValue: running },
         ];
       },
     },
     logger,
   );
-  return { ...svc, catalogueConsumer: svc.consumers[0], pricingConsumer: svc.consumers[1] };
+  return {
+    ...svc,
+    catalogueConsumer: svc.consumers[0],
+    pricingConsumer: svc.consumers[1],
+    runningConsumer: svc.consumers[2],
+  };
 }

@@ -761,7 +761,12 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     await waitFor(() => cdrsOf(sessionId).length >= 3, { what: 'CDR, credit CDR and new CDR' });
     await waitFor(
       async () =>
-        (await tariffs.dataSource.query('select 1 from inbox where event_id = $1', [events[2].id])).length === 1,
+        // the pricing group's inbox (the running-cost group reads session.events too)
+        (
+          await tariffs.dataSource.query(`select 1 from inbox where event_id = $1 and consumer like '%.pricing'`, [
+            events[2].id,
+          ])
+        ).length === 1,
       { what: 'the redelivered revision consumed' },
     );
     const [original, credit, next] = cdrsOf(sessionId).map((e) => e.payload as { cdr: Json; audit: Json });

@@ -48,3 +48,12 @@ export type {
 } from './meter-keys';
 export { spkiHexOf, transparencyXml } from './transparency';
 export type { TransparencyExport } from './transparency';
+export {
+  estimateDue,
+  estimateRunningCost,
+  foldUpdate,
+  runningAsEnded,
+  selectSessionTariff,
+  startRunning,
+} from './running-cost';
+export type { RunningEstimate, RunningSegment, RunningSession, SelectedTariff } from './running-cost';

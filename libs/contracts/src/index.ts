@@ -19,6 +19,7 @@ export * from './events/meter-keys';
 export * from './events/finance';
 export * from './events/settlement';
 export * from './events/reconciliation';
+export * from './events/billing-running';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -68,6 +69,7 @@ import { PAYMENT_EVENTS } from './events/payment';
 import { PeriodClosedV1 } from './events/finance';
 import { SETTLEMENT_EVENTS } from './events/settlement';
 import { RECONCILIATION_EVENTS } from './events/reconciliation';
+import { SessionCostEstimatedV1, SessionTariffSelectedV1 } from './events/billing-running';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -90,6 +92,8 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   CdrCreatedV3,
   CdrCreatedV4,
   SessionPricingFailedV1,
+  SessionTariffSelectedV1,
+  SessionCostEstimatedV1,
   MeterKeySetV1,
   SignaturePolicySetV1,
   OcppCommandRequestedV1,

@@ -94,10 +94,14 @@ export function cardRunningCost(d: Decision, c: RunningCost): void {
   if (!h || h.status !== 'authorized' || h.capture || h.increase || s.stopRequested || s.cdrCount > 0) return;
   const authorized = big(h.authorizedMinor);
   if (cost * 100n < authorized * BigInt(d.cfg.holdThresholdPercent)) return;
+  // the tariff caps the session's price: a hold that covers the cap needs neither a raise nor a stop
+  const cap = c.maxCostInclVat ? toMinorUnits(c.maxCostInclVat, d.currency, 'CEILING') : null;
+  if (cap !== null && cap > 0n && authorized >= cap) return;
   if (d.state.method?.kind === 'card' && d.state.policy.onHoldNearlyUsed === 'increase' && h.paymentRef) {
     const step = big(h.requestedMinor) > 0n ? big(h.requestedMinor) : authorized;
     let target = authorized + step;
     while (cost * 100n >= target * BigInt(d.cfg.holdThresholdPercent)) target += step;
+    if (cap !== null && cap > 0n && target > cap) target = cap;
     d.emit('payment.increase_requested', {
       ...holdCommon(d, h),
       intentId: intentIdOf('increase', c.sourceEventId, h.holdId),

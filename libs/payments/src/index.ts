@@ -90,3 +90,5 @@ export {
   tariffInWords,
 } from './adhoc';
 export type { StationProtocol, TariffLine } from './adhoc';
+export { holdAmountMinor, type HoldSource } from './hold';
+export { statementMonthDue } from './schedule';

@@ -71,6 +71,11 @@ export interface RunningCost extends CommandBase {
   sessionId: string;
   /** decimal string, major units (as the pricing engine writes it) */
   costInclVat: string;
+  /**
+   * the most the session can cost (the tariff's OCPI max_price incl. VAT), null/absent: no cap. A hold that covers it
+   * is never raised and never stops the session: the cost cannot outgrow it
+   */
+  maxCostInclVat?: string | null;
 }
 
 /** billing.events `cdr.created` for this account (a CDR or a credit CDR). */
