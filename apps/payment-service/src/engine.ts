@@ -82,7 +82,12 @@ export class PaymentEngine {
   constructor(
     private readonly rules: PaymentRules,
     private readonly catalogue: EventCatalogue,
-    private readonly opts: { stopCommandTtlS: number; logger?: Logger; stateCacheSize?: number; adhoc?: DecisionEffects },
+    private readonly opts: {
+      stopCommandTtlS: number;
+      logger?: Logger;
+      stateCacheSize?: number;
+      adhoc?: DecisionEffects;
+    },
   ) {
     this.knownMax = opts.stateCacheSize ?? 1000;
   }
