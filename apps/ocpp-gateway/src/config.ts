@@ -74,6 +74,12 @@ export const GatewayConfigSchema = Type.Object({
     minimum: 100,
     description: 'a connection that has not sent its whole upgrade request by then is closed',
   }),
+  OCPP_REMOTE_START_GRANT_S: Type.Integer({
+    default: 180,
+    minimum: 1,
+    description:
+      'a token this gateway sent in a remote start is accepted from that station for this long while the registry does not know it yet',
+  }),
   OCPP_ALLOW_PROVISIONAL: Type.Boolean({
     default: false,
     description: 'accept unknown stations (BootNotification Pending)',

@@ -220,6 +220,7 @@ export class GatewayRuntime {
             : null,
         maxPendingUpgrades: config.OCPP_MAX_PENDING_UPGRADES,
         upgradeTimeoutMs: config.OCPP_UPGRADE_TIMEOUT_MS,
+        remoteStartGrantMs: config.OCPP_REMOTE_START_GRANT_S * 1000,
       },
       {
         registry: registryCache,

@@ -798,6 +798,76 @@ describe('ocpp-gateway', () => {
       }
     });
 
+    it("accepts a remote start's token from the station it was sent to before the registry knows it; not from another station, not after a rejected start", async () => {
+      const url = `ws://127.0.0.1:${second.server.ports.ws}/ocpp`;
+      const idA = uniqueName('RSA');
+      const idB = uniqueName('RSB');
+      await registerStation(idA);
+      await registerStation(idB);
+      await waitFor(() => second.registryCache.station(idA) && second.registryCache.station(idB), {
+        what: 'stations on the second instance',
+      });
+      const tag = uniqueName('QR').slice(0, 20); // a one-time token no registry topic has announced
+      const rejectedTag = uniqueName('QRX').slice(0, 20);
+      expect(second.registryCache.token(tag)).toBeUndefined();
+      const cpA = chargePoint({ endpoint: url, identity: idA, protocols: ['ocpp1.6'], password: PASSWORD });
+      const cpB = chargePoint({ endpoint: url, identity: idB, protocols: ['ocpp1.6'], password: PASSWORD });
+      const verdicts: string[] = [];
+      cpA.handle('RemoteStartTransaction', async ({ params }: { params?: unknown }) => {
+        const { idTag } = params as { idTag: string };
+        if (idTag === rejectedTag) return { status: 'Rejected' };
+        // the station authorises the tag at once, as chargers with AuthorizeRemoteTxRequests do
+        setImmediate(() => {
+          void cpA
+            .call('Authorize', { idTag })
+            .then((r) => verdicts.push((r as { idTagInfo: { status: string } }).idTagInfo.status));
+        });
+        return { status: 'Accepted' };
+      });
+      await cpA.connect();
+      await cpB.connect();
+      try {
+        const send = async (body: unknown) => {
+          const r = await api(gw, 'POST', `/api/v1/stations/${idA}/commands`, body);
+          expect(r.status).toBe(202);
+          const commandId = (r.body as { commandId: string }).commandId;
+          return waitFor(
+            async () => {
+              const v = (await api(gw, 'GET', `/api/v1/commands/${commandId}`)).body as { status: string };
+              return v.status !== 'pending' && v.status;
+            },
+            { what: `result of ${commandId}` },
+          );
+        };
+        expect(await send({ action: 'RemoteStartTransaction', payload: { idTag: tag, connectorId: 1 } })).toBe(
+          'accepted',
+        );
+        await waitFor(() => verdicts.length === 1, { what: 'the station authorised the tag' });
+        expect(verdicts).toEqual(['Accepted']);
+        const start = (await cpA.call('StartTransaction', {
+          connectorId: 1,
+          idTag: tag,
+          meterStart: 0,
+          timestamp: '2026-03-01T09:40:00Z',
+        })) as { idTagInfo: { status: string } };
+        expect(start.idTagInfo.status).toBe('Accepted');
+        // another station presenting the same tag: unknown to the registry, not sent to it
+        expect(
+          ((await cpB.call('Authorize', { idTag: tag })) as { idTagInfo: { status: string } }).idTagInfo.status,
+        ).toBe('Invalid');
+        // a start the station rejected grants nothing
+        expect(await send({ action: 'RemoteStartTransaction', payload: { idTag: rejectedTag, connectorId: 2 } })).toBe(
+          'rejected',
+        );
+        expect(
+          ((await cpA.call('Authorize', { idTag: rejectedTag })) as { idTagInfo: { status: string } }).idTagInfo.status,
+        ).toBe('Invalid');
+      } finally {
+        await cpA.close();
+        await cpB.close();
+      }
+    });
+
     it('refuses a command with an invalid payload (400) or for an unknown station (404)', async () => {
       const bad = await api(gw, 'POST', '/api/v1/stations/whatever/commands', {
         action: 'Reset',

@@ -13,3 +13,4 @@ export * from './decisions';
 export * from './transaction-id';
 export * from './commands';
 export * from './abuse';
+export * from './remote-start';

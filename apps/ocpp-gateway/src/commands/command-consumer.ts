@@ -1,5 +1,11 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { commandStatusOf, decideUnheldCommand, isCommandAction, OcppSchemaValidator } from '@csms/ocpp-gateway-core';
+import {
+  commandStatusOf,
+  decideUnheldCommand,
+  isCommandAction,
+  OcppSchemaValidator,
+  remoteStartTokenOf,
+} from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 import type { OcppServer } from '../ocpp/ocpp-server';
 import type { OcppCommandRequested } from './command-events';
@@ -181,6 +187,7 @@ export class CommandConsumer {
       return;
     }
     let claimed = false;
+    const started = remoteStartTokenOf(cmd.action, cmd.payload);
     const outcome = await conn.call<Skipped>(cmd.action, cmd.payload, async () => {
       // the station's slot is ours: the command may have waited behind another call
       if (this.expired(cmd)) return { status: 'not_sent', claim: 'expired' };
@@ -188,10 +195,14 @@ export class CommandConsumer {
       const c = await this.commands.claimDispatch(cmd, this.instance, protocol, answerDue);
       if (c.claim === 'claimed') {
         claimed = true;
+        // a remote start's token is accepted from this station from now on, even before the registry has it
+        if (started) this.server.remoteStarts.grant(cmd.stationId, started.uid, started.type, this.server.nowMs());
         return null;
       }
       return { status: 'not_sent', ...c };
     });
+    if (started && !(outcome.status === 'accepted' && commandStatusOf(outcome.payload) === 'accepted'))
+      this.server.remoteStarts.revoke(cmd.stationId, started.uid);
     switch (outcome.status) {
       case 'not_sent':
         if (outcome.claim === 'expired')

@@ -21,7 +21,7 @@ import type { PasswordVerifier } from '../registry/password';
 import { CloseCodes, StationConnection, type CallOutcome } from './connection';
 import type { InboundRecorder } from './inbound-recorder';
 import { ROUTES } from './routing';
-import type { JsonObject } from '@csms/ocpp-gateway-core';
+import { RemoteStartGrants, type JsonObject } from '@csms/ocpp-gateway-core';
 
 export interface OcppServerOptions {
   host: string;
@@ -41,6 +41,8 @@ export interface OcppServerOptions {
   maxPendingUpgrades: number;
   /** a connection that is not a WebSocket by then is closed */
   upgradeTimeoutMs: number;
+  /** how long a token this gateway sent in a remote start is accepted from that station before the registry knows it (default 180 s) */
+  remoteStartGrantMs?: number;
 }
 
 export interface OcppServerDeps {
@@ -136,6 +138,8 @@ export class OcppServer {
   private readonly checking = new Set<string>();
   private readonly addressFailures: FailureThrottle | null;
   private readonly clockMs: () => number;
+  /** tokens sent in remote starts, accepted from their station until the registry has them (see RemoteStartGrants) */
+  readonly remoteStarts: RemoteStartGrants;
   private pruneTimer?: NodeJS.Timeout;
 
   constructor(
@@ -155,6 +159,7 @@ export class OcppServer {
     this.addressFailures =
       addressFreeFailures > 0 ? new FailureThrottle({ ...policy, freeFailures: addressFreeFailures }) : null;
     this.clockMs = deps.clockMs ?? (() => performance.now());
+    this.remoteStarts = new RemoteStartGrants(opts.remoteStartGrantMs ?? 180_000);
   }
 
   /** Connections accepted that are not WebSockets yet. */
@@ -203,6 +208,11 @@ export class OcppServer {
 
   get size(): number {
     return this.connections.size;
+  }
+
+  /** now on this server's monotonic clock (ms) */
+  nowMs(): number {
+    return this.clockMs();
   }
 
   connection(stationId: string): StationConnection | undefined {
@@ -408,7 +418,7 @@ export class OcppServer {
         now: this.deps.now,
         heartbeatIntervalS: this.opts.heartbeatIntervalS,
         station: () => registry.station(stationId),
-        token: (uid) => registry.token(uid),
+        token: (uid) => registry.token(uid) ?? this.remoteStarts.token(stationId, uid, this.clockMs()),
         assignTransactionId: this.deps.assignTransactionId,
       },
       {
