@@ -512,7 +512,7 @@ describe('the console in Chromium against the running system', () => {
       Break & { resolution: { note: string; resolvedBy: string } }
     >;
     expect(resolved.map((b) => [b.breakId, b.resolution.note, b.resolution.resolvedBy])).toEqual([
-      [edited!.breakId, note, 'console-finance'],
+      [edited!.breakId, note, 'api-key:console-finance'],
     ]);
     // the resolved ones, filtered in the browser
     await page.getByLabel('Status').selectOption('resolved');

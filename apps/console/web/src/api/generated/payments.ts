@@ -278,6 +278,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/settlements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Settlement reports imported, newest first; cursor pagination */
+    get: operations['SettlementsController_list'];
+    put?: never;
+    /** Import the PSP's settlement report (itemized payout reconciliation, CSV in a JSON body): lines and payouts as events, payouts to the ledger */
+    post: operations['SettlementsController_import'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/unbilled-cdrs': {
     parameters: {
       query?: never;
@@ -335,6 +353,75 @@ export interface paths {
       cookie?: never;
     };
     get: operations['MetricsController_metrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pay/{stationId}/{evseId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The start page of an EVSE (HTML): the tariff in plain words, the hold, pay and start */
+    get: operations['AdhocController_start'];
+    put?: never;
+    /** Pay and start: the start page's form (its `attempt`: the same attempt is the same payment); 303 to the PSP's hosted page, or to the payment's status page */
+    post: operations['AdhocController_checkout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pay/{stationId}/{evseId}/payments/{paymentId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A payment: its status while it runs, its receipt (CDR total, energy, times) afterwards (HTML) */
+    get: operations['AdhocController_status'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pay/{stationId}/{evseId}/qr.png': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The QR code of an EVSE's start URL, PNG (512 px) */
+    get: operations['AdhocController_qrPng'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pay/{stationId}/{evseId}/qr.svg': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The QR code of an EVSE's start URL, SVG (to print on the charger) */
+    get: operations['AdhocController_qrSvg'];
     put?: never;
     post?: never;
     delete?: never;
@@ -802,6 +889,55 @@ export interface operations {
       };
     };
   };
+  SettlementsController_list: {
+    parameters: {
+      query?: {
+        cursor?: unknown;
+        /** @description 1..500, default 50 */
+        limit?: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  SettlementsController_import: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          csv: string;
+          /** Format: date-time */
+          intervalEnd: string;
+          /** Format: date-time */
+          intervalStart: string;
+          reportId: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   LedgerController_unbilled: {
     parameters: {
       query?: {
@@ -862,6 +998,110 @@ export interface operations {
       query?: never;
       header?: never;
       path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdhocController_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        evseId: unknown;
+        stationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdhocController_checkout: {
+    parameters: {
+      query: {
+        /** @description the UUID the start page put in its form */
+        attempt: unknown;
+      };
+      header?: never;
+      path: {
+        evseId: unknown;
+        stationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdhocController_status: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        evseId: unknown;
+        paymentId: string;
+        stationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdhocController_qrPng: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        evseId: unknown;
+        stationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdhocController_qrSvg: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        evseId: unknown;
+        stationId: unknown;
+      };
       cookie?: never;
     };
     requestBody?: never;

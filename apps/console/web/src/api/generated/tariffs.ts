@@ -227,6 +227,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/tariff-assignments/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tariff (and its version) that would price a session starting now (or at `at`) on this EVSE with no contract: the selection rule of the CDRs without the account and token-group levels */
+    get: operations['CatalogueController_resolve'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/tariffs': {
     parameters: {
       query?: never;
@@ -765,6 +782,28 @@ export interface operations {
     };
     responses: {
       201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  CatalogueController_resolve: {
+    parameters: {
+      query: {
+        /** @description RFC 3339; default now */
+        at?: unknown;
+        evseId: unknown;
+        stationId: unknown;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
