@@ -102,6 +102,13 @@ function ResolveForm({ b, onDone }: { b: ReconciliationBreak; onDone: () => void
 
 const bc = columnsFor<ReconciliationBreak>();
 
+/** what a break's expected and actual count: kWh, captures, or the currency's minor units (the service's figures) */
+export function unitOf(b: Pick<ReconciliationBreak, 'reason' | 'currency'>): string {
+  if (b.reason === 'ENERGY_MISMATCH') return 'kWh';
+  if (b.reason === 'DOUBLE_CAPTURE') return 'captures';
+  return b.currency ? `${b.currency} minor units` : '';
+}
+
 export function ReconciliationPage() {
   const auth = useAuth();
   const qc = useQueryClient();
@@ -196,9 +203,14 @@ export function ReconciliationPage() {
       header: 'PSP payment',
       cell: (x) => x.getValue() || '—',
     }),
-    bc.accessor((r) => `${r.expected ?? '—'} / ${r.actual ?? '—'}${r.currency ? ` ${r.currency}` : ''}`, {
+    bc.accessor((r) => `${r.expected ?? '—'} / ${r.actual ?? '—'}`, {
       id: 'amounts',
       header: 'Expected / actual',
+      cell: (x) => (
+        <>
+          {x.getValue()} <span className="muted small">{unitOf(x.row.original)}</span>
+        </>
+      ),
     }),
     bc.accessor('detail', { header: 'Detail' }),
     bc.accessor('breakId', { header: 'Break', cell: (x) => <span className="mono small">{x.getValue()}</span> }),
