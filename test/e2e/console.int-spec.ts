@@ -515,12 +515,12 @@ describe('the console in Chromium against the running system', () => {
       [edited!.breakId, note, 'api-key:console-finance'],
     ]);
     // the resolved ones, filtered in the browser
-    await page.getByLabel('Status').selectOption('resolved');
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('resolved');
     await page.getByRole('button', { name: 'Apply' }).click();
     await waitFor(async () => ((await rows.first().textContent()) ?? '').includes(note), { what: 'the resolution' });
 
     // 4: every break (status all) as the service's CSV
-    await page.getByLabel('Status').selectOption('all');
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('all');
     await page.getByRole('button', { name: 'Apply' }).click();
     const all = (await breaks('status=all&limit=500')).items;
     const [file] = await Promise.all([
