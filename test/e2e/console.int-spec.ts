@@ -406,19 +406,14 @@ describe('the console in Chromium against the running system', () => {
     await page.getByRole('button', { name: 'Run reconciliation' }).click();
     const result = page.getByTestId('run-result');
     await result.waitFor();
-    const first = (await breaks('status=all&limit=500')).items;
-    expect(await result.textContent()).toMatch(
-      new RegExp(`: ${first.length} breaks?, ${first.length} new\\.|Nothing to reconcile yet`),
-    );
+    // the seeded sessions are younger than the grace period before the newest payment event: no break yet
+    expect(await result.textContent()).toMatch(/^As of .+: 0 breaks, 0 new\.$/);
+    expect((await breaks('status=all&limit=500')).items).toEqual([]);
     const rows = page.getByTestId('breaks-table').locator('tbody tr');
-    if (first.length === 0) {
-      await expect(page.getByTestId('breaks-empty').textContent()).resolves.toContain(
-        'Run reconciliation after a settlement report is imported',
-      );
-      await accessible(page, 'reconciliation-empty');
-    } else {
-      await waitFor(async () => (await rows.count()) === first.length, { what: 'the breaks of the seeded run' });
-    }
+    await expect(page.getByTestId('breaks-empty').textContent()).resolves.toContain(
+      'Run reconciliation after a settlement report is imported',
+    );
+    await accessible(page, 'reconciliation-empty');
 
     // 2: the PSP's settlement report with the gross of one card capture raised by 0.10 by hand, imported
     const card = seeded.accounts.find((a) => a.kind === 'card')!;
