@@ -59,6 +59,8 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
     MONITORING_EVENTS_TOPIC: uniqueName(`${label}.monitoring-events`),
     PAYMENT_EVENTS_TOPIC: uniqueName(`${label}.payment-events`),
     REGISTRY_ACCOUNTS_TOPIC: uniqueName(`${label}.registry-accounts`),
+    // the reporting service's breaks queue is folded from it: the shared default would bring other systems' breaks
+    FINANCE_EVENTS_TOPIC: uniqueName(`${label}.finance-events`),
   };
   await createTestTopics(testKafka(), Object.values(topics), 3);
   const common = {

@@ -68,7 +68,11 @@ describe('the console in Chromium against the running system', () => {
     return (await r.json()) as T;
   };
 
+  /** the PSP's settlement report starts before the seeded payments (unix seconds) */
+  let reportStart: number;
+
   beforeAll(async () => {
+    reportStart = Math.floor(Date.now() / 1000) - 60;
     outDir = mkdtempSync(path.join(tmpdir(), 'csms-console-'));
     runScript('apps/console/scripts/build.ts', ['--out', outDir]);
     sys = await startSystem('console');
@@ -386,6 +390,168 @@ describe('the console in Chromium against the running system', () => {
     await page.close();
   }, 120_000);
 
+  it('finance: runs the reconciliation; the queue is empty and says what to do; a settlement line edited by hand is a break resolved with a note; the breaks CSV', async () => {
+    type Break = {
+      breakId: string;
+      reason: string;
+      status: string;
+      paymentRef: string | null;
+      sessionId: string | null;
+    };
+    const breaks = (q: string) =>
+      api<{ items: Break[] }>(sys.urls['reporting-service'], `/api/v1/reconciliation/breaks?${q}`, sys.keys.finance);
+    const page = await signedIn(sys.keys.finance);
+    await page.getByRole('link', { name: 'Reconciliation', exact: true }).click();
+    // 1: the seeded payments, no settlement report yet: the run finds what the API then lists
+    await page.getByRole('button', { name: 'Run reconciliation' }).click();
+    const result = page.getByTestId('run-result');
+    await result.waitFor();
+    // the seeded sessions are younger than the grace period before the newest payment event: no break yet
+    expect(await result.textContent()).toMatch(/^As of .+: 0 breaks, 0 new\.$/);
+    expect((await breaks('status=all&limit=500')).items).toEqual([]);
+    const rows = page.getByTestId('breaks-table').locator('tbody tr');
+    await expect(page.getByTestId('breaks-empty').textContent()).resolves.toContain(
+      'Run reconciliation after a settlement report is imported',
+    );
+    await accessible(page, 'reconciliation-empty');
+
+    // 2: the PSP's settlement report with the gross of one card capture raised by 0.10 by hand, imported
+    const card = seeded.accounts.find((a) => a.kind === 'card')!;
+    const cardCdr = (
+      await api<{ items: Array<{ session_id: string; cdr_token: { uid: string } }> }>(
+        sys.urls['tariff-service'],
+        '/api/v1/cdrs?limit=500',
+        sys.keys.finance,
+      )
+    ).items.find((c) => c.cdr_token.uid === card.token)!;
+    let paymentRef = '';
+    await waitFor(
+      async () => {
+        const r = await fetch(`${sys.urls['payment-service']}/api/v1/sessions/${cardCdr.session_id}/payment`, {
+          headers: { authorization: `Bearer ${sys.keys.finance}` },
+        });
+        const p = (await r.json()) as {
+          status?: string;
+          hold?: { paymentRef: string | null } | null;
+          captures?: Array<{ intentId: string }>;
+        };
+        paymentRef = p.hold?.paymentRef ?? p.captures?.[0]?.intentId ?? '';
+        return r.status === 200 && p.status === 'captured' && !!paymentRef;
+      },
+      { what: 'the card session captured', timeoutMs: 60_000 },
+    );
+    const reportEnd = Math.floor(Date.now() / 1000) + 3600;
+    const original = (sys.psp.psp as unknown as { settlementReport(s: number, e: number): string }).settlementReport(
+      reportStart,
+      reportEnd,
+    );
+    const lines = original.trimEnd().split('\r\n');
+    const header = lines[0].split(',');
+    const col = (name: string) => header.indexOf(name);
+    const at = lines.findIndex((l) => l.split(',')[col('payment_intent_id')] === paymentRef);
+    expect(at).toBeGreaterThan(0);
+    const cells = lines[at].split(',');
+    for (const c of ['gross', 'net']) cells[col(c)] = (Number(cells[col(c)]) + 0.1).toFixed(2);
+    lines[at] = cells.join(',');
+    const intervalEnd = new Date(reportEnd * 1000).toISOString();
+    const imported = await fetch(`${sys.urls['payment-service']}/api/v1/settlements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sys.keys.finance}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        reportId: `frr_console_${reportStart}`,
+        intervalStart: new Date(reportStart * 1000).toISOString(),
+        intervalEnd,
+        csv: `${lines.join('\r\n')}\r\n`,
+      }),
+    });
+    expect(imported.status).toBe(201);
+    // the reporting service reads the import from payment.events: the run is as of the report's end once it has
+    await waitFor(
+      async () => {
+        const r = await fetch(`${sys.urls['reporting-service']}/api/v1/reconciliation/runs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${sys.keys.finance}` },
+        });
+        return r.status === 201 && ((await r.json()) as { asOf: string | null }).asOf === intervalEnd;
+      },
+      { what: 'the settlement report in the reporting service', timeoutMs: 60_000 },
+    );
+    const open = (await breaks('status=open&limit=500')).items;
+    const edited = open.find((b) => b.reason === 'AMOUNT_MISMATCH' && b.paymentRef === paymentRef);
+    expect(edited).toBeDefined();
+    await page.getByRole('button', { name: 'Run reconciliation' }).click();
+    await waitFor(async () => ((await result.textContent()) ?? '').includes(`${open.length} break`), {
+      what: 'the run with the report',
+    });
+    await waitFor(async () => (await rows.count()) === open.length, { what: 'the open breaks' });
+    const row = rows.filter({ hasText: paymentRef });
+    expect(await row.textContent()).toContain('AMOUNT_MISMATCH');
+    // from the break to its session's payment and back
+    await row.getByTestId('break-payment-link').click();
+    await expect(page.getByTestId('payment-status').textContent()).resolves.toBe('captured');
+    await page.goBack();
+    await rows.first().waitFor();
+
+    // 3: resolve with no note: the service's field error beside the note; then with one
+    await row.getByRole('button', { name: 'Resolve…' }).click();
+    await row.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await expect(row.getByTestId('note-error').textContent()).resolves.toContain('note');
+    await expect(row.getByLabel('Note').getAttribute('aria-invalid')).resolves.toBe('true');
+    await accessible(page, 'reconciliation');
+    await shot(page, 'reconciliation');
+    const note = 'settlement line edited by hand in the test: the PSP booked the CDR total';
+    await row.getByLabel('Note').fill(note);
+    await row.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await row.waitFor({ state: 'detached' });
+    const resolved = (await breaks('status=resolved&limit=500')).items as Array<
+      Break & { resolution: { note: string; resolvedBy: string } }
+    >;
+    expect(resolved.map((b) => [b.breakId, b.resolution.note, b.resolution.resolvedBy])).toEqual([
+      [edited!.breakId, note, 'api-key:console-finance'],
+    ]);
+    // the resolved ones, filtered in the browser
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('resolved');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await waitFor(async () => ((await rows.first().textContent()) ?? '').includes(note), { what: 'the resolution' });
+
+    // 4: every break (status all) as the service's CSV
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('all');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const all = (await breaks('status=all&limit=500')).items;
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const text = readFileSync(await file.path(), 'utf8');
+    const csvLines = text.trim().split(/\r?\n/);
+    expect(csvLines.length - 1).toBe(all.length);
+    for (const b of all) expect(text).toContain(b.breakId);
+    await page.getByTestId('breaks-csv-done').waitFor();
+    await page.close();
+  }, 180_000);
+
+  it('finance: downloads the payments report from the reports screen; its captures are the API’s', async () => {
+    const page = await signedIn(sys.keys.finance);
+    await page.goto(`${consoleUrl}/reports`);
+    const section = page.locator('#export-payments');
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      section.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = csvRows(readFileSync(await file.path(), 'utf8'));
+    const json = await api<{ days: Array<{ day: string; currency: string; captures: number; captured: string }> }>(
+      sys.urls['reporting-service'],
+      `/api/v1/reports/payments?from=${dayOffset(-30)}&to=${dayOffset(1)}`,
+      sys.keys.finance,
+    );
+    expect(json.days.length).toBeGreaterThan(0);
+    expect(csv.rows.map((r) => [r.day, r.currency, Number(r.captures), r.captured])).toEqual(
+      json.days.map((d) => [d.day, d.currency, d.captures, d.captured]),
+    );
+    await page.getByTestId('export-payments-done').waitFor();
+    await page.close();
+  }, 60_000);
+
   it('finance: publishing a tariff with a wrong field shows the service’s error next to that field', async () => {
     const page = await signedIn(sys.keys.finance);
     await page.goto(`${consoleUrl}/tariffs/${seeded.tariffId}`);
@@ -439,6 +605,7 @@ describe('the console in Chromium against the running system', () => {
     // the role decides the screens: an operator sees the accounts, not the ledger nor the revenue report
     await page.getByRole('link', { name: 'Accounts', exact: true }).waitFor();
     await expect(page.getByRole('link', { name: 'Ledger', exact: true }).count()).resolves.toBe(0);
+    await expect(page.getByRole('link', { name: 'Reconciliation', exact: true }).count()).resolves.toBe(0);
     // the role decides the buttons: an operator cannot publish tariffs
     await page.goto(`${consoleUrl}/tariffs/${seeded.tariffId}`);
     await page.getByTestId('versions-table').waitFor();

@@ -4,6 +4,7 @@ import { CdrPage } from './screens/CdrPage';
 import { CdrsPage } from './screens/CdrsPage';
 import { DashboardPage } from './screens/DashboardPage';
 import { AccountPage, AccountsPage, LedgerPage, SessionPaymentPage } from './screens/PaymentsPages';
+import { ReconciliationPage } from './screens/ReconciliationPage';
 import { ReportsPage } from './screens/ReportsPage';
 import { SessionPage } from './screens/SessionPage';
 import { SessionsPage } from './screens/SessionsPage';
@@ -48,6 +49,11 @@ const sessionPayment = createRoute({
   component: SessionPaymentPage,
 });
 const reports = createRoute({ getParentRoute: () => rootRoute, path: '/reports', component: ReportsPage });
+const reconciliation = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reconciliation',
+  component: ReconciliationPage,
+});
 const assignments = createRoute({ getParentRoute: () => rootRoute, path: '/assignments', component: AssignmentsPage });
 
 const routeTree = rootRoute.addChildren([
@@ -65,6 +71,7 @@ const routeTree = rootRoute.addChildren([
   account,
   ledger,
   sessionPayment,
+  reconciliation,
   reports,
 ]);
 

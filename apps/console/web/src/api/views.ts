@@ -452,3 +452,30 @@ export interface UnbilledCdr {
   credit: boolean;
   recordedAt: string;
 }
+
+/** reporting: GET /reconciliation/breaks (items), POST /reconciliation/breaks/{breakId}/resolve */
+export interface ReconciliationBreak {
+  breakId: string;
+  reason: string;
+  status: 'open' | 'resolved';
+  sessionId: string | null;
+  cdrId: string | null;
+  paymentRef: string | null;
+  currency: string | null;
+  expected: string | null;
+  actual: string | null;
+  detail: string;
+  runId: string;
+  detectedAt: string;
+  detectedBy: string;
+  resolution: { resolvedAt: string; resolvedBy: string | null; role: string | null; note: string | null } | null;
+}
+
+/** reporting: POST /reconciliation/runs */
+export interface ReconciliationRun {
+  runId: string | null;
+  asOf: string | null;
+  breaks: number;
+  newBreaks: number;
+  items: Array<{ breakId: string; reason: string; new: boolean }>;
+}

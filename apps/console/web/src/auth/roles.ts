@@ -38,6 +38,10 @@ export const PERMISSIONS = {
   viewLedger: ['finance', 'integration'],
   /** payments: GET /sessions/{id}/payment, /sessions/{id}/journal */
   viewPayments: ['finance', 'integration', 'operator'],
+  /** reporting: POST /reconciliation/runs, GET /reconciliation/breaks, POST /reconciliation/breaks/{id}/resolve */
+  reconcile: ['finance'],
+  /** reporting: GET /reports/payments */
+  viewPaymentsReport: ['finance'],
   /** payments: GET /unbilled-cdrs */
   viewUnbilled: ['finance', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -12,6 +12,7 @@ const NAV: Array<{ to: string; label: string; needs?: Permission }> = [
   { to: '/assignments', label: 'Assignments', needs: 'viewTariffs' },
   { to: '/accounts', label: 'Accounts', needs: 'viewAccounts' },
   { to: '/ledger', label: 'Ledger', needs: 'viewLedger' },
+  { to: '/reconciliation', label: 'Reconciliation', needs: 'reconcile' },
   { to: '/reports', label: 'Reports', needs: 'viewUtilisation' },
 ];
 

@@ -1,6 +1,6 @@
 /**
  * The reporting service's exports as CSV downloads: revenue (per day or month, by the dimensions chosen), every CDR
- * of a range, EVSE utilisation and uptime (NEVI). Each button fetches the service's own CSV (`format=csv`, with the
+ * of a range, payments per day and currency, EVSE utilisation and uptime (NEVI). Each button fetches the service's own CSV (`format=csv`, with the
  * key) and hands it to the browser as a file; a refusal shows the service's problem with its field.
  */
 import { useState, type ReactNode } from 'react';
@@ -78,6 +78,7 @@ export function ReportsPage() {
     groupBy: ['site'] as string[],
   });
   const [cdrs, setCdrs] = useState({ from: addDays(today(), -30), to: addDays(today(), 2) });
+  const [pay, setPay] = useState({ from: addDays(today(), -30), to: addDays(today(), 1), currency: '' });
   const [util, setUtil] = useState({ from: addDays(today(), -7), to: addDays(today(), 1) });
   const [uptime, setUptime] = useState({ period: today().slice(0, 7) });
   if (!auth.can('viewUtilisation') && !auth.can('viewRevenue')) return <NotAllowed what="Reports" />;
@@ -161,9 +162,42 @@ export function ReportsPage() {
               <input type="date" value={cdrs.to} onChange={(e) => setCdrs({ ...cdrs, to: e.target.value })} />
             </label>
           </Export>
+          {auth.can('viewPaymentsReport') && (
+            <Export
+              title="Payments"
+              id="export-payments"
+              filename={() => `payments-${pay.from}-${pay.to}.csv`}
+              fetchCsv={() =>
+                apiGetText('reporting', '/api/v1/reports/payments', {
+                  query: { from: pay.from, to: pay.to, currency: pay.currency || undefined, format: 'csv' },
+                })
+              }
+            >
+              <label>
+                From (UTC){' '}
+                <input type="date" value={pay.from} onChange={(e) => setPay({ ...pay, from: e.target.value })} />
+              </label>
+              <label>
+                to (exclusive){' '}
+                <input type="date" value={pay.to} onChange={(e) => setPay({ ...pay, to: e.target.value })} />
+              </label>
+              <label>
+                Currency{' '}
+                <input
+                  value={pay.currency}
+                  size={4}
+                  placeholder="all"
+                  onChange={(e) => setPay({ ...pay, currency: e.target.value.toUpperCase() })}
+                />
+              </label>
+              <span className="muted small">
+                per UTC day and currency: captured, refunded, receivables, PSP fees, payouts (at most 366 days)
+              </span>
+            </Export>
+          )}
         </>
       ) : (
-        <NotAllowed what="Revenue and CDR exports (finance)" />
+        <NotAllowed what="Revenue, CDR and payments exports (finance)" />
       )}
       {auth.can('viewUtilisation') && (
         <>
