@@ -20,6 +20,7 @@ import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { Actor, ApiProblem, RequireRoles, actorLabel, validateInput, type ActorRef } from '@csms/service-kit';
 import { CUT_LOCK_KEY, applyMaintenanceDeclared, applyPeriodClosed, currentCut } from './finance.handler';
 import {
+  CDR_EXPORT_CSV_SQL,
   CDR_EXPORT_SQL,
   CSV_OPTIONS,
   periodReportSha256,
@@ -235,7 +236,7 @@ export class FinanceController {
     if (span > MAX_EXPORT_DAYS * 86_400_000)
       throw new ApiProblem(400, 'RANGE_TOO_LONG', `at most ${MAX_EXPORT_DAYS} days per export`, { field: 'query/to' });
     await streamRows(this.ds, res, {
-      sql: CDR_EXPORT_SQL,
+      sql: q.format === 'json' ? CDR_EXPORT_SQL : CDR_EXPORT_CSV_SQL,
       params: [q.from, q.to],
       format: q.format ?? 'csv',
       columns: CDR_EXPORT_COLUMNS,

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import type { PoolClient } from 'pg';
+import { pipeline } from 'node:stream/promises';
+import type { Pool, PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   REVENUE_COLUMNS,
@@ -12,6 +15,7 @@ import {
   type RevenueDimension,
   type Row,
 } from '@csms/finance';
+import { PgCsvToRfc4180, inlineParams } from './csv-copy';
 
 /**
  * RFC 4180: comma, CRLF between records, a field quoted when it holds a comma, a quote or a line break; UTF-8
@@ -148,29 +152,46 @@ export async function periodReportSha256(m: DataSource | EntityManager, period: 
 
 /**
  * The CDR export: CDR_EXPORT_COLUMNS in their order, formatted by the database (amounts are stored with the
- * currency's minor units), CDRs issued in [$1, $2) by issue time and id.
+ * currency's minor units), CDRs issued in [$1, $2) by issue time and id. The CSV's (COPY) has `credit` as the text
+ * `true` / `false`; the JSON's a boolean.
  */
-export const CDR_EXPORT_SQL = `select cdr_id, credit, credit_reference_id, session_id, station_id, site_id, evse_uid,
+const cdrExportSql = (
+  credit: string,
+) => `select cdr_id, ${credit}, credit_reference_id, session_id, station_id, site_id, evse_uid,
     connector_id, tariff_id, tariff_version, currency, nullif(account_id, ''),
     to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), time_zone, to_char(issue_day, 'YYYY-MM-DD'),
     to_char(reported_day, 'YYYY-MM-DD'), energy_kwh::text, charging_hours::text, parking_hours::text, net::text,
     vat::text, gross::text
   from finance_cdrs where issued_at >= $1 and issued_at < $2 order by issued_at, cdr_id collate "C"`;
+export const CDR_EXPORT_SQL = cdrExportSql('credit');
+export const CDR_EXPORT_CSV_SQL = cdrExportSql('credit::text');
 
 const FETCH = 2000;
 
 /**
- * Streams a query's rows to the response as CSV (csv-stringify, with the header) or as a JSON object
- * `{ "items": [...] }`, from a server-side cursor: `FETCH` (2,000) rows at a time, each batch written once the
- * client has taken the previous one (back-pressure), so an export of millions of rows holds one batch in memory.
- * The query's columns are `columns`, in that order (rows are read as arrays: no object per row); the cursor lives
- * in a read-only, repeatable-read transaction: the export is one consistent snapshot.
+ * Streams a query's rows to the response as CSV or as a JSON object `{ "items": [...] }`, in one read-only,
+ * repeatable-read transaction (one consistent snapshot), on a connection of its own taken from the pool. The
+ * query's columns are `columns`, in that order.
+ *
+ * CSV: PostgreSQL writes it. `COPY (query) TO STDOUT (FORMAT csv)` through pg-copy-streams, the header written
+ * here (csv-stringify, CSV_OPTIONS), PostgreSQL's LF records made CRLF and its `""` (an empty string) an empty
+ * field by PgCsvToRfc4180, piped to the response with back-pressure (stream.pipeline): when the client stops
+ * reading, the socket's buffer fills and PostgreSQL waits on its own send. The query must give each column as the
+ * CSV should show it (text, decimals `::text`, booleans `::text` for `true` / `false`; null an empty field).
+ * COPY takes no bind parameters: `params` are inlined as escaped literals (inlineParams). A client that goes away
+ * mid-export destroys the pipeline; pg-copy-streams cannot stop a COPY TO, so the connection is closed (released
+ * to the pool with an error, its socket destroyed): the backend's next send fails, it ends and its transaction is
+ * rolled back, and no connection in a half-read COPY goes back to the pool.
+ *
+ * JSON: a server-side cursor, `FETCH` (2,000) rows at a time as arrays, each batch written once the client has
+ * taken the previous one.
  */
 export async function streamRows(
   ds: DataSource,
   res: Response,
   opts: { sql: string; params: unknown[]; format: 'csv' | 'json'; columns: readonly string[]; filename: string },
 ): Promise<void> {
+  if (opts.format === 'csv') return copyCsv(ds, res, opts);
   const runner = ds.createQueryRunner();
   const client = (await runner.connect()) as PoolClient;
   let closed = false;
@@ -193,30 +214,21 @@ export async function streamRows(
     await client.query('begin transaction isolation level repeatable read read only');
     await client.query(`declare export_cursor no scroll cursor for ${opts.sql}`, opts.params);
     res.status(200);
-    if (opts.format === 'csv') {
-      res.setHeader('content-type', 'text/csv; charset=utf-8; header=present');
-      res.setHeader('content-disposition', `attachment; filename="${opts.filename}.csv"`);
-      await write(stringifySync([[...opts.columns]], CSV_OPTIONS));
-    } else {
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      await write('{"items":[');
-    }
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    await write('{"items":[');
     let first = true;
     for (;;) {
       if (closed) break;
       const batch = (await client.query({ text: `fetch ${FETCH} from export_cursor`, rowMode: 'array' }))
         .rows as unknown[][];
       if (batch.length > 0) {
-        if (opts.format === 'csv') await write(stringifySync(batch, CSV_OPTIONS));
-        else {
-          const items = batch.map((r) => JSON.stringify(Object.fromEntries(opts.columns.map((c, i) => [c, r[i]]))));
-          await write(`${first ? '' : ','}${items.join(',')}`);
-          first = false;
-        }
+        const items = batch.map((r) => JSON.stringify(Object.fromEntries(opts.columns.map((c, i) => [c, r[i]]))));
+        await write(`${first ? '' : ','}${items.join(',')}`);
+        first = false;
       }
       if (batch.length < FETCH) break;
     }
-    if (opts.format === 'json') await write(']}');
+    await write(']}');
     await client.query('commit');
     res.end();
   } catch (e) {
@@ -225,5 +237,40 @@ export async function streamRows(
     else throw e;
   } finally {
     await runner.release();
+  }
+}
+
+async function copyCsv(
+  ds: DataSource,
+  res: Response,
+  opts: { sql: string; params: unknown[]; columns: readonly string[]; filename: string },
+): Promise<void> {
+  const copySql = `copy (${inlineParams(opts.sql, opts.params)}) to stdout with (format csv)`;
+  const pool = (ds.driver as PostgresDriver).master as Pool;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('begin transaction isolation level repeatable read read only');
+    const copy = client.query(copyTo(copySql));
+    res.status(200);
+    res.setHeader('content-type', 'text/csv; charset=utf-8; header=present');
+    res.setHeader('content-disposition', `attachment; filename="${opts.filename}.csv"`);
+    res.write(stringifySync([[...opts.columns]], CSV_OPTIONS));
+    try {
+      await pipeline(copy, new PgCsvToRfc4180(), res);
+    } catch (e) {
+      broken = e instanceof Error ? e : new Error(String(e));
+      // the COPY may be half read: the connection is not reused (see streamRows)
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      if (!res.destroyed) res.destroy(broken);
+      return;
+    }
+    await client.query('commit');
+  } catch (e) {
+    broken = e instanceof Error ? e : new Error(String(e));
+    if (res.headersSent) res.destroy(broken);
+    else throw e;
+  } finally {
+    client.release(broken ?? false);
   }
 }

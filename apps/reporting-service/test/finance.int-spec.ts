@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import type { AddressInfo } from 'node:net';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import express from 'express';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import {
   CdrCreatedV3,
   deriveId,
@@ -10,7 +14,14 @@ import {
   type OcppMessageReceived,
 } from '@csms/contracts';
 import { creditCdrOf } from '@csms/billing';
-import { REVENUE_COLUMNS, amountText, revenueFactOf, totalsByCurrency, type RevenueFact } from '@csms/finance';
+import {
+  CDR_EXPORT_COLUMNS,
+  REVENUE_COLUMNS,
+  amountText,
+  revenueFactOf,
+  totalsByCurrency,
+  type RevenueFact,
+} from '@csms/finance';
 import { TimeZones } from '@csms/kernel';
 import { KafkaRecordPublisher } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
@@ -25,6 +36,7 @@ import {
   waitFor,
 } from '@csms/testing';
 import { loadReportingServiceConfig, type ReportingServiceConfig } from '../src/config';
+import { CSV_OPTIONS, streamRows } from '../src/finance.store';
 import { rebuildReportingStore } from '../src/rebuild';
 import { startReportingService } from '../src/service';
 
@@ -252,56 +264,95 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
     expect(csv.split('\r\n').length).toBeGreaterThan(10);
   });
 
-  it('exports CDRs as CSV, streaming from a database cursor without loading every row', async () => {
-    // 30,000 CDR rows issued in 2031 (copies of one, written straight to the read model: this tests the read path)
+  it('exports CDRs as CSV written by PostgreSQL (COPY), streaming with back-pressure without loading every row', async () => {
+    // 100,000 CDR rows issued in 2031 (copies of one, written straight to the read model: this tests the read path)
     await pg.query(
       `insert into finance_cdrs select 'BULK-' || g, partition, "offset", credit, credit_reference_id, session_id, station_id,
          site_id, evse_uid, connector_id, tariff_id, tariff_version, currency, account_id,
          timestamptz '2031-01-01T00:00:00Z' + g * interval '1 second', time_zone, issue_day, reported_day, sessions,
          energy_kwh, charging_hours, parking_hours, net, vat, gross, cdr
-       from finance_cdrs, generate_series(1, 30000) g where cdr_id = 'CDR-FIN-00001'`,
+       from finance_cdrs, generate_series(1, 100000) g where cdr_id = 'CDR-FIN-00001'`,
     );
-    const res = await fetch(`${svc.url}/api/v1/reports/cdrs?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z`, {
-      headers: { authorization: `Bearer ${finance.key}` },
-    });
+    const url = `${svc.url}/api/v1/reports/cdrs?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z`;
+    const res = await fetch(url, { headers: { authorization: `Bearer ${finance.key}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers.get('content-length')).toBeNull();
     const reader = res.body!.getReader();
     const first = await reader.read();
     let text = new TextDecoder().decode(first.value);
-    // the client has one chunk and reads no more: the server holds its cursor open, waiting for the client to drain
-    await waitFor(
-      async () =>
-        (
-          await pg.query(
-            `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and state = 'idle in transaction' and query like 'fetch % from export_cursor'`,
-            [db],
-          )
-        ).rowCount === 1,
-      { what: 'the export waiting on its open cursor' },
-    );
-    expect(text.split('\r\n').length).toBeLessThan(30_000);
+    // the client has one chunk and reads no more: the COPY waits on its send (the buffers between are full)
+    const copying = async (waiting: boolean) =>
+      (
+        await pg.query(
+          `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and query like 'copy (%'
+             and state = 'active' ${waiting ? "and wait_event = 'ClientWrite'" : ''}`,
+          [db],
+        )
+      ).rowCount === 1;
+    await waitFor(() => copying(true), { what: 'the COPY waiting for the client to drain' });
+    expect(text.split('\r\n').length).toBeLessThan(100_000);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       text += new TextDecoder().decode(value);
     }
     const lines = text.split('\r\n');
-    expect(lines[0].split(',')[0]).toBe('cdr_id');
-    expect(lines.length).toBe(30_000 + 2); // header, rows, and the empty string after the last CRLF
+    expect(lines[0]).toBe(CDR_EXPORT_COLUMNS.join(','));
+    expect(lines.length).toBe(100_000 + 2); // header, rows, and the empty string after the last CRLF
+    expect(text.split('\n').length).toBe(lines.length); // every record delimiter a CRLF
     expect(lines[1].startsWith('BULK-1,false,,')).toBe(true);
-    await waitFor(
-      async () =>
-        (
-          await pg.query(
-            `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and query like '%export_cursor%' and state <> 'idle'`,
-            [db],
-          )
-        ).rowCount === 0,
-      { what: 'the cursor closed' },
-    );
+    expect(lines[1].split(',').length).toBe(CDR_EXPORT_COLUMNS.length);
+    await waitFor(async () => !(await copying(false)), { what: 'the COPY done' });
+
+    // a client that goes away mid-export: the COPY ends (its connection closed), and the next export is whole
+    const gone = await fetch(url, { headers: { authorization: `Bearer ${finance.key}` } });
+    const goneReader = gone.body!.getReader();
+    await goneReader.read();
+    await waitFor(() => copying(true), { what: 'the second COPY waiting for the client' });
+    await goneReader.cancel();
+    // exports one after the other until the abandoned COPY has ended: each whole (the pool hands out its last
+    // released connection first; one left mid-COPY would hang the next export)
+    let exports = 0;
+    do {
+      const again = await get('/api/v1/reports/cdrs?from=2031-01-01T00:00:00Z&to=2031-01-01T00:01:00Z');
+      expect(again.status).toBe(200);
+      expect(again.text.split('\r\n').length).toBe(59 + 2);
+      exports++;
+    } while ((await copying(false)) || exports < 3);
     await pg.query(`delete from finance_cdrs where cdr_id like 'BULK-%'`);
+  });
+
+  it("the COPY path's CSV is csv-stringify's (RFC 4180) for awkward values; parameters inlined as literals", async () => {
+    const ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(db) });
+    await ds.initialize();
+    const app = express();
+    const values = ['a,b', 'x"y', 'l1\nl2', '', null, 'ü € 😀', ' lead', '\\.', "it's", 'back\\slash'];
+    app.get('/csv', (_req, res) => {
+      void streamRows(ds, res, {
+        sql: `select v, $1 || coalesce(v, 'null'), true::text, false::text, 1.50::numeric::text, null::text
+          from unnest($2::text[]) with ordinality u(v, n) order by n`,
+        params: [
+          "p'$2\\",
+          `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`,
+        ],
+        format: 'csv',
+        columns: ['v', 'p', 't', 'f', 'd', 'n'],
+        filename: 'x',
+      });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((r) => server.once('listening', r));
+      const r = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/csv`);
+      const rows = values.map((v) => [v, `p'$2\\${v ?? 'null'}`, 'true', 'false', '1.50', null]);
+      expect(await r.text()).toBe(
+        stringifySync([['v', 'p', 't', 'f', 'd', 'n'], ...rows], { ...CSV_OPTIONS, quoted_match: /\n/ }),
+      );
+    } finally {
+      server.close();
+      await ds.destroy();
+    }
   });
 
   it('OCPI 2.2.1 CDRs sender interface: token auth, envelope, pagination headers, credit CDRs, numbers digit for digit', async () => {
