@@ -8,6 +8,9 @@
  * cost: a session on a tariff with a small max_price gets a hold of that amount; when its running cost (priced by the
  * tariff service from session.updated with the CDR's engine) nears it, the hold is raised (the emulator counts an
  * incremental authorisation) or, for an account whose policy is to stop, the charger receives RemoteStopTransaction.
+ * A corrected session (closed by rule, its real StopTransaction late with less energy: the tariff service issues a
+ * credit CDR and a new CDR) is refunded exactly the difference, once, never captured twice; a wallet session is
+ * debited exactly its CDR's total; an invoice session opens a receivable and goes on its month's statement.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
