@@ -8,6 +8,9 @@
  * cost: a session on a tariff with a small max_price gets a hold of that amount; when its running cost (priced by the
  * tariff service from session.updated with the CDR's engine) nears it, the hold is raised (the emulator counts an
  * incremental authorisation) or, for an account whose policy is to stop, the charger receives RemoteStopTransaction.
+ * A corrected session (closed by rule, its real StopTransaction late with less energy: the tariff service issues a
+ * credit CDR and a new CDR) is refunded exactly the difference, once, never captured twice; a wallet session is
+ * debited exactly its CDR's total; an invoice session opens a receivable and goes on its month's statement.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -483,6 +486,270 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       what: 'RemoteStopTransaction at the charger (hold exhausted)',
       timeoutMs: 90_000,
     });
+    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+  }, 400_000);
+
+  it('a corrected session: its credit CDR gives a refund of exactly the difference (one capture, one refund); a wallet session debits exactly its CDR; an invoice session opens a receivable and goes on a statement; every journal balanced', async () => {
+    const stationId = uniqueName('E2ECRD16');
+    expect(
+      (
+        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
+          securityProfile: 1,
+          password: PASSWORD,
+          siteId: 'site-e2ecrd',
+          timeZone: 'Europe/Amsterdam',
+        })
+      ).status,
+    ).toBe(200);
+    // its own tariff (the same prices), so this case runs alone too (jest -t)
+    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-CRD', { ...TARIFF, id: 'E2E-CRD' })).status).toBe(
+      200,
+    );
+    expect(
+      (
+        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
+          tariffId: 'E2E-CRD',
+          scope: { kind: 'site', siteId: 'site-e2ecrd' },
+        })
+      ).status,
+    ).toBe(201);
+    await openCard('acct-credit', 'pm_card_visa');
+    for (const [accountId, method] of [
+      ['acct-wallet-ok', { kind: 'wallet' }],
+      ['acct-invoice', { kind: 'invoice', creditLimitMinor: '100000' }],
+    ] as const)
+      expect(
+        (await api('payment-service', 'POST', '/api/v1/accounts', { accountId, currency: 'EUR', method })).status,
+      ).toBe(201);
+    expect(
+      (
+        await api('payment-service', 'POST', '/api/v1/accounts/acct-wallet-ok/top-ups', {
+          topUpRef: 'E2E-T2',
+          amount: '20.00',
+        })
+      ).status,
+    ).toBe(201);
+    for (const [uid, account] of [
+      ['E2E-CREDIT', 'acct-credit'],
+      ['E2E-WALLET-OK', 'acct-wallet-ok'],
+      ['E2E-INVOICE', 'acct-invoice'],
+    ])
+      expect(
+        (
+          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
+            type: 'ISO14443',
+            status: 'Accepted',
+            billingAccountId: account,
+          })
+        ).status,
+      ).toBe(200);
+    await waitFor(
+      async () =>
+        (await pg.query(`select 1 from tokens where uid in ('E2E-CREDIT', 'E2E-WALLET-OK', 'E2E-INVOICE')`))
+          .rowCount === 3,
+      { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
+    );
+    const cp = new RPCClient(
+      clientOptions({
+        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
+        identity: stationId,
+        protocols: ['ocpp1.6'],
+        password: PASSWORD,
+        reconnect: false,
+        strictMode: true,
+        callTimeoutMs: 20_000,
+      }),
+    );
+    clients.push(cp);
+    cp.handle('RemoteStopTransaction', async () => ({ status: 'Accepted' }));
+    await cp.connect();
+    await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' });
+    const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+    type Cdr = Json & {
+      id: string;
+      credit?: boolean;
+      end_date_time: string;
+      cdr_token: { uid: string };
+      total_cost: { incl_vat: string };
+      audit: { sessionId: string };
+    };
+    const cdrsOf = async () =>
+      (await api<{ items: Cdr[] }>('tariff-service', 'GET', `/api/v1/cdrs?stationId=${stationId}&include=audit`)).body
+        .items;
+    const minor = (amount: string) => Math.round(Number(amount) * 100);
+    const paymentOf = (sessionId: string, ready: (r: Json) => boolean, what: string) =>
+      waitFor(
+        async () => {
+          const r = await api<Json>('payment-service', 'GET', `/api/v1/sessions/${sessionId}/payment`);
+          return r.status === 200 && ready(r.body) ? r.body : undefined;
+        },
+        { what, timeoutMs: 90_000 },
+      );
+    const balancedJournal = async (sessionId: string) => {
+      const journal = await api<Json>('payment-service', 'GET', `/api/v1/sessions/${sessionId}/journal`);
+      expect(journal.status).toBe(200);
+      expect(journal.body.balanced).toBe(true);
+    };
+
+    // a card session the session service closes by rule (a new transaction on its connector: ended at its last
+    // sample, 12 kWh, 4.84 captured); its real StopTransaction then arrives late: it stopped at 6 kWh. The session
+    // is revised, the tariff service issues a credit CDR for 4.84 and a new CDR, the payment service refunds the
+    // difference, never capturing again
+    const a = (await cp.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'E2E-CREDIT',
+      meterStart: 1000,
+      timestamp: at(0),
+    })) as { transactionId: number };
+    for (const [s, wh] of [
+      [60, '7000'],
+      [120, '13000'],
+    ] as const)
+      await cp.call('MeterValues', {
+        connectorId: 1,
+        transactionId: a.transactionId,
+        meterValue: [
+          { timestamp: at(s), sampledValue: [{ value: wh, measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] },
+        ],
+      });
+    const b = (await cp.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'E2E-CREDIT',
+      meterStart: 13000,
+      timestamp: at(180),
+    })) as { transactionId: number };
+    const first = await waitFor(async () => (await cdrsOf()).find((c) => !c.credit), {
+      what: 'the CDR of the session closed by rule',
+      timeoutMs: 90_000,
+    });
+    expect(first.total_cost.incl_vat).toBe('4.84');
+    const sessionId = first.audit.sessionId;
+    await paymentOf(sessionId, (r) => r.status === 'captured', 'the first CDR captured');
+    await cp.call('StopTransaction', {
+      transactionId: a.transactionId,
+      idTag: 'E2E-CREDIT',
+      meterStop: 7000,
+      timestamp: at(60),
+      reason: 'Local',
+    });
+    const [credit, corrected] = await waitFor(
+      async () => {
+        const mine = (await cdrsOf()).filter((c) => c.audit.sessionId === sessionId);
+        const cr = mine.find((c) => c.credit);
+        const nw = mine.find((c) => !c.credit && c.id !== first.id);
+        return cr && nw ? ([cr, nw] as const) : undefined;
+      },
+      { what: 'the credit CDR and the corrected CDR', timeoutMs: 90_000 },
+    );
+    expect(credit).toMatchObject({ credit_reference_id: first.id, total_cost: { incl_vat: '-4.84' } });
+    const difference = 484 - minor(corrected.total_cost.incl_vat);
+    expect(difference).toBeGreaterThan(0);
+    const refunded = await paymentOf(
+      sessionId,
+      (r) => r.refundedMinor === String(difference),
+      'the refund of the difference',
+    );
+    expect(refunded).toMatchObject({ capturedMinor: '484', refundedMinor: String(difference) });
+    await waitFor(
+      async () => (await pg.query(`select 1 from psp_intents where status not in ('done', 'failed')`)).rowCount === 0,
+      { what: 'no PSP call left open', timeoutMs: 60_000 },
+    );
+    await emulator.webhooksIdle();
+    expect(emulator.ledger().find((p) => p.metadata.session_id === sessionId)).toMatchObject({
+      authorizations: 1,
+      captures: 1,
+      captured_minor: 484,
+      refunds: 1,
+      refunded_minor: difference,
+    });
+    await balancedJournal(sessionId);
+    await cp.call('StopTransaction', {
+      transactionId: b.transactionId,
+      idTag: 'E2E-CREDIT',
+      meterStop: 13000,
+      timestamp: at(240),
+      reason: 'Local',
+    });
+
+    /** a 12 kWh session (4.84) in two minutes on its own connector; its CDR */
+    const charge = async (idTag: string, connectorId: number, from: number) => {
+      const { transactionId } = (await cp.call('StartTransaction', {
+        connectorId,
+        idTag,
+        meterStart: 1000,
+        timestamp: at(from),
+      })) as { transactionId: number };
+      await cp.call('MeterValues', {
+        connectorId,
+        transactionId,
+        meterValue: [
+          {
+            timestamp: at(from + 60),
+            sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+          },
+        ],
+      });
+      await cp.call('StopTransaction', {
+        transactionId,
+        idTag,
+        meterStop: 13000,
+        timestamp: at(from + 120),
+        reason: 'Local',
+      });
+      return waitFor(async () => (await cdrsOf()).find((c) => c.cdr_token.uid === idTag), {
+        what: `the CDR of ${idTag}`,
+        timeoutMs: 90_000,
+      });
+    };
+
+    // a wallet holding 20.00: debited exactly the CDR's total, its balance through the API
+    const wcdr = await charge('E2E-WALLET-OK', 2, 20);
+    const wtotal = minor(wcdr.total_cost.incl_vat);
+    expect(wtotal).toBe(484);
+    const wrec = await paymentOf(
+      wcdr.audit.sessionId,
+      (r) => (r.walletDebits as unknown[] | undefined)?.length === 1,
+      'the wallet debit',
+    );
+    expect(wrec.walletDebits).toEqual([expect.objectContaining({ cdrId: wcdr.id, amountMinor: String(wtotal) })]);
+    const wb = await api<{ balances: Array<{ account: string; postedMinor: string }> }>(
+      'payment-service',
+      'GET',
+      '/api/v1/accounts/acct-wallet-ok/balances',
+    );
+    expect(wb.status).toBe(200);
+    // a liability: a credit balance of 20.00 − 4.84
+    expect(wb.body.balances.find((l) => l.account.startsWith('wallet_liability:'))?.postedMinor).toBe(
+      String(-(2000 - wtotal)),
+    );
+    await balancedJournal(wcdr.audit.sessionId);
+    expect(emulator.ledger().filter((p) => p.metadata.session_id === wcdr.audit.sessionId)).toEqual([]);
+
+    // an invoice account: a receivable for the CDR, then the statement of its month whose line is the CDR
+    const icdr = await charge('E2E-INVOICE', 3, 140);
+    const itotal = minor(icdr.total_cost.incl_vat);
+    const irec = await paymentOf(
+      icdr.audit.sessionId,
+      (r) => (r.receivables as unknown[] | undefined)?.length === 1,
+      'the receivable',
+    );
+    expect(irec.receivables).toEqual([
+      expect.objectContaining({ cdrId: icdr.id, amountMinor: String(itotal), reason: 'invoice' }),
+    ]);
+    await balancedJournal(icdr.audit.sessionId);
+    const month = icdr.end_date_time.slice(0, 7);
+    const st = await api<Json & { lines: Array<Json> }>(
+      'payment-service',
+      'POST',
+      '/api/v1/accounts/acct-invoice/statements',
+      {
+        month,
+      },
+    );
+    expect(st.status).toBe(201);
+    expect(st.body).toMatchObject({ month, totalMinor: String(itotal) });
+    expect(st.body.lines).toEqual([expect.objectContaining({ cdrId: icdr.id })]);
+    expect(emulator.ledger().filter((p) => p.metadata.session_id === icdr.audit.sessionId)).toEqual([]);
     for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
   }, 400_000);
 });
