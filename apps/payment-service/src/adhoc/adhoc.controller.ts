@@ -165,20 +165,7 @@ export class AdhocController {
   @ApiParam({ name: 'stationId', example: 'CP-001' })
   @ApiParam({ name: 'evseId', example: '1' })
   async qrSvg(@Req() req: Request, @Res() res: Response): Promise<void> {
-    try {
-      const { stationId, evseId } = this.params(req);
-      this.noQuery(req);
-      // no code for a charging point that takes no ad-hoc payment (a misprint would send drivers nowhere)
-      await this.tariffOf(stationId, evseId);
-      const svg = await qrString(this.url(`/pay/${encodeURIComponent(stationId)}/${evseId}`), {
-        type: 'svg',
-        errorCorrectionLevel: 'M',
-        margin: 2,
-      });
-      res.status(200).setHeader('cache-control', 'public, max-age=86400').type('image/svg+xml').send(svg);
-    } catch (e) {
-      this.fail(req, res, e);
-    }
+    await this.qrCode(req, res, 'svg');
   }
 
   @Get(':stationId/:evseId/qr.png')
@@ -187,18 +174,25 @@ export class AdhocController {
   @ApiParam({ name: 'stationId', example: 'CP-001' })
   @ApiParam({ name: 'evseId', example: '1' })
   async qrPng(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.qrCode(req, res, 'png');
+  }
+
+  /** An EVSE's start URL as a QR code; none for a charging point that takes no ad-hoc payment (a misprint would send drivers nowhere). */
+  private async qrCode(req: Request, res: Response, format: 'svg' | 'png'): Promise<void> {
     try {
       const { stationId, evseId } = this.params(req);
       this.noQuery(req);
-      // no code for a charging point that takes no ad-hoc payment (a misprint would send drivers nowhere)
       await this.tariffOf(stationId, evseId);
-      const png = await qrPng(this.url(`/pay/${encodeURIComponent(stationId)}/${evseId}`), {
-        type: 'png',
-        errorCorrectionLevel: 'M',
-        margin: 2,
-        width: 512,
-      });
-      res.status(200).setHeader('cache-control', 'public, max-age=86400').type('image/png').send(png);
+      const url = this.url(`/pay/${encodeURIComponent(stationId)}/${evseId}`);
+      const body =
+        format === 'svg'
+          ? await qrString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+          : await qrPng(url, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 512 });
+      res
+        .status(200)
+        .setHeader('cache-control', 'public, max-age=86400')
+        .type(format === 'svg' ? 'image/svg+xml' : 'image/png')
+        .send(body);
     } catch (e) {
       this.fail(req, res, e);
     }
