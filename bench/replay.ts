@@ -1,0 +1,566 @@
+/**
+ * Replay at scale: rebuild sessions and CDRs from a large `ocpp.inbound` log (real Kafka and PostgreSQL).
+ *   npx tsx bench/replay.ts [--records 2000000] [--batch 1000] [--live] [--keep-log] [--drop-log]
+ *
+ * 1. The log (generated ONCE, then reused): the simulator (apps/simulator, mixed 1.6 / 2.0.1, 2 connectors, busy
+ *    stations: sessions of 20-40 minutes with gaps of 1-5 minutes, a MeterValues every 30 s) plays batches of
+ *    `--batch` stations against an in-process OCPP server that answers like the gateway and records every
+ *    frame with the gateway's own `InboundRecorder` (same envelope, ids and key; receive time = the stations'
+ *    simulated clock) into `bench.replay.inbound-<records>` until it holds exactly `--records` records (the last
+ *    batch's open sessions stay open, as in an hour cut out of a network). A default tariff is published (before the
+ *    stations' time, which starts the next day at 06:00 UTC) to `bench.replay.tariff-events-<records>` through a tariff service. A later run finds both topics
+ *    full and skips this step.
+ *    `--live`: while the log is generated, a session service and a tariff service consume it as it is written
+ *    (the live path); the digests of their output are kept beside the log (os.tmpdir()) for the check below.
+ * 2. Stage "sessions": `rebuildSessionStore` (empty database, group at offset 0) and the session service folds
+ *    the whole log (in this process), re-emitting its session events into a fresh topic; timed from start to the
+ *    last record applied and the outbox empty.
+ * 3. Stage "cdrs": `rebuildTariffService` and the tariff service prices the rebuilt session events into CDRs
+ *    (catalogue, pricing and running-cost consumers); timed from start to every session event applied by both
+ *    and the outbox empty.
+ * 4. Digests: SHA-256 over the sorted values of the session events and of the CDR topic (billing events); equal
+ *    to the live run's when one was recorded (`identical`).
+ * Prints records/s per stage, wall time, CPU of this process, peak RSS, load average, and a JSON line. Rebuild
+ * databases and output topics are deleted at the end; the log is kept (`--drop-log` deletes it).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import { RPCServer } from 'ocpp-rpc';
+import { KafkaRecordPublisher, createKafka, ensureTopics, type OutgoingRecord } from '@csms/messaging';
+import { silentLogger } from '@csms/platform';
+import { newApiKey } from '@csms/service-kit';
+import { InboundRecorder, type InboundFact } from '../apps/ocpp-gateway/src/ocpp/inbound-recorder';
+import { loadSessionServiceConfig } from '../apps/session-service/src/config';
+import { rebuildSessionStore } from '../apps/session-service/src/rebuild';
+import { startSessionService, type RunningSessionService } from '../apps/session-service/src/service';
+import { Simulation } from '../apps/simulator/src';
+import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
+import { rebuildTariffService } from '../apps/tariff-service/src/rebuild';
+import { startTariffService, type RunningTariffService } from '../apps/tariff-service/src/service';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const has = (name: string) => process.argv.includes(`--${name}`);
+
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const pgBase = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const partitions = Number(process.env.KAFKA_PARTITIONS ?? 3);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function dbUrl(name: string): string {
+  const u = new URL(pgBase);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function dropDb(name: string): Promise<void> {
+  const c = new Client({ connectionString: pgBase });
+  await c.connect();
+  await c.query(`drop database if exists "${name}" with (force)`);
+  await c.end();
+}
+
+async function createTopics(kafka: Kafka, names: string[]): Promise<void> {
+  await ensureTopics(
+    kafka,
+    names.map((name) => ({ name, description: 'bench', key: 'k', retentionMs: -1, cleanupPolicy: 'delete' as const })),
+    partitions,
+  );
+}
+
+async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const a = kafka.admin();
+  await a.connect();
+  const existing = new Set(await a.listTopics());
+  const gone = topics.filter((t) => existing.has(t));
+  if (gone.length) await a.deleteTopics({ topics: gone });
+  await a.disconnect();
+}
+
+async function size(kafka: Kafka, topic: string): Promise<number> {
+  const a = kafka.admin();
+  await a.connect();
+  try {
+    if (!(await a.listTopics()).includes(topic)) return 0;
+    return (await a.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await a.disconnect();
+  }
+}
+
+/** SHA-256 over a topic's record values, sorted (the order across partitions is not part of the output), and their count. */
+async function digest(
+  kafka: Kafka,
+  topic: string,
+  /** a topic name the values may name (a CDR's audit names its session event's topic), written as `<session-events>` */
+  rename?: string,
+): Promise<{ records: number; sha256: string }> {
+  const n = await size(kafka, topic);
+  const values: string[] = [];
+  if (n > 0) {
+    const consumer = kafka.consumer({ groupId: `bench.replay.digest-${process.pid}-${topic}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const v = message.value!.toString();
+        values.push(rename ? v.split(`"${rename}"`).join('"<session-events>"') : v);
+      },
+    });
+    while (values.length < n) await sleep(50);
+    await consumer.disconnect();
+    const a = kafka.admin();
+    await a.connect();
+    await a.deleteGroups([`bench.replay.digest-${process.pid}-${topic}`]).catch(() => undefined);
+    await a.disconnect();
+  }
+  values.sort();
+  if (process.env.REPLAY_DUMP) writeFileSync(path.join(process.env.REPLAY_DUMP, `${topic}.jsonl`), values.join('\n'));
+  const h = createHash('sha256');
+  for (const v of values) h.update(v).update('\n');
+  return { records: values.length, sha256: h.digest('hex') };
+}
+
+async function outboxDepth(svc: { dataSource: { query: (q: string) => Promise<Array<{ c: number }>> } }) {
+  return Number((await svc.dataSource.query('select count(*)::int as c from outbox'))[0].c);
+}
+
+function sessionCfg(tag: string, inbound: string, out: string) {
+  return loadSessionServiceConfig({
+    KAFKA_BROKERS: brokers,
+    KAFKA_PARTITIONS: String(partitions),
+    DATABASE_URL: dbUrl(`csms_bench_replay_sessions_${tag}`),
+    HTTP_PORT: '0',
+    SESSION_CONSUMER_GROUP: `bench.replay.sessions-${tag}`,
+    OCPP_INBOUND_TOPIC: inbound,
+    SESSION_EVENTS_TOPIC: out,
+    LOG_LEVEL: 'silent',
+  });
+}
+
+function tariffCfg(tag: string, tariffs: string, sessions: string, billing: string, apiKeys = '') {
+  return loadTariffServiceConfig({
+    KAFKA_BROKERS: brokers,
+    KAFKA_PARTITIONS: String(partitions),
+    DATABASE_URL: dbUrl(`csms_bench_replay_tariffs_${tag}`),
+    HTTP_PORT: '0',
+    ...(apiKeys ? { API_KEYS: apiKeys } : {}),
+    TARIFF_CONSUMER_GROUP: `bench.replay.tariffs-${tag}`,
+    TARIFF_EVENTS_TOPIC: tariffs,
+    SESSION_EVENTS_TOPIC: sessions,
+    BILLING_EVENTS_TOPIC: billing,
+    REGISTRY_STATIONS_TOPIC: `bench.replay.stations-${tag}`,
+    REGISTRY_TOKENS_TOPIC: `bench.replay.tokens-${tag}`,
+    DEFAULT_TIME_ZONE: 'Europe/Amsterdam',
+    LOG_LEVEL: 'silent',
+  });
+}
+
+/** Publishes the bench's default tariff (effective from 2020) to `topic` through a throwaway tariff service. */
+async function publishTariff(kafka: Kafka, topic: string): Promise<void> {
+  const tag = `tariffsetup_${process.pid}`;
+  const key = newApiKey('bench', 'finance');
+  const svc = await startTariffService(
+    tariffCfg(tag, topic, `bench.replay.none-${tag}`, `bench.replay.none-billing-${tag}`, key.entry),
+    silentLogger(),
+  );
+  const call = (method: string, p: string, body: unknown) =>
+    fetch(`${svc.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const tariff = {
+    country_code: 'NL',
+    party_id: 'CSM',
+    id: 'REPLAY',
+    currency: 'EUR',
+    elements: [
+      { price_components: [{ type: 'FLAT', price: 0.5, vat: 21, step_size: 1 }] },
+      {
+        price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }],
+        restrictions: { start_time: '17:00', end_time: '21:00' },
+      },
+      {
+        price_components: [
+          { type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 },
+          { type: 'TIME', price: 1.2, vat: 21, step_size: 60 },
+        ],
+      },
+      { price_components: [{ type: 'PARKING_TIME', price: 6, vat: 21, step_size: 300 }] },
+    ],
+  };
+  const put = await call('PUT', '/api/v1/tariffs/REPLAY', tariff);
+  if (put.status !== 200) throw new Error(`tariff not accepted: ${put.status} ${await put.text()}`);
+  const assign = await call('POST', '/api/v1/tariff-assignments', {
+    tariffId: 'REPLAY',
+    scope: { kind: 'default' },
+  });
+  if (assign.status !== 201) throw new Error(`assignment not accepted: ${assign.status} ${await assign.text()}`);
+  while ((await outboxDepth(svc)) > 0 || (await size(kafka, topic)) < 2) await sleep(50);
+  await svc.stop();
+  await dropDb(`csms_bench_replay_tariffs_${tag}`);
+  await deleteTopics(kafka, [
+    `bench.replay.none-${tag}`,
+    `bench.replay.none-billing-${tag}`,
+    `bench.replay.stations-${tag}`,
+    `bench.replay.tokens-${tag}`,
+    `dlq.bench.replay.tariffs-${tag}.catalogue`,
+    `dlq.bench.replay.tariffs-${tag}.pricing`,
+    `dlq.bench.replay.tariffs-${tag}.running`,
+  ]);
+}
+
+type Client16 = {
+  identity: string;
+  protocol?: string;
+  handle: (m: (o: { messageId: string; method: string; params: Record<string, unknown> }) => Promise<unknown>) => void;
+  on: (ev: string, f: () => void) => void;
+};
+
+/** One thing a template station said, as the gateway saw it: its connection, the fact, and the receive time (station clock). */
+interface Said {
+  station: number;
+  protocol: 'ocpp1.6' | 'ocpp2.0.1';
+  connection: number;
+  fact: InboundFact;
+  at: number;
+}
+
+/**
+ * Plays `stations` simulated stations (the simulator, whole plans) against an in-process OCPP server that
+ * answers like the gateway answers an accepted, registered station, and returns what they said in order.
+ */
+async function playTemplate(stations: number, start: string, speed: number): Promise<Said[]> {
+  const said: Said[] = [];
+  const server = new RPCServer({ protocols: ['ocpp1.6', 'ocpp2.0.1'], strictMode: false });
+  let tx = 1;
+  let conn = 0;
+  let clock: () => number = () => Date.parse(start);
+  const index = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1)) - 1;
+  server.on('client', (raw: unknown) => {
+    const c = raw as Client16;
+    const who = {
+      station: index(c.identity),
+      protocol: (c.protocol ?? 'ocpp1.6') as Said['protocol'],
+      connection: ++conn,
+    };
+    said.push({ ...who, fact: { kind: 'connected' }, at: clock() });
+    c.on('close', () => said.push({ ...who, fact: { kind: 'disconnected', reason: 'closed' }, at: clock() }));
+    c.handle(async ({ messageId, method, params }) => {
+      const v16 = who.protocol === 'ocpp1.6';
+      const at = clock();
+      const now = new Date(at).toISOString();
+      let response: unknown;
+      switch (method) {
+        case 'BootNotification':
+          response = { status: 'Accepted', currentTime: now, interval: 300 };
+          break;
+        case 'Heartbeat':
+          response = { currentTime: now };
+          break;
+        case 'Authorize':
+          response = v16 ? { idTagInfo: { status: 'Accepted' } } : { idTokenInfo: { status: 'Accepted' } };
+          break;
+        case 'StartTransaction':
+          response = { transactionId: tx++, idTagInfo: { status: 'Accepted' } };
+          break;
+        case 'StopTransaction':
+          response = params.idTag ? { idTagInfo: { status: 'Accepted' } } : {};
+          break;
+        case 'TransactionEvent':
+          response = params.idToken ? { idTokenInfo: { status: 'Accepted' } } : {};
+          break;
+        default:
+          response = {};
+      }
+      said.push({ ...who, fact: { kind: 'call', messageId, action: method, payload: params, response }, at });
+      return response;
+    });
+  });
+  const http = await server.listen(0, '127.0.0.1');
+  const sim = new Simulation({
+    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ocpp`,
+    stations,
+    connectors: 2,
+    sessions: 1,
+    protocol: 'mixed',
+    seed: 16,
+    prefix: 'T-',
+    shape: {
+      base: 'quick',
+      gapSeconds: [10, 300],
+      chargeSeconds: [30 * 60, 50 * 60],
+      idleSeconds: [60, 600],
+      batteryWh: [30_000, 80_000],
+      maxPowerW: [7_000, 22_000],
+    },
+    sampleIntervalSeconds: 30,
+    speed,
+    startTime: start,
+    strict: false,
+    keepLog: false,
+    backoff: { initialMs: 200, maxMs: 5000 },
+  });
+  clock = () => sim.clock.startTime + sim.clock.virtualNow();
+  await sim.run();
+  await server.close({ force: true });
+  return said;
+}
+
+/**
+ * The log: a template fleet played by the simulator, copied onto `copies` x template-size stations (station id
+ * `RP<copy>-<n>`, their own connection ids; the same plans, so copy k of a station repeats its sessions), the
+ * copies interleaved record by record in receive order, each record made by the gateway's InboundRecorder, until
+ * the topic holds exactly `target` records.
+ */
+async function generate(kafka: Kafka, topic: string, target: number, templateStations: number) {
+  const t0 = performance.now();
+  // station time starts tomorrow at 06:00 UTC: after the tariff's publication (a tariff applies to sessions that start after it)
+  const start = new Date(Math.floor(Date.now() / 86400_000 + 1) * 86400_000 + 6 * 3600_000).toISOString();
+  const said = await playTemplate(templateStations, start, Number(process.env.REPLAY_SIM_SPEED ?? 30));
+  said.sort((x, y) => x.at - y.at); // stable: each station's order is kept
+  const copies = Math.ceil(target / said.length);
+  console.log(
+    `template: ${templateStations} stations said ${said.length} things in ${Math.round((performance.now() - t0) / 1000)} s; ${copies} copies = ${copies * templateStations} stations`,
+  );
+  const publisher = new KafkaRecordPublisher(kafka);
+  let pending: OutgoingRecord[] = [];
+  let at = 0;
+  const recorder = new InboundRecorder(
+    { publish: async (r) => void pending.push(r) },
+    topic,
+    'gw-replay',
+    () => new Date(at),
+  );
+  let written = 0;
+  for (const x of said) {
+    at = x.at;
+    for (let k = 0; k < copies && written < target; k++, written++) {
+      void recorder.record(
+        {
+          stationId: `RP${String(k).padStart(3, '0')}-${String(x.station + 1).padStart(4, '0')}`,
+          protocol: x.protocol,
+          connectionId: `replay-${k}-${x.connection}`,
+        },
+        x.fact,
+      );
+    }
+    if (pending.length >= 5000 || written >= target) {
+      await publisher.publish(pending);
+      pending = [];
+    }
+    if (written >= target) break;
+  }
+  if (pending.length) await publisher.publish(pending);
+  await publisher.disconnect();
+  return { templateStations, stations: copies * templateStations, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface Usage {
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+function meter() {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  return (): Usage => {
+    const c = process.cpuUsage(c0);
+    return {
+      wallSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+      cpuSeconds: Number(((c.user + c.system) / 1e6).toFixed(1)),
+    };
+  };
+}
+
+async function waitSessions(svc: RunningSessionService, records: number, progress = true): Promise<void> {
+  let last = 0;
+  const done = () => svc.consumer.stats().applied + svc.consumer.stats().duplicates + svc.consumer.stats().parked;
+  while (done() < records || (await outboxDepth(svc)) > 0) {
+    await sleep(200);
+    if (progress && performance.now() - last > 30_000) {
+      last = performance.now();
+      console.log(`  sessions: ${done()} / ${records} records applied`);
+    }
+  }
+}
+
+async function waitTariffs(kafka: Kafka, svc: RunningTariffService, sessionTopic: string): Promise<void> {
+  const n = await size(kafka, sessionTopic);
+  const done = (c: RunningTariffService['pricingConsumer']) =>
+    c.stats().applied + c.stats().duplicates + c.stats().parked;
+  while (done(svc.pricingConsumer) < n || done(svc.runningConsumer) < n || (await outboxDepth(svc)) > 0)
+    await sleep(200);
+}
+
+async function main(): Promise<void> {
+  const records = flag('records', 2_000_000);
+  const templateStations = flag('template', 200);
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench-replay', logger: silentLogger() });
+  const inbound = `bench.replay.inbound-v2-${records}`;
+  const tariffs = `bench.replay.tariff-events-v2-${records}`;
+  const liveFile = path.join(os.tmpdir(), `${inbound}.live.json`);
+  let peakRss = 0;
+  const loads: number[] = [];
+  const probe = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 500);
+  const loadProbe = setInterval(() => loads.push(os.loadavg()[0]), 5000);
+  loads.push(os.loadavg()[0]);
+
+  // 1. the log, once
+  let generation: Awaited<ReturnType<typeof generate>> | 'cached' = 'cached';
+  const have = await size(kafka, inbound);
+  if (have !== records || (await size(kafka, tariffs)) < 2) {
+    if (have > 0) console.log(`${inbound} holds ${have} records, not ${records}: generating it again`);
+    await deleteTopics(kafka, [inbound, tariffs]);
+    await sleep(2000);
+    await createTopics(kafka, [inbound, tariffs]);
+    await publishTariff(kafka, tariffs);
+    let live: { sessions: RunningSessionService; tariffs: RunningTariffService; out: string; billing: string } | null =
+      null;
+    const liveTag = `live${process.pid}`;
+    if (has('live')) {
+      const out = `bench.replay.session-events-${liveTag}`;
+      const billing = `bench.replay.billing-events-${liveTag}`;
+      await createTopics(kafka, [out, billing]);
+      live = {
+        sessions: await startSessionService(sessionCfg(liveTag, inbound, out), silentLogger()),
+        tariffs: await startTariffService(tariffCfg(liveTag, tariffs, out, billing), silentLogger()),
+        out,
+        billing,
+      };
+    }
+    generation = await generate(kafka, inbound, records, templateStations);
+    console.log(`log: ${records} records in ${inbound}, generated in ${generation.seconds.toFixed(0)} s`);
+    if (live) {
+      await waitSessions(live.sessions, records);
+      await waitTariffs(kafka, live.tariffs, live.out);
+      await live.sessions.stop();
+      await live.tariffs.stop();
+      const d = { sessionEvents: await digest(kafka, live.out), cdrs: await digest(kafka, live.billing, live.out) };
+      writeFileSync(liveFile, JSON.stringify(d));
+      console.log(`live run over the log as it was written: ${JSON.stringify(d)}`);
+      await dropDb(`csms_bench_replay_sessions_${liveTag}`);
+      await dropDb(`csms_bench_replay_tariffs_${liveTag}`);
+      await deleteTopics(kafka, [
+        live.out,
+        live.billing,
+        `bench.replay.stations-${liveTag}`,
+        `bench.replay.tokens-${liveTag}`,
+        `dlq.bench.replay.sessions-${liveTag}`,
+        `dlq.bench.replay.tariffs-${liveTag}.catalogue`,
+        `dlq.bench.replay.tariffs-${liveTag}.pricing`,
+        `dlq.bench.replay.tariffs-${liveTag}.running`,
+      ]);
+    } else if (existsSync(liveFile)) writeFileSync(liveFile, '{}');
+  } else console.log(`log: ${inbound} already holds ${records} records (generation skipped)`);
+
+  // 2. sessions, rebuilt into an empty database
+  const tag = `${process.pid}`;
+  const out = `bench.replay.session-events-${tag}`;
+  const billing = `bench.replay.billing-events-${tag}`;
+  await createTopics(kafka, [out, billing]);
+  const sCfg = sessionCfg(tag, inbound, out);
+  const sMeter = meter();
+  await rebuildSessionStore(sCfg);
+  const sessions = await startSessionService(sCfg, silentLogger());
+  await waitSessions(sessions, records);
+  const sUse = sMeter();
+  await sessions.stop();
+  const sessionEvents = await size(kafka, out);
+  console.log(
+    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events, CPU ${sUse.cpuSeconds} s)`,
+  );
+
+  if (has('sessions-only')) {
+    await dropDb(`csms_bench_replay_sessions_${tag}`);
+    await deleteTopics(kafka, [out, billing, `dlq.bench.replay.sessions-${tag}`]);
+    console.log(
+      JSON.stringify({
+        bench: 'replay',
+        records,
+        stage: 'sessions',
+        ...sUse,
+        recordsPerSecond: Math.round(records / sUse.wallSeconds),
+        sessionEvents,
+        loadAverage: os.loadavg()[0],
+      }),
+    );
+    process.exit(0);
+  }
+
+  // 3. CDRs, rebuilt from the rebuilt session events
+  const tCfg = tariffCfg(tag, tariffs, out, billing);
+  const tMeter = meter();
+  await rebuildTariffService(tCfg);
+  const tariffSvc = await startTariffService(tCfg, silentLogger());
+  await waitTariffs(kafka, tariffSvc, out);
+  const tUse = tMeter();
+  await tariffSvc.stop();
+  const cdrRows = await size(kafka, billing);
+  console.log(
+    `stage cdrs: ${sessionEvents} session events in ${tUse.wallSeconds} s = ${Math.round(sessionEvents / tUse.wallSeconds)} records/s (${cdrRows} billing events, CPU ${tUse.cpuSeconds} s)`,
+  );
+
+  // 4. digests, against the live run's when there is one
+  const d = { sessionEvents: await digest(kafka, out), cdrs: await digest(kafka, billing, out) };
+  const live = existsSync(liveFile) ? (JSON.parse(readFileSync(liveFile, 'utf8')) as Partial<typeof d>) : {};
+  const identical =
+    live.sessionEvents === undefined
+      ? null
+      : live.sessionEvents.sha256 === d.sessionEvents.sha256 && live.cdrs?.sha256 === d.cdrs.sha256;
+  clearInterval(probe);
+  clearInterval(loadProbe);
+  loads.push(os.loadavg()[0]);
+  await dropDb(`csms_bench_replay_sessions_${tag}`);
+  await dropDb(`csms_bench_replay_tariffs_${tag}`);
+  await deleteTopics(kafka, [
+    out,
+    billing,
+    `bench.replay.stations-${tag}`,
+    `bench.replay.tokens-${tag}`,
+    `dlq.bench.replay.sessions-${tag}`,
+    `dlq.bench.replay.tariffs-${tag}.catalogue`,
+    `dlq.bench.replay.tariffs-${tag}.pricing`,
+    `dlq.bench.replay.tariffs-${tag}.running`,
+  ]);
+  if (has('drop-log')) await deleteTopics(kafka, [inbound, tariffs]);
+  const total = sUse.wallSeconds + tUse.wallSeconds;
+  const result = {
+    bench: 'replay',
+    records,
+    partitions,
+    log: inbound,
+    generation: generation === 'cached' ? 'cached' : { ...generation, seconds: Math.round(generation.seconds) },
+    stages: {
+      sessions: { ...sUse, recordsPerSecond: Math.round(records / sUse.wallSeconds), sessionEvents },
+      cdrs: { ...tUse, recordsPerSecond: Math.round(sessionEvents / tUse.wallSeconds), billingEvents: cdrRows },
+    },
+    totalSeconds: Number(total.toFixed(1)),
+    withinFiveMinutes: total <= 300,
+    digests: d,
+    live: live.sessionEvents === undefined ? null : live,
+    identical,
+    peakRssMb: Math.round(peakRss / 2 ** 20),
+    loadAverage: { min: Number(Math.min(...loads).toFixed(1)), max: Number(Math.max(...loads).toFixed(1)) },
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  };
+  console.log(
+    `replay of ${records} records: ${result.totalSeconds} s (sessions ${sUse.wallSeconds} s, CDRs ${tUse.wallSeconds} s)${identical === null ? '' : identical ? ', output identical to the live run' : ', OUTPUT DIFFERS from the live run'}; peak RSS ${result.peakRssMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`,
+  );
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
