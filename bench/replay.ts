@@ -1,27 +1,32 @@
 /**
  * Replay at scale: rebuild sessions and CDRs from a large `ocpp.inbound` log (real Kafka and PostgreSQL).
- *   npx tsx bench/replay.ts [--records 2000000] [--batch 1000] [--live] [--keep-log] [--drop-log]
+ *   npx tsx bench/replay.ts [--records 2000000] [--template 200] [--live] [--sessions-only] [--drop-log]
  *
- * 1. The log (generated ONCE, then reused): the simulator (apps/simulator, mixed 1.6 / 2.0.1, 2 connectors, busy
- *    stations: sessions of 20-40 minutes with gaps of 1-5 minutes, a MeterValues every 30 s) plays batches of
- *    `--batch` stations against an in-process OCPP server that answers like the gateway and records every
- *    frame with the gateway's own `InboundRecorder` (same envelope, ids and key; receive time = the stations'
- *    simulated clock) into `bench.replay.inbound-<records>` until it holds exactly `--records` records (the last
- *    batch's open sessions stay open, as in an hour cut out of a network). A default tariff is published (before the
- *    stations' time, which starts the next day at 06:00 UTC) to `bench.replay.tariff-events-<records>` through a tariff service. A later run finds both topics
- *    full and skips this step.
- *    `--live`: while the log is generated, a session service and a tariff service consume it as it is written
- *    (the live path); the digests of their output are kept beside the log (os.tmpdir()) for the check below.
- * 2. Stage "sessions": `rebuildSessionStore` (empty database, group at offset 0) and the session service folds
- *    the whole log (in this process), re-emitting its session events into a fresh topic; timed from start to the
- *    last record applied and the outbox empty.
- * 3. Stage "cdrs": `rebuildTariffService` and the tariff service prices the rebuilt session events into CDRs
- *    (catalogue, pricing and running-cost consumers); timed from start to every session event applied by both
- *    and the outbox empty.
- * 4. Digests: SHA-256 over the sorted values of the session events and of the CDR topic (billing events); equal
- *    to the live run's when one was recorded (`identical`).
- * Prints records/s per stage, wall time, CPU of this process, peak RSS, load average, and a JSON line. Rebuild
- * databases and output topics are deleted at the end; the log is kept (`--drop-log` deletes it).
+ * 1. The log (generated ONCE, then reused: a later run finds `bench.replay.inbound-v2-<records>` full and skips
+ *    this step): the simulator (apps/simulator; mixed 1.6 / 2.0.1, 2 connectors, busy stations: one session per
+ *    connector of 30-50 minutes of charging after a gap of up to 5 minutes, a MeterValues every 30 s; about 215
+ *    records per station in about an hour) plays `--template` stations (whole plans) against an in-process OCPP
+ *    server that answers as the gateway answers an accepted station. What they said is copied onto as many
+ *    stations as it takes (station ids `RP<copy>-<n>`, their own connections: copy k repeats station n's plan),
+ *    the copies interleaved in receive order, each record made by the gateway's own `InboundRecorder` (same
+ *    envelope, ids and key; receive time = the simulated station clock), until the topic holds exactly
+ *    `--records` records (sessions still open at the cut stay open). 2,000,000 records = about 9,400 stations.
+ *    A default tariff is published first to `bench.replay.tariff-events-v2-<records>` (station time starts the
+ *    next day at 06:00 UTC: a tariff applies to sessions that start after its publication).
+ *    `--live`: while the log is written, a session service and a tariff service consume it (the live path);
+ *    the digests of their output are kept beside the log (os.tmpdir()) for step 4.
+ * 2. Stage "sessions": `rebuildSessionStore` (empty database, group at offset 0), then the session service (in
+ *    this process) folds the whole log and re-emits its session events into a fresh topic; timed from the rebuild
+ *    call to the last record applied and the outbox empty. SESSION_CHUNK_SIZE, SESSION_STATE_CACHE_STATIONS and
+ *    SESSION_PARTITIONS_CONCURRENCY are taken from the environment.
+ * 3. Stage "cdrs": `rebuildTariffService`, then the tariff service prices the rebuilt session events (catalogue,
+ *    pricing and running-cost consumers); timed to every session event applied by both and the outbox empty.
+ * 4. Digests: SHA-256 over the sorted values of the session events and of the billing events (CDRs, tariff
+ *    selections, cost estimates; the session topic's name in a CDR's audit written as a placeholder), compared
+ *    with the live run's when the log was made with `--live` (`identical`).
+ * Prints records/s per stage, wall time, CPU of this process and of the stage's PostgreSQL backends, peak RSS,
+ * the load average, and a JSON line. The rebuilt databases and output topics are deleted at the end; the log is
+ * kept (`--drop-log` deletes it).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -128,6 +133,26 @@ async function digest(
   return { records: values.length, sha256: h.digest('hex') };
 }
 
+/**
+ * CPU seconds (user + system) of the PostgreSQL backends serving a database, from /proc (0 where /proc does not
+ * show them). Read just before the service stops: its pool's backends were all started for this stage.
+ */
+async function dbCpuSeconds(database: string): Promise<number> {
+  const c = new Client({ connectionString: pgBase });
+  await c.connect();
+  const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]);
+  await c.end();
+  let ticks = 0;
+  for (const { pid } of rows)
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // not on this host
+    }
+  return Number((ticks / 100).toFixed(1));
+}
+
 async function outboxDepth(svc: { dataSource: { query: (q: string) => Promise<Array<{ c: number }>> } }) {
   return Number((await svc.dataSource.query('select count(*)::int as c from outbox'))[0].c);
 }
@@ -142,6 +167,12 @@ function sessionCfg(tag: string, inbound: string, out: string) {
     OCPP_INBOUND_TOPIC: inbound,
     SESSION_EVENTS_TOPIC: out,
     LOG_LEVEL: 'silent',
+    // the service's tuning from the environment (SESSION_CHUNK_SIZE, SESSION_STATE_CACHE_STATIONS, ...)
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k]) =>
+        /^SESSION_(CHUNK_SIZE|STATE_CACHE_STATIONS|PARTITIONS_CONCURRENCY)$/.test(k),
+      ),
+    ),
   });
 }
 
@@ -473,11 +504,11 @@ async function main(): Promise<void> {
   await rebuildSessionStore(sCfg);
   const sessions = await startSessionService(sCfg, silentLogger());
   await waitSessions(sessions, records);
-  const sUse = sMeter();
+  const sUse = { ...sMeter(), dbCpuSeconds: await dbCpuSeconds(`csms_bench_replay_sessions_${tag}`) };
   await sessions.stop();
   const sessionEvents = await size(kafka, out);
   console.log(
-    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events, CPU ${sUse.cpuSeconds} s)`,
+    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events; CPU ${sUse.cpuSeconds} s in this process, ${sUse.dbCpuSeconds} s in PostgreSQL)`,
   );
 
   if (has('sessions-only')) {
@@ -503,11 +534,11 @@ async function main(): Promise<void> {
   await rebuildTariffService(tCfg);
   const tariffSvc = await startTariffService(tCfg, silentLogger());
   await waitTariffs(kafka, tariffSvc, out);
-  const tUse = tMeter();
+  const tUse = { ...tMeter(), dbCpuSeconds: await dbCpuSeconds(`csms_bench_replay_tariffs_${tag}`) };
   await tariffSvc.stop();
   const cdrRows = await size(kafka, billing);
   console.log(
-    `stage cdrs: ${sessionEvents} session events in ${tUse.wallSeconds} s = ${Math.round(sessionEvents / tUse.wallSeconds)} records/s (${cdrRows} billing events, CPU ${tUse.cpuSeconds} s)`,
+    `stage cdrs: ${sessionEvents} session events in ${tUse.wallSeconds} s = ${Math.round(sessionEvents / tUse.wallSeconds)} records/s (${cdrRows} billing events; CPU ${tUse.cpuSeconds} s in this process, ${tUse.dbCpuSeconds} s in PostgreSQL)`,
   );
 
   // 4. digests, against the live run's when there is one
