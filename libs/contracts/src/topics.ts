@@ -124,7 +124,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     key: 'OCPI party registration id',
     retentionMs: FOREVER,
     cleanupPolicy: 'delete',
-    description: 'OCPI party registrations: opened (token A), registered, credentials updated, unregistered (token hashes only)',
+    description:
+      'OCPI party registrations: opened (token A), registered, credentials updated, unregistered (token hashes only)',
   },
 ];
 
