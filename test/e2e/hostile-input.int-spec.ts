@@ -196,7 +196,6 @@ function ocpiHostileTable(tokenA: string): Hostile[] {
   const valid = { token: 'hostile-token-b', url: 'http://127.0.0.1:9/ocpi/versions', roles: [role] };
   for (const [what, body] of [
     ['a list', []],
-    ['null', null],
     ['no token', { ...valid, token: undefined }],
     ['a token of 65 characters', { ...valid, token: 'x'.repeat(65) }],
     ['a token with U+0000', { ...valid, token: NUL }],
@@ -228,6 +227,7 @@ function ocpiHostileTable(tokenA: string): Hostile[] {
   for (const [what, type, body] of [
     ['not JSON', 'text/plain', 'token=x'],
     ['broken JSON', 'application/json', '{'],
+    ['null (body-parser: an object or a list only)', 'application/json', 'null'],
     ['nested 10,000 deep', 'application/json', DEEP(10_000)],
     ['over the limit', 'application/json', `"${'x'.repeat(BODY_LIMIT + 10)}"`],
   ] as const)
