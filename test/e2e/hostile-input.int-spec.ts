@@ -95,6 +95,9 @@ const KNOWN: Record<string, string[]> = {
     'POST /api/v1/reconciliation/runs',
     'GET /api/v1/reconciliation/breaks',
     'POST /api/v1/reconciliation/breaks/{breakId}/resolve',
+    'POST /api/v1/ocpi/parties',
+    'GET /api/v1/ocpi/parties',
+    'DELETE /api/v1/ocpi/parties/{registrationId}',
   ],
   'payment-service': [
     'POST /api/v1/accounts',
@@ -130,13 +133,118 @@ const OCPI_TOKEN = 'hostile-ocpi-token';
 const OCPI_AUTH = `Token ${Buffer.from(OCPI_TOKEN).toString('base64')}`;
 
 /**
- * The OCPI 2.2.1 CDRs sender interface (outside /api/v1, not in the OpenAPI walk): its own table. Its errors are
- * OCPI response envelopes (`status_code` 2000 unauthorised, 2001 invalid or missing parameters), not problems.
+ * The OCPI 2.2.1 modules (outside /api/v1, not in the OpenAPI walk): versions, version details, credentials and the
+ * CDRs sender interface, their own table. Their errors are OCPI response envelopes (`status_code` 2000
+ * unauthorised, 2001 invalid or missing parameters), not problems; body-parser refusals (not JSON, too large) are
+ * problems. `tokenA`: a registration's unspent token A, for the credentials module's POST.
  */
-function ocpiHostileTable(): Hostile[] {
+function ocpiHostileTable(tokenA: string): Hostile[] {
   const path = '/ocpi/2.2.1/cdrs';
   const out: Hostile[] = [];
   const unauthorised = { status: 401, code: '2000' };
+  const credentials = '/ocpi/2.2.1/credentials';
+  for (const [method, p] of [
+    ['GET', '/ocpi/versions'],
+    ['GET', '/ocpi/2.2.1'],
+    ['GET', credentials],
+    ['POST', credentials],
+    ['PUT', credentials],
+    ['DELETE', credentials],
+  ] as const)
+    for (const [what, authorization] of [
+      ['no credential', undefined],
+      ['the token not Base64-encoded', `Token ${OCPI_TOKEN}`],
+      ['an unknown token', `Token ${Buffer.from('not-the-token').toString('base64')}`],
+      ['an API key', `Bearer ${keys.admin.key}`],
+      ['Token of 10,000 characters', `Token ${'A'.repeat(10_000)}`],
+      ['a token of U+0000', `Token ${Buffer.from('a\u0000b').toString('base64')}`],
+    ] as const)
+      out.push({
+        what: `ocpi: ${method} ${p}: ${what}`,
+        method,
+        path: p,
+        headers: {
+          ...(authorization === undefined ? {} : { authorization }),
+          ...(method === 'POST' || method === 'PUT' ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(method === 'POST' || method === 'PUT' ? { body: '{}' } : {}),
+        expect: unauthorised,
+      });
+  const withA = { authorization: `Token ${Buffer.from(tokenA).toString('base64')}` };
+  // token A registers and reads the versions, nothing else (OCPI 2.2.1: 405 for PUT/DELETE before registering)
+  for (const method of ['GET', 'PUT', 'DELETE'])
+    out.push({
+      what: `ocpi: credentials ${method} with token A`,
+      method,
+      path: credentials,
+      headers: { ...withA, ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'PUT' ? { body: '{}' } : {}),
+      expect: { status: 405, code: '2000' },
+    });
+  out.push({ what: 'ocpi: cdrs with token A', method: 'GET', path, headers: withA, expect: unauthorised });
+  // the configured token is registered outside OCPI: no POST, PUT, DELETE
+  for (const method of ['POST', 'PUT', 'DELETE'])
+    out.push({
+      what: `ocpi: credentials ${method} with a configured token`,
+      method,
+      path: credentials,
+      headers: { authorization: OCPI_AUTH, 'content-type': 'application/json' },
+      ...(method === 'DELETE' ? {} : { body: '{}' }),
+      expect: { status: 405, code: '2000' },
+    });
+  const role = { role: 'EMSP', country_code: 'DE', party_id: 'EMS', business_details: { name: 'Hostile' } };
+  const valid = { token: 'hostile-token-b', url: 'http://127.0.0.1:9/ocpi/versions', roles: [role] };
+  for (const [what, body] of [
+    ['a list', []],
+    ['no token', { ...valid, token: undefined }],
+    ['a token of 65 characters', { ...valid, token: 'x'.repeat(65) }],
+    ['a token with U+0000', { ...valid, token: NUL }],
+    ['a token with unicode', { ...valid, token: UNICODE }],
+    ['a token of the wrong type', { ...valid, token: 12 }],
+    ['a url of 10,000 characters', { ...valid, url: `http://x/${LONG}` }],
+    ['a file: url', { ...valid, url: 'file:///etc/passwd' }],
+    ['a url with a password', { ...valid, url: 'http://a:b@127.0.0.1/ocpi' }],
+    ['a relative url', { ...valid, url: '../versions' }],
+    ['no roles', { ...valid, roles: [] }],
+    ['roles not a list', { ...valid, roles: role }],
+    ['1,000 roles', { ...valid, roles: Array.from({ length: 1_000 }, () => role) }],
+    ['a role unknown', { ...valid, roles: [{ ...role, role: 'ROOT' }] }],
+    ['a party id of 10,000', { ...valid, roles: [{ ...role, party_id: LONG }] }],
+    ['a country code of U+0000', { ...valid, roles: [{ ...role, country_code: 'D\u0000' }] }],
+    ['a name with a lone surrogate', { ...valid, roles: [{ ...role, business_details: { name: LONE_SURROGATE } }] }],
+    ['a name of 10,000', { ...valid, roles: [{ ...role, business_details: { name: LONG } }] }],
+    ['a role twice', { ...valid, roles: [role, role] }],
+    ['token B the same as token A', { ...valid, token: tokenA }],
+  ] as const)
+    out.push({
+      what: `ocpi: credentials POST with token A: ${what}`,
+      method: 'POST',
+      path: credentials,
+      headers: { ...withA, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      expect: { status: 400, code: '2001' },
+    });
+  for (const [what, type, body] of [
+    ['not JSON', 'text/plain', 'token=x'],
+    ['broken JSON', 'application/json', '{'],
+    ['null (body-parser: an object or a list only)', 'application/json', 'null'],
+    ['nested 10,000 deep', 'application/json', DEEP(10_000)],
+    ['over the limit', 'application/json', `"${'x'.repeat(BODY_LIMIT + 10)}"`],
+  ] as const)
+    out.push({
+      what: `ocpi: credentials POST with token A: ${what}`,
+      method: 'POST',
+      path: credentials,
+      headers: { ...withA, 'content-type': type },
+      body,
+    });
+  for (const [what, p] of [
+    ['an unknown version', '/ocpi/2.1.1'],
+    ['a module not offered', '/ocpi/2.2.1/tariffs'],
+    ['U+0000', '/ocpi/versions/a%00b'],
+    ['../', '/ocpi/2.2.1/credentials/..%2F..%2Fetc%2Fpasswd'],
+  ] as const)
+    out.push({ what: `ocpi: path ${what}`, method: 'GET', path: p, headers: withA });
   for (const [what, authorization] of [
     ['no credential', undefined],
     ['the token not Base64-encoded (OCPI 2.1.1 style)', `Token ${OCPI_TOKEN}`],
@@ -828,6 +936,7 @@ describe('hostile input: every endpoint of every service answers every bad reque
     MONITORING_EVENTS_TOPIC: uniqueName('hostile.monitoring-events'),
     FINANCE_EVENTS_TOPIC: uniqueName('hostile.finance-events'),
     PAYMENT_EVENTS_TOPIC: uniqueName('hostile.payment-events'),
+    OCPI_EVENTS_TOPIC: uniqueName('hostile.ocpi-events'),
   };
   const services: Record<string, ServiceProcess> = {};
   const docs: Record<string, Json> = {};
@@ -976,9 +1085,16 @@ describe('hostile input: every endpoint of every service answers every bad reque
     240_000,
   );
 
-  it('reporting-service: the OCPI CDRs interface answers its hostile table below 500, with OCPI envelopes', async () => {
+  it('reporting-service: the OCPI modules answer their hostile table below 500, with OCPI envelopes', async () => {
     const failures: string[] = [];
-    const table = ocpiHostileTable();
+    // a registration's token A, for the credentials module's POST (every body sent with it is refused: it stays unspent)
+    const opened = await fetch(`${services['reporting-service'].url}/api/v1/ocpi/parties`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.finance.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'hostile party' }),
+    });
+    expect(opened.status).toBe(201);
+    const table = ocpiHostileTable(((await opened.json()) as { tokenA: string }).tokenA);
     for (const h of table) {
       const a = await send(services['reporting-service'].url, h);
       const where = `${h.method} ${h.path.slice(0, 120)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
@@ -998,7 +1114,7 @@ describe('hostile input: every endpoint of every service answers every bad reque
       }
     }
     expect(failures).toEqual([]);
-    expect(table.length).toBeGreaterThan(60);
+    expect(table.length).toBeGreaterThan(150);
   });
 
   it('payment-service: the ad-hoc payment pages answer their hostile table below 500, as problems, and store nothing', async () => {

@@ -38,6 +38,19 @@ export const ReportingServiceConfigSchema = Type.Object({
   RECONCILIATION_GRACE_SECONDS: Type.Integer({ default: 3600, minimum: 0 }),
   /** the largest page of GET /ocpi/2.2.1/cdrs (OCPI: the server's own maximum, announced in X-Limit) */
   OCPI_MAX_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
+  /** OCPI party registrations (opened, registered, credentials updated, unregistered): written and folded here */
+  OCPI_EVENTS_TOPIC: Type.String({ default: 'ocpi.events' }),
+  /**
+   * The public base URL of this CPO's OCPI interface (e.g. `https://cpo.example.com`, no trailing slash): our versions
+   * URL and endpoints are under it. Unset: the request's own scheme and host.
+   */
+  OCPI_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*[^/?#\\s])?$', maxLength: 200 })),
+  /** our CredentialsRole in the credentials module (role CPO): OCPI country code and party id, business name */
+  CPO_COUNTRY_CODE: Type.String({ default: 'NL', pattern: '^[A-Z]{2}$' }),
+  CPO_PARTY_ID: Type.String({ default: 'CSM', pattern: '^[A-Z0-9]{3}$' }),
+  CPO_BUSINESS_NAME: Type.String({ default: 'CSMS', minLength: 1, maxLength: 100 }),
+  /** how long the credentials handshake waits for each of a party's answers (its versions, its version details) */
+  OCPI_PARTY_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
 });
 export type ReportingServiceConfig = Static<typeof ReportingServiceConfigSchema>;
 
@@ -70,5 +83,7 @@ export function reportingGroups(cfg: ReportingServiceConfig): Array<{ groupId: s
     // payment.events: the payments report and the reconciliation's PSP and ledger facts (a topic of another service,
     // read at its own pace)
     { groupId: `${g}.payments`, topics: [cfg.PAYMENT_EVENTS_TOPIC] },
+    // ocpi.events: the OCPI parties and their token hashes (a rebuild restores who may call)
+    { groupId: `${g}.ocpi`, topics: [cfg.OCPI_EVENTS_TOPIC] },
   ];
 }

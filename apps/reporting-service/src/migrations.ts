@@ -305,6 +305,55 @@ export class ReconciliationTables1764500000400 implements MigrationInterface {
   }
 }
 
+/**
+ * OCPI parties (folded from ocpi.events: registrations opened, registered, updated, unregistered; token SHA-256s
+ * only) and, on each CDR, the party of its token (`cdr_token` country code and party id, upper case `CC*PID`), so an
+ * eMSP's pull reads only its own CDRs through an index.
+ */
+export class OcpiParties1764500000700 implements MigrationInterface {
+  name = 'OcpiParties1764500000700';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table ocpi_parties (
+        registration_id uuid        primary key,
+        revision        integer     not null,
+        name            text        not null,
+        status          text        not null,
+        token_a_sha256  text,
+        token_b_sha256  text,
+        token_c_sha256  text,
+        version         text,
+        url             text,
+        roles           jsonb       not null default '[]',
+        endpoints       jsonb       not null default '[]',
+        opened_at       timestamptz not null,
+        opened_by       text        not null,
+        opened_by_role  text        not null,
+        registered_at   timestamptz,
+        updated_at      timestamptz not null,
+        unregistered_at timestamptz,
+        unregistered_by text
+      )`);
+    await q.query(
+      'create unique index ocpi_parties_token_a on ocpi_parties (token_a_sha256) where token_a_sha256 is not null',
+    );
+    await q.query(
+      'create unique index ocpi_parties_token_c on ocpi_parties (token_c_sha256) where token_c_sha256 is not null',
+    );
+    await q.query(`
+      alter table finance_cdrs add column token_party text generated always as
+        (upper(cdr #>> '{cdr_token,country_code}') || '*' || upper(cdr #>> '{cdr_token,party_id}')) stored`);
+    await q.query('create index finance_cdrs_token_party on finance_cdrs (token_party, issued_at, cdr_id collate "C")');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop index finance_cdrs_token_party');
+    await q.query('alter table finance_cdrs drop column token_party');
+    await q.query('drop table ocpi_parties');
+  }
+}
+
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
@@ -313,4 +362,5 @@ export const reportingServiceMigrations = [
   AlarmAcknowledgedByRole1764500000200,
   FinanceTables1764500000300,
   ReconciliationTables1764500000400,
+  OcpiParties1764500000700,
 ];

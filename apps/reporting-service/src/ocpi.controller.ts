@@ -2,30 +2,34 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
+import type { EventCatalogue } from '@csms/contracts';
+import type { OutboxRelay } from '@csms/messaging';
+import { access, tokenPartyKey } from '@csms/ocpi';
 import { Public } from '@csms/service-kit';
-import { ocpiJson, ocpiPartyOf, parseOcpiDateTime, type OcpiParty } from './ocpi';
+import { OcpiError, parseOcpiDateTime, sendOcpi, type OcpiParty } from './ocpi';
+import type { OcpiPartyClient } from './ocpi-party-client';
+import { ocpiCallerOf } from './ocpi-parties';
 
 export const OCPI_DEPS = Symbol('OCPI_DEPS');
 export interface OcpiDeps {
+  /** the configured tokens (OCPI_TOKENS): hub-like, they see every CDR */
   parties: readonly OcpiParty[];
   maxLimit: number;
   now: () => Date;
+  catalogue: EventCatalogue;
+  relay: OutboxRelay;
+  /** calls a registering party back (its versions and version details) */
+  partyClient: OcpiPartyClient;
+  /** this CPO's OCPI base URL (OCPI_BASE_URL); undefined: the request's own */
+  baseUrl: string | undefined;
+  /** our CredentialsRole: CPO with these (CPO_COUNTRY_CODE, CPO_PARTY_ID, CPO_BUSINESS_NAME) */
+  cpo: { countryCode: string; partyId: string; businessName: string };
 }
 
 /** The OCPI 2.2.1 path of the CDRs sender interface (outside /api/v1). */
 export const OCPI_CDRS_PATH = 'ocpi/2.2.1/cdrs';
 
 const PARAMS = new Set(['date_from', 'date_to', 'offset', 'limit']);
-
-class OcpiError extends Error {
-  constructor(
-    readonly http: number,
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * OCPI 2.2.1 CDRs module, sender interface (the CPO side an eMSP or a hub pulls from): `GET` with `date_from`
@@ -35,6 +39,8 @@ class OcpiError extends Error {
  * `X-Limit` (the page size used: the asked limit, at most the server's maximum) and `Link: <...>; rel="next"`
  * while there is a next page. Authentication is OCPI's (`Authorization: Token <base64 token>`), not an API key:
  * 401 without a known token; errors as envelopes with OCPI status codes (2001 invalid or missing parameters).
+ * A party sees what libs/ocpi `cdrAudience` gives it: a hub (or a configured token) every CDR, an eMSP the CDRs
+ * of its own tokens (`cdr_token` country code and party id, the indexed `token_party` column).
  */
 @ApiTags('ocpi')
 @Controller()
@@ -58,30 +64,25 @@ export class OcpiCdrsController {
   @ApiQuery({ name: 'limit', required: false })
   async cdrs(@Req() req: Request, @Res() res: Response): Promise<void> {
     const timestamp = this.deps.now().toISOString();
-    const envelope = (http: number, statusCode: number, message: string, data?: unknown) => {
-      res
-        .status(http)
-        .type('application/json; charset=utf-8')
-        .send(
-          `{${data === undefined ? '' : `"data":${ocpiJson(data)},`}"status_code":${statusCode},"status_message":${JSON.stringify(message)},"timestamp":"${timestamp}"}`,
-        );
-    };
+    const envelope = (http: number, statusCode: number, message: string, data?: unknown) =>
+      sendOcpi(res, timestamp, http, statusCode, message, data);
     try {
-      if (!ocpiPartyOf(req.headers.authorization, this.deps.parties))
-        throw new OcpiError(
-          401,
-          2000,
-          'a known OCPI credentials token is required: Authorization: Token <base64 token>',
-        );
+      const caller = await ocpiCallerOf(this.ds, req.headers.authorization, this.deps.parties);
+      const allowed = access(caller?.kind, 'cdrs');
+      if (!allowed.allowed) throw new OcpiError(allowed.http, allowed.statusCode, allowed.message);
       const q = this.query(req);
-      const where = `where ($1::timestamptz is null or issued_at >= $1) and ($2::timestamptz is null or issued_at < $2)`;
-      const params = [q.from, q.to];
+      const audience = caller!.audience;
+      // an eMSP: only the CDRs of its own tokens (`token_party` = 'CC*PID', indexed with the order below)
+      const mine = audience.all ? null : audience.parties.map((p) => tokenPartyKey(p.countryCode, p.partyId));
+      const where = `where ($1::timestamptz is null or issued_at >= $1) and ($2::timestamptz is null or issued_at < $2)
+        and ($3::text[] is null or token_party = any($3::text[]))`;
+      const params = [q.from, q.to, mine];
       const [{ n }] = (await this.ds.query(`select count(*)::text as n from finance_cdrs ${where}`, params)) as Array<{
         n: string;
       }>;
       const total = Number(n);
       const rows: Array<{ cdr: unknown }> = await this.ds.query(
-        `select cdr from finance_cdrs ${where} order by issued_at, cdr_id collate "C" offset $3 limit $4`,
+        `select cdr from finance_cdrs ${where} order by issued_at, cdr_id collate "C" offset $4 limit $5`,
         [...params, q.offset, q.limit],
       );
       res.setHeader('X-Total-Count', String(total));

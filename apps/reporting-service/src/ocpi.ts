@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { tokenOfAuthorization, tokenSha256 } from '@csms/ocpi';
 
 /**
- * OCPI 2.2.1 credentials for the CDRs sender interface. A party presents its credentials token in the
- * `Authorization` header as `Token <base64 of the token>` (OCPI 2.2.1 encodes the token in Base64; 2.1.1 sent it
- * as it is, which is not accepted here). Tokens are configured (`OCPI_TOKENS`: `name:sha256hex` of the token), so
- * only their SHA-256 is ever stored; the registration handshake of the credentials module is not built.
+ * Configured OCPI 2.2.1 credentials (`OCPI_TOKENS`: `name:sha256hex` of the token): parties connected outside the
+ * credentials module's handshake, hub-like (they see every CDR). A party presents its token in the `Authorization`
+ * header as `Token <base64 of the token>` (libs/ocpi `tokenOfAuthorization`). Only SHA-256s are configured.
  */
 export interface OcpiParty {
   name: string;
@@ -25,13 +25,15 @@ export function parseOcpiTokens(value: string | undefined): OcpiParty[] {
     });
 }
 
-/** The party whose token the header carries, or undefined (missing, not `Token <base64>`, unknown). */
+/** The configured party whose token the header carries, or undefined (missing, not `Token <base64>`, unknown). */
 export function ocpiPartyOf(header: string | undefined, parties: readonly OcpiParty[]): OcpiParty | undefined {
-  const m = /^Token ([A-Za-z0-9+/]+={0,2})$/.exec(header ?? '');
-  if (!m) return undefined;
-  const token = Buffer.from(m[1], 'base64');
-  if (token.length === 0 || token.toString('base64').replace(/=+$/, '') !== m[1].replace(/=+$/, '')) return undefined;
-  const digest = createHash('sha256').update(token).digest();
+  const token = tokenOfAuthorization(header);
+  return token === undefined ? undefined : configuredPartyOf(token, parties);
+}
+
+/** The configured party of a token (compared by SHA-256 in constant time), or undefined. */
+export function configuredPartyOf(token: string, parties: readonly OcpiParty[]): OcpiParty | undefined {
+  const digest = Buffer.from(tokenSha256(token), 'hex');
   return parties.find((p) => {
     const want = Buffer.from(p.sha256, 'hex');
     return want.length === digest.length && timingSafeEqual(want, digest);
@@ -64,4 +66,35 @@ export function ocpiJson(value: unknown): string {
     typeof v === 'string' && NUMBER_FIELDS.has(key) && DECIMAL.test(v) ? `${MARK}${v}` : v,
   );
   return text.replace(/"\\u0000n:(-?\d+(?:\.\d+)?)"/g, '$1');
+}
+
+/** An OCPI refusal: the HTTP status and the OCPI status code of the envelope answered. */
+export class OcpiError extends Error {
+  constructor(
+    readonly http: number,
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Writes an OCPI response envelope (`data` when there is some, `status_code`, `status_message`, `timestamp`), its
+ * numbers written digit for digit (`ocpiJson`).
+ */
+export function sendOcpi(
+  res: { status(n: number): { type(t: string): { send(body: string): unknown } } },
+  timestamp: string,
+  http: number,
+  statusCode: number,
+  message: string,
+  data?: unknown,
+): void {
+  res
+    .status(http)
+    .type('application/json; charset=utf-8')
+    .send(
+      `{${data === undefined ? '' : `"data":${ocpiJson(data)},`}"status_code":${statusCode},"status_message":${JSON.stringify(message)},"timestamp":"${timestamp}"}`,
+    );
 }

@@ -2,7 +2,8 @@
  * Rebuilds the read models from offset zero of their topics: monitoring (with the EVSE status facts and the
  * maintenance windows of uptime and utilisation) from ocpp.inbound and monitoring.events, billing completeness
  * from session.events, billing.events and the tariff service's pricing dead letters, finance (revenue, CDR
- * exports, the OCPI CDRs, period closes) from billing.events, finance.events and registry.stations:
+ * exports, the OCPI CDRs, period closes) from billing.events, finance.events and registry.stations, the OCPI
+ * parties (registrations, roles, the hashes of their live tokens) from ocpi.events:
  *   npm run reporting:rebuild           (stop the reporting service first; start it again afterwards)
  * Drops the service's database, creates and migrates it anew, and moves the consumer group's offsets on
  * both topics back to the earliest record. On start, the service folds the chargers' messages and the

@@ -16,6 +16,15 @@ import { PaymentsConsumer } from './payments.consumer';
 import { registerReconciliationMetrics } from './reconciliation.handler';
 import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
+import {
+  OCPI_CREDENTIALS_PATH,
+  OCPI_VERSION_DETAILS_PATH,
+  OCPI_VERSIONS_PATH,
+  OcpiCredentialsController,
+} from './ocpi-credentials.controller';
+import { HttpOcpiPartyClient, type OcpiPartyClient } from './ocpi-party-client';
+import { OcpiPartiesConsumer } from './ocpi-parties.consumer';
+import { OcpiPartiesController } from './ocpi-parties.controller';
 
 /**
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
@@ -24,6 +33,7 @@ import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './
 export async function startReportingService(
   cfg: ReportingServiceConfig,
   logger: Logger = createLogger('reporting-service', cfg.LOG_LEVEL),
+  options: { ocpiPartyClient?: OcpiPartyClient } = {},
 ): Promise<RunningService> {
   const catalogue = systemCatalogue().withTopics({
     [Topics.ocppInbound]: cfg.OCPP_INBOUND_TOPIC,
@@ -33,6 +43,7 @@ export async function startReportingService(
     [Topics.financeEvents]: cfg.FINANCE_EVENTS_TOPIC,
     [Topics.registryStations]: cfg.REGISTRY_STATIONS_TOPIC,
     [Topics.paymentEvents]: cfg.PAYMENT_EVENTS_TOPIC,
+    [Topics.ocpiEvents]: cfg.OCPI_EVENTS_TOPIC,
   });
   const mine = [
     Topics.ocppInbound,
@@ -42,8 +53,9 @@ export async function startReportingService(
     Topics.financeEvents,
     Topics.registryStations,
     Topics.paymentEvents,
+    Topics.ocpiEvents,
   ] as string[];
-  const [monitoring, billing, deadLetters, payments] = reportingGroups(cfg);
+  const [monitoring, billing, deadLetters, payments, ocpi] = reportingGroups(cfg);
   const ocpiParties = parseOcpiTokens(cfg.OCPI_TOKENS);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
@@ -54,7 +66,11 @@ export async function startReportingService(
         'Read models: station monitoring (online/offline, connectors, alarms, firmware and diagnostics status); billing completeness; finance (revenue, payments, utilisation, uptime, CDR exports, period close, three-way reconciliation); the OCPI 2.2.1 CDRs sender interface',
       databaseUrl: cfg.DATABASE_URL,
       migrations: reportingServiceMigrations,
-      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST, unprefixedRoutes: [OCPI_CDRS_PATH] },
+      http: {
+        port: cfg.HTTP_PORT,
+        host: cfg.HTTP_HOST,
+        unprefixedRoutes: [OCPI_CDRS_PATH, OCPI_VERSIONS_PATH, OCPI_VERSION_DETAILS_PATH, OCPI_CREDENTIALS_PATH],
+      },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: {
@@ -67,7 +83,7 @@ export async function startReportingService(
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first
         deadLetterSpec(tariffGroup),
-        ...[monitoring, billing, deadLetters, payments].map((g) => deadLetterSpec(g.groupId)),
+        ...[monitoring, billing, deadLetters, payments, ocpi].map((g) => deadLetterSpec(g.groupId)),
       ],
       consumers: () => [
         // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
@@ -75,6 +91,7 @@ export async function startReportingService(
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
         { name: payments.groupId, topics: payments.topics, catalogue, controller: PaymentsConsumer },
+        { name: ocpi.groupId, topics: ocpi.topics, catalogue, controller: OcpiPartiesConsumer },
       ],
       controllers: [
         MonitoringController,
@@ -82,6 +99,8 @@ export async function startReportingService(
         FinanceController,
         ReconciliationController,
         OcpiCdrsController,
+        OcpiCredentialsController,
+        OcpiPartiesController,
       ],
       providers: ({ runtime }) => [
         {
@@ -109,7 +128,16 @@ export async function startReportingService(
         },
         {
           provide: OCPI_DEPS,
-          useValue: { parties: ocpiParties, maxLimit: cfg.OCPI_MAX_LIMIT, now: () => new Date() } satisfies OcpiDeps,
+          useValue: {
+            parties: ocpiParties,
+            maxLimit: cfg.OCPI_MAX_LIMIT,
+            now: () => new Date(),
+            catalogue,
+            relay: runtime.relay,
+            partyClient: options.ocpiPartyClient ?? new HttpOcpiPartyClient(cfg.OCPI_PARTY_TIMEOUT_MS),
+            baseUrl: cfg.OCPI_BASE_URL,
+            cpo: { countryCode: cfg.CPO_COUNTRY_CODE, partyId: cfg.CPO_PARTY_ID, businessName: cfg.CPO_BUSINESS_NAME },
+          } satisfies OcpiDeps,
         },
         {
           provide: COMPLETENESS_DEPS,

@@ -20,6 +20,7 @@ export * from './events/finance';
 export * from './events/settlement';
 export * from './events/reconciliation';
 export * from './events/billing-running';
+export * from './events/ocpi';
 
 import { EventCatalogue, type EventDefinition, type Upcaster } from './catalogue';
 import { OcppMessageReceivedV1 } from './events/ocpp';
@@ -70,6 +71,7 @@ import { PeriodClosedV1 } from './events/finance';
 import { SETTLEMENT_EVENTS } from './events/settlement';
 import { RECONCILIATION_EVENTS } from './events/reconciliation';
 import { SessionCostEstimatedV1, SessionTariffSelectedV1 } from './events/billing-running';
+import { OCPI_EVENTS } from './events/ocpi';
 
 /** Every event version the system knows, newest and old (old ones need an upcaster below). */
 export const ALL_EVENTS: readonly EventDefinition[] = [
@@ -105,6 +107,7 @@ export const ALL_EVENTS: readonly EventDefinition[] = [
   ...PAYMENT_EVENTS,
   ...SETTLEMENT_EVENTS,
   ...RECONCILIATION_EVENTS,
+  ...OCPI_EVENTS,
 ];
 export const ALL_UPCASTERS: readonly Upcaster[] = [
   stationRegisteredV1ToV2,

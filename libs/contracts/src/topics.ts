@@ -30,6 +30,7 @@ export const Topics = {
   paymentEvents: 'payment.events',
   monitoringEvents: 'monitoring.events',
   financeEvents: 'finance.events',
+  ocpiEvents: 'ocpi.events',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
@@ -117,6 +118,14 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     retentionMs: FOREVER,
     cleanupPolicy: 'delete',
     description: 'finance decisions: reporting periods closed, reconciliation breaks detected and resolved',
+  },
+  {
+    name: Topics.ocpiEvents,
+    key: 'OCPI party registration id',
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    description:
+      'OCPI party registrations: opened (token A), registered, credentials updated, unregistered (token hashes only)',
   },
 ];
 

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './tokens';
+export * from './credentials';
+export * from './registration';
+export * from './versions';
