@@ -262,7 +262,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({
       status: 'resolved',
-      resolution: { resolvedBy: 'api-key:e2e-recon-admin', note: 'PSP lost the capture; re-captured by hand' },
+      resolution: { resolvedBy: 'api-key:e2erec-admin', note: 'PSP lost the capture; re-captured by hand' },
     });
     const again = await api<Json>(
       'reporting-service',

@@ -74,7 +74,7 @@ export interface RunningSystem {
   psp: PspEmulator;
   /** the console server's upstreams: each service by the console's name for it */
   consoleUpstreams: Record<'gateway' | 'sessions' | 'tariffs' | 'reporting' | 'payments', string>;
-  /** an API call with the admin key (or the one given); the body parsed as JSON when there is one */
+  /** an API call with the admin key (or the one given); the body parsed when it is JSON (problems too), else only `text` */
   api<T = Json>(
     service: SystemService,
     method: string,
@@ -180,7 +180,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as never, text };
+    const json = text !== '' && (r.headers.get('content-type') ?? '').includes('json');
+    return { status: r.status, body: (json ? JSON.parse(text) : undefined) as never, text };
   };
   return {
     label,
