@@ -8,46 +8,21 @@
  * payment service sends RequestStartTransaction, the charger's TransactionEvent with the token is accepted and its
  * CDR captured. A charger that accepts the remote start but never starts: the hold is released.
  */
-import { randomUUID } from 'node:crypto';
-import { RPCClient } from 'ocpp-rpc';
-import { newApiKey } from '@csms/service-kit';
+import type { RPCClient } from 'ocpp-rpc';
+import { uniqueName, waitFor } from '@csms/testing';
+import type { PspEmulator } from '../../apps/psp-emulator/src';
 import {
-  TEST_KAFKA_BROKERS,
-  createTestTopics,
-  dropTestDatabases,
-  freePort,
-  startServiceProcess,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@csms/testing';
-import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
+  plainTariff,
+  publishTariffForSite,
+  registerStation,
+  startSystem,
+  stationClient,
+  type Json,
+  type RunningSystem,
+} from './system';
 
-const admin = newApiKey('e2e-adhoc-admin', 'admin');
 const PASSWORD = 'e2e-adhoc-station-password';
 
-interface Json {
-  [k: string]: unknown;
-}
-const clientOptions = (o: Record<string, unknown>) => o as unknown as ConstructorParameters<typeof RPCClient>[0];
-
-/** FLAT 1.00 + ENERGY 0.25/kWh, 21 % VAT */
-const TARIFF = {
-  country_code: 'NL',
-  party_id: 'CSM',
-  id: 'E2E-ADHOC',
-  currency: 'EUR',
-  elements: [
-    {
-      price_components: [
-        { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-        { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
-      ],
-    },
-  ],
-};
 const EVSES = [
   {
     evseId: 1,
@@ -62,86 +37,33 @@ interface Page {
 }
 
 describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, exact capture, receipt; a charger that never starts', () => {
-  const tag = `${process.pid}_${Math.floor(performance.now())}`;
-  const names = ['gateway', 'sessions', 'tariffs', 'payments'];
-  const dbs = names.map((s) => `csms_test_e2eqr_${s}_${tag}`);
-  const topics = {
-    OCPP_INBOUND_TOPIC: uniqueName('e2eqr.ocpp-inbound'),
-    SESSION_EVENTS_TOPIC: uniqueName('e2eqr.session-events'),
-    TARIFF_EVENTS_TOPIC: uniqueName('e2eqr.tariff-events'),
-    BILLING_EVENTS_TOPIC: uniqueName('e2eqr.billing-events'),
-    REGISTRY_STATIONS_TOPIC: uniqueName('e2eqr.registry-stations'),
-    REGISTRY_TOKENS_TOPIC: uniqueName('e2eqr.registry-tokens'),
-    OCPP_COMMANDS_TOPIC: uniqueName('e2eqr.ocpp-commands'),
-    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2eqr.ocpp-command-results'),
-    PAYMENT_EVENTS_TOPIC: uniqueName('e2eqr.payment-events'),
-    REGISTRY_ACCOUNTS_TOPIC: uniqueName('e2eqr.registry-accounts'),
-  };
-  const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
-  const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const services: Record<string, ServiceProcess> = {};
   const clients: RPCClient[] = [];
+  let sys: RunningSystem;
   let emulator: PspEmulator;
-  let ocppPort = 0;
 
   beforeAll(async () => {
-    await createTestTopics(testKafka(), Object.values(topics), 3);
-    const webhookPort = await freePort();
-    emulator = await startPspEmulator({
-      port: 0,
-      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
-      webhookSecret: secret,
-      apiKey: pspKey,
+    sys = await startSystem({
+      label: 'e2eqr',
+      services: ['ocpp-gateway', 'session-service', 'tariff-service', 'payment-service'],
+      env: ({ ports, keys }) => ({
+        'payment-service': {
+          TARIFF_API_URL: `http://127.0.0.1:${ports['tariff-service']}`,
+          TARIFF_API_KEY: keys.admin,
+          PAYMENT_ADHOC_START_TIMEOUT_S: '10',
+          PAYMENT_ADHOC_SCAN_MS: '500',
+        },
+      }),
     });
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
-    ocppPort = await freePort();
-    const ports = await Promise.all(names.map(() => freePort()));
-    const envs: Record<string, Record<string, string>> = {
-      'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2eqr-${tag}` },
-      'session-service': { SESSION_CONSUMER_GROUP: uniqueName('e2eqr-sessions') },
-      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('e2eqr-tariffs') },
-      'payment-service': {
-        PAYMENT_CONSUMER_GROUP: uniqueName('e2eqr-payments'),
-        PSP_API_URL: emulator.url,
-        PSP_API_KEY: pspKey,
-        PSP_WEBHOOK_SECRET: secret,
-        PAYMENT_WEBHOOK_PORT: String(webhookPort),
-        TARIFF_API_URL: `http://127.0.0.1:${ports[2]}`,
-        TARIFF_API_KEY: admin.key,
-        PAYMENT_ADHOC_START_TIMEOUT_S: '10',
-        PAYMENT_ADHOC_SCAN_MS: '500',
-      },
-    };
-    // one at a time: TypeScript start-ups at once starve a 2-core machine
-    for (const [i, name] of Object.keys(envs).entries())
-      services[name] = await startServiceProcess(name, {
-        ...common,
-        ...envs[name],
-        DATABASE_URL: testDatabaseUrl(dbs[i]),
-        HTTP_PORT: String(ports[i]),
-      });
+    emulator = sys.psp;
   }, 400_000);
 
   afterAll(async () => {
     for (const c of clients) await c.close({ force: true }).catch(() => undefined);
-    for (const s of Object.values(services)) s.kill('SIGTERM');
-    await Promise.all(Object.values(services).map((s) => s.exited()));
-    await emulator?.close();
-    await dropTestDatabases(dbs);
+    await sys?.stop('SIGTERM');
   }, 120_000);
 
-  const api = async <T = Json>(service: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${services[service].url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin.key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const api = <T = Json>(service: Parameters<RunningSystem['api']>[0], method: string, path: string, body?: unknown) =>
+    sys.api<T>(service, method, path, body);
   /** A browser: no API key, HTML, redirects seen one by one. */
   const browse = async (url: string, method = 'GET', form?: Record<string, string>): Promise<Page> => {
     const r = await fetch(url, {
@@ -152,7 +74,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
     });
     return { status: r.status, text: await r.text(), location: r.headers.get('location') };
   };
-  const pay = () => services['payment-service'].url;
+  const pay = () => sys.urls['payment-service'];
   const attr = (html: string, re: RegExp) => re.exec(html)?.[1];
   const statusOf = (html: string) => attr(html, /id="status"[^>]*data-status="([a-z_]+)"/);
 
@@ -161,28 +83,8 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
     onRemoteStart: (idTag: string, cp: RPCClient, remoteStartId?: number) => void,
     protocol: 'ocpp1.6' | 'ocpp2.0.1' = 'ocpp1.6',
   ) {
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
-          securityProfile: 1,
-          password: PASSWORD,
-          siteId: 'site-e2eqr',
-          timeZone: 'Europe/Amsterdam',
-          evses: EVSES,
-        })
-      ).status,
-    ).toBe(200);
-    const cp = new RPCClient(
-      clientOptions({
-        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
-        identity: stationId,
-        protocols: [protocol],
-        password: PASSWORD,
-        reconnect: false,
-        strictMode: true,
-        callTimeoutMs: 20_000,
-      }),
-    );
+    await registerStation(sys, stationId, { password: PASSWORD, siteId: 'site-e2eqr', evses: EVSES });
+    const cp = stationClient(sys, stationId, PASSWORD, protocol);
     clients.push(cp);
     if (protocol === 'ocpp1.6')
       cp.handle('RemoteStartTransaction', async ({ params }) => {
@@ -200,7 +102,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
         setImmediate(() => onRemoteStart(p.idToken.idToken, cp, p.remoteStartId));
         return { status: 'Accepted' };
       });
-    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
+    await waitFor(async () => (await fetch(`${sys.urls['ocpp-gateway']}/health/ready`)).status === 200, {
       what: 'gateway ready',
     });
     await cp.connect();
@@ -243,15 +145,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
   }
 
   it('pays ad hoc, starts remotely, captures the CDR exactly on the ad-hoc payment, shows the receipt; a 2.0.1 charger through the not_supported fallback; a charger that never starts gets its hold released', async () => {
-    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-ADHOC', TARIFF)).status).toBe(200);
-    expect(
-      (
-        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
-          tariffId: 'E2E-ADHOC',
-          scope: { kind: 'site', siteId: 'site-e2eqr' },
-        })
-      ).status,
-    ).toBe(201);
+    await publishTariffForSite(sys, plainTariff('E2E-ADHOC'), 'site-e2eqr');
     const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
     // a charger that charges 12 kWh when started remotely
@@ -439,6 +333,6 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
       captures: 0,
       cancels: 1,
     });
-    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+    for (const s of Object.values(sys.services)) expect(s.errorLines()).toEqual([]);
   }, 400_000);
 });

@@ -12,171 +12,68 @@
  * credit CDR and a new CDR) is refunded exactly the difference, once, never captured twice; a wallet session is
  * debited exactly its CDR's total; an invoice session opens a receivable and goes on its month's statement.
  */
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { RPCClient } from 'ocpp-rpc';
-import { newApiKey } from '@csms/service-kit';
+import type { RPCClient } from 'ocpp-rpc';
+import { uniqueName, waitFor } from '@csms/testing';
+import type { PspEmulator } from '../../apps/psp-emulator/src';
 import {
-  TEST_KAFKA_BROKERS,
-  createTestTopics,
-  dropTestDatabases,
-  freePort,
-  startServiceProcess,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@csms/testing';
-import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
+  openCardAccount,
+  plainTariff,
+  publishTariffForSite,
+  putToken,
+  registerStation,
+  startSystem,
+  stationClient,
+  type Json,
+  type RunningSystem,
+} from './system';
 
-const admin = newApiKey('e2e-pay-admin', 'admin');
 const PASSWORD = 'e2e-pay-station-password';
-
-interface Json {
-  [k: string]: unknown;
-}
-const clientOptions = (o: Record<string, unknown>) => o as unknown as ConstructorParameters<typeof RPCClient>[0];
-
 /** FLAT 1.00 + ENERGY 0.25/kWh, 21 % VAT */
-const TARIFF = {
-  country_code: 'NL',
-  party_id: 'CSM',
-  id: 'E2E-PAY',
-  currency: 'EUR',
-  elements: [
-    {
-      price_components: [
-        { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-        { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
-      ],
-    },
-  ],
-};
+const TARIFF = plainTariff('E2E-PAY');
 
 describe('payments end to end: hold, exact capture, journal and payment record; a declined card stops the session', () => {
-  const tag = `${process.pid}_${Math.floor(performance.now())}`;
-  const names = ['gateway', 'sessions', 'tariffs', 'payments'];
-  const dbs = names.map((s) => `csms_test_e2epay_${s}_${tag}`);
-  const topics = {
-    OCPP_INBOUND_TOPIC: uniqueName('e2epay.ocpp-inbound'),
-    SESSION_EVENTS_TOPIC: uniqueName('e2epay.session-events'),
-    TARIFF_EVENTS_TOPIC: uniqueName('e2epay.tariff-events'),
-    BILLING_EVENTS_TOPIC: uniqueName('e2epay.billing-events'),
-    REGISTRY_STATIONS_TOPIC: uniqueName('e2epay.registry-stations'),
-    REGISTRY_TOKENS_TOPIC: uniqueName('e2epay.registry-tokens'),
-    OCPP_COMMANDS_TOPIC: uniqueName('e2epay.ocpp-commands'),
-    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2epay.ocpp-command-results'),
-    PAYMENT_EVENTS_TOPIC: uniqueName('e2epay.payment-events'),
-    REGISTRY_ACCOUNTS_TOPIC: uniqueName('e2epay.registry-accounts'),
-  };
-  const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
-  const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const services: Record<string, ServiceProcess> = {};
   const clients: RPCClient[] = [];
+  let sys: RunningSystem;
   let emulator: PspEmulator;
-  let ocppPort = 0;
   let pg: Client;
 
   beforeAll(async () => {
-    await createTestTopics(testKafka(), Object.values(topics), 3);
-    const webhookPort = await freePort();
-    emulator = await startPspEmulator({
-      port: 0,
-      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
-      webhookSecret: secret,
-      apiKey: pspKey,
-    });
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
-    ocppPort = await freePort();
-    const ports = await Promise.all(names.map(() => freePort()));
-    const envs: Record<string, Record<string, string>> = {
-      'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2epay-${tag}` },
-      // a session.updated (and a running-cost estimate) per minute of session time
-      'session-service': {
-        SESSION_CONSUMER_GROUP: uniqueName('e2epay-sessions'),
-        SESSION_UPDATE_INTERVAL_SECONDS: '60',
-      },
-      'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('e2epay-tariffs'), TARIFF_ESTIMATE_INTERVAL_S: '60' },
-      'payment-service': {
-        PAYMENT_CONSUMER_GROUP: uniqueName('e2epay-payments'),
-        PSP_API_URL: emulator.url,
-        PSP_API_KEY: pspKey,
-        PSP_WEBHOOK_SECRET: secret,
-        PAYMENT_WEBHOOK_PORT: String(webhookPort),
+    sys = await startSystem({
+      label: 'e2epay',
+      services: ['ocpp-gateway', 'session-service', 'tariff-service', 'payment-service'],
+      env: () => ({
+        // a session.updated (and a running-cost estimate) per minute of session time
+        'session-service': { SESSION_UPDATE_INTERVAL_SECONDS: '60' },
+        'tariff-service': { TARIFF_ESTIMATE_INTERVAL_S: '60' },
         // a small hold for CHF sessions (the running-cost scenario)
-        PAYMENT_DEFAULT_HOLD: 'EUR=50.00,CHF=3.00',
-      },
-    };
-    // one at a time: TypeScript start-ups at once starve a 2-core machine
-    for (const [i, name] of Object.keys(envs).entries())
-      services[name] = await startServiceProcess(name, {
-        ...common,
-        ...envs[name],
-        DATABASE_URL: testDatabaseUrl(dbs[i]),
-        HTTP_PORT: String(ports[i]),
-      });
-    pg = new Client({ connectionString: testDatabaseUrl(dbs[3]) });
+        'payment-service': { PAYMENT_DEFAULT_HOLD: 'EUR=50.00,CHF=3.00' },
+      }),
+    });
+    emulator = sys.psp;
+    pg = new Client({ connectionString: sys.databaseUrls['payment-service'] });
     await pg.connect();
   }, 400_000);
 
   afterAll(async () => {
     for (const c of clients) await c.close({ force: true }).catch(() => undefined);
     await pg?.end().catch(() => undefined);
-    for (const s of Object.values(services)) s.kill('SIGTERM');
-    await Promise.all(Object.values(services).map((s) => s.exited()));
-    await emulator?.close();
-    await dropTestDatabases(dbs);
+    await sys?.stop('SIGTERM');
   }, 120_000);
 
-  const api = async <T = Json>(service: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${services[service].url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin.key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const api = <T = Json>(service: Parameters<RunningSystem['api']>[0], method: string, path: string, body?: unknown) =>
+    sys.api<T>(service, method, path, body);
 
-  const openCard = async (
+  const openCard = (
     accountId: string,
     pm: string,
     onHoldNearlyUsed: 'increase' | 'stop' = 'increase',
     currency = 'EUR',
-  ) => {
-    const c = (
-      emulator.psp as unknown as {
-        createCustomer(p: Record<string, unknown>): {
-          id: string;
-          invoice_settings: { default_payment_method: string };
-        };
-      }
-    ).createCustomer({ payment_method: pm });
-    const r = await api('payment-service', 'POST', '/api/v1/accounts', {
-      accountId,
-      currency,
-      method: { kind: 'card', customerRef: c.id, paymentMethodRef: c.invoice_settings.default_payment_method },
-      policy: { onHoldNearlyUsed, onShortfall: 'block' },
-    });
-    expect(r.status).toBe(201);
-  };
+  ) => openCardAccount(sys, accountId, pm, { currency, policy: { onHoldNearlyUsed, onShortfall: 'block' } });
 
   it('a card session is held, captured exactly and journaled; a declined card stops its session remotely', async () => {
     const stationId = uniqueName('E2EPAY16');
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
-          securityProfile: 1,
-          password: PASSWORD,
-          siteId: 'site-e2epay',
-          timeZone: 'Europe/Amsterdam',
-        })
-      ).status,
-    ).toBe(200);
+    await registerStation(sys, stationId, { password: PASSWORD, siteId: 'site-e2epay' });
     await openCard('acct-pay', 'pm_card_visa');
     await openCard('acct-declined', 'pm_card_chargeDeclined');
     expect(
@@ -201,45 +98,19 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       ['E2E-DECLINED', 'acct-declined'],
       ['E2E-WALLET', 'acct-wallet'],
     ])
-      expect(
-        (
-          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
-            type: 'ISO14443',
-            status: 'Accepted',
-            billingAccountId: account,
-          })
-        ).status,
-      ).toBe(200);
-    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-PAY', TARIFF)).status).toBe(200);
-    expect(
-      (
-        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
-          tariffId: 'E2E-PAY',
-          scope: { kind: 'site', siteId: 'site-e2epay' },
-        })
-      ).status,
-    ).toBe(201);
+      await putToken(sys, uid, account);
+    await publishTariffForSite(sys, TARIFF, 'site-e2epay');
     // the payment service resolves a session's account from its copy of the token registry
     await waitFor(
       async () =>
         (await pg.query(`select 1 from tokens where uid in ('E2E-PAY', 'E2E-DECLINED', 'E2E-WALLET')`)).rowCount === 3,
       { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
     );
-    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
+    await waitFor(async () => (await fetch(`${sys.urls['ocpp-gateway']}/health/ready`)).status === 200, {
       what: 'gateway ready',
     });
 
-    const cp = new RPCClient(
-      clientOptions({
-        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
-        identity: stationId,
-        protocols: ['ocpp1.6'],
-        password: PASSWORD,
-        reconnect: false,
-        strictMode: true,
-        callTimeoutMs: 20_000,
-      }),
-    );
+    const cp = stationClient(sys, stationId, PASSWORD);
     clients.push(cp);
     const stops: number[] = [];
     cp.handle('RemoteStopTransaction', async ({ params }) => {
@@ -341,62 +212,27 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       what: "Authorize Blocked for the wallet's token",
       timeoutMs: 90_000,
     });
-    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+    for (const s of Object.values(sys.services)) expect(s.errorLines()).toEqual([]);
   }, 400_000);
 
   it('running cost near a small hold (the CHF default, 3.00): raised for an account that increases, the session stopped remotely for one that stops', async () => {
     const stationId = uniqueName('E2ERUN16');
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
-          securityProfile: 1,
-          password: PASSWORD,
-          siteId: 'site-e2erun',
-          timeZone: 'Europe/Amsterdam',
-        })
-      ).status,
-    ).toBe(200);
+    await registerStation(sys, stationId, { password: PASSWORD, siteId: 'site-e2erun' });
     await openCard('acct-run-inc', 'pm_card_visa', 'increase', 'CHF');
     await openCard('acct-run-stop', 'pm_card_visa', 'stop', 'CHF');
     for (const [uid, account] of [
       ['E2E-RUN-INC', 'acct-run-inc'],
       ['E2E-RUN-STOP', 'acct-run-stop'],
     ])
-      expect(
-        (
-          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
-            type: 'ISO14443',
-            status: 'Accepted',
-            billingAccountId: account,
-          })
-        ).status,
-      ).toBe(200);
+      await putToken(sys, uid, account);
     // FLAT 1.00 + ENERGY 0.25/kWh + 21 % VAT in CHF, no max_price: the hold is the CHF default, 3.00
     const chf = { ...TARIFF, id: 'E2E-RUN', currency: 'CHF' };
-    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-RUN', chf)).status).toBe(200);
-    expect(
-      (
-        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
-          tariffId: 'E2E-RUN',
-          scope: { kind: 'site', siteId: 'site-e2erun' },
-        })
-      ).status,
-    ).toBe(201);
+    await publishTariffForSite(sys, chf, 'site-e2erun');
     await waitFor(
       async () => (await pg.query(`select 1 from tokens where uid in ('E2E-RUN-INC', 'E2E-RUN-STOP')`)).rowCount === 2,
       { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
     );
-    const cp = new RPCClient(
-      clientOptions({
-        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
-        identity: stationId,
-        protocols: ['ocpp1.6'],
-        password: PASSWORD,
-        reconnect: false,
-        strictMode: true,
-        callTimeoutMs: 20_000,
-      }),
-    );
+    const cp = stationClient(sys, stationId, PASSWORD);
     clients.push(cp);
     const stops: number[] = [];
     cp.handle('RemoteStopTransaction', async ({ params }) => {
@@ -486,33 +322,14 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       what: 'RemoteStopTransaction at the charger (hold exhausted)',
       timeoutMs: 90_000,
     });
-    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+    for (const s of Object.values(sys.services)) expect(s.errorLines()).toEqual([]);
   }, 400_000);
 
   it('a corrected session: its credit CDR gives a refund of exactly the difference (one capture, one refund); a wallet session debits exactly its CDR; an invoice session opens a receivable and goes on a statement; every journal balanced', async () => {
     const stationId = uniqueName('E2ECRD16');
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
-          securityProfile: 1,
-          password: PASSWORD,
-          siteId: 'site-e2ecrd',
-          timeZone: 'Europe/Amsterdam',
-        })
-      ).status,
-    ).toBe(200);
+    await registerStation(sys, stationId, { password: PASSWORD, siteId: 'site-e2ecrd' });
     // its own tariff (the same prices), so this case runs alone too (jest -t)
-    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-CRD', { ...TARIFF, id: 'E2E-CRD' })).status).toBe(
-      200,
-    );
-    expect(
-      (
-        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
-          tariffId: 'E2E-CRD',
-          scope: { kind: 'site', siteId: 'site-e2ecrd' },
-        })
-      ).status,
-    ).toBe(201);
+    await publishTariffForSite(sys, { ...TARIFF, id: 'E2E-CRD' }, 'site-e2ecrd');
     await openCard('acct-credit', 'pm_card_visa');
     for (const [accountId, method] of [
       ['acct-wallet-ok', { kind: 'wallet' }],
@@ -534,32 +351,14 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       ['E2E-WALLET-OK', 'acct-wallet-ok'],
       ['E2E-INVOICE', 'acct-invoice'],
     ])
-      expect(
-        (
-          await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${uid}`, {
-            type: 'ISO14443',
-            status: 'Accepted',
-            billingAccountId: account,
-          })
-        ).status,
-      ).toBe(200);
+      await putToken(sys, uid, account);
     await waitFor(
       async () =>
         (await pg.query(`select 1 from tokens where uid in ('E2E-CREDIT', 'E2E-WALLET-OK', 'E2E-INVOICE')`))
           .rowCount === 3,
       { what: "the tokens in the payment service's registry copy", timeoutMs: 60_000 },
     );
-    const cp = new RPCClient(
-      clientOptions({
-        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
-        identity: stationId,
-        protocols: ['ocpp1.6'],
-        password: PASSWORD,
-        reconnect: false,
-        strictMode: true,
-        callTimeoutMs: 20_000,
-      }),
-    );
+    const cp = stationClient(sys, stationId, PASSWORD);
     clients.push(cp);
     cp.handle('RemoteStopTransaction', async () => ({ status: 'Accepted' }));
     await cp.connect();
@@ -750,6 +549,6 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
     expect(st.body).toMatchObject({ month, totalMinor: String(itotal) });
     expect(st.body.lines).toEqual([expect.objectContaining({ cdrId: icdr.id })]);
     expect(emulator.ledger().filter((p) => p.metadata.session_id === icdr.audit.sessionId)).toEqual([]);
-    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+    for (const s of Object.values(sys.services)) expect(s.errorLines()).toEqual([]);
   }, 400_000);
 });

@@ -7,49 +7,25 @@
  * others; the import posts the payout once; resolving a break is an event; the payments report counts the
  * captures; a rebuild of the reporting service from the topics gives the same breaks and reports byte for byte.
  */
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { RPCClient } from 'ocpp-rpc';
-import { newApiKey } from '@csms/service-kit';
-import {
-  TEST_KAFKA_BROKERS,
-  createTestTopics,
-  dropTestDatabases,
-  freePort,
-  startServiceProcess,
-  testDatabaseUrl,
-  testKafka,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@csms/testing';
+import type { RPCClient } from 'ocpp-rpc';
+import { startServiceProcess, uniqueName, waitFor } from '@csms/testing';
 import { loadReportingServiceConfig } from '../../apps/reporting-service/src/config';
 import { rebuildReportingStore } from '../../apps/reporting-service/src/rebuild';
-import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
+import type { PspEmulator } from '../../apps/psp-emulator/src';
+import {
+  openCardAccount,
+  plainTariff,
+  publishTariffForSite,
+  putToken,
+  registerStation,
+  startSystem,
+  stationClient,
+  type Json,
+  type RunningSystem,
+} from './system';
 
-const admin = newApiKey('e2e-recon-admin', 'admin');
 const PASSWORD = 'e2e-recon-station-password';
-
-interface Json {
-  [k: string]: unknown;
-}
-const clientOptions = (o: Record<string, unknown>) => o as unknown as ConstructorParameters<typeof RPCClient>[0];
-
-/** FLAT 1.00 + ENERGY 0.25/kWh, 21 % VAT */
-const TARIFF = {
-  country_code: 'NL',
-  party_id: 'CSM',
-  id: 'E2E-RECON',
-  currency: 'EUR',
-  elements: [
-    {
-      price_components: [
-        { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-        { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
-      ],
-    },
-  ],
-};
 
 interface Break {
   breakId: string;
@@ -62,167 +38,47 @@ interface Break {
 }
 
 describe('reconciliation end to end: injected PSP faults and a hand-edited settlement line give exactly their breaks', () => {
-  const tag = `${process.pid}_${Math.floor(performance.now())}`;
-  const names = ['gateway', 'sessions', 'tariffs', 'payments', 'reporting'];
-  const dbs = names.map((s) => `csms_test_e2erec_${s}_${tag}`);
-  const topics = {
-    OCPP_INBOUND_TOPIC: uniqueName('e2erec.ocpp-inbound'),
-    SESSION_EVENTS_TOPIC: uniqueName('e2erec.session-events'),
-    TARIFF_EVENTS_TOPIC: uniqueName('e2erec.tariff-events'),
-    BILLING_EVENTS_TOPIC: uniqueName('e2erec.billing-events'),
-    REGISTRY_STATIONS_TOPIC: uniqueName('e2erec.registry-stations'),
-    REGISTRY_TOKENS_TOPIC: uniqueName('e2erec.registry-tokens'),
-    OCPP_COMMANDS_TOPIC: uniqueName('e2erec.ocpp-commands'),
-    OCPP_COMMAND_RESULTS_TOPIC: uniqueName('e2erec.ocpp-command-results'),
-    PAYMENT_EVENTS_TOPIC: uniqueName('e2erec.payment-events'),
-    REGISTRY_ACCOUNTS_TOPIC: uniqueName('e2erec.registry-accounts'),
-    FINANCE_EVENTS_TOPIC: uniqueName('e2erec.finance-events'),
-    MONITORING_EVENTS_TOPIC: uniqueName('e2erec.monitoring-events'),
-  };
-  const secret = `whsec_${randomUUID().replace(/-/g, '')}`;
-  const pspKey = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const services: Record<string, ServiceProcess> = {};
-  const envs: Record<string, Record<string, string>> = {};
   const clients: RPCClient[] = [];
+  let sys: RunningSystem;
   let emulator: PspEmulator;
-  let ocppPort = 0;
   let pay: Client;
-  let common: Record<string, string>;
 
   beforeAll(async () => {
-    await createTestTopics(testKafka(), Object.values(topics), 3);
-    const webhookPort = await freePort();
-    emulator = await startPspEmulator({
-      port: 0,
-      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
-      webhookSecret: secret,
-      apiKey: pspKey,
+    sys = await startSystem({
+      label: 'e2erec',
+      services: ['ocpp-gateway', 'session-service', 'tariff-service', 'payment-service', 'reporting-service'],
+      // every capture of this run is older than the run's time: none is "in flight"
+      env: () => ({ 'reporting-service': { RECONCILIATION_GRACE_SECONDS: '0' } }),
     });
-    common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), API_KEYS: admin.entry, LOG_LEVEL: 'warn', ...topics };
-    ocppPort = await freePort();
-    const ports = await Promise.all(names.map(() => freePort()));
-    const tariffGroup = uniqueName('e2erec-tariffs');
-    Object.assign(envs, {
-      'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `e2erec-${tag}` },
-      'session-service': { SESSION_CONSUMER_GROUP: uniqueName('e2erec-sessions') },
-      'tariff-service': { TARIFF_CONSUMER_GROUP: tariffGroup },
-      'payment-service': {
-        PAYMENT_CONSUMER_GROUP: uniqueName('e2erec-payments'),
-        PSP_API_URL: emulator.url,
-        PSP_API_KEY: pspKey,
-        PSP_WEBHOOK_SECRET: secret,
-        PAYMENT_WEBHOOK_PORT: String(webhookPort),
-      },
-      'reporting-service': {
-        REPORTING_CONSUMER_GROUP: uniqueName('e2erec-reporting'),
-        TARIFF_CONSUMER_GROUP: tariffGroup,
-        // every capture of this run is older than the run's time: none is "in flight"
-        RECONCILIATION_GRACE_SECONDS: '0',
-      },
-    });
-    // one at a time: TypeScript start-ups at once starve a 2-core machine
-    for (const [i, name] of Object.keys(envs).entries()) {
-      envs[name] = { ...common, ...envs[name], DATABASE_URL: testDatabaseUrl(dbs[i]), HTTP_PORT: String(ports[i]) };
-      services[name] = await startServiceProcess(name, envs[name]);
-    }
-    pay = new Client({ connectionString: testDatabaseUrl(dbs[3]) });
+    emulator = sys.psp;
+    pay = new Client({ connectionString: sys.databaseUrls['payment-service'] });
     await pay.connect();
   }, 500_000);
 
   afterAll(async () => {
     for (const c of clients) await c.close({ force: true }).catch(() => undefined);
     await pay?.end().catch(() => undefined);
-    for (const s of Object.values(services)) s.kill('SIGTERM');
-    await Promise.all(Object.values(services).map((s) => s.exited()));
-    await emulator?.close();
-    await dropTestDatabases(dbs);
+    await sys?.stop('SIGTERM');
   }, 120_000);
 
-  const call = async (service: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${services[service].url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin.key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, text: await r.text() };
-  };
-  const api = async <T = Json>(service: string, method: string, path: string, body?: unknown) => {
-    const r = await call(service, method, path, body);
-    return { status: r.status, body: (r.text ? JSON.parse(r.text) : undefined) as T };
-  };
+  const api = <T = Json>(service: Parameters<RunningSystem['api']>[0], method: string, path: string, body?: unknown) =>
+    sys.api<T>(service, method, path, body);
+  const call = api;
 
   it('a seeded run with injected faults yields exactly the injected breaks, and a rebuild gives them again', async () => {
     const stationId = uniqueName('E2EREC16');
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', `/api/v1/stations/${stationId}`, {
-          securityProfile: 1,
-          password: PASSWORD,
-          siteId: 'site-e2erec',
-          timeZone: 'Europe/Amsterdam',
-        })
-      ).status,
-    ).toBe(200);
-    const customer = (
-      emulator.psp as unknown as {
-        createCustomer(p: Record<string, unknown>): {
-          id: string;
-          invoice_settings: { default_payment_method: string };
-        };
-      }
-    ).createCustomer({ payment_method: 'pm_card_visa' });
-    expect(
-      (
-        await api('payment-service', 'POST', '/api/v1/accounts', {
-          accountId: 'acct-recon',
-          currency: 'EUR',
-          method: {
-            kind: 'card',
-            customerRef: customer.id,
-            paymentMethodRef: customer.invoice_settings.default_payment_method,
-          },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await api('ocpp-gateway', 'PUT', '/api/v1/tokens/E2E-RECON', {
-          type: 'ISO14443',
-          status: 'Accepted',
-          billingAccountId: 'acct-recon',
-        })
-      ).status,
-    ).toBe(200);
-    expect((await api('tariff-service', 'PUT', '/api/v1/tariffs/E2E-RECON', TARIFF)).status).toBe(200);
-    expect(
-      (
-        await api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
-          tariffId: 'E2E-RECON',
-          scope: { kind: 'site', siteId: 'site-e2erec' },
-        })
-      ).status,
-    ).toBe(201);
+    await registerStation(sys, stationId, { password: PASSWORD, siteId: 'site-e2erec' });
+    await openCardAccount(sys, 'acct-recon', 'pm_card_visa');
+    await putToken(sys, 'E2E-RECON', 'acct-recon');
+    await publishTariffForSite(sys, plainTariff('E2E-RECON'), 'site-e2erec');
     await waitFor(async () => (await pay.query(`select 1 from tokens where uid = 'E2E-RECON'`)).rowCount === 1, {
       what: "the token in the payment service's registry copy",
       timeoutMs: 60_000,
     });
-    await waitFor(async () => (await fetch(`${services['ocpp-gateway'].url}/health/ready`)).status === 200, {
+    await waitFor(async () => (await fetch(`${sys.urls['ocpp-gateway']}/health/ready`)).status === 200, {
       what: 'gateway ready',
     });
-    const cp = new RPCClient(
-      clientOptions({
-        endpoint: `ws://127.0.0.1:${ocppPort}/ocpp`,
-        identity: stationId,
-        protocols: ['ocpp1.6'],
-        password: PASSWORD,
-        reconnect: false,
-        strictMode: true,
-        callTimeoutMs: 20_000,
-      }),
-    );
+    const cp = stationClient(sys, stationId, PASSWORD);
     clients.push(cp);
     await cp.connect();
     expect(await cp.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' })).toMatchObject({
@@ -302,7 +158,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     lines[editedAt] = cells.join(',');
     const csv = `${lines.join('\r\n')}\r\n`;
     const importBody = {
-      reportId: `frr_${tag}`,
+      reportId: uniqueName('frr'),
       intervalStart: new Date(reportStart * 1000).toISOString(),
       intervalEnd: new Date(reportEnd * 1000).toISOString(),
       csv,
@@ -321,7 +177,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     expect((await pay.query(`select 1 from ledger_transfers where reason = 'payout'`)).rowCount).toBe(1);
 
     // the reporting service has read everything: four sessions, four CDRs, the four captures, the report
-    const rep = new Client({ connectionString: testDatabaseUrl(dbs[4]) });
+    const rep = new Client({ connectionString: sys.databaseUrls['reporting-service'] });
     await rep.connect();
     try {
       await waitFor(
@@ -406,7 +262,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({
       status: 'resolved',
-      resolution: { resolvedBy: 'api-key:e2e-recon-admin', note: 'PSP lost the capture; re-captured by hand' },
+      resolution: { resolvedBy: 'api-key:e2erec-admin', note: 'PSP lost the capture; re-captured by hand' },
     });
     const again = await api<Json>(
       'reporting-service',
@@ -423,7 +279,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
         .sort(),
     ).toEqual(['AMOUNT_MISMATCH', 'DOUBLE_CAPTURE']);
     // the open breaks on /metrics, per reason
-    const metrics = await (await fetch(`${services['reporting-service'].url}/metrics`)).text();
+    const metrics = await (await fetch(`${sys.urls['reporting-service']}/metrics`)).text();
     for (const [reason, n] of [
       ['AMOUNT_MISMATCH', 1],
       ['DOUBLE_CAPTURE', 1],
@@ -485,16 +341,16 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     expect(before[0].split('\r\n')[0]).toBe(
       'break_id,reason,status,session_id,cdr_id,payment_ref,currency,expected,actual,detail,detected_at,detected_by,resolved_at,resolved_by,note',
     );
-    const repDb = new Client({ connectionString: testDatabaseUrl(dbs[4]) });
+    const repDb = new Client({ connectionString: sys.databaseUrls['reporting-service'] });
     await repDb.connect();
     await waitFor(async () => Number((await repDb.query('select count(*) as n from outbox')).rows[0].n) === 0, {
       what: "the reporting service's outbox drained",
     });
     await repDb.end();
-    services['reporting-service'].kill('SIGTERM');
-    await services['reporting-service'].exited();
-    await rebuildReportingStore(loadReportingServiceConfig(envs['reporting-service']));
-    services['reporting-service'] = await startServiceProcess('reporting-service', envs['reporting-service']);
+    sys.services['reporting-service'].kill('SIGTERM');
+    await sys.services['reporting-service'].exited();
+    await rebuildReportingStore(loadReportingServiceConfig(sys.envs['reporting-service']));
+    sys.services['reporting-service'] = await startServiceProcess('reporting-service', sys.envs['reporting-service']);
     await waitFor(
       async () =>
         (await call('reporting-service', 'GET', paths[0])).text === before[0] &&
@@ -503,6 +359,6 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     );
     const after = await Promise.all(paths.map(async (p) => (await call('reporting-service', 'GET', p)).text));
     expect(after).toEqual(before);
-    for (const s of Object.values(services)) expect(s.errorLines()).toEqual([]);
+    for (const s of Object.values(sys.services)) expect(s.errorLines()).toEqual([]);
   }, 600_000);
 });
