@@ -3,9 +3,15 @@
  *   npx tsx bench/tariff-service.ts [sessions=2000]
  * Publishes session.ended events (the contract's example session, one per station, dated tomorrow) to a
  * fresh topic, assigns a 4-element time-of-day tariff as the default, and measures from the first CDR
- * stored to the last. Prints a human line and a JSON line.
+ * stored to the last: CDRs per second over that span (the CDRs stored in it), and CPU per CDR of this process
+ * (the service with its three consumers and relay, the Kafka client, the polling; the events are published
+ * before the span) and of the PostgreSQL backends of the service's database (not the polling connection's).
+ * `BENCH_CPU_PROFILE=file.cpuprofile` writes a V8 CPU profile of this process over the same span.
+ * Prints a human line and a JSON line.
  */
 import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { SessionEndedV2, deriveId, systemCatalogue } from '@csms/contracts';
 import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
@@ -13,6 +19,7 @@ import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { startTariffService } from '../apps/tariff-service/src/service';
+import { dbCpu, dbCpuSince } from './db-cpu';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 2000);
@@ -126,16 +133,36 @@ async function main(): Promise<void> {
     );
   }
   await publisher.disconnect();
-  const count = async () => Number((await svc.dataSource.query('select count(*)::int as c from cdrs'))[0].c);
+  const poll = new Client({ connectionString: db.toString() });
+  await poll.connect();
+  const count = async () => Number((await poll.query('select count(*)::int as c from cdrs')).rows[0].c);
+  const profileTo = process.env.BENCH_CPU_PROFILE;
+  const inspector = profileTo ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+  }
   let before = 0;
   while ((before = await count()) === 0) await new Promise((r) => setTimeout(r, 5));
   const first = performance.now();
   const cpu0 = process.cpuUsage();
-  while ((await count()) < n) await new Promise((r) => setTimeout(r, 25));
+  const db0 = await dbCpu(poll);
+  if (inspector) await inspector.post('Profiler.start');
+  let last = before;
+  while ((last = await count()) < n) await new Promise((r) => setTimeout(r, 25));
   const seconds = (performance.now() - first) / 1000;
   // CPU of this process (service, Kafka client, this loop) over the same span: steadier than wall clock on a busy machine
   const cpu = process.cpuUsage(cpu0);
-  const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / Math.max(1, n - before);
+  const dbMs = await dbCpuSince(poll, db0);
+  if (inspector) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(profileTo!, JSON.stringify(profile));
+    inspector.disconnect();
+  }
+  await poll.end();
+  const measured = Math.max(1, last - before);
+  const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / measured;
+  const dbCpuMsPerCdr = dbMs / measured;
   await svc.stop();
   const admin = new Client({ connectionString: base });
   await admin.connect();
@@ -150,12 +177,16 @@ async function main(): Promise<void> {
     sessions: n,
     partitions,
     seconds: Number(seconds.toFixed(2)),
-    cdrsPerSecond: Math.round(n / seconds),
+    measuredCdrs: measured,
+    cdrsPerSecond: Math.round(measured / seconds),
     cpuMsPerCdr: Number(cpuMsPerCdr.toFixed(3)),
+    dbCpuMsPerCdr: Number(dbCpuMsPerCdr.toFixed(3)),
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
   console.log(
-    `tariff service: ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s, ${result.cpuMsPerCdr} ms CPU per CDR`,
+    `tariff service: ${measured} of ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
+      `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); load average ${result.loadAverage.join(' ')}`,
   );
   console.log(JSON.stringify(result));
   process.exit(0);

@@ -11,6 +11,7 @@ import type {
   TokenFacts,
 } from '@csms/billing';
 import type { CdrAudit, EventCatalogue, OcpiCdr, SessionEndedEvent } from '@csms/contracts';
+import { insertRows, type RowColumn } from '@csms/platform';
 import {
   allAssignments,
   meterKeysOf,
@@ -63,6 +64,40 @@ export interface StoredEndedSession {
 }
 
 export const sessionKey = (sessionId: string) => sessionId.toLowerCase();
+
+const PRICED_COLUMNS: RowColumn[] = [
+  'session_id',
+  'revision',
+  'station_id',
+  'site_id',
+  'started_at',
+  'ended_at',
+  { name: 'session', json: true },
+  { name: 'source', json: true },
+  'outcome',
+];
+const PRICED_CONFLICT = 'on conflict (session_id, revision) do nothing returning 1';
+const FAILURE_COLUMNS: RowColumn[] = ['session_id', 'revision', 'station_id', 'code', 'detail', 'field', 'ended_at'];
+const CDR_COLUMNS: RowColumn[] = [
+  'cdr_id',
+  'session_id',
+  'revision',
+  'station_id',
+  'token_uid',
+  'start_at',
+  'end_at',
+  'currency',
+  'total_excl_vat',
+  'total_incl_vat',
+  'credit',
+  'credit_reference_id',
+  'tariff_id',
+  'tariff_version',
+  'content_hash',
+  { name: 'cdr', json: true },
+  { name: 'audit', json: true },
+  'billing_account_id',
+];
 
 /**
  * The pricing consumer's reads and writes of the tariff service's tables (and what-if's reads of them): the
@@ -190,49 +225,23 @@ export class PricingStore {
   }
 
   /**
-   * Writes what the chunk settled: one statement per table, rows passed as one JSON document (the
-   * jsonb columns get the same values as from JSON.stringify of each object). A priced revision that is
-   * already there (another transaction priced it since the chunk started) fails the chunk: the consumer
+   * Writes what the chunk settled: one multi-row insert per table, each value a parameter (libs/platform
+   * `insertRows`; the jsonb columns get the same values as from JSON.stringify of each object). A priced revision
+   * that is already there (another transaction priced it since the chunk started) fails the chunk: the consumer
    * retries and this time the revision is seen as settled, so nothing is emitted twice.
    */
   async flush(m: EntityManager, w: PendingWrites): Promise<void> {
     if (w.priced.length > 0) {
-      const inserted: unknown[] = await m.query(
-        `insert into priced_sessions (session_id, revision, station_id, site_id, started_at, ended_at, session, source, outcome)
-         select session_id, revision, station_id, site_id, started_at, ended_at, session, source, outcome
-           from json_to_recordset($1::json) as x(session_id uuid, revision integer, station_id text, site_id text, started_at timestamptz,
-             ended_at timestamptz, session jsonb, source jsonb, outcome text)
-         on conflict (session_id, revision) do nothing returning 1`,
-        [JSON.stringify(w.priced)],
-      );
+      const inserted = await insertRows(m, 'priced_sessions', PRICED_COLUMNS, w.priced, PRICED_CONFLICT);
       if (inserted.length !== w.priced.length) {
         throw new Error(
           `${w.priced.length - inserted.length} session revision(s) were priced concurrently; the chunk is retried`,
         );
       }
     }
-    if (w.failures.length > 0) {
-      await m.query(
-        `insert into pricing_failures (session_id, revision, station_id, code, detail, field, ended_at)
-         select session_id, revision, station_id, code, detail, field, ended_at
-           from json_to_recordset($1::json) as x(session_id uuid, revision integer, station_id text, code text, detail text, field text, ended_at timestamptz)
-         on conflict do nothing`,
-        [JSON.stringify(w.failures)],
-      );
-    }
-    if (w.cdrs.length > 0) {
-      await m.query(
-        `insert into cdrs (cdr_id, session_id, revision, station_id, token_uid, start_at, end_at, currency, total_excl_vat, total_incl_vat, credit,
-           credit_reference_id, tariff_id, tariff_version, content_hash, cdr, audit, billing_account_id)
-         select cdr_id, session_id, revision, station_id, token_uid, start_at, end_at, currency, total_excl_vat, total_incl_vat, credit,
-           credit_reference_id, tariff_id, tariff_version, content_hash, cdr, audit, billing_account_id
-           from json_to_recordset($1::json) as x(cdr_id text, session_id uuid, revision integer, station_id text, token_uid text, start_at timestamptz,
-             end_at timestamptz, currency text, total_excl_vat numeric, total_incl_vat numeric, credit boolean, credit_reference_id text, tariff_id text,
-             tariff_version integer, content_hash text, cdr jsonb, audit jsonb, billing_account_id text)
-         on conflict (cdr_id) do nothing`,
-        [JSON.stringify(w.cdrs)],
-      );
-    }
+    if (w.failures.length > 0)
+      await insertRows(m, 'pricing_failures', FAILURE_COLUMNS, w.failures, 'on conflict do nothing');
+    if (w.cdrs.length > 0) await insertRows(m, 'cdrs', CDR_COLUMNS, w.cdrs, 'on conflict (cdr_id) do nothing');
     w.priced = [];
     w.failures = [];
     w.cdrs = [];

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import { v5 as uuidv5 } from 'uuid';
 import {
   ALL_EVENTS,
+  CSMS_NAMESPACE,
   ContractError,
   EventCatalogue,
   closed,
@@ -237,6 +239,14 @@ describe('deriveId', () => {
   it('does not confuse different splits of the same characters', () => {
     expect(deriveId('a', 'b|c')).not.toBe(deriveId('a', 'b', 'c'));
     expect(deriveId('ab', 'c')).not.toBe(deriveId('a', 'bc'));
+  });
+  it('gives the ids it gave with the uuid package (same name, same namespace), ASCII and not', () => {
+    const parts: Array<Array<string | number | bigint>> = [[], ['CP1', 42], ['Zürich', 1n], ['🔌', 'x'.repeat(300)]];
+    for (let i = 0; i < 200; i++) parts.push([`b7d4c1e2-3f5a-5c8b-9d0e-${String(i).padStart(12, '0')}`, i]);
+    for (const p of parts) {
+      const name = ['cdr', ...p.map(String)].map((s) => `${s.length}:${s}`).join('|');
+      expect(deriveId('cdr', ...p)).toBe(uuidv5(name, CSMS_NAMESPACE));
+    }
   });
 });
 

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './time';
 export * from './testing';
 export * from './exact';
+export * from './uuid-v5';

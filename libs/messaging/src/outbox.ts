@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope, EventCatalogue } from '@csms/contracts';
-import type { Logger } from '@csms/platform';
+import { insertRows, type Logger, type RowColumn } from '@csms/platform';
 import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordBatchBytes, recordRefusal } from './record-size';
 import type { OutgoingRecord, RecordPublisher } from './records';
 
@@ -42,26 +42,18 @@ export async function appendToOutbox(
     const headers = eventHeaders(e);
     const row = { id: e.id, topic: catalogue.topicOf(e), key: e.key, value: catalogue.encode(e), headers };
     checkRecordSize(row, limits.maxMessageBytes, e);
-    return { ...row, headers: JSON.stringify(headers) };
+    return { event_id: row.id, topic: row.topic, key: row.key, value: row.value, headers: JSON.stringify(headers) };
   });
   const keys = [...new Set(rows.map((r) => `${r.topic}/${r.key}`))].sort();
   await manager.query(
     'select pg_advisory_xact_lock(hashtextextended(k, 7001)) from unnest($1::text[]) as k order by k',
     [keys],
   );
-  await manager.query(
-    `insert into outbox (event_id, topic, key, value, headers)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-     on conflict (event_id) do nothing`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.key),
-      rows.map((r) => r.value),
-      rows.map((r) => r.headers),
-    ],
-  );
+  // one parameter per value: the values (JSON text) are not escaped into array literals
+  await insertRows(manager, 'outbox', OUTBOX_COLUMNS, rows, 'on conflict (event_id) do nothing');
 }
+
+const OUTBOX_COLUMNS: RowColumn[] = ['event_id', 'topic', 'key', 'value', 'headers'];
 
 export interface OutboxRelayOptions {
   /** rows published per round */

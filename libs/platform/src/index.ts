@@ -1,3 +1,4 @@
 export * from './logger';
 export * from './config';
 export * from './database';
+export * from './rows';

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import type { Client } from 'pg';
+
+/**
+ * CPU (user + system, ms) of the PostgreSQL backends serving `poll`'s database, by process id, read from /proc (none
+ * where /proc does not show them: a database on another host or in a container). `poll`'s own backend is left out.
+ */
+export async function dbCpu(poll: Client): Promise<Map<number, number>> {
+  const { rows: pids } = await poll.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  const tick = 1000 / 100; // USER_HZ
+  const ms = new Map<number, number>();
+  for (const { pid } of pids)
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms.set(pid, (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      // not on this host
+    }
+  return ms;
+}
+
+/** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
+export async function dbCpuSince(poll: Client, before: Map<number, number>): Promise<number> {
+  let ms = 0;
+  for (const [pid, v] of await dbCpu(poll)) ms += v - (before.get(pid) ?? 0);
+  return ms;
+}
