@@ -10,10 +10,12 @@
  * CPU per CDR / transfer: this process (service, emulator, bench; the CDRs are serialised before the clock starts,
  * the test collectors of the harness closed) and the PostgreSQL backends of its database (not the bench's polling
  * connection).
- * Prints a human line and a JSON line.
+ * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
+ * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
@@ -60,6 +62,23 @@ async function dbCpuSince(before: Map<number, number>): Promise<number> {
   let ms = 0;
   for (const [pid, v] of await dbCpu()) ms += v - (before.get(pid) ?? 0);
   return ms;
+}
+
+/** Profiles `phase` when BENCH_PROFILE is set (the inspector's sampling profiler, this process only). */
+async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
+  const prefix = process.env.BENCH_PROFILE;
+  if (!prefix) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${prefix}.${phase}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
@@ -116,11 +135,13 @@ async function main(): Promise<void> {
     const d0 = await dbCpu();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
-    await waitFor(
-      async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
-      { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
-    );
+    await profiled('card', async () => {
+      for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
+      await waitFor(
+        async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
+        { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
+      );
+    });
     const cardSeconds = (performance.now() - t0) / 1000;
     const cardCpu = cpuMs(process.cpuUsage(c0));
     const cardDb = await dbCpuSince(d0);
@@ -148,12 +169,14 @@ async function main(): Promise<void> {
     const d1 = await dbCpu();
     const c1 = process.cpuUsage();
     const t1 = performance.now();
-    for (let k = 0; k < walletRecords.length; k += 500) await h.publisher.publish(walletRecords.slice(k, k + 500));
-    await waitFor(
-      async () =>
-        (await count(`select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
-      { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
-    );
+    await profiled('wallet', async () => {
+      for (let k = 0; k < walletRecords.length; k += 500) await h.publisher.publish(walletRecords.slice(k, k + 500));
+      await waitFor(
+        async () =>
+          (await count(`select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
+        { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
+      );
+    });
     const walletSeconds = (performance.now() - t1) / 1000;
     const walletCpu = cpuMs(process.cpuUsage(c1));
     const walletDb = await dbCpuSince(d1);
@@ -204,13 +227,15 @@ async function main(): Promise<void> {
     const c2 = process.cpuUsage();
     const t2 = performance.now();
     let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < batches.length) {
-          const batch = batches[next++];
-          await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
-        }
-      }),
+    await profiled('ledger', () =>
+      Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < batches.length) {
+            const batch = batches[next++];
+            await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
+          }
+        }),
+      ),
     );
     const ledgerSeconds = (performance.now() - t2) / 1000;
     const ledgerCpu = cpuMs(process.cpuUsage(c2));
