@@ -10,6 +10,8 @@
  * CPU per CDR / transfer: this process (service, emulator, bench; the CDRs are serialised before the clock starts,
  * the test collectors of the harness closed) and the PostgreSQL backends of its database (not the bench's polling
  * connection).
+ * The CDRs are cdr.created v4, as the tariff service publishes them (BENCH_CDR_VERSION=3: v3, as the test harness
+ * makes them, upcast to v4 by every decode, which validates both versions).
  * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
  * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
@@ -18,7 +20,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
+import { CdrCreatedV4, deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
 import { PostingRules } from '@csms/payments';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
@@ -81,6 +83,13 @@ async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A CDR of the harness (v3) as the tariff service publishes it now (v4: the same payload), unless BENCH_CDR_VERSION=3. */
+let published: ReturnType<typeof systemCatalogue> | undefined;
+function asPublished(e: Envelope): Envelope {
+  if (process.env.BENCH_CDR_VERSION === '3') return e;
+  return (published ??= systemCatalogue()).create(CdrCreatedV4, { ...e, payload: e.payload as never });
+}
+
 async function main(): Promise<void> {
   const cards = Number(process.argv[2] ?? 1000);
   const wallets = Number(process.argv[3] ?? 2000);
@@ -122,13 +131,15 @@ async function main(): Promise<void> {
     );
     const transfers0 = await count('select count(*) as n from ledger_transfers');
     const cdrs = sessions.map((s) =>
-      h.cdr({
-        cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
-        sessionId: s.sessionId,
-        accountId: cardAccounts[s.i % accounts],
-        excl: '7.00',
-        incl: '8.47',
-      }),
+      asPublished(
+        h.cdr({
+          cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
+          sessionId: s.sessionId,
+          accountId: cardAccounts[s.i % accounts],
+          excl: '7.00',
+          incl: '8.47',
+        }),
+      ),
     );
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
@@ -157,13 +168,15 @@ async function main(): Promise<void> {
     const transfers2 = await count('select count(*) as n from ledger_transfers');
     const wcdrs = Array.from({ length: wallets }, (_, i) => {
       const sessionId = randomUUID();
-      return h.cdr({
-        cdrId: `BW-${sessionId.slice(0, 13)}`,
-        sessionId,
-        accountId: walletAccounts[i % accounts],
-        excl: '7.00',
-        incl: '8.47',
-      });
+      return asPublished(
+        h.cdr({
+          cdrId: `BW-${sessionId.slice(0, 13)}`,
+          sessionId,
+          accountId: walletAccounts[i % accounts],
+          excl: '7.00',
+          incl: '8.47',
+        }),
+      );
     });
     const walletRecords = wcdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const d1 = await dbCpu();
@@ -261,6 +274,7 @@ async function main(): Promise<void> {
       ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
       accounts,
+      cdrVersion: process.env.BENCH_CDR_VERSION === '3' ? 3 : 4,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
       cpus: os.cpus().length,
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
