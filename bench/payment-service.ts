@@ -10,13 +10,17 @@
  * CPU per CDR / transfer: this process (service, emulator, bench; the CDRs are serialised before the clock starts,
  * the test collectors of the harness closed) and the PostgreSQL backends of its database (not the bench's polling
  * connection).
- * Prints a human line and a JSON line.
+ * The CDRs are cdr.created v4, as the tariff service publishes them (BENCH_CDR_VERSION=3: v3, as the test harness
+ * makes them, upcast to v4 by every decode, which validates both versions).
+ * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
+ * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
+import { CdrCreatedV4, deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
 import { PostingRules } from '@csms/payments';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
@@ -62,6 +66,30 @@ async function dbCpuSince(before: Map<number, number>): Promise<number> {
   return ms;
 }
 
+/** Profiles `phase` when BENCH_PROFILE is set (the inspector's sampling profiler, this process only). */
+async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
+  const prefix = process.env.BENCH_PROFILE;
+  if (!prefix) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${prefix}.${phase}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/** A CDR of the harness (v3) as the tariff service publishes it now (v4: the same payload), unless BENCH_CDR_VERSION=3. */
+let published: ReturnType<typeof systemCatalogue> | undefined;
+function asPublished(e: Envelope): Envelope {
+  if (process.env.BENCH_CDR_VERSION === '3') return e;
+  return (published ??= systemCatalogue()).create(CdrCreatedV4, { ...e, payload: e.payload as never });
+}
+
 async function main(): Promise<void> {
   const cards = Number(process.argv[2] ?? 1000);
   const wallets = Number(process.argv[3] ?? 2000);
@@ -103,24 +131,28 @@ async function main(): Promise<void> {
     );
     const transfers0 = await count('select count(*) as n from ledger_transfers');
     const cdrs = sessions.map((s) =>
-      h.cdr({
-        cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
-        sessionId: s.sessionId,
-        accountId: cardAccounts[s.i % accounts],
-        excl: '7.00',
-        incl: '8.47',
-      }),
+      asPublished(
+        h.cdr({
+          cdrId: `BCDR-${s.sessionId.slice(0, 13)}`,
+          sessionId: s.sessionId,
+          accountId: cardAccounts[s.i % accounts],
+          excl: '7.00',
+          incl: '8.47',
+        }),
+      ),
     );
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const d0 = await dbCpu();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
-    await waitFor(
-      async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
-      { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
-    );
+    await profiled('card', async () => {
+      for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
+      await waitFor(
+        async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
+        { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
+      );
+    });
     const cardSeconds = (performance.now() - t0) / 1000;
     const cardCpu = cpuMs(process.cpuUsage(c0));
     const cardDb = await dbCpuSince(d0);
@@ -136,24 +168,28 @@ async function main(): Promise<void> {
     const transfers2 = await count('select count(*) as n from ledger_transfers');
     const wcdrs = Array.from({ length: wallets }, (_, i) => {
       const sessionId = randomUUID();
-      return h.cdr({
-        cdrId: `BW-${sessionId.slice(0, 13)}`,
-        sessionId,
-        accountId: walletAccounts[i % accounts],
-        excl: '7.00',
-        incl: '8.47',
-      });
+      return asPublished(
+        h.cdr({
+          cdrId: `BW-${sessionId.slice(0, 13)}`,
+          sessionId,
+          accountId: walletAccounts[i % accounts],
+          excl: '7.00',
+          incl: '8.47',
+        }),
+      );
     });
     const walletRecords = wcdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const d1 = await dbCpu();
     const c1 = process.cpuUsage();
     const t1 = performance.now();
-    for (let k = 0; k < walletRecords.length; k += 500) await h.publisher.publish(walletRecords.slice(k, k + 500));
-    await waitFor(
-      async () =>
-        (await count(`select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
-      { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
-    );
+    await profiled('wallet', async () => {
+      for (let k = 0; k < walletRecords.length; k += 500) await h.publisher.publish(walletRecords.slice(k, k + 500));
+      await waitFor(
+        async () =>
+          (await count(`select count(*) as n from payment_events where type = 'payment.wallet_debited'`)) >= wallets,
+        { what: `${wallets} wallet debits`, timeoutMs: 600_000, intervalMs: 100 },
+      );
+    });
     const walletSeconds = (performance.now() - t1) / 1000;
     const walletCpu = cpuMs(process.cpuUsage(c1));
     const walletDb = await dbCpuSince(d1);
@@ -204,13 +240,15 @@ async function main(): Promise<void> {
     const c2 = process.cpuUsage();
     const t2 = performance.now();
     let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < batches.length) {
-          const batch = batches[next++];
-          await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
-        }
-      }),
+    await profiled('ledger', () =>
+      Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < batches.length) {
+            const batch = batches[next++];
+            await h.svc.dataSource.transaction((m) => projectPaymentEvents(m, batch));
+          }
+        }),
+      ),
     );
     const ledgerSeconds = (performance.now() - t2) / 1000;
     const ledgerCpu = cpuMs(process.cpuUsage(c2));
@@ -236,6 +274,7 @@ async function main(): Promise<void> {
       ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
       accounts,
+      cdrVersion: process.env.BENCH_CDR_VERSION === '3' ? 3 : 4,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
       cpus: os.cpus().length,
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),

@@ -154,7 +154,7 @@ export class PaymentEngine {
   ): Promise<void> {
     const written: Array<{ account_id: string; version: string }> = await m.query(
       `insert into account_state (account_id, state, events, updated_at)
-       select x.i, x.s, x.e, x.t from json_to_recordset($1::json) as x(i text, s jsonb, e bigint, t timestamptz)
+       select x.i, x.s, x.e, x.t from json_to_recordset($1::json) as x(i text, s json, e bigint, t timestamptz)
        on conflict (account_id) do update set state = excluded.state, events = account_state.events + excluded.events,
          updated_at = excluded.updated_at
        returning account_id, xmin || ':' || events as version`,
@@ -172,7 +172,7 @@ export class PaymentEngine {
       [accountId, held?.version ?? null],
     );
     if (rows.length === 0) return this.rules.initialState();
-    // the decider's state is JSON-safe (amounts as integer strings): jsonb gives it back as it was
+    // the decider's state is JSON-safe (amounts as integer strings): the json column gives it back as it was
     const state = rows[0].state ?? held!.state;
     this.remember(accountId, rows[0].version, state);
     return state;

@@ -15,3 +15,21 @@ export class PaymentThroughput1765000000000 implements MigrationInterface {
     await q.query('drop index psp_intents_request_payment');
   }
 }
+
+/**
+ * Throughput: the decider's state (`account_state.state`, some 25 KB for a card account keeping its settled sessions)
+ * is written whole by every transaction that decides for the account and only ever read whole, never queried inside.
+ * As `json` PostgreSQL keeps the text as sent (checked as JSON) instead of converting it to `jsonb` and back: in a
+ * measurement, 0.6 instead of 1.9 ms of database CPU per state written.
+ */
+export class PaymentStateJson1765100000000 implements MigrationInterface {
+  name = 'PaymentStateJson1765100000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table account_state alter column state type json using state::json');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table account_state alter column state type jsonb using state::jsonb');
+  }
+}

@@ -1,12 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
-import { PaymentThroughput1765000000000 } from './migrations-throughput';
+import { PaymentStateJson1765100000000, PaymentThroughput1765000000000 } from './migrations-throughput';
 
 /**
  * The payment service's tables (database csms_payments).
  *
  * Projections of payment.events (rebuilt from the topic by `npm run payments:rebuild`, never by calling the PSP):
- * - account_state: the payment decider's state, one row per billing account (jsonb), folded under a row lock;
+ * - account_state: the payment decider's state, one row per billing account (json since PaymentStateJson: written
+ *   and read whole), folded under a row lock;
  * - billing_accounts: accounts and their payment method (the API's read model);
  * - payment_events: every payment event, in the order this service decided (or re-read) it: a session's payment
  *   record and journal are read from here;
@@ -303,4 +304,5 @@ export const paymentServiceMigrations = [
   PaymentTables1764500000000,
   PaymentAdhoc1764600000000,
   PaymentThroughput1765000000000,
+  PaymentStateJson1765100000000,
 ];

@@ -265,14 +265,20 @@ class LedgerBatch {
       if (x.session === null && x.t.pendingId)
         x.session = inBatch.get(x.t.pendingId)?.session ?? pendingSessions.get(x.t.pendingId) ?? null;
     // an input decided in an earlier transaction (a rebuild batch boundary): its events are in payment_events already
-    for (const x of this.transfers.filter((y) => y.session === null)) {
-      const rows: Array<{ session_id: string }> = await m.query(
-        `select session_id from payment_events
-          where account_id = $1 and payload->>'sourceEventId' = $2 and session_id is not null
-          order by seq desc limit 1`,
-        [x.t.accountId, x.t.sourceEventId],
+    // (one statement for the batch: each input's latest event with a session)
+    const orphans = this.transfers.filter((y) => y.session === null);
+    if (orphans.length > 0) {
+      const keys = [...new Map(orphans.map((x) => [`${x.t.accountId}|${x.t.sourceEventId}`, x.t])).values()];
+      const rows: Array<{ a: string; s: string; session_id: string | null }> = await m.query(
+        `select k.a, k.s,
+                (select e.session_id from payment_events e
+                  where e.account_id = k.a and e.payload->>'sourceEventId' = k.s and e.session_id is not null
+                  order by e.seq desc limit 1) as session_id
+           from unnest($1::text[], $2::text[]) as k(a, s)`,
+        [keys.map((t) => t.accountId), keys.map((t) => t.sourceEventId)],
       );
-      x.session = rows[0]?.session_id ?? null;
+      const found = new Map(rows.map((r) => [`${r.a}|${r.s}`, r.session_id]));
+      for (const x of orphans) x.session = found.get(`${x.t.accountId}|${x.t.sourceEventId}`) ?? null;
     }
     // a ledger account is created by the first transfer that names it (its time: that transfer's)
     const firstAt = new Map<string, string>();

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, type Logger } from '@csms/platform';
+import { SharedDecodes } from '@csms/messaging';
 import { startService, type RunningService } from '@csms/service-kit';
 import { AccountsController, type PaymentDeps } from './accounts.controller';
 import { ADHOC_DEPS, ADHOC_ROUTES, AdhocController, type AdhocDeps } from './adhoc/adhoc.controller';
@@ -79,6 +80,8 @@ export async function startPaymentService(
   ] as string[];
   const specs = TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) }));
   const groups = paymentGroups(cfg);
+  // both groups read session.events and billing.events: each record is parsed and validated once for the two
+  const decodes = new SharedDecodes({ topics: [cfg.SESSION_EVENTS_TOPIC, cfg.BILLING_EVENTS_TOPIC], readers: 2 });
   const adhocEffects = new AdhocEffects(catalogue, {
     defaultProtocol: cfg.PAYMENT_ADHOC_DEFAULT_PROTOCOL,
     startTimeoutS: cfg.PAYMENT_ADHOC_START_TIMEOUT_S,
@@ -121,6 +124,7 @@ export async function startPaymentService(
           catalogue,
           controller: PaymentRecordsConsumer,
           chunkSize: cfg.PAYMENT_CHUNK_SIZE,
+          sharedDecodes: decodes,
         },
         // decides only once the token copy holds what its topic held at start
         {
@@ -131,6 +135,7 @@ export async function startPaymentService(
           chunkSize: cfg.PAYMENT_CHUNK_SIZE,
           startAfterCaughtUp: [groups.records],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
+          sharedDecodes: decodes,
         },
       ],
       controllers: [AccountsController, LedgerController, AdhocController, SettlementsController],

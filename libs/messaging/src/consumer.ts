@@ -12,6 +12,7 @@ import {
 } from './dead-letters';
 import { classifyFailure, type FailureVerdict } from './failures';
 import { recordManyInInbox } from './inbox';
+import type { SharedDecodes } from './shared-decodes';
 import { LagTracker, type PartitionLag, type PartitionProgress } from './lag';
 import { appendToOutbox, type OutboxRelay } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
@@ -95,6 +96,8 @@ export interface EventConsumerOptions {
   now?: () => number;
   /** how long `start()` waits for the broker to serve its topics and group (default 60 s) */
   startupTimeoutMs?: number;
+  /** records decoded once for this consumer and others of the process that read the same topics (`SharedDecodes`) */
+  sharedDecodes?: SharedDecodes;
 }
 
 export interface ConsumerStats {
@@ -171,8 +174,10 @@ export class EventConsumer {
   private readonly stall: StallDetector;
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
-  private readonly o: Required<Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>> &
-    Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp'>;
+  private readonly o: Required<
+    Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes'>
+  > &
+    Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes'>;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = {
     applied: 0,
@@ -445,10 +450,14 @@ export class EventConsumer {
     this.lag.batchSeen(batch.topic, batch.partition, Number(batch.highWatermark));
     const done = (m: KafkaMessage) =>
       this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
+    const shared = this.o.sharedDecodes;
     const items: Item[] = batch.messages.map((message) => {
       const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
-        return { message, position, event: this.o.catalogue.decode(message.value) };
+        const event = shared
+          ? shared.decode(this.o.catalogue, position, message.value)
+          : this.o.catalogue.decode(message.value);
+        return { message, position, event };
       } catch (error) {
         return { message, position, error };
       }

@@ -8,6 +8,7 @@ export * from './parked-outbox';
 export * from './record-size';
 export * from './inbox';
 export * from './consumer';
+export * from './shared-decodes';
 export * from './dead-letters';
 export * from './failures';
 export * from './watchdog';
