@@ -367,6 +367,14 @@ async function main(): Promise<void> {
   const connected = setUp.reduce((n, s) => n + s.connected, 0);
   const started = setUp.reduce((n, s) => n + s.started, 0);
   await drain();
+  // what each part spends with the stations connected and idle (polls, heartbeats, timers, other work on the
+  // machine for the shared processes): a phase's CPU net of it is `cpuMsPerRecordNetOfIdle`
+  const idle0 = snapshot();
+  await sleep(5000);
+  const idle1 = snapshot();
+  const idleCores = Object.fromEntries(
+    Object.entries(cpuBetween(idle0, idle1)).map(([k, ms]) => [k, +(ms / (idle1.at - idle0.at)).toFixed(3)]),
+  );
 
   type PhaseResult = {
     calls: number;
@@ -381,6 +389,7 @@ async function main(): Promise<void> {
     maxLagRecords: number;
     sustainedRecordsPerS: number;
     cpuMsPerRecord: Record<string, number>;
+    cpuMsPerRecordNetOfIdle: Record<string, number>;
     cpuSharePerCore: Record<string, number>;
     loadavg: number[];
   };
@@ -424,6 +433,9 @@ async function main(): Promise<void> {
       maxLagRecords: Math.max(maxLagDuring, d.maxLag),
       sustainedRecordsPerS: Math.round(records / (loadSeconds + d.seconds)),
       cpuMsPerRecord: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / records)])),
+      cpuMsPerRecordNetOfIdle: Object.fromEntries(
+        Object.entries(cpu).map(([k, ms]) => [k, round(Math.max(0, ms - (idleCores[k] ?? 0) * wall) / records)]),
+      ),
       // share of one core over the phase (load + drain): 2.0 would be the whole 2-core machine
       cpuSharePerCore: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / wall, 2)])),
       loadavg: os.loadavg().map((l) => +l.toFixed(2)),
@@ -464,6 +476,7 @@ async function main(): Promise<void> {
     bench: 'full-chain',
     stations: { registered: STATIONS, connected, sessionsStarted: started, sessionsStopped: stopped, registerSeconds },
     config: { rate: RATE, seconds: SECONDS, workers: WORKERS, partitions: Number(process.env.KAFKA_PARTITIONS ?? 3) },
+    idleCores,
     fixedRate: fixed,
     saturated,
     loadavgAtStart: loadAtStart,
