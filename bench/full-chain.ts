@@ -197,6 +197,10 @@ async function main(): Promise<void> {
     },
   ];
   const procs = new Map<string, ServiceProcess>();
+  // a crash of this process must not leave the services running
+  process.once('exit', () => {
+    for (const p of procs.values()) p.kill('SIGKILL');
+  });
   // one at a time: TypeScript start-ups at once starve a 2-core machine
   for (const s of services) {
     const env = {
@@ -212,13 +216,23 @@ async function main(): Promise<void> {
   }
   const databases = new Map(services.filter((s) => s.db).map((s) => [dbName(s.db!), s.name]));
   const api = async (name: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${procs.get(name)!.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (r.status >= 300) throw new Error(`${method} ${name}${path}: ${r.status} ${await r.text()}`);
-    return r.json() as Promise<Record<string, unknown>>;
+    for (let attempt = 1; ; attempt++) {
+      let r: Response;
+      try {
+        r = await fetch(`${procs.get(name)!.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (e) {
+        // a reset connection on a loaded machine (the PUTs are idempotent): again, a few times
+        if (attempt >= 5) throw e;
+        await sleep(500 * attempt);
+        continue;
+      }
+      if (r.status >= 300) throw new Error(`${method} ${name}${path}: ${r.status} ${await r.text()}`);
+      return r.json() as Promise<Record<string, unknown>>;
+    }
   };
 
   // a card customer on the PSP, its billing account, the token that charges on it
@@ -506,3 +520,5 @@ main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
