@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       ...(s.consumer ? CONSUMER_NODE_ARGS : []),
       ...(CPU_PROF && PROF.includes(s.name) ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []),
     ];
-    procs.set(s.name, await startServiceProcess(s.name, env, 180_000, flags));
+    procs.set(s.name, await startServiceProcess(s.name, env, 400_000, flags));
   }
   const databases = new Map(services.filter((s) => s.db).map((s) => [dbName(s.db!), s.name]));
   const api = async (name: string, method: string, path: string, body?: unknown) => {
