@@ -361,6 +361,7 @@ async function main(): Promise<void> {
   };
 
   const workers = Array.from({ length: WORKERS }, () => child('full-chain-load.ts'));
+  process.once('exit', () => workers.forEach((w) => w.kill('SIGKILL')));
   const all = <T>(msg: (i: number) => Record<string, unknown>) =>
     Promise.all(
       workers.map((w, i) => {
