@@ -70,7 +70,7 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     await c.end();
   });
 
-  const send = async (
+  const record = (
     stationId: string,
     protocol: 'ocpp1.6' | 'ocpp2.0.1',
     receivedAt: string,
@@ -97,7 +97,11 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
         ...rec,
       } as OcppMessageReceived['payload'],
     };
-    await publisher.publish([{ topic: inbound, key: stationId, value: JSON.stringify(env) }]);
+    return env;
+  };
+  const send = async (...args: Parameters<typeof record>) => {
+    const env = record(...args);
+    await publisher.publish([{ topic: inbound, key: env.key!, value: JSON.stringify(env) }]);
     return env;
   };
   const get = async <T = Json>(path: string, key = operator.key): Promise<{ status: number; body: T }> => {
@@ -336,5 +340,70 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
     });
     // a v1 acknowledgement (before the role was recorded) is read upcast: the key name, no role
     expect(alarm.acknowledgedBy).toEqual({ keyName: 'night-shift', role: null });
+  });
+
+  it('folds a chunk of many records of several stations as one record at a time would (views, status facts, alarms)', async () => {
+    const stations = [uniqueName('CPCHUNK'), uniqueName('CPCHUNK'), uniqueName('CPCHUNK')];
+    const at = (s: number) => new Date(Date.parse('2026-03-12T10:00:00Z') + s * 1000).toISOString();
+    const records: OcppMessageReceived[] = [];
+    for (const cp of stations) {
+      records.push(record(cp, 'ocpp1.6', at(0), { kind: 'connected' }));
+      records.push(
+        record(cp, 'ocpp1.6', at(1), {
+          action: 'StatusNotification',
+          payload: { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', timestamp: at(1) },
+        }),
+      );
+      for (let i = 0; i < 40; i++)
+        records.push(
+          record(cp, 'ocpp1.6', at(10 + i), {
+            action: 'MeterValues',
+            payload: {
+              connectorId: 1,
+              meterValue: [
+                {
+                  timestamp: at(10 + i),
+                  sampledValue: [{ value: String(1000 + i), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+                },
+              ],
+            },
+            response: {},
+          }),
+        );
+      records.push(
+        record(cp, 'ocpp1.6', at(60), {
+          action: 'StatusNotification',
+          payload: { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: at(60) },
+        }),
+      );
+      records.push(
+        record(cp, 'ocpp1.6', at(70), { action: 'Heartbeat', payload: {}, response: { currentTime: at(70) } }),
+      );
+    }
+    // one publish: the consumer reads them in batches and applies them in chunks of many records per station
+    await publisher.publish(records.map((r) => ({ topic: inbound, key: r.key!, value: JSON.stringify(r) })));
+    for (const cp of stations) {
+      const view = await waitFor(
+        async () => {
+          const r = await get<Json>(`/api/v1/stations/${cp}`);
+          return r.status === 200 && r.body.lastMessageAt === at(70) ? r.body : undefined;
+        },
+        { what: `${cp} folded` },
+      );
+      expect(view).toMatchObject({ online: true, openAlarms: 0 });
+      expect(view.connectors).toEqual([expect.objectContaining({ connectorId: 1, status: 'Available' })]);
+      const alarms = (await get<{ items: Json[] }>(`/api/v1/alarms?stationId=${cp}&status=all`)).body.items;
+      expect(alarms).toEqual([expect.objectContaining({ kind: 'CONNECTOR_FAULTED', status: 'closed' })]);
+      const facts: Array<{ kind: string; value: string }> = await svc.dataSource.query(
+        'select kind, value from evse_status_facts where station_id = $1 order by seq',
+        [cp],
+      );
+      expect(facts).toEqual([
+        { kind: 'connectivity', value: 'online' },
+        { kind: 'status', value: 'Faulted' },
+        { kind: 'status', value: 'Available' },
+        { kind: 'charging', value: 'Idle' },
+      ]);
+    }
   });
 });

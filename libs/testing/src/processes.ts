@@ -32,14 +32,16 @@ export interface ServiceProcess {
 
 /**
  * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader), with `env` on top of this
- * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`.
+ * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`. `nodeArgs`: Node flags of
+ * the process (e.g. the young-generation size `npm start` gives the consumers, or `--cpu-prof`).
  */
 export async function startServiceProcess(
   name: string,
   env: Record<string, string>,
   readyTimeoutMs = 90_000,
+  nodeArgs: readonly string[] = [],
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
