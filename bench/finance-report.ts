@@ -72,6 +72,14 @@ async function main(): Promise<void> {
          sum(net), sum(vat), sum(gross)
        from revenue_daily group by 1, 2, 3`,
     );
+    await ds.query(
+      `insert into revenue_monthly
+       select date_trunc('month', day)::date, currency, site_id, station_id, evse_uid, tariff_id, tariff_version,
+         account_id, sum(cdrs), sum(sessions), sum(energy_kwh), sum(charging_hours), sum(parking_hours), sum(net),
+         sum(vat), sum(gross)
+       from revenue_daily group by 1, 2, 3, 4, 5, 6, 7, 8`,
+    );
+    await ds.query('vacuum analyze revenue_monthly');
     await ds.query('vacuum analyze revenue_site_daily');
     await ds.query('vacuum analyze finance_cdrs');
     await ds.query('vacuum analyze revenue_daily');
@@ -80,9 +88,29 @@ async function main(): Promise<void> {
 
     const year = { from: '2025-01-01', to: '2026-01-01' };
     const cases: Record<string, RevenueQuery> = {
-      month_x_site: { ...year, granularity: 'month', groupBy: ['site'] },
+      month: { ...year, granularity: 'month', groupBy: [] },
+      ...Object.fromEntries(
+        REVENUE_DIMENSIONS.map((d) => [
+          `month_x_${d}`,
+          { ...year, granularity: 'month', groupBy: [d] } as RevenueQuery,
+        ]),
+      ),
       month_x_every_dimension: { ...year, granularity: 'month', groupBy: REVENUE_DIMENSIONS },
+      // a range that cuts into two months: whole months from revenue_monthly, the edges' days from revenue_daily
+      month_x_every_dimension_mid_month: {
+        from: '2025-01-15',
+        to: '2025-12-16',
+        granularity: 'month',
+        groupBy: REVENUE_DIMENSIONS,
+      },
+      day: { ...year, granularity: 'day', groupBy: [] },
       day_x_site: { ...year, granularity: 'day', groupBy: ['site'] },
+      ...(process.argv.includes('--day-dimensions')
+        ? {
+            day_x_station: { ...year, granularity: 'day', groupBy: ['station'] },
+            day_x_every_dimension: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+          }
+        : {}),
     };
     const report: Record<string, { medianMs: number; rows: number }> = {};
     for (const [name, q] of Object.entries(cases)) {
@@ -98,6 +126,20 @@ async function main(): Promise<void> {
       report[name] = { medianMs: Math.round(times[Math.floor(times.length / 2)] * 10) / 10, rows };
     }
 
+    if (process.argv.includes('--no-export')) {
+      console.log(
+        JSON.stringify({
+          bench: 'finance-report',
+          cdrs: N,
+          revenueDailyRows: buckets,
+          seedSeconds: Math.round(seedMs / 100) / 10,
+          yearReport: report,
+          yearReportTargetMs: 200,
+          loadAverage1m: (await import('node:os')).loadavg()[0],
+        }),
+      );
+      return;
+    }
     // the CSV export over HTTP, through the endpoint's streaming code
     const app = express();
     app.get('/export', (_req, res) => {
@@ -161,7 +203,11 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await db.drop();
+    // --keep: leave the seeded database for EXPLAIN (its name on stderr)
+    if (process.argv.includes('--keep')) {
+      console.error(`kept database ${db.name}`);
+      await ds.destroy();
+    } else await db.drop();
   }
 }
 
