@@ -362,6 +362,29 @@ export class RevenueMonthly1764500000500 implements MigrationInterface {
   }
 }
 
+/**
+ * Reconciliation breaks a later run no longer found (finance.reconciliation_break_cleared, folded from
+ * finance.events): when (the run's asOf, event time), by which run. A break found again after it was cleared
+ * loses its row (reopened).
+ */
+export class ReconciliationClearances1764500000510 implements MigrationInterface {
+  name = 'ReconciliationClearances1764500000510';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table recon_break_clearances (
+        break_id   uuid        primary key,
+        run_id     uuid        not null,
+        cleared_at timestamptz not null,
+        cleared_by text        not null
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table recon_break_clearances');
+  }
+}
+
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
@@ -371,4 +394,5 @@ export const reportingServiceMigrations = [
   FinanceTables1764500000300,
   ReconciliationTables1764500000400,
   RevenueMonthly1764500000500,
+  ReconciliationClearances1764500000510,
 ];
