@@ -47,12 +47,17 @@ async function readFacts(m: EntityManager) {
       [...PAYMENT_FACT_TYPES],
     ])) as Array<{ payload: ReconPaymentFact }>
   ).map((r) => r.payload);
-  const sessions: ReconSession[] = (
-    (await m.query(
-      `select session_id, to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ended_at,
+  const sessionRows = (await m.query(
+    `select session_id, revision, to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ended_at,
          energy_kwh::text from recon_sessions order by session_id`,
-    )) as Array<{ session_id: string; ended_at: string; energy_kwh: string | null }>
-  ).map((r) => ({ sessionId: r.session_id, endedAt: r.ended_at, energyKwh: r.energy_kwh }));
+  )) as Array<{ session_id: string; revision: number; ended_at: string; energy_kwh: string | null }>;
+  // a session corrected (a later revision) changes no count: the revisions' sum says it changed
+  const revisions = sessionRows.reduce((a, r) => a + r.revision, 0);
+  const sessions: ReconSession[] = sessionRows.map((r) => ({
+    sessionId: r.session_id,
+    endedAt: r.ended_at,
+    energyKwh: r.energy_kwh,
+  }));
   const cdrs: ReconCdr[] = (
     (await m.query(
       `select cdr_id, session_id, credit, currency, energy_kwh::text, gross::text from finance_cdrs
@@ -73,7 +78,7 @@ async function readFacts(m: EntityManager) {
     energyKwh: r.energy_kwh,
     gross: r.gross,
   }));
-  return { facts, sessions, cdrs };
+  return { facts, sessions, cdrs, revisions };
 }
 
 /**
@@ -81,8 +86,8 @@ async function readFacts(m: EntityManager) {
  * the latest settlement report's end (event time), and writes through the outbox, in the same transaction as the
  * rows: each new break (`finance.reconciliation_break_detected`), each cleared one found again (detected again:
  * reopened), and each open one it no longer finds (`finance.reconciliation_break_cleared`, by this run). The run's
- * id is derived from its asOf and what it read (how many facts, sessions and CDRs), never from a clock: the same
- * inputs are the same run. `wait`: a request waits for a run in progress; the scheduler (`skip`) does not, and
+ * id is derived from its asOf and what it read (how many facts, sessions and their revisions, and CDRs; every
+ * table only grows), never from a clock: the same inputs are the same run. `wait`: a request waits for a run in progress; the scheduler (`skip`) does not, and
  * gets null when another instance holds the lock.
  */
 export async function runReconciliation(
@@ -94,7 +99,7 @@ export async function runReconciliation(
   const result = await ds.transaction(async (m: EntityManager): Promise<RunResult | null> => {
     if (mode === 'wait') await m.query(RUN_LOCK_SQL);
     else if (!((await m.query(TRY_RUN_LOCK_SQL)) as Array<{ locked: boolean }>)[0].locked) return null;
-    const { facts, sessions, cdrs } = await readFacts(m);
+    const { facts, sessions, cdrs, revisions } = await readFacts(m);
     const asOf = reconciliationAsOf(facts);
     if (asOf === null)
       return {
@@ -111,7 +116,7 @@ export async function runReconciliation(
       { sessions, cdrs, payments: facts },
       { asOf, unsettledDays: deps.unsettledDays, graceSeconds: deps.graceSeconds },
     );
-    const runId = deriveId('reconciliation-run', asOf, facts.length, sessions.length, cdrs.length);
+    const runId = deriveId('reconciliation-run', asOf, facts.length, sessions.length, revisions, cdrs.length);
     const known: KnownBreak[] = (
       (await m.query(
         `select b.break_id, b.reason,
