@@ -145,6 +145,23 @@ function checkDate(v: string, field: string): void {
     throw new ApiProblem(400, 'VALIDATION_FAILED', `${v} is not a calendar date`, { field });
 }
 
+/** A revenue cursor is a key whose first part is a calendar date: 400 INVALID_CURSOR otherwise. */
+function revenueCursorDay(cursor: string): void {
+  let key: unknown = null;
+  try {
+    if (cursor.length <= 2048 && /^[A-Za-z0-9_-]+$/.test(cursor))
+      key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = null;
+  }
+  if (!Array.isArray(key) || key.length < 2 || typeof key[0] !== 'string' || !new RegExp(DATE).test(key[0]))
+    throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+  const [y, m, d] = key[0].split('-').map(Number);
+  const [yy, mm, dd] = addDays(y, m, d, 0);
+  if (yy !== y || mm !== m || dd !== d)
+    throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+}
+
 function sendRows(
   res: Response,
   format: 'json' | 'csv' | undefined,
@@ -201,6 +218,8 @@ export class FinanceController {
   @ApiQuery({ name: 'cursor', required: false, description: 'the `nextCursor` of the previous page (same query)' })
   @ApiProduces('application/json', 'text/csv')
   async revenue(@Query() query: Record<string, string>, @Res() res: Response) {
+    // a cursor not issued here is refused as one, whatever else the query lacks
+    if (typeof query.cursor === 'string') revenueCursorDay(query.cursor);
     const q = validateInput(RevenueQuerySchema, query, 'query');
     checkDate(q.from, 'query/from');
     checkDate(q.to, 'query/to');
@@ -228,8 +247,7 @@ export class FinanceController {
         q.cursor,
         shape.map((t) => (t === 'int' ? 'integer' : 'text')),
       );
-      if (!new RegExp(DATE).test(after[0]))
-        throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+      revenueCursorDay(q.cursor);
     }
     const page = q.limit ? { limit: Number(q.limit) + 1, after } : undefined;
     const rows = await revenueRows(this.ds, rq, page);
