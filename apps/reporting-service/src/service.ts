@@ -15,11 +15,7 @@ import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
 import { registerReconciliationMetrics } from './reconciliation.handler';
 import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
-import {
-  RECONCILIATION_SCHEDULE,
-  ReconciliationScheduler,
-  type ReconciliationSchedule,
-} from './reconciliation.run';
+import { RECONCILIATION_SCHEDULE, ReconciliationScheduler, type ReconciliationSchedule } from './reconciliation.run';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 
 /**
