@@ -8,7 +8,10 @@
  * over 2025, 5 % of them credit CDRs: 20 sites x 10 stations x 2 EVSEs, 4 tariffs of 2 versions, 20 paying accounts
  * and no account, EUR; then revenue_daily and revenue_site_daily as the fold leaves them. Measures:
  * - the revenue report of the year (`revenueRows` + `revenueTotals`, what GET /api/v1/reports/revenue runs):
- *   per month x site, per month x every dimension, per day x site; median of `--runs`;
+ *   per month x nothing, each dimension, every dimension (a whole year, and one cutting into January and December);
+ *   per day x nothing and site (and with `--day-dimensions` x station and every dimension: up to a row per CDR);
+ *   the JSON pages of 1,000 rows (`limit`, a cursor from July) by month and by day x every dimension; median of
+ *   `--runs`. `--no-export` skips the export; `--keep` leaves the database;
  * - the CSV export of every CDR of the year through `streamRows` (the endpoint's code: COPY (query) TO STDOUT
  *   (FORMAT csv) through pg-copy-streams, CRLF records, back-pressure) over HTTP on loopback, read by a client in the
  *   same process: rows/s, this process's CPU time (user + system) during the export, and the resident memory at its
@@ -27,6 +30,7 @@ import {
   revenueRows,
   revenueTotals,
   streamRows,
+  type RevenuePage,
   type RevenueQuery,
 } from '../apps/reporting-service/src/finance.store';
 
@@ -112,13 +116,35 @@ async function main(): Promise<void> {
           }
         : {}),
     };
+    // the JSON pages (limit, cursor): the first 1,000 rows and a page from the middle of the year
+    const pages: Record<string, { q: RevenueQuery; page: RevenuePage }> = {
+      month_x_every_dimension_page_1000: {
+        q: cases.month_x_every_dimension,
+        page: { limit: 1001 },
+      },
+      month_x_every_dimension_page_1000_from_july: {
+        q: cases.month_x_every_dimension,
+        page: { limit: 1001, after: ['2025-07-01', 'EUR'] },
+      },
+      day_x_every_dimension_page_1000: {
+        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+        page: { limit: 1001 },
+      },
+      day_x_every_dimension_page_1000_from_july: {
+        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+        page: { limit: 1001, after: ['2025-07-01', 'EUR'] },
+      },
+    };
     const report: Record<string, { medianMs: number; rows: number }> = {};
-    for (const [name, q] of Object.entries(cases)) {
+    for (const [name, { q, page }] of [
+      ...Object.entries(cases).map(([n, q]) => [n, { q, page: undefined }] as const),
+      ...Object.entries(pages),
+    ]) {
       const times: number[] = [];
       let rows = 0;
       for (let i = 0; i < RUNS; i++) {
         const s = performance.now();
-        rows = (await revenueRows(ds, q)).length;
+        rows = (await revenueRows(ds, q, page)).length;
         await revenueTotals(ds, q);
         times.push(performance.now() - s);
       }
