@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       },
       month_x_every_dimension_page_1000_from_july: {
         q: cases.month_x_every_dimension,
-        page: { limit: 1001, after: ['2025-07-01', 'EUR'] },
+        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
       },
       day_x_every_dimension_page_1000: {
         q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       },
       day_x_every_dimension_page_1000_from_july: {
         q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
-        page: { limit: 1001, after: ['2025-07-01', 'EUR'] },
+        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
       },
     };
     const report: Record<string, { medianMs: number; rows: number }> = {};
