@@ -8,7 +8,10 @@
  * over 2025, 5 % of them credit CDRs: 20 sites x 10 stations x 2 EVSEs, 4 tariffs of 2 versions, 20 paying accounts
  * and no account, EUR; then revenue_daily and revenue_site_daily as the fold leaves them. Measures:
  * - the revenue report of the year (`revenueRows` + `revenueTotals`, what GET /api/v1/reports/revenue runs):
- *   per month x site, per month x every dimension, per day x site; median of `--runs`;
+ *   per month x nothing, each dimension, every dimension (a whole year, and one cutting into January and December);
+ *   per day x nothing and site (and with `--day-dimensions` x station and every dimension: up to a row per CDR);
+ *   the JSON pages of 1,000 rows (`limit`, a cursor from July) by month and by day x every dimension; median of
+ *   `--runs`. `--no-export` skips the export; `--keep` leaves the database;
  * - the CSV export of every CDR of the year through `streamRows` (the endpoint's code: COPY (query) TO STDOUT
  *   (FORMAT csv) through pg-copy-streams, CRLF records, back-pressure) over HTTP on loopback, read by a client in the
  *   same process: rows/s, this process's CPU time (user + system) during the export, and the resident memory at its
@@ -27,6 +30,7 @@ import {
   revenueRows,
   revenueTotals,
   streamRows,
+  type RevenuePage,
   type RevenueQuery,
 } from '../apps/reporting-service/src/finance.store';
 
@@ -72,6 +76,14 @@ async function main(): Promise<void> {
          sum(net), sum(vat), sum(gross)
        from revenue_daily group by 1, 2, 3`,
     );
+    await ds.query(
+      `insert into revenue_monthly
+       select date_trunc('month', day)::date, currency, site_id, station_id, evse_uid, tariff_id, tariff_version,
+         account_id, sum(cdrs), sum(sessions), sum(energy_kwh), sum(charging_hours), sum(parking_hours), sum(net),
+         sum(vat), sum(gross)
+       from revenue_daily group by 1, 2, 3, 4, 5, 6, 7, 8`,
+    );
+    await ds.query('vacuum analyze revenue_monthly');
     await ds.query('vacuum analyze revenue_site_daily');
     await ds.query('vacuum analyze finance_cdrs');
     await ds.query('vacuum analyze revenue_daily');
@@ -80,17 +92,59 @@ async function main(): Promise<void> {
 
     const year = { from: '2025-01-01', to: '2026-01-01' };
     const cases: Record<string, RevenueQuery> = {
-      month_x_site: { ...year, granularity: 'month', groupBy: ['site'] },
+      month: { ...year, granularity: 'month', groupBy: [] },
+      ...Object.fromEntries(
+        REVENUE_DIMENSIONS.map((d) => [
+          `month_x_${d}`,
+          { ...year, granularity: 'month', groupBy: [d] } as RevenueQuery,
+        ]),
+      ),
       month_x_every_dimension: { ...year, granularity: 'month', groupBy: REVENUE_DIMENSIONS },
+      // a range that cuts into two months: whole months from revenue_monthly, the edges' days from revenue_daily
+      month_x_every_dimension_mid_month: {
+        from: '2025-01-15',
+        to: '2025-12-16',
+        granularity: 'month',
+        groupBy: REVENUE_DIMENSIONS,
+      },
+      day: { ...year, granularity: 'day', groupBy: [] },
       day_x_site: { ...year, granularity: 'day', groupBy: ['site'] },
+      ...(process.argv.includes('--day-dimensions')
+        ? {
+            day_x_station: { ...year, granularity: 'day', groupBy: ['station'] },
+            day_x_every_dimension: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+          }
+        : {}),
+    };
+    // the JSON pages (limit, cursor): the first 1,000 rows and a page from the middle of the year
+    const pages: Record<string, { q: RevenueQuery; page: RevenuePage }> = {
+      month_x_every_dimension_page_1000: {
+        q: cases.month_x_every_dimension,
+        page: { limit: 1001 },
+      },
+      month_x_every_dimension_page_1000_from_july: {
+        q: cases.month_x_every_dimension,
+        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
+      },
+      day_x_every_dimension_page_1000: {
+        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+        page: { limit: 1001 },
+      },
+      day_x_every_dimension_page_1000_from_july: {
+        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
+        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
+      },
     };
     const report: Record<string, { medianMs: number; rows: number }> = {};
-    for (const [name, q] of Object.entries(cases)) {
+    for (const [name, { q, page }] of [
+      ...Object.entries(cases).map(([n, q]) => [n, { q, page: undefined }] as const),
+      ...Object.entries(pages),
+    ]) {
       const times: number[] = [];
       let rows = 0;
       for (let i = 0; i < RUNS; i++) {
         const s = performance.now();
-        rows = (await revenueRows(ds, q)).length;
+        rows = (await revenueRows(ds, q, page)).length;
         await revenueTotals(ds, q);
         times.push(performance.now() - s);
       }
@@ -98,6 +152,20 @@ async function main(): Promise<void> {
       report[name] = { medianMs: Math.round(times[Math.floor(times.length / 2)] * 10) / 10, rows };
     }
 
+    if (process.argv.includes('--no-export')) {
+      console.log(
+        JSON.stringify({
+          bench: 'finance-report',
+          cdrs: N,
+          revenueDailyRows: buckets,
+          seedSeconds: Math.round(seedMs / 100) / 10,
+          yearReport: report,
+          yearReportTargetMs: 200,
+          loadAverage1m: (await import('node:os')).loadavg()[0],
+        }),
+      );
+      return;
+    }
     // the CSV export over HTTP, through the endpoint's streaming code
     const app = express();
     app.get('/export', (_req, res) => {
@@ -161,7 +229,11 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await db.drop();
+    // --keep: leave the seeded database for EXPLAIN (its name on stderr)
+    if (process.argv.includes('--keep')) {
+      console.error(`kept database ${db.name}`);
+      await ds.destroy();
+    } else await db.drop();
   }
 }
 

@@ -319,6 +319,74 @@ function ocpiHostileTable(tokenA: string): Hostile[] {
 }
 
 /**
+ * The reporting service's paging and period parameters with answers that are certain: the revenue report's
+ * `limit` / `cursor` (JSON pages) and the breaks queue's `from` / `to` (detection time), as finance. Problems with
+ * the field at fault.
+ */
+function financeParamsHostileTable(): Hostile[] {
+  const auth = { authorization: `Bearer ${keys.finance.key}` };
+  const revenue = '/api/v1/reports/revenue?from=2026-01-01&to=2026-02-01';
+  const breaks = '/api/v1/reconciliation/breaks';
+  const cursor = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+  const bad = (field: string, code?: string) => ({ status: 400, field, ...(code ? { code } : {}) });
+  const rows: Array<[string, string, Hostile['expect']]> = [
+    ['revenue: limit 0', `${revenue}&limit=0`, bad('query/limit')],
+    ['revenue: limit 10,001', `${revenue}&limit=10001`, bad('query/limit')],
+    ['revenue: limit negative', `${revenue}&limit=-1`, bad('query/limit')],
+    ['revenue: limit 1e308', `${revenue}&limit=1e308`, bad('query/limit')],
+    ['revenue: limit huge', `${revenue}&limit=99999999999999999999999`, bad('query/limit')],
+    ['revenue: limit U+0000', `${revenue}&limit=a%00b`, bad('query/limit', 'INVALID_CHARACTERS')],
+    ['revenue: limit with CSV', `${revenue}&limit=5&format=csv`, bad('query/limit', 'VALIDATION_FAILED')],
+    ['revenue: cursor without limit', `${revenue}&cursor=${cursor(['2026-01-01', 'EUR'])}`, bad('query/limit')],
+    ['revenue: tampered cursor', `${revenue}&limit=5&cursor=${TAMPERED_CURSOR}`, bad('query/cursor', 'INVALID_CURSOR')],
+    [
+      'revenue: cursor 31 February',
+      `${revenue}&limit=5&cursor=${cursor(['2026-02-31', 'EUR'])}`,
+      bad('query/cursor', 'INVALID_CURSOR'),
+    ],
+    [
+      'revenue: cursor of another grouping',
+      `${revenue}&limit=5&cursor=${cursor(['2026-01-01', 'EUR', 'x'])}`,
+      bad('query/cursor', 'INVALID_CURSOR'),
+    ],
+    [
+      'revenue: cursor tariff version not a number',
+      `${revenue}&limit=5&groupBy=tariff&cursor=${cursor(['2026-01-01', 'EUR', 'T1', 'x'])}`,
+      bad('query/cursor', 'INVALID_CURSOR'),
+    ],
+    [
+      'revenue: cursor U+0000 in a part',
+      `${revenue}&limit=5&groupBy=site&cursor=${cursor(['2026-01-01', 'EUR', 'a\u0000b'])}`,
+      bad('query/cursor', 'INVALID_CURSOR'),
+    ],
+    ['revenue: cursor 10,000 characters', `${revenue}&limit=5&cursor=${LONG}`, bad('query/cursor')],
+    ['revenue: a page', `${revenue}&limit=5&cursor=${cursor(['2026-01-01', 'EUR'])}`, { status: 200 }],
+    ['breaks: from not an instant', `${breaks}?from=yesterday`, bad('query/from')],
+    ['breaks: to month 13', `${breaks}?to=2026-13-01T00:00:00Z`, bad('query/to')],
+    ['breaks: from U+0000', `${breaks}?from=a%00b`, bad('query/from', 'INVALID_CHARACTERS')],
+    [
+      'breaks: to before from',
+      `${breaks}?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z`,
+      bad('query/to', 'VALIDATION_FAILED'),
+    ],
+    [
+      'breaks: to equal to from',
+      `${breaks}?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z`,
+      bad('query/to', 'VALIDATION_FAILED'),
+    ],
+    ...BAD_INSTANTS.map((d): [string, string, Hostile['expect']] => [
+      `breaks: from ${d}`,
+      `${breaks}?from=${encodeURIComponent(d)}`,
+      bad('query/from'),
+    ]),
+    ['breaks: status unknown', `${breaks}?status=healed`, bad('query/status')],
+    ['breaks: a period', `${breaks}?status=cleared&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z`, { status: 200 }],
+    ['breaks: a period as CSV', `${breaks}?status=all&from=2026-03-01T00:00:00Z&format=csv`, { status: 200 }],
+  ];
+  return rows.map(([what, path, expect]) => ({ what, method: 'GET', path, headers: auth, expect }));
+}
+
+/**
  * The payment service's ad-hoc (QR) payment pages (public, outside /api/v1, not in the OpenAPI walk): their own
  * table. Without `Accept: text/html` their errors are RFC 9457 problems like the API's.
  */
@@ -1115,6 +1183,32 @@ describe('hostile input: every endpoint of every service answers every bad reque
     }
     expect(failures).toEqual([]);
     expect(table.length).toBeGreaterThan(150);
+  });
+
+  it('reporting-service: the revenue pages and the breaks period answer their hostile table, problems with the field', async () => {
+    const failures: string[] = [];
+    const table = financeParamsHostileTable();
+    for (const h of table) {
+      const a = await send(services['reporting-service'].url, h);
+      const where = `${h.method} ${h.path.slice(0, 160)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
+      if (a.status >= 500) failures.push(`5xx: ${where}`);
+      if (a.status !== h.expect!.status) failures.push(`expected ${h.expect!.status}: ${where}`);
+      if (a.status >= 400) {
+        let p: Json = {};
+        try {
+          p = JSON.parse(a.text) as Json;
+        } catch {
+          failures.push(`not JSON: ${where}`);
+        }
+        if (!String(a.headers['content-type']).startsWith('application/problem+json'))
+          failures.push(`not problem+json: ${where}`);
+        if (h.expect!.code && p.code !== h.expect!.code) failures.push(`expected code ${h.expect!.code}: ${where}`);
+        if (h.expect!.field !== undefined && p.field !== h.expect!.field)
+          failures.push(`expected field ${h.expect!.field}: ${where}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(table.length).toBeGreaterThan(20);
   });
 
   it('payment-service: the ad-hoc payment pages answer their hostile table below 500, as problems, and store nothing', async () => {

@@ -32,6 +32,11 @@ export class CompletenessConsumer {
     return reconciliationHandler(event, ctx);
   }
 
+  @EventPattern('finance.reconciliation_break_cleared')
+  breakCleared(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
+    return reconciliationHandler(event, ctx);
+  }
+
   @EventPattern('cdr.created')
   async cdrCreated(@Payload() event: Envelope, @Ctx() ctx: HandlerContext): Promise<void> {
     await completenessHandler(event, ctx);

@@ -36,6 +36,11 @@ export const ReportingServiceConfigSchema = Type.Object({
   RECONCILIATION_UNSETTLED_DAYS: Type.Integer({ default: 3, minimum: 0, maximum: 365 }),
   /** reconciliation: what ended, was priced or captured less than this before the run's time is not a break yet */
   RECONCILIATION_GRACE_SECONDS: Type.Integer({ default: 3600, minimum: 0 }),
+  /**
+   * reconciliation: seconds between scheduled runs (0: none, runs on demand only). Every instance has the timer;
+   * the run lock makes one run at a time across instances (the others skip that turn).
+   */
+  RECONCILIATION_INTERVAL_S: Type.Integer({ default: 3600, minimum: 0, maximum: 86_400 }),
   /** the largest page of GET /ocpi/2.2.1/cdrs (OCPI: the server's own maximum, announced in X-Limit) */
   OCPI_MAX_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
   /** OCPI party registrations (opened, registered, credentials updated, unregistered): written and folded here */

@@ -17,7 +17,16 @@ import {
 } from '@csms/finance';
 import { TimeZones, addDays } from '@csms/kernel';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
-import { Actor, ApiProblem, RequireRoles, actorLabel, validateInput, type ActorRef } from '@csms/service-kit';
+import {
+  Actor,
+  ApiProblem,
+  RequireRoles,
+  actorLabel,
+  decodeCursor,
+  encodeCursor,
+  validateInput,
+  type ActorRef,
+} from '@csms/service-kit';
 import { CUT_LOCK_KEY, applyMaintenanceDeclared, applyPeriodClosed, currentCut } from './finance.handler';
 import {
   CDR_EXPORT_CSV_SQL,
@@ -25,6 +34,8 @@ import {
   CSV_OPTIONS,
   periodReportSha256,
   revenueCsv,
+  revenueKey,
+  revenueKeyShape,
   revenueRows,
   revenueTotals,
   streamRows,
@@ -48,6 +59,8 @@ const STATION = { minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9._:*+-]+$' }
 const MAX_DAYS = 366;
 const MAX_EXPORT_DAYS = 400;
 
+/** A page of the revenue report: 1 to 10,000 rows. */
+const REVENUE_LIMIT_PATTERN = '^([1-9][0-9]{0,3}|10000)$';
 const RevenueQuerySchema = Type.Object(
   {
     from: Type.String({ pattern: DATE }),
@@ -58,6 +71,8 @@ const RevenueQuerySchema = Type.Object(
     ),
     currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
     format: Format,
+    limit: Type.Optional(Type.String({ pattern: REVENUE_LIMIT_PATTERN })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 2048 })),
   },
   { additionalProperties: false },
 );
@@ -130,6 +145,23 @@ function checkDate(v: string, field: string): void {
     throw new ApiProblem(400, 'VALIDATION_FAILED', `${v} is not a calendar date`, { field });
 }
 
+/** A revenue cursor is a key whose first part is a calendar date: 400 INVALID_CURSOR otherwise. */
+function revenueCursorDay(cursor: string): void {
+  let key: unknown = null;
+  try {
+    if (cursor.length <= 2048 && /^[A-Za-z0-9_-]+$/.test(cursor))
+      key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = null;
+  }
+  if (!Array.isArray(key) || key.length < 2 || typeof key[0] !== 'string' || !new RegExp(DATE).test(key[0]))
+    throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+  const [y, m, d] = key[0].split('-').map(Number);
+  const [yy, mm, dd] = addDays(y, m, d, 0);
+  if (yy !== y || mm !== m || dd !== d)
+    throw new ApiProblem(400, 'INVALID_CURSOR', 'cursor is not one this API issued', { field: 'query/cursor' });
+}
+
 function sendRows(
   res: Response,
   format: 'json' | 'csv' | undefined,
@@ -178,8 +210,16 @@ export class FinanceController {
   @ApiQuery({ name: 'groupBy', required: false, description: 'comma-separated: site,station,evse,tariff,account' })
   @ApiQuery({ name: 'currency', required: false })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'JSON: at most this many rows (1..10000), with `nextCursor` for the next page; unset: every row',
+  })
+  @ApiQuery({ name: 'cursor', required: false, description: 'the `nextCursor` of the previous page (same query)' })
   @ApiProduces('application/json', 'text/csv')
   async revenue(@Query() query: Record<string, string>, @Res() res: Response) {
+    // a cursor not issued here is refused as one, whatever else the query lacks
+    if (typeof query.cursor === 'string') revenueCursorDay(query.cursor);
     const q = validateInput(RevenueQuerySchema, query, 'query');
     checkDate(q.from, 'query/from');
     checkDate(q.to, 'query/to');
@@ -192,7 +232,30 @@ export class FinanceController {
       groupBy: REVENUE_DIMENSIONS.filter((d) => groupBy.includes(d)),
       currency: q.currency,
     };
-    const rows = await revenueRows(this.ds, rq);
+    if (q.format === 'csv' && (q.limit || q.cursor))
+      throw new ApiProblem(400, 'VALIDATION_FAILED', 'the CSV report has every row: no limit or cursor', {
+        field: q.cursor ? 'query/cursor' : 'query/limit',
+      });
+    if (q.cursor && !q.limit)
+      throw new ApiProblem(400, 'VALIDATION_FAILED', 'a cursor goes with the limit of its pages', {
+        field: 'query/limit',
+      });
+    let after: string[] | undefined;
+    if (q.cursor) {
+      const shape = revenueKeyShape(rq);
+      after = decodeCursor(
+        q.cursor,
+        shape.map((t) => (t === 'int' ? 'integer' : 'text')),
+      );
+      revenueCursorDay(q.cursor);
+    }
+    const page = q.limit ? { limit: Number(q.limit) + 1, after } : undefined;
+    const rows = await revenueRows(this.ds, rq, page);
+    let nextCursor: string | null = null;
+    if (page && rows.length === page.limit) {
+      rows.pop();
+      nextCursor = encodeCursor(revenueKey(rq, rows[rows.length - 1]));
+    }
     if (q.format === 'csv') {
       res
         .status(200)
@@ -214,6 +277,7 @@ export class FinanceController {
       closedPeriods: closed.map((c) => c.period),
       columns: REVENUE_COLUMNS,
       rows,
+      nextCursor,
       totals: await revenueTotals(this.ds, rq),
     });
   }

@@ -66,10 +66,11 @@ const SUMS = `cdrs = d.cdrs + excluded.cdrs, sessions = d.sessions + excluded.se
 
 /**
  * Adds (sign 1) or takes away (sign -1) one CDR's figures on its reported day, in revenue_daily (every
- * dimension) and revenue_site_daily (per site); a bucket left with no CDR goes, so the tables hold the same rows
+ * dimension), revenue_monthly (every dimension, the day's month) and revenue_site_daily (per site); a bucket left with no CDR goes, so the tables hold the same rows
  * whatever order the CDRs and closes were folded in.
  */
 async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | -1): Promise<void> {
+  const month = `${day.slice(0, 7)}-01`;
   const key = [day, r.currency, r.site_id, r.station_id, r.evse_uid, r.tariff_id, r.tariff_version, r.account_id];
   const figures = [
     sign,
@@ -85,6 +86,14 @@ async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | 
      on conflict (day, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id) do update set ${SUMS}`,
     [...key, ...figures],
   );
+  // the month's row at the same grain (revenue_monthly): the year's reports by month read it
+  await m.query(
+    `insert into revenue_monthly as d (month, currency, site_id, station_id, evse_uid, tariff_id, tariff_version,
+       account_id, cdrs, sessions, energy_kwh, charging_hours, parking_hours, net, vat, gross)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+     on conflict (month, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id) do update set ${SUMS}`,
+    [month, ...key.slice(1), ...figures],
+  );
   await m.query(
     `insert into revenue_site_daily as d (day, currency, site_id, cdrs, sessions, energy_kwh, charging_hours,
        parking_hours, net, vat, gross)
@@ -97,6 +106,11 @@ async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | 
       `delete from revenue_daily where day = $1 and currency = $2 and site_id = $3 and station_id = $4 and evse_uid = $5
          and tariff_id = $6 and tariff_version = $7 and account_id = $8 and cdrs = 0`,
       key,
+    );
+    await m.query(
+      `delete from revenue_monthly where month = $1 and currency = $2 and site_id = $3 and station_id = $4
+         and evse_uid = $5 and tariff_id = $6 and tariff_version = $7 and account_id = $8 and cdrs = 0`,
+      [month, ...key.slice(1)],
     );
     await m.query(
       'delete from revenue_site_daily where day = $1 and currency = $2 and site_id = $3 and cdrs = 0',

@@ -49,6 +49,9 @@ const FIGURES = `sum(cdrs)::int as cdrs, sum(sessions)::int as sessions,
   trim_scale(sum(parking_hours))::text as parking_hours, trim_scale(sum(net))::text as net,
   trim_scale(sum(vat))::text as vat, trim_scale(sum(gross))::text as gross`;
 
+/** FIGURES of one row that is its own group (the same text: trim_scale of the one value) */
+const FIGURES_OF_ROW = FIGURES.replace(/sum\(([a-z_]+)\)/g, '$1');
+
 interface FigureRow {
   currency: string;
   cdrs: number;
@@ -72,47 +75,142 @@ const figures = (r: FigureRow) => ({
   gross: amountText(r.gross, r.currency),
 });
 
+const DIMENSION_KEY = 'currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id';
+const SUMMED = 'cdrs, sessions, energy_kwh, charging_hours, parking_hours, net, vat, gross';
+
+/** The first day of the first whole month in [from, to) and of the month `to` falls in (YYYY-MM-DD). */
+function wholeMonths(from: string, to: string): { first: string; end: string } {
+  return {
+    first: from.endsWith('-01') ? from : `${nextPeriod(from.slice(0, 7))}-01`,
+    end: `${to.slice(0, 7)}-01`,
+  };
+}
+
 /**
- * The revenue report: the pre-aggregated days (revenue_daily) summed by period or day, currency and the
- * dimensions asked for, in a fixed order (byte collation, so the same on every database). Days are each CDR's
- * site's civil days; `to` is exclusive.
+ * Where a report's rows come from, as `day` + the dimensions + the figures, for days in [$1, $2):
+ * - grouped by site or by nothing: revenue_site_daily (days x sites rows, whatever the number of CDRs);
+ * - by month x other dimensions: revenue_monthly for the whole months of the range (a month's row stands on its
+ *   first day, which is what the month's group key reads) and revenue_daily for the days of a month the range
+ *   cuts into (at the edges);
+ * - by day x other dimensions: revenue_daily.
+ * Every table holds the same sums of the same CDRs, so each gives the same report.
  */
-export async function revenueRows(m: DataSource | EntityManager, q: RevenueQuery): Promise<RevenueRow[]> {
-  const cols = REVENUE_DIMENSIONS.flatMap((d) => DIMENSION_COLUMNS[d]);
-  // text in byte order (collation "C"), so the same on every database; sorted by position
-  const select = cols
-    .map((c) => {
-      const grouped = q.groupBy.some((d) => DIMENSION_COLUMNS[d].includes(c));
-      const text = c === 'tariff_version' ? "lpad(tariff_version::text, 10, '0')" : c;
-      return `${grouped ? text : "''"} collate "C" as ${c}`;
-    })
-    .join(', ');
-  const day = q.granularity === 'day' ? "to_char(day, 'YYYY-MM-DD')" : "''";
-  const params: string[] = [q.from, q.to];
-  if (q.currency) params.push(q.currency);
-  const positions = ['period', 'day', 'currency', ...cols].map((_, i) => i + 1).join(', ');
-  // grouped by site or by nothing: the per-site table (far fewer rows; the same sums)
-  const table = q.groupBy.every((d) => d === 'site') ? 'revenue_site_daily' : 'revenue_daily';
-  const rows: Array<FigureRow & Record<string, string>> = await m.query(
-    `select to_char(day, 'YYYY-MM') collate "C" as period, ${day} collate "C" as day, currency collate "C" as currency,
-       ${select}, ${FIGURES}
-     from ${table} where day >= $1::date and day < $2::date ${q.currency ? 'and currency = $3' : ''}
-     group by ${positions}
-     order by ${positions}`,
+function revenueSource(q: RevenueQuery): string {
+  if (q.groupBy.every((d) => d === 'site'))
+    return `(select ${q.granularity === 'month' ? "date_trunc('month', day)::date as day" : 'day'}, currency, site_id,
+      ${SUMMED} from revenue_site_daily where day >= $1::date and day < $2::date)`;
+  const daily = (day: string, extra = '') =>
+    `select ${day}, ${DIMENSION_KEY}, ${SUMMED} from revenue_daily where day >= $1::date and day < $2::date ${extra}`;
+  if (q.granularity === 'day') return `(${daily('day')})`;
+  const { first, end } = wholeMonths(q.from, q.to);
+  if (first >= end) return `(${daily("date_trunc('month', day)::date as day")})`;
+  // first and end are dates this code computed from validated dates: inlined as literals
+  const monthly = `select month as day, ${DIMENSION_KEY}, ${SUMMED} from revenue_monthly
+      where month >= date '${first}' and month < date '${end}'`;
+  // whole months only (the usual case): the monthly table alone, read in its primary key's order
+  if (first === q.from && end === q.to)
+    return `(select month as day, ${DIMENSION_KEY}, ${SUMMED} from revenue_monthly
+      where month >= $1::date and month < $2::date)`;
+  return `(${monthly} union all ${daily(
+    "date_trunc('month', day)::date as day",
+    `and not (day >= date '${first}' and day < date '${end}')`,
+  )})`;
+}
+
+/** A page of the revenue report: at most `limit` rows after the row whose key is `after` (revenueKey's). */
+export interface RevenuePage {
+  limit: number;
+  after?: readonly string[];
+}
+
+/** The sort key of a report row as a cursor holds it: day (its month's first day by month), currency, dimensions. */
+export function revenueKey(q: RevenueQuery, r: RevenueRow): string[] {
+  const cols = REVENUE_DIMENSIONS.filter((d) => q.groupBy.includes(d)).flatMap((d) => DIMENSION_COLUMNS[d]);
+  return [
+    String(r.day ?? `${String(r.period)}-01`),
+    String(r.currency),
+    ...cols.map((c) => {
+      const v = r[c as keyof RevenueRow];
+      return v === null ? '' : String(v);
+    }),
+  ];
+}
+
+/** How many key parts a cursor of this report has, and which is the tariff version (an integer). */
+export function revenueKeyShape(q: RevenueQuery): Array<'date' | 'text' | 'int'> {
+  const cols = REVENUE_DIMENSIONS.filter((d) => q.groupBy.includes(d)).flatMap((d) => DIMENSION_COLUMNS[d]);
+  return ['date', 'text', ...cols.map((c) => (c === 'tariff_version' ? ('int' as const) : ('text' as const)))];
+}
+
+/**
+ * The revenue report: the pre-aggregated days or months (revenueSource) summed by month or day, currency and the
+ * dimensions asked for, in a fixed order: day, then text in byte order (collation "C", the same on every database),
+ * the tariff version as a number. Grouped and sorted by the stored columns themselves (formatted only for the
+ * answer), so a grouping that is a prefix of a table's key streams from its index, and a page (`page`) stops after
+ * its rows. Days are each CDR's site's civil days; `to` is exclusive.
+ */
+export async function revenueRows(
+  m: DataSource | EntityManager,
+  q: RevenueQuery,
+  page?: RevenuePage,
+): Promise<RevenueRow[]> {
+  const cols = REVENUE_DIMENSIONS.filter((d) => q.groupBy.includes(d)).flatMap((d) => DIMENSION_COLUMNS[d]);
+  const key = [
+    'r.day',
+    'r.currency collate "C"',
+    ...cols.map((c) => (c === 'tariff_version' ? `r.${c}` : `r.${c} collate "C"`)),
+  ];
+  const params: unknown[] = [q.from, q.to];
+  const where: string[] = [];
+  if (q.currency) {
+    params.push(q.currency);
+    where.push(`r.currency = $${params.length}`);
+  }
+  if (page?.after) {
+    const shape = revenueKeyShape(q);
+    const values = page.after.map((v, i) => {
+      params.push(shape[i] === 'int' ? Number(v) : v);
+      return `$${params.length}::${shape[i] === 'date' ? 'date' : shape[i] === 'int' ? 'integer' : 'text'}`;
+    });
+    where.push(`(${key.join(', ')}) > (${values.join(', ')})`);
+  }
+  let limit = '';
+  if (page) {
+    params.push(page.limit);
+    limit = `limit $${params.length}`;
+  }
+  const positions = key.map((_, i) => i + 1).join(', ');
+  // every dimension from one table at the asked grain (revenue_monthly by whole months, revenue_daily by day): a
+  // row is a group already; no aggregate, read in the primary key's order (no hash of every row, no sort)
+  const months = wholeMonths(q.from, q.to);
+  const identity =
+    q.groupBy.length === REVENUE_DIMENSIONS.length &&
+    (q.granularity === 'day' || (months.first === q.from && months.end === q.to && q.from < q.to));
+  const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(
+    `select ${key.map((k, i) => `${k} as k${i}`).join(', ')}, to_char(r.day, 'YYYY-MM-DD') as day_text,
+       ${identity ? FIGURES_OF_ROW : FIGURES}
+     from ${revenueSource(q)} r ${where.length ? `where ${where.join(' and ')}` : ''}
+     ${identity ? '' : `group by ${positions}`}
+     order by ${positions} ${limit}`,
     params,
   );
-  return rows.map((r) => ({
-    period: r.period,
-    day: r.day === '' ? null : r.day,
-    currency: r.currency,
-    site_id: r.site_id || null,
-    station_id: r.station_id || null,
-    evse_uid: r.evse_uid || null,
-    tariff_id: r.tariff_id || null,
-    tariff_version: r.tariff_version === '' ? null : Number(r.tariff_version),
-    account_id: r.account_id || null,
-    ...figures(r),
-  }));
+  return rows.map((r) => {
+    const dims = Object.fromEntries(cols.map((c, i) => [c, r[`k${i + 2}`]]));
+    const text = r.day_text as string;
+    const currency = r.k1 as string;
+    return {
+      period: text.slice(0, 7),
+      day: q.granularity === 'day' ? text : null,
+      currency,
+      site_id: (dims.site_id as string) || null,
+      station_id: (dims.station_id as string) || null,
+      evse_uid: (dims.evse_uid as string) || null,
+      tariff_id: (dims.tariff_id as string) || null,
+      tariff_version: dims.tariff_version === undefined ? null : Number(dims.tariff_version),
+      account_id: (dims.account_id as string) || null,
+      ...figures({ ...r, currency }),
+    };
+  });
 }
 
 /** Totals per currency of the same range (the sum of every CDR reported in it). */

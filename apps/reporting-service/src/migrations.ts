@@ -306,6 +306,86 @@ export class ReconciliationTables1764500000400 implements MigrationInterface {
 }
 
 /**
+ * The revenue per civil month (its first day) at the grain of revenue_daily (every dimension), maintained in the
+ * same transaction as the daily tables: a year's report by month x any dimensions reads months, not days (at most
+ * 12 rows per bucket, where revenue_daily holds one per day and, with many accounts and tariffs, nearly one per
+ * CDR). Backfilled from revenue_daily, so a database folded before it answers the same.
+ */
+export class RevenueMonthly1764500000500 implements MigrationInterface {
+  name = 'RevenueMonthly1764500000500';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table revenue_monthly (
+        month          date    not null,
+        currency       text    collate "C" not null,
+        site_id        text    collate "C" not null,
+        station_id     text    collate "C" not null,
+        evse_uid       text    collate "C" not null,
+        tariff_id      text    collate "C" not null,
+        tariff_version integer not null,
+        account_id     text    collate "C" not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (month, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id)
+      )`);
+    await q.query(`
+      insert into revenue_monthly
+      select date_trunc('month', day)::date, currency, site_id, station_id, evse_uid, tariff_id, tariff_version,
+        account_id, sum(cdrs), sum(sessions), sum(energy_kwh), sum(charging_hours), sum(parking_hours), sum(net),
+        sum(vat), sum(gross)
+      from revenue_daily group by 1, 2, 3, 4, 5, 6, 7, 8 having sum(cdrs) <> 0`);
+    // the reports sort text in byte order (collation "C"): keys in that collation let a report read a table in its
+    // primary key's order (a grouping that is a prefix of the key, or a page of one, stops early)
+    for (const [table, columns] of [
+      ['revenue_daily', ['currency', 'site_id', 'station_id', 'evse_uid', 'tariff_id', 'account_id']],
+      ['revenue_site_daily', ['currency', 'site_id']],
+    ] as const)
+      await q.query(`alter table ${table} ${columns.map((c) => `alter column ${c} type text collate "C"`).join(', ')}`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table revenue_monthly');
+    for (const [table, columns] of [
+      ['revenue_daily', ['currency', 'site_id', 'station_id', 'evse_uid', 'tariff_id', 'account_id']],
+      ['revenue_site_daily', ['currency', 'site_id']],
+    ] as const)
+      await q.query(
+        `alter table ${table} ${columns.map((c) => `alter column ${c} type text collate "default"`).join(', ')}`,
+      );
+  }
+}
+
+/**
+ * Reconciliation breaks a later run no longer found (finance.reconciliation_break_cleared, folded from
+ * finance.events): when (the run's asOf, event time), by which run. A break found again after it was cleared
+ * loses its row (reopened).
+ */
+export class ReconciliationClearances1764500000510 implements MigrationInterface {
+  name = 'ReconciliationClearances1764500000510';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table recon_break_clearances (
+        break_id   uuid        primary key,
+        run_id     uuid        not null,
+        cleared_at timestamptz not null,
+        cleared_by text        not null
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table recon_break_clearances');
+  }
+}
+
+/**
  * OCPI parties (folded from ocpi.events: registrations opened, registered, updated, unregistered; token SHA-256s
  * only) and, on each CDR, the party of its token (`cdr_token` country code and party id, upper case `CC*PID`), so an
  * eMSP's pull reads only its own CDRs through an index.
@@ -362,5 +442,7 @@ export const reportingServiceMigrations = [
   AlarmAcknowledgedByRole1764500000200,
   FinanceTables1764500000300,
   ReconciliationTables1764500000400,
+  RevenueMonthly1764500000500,
+  ReconciliationClearances1764500000510,
   OcpiParties1764500000700,
 ];

@@ -2,24 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from
 import { ApiBody, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import type { Response } from 'express';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import {
-  RECONCILIATION_REASONS,
-  ReconciliationBreakDetectedV1,
-  ReconciliationBreakResolvedV1,
-  deriveId,
-  type EventCatalogue,
-} from '@csms/contracts';
-import {
-  PAYMENTS_REPORT_COLUMNS,
-  RECONCILIATION_BREAK_COLUMNS,
-  reconcile,
-  reconciliationAsOf,
-  type ReconCdr,
-  type ReconPaymentFact,
-  type ReconSession,
-} from '@csms/finance';
+import { RECONCILIATION_REASONS, ReconciliationBreakResolvedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { PAYMENTS_REPORT_COLUMNS, RECONCILIATION_BREAK_COLUMNS } from '@csms/finance';
 import { addDays, formatMinor } from '@csms/kernel';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { findCurrency } from '@csms/money';
@@ -34,7 +20,8 @@ import {
   type ActorRef,
 } from '@csms/service-kit';
 import { CSV_OPTIONS, streamRows } from './finance.store';
-import { applyBreakDetected, applyBreakResolved, PAYMENT_FACT_TYPES } from './reconciliation.handler';
+import { applyBreakResolved } from './reconciliation.handler';
+import { runReconciliation } from './reconciliation.run';
 
 export const RECONCILIATION_DEPS = Symbol('RECONCILIATION_DEPS');
 export interface ReconciliationDeps {
@@ -61,7 +48,12 @@ const PaymentsQuery = Type.Object(
 );
 const BreaksQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('all')])),
+    status: Type.Optional(
+      Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('cleared'), Type.Literal('all')]),
+    ),
+    /** the period: detection time (the detecting run's asOf, event time) in [from, to) */
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
     reason: Type.Optional(Type.Union(RECONCILIATION_REASONS.map((r) => Type.Literal(r)))),
     sessionId: Type.Optional(Type.String({ format: 'uuid' })),
     paymentRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:~-]+$' })),
@@ -108,15 +100,22 @@ interface BreakRow {
   resolved_by: string | null;
   resolved_by_role: string | null;
   note: string | null;
+  cleared_at: Date | null;
+  cleared_by_run: string | null;
+  cleared_by: string | null;
 }
-const BREAKS_SELECT = `select * from (select b.*, r.resolved_at, r.resolved_by, r.resolved_by_role, r.note
-  from recon_breaks b left join recon_break_resolutions r using (break_id)) q`;
+const BREAKS_SELECT = `select * from (select b.*, r.resolved_at, r.resolved_by, r.resolved_by_role, r.note,
+    c.cleared_at, c.run_id as cleared_by_run, c.cleared_by,
+    case when r.resolved_at is not null then 'resolved' when c.cleared_at is not null then 'cleared' else 'open' end
+      as status
+  from recon_breaks b left join recon_break_resolutions r using (break_id)
+    left join recon_break_clearances c using (break_id)) q`;
 
 function breakView(r: BreakRow) {
   return {
     breakId: r.break_id,
     reason: r.reason,
-    status: r.resolved_at ? 'resolved' : 'open',
+    status: r.resolved_at ? 'resolved' : r.cleared_at ? 'cleared' : 'open',
     sessionId: r.session_id,
     cdrId: r.cdr_id,
     paymentRef: r.payment_ref,
@@ -130,6 +129,11 @@ function breakView(r: BreakRow) {
     resolution: r.resolved_at
       ? { resolvedAt: r.resolved_at.toISOString(), resolvedBy: r.resolved_by, role: r.resolved_by_role, note: r.note }
       : null,
+    // closed by a run that no longer found it (later facts healed it), not by a person
+    clearance:
+      r.cleared_at && !r.resolved_at
+        ? { clearedAt: r.cleared_at.toISOString(), runId: r.cleared_by_run, clearedBy: r.cleared_by }
+        : null,
   };
 }
 
@@ -222,89 +226,36 @@ export class ReconciliationController {
   @RequireRoles('finance')
   @ApiOperation({
     summary:
-      'Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue',
+      'Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue, each open break it no longer finds is cleared (an event)',
   })
   async run(@Actor() by: ActorRef) {
-    // read committed: every statement after the lock sees what the runs before this one committed
-    const result = await this.ds.transaction(async (m: EntityManager) => {
-      // one run at a time: the breaks already known are read and written under one lock
-      await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7303))', ['reconciliation-run']);
-      const facts = (
-        (await m.query(`select payload from recon_payment_facts where type = any($1::text[]) order by event_id`, [
-          [...PAYMENT_FACT_TYPES],
-        ])) as Array<{ payload: ReconPaymentFact }>
-      ).map((r) => r.payload);
-      const sessions: ReconSession[] = (
-        (await m.query(
-          `select session_id, to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ended_at,
-             energy_kwh::text from recon_sessions order by session_id`,
-        )) as Array<{ session_id: string; ended_at: string; energy_kwh: string | null }>
-      ).map((r) => ({ sessionId: r.session_id, endedAt: r.ended_at, energyKwh: r.energy_kwh }));
-      const cdrs: ReconCdr[] = (
-        (await m.query(
-          `select cdr_id, session_id, credit, currency, energy_kwh::text, gross::text from finance_cdrs
-            order by cdr_id collate "C"`,
-        )) as Array<{
-          cdr_id: string;
-          session_id: string;
-          credit: boolean;
-          currency: string;
-          energy_kwh: string;
-          gross: string;
-        }>
-      ).map((r) => ({
-        cdrId: r.cdr_id,
-        sessionId: r.session_id,
-        credit: r.credit,
-        currency: r.currency,
-        energyKwh: r.energy_kwh,
-        gross: r.gross,
-      }));
-      const asOf = reconciliationAsOf(facts);
-      if (asOf === null) return { runId: null, asOf: null, breaks: 0, newBreaks: 0, items: [] };
-      const breaks = reconcile(
-        { sessions, cdrs, payments: facts },
-        { asOf, unsettledDays: this.deps.unsettledDays, graceSeconds: this.deps.graceSeconds },
-      );
-      const runId = deriveId('reconciliation-run', asOf, this.deps.now().toISOString());
-      const known = new Set(
-        (
-          (await m.query('select break_id from recon_breaks where break_id = any($1::uuid[])', [
-            breaks.map((b) => b.breakId),
-          ])) as Array<{ break_id: string }>
-        ).map((r) => r.break_id),
-      );
-      const fresh = breaks.filter((b) => !known.has(b.breakId));
-      const events = fresh.map((b) =>
-        this.deps.catalogue.create(ReconciliationBreakDetectedV1, {
-          id: deriveId('reconciliation-break-detected', b.breakId),
-          key: b.breakId,
-          occurredAt: asOf,
-          source: 'reporting-service',
-          payload: { ...b, runId, asOf, detectedBy: actorLabel(by) },
-        }),
-      );
-      for (const e of events) await applyBreakDetected(m, e.payload);
-      await appendToOutbox(m, this.deps.catalogue, events, { maxMessageBytes: this.deps.relay.maxMessageBytes });
-      return {
-        runId,
-        asOf,
-        breaks: breaks.length,
-        newBreaks: fresh.length,
-        items: breaks.map((b) => ({ breakId: b.breakId, reason: b.reason, new: !known.has(b.breakId) })),
-      };
-    });
-    this.deps.relay.nudge();
-    return result;
+    return runReconciliation(this.ds, this.deps, actorLabel(by), 'wait');
   }
 
   @Get('reconciliation/breaks')
   @RequireRoles('finance')
   @ApiOperation({
     summary:
-      'The breaks queue, oldest first: filters by status, reason, session, payment and currency; cursor pagination or CSV',
+      'The breaks queue, oldest first: filters by status, reason, session, payment, currency and detection period; cursor pagination or CSV',
   })
-  @ApiQuery({ name: 'status', required: false, enum: ['open', 'resolved', 'all'], description: 'default open' })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    enum: ['open', 'resolved', 'cleared', 'all'],
+    description: 'default open; resolved: by a person; cleared: by a later run that no longer found it',
+  })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    example: '2026-11-01T00:00:00Z',
+    description: "detection time (the detecting run's asOf, event time) at or after this instant",
+  })
+  @ApiQuery({
+    name: 'to',
+    required: false,
+    example: '2026-12-01T00:00:00Z',
+    description: 'detection time before this instant',
+  })
   @ApiQuery({ name: 'reason', required: false, enum: [...RECONCILIATION_REASONS] })
   @ApiQuery({ name: 'sessionId', required: false })
   @ApiQuery({ name: 'paymentRef', required: false })
@@ -317,8 +268,11 @@ export class ReconciliationController {
     const q = validateInput(BreaksQuery, query, 'query');
     const status = q.status ?? 'open';
     const filters: Array<readonly [string, unknown] | readonly [string]> = [];
-    if (status === 'open') filters.push(['resolved_at is null']);
-    if (status === 'resolved') filters.push(['resolved_at is not null']);
+    if (status !== 'all') filters.push(['status = ?', status]);
+    if (q.from && q.to && Date.parse(q.to) <= Date.parse(q.from))
+      throw new ApiProblem(400, 'VALIDATION_FAILED', 'to must be after from', { field: 'query/to' });
+    if (q.from) filters.push(['detected_at >= ?', q.from]);
+    if (q.to) filters.push(['detected_at < ?', q.to]);
     if (q.reason) filters.push(['reason = ?', q.reason]);
     if (q.sessionId) filters.push(['session_id = ?', q.sessionId]);
     if (q.paymentRef) filters.push(['payment_ref = ?', q.paymentRef]);
@@ -336,9 +290,10 @@ export class ReconciliationController {
       });
       const iso = (c: string) => `to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
       await streamRows(this.ds, res, {
-        sql: `select break_id, reason, case when resolved_at is null then 'open' else 'resolved' end, session_id, cdr_id,
+        sql: `select break_id, reason, status, session_id, cdr_id,
             payment_ref, currency, expected, actual, detail, ${iso('detected_at')}, detected_by, ${iso('resolved_at')},
-            resolved_by, note
+            resolved_by, note, case when resolved_at is null then ${iso('cleared_at')} end,
+            case when resolved_at is null then cleared_by_run end
           from (${BREAKS_SELECT}) z ${where.length ? `where ${where.join(' and ')}` : ''}
           order by detected_at, break_id`,
         params: args,
@@ -368,7 +323,8 @@ export class ReconciliationController {
   @ApiParam({ name: 'breakId' })
   @ApiBody({ schema: ResolveBody as object })
   @ApiOperation({
-    summary: 'Resolves a break (an event: who, when, a note); 404 unknown break, 409 resolved already',
+    summary:
+      'Resolves a break (an event: who, when, a note); 404 unknown break, 409 resolved already or cleared by a run',
   })
   async resolve(@Param('breakId') breakId: string, @Body() body: unknown, @Actor() by: ActorRef) {
     if (!UUID.test(breakId))
@@ -381,6 +337,10 @@ export class ReconciliationController {
         throw new ApiProblem(404, 'BREAK_NOT_FOUND', `no reconciliation break ${breakId}`, { field: 'path/breakId' });
       if (rows[0].resolved_at)
         throw new ApiProblem(409, 'BREAK_RESOLVED', `break ${breakId} is resolved already`, { field: 'path/breakId' });
+      if (rows[0].cleared_at)
+        throw new ApiProblem(409, 'BREAK_CLEARED', `break ${breakId} was cleared by run ${rows[0].cleared_by_run}`, {
+          field: 'path/breakId',
+        });
       const now = this.deps.now().toISOString();
       const event = this.deps.catalogue.create(ReconciliationBreakResolvedV1, {
         id: deriveId('reconciliation-break-resolved', breakId),

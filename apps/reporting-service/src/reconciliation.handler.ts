@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   RECONCILIATION_REASONS,
   type Envelope,
+  type ReconciliationBreakCleared,
   type ReconciliationBreakDetected,
   type ReconciliationBreakResolved,
   type SessionEndedV2,
@@ -71,7 +72,13 @@ export async function applySessionEnergy(m: EntityManager, p: Static<typeof Sess
   );
 }
 
+/**
+ * A break detected: its row (the first detection's run and time stay). Detected again after a run cleared it
+ * (reopened): its clearance goes. finance.events is keyed by the break id, so a break's events are read in the
+ * order they were written, in a rebuild too.
+ */
 export async function applyBreakDetected(m: EntityManager, p: ReconciliationBreakDetected['payload']): Promise<void> {
+  await m.query('delete from recon_break_clearances where break_id = $1', [p.breakId]);
   await m.query(
     `insert into recon_breaks (break_id, reason, session_id, cdr_id, payment_ref, currency, expected, actual, detail,
        run_id, detected_at, detected_by)
@@ -101,11 +108,24 @@ export async function applyBreakResolved(m: EntityManager, p: ReconciliationBrea
   );
 }
 
+/** A break a later run no longer found: cleared by that run (unless a person resolved it first). */
+export async function applyBreakCleared(m: EntityManager, p: ReconciliationBreakCleared['payload']): Promise<void> {
+  await m.query(
+    `insert into recon_break_clearances (break_id, run_id, cleared_at, cleared_by)
+     select $1, $2, $3, $4 where not exists (select 1 from recon_break_resolutions r where r.break_id = $1)
+     on conflict (break_id) do update set run_id = excluded.run_id, cleared_at = excluded.cleared_at,
+       cleared_by = excluded.cleared_by`,
+    [p.breakId, p.runId, p.asOf, p.clearedBy],
+  );
+}
+
 export const reconciliationHandler: EventHandler = async (event, ctx) => {
   if (event.type === 'session.ended')
     await applySessionEnergy(ctx.manager, event.payload as Static<typeof SessionEndedV2.schema>);
   else if (event.type === 'finance.reconciliation_break_detected')
     await applyBreakDetected(ctx.manager, (event as ReconciliationBreakDetected).payload);
+  else if (event.type === 'finance.reconciliation_break_cleared')
+    await applyBreakCleared(ctx.manager, (event as ReconciliationBreakCleared).payload);
   else if (event.type === 'finance.reconciliation_break_resolved')
     await applyBreakResolved(ctx.manager, (event as ReconciliationBreakResolved).payload);
   else if ((PAYMENT_FACT_TYPES as readonly string[]).includes(event.type)) await applyPaymentFact(ctx.manager, event);
@@ -115,13 +135,14 @@ export const reconciliationHandler: EventHandler = async (event, ctx) => {
 export function registerReconciliationMetrics(registry: Registry, ds: DataSource): void {
   new Gauge({
     name: 'csms_reconciliation_breaks_open',
-    help: 'reconciliation breaks detected and not resolved, by reason',
+    help: 'reconciliation breaks detected and neither resolved nor cleared, by reason',
     labelNames: ['reason'],
     registers: [registry],
     async collect() {
       const rows: Array<{ reason: string; n: string }> = await ds.query(
         `select b.reason, count(*) as n from recon_breaks b
-          where not exists (select 1 from recon_break_resolutions r where r.break_id = b.break_id) group by b.reason`,
+          where not exists (select 1 from recon_break_resolutions r where r.break_id = b.break_id)
+            and not exists (select 1 from recon_break_clearances c where c.break_id = b.break_id) group by b.reason`,
       );
       this.reset();
       const open = new Map(rows.map((r) => [r.reason, Number(r.n)]));

@@ -15,6 +15,7 @@ import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
 import { registerReconciliationMetrics } from './reconciliation.handler';
 import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
+import { RECONCILIATION_SCHEDULE, ReconciliationScheduler, type ReconciliationSchedule } from './reconciliation.run';
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 import {
   OCPI_CREDENTIALS_PATH,
@@ -126,6 +127,20 @@ export async function startReportingService(
             graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
           } satisfies ReconciliationDeps,
         },
+        {
+          provide: RECONCILIATION_SCHEDULE,
+          useValue: {
+            deps: {
+              catalogue,
+              relay: runtime.relay,
+              unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
+              graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
+            },
+            intervalSeconds: cfg.RECONCILIATION_INTERVAL_S,
+            logger,
+          } satisfies ReconciliationSchedule,
+        },
+        ReconciliationScheduler,
         {
           provide: OCPI_DEPS,
           useValue: {

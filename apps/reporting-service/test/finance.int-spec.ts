@@ -262,6 +262,56 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
     expect(csv.split('\r\n')[0]).toBe(REVENUE_COLUMNS.join(','));
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv.split('\r\n').length).toBeGreaterThan(10);
+
+    // by month x every dimension the report reads revenue_monthly (whole months) and revenue_daily (the days of a
+    // month the range cuts into): the same rows as the days summed per month and key
+    const every = 'groupBy=site,station,evse,tariff,account';
+    const byMonth = (await get(`/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&granularity=month&${every}`)).body
+      .rows as Json[];
+    const byDay = (await get(`/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&granularity=day&${every}`)).body
+      .rows as Json[];
+    const keyOf = (x: Json) =>
+      [x.period, x.currency, x.site_id, x.station_id, x.evse_uid, x.tariff_id, x.tariff_version, x.account_id].join(
+        '|',
+      );
+    const summed = new Map<string, { cdrs: number; sessions: number; gross: bigint }>();
+    for (const x of byDay) {
+      const k = keyOf(x);
+      const a = summed.get(k) ?? { cdrs: 0, sessions: 0, gross: 0n };
+      summed.set(k, {
+        cdrs: a.cdrs + Number(x.cdrs),
+        sessions: a.sessions + Number(x.sessions),
+        gross: a.gross + BigInt(String(x.gross).replace('.', '')),
+      });
+    }
+    expect(byMonth.length).toBe(summed.size);
+    for (const x of byMonth)
+      expect({ cdrs: x.cdrs, sessions: x.sessions, gross: BigInt(String(x.gross).replace('.', '')) }).toEqual(
+        summed.get(keyOf(x)),
+      );
+    // a range cutting into October and November: whole months from one table, the edge days from the other
+    const edges = (
+      await get(`/api/v1/reports/revenue?from=2026-10-02&to=2026-11-20&granularity=month&${every}&currency=EUR`)
+    ).body.rows as Json[];
+    const edgeDays = byDay.filter((x) => String(x.day) >= '2026-10-02' && String(x.day) < '2026-11-20');
+    expect(edges.reduce((a, x) => a + Number(x.cdrs), 0)).toBe(
+      edgeDays.filter((x) => x.currency === 'EUR').reduce((a, x) => a + Number(x.cdrs), 0),
+    );
+    // pages (JSON): limit + nextCursor give the same rows as one answer, in the same order
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(
+        `/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&granularity=month&${every}&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      paged.push(...(page.body.rows as Json[]));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(paged).toEqual(byMonth);
+    const bad = await get(`/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&limit=7&format=csv`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'query/limit' });
   });
 
   it('exports CDRs as CSV written by PostgreSQL (COPY), streaming with back-pressure without loading every row', async () => {

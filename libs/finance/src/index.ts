@@ -4,3 +4,4 @@ export * from './nevi';
 export * from './timeline';
 export * from './columns';
 export * from './reconcile';
+export * from './break-lifecycle';

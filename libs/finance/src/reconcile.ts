@@ -454,6 +454,9 @@ export const RECONCILIATION_BREAK_COLUMNS = [
   'resolved_at',
   'resolved_by',
   'note',
+  /** a break a later run no longer found: when (that run's asOf, event time) and which run */
+  'cleared_at',
+  'cleared_by_run',
 ] as const;
 
 /** The stable column order of the payments report. */

@@ -102,4 +102,36 @@ export const ReconciliationBreakResolvedV1 = defineEvent({
 });
 export type ReconciliationBreakResolved = EventOf<typeof ReconciliationBreakResolvedV1>;
 
-export const RECONCILIATION_EVENTS = [ReconciliationBreakDetectedV1, ReconciliationBreakResolvedV1] as const;
+/**
+ * A later run no longer finds an open break: the facts that were missing arrived (the settlement's payout, a late
+ * capture, a CDR). Closed by the run, not by a person (a resolution is the person's), and only while nobody has
+ * resolved it. Its id is derived from the break and the run; its time is the run's `asOf` (event time).
+ */
+export const ReconciliationBreakClearedV1 = defineEvent({
+  type: 'finance.reconciliation_break_cleared',
+  version: 1,
+  topic: Topics.financeEvents,
+  description: 'a reconciliation run no longer finds an open break: later facts healed it',
+  schema: closed({
+    breakId: Type.String({ format: 'uuid' }),
+    reason: stringEnum(RECONCILIATION_REASONS),
+    /** the run that no longer found it, and the event time it reconciled as of */
+    runId: Type.String({ format: 'uuid' }),
+    asOf: Type.String({ format: 'date-time' }),
+    clearedBy: Type.String({ minLength: 1, maxLength: 200 }),
+  }),
+  example: {
+    breakId: '3f1b2c4d-5e6f-5a7b-8c9d-0e1f2a3b4c5d',
+    reason: 'UNSETTLED_AFTER_N_DAYS',
+    runId: '5b3d4e6f-7a8b-5c9d-8e0f-2a3b4c5d6e7f',
+    asOf: '2026-03-09T00:00:00.000Z',
+    clearedBy: 'reconciliation-scheduler',
+  },
+});
+export type ReconciliationBreakCleared = EventOf<typeof ReconciliationBreakClearedV1>;
+
+export const RECONCILIATION_EVENTS = [
+  ReconciliationBreakDetectedV1,
+  ReconciliationBreakResolvedV1,
+  ReconciliationBreakClearedV1,
+] as const;
