@@ -448,7 +448,7 @@ describe('the console in Chromium against the running system', () => {
     // the ledger moved: the top-up's transfer in the account's journal, balanced
     await page.getByRole('link', { name: /Its journal in the ledger/ }).click();
     const transfers = page.getByTestId('ledger-table').locator('tbody tr');
-    await transfers.first().waitFor();
+    await transfers.filter({ hasText: 'wallet_top_up' }).waitFor();
     expect(await transfers.count()).toBe(1);
     const moved = (await transfers.first().textContent()) ?? '';
     expect(moved).toContain('wallet_top_up');
@@ -504,9 +504,7 @@ describe('the console in Chromium against the running system', () => {
     await page.getByTestId('ledger-table').waitFor();
     await page.getByRole('link', { name: 'Reconciliation', exact: true }).click();
     await expect(result.textContent()).resolves.toBe(firstRun);
-    await expect(page.getByTestId('settlements-table').textContent()).resolves.toContain(
-      'No settlement report imported yet',
-    );
+    await page.getByTestId('settlements-table').getByText('No settlement report imported yet').waitFor();
 
     // 2: the PSP's settlement report with the gross of one card capture raised by 0.10 by hand, imported
     const card = seeded.accounts.find((a) => a.kind === 'card')!;
