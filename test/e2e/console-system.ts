@@ -110,7 +110,7 @@ export async function startSystem(label = 'console'): Promise<RunningSystem> {
   try {
     await Promise.all(
       SYSTEM_SERVICES.map(async (n) => {
-        services[n] = await startServiceProcess(n, envs[n], 180_000);
+        services[n] = await startServiceProcess(n, envs[n], 480_000);
       }),
     );
   } catch (e) {

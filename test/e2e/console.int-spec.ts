@@ -114,7 +114,7 @@ describe('the console in Chromium against the running system', () => {
     );
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
     mkdirSync(SHOTS, { recursive: true });
-  }, 420_000);
+  }, 900_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
