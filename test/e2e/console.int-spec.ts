@@ -836,5 +836,5 @@ describe('the console in Chromium against the running system', () => {
       await page.close();
     }
     expect(wide).toEqual([]);
-  }, 240_000);
+  }, 600_000);
 });
