@@ -9,5 +9,5 @@ import { startSystem as start, type RunningSystem } from './system';
 export { SYSTEM_SERVICES, type RunningSystem, type SystemService } from './system';
 
 export function startSystem(label = 'console'): Promise<RunningSystem> {
-  return start({ label, startTimeoutMs: 180_000 });
+  return start({ label, startTimeoutMs: 300_000 });
 }

@@ -114,7 +114,7 @@ describe('the console in Chromium against the running system', () => {
     );
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
     mkdirSync(SHOTS, { recursive: true });
-  }, 420_000);
+  }, 900_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
@@ -390,6 +390,90 @@ describe('the console in Chromium against the running system', () => {
     await page.close();
   }, 120_000);
 
+  it('finance: opens a wallet account (the service’s field error first), tops it up, sees the balance and the ledger move; a statement’s month error', async () => {
+    const page = await signedIn(sys.keys.finance);
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    await page.getByRole('button', { name: 'Open an account…' }).click();
+    const form = page.getByRole('form', { name: 'Open a billing account' });
+    // an id that is open already: the service's 409 at the account id field
+    const wallet = seeded.accounts.find((a) => a.kind === 'wallet')!;
+    await form.getByLabel('Account id').fill(wallet.accountId);
+    await form.getByRole('button', { name: 'Open account' }).click();
+    await expect(page.getByTestId('open-account-id-error').textContent()).resolves.toContain('ACCOUNT_EXISTS');
+    await expect(form.getByLabel('Account id').getAttribute('aria-invalid')).resolves.toBe('true');
+    await accessible(page, 'account-open');
+    await shot(page, 'account-open');
+    const accountId = `console-wallet-${Date.now()}`;
+    await form.getByLabel('Account id').fill(accountId);
+    await form.getByLabel('prepaid wallet').check();
+    await form.getByRole('button', { name: 'Open account' }).click();
+    await page.getByRole('heading', { name: `Billing account ${accountId}` }).waitFor();
+    await expect(page.getByTestId('account-method').textContent()).resolves.toContain('wallet');
+    await waitFor(async () => (await page.getByTestId('wallet-balance').textContent()) === '0.00 EUR', {
+      what: 'an empty wallet',
+    });
+    const opened = await api<{ method: { kind: string }; currency: string; openedBy: string }>(
+      sys.urls['payment-service'],
+      `/api/v1/accounts/${accountId}`,
+      sys.keys.finance,
+    );
+    expect([opened.method.kind, opened.currency, opened.openedBy]).toEqual([
+      'wallet',
+      'EUR',
+      'api-key:console-finance',
+    ]);
+    // a top-up of nothing: the service's problem at the amount
+    const topUp = page.getByRole('form', { name: 'Top up the wallet' });
+    await topUp.getByLabel('Amount (EUR)').fill('0');
+    await topUp.getByRole('button', { name: 'Top up' }).click();
+    await expect(page.getByTestId('topup-amount-error').textContent()).resolves.toContain('PAYMENT_INVALID_AMOUNT');
+    await expect(topUp.getByLabel('Amount (EUR)').getAttribute('aria-invalid')).resolves.toBe('true');
+    await topUp.getByLabel('Amount (EUR)').fill('25.50');
+    await topUp.getByRole('button', { name: 'Top up' }).click();
+    await page.getByTestId('topup-done').waitFor();
+    await waitFor(async () => (await page.getByTestId('wallet-balance').textContent()) === '25.50 EUR', {
+      what: 'the wallet balance after the top-up',
+    });
+    const balances = await api<{ balances: Array<{ chart: string; postedMinor: string }> }>(
+      sys.urls['payment-service'],
+      `/api/v1/accounts/${accountId}/balances`,
+      sys.keys.finance,
+    );
+    expect(balances.balances.filter((b) => b.chart === 'wallet_liability').map((b) => b.postedMinor)).toEqual([
+      '-2550',
+    ]);
+    await page.getByTestId('account-balances-table').locator('tbody tr').first().waitFor();
+    await accessible(page, 'wallet');
+    await shot(page, 'wallet');
+    // the ledger moved: the top-up's transfer in the account's journal, balanced
+    await page.getByRole('link', { name: /Its journal in the ledger/ }).click();
+    const transfers = page.getByTestId('ledger-table').locator('tbody tr');
+    await transfers.filter({ hasText: 'wallet_top_up' }).waitFor();
+    expect(await transfers.count()).toBe(1);
+    const moved = (await transfers.first().textContent()) ?? '';
+    expect(moved).toContain('wallet_top_up');
+    expect(moved).toContain(`wallet_liability:EUR:${accountId}`);
+    expect(moved).toContain('-25.50');
+    // an invoice account: a statement of a month with no CDR is refused at the month
+    const invoice = seeded.accounts.find((a) => a.kind === 'invoice')!;
+    await page.goto(`${consoleUrl}/accounts/${invoice.accountId}`);
+    const issue = page.getByRole('form', { name: 'Issue a statement' });
+    await issue.getByLabel('Month').fill('2020-01');
+    await issue.getByRole('button', { name: 'Issue statement' }).click();
+    await expect(page.getByTestId('statement-month-error').textContent()).resolves.toContain('NO_STATEMENT');
+    // an operator sees the accounts but none of the writes
+    const operator = await signedIn(sys.keys.operator);
+    await operator.goto(`${consoleUrl}/accounts/${accountId}`);
+    await operator.getByTestId('wallet-balance').waitFor();
+    await expect(operator.getByRole('form', { name: 'Top up the wallet' }).count()).resolves.toBe(0);
+    await expect(operator.getByRole('button', { name: /Change how it pays/ }).count()).resolves.toBe(0);
+    await operator.goto(`${consoleUrl}/accounts`);
+    await operator.getByTestId('accounts-table').locator('tbody tr').first().waitFor();
+    await expect(operator.getByRole('button', { name: 'Open an account…' }).count()).resolves.toBe(0);
+    await operator.close();
+    await page.close();
+  }, 120_000);
+
   it('finance: runs the reconciliation; the queue is empty and says what to do; a settlement line edited by hand is a break resolved with a note; the breaks CSV', async () => {
     type Break = {
       breakId: string;
@@ -414,6 +498,13 @@ describe('the console in Chromium against the running system', () => {
       'Run reconciliation after a settlement report is imported',
     );
     await accessible(page, 'reconciliation-empty');
+    // the run's result is kept when leaving the screen
+    const firstRun = await result.textContent();
+    await page.getByRole('link', { name: 'Ledger', exact: true }).click();
+    await page.getByTestId('ledger-table').waitFor();
+    await page.getByRole('link', { name: 'Reconciliation', exact: true }).click();
+    await expect(result.textContent()).resolves.toBe(firstRun);
+    await page.getByTestId('settlements-table').getByText('No settlement report imported yet').waitFor();
 
     // 2: the PSP's settlement report with the gross of one card capture raised by 0.10 by hand, imported
     const card = seeded.accounts.find((a) => a.kind === 'card')!;
@@ -476,6 +567,13 @@ describe('the console in Chromium against the running system', () => {
       },
       { what: 'the settlement report in the reporting service', timeoutMs: 60_000 },
     );
+    // …and over a reload (the tab's session storage); the imported report listed
+    await page.reload();
+    await expect(result.textContent()).resolves.toBe(firstRun);
+    await page
+      .getByTestId('settlements-table')
+      .locator('tbody tr', { hasText: `frr_console_${reportStart}` })
+      .waitFor();
     const open = (await breaks('status=open&limit=500')).items;
     const edited = open.find((b) => b.reason === 'AMOUNT_MISMATCH' && b.paymentRef === paymentRef);
     expect(edited).toBeDefined();
@@ -551,6 +649,46 @@ describe('the console in Chromium against the running system', () => {
     await page.getByTestId('export-payments-done').waitFor();
     await page.close();
   }, 60_000);
+
+  it('operator: the utilisation and uptime downloads hold every station, page after page, as the service writes them', async () => {
+    const page = await signedIn(sys.keys.operator);
+    await page.goto(`${consoleUrl}/reports`);
+    const stations = await api<{ items: Array<{ stationId: string }> }>(
+      sys.urls['reporting-service'],
+      '/api/v1/stations?limit=500',
+      sys.keys.operator,
+    );
+    expect(stations.items.length).toBeGreaterThan(1);
+    const serviceCsv = async (p: string) => {
+      const r = await fetch(`${sys.urls['reporting-service']}${p}`, {
+        headers: { authorization: `Bearer ${sys.keys.operator}` },
+      });
+      expect(r.status).toBe(200);
+      return r.text();
+    };
+    const util = `from=${dayOffset(-7)}&to=${dayOffset(1)}`;
+    const month = dayOffset(0).slice(0, 7);
+    for (const [id, own] of [
+      ['export-utilisation', `/api/v1/reports/utilisation?${util}&format=csv`],
+      ['export-uptime', `/api/v1/reports/uptime?period=${month}&format=csv`],
+    ] as const) {
+      const section = page.locator(`#${id}`);
+      // one station a request: the console follows the cursor through every station
+      await section.getByLabel('Stations per request').fill('1');
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        section.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      const text = readFileSync(await file.path(), 'utf8');
+      const rows = csvRows(text).rows;
+      expect(new Set(rows.map((r) => r.station_id))).toEqual(new Set(stations.items.map((s) => s.stationId)));
+      // byte for byte the service's own CSV of all of them in one page (fewer than 100 stations here)
+      expect(text).toBe(await serviceCsv(own));
+      await expect(page.getByTestId(`${id}-done`).textContent()).resolves.toBe(`${rows.length} rows downloaded`);
+    }
+    await accessible(page, 'reports-operator');
+    await page.close();
+  }, 90_000);
 
   it('finance: publishing a tariff with a wrong field shows the service’s error next to that field', async () => {
     const page = await signedIn(sys.keys.finance);
@@ -658,4 +796,45 @@ describe('the console in Chromium against the running system', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.close();
   }, 60_000);
+
+  it('every screen at 1280 px and at a tablet’s 820 px: nothing overflows the page, no serious axe-core violation', async () => {
+    const cdr = (
+      await api<{ items: Array<{ id: string }> }>(sys.urls['tariff-service'], '/api/v1/cdrs?limit=1', sys.keys.admin)
+    ).items[0];
+    const wallet = seeded.accounts.find((a) => a.kind === 'wallet')!;
+    const screens = [
+      '/',
+      '/stations',
+      `/stations/${seeded.stationIds[0]}`,
+      '/sessions',
+      '/cdrs',
+      `/cdrs/${cdr.id}`,
+      '/tariffs',
+      `/tariffs/${seeded.tariffId}`,
+      '/assignments',
+      '/accounts',
+      `/accounts/${wallet.accountId}`,
+      '/ledger',
+      '/reports',
+      '/reconciliation',
+    ];
+    const wide: string[] = [];
+    for (const width of [1280, 820]) {
+      const page = await signedIn(sys.keys.admin, width);
+      for (const s of screens) {
+        await page.goto(`${consoleUrl}${s}`);
+        await page.locator('h1').first().waitFor();
+        // every request of the screen answered
+        await waitFor(async () => (await page.locator('.spinner').count()) === 0, {
+          what: `${s} loaded`,
+          timeoutMs: 30_000,
+        });
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+        if (overflow > 0) wide.push(`${s} at ${width} px: ${overflow} px too wide`);
+        await accessible(page, `${s} at ${width} px`);
+      }
+      await page.close();
+    }
+    expect(wide).toEqual([]);
+  }, 600_000);
 });

@@ -35,7 +35,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     return s;
   });
   const logout = useCallback(() => {
-    sessionStorage.removeItem(STORAGE);
+    // the key and whatever the console kept for this session (e.g. the last reconciliation run)
+    for (const k of Object.keys(sessionStorage)) if (k.startsWith('csms.console.')) sessionStorage.removeItem(k);
     setApiKey(undefined);
     setSession(undefined);
   }, []);

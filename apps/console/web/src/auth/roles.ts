@@ -44,6 +44,14 @@ export const PERMISSIONS = {
   viewPaymentsReport: ['finance'],
   /** payments: GET /unbilled-cdrs */
   viewUnbilled: ['finance', 'operator'],
+  /** payments: POST /accounts, PUT /accounts/{id} (open an account, change how it pays or its policy) */
+  manageAccounts: ['finance', 'integration'],
+  /** payments: POST /accounts/{id}/top-ups */
+  topUpWallets: ['finance', 'integration'],
+  /** payments: POST /accounts/{id}/statements */
+  issueStatements: ['finance'],
+  /** payments: GET /settlements, POST /settlements (the PSP's settlement reports) */
+  importSettlements: ['finance', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

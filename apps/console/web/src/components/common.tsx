@@ -106,3 +106,58 @@ export function NotAllowed({ what }: { what: string }) {
     </p>
   );
 }
+
+/**
+ * The problem of a refused write when it names this field (`body/<path>` as the services give it), else undefined:
+ * the form shows it beside that input and the rest below the form.
+ */
+export function fieldProblem(error: unknown, ...fields: string[]): ApiError | undefined {
+  if (!(error instanceof ApiError) || !error.field) return undefined;
+  const f = error.field.replace(/^body\/?/, '');
+  return fields.some((x) => f === x || f.startsWith(`${x}/`)) ? error : undefined;
+}
+
+/** A labelled input with the service's field error beside it (`aria-invalid`, `aria-describedby`). */
+export function Field({
+  label,
+  id,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  id: string;
+  error?: ApiError;
+  hint?: ReactNode;
+  children: (aria: { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }) => ReactNode;
+}) {
+  const errId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errId : '', hint ? hintId : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
+      {hint ? (
+        <span id={hintId} className="muted small">
+          {hint}
+        </span>
+      ) : null}
+      {error && (
+        <p id={errId} role="alert" className="field-error static" data-testid={`${id}-error`}>
+          <code>{error.field?.replace(/^body\/?/, '')}</code> — {error.message}
+          {error.code ? ` (${error.code})` : ''}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A write in progress: a spinner and what is being done (role=status). */
+export function Busy({ what }: { what: string }) {
+  return (
+    <p role="status" className="muted">
+      <span className="spinner" aria-hidden="true" /> {what}…
+    </p>
+  );
+}

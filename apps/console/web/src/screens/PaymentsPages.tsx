@@ -23,6 +23,8 @@ import { useAuth } from '../auth/auth';
 import { Badge, Loading, NotAllowed, ProblemView, Section, statusTone } from '../components/common';
 import { DataTable, columnsFor, useCursorPages } from '../components/DataTable';
 import { dateTime } from '../format';
+import { walletBalanceMinor } from './account-writes';
+import { ChangeMethodForm, IssueStatementForm, OpenAccountForm, TopUpForm } from './AccountWrites';
 import { FilterForm } from './filters';
 import { minorToMajor, paymentTimeline } from './payment-timeline';
 
@@ -72,6 +74,7 @@ const accountColumns = ac.columns([
 export function AccountsPage() {
   const auth = useAuth();
   const pages = useCursorPages();
+  const [opening, setOpening] = useState(false);
   const q = useQuery({
     queryKey: ['payments', 'accounts', pages.cursor],
     queryFn: ({ signal }) =>
@@ -85,6 +88,26 @@ export function AccountsPage() {
   return (
     <>
       <h1>Billing accounts</h1>
+      {auth.can('manageAccounts') && (
+        <Section
+          title="Open an account"
+          id="open-account"
+          actions={
+            <button type="button" aria-expanded={opening} onClick={() => setOpening(!opening)}>
+              {opening ? 'Close' : 'Open an account…'}
+            </button>
+          }
+        >
+          {opening ? (
+            <OpenAccountForm />
+          ) : (
+            <p className="muted">
+              A billing account pays the sessions of the tokens that name it: by a card saved at the PSP, from a prepaid
+              wallet, or on a monthly invoice.
+            </p>
+          )}
+        </Section>
+      )}
       <Section title="Accounts" id="accounts">
         <ProblemView error={q.error} />
         <DataTable
@@ -95,7 +118,11 @@ export function AccountsPage() {
           pages={pages}
           nextCursor={q.data?.nextCursor}
           loading={q.isLoading}
-          empty="No billing account yet. Open one with POST /api/v1/accounts of the payment service (finance or integration key), then give tokens its id (billingAccountId) in the gateway's token registry."
+          empty={
+            auth.can('manageAccounts')
+              ? "No billing account yet. Open one above (Open an account…), then give tokens its id (billingAccountId) in the gateway's token registry."
+              : 'No billing account yet. A finance or integration key opens them (here, or POST /api/v1/accounts); tokens then name one as their billingAccountId.'
+          }
           initialHidden={['openedBy', 'updatedAt']}
           testId="accounts-table"
         />
@@ -196,6 +223,7 @@ export function AccountPage() {
   const { accountId } = accountRoute.useParams();
   const auth = useAuth();
   const stPages = useCursorPages();
+  const [changing, setChanging] = useState(false);
   const account = useQuery({
     queryKey: ['payments', 'account', accountId],
     queryFn: ({ signal }) =>
@@ -227,6 +255,7 @@ export function AccountPage() {
   });
   if (!auth.can('viewAccounts')) return <NotAllowed what="Billing accounts" />;
   const a = account.data;
+  const wallet = a?.method.kind === 'wallet' ? walletBalanceMinor(balances.data?.balances) : undefined;
   return (
     <>
       <h1>
@@ -235,10 +264,29 @@ export function AccountPage() {
       <ProblemView error={account.error} />
       {account.isLoading && <Loading what="the account" />}
       {a && (
-        <Section title="Account" id="account">
+        <Section
+          title="Account"
+          id="account"
+          actions={
+            auth.can('manageAccounts') && !changing ? (
+              <button type="button" onClick={() => setChanging(true)}>
+                Change how it pays…
+              </button>
+            ) : undefined
+          }
+        >
+          {changing && <ChangeMethodForm account={a} onDone={() => setChanging(false)} />}
           <dl className="facts" data-testid="account-facts">
             <dt>Pays by</dt>
             <dd data-testid="account-method">{methodText(a.method)}</dd>
+            {a.method.kind === 'wallet' ? (
+              <>
+                <dt>Wallet balance</dt>
+                <dd data-testid="wallet-balance" className="num">
+                  {balances.isLoading ? '…' : `${minorToMajor(wallet ?? '0', a.currency)} ${a.currency}`}
+                </dd>
+              </>
+            ) : null}
             <dt>Standing</dt>
             <dd data-testid="account-standing">
               <Standing a={a} />
@@ -259,6 +307,11 @@ export function AccountPage() {
           </dl>
         </Section>
       )}
+      {a?.method.kind === 'wallet' && auth.can('topUpWallets') && (
+        <Section title="Top up" id="top-up">
+          <TopUpForm account={a} />
+        </Section>
+      )}
       <Section title="Ledger balances" id="balances">
         <ProblemView error={balances.error} />
         <DataTable
@@ -267,7 +320,11 @@ export function AccountPage() {
           rows={balances.data?.balances}
           rowId={(r) => r.account}
           loading={balances.isLoading}
-          empty="Nothing posted for this account yet: balances appear with its first hold, CDR or top-up."
+          empty={
+            a?.method.kind === 'wallet' && auth.can('topUpWallets')
+              ? 'Nothing posted for this account yet: top it up above; balances appear with its first top-up, hold or CDR.'
+              : 'Nothing posted for this account yet: balances appear with its first hold, CDR or top-up.'
+          }
           initialHidden={['debits', 'credits']}
           testId="account-balances-table"
         />
@@ -282,6 +339,7 @@ export function AccountPage() {
       <Section title="Statements" id="statements">
         {auth.can('viewStatements') ? (
           <>
+            {a?.method.kind === 'invoice' && auth.can('issueStatements') && <IssueStatementForm account={a} />}
             <ProblemView error={statements.error} />
             <DataTable
               caption="Monthly statements of an invoice account, by month"
@@ -293,7 +351,9 @@ export function AccountPage() {
               loading={statements.isLoading}
               empty={
                 a?.method.kind === 'invoice'
-                  ? 'No statement issued yet: a finance key issues one per month (POST /api/v1/accounts/{id}/statements).'
+                  ? auth.can('issueStatements')
+                    ? 'No statement issued yet: issue one for a month above (the service also issues them itself early each month).'
+                    : 'No statement issued yet: a finance key issues one per month (the service also does early each month).'
                   : 'Statements are for invoice accounts; this one pays as it charges.'
               }
               testId="statements-table"

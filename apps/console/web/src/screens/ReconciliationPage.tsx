@@ -16,6 +16,7 @@ import { DataTable, columnsFor, useCursorPages } from '../components/DataTable';
 import { dateTime } from '../format';
 import { download } from './dashboard-data';
 import { FilterForm } from './filters';
+import { SettlementReports } from './SettlementImport';
 
 type BreaksQuery = NonNullable<operations['ReconciliationController_breaks']['parameters']['query']>;
 type Reason = NonNullable<BreaksQuery['reason']>;
@@ -31,6 +32,26 @@ const REASONS = [
   'LEDGER_MISMATCH',
   'UNKNOWN_PSP_PAYMENT',
 ] as const satisfies readonly Reason[];
+
+/**
+ * The last run's result, kept in the tab's session storage: the service has no endpoint that reads runs back (a run
+ * answers once, and its breaks are in the queue), so leaving the screen or reloading would lose it. Cleared at
+ * sign-out with the rest of the console's session.
+ */
+const LAST_RUN = 'csms.console.reconciliation.lastRun';
+interface LastRun {
+  run: ReconciliationRun;
+  /** when this tab got the answer (the browser's clock) */
+  at: string;
+}
+function storedRun(): LastRun | undefined {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(LAST_RUN) ?? 'null') as LastRun | null;
+    return v && typeof v.at === 'string' && v.run && typeof v.run === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type Filters = { status: string; reason: string; sessionId: string; paymentRef: string; currency: string };
 const INITIAL: Filters = { status: 'open', reason: '', sessionId: '', paymentRef: '', currency: '' };
@@ -115,6 +136,7 @@ export function ReconciliationPage() {
   const [f, setF] = useState<Filters>(INITIAL);
   const [resolving, setResolving] = useState<string | undefined>();
   const [csv, setCsv] = useState<{ busy: boolean; error?: unknown; done?: string }>({ busy: false });
+  const [last, setLast] = useState<LastRun | undefined>(storedRun);
   const pages = useCursorPages();
   const breaks = useQuery({
     queryKey: ['reporting', 'recon-breaks', f, pages.cursor],
@@ -132,7 +154,10 @@ export function ReconciliationPage() {
         'reporting',
         '/api/v1/reconciliation/runs',
       ),
-    onSuccess: () => {
+    onSuccess: (r) => {
+      const kept = { run: r, at: new Date().toISOString() };
+      sessionStorage.setItem(LAST_RUN, JSON.stringify(kept));
+      setLast(kept);
       pages.reset();
       return qc.invalidateQueries({ queryKey: ['reporting', 'recon-breaks'] });
     },
@@ -237,7 +262,7 @@ export function ReconciliationPage() {
     }),
   ]);
 
-  const r = run.data;
+  const r = last?.run;
   return (
     <>
       <h1>Reconciliation</h1>
@@ -257,10 +282,21 @@ export function ReconciliationPage() {
           </p>
         )}
         {r && (
-          <p role="status" data-testid="run-result">
-            {r.asOf === null
-              ? 'Nothing to reconcile yet: no payment event has reached the reporting service.'
-              : `As of ${dateTime(r.asOf)}: ${r.breaks} ${r.breaks === 1 ? 'break' : 'breaks'}, ${r.newBreaks} new.`}
+          <>
+            <p role="status" data-testid="run-result">
+              {r.asOf === null
+                ? 'Nothing to reconcile yet: no payment event has reached the reporting service.'
+                : `As of ${dateTime(r.asOf)}: ${r.breaks} ${r.breaks === 1 ? 'break' : 'breaks'}, ${r.newBreaks} new.`}
+            </p>
+            <p className="muted small" data-testid="run-when">
+              The last run from this tab, answered {dateTime(last.at)}.
+            </p>
+          </>
+        )}
+        {!r && !run.isPending && (
+          <p className="muted" data-testid="run-none">
+            No run from this tab yet. Run it after a settlement report is imported; the queue below keeps the breaks of
+            every run.
           </p>
         )}
         <ProblemView error={run.error} />
@@ -345,13 +381,14 @@ export function ReconciliationPage() {
             <span data-testid="breaks-empty">
               {f.status === 'resolved'
                 ? 'No resolved break matches: resolve an open one, or clear the filters.'
-                : `No ${f.status === 'all' ? '' : 'open '}break${f.reason || f.sessionId || f.paymentRef || f.currency ? ' matches these filters' : ''}: sessions, CDRs, the PSP and the ledger agree as far as the last run saw. Run reconciliation after a settlement report is imported (payment service, POST /settlements) to compare with the PSP's own record${f.reason || f.sessionId || f.paymentRef || f.currency ? ', or clear the filters' : ''}.`}
+                : `No ${f.status === 'all' ? '' : 'open '}break${f.reason || f.sessionId || f.paymentRef || f.currency ? ' matches these filters' : ''}: sessions, CDRs, the PSP and the ledger agree as far as the last run saw. Run reconciliation after a settlement report is imported (below, PSP settlement reports) to compare with the PSP's own record${f.reason || f.sessionId || f.paymentRef || f.currency ? ', or clear the filters' : ''}.`}
             </span>
           }
           initialHidden={['breakId', 'detail']}
           testId="breaks-table"
         />
       </Section>
+      {auth.can('importSettlements') && <SettlementReports />}
     </>
   );
 }

@@ -4,14 +4,61 @@
  * key) and hands it to the browser as a file; a refusal shows the service's problem with its field.
  */
 import { useState, type ReactNode } from 'react';
-import { apiGetText } from '../api/client';
+import { stringify } from 'csv-stringify/browser/esm/sync';
+import { apiGet, apiGetText } from '../api/client';
 import { useAuth } from '../auth/auth';
 import { NotAllowed, ProblemView, Section } from '../components/common';
 import { addDays } from './DashboardPage';
 import { download } from './dashboard-data';
+import { everyStationPage, type StationPage } from './station-pages';
 
 const today = () => new Date().toISOString().slice(0, 10);
 const DIMENSIONS = ['site', 'station', 'evse', 'tariff', 'account'] as const;
+
+/**
+ * Every station's rows of a report paged by station (utilisation, uptime): the JSON pages followed to the end, then
+ * written as the service writes its CSV (csv-stringify with the reporting service's options: CRLF, a header, no
+ * BOM, booleans as true/false), so one page's download is byte for byte the service's own `format=csv`.
+ */
+async function everyStationCsv(
+  fetchPage: (after: string | undefined) => Promise<StationPage>,
+  progress: (text: string) => void,
+): Promise<string> {
+  const all = await everyStationPage(fetchPage, (pages, rows, last) =>
+    progress(`page ${pages}: ${rows} rows so far${last ? `, up to station ${last}` : ''}`),
+  );
+  return stringify(
+    all.rows.map((r) => all.columns.map((c) => r[c])),
+    {
+      header: true,
+      columns: all.columns,
+      record_delimiter: 'windows',
+      bom: false,
+      cast: { boolean: (v: boolean) => (v ? 'true' : 'false') },
+    },
+  );
+}
+
+/** stations per request (the service's page, 1–100) */
+function PageSize({ value, set, id }: { value: string; set: (v: string) => void; id: string }) {
+  return (
+    <label>
+      Stations per request{' '}
+      <input
+        id={id}
+        type="number"
+        min={1}
+        max={100}
+        value={value}
+        onChange={(e) => set(e.target.value)}
+        aria-describedby={`${id}-hint`}
+      />
+      <span id={`${id}-hint`} className="muted small">
+        every station is downloaded, page after page
+      </span>
+    </label>
+  );
+}
 
 /** one export: its form, a download button with progress, and the problem when refused */
 function Export({
@@ -24,14 +71,16 @@ function Export({
   title: string;
   id: string;
   children: ReactNode;
-  fetchCsv: () => Promise<string>;
+  fetchCsv: (progress: (text: string) => void) => Promise<string>;
   filename: () => string;
 }) {
-  const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: string }>({ busy: false });
+  const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: string; progress?: string }>({
+    busy: false,
+  });
   const run = async () => {
     setState({ busy: true });
     try {
-      const text = await fetchCsv();
+      const text = await fetchCsv((p) => setState({ busy: true, progress: p }));
       download(filename(), text);
       const lines = text.split(/\r?\n/).filter(Boolean).length;
       setState({ busy: false, done: `${Math.max(0, lines - 1)} rows downloaded` });
@@ -56,7 +105,7 @@ function Export({
       </form>
       {state.busy && (
         <p role="status" className="muted">
-          <span className="spinner" aria-hidden="true" /> the service is writing the CSV…
+          <span className="spinner" aria-hidden="true" /> {state.progress ?? 'the service is writing the CSV…'}
         </p>
       )}
       {state.done && (
@@ -79,8 +128,8 @@ export function ReportsPage() {
   });
   const [cdrs, setCdrs] = useState({ from: addDays(today(), -30), to: addDays(today(), 2) });
   const [pay, setPay] = useState({ from: addDays(today(), -30), to: addDays(today(), 1), currency: '' });
-  const [util, setUtil] = useState({ from: addDays(today(), -7), to: addDays(today(), 1) });
-  const [uptime, setUptime] = useState({ period: today().slice(0, 7) });
+  const [util, setUtil] = useState({ from: addDays(today(), -7), to: addDays(today(), 1), limit: '100' });
+  const [uptime, setUptime] = useState({ period: today().slice(0, 7), limit: '100' });
   if (!auth.can('viewUtilisation') && !auth.can('viewRevenue')) return <NotAllowed what="Reports" />;
   return (
     <>
@@ -205,10 +254,16 @@ export function ReportsPage() {
             title="Utilisation per EVSE and day"
             id="export-utilisation"
             filename={() => `utilisation-${util.from}-${util.to}.csv`}
-            fetchCsv={() =>
-              apiGetText('reporting', '/api/v1/reports/utilisation', {
-                query: { from: util.from, to: util.to, format: 'csv' },
-              })
+            fetchCsv={(progress) =>
+              everyStationCsv(
+                (after) =>
+                  apiGet<StationPage, 'reporting', '/api/v1/reports/utilisation'>(
+                    'reporting',
+                    '/api/v1/reports/utilisation',
+                    { query: { from: util.from, to: util.to, after, limit: util.limit || undefined, format: 'json' } },
+                  ),
+                progress,
+              )
             }
           >
             <label>
@@ -218,20 +273,31 @@ export function ReportsPage() {
               to (exclusive){' '}
               <input type="date" value={util.to} onChange={(e) => setUtil({ ...util, to: e.target.value })} />
             </label>
-            <span className="muted small">the first 100 stations (the report&apos;s page)</span>
+            <PageSize id="utilisation-limit" value={util.limit} set={(limit) => setUtil({ ...util, limit })} />
           </Export>
           <Export
             title="Uptime (NEVI) per EVSE"
             id="export-uptime"
             filename={() => `uptime-${uptime.period}.csv`}
-            fetchCsv={() =>
-              apiGetText('reporting', '/api/v1/reports/uptime', { query: { period: uptime.period, format: 'csv' } })
+            fetchCsv={(progress) =>
+              everyStationCsv(
+                (after) =>
+                  apiGet<StationPage, 'reporting', '/api/v1/reports/uptime'>('reporting', '/api/v1/reports/uptime', {
+                    query: { period: uptime.period, after, limit: uptime.limit || undefined, format: 'json' },
+                  }),
+                progress,
+              )
             }
           >
             <label>
-              Month <input type="month" value={uptime.period} onChange={(e) => setUptime({ period: e.target.value })} />
+              Month{' '}
+              <input
+                type="month"
+                value={uptime.period}
+                onChange={(e) => setUptime({ ...uptime, period: e.target.value })}
+              />
             </label>
-            <span className="muted small">the first 100 stations (the report&apos;s page)</span>
+            <PageSize id="uptime-limit" value={uptime.limit} set={(limit) => setUptime({ ...uptime, limit })} />
           </Export>
         </>
       )}
