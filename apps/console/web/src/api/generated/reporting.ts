@@ -128,6 +128,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/ocpi/parties': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The OCPI party registrations (open, registered, unregistered), oldest first, with their roles and URLs */
+    get: operations['OcpiPartiesController_list'];
+    put?: never;
+    /** Opens an OCPI party registration: a new credentials token A (shown once: only its SHA-256 is kept) and our versions URL, to give the party out of band */
+    post: operations['OcpiPartiesController_open'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/ocpi/parties/{registrationId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revokes a party's registration (open or registered): none of its tokens works afterwards; 404 unknown, 409 unregistered already */
+    delete: operations['OcpiPartiesController_revoke'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/outbox/parked': {
     parameters: {
       query?: never;
@@ -223,7 +258,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The breaks queue, oldest first: filters by status, reason, session, payment and currency; cursor pagination or CSV */
+    /** The breaks queue, oldest first: filters by status, reason, session, payment, currency and detection period; cursor pagination or CSV */
     get: operations['ReconciliationController_breaks'];
     put?: never;
     post?: never;
@@ -242,7 +277,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resolves a break (an event: who, when, a note); 404 unknown break, 409 resolved already */
+    /** Resolves a break (an event: who, when, a note); 404 unknown break, 409 resolved already or cleared by a run */
     post: operations['ReconciliationController_resolve'];
     delete?: never;
     options?: never;
@@ -259,7 +294,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue */
+    /** Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue, each open break it no longer finds is cleared (an event) */
     post: operations['ReconciliationController_run'];
     delete?: never;
     options?: never;
@@ -463,6 +498,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/ocpi/2.2.1': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OCPI 2.2.1 version details: credentials (SENDER and RECEIVER) and cdrs (SENDER) */
+    get: operations['OcpiCredentialsController_versionDetails'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/ocpi/2.2.1/cdrs': {
     parameters: {
       query?: never;
@@ -472,6 +524,43 @@ export interface paths {
     };
     /** OCPI 2.2.1 CDRs, sender interface: the CDRs (and credit CDRs) last updated in [date_from, date_to), paginated */
     get: operations['OcpiCdrsController_cdrs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ocpi/2.2.1/credentials': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OCPI 2.2.1 credentials: our credentials object (the caller's token, our versions URL, our role) */
+    get: operations['OcpiCredentialsController_getCredentials'];
+    /** OCPI 2.2.1 credentials: update (a new token C; the party read again; 405 when not registered) */
+    put: operations['OcpiCredentialsController_putCredentials'];
+    /** OCPI 2.2.1 credentials: register with token A (its credentials in, ours with a new token C out; 405 when registered already) */
+    post: operations['OcpiCredentialsController_postCredentials'];
+    /** OCPI 2.2.1 credentials: unregister (no token of the party works afterwards) */
+    delete: operations['OcpiCredentialsController_deleteCredentials'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ocpi/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OCPI versions: the versions this CPO offers (2.2.1) */
+    get: operations['OcpiCredentialsController_versions'];
     put?: never;
     post?: never;
     delete?: never;
@@ -644,6 +733,65 @@ export interface operations {
       };
     };
   };
+  OcpiPartiesController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiPartiesController_open: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiPartiesController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        registrationId: unknown;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   ParkedOutboxController_list: {
     parameters: {
       query?: {
@@ -745,6 +893,8 @@ export interface operations {
         currency?: unknown;
         cursor?: unknown;
         format?: 'json' | 'csv';
+        /** @description detection time (the detecting run's asOf, event time) at or after this instant */
+        from?: unknown;
         /** @description 1..500, default 50 (JSON) */
         limit?: unknown;
         paymentRef?: unknown;
@@ -759,8 +909,10 @@ export interface operations {
           | 'LEDGER_MISMATCH'
           | 'UNKNOWN_PSP_PAYMENT';
         sessionId?: unknown;
-        /** @description default open */
-        status?: 'open' | 'resolved' | 'all';
+        /** @description default open; resolved: by a person; cleared: by a later run that no longer found it */
+        status?: 'open' | 'resolved' | 'cleared' | 'all';
+        /** @description detection time before this instant */
+        to?: unknown;
       };
       header?: never;
       path?: never;
@@ -867,11 +1019,15 @@ export interface operations {
     parameters: {
       query: {
         currency?: unknown;
+        /** @description the `nextCursor` of the previous page (same query) */
+        cursor?: unknown;
         format?: 'json' | 'csv';
         from: unknown;
         granularity?: 'day' | 'month';
         /** @description comma-separated: site,station,evse,tariff,account */
         groupBy?: unknown;
+        /** @description JSON: at most this many rows (1..10000), with `nextCursor` for the next page; unset: every row */
+        limit?: unknown;
         to: unknown;
       };
       header?: never;
@@ -1063,6 +1219,26 @@ export interface operations {
       };
     };
   };
+  OcpiCredentialsController_versionDetails: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   OcpiCdrsController_cdrs: {
     parameters: {
       query?: {
@@ -1071,6 +1247,106 @@ export interface operations {
         limit?: unknown;
         offset?: unknown;
       };
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCredentialsController_getCredentials: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCredentialsController_putCredentials: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCredentialsController_postCredentials: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCredentialsController_deleteCredentials: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Token <base64 of the OCPI credentials token> */
+        Authorization: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  OcpiCredentialsController_versions: {
+    parameters: {
+      query?: never;
       header: {
         /** @description Token <base64 of the OCPI credentials token> */
         Authorization: string;
