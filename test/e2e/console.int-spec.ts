@@ -584,6 +584,14 @@ describe('the console in Chromium against the running system', () => {
     await waitFor(async () => (await rows.count()) === open.length, { what: 'the open breaks' });
     const row = rows.filter({ hasText: paymentRef });
     expect(await row.textContent()).toContain('AMOUNT_MISMATCH');
+    // the detection-period filter (event time: the run's as-of, the report's end): none detected from tomorrow on;
+    // cleared, the same breaks again
+    const filters = page.getByRole('form', { name: 'Break filters' });
+    await filters.getByLabel('Detected from (UTC)').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 16));
+    await filters.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.getByTestId('breaks-empty').textContent()).resolves.toContain('matches these filters');
+    await filters.getByRole('button', { name: 'Clear' }).click();
+    await waitFor(async () => (await rows.count()) === open.length, { what: 'the open breaks, unfiltered' });
     // from the break to its session's payment and back
     await row.getByTestId('break-payment-link').click();
     await expect(page.getByTestId('payment-status').textContent()).resolves.toBe('captured');

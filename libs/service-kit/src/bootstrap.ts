@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { declarePathParameters } from './openapi-path-params';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_MAX_MESSAGE_BYTES, httpBodyLimit } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
@@ -91,19 +92,21 @@ export async function createHttpService(
   app.setGlobalPrefix('api/v1', { exclude: [...UNPREFIXED_ROUTES, ...(opts.unprefixedRoutes ?? [])] });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
   app.useGlobalPipes(new EdgeInputPipe());
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(opts.title)
-      .setDescription(opts.description ?? '')
-      .setVersion(opts.version ?? '1')
-      .addBearerAuth({
-        type: 'http',
-        scheme: 'bearer',
-        description: 'API key; roles: operator, finance, integration, admin',
-      })
-      .addSecurityRequirements('bearer')
-      .build(),
+  const doc = declarePathParameters(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle(opts.title)
+        .setDescription(opts.description ?? '')
+        .setVersion(opts.version ?? '1')
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          description: 'API key; roles: operator, finance, integration, admin',
+        })
+        .addSecurityRequirements('bearer')
+        .build(),
+    ),
   );
   // the API description is open unless DOCS_REQUIRE_KEY (ServiceKitModule's access options) says otherwise
   const access = app.get<AccessOptions>(ACCESS_OPTIONS, { strict: false });

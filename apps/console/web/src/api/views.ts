@@ -457,7 +457,8 @@ export interface UnbilledCdr {
 export interface ReconciliationBreak {
   breakId: string;
   reason: string;
-  status: 'open' | 'resolved';
+  /** resolved: by a person; cleared: a later run no longer found it */
+  status: 'open' | 'resolved' | 'cleared';
   sessionId: string | null;
   cdrId: string | null;
   paymentRef: string | null;
@@ -469,6 +470,8 @@ export interface ReconciliationBreak {
   detectedAt: string;
   detectedBy: string;
   resolution: { resolvedAt: string; resolvedBy: string | null; role: string | null; note: string | null } | null;
+  /** the run that no longer found it (its as-of time) */
+  clearance: { clearedAt: string; runId: string; clearedBy: string } | null;
 }
 
 /** reporting: POST /reconciliation/runs */

@@ -15,7 +15,7 @@ import { Badge, NotAllowed, ProblemView, Section } from '../components/common';
 import { DataTable, columnsFor, useCursorPages } from '../components/DataTable';
 import { dateTime } from '../format';
 import { download } from './dashboard-data';
-import { FilterForm } from './filters';
+import { FilterForm, toInstant } from './filters';
 import { SettlementReports } from './SettlementImport';
 
 type BreaksQuery = NonNullable<operations['ReconciliationController_breaks']['parameters']['query']>;
@@ -53,8 +53,17 @@ function storedRun(): LastRun | undefined {
   }
 }
 
-type Filters = { status: string; reason: string; sessionId: string; paymentRef: string; currency: string };
-const INITIAL: Filters = { status: 'open', reason: '', sessionId: '', paymentRef: '', currency: '' };
+type Filters = {
+  status: string;
+  reason: string;
+  sessionId: string;
+  paymentRef: string;
+  currency: string;
+  /** detected from / before (UTC, datetime-local) */
+  from: string;
+  to: string;
+};
+const INITIAL: Filters = { status: 'open', reason: '', sessionId: '', paymentRef: '', currency: '', from: '', to: '' };
 
 const query = (f: Filters): BreaksQuery => ({
   status: (f.status || 'open') as BreaksQuery['status'],
@@ -62,6 +71,8 @@ const query = (f: Filters): BreaksQuery => ({
   sessionId: f.sessionId || undefined,
   paymentRef: f.paymentRef || undefined,
   currency: f.currency || undefined,
+  from: toInstant(f.from),
+  to: toInstant(f.to),
 });
 
 /** resolve one break: a note (required by the service), its field error beside the note */
@@ -251,6 +262,13 @@ export function ReconciliationPage() {
               <span className="muted small">{dateTime(b.resolution.resolvedAt)}</span>
             </span>
           );
+        if (b.clearance)
+          return (
+            <span data-testid="clearance">
+              cleared: a later run no longer found it{' '}
+              <span className="muted small">{dateTime(b.clearance.clearedAt)}</span>
+            </span>
+          );
         return resolving === b.breakId ? (
           <ResolveForm b={b} onDone={() => setResolving(undefined)} />
         ) : (
@@ -263,6 +281,7 @@ export function ReconciliationPage() {
   ]);
 
   const r = last?.run;
+  const filtered = Boolean(f.reason || f.sessionId || f.paymentRef || f.currency || f.from || f.to);
   return (
     <>
       <h1>Reconciliation</h1>
@@ -325,6 +344,7 @@ export function ReconciliationPage() {
                 <select value={v.status || 'open'} onChange={(e) => set('status', e.target.value)}>
                   <option value="open">open</option>
                   <option value="resolved">resolved</option>
+                  <option value="cleared">cleared by a run</option>
                   <option value="all">all</option>
                 </select>
               </label>
@@ -354,6 +374,13 @@ export function ReconciliationPage() {
                   onChange={(e) => set('currency', e.target.value.toUpperCase())}
                 />
               </label>
+              <label>
+                Detected from (UTC){' '}
+                <input type="datetime-local" value={v.from} onChange={(e) => set('from', e.target.value)} />
+              </label>
+              <label>
+                before (UTC) <input type="datetime-local" value={v.to} onChange={(e) => set('to', e.target.value)} />
+              </label>
             </>
           )}
         </FilterForm>
@@ -381,7 +408,9 @@ export function ReconciliationPage() {
             <span data-testid="breaks-empty">
               {f.status === 'resolved'
                 ? 'No resolved break matches: resolve an open one, or clear the filters.'
-                : `No ${f.status === 'all' ? '' : 'open '}break${f.reason || f.sessionId || f.paymentRef || f.currency ? ' matches these filters' : ''}: sessions, CDRs, the PSP and the ledger agree as far as the last run saw. Run reconciliation after a settlement report is imported (below, PSP settlement reports) to compare with the PSP's own record${f.reason || f.sessionId || f.paymentRef || f.currency ? ', or clear the filters' : ''}.`}
+                : f.status === 'cleared'
+                  ? 'No break was cleared by a later run: a break is cleared when a run no longer finds it (a late capture or settlement, say).'
+                  : `No ${f.status === 'all' ? '' : 'open '}break${filtered ? ' matches these filters' : ''}: sessions, CDRs, the PSP and the ledger agree as far as the last run saw. Run reconciliation after a settlement report is imported (below, PSP settlement reports) to compare with the PSP's own record${filtered ? ', or clear the filters' : ''}.`}
             </span>
           }
           initialHidden={['breakId', 'detail']}
