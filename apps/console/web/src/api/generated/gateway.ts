@@ -218,7 +218,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        commandId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -257,7 +259,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -274,7 +278,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -308,7 +314,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        stationId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -325,7 +333,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        stationId: string;
+      };
       cookie?: never;
     };
     requestBody: {
@@ -432,7 +442,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        stationId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -449,7 +461,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        stationId: string;
+      };
       cookie?: never;
     };
     requestBody: {
@@ -511,7 +525,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        uid: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -528,7 +544,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        uid: string;
+      };
       cookie?: never;
     };
     requestBody: {
@@ -555,7 +573,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        uid: string;
+      };
       cookie?: never;
     };
     requestBody?: never;

@@ -715,7 +715,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        id: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -800,7 +802,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -817,7 +821,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;

@@ -304,7 +304,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        id: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -343,7 +345,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -360,7 +364,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;

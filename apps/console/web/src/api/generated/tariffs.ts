@@ -422,7 +422,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        cdrId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -439,7 +441,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        cdrId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -503,7 +507,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        id: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -593,7 +599,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -610,7 +618,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        eventId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -836,7 +846,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        tariffId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -928,7 +940,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        tariffId: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -945,7 +959,10 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        tariffId: string;
+        version: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
