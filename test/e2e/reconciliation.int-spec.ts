@@ -339,7 +339,7 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
     ];
     const before = await Promise.all(paths.map(async (p) => (await call('reporting-service', 'GET', p)).text));
     expect(before[0].split('\r\n')[0]).toBe(
-      'break_id,reason,status,session_id,cdr_id,payment_ref,currency,expected,actual,detail,detected_at,detected_by,resolved_at,resolved_by,note',
+      'break_id,reason,status,session_id,cdr_id,payment_ref,currency,expected,actual,detail,detected_at,detected_by,resolved_at,resolved_by,note,cleared_at,cleared_by_run',
     );
     const repDb = new Client({ connectionString: sys.databaseUrls['reporting-service'] });
     await repDb.connect();

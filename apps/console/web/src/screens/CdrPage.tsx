@@ -158,25 +158,27 @@ export function CdrPage() {
             testId="periods-chart"
           />
         )}
-        <table>
-          <caption>Charging periods (OCPI)</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Start (UTC)</th>
-              <th scope="col">Dimensions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cdr.charging_periods.map((p, i) => (
-              <tr key={i}>
-                <td>P{i}</td>
-                <td>{dateTime(p.start_date_time)}</td>
-                <td>{p.dimensions.map((d) => `${d.type} ${d.volume}`).join(' · ')}</td>
+        <div className="table-scroll">
+          <table>
+            <caption>Charging periods (OCPI)</caption>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Start (UTC)</th>
+                <th scope="col">Dimensions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {cdr.charging_periods.map((p, i) => (
+                <tr key={i}>
+                  <td>P{i}</td>
+                  <td>{dateTime(p.start_date_time)}</td>
+                  <td>{p.dimensions.map((d) => `${d.type} ${d.volume}`).join(' · ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Section>
       <AuditSection cdr={cdr} audit={audit} loading={auditQ.isLoading} error={auditQ.error} flags={flags} />
       <Section
@@ -200,31 +202,33 @@ export function CdrPage() {
       </Section>
       <Section title="Raw OCPP frames" id="frames">
         {audit?.inboundRecords && (
-          <table>
-            <caption>Inbound record ranges the session was built from (from the audit)</caption>
-            <thead>
-              <tr>
-                <th scope="col">Topic</th>
-                <th scope="col">Partition</th>
-                <th scope="col">Offsets</th>
-                <th scope="col">Records</th>
-                <th scope="col">SHA-256 of their ids</th>
-              </tr>
-            </thead>
-            <tbody>
-              {audit.inboundRecords.map((r) => (
-                <tr key={`${r.topic}-${r.partition}`}>
-                  <td className="mono">{r.topic}</td>
-                  <td>{r.partition}</td>
-                  <td>
-                    {r.firstOffset}–{r.lastOffset}
-                  </td>
-                  <td>{r.count}</td>
-                  <td className="mono small">{r.sha256}</td>
+          <div className="table-scroll">
+            <table>
+              <caption>Inbound record ranges the session was built from (from the audit)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Topic</th>
+                  <th scope="col">Partition</th>
+                  <th scope="col">Offsets</th>
+                  <th scope="col">Records</th>
+                  <th scope="col">SHA-256 of their ids</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {audit.inboundRecords.map((r) => (
+                  <tr key={`${r.topic}-${r.partition}`}>
+                    <td className="mono">{r.topic}</td>
+                    <td>{r.partition}</td>
+                    <td>
+                      {r.firstOffset}–{r.lastOffset}
+                    </td>
+                    <td>{r.count}</td>
+                    <td className="mono small">{r.sha256}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         {auth.can('viewSessions') ? (
           <SessionFrames sessionId={cdr.session_id} />
@@ -321,103 +325,111 @@ function AuditSection({
           </>
         )}
       </dl>
-      <table data-testid="audit-periods">
-        <caption>Tariff element used per period and dimension</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Local time</th>
-            <th scope="col">Day</th>
-            <th scope="col">Seconds</th>
-            <th scope="col">kWh before</th>
-            <th scope="col">FLAT</th>
-            <th scope="col">ENERGY</th>
-            <th scope="col">TIME</th>
-            <th scope="col">PARKING_TIME</th>
-          </tr>
-        </thead>
-        <tbody>
-          {audit.pricing.breakdown.periods.map((p) => (
-            <tr key={p.period_index}>
-              <td>P{p.period_index}</td>
-              <td>{p.local_time}</td>
-              <td>{p.day_of_week}</td>
-              <td>{p.duration_seconds}</td>
-              <td>{p.energy_before_kwh}</td>
-              {['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'].map((d) => (
-                <td key={d}>
-                  {p.elements[d] === null || p.elements[d] === undefined ? '—' : `element ${p.elements[d]}`}
-                </td>
-              ))}
+      <div className="table-scroll">
+        <table data-testid="audit-periods">
+          <caption>Tariff element used per period and dimension</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Local time</th>
+              <th scope="col">Day</th>
+              <th scope="col">Seconds</th>
+              <th scope="col">kWh before</th>
+              <th scope="col">FLAT</th>
+              <th scope="col">ENERGY</th>
+              <th scope="col">TIME</th>
+              <th scope="col">PARKING_TIME</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-      <table>
-        <caption>Priced lines (unrounded amounts)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Category</th>
-            <th scope="col">Periods</th>
-            <th scope="col">Element</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Billed (step)</th>
-            <th scope="col">Unit price</th>
-            <th scope="col">VAT %</th>
-            <th scope="col">Excl. VAT</th>
-            <th scope="col">Incl. VAT</th>
-          </tr>
-        </thead>
-        <tbody>
-          {audit.pricing.breakdown.lines.map((l, i) => (
-            <tr key={i}>
-              <td>
-                {l.category} <span className="muted">{l.note}</span>
-              </td>
-              <td>{l.periods.map((p) => `P${p}`).join(' ')}</td>
-              <td>{l.element_index ?? '—'}</td>
-              <td>
-                {l.quantity} {l.unit}
-              </td>
-              <td>
-                {l.billed_quantity} {l.unit}
-                {l.step_size ? <span className="muted"> (step {l.step_size})</span> : null}
-              </td>
-              <td>{l.unit_price ?? '—'}</td>
-              <td>{l.vat ?? '—'}</td>
-              <td className="num">{l.amount_excl_vat}</td>
-              <td className="num">{l.amount_incl_vat ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <table data-testid="unrounded-totals">
-        <caption>Totals: unrounded (engine) and as reported (rounded {a.rounding})</caption>
-        <thead>
-          <tr>
-            <th scope="col">Total</th>
-            <th scope="col">Unrounded excl.</th>
-            <th scope="col">Reported excl.</th>
-            <th scope="col">Unrounded incl.</th>
-            <th scope="col">Reported incl.</th>
-          </tr>
-        </thead>
-        <tbody>
-          {totals.map((t) => {
-            const u = unrounded[t] as { excl_vat: string; incl_vat: string | null } | undefined;
-            const r = (cdr as unknown as Record<string, { excl_vat: string; incl_vat?: string | null } | undefined>)[t];
-            return (
-              <tr key={t}>
-                <th scope="row">{t.replace(/_/g, ' ')}</th>
-                <td className="num">{u?.excl_vat ?? '—'}</td>
-                <td className="num">{r?.excl_vat ?? '—'}</td>
-                <td className="num">{u?.incl_vat ?? '—'}</td>
-                <td className="num">{r?.incl_vat ?? '—'}</td>
+          </thead>
+          <tbody>
+            {audit.pricing.breakdown.periods.map((p) => (
+              <tr key={p.period_index}>
+                <td>P{p.period_index}</td>
+                <td>{p.local_time}</td>
+                <td>{p.day_of_week}</td>
+                <td>{p.duration_seconds}</td>
+                <td>{p.energy_before_kwh}</td>
+                {['FLAT', 'ENERGY', 'TIME', 'PARKING_TIME'].map((d) => (
+                  <td key={d}>
+                    {p.elements[d] === null || p.elements[d] === undefined ? '—' : `element ${p.elements[d]}`}
+                  </td>
+                ))}
               </tr>
-            );
-          })}
-        </tbody>
-      </table>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="table-scroll">
+        <table>
+          <caption>Priced lines (unrounded amounts)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Category</th>
+              <th scope="col">Periods</th>
+              <th scope="col">Element</th>
+              <th scope="col">Quantity</th>
+              <th scope="col">Billed (step)</th>
+              <th scope="col">Unit price</th>
+              <th scope="col">VAT %</th>
+              <th scope="col">Excl. VAT</th>
+              <th scope="col">Incl. VAT</th>
+            </tr>
+          </thead>
+          <tbody>
+            {audit.pricing.breakdown.lines.map((l, i) => (
+              <tr key={i}>
+                <td>
+                  {l.category} <span className="muted">{l.note}</span>
+                </td>
+                <td>{l.periods.map((p) => `P${p}`).join(' ')}</td>
+                <td>{l.element_index ?? '—'}</td>
+                <td>
+                  {l.quantity} {l.unit}
+                </td>
+                <td>
+                  {l.billed_quantity} {l.unit}
+                  {l.step_size ? <span className="muted"> (step {l.step_size})</span> : null}
+                </td>
+                <td>{l.unit_price ?? '—'}</td>
+                <td>{l.vat ?? '—'}</td>
+                <td className="num">{l.amount_excl_vat}</td>
+                <td className="num">{l.amount_incl_vat ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="table-scroll">
+        <table data-testid="unrounded-totals">
+          <caption>Totals: unrounded (engine) and as reported (rounded {a.rounding})</caption>
+          <thead>
+            <tr>
+              <th scope="col">Total</th>
+              <th scope="col">Unrounded excl.</th>
+              <th scope="col">Reported excl.</th>
+              <th scope="col">Unrounded incl.</th>
+              <th scope="col">Reported incl.</th>
+            </tr>
+          </thead>
+          <tbody>
+            {totals.map((t) => {
+              const u = unrounded[t] as { excl_vat: string; incl_vat: string | null } | undefined;
+              const r = (cdr as unknown as Record<string, { excl_vat: string; incl_vat?: string | null } | undefined>)[
+                t
+              ];
+              return (
+                <tr key={t}>
+                  <th scope="row">{t.replace(/_/g, ' ')}</th>
+                  <td className="num">{u?.excl_vat ?? '—'}</td>
+                  <td className="num">{r?.excl_vat ?? '—'}</td>
+                  <td className="num">{u?.incl_vat ?? '—'}</td>
+                  <td className="num">{r?.incl_vat ?? '—'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <p className="muted small">
         Check: the unrounded total {String((unrounded.total_cost as { excl_vat: string }).excl_vat)} rounds to{' '}
         {roundDecimal(String((unrounded.total_cost as { excl_vat: string }).excl_vat), a.minor_units)} (half-up; the
