@@ -5,6 +5,7 @@
  * caption); the columns can be chosen.
  */
 import { useState, type ReactNode } from 'react';
+import { ScrollBox } from './common';
 import {
   columnVisibilityFeature,
   createColumnHelper,
@@ -110,7 +111,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
           </nav>
         )}
       </div>
-      <div className="table-scroll">
+      <ScrollBox>
         <table>
           <caption>{props.caption}</caption>
           <thead>
@@ -164,7 +165,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
     </div>
   );
 }

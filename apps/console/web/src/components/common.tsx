@@ -161,3 +161,15 @@ export function Busy({ what }: { what: string }) {
     </p>
   );
 }
+
+/**
+ * A wide table's own horizontal scroll box (the page itself never scrolls sideways), focusable so a keyboard can
+ * scroll it (axe-core's scrollable-region-focusable).
+ */
+export function ScrollBox({ children }: { children: ReactNode }) {
+  return (
+    <div className="table-scroll" tabIndex={0}>
+      {children}
+    </div>
+  );
+}

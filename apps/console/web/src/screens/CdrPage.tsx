@@ -5,7 +5,7 @@ import { apiGet } from '../api/client';
 import type { Cdr, CdrAudit, Page, SessionView } from '../api/views';
 import { useAuth } from '../auth/auth';
 import { Chart, type ChartOption } from '../components/Chart';
-import { Badge, Json, Loading, NotAllowed, ProblemView, Section } from '../components/common';
+import { Badge, Json, Loading, NotAllowed, ProblemView, ScrollBox, Section } from '../components/common';
 import { dateTime, hours, roundDecimal } from '../format';
 import { SessionPayment } from './PaymentsPages';
 import { SessionFrames } from './SessionPage';
@@ -158,7 +158,7 @@ export function CdrPage() {
             testId="periods-chart"
           />
         )}
-        <div className="table-scroll">
+        <ScrollBox>
           <table>
             <caption>Charging periods (OCPI)</caption>
             <thead>
@@ -178,7 +178,7 @@ export function CdrPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       </Section>
       <AuditSection cdr={cdr} audit={audit} loading={auditQ.isLoading} error={auditQ.error} flags={flags} />
       <Section
@@ -202,7 +202,7 @@ export function CdrPage() {
       </Section>
       <Section title="Raw OCPP frames" id="frames">
         {audit?.inboundRecords && (
-          <div className="table-scroll">
+          <ScrollBox>
             <table>
               <caption>Inbound record ranges the session was built from (from the audit)</caption>
               <thead>
@@ -228,7 +228,7 @@ export function CdrPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollBox>
         )}
         {auth.can('viewSessions') ? (
           <SessionFrames sessionId={cdr.session_id} />
@@ -325,7 +325,7 @@ function AuditSection({
           </>
         )}
       </dl>
-      <div className="table-scroll">
+      <ScrollBox>
         <table data-testid="audit-periods">
           <caption>Tariff element used per period and dimension</caption>
           <thead>
@@ -358,8 +358,8 @@ function AuditSection({
             ))}
           </tbody>
         </table>
-      </div>
-      <div className="table-scroll">
+      </ScrollBox>
+      <ScrollBox>
         <table>
           <caption>Priced lines (unrounded amounts)</caption>
           <thead>
@@ -398,8 +398,8 @@ function AuditSection({
             ))}
           </tbody>
         </table>
-      </div>
-      <div className="table-scroll">
+      </ScrollBox>
+      <ScrollBox>
         <table data-testid="unrounded-totals">
           <caption>Totals: unrounded (engine) and as reported (rounded {a.rounding})</caption>
           <thead>
@@ -429,7 +429,7 @@ function AuditSection({
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       <p className="muted small">
         Check: the unrounded total {String((unrounded.total_cost as { excl_vat: string }).excl_vat)} rounds to{' '}
         {roundDecimal(String((unrounded.total_cost as { excl_vat: string }).excl_vat), a.minor_units)} (half-up; the
