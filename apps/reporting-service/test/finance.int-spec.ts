@@ -549,7 +549,15 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
     );
     expect(m.status).toBe(201);
     const uptime = async () => (await get(`/api/v1/reports/uptime?period=2026-11&stationId=${cp}`, operator.key)).body;
-    await waitFor(async () => ((await uptime()).rows as Json[])[0]?.outages === 2, { what: 'the outages folded' });
+    // every record folded, the reconnection at 02:00 too (records arrive in chunks: the second outage is counted as
+    // soon as the disconnection is folded, and ends only when the reconnection is)
+    await waitFor(
+      async () => {
+        const r = ((await uptime()).rows as Json[])[0];
+        return r?.outages === 2 && r?.outage_minutes === '480.00';
+      },
+      { what: 'the outages folded, both ended' },
+    );
     const row = ((await uptime()).rows as Json[])[0];
     expect(row).toMatchObject({
       station_id: cp,
