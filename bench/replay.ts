@@ -47,6 +47,7 @@ import { Simulation } from '../apps/simulator/src';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../apps/tariff-service/src/rebuild';
 import { startTariffService, type RunningTariffService } from '../apps/tariff-service/src/service';
+import { benchTariff } from './bench-tariff';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -208,26 +209,7 @@ async function publishTariff(kafka: Kafka, topic: string): Promise<void> {
       headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const tariff = {
-    country_code: 'NL',
-    party_id: 'CSM',
-    id: 'REPLAY',
-    currency: 'EUR',
-    elements: [
-      { price_components: [{ type: 'FLAT', price: 0.5, vat: 21, step_size: 1 }] },
-      {
-        price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }],
-        restrictions: { start_time: '17:00', end_time: '21:00' },
-      },
-      {
-        price_components: [
-          { type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 },
-          { type: 'TIME', price: 1.2, vat: 21, step_size: 60 },
-        ],
-      },
-      { price_components: [{ type: 'PARKING_TIME', price: 6, vat: 21, step_size: 300 }] },
-    ],
-  };
+  const tariff = benchTariff('REPLAY');
   const put = await call('PUT', '/api/v1/tariffs/REPLAY', tariff);
   if (put.status !== 200) throw new Error(`tariff not accepted: ${put.status} ${await put.text()}`);
   const assign = await call('POST', '/api/v1/tariff-assignments', {

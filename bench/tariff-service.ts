@@ -20,6 +20,7 @@ import { newApiKey } from '@csms/service-kit';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { startTariffService } from '../apps/tariff-service/src/service';
 import { dbCpu, dbCpuSince } from './db-cpu';
+import { benchTariff } from './bench-tariff';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 2000);
@@ -74,26 +75,7 @@ async function main(): Promise<void> {
       headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const tariff = {
-    country_code: 'NL',
-    party_id: 'CSM',
-    id: 'BENCH',
-    currency: 'EUR',
-    elements: [
-      { price_components: [{ type: 'FLAT', price: 0.5, vat: 21, step_size: 1 }] },
-      {
-        price_components: [{ type: 'ENERGY', price: 0.45, vat: 21, step_size: 100 }],
-        restrictions: { start_time: '17:00', end_time: '21:00' },
-      },
-      {
-        price_components: [
-          { type: 'ENERGY', price: 0.3, vat: 21, step_size: 100 },
-          { type: 'TIME', price: 1.2, vat: 21, step_size: 60 },
-        ],
-      },
-      { price_components: [{ type: 'PARKING_TIME', price: 6, vat: 21, step_size: 300 }] },
-    ],
-  };
+  const tariff = benchTariff('BENCH');
   if ((await call('PUT', '/api/v1/tariffs/BENCH', tariff)).status !== 200) throw new Error('tariff not accepted');
   if (
     (await call('POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } })).status !== 201
