@@ -12,6 +12,7 @@
  * connection).
  * The CDRs are cdr.created v4, as the tariff service publishes them (BENCH_CDR_VERSION=3: v3, as the test harness
  * makes them, upcast to v4 by every decode, which validates both versions).
+ * `PAYMENT_*` variables of the environment are passed to the service (its settings, e.g. PAYMENT_RUNNER_BATCH).
  * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
  * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
@@ -96,7 +97,11 @@ async function main(): Promise<void> {
   const accounts = Number(process.argv[4] ?? 50);
   const ledgerOnly = Number(process.argv[5] ?? 20_000);
   const h = new PaymentHarness();
-  await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent' });
+  // PAYMENT_* variables of the environment override the service's settings (e.g. PAYMENT_RUNNER_BATCH=32)
+  const overrides = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PAYMENT_') && e[1] !== undefined),
+  );
+  await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent', ...overrides });
   // the harness's topic collectors (for tests) would keep every event in this process: the bench counts in SQL
   await Promise.all([h.payments.close(), h.commands.close(), h.standings.close()]);
   poll = new Client({ connectionString: h.cfg.DATABASE_URL });
@@ -130,6 +135,14 @@ async function main(): Promise<void> {
       { what: `${cards} holds`, timeoutMs: 600_000, intervalMs: 200 },
     );
     const transfers0 = await count('select count(*) as n from ledger_transfers');
+    // webhooks that settled an intent (a decision of their own) rather than arriving after the runner recorded it
+    const applied0 = await count(`select count(*) as n from psp_webhooks_seen where outcome = 'applied'`);
+    // the decider's states written (each a whole account's state); PostgreSQL's counters lag by up to a second
+    const stateWrites = async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return count(`select n_tup_ins + n_tup_upd as n from pg_stat_user_tables where relname = 'account_state'`);
+    };
+    const states0 = await stateWrites();
     const cdrs = sessions.map((s) =>
       asPublished(
         h.cdr({
@@ -157,6 +170,12 @@ async function main(): Promise<void> {
     const cardCpu = cpuMs(process.cpuUsage(c0));
     const cardDb = await dbCpuSince(d0);
     const transfers1 = await count('select count(*) as n from ledger_transfers');
+    const cardWebhooksApplied =
+      (await count(`select count(*) as n from psp_webhooks_seen where outcome = 'applied'`)) - applied0;
+    const cardStateWrites = (await stateWrites()) - states0;
+    const cardStateBytes = await count(
+      `select coalesce(avg(octet_length(state::text)), 0)::bigint as n from account_state where account_id like 'bench-card-%'`,
+    );
 
     const walletAccounts: string[] = [];
     for (let i = 0; i < accounts; i++) {
@@ -273,6 +292,9 @@ async function main(): Promise<void> {
       ledgerOnlyCpuMsPerTransfer: Math.round((ledgerCpu / ledgerOnly) * 1000) / 1000,
       ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
+      cardWebhooksApplied,
+      cardStateWritesPerCdr: Math.round((cardStateWrites / cards) * 100) / 100,
+      cardStateBytes,
       accounts,
       cdrVersion: process.env.BENCH_CDR_VERSION === '3' ? 3 : 4,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),

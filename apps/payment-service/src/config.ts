@@ -49,9 +49,25 @@ export const PaymentServiceConfigSchema = Type.Object({
   /** the PSP's webhooks are received on a port of their own (raw body, signature checked; no API key) */
   PAYMENT_WEBHOOK_PORT: Type.Integer({ default: 3006, minimum: 0, maximum: 65535 }),
   PAYMENT_WEBHOOK_HOST: Type.String({ default: '127.0.0.1' }),
-  /** the effect runner: how often it looks for due intents, how many PSP calls at once, and its back-off */
+  /**
+   * the effect runner: every commit that records intents wakes it in this process; while idle it sleeps until the
+   * next intent is due (a retry's back-off, a lapsed lease) or the next hold scan, at least PAYMENT_RUNNER_POLL_MS and
+   * at most PAYMENT_RUNNER_IDLE_POLL_MS (intents another instance recorded); how many PSP calls at once, its back-off
+   */
   PAYMENT_RUNNER_POLL_MS: Type.Integer({ default: 200, minimum: 10, maximum: 60_000 }),
+  PAYMENT_RUNNER_IDLE_POLL_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 600_000 }),
+  /**
+   * the outbox relay: every commit of this process wakes it; while idle it looks for rows of other instances this
+   * often (while busy: every 100 ms)
+   */
+  PAYMENT_OUTBOX_IDLE_POLL_MS: Type.Integer({ default: 2000, minimum: 10, maximum: 600_000 }),
   PAYMENT_RUNNER_CONCURRENCY: Type.Integer({ default: 16, minimum: 1, maximum: 256 }),
+  /**
+   * intents the runner claims per round and whose outcomes it records in one transaction (at least
+   * PAYMENT_RUNNER_CONCURRENCY): each account's state is read and written once per round, however many of its
+   * intents the round holds
+   */
+  PAYMENT_RUNNER_BATCH: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   /** an intent claimed by a runner that died is claimed again (as an unknown outcome: retrieved first) after this */
   PAYMENT_RUNNER_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
   PAYMENT_RETRY_INITIAL_MS: Type.Integer({ default: 500, minimum: 1 }),

@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
-import { PaymentStateJson1765100000000, PaymentThroughput1765000000000 } from './migrations-throughput';
+import {
+  PaymentStateJson1765100000000,
+  PaymentStateLz41765200000000,
+  PaymentThroughput1765000000000,
+} from './migrations-throughput';
 
 /**
  * The payment service's tables (database csms_payments).
@@ -305,4 +309,5 @@ export const paymentServiceMigrations = [
   PaymentAdhoc1764600000000,
   PaymentThroughput1765000000000,
   PaymentStateJson1765100000000,
+  PaymentStateLz41765200000000,
 ];

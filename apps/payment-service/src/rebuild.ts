@@ -14,6 +14,7 @@ import { createKafka } from '@csms/messaging';
 import { brokersOf, createLogger, openDatabase, type Logger } from '@csms/platform';
 import { rebuildFromLog } from '@csms/service-kit';
 import { loadPaymentServiceConfig, type PaymentServiceConfig } from './config';
+import { refoldAdhocRows } from './adhoc/adhoc-effects';
 import { PaymentEngine, type PaymentRules } from './engine';
 import { paymentServiceMigrations } from './migrations';
 import { paymentRules } from './rules';
@@ -94,12 +95,11 @@ export async function rebuildPaymentService(
             const end = todo.get(batch.partition);
             if (end === undefined) return;
             const mine = batch.messages.filter((msg) => BigInt(msg.offset) < end);
-            await ds.transaction((m) =>
-              engine.refold(
-                m,
-                mine.map((msg) => catalogue.decode(msg.value)),
-              ),
-            );
+            await ds.transaction(async (m) => {
+              const envs = mine.map((msg) => catalogue.decode(msg.value));
+              await engine.refold(m, envs);
+              await refoldAdhocRows(m, envs, cfg.PAYMENT_ADHOC_DEFAULT_PROTOCOL);
+            });
             events += mine.length;
             const last = batch.messages[batch.messages.length - 1];
             if (last && BigInt(last.offset) + 1n >= end) {

@@ -32,8 +32,20 @@ export type ProviderOutcome =
   | { kind: 'decline'; code: string; message: string; paymentRef: string | null };
 
 export interface RunnerOptions {
+  /** the shortest sleep between two rounds that found nothing */
   pollMs: number;
+  /**
+   * the longest: while idle the runner sleeps until the next intent is due or the next hold scan, at most this long
+   * (intents recorded by another instance, which wakes its own runner); default `pollMs` (a poll every `pollMs`)
+   */
+  idlePollMs?: number;
+  /** PSP calls at once */
   concurrency: number;
+  /**
+   * intents claimed per round, their outcomes recorded in one transaction (default: `concurrency`): a larger batch
+   * holds more intents of each account, whose state is then written once for all of them
+   */
+  batchSize?: number;
   leaseMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -59,6 +71,8 @@ export class EffectRunner {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** nudged since the current round began */
+  private pending = false;
   private lastScan = 0;
   /** PSP calls made, by kind (a crash test counts what it can) */
   readonly calls = new Map<string, number>();
@@ -91,11 +105,13 @@ export class EffectRunner {
 
   /** Look for due intents now (after a commit that recorded some). */
   nudge(): void {
+    this.pending = true;
     this.wake?.();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.pending = false;
       let worked = 0;
       try {
         worked = await this.runOnce();
@@ -106,15 +122,37 @@ export class EffectRunner {
       } catch (e) {
         this.logger.warn({ err: e }, 'effect runner round failed; retrying');
       }
-      if (worked === 0 && this.running)
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.opts.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+      if (worked > 0 || !this.running || this.pending) continue;
+      const delay = await this.idleDelay().catch(() => this.opts.pollMs);
+      // a commit of this process that recorded intents (`nudge`) wakes it early
+      if (this.pending || !this.running) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
+  }
+
+  /**
+   * How long to sleep after a round that found nothing: until the next intent is due (an unknown outcome's back-off,
+   * a lapsed lease) or the next hold scan, within [pollMs, idlePollMs]. One indexed look-up (`psp_intents_due`), and
+   * none when idlePollMs is pollMs.
+   */
+  private async idleDelay(): Promise<number> {
+    const min = this.opts.pollMs;
+    const max = Math.max(min, this.opts.idlePollMs ?? min);
+    if (max === min) return min;
+    const toScan = this.opts.holdScanMs - (Date.now() - this.lastScan);
+    const [row] = (await this.ds.query(
+      `select extract(epoch from min(coalesce(case when status = 'in_flight' then claimed_until end, next_attempt_at)) - now()) * 1000 as ms
+         from psp_intents where status in ('pending', 'in_flight', 'unknown') and kind <> 'hosted'`,
+    )) as Array<{ ms: number | string | null }>;
+    const toIntent = row?.ms === null || row?.ms === undefined ? max : Number(row.ms);
+    return Math.round(Math.min(max, Math.max(min, Math.min(toScan, toIntent))));
   }
 
   /**
@@ -123,7 +161,7 @@ export class EffectRunner {
    * in one transaction (`recordAll`).
    */
   async runOnce(): Promise<number> {
-    const claimed = await this.claim(this.opts.concurrency);
+    const claimed = await this.claim(Math.max(this.opts.batchSize ?? 0, this.opts.concurrency));
     if (claimed.length === 0) return 0;
     const byAccount = new Map<string, IntentRow[]>();
     for (const i of claimed) {
@@ -132,11 +170,17 @@ export class EffectRunner {
       else byAccount.set(i.account_id, [i]);
     }
     const outcomes: Array<{ i: IntentRow; outcome: ProviderOutcome }> = [];
+    // at most `concurrency` calls at once: each worker takes the next account and runs its calls in order
+    const accounts = [...byAccount.values()];
+    let next = 0;
     await Promise.all(
-      [...byAccount.values()].map(async (list) => {
-        for (const i of list) {
-          const outcome = await this.execute(i);
-          if (outcome) outcomes.push({ i, outcome });
+      Array.from({ length: Math.min(this.opts.concurrency, accounts.length) }, async () => {
+        while (next < accounts.length) {
+          const list = accounts[next++];
+          for (const i of list) {
+            const outcome = await this.execute(i);
+            if (outcome) outcomes.push({ i, outcome });
+          }
         }
       }),
     );

@@ -117,6 +117,8 @@ export async function startPaymentService(
         maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
       },
       topics: [...specs, deadLetterSpec(groups.records), deadLetterSpec(groups.decide)],
+      // every outbox write of this service nudges the relay after its commit: idle, it only looks for other instances' rows
+      relay: { idlePollIntervalMs: cfg.PAYMENT_OUTBOX_IDLE_POLL_MS },
       consumers: () => [
         {
           name: groups.records,
@@ -176,7 +178,9 @@ export async function startPaymentService(
     logger.child({ component: 'effect-runner' }),
     {
       pollMs: cfg.PAYMENT_RUNNER_POLL_MS,
+      idlePollMs: cfg.PAYMENT_RUNNER_IDLE_POLL_MS,
       concurrency: cfg.PAYMENT_RUNNER_CONCURRENCY,
+      batchSize: cfg.PAYMENT_RUNNER_BATCH,
       leaseMs: cfg.PAYMENT_RUNNER_LEASE_MS,
       retryInitialMs: cfg.PAYMENT_RETRY_INITIAL_MS,
       retryMaxMs: cfg.PAYMENT_RETRY_MAX_MS,

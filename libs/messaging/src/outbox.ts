@@ -58,8 +58,18 @@ const OUTBOX_COLUMNS: RowColumn[] = ['event_id', 'topic', 'key', 'value', 'heade
 export interface OutboxRelayOptions {
   /** rows published per round */
   batchSize?: number;
-  /** how often to look for rows committed by other processes */
+  /**
+   * how often to look again while the outbox is busy: after a round that left rows behind, or that found another
+   * relay holding the lock (its round may have started before this process's last commit)
+   */
   pollIntervalMs?: number;
+  /**
+   * how often to look while idle, for rows committed by other processes (default: `pollIntervalMs`). A process whose
+   * every outbox write nudges its relay (`nudge()` after the commit) can set this long: its own rows are published at
+   * once, another instance's rows wait at most this long, and an idle service stops querying its database ten times
+   * a second
+   */
+  idlePollIntervalMs?: number;
   /** the topics' `max.message.bytes`: a stored row over it is parked without being sent (default 1 MiB) */
   maxMessageBytes?: number;
   /** test hook: runs after the broker acknowledged a batch and before the rows are deleted */
@@ -105,7 +115,10 @@ const recordOf = (r: OutboxRow): OutgoingRecord => ({ topic: r.topic, key: r.key
 export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly idlePollIntervalMs: number;
   readonly maxMessageBytes: number;
+  /** the last round found another relay holding the lock */
+  private contended = false;
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -123,6 +136,7 @@ export class OutboxRelay {
   ) {
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 100;
+    this.idlePollIntervalMs = Math.max(this.pollIntervalMs, opts.idlePollIntervalMs ?? this.pollIntervalMs);
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -183,6 +197,7 @@ export class OutboxRelay {
     let outcome: RoundOutcome | undefined;
     const done = await this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query('select pg_try_advisory_xact_lock($1) as locked', [RELAY_LOCK]);
+      this.contended = !locked;
       if (!locked) return 0;
       // rows of a key with a parked row are held: its order would break if they went first
       const rows: OutboxRow[] = await m.query(
@@ -292,7 +307,9 @@ export class OutboxRelay {
       if (this.pending && this.consecutiveFailures === 0) continue;
       const delay =
         this.consecutiveFailures === 0
-          ? this.pollIntervalMs
+          ? published > 0 || this.contended
+            ? this.pollIntervalMs
+            : this.idlePollIntervalMs
           : Math.min(5000, this.pollIntervalMs * 2 ** this.consecutiveFailures);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);

@@ -1,7 +1,7 @@
 import { Module, type INestApplication, type Provider, type Type as NestType } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TopicSpec } from '@csms/contracts';
-import { MessagingRuntime, ParkedOutbox, type EventConsumer } from '@csms/messaging';
+import { MessagingRuntime, ParkedOutbox, type EventConsumer, type OutboxRelayOptions } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
 import { parseApiKeys } from './api-keys';
 import { createHttpService } from './bootstrap';
@@ -30,6 +30,8 @@ export interface ServiceDefinition {
   kafka: { brokers: string; partitions: number; clientId?: string; maxMessageBytes?: number };
   /** topics the service uses (created if missing) */
   topics: readonly TopicSpec[];
+  /** its outbox relay's polling (default: every 100 ms) */
+  relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'idlePollIntervalMs'>;
   /** its consumers, each naming the `@ConsumerController()` class whose `@EventPattern` methods handle its events */
   consumers: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => ConsumerDeclaration[];
   /** its HTTP controllers (the consumers' controllers are added from `consumers`) */
@@ -69,6 +71,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     topics: def.topics,
     partitions: def.kafka.partitions,
     maxMessageBytes: def.kafka.maxMessageBytes,
+    relay: def.relay,
   });
   const declarations = def.consumers({ dataSource, runtime });
   // made once Nest has registered the controllers' handlers with the transport, before anything is served

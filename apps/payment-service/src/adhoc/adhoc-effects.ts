@@ -300,3 +300,83 @@ export async function recordAdhocReceipt(m: EntityManager, event: CdrCreated): P
     ],
   );
 }
+
+/**
+ * The ad-hoc payments' rows as a rebuild restores them from payment.events (`npm run payments:rebuild`; the live path
+ * writes them as it goes, with what the topic does not hold): the payment (`adhoc_payments`: its EVSE and currency
+ * from `payment.account_opened`, the hold from its hosted `payment.authorization_requested`, the PSP's payment from
+ * `payment.authorized`) and its remote start (`adhoc_starts`, from the hold's `payment.authorized` before any session:
+ * the one-time token and the start command's id derived as the live path derives them; released by a
+ * `station_never_started` release, its token expired by the capture or the release). Not on the topic, so not
+ * restored: the tariff as the start page showed it, the hosted page's link (the next click on the start page asks the
+ * PSP again with the same key and gets the same page), and the remote start's protocol and result (taken as
+ * `defaultProtocol`, no result: a start still unanswered at the rebuild is released by the start timeout unless its
+ * session comes). Idempotent: events applied twice change nothing.
+ */
+export async function refoldAdhocRows(
+  m: EntityManager,
+  envs: readonly Envelope[],
+  defaultProtocol: StationProtocol,
+): Promise<void> {
+  for (const env of envs) {
+    const p = env.payload as {
+      accountId: string;
+      holdId?: string;
+      sessionId?: string | null;
+      paymentRef?: string | null;
+      hosted?: boolean;
+      amountMinor?: string;
+      reason?: string;
+      currency?: string;
+      method?: { kind: string; stationId?: string; evseId?: number };
+    };
+    const paymentId = adhocPaymentOf(p.accountId);
+    if (paymentId === null) continue;
+    switch (env.type) {
+      case 'payment.account_opened':
+        if (p.method?.kind === 'adhoc')
+          await m.query(
+            `insert into adhoc_payments (payment_id, station_id, evse_id, currency, hold_minor, tariff_id, tariff, created_at)
+             values ($1, $2, $3, $4, 0, null, null, $5) on conflict (payment_id) do nothing`,
+            [paymentId, p.method.stationId, p.method.evseId, p.currency, env.occurredAt],
+          );
+        break;
+      case 'payment.authorization_requested':
+        if (p.hosted === true)
+          await m.query('update adhoc_payments set hold_minor = $2 where payment_id = $1', [paymentId, p.amountMinor]);
+        break;
+      case 'payment.authorized':
+        if (!p.paymentRef) break;
+        await m.query('update adhoc_payments set payment_ref = coalesce(payment_ref, $2) where payment_id = $1', [
+          paymentId,
+          p.paymentRef,
+        ]);
+        if (p.sessionId === null && p.holdId)
+          await m.query(
+            `insert into adhoc_starts (payment_id, account_id, hold_id, token, command_id, protocol, protocols_tried,
+                                       station_id, evse_id, requested_at, result, released, token_expired)
+             select payment_id, $2, $3, $4, $5, $6, $7, station_id, evse_id, $8, null, false, false
+               from adhoc_payments where payment_id = $1
+             on conflict (payment_id) do nothing`,
+            [
+              paymentId,
+              p.accountId,
+              p.holdId,
+              oneTimeTokenOf(p.holdId, p.paymentRef),
+              deriveId('adhoc-start-command', env.id),
+              defaultProtocol,
+              JSON.stringify([defaultProtocol]),
+              env.occurredAt,
+            ],
+          );
+        break;
+      case 'payment.release_requested':
+        if (p.reason === 'station_never_started')
+          await m.query('update adhoc_starts set released = true where payment_id = $1', [paymentId]);
+        break;
+      default:
+        if (TOKEN_ENDS.has(env.type))
+          await m.query('update adhoc_starts set token_expired = true where payment_id = $1', [paymentId]);
+    }
+  }
+}
