@@ -24,15 +24,19 @@
  * 4. Digests: SHA-256 over the sorted values of the session events and of the billing events (CDRs, tariff
  *    selections, cost estimates; the session topic's name in a CDR's audit written as a placeholder), compared
  *    with the live run's when the log was made with `--live` (`identical`).
- * Prints records/s per stage, wall time, CPU of this process and of the stage's PostgreSQL backends, peak RSS,
- * the load average, and a JSON line. The rebuilt databases and output topics are deleted at the end; the log is
+ * Prints records/s per stage, wall time, CPU of this process and of the stage's PostgreSQL backends (in all and in
+ * ms per record), the share of the stage's wall time spent in garbage collection, peak RSS, the load average, and a
+ * JSON line. `REPLAY_CPU_PROFILE=<prefix>` writes a V8 CPU profile of this process per stage
+ * (`<prefix>.sessions.cpuprofile`, `<prefix>.cdrs.cpuprofile`). The rebuilt databases and output topics are deleted at the end; the log is
  * kept (`--drop-log` deletes it).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { RPCServer } from 'ocpp-rpc';
@@ -105,7 +109,11 @@ async function size(kafka: Kafka, topic: string): Promise<number> {
 async function digest(
   kafka: Kafka,
   topic: string,
-  /** a topic name the values may name (a CDR's audit names its session event's topic), written as `<session-events>` */
+  /**
+   * a topic name the values may name (a CDR's audit names its session event's topic), written as `<session-events>`;
+   * the audit's offset of that event too (`<offset>`): where a rebuilt event lands in its partition depends on how
+   * the relay interleaved the keys of concurrently committed chunks, not on what was decided
+   */
   rename?: string,
 ): Promise<{ records: number; sha256: string }> {
   const n = await size(kafka, topic);
@@ -117,7 +125,14 @@ async function digest(
     await consumer.run({
       eachMessage: async ({ message }) => {
         const v = message.value!.toString();
-        values.push(rename ? v.split(`"${rename}"`).join('"<session-events>"') : v);
+        values.push(
+          rename
+            ? v
+                .split(`"${rename}"`)
+                .join('"<session-events>"')
+                .replace(/("sourceEvent":\{[^}]*?"offset":")\d+(")/g, '$1<offset>$2')
+            : v,
+        );
       },
     });
     while (values.length < n) await sleep(50);
@@ -380,18 +395,49 @@ async function generate(kafka: Kafka, topic: string, target: number, templateSta
 interface Usage {
   wallSeconds: number;
   cpuSeconds: number;
+  /** share of the wall time spent in garbage collection (pauses of this process) */
+  gcShare: number;
 }
-function meter() {
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
+/** Starts measuring a stage (and profiling it with `REPLAY_CPU_PROFILE`); the function returned ends it. */
+async function meter(stage: string): Promise<() => Promise<Usage>> {
+  const prefix = process.env.REPLAY_CPU_PROFILE;
+  let inspector: Session | undefined;
+  if (prefix) {
+    inspector = new Session();
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  return (): Usage => {
+  const g0 = gcMs;
+  return async (): Promise<Usage> => {
     const c = process.cpuUsage(c0);
+    const wall = performance.now() - t0;
+    const gc = gcMs - g0;
+    if (inspector) {
+      const { profile } = await inspector.post('Profiler.stop');
+      writeFileSync(`${prefix}.${stage}.cpuprofile`, JSON.stringify(profile));
+      inspector.disconnect();
+    }
     return {
-      wallSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+      wallSeconds: Number((wall / 1000).toFixed(1)),
       cpuSeconds: Number(((c.user + c.system) / 1e6).toFixed(1)),
+      gcShare: Number((gc / wall).toFixed(2)),
     };
   };
 }
+
+/** CPU ms per record: this process and the stage's PostgreSQL backends. */
+const perRecord = (u: Usage & { dbCpuSeconds: number }, n: number) => ({
+  processMs: Number(((u.cpuSeconds * 1000) / n).toFixed(3)),
+  postgresMs: Number(((u.dbCpuSeconds * 1000) / n).toFixed(3)),
+});
 
 async function waitSessions(svc: RunningSessionService, records: number, progress = true): Promise<void> {
   let last = 0;
@@ -482,15 +528,17 @@ async function main(): Promise<void> {
   const billing = `bench.replay.billing-events-${tag}`;
   await createTopics(kafka, [out, billing]);
   const sCfg = sessionCfg(tag, inbound, out);
-  const sMeter = meter();
+  const sMeter = await meter('sessions');
   await rebuildSessionStore(sCfg);
   const sessions = await startSessionService(sCfg, silentLogger());
   await waitSessions(sessions, records);
-  const sUse = { ...sMeter(), dbCpuSeconds: await dbCpuSeconds(`csms_bench_replay_sessions_${tag}`) };
+  const sDb = await dbCpuSeconds(`csms_bench_replay_sessions_${tag}`);
+  const sUse = { ...(await sMeter()), dbCpuSeconds: sDb };
+  const sPer = perRecord(sUse, records);
   await sessions.stop();
   const sessionEvents = await size(kafka, out);
   console.log(
-    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events; CPU ${sUse.cpuSeconds} s in this process, ${sUse.dbCpuSeconds} s in PostgreSQL)`,
+    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events; CPU ${sUse.cpuSeconds} s in this process, ${sUse.dbCpuSeconds} s in PostgreSQL = ${sPer.processMs} + ${sPer.postgresMs} ms per record; GC ${Math.round(sUse.gcShare * 100)} % of the wall time; load average ${os.loadavg()[0].toFixed(1)})`,
   );
 
   if (has('sessions-only')) {
@@ -502,6 +550,7 @@ async function main(): Promise<void> {
         records,
         stage: 'sessions',
         ...sUse,
+        cpuMsPerRecord: sPer,
         recordsPerSecond: Math.round(records / sUse.wallSeconds),
         sessionEvents,
         loadAverage: os.loadavg()[0],
@@ -512,15 +561,17 @@ async function main(): Promise<void> {
 
   // 3. CDRs, rebuilt from the rebuilt session events
   const tCfg = tariffCfg(tag, tariffs, out, billing);
-  const tMeter = meter();
+  const tMeter = await meter('cdrs');
   await rebuildTariffService(tCfg);
   const tariffSvc = await startTariffService(tCfg, silentLogger());
   await waitTariffs(kafka, tariffSvc, out);
-  const tUse = { ...tMeter(), dbCpuSeconds: await dbCpuSeconds(`csms_bench_replay_tariffs_${tag}`) };
+  const tDb = await dbCpuSeconds(`csms_bench_replay_tariffs_${tag}`);
+  const tUse = { ...(await tMeter()), dbCpuSeconds: tDb };
+  const tPer = perRecord(tUse, sessionEvents);
   await tariffSvc.stop();
   const cdrRows = await size(kafka, billing);
   console.log(
-    `stage cdrs: ${sessionEvents} session events in ${tUse.wallSeconds} s = ${Math.round(sessionEvents / tUse.wallSeconds)} records/s (${cdrRows} billing events; CPU ${tUse.cpuSeconds} s in this process, ${tUse.dbCpuSeconds} s in PostgreSQL)`,
+    `stage cdrs: ${sessionEvents} session events in ${tUse.wallSeconds} s = ${Math.round(sessionEvents / tUse.wallSeconds)} records/s (${cdrRows} billing events; CPU ${tUse.cpuSeconds} s in this process, ${tUse.dbCpuSeconds} s in PostgreSQL = ${tPer.processMs} + ${tPer.postgresMs} ms per session event; GC ${Math.round(tUse.gcShare * 100)} % of the wall time; load average ${os.loadavg()[0].toFixed(1)})`,
   );
 
   // 4. digests, against the live run's when there is one
@@ -554,8 +605,18 @@ async function main(): Promise<void> {
     log: inbound,
     generation: generation === 'cached' ? 'cached' : { ...generation, seconds: Math.round(generation.seconds) },
     stages: {
-      sessions: { ...sUse, recordsPerSecond: Math.round(records / sUse.wallSeconds), sessionEvents },
-      cdrs: { ...tUse, recordsPerSecond: Math.round(sessionEvents / tUse.wallSeconds), billingEvents: cdrRows },
+      sessions: {
+        ...sUse,
+        cpuMsPerRecord: sPer,
+        recordsPerSecond: Math.round(records / sUse.wallSeconds),
+        sessionEvents,
+      },
+      cdrs: {
+        ...tUse,
+        cpuMsPerSessionEvent: tPer,
+        recordsPerSecond: Math.round(sessionEvents / tUse.wallSeconds),
+        billingEvents: cdrRows,
+      },
     },
     totalSeconds: Number(total.toFixed(1)),
     withinFiveMinutes: total <= 300,

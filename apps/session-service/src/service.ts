@@ -57,6 +57,8 @@ export async function startSessionService(
           controller: InboundConsumer,
           partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
           chunkSize: cfg.SESSION_CHUNK_SIZE,
+          // room for a whole chunk of records of up to 2 KiB in one fetched batch (a chunk never spans two)
+          fetchMaxBytesPerPartition: Math.max(2 ** 20, cfg.SESSION_CHUNK_SIZE * 2048),
         },
       ],
       controllers: [SessionsController],

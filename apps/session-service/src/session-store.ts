@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { insertRows, type RowColumn } from '@csms/platform';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { SessionDeciderEvent, SessionsState } from '@csms/sessions';
 import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 
-import { joinState, splitState, type Persisted, type StateHead, type StatePart } from './station-state';
+import {
+  joinState,
+  splitState,
+  type Persisted,
+  type StateHead,
+  type StateHeadV1,
+  type StatePart,
+} from './station-state';
 
 export type PublicSessionEnvelope = SessionStartedEvent | SessionUpdatedEvent | SessionEndedEvent;
 
@@ -47,7 +55,7 @@ export class StationStateStore {
       } else misses.push(r.station_id);
     }
     if (misses.length > 0) {
-      const heads: Array<{ station_id: string; state: StateHead | SessionsState }> = await m.query(
+      const heads: Array<{ station_id: string; state: StateHead | StateHeadV1 | SessionsState }> = await m.query(
         'select station_id, state from station_state where station_id = any($1::text[])',
         [misses],
       );
@@ -103,12 +111,21 @@ export class StationStateStore {
         [JSON.stringify(parts)],
       );
     }
-    await m.query(
-      `insert into station_state (station_id, state, last_event, records, token)
-       select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::bigint[], $5::text[])
-       on conflict (station_id) do update set state = excluded.state, token = excluded.token,
+    // each head its own parameter (JSON text): not escaped into a jsonb[] array literal, which node-postgres builds
+    // by concatenation and then flattens (a fifth of a replay's CPU in profiles)
+    await insertRows(
+      m,
+      'station_state',
+      STATION_STATE_COLUMNS,
+      states.map((s, i) => ({
+        station_id: ids[i],
+        state: heads[i],
+        last_event: s.lastEventAt,
+        records: s.records,
+        token: tokens[i],
+      })),
+      `on conflict (station_id) do update set state = excluded.state, token = excluded.token,
          last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
-      [ids, heads, states.map((s) => s.lastEventAt), states.map((s) => s.records), tokens],
     );
     for (const s of saved) {
       this.cache.delete(s.stationId);
@@ -120,6 +137,8 @@ export class StationStateStore {
     }
   }
 }
+
+const STATION_STATE_COLUMNS: RowColumn[] = ['station_id', 'state', 'last_event', 'records', 'token'];
 
 /** One row of the `sessions` read model as a chunk's events leave it (null = not stated by this chunk). */
 export interface SessionRow {

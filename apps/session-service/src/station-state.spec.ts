@@ -7,7 +7,48 @@ import {
   type SessionsState,
 } from '@csms/sessions';
 import { longSession16, randomStationCommands } from '../../../libs/sessions/src/spec-helpers';
-import { emptyPersisted, joinState, splitState, type Persisted, type StateHead, type StatePart } from './station-state';
+import {
+  CHUNKED_LISTS,
+  emptyPersisted,
+  joinState,
+  splitState,
+  type Persisted,
+  type StateHead,
+  type StateHeadV1,
+  type StatePart,
+} from './station-state';
+
+/** The first split's form (what rows written before pieces hold): whole chunks apart, the last chunk in the head. */
+function splitV1(state: SessionsState): { head: StateHeadV1; parts: StatePart[] } {
+  const parts: StatePart[] = [];
+  const cut = (s: SessionsState['sessions'][number]) => {
+    const copy = { ...s } as unknown as Record<string, unknown[][]>;
+    const counts: Record<string, number> = {};
+    for (const k of CHUNKED_LISTS) {
+      const chunks = copy[k];
+      const n = Math.max(0, chunks.length - 1);
+      for (let i = 0; i < n; i++) parts.push({ session_id: s.sessionId, list: k, idx: i, items: chunks[i] });
+      counts[k] = n;
+      copy[k] = chunks.slice(n);
+    }
+    return { head: copy as unknown as SessionsState['sessions'][number], counts };
+  };
+  const out: StateHeadV1['out'] = {};
+  const sessions = state.sessions.map((s) => {
+    const c = cut(s);
+    out[s.sessionId] = c.counts;
+    return c.head;
+  });
+  for (const [id, s] of Object.entries(state.closed)) {
+    const c = cut(s);
+    parts.push({ session_id: id, list: 'session', idx: 0, items: { session: c.head, out: c.counts } });
+  }
+  const head = { ...state, sessions, closed: {} };
+  return {
+    head: JSON.parse(JSON.stringify({ head, out, closedIds: Object.keys(state.closed) })) as StateHeadV1,
+    parts: JSON.parse(JSON.stringify(parts)) as StatePart[],
+  };
+}
 
 /** A stand-in for the two tables: the head row and the parts (upserted and deleted as save does), kept as JSON text. */
 class Stored {
@@ -85,6 +126,41 @@ describe('station state stored as a head and parts', () => {
     expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
   });
 
+  it('reads a row of the first split (whole chunks apart, the last chunk in the head) and stores it in pieces at the next write', () => {
+    const { commands } = longSession16({ from: '2026-03-10T00:00:00Z', samples: 300, intervalSeconds: 10 });
+    const whole = fold(commands, 0).state;
+    const half = fold(commands.slice(0, 150), 0).state;
+    for (const state of [half, whole]) {
+      const v1 = splitV1(state);
+      const back = joinState(v1.head, v1.parts);
+      expect(back.state).toEqual(JSON.parse(JSON.stringify(state)));
+      const stored = new Stored();
+      for (const p of v1.parts) stored.parts.set(`${p.session_id}|${p.list}|${p.idx}`, JSON.stringify(p));
+      const r = stored.save(back.state, back.persisted);
+      expect(r.partsWritten).toBeGreaterThan(0); // everything again, in pieces
+      expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    }
+    // and folds on from it as from the state itself
+    const decider = sessionDecider();
+    const v1 = splitV1(half);
+    let { state } = joinState(v1.head, v1.parts);
+    const events: SessionDeciderEvent[] = [];
+    for (const c of commands.slice(150)) {
+      const r = handle(c, state, decider);
+      events.push(...r.events);
+      state = r.state;
+    }
+    let direct = half;
+    const directEvents: SessionDeciderEvent[] = [];
+    for (const c of commands.slice(150)) {
+      const r = handle(c, direct, decider);
+      directEvents.push(...r.events);
+      direct = r.state;
+    }
+    expect(JSON.stringify(events)).toBe(JSON.stringify(directEvents));
+    expect(state).toEqual(JSON.parse(JSON.stringify(direct)));
+  });
+
   it('keeps the head and the writes per record the same size whatever the length of the session', () => {
     const { commands } = longSession16({ from: '2026-03-10T00:00:00Z', samples: 3600, intervalSeconds: 10 });
     const decider = sessionDecider();
@@ -93,20 +169,23 @@ describe('station state stored as a head and parts', () => {
     let persisted = emptyPersisted();
     const heads: number[] = [];
     let maxParts = 0;
+    let maxBytes = 0;
     for (const c of commands.slice(0, -1)) {
       state = handle(c, state, decider).state;
       const r = stored.save(state, persisted);
       persisted = r.persisted;
       heads.push(r.headBytes);
       maxParts = Math.max(maxParts, r.partsWritten);
+      maxBytes = Math.max(maxBytes, r.partsBytes);
     }
     const wholeBytes = JSON.stringify(state).length;
     const early = Math.max(...heads.slice(100, 200));
     const late = Math.max(...heads.slice(-100));
     expect(wholeBytes).toBeGreaterThan(500_000); // what the row held before: grows with the session
     expect(late).toBeLessThan(early + 200); // the head does not (a few digits of counts)
-    expect(late).toBeLessThan(20_000);
-    expect(maxParts).toBeLessThanOrEqual(2); // a full chunk of readings and of sources at most
+    expect(late).toBeLessThan(5_000); // the items not yet in a full piece: a few at most
+    expect(maxParts).toBeLessThanOrEqual(CHUNKED_LISTS.length); // a full piece of a list at most
+    expect(maxBytes).toBeLessThan(5_000);
     expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
     // the end: the closed session's head (with its session.ended) is written, its chunks stay where they are
     const ended = handle(commands[commands.length - 1], state, decider);
@@ -118,7 +197,7 @@ describe('station state stored as a head and parts', () => {
     expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(ended.state)));
     // forgotten: every part of the session goes
     const parts = stored.parts.size;
-    expect(parts).toBeGreaterThan(200); // 3,600 readings and sources in chunks of 32
+    expect(parts).toBeGreaterThan(800); // 3,600 readings and sources in pieces of 8
     stored.save(initialState(), end.persisted);
     expect(stored.parts.size).toBe(0);
   });

@@ -1,38 +1,64 @@
 import type { SessionState, SessionsState } from '@csms/sessions';
 
 /**
- * How a station's decider state is persisted so that writing it after a chunk costs the same whatever the
- * length of its sessions (the decider state itself is unchanged: `libs/sessions`).
+ * How a station's decider state is persisted so that writing it after a chunk costs little and the same whatever
+ * the length of its sessions (the decider state itself is unchanged: `libs/sessions`).
  *
  * The long lists of a session (`readings`, `power`, `current`, `seqNos`, `sources`) are chunks of 32 that the
  * decider never mutates: appending copies only the last chunk (and the index), so every full chunk keeps its
- * object identity from one state to the next. The row `station_state.state` holds the **head**: the state with
- * only the last chunk of each list of an open session, the number of chunks stored apart, and the ids of the
- * closed sessions. Each earlier chunk is a row of `station_state_parts` written once (again only if the decider
- * replaced it: an out-of-order reading rebuilds the chunks), and each closed session (ended, kept for late
- * messages) has its head in one row written when it changes (its chunks stay where they were written while it was
- * open). So a chunk of records writes the small head plus the chunks it filled, not the whole history.
+ * object identity from one state to the next, and the items of the last chunk keep theirs when it is copied. The
+ * service stores each chunk in **pieces of 8 items** (`PIECE`), each a row of `station_state_parts` written once
+ * (again only if the decider replaced its items: an out-of-order reading rebuilds the chunks). The row
+ * `station_state.state` holds the **head**: the state with, per list of an open session, only the items of the
+ * last chunk not yet in a full piece (0–7), the number of chunks and of full pieces of the last chunk stored apart,
+ * and the ids of the closed sessions. Each closed session (ended, kept for late messages) has its head in one row
+ * written when it changes (its pieces stay where they were written while it was open). So a chunk of records writes
+ * a head of about a kilobyte per open session plus the pieces it filled, not the whole history nor whole chunks.
+ *
+ * Rows of `station_state_parts`: list `<list>:<chunk>` idx `<piece>` (a piece), list `session` idx 0 (a closed
+ * session's head). Two older forms are read as they are and stored in this form at their next write: a plain
+ * SessionsState (everything in the row), and heads of the first split (`StateHeadV1`: the whole last chunk in the
+ * head, the earlier chunks whole as rows list `<list>` idx `<chunk>`; those rows stay until the session is
+ * forgotten).
  */
 export const CHUNKED_LISTS = ['readings', 'power', 'current', 'seqNos', 'sources'] as const;
 type ListKey = (typeof CHUNKED_LISTS)[number];
 type Chunks = unknown[][];
+/** items per stored piece of a chunk */
+export const PIECE = 8;
 
-/** Persisted form of `station_state.state` (a row in the older form is a plain SessionsState). */
+/** A list as a head counts it: [chunks of the decider (0 = empty list), full pieces of the last chunk stored apart]. */
+type ListCount = [number, number];
+
+/** Persisted form of `station_state.state`. */
 export interface StateHead {
+  v: 2;
   head: SessionsState;
-  /** open session id → list → number of chunks stored in station_state_parts (idx 0 .. n-1) */
-  out: Record<string, Partial<Record<ListKey, number>>>;
+  /** open session id → list → what is stored apart */
+  out: Record<string, Partial<Record<ListKey, ListCount>>>;
   /** closed sessions stored in station_state_parts (list 'session'), in the order of `closed` */
   closedIds: string[];
 }
 
-/** A closed session as stored (list 'session'): its head and the number of chunks of each list stored apart. */
+/** The first split's head (read, never written): the whole last chunk in the head, `out` = whole chunks stored apart. */
+export interface StateHeadV1 {
+  head: SessionsState;
+  out: Record<string, Partial<Record<ListKey, number>>>;
+  closedIds: string[];
+}
+
+/** A closed session as stored (list 'session'): its head and what is stored apart of each list. */
 interface ClosedHead {
+  v: 2;
+  session: SessionState;
+  out: Partial<Record<ListKey, ListCount>>;
+}
+interface ClosedHeadV1 {
   session: SessionState;
   out: Partial<Record<ListKey, number>>;
 }
 
-/** A row of station_state_parts: a chunk of a session's list, or a closed session's head (list 'session', idx 0). */
+/** A row of station_state_parts: a piece of a chunk of a session's list, or a closed session's head (list 'session', idx 0). */
 export interface StatePart {
   session_id: string;
   list: string;
@@ -40,10 +66,19 @@ export interface StatePart {
   items: unknown;
 }
 
-/** What is already stored for a station (object identities of the decider's state, compared when saving). */
+/** What is stored of one list (object identities of the decider's chunks and items, compared when saving). */
+interface StoredList {
+  /** chunks stored apart whole (every piece): chunk i is `whole[i]` */
+  whole: Chunks;
+  /** the chunk after them as it was when saved, and how many of its first items are stored in full pieces */
+  last?: unknown[];
+  lastStored: number;
+}
+
+/** What is already stored for a station. */
 export interface Persisted {
-  /** session id → list → the chunks stored apart (open and closed sessions) */
-  lists: Map<string, Partial<Record<ListKey, Chunks>>>;
+  /** session id → list → what is stored apart (open and closed sessions) */
+  lists: Map<string, Partial<Record<ListKey, StoredList>>>;
   closed: Map<string, SessionState>;
 }
 
@@ -53,24 +88,75 @@ function listOf(s: SessionState, k: ListKey): Chunks {
   return s[k] as unknown as Chunks;
 }
 
-/** A session without the full chunks of its lists, the chunks to write (those not stored yet), and what is then stored. */
+/** How many first items of `now` are the same objects as those stored of `was` (at most `stored`). */
+function sameStored(was: unknown[] | undefined, stored: number, now: unknown[]): number {
+  if (!was) return 0;
+  const n = Math.min(stored, now.length);
+  for (let t = 0; t < n; t++) if (was[t] !== now[t]) return t;
+  return n;
+}
+
+/** The pieces of chunk `i` from item `from` on that are to be written (`upTo` items: the whole chunk or its full pieces). */
+function pushPieces(
+  parts: StatePart[],
+  sessionId: string,
+  k: ListKey,
+  i: number,
+  c: unknown[],
+  from: number,
+  upTo: number,
+) {
+  for (let j = Math.floor(from / PIECE); j * PIECE < upTo; j++)
+    parts.push({ session_id: sessionId, list: `${k}:${i}`, idx: j, items: c.slice(j * PIECE, (j + 1) * PIECE) });
+}
+
+/** One list: the pieces to write, its count for the head, what is then stored, and the items left in the head. */
+function splitList(
+  sessionId: string,
+  k: ListKey,
+  chunks: Chunks,
+  was: StoredList | undefined,
+  parts: StatePart[],
+): { count: ListCount; now: StoredList; tail: Chunks } {
+  const n = chunks.length;
+  if (n === 0) return { count: [0, 0], now: { whole: [], lastStored: 0 }, tail: [] };
+  const whole: Chunks = chunks.slice(0, n - 1);
+  const prevWhole = was?.whole ?? [];
+  for (let i = 0; i < n - 1; i++) {
+    const c = chunks[i];
+    if (prevWhole[i] === c) continue;
+    // the chunk that was last at the previous save: its pieces already stored are kept if their items are the same
+    const from = was && i === prevWhole.length ? sameStored(was.last, was.lastStored, c) : 0;
+    pushPieces(parts, sessionId, k, i, c, from, c.length);
+  }
+  const i = n - 1;
+  const c = chunks[i];
+  const full = Math.floor(c.length / PIECE) * PIECE;
+  let from = 0;
+  if (was && i === prevWhole.length) from = sameStored(was.last, was.lastStored, c);
+  else if (was && prevWhole[i] === c) from = full; // stored whole before (a list that shrank: not made by the decider)
+  if (from < full) pushPieces(parts, sessionId, k, i, c, from, full);
+  return {
+    count: [n, full / PIECE],
+    now: { whole, last: c, lastStored: full },
+    tail: full < c.length ? [c.slice(full)] : [],
+  };
+}
+
+/** A session without what is stored apart of its lists, the pieces to write, and what is then stored. */
 function splitSession(
   s: SessionState,
-  was: Partial<Record<ListKey, Chunks>>,
+  was: Partial<Record<ListKey, StoredList>>,
   parts: StatePart[],
-): { head: SessionState; counts: Partial<Record<ListKey, number>>; now: Partial<Record<ListKey, Chunks>> } {
-  const now: Partial<Record<ListKey, Chunks>> = {};
-  const counts: Partial<Record<ListKey, number>> = {};
+): { head: SessionState; counts: Partial<Record<ListKey, ListCount>>; now: Partial<Record<ListKey, StoredList>> } {
+  const now: Partial<Record<ListKey, StoredList>> = {};
+  const counts: Partial<Record<ListKey, ListCount>> = {};
   const copy = { ...s } as unknown as Record<string, unknown>;
   for (const k of CHUNKED_LISTS) {
-    const chunks = listOf(s, k);
-    const n = Math.max(0, chunks.length - 1);
-    const old = was[k] ?? [];
-    for (let i = 0; i < n; i++)
-      if (old[i] !== chunks[i]) parts.push({ session_id: s.sessionId, list: k, idx: i, items: chunks[i] });
-    now[k] = chunks.slice(0, n);
-    counts[k] = n;
-    copy[k] = chunks.slice(n);
+    const r = splitList(s.sessionId, k, listOf(s, k), was[k], parts);
+    now[k] = r.now;
+    counts[k] = r.count;
+    copy[k] = r.tail;
   }
   return { head: copy as unknown as SessionState, counts, now };
 }
@@ -97,7 +183,7 @@ export function splitState(
       persisted.lists.set(id, was); // unchanged: nothing of it to write
     } else {
       const split = splitSession(s, was ?? {}, parts);
-      const items: ClosedHead = { session: split.head, out: split.counts };
+      const items: ClosedHead = { v: 2, session: split.head, out: split.counts };
       parts.push({ session_id: id, list: 'session', idx: 0, items });
       persisted.lists.set(id, split.now);
     }
@@ -112,17 +198,54 @@ export function splitState(
     byStartIdentity: state.byStartIdentity,
     connectors: state.connectors,
   };
-  return { head: { head, out, closedIds }, parts, deletes, persisted };
+  return { head: { v: 2, head, out, closedIds }, parts, deletes, persisted };
 }
 
-/** A session back from its head and its stored chunks. */
+/** A session back from its head and its stored pieces. */
 function joinSession(
   s: SessionState,
-  counts: Partial<Record<ListKey, number>>,
+  counts: Partial<Record<ListKey, ListCount>>,
   byKey: Map<string, unknown>,
-): { session: SessionState; now: Partial<Record<ListKey, Chunks>> } {
+): { session: SessionState; now: Partial<Record<ListKey, StoredList>> } {
   const copy = { ...s } as unknown as Record<string, unknown>;
-  const now: Partial<Record<ListKey, Chunks>> = {};
+  const now: Partial<Record<ListKey, StoredList>> = {};
+  const missing = (what: string): never => {
+    throw new Error(`station state of ${s.stationId}: ${what} of session ${s.sessionId} is missing`);
+  };
+  for (const k of CHUNKED_LISTS) {
+    const [n, full] = counts[k] ?? [0, 0];
+    const chunks: Chunks = [];
+    for (let i = 0; i < n - 1; i++) {
+      const c: unknown[] = [];
+      for (let j = 0; ; j++) {
+        const p = byKey.get(`${s.sessionId}|${k}:${i}|${j}`) as unknown[] | undefined;
+        if (p === undefined) break;
+        c.push(...p);
+      }
+      if (c.length === 0) missing(`chunk ${i} of ${k}`);
+      chunks.push(c);
+    }
+    if (n === 0) {
+      now[k] = { whole: [], lastStored: 0 };
+    } else {
+      const last: unknown[] = [];
+      for (let j = 0; j < full; j++) {
+        const p = byKey.get(`${s.sessionId}|${k}:${n - 1}|${j}`) as unknown[] | undefined;
+        if (p === undefined) missing(`piece ${j} of chunk ${n - 1} of ${k}`);
+        last.push(...p!);
+      }
+      for (const tail of listOf(s, k)) last.push(...tail);
+      now[k] = { whole: chunks.slice(), last, lastStored: full * PIECE };
+      chunks.push(last);
+    }
+    copy[k] = chunks;
+  }
+  return { session: copy as unknown as SessionState, now };
+}
+
+/** The first split's session: its whole chunks stored apart, its last chunk in the head. Nothing counts as stored. */
+function joinSessionV1(s: SessionState, counts: Partial<Record<ListKey, number>>, byKey: Map<string, unknown>) {
+  const copy = { ...s } as unknown as Record<string, unknown>;
   for (const k of CHUNKED_LISTS) {
     const n = counts[k] ?? 0;
     const chunks: Chunks = [];
@@ -132,33 +255,45 @@ function joinSession(
         throw new Error(`station state of ${s.stationId}: chunk ${i} of ${k} of session ${s.sessionId} is missing`);
       chunks.push(c as unknown[]);
     }
-    now[k] = chunks.slice();
     copy[k] = [...chunks, ...listOf(s, k)];
   }
-  return { session: copy as unknown as SessionState, now };
+  return copy as unknown as SessionState;
 }
 
-/** The state back from its head and its stored parts (any order); a plain SessionsState row is taken as it is. */
+/** The state back from its head and its stored parts (any order); the older forms are taken as they are. */
 export function joinState(
-  stored: StateHead | SessionsState,
+  stored: StateHead | StateHeadV1 | SessionsState,
   parts: Iterable<StatePart>,
 ): { state: SessionsState; persisted: Persisted } {
   const persisted = emptyPersisted();
   if (!('head' in stored)) {
-    // the older form: everything in the row; the next save stores every part once
+    // the whole state in the row; the next save stores every part once
     return { state: stored, persisted };
   }
   const byKey = new Map<string, unknown>();
   for (const p of parts) byKey.set(`${p.session_id}|${p.list}|${p.idx}`, p.items);
+  const closed: SessionsState['closed'] = {};
+  const closedHead = (id: string) => {
+    const h = byKey.get(`${id}|session|0`) as ClosedHead | ClosedHeadV1 | undefined;
+    if (h === undefined) throw new Error(`station state: closed session ${id} is missing`);
+    return h;
+  };
+  if (!('v' in stored)) {
+    // the first split: read as it is; nothing counts as stored, so the next save writes it all in this form
+    const sessions = stored.head.sessions.map((s) => joinSessionV1(s, stored.out[s.sessionId] ?? {}, byKey));
+    for (const id of stored.closedIds) {
+      const h = closedHead(id) as ClosedHeadV1;
+      closed[id] = joinSessionV1(h.session, h.out, byKey);
+    }
+    return { state: { ...stored.head, sessions, closed }, persisted };
+  }
   const sessions = stored.head.sessions.map((s) => {
     const j = joinSession(s, stored.out[s.sessionId] ?? {}, byKey);
     persisted.lists.set(s.sessionId, j.now);
     return j.session;
   });
-  const closed: SessionsState['closed'] = {};
   for (const id of stored.closedIds) {
-    const h = byKey.get(`${id}|session|0`) as ClosedHead | undefined;
-    if (h === undefined) throw new Error(`station state: closed session ${id} is missing`);
+    const h = closedHead(id) as ClosedHead;
     const j = joinSession(h.session, h.out, byKey);
     closed[id] = j.session;
     persisted.lists.set(id, j.now);

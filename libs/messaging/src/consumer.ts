@@ -90,6 +90,11 @@ export interface EventConsumerOptions {
   sessionTimeoutMs?: number;
   /** longest a fetch waits for data; also bounds how long a graceful stop waits for the fetch in flight */
   maxWaitTimeMs?: number;
+  /**
+   * most bytes a fetch takes from one partition (kafkajs: 1 MiB). A chunk never spans two fetched batches, so a
+   * `chunkSize` larger than a batch's records is reached only with larger fetches (a backlog of 1 KB records).
+   */
+  fetchMaxBytesPerPartition?: number;
   /** partitions for the dead-letter topic when it has to be created */
   deadLetterPartitions?: number;
   /** the watchdog's clock (tests move it to simulate a silent consumer) */
@@ -175,9 +180,15 @@ export class EventConsumer {
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
   private readonly o: Required<
-    Omit<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes'>
+    Omit<
+      EventConsumerOptions,
+      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition'
+    >
   > &
-    Pick<EventConsumerOptions, 'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes'>;
+    Pick<
+      EventConsumerOptions,
+      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition'
+    >;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = {
     applied: 0,
@@ -384,6 +395,13 @@ export class EventConsumer {
       sessionTimeout: this.o.sessionTimeoutMs,
       heartbeatInterval: Math.floor(this.o.sessionTimeoutMs / 10),
       maxWaitTimeInMs: this.o.maxWaitTimeMs,
+      ...(this.o.fetchMaxBytesPerPartition
+        ? {
+            maxBytesPerPartition: this.o.fetchMaxBytesPerPartition,
+            // the whole fetch (kafkajs: 10 MiB) room for three partitions' worth
+            maxBytes: Math.max(10 * 2 ** 20, 3 * this.o.fetchMaxBytesPerPartition),
+          }
+        : {}),
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 200 },
     });
