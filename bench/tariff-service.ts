@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { SessionEndedV2, deriveId, systemCatalogue } from '@csms/contracts';
-import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
+import { KafkaRecordPublisher, createKafka, ensureTopics, eventHeaders } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
@@ -117,7 +117,9 @@ async function main(): Promise<void> {
   const publisher = new KafkaRecordPublisher(kafka);
   for (let i = 0; i < events.length; i += 200) {
     await publisher.publish(
-      events.slice(i, i + 200).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })),
+      events
+        .slice(i, i + 200)
+        .map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e), headers: eventHeaders(e) })),
     );
   }
   await publisher.disconnect();
@@ -147,6 +149,11 @@ async function main(): Promise<void> {
     writeFileSync(profileTo!, JSON.stringify(profile));
     inspector.disconnect();
   }
+  // how the outbox values went to the broker (from memory or read back) and how the large columns are compressed
+  const relayed = { ...svc.runtime.relay.counts };
+  const { rows: lz4 } = await poll.query<{ c: string }>(
+    `select attrelid::regclass || '.' || attname as c from pg_attribute where attcompression = 'l' order by 1`,
+  );
   await poll.end();
   const measured = Math.max(1, last - before);
   const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / measured;
@@ -172,6 +179,8 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     nodeArgs: NODE_ARGS.join(' '),
+    outbox: relayed,
+    lz4Columns: lz4.map((r) => r.c),
   };
   console.log(
     `tariff service: ${measured} of ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
