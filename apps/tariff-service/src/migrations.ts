@@ -208,10 +208,14 @@ export class TariffRunningSessions1764400000500 implements MigrationInterface {
   }
 }
 
-/** The large jsonb columns compressed with lz4 (`useLz4Compression`, libs/platform): each CDR writes them. */
+/**
+ * The large columns compressed with lz4 (`useLz4Compression`, libs/platform): each CDR writes them (the outbox value
+ * is compressed once and read back once, by the relay, when it is not published from memory).
+ */
 export class TariffLz41765200000100 implements MigrationInterface {
   name = 'TariffLz41765200000100';
   private readonly columns = [
+    ['outbox', 'value'],
     ['priced_sessions', 'session'],
     ['cdrs', 'cdr'],
     ['cdrs', 'audit'],

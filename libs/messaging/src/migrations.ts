@@ -1,5 +1,4 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { useLz4Compression } from '@csms/platform';
 
 /**
  * The transactional outbox and the inbox of a service's database (docs/architecture.md rule 3).
@@ -115,20 +114,4 @@ export class ParkedOutbox1764900000000 implements MigrationInterface {
   }
 }
 
-/** The outbox's event values compressed with lz4 (`useLz4Compression`): each is compressed once and read back once. */
-export class OutboxLz41765200000000 implements MigrationInterface {
-  name = 'OutboxLz41765200000000';
-  async up(q: QueryRunner): Promise<void> {
-    await useLz4Compression(q, [['outbox', 'value']]);
-  }
-  async down(q: QueryRunner): Promise<void> {
-    await q.query('alter table outbox alter column value set compression default');
-  }
-}
-
-export const messagingMigrations = [
-  MessagingTables1764200000000,
-  DeadLetters1764200000100,
-  ParkedOutbox1764900000000,
-  OutboxLz41765200000000,
-];
+export const messagingMigrations = [MessagingTables1764200000000, DeadLetters1764200000100, ParkedOutbox1764900000000];
