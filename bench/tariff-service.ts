@@ -7,20 +7,26 @@
  * (the service with its three consumers and relay, the Kafka client, the polling; the events are published
  * before the span) and of the PostgreSQL backends of the service's database (not the polling connection's).
  * `BENCH_CPU_PROFILE=file.cpuprofile` writes a V8 CPU profile of this process over the same span.
+ * The process runs with the node flags `npm start` gives the service (`CONSUMER_NODE_ARGS`, a larger young
+ * generation); `BENCH_NODE_ARGS=''` runs it without them (the figures before 2026-12-05's third pass).
  * Prints a human line and a JSON line.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { SessionEndedV2, deriveId, systemCatalogue } from '@csms/contracts';
-import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
+import { KafkaRecordPublisher, createKafka, ensureTopics, eventHeaders } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { startTariffService } from '../apps/tariff-service/src/service';
 import { dbCpu, dbCpuSince } from './db-cpu';
 import { benchTariff } from './bench-tariff';
+import { CONSUMER_NODE_ARGS } from '../scripts/services';
+
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? CONSUMER_NODE_ARGS.join(' ')).split(' ').filter((a) => a !== '');
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 2000);
@@ -111,7 +117,9 @@ async function main(): Promise<void> {
   const publisher = new KafkaRecordPublisher(kafka);
   for (let i = 0; i < events.length; i += 200) {
     await publisher.publish(
-      events.slice(i, i + 200).map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e) })),
+      events
+        .slice(i, i + 200)
+        .map((e) => ({ topic: topics.sessions, key: e.key, value: JSON.stringify(e), headers: eventHeaders(e) })),
     );
   }
   await publisher.disconnect();
@@ -141,6 +149,11 @@ async function main(): Promise<void> {
     writeFileSync(profileTo!, JSON.stringify(profile));
     inspector.disconnect();
   }
+  // how the outbox values went to the broker (from memory or read back) and how the large columns are compressed
+  const relayed = { ...svc.runtime.relay.counts };
+  const { rows: lz4 } = await poll.query<{ c: string }>(
+    `select attrelid::regclass || '.' || attname as c from pg_attribute where attcompression = 'l' order by 1`,
+  );
   await poll.end();
   const measured = Math.max(1, last - before);
   const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / measured;
@@ -165,16 +178,28 @@ async function main(): Promise<void> {
     dbCpuMsPerCdr: Number(dbCpuMsPerCdr.toFixed(3)),
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+    nodeArgs: NODE_ARGS.join(' '),
+    outbox: relayed,
+    lz4Columns: lz4.map((r) => r.c),
   };
   console.log(
     `tariff service: ${measured} of ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
-      `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); load average ${result.loadAverage.join(' ')}`,
+      `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); ` +
+      `node flags '${result.nodeArgs}'; load average ${result.loadAverage.join(' ')}`,
   );
   console.log(JSON.stringify(result));
   process.exit(0);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (process.env.BENCH_TARIFF_CHILD !== '1' && NODE_ARGS.length > 0) {
+  // again, in a process with the service's node flags
+  const r = spawnSync(process.execPath, [...process.execArgv, ...NODE_ARGS, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_TARIFF_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+} else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

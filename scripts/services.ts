@@ -20,7 +20,7 @@ export interface ServiceDef {
  * (the tariff service: 5-20 % more CDRs/s in runs of bench/tariff-service.ts), at the cost of up to
  * ~200 MB more memory per process.
  */
-const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
+export const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 
 const pg = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
 

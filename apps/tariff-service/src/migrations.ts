@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
+import { useLz4Compression } from '@csms/platform';
 
 /**
  * The tariff service's tables. The catalogue (tariff_versions, tariff_assignments) and the registry
@@ -207,6 +208,27 @@ export class TariffRunningSessions1764400000500 implements MigrationInterface {
   }
 }
 
+/**
+ * The large columns compressed with lz4 (`useLz4Compression`, libs/platform): each CDR writes them (the outbox value
+ * is compressed once and read back once, by the relay, when it is not published from memory).
+ */
+export class TariffLz41765200000100 implements MigrationInterface {
+  name = 'TariffLz41765200000100';
+  private readonly columns = [
+    ['outbox', 'value'],
+    ['priced_sessions', 'session'],
+    ['cdrs', 'cdr'],
+    ['cdrs', 'audit'],
+    ['running_sessions', 'state'],
+  ] as const;
+  async up(q: QueryRunner): Promise<void> {
+    await useLz4Compression(q, this.columns);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    for (const [t, c] of this.columns) await q.query(`alter table ${t} alter column ${c} set compression default`);
+  }
+}
+
 export const tariffServiceMigrations = [
   ...messagingMigrations,
   TariffTables1764400000000,
@@ -215,4 +237,5 @@ export const tariffServiceMigrations = [
   TariffCdrBillingAccount1764400000300,
   TariffMeterKeys1764400000400,
   TariffRunningSessions1764400000500,
+  TariffLz41765200000100,
 ];

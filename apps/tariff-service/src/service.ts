@@ -1,4 +1,5 @@
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
+import { SharedDecodes } from '@csms/messaging';
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import { CatalogueConsumer } from './catalogue.consumer';
@@ -53,6 +54,13 @@ export async function startTariffService(
   const runningGroup = `${cfg.TARIFF_CONSUMER_GROUP}.running`;
   const pricing = makePricingConsumer(catalogue, cfg, { price: opts.price });
   const running = new RunningCostHandler(catalogue, cfg);
+  // the pricing group has no effect for starts and updates: it passes them over unread (by their `event-type`
+  // header), which leaves it a fraction of session.events; a session.ended both groups read is decoded once
+  const pricingSkips = new Set(['session.started', 'session.updated']);
+  const decodes = new SharedDecodes({
+    topics: [cfg.SESSION_EVENTS_TOPIC],
+    readers: (type) => (type !== undefined && pricingSkips.has(type) ? 1 : 2),
+  });
   const svc = await startService(
     {
       name: 'tariff-service',
@@ -83,6 +91,8 @@ export async function startTariffService(
           topics: [cfg.SESSION_EVENTS_TOPIC],
           catalogue,
           controller: PricingConsumer,
+          skipTypes: pricingSkips,
+          sharedDecodes: decodes,
           chunkSize: cfg.TARIFF_CHUNK_SIZE,
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,
@@ -93,6 +103,7 @@ export async function startTariffService(
           topics: [cfg.SESSION_EVENTS_TOPIC],
           catalogue,
           controller: RunningCostConsumer,
+          sharedDecodes: decodes,
           chunkSize: cfg.TARIFF_CHUNK_SIZE,
           startAfterCaughtUp: [catalogueGroup],
           partitionsConsumedConcurrently: cfg.KAFKA_PARTITIONS,

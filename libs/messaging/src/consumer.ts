@@ -14,7 +14,7 @@ import { classifyFailure, type FailureVerdict } from './failures';
 import { recordManyInInbox } from './inbox';
 import type { SharedDecodes } from './shared-decodes';
 import { LagTracker, type PartitionLag, type PartitionProgress } from './lag';
-import { appendToOutbox, type OutboxRelay } from './outbox';
+import { appendToOutbox, type OutboxRelay, type OutboxWritten } from './outbox';
 import type { RecordPosition, RecordPublisher } from './records';
 import { STARTUP_TIMEOUT_MS, isSettlingError, retryWhileSettling } from './startup';
 import { ensureTopics } from './topics-admin';
@@ -103,6 +103,14 @@ export interface EventConsumerOptions {
   startupTimeoutMs?: number;
   /** records decoded once for this consumer and others of the process that read the same topics (`SharedDecodes`) */
   sharedDecodes?: SharedDecodes;
+  /**
+   * Event types this consumer has no effect for: a record whose `event-type` header (set by the outbox relay) names
+   * one of them is passed over before it is parsed (no decoding, no inbox row, no transaction; its offset moves on
+   * with the records around it). A record without the header, or of another type, is decoded as usual (a type the
+   * catalogue does not know is parked as before). Such a record's contract is then checked only by the consumers
+   * that handle its type: a poison record of a skipped type is parked by them, not by this one.
+   */
+  skipTypes?: ReadonlySet<string>;
 }
 
 export interface ConsumerStats {
@@ -113,6 +121,8 @@ export interface ConsumerStats {
   givenUp: number;
   retries: number;
   restarts: number;
+  /** records passed over unread (`skipTypes`) */
+  skipped: number;
 }
 
 /** One chunk transaction committed: what a metrics listener sees (once per chunk, not per record). */
@@ -154,6 +164,14 @@ interface Item {
   position: RecordPosition;
   event?: Envelope;
   error?: unknown;
+  /** passed over unread (`skipTypes`) */
+  skipped?: true;
+}
+
+/** A record header's text (kafkajs gives a Buffer, a string or a list of them). */
+function headerText(v: Buffer | string | Array<Buffer | string> | undefined): string | undefined {
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : typeof one === 'string' ? one : one.toString('utf8');
 }
 
 /** What applyChunk needs of a record: the decoded event and where it came from. */
@@ -182,12 +200,12 @@ export class EventConsumer {
   private readonly o: Required<
     Omit<
       EventConsumerOptions,
-      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition'
+      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition' | 'skipTypes'
     >
   > &
     Pick<
       EventConsumerOptions,
-      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition'
+      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition' | 'skipTypes'
     >;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = {
@@ -197,6 +215,7 @@ export class EventConsumer {
     givenUp: 0,
     retries: 0,
     restarts: 0,
+    skipped: 0,
   };
   private readonly failures = new Map<string, FailureCount>();
   private readonly chunkListeners: Array<(c: ChunkApplied) => void> = [];
@@ -469,11 +488,14 @@ export class EventConsumer {
     const done = (m: KafkaMessage) =>
       this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
     const shared = this.o.sharedDecodes;
+    const skip = this.o.skipTypes;
     const items: Item[] = batch.messages.map((message) => {
       const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      const type = skip || shared ? headerText(message.headers?.['event-type']) : undefined;
+      if (type !== undefined && skip?.has(type)) return { message, position, skipped: true };
       try {
         const event = shared
-          ? shared.decode(this.o.catalogue, position, message.value)
+          ? shared.decode(this.o.catalogue, position, message.value, type)
           : this.o.catalogue.decode(message.value);
         return { message, position, event };
       } catch (error) {
@@ -488,38 +510,47 @@ export class EventConsumer {
         done(head.message);
         i += 1;
       } else {
+        // a run of valid records (and skipped ones among them), at most chunkSize applied
         let j = i;
-        while (j < items.length && j - i < this.o.chunkSize && items[j].error === undefined) j++;
-        const chunk = items.slice(i, j);
-        const t0 = Date.now();
-        try {
-          await this.applyChunk(chunk);
-          // LOG_LEVEL=debug shows where time goes: how old the chunk's first record was, and how long applying took
-          this.log.debug(
-            {
-              n: chunk.length,
-              lagMs: t0 - Number(chunk[0].message.timestamp),
-              applyMs: Date.now() - t0,
-              partition: batch.partition,
-            },
-            'chunk applied',
-          );
-        } catch (e) {
-          if (e instanceof Stopped) return;
-          // isolate the failing event: apply one by one, each with its own retry/park policy
-          for (const it of chunk) {
-            if (!live()) return;
-            try {
-              await this.applyOne(it, p);
-            } catch (e2) {
-              if (e2 instanceof Stopped) return;
-              throw e2;
+        const chunk: Item[] = [];
+        while (j < items.length && chunk.length < this.o.chunkSize && items[j].error === undefined) {
+          if (items[j].skipped) this.stats_.skipped++;
+          else chunk.push(items[j]);
+          j++;
+        }
+        const lastOfRun = items[j - 1].message;
+        // (a run of skipped records only needs no transaction: its offset moves on)
+        if (chunk.length > 0) {
+          const t0 = Date.now();
+          try {
+            await this.applyChunk(chunk);
+            // LOG_LEVEL=debug shows where time goes: how old the chunk's first record was, and how long applying took
+            this.log.debug(
+              {
+                n: chunk.length,
+                lagMs: t0 - Number(chunk[0].message.timestamp),
+                applyMs: Date.now() - t0,
+                partition: batch.partition,
+              },
+              'chunk applied',
+            );
+          } catch (e) {
+            if (e instanceof Stopped) return;
+            // isolate the failing event: apply one by one, each with its own retry/park policy
+            for (const it of chunk) {
+              if (!live()) return;
+              try {
+                await this.applyOne(it, p);
+              } catch (e2) {
+                if (e2 instanceof Stopped) return;
+                throw e2;
+              }
+              p.resolveOffset(it.message.offset);
             }
-            p.resolveOffset(it.message.offset);
           }
         }
-        p.resolveOffset(chunk[chunk.length - 1].message.offset);
-        done(chunk[chunk.length - 1].message);
+        p.resolveOffset(lastOfRun.offset);
+        done(lastOfRun);
         i = j;
       }
       this.stall.alive(this.o.now());
@@ -546,6 +577,7 @@ export class EventConsumer {
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
+    let written: OutboxWritten[] = [];
     await this.o.dataSource.transaction(async (manager) => {
       const fresh = await recordManyInInbox(
         manager,
@@ -581,7 +613,7 @@ export class EventConsumer {
       }
       if (!giveUp) await this.o.onChunkEnd?.({ manager, scratch, emit });
       // an event its topic would refuse fails the chunk here (not retriable: the input is parked), not the relay later
-      await appendToOutbox(
+      written = await appendToOutbox(
         manager,
         this.o.catalogue,
         out,
@@ -592,7 +624,11 @@ export class EventConsumer {
     if (giveUp) this.stats_.givenUp += applied;
     else this.stats_.applied += applied;
     this.stats_.duplicates += duplicates;
-    if (out.length > 0) this.o.relay?.nudge();
+    if (out.length > 0) {
+      // committed: the relay publishes these values from memory
+      this.o.relay?.remember(written);
+      this.o.relay?.nudge();
+    }
     if (this.chunkListeners.length > 0) {
       const { topic, partition } = chunk[0].position;
       const info: ChunkApplied = {

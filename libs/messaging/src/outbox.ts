@@ -33,8 +33,8 @@ export async function appendToOutbox(
   catalogue: EventCatalogue,
   events: readonly Envelope[],
   limits: { maxMessageBytes: number } = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES },
-): Promise<void> {
-  if (events.length === 0) return;
+): Promise<OutboxWritten[]> {
+  if (events.length === 0) return [];
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('appendToOutbox must run inside a transaction (the outbox commits with the state change)');
   }
@@ -50,7 +50,21 @@ export async function appendToOutbox(
     [keys],
   );
   // one parameter per value: the values (JSON text) are not escaped into array literals
-  await insertRows(manager, 'outbox', OUTBOX_COLUMNS, rows, 'on conflict (event_id) do nothing');
+  const written = (await insertRows(
+    manager,
+    'outbox',
+    OUTBOX_COLUMNS,
+    rows,
+    'on conflict (event_id) do nothing returning position::text as position, event_id::text as event_id',
+  )) as Array<{ position: string; event_id: string }>;
+  const valueOf = new Map(rows.map((r) => [r.event_id.toLowerCase(), r.value]));
+  return written.map((w) => ({ position: w.position, value: valueOf.get(w.event_id.toLowerCase())! }));
+}
+
+/** An outbox row a transaction wrote: its position and its value (what `OutboxRelay.remember` takes after the commit). */
+export interface OutboxWritten {
+  position: string;
+  value: string;
 }
 
 const OUTBOX_COLUMNS: RowColumn[] = ['event_id', 'topic', 'key', 'value', 'headers'];
@@ -78,6 +92,9 @@ export interface OutboxRelayOptions {
 
 /** Lock id shared by every relay of one database: only one relay publishes at a time. */
 const RELAY_LOCK = 7002;
+
+/** Outbox values kept in memory at most (`OutboxRelay.remember`); beyond, the oldest are read back from the table. */
+const REMEMBERED_MAX = 5_000;
 
 interface OutboxRow {
   position: string;
@@ -127,6 +144,10 @@ export class OutboxRelay {
   private lastError?: Error;
   /** rows this relay parked since it started, by topic and refusal code */
   private readonly parks = new Map<string, { topic: string; code: string; count: number }>();
+  /** values of rows this process committed, by position, not read back from the table (`remember`) */
+  private readonly remembered = new Map<string, string>();
+  /** rows published and values read back from the table (the others came from memory) */
+  readonly counts = { published: 0, readBack: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -144,6 +165,17 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+  }
+
+  /**
+   * Values of outbox rows a transaction of this process wrote (`appendToOutbox`'s result), to be called once it has
+   * committed: the relay publishes them from memory instead of reading each value back from the table (the rows are
+   * still selected, locked, ordered and deleted there as before; a row's value never changes once written). At
+   * most `REMEMBERED_MAX` are kept (rows another instance's relay published are forgotten that way).
+   */
+  remember(rows: readonly OutboxWritten[]): void {
+    for (const r of rows) this.remembered.set(r.position, r.value);
+    while (this.remembered.size > REMEMBERED_MAX) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   /** Asks for a round now (after a local commit), instead of waiting for the next poll. */
@@ -201,12 +233,30 @@ export class OutboxRelay {
       if (!locked) return 0;
       // rows of a key with a parked row are held: its order would break if they went first
       const rows: OutboxRow[] = await m.query(
-        `select position, event_id, topic, key, value, headers, created_at from outbox o
+        `select position::text as position, event_id, topic, key, headers, created_at from outbox o
          where not exists (select 1 from parked_outbox p where p.state = 'parked' and p.topic = o.topic and p.key = o.key)
-         order by position limit $1`,
+         order by o.position limit $1`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
+      // the values: from memory when this process wrote the row, else read back
+      const unknown: string[] = [];
+      for (const r of rows) {
+        const v = this.remembered.get(r.position);
+        if (v === undefined) unknown.push(r.position);
+        else r.value = v;
+      }
+      if (unknown.length > 0) {
+        const values = new Map(
+          (
+            (await m.query('select position::text as position, value from outbox where position = any($1::bigint[])', [
+              unknown,
+            ])) as Array<{ position: string; value: string }>
+          ).map((v) => [v.position, v.value]),
+        );
+        for (const r of rows) if (r.value === undefined) r.value = values.get(r.position)!;
+        this.counts.readBack += unknown.length;
+      }
       outcome = await this.publishRows(rows);
       const { published, parked } = outcome;
       if (published.length > 0) await this.opts.afterPublish?.(published.map((r) => r.event_id));
@@ -235,6 +285,12 @@ export class OutboxRelay {
         await m.query('delete from outbox where position = any($1::bigint[])', [gone.map((r) => r.position)]);
       return gone.length;
     });
+    // taken out of the outbox (or this round rolled back: the table still has them, memory need not)
+    if (outcome) {
+      for (const r of outcome.published) this.remembered.delete(r.position);
+      for (const p of outcome.parked) this.remembered.delete(p.row.position);
+      this.counts.published += outcome.published.length;
+    }
     for (const p of outcome?.parked ?? []) {
       const k = `${p.row.topic}\u0000${p.code}`;
       const c = this.parks.get(k) ?? { topic: p.row.topic, code: p.code, count: 0 };

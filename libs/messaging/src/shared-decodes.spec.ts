@@ -44,6 +44,21 @@ describe('SharedDecodes: a record decoded once for the consumers that share its 
     expect(a).not.toBe(b);
   });
 
+  it('keeps nothing of a record only one consumer reads (readers by event type: the others skip that type unread)', () => {
+    const decode = jest.spyOn(catalogue, 'decode');
+    const shared = new SharedDecodes({
+      topics: ['billing.events'],
+      readers: (type) => (type === 'registry.token_registered' ? 1 : 2),
+    });
+    shared.decode(catalogue, at('3'), record('U1'), 'registry.token_registered');
+    expect(shared.size).toBe(0);
+    const a = shared.decode(catalogue, at('4'), record('U2'), 'another.type');
+    expect(shared.size).toBe(1);
+    expect(shared.decode(catalogue, at('4'), record('U2'), 'another.type')).toBe(a);
+    expect(decode).toHaveBeenCalledTimes(2);
+    decode.mockRestore();
+  });
+
   it('keeps nothing of topics not shared, of records that do not decode, and at most `max` records', () => {
     const shared = new SharedDecodes({ topics: ['billing.events'], max: 3 });
     shared.decode(catalogue, at('1', 'registry.tokens'), record('U1'));

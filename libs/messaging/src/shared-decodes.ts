@@ -20,27 +20,35 @@ export class SharedDecodes {
   readonly counts = { decoded: 0, shared: 0 };
 
   private readonly topics: ReadonlySet<string>;
-  private readonly readers: number;
+  private readonly readers: number | ((eventType: string | undefined) => number);
   private readonly max: number;
 
   /**
    * @param opts.topics the topics the consumers share (records of others are decoded as usual, not kept)
-   * @param opts.readers how many consumers read each of them (2)
+   * @param opts.readers how many consumers read each of them (2), or how many read a record of that `event-type` header
+   *   (consumers that skip some types unread: `skipTypes`); a record read by one only is decoded without being kept
    * @param opts.max records kept at most (2,048)
    */
-  constructor(opts: { topics: Iterable<string>; readers?: number; max?: number }) {
+  constructor(opts: {
+    topics: Iterable<string>;
+    readers?: number | ((eventType: string | undefined) => number);
+    max?: number;
+  }) {
     this.topics = new Set(opts.topics);
     this.readers = opts.readers ?? 2;
     this.max = opts.max ?? 2048;
   }
 
-  decode(catalogue: EventCatalogue, position: RecordPosition, value: Buffer | null): Envelope {
+  /** `eventType`: the record's `event-type` header, if read (to count its readers). */
+  decode(catalogue: EventCatalogue, position: RecordPosition, value: Buffer | null, eventType?: string): Envelope {
     if (value === null || !this.topics.has(position.topic)) return catalogue.decode(value);
+    const readers = typeof this.readers === 'number' ? this.readers : this.readers(eventType);
+    if (readers < 2) return catalogue.decode(value);
     const k = `${position.topic}\u0000${position.partition}\u0000${position.offset}`;
     const hit = this.memo.get(k);
     if (hit && hit.catalogue === catalogue && hit.value.equals(value)) {
       this.counts.shared++;
-      if (++hit.taken >= this.readers) this.memo.delete(k);
+      if (++hit.taken >= readers) this.memo.delete(k);
       return hit.event;
     }
     const event = catalogue.decode(value);

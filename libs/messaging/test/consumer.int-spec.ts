@@ -179,6 +179,47 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
     });
   });
 
+  it('passes over records of the types it skips (by their event-type header) unread, and still parks what it reads', async () => {
+    const { topic, catalogue, make, send } = await setup();
+    const good1 = make('s', 1);
+    const good2 = make('s', 2);
+    await send(good1);
+    // skipped before any parsing: not even JSON, no inbox row, no dead letter
+    await suite.publisher.publish([
+      { topic, key: 's', value: '{"not": json', headers: { 'event-type': 'test.ignored' } },
+      { topic, key: 's', value: '{"not": json', headers: { 'event-type': 'test.ignored' } },
+    ]);
+    // another type in the header: read, and parked as before
+    await suite.publisher.publish([
+      { topic, key: 's', value: '{"not": json', headers: { 'event-type': 'test.counter_incremented' } },
+    ]);
+    await send(good2);
+    await suite.publisher.publish([
+      { topic, key: 's', value: '{"not": json', headers: { 'event-type': 'test.ignored' } },
+    ]);
+
+    const group = uniqueName('skip');
+    const { consumer } = await startConsumer(topic, catalogue, group, applyTotals, {
+      skipTypes: new Set(['test.ignored']),
+    });
+    await waitFor(() => consumer.stats().applied === 2 && consumer.stats().parked === 1, {
+      what: '2 applied, 1 parked',
+    });
+    await consumer.caughtUp(30_000); // the skipped last record's offset is committed too
+    expect(consumer.stats().skipped).toBe(3);
+    expect(await totals(suite.db.dataSource)).toEqual({ s: { count: 2, sum: 3 } });
+    const inbox: Array<{ event_id: string }> = await suite.db.dataSource.query(
+      'select event_id from inbox where consumer = $1 order by "offset"',
+      [group],
+    );
+    expect(inbox.map((r) => r.event_id)).toEqual([good1.id, good2.id]);
+    const rows: Array<{ offset: string; error_code: string }> = await suite.db.dataSource.query(
+      'select "offset"::text as "offset", error_code from dead_letters where consumer = $1 order by seq',
+      [group],
+    );
+    expect(rows).toEqual([{ offset: '3', error_code: 'MALFORMED_JSON' }]);
+  });
+
   it('parks an event whose handler keeps failing with an unclassified error after maxAttempts, and goes on', async () => {
     const { topic, catalogue, make, send } = await setup();
     let attempts = 0;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { EventConsumer, OutboxRelay } from '@csms/messaging';
+import { deriveId } from '@csms/contracts';
+import { EventConsumer, OutboxRelay, appendToOutbox } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { TEST_KAFKA_BROKERS, TopicCollector, createTestTopics, topicSize, uniqueName, waitFor } from '@csms/testing';
 import { messagingSuite, appliedCount, applyTotals, counterEvents, increment, totals } from './fixture';
@@ -98,6 +99,34 @@ describe('transactional outbox and relay (real Kafka, real PostgreSQL)', () => {
     expect(consumer.stats().duplicates).toBe(0);
     const [{ left }] = await suite.db.dataSource.query('select count(*)::int as left from outbox');
     expect(left).toBe(0);
+  });
+
+  it('publishes the values of rows its process committed from memory, and reads the others back from the table', async () => {
+    const { topic, V1, catalogue } = await topicWithEvents();
+    const ds = suite.db.dataSource;
+    const make = (n: number) =>
+      catalogue.create(V1, {
+        id: deriveId('remembered', topic, n),
+        key: 'r',
+        occurredAt: '2026-01-01T00:00:00Z',
+        source: 'test',
+        payload: { key: 'r', n },
+      });
+    const relay = new OutboxRelay(ds, suite.publisher, silentLogger(), { pollIntervalMs: 20 });
+    const written = await ds.transaction((m) => appendToOutbox(m, catalogue, [make(1), make(2)]));
+    expect(written.map((w) => w.value)).toEqual([make(1), make(2)].map((e) => JSON.stringify(e)));
+    relay.remember(written); // committed
+    await ds.transaction((m) => appendToOutbox(m, catalogue, [make(3)])); // another process's row, say
+    // a row written again (same event id) is not written, so nothing of it is returned to remember
+    expect(await ds.transaction((m) => appendToOutbox(m, catalogue, [make(1)]))).toEqual([]);
+    expect(await relay.relayOnce()).toBe(3);
+    expect(relay.counts).toEqual({ published: 3, readBack: 1 });
+    const collector = await new TopicCollector(suite.kafka, [topic]).start();
+    cleanups.push(() => collector.close());
+    await waitFor(() => collector.records.length === 3, { what: 'three records' });
+    expect(collector.records.map((r) => JSON.parse(r.value!).payload.n)).toEqual([1, 2, 3]);
+    expect(collector.records.map((r) => r.value)).toEqual([1, 2, 3].map((n) => JSON.stringify(make(n))));
+    await relay.stop();
   });
 
   it('a graceful stop publishes what was committed since the last round (the outbox is drained, not left for the next start)', async () => {

@@ -113,6 +113,36 @@ describe('consumer transport: binding @EventPattern methods to consumers', () =>
     ).toThrow(/has no @EventPattern handler/);
   });
 
+  it('refuses a consumer that skips unread a type its controller handles (skipTypes); other types may be skipped', () => {
+    const cb = (async () => undefined) as MessageHandler;
+    const t = new ConsumerTransport(fakeRuntime().runtime);
+    t.addHandler('test.order_placed', cb, true, { 'csms:consumer': Other });
+    expect(() =>
+      t.bind([
+        {
+          name: 'o',
+          topics: ['t'],
+          catalogue: undefined as never,
+          controller: Other,
+          skipTypes: new Set(['test.order_placed']),
+        },
+      ]),
+    ).toThrow(/Other handles test.order_placed, which its consumer skips unread/);
+    const { runtime, specs } = fakeRuntime();
+    const ok = new ConsumerTransport(runtime);
+    ok.addHandler('test.order_placed', cb, true, { 'csms:consumer': Other });
+    ok.bind([
+      {
+        name: 'o',
+        topics: ['t'],
+        catalogue: undefined as never,
+        controller: Other,
+        skipTypes: new Set(['test.noted']),
+      },
+    ]);
+    expect([...specs[0].skipTypes!]).toEqual(['test.noted']);
+  });
+
   it('a @MessagePattern method in a @ConsumerController is tied to it too (and refused when registered)', () => {
     @ConsumerController()
     class Asks {

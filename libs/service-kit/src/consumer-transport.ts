@@ -151,9 +151,15 @@ export class ConsumerTransport extends Server implements CustomTransportStrategy
 
   /** Makes the runtime's consumers, each dispatching to the methods of its controller. Call after Nest registered them (connectMicroservice). */
   bind(declarations: readonly ConsumerDeclaration[]): EventConsumer[] {
-    const consumers = declarations.map(({ controller, ...spec }) =>
-      this.runtime.addConsumer({ ...spec, ...this.handlersOf(controller) }),
-    );
+    const consumers = declarations.map(({ controller, ...spec }) => {
+      const bound = this.handlersOf(controller);
+      const handled = [...(spec.skipTypes ?? [])].filter((t) => this.byController.get(controller)?.has(t));
+      if (handled.length > 0)
+        throw new Error(
+          `${controller.name} handles ${handled.join(', ')}, which its consumer skips unread (skipTypes)`,
+        );
+      return this.runtime.addConsumer({ ...spec, ...bound });
+    });
     const unclaimed = [...this.byController.keys()].filter((c) => !this.claimed.has(c));
     if (unclaimed.length > 0)
       throw new Error(`no consumer names ${unclaimed.map((c) => (c as { name: string }).name).join(', ')}`);
