@@ -9,8 +9,9 @@
  * each (2,000), 12 tariffs (a station keeps one) in version 1 until July and version 2 from July, 5,000 accounts
  * paying 70 % of the sessions (30 % ad hoc, no account), EUR at 45 sites and GBP at 5; then revenue_daily,
  * revenue_monthly and revenue_rollup as the fold leaves them. Measures:
- * - the revenue report of the year as GET /api/v1/reports/revenue builds its JSON answer (`revenueRows` +
- *   `revenueTotals` + `JSON.stringify` of rows and totals), median of `--runs`, for every grouping: per month and
+ * - the revenue report of the year as GET /api/v1/reports/revenue builds its JSON answer (`revenueJsonRows`, the
+ *   rows' JSON written by PostgreSQL, + `revenueTotals` + the body put together), median of `--runs` (wall time
+ *   and this process's CPU time), for every grouping: per month and
  *   per day x nothing (currency only), site, station, EVSE, tariff (and version), account, and every dimension.
  *   A grouping whose answer has more than 25,000 rows (per day x station, EVSE, account, every dimension; per month
  *   x every dimension) is asked for by pages: its first page of 1,000 rows (`limit`) and the page after 1 July
@@ -31,8 +32,8 @@ import { createTestDatabase } from '@csms/testing';
 import { REVENUE_ROLLUP_KEYS, reportingServiceMigrations } from '../apps/reporting-service/src/migrations';
 import {
   CDR_EXPORT_CSV_SQL,
+  revenueJsonRows,
   revenueKeyShape,
-  revenueRows,
   revenueTotals,
   streamRows,
   type RevenuePage,
@@ -124,29 +125,40 @@ async function main(): Promise<void> {
          and dimension = '${rq.groupBy[0] ?? ''}'`,
       );
     };
-    const report: Record<string, { medianMs: number; rows: number; resultRows: number; page?: string }> = {};
+    const report: Record<
+      string,
+      { medianMs: number; nodeCpuMs: number; rows: number; resultRows: number; page?: string }
+    > = {};
     const measure = async (label: string, rq: RevenueQuery, page?: RevenuePage, pageName?: string) => {
       const times: number[] = [];
+      const cpus: number[] = [];
       let rows = 0;
       let bytes = 0;
       for (let i = 0; i < RUNS; i++) {
+        const cpu0 = process.cpuUsage();
         const s = performance.now();
-        const r = await revenueRows(ds, rq, page);
+        // what the endpoint's JSON answer does: the rows' JSON from PostgreSQL, the totals, the body put together
+        const r = await revenueJsonRows(ds, rq, page);
         const totals = await revenueTotals(ds, rq);
-        bytes = JSON.stringify({ rows: r, totals }).length;
+        bytes = `{"rows":[${r.join(',')}],"totals":${JSON.stringify(totals)}}`.length;
         rows = r.length;
         times.push(performance.now() - s);
+        const cpu = process.cpuUsage(cpu0);
+        cpus.push((cpu.user + cpu.system) / 1000);
       }
       times.sort((a, b) => a - b);
+      cpus.sort((a, b) => a - b);
       const total = page ? await resultRows(rq) : rows;
       report[label] = {
         medianMs: Math.round(times[Math.floor(times.length / 2)] * 10) / 10,
+        nodeCpuMs: Math.round(cpus[Math.floor(cpus.length / 2)] * 10) / 10,
         rows,
         resultRows: total,
         ...(pageName ? { page: pageName } : {}),
       };
       console.log(
-        `${label.padEnd(44)} ${String(report[label].medianMs).padStart(8)} ms  ${String(rows).padStart(6)} rows` +
+        `${label.padEnd(44)} ${String(report[label].medianMs).padStart(8)} ms (node CPU ${report[label].nodeCpuMs} ms)` +
+          `  ${String(rows).padStart(6)} rows` +
           ` of ${total}${pageName ? ` (${pageName})` : ''}, ${Math.round(bytes / 1000)} kB JSON`,
       );
     };

@@ -15,6 +15,7 @@ import {
   type RevenueDimension,
   type Row,
 } from '@csms/finance';
+import { allCurrencies } from '@csms/money';
 import { PgCsvToRfc4180, inlineParams } from './csv-copy';
 
 /**
@@ -170,19 +171,51 @@ export async function revenueRows(
   q: RevenueQuery,
   page?: RevenuePage,
 ): Promise<RevenueRow[]> {
+  return (await revenueParts(m, q, page, false)) as RevenueRow[];
+}
+
+/**
+ * The same rows as revenueRows, each as the JSON text of its object (`JSON.stringify` of revenueRows' row, byte for
+ * byte), written by PostgreSQL: the JSON answer's rows. A report of tens of thousands of rows costs the service a
+ * string per row instead of a parsed row of thirteen fields, an object and its serialisation.
+ */
+export async function revenueJsonRows(
+  m: DataSource | EntityManager,
+  q: RevenueQuery,
+  page?: RevenuePage,
+): Promise<string[]> {
+  return (await revenueParts(m, q, page, true)) as string[];
+}
+
+/** minor units of a currency (the SQL of libs/money's table; 2 unless listed), as amountText pads to them */
+const MINOR_UNITS_SQL = (column: string) => {
+  const other = allCurrencies().filter((c) => c.minorUnits !== 2);
+  return `(case ${column} ${other.map((c) => `when '${c.code}' then ${c.minorUnits}`).join(' ')} else 2 end)`;
+};
+
+/** FIGURES with the amounts as numbers (trim_scale'd), for the JSON rows to pad to the currency's minor units */
+const FIGURES_NUMERIC = FIGURES.replace(/trim_scale\(sum\((net|vat|gross)\)\)::text/g, 'trim_scale(sum($1))');
+const FIGURES_NUMERIC_OF_ROW = FIGURES_NUMERIC.replace(/sum\(([a-z_]+)\)/g, '$1');
+
+async function revenueParts(
+  m: DataSource | EntityManager,
+  q: RevenueQuery,
+  page: RevenuePage | undefined,
+  json: boolean,
+): Promise<Array<RevenueRow | string>> {
   // by month over a range that cuts into months: the days of the first month, the whole months, the days of the
   // last month, asked one after the other (their groups are disjoint and in that order), each from its own table
   // and the whole months read as stored; a page stops at the part that fills it
   const { first, end } = wholeMonths(q.from, q.to);
   if (q.granularity === 'month' && first < end && (first !== q.from || end !== q.to)) {
-    const out: RevenueRow[] = [];
+    const out: Array<RevenueRow | string> = [];
     for (const part of [
       { ...q, to: first },
       { ...q, from: first, to: end },
       { ...q, from: end },
     ]) {
       if (part.from >= part.to) continue;
-      out.push(...(await revenueRows(m, part, page && { limit: page.limit - out.length, after: page.after })));
+      out.push(...(await revenueParts(m, part, page && { limit: page.limit - out.length, after: page.after }, json)));
       if (page && out.length >= page.limit) break;
     }
     return out;
@@ -216,14 +249,46 @@ export async function revenueRows(
   // a grouping at a table's own grain: a row is a group already; no aggregate, read in the primary key's order (no
   // hash of every row, no sort)
   const identity = readsGroups(q);
-  const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(
-    `select ${key.map((k, i) => `${k} as k${i}`).join(', ')}, to_char(r.day, 'YYYY-MM-DD') as day_text,
-       ${identity ? FIGURES_OF_ROW : FIGURES}
+  const figuresSql = json ? (identity ? FIGURES_NUMERIC_OF_ROW : FIGURES_NUMERIC) : identity ? FIGURES_OF_ROW : FIGURES;
+  const sql = `select ${key.map((k, i) => `${k} as k${i}`).join(', ')}, to_char(r.day, 'YYYY-MM-DD') as day_text,
+       ${figuresSql}
      from ${revenueSource(q)} r ${where.length ? `where ${where.join(' and ')}` : ''}
      ${identity ? '' : `group by ${positions}`}
-     order by ${positions} ${limit}`,
-    params,
-  );
+     order by ${positions} ${limit}`;
+  if (json) {
+    // the row object of revenueRows, as JSON.stringify writes it: keys in its order, '' keys as null, decimals as
+    // strings, the amounts padded to the currency's minor units (amountText), text through to_json (its escapes)
+    const text = (v: string) => `coalesce(to_json(nullif(${v}::text, ''))::text, 'null')`;
+    const dim = (c: string) => {
+      const i = cols.indexOf(c);
+      if (i < 0) return `'null'`;
+      return c === 'tariff_version' ? `x.k${i + 2}::text` : text(`x.k${i + 2}`);
+    };
+    const amount = (c: string) =>
+      `'"' || round(x.${c}, greatest(scale(x.${c}), ${MINOR_UNITS_SQL('x.k1')}))::text || '"'`;
+    const parts: Array<[string, string]> = [
+      ['period', `'"' || substr(x.day_text, 1, 7) || '"'`],
+      ['day', q.granularity === 'day' ? `'"' || x.day_text || '"'` : `'null'`],
+      ['currency', `to_json(x.k1::text)::text`],
+      ...(['site_id', 'station_id', 'evse_uid', 'tariff_id', 'tariff_version', 'account_id'].map((c) => [
+        c,
+        dim(c),
+      ]) as Array<[string, string]>),
+      ['cdrs', 'x.cdrs::text'],
+      ['sessions', 'x.sessions::text'],
+      ...(['energy_kwh', 'charging_hours', 'parking_hours'].map((c) => [c, `'"' || x.${c} || '"'`]) as Array<
+        [string, string]
+      >),
+      ...(['net', 'vat', 'gross'].map((c) => [c, amount(c)]) as Array<[string, string]>),
+    ];
+    const expr = parts.map(([k, v], i) => `'${i === 0 ? '{' : ','}"${k}":' || ${v}`).join(' || ');
+    const rows: Array<{ j: string }> = await m.query(
+      `select ${expr} || '}' as j from (${sql}) x order by ${key.map((_, i) => `x.k${i}`).join(', ')}`,
+      params,
+    );
+    return rows.map((r) => r.j);
+  }
+  const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(sql, params);
   return rows.map((r) => {
     const dims = Object.fromEntries(cols.map((c, i) => [c, r[`k${i + 2}`]]));
     const text = r.day_text as string;

@@ -17,9 +17,11 @@ import { creditCdrOf } from '@csms/billing';
 import {
   CDR_EXPORT_COLUMNS,
   REVENUE_COLUMNS,
+  REVENUE_DIMENSIONS,
   amountText,
   revenueFactOf,
   totalsByCurrency,
+  type RevenueDimension,
   type RevenueFact,
 } from '@csms/finance';
 import { TimeZones } from '@csms/kernel';
@@ -36,7 +38,7 @@ import {
   waitFor,
 } from '@csms/testing';
 import { loadReportingServiceConfig, type ReportingServiceConfig } from '../src/config';
-import { CSV_OPTIONS, streamRows } from '../src/finance.store';
+import { CSV_OPTIONS, revenueJsonRows, revenueKey, revenueRows, streamRows } from '../src/finance.store';
 import { rebuildReportingStore } from '../src/rebuild';
 import { startReportingService } from '../src/service';
 
@@ -377,6 +379,36 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
     // by none or one dimension (revenue_rollup): the every-dimension rows summed, whole months and cut into
     await expectOneDimensionMatchesEvery('2026-10-01', '2026-12-01');
     await expectOneDimensionMatchesEvery('2026-10-02', '2026-11-20');
+    // the JSON answer's rows, written by PostgreSQL, are JSON.stringify of the rows the CSV and the period hash
+    // read, byte for byte: every grouping, by day and by month, whole months and cut into, a currency, pages
+    const ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(db) });
+    await ds.initialize();
+    try {
+      const groupings: RevenueDimension[][] = [
+        [],
+        ...REVENUE_DIMENSIONS.map((d) => [d]),
+        ['site', 'tariff', 'account'],
+        [...REVENUE_DIMENSIONS],
+      ];
+      for (const granularity of ['day', 'month'] as const)
+        for (const groupBy of groupings)
+          for (const [from, to, currency] of [
+            ['2026-10-01', '2026-12-01', undefined],
+            ['2026-10-02', '2026-11-20', undefined],
+            ['2026-10-01', '2026-12-01', 'USD'],
+          ] as const) {
+            const rq = { from, to, granularity, groupBy, currency };
+            const objects = await revenueRows(ds, rq);
+            expect(objects.length).toBeGreaterThan(0);
+            expect(await revenueJsonRows(ds, rq)).toEqual(objects.map((o) => JSON.stringify(o)));
+            const after = revenueKey(rq, objects[Math.floor(objects.length / 2)]);
+            expect(await revenueJsonRows(ds, rq, { limit: 3, after })).toEqual(
+              (await revenueRows(ds, rq, { limit: 3, after })).map((o) => JSON.stringify(o)),
+            );
+          }
+    } finally {
+      await ds.destroy();
+    }
     // a page of a one-dimension report and the next: the same rows as one answer
     const byStation = (await get('/api/v1/reports/revenue?from=2026-10-01&to=2026-12-01&groupBy=station')).body
       .rows as Json[];
