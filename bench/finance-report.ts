@@ -2,32 +2,38 @@
  * Benchmark of the reporting service's finance read side on the real PostgreSQL (no Kafka: the fold's output is
  * written straight to the read model):
  *
- *   npx tsx bench/finance-report.ts [--cdrs 1000000] [--runs 7]
+ *   npx tsx bench/finance-report.ts [--cdrs 1000000] [--runs 7] [--no-export] [--keep]
  *
  * Seeds `--cdrs` CDR rows (finance_cdrs; the OCPI object left out, `{}`, as the CSV export does not read it) issued
- * over 2025, 5 % of them credit CDRs: 20 sites x 10 stations x 2 EVSEs, 4 tariffs of 2 versions, 20 paying accounts
- * and no account, EUR; then revenue_daily and revenue_site_daily as the fold leaves them. Measures:
- * - the revenue report of the year (`revenueRows` + `revenueTotals`, what GET /api/v1/reports/revenue runs):
- *   per month x nothing, each dimension, every dimension (a whole year, and one cutting into January and December);
- *   per day x nothing and site (and with `--day-dimensions` x station and every dimension: up to a row per CDR);
- *   the JSON pages of 1,000 rows (`limit`, a cursor from July) by month and by day x every dimension; median of
- *   `--runs`. `--no-export` skips the export; `--keep` leaves the database;
+ * over 2025, 5 % of them credit CDRs, with a CPO's cardinalities: 50 sites of 20 stations (1,000 stations), 2 EVSEs
+ * each (2,000), 12 tariffs (a station keeps one) in version 1 until July and version 2 from July, 5,000 accounts
+ * paying 70 % of the sessions (30 % ad hoc, no account), EUR at 45 sites and GBP at 5; then revenue_daily,
+ * revenue_monthly and revenue_rollup as the fold leaves them. Measures:
+ * - the revenue report of the year as GET /api/v1/reports/revenue builds its JSON answer (`revenueJsonRows`, the
+ *   rows' JSON written by PostgreSQL, + `revenueTotals` + the body put together), median of `--runs` (wall time
+ *   and this process's CPU time), for every grouping: per month and
+ *   per day x nothing (currency only), site, station, EVSE, tariff (and version), account, and every dimension.
+ *   A grouping whose answer has more than 25,000 rows (per day x station, EVSE, account, every dimension; per month
+ *   x every dimension) is asked for by pages: its first page of 1,000 rows (`limit`) and the page after 1 July
+ *   (`cursor`); its whole size is printed. Also a range cutting into January and December (month x station, month x
+ *   every dimension);
  * - the CSV export of every CDR of the year through `streamRows` (the endpoint's code: COPY (query) TO STDOUT
  *   (FORMAT csv) through pg-copy-streams, CRLF records, back-pressure) over HTTP on loopback, read by a client in the
  *   same process: rows/s, this process's CPU time (user + system) during the export, and the resident memory at its
  *   peak above where it started (sampled every 50 ms).
- * Prints one JSON line. Targets: the year report < 200 ms over 1,000,000 CDRs; the export >= 50,000 rows/s with
- * flat memory.
+ * Prints one line per figure, then one JSON line. Targets: the year report < 200 ms over 1,000,000 CDRs; the export
+ * >= 50,000 rows/s with flat memory.
  */
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { CDR_EXPORT_COLUMNS, REVENUE_DIMENSIONS } from '@csms/finance';
+import { CDR_EXPORT_COLUMNS, REVENUE_DIMENSIONS, type RevenueDimension } from '@csms/finance';
 import { createTestDatabase } from '@csms/testing';
-import { reportingServiceMigrations } from '../apps/reporting-service/src/migrations';
+import { REVENUE_ROLLUP_KEYS, reportingServiceMigrations } from '../apps/reporting-service/src/migrations';
 import {
   CDR_EXPORT_CSV_SQL,
-  revenueRows,
+  revenueJsonRows,
+  revenueKeyShape,
   revenueTotals,
   streamRows,
   type RevenuePage,
@@ -49,11 +55,11 @@ async function main(): Promise<void> {
     await ds.query(
       `insert into finance_cdrs
        select 'CDR-' || g, g % 3, g / 3, g % 20 = 0, null, md5(g::text)::uuid,
-         'CP-' || (g % 200), 'site-' || (g % 20), 'CP-' || (g % 200) || '*' || (1 + g % 2), '1',
-         'T' || (g % 4), 1 + (g / 7) % 2, 'EUR', case when g % 21 = 0 then '' else 'acct-' || (g % 21) end,
-         timestamptz '2025-01-01T00:00:00Z' + (g::bigint * 31536000 / $1) * interval '1 second', 'Europe/Amsterdam',
-         (timestamptz '2025-01-01T00:00:00Z' + (g::bigint * 31536000 / $1) * interval '1 second')::date,
-         (timestamptz '2025-01-01T00:00:00Z' + (g::bigint * 31536000 / $1) * interval '1 second')::date,
+         'CP-' || s, 'site-' || (s / 20), 'CP-' || s || '*' || (1 + (g / 1000) % 2), '1',
+         'T' || (s % 12), case when at < timestamptz '2025-07-01T00:00:00Z' then 1 else 2 end,
+         case when s / 20 >= 45 then 'GBP' else 'EUR' end,
+         case when g % 10 < 3 then '' else 'acct-' || ((g::bigint * 104729) % 5000) end,
+         at, 'Europe/Amsterdam', at::date, at::date,
          case when g % 20 = 0 then -1 else 1 end,
          (case when g % 20 = 0 then -1 else 1 end) * ((g % 60000) / 1000.0 + 1)::numeric(12, 3),
          (case when g % 20 = 0 then -1 else 1 end) * 1.25, (case when g % 20 = 0 then -1 else 1 end) * 0.25,
@@ -61,7 +67,9 @@ async function main(): Promise<void> {
          (case when g % 20 = 0 then -1 else 1 end) * ((g % 5000) / 100.0 * 0.21)::numeric(12, 2),
          (case when g % 20 = 0 then -1 else 1 end) * ((g % 5000) / 100.0 * 1.21 + 1)::numeric(12, 2),
          '{}'::jsonb
-       from generate_series(1, $1) g`,
+       from (select g, (g::bigint * 7919) % 1000 as s,
+               timestamptz '2025-01-01T00:00:00Z' + (g::bigint * 31536000 / $1) * interval '1 second' as at
+             from generate_series(1, $1) g) x`,
       [N],
     );
     await ds.query(
@@ -71,86 +79,123 @@ async function main(): Promise<void> {
        from finance_cdrs group by 1, 2, 3, 4, 5, 6, 7, 8`,
     );
     await ds.query(
-      `insert into revenue_site_daily
-       select day, currency, site_id, sum(cdrs), sum(sessions), sum(energy_kwh), sum(charging_hours), sum(parking_hours),
-         sum(net), sum(vat), sum(gross)
-       from revenue_daily group by 1, 2, 3`,
-    );
-    await ds.query(
       `insert into revenue_monthly
        select date_trunc('month', day)::date, currency, site_id, station_id, evse_uid, tariff_id, tariff_version,
          account_id, sum(cdrs), sum(sessions), sum(energy_kwh), sum(charging_hours), sum(parking_hours), sum(net),
          sum(vat), sum(gross)
        from revenue_daily group by 1, 2, 3, 4, 5, 6, 7, 8`,
     );
-    await ds.query('vacuum analyze revenue_monthly');
-    await ds.query('vacuum analyze revenue_site_daily');
-    await ds.query('vacuum analyze finance_cdrs');
-    await ds.query('vacuum analyze revenue_daily');
+    // revenue_rollup as its migration backfills it (the same sums the fold adds CDR by CDR)
+    for (const [grain, table, day] of [
+      ['d', 'revenue_daily', 'day'],
+      ['m', 'revenue_monthly', 'month'],
+    ] as const)
+      for (const [dimension, k1, k2] of REVENUE_ROLLUP_KEYS)
+        await ds.query(
+          `insert into revenue_rollup
+           select '${grain}', '${dimension}', ${day}, currency, ${k1}, ${k2}, sum(cdrs), sum(sessions),
+             sum(energy_kwh), sum(charging_hours), sum(parking_hours), sum(net), sum(vat), sum(gross)
+           from ${table} group by 3, 4, 5, 6`,
+        );
+    for (const t of ['revenue_rollup', 'revenue_monthly', 'finance_cdrs', 'revenue_daily'])
+      await ds.query(`vacuum analyze ${t}`);
     const seedMs = performance.now() - t0;
-    const [{ n: buckets }] = (await ds.query('select count(*)::int as n from revenue_daily')) as Array<{ n: number }>;
+    const count = async (sql: string) => ((await ds.query(sql)) as Array<{ n: number }>)[0].n;
+    const buckets = await count('select count(*)::int as n from revenue_daily');
+    const monthlyRows = await count('select count(*)::int as n from revenue_monthly');
+    const rollupRows = await count('select count(*)::int as n from revenue_rollup');
 
     const year = { from: '2025-01-01', to: '2026-01-01' };
-    const cases: Record<string, RevenueQuery> = {
-      month: { ...year, granularity: 'month', groupBy: [] },
-      ...Object.fromEntries(
-        REVENUE_DIMENSIONS.map((d) => [
-          `month_x_${d}`,
-          { ...year, granularity: 'month', groupBy: [d] } as RevenueQuery,
-        ]),
-      ),
-      month_x_every_dimension: { ...year, granularity: 'month', groupBy: REVENUE_DIMENSIONS },
-      // a range that cuts into two months: whole months from revenue_monthly, the edges' days from revenue_daily
-      month_x_every_dimension_mid_month: {
-        from: '2025-01-15',
-        to: '2025-12-16',
-        granularity: 'month',
-        groupBy: REVENUE_DIMENSIONS,
-      },
-      day: { ...year, granularity: 'day', groupBy: [] },
-      day_x_site: { ...year, granularity: 'day', groupBy: ['site'] },
-      ...(process.argv.includes('--day-dimensions')
-        ? {
-            day_x_station: { ...year, granularity: 'day', groupBy: ['station'] },
-            day_x_every_dimension: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
-          }
-        : {}),
+    const dims = ['', ...REVENUE_DIMENSIONS] as const;
+    const name = (g: string, d: string) => (d ? `${g}_x_${d}` : g);
+    const q = (granularity: 'day' | 'month', d: string): RevenueQuery => ({
+      ...year,
+      granularity,
+      groupBy: d === 'every_dimension' ? REVENUE_DIMENSIONS : d ? [d as RevenueDimension] : [],
+    });
+    // the whole answer of each grouping whose answer is at most PAGE_ABOVE rows; the others by pages
+    const PAGE_ABOVE = 25_000;
+    const resultRows = async (rq: RevenueQuery) => {
+      if (rq.groupBy.length === REVENUE_DIMENSIONS.length)
+        return count(
+          `select count(*)::int as n from ${rq.granularity === 'day' ? 'revenue_daily' : 'revenue_monthly'}`,
+        );
+      return count(
+        `select count(*)::int as n from revenue_rollup where grain = '${rq.granularity === 'day' ? 'd' : 'm'}'
+         and dimension = '${rq.groupBy[0] ?? ''}'`,
+      );
     };
-    // the JSON pages (limit, cursor): the first 1,000 rows and a page from the middle of the year
-    const pages: Record<string, { q: RevenueQuery; page: RevenuePage }> = {
-      month_x_every_dimension_page_1000: {
-        q: cases.month_x_every_dimension,
-        page: { limit: 1001 },
-      },
-      month_x_every_dimension_page_1000_from_july: {
-        q: cases.month_x_every_dimension,
-        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
-      },
-      day_x_every_dimension_page_1000: {
-        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
-        page: { limit: 1001 },
-      },
-      day_x_every_dimension_page_1000_from_july: {
-        q: { ...year, granularity: 'day', groupBy: REVENUE_DIMENSIONS },
-        page: { limit: 1001, after: ['2025-07-01', 'EUR', '', '', '', '', '0', ''] },
-      },
-    };
-    const report: Record<string, { medianMs: number; rows: number }> = {};
-    for (const [name, { q, page }] of [
-      ...Object.entries(cases).map(([n, q]) => [n, { q, page: undefined }] as const),
-      ...Object.entries(pages),
-    ]) {
+    const report: Record<
+      string,
+      { medianMs: number; nodeCpuMs: number; rows: number; resultRows: number; page?: string }
+    > = {};
+    const measure = async (label: string, rq: RevenueQuery, page?: RevenuePage, pageName?: string) => {
       const times: number[] = [];
+      const cpus: number[] = [];
       let rows = 0;
+      let bytes = 0;
       for (let i = 0; i < RUNS; i++) {
+        const cpu0 = process.cpuUsage();
         const s = performance.now();
-        rows = (await revenueRows(ds, q, page)).length;
-        await revenueTotals(ds, q);
+        // what the endpoint's JSON answer does: the rows' JSON from PostgreSQL, the totals, the body put together
+        const r = await revenueJsonRows(ds, rq, page);
+        const totals = await revenueTotals(ds, rq);
+        bytes = `{"rows":[${r.join(',')}],"totals":${JSON.stringify(totals)}}`.length;
+        rows = r.length;
         times.push(performance.now() - s);
+        const cpu = process.cpuUsage(cpu0);
+        cpus.push((cpu.user + cpu.system) / 1000);
       }
       times.sort((a, b) => a - b);
-      report[name] = { medianMs: Math.round(times[Math.floor(times.length / 2)] * 10) / 10, rows };
-    }
+      cpus.sort((a, b) => a - b);
+      const total = page ? await resultRows(rq) : rows;
+      report[label] = {
+        medianMs: Math.round(times[Math.floor(times.length / 2)] * 10) / 10,
+        nodeCpuMs: Math.round(cpus[Math.floor(cpus.length / 2)] * 10) / 10,
+        rows,
+        resultRows: total,
+        ...(pageName ? { page: pageName } : {}),
+      };
+      console.log(
+        `${label.padEnd(44)} ${String(report[label].medianMs).padStart(8)} ms (node CPU ${report[label].nodeCpuMs} ms)` +
+          `  ${String(rows).padStart(6)} rows` +
+          ` of ${total}${pageName ? ` (${pageName})` : ''}, ${Math.round(bytes / 1000)} kB JSON`,
+      );
+    };
+    const firstKey = (rq: RevenueQuery) =>
+      [
+        '2025-07-01',
+        'EUR',
+        ...revenueKeyShape(rq)
+          .slice(2)
+          .map((t) => (t === 'int' ? '0' : '')),
+      ] as string[];
+    for (const granularity of ['month', 'day'] as const)
+      for (const d of [...dims, 'every_dimension']) {
+        const rq = q(granularity, d);
+        if ((await resultRows(rq)) <= PAGE_ABOVE) await measure(name(granularity, d), rq);
+        else {
+          // the controller asks for limit + 1 rows to know whether a next page exists
+          await measure(`${name(granularity, d)}_page_1000`, rq, { limit: 1001 }, 'first page');
+          await measure(
+            `${name(granularity, d)}_page_1000_from_july`,
+            rq,
+            { limit: 1001, after: firstKey(rq) },
+            'page after 1 July',
+          );
+        }
+      }
+    // ranges cutting into January and December: whole months from the monthly rows, the edges' days summed
+    const midMonth = { from: '2025-01-15', to: '2025-12-16', granularity: 'month' as const };
+    await measure('month_x_station_mid_month', { ...midMonth, groupBy: ['station'] });
+    await measure(
+      'month_x_every_dimension_mid_month_page_1000',
+      { ...midMonth, groupBy: REVENUE_DIMENSIONS },
+      { limit: 1001 },
+      'first page',
+    );
+    const load1m = (await import('node:os')).loadavg();
+    console.log(`load average ${load1m.map((l) => l.toFixed(2)).join(' ')}`);
 
     if (process.argv.includes('--no-export')) {
       console.log(
@@ -158,6 +203,8 @@ async function main(): Promise<void> {
           bench: 'finance-report',
           cdrs: N,
           revenueDailyRows: buckets,
+          revenueMonthlyRows: monthlyRows,
+          revenueRollupRows: rollupRows,
           seedSeconds: Math.round(seedMs / 100) / 10,
           yearReport: report,
           yearReportTargetMs: 200,
@@ -208,10 +255,17 @@ async function main(): Promise<void> {
     server.close();
     const load = (await import('node:os')).loadavg()[0];
     console.log(
+      `CSV export of ${lines - 1} CDRs: ${Math.round(((lines - 1) / exportMs) * 1000)} rows/s, ` +
+        `${Math.round(exportMs / 10) / 100} s, node CPU ${Math.round((cpu.user + cpu.system) / 1e4) / 100} s, ` +
+        `resident memory +${Math.round((rssPeak - rssStart) / 1e6)} MB at its peak; load average ${load.toFixed(2)}`,
+    );
+    console.log(
       JSON.stringify({
         bench: 'finance-report',
         cdrs: N,
         revenueDailyRows: buckets,
+        revenueMonthlyRows: monthlyRows,
+        revenueRollupRows: rollupRows,
         seedSeconds: Math.round(seedMs / 100) / 10,
         yearReport: report,
         yearReportTargetMs: 200,

@@ -56,6 +56,13 @@ export const ReportingServiceConfigSchema = Type.Object({
   CPO_BUSINESS_NAME: Type.String({ default: 'CSMS', minLength: 1, maxLength: 100 }),
   /** how long the credentials handshake waits for each of a party's answers (its versions, its version details) */
   OCPI_PARTY_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
+  /**
+   * Where the credentials handshake may call a party although the address is not public: a comma-separated list of
+   * host names (`localhost`, `emsp.internal`), IP addresses (`127.0.0.1`) and CIDR ranges (`10.0.0.0/8`, `fd00::/8`).
+   * Unset: a party's URL whose host is, or resolves to, a loopback, private, link-local, shared, multicast,
+   * documentation or reserved address is refused (libs/ocpi `partyUrlRefusal`, `partyAddressRefusal`).
+   */
+  OCPI_PARTY_URL_ALLOW: Type.Optional(Type.String({ maxLength: 2000 })),
 });
 export type ReportingServiceConfig = Static<typeof ReportingServiceConfigSchema>;
 

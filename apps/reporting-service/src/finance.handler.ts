@@ -65,8 +65,18 @@ const SUMS = `cdrs = d.cdrs + excluded.cdrs, sessions = d.sessions + excluded.se
   vat = d.vat + excluded.vat, gross = d.gross + excluded.gross`;
 
 /**
+ * A CDR's 12 keys in revenue_rollup ($1 its day, $9 its month, $3..$8 its dimensions as in revenue_daily's key):
+ * the day and the month x no dimension, site, station, EVSE, tariff and version, account.
+ */
+const ROLLUP_KEYS = `(select g.grain, k.dimension, case g.grain when 'd' then $1::date else $9::date end as day, k.k1, k.k2
+  from (values ('d'), ('m')) g (grain)
+  cross join (values ('', '', 0), ('site', $3::text, 0), ('station', $4::text, 0), ('evse', $5::text, 0),
+    ('tariff', $6::text, $7::int), ('account', $8::text, 0)) k (dimension, k1, k2))`;
+
+/**
  * Adds (sign 1) or takes away (sign -1) one CDR's figures on its reported day, in revenue_daily (every
- * dimension), revenue_monthly (every dimension, the day's month) and revenue_site_daily (per site); a bucket left with no CDR goes, so the tables hold the same rows
+ * dimension), revenue_monthly (every dimension, the day's month) and revenue_rollup (the day and the month x
+ * none or one dimension); a bucket left with no CDR goes, so the tables hold the same rows
  * whatever order the CDRs and closes were folded in.
  */
 async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | -1): Promise<void> {
@@ -94,14 +104,23 @@ async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | 
      on conflict (month, currency, site_id, station_id, evse_uid, tariff_id, tariff_version, account_id) do update set ${SUMS}`,
     [month, ...key.slice(1), ...figures],
   );
+  // per grain x currency x one dimension (revenue_rollup): what a report by none or one dimension reads
   await m.query(
-    `insert into revenue_site_daily as d (day, currency, site_id, cdrs, sessions, energy_kwh, charging_hours,
-       parking_hours, net, vat, gross)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     on conflict (day, currency, site_id) do update set ${SUMS}`,
-    [...key.slice(0, 3), ...figures],
+    `insert into revenue_rollup as d (grain, dimension, day, currency, k1, k2, cdrs, sessions, energy_kwh,
+       charging_hours, parking_hours, net, vat, gross)
+     select k.grain, k.dimension, k.day, $2::text, k.k1, k.k2,
+       $10::int, $11::int, $12::numeric, $13::numeric, $14::numeric, $15::numeric, $16::numeric, $17::numeric
+     from ${ROLLUP_KEYS} k
+     on conflict (grain, dimension, day, currency, k1, k2) do update set ${SUMS}`,
+    [...key, month, ...figures],
   );
   if (sign === -1) {
+    await m.query(
+      `delete from revenue_rollup d using ${ROLLUP_KEYS} k
+       where d.grain = k.grain and d.dimension = k.dimension and d.day = k.day and d.currency = $2 and d.k1 = k.k1
+         and d.k2 = k.k2 and d.cdrs = 0`,
+      [...key, month],
+    );
     await m.query(
       `delete from revenue_daily where day = $1 and currency = $2 and site_id = $3 and station_id = $4 and evse_uid = $5
          and tariff_id = $6 and tariff_version = $7 and account_id = $8 and cdrs = 0`,
@@ -111,10 +130,6 @@ async function addToRevenue(m: EntityManager, r: CdrRow, day: string, sign: 1 | 
       `delete from revenue_monthly where month = $1 and currency = $2 and site_id = $3 and station_id = $4
          and evse_uid = $5 and tariff_id = $6 and tariff_version = $7 and account_id = $8 and cdrs = 0`,
       [month, ...key.slice(1)],
-    );
-    await m.query(
-      'delete from revenue_site_daily where day = $1 and currency = $2 and site_id = $3 and cdrs = 0',
-      key.slice(0, 3),
     );
   }
 }

@@ -15,6 +15,7 @@ import {
   type RevenueDimension,
   type Row,
 } from '@csms/finance';
+import { allCurrencies } from '@csms/money';
 import { PgCsvToRfc4180, inlineParams } from './csv-copy';
 
 /**
@@ -86,35 +87,51 @@ function wholeMonths(from: string, to: string): { first: string; end: string } {
   };
 }
 
+/** revenue_rollup's key columns as a report by one dimension names them. */
+const ROLLUP_COLUMNS: Record<RevenueDimension, string> = {
+  site: 'k1 as site_id',
+  station: 'k1 as station_id',
+  evse: 'k1 as evse_uid',
+  tariff: 'k1 as tariff_id, k2 as tariff_version',
+  account: 'k1 as account_id',
+};
+
 /**
- * Where a report's rows come from, as `day` + the dimensions + the figures, for days in [$1, $2):
- * - grouped by site or by nothing: revenue_site_daily (days x sites rows, whatever the number of CDRs);
- * - by month x other dimensions: revenue_monthly for the whole months of the range (a month's row stands on its
- *   first day, which is what the month's group key reads) and revenue_daily for the days of a month the range
- *   cuts into (at the edges);
- * - by day x other dimensions: revenue_daily.
+ * Whether the report reads its rows as they are stored, each row a group already (no aggregate, the primary key's
+ * order, a page stops after its rows): a grouping at a table's own grain. By none or one dimension (revenue_rollup),
+ * per day or per whole months; by every dimension, per day (revenue_daily) or whole months (revenue_monthly).
+ */
+function readsGroups(q: RevenueQuery): boolean {
+  const months = wholeMonths(q.from, q.to);
+  const grain = q.granularity === 'day' || (months.first === q.from && months.end === q.to && q.from < q.to);
+  return grain && (q.groupBy.length <= 1 || q.groupBy.length === REVENUE_DIMENSIONS.length);
+}
+
+/**
+ * Where a report's rows come from, as `day` + currency + the dimensions + the figures, for days in [$1, $2); a
+ * report by month is asked here either for whole months or for days within one month (revenueRows splits a range
+ * that cuts into months at the month boundaries):
+ * - by none or one dimension: revenue_rollup (days or months x currency x that dimension's keys, whatever the
+ *   number of CDRs): its day rows by day, its month rows for whole months, its day rows for part of a month;
+ * - by several dimensions: revenue_daily by day or for part of a month, revenue_monthly for whole months (a
+ *   month's row stands on its first day, which is what the month's group key reads).
  * Every table holds the same sums of the same CDRs, so each gives the same report.
  */
 function revenueSource(q: RevenueQuery): string {
-  if (q.groupBy.every((d) => d === 'site'))
-    return `(select ${q.granularity === 'month' ? "date_trunc('month', day)::date as day" : 'day'}, currency, site_id,
-      ${SUMMED} from revenue_site_daily where day >= $1::date and day < $2::date)`;
-  const daily = (day: string, extra = '') =>
-    `select ${day}, ${DIMENSION_KEY}, ${SUMMED} from revenue_daily where day >= $1::date and day < $2::date ${extra}`;
-  if (q.granularity === 'day') return `(${daily('day')})`;
   const { first, end } = wholeMonths(q.from, q.to);
-  if (first >= end) return `(${daily("date_trunc('month', day)::date as day")})`;
-  // first and end are dates this code computed from validated dates: inlined as literals
-  const monthly = `select month as day, ${DIMENSION_KEY}, ${SUMMED} from revenue_monthly
-      where month >= date '${first}' and month < date '${end}'`;
-  // whole months only (the usual case): the monthly table alone, read in its primary key's order
-  if (first === q.from && end === q.to)
+  const monthsWhole = q.granularity === 'month' && first === q.from && end === q.to;
+  const dayOf = q.granularity === 'day' ? 'day' : "date_trunc('month', day)::date as day";
+  if (q.groupBy.length <= 1) {
+    const dimension = q.groupBy[0] ?? '';
+    const cols = dimension ? `, ${ROLLUP_COLUMNS[dimension as RevenueDimension]}` : '';
+    // dimension is one of REVENUE_DIMENSIONS (validated): inlined as a literal
+    return `(select ${monthsWhole ? 'day' : dayOf}, currency${cols}, ${SUMMED} from revenue_rollup
+       where grain = '${monthsWhole ? 'm' : 'd'}' and dimension = '${dimension}' and day >= $1::date and day < $2::date)`;
+  }
+  if (monthsWhole)
     return `(select month as day, ${DIMENSION_KEY}, ${SUMMED} from revenue_monthly
       where month >= $1::date and month < $2::date)`;
-  return `(${monthly} union all ${daily(
-    "date_trunc('month', day)::date as day",
-    `and not (day >= date '${first}' and day < date '${end}')`,
-  )})`;
+  return `(select ${dayOf}, ${DIMENSION_KEY}, ${SUMMED} from revenue_daily where day >= $1::date and day < $2::date)`;
 }
 
 /** A page of the revenue report: at most `limit` rows after the row whose key is `after` (revenueKey's). */
@@ -154,6 +171,55 @@ export async function revenueRows(
   q: RevenueQuery,
   page?: RevenuePage,
 ): Promise<RevenueRow[]> {
+  return (await revenueParts(m, q, page, false)) as RevenueRow[];
+}
+
+/**
+ * The same rows as revenueRows, each as the JSON text of its object (`JSON.stringify` of revenueRows' row, byte for
+ * byte), written by PostgreSQL: the JSON answer's rows. A report of tens of thousands of rows costs the service a
+ * string per row instead of a parsed row of thirteen fields, an object and its serialisation.
+ */
+export async function revenueJsonRows(
+  m: DataSource | EntityManager,
+  q: RevenueQuery,
+  page?: RevenuePage,
+): Promise<string[]> {
+  return (await revenueParts(m, q, page, true)) as string[];
+}
+
+/** minor units of a currency (the SQL of libs/money's table; 2 unless listed), as amountText pads to them */
+const MINOR_UNITS_SQL = (column: string) => {
+  const other = allCurrencies().filter((c) => c.minorUnits !== 2);
+  return `(case ${column} ${other.map((c) => `when '${c.code}' then ${c.minorUnits}`).join(' ')} else 2 end)`;
+};
+
+/** FIGURES with the amounts as numbers (trim_scale'd), for the JSON rows to pad to the currency's minor units */
+const FIGURES_NUMERIC = FIGURES.replace(/trim_scale\(sum\((net|vat|gross)\)\)::text/g, 'trim_scale(sum($1))');
+const FIGURES_NUMERIC_OF_ROW = FIGURES_NUMERIC.replace(/sum\(([a-z_]+)\)/g, '$1');
+
+async function revenueParts(
+  m: DataSource | EntityManager,
+  q: RevenueQuery,
+  page: RevenuePage | undefined,
+  json: boolean,
+): Promise<Array<RevenueRow | string>> {
+  // by month over a range that cuts into months: the days of the first month, the whole months, the days of the
+  // last month, asked one after the other (their groups are disjoint and in that order), each from its own table
+  // and the whole months read as stored; a page stops at the part that fills it
+  const { first, end } = wholeMonths(q.from, q.to);
+  if (q.granularity === 'month' && first < end && (first !== q.from || end !== q.to)) {
+    const out: Array<RevenueRow | string> = [];
+    for (const part of [
+      { ...q, to: first },
+      { ...q, from: first, to: end },
+      { ...q, from: end },
+    ]) {
+      if (part.from >= part.to) continue;
+      out.push(...(await revenueParts(m, part, page && { limit: page.limit - out.length, after: page.after }, json)));
+      if (page && out.length >= page.limit) break;
+    }
+    return out;
+  }
   const cols = REVENUE_DIMENSIONS.filter((d) => q.groupBy.includes(d)).flatMap((d) => DIMENSION_COLUMNS[d]);
   const key = [
     'r.day',
@@ -180,20 +246,49 @@ export async function revenueRows(
     limit = `limit $${params.length}`;
   }
   const positions = key.map((_, i) => i + 1).join(', ');
-  // every dimension from one table at the asked grain (revenue_monthly by whole months, revenue_daily by day): a
-  // row is a group already; no aggregate, read in the primary key's order (no hash of every row, no sort)
-  const months = wholeMonths(q.from, q.to);
-  const identity =
-    q.groupBy.length === REVENUE_DIMENSIONS.length &&
-    (q.granularity === 'day' || (months.first === q.from && months.end === q.to && q.from < q.to));
-  const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(
-    `select ${key.map((k, i) => `${k} as k${i}`).join(', ')}, to_char(r.day, 'YYYY-MM-DD') as day_text,
-       ${identity ? FIGURES_OF_ROW : FIGURES}
+  // a grouping at a table's own grain: a row is a group already; no aggregate, read in the primary key's order (no
+  // hash of every row, no sort)
+  const identity = readsGroups(q);
+  const figuresSql = json ? (identity ? FIGURES_NUMERIC_OF_ROW : FIGURES_NUMERIC) : identity ? FIGURES_OF_ROW : FIGURES;
+  const sql = `select ${key.map((k, i) => `${k} as k${i}`).join(', ')}, to_char(r.day, 'YYYY-MM-DD') as day_text,
+       ${figuresSql}
      from ${revenueSource(q)} r ${where.length ? `where ${where.join(' and ')}` : ''}
      ${identity ? '' : `group by ${positions}`}
-     order by ${positions} ${limit}`,
-    params,
-  );
+     order by ${positions} ${limit}`;
+  if (json) {
+    // the row object of revenueRows, as JSON.stringify writes it: keys in its order, '' keys as null, decimals as
+    // strings, the amounts padded to the currency's minor units (amountText), text through to_json (its escapes)
+    const text = (v: string) => `coalesce(to_json(nullif(${v}::text, ''))::text, 'null')`;
+    const dim = (c: string) => {
+      const i = cols.indexOf(c);
+      if (i < 0) return `'null'`;
+      return c === 'tariff_version' ? `x.k${i + 2}::text` : text(`x.k${i + 2}`);
+    };
+    const amount = (c: string) =>
+      `'"' || round(x.${c}, greatest(scale(x.${c}), ${MINOR_UNITS_SQL('x.k1')}))::text || '"'`;
+    const parts: Array<[string, string]> = [
+      ['period', `'"' || substr(x.day_text, 1, 7) || '"'`],
+      ['day', q.granularity === 'day' ? `'"' || x.day_text || '"'` : `'null'`],
+      ['currency', `to_json(x.k1::text)::text`],
+      ...(['site_id', 'station_id', 'evse_uid', 'tariff_id', 'tariff_version', 'account_id'].map((c) => [
+        c,
+        dim(c),
+      ]) as Array<[string, string]>),
+      ['cdrs', 'x.cdrs::text'],
+      ['sessions', 'x.sessions::text'],
+      ...(['energy_kwh', 'charging_hours', 'parking_hours'].map((c) => [c, `'"' || x.${c} || '"'`]) as Array<
+        [string, string]
+      >),
+      ...(['net', 'vat', 'gross'].map((c) => [c, amount(c)]) as Array<[string, string]>),
+    ];
+    const expr = parts.map(([k, v], i) => `'${i === 0 ? '{' : ','}"${k}":' || ${v}`).join(' || ');
+    const rows: Array<{ j: string }> = await m.query(
+      `select ${expr} || '}' as j from (${sql}) x order by ${key.map((_, i) => `x.k${i}`).join(', ')}`,
+      params,
+    );
+    return rows.map((r) => r.j);
+  }
+  const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(sql, params);
   return rows.map((r) => {
     const dims = Object.fromEntries(cols.map((c, i) => [c, r[`k${i + 2}`]]));
     const text = r.day_text as string;
@@ -218,7 +313,8 @@ export async function revenueTotals(m: DataSource | EntityManager, q: RevenueQue
   const params: string[] = [q.from, q.to];
   if (q.currency) params.push(q.currency);
   const rows: FigureRow[] = await m.query(
-    `select currency, ${FIGURES} from revenue_site_daily where day >= $1::date and day < $2::date
+    `select currency, ${FIGURES} from revenue_rollup
+     where grain = 'd' and dimension = '' and day >= $1::date and day < $2::date
      ${q.currency ? 'and currency = $3' : ''} group by currency order by currency collate "C"`,
     params,
   );

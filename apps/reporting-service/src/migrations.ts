@@ -434,6 +434,86 @@ export class OcpiParties1764500000700 implements MigrationInterface {
   }
 }
 
+/**
+ * The revenue per grain (`d`: reported day, `m`: civil month, its first day) x currency x ONE dimension (`dimension`
+ * '' with no key: per currency only; `site`, `station`, `evse`, `account`: its id in k1; `tariff`: the tariff id in k1
+ * and its version in k2; k2 is 0 for the others), maintained in the same transaction as the other revenue tables.
+ * A report by day or month x none or one dimension reads its rows as they are, in primary key order, however many
+ * CDRs there were: a year per month x station is months x stations rows, where revenue_monthly holds one row per
+ * station x EVSE x tariff x account (nearly one per CDR with many accounts). Backfilled from revenue_daily and
+ * revenue_monthly, so a database folded before it answers the same. It replaces revenue_site_daily (its day x site
+ * rows).
+ */
+export class RevenueRollup1764500000800 implements MigrationInterface {
+  name = 'RevenueRollup1764500000800';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table revenue_rollup (
+        grain          text    collate "C" not null,
+        dimension      text    collate "C" not null,
+        day            date    not null,
+        currency       text    collate "C" not null,
+        k1             text    collate "C" not null,
+        k2             integer not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (grain, dimension, day, currency, k1, k2)
+      )`);
+    for (const [grain, table, day] of [
+      ['d', 'revenue_daily', 'day'],
+      ['m', 'revenue_monthly', 'month'],
+    ] as const)
+      for (const [dimension, k1, k2] of REVENUE_ROLLUP_KEYS)
+        await q.query(`
+          insert into revenue_rollup
+          select '${grain}', '${dimension}', ${day}, currency, ${k1}, ${k2}, sum(cdrs), sum(sessions), sum(energy_kwh),
+            sum(charging_hours), sum(parking_hours), sum(net), sum(vat), sum(gross)
+          from ${table} group by 3, 4, 5, 6 having sum(cdrs) <> 0`);
+    // its rows are revenue_rollup's by day x site
+    await q.query('drop table revenue_site_daily');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table revenue_site_daily (
+        day            date    not null,
+        currency       text    collate "C" not null,
+        site_id        text    collate "C" not null,
+        cdrs           integer not null,
+        sessions       integer not null,
+        energy_kwh     numeric not null,
+        charging_hours numeric not null,
+        parking_hours  numeric not null,
+        net            numeric not null,
+        vat            numeric not null,
+        gross          numeric not null,
+        primary key (day, currency, site_id)
+      )`);
+    await q.query(`
+      insert into revenue_site_daily
+      select day, currency, k1, cdrs, sessions, energy_kwh, charging_hours, parking_hours, net, vat, gross
+      from revenue_rollup where grain = 'd' and dimension = 'site'`);
+    await q.query('drop table revenue_rollup');
+  }
+}
+
+/** revenue_rollup's dimensions and the columns of revenue_daily / revenue_monthly their k1 and k2 are. */
+export const REVENUE_ROLLUP_KEYS: ReadonlyArray<readonly [string, string, string]> = [
+  ['', "''", '0'],
+  ['site', 'site_id', '0'],
+  ['station', 'station_id', '0'],
+  ['evse', 'evse_uid', '0'],
+  ['tariff', 'tariff_id', 'tariff_version'],
+  ['account', 'account_id', '0'],
+];
+
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
@@ -445,4 +525,5 @@ export const reportingServiceMigrations = [
   RevenueMonthly1764500000500,
   ReconciliationClearances1764500000510,
   OcpiParties1764500000700,
+  RevenueRollup1764500000800,
 ];

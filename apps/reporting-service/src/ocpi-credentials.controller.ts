@@ -13,6 +13,7 @@ import {
 import { appendToOutbox } from '@csms/messaging';
 import {
   OcpiInputError,
+  ocpiHttpStatus,
   access,
   parseCredentials,
   tokenSha256,
@@ -220,9 +221,10 @@ export class OcpiCredentialsController {
   }
 
   /**
-   * Authenticates (libs/ocpi `access`), runs `body` and answers in the OCPI envelope: 1000 with its data; a refusal
-   * with its HTTP status and OCPI code (2000 token, 2001 parameters: HTTP 400); a party that could not be used
-   * (3001, 3002, 3003) with HTTP 200, as OCPI answers a request that reached its layer.
+   * Authenticates (libs/ocpi `access`), runs `body` and answers in the OCPI envelope: 1000 with its data; a token
+   * refused with its HTTP status (401, 405) and 2000; a request that reached the OCPI layer and failed there (2001
+   * a bad credentials object, 3001, 3002, 3003 a party that could not be used) with HTTP 200 and its status code,
+   * as OCPI 2.2.1 prescribes (libs/ocpi `ocpiHttpStatus`).
    */
   private async handle(
     req: Request,
@@ -243,7 +245,7 @@ export class OcpiCredentialsController {
         sendOcpi(
           res,
           timestamp,
-          e.statusCode === 2001 ? 400 : 200,
+          ocpiHttpStatus(e.statusCode),
           e.statusCode,
           e.message,
           e.field ? { field: e.field } : undefined,

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import type { EventCatalogue } from '@csms/contracts';
 import type { OutboxRelay } from '@csms/messaging';
-import { access, tokenPartyKey } from '@csms/ocpi';
+import { access, ocpiHttpStatus, tokenPartyKey } from '@csms/ocpi';
 import { Public } from '@csms/service-kit';
 import { OcpiError, parseOcpiDateTime, sendOcpi, type OcpiParty } from './ocpi';
 import type { OcpiPartyClient } from './ocpi-party-client';
@@ -38,7 +38,8 @@ const PARAMS = new Set(['date_from', 'date_to', 'offset', 'limit']);
  * (`data`, `status_code` 1000, `status_message`, `timestamp`) with the pagination headers `X-Total-Count`,
  * `X-Limit` (the page size used: the asked limit, at most the server's maximum) and `Link: <...>; rel="next"`
  * while there is a next page. Authentication is OCPI's (`Authorization: Token <base64 token>`), not an API key:
- * 401 without a known token; errors as envelopes with OCPI status codes (2001 invalid or missing parameters).
+ * 401 without a known token; a bad parameter is status code 2001 (invalid or missing parameters) with HTTP 200, as
+ * OCPI 2.2.1 answers a request that reached its layer (libs/ocpi `ocpiHttpStatus`).
  * A party sees what libs/ocpi `cdrAudience` gives it: a hub (or a configured token) every CDR, an eMSP the CDRs
  * of its own tokens (`cdr_token` country code and party id, the indexed `token_party` column).
  */
@@ -116,23 +117,24 @@ export class OcpiCdrsController {
       const v = raw[name];
       if (v === undefined) return undefined;
       if (typeof v !== 'string' || v.length > 64 || [...v].some((c) => c.charCodeAt(0) < 32))
-        throw new OcpiError(400, 2001, `${name}: one value of at most 64 characters`);
+        throw new OcpiError(ocpiHttpStatus(2001), 2001, `${name}: one value of at most 64 characters`);
       return v;
     };
     for (const k of Object.keys(raw))
-      if (!PARAMS.has(k)) throw new OcpiError(400, 2001, `unknown parameter ${k.slice(0, 64)}`);
+      if (!PARAMS.has(k)) throw new OcpiError(ocpiHttpStatus(2001), 2001, `unknown parameter ${k.slice(0, 64)}`);
     const rawFrom = one('date_from');
     const rawTo = one('date_to');
     const instant = (name: string, v: string | undefined) => {
       if (v === undefined) return null;
       const ms = parseOcpiDateTime(v);
-      if (ms === null) throw new OcpiError(400, 2001, `${name}: an OCPI DateTime (e.g. 2026-11-01T00:00:00Z)`);
+      if (ms === null)
+        throw new OcpiError(ocpiHttpStatus(2001), 2001, `${name}: an OCPI DateTime (e.g. 2026-11-01T00:00:00Z)`);
       return new Date(ms).toISOString();
     };
     const integer = (name: string, v: string | undefined, dflt: number, min: number, max: number) => {
       if (v === undefined) return dflt;
       if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max)
-        throw new OcpiError(400, 2001, `${name}: an integer from ${min} to ${max}`);
+        throw new OcpiError(ocpiHttpStatus(2001), 2001, `${name}: an integer from ${min} to ${max}`);
       return Number(v);
     };
     const limit = Math.min(integer('limit', one('limit'), this.deps.maxLimit, 1, 999_999_999), this.deps.maxLimit);

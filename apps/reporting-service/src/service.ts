@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
+import { parsePartyUrlAllowList } from '@csms/ocpi';
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import { registerCompletenessMetrics } from './completeness';
@@ -58,6 +59,8 @@ export async function startReportingService(
   ] as string[];
   const [monitoring, billing, deadLetters, payments, ocpi] = reportingGroups(cfg);
   const ocpiParties = parseOcpiTokens(cfg.OCPI_TOKENS);
+  // a bad entry stops the start, as a bad OCPI_TOKENS does
+  const partyUrlAllow = parsePartyUrlAllowList(cfg.OCPI_PARTY_URL_ALLOW);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
   return startService(
     {
@@ -149,7 +152,7 @@ export async function startReportingService(
             now: () => new Date(),
             catalogue,
             relay: runtime.relay,
-            partyClient: options.ocpiPartyClient ?? new HttpOcpiPartyClient(cfg.OCPI_PARTY_TIMEOUT_MS),
+            partyClient: options.ocpiPartyClient ?? new HttpOcpiPartyClient(cfg.OCPI_PARTY_TIMEOUT_MS, partyUrlAllow),
             baseUrl: cfg.OCPI_BASE_URL,
             cpo: { countryCode: cfg.CPO_COUNTRY_CODE, partyId: cfg.CPO_PARTY_ID, businessName: cfg.CPO_BUSINESS_NAME },
           } satisfies OcpiDeps,

@@ -141,6 +141,8 @@ describe('reporting service: OCPI 2.2.1 versions, credentials handshake, per-par
       TARIFF_CONSUMER_GROUP: uniqueName('tariffs'),
       OCPI_TOKENS: `hub:${createHash('sha256').update(CONFIGURED).digest('hex')}`,
       OCPI_BASE_URL: 'https://cpo.example.com',
+      // the fake parties are served on loopback: allowed by name (OCPI_PARTY_URL_ALLOW)
+      OCPI_PARTY_URL_ALLOW: '127.0.0.1',
       CPO_COUNTRY_CODE: 'NL',
       CPO_PARTY_ID: 'CSM',
       CPO_BUSINESS_NAME: 'Test CPO',
@@ -257,7 +259,8 @@ describe('reporting service: OCPI 2.2.1 versions, credentials handshake, per-par
       ...credentialsOf(p, 'EMSP', 'DE', 'EMS'),
       url: 'ftp://x',
     });
-    expect([bad.http, bad.body.status_code, bad.body.data]).toEqual([400, 2001, { field: 'body/url' }]);
+    // OCPI 2.2.1: a request that reached the OCPI layer gets no HTTP error status, the envelope tells
+    expect([bad.http, bad.body.status_code, bad.body.data]).toEqual([200, 2001, { field: 'body/url' }]);
     // the party's API unusable: 3001; no 2.2.1: 3002; token A still unspent
     p.mode = 'http500';
     const unusable = await ocpi('POST', '/ocpi/2.2.1/credentials', tokenA, credentialsOf(p, 'EMSP', 'DE', 'EMS'));
