@@ -267,5 +267,6 @@ describe('reporting service: billing completeness from session.events, billing.e
     );
     expect(done.totals).toEqual({ ...expectedTotals, cdrs: 5, pricingFailures: 2, missing: 0, pending: 0 });
     expect(done.missingSessions).toEqual([]);
-  });
+    // two starts, a rebuild and three waits for consumer groups: about 55 s on a quiet 2-core machine
+  }, 180_000);
 });
