@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
-import type { Logger } from '@csms/platform';
+import { WakeableSleep, type Logger } from '@csms/platform';
 import type { PaymentEngine } from './engine';
 import {
   ProviderUnavailableError,
@@ -70,7 +70,7 @@ export interface RunnerOptions {
 export class EffectRunner {
   private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly pause = new WakeableSleep();
   /** nudged since the current round began */
   private pending = false;
   private lastScan = 0;
@@ -99,14 +99,14 @@ export class EffectRunner {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
   }
 
   /** Look for due intents now (after a commit that recorded some). */
   nudge(): void {
     this.pending = true;
-    this.wake?.();
+    this.pause.wake();
   }
 
   private async run(): Promise<void> {
@@ -126,14 +126,7 @@ export class EffectRunner {
       const delay = await this.idleDelay().catch(() => this.opts.pollMs);
       // a commit of this process that recorded intents (`nudge`) wakes it early
       if (this.pending || !this.running) continue;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.pause.sleep(delay);
     }
   }
 

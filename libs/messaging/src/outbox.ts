@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope, EventCatalogue } from '@csms/contracts';
-import { insertRows, type Logger, type RowColumn } from '@csms/platform';
+import { WakeableSleep, insertRows, type Logger, type RowColumn } from '@csms/platform';
 import { DEFAULT_MAX_MESSAGE_BYTES, checkRecordSize, recordBatchBytes, recordRefusal } from './record-size';
 import type { OutgoingRecord, RecordPublisher } from './records';
 
@@ -138,7 +138,7 @@ export class OutboxRelay {
   private contended = false;
   private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly pause = new WakeableSleep();
   private pending = false;
   private consecutiveFailures = 0;
   private lastError?: Error;
@@ -181,7 +181,7 @@ export class OutboxRelay {
   /** Asks for a round now (after a local commit), instead of waiting for the next poll. */
   nudge(): void {
     this.pending = true;
-    this.wake?.();
+    this.pause.wake();
   }
 
   /**
@@ -192,7 +192,7 @@ export class OutboxRelay {
    */
   async stop(drainTimeoutMs = 10_000): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     const until = Date.now() + drainTimeoutMs;
     try {
@@ -367,14 +367,7 @@ export class OutboxRelay {
             ? this.pollIntervalMs
             : this.idlePollIntervalMs
           : Math.min(5000, this.pollIntervalMs * 2 ** this.consecutiveFailures);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.pause.sleep(delay);
     }
   }
 }

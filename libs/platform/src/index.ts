@@ -2,3 +2,4 @@ export * from './logger';
 export * from './config';
 export * from './database';
 export * from './rows';
+export * from './wakeable-sleep';
