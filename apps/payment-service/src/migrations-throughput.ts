@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { useLz4Compression } from '@csms/platform';
 
 /**
  * Throughput: a webhook finds the open intent its payment settles by `payment_ref`, the intent id or the request's
@@ -44,10 +45,7 @@ export class PaymentStateLz41765200000000 implements MigrationInterface {
   name = 'PaymentStateLz41765200000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const [lz4] = (await q.query(
-      `select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals)`,
-    )) as unknown[];
-    if (lz4) await q.query('alter table account_state alter column state set compression lz4');
+    await useLz4Compression(q, [['account_state', 'state']]);
   }
 
   async down(q: QueryRunner): Promise<void> {
