@@ -107,7 +107,7 @@ export class AdhocEffects {
          deleted = false where tokens.revision <= excluded.revision`,
       [token, p.accountId, revision],
     );
-    const command = this.startCommand(env, deriveId('adhoc-start-command', env.id), stationId, protocol, {
+    const command = this.startCommand(env, startCommandIdOf(env.id), stationId, protocol, {
       evseId,
       token,
       holdId: p.holdId,
@@ -224,7 +224,7 @@ export class AdhocEffects {
     if (verdict === 'other_protocol') {
       const next = otherProtocol(row.protocol);
       if (!row.protocols_tried.includes(next)) {
-        const command = this.startCommand(event, deriveId('adhoc-start-command', event.id), row.station_id, next, {
+        const command = this.startCommand(event, startCommandIdOf(event.id), row.station_id, next, {
           evseId: row.evse_id,
           token: row.token,
           holdId: row.hold_id,
@@ -302,6 +302,14 @@ export async function recordAdhocReceipt(m: EntityManager, event: CdrCreated): P
 }
 
 /**
+ * The id of the remote start command an event causes (the hold's `payment.authorized`, or the answer that asks for
+ * the other protocol): the live path and the rebuild derive it alike.
+ */
+function startCommandIdOf(causeEventId: string): string {
+  return deriveId('adhoc-start-command', causeEventId);
+}
+
+/**
  * The ad-hoc payments' rows as a rebuild restores them from payment.events (`npm run payments:rebuild`; the live path
  * writes them as it goes, with what the topic does not hold): the payment (`adhoc_payments`: its EVSE and currency
  * from `payment.account_opened`, the hold from its hosted `payment.authorization_requested`, the PSP's payment from
@@ -363,7 +371,7 @@ export async function refoldAdhocRows(
               p.accountId,
               p.holdId,
               oneTimeTokenOf(p.holdId, p.paymentRef),
-              deriveId('adhoc-start-command', env.id),
+              startCommandIdOf(env.id),
               defaultProtocol,
               JSON.stringify([defaultProtocol]),
               env.occurredAt,
