@@ -20,8 +20,17 @@ const common = {
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 60000,
 };
+// Suites run three at a time: most of an integration suite's time is waiting (services starting, consumer groups
+// joining, polling), so on two cores three suites at once finish far sooner than one after another. A wait shares
+// the machine with the other suites, so its limit gets slack (TEST_SLACK, libs/testing/src/env.ts); a passing wait
+// returns as soon as its condition holds. JEST_WORKERS=1 runs them one at a time.
+process.env.TEST_SLACK ??= '3';
+const slack = Number(process.env.TEST_SLACK);
+common.testTimeout = 60000 * slack;
 module.exports = {
-  testTimeout: 60000,
+  maxWorkers: Number(process.env.JEST_WORKERS ?? 3),
+  testTimeout: 60000 * slack,
+  testSequencer: '<rootDir>/scripts/jest-sequencer.js',
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,scripts}/**/*.spec.ts'] },

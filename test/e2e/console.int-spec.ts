@@ -6,7 +6,7 @@
  * its CSV and the CDR export and checks their totals, opens a CDR's audit down to its raw OCPP frames, follows a
  * card session's payment from hold to capture and its journal, the accounts and the ledger, publishes a tariff with a
  * wrong field and sees the error at the field, acknowledges an alarm, sends a reset and sees it accepted; runs
- * axe-core on each screen (no serious or critical violation) and writes a screenshot of each to docs/console.
+ * axe-core on each screen (no serious or critical violation) and writes a screenshot of each (to docs/console with CONSOLE_SCREENSHOTS=docs/console).
  * Also fails when the API types checked in under apps/console/web/src/api/generated are not those the running
  * services' OpenAPI documents give (regenerate: see apps/console/README.md).
  */
@@ -38,7 +38,10 @@ const csvRows = (text: string) => {
   const cols = head.split(',');
   return { cols, rows: lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v]))) };
 };
-const SHOTS = path.join(ROOT, 'docs', 'console');
+// the README's pictures are refreshed on purpose (CONSOLE_SCREENSHOTS=docs/console); a plain test run leaves the tree clean
+const SHOTS = process.env.CONSOLE_SCREENSHOTS
+  ? path.resolve(ROOT, process.env.CONSOLE_SCREENSHOTS)
+  : path.join(tmpdir(), `csms-console-shots-${process.pid}`);
 const GENERATED_DIR = path.join(ROOT, 'apps', 'console', 'web', 'src', 'api', 'generated');
 
 /**

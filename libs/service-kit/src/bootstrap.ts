@@ -71,6 +71,9 @@ export interface HttpServiceOptions {
 /** Routes outside the /api/v1 prefix. */
 export const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics'];
 
+/** how long an idle HTTP keep-alive connection stays open (above the common 60 s idle limit of load balancers) */
+export const HTTP_KEEP_ALIVE_MS = 65_000;
+
 /**
  * Creates a service's HTTP application the way every service does it: API under /api/v1, RFC 9457
  * errors, the edge rules on every input (EdgeInputPipe: depth, characters), JSON bodies only, OpenAPI at
@@ -113,5 +116,11 @@ export async function createHttpService(
   const guardDocs = docsAccess(access ?? {}, () => app.get(ApiKeyStore, { strict: false }));
   app.use(['/docs', '/openapi.json'], guardDocs);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json' });
+  // Idle keep-alive connections stay open longer than a load balancer's or client's idle limit (commonly 60 s),
+  // so the client, not this server, closes them: a request sent on a connection the server has just closed would
+  // fail with ECONNRESET. Node's default (5 s) loses that race on a busy machine.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  server.headersTimeout = HTTP_KEEP_ALIVE_MS + 1000;
   return app;
 }

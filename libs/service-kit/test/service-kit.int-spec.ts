@@ -15,6 +15,7 @@ import {
   RequireRoles,
   SchemaPipe,
   ServiceKitModule,
+  HTTP_KEEP_ALIVE_MS,
   createHttpService,
   encodeCursor,
   keysetPage,
@@ -263,6 +264,12 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(r.status).toBe(503);
     expect(await json(r)).toEqual({ status: 'unavailable', checks: { database: { ok: false } } });
     dbUp = true;
+  });
+
+  it('keeps idle connections longer than a load balancer does (the client closes them, no ECONNRESET race)', async () => {
+    const r = await call('/health/live');
+    expect(r.headers.get('keep-alive')).toBe(`timeout=${HTTP_KEEP_ALIVE_MS / 1000}`);
+    expect(HTTP_KEEP_ALIVE_MS).toBeGreaterThan(60_000);
   });
 
   it('ready stays 200 with status degraded while a check says degraded (the service works; the detail says what needs an operator)', async () => {

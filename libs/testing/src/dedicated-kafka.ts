@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './processes';
+import { TEST_SLACK } from './env';
 
 const kafkaSh = path.resolve(__dirname, '../../../infra/kafka/kafka.sh');
 
@@ -77,9 +78,10 @@ function run(args: string[], env: Record<string, string>): Promise<void> {
 }
 
 async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const limit = timeoutMs * TEST_SLACK;
+  const deadline = Date.now() + limit;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${limit} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { TEST_SLACK } from './env';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -72,7 +73,7 @@ export async function startServiceProcess(
   child.stderr!.on('data', keeper());
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${env.HTTP_PORT}`;
-  const deadline = Date.now() + readyTimeoutMs;
+  const deadline = Date.now() + readyTimeoutMs * TEST_SLACK;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`${name} exited during start-up:\n${lines.join('\n')}`);
@@ -84,7 +85,7 @@ export async function startServiceProcess(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within ${readyTimeoutMs} ms:\n${lines.join('\n')}`);
+      throw new Error(`${name} was not ready within ${readyTimeoutMs * TEST_SLACK} ms:\n${lines.join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,4 +1,7 @@
+import { TEST_SLACK } from './env';
+
 export interface WaitOptions {
+  /** the limit on a quiet machine; multiplied by TEST_SLACK */
   timeoutMs?: number;
   intervalMs?: number;
   /** says what was awaited when it times out */
@@ -13,7 +16,7 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   opts: WaitOptions = {},
 ): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const timeoutMs = (opts.timeoutMs ?? 20_000) * TEST_SLACK;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
