@@ -9,6 +9,8 @@
  * Then (BENCH_LEDGER_STATEMENTS=0: not) where the database's time goes: the same transfers again, one transaction at a
  * time on one connection, each statement's CPU of that backend (from /proc/<pid>/schedstat, nanoseconds) summed per
  * statement and per transfer — the event rows, the ledger's four inserts, the commit (the deferred balance check).
+ * BENCH_SQL: statements run on the fresh database after its migrations (to try a schema change, e.g. an index
+ * dropped, against the same workload).
  */
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
