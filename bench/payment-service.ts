@@ -1,15 +1,16 @@
 /**
- * CDRs settled per second by the payment service (in process, real Kafka and PostgreSQL) with the PSP emulator (in
- * process, called through the Stripe adapter over HTTP), and ledger transfers per second.
+ * CDRs settled per second by the payment service (in process, real Kafka and PostgreSQL) with the PSP emulator (its own
+ * process, `npm run psp-emulator`, as a deployment's PSP is elsewhere; called through the Stripe adapter over HTTP;
+ * BENCH_EMULATOR=inprocess: in this process, as before 2026-12-05), and ledger transfers per second.
  *   npx tsx bench/payment-service.ts [cardSessions=1000] [walletCdrs=2000] [accounts=50] [ledgerTransfers=20000]
  * Card: `accounts` card accounts with a token each; every session gets a hold at session.started (waited for, not
  * timed), then all CDRs are published at once and timed from the publication to the last `payment.captured`
  * (decide, PSP capture, outcome, ledger). Wallet: CDRs of wallet accounts (no PSP call) from publication to the
  * last `payment.wallet_debited`. Ledger transfers/s: the transfers posted during both timed phases over their time;
  * the ledger alone: CDR transfers written straight through the projection (no Kafka, no decider), see below.
- * CPU per CDR / transfer: this process (service, emulator, bench; the CDRs are serialised before the clock starts,
- * the test collectors of the harness closed) and the PostgreSQL backends of its database (not the bench's polling
- * connection).
+ * CPU per CDR / transfer: this process (the service and the bench: the CDRs are serialised before the clock starts,
+ * the test collectors of the harness closed; with BENCH_EMULATOR=inprocess the emulator too), the emulator's process
+ * (from /proc) and the PostgreSQL backends of its database (not the bench's polling connection).
  * The CDRs are cdr.created v4, as the tariff service publishes them (BENCH_CDR_VERSION=3: v3, as the test harness
  * makes them, upcast to v4 by every decode, which validates both versions).
  * `PAYMENT_*` variables of the environment are passed to the service (its settings, e.g. PAYMENT_RUNNER_BATCH).
@@ -35,7 +36,7 @@ async function count(sql: string): Promise<number> {
   return Number((await poll.query<{ n: string }>(sql)).rows[0].n);
 }
 
-/** user + system CPU of this process (service, emulator and bench: one process) in ms */
+/** user + system CPU of this process (service and bench; the emulator too when in process) in ms */
 function cpuMs(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
 }
@@ -58,6 +59,17 @@ async function dbCpu(): Promise<Map<number, number>> {
       // not on this host
     }
   return ms;
+}
+
+/** user + system CPU (ms) of a process of this host, from /proc (0 when it is not readable) */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
@@ -101,18 +113,44 @@ async function main(): Promise<void> {
   const overrides = Object.fromEntries(
     Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PAYMENT_') && e[1] !== undefined),
   );
-  await h.start({ PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent', ...overrides });
+  const inProcess = process.env.BENCH_EMULATOR === 'inprocess';
+  await h.start(
+    { PAYMENT_RUNNER_CONCURRENCY: '32', LOG_LEVEL: 'silent', ...overrides },
+    { emulatorProcess: !inProcess },
+  );
+  const emuPid = h.emulatorProcess?.child.pid;
   // the harness's topic collectors (for tests) would keep every event in this process: the bench counts in SQL
   await Promise.all([h.payments.close(), h.commands.close(), h.standings.close()]);
   poll = new Client({ connectionString: h.cfg.DATABASE_URL });
   await poll.connect();
-  const psp = h.emulator.psp as unknown as {
-    createCustomer(p: Record<string, unknown>): { id: string; invoice_settings: { default_payment_method: string } };
+  /** a customer with a card on file at the emulator (its Stripe API when it is a process) */
+  const createCustomer = async (): Promise<{ id: string; invoice_settings: { default_payment_method: string } }> => {
+    if (inProcess)
+      return (
+        h.emulator.psp as unknown as {
+          createCustomer(p: Record<string, unknown>): {
+            id: string;
+            invoice_settings: { default_payment_method: string };
+          };
+        }
+      ).createCustomer({ payment_method: 'pm_card_visa' });
+    const r = await fetch(`${h.emulatorProcess!.url}/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payment_method=pm_card_visa',
+    });
+    return (await r.json()) as { id: string; invoice_settings: { default_payment_method: string } };
+  };
+  /** captures the emulator made */
+  const emulatorCaptures = async (): Promise<number> => {
+    if (inProcess) return h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
+    const r = await fetch(`${h.emulatorProcess!.url}/_emulator/ledger`);
+    return ((await r.json()) as { totals: { captures: number } }).totals.captures;
   };
   try {
     const cardAccounts: string[] = [];
     for (let i = 0; i < accounts; i++) {
-      const c = psp.createCustomer({ payment_method: 'pm_card_visa' });
+      const c = await createCustomer();
       const id = `bench-card-${i}-${randomUUID().slice(0, 6)}`;
       const r = await h.api('POST', '/accounts', {
         accountId: id,
@@ -157,6 +195,7 @@ async function main(): Promise<void> {
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const d0 = await dbCpu();
+    const e0 = procCpuMs(emuPid);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await profiled('card', async () => {
@@ -168,6 +207,7 @@ async function main(): Promise<void> {
     });
     const cardSeconds = (performance.now() - t0) / 1000;
     const cardCpu = cpuMs(process.cpuUsage(c0));
+    const cardEmu = procCpuMs(emuPid) - e0;
     const cardDb = await dbCpuSince(d0);
     const transfers1 = await count('select count(*) as n from ledger_transfers');
     const cardWebhooksApplied =
@@ -175,6 +215,17 @@ async function main(): Promise<void> {
     const cardStateWrites = (await stateWrites()) - states0;
     const cardStateBytes = await count(
       `select coalesce(avg(octet_length(state::text)), 0)::bigint as n from account_state where account_id like 'bench-card-%'`,
+    );
+
+    // what the card accounts' states are made of: bytes per top-level field, averaged
+    const cardStateBytesByField = Object.fromEntries(
+      (
+        await poll.query<{ k: string; n: string }>(
+          `select f.key as k, avg(octet_length(f.value::text))::bigint as n
+             from account_state a, json_each(a.state) f where a.account_id like 'bench-card-%'
+            group by f.key order by 2 desc`,
+        )
+      ).rows.map((r) => [r.k, Number(r.n)]),
     );
 
     const walletAccounts: string[] = [];
@@ -213,7 +264,7 @@ async function main(): Promise<void> {
     const walletCpu = cpuMs(process.cpuUsage(c1));
     const walletDb = await dbCpuSince(d1);
     const transfers3 = await count('select count(*) as n from ledger_transfers');
-    const captures = h.emulator.ledger().reduce((n, p) => n + p.captures, 0);
+    const captures = await emulatorCaptures();
 
     // the ledger alone: CDR transfers (3 postings) made by the posting rules, enveloped as the service does, written
     // through the projection (event row, transfer, postings, state, the balance check at commit) 250 per transaction,
@@ -281,6 +332,7 @@ async function main(): Promise<void> {
       cardCdrsSettledPerSecond: Math.round(cards / cardSeconds),
       cardCpuMsPerCdr: Math.round((cardCpu / cards) * 100) / 100,
       cardDbCpuMsPerCdr: Math.round((cardDb / cards) * 100) / 100,
+      cardEmulatorCpuMsPerCdr: inProcess ? null : Math.round((cardEmu / cards) * 100) / 100,
       walletCdrs: wallets,
       walletCdrsSettledPerSecond: Math.round(wallets / walletSeconds),
       walletCpuMsPerCdr: Math.round((walletCpu / wallets) * 100) / 100,
@@ -295,6 +347,8 @@ async function main(): Promise<void> {
       cardWebhooksApplied,
       cardStateWritesPerCdr: Math.round((cardStateWrites / cards) * 100) / 100,
       cardStateBytes,
+      cardStateBytesByField,
+      emulator: inProcess ? 'in process' : 'own process',
       accounts,
       cdrVersion: process.env.BENCH_CDR_VERSION === '3' ? 3 : 4,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
@@ -302,7 +356,7 @@ async function main(): Promise<void> {
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
     console.log(
-      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs`,
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends${inProcess ? '' : ' / the emulator'}): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr}${inProcess ? '' : ` / ${result.cardEmulatorCpuMsPerCdr}`} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs`,
     );
     console.log(JSON.stringify(result));
   } finally {

@@ -18,7 +18,9 @@ import {
   createTestTopics,
   dropTestDatabases,
   freePort,
+  startServiceProcess,
   testDatabaseUrl,
+  type ServiceProcess,
   testKafka,
   uniqueName,
   waitFor,
@@ -58,6 +60,8 @@ export class PaymentHarness {
   kafka!: Kafka;
   publisher!: KafkaRecordPublisher;
   emulator!: PspEmulator;
+  /** the emulator as its own process (`start(…, { emulatorProcess: true })`, the benches): then `emulator` is unset */
+  emulatorProcess?: ServiceProcess;
   svc!: RunningPaymentService;
   cfg!: PaymentServiceConfig;
   payments!: TopicCollector;
@@ -68,18 +72,36 @@ export class PaymentHarness {
   readonly secret = `whsec_${uniqueName('secret').replace(/-/g, '')}`;
   readonly apiKey = `sk_test_${uniqueName('key').replace(/-/g, '')}`;
 
-  async start(extra: Record<string, string> = {}): Promise<void> {
+  /**
+   * `emulatorProcess`: the PSP emulator runs as its own process (`npm run psp-emulator`, as a deployment has its PSP
+   * elsewhere) instead of in this one; the helpers that read the in-process emulator (`settled`, `pspSummary`) then
+   * are not for use.
+   */
+  async start(extra: Record<string, string> = {}, opts: { emulatorProcess?: boolean } = {}): Promise<void> {
     this.kafka = testKafka();
     this.publisher = new KafkaRecordPublisher(this.kafka);
     await createTestTopics(this.kafka, Object.values(this.topics), 3);
     const webhookPort = await freePort();
-    this.emulator = await startPspEmulator({
-      port: 0,
-      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
-      webhookSecret: this.secret,
-      apiKey: this.apiKey,
-      webhookRetryBaseMs: 50,
-    });
+    let pspUrl: string;
+    if (opts.emulatorProcess) {
+      this.emulatorProcess = await startServiceProcess('psp-emulator', {
+        HTTP_PORT: String(await freePort()),
+        PSP_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
+        PSP_EMULATOR_WEBHOOK_SECRET: this.secret,
+        PSP_EMULATOR_API_KEY: this.apiKey,
+        LOG_LEVEL: 'warn',
+      });
+      pspUrl = this.emulatorProcess.url;
+    } else {
+      this.emulator = await startPspEmulator({
+        port: 0,
+        webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/psp`,
+        webhookSecret: this.secret,
+        apiKey: this.apiKey,
+        webhookRetryBaseMs: 50,
+      });
+      pspUrl = this.emulator.url;
+    }
     this.cfg = loadPaymentServiceConfig({
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
       DATABASE_URL: testDatabaseUrl(this.db),
@@ -93,7 +115,7 @@ export class PaymentHarness {
       OCPP_COMMANDS_TOPIC: this.topics.commands,
       REGISTRY_ACCOUNTS_TOPIC: this.topics.accounts,
       OCPP_COMMAND_RESULTS_TOPIC: this.topics.results,
-      PSP_API_URL: this.emulator.url,
+      PSP_API_URL: pspUrl,
       PSP_API_KEY: this.apiKey,
       PSP_WEBHOOK_SECRET: this.secret,
       PAYMENT_WEBHOOK_PORT: String(webhookPort),
@@ -124,6 +146,10 @@ export class PaymentHarness {
     await this.standings?.close();
     await this.svc?.stop();
     await this.emulator?.close();
+    if (this.emulatorProcess) {
+      this.emulatorProcess.kill('SIGTERM');
+      await this.emulatorProcess.exited();
+    }
     await this.publisher?.disconnect();
     await dropTestDatabases([this.db]);
   }
