@@ -371,29 +371,34 @@ export async function startPspEmulator(opts: PspEmulatorOptions = {}): Promise<P
         inFlight.add(recordId);
         inFlightKey = recordId;
       }
-      psp.expireHolds();
-      if (route.op && method === 'POST' && faults.take('server_error', route.op))
-        throw new ApiError(500, { type: 'api_error', message: 'An unknown error occurred (injected fault).' }, true);
-      let status = 200;
-      let body: string;
-      try {
-        body = JSON.stringify(route.handle(params, ctx, m));
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.validation || e.status >= 500) throw e;
-        status = e.status;
-        body = errorBody(e);
-      }
-      if (recordId)
-        store.put<IdempotencyRecord>('idempotency', {
-          id: recordId,
-          method,
-          path: url.pathname,
-          params: paramsCanonical,
-          status,
-          body,
-          requestId,
-          at: now(),
-        });
+      // what a request changes (its objects, their events, the idempotency record) reaches the journal in one write,
+      // so a SIGKILL leaves either all of it or none: never a created payment without the record of its key
+      const { status, body } = store.atomically(() => {
+        psp.expireHolds();
+        if (route.op && method === 'POST' && faults.take('server_error', route.op))
+          throw new ApiError(500, { type: 'api_error', message: 'An unknown error occurred (injected fault).' }, true);
+        let status = 200;
+        let body = '';
+        try {
+          body = JSON.stringify(route.handle(params, ctx, m));
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.validation || e.status >= 500) throw e;
+          status = e.status;
+          body = errorBody(e);
+        }
+        if (recordId)
+          store.put<IdempotencyRecord>('idempotency', {
+            id: recordId,
+            method,
+            path: url.pathname,
+            params: paramsCanonical,
+            status,
+            body,
+            requestId,
+            at: now(),
+          });
+        return { status, body };
+      });
       const headers = idemKey ? { ...base, 'idempotency-key': idemKey, 'original-request': requestId } : base;
       respond(req, res, route.op, status, body, headers);
     } catch (e) {

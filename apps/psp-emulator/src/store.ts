@@ -59,6 +59,8 @@ export class Store {
   readonly replayed: number;
 
   private fd: number | null = null;
+  /** lines put inside `atomically`, written at its end */
+  private pending: string[] | null = null;
 
   constructor(file?: string) {
     for (const c of COLLECTIONS) this.maps.set(c, new Map());
@@ -112,10 +114,30 @@ export class Store {
     return this.maps.get(c)!.size;
   }
 
-  /** Stores the object (its current state) and journals it before returning. */
+  /** Stores the object (its current state) and journals it before returning (inside `atomically`: at its end). */
   put<T extends Keyed>(c: Collection, o: T): T {
     this.maps.get(c)!.set(o.id, o);
-    if (this.fd !== null) writeSync(this.fd, `${JSON.stringify({ c, o })}\n`);
+    if (this.fd === null) return o;
+    const line = `${JSON.stringify({ c, o })}\n`;
+    if (this.pending) this.pending.push(line);
+    else writeSync(this.fd, line);
     return o;
+  }
+
+  /**
+   * Runs `fn` (synchronous) and journals everything it put in one write: a process killed at any point leaves all
+   * of it in the journal or none (one write to a file is not torn by a kill; a torn last line is skipped on load).
+   * What `fn` put before throwing is journaled too, since it is already in memory. Nested calls join the outer one.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    this.pending = [];
+    try {
+      return fn();
+    } finally {
+      const lines = this.pending;
+      this.pending = null;
+      if (this.fd !== null && lines.length > 0) writeSync(this.fd, lines.join(''));
+    }
   }
 }
