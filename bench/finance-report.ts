@@ -3,6 +3,7 @@
  * written straight to the read model):
  *
  *   npx tsx bench/finance-report.ts [--cdrs 1000000] [--runs 7] [--no-export] [--keep] [--reuse <database>]
+ *     [--only <regexp of the figures' labels>]
  *
  * Seeds `--cdrs` CDR rows (finance_cdrs; the OCPI object left out, `{}`, as the CSV export does not read it) issued
  * over 2025, 5 % of them credit CDRs, with a CPO's cardinalities: 50 sites of 20 stations (1,000 stations), 2 EVSEs
@@ -13,9 +14,11 @@
  * - the revenue report of the year as an API client asks for it: GET /api/v1/reports/revenue of the reporting
  *   service itself (startReportingService on the seeded database: its HTTP server, API-key check, validation, the
  *   controller, PostgreSQL; its Kafka consumers idle on topics of their own), read to the last byte by a client in
- *   this process (fetch, keep-alive, loopback), median of `--runs` of the wall time and of this process's CPU time
- *   (the service's and the client's: one process); and, to tell the parts apart, the median of the same store calls
- *   made directly (`pg`: the answer's queries, PostgreSQL and the driver, no HTTP), for every grouping: per month and
+ *   this process (fetch, keep-alive, loopback; the body taken as bytes: decoding and parsing it are the client's
+ *   work, after the answer), median of `--runs` of the wall time and of this process's CPU time (the service's and
+ *   the client's: one process); and, to tell the parts apart, the median of the same store calls made directly
+ *   ("queries alone", `pgMs`: the answer's queries, PostgreSQL and the driver, a whole answer's COPY into a sink that
+ *   drops it; no HTTP, no Nest), for every grouping: per month and
  *   per day x nothing (currency only), site, station, EVSE, tariff (and version), account, and every dimension.
  *   A grouping whose answer has more than 25,000 rows (per day x station, EVSE, account, every dimension; per month
  *   x account, every dimension) is asked for by pages: its first page of 1,000 rows (`limit`) and the page after 1
@@ -205,7 +208,11 @@ async function main(): Promise<void> {
       const sorted = [...xs].sort((a, b) => a - b);
       return Math.round(sorted[Math.floor(sorted.length / 2)] * 10) / 10;
     };
+    // --only <regexp>: the groupings whose label matches
+    const onlyAt = process.argv.indexOf('--only');
+    const only = onlyAt > 0 ? new RegExp(process.argv[onlyAt + 1]) : undefined;
     const measure = async (label: string, rq: RevenueQuery, page?: RevenuePage, pageName?: string) => {
+      if (only && !only.test(label)) return;
       const times: number[] = [];
       const cpus: number[] = [];
       const pgTimes: number[] = [];
@@ -216,9 +223,11 @@ async function main(): Promise<void> {
         const cpu0 = process.cpuUsage();
         const s = performance.now();
         const r = await fetch(`${url}${pathOf(rq, page)}`, { headers: { authorization: `Bearer ${key.key}` } });
-        text = await r.text();
+        // to the last byte (the client's decoding and parsing of the text are the client's, not the answer's)
+        const body = Buffer.from(await r.arrayBuffer());
         status = r.status;
         times.push(performance.now() - s);
+        text = body.toString('utf8');
         const cpu = process.cpuUsage(cpu0);
         cpus.push((cpu.user + cpu.system) / 1000);
         // the same queries made directly (PostgreSQL and the driver only)

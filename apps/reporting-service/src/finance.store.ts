@@ -283,8 +283,11 @@ function rollupJsonSql(q: RevenueQuery, page: RevenuePage | undefined): SqlPart 
     params.push(q.currency);
     where.push(`r.currency = $${params.length}`);
   }
-  // by month over days: each day's month
+  // by month over days: each day's month; days of one month read from revenue_rollup_days_by_month, in the
+  // groups' order (no sort)
   const day = identity ? 'r.day' : `date_trunc('month', r.day::timestamp)::date`;
+  if (!identity && q.to <= `${nextPeriod(q.from.slice(0, 7))}-01`)
+    where.push(`${day} = date_trunc('month', $1::date::timestamp)::date`);
   const key = [day, ...keyCols.slice(1)];
   if (page?.after) {
     const shape = revenueKeyShape(q);

@@ -519,9 +519,11 @@ export class RevenueRollup1764500000800 implements MigrationInterface {
  * executor cost ~30 us against a few for PL/pgSQL's simple-expression path (24,000 calls: 650-800 ms against
  * ~50 ms, load average 10).
  *
- * And an index of revenue_daily in the order of a report by month x every dimension (the day's month, then the
- * key): the days of a month a range cuts into are summed by key while read in that order, so a page stops after
- * its groups instead of sorting the month's part first.
+ * And two indexes in the order of a report by month over days of a month a range cuts into (the day's month, then
+ * the report's key): revenue_daily's (every dimension) and revenue_rollup's day rows' (one dimension, the day last,
+ * so the range is an index condition). The days are summed by key while read in that order: no sort of the
+ * month's part first, and a page stops after its groups. Neither holds a figure, so the fold's updates of a row's
+ * sums stay heap-only (HOT) when the page has room.
  */
 export class RevenueRollupJson1764500000900 implements MigrationInterface {
   name = 'RevenueRollupJson1764500000900';
@@ -558,9 +560,13 @@ export class RevenueRollupJson1764500000900 implements MigrationInterface {
     await q.query(`
       create index revenue_daily_by_month on revenue_daily ((date_trunc('month', day::timestamp)::date), currency,
         site_id, station_id, evse_uid, tariff_id, tariff_version, account_id)`);
+    await q.query(`
+      create index revenue_rollup_days_by_month on revenue_rollup (dimension, (date_trunc('month', day::timestamp)::date),
+        currency, k1, k2, day) where grain = 'd'`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('drop index revenue_rollup_days_by_month');
     await q.query('drop index revenue_daily_by_month');
     await q.query('alter table revenue_rollup drop column json');
     await q.query('drop function revenue_rollup_json');
