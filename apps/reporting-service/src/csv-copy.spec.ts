@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import { PgCsvToRfc4180, inlineParams } from './csv-copy';
+import { JsonLinesToArray, PgCsvToRfc4180, inlineParams, type JsonLinesState } from './csv-copy';
 import { CSV_OPTIONS } from './finance.store';
 
 /** PostgreSQL's COPY (FORMAT csv) of `rows`: LF records; a field quoted when it holds , " CR LF or is ''. */
@@ -70,5 +70,42 @@ describe('inlineParams', () => {
     expect(() => inlineParams('x = $2', ['a'])).toThrow('no parameter $2');
     expect(() => inlineParams('x = $1', [{ a: 1 }])).toThrow();
     expect(inlineParams('x = $1 and y = $2', [null, 5])).toBe(`x = null and y = '5'`);
+  });
+});
+
+describe('JsonLinesToArray', () => {
+  /** The parts of one answer, each a stream of chunks, through transforms sharing one state. */
+  async function joined(parts: Buffer[][]): Promise<string> {
+    const state: JsonLinesState = { owed: false };
+    const out: Buffer[] = [];
+    for (const chunks of parts)
+      for await (const c of Readable.from(chunks, { objectMode: false }).pipe(new JsonLinesToArray(state)))
+        out.push(c as Buffer);
+    return Buffer.concat(out).toString('utf8');
+  }
+  const rows = [
+    { a: 'x,y', b: 'line\nfeed "quoted" \\ back', c: null },
+    { a: 'ü € 😀', n: 12.5 },
+    { z: [1, 2, { w: '}' }] },
+  ].map((r) => JSON.stringify(r));
+  const lines = (rs: string[]) => Buffer.from(rs.map((r) => `${r}\n`).join(''), 'utf8');
+
+  it('joins the rows by commas and drops the last line feed, whatever the chunk boundaries', async () => {
+    const input = lines(rows);
+    const expected = rows.join(',');
+    expect(JSON.parse(`[${expected}]`)).toHaveLength(3);
+    for (let i = 0; i <= input.length; i++)
+      for (let j = i; j <= input.length; j += 5)
+        expect(await joined([[input.subarray(0, i), input.subarray(i, j), input.subarray(j)]])).toBe(expected);
+    expect(await joined([[...input].map((b) => Buffer.from([b]))])).toBe(expected);
+  });
+
+  it('joins the parts of one answer (a range cut into months), empty parts and one-row parts included', async () => {
+    expect(await joined([[lines(rows.slice(0, 1))], [], [lines(rows.slice(1))]])).toBe(rows.join(','));
+    expect(await joined([[lines(rows.slice(0, 2))], [lines(rows.slice(2))], []])).toBe(rows.join(','));
+    expect(await joined([[], [], []])).toBe('');
+    expect(await joined([[lines([rows[0]]).subarray(0, 5), lines([rows[0]]).subarray(5)], [lines([rows[1]])]])).toBe(
+      `${rows[0]},${rows[1]}`,
+    );
   });
 });

@@ -132,3 +132,40 @@ export function inlineParams(sql: string, params: readonly unknown[]): string {
     throw new Error(`parameter $${d}: a string or a finite number`);
   });
 }
+
+/**
+ * COPY options under which each row of a one-column query of JSON texts comes out as the text itself and a line
+ * feed: CSV with a delimiter and a quote that JSON never holds raw (to_json writes every control character as an
+ * escape), so no value is quoted or escaped (the text format would double each backslash).
+ */
+export const COPY_JSON_LINES = `(format csv, delimiter E'\\x02', quote E'\\x01')`;
+
+/** What the JSON-lines transforms of one answer share: a row ended last, its comma owed until another row comes. */
+export interface JsonLinesState {
+  owed: boolean;
+}
+
+/**
+ * COPY_JSON_LINES output (a JSON text and a line feed per row) made the inside of a JSON array: the texts joined by
+ * commas, the last line feed dropped. Each line feed becomes a comma (JSON holds none raw); one ending a
+ * chunk is held back until another row follows, in this stream or in the next one sharing `state` (the parts of
+ * one answer, each a COPY of its own), so chunks may split anywhere.
+ */
+export class JsonLinesToArray extends Transform {
+  constructor(private readonly state: JsonLinesState) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (chunk.length === 0) return done();
+    if (this.state.owed) this.push(COMMA_BYTE);
+    // a copy (the chunk is the reader's): a memcpy, the line feeds found by indexOf
+    const out = Buffer.from(chunk);
+    const endsRow = out[out.length - 1] === LF;
+    for (let i = out.indexOf(LF); i >= 0; i = out.indexOf(LF, i + 1)) out[i] = COMMA;
+    this.state.owed = endsRow;
+    done(null, endsRow ? out.subarray(0, out.length - 1) : out);
+  }
+}
+
+const COMMA_BYTE = Buffer.from(',');

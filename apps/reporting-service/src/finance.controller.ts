@@ -39,6 +39,7 @@ import {
   revenueKeyShape,
   revenueRows,
   revenueTotals,
+  streamRevenueJson,
   streamRows,
   type RevenueQuery,
   type RevenueRow,
@@ -261,17 +262,26 @@ export class FinanceController {
       return;
     }
     // the rows' JSON written by PostgreSQL (revenueJsonRows: what JSON.stringify makes of revenueRows' rows), set
-    // into the answer as they are
-    const rows = await revenueJsonRows(this.ds, rq, page);
+    // into the answer as they are: a page as its rows (the one past it tells whether a next page exists); every row
+    // streamed from COPY between the answer's head and tail (streamRevenueJson). The closed periods and the totals
+    // are asked for at once, on connections of the pool.
     let nextCursor: string | null = null;
-    if (page && rows.length === page.limit) {
-      rows.pop();
-      nextCursor = encodeCursor(revenueKey(rq, JSON.parse(rows[rows.length - 1]) as RevenueRow));
-    }
-    const closed: Array<{ period: string }> = await this.ds.query(
-      `select period from finance_period_closes where period >= $1 and period <= $2 order by period`,
-      [q.from.slice(0, 7), q.to.slice(0, 7)],
-    );
+    const [pageRows, closed, totals] = await Promise.all([
+      page
+        ? revenueJsonRows(this.ds, rq, page).then((rows) => {
+            if (rows.length === page.limit) {
+              rows.pop();
+              nextCursor = encodeCursor(revenueKey(rq, JSON.parse(rows[rows.length - 1]) as RevenueRow));
+            }
+            return rows.join(',');
+          })
+        : undefined,
+      this.ds.query(`select period from finance_period_closes where period >= $1 and period <= $2 order by period`, [
+        q.from.slice(0, 7),
+        q.to.slice(0, 7),
+      ]) as Promise<Array<{ period: string }>>,
+      revenueTotals(this.ds, rq),
+    ]);
     const head = JSON.stringify({
       from: rq.from,
       to: rq.to,
@@ -281,14 +291,10 @@ export class FinanceController {
       closedPeriods: closed.map((c) => c.period),
       columns: REVENUE_COLUMNS,
     });
-    res
-      .status(200)
-      .type('application/json; charset=utf-8')
-      .send(
-        `${head.slice(0, -1)},"rows":[${rows.join(',')}],"nextCursor":${JSON.stringify(nextCursor)},"totals":${JSON.stringify(
-          await revenueTotals(this.ds, rq),
-        )}}`,
-      );
+    const tail = `],"nextCursor":${JSON.stringify(nextCursor)},"totals":${JSON.stringify(totals)}}`;
+    res.status(200).type('application/json; charset=utf-8');
+    if (pageRows !== undefined) res.send(`${head.slice(0, -1)},"rows":[${pageRows}${tail}`);
+    else await streamRevenueJson(this.ds, res, rq, `${head.slice(0, -1)},"rows":[`, tail);
   }
 
   @Get('reports/cdrs')

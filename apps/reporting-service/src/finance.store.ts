@@ -16,7 +16,8 @@ import {
   type Row,
 } from '@csms/finance';
 import { allCurrencies } from '@csms/money';
-import { PgCsvToRfc4180, inlineParams } from './csv-copy';
+import type { Writable } from 'node:stream';
+import { COPY_JSON_LINES, JsonLinesToArray, PgCsvToRfc4180, inlineParams, type JsonLinesState } from './csv-copy';
 
 /**
  * RFC 4180: comma, CRLF between records, a field quoted when it holds a comma, a quote or a line break; UTF-8
@@ -120,7 +121,7 @@ function readsGroups(q: RevenueQuery): boolean {
 function revenueSource(q: RevenueQuery): string {
   const { first, end } = wholeMonths(q.from, q.to);
   const monthsWhole = q.granularity === 'month' && first === q.from && end === q.to;
-  const dayOf = q.granularity === 'day' ? 'day' : "date_trunc('month', day)::date as day";
+  const dayOf = q.granularity === 'day' ? 'day' : `${MONTH_OF_DAY} as day`;
   if (q.groupBy.length <= 1) {
     const dimension = q.groupBy[0] ?? '';
     const cols = dimension ? `, ${ROLLUP_COLUMNS[dimension as RevenueDimension]}` : '';
@@ -131,8 +132,17 @@ function revenueSource(q: RevenueQuery): string {
   if (monthsWhole)
     return `(select month as day, ${DIMENSION_KEY}, ${SUMMED} from revenue_monthly
       where month >= $1::date and month < $2::date)`;
-  return `(select ${dayOf}, ${DIMENSION_KEY}, ${SUMMED} from revenue_daily where day >= $1::date and day < $2::date)`;
+  // days within one month, by month: that month's entries of revenue_daily_by_month (its order is the report's)
+  const sameMonth =
+    q.granularity === 'month' && q.to <= `${nextPeriod(q.from.slice(0, 7))}-01`
+      ? ` and ${MONTH_OF_DAY} = date_trunc('month', $1::date::timestamp)::date`
+      : '';
+  return `(select ${dayOf}, ${DIMENSION_KEY}, ${SUMMED} from revenue_daily
+    where day >= $1::date and day < $2::date${sameMonth})`;
 }
+
+/** A day's month (its first day), immutable (date -> timestamp): the expression revenue_daily_by_month indexes. */
+const MONTH_OF_DAY = "date_trunc('month', day::timestamp)::date";
 
 /** A page of the revenue report: at most `limit` rows after the row whose key is `after` (revenueKey's). */
 export interface RevenuePage {
@@ -171,7 +181,7 @@ export async function revenueRows(
   q: RevenueQuery,
   page?: RevenuePage,
 ): Promise<RevenueRow[]> {
-  return (await revenueParts(m, q, page, false)) as RevenueRow[];
+  return (await revenueParts(m, q, page, 'rows')) as RevenueRow[];
 }
 
 /**
@@ -184,7 +194,61 @@ export async function revenueJsonRows(
   q: RevenueQuery,
   page?: RevenuePage,
 ): Promise<string[]> {
-  return (await revenueParts(m, q, page, true)) as string[];
+  return (await revenueParts(m, q, page, 'json')) as string[];
+}
+
+interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Every row of a report (no page) written to `out` between `head` and `tail` (the answer's JSON around its rows),
+ * then `out` ended: revenueJsonRows' texts joined by commas, as PostgreSQL sends them. Each part of the report (a
+ * range cut into months has three) is a `COPY (its query) TO STDOUT` (COPY_JSON_LINES: a text and a line feed a
+ * row) piped through JsonLinesToArray to `out` with back-pressure, in one read-only repeatable-read transaction on
+ * a connection of its own: the service handles buffers, never a string or an object per row. A report by none or
+ * one dimension at the rollup's grain is its rows' stored texts (revenue_rollup.json). A failure before anything
+ * was written is thrown; after, `out` is destroyed (and the connection closed, as streamRows does: a half-read COPY
+ * cannot be stopped).
+ */
+export async function streamRevenueJson(
+  ds: DataSource,
+  out: Writable,
+  q: RevenueQuery,
+  head: string,
+  tail: string,
+): Promise<void> {
+  const parts = (await revenueParts(ds, q, undefined, 'sql')) as SqlPart[];
+  const pool = (ds.driver as PostgresDriver).master as Pool;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  let started = false;
+  try {
+    await client.query('begin transaction isolation level repeatable read read only');
+    started = true;
+    out.write(head);
+    const state: JsonLinesState = { owed: false };
+    for (const p of parts)
+      await pipeline(
+        client.query(copyTo(`copy (${inlineParams(p.sql, p.params)}) to stdout with ${COPY_JSON_LINES}`)),
+        new JsonLinesToArray(state),
+        out,
+        { end: false },
+      );
+    await client.query('commit');
+    out.end(tail);
+  } catch (e) {
+    broken = e instanceof Error ? e : new Error(String(e));
+    if (started) {
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      if (!out.destroyed) out.destroy(broken);
+      return;
+    }
+    throw broken;
+  } finally {
+    client.release(broken ?? false);
+  }
 }
 
 /** minor units of a currency (the SQL of libs/money's table; 2 unless listed), as amountText pads to them */
@@ -197,28 +261,89 @@ const MINOR_UNITS_SQL = (column: string) => {
 const FIGURES_NUMERIC = FIGURES.replace(/trim_scale\(sum\((net|vat|gross)\)\)::text/g, 'trim_scale(sum($1))');
 const FIGURES_NUMERIC_OF_ROW = FIGURES_NUMERIC.replace(/sum\(([a-z_]+)\)/g, '$1');
 
+/**
+ * A report by none or one dimension as JSON texts, from revenue_rollup: at its grain (readsGroups) each row's stored
+ * `json`; by month over days of one month, the day rows summed per month and key and written by the same function
+ * (revenue_rollup_json) as a month row's. Keys and order as revenueParts'.
+ */
+function rollupJsonSql(q: RevenueQuery, page: RevenuePage | undefined): SqlPart {
+  const dimension = q.groupBy[0] ?? '';
+  const { first, end } = wholeMonths(q.from, q.to);
+  const identity = readsGroups(q);
+  const monthsWhole = q.granularity === 'month' && first === q.from && end === q.to;
+  const keyCols = ['r.day', 'r.currency', ...(dimension ? ['r.k1'] : []), ...(dimension === 'tariff' ? ['r.k2'] : [])];
+  const params: unknown[] = [q.from, q.to];
+  const where = [
+    `r.grain = '${monthsWhole ? 'm' : 'd'}'`,
+    `r.dimension = '${dimension}'`,
+    'r.day >= $1::date',
+    'r.day < $2::date',
+  ];
+  if (q.currency) {
+    params.push(q.currency);
+    where.push(`r.currency = $${params.length}`);
+  }
+  // by month over days: each day's month; days of one month read from revenue_rollup_days_by_month, in the
+  // groups' order (no sort)
+  const day = identity ? 'r.day' : `date_trunc('month', r.day::timestamp)::date`;
+  if (!identity && q.to <= `${nextPeriod(q.from.slice(0, 7))}-01`)
+    where.push(`${day} = date_trunc('month', $1::date::timestamp)::date`);
+  const key = [day, ...keyCols.slice(1)];
+  if (page?.after) {
+    const shape = revenueKeyShape(q);
+    const values = page.after.map((v, i) => {
+      params.push(shape[i] === 'int' ? Number(v) : v);
+      return `$${params.length}::${shape[i] === 'date' ? 'date' : shape[i] === 'int' ? 'integer' : 'text'}`;
+    });
+    where.push(`(${key.join(', ')}) > (${values.join(', ')})`);
+  }
+  let limit = '';
+  if (page) {
+    params.push(page.limit);
+    limit = `limit $${params.length}`;
+  }
+  // dimension is one of REVENUE_DIMENSIONS (validated): inlined as a literal
+  const j = identity
+    ? 'r.json'
+    : `revenue_rollup_json('m', '${dimension}', ${day}, r.currency, r.k1, r.k2, sum(r.cdrs)::int, sum(r.sessions)::int,
+        sum(r.energy_kwh), sum(r.charging_hours), sum(r.parking_hours), sum(r.net), sum(r.vat), sum(r.gross))`;
+  const groupBy = identity ? '' : `group by ${day}, r.currency, r.k1, r.k2`;
+  const order = [day, 'r.currency', 'r.k1', 'r.k2'];
+  return {
+    sql: `select ${j} as j from revenue_rollup r where ${where.join(' and ')} ${groupBy} order by ${order.join(', ')} ${limit}`,
+    params,
+  };
+}
+
 async function revenueParts(
   m: DataSource | EntityManager,
   q: RevenueQuery,
   page: RevenuePage | undefined,
-  json: boolean,
-): Promise<Array<RevenueRow | string>> {
+  mode: 'rows' | 'json' | 'sql',
+): Promise<Array<RevenueRow | string | SqlPart>> {
+  const json = mode !== 'rows';
   // by month over a range that cuts into months: the days of the first month, the whole months, the days of the
   // last month, asked one after the other (their groups are disjoint and in that order), each from its own table
   // and the whole months read as stored; a page stops at the part that fills it
   const { first, end } = wholeMonths(q.from, q.to);
   if (q.granularity === 'month' && first < end && (first !== q.from || end !== q.to)) {
-    const out: Array<RevenueRow | string> = [];
+    const out: Array<RevenueRow | string | SqlPart> = [];
     for (const part of [
       { ...q, to: first },
       { ...q, from: first, to: end },
       { ...q, from: end },
     ]) {
       if (part.from >= part.to) continue;
-      out.push(...(await revenueParts(m, part, page && { limit: page.limit - out.length, after: page.after }, json)));
+      out.push(...(await revenueParts(m, part, page && { limit: page.limit - out.length, after: page.after }, mode)));
       if (page && out.length >= page.limit) break;
     }
     return out;
+  }
+  if (json && q.groupBy.length <= 1) {
+    const r = rollupJsonSql(q, page);
+    if (mode === 'sql') return [r];
+    const rows: Array<{ j: string }> = await m.query(r.sql, r.params);
+    return rows.map((x) => x.j);
   }
   const cols = REVENUE_DIMENSIONS.filter((d) => q.groupBy.includes(d)).flatMap((d) => DIMENSION_COLUMNS[d]);
   const key = [
@@ -282,10 +407,9 @@ async function revenueParts(
       ...(['net', 'vat', 'gross'].map((c) => [c, amount(c)]) as Array<[string, string]>),
     ];
     const expr = parts.map(([k, v], i) => `'${i === 0 ? '{' : ','}"${k}":' || ${v}`).join(' || ');
-    const rows: Array<{ j: string }> = await m.query(
-      `select ${expr} || '}' as j from (${sql}) x order by ${key.map((_, i) => `x.k${i}`).join(', ')}`,
-      params,
-    );
+    const jsonSql = `select ${expr} || '}' as j from (${sql}) x order by ${key.map((_, i) => `x.k${i}`).join(', ')}`;
+    if (mode === 'sql') return [{ sql: jsonSql, params }];
+    const rows: Array<{ j: string }> = await m.query(jsonSql, params);
     return rows.map((r) => r.j);
   }
   const rows: Array<Omit<FigureRow, 'currency'> & Record<string, unknown>> = await m.query(sql, params);

@@ -380,7 +380,8 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
     await expectOneDimensionMatchesEvery('2026-10-01', '2026-12-01');
     await expectOneDimensionMatchesEvery('2026-10-02', '2026-11-20');
     // the JSON answer's rows, written by PostgreSQL, are JSON.stringify of the rows the CSV and the period hash
-    // read, byte for byte: every grouping, by day and by month, whole months and cut into, a currency, pages
+    // read, byte for byte: every grouping, by day and by month, whole months and cut into, a currency, pages, and
+    // the whole answer as the endpoint streams it
     const ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(db) });
     await ds.initialize();
     try {
@@ -395,12 +396,25 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
           for (const [from, to, currency] of [
             ['2026-10-01', '2026-12-01', undefined],
             ['2026-10-02', '2026-11-20', undefined],
+            // into two months, neither whole (one part, by month: each day's month)
+            ['2026-10-15', '2026-11-10', undefined],
             ['2026-10-01', '2026-12-01', 'USD'],
           ] as const) {
             const rq = { from, to, granularity, groupBy, currency };
             const objects = await revenueRows(ds, rq);
             expect(objects.length).toBeGreaterThan(0);
-            expect(await revenueJsonRows(ds, rq)).toEqual(objects.map((o) => JSON.stringify(o)));
+            const texts = await revenueJsonRows(ds, rq);
+            expect(texts).toEqual(objects.map((o) => JSON.stringify(o)));
+            // the whole answer over HTTP (its rows streamed from COPY, the rollup's stored texts where it reads
+            // them): the same texts, byte for byte, joined by commas
+            const whole = await get(
+              `/api/v1/reports/revenue?from=${from}&to=${to}&granularity=${granularity}` +
+                `${groupBy.length ? `&groupBy=${groupBy.join(',')}` : ''}${currency ? `&currency=${currency}` : ''}`,
+            );
+            expect(whole.status).toBe(200);
+            expect(
+              whole.text.slice(whole.text.indexOf('"rows":[') + 8, whole.text.lastIndexOf('],"nextCursor":null,')),
+            ).toBe(texts.join(','));
             const after = revenueKey(rq, objects[Math.floor(objects.length / 2)]);
             expect(await revenueJsonRows(ds, rq, { limit: 3, after })).toEqual(
               (await revenueRows(ds, rq, { limit: 3, after })).map((o) => JSON.stringify(o)),
