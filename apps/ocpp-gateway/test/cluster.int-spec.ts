@@ -192,12 +192,26 @@ describe('ocpp-gateway with GATEWAY_WORKERS=2 (a process, real Kafka and Postgre
     const spare = ids.filter((id) => !placed.has(id));
     await waitFor(
       async () => {
-        const id = spare[0];
+        const id = spare.shift();
         if (!id) throw new Error('no spare station left');
-        // refused (the restarted worker still reading its registry copy): the same station tries again
-        await station(id);
-        spare.shift();
-        return (await waitFor(() => connectedOn(id)[0], { what: `the connect record of ${id}` })) === killedInstance;
+        const seen = connectedOn(id).length;
+        try {
+          await station(id);
+        } catch {
+          // refused (the restarted worker still reading its registry copy): the same station tries again
+          spare.unshift(id);
+          return false;
+        }
+        const on = await waitFor(() => connectedOn(id)[seen], { what: `the connect record of ${id}` });
+        if (on === killedInstance) return true;
+        // it landed on the other worker (the restarted one not listening yet): it leaves and tries again later
+        const c = clients.find((x) => (x as unknown as { identity: string }).identity === id);
+        if (c) {
+          clients.splice(clients.indexOf(c), 1);
+          await c.close({ code: 1000 }).catch(() => undefined);
+        }
+        spare.push(id);
+        return false;
       },
       { what: `a station on the restarted ${killedInstance}`, timeoutMs: 90_000 },
     );
