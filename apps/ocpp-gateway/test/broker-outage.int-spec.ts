@@ -239,7 +239,9 @@ describe('ocpp-gateway: the broker dies mid-run', () => {
         return r.status === 200;
       },
       { what: 'the gateway ready again', timeoutMs: 60_000, intervalMs: 250 },
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last /health/ready: ${JSON.stringify(notReady)}`);
+    });
     mark('ready');
     // the command consumer followed too: a remote operation after the outages reaches its station and comes back
     const cmdStation = `${prefix}-cmd`;

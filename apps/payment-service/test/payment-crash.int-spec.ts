@@ -264,6 +264,13 @@ describe('payment service crash safety: SIGKILL of the payment service and of th
       await victim.exited();
       await (target === 'payment-service' ? start() : startEmulator());
     }
+    // the last wave's corrections only once every session is captured, so the refund path runs whatever the
+    // machine's pace (the earlier waves' corrections race their captures)
+    await waitFor(async () => (await captured()) >= SESSIONS, {
+      what: `${SESSIONS} captures recorded`,
+      timeoutMs: 300_000,
+      intervalMs: 500,
+    });
     await toBilling(corrections.slice(Math.max(0, SESSIONS - WAVE)).flat());
     if (process.env.PAYMENT_CRASH_VERBOSE) console.log(JSON.stringify(landed));
     // each kind of kill landed at least once with work in flight

@@ -230,8 +230,21 @@ export class RegistryCache {
       }
     };
     check();
+    await this.launch(topics, (topic, partition, offset) => {
+      const k = `${topic}/${partition}`;
+      const t = target.get(k);
+      if (t !== undefined && offset >= t) {
+        target.delete(k);
+        check();
+      }
+    });
+    await done;
+  }
+
+  /** Starts a consumer of the registry topics from the beginning; `seen` hears of each record's position. */
+  private async launch(topics: string[], seen?: (topic: string, partition: number, offset: number) => void) {
     // a group of its own per instance and start: every instance reads every partition from the beginning
-    this.consumer = this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: `ocpp-gateway-registry-${this.instance}-${randomUUID().slice(0, 8)}`,
       maxWaitTimeInMs: 200,
       // a group of one member: after a crash (of the instance or the broker) the broker waits for the dead
@@ -242,14 +255,21 @@ export class RegistryCache {
       // a crash while stopping (e.g. during a rejoin after a broker restart) must not restart it
       retry: { restartOnFailure: async () => !this.stopped },
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
       this.crashed = String((e.payload as { error?: Error }).error?.message ?? 'crashed');
+      // kafkajs gives up without a restart on an error it does not count as retriable (e.g. around a broker
+      // restart): the registry would stay stale and the gateway unready for good, so a new consumer reads it again
+      if (!e.payload.restart && !this.stopped && this.consumer === consumer) {
+        this.logger.error({ err: e.payload.error }, 'registry consumer crashed without restart: restarting it');
+        void this.relaunch(consumer, topics);
+      }
     });
     // kafkajs restarted it after a crash (e.g. the broker was away) and it is back in its group
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.crashed = undefined));
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: true });
-    await this.consumer.run({
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.crashed = undefined));
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         if (message.value) {
           try {
@@ -261,15 +281,25 @@ export class RegistryCache {
             );
           }
         }
-        const k = `${topic}/${partition}`;
-        const t = target.get(k);
-        if (t !== undefined && Number(message.offset) >= t) {
-          target.delete(k);
-          check();
-        }
+        seen?.(topic, partition, Number(message.offset));
       },
     });
-    await done;
+  }
+
+  /** A new consumer in place of one kafkajs gave up on (records already applied apply again as no change). */
+  private async relaunch(old: Consumer, topics: string[]): Promise<void> {
+    await old.disconnect().catch(() => undefined);
+    for (let attempt = 1; !this.stopped && this.consumer === old; attempt++) {
+      try {
+        await this.launch(topics);
+        return;
+      } catch (e) {
+        this.logger.error({ err: e, attempt }, 'registry consumer restart failed; retrying');
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.consumer = old;
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))));
+      }
+    }
   }
 
   /** Offsets of a topic; retried while a just-created topic has no leader yet (a retriable kafkajs error). */
