@@ -28,11 +28,34 @@ export interface PaymentEventLike {
   [k: string]: unknown;
 }
 
+/** What a command or event names that its account's stored state does not hold (null: not looked up). */
+export interface SettledLookup {
+  /** a settled session pruned from the state (`payment_settled`, kind 'session') */
+  sessionId: string | null;
+  /** a CDR pruned with its session (kind 'cdr') */
+  cdrId: string | null;
+  /** the input: decided already for this account? (payment_events' source index) */
+  sourceEventId: string | null;
+}
+
+/** A row of `payment_settled`: what the stored state leaves out, written once. */
+export interface SettledRow {
+  kind: 'session' | 'cdr';
+  id: string;
+  entry: unknown;
+}
+
 /** The payment rules as the service uses them: libs/payments' decider (`rules.ts` binds it). */
 export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike, S = unknown> {
   decideAndEvolve(command: C, state: S): { events: PaymentEventLike[]; state: S };
   evolve(state: S, event: PaymentEventLike): S;
   initialState(): S;
+  /** what to look up before deciding `input` (a command, or with `withSource` false an event being refolded) */
+  lookup?(input: { type: string }, state: S, withSource: boolean): SettledLookup | null;
+  /** the state with what the look-up found put back (the session's archive entry, the CDR id, the input id) */
+  restore?(state: S, found: { session: unknown; cdrId: string | null; sourceEventId: string | null }): S;
+  /** the state as stored (without what is kept as rows) and the rows to write */
+  offload?(state: S): { state: S; rows: SettledRow[] };
   /** the envelope of the `ordinal`-th event of a decision (key: the account; id derived from the input) */
   envelope(catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number): Envelope;
 }
@@ -45,6 +68,8 @@ export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike,
 export class StateCache extends Map<string, { state: unknown; dirty: boolean; events: number; at: string }> {
   /** the chunk's decided events, in decision order, not yet applied to the tables */
   readonly unprojected: Envelope[] = [];
+  /** account + input ids the chunk decided (their events may not be in payment_events yet) */
+  readonly sources = new Set<string>();
 }
 
 /** Effects of a decision outside payment.events (the ad-hoc payment's token and remote start: `AdhocEffects`). */
@@ -134,14 +159,54 @@ export class PaymentEngine {
     if (cache.unprojected.length > 0) await projectPaymentEvents(m, cache.unprojected.splice(0));
     const dirty = [...cache].filter(([, c]) => c.dirty);
     if (dirty.length === 0) return;
-    await this.writeStates(
+    const stored = await this.writeStates(
       m,
       dirty.map(([id, c]) => ({ id, state: c.state, events: c.events, at: c.at })),
     );
-    for (const [, c] of dirty) {
+    for (const [id, c] of dirty) {
+      c.state = stored.get(id) ?? c.state;
       c.dirty = false;
       c.events = 0;
     }
+  }
+
+  /**
+   * Puts back into `state` what `input` names and the stored state leaves out (rules.lookup/restore): a settled
+   * session and a CDR id from `payment_settled`, and whether the input was decided already (payment_events' source
+   * index, or the chunk's own decisions). One primary-key / index look-up, only when the state does not answer.
+   */
+  private async withSettled(
+    m: EntityManager,
+    accountId: string,
+    input: { type: string },
+    state: unknown,
+    withSource: boolean,
+    cache?: StateCache,
+  ): Promise<unknown> {
+    const l = this.rules.lookup?.(input, state, withSource);
+    if (!l || !this.rules.restore) return state;
+    let seen: string | null = null;
+    let source = l.sourceEventId;
+    if (source !== null && cache?.sources.has(`${accountId}\u0000${source}`)) {
+      seen = source;
+      source = null;
+    }
+    if (l.sessionId === null && l.cdrId === null && source === null)
+      return seen ? this.rules.restore(state, { session: null, cdrId: null, sourceEventId: seen }) : state;
+    const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean }> = await m.query(
+      `select (select entry from payment_settled where account_id = $1 and kind = 'session' and id = $2) as session,
+              exists (select 1 from payment_settled where account_id = $1 and kind = 'cdr' and id = $3) as cdr,
+              $4::text is not null and exists (select 1 from payment_events
+                 where account_id = $1 and payload->>'sourceEventId' = $4) as seen`,
+      [accountId, l.sessionId, l.cdrId, source],
+    );
+    if (r.seen) seen = source;
+    if (r.session == null && !r.cdr && seen === null) return state;
+    return this.rules.restore(state, {
+      session: r.session ?? null,
+      cdrId: r.cdr ? l.cdrId : null,
+      sourceEventId: seen,
+    });
   }
 
   /**
@@ -150,8 +215,23 @@ export class PaymentEngine {
    */
   private async writeStates(
     m: EntityManager,
-    rows: ReadonlyArray<{ id: string; state: unknown; events: number; at: string }>,
-  ): Promise<void> {
+    states: ReadonlyArray<{ id: string; state: unknown; events: number; at: string }>,
+  ): Promise<Map<string, unknown>> {
+    // what the stored state leaves out goes to payment_settled (written again only if pruned again)
+    const settled: Array<{ a: string; k: string; i: string; e: unknown }> = [];
+    const rows = states.map((r) => {
+      const o = this.rules.offload?.(r.state);
+      if (!o) return r;
+      for (const x of o.rows) settled.push({ a: r.id, k: x.kind, i: x.id, e: x.entry });
+      return { ...r, state: o.state };
+    });
+    if (settled.length > 0)
+      await m.query(
+        `insert into payment_settled (account_id, kind, id, entry)
+         select x.a, x.k, x.i, x.e from json_to_recordset($1::json) as x(a text, k text, i text, e json)
+         on conflict (account_id, kind, id) do update set entry = excluded.entry`,
+        [JSON.stringify(settled)],
+      );
     const written: Array<{ account_id: string; version: string }> = await m.query(
       `insert into account_state (account_id, state, events, updated_at)
        select x.i, x.s, x.e, x.t from json_to_recordset($1::json) as x(i text, s json, e bigint, t timestamptz)
@@ -162,6 +242,7 @@ export class PaymentEngine {
     );
     const byId = new Map(rows.map((r) => [r.id, r.state]));
     for (const w of written) this.remember(w.account_id, w.version, byId.get(w.account_id));
+    return byId;
   }
 
   async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
@@ -193,9 +274,17 @@ export class PaymentEngine {
   async decide(m: EntityManager, command: PaymentCommandLike, cache?: StateCache): Promise<Envelope[]> {
     const cached = cache?.get(command.accountId);
     if (!cached) await this.lockAccount(m, command.accountId);
-    const state = cached ? cached.state : await this.stateOf(m, command.accountId);
+    const state = await this.withSettled(
+      m,
+      command.accountId,
+      command,
+      cached ? cached.state : await this.stateOf(m, command.accountId),
+      true,
+      cache,
+    );
     const { events, state: next } = this.rules.decideAndEvolve(command, state);
     if (events.length === 0) return [];
+    cache?.sources.add(`${command.accountId}\u0000${command.sourceEventId}`);
     if (cached)
       Object.assign(cached, { state: next, dirty: true, events: cached.events + events.length, at: command.at });
     else await this.saveState(m, command.accountId, next, events.length, command.at);
@@ -238,7 +327,8 @@ export class PaymentEngine {
         cache.set(accountId, c);
       }
       const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
-      Object.assign(c, { state: this.rules.evolve(c.state, event), dirty: true, events: c.events + 1, at: event.at });
+      const state = await this.withSettled(m, accountId, event, c.state, false);
+      Object.assign(c, { state: this.rules.evolve(state, event), dirty: true, events: c.events + 1, at: event.at });
     }
     await this.flushChunk(m, cache);
   }

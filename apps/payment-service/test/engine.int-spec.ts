@@ -64,6 +64,7 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
       ),
       states: await ds.query('select account_id, state from account_state order by account_id'),
       intents: await ds.query('select intent_id, kind, status from psp_intents order by intent_id'),
+      settled: await ds.query('select account_id, kind, id, entry::text from payment_settled order by 1, 2, 3'),
     };
   }
 
@@ -174,6 +175,135 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     expect(cmd.key).toBe('CP-201');
     expect(cmd.payload).toMatchObject({ action: 'RequestStopTransaction', payload: { transactionId: 'tx-9' } });
     expect((await intent(sessionId, 'authorize'))!.status).toBe('failed');
+  });
+
+  it('a credit CDR for a session settled long ago (30 sessions back) is refunded against its hold; the state stays small', async () => {
+    const acct = 'eng-late-credit';
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_9', paymentMethodRef: 'pm_9' },
+      openedBy: 'test',
+    });
+    const sessions = Array.from({ length: 30 }, (_, i) => `late-${i}-${randomUUID()}`);
+    for (const [i, sessionId] of sessions.entries()) {
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sessionId,
+        stationId: 'CP-9',
+        transactionId: String(100 + i),
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      });
+      const auth = await intent(sessionId, 'authorize');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: auth!.intent_id,
+        result: payment(`pi_late_${i}`, 'authorized', 5000n),
+      });
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: `CDR-LATE-${i}`,
+        sessionId,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      });
+      const cap = await intent(sessionId, 'capture');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment(`pi_late_${i}`, 'captured', 5000n, 847n),
+      });
+    }
+    const stored = async () =>
+      (await db.dataSource.query('select state from account_state where account_id = $1', [acct]))[0].state as {
+        sessions: Record<string, unknown>;
+        archive: Record<string, unknown>;
+        recentSources: string[];
+      };
+    const before = await stored();
+    // the settled sessions are rows, not state: only the newest (settled after the last CDR) is still in it
+    expect(Object.keys(before.sessions).length).toBeLessThanOrEqual(1);
+    expect(before.archive).toEqual({});
+    expect(before.recentSources).toEqual([]);
+    const [settled] = await db.dataSource.query(
+      `select count(*) filter (where kind = 'session')::int as sessions, count(*) filter (where kind = 'cdr')::int as cdrs
+         from payment_settled where account_id = $1`,
+      [acct],
+    );
+    expect(settled).toEqual({ sessions: 29, cdrs: 29 });
+    const old = sessions[0];
+    // the first CDR delivered again (another input id): known, decides nothing
+    expect(
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: 'CDR-LATE-0',
+        sessionId: old,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      }),
+    ).toEqual([]);
+    // an input decided before, delivered again: decides nothing (payment_events' source index)
+    const credit = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: randomUUID(),
+      cdrId: 'CDR-LATE-0-C',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '-7.00',
+      totalInclVat: '-8.47',
+      credit: true,
+      creditReferenceId: 'CDR-LATE-0',
+    };
+    expect((await decide(credit)).map((e) => e.type)).toContain('payment.cdr_recorded');
+    expect(await decide(credit)).toEqual([]);
+    const corrected = await decide({
+      type: 'cdr_created',
+      accountId: acct,
+      cdrId: 'CDR-LATE-0b',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '4.13',
+      totalInclVat: '5.00',
+      credit: false,
+      creditReferenceId: null,
+    });
+    expect(corrected.map((e) => e.type)).not.toContain('payment.capture_requested');
+    expect(corrected.find((e) => e.type === 'payment.refund_requested')?.payload).toMatchObject({
+      paymentRef: 'pi_late_0',
+      amountMinor: '347',
+    });
+    const refund = await intent(old, 'refund');
+    expect(refund).toMatchObject({ status: 'pending', request: { amountMinor: '347', paymentRef: 'pi_late_0' } });
+    const done = await decide({
+      type: 'provider_outcome',
+      accountId: acct,
+      intentId: refund!.intent_id,
+      result: {
+        kind: 'refund',
+        refund: { refundRef: 're_1', paymentRef: 'pi_late_0', amountMinor: 347n, status: 'succeeded' },
+      },
+    });
+    expect(done.map((e) => e.type)).toContain('payment.refunded');
+    const sums = await db.dataSource.query(
+      'select transfer_id from ledger_postings group by transfer_id having sum(amount_minor) <> 0',
+    );
+    expect(sums).toEqual([]);
   });
 
   it('refolding its own events into an empty database gives the same states, transfer ids and balances', async () => {
