@@ -36,6 +36,11 @@ export interface SettledLookup {
   cdrId: string | null;
   /** the input: decided already for this account? (payment_events' source index) */
   sourceEventId: string | null;
+  /**
+   * a session the account's state held before (opened, or named by a CDR: payment_events' session index): a start
+   * arriving after the session was settled and pruned opens no hold
+   */
+  openedSessionId?: string | null;
 }
 
 /** A row of `payment_settled`: what the stored state leaves out, written once. */
@@ -53,7 +58,10 @@ export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike,
   /** what to look up before deciding `input` (a command, or with `withSource` false an event being refolded) */
   lookup?(input: { type: string }, state: S, withSource: boolean): SettledLookup | null;
   /** the state with what the look-up found put back (the session's archive entry, the CDR id, the input id) */
-  restore?(state: S, found: { session: unknown; cdrId: string | null; sourceEventId: string | null }): S;
+  restore?(
+    state: S,
+    found: { session: unknown; cdrId: string | null; sourceEventId: string | null; openedSessionId?: string | null },
+  ): S;
   /** the state as stored (without what is kept as rows) and the rows to write */
   offload?(state: S): { state: S; rows: SettledRow[] };
   /** the envelope of the `ordinal`-th event of a decision (key: the account; id derived from the input) */
@@ -191,21 +199,42 @@ export class PaymentEngine {
       seen = source;
       source = null;
     }
-    if (l.sessionId === null && l.cdrId === null && source === null)
-      return seen ? this.rules.restore(state, { session: null, cdrId: null, sourceEventId: seen }) : state;
-    const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean }> = await m.query(
+    let opened: string | null = null;
+    let openedQuery = l.openedSessionId ?? null;
+    if (
+      openedQuery !== null &&
+      cache?.unprojected.some(
+        (e) =>
+          (e.type === 'payment.session_opened' || e.type === 'payment.cdr_recorded') &&
+          (e.payload as { accountId?: string; sessionId?: string }).accountId === accountId &&
+          (e.payload as { sessionId?: string }).sessionId === openedQuery,
+      )
+    ) {
+      opened = openedQuery;
+      openedQuery = null;
+    }
+    if (l.sessionId === null && l.cdrId === null && source === null && openedQuery === null)
+      return seen || opened
+        ? this.rules.restore(state, { session: null, cdrId: null, sourceEventId: seen, openedSessionId: opened })
+        : state;
+    const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
       `select (select entry from payment_settled where account_id = $1 and kind = 'session' and id = $2) as session,
               exists (select 1 from payment_settled where account_id = $1 and kind = 'cdr' and id = $3) as cdr,
               $4::text is not null and exists (select 1 from payment_events
-                 where account_id = $1 and payload->>'sourceEventId' = $4) as seen`,
-      [accountId, l.sessionId, l.cdrId, source],
+                 where account_id = $1 and payload->>'sourceEventId' = $4) as seen,
+              $5::text is not null and exists (select 1 from payment_events
+                 where session_id = $5 and account_id = $1
+                   and type in ('payment.session_opened', 'payment.cdr_recorded')) as opened`,
+      [accountId, l.sessionId, l.cdrId, source, openedQuery],
     );
     if (r.seen) seen = source;
-    if (r.session == null && !r.cdr && seen === null) return state;
+    if (r.opened) opened = openedQuery;
+    if (r.session == null && !r.cdr && seen === null && opened === null) return state;
     return this.rules.restore(state, {
       session: r.session ?? null,
       cdrId: r.cdr ? l.cdrId : null,
       sourceEventId: seen,
+      openedSessionId: opened,
     });
   }
 

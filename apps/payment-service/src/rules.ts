@@ -51,7 +51,14 @@ function lookupOf(input: Named, s: AccountPaymentState, withSource: boolean): Se
     withSource && typeof input.sourceEventId === 'string' && !s.recentSources.includes(input.sourceEventId)
       ? input.sourceEventId
       : null;
-  return sessionId || cdrId || sourceEventId ? { sessionId, cdrId, sourceEventId } : null;
+  // a session's start arriving again (its other input, a redelivery) after the session was settled and pruned
+  const openedSessionId =
+    input.type === 'session_started' && typeof input.sessionId === 'string' && !s.sessions[input.sessionId]
+      ? input.sessionId
+      : null;
+  return sessionId || cdrId || sourceEventId || openedSessionId
+    ? { sessionId, cdrId, sourceEventId, openedSessionId }
+    : null;
 }
 
 export function paymentRules(): PaymentRules {
@@ -68,7 +75,25 @@ export function paymentRules(): PaymentRules {
         : s.archive;
       const settledCdrIds = found.cdrId ? [...(s.settledCdrIds ?? []), found.cdrId] : s.settledCdrIds;
       const recentSources = found.sourceEventId ? [...s.recentSources, found.sourceEventId] : s.recentSources;
-      return { ...s, archive, settledCdrIds, recentSources };
+      // a pruned session opened before: present for the decider's "already started" check only (a session_started
+      // decides nothing then, so this never reaches a stored state)
+      const sessions = found.openedSessionId
+        ? {
+            ...s.sessions,
+            [found.openedSessionId]: {
+              sessionId: found.openedSessionId,
+              stationId: '',
+              transactionId: null,
+              holdId: null,
+              costMinor: '0',
+              dueMinor: '0',
+              cdrCount: 0,
+              correctingSince: null,
+              stopRequested: true,
+            },
+          }
+        : s.sessions;
+      return { ...s, archive, settledCdrIds, recentSources, sessions };
     },
     offload: (state) => {
       const s = state as AccountPaymentState;

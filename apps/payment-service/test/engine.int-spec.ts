@@ -243,6 +243,20 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     );
     expect(settled).toEqual({ sessions: 29, cdrs: 29 });
     const old = sessions[0];
+    // its start arriving again through another input (a redelivery after a crash): no second hold
+    expect(
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sessionId: old,
+        stationId: 'CP-9',
+        transactionId: '100',
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      }),
+    ).toEqual([]);
     // the first CDR delivered again (another input id): known, decides nothing
     expect(
       await decide({
