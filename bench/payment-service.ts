@@ -237,10 +237,9 @@ async function main(): Promise<void> {
       stateBytes.writes > sb0.writes
         ? Math.round((stateBytes.bytes - sb0.bytes) / (stateBytes.writes - sb0.writes))
         : null;
-    const cardSettledRows = await count(
-      `select case when to_regclass('payment_settled') is null then 0
-              else (select count(*) from payment_settled where account_id like 'bench-card-%') end as n`,
-    );
+    const cardSettledRows = (await count(`select count(to_regclass('payment_settled')) as n`))
+      ? await count(`select count(*) as n from payment_settled where account_id like 'bench-card-%'`)
+      : 0;
     const cardEmu = procCpuMs(emuPid) - e0;
     const cardDb = await dbCpuSince(d0);
     const transfers1 = await count('select count(*) as n from ledger_transfers');
