@@ -43,6 +43,18 @@ export interface SettledLookup {
   openedSessionId?: string | null;
 }
 
+/**
+ * What a chunk's input may need looked up (`loadChunk` answers them all in one query): its account, the source id
+ * the decision will carry, and for a CDR its session and CDR id, for a session's start its session.
+ */
+export interface ChunkProbe {
+  accountId: string;
+  sourceEventId?: string | null;
+  sessionId?: string | null;
+  cdrId?: string | null;
+  startedSessionId?: string | null;
+}
+
 /** A row of `payment_settled`: what the stored state leaves out, written once. */
 export interface SettledRow {
   kind: 'session' | 'cdr';
@@ -78,7 +90,16 @@ export class StateCache extends Map<string, { state: unknown; dirty: boolean; ev
   readonly unprojected: Envelope[] = [];
   /** account + input ids the chunk decided (their events may not be in payment_events yet) */
   readonly sources = new Set<string>();
+  /**
+   * Look-ups answered at the chunk's start (`loadChunk`'s probes), as of then: `s`/`c` a `payment_settled` session
+   * entry (null: none) / CDR id, `e` an input decided, `o` a session opened before, each keyed by kind, account and
+   * id. Rows and events the chunk itself writes reach the tables only at its end (`flushChunk`); until then the
+   * chunk's states and `sources`/`unprojected` answer for them, so an answer from the start stays true.
+   */
+  readonly answered = new Map<string, unknown>();
 }
+
+const key = (kind: string, accountId: string, id: string): string => `${kind}\u0000${accountId}\u0000${id}`;
 
 /** Effects of a decision outside payment.events (the ad-hoc payment's token and remote start: `AdhocEffects`). */
 export interface DecisionEffects {
@@ -135,8 +156,16 @@ export class PaymentEngine {
     await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
   }
 
-  /** Locks the accounts (sorted: two transactions always take them in the same order) and reads their states. */
-  async loadChunk(m: EntityManager, accountIds: Iterable<string>): Promise<StateCache> {
+  /**
+   * Locks the accounts (sorted: two transactions always take them in the same order) and reads their states; with
+   * `probes` (what the chunk's inputs name), answers in one more query what each decision would otherwise look up
+   * on its own (`withSettled`): one query per chunk instead of one per decision.
+   */
+  async loadChunk(
+    m: EntityManager,
+    accountIds: Iterable<string>,
+    probes: readonly ChunkProbe[] = [],
+  ): Promise<StateCache> {
     const ids = [...new Set(accountIds)].sort();
     const cache = new StateCache();
     if (ids.length === 0) return cache;
@@ -159,7 +188,46 @@ export class PaymentEngine {
     }
     for (const id of ids)
       cache.set(id, { state: found.get(id) ?? this.rules.initialState(), dirty: false, events: 0, at: '' });
+    if (probes.length > 0 && this.rules.lookup) await this.answerProbes(m, cache, probes);
     return cache;
+  }
+
+  /** The chunk's look-ups in one statement (index / primary-key probes, planned once per chunk). */
+  private async answerProbes(m: EntityManager, cache: StateCache, probes: readonly ChunkProbe[]): Promise<void> {
+    const ps = probes.filter((p) => cache.has(p.accountId));
+    if (ps.length === 0) return;
+    const rows: Array<{ n: number; session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
+      `select k.n,
+              (select s.entry from payment_settled s where s.account_id = k.a and s.kind = 'session' and s.id = k.sid)
+                as session,
+              k.cid is not null and exists (select 1 from payment_settled s
+                 where s.account_id = k.a and s.kind = 'cdr' and s.id = k.cid) as cdr,
+              k.src is not null and exists (select 1 from payment_events e
+                 where e.account_id = k.a and e.payload->>'sourceEventId' = k.src) as seen,
+              k.st is not null and exists (select 1 from payment_events e
+                 where e.session_id = k.st and e.account_id = k.a
+                   and e.type in ('payment.session_opened', 'payment.cdr_recorded')) as opened
+         from json_to_recordset($1::json) as k(n int, a text, src text, sid text, cid text, st text)`,
+      [
+        JSON.stringify(
+          ps.map((p, n) => ({
+            n,
+            a: p.accountId,
+            src: p.sourceEventId ?? null,
+            sid: p.sessionId ?? null,
+            cid: p.cdrId ?? null,
+            st: p.startedSessionId ?? null,
+          })),
+        ),
+      ],
+    );
+    for (const r of rows) {
+      const p = ps[r.n];
+      if (p.sessionId) cache.answered.set(key('s', p.accountId, p.sessionId), r.session ?? null);
+      if (p.cdrId) cache.answered.set(key('c', p.accountId, p.cdrId), r.cdr);
+      if (p.sourceEventId) cache.answered.set(key('e', p.accountId, p.sourceEventId), r.seen);
+      if (p.startedSessionId) cache.answered.set(key('o', p.accountId, p.startedSessionId), r.opened);
+    }
   }
 
   /** Writes a chunk's decided events to the tables and the states it changed, in a few statements. */
@@ -181,7 +249,8 @@ export class PaymentEngine {
   /**
    * Puts back into `state` what `input` names and the stored state leaves out (rules.lookup/restore): a settled
    * session and a CDR id from `payment_settled`, and whether the input was decided already (payment_events' source
-   * index, or the chunk's own decisions). One primary-key / index look-up, only when the state does not answer.
+   * index, or the chunk's own decisions). What the chunk's start answered (`loadChunk`'s probes) is taken from there;
+   * the rest in one primary-key / index look-up, only when the state does not answer.
    */
   private async withSettled(
     m: EntityManager,
@@ -193,10 +262,21 @@ export class PaymentEngine {
   ): Promise<unknown> {
     const l = this.rules.lookup?.(input, state, withSource);
     if (!l || !this.rules.restore) return state;
+    const answered = cache?.answered;
+    /** a look-up answered at the chunk's start: its answer, and no query for it */
+    const pre = (kind: string, id: string | null): { hit: boolean; v: unknown } =>
+      id !== null && answered?.has(key(kind, accountId, id))
+        ? { hit: true, v: answered.get(key(kind, accountId, id)) }
+        : { hit: false, v: undefined };
     let seen: string | null = null;
     let source = l.sourceEventId;
     if (source !== null && cache?.sources.has(`${accountId}\u0000${source}`)) {
       seen = source;
+      source = null;
+    }
+    const preSeen = pre('e', source);
+    if (preSeen.hit) {
+      if (preSeen.v) seen = source;
       source = null;
     }
     let opened: string | null = null;
@@ -213,26 +293,45 @@ export class PaymentEngine {
       opened = openedQuery;
       openedQuery = null;
     }
-    if (l.sessionId === null && l.cdrId === null && source === null && openedQuery === null)
-      return seen || opened
-        ? this.rules.restore(state, { session: null, cdrId: null, sourceEventId: seen, openedSessionId: opened })
-        : state;
-    const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
-      `select (select entry from payment_settled where account_id = $1 and kind = 'session' and id = $2) as session,
-              exists (select 1 from payment_settled where account_id = $1 and kind = 'cdr' and id = $3) as cdr,
-              $4::text is not null and exists (select 1 from payment_events
-                 where account_id = $1 and payload->>'sourceEventId' = $4) as seen,
-              $5::text is not null and exists (select 1 from payment_events
-                 where session_id = $5 and account_id = $1
-                   and type in ('payment.session_opened', 'payment.cdr_recorded')) as opened`,
-      [accountId, l.sessionId, l.cdrId, source, openedQuery],
-    );
-    if (r.seen) seen = source;
-    if (r.opened) opened = openedQuery;
-    if (r.session == null && !r.cdr && seen === null && opened === null) return state;
+    const preOpened = pre('o', openedQuery);
+    if (preOpened.hit) {
+      if (preOpened.v) opened = openedQuery;
+      openedQuery = null;
+    }
+    let session: unknown = null;
+    let sessionQuery = l.sessionId;
+    const preSession = pre('s', sessionQuery);
+    if (preSession.hit) {
+      session = preSession.v ?? null;
+      sessionQuery = null;
+    }
+    let cdr = false;
+    let cdrQuery = l.cdrId;
+    const preCdr = pre('c', cdrQuery);
+    if (preCdr.hit) {
+      cdr = preCdr.v === true;
+      cdrQuery = null;
+    }
+    if (sessionQuery !== null || cdrQuery !== null || source !== null || openedQuery !== null) {
+      const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
+        `select (select entry from payment_settled where account_id = $1 and kind = 'session' and id = $2) as session,
+                exists (select 1 from payment_settled where account_id = $1 and kind = 'cdr' and id = $3) as cdr,
+                $4::text is not null and exists (select 1 from payment_events
+                   where account_id = $1 and payload->>'sourceEventId' = $4) as seen,
+                $5::text is not null and exists (select 1 from payment_events
+                   where session_id = $5 and account_id = $1
+                     and type in ('payment.session_opened', 'payment.cdr_recorded')) as opened`,
+        [accountId, sessionQuery, cdrQuery, source, openedQuery],
+      );
+      if (sessionQuery !== null) session = r.session ?? null;
+      if (cdrQuery !== null) cdr = r.cdr;
+      if (r.seen) seen = source;
+      if (r.opened) opened = openedQuery;
+    }
+    if (session === null && !cdr && seen === null && opened === null) return state;
     return this.rules.restore(state, {
-      session: r.session ?? null,
-      cdrId: r.cdr ? l.cdrId : null,
+      session,
+      cdrId: cdr ? l.cdrId : null,
       sourceEventId: seen,
       openedSessionId: opened,
     });

@@ -320,6 +320,151 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     expect(sums).toEqual([]);
   });
 
+  it("a chunk's look-ups answered at its start (loadChunk's probes, one query) decide as one look-up each would", async () => {
+    const acct = 'eng-chunk-probes';
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_10', paymentMethodRef: 'pm_10' },
+      openedBy: 'test',
+    });
+    const sessions = Array.from({ length: 3 }, (_, i) => `probe-${i}-${randomUUID()}`);
+    const starts: string[] = [];
+    for (const [i, sessionId] of sessions.entries()) {
+      const start = randomUUID();
+      starts.push(start);
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sourceEventId: start,
+        sessionId,
+        stationId: 'CP-10',
+        transactionId: String(200 + i),
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      });
+      const auth = await intent(sessionId, 'authorize');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: auth!.intent_id,
+        result: payment(`pi_probe_${i}`, 'authorized', 5000n),
+      });
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: `CDR-PROBE-${i}`,
+        sessionId,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      });
+      const cap = await intent(sessionId, 'capture');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment(`pi_probe_${i}`, 'captured', 5000n, 847n),
+      });
+    }
+    const old = sessions[0];
+    const at = '2026-03-01T11:00:00Z';
+    const creditSource = randomUUID();
+    const credit = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: creditSource,
+      at,
+      cdrId: 'CDR-PROBE-0-C',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '-7.00',
+      totalInclVat: '-8.47',
+      credit: true,
+      creditReferenceId: 'CDR-PROBE-0',
+    };
+    const againSource = randomUUID();
+    const againCdr = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: againSource,
+      at,
+      cdrId: 'CDR-PROBE-0',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '7.00',
+      totalInclVat: '8.47',
+      credit: false,
+      creditReferenceId: null,
+    };
+    const startAgain = {
+      type: 'session_started',
+      accountId: acct,
+      sourceEventId: randomUUID(),
+      at,
+      sessionId: old,
+      stationId: 'CP-10',
+      transactionId: '200',
+      evseId: null,
+      connectorId: 1,
+      currency: 'EUR',
+      holdAmountMinor: 5000n,
+    };
+    const firstStartAgain = { ...startAgain, sourceEventId: starts[0] };
+    const out = await db.dataSource.transaction(async (m) => {
+      const cache = await engine.loadChunk(
+        m,
+        [acct],
+        [
+          { accountId: acct, sourceEventId: startAgain.sourceEventId, startedSessionId: old },
+          { accountId: acct, sourceEventId: starts[0], startedSessionId: old },
+          { accountId: acct, sourceEventId: againSource, sessionId: old, cdrId: 'CDR-PROBE-0' },
+          { accountId: acct, sourceEventId: creditSource, sessionId: old, cdrId: 'CDR-PROBE-0-C' },
+        ],
+      );
+      expect(cache.answered.size).toBeGreaterThan(0);
+      // from here on the decisions look nothing up: every query they make is counted
+      const queries: string[] = [];
+      const query = m.query.bind(m);
+      (m as { query: typeof m.query }).query = ((sql: string, p?: unknown[]) => {
+        queries.push(sql);
+        return query(sql, p);
+      }) as typeof m.query;
+      const decided = {
+        startAgain: await engine.decide(m, startAgain as never, cache),
+        firstStartAgain: await engine.decide(m, firstStartAgain as never, cache),
+        againCdr: await engine.decide(m, againCdr as never, cache),
+        credit: await engine.decide(m, credit as never, cache),
+        creditAgain: await engine.decide(m, credit as never, cache),
+      };
+      expect(queries.filter((q) => /payment_settled|sourceEventId/.test(q))).toEqual([]);
+      (m as { query: typeof m.query }).query = query;
+      await engine.flushChunk(m, cache);
+      return decided;
+    });
+    // a settled session's start again (another input, or the same one): no second hold
+    expect(out.startAgain).toEqual([]);
+    expect(out.firstStartAgain).toEqual([]);
+    // its CDR again under another input id: known (a payment_settled row), decides nothing
+    expect(out.againCdr).toEqual([]);
+    // a credit CDR for it: recorded, refunded against its hold (the archived session found); the same input again
+    // in the same chunk decides nothing (the chunk's own decisions)
+    expect(out.credit.map((e) => e.type)).toContain('payment.cdr_recorded');
+    expect(out.creditAgain).toEqual([]);
+    emitted.push(...out.credit);
+    // and in a later chunk (payment_events' source index, answered at that chunk's start)
+    const later = await db.dataSource.transaction(async (m) => {
+      const cache = await engine.loadChunk(m, [acct], [{ accountId: acct, sourceEventId: creditSource }]);
+      return engine.decide(m, credit as never, cache);
+    });
+    expect(later).toEqual([]);
+  });
+
   it('refolding its own events into an empty database gives the same states, transfer ids and balances', async () => {
     // what payment.events holds (remote stops go to ocpp.commands, standings to registry.accounts)
     const events = emitted.filter((e) => e.type.startsWith('payment.') || e.type.startsWith('ledger.'));
