@@ -14,6 +14,8 @@
  * The CDRs are cdr.created v4, as the tariff service publishes them (BENCH_CDR_VERSION=3: v3, as the test harness
  * makes them, upcast to v4 by every decode, which validates both versions).
  * `PAYMENT_*` variables of the environment are passed to the service (its settings, e.g. PAYMENT_RUNNER_BATCH).
+ * BENCH_HISTORY=<n>: before the timed phases every card account goes through n sessions one after another (start,
+ * hold, CDR, capture: a long-lived account's state, as each design stores it), seeded through the running service.
  * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
  * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
@@ -28,6 +30,31 @@ import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
 import { projectPaymentEvents } from '../apps/payment-service/src/projection';
 import { paymentRules } from '../apps/payment-service/src/rules';
+import { PaymentEngine } from '../apps/payment-service/src/engine';
+
+/**
+ * BENCH_STATE_BYTES=1: the bytes of every account state the engine writes, as stored (after `offload` where the rules
+ * have one), summed by wrapping the engine's state write; the CPU of that measuring is measured and taken off the
+ * process's CPU per CDR.
+ */
+const stateBytes = { writes: 0, bytes: 0, cpuMs: 0 };
+if (process.env.BENCH_STATE_BYTES === '1') {
+  type Row = { id: string; state: unknown };
+  const proto = PaymentEngine.prototype as unknown as {
+    writeStates(this: unknown, m: unknown, rows: readonly Row[]): Promise<unknown>;
+  };
+  const original = proto.writeStates;
+  proto.writeStates = function (this: { rules: { offload?(s: unknown): { state: unknown } } }, m, rows) {
+    const c = process.cpuUsage();
+    for (const r of rows) {
+      const o = this.rules.offload?.(r.state);
+      stateBytes.writes += 1;
+      stateBytes.bytes += Buffer.byteLength(JSON.stringify(o ? o.state : r.state));
+    }
+    stateBytes.cpuMs += cpuMs(process.cpuUsage(c));
+    return original.call(this, m, rows);
+  };
+}
 
 /** the bench's own connection (its polling is not the service's work: its backend is not counted in the DB CPU) */
 let poll: Client;
@@ -161,6 +188,46 @@ async function main(): Promise<void> {
       await h.token(`BT-${i}`, id);
       cardAccounts.push(id);
     }
+    // BENCH_HISTORY=n: every card account goes through n sessions one after another first (its start, the hold, its
+    // CDR, the capture), through the running service as in the timed phase, so each design stores its own state of a
+    // long-lived account; round r's CDRs are published once round r's holds are authorised, round r+1 starts then
+    const history = Number(process.env.BENCH_HISTORY ?? 0);
+    const h0 = performance.now();
+    for (let r = 0; r < history; r++) {
+      const round = cardAccounts.map((accountId, i) => ({ sessionId: randomUUID(), i, accountId }));
+      await Promise.all(round.map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i}` })));
+      await waitFor(
+        async () =>
+          (await count(`select count(*) as n from payment_events where type = 'payment.authorized'`)) >=
+          (r + 1) * accounts,
+        { what: `history round ${r}: holds`, timeoutMs: 600_000, intervalMs: 20 },
+      );
+      await h.publisher.publish(
+        round.map((s) => {
+          const e = asPublished(
+            h.cdr({
+              cdrId: `HCDR-${s.sessionId.slice(0, 13)}`,
+              sessionId: s.sessionId,
+              accountId: s.accountId,
+              excl: '7.00',
+              incl: '8.47',
+            }),
+          );
+          return { topic: h.topics.billing, key: e.key, value: JSON.stringify(e) };
+        }),
+      );
+    }
+    if (history > 0)
+      await waitFor(
+        async () =>
+          (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >=
+          history * accounts,
+        { what: 'history: captures', timeoutMs: 600_000, intervalMs: 100 },
+      );
+    const historySeconds = (performance.now() - h0) / 1000;
+    const historyStateBytes = await count(
+      `select coalesce(avg(octet_length(state::text)), 0)::bigint as n from account_state where account_id like 'bench-card-%'`,
+    );
     const sessions = Array.from({ length: cards }, (_, i) => ({ sessionId: randomUUID(), i }));
     for (let k = 0; k < sessions.length; k += 500)
       await Promise.all(
@@ -169,7 +236,9 @@ async function main(): Promise<void> {
           .map((s) => h.sessionStarted({ sessionId: s.sessionId, uid: `BT-${s.i % accounts}` })),
       );
     await waitFor(
-      async () => (await count(`select count(*) as n from payment_events where type = 'payment.authorized'`)) >= cards,
+      async () =>
+        (await count(`select count(*) as n from payment_events where type = 'payment.authorized'`)) >=
+        cards + history * accounts,
       { what: `${cards} holds`, timeoutMs: 600_000, intervalMs: 200 },
     );
     const transfers0 = await count('select count(*) as n from ledger_transfers');
@@ -194,6 +263,7 @@ async function main(): Promise<void> {
     );
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
+    const sb0 = { ...stateBytes };
     const d0 = await dbCpu();
     const e0 = procCpuMs(emuPid);
     const c0 = process.cpuUsage();
@@ -201,12 +271,21 @@ async function main(): Promise<void> {
     await profiled('card', async () => {
       for (let k = 0; k < cardRecords.length; k += 500) await h.publisher.publish(cardRecords.slice(k, k + 500));
       await waitFor(
-        async () => (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >= cards,
+        async () =>
+          (await count(`select count(*) as n from payment_events where type = 'payment.captured'`)) >=
+          cards + history * accounts,
         { what: `${cards} captures`, timeoutMs: 600_000, intervalMs: 100 },
       );
     });
     const cardSeconds = (performance.now() - t0) / 1000;
-    const cardCpu = cpuMs(process.cpuUsage(c0));
+    const cardCpu = cpuMs(process.cpuUsage(c0)) - (stateBytes.cpuMs - sb0.cpuMs);
+    const cardStateBytesPerWrite =
+      stateBytes.writes > sb0.writes
+        ? Math.round((stateBytes.bytes - sb0.bytes) / (stateBytes.writes - sb0.writes))
+        : null;
+    const cardSettledRows = (await count(`select count(to_regclass('payment_settled')) as n`))
+      ? await count(`select count(*) as n from payment_settled where account_id like 'bench-card-%'`)
+      : 0;
     const cardEmu = procCpuMs(emuPid) - e0;
     const cardDb = await dbCpuSince(d0);
     const transfers1 = await count('select count(*) as n from ledger_transfers');
@@ -344,9 +423,14 @@ async function main(): Promise<void> {
       ledgerOnlyCpuMsPerTransfer: Math.round((ledgerCpu / ledgerOnly) * 1000) / 1000,
       ledgerOnlyDbCpuMsPerTransfer: Math.round((ledgerDb / ledgerOnly) * 1000) / 1000,
       emulatorCaptures: captures,
+      history,
+      historySeconds: Math.round(historySeconds * 10) / 10,
+      historyStateBytes,
       cardWebhooksApplied,
       cardStateWritesPerCdr: Math.round((cardStateWrites / cards) * 100) / 100,
       cardStateBytes,
+      cardStateBytesPerWrite,
+      cardSettledRows,
       cardStateBytesByField,
       emulator: inProcess ? 'in process' : 'own process',
       accounts,
@@ -356,7 +440,7 @@ async function main(): Promise<void> {
       loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
     console.log(
-      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends${inProcess ? '' : ' / the emulator'}): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr}${inProcess ? '' : ` / ${result.cardEmulatorCpuMsPerCdr}`} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs`,
+      `card CDRs settled (capture at the PSP emulator): ${result.cardCdrsSettledPerSecond}/s; wallet CDRs: ${result.walletCdrsSettledPerSecond}/s; ledger transfers: ${result.ledgerTransfersPerSecond}/s (${ledgerTransfers} in ${(cardSeconds + walletSeconds).toFixed(1)} s); CPU per CDR (this process / its PostgreSQL backends${inProcess ? '' : ' / the emulator'}): card ${result.cardCpuMsPerCdr} / ${result.cardDbCpuMsPerCdr}${inProcess ? '' : ` / ${result.cardEmulatorCpuMsPerCdr}`} ms, wallet ${result.walletCpuMsPerCdr} / ${result.walletDbCpuMsPerCdr} ms; the ledger alone: ${result.ledgerOnlyTransfersPerSecond} transfers/s (CPU per transfer ${result.ledgerOnlyCpuMsPerTransfer} / ${result.ledgerOnlyDbCpuMsPerTransfer} ms); emulator captures ${captures} for ${cards} card CDRs${history > 0 ? ` (+ ${history * accounts} in the history: ${history} sessions per account, seeded in ${result.historySeconds} s, state then ${historyStateBytes} bytes)` : ''}`,
     );
     console.log(JSON.stringify(result));
   } finally {

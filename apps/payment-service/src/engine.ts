@@ -28,11 +28,54 @@ export interface PaymentEventLike {
   [k: string]: unknown;
 }
 
+/** What a command or event names that its account's stored state does not hold (null: not looked up). */
+export interface SettledLookup {
+  /** a settled session pruned from the state (`payment_settled`, kind 'session') */
+  sessionId: string | null;
+  /** a CDR pruned with its session (kind 'cdr') */
+  cdrId: string | null;
+  /** the input: decided already for this account? (payment_events' source index) */
+  sourceEventId: string | null;
+  /**
+   * a session the account's state held before (opened, or named by a CDR: payment_events' session index): a start
+   * arriving after the session was settled and pruned opens no hold
+   */
+  openedSessionId?: string | null;
+}
+
+/**
+ * What a chunk's input may need looked up (`loadChunk` answers them all in one query): its account, the source id
+ * the decision will carry, and for a CDR its session and CDR id, for a session's start its session.
+ */
+export interface ChunkProbe {
+  accountId: string;
+  sourceEventId?: string | null;
+  sessionId?: string | null;
+  cdrId?: string | null;
+  startedSessionId?: string | null;
+}
+
+/** A row of `payment_settled`: what the stored state leaves out, written once. */
+export interface SettledRow {
+  kind: 'session' | 'cdr';
+  id: string;
+  entry: unknown;
+}
+
 /** The payment rules as the service uses them: libs/payments' decider (`rules.ts` binds it). */
 export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike, S = unknown> {
   decideAndEvolve(command: C, state: S): { events: PaymentEventLike[]; state: S };
   evolve(state: S, event: PaymentEventLike): S;
   initialState(): S;
+  /** what to look up before deciding `input` (a command, or with `withSource` false an event being refolded) */
+  lookup?(input: { type: string }, state: S, withSource: boolean): SettledLookup | null;
+  /** the state with what the look-up found put back (the session's archive entry, the CDR id, the input id) */
+  restore?(
+    state: S,
+    found: { session: unknown; cdrId: string | null; sourceEventId: string | null; openedSessionId?: string | null },
+  ): S;
+  /** the state as stored (without what is kept as rows) and the rows to write */
+  offload?(state: S): { state: S; rows: SettledRow[] };
   /** the envelope of the `ordinal`-th event of a decision (key: the account; id derived from the input) */
   envelope(catalogue: EventCatalogue, e: PaymentEventLike, ordinal: number): Envelope;
 }
@@ -45,7 +88,18 @@ export interface PaymentRules<C extends PaymentCommandLike = PaymentCommandLike,
 export class StateCache extends Map<string, { state: unknown; dirty: boolean; events: number; at: string }> {
   /** the chunk's decided events, in decision order, not yet applied to the tables */
   readonly unprojected: Envelope[] = [];
+  /** account + input ids the chunk decided (their events may not be in payment_events yet) */
+  readonly sources = new Set<string>();
+  /**
+   * Look-ups answered at the chunk's start (`loadChunk`'s probes), as of then: `s`/`c` a `payment_settled` session
+   * entry (null: none) / CDR id, `e` an input decided, `o` a session opened before, each keyed by kind, account and
+   * id. Rows and events the chunk itself writes reach the tables only at its end (`flushChunk`); until then the
+   * chunk's states and `sources`/`unprojected` answer for them, so an answer from the start stays true.
+   */
+  readonly answered = new Map<string, unknown>();
 }
+
+const key = (kind: string, accountId: string, id: string): string => `${kind}\u0000${accountId}\u0000${id}`;
 
 /** Effects of a decision outside payment.events (the ad-hoc payment's token and remote start: `AdhocEffects`). */
 export interface DecisionEffects {
@@ -102,8 +156,16 @@ export class PaymentEngine {
     await m.query('select pg_advisory_xact_lock(hashtextextended($1, 7301))', [accountId]);
   }
 
-  /** Locks the accounts (sorted: two transactions always take them in the same order) and reads their states. */
-  async loadChunk(m: EntityManager, accountIds: Iterable<string>): Promise<StateCache> {
+  /**
+   * Locks the accounts (sorted: two transactions always take them in the same order) and reads their states; with
+   * `probes` (what the chunk's inputs name), answers in one more query what each decision would otherwise look up
+   * on its own (`withSettled`): one query per chunk instead of one per decision.
+   */
+  async loadChunk(
+    m: EntityManager,
+    accountIds: Iterable<string>,
+    probes: readonly ChunkProbe[] = [],
+  ): Promise<StateCache> {
     const ids = [...new Set(accountIds)].sort();
     const cache = new StateCache();
     if (ids.length === 0) return cache;
@@ -126,7 +188,46 @@ export class PaymentEngine {
     }
     for (const id of ids)
       cache.set(id, { state: found.get(id) ?? this.rules.initialState(), dirty: false, events: 0, at: '' });
+    if (probes.length > 0 && this.rules.lookup) await this.answerProbes(m, cache, probes);
     return cache;
+  }
+
+  /** The chunk's look-ups in one statement (index / primary-key probes, planned once per chunk). */
+  private async answerProbes(m: EntityManager, cache: StateCache, probes: readonly ChunkProbe[]): Promise<void> {
+    const ps = probes.filter((p) => cache.has(p.accountId));
+    if (ps.length === 0) return;
+    const rows: Array<{ n: number; session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
+      `select k.n,
+              (select s.entry from payment_settled s where s.account_id = k.a and s.kind = 'session' and s.id = k.sid)
+                as session,
+              k.cid is not null and exists (select 1 from payment_settled s
+                 where s.account_id = k.a and s.kind = 'cdr' and s.id = k.cid) as cdr,
+              k.src is not null and exists (select 1 from payment_events e
+                 where e.account_id = k.a and e.payload->>'sourceEventId' = k.src) as seen,
+              k.st is not null and exists (select 1 from payment_events e
+                 where e.session_id = k.st and e.account_id = k.a
+                   and e.type in ('payment.session_opened', 'payment.cdr_recorded')) as opened
+         from json_to_recordset($1::json) as k(n int, a text, src text, sid text, cid text, st text)`,
+      [
+        JSON.stringify(
+          ps.map((p, n) => ({
+            n,
+            a: p.accountId,
+            src: p.sourceEventId ?? null,
+            sid: p.sessionId ?? null,
+            cid: p.cdrId ?? null,
+            st: p.startedSessionId ?? null,
+          })),
+        ),
+      ],
+    );
+    for (const r of rows) {
+      const p = ps[r.n];
+      if (p.sessionId) cache.answered.set(key('s', p.accountId, p.sessionId), r.session ?? null);
+      if (p.cdrId) cache.answered.set(key('c', p.accountId, p.cdrId), r.cdr);
+      if (p.sourceEventId) cache.answered.set(key('e', p.accountId, p.sourceEventId), r.seen);
+      if (p.startedSessionId) cache.answered.set(key('o', p.accountId, p.startedSessionId), r.opened);
+    }
   }
 
   /** Writes a chunk's decided events to the tables and the states it changed, in a few statements. */
@@ -134,14 +235,106 @@ export class PaymentEngine {
     if (cache.unprojected.length > 0) await projectPaymentEvents(m, cache.unprojected.splice(0));
     const dirty = [...cache].filter(([, c]) => c.dirty);
     if (dirty.length === 0) return;
-    await this.writeStates(
+    const stored = await this.writeStates(
       m,
       dirty.map(([id, c]) => ({ id, state: c.state, events: c.events, at: c.at })),
     );
-    for (const [, c] of dirty) {
+    for (const [id, c] of dirty) {
+      c.state = stored.get(id) ?? c.state;
       c.dirty = false;
       c.events = 0;
     }
+  }
+
+  /**
+   * Puts back into `state` what `input` names and the stored state leaves out (rules.lookup/restore): a settled
+   * session and a CDR id from `payment_settled`, and whether the input was decided already (payment_events' source
+   * index, or the chunk's own decisions). What the chunk's start answered (`loadChunk`'s probes) is taken from there;
+   * the rest in one primary-key / index look-up, only when the state does not answer.
+   */
+  private async withSettled(
+    m: EntityManager,
+    accountId: string,
+    input: { type: string },
+    state: unknown,
+    withSource: boolean,
+    cache?: StateCache,
+  ): Promise<unknown> {
+    const l = this.rules.lookup?.(input, state, withSource);
+    if (!l || !this.rules.restore) return state;
+    const answered = cache?.answered;
+    /** a look-up answered at the chunk's start: its answer, and no query for it */
+    const pre = (kind: string, id: string | null): { hit: boolean; v: unknown } =>
+      id !== null && answered?.has(key(kind, accountId, id))
+        ? { hit: true, v: answered.get(key(kind, accountId, id)) }
+        : { hit: false, v: undefined };
+    let seen: string | null = null;
+    let source = l.sourceEventId;
+    if (source !== null && cache?.sources.has(`${accountId}\u0000${source}`)) {
+      seen = source;
+      source = null;
+    }
+    const preSeen = pre('e', source);
+    if (preSeen.hit) {
+      if (preSeen.v) seen = source;
+      source = null;
+    }
+    let opened: string | null = null;
+    let openedQuery = l.openedSessionId ?? null;
+    if (
+      openedQuery !== null &&
+      cache?.unprojected.some(
+        (e) =>
+          (e.type === 'payment.session_opened' || e.type === 'payment.cdr_recorded') &&
+          (e.payload as { accountId?: string; sessionId?: string }).accountId === accountId &&
+          (e.payload as { sessionId?: string }).sessionId === openedQuery,
+      )
+    ) {
+      opened = openedQuery;
+      openedQuery = null;
+    }
+    const preOpened = pre('o', openedQuery);
+    if (preOpened.hit) {
+      if (preOpened.v) opened = openedQuery;
+      openedQuery = null;
+    }
+    let session: unknown = null;
+    let sessionQuery = l.sessionId;
+    const preSession = pre('s', sessionQuery);
+    if (preSession.hit) {
+      session = preSession.v ?? null;
+      sessionQuery = null;
+    }
+    let cdr = false;
+    let cdrQuery = l.cdrId;
+    const preCdr = pre('c', cdrQuery);
+    if (preCdr.hit) {
+      cdr = preCdr.v === true;
+      cdrQuery = null;
+    }
+    if (sessionQuery !== null || cdrQuery !== null || source !== null || openedQuery !== null) {
+      const [r]: Array<{ session: unknown; cdr: boolean; seen: boolean; opened: boolean }> = await m.query(
+        `select (select entry from payment_settled where account_id = $1 and kind = 'session' and id = $2) as session,
+                exists (select 1 from payment_settled where account_id = $1 and kind = 'cdr' and id = $3) as cdr,
+                $4::text is not null and exists (select 1 from payment_events
+                   where account_id = $1 and payload->>'sourceEventId' = $4) as seen,
+                $5::text is not null and exists (select 1 from payment_events
+                   where session_id = $5 and account_id = $1
+                     and type in ('payment.session_opened', 'payment.cdr_recorded')) as opened`,
+        [accountId, sessionQuery, cdrQuery, source, openedQuery],
+      );
+      if (sessionQuery !== null) session = r.session ?? null;
+      if (cdrQuery !== null) cdr = r.cdr;
+      if (r.seen) seen = source;
+      if (r.opened) opened = openedQuery;
+    }
+    if (session === null && !cdr && seen === null && opened === null) return state;
+    return this.rules.restore(state, {
+      session,
+      cdrId: cdr ? l.cdrId : null,
+      sourceEventId: seen,
+      openedSessionId: opened,
+    });
   }
 
   /**
@@ -150,8 +343,23 @@ export class PaymentEngine {
    */
   private async writeStates(
     m: EntityManager,
-    rows: ReadonlyArray<{ id: string; state: unknown; events: number; at: string }>,
-  ): Promise<void> {
+    states: ReadonlyArray<{ id: string; state: unknown; events: number; at: string }>,
+  ): Promise<Map<string, unknown>> {
+    // what the stored state leaves out goes to payment_settled (written again only if pruned again)
+    const settled: Array<{ a: string; k: string; i: string; e: unknown }> = [];
+    const rows = states.map((r) => {
+      const o = this.rules.offload?.(r.state);
+      if (!o) return r;
+      for (const x of o.rows) settled.push({ a: r.id, k: x.kind, i: x.id, e: x.entry });
+      return { ...r, state: o.state };
+    });
+    if (settled.length > 0)
+      await m.query(
+        `insert into payment_settled (account_id, kind, id, entry)
+         select x.a, x.k, x.i, x.e from json_to_recordset($1::json) as x(a text, k text, i text, e json)
+         on conflict (account_id, kind, id) do update set entry = excluded.entry`,
+        [JSON.stringify(settled)],
+      );
     const written: Array<{ account_id: string; version: string }> = await m.query(
       `insert into account_state (account_id, state, events, updated_at)
        select x.i, x.s, x.e, x.t from json_to_recordset($1::json) as x(i text, s json, e bigint, t timestamptz)
@@ -162,6 +370,7 @@ export class PaymentEngine {
     );
     const byId = new Map(rows.map((r) => [r.id, r.state]));
     for (const w of written) this.remember(w.account_id, w.version, byId.get(w.account_id));
+    return byId;
   }
 
   async stateOf(m: EntityManager, accountId: string): Promise<unknown> {
@@ -193,9 +402,17 @@ export class PaymentEngine {
   async decide(m: EntityManager, command: PaymentCommandLike, cache?: StateCache): Promise<Envelope[]> {
     const cached = cache?.get(command.accountId);
     if (!cached) await this.lockAccount(m, command.accountId);
-    const state = cached ? cached.state : await this.stateOf(m, command.accountId);
+    const state = await this.withSettled(
+      m,
+      command.accountId,
+      command,
+      cached ? cached.state : await this.stateOf(m, command.accountId),
+      true,
+      cache,
+    );
     const { events, state: next } = this.rules.decideAndEvolve(command, state);
     if (events.length === 0) return [];
+    cache?.sources.add(`${command.accountId}\u0000${command.sourceEventId}`);
     if (cached)
       Object.assign(cached, { state: next, dirty: true, events: cached.events + events.length, at: command.at });
     else await this.saveState(m, command.accountId, next, events.length, command.at);
@@ -238,7 +455,8 @@ export class PaymentEngine {
         cache.set(accountId, c);
       }
       const event = { type: env.type, ...(env.payload as object) } as PaymentEventLike;
-      Object.assign(c, { state: this.rules.evolve(c.state, event), dirty: true, events: c.events + 1, at: event.at });
+      const state = await this.withSettled(m, accountId, event, c.state, false);
+      Object.assign(c, { state: this.rules.evolve(state, event), dirty: true, events: c.events + 1, at: event.at });
     }
     await this.flushChunk(m, cache);
   }

@@ -11,7 +11,7 @@ import type {
 import { holdAmountMinor, type HoldSource } from '@csms/payments';
 import type { AdhocEffects } from './adhoc/adhoc-effects';
 import type { HandlerContext } from '@csms/messaging';
-import type { PaymentEngine, StateCache } from './engine';
+import type { ChunkProbe, PaymentEngine, StateCache } from './engine';
 import type { PaymentServiceConfig } from './config';
 import { defaultHolds } from './config';
 
@@ -81,26 +81,47 @@ export class InputsHandler {
     const accounts = new Set<string>();
     const uids: string[] = [];
     const sessions: string[] = [];
+    // what the decisions will look up (their duplicate checks, a CDR's settled session): answered with the states
+    const probes: ChunkProbe[] = [];
+    const startsByUid: Array<{ uid: string; src: string; sessionId: string }> = [];
     for (const e of events) {
       if (e.type === 'cdr.created') {
-        const a = (e as CdrCreated).payload.billingAccountId;
+        const p = (e as CdrCreated).payload;
+        const a = p.billingAccountId;
         if (a !== null) {
           accounts.add(a);
-          sessions.push((e as CdrCreated).payload.audit.sessionId);
+          sessions.push(p.audit.sessionId);
+          probes.push({ accountId: a, sourceEventId: e.id, sessionId: p.audit.sessionId, cdrId: p.cdr.id });
         }
       } else if (e.type === 'session.started') {
         const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
         if (uid !== undefined) uids.push(uid);
+        if (uid !== undefined && this.holdAt === 'session_started')
+          startsByUid.push({ uid, src: e.id, sessionId: (e as SessionStartedEvent).payload.sessionId });
       } else if (e.type === 'ocpp.command_completed' && this.adhoc) {
         const a = await this.adhoc.accountOfCommand(m, (e as OcppCommandCompleted).payload.commandId);
         if (a !== null) accounts.add(a);
       } else if (e.type === 'billing.session_tariff_selected') {
         const p = (e as SessionTariffSelected).payload;
-        if (p.billingAccountId !== null) accounts.add(p.billingAccountId);
-        else if (p.tokenUid !== null) uids.push(p.tokenUid);
+        if (p.billingAccountId !== null) {
+          accounts.add(p.billingAccountId);
+          if (this.holdAt === 'tariff_selected')
+            probes.push({
+              accountId: p.billingAccountId,
+              sourceEventId: p.sourceEventId,
+              startedSessionId: p.sessionId,
+            });
+        } else if (p.tokenUid !== null) {
+          uids.push(p.tokenUid);
+          if (this.holdAt === 'tariff_selected')
+            startsByUid.push({ uid: p.tokenUid, src: p.sourceEventId, sessionId: p.sessionId });
+        }
       } else if (e.type === 'billing.session_cost_estimated') {
         const a = (e as SessionCostEstimated).payload.billingAccountId;
-        if (a !== null) accounts.add(a);
+        if (a !== null) {
+          accounts.add(a);
+          probes.push({ accountId: a, sourceEventId: e.id });
+        }
       }
     }
     if (uids.length > 0) {
@@ -110,7 +131,12 @@ export class InputsHandler {
       );
       for (const r of rows) if (r.a !== null) accounts.add(r.a);
       // the tokens' accounts as recordSession would read them (a deleted token pays for nothing)
-      scratch.set(TOKENS, new Map(rows.map((r) => [r.uid, r.deleted ? null : r.a])));
+      const byUid = new Map(rows.map((r) => [r.uid, r.deleted ? null : r.a]));
+      scratch.set(TOKENS, byUid);
+      for (const st of startsByUid) {
+        const a = byUid.get(st.uid);
+        if (a) probes.push({ accountId: a, sourceEventId: st.src, startedSessionId: st.sessionId });
+      }
     }
     {
       const rows: StartedRow[] = await m.query(
@@ -120,7 +146,7 @@ export class InputsHandler {
       );
       scratch.set(STARTS, new Map(rows.map((r) => [r.session_id, r])));
     }
-    scratch.set(CACHE, await this.engine.loadChunk(m, accounts));
+    scratch.set(CACHE, await this.engine.loadChunk(m, accounts, probes));
   }
 
   /** The started session a CDR names, as the recording consumer kept it (read at the chunk's start, or here). */

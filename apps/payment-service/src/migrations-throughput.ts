@@ -52,3 +52,30 @@ export class PaymentStateLz41765200000000 implements MigrationInterface {
     await q.query('alter table account_state alter column state set compression default');
   }
 }
+
+/**
+ * What a card account's decider state no longer carries (2026-12-05): the settled sessions it pruned (a hold's
+ * payment reference and its captured, refunded and due amounts: what a late credit CDR is refunded against), one row
+ * each, and the ids of the CDRs pruned with them (a CDR delivered again is still known), one row each. Written once
+ * when pruned (again if a correction brought the session back and it was pruned anew), read back by primary key only
+ * when a CDR names a session or a CDR the state does not hold. A projection of payment.events like account_state: the
+ * rebuild writes the same rows.
+ */
+export class PaymentSettledRows1765300000000 implements MigrationInterface {
+  name = 'PaymentSettledRows1765300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table payment_settled (
+        account_id text  not null,
+        kind       text  not null check (kind in ('session', 'cdr')),
+        id         text  not null,
+        entry      json,
+        primary key (account_id, kind, id)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table payment_settled');
+  }
+}

@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
 import {
   PaymentStateJson1765100000000,
+  PaymentSettledRows1765300000000,
   PaymentStateLz41765200000000,
   PaymentThroughput1765000000000,
 } from './migrations-throughput';
@@ -25,6 +26,8 @@ import {
  * - payment_sessions: what session.started said (station, protocol, transaction id) to address a stop command;
  * - unbilled_cdrs: CDRs with no billing account (or one this service does not know): recorded, listed, never dropped;
  * - psp_webhooks_seen: webhook event ids already applied (deduplication).
+ * - payment_settled (PaymentSettledRows): settled sessions and CDR ids pruned from the decider's state (a projection,
+ *   rebuilt with account_state).
  */
 export class PaymentTables1764500000000 implements MigrationInterface {
   name = 'PaymentTables1764500000000';
@@ -310,4 +313,5 @@ export const paymentServiceMigrations = [
   PaymentThroughput1765000000000,
   PaymentStateJson1765100000000,
   PaymentStateLz41765200000000,
+  PaymentSettledRows1765300000000,
 ];

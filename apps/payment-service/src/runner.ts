@@ -239,9 +239,11 @@ export class EffectRunner {
         await m.query('select 1 from psp_intents where intent_id = any($1::text[]) order by intent_id for update', [
           batch.map((b) => b.i.intent_id),
         ]);
+        // the outcomes' duplicate checks answered in one query with the states
         const cache = await this.engine.loadChunk(
           m,
           batch.map((b) => b.i.account_id),
+          batch.map((b) => ({ accountId: b.i.account_id, sourceEventId: deriveId('psp-outcome', b.i.intent_id) })),
         );
         const envs = [];
         for (const { i, outcome } of batch)

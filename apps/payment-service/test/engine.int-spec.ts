@@ -64,6 +64,7 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
       ),
       states: await ds.query('select account_id, state from account_state order by account_id'),
       intents: await ds.query('select intent_id, kind, status from psp_intents order by intent_id'),
+      settled: await ds.query('select account_id, kind, id, entry::text from payment_settled order by 1, 2, 3'),
     };
   }
 
@@ -174,6 +175,294 @@ describe('payment engine on PostgreSQL: intents, ledger, stop command, refold', 
     expect(cmd.key).toBe('CP-201');
     expect(cmd.payload).toMatchObject({ action: 'RequestStopTransaction', payload: { transactionId: 'tx-9' } });
     expect((await intent(sessionId, 'authorize'))!.status).toBe('failed');
+  });
+
+  it('a credit CDR for a session settled long ago (30 sessions back) is refunded against its hold; the state stays small', async () => {
+    const acct = 'eng-late-credit';
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_9', paymentMethodRef: 'pm_9' },
+      openedBy: 'test',
+    });
+    const sessions = Array.from({ length: 30 }, (_, i) => `late-${i}-${randomUUID()}`);
+    for (const [i, sessionId] of sessions.entries()) {
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sessionId,
+        stationId: 'CP-9',
+        transactionId: String(100 + i),
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      });
+      const auth = await intent(sessionId, 'authorize');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: auth!.intent_id,
+        result: payment(`pi_late_${i}`, 'authorized', 5000n),
+      });
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: `CDR-LATE-${i}`,
+        sessionId,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      });
+      const cap = await intent(sessionId, 'capture');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment(`pi_late_${i}`, 'captured', 5000n, 847n),
+      });
+    }
+    const stored = async () =>
+      (await db.dataSource.query('select state from account_state where account_id = $1', [acct]))[0].state as {
+        sessions: Record<string, unknown>;
+        archive: Record<string, unknown>;
+        recentSources: string[];
+      };
+    const before = await stored();
+    // the settled sessions are rows, not state: only the newest (settled after the last CDR) is still in it
+    expect(Object.keys(before.sessions).length).toBeLessThanOrEqual(1);
+    expect(before.archive).toEqual({});
+    expect(before.recentSources).toEqual([]);
+    const [settled] = await db.dataSource.query(
+      `select count(*) filter (where kind = 'session')::int as sessions, count(*) filter (where kind = 'cdr')::int as cdrs
+         from payment_settled where account_id = $1`,
+      [acct],
+    );
+    expect(settled).toEqual({ sessions: 29, cdrs: 29 });
+    const old = sessions[0];
+    // its start arriving again through another input (a redelivery after a crash): no second hold
+    expect(
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sessionId: old,
+        stationId: 'CP-9',
+        transactionId: '100',
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      }),
+    ).toEqual([]);
+    // the first CDR delivered again (another input id): known, decides nothing
+    expect(
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: 'CDR-LATE-0',
+        sessionId: old,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      }),
+    ).toEqual([]);
+    // an input decided before, delivered again: decides nothing (payment_events' source index)
+    const credit = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: randomUUID(),
+      cdrId: 'CDR-LATE-0-C',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '-7.00',
+      totalInclVat: '-8.47',
+      credit: true,
+      creditReferenceId: 'CDR-LATE-0',
+    };
+    expect((await decide(credit)).map((e) => e.type)).toContain('payment.cdr_recorded');
+    expect(await decide(credit)).toEqual([]);
+    const corrected = await decide({
+      type: 'cdr_created',
+      accountId: acct,
+      cdrId: 'CDR-LATE-0b',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '4.13',
+      totalInclVat: '5.00',
+      credit: false,
+      creditReferenceId: null,
+    });
+    expect(corrected.map((e) => e.type)).not.toContain('payment.capture_requested');
+    expect(corrected.find((e) => e.type === 'payment.refund_requested')?.payload).toMatchObject({
+      paymentRef: 'pi_late_0',
+      amountMinor: '347',
+    });
+    const refund = await intent(old, 'refund');
+    expect(refund).toMatchObject({ status: 'pending', request: { amountMinor: '347', paymentRef: 'pi_late_0' } });
+    const done = await decide({
+      type: 'provider_outcome',
+      accountId: acct,
+      intentId: refund!.intent_id,
+      result: {
+        kind: 'refund',
+        refund: { refundRef: 're_1', paymentRef: 'pi_late_0', amountMinor: 347n, status: 'succeeded' },
+      },
+    });
+    expect(done.map((e) => e.type)).toContain('payment.refunded');
+    const sums = await db.dataSource.query(
+      'select transfer_id from ledger_postings group by transfer_id having sum(amount_minor) <> 0',
+    );
+    expect(sums).toEqual([]);
+  });
+
+  it("a chunk's look-ups answered at its start (loadChunk's probes, one query) decide as one look-up each would", async () => {
+    const acct = 'eng-chunk-probes';
+    await decide({
+      type: 'open_account',
+      accountId: acct,
+      currency: 'EUR',
+      method: { kind: 'card', customerRef: 'cus_10', paymentMethodRef: 'pm_10' },
+      openedBy: 'test',
+    });
+    const sessions = Array.from({ length: 3 }, (_, i) => `probe-${i}-${randomUUID()}`);
+    const starts: string[] = [];
+    for (const [i, sessionId] of sessions.entries()) {
+      const start = randomUUID();
+      starts.push(start);
+      await decide({
+        type: 'session_started',
+        accountId: acct,
+        sourceEventId: start,
+        sessionId,
+        stationId: 'CP-10',
+        transactionId: String(200 + i),
+        evseId: null,
+        connectorId: 1,
+        currency: 'EUR',
+        holdAmountMinor: 5000n,
+      });
+      const auth = await intent(sessionId, 'authorize');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: auth!.intent_id,
+        result: payment(`pi_probe_${i}`, 'authorized', 5000n),
+      });
+      await decide({
+        type: 'cdr_created',
+        accountId: acct,
+        cdrId: `CDR-PROBE-${i}`,
+        sessionId,
+        currency: 'EUR',
+        totalExclVat: '7.00',
+        totalInclVat: '8.47',
+        credit: false,
+        creditReferenceId: null,
+      });
+      const cap = await intent(sessionId, 'capture');
+      await decide({
+        type: 'provider_outcome',
+        accountId: acct,
+        intentId: cap!.intent_id,
+        result: payment(`pi_probe_${i}`, 'captured', 5000n, 847n),
+      });
+    }
+    const old = sessions[0];
+    const at = '2026-03-01T11:00:00Z';
+    const creditSource = randomUUID();
+    const credit = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: creditSource,
+      at,
+      cdrId: 'CDR-PROBE-0-C',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '-7.00',
+      totalInclVat: '-8.47',
+      credit: true,
+      creditReferenceId: 'CDR-PROBE-0',
+    };
+    const againSource = randomUUID();
+    const againCdr = {
+      type: 'cdr_created',
+      accountId: acct,
+      sourceEventId: againSource,
+      at,
+      cdrId: 'CDR-PROBE-0',
+      sessionId: old,
+      currency: 'EUR',
+      totalExclVat: '7.00',
+      totalInclVat: '8.47',
+      credit: false,
+      creditReferenceId: null,
+    };
+    const startAgain = {
+      type: 'session_started',
+      accountId: acct,
+      sourceEventId: randomUUID(),
+      at,
+      sessionId: old,
+      stationId: 'CP-10',
+      transactionId: '200',
+      evseId: null,
+      connectorId: 1,
+      currency: 'EUR',
+      holdAmountMinor: 5000n,
+    };
+    const firstStartAgain = { ...startAgain, sourceEventId: starts[0] };
+    const out = await db.dataSource.transaction(async (m) => {
+      const cache = await engine.loadChunk(
+        m,
+        [acct],
+        [
+          { accountId: acct, sourceEventId: startAgain.sourceEventId, startedSessionId: old },
+          { accountId: acct, sourceEventId: starts[0], startedSessionId: old },
+          { accountId: acct, sourceEventId: againSource, sessionId: old, cdrId: 'CDR-PROBE-0' },
+          { accountId: acct, sourceEventId: creditSource, sessionId: old, cdrId: 'CDR-PROBE-0-C' },
+        ],
+      );
+      expect(cache.answered.size).toBeGreaterThan(0);
+      // from here on the decisions look nothing up: every query they make is counted
+      const queries: string[] = [];
+      const query = m.query.bind(m);
+      (m as { query: typeof m.query }).query = ((sql: string, p?: unknown[]) => {
+        queries.push(sql);
+        return query(sql, p);
+      }) as typeof m.query;
+      const decided = {
+        startAgain: await engine.decide(m, startAgain as never, cache),
+        firstStartAgain: await engine.decide(m, firstStartAgain as never, cache),
+        againCdr: await engine.decide(m, againCdr as never, cache),
+        credit: await engine.decide(m, credit as never, cache),
+        creditAgain: await engine.decide(m, credit as never, cache),
+      };
+      expect(queries.filter((q) => /payment_settled|sourceEventId/.test(q))).toEqual([]);
+      (m as { query: typeof m.query }).query = query;
+      await engine.flushChunk(m, cache);
+      return decided;
+    });
+    // a settled session's start again (another input, or the same one): no second hold
+    expect(out.startAgain).toEqual([]);
+    expect(out.firstStartAgain).toEqual([]);
+    // its CDR again under another input id: known (a payment_settled row), decides nothing
+    expect(out.againCdr).toEqual([]);
+    // a credit CDR for it: recorded, refunded against its hold (the archived session found); the same input again
+    // in the same chunk decides nothing (the chunk's own decisions)
+    expect(out.credit.map((e) => e.type)).toContain('payment.cdr_recorded');
+    expect(out.creditAgain).toEqual([]);
+    emitted.push(...out.credit);
+    // and in a later chunk (payment_events' source index, answered at that chunk's start)
+    const later = await db.dataSource.transaction(async (m) => {
+      const cache = await engine.loadChunk(m, [acct], [{ accountId: acct, sourceEventId: creditSource }]);
+      return engine.decide(m, credit as never, cache);
+    });
+    expect(later).toEqual([]);
   });
 
   it('refolding its own events into an empty database gives the same states, transfer ids and balances', async () => {

@@ -106,12 +106,13 @@ function holdSettled(h: HoldState | undefined): boolean {
  * `kept` stay (with their holds, intents and CDRs); a credit CDR for an older one is still recorded and booked,
  * and settled against what is left (receivables, or a refund naming a hold no longer known is not possible).
  */
-function prune(s: AccountPaymentState, cfg: PaymentConfig): AccountPaymentState {
+function prune(s: AccountPaymentState, cfg: PaymentConfig, current: string | null): AccountPaymentState {
   const kept = cfg.settledSessionsKept;
   // pruned in batches (a quarter of `kept` at a time), not on every CDR
   if (Object.keys(s.sessions).length <= kept + Math.ceil(kept / 4)) return s;
   const settled = Object.values(s.sessions).filter(
     (x) =>
+      x.sessionId !== current && // the session of the CDR being decided stays (its settlement follows)
       x.cdrCount > 0 &&
       x.correctingSince === null &&
       (x.holdId === null || holdSettled(s.holds[x.holdId])) &&
@@ -252,7 +253,7 @@ export function evolvePayment(cfg: PaymentConfig) {
           },
           sessions: session ? { ...s.sessions, [session.sessionId]: session } : s.sessions,
         };
-        return prune(next, cfg);
+        return prune(next, cfg, e.sessionId);
       }
       case 'payment.session_opened':
         return {
