@@ -24,13 +24,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { CdrCreatedV4, deriveId, systemCatalogue, type Envelope } from '@csms/contracts';
-import { PostingRules } from '@csms/payments';
+import { CdrCreatedV4, systemCatalogue, type Envelope } from '@csms/contracts';
 import { waitFor } from '@csms/testing';
 import { PaymentHarness } from '../apps/payment-service/test/harness';
 import { projectPaymentEvents } from '../apps/payment-service/src/projection';
-import { paymentRules } from '../apps/payment-service/src/rules';
 import { PaymentEngine } from '../apps/payment-service/src/engine';
+import { ledgerEnvelopes } from './payment-ledger';
 
 /**
  * BENCH_STATE_BYTES=1: the bytes of every account state the engine writes, as stored (after `offload` where the rules
@@ -348,43 +347,7 @@ async function main(): Promise<void> {
     // the ledger alone: CDR transfers (3 postings) made by the posting rules, enveloped as the service does, written
     // through the projection (event row, transfer, postings, state, the balance check at commit) 250 per transaction,
     // 4 transactions at a time; the envelopes are made before the clock starts
-    const rules = paymentRules();
-    const catalogue = systemCatalogue();
-    const run = randomUUID();
-    const at = new Date().toISOString();
-    const batches: Envelope[][] = [];
-    for (let k = 0; k < ledgerOnly; k += 250) {
-      const batch: Envelope[] = [];
-      for (let n = k; n < Math.min(ledgerOnly, k + 250); n++) {
-        const accountId = `bench-ledger-${n % accounts}`;
-        const sourceEventId = deriveId('bench-ledger', run, String(n));
-        const t = PostingRules.cdr(
-          { billingAccountId: accountId, currency: 'EUR', sourceEventId, at },
-          `L${n}`,
-          847n,
-          700n,
-        )!;
-        batch.push(
-          rules.envelope(
-            catalogue,
-            {
-              type: 'ledger.transfer_posted',
-              accountId,
-              sourceEventId,
-              at,
-              transferId: t.transferId,
-              currency: t.currency,
-              pendingId: t.pendingId,
-              postings: t.postings.map((x) => ({ account: x.account, amountMinor: x.amountMinor.toString() })),
-              reason: t.reason,
-              state: 'posted',
-            },
-            0,
-          ),
-        );
-      }
-      batches.push(batch);
-    }
+    const batches = ledgerEnvelopes(ledgerOnly, 250, accounts);
     const d2 = await dbCpu();
     const c2 = process.cpuUsage();
     const t2 = performance.now();
