@@ -262,6 +262,30 @@ const FIGURES_NUMERIC = FIGURES.replace(/trim_scale\(sum\((net|vat|gross)\)\)::t
 const FIGURES_NUMERIC_OF_ROW = FIGURES_NUMERIC.replace(/sum\(([a-z_]+)\)/g, '$1');
 
 /**
+ * A page's keyset condition (the rows after `page.after`, in the report's key order) added to `where`, and its
+ * `limit` clause; both as parameters appended to `params`. No page: no condition, no limit.
+ */
+function pageClauses(
+  q: RevenueQuery,
+  page: RevenuePage | undefined,
+  key: readonly string[],
+  params: unknown[],
+  where: string[],
+): string {
+  if (page?.after) {
+    const shape = revenueKeyShape(q);
+    const values = page.after.map((v, i) => {
+      params.push(shape[i] === 'int' ? Number(v) : v);
+      return `$${params.length}::${shape[i] === 'date' ? 'date' : shape[i] === 'int' ? 'integer' : 'text'}`;
+    });
+    where.push(`(${key.join(', ')}) > (${values.join(', ')})`);
+  }
+  if (!page) return '';
+  params.push(page.limit);
+  return `limit $${params.length}`;
+}
+
+/**
  * A report by none or one dimension as JSON texts, from revenue_rollup: at its grain (readsGroups) each row's stored
  * `json`; by month over days of one month, the day rows summed per month and key and written by the same function
  * (revenue_rollup_json) as a month row's. Keys and order as revenueParts'.
@@ -289,19 +313,7 @@ function rollupJsonSql(q: RevenueQuery, page: RevenuePage | undefined): SqlPart 
   if (!identity && q.to <= `${nextPeriod(q.from.slice(0, 7))}-01`)
     where.push(`${day} = date_trunc('month', $1::date::timestamp)::date`);
   const key = [day, ...keyCols.slice(1)];
-  if (page?.after) {
-    const shape = revenueKeyShape(q);
-    const values = page.after.map((v, i) => {
-      params.push(shape[i] === 'int' ? Number(v) : v);
-      return `$${params.length}::${shape[i] === 'date' ? 'date' : shape[i] === 'int' ? 'integer' : 'text'}`;
-    });
-    where.push(`(${key.join(', ')}) > (${values.join(', ')})`);
-  }
-  let limit = '';
-  if (page) {
-    params.push(page.limit);
-    limit = `limit $${params.length}`;
-  }
+  const limit = pageClauses(q, page, key, params, where);
   // dimension is one of REVENUE_DIMENSIONS (validated): inlined as a literal
   const j = identity
     ? 'r.json'
@@ -357,19 +369,7 @@ async function revenueParts(
     params.push(q.currency);
     where.push(`r.currency = $${params.length}`);
   }
-  if (page?.after) {
-    const shape = revenueKeyShape(q);
-    const values = page.after.map((v, i) => {
-      params.push(shape[i] === 'int' ? Number(v) : v);
-      return `$${params.length}::${shape[i] === 'date' ? 'date' : shape[i] === 'int' ? 'integer' : 'text'}`;
-    });
-    where.push(`(${key.join(', ')}) > (${values.join(', ')})`);
-  }
-  let limit = '';
-  if (page) {
-    params.push(page.limit);
-    limit = `limit $${params.length}`;
-  }
+  const limit = pageClauses(q, page, key, params, where);
   const positions = key.map((_, i) => i + 1).join(', ');
   // a grouping at a table's own grain: a row is a group already; no aggregate, read in the primary key's order (no
   // hash of every row, no sort)
