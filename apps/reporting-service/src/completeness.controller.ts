@@ -65,10 +65,16 @@ export class CompletenessController {
     const q = validateInput(SummaryQuery, query, 'query');
     const range = rangeOf(q);
     const limit = Number(q.limit ?? 100);
-    const w = await watermark(this.ds, this.deps.graceSeconds);
-    const days = await completenessByDay(this.ds, w.missingBefore, range);
-    const totals = await completenessTotals(this.ds, w.missingBefore, range);
-    const missing = await missingSessions(this.ds, w, range, limit);
+    // one snapshot: the fold goes on while the report is read, and its days, totals and missing sessions must agree
+    const { w, days, totals, missing } = await this.ds.transaction('REPEATABLE READ', async (m) => {
+      const w = await watermark(m, this.deps.graceSeconds);
+      return {
+        w,
+        days: await completenessByDay(m, w.missingBefore, range),
+        totals: await completenessTotals(m, w.missingBefore, range),
+        missing: await missingSessions(m, w, range, limit),
+      };
+    });
     return {
       from: range.from ?? null,
       to: range.to ?? null,
@@ -98,7 +104,8 @@ export class CompletenessController {
   @ApiQuery({ name: 'cursor', required: false })
   async missing(@Query() query: Record<string, string>) {
     const q = validateInput(MissingQuery, query, 'query');
-    const w = await watermark(this.ds, this.deps.graceSeconds);
-    return missingSessions(this.ds, w, rangeOf(q), Number(q.limit ?? 100), q.cursor);
+    return this.ds.transaction('REPEATABLE READ', async (m) =>
+      missingSessions(m, await watermark(m, this.deps.graceSeconds), rangeOf(q), Number(q.limit ?? 100), q.cursor),
+    );
   }
 }

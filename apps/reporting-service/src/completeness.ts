@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, keysetPage } from '@csms/service-kit';
 
 /**
@@ -61,7 +61,7 @@ const IN_RANGE = `($2::date is null or ended_at >= ($2::date)::timestamp at time
 
 /** The newest event time seen, and the instant before which a session without an outcome is missing. */
 export async function watermark(
-  ds: DataSource,
+  ds: DataSource | EntityManager,
   graceSeconds: number,
 ): Promise<{ newestEventAt: string | null; missingBefore: string | null }> {
   const rows: Array<{ newest_event_at: Date }> = await ds.query('select newest_event_at from billing_watermark');
@@ -74,7 +74,7 @@ export async function watermark(
 }
 
 export async function completenessByDay(
-  ds: DataSource,
+  ds: DataSource | EntityManager,
   missingBefore: string | null,
   range: DayRange,
 ): Promise<CompletenessDay[]> {
@@ -86,7 +86,7 @@ export async function completenessByDay(
 }
 
 export async function completenessTotals(
-  ds: DataSource,
+  ds: DataSource | EntityManager,
   missingBefore: string | null,
   range: DayRange = {},
 ): Promise<CompletenessCounts> {
@@ -116,7 +116,7 @@ const MISSING_KEY = [
 
 /** Sessions without an outcome past the grace period, oldest first, a page at a time. */
 export async function missingSessions(
-  ds: DataSource,
+  ds: DataSource | EntityManager,
   w: { newestEventAt: string | null; missingBefore: string | null },
   range: DayRange,
   limit: number,
