@@ -5,6 +5,7 @@
 import type { EventCatalogue } from '@csms/contracts';
 import {
   createPaymentDecider,
+  emptySession,
   fromMinorUnits,
   toMinorUnits,
   toMinorUnitsExact,
@@ -80,17 +81,7 @@ export function paymentRules(): PaymentRules {
       const sessions = found.openedSessionId
         ? {
             ...s.sessions,
-            [found.openedSessionId]: {
-              sessionId: found.openedSessionId,
-              stationId: '',
-              transactionId: null,
-              holdId: null,
-              costMinor: '0',
-              dueMinor: '0',
-              cdrCount: 0,
-              correctingSince: null,
-              stopRequested: true,
-            },
+            [found.openedSessionId]: emptySession(found.openedSessionId, { stopRequested: true }),
           }
         : s.sessions;
       return { ...s, archive, settledCdrIds, recentSources, sessions };

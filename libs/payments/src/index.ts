@@ -30,7 +30,7 @@ export {
   statementIdOf,
 } from './state';
 export { createPaymentDecider, paymentDecider } from './payment-decider';
-export { pspResultOf } from './types';
+export { emptySession, pspResultOf } from './types';
 export {
   PAYMENT_EVENT_DEFINITIONS,
   PAYOUT_ACCOUNT_ID,

@@ -4,7 +4,15 @@
  */
 import { deriveId } from '@csms/contracts';
 import { PostingRules } from './ledger';
-import type { AccountPaymentState, HoldState, PaymentConfig, PaymentEvent, PaymentPolicy, SessionState } from './types';
+import {
+  emptySession,
+  type AccountPaymentState,
+  type HoldState,
+  type PaymentConfig,
+  type PaymentEvent,
+  type PaymentPolicy,
+  type SessionState,
+} from './types';
 
 export const DEFAULT_POLICY: PaymentPolicy = { onHoldNearlyUsed: 'increase', onShortfall: 'block' };
 
@@ -165,17 +173,13 @@ function restore(s: AccountPaymentState, sessionId: string | null): AccountPayme
   const a = sessionId && !s.sessions[sessionId] ? s.archive?.[sessionId] : undefined;
   if (!a || !sessionId) return s;
   const { [sessionId]: _back, ...archive } = s.archive;
-  const session: SessionState = {
-    sessionId,
+  const session = emptySession(sessionId, {
     stationId: a.stationId,
-    transactionId: null,
     holdId: a.holdId,
-    costMinor: '0',
     dueMinor: a.dueMinor,
     cdrCount: a.cdrCount,
-    correctingSince: null,
     stopRequested: true,
-  };
+  });
   const hold: HoldState = {
     holdId: a.holdId,
     sessionId,
@@ -217,21 +221,7 @@ export function evolvePayment(cfg: PaymentConfig) {
       case 'payment.cdr_recorded': {
         s = restore(s, e.sessionId);
         const known = e.sessionId ? s.sessions[e.sessionId] : undefined;
-        const session: SessionState | null = e.sessionId
-          ? {
-              ...(known ?? {
-                sessionId: e.sessionId,
-                stationId: '',
-                transactionId: null,
-                holdId: null,
-                costMinor: '0',
-                dueMinor: '0',
-                cdrCount: 0,
-                correctingSince: null,
-                stopRequested: false,
-              }),
-            }
-          : null;
+        const session: SessionState | null = e.sessionId ? { ...(known ?? emptySession(e.sessionId)) } : null;
         if (session) {
           session.dueMinor = add(session.dueMinor, e.totalInclVatMinor);
           session.cdrCount += 1;
@@ -260,17 +250,11 @@ export function evolvePayment(cfg: PaymentConfig) {
           ...s,
           sessions: {
             ...s.sessions,
-            [e.sessionId]: {
-              sessionId: e.sessionId,
+            [e.sessionId]: emptySession(e.sessionId, {
               stationId: e.stationId,
               transactionId: e.transactionId,
               holdId: e.holdId,
-              costMinor: '0',
-              dueMinor: '0',
-              cdrCount: 0,
-              correctingSince: null,
-              stopRequested: false,
-            },
+            }),
           },
           holds:
             e.holdId && s.holds[e.holdId]

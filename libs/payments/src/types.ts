@@ -243,6 +243,22 @@ export interface SessionState {
   stopRequested: boolean;
 }
 
+/** A session the account has seen nothing priced of yet: no hold, no cost, no CDR; `fields` set what is known. */
+export function emptySession(sessionId: string, fields: Partial<Omit<SessionState, 'sessionId'>> = {}): SessionState {
+  return {
+    sessionId,
+    stationId: '',
+    transactionId: null,
+    holdId: null,
+    costMinor: '0',
+    dueMinor: '0',
+    cdrCount: 0,
+    correctingSince: null,
+    stopRequested: false,
+    ...fields,
+  };
+}
+
 export interface ReceivableState {
   receivableId: string;
   cdrId: string;
