@@ -15,3 +15,4 @@ export * from './watchdog';
 export * from './runtime';
 export * from './startup';
 export * from './lag';
+export * from './relaunch';

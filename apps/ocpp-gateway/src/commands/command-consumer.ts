@@ -6,6 +6,7 @@ import {
   OcppSchemaValidator,
   remoteStartTokenOf,
 } from '@csms/ocpp-gateway-core';
+import { relaunchOnCrash, type RelaunchOwner } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
 import type { OcppServer } from '../ocpp/ocpp-server';
 import type { OcppCommandRequested } from './command-events';
@@ -91,12 +92,7 @@ export class CommandConsumer {
     this.consumer = consumer;
     const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
     // kafkajs gives up on some errors (e.g. no group coordinator right after a broker restart): start afresh
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart && this.running && this.consumer === consumer) {
-        this.logger.error({ err: e.payload.error }, 'command consumer crashed without restart: restarting it');
-        void this.relaunch(consumer);
-      }
-    });
+    relaunchOnCrash(consumer, this.relauncher());
     await consumer.connect();
     // from the beginning for a new group; commands past their expiry are not sent (result `expired`)
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
@@ -119,19 +115,14 @@ export class CommandConsumer {
     await joined;
   }
 
-  private async relaunch(old: Consumer): Promise<void> {
-    await old.disconnect().catch(() => undefined);
-    for (let attempt = 1; this.running && this.consumer === old; attempt++) {
-      try {
-        await this.launch();
-        return;
-      } catch (e) {
-        this.logger.error({ err: e, attempt }, 'command consumer restart failed; retrying');
-        await this.consumer?.disconnect().catch(() => undefined);
-        this.consumer = old;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))));
-      }
-    }
+  private relauncher(): RelaunchOwner {
+    return {
+      name: 'command consumer',
+      logger: this.logger,
+      running: () => this.running,
+      current: () => this.consumer,
+      launch: () => this.launch(),
+    };
   }
 
   async handle(cmd: OcppCommandRequested['payload']): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type StationRegistered,
   type TokenRegistered,
 } from '@csms/contracts';
+import { relaunchOnCrash } from '@csms/messaging';
 import type { StationRecord, TokenRecord } from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 import type { CredentialStore } from './credentials';
@@ -258,12 +259,16 @@ export class RegistryCache {
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       this.crashed = String((e.payload as { error?: Error }).error?.message ?? 'crashed');
-      // kafkajs gives up without a restart on an error it does not count as retriable (e.g. around a broker
-      // restart): the registry would stay stale and the gateway unready for good, so a new consumer reads it again
-      if (!e.payload.restart && !this.stopped && this.consumer === consumer) {
-        this.logger.error({ err: e.payload.error }, 'registry consumer crashed without restart: restarting it');
-        void this.relaunch(consumer, topics);
-      }
+    });
+    // kafkajs gives up without a restart on an error it does not count as retriable (e.g. around a broker
+    // restart): the registry would stay stale and the gateway unready for good, so a new consumer reads it again
+    // (records already applied apply again as no change)
+    relaunchOnCrash(consumer, {
+      name: 'registry consumer',
+      logger: this.logger,
+      running: () => !this.stopped,
+      current: () => this.consumer,
+      launch: () => this.launch(topics),
     });
     // kafkajs restarted it after a crash (e.g. the broker was away) and it is back in its group
     consumer.on(consumer.events.GROUP_JOIN, () => (this.crashed = undefined));
@@ -284,22 +289,6 @@ export class RegistryCache {
         seen?.(topic, partition, Number(message.offset));
       },
     });
-  }
-
-  /** A new consumer in place of one kafkajs gave up on (records already applied apply again as no change). */
-  private async relaunch(old: Consumer, topics: string[]): Promise<void> {
-    await old.disconnect().catch(() => undefined);
-    for (let attempt = 1; !this.stopped && this.consumer === old; attempt++) {
-      try {
-        await this.launch(topics);
-        return;
-      } catch (e) {
-        this.logger.error({ err: e, attempt }, 'registry consumer restart failed; retrying');
-        await this.consumer?.disconnect().catch(() => undefined);
-        this.consumer = old;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))));
-      }
-    }
   }
 
   /** Offsets of a topic; retried while a just-created topic has no leader yet (a retriable kafkajs error). */
