@@ -72,7 +72,8 @@ export const GatewayConfigSchema = Type.Object({
   OCPP_UPGRADE_TIMEOUT_MS: Type.Integer({
     default: 10000,
     minimum: 100,
-    description: 'a connection that has not sent its whole upgrade request by then is closed',
+    description:
+      'a connection that has not sent its whole upgrade request by then is closed; an upgrade request not decided by then (credentials read, password check) is refused with 503 and Retry-After: 5',
   }),
   OCPP_REMOTE_START_GRANT_S: Type.Integer({
     default: 180,

@@ -34,6 +34,8 @@ export interface RuntimeOverrides {
   /** the publisher of inbound records (tests point it at a dead broker) */
   inboundPublisher?: RecordPublisher;
   metrics?: OcppServerDeps['metrics'];
+  /** the password verifier (tests make one that does not answer) */
+  passwords?: PasswordVerifier;
 }
 
 function spec(name: string, like: string): TopicSpec {
@@ -196,7 +198,7 @@ export class GatewayRuntime {
             ca: config.OCPP_TLS_CLIENT_CA_FILE ? readFileSync(config.OCPP_TLS_CLIENT_CA_FILE) : undefined,
           }
         : undefined;
-    const passwords = sharedPasswordVerifier();
+    const passwords = overrides.passwords ?? sharedPasswordVerifier();
     const server = new OcppServer(
       {
         host: config.OCPP_HOST,

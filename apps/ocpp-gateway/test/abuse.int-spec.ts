@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { TopicCollector, createTestDatabase, testKafka, uniqueName, waitFor, type TestDatabase } from '@csms/testing';
 import { gatewayMigrations } from '../src/migrations';
+import { PasswordVerifier } from '../src/registry/password';
 import { api, chargePoint, refusedWith, startTestGateway, type TestGateway } from './harness';
 
 const PASSWORD = 'correct-horse-battery-staple';
@@ -27,7 +28,27 @@ interface Inbound {
  * are capped and timed out. A gateway of its own with small limits; clients bind to 127.0.0.x addresses of
  * their own so each test has its own remote address.
  */
+/** The real verifier, except that the checks of the station ids in `held` wait until the test releases them. */
+class HoldingVerifier extends PasswordVerifier {
+  readonly held = new Set<string>();
+  private readonly waiting = new Map<string, () => void>();
+  override async verify(stationId: string, stored: string, password: string) {
+    if (this.held.has(stationId)) await new Promise<void>((r) => this.waiting.set(stationId, r));
+    return super.verify(stationId, stored, password);
+  }
+  /** lets the held check of `stationId` go on (and later ones pass through) */
+  release(stationId: string): void {
+    this.held.delete(stationId);
+    this.waiting.get(stationId)?.();
+    this.waiting.delete(stationId);
+  }
+  isWaiting(stationId: string): boolean {
+    return this.waiting.has(stationId);
+  }
+}
+
 describe('ocpp-gateway: abuse costs the abuser', () => {
+  const passwords = new HoldingVerifier();
   let db: TestDatabase;
   let kafka: Kafka;
   let gw: TestGateway;
@@ -57,6 +78,34 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       200,
     );
   }
+  /** the gateway's answer to an upgrade request, with its Retry-After (ws clients do not show headers) */
+  const upgradeResponse = (id: string, from: string, password?: string) =>
+    new Promise<{ status?: number; retryAfter?: string }>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: gw.runtime.server.ports.ws,
+        path: `/ocpp/${id}`,
+        localAddress: from,
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'sec-websocket-protocol': 'ocpp1.6',
+          ...(password ? { authorization: `Basic ${Buffer.from(`${id}:${password}`).toString('base64')}` } : {}),
+        },
+      });
+      req.on('response', (r) => {
+        resolve({ status: r.statusCode, retryAfter: r.headers['retry-after'] });
+        r.resume();
+      });
+      req.on('upgrade', (r, socket) => {
+        socket.destroy();
+        resolve({ status: r.statusCode });
+      });
+      req.on('error', reject);
+      req.end();
+    });
   const station = (identity: string, password: string | undefined, localAddress = '127.0.0.1') =>
     chargePoint({ endpoint: gw.wsUrl, identity, protocols: ['ocpp1.6'], password, wsOpts: { localAddress } });
   const attempt = (identity: string, password: string | undefined, localAddress?: string) =>
@@ -66,24 +115,27 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
     db = await createTestDatabase('ocpp_gateway_abuse', gatewayMigrations);
     await db.dataSource.destroy();
     kafka = testKafka();
-    gw = await startTestGateway({
-      DATABASE_URL: db.url,
-      OCPP_INBOUND_TOPIC: topics.inbound,
-      REGISTRY_STATIONS_TOPIC: topics.stations,
-      REGISTRY_TOKENS_TOPIC: topics.tokens,
-      OCPP_COMMANDS_TOPIC: topics.commands,
-      OCPP_COMMAND_RESULTS_TOPIC: topics.results,
-      OCPP_AUTH_FAIL_FREE: '3',
-      OCPP_AUTH_FAIL_ADDRESS_FREE: '5',
-      OCPP_AUTH_FAIL_BACKOFF_MS: String(BACKOFF_MS),
-      OCPP_AUTH_FAIL_BACKOFF_MAX_MS: '6000',
-      OCPP_RATE_LIMIT_PER_S: '0.1',
-      OCPP_RATE_LIMIT_BURST: '5',
-      OCPP_MAX_BAD_MESSAGES: '8',
-      OCPP_MAX_PENDING_UPGRADES: String(MAX_PENDING),
-      OCPP_UPGRADE_TIMEOUT_MS: '4000',
-      OCPP_CALL_TIMEOUT_MS: '500',
-    });
+    gw = await startTestGateway(
+      {
+        DATABASE_URL: db.url,
+        OCPP_INBOUND_TOPIC: topics.inbound,
+        REGISTRY_STATIONS_TOPIC: topics.stations,
+        REGISTRY_TOKENS_TOPIC: topics.tokens,
+        OCPP_COMMANDS_TOPIC: topics.commands,
+        OCPP_COMMAND_RESULTS_TOPIC: topics.results,
+        OCPP_AUTH_FAIL_FREE: '3',
+        OCPP_AUTH_FAIL_ADDRESS_FREE: '5',
+        OCPP_AUTH_FAIL_BACKOFF_MS: String(BACKOFF_MS),
+        OCPP_AUTH_FAIL_BACKOFF_MAX_MS: '6000',
+        OCPP_RATE_LIMIT_PER_S: '0.1',
+        OCPP_RATE_LIMIT_BURST: '5',
+        OCPP_MAX_BAD_MESSAGES: '8',
+        OCPP_MAX_PENDING_UPGRADES: String(MAX_PENDING),
+        OCPP_UPGRADE_TIMEOUT_MS: '4000',
+        OCPP_CALL_TIMEOUT_MS: '500',
+      },
+      { passwords },
+    );
     collector = await new TopicCollector(kafka, [topics.inbound]).start();
   });
 
@@ -109,31 +161,7 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       expect(await metric('ocpp_password_checks_total', 'result="miss"')).toBe(scryptBefore);
       expect(await metric('ocpp_auth_throttled_total', 'scope="station"')).toBe(throttledBefore + 21);
       // the refusal says when to come back
-      const res = await new Promise<{ status?: number; retryAfter?: string }>((resolve, reject) => {
-        const req = request({
-          host: '127.0.0.1',
-          port: gw.runtime.server.ports.ws,
-          path: `/ocpp/${id}`,
-          localAddress: from,
-          headers: {
-            connection: 'Upgrade',
-            upgrade: 'websocket',
-            'sec-websocket-version': '13',
-            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-            'sec-websocket-protocol': 'ocpp1.6',
-          },
-        });
-        req.on('response', (r) => {
-          resolve({ status: r.statusCode, retryAfter: r.headers['retry-after'] });
-          r.resume();
-        });
-        req.on('upgrade', (r, socket) => {
-          socket.destroy();
-          resolve({ status: r.statusCode });
-        });
-        req.on('error', reject);
-        req.end();
-      });
+      const res = await upgradeResponse(id, from);
       expect(res.status).toBe(429);
       expect(Number(res.retryAfter)).toBeGreaterThanOrEqual(1);
       expect(Number(res.retryAfter)).toBeLessThanOrEqual(BACKOFF_MS / 1000);
@@ -333,6 +361,28 @@ describe('ocpp-gateway: abuse costs the abuser', () => {
       for (const s of idle) s.destroy();
       await waitFor(() => gw.runtime.server.pendingUpgrades === 0, { what: 'no pending connection' });
       expect(await attempt(id, PASSWORD)).toBe('connected');
+    });
+
+    it('refuses with 503 and Retry-After an upgrade not decided within OCPP_UPGRADE_TIMEOUT_MS (a password check that does not answer), and the late decision changes nothing', async () => {
+      const id = uniqueName('UNDECIDED');
+      await registerStation(id);
+      passwords.held.add(id);
+      const refusedBefore = await metric('ocpp_upgrades_refused_total', 'status="503"');
+      const res = await upgradeResponse(id, '127.0.0.9', PASSWORD);
+      expect(res).toEqual({ status: 503, retryAfter: '5' });
+      expect(passwords.isWaiting(id)).toBe(true);
+      expect(await metric('ocpp_upgrades_refused_total', 'status="503"')).toBe(refusedBefore + 1);
+      // the check answers after all (the password is right): the refused socket stays refused, nothing connects
+      const checks = await metric('ocpp_password_checks_total', 'result="miss"');
+      passwords.release(id);
+      await waitFor(async () => (await metric('ocpp_password_checks_total', 'result="miss"')) === checks + 1, {
+        what: 'the late password check done',
+      });
+      await waitFor(() => gw.runtime.server.pendingUpgrades === 0, { what: 'no pending connection' });
+      expect(gw.runtime.server.connection(id)).toBeUndefined();
+      expect(inbound().some((e) => e.payload.stationId === id)).toBe(false);
+      // and the station's next attempt gets in
+      expect(await attempt(id, PASSWORD, '127.0.0.9')).toBe('connected');
     });
 
     it('closes a connection that has not sent its upgrade request within OCPP_UPGRADE_TIMEOUT_MS, even one trickling its headers', async () => {

@@ -95,6 +95,8 @@ describe('ocpp-gateway with GATEWAY_WORKERS=2 (a process, real Kafka and Postgre
         reconnect: false,
         strictMode: true,
         callTimeoutMs: 20_000,
+        // an upgrade with no answer (e.g. a connection handed to the worker just killed) fails, and is tried again
+        wsOpts: { handshakeTimeout: 15_000 },
       }),
     );
     c.handle('Reset', async () => ({ status: 'Accepted' }));

@@ -133,6 +133,8 @@ export class OcppServer {
   private readonly pending = new Map<Duplex, NodeJS.Timeout>();
   /** sockets refused at accept time (over the pending cap): an upgrade request read from them is ignored */
   private readonly refusedSockets = new WeakSet<Duplex>();
+  /** upgrades refused because their decision outlasted `upgradeTimeoutMs` (a late decision then does nothing) */
+  private readonly undecided = new WeakSet<Duplex>();
   private readonly stationFailures: FailureThrottle;
   /** stations whose password is being checked: one check at a time per station (parallel guesses get 429) */
   private readonly checking = new Set<string>();
@@ -171,7 +173,8 @@ export class OcppServer {
    * Every accepted socket is pending until it is a WebSocket: at most `maxPendingUpgrades` at once (a new one
    * over the cap gets 503 at once), and each must have sent its whole upgrade request within `upgradeTimeoutMs`
    * of its acceptance, however it trickles its bytes (a slowloris socket is closed), so sockets that never
-   * become stations cannot pile up. Once the request is in, it stays pending (and counted) while it is decided.
+   * become stations cannot pile up. Once the request is in, it stays pending (and counted) while it is decided,
+   * and the decision has `upgradeTimeoutMs` again (then 503 with Retry-After: see `onUpgrade`).
    */
   private accepted(socket: Duplex): void {
     socket.on('error', () => undefined);
@@ -292,15 +295,32 @@ export class OcppServer {
     // the request is in: the deadline was for sending it (the station does not pay for our password checks)
     const deadline = this.pending.get(socket);
     if (deadline !== undefined) clearTimeout(deadline);
-    this.authorizeUpgrade(req, socket, head).catch((e) => {
-      this.deps.logger.error({ err: e }, 'upgrade failed');
-      refuse(socket, 503, 'internal error');
-    });
+    // the decision (a credentials read, a password check) is bounded too: a station is never left without an
+    // answer, e.g. while the database does not answer; it is refused with 503 and tries again
+    const decision = setTimeout(() => {
+      this.undecided.add(socket);
+      this.deps.metrics?.refused(503);
+      this.deps.logger.warn({ url: req.url }, 'upgrade not decided within OCPP_UPGRADE_TIMEOUT_MS: refused');
+      refuse(socket, 503, 'connection not decided in time; retry later', 5);
+      socket.once('finish', () => socket.destroy());
+    }, this.opts.upgradeTimeoutMs);
+    decision.unref();
+    this.authorizeUpgrade(req, socket, head)
+      .catch((e) => {
+        if (this.undecided.has(socket)) return;
+        this.deps.logger.error({ err: e }, 'upgrade failed');
+        refuse(socket, 503, 'internal error');
+      })
+      .finally(() => {
+        clearTimeout(decision);
+        this.undecided.delete(socket);
+      });
   }
 
   private async authorizeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const address = (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? 'unknown';
     const fail = (status: number, reason: string, retryAfterS?: number) => {
+      if (this.undecided.has(socket)) return; // already refused: the decision came too late
       this.deps.metrics?.refused(status);
       this.deps.logger.info({ url: req.url, address, status, reason }, 'upgrade refused');
       refuse(socket, status, reason, retryAfterS);
@@ -392,7 +412,7 @@ export class OcppServer {
       this.stationFailures.succeed(stationId);
       this.addressFailures?.succeed(address);
     }
-    if (socket.destroyed) return;
+    if (socket.destroyed || this.undecided.has(socket)) return;
 
     (req as IncomingMessage & { ocppProtocol?: string }).ocppProtocol = protocol;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
