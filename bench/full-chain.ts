@@ -62,6 +62,17 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** resident memory of a process in MB now (VmRSS) and at its peak so far (VmHWM), or undefined if it is gone */
+function memoryMb(pid: number): { rss: number; peak: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** every PostgreSQL and Kafka process with its CPU now: backends by database name, the rest as `postgres` / `kafka` */
 function infraCpu(databases: Map<string, string>): Map<number, { who: string; ms: number }> {
   const out = new Map<number, { who: string; ms: number }>();
@@ -384,6 +395,9 @@ async function main(): Promise<void> {
   await drain();
   // what each part spends with the stations connected and idle (polls, heartbeats, timers, other work on the
   // machine for the shared processes): a phase's CPU net of it is `cpuMsPerRecordNetOfIdle`
+  // memory with every station connected and in its session, before the measured phases
+  const memory = () => Object.fromEntries([...procs].map(([name, p]) => [name, memoryMb(p.child.pid!)]));
+  const memoryIdle = memory();
   const idle0 = snapshot();
   await sleep(5000);
   const idle1 = snapshot();
@@ -477,6 +491,8 @@ async function main(): Promise<void> {
     0,
   );
   await drain();
+  // peak (VmHWM) over the whole run, and what is resident after the phases
+  const memoryEnd = memory();
   await all(() => ({ cmd: 'close' }));
   for (const w of workers) w.kill();
   await kadmin.disconnect();
@@ -492,6 +508,11 @@ async function main(): Promise<void> {
     stations: { registered: STATIONS, connected, sessionsStarted: started, sessionsStopped: stopped, registerSeconds },
     config: { rate: RATE, seconds: SECONDS, workers: WORKERS, partitions: Number(process.env.KAFKA_PARTITIONS ?? 3) },
     idleCores,
+    memoryMb: {
+      connected: Object.fromEntries(Object.entries(memoryIdle).map(([k, m]) => [k, m?.rss])),
+      afterPhases: Object.fromEntries(Object.entries(memoryEnd).map(([k, m]) => [k, m?.rss])),
+      peak: Object.fromEntries(Object.entries(memoryEnd).map(([k, m]) => [k, m?.peak])),
+    },
     fixedRate: fixed,
     saturated,
     loadavgAtStart: loadAtStart,
@@ -510,6 +531,11 @@ async function main(): Promise<void> {
   };
   console.log(
     `full chain: ${connected}/${STATIONS} password-authenticated stations, ${started} sessions; load average at start ${loadAtStart.join(' ')}`,
+  );
+  console.log(
+    `memory (MB resident with the stations connected / peak): ${Object.keys(memoryEnd)
+      .map((k) => `${k} ${memoryIdle[k]?.rss ?? '?'} / ${memoryEnd[k]?.peak ?? '?'}`)
+      .join(', ')}`,
   );
   human(`fixed rate ${RATE}/s`, fixed);
   if (saturated) human('saturated', saturated);
