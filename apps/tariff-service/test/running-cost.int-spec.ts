@@ -107,7 +107,7 @@ describe('tariff service: the tariff at each start and running-cost estimates on
     // and the token's account: registry.tokens and session.events are different topics, so a session.started read
     // before the token record would be selected without an account (seen under load)
     await waitFor(
-      async () => (await tariffs.dataSource.query('select 1 from tokens where uid = $1', ['TAG-RUN'])).length === 1,
+      async () => (await tariffs!.dataSource.query('select 1 from tokens where uid = $1', ['TAG-RUN'])).length === 1,
       { what: 'the token in the catalogue' },
     );
   }, 120_000);
