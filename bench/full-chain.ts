@@ -19,7 +19,8 @@
  *   2. saturated (unless --skip-saturated): every station back to back for --seconds -> CALLs/s the gateway
  *      accepted; then the time until every consumer group has reached the end of its topics; the sustained rate of
  *      the chain = records / (phase + drain).
- * For each phase, from its start until every consumer group has caught up: CPU (user + system, /proc/<pid>/stat) of
+ * For each phase, from its start until every consumer group has caught up and the payment service has made every PSP
+ * call asked for (holds at session start, captures at the end): CPU (user + system, /proc/<pid>/stat) of
  * each service process, of the PostgreSQL backends serving each service's database (its backends' CPU, found by
  * the database name in their process title), of the rest of PostgreSQL (writer, checkpointer, WAL) and of the Kafka
  * broker, each in ms per inbound record. The broker and PostgreSQL's own processes are shared with whatever else runs
@@ -358,15 +359,33 @@ async function main(): Promise<void> {
     return out;
   };
 
-  /** waits until every group of this run is at the end of its topics; the longest lag seen while waiting */
+  // the payment service calls the PSP after its consumer has committed (the runner): a hold, capture or refund asked
+  // for is done when no intent is open, which the consumer lag does not show
+  const payments = new Client({ connectionString: db('payments') });
+  await payments.connect();
+  const openIntents = async () =>
+    Number(
+      (
+        await payments.query(
+          `select count(*) as n from psp_intents where status in ('pending', 'in_flight', 'unknown') and kind <> 'hosted'`,
+        )
+      ).rows[0].n,
+    );
+  /**
+   * waits until every group of this run is at the end of its topics and the payment service has made every PSP call
+   * asked for; the longest lag seen while waiting
+   */
   const drain = async (timeoutMs = 900_000) => {
     const t0 = performance.now();
     let maxLag = 0;
     for (;;) {
       const l = await lag();
       maxLag = Math.max(maxLag, l.total);
-      if (l.total === 0) return { seconds: (performance.now() - t0) / 1000, maxLag };
-      if (performance.now() - t0 > timeoutMs) throw new Error(`consumers still behind: ${JSON.stringify(l.byGroup)}`);
+      if (l.total === 0 && (await openIntents()) === 0) return { seconds: (performance.now() - t0) / 1000, maxLag };
+      if (performance.now() - t0 > timeoutMs)
+        throw new Error(
+          `consumers or PSP calls still behind: ${JSON.stringify(l.byGroup)}, ${await openIntents()} intents`,
+        );
       await sleep(250);
     }
   };
@@ -496,6 +515,7 @@ async function main(): Promise<void> {
   await all(() => ({ cmd: 'close' }));
   for (const w of workers) w.kill();
   await kadmin.disconnect();
+  await payments.end();
   for (const p of procs.values()) p.kill('SIGTERM');
   await Promise.all([...procs.values()].map((p) => p.exited()));
   const pg = new Client({ connectionString: base });
