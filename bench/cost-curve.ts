@@ -3,6 +3,7 @@
  * service as its own process and every station password-authenticated and in an open session (see that file).
  *
  *   npx tsx bench/cost-curve.ts [--counts=1000,5000,10000,20000] [--rate=2000] [--seconds=20] [--workers=2]
+ *                               [--scrypt-n=N] (passed to bench/full-chain.ts: the cost of the stations' password hashes)
  *
  * Per count: registration time, CALL -> CALLRESULT p50/p99 at the fixed rate and whether the consumers kept up,
  * CALLs/s saturated and the records/s the chain sustained, CPU ms per inbound record summed over the services and
@@ -13,14 +14,14 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { arg } from './args';
 
-const arg = (name: string): string | undefined =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const COUNTS = (arg('counts') ?? '1000,5000,10000,20000').split(',').map(Number);
 const RATE = arg('rate') ?? '2000';
 const SECONDS = arg('seconds') ?? '20';
 const WORKERS = arg('workers') ?? '2';
 const OUT = arg('out') ?? '/tmp/cost-curve';
+const SCRYPT_N = arg('scrypt-n');
 
 interface Phase {
   callsPerS: number;
@@ -49,6 +50,7 @@ function runOne(stations: number): Promise<FullChain> {
       `--rate=${RATE}`,
       `--seconds=${SECONDS}`,
       `--workers=${WORKERS}`,
+      ...(SCRYPT_N ? [`--scrypt-n=${SCRYPT_N}`] : []),
     ];
     const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   }
   const mb = (m: Record<string, number>, k: string) => m[k] ?? '?';
   console.log(
-    '\n| stations | register s | fixed-rate CALLs/s, p50 / p99 ms, consumers behind at most | saturated CALLs/s, p99 ms | sustained records/s | CPU ms/record services + PG&Kafka (fixed; saturated) | MB resident connected / peak: gateway, sessions, tariffs, reporting, payments |',
+    `\n| stations | register s (scrypt N = ${SCRYPT_N ?? 16384}) | fixed-rate CALLs/s, p50 / p99 ms, consumers behind at most | saturated CALLs/s, p99 ms | sustained records/s | CPU ms/record services + PG&Kafka (fixed; saturated) | MB resident connected / peak: gateway, sessions, tariffs, reporting, payments |`,
   );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
       rate: Number(RATE),
       seconds: Number(SECONDS),
       workers: Number(WORKERS),
+      scryptN: Number(SCRYPT_N ?? 16384),
       rows,
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     }),

@@ -24,3 +24,22 @@ describe('loadGatewayConfig: an accepted OCPP frame fits in its record', () => {
     );
   });
 });
+
+describe('loadGatewayConfig: the scrypt cost of new password hashes', () => {
+  it.each([
+    ['the default', {}, true],
+    ['1024, the least', { OCPP_PASSWORD_SCRYPT_N: '1024' }, true],
+    ['2^20, the most', { OCPP_PASSWORD_SCRYPT_N: '1048576' }, true],
+    ['512, below the least', { OCPP_PASSWORD_SCRYPT_N: '512' }, false],
+    ['3000, not a power of two', { OCPP_PASSWORD_SCRYPT_N: '3000' }, false],
+    ['2^21, above the most', { OCPP_PASSWORD_SCRYPT_N: '2097152' }, false],
+  ])('%s: accepted %s', (_, env, accepted) => {
+    const load = () => loadGatewayConfig(env);
+    if (accepted) expect(load).not.toThrow();
+    else expect(load).toThrow(/OCPP_PASSWORD_SCRYPT_N/);
+  });
+
+  it('is 16384 unless set', () => {
+    expect(loadGatewayConfig({}).OCPP_PASSWORD_SCRYPT_N).toBe(16384);
+  });
+});

@@ -75,6 +75,13 @@ export const GatewayConfigSchema = Type.Object({
     description:
       'a connection that has not sent its whole upgrade request by then is closed; an upgrade request not decided by then (credentials read, password check) is refused with 503 and Retry-After: 5',
   }),
+  OCPP_PASSWORD_SCRYPT_N: Type.Integer({
+    default: 16384,
+    minimum: 1024,
+    maximum: 1048576,
+    description:
+      'scrypt cost (N, a power of two) of station password hashes made from now on; each hash keeps its own cost, so a change applies to passwords set later (the benchmarks of thousands of stations lower it to set them up in minutes)',
+  }),
   OCPP_REMOTE_START_GRANT_S: Type.Integer({
     default: 180,
     minimum: 1,
@@ -135,5 +142,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       `OCPP_MAX_FRAME_BYTES: ${c.OCPP_MAX_FRAME_BYTES} can make an ocpp.inbound record of up to ${largest} bytes, above KAFKA_MAX_MESSAGE_BYTES ${c.KAFKA_MAX_MESSAGE_BYTES} (at most ${Math.floor((c.KAFKA_MAX_MESSAGE_BYTES - ENVELOPE_MARGIN_BYTES) / FRAME_ESCAPE_FACTOR)}, or raise KAFKA_MAX_MESSAGE_BYTES)`,
     ]);
   }
+  const n = c.OCPP_PASSWORD_SCRYPT_N;
+  if ((n & (n - 1)) !== 0) throw new ConfigError([`OCPP_PASSWORD_SCRYPT_N: ${n} is not a power of two (scrypt's N)`]);
   return { ...c, GATEWAY_INSTANCE: c.GATEWAY_INSTANCE ?? `${hostname()}-${process.pid}` };
 }

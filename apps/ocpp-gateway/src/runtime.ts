@@ -164,6 +164,7 @@ export class GatewayRuntime {
       registryCache,
       topics,
       `ocpp-gateway/${config.GATEWAY_INSTANCE}`,
+      config.OCPP_PASSWORD_SCRYPT_N,
     );
     // records from before v3 may carry a password hash on the compacted topic: superseded by a v3 record each
     // (compaction then drops the old ones). Idempotent; a failure is retried at the next start.

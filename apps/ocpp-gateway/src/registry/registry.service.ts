@@ -180,6 +180,8 @@ export class RegistryService {
     private readonly cache: RegistryCache,
     topics: { stations: string; tokens: string },
     private readonly source: string,
+    /** scrypt cost of new password hashes (OCPP_PASSWORD_SCRYPT_N) */
+    private readonly scryptN?: number,
   ) {
     this.outboxCatalogue = catalogue.withTopics({
       [Topics.registryStations]: topics.stations,
@@ -187,12 +189,12 @@ export class RegistryService {
     });
   }
 
-  /** `hasher` makes the stored password hash (the benchmark passes a cheaper scrypt; everything else the default). */
+  /** `hasher` makes the stored password hash (scrypt at the configured cost; a benchmark may pass its own). */
   async putStation(
     stationId: string,
     input: StationInput,
     by: ActorRef,
-    hasher: (password: string) => Promise<string> = hashPassword,
+    hasher: (password: string) => Promise<string> = (pw) => hashPassword(pw, this.scryptN),
   ): Promise<StationChanged> {
     const generated = input.generatePassword ? generatePassword() : undefined;
     const password = generated ?? input.password;
