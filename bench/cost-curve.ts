@@ -3,7 +3,8 @@
  * service as its own process and every station password-authenticated and in an open session (see that file).
  *
  *   npx tsx bench/cost-curve.ts [--counts=1000,5000,10000,20000] [--rate=2000] [--seconds=20] [--workers=2]
- *                               [--scrypt-n=N] (passed to bench/full-chain.ts: the cost of the stations' password hashes)
+ *                               [--scrypt-n=N] [--accounts=N] (passed to bench/full-chain.ts: the cost of the stations'
+ *                               password hashes; card accounts the sessions are spread over)
  *
  * Per count: registration time, CALL -> CALLRESULT p50/p99 at the fixed rate and whether the consumers kept up,
  * CALLs/s saturated and the records/s the chain sustained, CPU ms per inbound record summed over the services and
@@ -22,6 +23,7 @@ const SECONDS = arg('seconds') ?? '20';
 const WORKERS = arg('workers') ?? '2';
 const OUT = arg('out') ?? '/tmp/cost-curve';
 const SCRYPT_N = arg('scrypt-n');
+const ACCOUNTS = arg('accounts');
 
 interface Phase {
   callsPerS: number;
@@ -51,6 +53,7 @@ function runOne(stations: number): Promise<FullChain> {
       `--seconds=${SECONDS}`,
       `--workers=${WORKERS}`,
       ...(SCRYPT_N ? [`--scrypt-n=${SCRYPT_N}`] : []),
+      ...(ACCOUNTS ? [`--accounts=${ACCOUNTS}`] : []),
     ];
     const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       seconds: Number(SECONDS),
       workers: Number(WORKERS),
       scryptN: Number(SCRYPT_N ?? 16384),
+      accounts: Number(ACCOUNTS ?? 1),
       rows,
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     }),

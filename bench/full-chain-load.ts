@@ -40,7 +40,11 @@ function meterValues(s: Station): { action: string; payload: object } {
 }
 
 /** connects (retrying a refused upgrade after 1 s, up to 5 times, as a charger would), boots, starts a session */
-async function setUp(url: string, ids: string[], idTag: string): Promise<{ connected: number; started: number }> {
+/** the token of a station `FC-<tag>-<i>`: token i mod the number of tokens (bench/full-chain.ts --accounts) */
+const idTagOf = (s: { id: string }, idTags: string[]) =>
+  idTags[Number(s.id.slice(s.id.lastIndexOf('-') + 1)) % idTags.length];
+
+async function setUp(url: string, ids: string[], idTags: string[]): Promise<{ connected: number; started: number }> {
   const got = await connectAll(url, ids, {
     password: true,
     batch: 100,
@@ -60,7 +64,7 @@ async function setUp(url: string, ids: string[], idTag: string): Promise<{ conne
         });
         const r = await call(s, 'StartTransaction', {
           connectorId: 1,
-          idTag,
+          idTag: idTagOf(s, idTags),
           meterStart: s.register,
           timestamp: new Date(STARTED_MS).toISOString(),
         });
@@ -76,7 +80,7 @@ async function setUp(url: string, ids: string[], idTag: string): Promise<{ conne
 }
 
 /** every station stops its session */
-async function stopAll(idTag: string): Promise<{ stopped: number }> {
+async function stopAll(idTags: string[]): Promise<{ stopped: number }> {
   let stopped = 0;
   for (let i = 0; i < stations.length; i += 100) {
     await Promise.all(
@@ -84,7 +88,7 @@ async function stopAll(idTag: string): Promise<{ stopped: number }> {
         if (s.transactionId === undefined || s.ws.readyState !== WebSocket.OPEN) return;
         const r = await call(s, 'StopTransaction', {
           transactionId: s.transactionId,
-          idTag,
+          idTag: idTagOf(s, idTags),
           meterStop: s.register,
           timestamp: new Date(s.meterAtMs + 1000).toISOString(),
           reason: 'Local',
@@ -98,12 +102,12 @@ async function stopAll(idTag: string): Promise<{ stopped: number }> {
 
 process.on(
   'message',
-  async (m: { cmd: string; url: string; ids: string[]; idTag: string; durationMs: number; rate: number }) => {
-    if (m.cmd === 'setUp') send({ cmd: 'setUp', ...(await setUp(m.url, m.ids, m.idTag)) });
+  async (m: { cmd: string; url: string; ids: string[]; idTags: string[]; durationMs: number; rate: number }) => {
+    if (m.cmd === 'setUp') send({ cmd: 'setUp', ...(await setUp(m.url, m.ids, m.idTags)) });
     if (m.cmd === 'closedLoop') send({ cmd: 'closedLoop', ...(await closedLoop(stations, m.durationMs, meterValues)) });
     if (m.cmd === 'openLoop')
       send({ cmd: 'openLoop', ...(await openLoop(stations, m.rate, m.durationMs, meterValues)) });
-    if (m.cmd === 'stopAll') send({ cmd: 'stopAll', ...(await stopAll(m.idTag)) });
+    if (m.cmd === 'stopAll') send({ cmd: 'stopAll', ...(await stopAll(m.idTags)) });
     if (m.cmd === 'close') {
       for (const s of stations) s.ws.terminate();
       stations.length = 0;

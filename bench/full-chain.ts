@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/full-chain.ts [--stations=1000] [--rate=2000] [--seconds=20] [--workers=1]
  *                               [--cpu-prof=DIR] [--prof=session-service,reporting-service] [--skip-saturated]
- *                               [--scrypt-n=16384]
+ *                               [--scrypt-n=16384] [--accounts=1]
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
@@ -11,7 +11,9 @@
  * their own (scrypt, through the gateway API) and send HTTP Basic on the upgrade: no provisional stations.
  * --scrypt-n sets the gateway's OCPP_PASSWORD_SCRYPT_N (the cost of the hashes it makes; default the gateway's,
  * 16384): set-up pays a scrypt per station to register and another at its first connect, which the measured phases
- * do not (verified passwords are remembered), so 10,000+ stations are set up at 1024 in minutes instead of an hour. Their
+ * do not (verified passwords are remembered), so 10,000+ stations are set up at 1024 in minutes instead of an hour.
+ * --accounts spreads the stations' sessions over that many card accounts, each with its own token (station i uses
+ * token i mod N; default 1: every session on one account, as the earlier figures were taken). Their
  * token maps to a billing account paying by card (a PSP customer made on the emulator), so the payment service
  * holds at each session's start and captures at its end as in production. The load runs in --workers child
  * processes (bench/full-chain-load.ts): each station boots, starts one session (10 h ago in meter time) and then
@@ -49,6 +51,7 @@ const CPU_PROF = arg('cpu-prof');
 const PROF = (arg('prof') ?? 'session-service,reporting-service').split(',');
 const SATURATED = !process.argv.includes('--skip-saturated');
 const SCRYPT_N = arg('scrypt-n');
+const ACCOUNTS = num('accounts', 1);
 /** what scripts/services.ts gives the consuming services */
 const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 const TICK_HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
@@ -256,30 +259,37 @@ async function main(): Promise<void> {
     }
   };
 
-  // a card customer on the PSP, its billing account, the token that charges on it
-  const customer = (await (
-    await fetch(`http://127.0.0.1:${pspPort}/v1/customers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pspKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'payment_method=pm_card_visa',
-    })
-  ).json()) as { id: string; invoice_settings: { default_payment_method: string } };
-  await api('payment-service', 'POST', '/api/v1/accounts', {
-    accountId: 'bench-card',
-    currency: 'EUR',
-    method: {
-      kind: 'card',
-      customerRef: customer.id,
-      paymentMethodRef: customer.invoice_settings.default_payment_method,
-    },
-    policy: { onHoldNearlyUsed: 'increase', onShortfall: 'block' },
-  });
-  const idTag = 'BENCH-FC';
-  await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${idTag}`, {
-    type: 'ISO14443',
-    status: 'Accepted',
-    billingAccountId: 'bench-card',
-  });
+  // per account: a card customer on the PSP, its billing account, the token that charges on it (station i uses token
+  // i mod ACCOUNTS: one account for all by default, as the earlier figures were taken; a network of thousands of
+  // stations has about one account a session, and a single account's holds queue on its state)
+  const idTags: string[] = [];
+  for (let k = 0; k < ACCOUNTS; k++) {
+    const customer = (await (
+      await fetch(`http://127.0.0.1:${pspPort}/v1/customers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pspKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'payment_method=pm_card_visa',
+      })
+    ).json()) as { id: string; invoice_settings: { default_payment_method: string } };
+    const accountId = ACCOUNTS === 1 ? 'bench-card' : `bench-card-${k}`;
+    await api('payment-service', 'POST', '/api/v1/accounts', {
+      accountId,
+      currency: 'EUR',
+      method: {
+        kind: 'card',
+        customerRef: customer.id,
+        paymentMethodRef: customer.invoice_settings.default_payment_method,
+      },
+      policy: { onHoldNearlyUsed: 'increase', onShortfall: 'block' },
+    });
+    const idTag = ACCOUNTS === 1 ? 'BENCH-FC' : `BENCH-FC-${k}`;
+    await api('ocpp-gateway', 'PUT', `/api/v1/tokens/${idTag}`, {
+      type: 'ISO14443',
+      status: 'Accepted',
+      billingAccountId: accountId,
+    });
+    idTags.push(idTag);
+  }
   await api('tariff-service', 'PUT', '/api/v1/tariffs/BENCH', {
     country_code: 'NL',
     party_id: 'CSM',
@@ -311,8 +321,13 @@ async function main(): Promise<void> {
   const pay = new Client({ connectionString: db('payments') });
   await pay.connect();
   // the payment service resolves a session's account from its copy of the token registry
-  for (let i = 0; (await pay.query(`select 1 from tokens where uid = $1`, [idTag])).rowCount === 0; i++) {
-    if (i > 600) throw new Error("the token never reached the payment service's registry copy");
+  for (
+    let i = 0;
+    Number((await pay.query(`select count(*) as n from tokens where uid = any($1)`, [idTags])).rows[0].n) <
+    idTags.length;
+    i++
+  ) {
+    if (i > 600) throw new Error("the tokens never reached the payment service's registry copy");
     await sleep(100);
   }
   await pay.end();
@@ -416,7 +431,7 @@ async function main(): Promise<void> {
     cmd: 'setUp',
     url,
     ids: ids.slice(i * per, (i + 1) * per),
-    idTag,
+    idTags,
   }));
   const connected = setUp.reduce((n, s) => n + s.connected, 0);
   const started = setUp.reduce((n, s) => n + s.started, 0);
@@ -514,7 +529,7 @@ async function main(): Promise<void> {
         })),
       )
     : null;
-  const stopped = (await all<{ stopped: number }>(() => ({ cmd: 'stopAll', idTag }))).reduce(
+  const stopped = (await all<{ stopped: number }>(() => ({ cmd: 'stopAll', idTags }))).reduce(
     (n, s) => n + s.stopped,
     0,
   );
@@ -540,6 +555,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       workers: WORKERS,
       scryptN: Number(SCRYPT_N ?? 16384),
+      accounts: ACCOUNTS,
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
     },
     idleCores,
