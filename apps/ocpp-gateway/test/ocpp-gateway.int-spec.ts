@@ -29,6 +29,7 @@ interface Inbound {
     response?: unknown;
     reason?: string;
     connectionId: string;
+    tokens?: unknown[];
   };
   id: string;
 }
@@ -179,8 +180,18 @@ describe('ocpp-gateway', () => {
           kind: 'call',
           payload: { connectorId: 1, idTag: 'TAG-OK', meterStart: 1200, timestamp: now },
           response: start,
+          // what the registry said of the token when the station was answered (billing reads it from here)
+          tokens: [{ uid: 'TAG-OK', revision: expect.any(Number), groupId: 'FLEET-1', billingAccountId: 'acct-1' }],
         }),
       );
+      const authorizeOf = (tag: string) =>
+        records.find(
+          (r) => r.payload.action === 'Authorize' && (r.payload.payload as { idTag: string }).idTag === tag,
+        )!;
+      expect(authorizeOf('NOBODY').payload.tokens).toEqual([
+        { uid: 'NOBODY', revision: null, groupId: null, billingAccountId: null },
+      ]);
+      expect(records.find((r) => r.payload.action === 'Heartbeat')!.payload.tokens).toBeUndefined();
       const kinds = await waitFor(
         () => {
           const ks = inbound()

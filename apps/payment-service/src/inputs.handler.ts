@@ -94,10 +94,21 @@ export class InputsHandler {
           probes.push({ accountId: a, sourceEventId: e.id, sessionId: p.audit.sessionId, cdrId: p.cdr.id });
         }
       } else if (e.type === 'session.started') {
-        const uid = (e as SessionStartedEvent).payload.idToken?.idToken;
-        if (uid !== undefined) uids.push(uid);
-        if (uid !== undefined && this.holdAt === 'session_started')
-          startsByUid.push({ uid, src: e.id, sessionId: (e as SessionStartedEvent).payload.sessionId });
+        const p = (e as SessionStartedEvent).payload;
+        const uid = p.idToken?.idToken;
+        const recorded = recordedAccount(p);
+        if (recorded !== undefined) {
+          // the account the gateway's registry named when the station was answered (recordSession takes it too)
+          if (recorded !== null) {
+            accounts.add(recorded);
+            if (this.holdAt === 'session_started')
+              probes.push({ accountId: recorded, sourceEventId: e.id, startedSessionId: p.sessionId });
+          }
+        } else {
+          if (uid !== undefined) uids.push(uid);
+          if (uid !== undefined && this.holdAt === 'session_started')
+            startsByUid.push({ uid, src: e.id, sessionId: p.sessionId });
+        }
       } else if (e.type === 'ocpp.command_completed' && this.adhoc) {
         const a = await this.adhoc.accountOfCommand(m, (e as OcppCommandCompleted).payload.commandId);
         if (a !== null) accounts.add(a);
@@ -111,7 +122,7 @@ export class InputsHandler {
               sourceEventId: p.sourceEventId,
               startedSessionId: p.sessionId,
             });
-        } else if (p.tokenUid !== null) {
+        } else if (p.tokenUid !== null && !p.accountAsAnswered) {
           uids.push(p.tokenUid);
           if (this.holdAt === 'tariff_selected')
             startsByUid.push({ uid: p.tokenUid, src: p.sourceEventId, sessionId: p.sessionId });
@@ -360,6 +371,17 @@ export class InputsHandler {
 }
 
 /**
+ * The billing account the gateway's registry named for the session's token when it answered the station (recorded
+ * on the inbound record, carried on the session's id token): null when it named none; undefined when the session does
+ * not carry it (made from records of before it was recorded) or the registry did not know the token then (a remote
+ * start's one-time token): this service's copy of the registry decides.
+ */
+export function recordedAccount(s: SessionStartedEvent['payload']): string | null | undefined {
+  const r = s.idToken?.registry;
+  return r === undefined || r.revision === null ? undefined : r.billingAccountId;
+}
+
+/**
  * The station, protocol and transaction id of a started session, and its account (from the token, unless `known`:
  * read with the chunk's other tokens); returns the account.
  */
@@ -370,12 +392,16 @@ export async function recordSession(
 ): Promise<string | null> {
   const s = event.payload;
   const uid = s.idToken?.idToken;
+  const recorded = recordedAccount(s);
   const [token] = (
-    known !== undefined
-      ? [{ billing_account_id: known }]
-      : uid === undefined
-        ? []
-        : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
+    recorded !== undefined
+      ? // the account the gateway's registry named when the station was answered (what billing bills too)
+        [{ billing_account_id: recorded }]
+      : known !== undefined
+        ? [{ billing_account_id: known }]
+        : uid === undefined
+          ? []
+          : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
   ) as Array<{ billing_account_id: string | null }>;
   const accountId = token?.billing_account_id ?? null;
   await m.query(
@@ -400,12 +426,14 @@ export async function recordSession(
 /**
  * What billing.session_tariff_selected says of a session (its station, protocol, transaction id: to address a stop),
  * kept like session.started's (the first of the two wins; they say the same); returns its billing account: the
- * tariff service's (as cdr.created will name it), else the token's in this service's copy.
+ * tariff service's (as cdr.created will name it), else — unless that was the account as answered — the token's in
+ * this service's copy.
  */
 export async function recordSelectedSession(m: EntityManager, event: SessionTariffSelected): Promise<string | null> {
   const p = event.payload;
   let accountId = p.billingAccountId;
-  if (accountId === null && p.tokenUid !== null) {
+  // none as answered is final; else the tariff service's copy may not have known the token yet: this service's copy
+  if (accountId === null && p.tokenUid !== null && !p.accountAsAnswered) {
     const [token] = (await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [
       p.tokenUid,
     ])) as Array<{ billing_account_id: string | null }>;

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query } f
 import { ApiBody, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { CompiledTariffs, buildCdr, transparencyXml } from '@csms/billing';
+import { CompiledTariffs, buildCdr, sessionTokenFacts, transparencyXml } from '@csms/billing';
 import { OcpiTariffSchema, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
@@ -241,7 +241,9 @@ export class CdrsController {
     for (const r of rows) {
       const station = (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId);
       const uid = r.session.idToken?.idToken;
-      const token = uid === undefined ? undefined : (await this.store.tokensOf(m, [uid])).get(uid);
+      const copy =
+        uid === undefined || r.session.idToken?.registry ? undefined : (await this.store.tokensOf(m, [uid])).get(uid);
+      const token = sessionTokenFacts(r.session.idToken, copy);
       const outcome = buildCdr(
         { ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source },
         { draft, tariffs },

@@ -5,6 +5,7 @@ import {
   estimateRunningCost,
   foldUpdate,
   selectSessionTariff,
+  sessionTokenFacts,
   startRunning,
   type RunningSession,
   type StationFacts,
@@ -138,7 +139,7 @@ export class RunningCostHandler {
     if (c.rows.has(k)) return; // redelivered, or its first update came first
     const station = c.stations.get(s.stationId);
     const uid = s.idToken?.idToken;
-    const token = uid === undefined ? undefined : c.tokens.get(uid);
+    const token = sessionTokenFacts(s.idToken, uid === undefined ? undefined : c.tokens.get(uid));
     const sel = selectSessionTariff(s, { ...c.snapshot, station, token });
     const billingAccountId = token?.accountId ?? null;
     c.rows.set(k, { run: startRunning(s), billingAccountId, ended: false });
@@ -161,6 +162,7 @@ export class RunningCostHandler {
           tokenUid: uid ?? null,
           startedAt: s.startedAt,
           billingAccountId,
+          ...(typeof s.idToken?.registry?.revision === 'number' ? { accountAsAnswered: true as const } : {}),
           tariffId: sel.ok ? sel.tariffId : null,
           tariffVersion: sel.ok ? sel.tariffVersion : null,
           currency: sel.ok ? sel.currency : null,
@@ -207,7 +209,7 @@ export class RunningCostHandler {
     const token = row.billingAccountId === null ? undefined : { groupId: null, accountId: row.billingAccountId };
     const uid = row.run.idToken?.idToken;
     const known = uid === undefined ? undefined : c.tokens.get(uid);
-    const facts = factsOf(this.cfg, c.snapshot, station, known ?? token);
+    const facts = factsOf(this.cfg, c.snapshot, station, sessionTokenFacts(row.run.idToken, known ?? token));
     const source = {
       eventId: event.id,
       topic: ctx.position.topic,

@@ -7,7 +7,7 @@ import {
   type PriceEndedSession,
 } from './billing-decider';
 import { buildCdr, cdrIdOf } from './cdr';
-import type { PricingFacts } from './facts';
+import type { PricingFacts, TokenAsAnswered } from './facts';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 const catalogue = systemCatalogue();
@@ -78,6 +78,13 @@ function ended(revision: number, extraWh = 0, f: PricingFacts = facts()): PriceE
   };
 }
 
+/** The command with the registry's facts of the session's token as the gateway answered (on its id token). */
+function answered(cmd: PriceEndedSession, registry: TokenAsAnswered): PriceEndedSession {
+  const p = cmd.event.payload;
+  const idToken = { ...(p.idToken ?? { idToken: 'ABC123', type: 'ISO14443' }), registry };
+  return { ...cmd, event: { ...cmd.event, payload: { ...p, idToken } } };
+}
+
 /** given/when/then (the kernel's givenCommands): `given` decides the history in turn; `when` returns only what the new command decides. */
 function given(...history: PriceEndedSession[]) {
   const scenario = (cfg: Partial<BillingDeciderConfig>) =>
@@ -137,6 +144,20 @@ describe('billing decider: session.ended + the CDRs issued for the session -> CD
       ended(1, 0, { ...facts(), token: undefined }),
       {},
       ['cdr r1 6.00 null'],
+    ],
+    [
+      "the token as the gateway's registry had it when the station was answered beats the registry copy of now",
+      [],
+      answered(ended(1), { revision: 4, groupId: null, billingAccountId: 'acct-9' }),
+      {},
+      ['cdr r1 6.00 acct-9'],
+    ],
+    [
+      'a token the registry did not know when the station was answered (a remote start grant): the copy decides',
+      [],
+      answered(ended(1), { revision: null, groupId: null, billingAccountId: null }),
+      {},
+      ['cdr r1 6.00 acct-7'],
     ],
     [
       'a credit keeps the account the CDR was billed to',
@@ -252,5 +273,58 @@ describe('billing decider: session.ended + the CDRs issued for the session -> CD
     expect(
       given().when(ended(1), { price, infrastructure: (e) => (e as { code?: unknown }).code === 'ECONNREFUSED' }).error,
     ).toBe(down);
+  });
+});
+
+describe("billingDecider: the CDR's token and contract tariff follow the token as answered", () => {
+  const contract: OcpiTariffDocument = {
+    ...tariff,
+    id: 'CONTRACT-9',
+    elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] }],
+  };
+  const withContract = (): PricingFacts => {
+    const f = facts();
+    return {
+      ...f,
+      assignments: [
+        ...f.assignments,
+        {
+          assignmentId: 'asg-acct-9',
+          tariffId: contract.id,
+          scope: { kind: 'account', accountId: 'acct-9' },
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          sequence: 2,
+          removed: false,
+        },
+      ],
+      versions: [...f.versions, { ...f.versions[0], tariffId: contract.id, tariff: contract }],
+    };
+  };
+
+  it.each([
+    ['the copy (no facts recorded): acct-7, the default tariff', undefined, 'acct-7', 'AC-1', '6.00'],
+    [
+      'recorded acct-9: its contract tariff',
+      { revision: 4, groupId: null, billingAccountId: 'acct-9' },
+      'acct-9',
+      'CONTRACT-9',
+      '2.00',
+    ],
+    [
+      'recorded: not known then, the copy',
+      { revision: null, groupId: null, billingAccountId: null },
+      'acct-7',
+      'AC-1',
+      '6.00',
+    ],
+    ['recorded: known, no account', { revision: 2, groupId: null, billingAccountId: null }, undefined, 'AC-1', '6.00'],
+  ] as const)('%s', (_, registry, account, tariffId, excl) => {
+    const cmd = ended(1, 0, withContract());
+    const [e] = given().when(registry === undefined ? cmd : answered(cmd, registry)).events;
+    const p = (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
+    expect(p.billingAccountId).toBe(account ?? null);
+    expect(p.cdr.tariffs?.[0].id).toBe(tariffId);
+    expect(p.cdr.total_cost.excl_vat).toBe(excl);
+    expect(p.cdr.cdr_token.contract_id).toBe(account ?? p.cdr.cdr_token.uid);
   });
 });

@@ -22,7 +22,7 @@ import {
 import type { Decider } from '@csms/kernel';
 import { KeyCache } from '@csms/ocmf';
 import { CompiledTariffs, buildCdr, creditCdrOf, type SourcePosition } from './cdr';
-import type { PricingFacts } from './facts';
+import { sessionTokenFacts, type PricingFacts } from './facts';
 import { retriableOnly, settle, type InfrastructureFailure, type Pricer } from './settle';
 import type { SessionEndedPayload } from './to-pricing-session';
 
@@ -121,11 +121,13 @@ export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingComman
       const s = cmd.event.payload;
       if (state.settled.includes(s.revision)) return [];
       const common = commonOf(cfg.source, cmd);
-      const billingAccountId = cmd.facts.token?.accountId ?? null;
+      // the token as the gateway's registry had it when the station was answered, where the session carries it
+      const token = sessionTokenFacts(s.idToken, cmd.facts.token);
+      const billingAccountId = token?.accountId ?? null;
       const outcome = settle(
         catalogue,
         price,
-        { ...cmd.facts, session: s, source: cmd.source },
+        { ...cmd.facts, token, session: s, source: cmd.source },
         (o) => cdrCreated(common, { cdr: o.cdr, audit: o.audit, billingAccountId }),
         cfg.maxEventBytes,
         infrastructure,

@@ -45,3 +45,31 @@ export interface PricingFacts {
   /** the signed-meter-value policies (`meter.signature_policy_set`); absent: the default (flag, trust no station key) */
   signaturePolicies?: readonly SignaturePolicyFact[];
 }
+
+/** What the gateway's registry said of a session's token when the gateway answered the station with it. */
+export interface TokenAsAnswered {
+  /** null: the registry did not know the token (e.g. a remote start's one-time grant): billing uses its copy */
+  revision: number | null;
+  groupId: string | null;
+  billingAccountId: string | null;
+}
+
+/**
+ * The token facts a session is priced and billed with: what the gateway's registry said when the gateway answered
+ * the station with the token (recorded on the inbound record and carried on the session's id token), else — for a
+ * session made from records of before that was recorded, or whose token the registry did not know then — the tariff
+ * service's copy of the registry. The recorded
+ * facts make the result independent of when the copy learnt of a registration or a change: a token moved to another
+ * billing account afterwards, or registered a moment before its first use, bills the same live and in a rebuild
+ * (a compacted registry topic keeps only each token's latest record).
+ */
+export function sessionTokenFacts(
+  idToken: { registry?: TokenAsAnswered } | undefined,
+  copy: TokenFacts | undefined,
+): TokenFacts | undefined {
+  const r = idToken?.registry;
+  // not known to the gateway's registry then (e.g. a remote start's one-time token, accepted by its grant before the
+  // registry record reached the gateway): the copy, which learns of it later
+  if (r === undefined || r.revision === null) return copy;
+  return { groupId: r.groupId, accountId: r.billingAccountId };
+}

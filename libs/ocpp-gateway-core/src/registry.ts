@@ -38,6 +38,8 @@ export interface TokenRecord {
   billingAccountId: string | null;
   /** the token's billing account cannot pay (registry.accounts, written by the payment service): set by the registry cache */
   accountBlocked?: boolean;
+  /** the registry revision of this record; absent: not from the registry (a remote start's one-time grant) */
+  revision?: number;
 }
 
 /** What a station presented on the WebSocket upgrade. */

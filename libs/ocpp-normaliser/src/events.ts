@@ -2,7 +2,7 @@
  * The version-independent vocabulary of charger events. One OCPP message gives zero or more of these,
  * in a deterministic order, each with a name-based id derived from the source record.
  */
-import type { SourceIdentity } from './inbound-record';
+import type { SourceIdentity, TokenRegistryFacts } from './inbound-record';
 
 export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';
 
@@ -109,6 +109,8 @@ export interface IdToken {
   idToken: string;
   /** 2.0.1 IdTokenEnumType; 1.6 idTags are reported as `ocpp1.6-idTag` */
   type: string;
+  /** what the gateway's registry said of the token when it answered this message (absent: not recorded) */
+  registry?: TokenRegistryFacts;
 }
 
 /** 2.0.1 TransactionEvent sequencing and metadata, carried on every event made from a TransactionEvent. */

@@ -24,6 +24,18 @@ export interface OcppInboundRecord {
   reason?: string;
   /** for rejected: the frame as received */
   frame?: string;
+  /** for calls: the registry's facts of each id token the gateway looked up to answer the call */
+  tokens?: Array<{ uid: string } & TokenRegistryFacts>;
+}
+
+/**
+ * What the gateway's registry said of an id token when the gateway answered the station with it: its registry
+ * revision (null: the registry did not know it), its group and the billing account that pays.
+ */
+export interface TokenRegistryFacts {
+  revision: number | null;
+  groupId: string | null;
+  billingAccountId: string | null;
 }
 
 /** Where a record came from: the envelope id of the record and, when known, its log position. */

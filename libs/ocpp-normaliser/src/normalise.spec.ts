@@ -612,3 +612,84 @@ describe('normalise: connection records and errors', () => {
     }
   });
 });
+
+describe("normalise: the registry's facts of a token, as the gateway answered", () => {
+  const facts = { revision: 3, groupId: 'FLEET', billingAccountId: 'ACCT-A' };
+  const start16 = (tokens?: unknown) => ({
+    ...rec16(
+      'StartTransaction',
+      { connectorId: 1, idTag: 'TAG', meterStart: 100, timestamp: '2026-03-01T10:00:00Z' },
+      { transactionId: 7, idTagInfo: { status: 'Accepted' } },
+    ),
+    ...(tokens === undefined ? {} : { tokens }),
+  });
+  const tx201 = (eventType: string, tokens: unknown) => ({
+    ...rec201('TransactionEvent', {
+      eventType,
+      timestamp: '2026-03-01T10:00:00Z',
+      triggerReason: 'Authorized',
+      seqNo: 0,
+      transactionInfo: { transactionId: 'TX-1' },
+      evse: { id: 1, connectorId: 1 },
+      idToken: { idToken: 'TAG', type: 'ISO14443' },
+    }),
+    tokens,
+  });
+
+  it('are carried on the id token they were looked up for (1.6 StartTransaction)', () => {
+    const [e] = events(start16([{ uid: 'TAG', ...facts }]) as OcppInboundRecord) as TransactionStarted[];
+    expect(e.idToken).toEqual({ idToken: 'TAG', type: 'ocpp1.6-idTag', registry: facts });
+  });
+
+  it('say when the registry did not know the token (revision null)', () => {
+    const unknown = { revision: null, groupId: null, billingAccountId: null };
+    const [e] = events(start16([{ uid: 'TAG', ...unknown }]) as OcppInboundRecord) as TransactionStarted[];
+    expect(e.idToken?.registry).toEqual(unknown);
+  });
+
+  it('are absent from a record of before they were recorded, and for another token', () => {
+    const [a] = events(start16() as OcppInboundRecord) as TransactionStarted[];
+    expect(a.idToken).toEqual({ idToken: 'TAG', type: 'ocpp1.6-idTag' });
+    const [b] = events(start16([{ uid: 'OTHER', ...facts }]) as OcppInboundRecord) as TransactionStarted[];
+    expect(b.idToken).toEqual({ idToken: 'TAG', type: 'ocpp1.6-idTag' });
+  });
+
+  it('are carried on the stop token of a 1.6 StopTransaction', () => {
+    const r = {
+      ...rec16('StopTransaction', {
+        transactionId: 7,
+        idTag: 'TAG',
+        meterStop: 200,
+        timestamp: '2026-03-01T11:00:00Z',
+      }),
+      tokens: [{ uid: 'TAG', ...facts }],
+    };
+    const ended = events(r as OcppInboundRecord).find((e) => e.type === 'transaction.ended') as TransactionEnded;
+    expect(ended.idToken).toEqual({ idToken: 'TAG', type: 'ocpp1.6-idTag', registry: facts });
+  });
+
+  it.each(['Started', 'Updated', 'Ended'])('are carried on a 2.0.1 TransactionEvent(%s) id token', (eventType) => {
+    const out = events(tx201(eventType, [{ uid: 'TAG', ...facts }]) as OcppInboundRecord);
+    const withToken = out.filter((e) => 'idToken' in e && e.idToken !== undefined) as TransactionStarted[];
+    expect(withToken).toHaveLength(1);
+    expect(withToken[0].idToken).toEqual({ idToken: 'TAG', type: 'ISO14443', registry: facts });
+  });
+
+  it('do not change the event ids', () => {
+    const [a] = events(start16() as OcppInboundRecord);
+    const [b] = events(start16([{ uid: 'TAG', ...facts }]) as OcppInboundRecord);
+    expect(b.eventId).toBe(a.eventId);
+  });
+
+  it.each([
+    ['not a list', { uid: 'TAG' }, 'record.tokens'],
+    ['an entry without uid', [{ ...facts }], 'record.tokens[0].uid'],
+    ['a negative revision', [{ uid: 'TAG', ...facts, revision: -1 }], 'record.tokens[0].revision'],
+    ['a numeric group', [{ uid: 'TAG', ...facts, groupId: 7 }], 'record.tokens[0].groupId'],
+    ['an empty account', [{ uid: 'TAG', ...facts, billingAccountId: '' }], 'record.tokens[0].billingAccountId'],
+  ])('refuse %s, naming the field', (_, tokens, field) => {
+    const res = normalise(start16(tokens) as OcppInboundRecord, source);
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.field).toBe(field);
+  });
+});

@@ -1,9 +1,9 @@
 import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
 import { OcppNormaliseError } from './errors';
 import { isNoFact, stationAction, type Draft } from './actions';
-import type { ChargerEvent, ChargerEventSource, OcppProtocol } from './events';
-import type { OcppInboundRecord, SourceIdentity } from './inbound-record';
-import { instantAt, obj, oneOf, str, type Unchecked } from './read';
+import type { ChargerEvent, ChargerEventSource, IdToken, OcppProtocol } from './events';
+import type { OcppInboundRecord, SourceIdentity, TokenRegistryFacts } from './inbound-record';
+import { arr, instantAt, obj, oneOf, str, type Unchecked } from './read';
 
 /** Namespace of the charger-event ids: uuidv5(`${source.eventId}#${index}`, CHARGER_EVENT_NAMESPACE). */
 export const CHARGER_EVENT_NAMESPACE = '6f1c3a52-8d0e-5b7a-9c41-2f6e0d9b7a13';
@@ -93,6 +93,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
       ignored = `${action} carries no charger event`;
     } else {
       drafts = declared.facts({ payload, record });
+      if (r.tokens !== undefined) drafts = withRegistryFacts(drafts, tokenFacts(r.tokens));
     }
   }
 
@@ -112,4 +113,35 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
     return e;
   });
   return ignored === undefined ? { ok: true, events } : { ok: true, events, ignored };
+}
+
+/** The record's `tokens`, checked, by uid. */
+function tokenFacts(v: unknown): Map<string, TokenRegistryFacts> {
+  const out = new Map<string, TokenRegistryFacts>();
+  arr(v, 'record.tokens').forEach((t, i) => {
+    const path = `record.tokens[${i}]`;
+    const o = obj<{ uid: string }>(t, path) as Record<string, unknown>;
+    const nullable = (k: string, ok: (x: unknown) => boolean, what: string) => {
+      const x = o[k];
+      if (x === null || ok(x)) return x;
+      throw new OcppNormaliseError('INVALID_RECORD', `${path}.${k} must be ${what} or null`, `${path}.${k}`);
+    };
+    const isText = (x: unknown) => typeof x === 'string' && x.length > 0;
+    out.set(str(o as Unchecked<{ uid: string }>, 'uid', path), {
+      revision: nullable('revision', (x) => Number.isSafeInteger(x) && (x as number) >= 0, 'a revision') as
+        number | null,
+      groupId: nullable('groupId', isText, 'a text') as string | null,
+      billingAccountId: nullable('billingAccountId', isText, 'a text') as string | null,
+    });
+  });
+  return out;
+}
+
+/** Each event's id token with what the gateway's registry said of it when the message was answered. */
+function withRegistryFacts(drafts: Draft[], facts: Map<string, TokenRegistryFacts>): Draft[] {
+  return drafts.map((d) => {
+    const t = (d as { idToken?: IdToken }).idToken;
+    const registry = t && facts.get(t.idToken);
+    return registry ? ({ ...d, idToken: { ...t, registry } } as Draft) : d;
+  });
 }

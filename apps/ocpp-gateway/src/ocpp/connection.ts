@@ -16,10 +16,11 @@ import {
   type JsonObject,
   type OcppSchemaValidator,
   type RateLimit,
+  type TokenRecord,
 } from '@csms/ocpp-gateway-core';
 import type { Logger } from '@csms/platform';
 import type { HandlerContext, RoutingTable } from './handler';
-import type { InboundRecorder } from './inbound-recorder';
+import type { InboundFact, InboundRecorder } from './inbound-recorder';
 
 /** WebSocket close codes the gateway uses. */
 export const CloseCodes = {
@@ -71,6 +72,44 @@ interface RejectedFrame {
   messageId?: string;
   action?: string;
   payload?: unknown;
+}
+
+type TokenFacts = NonNullable<InboundFact['tokens']>;
+
+/**
+ * The handler context of one call, noting the registry's facts of every id token the handler looks up (as the
+ * registry held them then: billing reads them from the record, not from its own later copy of the registry).
+ */
+class TokenLookups {
+  readonly ctx: HandlerContext;
+  private seen: TokenFacts | undefined;
+
+  constructor(base: HandlerContext) {
+    this.ctx = {
+      ...base,
+      token: (uid) => {
+        const t = base.token(uid);
+        this.note(uid, t);
+        return t;
+      },
+    };
+  }
+
+  private note(uid: string, t: TokenRecord | undefined): void {
+    const seen = (this.seen ??= []);
+    if (seen.some((f) => f.uid === uid)) return;
+    seen.push({
+      uid,
+      revision: t?.revision ?? null,
+      groupId: t?.groupId ?? null,
+      billingAccountId: t?.billingAccountId ?? null,
+    });
+  }
+
+  /** what was looked up, or undefined: nothing */
+  facts(): TokenFacts | undefined {
+    return this.seen;
+  }
 }
 
 /**
@@ -282,7 +321,8 @@ export class StationConnection {
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       // the payload was just checked against this action's request schema: the one place a frame meets its type
-      response = await this.routes[frame.action].handler(frame.payload as never, this.ctx);
+      const looked = new TokenLookups(this.ctx);
+      response = await this.routes[frame.action].handler(frame.payload as never, looked.ctx);
       const out = this.validator.validate(this.protocol, frame.action, 'response', response);
       if (!out.ok) throw new Error(`handler produced an invalid ${frame.action} response: ${out.description}`);
       // the CALLRESULT means the fact is durable: it waits for the broker's acknowledgement
@@ -292,6 +332,7 @@ export class StationConnection {
         action: frame.action,
         payload: frame.payload,
         response,
+        tokens: looked.facts(),
       });
     } catch (e) {
       this.logger.error(

@@ -17,6 +17,8 @@ export interface InboundFact {
   frame?: string;
   /** rejected: the n-th rejection on this connection (keeps their ids apart) */
   sequence?: number;
+  /** call: the registry's facts of the id tokens its handler looked up */
+  tokens?: OcppMessageReceived['payload']['tokens'];
 }
 
 export interface ConnectionIdentity {
@@ -26,7 +28,8 @@ export interface ConnectionIdentity {
 }
 
 /**
- * Turns what a station said into `ocpp.message_received` v1 on `ocpp.inbound` (key = station id) and
+ * Turns what a station said into `ocpp.message_received` v1 on `ocpp.inbound` (key = station id), with the
+ * registry's facts of the id tokens a call was answered with (`tokens`), and
  * resolves when the broker has acknowledged it. Event ids are name-based: station id + connection id +
  * message id (+ kind), so a re-publish of the same fact carries the same id. `receivedAt` is the gateway
  * clock: the fact's own timestamp, recorded once.
@@ -63,6 +66,7 @@ export class InboundRecorder {
         ...(fact.response !== undefined ? { response: fact.response } : {}),
         ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
         ...(fact.frame !== undefined ? { frame: fact.frame } : {}),
+        ...(fact.tokens !== undefined ? { tokens: fact.tokens } : {}),
         receivedAt,
         connectionId: conn.connectionId,
         gatewayInstance: this.instance,

@@ -53,6 +53,7 @@ export function tokenFromEvent(p: TokenRegistered['payload']): TokenRecord {
     expiresAt: p.expiresAt,
     groupId: p.groupId,
     billingAccountId: p.billingAccountId,
+    revision: p.revision,
   };
 }
 

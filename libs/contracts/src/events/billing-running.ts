@@ -32,8 +32,17 @@ export const SessionTariffSelectedV1 = defineEvent({
     connectorId: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
     tokenUid: Type.Union([Type.String({ maxLength: 255 }), Type.Null()]),
     startedAt: Instant,
-    /** the token's billing account in the tariff service's registry copy (as cdr.created's), null: none */
+    /**
+     * the token's billing account (as cdr.created's): what the gateway's registry said when the station was answered
+     * where the session carries it, else the tariff service's registry copy; null: none
+     */
     billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+    /**
+     * true: `billingAccountId` is what the gateway's registry said of the known token when the station was answered
+     * (a null is final: no copy of the registry may name another); absent: from the tariff service's copy. Added to
+     * v1 (additive).
+     */
+    accountAsAnswered: Type.Optional(Type.Literal(true)),
     /** null: no tariff applies (`code` says why) */
     tariffId: Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()]),
     tariffVersion: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
@@ -10,8 +10,24 @@ import { Topics } from '../topics';
  * rejected (`rejected`: the frame as received in `frame`, or the parsed call's `action`/`payload`,
  * the CALLERROR sent back in `response` as [errorCode, errorDescription], the failure in `reason`), so
  * that "the station says it sent it" can be answered from the log. Key = station id.
- * `rejected` and `frame` were added to v1 (additive: every earlier record still reads).
+ * `rejected` and `frame` were added to v1 (additive: every earlier record still reads), and so was `tokens`.
  */
+/**
+ * What the gateway's registry said of an id token when the gateway answered a station with it (Authorize,
+ * StartTransaction, StopTransaction, TransactionEvent): the token's registry revision, its group and the billing
+ * account that pays. Billing and payments take these, as recorded, rather than their own later copy of the
+ * compacted registry topic: a token moved to another account, or registered a moment before its first use, then
+ * prices and bills the same in the live run and in any rebuild. Revision null: the registry did not know the token
+ * then (e.g. a remote start's one-time token, accepted by its grant before its registry record reached the gateway):
+ * billing and payments then use their copy, as for records of before these facts were recorded.
+ */
+export const TokenAsAnsweredSchema = closed({
+  revision: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  groupId: Type.Union([Type.String({ minLength: 1, maxLength: 36 }), Type.Null()]),
+  billingAccountId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+});
+export type TokenAsAnswered = Static<typeof TokenAsAnsweredSchema>;
+
 export const OcppMessageReceivedV1 = defineEvent({
   type: 'ocpp.message_received',
   version: 1,
@@ -38,6 +54,12 @@ export const OcppMessageReceivedV1 = defineEvent({
     reason: Type.Optional(Type.String()),
     /** a rejected frame as received (text; `base64:` + the bytes for a binary frame) */
     frame: Type.Optional(Type.String()),
+    /** a call: the registry's facts of each id token the gateway looked up to answer it (see TokenAsAnsweredSchema) */
+    tokens: Type.Optional(
+      Type.Array(closed({ uid: Type.String({ minLength: 1, maxLength: 255 }), ...TokenAsAnsweredSchema.properties }), {
+        maxItems: 4,
+      }),
+    ),
   }),
   example: {
     stationId: 'CP-001',

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
+import { TokenAsAnsweredSchema } from './ocpp';
 import {
   SESSION_ENDED_LIMITS as L,
   boundPeriods,
@@ -17,7 +18,16 @@ const ChargingState = Type.Union(
   (['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const).map((s) => Type.Literal(s)),
 );
 const Protocol = Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ocpp2.0.1')]);
-const IdToken = closed({ idToken: Type.String({ maxLength: 255 }), type: Type.String({ maxLength: 50 }) });
+/**
+ * `registry`: what the gateway's registry said of the token when the gateway answered the station with it (from the
+ * inbound record; absent in sessions made from records of before it was recorded). Added to session.started v1 and
+ * session.ended v1/v2 as an optional property (additive: every earlier event still reads).
+ */
+const IdToken = closed({
+  idToken: Type.String({ maxLength: 255 }),
+  type: Type.String({ maxLength: 50 }),
+  registry: Type.Optional(TokenAsAnsweredSchema),
+});
 const SourceRef = closed({
   eventId: Type.String({ minLength: 1 }),
   topic: Type.Optional(Type.String()),
@@ -228,7 +238,7 @@ export const SessionEndedV1 = defineEvent({
 const Instant2 = Type.String({ format: 'date-time', maxLength: 35 });
 const Decimal2 = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 });
 const Flag2 = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$', maxLength: 40 });
-const IdToken2 = closed({ idToken: Type.String({ maxLength: 255 }), type: Type.String({ maxLength: 50 }) });
+const IdToken2 = IdToken;
 const identity2 = {
   sessionId: Type.String({ format: 'uuid' }),
   stationId: Type.String({ minLength: 1, maxLength: 255 }),
