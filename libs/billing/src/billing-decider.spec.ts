@@ -1,4 +1,10 @@
-import { SessionEndedV2, deriveId, systemCatalogue, type OcpiTariffDocument } from '@csms/contracts';
+import {
+  SessionEndedV2,
+  deriveId,
+  systemCatalogue,
+  type OcpiTariffDocument,
+  type TokenAsAnswered,
+} from '@csms/contracts';
 import { givenCommands } from '@csms/kernel';
 import {
   billingDecider,
@@ -7,7 +13,7 @@ import {
   type PriceEndedSession,
 } from './billing-decider';
 import { buildCdr, cdrIdOf } from './cdr';
-import type { PricingFacts, TokenAsAnswered } from './facts';
+import type { PricingFacts } from './facts';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 const catalogue = systemCatalogue();

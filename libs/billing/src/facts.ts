@@ -4,7 +4,7 @@
  * service's settings (the CPO, the default time zone, the rounding rule). Plain data: the service reads them,
  * the rules only look at them.
  */
-import type { OcpiTariffDocument, RegistryEvse, StationLocation } from '@csms/contracts';
+import type { OcpiTariffDocument, RegistryEvse, StationLocation, TokenAsAnswered } from '@csms/contracts';
 import type { RoundingMode } from '@csms/money';
 import type { TariffAssignment, TariffVersionRef } from './select-tariff';
 import type { MeterKeyFact, SignaturePolicyFact } from './signed-data';
@@ -46,22 +46,13 @@ export interface PricingFacts {
   signaturePolicies?: readonly SignaturePolicyFact[];
 }
 
-/** What the gateway's registry said of a session's token when the gateway answered the station with it. */
-export interface TokenAsAnswered {
-  /** null: the registry did not know the token (e.g. a remote start's one-time grant): billing uses its copy */
-  revision: number | null;
-  groupId: string | null;
-  billingAccountId: string | null;
-}
-
 /**
  * The token facts a session is priced and billed with: what the gateway's registry said when the gateway answered
  * the station with the token (recorded on the inbound record and carried on the session's id token), else — for a
  * session made from records of before that was recorded, or whose token the registry did not know then — the tariff
- * service's copy of the registry. The recorded
- * facts make the result independent of when the copy learnt of a registration or a change: a token moved to another
- * billing account afterwards, or registered a moment before its first use, bills the same live and in a rebuild
- * (a compacted registry topic keeps only each token's latest record).
+ * service's copy of the registry. The recorded facts make the result independent of when the copy learnt of a
+ * registration or a change: a token moved to another billing account afterwards, or registered a moment before its
+ * first use, bills the same live and in a rebuild (a compacted registry topic keeps only each token's latest record).
  */
 export function sessionTokenFacts(
   idToken: { registry?: TokenAsAnswered } | undefined,

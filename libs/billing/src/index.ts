@@ -12,7 +12,7 @@ export type {
 } from './select-tariff';
 export { localBoundaryCuts, toPricingSession } from './to-pricing-session';
 export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-session';
-export type { PricingFacts, StationFacts, StoredVersion, TokenAsAnswered, TokenFacts } from './facts';
+export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
 export { sessionTokenFacts } from './facts';
 export { CompiledTariffs, buildCdr, cdrIdOf, cdrLocationOf, creditCdrOf, sha256 } from './cdr';
 export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';

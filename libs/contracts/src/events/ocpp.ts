@@ -4,15 +4,6 @@ import { closed } from '../envelope';
 import { Topics } from '../topics';
 
 /**
- * One record per thing a station said or did at the gateway, verbatim: a CALL with its payload
- * (and the answer when the gateway answers itself, e.g. the transactionId it assigned), a
- * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect, and a frame the gateway
- * rejected (`rejected`: the frame as received in `frame`, or the parsed call's `action`/`payload`,
- * the CALLERROR sent back in `response` as [errorCode, errorDescription], the failure in `reason`), so
- * that "the station says it sent it" can be answered from the log. Key = station id.
- * `rejected` and `frame` were added to v1 (additive: every earlier record still reads), and so was `tokens`.
- */
-/**
  * What the gateway's registry said of an id token when the gateway answered a station with it (Authorize,
  * StartTransaction, StopTransaction, TransactionEvent): the token's registry revision, its group and the billing
  * account that pays. Billing and payments take these, as recorded, rather than their own later copy of the
@@ -28,6 +19,15 @@ export const TokenAsAnsweredSchema = closed({
 });
 export type TokenAsAnswered = Static<typeof TokenAsAnsweredSchema>;
 
+/**
+ * One record per thing a station said or did at the gateway, verbatim: a CALL with its payload
+ * (and the answer when the gateway answers itself, e.g. the transactionId it assigned), a
+ * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect, and a frame the gateway
+ * rejected (`rejected`: the frame as received in `frame`, or the parsed call's `action`/`payload`,
+ * the CALLERROR sent back in `response` as [errorCode, errorDescription], the failure in `reason`), so
+ * that "the station says it sent it" can be answered from the log. Key = station id.
+ * `rejected` and `frame` were added to v1 (additive: every earlier record still reads), and so was `tokens`.
+ */
 export const OcppMessageReceivedV1 = defineEvent({
   type: 'ocpp.message_received',
   version: 1,
