@@ -1,12 +1,13 @@
 import type { EntityManager } from 'typeorm';
-import type {
-  CdrCreated,
-  Envelope,
-  OcppCommandCompleted,
-  SessionCostEstimated,
-  SessionStartedEvent,
-  SessionTariffSelected,
-  TokenRegistered,
+import {
+  answeredToken,
+  type CdrCreated,
+  type Envelope,
+  type OcppCommandCompleted,
+  type SessionCostEstimated,
+  type SessionStartedEvent,
+  type SessionTariffSelected,
+  type TokenRegistered,
 } from '@csms/contracts';
 import { holdAmountMinor, type HoldSource } from '@csms/payments';
 import type { AdhocEffects } from './adhoc/adhoc-effects';
@@ -377,8 +378,7 @@ export class InputsHandler {
  * start's one-time token): this service's copy of the registry decides.
  */
 export function recordedAccount(s: SessionStartedEvent['payload']): string | null | undefined {
-  const r = s.idToken?.registry;
-  return r === undefined || r.revision === null ? undefined : r.billingAccountId;
+  return answeredToken(s.idToken)?.billingAccountId;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/s
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
 import { CompiledTariffs, buildCdr, sessionTokenFacts, transparencyXml } from '@csms/billing';
-import { OcpiTariffSchema, type CdrAudit, type OcpiCdr } from '@csms/contracts';
+import { OcpiTariffSchema, answeredToken, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
 import { ApiProblem, LIMIT_PATTERN, RequireRoles, keysetPage, validateInput } from '@csms/service-kit';
@@ -242,7 +242,9 @@ export class CdrsController {
       const station = (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId);
       const uid = r.session.idToken?.idToken;
       const copy =
-        uid === undefined || r.session.idToken?.registry ? undefined : (await this.store.tokensOf(m, [uid])).get(uid);
+        uid === undefined || answeredToken(r.session.idToken)
+          ? undefined
+          : (await this.store.tokensOf(m, [uid])).get(uid);
       const token = sessionTokenFacts(r.session.idToken, copy);
       const outcome = buildCdr(
         { ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source },

@@ -14,6 +14,7 @@ import {
 import {
   SessionCostEstimatedV1,
   SessionTariffSelectedV1,
+  answeredToken,
   deriveId,
   type Envelope,
   type EventCatalogue,
@@ -162,7 +163,7 @@ export class RunningCostHandler {
           tokenUid: uid ?? null,
           startedAt: s.startedAt,
           billingAccountId,
-          ...(typeof s.idToken?.registry?.revision === 'number' ? { accountAsAnswered: true as const } : {}),
+          ...(answeredToken(s.idToken) ? { accountAsAnswered: true as const } : {}),
           tariffId: sel.ok ? sel.tariffId : null,
           tariffVersion: sel.ok ? sel.tariffVersion : null,
           currency: sel.ok ? sel.currency : null,

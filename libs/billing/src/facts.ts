@@ -4,7 +4,13 @@
  * service's settings (the CPO, the default time zone, the rounding rule). Plain data: the service reads them,
  * the rules only look at them.
  */
-import type { OcpiTariffDocument, RegistryEvse, StationLocation, TokenAsAnswered } from '@csms/contracts';
+import {
+  answeredToken,
+  type OcpiTariffDocument,
+  type RegistryEvse,
+  type StationLocation,
+  type TokenAsAnswered,
+} from '@csms/contracts';
 import type { RoundingMode } from '@csms/money';
 import type { TariffAssignment, TariffVersionRef } from './select-tariff';
 import type { MeterKeyFact, SignaturePolicyFact } from './signed-data';
@@ -58,9 +64,9 @@ export function sessionTokenFacts(
   idToken: { registry?: TokenAsAnswered } | undefined,
   copy: TokenFacts | undefined,
 ): TokenFacts | undefined {
-  const r = idToken?.registry;
-  // not known to the gateway's registry then (e.g. a remote start's one-time token, accepted by its grant before the
-  // registry record reached the gateway): the copy, which learns of it later
-  if (r === undefined || r.revision === null) return copy;
+  // not recorded, or not known to the gateway's registry then (e.g. a remote start's one-time token, accepted by its
+  // grant before the registry record reached the gateway): the copy, which learns of it later
+  const r = answeredToken(idToken);
+  if (r === undefined) return copy;
   return { groupId: r.groupId, accountId: r.billingAccountId };
 }

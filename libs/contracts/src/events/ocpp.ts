@@ -20,6 +20,16 @@ export const TokenAsAnsweredSchema = closed({
 export type TokenAsAnswered = Static<typeof TokenAsAnsweredSchema>;
 
 /**
+ * The facts of an id token that decide its billing: those recorded when the station was answered, if the registry
+ * knew the token then; undefined otherwise (not recorded, or revision null), and the reader's copy of the registry
+ * decides. The one place this rule is written (billing, the tariff service and the payment service ask it).
+ */
+export function answeredToken(idToken: { registry?: TokenAsAnswered } | undefined): TokenAsAnswered | undefined {
+  const r = idToken?.registry;
+  return r === undefined || r.revision === null ? undefined : r;
+}
+
+/**
  * One record per thing a station said or did at the gateway, verbatim: a CALL with its payload
  * (and the answer when the gateway answers itself, e.g. the transactionId it assigned), a
  * CALLRESULT/CALLERROR to one of our calls, a connect, a disconnect, and a frame the gateway
