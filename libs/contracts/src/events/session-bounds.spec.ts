@@ -49,6 +49,42 @@ function largestSessionEnded(): unknown {
     return { ...v, signed: { ...v.signed, data: `${i}${'x'.repeat(room - 1)}` } };
   };
   const registryFacts = { revision: Number.MAX_SAFE_INTEGER, groupId: worst(36), billingAccountId: worst(100) };
+  // the station facts as answered at the start: every free string at its longest and worst; the patterned ones at the
+  // longest their pattern and maxLength allow; one EVSE with one connector (SessionStationSchema), every field set
+  const station = {
+    revision: Number.MAX_SAFE_INTEGER,
+    siteId: worst(100),
+    timeZone: worst(64),
+    location: {
+      id: worst(36),
+      name: worst(255),
+      address: worst(45),
+      city: worst(45),
+      postal_code: worst(10),
+      state: worst(20),
+      country: 'NLD', // ^[A-Z]{3}$
+      // ^-?[0-9]{1,2}\.[0-9]{5,7}$ within maxLength 10; ^-?[0-9]{1,3}\.[0-9]{5,7}$ within maxLength 11
+      coordinates: { latitude: '-89.999999', longitude: '-179.999999' },
+    },
+    evses: [
+      {
+        evseId: Number.MAX_SAFE_INTEGER,
+        // EMI3_EVSE_ID_PATTERN: 2 + * + 3 + * + E + 30 = 38 characters, the most it matches (maxLength 48)
+        emi3EvseId: `NL*CSM*E${'9'.repeat(30)}`,
+        connectors: [
+          {
+            connectorId: Number.MAX_SAFE_INTEGER,
+            standard: 'IEC_60309_2_single_16', // the longest OCPI ConnectorType
+            format: 'SOCKET',
+            power_type: 'AC_2_PHASE_SPLIT', // the longest OCPI PowerType
+            max_voltage: 100_000,
+            max_amperage: 100_000,
+            max_electric_power: 100_000_000,
+          },
+        ],
+      },
+    ],
+  };
   return {
     sessionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
     stationId: worst(255),
@@ -63,6 +99,7 @@ function largestSessionEnded(): unknown {
     stoppedReason: worst(64),
     idToken: { idToken: worst(255), type: worst(50), registry: registryFacts },
     stopIdToken: { idToken: worst(255), type: worst(50), registry: registryFacts },
+    station,
     meterStartWh: dec,
     meterStopWh: dec,
     totals: { energyWh: dec, energyKwh: dec, timeSeconds: dec, chargingTimeSeconds: dec, parkingTimeSeconds: dec },
@@ -113,7 +150,8 @@ describe('the size bound of session.ended v2 and cdr.created v2', () => {
     const bytes = Buffer.byteLength(catalogue.encode(env), 'utf8');
     // the figure stated in libs/sessions/README.md ("Size bound")
     expect(bytes).toBeLessThan(256 * KB);
-    expect(bytes).toBe(226_353); // 224,569 before the registry facts of the two id tokens
+    // 226,353 before the station facts as answered at the start; 224,569 before the registry facts of the two id tokens
+    expect(bytes).toBe(230_332);
   });
 
   it('one more of anything the limits count is refused', () => {
@@ -126,6 +164,20 @@ describe('the size bound of session.ended v2 and cdr.created v2', () => {
     ] as const) {
       const over = { ...p, [field]: [...p[field], extra] };
       expect(() => catalogue.check(envelope('session.ended', 2, over))).toThrow(
+        expect.objectContaining({ code: 'INVALID_PAYLOAD', field: `/payload/${field}` }),
+      );
+    }
+    // the station facts: one EVSE with one connector at most, however many the station has
+    const station = p.station as unknown as { evses: Array<{ connectors: unknown[] }> };
+    const [evse] = station.evses;
+    for (const [field, over] of [
+      ['station/evses', { ...station, evses: [evse, evse] }],
+      [
+        'station/evses/0/connectors',
+        { ...station, evses: [{ ...evse, connectors: [...evse.connectors, ...evse.connectors] }] },
+      ],
+    ] as const) {
+      expect(() => catalogue.check(envelope('session.ended', 2, { ...p, station: over }))).toThrow(
         expect.objectContaining({ code: 'INVALID_PAYLOAD', field: `/payload/${field}` }),
       );
     }

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf, type Upcaster } from '../catalogue';
 import { closed } from '../envelope';
 import { Topics } from '../topics';
-import { TokenAsAnsweredSchema } from './ocpp';
+import { SessionStationSchema, TokenAsAnsweredSchema } from './ocpp';
 import {
   SESSION_ENDED_LIMITS as L,
   boundPeriods,
@@ -64,6 +64,12 @@ export const SessionStartedV1 = defineEvent({
     startedAt: Instant,
     startKnown: Type.Boolean(),
     idToken: Type.Optional(IdToken),
+    /**
+     * the registry's facts of the station when the gateway answered the start (site, time zone, location, the
+     * session's EVSE): added as an optional property (absent in sessions made from records of before, or when the
+     * registry did not know the station)
+     */
+    station: Type.Optional(SessionStationSchema),
     meterStartWh: Type.Optional(Decimal),
     reservationId: Type.Optional(Type.Integer()),
     remoteStartId: Type.Optional(Type.Integer()),
@@ -152,6 +158,12 @@ export const SessionEndedV1 = defineEvent({
     endedAt: Instant,
     stoppedReason: Type.Optional(Type.String()),
     idToken: Type.Optional(IdToken),
+    /**
+     * the registry's facts of the station when the gateway answered the start (site, time zone, location, the
+     * session's EVSE): added as an optional property (absent in sessions made from records of before, or when the
+     * registry did not know the station)
+     */
+    station: Type.Optional(SessionStationSchema),
     stopIdToken: Type.Optional(IdToken),
     meterStartWh: Type.Optional(Decimal),
     meterStopWh: Type.Optional(Decimal),
@@ -321,6 +333,12 @@ export const SessionEndedV2 = defineEvent({
     stoppedReason: Type.Optional(Type.String({ maxLength: 64 })),
     idToken: Type.Optional(IdToken2),
     stopIdToken: Type.Optional(IdToken2),
+    /**
+     * the registry's facts of the station when the gateway answered the start (site, time zone, location, the
+     * session's EVSE): added as an optional property (absent in sessions made from records of before, or when the
+     * registry did not know the station)
+     */
+    station: Type.Optional(SessionStationSchema),
     meterStartWh: Type.Optional(Decimal2),
     meterStopWh: Type.Optional(Decimal2),
     totals: closed({
