@@ -30,6 +30,7 @@ interface Inbound {
     reason?: string;
     connectionId: string;
     tokens?: unknown[];
+    station?: unknown;
   };
   id: string;
 }
@@ -192,6 +193,7 @@ describe('ocpp-gateway', () => {
         { uid: 'NOBODY', revision: null, groupId: null, billingAccountId: null },
       ]);
       expect(records.find((r) => r.payload.action === 'Heartbeat')!.payload.tokens).toBeUndefined();
+      expect(records.find((r) => r.payload.action === 'Heartbeat')!.payload.station).toBeUndefined();
       const kinds = await waitFor(
         () => {
           const ks = inbound()
@@ -369,6 +371,135 @@ describe('ocpp-gateway', () => {
           JSON.stringify([{ evseId: 1, connectors: [{ connectorId: 1 }] }]),
         { what: 'reported EVSE in the registry' },
       );
+    });
+  });
+
+  describe("the station's registry facts on a transaction start", () => {
+    const location = {
+      name: 'Stadhuis garage',
+      address: 'Amstel 1',
+      city: 'Amsterdam',
+      postal_code: '1011 PN',
+      country: 'NLD',
+      coordinates: { latitude: '52.367030', longitude: '4.900840' },
+    };
+    const evses = [
+      {
+        evseId: 1,
+        emi3EvseId: 'NL*CSM*E001*1',
+        connectors: [
+          {
+            connectorId: 1,
+            standard: 'IEC_62196_T2',
+            format: 'SOCKET',
+            power_type: 'AC_3_PHASE',
+            max_voltage: 400,
+            max_amperage: 32,
+            max_electric_power: 22000,
+          },
+        ],
+      },
+      { evseId: 2, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2_COMBO', power_type: 'DC' }] },
+    ];
+    /** registers the station; its facts as the registry answers them */
+    async function registered(id: string, siteId: string) {
+      const put = await api(gw, 'PUT', `/api/v1/stations/${id}`, {
+        securityProfile: 1,
+        password: PASSWORD,
+        siteId,
+        timeZone: 'Europe/Amsterdam',
+        location,
+        evses,
+      });
+      expect(put.status).toBe(200);
+      const v = put.body as Record<string, unknown>;
+      const facts = {
+        revision: v.revision,
+        siteId: v.siteId,
+        timeZone: v.timeZone,
+        location: v.location,
+        evses: v.evses,
+      };
+      expect(facts).toEqual({
+        revision: expect.any(Number),
+        siteId,
+        timeZone: 'Europe/Amsterdam',
+        location: { id: siteId, ...location },
+        evses,
+      });
+      return facts;
+    }
+    const callsOf = (id: string, n: number) =>
+      waitFor(
+        () => {
+          const calls = inbound().filter((e) => e.payload.stationId === id && e.payload.kind === 'call');
+          return calls.length === n && calls;
+        },
+        { what: `${n} calls of ${id} recorded` },
+      );
+
+    it('1.6: a StartTransaction record carries the station as the registry held it then; no other call does', async () => {
+      const id = uniqueName('CP16-FACTS');
+      const before = await registered(id, 'site-facts-a');
+      const cp = chargePoint({ endpoint: gw.wsUrl, identity: id, protocols: ['ocpp1.6'], password: PASSWORD });
+      await cp.connect();
+      const startOn = async (connectorId: number) =>
+        (
+          (await cp.call('StartTransaction', { connectorId, idTag: 'TAG-OK', meterStart: 0, timestamp: now })) as {
+            transactionId: number;
+          }
+        ).transactionId;
+      const tx = await startOn(1);
+      await cp.call('MeterValues', {
+        connectorId: 1,
+        transactionId: tx,
+        meterValue: [{ timestamp: now, sampledValue: [{ value: '10' }] }],
+      });
+      await cp.call('Heartbeat', {});
+      await cp.call('StopTransaction', { transactionId: tx, meterStop: 10, timestamp: now });
+      // the station moves to another site: the next start carries the new facts, the first keeps the old
+      const after = await registered(id, 'site-facts-b');
+      expect(after.revision).toBeGreaterThan(before.revision as number);
+      await startOn(2);
+      await cp.close();
+
+      const calls = await callsOf(id, 5);
+      const starts = calls.filter((c) => c.payload.action === 'StartTransaction');
+      expect(starts.map((c) => c.payload.station)).toEqual([before, after]);
+      for (const c of calls.filter((c) => c.payload.action !== 'StartTransaction'))
+        expect({ action: c.payload.action, station: c.payload.station }).toEqual({ action: c.payload.action });
+    });
+
+    it('2.0.1: a TransactionEvent Started record carries the station; Updated, Ended and other calls do not', async () => {
+      const id = uniqueName('CS201-FACTS');
+      const facts = await registered(id, 'site-facts-c');
+      const cs = chargePoint({ endpoint: gw.wsUrl, identity: id, protocols: ['ocpp2.0.1'], password: PASSWORD });
+      await cs.connect();
+      const transactionInfo = { transactionId: randomUUID() };
+      const event = (eventType: string, seqNo: number, more: Record<string, unknown> = {}) =>
+        cs.call('TransactionEvent', {
+          eventType,
+          timestamp: now,
+          triggerReason: 'Authorized',
+          seqNo,
+          transactionInfo,
+          ...more,
+        });
+      await event('Started', 0, { idToken: { idToken: 'TAG-OK', type: 'ISO14443' }, evse: { id: 2, connectorId: 1 } });
+      await event('Updated', 1);
+      await cs.call('MeterValues', { evseId: 2, meterValue: [{ timestamp: now, sampledValue: [{ value: 10 }] }] });
+      await cs.call('Heartbeat', {});
+      await event('Ended', 2);
+      await cs.close();
+
+      const calls = await callsOf(id, 5);
+      const started = calls.filter(
+        (c) =>
+          c.payload.action === 'TransactionEvent' &&
+          (c.payload.payload as { eventType: string }).eventType === 'Started',
+      );
+      expect(started.map((c) => c.payload.station)).toEqual([facts]);
+      expect(calls.filter((c) => c.payload.station !== undefined)).toHaveLength(1);
     });
   });
 
@@ -906,17 +1037,32 @@ describe('ocpp-gateway', () => {
       ).toBe(403);
     });
 
-    it('accepts unknown stations provisionally (BootNotification Pending) when OCPP_ALLOW_PROVISIONAL is set', async () => {
+    it('accepts unknown stations provisionally (BootNotification Pending) when OCPP_ALLOW_PROVISIONAL is set; their starts carry no station facts', async () => {
+      const id = uniqueName('NEW');
       const cp = chargePoint({
         endpoint: `ws://127.0.0.1:${second.server.ports.ws}/ocpp`,
-        identity: uniqueName('NEW'),
+        identity: id,
         protocols: ['ocpp2.0.1'],
       });
       await cp.connect();
       expect(
         await cp.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'm', vendorName: 'v' } }),
       ).toEqual(expect.objectContaining({ status: 'Pending' }));
+      await cp.call('TransactionEvent', {
+        eventType: 'Started',
+        timestamp: now,
+        triggerReason: 'CablePluggedIn',
+        seqNo: 0,
+        transactionInfo: { transactionId: randomUUID() },
+      });
       await cp.close();
+      // the registry does not know the station: its start carries no station facts
+      const start = await waitFor(
+        () => inbound().find((e) => e.payload.stationId === id && e.payload.action === 'TransactionEvent'),
+        { what: "the provisional station's start" },
+      );
+      expect(start.payload.kind).toBe('call');
+      expect(start.payload.station).toBeUndefined();
     });
 
     it('holds 1,000 concurrent stations, each answered after its record is durable', async () => {

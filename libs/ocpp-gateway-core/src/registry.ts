@@ -1,3 +1,5 @@
+import type { StationAsAnswered } from '@csms/contracts';
+
 /** The registry as the gateway holds it in memory (fed by the compacted registry topics). */
 
 export type SecurityProfile = 1 | 2 | 3;
@@ -19,9 +21,15 @@ export interface StationRecord {
   certificateCn: string | null;
   siteId: string | null;
   timeZone: string;
+  /** the EVSE and connector ids (to tell a newly reported connector); the OCPI connector fields are in `answered` */
   evses: EvseInfo[];
   /** a disabled station is refused at the upgrade */
   enabled: boolean;
+  /**
+   * The registry's facts of the station (revision, site, time zone, location, EVSEs with their OCPI connector
+   * fields as registered), recorded with a call that starts a transaction; absent: not from the registry.
+   */
+  answered?: StationAsAnswered;
 }
 
 export type TokenStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid';

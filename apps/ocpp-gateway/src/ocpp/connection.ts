@@ -113,6 +113,17 @@ class TokenLookups {
 }
 
 /**
+ * Whether a call starts a transaction: OCPP 1.6 StartTransaction, or an OCPP 2.0.1 TransactionEvent `Started`.
+ * Its record carries the station's registry facts (`station`): billing prices a session, and its CDR describes it,
+ * with the station as the registry held it when the start was answered, not with a later copy of the compacted
+ * registry topic (a station moved to another site or re-registered after the start).
+ */
+export function startsTransaction(protocol: OcppProtocol, action: string, payload: JsonObject): boolean {
+  if (protocol === 'ocpp1.6') return action === 'StartTransaction';
+  return action === 'TransactionEvent' && payload.eventType === 'Started';
+}
+
+/**
  * One station's OCPP-J connection: parses frames, validates, routes to the handler, records the call
  * (and its answer) durably before replying, answers every bad message with the CALLERROR of its version,
  * disconnects a station that keeps sending garbage, and sends CSMS-initiated calls one at a time.
@@ -325,6 +336,10 @@ export class StationConnection {
       response = await this.routes[frame.action].handler(frame.payload as never, looked.ctx);
       const out = this.validator.validate(this.protocol, frame.action, 'response', response);
       if (!out.ok) throw new Error(`handler produced an invalid ${frame.action} response: ${out.description}`);
+      // the station as the registry holds it now (none: unknown to it, e.g. provisional)
+      const station = startsTransaction(this.protocol, frame.action, frame.payload)
+        ? this.ctx.station()?.answered
+        : undefined;
       // the CALLRESULT means the fact is durable: it waits for the broker's acknowledgement
       await this.recorder.record(this, {
         kind: 'call',
@@ -333,6 +348,7 @@ export class StationConnection {
         payload: frame.payload,
         response,
         tokens: looked.facts(),
+        station,
       });
     } catch (e) {
       this.logger.error(

@@ -19,6 +19,8 @@ export interface InboundFact {
   sequence?: number;
   /** call: the registry's facts of the id tokens its handler looked up */
   tokens?: OcppMessageReceived['payload']['tokens'];
+  /** call that started a transaction: the registry's facts of the station when it was answered */
+  station?: OcppMessageReceived['payload']['station'];
 }
 
 export interface ConnectionIdentity {
@@ -29,7 +31,8 @@ export interface ConnectionIdentity {
 
 /**
  * Turns what a station said into `ocpp.message_received` v1 on `ocpp.inbound` (key = station id), with the
- * registry's facts of the id tokens a call was answered with (`tokens`), and
+ * registry's facts of the id tokens a call was answered with (`tokens`) and of the station when a call started a
+ * transaction (`station`), and
  * resolves when the broker has acknowledged it. Event ids are name-based: station id + connection id +
  * message id (+ kind), so a re-publish of the same fact carries the same id. `receivedAt` is the gateway
  * clock: the fact's own timestamp, recorded once.
@@ -67,6 +70,7 @@ export class InboundRecorder {
         ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
         ...(fact.frame !== undefined ? { frame: fact.frame } : {}),
         ...(fact.tokens !== undefined ? { tokens: fact.tokens } : {}),
+        ...(fact.station !== undefined ? { station: fact.station } : {}),
         receivedAt,
         connectionId: conn.connectionId,
         gatewayInstance: this.instance,

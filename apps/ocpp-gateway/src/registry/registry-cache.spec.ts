@@ -2,7 +2,7 @@ import { StationRegisteredV2, StationRegisteredV3, TokenRegisteredV1, deriveId }
 import { silentLogger } from '@csms/platform';
 import type { Kafka } from 'kafkajs';
 import type { CredentialStore, StationCredentials } from './credentials';
-import { RegistryCache } from './registry-cache';
+import { RegistryCache, stationFromEvent } from './registry-cache';
 
 /** The credentials table as a map, and the reads made of it (the cache logic only: the topic is not involved). */
 function table(
@@ -115,6 +115,53 @@ describe('RegistryCache credentials', () => {
     expect(cache.station('CP-001')?.passwordHash).toBe('scrypt$db');
     cache.apply(station(3, { revision: 4, credentialRevision: 0 }));
     expect(cache.legacyStations()).toEqual([]);
+  });
+});
+
+describe('stationFromEvent', () => {
+  it("keeps the ids for the gateway and the station's registry facts (revision, site, time zone, location, EVSEs) as the event has them", () => {
+    const p = { ...StationRegisteredV3.example, revision: 6 };
+    const record = stationFromEvent(p, 'scrypt$h');
+    expect(record).toMatchObject({ siteId: p.siteId, timeZone: p.timeZone, passwordHash: 'scrypt$h' });
+    expect(record.evses).toEqual([{ evseId: 1, connectors: [{ connectorId: 1 }] }]);
+    expect(record.answered).toEqual({
+      revision: 6,
+      siteId: p.siteId,
+      timeZone: p.timeZone,
+      location: p.location,
+      evses: p.evses,
+    });
+    expect(record.answered?.evses[0].connectors[0]).toMatchObject({
+      standard: 'IEC_62196_T2',
+      power_type: 'AC_3_PHASE',
+    });
+  });
+
+  it('a record of before locations (upcast): location null, the connector ids only', () => {
+    const cache = cacheOver(table([]));
+    cache.apply({
+      ...station(2, {}),
+      version: 1,
+      payload: {
+        stationId: 'CP-001',
+        securityProfile: 3,
+        passwordHash: null,
+        certificateCn: null,
+        siteId: null,
+        timeZone: 'Europe/Berlin',
+        evses: [{ evseId: 1, connectors: [{ connectorId: 2 }] }],
+        enabled: true,
+        deleted: false,
+        revision: 2,
+      },
+    });
+    expect(cache.station('CP-001')?.answered).toEqual({
+      revision: 2,
+      siteId: null,
+      timeZone: 'Europe/Berlin',
+      location: null,
+      evses: [{ evseId: 1, connectors: [{ connectorId: 2 }] }],
+    });
   });
 });
 

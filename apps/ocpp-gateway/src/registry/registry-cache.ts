@@ -25,9 +25,11 @@ const catalogue = new EventCatalogue(
 );
 
 /**
- * What the gateway needs of a station: authentication, time zone and the EVSE/connector ids it has seen.
- * The location and the OCPI connector fields are for CDRs (tariff service) and are not kept in memory. The
- * event carries no password hash: `passwordHash` is filled from the gateway's database (see RegistryCache).
+ * What the gateway needs of a station: authentication, time zone and the EVSE/connector ids it has seen, and
+ * `answered`: its registry facts (revision, site, time zone, location, the EVSEs with their OCPI connector fields, as
+ * the event has them), recorded with each call that starts a transaction so that billing and CDRs take the station as
+ * it was then. The event carries no password hash: `passwordHash` is filled from the gateway's database (see
+ * RegistryCache).
  */
 export function stationFromEvent(p: StationRegistered['payload'], passwordHash: string | null): StationRecord {
   return {
@@ -42,6 +44,13 @@ export function stationFromEvent(p: StationRegistered['payload'], passwordHash: 
       connectors: e.connectors.map((c) => ({ connectorId: c.connectorId })),
     })),
     enabled: p.enabled,
+    answered: {
+      revision: p.revision,
+      siteId: p.siteId,
+      timeZone: p.timeZone,
+      location: p.location,
+      evses: p.evses,
+    },
   };
 }
 
