@@ -2,7 +2,7 @@
  * The version-independent vocabulary of charger events. One OCPP message gives zero or more of these,
  * in a deterministic order, each with a name-based id derived from the source record.
  */
-import type { SourceIdentity, TokenRegistryFacts } from './inbound-record';
+import type { SourceIdentity, StationAsAnswered, TokenRegistryFacts } from './inbound-record';
 
 export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';
 
@@ -199,6 +199,8 @@ interface TransactionBase<T extends string> extends Base<T> {
 
 export interface TransactionStarted extends TransactionBase<'transaction.started'> {
   idToken?: IdToken;
+  /** what the gateway's registry said of the station when it answered the start (absent: not recorded) */
+  station?: StationAsAnswered;
   /** register at start in Wh (1.6 meterStart; 2.0.1 Transaction.Begin Energy.Active.Import.Register) */
   meterStartWh?: string;
   reservationId?: number;

@@ -1,3 +1,7 @@
+import type { StationAsAnswered } from '@csms/contracts';
+
+export type { StationAsAnswered };
+
 /**
  * The raw inbound record the gateway publishes on `ocpp.inbound` (one per OCPP frame or connection
  * event). This shape is a contract with the gateway: it will move to libs/contracts; keep it exact.
@@ -26,6 +30,11 @@ export interface OcppInboundRecord {
   frame?: string;
   /** for calls: the registry's facts of each id token the gateway looked up to answer the call */
   tokens?: Array<{ uid: string } & TokenRegistryFacts>;
+  /**
+   * for a call that started a transaction (1.6 StartTransaction, 2.0.1 TransactionEvent Started): the registry's
+   * facts of the station then (site, time zone, location, EVSEs; libs/contracts StationAsAnsweredSchema)
+   */
+  station?: StationAsAnswered;
 }
 
 /**

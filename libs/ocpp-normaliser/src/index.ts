@@ -1,4 +1,4 @@
-export type { OcppInboundRecord, SourceIdentity, TokenRegistryFacts } from './inbound-record';
+export type { OcppInboundRecord, SourceIdentity, StationAsAnswered, TokenRegistryFacts } from './inbound-record';
 export * from './events';
 export { OcppNormaliseError, type NormaliseErrorCode } from './errors';
 export { normalise, normaliseOrThrow, CHARGER_EVENT_NAMESPACE, type NormaliseResult } from './normalise';

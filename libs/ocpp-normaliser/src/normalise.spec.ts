@@ -693,3 +693,68 @@ describe("normalise: the registry's facts of a token, as the gateway answered", 
     if (!res.ok) expect(res.error.field).toBe(field);
   });
 });
+
+describe("normalise: the registry's facts of the station, as the gateway answered the start", () => {
+  const station = {
+    revision: 4,
+    siteId: 'SITE-1',
+    timeZone: 'Europe/Amsterdam',
+    location: {
+      id: 'LOC-1',
+      address: 'Amstel 1',
+      city: 'Amsterdam',
+      country: 'NLD',
+      coordinates: { latitude: '52.367030', longitude: '4.900840' },
+    },
+    evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2' }] }],
+  };
+  const start16 = (facts?: unknown) => ({
+    ...rec16(
+      'StartTransaction',
+      { connectorId: 1, idTag: 'TAG', meterStart: 100, timestamp: '2026-03-01T10:00:00Z' },
+      { transactionId: 7, idTagInfo: { status: 'Accepted' } },
+    ),
+    ...(facts === undefined ? {} : { station: facts }),
+  });
+  const started201 = {
+    ...rec201('TransactionEvent', {
+      eventType: 'Started',
+      timestamp: '2026-03-01T10:00:00Z',
+      triggerReason: 'Authorized',
+      seqNo: 0,
+      transactionInfo: { transactionId: 'TX-1' },
+      evse: { id: 1, connectorId: 1 },
+      meterValue: [{ timestamp: '2026-03-01T10:00:00Z', sampledValue: [{ value: 100 }] }],
+    }),
+    station,
+  };
+
+  it('are carried on the 1.6 transaction start, and change no event id', () => {
+    const [e] = events(start16(station) as OcppInboundRecord) as TransactionStarted[];
+    expect(e.type).toBe('transaction.started');
+    expect(e.station).toEqual(station);
+    const [before] = events(start16() as OcppInboundRecord) as TransactionStarted[];
+    expect(before.station).toBeUndefined();
+    expect(e.eventId).toBe(before.eventId);
+  });
+
+  it('are carried on the 2.0.1 Started transaction start only, not on the samples of the same record', () => {
+    const out = events(started201 as OcppInboundRecord);
+    expect(out.map((e) => e.type)).toContain('meter.sampled');
+    for (const e of out)
+      expect((e as TransactionStarted).station).toEqual(e.type === 'transaction.started' ? station : undefined);
+  });
+
+  it.each([
+    ['not an object', 'x', 'record.station'],
+    ['a revision of 0', { ...station, revision: 0 }, 'record.station.revision'],
+    ['an empty site', { ...station, siteId: '' }, 'record.station.siteId'],
+    ['no time zone', { ...station, timeZone: undefined }, 'record.station.timeZone'],
+    ['a location that is a list', { ...station, location: [] }, 'record.station.location'],
+    ['evses that are not a list', { ...station, evses: {} }, 'record.station.evses'],
+  ])('refuse %s, naming the field', (_, facts, field) => {
+    const res = normalise(start16(facts) as OcppInboundRecord, source);
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.field).toBe(field);
+  });
+});

@@ -2,7 +2,7 @@ import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
 import { OcppNormaliseError } from './errors';
 import { isNoFact, stationAction, type Draft } from './actions';
 import type { ChargerEvent, ChargerEventSource, IdToken, OcppProtocol } from './events';
-import type { OcppInboundRecord, SourceIdentity, TokenRegistryFacts } from './inbound-record';
+import type { OcppInboundRecord, SourceIdentity, StationAsAnswered, TokenRegistryFacts } from './inbound-record';
 import { arr, instantAt, obj, oneOf, str, type Unchecked } from './read';
 
 /** Namespace of the charger-event ids: uuidv5(`${source.eventId}#${index}`, CHARGER_EVENT_NAMESPACE). */
@@ -94,6 +94,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
     } else {
       drafts = declared.facts({ payload, record });
       if (r.tokens !== undefined) drafts = withRegistryFacts(drafts, tokenFacts(r.tokens));
+      if (r.station !== undefined) drafts = withStationFacts(drafts, stationFacts(r.station));
     }
   }
 
@@ -135,6 +136,30 @@ function tokenFacts(v: unknown): Map<string, TokenRegistryFacts> {
     });
   });
   return out;
+}
+
+/**
+ * The record's `station`. The record passed the catalogue's schema check before it got here (libs/contracts
+ * StationAsAnsweredSchema); what the rules rely on is checked again, so that a record built by hand fails here with
+ * its field rather than deep inside pricing.
+ */
+function stationFacts(v: unknown): StationAsAnswered {
+  const o = obj<StationAsAnswered>(v, 'record.station') as Record<string, unknown>;
+  const bad = (k: string, what: string) =>
+    new OcppNormaliseError('INVALID_RECORD', `record.station.${k} must be ${what}`, `record.station.${k}`);
+  if (!Number.isSafeInteger(o.revision) || (o.revision as number) < 1) throw bad('revision', 'a revision');
+  if (o.siteId !== null && (typeof o.siteId !== 'string' || o.siteId.length === 0))
+    throw bad('siteId', 'a text or null');
+  if (typeof o.timeZone !== 'string' || o.timeZone.length === 0) throw bad('timeZone', 'a text');
+  if (o.location !== null && (typeof o.location !== 'object' || Array.isArray(o.location)))
+    throw bad('location', 'an object or null');
+  if (!Array.isArray(o.evses)) throw bad('evses', 'an array');
+  return o as unknown as StationAsAnswered;
+}
+
+/** The transaction start with what the gateway's registry said of the station when the start was answered. */
+function withStationFacts(drafts: Draft[], station: StationAsAnswered): Draft[] {
+  return drafts.map((d) => (d.type === 'transaction.started' ? ({ ...d, station } as Draft) : d));
 }
 
 /** Each event's id token with what the gateway's registry said of it when the message was answered. */

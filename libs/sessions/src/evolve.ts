@@ -148,6 +148,7 @@ function newSession(sessionId: string, e: ChargerEvent & { transactionId: string
     startedAtMs: t,
     startIdentity: undefined,
     idToken: undefined,
+    station: undefined,
     meterStartWh: undefined,
     reservationId: undefined,
     remoteStartId: undefined,
@@ -242,6 +243,7 @@ function applyStart(s: SessionState, fact: Fact<'transaction.started'>, t: numbe
   s.startedAt = fact.occurredAt;
   s.startedAtMs = t;
   if (fact.idToken) s.idToken = fact.idToken;
+  if (fact.station) s.station = fact.station;
   if (fact.meterStartWh !== undefined) s.meterStartWh = fact.meterStartWh;
   if (fact.reservationId !== undefined) s.reservationId = fact.reservationId;
   if (fact.remoteStartId !== undefined) s.remoteStartId = fact.remoteStartId;

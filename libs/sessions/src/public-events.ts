@@ -3,6 +3,7 @@
  * of them a session owes after a fact, and their payloads. Payloads are built by adding fields to the
  * identity object (see the README, "Performance").
  */
+import * as contracts from '@csms/contracts';
 import * as kernel from '@csms/kernel';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
 import type { DeciderContext } from './context';
@@ -35,6 +36,7 @@ const { sessionEventIdOf } = idsModule;
 const { hasGap, missingSeqNos } = seqNosModule;
 const { chunkedToArray, currentState } = stateModule;
 const { boundedDetail, chargingPeriods, totals } = summaryModule;
+const { sessionStationOf } = contracts;
 
 /**
  * Emits the public events owed by a session after a fact was applied to it. All of them are computed from
@@ -140,6 +142,7 @@ function started(s: SessionState, n: number, causationId: string): SessionStarte
   p.startKnown = s.startKnown;
   p.sources = sourcesOf(s);
   if (s.idToken) p.idToken = s.idToken;
+  if (s.station) p.station = sessionStationOf(s.station, p);
   if (s.meterStartWh !== undefined) p.meterStartWh = s.meterStartWh;
   if (s.reservationId !== undefined) p.reservationId = s.reservationId;
   if (s.remoteStartId !== undefined) p.remoteStartId = s.remoteStartId;
@@ -246,6 +249,7 @@ export function ended(
   if (s.end?.reason !== undefined) p.stoppedReason = s.end.reason;
   if (s.idToken) p.idToken = s.idToken;
   if (s.end?.stopIdToken) p.stopIdToken = s.end.stopIdToken;
+  if (s.station) p.station = sessionStationOf(s.station, p);
   if (s.meterStartWh !== undefined) p.meterStartWh = s.meterStartWh;
   if (s.end?.meterStopWh !== undefined) p.meterStopWh = s.end.meterStopWh;
   return envelope(s, 'session.ended', n, p.endedAt, causationId, p);

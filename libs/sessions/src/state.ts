@@ -1,4 +1,4 @@
-import type { ChargingState, IdToken, OcppProtocol } from '@csms/ocpp-normaliser';
+import type { ChargingState, IdToken, OcppProtocol, StationAsAnswered } from '@csms/ocpp-normaliser';
 import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, SourceRef } from './events';
 
 /**
@@ -112,6 +112,8 @@ export interface SessionState {
   /** 1.6 identity station+connector+meterStart+timestamp */
   startIdentity?: string;
   idToken?: IdToken;
+  /** the registry's facts of the station when the gateway answered the start (absent: not recorded) */
+  station?: StationAsAnswered;
   meterStartWh?: string;
   reservationId?: number;
   remoteStartId?: number;
@@ -164,6 +166,7 @@ export function cloneSession(s: SessionState): SessionState {
     startedAtMs: s.startedAtMs,
     startIdentity: s.startIdentity,
     idToken: s.idToken,
+    station: s.station,
     meterStartWh: s.meterStartWh,
     reservationId: s.reservationId,
     remoteStartId: s.remoteStartId,
