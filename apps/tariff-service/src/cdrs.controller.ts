@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query } f
 import { ApiBody, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type } from '@sinclair/typebox';
 import { DataSource } from 'typeorm';
-import { CompiledTariffs, buildCdr, sessionTokenFacts, transparencyXml } from '@csms/billing';
+import { CompiledTariffs, buildCdr, sessionStationFacts, sessionTokenFacts, transparencyXml } from '@csms/billing';
 import { OcpiTariffSchema, answeredToken, type CdrAudit, type OcpiCdr } from '@csms/contracts';
 import { Money } from '@csms/money';
 import { TariffValidationError, validateTariff } from '@csms/pricing';
@@ -239,7 +239,13 @@ export class CdrsController {
     let billed = { excl: Money.zero(cur), incl: Money.zero(cur) };
     let draftTotal = { excl: Money.zero(cur), incl: Money.zero(cur) };
     for (const r of rows) {
-      const station = (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId);
+      // the facts as answered at the start where the session carries them, else the registry copy
+      const station = sessionStationFacts(
+        r.session.station,
+        r.session.station
+          ? undefined
+          : (await this.store.stationsOf(m, [r.session.stationId])).get(r.session.stationId),
+      );
       const uid = r.session.idToken?.idToken;
       const copy =
         uid === undefined || answeredToken(r.session.idToken)
@@ -247,7 +253,11 @@ export class CdrsController {
           : (await this.store.tokensOf(m, [uid])).get(uid);
       const token = sessionTokenFacts(r.session.idToken, copy);
       const outcome = buildCdr(
-        { ...factsOf(this.cfg, noCatalogue, station, token), session: r.session, source: r.source },
+        {
+          ...factsOf(this.cfg, noCatalogue, station, token),
+          session: r.session,
+          source: r.source,
+        },
         { draft, tariffs },
       );
       const was = r.cdr && r.cdr.currency === cur ? pair(r.cdr.total_cost) : undefined;

@@ -5,6 +5,7 @@ import {
   estimateRunningCost,
   foldUpdate,
   selectSessionTariff,
+  sessionStationFacts,
   sessionTokenFacts,
   startRunning,
   type RunningSession,
@@ -138,7 +139,7 @@ export class RunningCostHandler {
     const s = event.payload;
     const k = keyOf(s.sessionId);
     if (c.rows.has(k)) return; // redelivered, or its first update came first
-    const station = c.stations.get(s.stationId);
+    const station = sessionStationFacts(s.station, c.stations.get(s.stationId));
     const uid = s.idToken?.idToken;
     const token = sessionTokenFacts(s.idToken, uid === undefined ? undefined : c.tokens.get(uid));
     const sel = selectSessionTariff(s, { ...c.snapshot, station, token });
@@ -206,7 +207,7 @@ export class RunningCostHandler {
 
   private estimate(event: SessionUpdatedEvent, ctx: HandlerContext, c: RunningChunk, row: Row): void {
     const u = event.payload;
-    const station = c.stations.get(u.stationId);
+    const station = sessionStationFacts(row.run.station, c.stations.get(u.stationId));
     const token = row.billingAccountId === null ? undefined : { groupId: null, accountId: row.billingAccountId };
     const uid = row.run.idToken?.idToken;
     const known = uid === undefined ? undefined : c.tokens.get(uid);

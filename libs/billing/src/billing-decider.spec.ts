@@ -1,8 +1,11 @@
 import {
   SessionEndedV2,
   deriveId,
+  sessionStationOf,
   systemCatalogue,
   type OcpiTariffDocument,
+  type SessionStation,
+  type StationAsAnswered,
   type TokenAsAnswered,
 } from '@csms/contracts';
 import { givenCommands } from '@csms/kernel';
@@ -13,7 +16,7 @@ import {
   type PriceEndedSession,
 } from './billing-decider';
 import { buildCdr, cdrIdOf } from './cdr';
-import type { PricingFacts } from './facts';
+import type { PricingFacts, StationFacts } from './facts';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 const catalogue = systemCatalogue();
@@ -89,6 +92,11 @@ function answered(cmd: PriceEndedSession, registry: TokenAsAnswered): PriceEnded
   const p = cmd.event.payload;
   const idToken = { ...(p.idToken ?? { idToken: 'ABC123', type: 'ISO14443' }), registry };
   return { ...cmd, event: { ...cmd.event, payload: { ...p, idToken } } };
+}
+
+/** The command with the registry's facts of the station as the gateway answered the start (on the session). */
+function answeredStation(cmd: PriceEndedSession, station: SessionStation): PriceEndedSession {
+  return { ...cmd, event: { ...cmd.event, payload: { ...cmd.event.payload, station } } };
 }
 
 /** given/when/then (the kernel's givenCommands): `given` decides the history in turn; `when` returns only what the new command decides. */
@@ -332,5 +340,193 @@ describe("billingDecider: the CDR's token and contract tariff follow the token a
     expect(p.cdr.tariffs?.[0].id).toBe(tariffId);
     expect(p.cdr.total_cost.excl_vat).toBe(excl);
     expect(p.cdr.cdr_token.contract_id).toBe(account ?? p.cdr.cdr_token.uid);
+  });
+});
+
+describe('billingDecider: the site tariff, the time zone and cdr_location follow the station as answered at the start', () => {
+  const priced = (id: string, price: number): OcpiTariffDocument => ({
+    ...tariff,
+    id,
+    elements: [{ price_components: [{ type: 'ENERGY', price, vat: 21, step_size: 1 }] }],
+  });
+  const tariffs = [tariff, priced('SITE-1', 0.2), priced('SITE-2', 0.4)];
+  const t2 = { standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_3_PHASE' } as const;
+  const ccs = { standard: 'IEC_62196_T2_COMBO', format: 'CABLE', power_type: 'DC' } as const;
+  // L1: where the station was when the session started (site S1, Amsterdam time), its EVSE 1 a Type 2 socket
+  const atStart: StationAsAnswered = {
+    revision: 3,
+    siteId: 'S1',
+    timeZone: 'Europe/Amsterdam',
+    location: {
+      id: 'LOC-1',
+      address: 'Amstel 1',
+      city: 'Amsterdam',
+      postal_code: '1011 PN',
+      country: 'NLD',
+      coordinates: { latitude: '52.367030', longitude: '4.900840' },
+    },
+    evses: [
+      { evseId: 1, emi3EvseId: 'NL*CSM*E001*1', connectors: [{ connectorId: 1, ...t2 }] },
+      { evseId: 2, emi3EvseId: 'NL*CSM*E001*2', connectors: [{ connectorId: 1, ...ccs }] },
+    ],
+  };
+  // L2: the registry copy of now (moved to site S2, New York time, EVSE 1 re-registered as a CCS cable)
+  const now: StationFacts = {
+    siteId: 'S2',
+    timeZone: 'America/New_York',
+    location: {
+      id: 'LOC-2',
+      address: 'Coolsingel 40',
+      city: 'Rotterdam',
+      country: 'NLD',
+      coordinates: { latitude: '51.922890', longitude: '4.479170' },
+    },
+    evses: [{ evseId: 1, emi3EvseId: 'NL*CSM*E002*1', connectors: [{ connectorId: 1, ...ccs }] }],
+  };
+  const site = (n: number, siteId: string) => ({
+    assignmentId: `asg-site-${siteId}`,
+    tariffId: `SITE-${n}`,
+    scope: { kind: 'site' as const, siteId },
+    effectiveFrom: '2026-01-01T00:00:00Z',
+    sequence: 1 + n,
+    removed: false,
+  });
+  const withSites = (station: StationFacts | undefined): PricingFacts => {
+    const f = facts();
+    return {
+      ...f,
+      station,
+      assignments: [...f.assignments, site(1, 'S1'), site(2, 'S2')],
+      versions: tariffs.map((t) => ({ ...f.versions[0], tariffId: t.id, tariff: t })),
+    };
+  };
+  // the example session: OCPP 1.6 connector 1, i.e. EVSE 1 connector 1
+  const recorded = sessionStationOf(atStart, example);
+  const cdrCreated = (cmd: PriceEndedSession) => {
+    const [e] = given().when(cmd).events;
+    expect(e.type).toBe('cdr.created');
+    return (e as Extract<BillingEvent, { type: 'cdr.created' }>).payload;
+  };
+
+  it('the session carries only its EVSE and connector', () => {
+    expect(recorded.evses).toEqual([atStart.evses[0]]);
+  });
+
+  it.each<[string, SessionStation | undefined, StationFacts | undefined, Record<string, unknown>]>([
+    [
+      'recorded S1 / Amsterdam / L1 beat the copy S2 / New York / L2',
+      recorded,
+      now,
+      {
+        tariffId: 'SITE-1',
+        excl: '4.00',
+        scope: { kind: 'site', siteId: 'S1' },
+        timeZone: 'Europe/Amsterdam',
+        location: {
+          id: 'LOC-1',
+          address: 'Amstel 1',
+          city: 'Amsterdam',
+          postal_code: '1011 PN',
+          coordinates: { latitude: '52.367030', longitude: '4.900840' },
+          evse_id: 'NL*CSM*E001*1',
+          connector_id: '1',
+          connector_standard: 'IEC_62196_T2',
+          connector_format: 'SOCKET',
+          connector_power_type: 'AC_3_PHASE',
+        },
+      },
+    ],
+    [
+      'not recorded (a session of before): the copy decides, S2 / New York / L2',
+      undefined,
+      now,
+      {
+        tariffId: 'SITE-2',
+        excl: '8.00',
+        scope: { kind: 'site', siteId: 'S2' },
+        timeZone: 'America/New_York',
+        location: {
+          id: 'LOC-2',
+          address: 'Coolsingel 40',
+          city: 'Rotterdam',
+          coordinates: { latitude: '51.922890', longitude: '4.479170' },
+          evse_id: 'NL*CSM*E002*1',
+          connector_id: '1',
+          connector_standard: 'IEC_62196_T2_COMBO',
+          connector_format: 'CABLE',
+          connector_power_type: 'DC',
+        },
+      },
+    ],
+    [
+      'recorded, and the registry copy no longer knows the station (deleted since): the recorded facts',
+      recorded,
+      undefined,
+      {
+        tariffId: 'SITE-1',
+        excl: '4.00',
+        scope: { kind: 'site', siteId: 'S1' },
+        timeZone: 'Europe/Amsterdam',
+        location: { id: 'LOC-1', address: 'Amstel 1', evse_id: 'NL*CSM*E001*1', connector_standard: 'IEC_62196_T2' },
+      },
+    ],
+    [
+      'recorded without a site nor a location: no site tariff and no address, the copy is not consulted',
+      { ...recorded, siteId: null, location: null },
+      now,
+      {
+        tariffId: 'AC-1',
+        excl: '6.00',
+        scope: { kind: 'default' },
+        timeZone: 'Europe/Amsterdam',
+        location: { id: 'CP-001', evse_id: 'NL*CSM*E001*1', connector_standard: 'IEC_62196_T2' },
+        incomplete: ['address', 'city', 'country', 'coordinates'],
+      },
+    ],
+  ])('%s', (_what, station, copy, want) => {
+    const cmd = ended(1, 0, withSites(copy));
+    const p = cdrCreated(station === undefined ? cmd : answeredStation(cmd, station));
+    expect(p.cdr.tariffs?.[0].id).toBe(want.tariffId);
+    expect(p.audit.tariffId).toBe(want.tariffId);
+    expect(p.cdr.total_cost.excl_vat).toBe(want.excl);
+    expect(p.audit.assignment).toMatchObject({ scope: want.scope });
+    expect(p.audit.timeZone).toBe(want.timeZone);
+    expect(p.audit.timeZoneSource).toBe('registry');
+    expect(p.cdr.cdr_location).toMatchObject(want.location as object);
+    if (want.incomplete === undefined) expect(p.audit.dataQuality).toBeUndefined();
+    else
+      expect(p.audit.dataQuality).toEqual({
+        flags: ['LOCATION_INCOMPLETE'],
+        missingLocationFields: expect.arrayContaining(want.incomplete as string[]),
+      });
+  });
+
+  it('time-of-day rules take the recorded time zone (10:00-11:00Z: 11:00 in Amsterdam, 05:00 in New York)', () => {
+    // 0.50/kWh from 09:00 to 13:00 local time, 0.10 otherwise
+    const dayNight: OcpiTariffDocument = {
+      ...tariff,
+      id: 'DAY-NIGHT',
+      elements: [
+        {
+          price_components: [{ type: 'ENERGY', price: 0.5, vat: 21, step_size: 1 }],
+          restrictions: { start_time: '09:00', end_time: '13:00' },
+        },
+        { price_components: [{ type: 'ENERGY', price: 0.1, vat: 21, step_size: 1 }] },
+      ],
+    };
+    const cmd = ended(1, 0, { ...facts(dayNight), station: now });
+    const live = cdrCreated(answeredStation(cmd, recorded));
+    const copy = cdrCreated(cmd);
+    expect([live.audit.timeZone, live.cdr.total_cost.excl_vat]).toEqual(['Europe/Amsterdam', '10.00']);
+    expect([copy.audit.timeZone, copy.cdr.total_cost.excl_vat]).toEqual(['America/New_York', '2.00']);
+  });
+
+  it('the same session with recorded facts prices and describes the same whatever the copy says (a rebuild)', () => {
+    const cmd = (copy: StationFacts | undefined) => answeredStation(ended(1, 0, withSites(copy)), recorded);
+    const a = cdrCreated(cmd(now));
+    const b = cdrCreated(cmd(undefined));
+    const c = cdrCreated(cmd({ ...now, siteId: 'S1', timeZone: 'Europe/Amsterdam' }));
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
   });
 });

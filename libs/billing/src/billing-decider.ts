@@ -22,7 +22,7 @@ import {
 import type { Decider } from '@csms/kernel';
 import { KeyCache } from '@csms/ocmf';
 import { CompiledTariffs, buildCdr, creditCdrOf, type SourcePosition } from './cdr';
-import { sessionTokenFacts, type PricingFacts } from './facts';
+import { sessionStationFacts, sessionTokenFacts, type PricingFacts } from './facts';
 import { retriableOnly, settle, type InfrastructureFailure, type Pricer } from './settle';
 import type { SessionEndedPayload } from './to-pricing-session';
 
@@ -123,11 +123,13 @@ export function billingDecider(cfg: BillingDeciderConfig): Decider<BillingComman
       const common = commonOf(cfg.source, cmd);
       // the token as the gateway's registry had it when the station was answered, where the session carries it
       const token = sessionTokenFacts(s.idToken, cmd.facts.token);
+      // and the station as it had it when the start was answered
+      const station = sessionStationFacts(s.station, cmd.facts.station);
       const billingAccountId = token?.accountId ?? null;
       const outcome = settle(
         catalogue,
         price,
-        { ...cmd.facts, token, session: s, source: cmd.source },
+        { ...cmd.facts, station, token, session: s, source: cmd.source },
         (o) => cdrCreated(common, { cdr: o.cdr, audit: o.audit, billingAccountId }),
         cfg.maxEventBytes,
         infrastructure,

@@ -3,11 +3,12 @@ import {
   SessionEndedV2,
   StationRegisteredV2,
   deriveId,
+  sessionStationOf,
   systemCatalogue,
   type OcpiTariffDocument,
 } from '@csms/contracts';
 import { buildCdr, cdrLocationOf, type PricingContext } from './cdr';
-import type { StationFacts } from './facts';
+import { sessionStationFacts, type StationFacts } from './facts';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 const tariff: OcpiTariffDocument = {
@@ -228,6 +229,41 @@ describe('cdr_location', () => {
 
   it('the same inputs give the same bytes', () => {
     expect(JSON.stringify(priced(session16(2), station))).toBe(JSON.stringify(priced(session16(2), station)));
+  });
+});
+
+describe('cdr_location from the station facts as the session carries them (narrowed to its EVSE and connector)', () => {
+  // the same registry data, as answered at the start and carried on the session, against the whole EVSE list
+  const answered = { revision: 5, ...station };
+  it.each<[string, SessionEndedPayload]>([
+    ['1.6 connector 1 (EVSE 1 with an eMI3 id)', session16(1)],
+    ['1.6 connector 2 (EVSE 2, its connector 1)', session16(2)],
+    ['1.6 a connector the registry does not know', session16(7)],
+    ['2.0.1 EVSE 2 connector 2', session201(2, 2)],
+    ['2.0.1 EVSE 2 connector 1', session201(2, 1)],
+    ['2.0.1 EVSE 1, no connector named, its only one', session201(1)],
+    ['2.0.1 EVSE 2, no connector named, two on it', session201(2)],
+    ['2.0.1 a connector EVSE 1 has not', session201(1, 3)],
+    ['2.0.1 an EVSE the registry does not know', session201(9, 1)],
+  ])('%s: the same as from the whole list (narrowing loses nothing)', (_what, s) => {
+    const recorded = sessionStationOf(answered, s);
+    expect(recorded.evses.length).toBeLessThanOrEqual(1);
+    const fromRecorded = cdrLocationOf(s, sessionStationFacts(recorded, undefined));
+    expect(fromRecorded).toEqual(cdrLocationOf(s, station));
+    // and the whole CDR and audit: the narrowed facts price and describe the session the same
+    expect(priced(s, sessionStationFacts(recorded, undefined))).toEqual(priced(s, station));
+  });
+
+  it('the recorded facts win over a copy that differs', () => {
+    const recorded = sessionStationOf(answered, session16(1));
+    const moved: StationFacts = { ...station, location: { ...location, id: 'LOC-RTM-1', address: 'Coolsingel 40' } };
+    expect(cdrLocationOf(session16(1), sessionStationFacts(recorded, moved))).toEqual(
+      cdrLocationOf(session16(1), station),
+    );
+    expect(cdrLocationOf(session16(1), sessionStationFacts(undefined, moved)).location).toMatchObject({
+      id: 'LOC-RTM-1',
+      address: 'Coolsingel 40',
+    });
   });
 });
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   CDR_LOCATION_REQUIRED_FIELDS,
   deriveId,
+  sessionConnectorOf,
   type CdrAudit,
   type CdrLocation,
   type CdrLocationField,
@@ -65,21 +66,7 @@ function fitted(kind: string, readable: string, max: number): string {
 }
 
 /**
- * The EVSE the session used in the registry's numbering: 2.0.1 as reported; OCPP 1.6 connector N is EVSE N
- * with connector 1 (as the gateway registers reported connectors). The connector is the session's, or the
- * EVSE's only connector when a 2.0.1 session did not name one.
- */
-function registryConnectorOf(s: SessionEndedPayload, station: StationFacts | undefined) {
-  const evseNo = s.evseId ?? s.connectorId ?? 1;
-  const evse = station?.evses.find((e) => e.evseId === evseNo);
-  let connectorNo = s.protocol === 'ocpp1.6' ? 1 : s.connectorId;
-  if (connectorNo === undefined && evse?.connectors.length === 1) connectorNo = evse.connectors[0].connectorId;
-  const connector = connectorNo === undefined ? undefined : evse?.connectors.find((c) => c.connectorId === connectorNo);
-  return { evseNo, evse, connectorNo: connectorNo ?? 1, connector };
-}
-
-/**
- * OCPI cdr_location from the registry copy.
+ * OCPI cdr_location from the station facts (as answered at the start, else the registry copy).
  * - id: the registered location's id; without one, the site id, else the station id.
  * - evse_uid: `<stationId>*<EVSE>` (OCPP 1.6: the connector number, which is the EVSE); evse_id: the EVSE's
  *   eMI3 EVSE ID when the operator registered one, else the same as evse_uid. Ids longer than OCPI allows
@@ -92,7 +79,7 @@ export function cdrLocationOf(
   s: SessionEndedPayload,
   station: StationFacts | undefined,
 ): { location: CdrLocation; missing: CdrLocationField[] } {
-  const { evseNo, evse, connectorNo, connector } = registryConnectorOf(s, station);
+  const { evseNo, evse, connectorNo, connector } = sessionConnectorOf(station?.evses, s);
   const loc = station?.location ?? null;
   const readableEvse = `${s.stationId}*${evseNo}`;
   const location: CdrLocation = {

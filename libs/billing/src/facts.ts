@@ -8,6 +8,7 @@ import {
   answeredToken,
   type OcpiTariffDocument,
   type RegistryEvse,
+  type SessionStation,
   type StationLocation,
   type TokenAsAnswered,
 } from '@csms/contracts';
@@ -69,4 +70,19 @@ export function sessionTokenFacts(
   const r = answeredToken(idToken);
   if (r === undefined) return copy;
   return { groupId: r.groupId, accountId: r.billingAccountId };
+}
+
+/**
+ * The station facts a session is priced and described with: what the gateway's registry said of the station when the
+ * gateway answered the start (carried on the session events, with the session's EVSE), else — for a session made from
+ * records of before that was recorded, or whose station the registry did not know then — the tariff service's copy.
+ * A station moved to another site, given another time zone or address after the session, then prices and describes
+ * it the same live and in a rebuild (the compacted registry topic keeps only each station's latest record).
+ */
+export function sessionStationFacts(
+  recorded: SessionStation | undefined,
+  copy: StationFacts | undefined,
+): StationFacts | undefined {
+  if (recorded === undefined) return copy;
+  return { siteId: recorded.siteId, timeZone: recorded.timeZone, location: recorded.location, evses: recorded.evses };
 }

@@ -13,7 +13,7 @@ export type {
 export { localBoundaryCuts, toPricingSession } from './to-pricing-session';
 export type { SessionEndedPayload, ToPricingSessionOptions } from './to-pricing-session';
 export type { PricingFacts, StationFacts, StoredVersion, TokenFacts } from './facts';
-export { sessionTokenFacts } from './facts';
+export { sessionStationFacts, sessionTokenFacts } from './facts';
 export { CompiledTariffs, buildCdr, cdrIdOf, cdrLocationOf, creditCdrOf, sha256 } from './cdr';
 export type { PricingContext, PricingOutcome, SourcePosition } from './cdr';
 export { SIGNED_METER_VALUES_FAILED, checkSignedMeterValues, meterKeyFor, policyFor } from './signed-data';

@@ -38,6 +38,8 @@ export interface RunningSession {
   connectorId?: number;
   startedAt: string;
   idToken?: Started['idToken'];
+  /** the station facts as answered at the start (absent: not recorded; the registry copy decides) */
+  station?: Started['station'];
   meterStartWh?: string;
   /** state changes, oldest first (the first starts at startedAt); at most MAX_SEGMENTS (then merged into the last) */
   segments: RunningSegment[];
@@ -67,6 +69,7 @@ export function startRunning(s: Started): RunningSession {
     ...(s.connectorId !== undefined ? { connectorId: s.connectorId } : {}),
     startedAt: s.startedAt,
     ...(s.idToken ? { idToken: s.idToken } : {}),
+    ...(s.station ? { station: s.station } : {}),
     ...(s.meterStartWh !== undefined ? { meterStartWh: s.meterStartWh } : {}),
     // the state at the start is not in session.started: Charging, as libs/sessions assumes when it knows none (a
     // session that began plugged in but not charging, PREPARING, prices alike: both are charging TIME)
