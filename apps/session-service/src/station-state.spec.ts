@@ -201,4 +201,52 @@ describe('station state stored as a head and parts', () => {
     stored.save(initialState(), end.persisted);
     expect(stored.parts.size).toBe(0);
   });
+
+  it("writes an open session's station facts once, in their own row, not in the head written after every chunk", () => {
+    const facts = {
+      revision: 4,
+      siteId: 'site-amsterdam-1',
+      timeZone: 'Europe/Amsterdam',
+      location: {
+        id: 'site-amsterdam-1',
+        name: 'Stadhuis garage',
+        address: 'Amstel 1',
+        city: 'Amsterdam',
+        country: 'NLD',
+        coordinates: { latitude: '52.367030', longitude: '4.900840' },
+      },
+      evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2' as const }] }],
+    };
+    const { commands } = longSession16({ from: '2026-03-10T00:00:00Z', samples: 40, intervalSeconds: 10 });
+    // the start as the normaliser gives it when the record carries the station facts
+    const withFacts = commands.map((c) =>
+      c.type === 'RecordChargerEvents'
+        ? { ...c, events: c.events.map((e) => (e.type === 'transaction.started' ? { ...e, station: facts } : e)) }
+        : c,
+    );
+    const decider = sessionDecider();
+    const stored = new Stored();
+    let state = initialState();
+    let persisted = emptyPersisted();
+    const stationRows: number[] = [];
+    withFacts.slice(0, -1).forEach((c, i) => {
+      state = handle(c, state, decider).state;
+      const split = splitState(state, persisted);
+      stationRows.push(split.parts.filter((p) => p.list === 'station').length);
+      expect(JSON.stringify(split.head)).not.toContain('Stadhuis garage');
+      persisted = stored.save(state, persisted).persisted;
+      if (i % 7 === 6) ({ state, persisted } = stored.load()); // reloaded: still not written again
+    });
+    expect(stationRows.reduce((a, b) => a + b)).toBe(1);
+    expect(state.sessions[0].station).toEqual(facts);
+    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    // ended: the closed session's head keeps them; forgotten: the row goes with the session's other parts
+    const ended = handle(withFacts[withFacts.length - 1], state, decider);
+    const end = stored.save(ended.state, persisted);
+    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(ended.state)));
+    const [closed] = Object.values(stored.load().state.closed);
+    expect(closed.station).toEqual(facts);
+    stored.save(initialState(), end.persisted);
+    expect(stored.parts.size).toBe(0);
+  });
 });

@@ -16,10 +16,10 @@ import type { SessionState, SessionsState } from '@csms/sessions';
  * a head of about a kilobyte per open session plus the pieces it filled, not the whole history nor whole chunks.
  *
  * Rows of `station_state_parts`: list `<list>:<chunk>` idx `<piece>` (a piece), list `session` idx 0 (a closed
- * session's head). Two older forms are read as they are and stored in this form at their next write: a plain
- * SessionsState (everything in the row), and heads of the first split (`StateHeadV1`: the whole last chunk in the
- * head, the earlier chunks whole as rows list `<list>` idx `<chunk>`; those rows stay until the session is
- * forgotten).
+ * session's head), list `station` idx 0 (an open session's station facts, set at its start: `withoutStation`). Two
+ * older forms are read as they are and stored in this form at their next write: a plain SessionsState (everything
+ * in the row), and heads of the first split (`StateHeadV1`: the whole last chunk in the head, the earlier chunks
+ * whole as rows list `<list>` idx `<chunk>`; those rows stay until the session is forgotten).
  */
 export const CHUNKED_LISTS = ['readings', 'power', 'current', 'seqNos', 'sources'] as const;
 type ListKey = (typeof CHUNKED_LISTS)[number];
@@ -80,9 +80,25 @@ export interface Persisted {
   /** session id → list → what is stored apart (open and closed sessions) */
   lists: Map<string, Partial<Record<ListKey, StoredList>>>;
   closed: Map<string, SessionState>;
+  /** open session id → its station facts as stored in their own row (list 'station') */
+  stations: Map<string, unknown>;
 }
 
-export const emptyPersisted = (): Persisted => ({ lists: new Map(), closed: new Map() });
+export const emptyPersisted = (): Persisted => ({ lists: new Map(), closed: new Map(), stations: new Map() });
+
+/**
+ * An open session's station facts (the registry's, as the gateway answered its start: libs/sessions `station`, about
+ * 0.5–1 KB) are set once and never change with its records: they go in a row of their own (list 'station'), written
+ * when they are new, not in the head that is written after every chunk.
+ */
+function withoutStation(head: SessionState, before: Persisted, persisted: Persisted, parts: StatePart[]): SessionState {
+  if (head.station === undefined) return head;
+  const id = head.sessionId;
+  if (before.stations.get(id) !== head.station)
+    parts.push({ session_id: id, list: 'station', idx: 0, items: head.station });
+  persisted.stations.set(id, head.station);
+  return { ...head, station: undefined };
+}
 
 function listOf(s: SessionState, k: ListKey): Chunks {
   return s[k] as unknown as Chunks;
@@ -173,7 +189,7 @@ export function splitState(
     const split = splitSession(s, before.lists.get(s.sessionId) ?? {}, parts);
     persisted.lists.set(s.sessionId, split.now);
     out[s.sessionId] = split.counts;
-    return split.head;
+    return withoutStation(split.head, before, persisted, parts);
   });
   const closedIds = Object.keys(state.closed);
   for (const id of closedIds) {
@@ -290,6 +306,11 @@ export function joinState(
   const sessions = stored.head.sessions.map((s) => {
     const j = joinSession(s, stored.out[s.sessionId] ?? {}, byKey);
     persisted.lists.set(s.sessionId, j.now);
+    const station = byKey.get(`${s.sessionId}|station|0`) as SessionState['station'];
+    if (station !== undefined && j.session.station === undefined) {
+      j.session.station = station;
+      persisted.stations.set(s.sessionId, station);
+    }
     return j.session;
   });
   for (const id of stored.closedIds) {
