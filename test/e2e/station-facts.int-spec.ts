@@ -9,16 +9,7 @@
  * station facts on the start's inbound record, the CDR took site B's tariff and address (and a rebuild of an older
  * log whatever the station's latest record said).
  */
-import { Client } from 'pg';
-import {
-  dropTestDatabases,
-  freePort,
-  startServiceProcess,
-  testDatabaseUrl,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@csms/testing';
+import { dropTestDatabases, uniqueName, type ServiceProcess } from '@csms/testing';
 import {
   plainTariff,
   publishTariffForSite,
@@ -28,24 +19,12 @@ import {
   stationClient,
   type Json,
   type RunningSystem,
+  firstCdrOf,
+  startTariffRebuild,
+  waitForRow,
 } from './system';
 
 const PASSWORD = 'e2e-station-facts-password';
-
-/** The plain tariff with another energy price. */
-function siteTariff(id: string, energyPrice: number): { id: string } & Record<string, unknown> {
-  return {
-    ...plainTariff(id),
-    elements: [
-      {
-        price_components: [
-          { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-          { type: 'ENERGY', price: energyPrice, vat: 21, step_size: 1 },
-        ],
-      },
-    ],
-  };
-}
 
 const place = (site: string, address: string, standard: string) => ({
   siteId: site,
@@ -76,27 +55,20 @@ describe('station facts as answered: a station moved to another site while charg
     await dropTestDatabases([rebuildDb]);
   });
 
-  const tariffsKnowStation = async (stationId: string, site: string) => {
-    const db = new Client({ connectionString: sys.databaseUrls['tariff-service'] });
-    await db.connect();
-    try {
-      await waitFor(
-        async () =>
-          (await db.query('select 1 from stations where station_id = $1 and site_id = $2', [stationId, site]))
-            .rowCount === 1,
-        { what: `the tariff service's copy of ${stationId} at ${site}`, timeoutMs: 30_000 },
-      );
-    } finally {
-      await db.end();
-    }
-  };
+  const tariffsKnowStation = (stationId: string, site: string) =>
+    waitForRow(
+      sys.databaseUrls['tariff-service'],
+      'select 1 from stations where station_id = $1 and site_id = $2',
+      [stationId, site],
+      `the tariff service's copy of ${stationId} at ${site}`,
+    );
 
   it('prices and describes the session with the site of its start, and a rebuild makes the same CDR', async () => {
     const stationId = uniqueName('SF16');
     const uid = uniqueName('SF-TAG').slice(0, 20);
     await putToken(sys, uid, null);
-    await publishTariffForSite(sys, siteTariff('SF-SITE-A', 0.5), siteA);
-    await publishTariffForSite(sys, siteTariff('SF-SITE-B', 0.75), siteB);
+    await publishTariffForSite(sys, plainTariff('SF-SITE-A', 0.5), siteA);
+    await publishTariffForSite(sys, plainTariff('SF-SITE-B', 0.75), siteB);
     await registerStation(sys, stationId, {
       password: PASSWORD,
       ...place(siteA, 'Amstel 1', 'IEC_62196_T2_COMBO'),
@@ -148,18 +120,8 @@ describe('station facts as answered: a station moved to another site while charg
       await cp.close({ force: true });
     }
 
-    const cdrAt = (url: string) =>
-      waitFor(
-        async () => {
-          const r = await fetch(`${url}/api/v1/cdrs?stationId=${stationId}`, {
-            headers: { authorization: `Bearer ${sys.keys.admin}` },
-          });
-          return ((await r.json()) as { items: Json[] }).items[0];
-        },
-        { what: `the CDR of ${stationId}`, timeoutMs: 60_000 },
-      );
     // 12 kWh at site A's tariff: 1.00 + 12 x 0.50 = 7.00 excl. VAT, 8.47 incl. (site B's: 10.00 / 12.10)
-    const live = await cdrAt(sys.urls['tariff-service']);
+    const live = await firstCdrOf(sys, sys.urls['tariff-service'], stationId);
     expect(live).toMatchObject({
       total_energy: '12',
       total_cost: { excl_vat: '7.00', incl_vat: '8.47' },
@@ -173,14 +135,8 @@ describe('station facts as answered: a station moved to another site while charg
 
     // a rebuild: a second tariff service, its own empty database and consumer group, the same topics from the start;
     // its copy of the compacted registry topic only ever places the station at site B
-    const port = await freePort();
-    rebuild = await startServiceProcess('tariff-service', {
-      ...sys.envs['tariff-service'],
-      DATABASE_URL: testDatabaseUrl(rebuildDb),
-      HTTP_PORT: String(port),
-      TARIFF_CONSUMER_GROUP: uniqueName('stationfacts-rebuild'),
-    });
-    const rebuilt = await cdrAt(rebuild.url);
+    rebuild = await startTariffRebuild(sys, rebuildDb, 'stationfacts');
+    const rebuilt = await firstCdrOf(sys, rebuild.url, stationId);
     expect(rebuilt).toEqual(live);
   }, 300_000);
 });

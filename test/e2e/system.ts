@@ -7,6 +7,7 @@
  * published and assigned to a site, an OCPP-J client. `stop()` kills the services and drops their databases.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { RPCClient } from 'ocpp-rpc';
 import { newApiKey } from '@csms/service-kit';
 import { startPspEmulator, type PspEmulator } from '../../apps/psp-emulator/src';
@@ -19,6 +20,7 @@ import {
   testDatabaseUrl,
   testKafka,
   uniqueName,
+  waitFor,
   type ServiceProcess,
 } from '@csms/testing';
 
@@ -293,8 +295,11 @@ export function stationClient(
   } as unknown as ConstructorParameters<typeof RPCClient>[0]);
 }
 
-/** FLAT 1.00 + ENERGY 0.25/kWh, 21 % VAT: the e2e tests' plain tariff (a 12 kWh session costs 4.84). */
-export function plainTariff(id: string): { id: string } & Record<string, unknown> {
+/**
+ * FLAT 1.00 + ENERGY 0.25/kWh (or `energyPrice`), 21 % VAT: the e2e tests' plain tariff (a 12 kWh session costs
+ * 4.84; at 0.50/kWh 8.47, at 0.75/kWh 12.10).
+ */
+export function plainTariff(id: string, energyPrice = 0.25): { id: string } & Record<string, unknown> {
   return {
     country_code: 'NL',
     party_id: 'CSM',
@@ -304,9 +309,46 @@ export function plainTariff(id: string): { id: string } & Record<string, unknown
       {
         price_components: [
           { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-          { type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 },
+          { type: 'ENERGY', price: energyPrice, vat: 21, step_size: 1 },
         ],
       },
     ],
   };
+}
+
+/** Waits until a service's database (its URL) has a row for the query: e.g. until its registry copy learnt a change. */
+export async function waitForRow(databaseUrl: string, sql: string, params: unknown[], what: string): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await waitFor(async () => ((await db.query(sql, params)).rowCount ?? 0) > 0, { what, timeoutMs: 30_000 });
+  } finally {
+    await db.end();
+  }
+}
+
+/** The first CDR a tariff service (its base URL: the system's, or a rebuild's) lists for a station, once there is one. */
+export function firstCdrOf(sys: RunningSystem, tariffServiceUrl: string, stationId: string): Promise<Json> {
+  return waitFor(
+    async () => {
+      const r = await fetch(`${tariffServiceUrl}/api/v1/cdrs?stationId=${stationId}`, {
+        headers: { authorization: `Bearer ${sys.keys.admin}` },
+      });
+      return ((await r.json()) as { items: Json[] }).items[0];
+    },
+    { what: `the CDR of ${stationId}`, timeoutMs: 60_000 },
+  );
+}
+
+/**
+ * A rebuild of the tariff service: a second instance with its own empty database (`database`, dropped by the caller)
+ * and consumer group, reading the system's topics from the start; the caller kills it.
+ */
+export async function startTariffRebuild(sys: RunningSystem, database: string, label: string): Promise<ServiceProcess> {
+  return startServiceProcess('tariff-service', {
+    ...sys.envs['tariff-service'],
+    DATABASE_URL: testDatabaseUrl(database),
+    HTTP_PORT: String(await freePort()),
+    TARIFF_CONSUMER_GROUP: uniqueName(`${label}-rebuild`),
+  });
 }

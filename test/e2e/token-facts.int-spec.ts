@@ -9,16 +9,7 @@
  * answer on the inbound record, the CDR went to B (and a rebuild of an older log to whatever the token's latest
  * record said).
  */
-import { Client } from 'pg';
-import {
-  dropTestDatabases,
-  freePort,
-  startServiceProcess,
-  testDatabaseUrl,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@csms/testing';
+import { dropTestDatabases, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
 import {
   openCardAccount,
   plainTariff,
@@ -29,25 +20,13 @@ import {
   stationClient,
   type Json,
   type RunningSystem,
+  firstCdrOf,
+  startTariffRebuild,
+  waitForRow,
 } from './system';
 
 const PASSWORD = 'e2e-token-facts-password';
 const SITE = 'site-token-facts';
-
-/** The plain tariff with another energy price (a contract tariff of one account). */
-function contractTariff(id: string, energyPrice: number): { id: string } & Record<string, unknown> {
-  return {
-    ...plainTariff(id),
-    elements: [
-      {
-        price_components: [
-          { type: 'FLAT', price: 1.0, vat: 21, step_size: 1 },
-          { type: 'ENERGY', price: energyPrice, vat: 21, step_size: 1 },
-        ],
-      },
-    ],
-  };
-}
 
 describe('token facts as answered: a token moved to another account while charging bills the account it started with', () => {
   let sys: RunningSystem;
@@ -68,20 +47,13 @@ describe('token facts as answered: a token moved to another account while chargi
     await dropTestDatabases([rebuildDb]);
   });
 
-  const tariffsKnowToken = async (url: string, uid: string, account: string) => {
-    const db = new Client({ connectionString: url });
-    await db.connect();
-    try {
-      await waitFor(
-        async () =>
-          (await db.query('select 1 from tokens where uid = $1 and billing_account_id = $2', [uid, account]))
-            .rowCount === 1,
-        { what: `the tariff service's copy of ${uid} with ${account}`, timeoutMs: 30_000 },
-      );
-    } finally {
-      await db.end();
-    }
-  };
+  const tariffsKnowToken = (url: string, uid: string, account: string) =>
+    waitForRow(
+      url,
+      'select 1 from tokens where uid = $1 and billing_account_id = $2',
+      [uid, account],
+      `the tariff service's copy of ${uid} with ${account}`,
+    );
 
   it('prices and bills the session to the account of its start, and a rebuild makes the same CDR', async () => {
     const stationId = uniqueName('TF16');
@@ -89,8 +61,8 @@ describe('token facts as answered: a token moved to another account while chargi
     await registerStation(sys, stationId, { password: PASSWORD, siteId: SITE });
     await publishTariffForSite(sys, plainTariff('TF-SITE'), SITE);
     for (const [tariff, accountId] of [
-      [contractTariff('TF-ACCT-A', 0.5), 'TF-ACCT-A'],
-      [contractTariff('TF-ACCT-B', 0.75), 'TF-ACCT-B'],
+      [plainTariff('TF-ACCT-A', 0.5), 'TF-ACCT-A'],
+      [plainTariff('TF-ACCT-B', 0.75), 'TF-ACCT-B'],
     ] as const) {
       expect((await sys.api('tariff-service', 'PUT', `/api/v1/tariffs/${tariff.id}`, tariff)).status).toBe(200);
       const assigned = await sys.api('tariff-service', 'POST', '/api/v1/tariff-assignments', {
@@ -147,18 +119,8 @@ describe('token facts as answered: a token moved to another account while chargi
       await cp.close({ force: true });
     }
 
-    const cdrAt = (url: string) =>
-      waitFor(
-        async () => {
-          const r = await fetch(`${url}/api/v1/cdrs?stationId=${stationId}`, {
-            headers: { authorization: `Bearer ${sys.keys.admin}` },
-          });
-          return ((await r.json()) as { items: Json[] }).items[0];
-        },
-        { what: `the CDR of ${stationId}`, timeoutMs: 60_000 },
-      );
     // 12 kWh at account A's contract tariff: 1.00 + 12 x 0.50 = 7.00 excl. VAT, 8.47 incl. (B's: 10.00 / 12.10)
-    const live = await cdrAt(sys.urls['tariff-service']);
+    const live = await firstCdrOf(sys, sys.urls['tariff-service'], stationId);
     expect(live).toMatchObject({
       total_energy: '12',
       total_cost: { excl_vat: '7.00', incl_vat: '8.47' },
@@ -186,14 +148,8 @@ describe('token facts as answered: a token moved to another account while chargi
 
     // a rebuild: a second tariff service, its own empty database and consumer group, the same topics from the start;
     // its copy of the compacted registry topic only ever names account B for the token
-    const port = await freePort();
-    rebuild = await startServiceProcess('tariff-service', {
-      ...sys.envs['tariff-service'],
-      DATABASE_URL: testDatabaseUrl(rebuildDb),
-      HTTP_PORT: String(port),
-      TARIFF_CONSUMER_GROUP: uniqueName('tokenfacts-rebuild'),
-    });
-    const rebuilt = await cdrAt(rebuild.url);
+    rebuild = await startTariffRebuild(sys, rebuildDb, 'tokenfacts');
+    const rebuilt = await firstCdrOf(sys, rebuild.url, stationId);
     expect(rebuilt).toEqual(live);
   }, 300_000);
 });

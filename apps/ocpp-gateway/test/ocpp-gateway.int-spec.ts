@@ -18,6 +18,30 @@ import {
 
 const PASSWORD = 'correct-horse-battery-staple';
 const now = '2026-03-01T10:00:00.000Z';
+/** A registered location (OCPI-shaped, no id: the gateway takes the site id) and an AC EVSE with every connector field. */
+const LOCATION = {
+  name: 'Stadhuis garage',
+  address: 'Amstel 1',
+  city: 'Amsterdam',
+  postal_code: '1011 PN',
+  country: 'NLD',
+  coordinates: { latitude: '52.367030', longitude: '4.900840' },
+};
+const AC_EVSE = {
+  evseId: 1,
+  emi3EvseId: 'NL*CSM*E001*1',
+  connectors: [
+    {
+      connectorId: 1,
+      standard: 'IEC_62196_T2',
+      format: 'SOCKET',
+      power_type: 'AC_3_PHASE',
+      max_voltage: 400,
+      max_amperage: 32,
+      max_electric_power: 22000,
+    },
+  ],
+};
 
 interface Inbound {
   payload: {
@@ -375,30 +399,9 @@ describe('ocpp-gateway', () => {
   });
 
   describe("the station's registry facts on a transaction start", () => {
-    const location = {
-      name: 'Stadhuis garage',
-      address: 'Amstel 1',
-      city: 'Amsterdam',
-      postal_code: '1011 PN',
-      country: 'NLD',
-      coordinates: { latitude: '52.367030', longitude: '4.900840' },
-    };
+    const location = LOCATION;
     const evses = [
-      {
-        evseId: 1,
-        emi3EvseId: 'NL*CSM*E001*1',
-        connectors: [
-          {
-            connectorId: 1,
-            standard: 'IEC_62196_T2',
-            format: 'SOCKET',
-            power_type: 'AC_3_PHASE',
-            max_voltage: 400,
-            max_amperage: 32,
-            max_electric_power: 22000,
-          },
-        ],
-      },
+      AC_EVSE,
       { evseId: 2, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2_COMBO', power_type: 'DC' }] },
     ];
     /** registers the station; its facts as the registry answers them */
@@ -1243,31 +1246,8 @@ describe('ocpp-gateway', () => {
 
     it('registers a station location (OCPI-shaped) and connector types, refuses bad fields with the field, publishes registry.station_registered v3', async () => {
       const id = uniqueName('LOC');
-      const location = {
-        name: 'Stadhuis garage',
-        address: 'Amstel 1',
-        city: 'Amsterdam',
-        postal_code: '1011 PN',
-        country: 'NLD',
-        coordinates: { latitude: '52.367030', longitude: '4.900840' },
-      };
-      const evses = [
-        {
-          evseId: 1,
-          emi3EvseId: 'NL*CSM*E001*1',
-          connectors: [
-            {
-              connectorId: 1,
-              standard: 'IEC_62196_T2',
-              format: 'SOCKET',
-              power_type: 'AC_3_PHASE',
-              max_voltage: 400,
-              max_amperage: 32,
-              max_electric_power: 22000,
-            },
-          ],
-        },
-      ];
+      const location = LOCATION;
+      const evses = [AC_EVSE];
       const body = {
         securityProfile: 1,
         password: PASSWORD,
