@@ -20,6 +20,7 @@ import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging
 import { silentLogger } from '@csms/platform';
 import { loadSessionServiceConfig } from '../apps/session-service/src/config';
 import { startSessionService } from '../apps/session-service/src/service';
+import { dbCpu, dbCpuSince } from './db-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -192,11 +193,20 @@ async function main(): Promise<void> {
     OCPP_INBOUND_TOPIC: inbound,
     SESSION_EVENTS_TOPIC: sessions,
     LOG_LEVEL: 'silent',
+    // the states kept in memory between chunks (the service's default when not set)
+    ...(process.env.SESSION_STATE_CACHE_STATIONS
+      ? { SESSION_STATE_CACHE_STATIONS: process.env.SESSION_STATE_CACHE_STATIONS }
+      : {}),
   });
   const svc = await startSessionService(cfg, silentLogger());
   const done = () => svc.consumer.stats().applied + svc.consumer.stats().duplicates;
   while (done() === 0) await new Promise((r) => setTimeout(r, 5));
   const start = performance.now();
+  // CPU per record: this process (the service) and the PostgreSQL backends of its database, over the drain
+  const poll = new Client({ connectionString: db.toString() });
+  await poll.connect();
+  const dbBefore = await dbCpu(poll);
+  const cpuBefore = process.cpuUsage();
   let gcMs = 0; // garbage collection in this process (the service's heap holds the states kept between chunks)
   const gc = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcMs += e.duration;
@@ -224,6 +234,13 @@ async function main(): Promise<void> {
     marks.push(performance.now() - start);
     gcMarks.push(gcMs);
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  const dbMs = await dbCpuSince(poll, dbBefore);
+  // how the station heads were written: updates, and how many of them were HOT (no index entry, same page)
+  const { rows: heads } = await poll.query<{ upd: string; hot: string }>(
+    `select n_tup_upd as upd, n_tup_hot_upd as hot from pg_stat_user_tables where relname = 'station_state'`,
+  );
+  await poll.end();
   // the sessions end: every station's StopTransaction (each builds a session.ended over its whole session)
   const stops = step(stations, samples + 1, samples, intervalS, t0);
   const endsStart = performance.now();
@@ -254,6 +271,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'session-service-long',
     stations,
+    cacheStations: cfg.SESSION_STATE_CACHE_STATIONS,
     hours,
     intervalSeconds: intervalS,
     records: running,
@@ -268,6 +286,15 @@ async function main(): Promise<void> {
       perSecond: Math.round(stations / endsSeconds),
     },
     gcSharePerTenth: gcShare,
+    cpuMsPerRecord: {
+      service: Number(((cpu.user + cpu.system) / 1000 / running).toFixed(3)),
+      postgres: Number((dbMs / running).toFixed(3)),
+    },
+    stationHeadUpdates: {
+      perRecord: Number((Number(heads[0]?.upd ?? 0) / running).toFixed(2)),
+      hot: Number(heads[0]?.hot ?? 0),
+      all: Number(heads[0]?.upd ?? 0),
+    },
     peakRssMb: Math.round(peakRss / 2 ** 20),
     rssEndMb: Math.round(rssEnd / 2 ** 20),
     loadAverage: { min: Number(Math.min(...loads).toFixed(1)), max: Number(Math.max(...loads).toFixed(1)) },
@@ -280,6 +307,9 @@ async function main(): Promise<void> {
     `records/s per tenth of the sessions (start -> end): ${perTenth.join(' ')}  (end/start ${result.endOverStart})`,
   );
   console.log(`share of the time in garbage collection per tenth: ${gcShare.join(' ')}`);
+  console.log(
+    `CPU per record: service ${result.cpuMsPerRecord.service} ms, its PostgreSQL backends ${result.cpuMsPerRecord.postgres} ms; station head updates ${result.stationHeadUpdates.perRecord} per record (${result.stationHeadUpdates.hot} of ${result.stationHeadUpdates.all} HOT)`,
+  );
   console.log(
     `then the ${stations} StopTransactions (session.ended), published once the rest was applied: ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`,
   );
