@@ -237,8 +237,9 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const dbMs = await dbCpuSince(poll, dbBefore);
   // how the station heads were written: updates, and how many of them were HOT (no index entry, same page)
-  const { rows: heads } = await poll.query<{ upd: string; hot: string }>(
-    `select n_tup_upd as upd, n_tup_hot_upd as hot from pg_stat_user_tables where relname = 'station_state'`,
+  const { rows: heads } = await poll.query<{ upd: string; hot: string; bytes: string }>(
+    `select n_tup_upd as upd, n_tup_hot_upd as hot, pg_total_relation_size(relid) as bytes
+       from pg_stat_user_tables where relname = 'station_state'`,
   );
   await poll.end();
   // the sessions end: every station's StopTransaction (each builds a session.ended over its whole session)
@@ -290,6 +291,7 @@ async function main(): Promise<void> {
       service: Number(((cpu.user + cpu.system) / 1000 / running).toFixed(3)),
       postgres: Number((dbMs / running).toFixed(3)),
     },
+    stationStateMb: Math.round(Number(heads[0]?.bytes ?? 0) / 2 ** 20),
     stationHeadUpdates: {
       perRecord: Number((Number(heads[0]?.upd ?? 0) / running).toFixed(2)),
       hot: Number(heads[0]?.hot ?? 0),
@@ -308,7 +310,7 @@ async function main(): Promise<void> {
   );
   console.log(`share of the time in garbage collection per tenth: ${gcShare.join(' ')}`);
   console.log(
-    `CPU per record: service ${result.cpuMsPerRecord.service} ms, its PostgreSQL backends ${result.cpuMsPerRecord.postgres} ms; station head updates ${result.stationHeadUpdates.perRecord} per record (${result.stationHeadUpdates.hot} of ${result.stationHeadUpdates.all} HOT)`,
+    `CPU per record: service ${result.cpuMsPerRecord.service} ms, its PostgreSQL backends ${result.cpuMsPerRecord.postgres} ms; station head updates ${result.stationHeadUpdates.perRecord} per record (${result.stationHeadUpdates.hot} of ${result.stationHeadUpdates.all} HOT); station_state ${result.stationStateMb} MB`,
   );
   console.log(
     `then the ${stations} StopTransactions (session.ended), published once the rest was applied: ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`,

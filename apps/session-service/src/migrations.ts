@@ -122,9 +122,30 @@ export class StationStateParts1765000000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The station heads are rewritten after every chunk that touched the station: from a few thousand stations on, about
+ * once per inbound record (README, cost curve). A head of 2–3 KB is past the size from which PostgreSQL compresses a
+ * row's jsonb (pglz at every write, decompression at every read); `toast_tuple_target` keeps heads up to 8 KB inline
+ * and uncompressed. `fillfactor` leaves room on each page for the row's next version, so that an update can be HOT
+ * (no new primary-key entry, the old version pruned in place). Rows written before keep their form until their next
+ * write.
+ */
+export class StationHeadStorage1765200000000 implements MigrationInterface {
+  name = 'StationHeadStorage1765200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table station_state set (fillfactor = 50, toast_tuple_target = 8160)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('alter table station_state reset (fillfactor, toast_tuple_target)');
+  }
+}
+
 export const sessionServiceMigrations = [
   ...messagingMigrations,
   SessionTables1764300000000,
   SessionDetailTables1764900000000,
   StationStateParts1765000000000,
+  StationHeadStorage1765200000000,
 ];
