@@ -3,8 +3,9 @@
  * service as its own process and every station password-authenticated and in an open session (see that file).
  *
  *   npx tsx bench/cost-curve.ts [--counts=1000,5000,10000,20000] [--rate=2000] [--seconds=20] [--workers=2]
- *                               [--scrypt-n=N] [--accounts=N] (passed to bench/full-chain.ts: the cost of the stations'
- *                               password hashes; card accounts the sessions are spread over)
+ *                               [--scrypt-n=N] [--accounts=N] [--session-cache=N] (passed to bench/full-chain.ts: the
+ *                               cost of the stations' password hashes; card accounts the sessions are spread over;
+ *                               the session service's state cache)
  *
  * Per count: registration time, CALL -> CALLRESULT p50/p99 at the fixed rate and whether the consumers kept up,
  * CALLs/s saturated and the records/s the chain sustained, CPU ms per inbound record summed over the services and
@@ -23,6 +24,7 @@ const SECONDS = arg('seconds') ?? '20';
 const WORKERS = arg('workers') ?? '2';
 const OUT = arg('out') ?? '/tmp/cost-curve';
 const SCRYPT_N = arg('scrypt-n');
+const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = arg('accounts');
 
 interface Phase {
@@ -54,6 +56,7 @@ function runOne(stations: number): Promise<FullChain> {
       `--workers=${WORKERS}`,
       ...(SCRYPT_N ? [`--scrypt-n=${SCRYPT_N}`] : []),
       ...(ACCOUNTS ? [`--accounts=${ACCOUNTS}`] : []),
+      ...(SESSION_CACHE ? [`--session-cache=${SESSION_CACHE}`] : []),
     ];
     const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

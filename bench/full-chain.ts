@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/full-chain.ts [--stations=1000] [--rate=2000] [--seconds=20] [--workers=1]
  *                               [--cpu-prof=DIR] [--prof=session-service,reporting-service] [--skip-saturated]
- *                               [--scrypt-n=16384] [--accounts=1]
+ *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=2000]
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
@@ -13,7 +13,9 @@
  * 16384): set-up pays a scrypt per station to register and another at its first connect, which the measured phases
  * do not (verified passwords are remembered), so 10,000+ stations are set up at 1024 in minutes instead of an hour.
  * --accounts spreads the stations' sessions over that many card accounts, each with its own token (station i uses
- * token i mod N; default 1: every session on one account, as the earlier figures were taken). Their
+ * token i mod N; default 1: every session on one account, as the earlier figures were taken). --session-cache sets the
+ * session service's SESSION_STATE_CACHE_STATIONS (default the service's, 2,000): a deployment sizes it above the
+ * stations an instance folds (apps/session-service/README.md). Their
  * token maps to a billing account paying by card (a PSP customer made on the emulator), so the payment service
  * holds at each session's start and captures at its end as in production. The load runs in --workers child
  * processes (bench/full-chain-load.ts): each station boots, starts one session (10 h ago in meter time) and then
@@ -51,6 +53,7 @@ const CPU_PROF = arg('cpu-prof');
 const PROF = (arg('prof') ?? 'session-service,reporting-service').split(',');
 const SATURATED = !process.argv.includes('--skip-saturated');
 const SCRYPT_N = arg('scrypt-n');
+const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = num('accounts', 1);
 /** what scripts/services.ts gives the consuming services */
 const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
@@ -199,7 +202,15 @@ async function main(): Promise<void> {
         ...(SCRYPT_N ? { OCPP_PASSWORD_SCRYPT_N: SCRYPT_N } : {}),
       },
     },
-    { name: 'session-service', db: 'sessions', consumer: true, env: { SESSION_CONSUMER_GROUP: group('sessions') } },
+    {
+      name: 'session-service',
+      db: 'sessions',
+      consumer: true,
+      env: {
+        SESSION_CONSUMER_GROUP: group('sessions'),
+        ...(SESSION_CACHE ? { SESSION_STATE_CACHE_STATIONS: SESSION_CACHE } : {}),
+      },
+    },
     { name: 'tariff-service', db: 'tariffs', consumer: true, env: { TARIFF_CONSUMER_GROUP: group('tariffs') } },
     {
       name: 'reporting-service',
@@ -556,6 +567,7 @@ async function main(): Promise<void> {
       workers: WORKERS,
       scryptN: Number(SCRYPT_N ?? 16384),
       accounts: ACCOUNTS,
+      sessionCacheStations: Number(SESSION_CACHE ?? 2000),
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
     },
     idleCores,

@@ -21,8 +21,13 @@ export const SessionServiceConfigSchema = Type.Object({
   SESSION_PARTITIONS_CONCURRENCY: Type.Integer({ default: 3, minimum: 1, maximum: 64 }),
   /** most records applied in one transaction when there is a backlog (a quiet stream makes small chunks anyway) */
   SESSION_CHUNK_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
-  /** stations whose decider state is kept in memory between chunks (least recently used dropped; a dropped one is read again) */
-  SESSION_STATE_CACHE_STATIONS: Type.Integer({ default: 2000, minimum: 0 }),
+  /**
+   * stations whose decider state is kept in memory between chunks, and the list items (readings, power, current,
+   * seqNos, sources) they may hold together: the least recently used are dropped beyond either (a dropped one is read
+   * again from the database, head and every piece of its open sessions, at its next chunk)
+   */
+  SESSION_STATE_CACHE_STATIONS: Type.Integer({ default: 50000, minimum: 0 }),
+  SESSION_STATE_CACHE_ITEMS: Type.Integer({ default: 3000000, minimum: 0 }),
   /** raw frames API (GET /sessions/{id}/frames): how long one read of ocpp.inbound may take, reads at once, records cached */
   SESSION_FRAMES_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 500, maximum: 120000 }),
   SESSION_FRAMES_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),

@@ -16,6 +16,7 @@ import {
   saveDetailRows,
   saveSessionRows,
   StationStateStore,
+  type StateCacheLimits,
   type DetailRows,
   type PublicSessionEnvelope,
   type SessionRow,
@@ -52,10 +53,10 @@ const CHUNK = 'sessions';
 export function makeInboundHandler(
   catalogue: EventCatalogue,
   config: Partial<SessionDeciderConfig>,
-  cacheStations = 2000,
+  cache: StateCacheLimits = { stations: 2000, items: Number.POSITIVE_INFINITY },
 ): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
   const decider = sessionDecider(config);
-  const store = new StationStateStore(cacheStations);
+  const store = new StationStateStore(cache);
   const chunkOf = (scratch: Map<string, unknown>): ChunkState => {
     let c = scratch.get(CHUNK) as ChunkState | undefined;
     if (!c) {

@@ -30,7 +30,7 @@ export async function startSessionService(
   const fold = makeInboundHandler(
     catalogue,
     { updateIntervalSeconds: cfg.SESSION_UPDATE_INTERVAL_SECONDS, staleAfterSeconds: cfg.SESSION_STALE_AFTER_SECONDS },
-    cfg.SESSION_STATE_CACHE_STATIONS,
+    { stations: cfg.SESSION_STATE_CACHE_STATIONS, items: cfg.SESSION_STATE_CACHE_ITEMS },
   );
   const svc = await startService(
     {

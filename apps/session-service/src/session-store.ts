@@ -6,6 +6,7 @@ import type { SessionDeciderEvent, SessionsState } from '@csms/sessions';
 import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 
 import {
+  CHUNKED_LISTS,
   joinState,
   splitState,
   type Persisted,
@@ -22,19 +23,88 @@ export interface LoadedStation {
   persisted: Persisted;
 }
 
+/** What the kept states may hold together: stations, and list items (readings, power, current, seqNos, sources). */
+export interface StateCacheLimits {
+  stations: number;
+  items: number;
+}
+
+/** The list items a station's state holds (its open and kept closed sessions): what its memory grows with. */
+export function stateItems(state: SessionsState): number {
+  let n = 0;
+  const count = (s: SessionsState['sessions'][number]) => {
+    for (const k of CHUNKED_LISTS) {
+      const chunks = s[k] as unknown as unknown[][];
+      if (chunks.length > 0) n += (chunks.length - 1) * 32 + chunks[chunks.length - 1].length;
+    }
+  };
+  for (const s of state.sessions) count(s);
+  for (const s of Object.values(state.closed)) count(s);
+  return n;
+}
+
+/**
+ * The stations' states kept in memory between chunks, least recently used dropped first when there are more than
+ * `limits.stations` of them or they hold more than `limits.items` list items together (the memory a state takes grows
+ * with its sessions' readings). Each entry carries the token of the write that stored it.
+ */
+export class StateCache<T> {
+  private readonly entries = new Map<string, { token: string; value: T; items: number }>();
+  private items = 0;
+
+  constructor(private readonly limits: StateCacheLimits) {}
+
+  /** The value kept for the station if it was kept with this token (and it becomes the most recently used). */
+  take(stationId: string, token: string | null): T | undefined {
+    const e = this.entries.get(stationId);
+    if (!e || token === null || e.token !== token) return undefined;
+    this.entries.delete(stationId);
+    this.entries.set(stationId, e);
+    return e.value;
+  }
+
+  put(stationId: string, token: string, value: T, items: number): void {
+    this.drop(stationId);
+    this.entries.set(stationId, { token, value, items });
+    this.items += items;
+  }
+
+  /** Drops the least recently used until within the limits. */
+  trim(): void {
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= this.limits.stations && this.items <= this.limits.items) break;
+      this.drop(id);
+    }
+  }
+
+  get size(): { stations: number; items: number } {
+    return { stations: this.entries.size, items: this.items };
+  }
+
+  private drop(stationId: string): void {
+    const e = this.entries.get(stationId);
+    if (!e) return;
+    this.entries.delete(stationId);
+    this.items -= e.items;
+  }
+}
+
 /**
  * The decider states of the stations, stored as a small head per station (`station_state`) and parts written
- * once (`station_state_parts`), and kept in memory between chunks (at most `cacheStations`, least recently used
- * dropped). Each write stamps the row with a token unique to this process and write; a station is taken from
- * memory only when its row still carries the token this process wrote, so a write of another instance (after a
- * rebalance) or a rolled-back chunk is never missed: the state is then read from the database.
+ * once (`station_state_parts`), and kept in memory between chunks (`StateCache`: within a number of stations and
+ * of list items, least recently used dropped). Each write stamps the row with a token unique to this process and
+ * write; a station is taken from memory only when its row still carries the token this process wrote, so a write
+ * of another instance (after a rebalance) or a rolled-back chunk is never missed: the state is then read from the
+ * database.
  */
 export class StationStateStore {
-  private readonly cache = new Map<string, { token: string; station: LoadedStation }>();
+  private readonly cache: StateCache<LoadedStation>;
   private readonly process = randomUUID();
   private writes = 0;
 
-  constructor(private readonly cacheStations = 2000) {}
+  constructor(limits: StateCacheLimits = { stations: 2000, items: Number.POSITIVE_INFINITY }) {
+    this.cache = new StateCache(limits);
+  }
 
   /** The states of some stations (absent: none stored), their rows locked for the rest of the transaction (in a stable order). */
   async load(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, LoadedStation>> {
@@ -47,12 +117,9 @@ export class StationStateStore {
     );
     const misses: string[] = [];
     for (const r of rows) {
-      const c = this.cache.get(r.station_id);
-      if (c && r.token !== null && c.token === r.token) {
-        this.cache.delete(r.station_id); // most recently used last
-        this.cache.set(r.station_id, c);
-        out.set(r.station_id, c.station);
-      } else misses.push(r.station_id);
+      const kept = this.cache.take(r.station_id, r.token);
+      if (kept) out.set(r.station_id, kept);
+      else misses.push(r.station_id);
     }
     if (misses.length > 0) {
       const heads: Array<{ station_id: string; state: StateHead | StateHeadV1 | SessionsState }> = await m.query(
@@ -127,14 +194,8 @@ export class StationStateStore {
       `on conflict (station_id) do update set state = excluded.state, token = excluded.token,
          last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
     );
-    for (const s of saved) {
-      this.cache.delete(s.stationId);
-      this.cache.set(s.stationId, { token: s.token, station: s.station });
-    }
-    for (const id of this.cache.keys()) {
-      if (this.cache.size <= this.cacheStations) break;
-      this.cache.delete(id);
-    }
+    for (const s of saved) this.cache.put(s.stationId, s.token, s.station, stateItems(s.station.state));
+    this.cache.trim();
   }
 }
 
