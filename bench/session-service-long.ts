@@ -197,6 +197,9 @@ async function main(): Promise<void> {
     ...(process.env.SESSION_STATE_CACHE_STATIONS
       ? { SESSION_STATE_CACHE_STATIONS: process.env.SESSION_STATE_CACHE_STATIONS }
       : {}),
+    ...(process.env.SESSION_STATE_CACHE_ITEMS
+      ? { SESSION_STATE_CACHE_ITEMS: process.env.SESSION_STATE_CACHE_ITEMS }
+      : {}),
   });
   const svc = await startSessionService(cfg, silentLogger());
   const done = () => svc.consumer.stats().applied + svc.consumer.stats().duplicates;
@@ -273,6 +276,7 @@ async function main(): Promise<void> {
     bench: 'session-service-long',
     stations,
     cacheStations: cfg.SESSION_STATE_CACHE_STATIONS,
+    cacheItems: cfg.SESSION_STATE_CACHE_ITEMS,
     hours,
     intervalSeconds: intervalS,
     records: running,
