@@ -20,6 +20,7 @@ import {
   testDatabaseUrl,
   dropTestDatabases,
 } from '@csms/testing';
+import { chargeTwelveKwh16 } from './system';
 
 const admin = newApiKey('e2e-admin', 'admin');
 const PASSWORD = 'e2e-station-password-1';
@@ -310,26 +311,7 @@ describe('acceptance workflow: chargers to priced CDRs, alarms and remote operat
     expect(start.idTagInfo).toMatchObject({ status: 'Accepted' });
     // a DC fast charge: 12 kWh in two minutes (360 kW; the session service refuses to bill implausible power)
     await cp.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: at(1) });
-    await cp.call('MeterValues', {
-      connectorId: 1,
-      transactionId: start.transactionId,
-      meterValue: [
-        {
-          timestamp: at(60),
-          sampledValue: [
-            { value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-            { value: '360', measurand: 'Power.Active.Import', unit: 'kW' },
-          ],
-        },
-      ],
-    });
-    await cp.call('StopTransaction', {
-      transactionId: start.transactionId,
-      idTag: 'E2E-OK',
-      meterStop: 13000,
-      timestamp: at(120),
-      reason: 'Local',
-    });
+    await chargeTwelveKwh16(cp, { transactionId: start.transactionId, at, idTag: 'E2E-OK', powerKw: '360' });
     await cp.call('StatusNotification', {
       connectorId: 1,
       status: 'Finishing',

@@ -12,6 +12,7 @@ import type { RPCClient } from 'ocpp-rpc';
 import { uniqueName, waitFor } from '@csms/testing';
 import type { PspEmulator } from '../../apps/psp-emulator/src';
 import {
+  chargeTwelveKwh16,
   plainTariff,
   publishTariffForSite,
   registerStation,
@@ -163,23 +164,7 @@ describe('ad-hoc (QR) payment end to end: start URL, hosted page, remote start, 
           timestamp: at(0),
         })) as { transactionId: number; idTagInfo: { status: string } };
         charging.start = s.idTagInfo.status;
-        await cp.call('MeterValues', {
-          connectorId: 1,
-          transactionId: s.transactionId,
-          meterValue: [
-            {
-              timestamp: at(60),
-              sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
-            },
-          ],
-        });
-        await cp.call('StopTransaction', {
-          transactionId: s.transactionId,
-          idTag,
-          meterStop: 13000,
-          timestamp: at(120),
-          reason: 'Local',
-        });
+        await chargeTwelveKwh16(cp, { transactionId: s.transactionId, at, idTag });
         charging.done = true;
       })().catch((e: unknown) => (charging.error = e));
     });

@@ -17,6 +17,7 @@ import type { RPCClient } from 'ocpp-rpc';
 import { uniqueName, waitFor } from '@csms/testing';
 import type { PspEmulator } from '../../apps/psp-emulator/src';
 import {
+  chargeTwelveKwh16,
   openCardAccount,
   plainTariff,
   publishTariffForSite,
@@ -130,23 +131,7 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
       meterStart: 1000,
       timestamp: at(0),
     })) as { transactionId: number };
-    await cp.call('MeterValues', {
-      connectorId: 1,
-      transactionId: start.transactionId,
-      meterValue: [
-        {
-          timestamp: at(60),
-          sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
-        },
-      ],
-    });
-    await cp.call('StopTransaction', {
-      transactionId: start.transactionId,
-      idTag: 'E2E-PAY',
-      meterStop: 13000,
-      timestamp: at(120),
-      reason: 'Local',
-    });
+    await chargeTwelveKwh16(cp, { transactionId: start.transactionId, at, idTag: 'E2E-PAY' });
     const cdr = await waitFor(
       async () => {
         const r = await api<{ items: Array<Json & { audit: { sessionId: string } }> }>(
@@ -478,23 +463,7 @@ describe('payments end to end: hold, exact capture, journal and payment record; 
         meterStart: 1000,
         timestamp: at(from),
       })) as { transactionId: number };
-      await cp.call('MeterValues', {
-        connectorId,
-        transactionId,
-        meterValue: [
-          {
-            timestamp: at(from + 60),
-            sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
-          },
-        ],
-      });
-      await cp.call('StopTransaction', {
-        transactionId,
-        idTag,
-        meterStop: 13000,
-        timestamp: at(from + 120),
-        reason: 'Local',
-      });
+      await chargeTwelveKwh16(cp, { transactionId, at, from, connectorId, idTag });
       return waitFor(async () => (await cdrsOf()).find((c) => c.cdr_token.uid === idTag), {
         what: `the CDR of ${idTag}`,
         timeoutMs: 90_000,

@@ -11,6 +11,7 @@
  */
 import { dropTestDatabases, uniqueName, type ServiceProcess } from '@csms/testing';
 import {
+  chargeTwelveKwh16,
   plainTariff,
   publishTariffForSite,
   putToken,
@@ -100,22 +101,7 @@ describe('station facts as answered: a station moved to another site while charg
       expect(moved.status).toBe(200);
       await tariffsKnowStation(stationId, siteB);
 
-      await cp.call('MeterValues', {
-        connectorId: 1,
-        transactionId: start.transactionId,
-        meterValue: [
-          {
-            timestamp: at(60),
-            sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
-          },
-        ],
-      });
-      await cp.call('StopTransaction', {
-        transactionId: start.transactionId,
-        meterStop: 13000,
-        timestamp: at(120),
-        reason: 'Local',
-      });
+      await chargeTwelveKwh16(cp, { transactionId: start.transactionId, at });
     } finally {
       await cp.close({ force: true });
     }

@@ -316,6 +316,45 @@ export function plainTariff(id: string, energyPrice = 0.25): { id: string } & Re
   };
 }
 
+/**
+ * The e2e tests' 12 kWh charge after a StartTransaction with meterStart 1000 at `at(from)`: a MeterValues at from + 60 s
+ * (7,000 Wh; with `powerKw` the sampled power too: a DC fast charge of 12 kWh in two minutes is 360 kW, which the
+ * session service accepts as plausible only when told) and the StopTransaction at from + 120 s (13,000 Wh).
+ */
+export async function chargeTwelveKwh16(
+  cp: RPCClient,
+  o: {
+    transactionId: number;
+    at: (seconds: number) => string;
+    from?: number;
+    connectorId?: number;
+    idTag?: string;
+    powerKw?: string;
+  },
+): Promise<void> {
+  const from = o.from ?? 0;
+  await cp.call('MeterValues', {
+    connectorId: o.connectorId ?? 1,
+    transactionId: o.transactionId,
+    meterValue: [
+      {
+        timestamp: o.at(from + 60),
+        sampledValue: [
+          { value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+          ...(o.powerKw === undefined ? [] : [{ value: o.powerKw, measurand: 'Power.Active.Import', unit: 'kW' }]),
+        ],
+      },
+    ],
+  });
+  await cp.call('StopTransaction', {
+    transactionId: o.transactionId,
+    ...(o.idTag === undefined ? {} : { idTag: o.idTag }),
+    meterStop: 13000,
+    timestamp: o.at(from + 120),
+    reason: 'Local',
+  });
+}
+
 /** Waits until a service's database (its URL) has a row for the query: e.g. until its registry copy learnt a change. */
 export async function waitForRow(databaseUrl: string, sql: string, params: unknown[], what: string): Promise<void> {
   const db = new Client({ connectionString: databaseUrl });

@@ -11,6 +11,7 @@
  */
 import { dropTestDatabases, uniqueName, waitFor, type ServiceProcess } from '@csms/testing';
 import {
+  chargeTwelveKwh16,
   openCardAccount,
   plainTariff,
   publishTariffForSite,
@@ -96,25 +97,7 @@ describe('token facts as answered: a token moved to another account while chargi
       await tariffsKnowToken(sys.databaseUrls['tariff-service'], uid, 'TF-ACCT-B');
 
       // a DC fast charge: 12 kWh in two minutes (360 kW)
-      await cp.call('MeterValues', {
-        connectorId: 1,
-        transactionId: start.transactionId,
-        meterValue: [
-          {
-            timestamp: at(60),
-            sampledValue: [
-              { value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-              { value: '360', measurand: 'Power.Active.Import', unit: 'kW' },
-            ],
-          },
-        ],
-      });
-      await cp.call('StopTransaction', {
-        transactionId: start.transactionId,
-        meterStop: 13000,
-        timestamp: at(120),
-        reason: 'Local',
-      });
+      await chargeTwelveKwh16(cp, { transactionId: start.transactionId, at, powerKw: '360' });
     } finally {
       await cp.close({ force: true });
     }
