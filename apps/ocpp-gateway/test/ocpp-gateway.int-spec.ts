@@ -1,3 +1,4 @@
+import { StationRegisteredV3 } from '@csms/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { TopicCollector, createTestDatabase, testKafka, uniqueName, waitFor, type TestDatabase } from '@csms/testing';
@@ -18,30 +19,12 @@ import {
 
 const PASSWORD = 'correct-horse-battery-staple';
 const now = '2026-03-01T10:00:00.000Z';
-/** A registered location (OCPI-shaped, no id: the gateway takes the site id) and an AC EVSE with every connector field. */
-const LOCATION = {
-  name: 'Stadhuis garage',
-  address: 'Amstel 1',
-  city: 'Amsterdam',
-  postal_code: '1011 PN',
-  country: 'NLD',
-  coordinates: { latitude: '52.367030', longitude: '4.900840' },
-};
-const AC_EVSE = {
-  evseId: 1,
-  emi3EvseId: 'NL*CSM*E001*1',
-  connectors: [
-    {
-      connectorId: 1,
-      standard: 'IEC_62196_T2',
-      format: 'SOCKET',
-      power_type: 'AC_3_PHASE',
-      max_voltage: 400,
-      max_amperage: 32,
-      max_electric_power: 22000,
-    },
-  ],
-};
+/**
+ * A registered location (the contracts' example without its id: the gateway takes the site id) and an AC EVSE with
+ * every connector field (the example's).
+ */
+const { id: _exampleLocationId, ...LOCATION } = StationRegisteredV3.example.location!;
+const AC_EVSE = StationRegisteredV3.example.evses[0];
 
 interface Inbound {
   payload: {

@@ -1,3 +1,4 @@
+import { StationRegisteredV3 } from '@csms/contracts';
 import { normalise, normaliseOrThrow } from './normalise';
 import type { OcppInboundRecord, SourceIdentity } from './inbound-record';
 import type { ChargerEvent, MeterSampled, TransactionEnded, TransactionStarted } from './events';
@@ -695,19 +696,9 @@ describe("normalise: the registry's facts of a token, as the gateway answered", 
 });
 
 describe("normalise: the registry's facts of the station, as the gateway answered the start", () => {
-  const station = {
-    revision: 4,
-    siteId: 'SITE-1',
-    timeZone: 'Europe/Amsterdam',
-    location: {
-      id: 'LOC-1',
-      address: 'Amstel 1',
-      city: 'Amsterdam',
-      country: 'NLD',
-      coordinates: { latitude: '52.367030', longitude: '4.900840' },
-    },
-    evses: [{ evseId: 1, connectors: [{ connectorId: 1, standard: 'IEC_62196_T2' }] }],
-  };
+  // the registry's facts of the contracts' example station
+  const { revision, siteId, timeZone, location, evses } = StationRegisteredV3.example;
+  const station = { revision, siteId, timeZone, location, evses };
   const start16 = (facts?: unknown) => ({
     ...rec16(
       'StartTransaction',
