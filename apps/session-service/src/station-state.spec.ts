@@ -6,7 +6,7 @@ import {
   type SessionDeciderEvent,
   type SessionsState,
 } from '@csms/sessions';
-import { longSession16, randomStationCommands } from '../../../libs/sessions/src/spec-helpers';
+import { longSession16, randomStationCommands, station } from '../../../libs/sessions/src/spec-helpers';
 import {
   CHUNKED_LISTS,
   emptyPersisted,
@@ -114,6 +114,17 @@ describe('station state stored as a head and parts', () => {
         expect(JSON.stringify(reloaded.events)).toBe(JSON.stringify(whole.events));
         expect(reloaded.stored.load().state).toEqual(JSON.parse(JSON.stringify(whole.state)));
       }
+    }
+  });
+
+  it('stores a long session right when an out-of-order reading makes its chunks anew after many saves', () => {
+    const { commands } = longSession16({ from: '2026-03-01T08:00:00.000Z', samples: 300, intervalSeconds: 10 });
+    // after 200 records (6 whole chunks stored), a reading from the first minutes arrives late: every chunk is new
+    const late = station('CS-LONG').wh16({ tx: 1, at: '2026-03-01T08:01:05.000Z', wh: '12.5' });
+    const all = [...commands.slice(0, 200), ...late, ...commands.slice(200)];
+    for (const reloadEvery of [0, 7]) {
+      const { state, stored } = fold(all, reloadEvery);
+      expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
     }
   });
 

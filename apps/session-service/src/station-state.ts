@@ -136,9 +136,14 @@ function splitList(
 ): { count: ListCount; now: StoredList; tail: Chunks } {
   const n = chunks.length;
   if (n === 0) return { count: [0, 0], now: { whole: [], lastStored: 0 }, tail: [] };
-  const whole: Chunks = chunks.slice(0, n - 1);
   const prevWhole = was?.whole ?? [];
-  for (let i = 0; i < n - 1; i++) {
+  // The decider only appends to a list or makes all its chunks anew (an out-of-order item): when the first and the
+  // last chunk stored whole are still the same objects, so are those between them, and only the chunks after them
+  // are compared (a save costs the same at any length of the session)
+  const p = prevWhole.length;
+  const kept = p > 0 && p <= n - 1 && prevWhole[0] === chunks[0] && prevWhole[p - 1] === chunks[p - 1] ? p : 0;
+  const whole: Chunks = kept === n - 1 ? prevWhole : chunks.slice(0, n - 1);
+  for (let i = kept; i < n - 1; i++) {
     const c = chunks[i];
     if (prevWhole[i] === c) continue;
     // the chunk that was last at the previous save: its pieces already stored are kept if their items are the same

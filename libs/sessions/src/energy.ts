@@ -78,23 +78,26 @@ export function computeEnergy(
   let lastMs = 0;
   // Points come in time order (readings are kept sorted, clamping is monotone): meterStart, the register
   // readings, meterStop. Each is folded as it comes; no intermediate list.
+  /** while a chunk's fold is being recorded: the flags it raised, in the order first raised */
+  let raised: SessionFlag[] | undefined;
+  const raise = (f: SessionFlag): void => {
+    if (!stepFlags.includes(f)) stepFlags.push(f);
+    if (raised !== undefined && !raised.includes(f)) raised.push(f);
+  };
   const step = (ms: number, at: string | undefined, wh: bigint): void => {
     count++;
     // the same reading twice (meterStart and its Transaction.Begin sample, meterStop and Transaction.End)
     if (hasPrev && prevMs === ms && prevWh === wh) return;
     if (hasPrev) {
       const delta = wh - prevWh;
-      if (delta < 0n) {
-        if (!stepFlags.includes('REGISTER_WENT_BACKWARDS')) stepFlags.push('REGISTER_WENT_BACKWARDS');
-      }
+      if (delta < 0n) raise('REGISTER_WENT_BACKWARDS');
       // delta > maxW × dt / 3.6e6 + slack, in integers: delta × 3.6e6 > (maxW × dt + slack × 3.6e6) × 10^scale
       else if (
         (delta > surelyPlausible || ms < prevMs) &&
         delta * MS_PER_HOUR_N > (maxW * BigInt(ms - prevMs) + slack) * unit
-      ) {
-        const f: SessionFlag = zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE';
-        if (!stepFlags.includes(f)) stepFlags.push(f);
-      } else cum += delta;
+      )
+        raise(zeroSoFar ? 'START_REGISTER_PLACEHOLDER' : 'ENERGY_JUMP_IMPLAUSIBLE');
+      else cum += delta;
     }
     if (wh !== 0n) zeroSoFar = false;
     hasPrev = true;
@@ -112,7 +115,50 @@ export function computeEnergy(
     if (wh !== 0n) anyNonZero = true;
   }
   let outside = false;
-  for (const chunk of s.readings) {
+  const lastChunk = s.readings.length - 1;
+  for (let c = 0; c <= lastChunk; c++) {
+    const chunk = s.readings[c];
+    // A chunk before the last is never appended to again: its fold, when every reading lies inside the session
+    // (nothing dropped or clamped), depends only on the point before it, so it is kept and reused (a running total:
+    // session.updated costs the number of chunks, not of readings). Not for the points list (session.ended).
+    const n = chunk.length;
+    const foldable = !keepPoints && c < lastChunk && n > 0 && chunk[0].ms >= s.startedAtMs && chunk[n - 1].ms <= endMs;
+    let info: ChunkInfo | undefined;
+    if (foldable) {
+      info = infoOf(chunk, chunks);
+      const f = info.fold;
+      if (
+        f !== undefined &&
+        f.items === chunk &&
+        f.scale === scale &&
+        f.hasPrev === hasPrev &&
+        f.prevMs === prevMs &&
+        f.prevWh === prevWh &&
+        f.zeroSoFar === zeroSoFar &&
+        f.maxW === maxW &&
+        f.slackWh === slackWh
+      ) {
+        cum += f.cum;
+        count += n;
+        for (const flag of f.flags) if (!stepFlags.includes(flag)) stepFlags.push(flag);
+        if (f.anyNonZero) anyNonZero = true;
+        hasPrev = true;
+        prevMs = f.exitMs;
+        prevWh = f.exitWh;
+        zeroSoFar = f.exitZeroSoFar;
+        if (f.moved) {
+          lastMs = f.exitMs;
+          lastAt = f.lastAt;
+        }
+        continue;
+      }
+    }
+    const entry = { hasPrev, prevMs, prevWh, zeroSoFar, cum, lastAt, lastMs, anyNonZero };
+    if (info !== undefined) {
+      raised = [];
+      lastAt = undefined;
+      anyNonZero = false;
+    }
     const values = valuesOf(chunk, scale, chunks);
     for (let k = 0; k < chunk.length; k++) {
       const r = chunk[k];
@@ -123,6 +169,32 @@ export function computeEnergy(
       const ms = Math.min(Math.max(r.ms, s.startedAtMs), endMs);
       if (values[k] !== 0n) anyNonZero = true;
       step(ms, ms === r.ms ? r.at : undefined, values[k]);
+    }
+    if (info !== undefined) {
+      info.fold = {
+        items: chunk,
+        scale,
+        hasPrev: entry.hasPrev,
+        prevMs: entry.prevMs,
+        prevWh: entry.prevWh,
+        zeroSoFar: entry.zeroSoFar,
+        maxW,
+        slackWh,
+        cum: cum - entry.cum,
+        flags: raised as SessionFlag[],
+        anyNonZero,
+        exitMs: prevMs,
+        exitWh: prevWh,
+        exitZeroSoFar: zeroSoFar,
+        moved: lastAt !== undefined,
+        lastAt,
+      };
+      raised = undefined;
+      if (lastAt === undefined) {
+        lastAt = entry.lastAt;
+        lastMs = entry.lastMs;
+      }
+      if (entry.anyNonZero) anyNonZero = true;
     }
   }
   if (outside) flags.push('READING_OUTSIDE_SESSION');
@@ -154,6 +226,29 @@ interface ChunkInfo {
   scale: number;
   /** items' registers at `scale` (possibly fewer than items, never more) */
   values: bigint[];
+  /** the fold of this chunk when it was last folded whole (computeEnergy's running total) */
+  fold?: ChunkFold;
+}
+
+/** A chunk's fold: the point before it and the settings it was folded with → what it added. */
+interface ChunkFold {
+  items: EnergyReading[];
+  scale: number;
+  hasPrev: boolean;
+  prevMs: number;
+  prevWh: bigint;
+  zeroSoFar: boolean;
+  maxW: bigint;
+  slackWh: bigint;
+  cum: bigint;
+  flags: SessionFlag[];
+  anyNonZero: boolean;
+  exitMs: number;
+  exitWh: bigint;
+  exitZeroSoFar: boolean;
+  /** a point of the chunk was not a repeat of the one before: lastAt is its instant */
+  moved: boolean;
+  lastAt: string | undefined;
 }
 export type EnergyChunkCache = WeakMap<EnergyReading, ChunkInfo>;
 export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
