@@ -216,6 +216,8 @@ async function main(): Promise<void> {
   });
   gc.observe({ entryTypes: ['gc'] });
   const gcMarks: number[] = [];
+  // CPU (ms) of the service and of its PostgreSQL backends when each tenth was reached: where a slope comes from
+  const cpuMarks: Array<{ service: number; postgres: number }> = [];
   const marks: number[] = []; // ms since start when each tenth was reached
   let peakRss = process.memoryUsage().rss;
   const loads: number[] = [];
@@ -226,6 +228,8 @@ async function main(): Promise<void> {
     while (marks.length < 10 && n >= ((marks.length + 1) * running) / 10) {
       marks.push(performance.now() - start);
       gcMarks.push(gcMs);
+      const c = process.cpuUsage(cpuBefore);
+      cpuMarks.push({ service: (c.user + c.system) / 1000, postgres: await dbCpuSince(poll, dbBefore) });
     }
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (performance.now() - lastLoad > 5000) {
@@ -233,12 +237,13 @@ async function main(): Promise<void> {
       lastLoad = performance.now();
     }
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  const dbMs = await dbCpuSince(poll, dbBefore);
   while (marks.length < 10) {
     marks.push(performance.now() - start);
     gcMarks.push(gcMs);
+    cpuMarks.push({ service: (cpu.user + cpu.system) / 1000, postgres: dbMs });
   }
-  const cpu = process.cpuUsage(cpuBefore);
-  const dbMs = await dbCpuSince(poll, dbBefore);
   // how the station heads were written: updates, and how many of them were HOT (no index entry, same page)
   const { rows: heads } = await poll.query<{ upd: string; hot: string; bytes: string }>(
     `select n_tup_upd as upd, n_tup_hot_upd as hot, pg_total_relation_size(relid) as bytes
@@ -269,6 +274,8 @@ async function main(): Promise<void> {
   const gcShare = gcMarks.map((g, i) =>
     Number(((g - (i === 0 ? 0 : gcMarks[i - 1])) / Math.max(1, marks[i] - (i === 0 ? 0 : marks[i - 1]))).toFixed(2)),
   );
+  const cpuPerTenth = (k: 'service' | 'postgres') =>
+    cpuMarks.map((m, i) => Number(((m[k] - (i === 0 ? 0 : cpuMarks[i - 1][k])) / (running / 10)).toFixed(3)));
   const perTenth = marks.map((m, i) =>
     Math.round(running / 10 / (Math.max(1, m - (i === 0 ? 0 : marks[i - 1])) / 1000)),
   );
@@ -291,6 +298,7 @@ async function main(): Promise<void> {
       perSecond: Math.round(stations / endsSeconds),
     },
     gcSharePerTenth: gcShare,
+    cpuMsPerRecordPerTenth: { service: cpuPerTenth('service'), postgres: cpuPerTenth('postgres') },
     cpuMsPerRecord: {
       service: Number(((cpu.user + cpu.system) / 1000 / running).toFixed(3)),
       postgres: Number((dbMs / running).toFixed(3)),
@@ -313,6 +321,9 @@ async function main(): Promise<void> {
     `records/s per tenth of the sessions (start -> end): ${perTenth.join(' ')}  (end/start ${result.endOverStart})`,
   );
   console.log(`share of the time in garbage collection per tenth: ${gcShare.join(' ')}`);
+  console.log(
+    `CPU ms per record per tenth: service ${result.cpuMsPerRecordPerTenth.service.join(' ')}; PostgreSQL ${result.cpuMsPerRecordPerTenth.postgres.join(' ')}`,
+  );
   console.log(
     `CPU per record: service ${result.cpuMsPerRecord.service} ms, its PostgreSQL backends ${result.cpuMsPerRecord.postgres} ms; station head updates ${result.stationHeadUpdates.perRecord} per record (${result.stationHeadUpdates.hot} of ${result.stationHeadUpdates.all} HOT); station_state ${result.stationStateMb} MB`,
   );
