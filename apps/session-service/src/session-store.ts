@@ -8,6 +8,7 @@ import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from
 import {
   CHUNKED_LISTS,
   joinState,
+  packStored,
   splitState,
   type Persisted,
   type StateHead,
@@ -194,7 +195,11 @@ export class StationStateStore {
       `on conflict (station_id) do update set state = excluded.state, token = excluded.token,
          last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
     );
-    for (const s of saved) this.cache.put(s.stationId, s.token, s.station, stateItems(s.station.state));
+    for (const s of saved) {
+      // what is now stored whole is kept packed in memory (fewer live objects for the garbage collector to mark)
+      packStored(s.station.state, s.station.persisted);
+      this.cache.put(s.stationId, s.token, s.station, stateItems(s.station.state));
+    }
     this.cache.trim();
   }
 }

@@ -1,6 +1,7 @@
 import {
   handle,
   initialState,
+  itemsOf,
   sessionDecider,
   type SessionCommand,
   type SessionDeciderEvent,
@@ -11,6 +12,7 @@ import {
   CHUNKED_LISTS,
   emptyPersisted,
   joinState,
+  packStored,
   splitState,
   type Persisted,
   type StateHead,
@@ -69,6 +71,7 @@ class Stored {
       this.parts.set(`${p.session_id}|${p.list}|${p.idx}`, text);
     }
     this.head = JSON.stringify(split.head);
+    packStored(state, split.persisted); // as the service does with the states it keeps
     return { persisted: split.persisted, headBytes: this.head.length, partsWritten: split.parts.length, partsBytes };
   }
 
@@ -78,6 +81,18 @@ class Stored {
       [...this.parts.values()].map((p) => JSON.parse(p) as StatePart),
     );
   }
+}
+
+/** A state as plain JSON, its packed chunks as the arrays they stand for (what a reload gives back). */
+function plain(state: SessionsState): SessionsState {
+  const unpack = (x: SessionsState['sessions'][number]) => {
+    const copy = { ...x } as unknown as Record<string, unknown>;
+    for (const k of CHUNKED_LISTS) copy[k] = (x[k] as Parameters<typeof itemsOf>[0][]).map((c) => itemsOf(c));
+    return copy;
+  };
+  const closed: Record<string, unknown> = {};
+  for (const [id, x] of Object.entries(state.closed)) closed[id] = unpack(x);
+  return JSON.parse(JSON.stringify({ ...state, sessions: state.sessions.map(unpack), closed })) as SessionsState;
 }
 
 /** Folds the commands one record at a time, saving after each (as a chunk of one record), optionally reloading from the store. */
@@ -97,7 +112,7 @@ function fold(
     persisted = stored.save(state, persisted).persisted;
     if (reloadEvery > 0 && i % reloadEvery === reloadEvery - 1) {
       const back = stored.load();
-      expect(back.state).toEqual(JSON.parse(JSON.stringify(state)));
+      expect(back.state).toEqual(plain(state));
       ({ state, persisted } = back);
     }
   });
@@ -112,9 +127,38 @@ describe('station state stored as a head and parts', () => {
       for (const every of [1, 7]) {
         const reloaded = fold(commands, every);
         expect(JSON.stringify(reloaded.events)).toBe(JSON.stringify(whole.events));
-        expect(reloaded.stored.load().state).toEqual(JSON.parse(JSON.stringify(whole.state)));
+        expect(reloaded.stored.load().state).toEqual(plain(whole.state));
       }
     }
+  });
+
+  it('folds the states it keeps packed to the same events and states as the decider alone', () => {
+    const { commands } = longSession16({ from: '2026-03-01T08:00:00.000Z', samples: 400, intervalSeconds: 10 });
+    const late = station('CS-LONG').wh16({ tx: 1, at: '2026-03-01T08:01:05.000Z', wh: '12.5' });
+    const workloads = [
+      commands,
+      [...commands.slice(0, 250), ...late, ...commands.slice(250)],
+      ...[1, 2, 3, 4, 5, 6].map((seed) => randomStationCommands(seed, 900)),
+    ];
+    for (const cs of workloads) {
+      const decider = sessionDecider();
+      let state = initialState();
+      const events: SessionDeciderEvent[] = [];
+      for (const c of cs) {
+        const r = handle(c, state, decider);
+        events.push(...r.events);
+        state = r.state;
+      }
+      for (const every of [0, 5]) {
+        const kept = fold(cs, every);
+        expect(JSON.stringify(kept.events)).toBe(JSON.stringify(events));
+        expect(plain(kept.state)).toEqual(plain(state));
+      }
+    }
+    // the kept state holds packed chunks (a long session's readings: 400 in 12 full chunks and a last one)
+    const kept = fold(commands.slice(0, -1), 0).state;
+    const readings = kept.sessions[0].readings as unknown as Array<unknown[] | { packed: string }>;
+    expect(readings.filter((c) => !Array.isArray(c))).toHaveLength(readings.length - 1);
   });
 
   it('stores a long session right when an out-of-order reading makes its chunks anew after many saves', () => {
@@ -124,17 +168,17 @@ describe('station state stored as a head and parts', () => {
     const all = [...commands.slice(0, 200), ...late, ...commands.slice(200)];
     for (const reloadEvery of [0, 7]) {
       const { state, stored } = fold(all, reloadEvery);
-      expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+      expect(stored.load().state).toEqual(plain(state));
     }
   });
 
   it('reads a row in the older form (the whole state) and stores it in parts at the next write', () => {
     const { state } = fold(randomStationCommands(5), 0);
-    const old = joinState(JSON.parse(JSON.stringify(state)) as SessionsState, []);
-    expect(old.state).toEqual(JSON.parse(JSON.stringify(state)));
+    const old = joinState(plain(state) as SessionsState, []);
+    expect(old.state).toEqual(plain(state));
     const stored = new Stored();
     stored.save(old.state, old.persisted);
-    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    expect(stored.load().state).toEqual(plain(state));
   });
 
   it('reads a row of the first split (whole chunks apart, the last chunk in the head) and stores it in pieces at the next write', () => {
@@ -142,18 +186,18 @@ describe('station state stored as a head and parts', () => {
     const whole = fold(commands, 0).state;
     const half = fold(commands.slice(0, 150), 0).state;
     for (const state of [half, whole]) {
-      const v1 = splitV1(state);
+      const v1 = splitV1(plain(state));
       const back = joinState(v1.head, v1.parts);
-      expect(back.state).toEqual(JSON.parse(JSON.stringify(state)));
+      expect(back.state).toEqual(plain(state));
       const stored = new Stored();
       for (const p of v1.parts) stored.parts.set(`${p.session_id}|${p.list}|${p.idx}`, JSON.stringify(p));
       const r = stored.save(back.state, back.persisted);
       expect(r.partsWritten).toBeGreaterThan(0); // everything again, in pieces
-      expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+      expect(stored.load().state).toEqual(plain(state));
     }
     // and folds on from it as from the state itself
     const decider = sessionDecider();
-    const v1 = splitV1(half);
+    const v1 = splitV1(plain(half));
     let { state } = joinState(v1.head, v1.parts);
     const events: SessionDeciderEvent[] = [];
     for (const c of commands.slice(150)) {
@@ -169,7 +213,7 @@ describe('station state stored as a head and parts', () => {
       direct = r.state;
     }
     expect(JSON.stringify(events)).toBe(JSON.stringify(directEvents));
-    expect(state).toEqual(JSON.parse(JSON.stringify(direct)));
+    expect(state).toEqual(plain(direct));
   });
 
   it('keeps the head and the writes per record the same size whatever the length of the session', () => {
@@ -197,7 +241,7 @@ describe('station state stored as a head and parts', () => {
     expect(late).toBeLessThan(5_000); // the items not yet in a full piece: a few at most
     expect(maxParts).toBeLessThanOrEqual(CHUNKED_LISTS.length); // a full piece of a list at most
     expect(maxBytes).toBeLessThan(5_000);
-    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    expect(stored.load().state).toEqual(plain(state));
     // the end: the closed session's head (with its session.ended) is written, its chunks stay where they are
     const ended = handle(commands[commands.length - 1], state, decider);
     expect(ended.events.some((e) => e.type === 'session.ended')).toBe(true);
@@ -205,7 +249,7 @@ describe('station state stored as a head and parts', () => {
     expect(Object.keys(ended.state.closed)).toHaveLength(1);
     expect(end.partsBytes).toBeLessThan(60_000);
     expect(end.headBytes).toBeLessThan(early);
-    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(ended.state)));
+    expect(stored.load().state).toEqual(plain(ended.state));
     // forgotten: every part of the session goes
     const parts = stored.parts.size;
     expect(parts).toBeGreaterThan(800); // 3,600 readings and sources in pieces of 8
@@ -250,11 +294,11 @@ describe('station state stored as a head and parts', () => {
     });
     expect(stationRows.reduce((a, b) => a + b)).toBe(1);
     expect(state.sessions[0].station).toEqual(facts);
-    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(state)));
+    expect(stored.load().state).toEqual(plain(state));
     // ended: the closed session's head keeps them; forgotten: the row goes with the session's other parts
     const ended = handle(withFacts[withFacts.length - 1], state, decider);
     const end = stored.save(ended.state, persisted);
-    expect(stored.load().state).toEqual(JSON.parse(JSON.stringify(ended.state)));
+    expect(stored.load().state).toEqual(plain(ended.state));
     const [closed] = Object.values(stored.load().state.closed);
     expect(closed.station).toEqual(facts);
     stored.save(initialState(), end.persisted);

@@ -1,4 +1,4 @@
-import type { SessionState, SessionsState } from '@csms/sessions';
+import { itemsOf, pack, type Chunk, type SessionState, type SessionsState } from '@csms/sessions';
 
 /**
  * How a station's decider state is persisted so that writing it after a chunk costs little and the same whatever
@@ -23,7 +23,7 @@ import type { SessionState, SessionsState } from '@csms/sessions';
  */
 export const CHUNKED_LISTS = ['readings', 'power', 'current', 'seqNos', 'sources'] as const;
 type ListKey = (typeof CHUNKED_LISTS)[number];
-type Chunks = unknown[][];
+type Chunks = Array<Chunk<unknown>>;
 /** items per stored piece of a chunk */
 export const PIECE = 8;
 
@@ -71,7 +71,7 @@ interface StoredList {
   /** chunks stored apart whole (every piece): chunk i is `whole[i]` */
   whole: Chunks;
   /** the chunk after them as it was when saved, and how many of its first items are stored in full pieces */
-  last?: unknown[];
+  last?: Chunk<unknown>;
   lastStored: number;
 }
 
@@ -105,8 +105,9 @@ function listOf(s: SessionState, k: ListKey): Chunks {
 }
 
 /** How many first items of `now` are the same objects as those stored of `was` (at most `stored`). */
-function sameStored(was: unknown[] | undefined, stored: number, now: unknown[]): number {
-  if (!was) return 0;
+function sameStored(was: Chunk<unknown> | undefined, stored: number, nowChunk: Chunk<unknown>): number {
+  if (!was || !Array.isArray(was) || !Array.isArray(nowChunk)) return 0;
+  const now = nowChunk;
   const n = Math.min(stored, now.length);
   for (let t = 0; t < n; t++) if (was[t] !== now[t]) return t;
   return n;
@@ -118,10 +119,11 @@ function pushPieces(
   sessionId: string,
   k: ListKey,
   i: number,
-  c: unknown[],
+  chunk: Chunk<unknown>,
   from: number,
   upTo: number,
 ) {
+  const c = itemsOf(chunk);
   for (let j = Math.floor(from / PIECE); j * PIECE < upTo; j++)
     parts.push({ session_id: sessionId, list: `${k}:${i}`, idx: j, items: c.slice(j * PIECE, (j + 1) * PIECE) });
 }
@@ -160,7 +162,7 @@ function splitList(
   return {
     count: [n, full / PIECE],
     now: { whole, last: c, lastStored: full },
-    tail: full < c.length ? [c.slice(full)] : [],
+    tail: full < c.length ? [itemsOf(c).slice(full)] : [],
   };
 }
 
@@ -255,7 +257,7 @@ function joinSession(
         if (p === undefined) missing(`piece ${j} of chunk ${n - 1} of ${k}`);
         last.push(...p!);
       }
-      for (const tail of listOf(s, k)) last.push(...tail);
+      for (const tail of listOf(s, k)) last.push(...itemsOf(tail));
       now[k] = { whole: chunks.slice(), last, lastStored: full * PIECE };
       chunks.push(last);
     }
@@ -326,4 +328,36 @@ export function joinState(
     persisted.closed.set(id, j.session);
   }
   return { state: { ...stored.head, sessions, closed }, persisted };
+}
+
+/** Chunks of 32 items (a full chunk: what the decider fills before it starts the next). */
+const FULL = 32;
+
+/**
+ * Packs, in the state kept in memory, the full chunks this save has stored whole (libs/sessions `PackedChunk`: the
+ * same items as one JSON text), and notes the packed chunks as the ones stored. The state is changed in place: its
+ * chunk lists are the decider's latest, owned by this state alone (the decider copies a list's index to append), and
+ * a packed chunk means the same items. Walks back from the last chunk stored whole to the first already packed: a
+ * save costs the chunks filled since the last one, not the session's length.
+ */
+export function packStored(state: SessionsState, persisted: Persisted): void {
+  const packSession = (s: SessionState) => {
+    const lists = persisted.lists.get(s.sessionId);
+    if (!lists) return;
+    for (const k of CHUNKED_LISTS) {
+      const stored = lists[k];
+      if (!stored) continue;
+      const chunks = listOf(s, k);
+      for (let i = stored.whole.length - 1; i >= 0; i--) {
+        const c = chunks[i];
+        if (!Array.isArray(c)) break; // packed before, and so are those before it
+        if (c !== stored.whole[i] || c.length !== FULL) continue;
+        const p = pack(c);
+        chunks[i] = p;
+        stored.whole[i] = p;
+      }
+    }
+  };
+  for (const s of state.sessions) packSession(s);
+  for (const id of Object.keys(state.closed)) packSession(state.closed[id]);
 }

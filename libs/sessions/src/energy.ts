@@ -1,11 +1,13 @@
 import type { SessionDeciderConfig } from './config';
 import type { SessionFlag } from './events';
-import type { EnergyReading, SessionState } from './state';
+import type { Chunk, EnergyReading, SessionState } from './state';
+import * as stateModule from './state';
 import { Dec as Decimal } from '@csms/kernel';
 import * as kernel from '@csms/kernel';
 
 // imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
 const { decimalsOf, formatScaled, toIsoString, toScaled } = kernel;
+const { firstOf, itemsOf, lastOf } = stateModule;
 
 const MS_PER_HOUR_N = 3_600_000n;
 
@@ -122,7 +124,8 @@ export function computeEnergy(
     // (nothing dropped or clamped), depends only on the point before it, so it is kept and reused (a running total:
     // session.updated costs the number of chunks, not of readings). Not for the points list (session.ended).
     const n = chunk.length;
-    const foldable = !keepPoints && c < lastChunk && n > 0 && chunk[0].ms >= s.startedAtMs && chunk[n - 1].ms <= endMs;
+    const foldable =
+      !keepPoints && c < lastChunk && n > 0 && firstOf(chunk)!.ms >= s.startedAtMs && lastOf(chunk)!.ms <= endMs;
     let info: ChunkInfo | undefined;
     if (foldable) {
       info = infoOf(chunk, chunks);
@@ -160,8 +163,9 @@ export function computeEnergy(
       anyNonZero = false;
     }
     const values = valuesOf(chunk, scale, chunks);
-    for (let k = 0; k < chunk.length; k++) {
-      const r = chunk[k];
+    const items = itemsOf(chunk);
+    for (let k = 0; k < n; k++) {
+      const r = items[k];
       if (r.ms < s.startedAtMs - tol || r.ms > endMs + tol) {
         outside = true;
         continue;
@@ -190,6 +194,11 @@ export function computeEnergy(
         lastAt,
       };
       raised = undefined;
+      // a packed chunk's registers are not kept once folded (the state keeps it packed to hold fewer live objects)
+      if (!Array.isArray(chunk)) {
+        info.values = [];
+        info.scale = -1;
+      }
       if (lastAt === undefined) {
         lastAt = entry.lastAt;
         lastMs = entry.lastMs;
@@ -219,8 +228,8 @@ export function computeEnergy(
  * only grows at its end; a hit is checked item by item). Why: README "Performance". The decider owns the cache.
  */
 interface ChunkInfo {
-  /** the longest version of the chunk seen */
-  items: EnergyReading[];
+  /** the longest version of the chunk seen (a packed chunk: itself) */
+  items: Chunk<EnergyReading>;
   /** most decimals among items[0..k] */
   decimals: number[];
   scale: number;
@@ -232,7 +241,7 @@ interface ChunkInfo {
 
 /** A chunk's fold: the point before it and the settings it was folded with → what it added. */
 interface ChunkFold {
-  items: EnergyReading[];
+  items: Chunk<EnergyReading>;
   scale: number;
   hasPrev: boolean;
   prevMs: number;
@@ -250,13 +259,15 @@ interface ChunkFold {
   moved: boolean;
   lastAt: string | undefined;
 }
-export type EnergyChunkCache = WeakMap<EnergyReading, ChunkInfo>;
+export type EnergyChunkCache = WeakMap<object, ChunkInfo>;
 export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
 
-function infoOf(chunk: EnergyReading[], chunks: EnergyChunkCache): ChunkInfo {
-  let info = chunks.get(chunk[0]);
-  if (info && info.items !== chunk) {
-    const known = info.items;
+function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInfo {
+  // an array chunk is known by its first reading (it grows at its end from one state to the next), a packed one by itself
+  const packed = !Array.isArray(chunk);
+  let info = chunks.get(packed ? chunk : chunk[0]);
+  if (info && !packed && info.items !== chunk) {
+    const known = info.items as EnergyReading[];
     const n = Math.min(known.length, chunk.length);
     for (let k = 1; k < n; k++) {
       if (known[k] !== chunk[k]) {
@@ -273,19 +284,19 @@ function infoOf(chunk: EnergyReading[], chunks: EnergyChunkCache): ChunkInfo {
   if (!info) {
     const decimals: number[] = [];
     let d = 0;
-    for (const r of chunk) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
+    for (const r of itemsOf(chunk)) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
     info = { items: chunk, decimals, scale: -1, values: [] };
-    chunks.set(chunk[0], info);
+    chunks.set(packed ? chunk : chunk[0], info);
   }
   return info;
 }
 
 /** Most decimals of a chunk's readings. */
-const maxDecimalsOf = (chunk: EnergyReading[], chunks: EnergyChunkCache): number =>
+const maxDecimalsOf = (chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): number =>
   chunk.length === 0 ? 0 : infoOf(chunk, chunks).decimals[chunk.length - 1];
 
 /** A chunk's registers at `scale` (the returned list may be longer than the chunk: read chunk.length items). */
-function valuesOf(chunk: EnergyReading[], scale: number, chunks: EnergyChunkCache): bigint[] {
+function valuesOf(chunk: Chunk<EnergyReading>, scale: number, chunks: EnergyChunkCache): bigint[] {
   if (chunk.length === 0) return [];
   const info = infoOf(chunk, chunks);
   if (info.scale !== scale) {
@@ -293,7 +304,10 @@ function valuesOf(chunk: EnergyReading[], scale: number, chunks: EnergyChunkCach
     info.scale = scale;
   }
   const values = info.values;
-  for (let k = values.length; k < chunk.length; k++) values.push(toScaled(chunk[k].wh, scale));
+  if (values.length < chunk.length) {
+    const items = itemsOf(chunk);
+    for (let k = values.length; k < chunk.length; k++) values.push(toScaled(items[k].wh, scale));
+  }
   return values;
 }
 

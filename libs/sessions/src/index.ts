@@ -7,6 +7,10 @@ export {
   type SessionState,
   type ConnectorState,
   type EnergyReading,
+  itemsOf,
+  pack,
+  type Chunk,
+  type PackedChunk,
 } from './state';
 export { handle, sessionDecider, type SessionCommand, type SessionDecider } from './decider';
 export { sessionIdOf, SESSION_NAMESPACE, SESSION_EVENT_NAMESPACE } from './ids';

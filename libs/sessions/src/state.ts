@@ -6,24 +6,54 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
  * state). Appending copies one chunk and the chunk index, not the whole list, so folding a long session
  * stays cheap; earlier states keep their own chunks (nothing is mutated). A full chunk keeps its object identity
  * from one state to the next: the session service stores each full chunk once and compares identities.
+ *
+ * A full chunk before the last may be **packed** (`PackedChunk`: its items as one JSON text, with its first and last
+ * item): the session service packs the chunks it has stored, so that the states it keeps in memory between chunks
+ * of records hold a few objects per 32 items instead of every item (the garbage collector marks every live object:
+ * with every reading of every open session live, its cost grew with the sessions' length). The decider never packs;
+ * it reads every chunk through `itemsOf`, `firstOf` and `lastOf`, and the in-order path reads only the last chunk
+ * and the first and last item of the others. A packed chunk means the same items as the array it was made from.
  */
-export type Chunked<T> = T[][];
+export interface PackedChunk<T> {
+  /** JSON text of the items */
+  packed: string;
+  length: number;
+  first: T;
+  last: T;
+}
+export type Chunk<T> = T[] | PackedChunk<T>;
+export type Chunked<T> = Array<Chunk<T>>;
 const CHUNK = 32;
 
+export const isPacked = <T>(c: Chunk<T>): c is PackedChunk<T> => !Array.isArray(c);
+
+/** A chunk's items (a packed chunk's parsed anew: new objects, equal to those it was packed from). */
+export function itemsOf<T>(c: Chunk<T>): T[] {
+  return Array.isArray(c) ? c : (JSON.parse(c.packed) as T[]);
+}
+
+export const firstOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[0] : c.first);
+export const lastOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[c.length - 1] : c.last);
+
+/** A full chunk packed (see `Chunked`). */
+export function pack<T>(items: T[]): PackedChunk<T> {
+  return { packed: JSON.stringify(items), length: items.length, first: items[0], last: items[items.length - 1] };
+}
+
 export function chunkedToArray<T>(c: Chunked<T>): T[] {
-  return c.length === 1 ? c[0].slice() : ([] as T[]).concat(...c);
+  return c.length === 1 ? itemsOf(c[0]).slice() : ([] as T[]).concat(...c.map((x) => itemsOf(x)));
 }
 
 export function chunkedLast<T>(c: Chunked<T>): T | undefined {
   const last = c[c.length - 1];
-  return last ? last[last.length - 1] : undefined;
+  return last ? lastOf(last) : undefined;
 }
 
 export function chunkedAppend<T>(c: Chunked<T>, item: T): Chunked<T> {
   const last = c[c.length - 1];
   if (!last || last.length >= CHUNK) return [...c, [item]];
   const out = c.slice();
-  out[out.length - 1] = [...last, item];
+  out[out.length - 1] = [...itemsOf(last), item];
   return out;
 }
 
@@ -58,10 +88,10 @@ export function chunkedInsert<T extends { ms: number }>(
   return rechunk(all);
 }
 
-/** Visits items newest first until `visit` returns true. */
+/** Visits items newest first until `visit` returns true (a packed chunk is read only when the visit gets to it). */
 export function chunkedFindFromEnd<T>(c: Chunked<T>, visit: (x: T) => boolean): T | undefined {
   for (let k = c.length - 1; k >= 0; k--) {
-    const chunk = c[k];
+    const chunk = itemsOf(c[k]);
     for (let i = chunk.length - 1; i >= 0; i--) if (visit(chunk[i])) return chunk[i];
   }
   return undefined;
