@@ -142,10 +142,44 @@ export class StationHeadStorage1765200000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The detail tables keyed in the order rows arrive in. Their primary keys were (session_id, event_id), a UUID v5 that
+ * puts each new row of a session at a random place among the session's rows: every insert touched another leaf page,
+ * and the pages touched by the open sessions outgrew the buffer cache as the sessions grew (the session service's
+ * PostgreSQL CPU per record rose from 0.15 to 0.22 ms over the sessions of the long-session bench). The keys are now
+ * the columns of each table's second index, which the API reads by and which grow at their end per session (station
+ * time; log position), with the event id last: still unique (a reading's event id, a record's log position, are
+ * its own), so a replay's rows still conflict and are kept as they were. One index per table instead of two.
+ */
+export class SessionDetailKeysInOrder1765300000000 implements MigrationInterface {
+  name = 'SessionDetailKeysInOrder1765300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('alter table session_readings drop constraint session_readings_pkey');
+    await q.query('alter table session_readings add primary key (session_id, occurred_at, event_id)');
+    await q.query('drop index session_readings_time');
+    await q.query('alter table session_sources drop constraint session_sources_pkey');
+    await q.query('alter table session_sources add primary key (session_id, topic, partition, log_offset, event_id)');
+    await q.query('drop index session_sources_log');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(
+      'create index session_sources_log on session_sources (session_id, topic, partition, log_offset, event_id)',
+    );
+    await q.query('alter table session_sources drop constraint session_sources_pkey');
+    await q.query('alter table session_sources add primary key (session_id, event_id)');
+    await q.query('create index session_readings_time on session_readings (session_id, occurred_at, event_id)');
+    await q.query('alter table session_readings drop constraint session_readings_pkey');
+    await q.query('alter table session_readings add primary key (session_id, event_id)');
+  }
+}
+
 export const sessionServiceMigrations = [
   ...messagingMigrations,
   SessionTables1764300000000,
   SessionDetailTables1764900000000,
   StationStateParts1765000000000,
   StationHeadStorage1765200000000,
+  SessionDetailKeysInOrder1765300000000,
 ];
