@@ -156,7 +156,9 @@ export function computeEnergy(
         continue;
       }
     }
-    const entry = { hasPrev, prevMs, prevWh, zeroSoFar, cum, lastAt, lastMs, anyNonZero };
+    // what the fold being recorded starts from (only when it is recorded: session.ended walks allocate nothing here)
+    const entry =
+      info === undefined ? undefined : { hasPrev, prevMs, prevWh, zeroSoFar, cum, lastAt, lastMs, anyNonZero };
     if (info !== undefined) {
       raised = [];
       lastAt = undefined;
@@ -174,7 +176,7 @@ export function computeEnergy(
       if (values[k] !== 0n) anyNonZero = true;
       step(ms, ms === r.ms ? r.at : undefined, values[k]);
     }
-    if (info !== undefined) {
+    if (info !== undefined && entry !== undefined) {
       info.fold = {
         items: chunk,
         scale,
