@@ -19,6 +19,7 @@ import { deriveId, type OcppMessageReceived } from '@csms/contracts';
 import { KafkaRecordPublisher, createKafka, ensureTopics } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
 import { loadSessionServiceConfig } from '../apps/session-service/src/config';
+import { INBOUND_FOLD, type InboundFold } from '../apps/session-service/src/inbound.consumer';
 import { startSessionService } from '../apps/session-service/src/service';
 import { dbCpu, dbCpuSince } from './db-cpu';
 
@@ -252,12 +253,15 @@ async function main(): Promise<void> {
   await poll.end();
   // the sessions end: every station's StopTransaction (each builds a session.ended over its whole session)
   const stops = step(stations, samples + 1, samples, intervalS, t0);
+  const fold = svc.app.get<InboundFold>(INBOUND_FOLD);
+  const loadsDrain = fold.stateLoads();
   const endsStart = performance.now();
   await publisher.publish(stops.map((e) => ({ topic: inbound, key: e.key, value: JSON.stringify(e) })));
   await publisher.disconnect();
   const total = running + stops.length;
   while (done() < total) await new Promise((r) => setTimeout(r, 10));
   const endsSeconds = (performance.now() - endsStart) / 1000;
+  const loadsEnds = fold.stateLoads() - loadsDrain;
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const seconds = marks[9] / 1000;
   const rssEnd = process.memoryUsage().rss;
@@ -297,6 +301,8 @@ async function main(): Promise<void> {
       seconds: Number(endsSeconds.toFixed(2)),
       perSecond: Math.round(stations / endsSeconds),
     },
+    // states whose stored chunks the decider asked for (read back from station_state_parts): drain, ends
+    stateLoads: { drain: loadsDrain, ends: loadsEnds },
     gcSharePerTenth: gcShare,
     cpuMsPerRecordPerTenth: { service: cpuPerTenth('service'), postgres: cpuPerTenth('postgres') },
     cpuMsPerRecord: {
@@ -328,7 +334,7 @@ async function main(): Promise<void> {
     `CPU per record: service ${result.cpuMsPerRecord.service} ms, its PostgreSQL backends ${result.cpuMsPerRecord.postgres} ms; station head updates ${result.stationHeadUpdates.perRecord} per record (${result.stationHeadUpdates.hot} of ${result.stationHeadUpdates.all} HOT); station_state ${result.stationStateMb} MB`,
   );
   console.log(
-    `then the ${stations} StopTransactions (session.ended), published once the rest was applied: ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s`,
+    `then the ${stations} StopTransactions (session.ended), published once the rest was applied: ${result.sessionEnds.seconds} s = ${result.sessionEnds.perSecond}/s; stored chunks read back: ${loadsDrain} during the drain, ${loadsEnds} for the ends`,
   );
   console.log(
     `peak RSS ${result.peakRssMb} MB, at the end ${result.rssEndMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`,

@@ -1,7 +1,9 @@
+import type { EntityManager } from 'typeorm';
 import type { EventCatalogue, OcppMessageReceived } from '@csms/contracts';
 import type { ChunkEndHook, ChunkStartHook, EventHandler } from '@csms/messaging';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import {
+  ChunkNotLoaded,
   handle,
   initialState,
   isPublicSessionEvent,
@@ -54,7 +56,13 @@ export function makeInboundHandler(
   catalogue: EventCatalogue,
   config: Partial<SessionDeciderConfig>,
   cache: StateCacheLimits = { stations: 2000, items: Number.POSITIVE_INFINITY },
-): { handler: EventHandler; onChunkStart: ChunkStartHook; onChunkEnd: ChunkEndHook } {
+): {
+  handler: EventHandler;
+  onChunkStart: ChunkStartHook;
+  onChunkEnd: ChunkEndHook;
+  /** how many times a state's chunks held without their items were read back (the decider asked for them) */
+  stateLoads: () => number;
+} {
   const decider = sessionDecider(config);
   const store = new StationStateStore(cache);
   const chunkOf = (scratch: Map<string, unknown>): ChunkState => {
@@ -103,7 +111,7 @@ export function makeInboundHandler(
     if (res.events.length > 0) commands.push({ type: 'RecordChargerEvents', events: res.events });
     commands.push({ type: 'CloseStaleSessions', now: record.receivedAt });
     for (const command of commands) {
-      const r = handle(command, st.state, decider);
+      const r = await decideLoaded(command, record.stationId, st, ctx.manager);
       if (r.state !== st.state) {
         st.state = r.state;
         st.dirty = true;
@@ -123,6 +131,21 @@ export function makeInboundHandler(
     if (record.receivedAt > st.lastEventAt) st.lastEventAt = record.receivedAt;
   };
 
+  /**
+   * Decides with the station's state; when the decider needs the items of chunks the state holds without them
+   * (`ChunkNotLoaded`), they are read back from the station's stored parts and the command is decided again (the
+   * decider is pure: the state it was given is unchanged).
+   */
+  const decideLoaded = async (command: SessionCommand, stationId: string, st: CachedStation, m: EntityManager) => {
+    try {
+      return handle(command, st.state, decider);
+    } catch (e) {
+      if (!(e instanceof ChunkNotLoaded)) throw e;
+      await store.loadUnloaded(m, stationId, st);
+      return handle(command, st.state, decider);
+    }
+  };
+
   const onChunkEnd: ChunkEndHook = async ({ manager, scratch }) => {
     const c = scratch.get(CHUNK) as ChunkState | undefined;
     if (!c) return;
@@ -136,10 +159,11 @@ export function makeInboundHandler(
           lastEventAt: s.lastEventAt,
           records: s.records,
         })),
+      decider.prepareToUnload,
     );
     await saveSessionRows(manager, c.rows.values());
     await saveDetailRows(manager, c.detail);
   };
 
-  return { handler, onChunkStart, onChunkEnd };
+  return { handler, onChunkStart, onChunkEnd, stateLoads: () => store.loads };
 }

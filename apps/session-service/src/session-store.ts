@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { insertRows, type RowColumn } from '@csms/platform';
 import type { ChargerEvent } from '@csms/ocpp-normaliser';
-import type { SessionDeciderEvent, SessionsState } from '@csms/sessions';
+import type { Chunk, SessionDeciderEvent, SessionState, SessionsState } from '@csms/sessions';
 import type { SessionEndedEvent, SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 
 import {
   CHUNKED_LISTS,
   joinState,
-  packStored,
+  loadUnloaded,
   splitState,
+  unloadedSessions,
+  unloadStored,
   type Persisted,
   type StateHead,
   type StateHeadV1,
@@ -30,13 +32,24 @@ export interface StateCacheLimits {
   items: number;
 }
 
-/** The list items a station's state holds (its open and kept closed sessions): what its memory grows with. */
+/**
+ * The list items a station's state holds in memory (its open and kept closed sessions): a chunk held without its
+ * items counts 2 (its first and last). Walks each list back to its first chunk held without items (those before it
+ * are too, but after a load): the cost of the chunks filled since the last save.
+ */
 export function stateItems(state: SessionsState): number {
   let n = 0;
   const count = (s: SessionsState['sessions'][number]) => {
     for (const k of CHUNKED_LISTS) {
-      const chunks = s[k] as unknown as unknown[][];
-      if (chunks.length > 0) n += (chunks.length - 1) * 32 + chunks[chunks.length - 1].length;
+      const chunks = s[k] as unknown as Array<Chunk<unknown>>;
+      for (let i = chunks.length - 1; i >= 0; i--) {
+        const c = chunks[i];
+        if (Array.isArray(c)) n += c.length;
+        else {
+          n += 2 * (i + 1);
+          break;
+        }
+      }
     }
   };
   for (const s of state.sessions) count(s);
@@ -142,10 +155,33 @@ export class StationStateStore {
     return out;
   }
 
-  /** Writes the states (heads in one statement, new parts in one, stale parts deleted) and keeps them in memory. */
+  /**
+   * Puts back the items of the chunks a station's state holds without them (see `unloadStored`), from its stored
+   * parts: when the decider needs them (`ChunkNotLoaded`: a session's end, an out-of-order record, a revision).
+   */
+  async loadUnloaded(m: EntityManager, stationId: string, station: LoadedStation): Promise<void> {
+    const sessions = unloadedSessions(station.state);
+    if (sessions.length === 0) return;
+    const parts: StatePart[] = await m.query(
+      `select session_id, list, idx, items from station_state_parts
+        where station_id = $1 and session_id = any($2::text[]) and list like '%:%'`,
+      [stationId, sessions],
+    );
+    loadUnloaded(station.state, station.persisted, parts);
+    this.loads++;
+  }
+
+  /** How many times a state's unloaded chunks were read back (`loadUnloaded`). */
+  loads = 0;
+
+  /**
+   * Writes the states (heads in one statement, new parts in one, stale parts deleted) and keeps them in memory, the
+   * chunks stored whole held without their items (`prepare`: the decider's `prepareToUnload`).
+   */
   async save(
     m: EntityManager,
     states: ReadonlyArray<{ stationId: string; station: LoadedStation; lastEventAt: string; records: number }>,
+    prepare?: (s: SessionState) => void,
   ): Promise<void> {
     if (states.length === 0) return;
     const ids: string[] = [];
@@ -196,8 +232,8 @@ export class StationStateStore {
          last_event = greatest(station_state.last_event, excluded.last_event), records = station_state.records + excluded.records`,
     );
     for (const s of saved) {
-      // what is now stored whole is kept packed in memory (fewer live objects for the garbage collector to mark)
-      packStored(s.station.state, s.station.persisted);
+      // what is now stored whole is held without its items (memory that does not grow with the sessions' length)
+      unloadStored(s.station.state, s.station.persisted, prepare);
       this.cache.put(s.stationId, s.token, s.station, stateItems(s.station.state));
     }
     this.cache.trim();

@@ -1,8 +1,9 @@
 import {
+  ChunkNotLoaded,
   handle,
   initialState,
-  itemsOf,
   sessionDecider,
+  type SessionDecider,
   type SessionCommand,
   type SessionDeciderEvent,
   type SessionsState,
@@ -12,8 +13,9 @@ import {
   CHUNKED_LISTS,
   emptyPersisted,
   joinState,
-  packStored,
+  loadUnloaded,
   splitState,
+  unloadStored,
   type Persisted,
   type StateHead,
   type StateHeadV1,
@@ -57,9 +59,13 @@ class Stored {
   head = '';
   parts = new Map<string, string>();
 
+  /** how many times chunks held without their items were read back */
+  loads = 0;
+
   save(
     state: SessionsState,
     persisted: Persisted,
+    prepare?: (s: SessionsState['sessions'][number]) => void,
   ): { persisted: Persisted; headBytes: number; partsWritten: number; partsBytes: number } {
     const split = splitState(state, persisted);
     let partsBytes = 0;
@@ -71,29 +77,47 @@ class Stored {
       this.parts.set(`${p.session_id}|${p.list}|${p.idx}`, text);
     }
     this.head = JSON.stringify(split.head);
-    packStored(state, split.persisted); // as the service does with the states it keeps
+    unloadStored(state, split.persisted, prepare); // as the service does with the states it keeps
     return { persisted: split.persisted, headBytes: this.head.length, partsWritten: split.parts.length, partsBytes };
   }
 
   load(): { state: SessionsState; persisted: Persisted } {
-    return joinState(
-      JSON.parse(this.head) as StateHead,
-      [...this.parts.values()].map((p) => JSON.parse(p) as StatePart),
-    );
+    return joinState(JSON.parse(this.head) as StateHead, this.partList());
+  }
+
+  partList(): StatePart[] {
+    return [...this.parts.values()].map((p) => JSON.parse(p) as StatePart);
+  }
+
+  /** Decides as the service does: the chunks held without their items read back from the parts when the decider asks. */
+  handle(c: SessionCommand, state: SessionsState, persisted: Persisted, decider: SessionDecider) {
+    try {
+      return handle(c, state, decider);
+    } catch (e) {
+      if (!(e instanceof ChunkNotLoaded)) throw e;
+      this.loads++;
+      loadUnloaded(state, persisted, this.partList());
+      return handle(c, state, decider);
+    }
+  }
+
+  /** A state as plain JSON, the chunks it holds without their items read from the parts (what a reload gives back). */
+  plain(state: SessionsState): SessionsState {
+    const copy = (x: SessionsState['sessions'][number]) => {
+      const c = { ...x } as unknown as Record<string, unknown>;
+      for (const k of CHUNKED_LISTS) c[k] = [...(x[k] as unknown[])];
+      return c as unknown as SessionsState['sessions'][number];
+    };
+    const closed: SessionsState['closed'] = {};
+    for (const [id, x] of Object.entries(state.closed)) closed[id] = copy(x);
+    const filled: SessionsState = { ...state, sessions: state.sessions.map(copy), closed };
+    loadUnloaded(filled, emptyPersisted(), this.partList());
+    return JSON.parse(JSON.stringify(filled)) as SessionsState;
   }
 }
 
-/** A state as plain JSON, its packed chunks as the arrays they stand for (what a reload gives back). */
-function plain(state: SessionsState): SessionsState {
-  const unpack = (x: SessionsState['sessions'][number]) => {
-    const copy = { ...x } as unknown as Record<string, unknown>;
-    for (const k of CHUNKED_LISTS) copy[k] = (x[k] as Parameters<typeof itemsOf>[0][]).map((c) => itemsOf(c));
-    return copy;
-  };
-  const closed: Record<string, unknown> = {};
-  for (const [id, x] of Object.entries(state.closed)) closed[id] = unpack(x);
-  return JSON.parse(JSON.stringify({ ...state, sessions: state.sessions.map(unpack), closed })) as SessionsState;
-}
+/** A state the decider alone made, as plain JSON (what a reload gives back). */
+const plain = (state: SessionsState): SessionsState => JSON.parse(JSON.stringify(state)) as SessionsState;
 
 /** Folds the commands one record at a time, saving after each (as a chunk of one record), optionally reloading from the store. */
 function fold(
@@ -106,13 +130,13 @@ function fold(
   let persisted = emptyPersisted();
   const events: SessionDeciderEvent[] = [];
   commands.forEach((c, i) => {
-    const r = handle(c, state, decider);
+    const r = stored.handle(c, state, persisted, decider);
     events.push(...r.events);
     state = r.state;
-    persisted = stored.save(state, persisted).persisted;
+    persisted = stored.save(state, persisted, decider.prepareToUnload).persisted;
     if (reloadEvery > 0 && i % reloadEvery === reloadEvery - 1) {
       const back = stored.load();
-      expect(back.state).toEqual(plain(state));
+      expect(back.state).toEqual(stored.plain(state));
       ({ state, persisted } = back);
     }
   });
@@ -127,7 +151,7 @@ describe('station state stored as a head and parts', () => {
       for (const every of [1, 7]) {
         const reloaded = fold(commands, every);
         expect(JSON.stringify(reloaded.events)).toBe(JSON.stringify(whole.events));
-        expect(reloaded.stored.load().state).toEqual(plain(whole.state));
+        expect(reloaded.stored.load().state).toEqual(whole.stored.plain(whole.state));
       }
     }
   });
@@ -152,13 +176,19 @@ describe('station state stored as a head and parts', () => {
       for (const every of [0, 5]) {
         const kept = fold(cs, every);
         expect(JSON.stringify(kept.events)).toBe(JSON.stringify(events));
-        expect(plain(kept.state)).toEqual(plain(state));
+        expect(kept.stored.plain(kept.state)).toEqual(plain(state));
       }
     }
-    // the kept state holds packed chunks (a long session's readings: 400 in 12 full chunks and a last one)
-    const kept = fold(commands.slice(0, -1), 0).state;
-    const readings = kept.sessions[0].readings as unknown as Array<unknown[] | { packed: string }>;
-    expect(readings.filter((c) => !Array.isArray(c))).toHaveLength(readings.length - 1);
+    // the chunks held without their items are read back only when the decider needs them: at the session's end
+    // (the session.updated every 15 minutes finds every full chunk's energy folded before it was unloaded)
+    expect(fold(commands, 0).stored.loads).toBe(1);
+    expect(fold(commands, 5).stored.loads).toBe(1);
+    // the kept state holds its stored chunks without their items (a long session's readings: 400 in 12 full chunks
+    // and a last one)
+    const kept = fold(commands.slice(0, -1), 0);
+    const readings = kept.state.sessions[0].readings as unknown as Array<unknown[] | { packed?: string }>;
+    expect(readings.filter((c) => !Array.isArray(c) && c.packed === undefined)).toHaveLength(readings.length - 1);
+    expect(kept.stored.loads).toBe(0);
   });
 
   it('stores a long session right when an out-of-order reading makes its chunks anew after many saves', () => {
@@ -168,12 +198,13 @@ describe('station state stored as a head and parts', () => {
     const all = [...commands.slice(0, 200), ...late, ...commands.slice(200)];
     for (const reloadEvery of [0, 7]) {
       const { state, stored } = fold(all, reloadEvery);
-      expect(stored.load().state).toEqual(plain(state));
+      expect(stored.load().state).toEqual(stored.plain(state));
     }
   });
 
   it('reads a row in the older form (the whole state) and stores it in parts at the next write', () => {
-    const { state } = fold(randomStationCommands(5), 0);
+    const folded = fold(randomStationCommands(5), 0);
+    const state = folded.stored.plain(folded.state);
     const old = joinState(plain(state) as SessionsState, []);
     expect(old.state).toEqual(plain(state));
     const stored = new Stored();
@@ -183,8 +214,12 @@ describe('station state stored as a head and parts', () => {
 
   it('reads a row of the first split (whole chunks apart, the last chunk in the head) and stores it in pieces at the next write', () => {
     const { commands } = longSession16({ from: '2026-03-10T00:00:00Z', samples: 300, intervalSeconds: 10 });
-    const whole = fold(commands, 0).state;
-    const half = fold(commands.slice(0, 150), 0).state;
+    const plainFold = (cs: SessionCommand[]) => {
+      const f = fold(cs, 0);
+      return f.stored.plain(f.state);
+    };
+    const whole = plainFold(commands);
+    const half = plainFold(commands.slice(0, 150));
     for (const state of [half, whole]) {
       const v1 = splitV1(plain(state));
       const back = joinState(v1.head, v1.parts);
@@ -226,14 +261,14 @@ describe('station state stored as a head and parts', () => {
     let maxParts = 0;
     let maxBytes = 0;
     for (const c of commands.slice(0, -1)) {
-      state = handle(c, state, decider).state;
-      const r = stored.save(state, persisted);
+      state = stored.handle(c, state, persisted, decider).state;
+      const r = stored.save(state, persisted, decider.prepareToUnload);
       persisted = r.persisted;
       heads.push(r.headBytes);
       maxParts = Math.max(maxParts, r.partsWritten);
       maxBytes = Math.max(maxBytes, r.partsBytes);
     }
-    const wholeBytes = JSON.stringify(state).length;
+    const wholeBytes = JSON.stringify(stored.plain(state)).length;
     const early = Math.max(...heads.slice(100, 200));
     const late = Math.max(...heads.slice(-100));
     expect(wholeBytes).toBeGreaterThan(500_000); // what the row held before: grows with the session
@@ -241,15 +276,15 @@ describe('station state stored as a head and parts', () => {
     expect(late).toBeLessThan(5_000); // the items not yet in a full piece: a few at most
     expect(maxParts).toBeLessThanOrEqual(CHUNKED_LISTS.length); // a full piece of a list at most
     expect(maxBytes).toBeLessThan(5_000);
-    expect(stored.load().state).toEqual(plain(state));
+    expect(stored.load().state).toEqual(stored.plain(state));
     // the end: the closed session's head (with its session.ended) is written, its chunks stay where they are
-    const ended = handle(commands[commands.length - 1], state, decider);
+    const ended = stored.handle(commands[commands.length - 1], state, persisted, decider);
     expect(ended.events.some((e) => e.type === 'session.ended')).toBe(true);
-    const end = stored.save(ended.state, persisted);
+    const end = stored.save(ended.state, persisted, decider.prepareToUnload);
     expect(Object.keys(ended.state.closed)).toHaveLength(1);
     expect(end.partsBytes).toBeLessThan(60_000);
     expect(end.headBytes).toBeLessThan(early);
-    expect(stored.load().state).toEqual(plain(ended.state));
+    expect(stored.load().state).toEqual(stored.plain(ended.state));
     // forgotten: every part of the session goes
     const parts = stored.parts.size;
     expect(parts).toBeGreaterThan(800); // 3,600 readings and sources in pieces of 8
@@ -285,20 +320,20 @@ describe('station state stored as a head and parts', () => {
     let persisted = emptyPersisted();
     const stationRows: number[] = [];
     withFacts.slice(0, -1).forEach((c, i) => {
-      state = handle(c, state, decider).state;
+      state = stored.handle(c, state, persisted, decider).state;
       const split = splitState(state, persisted);
       stationRows.push(split.parts.filter((p) => p.list === 'station').length);
       expect(JSON.stringify(split.head)).not.toContain('Stadhuis garage');
-      persisted = stored.save(state, persisted).persisted;
+      persisted = stored.save(state, persisted, decider.prepareToUnload).persisted;
       if (i % 7 === 6) ({ state, persisted } = stored.load()); // reloaded: still not written again
     });
     expect(stationRows.reduce((a, b) => a + b)).toBe(1);
     expect(state.sessions[0].station).toEqual(facts);
-    expect(stored.load().state).toEqual(plain(state));
+    expect(stored.load().state).toEqual(stored.plain(state));
     // ended: the closed session's head keeps them; forgotten: the row goes with the session's other parts
-    const ended = handle(withFacts[withFacts.length - 1], state, decider);
-    const end = stored.save(ended.state, persisted);
-    expect(stored.load().state).toEqual(plain(ended.state));
+    const ended = stored.handle(withFacts[withFacts.length - 1], state, persisted, decider);
+    const end = stored.save(ended.state, persisted, decider.prepareToUnload);
+    expect(stored.load().state).toEqual(stored.plain(ended.state));
     const [closed] = Object.values(stored.load().state.closed);
     expect(closed.station).toEqual(facts);
     stored.save(initialState(), end.persisted);

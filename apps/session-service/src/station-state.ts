@@ -1,4 +1,5 @@
-import { itemsOf, pack, type Chunk, type SessionState, type SessionsState } from '@csms/sessions';
+import { isDeepStrictEqual } from 'node:util';
+import { isUnloaded, itemsOf, unload, type Chunk, type SessionState, type SessionsState } from '@csms/sessions';
 
 /**
  * How a station's decider state is persisted so that writing it after a chunk costs little and the same whatever
@@ -334,30 +335,91 @@ export function joinState(
 const FULL = 32;
 
 /**
- * Packs, in the state kept in memory, the full chunks this save has stored whole (libs/sessions `PackedChunk`: the
- * same items as one JSON text), and notes the packed chunks as the ones stored. The state is changed in place: its
- * chunk lists are the decider's latest, owned by this state alone (the decider copies a list's index to append), and
- * a packed chunk means the same items. Walks back from the last chunk stored whole to the first already packed: a
- * save costs the chunks filled since the last one, not the session's length.
+ * Holds, in the state kept in memory, the full chunks this save has stored whole without their items (libs/sessions
+ * `StoredChunk`: the length, the first and the last item), and notes them as the ones stored: what an open session
+ * keeps in memory then no longer grows with its length. The decider reads the in-order path from the last chunk and
+ * the first and last item of the others; when it needs the items of a chunk held without them (a session's end, an
+ * out-of-order record, a revision) it throws `ChunkNotLoaded`, and the caller loads them (`loadUnloaded`) and decides
+ * again. `prepare` (the decider's `prepareToUnload`) is given an open session before the first of its chunks is
+ * unloaded, so that its next `session.updated` finds the energy of every full chunk folded already.
+ *
+ * The state is changed in place: its chunk lists are the decider's latest, owned by this state alone (the decider
+ * copies a list's index to append), and a chunk held without its items means the same items. Walks back from the last
+ * chunk stored whole to the first already unloaded: a save costs the chunks filled since the last one, not the
+ * session's length.
  */
-export function packStored(state: SessionsState, persisted: Persisted): void {
-  const packSession = (s: SessionState) => {
+export function unloadStored(state: SessionsState, persisted: Persisted, prepare?: (s: SessionState) => void): void {
+  const unloadSession = (s: SessionState, open: boolean) => {
     const lists = persisted.lists.get(s.sessionId);
     if (!lists) return;
+    let prepared = !open || prepare === undefined;
     for (const k of CHUNKED_LISTS) {
       const stored = lists[k];
       if (!stored) continue;
       const chunks = listOf(s, k);
       for (let i = stored.whole.length - 1; i >= 0; i--) {
         const c = chunks[i];
-        if (!Array.isArray(c)) break; // packed before, and so are those before it
+        if (!Array.isArray(c)) break; // unloaded before, and so are those before it
         if (c !== stored.whole[i] || c.length !== FULL) continue;
-        const p = pack(c);
-        chunks[i] = p;
-        stored.whole[i] = p;
+        if (!prepared) {
+          prepare!(s);
+          prepared = true;
+        }
+        const u = unload(c);
+        chunks[i] = u;
+        stored.whole[i] = u;
       }
     }
   };
-  for (const s of state.sessions) packSession(s);
-  for (const id of Object.keys(state.closed)) packSession(state.closed[id]);
+  for (const s of state.sessions) unloadSession(s, true);
+  for (const id of Object.keys(state.closed)) unloadSession(state.closed[id], false);
+}
+
+/** The sessions (open and closed) holding chunks without their items: those whose parts `loadUnloaded` needs. */
+export function unloadedSessions(state: SessionsState): string[] {
+  const out: string[] = [];
+  const scan = (s: SessionState) => {
+    if (CHUNKED_LISTS.some((k) => listOf(s, k).some((c) => isUnloaded(c)))) out.push(s.sessionId);
+  };
+  for (const s of state.sessions) scan(s);
+  for (const id of Object.keys(state.closed)) scan(state.closed[id]);
+  return out;
+}
+
+/**
+ * Puts back, in place, the items of every chunk held without them (`unloadStored`) from the stored parts of its
+ * session (the pieces of 8 its save wrote), checking that they are the chunk's (count, first and last item).
+ */
+export function loadUnloaded(state: SessionsState, persisted: Persisted, parts: Iterable<StatePart>): void {
+  const byKey = new Map<string, unknown>();
+  for (const p of parts) byKey.set(`${p.session_id}|${p.list}|${p.idx}`, p.items);
+  const fill = (s: SessionState) => {
+    const lists = persisted.lists.get(s.sessionId);
+    for (const k of CHUNKED_LISTS) {
+      const chunks = listOf(s, k);
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i];
+        if (!isUnloaded(c)) continue;
+        const items: unknown[] = [];
+        for (let j = 0; ; j++) {
+          const p = byKey.get(`${s.sessionId}|${k}:${i}|${j}`) as unknown[] | undefined;
+          if (p === undefined) break;
+          items.push(...p);
+        }
+        if (
+          items.length !== c.length ||
+          !isDeepStrictEqual(items[0], c.first) ||
+          !isDeepStrictEqual(items[items.length - 1], c.last)
+        )
+          throw new Error(
+            `station state of ${s.stationId}: the stored chunk ${i} of ${k} of session ${s.sessionId} is not the one held (${items.length} of ${c.length} items)`,
+          );
+        chunks[i] = items;
+        const stored = lists?.[k];
+        if (stored && stored.whole[i] === c) stored.whole[i] = items;
+      }
+    }
+  };
+  for (const s of state.sessions) fill(s);
+  for (const id of Object.keys(state.closed)) fill(state.closed[id]);
 }

@@ -14,6 +14,7 @@ import {
   dropTestDatabases,
 } from '@csms/testing';
 import { loadSessionServiceConfig, type SessionServiceConfig } from '../src/config';
+import { INBOUND_FOLD, type InboundFold } from '../src/inbound.consumer';
 import { startSessionService, type RunningSessionService } from '../src/service';
 import { ocpp16LongSession, ocpp16Session, ocpp201Session, type Recording } from './recordings';
 import { referenceFold } from './reference-fold';
@@ -224,6 +225,8 @@ describe('session service: recorded OCPP sessions through Kafka and PostgreSQL',
     for (let i = 0; i < long.records.length; i += 2000)
       await publish({ stationId: long.stationId, records: long.records.slice(i, i + 2000) });
     await waitFor(() => ended(out).length === 1, { what: 'the session.ended of the long session', timeoutMs: 240_000 });
+    // its stored chunks were held without their items and read back for its end (the pieces in PostgreSQL)
+    expect(svc!.app.get<InboundFold>(INBOUND_FOLD).stateLoads()).toBeGreaterThanOrEqual(1);
     const [record] = out.records.filter((r) => r.headers['event-type'] === 'session.ended');
     expect(record.headers['event-version']).toBe('2');
     expect(Buffer.byteLength(record.value!)).toBeLessThan(256 * 1024);

@@ -15,11 +15,12 @@ import type { DeciderContext } from './context';
 import * as decisionModule from './decision';
 import type { Decision } from './decision';
 import type { SessionDeciderEvent } from './events';
+import * as energyModule from './energy';
 import * as evolveModule from './evolve';
 import * as publicEventsModule from './public-events';
 import * as routingModule from './routing';
 import * as stateModule from './state';
-import type { SessionsState } from './state';
+import type { SessionsState, SessionState } from './state';
 
 // imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
 const { fold, handle: handleWith } = kernel;
@@ -30,7 +31,8 @@ const { startDecision } = decisionModule;
 const { evolveWith } = evolveModule;
 const { emitPublicEvents } = publicEventsModule;
 const { route } = routingModule;
-const { initialState, sessionOf } = stateModule;
+const { ChunkNotLoaded, initialState, sessionOf } = stateModule;
+const { computeEnergy } = energyModule;
 
 export type SessionCommand =
   /**
@@ -48,7 +50,15 @@ export type SessionCommand =
 
 /** The kernel's decider, whose decideAndEvolve reuses the state decide already folded. */
 export type SessionDecider = Decider<SessionCommand, SessionDeciderEvent, SessionsState> &
-  Required<Pick<Decider<SessionCommand, SessionDeciderEvent, SessionsState>, 'decideAndEvolve'>>;
+  Required<Pick<Decider<SessionCommand, SessionDeciderEvent, SessionsState>, 'decideAndEvolve'>> & {
+    /**
+     * Before a caller holds full chunks of a session's readings without their items (libs/sessions `StoredChunk`):
+     * folds the session's energy as its next `session.updated` will (nothing is decided), so that the fold of
+     * each full chunk is kept and that update needs no chunk's items. A chunk already held without its items whose
+     * kept fold no longer fits is left as it is (the decider asks for it: `ChunkNotLoaded`).
+     */
+    prepareToUnload(session: SessionState): void;
+  };
 
 /** A decider with its own configuration and caches (keep one per consumer: its caches make it fast). */
 export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): SessionDecider {
@@ -81,7 +91,15 @@ export function sessionDecider(config: Partial<SessionDeciderConfig> = {}): Sess
     return { events, state: folded ?? fold(evolve, state, events) };
   };
 
-  return { decide, evolve, initialState, decideAndEvolve };
+  const prepareToUnload = (s: SessionState): void => {
+    try {
+      computeEnergy(s, Math.max(s.lastEventMs, s.startedAtMs), ctx.cfg, ctx.energyChunks, false);
+    } catch (e) {
+      if (!(e instanceof ChunkNotLoaded)) throw e;
+    }
+  };
+
+  return { decide, evolve, initialState, decideAndEvolve, prepareToUnload };
 }
 
 /** The usual record: one charger event. */

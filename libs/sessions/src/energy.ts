@@ -196,7 +196,7 @@ export function computeEnergy(
         lastAt,
       };
       raised = undefined;
-      // a packed chunk's registers are not kept once folded (the state keeps it packed to hold fewer live objects)
+      // a stored chunk's registers are not kept once folded (the state holds it stored to keep fewer live objects)
       if (!Array.isArray(chunk)) {
         info.values = [];
         info.scale = -1;
@@ -230,7 +230,7 @@ export function computeEnergy(
  * only grows at its end; a hit is checked item by item). Why: README "Performance". The decider owns the cache.
  */
 interface ChunkInfo {
-  /** the longest version of the chunk seen (a packed chunk: itself) */
+  /** the longest version of the chunk seen (a stored chunk: itself) */
   items: Chunk<EnergyReading>;
   /** most decimals among items[0..k] */
   decimals: number[];
@@ -265,22 +265,38 @@ export type EnergyChunkCache = WeakMap<object, ChunkInfo>;
 export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
 
 function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInfo {
-  // an array chunk is known by its first reading (it grows at its end from one state to the next), a packed one by itself
-  const packed = !Array.isArray(chunk);
-  let info = chunks.get(packed ? chunk : chunk[0]);
-  if (info && !packed && info.items !== chunk) {
-    const known = info.items as EnergyReading[];
-    const n = Math.min(known.length, chunk.length);
-    for (let k = 1; k < n; k++) {
-      if (known[k] !== chunk[k]) {
-        info = undefined;
-        break;
+  // A chunk is known by its first reading. An array chunk grows at its end from one state to the next (a hit is
+  // checked item by item). A stored chunk (libs/sessions `StoredChunk`, packed or held without its items) made from a
+  // full array chunk takes over that chunk's info when its length and last reading are the same: the decider's lists
+  // only grow, each item an object of its own, so the same first and last reading and length are the same readings.
+  // (So a chunk held without its items needs no items here once the array it was made from has been seen whole.)
+  const first = firstOf(chunk) as EnergyReading;
+  let info = chunks.get(first);
+  if (info && info.items !== chunk) {
+    const known = info.items;
+    if (!Array.isArray(known)) info = undefined;
+    else if (!Array.isArray(chunk)) {
+      if (known.length === chunk.length && known[known.length - 1] === chunk.last) {
+        if (info.fold !== undefined && info.fold.items === known) info.fold.items = chunk;
+        info.items = chunk;
+        // a stored chunk's registers are not kept (it is held stored to keep fewer live objects)
+        info.values = [];
+        info.scale = -1;
+      } else info = undefined;
+    } else {
+      const n = Math.min(known.length, chunk.length);
+      for (let k = 1; k < n; k++) {
+        if (known[k] !== chunk[k]) {
+          info = undefined;
+          break;
+        }
       }
-    }
-    if (info && chunk.length > known.length) {
-      let d = info.decimals[known.length - 1];
-      for (let k = known.length; k < chunk.length; k++) info.decimals.push((d = Math.max(d, decimalsOf(chunk[k].wh))));
-      info.items = chunk;
+      if (info && chunk.length > known.length) {
+        let d = info.decimals[known.length - 1];
+        for (let k = known.length; k < chunk.length; k++)
+          info.decimals.push((d = Math.max(d, decimalsOf(chunk[k].wh))));
+        info.items = chunk;
+      }
     }
   }
   if (!info) {
@@ -288,7 +304,7 @@ function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInf
     let d = 0;
     for (const r of itemsOf(chunk)) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
     info = { items: chunk, decimals, scale: -1, values: [] };
-    chunks.set(packed ? chunk : chunk[0], info);
+    chunks.set(first, info);
   }
   return info;
 }

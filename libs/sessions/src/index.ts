@@ -9,8 +9,11 @@ export {
   type EnergyReading,
   itemsOf,
   pack,
+  unload,
+  isUnloaded,
+  ChunkNotLoaded,
   type Chunk,
-  type PackedChunk,
+  type StoredChunk,
 } from './state';
 export { handle, sessionDecider, type SessionCommand, type SessionDecider } from './decider';
 export { sessionIdOf, SESSION_NAMESPACE, SESSION_EVENT_NAMESPACE } from './ids';

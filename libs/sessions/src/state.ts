@@ -7,37 +7,57 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
  * stays cheap; earlier states keep their own chunks (nothing is mutated). A full chunk keeps its object identity
  * from one state to the next: the session service stores each full chunk once and compares identities.
  *
- * A full chunk before the last may be **packed** (`PackedChunk`: its items as one JSON text, with its first and last
- * item): the session service packs the chunks it has stored, so that the states it keeps in memory between chunks
- * of records hold a few objects per 32 items instead of every item (the garbage collector marks every live object:
- * with every reading of every open session live, its cost grew with the sessions' length). The decider never packs;
- * it reads every chunk through `itemsOf`, `firstOf` and `lastOf`, and the in-order path reads only the last chunk
- * and the first and last item of the others. A packed chunk means the same items as the array it was made from.
+ * A full chunk before the last may be **stored apart** (`StoredChunk`: its length with its first and last item, and
+ * either its items as one JSON text — `packed` — or nothing: the items are only where the caller stored them). The
+ * session service keeps the chunks it has stored this way, so that the states it keeps in memory between chunks of
+ * records hold a few objects per 32 items instead of every item (what the garbage collector marks, and the memory of
+ * the open sessions, then no longer grow with the sessions' length). The decider never makes one; it reads every
+ * chunk through `itemsOf`, `firstOf` and `lastOf`, and the in-order path reads only the last chunk and the first and
+ * last item of the others. Reading the items of a chunk stored without them throws `ChunkNotLoaded`: the caller
+ * loads them back (the same items) and decides again — the decider is pure, so the retry gives what the first try
+ * would have.
  */
-export interface PackedChunk<T> {
-  /** JSON text of the items */
-  packed: string;
+export interface StoredChunk<T> {
+  /** JSON text of the items; absent: not in memory (itemsOf throws ChunkNotLoaded) */
+  packed?: string;
   length: number;
   first: T;
   last: T;
 }
-export type Chunk<T> = T[] | PackedChunk<T>;
+export type Chunk<T> = T[] | StoredChunk<T>;
 export type Chunked<T> = Array<Chunk<T>>;
 const CHUNK = 32;
 
-export const isPacked = <T>(c: Chunk<T>): c is PackedChunk<T> => !Array.isArray(c);
+export const isPacked = <T>(c: Chunk<T>): c is StoredChunk<T> => !Array.isArray(c);
+/** A chunk held without its items (see `StoredChunk`). */
+export const isUnloaded = <T>(c: Chunk<T>): c is StoredChunk<T> => !Array.isArray(c) && c.packed === undefined;
+
+/** What `itemsOf` throws for a chunk held without its items: load them and decide again. */
+export class ChunkNotLoaded extends Error {
+  readonly code = 'CHUNK_NOT_LOADED';
+  constructor() {
+    super('the items of a stored chunk are not in memory');
+  }
+}
 
 /** A chunk's items (a packed chunk's parsed anew: new objects, equal to those it was packed from). */
 export function itemsOf<T>(c: Chunk<T>): T[] {
-  return Array.isArray(c) ? c : (JSON.parse(c.packed) as T[]);
+  if (Array.isArray(c)) return c;
+  if (c.packed === undefined) throw new ChunkNotLoaded();
+  return JSON.parse(c.packed) as T[];
 }
 
 export const firstOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[0] : c.first);
 export const lastOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[c.length - 1] : c.last);
 
 /** A full chunk packed (see `Chunked`). */
-export function pack<T>(items: T[]): PackedChunk<T> {
+export function pack<T>(items: T[]): StoredChunk<T> {
   return { packed: JSON.stringify(items), length: items.length, first: items[0], last: items[items.length - 1] };
+}
+
+/** A full chunk held without its items (see `Chunked`): the caller has them stored. */
+export function unload<T>(items: T[]): StoredChunk<T> {
+  return { length: items.length, first: items[0], last: items[items.length - 1] };
 }
 
 export function chunkedToArray<T>(c: Chunked<T>): T[] {
