@@ -1,7 +1,7 @@
 /**
  * Long sessions through the running session service (real Kafka, real PostgreSQL): is the cost of a record
  * the same at the end of a long session as at its start?
- *   npx tsx bench/session-service-long.ts [--stations 1000] [--hours 10] [--interval 10]
+ *   npx tsx bench/session-service-long.ts [--stations 1000] [--hours 10] [--interval 10] [--keep-db]
  * Every station (OCPP 1.6) opens one session and sends a MeterValues (energy register, power, current) every
  * `interval` seconds of station time for `hours`, then stops; the stations' records are published interleaved
  * in station time (as a network sends them), so the first tenth of the records is the first tenth of every
@@ -268,7 +268,8 @@ async function main(): Promise<void> {
   await svc.stop();
   const admin = new Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`drop database if exists "csms_bench_long_${tag}" with (force)`);
+  if (process.argv.includes('--keep-db')) console.log(`database kept: csms_bench_long_${tag}`);
+  else await admin.query(`drop database if exists "csms_bench_long_${tag}" with (force)`);
   await admin.end();
   const a = kafka.admin();
   await a.connect();
