@@ -453,8 +453,9 @@ async function waitSessions(svc: RunningSessionService, records: number, progres
 
 async function waitTariffs(kafka: Kafka, svc: RunningTariffService, sessionTopic: string): Promise<void> {
   const n = await size(kafka, sessionTopic);
+  // records passed over unread by their event-type header (the pricing consumer reads only session.ended) count too
   const done = (c: RunningTariffService['pricingConsumer']) =>
-    c.stats().applied + c.stats().duplicates + c.stats().parked;
+    c.stats().applied + c.stats().duplicates + c.stats().parked + c.stats().skipped;
   while (done(svc.pricingConsumer) < n || done(svc.runningConsumer) < n || (await outboxDepth(svc)) > 0)
     await sleep(200);
 }
