@@ -266,7 +266,7 @@ export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
 
 function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInfo {
   // A chunk is known by its first reading. An array chunk grows at its end from one state to the next (a hit is
-  // checked item by item). A stored chunk (libs/sessions `StoredChunk`, packed or held without its items) made from a
+  // checked item by item). A stored chunk (libs/sessions `StoredChunk`, held without its items) made from a
   // full array chunk takes over that chunk's info when its length and last reading are the same: the decider's lists
   // only grow, each item an object of its own, so the same first and last reading and length are the same readings.
   // (So a chunk held without its items needs no items here once the array it was made from has been seen whole.)

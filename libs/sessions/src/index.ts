@@ -8,7 +8,6 @@ export {
   type ConnectorState,
   type EnergyReading,
   itemsOf,
-  pack,
   unload,
   isUnloaded,
   ChunkNotLoaded,

@@ -7,8 +7,8 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
  * stays cheap; earlier states keep their own chunks (nothing is mutated). A full chunk keeps its object identity
  * from one state to the next: the session service stores each full chunk once and compares identities.
  *
- * A full chunk before the last may be **stored apart** (`StoredChunk`: its length with its first and last item, and
- * either its items as one JSON text — `packed` — or nothing: the items are only where the caller stored them). The
+ * A full chunk before the last may be **stored apart** (`StoredChunk`: its length with its first and last item only;
+ * the items are where the caller stored them). The
  * session service keeps the chunks it has stored this way, so that the states it keeps in memory between chunks of
  * records hold a few objects per 32 items instead of every item (what the garbage collector marks, and the memory of
  * the open sessions, then no longer grow with the sessions' length). The decider never makes one; it reads every
@@ -18,8 +18,6 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
  * would have.
  */
 export interface StoredChunk<T> {
-  /** JSON text of the items; absent: not in memory (itemsOf throws ChunkNotLoaded) */
-  packed?: string;
   length: number;
   first: T;
   last: T;
@@ -28,9 +26,8 @@ export type Chunk<T> = T[] | StoredChunk<T>;
 export type Chunked<T> = Array<Chunk<T>>;
 const CHUNK = 32;
 
-export const isPacked = <T>(c: Chunk<T>): c is StoredChunk<T> => !Array.isArray(c);
 /** A chunk held without its items (see `StoredChunk`). */
-export const isUnloaded = <T>(c: Chunk<T>): c is StoredChunk<T> => !Array.isArray(c) && c.packed === undefined;
+export const isUnloaded = <T>(c: Chunk<T>): c is StoredChunk<T> => !Array.isArray(c);
 
 /** What `itemsOf` throws for a chunk held without its items: load them and decide again. */
 export class ChunkNotLoaded extends Error {
@@ -40,20 +37,14 @@ export class ChunkNotLoaded extends Error {
   }
 }
 
-/** A chunk's items (a packed chunk's parsed anew: new objects, equal to those it was packed from). */
+/** A chunk's items; a chunk held without them throws `ChunkNotLoaded`. */
 export function itemsOf<T>(c: Chunk<T>): T[] {
   if (Array.isArray(c)) return c;
-  if (c.packed === undefined) throw new ChunkNotLoaded();
-  return JSON.parse(c.packed) as T[];
+  throw new ChunkNotLoaded();
 }
 
 export const firstOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[0] : c.first);
 export const lastOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[c.length - 1] : c.last);
-
-/** A full chunk packed (see `Chunked`). */
-export function pack<T>(items: T[]): StoredChunk<T> {
-  return { packed: JSON.stringify(items), length: items.length, first: items[0], last: items[items.length - 1] };
-}
 
 /** A full chunk held without its items (see `Chunked`): the caller has them stored. */
 export function unload<T>(items: T[]): StoredChunk<T> {
@@ -108,7 +99,7 @@ export function chunkedInsert<T extends { ms: number }>(
   return rechunk(all);
 }
 
-/** Visits items newest first until `visit` returns true (a packed chunk is read only when the visit gets to it). */
+/** Visits items newest first until `visit` returns true (a stored chunk is read only when the visit gets to it). */
 export function chunkedFindFromEnd<T>(c: Chunked<T>, visit: (x: T) => boolean): T | undefined {
   for (let k = c.length - 1; k >= 0; k--) {
     const chunk = itemsOf(c[k]);
