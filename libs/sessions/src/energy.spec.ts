@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DEFAULT_SESSION_CONFIG } from './config';
 import { computeEnergy, energyChunkCache } from './energy';
 import type { EnergyChunkCache, EnergyResult } from './energy';
-import { chunkedInsert } from './state';
+import { chunkedInsert, firstOf } from './state';
 import type { Chunked, EnergyReading, SessionState } from './state';
 
 /**
@@ -204,5 +204,50 @@ describe('computeEnergy: the kept fold of each chunk', () => {
     // the points of session.ended walk every reading
     expect(computeEnergy(s, endMs, DEFAULT_SESSION_CONFIG, kept, true).points).toHaveLength(3_601);
     expect(reads).toBeGreaterThan(0);
+  });
+
+  it('keeps the chunks before the last as one fold: the next computations do not visit them at all', () => {
+    const kept = energyChunkCache();
+    let readings: Chunked<EnergyReading> = [];
+    /** the same readings without the watched chunks below */
+    let plain: Chunked<EnergyReading> = [];
+    const add = (i: number) => {
+      const ms = T0 + i * 10_000;
+      const r: EnergyReading = { ms, at: new Date(ms).toISOString(), wh: String(i * 30), context: 'Sample.Periodic' };
+      readings = chunkedInsert(readings, r, () => false);
+      plain = chunkedInsert(plain, r, () => false);
+    };
+    for (let i = 1; i <= 3_600; i++) add(i);
+    const endMs = (n: number) => T0 + n * 10_000;
+    expect(computeEnergy(session(readings, 0, '0'), endMs(3_600), DEFAULT_SESSION_CONFIG, kept, false).total).toBe(
+      108_000n,
+    );
+    // every chunk but the first, the one closing the prefix and the last: any access to them throws
+    const k = readings.length - 1;
+    const untouchable = (c: unknown) =>
+      new Proxy(c as object, {
+        get() {
+          throw new Error('a chunk inside the prefix fold was visited');
+        },
+      }) as EnergyReading[];
+    readings = readings.map((c, i) => (i > 0 && i < k - 1 ? untouchable(c) : c));
+    for (let i = 3_601; i <= 3_700; i++) {
+      add(i);
+      const s = session(readings, 0, '0');
+      expect(computeEnergy(s, endMs(i), DEFAULT_SESSION_CONFIG, kept, false).total).toBe(BigInt(i * 30));
+    }
+    // a reading inserted out of order inside the prefix makes every chunk anew, with the same readings but shifted:
+    // the prefix no longer holds and the walk visits them (here: throws), as a fresh computation would
+    const ms = T0 + 100 * 10_000 + 5;
+    const anew = chunkedInsert(plain, { ms, at: new Date(ms).toISOString(), wh: '0', context: 'x' }, () => false);
+    expect(firstOf(anew[0])).toBe(firstOf(plain[0]));
+    const watched = anew.map((c, i) => (i > 0 && i < k - 1 ? untouchable(c) : c));
+    expect(() => computeEnergy(session(watched, 0, '0'), endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false)).toThrow(
+      /visited/,
+    );
+    const s = session(anew, 0, '0');
+    expect(summary(computeEnergy(s, endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false))).toEqual(
+      summary(computeEnergy(s, endMs(3_700), DEFAULT_SESSION_CONFIG, energyChunkCache(), false)),
+    );
   });
 });

@@ -8,6 +8,8 @@ import * as kernel from '@csms/kernel';
 // imported functions bound once: under the CommonJS transpilers each use of an import is a getter call (README "Performance")
 const { decimalsOf, formatScaled, toIsoString, toScaled } = kernel;
 const { firstOf, itemsOf, lastOf } = stateModule;
+/** items of a full chunk (state.ts) */
+const FULL = 32;
 
 const MS_PER_HOUR_N = 3_600_000n;
 
@@ -59,7 +61,19 @@ export function computeEnergy(
   let scale = 0;
   if (useStart) scale = decimalsOf(s.meterStartWh as string);
   if (stop !== undefined) scale = Math.max(scale, decimalsOf(stop));
-  for (const chunk of s.readings) scale = Math.max(scale, maxDecimalsOf(chunk, chunks));
+  const readings = s.readings;
+  const lastChunk = readings.length - 1;
+  // The fold of the chunks stored so far, as one (session.updated then costs the chunks since, not the session's
+  // length): found by the first reading, valid when the reading at its end is still in its place (same readings)
+  let prefix: PrefixFold | undefined;
+  if (!keepPoints && lastChunk > 0) {
+    const p = chunks.prefixes.get(firstOf(readings[0]) as EnergyReading);
+    if (p !== undefined && p.k <= lastChunk && readings[p.k - 1].length === FULL && lastOf(readings[p.k - 1]) === p.last)
+      prefix = p;
+  }
+  const from = prefix === undefined ? 0 : prefix.k;
+  if (prefix !== undefined) scale = Math.max(scale, prefix.decimals);
+  for (let c = from; c <= lastChunk; c++) scale = Math.max(scale, maxDecimalsOf(readings[c], chunks));
 
   const unit = 10n ** BigInt(scale);
   const maxW = BigInt(Math.trunc(cfg.maxPlausiblePowerW));
@@ -78,6 +92,8 @@ export function computeEnergy(
   // the instant of the last point used; its text is only written when asked for (a clamped reading has none)
   let lastAt: string | undefined;
   let lastMs = 0;
+  /** points that moved the walk on (set lastAt): whether a prefix fold moved it */
+  let moves = 0;
   // Points come in time order (readings are kept sorted, clamping is monotone): meterStart, the register
   // readings, meterStop. Each is folded as it comes; no intermediate list.
   /** while a chunk's fold is being recorded: the flags it raised, in the order first raised */
@@ -107,6 +123,7 @@ export function computeEnergy(
     prevWh = wh;
     lastMs = ms;
     lastAt = at;
+    moves++;
     if (keepPoints) points.push({ ms, at: at ?? toIsoString(ms), wh, cum });
   };
 
@@ -117,9 +134,63 @@ export function computeEnergy(
     if (wh !== 0n) anyNonZero = true;
   }
   let outside = false;
-  const lastChunk = s.readings.length - 1;
-  for (let c = 0; c <= lastChunk; c++) {
-    const chunk = s.readings[c];
+  /** what the walk is entered from (a prefix fold it records is valid from this point only) */
+  const entered = { hasPrev, prevMs, prevWh, zeroSoFar, anyNonZero };
+  const enteredCount = count;
+  const enteredMoves = moves;
+  let c0 = 0;
+  if (
+    prefix !== undefined &&
+    prefix.scale === scale &&
+    prefix.maxW === maxW &&
+    prefix.slackWh === slackWh &&
+    prefix.entry.hasPrev === hasPrev &&
+    prefix.entry.prevMs === prevMs &&
+    prefix.entry.prevWh === prevWh &&
+    prefix.entry.zeroSoFar === zeroSoFar &&
+    prefix.entry.anyNonZero === anyNonZero &&
+    (firstOf(readings[0]) as EnergyReading).ms >= s.startedAtMs &&
+    prefix.last.ms <= endMs
+  ) {
+    // entered from the same point: the walk's state after it, without visiting its chunks
+    cum = prefix.cum;
+    count += prefix.count;
+    for (const f of prefix.flags) stepFlags.push(f);
+    anyNonZero = prefix.anyNonZero;
+    hasPrev = true;
+    prevMs = prefix.exitMs;
+    prevWh = prefix.exitWh;
+    zeroSoFar = prefix.exitZeroSoFar;
+    if (prefix.moved) {
+      lastAt = prefix.lastAt;
+      lastMs = prefix.lastMs;
+    }
+    c0 = prefix.k;
+  }
+  // The prefix fold is extended over the chunks walked from c0 while each is foldable and full (`cleanTo`: the
+  // chunks before it are in it), with the walk's state after the last of them
+  let cleanTo = c0;
+  let cleanDecimals = c0 > 0 ? prefix!.decimals : 0;
+  let cleanExit: Omit<PrefixFold, 'k' | 'last' | 'decimals' | 'scale' | 'maxW' | 'slackWh' | 'entry'> | undefined;
+  const extend = (c: number, chunk: Chunk<EnergyReading>, foldable: boolean): void => {
+    if (!foldable || c !== cleanTo || chunk.length !== FULL) return;
+    cleanTo = c + 1;
+    cleanDecimals = Math.max(cleanDecimals, maxDecimalsOf(chunk, chunks));
+    cleanExit = {
+      cum,
+      count: count - enteredCount,
+      flags: stepFlags.slice(),
+      anyNonZero,
+      exitMs: prevMs,
+      exitWh: prevWh,
+      exitZeroSoFar: zeroSoFar,
+      moved: moves > enteredMoves,
+      lastAt,
+      lastMs,
+    };
+  };
+  for (let c = c0; c <= lastChunk; c++) {
+    const chunk = readings[c];
     // A chunk before the last is never appended to again: its fold, when every reading lies inside the session
     // (nothing dropped or clamped), depends only on the point before it, so it is kept and reused (a running total:
     // session.updated costs the number of chunks, not of readings). Not for the points list (session.ended).
@@ -152,7 +223,9 @@ export function computeEnergy(
         if (f.moved) {
           lastMs = f.exitMs;
           lastAt = f.lastAt;
+          moves++;
         }
+        extend(c, chunk, foldable);
         continue;
       }
     }
@@ -207,6 +280,21 @@ export function computeEnergy(
       }
       if (entry.anyNonZero) anyNonZero = true;
     }
+    extend(c, chunk, foldable);
+  }
+  if (cleanExit !== undefined && cleanTo > c0) {
+    chunks.prefixes.set(firstOf(readings[0]) as EnergyReading, {
+      k: cleanTo,
+      last: lastOf(readings[cleanTo - 1]) as EnergyReading,
+      decimals: cleanDecimals,
+      scale,
+      maxW,
+      slackWh,
+      entry: entered,
+      ...cleanExit,
+    });
+    // the chunks now in the prefix are not visited again while it holds: their own folds and registers are dropped
+    for (let c = c0; c < cleanTo; c++) chunks.infos.delete(firstOf(readings[c]) as EnergyReading);
   }
   if (outside) flags.push('READING_OUTSIDE_SESSION');
   let stopUsed = false;
@@ -261,8 +349,45 @@ interface ChunkFold {
   moved: boolean;
   lastAt: string | undefined;
 }
-export type EnergyChunkCache = WeakMap<object, ChunkInfo>;
-export const energyChunkCache = (): EnergyChunkCache => new WeakMap();
+/**
+ * The fold of a session's first k chunks of readings as one (computeEnergy's running total over what is stored):
+ * kept by the session's first reading. Valid while the reading at the end of chunk k - 1 is the same object (the
+ * decider's lists only grow and every chunk before the last is full, so the same object at that place means the
+ * same readings before it) and the walk enters it from the same point with the same scale and limits.
+ */
+interface PrefixFold {
+  k: number;
+  /** the last reading of chunk k - 1 */
+  last: EnergyReading;
+  /** most decimals among the prefix's readings */
+  decimals: number;
+  scale: number;
+  maxW: bigint;
+  slackWh: bigint;
+  /** the point it was entered from (the session's start point, or none) */
+  entry: { hasPrev: boolean; prevMs: number; prevWh: bigint; zeroSoFar: boolean; anyNonZero: boolean };
+  /** the walk's state after it */
+  cum: bigint;
+  count: number;
+  flags: SessionFlag[];
+  anyNonZero: boolean;
+  exitMs: number;
+  exitWh: bigint;
+  exitZeroSoFar: boolean;
+  /** a point of the prefix was not a repeat of the one before: lastAt and lastMs are those of the last such */
+  moved: boolean;
+  lastAt: string | undefined;
+  lastMs: number;
+}
+
+/** What computeEnergy keeps between calls (owned by the decider; a fresh one gives the same results, slower). */
+export interface EnergyChunkCache {
+  /** per chunk, by its first reading */
+  infos: WeakMap<object, ChunkInfo>;
+  /** per session, by its first reading */
+  prefixes: WeakMap<object, PrefixFold>;
+}
+export const energyChunkCache = (): EnergyChunkCache => ({ infos: new WeakMap(), prefixes: new WeakMap() });
 
 function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInfo {
   // A chunk is known by its first reading. An array chunk grows at its end from one state to the next (a hit is
@@ -271,7 +396,7 @@ function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInf
   // only grow, each item an object of its own, so the same first and last reading and length are the same readings.
   // (So a chunk held without its items needs no items here once the array it was made from has been seen whole.)
   const first = firstOf(chunk) as EnergyReading;
-  let info = chunks.get(first);
+  let info = chunks.infos.get(first);
   if (info && info.items !== chunk) {
     const known = info.items;
     if (!Array.isArray(known)) info = undefined;
@@ -304,7 +429,7 @@ function infoOf(chunk: Chunk<EnergyReading>, chunks: EnergyChunkCache): ChunkInf
     let d = 0;
     for (const r of itemsOf(chunk)) decimals.push((d = Math.max(d, decimalsOf(r.wh))));
     info = { items: chunk, decimals, scale: -1, values: [] };
-    chunks.set(first, info);
+    chunks.infos.set(first, info);
   }
   return info;
 }
