@@ -21,9 +21,19 @@ export async function dbCpu(poll: Client): Promise<Map<number, number>> {
   return ms;
 }
 
-/** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
-export async function dbCpuSince(poll: Client, before: Map<number, number>): Promise<number> {
+/**
+ * The backends' CPU since `before` (a backend started since counts whole). A backend gone since is not counted, unless
+ * `seen` is given: each call notes there the CPU of every backend it finds, and a backend gone counts what it had at
+ * the last call that found it (call it often, e.g. every second, where connections come and go during a phase).
+ */
+export async function dbCpuSince(
+  poll: Client,
+  before: Map<number, number>,
+  seen?: Map<number, number>,
+): Promise<number> {
+  const now = await dbCpu(poll);
+  if (seen) for (const [pid, v] of now) seen.set(pid, v);
   let ms = 0;
-  for (const [pid, v] of await dbCpu(poll)) ms += v - (before.get(pid) ?? 0);
+  for (const [pid, v] of seen ?? now) ms += v - (before.get(pid) ?? 0);
   return ms;
 }

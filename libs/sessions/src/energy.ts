@@ -68,7 +68,12 @@ export function computeEnergy(
   let prefix: PrefixFold | undefined;
   if (!keepPoints && lastChunk > 0) {
     const p = chunks.prefixes.get(firstOf(readings[0]) as EnergyReading);
-    if (p !== undefined && p.k <= lastChunk && readings[p.k - 1].length === FULL && lastOf(readings[p.k - 1]) === p.last)
+    if (
+      p !== undefined &&
+      p.k <= lastChunk &&
+      readings[p.k - 1].length === FULL &&
+      lastOf(readings[p.k - 1]) === p.last
+    )
       prefix = p;
   }
   const from = prefix === undefined ? 0 : prefix.k;
