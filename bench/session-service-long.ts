@@ -13,6 +13,7 @@
  * the machine's load average, and a JSON line.
  */
 import os from 'node:os';
+import { writeHeapSnapshot } from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { deriveId, type OcppMessageReceived } from '@csms/contracts';
@@ -247,6 +248,8 @@ async function main(): Promise<void> {
   }
   const cpu = process.cpuUsage(cpuBefore);
   const dbMs = await dbCpuSince(poll, dbBefore, dbSeen);
+  // what the service's heap holds once the drain is done (for a look at what grows with the sessions' length)
+  if (process.env.BENCH_HEAP_SNAPSHOT) console.log(`heap snapshot: ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
   while (marks.length < 10) {
     marks.push(performance.now() - start);
     gcMarks.push(gcMs);
