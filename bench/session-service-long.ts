@@ -249,7 +249,8 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const dbMs = await dbCpuSince(poll, dbBefore, dbSeen);
   // what the service's heap holds once the drain is done (for a look at what grows with the sessions' length)
-  if (process.env.BENCH_HEAP_SNAPSHOT) console.log(`heap snapshot: ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
+  if (process.env.BENCH_HEAP_SNAPSHOT)
+    console.log(`heap snapshot: ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
   while (marks.length < 10) {
     marks.push(performance.now() - start);
     gcMarks.push(gcMs);
