@@ -335,7 +335,7 @@ interface ChunkInfo {
 }
 
 /** A chunk's fold: the point before it and the settings it was folded with → what it added. */
-interface ChunkFold {
+interface ChunkFold extends FoldExit {
   items: Chunk<EnergyReading>;
   scale: number;
   hasPrev: boolean;
@@ -344,13 +344,18 @@ interface ChunkFold {
   zeroSoFar: boolean;
   maxW: bigint;
   slackWh: bigint;
+}
+
+/** Where a fold (of a chunk, or of the chunks before the last) left the walk. */
+interface FoldExit {
+  /** energy added (a chunk's fold) or the running total after it (the prefix fold) */
   cum: bigint;
   flags: SessionFlag[];
   anyNonZero: boolean;
   exitMs: number;
   exitWh: bigint;
   exitZeroSoFar: boolean;
-  /** a point of the chunk was not a repeat of the one before: lastAt is its instant */
+  /** a point of it was not a repeat of the one before: lastAt is the instant of the last such */
   moved: boolean;
   lastAt: string | undefined;
 }
@@ -360,7 +365,7 @@ interface ChunkFold {
  * decider's lists only grow and every chunk before the last is full, so the same object at that place means the
  * same readings before it) and the walk enters it from the same point with the same scale and limits.
  */
-interface PrefixFold {
+interface PrefixFold extends FoldExit {
   k: number;
   /** the last reading of chunk k - 1 */
   last: EnergyReading;
@@ -371,17 +376,8 @@ interface PrefixFold {
   slackWh: bigint;
   /** the point it was entered from (the session's start point, or none) */
   entry: { hasPrev: boolean; prevMs: number; prevWh: bigint; zeroSoFar: boolean; anyNonZero: boolean };
-  /** the walk's state after it */
-  cum: bigint;
+  /** points it walked, and the instant of its last point that moved the walk on (with `moved`) */
   count: number;
-  flags: SessionFlag[];
-  anyNonZero: boolean;
-  exitMs: number;
-  exitWh: bigint;
-  exitZeroSoFar: boolean;
-  /** a point of the prefix was not a repeat of the one before: lastAt and lastMs are those of the last such */
-  moved: boolean;
-  lastAt: string | undefined;
   lastMs: number;
 }
 
