@@ -206,7 +206,10 @@ describe('computeEnergy: the kept fold of each chunk', () => {
     expect(reads).toBeGreaterThan(0);
   });
 
-  it('keeps the chunks before the last as one fold: the next computations do not visit them at all', () => {
+  it.each([
+    ['every reading inside the session', 0],
+    ['its first 120 readings before the start (dropped, the last six clamped to it)', 20],
+  ])('keeps the chunks before the last as one fold (%s): the next computations do not visit them', (_, start) => {
     const kept = energyChunkCache();
     let readings: Chunked<EnergyReading> = [];
     /** the same readings without the watched chunks below */
@@ -217,11 +220,13 @@ describe('computeEnergy: the kept fold of each chunk', () => {
       readings = chunkedInsert(readings, r, () => false);
       plain = chunkedInsert(plain, r, () => false);
     };
-    for (let i = 1; i <= 3_600; i++) add(i);
     const endMs = (n: number) => T0 + n * 10_000;
-    expect(computeEnergy(session(readings, 0, '0'), endMs(3_600), DEFAULT_SESSION_CONFIG, kept, false).total).toBe(
-      108_000n,
-    );
+    const fresh = (n: number, list = plain) =>
+      summary(computeEnergy(session(list, start, '0'), endMs(n), DEFAULT_SESSION_CONFIG, energyChunkCache(), false));
+    for (let i = 1; i <= 3_600; i++) add(i);
+    const first = computeEnergy(session(readings, start, '0'), endMs(3_600), DEFAULT_SESSION_CONFIG, kept, false);
+    expect(summary(first)).toEqual(fresh(3_600));
+    expect(first.total).toBe(start === 0 ? 108_000n : 108_000n - 3_420n);
     // every chunk but the first, the one closing the prefix and the last: any access to them throws
     const k = readings.length - 1;
     const untouchable = (c: unknown) =>
@@ -233,21 +238,19 @@ describe('computeEnergy: the kept fold of each chunk', () => {
     readings = readings.map((c, i) => (i > 0 && i < k - 1 ? untouchable(c) : c));
     for (let i = 3_601; i <= 3_700; i++) {
       add(i);
-      const s = session(readings, 0, '0');
-      expect(computeEnergy(s, endMs(i), DEFAULT_SESSION_CONFIG, kept, false).total).toBe(BigInt(i * 30));
+      const s = session(readings, start, '0');
+      expect(summary(computeEnergy(s, endMs(i), DEFAULT_SESSION_CONFIG, kept, false))).toEqual(fresh(i));
     }
     // a reading inserted out of order inside the prefix makes every chunk anew, with the same readings but shifted:
     // the prefix no longer holds and the walk visits them (here: throws), as a fresh computation would
-    const ms = T0 + 100 * 10_000 + 5;
+    const ms = T0 + 200 * 10_000 + 5;
     const anew = chunkedInsert(plain, { ms, at: new Date(ms).toISOString(), wh: '0', context: 'x' }, () => false);
     expect(firstOf(anew[0])).toBe(firstOf(plain[0]));
     const watched = anew.map((c, i) => (i > 0 && i < k - 1 ? untouchable(c) : c));
-    expect(() => computeEnergy(session(watched, 0, '0'), endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false)).toThrow(
-      /visited/,
-    );
-    const s = session(anew, 0, '0');
-    expect(summary(computeEnergy(s, endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false))).toEqual(
-      summary(computeEnergy(s, endMs(3_700), DEFAULT_SESSION_CONFIG, energyChunkCache(), false)),
-    );
+    expect(() =>
+      computeEnergy(session(watched, start, '0'), endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false),
+    ).toThrow(/visited/);
+    const s = session(anew, start, '0');
+    expect(summary(computeEnergy(s, endMs(3_700), DEFAULT_SESSION_CONFIG, kept, false))).toEqual(fresh(3_700, anew));
   });
 });

@@ -140,7 +140,7 @@ export function computeEnergy(
   }
   let outside = false;
   /** what the walk is entered from (a prefix fold it records is valid from this point only) */
-  const entered = { hasPrev, prevMs, prevWh, zeroSoFar, anyNonZero };
+  const entered = { hasPrev, prevMs, prevWh, zeroSoFar, anyNonZero, startedAtMs: s.startedAtMs, tol };
   const enteredCount = count;
   const enteredMoves = moves;
   let c0 = 0;
@@ -154,31 +154,39 @@ export function computeEnergy(
     prefix.entry.prevWh === prevWh &&
     prefix.entry.zeroSoFar === zeroSoFar &&
     prefix.entry.anyNonZero === anyNonZero &&
-    (firstOf(readings[0]) as EnergyReading).ms >= s.startedAtMs &&
-    prefix.last.ms <= endMs
+    prefix.entry.startedAtMs === s.startedAtMs &&
+    prefix.entry.tol === tol &&
+    prefix.last.ms <= endMs &&
+    endMs >= s.startedAtMs
   ) {
     // entered from the same point: the walk's state after it, without visiting its chunks
     cum = prefix.cum;
     count += prefix.count;
     for (const f of prefix.flags) stepFlags.push(f);
     anyNonZero = prefix.anyNonZero;
-    hasPrev = true;
+    hasPrev = prefix.exitHasPrev;
     prevMs = prefix.exitMs;
     prevWh = prefix.exitWh;
     zeroSoFar = prefix.exitZeroSoFar;
+    outside = prefix.outside;
     if (prefix.moved) {
       lastAt = prefix.lastAt;
       lastMs = prefix.lastMs;
     }
     c0 = prefix.k;
   }
-  // The prefix fold is extended over the chunks walked from c0 while each is foldable and full (`cleanTo`: the
-  // chunks before it are in it), with the walk's state after the last of them
+  // The prefix fold is extended over the chunks walked from c0 while each is full, before the last and read to its
+  // end (`cleanTo`: the chunks before it are in it), with the walk's state after the last of them. Unlike a chunk's
+  // own fold it may hold readings before the start (dropped or clamped to it): what happens to them depends on the
+  // start and the tolerance, which it is kept with, and none lies after the end it is used to (its last reading's,
+  // and never before the start).
   let cleanTo = c0;
   let cleanDecimals = c0 > 0 ? prefix!.decimals : 0;
   let cleanExit: Omit<PrefixFold, 'k' | 'last' | 'decimals' | 'scale' | 'maxW' | 'slackWh' | 'entry'> | undefined;
-  const extend = (c: number, chunk: Chunk<EnergyReading>, foldable: boolean): void => {
-    if (!foldable || c !== cleanTo || chunk.length !== FULL) return;
+  const extend = (c: number, chunk: Chunk<EnergyReading>): void => {
+    if (keepPoints || c !== cleanTo || c >= lastChunk || chunk.length !== FULL) return;
+    // (readings before the start are clamped to the start only when the end is not before it)
+    if (lastOf(chunk)!.ms > endMs || endMs < s.startedAtMs) return;
     cleanTo = c + 1;
     cleanDecimals = Math.max(cleanDecimals, maxDecimalsOf(chunk, chunks));
     cleanExit = {
@@ -186,12 +194,14 @@ export function computeEnergy(
       count: count - enteredCount,
       flags: stepFlags.slice(),
       anyNonZero,
+      exitHasPrev: hasPrev,
       exitMs: prevMs,
       exitWh: prevWh,
       exitZeroSoFar: zeroSoFar,
       moved: moves > enteredMoves,
       lastAt,
       lastMs,
+      outside,
     };
   };
   for (let c = c0; c <= lastChunk; c++) {
@@ -230,7 +240,7 @@ export function computeEnergy(
           lastAt = f.lastAt;
           moves++;
         }
-        extend(c, chunk, foldable);
+        extend(c, chunk);
         continue;
       }
     }
@@ -285,7 +295,7 @@ export function computeEnergy(
       }
       if (entry.anyNonZero) anyNonZero = true;
     }
-    extend(c, chunk, foldable);
+    extend(c, chunk);
   }
   if (cleanExit !== undefined && cleanTo > c0) {
     chunks.prefixes.set(firstOf(readings[0]) as EnergyReading, {
@@ -375,10 +385,23 @@ interface PrefixFold extends FoldExit {
   maxW: bigint;
   slackWh: bigint;
   /** the point it was entered from (the session's start point, or none) */
-  entry: { hasPrev: boolean; prevMs: number; prevWh: bigint; zeroSoFar: boolean; anyNonZero: boolean };
+  entry: {
+    hasPrev: boolean;
+    prevMs: number;
+    prevWh: bigint;
+    zeroSoFar: boolean;
+    anyNonZero: boolean;
+    /** what its readings before the start were clamped to or dropped by */
+    startedAtMs: number;
+    tol: number;
+  };
   /** points it walked, and the instant of its last point that moved the walk on (with `moved`) */
   count: number;
   lastMs: number;
+  /** a reading of it lay too far before the start (dropped) */
+  outside: boolean;
+  /** the walk had a point after it (every reading of it may have been dropped) */
+  exitHasPrev: boolean;
 }
 
 /** What computeEnergy keeps between calls (owned by the decider; a fresh one gives the same results, slower). */
