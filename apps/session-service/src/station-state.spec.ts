@@ -156,7 +156,7 @@ describe('station state stored as a head and parts', () => {
     }
   });
 
-  it('folds the states it keeps packed to the same events and states as the decider alone', () => {
+  it('folds the states it keeps (stored chunks held without their items) to the same events and states as the decider alone', () => {
     const { commands } = longSession16({ from: '2026-03-01T08:00:00.000Z', samples: 400, intervalSeconds: 10 });
     const late = station('CS-LONG').wh16({ tx: 1, at: '2026-03-01T08:01:05.000Z', wh: '12.5' });
     const workloads = [
@@ -186,8 +186,20 @@ describe('station state stored as a head and parts', () => {
     // the kept state holds its stored chunks without their items (a long session's readings: 400 in 12 full chunks
     // and a last one)
     const kept = fold(commands.slice(0, -1), 0);
-    const readings = kept.state.sessions[0].readings as unknown as Array<unknown[] | { packed?: string }>;
-    expect(readings.filter((c) => !Array.isArray(c) && c.packed === undefined)).toHaveLength(readings.length - 1);
+    const session = kept.state.sessions[0];
+    type Held = unknown[] | { length: number; first?: unknown; last?: unknown };
+    const readings = session.readings as unknown as Held[];
+    expect(readings.filter((c) => !Array.isArray(c))).toHaveLength(readings.length - 1);
+    expect(readings.length).toBe(13);
+    // of the readings, the first chunk keeps its first and last item, the others their last (the energy's fold reads
+    // them); the other lists' stored chunks keep none
+    const keys = (c: Held) => (Array.isArray(c) ? 'items' : Object.keys(c).sort().join(','));
+    expect(readings.map(keys)).toEqual(['first,last,length', ...Array<string>(11).fill('last,length'), 'items']);
+    expect((session.sources as unknown as Held[]).length).toBeGreaterThan(1);
+    for (const k of ['power', 'current', 'seqNos', 'sources'] as const) {
+      const stored = (session[k] as unknown as Held[]).slice(0, -1);
+      expect(stored.map(keys)).toEqual(stored.map(() => 'length'));
+    }
     expect(kept.stored.loads).toBe(0);
   });
 

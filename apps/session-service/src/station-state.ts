@@ -336,9 +336,10 @@ const FULL = 32;
 
 /**
  * Holds, in the state kept in memory, the full chunks this save has stored whole without their items (libs/sessions
- * `StoredChunk`: the length, the first and the last item), and notes them as the ones stored: what an open session
- * keeps in memory then no longer grows with its length. The decider reads the in-order path from the last chunk and
- * the first and last item of the others; when it needs the items of a chunk held without them (a session's end, an
+ * `StoredChunk`: the length; for the readings also the last item, and the first of the first chunk — what the
+ * energy's running fold reads), and notes them as the ones stored: what an open session keeps in memory then grows
+ * with its length by one small object per 32 items (two for the readings). The decider reads the in-order path from
+ * the last chunk and those items of the others; when it needs the items of a chunk held without them (a session's end, an
  * out-of-order record, a revision) it throws `ChunkNotLoaded`, and the caller loads them (`loadUnloaded`) and decides
  * again. `prepare` (the decider's `prepareToUnload`) is given an open session before the first of its chunks is
  * unloaded, so that its next `session.updated` finds the energy of every full chunk folded already.
@@ -365,7 +366,7 @@ export function unloadStored(state: SessionsState, persisted: Persisted, prepare
           prepare!(s);
           prepared = true;
         }
-        const u = unload(c);
+        const u = unload(c, k !== 'readings' ? 'none' : i === 0 ? 'both' : 'last');
         chunks[i] = u;
         stored.whole[i] = u;
       }
@@ -388,7 +389,8 @@ export function unloadedSessions(state: SessionsState): string[] {
 
 /**
  * Puts back, in place, the items of every chunk held without them (`unloadStored`) from the stored parts of its
- * session (the pieces of 8 its save wrote), checking that they are the chunk's (count, first and last item).
+ * session (the pieces of 8 its save wrote), checking that they are the chunk's (count, and the first and last item
+ * where it kept them).
  */
 export function loadUnloaded(state: SessionsState, persisted: Persisted, parts: Iterable<StatePart>): void {
   const byKey = new Map<string, unknown>();
@@ -408,8 +410,8 @@ export function loadUnloaded(state: SessionsState, persisted: Persisted, parts: 
         }
         if (
           items.length !== c.length ||
-          !isDeepStrictEqual(items[0], c.first) ||
-          !isDeepStrictEqual(items[items.length - 1], c.last)
+          (c.first !== undefined && !isDeepStrictEqual(items[0], c.first)) ||
+          (c.last !== undefined && !isDeepStrictEqual(items[items.length - 1], c.last))
         )
           throw new Error(
             `station state of ${s.stationId}: the stored chunk ${i} of ${k} of session ${s.sessionId} is not the one held (${items.length} of ${c.length} items)`,

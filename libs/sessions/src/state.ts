@@ -19,8 +19,9 @@ import type { SessionClosure, SessionEndedPayload, SessionFlag, SignedReading, S
  */
 export interface StoredChunk<T> {
   length: number;
-  first: T;
-  last: T;
+  /** its first and last item, when the holder keeps them (`unload`): reading one it does not keep needs the items */
+  first?: T;
+  last?: T;
 }
 export type Chunk<T> = T[] | StoredChunk<T>;
 export type Chunked<T> = Array<Chunk<T>>;
@@ -43,11 +44,28 @@ export function itemsOf<T>(c: Chunk<T>): T[] {
   throw new ChunkNotLoaded();
 }
 
-export const firstOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[0] : c.first);
-export const lastOf = <T>(c: Chunk<T>): T | undefined => (Array.isArray(c) ? c[c.length - 1] : c.last);
+/** A chunk's first item; a chunk held without its items and without that one throws `ChunkNotLoaded`. */
+export function firstOf<T>(c: Chunk<T>): T | undefined {
+  if (Array.isArray(c)) return c[0];
+  if (c.first === undefined) throw new ChunkNotLoaded();
+  return c.first;
+}
+/** A chunk's last item; a chunk held without its items and without that one throws `ChunkNotLoaded`. */
+export function lastOf<T>(c: Chunk<T>): T | undefined {
+  if (Array.isArray(c)) return c[c.length - 1];
+  if (c.last === undefined) throw new ChunkNotLoaded();
+  return c.last;
+}
 
-/** A full chunk held without its items (see `Chunked`): the caller has them stored. */
-export function unload<T>(items: T[]): StoredChunk<T> {
+/**
+ * A full chunk held without its items (see `Chunked`): the caller has them stored. `keep` says which of its items it
+ * keeps for `firstOf` and `lastOf` (the fewer, the fewer live objects): the decider's in-order path reads the first
+ * item of a session's first chunk of readings and the last item of its other chunks of readings (the energy's
+ * running fold), and no item of the other lists' chunks before the last.
+ */
+export function unload<T>(items: T[], keep: 'both' | 'last' | 'none' = 'both'): StoredChunk<T> {
+  if (keep === 'none') return { length: items.length };
+  if (keep === 'last') return { length: items.length, last: items[items.length - 1] };
   return { length: items.length, first: items[0], last: items[items.length - 1] };
 }
 

@@ -1,16 +1,24 @@
 import { ChunkNotLoaded, handle, initialState, sessionDecider, unload, type SessionsState } from './index';
+import { firstOf, lastOf } from './state';
 import { longSession16 } from './spec-helpers';
 import type { Chunk, SessionState } from './state';
 
 const LISTS = ['readings', 'power', 'current', 'seqNos', 'sources'] as const;
 
-/** A copy of the state whose open sessions hold every full chunk before the last without its items. */
+/**
+ * A copy of the state whose open sessions hold every full chunk before the last without its items, keeping what the
+ * session service keeps: of the readings the first chunk's first and last item and the others' last, of the other
+ * lists nothing.
+ */
 function unloaded(state: SessionsState): SessionsState {
   const strip = (s: SessionState): SessionState => {
     const copy = { ...s } as unknown as Record<string, Array<Chunk<unknown>>>;
     for (const k of LISTS) {
       const chunks = copy[k];
-      copy[k] = chunks.map((c, i) => (i < chunks.length - 1 && Array.isArray(c) && c.length === 32 ? unload(c) : c));
+      const keep = k !== 'readings' ? 'none' : 'last';
+      copy[k] = chunks.map((c, i) =>
+        i < chunks.length - 1 && Array.isArray(c) && c.length === 32 ? unload(c, i === 0 ? 'both' : keep) : c,
+      );
     }
     return copy as unknown as SessionState;
   };
@@ -18,6 +26,16 @@ function unloaded(state: SessionsState): SessionsState {
 }
 
 describe('chunks held without their items (StoredChunk, ChunkNotLoaded)', () => {
+  it('firstOf and lastOf read what a stored chunk keeps, and ask for the items for what it does not', () => {
+    const items = Array.from({ length: 32 }, (_, i) => ({ i }));
+    expect([firstOf(unload(items)), lastOf(unload(items))]).toEqual([items[0], items[31]]);
+    expect(lastOf(unload(items, 'last'))).toBe(items[31]);
+    expect(() => firstOf(unload(items, 'last'))).toThrow(ChunkNotLoaded);
+    expect(() => firstOf(unload(items, 'none'))).toThrow(ChunkNotLoaded);
+    expect(() => lastOf(unload(items, 'none'))).toThrow(ChunkNotLoaded);
+    expect(unload(items, 'none')).toEqual({ length: 32 });
+  });
+
   const { commands } = longSession16({ from: '2026-03-01T08:00:00.000Z', samples: 400, intervalSeconds: 10 });
   const body = commands.slice(0, -1);
   const stop = commands[commands.length - 1];
