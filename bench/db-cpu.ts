@@ -6,19 +6,30 @@ import type { Client } from 'pg';
  * where /proc does not show them: a database on another host or in a container). `poll`'s own backend is left out.
  */
 export async function dbCpu(poll: Client): Promise<Map<number, number>> {
-  const { rows: pids } = await poll.query<{ pid: number }>(
+  const { rows } = await poll.query<{ pid: number }>(
     'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
   );
-  const tick = 1000 / 100; // USER_HZ
+  return cpuOfPids(rows.map((r) => r.pid));
+}
+
+/** CPU (user + system, ms) of processes of this host, by process id (those /proc does not show are left out). */
+export function cpuOfPids(pids: Iterable<number>): Map<number, number> {
   const ms = new Map<number, number>();
-  for (const { pid } of pids)
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ms.set(pid, (Number(f[11]) + Number(f[12])) * tick);
-    } catch {
-      // not on this host
-    }
+  for (const pid of pids) {
+    const v = procCpuMs(pid);
+    if (v !== undefined) ms.set(pid, v);
+  }
   return ms;
+}
+
+/** CPU (user + system, ms) of a process of this host, from /proc (undefined when it is not readable). */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100); // clock ticks of USER_HZ 100
+  } catch {
+    return undefined; // not on this host, or gone
+  }
 }
 
 /**

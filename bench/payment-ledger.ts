@@ -22,6 +22,7 @@ import { createTestDatabase } from '@csms/testing';
 import { paymentServiceMigrations } from '../apps/payment-service/src/migrations';
 import { projectPaymentEvents } from '../apps/payment-service/src/projection';
 import { paymentRules } from '../apps/payment-service/src/rules';
+import { cpuOfPids } from './db-cpu';
 
 /** CPU (user + system, ms) of the PostgreSQL backends of the database, by pid (not `except`). */
 async function dbCpu(ds: DataSource, except: number): Promise<Map<number, number>> {
@@ -29,15 +30,7 @@ async function dbCpu(ds: DataSource, except: number): Promise<Map<number, number
     'select pid from pg_stat_activity where datname = current_database() and pid <> $1',
     [except],
   );
-  const ms = new Map<number, number>();
-  for (const { pid } of rows)
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ms.set(pid, (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // not on this host
-    }
-  return ms;
+  return cpuOfPids(rows.map((r) => r.pid));
 }
 
 export function ledgerEnvelopes(count: number, perTransaction: number, accounts: number): Envelope[][] {

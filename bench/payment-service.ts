@@ -20,7 +20,7 @@
  * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
  */
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +30,7 @@ import { PaymentHarness } from '../apps/payment-service/test/harness';
 import { projectPaymentEvents } from '../apps/payment-service/src/projection';
 import { PaymentEngine } from '../apps/payment-service/src/engine';
 import { ledgerEnvelopes } from './payment-ledger';
+import { dbCpu, dbCpuSince, procCpuMs } from './db-cpu';
 
 /**
  * BENCH_STATE_BYTES=1: the bytes of every account state the engine writes, as stored (after `offload` where the rules
@@ -65,44 +66,6 @@ async function count(sql: string): Promise<number> {
 /** user + system CPU of this process (service and bench; the emulator too when in process) in ms */
 function cpuMs(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
-}
-
-/**
- * CPU (user + system, ms) of the PostgreSQL backends serving the bench's database, by process id, from /proc (none
- * where /proc does not show them: a database on another host or in a container).
- */
-async function dbCpu(): Promise<Map<number, number>> {
-  const { rows: pids } = await poll.query<{ pid: number }>(
-    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-  );
-  const tick = 1000 / 100; // USER_HZ
-  const ms = new Map<number, number>();
-  for (const { pid } of pids)
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ms.set(pid, (Number(f[11]) + Number(f[12])) * tick);
-    } catch {
-      // not on this host
-    }
-  return ms;
-}
-
-/** user + system CPU (ms) of a process of this host, from /proc (0 when it is not readable) */
-function procCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-/** The backends' CPU since `before` (a backend started since counts whole; one gone since is not counted). */
-async function dbCpuSince(before: Map<number, number>): Promise<number> {
-  let ms = 0;
-  for (const [pid, v] of await dbCpu()) ms += v - (before.get(pid) ?? 0);
-  return ms;
 }
 
 /** Profiles `phase` when BENCH_PROFILE is set (the inspector's sampling profiler, this process only). */
@@ -263,8 +226,8 @@ async function main(): Promise<void> {
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const sb0 = { ...stateBytes };
-    const d0 = await dbCpu();
-    const e0 = procCpuMs(emuPid);
+    const d0 = await dbCpu(poll);
+    const e0 = emuPid === undefined ? 0 : (procCpuMs(emuPid) ?? 0);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await profiled('card', async () => {
@@ -285,8 +248,8 @@ async function main(): Promise<void> {
     const cardSettledRows = (await count(`select count(to_regclass('payment_settled')) as n`))
       ? await count(`select count(*) as n from payment_settled where account_id like 'bench-card-%'`)
       : 0;
-    const cardEmu = procCpuMs(emuPid) - e0;
-    const cardDb = await dbCpuSince(d0);
+    const cardEmu = (emuPid === undefined ? 0 : (procCpuMs(emuPid) ?? 0)) - e0;
+    const cardDb = await dbCpuSince(poll, d0);
     const transfers1 = await count('select count(*) as n from ledger_transfers');
     const cardWebhooksApplied =
       (await count(`select count(*) as n from psp_webhooks_seen where outcome = 'applied'`)) - applied0;
@@ -327,7 +290,7 @@ async function main(): Promise<void> {
       );
     });
     const walletRecords = wcdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
-    const d1 = await dbCpu();
+    const d1 = await dbCpu(poll);
     const c1 = process.cpuUsage();
     const t1 = performance.now();
     await profiled('wallet', async () => {
@@ -340,7 +303,7 @@ async function main(): Promise<void> {
     });
     const walletSeconds = (performance.now() - t1) / 1000;
     const walletCpu = cpuMs(process.cpuUsage(c1));
-    const walletDb = await dbCpuSince(d1);
+    const walletDb = await dbCpuSince(poll, d1);
     const transfers3 = await count('select count(*) as n from ledger_transfers');
     const captures = await emulatorCaptures();
 
@@ -348,7 +311,7 @@ async function main(): Promise<void> {
     // through the projection (event row, transfer, postings, state, the balance check at commit) 250 per transaction,
     // 4 transactions at a time; the envelopes are made before the clock starts
     const batches = ledgerEnvelopes(ledgerOnly, 250, accounts);
-    const d2 = await dbCpu();
+    const d2 = await dbCpu(poll);
     const c2 = process.cpuUsage();
     const t2 = performance.now();
     let next = 0;
@@ -364,7 +327,7 @@ async function main(): Promise<void> {
     );
     const ledgerSeconds = (performance.now() - t2) / 1000;
     const ledgerCpu = cpuMs(process.cpuUsage(c2));
-    const ledgerDb = await dbCpuSince(d2);
+    const ledgerDb = await dbCpuSince(poll, d2);
     const written = await count(`select count(*) as n from ledger_transfers where account_id like 'bench-ledger-%'`);
     if (written !== ledgerOnly) throw new Error(`ledger alone: ${written} transfers written, ${ledgerOnly} expected`);
     const ledgerTransfers = transfers1 - transfers0 + (transfers3 - transfers2);
