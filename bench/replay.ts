@@ -1,6 +1,6 @@
 /**
  * Replay at scale: rebuild sessions and CDRs from a large `ocpp.inbound` log (real Kafka and PostgreSQL).
- *   npx tsx bench/replay.ts [--records 2000000] [--template 200] [--live] [--sessions-only] [--drop-log]
+ *   npx tsx bench/replay.ts [--records 2000000] [--template 200] [--live] [--sessions-only] [--instances N] [--overlap] [--drop-log]
  *
  * 1. The log (generated ONCE, then reused: a later run finds `bench.replay.inbound-v2-<records>` full and skips
  *    this step): the simulator (apps/simulator; mixed 1.6 / 2.0.1, 2 connectors, busy stations: one session per
@@ -17,8 +17,13 @@
  *    the digests of their output are kept beside the log (os.tmpdir()) for step 4.
  * 2. Stage "sessions": `rebuildSessionStore` (empty database, group at offset 0), then the session service (in
  *    this process) folds the whole log and re-emits its session events into a fresh topic; timed from the rebuild
- *    call to the last record applied and the outbox empty. SESSION_CHUNK_SIZE, SESSION_STATE_CACHE_STATIONS and
- *    SESSION_PARTITIONS_CONCURRENCY are taken from the environment.
+ *    call to the last record applied and the outbox empty. SESSION_CHUNK_SIZE, SESSION_STATE_CACHE_STATIONS,
+ *    SESSION_STATE_CACHE_ITEMS and SESSION_PARTITIONS_CONCURRENCY are taken from the environment. `--instances N`:
+ *    the service runs as N processes of its own in one consumer group instead (as a deployment scales it out; the
+ *    log's partitions shared among them); their CPU is added to this process's, their GC is not measured.
+ *    `--overlap` (with `--instances`): the tariff service's stage starts with this one and prices the session events as
+ *    they are written, as a deployment rebuilding both services at once would; the whole replay is then timed from
+ *    the session rebuild to the last billing event, and the stage "cdrs" counts this process's CPU.
  * 3. Stage "cdrs": `rebuildTariffService`, then the tariff service prices the rebuilt session events (catalogue,
  *    pricing and running-cost consumers); timed to every session event applied by both and the outbox empty.
  * 4. Digests: SHA-256 over the sorted values of the session events and of the billing events (CDRs, tariff
@@ -42,6 +47,7 @@ import { Client } from 'pg';
 import { RPCServer } from 'ocpp-rpc';
 import { KafkaRecordPublisher, createKafka, ensureTopics, type OutgoingRecord } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
+import { freePort, startServiceProcess } from '@csms/testing';
 import { newApiKey } from '@csms/service-kit';
 import { InboundRecorder, type InboundFact } from '../apps/ocpp-gateway/src/ocpp/inbound-recorder';
 import { loadSessionServiceConfig } from '../apps/session-service/src/config';
@@ -52,6 +58,7 @@ import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../apps/tariff-service/src/rebuild';
 import { startTariffService, type RunningTariffService } from '../apps/tariff-service/src/service';
 import { benchTariff } from './bench-tariff';
+import { procCpuMs } from './db-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -173,8 +180,9 @@ async function outboxDepth(svc: { dataSource: { query: (q: string) => Promise<Ar
   return Number((await svc.dataSource.query('select count(*)::int as c from outbox'))[0].c);
 }
 
-function sessionCfg(tag: string, inbound: string, out: string) {
-  return loadSessionServiceConfig({
+/** The session service's environment in the bench (also what `--instances` gives each process). */
+function sessionEnv(tag: string, inbound: string, out: string): Record<string, string> {
+  return {
     KAFKA_BROKERS: brokers,
     KAFKA_PARTITIONS: String(partitions),
     DATABASE_URL: dbUrl(`csms_bench_replay_sessions_${tag}`),
@@ -186,10 +194,14 @@ function sessionCfg(tag: string, inbound: string, out: string) {
     // the service's tuning from the environment (SESSION_CHUNK_SIZE, SESSION_STATE_CACHE_STATIONS, ...)
     ...Object.fromEntries(
       Object.entries(process.env).filter(([k]) =>
-        /^SESSION_(CHUNK_SIZE|STATE_CACHE_STATIONS|PARTITIONS_CONCURRENCY)$/.test(k),
-      ),
+        /^SESSION_(CHUNK_SIZE|STATE_CACHE_STATIONS|STATE_CACHE_ITEMS|PARTITIONS_CONCURRENCY)$/.test(k),
+      ) as Array<[string, string]>,
     ),
-  });
+  };
+}
+
+function sessionCfg(tag: string, inbound: string, out: string) {
+  return loadSessionServiceConfig(sessionEnv(tag, inbound, out));
 }
 
 function tariffCfg(tag: string, tariffs: string, sessions: string, billing: string, apiKeys = '') {
@@ -404,8 +416,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 /** Starts measuring a stage (and profiling it with `REPLAY_CPU_PROFILE`); the function returned ends it. */
-async function meter(stage: string): Promise<() => Promise<Usage>> {
-  const prefix = process.env.REPLAY_CPU_PROFILE;
+async function meter(stage: string, profile = true): Promise<() => Promise<Usage>> {
+  const prefix = profile ? process.env.REPLAY_CPU_PROFILE : undefined;
   let inspector: Session | undefined;
   if (prefix) {
     inspector = new Session();
@@ -449,6 +461,55 @@ async function waitSessions(svc: RunningSessionService, records: number, progres
       console.log(`  sessions: ${done()} / ${records} records applied`);
     }
   }
+}
+
+/**
+ * Waits until the service processes of `--instances` have applied every record of the log (the newest offset in their
+ * inbox per partition is the partition's last) and their outbox is empty: they run in processes of their own, so the
+ * bench reads their database.
+ */
+async function waitSessionsInDb(kafka: Kafka, cfg: ReturnType<typeof sessionCfg>, records: number): Promise<void> {
+  const a = kafka.admin();
+  await a.connect();
+  const ends = (await a.fetchTopicOffsets(cfg.OCPP_INBOUND_TOPIC)).map((p) => ({
+    partition: p.partition,
+    low: Number(p.low),
+    high: Number(p.high),
+  }));
+  await a.disconnect();
+  const db = new Client({ connectionString: cfg.DATABASE_URL });
+  await db.connect();
+  let last = performance.now();
+  try {
+    for (;;) {
+      let applied = 0;
+      for (const p of ends) {
+        const { rows } = await db.query<{ o: string | null }>(
+          'select max("offset") as o from inbox where consumer = $1 and topic = $2 and partition = $3',
+          [cfg.SESSION_CONSUMER_GROUP, cfg.OCPP_INBOUND_TOPIC, p.partition],
+        );
+        applied += rows[0].o === null ? 0 : Number(rows[0].o) + 1 - p.low;
+      }
+      if (applied >= records) {
+        const { rows } = await db.query<{ c: number }>('select count(*)::int as c from outbox');
+        if (rows[0].c === 0) return;
+      }
+      if (performance.now() - last > 30_000) {
+        last = performance.now();
+        console.log(`  sessions: ${applied} / ${records} records applied`);
+      }
+      await sleep(500);
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+/** Starts the "cdrs" stage: its meter, the tariff service's rebuild, then the service (in this process). */
+async function startTariffStage(cfg: ReturnType<typeof tariffCfg>) {
+  const m = await meter('cdrs', !has('overlap'));
+  await rebuildTariffService(cfg);
+  return { svc: await startTariffService(cfg, silentLogger()), meter: m };
 }
 
 async function waitTariffs(kafka: Kafka, svc: RunningTariffService, sessionTopic: string): Promise<void> {
@@ -529,17 +590,55 @@ async function main(): Promise<void> {
   const billing = `bench.replay.billing-events-${tag}`;
   await createTopics(kafka, [out, billing]);
   const sCfg = sessionCfg(tag, inbound, out);
-  const sMeter = await meter('sessions');
+  const tCfg = tariffCfg(tag, tariffs, out, billing);
+  const instances = flag('instances', 0);
+  const overlap = has('overlap') && !has('sessions-only');
+  if (overlap && instances === 0) throw new Error('--overlap needs --instances (the CPU of the two stages apart)');
+  const t0 = performance.now();
+  const sMeter = await meter('sessions', !overlap);
   await rebuildSessionStore(sCfg);
-  const sessions = await startSessionService(sCfg, silentLogger());
-  await waitSessions(sessions, records);
+  let stopSessions: () => Promise<void>;
+  let instancesCpuSeconds = 0;
+  // --overlap: the tariff service's rebuild starts with the session service's and prices the session events as they come
+  let tariffRun: Awaited<ReturnType<typeof startTariffStage>> | undefined;
+  if (instances > 0) {
+    // N processes of the service in one consumer group, as a deployment scales it out (partitions shared among them)
+    const procs = await Promise.all(
+      Array.from({ length: instances }, async (_, i) =>
+        startServiceProcess('session-service', {
+          ...sessionEnv(tag, inbound, out),
+          HTTP_PORT: String(await freePort()),
+          KAFKA_CLIENT_ID: `bench-replay-sessions-${i}`,
+          LOG_LEVEL: 'warn',
+        }),
+      ),
+    );
+    if (overlap) tariffRun = await startTariffStage(tCfg);
+    await waitSessionsInDb(kafka, sCfg, records);
+    instancesCpuSeconds = procs.reduce((n, p) => n + (procCpuMs(p.child.pid ?? 0) ?? 0), 0) / 1000;
+    stopSessions = async () => {
+      for (const p of procs) p.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited()));
+    };
+  } else {
+    const sessions = await startSessionService(sCfg, silentLogger());
+    await waitSessions(sessions, records);
+    stopSessions = () => sessions.stop();
+  }
   const sDb = await dbCpuSeconds(`csms_bench_replay_sessions_${tag}`);
-  const sUse = { ...(await sMeter()), dbCpuSeconds: sDb };
+  const sMetered = await sMeter();
+  const sUse = {
+    ...sMetered,
+    // overlapping, this process runs the tariff service: the session stage's CPU is its processes' alone
+    cpuSeconds: Number(((overlap ? 0 : sMetered.cpuSeconds) + instancesCpuSeconds).toFixed(1)),
+    dbCpuSeconds: sDb,
+    instances: Math.max(1, instances),
+  };
   const sPer = perRecord(sUse, records);
-  await sessions.stop();
+  await stopSessions();
   const sessionEvents = await size(kafka, out);
   console.log(
-    `stage sessions: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events; CPU ${sUse.cpuSeconds} s in this process, ${sUse.dbCpuSeconds} s in PostgreSQL = ${sPer.processMs} + ${sPer.postgresMs} ms per record; GC ${Math.round(sUse.gcShare * 100)} % of the wall time; load average ${os.loadavg()[0].toFixed(1)})`,
+    `stage sessions${instances > 0 ? ` (${instances} service processes)` : ''}: ${records} inbound records in ${sUse.wallSeconds} s = ${Math.round(records / sUse.wallSeconds)} records/s (${sessionEvents} session events; CPU ${sUse.cpuSeconds} s in ${instances > 0 ? 'the service processes and this one' : 'this process'}, ${sUse.dbCpuSeconds} s in PostgreSQL = ${sPer.processMs} + ${sPer.postgresMs} ms per record; GC ${Math.round(sUse.gcShare * 100)} % of ${instances > 0 ? "this process's" : 'the'} wall time; load average ${os.loadavg()[0].toFixed(1)})`,
   );
 
   if (has('sessions-only')) {
@@ -560,12 +659,10 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  // 3. CDRs, rebuilt from the rebuilt session events
-  const tCfg = tariffCfg(tag, tariffs, out, billing);
-  const tMeter = await meter('cdrs');
-  await rebuildTariffService(tCfg);
-  const tariffSvc = await startTariffService(tCfg, silentLogger());
+  // 3. CDRs, rebuilt from the rebuilt session events (started with the sessions' stage with --overlap)
+  const { svc: tariffSvc, meter: tMeter } = tariffRun ?? (await startTariffStage(tCfg));
   await waitTariffs(kafka, tariffSvc, out);
+  const totalSeconds = (performance.now() - t0) / 1000;
   const tDb = await dbCpuSeconds(`csms_bench_replay_tariffs_${tag}`);
   const tUse = { ...(await tMeter()), dbCpuSeconds: tDb };
   const tPer = perRecord(tUse, sessionEvents);
@@ -598,7 +695,7 @@ async function main(): Promise<void> {
     `dlq.bench.replay.tariffs-${tag}.running`,
   ]);
   if (has('drop-log')) await deleteTopics(kafka, [inbound, tariffs]);
-  const total = sUse.wallSeconds + tUse.wallSeconds;
+  const total = totalSeconds;
   const result = {
     bench: 'replay',
     records,
@@ -619,6 +716,8 @@ async function main(): Promise<void> {
         billingEvents: cdrRows,
       },
     },
+    instances: Math.max(1, instances),
+    overlap,
     totalSeconds: Number(total.toFixed(1)),
     withinFiveMinutes: total <= 300,
     digests: d,
@@ -629,7 +728,7 @@ async function main(): Promise<void> {
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   };
   console.log(
-    `replay of ${records} records: ${result.totalSeconds} s (sessions ${sUse.wallSeconds} s, CDRs ${tUse.wallSeconds} s)${identical === null ? '' : identical ? ', output identical to the live run' : ', OUTPUT DIFFERS from the live run'}; peak RSS ${result.peakRssMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`,
+    `replay of ${records} records: ${result.totalSeconds} s (sessions ${sUse.wallSeconds} s, CDRs ${tUse.wallSeconds} s${overlap ? ', overlapping' : ''})${identical === null ? '' : identical ? ', output identical to the live run' : ', OUTPUT DIFFERS from the live run'}; peak RSS ${result.peakRssMb} MB; load average ${result.loadAverage.min}-${result.loadAverage.max}`,
   );
   console.log(JSON.stringify(result));
   process.exit(0);
