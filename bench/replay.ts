@@ -58,7 +58,7 @@ import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../apps/tariff-service/src/rebuild';
 import { startTariffService, type RunningTariffService } from '../apps/tariff-service/src/service';
 import { benchTariff } from './bench-tariff';
-import { procCpuMs } from './db-cpu';
+import { dbCpuSince, procCpuMs } from './db-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -157,23 +157,23 @@ async function digest(
 }
 
 /**
- * CPU seconds (user + system) of the PostgreSQL backends serving a database, from /proc (0 where /proc does not
- * show them). Read just before the service stops: its pool's backends were all started for this stage.
+ * Starts reading, every second, the CPU (user + system) of the PostgreSQL backends serving the database at `url`
+ * (from /proc: 0 where it does not show them); the function returned stops and gives the seconds in all. A backend
+ * that closes meanwhile (a pool's idle connection) keeps what it had used at the last reading. Call it once the
+ * database is new (after the rebuild): every backend found counts whole.
  */
-async function dbCpuSeconds(database: string): Promise<number> {
-  const c = new Client({ connectionString: pgBase });
-  await c.connect();
-  const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]);
-  await c.end();
-  let ticks = 0;
-  for (const { pid } of rows)
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // not on this host
-    }
-  return Number((ticks / 100).toFixed(1));
+async function watchDbCpu(url: string): Promise<() => Promise<number>> {
+  const poll = new Client({ connectionString: url });
+  await poll.connect();
+  const before = new Map<number, number>();
+  const seen = new Map<number, number>();
+  const timer = setInterval(() => void dbCpuSince(poll, before, seen).catch(() => undefined), 1000);
+  return async () => {
+    clearInterval(timer);
+    const ms = await dbCpuSince(poll, before, seen);
+    await poll.end();
+    return Number((ms / 1000).toFixed(1));
+  };
 }
 
 async function outboxDepth(svc: { dataSource: { query: (q: string) => Promise<Array<{ c: number }>> } }) {
@@ -509,7 +509,8 @@ async function waitSessionsInDb(kafka: Kafka, cfg: ReturnType<typeof sessionCfg>
 async function startTariffStage(cfg: ReturnType<typeof tariffCfg>) {
   const m = await meter('cdrs', !has('overlap'));
   await rebuildTariffService(cfg);
-  return { svc: await startTariffService(cfg, silentLogger()), meter: m };
+  const dbCpu = await watchDbCpu(cfg.DATABASE_URL);
+  return { svc: await startTariffService(cfg, silentLogger()), meter: m, dbCpu };
 }
 
 async function waitTariffs(kafka: Kafka, svc: RunningTariffService, sessionTopic: string): Promise<void> {
@@ -597,6 +598,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sMeter = await meter('sessions', !overlap);
   await rebuildSessionStore(sCfg);
+  const sDbCpu = await watchDbCpu(sCfg.DATABASE_URL);
   let stopSessions: () => Promise<void>;
   let instancesCpuSeconds = 0;
   // --overlap: the tariff service's rebuild starts with the session service's and prices the session events as they come
@@ -625,7 +627,7 @@ async function main(): Promise<void> {
     await waitSessions(sessions, records);
     stopSessions = () => sessions.stop();
   }
-  const sDb = await dbCpuSeconds(`csms_bench_replay_sessions_${tag}`);
+  const sDb = await sDbCpu();
   const sMetered = await sMeter();
   const sUse = {
     ...sMetered,
@@ -660,10 +662,10 @@ async function main(): Promise<void> {
   }
 
   // 3. CDRs, rebuilt from the rebuilt session events (started with the sessions' stage with --overlap)
-  const { svc: tariffSvc, meter: tMeter } = tariffRun ?? (await startTariffStage(tCfg));
+  const { svc: tariffSvc, meter: tMeter, dbCpu: tDbCpu } = tariffRun ?? (await startTariffStage(tCfg));
   await waitTariffs(kafka, tariffSvc, out);
   const totalSeconds = (performance.now() - t0) / 1000;
-  const tDb = await dbCpuSeconds(`csms_bench_replay_tariffs_${tag}`);
+  const tDb = await tDbCpu();
   const tUse = { ...(await tMeter()), dbCpuSeconds: tDb };
   const tPer = perRecord(tUse, sessionEvents);
   await tariffSvc.stop();
