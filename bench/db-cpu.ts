@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Client } from 'pg';
+import { Client } from 'pg';
 
 /**
  * CPU (user + system, ms) of the PostgreSQL backends serving `poll`'s database, by process id, read from /proc (none
@@ -47,4 +47,24 @@ export async function dbCpuSince(
   let ms = 0;
   for (const [pid, v] of seen ?? now) ms += v - (before.get(pid) ?? 0);
   return ms;
+}
+
+/**
+ * Starts reading, every second, the CPU (user + system) of the PostgreSQL backends serving the database at `url`
+ * (from /proc: 0 where it does not show them); the function returned stops and gives the seconds in all. A backend
+ * that closes meanwhile (a pool's idle connection) keeps what it had used at the last reading. Call it once the
+ * database is new (e.g. after a rebuild): every backend found counts whole.
+ */
+export async function watchDbCpu(url: string): Promise<() => Promise<number>> {
+  const poll = new Client({ connectionString: url });
+  await poll.connect();
+  const before = new Map<number, number>();
+  const seen = new Map<number, number>();
+  const timer = setInterval(() => void dbCpuSince(poll, before, seen).catch(() => undefined), 1000);
+  return async () => {
+    clearInterval(timer);
+    const ms = await dbCpuSince(poll, before, seen);
+    await poll.end();
+    return Number((ms / 1000).toFixed(1));
+  };
 }

@@ -58,7 +58,7 @@ import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { rebuildTariffService } from '../apps/tariff-service/src/rebuild';
 import { startTariffService, type RunningTariffService } from '../apps/tariff-service/src/service';
 import { benchTariff } from './bench-tariff';
-import { dbCpuSince, procCpuMs } from './db-cpu';
+import { procCpuMs, watchDbCpu } from './db-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -154,26 +154,6 @@ async function digest(
   const h = createHash('sha256');
   for (const v of values) h.update(v).update('\n');
   return { records: values.length, sha256: h.digest('hex') };
-}
-
-/**
- * Starts reading, every second, the CPU (user + system) of the PostgreSQL backends serving the database at `url`
- * (from /proc: 0 where it does not show them); the function returned stops and gives the seconds in all. A backend
- * that closes meanwhile (a pool's idle connection) keeps what it had used at the last reading. Call it once the
- * database is new (after the rebuild): every backend found counts whole.
- */
-async function watchDbCpu(url: string): Promise<() => Promise<number>> {
-  const poll = new Client({ connectionString: url });
-  await poll.connect();
-  const before = new Map<number, number>();
-  const seen = new Map<number, number>();
-  const timer = setInterval(() => void dbCpuSince(poll, before, seen).catch(() => undefined), 1000);
-  return async () => {
-    clearInterval(timer);
-    const ms = await dbCpuSince(poll, before, seen);
-    await poll.end();
-    return Number((ms / 1000).toFixed(1));
-  };
 }
 
 async function outboxDepth(svc: { dataSource: { query: (q: string) => Promise<Array<{ c: number }>> } }) {
