@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
 import {
+  PaymentLedgerCheckByKey1765400000000,
   PaymentStateJson1765100000000,
   PaymentSettledRows1765300000000,
   PaymentStateLz41765200000000,
@@ -314,4 +315,5 @@ export const paymentServiceMigrations = [
   PaymentStateJson1765100000000,
   PaymentStateLz41765200000000,
   PaymentSettledRows1765300000000,
+  PaymentLedgerCheckByKey1765400000000,
 ];

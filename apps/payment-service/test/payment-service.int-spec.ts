@@ -310,6 +310,41 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(Number(n.n)).toBeGreaterThan(0);
   });
 
+  it('a transfer that does not balance is refused by the database: a sum other than zero, two currencies, one posting', async () => {
+    const [eur, eur2] = await h.query<{ name: string }>(
+      `select name from ledger_accounts where currency = 'EUR' order by name limit 2`,
+    );
+    class RolledBack extends Error {}
+    // each attempt in a transaction of its own, the check made at the statement's end instead of at commit, and rolled
+    // back: nothing stays (the rebuild below compares the books)
+    const attempt = (postings: Array<[string, number]>) =>
+      h.svc.dataSource.transaction(async (m) => {
+        await m.query('set constraints ledger_transfers_balanced immediate');
+        await m.query(
+          `insert into ledger_accounts (name, chart, currency, created_at) values ('test:chf', 'bank', 'CHF', now())`,
+        );
+        await m.query(
+          `with t as (insert into ledger_transfers (transfer_id, currency, initial_state, source_event_id, event_id, reason, at)
+                      values ('test', 'EUR', 'posted', 'test', gen_random_uuid(), 'test', now()) returning transfer_id)
+           insert into ledger_postings (transfer_id, line, account, amount_minor)
+           select t.transfer_id, x.line, x.account, x.amount
+             from t, unnest($1::text[], $2::bigint[]) with ordinality as x(account, amount, line)`,
+          [postings.map((p) => p[0]), postings.map((p) => p[1])],
+        );
+        throw new RolledBack('balanced');
+      });
+    await expect(attempt([[eur.name, 100], [eur2.name, -99]])).rejects.toThrow(
+      /does not balance \(2 postings, sum 1, 1 currencies\)/,
+    );
+    await expect(attempt([[eur.name, 100], ['test:chf', -100]])).rejects.toThrow(
+      /does not balance \(2 postings, sum 0, 2 currencies\)/,
+    );
+    await expect(attempt([[eur.name, 100]])).rejects.toThrow(/does not balance \(1 postings, sum 100, 1 currencies\)/);
+    // the same statement with a balanced transfer passes the check (the refusals above are the check's)
+    await expect(attempt([[eur.name, 100], [eur2.name, -100]])).rejects.toThrow(RolledBack);
+    expect(await h.query(`select count(*)::int as n from ledger_transfers where transfer_id = 'test'`)).toEqual([{ n: 0 }]);
+  });
+
   it('rebuild: payment.events refolded into an empty database give the same states, transfer ids and balances; the PSP is not called', async () => {
     await h.settled();
     const books = async () => ({
