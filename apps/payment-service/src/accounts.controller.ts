@@ -17,6 +17,7 @@ import {
   type ActorRef,
 } from '@csms/service-kit';
 import type { PaymentCommandLike, PaymentEngine } from './engine';
+import { asksForPspCall } from './projection';
 import { toMinorExact } from './rules';
 import { PAYMENT_DEPS } from './tokens';
 
@@ -145,7 +146,7 @@ export class AccountsController {
       problemOf(e, fieldPrefix);
     }
     this.deps.relay.nudge();
-    this.deps.nudgeRunner();
+    if (asksForPspCall(envs)) this.deps.nudgeRunner();
     return envs;
   }
 

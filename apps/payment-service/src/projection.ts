@@ -21,6 +21,11 @@ export const INTENT_KINDS: Record<string, string> = {
   'payment.refund_requested': 'refund',
 };
 
+/** Whether some of these events ask for a PSP call (an intent the effect runner is to run). */
+export function asksForPspCall(envs: readonly { type: string }[]): boolean {
+  return envs.some((e) => INTENT_KINDS[e.type] !== undefined);
+}
+
 /** The outcome events of an intent: `failed` ones are declines (a result, recorded as such). */
 export const OUTCOMES: Record<string, 'done' | 'failed'> = {
   'payment.authorized': 'done',

@@ -3,6 +3,7 @@ import { deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import { WakeableSleep, type Logger } from '@csms/platform';
 import type { PaymentEngine } from './engine';
+import { asksForPspCall } from './projection';
 import {
   ProviderUnavailableError,
   isDecline,
@@ -103,6 +104,11 @@ export class EffectRunner {
     await this.loop;
   }
 
+  /** intents claimed per round */
+  private batchLimit(): number {
+    return Math.max(this.opts.batchSize ?? 0, this.opts.concurrency);
+  }
+
   /** Look for due intents now (after a commit that recorded some). */
   nudge(): void {
     this.pending = true;
@@ -122,7 +128,9 @@ export class EffectRunner {
       } catch (e) {
         this.logger.warn({ err: e }, 'effect runner round failed; retrying');
       }
-      if (worked > 0 || !this.running || this.pending) continue;
+      // a full batch may have left more behind: straight on; a smaller one took what was due when it claimed, and what
+      // came since nudged (`pending`)
+      if (worked >= this.batchLimit() || !this.running || this.pending) continue;
       const delay = await this.idleDelay().catch(() => this.opts.pollMs);
       // a commit of this process that recorded intents (`nudge`) wakes it early
       if (this.pending || !this.running) continue;
@@ -154,7 +162,7 @@ export class EffectRunner {
    * in one transaction (`recordAll`).
    */
   async runOnce(): Promise<number> {
-    const claimed = await this.claim(Math.max(this.opts.batchSize ?? 0, this.opts.concurrency));
+    const claimed = await this.claim(this.batchLimit());
     if (claimed.length === 0) return 0;
     const byAccount = new Map<string, IntentRow[]>();
     for (const i of claimed) {
@@ -234,6 +242,7 @@ export class EffectRunner {
     if (batch.length === 0) return;
     if (batch.length === 1) return this.record(batch[0].i, batch[0].outcome);
     const at = this.now().toISOString();
+    let asked = false;
     try {
       await this.ds.transaction(async (m) => {
         await m.query('select 1 from psp_intents where intent_id = any($1::text[]) order by intent_id for update', [
@@ -273,6 +282,7 @@ export class EffectRunner {
           [batch.map((b) => b.i.intent_id), batch.map((b) => JSON.stringify(outcomeJson(b.outcome)))],
         );
         await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+        asked = asksForPspCall(envs);
       });
     } catch (e) {
       this.logger.warn({ err: e, intents: batch.length }, 'recording a batch of PSP outcomes failed; one at a time');
@@ -286,7 +296,8 @@ export class EffectRunner {
       return;
     }
     this.relay.nudge();
-    this.nudge();
+    // an outcome may ask for another call (a capture held back until its hold was authorised)
+    if (asked) this.nudge();
   }
 
   /** Feeds a PSP outcome to the decider for the intent's account (one transaction, with the outbox). */
@@ -295,6 +306,7 @@ export class EffectRunner {
     outcome: ProviderOutcome,
     sourceEventId?: string,
   ): Promise<void> {
+    let asked = false;
     await this.ds.transaction(async (m) => {
       // the intent's row before the account (the order a webhook takes them in)
       await m.query('select 1 from psp_intents where intent_id = $1 for update', [i.intent_id]);
@@ -313,9 +325,10 @@ export class EffectRunner {
         [i.intent_id, JSON.stringify(outcomeJson(outcome))],
       );
       await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+      asked = asksForPspCall(envs);
     });
     this.relay.nudge();
-    this.nudge();
+    if (asked) this.nudge();
   }
 
   private count(kind: string): void {

@@ -15,6 +15,7 @@ import { InputsHandler } from './inputs.handler';
 import { LedgerController } from './ledger.controller';
 import { defaultHolds } from './config';
 import { paymentServiceMigrations } from './migrations';
+import { asksForPspCall } from './projection';
 import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
@@ -192,7 +193,7 @@ export async function startPaymentService(
   runnerRef.current = runner;
   const r = runner;
   // a chunk that recorded intents: run them now rather than at the next poll
-  for (const c of svc.consumers) c.onChunkApplied((a) => (a.emitted.length > 0 ? r.nudge() : undefined));
+  for (const c of svc.consumers) c.onChunkApplied((a) => (asksForPspCall(a.emitted) ? r.nudge() : undefined));
   runner.start();
   const scheduler = new PaymentScheduler(
     svc.dataSource,

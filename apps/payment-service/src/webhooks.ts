@@ -5,6 +5,7 @@ import { deriveId, type EventCatalogue } from '@csms/contracts';
 import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
 import type { Logger } from '@csms/platform';
 import type { PaymentEngine } from './engine';
+import { asksForPspCall } from './projection';
 import { WebhookSignatureError, type PaymentProvider, type ProviderWebhookEvent } from './provider/port';
 import type { EffectRunner, ProviderOutcome } from './runner';
 
@@ -53,6 +54,7 @@ export class WebhookReceiver {
       );
       if (ignored.length > 0) return 'ignored';
     }
+    let asked = false;
     const verdict = await this.ds.transaction(async (m): Promise<WebhookVerdict> => {
       const seen: unknown[] = await m.query(
         `insert into psp_webhooks_seen (event_id, type, created, payment_ref, received_at, outcome)
@@ -64,12 +66,11 @@ export class WebhookReceiver {
       if (envs === null) return 'ignored';
       await m.query(`update psp_webhooks_seen set outcome = 'applied' where event_id = $1`, [ev.eventId]);
       await appendToOutbox(m, this.catalogue, envs, { maxMessageBytes: this.relay.maxMessageBytes });
+      asked = asksForPspCall(envs);
       return 'applied';
     });
-    if (verdict === 'applied') {
-      this.relay.nudge();
-      this.runner.nudge();
-    }
+    if (verdict === 'applied') this.relay.nudge();
+    if (asked) this.runner.nudge();
     return verdict;
   }
 
