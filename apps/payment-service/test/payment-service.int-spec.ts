@@ -333,16 +333,29 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
         );
         throw new RolledBack('balanced');
       });
-    await expect(attempt([[eur.name, 100], [eur2.name, -99]])).rejects.toThrow(
-      /does not balance \(2 postings, sum 1, 1 currencies\)/,
-    );
-    await expect(attempt([[eur.name, 100], ['test:chf', -100]])).rejects.toThrow(
-      /does not balance \(2 postings, sum 0, 2 currencies\)/,
-    );
+    await expect(
+      attempt([
+        [eur.name, 100],
+        [eur2.name, -99],
+      ]),
+    ).rejects.toThrow(/does not balance \(2 postings, sum 1, 1 currencies\)/);
+    await expect(
+      attempt([
+        [eur.name, 100],
+        ['test:chf', -100],
+      ]),
+    ).rejects.toThrow(/does not balance \(2 postings, sum 0, 2 currencies\)/);
     await expect(attempt([[eur.name, 100]])).rejects.toThrow(/does not balance \(1 postings, sum 100, 1 currencies\)/);
     // the same statement with a balanced transfer passes the check (the refusals above are the check's)
-    await expect(attempt([[eur.name, 100], [eur2.name, -100]])).rejects.toThrow(RolledBack);
-    expect(await h.query(`select count(*)::int as n from ledger_transfers where transfer_id = 'test'`)).toEqual([{ n: 0 }]);
+    await expect(
+      attempt([
+        [eur.name, 100],
+        [eur2.name, -100],
+      ]),
+    ).rejects.toThrow(RolledBack);
+    expect(await h.query(`select count(*)::int as n from ledger_transfers where transfer_id = 'test'`)).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('rebuild: payment.events refolded into an empty database give the same states, transfer ids and balances; the PSP is not called', async () => {
