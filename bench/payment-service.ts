@@ -203,6 +203,14 @@ async function main(): Promise<void> {
         cards + history * accounts,
       { what: `${cards} holds`, timeoutMs: 600_000, intervalMs: 200 },
     );
+    // every consumer group caught up (the recording group's session starts too), so the timed phase is the CDRs' alone
+    await waitFor(
+      async () => {
+        for (const c of h.svc.consumers) await c.refreshLag(0);
+        return h.svc.consumers.every((c) => c.lagSnapshot().every((p) => p.records === 0));
+      },
+      { what: 'consumer groups caught up', timeoutMs: 600_000, intervalMs: 200 },
+    );
     const transfers0 = await count('select count(*) as n from ledger_transfers');
     // webhooks that settled an intent (a decision of their own) rather than arriving after the runner recorded it
     const applied0 = await count(`select count(*) as n from psp_webhooks_seen where outcome = 'applied'`);

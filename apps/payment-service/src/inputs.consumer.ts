@@ -18,7 +18,15 @@ import {
   type ChunkStartContext,
 } from '@csms/service-kit';
 import { recordAdhocReceipt } from './adhoc/adhoc-effects';
-import { InputsHandler, recordSelectedSession, recordSession, recordToken, recordUnbilled } from './inputs.handler';
+import {
+  InputsHandler,
+  endRecordingSessions,
+  recordSelectedSession,
+  recordSessionInChunk,
+  recordToken,
+  recordUnbilled,
+  startRecordingSessions,
+} from './inputs.handler';
 
 export const INPUTS = Symbol('payment-service:inputs');
 
@@ -77,6 +85,17 @@ export class PaymentInputsConsumer {
  */
 @ConsumerController()
 export class PaymentRecordsConsumer {
+  /** a chunk's session starts: their tokens read at its start, their rows written at its end */
+  @OnChunkStart()
+  loadChunk(@Payload() events: Envelope[], @Ctx() ctx: ChunkStartContext): Promise<void> {
+    return startRecordingSessions(ctx.manager, ctx.scratch, events);
+  }
+
+  @OnChunkEnd()
+  flushChunk(@Ctx() ctx: ChunkEndContext): Promise<void> {
+    return endRecordingSessions(ctx.manager, ctx.scratch);
+  }
+
   @EventPattern('registry.token_registered')
   async tokenRegistered(@Payload() event: TokenRegistered, @Ctx() ctx: HandlerContext): Promise<void> {
     await recordToken(ctx.manager, event);
@@ -84,7 +103,7 @@ export class PaymentRecordsConsumer {
 
   @EventPattern('session.started')
   async sessionStarted(@Payload() event: SessionStartedEvent, @Ctx() ctx: HandlerContext): Promise<void> {
-    await recordSession(ctx.manager, event);
+    await recordSessionInChunk(ctx.manager, ctx.scratch, event);
   }
 
   @EventPattern('billing.session_tariff_selected')

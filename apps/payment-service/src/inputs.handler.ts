@@ -390,37 +390,107 @@ export async function recordSession(
   event: SessionStartedEvent,
   known?: string | null,
 ): Promise<string | null> {
-  const s = event.payload;
-  const uid = s.idToken?.idToken;
-  const recorded = recordedAccount(s);
-  const [token] = (
+  const uid = event.payload.idToken?.idToken;
+  const recorded = recordedAccount(event.payload);
+  const accountId =
     recorded !== undefined
       ? // the account the gateway's registry named when the station was answered (what billing bills too)
-        [{ billing_account_id: recorded }]
+        recorded
       : known !== undefined
-        ? [{ billing_account_id: known }]
+        ? known
         : uid === undefined
-          ? []
-          : await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])
-  ) as Array<{ billing_account_id: string | null }>;
-  const accountId = token?.billing_account_id ?? null;
+          ? null
+          : ((
+              (await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])) as Array<{
+                billing_account_id: string | null;
+              }>
+            )[0]?.billing_account_id ?? null);
+  await insertSessions(m, [{ event, accountId }]);
+  return accountId;
+}
+
+/** payment_sessions rows of started sessions, in one statement (the first of a session's rows wins). */
+async function insertSessions(
+  m: EntityManager,
+  rows: ReadonlyArray<{ event: SessionStartedEvent; accountId: string | null }>,
+): Promise<void> {
+  const col = <T>(f: (s: SessionStartedEvent['payload']) => T) => rows.map((r) => f(r.event.payload));
   await m.query(
     `insert into payment_sessions (session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at, event_id)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (session_id) do nothing`,
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[],
+                          $9::timestamptz[], $10::uuid[])
+     on conflict (session_id) do nothing`,
     [
-      s.sessionId,
-      accountId,
-      s.stationId,
-      s.protocol,
-      s.transactionId,
-      s.evseId ?? null,
-      s.connectorId ?? null,
-      uid ?? null,
-      s.startedAt,
-      event.id,
+      col((s) => s.sessionId),
+      rows.map((r) => r.accountId),
+      col((s) => s.stationId),
+      col((s) => s.protocol),
+      col((s) => s.transactionId),
+      col((s) => s.evseId ?? null),
+      col((s) => s.connectorId ?? null),
+      col((s) => s.idToken?.idToken ?? null),
+      col((s) => s.startedAt),
+      rows.map((r) => r.event.id),
     ],
   );
-  return accountId;
+}
+
+const RECORDED_STARTS = 'payment-recorded-starts';
+
+/**
+ * The recording group's session starts, a chunk at a time: at its start the tokens of its session.started events
+ * are read in one query (`startRecordingSessions`), each event adds its row (`recordSessionInChunk`), and the rows
+ * are written in one statement at its end (`endRecordingSessions`) — a query and an insert per chunk instead of per
+ * session. A chunk holds one topic's events, so no token of the registry changes within it.
+ */
+export async function startRecordingSessions(
+  m: EntityManager,
+  scratch: Map<string, unknown>,
+  events: readonly Envelope[],
+): Promise<void> {
+  const uids = new Set<string>();
+  for (const e of events) {
+    if (e.type !== 'session.started') continue;
+    const p = (e as SessionStartedEvent).payload;
+    const uid = p.idToken?.idToken;
+    if (uid !== undefined && recordedAccount(p) === undefined) uids.add(uid);
+  }
+  const tokens =
+    uids.size === 0
+      ? []
+      : ((await m.query('select uid, billing_account_id as a from tokens where uid = any($1::text[]) and not deleted', [
+          [...uids],
+        ])) as Array<{ uid: string; a: string | null }>);
+  scratch.set(RECORDED_STARTS, {
+    tokens: new Map(tokens.map((t) => [t.uid, t.a])),
+    rows: [] as Array<{ event: SessionStartedEvent; accountId: string | null }>,
+  });
+}
+
+export async function recordSessionInChunk(
+  m: EntityManager,
+  scratch: Map<string, unknown>,
+  event: SessionStartedEvent,
+): Promise<void> {
+  const chunk = scratch.get(RECORDED_STARTS) as
+    | { tokens: Map<string, string | null>; rows: Array<{ event: SessionStartedEvent; accountId: string | null }> }
+    | undefined;
+  if (chunk === undefined) {
+    await recordSession(m, event);
+    return;
+  }
+  const uid = event.payload.idToken?.idToken;
+  const recorded = recordedAccount(event.payload);
+  chunk.rows.push({
+    event,
+    accountId: recorded !== undefined ? recorded : uid === undefined ? null : (chunk.tokens.get(uid) ?? null),
+  });
+}
+
+export async function endRecordingSessions(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
+  const chunk = scratch.get(RECORDED_STARTS) as
+    { rows: Array<{ event: SessionStartedEvent; accountId: string | null }> } | undefined;
+  if (chunk && chunk.rows.length > 0) await insertSessions(m, chunk.rows);
 }
 
 /**

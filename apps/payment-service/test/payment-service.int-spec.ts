@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger } from '@csms/platform';
 import { waitFor } from '@csms/testing';
+import { SessionStartedV1, deriveId, systemCatalogue } from '@csms/contracts';
+import {
+  endRecordingSessions,
+  recordSession,
+  recordSessionInChunk,
+  startRecordingSessions,
+} from '../src/inputs.handler';
 import { rebuildPaymentService } from '../src/rebuild';
 import { PaymentHarness, operator, type Json } from './harness';
 
@@ -356,6 +363,88 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(await h.query(`select count(*)::int as n from ledger_transfers where transfer_id = 'test'`)).toEqual([
       { n: 0 },
     ]);
+  });
+
+  it("the recording group's session starts, a chunk at a time, give the rows one at a time gives", async () => {
+    const tag = randomUUID().slice(0, 8);
+    await h.token(`REC-A-${tag}`, `acct-rec-${tag}`);
+    await h.token(`REC-NONE-${tag}`, null);
+    const cat = systemCatalogue();
+    const started = (n: number, sessionId: string, uid: string | undefined, answered?: string | null) =>
+      cat.create(SessionStartedV1, {
+        id: deriveId('test-recording', tag, String(n)),
+        key: sessionId,
+        occurredAt: '2026-03-01T10:00:00Z',
+        source: 'test',
+        payload: {
+          ...SessionStartedV1.example,
+          sessionId,
+          stationId: `CP-REC-${n}`,
+          transactionId: String(n),
+          startedAt: '2026-03-01T10:00:00Z',
+          ...(uid === undefined
+            ? { idToken: undefined }
+            : {
+                idToken: {
+                  idToken: uid,
+                  type: 'ocpp1.6-idTag',
+                  ...(answered === undefined
+                    ? {}
+                    : { registry: { revision: 3, groupId: null, billingAccountId: answered } }),
+                },
+              }),
+        },
+      });
+    // session ids are uuids: one derived per case
+    const s = (k: string) => deriveId('test-recording-session', tag, k);
+    const events = [
+      started(1, s('known'), `REC-A-${tag}`), // the copy of the registry knows the token
+      started(2, s('unknown'), `REC-X-${tag}`), // it does not
+      started(3, s('no-account'), `REC-NONE-${tag}`), // a token with no account
+      started(4, s('answered'), `REC-A-${tag}`, 'acct-as-answered'), // the registry's answer, recorded on the event
+      started(5, s('answered-none'), `REC-A-${tag}`, null), // answered: no account
+      started(6, s('no-token'), undefined),
+      started(7, s('known'), `REC-NONE-${tag}`), // the same session again: the first row stays
+    ];
+    class RolledBack extends Error {}
+    const rows = async (write: (m: Parameters<typeof recordSession>[0]) => Promise<void>) => {
+      let out: unknown[] = [];
+      await expect(
+        h.svc.dataSource.transaction(async (m) => {
+          await write(m);
+          out = await m.query(
+            `select session_id, account_id, station_id, protocol, transaction_id, evse_id, connector_id, id_token, started_at, event_id
+               from payment_sessions where session_id = any($1::text[]) order by session_id`,
+            [events.map((e) => e.payload.sessionId)],
+          );
+          throw new RolledBack();
+        }),
+      ).rejects.toThrow(RolledBack);
+      return out;
+    };
+    const oneAtATime = await rows(async (m) => {
+      for (const e of events) await recordSession(m, e);
+    });
+    const chunked = await rows(async (m) => {
+      const scratch = new Map<string, unknown>();
+      await startRecordingSessions(m, scratch, events);
+      for (const e of events) await recordSessionInChunk(m, scratch, e);
+      await endRecordingSessions(m, scratch);
+    });
+    expect(chunked).toEqual(oneAtATime);
+    const byId = new Map(
+      (chunked as Array<{ session_id: string; account_id: string | null; station_id: string }>).map((r) => [
+        r.session_id,
+        r,
+      ]),
+    );
+    expect(byId.size).toBe(6);
+    expect(byId.get(s('known'))).toMatchObject({ account_id: `acct-rec-${tag}`, station_id: 'CP-REC-1' });
+    expect(byId.get(s('unknown'))?.account_id).toBeNull();
+    expect(byId.get(s('no-account'))?.account_id).toBeNull();
+    expect(byId.get(s('answered'))?.account_id).toBe('acct-as-answered');
+    expect(byId.get(s('answered-none'))?.account_id).toBeNull();
+    expect(byId.get(s('no-token'))).toMatchObject({ account_id: null, id_token: null });
   });
 
   it('rebuild: payment.events refolded into an empty database give the same states, transfer ids and balances; the PSP is not called', async () => {
