@@ -101,8 +101,11 @@ export class PaymentLedgerCheckByKey1765400000000 implements MigrationInterface 
   }
 }
 
-/** `ledger_transfer_balanced()` with the postings' currency taken as `currency` from `ledger_postings p` + `join`. */
-function balancedFunction(currency: string, join: string): string {
+/**
+ * `ledger_transfer_balanced()`, the check that a transfer balances, with the postings' currency taken as `currency`
+ * from `ledger_postings p` + `join` (the first migration's join, or `PaymentLedgerCheckByKey`'s look-up by key).
+ */
+export function balancedFunction(currency: string, join: string): string {
   return `
     create or replace function ledger_transfer_balanced() returns trigger language plpgsql as $$
     declare s numeric; n integer; c integer;

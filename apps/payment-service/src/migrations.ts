@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
 import {
+  balancedFunction,
   PaymentLedgerCheckByKey1765400000000,
   PaymentStateJson1765100000000,
   PaymentSettledRows1765300000000,
@@ -135,20 +136,7 @@ export class PaymentTables1764500000000 implements MigrationInterface {
       `create unique index ledger_transfer_resolved on ledger_transfer_states (transfer_id) where state <> 'pending'`,
     );
     // every transfer balances (sum 0, one currency: the postings' accounts carry it), checked at commit
-    await q.query(`
-      create function ledger_transfer_balanced() returns trigger language plpgsql as $$
-      declare s numeric; n integer; c integer;
-      begin
-        select coalesce(sum(p.amount_minor), 0), count(*), count(distinct a.currency)
-          into s, n, c
-          from ledger_postings p join ledger_accounts a on a.name = p.account
-          where p.transfer_id = new.transfer_id;
-        if n < 2 or s <> 0 or c <> 1 then
-          raise exception 'ledger transfer % does not balance (% postings, sum %, % currencies)', new.transfer_id, n, s, c
-            using errcode = '23514';
-        end if;
-        return null;
-      end $$`);
+    await q.query(balancedFunction('a.currency', 'join ledger_accounts a on a.name = p.account'));
     await q.query(`
       create constraint trigger ledger_transfers_balanced after insert on ledger_transfers
         deferrable initially deferred for each row execute function ledger_transfer_balanced()`);
