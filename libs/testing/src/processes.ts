@@ -5,8 +5,25 @@ import { TEST_SLACK } from './env';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
-/** A TCP port free right now on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
+/** the ports `freePort` has handed out in this process */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port free right now on 127.0.0.1 (the OS picks it), never one this process was given before: the OS may pick a
+ * port it just gave back, and two services of one system started on the same port leave one of them unreachable (the
+ * other answers its requests: a 404 from the wrong service, seen once in CI).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await osPort();
+    if (!handedOut.has(port) || attempt >= 50) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function osPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
