@@ -382,6 +382,20 @@ export function recordedAccount(s: SessionStartedEvent['payload']): string | nul
 }
 
 /**
+ * A started session's billing account: the one the registry named when the station was answered (what billing bills
+ * too), else its token's in this service's copy (`tokenAccount`), else none (no token).
+ */
+async function sessionAccount(
+  s: SessionStartedEvent['payload'],
+  tokenAccount: (uid: string) => Promise<string | null> | string | null,
+): Promise<string | null> {
+  const recorded = recordedAccount(s);
+  if (recorded !== undefined) return recorded;
+  const uid = s.idToken?.idToken;
+  return uid === undefined ? null : tokenAccount(uid);
+}
+
+/**
  * The station, protocol and transaction id of a started session, and its account (from the token, unless `known`:
  * read with the chunk's other tokens); returns the account.
  */
@@ -390,21 +404,15 @@ export async function recordSession(
   event: SessionStartedEvent,
   known?: string | null,
 ): Promise<string | null> {
-  const uid = event.payload.idToken?.idToken;
-  const recorded = recordedAccount(event.payload);
-  const accountId =
-    recorded !== undefined
-      ? // the account the gateway's registry named when the station was answered (what billing bills too)
-        recorded
-      : known !== undefined
-        ? known
-        : uid === undefined
-          ? null
-          : ((
-              (await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])) as Array<{
-                billing_account_id: string | null;
-              }>
-            )[0]?.billing_account_id ?? null);
+  const accountId = await sessionAccount(event.payload, async (uid) =>
+    known !== undefined
+      ? known
+      : ((
+          (await m.query('select billing_account_id from tokens where uid = $1 and not deleted', [uid])) as Array<{
+            billing_account_id: string | null;
+          }>
+        )[0]?.billing_account_id ?? null),
+  );
   await insertSessions(m, [{ event, accountId }]);
   return accountId;
 }
@@ -479,12 +487,7 @@ export async function recordSessionInChunk(
     await recordSession(m, event);
     return;
   }
-  const uid = event.payload.idToken?.idToken;
-  const recorded = recordedAccount(event.payload);
-  chunk.rows.push({
-    event,
-    accountId: recorded !== undefined ? recorded : uid === undefined ? null : (chunk.tokens.get(uid) ?? null),
-  });
+  chunk.rows.push({ event, accountId: await sessionAccount(event.payload, (uid) => chunk.tokens.get(uid) ?? null) });
 }
 
 export async function endRecordingSessions(m: EntityManager, scratch: Map<string, unknown>): Promise<void> {
