@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/full-chain.ts [--stations=1000] [--rate=2000] [--seconds=20] [--workers=1]
  *                               [--cpu-prof=DIR] [--prof=session-service,reporting-service] [--skip-saturated]
- *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=2000]
+ *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=2000] [--statements]
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
@@ -33,6 +33,8 @@
  * the database name in their process title), of the rest of PostgreSQL (writer, checkpointer, WAL) and of the Kafka
  * broker, each in ms per inbound record. The broker and PostgreSQL's own processes are shared with whatever else runs
  * on the machine. --cpu-prof=DIR writes a V8 CPU profile of the services named in --prof (at their exit).
+ * --statements: the statements each service's database ran in the last phase, per inbound record, from
+ * `pg_stat_statements` (bench/statements.ts; PostgreSQL must load it), printed before the summary.
  * A human summary and one JSON line.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -43,6 +45,7 @@ import { newApiKey } from '@csms/service-kit';
 import { createTestTopics, freePort, startServiceProcess, testKafka, type ServiceProcess } from '@csms/testing';
 import { benchPassword } from './gateway-password';
 import { arg } from './args';
+import { printStatements, resetStatements } from './statements';
 
 const num = (name: string, fallback: number) => Number(arg(name) ?? fallback);
 const STATIONS = num('stations', 1000);
@@ -55,6 +58,7 @@ const SATURATED = !process.argv.includes('--skip-saturated');
 const SCRYPT_N = arg('scrypt-n');
 const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = num('accounts', 1);
+const STATEMENTS = process.argv.includes('--statements');
 /** what scripts/services.ts gives the consuming services */
 const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 const TICK_HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
@@ -270,6 +274,35 @@ async function main(): Promise<void> {
     }
   };
 
+  /**
+   * The gateway's own CALL -> answer histogram of MeterValues (`ocpp_call_duration_seconds`: from the frame read to
+   * the answer written, the broker's acknowledgement included), cumulative counts by bucket bound in seconds, summed
+   * over its labels: a phase's delta shows how much of the latency the load driver sees is the gateway's.
+   */
+  const gatewayHistogram = async (): Promise<Map<number, number>> => {
+    const r = await fetch(`${procs.get('ocpp-gateway')!.url}/metrics`, {
+      headers: { authorization: `Bearer ${admin.key}` },
+    });
+    const buckets = new Map<number, number>();
+    for (const line of (await r.text()).split('\n')) {
+      if (!line.startsWith('ocpp_call_duration_seconds_bucket{') || !line.includes('action="MeterValues"')) continue;
+      const le = /le="([^"]+)"/.exec(line)?.[1];
+      if (le === undefined) continue;
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return buckets;
+  };
+  /** the smallest bucket bound (ms) at or below which a share q of the phase's calls were answered, by the gateway's histogram */
+  const bucketQuantileMs = (before: Map<number, number>, after: Map<number, number>, q: number): number | null => {
+    const bounds = [...after.keys()].sort((a, b) => a - b);
+    const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+    if (total <= 0) return null;
+    for (const b of bounds)
+      if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= q * total) return b === Infinity ? null : b * 1000;
+    return null;
+  };
+
   // per account: a card customer on the PSP, its billing account, the token that charges on it (station i uses token
   // i mod ACCOUNTS: one account for all by default, as the earlier figures were taken; a network of thousands of
   // stations has about one account a session, and a single account's holds queue on its state)
@@ -467,6 +500,9 @@ async function main(): Promise<void> {
     p50ms: number;
     p99ms: number;
     maxMs: number;
+    /** the gateway's own histogram: the bucket bounds (ms) that hold the phase's p50 and p99 (null: above the last) */
+    gatewayP50AtMostMs: number | null;
+    gatewayP99AtMostMs: number | null;
     records: number;
     drainSeconds: number;
     maxLagRecords: number;
@@ -476,9 +512,14 @@ async function main(): Promise<void> {
     cpuSharePerCore: Record<string, number>;
     loadavg: number[];
   };
+  const statements = new Client({ connectionString: base });
+  if (STATEMENTS) await statements.connect();
+  let statementsRecords = 0;
   const phase = async (
     run: () => Promise<Array<{ completed: number; errors: number; skipped?: number; latencies: number[] }>>,
   ): Promise<PhaseResult> => {
+    if (STATEMENTS) await resetStatements(statements);
+    const histogram0 = await gatewayHistogram();
     const before = snapshot();
     const inbound0 = await inboundEnd();
     // the lag while the load runs, sampled
@@ -498,6 +539,8 @@ async function main(): Promise<void> {
     const d = await drain();
     const after = snapshot();
     const records = (await inboundEnd()) - inbound0;
+    const histogram1 = await gatewayHistogram();
+    statementsRecords = records;
     const cpu = cpuBetween(before, after);
     const wall = after.at - before.at;
     const lat = res.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -511,6 +554,8 @@ async function main(): Promise<void> {
       p50ms: round(percentile(lat, 0.5) / 1000, 1),
       p99ms: round(percentile(lat, 0.99) / 1000, 1),
       maxMs: round((lat[lat.length - 1] ?? NaN) / 1000, 1),
+      gatewayP50AtMostMs: bucketQuantileMs(histogram0, histogram1, 0.5),
+      gatewayP99AtMostMs: bucketQuantileMs(histogram0, histogram1, 0.99),
       records,
       drainSeconds: round(d.seconds, 1),
       maxLagRecords: Math.max(maxLagDuring, d.maxLag),
@@ -540,6 +585,10 @@ async function main(): Promise<void> {
         })),
       )
     : null;
+  if (STATEMENTS) {
+    await printStatements(statements, databases, statementsRecords, 'inbound record of the last phase');
+    await statements.end();
+  }
   const stopped = (await all<{ stopped: number }>(() => ({ cmd: 'stopAll', idTags }))).reduce(
     (n, s) => n + s.stopped,
     0,
@@ -584,7 +633,7 @@ async function main(): Promise<void> {
   };
   const human = (name: string, p: PhaseResult) => {
     console.log(
-      `${name}: ${p.calls} MeterValues at ${p.callsPerS} CALLs/s (${p.errors} errors${p.skipped ? `, ${p.skipped} skipped: station busy` : ''}); CALL -> CALLRESULT p50 ${p.p50ms} ms, p99 ${p.p99ms} ms, max ${p.maxMs} ms; ${p.records} inbound records, consumers at most ${p.maxLagRecords} records behind, caught up ${p.drainSeconds} s after the load: ${p.sustainedRecordsPerS} records/s sustained; load average ${p.loadavg.join(' ')}`,
+      `${name}: ${p.calls} MeterValues at ${p.callsPerS} CALLs/s (${p.errors} errors${p.skipped ? `, ${p.skipped} skipped: station busy` : ''}); CALL -> CALLRESULT p50 ${p.p50ms} ms, p99 ${p.p99ms} ms, max ${p.maxMs} ms (the gateway's own histogram: p50 ≤ ${p.gatewayP50AtMostMs ?? '∞'} ms, p99 ≤ ${p.gatewayP99AtMostMs ?? '∞'} ms); ${p.records} inbound records, consumers at most ${p.maxLagRecords} records behind, caught up ${p.drainSeconds} s after the load: ${p.sustainedRecordsPerS} records/s sustained; load average ${p.loadavg.join(' ')}`,
     );
     const width = Math.max(...Object.keys(p.cpuMsPerRecord).map((k) => k.length));
     for (const [k, v] of Object.entries(p.cpuMsPerRecord).sort((a, b) => b[1] - a[1]))

@@ -18,6 +18,8 @@
  * hold, CDR, capture: a long-lived account's state, as each design stores it), seeded through the running service.
  * Prints a human line and a JSON line. BENCH_PROFILE=<file prefix>: a CPU profile of each timed phase (card, wallet,
  * ledger) to `<prefix>.<phase>.cpuprofile` (open it in Chrome's DevTools), the rest of the run not profiled.
+ * BENCH_STATEMENTS=1: the statements PostgreSQL ran during the card phase, per card CDR (calls, rows, ms), from
+ * `pg_stat_statements` (bench/statements.ts), reset when the phase starts; printed before the result lines.
  */
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { projectPaymentEvents } from '../apps/payment-service/src/projection';
 import { PaymentEngine } from '../apps/payment-service/src/engine';
 import { ledgerEnvelopes } from './payment-ledger';
 import { dbCpu, dbCpuSince, procCpuMs } from './db-cpu';
+import { printStatements, resetStatements } from './statements';
 
 /**
  * BENCH_STATE_BYTES=1: the bytes of every account state the engine writes, as stored (after `offload` where the rules
@@ -234,6 +237,9 @@ async function main(): Promise<void> {
     // serialised before the clock starts (the billing service's work, not this one's)
     const cardRecords = cdrs.map((e) => ({ topic: h.topics.billing, key: e.key, value: JSON.stringify(e) }));
     const sb0 = { ...stateBytes };
+    if (process.env.BENCH_STATEMENTS === '1') {
+      await resetStatements(poll);
+    }
     const d0 = await dbCpu(poll);
     const e0 = emuPid === undefined ? 0 : (procCpuMs(emuPid) ?? 0);
     const c0 = process.cpuUsage();
@@ -258,6 +264,8 @@ async function main(): Promise<void> {
       : 0;
     const cardEmu = (emuPid === undefined ? 0 : (procCpuMs(emuPid) ?? 0)) - e0;
     const cardDb = await dbCpuSince(poll, d0);
+    if (process.env.BENCH_STATEMENTS === '1')
+      await printStatements(poll, new Map([[poll.database!, 'payment-service']]), cards, 'card CDR');
     const transfers1 = await count('select count(*) as n from ledger_transfers');
     const cardWebhooksApplied =
       (await count(`select count(*) as n from psp_webhooks_seen where outcome = 'applied'`)) - applied0;
