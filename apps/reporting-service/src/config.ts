@@ -12,6 +12,12 @@ export const ReportingServiceConfigSchema = Type.Object({
   HTTP_HOST: Type.String({ default: '127.0.0.1' }),
   API_KEYS: Type.Optional(Type.String()),
   REPORTING_CONSUMER_GROUP: Type.String({ default: 'reporting-service', minLength: 1 }),
+  /**
+   * most records of the monitoring (ocpp.inbound) and completeness (session and billing events) groups applied in one
+   * transaction when there is a backlog: a chunk reads and writes each station's view once, however many of its
+   * records it holds
+   */
+  REPORTING_CHUNK_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
   OCPP_INBOUND_TOPIC: Type.String({ default: 'ocpp.inbound' }),
   MONITORING_EVENTS_TOPIC: Type.String({ default: 'monitoring.events' }),
   /** billing completeness: the sessions ended, their CDRs and pricing failures, and the tariff service's dead letters */

@@ -62,6 +62,12 @@ export async function startReportingService(
   // a bad entry stops the start, as a bad OCPI_TOKENS does
   const partyUrlAllow = parsePartyUrlAllowList(cfg.OCPI_PARTY_URL_ALLOW);
   const tariffGroup = `${cfg.TARIFF_CONSUMER_GROUP}.pricing`;
+  // the two groups that take every inbound record and every session event: room for a whole chunk of records of up to
+  // 2 KiB in one fetched batch (a chunk never spans two)
+  const chunking = {
+    chunkSize: cfg.REPORTING_CHUNK_SIZE,
+    fetchMaxBytesPerPartition: Math.max(2 ** 20, cfg.REPORTING_CHUNK_SIZE * 2048),
+  };
   return startService(
     {
       name: 'reporting-service',
@@ -91,8 +97,14 @@ export async function startReportingService(
       ],
       consumers: () => [
         // operator acknowledgements are events too: the read model is ocpp.inbound + monitoring.events, folded
-        { name: monitoring.groupId, topics: monitoring.topics, catalogue, controller: MonitoringConsumer },
-        { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer },
+        {
+          name: monitoring.groupId,
+          topics: monitoring.topics,
+          catalogue,
+          controller: MonitoringConsumer,
+          ...chunking,
+        },
+        { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer, ...chunking },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },
         { name: payments.groupId, topics: payments.topics, catalogue, controller: PaymentsConsumer },
         { name: ocpi.groupId, topics: ocpi.topics, catalogue, controller: OcpiPartiesConsumer },
