@@ -1,4 +1,4 @@
-import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
+import { fastUuidV5, uuidNamespace } from '@csms/kernel';
 import { OcppNormaliseError } from './errors';
 import { isNoFact, stationAction, type Draft } from './actions';
 import type { ChargerEvent, ChargerEventSource, IdToken, OcppProtocol } from './events';
@@ -7,7 +7,7 @@ import { arr, instantAt, obj, oneOf, str, type Unchecked } from './read';
 
 /** Namespace of the charger-event ids: uuidv5(`${source.eventId}#${index}`, CHARGER_EVENT_NAMESPACE). */
 export const CHARGER_EVENT_NAMESPACE = '6f1c3a52-8d0e-5b7a-9c41-2f6e0d9b7a13';
-const CHARGER_EVENT_NS = uuidParse(CHARGER_EVENT_NAMESPACE);
+const CHARGER_EVENT_NS = uuidNamespace(CHARGER_EVENT_NAMESPACE);
 
 export type NormaliseResult =
   | {
@@ -102,7 +102,7 @@ export function normaliseOrThrow(record: OcppInboundRecord, source: SourceIdenti
     const { occurredAt, flags, ...rest } = d;
     const e = {
       ...rest,
-      eventId: uuidv5(`${source.eventId}#${i}`, CHARGER_EVENT_NS),
+      eventId: fastUuidV5(`${source.eventId}#${i}`, CHARGER_EVENT_NS),
       stationId,
       protocol: r.protocol as OcppProtocol,
       occurredAt: occurredAt ?? receivedAt,
