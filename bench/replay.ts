@@ -444,31 +444,29 @@ async function waitSessions(svc: RunningSessionService, records: number, progres
 }
 
 /**
- * Waits until the service processes of `--instances` have applied every record of the log (the newest offset in their
- * inbox per partition is the partition's last) and their outbox is empty: they run in processes of their own, so the
- * bench reads their database.
+ * Waits until the service processes of `--instances` have applied every record of the log (their group's committed
+ * offset of each partition is the partition's end: the consumer commits after each batch it applied) and their
+ * outbox is empty: they run in processes of their own, so the bench reads the group's offsets and their database.
  */
 async function waitSessionsInDb(kafka: Kafka, cfg: ReturnType<typeof sessionCfg>, records: number): Promise<void> {
   const a = kafka.admin();
   await a.connect();
-  const ends = (await a.fetchTopicOffsets(cfg.OCPP_INBOUND_TOPIC)).map((p) => ({
-    partition: p.partition,
-    low: Number(p.low),
-    high: Number(p.high),
-  }));
-  await a.disconnect();
+  const low = new Map(
+    (await a.fetchTopicOffsets(cfg.OCPP_INBOUND_TOPIC)).map((p) => [p.partition, Number(p.low)] as const),
+  );
   const db = new Client({ connectionString: cfg.DATABASE_URL });
   await db.connect();
   let last = performance.now();
   try {
     for (;;) {
       let applied = 0;
-      for (const p of ends) {
-        const { rows } = await db.query<{ o: string | null }>(
-          'select max("offset") as o from inbox where consumer = $1 and topic = $2 and partition = $3',
-          [cfg.SESSION_CONSUMER_GROUP, cfg.OCPP_INBOUND_TOPIC, p.partition],
-        );
-        applied += rows[0].o === null ? 0 : Number(rows[0].o) + 1 - p.low;
+      const [committed] = await a.fetchOffsets({
+        groupId: cfg.SESSION_CONSUMER_GROUP,
+        topics: [cfg.OCPP_INBOUND_TOPIC],
+      });
+      for (const p of committed?.partitions ?? []) {
+        const o = Number(p.offset);
+        if (o >= 0) applied += o - (low.get(p.partition) ?? 0);
       }
       if (applied >= records) {
         const { rows } = await db.query<{ c: number }>('select count(*)::int as c from outbox');
@@ -482,6 +480,7 @@ async function waitSessionsInDb(kafka: Kafka, cfg: ReturnType<typeof sessionCfg>
     }
   } finally {
     await db.end();
+    await a.disconnect();
   }
 }
 

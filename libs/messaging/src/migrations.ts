@@ -114,4 +114,28 @@ export class ParkedOutbox1764900000000 implements MigrationInterface {
   }
 }
 
-export const messagingMigrations = [MessagingTables1764200000000, DeadLetters1764200000100, ParkedOutbox1764900000000];
+/**
+ * The inbox without its index by log position (consumer, topic, partition, offset): no statement of the services reads
+ * the inbox by position (a redelivery is found by its event id, the primary key), yet every record a consumer applied
+ * paid a second index entry — for the session and reporting services, one per inbound record. A look-up by position
+ * (an operator's question, "which offset did this group apply last") is a scan; the group's committed offsets answer it
+ * from Kafka.
+ */
+export class InboxWithoutPositionIndex1765500000000 implements MigrationInterface {
+  name = 'InboxWithoutPositionIndex1765500000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('drop index if exists inbox_position');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`create index if not exists inbox_position on inbox (consumer, topic, partition, "offset")`);
+  }
+}
+
+export const messagingMigrations = [
+  MessagingTables1764200000000,
+  DeadLetters1764200000100,
+  ParkedOutbox1764900000000,
+  InboxWithoutPositionIndex1765500000000,
+];

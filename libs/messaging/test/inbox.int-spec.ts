@@ -46,4 +46,11 @@ describe('inbox: recording a run of events', () => {
     expect((await record('c4', run(7, 6))).size).toBe(0);
     expect((await record('c4', [])).size).toBe(0);
   });
+
+  it('the inbox is indexed by its primary key only (consumer, event id): a record applied pays one index entry', async () => {
+    const indexes = await db.dataSource.query<Array<{ name: string; def: string }>>(
+      "select indexname as name, indexdef as def from pg_indexes where tablename = 'inbox' order by indexname",
+    );
+    expect(indexes).toEqual([{ name: 'inbox_pkey', def: expect.stringContaining('(consumer, event_id)') }]);
+  });
 });
