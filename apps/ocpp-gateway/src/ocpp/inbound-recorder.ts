@@ -1,8 +1,7 @@
-import { EventCatalogue, OcppMessageReceivedV1, type OcppMessageReceived } from '@csms/contracts';
+import { EventCatalogue, OcppMessageReceivedV1, deriveId, type OcppMessageReceived } from '@csms/contracts';
 import { eventHeaders } from '@csms/messaging';
 import type { OcppProtocol } from '@csms/ocpp';
 import type { OutgoingRecord } from '@csms/messaging';
-import { fastDeriveId } from './fast-id';
 
 const catalogue = new EventCatalogue([OcppMessageReceivedV1]);
 
@@ -48,7 +47,7 @@ export class InboundRecorder {
   record(conn: ConnectionIdentity, fact: InboundFact): Promise<void> {
     const receivedAt = this.now().toISOString();
     const env = catalogue.create(OcppMessageReceivedV1, {
-      id: fastDeriveId(
+      id: deriveId(
         'ocpp.message_received',
         conn.stationId,
         conn.connectionId,
