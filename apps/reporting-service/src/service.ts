@@ -1,3 +1,4 @@
+import { fetchRoomForChunk } from '@csms/messaging';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
@@ -66,7 +67,7 @@ export async function startReportingService(
   // 2 KiB in one fetched batch (a chunk never spans two)
   const chunking = {
     chunkSize: cfg.REPORTING_CHUNK_SIZE,
-    fetchMaxBytesPerPartition: Math.max(2 ** 20, cfg.REPORTING_CHUNK_SIZE * 2048),
+    fetchMaxBytesPerPartition: fetchRoomForChunk(cfg.REPORTING_CHUNK_SIZE),
   };
   return startService(
     {

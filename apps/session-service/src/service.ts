@@ -1,3 +1,4 @@
+import { fetchRoomForChunk } from '@csms/messaging';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
@@ -58,7 +59,7 @@ export async function startSessionService(
           partitionsConsumedConcurrently: cfg.SESSION_PARTITIONS_CONCURRENCY,
           chunkSize: cfg.SESSION_CHUNK_SIZE,
           // room for a whole chunk of records of up to 2 KiB in one fetched batch (a chunk never spans two)
-          fetchMaxBytesPerPartition: Math.max(2 ** 20, cfg.SESSION_CHUNK_SIZE * 2048),
+          fetchMaxBytesPerPartition: fetchRoomForChunk(cfg.SESSION_CHUNK_SIZE),
         },
       ],
       controllers: [SessionsController],

@@ -57,6 +57,14 @@ export type EventHandler = (event: Envelope, ctx: HandlerContext) => Promise<voi
  */
 export type GiveUpHandler = (event: Envelope, error: unknown, ctx: HandlerContext) => Promise<void>;
 
+/**
+ * `fetchMaxBytesPerPartition` with room for a whole chunk of `chunkSize` records of up to 2 KiB in one fetched batch (a
+ * chunk never spans two), and never below kafkajs' 1 MiB.
+ */
+export function fetchRoomForChunk(chunkSize: number): number {
+  return Math.max(2 ** 20, chunkSize * 2048);
+}
+
 export interface EventConsumerOptions {
   /** consumer group id; also the inbox's consumer name and the dead-letter topic's suffix */
   name: string;
