@@ -1,8 +1,8 @@
 /**
  * The raw OCPP frames of a session, read back from the log they were folded from (`ocpp.inbound`), by the
- * topic, partition and offset the session service recorded for each (`session_sources`). The log is the source
- * of truth and is kept forever, so nothing is copied: a short-lived kafkajs consumer (a group of its own, no
- * offsets committed, deleted afterwards) seeks to each wanted offset, takes the records and leaves. Each record's
+ * topic, partition and offset the session service recorded for each (`session_sources` and the readings' rows).
+ * The log is the source of truth and is kept forever, so nothing is copied: a short-lived kafkajs consumer (a group
+ * of its own, no offsets committed, deleted afterwards) seeks to each wanted offset, takes the records and leaves. Each record's
  * envelope id is compared with the event id recorded for it, so what is shown is provably the record the session
  * used (`status: 'mismatch'` otherwise).
  *

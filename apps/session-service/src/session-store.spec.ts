@@ -1,6 +1,6 @@
 import { initialState } from '@csms/sessions';
 import { longSession16, run } from '../../../libs/sessions/src/spec-helpers';
-import { StateCache, stateItems } from './session-store';
+import { StateCache, foldIntoDetail, stateItems, type DetailRows } from './session-store';
 
 describe('the states kept in memory between chunks', () => {
   it('count the list items of the open and closed sessions (what their memory grows with)', () => {
@@ -45,5 +45,43 @@ describe('the states kept in memory between chunks', () => {
     c.put('D', 't', 'd', 5_000);
     c.trim();
     expect(c.size).toEqual({ stations: 0, items: 0 });
+  });
+});
+
+describe('the detail rows of a session', () => {
+  it('name each record once: a MeterValues in its reading row only, the other records in session_sources', () => {
+    const { commands } = longSession16({ from: '2026-03-10T00:00:00Z', samples: 20, intervalSeconds: 10 });
+    const { events } = run(commands);
+    const d: DetailRows = { readings: new Map(), sources: new Map() };
+    for (const e of events) foldIntoDetail(d, e);
+    // the 20 MeterValues, and the meter values of the start and the stop
+    expect(d.readings.size).toBeGreaterThanOrEqual(20);
+    const readingSources = new Set([...d.readings.values()].map((r) => r.source_event_id));
+    // every reading carries its record's log position, which the API's union (SESSION_SOURCES) lists
+    for (const r of d.readings.values()) {
+      expect(r.source_topic).toBe('ocpp.inbound');
+      expect(r.source_partition).not.toBeNull();
+      expect(r.source_offset).not.toBeNull();
+    }
+    // session_sources holds the records with a fact other than a reading (the start, the stop…), no MeterValues
+    const otherFacts = new Set(
+      events.flatMap((e) =>
+        (e.type === 'session.fact.recorded' && e.sessionId !== undefined && e.fact.type !== 'meter.sampled') ||
+        e.type === 'session.transaction.aliased'
+          ? [e.fact.source.eventId]
+          : [],
+      ),
+    );
+    expect(new Set([...d.sources.values()].map((s) => s.event_id))).toEqual(otherFacts);
+    expect(d.sources.size).toBeLessThan(5);
+    // together: every record the decider recorded a fact of for the session, once
+    const recorded = new Set(
+      events.flatMap((e) =>
+        (e.type === 'session.fact.recorded' && e.sessionId !== undefined) || e.type === 'session.transaction.aliased'
+          ? [e.fact.source.eventId]
+          : [],
+      ),
+    );
+    expect(new Set([...readingSources, ...[...d.sources.values()].map((s) => s.event_id)])).toEqual(recorded);
   });
 });

@@ -379,14 +379,15 @@ function addSource(d: DetailRows, sessionId: string, fact: ChargerEvent): void {
 /**
  * The detail rows of one decided event: a record is a source of a session when the decider recorded a fact of
  * it for that session (or aliased its transaction to it), the rule the session's `sources` follow; a reading is
- * a `meter.sampled` fact recorded for a session.
+ * a `meter.sampled` fact recorded for a session. A reading's row names the record that carried it, position
+ * included, so that record gets no `session_sources` row for this fact: the sources the API lists are the union
+ * of both tables (`SESSION_SOURCES` below). Most of a session's records are MeterValues; each was written twice.
  */
 export function foldIntoDetail(d: DetailRows, e: SessionDeciderEvent): void {
   if (e.type === 'session.transaction.aliased') return addSource(d, e.sessionId, e.fact);
   if (e.type !== 'session.fact.recorded' || e.sessionId === undefined) return;
-  addSource(d, e.sessionId, e.fact);
   const f = e.fact;
-  if (f.type !== 'meter.sampled') return;
+  if (f.type !== 'meter.sampled') return addSource(d, e.sessionId, f);
   const k = `${e.sessionId}|${f.eventId}`;
   if (d.readings.has(k)) return;
   d.readings.set(k, {
@@ -401,6 +402,19 @@ export function foldIntoDetail(d: DetailRows, e: SessionDeciderEvent): void {
     samples: f.samples,
   });
 }
+
+/**
+ * Every inbound record a session used, with its log position: the `session_sources` rows and the records that
+ * carried its readings (`session_readings` names them; rows written before 2026-12-06 night are in both tables, and
+ * `union` lists each once). A query's `from`, with the columns `session_id, event_id, topic, partition, log_offset`;
+ * PostgreSQL pushes a filter on them into both branches.
+ */
+export const SESSION_SOURCES = `(
+  select session_id, event_id, topic, partition, log_offset from session_sources
+  union
+  select session_id, source_event_id, source_topic, source_partition, source_offset from session_readings
+   where source_topic is not null and source_partition is not null and source_offset is not null
+) as sources`;
 
 /** Writes a chunk's detail rows (one statement per table); a row already there (a replay) is kept as it is. */
 export async function saveDetailRows(m: EntityManager, d: DetailRows): Promise<void> {

@@ -12,6 +12,7 @@ import {
   validateInput,
 } from '@csms/service-kit';
 import { ocppJ, type InboundFrameReader } from './frames';
+import { SESSION_SOURCES } from './session-store';
 
 /** the raw frames reader (./frames.ts) */
 export const FRAME_READER = Symbol('FRAME_READER');
@@ -242,7 +243,7 @@ export class SessionsController {
       );
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
-      select: 'select event_id, topic, partition, log_offset from session_sources',
+      select: `select event_id, topic, partition, log_offset from ${SESSION_SOURCES}`,
       filters: [['session_id = ?', sessionId]],
       key: SOURCES_KEY,
       limit: Number(q.limit ?? 50),
@@ -279,7 +280,7 @@ export class SessionsController {
       );
     await this.mustExist(checkedId(sessionId));
     const { rows, nextCursor } = await keysetPage<SourceRow>(this.ds, {
-      select: 'select event_id, topic, partition, log_offset from session_sources',
+      select: `select event_id, topic, partition, log_offset from ${SESSION_SOURCES}`,
       filters: [['session_id = ?', sessionId]],
       key: SOURCES_KEY,
       limit: Number(q.limit ?? 20),
