@@ -390,6 +390,79 @@ function financeParamsHostileTable(): Hostile[] {
 }
 
 /**
+ * The settlement report uploaded as the PSP's CSV file (`POST /api/v1/settlements`, `Content-Type: text/csv`, the
+ * report id and interval in the query): the generic table attacks this endpoint with JSON bodies; this one with
+ * files. Each refused with a problem (a 4xx, its code and, for a 400, the field), nothing stored.
+ */
+function settlementCsvHostileTable(): Hostile[] {
+  const auth = { authorization: `Bearer ${keys.finance.key}` };
+  const HEADER =
+    'balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,source_id,payment_intent_id,automatic_payout_id,automatic_payout_effective_at_utc';
+  const LINE =
+    'txn_h1,2026-03-01 10:00:00,2026-03-01 10:00:00,eur,8.47,0.37,8.10,charge,ch_h1,pi_h1,po_h,2026-03-01 20:00:00';
+  const file = (...lines: string[]) => [HEADER, ...lines].join('\r\n') + '\r\n';
+  const query = (reportId = 'hostile-rep', end = '2026-03-02T00:00:00Z') =>
+    `/api/v1/settlements?reportId=${reportId}&intervalStart=2026-03-01T00:00:00Z&intervalEnd=${end}`;
+  const bad = (field: string, code?: string) => ({ status: 400, field, ...(code ? { code } : {}) });
+  const rows: Array<[string, string, Buffer | string, Hostile['expect'], string?]> = [
+    ['no query', '/api/v1/settlements', file(LINE), bad('query/reportId')],
+    ['report id U+0000', query('a%00b'), file(LINE), bad('query/reportId', 'INVALID_CHARACTERS')],
+    ['report id 10,000 characters', query(LONG), file(LINE), bad('query/reportId')],
+    ['report id twice', `${query()}&reportId=again`, file(LINE), bad('query/reportId')],
+    ['interval end month 13', query('hostile-rep', '2026-13-01T00:00:00Z'), file(LINE), bad('query/intervalEnd')],
+    ...BAD_INSTANTS.map((d): [string, string, string, Hostile['expect']] => [
+      `interval end ${d}`,
+      query('hostile-rep', encodeURIComponent(d)),
+      file(LINE),
+      bad('query/intervalEnd'),
+    ]),
+    ['an unknown query parameter', `${query()}&hostile_unknown=1`, file(LINE), bad('query/hostile_unknown')],
+    ['no header line', query(), `${LINE}\r\n`, { status: 400 }],
+    ['the header only', query(), file(), { status: 201 }],
+    ['not CSV: binary', query(), Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80, 0x81, 0x0a]), { status: 400 }],
+    [
+      'invalid UTF-8 (a lone surrogate, CESU-8)',
+      query(),
+      Buffer.concat([Buffer.from(file()), Buffer.from([0xed, 0xa0, 0x80])]),
+      { status: 400 },
+    ],
+    ['U+0000 in a field', query(), file(LINE.replace('ch_h1', 'ch\u0000h1')), { status: 400 }],
+    ['an unterminated quote', query(), file(`"txn_h1,${LINE.slice(7)}`), { status: 400 }],
+    ['a line of 10,000 columns', query(), file(`${LINE}${',x'.repeat(10_000)}`), { status: 400 }],
+    ['a field of 10,000 characters', query(), file(LINE.replace('ch_h1', LONG)), { status: 400 }],
+    ['an amount of 1e308', query(), file(LINE.replace('8.47', '1e308')), { status: 400 }],
+    ['a huge amount', query(), file(LINE.replace(/8\.47/, '99999999999999999999999.00')), { status: 400 }],
+    ['a currency of 4 letters', query(), file(LINE.replace(',eur,', ',euro,')), { status: 400 }],
+    ['a date 31 February', query(), file(LINE.replace('2026-03-01 10:00:00', '2026-02-31 10:00:00')), { status: 400 }],
+    ['a line of 3 columns', query(), file('txn_h1,2026-03-01 10:00:00,eur'), { status: 400 }],
+    [
+      'charset iso-8859-1',
+      query(),
+      file(LINE),
+      { status: 415, code: 'UNSUPPORTED_CHARSET', field: 'Content-Type' },
+      'text/csv; charset=iso-8859-1',
+    ],
+    ['over 4,000,000 bytes', query(), Buffer.alloc(4_000_001, 'a'), { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
+    [
+      'text/csv to another endpoint',
+      '/api/v1/accounts',
+      file(LINE),
+      { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type' },
+    ],
+    ['text/csv to the list (GET)', query(), file(LINE), { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }, undefined],
+  ];
+  return rows.map(([what, path, body, expect, type]) => ({
+    what,
+    method: what.endsWith('(GET)') ? 'GET' : 'POST',
+    path,
+    headers: { ...auth, 'content-type': type ?? 'text/csv' },
+    body,
+    expect,
+    fieldAtFault: true,
+  }));
+}
+
+/**
  * The payment service's ad-hoc (QR) payment pages (public, outside /api/v1, not in the OpenAPI walk): their own
  * table. Without `Accept: text/html` their errors are RFC 9457 problems like the API's.
  */
@@ -575,6 +648,38 @@ function send(base: string, h: Hostile): Promise<Answer> {
     if (h.body !== undefined) req.write(h.body);
     req.end();
   });
+}
+
+/**
+ * What is wrong with an answer that must be an RFC 9457 problem: JSON, `application/problem+json`, a stable code, its
+ * status, the request id when one was sent, a field for a 400 where one is at fault, and the answer `h` expects.
+ */
+function problemFaults(
+  a: Answer,
+  where: string,
+  h: Pick<Hostile, 'expect' | 'fieldAtFault'>,
+  requestId?: string,
+): string[] {
+  const out: string[] = [];
+  let p: Json = {};
+  try {
+    p = JSON.parse(a.text) as Json;
+  } catch {
+    out.push(`not JSON: ${where}`);
+  }
+  if (!String(a.headers['content-type']).startsWith('application/problem+json')) out.push(`not problem+json: ${where}`);
+  if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code)) out.push(`no stable code: ${where}`);
+  if (p.status !== a.status) out.push(`status differs from the problem's: ${where}`);
+  if (requestId !== undefined && p.requestId !== requestId) out.push(`request id not returned: ${where}`);
+  if (h.fieldAtFault && a.status === 400 && typeof p.field !== 'string') out.push(`no field named: ${where}`);
+  if (
+    h.expect &&
+    (a.status !== h.expect.status ||
+      (h.expect.code && p.code !== h.expect.code) ||
+      (h.expect.field !== undefined && p.field !== h.expect.field))
+  )
+    out.push(`expected ${h.expect.status} ${h.expect.code ?? ''} ${h.expect.field ?? ''}: ${where}`);
+  return out;
 }
 
 function operationsOf(service: string, doc: Json): Operation[] {
@@ -1214,6 +1319,28 @@ describe('hostile input: every endpoint of every service answers every bad reque
     expect(table.length).toBeGreaterThan(20);
   });
 
+  it('payment-service: a settlement report uploaded as a CSV file answers its hostile table below 500, as problems, and stores nothing', async () => {
+    const failures: string[] = [];
+    const table = settlementCsvHostileTable();
+    const before = await settledRowCount('payment-service');
+    let stored = 0;
+    for (const h of table) {
+      const a = await send(services['payment-service'].url, h);
+      const where = `${h.method} ${h.path.slice(0, 120)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
+      if (a.status >= 500) failures.push(`5xx: ${where}`);
+      if (a.status >= 400) failures.push(...problemFaults(a, where, h));
+      else {
+        stored++;
+        if (h.expect && a.status !== h.expect.status) failures.push(`expected ${h.expect.status}: ${where}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // the one accepted file (the header only) is an import of no lines: its report event and nothing else
+    expect(stored).toBe(1);
+    expect(await settledRowCount('payment-service')).toBe(before + 1);
+    expect(table.length).toBeGreaterThan(20);
+  });
+
   it('payment-service: the ad-hoc payment pages answer their hostile table below 500, as problems, and store nothing', async () => {
     const failures: string[] = [];
     const table = adhocHostileTable();
@@ -1228,25 +1355,7 @@ describe('hostile input: every endpoint of every service answers every bad reque
       const where = `${h.method} ${h.path.slice(0, 120)} [${h.what}] → ${a.status} ${a.text.slice(0, 200)}`;
       if (a.status >= 500) failures.push(`5xx: ${where}`);
       if (a.status < 400) failures.push(`accepted: ${where}`);
-      let p: Json = {};
-      try {
-        p = JSON.parse(a.text) as Json;
-      } catch {
-        failures.push(`not JSON: ${where}`);
-      }
-      if (!String(a.headers['content-type']).startsWith('application/problem+json'))
-        failures.push(`not problem+json: ${where}`);
-      if (typeof p.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(p.code)) failures.push(`no stable code: ${where}`);
-      if (p.status !== a.status) failures.push(`status differs from the problem's: ${where}`);
-      if (p.requestId !== requestId) failures.push(`request id not returned: ${where}`);
-      if (h.fieldAtFault && a.status === 400 && typeof p.field !== 'string') failures.push(`no field named: ${where}`);
-      if (
-        h.expect &&
-        (a.status !== h.expect.status ||
-          (h.expect.code && p.code !== h.expect.code) ||
-          (h.expect.field !== undefined && p.field !== h.expect.field))
-      )
-        failures.push(`expected ${h.expect.status} ${h.expect.code ?? ''} ${h.expect.field ?? ''}: ${where}`);
+      failures.push(...problemFaults(a, where, h, requestId));
     }
     expect(failures).toEqual([]);
     expect(await rowCount('payment-service')).toBe(before);

@@ -20,7 +20,7 @@ import { createProvider } from './provider-factory';
 import type { PaymentProvider } from './provider/port';
 import { paymentRules } from './rules';
 import { EffectRunner } from './runner';
-import { SettlementsController } from './settlements.controller';
+import { SETTLEMENT_CSV_LIMIT_BYTES, SettlementsController } from './settlements.controller';
 import { PaymentScheduler } from './scheduler';
 import { PAYMENT_CONFIG, PAYMENT_DEPS } from './tokens';
 import { WebhookReceiver } from './webhooks';
@@ -108,7 +108,13 @@ export async function startPaymentService(
       databaseUrl: cfg.DATABASE_URL,
       migrations: paymentServiceMigrations,
       // the ad-hoc payment's public pages live outside /api/v1 (a driver's URL, printed as a QR code)
-      http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST, unprefixedRoutes: ADHOC_ROUTES },
+      // the settlement report may also be uploaded as the CSV file the PSP exports
+      http: {
+        port: cfg.HTTP_PORT,
+        host: cfg.HTTP_HOST,
+        unprefixedRoutes: ADHOC_ROUTES,
+        textBodies: [{ path: '/api/v1/settlements', types: ['text/csv'], limitBytes: SETTLEMENT_CSV_LIMIT_BYTES }],
+      },
       apiKeys: cfg.API_KEYS,
       access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
       kafka: {

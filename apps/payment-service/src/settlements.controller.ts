@@ -47,6 +47,55 @@ const ImportBody = Type.Object(
     ],
   },
 );
+/** The same import as a CSV upload (`Content-Type: text/csv`, the file as the PSP exported it): the rest in the query. */
+const ImportQuery = Type.Object(
+  {
+    reportId: Type.Optional(Ref),
+    intervalStart: Type.Optional(Instant),
+    intervalEnd: Type.Optional(Instant),
+  },
+  { additionalProperties: false },
+);
+/** the largest CSV upload (the JSON body's `csv` is bounded by the JSON body limit, about 1 MiB) */
+export const SETTLEMENT_CSV_LIMIT_BYTES = 4_000_000;
+const QUERY_FIELDS = ['reportId', 'intervalStart', 'intervalEnd'] as const;
+
+/**
+ * What an import names, from a JSON body (`csv` in it) or from a CSV body and the query; `at(field)` is where each
+ * part came from, for a problem's `field` (`body/reportId` or `query/reportId`; `body/csv/line/…` or `body/line/…`).
+ */
+function importInput(body: unknown, query: Record<string, string>) {
+  if (typeof body !== 'string') {
+    const named = QUERY_FIELDS.find((k) => query[k] !== undefined);
+    if (named)
+      throw new ApiProblem(
+        400,
+        'VALIDATION_FAILED',
+        `${named} goes in the JSON body (in the query with a text/csv body)`,
+        {
+          field: `query/${named}`,
+        },
+      );
+    const b = validateInput(ImportBody, body, 'body');
+    return { ...b, at: (field: string) => `body/${field}` };
+  }
+  const q = validateInput(ImportQuery, query, 'query');
+  for (const k of QUERY_FIELDS)
+    if (q[k] === undefined)
+      throw new ApiProblem(400, 'VALIDATION_FAILED', `${k} is required (query) with a text/csv body`, {
+        field: `query/${k}`,
+      });
+  if (body.length === 0) throw new ApiProblem(400, 'VALIDATION_FAILED', 'the CSV body is empty', { field: 'body' });
+  return {
+    reportId: q.reportId!,
+    intervalStart: q.intervalStart!,
+    intervalEnd: q.intervalEnd!,
+    csv: body,
+    at: (field: string) =>
+      field === 'csv' ? 'body' : field.startsWith('csv/') ? `body/${field.slice(4)}` : `query/${field}`,
+  };
+}
+
 const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN })),
@@ -104,16 +153,19 @@ export class SettlementsController {
   @RequireRoles('finance', 'integration')
   @ApiOperation({
     summary:
-      "Import the PSP's settlement report (itemized payout reconciliation, CSV in a JSON body): lines and payouts as events, payouts to the ledger",
+      "Import the PSP's settlement report (itemized payout reconciliation): lines and payouts as events, payouts to the ledger. The CSV in a JSON body, or the file itself as a text/csv body (UTF-8, up to 4,000,000 bytes) with reportId, intervalStart and intervalEnd in the query",
   })
   @ApiBody({ schema: ImportBody as object })
-  async import(@Body() body: unknown, @Actor() by: ActorRef) {
-    const b = validateInput(ImportBody, body, 'body');
+  @ApiQuery({ name: 'reportId', required: false, description: 'with a text/csv body (required then): the report id' })
+  @ApiQuery({ name: 'intervalStart', required: false, description: 'with a text/csv body (required then)' })
+  @ApiQuery({ name: 'intervalEnd', required: false, description: 'with a text/csv body (required then)' })
+  async import(@Body() body: unknown, @Query() query: Record<string, string>, @Actor() by: ActorRef) {
+    const b = importInput(body, query);
     const start = new Date(b.intervalStart);
     const end = new Date(b.intervalEnd);
     if (!(end.getTime() > start.getTime()))
       throw new ApiProblem(400, 'SETTLEMENT_INTERVAL_INVALID', 'intervalEnd is after intervalStart', {
-        field: 'body/intervalEnd',
+        field: b.at('intervalEnd'),
       });
     let lines: SettlementLine[];
     let payouts: ReturnType<typeof payoutsOf>;
@@ -122,7 +174,7 @@ export class SettlementsController {
       payouts = payoutsOf(lines);
     } catch (e) {
       if (e instanceof DomainError)
-        throw new ApiProblem(400, e.code, e.message, e.field ? { field: `body/${e.field}` } : {});
+        throw new ApiProblem(400, e.code, e.message, e.field ? { field: b.at(e.field) } : {});
       throw e;
     }
     const sha256 = createHash('sha256').update(b.csv, 'utf8').digest('hex');
@@ -139,7 +191,7 @@ export class SettlementsController {
             'SETTLEMENT_REPORT_CONFLICT',
             `report ${b.reportId} was imported with another file`,
             {
-              field: 'body/reportId',
+              field: b.at('reportId'),
             },
           );
         return { duplicate: true, ...prior[0].payload };
@@ -168,7 +220,7 @@ export class SettlementsController {
             409,
             'SETTLEMENT_LINE_CONFLICT',
             `balance transaction ${l.balanceTransactionId} was imported before with other figures or another payout`,
-            { field: `body/csv/line/${l.line}/balance_transaction_id` },
+            { field: b.at(`csv/line/${l.line}/balance_transaction_id`) },
           );
         // known already: as it is, or paid out while this report says not yet
         if (before.some((x) => x.payoutRef === l.payoutRef || l.payoutRef === null)) continue;

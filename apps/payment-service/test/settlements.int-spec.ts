@@ -5,7 +5,7 @@
  */
 import { silentLogger } from '@csms/platform';
 import { rebuildPaymentService } from '../src/rebuild';
-import { PaymentHarness, type Json } from './harness';
+import { PaymentHarness, finance, type Json } from './harness';
 
 const HEADER =
   'balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,source_id,payment_intent_id,automatic_payout_id,automatic_payout_effective_at_utc';
@@ -124,9 +124,130 @@ describe('payment service: settlement reports (real Kafka, PostgreSQL)', () => {
     expect(await rows()).toBe(before);
   });
 
+  /** the report as the PSP exports it: the file as a text/csv body, the rest in the query */
+  const upload = async (query: string, csv: string | Buffer, contentType = 'text/csv') => {
+    const r = await fetch(`${h.svc.url}/api/v1/settlements${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${finance.key}`, 'content-type': contentType },
+      body: csv,
+    });
+    return { status: r.status, body: (await r.json()) as Json };
+  };
+  const q = (reportId: string, end = '2026-03-03T00:00:00Z') =>
+    `?reportId=${reportId}&intervalStart=2026-03-02T00:00:00Z&intervalEnd=${encodeURIComponent(end)}`;
+  const csvC = file(
+    'txn_c1,2026-03-02 09:00:00,2026-03-02 09:00:00,eur,10.00,0.40,9.60,charge,ch_c1,pi_c1,po_c,2026-03-02 21:00:00',
+  );
+
+  it('imports the report uploaded as the CSV file itself (text/csv, UTF-8), the same as in a JSON body', async () => {
+    const r = await upload(q('rep-csv'), csvC, 'text/csv; charset=utf-8');
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      duplicate: false,
+      reportId: 'rep-csv',
+      lines: 1,
+      linesNew: 1,
+      payouts: [{ payoutRef: 'po_c', currency: 'EUR', amountMinor: '960', feeMinor: '40', grossMinor: '1000' }],
+    });
+    expect(await count('payment.payout_settled')).toBe(3);
+    await h.checkBooks();
+    // the same file again, and the same report in a JSON body: one import
+    const before = await rows();
+    expect((await upload(q('rep-csv'), csvC)).body.duplicate).toBe(true);
+    const json = await h.api<Json>('POST', '/settlements', {
+      reportId: 'rep-csv',
+      intervalStart: '2026-03-02T00:00:00Z',
+      intervalEnd: '2026-03-03T00:00:00Z',
+      csv: csvC,
+    });
+    expect([json.status, json.body.duplicate]).toEqual([201, true]);
+    expect(await rows()).toBe(before);
+    await h.settled();
+  });
+
+  it.each([
+    [
+      'no report id',
+      '?intervalStart=2026-03-02T00:00:00Z&intervalEnd=2026-03-03T00:00:00Z',
+      csvC,
+      'text/csv',
+      400,
+      'VALIDATION_FAILED',
+      'query/reportId',
+    ],
+    [
+      'an interval end that is not an instant',
+      q('rep-g', 'tomorrow'),
+      csvC,
+      'text/csv',
+      400,
+      'VALIDATION_FAILED',
+      'query/intervalEnd',
+    ],
+    [
+      'an unknown query parameter',
+      `${q('rep-g')}&format=csv`,
+      csvC,
+      'text/csv',
+      400,
+      'VALIDATION_FAILED',
+      'query/format',
+    ],
+    [
+      'the same report id with another file',
+      q('rep-csv'),
+      file(),
+      'text/csv',
+      409,
+      'SETTLEMENT_REPORT_CONFLICT',
+      'query/reportId',
+    ],
+    [
+      'an interval that ends before it starts',
+      q('rep-g', '2026-03-01T00:00:00Z'),
+      csvC,
+      'text/csv',
+      400,
+      'SETTLEMENT_INTERVAL_INVALID',
+      'query/intervalEnd',
+    ],
+    [
+      'an unbalanced line',
+      q('rep-g'),
+      file('txn_g1,2026-03-02 10:00:00,,eur,8.47,0.37,8.00,charge,ch_g1,pi_g1,,'),
+      'text/csv',
+      400,
+      'SETTLEMENT_LINE_UNBALANCED',
+      'body/line/2/net',
+    ],
+    ['a file in Latin-1', q('rep-g'), csvC, 'text/csv; charset=iso-8859-1', 415, 'UNSUPPORTED_CHARSET', 'Content-Type'],
+    ['plain text', q('rep-g'), csvC, 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type'],
+    [
+      'a file over 4,000,000 bytes',
+      q('rep-g'),
+      Buffer.alloc(4_000_001, 'a'),
+      'text/csv',
+      413,
+      'PAYLOAD_TOO_LARGE',
+      'body',
+    ],
+  ])('a CSV upload: refuses %s, storing nothing', async (_what, query, body, type, status, code, field) => {
+    const before = await rows();
+    const r = await upload(query, body, type);
+    expect([r.status, r.body.code, r.body.field]).toEqual([status, code, field]);
+    expect(await rows()).toBe(before);
+  });
+
+  it('a JSON body names the report in the body, not in the query', async () => {
+    const before = await rows();
+    const r = await h.api<Json>('POST', `/settlements${q('rep-h')}`, { reportId: 'rep-h', ...interval, csv: csvC });
+    expect([r.status, r.body.code, r.body.field]).toEqual([400, 'VALIDATION_FAILED', 'query/reportId']);
+    expect(await rows()).toBe(before);
+  });
+
   it('lists the imported reports, newest first', async () => {
-    const r = await h.api<{ items: Array<{ reportId: string }> }>('GET', '/settlements?limit=1');
-    expect(r.body.items.map((i) => i.reportId)).toEqual(['rep-b']);
+    const r = await h.api<{ items: Array<{ reportId: string }> }>('GET', '/settlements?limit=2');
+    expect(r.body.items.map((i) => i.reportId)).toEqual(['rep-csv', 'rep-b']);
   });
 
   it('a rebuild from payment.events gives the same lines, imports and payout transfers; a re-import is still a duplicate', async () => {

@@ -14,21 +14,45 @@ import { requestIdMiddleware } from './request-id';
 /** The JSON media types the APIs read. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-/** A request that carries a body (not an empty one) of another media type than JSON: 415 (before the body is read). */
-function jsonBodiesOnly(req: Request, _res: Response, next: NextFunction): void {
-  const carriesBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (carriesBody && req.is(JSON_TYPES) === false) {
+/**
+ * A route that also reads a text body of its own media types (a file as it is exported elsewhere, e.g. a PSP's CSV
+ * report): `POST` to exactly `path` (with the /api/v1 prefix), read as a UTF-8 string of at most `limitBytes` into
+ * the handler's `@Body()`. Every other route and media type stays JSON only.
+ */
+export interface TextBodyRoute {
+  path: string;
+  types: string[];
+  limitBytes: number;
+}
+
+/**
+ * A request that carries a body (not an empty one) of another media type than JSON, or than the text types its
+ * route reads (`TextBodyRoute`): 415 (before the body is read). A text body's charset, when named, is UTF-8.
+ */
+function bodiesOfKnownTypes(textRoutes: readonly TextBodyRoute[]) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const carriesBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!carriesBody || req.is(JSON_TYPES) !== false) return next();
+    // as the router matches: case-insensitive, a trailing slash allowed
+    const path = req.path.replace(/\/+$/, '').toLowerCase();
+    const text = textRoutes.find((r) => req.method === 'POST' && path === r.path.toLowerCase());
+    if (text && req.is(text.types) !== false) {
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+      if (charset === undefined || /^utf-?8$/i.test(charset)) return next();
+      const why = `a ${text.types.join(' or ')} body is UTF-8, got charset ${charset}`;
+      return next(new ApiProblem(415, 'UNSUPPORTED_CHARSET', why, { field: 'Content-Type' }));
+    }
+    const accepted = text ? `JSON or ${text.types.join(' or ')}` : 'JSON (Content-Type: application/json)';
     next(
       new ApiProblem(
         415,
         'UNSUPPORTED_MEDIA_TYPE',
-        `bodies are JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'none'}`,
+        `bodies are ${accepted}, got ${req.headers['content-type'] ?? 'none'}`,
         { field: 'Content-Type' },
       ),
     );
-    return;
-  }
-  next();
+  };
 }
 
 /** Nest's own log lines, as pino JSON lines. */
@@ -66,6 +90,8 @@ export interface HttpServiceOptions {
   maxMessageBytes?: number;
   /** routes of the service's own outside the /api/v1 prefix (a standard's path, e.g. OCPI's `ocpi/2.2.1/cdrs`) */
   unprefixedRoutes?: string[];
+  /** routes that also read a text body (`TextBodyRoute`) */
+  textBodies?: TextBodyRoute[];
 }
 
 /** Routes outside the /api/v1 prefix. */
@@ -76,7 +102,8 @@ export const HTTP_KEEP_ALIVE_MS = 65_000;
 
 /**
  * Creates a service's HTTP application the way every service does it: API under /api/v1, RFC 9457
- * errors, the edge rules on every input (EdgeInputPipe: depth, characters), JSON bodies only, OpenAPI at
+ * errors, the edge rules on every input (EdgeInputPipe: depth, characters), JSON bodies only (and the text bodies of
+ * `textBodies`' routes), OpenAPI at
  * /docs and /openapi.json, a request id per request (x-request-id, taken if well-formed or made, echoed,
  * logged with every error and returned in every problem), JSON logs. Signals are the service's own `main.ts` business (it stops consuming, commits, then closes
  * the app); Nest's shutdown hooks are not enabled because they would exit before that finishes.
@@ -88,9 +115,12 @@ export async function createHttpService(
   const app = await NestFactory.create(module, { logger: new PinoNestLogger(opts.logger), bodyParser: false });
   const express = await import('express');
   app.use(requestIdMiddleware);
-  app.use(jsonBodiesOnly);
+  const textRoutes = opts.textBodies ?? [];
+  app.use(bodiesOfKnownTypes(textRoutes));
   // body-parser's own errors (too large, charset, encoding, bad JSON, bad gzip) become problems in ProblemDetailsFilter
   app.use(express.json({ limit: httpBodyLimit(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), type: JSON_TYPES }));
+  for (const r of textRoutes)
+    app.use(r.path, express.text({ limit: r.limitBytes, type: r.types, defaultCharset: 'utf-8' }));
   app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(bodyParserProblem(err) ?? err));
   app.setGlobalPrefix('api/v1', { exclude: [...UNPREFIXED_ROUTES, ...(opts.unprefixedRoutes ?? [])] });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
@@ -111,6 +141,16 @@ export async function createHttpService(
         .build(),
     ),
   );
+  // a route's text bodies, beside its JSON body: a string of each media type
+  for (const r of textRoutes) {
+    const body = (doc.paths[r.path]?.post?.requestBody ?? undefined) as
+      { content?: Record<string, unknown> } | undefined;
+    if (body?.content)
+      for (const t of r.types)
+        body.content[t] = {
+          schema: { type: 'string', description: `the file itself (UTF-8, at most ${r.limitBytes} bytes)` },
+        };
+  }
   // the API description is open unless DOCS_REQUIRE_KEY (ServiceKitModule's access options) says otherwise
   const access = app.get<AccessOptions>(ACCESS_OPTIONS, { strict: false });
   const guardDocs = docsAccess(access ?? {}, () => app.get(ApiKeyStore, { strict: false }));

@@ -4,7 +4,7 @@ import type { TopicSpec } from '@csms/contracts';
 import { MessagingRuntime, ParkedOutbox, type EventConsumer, type OutboxRelayOptions } from '@csms/messaging';
 import { brokersOf, ensureDatabaseExists, openDatabase, type Logger, type Migrations } from '@csms/platform';
 import { parseApiKeys } from './api-keys';
-import { createHttpService } from './bootstrap';
+import { createHttpService, type TextBodyRoute } from './bootstrap';
 import { ConsumerTransport, type ConsumerDeclaration } from './consumer-transport';
 import { DEAD_LETTER_CONSUMERS, DeadLettersController, watchDeadLetters } from './dead-letters';
 import type { AccessOptions } from './access';
@@ -21,8 +21,9 @@ export interface ServiceDefinition {
   description: string;
   databaseUrl: string;
   migrations: Migrations;
-  /** `unprefixedRoutes`: routes of the service's own outside /api/v1 (a standard's path, e.g. OCPI's) */
-  http: { port: number; host: string; unprefixedRoutes?: string[] };
+  /** `unprefixedRoutes`: routes of the service's own outside /api/v1 (a standard's path, e.g. OCPI's); `textBodies`:
+   * routes that also read a text body of their own media types (bootstrap.ts) */
+  http: { port: number; host: string; unprefixedRoutes?: string[]; textBodies?: TextBodyRoute[] };
   apiKeys?: string;
   /** who may read /metrics and the API description (METRICS_TOKEN_SHA256, DOCS_REQUIRE_KEY; default open) */
   access?: AccessOptions;
@@ -112,6 +113,7 @@ export async function startService(def: ServiceDefinition, logger: Logger): Prom
     logger,
     maxMessageBytes: runtime.maxMessageBytes,
     unprefixedRoutes: def.http.unprefixedRoutes,
+    textBodies: def.http.textBodies,
   });
   // the consumers as a Nest custom transport: Nest registers the @EventPattern methods with it, it starts the runtime
   const transport = new ConsumerTransport(runtime);

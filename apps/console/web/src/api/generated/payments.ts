@@ -288,7 +288,7 @@ export interface paths {
     /** Settlement reports imported, newest first; cursor pagination */
     get: operations['SettlementsController_list'];
     put?: never;
-    /** Import the PSP's settlement report (itemized payout reconciliation, CSV in a JSON body): lines and payouts as events, payouts to the ledger */
+    /** Import the PSP's settlement report (itemized payout reconciliation): lines and payouts as events, payouts to the ledger. The CSV in a JSON body, or the file itself as a text/csv body (UTF-8, up to 4,000,000 bytes) with reportId, intervalStart and intervalEnd in the query */
     post: operations['SettlementsController_import'];
     delete?: never;
     options?: never;
@@ -918,7 +918,14 @@ export interface operations {
   };
   SettlementsController_import: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description with a text/csv body (required then) */
+        intervalEnd?: unknown;
+        /** @description with a text/csv body (required then) */
+        intervalStart?: unknown;
+        /** @description with a text/csv body (required then): the report id */
+        reportId?: unknown;
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -933,6 +940,7 @@ export interface operations {
           intervalStart: string;
           reportId: string;
         };
+        'text/csv': string;
       };
     };
     responses: {
