@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/full-chain.ts [--stations=1000] [--rate=2000] [--seconds=20] [--workers=1]
  *                               [--cpu-prof=DIR] [--prof=session-service,reporting-service] [--skip-saturated]
- *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=2000] [--statements]
+ *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=50000] [--statements]
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
@@ -14,7 +14,7 @@
  * do not (verified passwords are remembered), so 10,000+ stations are set up at 1024 in minutes instead of an hour.
  * --accounts spreads the stations' sessions over that many card accounts, each with its own token (station i uses
  * token i mod N; default 1: every session on one account, as the earlier figures were taken). --session-cache sets the
- * session service's SESSION_STATE_CACHE_STATIONS (default the service's, 2,000): a deployment sizes it above the
+ * session service's SESSION_STATE_CACHE_STATIONS (default the service's, 50,000): a deployment sizes it above the
  * stations an instance folds (apps/session-service/README.md). Their
  * token maps to a billing account paying by card (a PSP customer made on the emulator), so the payment service
  * holds at each session's start and captures at its end as in production. The load runs in --workers child
@@ -616,7 +616,8 @@ async function main(): Promise<void> {
       workers: WORKERS,
       scryptN: Number(SCRYPT_N ?? 16384),
       accounts: ACCOUNTS,
-      sessionCacheStations: Number(SESSION_CACHE ?? 2000),
+      // the service's default when not given (apps/session-service/src/config.ts)
+      sessionCacheStations: Number(SESSION_CACHE ?? 50000),
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
     },
     idleCores,
