@@ -143,13 +143,14 @@ export async function createHttpService(
   );
   // a route's text bodies, beside its JSON body: a string of each media type
   for (const r of textRoutes) {
-    const body = (doc.paths[r.path]?.post?.requestBody ?? undefined) as
-      { content?: Record<string, unknown> } | undefined;
-    if (body?.content)
-      for (const t of r.types)
-        body.content[t] = {
-          schema: { type: 'string', description: `the file itself (UTF-8, at most ${r.limitBytes} bytes)` },
-        };
+    const post = doc.paths[r.path]?.post;
+    if (!post) continue;
+    const body = (post.requestBody ?? { required: true, content: {} }) as { content: Record<string, unknown> };
+    post.requestBody = body as typeof post.requestBody;
+    for (const t of r.types)
+      body.content[t] = {
+        schema: { type: 'string', description: `the file itself (UTF-8, at most ${r.limitBytes} bytes)` },
+      };
   }
   // the API description is open unless DOCS_REQUIRE_KEY (ServiceKitModule's access options) says otherwise
   const access = app.get<AccessOptions>(ACCESS_OPTIONS, { strict: false });

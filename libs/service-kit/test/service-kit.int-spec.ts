@@ -133,7 +133,13 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
   let base: string;
 
   beforeAll(async () => {
-    app = await createHttpService(TestModule, { service: 'kit-test', title: 'Kit test', logger: captured });
+    app = await createHttpService(TestModule, {
+      service: 'kit-test',
+      title: 'Kit test',
+      logger: captured,
+      // the echo also reads CSV bodies (up to 64 bytes)
+      textBodies: [{ path: '/api/v1/things/echo', types: ['text/csv'], limitBytes: 64 }],
+    });
     app.get(HealthRegistry).register('database', async () => dbUp);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -321,6 +327,40 @@ describe('service kit: API keys with roles, problem details, health, metrics, Op
     expect(Object.keys(doc.paths!)).toEqual(expect.arrayContaining(['/api/v1/things']));
     expect(doc.components!.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect((await call('/docs')).status).toBe(200);
+  });
+
+  it('reads a text body only where a route names its type (textBodies): as a string, UTF-8, within its limit', async () => {
+    const csv = (path: string, body: string, type = 'text/csv') =>
+      call(path, { method: 'POST', key: finance.key, body, headers: { 'content-type': type } });
+    const ok = await csv('/api/v1/things/echo', 'a,b\r\n1,2\r\n');
+    expect([ok.status, await json(ok)]).toEqual([201, { body: 'a,b\r\n1,2\r\n' }]);
+    // as the router matches the route: any case, a trailing slash
+    const alike = await csv('/API/v1/Things/echo/', 'a,b', 'text/csv; charset=UTF-8');
+    expect([alike.status, await json(alike)]).toEqual([201, { body: 'a,b' }]);
+    const refused = async (r: Response) => {
+      const b = await json(r);
+      return [r.status, b.code, b.field];
+    };
+    expect(await refused(await csv('/api/v1/things/echo', 'a,b', 'text/csv; charset=iso-8859-1'))).toEqual([
+      415,
+      'UNSUPPORTED_CHARSET',
+      'Content-Type',
+    ]);
+    expect(await refused(await csv('/api/v1/things/echo', 'x'.repeat(65)))).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body']);
+    expect(await refused(await csv('/api/v1/things/echo', 'a\u0000b'))).toEqual([400, 'INVALID_CHARACTERS', 'body']);
+    expect(await refused(await csv('/api/v1/things/echo', 'a,b', 'text/plain'))).toEqual([
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Content-Type',
+    ]);
+    // other routes stay JSON only
+    expect(await refused(await csv('/api/v1/things', 'a,b'))).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type']);
+    // and the API description says so
+    const doc = (await json(await call('/openapi.json'))) as {
+      paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: { type: string } }> } } }>;
+    };
+    expect(doc.paths['/api/v1/things/echo'].post!.requestBody!.content['text/csv'].schema.type).toBe('string');
+    expect(doc.paths['/api/v1/things'].post!.requestBody?.content['text/csv']).toBeUndefined();
   });
 
   it('echoes a correlation id', async () => {
