@@ -49,11 +49,7 @@ const ImportBody = Type.Object(
 );
 /** The same import as a CSV upload (`Content-Type: text/csv`, the file as the PSP exported it): the rest in the query. */
 const ImportQuery = Type.Object(
-  {
-    reportId: Type.Optional(Ref),
-    intervalStart: Type.Optional(Instant),
-    intervalEnd: Type.Optional(Instant),
-  },
+  { reportId: Ref, intervalStart: Instant, intervalEnd: Instant },
   { additionalProperties: false },
 );
 /** the largest CSV upload (the JSON body's `csv` is bounded by the JSON body limit, about 1 MiB) */
@@ -79,17 +75,10 @@ function importInput(body: unknown, query: Record<string, string>) {
     const b = validateInput(ImportBody, body, 'body');
     return { ...b, at: (field: string) => `body/${field}` };
   }
+  // an empty body is not read as text (no string): it fails as a JSON body above
   const q = validateInput(ImportQuery, query, 'query');
-  for (const k of QUERY_FIELDS)
-    if (q[k] === undefined)
-      throw new ApiProblem(400, 'VALIDATION_FAILED', `${k} is required (query) with a text/csv body`, {
-        field: `query/${k}`,
-      });
-  if (body.length === 0) throw new ApiProblem(400, 'VALIDATION_FAILED', 'the CSV body is empty', { field: 'body' });
   return {
-    reportId: q.reportId!,
-    intervalStart: q.intervalStart!,
-    intervalEnd: q.intervalEnd!,
+    ...q,
     csv: body,
     at: (field: string) =>
       field === 'csv' ? 'body' : field.startsWith('csv/') ? `body/${field.slice(4)}` : `query/${field}`,
