@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { deadLetterTopic } from '@csms/contracts';
-import { CommonConfig, loadConfig } from '@csms/platform';
+import { CommonConfig, InboundInboxConfig, loadConfig } from '@csms/platform';
 
 export const ReportingServiceConfigSchema = Type.Object({
   ...CommonConfig,
+  ...InboundInboxConfig,
   DATABASE_URL: Type.String({
     default: 'postgres://postgres@127.0.0.1:5432/csms_reporting',
     pattern: '^postgres(ql)?://',

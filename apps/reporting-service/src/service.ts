@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { parsePartyUrlAllowList } from '@csms/ocpi';
-import { createLogger, type Logger } from '@csms/platform';
+import { createLogger, inboundInboxRetention, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import { registerCompletenessMetrics } from './completeness';
 import { COMPLETENESS_DEPS, CompletenessController, type CompletenessDeps } from './completeness.controller';
@@ -104,6 +104,7 @@ export async function startReportingService(
           catalogue,
           controller: MonitoringConsumer,
           ...chunking,
+          inboxRetentionMs: inboundInboxRetention(cfg.OCPP_INBOUND_TOPIC, cfg),
         },
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer, ...chunking },
         { name: deadLetters.groupId, topics: deadLetters.topics, catalogue, controller: PricingDeadLettersConsumer },

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, loadConfig } from '@csms/platform';
+import { CommonConfig, InboundInboxConfig, loadConfig } from '@csms/platform';
 
 export const SessionServiceConfigSchema = Type.Object({
   ...CommonConfig,
+  ...InboundInboxConfig,
   DATABASE_URL: Type.String({
     default: 'postgres://postgres@127.0.0.1:5432/csms_sessions',
     pattern: '^postgres(ql)?://',

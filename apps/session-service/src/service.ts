@@ -1,6 +1,6 @@
 import { fetchRoomForChunk } from '@csms/messaging';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
-import { createLogger, type Logger } from '@csms/platform';
+import { createLogger, inboundInboxRetention, type Logger } from '@csms/platform';
 import { startService, type RunningService } from '@csms/service-kit';
 import type { SessionServiceConfig } from './config';
 import { InboundFrameReader } from './frames';
@@ -60,6 +60,7 @@ export async function startSessionService(
           chunkSize: cfg.SESSION_CHUNK_SIZE,
           // room for a whole chunk of records of up to 2 KiB in one fetched batch (a chunk never spans two)
           fetchMaxBytesPerPartition: fetchRoomForChunk(cfg.SESSION_CHUNK_SIZE),
+          inboxRetentionMs: inboundInboxRetention(cfg.OCPP_INBOUND_TOPIC, cfg),
         },
       ],
       controllers: [SessionsController],

@@ -11,7 +11,13 @@ import {
   type RedriveResult,
 } from './dead-letters';
 import { classifyFailure, type FailureVerdict } from './failures';
-import { recordManyInInbox } from './inbox';
+import {
+  advanceAppliedPosition,
+  lockAppliedPosition,
+  pruneInbox,
+  recordManyInInbox,
+  type AppliedPosition,
+} from './inbox';
 import type { SharedDecodes } from './shared-decodes';
 import { LagTracker, type PartitionLag, type PartitionProgress } from './lag';
 import { appendToOutbox, type OutboxRelay, type OutboxWritten } from './outbox';
@@ -119,6 +125,17 @@ export interface EventConsumerOptions {
    * that handle its type: a poison record of a skipped type is parked by them, not by this one.
    */
   skipTypes?: ReadonlySet<string>;
+  /**
+   * Topics whose records' inbox rows may go after this long (ms), by topic name: only topics where a copy of a record
+   * under the same event id can come at another offset within that time and never later (`ocpp.inbound`: a station
+   * repeating a call on its connection). A redelivery of a record at its own offset is dropped by the consumer's
+   * position, however old. Other topics' rows are kept: an upstream rebuild re-publishes their ids at any time.
+   * ADR 0011.
+   */
+  inboxRetentionMs?: Readonly<Record<string, number>>;
+  /** how often expired inbox rows are deleted (default 60 s), in rounds of `inboxPruneBatch` (10,000) rows */
+  inboxPruneIntervalMs?: number;
+  inboxPruneBatch?: number;
 }
 
 export interface ConsumerStats {
@@ -131,6 +148,8 @@ export interface ConsumerStats {
   restarts: number;
   /** records passed over unread (`skipTypes`) */
   skipped: number;
+  /** expired inbox rows deleted (`inboxRetentionMs`) */
+  inboxPruned: number;
 }
 
 /** One chunk transaction committed: what a metrics listener sees (once per chunk, not per record). */
@@ -189,6 +208,26 @@ class Stopped extends Error {}
 class AlreadyRedriven extends Error {}
 
 /**
+ * The partition is not the log the consumer applied: it ends before the consumer's position, or the record just
+ * below the position has another event id (the topic was deleted and created again, or truncated). Retried (the
+ * partition waits, nothing is dropped or applied) until an operator rebuilds the service's state from the log.
+ */
+export class LogReplacedError extends Error {
+  readonly retriable = true;
+  readonly code = 'LOG_REPLACED';
+}
+
+type OptionalOptions =
+  | 'relay'
+  | 'onChunkEnd'
+  | 'onChunkStart'
+  | 'onGiveUp'
+  | 'sharedDecodes'
+  | 'fetchMaxBytesPerPartition'
+  | 'skipTypes'
+  | 'inboxRetentionMs';
+
+/**
  * Consumes events with exactly-once effect over at-least-once delivery:
  * each event is decoded and validated against the catalogue (contract violations are parked at once),
  * then applied in a PostgreSQL transaction together with its inbox row and the events it emits (outbox).
@@ -205,16 +244,8 @@ export class EventConsumer {
   private readonly stall: StallDetector;
   private watchdogTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
-  private readonly o: Required<
-    Omit<
-      EventConsumerOptions,
-      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition' | 'skipTypes'
-    >
-  > &
-    Pick<
-      EventConsumerOptions,
-      'relay' | 'onChunkEnd' | 'onChunkStart' | 'onGiveUp' | 'sharedDecodes' | 'fetchMaxBytesPerPartition' | 'skipTypes'
-    >;
+  private readonly o: Required<Omit<EventConsumerOptions, OptionalOptions>> &
+    Pick<EventConsumerOptions, OptionalOptions>;
   private readonly log: Logger;
   private readonly stats_: ConsumerStats = {
     applied: 0,
@@ -224,12 +255,17 @@ export class EventConsumer {
     retries: 0,
     restarts: 0,
     skipped: 0,
+    inboxPruned: 0,
   };
   private readonly failures = new Map<string, FailureCount>();
   private readonly chunkListeners: Array<(c: ChunkApplied) => void> = [];
   private readonly lag: LagTracker;
   private admin?: Admin;
   private lagRefresh?: { at: number; running?: Promise<void> };
+  /** the end of each partition as of its last fetched batch (`topic/partition`): a position beyond it is a replaced log */
+  private readonly logEnds = new Map<string, number>();
+  private pruneTimer?: NodeJS.Timeout;
+  private pruning?: Promise<void>;
 
   constructor(opts: EventConsumerOptions) {
     this.o = {
@@ -243,6 +279,8 @@ export class EventConsumer {
       sessionTimeoutMs: 30_000,
       maxWaitTimeMs: 1000,
       deadLetterPartitions: 1,
+      inboxPruneIntervalMs: 60_000,
+      inboxPruneBatch: 10_000,
       now: Date.now,
       startupTimeoutMs: STARTUP_TIMEOUT_MS,
       ...opts,
@@ -357,6 +395,31 @@ export class EventConsumer {
     const every = Math.max(100, Math.floor(this.o.stallTimeoutMs / 4));
     this.watchdogTimer = setInterval(() => this.watch(), every);
     this.watchdogTimer.unref();
+    if (Object.keys(this.o.inboxRetentionMs ?? {}).length > 0) {
+      this.pruneTimer = setInterval(() => {
+        this.pruning ??= this.pruneExpiredInbox()
+          .then(() => undefined)
+          .catch((e: unknown) => this.log.warn({ err: e }, 'pruning the inbox failed; tried again at the next round'))
+          .finally(() => {
+            this.pruning = undefined;
+          });
+      }, this.o.inboxPruneIntervalMs);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /**
+   * Deletes this consumer's expired inbox rows (`inboxRetentionMs`), `inboxPruneBatch` at a time until none is left;
+   * returns how many. Runs every `inboxPruneIntervalMs` while the consumer runs.
+   */
+  async pruneExpiredInbox(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await pruneInbox(this.o.dataSource, this.o.name, this.o.inboxPruneBatch);
+      total += n;
+      this.stats_.inboxPruned += n;
+      if (n < this.o.inboxPruneBatch || !this.running) return total;
+    }
   }
 
   /**
@@ -405,6 +468,8 @@ export class EventConsumer {
   async stop(): Promise<void> {
     this.running = false;
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.pruning;
     await this.restarting;
     const c = this.consumer;
     this.consumer = undefined;
@@ -493,6 +558,7 @@ export class EventConsumer {
     const { batch } = p;
     const live = () => this.running && p.isRunning() && !p.isStale();
     this.lag.batchSeen(batch.topic, batch.partition, Number(batch.highWatermark));
+    this.logEnds.set(`${batch.topic}/${batch.partition}`, Number(batch.highWatermark));
     const done = (m: KafkaMessage) =>
       this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
     const shared = this.o.sharedDecodes;
@@ -568,36 +634,50 @@ export class EventConsumer {
   }
 
   /**
-   * Applies a run of valid events in one transaction; throws if any handler fails. One statement
-   * records the whole run in the inbox; only the events it newly recorded are handled; the events
-   * they emit are appended to the outbox once, at the end, in order. `last` runs in the same transaction,
-   * after the outbox append, with how many events were newly applied.
+   * Applies a run of valid events of one partition in one transaction; throws if any handler fails. The records
+   * below the consumer's position on the partition are redeliveries and dropped; one statement records the rest in
+   * the inbox, and only the events it newly recorded are handled; the events they emit are appended to the outbox
+   * once, at the end, in order; the position moves past the run. A re-drive (`redrive`) is the one record applied
+   * behind the position: the inbox alone decides. `last` runs in the same transaction, after the outbox append, with
+   * how many events were newly applied.
    */
   private async applyChunk(
     chunk: readonly Decoded[],
     opts: {
       last?: (manager: EntityManager, applied: number) => Promise<void>;
       giveUp?: { handle: GiveUpHandler; error: unknown };
+      redrive?: boolean;
     } = {},
   ): Promise<void> {
-    const { last, giveUp } = opts;
+    const { last, giveUp, redrive } = opts;
     const t0 = performance.now();
     const out: Envelope[] = [];
     let applied = 0;
     let duplicates = 0;
     let written: OutboxWritten[] = [];
+    const { topic, partition } = chunk[0].position;
     await this.o.dataSource.transaction(async (manager) => {
+      let unseen = chunk;
+      if (!redrive) {
+        const at = await lockAppliedPosition(manager, this.o.name, topic, partition);
+        if (at) {
+          this.checkSameLog(at, chunk);
+          unseen = chunk.filter((it) => Number(it.position.offset) >= at.nextOffset);
+          duplicates += chunk.length - unseen.length;
+        }
+      }
       const fresh = await recordManyInInbox(
         manager,
         this.o.name,
-        chunk.map((it) => ({ eventId: it.event!.id, position: it.position })),
+        unseen.map((it) => ({ eventId: it.event!.id, position: it.position })),
+        this.o.inboxRetentionMs?.[topic],
       );
       const scratch = new Map<string, unknown>();
       const emit = (...events: Envelope[]) => out.push(...events);
-      const todo = chunk.filter((it) => fresh.has(it.event!.id.toLowerCase()));
+      const todo = unseen.filter((it) => fresh.has(it.event!.id.toLowerCase()));
       if (todo.length > 0 && !giveUp)
         await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
-      for (const it of chunk) {
+      for (const it of unseen) {
         const event = it.event!;
         if (!fresh.delete(event.id.toLowerCase())) {
           duplicates++;
@@ -627,6 +707,10 @@ export class EventConsumer {
         out,
         this.o.relay ? { maxMessageBytes: this.o.relay.maxMessageBytes } : undefined,
       );
+      if (!redrive && unseen.length > 0) {
+        const end = unseen[unseen.length - 1];
+        await advanceAppliedPosition(manager, this.o.name, end.position, end.event!.id);
+      }
       await last?.(manager, applied);
     });
     if (giveUp) this.stats_.givenUp += applied;
@@ -638,7 +722,6 @@ export class EventConsumer {
       this.o.relay?.nudge();
     }
     if (this.chunkListeners.length > 0) {
-      const { topic, partition } = chunk[0].position;
       const info: ChunkApplied = {
         topic,
         partition,
@@ -656,6 +739,23 @@ export class EventConsumer {
         }
       }
     }
+  }
+
+  /** Refuses a run from a partition that is not the log this consumer applied (LogReplacedError). */
+  private checkSameLog(at: AppliedPosition, chunk: readonly Decoded[]): void {
+    const { topic, partition } = chunk[0].position;
+    const end = this.logEnds.get(`${topic}/${partition}`);
+    const rebuild = "the topic was deleted and created again, or truncated: rebuild the service's state from the log";
+    if (end !== undefined && at.nextOffset > end)
+      throw new LogReplacedError(
+        `${topic}/${partition} ends at offset ${end}, below this consumer's position ${at.nextOffset}: ${rebuild}`,
+      );
+    if (at.lastEventId === null) return;
+    const before = chunk.find((it) => Number(it.position.offset) === at.nextOffset - 1);
+    if (before && before.event!.id.toLowerCase() !== at.lastEventId)
+      throw new LogReplacedError(
+        `${topic}/${partition} holds event ${before.event!.id} at offset ${at.nextOffset - 1}, where this consumer applied ${at.lastEventId}: ${rebuild}`,
+      );
   }
 
   private async applyOne(it: Item, p: EachBatchPayload): Promise<void> {
@@ -716,6 +816,13 @@ export class EventConsumer {
    * `dead_letters` (counted, listed, re-driven from there). A failure of either throws: the batch is retried.
    */
   private async park(it: Item, error: unknown, attempts: number): Promise<void> {
+    const { topic, partition, offset } = it.position;
+    const at = await lockAppliedPosition(this.o.dataSource, this.o.name, topic, partition);
+    if (at && Number(offset) < at.nextOffset) {
+      // a redelivery of a record parked before (or handled otherwise): it is on the dead-letter topic already
+      this.stats_.duplicates++;
+      return;
+    }
     const code = failureCode(error);
     const message = failureMessage(error);
     const key = it.message.key ? it.message.key.toString('utf8') : null;
@@ -747,6 +854,8 @@ export class EventConsumer {
       message,
       attempts,
     });
+    // handled: a redelivery of it is dropped by position, and a re-drive finds the consumer past it
+    await advanceAppliedPosition(this.o.dataSource, this.o.name, it.position, it.event?.id ?? null);
     this.stats_.parked++;
   }
 
@@ -769,6 +878,7 @@ export class EventConsumer {
     try {
       const event = this.o.catalogue.decode(row.value ?? Buffer.alloc(0));
       await this.applyChunk([{ event, position }], {
+        redrive: true,
         last: async (manager, applied) => {
           outcome = applied === 1 ? 'applied' : 'already_applied';
           const [{ n }] = (await manager.query(

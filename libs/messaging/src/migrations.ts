@@ -133,9 +133,51 @@ export class InboxWithoutPositionIndex1765500000000 implements MigrationInterfac
   }
 }
 
+/**
+ * Bounding the inbox (ADR 0011, docs/adr/0011-inbox-retention.md).
+ * - consumer_positions: per consumer and source partition, the offset after the last record the consumer handled
+ *   (applied, found a duplicate of, or parked) and that record's event id. Written in the chunk's transaction; a
+ *   record below it is a redelivery, dropped without asking the inbox.
+ * - inbox.expires_at: set for the records of topics whose copies under the same event id can only come within a
+ *   bounded time (ocpp.inbound: a station repeating a call on its connection); null = kept. The partial index
+ *   finds the expired rows of a consumer in order, and costs a record of other topics nothing.
+ * Existing inboxes: each consumer's position is seeded from its inbox (the highest offset per partition and its
+ * event id), and the rows of `ocpp.inbound` expire seven days after they were applied.
+ */
+export class InboxRetention1765600000000 implements MigrationInterface {
+  name = 'InboxRetention1765600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table consumer_positions (
+        consumer       text        not null,
+        topic          text        not null,
+        partition      integer     not null,
+        next_offset    bigint      not null,
+        last_event_id  uuid,
+        updated_at     timestamptz not null default now(),
+        primary key (consumer, topic, partition)
+      )`);
+    await q.query(`
+      insert into consumer_positions (consumer, topic, partition, next_offset, last_event_id)
+      select distinct on (consumer, topic, partition) consumer, topic, partition, "offset" + 1, event_id
+      from inbox order by consumer, topic, partition, "offset" desc`);
+    await q.query('alter table inbox add column expires_at timestamptz');
+    await q.query(`update inbox set expires_at = applied_at + interval '7 days' where topic = 'ocpp.inbound'`);
+    await q.query('create index inbox_expiry on inbox (consumer, expires_at) where expires_at is not null');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop index if exists inbox_expiry');
+    await q.query('alter table inbox drop column expires_at');
+    await q.query('drop table consumer_positions');
+  }
+}
+
 export const messagingMigrations = [
   MessagingTables1764200000000,
   DeadLetters1764200000100,
   ParkedOutbox1764900000000,
   InboxWithoutPositionIndex1765500000000,
+  InboxRetention1765600000000,
 ];

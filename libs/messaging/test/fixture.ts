@@ -106,7 +106,7 @@ export function messagingSuite(label: string): MessagingSuite {
   afterEach(async () => {
     while (suite.cleanups.length) await suite.cleanups.pop()!();
     await suite.db.dataSource.query(
-      'truncate outbox, parked_outbox, inbox, dead_letters, counters, totals, applied_log',
+      'truncate outbox, parked_outbox, inbox, consumer_positions, dead_letters, counters, totals, applied_log',
     );
   });
   afterAll(async () => {

@@ -47,10 +47,30 @@ describe('inbox: recording a run of events', () => {
     expect((await record('c4', [])).size).toBe(0);
   });
 
-  it('the inbox is indexed by its primary key only (consumer, event id): a record applied pays one index entry', async () => {
+  it('a run with a retention expires that long after its transaction; without one it is kept (no expiry)', async () => {
+    await db.dataSource.transaction((m) => recordManyInInbox(m, 'c5', run(1, 2), 3_600_000));
+    await record('c5', run(3));
+    const expiry = await db.dataSource.query<Array<{ id: string; ms: number | null }>>(
+      `select event_id::text as id, (extract(epoch from expires_at - applied_at) * 1000)::int as ms
+       from inbox where consumer = 'c5' order by event_id`,
+    );
+    expect(expiry).toEqual([
+      { id: id(1).toLowerCase(), ms: 3_600_000 },
+      { id: id(2).toLowerCase(), ms: 3_600_000 },
+      { id: id(3).toLowerCase(), ms: null },
+    ]);
+  });
+
+  it('the inbox is indexed by its primary key (consumer, event id) and, for rows that expire only, by expiry', async () => {
     const indexes = await db.dataSource.query<Array<{ name: string; def: string }>>(
       "select indexname as name, indexdef as def from pg_indexes where tablename = 'inbox' order by indexname",
     );
-    expect(indexes).toEqual([{ name: 'inbox_pkey', def: expect.stringContaining('(consumer, event_id)') }]);
+    expect(indexes).toEqual([
+      {
+        name: 'inbox_expiry',
+        def: expect.stringMatching(/\(consumer, expires_at\) WHERE \(expires_at IS NOT NULL\)$/),
+      },
+      { name: 'inbox_pkey', def: expect.stringContaining('(consumer, event_id)') },
+    ]);
   });
 });

@@ -78,6 +78,24 @@ export const CommonConfig = {
   ),
 };
 
+/**
+ * What a service that consumes `ocpp.inbound` adds to its config: how long its inbox keeps the ids of inbound records
+ * (a station repeating a call on its connection is dropped by them; a redelivery needs none: ADR 0011).
+ */
+export const InboundInboxConfig = {
+  INBOX_RETENTION_HOURS: Type.Integer({
+    default: 168,
+    minimum: 1,
+    maximum: 87_600,
+    description: 'hours the inbox keeps the event ids of ocpp.inbound records before they are pruned',
+  }),
+};
+
+/** `inboxRetentionMs` of a consumer of `topic` (ocpp.inbound, as named in this deployment) under `InboundInboxConfig`. */
+export function inboundInboxRetention(topic: string, cfg: { INBOX_RETENTION_HOURS: number }): Record<string, number> {
+  return { [topic]: cfg.INBOX_RETENTION_HOURS * 3_600_000 };
+}
+
 export function brokersOf(value: string): string[] {
   return value
     .split(',')

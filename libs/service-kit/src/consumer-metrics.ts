@@ -88,7 +88,7 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
     },
   });
   const fromStats = (
-    m: typeof M.consumerRetries | typeof M.consumerGiveUps | typeof M.consumerRestarts,
+    m: typeof M.consumerRetries | typeof M.consumerGiveUps | typeof M.consumerRestarts | typeof M.consumerInboxPruned,
     pick: (s: ReturnType<EventConsumer['stats']>) => number,
   ) =>
     new Counter({
@@ -103,6 +103,7 @@ export function observeConsumers(registry: Registry, consumers: readonly EventCo
   fromStats(M.consumerRetries, (s) => s.retries);
   fromStats(M.consumerGiveUps, (s) => s.givenUp);
   fromStats(M.consumerRestarts, (s) => s.restarts);
+  fromStats(M.consumerInboxPruned, (s) => s.inboxPruned);
   new Gauge({
     ...M.consumerUp,
     labelNames: [...M.consumerUp.labelNames],

@@ -43,7 +43,13 @@ export const SERVICE_METRICS = {
     'counter',
     'csms_consumer_duplicates_total',
     ['consumer'],
-    'records delivered again and dropped by the inbox',
+    'records delivered again and dropped (below the consumer position, or by the inbox)',
+  ),
+  consumerInboxPruned: def(
+    'counter',
+    'csms_consumer_inbox_pruned_total',
+    ['consumer'],
+    'expired inbox rows deleted (topics with an inbox retention: ocpp.inbound)',
   ),
   consumerChunkSeconds: def(
     'histogram',
