@@ -1,61 +1,28 @@
-import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
+import { CsmsError, type Envelope } from '@csms/contracts';
 import { DLQ_HEADERS, EventConsumer, deadLetterId, openDeadLetterCounts, type EventHandler } from '@csms/messaging';
-import { silentLogger } from '@csms/platform';
-import { TopicCollector, createTestTopics, uniqueName, waitFor } from '@csms/testing';
-import { messagingSuite, appliedCount, applyTotals, counterEvents, totals } from './fixture';
+import { TopicCollector, uniqueName, waitFor } from '@csms/testing';
+import {
+  messagingSuite,
+  appliedCount,
+  applyTotals,
+  counterEvents,
+  counterTopic,
+  startCounterConsumer,
+  totals,
+} from './fixture';
 
 describe('event consumer: inbox, retries and dead-letter parking (real Kafka, real PostgreSQL)', () => {
   const suite = messagingSuite('consumer');
   const { cleanups } = suite;
 
-  async function setup() {
-    const topic = uniqueName('test.counters');
-    await createTestTopics(suite.kafka, [topic], 1);
-    const ev = counterEvents(topic);
-    const make = (key: string, n: number): Envelope =>
-      ev.catalogue.create(ev.V1, {
-        id: deriveId('counter', topic, key, n),
-        key,
-        occurredAt: '2026-01-01T00:00:00Z',
-        source: 'test',
-        payload: { key, n },
-      });
-    const send = (...events: Envelope[]) =>
-      suite.publisher.publish(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
-    return { topic, ...ev, make, send };
-  }
-
-  async function startConsumer(
+  const setup = () => counterTopic(suite);
+  const startConsumer = (
     topic: string,
     catalogue: ReturnType<typeof counterEvents>['catalogue'],
     name: string,
     handler: EventHandler = applyTotals,
     extra: Partial<ConstructorParameters<typeof EventConsumer>[0]> = {},
-  ) {
-    const consumer = new EventConsumer({
-      ...extra,
-      name,
-      topics: [topic],
-      catalogue,
-      handler,
-      kafka: suite.kafka,
-      dataSource: suite.db.dataSource,
-      publisher: suite.publisher,
-      logger: silentLogger(),
-      retryInitialMs: 20,
-      maxAttempts: 3,
-    });
-    await consumer.start();
-    let stopped = false;
-    const stop = async () => {
-      if (!stopped) {
-        stopped = true;
-        await consumer.stop();
-      }
-    };
-    cleanups.push(stop);
-    return { consumer, stop };
-  }
+  ) => startCounterConsumer(suite, topic, catalogue, name, handler, extra);
 
   it('a redelivered event (crash after the commit, before the offset commit) changes state once', async () => {
     const { topic, catalogue, make, send } = await setup();

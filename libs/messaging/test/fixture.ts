@@ -2,8 +2,15 @@ import { Type } from '@sinclair/typebox';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { EventCatalogue, closed, defineEvent, deriveId, type Envelope } from '@csms/contracts';
 import type { Kafka } from 'kafkajs';
-import { KafkaRecordPublisher, appendToOutbox, messagingMigrations, type EventHandler } from '@csms/messaging';
-import { createTestDatabase, testKafka, type TestDatabase } from '@csms/testing';
+import {
+  EventConsumer,
+  KafkaRecordPublisher,
+  appendToOutbox,
+  messagingMigrations,
+  type EventHandler,
+} from '@csms/messaging';
+import { silentLogger } from '@csms/platform';
+import { createTestDatabase, createTestTopics, testKafka, uniqueName, type TestDatabase } from '@csms/testing';
 
 /**
  * A tiny service for the messaging tests: a business transaction increments a per-key counter and
@@ -114,4 +121,63 @@ export function messagingSuite(label: string): MessagingSuite {
     await suite.db.drop();
   });
   return suite;
+}
+
+/**
+ * A one-partition topic of counter events: `make(key, n)` an event (id derived from topic, key and n), `send(...)`
+ * publishes events (keyed by their key) or raw values (key `raw`, e.g. a poison record) in one batch.
+ */
+export async function counterTopic(suite: MessagingSuite, prefix = 'test.counters') {
+  const topic = uniqueName(prefix);
+  await createTestTopics(suite.kafka, [topic], 1);
+  const ev = counterEvents(topic);
+  const make = (key: string, n: number): Envelope =>
+    ev.catalogue.create(ev.V1, {
+      id: deriveId('counter', topic, key, n),
+      key,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'test',
+      payload: { key, n },
+    });
+  const send = (...events: Array<Envelope | string>) =>
+    suite.publisher.publish(
+      events.map((e) =>
+        typeof e === 'string' ? { topic, key: 'raw', value: e } : { topic, key: e.key, value: JSON.stringify(e) },
+      ),
+    );
+  return { topic, ...ev, make, send };
+}
+
+/** Starts a consumer of `topic` on the suite's database (fast retries, 3 attempts); stopped after the test. */
+export async function startCounterConsumer(
+  suite: MessagingSuite,
+  topic: string,
+  catalogue: EventCatalogue,
+  name: string,
+  handler: EventHandler = applyTotals,
+  extra: Partial<ConstructorParameters<typeof EventConsumer>[0]> = {},
+) {
+  const consumer = new EventConsumer({
+    name,
+    topics: [topic],
+    catalogue,
+    handler,
+    kafka: suite.kafka,
+    dataSource: suite.db.dataSource,
+    publisher: suite.publisher,
+    logger: silentLogger(),
+    retryInitialMs: 20,
+    maxAttempts: 3,
+    ...extra,
+  });
+  await consumer.start();
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      await consumer.stop();
+    }
+  };
+  suite.cleanups.push(stop);
+  return { consumer, stop };
 }

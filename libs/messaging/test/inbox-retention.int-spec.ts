@@ -1,8 +1,16 @@
-import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
+import { CsmsError, deriveId } from '@csms/contracts';
 import { EventConsumer, InboxRetention1765600000000, messagingMigrations, type EventHandler } from '@csms/messaging';
 import { silentLogger } from '@csms/platform';
-import { createTestDatabase, createTestTopics, uniqueName, waitFor } from '@csms/testing';
-import { messagingSuite, appliedCount, applyTotals, counterEvents, totals } from './fixture';
+import { createTestDatabase, uniqueName, waitFor } from '@csms/testing';
+import {
+  messagingSuite,
+  appliedCount,
+  applyTotals,
+  counterEvents,
+  counterTopic,
+  startCounterConsumer,
+  totals,
+} from './fixture';
 
 /**
  * ADR 0011: the consumer's position per partition drops redeliveries without the inbox, so the inbox rows of a topic
@@ -14,57 +22,14 @@ describe('consumer positions and inbox retention (real Kafka, real PostgreSQL)',
   const suite = messagingSuite('inbox_retention');
   const { cleanups } = suite;
 
-  async function setup() {
-    const topic = uniqueName('test.retained');
-    await createTestTopics(suite.kafka, [topic], 1);
-    const ev = counterEvents(topic);
-    const make = (key: string, n: number): Envelope =>
-      ev.catalogue.create(ev.V1, {
-        id: deriveId('counter', topic, key, n),
-        key,
-        occurredAt: '2026-01-01T00:00:00Z',
-        source: 'test',
-        payload: { key, n },
-      });
-    const send = (...events: Array<Envelope | string>) =>
-      suite.publisher.publish(
-        events.map((e) => ({ topic, key: 'k', value: typeof e === 'string' ? e : JSON.stringify(e) })),
-      );
-    return { topic, ...ev, make, send };
-  }
-
-  async function startConsumer(
+  const setup = () => counterTopic(suite, 'test.retained');
+  const startConsumer = (
     topic: string,
     catalogue: ReturnType<typeof counterEvents>['catalogue'],
     name: string,
     extra: Partial<ConstructorParameters<typeof EventConsumer>[0]> = {},
     handler: EventHandler = applyTotals,
-  ) {
-    const consumer = new EventConsumer({
-      name,
-      topics: [topic],
-      catalogue,
-      handler,
-      kafka: suite.kafka,
-      dataSource: suite.db.dataSource,
-      publisher: suite.publisher,
-      logger: silentLogger(),
-      retryInitialMs: 20,
-      retryMaxMs: 200,
-      maxAttempts: 3,
-      ...extra,
-    });
-    await consumer.start();
-    let stopped = false;
-    const stop = async () => {
-      if (!stopped) {
-        stopped = true;
-        await consumer.stop();
-      }
-    };
-    cleanups.push(stop);
-    return { consumer, stop };
-  }
+  ) => startCounterConsumer(suite, topic, catalogue, name, handler, { retryMaxMs: 200, ...extra });
 
   async function rewind(group: string, topic: string) {
     const admin = suite.kafka.admin();
