@@ -9,6 +9,7 @@
  * `BENCH_CPU_PROFILE=file.cpuprofile` writes a V8 CPU profile of this process over the same span.
  * The process runs with the node flags `npm start` gives the service (`CONSUMER_NODE_ARGS`, a larger young
  * generation); `BENCH_NODE_ARGS=''` runs it without them (the figures before 2026-12-05's third pass).
+ * `BENCH_TARIFFS=N`: the catalogue holds N tariffs (N − 1 more, three versions each, assigned to other sites).
  * Prints a human line and a JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -87,6 +88,20 @@ async function main(): Promise<void> {
     (await call('POST', '/api/v1/tariff-assignments', { tariffId: 'BENCH', scope: { kind: 'default' } })).status !== 201
   )
     throw new Error('assignment not accepted');
+  // a catalogue of a real network's size: more tariffs, each with three versions, assigned to sites the bench's
+  // stations are not at (the sessions are still priced with BENCH)
+  const extraTariffs = Number(process.env.BENCH_TARIFFS ?? 1) - 1;
+  for (let i = 1; i <= extraTariffs; i++) {
+    const id = `SITE-TARIFF-${i}`;
+    for (let v = 1; v <= 3; v++) {
+      const other = benchTariff(id);
+      other.elements[0].price_components[0].price = 0.5 + v / 100;
+      if ((await call('PUT', `/api/v1/tariffs/${id}`, other)).status !== 200) throw new Error(`${id} not accepted`);
+    }
+    const scope = { kind: 'site', siteId: `SITE-${i}` };
+    if ((await call('POST', '/api/v1/tariff-assignments', { tariffId: id, scope })).status !== 201)
+      throw new Error(`${id}'s assignment not accepted`);
+  }
 
   const day = new Date(Date.now() + 86400_000).toISOString().slice(0, 10);
   const catalogue = systemCatalogue();
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'tariff-service',
     sessions: n,
+    tariffs: extraTariffs + 1,
     partitions,
     seconds: Number(seconds.toFixed(2)),
     measuredCdrs: measured,
@@ -183,7 +199,7 @@ async function main(): Promise<void> {
     lz4Columns: lz4.map((r) => r.c),
   };
   console.log(
-    `tariff service: ${measured} of ${n} sessions priced into CDRs in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
+    `tariff service: ${measured} of ${n} sessions priced into CDRs (catalogue of ${result.tariffs} tariffs) in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
       `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); ` +
       `node flags '${result.nodeArgs}'; load average ${result.loadAverage.join(' ')}`,
   );
