@@ -22,6 +22,15 @@ import type {
 
 export type { StationFacts, StoredVersion, TokenFacts };
 
+/** The second half of a statement whose `added` names the catalogue rows it inserted: one revision more if any. */
+const BUMP_REVISION = 'update catalogue_revision set revision = revision + 1 where exists (select 1 from added)';
+
+/** The catalogue's revision (`TariffCatalogueRevision1765600000100`): the same revision, the same versions and assignments. */
+export async function catalogueRevision(m: EntityManager): Promise<string> {
+  const rows: Array<{ revision: string }> = await m.query('select revision::text as revision from catalogue_revision');
+  return rows[0].revision;
+}
+
 /**
  * Projections of the catalogue and registry events into tables. Idempotent (keyed upserts): the API
  * applies its own events in the transaction that emits them, and the consumer of the topics applies
@@ -33,8 +42,10 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
       // v1 records arrive upcast to v2 (publishedBy null)
       const p = (env as TariffVersionPublished).payload;
       await m.query(
-        `insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff, published_by, published_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (tariff_id, version) do nothing`,
+        `with added as (
+           insert into tariff_versions (tariff_id, version, effective_from, published_at, content_hash, tariff, published_by, published_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8)
+           on conflict (tariff_id, version) do nothing returning 1)
+         ${BUMP_REVISION}`,
         [
           p.tariffId,
           p.version,
@@ -52,8 +63,10 @@ export async function applyCatalogueEvent(m: EntityManager, env: Envelope): Prom
       // v1 records arrive upcast to v2 (setBy null)
       const p = (env as TariffAssignmentSet).payload;
       await m.query(
-        `insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed, set_by, set_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict (assignment_id) do nothing`,
+        `with added as (
+           insert into tariff_assignments (assignment_id, tariff_id, scope, effective_from, set_at, sequence, removed, set_by, set_by_role) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           on conflict (assignment_id) do nothing returning 1)
+         ${BUMP_REVISION}`,
         [
           p.assignmentId,
           p.tariffId,

@@ -229,6 +229,26 @@ export class TariffLz41765200000100 implements MigrationInterface {
   }
 }
 
+/**
+ * The catalogue's revision: one row, one more for every transaction that adds a tariff version or an assignment
+ * (both tables are append-only). A pricing chunk reads it and reuses the catalogue it read last while it is the same,
+ * instead of reading and parsing every version of every tariff again.
+ */
+export class TariffCatalogueRevision1765600000100 implements MigrationInterface {
+  name = 'TariffCatalogueRevision1765600000100';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table catalogue_revision (
+        id        smallint primary key default 1 check (id = 1),
+        revision  bigint   not null
+      )`);
+    await q.query('insert into catalogue_revision (id, revision) values (1, 0)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table catalogue_revision');
+  }
+}
+
 export const tariffServiceMigrations = [
   ...messagingMigrations,
   TariffTables1764400000000,
@@ -238,4 +258,5 @@ export const tariffServiceMigrations = [
   TariffMeterKeys1764400000400,
   TariffRunningSessions1764400000500,
   TariffLz41765200000100,
+  TariffCatalogueRevision1765600000100,
 ];

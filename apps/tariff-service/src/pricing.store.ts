@@ -12,8 +12,10 @@ import type {
 } from '@csms/billing';
 import type { CdrAudit, EventCatalogue, OcpiCdr, SessionEndedEvent } from '@csms/contracts';
 import { insertRows, type RowColumn } from '@csms/platform';
+import { deepFreeze } from '@csms/kernel';
 import {
   allAssignments,
+  catalogueRevision,
   meterKeysOf,
   signaturePolicies,
   stationsOf,
@@ -105,13 +107,32 @@ const CDR_COLUMNS: RowColumn[] = [
  * the facts are the catalogue and registry projections. Every statement is parameterised.
  */
 export class PricingStore {
+  /**
+   * The tariff versions and assignments as of a catalogue revision, frozen: the same revision has the same rows (the
+   * two tables are append-only and every insert into them counts one), so a transaction that reads that revision
+   * reads these, and their compiled tariffs (libs/billing `CompiledTariffs`, by object) carry over between chunks.
+   */
+  private tariffs?: { revision: string; assignments: TariffAssignment[]; versions: StoredVersion[] };
+
   constructor(private readonly catalogue: EventCatalogue) {}
 
-  /** The catalogue, and the meter keys of the given stations (all: undefined). */
+  /**
+   * The catalogue as this transaction sees it, and the meter keys of the given stations (all: undefined). The
+   * versions and assignments are read again only when the catalogue's revision moved since the last read.
+   */
   async catalogueSnapshot(m: EntityManager, stationIds?: readonly string[]): Promise<CatalogueSnapshot> {
+    const revision = await catalogueRevision(m);
+    if (this.tariffs?.revision !== revision) {
+      // read after the revision: what a commit between the two added is re-read at the next chunk, never missed
+      this.tariffs = {
+        revision,
+        assignments: deepFreeze(await allAssignments(m)),
+        versions: deepFreeze(await versionsOf(m)),
+      };
+    }
     return {
-      assignments: await allAssignments(m),
-      versions: await versionsOf(m),
+      assignments: this.tariffs.assignments,
+      versions: this.tariffs.versions,
       meterKeys: await meterKeysOf(m, stationIds),
       signaturePolicies: await signaturePolicies(m),
     };

@@ -6,3 +6,4 @@ export * from './time';
 export * from './testing';
 export * from './exact';
 export * from './uuid-v5';
+export * from './freeze';
