@@ -59,7 +59,8 @@ const positionOf = (event: Envelope, ctx: Pick<HandlerContext, 'position'>): Sou
  *   in a few statements at its start (`onChunkStart`);
  * - decide: `billingDecider().decide` for the session, then `evolve` into the chunk's copy of its state;
  * - save: the rows are written in one statement per table at the chunk's end (`onChunkEnd`), the events go to
- *   the outbox with them. Nothing is cached across transactions. Only infrastructure failures are thrown (and
+ *   the outbox with them. Nothing is cached across transactions but the catalogue's versions and assignments, kept
+ *   while the catalogue's revision (read in each chunk's transaction) stands. Only infrastructure failures are thrown (and
  *   retried by the consumer).
  * One method per consumed event type (`sessionEnded`); `handle` routes an envelope to it.
  */
