@@ -9,7 +9,9 @@
  * `BENCH_CPU_PROFILE=file.cpuprofile` writes a V8 CPU profile of this process over the same span.
  * The process runs with the node flags `npm start` gives the service (`CONSUMER_NODE_ARGS`, a larger young
  * generation); `BENCH_NODE_ARGS=''` runs it without them (the figures before 2026-12-05's third pass).
- * `BENCH_TARIFFS=N`: the catalogue holds N tariffs (N − 1 more, three versions each, assigned to other sites).
+ * `BENCH_TARIFFS=N`: the catalogue holds N tariffs (N − 1 more, three versions each, assigned to other sites). After
+ * the run it times what a chunk pays for the catalogue (`catalogueReadMs`, wall time, mean of 20): read whole, as
+ * every chunk did before 2026-12-07, and kept while the catalogue's revision stands.
  * Prints a human line and a JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { silentLogger } from '@csms/platform';
 import { newApiKey } from '@csms/service-kit';
 import { loadTariffServiceConfig } from '../apps/tariff-service/src/config';
 import { startTariffService } from '../apps/tariff-service/src/service';
+import { PricingStore } from '../apps/tariff-service/src/pricing.store';
 import { dbCpu, dbCpuSince } from './db-cpu';
 import { benchTariff } from './bench-tariff';
 import { CONSUMER_NODE_ARGS } from '../scripts/services';
@@ -170,6 +173,23 @@ async function main(): Promise<void> {
     `select attrelid::regclass || '.' || attname as c from pg_attribute where attcompression = 'l' order by 1`,
   );
   await poll.end();
+  // what one chunk pays for the catalogue: read and parsed whole (a store of its own: every chunk before 2026-12-07),
+  // and with the versions and assignments kept while the catalogue's revision stands (a warm store: now)
+  const timeSnapshot = async (store: PricingStore) => {
+    const t0 = performance.now();
+    await store.catalogueSnapshot(svc.dataSource.manager, ['BENCH-0']);
+    return performance.now() - t0;
+  };
+  const warm = new PricingStore(systemCatalogue());
+  await timeSnapshot(warm);
+  const reps = 20;
+  let coldMs = 0;
+  let warmMs = 0;
+  for (let i = 0; i < reps; i++) {
+    coldMs += await timeSnapshot(new PricingStore(systemCatalogue()));
+    warmMs += await timeSnapshot(warm);
+  }
+  const catalogueReadMs = { whole: Number((coldMs / reps).toFixed(3)), kept: Number((warmMs / reps).toFixed(3)) };
   const measured = Math.max(1, last - before);
   const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / measured;
   const dbCpuMsPerCdr = dbMs / measured;
@@ -192,6 +212,7 @@ async function main(): Promise<void> {
     cdrsPerSecond: Math.round(measured / seconds),
     cpuMsPerCdr: Number(cpuMsPerCdr.toFixed(3)),
     dbCpuMsPerCdr: Number(dbCpuMsPerCdr.toFixed(3)),
+    catalogueReadMs,
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     nodeArgs: NODE_ARGS.join(' '),
@@ -201,6 +222,7 @@ async function main(): Promise<void> {
   console.log(
     `tariff service: ${measured} of ${n} sessions priced into CDRs (catalogue of ${result.tariffs} tariffs) in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
       `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); ` +
+      `a chunk's catalogue read whole ${catalogueReadMs.whole} ms, kept ${catalogueReadMs.kept} ms (wall time); ` +
       `node flags '${result.nodeArgs}'; load average ${result.loadAverage.join(' ')}`,
   );
   console.log(JSON.stringify(result));
