@@ -7,7 +7,8 @@
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
- * `npm start` gives them (scripts/services.ts). Stations are registered with security profile 1 and a password of
+ * `npm start` gives them (scripts/services.ts), the consumers at its CPU priority (`CONSUMER_NICE`, default 5; set it
+ * to 0 to run them at the gateway's). Stations are registered with security profile 1 and a password of
  * their own (scrypt, through the gateway API) and send HTTP Basic on the upgrade: no provisional stations.
  * --scrypt-n sets the gateway's OCPP_PASSWORD_SCRYPT_N (the cost of the hashes it makes; default the gateway's,
  * 16384): set-up pays a scrypt per station to register and another at its first connect, which the measured phases
@@ -46,6 +47,8 @@ import { createTestTopics, freePort, startServiceProcess, testKafka, type Servic
 import { benchPassword } from './gateway-password';
 import { arg } from './args';
 import { printStatements, resetStatements } from './statements';
+// what `npm start` gives the consuming services: their Node flags and CPU priority (CONSUMER_NICE)
+import { CONSUMER_NICE, CONSUMER_NODE_ARGS } from '../scripts/services';
 
 const num = (name: string, fallback: number) => Number(arg(name) ?? fallback);
 const STATIONS = num('stations', 1000);
@@ -59,8 +62,6 @@ const SCRYPT_N = arg('scrypt-n');
 const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = num('accounts', 1);
 const STATEMENTS = process.argv.includes('--statements');
-/** what scripts/services.ts gives the consuming services */
-const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 const TICK_HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
       ...(s.consumer ? CONSUMER_NODE_ARGS : []),
       ...(CPU_PROF && PROF.includes(s.name) ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []),
     ];
-    procs.set(s.name, await startServiceProcess(s.name, env, 400_000, flags));
+    procs.set(s.name, await startServiceProcess(s.name, env, 400_000, flags, s.consumer ? CONSUMER_NICE : 0));
   }
   const databases = new Map(services.filter((s) => s.db).map((s) => [dbName(s.db!), s.name]));
   const api = async (name: string, method: string, path: string, body?: unknown) => {
@@ -619,6 +620,7 @@ async function main(): Promise<void> {
       // the service's default when not given (apps/session-service/src/config.ts)
       sessionCacheStations: Number(SESSION_CACHE ?? 50000),
       partitions: Number(process.env.KAFKA_PARTITIONS ?? 3),
+      consumerNice: CONSUMER_NICE,
     },
     idleCores,
     memoryMb: {
@@ -643,7 +645,7 @@ async function main(): Promise<void> {
       );
   };
   console.log(
-    `full chain: ${connected}/${STATIONS} password-authenticated stations, ${started} sessions; load average at start ${loadAtStart.join(' ')}`,
+    `full chain: ${connected}/${STATIONS} password-authenticated stations, ${started} sessions; consumers at nice ${CONSUMER_NICE}; load average at start ${loadAtStart.join(' ')}`,
   );
   console.log(
     `memory (MB resident with the stations connected / peak): ${Object.keys(memoryEnd)

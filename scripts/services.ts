@@ -12,6 +12,8 @@ export interface ServiceDef {
   env: Record<string, string>;
   /** node flags of the service's process */
   nodeArgs: string[];
+  /** CPU priority of its process (`nice`, 0 = the default; see `CONSUMER_NICE`) */
+  nice: number;
   describe(): string[];
 }
 
@@ -22,6 +24,31 @@ export interface ServiceDef {
  */
 export const CONSUMER_NODE_ARGS = ['--max-semi-space-size=64'];
 
+/**
+ * The CPU priority (`nice`) of the consuming services' processes when `npm start` runs everything on one machine
+ * (`CONSUMER_NICE`, 0–19, default 5): a station waits for the gateway's answer, while a consumer that falls behind
+ * for a moment only adds lag it catches up on. Under load the gateway (and the broker it waits for) then gets the
+ * CPU first. 0 = the same priority as the gateway.
+ */
+export function consumerNice(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CONSUMER_NICE;
+  if (raw === undefined || raw === '') return 5;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n > 19)
+    throw new Error(`CONSUMER_NICE: ${JSON.stringify(raw)} is not a nice value (an integer from 0 to 19)`);
+  return n;
+}
+export const CONSUMER_NICE = consumerNice();
+
+/**
+ * The command that runs `args` (node and its arguments) at priority `nice`: through `nice(1)` where there is one, so
+ * that every thread of the process (the garbage collector's too) runs at it; as it is on Windows or for 0.
+ */
+export function withNice(nice: number, command: string, args: string[]): { command: string; args: string[] } {
+  if (nice === 0 || process.platform === 'win32') return { command, args };
+  return { command: 'nice', args: ['-n', String(nice), command, ...args] };
+}
+
 const pg = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
 
 function def(
@@ -31,6 +58,7 @@ function def(
   db: string,
   describe: (port: number) => string[],
   nodeArgs: string[] = [],
+  nice = 0,
 ): ServiceDef {
   const httpPort = Number(process.env[`${prefix}_HTTP_PORT`] ?? port);
   return {
@@ -38,6 +66,7 @@ function def(
     httpPort,
     env: { HTTP_PORT: String(httpPort), DATABASE_URL: process.env[`${prefix}_DATABASE_URL`] ?? pg(db) },
     nodeArgs,
+    nice,
     describe: () => describe(httpPort),
   };
 }
@@ -54,6 +83,7 @@ const ALL: ServiceDef[] = [
     'csms_sessions',
     (p) => [`sessions API      http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
     CONSUMER_NODE_ARGS,
+    CONSUMER_NICE,
   ),
   def(
     'tariff-service',
@@ -62,6 +92,7 @@ const ALL: ServiceDef[] = [
     'csms_tariffs',
     (p) => [`tariffs/CDRs API  http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
     CONSUMER_NODE_ARGS,
+    CONSUMER_NICE,
   ),
   def(
     'reporting-service',
@@ -70,6 +101,7 @@ const ALL: ServiceDef[] = [
     'csms_reporting',
     (p) => [`reporting API     http://127.0.0.1:${p}/api/v1   docs http://127.0.0.1:${p}/docs`],
     CONSUMER_NODE_ARGS,
+    CONSUMER_NICE,
   ),
 ];
 
@@ -95,6 +127,7 @@ const payment = def(
     `ad-hoc payment    http://127.0.0.1:${p}/pay/{stationId}/{evseId}  (QR: …/qr.svg, …/qr.png)`,
   ],
   CONSUMER_NODE_ARGS,
+  CONSUMER_NICE,
 );
 Object.assign(payment.env, {
   PSP_API_URL: process.env.PSP_API_URL ?? `http://127.0.0.1:${pspPort}`,
@@ -118,6 +151,7 @@ const emulator: ServiceDef = {
     PSP_EMULATOR_API_KEY: pspSecrets.apiKey,
   },
   nodeArgs: [],
+  nice: 0,
   describe: () => [`PSP emulator      http://127.0.0.1:${pspPort}  (Stripe API subset, hosted payment pages)`],
 };
 ALL.push(emulator, payment);

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { localEnv, localEnvCreatedNow } from './local-env';
-import { PROCESSES as SERVICES, type ServiceDef } from './services';
+import { PROCESSES as SERVICES, withNice, type ServiceDef } from './services';
 
 const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -92,7 +92,9 @@ async function main(): Promise<void> {
 
   SERVICES.forEach((svc, i) => {
     const main = path.join(root, 'dist', 'apps', svc.name, 'src', 'main.js');
-    const child = spawn(process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main], {
+    // the consumers at a lower CPU priority than the gateway (CONSUMER_NICE)
+    const run = withNice(svc.nice, process.execPath, ['--enable-source-maps', ...svc.nodeArgs, main]);
+    const child = spawn(run.command, run.args, {
       cwd: root,
       env: {
         ...env,
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
       PAYMENT_HTTP_PORT: port('payment-service'),
     },
     nodeArgs: [],
+    nice: 0,
     describe: () => [`console           http://127.0.0.1:${consolePort}   (sign in with an API key)`],
   };
   const consoleMain = path.join(root, 'dist', 'apps', 'console', 'server', 'main.js');

@@ -13,11 +13,16 @@ import {
   startDedicatedKafka,
   startServiceProcess,
   testDatabaseUrl,
+  threadNices,
   type DedicatedKafka,
   type ServiceProcess,
 } from '@csms/testing';
 
+import { PROCESSES } from '../../scripts/services';
+
 const admin = newApiKey('first-start-admin', 'admin');
+/** the CPU priority npm start gives each (the consumers below the gateway: CONSUMER_NICE) */
+const niceOf = (name: string) => PROCESSES.find((p) => p.name === name)!.nice;
 const NAMES = ['ocpp-gateway', 'session-service', 'tariff-service', 'reporting-service'] as const;
 
 describe('first start on a fresh broker: every service ready on the first try', () => {
@@ -52,7 +57,7 @@ describe('first start on a fresh broker: every service ready on the first try', 
     });
     const outcomes = await Promise.allSettled(
       NAMES.map(async (name, i) => {
-        const s = await startServiceProcess(name, envOf(i), 240_000);
+        const s = await startServiceProcess(name, envOf(i), 240_000, [], niceOf(name));
         started.push(s);
         return s;
       }),
@@ -66,6 +71,8 @@ describe('first start on a fresh broker: every service ready on the first try', 
       expect(s.child.exitCode).toBeNull();
       expect(s.child.signalCode).toBeNull();
       expect((await fetch(`${s.url}/health/ready`)).status).toBe(200);
+      // at npm start's priority, every thread of it
+      expect([s.name, ...new Set(threadNices(s.child.pid!))]).toEqual([s.name, niceOf(s.name)]);
     }
   }, 300_000);
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { TEST_SLACK } from './env';
@@ -34,6 +35,15 @@ function osPort(): Promise<number> {
   });
 }
 
+/** The CPU priority (nice) of each thread of a running process (Linux: field 19 of /proc/<pid>/task/<tid>/stat). */
+export function threadNices(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // the fields after the command's parentheses start at field 3
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 export interface ServiceProcess {
   name: string;
   url: string;
@@ -51,15 +61,19 @@ export interface ServiceProcess {
 /**
  * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader), with `env` on top of this
  * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`. `nodeArgs`: Node flags of
- * the process (e.g. the young-generation size `npm start` gives the consumers, or `--cpu-prof`).
+ * the process (e.g. the young-generation size `npm start` gives the consumers, or `--cpu-prof`); `nice`: its CPU
+ * priority, set through `nice(1)` so that every thread of it has it (the priority `npm start` gives the consumers).
  */
 export async function startServiceProcess(
   name: string,
   env: Record<string, string>,
   readyTimeoutMs = 90_000,
   nodeArgs: readonly string[] = [],
+  nice = 0,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`], {
+  const node = [process.execPath, ...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`];
+  const argv = nice === 0 ? node : ['nice', '-n', String(nice), ...node];
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
