@@ -511,8 +511,15 @@ async function main(): Promise<void> {
     cpuMsPerRecord: Record<string, number>;
     cpuMsPerRecordNetOfIdle: Record<string, number>;
     cpuSharePerCore: Record<string, number>;
+    /**
+     * the load driver (the stations' side, in --workers processes on the same cores: not part of the system, and not
+     * in the figures above): its CPU per record and its share of a core over the load
+     */
+    driverCpuMsPerRecord: number;
+    driverCores: number;
     loadavg: number[];
   };
+  const driverCpu = () => workers.reduce((ms, w) => ms + (cpuMs(w.pid!) ?? 0), 0);
   const statements = new Client({ connectionString: base });
   if (STATEMENTS) await statements.connect();
   let statementsRecords = 0;
@@ -522,6 +529,7 @@ async function main(): Promise<void> {
     if (STATEMENTS) await resetStatements(statements);
     const histogram0 = await gatewayHistogram();
     const before = snapshot();
+    const driver0 = driverCpu();
     const inbound0 = await inboundEnd();
     // the lag while the load runs, sampled
     let maxLagDuring = 0;
@@ -535,6 +543,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const res = await run();
     const loadSeconds = (performance.now() - t0) / 1000;
+    const driverMs = driverCpu() - driver0;
     sampling = false;
     await sampler;
     const d = await drain();
@@ -567,6 +576,8 @@ async function main(): Promise<void> {
       ),
       // share of one core over the phase (load + drain): 2.0 would be the whole 2-core machine
       cpuSharePerCore: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / wall, 2)])),
+      driverCpuMsPerRecord: round(driverMs / records),
+      driverCores: round(driverMs / (loadSeconds * 1000), 2),
       loadavg: os.loadavg().map((l) => +l.toFixed(2)),
     };
   };
@@ -643,6 +654,9 @@ async function main(): Promise<void> {
       console.log(
         `  ${k.padEnd(width)}  ${v.toFixed(3)} ms CPU per record  (${p.cpuSharePerCore[k].toFixed(2)} cores)`,
       );
+    console.log(
+      `  (the load driver, the stations' side on the same cores, not counted above: ${p.driverCpuMsPerRecord.toFixed(3)} ms per record, ${p.driverCores.toFixed(2)} cores over the load)`,
+    );
   };
   console.log(
     `full chain: ${connected}/${STATIONS} password-authenticated stations, ${started} sessions; consumers at nice ${CONSUMER_NICE}; load average at start ${loadAtStart.join(' ')}`,
