@@ -24,6 +24,11 @@ import { startSystem, type RunningSystem } from './console-system';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** a civil day n days from today (UTC) */
+/**
+ * A data table's rows: not its "loading…" row nor its "nothing here" row, which are `tbody tr` too (each one cell
+ * spanning the columns). Waiting for the first `tbody tr` returned while the table was still loading.
+ */
+const DATA_ROWS = 'tbody tr:not(:has(> td[colspan]))';
 const dayOffset = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 const cents = (d: string) => {
   const [w, f = ''] = d.replace('-', '').split('.');
@@ -299,7 +304,7 @@ describe('the console in Chromium against the running system', () => {
     const frameTexts = await frames.allTextContents();
     expect(frameTexts.every((t) => t.includes('record id matches'))).toBe(true);
     expect(frameTexts.join('\n')).toMatch(/StartTransaction|TransactionEvent/);
-    await page.getByTestId('readings-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('readings-table').locator(DATA_ROWS).first().waitFor();
     // the API behind it: every source position, each found in the log with the id the session service kept
     const sessionId = new URL(page.url()).pathname.split('/').pop() ?? '';
     const cdr = await api<{ session_id: string }>(
@@ -353,7 +358,7 @@ describe('the console in Chromium against the running system', () => {
     await expect(page.getByTestId('payment-status').textContent()).resolves.toBe('captured');
     await page.getByTestId('payment-link').click();
     const steps = page.getByTestId('payment-timeline').locator('li');
-    await page.getByTestId('journal-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('journal-table').locator(DATA_ROWS).first().waitFor();
     const kinds = await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(['hold_requested', 'hold_authorized', 'cdr', 'capture', 'release']);
     // captured exactly the CDR's total incl. VAT
@@ -371,7 +376,7 @@ describe('the console in Chromium against the running system', () => {
     await page.getByRole('link', { name: card.accountId, exact: true }).click();
     await expect(page.getByTestId('account-method').textContent()).resolves.toContain('card');
     await expect(page.getByTestId('account-standing').textContent()).resolves.toContain('can pay');
-    await page.getByTestId('account-balances-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('account-balances-table').locator(DATA_ROWS).first().waitFor();
     expect(await page.getByTestId('account-balances-table').textContent()).toContain(
       `customer_receivable:EUR:${card.accountId}`,
     );
@@ -387,7 +392,7 @@ describe('the console in Chromium against the running system', () => {
       sys.keys.finance,
     );
     await waitFor(async () => (await transfers.count()) === entries.items.length, { what: 'the journal page' });
-    await page.getByTestId('ledger-balances-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('ledger-balances-table').locator(DATA_ROWS).first().waitFor();
     await accessible(page, 'ledger');
     await shot(page, 'ledger');
     await page.close();
@@ -445,7 +450,7 @@ describe('the console in Chromium against the running system', () => {
     expect(balances.balances.filter((b) => b.chart === 'wallet_liability').map((b) => b.postedMinor)).toEqual([
       '-2550',
     ]);
-    await page.getByTestId('account-balances-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('account-balances-table').locator(DATA_ROWS).first().waitFor();
     await accessible(page, 'wallet');
     await shot(page, 'wallet');
     // the ledger moved: the top-up's transfer in the account's journal, balanced
@@ -471,7 +476,7 @@ describe('the console in Chromium against the running system', () => {
     await expect(operator.getByRole('form', { name: 'Top up the wallet' }).count()).resolves.toBe(0);
     await expect(operator.getByRole('button', { name: /Change how it pays/ }).count()).resolves.toBe(0);
     await operator.goto(`${consoleUrl}/accounts`);
-    await operator.getByTestId('accounts-table').locator('tbody tr').first().waitFor();
+    await operator.getByTestId('accounts-table').locator(DATA_ROWS).first().waitFor();
     await expect(operator.getByRole('button', { name: 'Open an account…' }).count()).resolves.toBe(0);
     await operator.close();
     await page.close();
@@ -740,10 +745,10 @@ describe('the console in Chromium against the running system', () => {
     );
     await shot(page, 'tariff-what-if');
     await page.goto(`${consoleUrl}/tariffs`);
-    await page.getByTestId('tariffs-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('tariffs-table').locator(DATA_ROWS).first().waitFor();
     await accessible(page, 'tariffs');
     await page.goto(`${consoleUrl}/assignments`);
-    await page.getByTestId('assignments-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('assignments-table').locator(DATA_ROWS).first().waitFor();
     await accessible(page, 'assignments');
     await shot(page, 'assignments');
     await page.close();
@@ -799,7 +804,7 @@ describe('the console in Chromium against the running system', () => {
   it('works at tablet width: sessions and the dashboard in one column', async () => {
     const page = await signedIn(sys.keys.admin, 820);
     await page.goto(`${consoleUrl}/sessions`);
-    await page.getByTestId('sessions-table').locator('tbody tr').first().waitFor();
+    await page.getByTestId('sessions-table').locator(DATA_ROWS).first().waitFor();
     await accessible(page, 'sessions');
     await shot(page, 'sessions-tablet');
     // nothing wider than the viewport but the tables' own scroll boxes
