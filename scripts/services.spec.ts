@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
+import { withNice } from '@csms/platform';
 import { threadNices } from '@csms/testing';
-import { PROCESSES, consumerNice, withNice } from './services';
+import { PROCESSES, consumerNice } from './services';
 
 describe('the CPU priority npm start gives the consumers (CONSUMER_NICE)', () => {
   it('is 5 unless set, any integer from 0 to 19 when set, and anything else is refused naming the variable', () => {

@@ -40,15 +40,6 @@ export function consumerNice(env: NodeJS.ProcessEnv = process.env): number {
 }
 export const CONSUMER_NICE = consumerNice();
 
-/**
- * The command that runs `args` (node and its arguments) at priority `nice`: through `nice(1)` where there is one, so
- * that every thread of the process (the garbage collector's too) runs at it; as it is on Windows or for 0.
- */
-export function withNice(nice: number, command: string, args: string[]): { command: string; args: string[] } {
-  if (nice === 0 || process.platform === 'win32') return { command, args };
-  return { command: 'nice', args: ['-n', String(nice), command, ...args] };
-}
-
 const pg = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
 
 function def(

@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { localEnv, localEnvCreatedNow } from './local-env';
-import { PROCESSES as SERVICES, withNice, type ServiceDef } from './services';
+import { withNice } from '@csms/platform';
+import { PROCESSES as SERVICES, type ServiceDef } from './services';
 
 const root = path.resolve(__dirname, '..');
 const COLORS = [36, 35, 33, 32, 34, 31];

@@ -3,3 +3,4 @@ export * from './config';
 export * from './database';
 export * from './rows';
 export * from './wakeable-sleep';
+export * from './nice';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { withNice } from '@csms/platform';
 import { TEST_SLACK } from './env';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -71,9 +72,8 @@ export async function startServiceProcess(
   nodeArgs: readonly string[] = [],
   nice = 0,
 ): Promise<ServiceProcess> {
-  const node = [process.execPath, ...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`];
-  const argv = nice === 0 ? node : ['nice', '-n', String(nice), ...node];
-  const child = spawn(argv[0], argv.slice(1), {
+  const run = withNice(nice, process.execPath, [...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`]);
+  const child = spawn(run.command, run.args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
