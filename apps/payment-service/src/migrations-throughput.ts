@@ -121,3 +121,71 @@ export function balancedFunction(currency: string, join: string): string {
       return null;
     end $$`;
 }
+
+/** The events that open a hold (`payment.authorized`) or close it, as `payment_holds` records them. */
+export const HOLD_EVENT_TYPES = [
+  'payment.authorized',
+  'payment.captured',
+  'payment.released',
+  'payment.capture_requested',
+  'payment.release_requested',
+] as const;
+
+/**
+ * `payment_holds` as the recorded events define it (the rule the hold-expiry scan applied to `payment_events` before
+ * the table): a row per account and hold, its earliest lapse, closed once any event but the authorisation names it.
+ */
+export const HOLDS_FROM_EVENTS_SQL = `
+  select account_id, payload->>'holdId' as hold_id,
+         min(case when type = 'payment.authorized'
+                  then coalesce((payload->>'holdExpiresAt')::timestamptz, occurred_at + interval '168 hours') end) as expires_at,
+         bool_or(type <> 'payment.authorized') as closed
+    from payment_events
+   where type in (${HOLD_EVENT_TYPES.map((t) => `'${t}'`).join(', ')}) and payload->>'holdId' is not null
+   group by 1, 2`;
+
+/**
+ * Scans bounded by what is open: the hold-expiry scan (every PAYMENT_HOLD_SCAN_MS, a minute by default) read every `payment.authorized`
+ * event ever recorded and, for each, looked for a capture or release among its account's events — a scan of
+ * `payment_events` a minute, growing with every card session the network ever had. `payment_holds` keeps one row per
+ * hold (its lapse as the PSP stated it, else the authorisation + 7 days; closed once a capture or release is asked
+ * for or made), written by the projection with the events, so a rebuild writes the same rows; the scan reads the open
+ * ones through a partial index, whatever the history. Existing databases: seeded from `payment_events`.
+ * The ad-hoc start-timeout scan (every PAYMENT_ADHOC_SCAN_MS, 5 s by default) likewise looked at every ad-hoc payment
+ * that ever started: it now skips those whose token is spent (captured or released), through a partial index.
+ * Also: `payment_events_account (account_id, seq)` is dropped: every look-up by account also names the input
+ * (`payment_events_source`, which starts with `account_id`) or the session, and it cost an index entry per event;
+ * the settlement import's look-up of earlier lines by balance transaction (a scan of every event per import) gets a
+ * partial index over those lines only.
+ */
+export class PaymentOpenScans1765500000000 implements MigrationInterface {
+  name = 'PaymentOpenScans1765500000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table payment_holds (
+        account_id text        not null,
+        hold_id    text        not null,
+        expires_at timestamptz,
+        closed     boolean     not null default false,
+        primary key (account_id, hold_id)
+      )`);
+    await q.query('create index payment_holds_open on payment_holds (expires_at) where not closed');
+    await q.query(`insert into payment_holds (account_id, hold_id, expires_at, closed) ${HOLDS_FROM_EVENTS_SQL}`);
+    await q.query(
+      'create index adhoc_starts_unsettled on adhoc_starts (requested_at) where not released and not token_expired',
+    );
+    await q.query('drop index payment_events_account');
+    await q.query(
+      `create index payment_events_settlement_line on payment_events ((payload->>'balanceTransactionId'))
+        where type = 'payment.settlement_line_recorded'`,
+    );
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop index payment_events_settlement_line');
+    await q.query('create index payment_events_account on payment_events (account_id, seq)');
+    await q.query('drop index adhoc_starts_unsettled');
+    await q.query('drop table payment_holds');
+  }
+}

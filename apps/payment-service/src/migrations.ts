@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { messagingMigrations } from '@csms/messaging';
 import {
   balancedFunction,
+  PaymentOpenScans1765500000000,
   PaymentLedgerCheckByKey1765400000000,
   PaymentStateJson1765100000000,
   PaymentSettledRows1765300000000,
@@ -304,4 +305,5 @@ export const paymentServiceMigrations = [
   PaymentStateLz41765200000000,
   PaymentSettledRows1765300000000,
   PaymentLedgerCheckByKey1765400000000,
+  PaymentOpenScans1765500000000,
 ];

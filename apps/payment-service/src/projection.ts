@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Envelope } from '@csms/contracts';
+import { HOLD_EVENT_TYPES } from './migrations-throughput';
 
 /** A payment event's payload as the projection reads it (the contract's fields; only those used here are named). */
 interface Payload {
@@ -85,12 +86,16 @@ export async function projectPaymentEvents(m: EntityManager, envs: readonly Enve
   const fresh = new Set(inserted.map((r) => r.event_id));
   const ledger = new LedgerBatch();
   const intents = new IntentBatch();
+  const holds = new HoldBatch();
   for (const env of envs) {
     const p = env.payload as Payload;
     if (typeof p.sessionId === 'string') ledger.sessionBySource.set(`${p.accountId}|${p.sourceEventId}`, p.sessionId);
-    if (fresh.has(env.id)) await applyOne(m, env, ledger, intents);
+    if (!fresh.has(env.id)) continue;
+    await applyOne(m, env, ledger, intents);
+    holds.add(env);
   }
   await intents.flush(m);
+  await holds.flush(m);
   await ledger.flush(m);
   return fresh.size;
 }
@@ -146,6 +151,48 @@ class IntentBatch {
         [ids, v.map((x) => x.status), v.map((x) => x.outcome), v.map((x) => x.paymentRef)],
       );
     }
+  }
+}
+
+const HOLD_EVENTS: ReadonlySet<string> = new Set(HOLD_EVENT_TYPES);
+const HOLD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * The holds a batch opens or closes (`payment_holds`, what the hold-expiry scan reads): one row per account and hold,
+ * its lapse (the PSP's `holdExpiresAt`, else the authorisation's time + 7 days, the lifetime of a customer-initiated
+ * card hold; the earliest if authorised twice) and whether a capture or release was asked for or made. Merged per
+ * hold in the batch and written in one statement; the same rows whatever the order or batching of the events.
+ */
+class HoldBatch {
+  private readonly rows = new Map<string, { a: string; h: string; e: string | null; c: boolean }>();
+
+  add(env: Envelope): void {
+    if (!HOLD_EVENTS.has(env.type)) return;
+    const p = env.payload as Payload & { holdId?: unknown; holdExpiresAt?: unknown };
+    if (typeof p.holdId !== 'string') return;
+    const key = `${p.accountId}|${p.holdId}`;
+    const row = this.rows.get(key) ?? { a: p.accountId, h: p.holdId, e: null, c: false };
+    if (env.type === 'payment.authorized') {
+      const e =
+        typeof p.holdExpiresAt === 'string'
+          ? new Date(p.holdExpiresAt).toISOString()
+          : new Date(Date.parse(env.occurredAt) + HOLD_LIFETIME_MS).toISOString();
+      if (row.e === null || e < row.e) row.e = e;
+    } else row.c = true;
+    this.rows.set(key, row);
+  }
+
+  async flush(m: EntityManager): Promise<void> {
+    if (this.rows.size === 0) return;
+    const v = [...this.rows.values()];
+    await m.query(
+      `insert into payment_holds (account_id, hold_id, expires_at, closed)
+       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[])
+       on conflict (account_id, hold_id) do update
+          set expires_at = least(payment_holds.expires_at, excluded.expires_at),
+              closed = payment_holds.closed or excluded.closed`,
+      [v.map((r) => r.a), v.map((r) => r.h), v.map((r) => r.e), v.map((r) => r.c)],
+    );
   }
 }
 

@@ -455,17 +455,13 @@ export class EffectRunner {
    */
   async scanHolds(): Promise<number> {
     const now = this.now();
-    // a hold's expiry as the PSP stated it, else the lifetime of a customer-initiated card hold (7 days); the
-    // decider judges again with its own rule, this only picks the accounts to ask
+    // the open holds that lapse within the margin (`payment_holds`: the hold's expiry as the PSP stated it, else the
+    // lifetime of a customer-initiated card hold, 7 days); the decider judges again with its own rule, this only picks
+    // the accounts to ask
     const due: Array<{ account_id: string; hold_id: string }> = await this.ds.query(
-      `select a.account_id, a.payload->>'holdId' as hold_id
-         from payment_events a
-        where a.type = 'payment.authorized'
-          and coalesce((a.payload->>'holdExpiresAt')::timestamptz, a.occurred_at + interval '7 days')
-              <= $1::timestamptz + make_interval(secs => $2)
-          and not exists (select 1 from payment_events b
-                           where b.account_id = a.account_id and b.payload->>'holdId' = a.payload->>'holdId'
-                             and b.type in ('payment.captured', 'payment.released', 'payment.capture_requested', 'payment.release_requested'))`,
+      `select account_id, hold_id from payment_holds
+        where not closed and expires_at <= $1::timestamptz + make_interval(secs => $2)
+        order by expires_at`,
       [now.toISOString(), this.opts.holdExpiryMarginS],
     );
     for (const d of due) {

@@ -9,6 +9,7 @@ import {
   startRecordingSessions,
 } from '../src/inputs.handler';
 import { rebuildPaymentService } from '../src/rebuild';
+import { HOLDS_FROM_EVENTS_SQL } from '../src/migrations-throughput';
 import { PaymentHarness, operator, type Json } from './harness';
 
 /**
@@ -447,6 +448,33 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(byId.get(s('no-token'))).toMatchObject({ account_id: null, id_token: null });
   });
 
+  it('payment_holds, what the hold-expiry scan reads, holds what the recorded events say: open and closed holds, each lapse', async () => {
+    // a hold still open (a session started, no CDR yet)
+    const account = `card-${randomUUID().slice(0, 8)}`;
+    await openCard(account);
+    await h.token('TOK-HOLDS', account);
+    const sessionId = randomUUID();
+    await h.sessionStarted({ sessionId, uid: 'TOK-HOLDS' });
+    await h.waitForEvent(sessionId, 'payment.authorized');
+    await h.settled();
+    const rows = (sql: string) =>
+      h.query(`select account_id, hold_id, expires_at::text, closed from (${sql}) x order by account_id, hold_id`);
+    const table = await rows('select * from payment_holds');
+    // the scenarios above left holds of both kinds: captured or released ones, and the expiry scan's
+    expect(table.some((r) => r.closed === true)).toBe(true);
+    expect(table.some((r) => r.closed === false)).toBe(true);
+    expect(table.every((r) => r.expires_at !== null || r.closed === true)).toBe(true);
+    expect(table).toEqual(await rows(HOLDS_FROM_EVENTS_SQL));
+    // eight days on, every open hold has lapsed: the scan asks for each of them and for no closed one
+    const open = table.filter((r) => r.closed === false).length;
+    h.clockOffsetMs = 8 * 24 * 3600 * 1000;
+    try {
+      expect(await h.svc.runner.scanHolds()).toBe(open);
+    } finally {
+      h.clockOffsetMs = 0;
+    }
+  });
+
   it('rebuild: payment.events refolded into an empty database give the same states, transfer ids and balances; the PSP is not called', async () => {
     await h.settled();
     const books = async () => ({
@@ -461,6 +489,7 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
       events: await h.query('select event_id from payment_events order by event_id'),
       accounts: await h.query('select account_id, currency, method, status from billing_accounts order by account_id'),
       intents: await h.query('select intent_id, kind, status from psp_intents order by intent_id'),
+      holds: await h.query('select account_id, hold_id, expires_at, closed from payment_holds order by 1, 2'),
     });
     const pspCalls = () =>
       h.emulator.ledger().reduce((n, p) => n + p.authorizations + p.increments + p.captures + p.cancels + p.refunds, 0);

@@ -262,11 +262,16 @@ export class AdhocEffects {
     };
   }
 
-  /** Ad-hoc payments whose remote start is older than the timeout and whose session never opened. */
+  /**
+   * Ad-hoc payments whose remote start is older than the timeout and whose session never opened. A payment whose
+   * token is spent (captured or released) is not one: without that, every payment that ever started would be looked
+   * at again at each scan (every PAYMENT_ADHOC_SCAN_MS); the partial index `adhoc_starts_unsettled` holds the others.
+   */
   async dueForRelease(m: EntityManager, now: Date, limit = 50): Promise<AdhocStartRow[]> {
     return m.query(
       `select s.* from adhoc_starts s
-        where not s.released and s.requested_at <= $1::timestamptz - make_interval(secs => $2)
+        where not s.released and not s.token_expired
+          and s.requested_at <= $1::timestamptz - make_interval(secs => $2)
           and not exists (select 1 from payment_events e where e.account_id = s.account_id and e.type = 'payment.session_opened')
         order by s.requested_at limit $3`,
       [now.toISOString(), this.opts.startTimeoutS, limit],
