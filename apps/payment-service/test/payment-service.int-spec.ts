@@ -48,13 +48,19 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
     expect(r.status).toBe(201);
   };
 
-  it('card: a hold at session start, the exact capture at cdr.created, a balanced journal, the payment record via the API', async () => {
+  /** A card account with a token, a session started with it, and its hold authorised. */
+  const authorizedCardSession = async (uid: string) => {
     const account = `card-${randomUUID().slice(0, 8)}`;
     await openCard(account);
-    await h.token('TOK-CARD-1', account);
+    await h.token(uid, account);
     const sessionId = randomUUID();
-    await h.sessionStarted({ sessionId, uid: 'TOK-CARD-1' });
+    await h.sessionStarted({ sessionId, uid });
     const authorized = await h.waitForEvent(sessionId, 'payment.authorized');
+    return { account, sessionId, authorized };
+  };
+
+  it('card: a hold at session start, the exact capture at cdr.created, a balanced journal, the payment record via the API', async () => {
+    const { account, sessionId, authorized } = await authorizedCardSession('TOK-CARD-1');
     expect(authorized.amountMinor).toBe('5000'); // PAYMENT_DEFAULT_HOLD EUR=50.00
 
     await h.publishCdr(
@@ -93,12 +99,7 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
   });
 
   it('credit CDR: the difference is refunded, never captured twice', async () => {
-    const account = `card-${randomUUID().slice(0, 8)}`;
-    await openCard(account);
-    await h.token('TOK-CARD-2', account);
-    const sessionId = randomUUID();
-    await h.sessionStarted({ sessionId, uid: 'TOK-CARD-2' });
-    await h.waitForEvent(sessionId, 'payment.authorized');
+    const { account, sessionId } = await authorizedCardSession('TOK-CARD-2');
     const cdrId = `CDR-${sessionId.slice(0, 8)}`;
     await h.publishCdr(h.cdr({ cdrId, sessionId, accountId: account, excl: '7.00', incl: '8.47' }));
     await h.waitForEvent(sessionId, 'payment.captured');
@@ -290,12 +291,7 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
   });
 
   it('a hold about to lapse with nothing due is released by the hold-expiry scan', async () => {
-    const account = `card-${randomUUID().slice(0, 8)}`;
-    await openCard(account);
-    await h.token('TOK-EXPIRY', account);
-    const sessionId = randomUUID();
-    await h.sessionStarted({ sessionId, uid: 'TOK-EXPIRY' });
-    await h.waitForEvent(sessionId, 'payment.authorized');
+    const { sessionId } = await authorizedCardSession('TOK-EXPIRY');
     // six and a half days later: the 7-day hold lapses within the margin (a day)
     h.clockOffsetMs = 6.5 * 24 * 3600 * 1000;
     try {
@@ -450,12 +446,7 @@ describe('payment service: holds, captures, refunds and a double-entry ledger (r
 
   it('payment_holds, what the hold-expiry scan reads, holds what the recorded events say: open and closed holds, each lapse', async () => {
     // a hold still open (a session started, no CDR yet)
-    const account = `card-${randomUUID().slice(0, 8)}`;
-    await openCard(account);
-    await h.token('TOK-HOLDS', account);
-    const sessionId = randomUUID();
-    await h.sessionStarted({ sessionId, uid: 'TOK-HOLDS' });
-    await h.waitForEvent(sessionId, 'payment.authorized');
+    await authorizedCardSession('TOK-HOLDS');
     await h.settled();
     const rows = (sql: string) =>
       h.query(`select account_id, hold_id, expires_at::text, closed from (${sql}) x order by account_id, hold_id`);
