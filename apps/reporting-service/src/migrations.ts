@@ -584,6 +584,74 @@ export class RevenueRollupJson1764500000900 implements MigrationInterface {
   }
 }
 
+/**
+ * Incremental reconciliation runs (libs/finance `reconcileScope`, `src/reconciliation.run.ts`): what a run needs to
+ * read only the subjects whose facts changed or whose time-driven checks fell due since the run before.
+ * - `xid`: the transaction that wrote each fact, session (and its later revisions) and CDR row; a run keeps the
+ *   snapshot it read at (`recon_run_state`) and next reads the rows not visible in it: exact whatever order
+ *   concurrent writers commit in (a sequence number would be taken before the commit and could be passed over).
+ * - `keys`: the subjects a payment fact links (session `s:`, CDR `c:`, payment `r:`, ledger source `t:` account and
+ *   causing event, settlement balance transaction `b:`), the joins `reconcile` makes, indexed (GIN) to gather a
+ *   subject's whole history; defined once, here, by `recon_fact_keys`.
+ * - `at` by type (time windows: what became due), `ended_at`, CDRs by session.
+ * Existing rows get this migration's transaction: every one of them is new to the first run, which is a full run
+ * anyway (no state yet).
+ */
+export class ReconciliationIncremental1764500001000 implements MigrationInterface {
+  name = 'ReconciliationIncremental1764500001000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create function recon_fact_keys(type text, p jsonb) returns text[] language sql immutable parallel safe as $$
+        select coalesce(array_agg(k), '{}') from unnest(array[
+          case when type in ('payment.cdr_recorded', 'payment.authorized', 'payment.captured', 'payment.refunded')
+            then 's:' || (p->>'sessionId') end,
+          case when type in ('payment.cdr_recorded', 'payment.captured', 'payment.receivable_opened',
+              'payment.receivable_settled')
+            then 'c:' || (p->>'cdrId') end,
+          case when type in ('payment.authorized', 'payment.captured', 'payment.refunded',
+              'payment.settlement_line_recorded')
+            then 'r:' || (p->>'paymentRef') end,
+          case when type in ('payment.cdr_recorded', 'payment.captured', 'ledger.transfer_posted')
+            then 't:' || (p->>'accountId') || '|' || (p->>'sourceEventId') end,
+          case when type = 'payment.settlement_line_recorded' then 'b:' || (p->>'balanceTransactionId') end
+        ]) k where k is not null
+      $$`);
+    await q.query(`
+      alter table recon_payment_facts
+        add column xid xid8 not null default pg_current_xact_id(),
+        add column keys text[] not null generated always as (recon_fact_keys(type, payload)) stored`);
+    await q.query('create index recon_payment_facts_xid on recon_payment_facts (xid)');
+    await q.query('create index recon_payment_facts_keys on recon_payment_facts using gin (keys)');
+    await q.query('create index recon_payment_facts_type_at on recon_payment_facts (type, at)');
+    await q.query('alter table recon_sessions add column xid xid8 not null default pg_current_xact_id()');
+    await q.query('create index recon_sessions_xid on recon_sessions (xid)');
+    await q.query('create index recon_sessions_ended on recon_sessions (ended_at)');
+    await q.query('alter table finance_cdrs add column xid xid8 not null default pg_current_xact_id()');
+    await q.query('create index finance_cdrs_xid on finance_cdrs (xid)');
+    await q.query('create index finance_cdrs_session on finance_cdrs (session_id)');
+    await q.query(`
+      create table recon_run_state (
+        singleton      boolean     primary key default true check (singleton),
+        snapshot       pg_snapshot not null,
+        as_of          timestamptz not null,
+        unsettled_days integer     not null,
+        grace_seconds  integer     not null
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('drop table recon_run_state');
+    await q.query('drop index finance_cdrs_session');
+    await q.query('alter table finance_cdrs drop column xid');
+    await q.query('drop index recon_sessions_ended');
+    await q.query('alter table recon_sessions drop column xid');
+    await q.query('drop index recon_payment_facts_type_at');
+    await q.query('alter table recon_payment_facts drop column keys, drop column xid');
+    await q.query('drop function recon_fact_keys');
+  }
+}
+
 /** revenue_rollup's dimensions and the columns of revenue_daily / revenue_monthly their k1 and k2 are. */
 export const REVENUE_ROLLUP_KEYS: ReadonlyArray<readonly [string, string, string]> = [
   ['', "''", '0'],
@@ -607,4 +675,5 @@ export const reportingServiceMigrations = [
   OcpiParties1764500000700,
   RevenueRollup1764500000800,
   RevenueRollupJson1764500000900,
+  ReconciliationIncremental1764500001000,
 ];

@@ -66,7 +66,7 @@ export async function applySessionEnergy(m: EntityManager, p: Static<typeof Sess
   await m.query(
     `insert into recon_sessions (session_id, revision, ended_at, energy_kwh) values ($1, $2, $3, $4)
      on conflict (session_id) do update set revision = excluded.revision, ended_at = excluded.ended_at,
-       energy_kwh = excluded.energy_kwh
+       energy_kwh = excluded.energy_kwh, xid = pg_current_xact_id()
      where recon_sessions.revision < excluded.revision`,
     [p.sessionId, p.revision, p.endedAt, p.totals?.energyKwh ?? null],
   );

@@ -5,3 +5,4 @@ export * from './timeline';
 export * from './columns';
 export * from './reconcile';
 export * from './break-lifecycle';
+export * from './reconcile-scope';
