@@ -130,39 +130,69 @@ async function changedSubjects(m: EntityManager, prev: RunState, asOf: string, d
     keys.add(`c:${r.cdr_id}`);
     keys.add(`s:${r.session_id}`);
   }
-  // time windows: (the run before's threshold, this run's], both ends taken (a subject looked at twice is harmless)
+  // time windows: (the run before's threshold, this run's], both ends taken (a subject looked at twice is harmless).
+  // Only what a later asOf can turn into a break: a session without CDR, a card CDR without capture, a capture
+  // without the PSP's charge, a PSP charge never recorded paid out (with them, time changes nothing).
   const window = (seconds: number) => [
     new Date(Date.parse(prev.asOf) - seconds * 1000).toISOString(),
     new Date(Date.parse(asOf) - seconds * 1000).toISOString(),
   ];
+  // which of these subjects have a fact of a kind: one GIN look-up per subject, then the kind (a correlated `not
+  // exists`, or the kind's filter in the same join, is planned as a scan of every fact of that type once the table
+  // is large: seconds a call at 600,000 facts)
+  const having = async (subjects: string[], where: string) =>
+    new Set(
+      (
+        (await m.query(
+          `with l as materialized (
+             select k, f.type, f.payload from unnest($1::text[]) k join recon_payment_facts f on f.keys @> array[k])
+           select distinct k from l where ${where}`,
+          [subjects],
+        )) as Array<{ k: string }>
+      ).map((r) => r.k),
+    );
+  /** the keys of the window's facts whose subject has no fact of the kind `where` names */
+  const without = async (rows: Array<{ keys: string[]; subject: string }>, where: string) => {
+    const has = await having([...new Set(rows.map((r) => r.subject))], where);
+    addAll(rows.filter((r) => !has.has(r.subject)));
+  };
   const [g0, g1] = window(deps.graceSeconds);
   for (const r of (await m.query(
-    'select session_id::text as id from recon_sessions where ended_at >= $1 and ended_at <= $2',
+    `select session_id::text as id from recon_sessions s where ended_at >= $1 and ended_at <= $2
+       and not exists (select 1 from finance_cdrs c where c.session_id = s.session_id)`,
     [g0, g1],
   )) as Array<{ id: string }>)
     keys.add(`s:${r.id}`);
-  addAll(
+  await without(
     await m.query(
-      `select keys from recon_payment_facts
-        where type in ('payment.cdr_recorded', 'payment.captured') and at >= $1 and at <= $2`,
+      `select keys, coalesce('s:' || (payload->>'sessionId'), 'c:' || (payload->>'cdrId')) as subject
+         from recon_payment_facts where type = 'payment.cdr_recorded' and at >= $1 and at <= $2
+           and payload->>'method' = 'card'`,
       [g0, g1],
     ),
+    `l.type = 'payment.captured'`,
   );
+  const uncharged = async (from: string, to: string) =>
+    without(
+      await m.query(
+        `select keys, 'r:' || (payload->>'paymentRef') as subject from recon_payment_facts
+          where type = 'payment.captured' and at >= $1 and at <= $2`,
+        [from, to],
+      ),
+      `l.type = 'payment.settlement_line_recorded' and l.payload->>'category' = 'charge'`,
+    );
+  await uncharged(g0, g1);
   const [u0, u1] = window(deps.unsettledDays * 86_400);
-  addAll(
+  await without(
     await m.query(
-      `select keys from recon_payment_facts where type = 'payment.settlement_line_recorded' and at >= $1 and at <= $2`,
+      `select keys, 'b:' || (payload->>'balanceTransactionId') as subject from recon_payment_facts
+        where type = 'payment.settlement_line_recorded' and at >= $1 and at <= $2`,
       [u0, u1],
     ),
+    `l.payload->>'payoutRef' is not null`,
   );
   for (const r of facts)
-    if (r.type === 'payment.settlement_report_imported' && r.start && r.end)
-      addAll(
-        await m.query(
-          `select keys from recon_payment_facts where type = 'payment.captured' and at >= $1 and at <= $2`,
-          [r.start, r.end],
-        ),
-      );
+    if (r.type === 'payment.settlement_report_imported' && r.start && r.end) await uncharged(r.start, r.end);
   return keys;
 }
 
@@ -187,9 +217,12 @@ async function readHistories(m: EntityManager, subjects: Set<string>): Promise<R
     const next: string[] = [];
     const s = ofKind(frontier, 's');
     const c = ofKind(frontier, 'c');
-    for (const r of (await m.query(`select event_id::text, payload, keys from recon_payment_facts where keys && $1`, [
-      frontier,
-    ])) as FactRow[]) {
+    for (const r of (await m.query(
+      // one GIN look-up per key (\`keys && $1\` with thousands of keys is planned as a scan of every fact)
+      `select distinct on (f.event_id) f.event_id::text, f.payload, f.keys
+         from unnest($1::text[]) k join recon_payment_facts f on f.keys @> array[k]`,
+      [frontier],
+    )) as FactRow[]) {
       if (facts.has(r.event_id)) continue;
       facts.set(r.event_id, r.payload);
       for (const k of r.keys) learn(k, next);

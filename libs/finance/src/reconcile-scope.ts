@@ -13,35 +13,42 @@ export function reconcileScope(input: {
   cdrs: readonly ReconCdr[];
   payments: readonly ReconPaymentFact[];
 }): Set<string> {
+  // the subjects first (a session is named by many facts), then each one's ids once
+  const sessions = new Set<string>();
+  const cdrs = new Set<string>();
+  const refs = new Set<string>();
+  const captures = new Set<string>();
+  const lines = new Set<string>();
+  for (const s of input.sessions) sessions.add(s.sessionId);
+  for (const c of input.cdrs) {
+    cdrs.add(c.cdrId);
+    sessions.add(c.sessionId);
+  }
+  for (const f of input.payments) {
+    if ('sessionId' in f && f.sessionId) sessions.add(f.sessionId);
+    if ('cdrId' in f && f.cdrId) cdrs.add(f.cdrId);
+    if ('paymentRef' in f && f.paymentRef) refs.add(f.paymentRef);
+    if (f.type === 'payment.captured') captures.add(f.intentId);
+    if (f.type === 'payment.settlement_line_recorded') lines.add(f.balanceTransactionId);
+  }
   const ids = new Set<string>();
   const add = (reasons: readonly ReconciliationReason[], subject: string) => {
     for (const r of reasons) ids.add(deriveId('reconciliation-break', r, subject));
   };
-  const session = (s: string) => {
+  for (const s of sessions) {
     add(['MISSING_CDR', 'ENERGY_MISMATCH'], s);
     add(['AMOUNT_MISMATCH'], `paid:session:${s}`);
     add(['REFUND_WITHOUT_CREDIT'], `session:${s}`);
-  };
-  const cdr = (c: string) => {
+  }
+  for (const c of cdrs) {
     add(['AMOUNT_MISMATCH', 'LEDGER_MISMATCH', 'MISSING_CAPTURE', 'DOUBLE_CAPTURE'], `cdr:${c}`);
     add(['AMOUNT_MISMATCH'], `paid:cdr:${c}`);
-  };
-  const ref = (r: string) => {
+  }
+  for (const r of refs) {
     add(['MISSING_CAPTURE', 'DOUBLE_CAPTURE', 'AMOUNT_MISMATCH'], `psp:${r}`);
     add(['REFUND_WITHOUT_CREDIT'], `session:${r}`);
-  };
-  for (const s of input.sessions) session(s.sessionId);
-  for (const c of input.cdrs) {
-    cdr(c.cdrId);
-    session(c.sessionId);
   }
-  for (const f of input.payments) {
-    if ('sessionId' in f && f.sessionId) session(f.sessionId);
-    if ('cdrId' in f && f.cdrId) cdr(f.cdrId);
-    if ('paymentRef' in f && f.paymentRef) ref(f.paymentRef);
-    if (f.type === 'payment.captured') add(['LEDGER_MISMATCH'], `capture:${f.intentId}`);
-    if (f.type === 'payment.settlement_line_recorded')
-      add(['UNKNOWN_PSP_PAYMENT', 'UNSETTLED_AFTER_N_DAYS'], `line:${f.balanceTransactionId}`);
-  }
+  for (const i of captures) add(['LEDGER_MISMATCH'], `capture:${i}`);
+  for (const b of lines) add(['UNKNOWN_PSP_PAYMENT', 'UNSETTLED_AFTER_N_DAYS'], `line:${b}`);
   return ids;
 }
