@@ -622,7 +622,9 @@ export class ReconciliationIncremental1764500001000 implements MigrationInterfac
         add column xid xid8 not null default pg_current_xact_id(),
         add column keys text[] not null generated always as (recon_fact_keys(type, payload)) stored`);
     await q.query('create index recon_payment_facts_xid on recon_payment_facts (xid)');
-    await q.query('create index recon_payment_facts_keys on recon_payment_facts using gin (keys) with (fastupdate = off)');
+    await q.query(
+      'create index recon_payment_facts_keys on recon_payment_facts using gin (keys) with (fastupdate = off)',
+    );
     await q.query('create index recon_payment_facts_type_at on recon_payment_facts (type, at)');
     await q.query('alter table recon_sessions add column xid xid8 not null default pg_current_xact_id()');
     await q.query('create index recon_sessions_xid on recon_sessions (xid)');
