@@ -138,8 +138,9 @@ function breakView(r: BreakRow) {
 }
 
 /**
- * The payments report (from payment.events) and the three-way reconciliation: runs (a run reads every fact, asks
- * libs/finance `reconcile` for the breaks as of the latest settlement report's end, and records each new break as
+ * The payments report (from payment.events) and the three-way reconciliation: runs (a run reads what changed or fell
+ * due since the run before, asks libs/finance `reconcile` for the breaks as of the latest settlement report's end,
+ * and records each new break as
  * `finance.reconciliation_break_detected`), the breaks queue, and resolutions (`finance.reconciliation_break_resolved`).
  */
 @ApiTags('finance')
