@@ -244,12 +244,18 @@ describe('reconciliation end to end: injected PSP faults and a hand-edited settl
       },
     ]);
     expect(found.some((b) => b.sessionId === clean.sessionId)).toBe(false);
-    expect(run.body).toMatchObject({ breaks: 3, newBreaks: 3 });
-    // a second run finds the same breaks, and records none again
+    expect(run.body).toMatchObject({ breaks: 3, newBreaks: 3, scope: 'full' });
+    // a second run finds the same breaks, and records none again: incremental (nothing changed, nothing read); a
+    // full run asked for reads everything and agrees
     expect((await api<Json>('reporting-service', 'POST', '/api/v1/reconciliation/runs')).body).toMatchObject({
       breaks: 3,
       newBreaks: 0,
+      scope: 'incremental',
+      read: 0,
     });
+    expect((await api<Json>('reporting-service', 'POST', '/api/v1/reconciliation/runs?scope=full')).body).toMatchObject(
+      { breaks: 3, newBreaks: 0, clearedBreaks: 0, scope: 'full', items: expect.any(Array) },
+    );
 
     // resolving one is an event (who, when, a note); it leaves the open queue
     const missing = open.body.items.find((b) => b.reason === 'MISSING_CAPTURE')!;

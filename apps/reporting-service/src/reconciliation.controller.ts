@@ -64,6 +64,10 @@ const BreaksQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+const RunQuery = Type.Object(
+  { scope: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('full')])) },
+  { additionalProperties: false },
+);
 const ResolveBody = Type.Object(
   { note: Type.String({ minLength: 1, maxLength: 2000 }) },
   { additionalProperties: false, examples: [{ note: 'PSP confirmed the capture was lost; captured again by hand' }] },
@@ -229,8 +233,16 @@ export class ReconciliationController {
     summary:
       'Runs the three-way reconciliation (session vs CDR vs PSP vs ledger) as of the latest settlement report: each new break becomes an event in the queue, each open break it no longer finds is cleared (an event)',
   })
-  async run(@Actor() by: ActorRef) {
-    return runReconciliation(this.ds, this.deps, actorLabel(by), 'wait');
+  @ApiQuery({
+    name: 'scope',
+    required: false,
+    enum: ['auto', 'full'],
+    description:
+      'auto (default): an incremental run (only what changed or fell due since the run before) unless the service needs a full one; full: reads every fact (the same breaks, slower)',
+  })
+  async run(@Actor() by: ActorRef, @Query() query: Record<string, string>) {
+    const q = validateInput(RunQuery, query, 'query');
+    return runReconciliation(this.ds, this.deps, actorLabel(by), 'wait', q.scope ?? 'auto');
   }
 
   @Get('reconciliation/breaks')

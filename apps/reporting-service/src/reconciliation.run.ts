@@ -203,6 +203,7 @@ async function changedSubjects(m: EntityManager, prev: RunState, asOf: string, d
  * run reads them.
  */
 async function readHistories(m: EntityManager, subjects: Set<string>): Promise<ReconInput> {
+  if (subjects.size === 0) return { payments: [], sessions: [], cdrs: [] }; // nothing changed: nothing to read
   const known = new Set(subjects);
   const facts = new Map<string, ReconPaymentFact>();
   const sessions = new Map<string, ReconSession>();

@@ -963,7 +963,10 @@ export interface operations {
   };
   ReconciliationController_run: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description auto (default): an incremental run (only what changed or fell due since the run before) unless the service needs a full one; full: reads every fact (the same breaks, slower) */
+        scope?: 'auto' | 'full';
+      };
       header?: never;
       path?: never;
       cookie?: never;
