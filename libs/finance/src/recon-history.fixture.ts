@@ -1,3 +1,4 @@
+import { mulberry32 } from '@csms/kernel';
 import type { ReconCdr, ReconPaymentFact, ReconSession } from './reconcile';
 
 /**
@@ -18,17 +19,8 @@ const DAY = 86_400_000;
 type WithoutAt<T> = T extends unknown ? Omit<T, 'at'> & { at?: string } : never;
 export const HISTORY_T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
-/** mulberry32: a small seeded generator (tests only). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the fixture draws from (libs/kernel mulberry32). */
+export const seeded = mulberry32;
 
 const iso = (t: number) => new Date(t).toISOString();
 const uuid = (n: number, kind: number) =>

@@ -7,3 +7,4 @@ export * from './testing';
 export * from './exact';
 export * from './uuid-v5';
 export * from './freeze';
+export * from './prng';

@@ -1,5 +1,5 @@
 /** Test builders: OCPP messages → normalised charger events → decider commands. Used by the specs and the bench. */
-import { handleAll } from '@csms/kernel';
+import { handleAll, mulberry32 } from '@csms/kernel';
 import { normalise, normaliseOrThrow, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import type { SessionCommand } from './decider';
 import { sessionDecider, type SessionDecider } from './decider';
@@ -210,16 +210,7 @@ export const typesOf = (events: SessionDeciderEvent[]): string[] =>
   events.filter(isPublicSessionEvent).map((e) => e.type);
 
 /** Deterministic PRNG (mulberry32): the same seed always gives the same workload, whatever the library versions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /**
  * A seeded, messy workload for one station: starts, samples (phases, power, current, kWh, fractions, signed,

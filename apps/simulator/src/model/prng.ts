@@ -7,17 +7,10 @@
  * adding a draw in one stream never shifts another (station 2's plan does not depend on station 1's).
  */
 
-/** The mulberry32 generator: a function returning uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@csms/kernel';
+
+/** The mulberry32 generator (libs/kernel): a function returning uniform floats in [0, 1). */
+export { mulberry32 };
 
 /** 32-bit FNV-1a of a string, then a murmur3 finaliser for avalanche. */
 export function hash32(text: string): number {
