@@ -11,11 +11,13 @@ import {
   seriesNames,
 } from '@csms/service-kit';
 import { registerCompletenessMetrics } from '../apps/reporting-service/src/completeness';
+import { registerReconciliationMetrics } from '../apps/reporting-service/src/reconciliation.handler';
+import { reconciliationRunMetrics } from '../apps/reporting-service/src/reconciliation.run';
 
 /**
  * The Grafana dashboard and the Prometheus alert rules in infra/ cannot drift from the code: both parse, and every
  * metric their queries name is one the services define (the service kit's catalogue and what it registers, the
- * default Node.js metrics, the reporting service's completeness gauges, the gateway's OCPP metrics), or `up`, which
+ * default Node.js metrics, the reporting service's completeness gauges and reconciliation metrics, the gateway's OCPP metrics), or `up`, which
  * Prometheus itself writes per scrape target.
  */
 const root = path.resolve(__dirname, '..');
@@ -29,6 +31,8 @@ function knownSeries(): Map<string, readonly string[] | undefined> {
   observeReadiness(registry, new HealthRegistry());
   // never queried: the gauges only read it at scrape time, and nothing scrapes here
   registerCompletenessMetrics(registry, new DataSource({ type: 'postgres' }), 60);
+  registerReconciliationMetrics(registry, new DataSource({ type: 'postgres' }));
+  reconciliationRunMetrics(registry);
   for (const m of registry.getMetricsAsArray()) {
     for (const s of seriesNames({ name: m.name, type: String(m.type) === 'histogram' ? 'histogram' : 'gauge' }))
       known.set(s, undefined);

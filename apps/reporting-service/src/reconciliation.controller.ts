@@ -21,7 +21,7 @@ import {
 } from '@csms/service-kit';
 import { CSV_OPTIONS, streamRows } from './finance.store';
 import { applyBreakResolved } from './reconciliation.handler';
-import { runReconciliation } from './reconciliation.run';
+import { runReconciliation, type RunMetrics } from './reconciliation.run';
 
 export const RECONCILIATION_DEPS = Symbol('RECONCILIATION_DEPS');
 export interface ReconciliationDeps {
@@ -31,6 +31,7 @@ export interface ReconciliationDeps {
   now: () => Date;
   unsettledDays: number;
   graceSeconds: number;
+  metrics?: RunMetrics;
 }
 
 const DATE = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';

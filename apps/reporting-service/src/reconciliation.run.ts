@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   ReconciliationBreakClearedV1,
@@ -24,6 +25,39 @@ export interface RunDeps {
   relay: OutboxRelay;
   unsettledDays: number;
   graceSeconds: number;
+  metrics?: RunMetrics;
+}
+
+/** What a run costs, for operators: its time and the rows it read, by scope (incremental or full). */
+export interface RunMetrics {
+  observe(result: RunResult, seconds: number): void;
+}
+
+/**
+ * `csms_reconciliation_run_seconds{scope}` (histogram: a run's wall time, the lock wait included) and
+ * `csms_reconciliation_rows_read_total{scope}` (facts, sessions and CDRs read): a full run where incremental ones were
+ * expected, or incremental runs reading ever more, show here.
+ */
+export function reconciliationRunMetrics(registry: Registry): RunMetrics {
+  const seconds = new Histogram({
+    name: 'csms_reconciliation_run_seconds',
+    help: 'reconciliation runs: wall time of a run (its transaction, the run lock included), by scope',
+    labelNames: ['scope'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [registry],
+  });
+  const read = new Counter({
+    name: 'csms_reconciliation_rows_read_total',
+    help: 'facts, sessions and CDRs read by reconciliation runs, by scope',
+    labelNames: ['scope'],
+    registers: [registry],
+  });
+  return {
+    observe(r, s) {
+      seconds.observe({ scope: r.scope }, s);
+      read.inc({ scope: r.scope }, r.read);
+    },
+  };
 }
 
 export interface RunResult {
@@ -283,6 +317,7 @@ export async function runReconciliation(
   mode: 'wait' | 'skip',
   scope: 'auto' | 'full' = 'auto',
 ): Promise<RunResult | null> {
+  const started = performance.now();
   const result = await ds.transaction(async (m: EntityManager): Promise<RunResult | null> => {
     if (mode === 'wait') await m.query(RUN_LOCK_SQL);
     else if (!((await m.query(TRY_RUN_LOCK_SQL)) as Array<{ locked: boolean }>)[0].locked) return null;
@@ -402,6 +437,7 @@ export async function runReconciliation(
     };
   });
   deps.relay.nudge();
+  if (result) deps.metrics?.observe(result, (performance.now() - started) / 1000);
   return result;
 }
 

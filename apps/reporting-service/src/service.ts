@@ -17,7 +17,14 @@ import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
 import { registerReconciliationMetrics } from './reconciliation.handler';
 import { RECONCILIATION_DEPS, ReconciliationController, type ReconciliationDeps } from './reconciliation.controller';
-import { RECONCILIATION_SCHEDULE, ReconciliationScheduler, type ReconciliationSchedule } from './reconciliation.run';
+import {
+  RECONCILIATION_SCHEDULE,
+  ReconciliationScheduler,
+  reconciliationRunMetrics,
+  type ReconciliationSchedule,
+  type RunMetrics,
+} from './reconciliation.run';
+
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 import {
   OCPI_CREDENTIALS_PATH,
@@ -28,6 +35,8 @@ import {
 import { HttpOcpiPartyClient, type OcpiPartyClient } from './ocpi-party-client';
 import { OcpiPartiesConsumer } from './ocpi-parties.consumer';
 import { OcpiPartiesController } from './ocpi-parties.controller';
+
+const RECONCILIATION_RUN_METRICS = Symbol('RECONCILIATION_RUN_METRICS');
 
 /**
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
@@ -134,28 +143,36 @@ export async function startReportingService(
             partitions: cfg.KAFKA_PARTITIONS,
           } satisfies FinanceDeps,
         },
+        // one set of run metrics for the API's runs and the scheduler's
+        { provide: RECONCILIATION_RUN_METRICS, inject: [Registry], useFactory: reconciliationRunMetrics },
         {
           provide: RECONCILIATION_DEPS,
-          useValue: {
-            catalogue,
-            relay: runtime.relay,
-            now: () => new Date(),
-            unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
-            graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
-          } satisfies ReconciliationDeps,
+          inject: [RECONCILIATION_RUN_METRICS],
+          useFactory: (metrics: RunMetrics) =>
+            ({
+              catalogue,
+              relay: runtime.relay,
+              now: () => new Date(),
+              unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
+              graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
+              metrics,
+            }) satisfies ReconciliationDeps,
         },
         {
           provide: RECONCILIATION_SCHEDULE,
-          useValue: {
-            deps: {
-              catalogue,
-              relay: runtime.relay,
-              unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
-              graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
-            },
-            intervalSeconds: cfg.RECONCILIATION_INTERVAL_S,
-            logger,
-          } satisfies ReconciliationSchedule,
+          inject: [RECONCILIATION_RUN_METRICS],
+          useFactory: (metrics: RunMetrics) =>
+            ({
+              deps: {
+                catalogue,
+                relay: runtime.relay,
+                unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
+                graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
+                metrics,
+              },
+              intervalSeconds: cfg.RECONCILIATION_INTERVAL_S,
+              logger,
+            }) satisfies ReconciliationSchedule,
         },
         ReconciliationScheduler,
         {

@@ -206,5 +206,15 @@ describe('reporting service: a reconciliation break opens, then clears when the 
     const notInstant = await breaks('from=yesterday');
     expect(notInstant.status).toBe(400);
     expect(notInstant.body).toMatchObject({ field: 'query/from' });
+
+    // the runs' cost for operators: the first runs were full (before any payment fact, and the first with one), the
+    // later ones incremental (the one that cleared the break read the late CDR's history: its session, the CDR)
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    const value = (name: string, scope: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*scope="${scope}"[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('csms_reconciliation_run_seconds_count', 'full')).toBeGreaterThanOrEqual(1);
+    expect(value('csms_reconciliation_run_seconds_count', 'incremental')).toBeGreaterThanOrEqual(1);
+    expect(value('csms_reconciliation_rows_read_total', 'full')).toBeGreaterThanOrEqual(2);
+    expect(value('csms_reconciliation_rows_read_total', 'incremental')).toBeGreaterThanOrEqual(2);
   });
 });
