@@ -592,7 +592,7 @@ export class RevenueRollupJson1764500000900 implements MigrationInterface {
  *   concurrent writers commit in (a sequence number would be taken before the commit and could be passed over).
  * - `keys`: the subjects a payment fact links (session `s:`, CDR `c:`, payment `r:`, ledger source `t:` account and
  *   causing event, settlement balance transaction `b:`), the joins `reconcile` makes, indexed (GIN) to gather a
- *   subject's whole history; defined once, here, by `recon_fact_keys`.
+ *   subject's whole history; defined once, here, as the generated column's expression.
  * - `at` by type (time windows: what became due), `ended_at`, CDRs by session.
  * Existing rows get this migration's transaction: every one of them is new to the first run, which is a full run
  * anyway (no state yet).
@@ -601,26 +601,24 @@ export class ReconciliationIncremental1764500001000 implements MigrationInterfac
   name = 'ReconciliationIncremental1764500001000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      create function recon_fact_keys(type text, p jsonb) returns text[] language sql immutable parallel safe as $$
-        select coalesce(array_agg(k), '{}') from unnest(array[
-          case when type in ('payment.cdr_recorded', 'payment.authorized', 'payment.captured', 'payment.refunded')
-            then 's:' || (p->>'sessionId') end,
-          case when type in ('payment.cdr_recorded', 'payment.captured', 'payment.receivable_opened',
-              'payment.receivable_settled')
-            then 'c:' || (p->>'cdrId') end,
-          case when type in ('payment.authorized', 'payment.captured', 'payment.refunded',
-              'payment.settlement_line_recorded')
-            then 'r:' || (p->>'paymentRef') end,
-          case when type in ('payment.cdr_recorded', 'payment.captured', 'ledger.transfer_posted')
-            then 't:' || (p->>'accountId') || '|' || (p->>'sourceEventId') end,
-          case when type = 'payment.settlement_line_recorded' then 'b:' || (p->>'balanceTransactionId') end
-        ]) k where k is not null
-      $$`);
+    // the keys as one array expression (a SQL function here, evaluated per inserted row, made a payment fact's
+    // insert 8 times dearer: 0.17 against 0.02 ms of PostgreSQL's time; the expression 0.056 ms with the GIN entries)
     await q.query(`
       alter table recon_payment_facts
         add column xid xid8 not null default pg_current_xact_id(),
-        add column keys text[] not null generated always as (recon_fact_keys(type, payload)) stored`);
+        add column keys text[] not null generated always as (array_remove(array[
+          case when type in ('payment.cdr_recorded', 'payment.authorized', 'payment.captured', 'payment.refunded')
+            then 's:' || (payload->>'sessionId') end,
+          case when type in ('payment.cdr_recorded', 'payment.captured', 'payment.receivable_opened',
+              'payment.receivable_settled')
+            then 'c:' || (payload->>'cdrId') end,
+          case when type in ('payment.authorized', 'payment.captured', 'payment.refunded',
+              'payment.settlement_line_recorded')
+            then 'r:' || (payload->>'paymentRef') end,
+          case when type in ('payment.cdr_recorded', 'payment.captured', 'ledger.transfer_posted')
+            then 't:' || (payload->>'accountId') || '|' || (payload->>'sourceEventId') end,
+          case when type = 'payment.settlement_line_recorded' then 'b:' || (payload->>'balanceTransactionId') end
+        ], null)) stored`);
     await q.query('create index recon_payment_facts_xid on recon_payment_facts (xid)');
     await q.query(
       'create index recon_payment_facts_keys on recon_payment_facts using gin (keys) with (fastupdate = off)',
@@ -650,7 +648,6 @@ export class ReconciliationIncremental1764500001000 implements MigrationInterfac
     await q.query('alter table recon_sessions drop column xid');
     await q.query('drop index recon_payment_facts_type_at');
     await q.query('alter table recon_payment_facts drop column keys, drop column xid');
-    await q.query('drop function recon_fact_keys');
   }
 }
 

@@ -139,7 +139,7 @@ interface RunState {
 }
 
 /**
- * The subjects an incremental run must look at (as `recon_fact_keys` names them: `s:` session, `c:` CDR, `r:`
+ * The subjects an incremental run must look at (as the facts' `keys` column names them: `s:` session, `c:` CDR, `r:`
  * payment, `t:` ledger source, `b:` balance transaction): those with a fact, session revision or CDR the run before
  * did not see; those whose time-driven checks fell due between its asOf and this one (a session or card CDR past the
  * grace: MISSING_CDR, MISSING_CAPTURE; a capture past the grace: MISSING_CAPTURE at the PSP; a PSP charge past

@@ -233,7 +233,7 @@ export function reconHistory(seed: number, sessions = 40, days = 8): HistoryItem
 }
 
 /**
- * The subjects a fact links (the joins `reconcile` makes), as the reporting service's `recon_fact_keys` defines
+ * The subjects a fact links (the joins `reconcile` makes), as the reporting service's `recon_payment_facts.keys` defines
  * them in SQL: this copy lets the pure test gather whole histories the way the service's run does.
  */
 export function factKeys(f: ReconPaymentFact): string[] {
