@@ -131,6 +131,13 @@ const ofKind = (keys: Iterable<string>, kind: 's' | 'c') => {
 const SINCE = (alias = '') =>
   `${alias}xid >= pg_snapshot_xmin($1::pg_snapshot) and not pg_visible_in_snapshot(${alias}xid, $1::pg_snapshot)`;
 
+/**
+ * The facts that carry any of the keys in $1: one GIN probe per key. Written as this join, with nothing else in it
+ * (a filter goes outside, over the rows found): `keys && $1` with thousands of keys, a correlated `not exists`, or a
+ * type filter in the same join is planned as a scan of every fact (of that type) once the table is large.
+ */
+const FACTS_BY_KEY = 'unnest($1::text[]) k join recon_payment_facts f on f.keys @> array[k]';
+
 interface RunState {
   snapshot: string;
   asOf: string;
@@ -171,15 +178,13 @@ async function changedSubjects(m: EntityManager, prev: RunState, asOf: string, d
     new Date(Date.parse(prev.asOf) - seconds * 1000).toISOString(),
     new Date(Date.parse(asOf) - seconds * 1000).toISOString(),
   ];
-  // which of these subjects have a fact of a kind: one GIN look-up per subject, then the kind (a correlated `not
-  // exists`, or the kind's filter in the same join, is planned as a scan of every fact of that type once the table
-  // is large: seconds a call at 600,000 facts)
+  // which of these subjects have a fact of a kind (FACTS_BY_KEY, materialised, then the kind's filter)
   const having = async (subjects: string[], where: string) =>
     new Set(
       (
         (await m.query(
           `with l as materialized (
-             select k, f.type, f.payload from unnest($1::text[]) k join recon_payment_facts f on f.keys @> array[k])
+             select k, f.type, f.payload from ${FACTS_BY_KEY})
            select distinct k from l where ${where}`,
           [subjects],
         )) as Array<{ k: string }>
@@ -253,9 +258,8 @@ async function readHistories(m: EntityManager, subjects: Set<string>): Promise<R
     const s = ofKind(frontier, 's');
     const c = ofKind(frontier, 'c');
     for (const r of (await m.query(
-      // one GIN look-up per key (\`keys && $1\` with thousands of keys is planned as a scan of every fact)
       `select distinct on (f.event_id) f.event_id::text, f.payload, f.keys
-         from unnest($1::text[]) k join recon_payment_facts f on f.keys @> array[k]`,
+         from ${FACTS_BY_KEY}`,
       [frontier],
     )) as FactRow[]) {
       if (facts.has(r.event_id)) continue;
