@@ -325,7 +325,8 @@ export async function runReconciliation(
   const result = await ds.transaction(async (m: EntityManager): Promise<RunResult | null> => {
     if (mode === 'wait') await m.query(RUN_LOCK_SQL);
     else if (!((await m.query(TRY_RUN_LOCK_SQL)) as Array<{ locked: boolean }>)[0].locked) return null;
-    // what this run sees: the next run looks at what was written outside it
+    // what this run sees: the next run looks at what was written outside it; the asOf is libs/finance's
+    // `reconciliationAsOf` in SQL (reconciliation-incremental.int-spec checks the two agree after every batch)
     const [{ snapshot, as_of: asOf }] = (await m.query(
       `select pg_current_snapshot()::text as snapshot, to_char(coalesce(
            (select max((payload->>'intervalEnd')::timestamptz) from recon_payment_facts

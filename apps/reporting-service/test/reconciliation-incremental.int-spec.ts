@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { systemCatalogue } from '@csms/contracts';
 import type { OutboxRelay } from '@csms/messaging';
 import { createTestDatabase, type TestDatabase } from '@csms/testing';
+import { reconciliationAsOf, type ReconPaymentFact } from '@csms/finance';
 import { reconHistory, seeded, type HistoryItem } from '../../../libs/finance/src/recon-history.fixture';
 import { applyBreakResolved, applyPaymentFact, applySessionEnergy } from '../src/reconciliation.handler';
 import { reportingServiceMigrations } from '../src/migrations';
@@ -82,15 +83,19 @@ describe('reconciliation: incremental runs give what full runs give (random hist
     let readInc = 0;
     let readFull = 0;
     let events = 0;
+    const facts: ReconPaymentFact[] = [];
     for (let k = 0; k < batches.length; k++) {
       await insert(inc.dataSource, batches[k]);
       await insert(full.dataSource, batches[k]);
+      for (const i of batches[k]) if (i.kind === 'fact') facts.push(i.fact);
       // the settings change once, half way: the next run must read everything
       const d = deps(k < batches.length / 2 ? 3 : 2);
       const a = await runReconciliation(inc.dataSource, d, 'test-run', 'wait');
       const b = await runReconciliation(full.dataSource, d, 'test-run', 'wait', 'full');
       expect(answer(a)).toEqual(answer(b));
       expect(b?.scope ?? 'full').toBe('full');
+      // the run takes its asOf in SQL; the rule is libs/finance's `reconciliationAsOf` (the two must not drift)
+      expect(b?.asOf ?? null).toBe(reconciliationAsOf(facts));
       if (a) {
         scopes.push(a.scope);
         if (a.scope === 'incremental') {
