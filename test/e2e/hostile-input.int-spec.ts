@@ -1135,6 +1135,8 @@ describe('hostile input: every endpoint of every service answers every bad reque
       'reporting-service': {
         REPORTING_CONSUMER_GROUP: uniqueName('hostile-reporting'),
         OCPI_TOKENS: `hostile-hub:${createHash('sha256').update(OCPI_TOKEN).digest('hex')}`,
+        // no scheduled reconciliation run: a run's state row would count as stored between two requests
+        RECONCILIATION_INTERVAL_S: '0',
       },
       'tariff-service': { TARIFF_CONSUMER_GROUP: uniqueName('hostile-tariffs') },
       // the PSP is never called here (no session starts): its webhooks on a free port of their own

@@ -139,8 +139,13 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     'ocpp-gateway': { OCPP_PORT: String(ocppPort), OCPP_HOST: '127.0.0.1', GATEWAY_INSTANCE: `${label}-${tag}` },
     'session-service': { SESSION_CONSUMER_GROUP: `${label}-sessions-${tag}` },
     'tariff-service': { TARIFF_CONSUMER_GROUP: tariffGroup },
-    // the reporting service reads the tariff service's pricing dead letters (billing completeness)
-    'reporting-service': { REPORTING_CONSUMER_GROUP: `${label}-reporting-${tag}`, TARIFF_CONSUMER_GROUP: tariffGroup },
+    // the reporting service reads the tariff service's pricing dead letters (billing completeness); reconciliation
+    // runs only when a test asks (the scheduler, every 5 minutes by default, has its own test: reconciliation-lifecycle)
+    'reporting-service': {
+      REPORTING_CONSUMER_GROUP: `${label}-reporting-${tag}`,
+      TARIFF_CONSUMER_GROUP: tariffGroup,
+      RECONCILIATION_INTERVAL_S: '0',
+    },
     'payment-service': {
       PAYMENT_CONSUMER_GROUP: `${label}-payments-${tag}`,
       PSP_API_URL: psp?.url ?? '',

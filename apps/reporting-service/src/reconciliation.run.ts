@@ -327,15 +327,27 @@ export async function runReconciliation(
     else if (!((await m.query(TRY_RUN_LOCK_SQL)) as Array<{ locked: boolean }>)[0].locked) return null;
     // what this run sees: the next run looks at what was written outside it; the asOf is libs/finance's
     // `reconciliationAsOf` in SQL (reconciliation-incremental.int-spec checks the two agree after every batch)
-    const [{ snapshot, as_of: asOf }] = (await m.query(
+    // and, in the same statement, the counts the run's id is derived from
+    const [{ snapshot, as_of: asOf, ...n }] = (await m.query(
       `select pg_current_snapshot()::text as snapshot, to_char(coalesce(
            (select max((payload->>'intervalEnd')::timestamptz) from recon_payment_facts
              where type = 'payment.settlement_report_imported'),
            (select max(x.at) from unnest($1::text[]) t(type),
               lateral (select max(at) as at from recon_payment_facts f where f.type = t.type) x)
-         ) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as as_of`,
+         ) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as as_of,
+         (select count(*) from recon_payment_facts where type = any($1::text[]))::int as facts,
+         (select count(*) from recon_sessions)::int as sessions,
+         (select coalesce(sum(revision), 0) from recon_sessions)::int as revisions,
+         (select count(*) from finance_cdrs)::int as cdrs`,
       [[...PAYMENT_FACT_TYPES]],
-    )) as Array<{ snapshot: string; as_of: string | null }>;
+    )) as Array<{
+      snapshot: string;
+      as_of: string | null;
+      facts: number;
+      sessions: number;
+      revisions: number;
+      cdrs: number;
+    }>;
     if (asOf === null)
       return {
         runId: null,
@@ -349,13 +361,6 @@ export async function runReconciliation(
         items: [],
         cleared: [],
       };
-    const [n] = (await m.query(
-      `select (select count(*) from recon_payment_facts where type = any($1::text[]))::int as facts,
-         (select count(*) from recon_sessions)::int as sessions,
-         (select coalesce(sum(revision), 0) from recon_sessions)::int as revisions,
-         (select count(*) from finance_cdrs)::int as cdrs`,
-      [[...PAYMENT_FACT_TYPES]],
-    )) as Array<{ facts: number; sessions: number; revisions: number; cdrs: number }>;
     // a session corrected (a later revision) changes no count: the revisions' sum says it changed
     const runId = deriveId('reconciliation-run', asOf, n.facts, n.sessions, n.revisions, n.cdrs);
     const [prev] = (await m.query(

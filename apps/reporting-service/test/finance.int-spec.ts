@@ -131,6 +131,8 @@ describe('reporting service: finance reports, exports, OCPI CDRs, period close, 
       DATABASE_URL: testDatabaseUrl(db),
       HTTP_PORT: '0',
       API_KEYS: [finance.entry, operator.entry].join(','),
+      // reconciliation only when a test asks (the scheduler has its own test: reconciliation-lifecycle)
+      RECONCILIATION_INTERVAL_S: '0',
       REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
       OCPP_INBOUND_TOPIC: topics.inbound,
       MONITORING_EVENTS_TOPIC: topics.monitoring,

@@ -129,6 +129,8 @@ describe('reporting service: OCPI 2.2.1 versions, credentials handshake, per-par
       DATABASE_URL: testDatabaseUrl(db),
       HTTP_PORT: '0',
       API_KEYS: [finance.entry, operator.entry].join(','),
+      // reconciliation only when a test asks (the scheduler has its own test: reconciliation-lifecycle)
+      RECONCILIATION_INTERVAL_S: '0',
       REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
       OCPP_INBOUND_TOPIC: uniqueName('test.ocpp-inbound'),
       MONITORING_EVENTS_TOPIC: uniqueName('test.monitoring-events'),

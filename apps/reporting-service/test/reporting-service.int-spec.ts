@@ -47,6 +47,8 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
       DATABASE_URL: db.toString(),
       HTTP_PORT: '0',
       API_KEYS: [operator.entry, finance.entry].join(','),
+      // reconciliation only when a test asks (the scheduler has its own test: reconciliation-lifecycle)
+      RECONCILIATION_INTERVAL_S: '0',
       REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
       OCPP_INBOUND_TOPIC: inbound,
       MONITORING_EVENTS_TOPIC: monitoring,

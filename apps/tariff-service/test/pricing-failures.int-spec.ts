@@ -80,6 +80,8 @@ describe('tariff service: every session.ended gives exactly one CDR or pricing f
       DATABASE_URL: testDatabaseUrl(dbs[1]),
       HTTP_PORT: '0',
       API_KEYS: finance.entry,
+      // reconciliation only when a test asks (the scheduler has its own test: reconciliation-lifecycle)
+      RECONCILIATION_INTERVAL_S: '0',
       REPORTING_CONSUMER_GROUP: uniqueName('reporting'),
       OCPP_INBOUND_TOPIC: topics.inbound,
       MONITORING_EVENTS_TOPIC: uniqueName('test.monitoring-events'),
