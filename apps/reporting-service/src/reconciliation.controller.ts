@@ -4,10 +4,10 @@ import { Type } from '@sinclair/typebox';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import { RECONCILIATION_REASONS, ReconciliationBreakResolvedV1, deriveId, type EventCatalogue } from '@csms/contracts';
+import { RECONCILIATION_REASONS, ReconciliationBreakResolvedV1, deriveId } from '@csms/contracts';
 import { PAYMENTS_REPORT_COLUMNS, RECONCILIATION_BREAK_COLUMNS } from '@csms/finance';
 import { addDays, formatMinor } from '@csms/kernel';
-import { appendToOutbox, type OutboxRelay } from '@csms/messaging';
+import { appendToOutbox } from '@csms/messaging';
 import { findCurrency } from '@csms/money';
 import {
   Actor,
@@ -21,17 +21,13 @@ import {
 } from '@csms/service-kit';
 import { CSV_OPTIONS, streamRows } from './finance.store';
 import { applyBreakResolved } from './reconciliation.handler';
-import { runReconciliation, type RunMetrics } from './reconciliation.run';
+import { runReconciliation, type RunDeps } from './reconciliation.run';
 
 export const RECONCILIATION_DEPS = Symbol('RECONCILIATION_DEPS');
-export interface ReconciliationDeps {
-  catalogue: EventCatalogue;
-  relay: OutboxRelay;
+/** What a run needs (the scheduler's runs get the same), and the wall clock of API requests. */
+export interface ReconciliationDeps extends RunDeps {
   /** the wall clock of API requests (a resolution's time, a run's id): never read inside the fold */
   now: () => Date;
-  unsettledDays: number;
-  graceSeconds: number;
-  metrics?: RunMetrics;
 }
 
 const DATE = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';

@@ -22,9 +22,8 @@ import {
   ReconciliationScheduler,
   reconciliationRunMetrics,
   type ReconciliationSchedule,
-  type RunMetrics,
+  type RunDeps,
 } from './reconciliation.run';
-
 import { OCPI_CDRS_PATH, OCPI_DEPS, OcpiCdrsController, type OcpiDeps } from './ocpi.controller';
 import {
   OCPI_CREDENTIALS_PATH,
@@ -36,7 +35,7 @@ import { HttpOcpiPartyClient, type OcpiPartyClient } from './ocpi-party-client';
 import { OcpiPartiesConsumer } from './ocpi-parties.consumer';
 import { OcpiPartiesController } from './ocpi-parties.controller';
 
-const RECONCILIATION_RUN_METRICS = Symbol('RECONCILIATION_RUN_METRICS');
+const RECONCILIATION_RUN_DEPS = Symbol('RECONCILIATION_RUN_DEPS');
 
 /**
  * Starts the reporting service: station monitoring (from ocpp.inbound and monitoring.events) and billing
@@ -143,36 +142,28 @@ export async function startReportingService(
             partitions: cfg.KAFKA_PARTITIONS,
           } satisfies FinanceDeps,
         },
-        // one set of run metrics for the API's runs and the scheduler's
-        { provide: RECONCILIATION_RUN_METRICS, inject: [Registry], useFactory: reconciliationRunMetrics },
+        // one set of run dependencies (and metrics) for the API's runs and the scheduler's
+        {
+          provide: RECONCILIATION_RUN_DEPS,
+          inject: [Registry],
+          useFactory: (registry: Registry): RunDeps => ({
+            catalogue,
+            relay: runtime.relay,
+            unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
+            graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
+            metrics: reconciliationRunMetrics(registry),
+          }),
+        },
         {
           provide: RECONCILIATION_DEPS,
-          inject: [RECONCILIATION_RUN_METRICS],
-          useFactory: (metrics: RunMetrics) =>
-            ({
-              catalogue,
-              relay: runtime.relay,
-              now: () => new Date(),
-              unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
-              graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
-              metrics,
-            }) satisfies ReconciliationDeps,
+          inject: [RECONCILIATION_RUN_DEPS],
+          useFactory: (deps: RunDeps) => ({ ...deps, now: () => new Date() }) satisfies ReconciliationDeps,
         },
         {
           provide: RECONCILIATION_SCHEDULE,
-          inject: [RECONCILIATION_RUN_METRICS],
-          useFactory: (metrics: RunMetrics) =>
-            ({
-              deps: {
-                catalogue,
-                relay: runtime.relay,
-                unsettledDays: cfg.RECONCILIATION_UNSETTLED_DAYS,
-                graceSeconds: cfg.RECONCILIATION_GRACE_SECONDS,
-                metrics,
-              },
-              intervalSeconds: cfg.RECONCILIATION_INTERVAL_S,
-              logger,
-            }) satisfies ReconciliationSchedule,
+          inject: [RECONCILIATION_RUN_DEPS],
+          useFactory: (deps: RunDeps) =>
+            ({ deps, intervalSeconds: cfg.RECONCILIATION_INTERVAL_S, logger }) satisfies ReconciliationSchedule,
         },
         ReconciliationScheduler,
         {
