@@ -142,7 +142,7 @@ export class RunningCostHandler {
     const station = sessionStationFacts(s.station, c.stations.get(s.stationId));
     const uid = s.idToken?.idToken;
     const token = sessionTokenFacts(s.idToken, uid === undefined ? undefined : c.tokens.get(uid));
-    const sel = selectSessionTariff(s, { ...c.snapshot, station, token });
+    const sel = selectSessionTariff(s, { ...c.snapshot, station, token }, { tariffs: this.tariffs });
     const billingAccountId = token?.accountId ?? null;
     c.rows.set(k, { run: startRunning(s), billingAccountId, ended: false });
     c.dirty.add(k);

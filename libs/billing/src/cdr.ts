@@ -26,7 +26,7 @@ import {
   type PricedCdr,
 } from '@csms/pricing';
 import type { PricingFacts, StationFacts, StoredVersion } from './facts';
-import { selectTariff } from './select-tariff';
+import { TariffIndex, type TariffAssignment, type TariffVersionRef } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
 import { toPricingSession } from './to-pricing-session';
 import { checkSignedMeterValues } from './signed-data';
@@ -113,6 +113,27 @@ export function cdrLocationOf(
  */
 export class CompiledTariffs {
   private readonly compiled = new WeakMap<OcpiTariffDocument, CompiledTariff>();
+  /** the selection index of each assignment log (by the array), with the versions it was built over */
+  private readonly indexes = new WeakMap<
+    readonly TariffAssignment[],
+    { versions: readonly TariffVersionRef[]; index: object }
+  >();
+
+  /**
+   * The selection index (libs/billing `TariffIndex`) of one catalogue snapshot, built once for the arrays and kept
+   * while the same two arrays are passed (the tariff service keeps its frozen snapshot while the catalogue's
+   * revision stands): a chunk's sessions, and the chunks after it, select without scanning the catalogue.
+   */
+  index<A extends TariffAssignment, V extends TariffVersionRef>(
+    assignments: readonly A[],
+    versions: readonly V[],
+  ): TariffIndex<A, V> {
+    const kept = this.indexes.get(assignments);
+    if (kept !== undefined && kept.versions === versions) return kept.index as TariffIndex<A, V>;
+    const index = new TariffIndex(assignments, versions);
+    this.indexes.set(assignments, { versions, index });
+    return index;
+  }
 
   of(tariff: OcpiTariffDocument): CompiledTariff | undefined {
     let compiled = this.compiled.get(tariff);
@@ -153,7 +174,8 @@ export function buildCdr(
       assignment: { draft: true },
     };
   } else {
-    const sel = selectTariff(ctx.assignments, ctx.versions, {
+    const select = opts.tariffs?.index(ctx.assignments, ctx.versions) ?? new TariffIndex(ctx.assignments, ctx.versions);
+    const sel = select.select({
       at: s.startedAt,
       stationId: s.stationId,
       siteId: ctx.station?.siteId ?? undefined,

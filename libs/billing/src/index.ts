@@ -1,6 +1,6 @@
 export { BillingError } from './errors';
 export type { BillingErrorCode } from './errors';
-export { CANDIDATE_ORDER, SCOPE_PRECEDENCE, VERSION_ORDER, selectTariff } from './select-tariff';
+export { CANDIDATE_ORDER, SCOPE_PRECEDENCE, TariffIndex, VERSION_ORDER, selectTariff } from './select-tariff';
 export type {
   AssignmentScope,
   ScopeLevel,

@@ -13,7 +13,7 @@ import type { SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 import { Dec, epochMsOf, toIsoString } from '@csms/kernel';
 import { buildCdr, type CompiledTariffs, type SourcePosition } from './cdr';
 import type { PricingFacts } from './facts';
-import { selectTariff } from './select-tariff';
+import { TariffIndex } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 type Started = SessionStartedEvent['payload'];
@@ -229,8 +229,11 @@ export type SelectedTariff =
 export function selectSessionTariff(
   s: Pick<Started, 'startedAt' | 'stationId' | 'evseId' | 'connectorId'>,
   facts: Pick<PricingFacts, 'assignments' | 'versions' | 'station' | 'token'>,
+  opts: { tariffs?: CompiledTariffs } = {},
 ): SelectedTariff {
-  const sel = selectTariff(facts.assignments, facts.versions, {
+  const index =
+    opts.tariffs?.index(facts.assignments, facts.versions) ?? new TariffIndex(facts.assignments, facts.versions);
+  const sel = index.select({
     at: s.startedAt,
     stationId: s.stationId,
     siteId: facts.station?.siteId ?? undefined,
