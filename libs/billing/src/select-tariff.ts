@@ -211,7 +211,9 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
   private readonly byStation = new Map<unknown, Candidate<A>[]>();
   private readonly bySite = new Map<unknown, Candidate<A>[]>();
   private readonly defaults: Candidate<A>[] = [];
-  private readonly versionsByTariff = new Map<unknown, VersionsOf<V>>();
+  /** the positions of each tariff's versions in the array; checked and parsed when the tariff is first tried */
+  private readonly versionsFiled = new Map<unknown, number[]>();
+  private readonly versionsChecked = new Map<unknown, VersionsOf<V>>();
   /** the validity windows' instants, parsed when first needed (start and end apart: a scan reads end only after start) */
   private readonly windowStarts = new Map<number, number>();
   private readonly windowEnds = new Map<number, number>();
@@ -222,31 +224,12 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
   ) {
     const sequences = new Set<number>();
     for (let i = 0; i < assignments.length; i++) {
-      const a = assignments[i];
-      const invalid = (field: string, reason: string) => ({ field: `assignments[${i}].${field}`, reason });
-      if (!Number.isSafeInteger(a.sequence)) {
-        this.invalid = invalid('sequence', `must be an integer, got ${JSON.stringify(a.sequence)}`);
+      const c = checked(assignments[i], i, sequences);
+      if (!('a' in c)) {
+        this.invalid = c;
         break;
       }
-      if (sequences.has(a.sequence)) {
-        this.invalid = invalid('sequence', `sequence ${a.sequence} appears twice in the log`);
-        break;
-      }
-      sequences.add(a.sequence);
-      const level = SCOPE_PRECEDENCE.indexOf(a.scope?.kind);
-      if (level < 0) {
-        this.invalid = invalid('scope.kind', `unknown scope kind ${JSON.stringify(a.scope?.kind)}`);
-        break;
-      }
-      const from = typeof a.effectiveFrom === 'string' ? parseRfc3339(a.effectiveFrom) : null;
-      if (from === null) {
-        this.invalid = invalid(
-          'effectiveFrom',
-          `must be an RFC 3339 date-time, got ${JSON.stringify(a.effectiveFrom)}`,
-        );
-        break;
-      }
-      const c: Candidate<A> = { a, level, from };
+      const a = c.a;
       const scope = a.scope;
       if (scope.kind === 'account') file(this.byAccount, scope.accountId, c);
       else if (scope.kind === 'token_group') file(this.byTokenGroup, scope.groupId, c);
@@ -254,31 +237,7 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
       else if (scope.kind === 'default') this.defaults.push(c);
       else file(this.byStation, scope.stationId, c);
     }
-    versions.forEach((v, index) => {
-      let of = this.versionsByTariff.get(v.tariffId);
-      if (of === undefined) this.versionsByTariff.set(v.tariffId, (of = { ok: true, list: [] }));
-      if (!of.ok) return;
-      if (!Number.isSafeInteger(v.version)) {
-        const error = new BillingError(
-          'BILLING_INVALID_VERSION',
-          `versions[${index}].version`,
-          `must be an integer, got ${JSON.stringify(v.version)}`,
-        );
-        this.versionsByTariff.set(v.tariffId, { ok: false, error });
-        return;
-      }
-      const from = typeof v.effectiveFrom === 'string' ? parseRfc3339(v.effectiveFrom) : null;
-      if (from === null) {
-        const error = new BillingError(
-          'BILLING_INVALID_VERSION',
-          `versions[${index}].effectiveFrom`,
-          `must be an RFC 3339 date-time, got ${JSON.stringify(v.effectiveFrom)}`,
-        );
-        this.versionsByTariff.set(v.tariffId, { ok: false, error });
-        return;
-      }
-      of.list.push({ v, index, from });
-    });
+    for (let index = 0; index < versions.length; index++) file(this.versionsFiled, versions[index].tariffId, index);
   }
 
   /** selectTariff's answer for this catalogue. */
@@ -288,16 +247,13 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
       fail('BILLING_INVALID_CONTEXT', 'stationId', 'must be a non-empty string');
     if (this.invalid !== undefined) fail('BILLING_INVALID_ASSIGNMENT', this.invalid.field, this.invalid.reason);
 
+    // (no closures on this path: the dev runner's keepNames wraps each one created in a defineProperty)
     const candidates: Candidate<A>[] = [];
-    const take = (filed: readonly Candidate<A>[] | undefined) => {
-      if (filed === undefined) return;
-      for (const c of filed) if (c.from <= at && matches(c.a.scope, ctx)) candidates.push(c);
-    };
-    if (ctx.accountId !== undefined) take(this.byAccount.get(ctx.accountId));
-    if (ctx.tokenGroupId !== undefined) take(this.byTokenGroup.get(ctx.tokenGroupId));
-    take(this.byStation.get(ctx.stationId));
-    if (ctx.siteId !== undefined) take(this.bySite.get(ctx.siteId));
-    take(this.defaults);
+    if (ctx.accountId !== undefined) take(this.byAccount.get(ctx.accountId), at, ctx, candidates);
+    if (ctx.tokenGroupId !== undefined) take(this.byTokenGroup.get(ctx.tokenGroupId), at, ctx, candidates);
+    take(this.byStation.get(ctx.stationId), at, ctx, candidates);
+    if (ctx.siteId !== undefined) take(this.bySite.get(ctx.siteId), at, ctx, candidates);
+    take(this.defaults, at, ctx, candidates);
     candidates.sort(compareCandidates);
 
     const removedAt: string[] = [];
@@ -359,8 +315,7 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
 
   /** The version of `tariffId` in force at `at` by VERSION_ORDER, or null. */
   private versionInForce(tariffId: string, at: number): { v: V; index: number; from: number } | null {
-    const of = this.versionsByTariff.get(tariffId);
-    if (of === undefined) return null;
+    const of = this.versionsOf(tariffId);
     if (!of.ok) throw new BillingError(of.error.code, of.error.field, of.error.reason);
     let chosen: { v: V; index: number; from: number } | null = null;
     for (const x of of.list) {
@@ -370,6 +325,33 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
         chosen = x;
     }
     return chosen;
+  }
+
+  /** A tariff's versions checked when the tariff is first tried (in the order of the array: its first invalid one). */
+  private versionsOf(tariffId: string): VersionsOf<V> {
+    let of = this.versionsChecked.get(tariffId);
+    if (of !== undefined) return of;
+    of = { ok: true, list: [] };
+    for (const index of this.versionsFiled.get(tariffId) ?? []) {
+      const v = this.versions[index];
+      if (!Number.isSafeInteger(v.version)) {
+        const reason = `must be an integer, got ${JSON.stringify(v.version)}`;
+        of = { ok: false, error: new BillingError('BILLING_INVALID_VERSION', `versions[${index}].version`, reason) };
+        break;
+      }
+      const from = typeof v.effectiveFrom === 'string' ? parseRfc3339(v.effectiveFrom) : null;
+      if (from === null) {
+        const reason = `must be an RFC 3339 date-time, got ${JSON.stringify(v.effectiveFrom)}`;
+        of = {
+          ok: false,
+          error: new BillingError('BILLING_INVALID_VERSION', `versions[${index}].effectiveFrom`, reason),
+        };
+        break;
+      }
+      of.list.push({ v, index, from });
+    }
+    this.versionsChecked.set(tariffId, of);
+    return of;
   }
 
   /** null when the version's OCPI validity window contains `at` (start inclusive, end exclusive). */
@@ -396,7 +378,41 @@ export class TariffIndex<A extends TariffAssignment = TariffAssignment, V extend
   }
 }
 
-function file<A>(filed: Map<unknown, Candidate<A>[]>, key: unknown, c: Candidate<A>): void {
+/** The assignment at position `i` of the log checked: its candidate form, or what is wrong with it. */
+function checked<A extends TariffAssignment>(
+  a: A,
+  i: number,
+  sequences: Set<number>,
+): Candidate<A> | { field: string; reason: string } {
+  if (!Number.isSafeInteger(a.sequence))
+    return { field: `assignments[${i}].sequence`, reason: `must be an integer, got ${JSON.stringify(a.sequence)}` };
+  if (sequences.has(a.sequence))
+    return { field: `assignments[${i}].sequence`, reason: `sequence ${a.sequence} appears twice in the log` };
+  sequences.add(a.sequence);
+  const level = SCOPE_PRECEDENCE.indexOf(a.scope?.kind);
+  if (level < 0)
+    return { field: `assignments[${i}].scope.kind`, reason: `unknown scope kind ${JSON.stringify(a.scope?.kind)}` };
+  const from = typeof a.effectiveFrom === 'string' ? parseRfc3339(a.effectiveFrom) : null;
+  if (from === null)
+    return {
+      field: `assignments[${i}].effectiveFrom`,
+      reason: `must be an RFC 3339 date-time, got ${JSON.stringify(a.effectiveFrom)}`,
+    };
+  return { a, level, from };
+}
+
+/** The filed candidates that apply to the session (in force at `at`, matching its context), added to `into`. */
+function take<A extends TariffAssignment>(
+  filed: readonly Candidate<A>[] | undefined,
+  at: number,
+  ctx: TariffSelectionContext,
+  into: Candidate<A>[],
+): void {
+  if (filed === undefined) return;
+  for (const c of filed) if (c.from <= at && matches(c.a.scope, ctx)) into.push(c);
+}
+
+function file<T>(filed: Map<unknown, T[]>, key: unknown, c: T): void {
   const list = filed.get(key);
   if (list === undefined) filed.set(key, [c]);
   else list.push(c);
