@@ -11,7 +11,8 @@
  * generation); `BENCH_NODE_ARGS=''` runs it without them (the figures before 2026-12-05's third pass).
  * `BENCH_TARIFFS=N`: the catalogue holds N tariffs (N − 1 more, three versions each, assigned to other sites). After
  * the run it times what a chunk pays for the catalogue (`catalogueReadMs`, wall time, mean of 20): read whole, as
- * every chunk did before 2026-12-07, and kept while the catalogue's revision stands.
+ * every chunk did before 2026-12-07, and kept while the catalogue's revision stands; and `resolveMs`, the mean wall
+ * time of 50 `GET /api/v1/tariff-assignments/resolve` through the HTTP API (an ad-hoc payment page asks it).
  * Prints a human line and a JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -190,6 +191,12 @@ async function main(): Promise<void> {
     warmMs += await timeSnapshot(warm);
   }
   const catalogueReadMs = { whole: Number((coldMs / reps).toFixed(3)), kept: Number((warmMs / reps).toFixed(3)) };
+  // what an ad-hoc payment page's question costs: the tariff that applies to an EVSE, through the HTTP API
+  const resolvePath = '/api/v1/tariff-assignments/resolve?stationId=BENCH-0&evseId=1';
+  if ((await call('GET', resolvePath, undefined)).status !== 200) throw new Error('resolve did not answer');
+  const resolveStart = performance.now();
+  for (let i = 0; i < 50; i++) await (await call('GET', resolvePath, undefined)).arrayBuffer();
+  const resolveMs = Number(((performance.now() - resolveStart) / 50).toFixed(3));
   const measured = Math.max(1, last - before);
   const cpuMsPerCdr = (cpu.user + cpu.system) / 1000 / measured;
   const dbCpuMsPerCdr = dbMs / measured;
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
     cpuMsPerCdr: Number(cpuMsPerCdr.toFixed(3)),
     dbCpuMsPerCdr: Number(dbCpuMsPerCdr.toFixed(3)),
     catalogueReadMs,
+    resolveMs,
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     nodeArgs: NODE_ARGS.join(' '),
@@ -223,6 +231,7 @@ async function main(): Promise<void> {
     `tariff service: ${measured} of ${n} sessions priced into CDRs (catalogue of ${result.tariffs} tariffs) in ${result.seconds} s = ${result.cdrsPerSecond} CDRs/s; ` +
       `CPU per CDR ${result.cpuMsPerCdr} ms (service process) + ${result.dbCpuMsPerCdr} ms (PostgreSQL); ` +
       `a chunk's catalogue read whole ${catalogueReadMs.whole} ms, kept ${catalogueReadMs.kept} ms (wall time); ` +
+      `GET …/tariff-assignments/resolve ${resolveMs} ms; ` +
       `node flags '${result.nodeArgs}'; load average ${result.loadAverage.join(' ')}`,
   );
   console.log(JSON.stringify(result));

@@ -5,8 +5,9 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import {
   CatalogueError,
+  CompiledTariffs,
   catalogueDecider,
-  selectTariff,
+  type selectTariff,
   type CatalogueCommand,
   type CatalogueEvent,
   type CatalogueState,
@@ -24,7 +25,6 @@ import {
   type ActorRef,
 } from '@csms/service-kit';
 import {
-  allAssignments,
   applyCatalogueEvent,
   stationsOf,
   toVersion,
@@ -34,6 +34,7 @@ import {
   type VersionRow,
   type Writer,
 } from './catalogue';
+import { PricingStore } from './pricing.store';
 
 export const CATALOGUE_DEPS = Symbol('catalogue-deps');
 export interface CatalogueDeps {
@@ -220,12 +221,16 @@ const OCPI_TARIFF_DOC = {
 @Controller()
 export class CatalogueController {
   private readonly decider: ReturnType<typeof catalogueDecider>;
+  /** the catalogue kept while its revision stands (resolve) */
+  private readonly catalogueTariffs: PricingStore;
+  private readonly compiled = new CompiledTariffs();
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(CATALOGUE_DEPS) private readonly deps: CatalogueDeps,
   ) {
     this.decider = catalogueDecider({ catalogue: deps.catalogue, source: 'tariff-service' });
+    this.catalogueTariffs = new PricingStore(deps.catalogue);
   }
 
   /**
@@ -419,15 +424,16 @@ export class CatalogueController {
     const q = validateInput(ResolveQuery, query, 'query');
     const at = q.at ?? this.deps.now().toISOString();
     const m = this.ds.manager;
-    const [assignments, versions, stations] = await Promise.all([
-      allAssignments(m),
-      versionsOf(m),
+    // the catalogue as last read while its revision stands, and its selection index: a request reads the revision
+    // and the station, not every tariff version (an ad-hoc payment page asks this at each view)
+    const [{ assignments, versions }, stations] = await Promise.all([
+      this.catalogueTariffs.catalogueTariffs(m),
       stationsOf(m, [q.stationId]),
     ]);
     const station = stations.get(q.stationId);
     let chosen: ReturnType<typeof selectTariff>;
     try {
-      chosen = selectTariff(assignments, versions, {
+      chosen = this.compiled.index(assignments, versions).select({
         at,
         stationId: q.stationId,
         evseId: Number(q.evseId),

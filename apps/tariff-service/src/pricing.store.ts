@@ -121,21 +121,31 @@ export class PricingStore {
    * versions and assignments are read again only when the catalogue's revision moved since the last read.
    */
   async catalogueSnapshot(m: EntityManager, stationIds?: readonly string[]): Promise<CatalogueSnapshot> {
+    const { assignments, versions } = await this.catalogueTariffs(m);
+    return {
+      assignments,
+      versions,
+      meterKeys: await meterKeysOf(m, stationIds),
+      signaturePolicies: await signaturePolicies(m),
+    };
+  }
+
+  /**
+   * The tariff versions and assignments as `m` sees them, frozen, read again only when the catalogue's revision moved
+   * since the last read (one statement otherwise). The same two arrays while it stands, so a `CompiledTariffs` keeps
+   * their selection index.
+   */
+  async catalogueTariffs(m: EntityManager): Promise<{ assignments: TariffAssignment[]; versions: StoredVersion[] }> {
     const revision = await catalogueRevision(m);
     if (this.tariffs?.revision !== revision) {
-      // read after the revision: what a commit between the two added is re-read at the next chunk, never missed
+      // read after the revision: what a commit between the two added is re-read at the next read, never missed
       this.tariffs = {
         revision,
         assignments: deepFreeze(await allAssignments(m)),
         versions: deepFreeze(await versionsOf(m)),
       };
     }
-    return {
-      assignments: this.tariffs.assignments,
-      versions: this.tariffs.versions,
-      meterKeys: await meterKeysOf(m, stationIds),
-      signaturePolicies: await signaturePolicies(m),
-    };
+    return this.tariffs;
   }
 
   stationsOf(m: EntityManager, stationIds: readonly string[]) {

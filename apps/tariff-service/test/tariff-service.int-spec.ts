@@ -341,6 +341,12 @@ describe('tariff service: catalogue API, pricing session.ended into OCPI CDRs (r
     ).toBe(201);
     expect((await resolve('2')).body).toMatchObject({ level: 'evse', tariffId: b, evseKnown: false });
     expect((await resolve('1')).body).toMatchObject({ level: 'site', tariffId: a });
+    // the service keeps the catalogue between requests while it is unchanged: a new version is answered at once
+    const dearer = simpleTariff(a);
+    dearer.elements[0].price_components[0].price = 1.5;
+    expect((await api('PUT', `/api/v1/tariffs/${a}`, dearer)).status).toBe(200);
+    const newer = (await resolve('1')).body as { version: number; tariff: typeof dearer };
+    expect([newer.version, newer.tariff.elements[0].price_components[0].price]).toEqual([2, 1.5]);
     for (const [q, field] of [
       [`stationId=${station}&evseId=0`, 'query/evseId'],
       [`evseId=1`, 'query/stationId'],
