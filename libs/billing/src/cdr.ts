@@ -185,7 +185,7 @@ export function buildCdr(
       accountId: ctx.token?.accountId ?? undefined,
     });
     if (!sel.ok) return { kind: 'failed', code: sel.code, detail: sel.detail };
-    const version = ctx.versions.find((v) => v.tariffId === sel.version.tariffId && v.version === sel.version.version)!;
+    const version = sel.version; // the catalogue's own object (the index answers with the versions it was given)
     chosen = {
       version,
       assignment: {

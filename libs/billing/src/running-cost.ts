@@ -243,7 +243,7 @@ export function selectSessionTariff(
     accountId: facts.token?.accountId ?? undefined,
   });
   if (!sel.ok) return { ok: false, code: sel.code, detail: sel.detail };
-  const version = facts.versions.find((v) => v.tariffId === sel.version.tariffId && v.version === sel.version.version)!;
+  const version = sel.version;
   const max = version.tariff.max_price;
   const incl = max ? (max.incl_vat ?? null) : null;
   return {
