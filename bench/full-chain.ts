@@ -4,6 +4,7 @@
  *   npx tsx bench/full-chain.ts [--stations=1000] [--rate=2000] [--seconds=20] [--workers=1]
  *                               [--cpu-prof=DIR] [--prof=session-service,reporting-service] [--skip-saturated]
  *                               [--scrypt-n=16384] [--accounts=1] [--session-cache=50000] [--statements]
+ *                               [--compiled]
  *
  * Every service is its own process (gateway, session, tariff, reporting and payment services, and the PSP emulator
  * the payment service calls through its Stripe adapter), on the real Kafka and PostgreSQL, with the Node flags
@@ -36,9 +37,11 @@
  * on the machine. --cpu-prof=DIR writes a V8 CPU profile of the services named in --prof (at their exit).
  * --statements: the statements each service's database ran in the last phase, per inbound record, from
  * `pg_stat_statements` (bench/statements.ts; PostgreSQL must load it), printed before the summary.
+ * --compiled: the services run as `npm start` runs them, the compiled `dist/` (built first with `npm run build`), not
+ * their TypeScript through the tsx loader (`SERVICES_FROM_DIST`, libs/testing `serviceMain`).
  * A human summary and one JSON line.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
@@ -62,6 +65,7 @@ const SCRYPT_N = arg('scrypt-n');
 const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = num('accounts', 1);
 const STATEMENTS = process.argv.includes('--statements');
+const COMPILED = process.argv.includes('--compiled');
 const TICK_HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,6 +149,11 @@ function next<T>(p: ChildProcess, cmd: string): Promise<T> {
 }
 
 async function main(): Promise<void> {
+  if (COMPILED) {
+    const b = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('npm run build failed');
+    process.env.SERVICES_FROM_DIST = '1';
+  }
   const loadAtStart = os.loadavg().map((l) => +l.toFixed(2));
   const tag = `${process.pid}`;
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -627,6 +636,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       workers: WORKERS,
       scryptN: Number(SCRYPT_N ?? 16384),
+      services: COMPILED ? 'dist (compiled)' : 'tsx',
       accounts: ACCOUNTS,
       // the service's default when not given (apps/session-service/src/config.ts)
       sessionCacheStations: Number(SESSION_CACHE ?? 50000),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { withNice } from '@csms/platform';
@@ -60,7 +60,21 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader), with `env` on top of this
+ * How a service's process starts: its TypeScript through the tsx loader (the tests, and the benchmarks by default), or,
+ * with `SERVICES_FROM_DIST=1`, the compiled `dist/apps/<name>/src/main.js` as `npm start` runs it (`npm run build`
+ * first). tsx compiles with esbuild's `keepNames`, which wraps every named closure made at run time in an
+ * `Object.defineProperty`, and maps stack traces through source maps: a benchmark of the compiled code measures what
+ * a deployment runs.
+ */
+export function serviceMain(name: string): string[] {
+  if (process.env.SERVICES_FROM_DIST !== '1') return ['--import', 'tsx', `apps/${name}/src/main.ts`];
+  const main = path.join(repoRoot, 'dist', 'apps', name, 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`SERVICES_FROM_DIST=1: ${main} is missing (npm run build)`);
+  return [main];
+}
+
+/**
+ * Runs `apps/<name>/src/main.ts` as its own process (Node + tsx loader; the compiled service: `serviceMain`), with `env` on top of this
  * process's environment, and waits until its `/health/ready` answers 200 on `HTTP_PORT`. `nodeArgs`: Node flags of
  * the process (e.g. the young-generation size `npm start` gives the consumers, or `--cpu-prof`); `nice`: its CPU
  * priority, set through `nice(1)` so that every thread of it has it (the priority `npm start` gives the consumers).
@@ -72,7 +86,7 @@ export async function startServiceProcess(
   nodeArgs: readonly string[] = [],
   nice = 0,
 ): Promise<ServiceProcess> {
-  const run = withNice(nice, process.execPath, [...nodeArgs, '--import', 'tsx', `apps/${name}/src/main.ts`]);
+  const run = withNice(nice, process.execPath, [...nodeArgs, ...serviceMain(name)]);
   const child = spawn(run.command, run.args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
