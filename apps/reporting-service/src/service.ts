@@ -12,6 +12,7 @@ import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
 import { MonitoringConsumer } from './monitoring.consumer';
+import { monitoringLight } from './monitoring.handler';
 import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
 import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
@@ -112,6 +113,8 @@ export async function startReportingService(
           catalogue,
           controller: MonitoringConsumer,
           ...chunking,
+          // MeterValues from their headers alone (monitoring.handler.ts)
+          light: monitoringLight,
           inboxRetentionMs: inboundInboxRetention(cfg.OCPP_INBOUND_TOPIC, cfg),
         },
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer, ...chunking },

@@ -165,3 +165,80 @@ export const OcppMessageReceivedV1 = defineEvent({
   },
 });
 export type OcppMessageReceived = EventOf<typeof OcppMessageReceivedV1>;
+
+/**
+ * Headers of an `ocpp.inbound` record besides the envelope's (`event-id`, `event-type`, …): what the record is,
+ * readable without parsing its value — its kind, a call's action, the protocol and when the gateway received it.
+ * They repeat fields of the payload, which stays the record of truth; a consumer that needs no more of a record than
+ * these may apply it from them (the reporting service's monitoring of MeterValues, `LightRecords` in libs/messaging).
+ */
+export const INBOUND_HEADERS = {
+  kind: 'ocpp-kind',
+  action: 'ocpp-action',
+  protocol: 'ocpp-protocol',
+  receivedAt: 'received-at',
+} as const;
+
+/** The `INBOUND_HEADERS` of a record with this payload. */
+export function inboundHeaders(p: OcppMessageReceived['payload']): Record<string, string> {
+  const h: Record<string, string> = {
+    [INBOUND_HEADERS.kind]: p.kind,
+    [INBOUND_HEADERS.protocol]: p.protocol,
+    [INBOUND_HEADERS.receivedAt]: p.receivedAt,
+  };
+  if (p.action !== undefined) h[INBOUND_HEADERS.action] = p.action;
+  return h;
+}
+
+/** What an `ocpp.inbound` record's key and headers say of it (`inboundSummary`). */
+export interface InboundSummary {
+  stationId: string;
+  kind: OcppMessageReceived['payload']['kind'];
+  action?: string;
+  protocol: OcppMessageReceived['payload']['protocol'];
+  /** canonical RFC 3339 UTC with milliseconds, as `Date.prototype.toISOString` writes it */
+  receivedAt: string;
+}
+
+const INBOUND_KINDS: ReadonlySet<string> = new Set([
+  'call',
+  'callresult',
+  'callerror',
+  'connected',
+  'disconnected',
+  'rejected',
+]);
+
+/**
+ * A record's summary from its key (the station id) and headers (`header(name)`), or undefined unless the headers
+ * say it is an `ocpp.message_received` v1 with every `INBOUND_HEADERS` field present and well formed (a record
+ * without them — written before they existed, or by another producer — is to be decoded as usual).
+ */
+export function inboundSummary(
+  key: string | undefined,
+  header: (name: string) => string | undefined,
+): InboundSummary | undefined {
+  if (header('event-type') !== OcppMessageReceivedV1.type || header('event-version') !== '1') return undefined;
+  if (key === undefined || key.length === 0 || key.length > 255) return undefined;
+  const kind = header(INBOUND_HEADERS.kind);
+  const protocol = header(INBOUND_HEADERS.protocol);
+  const receivedAt = header(INBOUND_HEADERS.receivedAt);
+  const action = header(INBOUND_HEADERS.action);
+  if (kind === undefined || !INBOUND_KINDS.has(kind)) return undefined;
+  if (protocol !== 'ocpp1.6' && protocol !== 'ocpp2.0.1') return undefined;
+  if (receivedAt === undefined || !canonicalInstant(receivedAt)) return undefined;
+  if (action !== undefined && (action.length === 0 || action.length > 100)) return undefined;
+  return {
+    stationId: key,
+    kind: kind as InboundSummary['kind'],
+    ...(action !== undefined ? { action } : {}),
+    protocol,
+    receivedAt,
+  };
+}
+
+function canonicalInstant(s: string): boolean {
+  if (s.length !== 24) return false;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === s;
+}
