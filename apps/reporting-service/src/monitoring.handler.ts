@@ -86,20 +86,19 @@ type Heard = Map<string, { protocol: NonNullable<StationView['protocol']>; recei
  */
 export async function saveHeard(m: EntityManager, heard: Heard): Promise<void> {
   if (heard.size === 0) return;
-  // one JSON parameter (node-postgres escapes array parameters element by element: it showed in profiles)
-  const rows = [...heard.keys()].sort().map((id) => ({
-    station_id: id,
-    protocol: heard.get(id)!.protocol,
-    at: heard.get(id)!.receivedAt,
-    view: emptyView(id),
-  }));
+  const ids = [...heard.keys()].sort();
   await m.query(
     `insert into station_monitor (station_id, online, protocol, last_message_at, view)
      select h.station_id, true, h.protocol, h.at, h.view
-       from jsonb_to_recordset($1::jsonb) as h(station_id text, protocol text, at timestamptz, view jsonb)
+       from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) as h(station_id, protocol, at, view)
      on conflict (station_id) do update set online = true, protocol = excluded.protocol,
        last_message_at = greatest(station_monitor.last_message_at, excluded.last_message_at)`,
-    [JSON.stringify(rows)],
+    [
+      ids,
+      ids.map((id) => heard.get(id)!.protocol),
+      ids.map((id) => heard.get(id)!.receivedAt),
+      ids.map((id) => JSON.stringify(emptyView(id))),
+    ],
   );
 }
 
@@ -299,7 +298,7 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
 };
 
 /**
- * MeterValues, applied from their records' headers (`INBOUND_HEADER`), not decoded, validated or normalised and
+ * MeterValues, applied from their records' headers (`INBOUND_HEADERS`), not decoded, validated or normalised and
  * without an inbox row: all a MeterValues changes of a station's view is that the station was heard from
  * (`applyHeardFrom`, the same view as folding its `meter.sampled` events); for a station the chunk has no other
  * record of, only the row's columns are written (`saveHeard`), its view not even read. That change is idempotent, so a copy under

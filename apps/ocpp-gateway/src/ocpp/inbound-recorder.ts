@@ -41,7 +41,7 @@ export interface ConnectionIdentity {
  * resolves when the broker has acknowledged it. Event ids are name-based: station id + connection id +
  * message id (+ kind), so a re-publish of the same fact carries the same id. `receivedAt` is the gateway
  * clock: the fact's own timestamp, recorded once. Besides the envelope's headers the record carries its kind,
- * protocol, `receivedAt` and action in one header (`inboundHeaders`), for consumers that need no more of it.
+ * action, protocol and `receivedAt` as headers (`inboundHeaders`), for consumers that need no more of it.
  */
 export class InboundRecorder {
   constructor(
@@ -86,7 +86,7 @@ export class InboundRecorder {
       topic: this.topic,
       key: conn.stationId,
       value: JSON.stringify(env),
-      // what the record is, readable without parsing it (INBOUND_HEADER)
+      // what the record is, readable without parsing it (INBOUND_HEADERS)
       headers: { ...eventHeaders(env), ...inboundHeaders(env.payload) },
     });
   }

@@ -167,22 +167,30 @@ export const OcppMessageReceivedV1 = defineEvent({
 export type OcppMessageReceived = EventOf<typeof OcppMessageReceivedV1>;
 
 /**
- * The header an `ocpp.inbound` record carries besides the envelope's (`event-id`, `event-type`, …): what the record
- * is, readable without parsing its value — `<kind> <protocol> <receivedAt>[ <action>]`, e.g.
- * `call ocpp1.6 2026-03-01T10:00:00.120Z MeterValues`. One header, not one per field: kafkajs encodes every header
- * with buffers of its own, and four cost the gateway more than the consumer that reads them saved. It repeats fields of
- * the payload, which stays the record of truth; a consumer that needs no more of a record than this may apply it from
- * the header alone (the reporting service's monitoring of MeterValues, `LightRecords` in libs/messaging).
+ * Headers of an `ocpp.inbound` record besides the envelope's (`event-id`, `event-type`, …): what the record is,
+ * readable without parsing its value — its kind, a call's action, the protocol and when the gateway received it.
+ * They repeat fields of the payload, which stays the record of truth; a consumer that needs no more of a record than
+ * these may apply it from them (the reporting service's monitoring of MeterValues, `LightRecords` in libs/messaging).
  */
-export const INBOUND_HEADER = 'ocpp-record';
+export const INBOUND_HEADERS = {
+  kind: 'ocpp-kind',
+  action: 'ocpp-action',
+  protocol: 'ocpp-protocol',
+  receivedAt: 'received-at',
+} as const;
 
-/** The `INBOUND_HEADER` of a record with this payload, as a headers object. */
+/** The `INBOUND_HEADERS` of a record with this payload. */
 export function inboundHeaders(p: OcppMessageReceived['payload']): Record<string, string> {
-  const v = `${p.kind} ${p.protocol} ${p.receivedAt}`;
-  return { [INBOUND_HEADER]: p.action === undefined ? v : `${v} ${p.action}` };
+  const h: Record<string, string> = {
+    [INBOUND_HEADERS.kind]: p.kind,
+    [INBOUND_HEADERS.protocol]: p.protocol,
+    [INBOUND_HEADERS.receivedAt]: p.receivedAt,
+  };
+  if (p.action !== undefined) h[INBOUND_HEADERS.action] = p.action;
+  return h;
 }
 
-/** What an `ocpp.inbound` record's key and header say of it (`inboundSummary`). */
+/** What an `ocpp.inbound` record's key and headers say of it (`inboundSummary`). */
 export interface InboundSummary {
   stationId: string;
   kind: OcppMessageReceived['payload']['kind'];
@@ -203,8 +211,8 @@ const INBOUND_KINDS: ReadonlySet<string> = new Set([
 
 /**
  * A record's summary from its key (the station id) and headers (`header(name)`), or undefined unless the headers
- * say it is an `ocpp.message_received` v1 whose `INBOUND_HEADER` is present and well formed (a record without it —
- * written before it existed, or by another producer — is to be decoded as usual).
+ * say it is an `ocpp.message_received` v1 with every `INBOUND_HEADERS` field present and well formed (a record
+ * without them — written before they existed, or by another producer — is to be decoded as usual).
  */
 export function inboundSummary(
   key: string | undefined,
@@ -212,20 +220,13 @@ export function inboundSummary(
 ): InboundSummary | undefined {
   if (header('event-type') !== OcppMessageReceivedV1.type || header('event-version') !== '1') return undefined;
   if (key === undefined || key.length === 0 || key.length > 255) return undefined;
-  const h = header(INBOUND_HEADER);
-  if (h === undefined) return undefined;
-  // kind, protocol and the receive time have no spaces; the action (a rejected frame's may) is the rest
-  const a = h.indexOf(' ');
-  const b = a < 0 ? -1 : h.indexOf(' ', a + 1);
-  if (b < 0) return undefined;
-  const c = h.indexOf(' ', b + 1);
-  const kind = h.slice(0, a);
-  const protocol = h.slice(a + 1, b);
-  const receivedAt = c < 0 ? h.slice(b + 1) : h.slice(b + 1, c);
-  const action = c < 0 ? undefined : h.slice(c + 1);
-  if (!INBOUND_KINDS.has(kind)) return undefined;
+  const kind = header(INBOUND_HEADERS.kind);
+  const protocol = header(INBOUND_HEADERS.protocol);
+  const receivedAt = header(INBOUND_HEADERS.receivedAt);
+  const action = header(INBOUND_HEADERS.action);
+  if (kind === undefined || !INBOUND_KINDS.has(kind)) return undefined;
   if (protocol !== 'ocpp1.6' && protocol !== 'ocpp2.0.1') return undefined;
-  if (!canonicalInstant(receivedAt)) return undefined;
+  if (receivedAt === undefined || !canonicalInstant(receivedAt)) return undefined;
   if (action !== undefined && (action.length === 0 || action.length > 100)) return undefined;
   return {
     stationId: key,
