@@ -661,23 +661,6 @@ export const REVENUE_ROLLUP_KEYS: ReadonlyArray<readonly [string, string, string
   ['account', 'account_id', '0'],
 ];
 
-/**
- * The station's protocol in a column beside `online` and `last_message_at`: the three a MeterValues changes, written
- * alone for a station a chunk only heard from (monitoring.handler.ts `saveHeard`); the columns are the truth for them.
- */
-export class MonitorProtocolColumn1764500001100 implements MigrationInterface {
-  name = 'MonitorProtocolColumn1764500001100';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query('alter table station_monitor add column protocol text');
-    await q.query(`update station_monitor set protocol = view->>'protocol' where view ? 'protocol'`);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    await q.query('alter table station_monitor drop column protocol');
-  }
-}
-
 export const reportingServiceMigrations = [
   ...messagingMigrations,
   MonitoringTables1764500000000,
@@ -692,5 +675,4 @@ export const reportingServiceMigrations = [
   RevenueRollup1764500000800,
   RevenueRollupJson1764500000900,
   ReconciliationIncremental1764500001000,
-  MonitorProtocolColumn1764500001100,
 ];

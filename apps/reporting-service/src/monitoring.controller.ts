@@ -16,7 +16,7 @@ import {
   validateInput,
   type ActorRef,
 } from '@csms/service-kit';
-import { MONITOR_COLUMNS, applyAcknowledgement, viewOfRow, type MonitorRow } from './monitoring.handler';
+import { applyAcknowledgement } from './monitoring.handler';
 
 export const MONITORING_DEPS = Symbol('MONITORING_DEPS');
 export interface MonitoringDeps {
@@ -130,31 +130,30 @@ export class MonitoringController {
   @ApiQuery({ name: 'cursor', required: false, description: 'the last station id of the previous page' })
   async stations(@Query() query: Record<string, string>) {
     const q = validateInput(StationsQuery, query, 'query');
-    const { rows: page, nextCursor } = await keysetPage<MonitorRow & { station_id: string }>(this.ds, {
-      select: `select station_id, ${MONITOR_COLUMNS} from station_monitor`,
+    const { rows: page, nextCursor } = await keysetPage<{ station_id: string; view: StationView }>(this.ds, {
+      select: 'select station_id, view from station_monitor',
       filters: [q.online && ['online = ?', q.online === 'true']],
       key: [['station_id', 'text']],
       limit: Number(q.limit ?? 100),
       cursor: q.cursor,
       keyOf: (r) => [r.station_id],
     });
-    return { items: page.map((r) => summary(viewOfRow(r))), nextCursor };
+    return { items: page.map((r) => summary(r.view)), nextCursor };
   }
 
   @Get('stations/:stationId')
   @RequireRoles('operator', 'integration')
   @ApiOperation({ summary: 'One station with its open alarms' })
   async station(@Param('stationId') stationId: string) {
-    const rows: MonitorRow[] = await this.ds.query(
-      `select ${MONITOR_COLUMNS} from station_monitor where station_id = $1`,
+    const rows: Array<{ view: StationView }> = await this.ds.query(
+      'select view from station_monitor where station_id = $1',
       [stationId],
     );
     if (rows.length === 0)
       throw new ApiProblem(404, 'STATION_NOT_FOUND', `no station ${stationId} has said anything yet`, {
         field: 'path/stationId',
       });
-    const view = viewOfRow(rows[0]);
-    return { ...summary(view), alarms: view.openAlarms.map((a) => ({ ...a, status: 'open' })) };
+    return { ...summary(rows[0].view), alarms: rows[0].view.openAlarms.map((a) => ({ ...a, status: 'open' })) };
   }
 
   @Get('alarms')

@@ -26,78 +26,29 @@ import {
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { applyMaintenanceDeclared, saveStatusFacts } from './finance.handler';
 
-/**
- * A `station_monitor` row: the view, and in columns of their own whether the station is online, its protocol and when
- * it was last heard from. The columns are the truth for those three: a chunk in which a station was only heard from
- * (MeterValues, `monitoringLight`) writes them alone (`saveHeard`), not the view, whose copies of them may then be
- * older. Read every view through `viewOfRow`, selecting `MONITOR_COLUMNS`.
- */
-export interface MonitorRow {
-  view: StationView;
-  online: boolean;
-  protocol: StationView['protocol'] | null;
-  last_message_at: Date | null;
-}
-export const MONITOR_COLUMNS = 'view, online, protocol, last_message_at';
-
-/** The view as the row holds it: its columns over the view's own copies of them. */
-export function viewOfRow(r: MonitorRow): StationView {
-  const view: StationView = { ...r.view, online: r.online };
-  if (r.protocol !== null) view.protocol = r.protocol;
-  if (r.last_message_at !== null) view.lastMessageAt = r.last_message_at.toISOString();
-  return view;
-}
-
 /** The stations' views, locked, read in one statement (sorted: two chunks lock in the same order). */
 export async function loadViews(m: EntityManager, stationIds: readonly string[]): Promise<Map<string, StationView>> {
   const ids = [...new Set(stationIds)].sort();
   if (ids.length === 0) return new Map();
-  const rows: Array<MonitorRow & { station_id: string }> = await m.query(
-    `select station_id, ${MONITOR_COLUMNS} from station_monitor where station_id = any($1::text[]) order by station_id for update`,
+  const rows: Array<{ station_id: string; view: StationView }> = await m.query(
+    'select station_id, view from station_monitor where station_id = any($1::text[]) order by station_id for update',
     [ids],
   );
-  return new Map(rows.map((r) => [r.station_id, viewOfRow(r)]));
+  return new Map(rows.map((r) => [r.station_id, r.view]));
 }
 
 /** The views, written in one statement. */
 export async function saveViews(m: EntityManager, views: readonly StationView[]): Promise<void> {
   if (views.length === 0) return;
   await m.query(
-    `insert into station_monitor (station_id, online, protocol, last_message_at, view)
-     select * from unnest($1::text[], $2::boolean[], $3::text[], $4::timestamptz[], $5::jsonb[])
-     on conflict (station_id) do update set online = excluded.online, protocol = excluded.protocol,
-       last_message_at = excluded.last_message_at, view = excluded.view`,
+    `insert into station_monitor (station_id, online, last_message_at, view)
+     select * from unnest($1::text[], $2::boolean[], $3::timestamptz[], $4::jsonb[])
+     on conflict (station_id) do update set online = excluded.online, last_message_at = excluded.last_message_at, view = excluded.view`,
     [
       views.map((v) => v.stationId),
       views.map((v) => v.online),
-      views.map((v) => v.protocol ?? null),
       views.map((v) => v.lastMessageAt ?? null),
       views.map((v) => JSON.stringify(v)),
-    ],
-  );
-}
-
-/** What a chunk heard of stations it did not otherwise touch: the last record's protocol, the latest receive time. */
-type Heard = Map<string, { protocol: NonNullable<StationView['protocol']>; receivedAt: string }>;
-
-/**
- * Stations only heard from in a chunk, written in one statement without reading or rewriting their views: online, the
- * protocol, the later receive time (`applyHeardFrom` in SQL); a station not seen before gets an empty view.
- */
-export async function saveHeard(m: EntityManager, heard: Heard): Promise<void> {
-  if (heard.size === 0) return;
-  const ids = [...heard.keys()].sort();
-  await m.query(
-    `insert into station_monitor (station_id, online, protocol, last_message_at, view)
-     select h.station_id, true, h.protocol, h.at, h.view
-       from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) as h(station_id, protocol, at, view)
-     on conflict (station_id) do update set online = true, protocol = excluded.protocol,
-       last_message_at = greatest(station_monitor.last_message_at, excluded.last_message_at)`,
-    [
-      ids,
-      ids.map((id) => heard.get(id)!.protocol),
-      ids.map((id) => heard.get(id)!.receivedAt),
-      ids.map((id) => JSON.stringify(emptyView(id))),
     ],
   );
 }
@@ -138,8 +89,6 @@ type Acknowledgement = AlarmAcknowledged['payload'];
  */
 interface MonitoringChunk {
   views: Map<string, { view: StationView; dirty: boolean }>;
-  /** stations the chunk only heard from (`monitoringLight`), not read */
-  heard: Heard;
   facts: StatusFact[];
   opened: Alarm[];
   closed: Alarm[];
@@ -149,7 +98,7 @@ const CHUNK = 'monitoring.chunk';
 function chunkOf(scratch: Map<string, unknown>): MonitoringChunk {
   let c = scratch.get(CHUNK) as MonitoringChunk | undefined;
   if (!c) {
-    c = { views: new Map(), heard: new Map(), facts: [], opened: [], closed: [] };
+    c = { views: new Map(), facts: [], opened: [], closed: [] };
     scratch.set(CHUNK, c);
   }
   return c;
@@ -175,8 +124,9 @@ const stationOf = (e: { type: string; payload: unknown }): string | undefined =>
       : undefined;
 
 /** Reads (and locks) the views of every station of the chunk in one statement. */
-export const onMonitoringChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
+export const onMonitoringChunkStart: ChunkStartHook = async ({ manager, scratch, events, light }) => {
   const ids = events.map(stationOf).filter((id): id is string => id !== undefined);
+  for (const l of (light ?? []) as InboundSummary[]) ids.push(l.stationId);
   const loaded = await loadViews(manager, ids);
   const c = chunkOf(scratch);
   for (const id of new Set(ids)) c.views.set(id, { view: loaded.get(id) ?? emptyView(id), dirty: false });
@@ -191,7 +141,6 @@ export const onMonitoringChunkEnd: ChunkEndHook = async ({ manager, scratch }) =
     manager,
     [...c.views.values()].filter((v) => v.dirty).map((v) => v.view),
   );
-  await saveHeard(manager, c.heard);
   await saveAlarms(manager, c.opened, c.closed);
   scratch.delete(CHUNK);
 };
@@ -300,8 +249,7 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
 /**
  * MeterValues, applied from their records' headers (`INBOUND_HEADERS`), not decoded, validated or normalised and
  * without an inbox row: all a MeterValues changes of a station's view is that the station was heard from
- * (`applyHeardFrom`, the same view as folding its `meter.sampled` events); for a station the chunk has no other
- * record of, only the row's columns are written (`saveHeard`), its view not even read. That change is idempotent, so a copy under
+ * (`applyHeardFrom`, the same view as folding its `meter.sampled` events). That change is idempotent, so a copy under
  * the same id (ADR 0011) applied again changes nothing but `lastMessageAt`, to that copy's own receive time; and a
  * MeterValues the normaliser would refuse (the session service parks it) counts here as a sign of life, which it is.
  * A record without the headers (written before them) is decoded and folded as every other record.
@@ -312,18 +260,8 @@ export const monitoringLight: LightRecords<InboundSummary> = {
     return s !== undefined && s.kind === 'call' && s.action === 'MeterValues' ? s : undefined;
   },
   async apply(s, ctx) {
-    const c = chunkOf(ctx.scratch);
-    const v = c.views.get(s.stationId);
-    if (v) {
-      // the chunk read this station's view for its other records: folded in order with them
-      v.view = applyHeardFrom(v.view, s);
-      v.dirty = true;
-      return;
-    }
-    // only heard from in this chunk (every other record's station was read at its start): its columns alone
-    const h = c.heard.get(s.stationId);
-    const receivedAt =
-      h === undefined || Date.parse(s.receivedAt) >= Date.parse(h.receivedAt) ? s.receivedAt : h.receivedAt;
-    c.heard.set(s.stationId, { protocol: s.protocol, receivedAt });
+    const v = await viewOf(ctx, s.stationId);
+    v.view = applyHeardFrom(v.view, s);
+    v.dirty = true;
   },
 };
