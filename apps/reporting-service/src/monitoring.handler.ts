@@ -1,28 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import {
-  inboundSummary,
-  type AlarmAcknowledged,
-  type InboundSummary,
-  type MaintenanceDeclared,
-  type OcppMessageReceived,
-} from '@csms/contracts';
+import type { AlarmAcknowledged, MaintenanceDeclared, OcppMessageReceived } from '@csms/contracts';
 import { statusFactsOf, type StatusFact } from '@csms/finance';
-import {
-  headerOf,
-  type ChunkEndHook,
-  type ChunkStartHook,
-  type EventHandler,
-  type HandlerContext,
-  type LightRecords,
-} from '@csms/messaging';
-import {
-  acknowledge,
-  applyChargerEvent,
-  applyHeardFrom,
-  emptyView,
-  type Alarm,
-  type StationView,
-} from '@csms/monitoring';
+import type { ChunkEndHook, ChunkStartHook, EventHandler, HandlerContext } from '@csms/messaging';
+import { acknowledge, applyChargerEvent, emptyView, type Alarm, type StationView } from '@csms/monitoring';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { applyMaintenanceDeclared, saveStatusFacts } from './finance.handler';
 
@@ -124,9 +104,8 @@ const stationOf = (e: { type: string; payload: unknown }): string | undefined =>
       : undefined;
 
 /** Reads (and locks) the views of every station of the chunk in one statement. */
-export const onMonitoringChunkStart: ChunkStartHook = async ({ manager, scratch, events, light }) => {
+export const onMonitoringChunkStart: ChunkStartHook = async ({ manager, scratch, events }) => {
   const ids = events.map(stationOf).filter((id): id is string => id !== undefined);
-  for (const l of (light ?? []) as InboundSummary[]) ids.push(l.stationId);
   const loaded = await loadViews(manager, ids);
   const c = chunkOf(scratch);
   for (const id of new Set(ids)) c.views.set(id, { view: loaded.get(id) ?? emptyView(id), dirty: false });
@@ -244,24 +223,4 @@ export const monitoringHandler: EventHandler = async (event, ctx) => {
   v.dirty = true;
   c.opened.push(...opened);
   c.closed.push(...closed);
-};
-
-/**
- * MeterValues, applied from their records' headers (`INBOUND_HEADERS`), not decoded, validated or normalised and
- * without an inbox row: all a MeterValues changes of a station's view is that the station was heard from
- * (`applyHeardFrom`, the same view as folding its `meter.sampled` events). That change is idempotent, so a copy under
- * the same id (ADR 0011) applied again changes nothing but `lastMessageAt`, to that copy's own receive time; and a
- * MeterValues the normaliser would refuse (the session service parks it) counts here as a sign of life, which it is.
- * A record without the headers (written before them) is decoded and folded as every other record.
- */
-export const monitoringLight: LightRecords<InboundSummary> = {
-  select(message) {
-    const s = inboundSummary(message.key?.toString('utf8'), (name) => headerOf(message, name));
-    return s !== undefined && s.kind === 'call' && s.action === 'MeterValues' ? s : undefined;
-  },
-  async apply(s, ctx) {
-    const v = await viewOf(ctx, s.stationId);
-    v.view = applyHeardFrom(v.view, s);
-    v.dirty = true;
-  },
 };

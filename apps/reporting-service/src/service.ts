@@ -12,7 +12,6 @@ import { reportingGroups, type ReportingServiceConfig } from './config';
 import { reportingServiceMigrations } from './migrations';
 import { MONITORING_DEPS, MonitoringController, type MonitoringDeps } from './monitoring.controller';
 import { MonitoringConsumer } from './monitoring.consumer';
-import { monitoringLight } from './monitoring.handler';
 import { FINANCE_DEPS, FinanceController, type FinanceDeps } from './finance.controller';
 import { parseOcpiTokens } from './ocpi';
 import { PaymentsConsumer } from './payments.consumer';
@@ -113,8 +112,6 @@ export async function startReportingService(
           catalogue,
           controller: MonitoringConsumer,
           ...chunking,
-          // MeterValues from their headers alone (monitoring.handler.ts)
-          light: monitoringLight,
           inboxRetentionMs: inboundInboxRetention(cfg.OCPP_INBOUND_TOPIC, cfg),
         },
         { name: billing.groupId, topics: billing.topics, catalogue, controller: CompletenessConsumer, ...chunking },

@@ -1,13 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import {
-  AlarmAcknowledgedV1,
-  deriveId,
-  inboundHeaders,
-  systemCatalogue,
-  type OcppMessageReceived,
-} from '@csms/contracts';
-import { KafkaRecordPublisher, eventHeaders } from '@csms/messaging';
+import { AlarmAcknowledgedV1, deriveId, systemCatalogue, type OcppMessageReceived } from '@csms/contracts';
+import { KafkaRecordPublisher } from '@csms/messaging';
 import { applyChargerEvent, emptyView } from '@csms/monitoring';
 import { normalise, type OcppInboundRecord } from '@csms/ocpp-normaliser';
 import { silentLogger } from '@csms/platform';
@@ -413,81 +407,5 @@ describe('reporting service: station monitoring from ocpp.inbound (real Kafka an
         { kind: 'charging', value: 'Idle' },
       ]);
     }
-  });
-
-  it("applies MeterValues from their records' headers, without an inbox row, to the same views as decoding them", async () => {
-    const [full, light] = [uniqueName('CPFULL'), uniqueName('CPLIGHT')];
-    const at = (s: number) => new Date(Date.parse('2026-03-13T10:00:00Z') + s * 1000).toISOString();
-    const meterValues = (cp: string, s: number, protocol: 'ocpp1.6' | 'ocpp2.0.1') =>
-      record(cp, protocol, at(s), {
-        action: 'MeterValues',
-        payload:
-          protocol === 'ocpp1.6'
-            ? {
-                connectorId: 1,
-                meterValue: [{ timestamp: at(s), sampledValue: [{ value: String(1000 + s), unit: 'Wh' }] }],
-              }
-            : {
-                evseId: 1,
-                meterValue: [{ timestamp: at(s), sampledValue: [{ value: 1000 + s }] }],
-              },
-        response: {},
-      });
-    const history = (cp: string) => {
-      const rs: OcppMessageReceived[] = [record(cp, 'ocpp1.6', at(0), { kind: 'connected' })];
-      rs.push(
-        record(cp, 'ocpp1.6', at(1), {
-          action: 'StatusNotification',
-          payload: { connectorId: 1, status: 'Charging', errorCode: 'NoError', timestamp: at(1) },
-        }),
-      );
-      for (let i = 0; i < 20; i++) rs.push(meterValues(cp, 10 + i, 'ocpp1.6'));
-      rs.push(record(cp, 'ocpp1.6', at(40), { kind: 'disconnected', reason: 'closed by the station' }));
-      // a station heard from again after a disconnect is online; one that came back on 2.0.1 says so
-      rs.push(record(cp, 'ocpp2.0.1', at(41), { kind: 'connected' }));
-      for (let i = 0; i < 10; i++) rs.push(meterValues(cp, 50 + i, 'ocpp2.0.1'));
-      rs.push(record(cp, 'ocpp2.0.1', at(61), { kind: 'disconnected', reason: 'closed by the station' }));
-      rs.push(meterValues(cp, 70, 'ocpp2.0.1'));
-      return rs;
-    };
-    const fullRecords = history(full);
-    const lightRecords = history(light);
-    // the same records; only the second station's carry the gateway's headers
-    await publisher.publish([
-      ...fullRecords.map((r) => ({ topic: inbound, key: r.key!, value: JSON.stringify(r) })),
-      ...lightRecords.map((r) => ({
-        topic: inbound,
-        key: r.key!,
-        value: JSON.stringify(r),
-        headers: { ...eventHeaders(r), ...inboundHeaders(r.payload) },
-      })),
-    ]);
-    const views: Json[] = [];
-    for (const cp of [full, light])
-      views.push(
-        await waitFor(
-          async () => {
-            const r = await get<Json>(`/api/v1/stations/${cp}`);
-            return r.status === 200 && r.body.lastMessageAt === at(70) ? r.body : undefined;
-          },
-          { what: `${cp} folded` },
-        ),
-      );
-    expect(views[1]).toMatchObject({ online: true, protocol: 'ocpp2.0.1', lastMessageAt: at(70) });
-    expect({ ...views[1], stationId: full }).toEqual(views[0]);
-    const stored: Array<{ station_id: string; view: Json }> = await svc.dataSource.query(
-      'select station_id, view from station_monitor where station_id = any($1::text[]) order by station_id = $2',
-      [[full, light], light],
-    );
-    expect({ ...stored[1].view, stationId: full }).toEqual(stored[0].view);
-    // the MeterValues with headers left no inbox row; every other record did
-    const inboxed = async (rs: OcppMessageReceived[]) =>
-      (
-        await svc.dataSource.query('select count(*)::int as n from inbox where event_id = any($1::uuid[])', [
-          rs.map((r) => r.id),
-        ])
-      )[0].n as number;
-    expect(await inboxed(fullRecords)).toBe(fullRecords.length);
-    expect(await inboxed(lightRecords)).toBe(lightRecords.filter((r) => r.payload.action !== 'MeterValues').length);
   });
 });

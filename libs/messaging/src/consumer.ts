@@ -40,29 +40,12 @@ export interface HandlerContext {
   scratch: Map<string, unknown>;
 }
 
-/**
- * Runs once per chunk transaction, before its first handler, with the events it will handle and the light records
- * it will apply (`LightRecords`), to prefetch state.
- */
+/** Runs once per chunk transaction, before its first handler, with the events it will handle (to prefetch state). */
 export type ChunkStartHook = (ctx: {
   manager: EntityManager;
   scratch: Map<string, unknown>;
   events: readonly Envelope[];
-  light?: readonly unknown[];
 }) => Promise<void>;
-
-/**
- * Records a consumer applies from their key and headers alone, without decoding or validating the value and without
- * an inbox row: `select` returns what `apply` needs, or undefined for a record to decode as usual. Only for records
- * whose effect on the consumer is the same if a copy under the same event id is applied again (a copy at a later
- * offset — see ADR 0011 — is then applied, not dropped); a redelivery below the consumer's position is dropped as
- * for any record. Applied in offset order among the chunk's events, in the chunk's transaction, with the same
- * context (`scratch`, `emit`). A light record whose `apply` fails for good is parked like an event.
- */
-export interface LightRecords<T = unknown> {
-  select(message: KafkaMessage, position: RecordPosition): T | undefined;
-  apply(light: T, ctx: HandlerContext): Promise<void>;
-}
 
 /** Runs once per chunk transaction, after its last handler, before the outbox append and the commit. */
 export type ChunkEndHook = (ctx: {
@@ -142,8 +125,6 @@ export interface EventConsumerOptions {
    * that handle its type: a poison record of a skipped type is parked by them, not by this one.
    */
   skipTypes?: ReadonlySet<string>;
-  /** records applied from their headers alone (`LightRecords`) */
-  light?: LightRecords;
   /**
    * Topics whose records' inbox rows may go after this long (ms), by topic name: only topics where a copy of a record
    * under the same event id can come at another offset within that time and never later (`ocpp.inbound`: a station
@@ -167,8 +148,6 @@ export interface ConsumerStats {
   restarts: number;
   /** records passed over unread (`skipTypes`) */
   skipped: number;
-  /** records applied from their headers alone (`LightRecords`; also counted in `applied`) */
-  light: number;
   /** expired inbox rows deleted (`inboxRetentionMs`) */
   inboxPruned: number;
 }
@@ -211,18 +190,9 @@ interface Item {
   message: KafkaMessage;
   position: RecordPosition;
   event?: Envelope;
-  /** `LightRecords.select`'s answer: applied without decoding (then `event` is undefined) */
-  light?: unknown;
-  /** the event id: the envelope's, or a light record's `event-id` header */
-  id?: string;
   error?: unknown;
   /** passed over unread (`skipTypes`) */
   skipped?: true;
-}
-
-/** A record's header as text (its first value), or undefined. */
-export function headerOf(message: KafkaMessage, name: string): string | undefined {
-  return headerText(message.headers?.[name]);
 }
 
 /** A record header's text (kafkajs gives a Buffer, a string or a list of them). */
@@ -231,11 +201,8 @@ function headerText(v: Buffer | string | Array<Buffer | string> | undefined): st
   return one === undefined ? undefined : typeof one === 'string' ? one : one.toString('utf8');
 }
 
-/** What applyChunk needs of a record: the decoded event (or the light record and its id) and where it came from. */
-type Decoded = Pick<Item, 'event' | 'light' | 'id' | 'position'>;
-
-/** A decoded record's event id, or a light record's. */
-const idOf = (it: Decoded): string => it.event?.id ?? it.id!;
+/** What applyChunk needs of a record: the decoded event and where it came from. */
+type Decoded = Pick<Item, 'event' | 'position'>;
 
 class Stopped extends Error {}
 class AlreadyRedriven extends Error {}
@@ -258,7 +225,6 @@ type OptionalOptions =
   | 'sharedDecodes'
   | 'fetchMaxBytesPerPartition'
   | 'skipTypes'
-  | 'light'
   | 'inboxRetentionMs';
 
 /**
@@ -289,7 +255,6 @@ export class EventConsumer {
     retries: 0,
     restarts: 0,
     skipped: 0,
-    light: 0,
     inboxPruned: 0,
   };
   private readonly failures = new Map<string, FailureCount>();
@@ -598,16 +563,10 @@ export class EventConsumer {
       this.lag.applied(batch.topic, batch.partition, Number(m.offset), Number(m.timestamp));
     const shared = this.o.sharedDecodes;
     const skip = this.o.skipTypes;
-    const lightRecords = this.o.light;
     const items: Item[] = batch.messages.map((message) => {
       const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       const type = skip || shared ? headerText(message.headers?.['event-type']) : undefined;
       if (type !== undefined && skip?.has(type)) return { message, position, skipped: true };
-      if (lightRecords) {
-        const id = headerText(message.headers?.['event-id']);
-        const light = id === undefined ? undefined : lightRecords.select(message, position);
-        if (light !== undefined) return { message, position, light, id };
-      }
       try {
         const event = shared
           ? shared.decode(this.o.catalogue, position, message.value, type)
@@ -694,7 +653,6 @@ export class EventConsumer {
     const t0 = performance.now();
     const out: Envelope[] = [];
     let applied = 0;
-    let lightApplied = 0;
     let duplicates = 0;
     let written: OutboxWritten[] = [];
     const { topic, partition } = chunk[0].position;
@@ -708,40 +666,19 @@ export class EventConsumer {
           duplicates += chunk.length - unseen.length;
         }
       }
-      // light records have no inbox row (`LightRecords`)
-      const decoded = unseen.filter((it) => it.event !== undefined);
       const fresh = await recordManyInInbox(
         manager,
         this.o.name,
-        decoded.map((it) => ({ eventId: it.event!.id, position: it.position })),
+        unseen.map((it) => ({ eventId: it.event!.id, position: it.position })),
         this.o.inboxRetentionMs?.[topic],
       );
       const scratch = new Map<string, unknown>();
       const emit = (...events: Envelope[]) => out.push(...events);
-      const todo = decoded.filter((it) => fresh.has(it.event!.id.toLowerCase()));
-      const light = decoded.length === unseen.length ? [] : unseen.filter((it) => it.event === undefined);
-      if ((todo.length > 0 || light.length > 0) && !giveUp)
-        await this.o.onChunkStart?.({
-          manager,
-          scratch,
-          events: todo.map((it) => it.event!),
-          ...(light.length > 0 ? { light: light.map((it) => it.light) } : {}),
-        });
+      const todo = unseen.filter((it) => fresh.has(it.event!.id.toLowerCase()));
+      if (todo.length > 0 && !giveUp)
+        await this.o.onChunkStart?.({ manager, scratch, events: todo.map((it) => it.event!) });
       for (const it of unseen) {
-        if (it.event === undefined) {
-          // a light record (`LightRecords`): a consumer's give-up handler takes events only (`giveUp` refuses it)
-          await this.o.light!.apply(it.light, {
-            manager,
-            position: it.position,
-            logger: this.log,
-            emit,
-            scratch,
-          });
-          applied++;
-          lightApplied++;
-          continue;
-        }
-        const event = it.event;
+        const event = it.event!;
         if (!fresh.delete(event.id.toLowerCase())) {
           duplicates++;
           continue;
@@ -772,13 +709,12 @@ export class EventConsumer {
       );
       if (!redrive && unseen.length > 0) {
         const end = unseen[unseen.length - 1];
-        await advanceAppliedPosition(manager, this.o.name, end.position, idOf(end));
+        await advanceAppliedPosition(manager, this.o.name, end.position, end.event!.id);
       }
       await last?.(manager, applied);
     });
     if (giveUp) this.stats_.givenUp += applied;
     else this.stats_.applied += applied;
-    this.stats_.light += lightApplied;
     this.stats_.duplicates += duplicates;
     if (out.length > 0) {
       // committed: the relay publishes these values from memory
@@ -816,9 +752,9 @@ export class EventConsumer {
       );
     if (at.lastEventId === null) return;
     const before = chunk.find((it) => Number(it.position.offset) === at.nextOffset - 1);
-    if (before && idOf(before).toLowerCase() !== at.lastEventId)
+    if (before && before.event!.id.toLowerCase() !== at.lastEventId)
       throw new LogReplacedError(
-        `${topic}/${partition} holds event ${idOf(before)} at offset ${at.nextOffset - 1}, where this consumer applied ${at.lastEventId}: ${rebuild}`,
+        `${topic}/${partition} holds event ${before.event!.id} at offset ${at.nextOffset - 1}, where this consumer applied ${at.lastEventId}: ${rebuild}`,
       );
   }
 
@@ -850,7 +786,7 @@ export class EventConsumer {
   /** Lets `onGiveUp` record the failure instead of parking the event; false if there is none or it failed too. */
   private async giveUp(it: Item, error: unknown, attempts: number): Promise<boolean> {
     const handle = this.o.onGiveUp;
-    if (!handle || it.event === undefined) return false;
+    if (!handle) return false;
     try {
       await this.applyChunk([it], { giveUp: { handle, error } });
       this.log.warn(

@@ -1,14 +1,5 @@
-import { CsmsError, deriveId, type Envelope } from '@csms/contracts';
-import {
-  DLQ_HEADERS,
-  EventConsumer,
-  deadLetterId,
-  headerOf,
-  openDeadLetterCounts,
-  type ChunkStartHook,
-  type EventHandler,
-  type LightRecords,
-} from '@csms/messaging';
+import { CsmsError, type Envelope } from '@csms/contracts';
+import { DLQ_HEADERS, EventConsumer, deadLetterId, openDeadLetterCounts, type EventHandler } from '@csms/messaging';
 import { TopicCollector, uniqueName, waitFor } from '@csms/testing';
 import {
   messagingSuite,
@@ -194,86 +185,6 @@ describe('event consumer: inbox, retries and dead-letter parking (real Kafka, re
       [group],
     );
     expect(rows).toEqual([{ offset: '3', error_code: 'MALFORMED_JSON' }]);
-  });
-
-  it('applies light records from their headers in offset order among the events, without an inbox row; a redelivery of them is dropped by the position', async () => {
-    const { topic, catalogue, make, send } = await setup();
-    const lightId = (n: number) => deriveId('light', topic, n);
-    // a light record: its value is not even JSON; a copy under the same id (L2 again) is applied again
-    const light = (n: number, id = lightId(n)) => ({
-      topic,
-      key: 'l',
-      value: 'not json',
-      headers: { 'event-id': id, 'light-n': String(n) },
-    });
-    await send(make('s', 1));
-    await suite.publisher.publish([light(2)]);
-    await send(make('s', 3));
-    await suite.publisher.publish([light(4), light(2)]);
-    // a header `select` refuses: decoded as usual (and parked, being no JSON)
-    await suite.publisher.publish([{ ...light(5), headers: { 'event-id': lightId(5), 'light-n': 'five' } }]);
-    await send(make('s', 6));
-
-    const starts: Array<{ events: number; light: unknown[] }> = [];
-    const lightRecords: LightRecords<{ id: string; n: number }> = {
-      select(message) {
-        const n = Number(headerOf(message, 'light-n'));
-        const id = headerOf(message, 'event-id');
-        return Number.isInteger(n) && n > 0 && id !== undefined ? { id, n } : undefined;
-      },
-      async apply(l, { manager }) {
-        await manager.query(
-          `insert into totals (key, count, sum) values ('l', 1, $1)
-           on conflict (key) do update set count = totals.count + 1, sum = totals.sum + $1`,
-          [l.n],
-        );
-        await manager.query('insert into applied_log (event_id, key, n) values ($1, $2, $3)', [l.id, 'l', l.n]);
-      },
-    };
-    const group = uniqueName('light');
-    const onChunkStart: ChunkStartHook = async ({ events, light: l }) => {
-      starts.push({ events: events.length, light: [...(l ?? [])] });
-    };
-    const first = await startConsumer(topic, catalogue, group, applyTotals, { light: lightRecords, onChunkStart });
-    await waitFor(() => first.consumer.stats().applied === 6 && first.consumer.stats().parked === 1, {
-      what: '6 applied (3 light), 1 parked',
-    });
-    expect(first.consumer.stats().light).toBe(3);
-    expect(await totals(suite.db.dataSource)).toEqual({ s: { count: 3, sum: 10 }, l: { count: 3, sum: 8 } });
-    const log: Array<{ key: string; n: number }> = await suite.db.dataSource.query(
-      'select key, n from applied_log order by seq',
-    );
-    expect(log).toEqual([
-      { key: 's', n: 1 },
-      { key: 'l', n: 2 },
-      { key: 's', n: 3 },
-      { key: 'l', n: 4 },
-      { key: 'l', n: 2 },
-      { key: 's', n: 6 },
-    ]);
-    // the chunk-start hook saw them
-    expect(starts.flatMap((s) => s.light)).toEqual([
-      { id: lightId(2), n: 2 },
-      { id: lightId(4), n: 4 },
-      { id: lightId(2), n: 2 },
-    ]);
-    const inbox: Array<{ event_id: string }> = await suite.db.dataSource.query(
-      'select event_id from inbox where consumer = $1 order by "offset"',
-      [group],
-    );
-    expect(inbox.map((r) => r.event_id)).toEqual([make('s', 1).id, make('s', 3).id, make('s', 6).id]);
-    await first.stop();
-
-    // as if the offsets had never been committed: every record comes again, and the position drops them all
-    const admin = suite.kafka.admin();
-    await admin.connect();
-    await admin.resetOffsets({ groupId: group, topic, earliest: true });
-    await admin.disconnect();
-    const second = await startConsumer(topic, catalogue, group, applyTotals, { light: lightRecords, onChunkStart });
-    await waitFor(() => second.consumer.stats().duplicates === 7, { what: '7 redeliveries dropped' });
-    await second.consumer.caughtUp(30_000);
-    expect(second.consumer.stats()).toMatchObject({ applied: 0, light: 0, parked: 0 });
-    expect(await appliedCount(suite.db.dataSource)).toBe(6);
   });
 
   it('parks an event whose handler keeps failing with an unclassified error after maxAttempts, and goes on', async () => {

@@ -192,22 +192,6 @@ export function applyChargerEvent(current: StationView | undefined, e: ChargerEv
   return { view, opened, closed };
 }
 
-/**
- * A call that changes nothing of a station's view but that the station was heard from — a MeterValues (its samples are
- * the session service's business) — known from the record's headers alone: the same view as `applyChargerEvent` of
- * its `meter.sampled` events (protocol, `lastMessageAt`, online), opening and closing no alarm.
- */
-export function applyHeardFrom(
-  current: StationView | undefined,
-  call: { stationId: string; protocol: OcppProtocol; receivedAt: string },
-): StationView {
-  const view: StationView = current ? { ...current } : emptyView(call.stationId);
-  view.protocol = call.protocol;
-  view.lastMessageAt = later(view.lastMessageAt, call.receivedAt);
-  view.online = true;
-  return view;
-}
-
 /** An operator acknowledges an alarm: it closes (security events close only this way). */
 export function acknowledge(view: StationView, alarmId: string, at: string, by: string): MonitorResult {
   const i = view.openAlarms.findIndex((a) => a.alarmId === alarmId);

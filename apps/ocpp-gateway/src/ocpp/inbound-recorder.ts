@@ -1,10 +1,4 @@
-import {
-  EventCatalogue,
-  OcppMessageReceivedV1,
-  deriveId,
-  inboundHeaders,
-  type OcppMessageReceived,
-} from '@csms/contracts';
+import { EventCatalogue, OcppMessageReceivedV1, deriveId, type OcppMessageReceived } from '@csms/contracts';
 import { eventHeaders } from '@csms/messaging';
 import type { OcppProtocol } from '@csms/ocpp';
 import type { OutgoingRecord } from '@csms/messaging';
@@ -40,8 +34,7 @@ export interface ConnectionIdentity {
  * transaction (`station`), and
  * resolves when the broker has acknowledged it. Event ids are name-based: station id + connection id +
  * message id (+ kind), so a re-publish of the same fact carries the same id. `receivedAt` is the gateway
- * clock: the fact's own timestamp, recorded once. Besides the envelope's headers the record carries its kind,
- * action, protocol and `receivedAt` as headers (`inboundHeaders`), for consumers that need no more of it.
+ * clock: the fact's own timestamp, recorded once.
  */
 export class InboundRecorder {
   constructor(
@@ -86,8 +79,7 @@ export class InboundRecorder {
       topic: this.topic,
       key: conn.stationId,
       value: JSON.stringify(env),
-      // what the record is, readable without parsing it (INBOUND_HEADERS)
-      headers: { ...eventHeaders(env), ...inboundHeaders(env.payload) },
+      headers: eventHeaders(env),
     });
   }
 }
