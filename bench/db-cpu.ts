@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Client } from 'pg';
 
 /**
@@ -67,4 +67,28 @@ export async function watchDbCpu(url: string): Promise<() => Promise<number>> {
     await poll.end();
     return Number((ms / 1000).toFixed(1));
   };
+}
+
+/** every PostgreSQL and Kafka process with its CPU now: backends by database name, the rest as `postgres` / `kafka` */
+export function infraCpu(databases: Map<string, string>): Map<number, { who: string; ms: number }> {
+  const out = new Map<number, { who: string; ms: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const pid = Number(d);
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    let who: string | undefined;
+    if (cmd.startsWith('postgres')) {
+      who = 'postgres (other)';
+      for (const [db, service] of databases) if (cmd.includes(` ${db} `)) who = `postgres: ${service}`;
+    } else if (cmd.includes('kafka.Kafka')) who = 'kafka broker';
+    if (!who) continue;
+    const ms = procCpuMs(pid);
+    if (ms !== undefined) out.set(pid, { who, ms });
+  }
+  return out;
 }

@@ -42,7 +42,7 @@
  * A human summary and one JSON line.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
 import { newApiKey } from '@csms/service-kit';
@@ -50,6 +50,7 @@ import { createTestTopics, freePort, startServiceProcess, testKafka, type Servic
 import { benchPassword } from './gateway-password';
 import { arg } from './args';
 import { printStatements, resetStatements } from './statements';
+import { infraCpu, procCpuMs } from './db-cpu';
 // what `npm start` gives the consuming services: their Node flags and CPU priority (CONSUMER_NICE)
 import { CONSUMER_NICE, CONSUMER_NODE_ARGS } from '../scripts/services';
 
@@ -66,21 +67,10 @@ const SESSION_CACHE = arg('session-cache');
 const ACCOUNTS = num('accounts', 1);
 const STATEMENTS = process.argv.includes('--statements');
 const COMPILED = process.argv.includes('--compiled');
-const TICK_HZ = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** user + system CPU of a process in ms, or undefined if it is gone */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // after the comm: state(0) ... utime(11) stime(12)
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICK_HZ;
-  } catch {
-    return undefined;
-  }
-}
+const cpuMs = procCpuMs;
 
 /** resident memory of a process in MB now (VmRSS) and at its peak so far (VmHWM), or undefined if it is gone */
 function memoryMb(pid: number): { rss: number; peak: number } | undefined {
@@ -91,30 +81,6 @@ function memoryMb(pid: number): { rss: number; peak: number } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** every PostgreSQL and Kafka process with its CPU now: backends by database name, the rest as `postgres` / `kafka` */
-function infraCpu(databases: Map<string, string>): Map<number, { who: string; ms: number }> {
-  const out = new Map<number, { who: string; ms: number }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const pid = Number(d);
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue;
-    }
-    let who: string | undefined;
-    if (cmd.startsWith('postgres')) {
-      who = 'postgres (other)';
-      for (const [db, service] of databases) if (cmd.includes(` ${db} `)) who = `postgres: ${service}`;
-    } else if (cmd.includes('kafka.Kafka')) who = 'kafka broker';
-    if (!who) continue;
-    const ms = cpuMs(pid);
-    if (ms !== undefined) out.set(pid, { who, ms });
-  }
-  return out;
 }
 
 interface CpuSnapshot {
