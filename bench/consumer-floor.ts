@@ -4,7 +4,7 @@
  * domain logic. Isolates the platform: no gateway, no domain code; real Kafka and PostgreSQL.
  *
  *   npx tsx bench/consumer-floor.ts [--records=60000] [--in-bytes=750] [--row-bytes=0] [--emit-bytes=0]
- *                                   [--chunk=1000] [--partitions=3] [--keys=1000] [--cdr]
+ *                                   [--chunk=1000] [--partitions=3] [--keys=1000] [--cdr] [--inbox-retention-hours=H]
  *
  * Two phases, CPU per record of this process, of the database's PostgreSQL backends, of the rest of PostgreSQL
  * (WAL writer, checkpointer) and of the Kafka broker (from /proc):
@@ -18,7 +18,8 @@
  *    memory, deleted after). `--cdr`: the row is a real CDR (the `cdr.created` v3 contract's example, 3.7 KB of
  *    JSON) and the event emitted is that `cdr.created` v3, checked against its closed schema as every emitted event
  *    is: the least a pricing service writes and publishes per CDR, without pricing anything.
- *    Timed from the first chunk committed to the last record applied and published.
+ *    `--inbox-retention-hours`: the inbox rows of the input topic expire (as the session service's and the reporting
+ *    service's rows of `ocpp.inbound` do). Timed from the first chunk committed to the last record applied and published.
  * Prints a human summary and a JSON line.
  */
 import os from 'node:os';
@@ -47,6 +48,7 @@ const CHUNK = num('chunk', 1000);
 const PARTITIONS = num('partitions', 3);
 const KEYS = num('keys', 1000);
 const CDR = process.argv.includes('--cdr');
+const RETENTION_HOURS = arg('inbox-retention-hours');
 
 class FloorRows1764900000001 implements MigrationInterface {
   name = 'FloorRows1764900000001';
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
     logger,
     relay,
     chunkSize: CHUNK,
+    ...(RETENTION_HOURS ? { inboxRetentionMs: { [inTopic]: Number(RETENTION_HOURS) * 3_600_000 } } : {}),
   });
   let c0: ReturnType<typeof snapshot> | undefined;
   let chunks = 0;
