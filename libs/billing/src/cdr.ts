@@ -105,6 +105,15 @@ export function cdrLocationOf(
   return { location, missing };
 }
 
+/** The selection index of a catalogue snapshot: the one `tariffs` keeps for it (built once), or one for this call. */
+export function catalogueIndex<A extends TariffAssignment, V extends TariffVersionRef>(
+  assignments: readonly A[],
+  versions: readonly V[],
+  tariffs: CompiledTariffs | undefined,
+): TariffIndex<A, V> {
+  return tariffs?.index(assignments, versions) ?? new TariffIndex(assignments, versions);
+}
+
 /**
  * Each tariff object compiled once (validated and parsed): a consumer prices a chunk of sessions with the
  * tariff objects of one catalogue snapshot. Keyed by the object itself (held weakly), which is never
@@ -174,7 +183,7 @@ export function buildCdr(
       assignment: { draft: true },
     };
   } else {
-    const select = opts.tariffs?.index(ctx.assignments, ctx.versions) ?? new TariffIndex(ctx.assignments, ctx.versions);
+    const select = catalogueIndex(ctx.assignments, ctx.versions, opts.tariffs);
     const sel = select.select({
       at: s.startedAt,
       stationId: s.stationId,

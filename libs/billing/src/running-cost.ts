@@ -11,9 +11,8 @@
  */
 import type { SessionStartedEvent, SessionUpdatedEvent } from '@csms/contracts';
 import { Dec, epochMsOf, toIsoString } from '@csms/kernel';
-import { buildCdr, type CompiledTariffs, type SourcePosition } from './cdr';
+import { buildCdr, catalogueIndex, type CompiledTariffs, type SourcePosition } from './cdr';
 import type { PricingFacts } from './facts';
-import { TariffIndex } from './select-tariff';
 import type { SessionEndedPayload } from './to-pricing-session';
 
 type Started = SessionStartedEvent['payload'];
@@ -231,8 +230,7 @@ export function selectSessionTariff(
   facts: Pick<PricingFacts, 'assignments' | 'versions' | 'station' | 'token'>,
   opts: { tariffs?: CompiledTariffs } = {},
 ): SelectedTariff {
-  const index =
-    opts.tariffs?.index(facts.assignments, facts.versions) ?? new TariffIndex(facts.assignments, facts.versions);
+  const index = catalogueIndex(facts.assignments, facts.versions, opts.tariffs);
   const sel = index.select({
     at: s.startedAt,
     stationId: s.stationId,
