@@ -152,8 +152,10 @@ export class GatewayRuntime {
         ? [new BatchingPublisher(overrides.inboundPublisher, batchOpts)]
         : inboundProducers.map((p) => new BatchingPublisher(p, batchOpts)),
     );
+    // the registry and the command path nudge the relay after each commit: idle, it only looks for other instances' rows
     const relay = new OutboxRelay(dataSource, producer, logger.child({ component: 'outbox-relay' }), {
       pollIntervalMs: 200,
+      idlePollIntervalMs: config.OUTBOX_IDLE_POLL_MS,
       ...limits,
     });
     relay.start();

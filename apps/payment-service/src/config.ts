@@ -56,11 +56,8 @@ export const PaymentServiceConfigSchema = Type.Object({
    */
   PAYMENT_RUNNER_POLL_MS: Type.Integer({ default: 200, minimum: 10, maximum: 60_000 }),
   PAYMENT_RUNNER_IDLE_POLL_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 600_000 }),
-  /**
-   * the outbox relay: every commit of this process wakes it; while idle it looks for rows of other instances this
-   * often (while busy: every 100 ms)
-   */
-  PAYMENT_OUTBOX_IDLE_POLL_MS: Type.Integer({ default: 2000, minimum: 10, maximum: 600_000 }),
+  /** the outbox relay's idle poll for this service alone (unset: OUTBOX_IDLE_POLL_MS, which every service reads) */
+  PAYMENT_OUTBOX_IDLE_POLL_MS: Type.Optional(Type.Integer({ minimum: 10, maximum: 600_000 })),
   PAYMENT_RUNNER_CONCURRENCY: Type.Integer({ default: 16, minimum: 1, maximum: 256 }),
   /**
    * intents the runner claims per round and whose outcomes it records in one transaction (at least

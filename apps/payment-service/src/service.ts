@@ -125,7 +125,7 @@ export async function startPaymentService(
       },
       topics: [...specs, deadLetterSpec(groups.records), deadLetterSpec(groups.decide)],
       // every outbox write of this service nudges the relay after its commit: idle, it only looks for other instances' rows
-      relay: { idlePollIntervalMs: cfg.PAYMENT_OUTBOX_IDLE_POLL_MS },
+      relay: { idlePollIntervalMs: cfg.PAYMENT_OUTBOX_IDLE_POLL_MS ?? cfg.OUTBOX_IDLE_POLL_MS },
       consumers: () => [
         {
           name: groups.records,

@@ -98,6 +98,8 @@ export async function startReportingService(
         clientId: cfg.KAFKA_CLIENT_ID,
         maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
       },
+      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
+      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
       topics: [
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first

@@ -49,6 +49,8 @@ export async function startSessionService(
         clientId: cfg.KAFKA_CLIENT_ID,
         maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
       },
+      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
+      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
       topics: [...specs, deadLetterSpec(cfg.SESSION_CONSUMER_GROUP)],
       consumers: () => [
         {

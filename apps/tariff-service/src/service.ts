@@ -77,6 +77,8 @@ export async function startTariffService(
         clientId: cfg.KAFKA_CLIENT_ID,
         maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
       },
+      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
+      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
       topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup), deadLetterSpec(runningGroup)],
       consumers: () => [
         {

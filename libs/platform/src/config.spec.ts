@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       KAFKA_PARTITIONS: 3,
       KAFKA_MAX_MESSAGE_BYTES: 1048576,
       DOCS_REQUIRE_KEY: false,
+      OUTBOX_IDLE_POLL_MS: 2000,
       LOG_LEVEL: 'info',
       DATABASE_URL: 'postgres://x/y',
       HTTP_PORT: 8080,

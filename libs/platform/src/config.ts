@@ -65,6 +65,15 @@ export const CommonConfig = {
     }),
   ),
   DOCS_REQUIRE_KEY: Type.Boolean({ default: false, description: 'true: /docs and /openapi.json need a valid API key' }),
+  OUTBOX_IDLE_POLL_MS: Type.Integer({
+    default: 2000,
+    minimum: 10,
+    maximum: 600_000,
+    description:
+      'how long the outbox relay sleeps after a round that found nothing before it looks again, for rows another ' +
+      'instance or process committed; every commit of this process wakes it at once, and while it finds rows it ' +
+      'looks again at once or after its busy interval',
+  }),
   LOG_LEVEL: Type.Union(
     [
       Type.Literal('trace'),
