@@ -70,8 +70,6 @@ const COMPILED = process.argv.includes('--compiled');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const cpuMs = procCpuMs;
-
 /** resident memory of a process in MB now (VmRSS) and at its peak so far (VmHWM), or undefined if it is gone */
 function memoryMb(pid: number): { rss: number; peak: number } | undefined {
   try {
@@ -392,7 +390,7 @@ async function main(): Promise<void> {
 
   const snapshot = (): CpuSnapshot => ({
     at: performance.now(),
-    services: new Map([...procs].map(([name, p]) => [name, cpuMs(p.child.pid!) ?? NaN])),
+    services: new Map([...procs].map(([name, p]) => [name, procCpuMs(p.child.pid!) ?? NaN])),
     infra: infraCpu(databases),
   });
   /** CPU between two snapshots per part, in ms */
@@ -494,7 +492,7 @@ async function main(): Promise<void> {
     driverCores: number;
     loadavg: number[];
   };
-  const driverCpu = () => workers.reduce((ms, w) => ms + (cpuMs(w.pid!) ?? 0), 0);
+  const driverCpu = () => workers.reduce((ms, w) => ms + (procCpuMs(w.pid!) ?? 0), 0);
   const statements = new Client({ connectionString: base });
   if (STATEMENTS) await statements.connect();
   let statementsRecords = 0;

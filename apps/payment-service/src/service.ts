@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, type Logger } from '@csms/platform';
 import { SharedDecodes } from '@csms/messaging';
-import { startService, type RunningService } from '@csms/service-kit';
+import { startService, type RunningService, sharedSettings } from '@csms/service-kit';
 import { AccountsController, type PaymentDeps } from './accounts.controller';
 import { ADHOC_DEPS, ADHOC_ROUTES, AdhocController, type AdhocDeps } from './adhoc/adhoc.controller';
 import { AdhocEffects } from './adhoc/adhoc-effects';
@@ -115,16 +115,9 @@ export async function startPaymentService(
         unprefixedRoutes: ADHOC_ROUTES,
         textBodies: [{ path: '/api/v1/settlements', types: ['text/csv'], limitBytes: SETTLEMENT_CSV_LIMIT_BYTES }],
       },
-      apiKeys: cfg.API_KEYS,
-      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: {
-        brokers: cfg.KAFKA_BROKERS,
-        partitions: cfg.KAFKA_PARTITIONS,
-        clientId: cfg.KAFKA_CLIENT_ID,
-        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
-      },
+      ...sharedSettings(cfg),
       topics: [...specs, deadLetterSpec(groups.records), deadLetterSpec(groups.decide)],
-      // every outbox write of this service nudges the relay after its commit: idle, it only looks for other instances' rows
+      // PAYMENT_OUTBOX_IDLE_POLL_MS, when set, overrides the shared idle poll
       relay: { idlePollIntervalMs: cfg.PAYMENT_OUTBOX_IDLE_POLL_MS ?? cfg.OUTBOX_IDLE_POLL_MS },
       consumers: () => [
         {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { parsePartyUrlAllowList } from '@csms/ocpi';
 import { createLogger, inboundInboxRetention, type Logger } from '@csms/platform';
-import { startService, type RunningService } from '@csms/service-kit';
+import { startService, type RunningService, sharedSettings } from '@csms/service-kit';
 import { registerCompletenessMetrics } from './completeness';
 import { COMPLETENESS_DEPS, CompletenessController, type CompletenessDeps } from './completeness.controller';
 import { CompletenessConsumer, PricingDeadLettersConsumer } from './completeness.consumer';
@@ -90,16 +90,7 @@ export async function startReportingService(
         host: cfg.HTTP_HOST,
         unprefixedRoutes: [OCPI_CDRS_PATH, OCPI_VERSIONS_PATH, OCPI_VERSION_DETAILS_PATH, OCPI_CREDENTIALS_PATH],
       },
-      apiKeys: cfg.API_KEYS,
-      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: {
-        brokers: cfg.KAFKA_BROKERS,
-        partitions: cfg.KAFKA_PARTITIONS,
-        clientId: cfg.KAFKA_CLIENT_ID,
-        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
-      },
-      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
-      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
+      ...sharedSettings(cfg),
       topics: [
         ...TOPIC_SPECS.filter((t) => mine.includes(t.name)).map((t) => ({ ...t, name: catalogue.topic(t.name) })),
         // the tariff service's, created here too when the reporting service starts first

@@ -1,7 +1,7 @@
 import { fetchRoomForChunk } from '@csms/messaging';
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { createLogger, inboundInboxRetention, type Logger } from '@csms/platform';
-import { startService, type RunningService } from '@csms/service-kit';
+import { startService, type RunningService, sharedSettings } from '@csms/service-kit';
 import type { SessionServiceConfig } from './config';
 import { InboundFrameReader } from './frames';
 import { INBOUND_FOLD, InboundConsumer } from './inbound.consumer';
@@ -41,16 +41,7 @@ export async function startSessionService(
       databaseUrl: cfg.DATABASE_URL,
       migrations: sessionServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
-      apiKeys: cfg.API_KEYS,
-      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: {
-        brokers: cfg.KAFKA_BROKERS,
-        partitions: cfg.KAFKA_PARTITIONS,
-        clientId: cfg.KAFKA_CLIENT_ID,
-        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
-      },
-      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
-      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
+      ...sharedSettings(cfg),
       topics: [...specs, deadLetterSpec(cfg.SESSION_CONSUMER_GROUP)],
       consumers: () => [
         {

@@ -1,7 +1,7 @@
 import { TOPIC_SPECS, Topics, deadLetterSpec, systemCatalogue } from '@csms/contracts';
 import { SharedDecodes } from '@csms/messaging';
 import { createLogger, type Logger } from '@csms/platform';
-import { startService, type RunningService } from '@csms/service-kit';
+import { startService, type RunningService, sharedSettings } from '@csms/service-kit';
 import { CatalogueConsumer } from './catalogue.consumer';
 import { CATALOGUE_DEPS, CatalogueController, type CatalogueDeps } from './catalogue.controller';
 import { CdrsController } from './cdrs.controller';
@@ -69,16 +69,7 @@ export async function startTariffService(
       databaseUrl: cfg.DATABASE_URL,
       migrations: tariffServiceMigrations,
       http: { port: cfg.HTTP_PORT, host: cfg.HTTP_HOST },
-      apiKeys: cfg.API_KEYS,
-      access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
-      kafka: {
-        brokers: cfg.KAFKA_BROKERS,
-        partitions: cfg.KAFKA_PARTITIONS,
-        clientId: cfg.KAFKA_CLIENT_ID,
-        maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
-      },
-      // every outbox write of the service nudges the relay after its commit: idle, it only looks for other instances' rows
-      relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
+      ...sharedSettings(cfg),
       topics: [...specs, deadLetterSpec(catalogueGroup), deadLetterSpec(pricingGroup), deadLetterSpec(runningGroup)],
       consumers: () => [
         {

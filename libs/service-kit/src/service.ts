@@ -40,6 +40,39 @@ export interface ServiceDefinition {
   providers?: (ctx: { dataSource: DataSource; runtime: MessagingRuntime }) => Provider[];
 }
 
+/** The variables every service shares (libs/platform `CommonConfig`), as a definition's settings take them. */
+export interface SharedSettingsConfig {
+  API_KEYS?: string;
+  METRICS_TOKEN_SHA256?: string;
+  DOCS_REQUIRE_KEY: boolean;
+  KAFKA_BROKERS: string;
+  KAFKA_PARTITIONS: number;
+  KAFKA_CLIENT_ID?: string;
+  KAFKA_MAX_MESSAGE_BYTES: number;
+  OUTBOX_IDLE_POLL_MS: number;
+}
+
+/**
+ * A definition's API keys, access, Kafka and relay settings from the shared variables. Every outbox write of a
+ * service nudges its relay after the commit, so an idle relay only looks for other instances' rows, every
+ * OUTBOX_IDLE_POLL_MS.
+ */
+export function sharedSettings(
+  cfg: SharedSettingsConfig,
+): Pick<ServiceDefinition, 'apiKeys' | 'access' | 'kafka' | 'relay'> {
+  return {
+    apiKeys: cfg.API_KEYS,
+    access: { metricsTokenSha256: cfg.METRICS_TOKEN_SHA256, docsRequireKey: cfg.DOCS_REQUIRE_KEY },
+    kafka: {
+      brokers: cfg.KAFKA_BROKERS,
+      partitions: cfg.KAFKA_PARTITIONS,
+      clientId: cfg.KAFKA_CLIENT_ID,
+      maxMessageBytes: cfg.KAFKA_MAX_MESSAGE_BYTES,
+    },
+    relay: { idlePollIntervalMs: cfg.OUTBOX_IDLE_POLL_MS },
+  };
+}
+
 export interface RunningService {
   app: INestApplication;
   dataSource: DataSource;
